@@ -1,0 +1,86 @@
+/**
+ * The one catalogue of application settings the Functions app reads. Every `process.env` read of the app
+ * goes through here, so the infrastructure contract test can prove that `infra/` sets each required one.
+ */
+
+export interface SettingSpec {
+  /** The environment variable (app setting) name. */
+  readonly name: string;
+  /** Whether the deployed app must have it (optional ones have a default or an alternative). */
+  readonly required: boolean;
+  /** The value used when the setting is absent, where there is one. */
+  readonly default?: string;
+  /** What it is for, written for someone filling in app settings. */
+  readonly description: string;
+}
+
+export const SETTINGS = {
+  signalRConnectionString: {
+    name: 'AzureSignalRConnectionString',
+    required: true,
+    description:
+      'SignalR connection string: `Endpoint=…;AccessKey=…;Version=1.0;` or identity form `Endpoint=…;AuthType=azure.msi;[ClientId=…;]Version=1.0;`. ' +
+      'Optional only when AzureSignalREndpoint + AzureSignalRAccessKey are set instead.',
+  },
+  signalREndpoint: {
+    name: 'AzureSignalREndpoint',
+    required: false,
+    description:
+      "The seed's separate endpoint setting, used with AzureSignalRAccessKey when no connection string is set.",
+  },
+  signalRAccessKey: {
+    name: 'AzureSignalRAccessKey',
+    required: false,
+    description: "The seed's separate access key setting, used with AzureSignalREndpoint.",
+  },
+  signalRSecondaryAccessKey: {
+    name: 'AzureSignalRSecondaryAccessKey',
+    required: false,
+    description:
+      'A second access key accepted when verifying X-ASRS-Signature (during key rotation). Never used to sign.',
+  },
+  hubName: {
+    name: 'CHAT_HUB_NAME',
+    required: false,
+    default: 'chat',
+    description: 'The SignalR hub the chat uses.',
+  },
+  historyStorage: {
+    name: 'CHAT_HISTORY_STORAGE',
+    required: true,
+    description:
+      'Where history is stored: a Blob service URI (https://<account>.blob.core.windows.net, identity-based via DefaultAzureCredential) or a connection string (Azurite locally).',
+  },
+  historyContainer: {
+    name: 'CHAT_HISTORY_CONTAINER',
+    required: false,
+    default: 'chat-history',
+    description: 'The Blob container that holds chat history.',
+  },
+  managedIdentityClientId: {
+    name: 'AZURE_CLIENT_ID',
+    required: false,
+    description:
+      'Client id of the user-assigned managed identity that DefaultAzureCredential uses for Blob and SignalR.',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+/** Reads a setting from the environment; empty strings count as absent. Falls back to the catalogue default. */
+export function readSetting(key: SettingKey, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const spec: SettingSpec = SETTINGS[key];
+  const value = env[spec.name];
+  if (value !== undefined && value.trim() !== '') return value.trim();
+  return spec.default;
+}
+
+/** Reads a setting that must be present, or throws an error that names it (never its value). */
+export function requireSetting(key: SettingKey, env: NodeJS.ProcessEnv = process.env): string {
+  const value = readSetting(key, env);
+  if (value === undefined) {
+    const spec: SettingSpec = SETTINGS[key];
+    throw new Error(`The app setting ${spec.name} is not set: ${spec.description}`);
+  }
+  return value;
+}

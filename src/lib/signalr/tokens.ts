@@ -1,0 +1,168 @@
+/**
+ * JWTs of the service, signed with `jose`: HS256 with the AccessKey string's UTF-8 bytes as the key.
+ * REST tokens carry `aud` = the request URL without query and trailing slash; client tokens carry
+ * `aud` = the client URL, `nameid` = the user id and any extra claims.
+ */
+import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+
+export type Dialect = 'signalr' | 'websocket';
+
+/** Default lifetime of tokens this app issues. */
+export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+/** Clock skew the service allows when checking `exp` (and `nbf`). */
+export const CLOCK_SKEW_SECONDS = 300;
+
+const encoder = new TextEncoder();
+
+function keyBytes(accessKey: string): Uint8Array {
+  return encoder.encode(accessKey);
+}
+
+/**
+ * The audience of a REST call: the request URL without its query string and trailing slash. Azure signs the
+ * path only, so the same token serves every query (e.g. `api-version`, `excluded`).
+ */
+export function restAudience(url: string | URL): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
+}
+
+/** The client URL that negotiate returns and client tokens carry as `aud`. */
+export function clientUrl(endpoint: string, hub: string, dialect: Dialect): string {
+  const base = endpoint.replace(/\/+$/, '');
+  return dialect === 'signalr'
+    ? `${base}/client/?hub=${encodeURIComponent(hub)}`
+    : `${base}/ws/client/hubs/${encodeURIComponent(hub)}`;
+}
+
+export interface TokenOptions {
+  /** Lifetime in seconds; default {@link DEFAULT_TOKEN_TTL_SECONDS}. */
+  ttlSeconds?: number;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+/** Signs a REST call to `url` (its query is ignored for the audience). */
+export async function createRestToken(
+  accessKey: string,
+  url: string | URL,
+  options: TokenOptions = {},
+): Promise<string> {
+  return sign(accessKey, { aud: restAudience(url) }, options);
+}
+
+export interface ClientTokenOptions extends TokenOptions {
+  /** The user the connection belongs to (`nameid`). */
+  userId?: string;
+  /** Extra claims; they reach the upstream in `X-ASRS-User-Claims`. */
+  claims?: Record<string, string | string[]>;
+}
+
+/** Signs a client token for `audience` (see {@link clientUrl}). */
+export async function createClientToken(
+  accessKey: string,
+  audience: string,
+  options: ClientTokenOptions = {},
+): Promise<string> {
+  const payload: JWTPayload = { ...(options.claims ?? {}), aud: audience };
+  if (options.userId !== undefined) payload.nameid = options.userId;
+  return sign(accessKey, payload, options);
+}
+
+async function sign(accessKey: string, payload: JWTPayload, options: TokenOptions): Promise<string> {
+  const nowSeconds = Math.floor((options.now?.() ?? Date.now()) / 1000);
+  const ttl = options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt(nowSeconds)
+    .setNotBefore(nowSeconds)
+    .setExpirationTime(nowSeconds + ttl)
+    .sign(keyBytes(accessKey));
+}
+
+export type TokenFailure =
+  | 'missing'
+  | 'malformed'
+  | 'signature'
+  | 'audience'
+  | 'expired'
+  | 'no-expiry'
+  | 'not-yet-valid';
+
+/** A token the service refuses; `reason` is safe to return to a client (it never includes the token). */
+export class TokenError extends Error {
+  override readonly name = 'TokenError';
+  constructor(
+    readonly failure: TokenFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface VerifyOptions {
+  /** Accepted audiences; the token's `aud` must equal one of them. */
+  audiences: readonly string[];
+  /** Allowed clock skew in seconds; default {@link CLOCK_SKEW_SECONDS}. */
+  clockToleranceSeconds?: number;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * Verifies an HS256 token against any of the keys: signature, `aud` and a required `exp`.
+ * Throws {@link TokenError} with the first failure.
+ */
+export async function verifyToken(
+  token: string | null | undefined,
+  accessKeys: readonly string[],
+  options: VerifyOptions,
+): Promise<JWTPayload> {
+  if (!token)
+    throw new TokenError('missing', 'No access token: send Authorization: Bearer <JWT> or ?access_token=');
+  const tolerance = options.clockToleranceSeconds ?? CLOCK_SKEW_SECONDS;
+  const currentDate = options.now ? new Date(options.now()) : undefined;
+  let lastError: unknown;
+  for (const key of accessKeys) {
+    try {
+      const { payload } = await jwtVerify(token, keyBytes(key), {
+        algorithms: ['HS256'],
+        clockTolerance: tolerance,
+        requiredClaims: ['exp'],
+        ...(currentDate ? { currentDate } : {}),
+      });
+      const aud = payload.aud;
+      const audList = Array.isArray(aud) ? aud : aud === undefined ? [] : [aud];
+      if (!audList.some((a) => options.audiences.includes(a))) {
+        throw new TokenError(
+          'audience',
+          `The token's audience does not match ${options.audiences[0] ?? 'this URL'}`,
+        );
+      }
+      return payload;
+    } catch (error) {
+      if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+        lastError = error;
+        continue; // try the next key
+      }
+      throw toTokenError(error);
+    }
+  }
+  throw toTokenError(lastError ?? new joseErrors.JWSSignatureVerificationFailed());
+}
+
+function toTokenError(error: unknown): TokenError {
+  if (error instanceof TokenError) return error;
+  if (error instanceof joseErrors.JWTExpired)
+    return new TokenError('expired', 'The access token has expired');
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return new TokenError('signature', 'The access token is not signed with a key of this service');
+  }
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'exp') return new TokenError('no-expiry', 'The access token has no exp claim');
+    if (error.claim === 'nbf')
+      return new TokenError('not-yet-valid', 'The access token is not valid yet (nbf)');
+    return new TokenError('malformed', `The access token's ${error.claim} claim is invalid`);
+  }
+  return new TokenError('malformed', 'The access token is not a valid HS256 JWT');
+}
