@@ -1,0 +1,107 @@
+import { decodeJwt, SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import {
+  clientUrl,
+  createClientToken,
+  createRestToken,
+  restAudience,
+  TokenError,
+  verifyToken,
+} from '../../src/lib/signalr/index.js';
+
+const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+const OTHER_KEY = 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvuts';
+const HUB_AUD = 'http://localhost:8080/api/v1/hubs/chat';
+
+// Known answers from issue 2.
+const VALID_UNTIL_2100 =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvYXBpL3YxL2h1YnMvY2hhdCIsImV4cCI6NDEwMjQ0NDgwMH0.i3Yxq6mHbQwbHEiMNJpjz4pv_RjGO_ikLV7z14KDkw4';
+const EXPIRED_2000 =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvYXBpL3YxL2h1YnMvY2hhdCIsImV4cCI6OTQ2Njg0ODAwfQ.haPEQpHabDvYmljSOHC7OJv6yViTR5-fsHGVppVofKQ';
+const WS_USER_URL = 'http://localhost:8080/ws/api/v1/hubs/chat/users/ann?x=1';
+const WS_USER_AUD = 'http://localhost:8080/ws/api/v1/hubs/chat/users/ann';
+const WS_USER_TOKEN =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvd3MvYXBpL3YxL2h1YnMvY2hhdC91c2Vycy9hbm4iLCJleHAiOjQxMDI0NDQ4MDB9.Cd6AA2Zq3okY0IEaNkf8A_USueBkNjI0b0yBntWd4g8';
+
+async function failureOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TokenError);
+  return (error as TokenError).failure;
+}
+
+describe('known-answer tokens', () => {
+  it('accepts the token valid until 2100 for aud http://localhost:8080/api/v1/hubs/chat', async () => {
+    const payload = await verifyToken(VALID_UNTIL_2100, [KEY], { audiences: [HUB_AUD] });
+    expect(payload.aud).toBe(HUB_AUD);
+    expect(payload.exp).toBe(4102444800);
+  });
+
+  it('rejects the same claims with exp 946684800 as expired', async () => {
+    expect(await failureOf(verifyToken(EXPIRED_2000, [KEY], { audiences: [HUB_AUD] }))).toBe('expired');
+  });
+
+  it('gives a REST call with a query the audience of its path only', async () => {
+    expect(restAudience(WS_USER_URL)).toBe(WS_USER_AUD);
+    await expect(verifyToken(WS_USER_TOKEN, [KEY], { audiences: [WS_USER_AUD] })).resolves.toMatchObject({
+      aud: WS_USER_AUD,
+    });
+    // createRestToken signs the same audience for the URL with its query.
+    const ours = await createRestToken(KEY, WS_USER_URL);
+    expect(decodeJwt(ours).aud).toBe(WS_USER_AUD);
+    await expect(verifyToken(ours, [KEY], { audiences: [WS_USER_AUD] })).resolves.toBeDefined();
+  });
+
+  it('drops a trailing slash from the audience', () => {
+    expect(restAudience('http://localhost:8080/api/v1/hubs/chat/')).toBe(HUB_AUD);
+  });
+});
+
+describe('token failures', () => {
+  it("fails with 'signature' for a token signed by another key", async () => {
+    expect(await failureOf(verifyToken(VALID_UNTIL_2100, [OTHER_KEY], { audiences: [HUB_AUD] }))).toBe(
+      'signature',
+    );
+  });
+
+  it('accepts a token signed by any of several keys', async () => {
+    await expect(
+      verifyToken(VALID_UNTIL_2100, [OTHER_KEY, KEY], { audiences: [HUB_AUD] }),
+    ).resolves.toBeDefined();
+  });
+
+  it("fails with 'audience' for a token of another URL", async () => {
+    expect(
+      await failureOf(
+        verifyToken(VALID_UNTIL_2100, [KEY], { audiences: ['http://localhost:8080/api/v1/hubs/x'] }),
+      ),
+    ).toBe('audience');
+  });
+
+  it("fails with 'no-expiry' for a token without exp", async () => {
+    const noExp = await new SignJWT({ aud: HUB_AUD })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .sign(new TextEncoder().encode(KEY));
+    expect(await failureOf(verifyToken(noExp, [KEY], { audiences: [HUB_AUD] }))).toBe('no-expiry');
+  });
+
+  it("fails with 'missing' and 'malformed' for absent and garbage tokens", async () => {
+    expect(await failureOf(verifyToken(undefined, [KEY], { audiences: [HUB_AUD] }))).toBe('missing');
+    expect(await failureOf(verifyToken('not.a.jwt', [KEY], { audiences: [HUB_AUD] }))).toBe('malformed');
+  });
+});
+
+describe('client tokens', () => {
+  it('carries aud = the client URL of each dialect, nameid and extra claims', async () => {
+    const signalrUrl = clientUrl('http://localhost:8080', 'chat', 'signalr');
+    const wsUrl = clientUrl('http://localhost:8080', 'chat', 'websocket');
+    expect(signalrUrl).toBe('http://localhost:8080/client/?hub=chat');
+    expect(wsUrl).toBe('http://localhost:8080/ws/client/hubs/chat');
+    const token = await createClientToken(KEY, signalrUrl, { userId: 'ann', claims: { role: 'admin' } });
+    const payload = await verifyToken(token, [KEY], { audiences: [signalrUrl] });
+    expect(payload).toMatchObject({ aud: signalrUrl, nameid: 'ann', role: 'admin' });
+    expect(await failureOf(verifyToken(token, [KEY], { audiences: [wsUrl] }))).toBe('audience');
+  });
+});
