@@ -1,0 +1,193 @@
+/**
+ * Types of the upstream: the events the SignalR service POSTs to the Functions app (DESIGN §2.1, §2.2),
+ * the request objects handlers receive, the response objects they answer with, and the dispatcher's
+ * options. Types only; the logic lives in `parse.ts`, `verify.ts`, `response.ts` and `dispatcher.ts`.
+ */
+import type { HttpRequest, InvocationContext } from '@azure/functions';
+
+/** Which client protocol the connection speaks (DESIGN §2). */
+export type Dialect = 'websocket' | 'signalr';
+
+/** The `X-ASRS-Category` of an upstream call. */
+export type UpstreamCategory = 'connections' | 'messages';
+
+/**
+ * Claims of the connection, parsed from `X-ASRS-User-Claims` (`"type: value, type: value"`). A claim type that
+ * occurs once maps to its value; a type that occurs more than once maps to all its values in order.
+ * The object has no prototype, so a claim called `constructor` or `__proto__` is just a claim.
+ */
+export type Claims = Readonly<Record<string, string | readonly string[]>>;
+
+/** What every upstream call says about the connection it concerns. */
+export interface UpstreamContext {
+  /** `X-ASRS-Hub`. */
+  readonly hub: string;
+  /** `X-ASRS-Connection-Id`. */
+  readonly connectionId: string;
+  /** `X-ASRS-User-Id`, when the service knows the user (absent on an anonymous connection). */
+  readonly userId?: string;
+  /** Parsed `X-ASRS-User-Claims`; empty when the header is absent. */
+  readonly claims: Claims;
+  /** The client's query string (`X-ASRS-Client-Query`, or the seed's `X-ASRS-Client-Query-String`). */
+  readonly query: URLSearchParams;
+  /** `X-ASRS-Category` (inferred from the event when the header is absent). */
+  readonly category: UpstreamCategory;
+  /** The event name as sent (`X-ASRS-Event` or `?event=`), before `handshake` is read as `connect`. */
+  readonly eventName: string;
+}
+
+/** The payload of a websocket-dialect message: one complete frame. */
+export type MessageData =
+  | { readonly dataType: 'text'; readonly data: string }
+  | { readonly dataType: 'binary'; readonly data: Uint8Array };
+
+/** websocket dialect, blocking: a client asks to connect. Answer with `accept()` or `fail()`. */
+export interface ConnectEvent {
+  readonly kind: 'connect';
+  readonly dialect: 'websocket';
+  /** The subprotocols the client offered in `Sec-WebSocket-Protocol`, in its order; empty if none. */
+  readonly subprotocols: readonly string[];
+}
+
+/** websocket dialect, blocking: a client sent one frame. */
+export interface ClientMessageEvent {
+  readonly kind: 'message';
+  readonly dialect: 'websocket';
+  /** Text for `text/*` and JSON content types, bytes for anything else (`application/octet-stream`). */
+  readonly message: MessageData;
+}
+
+/** websocket dialect, notification: an accepted connection has closed. */
+export interface DisconnectEvent {
+  readonly kind: 'disconnect';
+  readonly dialect: 'websocket';
+}
+
+/** signalr dialect, notification: a connection is up (body `{"type":10}`). */
+export interface ConnectedEvent {
+  readonly kind: 'connected';
+  readonly dialect: 'signalr';
+}
+
+/** signalr dialect, blocking: a client invoked a hub method (body `{"type":1,…}`). */
+export interface InvocationEvent {
+  readonly kind: 'invocation';
+  readonly dialect: 'signalr';
+  /** The hub method the client invoked (equal to the event name). */
+  readonly target: string;
+  /** The invocation's arguments, as JSON values. */
+  readonly arguments: readonly unknown[];
+  /** Present when the client waits for a result: the service answers it with a Completion. */
+  readonly invocationId?: string;
+}
+
+/** signalr dialect, notification: a connection has closed (body `{"type":11[,"error":"…"]}`). */
+export interface DisconnectedEvent {
+  readonly kind: 'disconnected';
+  readonly dialect: 'signalr';
+  /** Why the connection closed, when it closed abnormally. */
+  readonly error?: string;
+}
+
+/** Every upstream event, discriminated by `kind`. */
+export type UpstreamEvent =
+  | ConnectEvent
+  | ClientMessageEvent
+  | DisconnectEvent
+  | ConnectedEvent
+  | InvocationEvent
+  | DisconnectedEvent;
+
+/** What a handler receives: the typed event, its context, and the raw Functions objects. */
+export interface UpstreamRequest<E extends UpstreamEvent = UpstreamEvent> {
+  readonly event: E;
+  readonly context: UpstreamContext;
+  /** The raw request. Its body has already been read by the dispatcher; use `event` for the payload. */
+  readonly httpRequest: HttpRequest;
+  /** The Functions invocation, for logging from a handler. */
+  readonly invocationContext: InvocationContext;
+}
+
+/**
+ * A response body a handler can send: a string (sent as `text/plain; charset=utf-8`), bytes (sent as
+ * `application/octet-stream`), or any other object (sent as `application/json`).
+ */
+export type ResponseBody = string | Uint8Array | object;
+
+/** Statuses with which a connect can be refused; the service returns them to the client's handshake. */
+export type ConnectFailStatus = 400 | 401 | 403;
+
+/** Statuses with which a message or invocation can be failed. */
+export type FailStatus = 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503;
+
+/** How a connect is accepted. */
+export interface ConnectAcceptance {
+  /** The user of the connection, sent back as `X-ASRS-User-Id`. */
+  readonly userId?: string;
+  /** One of the offered subprotocols, sent back as `Sec-WebSocket-Protocol`. */
+  readonly subprotocol?: string;
+  /** The connection's first message, which the service delivers as the first frame. */
+  readonly body?: ResponseBody;
+}
+
+/**
+ * The answer to a connect. Call exactly one method exactly once, before the handler's promise settles.
+ * Both methods throw a `TypeError` on a programming error (an argument the protocol cannot carry, a
+ * subprotocol the client did not offer, a second answer); the dispatcher logs it and answers 500.
+ */
+export interface ConnectResponse {
+  accept(acceptance?: ConnectAcceptance): void;
+  fail(status: ConnectFailStatus, reason: string): void;
+}
+
+/**
+ * The answer to a websocket-dialect message: `success(body?)` sends `body` back to the sender; `fail()`
+ * makes the service close the connection. Same rules as {@link ConnectResponse}.
+ */
+export interface MessageResponse {
+  success(body?: ResponseBody): void;
+  fail(status: FailStatus, reason: string): void;
+}
+
+/**
+ * The answer to an invocation: `success(result?)` is sent as a JSON body (the Completion's `result` when the
+ * client waits); `fail()` becomes the Completion's `error`. Same rules as {@link ConnectResponse}.
+ */
+export interface InvocationResponse {
+  success(result?: unknown): void;
+  fail(status: FailStatus, reason: string): void;
+}
+
+/**
+ * The application's handlers. All are optional: an event without a handler is answered with an empty 2xx.
+ * `handle*` handlers are for blocking events (the service waits for the answer); `on*` for notifications.
+ * Every handler is awaited; one that throws is logged and answered 500.
+ */
+export interface UpstreamHandlers {
+  /** websocket dialect `connect`. */
+  handleConnect?(req: UpstreamRequest<ConnectEvent>, res: ConnectResponse): void | Promise<void>;
+  /** websocket dialect `message`. */
+  handleMessage?(req: UpstreamRequest<ClientMessageEvent>, res: MessageResponse): void | Promise<void>;
+  /** signalr dialect invocation. */
+  handleInvocation?(req: UpstreamRequest<InvocationEvent>, res: InvocationResponse): void | Promise<void>;
+  /** signalr dialect `connected`. */
+  onConnected?(req: UpstreamRequest<ConnectedEvent>): void | Promise<void>;
+  /** `disconnect` (websocket dialect) and `disconnected` (signalr dialect); `req.event.dialect` tells which. */
+  onDisconnected?(req: UpstreamRequest<DisconnectEvent | DisconnectedEvent>): void | Promise<void>;
+}
+
+/** Options of {@link createUpstreamHandler}. */
+export interface UpstreamHandlerOptions {
+  /**
+   * The access keys whose signature is accepted (primary, secondary). A function is called on every request,
+   * so rotated keys are picked up without a restart.
+   */
+  readonly accessKeys: readonly string[] | (() => readonly string[]);
+  /** The largest body accepted, in bytes; larger ones are answered 413. Default {@link DEFAULT_MAX_BODY_BYTES}. */
+  readonly maxBodyBytes?: number;
+  /** When set, calls for any other hub are answered 400 (hub names compare case-insensitively). */
+  readonly hub?: string;
+}
+
+/** Default of {@link UpstreamHandlerOptions.maxBodyBytes}: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
