@@ -1,0 +1,155 @@
+/**
+ * The typed upstream dispatcher: guards first (connection id, signature, hub, size), then the body is read
+ * once and parsed into an event, then exactly one handler is awaited and its answer returned.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { quoteValue, UpstreamError } from './errors.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  type UpstreamContext,
+  type UpstreamEvent,
+  type UpstreamHandlerOptions,
+  type UpstreamHandlers,
+  type UpstreamRequest,
+} from './events.js';
+import { parseContext, parseEvent, resolveRoute } from './parse.js';
+import {
+  type Answerable,
+  connectResponse,
+  emptyResponse,
+  invocationResponse,
+  messageResponse,
+} from './response.js';
+import { checkDeclaredLength, readBodyWithin, verifyCall } from './verify.js';
+
+/** The Functions HTTP handler that {@link createUpstreamHandler} returns. */
+export type UpstreamHttpHandler = (
+  request: HttpRequest,
+  context: InvocationContext,
+) => Promise<HttpResponseInit>;
+
+/**
+ * Creates the HTTP handler for the upstream endpoint. Calls that fail a guard are answered with their
+ * catalogued status (see `errors.ts`) and logged as warnings; a handler that throws, or returns without
+ * answering a blocking event, is logged with `context.error` and answered 500 without details.
+ *
+ * @throws RangeError when `maxBodyBytes` is not a positive integer or `hub` is empty.
+ */
+export function createUpstreamHandler(
+  handlers: UpstreamHandlers,
+  options: UpstreamHandlerOptions,
+): UpstreamHttpHandler {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+    throw new RangeError(`maxBodyBytes must be a positive integer; got ${String(options.maxBodyBytes)}`);
+  }
+  const expectedHub = options.hub;
+  if (expectedHub !== undefined && expectedHub.trim() === '') {
+    throw new RangeError('hub must be a non-empty hub name when set');
+  }
+  const { accessKeys } = options;
+  const currentKeys = typeof accessKeys === 'function' ? accessKeys : () => accessKeys;
+
+  return async function handleUpstream(request, invocationContext) {
+    let parsed: { event: UpstreamEvent; context: UpstreamContext };
+    try {
+      const verified = verifyCall(request, currentKeys(), expectedHub?.trim());
+      const route = resolveRoute(request);
+      checkDeclaredLength(request, maxBodyBytes);
+      const body = await readBodyWithin(request, maxBodyBytes);
+      parsed = { event: parseEvent(route, body, request), context: parseContext(request, route, verified) };
+    } catch (error) {
+      return rejectCall(error, request, invocationContext);
+    }
+    return dispatch(handlers, { ...parsed, httpRequest: request, invocationContext });
+  };
+}
+
+/** Answers a call that failed before any handler ran. */
+function rejectCall(error: unknown, request: HttpRequest, log: InvocationContext): HttpResponseInit {
+  const where = describeCall(
+    request.headers.get('x-asrs-hub'),
+    request.headers.get('x-asrs-event') ?? request.query.get('event'),
+    request.headers.get('x-asrs-connection-id'),
+  );
+  if (error instanceof UpstreamError) {
+    const line = `upstream call rejected: ${error.code} ${error.status}, ${where}: ${error.message}`;
+    if (error.status >= 500) log.error(line);
+    else log.warn(line);
+    return catalogued(error);
+  }
+  // Not a rejection but a fault (a key provider that throws, a body stream that breaks): never a 4xx.
+  log.error(`upstream call failed before dispatch, ${where}: ${messageOf(error)}`);
+  return catalogued(new UpstreamError('UPSTREAM_INTERNAL_ERROR'));
+}
+
+/** Runs the one handler of the event, awaited, and returns its answer. */
+async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promise<HttpResponseInit> {
+  const { event } = req;
+  try {
+    switch (event.kind) {
+      case 'connect': {
+        if (!handlers.handleConnect) return emptyResponse();
+        const answerable = connectResponse(event.subprotocols);
+        await handlers.handleConnect({ ...req, event }, answerable.response);
+        return answered(answerable, req, 'handleConnect');
+      }
+      case 'message': {
+        if (!handlers.handleMessage) return emptyResponse();
+        const answerable = messageResponse();
+        await handlers.handleMessage({ ...req, event }, answerable.response);
+        return answered(answerable, req, 'handleMessage');
+      }
+      case 'invocation': {
+        if (!handlers.handleInvocation) return emptyResponse();
+        const answerable = invocationResponse();
+        await handlers.handleInvocation({ ...req, event }, answerable.response);
+        return answered(answerable, req, 'handleInvocation');
+      }
+      case 'connected':
+        await handlers.onConnected?.({ ...req, event });
+        return emptyResponse();
+      case 'disconnect':
+      case 'disconnected':
+        await handlers.onDisconnected?.({ ...req, event });
+        return emptyResponse();
+    }
+  } catch (error) {
+    // The message only: a stack trace or the request's headers could carry what the log must not.
+    req.invocationContext.error(`upstream handler failed, ${describeRequest(req)}: ${messageOf(error)}`);
+    return catalogued(new UpstreamError('UPSTREAM_HANDLER_FAILED'));
+  }
+}
+
+/** The handler's recorded answer, or a 500 when it returned without one. */
+function answered<R>(answerable: Answerable<R>, req: UpstreamRequest, handlerName: string): HttpResponseInit {
+  const answer = answerable.answer();
+  if (answer) return answer;
+  const error = new UpstreamError(
+    'UPSTREAM_NO_ANSWER',
+    `${handlerName} called neither success/accept nor fail`,
+  );
+  req.invocationContext.error(`upstream handler did not answer, ${describeRequest(req)}: ${error.message}`);
+  return catalogued(error);
+}
+
+function catalogued(error: UpstreamError): HttpResponseInit {
+  return {
+    status: error.status,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+    body: error.message,
+  };
+}
+
+function describeRequest(req: UpstreamRequest): string {
+  return describeCall(req.context.hub, req.context.eventName, req.context.connectionId);
+}
+
+function describeCall(hub: string | null, event: string | null, connectionId: string | null): string {
+  const show = (value: string | null) => (value === null ? '(none)' : quoteValue(value));
+  return `hub=${show(hub)} event=${show(event)} connection=${show(connectionId)}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

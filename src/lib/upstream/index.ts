@@ -1,0 +1,29 @@
+/** The typed upstream dispatcher: the public face of `src/lib/upstream/`. */
+export { createUpstreamHandler, type UpstreamHttpHandler } from './dispatcher.js';
+export { UPSTREAM_ERRORS, UpstreamError, type UpstreamErrorCode } from './errors.js';
+export {
+  type Claims,
+  type ClientMessageEvent,
+  type ConnectAcceptance,
+  type ConnectEvent,
+  type ConnectedEvent,
+  type ConnectFailStatus,
+  type ConnectResponse,
+  DEFAULT_MAX_BODY_BYTES,
+  type Dialect,
+  type DisconnectEvent,
+  type DisconnectedEvent,
+  type FailStatus,
+  type InvocationEvent,
+  type InvocationResponse,
+  type MessageData,
+  type MessageResponse,
+  type ResponseBody,
+  type UpstreamCategory,
+  type UpstreamContext,
+  type UpstreamEvent,
+  type UpstreamHandlerOptions,
+  type UpstreamHandlers,
+  type UpstreamRequest,
+} from './events.js';
+export { parseClaims, parseSubprotocols } from './parse.js';

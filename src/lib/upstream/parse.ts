@@ -1,0 +1,301 @@
+/**
+ * Parsing an upstream call into a typed event and its context. The route (event name, category, what body
+ * to expect) is read from headers before the body; the body is parsed afterwards, once it has passed the
+ * guards in `verify.ts`. Every failure is a catalogued {@link UpstreamError}, never an escaping exception.
+ */
+import type { HttpRequest } from '@azure/functions';
+import { quoteValue, UpstreamError } from './errors.js';
+import type {
+  Claims,
+  ConnectedEvent,
+  DisconnectedEvent,
+  InvocationEvent,
+  MessageData,
+  UpstreamCategory,
+  UpstreamContext,
+  UpstreamEvent,
+} from './events.js';
+
+/** Which wire shape the body of a call must have, decided from its event name and category alone. */
+export type BodyShape =
+  /** websocket `connect` (also sent as `handshake`): the body is ignored. */
+  | 'connect'
+  /** websocket `disconnect`: the body is ignored. */
+  | 'disconnect'
+  /** signalr `connected`: `{"type":10}` (or empty). */
+  | 'connected'
+  /** signalr `disconnected`: `{"type":11[,"error":"…"]}` (or empty). */
+  | 'disconnected'
+  /** `message`: a websocket frame, or a signalr invocation of a hub method called `message`. */
+  | 'message'
+  /** Any other event of the messages category: a signalr invocation whose target is the event name. */
+  | 'invocation';
+
+/** The route of a call: everything known about it before its body is read. */
+export interface UpstreamRoute {
+  /** The event as sent. */
+  readonly eventName: string;
+  readonly category: UpstreamCategory;
+  readonly shape: BodyShape;
+}
+
+const CONNECTION_EVENTS: Readonly<Record<string, BodyShape>> = {
+  connect: 'connect',
+  // Some preview texts of the websocket dialect name the connect event `handshake`.
+  handshake: 'connect',
+  disconnect: 'disconnect',
+  connected: 'connected',
+  disconnected: 'disconnected',
+};
+
+/**
+ * Reads the event (`X-ASRS-Event`, else `?event=` from the upstream URL template; the header wins because
+ * the service sets it on every call) and the category (`X-ASRS-Category`, inferred from the event when
+ * absent), and decides the body shape. Built-in event names match case-insensitively.
+ */
+export function resolveRoute(request: HttpRequest): UpstreamRoute {
+  const eventName = (request.headers.get('x-asrs-event') ?? request.query.get('event') ?? '').trim();
+  if (!eventName) throw new UpstreamError('UPSTREAM_MISSING_EVENT');
+  const connectionShape = Object.hasOwn(CONNECTION_EVENTS, eventName.toLowerCase())
+    ? CONNECTION_EVENTS[eventName.toLowerCase()]
+    : undefined;
+
+  const categoryHeader = request.headers.get('x-asrs-category')?.trim().toLowerCase();
+  let category: UpstreamCategory;
+  if (!categoryHeader) category = connectionShape ? 'connections' : 'messages';
+  else if (categoryHeader === 'connections' || categoryHeader === 'messages') category = categoryHeader;
+  else throw new UpstreamError('UPSTREAM_UNKNOWN_CATEGORY', `got ${quoteValue(categoryHeader)}`);
+
+  if (category === 'connections') {
+    if (!connectionShape) throw new UpstreamError('UPSTREAM_UNKNOWN_EVENT', `got ${quoteValue(eventName)}`);
+    return { eventName, category, shape: connectionShape };
+  }
+  // In the messages category the signalr dialect uses the invoked method's name as the event, so any
+  // name is legitimate; only `message` can also be a websocket frame.
+  return { eventName, category, shape: eventName.toLowerCase() === 'message' ? 'message' : 'invocation' };
+}
+
+/**
+ * Parses `X-ASRS-User-Claims` (`"type: value, type: value"`). Entries are split at commas and each at its
+ * first `": "` (claim types are often URIs, which contain `:` but not `": "`), falling back to the first `:`.
+ * Entries without a separator are skipped. A type seen again collects its values into an array.
+ * The format cannot carry a value that contains a comma; such a value arrives split.
+ */
+export function parseClaims(header: string | null | undefined): Claims {
+  const claims: Record<string, string | string[]> = Object.create(null);
+  if (!header) return claims;
+  for (const entry of header.split(',')) {
+    let separator = entry.indexOf(': ');
+    if (separator < 0) separator = entry.indexOf(':');
+    if (separator < 0) continue;
+    const type = entry.slice(0, separator).trim();
+    const value = entry.slice(separator + 1).trim();
+    if (!type) continue;
+    const existing = claims[type];
+    if (existing === undefined) claims[type] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else claims[type] = [existing, value];
+  }
+  return claims;
+}
+
+/** Parses a `Sec-WebSocket-Protocol` list (`"a, b"`) into its entries, in order, without empties. */
+export function parseSubprotocols(header: string | null | undefined): string[] {
+  if (!header) return [];
+  return header
+    .split(',')
+    .map((protocol) => protocol.trim())
+    .filter((protocol) => protocol.length > 0);
+}
+
+/** The client's query: `X-ASRS-Client-Query` (`?a=1&b=2`), else the seed's `X-ASRS-Client-Query-String`. */
+export function parseClientQuery(request: HttpRequest): URLSearchParams {
+  const raw = request.headers.get('x-asrs-client-query') ?? request.headers.get('x-asrs-client-query-string');
+  return new URLSearchParams(raw?.trim() ?? '');
+}
+
+/** The context of a call whose connection id and hub have passed the guards. */
+export function parseContext(
+  request: HttpRequest,
+  route: UpstreamRoute,
+  verified: { readonly connectionId: string; readonly hub: string },
+): UpstreamContext {
+  const userId = request.headers.get('x-asrs-user-id')?.trim();
+  return {
+    hub: verified.hub,
+    connectionId: verified.connectionId,
+    ...(userId ? { userId } : {}),
+    claims: parseClaims(request.headers.get('x-asrs-user-claims')),
+    query: parseClientQuery(request),
+    category: route.category,
+    eventName: route.eventName,
+  };
+}
+
+// --- the signalr dialect's upstream bodies (DESIGN §2.2), one type guard per wire shape ---
+
+type JsonRecord = Record<string, unknown>;
+
+function isRecord(value: unknown): value is JsonRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Body of `connected`: `{"type":10}`. */
+interface OpenConnectionBody {
+  readonly type: 10;
+}
+
+/** Body of `disconnected`: `{"type":11}` or `{"type":11,"error":"…"}`. */
+interface CloseConnectionBody {
+  readonly type: 11;
+  readonly error?: string | null;
+}
+
+/** Body of an invocation: the client's invocation message. */
+interface InvocationBody {
+  readonly type: 1;
+  readonly target: string;
+  readonly arguments: unknown[];
+  readonly invocationId?: string | null;
+}
+
+function isOpenConnectionBody(value: unknown): value is OpenConnectionBody {
+  return isRecord(value) && value.type === 10;
+}
+
+function isCloseConnectionBody(value: unknown): value is CloseConnectionBody {
+  return isRecord(value) && value.type === 11 && (value.error == null || typeof value.error === 'string');
+}
+
+/** Looks like an invocation (so a JSON `message` body is read as one); {@link invocationProblem} checks it. */
+function looksLikeInvocation(value: unknown): value is JsonRecord {
+  return isRecord(value) && value.type === 1 && typeof value.target === 'string';
+}
+
+/** Why `value` is not a valid invocation body, or undefined when it is one. */
+function invocationProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return 'an invocation body must be a JSON object';
+  if (value.type !== 1)
+    return `an invocation body has "type":1, got ${quoteValue(JSON.stringify(value.type))}`;
+  if (typeof value.target !== 'string' || value.target === '') return 'an invocation needs a string "target"';
+  if (!Array.isArray(value.arguments)) return 'an invocation needs an "arguments" array';
+  if (value.invocationId != null && typeof value.invocationId !== 'string') {
+    return '"invocationId" must be a string when present';
+  }
+  return undefined;
+}
+
+function isInvocationBody(value: unknown): value is InvocationBody {
+  return invocationProblem(value) === undefined;
+}
+
+// --- decoding ---
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeText(body: Uint8Array, what: string): string {
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw new UpstreamError('UPSTREAM_MALFORMED_BODY', `${what} is not valid UTF-8`);
+  }
+}
+
+function decodeJson(body: Uint8Array, what: string): unknown {
+  const text = decodeText(body, what);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : 'invalid JSON';
+    throw new UpstreamError('UPSTREAM_MALFORMED_BODY', `${what} is not valid JSON: ${reason}`);
+  }
+}
+
+/** The media type of a `Content-Type` header, lower-cased, without parameters. */
+function mediaType(contentType: string | null): string {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+function isJsonMediaType(type: string): boolean {
+  return type === 'application/json' || type.endsWith('+json');
+}
+
+/** text/* and JSON are text; everything else (`application/octet-stream`, or none) is bytes. */
+function isTextMediaType(type: string): boolean {
+  return type.startsWith('text/') || isJsonMediaType(type);
+}
+
+// --- events ---
+
+function invocationEvent(value: unknown, route: UpstreamRoute): InvocationEvent {
+  if (!isInvocationBody(value)) throw new UpstreamError('UPSTREAM_MALFORMED_BODY', invocationProblem(value));
+  if (value.target.toLowerCase() !== route.eventName.toLowerCase()) {
+    throw new UpstreamError(
+      'UPSTREAM_TARGET_MISMATCH',
+      `event ${quoteValue(route.eventName)}, target ${quoteValue(value.target)}`,
+    );
+  }
+  return {
+    kind: 'invocation',
+    dialect: 'signalr',
+    target: value.target,
+    arguments: value.arguments,
+    ...(typeof value.invocationId === 'string' ? { invocationId: value.invocationId } : {}),
+  };
+}
+
+function connectedEvent(body: Uint8Array): ConnectedEvent {
+  if (body.byteLength > 0 && !isOpenConnectionBody(decodeJson(body, 'the connected body'))) {
+    throw new UpstreamError('UPSTREAM_MALFORMED_BODY', 'a connected body is {"type":10}');
+  }
+  return { kind: 'connected', dialect: 'signalr' };
+}
+
+function disconnectedEvent(body: Uint8Array): DisconnectedEvent {
+  if (body.byteLength === 0) return { kind: 'disconnected', dialect: 'signalr' };
+  const value = decodeJson(body, 'the disconnected body');
+  if (!isCloseConnectionBody(value)) {
+    throw new UpstreamError('UPSTREAM_MALFORMED_BODY', 'a disconnected body is {"type":11[,"error":"…"]}');
+  }
+  return { kind: 'disconnected', dialect: 'signalr', ...(value.error ? { error: value.error } : {}) };
+}
+
+function messageData(body: Uint8Array, type: string): MessageData {
+  if (isTextMediaType(type)) return { dataType: 'text', data: decodeText(body, 'the text message') };
+  return { dataType: 'binary', data: body };
+}
+
+/**
+ * Parses the body of a call whose route is known: the typed event. `connect` and `disconnect` carry no body
+ * worth reading; `message` is an invocation only when it is JSON (`application/json`, as the signalr dialect
+ * sends) shaped like one, otherwise a websocket frame.
+ */
+export function parseEvent(route: UpstreamRoute, body: Uint8Array, request: HttpRequest): UpstreamEvent {
+  switch (route.shape) {
+    case 'connect':
+      return {
+        kind: 'connect',
+        dialect: 'websocket',
+        subprotocols: parseSubprotocols(request.headers.get('sec-websocket-protocol')),
+      };
+    case 'disconnect':
+      return { kind: 'disconnect', dialect: 'websocket' };
+    case 'connected':
+      return connectedEvent(body);
+    case 'disconnected':
+      return disconnectedEvent(body);
+    case 'invocation':
+      return invocationEvent(decodeJson(body, 'the invocation body'), route);
+    case 'message': {
+      const type = mediaType(request.headers.get('content-type'));
+      if (type === 'application/json') {
+        const value = decodeJson(body, 'the JSON message');
+        if (looksLikeInvocation(value)) return invocationEvent(value, route);
+        // Valid JSON that is not an invocation is a websocket text frame sent as JSON.
+        const data = decodeText(body, 'the JSON message');
+        return { kind: 'message', dialect: 'websocket', message: { dataType: 'text', data } };
+      }
+      return { kind: 'message', dialect: 'websocket', message: messageData(body, type) };
+    }
+  }
+}

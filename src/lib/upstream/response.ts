@@ -1,0 +1,163 @@
+/**
+ * The response objects handlers answer with (`accept` / `success` / `fail`), and the encoding of their
+ * bodies. Each object records exactly one answer; a second answer, or an argument the protocol cannot
+ * carry, is a programming error and throws a `TypeError` at the call that made it.
+ */
+import type { HttpResponseInit } from '@azure/functions';
+import type {
+  ConnectAcceptance,
+  ConnectFailStatus,
+  ConnectResponse,
+  FailStatus,
+  InvocationResponse,
+  MessageResponse,
+  ResponseBody,
+} from './events.js';
+
+const CONNECT_FAIL_STATUSES: ReadonlySet<number> = new Set<ConnectFailStatus>([400, 401, 403]);
+const FAIL_STATUSES: ReadonlySet<number> = new Set<FailStatus>([400, 401, 403, 404, 409, 429, 500, 503]);
+
+const TEXT = 'text/plain; charset=utf-8';
+const BYTES = 'application/octet-stream';
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** A response object together with the answer it recorded, if any. */
+export interface Answerable<R> {
+  readonly response: R;
+  /** The recorded answer; undefined while the handler has not answered. */
+  answer(): HttpResponseInit | undefined;
+}
+
+/**
+ * Encodes a handler's body: strings as UTF-8 text, bytes as they are, anything else as JSON. Undefined means
+ * no body. A value `JSON.stringify` cannot represent is a `TypeError`.
+ */
+export function encodeBody(
+  body: ResponseBody | undefined,
+): { body: string | Uint8Array; contentType: string } | undefined {
+  if (body === undefined) return undefined;
+  if (typeof body === 'string') return { body, contentType: TEXT };
+  if (body instanceof Uint8Array) return { body, contentType: BYTES };
+  if (body instanceof ArrayBuffer) return { body: new Uint8Array(body), contentType: BYTES };
+  return { body: toJson(body), contentType: JSON_TYPE };
+}
+
+function toJson(value: unknown): string {
+  // JSON.stringify throws on cycles and BigInt and returns undefined for functions and symbols.
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError(`A ${typeof value} cannot be sent as a JSON body`);
+  return json;
+}
+
+/** 200 with the body and its type, or 204 without one. */
+function successResponse(
+  encoded: ReturnType<typeof encodeBody>,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  if (!encoded || encoded.body.length === 0) return { status: 204, headers };
+  return { status: 200, headers: { ...headers, 'Content-Type': encoded.contentType }, body: encoded.body };
+}
+
+/** A handler's refusal: the status and the reason as text (the service passes it on to the client). */
+function failResponse(status: number, reason: string, allowed: ReadonlySet<number>): HttpResponseInit {
+  if (!allowed.has(status)) {
+    throw new TypeError(`fail() takes one of the statuses ${[...allowed].join(', ')}; got ${String(status)}`);
+  }
+  if (typeof reason !== 'string') throw new TypeError('fail() needs a reason string');
+  return { status, headers: { 'Content-Type': TEXT }, body: reason };
+}
+
+/** One answer per request: the slot every response object writes through. */
+function answerSlot(): { set(response: HttpResponseInit): void; get(): HttpResponseInit | undefined } {
+  let recorded: HttpResponseInit | undefined;
+  return {
+    set(response) {
+      if (recorded) throw new TypeError('The upstream call has already been answered; answer it once');
+      recorded = response;
+    },
+    get: () => recorded,
+  };
+}
+
+// Node's HTTP layer refuses header values outside tab, printable ASCII and Latin-1, and trims outer
+// whitespace, so a user id is checked here, where the mistake is made, not when the response is written.
+const HEADER_SAFE = /^[\x21-\x7e\x80-\xff](?:[\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?$/;
+
+/**
+ * The response object of a websocket-dialect connect. `accept()` sets `X-ASRS-User-Id` and
+ * `Sec-WebSocket-Protocol`; a subprotocol the client did not offer is refused with a `TypeError` at
+ * `accept()` (the handshake would otherwise fail on the client with no explanation).
+ */
+export function connectResponse(offered: readonly string[]): Answerable<ConnectResponse> {
+  const slot = answerSlot();
+  return {
+    response: {
+      accept(acceptance: ConnectAcceptance = {}) {
+        const headers: Record<string, string> = {};
+        const { userId, subprotocol } = acceptance;
+        if (userId !== undefined) {
+          if (typeof userId !== 'string' || !HEADER_SAFE.test(userId)) {
+            throw new TypeError(
+              'accept({ userId }) needs a non-empty string without control characters, outer spaces or characters beyond Latin-1',
+            );
+          }
+          headers['X-ASRS-User-Id'] = userId;
+        }
+        if (subprotocol !== undefined) {
+          if (!offered.includes(subprotocol)) {
+            throw new TypeError(
+              `accept({ subprotocol }) must choose one the client offered (${offered.length ? offered.join(', ') : 'none'}); got ${JSON.stringify(subprotocol)}`,
+            );
+          }
+          headers['Sec-WebSocket-Protocol'] = subprotocol;
+        }
+        slot.set(successResponse(encodeBody(acceptance.body), headers));
+      },
+      fail(status, reason) {
+        slot.set(failResponse(status, reason, CONNECT_FAIL_STATUSES));
+      },
+    },
+    answer: slot.get,
+  };
+}
+
+/** The response object of a websocket-dialect message. */
+export function messageResponse(): Answerable<MessageResponse> {
+  const slot = answerSlot();
+  return {
+    response: {
+      success(body) {
+        slot.set(successResponse(encodeBody(body)));
+      },
+      fail(status, reason) {
+        slot.set(failResponse(status, reason, FAIL_STATUSES));
+      },
+    },
+    answer: slot.get,
+  };
+}
+
+/** The response object of a signalr-dialect invocation: results are always JSON (a Completion's result). */
+export function invocationResponse(): Answerable<InvocationResponse> {
+  const slot = answerSlot();
+  return {
+    response: {
+      success(result) {
+        slot.set(
+          result === undefined
+            ? { status: 204 }
+            : successResponse({ body: toJson(result), contentType: JSON_TYPE }),
+        );
+      },
+      fail(status, reason) {
+        slot.set(failResponse(status, reason, FAIL_STATUSES));
+      },
+    },
+    answer: slot.get,
+  };
+}
+
+/** The answer when no handler is registered for an event: an empty 2xx. */
+export function emptyResponse(): HttpResponseInit {
+  return { status: 204 };
+}

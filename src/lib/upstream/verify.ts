@@ -1,0 +1,91 @@
+/**
+ * The guards that run before any upstream body is parsed: the connection id, the signature, the hub, and the
+ * body size (declared, then actual). Each failure is a catalogued {@link UpstreamError}.
+ */
+import type { HttpRequest } from '@azure/functions';
+import { verifySignature } from '../signalr/signature.js';
+import { quoteValue, UpstreamError } from './errors.js';
+
+/** What the guards establish about a call before its body is read. */
+export interface VerifiedCall {
+  readonly connectionId: string;
+  readonly hub: string;
+}
+
+/**
+ * Checks that the call names a connection, is signed with one of `accessKeys`, and is for `expectedHub`
+ * (when given). The signature covers only the connection id (that is the service's protocol), so it is
+ * checked before anything else in the request is trusted.
+ */
+export function verifyCall(
+  request: HttpRequest,
+  accessKeys: readonly string[],
+  expectedHub: string | undefined,
+): VerifiedCall {
+  const connectionId = request.headers.get('x-asrs-connection-id')?.trim();
+  if (!connectionId) throw new UpstreamError('UPSTREAM_MISSING_CONNECTION_ID');
+
+  // An empty key would make the HMAC computable by anyone, so it never counts as configured.
+  const keys = accessKeys.filter((key) => key.length > 0);
+  if (keys.length === 0) throw new UpstreamError('UPSTREAM_NO_ACCESS_KEYS');
+  const signature = request.headers.get('x-asrs-signature');
+  if (!signature?.trim()) throw new UpstreamError('UPSTREAM_MISSING_SIGNATURE');
+  if (!verifySignature(signature, connectionId, keys)) throw new UpstreamError('UPSTREAM_BAD_SIGNATURE');
+
+  const hub = request.headers.get('x-asrs-hub')?.trim();
+  if (!hub) throw new UpstreamError('UPSTREAM_MISSING_HUB');
+  // The service treats hub names case-insensitively, so a template may send `Chat` for `chat`.
+  if (expectedHub !== undefined && hub.toLowerCase() !== expectedHub.toLowerCase()) {
+    throw new UpstreamError(
+      'UPSTREAM_WRONG_HUB',
+      `expected ${quoteValue(expectedHub)}, got ${quoteValue(hub)}`,
+    );
+  }
+  return { connectionId, hub };
+}
+
+/** Rejects a call whose declared `Content-Length` exceeds `maxBodyBytes`, before reading a byte of it. */
+export function checkDeclaredLength(request: HttpRequest, maxBodyBytes: number): void {
+  const declared = request.headers.get('content-length')?.trim();
+  // A malformed value is left to the actual count below: it is the count that protects memory.
+  if (declared && /^\d+$/.test(declared) && Number(declared) > maxBodyBytes) {
+    throw new UpstreamError(
+      'UPSTREAM_BODY_TOO_LARGE',
+      `Content-Length ${declared} exceeds the limit of ${maxBodyBytes} bytes`,
+    );
+  }
+}
+
+/**
+ * Reads the whole body once, counting bytes as they arrive and stopping as soon as the count passes
+ * `maxBodyBytes` (a missing or lying `Content-Length` cannot make it buffer more than the limit).
+ */
+export async function readBodyWithin(request: HttpRequest, maxBodyBytes: number): Promise<Uint8Array> {
+  const stream = request.body;
+  if (!stream) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const chunk = value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer);
+    total += chunk.byteLength;
+    if (total > maxBodyBytes) {
+      await reader.cancel().catch(() => {});
+      throw new UpstreamError(
+        'UPSTREAM_BODY_TOO_LARGE',
+        `the body exceeds the limit of ${maxBodyBytes} bytes`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
