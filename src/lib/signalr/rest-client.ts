@@ -44,7 +44,7 @@ const ENTRA_REFRESH_MARGIN_MS = 2 * 60_000;
 const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** A message of the signalr dialect: clients receive an Invocation of `target` with `arguments`. */
-export interface InvocationMessage {
+export interface InvocationPayload {
   readonly target: string;
   readonly arguments: readonly unknown[];
 }
@@ -56,7 +56,7 @@ export interface InvocationMessage {
 export type RawMessage = string | Uint8Array | ArrayBuffer | number | boolean | null | object;
 
 /** The message type a client of dialect `D` sends. */
-export type MessageOf<D extends Dialect> = D extends 'signalr' ? InvocationMessage : RawMessage;
+export type MessageOf<D extends Dialect> = D extends 'signalr' ? InvocationPayload : RawMessage;
 
 export interface HubClientOptions<D extends Dialect = Dialect> {
   /** Where the service is and how to authenticate (see `parseConnectionString`). */
@@ -120,7 +120,8 @@ export interface ClientAccess {
   accessToken: string;
 }
 
-export type SignalRRestFailure = 'http' | 'network' | 'timeout';
+/** `http`: the service answered with an error status; `network`/`timeout`: no answer; `credential`: no Entra token. */
+export type SignalRRestFailure = 'http' | 'network' | 'timeout' | 'credential';
 
 /**
  * A REST call the service refused or that did not complete. `status` is the HTTP status for `http`
@@ -424,7 +425,7 @@ export class HubClient<D extends Dialect = Dialect> {
     if (!token) {
       throw new SignalRRestError(
         'authenticate',
-        'network',
+        'credential',
         `No Microsoft Entra token for ${SIGNALR_ENTRA_SCOPE}: check the managed identity (ClientId) and its role on the SignalR resource`,
       );
     }
@@ -506,7 +507,7 @@ export class HubClient<D extends Dialect = Dialect> {
 }
 
 function encodeInvocation(message: unknown): { contentType: string; data: string } {
-  const m = message as Partial<InvocationMessage> | null;
+  const m = message as Partial<InvocationPayload> | null;
   if (
     !m ||
     typeof m !== 'object' ||
