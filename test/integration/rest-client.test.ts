@@ -552,6 +552,13 @@ describe('identity mode (injected credential)', () => {
     expect(request.headers.authorization).toBe('Bearer entra-token-1');
   });
 
+  it('getClientAccess retries a dropped connection: :generateToken has no side effects', async () => {
+    server.script('destroy', { status: 200, body: '{"token":"t"}' });
+    const access = await identityClient('websocket', new FakeCredential()).getClientAccess({ userId: 'ann' });
+    expect(access).toEqual({ url: `${server.origin}/ws/client/hubs/chat`, accessToken: 't' });
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('getClientAccess fails clearly when the service answers without a token', async () => {
     server.script({ status: 200, body: '{}' });
     const error = await errorOf(

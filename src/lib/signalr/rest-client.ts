@@ -75,7 +75,7 @@ export interface HubClientOptions<D extends Dialect = Dialect> {
   /**
    * Attempts per call, default {@link DEFAULT_MAX_ATTEMPTS}. Retried: 502/503/504, and network failures
    * where the request cannot have been delivered (refused, unresolvable, unreachable); for idempotent calls
-   * (PUT, DELETE, GET) any network failure. Never retried: a timeout or a 500, since a send may already have
+   * (PUT, DELETE, GET, `:generateToken`) any network failure. Never retried: a timeout or a 500, since a send may already have
    * reached clients.
    */
   maxAttempts?: number;
@@ -173,6 +173,8 @@ interface RestCall {
   body?: EncodedBody;
   /** Status codes that are answers rather than failures (404 for existence checks). */
   accept?: readonly number[];
+  /** A POST without side effects (`:generateToken`), retried like an idempotent call. */
+  safeToRepeat?: boolean;
   /** Overrides the hub-prefixed URL (`:generateToken`). */
   url?: URL;
 }
@@ -368,6 +370,7 @@ export class HubClient<D extends Dialect = Dialect> {
       method: 'POST',
       segments: [],
       url: generateUrl,
+      safeToRepeat: true,
       query: [
         ['userId', options.userId],
         ['minutesToExpire', String(Math.ceil(ttlSeconds / 60))],
@@ -435,7 +438,7 @@ export class HubClient<D extends Dialect = Dialect> {
 
   async #send(call: RestCall): Promise<{ status: number; text: string }> {
     const url = this.#url(call);
-    const idempotent = call.method !== 'POST';
+    const idempotent = call.method !== 'POST' || call.safeToRepeat === true;
     const where = `${call.method} ${url.pathname}`;
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= this.#maxAttempts;
