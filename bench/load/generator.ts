@@ -1,0 +1,360 @@
+/**
+ * The load generator: a forked child that holds bench clients and drives one scenario at a time on the
+ * orchestrator's request. It never runs in a server's process. Every run is bounded by a duration and a
+ * drain timeout, and reports counts plus a latency histogram (machine-wide monotonic clock, so the send
+ * time written into a payload by one process can be compared with the receipt time in another).
+ *
+ * Requests: `connect` → `connected`; `fanout` / `echo` / `chat` → `result`; `close` → `closed`.
+ */
+import { parseConnectionString } from '../../src/lib/signalr/connection-string.js';
+import { HubClient } from '../../src/lib/signalr/rest-client.js';
+import { type BenchConnection, connect, connectMany, type Incoming, type Target } from '../clients.js';
+import { serve, tell } from '../ipc.js';
+import { makePayload, readPayload } from '../payload.js';
+import type { BenchMessage } from '../processes.js';
+import { Histogram, monotonicMicros } from '../stats.js';
+
+/** Handshakes in flight while connecting. */
+const CONNECT_CONCURRENCY = 50;
+
+/** What receivers do with an incoming message; replaced per run. */
+let onIncoming: (client: number, message: Incoming) => void = () => {};
+let connections: BenchConnection[] = [];
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The text of a bench payload in any dialect: a raw frame, or the first argument of an invocation. */
+function payloadText(message: Incoming): string | undefined {
+  if (message.kind === 'text') return message.text;
+  if (message.kind === 'invocation' && typeof message.argument === 'string') return message.argument;
+  return undefined;
+}
+
+interface ConnectRequest extends BenchMessage {
+  target: Target;
+  clients: number;
+  /** User ids are `${userPrefix}${index}`. */
+  userPrefix?: string;
+  /** Chat only: the Functions app's negotiate (`POST {negotiateUrl}?name=…`) supplies each client's target. */
+  negotiateUrl?: string;
+}
+
+async function openAll(request: ConnectRequest): Promise<BenchMessage> {
+  const started = Date.now();
+  const prefix = request.userPrefix ?? 'bench';
+  connections = await connectMany(request.clients, CONNECT_CONCURRENCY, async (index) => {
+    const userId = `${prefix}${index}`;
+    let target = request.target;
+    if (request.negotiateUrl && target.kind === 'negotiated') {
+      const url = new URL(request.negotiateUrl);
+      url.searchParams.set('name', userId);
+      const response = await fetch(url, { method: 'POST' });
+      if (!response.ok)
+        throw new Error(`negotiate for ${userId}: HTTP ${response.status} ${await response.text()}`);
+      const access = (await response.json()) as { url: string; accessToken: string };
+      target = { ...target, url: access.url, accessToken: access.accessToken };
+    }
+    return connect(target, userId, (message) => onIncoming(index, message));
+  });
+  return { type: 'connected', clients: connections.length, ms: Date.now() - started };
+}
+
+/** How the fan-out run sends one broadcast. */
+type Broadcast =
+  | { kind: 'bare'; url: string }
+  | { kind: 'service'; dialect: 'websocket' | 'signalr'; connectionString: string; hub: string };
+
+interface FanoutRequest extends BenchMessage {
+  broadcast: Broadcast;
+  durationMs: number;
+  payloadBytes: number;
+  /** Broadcasts not yet received by every client before the next one is sent. */
+  window: number;
+  drainMs: number;
+}
+
+function broadcaster(spec: Broadcast): (text: string) => Promise<void> {
+  if (spec.kind === 'bare') {
+    const url = `${spec.url}/broadcast`;
+    return async (text) => {
+      const response = await fetch(url, { method: 'POST', body: text });
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`bare broadcast: HTTP ${response.status}`);
+    };
+  }
+  const connection = parseConnectionString(spec.connectionString);
+  if (spec.dialect === 'signalr') {
+    const client = new HubClient({ connection, hub: spec.hub, dialect: 'signalr' });
+    return (text) => client.sendToAll({ target: 'bench', arguments: [text] });
+  }
+  const client = new HubClient({ connection, hub: spec.hub, dialect: 'websocket' });
+  return (text) => client.sendToAll(text);
+}
+
+/**
+ * Fan-out: keeps `window` broadcasts in flight (in flight = not yet at every client) for `durationMs`,
+ * then waits up to `drainMs` for the rest. The window keeps the server busy without letting its queues
+ * grow without bound, so the latency measured is that of a saturated but stable pipeline.
+ */
+async function fanout(request: FanoutRequest): Promise<BenchMessage> {
+  const send = broadcaster(request.broadcast);
+  const clients = connections.length;
+  const received: number[] = [];
+  const latency = new Histogram();
+  let delivered = 0;
+  let inFlight = 0;
+  let sent = 0;
+  let errors = 0;
+  let lastError = '';
+  let lastReceipt = 0;
+  let wake: (() => void) | undefined;
+  onIncoming = (_client, message) => {
+    const text = payloadText(message);
+    const payload = text === undefined ? undefined : readPayload(text);
+    if (!payload) return;
+    const now = monotonicMicros();
+    latency.record(now - payload.sentMicros);
+    delivered += 1;
+    lastReceipt = now;
+    const count = (received[payload.seq] ?? 0) + 1;
+    received[payload.seq] = count;
+    if (count === clients) {
+      inFlight -= 1;
+      wake?.();
+    }
+  };
+  const start = monotonicMicros();
+  const end = start + request.durationMs * 1000;
+  while (monotonicMicros() < end) {
+    if (inFlight >= request.window) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 50);
+      });
+      wake = undefined;
+      continue;
+    }
+    const seq = sent++;
+    inFlight += 1;
+    received[seq] = 0;
+    send(makePayload(seq, request.payloadBytes)).catch((error: unknown) => {
+      errors += 1;
+      lastError = error instanceof Error ? error.message : String(error);
+      inFlight -= 1;
+    });
+    if (sent % request.window === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const drainEnd = Date.now() + request.drainMs;
+  while (inFlight > 0 && Date.now() < drainEnd) await sleep(20);
+  onIncoming = () => {};
+  const elapsedMicros = Math.max(1, (lastReceipt || monotonicMicros()) - start);
+  return {
+    type: 'result',
+    clients,
+    sent,
+    delivered,
+    expected: sent * clients,
+    errors,
+    lastError,
+    elapsedMs: elapsedMicros / 1000,
+    deliveredPerSecond: (delivered * 1e6) / elapsedMicros,
+    latency: latency.toJSON(),
+  };
+}
+
+interface EchoRequest extends BenchMessage {
+  durationMs: number;
+  /** Messages per second sent by each client. */
+  ratePerClient: number;
+  payloadBytes: number;
+  drainMs: number;
+}
+
+/**
+ * Upstream echo: every client sends `ratePerClient` messages a second (open loop, start times spread over
+ * one interval) and waits for each to come back: a raw frame in the websocket dialect and the bare
+ * baseline, a Completion in the signalr dialect (the invocation carries an invocationId).
+ */
+async function echo(request: EchoRequest): Promise<BenchMessage> {
+  const latency = new Histogram();
+  let sent = 0;
+  let answered = 0;
+  let errors = 0;
+  let lastError = '';
+  let lastAnswer = 0;
+  const record = (text: string | undefined) => {
+    const payload = text === undefined ? undefined : readPayload(text);
+    if (!payload) return;
+    const now = monotonicMicros();
+    latency.record(now - payload.sentMicros);
+    answered += 1;
+    lastAnswer = now;
+  };
+  onIncoming = (_client, message) => {
+    if (message.kind === 'completion') {
+      if (message.error !== undefined) {
+        errors += 1;
+        lastError = message.error;
+      } else record(typeof message.result === 'string' ? message.result : undefined);
+    } else record(payloadText(message));
+  };
+  const intervalMs = 1000 / request.ratePerClient;
+  const timers: NodeJS.Timeout[] = [];
+  const start = monotonicMicros();
+  connections.forEach((connection, index) => {
+    const begin = setTimeout(
+      () => {
+        const tick = () => {
+          const seq = sent++;
+          connection.send(makePayload(seq, request.payloadBytes), {
+            target: 'echo',
+            invocationId: String(seq),
+          });
+        };
+        tick();
+        timers.push(setInterval(tick, intervalMs));
+      },
+      (index / connections.length) * intervalMs,
+    );
+    timers.push(begin);
+  });
+  await sleep(request.durationMs);
+  for (const timer of timers) clearInterval(timer);
+  const drainEnd = Date.now() + request.drainMs;
+  while (answered + errors < sent && Date.now() < drainEnd) await sleep(20);
+  onIncoming = () => {};
+  const elapsedMicros = Math.max(1, (lastAnswer || monotonicMicros()) - start);
+  return {
+    type: 'result',
+    clients: connections.length,
+    sent,
+    answered,
+    errors,
+    lastError,
+    elapsedMs: elapsedMicros / 1000,
+    roundTripsPerSecond: (answered * 1e6) / elapsedMicros,
+    latency: latency.toJSON(),
+  };
+}
+
+interface ChatRequest extends BenchMessage {
+  /** Messages per second, all senders together. */
+  rate: number;
+  durationMs: number;
+  /** How many of the clients send (round robin). */
+  senders: number;
+  textBytes: number;
+  drainMs: number;
+  /** Receipts that complete one message (every client in the room, the sender included if it gets it). */
+  receiversPerMessage: number;
+  /** A seq offset so steps never share sequence numbers. */
+  firstSeq: number;
+}
+
+/** The text of a chat `message` event in either dialect. */
+function chatText(message: Incoming): string | undefined {
+  let event: unknown;
+  if (message.kind === 'invocation') {
+    if (message.target !== 'message') return undefined;
+    event = message.argument;
+  } else if (message.kind === 'text') {
+    if (!message.text.includes('"type":"message"')) return undefined;
+    event = JSON.parse(message.text);
+  } else return undefined;
+  const text = (event as { text?: unknown } | null)?.text;
+  return typeof text === 'string' ? text : undefined;
+}
+
+/**
+ * End-to-end chat: `senders` clients send `sendMessage` to the room at `rate` a second in total; every
+ * client records each message's receipt. Reports per-delivery latency and per-message completion (the time
+ * until the message reached every receiver), which is the figure the step search judges.
+ */
+async function chat(request: ChatRequest): Promise<BenchMessage> {
+  const perDelivery = new Histogram();
+  const complete = new Histogram();
+  const received = new Map<number, number>();
+  let delivered = 0;
+  let sent = 0;
+  onIncoming = (_client, message) => {
+    const text = chatText(message);
+    const payload = text === undefined ? undefined : readPayload(text);
+    if (!payload || payload.seq < request.firstSeq) return;
+    const now = monotonicMicros();
+    perDelivery.record(now - payload.sentMicros);
+    delivered += 1;
+    const count = (received.get(payload.seq) ?? 0) + 1;
+    received.set(payload.seq, count);
+    if (count === request.receiversPerMessage) complete.record(now - payload.sentMicros);
+  };
+  const intervalMs = 1000 / request.rate;
+  const start = Date.now();
+  const timer = setInterval(
+    () => {
+      // Catch up on ticks the timer coalesced, so the offered rate is the nominal one.
+      const due = Math.floor((Date.now() - start) / intervalMs) + 1;
+      while (sent < due && Date.now() - start < request.durationMs) {
+        const seq = request.firstSeq + sent;
+        const sender = connections[sent % Math.min(request.senders, connections.length)];
+        sent += 1;
+        sender?.command('sendMessage', { text: makePayload(seq, request.textBytes) });
+      }
+    },
+    Math.max(1, intervalMs),
+  );
+  await sleep(request.durationMs);
+  clearInterval(timer);
+  const drainEnd = Date.now() + request.drainMs;
+  while (complete.total < sent && Date.now() < drainEnd) await sleep(20);
+  onIncoming = () => {};
+  return {
+    type: 'result',
+    clients: connections.length,
+    sent,
+    delivered,
+    completed: complete.total,
+    elapsedMs: Date.now() - start,
+    perDelivery: perDelivery.toJSON(),
+    complete: complete.toJSON(),
+  };
+}
+
+/** Counts receipts of one probe message to learn how many receipts complete a chat message. */
+async function chatProbe(request: BenchMessage & { seq: number; waitMs: number; textBytes: number }) {
+  let receipts = 0;
+  onIncoming = (_client, message) => {
+    const text = chatText(message);
+    if (text !== undefined && readPayload(text)?.seq === request.seq) receipts += 1;
+  };
+  connections[0]?.command('sendMessage', { text: makePayload(request.seq, request.textBytes) });
+  await sleep(request.waitMs);
+  onIncoming = () => {};
+  return { type: 'probed', receipts };
+}
+
+serve(
+  async (message) => {
+    switch (message.type) {
+      case 'connect':
+        return openAll(message as ConnectRequest);
+      case 'fanout':
+        return fanout(message as FanoutRequest);
+      case 'echo':
+        return echo(message as EchoRequest);
+      case 'chat':
+        return chat(message as ChatRequest);
+      case 'chat-probe':
+        return chatProbe(message as BenchMessage & { seq: number; waitMs: number; textBytes: number });
+      case 'close':
+        for (const connection of connections) connection.close();
+        connections = [];
+        return { type: 'closed' };
+      default:
+        throw new Error(`unknown request ${message.type}`);
+    }
+  },
+  async () => {
+    for (const connection of connections) connection.close();
+  },
+);
+tell({ type: 'ready' });

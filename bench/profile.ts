@@ -1,0 +1,102 @@
+/**
+ * Reads the `.cpuprofile` files that `node --cpu-prof` writes and names where the time went: the top
+ * functions by self time, and the self time per package (project code, `ws`, `jose`, Node internals…).
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+export interface ProfileSummary {
+  /** Sampled time in ms (all of it, idle included). */
+  totalMs: number;
+  /** Share of the sampled time that was not idle. */
+  busyShare: number;
+  /** Functions by self time: `name (file:line)` and share of busy time. */
+  topFunctions: Array<{ name: string; selfMs: number; share: number }>;
+  /** Self time by where the code lives. */
+  byPackage: Array<{ name: string; selfMs: number; share: number }>;
+}
+
+/** Where a script URL belongs: a dependency's name, `project`, `node` or `v8`. */
+function packageOf(url: string): string {
+  if (!url) return 'v8/native';
+  if (url.startsWith('node:')) return 'node internals';
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm?.[1]) return nm[1];
+  const project = /\/dist\/(src\/[^/]+(?:\/[^/]+)?)/.exec(url);
+  if (project?.[1]) return `project ${project[1].replace(/\.js$/, '')}`;
+  return url;
+}
+
+function shortUrl(url: string): string {
+  return url
+    .replace(/^.*\/node_modules\//, '')
+    .replace(/^.*\/dist\//, '')
+    .replace(/^file:\/\//, '');
+}
+
+/** Summarises one `.cpuprofile` file. */
+export function summariseCpuProfile(path: string, top = 12): ProfileSummary {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const totalMs = (profile.endTime - profile.startTime) / 1000;
+  const hits = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
+  const msPerHit = hits > 0 ? totalMs / hits : 0;
+  const byFunction = new Map<string, number>();
+  const byPackage = new Map<string, number>();
+  let idleMs = 0;
+  for (const node of profile.nodes) {
+    const selfMs = (node.hitCount ?? 0) * msPerHit;
+    if (selfMs === 0) continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)' || functionName === '(program)') {
+      if (functionName === '(idle)') idleMs += selfMs;
+      else
+        byPackage.set(
+          '(program: native, outside JS)',
+          (byPackage.get('(program: native, outside JS)') ?? 0) + selfMs,
+        );
+      continue;
+    }
+    const key = `${functionName || '(anonymous)'} (${url ? `${shortUrl(url)}:${lineNumber + 1}` : 'native'})`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + selfMs);
+    const pkg = functionName === '(garbage collector)' ? 'garbage collector' : packageOf(url);
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + selfMs);
+  }
+  const busyMs = Math.max(1e-9, totalMs - idleMs);
+  const rank = (map: Map<string, number>, n: number) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, selfMs]) => ({ name, selfMs: Math.round(selfMs), share: selfMs / busyMs }));
+  return {
+    totalMs: Math.round(totalMs),
+    busyShare: busyMs / totalMs,
+    topFunctions: rank(byFunction, top),
+    byPackage: rank(byPackage, 8),
+  };
+}
+
+/** One line per entry: `41.2 % name`. */
+export function describeProfile(summary: ProfileSummary): string[] {
+  const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
+  return [
+    `busy ${pct(summary.busyShare)} of ${summary.totalMs} ms sampled; self time by package: ` +
+      summary.byPackage.map((p) => `${p.name} ${pct(p.share)}`).join(', '),
+    `top functions by self time: ${summary.topFunctions
+      .slice(0, 8)
+      .map((f) => `${f.name} ${pct(f.share)}`)
+      .join('; ')}`,
+  ];
+}

@@ -1,0 +1,153 @@
+/**
+ * Results of a bench run: each scenario's figures with the baseline from the same run and the ratio
+ * ours / baseline, printed to the console, written as one JSON file per scenario under `bench/results/`
+ * and as `bench/RESULTS.md`. On a shared, noisy machine the absolute numbers move from run to run; the
+ * ratios are what to compare.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, type as osType, release, totalmem } from 'node:os';
+
+/** One measured figure. */
+export interface Figure {
+  name: string;
+  unit: string;
+  ours: number;
+  /** The same figure for the bare `ws` baseline; null where a scenario has none. */
+  baseline: number | null;
+  /** Which direction is better, so a reader knows whether a ratio above 1 is good. */
+  better: 'higher' | 'lower';
+  note?: string;
+}
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  status: 'ok' | 'skipped' | 'failed';
+  /** Why a scenario was skipped or failed. */
+  reason?: string;
+  /** The parameters it ran with (clients, durations, rates). */
+  parameters: Record<string, unknown>;
+  figures: Figure[];
+  /** Raw per-target results, for the JSON file. */
+  details?: unknown;
+  /** Observations worth a line in RESULTS.md (profile tops, errors seen). */
+  notes: string[];
+}
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpuList = cpus();
+  return {
+    cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+    cores: cpuList.length,
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    os: `${osType()} ${release()}`,
+    node: process.version,
+  };
+}
+
+/** ours / baseline, or null without a baseline. */
+export function ratio(figure: Figure): number | null {
+  if (figure.baseline === null || figure.baseline === 0) return null;
+  return figure.ours / figure.baseline;
+}
+
+function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+function formatRatio(figure: Figure): string {
+  const r = ratio(figure);
+  if (r === null) return '—';
+  return `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}× (${figure.better} is better)`;
+}
+
+/** Prints one scenario as a small table. */
+export function printScenario(result: ScenarioResult): void {
+  const head = `\n== ${result.id}: ${result.title} [${result.status}]`;
+  console.log(head);
+  if (result.reason) console.log(`   ${result.reason}`);
+  const rows = result.figures.map((f) => [
+    f.name,
+    `${formatNumber(f.ours)} ${f.unit}`,
+    f.baseline === null ? '—' : `${formatNumber(f.baseline)} ${f.unit}`,
+    formatRatio(f),
+  ]);
+  const header = ['figure', 'ours', 'bare ws baseline', 'ours / baseline'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of [header, ...rows])
+    console.log(`   ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}`);
+  for (const note of result.notes) console.log(`   - ${note}`);
+}
+
+/** Writes `<dir>/<scenario id>.json`. */
+export function writeScenarioJson(dir: URL, result: ScenarioResult, run: RunInfo): void {
+  mkdirSync(dir, { recursive: true });
+  const withRatios = { ...result, figures: result.figures.map((f) => ({ ...f, ratio: ratio(f) })) };
+  writeFileSync(new URL(`${result.id}.json`, dir), `${JSON.stringify({ run, ...withRatios }, null, 2)}\n`);
+}
+
+export interface RunInfo {
+  date: string;
+  mode: 'full' | 'quick';
+  machine: MachineInfo;
+  durationSeconds: number;
+}
+
+/** Text below this line in an existing RESULTS.md is kept when the file is rewritten (the analysis). */
+export const KEEP_MARKER =
+  '<!-- Everything below this line is written by hand and kept across bench runs. -->';
+
+/** Writes RESULTS.md: run info, one table per scenario, then the hand-written analysis kept from before. */
+export function writeResultsMarkdown(file: URL, run: RunInfo, results: ScenarioResult[]): void {
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').split(KEEP_MARKER)[1] : undefined;
+  const m = run.machine;
+  const lines = [
+    '# Bench results',
+    '',
+    `Written by \`npm run bench${run.mode === 'quick' ? ' -- --quick' : ''}\` on ${run.date} (${run.mode} run, ${Math.round(run.durationSeconds)} s).`,
+    '',
+    `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}`,
+    `- Node ${m.node}`,
+    '- The cores were shared with other engineers running tests at the same time, and the load generators',
+    '  run on the same machine as the servers. Absolute figures are noisy; every figure has its bare `ws`',
+    '  baseline from the same run, and the ratio ours / baseline is what to compare between runs.',
+    '- Latency is measured from the moment the sender builds the payload (REST call, client send) to the',
+    '  receiving client, on the machine-wide monotonic clock shared by all processes.',
+    '',
+  ];
+  for (const result of results) {
+    lines.push(`## ${result.id}: ${result.title}`, '');
+    if (result.status !== 'ok') lines.push(`**${result.status}**: ${result.reason ?? ''}`, '');
+    if (result.figures.length > 0) {
+      lines.push('| figure | ours | bare `ws` baseline | ours / baseline |', '|---|---:|---:|---:|');
+      for (const f of result.figures) {
+        const baseline = f.baseline === null ? '—' : `${formatNumber(f.baseline)} ${f.unit}`;
+        lines.push(
+          `| ${f.name}${f.note ? ` (${f.note})` : ''} | ${formatNumber(f.ours)} ${f.unit} | ${baseline} | ${formatRatio(f)} |`,
+        );
+      }
+      lines.push('');
+    }
+    const params = Object.entries(result.parameters)
+      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+      .join(', ');
+    if (params) lines.push(`Parameters: ${params}.`, '');
+    for (const note of result.notes) lines.push(`- ${note}`);
+    if (result.notes.length > 0) lines.push('');
+  }
+  lines.push(KEEP_MARKER);
+  writeFileSync(file, `${lines.join('\n')}${kept ?? '\n'}`);
+}

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: runs every scenario against the local stack and its bare `ws` baseline, prints each
+ * figure with its baseline and ratio, and writes `bench/RESULTS.md` plus one JSON file per scenario under
+ * `bench/results/`. `-- --quick` is the smoke run (under a minute; its files go to `bench/results/quick/`
+ * so it never overwrites the committed full results). `-- --only=fanout,echo` picks scenarios;
+ * `-- --profile` records a CPU profile of the service (and Functions host) and summarises it.
+ */
+import { mkdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { stopAll } from './processes.js';
+import {
+  machineInfo,
+  printScenario,
+  type RunInfo,
+  type ScenarioResult,
+  writeResultsMarkdown,
+  writeScenarioJson,
+} from './report.js';
+import { type BenchContext, notRun, type Scenario } from './scenario.js';
+import { chat } from './scenarios/chat.js';
+import { echo } from './scenarios/echo.js';
+import { fanout } from './scenarios/fanout.js';
+import { history } from './scenarios/history.js';
+import { memory } from './scenarios/memory.js';
+
+const SCENARIOS: Scenario[] = [fanout, echo, chat, memory, history];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
+});
+
+const root = new URL('../../', import.meta.url);
+const quick = values.quick ?? false;
+const resultsDir = new URL(quick ? 'bench/results/quick/' : 'bench/results/', root);
+const profileDir = new URL('profiles/', resultsDir);
+mkdirSync(profileDir, { recursive: true });
+const only = values.only?.split(',').map((id) => id.trim());
+const selected = SCENARIOS.filter((scenario) => !only || only.includes(scenario.id));
+if (selected.length === 0) {
+  console.error(`--only matched no scenario; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  process.exit(2);
+}
+
+const started = Date.now();
+const context: BenchContext = {
+  quick,
+  profile: values.profile ?? false,
+  profileDir,
+  log: (text) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${text}`),
+};
+
+// An interrupted bench must not leave servers or clients running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    void stopAll().finally(() => process.exit(130));
+  });
+
+const machine = machineInfo();
+console.log(
+  `bench (${quick ? 'quick' : 'full'}): ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`,
+);
+const results: ScenarioResult[] = [];
+for (const scenario of selected) {
+  let result: ScenarioResult;
+  try {
+    result = await scenario.run(context);
+  } catch (error) {
+    result = notRun(scenario, 'failed', error instanceof Error ? error.message : String(error));
+  }
+  await stopAll(); // whatever a failed scenario left behind
+  results.push(result);
+  printScenario(result);
+}
+
+const run: RunInfo = {
+  date: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+  machine,
+  durationSeconds: (Date.now() - started) / 1000,
+};
+for (const result of results) writeScenarioJson(resultsDir, result, run);
+const markdown = quick ? new URL('RESULTS.md', resultsDir) : new URL('bench/RESULTS.md', root);
+// A partial run (--only) is written beside the JSON files, never over the committed full results.
+writeResultsMarkdown(only && !quick ? new URL('RESULTS.partial.md', resultsDir) : markdown, run, results);
+console.log(`\nbench finished in ${run.durationSeconds.toFixed(1)} s; results in ${resultsDir.pathname}`);
+process.exit(results.some((r) => r.status === 'failed') ? 1 : 0);

@@ -1,0 +1,39 @@
+/**
+ * What every scenario module shares: the context the orchestrator passes in and the shape of a scenario.
+ */
+import type { ScenarioResult } from './report.js';
+
+/** The dev access key of the local service (public, documented in the README: not a secret). */
+export const BENCH_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+/** The hub every scenario uses. */
+export const BENCH_HUB = 'chat';
+
+export interface BenchContext {
+  /** Smoke run: fewer clients, shorter phases, the whole bench under a minute. */
+  quick: boolean;
+  /** Record a CPU profile of the service (and heap profile in the memory scenario). */
+  profile: boolean;
+  /** Where `.cpuprofile` / `.heapprofile` files go. */
+  profileDir: URL;
+  log(text: string): void;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  run(context: BenchContext): Promise<ScenarioResult>;
+}
+
+/** The compiled child module at `relative` (from dist/bench/). */
+export function benchModule(relative: string): URL {
+  return new URL(relative, new URL('./', import.meta.url));
+}
+
+/** A result for a scenario that could not run, with the reason. */
+export function notRun(
+  scenario: Pick<Scenario, 'id' | 'title'>,
+  status: 'skipped' | 'failed',
+  reason: string,
+): ScenarioResult {
+  return { id: scenario.id, title: scenario.title, status, reason, parameters: {}, figures: [], notes: [] };
+}

@@ -1,0 +1,177 @@
+/**
+ * Scenario 2, upstream echo: clients send at a fixed rate through the service, which posts each message
+ * to an upstream in the bench's own process that answers at once with the payload; the service delivers
+ * the answer to the sender (websocket dialect: the response body as a frame; signalr dialect: a
+ * Completion of an invocation that carries an invocationId). Figures: round trips/s, p50 and p99.
+ * Baseline: a bare `ws` echo server at the same rate.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { BenchChild, BenchMessage } from '../processes.js';
+import type { Figure, ScenarioResult } from '../report.js';
+import { BENCH_ACCESS_KEY, BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
+import { cpuProfileFlags, startBare, startGenerator, startServiceProcess } from '../stack.js';
+import { Histogram, type HistogramData } from '../stats.js';
+
+/** Full-run defaults: 1 000 round trips/s in all (one Azure SignalR unit's rated echo load). */
+export const FULL = {
+  clients: 100,
+  ratePerClient: 10,
+  durationMs: 10_000,
+  payloadBytes: 1024,
+  drainMs: 5_000,
+};
+export const QUICK = {
+  clients: 50,
+  ratePerClient: 10,
+  durationMs: 2_000,
+  payloadBytes: 1024,
+  drainMs: 2_000,
+};
+
+interface EchoResult extends BenchMessage {
+  sent: number;
+  answered: number;
+  errors: number;
+  lastError: string;
+  roundTripsPerSecond: number;
+  latency: HistogramData;
+}
+
+/**
+ * The upstream: connection events get an empty 200; a message event gets its payload back at once
+ * (raw text for the websocket dialect, the invocation's first argument as JSON for the signalr dialect).
+ */
+function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    if (req.headers['x-asrs-category'] !== 'messages') {
+      res.writeHead(200).end();
+      return;
+    }
+    const body = Buffer.concat(chunks);
+    if ((req.headers['content-type'] ?? '').startsWith('application/json')) {
+      const invocation = JSON.parse(body.toString('utf8')) as { arguments?: unknown[] };
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(invocation.arguments?.[0] ?? null));
+      return;
+    }
+    res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'text/plain' }).end(body);
+  });
+}
+
+async function startUpstream(): Promise<{ server: Server; url: string }> {
+  const server = createServer(upstreamHandler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { server, url: `http://127.0.0.1:${port}/upstream?event={event}` };
+}
+
+async function measure(generator: BenchChild, target: Record<string, unknown>, params: typeof FULL) {
+  await generator.request({ type: 'connect', target, clients: params.clients }, 'connected');
+  try {
+    const result = await generator.request<EchoResult>(
+      { type: 'echo', ...params },
+      'result',
+      params.durationMs + params.drainMs + 30_000,
+    );
+    return { ...result, latency: Histogram.from(result.latency).summary() };
+  } finally {
+    await generator.request({ type: 'close' }, 'closed');
+  }
+}
+
+export const echo: Scenario = {
+  id: 'echo',
+  title: 'Upstream echo: fixed-rate client messages answered by an in-process upstream',
+  async run(context: BenchContext): Promise<ScenarioResult> {
+    const params = context.quick ? QUICK : FULL;
+    const generator = await startGenerator();
+    const upstream = await startUpstream();
+    const figures: Figure[] = [];
+    const notes: string[] = [];
+    const failures: string[] = [];
+    const details: Record<string, unknown> = {};
+    try {
+      context.log(`echo: bare ws baseline, ${params.clients} clients × ${params.ratePerClient}/s`);
+      const bare = await startBare('echo');
+      let baseline: Awaited<ReturnType<typeof measure>>;
+      try {
+        baseline = await measure(generator, { kind: 'bare', url: bare.url }, params);
+      } finally {
+        await bare.stop();
+      }
+      details.baseline = baseline;
+      notes.push(
+        `bare ws baseline: ${Math.round(baseline.roundTripsPerSecond)} round trips/s, p50 ${baseline.latency.p50Ms} ms, p99 ${baseline.latency.p99Ms} ms`,
+      );
+      for (const dialect of ['websocket', 'signalr'] as const) {
+        context.log(`echo: service, ${dialect} dialect`);
+        try {
+          const service = await startServiceProcess({
+            upstream: upstream.url,
+            execArgv: context.profile ? cpuProfileFlags(context.profileDir, `echo-${dialect}`) : [],
+          });
+          let ours: Awaited<ReturnType<typeof measure>>;
+          try {
+            ours = await measure(
+              generator,
+              { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: BENCH_ACCESS_KEY },
+              params,
+            );
+          } finally {
+            await service.stop();
+          }
+          details[dialect] = ours;
+          figures.push(
+            {
+              name: `${dialect} dialect: round trips/s`,
+              unit: 'rt/s',
+              ours: ours.roundTripsPerSecond,
+              baseline: baseline.roundTripsPerSecond,
+              better: 'higher',
+            },
+            {
+              name: `${dialect} dialect: p50 round trip`,
+              unit: 'ms',
+              ours: ours.latency.p50Ms,
+              baseline: baseline.latency.p50Ms,
+              better: 'lower',
+            },
+            {
+              name: `${dialect} dialect: p99 round trip`,
+              unit: 'ms',
+              ours: ours.latency.p99Ms,
+              baseline: baseline.latency.p99Ms,
+              better: 'lower',
+            },
+          );
+          if (ours.answered < ours.sent || ours.errors > 0)
+            notes.push(
+              `${dialect}: ${ours.sent - ours.answered} of ${ours.sent} unanswered, ${ours.errors} errors${ours.lastError ? ` (last: ${ours.lastError})` : ''}`,
+            );
+        } catch (error) {
+          failures.push(`${dialect} dialect: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    } finally {
+      await generator.stop();
+      upstream.server.closeAllConnections();
+      upstream.server.close();
+    }
+    return {
+      id: this.id,
+      title: this.title,
+      status: failures.length === 0 ? 'ok' : 'failed',
+      ...(failures.length > 0 ? { reason: failures.join('; ') } : {}),
+      parameters: { ...params, offeredPerSecond: params.clients * params.ratePerClient },
+      figures,
+      details,
+      notes,
+    };
+  },
+};

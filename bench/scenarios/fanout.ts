@@ -1,0 +1,165 @@
+/**
+ * Scenario 1, fan-out: N clients connected, REST broadcasts of 1 KiB for a fixed time. Figures: delivered
+ * messages/s and p50/p99 latency from the REST call to the client's receipt, per dialect of the service,
+ * against a bare `ws` server that broadcasts the same payload (on an HTTP POST) to the same N clients.
+ */
+import { existsSync } from 'node:fs';
+import type { BenchChild, BenchMessage } from '../processes.js';
+import { describeProfile, summariseCpuProfile } from '../profile.js';
+import type { Figure, ScenarioResult } from '../report.js';
+import { BENCH_ACCESS_KEY, BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
+import {
+  connectionString,
+  cpuProfileFlags,
+  startBare,
+  startGenerator,
+  startServiceProcess,
+} from '../stack.js';
+import { Histogram, type HistogramData } from '../stats.js';
+
+/** Full-run defaults; `--quick` uses {@link QUICK}. */
+export const FULL = { clients: 1000, durationMs: 10_000, payloadBytes: 1024, window: 4, drainMs: 10_000 };
+export const QUICK = { clients: 200, durationMs: 2_000, payloadBytes: 1024, window: 4, drainMs: 3_000 };
+
+interface FanoutResult extends BenchMessage {
+  type: 'result';
+  clients: number;
+  sent: number;
+  delivered: number;
+  expected: number;
+  errors: number;
+  lastError: string;
+  elapsedMs: number;
+  deliveredPerSecond: number;
+  latency: HistogramData;
+}
+
+type Params = typeof FULL;
+
+async function measure(
+  generator: BenchChild,
+  target: Record<string, unknown>,
+  broadcast: Record<string, unknown>,
+  params: Params,
+): Promise<FanoutResult> {
+  await generator.request({ type: 'connect', target, clients: params.clients }, 'connected');
+  try {
+    return await generator.request<FanoutResult>(
+      { type: 'fanout', broadcast, ...params },
+      'result',
+      params.durationMs + params.drainMs + 30_000,
+    );
+  } finally {
+    await generator.request({ type: 'close' }, 'closed');
+  }
+}
+
+function describe(result: FanoutResult) {
+  const latency = Histogram.from(result.latency).summary();
+  return { ...result, latency };
+}
+
+export const fanout: Scenario = {
+  id: 'fanout',
+  title: 'Fan-out: REST broadcast of 1 KiB messages to every connected client',
+  async run(context: BenchContext): Promise<ScenarioResult> {
+    const params = context.quick ? QUICK : FULL;
+    const generator = await startGenerator();
+    const notes: string[] = [];
+    const details: Record<string, unknown> = {};
+    const figures: Figure[] = [];
+    const failures: string[] = [];
+    try {
+      context.log(`fanout: bare ws baseline, ${params.clients} clients`);
+      const bare = await startBare('broadcast');
+      let baseline: ReturnType<typeof describe>;
+      try {
+        baseline = describe(
+          await measure(generator, { kind: 'bare', url: bare.url }, { kind: 'bare', url: bare.url }, params),
+        );
+      } finally {
+        await bare.stop();
+      }
+      details.baseline = baseline;
+      notes.push(
+        `bare ws baseline: ${Math.round(baseline.deliveredPerSecond)} msg/s delivered, p50 ${baseline.latency.p50Ms} ms, p99 ${baseline.latency.p99Ms} ms (${baseline.sent} broadcasts)`,
+      );
+      for (const dialect of ['websocket', 'signalr'] as const) {
+        context.log(`fanout: service, ${dialect} dialect, ${params.clients} clients`);
+        const profileName = `fanout-${dialect}`;
+        let ours: ReturnType<typeof describe>;
+        try {
+          const service = await startServiceProcess({
+            execArgv: context.profile ? cpuProfileFlags(context.profileDir, profileName) : [],
+          });
+          try {
+            ours = describe(
+              await measure(
+                generator,
+                { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: BENCH_ACCESS_KEY },
+                { kind: 'service', dialect, connectionString: connectionString(service.url), hub: BENCH_HUB },
+                params,
+              ),
+            );
+          } finally {
+            await service.stop();
+          }
+        } catch (error) {
+          failures.push(`${dialect} dialect: ${error instanceof Error ? error.message : String(error)}`);
+          continue;
+        }
+        details[dialect] = ours;
+        figures.push(
+          {
+            name: `${dialect} dialect: delivered messages/s`,
+            unit: 'msg/s',
+            ours: ours.deliveredPerSecond,
+            baseline: baseline.deliveredPerSecond,
+            better: 'higher',
+          },
+          {
+            name: `${dialect} dialect: p50 latency`,
+            unit: 'ms',
+            ours: ours.latency.p50Ms,
+            baseline: baseline.latency.p50Ms,
+            better: 'lower',
+          },
+          {
+            name: `${dialect} dialect: p99 latency`,
+            unit: 'ms',
+            ours: ours.latency.p99Ms,
+            baseline: baseline.latency.p99Ms,
+            better: 'lower',
+          },
+        );
+        if (ours.delivered < ours.expected || ours.errors > 0)
+          notes.push(
+            `${dialect}: ${ours.expected - ours.delivered} of ${ours.expected} deliveries missing, ${ours.errors} REST errors${ours.lastError ? ` (last: ${ours.lastError})` : ''}`,
+          );
+        const profilePath = new URL(`${profileName}.cpuprofile`, context.profileDir).pathname;
+        if (context.profile && existsSync(profilePath))
+          notes.push(
+            ...describeProfile(summariseCpuProfile(profilePath)).map(
+              (line) => `${dialect} service profile: ${line}`,
+            ),
+          );
+      }
+      if (baseline.delivered < baseline.expected)
+        notes.push(
+          `baseline: ${baseline.expected - baseline.delivered} of ${baseline.expected} deliveries missing`,
+        );
+    } finally {
+      await generator.stop();
+    }
+    return {
+      id: this.id,
+      title: this.title,
+      status: failures.length === 0 ? 'ok' : 'failed',
+      ...(failures.length > 0 ? { reason: failures.join('; ') } : {}),
+      parameters: { ...params },
+      figures,
+      details,
+      notes,
+    };
+  },
+};

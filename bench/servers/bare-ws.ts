@@ -1,0 +1,53 @@
+/**
+ * The baselines: a bare `ws` server doing the least work each scenario asks of the service, in its own
+ * process like the service. Mode (first argument):
+ * - `broadcast`: `POST /broadcast` sends the request body as one text frame to every connected client
+ *   (the fan-out baseline for a REST broadcast); a text frame from a client is relayed to every client
+ *   (the chat baseline).
+ * - `echo`: every frame goes back to its sender (the upstream echo baseline).
+ * - `idle`: accepts connections and does nothing (the memory baseline).
+ */
+import { createServer } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { probe, serve, tell } from '../ipc.js';
+
+type Mode = 'broadcast' | 'echo' | 'idle';
+const mode = (process.argv[2] ?? 'broadcast') as Mode;
+
+const server = createServer((req, res) => {
+  if (req.method === 'POST' && req.url === '/broadcast') {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      for (const client of wss.clients) client.send(text);
+      res.writeHead(202).end();
+    });
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('bare-ws serves POST /broadcast and WebSockets\n');
+});
+
+// perMessageDeflate off, as in the service: compression is not what the comparison is about.
+const wss = new WebSocketServer({ server, perMessageDeflate: false });
+wss.on('connection', (socket) => {
+  if (mode === 'echo') socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+  else if (mode === 'broadcast')
+    socket.on('message', (data, isBinary) => {
+      for (const client of wss.clients) client.send(data, { binary: isBinary });
+    });
+});
+
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  tell({ type: 'ready', url: `http://127.0.0.1:${port}`, port });
+});
+
+serve(
+  async (message) => probe(message),
+  async () => {
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  },
+);
