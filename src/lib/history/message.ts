@@ -1,0 +1,63 @@
+/**
+ * The stored chat message (DESIGN §3.1, the `message` event payload) and its server-assigned id.
+ */
+import { decodeTime, isValid, monotonicFactory } from 'ulid';
+
+/** One chat message as stored in history and delivered to clients. */
+export interface ChatMessage {
+  /** Server-assigned ULID: sorts by the time it was accepted. */
+  readonly id: string;
+  /** `room`, `group:<name>` or `dm:<a>:<b>`. */
+  readonly conversation: string;
+  /** The sender's user name (decided by the server, never by the client). */
+  readonly from: string;
+  /** The other party of a private message. */
+  readonly to?: string;
+  /** The group of a group message. */
+  readonly group?: string;
+  readonly text: string;
+  /** When the server accepted it, ISO 8601 (UTC). */
+  readonly sentAt: string;
+  /** The client's own id for the message, used to store a retried send once. */
+  readonly clientMessageId?: string;
+}
+
+/** What a caller gives {@link HistoryStore.append}; the store assigns `id` and `sentAt`. */
+export interface NewMessage {
+  readonly conversation: string;
+  readonly from: string;
+  readonly to?: string;
+  readonly group?: string;
+  readonly text: string;
+  readonly clientMessageId?: string;
+}
+
+/** The result of an append: the stored message, and whether it was already stored under the same `clientMessageId`. */
+export interface AppendResult {
+  readonly message: ChatMessage;
+  /** True when this send repeated a `clientMessageId` already stored; `message` is then the original one. */
+  readonly duplicate: boolean;
+}
+
+/** One page of a conversation's history. */
+export interface HistoryPage {
+  readonly conversation: string;
+  /** Oldest first, newest last. */
+  readonly messages: ChatMessage[];
+  /** True when older messages exist before the first one returned. */
+  readonly hasMore: boolean;
+}
+
+// Monotonic per process: two ids made in the same millisecond still sort in the order they were made.
+const nextUlid = monotonicFactory();
+
+/** A new message id (ULID) and the time it encodes. */
+export function newMessageId(now: number = Date.now()): { id: string; sentAt: string } {
+  const id = nextUlid(now);
+  return { id, sentAt: new Date(decodeTime(id)).toISOString() };
+}
+
+/** True when `value` has the form of a message id (a ULID). */
+export function isMessageId(value: unknown): value is string {
+  return typeof value === 'string' && isValid(value);
+}

@@ -1,0 +1,610 @@
+/**
+ * The chat history store on Azure Blob Storage (DESIGN §4).
+ *
+ * **Layout** (see `layout.ts`): each conversation is a series of append blobs `<folder>/<segment>.jsonl`, one JSON
+ * line per message, one `appendBlock` per message. An append is atomic and needs no read-modify-write, so any
+ * number of Function instances can write the same conversation without losing each other's messages. The order
+ * of a conversation is the storage order (segment, then offset): the one order every reader agrees on, even when
+ * the clocks of two instances disagree by a few milliseconds.
+ *
+ * **Rollover.** An append blob holds at most 50 000 blocks, and no append condition counts blocks (`maxSize` and
+ * `appendPosition` are byte conditions). Each append's response reports the blob's committed block count; the
+ * writer that sees it reach `segmentBlockLimit` moves on to the next segment (creating it with `If-None-Match: *`,
+ * so two writers rolling at once create it once and neither truncates the other's). Writers still appending to
+ * the old segment learn the same from their own next response, so a segment overshoots the limit by at most the
+ * appends in flight at that moment: the default 49 000 leaves 1 000 blocks of margin. Should the margin ever be
+ * exhausted, the service refuses the append with `BlockCountExceedsLimit` (or `BlobIsSealed` for a sealed blob)
+ * — a definite refusal, nothing written — and the writer rolls and appends again. Every message is therefore
+ * written by exactly one successful `appendBlock`: none is lost, none is written twice by a roll.
+ *
+ * **Duplicates.** A `clientMessageId` is claimed *before* the append by creating a marker blob per
+ * (conversation, sender, clientMessageId) with `If-None-Match: *`; the marker holds the message (with its id) and
+ * metadata `state` = `pending`, set to `stored` after the append. Exactly one creation succeeds across all
+ * instances; every other send with the same id gets the marker's message back with `duplicate: true`, once it is
+ * `stored`. The crash window (marker created, process gone before or during the append) is closed by recovery:
+ * a send that finds a marker still `pending` after `pendingClaimTimeoutMs` (measured on the service's clock:
+ * response `Date` minus marker `Last-Modified`) takes it over with an ETag-conditional metadata update (one taker
+ * wins), looks for the message's id near the tail of the history, appends it only if it is absent, and marks it
+ * `stored`. So an accepted message is never lost, and a retried one is stored once. The one remaining case — a
+ * writer stalled longer than the timeout whose append still lands afterwards — could leave a second copy with the
+ * same id; readers drop repeated ids, so it is still shown once.
+ *
+ * **Reading.** The newest messages come from the tail of the newest segment(s) by ranged downloads
+ * (`tail-reader.ts`): the cost is the size of the page, not of the history. `before` pages backwards from a
+ * message id, crossing segment boundaries.
+ */
+import { DefaultAzureCredential } from '@azure/identity';
+import {
+  type AppendBlobClient,
+  BlobServiceClient,
+  type ContainerClient,
+  RestError,
+} from '@azure/storage-blob';
+import { decodeTime } from 'ulid';
+import { nameProblem, parseConversation } from '../chat/names.js';
+import { readSetting } from '../settings.js';
+import { HistoryError } from './errors.js';
+import {
+  clientIdMarkerName,
+  conversationFolder,
+  FIRST_SEGMENT,
+  segmentBlobName,
+  segmentNumber,
+} from './layout.js';
+import {
+  type AppendResult,
+  type ChatMessage,
+  type HistoryPage,
+  isMessageId,
+  type NewMessage,
+  newMessageId,
+} from './message.js';
+import { linesBackward } from './tail-reader.js';
+
+/** Blocks per segment before writers move to the next one; Azure's hard limit is 50 000 (margin: see above). */
+export const DEFAULT_SEGMENT_BLOCK_LIMIT = 49_000;
+/** Azure's limit of blocks in one append blob. */
+export const MAX_APPEND_BLOB_BLOCKS = 50_000;
+/** Messages per page when the caller gives no `limit` (DESIGN §3.1). */
+export const DEFAULT_PAGE_SIZE = 50;
+/** Largest `limit` a caller may ask for (DESIGN §3.1). */
+export const MAX_PAGE_SIZE = 100;
+/** Bytes fetched per ranged download when reading backwards. */
+export const DEFAULT_READ_CHUNK_BYTES = 64 * 1024;
+/** Longest message text, in characters (DESIGN §3). */
+export const DEFAULT_MAX_TEXT_LENGTH = 4000;
+/** Longest `clientMessageId` accepted, in characters. */
+export const MAX_CLIENT_MESSAGE_ID_LENGTH = 128;
+/** How old a `pending` marker must be (service clock) before another send may take it over. */
+export const DEFAULT_PENDING_CLAIM_TIMEOUT_MS = 15_000;
+/** How often a duplicate send re-reads a `pending` marker while it waits for the first send to finish. */
+export const DEFAULT_PENDING_POLL_MS = 100;
+/**
+ * How far (by id time) recovery looks back from the tail for a message before concluding it was never appended:
+ * ids are made just before the marker, so the append lands after it unless the clocks of two instances differ by
+ * more than this.
+ */
+export const DEFAULT_RECOVERY_WINDOW_MS = 10 * 60_000;
+/** Conversations whose current segment number is remembered (oldest forgotten first; rediscovered by listing). */
+export const DEFAULT_MAX_CACHED_CONVERSATIONS = 10_000;
+/** Attempts of one append across rollovers and segment creation before it gives up. */
+const MAX_APPEND_ATTEMPTS = 10;
+
+/** Options of {@link createHistoryStore}. Every limit has its default next to it above. */
+export interface HistoryStoreOptions {
+  /**
+   * `CHAT_HISTORY_STORAGE`: a connection string (Azurite, `UseDevelopmentStorage=true`) or a Blob service URI
+   * (`https://<account>.blob.core.windows.net`, then `DefaultAzureCredential`). Ignored when `containerClient` is given.
+   */
+  storage?: string;
+  /** A ready container client (tests; custom pipelines). */
+  containerClient?: ContainerClient;
+  /** Container name; default `CHAT_HISTORY_CONTAINER`'s default, `chat-history`. */
+  container?: string;
+  /** Managed identity client id for `DefaultAzureCredential` (the `AZURE_CLIENT_ID` setting). */
+  managedIdentityClientId?: string;
+  /** See {@link DEFAULT_SEGMENT_BLOCK_LIMIT}. 1 … 50 000. */
+  segmentBlockLimit?: number;
+  /** See {@link DEFAULT_READ_CHUNK_BYTES}. */
+  readChunkBytes?: number;
+  /** See {@link DEFAULT_MAX_TEXT_LENGTH}. */
+  maxTextLength?: number;
+  /** See {@link DEFAULT_PENDING_CLAIM_TIMEOUT_MS}. */
+  pendingClaimTimeoutMs?: number;
+  /** See {@link DEFAULT_PENDING_POLL_MS}. */
+  pendingPollMs?: number;
+  /** See {@link DEFAULT_RECOVERY_WINDOW_MS}. */
+  recoveryWindowMs?: number;
+  /** See {@link DEFAULT_MAX_CACHED_CONVERSATIONS}. */
+  maxCachedConversations?: number;
+}
+
+/** Options of {@link HistoryStore.read}. */
+export interface ReadOptions {
+  /** Return the messages stored before this message id (paging backwards). */
+  before?: string;
+  /** 1 … {@link MAX_PAGE_SIZE}, default {@link DEFAULT_PAGE_SIZE}. */
+  limit?: number;
+}
+
+type MarkerState = 'pending' | 'recovering' | 'stored';
+
+interface Marker {
+  message: ChatMessage;
+  state: MarkerState;
+  etag: string;
+  /** Service clock: response `Date` minus `Last-Modified`. */
+  ageMs: number;
+}
+
+/**
+ * Creates a history store. With `storage` a connection string or a Blob service URI (identity-based access),
+ * or with a ready `containerClient`. The container is created on first use if it does not exist.
+ */
+export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
+  return new HistoryStore(options);
+}
+
+/** Creates the store the app uses, from the settings `CHAT_HISTORY_STORAGE`, `CHAT_HISTORY_CONTAINER`, `AZURE_CLIENT_ID`. */
+export function createHistoryStoreFromSettings(env: NodeJS.ProcessEnv = process.env): HistoryStore {
+  const storage = readSetting('historyStorage', env);
+  if (storage === undefined) {
+    throw new Error(
+      'The app setting CHAT_HISTORY_STORAGE is not set: give a Blob service URI (https://<account>.blob.core.windows.net) or a storage connection string',
+    );
+  }
+  const container = readSetting('historyContainer', env);
+  const managedIdentityClientId = readSetting('managedIdentityClientId', env);
+  return new HistoryStore({
+    storage,
+    ...(container === undefined ? {} : { container }),
+    ...(managedIdentityClientId === undefined ? {} : { managedIdentityClientId }),
+  });
+}
+
+/** Builds the container client for a `CHAT_HISTORY_STORAGE` value. */
+export function containerClientFor(
+  storage: string,
+  container: string,
+  managedIdentityClientId?: string,
+): ContainerClient {
+  // A URI names the service and means identity-based access; anything else is a connection string.
+  if (/^https?:\/\//i.test(storage)) {
+    const credential = new DefaultAzureCredential(
+      managedIdentityClientId === undefined ? {} : { managedIdentityClientId },
+    );
+    return new BlobServiceClient(storage, credential).getContainerClient(container);
+  }
+  return BlobServiceClient.fromConnectionString(storage).getContainerClient(container);
+}
+
+/** The Blob history store. Safe to use from many Function instances at once (see the module comment). */
+export class HistoryStore {
+  /** The container that holds the history. */
+  readonly containerClient: ContainerClient;
+  private readonly segmentBlockLimit: number;
+  private readonly readChunkBytes: number;
+  private readonly maxTextLength: number;
+  private readonly pendingClaimTimeoutMs: number;
+  private readonly pendingPollMs: number;
+  private readonly recoveryWindowMs: number;
+  private readonly maxCachedConversations: number;
+  /** The segment this instance appends to, per conversation. A hint only: the service's answers correct it. */
+  private readonly currentSegments = new Map<string, number>();
+  private containerReady: Promise<void> | undefined;
+
+  constructor(options: HistoryStoreOptions) {
+    const container = options.container ?? readSetting('historyContainer', {}) ?? 'chat-history';
+    if (options.containerClient) {
+      this.containerClient = options.containerClient;
+    } else if (options.storage !== undefined && options.storage.trim() !== '') {
+      this.containerClient = containerClientFor(
+        options.storage.trim(),
+        container,
+        options.managedIdentityClientId,
+      );
+    } else {
+      throw new Error(
+        'createHistoryStore needs `storage` (CHAT_HISTORY_STORAGE: a connection string or a Blob service URI) or `containerClient`',
+      );
+    }
+    this.segmentBlockLimit = integerOption(
+      'segmentBlockLimit',
+      options.segmentBlockLimit ?? DEFAULT_SEGMENT_BLOCK_LIMIT,
+      1,
+      MAX_APPEND_BLOB_BLOCKS,
+    );
+    this.readChunkBytes = integerOption(
+      'readChunkBytes',
+      options.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES,
+      1,
+    );
+    this.maxTextLength = integerOption('maxTextLength', options.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH, 1);
+    this.pendingClaimTimeoutMs = integerOption(
+      'pendingClaimTimeoutMs',
+      options.pendingClaimTimeoutMs ?? DEFAULT_PENDING_CLAIM_TIMEOUT_MS,
+      0,
+    );
+    this.pendingPollMs = integerOption('pendingPollMs', options.pendingPollMs ?? DEFAULT_PENDING_POLL_MS, 1);
+    this.recoveryWindowMs = integerOption(
+      'recoveryWindowMs',
+      options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
+      0,
+    );
+    this.maxCachedConversations = integerOption(
+      'maxCachedConversations',
+      options.maxCachedConversations ?? DEFAULT_MAX_CACHED_CONVERSATIONS,
+      1,
+    );
+  }
+
+  /**
+   * Stores a message and returns it with its server-assigned `id` and `sentAt`. A repeated `clientMessageId` from
+   * the same sender in the same conversation is not stored again: the original message comes back with
+   * `duplicate: true`. Throws {@link HistoryError} for invalid input.
+   */
+  async append(input: NewMessage): Promise<AppendResult> {
+    const draft = this.validateNewMessage(input);
+    await this.ensureContainer();
+    const { id, sentAt } = newMessageId();
+    const message: ChatMessage = { id, ...draft, sentAt };
+    if (message.clientMessageId === undefined) {
+      await this.appendLine(message);
+      return { message, duplicate: false };
+    }
+    return this.appendOnce(message, message.clientMessageId);
+  }
+
+  /**
+   * Reads one page of a conversation, oldest first: the newest `limit` messages, or with `before` the `limit`
+   * messages stored before that message. `hasMore` says whether older ones exist. Throws {@link HistoryError}
+   * for an invalid conversation id, limit or `before` id, and for a `before` id not in the conversation.
+   */
+  async read(conversation: string, options: ReadOptions = {}): Promise<HistoryPage> {
+    validateConversation(conversation);
+    const limit = validateLimit(options.limit);
+    const before = options.before;
+    if (before !== undefined && !isMessageId(before)) {
+      throw new HistoryError(
+        'invalid_before',
+        `"${String(before).slice(0, 64)}" is not a message id (a 26-character ULID)`,
+      );
+    }
+    await this.ensureContainer();
+    const newestFirst: ChatMessage[] = [];
+    const seen = new Set<string>();
+    let passedBefore = before === undefined;
+    let hasMore = false;
+    for await (const message of this.messagesBackward(conversation)) {
+      // A message written twice (see the module comment) is shown once.
+      if (seen.has(message.id)) continue;
+      seen.add(message.id);
+      if (!passedBefore) {
+        passedBefore = message.id === before;
+        continue;
+      }
+      if (newestFirst.length === limit) {
+        hasMore = true;
+        break;
+      }
+      newestFirst.push(message);
+    }
+    if (!passedBefore) {
+      throw new HistoryError('invalid_before', `no message ${before} in conversation ${conversation}`);
+    }
+    return { conversation, messages: newestFirst.reverse(), hasMore };
+  }
+
+  // ── appending ────────────────────────────────────────────────────────────────────────────────────────────
+
+  private async appendOnce(message: ChatMessage, clientMessageId: string): Promise<AppendResult> {
+    const marker = this.containerClient.getBlockBlobClient(
+      clientIdMarkerName(message.conversation, message.from, clientMessageId),
+    );
+    const body = JSON.stringify(message);
+    let created: string | undefined;
+    try {
+      const response = await marker.upload(body, Buffer.byteLength(body), {
+        conditions: { ifNoneMatch: '*' },
+        metadata: { state: 'pending' },
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
+      created = response.etag;
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+    }
+    if (created !== undefined) {
+      try {
+        await this.appendLine(message);
+      } catch (error) {
+        // The service refused the append outright (a 4xx): nothing was written, so release the claim and let a
+        // retry start afresh. Any other failure may have been written: leave the marker for recovery.
+        if (error instanceof RestError && error.statusCode !== undefined && error.statusCode < 500) {
+          await marker.delete({ conditions: { ifMatch: created } }).catch(() => undefined);
+        }
+        throw error;
+      }
+      await marker.setMetadata({ state: 'stored' });
+      return { message, duplicate: false };
+    }
+    return { message: await this.settleExistingMarker(marker), duplicate: true };
+  }
+
+  /** Waits for an existing marker's message to be stored, or takes over a marker abandoned by a crashed send. */
+  private async settleExistingMarker(
+    marker: ReturnType<ContainerClient['getBlockBlobClient']>,
+  ): Promise<ChatMessage> {
+    for (;;) {
+      const current = await readMarker(marker);
+      if (current.state === 'stored') return current.message;
+      if (current.ageMs >= this.pendingClaimTimeoutMs) {
+        try {
+          // Only one taker wins the ETag; the others see a 412 and go round again.
+          await marker.setMetadata({ state: 'recovering' }, { conditions: { ifMatch: current.etag } });
+        } catch (error) {
+          if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409)) continue;
+          throw error;
+        }
+        if (!(await this.isRecentlyStored(current.message))) await this.appendLine(current.message);
+        await marker.setMetadata({ state: 'stored' });
+        return current.message;
+      }
+      await sleep(this.pendingPollMs);
+    }
+  }
+
+  /** Whether `message.id` is in the tail of its conversation, looking back to `recoveryWindowMs` before its time. */
+  private async isRecentlyStored(message: ChatMessage): Promise<boolean> {
+    const oldest = decodeTime(message.id) - this.recoveryWindowMs;
+    for await (const stored of this.messagesBackward(message.conversation)) {
+      if (stored.id === message.id) return true;
+      if (decodeTime(stored.id) < oldest) return false;
+    }
+    return false;
+  }
+
+  /** Appends one message as one block, rolling to the next segment when the current one is full. */
+  private async appendLine(message: ChatMessage): Promise<void> {
+    const conversation = message.conversation;
+    const line = Buffer.from(`${JSON.stringify(message)}\n`, 'utf8');
+    let segment = this.currentSegments.get(conversation) ?? (await this.discoverSegment(conversation));
+    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
+      const blob = this.segmentClient(conversation, segment);
+      try {
+        const response = await blob.appendBlock(line, line.length);
+        this.rememberSegment(conversation, segment);
+        if ((response.blobCommittedBlockCount ?? 0) >= this.segmentBlockLimit) {
+          // This append filled the segment: move on now, so the next append goes to the new one.
+          await this.roll(conversation, segment);
+        }
+        return;
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === 'BlobNotFound') {
+          await this.createSegment(conversation, segment);
+        } else if (code === 'BlockCountExceedsLimit' || code === 'BlobIsSealed') {
+          segment = await this.roll(conversation, segment);
+        } else {
+          throw error;
+        }
+      }
+    }
+    throw new Error(
+      `Could not append to conversation ${conversation} after ${MAX_APPEND_ATTEMPTS} attempts (segments kept filling or vanishing)`,
+    );
+  }
+
+  /** Moves past a full segment: to the next one, or further if other writers already rolled past it. */
+  private async roll(conversation: string, full: number): Promise<number> {
+    const latest = await this.discoverSegment(conversation);
+    const next = Math.max(full + 1, latest);
+    await this.createSegment(conversation, next);
+    this.rememberSegment(conversation, next);
+    return next;
+  }
+
+  /** Creates a segment unless it exists. `If-None-Match: *` — a plain create would truncate a segment in use. */
+  private async createSegment(conversation: string, segment: number): Promise<void> {
+    try {
+      await this.segmentClient(conversation, segment).create({
+        conditions: { ifNoneMatch: '*' },
+        blobHTTPHeaders: { blobContentType: 'application/x-ndjson; charset=utf-8' },
+      });
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+    }
+  }
+
+  /** The newest segment number of a conversation, from a listing ({@link FIRST_SEGMENT} when there is none yet). */
+  private async discoverSegment(conversation: string): Promise<number> {
+    const segments = await this.listSegments(conversation);
+    const newest = segments.at(-1)?.segment ?? FIRST_SEGMENT;
+    this.rememberSegment(conversation, newest);
+    return newest;
+  }
+
+  private rememberSegment(conversation: string, segment: number): void {
+    const known = this.currentSegments.get(conversation);
+    this.currentSegments.delete(conversation);
+    this.currentSegments.set(conversation, Math.max(segment, known ?? segment));
+    if (this.currentSegments.size > this.maxCachedConversations) {
+      const oldest = this.currentSegments.keys().next().value;
+      if (oldest !== undefined) this.currentSegments.delete(oldest);
+    }
+  }
+
+  // ── reading ──────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** The segments of a conversation with their sizes, oldest first. One listing call per 5 000 segments. */
+  private async listSegments(conversation: string): Promise<{ segment: number; size: number }[]> {
+    const segments: { segment: number; size: number }[] = [];
+    const prefix = `${conversationFolder(conversation)}/`;
+    for await (const item of this.containerClient.listBlobsByHierarchy('/', { prefix })) {
+      if (item.kind !== 'blob') continue;
+      const segment = segmentNumber(conversation, item.name);
+      if (segment !== undefined) segments.push({ segment, size: item.properties.contentLength ?? 0 });
+    }
+    return segments.sort((a, b) => a.segment - b.segment);
+  }
+
+  /** Every message of a conversation, newest first, read from the tail backwards on demand. */
+  private async *messagesBackward(conversation: string): AsyncGenerator<ChatMessage, void, undefined> {
+    const segments = await this.listSegments(conversation);
+    for (let index = segments.length - 1; index >= 0; index--) {
+      const { segment, size } = segments[index] as { segment: number; size: number };
+      const blob = this.segmentClient(conversation, segment);
+      for await (const line of linesBackward(blob, size, this.readChunkBytes)) {
+        yield parseLine(line.bytes, conversation, segment, line.offset);
+      }
+    }
+  }
+
+  private segmentClient(conversation: string, segment: number): AppendBlobClient {
+    return this.containerClient.getAppendBlobClient(segmentBlobName(conversation, segment));
+  }
+
+  private ensureContainer(): Promise<void> {
+    this.containerReady ??= this.containerClient.createIfNotExists().then(
+      () => undefined,
+      (error: unknown) => {
+        // Let the next call try again rather than remembering a transient failure forever.
+        this.containerReady = undefined;
+        throw error;
+      },
+    );
+    return this.containerReady;
+  }
+
+  // ── validation ───────────────────────────────────────────────────────────────────────────────────────────
+
+  private validateNewMessage(input: NewMessage): Omit<ChatMessage, 'id' | 'sentAt'> {
+    if (typeof input !== 'object' || input === null) {
+      throw new HistoryError(
+        'invalid_message',
+        'give an object { conversation, from, text, to?, group?, clientMessageId? }',
+      );
+    }
+    const parsed = validateConversation(input.conversation);
+    const fromProblem = typeof input.from === 'string' ? nameProblem(input.from) : 'The user name is missing';
+    if (fromProblem !== undefined) throw new HistoryError('invalid_message', `from: ${fromProblem}`);
+    if (typeof input.text !== 'string' || input.text.length === 0) {
+      throw new HistoryError('invalid_message', 'the text is empty: give 1 or more characters');
+    }
+    if ([...input.text].length > this.maxTextLength) {
+      throw new HistoryError('invalid_message', `the text is longer than ${this.maxTextLength} characters`);
+    }
+    const { clientMessageId } = input;
+    if (
+      clientMessageId !== undefined &&
+      (typeof clientMessageId !== 'string' ||
+        clientMessageId.length === 0 ||
+        clientMessageId.length > MAX_CLIENT_MESSAGE_ID_LENGTH)
+    ) {
+      throw new HistoryError(
+        'invalid_message',
+        `clientMessageId must be a string of 1–${MAX_CLIENT_MESSAGE_ID_LENGTH} characters`,
+      );
+    }
+    // The addressing must agree with the conversation, or a message would be filed where its readers never look.
+    if (parsed.kind === 'room' && (input.to !== undefined || input.group !== undefined)) {
+      throw new HistoryError('invalid_message', 'a room message has neither `to` nor `group`');
+    }
+    if (parsed.kind === 'group' && (input.group !== parsed.group || input.to !== undefined)) {
+      throw new HistoryError(
+        'invalid_message',
+        `a message in ${input.conversation} has group "${parsed.group}" and no \`to\``,
+      );
+    }
+    if (parsed.kind === 'dm') {
+      const [a, b] = parsed.users;
+      const pairOk =
+        input.group === undefined &&
+        ((input.from === a && input.to === b) || (input.from === b && input.to === a));
+      if (!pairOk) {
+        throw new HistoryError(
+          'invalid_message',
+          `a message in ${input.conversation} goes from one of its two users to the other`,
+        );
+      }
+    }
+    return {
+      conversation: input.conversation,
+      from: input.from,
+      ...(input.to === undefined ? {} : { to: input.to }),
+      ...(input.group === undefined ? {} : { group: input.group }),
+      text: input.text,
+      ...(clientMessageId === undefined ? {} : { clientMessageId }),
+    };
+  }
+}
+
+function validateConversation(conversation: unknown): NonNullable<ReturnType<typeof parseConversation>> {
+  const parsed = typeof conversation === 'string' ? parseConversation(conversation) : undefined;
+  if (parsed === undefined) {
+    throw new HistoryError(
+      'invalid_conversation',
+      `"${String(conversation).slice(0, 80)}" is not one of room, group:<name>, dm:<a>:<b> (names 1–32 letters, digits, spaces, "_", "-", "."; the two dm names sorted)`,
+    );
+  }
+  return parsed;
+}
+
+function validateLimit(limit: unknown): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new HistoryError(
+      'invalid_limit',
+      `${String(limit)} is not a whole number from 1 to ${MAX_PAGE_SIZE}`,
+    );
+  }
+  return limit;
+}
+
+function parseLine(bytes: Buffer, conversation: string, segment: number, offset: number): ChatMessage {
+  try {
+    const value = JSON.parse(bytes.toString('utf8')) as ChatMessage;
+    if (isMessageId(value.id)) return value;
+  } catch {
+    // Reported below with the position, which is what someone repairing the blob needs.
+  }
+  throw new HistoryError(
+    'corrupt_history',
+    `${segmentBlobName(conversation, segment)} at byte ${offset} (${bytes.length} bytes)`,
+  );
+}
+
+async function readMarker(marker: ReturnType<ContainerClient['getBlockBlobClient']>): Promise<Marker> {
+  const response = await marker.download();
+  const body = response.readableStreamBody;
+  const chunks: Buffer[] = [];
+  if (body)
+    for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatMessage;
+  const state = (response.metadata?.state ?? 'pending') as MarkerState;
+  const now = response.date?.getTime() ?? Date.now();
+  const modified = response.lastModified?.getTime() ?? now;
+  return { message, state, etag: response.etag ?? '*', ageMs: Math.max(0, now - modified) };
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (!(error instanceof RestError)) return undefined;
+  return error.code ?? (error.details as { errorCode?: string } | undefined)?.errorCode;
+}
+
+/** A create with `If-None-Match: *` on an existing blob: 409 BlobAlreadyExists (Azure) or 412 (some emulators). */
+function isAlreadyExists(error: unknown): boolean {
+  return error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412);
+}
+
+function integerOption(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `The history store option ${name} must be a whole number from ${min} to ${max}; got ${value}`,
+    );
+  }
+  return value;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
