@@ -54,7 +54,9 @@ function successResponse(
   encoded: ReturnType<typeof encodeBody>,
   headers: Record<string, string> = {},
 ): HttpResponseInit {
-  if (!encoded || encoded.body.length === 0) return { status: 204, headers };
+  if (!encoded || encoded.body.length === 0) {
+    return Object.keys(headers).length > 0 ? { status: 204, headers } : { status: 204 };
+  }
   return { status: 200, headers: { ...headers, 'Content-Type': encoded.contentType }, body: encoded.body };
 }
 
