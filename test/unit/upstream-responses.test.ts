@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import { createUpstreamHandler, type UpstreamHandlers } from '../../src/lib/upstream/index.js';
+import {
+  capturingContext,
+  PRIMARY_KEY,
+  responseHeaders,
+  responseText,
+  type UpstreamRequestInit,
+  upstreamRequest,
+} from '../support/upstream.js';
+
+async function call(handlers: UpstreamHandlers, init: UpstreamRequestInit) {
+  const { context, logs } = capturingContext();
+  const response = await createUpstreamHandler(handlers, { accessKeys: [PRIMARY_KEY] })(
+    upstreamRequest(init),
+    context,
+  );
+  return { response, logs, headers: responseHeaders(response), text: responseText(response) };
+}
+
+const connect: UpstreamRequestInit = {
+  event: 'connect',
+  category: 'connections',
+  headers: { 'Sec-WebSocket-Protocol': 'json.v1, chat.v1' },
+};
+const message: UpstreamRequestInit = {
+  event: 'message',
+  category: 'messages',
+  headers: { 'Content-Type': 'text/plain' },
+  body: 'hello',
+};
+const invocation: UpstreamRequestInit = {
+  event: 'loadHistory',
+  category: 'messages',
+  headers: { 'Content-Type': 'application/json' },
+  body: '{"type":1,"invocationId":"1","target":"loadHistory","arguments":[{"conversation":"room"}]}',
+};
+
+describe('answering a connect', () => {
+  it('accepts with a user id, a chosen subprotocol and a JSON first message', async () => {
+    const { response, headers, text, logs } = await call(
+      {
+        handleConnect: async (_req, res) => {
+          await Promise.resolve();
+          res.accept({ userId: 'ann', subprotocol: 'chat.v1', body: { type: 'welcome', user: 'ann' } });
+        },
+      },
+      connect,
+    );
+    expect(response.status).toBe(200);
+    expect(headers.get('X-ASRS-User-Id')).toBe('ann');
+    expect(headers.get('Sec-WebSocket-Protocol')).toBe('chat.v1');
+    expect(headers.get('Content-Type')).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(text)).toEqual({ type: 'welcome', user: 'ann' });
+    expect(logs).toEqual([]);
+  });
+
+  it('sends a text first message as text/plain and a bytes first message as application/octet-stream', async () => {
+    const asText = await call({ handleConnect: (_req, res) => res.accept({ body: 'hi there' }) }, connect);
+    expect(asText.headers.get('Content-Type')).toBe('text/plain; charset=utf-8');
+    expect(asText.text).toBe('hi there');
+    expect(asText.headers.has('X-ASRS-User-Id')).toBe(false);
+    const asBytes = await call(
+      { handleConnect: (_req, res) => res.accept({ body: new Uint8Array([1, 2]) }) },
+      connect,
+    );
+    expect(asBytes.response.status).toBe(200);
+    expect(asBytes.headers.get('Content-Type')).toBe('application/octet-stream');
+    expect([...(asBytes.response.body as Uint8Array)]).toEqual([1, 2]);
+  });
+
+  it('accepts without a body as 204 with the user id header', async () => {
+    const { response, headers } = await call(
+      { handleConnect: (_req, res) => res.accept({ userId: 'bob' }) },
+      connect,
+    );
+    expect(response.status).toBe(204);
+    expect(response.body).toBeUndefined();
+    expect(headers.get('X-ASRS-User-Id')).toBe('bob');
+  });
+
+  for (const status of [400, 401, 403] as const) {
+    it(`refuses with ${status} and the reason as the body`, async () => {
+      const { response, text } = await call(
+        { handleConnect: (_req, res) => res.fail(status, 'name is not allowed') },
+        connect,
+      );
+      expect(response.status).toBe(status);
+      expect(text).toBe('name is not allowed');
+    });
+  }
+
+  it('refuses at accept() a subprotocol the client did not offer: TypeError, logged, 500', async () => {
+    let thrown: unknown;
+    const { response, logs, text } = await call(
+      {
+        handleConnect: (_req, res) => {
+          try {
+            res.accept({ subprotocol: 'mqtt' });
+          } catch (error) {
+            thrown = error;
+            throw error;
+          }
+        },
+      },
+      connect,
+    );
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message).toContain('json.v1, chat.v1');
+    expect(response.status).toBe(500);
+    expect(text).not.toContain('at ');
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.level).toBe('error');
+    expect(logs[0]!.message).toContain('must choose one the client offered');
+  });
+
+  it('refuses a user id that an HTTP header cannot carry', async () => {
+    const { response, logs } = await call(
+      { handleConnect: (_req, res) => res.accept({ userId: 'ann\r\nX-Evil: 1' }) },
+      connect,
+    );
+    expect(response.status).toBe(500);
+    expect(logs[0]!.message).toContain('userId');
+  });
+
+  it('treats a second answer as a programming error', async () => {
+    const { response, logs } = await call(
+      {
+        handleConnect: (_req, res) => {
+          res.accept();
+          res.fail(403, 'changed my mind');
+        },
+      },
+      connect,
+    );
+    expect(response.status).toBe(500);
+    expect(logs[0]!.message).toContain('already been answered');
+  });
+
+  it('answers 500 when handleConnect returns without answering (fails closed)', async () => {
+    const { response, logs, text } = await call({ handleConnect: () => {} }, connect);
+    expect(response.status).toBe(500);
+    expect(text).toContain('returned without answering');
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.level).toBe('error');
+    expect(logs[0]!.message).toContain('handleConnect');
+  });
+});
+
+describe('answering messages and invocations', () => {
+  it('sends a message reply back as text', async () => {
+    const { response, text, headers } = await call(
+      { handleMessage: (req, res) => res.success(`echo: ${req.event.message.data as string}`) },
+      message,
+    );
+    expect(response.status).toBe(200);
+    expect(headers.get('Content-Type')).toBe('text/plain; charset=utf-8');
+    expect(text).toBe('echo: hello');
+  });
+
+  it('answers a message with no reply as 204 and a failed one with its status', async () => {
+    expect((await call({ handleMessage: (_req, res) => res.success() }, message)).response).toEqual({
+      status: 204,
+    });
+    const failed = await call({ handleMessage: (_req, res) => res.fail(429, 'slow down') }, message);
+    expect(failed.response.status).toBe(429);
+    expect(failed.text).toBe('slow down');
+  });
+
+  it('sends an invocation result as JSON, and no result as 204', async () => {
+    const withResult = await call(
+      {
+        handleInvocation: (req, res) =>
+          res.success({ echoed: req.event.arguments[0], id: req.event.invocationId }),
+      },
+      invocation,
+    );
+    expect(withResult.response.status).toBe(200);
+    expect(withResult.headers.get('Content-Type')).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(withResult.text)).toEqual({ echoed: { conversation: 'room' }, id: '1' });
+    const nullResult = await call({ handleInvocation: (_req, res) => res.success(null) }, invocation);
+    expect(nullResult.text).toBe('null');
+    const noResult = await call({ handleInvocation: (_req, res) => res.success() }, invocation);
+    expect(noResult.response.status).toBe(204);
+  });
+
+  it('fails an invocation with its status and reason', async () => {
+    const { response, text } = await call(
+      { handleInvocation: (_req, res) => res.fail(403, 'not a member of that group') },
+      invocation,
+    );
+    expect(response.status).toBe(403);
+    expect(text).toBe('not a member of that group');
+  });
+});
+
+describe('events without a handler, and handlers that throw', () => {
+  const everyEvent: [string, UpstreamRequestInit][] = [
+    ['connect', connect],
+    ['message', message],
+    ['invocation', invocation],
+    ['connected', { event: 'connected', body: '{"type":10}' }],
+    ['disconnect', { event: 'disconnect' }],
+    ['disconnected', { event: 'disconnected', body: '{"type":11}' }],
+  ];
+
+  for (const [name, init] of everyEvent) {
+    it(`answers ${name} with an empty 204 when no handler is registered`, async () => {
+      const { response, logs } = await call({}, init);
+      expect(response).toEqual({ status: 204 });
+      expect(logs).toEqual([]);
+    });
+  }
+
+  it('logs a throwing handler with hub, event and connection id, and answers 500 without a stack trace', async () => {
+    const { response, logs, text } = await call(
+      {
+        onConnected: async () => {
+          throw new Error('history store unavailable');
+        },
+      },
+      { event: 'connected', connectionId: 'conn-01HZX5', body: '{"type":10}' },
+    );
+    expect(response.status).toBe(500);
+    expect(text).toBe('The upstream handler failed; the Functions log has the details');
+    expect(text).not.toContain('history store unavailable');
+    expect(logs).toHaveLength(1);
+    const [entry] = logs;
+    expect(entry!.level).toBe('error');
+    expect(entry!.message).toContain('hub="chat"');
+    expect(entry!.message).toContain('event="connected"');
+    expect(entry!.message).toContain('connection="conn-01HZX5"');
+    expect(entry!.message).toContain('history store unavailable');
+    expect(entry!.message).not.toMatch(/\n\s+at /);
+    expect(entry!.message).not.toContain(PRIMARY_KEY);
+  });
+
+  it('awaits a notification handler before answering', async () => {
+    const order: string[] = [];
+    const { response } = await call(
+      {
+        onDisconnected: async (req) => {
+          await new Promise((resolve) => setImmediate(resolve));
+          order.push(`handled ${req.event.kind}`);
+        },
+      },
+      { event: 'disconnect' },
+    );
+    order.push(`answered ${response.status}`);
+    expect(order).toEqual(['handled disconnect', 'answered 204']);
+  });
+});
