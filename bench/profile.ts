@@ -100,3 +100,36 @@ export function describeProfile(summary: ProfileSummary): string[] {
       .join('; ')}`,
   ];
 }
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/**
+ * Summarises a `.heapprofile` (`node --heap-prof`, written at exit): the live sampled bytes by allocating
+ * function, largest first, as `name (file:line) size share`.
+ */
+export function summariseHeapProfile(path: string, top = 10): string[] {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as { head: HeapNode };
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  const visit = (node: HeapNode) => {
+    if (node.selfSize > 0) {
+      const { functionName, url, lineNumber } = node.callFrame;
+      const key = `${functionName || '(anonymous)'} (${url ? `${shortUrl(url)}:${lineNumber + 1}` : 'native'})`;
+      byFunction.set(key, (byFunction.get(key) ?? 0) + node.selfSize);
+      total += node.selfSize;
+    }
+    for (const child of node.children) visit(child);
+  };
+  visit(profile.head);
+  return [...byFunction.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(
+      ([name, bytes]) =>
+        `${name} ${(bytes / 1024 / 1024).toFixed(1)} MiB (${((bytes / Math.max(1, total)) * 100).toFixed(1)} %)`,
+    );
+}

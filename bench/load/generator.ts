@@ -251,14 +251,18 @@ interface ChatRequest extends BenchMessage {
   firstSeq: number;
 }
 
-/** The text of a chat `message` event in either dialect. */
+/**
+ * The text of a chat `message` event in either dialect. The bare relay baseline echoes the raw
+ * `sendMessage` command to everyone, so a raw frame of that type counts as the same delivery.
+ */
 function chatText(message: Incoming): string | undefined {
   let event: unknown;
   if (message.kind === 'invocation') {
     if (message.target !== 'message') return undefined;
     event = message.argument;
   } else if (message.kind === 'text') {
-    if (!message.text.includes('"type":"message"')) return undefined;
+    if (!message.text.includes('"type":"message"') && !message.text.includes('"type":"sendMessage"'))
+      return undefined;
     event = JSON.parse(message.text);
   } else return undefined;
   const text = (event as { text?: unknown } | null)?.text;

@@ -1,10 +1,271 @@
-import type { Scenario } from '../scenario.js';
-import { notRun } from '../scenario.js';
+/**
+ * Scenario 3, end-to-end chat: clients in the room through the local service + the built-in Functions
+ * host + Azurite (in memory). The send rate steps up until the p99 time from a send until the message has
+ * reached every receiver passes the limit (250 ms); the figure is the highest rate that stayed under it,
+ * with the CPU time (service + Functions host + Azurite, from /proc/<pid>/stat) per delivered message at
+ * that rate. Baseline: a bare `ws` relay (every frame from a client goes to every client), stepped alike.
+ */
+import { existsSync } from 'node:fs';
+import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
+import { describeProfile, summariseCpuProfile } from '../profile.js';
+import type { Figure, ScenarioResult } from '../report.js';
+import type { BenchContext, Scenario } from '../scenario.js';
+import {
+  connectionString,
+  cpuProfileFlags,
+  freePort,
+  startAzurite,
+  startBare,
+  startFunctionsProcess,
+  startGenerator,
+  startServiceProcess,
+} from '../stack.js';
+import { Histogram, type HistogramData } from '../stats.js';
+
+/** The latency limit of the step search: p99 from send until every receiver has the message. */
+export const P99_LIMIT_MS = 250;
+
+/** Full-run defaults. `rates` are total messages/s; the search stops at the first failing step. */
+export const FULL = {
+  clients: 200,
+  senders: 20,
+  textBytes: 100,
+  stepMs: 5_000,
+  drainMs: 3_000,
+  rates: [5, 10, 20, 40, 80, 160, 320, 640],
+  dialects: ['signalr', 'websocket'] as Array<'signalr' | 'websocket'>,
+};
+export const QUICK = {
+  clients: 50,
+  senders: 10,
+  textBytes: 100,
+  stepMs: 1_500,
+  drainMs: 1_000,
+  rates: [10, 40],
+  dialects: ['signalr'] as Array<'signalr' | 'websocket'>,
+};
+
+interface ChatResult extends BenchMessage {
+  sent: number;
+  delivered: number;
+  completed: number;
+  elapsedMs: number;
+  perDelivery: HistogramData;
+  complete: HistogramData;
+}
+
+interface Step {
+  rate: number;
+  sent: number;
+  delivered: number;
+  completed: number;
+  deliveriesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  perDeliveryP99Ms: number;
+  cpuMs: number;
+  cpuMicrosPerDelivery: number;
+  passed: boolean;
+}
+
+interface Search {
+  receiversPerMessage: number;
+  steps: Step[];
+  best: Step | undefined;
+}
+
+/** Steps the rate up on connected clients; `pids` are the server processes whose CPU is counted. */
+async function search(generator: BenchChild, pids: number[], params: typeof FULL, log: (t: string) => void) {
+  const probe = await generator.request<BenchMessage & { receipts: number }>(
+    { type: 'chat-probe', seq: 1, waitMs: 1_500, textBytes: params.textBytes },
+    'probed',
+  );
+  if (probe.receipts === 0) throw new Error('a probe message reached no client: the chat does not deliver');
+  const result: Search = { receiversPerMessage: probe.receipts, steps: [], best: undefined };
+  for (const [index, rate] of params.rates.entries()) {
+    const cpuBefore = pids.reduce((sum, pid) => sum + cpuMillis(pid), 0);
+    const run = await generator.request<ChatResult>(
+      {
+        type: 'chat',
+        rate,
+        durationMs: params.stepMs,
+        senders: params.senders,
+        textBytes: params.textBytes,
+        drainMs: params.drainMs,
+        receiversPerMessage: probe.receipts,
+        firstSeq: (index + 1) * 1_000_000,
+      },
+      'result',
+      params.stepMs + params.drainMs + 30_000,
+    );
+    const cpuMs = pids.reduce((sum, pid) => sum + cpuMillis(pid), 0) - cpuBefore;
+    const complete = Histogram.from(run.complete);
+    const perDelivery = Histogram.from(run.perDelivery).summary();
+    // A message that never reached everyone counts as over the limit.
+    const p99Ms = run.completed < run.sent * 0.99 ? Number.POSITIVE_INFINITY : complete.summary().p99Ms;
+    const step: Step = {
+      rate,
+      sent: run.sent,
+      delivered: run.delivered,
+      completed: run.completed,
+      deliveriesPerSecond: run.delivered / (params.stepMs / 1000),
+      p50Ms: complete.summary().p50Ms,
+      p99Ms,
+      perDeliveryP99Ms: perDelivery.p99Ms,
+      cpuMs,
+      cpuMicrosPerDelivery: run.delivered > 0 ? (cpuMs * 1000) / run.delivered : Number.POSITIVE_INFINITY,
+      passed: p99Ms < P99_LIMIT_MS,
+    };
+    log(
+      `  rate ${rate}/s: ${step.completed}/${step.sent} complete, p99 ${step.p99Ms} ms, ${Math.round(step.deliveriesPerSecond)} deliveries/s, ${step.cpuMicrosPerDelivery.toFixed(1)} µs CPU/delivery`,
+    );
+    result.steps.push(step);
+    if (!step.passed) break;
+    result.best = step;
+    // Let queues empty before the next step.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return result;
+}
+
+async function withClients<T>(
+  generator: BenchChild,
+  connect: BenchMessage,
+  body: () => Promise<T>,
+): Promise<T> {
+  await generator.request(connect, 'connected', 120_000);
+  try {
+    return await body();
+  } finally {
+    await generator.request({ type: 'close' }, 'closed');
+  }
+}
+
+function figuresFor(label: string, ours: Search, baseline: Search, params: typeof FULL): Figure[] {
+  const top = params.rates[params.rates.length - 1];
+  const rate = (s: Search) => s.best?.rate ?? 0;
+  return [
+    {
+      name: `${label}: highest rate with p99 < ${P99_LIMIT_MS} ms`,
+      unit: 'msg/s',
+      ours: rate(ours),
+      baseline: rate(baseline),
+      better: 'higher',
+      ...(baseline.best?.rate === top
+        ? { note: `baseline passed the top step ${top}/s: its limit is higher` }
+        : {}),
+    },
+    {
+      name: `${label}: deliveries/s at that rate`,
+      unit: 'msg/s',
+      ours: ours.best?.deliveriesPerSecond ?? 0,
+      baseline: baseline.best?.deliveriesPerSecond ?? 0,
+      better: 'higher',
+    },
+    {
+      name: `${label}: CPU per delivered message at that rate`,
+      unit: 'µs',
+      ours: ours.best?.cpuMicrosPerDelivery ?? Number.NaN,
+      baseline: baseline.best?.cpuMicrosPerDelivery ?? Number.NaN,
+      better: 'lower',
+      note: 'all server processes',
+    },
+  ];
+}
 
 export const chat: Scenario = {
   id: 'chat',
-  title: 'chat',
-  async run() {
-    return notRun(this, 'skipped', 'not written yet');
+  title: 'End-to-end chat: service + Functions host + Azurite, stepped send rate',
+  async run(context: BenchContext): Promise<ScenarioResult> {
+    const params = context.quick ? QUICK : FULL;
+    const generator = await startGenerator('chat clients');
+    const figures: Figure[] = [];
+    const notes: string[] = [];
+    const failures: string[] = [];
+    const details: Record<string, unknown> = {};
+    try {
+      context.log(`chat: bare ws relay baseline, ${params.clients} clients`);
+      const bare = await startBare('broadcast');
+      let baseline: Search;
+      try {
+        baseline = await withClients(
+          generator,
+          { type: 'connect', target: { kind: 'bare', url: bare.url }, clients: params.clients },
+          () => search(generator, [bare.pid], params, context.log),
+        );
+      } finally {
+        await bare.stop();
+      }
+      details.baseline = baseline;
+      for (const dialect of params.dialects) {
+        context.log(
+          `chat: service + Functions host + Azurite, ${dialect} dialect, ${params.clients} clients`,
+        );
+        const stops: Array<() => Promise<void>> = [];
+        try {
+          const azurite = await startAzurite();
+          stops.push(azurite.stop);
+          const functionsPort = await freePort();
+          const service = await startServiceProcess({
+            upstream: `http://127.0.0.1:${functionsPort}/api/messages?event={event}`,
+            execArgv: context.profile ? cpuProfileFlags(context.profileDir, `chat-${dialect}-service`) : [],
+          });
+          stops.unshift(service.stop);
+          const functions = await startFunctionsProcess(
+            {
+              AzureSignalRConnectionString: connectionString(service.url),
+              CHAT_HISTORY_STORAGE: azurite.connectionString,
+              BENCH_FUNCTIONS_PORT: String(functionsPort),
+            },
+            context.profile ? cpuProfileFlags(context.profileDir, `chat-${dialect}-functions`) : [],
+          );
+          stops.unshift(functions.stop);
+          const negotiateUrl = new URL('/api/negotiate', functions.url);
+          if (dialect === 'websocket') negotiateUrl.searchParams.set('dialect', 'websocket');
+          const ours = await withClients(
+            generator,
+            {
+              type: 'connect',
+              target: { kind: 'negotiated', dialect, url: '', accessToken: '' },
+              negotiateUrl: negotiateUrl.toString(),
+              userPrefix: 'user',
+              clients: params.clients,
+            },
+            () => search(generator, [service.pid, functions.pid, azurite.pid], params, context.log),
+          );
+          details[dialect] = ours;
+          figures.push(...figuresFor(`${dialect} dialect`, ours, baseline, params));
+        } catch (error) {
+          failures.push(`${dialect} dialect: ${error instanceof Error ? error.message : String(error)}`);
+        } finally {
+          for (const stop of stops) await stop();
+        }
+        for (const part of ['service', 'functions']) {
+          const path = new URL(`chat-${dialect}-${part}.cpuprofile`, context.profileDir).pathname;
+          if (context.profile && existsSync(path))
+            notes.push(
+              ...describeProfile(summariseCpuProfile(path)).map(
+                (line) => `${dialect} ${part} profile: ${line}`,
+              ),
+            );
+        }
+      }
+      const top = baseline.steps.at(-1);
+      notes.push(
+        `bare ws relay baseline: highest passing rate ${baseline.best?.rate ?? 0}/s (${baseline.receiversPerMessage} receivers per message)${top && !top.passed ? `, failed at ${top.rate}/s with p99 ${top.p99Ms} ms` : ''}`,
+      );
+    } finally {
+      await generator.stop();
+    }
+    return {
+      id: this.id,
+      title: this.title,
+      status: failures.length === 0 ? 'ok' : 'failed',
+      ...(failures.length > 0 ? { reason: failures.join('; ') } : {}),
+      parameters: { ...params, p99LimitMs: P99_LIMIT_MS },
+      figures,
+      details,
+      notes,
+    };
   },
 };

@@ -15,7 +15,11 @@ const { startFunctionsHost } = (await import(hostPath)) as {
   startFunctionsHost(options: Record<string, unknown>): Promise<HostHandle>;
 };
 
-const host = await startFunctionsHost({ port: 0, env: process.env });
+// The port is chosen by the orchestrator: the service's upstream template must name it before this starts.
+const host = await startFunctionsHost({
+  port: Number(process.env.BENCH_FUNCTIONS_PORT ?? 0),
+  env: process.env,
+});
 
 serve(
   async (message) => probe(message),
