@@ -114,13 +114,23 @@ describe('answering a connect', () => {
     expect(logs[0]!.message).toContain('must choose one the client offered');
   });
 
-  it('refuses a user id that an HTTP header cannot carry', async () => {
-    const { response, logs } = await call(
-      { handleConnect: (_req, res) => res.accept({ userId: 'ann\r\nX-Evil: 1' }) },
+  for (const userId of ['ann\r\nX-Evil: 1', ' ann', 'Zoë', '']) {
+    it(`refuses a user id the X-ASRS-User-Id header cannot carry: ${JSON.stringify(userId)}`, async () => {
+      const { response, logs } = await call(
+        { handleConnect: (_req, res) => res.accept({ userId }) },
+        connect,
+      );
+      expect(response.status).toBe(500);
+      expect(logs[0]!.message).toContain('printable ASCII');
+    });
+  }
+
+  it('accepts a user id with inner spaces and punctuation', async () => {
+    const { headers } = await call(
+      { handleConnect: (_req, res) => res.accept({ userId: 'Ann B. Smith-2' }) },
       connect,
     );
-    expect(response.status).toBe(500);
-    expect(logs[0]!.message).toContain('userId');
+    expect(headers.get('X-ASRS-User-Id')).toBe('Ann B. Smith-2');
   });
 
   it('treats a second answer as a programming error', async () => {

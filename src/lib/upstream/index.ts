@@ -1,4 +1,18 @@
-/** The typed upstream dispatcher: the public face of `src/lib/upstream/`. */
+/**
+ * The typed upstream dispatcher: the public face of `src/lib/upstream/`.
+ *
+ * ```ts
+ * const handleMessages = createUpstreamHandler(
+ *   {
+ *     handleConnect: async (req, res) => res.accept({ userId: req.context.query.get('name') ?? undefined }),
+ *     handleInvocation: async (req, res) => res.success(await run(req.event.target, req.event.arguments)),
+ *     onDisconnected: async (req) => forget(req.context.connectionId),
+ *   },
+ *   { accessKeys: () => [primaryKey], hub: 'chat' },
+ * );
+ * // app.http('messages', { methods: ['POST'], authLevel: 'anonymous', handler: handleMessages });
+ * ```
+ */
 export { createUpstreamHandler, type UpstreamHttpHandler } from './dispatcher.js';
 export { UPSTREAM_ERRORS, UpstreamError, type UpstreamErrorCode } from './errors.js';
 export {

@@ -81,9 +81,10 @@ function answerSlot(): { set(response: HttpResponseInit): void; get(): HttpRespo
   };
 }
 
-// Node's HTTP layer refuses header values outside tab, printable ASCII and Latin-1, and trims outer
-// whitespace, so a user id is checked here, where the mistake is made, not when the response is written.
-const HEADER_SAFE = /^[\x21-\x7e\x80-\xff](?:[\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?$/;
+// A user id travels as a response header. Kestrel (the Functions host) refuses non-ASCII and control
+// characters in response headers by default and HTTP trims outer whitespace, so the id is checked here,
+// where the mistake is made, rather than failing later when the host writes the response.
+const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 /**
  * The response object of a websocket-dialect connect. `accept()` sets `X-ASRS-User-Id` and
@@ -100,7 +101,7 @@ export function connectResponse(offered: readonly string[]): Answerable<ConnectR
         if (userId !== undefined) {
           if (typeof userId !== 'string' || !HEADER_SAFE.test(userId)) {
             throw new TypeError(
-              'accept({ userId }) needs a non-empty string without control characters, outer spaces or characters beyond Latin-1',
+              'accept({ userId }) needs a non-empty string of printable ASCII without outer spaces (it is sent as the X-ASRS-User-Id header)',
             );
           }
           headers['X-ASRS-User-Id'] = userId;
