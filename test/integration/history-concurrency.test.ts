@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  type ChatMessage,
+  clientIdMarkerName,
+  createHistoryStore,
+  type HistoryStore,
+  newMessageId,
+  segmentBlobName,
+} from '../../src/lib/history/index.js';
+import { azuriteConnectionString, type RunningAzurite, startAzurite } from '../support/azurite.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
+
+let azurite: RunningAzurite;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+/** Separate clients for one container: what separate Function instances have. */
+function instances(
+  count: number,
+  options: { segmentBlockLimit?: number; pendingClaimTimeoutMs?: number } = {},
+) {
+  const name = `t-${randomUUID()}`;
+  const client = () =>
+    BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(name);
+  return {
+    container: client(),
+    stores: Array.from({ length: count }, () =>
+      createHistoryStore({ containerClient: client(), ...options }),
+    ),
+  };
+}
+
+/** The whole conversation, paged backwards through the public API. */
+async function readAll(store: HistoryStore, conversation: string): Promise<ChatMessage[]> {
+  const all: ChatMessage[] = [];
+  let page = await store.read(conversation, { limit: 100 });
+  all.unshift(...page.messages);
+  while (page.hasMore) {
+    page = await store.read(conversation, { limit: 100, before: (page.messages[0] as ChatMessage).id });
+    all.unshift(...page.messages);
+  }
+  return all;
+}
+
+/** Every stored line of every segment, straight from the blobs, with each segment's block count. */
+async function rawSegments(container: ContainerClient, conversation: string) {
+  const segments: { name: string; blocks: number; lines: ChatMessage[] }[] = [];
+  for (let segment = 1; ; segment++) {
+    const blob = container.getAppendBlobClient(segmentBlobName(conversation, segment));
+    if (!(await blob.exists())) break;
+    const properties = await blob.getProperties();
+    const text = (await blob.downloadToBuffer()).toString('utf8');
+    const lines = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as ChatMessage);
+    segments.push({ name: blob.name, blocks: properties.blobCommittedBlockCount ?? 0, lines });
+  }
+  return segments;
+}
+
+describe('history under concurrency', () => {
+  it('rolls segments at a limit of 10 with three instances appending at once, storing every message exactly once', async () => {
+    const limit = 10;
+    const { container, stores } = instances(3, { segmentBlockLimit: limit });
+    const perWriter = 40;
+    const results = await Promise.all(
+      stores.map(async (store, writer) => {
+        const sent: ChatMessage[] = [];
+        for (let i = 0; i < perWriter; i++) {
+          const { message } = await store.append({
+            conversation: 'room',
+            from: `user${writer}`,
+            text: `${writer}:${i}`,
+          });
+          sent.push(message);
+        }
+        return sent;
+      }),
+    );
+    const sent = results.flat();
+
+    const segments = await rawSegments(container, 'room');
+    const stored = segments.flatMap((s) => s.lines);
+    // Physically: each message in exactly one line of one segment; nothing lost, nothing written twice.
+    expect(stored).toHaveLength(sent.length);
+    expect(new Set(stored.map((m) => m.id)).size).toBe(sent.length);
+    expect(new Set(stored.map((m) => m.id))).toEqual(new Set(sent.map((m) => m.id)));
+    // Rolled: several segments, none past the limit by more than the writers in flight when it filled.
+    expect(segments.length).toBeGreaterThanOrEqual(Math.floor(sent.length / (limit + stores.length)));
+    for (const segment of segments) expect(segment.blocks).toBeLessThanOrEqual(limit + stores.length);
+
+    // Through the API: the same messages once each, and each writer's messages in the order it sent them.
+    const read = await readAll(stores[0] as HistoryStore, 'room');
+    expect(read.map((m) => m.id).sort()).toEqual(sent.map((m) => m.id).sort());
+    for (let writer = 0; writer < stores.length; writer++) {
+      const texts = read.filter((m) => m.from === `user${writer}`).map((m) => m.text);
+      expect(texts).toEqual(Array.from({ length: perWriter }, (_, i) => `${writer}:${i}`));
+    }
+  });
+
+  it('stores a clientMessageId sent by two instances at the same moment once, and both get the same message', async () => {
+    const { stores } = instances(2);
+    const [a, b] = stores as [HistoryStore, HistoryStore];
+    const pairs = await Promise.all(
+      Array.from({ length: 15 }, (_, i) =>
+        Promise.all(
+          [a, b].map((store) =>
+            store.append({
+              conversation: 'dm:ann:bob',
+              from: 'ann',
+              to: 'bob',
+              text: `t${i}`,
+              clientMessageId: `c${i}`,
+            }),
+          ),
+        ),
+      ),
+    );
+    for (const [first, second] of pairs) {
+      expect(first?.message).toEqual(second?.message);
+      expect([first?.duplicate, second?.duplicate].sort()).toEqual([false, true]);
+    }
+    const read = await readAll(a, 'dm:ann:bob');
+    expect(read).toHaveLength(15);
+    expect(new Set(read.map((m) => m.clientMessageId))).toEqual(
+      new Set(Array.from({ length: 15 }, (_, i) => `c${i}`)),
+    );
+  });
+
+  it('moves to the next segment when the service refuses the append (sealed segment) and loses nothing', async () => {
+    const { container, stores } = instances(1);
+    const store = stores[0] as HistoryStore;
+    const before = await store.append({ conversation: 'room', from: 'ann', text: 'one' });
+    await container.getAppendBlobClient(segmentBlobName('room', 1)).seal();
+    const after = await store.append({ conversation: 'room', from: 'ann', text: 'two' });
+    expect(
+      (await container.getAppendBlobClient(segmentBlobName('room', 2)).getProperties())
+        .blobCommittedBlockCount,
+    ).toBe(1);
+    expect((await store.read('room')).messages).toEqual([before.message, after.message]);
+  });
+});
+
+describe('clientMessageId crash recovery', () => {
+  /** Leaves the state a send leaves when its process dies after claiming the id (and maybe after appending). */
+  async function crashedSend(container: ContainerClient, appended: boolean): Promise<ChatMessage> {
+    await container.createIfNotExists();
+    const message: ChatMessage = {
+      ...newMessageId(),
+      conversation: 'room',
+      from: 'ann',
+      text: 'accepted before the crash',
+      clientMessageId: 'c-crash',
+    };
+    const body = JSON.stringify(message);
+    await container
+      .getBlockBlobClient(clientIdMarkerName('room', 'ann', 'c-crash'))
+      .upload(body, Buffer.byteLength(body), { metadata: { state: 'pending' } });
+    if (appended) {
+      const segment = container.getAppendBlobClient(segmentBlobName('room', 1));
+      await segment.create();
+      const line = `${body}\n`;
+      await segment.appendBlock(line, Buffer.byteLength(line));
+    }
+    return message;
+  }
+
+  it('appends the claimed message when the first send died before appending it', async () => {
+    const { container, stores } = instances(1, { pendingClaimTimeoutMs: 0 });
+    const store = stores[0] as HistoryStore;
+    const claimed = await crashedSend(container, false);
+    const retry = await store.append({
+      conversation: 'room',
+      from: 'ann',
+      text: 'retry',
+      clientMessageId: 'c-crash',
+    });
+    expect(retry).toEqual({ message: claimed, duplicate: true });
+    const again = await store.append({
+      conversation: 'room',
+      from: 'ann',
+      text: 'retry',
+      clientMessageId: 'c-crash',
+    });
+    expect(again).toEqual({ message: claimed, duplicate: true });
+    expect((await store.read('room')).messages).toEqual([claimed]);
+  });
+
+  it('does not append again when the first send died after appending but before marking it stored', async () => {
+    const { container, stores } = instances(1, { pendingClaimTimeoutMs: 0 });
+    const store = stores[0] as HistoryStore;
+    const claimed = await crashedSend(container, true);
+    const retry = await store.append({
+      conversation: 'room',
+      from: 'ann',
+      text: 'retry',
+      clientMessageId: 'c-crash',
+    });
+    expect(retry).toEqual({ message: claimed, duplicate: true });
+    const lines = (await rawSegments(container, 'room')).flatMap((s) => s.lines);
+    expect(lines).toEqual([claimed]);
+  });
+
+  it('waits for a pending send that is younger than the claim timeout instead of taking it over', async () => {
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${azurite.port}`);
+    try {
+      const name = `t-${randomUUID()}`;
+      const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+        name,
+      );
+      const viaProxy = BlobServiceClient.fromConnectionString(
+        azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
+      ).getContainerClient(name);
+      const store = createHistoryStore({ containerClient: viaProxy, pendingClaimTimeoutMs: 60_000 });
+      const claimed = await crashedSend(container, true);
+      const marker = container.getBlockBlobClient(clientIdMarkerName('room', 'ann', 'c-crash'));
+      const retry = store.append({
+        conversation: 'room',
+        from: 'ann',
+        text: 'retry',
+        clientMessageId: 'c-crash',
+      });
+      // Once the retry has seen the marker pending, the "first send" finishes; the retry must then answer with its
+      // message and append nothing.
+      const markerReads = () =>
+        proxy.exchanges.filter((e) => e.method === 'GET' && e.url.includes('client-ids'));
+      await vi.waitFor(() => expect(markerReads().length).toBeGreaterThan(0), {
+        timeout: 10_000,
+        interval: 20,
+      });
+      await marker.setMetadata({ state: 'stored' });
+      expect(await retry).toEqual({ message: claimed, duplicate: true });
+      expect(markerReads().length).toBeGreaterThan(1);
+      expect((await rawSegments(container, 'room')).flatMap((s) => s.lines)).toEqual([claimed]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
