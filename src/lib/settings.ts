@@ -57,6 +57,20 @@ export const SETTINGS = {
     default: 'chat-history',
     description: 'The Blob container that holds chat history.',
   },
+  historySegmentBlockLimit: {
+    name: 'CHAT_HISTORY_SEGMENT_BLOCK_LIMIT',
+    required: false,
+    default: '49000',
+    description:
+      'Appends per history segment (append blob) before rolling to the next; at most 50000. Lowered only in tests.',
+  },
+  chatDialects: {
+    name: 'CHAT_DIALECTS',
+    required: false,
+    default: 'signalr,websocket',
+    description:
+      'Client dialects the chat delivers to, comma-separated: signalr (Azure SignalR) and websocket (the raw preview endpoint of the local service). Set "signalr" in Azure, which has no /ws/api/v1.',
+  },
   managedIdentityClientId: {
     name: 'AZURE_CLIENT_ID',
     required: false,

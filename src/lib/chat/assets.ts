@@ -1,0 +1,26 @@
+/** The assets function: `GET /api/assets/{*path}` serves the page's files (see static-files.ts). */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { loadAsset } from './static-files.js';
+
+export async function assets(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  const path = req.params.path ?? '';
+  const file = await loadAsset(path);
+  if (!file) {
+    return {
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: `No asset named "${path}"`,
+    };
+  }
+  const headers = {
+    'content-type': file.contentType,
+    'cache-control': file.cacheControl,
+    etag: file.etag,
+    'x-content-type-options': 'nosniff',
+  };
+  const ifNoneMatch = req.headers.get('if-none-match');
+  if (ifNoneMatch?.split(',').some((tag) => tag.trim() === file.etag)) {
+    return { status: 304, headers };
+  }
+  return { status: 200, headers, body: file.body };
+}

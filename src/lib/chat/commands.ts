@@ -1,0 +1,146 @@
+/**
+ * Validation of the chat's commands (DESIGN §3.1). Everything a client sends passes through here before any
+ * work; the user is never part of a command (it comes from the service's token).
+ */
+import { type ChatErrorPayload, chatError } from './errors.js';
+import { isValidName, nameProblem, parseConversation } from './names.js';
+
+/** Longest message text, in characters (code points). */
+export const MAX_TEXT_LENGTH = 4000;
+/** Messages per `loadHistory` when `limit` is absent, and the largest `limit` accepted. */
+export const DEFAULT_HISTORY_LIMIT = 50;
+export const MAX_HISTORY_LIMIT = 100;
+/** Longest `clientMessageId`, in characters. */
+export const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
+/** Longest `before` message id accepted (ULIDs are 26). */
+export const MAX_MESSAGE_ID_LENGTH = 64;
+
+export const COMMAND_NAMES = ['sendMessage', 'loadHistory', 'joinGroup', 'leaveGroup'] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+export type ChatCommand =
+  | {
+      readonly type: 'sendMessage';
+      readonly text: string;
+      readonly group?: string;
+      readonly to?: string;
+      readonly clientMessageId?: string;
+    }
+  | {
+      readonly type: 'loadHistory';
+      readonly conversation: string;
+      readonly before?: string;
+      readonly limit: number;
+    }
+  | { readonly type: 'joinGroup'; readonly group: string }
+  | { readonly type: 'leaveGroup'; readonly group: string };
+
+export type CommandResult =
+  | { readonly ok: true; readonly command: ChatCommand }
+  | { readonly ok: false; readonly error: ChatErrorPayload };
+
+function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && (COMMAND_NAMES as readonly string[]).includes(name);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses a websocket-dialect frame: `{"type": "<command>", …payload}`.
+ */
+export function parseCommandFrame(text: string): CommandResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: chatError('malformed') };
+  }
+  if (!isRecord(value)) return { ok: false, error: chatError('malformed') };
+  const { type, ...payload } = value;
+  return parseCommand(type, payload);
+}
+
+/** Validates a command given its name (signalr: the invocation target) and payload (its one argument). */
+export function parseCommand(name: unknown, payload: unknown): CommandResult {
+  if (!isCommandName(name)) {
+    return {
+      ok: false,
+      error: chatError('unknownCommand', typeof name === 'string' ? name.slice(0, 64) : undefined),
+    };
+  }
+  if (!isRecord(payload)) return { ok: false, error: chatError('invalidPayload', name) };
+  const fail = (key: Parameters<typeof chatError>[0], detail?: string): CommandResult => ({
+    ok: false,
+    error: chatError(key, name, detail),
+  });
+  switch (name) {
+    case 'sendMessage': {
+      const { text, group, to, clientMessageId } = payload;
+      if (typeof text !== 'string' || text.trim() === '') return fail('textMissing');
+      if ([...text].length > MAX_TEXT_LENGTH)
+        return fail('textTooLong', `at most ${MAX_TEXT_LENGTH} characters`);
+      if (group !== undefined && to !== undefined) return fail('groupAndTo');
+      if (group !== undefined && !isValidName(group)) {
+        return fail('invalidGroup', typeof group === 'string' ? nameProblem(group, 'group') : 'not a string');
+      }
+      if (to !== undefined && !isValidName(to)) {
+        return fail('invalidUser', typeof to === 'string' ? nameProblem(to) : 'not a string');
+      }
+      if (
+        clientMessageId !== undefined &&
+        (typeof clientMessageId !== 'string' ||
+          clientMessageId.length === 0 ||
+          clientMessageId.length > MAX_CLIENT_MESSAGE_ID_LENGTH)
+      ) {
+        return fail('invalidClientMessageId');
+      }
+      return {
+        ok: true,
+        command: {
+          type: 'sendMessage',
+          text,
+          ...(group !== undefined ? { group } : {}),
+          ...(to !== undefined ? { to } : {}),
+          ...(clientMessageId !== undefined ? { clientMessageId } : {}),
+        },
+      };
+    }
+    case 'loadHistory': {
+      const { conversation, before, limit } = payload;
+      if (typeof conversation !== 'string' || parseConversation(conversation) === undefined) {
+        return fail('invalidConversation');
+      }
+      if (
+        before !== undefined &&
+        (typeof before !== 'string' || before.length === 0 || before.length > MAX_MESSAGE_ID_LENGTH)
+      ) {
+        return fail('invalidBefore');
+      }
+      if (
+        limit !== undefined &&
+        (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT)
+      ) {
+        return fail('invalidLimit');
+      }
+      return {
+        ok: true,
+        command: {
+          type: 'loadHistory',
+          conversation,
+          limit: limit ?? DEFAULT_HISTORY_LIMIT,
+          ...(before !== undefined ? { before } : {}),
+        },
+      };
+    }
+    case 'joinGroup':
+    case 'leaveGroup': {
+      const { group } = payload;
+      if (!isValidName(group)) {
+        return fail('invalidGroup', typeof group === 'string' ? nameProblem(group, 'group') : 'give "group"');
+      }
+      return { ok: true, command: { type: name, group } };
+    }
+  }
+}

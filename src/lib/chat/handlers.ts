@@ -1,0 +1,186 @@
+/**
+ * The chat's logic, independent of the wire: what happens when a connection enters, sends a command or
+ * leaves. The upstream adapter (messages.ts) turns upstream events of both dialects into these calls and
+ * their results into the dialect's answer. The user always comes from the service (the token's `nameid`,
+ * `X-ASRS-User-Id`), never from a command.
+ */
+import type { AppendResult, HistoryPage, NewMessage } from '../history/message.js';
+import type { Dialect } from '../signalr/tokens.js';
+import { type ChatCommand, DEFAULT_HISTORY_LIMIT } from './commands.js';
+import { chatError } from './errors.js';
+import type { Fanout } from './fanout.js';
+import type { MembershipStore } from './memberships.js';
+import { directConversation, groupConversation, parseConversation, ROOM } from './names.js';
+import type { PresenceStore } from './presence.js';
+import type { ChatEvent, WelcomePayload } from './protocol.js';
+
+/** What the chat needs of the history store (src/lib/history). */
+export interface ChatHistory {
+  append(message: NewMessage): Promise<AppendResult>;
+  read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
+}
+
+export interface ChatDependencies {
+  readonly history: ChatHistory;
+  readonly presence: PresenceStore;
+  readonly members: MembershipStore;
+  readonly fanout: Fanout;
+  /** The clock, for tests. */
+  readonly now?: () => number;
+}
+
+/** One connection of one user. */
+export interface Caller {
+  readonly user: string;
+  readonly connectionId: string;
+  readonly dialect: Dialect;
+}
+
+export class ChatHandlers {
+  readonly #deps: ChatDependencies;
+
+  constructor(deps: ChatDependencies) {
+    this.#deps = deps;
+  }
+
+  /**
+   * A connection enters: its groups are re-applied in the service, its presence recorded, and everyone else
+   * hears `system joined` (for the user's first connection) and a fresh `presence`. Returns the `welcome`.
+   */
+  async enter(caller: Caller): Promise<WelcomePayload> {
+    const { history, presence, members, fanout } = this.#deps;
+    const groups = await members.groupsOf(caller.user);
+    // The service forgets memberships when it restarts; re-applying them on every entry heals that.
+    await Promise.all(groups.map((group) => fanout.addUserToGroup(group, caller.user)));
+    const { firstConnection } = await presence.enter(caller.user, caller.connectionId);
+    const [online, page] = await Promise.all([
+      presence.online((u) => fanout.userExists(u), caller.user),
+      history.read(ROOM, { limit: DEFAULT_HISTORY_LIMIT }),
+    ]);
+    const excluded = [caller.connectionId];
+    if (firstConnection) {
+      await fanout.toAll(
+        { event: 'system', payload: { kind: 'joined', user: caller.user, at: this.#at() } },
+        excluded,
+      );
+    }
+    await fanout.toAll({ event: 'presence', payload: { online } }, excluded);
+    return { user: caller.user, online, groups, history: page };
+  }
+
+  /** A connection left: when it was the user's last, everyone hears `system left` and a fresh `presence`. */
+  async leave(caller: Caller): Promise<void> {
+    const { presence, fanout } = this.#deps;
+    const { lastConnection } = await presence.leave(caller.user, caller.connectionId);
+    if (!lastConnection) return;
+    await fanout.toAll({ event: 'system', payload: { kind: 'left', user: caller.user, at: this.#at() } });
+    const online = await presence.online((u) => fanout.userExists(u));
+    await fanout.toAll({ event: 'presence', payload: { online: online.filter((u) => u !== caller.user) } });
+  }
+
+  /**
+   * Runs a validated command. Returns the event for the sender alone (`history`, `error`), or `undefined`
+   * when everything the sender needs arrives through the fan-out.
+   */
+  async run(caller: Caller, command: ChatCommand): Promise<ChatEvent | undefined> {
+    switch (command.type) {
+      case 'sendMessage':
+        return this.#sendMessage(caller, command);
+      case 'loadHistory':
+        return this.#loadHistory(caller, command);
+      case 'joinGroup':
+        return this.#joinGroup(caller, command.group);
+      case 'leaveGroup':
+        return this.#leaveGroup(caller, command.group);
+    }
+  }
+
+  async #sendMessage(
+    caller: Caller,
+    command: Extract<ChatCommand, { type: 'sendMessage' }>,
+  ): Promise<ChatEvent | undefined> {
+    const { history, members, fanout } = this.#deps;
+    const { text, group, to, clientMessageId } = command;
+    if (group !== undefined && !(await members.isMember(caller.user, group))) {
+      return { event: 'error', payload: chatError('notAMember', command.type, `group "${group}"`) };
+    }
+    const conversation =
+      group !== undefined
+        ? groupConversation(group)
+        : to !== undefined
+          ? directConversation(caller.user, to)
+          : ROOM;
+    const { message, duplicate } = await history.append({
+      conversation,
+      from: caller.user,
+      text,
+      ...(group !== undefined ? { group } : {}),
+      ...(to !== undefined ? { to } : {}),
+      ...(clientMessageId !== undefined ? { clientMessageId } : {}),
+    });
+    // A retried send with the same clientMessageId was delivered the first time: store once, deliver once.
+    if (duplicate) return undefined;
+    const event: ChatEvent = { event: 'message', payload: message };
+    if (group !== undefined) await fanout.toGroup(group, event);
+    else if (to !== undefined) {
+      await Promise.all([
+        fanout.toUser(to, event),
+        to !== caller.user ? fanout.toUser(caller.user, event) : undefined,
+      ]);
+    } else await fanout.toAll(event);
+    return undefined;
+  }
+
+  async #loadHistory(
+    caller: Caller,
+    command: Extract<ChatCommand, { type: 'loadHistory' }>,
+  ): Promise<ChatEvent> {
+    const { history, members } = this.#deps;
+    const conversation = parseConversation(command.conversation);
+    if (conversation === undefined)
+      return { event: 'error', payload: chatError('invalidConversation', command.type) };
+    if (conversation.kind === 'group' && !(await members.isMember(caller.user, conversation.group))) {
+      return {
+        event: 'error',
+        payload: chatError('notAMember', command.type, `group "${conversation.group}"`),
+      };
+    }
+    if (conversation.kind === 'dm' && !conversation.users.includes(caller.user)) {
+      return { event: 'error', payload: chatError('forbiddenConversation', command.type) };
+    }
+    const page = await history.read(command.conversation, {
+      limit: command.limit,
+      ...(command.before !== undefined ? { before: command.before } : {}),
+    });
+    return { event: 'history', payload: page };
+  }
+
+  async #joinGroup(caller: Caller, group: string): Promise<undefined> {
+    const { members, fanout } = this.#deps;
+    await members.add(caller.user, group);
+    await fanout.addUserToGroup(group, caller.user);
+    // Sent after the join, so the joiner's own connections (now members) hear it too.
+    await fanout.toGroup(group, {
+      event: 'system',
+      payload: { kind: 'groupJoined', user: caller.user, group, at: this.#at() },
+    });
+    return undefined;
+  }
+
+  async #leaveGroup(caller: Caller, group: string): Promise<undefined> {
+    const { members, fanout } = this.#deps;
+    if (!(await members.isMember(caller.user, group))) return undefined;
+    // Sent before the leave, so the leaver's own connections hear it too.
+    await fanout.toGroup(group, {
+      event: 'system',
+      payload: { kind: 'groupLeft', user: caller.user, group, at: this.#at() },
+    });
+    await members.remove(caller.user, group);
+    await fanout.removeUserFromGroup(group, caller.user);
+    return undefined;
+  }
+
+  #at(): string {
+    return new Date(this.#deps.now?.() ?? Date.now()).toISOString();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The home function: the chat page with its configuration injected (brief contract F). The page reads
+ * `<script id="chat-config" type="application/json">…</script>`; the JSON is escaped so no value can close
+ * the script element or start markup.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { readSetting } from '../settings.js';
+import { MAX_TEXT_LENGTH } from './commands.js';
+import { identify } from './identity.js';
+import { loadPageTemplate } from './static-files.js';
+
+/** The marker in `static/index.html` that the configuration replaces. */
+export const CONFIG_PLACEHOLDER = '<!--CHAT_CONFIG-->';
+
+/** What the page is told. */
+export interface ChatPageConfig {
+  readonly user: string | null;
+  readonly dialect: 'signalr' | 'websocket';
+  readonly apiBase: string;
+  readonly maxTextLength: number;
+  readonly hub: string;
+}
+
+/**
+ * JSON that is safe inside an HTML `<script>` element: `<`, `>`, `&` and the JavaScript line separators
+ * become `\uXXXX` escapes, which JSON.parse reads back as the same characters.
+ */
+export function jsonForHtml(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** The `<script>` element that replaces {@link CONFIG_PLACEHOLDER}. */
+export function configScript(config: ChatPageConfig): string {
+  return `<script id="chat-config" type="application/json">${jsonForHtml(config)}</script>`;
+}
+
+const HTML_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  // The page carries the user's name: never cache it in shared caches.
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+/** `GET /api/home?name=…[&dialect=websocket]`. */
+export async function home(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  const identity = identify(req);
+  if (!identity.ok) {
+    return { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: identity.message };
+  }
+  const dialectParam = req.query.get('dialect');
+  if (dialectParam !== null && dialectParam !== 'signalr' && dialectParam !== 'websocket') {
+    return {
+      status: 400,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: 'dialect must be "signalr" (the default) or "websocket"',
+    };
+  }
+  const config: ChatPageConfig = {
+    user: identity.user,
+    dialect: dialectParam ?? 'signalr',
+    apiBase: '/api',
+    maxTextLength: MAX_TEXT_LENGTH,
+    hub: readSetting('hubName') ?? 'chat',
+  };
+  const template = await loadPageTemplate();
+  // A function replacement, so `$` sequences in the JSON are not read as replacement patterns.
+  const page = template.replace(CONFIG_PLACEHOLDER, () => configScript(config));
+  return { status: 200, headers: HTML_HEADERS, body: page };
+}

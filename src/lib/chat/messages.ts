@@ -1,0 +1,148 @@
+/**
+ * The messages function: the upstream endpoint of the service. The typed dispatcher (src/lib/upstream) checks
+ * the signature, hub and size and parses the event; these handlers map the events of both dialects onto the
+ * chat (handlers.ts) and answer in the caller's dialect:
+ *
+ * | | websocket dialect | signalr dialect |
+ * |---|---|---|
+ * | entry | `connect` (blocking): `welcome` is the response body, the first frame | `connected`: `welcome` sent to the connection |
+ * | command | `message`: a text frame `{"type": …}`; the reply (`history`, `error`) is the response body | invocation (target = command); the reply is sent to the connection, or is the Completion when the client waits |
+ * | exit | `disconnect` | `disconnected` |
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { HistoryError } from '../history/index.js';
+import { createUpstreamHandler, type UpstreamHandlers } from '../upstream/index.js';
+import { type CommandResult, parseCommand, parseCommandFrame } from './commands.js';
+import { chatError } from './errors.js';
+import { Fanout } from './fanout.js';
+import { type Caller, ChatHandlers } from './handlers.js';
+import { isValidName } from './names.js';
+import { type ChatEvent, toFrame } from './protocol.js';
+import { type ChatServices, chatServices } from './services.js';
+
+const NO_USER_REASON =
+  'The connection has no valid user: connect with the URL and token from /api/negotiate (the token carries the user)';
+
+/** `POST /api/messages`: the upstream endpoint (anonymous at the HTTP level, authenticated by signature). */
+export async function messages(req: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const services = chatServices();
+  const handle = createUpstreamHandler(chatUpstreamHandlers(services), {
+    accessKeys: services.accessKeys,
+    hub: services.hub,
+  });
+  return handle(req, context);
+}
+
+/** The chat's upstream handlers for both dialects. */
+export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
+  const chatFor = (log: InvocationContext) =>
+    new ChatHandlers({
+      history: services.history,
+      presence: services.presence,
+      members: services.members,
+      fanout: new Fanout(services, services.dialects, log),
+    });
+
+  return {
+    async handleConnect(req, res) {
+      const user = req.context.userId;
+      if (!isValidName(user)) return res.fail(401, NO_USER_REASON);
+      await services.ready;
+      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'websocket' };
+      const welcome = await chatFor(req.invocationContext).enter(caller);
+      res.accept({ userId: user, body: toFrame({ event: 'welcome', payload: welcome }) });
+    },
+
+    async handleMessage(req, res) {
+      const user = req.context.userId;
+      if (!isValidName(user)) return res.fail(401, NO_USER_REASON);
+      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'websocket' };
+      const { message } = req.event;
+      const parsed: CommandResult =
+        message.dataType === 'text'
+          ? parseCommandFrame(message.data)
+          : { ok: false, error: chatError('binaryFrame') };
+      const reply = await runCommand(chatFor(req.invocationContext), caller, parsed, req.invocationContext);
+      // The response body goes back to the sender only, as its next frame.
+      res.success(reply ? toFrame(reply) : undefined);
+    },
+
+    async handleInvocation(req, res) {
+      const user = req.context.userId;
+      if (!isValidName(user)) return res.fail(401, NO_USER_REASON);
+      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'signalr' };
+      const { target, arguments: args, invocationId } = req.event;
+      const parsed: CommandResult =
+        args.length === 1
+          ? parseCommand(target, args[0])
+          : {
+              ok: false,
+              error: chatError('invalidPayload', target.slice(0, 64), 'pass exactly one argument'),
+            };
+      const log = req.invocationContext;
+      const reply = await runCommand(chatFor(log), caller, parsed, log);
+      if (invocationId !== undefined) {
+        // The client waits for a Completion: the reply is its result (or its error), nothing else is sent.
+        if (reply?.event === 'error') return res.fail(400, reply.payload.message);
+        return res.success(reply?.payload ?? null);
+      }
+      if (reply)
+        await new Fanout(services, services.dialects, log).toConnection(
+          caller.connectionId,
+          'signalr',
+          reply,
+        );
+      res.success();
+    },
+
+    async onConnected(req) {
+      const user = req.context.userId;
+      const log = req.invocationContext;
+      const fanout = new Fanout(services, services.dialects, log);
+      if (!isValidName(user)) {
+        log.warn(`closing signalr connection ${req.context.connectionId}: no valid user`);
+        await services.signalr.closeConnection(req.context.connectionId, { reason: NO_USER_REASON });
+        return;
+      }
+      await services.ready;
+      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'signalr' };
+      const welcome = await chatFor(log).enter(caller);
+      await fanout.toConnection(caller.connectionId, 'signalr', { event: 'welcome', payload: welcome });
+    },
+
+    async onDisconnected(req) {
+      const user = req.context.userId;
+      if (!isValidName(user)) return;
+      await services.ready;
+      await chatFor(req.invocationContext).leave({
+        user,
+        connectionId: req.context.connectionId,
+        dialect: req.event.dialect,
+      });
+    },
+  };
+}
+
+/**
+ * Runs a parsed command and returns the event for the sender, if any. An unexpected failure (Blob or the
+ * service unreachable) is logged with `context.error` and becomes an `internal` error event for the sender:
+ * failing the upstream call instead would make the service close a websocket-dialect connection (1011).
+ */
+async function runCommand(
+  chat: ChatHandlers,
+  caller: Caller,
+  parsed: CommandResult,
+  log: InvocationContext,
+): Promise<ChatEvent | undefined> {
+  if (!parsed.ok) return { event: 'error', payload: parsed.error };
+  const { command } = parsed;
+  try {
+    return await chat.run(caller, command);
+  } catch (error) {
+    if (error instanceof HistoryError && command.type === 'loadHistory' && error.code === 'invalid_before') {
+      return { event: 'error', payload: chatError('invalidBefore', command.type, error.message) };
+    }
+    log.error(`${command.type} from ${caller.user} (${caller.connectionId}) failed:`, error);
+    return { event: 'error', payload: chatError('internal', command.type) };
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The negotiate function (DESIGN §2.3, brief contract F): decides who the caller is and hands out the URL and
+ * token for the service, so the app and not the browser fixes the user (`nameid`).
+ *
+ * - signalr dialect (default): `{ url, accessToken }` for `@microsoft/signalr`, which calls
+ *   `<base>/negotiate?…&negotiateVersion=1` and then negotiates with the service at `url`.
+ * - `?dialect=websocket`: the raw endpoint `ws://…/ws/client/hubs/{hub}?access_token=…`, ready to open.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { identify } from './identity.js';
+import { chatServices } from './services.js';
+
+/** Lifetime of the client tokens negotiate issues (the page negotiates again on reconnect). */
+export const CLIENT_TOKEN_TTL_SECONDS = 3600;
+
+const JSON_HEADERS = { 'cache-control': 'no-store' };
+
+export async function negotiate(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  const identity = identify(req);
+  if (!identity.ok) return { status: 400, headers: JSON_HEADERS, jsonBody: { error: identity.message } };
+  if (identity.user === null) {
+    return {
+      status: 400,
+      headers: JSON_HEADERS,
+      jsonBody: { error: 'No user: sign in, or pass ?name=<your name> (1–32 letters, digits, " _-.")' },
+    };
+  }
+  const dialect = req.query.get('dialect') ?? 'signalr';
+  if (dialect !== 'signalr' && dialect !== 'websocket') {
+    return {
+      status: 400,
+      headers: JSON_HEADERS,
+      jsonBody: { error: 'dialect must be "signalr" (the default) or "websocket"' },
+    };
+  }
+  const services = chatServices();
+  const client = dialect === 'signalr' ? services.signalr : services.websocket;
+  const access = await client.getClientAccess({
+    userId: identity.user,
+    ttlSeconds: CLIENT_TOKEN_TTL_SECONDS,
+  });
+  if (dialect === 'signalr') return { status: 200, headers: JSON_HEADERS, jsonBody: access };
+  // A browser WebSocket cannot send an Authorization header, so the raw endpoint takes the token in the query.
+  const url = new URL(access.url);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.searchParams.set('access_token', access.accessToken);
+  return {
+    status: 200,
+    headers: JSON_HEADERS,
+    jsonBody: { url: url.toString(), accessToken: access.accessToken },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Who is online.
+ *
+ * Decision: one empty block blob per connection, `_presence/<user>/<connection id>`, created when the
+ * connection enters and deleted when it leaves; the service's `userExists` has the last word. Why:
+ * - Several connections per user: the user is online while any of their blobs exists; `joined` is announced
+ *   for the first and `left` for the last.
+ * - Several Function instances: each connection owns its blob, so there is no read-modify-write and nothing
+ *   for two instances to overwrite; creating and deleting one blob is atomic. (One shared presence document
+ *   would need ETag-conditional retries on every entry and exit, a hot spot when many people join at once.)
+ * - A restart of the Functions host loses nothing: the state is in Blob, not in memory.
+ * - A service that dies without sending `disconnect` would leave blobs behind, so a listed user counts as
+ *   online only if the service confirms it (`userExists`, both dialects); confirmed-gone entries older than a
+ *   grace period are removed. Blob alone cannot see a crash; the service alone cannot list its users.
+ */
+import type { ContainerClient } from '@azure/storage-blob';
+
+/** The blob name prefix of presence entries (conversation folders never start with `_`). */
+export const PRESENCE_PREFIX = '_presence/';
+/**
+ * How old an entry whose user the service does not know must be before it is deleted as stale. It must be
+ * longer than a websocket connect takes (the entry is written before the service has the connection).
+ */
+export const DEFAULT_STALE_PRESENCE_GRACE_MS = 5 * 60_000;
+
+/** Answers whether the service has at least one connection of `user`. */
+export type UserExists = (user: string) => Promise<boolean>;
+
+export interface PresenceOptions {
+  /** See {@link DEFAULT_STALE_PRESENCE_GRACE_MS}. */
+  staleGraceMs?: number;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+export class PresenceStore {
+  readonly #container: ContainerClient;
+  readonly #staleGraceMs: number;
+  readonly #now: () => number;
+
+  constructor(container: ContainerClient, options: PresenceOptions = {}) {
+    this.#container = container;
+    this.#staleGraceMs = options.staleGraceMs ?? DEFAULT_STALE_PRESENCE_GRACE_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Records a connection of `user`; `firstConnection` is true when the user had no other one. */
+  async enter(user: string, connectionId: string): Promise<{ firstConnection: boolean }> {
+    const others = (await this.#connectionsOf(user)).filter((id) => id !== connectionId);
+    await this.#container.getBlockBlobClient(entryName(user, connectionId)).upload('', 0);
+    return { firstConnection: others.length === 0 };
+  }
+
+  /** Forgets a connection; `lastConnection` is true when the user has no other one left. */
+  async leave(user: string, connectionId: string): Promise<{ lastConnection: boolean }> {
+    await this.#container.getBlockBlobClient(entryName(user, connectionId)).deleteIfExists();
+    return { lastConnection: (await this.#connectionsOf(user)).length === 0 };
+  }
+
+  /**
+   * The users online, sorted: those with an entry whom the service confirms, plus `include` (a user who is
+   * entering right now and whose connection the service may not have yet).
+   */
+  async online(userExists: UserExists, include?: string): Promise<string[]> {
+    const entries = new Map<string, { name: string; lastModified: number }[]>();
+    for await (const blob of this.#container.listBlobsFlat({ prefix: PRESENCE_PREFIX })) {
+      const user = userOf(blob.name);
+      if (user === undefined) continue;
+      const list = entries.get(user) ?? [];
+      list.push({ name: blob.name, lastModified: blob.properties.lastModified?.getTime() ?? 0 });
+      entries.set(user, list);
+    }
+    const users = [...entries.keys()].filter((u) => u !== include);
+    const confirmed = await Promise.all(users.map((u) => userExists(u)));
+    const online = users.filter((_, i) => confirmed[i]);
+    const cutoff = this.#now() - this.#staleGraceMs;
+    const stale = users
+      .filter((_, i) => !confirmed[i])
+      .flatMap((u) => entries.get(u) ?? [])
+      .filter((entry) => entry.lastModified < cutoff);
+    await Promise.all(stale.map((entry) => this.#container.getBlockBlobClient(entry.name).deleteIfExists()));
+    if (include !== undefined) online.push(include);
+    return online.sort();
+  }
+
+  async #connectionsOf(user: string): Promise<string[]> {
+    const ids: string[] = [];
+    const prefix = `${PRESENCE_PREFIX}${encodeURIComponent(user)}/`;
+    for await (const blob of this.#container.listBlobsFlat({ prefix })) {
+      ids.push(decodeURIComponent(blob.name.slice(prefix.length)));
+    }
+    return ids;
+  }
+}
+
+function entryName(user: string, connectionId: string): string {
+  // Encoded so names with spaces, dots or any script make plain, reversible blob names.
+  return `${PRESENCE_PREFIX}${encodeURIComponent(user)}/${encodeURIComponent(connectionId)}`;
+}
+
+function userOf(blobName: string): string | undefined {
+  const rest = blobName.slice(PRESENCE_PREFIX.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0) return undefined;
+  try {
+    return decodeURIComponent(rest.slice(0, slash));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The chat's connections to the outside (the SignalR REST API in both dialects, Blob Storage), built once per
+ * process from the app settings and rebuilt when those settings change (the built-in host of tests points
+ * one process at several stacks in turn). Nothing here holds chat state: that lives in the service and Blob.
+ */
+import { createHistoryStore, type HistoryStore } from '../history/index.js';
+import { readSetting, SETTINGS, type SettingKey } from '../settings.js';
+import { type HubClient, hubClientFromSettings, signalRConfigFromSettings } from '../signalr/index.js';
+import type { Dialect } from '../signalr/tokens.js';
+import { MembershipStore } from './memberships.js';
+import { PresenceStore } from './presence.js';
+
+export interface ChatServices {
+  /** REST client per dialect: the signalr prefix reaches hub-protocol clients, the websocket prefix raw ones. */
+  readonly signalr: HubClient<'signalr'>;
+  readonly websocket: HubClient<'websocket'>;
+  /** The dialects fan-out delivers to (`CHAT_DIALECTS`). */
+  readonly dialects: readonly Dialect[];
+  /** Keys that verify `X-ASRS-Signature`. */
+  readonly accessKeys: readonly string[];
+  readonly hub: string;
+  readonly history: HistoryStore;
+  readonly presence: PresenceStore;
+  readonly members: MembershipStore;
+  /** Resolves once the Blob container exists (presence and memberships list it before history writes). */
+  readonly ready: Promise<void>;
+}
+
+const KEYS: readonly SettingKey[] = [
+  'signalRConnectionString',
+  'signalREndpoint',
+  'signalRAccessKey',
+  'signalRSecondaryAccessKey',
+  'hubName',
+  'historyStorage',
+  'historyContainer',
+  'historySegmentBlockLimit',
+  'chatDialects',
+  'managedIdentityClientId',
+];
+
+let cached: { key: string; value: ChatServices } | undefined;
+
+/** The chat's clients for the current settings (throws an error naming a missing or invalid setting). */
+export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices {
+  const key = KEYS.map((k) => env[SETTINGS[k].name] ?? '').join('\n');
+  if (cached?.key === key) return cached.value;
+  const config = signalRConfigFromSettings(env);
+  const storage = readSetting('historyStorage', env);
+  if (storage === undefined) {
+    throw new Error(
+      `The app setting ${SETTINGS.historyStorage.name} is not set: ${SETTINGS.historyStorage.description}`,
+    );
+  }
+  const container = readSetting('historyContainer', env);
+  const clientId = readSetting('managedIdentityClientId', env);
+  const history = createHistoryStore({
+    storage,
+    segmentBlockLimit: integerSetting('historySegmentBlockLimit', env),
+    ...(container !== undefined ? { container } : {}),
+    ...(clientId !== undefined ? { managedIdentityClientId: clientId } : {}),
+  });
+  const containerClient = history.containerClient;
+  const ready = containerClient.createIfNotExists().then(() => undefined);
+  // Not awaited here; callers await `ready`. Keep an unhandled rejection from crashing the worker meanwhile.
+  ready.catch(() => undefined);
+  const value: ChatServices = {
+    signalr: hubClientFromSettings(env, { dialect: 'signalr' }),
+    websocket: hubClientFromSettings(env, { dialect: 'websocket' }),
+    dialects: dialectsSetting(env),
+    accessKeys: config.accessKeys,
+    hub: config.hub,
+    history,
+    presence: new PresenceStore(containerClient),
+    members: new MembershipStore(containerClient),
+    ready,
+  };
+  cached = { key, value };
+  return value;
+}
+
+/** Forgets every cached client, as a fresh Functions worker would (used when a test restarts the host). */
+export function resetChatServices(): void {
+  cached = undefined;
+}
+
+function integerSetting(key: SettingKey, env: NodeJS.ProcessEnv): number {
+  const raw = readSetting(key, env);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`The app setting ${SETTINGS[key].name} must be a positive integer, not "${raw}"`);
+  }
+  return value;
+}
+
+function dialectsSetting(env: NodeJS.ProcessEnv): Dialect[] {
+  const raw = readSetting('chatDialects', env) ?? 'signalr,websocket';
+  const dialects = raw
+    .split(',')
+    .map((d) => d.trim().toLowerCase())
+    .filter((d) => d !== '');
+  const unknown = dialects.filter((d) => d !== 'signalr' && d !== 'websocket');
+  if (unknown.length > 0 || dialects.length === 0) {
+    throw new Error(
+      `The app setting ${SETTINGS.chatDialects.name} must list signalr and/or websocket, not "${raw}"`,
+    );
+  }
+  return [...new Set(dialects)] as Dialect[];
+}

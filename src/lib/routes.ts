@@ -1,0 +1,54 @@
+/**
+ * The one table of the app's HTTP functions. `src/functions/*.ts` register its entries with `app.http`, and the
+ * built-in local host (`src/local/functions-host.ts`) serves the same entries, so the two cannot drift.
+ */
+import type { HttpHandler, HttpMethod } from '@azure/functions';
+import { assets } from './chat/assets.js';
+import { home } from './chat/home.js';
+import { messages } from './chat/messages.js';
+import { negotiate } from './chat/negotiate.js';
+
+/** One HTTP function: what `app.http(name, { methods, route, authLevel, handler })` takes. */
+export interface RouteDefinition {
+  /** The function name (unique in the app). */
+  readonly name: string;
+  readonly methods: HttpMethod[];
+  /** The route template under the `api/` prefix, e.g. `assets/{*path}`. */
+  readonly route: string;
+  /** `anonymous`, or `function` (a function or host key is needed when the host has keys). */
+  readonly authLevel: 'anonymous' | 'function' | 'admin';
+  readonly handler: HttpHandler;
+}
+
+export const ROUTES = {
+  /** The chat page with its configuration. */
+  home: { name: 'home', methods: ['GET'], route: 'home', authLevel: 'anonymous', handler: home },
+  /** URL + token for the service; the identity is decided here. */
+  negotiate: {
+    name: 'negotiate',
+    // GET too, for the seed's clients; @microsoft/signalr uses POST.
+    methods: ['POST', 'GET'],
+    route: 'negotiate',
+    authLevel: 'anonymous',
+    handler: negotiate,
+  },
+  /** The upstream endpoint: anonymous at the HTTP level because every call is checked by X-ASRS-Signature. */
+  messages: {
+    name: 'messages',
+    methods: ['POST'],
+    route: 'messages',
+    authLevel: 'anonymous',
+    handler: messages,
+  },
+  /** The page's static files and vendored browser builds. */
+  assets: {
+    name: 'assets',
+    methods: ['GET'],
+    route: 'assets/{*path}',
+    authLevel: 'anonymous',
+    handler: assets,
+  },
+} satisfies Record<string, RouteDefinition>;
+
+/** Every route of the app, in the order the local host matches them. */
+export const ROUTE_TABLE: readonly RouteDefinition[] = Object.values(ROUTES);

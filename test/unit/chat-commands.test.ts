@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_TEXT_LENGTH, parseCommand, parseCommandFrame } from '../../src/lib/chat/commands.js';
+import { CHAT_ERRORS } from '../../src/lib/chat/errors.js';
+import { directConversation, nameProblem, parseConversation } from '../../src/lib/chat/names.js';
+import { toFrame, toInvocation } from '../../src/lib/chat/protocol.js';
+
+describe('names', () => {
+  it.each(['ann', 'Zoë', 'a.b-c_d e', '张伟', 'x'.repeat(32)])('accepts %j', (name) => {
+    expect(nameProblem(name)).toBeUndefined();
+  });
+  it.each(['', 'x'.repeat(33), 'a:b', 'a/b', '<b>', ' ann', 'ann ', 'a\u0000'])('refuses %j', (name) => {
+    expect(nameProblem(name)).toBeTypeOf('string');
+  });
+  it('builds and parses conversation ids (dm names sorted)', () => {
+    expect(directConversation('bob', 'ann')).toBe('dm:ann:bob');
+    expect(parseConversation('dm:ann:bob')).toEqual({ kind: 'dm', users: ['ann', 'bob'] });
+    expect(parseConversation('dm:bob:ann')).toBeUndefined();
+    expect(parseConversation('group:team a')).toEqual({ kind: 'group', group: 'team a' });
+    expect(parseConversation('room')).toEqual({ kind: 'room' });
+    expect(parseConversation('lobby')).toBeUndefined();
+  });
+});
+
+describe('commands', () => {
+  it('parses each command of both dialects', () => {
+    expect(parseCommandFrame('{"type":"sendMessage","text":"hi","clientMessageId":"c1"}')).toEqual({
+      ok: true,
+      command: { type: 'sendMessage', text: 'hi', clientMessageId: 'c1' },
+    });
+    expect(parseCommand('loadHistory', { conversation: 'room' })).toEqual({
+      ok: true,
+      command: { type: 'loadHistory', conversation: 'room', limit: 50 },
+    });
+    expect(parseCommand('joinGroup', { group: 'team' })).toEqual({
+      ok: true,
+      command: { type: 'joinGroup', group: 'team' },
+    });
+  });
+
+  it.each([
+    ['not json', 'malformed'],
+    ['[1]', 'malformed'],
+    ['{"type":"explode"}', 'unknown-command'],
+    ['{"type":"sendMessage"}', 'text-missing'],
+    ['{"type":"sendMessage","text":"   "}', 'text-missing'],
+    [JSON.stringify({ type: 'sendMessage', text: 'x'.repeat(MAX_TEXT_LENGTH + 1) }), 'text-too-long'],
+    ['{"type":"sendMessage","text":"x","group":"g","to":"bob"}', 'group-and-to'],
+    ['{"type":"sendMessage","text":"x","group":"a:b"}', 'invalid-group'],
+    ['{"type":"sendMessage","text":"x","to":5}', 'invalid-user'],
+    ['{"type":"sendMessage","text":"x","clientMessageId":""}', 'invalid-client-message-id'],
+    ['{"type":"loadHistory","conversation":"lobby"}', 'invalid-conversation'],
+    ['{"type":"loadHistory","conversation":"room","limit":101}', 'invalid-limit'],
+    ['{"type":"loadHistory","conversation":"room","limit":1.5}', 'invalid-limit'],
+    ['{"type":"loadHistory","conversation":"room","before":7}', 'invalid-before'],
+    ['{"type":"joinGroup"}', 'invalid-group'],
+  ])('refuses %s with %s', (frame, code) => {
+    const result = parseCommandFrame(frame);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.code).toBe(code);
+  });
+
+  it('accepts a text of exactly the maximum length in characters, not UTF-16 units', () => {
+    expect(parseCommand('sendMessage', { text: '😀'.repeat(MAX_TEXT_LENGTH) }).ok).toBe(true);
+  });
+
+  it('has one catalogue entry per code, each with a message', () => {
+    const codes = Object.values(CHAT_ERRORS).map((e) => e.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const entry of Object.values(CHAT_ERRORS)) expect(entry.message.length).toBeGreaterThan(10);
+  });
+});
+
+describe('protocol', () => {
+  it('encodes an event per dialect (DESIGN §3.1)', () => {
+    const event = { event: 'presence', payload: { online: ['ann'] } } as const;
+    expect(toInvocation(event)).toEqual({ target: 'presence', arguments: [{ online: ['ann'] }] });
+    expect(JSON.parse(toFrame(event))).toEqual({ type: 'presence', online: ['ann'] });
+  });
+});

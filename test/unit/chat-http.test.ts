@@ -1,0 +1,165 @@
+import type { HttpResponseInit } from '@azure/functions';
+import azureFunctions from '@azure/functions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assets } from '../../src/lib/chat/assets.js';
+import { configScript, home, jsonForHtml } from '../../src/lib/chat/home.js';
+import { negotiate } from '../../src/lib/chat/negotiate.js';
+import { resetChatServices } from '../../src/lib/chat/services.js';
+import { verifyToken } from '../../src/lib/signalr/tokens.js';
+
+const { HttpRequest, InvocationContext } = azureFunctions;
+const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+const ctx = () => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
+
+function get(url: string, headers: Record<string, string> = {}, method = 'GET') {
+  return new HttpRequest({ method, url: `http://localhost:7071${url}`, headers });
+}
+
+function chatConfig(res: HttpResponseInit): Record<string, unknown> {
+  const match = /<script id="chat-config" type="application\/json">(.*?)<\/script>/s.exec(String(res.body));
+  if (!match?.[1]) throw new Error('no chat-config script');
+  return JSON.parse(match[1]) as Record<string, unknown>;
+}
+
+const saved = { ...process.env };
+beforeAll(() => {
+  process.env.AzureSignalRConnectionString = `Endpoint=http://localhost:8080;AccessKey=${KEY};Version=1.0;`;
+  process.env.CHAT_HISTORY_STORAGE = 'UseDevelopmentStorage=true';
+  resetChatServices();
+});
+afterAll(() => {
+  process.env = saved;
+  resetChatServices();
+});
+
+describe('home', () => {
+  it('escapes the configuration JSON so no value can close the script element', () => {
+    expect(jsonForHtml({ a: '</script><b>&\u2028' })).toBe(
+      '{"a":"\\u003c/script\\u003e\\u003cb\\u003e\\u0026\\u2028"}',
+    );
+    const script = configScript({
+      user: '</script>',
+      dialect: 'signalr',
+      apiBase: '/api',
+      maxTextLength: 4000,
+      hub: 'chat',
+    });
+    expect(script.match(/<\/script>/g)).toHaveLength(1);
+  });
+
+  it('serves the page with the configuration for ?name=ann', async () => {
+    const res = await home(get('/api/home?name=ann'), ctx());
+    expect(res.status).toBe(200);
+    expect(String(res.body)).not.toContain('<!--CHAT_CONFIG-->');
+    expect(chatConfig(res)).toEqual({
+      user: 'ann',
+      dialect: 'signalr',
+      apiBase: '/api',
+      maxTextLength: 4000,
+      hub: 'chat',
+    });
+  });
+
+  it('serves the page with user null when no name is given, and the websocket dialect on request', async () => {
+    const res = await home(get('/api/home?dialect=websocket'), ctx());
+    expect(res.status).toBe(200);
+    expect(chatConfig(res)).toMatchObject({ user: null, dialect: 'websocket' });
+  });
+
+  it('prefers the App Service principal over ?name=', async () => {
+    const res = await home(get('/api/home?name=mallory', { 'x-ms-client-principal-name': 'Zoë' }), ctx());
+    expect(chatConfig(res)).toMatchObject({ user: 'Zoë' });
+  });
+
+  it.each([
+    ['<script>', 'may only contain letters'],
+    ['a'.repeat(33), 'longer than 32'],
+    [' ann', 'must not start or end with a space'],
+  ])('refuses the invalid name %j with 400 and a clear message', async (name, message) => {
+    const res = await home(get(`/api/home?name=${encodeURIComponent(name)}`), ctx());
+    expect(res.status).toBe(400);
+    expect(String(res.body)).toContain(message);
+    expect(String(res.body)).not.toContain('at ');
+  });
+
+  it('refuses an empty name', async () => {
+    const res = await home(get('/api/home?name='), ctx());
+    expect(res.status).toBe(400);
+    expect(String(res.body)).toContain('empty');
+  });
+});
+
+describe('negotiate', () => {
+  it('issues a signalr-dialect token for the user, audience the client URL', async () => {
+    const res = await negotiate(get('/api/negotiate?name=ann&negotiateVersion=1', {}, 'POST'), ctx());
+    expect(res.status).toBe(200);
+    const body = res.jsonBody as { url: string; accessToken: string };
+    expect(body.url).toBe('http://localhost:8080/client/?hub=chat');
+    const claims = await verifyToken(body.accessToken, [KEY], { audiences: [body.url] });
+    expect(claims.nameid).toBe('ann');
+  });
+
+  it('issues the raw websocket URL with its token for ?dialect=websocket', async () => {
+    const res = await negotiate(get('/api/negotiate?name=bob&dialect=websocket', {}, 'POST'), ctx());
+    const body = res.jsonBody as { url: string; accessToken: string };
+    const url = new URL(body.url);
+    expect(`${url.protocol}//${url.host}${url.pathname}`).toBe('ws://localhost:8080/ws/client/hubs/chat');
+    expect(url.searchParams.get('access_token')).toBe(body.accessToken);
+    const claims = await verifyToken(body.accessToken, [KEY], {
+      audiences: ['http://localhost:8080/ws/client/hubs/chat'],
+    });
+    expect(claims.nameid).toBe('bob');
+  });
+
+  it('refuses a missing or invalid name and an unknown dialect with 400', async () => {
+    for (const url of [
+      '/api/negotiate',
+      '/api/negotiate?name=a%3Cb',
+      '/api/negotiate?name=ann&dialect=sse',
+    ]) {
+      const res = await negotiate(get(url, {}, 'POST'), ctx());
+      expect(res.status, url).toBe(400);
+      expect((res.jsonBody as { error: string }).error.length).toBeGreaterThan(10);
+    }
+  });
+});
+
+describe('assets', () => {
+  const asset = (path: string, headers: Record<string, string> = {}) =>
+    assets(
+      new HttpRequest({
+        method: 'GET',
+        url: `http://localhost/api/assets/${path}`,
+        params: { path },
+        headers,
+      }),
+      ctx(),
+    );
+
+  it('serves the vendored builds with long-lived cache headers', async () => {
+    const vue = await asset('vendor/vue.js');
+    expect(vue.status).toBe(200);
+    expect((vue.headers as Record<string, string>)['content-type']).toBe('text/javascript; charset=utf-8');
+    expect((vue.headers as Record<string, string>)['cache-control']).toBe('public, max-age=86400');
+    const signalr = await asset('vendor/signalr.js');
+    expect(signalr.status).toBe(200);
+  });
+
+  it('answers 304 to a matching If-None-Match', async () => {
+    const first = await asset('vendor/signalr.js');
+    const etag = (first.headers as Record<string, string>).etag!;
+    expect((await asset('vendor/signalr.js', { 'if-none-match': etag })).status).toBe(304);
+  });
+
+  it.each([
+    '../package.json',
+    'vendor/../../package.json',
+    '.hidden',
+    'index.html/..',
+    'x/%2e%2e/y',
+    'nope.js',
+    'a.exe',
+  ])('does not serve %j', async (path) => {
+    expect((await asset(path)).status).toBe(404);
+  });
+});

@@ -1,0 +1,257 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import azureFunctions from '@azure/functions';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RouteDefinition } from '../../src/lib/routes.js';
+import {
+  compileRouteTemplate,
+  type RunningFunctionsHost,
+  startFunctionsHost,
+} from '../../src/local/functions-host.js';
+
+const { HttpResponse } = azureFunctions;
+
+let host: RunningFunctionsHost | undefined;
+const lines: string[] = [];
+afterEach(async () => {
+  await host?.close();
+  host = undefined;
+  lines.length = 0;
+});
+
+function route(
+  name: string,
+  path: string,
+  handler: (req: HttpRequest, ctx: InvocationContext) => unknown,
+  extra: Partial<RouteDefinition> = {},
+): RouteDefinition {
+  return {
+    name,
+    methods: ['GET', 'POST'],
+    route: path,
+    authLevel: 'anonymous',
+    handler: handler as RouteDefinition['handler'],
+    ...extra,
+  };
+}
+
+async function start(routes: RouteDefinition[], options: { functionKeys?: string[] } = {}) {
+  host = await startFunctionsHost({
+    port: 0,
+    settingsFile: false,
+    routes,
+    log: (_level, line) => lines.push(line),
+    ...options,
+  });
+  return host;
+}
+
+describe('compileRouteTemplate', () => {
+  it('matches literals case-insensitively, parameters, optional ones and a catch-all', () => {
+    expect(compileRouteTemplate('home')(['HOME'])).toEqual({});
+    expect(compileRouteTemplate('home')(['home', 'x'])).toBeUndefined();
+    expect(compileRouteTemplate('users/{id:int}')(['users', '42'])).toEqual({ id: '42' });
+    expect(compileRouteTemplate('items/{id?}')(['items'])).toEqual({});
+    expect(compileRouteTemplate('assets/{*path}')(['assets', 'vendor', 'vue.js'])).toEqual({
+      path: 'vendor/vue.js',
+    });
+    expect(compileRouteTemplate('assets/{*path}')(['assets'])).toEqual({ path: '' });
+  });
+});
+
+describe('the built-in Functions host', () => {
+  it('passes a real HttpRequest (method, query, headers, params, body) and InvocationContext', async () => {
+    let seen: Record<string, unknown> = {};
+    const h = await start([
+      route('echo', 'echo/{*rest}', async (req, ctx) => {
+        seen = {
+          method: req.method,
+          q: req.query.get('q'),
+          header: req.headers.get('x-thing'),
+          rest: req.params.rest,
+          body: await req.text(),
+          functionName: ctx.functionName,
+        };
+        ctx.log('handled');
+        return { status: 201, body: 'ok' };
+      }),
+    ]);
+    const res = await fetch(`${h.url}/api/echo/a/b?q=1`, {
+      method: 'POST',
+      headers: { 'x-thing': 'yes' },
+      body: 'hello',
+    });
+    expect(res.status).toBe(201);
+    expect(await res.text()).toBe('ok');
+    expect(seen).toEqual({
+      method: 'POST',
+      q: '1',
+      header: 'yes',
+      rest: 'a/b',
+      body: 'hello',
+      functionName: 'echo',
+    });
+    expect(lines).toContain('[echo] handled');
+  });
+
+  it('writes string, Buffer, Uint8Array, jsonBody and HttpResponse bodies with their content types', async () => {
+    const h = await start([
+      route('s', 's', () => ({ body: 'text' })),
+      route('b', 'b', () => ({
+        body: Buffer.from([1, 2, 3]),
+        headers: { 'content-type': 'application/octet-stream' },
+      })),
+      route('u', 'u', () => ({ body: new Uint8Array([4, 5]) })),
+      route('j', 'j', () => ({ jsonBody: { a: '<b>' } })),
+      route('r', 'r', () => new HttpResponse({ status: 202, body: 'resp' })),
+      route('none', 'none', () => undefined),
+    ]);
+    const s = await fetch(`${h.url}/api/s`);
+    expect(s.status).toBe(200);
+    expect(s.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await s.text()).toBe('text');
+    expect([...new Uint8Array(await (await fetch(`${h.url}/api/b`)).arrayBuffer())]).toEqual([1, 2, 3]);
+    expect([...new Uint8Array(await (await fetch(`${h.url}/api/u`)).arrayBuffer())]).toEqual([4, 5]);
+    const j = await fetch(`${h.url}/api/j`);
+    expect(j.headers.get('content-type')).toBe('application/json');
+    expect(await j.json()).toEqual({ a: '<b>' });
+    const r = await fetch(`${h.url}/api/r`);
+    expect(r.status).toBe(202);
+    expect(await r.text()).toBe('resp');
+    expect((await fetch(`${h.url}/api/none`)).status).toBe(204);
+  });
+
+  it('keeps repeated headers as separate lines and writes cookies', async () => {
+    const h = await start([
+      route(
+        'h',
+        'h',
+        (): HttpResponseInit => ({
+          headers: [
+            ['x-multi', 'one'],
+            ['x-multi', 'two'],
+            ['set-cookie', 'a=1'],
+            ['set-cookie', 'b=2'],
+          ],
+          cookies: [{ name: 'c', value: '3', httpOnly: true, path: '/' }],
+          body: '',
+        }),
+      ),
+    ]);
+    const raw = await rawGet(`${h.url}/api/h`);
+    expect(raw.filter((l) => l.toLowerCase().startsWith('x-multi:'))).toEqual([
+      'x-multi: one',
+      'x-multi: two',
+    ]);
+    expect(raw.filter((l) => l.toLowerCase().startsWith('set-cookie:'))).toEqual([
+      'set-cookie: a=1',
+      'set-cookie: b=2',
+      'set-cookie: c=3; Path=/; HttpOnly',
+    ]);
+  });
+
+  it('answers 404 for unknown routes, 405 for a wrong method, 500 without details when a handler throws', async () => {
+    const h = await start([
+      route('only-get', 'g', () => ({ body: 'x' }), { methods: ['GET'] }),
+      route('boom', 'boom', () => {
+        throw new Error('secret detail');
+      }),
+    ]);
+    expect((await fetch(`${h.url}/api/nope`)).status).toBe(404);
+    expect((await fetch(`${h.url}/other/g`)).status).toBe(404);
+    const wrong = await fetch(`${h.url}/api/g`, { method: 'POST' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET');
+    const boom = await fetch(`${h.url}/api/boom`);
+    expect(boom.status).toBe(500);
+    expect(await boom.text()).not.toContain('secret detail');
+    expect(lines.some((l) => l.startsWith('[boom]') && l.includes('secret detail'))).toBe(true);
+  });
+
+  it('logs one line per invocation with method, path, status and time, never the query string', async () => {
+    const h = await start([route('t', 't', () => ({ body: 'x' }))]);
+    await (await fetch(`${h.url}/api/t?access_token=SECRET`)).text();
+    const hostLines = lines.filter((l) => l.startsWith('[host]'));
+    expect(hostLines).toHaveLength(1);
+    expect(hostLines[0]).toMatch(/^\[host\] GET \/api\/t 200 \d+ms$/);
+    expect(lines.join('\n')).not.toContain('SECRET');
+  });
+
+  it('requires a key on authLevel function routes when keys are configured (header or ?code=)', async () => {
+    const h = await start(
+      [
+        route('open', 'open', () => ({ body: 'open' })),
+        route('locked', 'locked', () => ({ body: 'in' }), { authLevel: 'function' }),
+      ],
+      { functionKeys: ['k3y'] },
+    );
+    expect((await fetch(`${h.url}/api/open`)).status).toBe(200);
+    const refused = await fetch(`${h.url}/api/locked`);
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toContain('x-functions-key');
+    expect((await fetch(`${h.url}/api/locked`, { headers: { 'x-functions-key': 'wrong' } })).status).toBe(
+      401,
+    );
+    expect((await fetch(`${h.url}/api/locked`, { headers: { 'x-functions-key': 'k3y' } })).status).toBe(200);
+    expect((await fetch(`${h.url}/api/locked?code=k3y`)).status).toBe(200);
+  });
+
+  it('leaves authLevel function routes open when no key is configured, as func start does', async () => {
+    const h = await start([route('locked', 'locked', () => ({ body: 'in' }), { authLevel: 'function' })]);
+    expect((await fetch(`${h.url}/api/locked`)).status).toBe(200);
+  });
+
+  it('reads local.settings.json Values without overriding variables already set, and restores them on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-settings-'));
+    const file = join(dir, 'local.settings.json');
+    writeFileSync(file, JSON.stringify({ Values: { HOST_TEST_A: 'from-file', HOST_TEST_B: 'from-file' } }));
+    process.env.HOST_TEST_B = 'already-set';
+    let seen: unknown;
+    host = await startFunctionsHost({
+      port: 0,
+      settingsFile: file,
+      env: { HOST_TEST_C: 'from-env' },
+      routes: [
+        route('env', 'env', () => {
+          seen = [process.env.HOST_TEST_A, process.env.HOST_TEST_B, process.env.HOST_TEST_C];
+          return { body: '' };
+        }),
+      ],
+      log: () => undefined,
+    });
+    await (await fetch(`${host.url}/api/env`)).text();
+    expect(seen).toEqual(['from-file', 'already-set', 'from-env']);
+    await host.close();
+    host = undefined;
+    expect(process.env.HOST_TEST_A).toBeUndefined();
+    expect(process.env.HOST_TEST_B).toBe('already-set');
+    expect(process.env.HOST_TEST_C).toBeUndefined();
+    delete process.env.HOST_TEST_B;
+  });
+
+  it('rejects a busy port with an error that names it', async () => {
+    const h = await start([]);
+    await expect(
+      startFunctionsHost({ port: h.port, settingsFile: false, routes: [], log: () => undefined }),
+    ).rejects.toThrow(`Port ${h.port} is already in use`);
+  });
+});
+
+/** The raw header lines of a GET (fetch folds repeated headers, so read the wire). */
+async function rawGet(url: string): Promise<string[]> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, (res) => {
+      const lines: string[] = [];
+      for (let i = 0; i < res.rawHeaders.length; i += 2) {
+        lines.push(`${res.rawHeaders[i]!.toLowerCase()}: ${res.rawHeaders[i + 1]}`);
+      }
+      res.resume();
+      res.on('end', () => resolve(lines));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
