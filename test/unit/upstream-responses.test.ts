@@ -125,6 +125,24 @@ describe('answering a connect', () => {
     });
   }
 
+  it('sends no X-ASRS-User-Id when accepting the user the service already named (any script)', async () => {
+    const { response, headers, logs } = await call(
+      { handleConnect: (req, res) => res.accept({ userId: req.context.userId }) },
+      { ...connect, headers: { ...connect.headers, 'X-ASRS-User-Id': 'Zoë' } },
+    );
+    expect(logs).toEqual([]);
+    expect(response.status).toBe(204);
+    expect(headers.has('X-ASRS-User-Id')).toBe(false);
+  });
+
+  it('sends X-ASRS-User-Id when accepting a different user than the service named', async () => {
+    const { headers } = await call(
+      { handleConnect: (_req, res) => res.accept({ userId: 'bob' }) },
+      { ...connect, headers: { ...connect.headers, 'X-ASRS-User-Id': 'ann' } },
+    );
+    expect(headers.get('X-ASRS-User-Id')).toBe('bob');
+  });
+
   it('accepts a user id with inner spaces and punctuation', async () => {
     const { headers } = await call(
       { handleConnect: (_req, res) => res.accept({ userId: 'Ann B. Smith-2' }) },

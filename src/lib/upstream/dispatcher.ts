@@ -90,7 +90,7 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
     switch (event.kind) {
       case 'connect': {
         if (!handlers.handleConnect) return emptyResponse();
-        const answerable = connectResponse(event.subprotocols);
+        const answerable = connectResponse(event.subprotocols, req.context.userId);
         await handlers.handleConnect({ ...req, event }, answerable.response);
         return answered(answerable, req, 'handleConnect');
       }

@@ -122,7 +122,11 @@ export type FailStatus = 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503;
 
 /** How a connect is accepted. */
 export interface ConnectAcceptance {
-  /** The user of the connection, sent back as `X-ASRS-User-Id`. */
+  /**
+   * The user of the connection, sent back as `X-ASRS-User-Id` (printable ASCII only: a response header
+   * cannot carry more through the Functions host). Not sent when it equals the user the service already
+   * named in the request (`context.userId`), so any name the token carried can be accepted as it is.
+   */
   readonly userId?: string;
   /** One of the offered subprotocols, sent back as `Sec-WebSocket-Protocol`. */
   readonly subprotocol?: string;

@@ -90,15 +90,22 @@ const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
  * The response object of a websocket-dialect connect. `accept()` sets `X-ASRS-User-Id` and
  * `Sec-WebSocket-Protocol`; a subprotocol the client did not offer is refused with a `TypeError` at
  * `accept()` (the handshake would otherwise fail on the client with no explanation).
+ *
+ * `knownUserId` is the user the service already sent (`X-ASRS-User-Id` of the request, from the client's
+ * token). Accepting with that same user sends no header: the service keeps it anyway, and a name outside
+ * printable ASCII (which a response header cannot carry through the Functions host) still works.
  */
-export function connectResponse(offered: readonly string[]): Answerable<ConnectResponse> {
+export function connectResponse(
+  offered: readonly string[],
+  knownUserId?: string,
+): Answerable<ConnectResponse> {
   const slot = answerSlot();
   return {
     response: {
       accept(acceptance: ConnectAcceptance = {}) {
         const headers: Record<string, string> = {};
         const { userId, subprotocol } = acceptance;
-        if (userId !== undefined) {
+        if (userId !== undefined && userId !== knownUserId) {
           if (typeof userId !== 'string' || !HEADER_SAFE.test(userId)) {
             throw new TypeError(
               'accept({ userId }) needs a non-empty string of printable ASCII without outer spaces (it is sent as the X-ASRS-User-Id header)',
