@@ -23,6 +23,8 @@ export interface ScenarioResult {
   id: string;
   title: string;
   status: 'ok' | 'skipped' | 'failed';
+  /** What the baseline column is, e.g. `bare ws server`. */
+  baselineLabel?: string;
   /** Why a scenario was skipped or failed. */
   reason?: string;
   /** The parameters it ran with (clients, durations, rates). */
@@ -85,7 +87,7 @@ export function printScenario(result: ScenarioResult): void {
     f.baseline === null ? '—' : `${formatNumber(f.baseline)} ${f.unit}`,
     formatRatio(f),
   ]);
-  const header = ['figure', 'ours', 'bare ws baseline', 'ours / baseline'];
+  const header = ['figure', 'ours', `baseline: ${result.baselineLabel ?? 'bare ws'}`, 'ours / baseline'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   for (const row of [header, ...rows])
     console.log(`   ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}`);
@@ -132,7 +134,10 @@ export function writeResultsMarkdown(file: URL, run: RunInfo, results: ScenarioR
     lines.push(`## ${result.id}: ${result.title}`, '');
     if (result.status !== 'ok') lines.push(`**${result.status}**: ${result.reason ?? ''}`, '');
     if (result.figures.length > 0) {
-      lines.push('| figure | ours | bare `ws` baseline | ours / baseline |', '|---|---:|---:|---:|');
+      lines.push(
+        `| figure | ours | baseline: ${result.baselineLabel ?? 'bare `ws` server'} | ours / baseline |`,
+        '|---|---:|---:|---:|',
+      );
       for (const f of result.figures) {
         const baseline = f.baseline === null ? '—' : `${formatNumber(f.baseline)} ${f.unit}`;
         lines.push(

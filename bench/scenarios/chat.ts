@@ -260,6 +260,7 @@ export const chat: Scenario = {
     return {
       id: this.id,
       title: this.title,
+      baselineLabel: 'bare `ws` relay server',
       status: failures.length === 0 ? 'ok' : 'failed',
       ...(failures.length > 0 ? { reason: failures.join('; ') } : {}),
       parameters: { ...params, p99LimitMs: P99_LIMIT_MS },

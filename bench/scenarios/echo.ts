@@ -166,6 +166,7 @@ export const echo: Scenario = {
     return {
       id: this.id,
       title: this.title,
+      baselineLabel: 'bare `ws` echo server',
       status: failures.length === 0 ? 'ok' : 'failed',
       ...(failures.length > 0 ? { reason: failures.join('; ') } : {}),
       parameters: { ...params, offeredPerSecond: params.clients * params.ratePerClient },

@@ -154,6 +154,7 @@ export const fanout: Scenario = {
     return {
       id: this.id,
       title: this.title,
+      baselineLabel: 'bare `ws` broadcast server',
       status: failures.length === 0 ? 'ok' : 'failed',
       ...(failures.length > 0 ? { reason: failures.join('; ') } : {}),
       parameters: { ...params },

@@ -159,6 +159,7 @@ export const memory: Scenario = {
     return {
       id: this.id,
       title: this.title,
+      baselineLabel: 'bare `ws` server',
       status: failures.length === 0 ? 'ok' : 'failed',
       ...(failures.length > 0 ? { reason: failures.join('; ') } : {}),
       parameters: { ...params },
