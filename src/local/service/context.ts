@@ -1,0 +1,34 @@
+/**
+ * The state one running service shares between its modules (dialects, REST API, shutdown).
+ */
+import type { WebSocketServer } from 'ws';
+import type { ConnectionRegistry } from './connections.js';
+import type { ResolvedServiceOptions } from './options.js';
+import type { Session } from './session.js';
+import type { Upstream } from './upstream.js';
+
+/** A SignalR negotiate whose WebSocket has not arrived yet. */
+export interface PendingNegotiation {
+  readonly connectionId: string;
+  readonly hub: string;
+  readonly userId: string | undefined;
+  readonly expiresAt: number;
+}
+
+export interface ServiceContext {
+  readonly options: ResolvedServiceOptions;
+  readonly upstream: Upstream;
+  /** One registry per dialect: each REST prefix addresses the clients of its own dialect. */
+  readonly registries: { readonly websocket: ConnectionRegistry; readonly signalr: ConnectionRegistry };
+  readonly wss: WebSocketServer;
+  /** Every session from its accepted connect until its disconnect upstream has been delivered. */
+  readonly sessions: Set<Session>;
+  /** Handshakes in progress (awaiting the connect upstream), so shutdown can wait for them. */
+  readonly handshakes: Set<Promise<void>>;
+  /** Negotiated SignalR connections by connection token (insertion order = age). */
+  readonly negotiations: Map<string, PendingNegotiation>;
+  /** The port the service listens on. */
+  readonly port: () => number;
+  /** True once shutdown has begun: new connections are refused with 503. */
+  readonly closing: () => boolean;
+}

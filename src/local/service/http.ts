@@ -1,0 +1,92 @@
+/**
+ * HTTP plumbing shared by the REST API, negotiate and the WebSocket handshakes: a capped body reader, JSON
+ * responses, and raw handshake rejections (a rejected upgrade has no `ServerResponse`, only a socket).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Rejection } from './errors.js';
+
+/** Reads the request body; more than `maxBytes` is a 413 (checked on Content-Length first, then while reading). */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () =>
+    new Rejection(
+      'PayloadTooLarge',
+      `The request body is larger than the service's limit of ${maxBytes} bytes (maxMessageBytes)`,
+    );
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    req.resume(); // drain so the connection can answer
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      req.resume();
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Sends a JSON response. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : text);
+}
+
+/** Sends an empty response. */
+export function sendEmpty(
+  res: ServerResponse,
+  status: number,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  res.writeHead(status, { ...headers, 'Content-Length': 0 });
+  res.end();
+}
+
+/** Sends a rejection as `{"code","message"}`. */
+export function sendRejection(res: ServerResponse, rejection: Rejection): void {
+  sendJson(res, rejection.status, rejection.toJSON(), rejection.headers);
+}
+
+/**
+ * Answers a WebSocket upgrade request with an ordinary HTTP response and closes the socket: this is how a
+ * refused handshake reaches the client (status, content type and body of the upstream, or our JSON reason).
+ */
+export function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  body: Buffer | string,
+  contentType = 'application/json; charset=utf-8',
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  if (socket.destroyed) return;
+  const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    'Connection: close',
+    `Content-Length: ${payload.length}`,
+    ...(payload.length > 0 ? [`Content-Type: ${contentType}`] : []),
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), payload]));
+}
+
+/** Refuses an upgrade with a {@link Rejection}'s JSON body. */
+export function rejectUpgradeWith(socket: Duplex, rejection: Rejection): void {
+  rejectUpgrade(socket, rejection.status, JSON.stringify(rejection.toJSON()), undefined, rejection.headers);
+}

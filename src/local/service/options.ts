@@ -1,0 +1,250 @@
+/**
+ * Options of the local SignalR Serverless service. Every limit is a named option whose default is written
+ * next to it in {@link DEFAULTS}; {@link resolveOptions} validates them and says which one is wrong.
+ */
+import { readFileSync } from 'node:fs';
+
+/** The documented development access key (never use it outside a laptop or a test). */
+export const DEV_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+
+/**
+ * One upstream template. A pattern is `*`, a comma list (`connect,disconnect`) or one name, matched
+ * case-insensitively; an unset pattern matches everything. `urlTemplate` may hold `{hub}`, `{category}` and
+ * `{event}`, each URL-encoded when substituted.
+ */
+export interface UpstreamTemplate {
+  readonly hubPattern?: string;
+  readonly categoryPattern?: string;
+  readonly eventPattern?: string;
+  readonly urlTemplate: string;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/** Where the service reports what it does. Fields never hold tokens, keys or query strings. */
+export type ServiceLog = (
+  level: LogLevel,
+  message: string,
+  fields?: Readonly<Record<string, unknown>>,
+) => void;
+
+/** Options of {@link startService}; every one is optional. */
+export interface ServiceOptions {
+  /** TCP port; 0 picks a free one. Default 8080. */
+  readonly port?: number;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Access keys (primary, secondary): tokens signed with any are accepted; upstream calls carry one signature per key. Default the dev key. */
+  readonly accessKeys?: readonly string[];
+  /** One URL template for every hub, category and event, or ordered templates (first match wins). Default none: no upstream calls. */
+  readonly upstream?: string | readonly UpstreamTemplate[];
+  /** Timeout of one upstream call. Default 20 000 ms. */
+  readonly upstreamTimeoutMs?: number;
+  /** Attempts of a notification upstream call (`disconnect`, `connected`, `disconnected`). Default 4. */
+  readonly notificationAttempts?: number;
+  /** First retry delay of notifications, doubled per attempt. Default 250 ms. */
+  readonly retryBaseDelayMs?: number;
+  /** Largest retry delay of notifications. Default 5 000 ms. */
+  readonly retryMaxDelayMs?: number;
+  /** Largest client frame (→ close 1009), REST body (→ 413) and upstream response forwarded. Default 1 MiB. */
+  readonly maxMessageBytes?: number;
+  /** Interval of WebSocket pings (dead peers are closed) and SignalR Ping messages. Default 15 000 ms. */
+  readonly keepAliveIntervalMs?: number;
+  /** Time a SignalR client has to send its handshake after the WebSocket opens. Default 15 000 ms. */
+  readonly handshakeTimeoutMs?: number;
+  /** Messages queued to one client before it is closed as a slow consumer (1008). Default 1 000. */
+  readonly maxOutboundMessages?: number;
+  /** Bytes queued to one client before it is closed as a slow consumer (1008). Default 16 MiB. */
+  readonly maxOutboundBytes?: number;
+  /** Upstream calls waiting for one connection before the service stops reading its socket. Default 64. */
+  readonly maxQueuedUpstreamCalls?: number;
+  /** Negotiated SignalR connections waiting for their WebSocket. Default 10 000 (oldest forgotten first). */
+  readonly maxPendingNegotiations?: number;
+  /** How long a negotiated connection token stays valid. Default 120 000 ms. */
+  readonly negotiateTtlMs?: number;
+  /** How long shutdown waits for clients to acknowledge the 1001 close before cutting them. Default 5 000 ms. */
+  readonly shutdownGraceMs?: number;
+  /** Log sink. Default: one line per entry on the console. */
+  readonly log?: ServiceLog;
+}
+
+/** Options with every default applied. */
+export interface ResolvedServiceOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly accessKeys: readonly string[];
+  readonly upstream: readonly UpstreamTemplate[];
+  readonly upstreamTimeoutMs: number;
+  readonly notificationAttempts: number;
+  readonly retryBaseDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly maxMessageBytes: number;
+  readonly keepAliveIntervalMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxOutboundMessages: number;
+  readonly maxOutboundBytes: number;
+  readonly maxQueuedUpstreamCalls: number;
+  readonly maxPendingNegotiations: number;
+  readonly negotiateTtlMs: number;
+  readonly shutdownGraceMs: number;
+  readonly log: ServiceLog;
+}
+
+/** The defaults, in one place. */
+export const DEFAULTS = {
+  port: 8080,
+  host: '127.0.0.1',
+  accessKeys: [DEV_ACCESS_KEY] as readonly string[],
+  upstreamTimeoutMs: 20_000,
+  notificationAttempts: 4,
+  retryBaseDelayMs: 250,
+  retryMaxDelayMs: 5_000,
+  maxMessageBytes: 1024 * 1024,
+  keepAliveIntervalMs: 15_000,
+  handshakeTimeoutMs: 15_000,
+  maxOutboundMessages: 1_000,
+  maxOutboundBytes: 16 * 1024 * 1024,
+  maxQueuedUpstreamCalls: 64,
+  maxPendingNegotiations: 10_000,
+  negotiateTtlMs: 120_000,
+  shutdownGraceMs: 5_000,
+} as const;
+
+/** An option that cannot be used; the message names it and says what is expected. */
+export class ServiceOptionsError extends Error {
+  override readonly name = 'ServiceOptionsError';
+}
+
+/** The default log: one line per entry; errors and warnings on stderr. */
+export const consoleLog: ServiceLog = (level, message, fields) => {
+  const line = `[signalr-local] ${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`;
+  if (level === 'info') console.log(line);
+  else console.error(line);
+};
+
+const LIMIT_NAMES = [
+  'upstreamTimeoutMs',
+  'notificationAttempts',
+  'retryBaseDelayMs',
+  'retryMaxDelayMs',
+  'maxMessageBytes',
+  'keepAliveIntervalMs',
+  'handshakeTimeoutMs',
+  'maxOutboundMessages',
+  'maxOutboundBytes',
+  'maxQueuedUpstreamCalls',
+  'maxPendingNegotiations',
+  'negotiateTtlMs',
+  'shutdownGraceMs',
+] as const;
+
+/** Applies the defaults and validates every option. */
+export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOptions {
+  const port = options.port ?? DEFAULTS.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ServiceOptionsError(`port must be an integer 0–65535 (0 picks a free port), not ${port}`);
+  }
+  const host = options.host ?? DEFAULTS.host;
+  if (typeof host !== 'string' || host === '')
+    throw new ServiceOptionsError('host must be a non-empty string');
+  const accessKeys = options.accessKeys ?? DEFAULTS.accessKeys;
+  if (accessKeys.length === 0 || accessKeys.some((key) => typeof key !== 'string' || key === '')) {
+    throw new ServiceOptionsError('accessKeys must hold one or two non-empty keys (primary, secondary)');
+  }
+  const limits = {} as Record<(typeof LIMIT_NAMES)[number], number>;
+  for (const name of LIMIT_NAMES) {
+    const value = options[name] ?? DEFAULTS[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new ServiceOptionsError(
+        `${name} must be a positive number (default ${DEFAULTS[name]}), not ${String(value)}`,
+      );
+    }
+    limits[name] = value;
+  }
+  if (!Number.isInteger(limits.notificationAttempts)) {
+    throw new ServiceOptionsError('notificationAttempts must be a whole number');
+  }
+  return {
+    port,
+    host,
+    accessKeys: [...accessKeys],
+    upstream: normalizeUpstream(options.upstream),
+    ...limits,
+    log: options.log ?? consoleLog,
+  };
+}
+
+/** Turns the `upstream` option (one URL template or ordered templates) into validated templates. */
+export function normalizeUpstream(upstream: unknown): UpstreamTemplate[] {
+  if (upstream === undefined || upstream === null) return [];
+  if (typeof upstream === 'string') return [checkTemplate({ urlTemplate: upstream }, 0)];
+  if (!Array.isArray(upstream)) {
+    throw new ServiceOptionsError(
+      'upstream must be a URL template string or an array of {hubPattern?, categoryPattern?, eventPattern?, urlTemplate}',
+    );
+  }
+  return upstream.map((template, index) => checkTemplate(template, index));
+}
+
+function checkTemplate(value: unknown, index: number): UpstreamTemplate {
+  const where = `upstream template ${index}`;
+  if (typeof value !== 'object' || value === null)
+    throw new ServiceOptionsError(`${where} must be an object`);
+  const record = value as Record<string, unknown>;
+  const urlTemplate = record.urlTemplate;
+  if (typeof urlTemplate !== 'string' || urlTemplate === '') {
+    throw new ServiceOptionsError(`${where} needs a urlTemplate such as http://localhost:7071/api/messages`);
+  }
+  // Substitute the parameters with a harmless value so that only the shape of the URL is checked.
+  const sample = urlTemplate.replace(/\{(hub|category|event)\}/gi, 'x');
+  let url: URL;
+  try {
+    url = new URL(sample);
+  } catch {
+    throw new ServiceOptionsError(`${where}: urlTemplate is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ServiceOptionsError(`${where}: urlTemplate must be http or https`);
+  }
+  const template: { -readonly [K in keyof UpstreamTemplate]: UpstreamTemplate[K] } = { urlTemplate };
+  for (const name of ['hubPattern', 'categoryPattern', 'eventPattern'] as const) {
+    const pattern = record[name];
+    if (pattern === undefined || pattern === null) continue;
+    if (typeof pattern !== 'string') throw new ServiceOptionsError(`${where}: ${name} must be a string`);
+    template[name] = pattern;
+  }
+  return template;
+}
+
+/**
+ * Reads a settings file: a JSON object with the same keys as {@link ServiceOptions} (except `log`), e.g.
+ * `{"upstream":[{"eventPattern":"connect,disconnect","urlTemplate":"http://…"}],"maxMessageBytes":65536}`.
+ */
+export function readSettingsFile(path: string): ServiceOptions {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ServiceOptionsError(
+      `Cannot read the settings file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ServiceOptionsError(`The settings file ${path} is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ServiceOptionsError(`The settings file ${path} must hold a JSON object of service options`);
+  }
+  const known = new Set<string>(['port', 'host', 'accessKeys', 'upstream', ...LIMIT_NAMES]);
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) {
+      throw new ServiceOptionsError(
+        `The settings file ${path} has an unknown option "${key}"; known: ${[...known].join(', ')}`,
+      );
+    }
+  }
+  return value as ServiceOptions;
+}

@@ -1,0 +1,353 @@
+/**
+ * The REST API of both dialects and the seed's management endpoint.
+ *
+ * - websocket dialect: `/ws/api/v1/hubs/{hub}…`; bodies are raw (`application/octet-stream` → binary frame,
+ *   anything else → text frame).
+ * - signalr dialect: `/api/v1/hubs/{hub}…` and the 2022-06-01 forms `/api/hubs/{hub}…` (with `:send`,
+ *   `:closeConnections`, `:generateToken`); bodies are `{"target": "...", "arguments": [...]}`.
+ * - `GET` / `PUT /manage/v1/ws/upstream`: read or replace the upstream templates while running.
+ *
+ * Each prefix addresses the clients of its own dialect. Every call needs `Authorization: Bearer <JWT>` with
+ * `aud` = the request URL without query and trailing slash (see auth.ts for hosts and ports).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clientUrl, createClientToken } from '../../lib/signalr/tokens.js';
+import { acceptedOrigins, authenticate, requestEndpoint, requestToken, restAudiencePath } from './auth.js';
+import { HUB_NAME, type HubRegistry, type OutboundMessage } from './connections.js';
+import type { ServiceContext } from './context.js';
+import { CloseCode, Rejection } from './errors.js';
+import { readBody, sendEmpty, sendJson } from './http.js';
+import { normalizeUpstream, ServiceOptionsError } from './options.js';
+
+type Dialect = 'websocket' | 'signalr';
+
+/** What an operation gets: the hub's registry, the route parameters and the request. */
+interface OperationContext {
+  readonly ctx: ServiceContext;
+  readonly dialect: Dialect;
+  readonly hub: string;
+  readonly registry: HubRegistry;
+  readonly params: Readonly<Record<string, string>>;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+}
+
+type Operation = (op: OperationContext) => Promise<void> | void;
+
+interface Route {
+  /** Path segments after the hub; `{name}` captures one segment. */
+  readonly pattern: readonly string[];
+  readonly methods: Readonly<Record<string, Operation>>;
+}
+
+const accepted = (op: OperationContext) => sendEmpty(op.res, 202);
+const ok = (op: OperationContext) => sendEmpty(op.res, 200);
+const exists = (op: OperationContext, found: boolean) =>
+  found
+    ? sendEmpty(op.res, 200)
+    : op.req.method === 'HEAD'
+      ? sendEmpty(op.res, 404)
+      : sendJson(op.res, 404, { code: 'NotFound', message: 'Not found' });
+
+function excluded(url: URL): Set<string> {
+  return new Set(url.searchParams.getAll('excluded'));
+}
+
+async function sendTo(
+  op: OperationContext,
+  targets: Iterable<{ id: string; deliver(m: OutboundMessage): void }>,
+) {
+  const message = await readMessage(op);
+  const skip = excluded(op.url);
+  for (const connection of [...targets]) if (!skip.has(connection.id)) connection.deliver(message);
+  accepted(op);
+}
+
+function closeAll(
+  op: OperationContext,
+  targets: Iterable<{ id: string; close(code: number, reason: string): void }>,
+) {
+  const skip = excluded(op.url);
+  const reason = op.url.searchParams.get('reason') ?? '';
+  for (const connection of [...targets])
+    if (!skip.has(connection.id)) connection.close(CloseCode.Normal, reason);
+  ok(op);
+}
+
+const sendToAll: Operation = (op) => sendTo(op, op.registry.all());
+const sendToUser: Operation = (op) => sendTo(op, op.registry.userConnections(param(op, 'user')));
+const sendToConnection: Operation = (op) => {
+  const connection = op.registry.connection(param(op, 'connection'));
+  return sendTo(op, connection ? [connection] : []);
+};
+const sendToGroup: Operation = (op) => sendTo(op, op.registry.groupMembers(param(op, 'group')));
+
+const userInGroup: Record<string, Operation> = {
+  PUT: (op) => {
+    op.registry.addUserToGroup(param(op, 'group'), param(op, 'user'));
+    ok(op);
+  },
+  DELETE: (op) => {
+    op.registry.removeUserFromGroup(param(op, 'group'), param(op, 'user'));
+    ok(op);
+  },
+  GET: (op) => exists(op, op.registry.isUserInGroup(param(op, 'group'), param(op, 'user'))),
+  HEAD: (op) => exists(op, op.registry.isUserInGroup(param(op, 'group'), param(op, 'user'))),
+};
+
+const ROUTES: readonly Route[] = [
+  { pattern: [], methods: { POST: sendToAll } },
+  { pattern: [':send'], methods: { POST: sendToAll } },
+  { pattern: [':closeConnections'], methods: { POST: (op) => closeAll(op, op.registry.all()) } },
+  { pattern: [':generateToken'], methods: { POST: generateToken } },
+  {
+    pattern: ['users', '{user}'],
+    methods: {
+      POST: sendToUser,
+      GET: (op) => exists(op, op.registry.hasUser(param(op, 'user'))),
+      HEAD: (op) => exists(op, op.registry.hasUser(param(op, 'user'))),
+    },
+  },
+  { pattern: ['users', '{user}', ':send'], methods: { POST: sendToUser } },
+  {
+    pattern: ['users', '{user}', ':closeConnections'],
+    methods: { POST: (op) => closeAll(op, op.registry.userConnections(param(op, 'user'))) },
+  },
+  {
+    pattern: ['users', '{user}', 'groups'],
+    methods: {
+      DELETE: (op) => {
+        op.registry.removeUserFromAllGroups(param(op, 'user'));
+        ok(op);
+      },
+    },
+  },
+  { pattern: ['users', '{user}', 'groups', '{group}'], methods: userInGroup },
+  { pattern: ['groups', '{group}', 'users', '{user}'], methods: userInGroup },
+  {
+    pattern: ['connections', '{connection}'],
+    methods: {
+      POST: sendToConnection,
+      DELETE: (op) => {
+        const connection = op.registry.connection(param(op, 'connection'));
+        if (!connection) throw new Rejection('NotFound', 'No such connection in this hub');
+        connection.close(CloseCode.Normal, op.url.searchParams.get('reason') ?? '');
+        ok(op);
+      },
+      GET: (op) => exists(op, op.registry.connection(param(op, 'connection')) !== undefined),
+      HEAD: (op) => exists(op, op.registry.connection(param(op, 'connection')) !== undefined),
+    },
+  },
+  { pattern: ['connections', '{connection}', ':send'], methods: { POST: sendToConnection } },
+  {
+    pattern: ['groups', '{group}'],
+    methods: {
+      POST: sendToGroup,
+      GET: (op) => exists(op, op.registry.hasGroup(param(op, 'group'))),
+      HEAD: (op) => exists(op, op.registry.hasGroup(param(op, 'group'))),
+    },
+  },
+  { pattern: ['groups', '{group}', ':send'], methods: { POST: sendToGroup } },
+  {
+    pattern: ['groups', '{group}', ':closeConnections'],
+    methods: { POST: (op) => closeAll(op, op.registry.groupMembers(param(op, 'group'))) },
+  },
+  {
+    pattern: ['groups', '{group}', 'connections', '{connection}'],
+    methods: {
+      PUT: (op) => {
+        if (!op.registry.addConnectionToGroup(param(op, 'group'), param(op, 'connection'))) {
+          throw new Rejection('NotFound', 'No such connection in this hub');
+        }
+        ok(op);
+      },
+      DELETE: (op) => {
+        op.registry.removeConnectionFromGroup(param(op, 'group'), param(op, 'connection'));
+        ok(op);
+      },
+    },
+  },
+];
+
+function param(op: OperationContext, name: string): string {
+  const value = op.params[name];
+  if (value === undefined || value === '')
+    throw new Rejection('BadRequest', `The ${name} in the URL is empty`);
+  return value;
+}
+
+/** Reads a message body in the dialect's format. */
+async function readMessage(op: OperationContext): Promise<OutboundMessage> {
+  const body = await readBody(op.req, op.ctx.options.maxMessageBytes);
+  const contentType = (op.req.headers['content-type'] ?? '').toLowerCase();
+  if (op.dialect === 'websocket') {
+    return contentType.startsWith('application/octet-stream')
+      ? { kind: 'binary', data: body }
+      : { kind: 'text', text: body.toString('utf8') };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new Rejection('BadRequest', 'The body is not valid JSON: send {"target":"…","arguments":[…]}');
+  }
+  const record = value as { target?: unknown; arguments?: unknown };
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof record.target !== 'string' ||
+    record.target === ''
+  ) {
+    throw new Rejection(
+      'BadRequest',
+      'The body needs a non-empty "target": send {"target":"…","arguments":[…]}',
+    );
+  }
+  if (record.arguments !== undefined && !Array.isArray(record.arguments)) {
+    throw new Rejection('BadRequest', 'The body\'s "arguments" must be an array');
+  }
+  return { kind: 'invocation', target: record.target, arguments: record.arguments ?? [] };
+}
+
+/** `POST /api/hubs/{hub}/:generateToken?userId=&minutesToExpire=`: a client token signed with the primary key. */
+async function generateToken(op: OperationContext): Promise<void> {
+  const minutes = Number(op.url.searchParams.get('minutesToExpire') ?? '60');
+  if (!Number.isFinite(minutes) || minutes <= 0) {
+    throw new Rejection('BadRequest', 'minutesToExpire must be a positive number');
+  }
+  const userId = op.url.searchParams.get('userId') ?? undefined;
+  const endpoint = requestEndpoint(op.req, op.ctx.port());
+  const key = op.ctx.options.accessKeys[0] as string;
+  const token = await createClientToken(key, clientUrl(endpoint, op.hub, op.dialect), {
+    ...(userId ? { userId } : {}),
+    ttlSeconds: Math.ceil(minutes * 60),
+  });
+  sendJson(op.res, 200, { token });
+}
+
+/** Splits a REST path into dialect, hub and the rest; undefined when it is not a REST path. */
+function parsePrefix(
+  segments: readonly string[],
+): { dialect: Dialect; hub: string; rest: string[] } | undefined {
+  const [a, b, c, d, e, ...rest] = segments;
+  if (a === 'ws' && b === 'api' && c === 'v1' && d === 'hubs' && e !== undefined) {
+    return { dialect: 'websocket', hub: e, rest };
+  }
+  if (a === 'api' && b === 'v1' && c === 'hubs' && d !== undefined) {
+    return { dialect: 'signalr', hub: d, rest: e === undefined ? [] : [e, ...rest] };
+  }
+  if (a === 'api' && b === 'hubs' && c !== undefined) {
+    return { dialect: 'signalr', hub: c, rest: [d, e, ...rest].filter((s): s is string => s !== undefined) };
+  }
+  return undefined;
+}
+
+function matchRoute(rest: readonly string[]): { route: Route; params: Record<string, string> } | undefined {
+  for (const route of ROUTES) {
+    if (route.pattern.length !== rest.length) continue;
+    const params: Record<string, string> = {};
+    let matched = true;
+    route.pattern.forEach((part, i) => {
+      const segment = rest[i] as string;
+      if (part.startsWith('{')) params[part.slice(1, -1)] = segment;
+      else if (part !== segment) matched = false;
+    });
+    if (matched) return { route, params };
+  }
+  return undefined;
+}
+
+/** Whether a path belongs to the REST API (so the server can answer 404 for everything else). */
+export function isRestPath(pathname: string): boolean {
+  return /^\/(ws\/api|api|manage)(\/|$)/.test(pathname);
+}
+
+/** Handles one REST request; throws {@link Rejection} for every refusal. */
+export async function handleRest(
+  ctx: ServiceContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  let segments: string[];
+  try {
+    segments = url.pathname
+      .replace(/\/+$/, '')
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
+  } catch {
+    throw new Rejection('BadRequest', 'The URL path is not valid percent-encoding');
+  }
+  if (segments.join('/') === 'manage/v1/ws/upstream') return handleManageUpstream(ctx, req, res, url);
+  const prefix = parsePrefix(segments);
+  const match = prefix && matchRoute(prefix.rest);
+  if (!prefix || !match) throw new Rejection('NotFound', `No REST operation at ${url.pathname}`);
+  const method = req.method ?? 'GET';
+  const operation = match.route.methods[method];
+  if (!operation) {
+    throw new Rejection('MethodNotAllowed', `${method} is not allowed on ${url.pathname}`, {
+      Allow: Object.keys(match.route.methods).join(', '),
+    });
+  }
+  if (!HUB_NAME.test(prefix.hub)) {
+    throw new Rejection(
+      'BadRequest',
+      'Invalid hub name: use a letter, then letters, digits or underscores (at most 128)',
+    );
+  }
+  await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+    restAudiencePath(url),
+  ]);
+  await operation({
+    ctx,
+    dialect: prefix.dialect,
+    hub: prefix.hub,
+    registry: ctx.registries[prefix.dialect].hub(prefix.hub),
+    params: match.params,
+    req,
+    res,
+    url,
+  });
+}
+
+async function handleManageUpstream(
+  ctx: ServiceContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'PUT') {
+    throw new Rejection('MethodNotAllowed', 'Use GET or PUT on /manage/v1/ws/upstream', {
+      Allow: 'GET, PUT',
+    });
+  }
+  await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+    restAudiencePath(url),
+  ]);
+  if (req.method === 'PUT') {
+    const body = await readBody(req, ctx.options.maxMessageBytes);
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new Rejection(
+        'BadRequest',
+        'The body is not valid JSON: send {"templates":[{"urlTemplate":"…"}]}',
+      );
+    }
+    const templates = (value as { templates?: unknown } | null)?.templates;
+    if (!Array.isArray(templates)) {
+      throw new Rejection('BadRequest', 'Send {"templates":[{"eventPattern?":"…","urlTemplate":"…"}]}');
+    }
+    try {
+      ctx.upstream.templates = normalizeUpstream(templates);
+    } catch (error) {
+      if (error instanceof ServiceOptionsError) throw new Rejection('BadRequest', error.message);
+      throw error;
+    }
+    ctx.options.log('info', 'Upstream templates replaced', { count: ctx.upstream.templates.length });
+  }
+  sendJson(res, 200, { templates: ctx.upstream.templates });
+}

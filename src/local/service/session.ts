@@ -1,0 +1,251 @@
+/**
+ * What the two dialects share about one client connection: bounded sending (slow consumers are closed with
+ * 1008, never buffered without bound), the per-connection upstream queue with backpressure on the socket,
+ * ping/pong liveness, service-side closes with a reason, exactly one disconnect upstream, and shutdown.
+ */
+import type { WebSocket } from 'ws';
+import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
+import type { ServiceContext } from './context.js';
+import { CloseCode } from './errors.js';
+import { SerialQueue, type UpstreamCall } from './upstream.js';
+
+/** Identity and request details of a connection, fixed when it is accepted. */
+export interface SessionInit {
+  readonly id: string;
+  readonly hub: string;
+  readonly userId: string | undefined;
+  readonly claims: ReadonlyArray<readonly [string, string]>;
+  readonly clientQuery: string;
+}
+
+const MAX_CLOSE_REASON_BYTES = 123; // RFC 6455: the close frame's payload is at most 125 bytes, 2 are the code
+
+/** Truncates a close reason to what fits in a close frame without splitting a character. */
+export function closeReason(reason: string): string {
+  let result = reason;
+  while (Buffer.byteLength(result) > MAX_CLOSE_REASON_BYTES) result = result.slice(0, -1);
+  return result;
+}
+
+export abstract class Session implements RegisteredConnection {
+  readonly id: string;
+  readonly hub: string;
+  readonly userId: string | undefined;
+  readonly claims: ReadonlyArray<readonly [string, string]>;
+  readonly clientQuery: string;
+  /** One upstream call in flight per connection, in order. */
+  readonly queue = new SerialQueue();
+
+  protected socket: WebSocket | undefined;
+  #alive = true;
+  #pendingSends = 0;
+  #serverClose: { code: number; reason: string } | undefined;
+  #finished: Promise<void> | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(
+    protected readonly ctx: ServiceContext,
+    protected readonly registry: HubRegistry,
+    init: SessionInit,
+  ) {
+    this.id = init.id;
+    this.hub = init.hub;
+    this.userId = init.userId;
+    this.claims = init.claims;
+    this.clientQuery = init.clientQuery;
+    ctx.sessions.add(this);
+  }
+
+  /** Takes over an open WebSocket. */
+  attach(socket: WebSocket): void {
+    this.socket = socket;
+    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      this.#alive = true;
+      if (this.#serverClose) return; // closing: nothing more reaches the upstream
+      this.onFrame(data, isBinary);
+    });
+    socket.on('pong', () => {
+      this.#alive = true;
+    });
+    socket.on('error', (error: Error & { code?: string }) => {
+      // ws reports protocol violations here and closes by itself, e.g. 1009 for an oversized frame.
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.clientError = `A frame was larger than ${this.ctx.options.maxMessageBytes} bytes (maxMessageBytes)`;
+      }
+      this.ctx.options.log('warn', 'Client connection error', {
+        hub: this.hub,
+        connectionId: this.id,
+        error: error.message,
+        code: error.code,
+      });
+    });
+    socket.on('close', (code: number, reason: Buffer) => this.#onClosed(code, reason.toString('utf8')));
+  }
+
+  /** A complete frame from the client. */
+  protected abstract onFrame(data: Buffer, isBinary: boolean): void;
+  /** Frames a REST message for this dialect and sends it. */
+  abstract deliver(message: OutboundMessage): void;
+  /** The disconnect upstream of this dialect (`error` when the connection ended abnormally). */
+  protected abstract disconnectCall(error: string | undefined): UpstreamCall;
+  /** Tells the client why the service closes (the SignalR dialect sends a Close message). */
+  protected abstract beforeServerClose(reason: string, allowReconnect: boolean): void;
+  /** Called on every keep-alive tick of a live connection (the SignalR dialect sends a Ping message). */
+  protected onKeepAlive(): void {}
+
+  /** Whether the service has started closing this connection. */
+  protected get closing(): boolean {
+    return this.#serverClose !== undefined;
+  }
+
+  /**
+   * Sends a frame unless the client is a slow consumer: more than `maxOutboundMessages` unwritten messages
+   * or `maxOutboundBytes` buffered closes it with 1008 instead of buffering without bound.
+   */
+  protected send(data: string | Buffer, binary: boolean, force = false): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== socket.OPEN) return;
+    if (!force) {
+      if (this.#serverClose) return;
+      const { maxOutboundMessages, maxOutboundBytes } = this.ctx.options;
+      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      if (this.#pendingSends >= maxOutboundMessages || socket.bufferedAmount + size > maxOutboundBytes) {
+        this.ctx.options.log('warn', 'Closing a slow consumer', {
+          hub: this.hub,
+          connectionId: this.id,
+          pendingMessages: this.#pendingSends,
+          bufferedBytes: socket.bufferedAmount,
+        });
+        this.close(
+          CloseCode.PolicyViolation,
+          `Slow consumer: more than ${maxOutboundMessages} messages or ${maxOutboundBytes} bytes waiting to be read`,
+        );
+        return;
+      }
+    }
+    this.#pendingSends++;
+    socket.send(data, { binary }, () => {
+      this.#pendingSends--;
+    });
+  }
+
+  /** Closes the connection from the service side with a code and a reason the client sees. */
+  close(code: number, reason: string): void {
+    if (this.#serverClose) return;
+    this.#serverClose = { code, reason };
+    this.registry.remove(this);
+    const socket = this.socket;
+    if (!socket) return;
+    this.beforeServerClose(reason, code === CloseCode.GoingAway);
+    socket.close(code, closeReason(reason));
+  }
+
+  /** Queues an upstream call behind this connection's earlier ones; stops reading the socket while too many wait. */
+  protected enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const limit = this.ctx.options.maxQueuedUpstreamCalls;
+    const result = this.queue.run(async () => {
+      try {
+        return await task();
+      } finally {
+        // `size` still counts this task.
+        if (this.socket?.isPaused && this.queue.size - 1 <= limit / 2 && !this.#serverClose) {
+          this.socket.resume();
+        }
+      }
+    });
+    if (this.queue.size >= limit && this.socket && !this.socket.isPaused) this.socket.pause();
+    return result;
+  }
+
+  /** Called by the service's keep-alive timer: a peer that did not answer the last ping is cut off. */
+  heartbeat(): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== socket.OPEN || this.#serverClose) return;
+    // A socket we paused for backpressure cannot read its pongs; it is not dead.
+    if (!this.#alive && !socket.isPaused) {
+      this.#serverClose = { code: 1006, reason: 'No pong within the keep-alive interval' };
+      this.registry.remove(this);
+      this.ctx.options.log('warn', 'Closing a dead connection', { hub: this.hub, connectionId: this.id });
+      socket.terminate();
+      return;
+    }
+    this.#alive = false;
+    socket.ping();
+    this.onKeepAlive();
+  }
+
+  /**
+   * Sends the disconnect upstream exactly once (queued after the connection's other calls, retried as a
+   * notification). Resolves when it has been delivered or given up.
+   */
+  protected finish(error: string | undefined): Promise<void> {
+    if (!this.#finished) {
+      this.registry.remove(this);
+      const announced = this.announced;
+      this.#finished = this.queue
+        .run(async () => {
+          if (announced) await this.ctx.upstream.notify(this.disconnectCall(error));
+        })
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => this.ctx.sessions.delete(this));
+    }
+    return this.#finished;
+  }
+
+  /**
+   * Ends a session whose socket never opened (the client left, or shutdown began, during the connect
+   * upstream): its accepted connect still gets its one disconnect.
+   */
+  abandon(reason: string): Promise<void> {
+    this.#serverClose ??= { code: 1006, reason };
+    return this.finish(reason);
+  }
+
+  /** Whether the upstream knows this connection (a SignalR connection is announced after its handshake). */
+  protected get announced(): boolean {
+    return true;
+  }
+
+  /** Shutdown: deliver the disconnect upstream first, then close the client with 1001. */
+  async shutdown(): Promise<void> {
+    const socket = this.socket;
+    if (socket && socket.readyState === socket.OPEN && !this.#serverClose) {
+      socket.pause(); // nothing more from this client reaches the upstream
+      this.#serverClose = { code: CloseCode.GoingAway, reason: 'The service is shutting down' };
+      this.registry.remove(this);
+      await this.finish(undefined);
+      this.beforeServerClose(this.#serverClose.reason, true);
+      socket.close(CloseCode.GoingAway, this.#serverClose.reason);
+    } else {
+      await this.finish(undefined);
+    }
+    if (socket && this.#closed) {
+      const grace = new Promise<void>((resolve) =>
+        setTimeout(resolve, this.ctx.options.shutdownGraceMs).unref(),
+      );
+      await Promise.race([this.#closed, grace]);
+      if (socket.readyState !== socket.CLOSED) socket.terminate();
+    }
+  }
+
+  #onClosed(code: number, reason: string): void {
+    const server = this.#serverClose;
+    let error: string | undefined;
+    if (server) {
+      // A REST close without a reason is a normal close; every other service-side close has its reason.
+      error = server.code === CloseCode.Normal && server.reason === '' ? undefined : server.reason;
+      if (server.code === CloseCode.GoingAway) error = undefined;
+    } else if (code !== 1000 && code !== 1001 && code !== 1005) {
+      error = `The connection closed abnormally (code ${code}${reason ? `: ${reason}` : ''})`;
+    }
+    if (!server) this.#serverClose = { code, reason };
+    void this.finish(this.clientError ?? error);
+  }
+
+  /** An error the dialect recorded before the close (e.g. a protocol violation), reported upstream. */
+  protected clientError: string | undefined;
+}

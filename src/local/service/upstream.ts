@@ -1,0 +1,257 @@
+/**
+ * Upstream calls: template matching, the `X-ASRS-*` headers and signature, a timeout per call, bounded
+ * retries with backoff for notifications, and a per-connection queue that keeps one call in flight per
+ * connection (so a connection's messages reach the app in order while different connections run in parallel).
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { signatureHeader } from '../../lib/signalr/signature.js';
+import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from './options.js';
+
+export type UpstreamCategory = 'connections' | 'messages';
+
+/** One upstream call, described independently of the dialect. */
+export interface UpstreamCall {
+  readonly hub: string;
+  readonly category: UpstreamCategory;
+  readonly event: string;
+  readonly connectionId: string;
+  readonly userId?: string;
+  /** Claims as `[type, value]` pairs, sent as `X-ASRS-User-Claims: type: value, type: value`. */
+  readonly claims?: ReadonlyArray<readonly [string, string]>;
+  /** The client's query string without `access_token`, with its leading `?` (empty when none). */
+  readonly clientQuery?: string;
+  /** For connect: the subprotocols the client offered. */
+  readonly subprotocols?: readonly string[];
+  readonly body?: Buffer | string;
+  readonly contentType?: string;
+}
+
+/** What became of a call. Failures are values, not exceptions: every caller must decide what the client sees. */
+export type UpstreamOutcome =
+  | { readonly kind: 'response'; readonly status: number; readonly headers: Headers; readonly body: Buffer }
+  | { readonly kind: 'no-template' }
+  | { readonly kind: 'unreachable'; readonly message: string }
+  | { readonly kind: 'timeout'; readonly message: string }
+  | { readonly kind: 'too-large'; readonly message: string };
+
+/** True when the outcome is a 2xx response. */
+export function succeeded(outcome: UpstreamOutcome): boolean {
+  return outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300;
+}
+
+/** A one-line description of a failed outcome, safe to show to a client. */
+export function describeFailure(outcome: UpstreamOutcome): string {
+  switch (outcome.kind) {
+    case 'response':
+      return `the upstream answered ${outcome.status}`;
+    case 'no-template':
+      return 'no upstream template matches';
+    default:
+      return outcome.message;
+  }
+}
+
+/** Whether `name` matches a pattern: unset or `*` matches all; otherwise a comma list, case-insensitively. */
+export function patternMatches(pattern: string | undefined, name: string): boolean {
+  if (pattern === undefined) return true;
+  const wanted = name.toLowerCase();
+  return pattern
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .some((part) => part === '*' || part === wanted);
+}
+
+/** The first template that matches, if any. */
+export function findTemplate(
+  templates: readonly UpstreamTemplate[],
+  hub: string,
+  category: string,
+  event: string,
+): UpstreamTemplate | undefined {
+  return templates.find(
+    (t) =>
+      patternMatches(t.hubPattern, hub) &&
+      patternMatches(t.categoryPattern, category) &&
+      patternMatches(t.eventPattern, event),
+  );
+}
+
+/** Substitutes `{hub}`, `{category}`, `{event}` (URL-encoded) into a template. */
+export function expandUrl(urlTemplate: string, hub: string, category: string, event: string): string {
+  const values: Record<string, string> = { hub, category, event };
+  return urlTemplate.replace(/\{(hub|category|event)\}/gi, (_, name: string) =>
+    encodeURIComponent(values[name.toLowerCase()] ?? ''),
+  );
+}
+
+/** The request headers of a call. */
+export function upstreamHeaders(call: UpstreamCall, accessKeys: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {
+    'X-ASRS-Hub': call.hub,
+    'X-ASRS-Category': call.category,
+    'X-ASRS-Event': call.event,
+    'X-ASRS-Connection-Id': call.connectionId,
+    'X-ASRS-Signature': signatureHeader(accessKeys, call.connectionId),
+  };
+  if (call.userId !== undefined) headers['X-ASRS-User-Id'] = call.userId;
+  if (call.claims && call.claims.length > 0) {
+    headers['X-ASRS-User-Claims'] = call.claims.map(([type, value]) => `${type}: ${value}`).join(', ');
+  }
+  if (call.clientQuery) headers['X-ASRS-Client-Query'] = call.clientQuery;
+  if (call.subprotocols && call.subprotocols.length > 0) {
+    headers['Sec-WebSocket-Protocol'] = call.subprotocols.join(', ');
+  }
+  if (call.contentType) headers['Content-Type'] = call.contentType;
+  return headers;
+}
+
+/** Makes upstream calls with the service's templates, keys and limits. */
+export class Upstream {
+  #templates: readonly UpstreamTemplate[];
+
+  constructor(
+    private readonly options: Pick<
+      ResolvedServiceOptions,
+      | 'accessKeys'
+      | 'upstreamTimeoutMs'
+      | 'notificationAttempts'
+      | 'retryBaseDelayMs'
+      | 'retryMaxDelayMs'
+      | 'maxMessageBytes'
+    > & { readonly upstream: readonly UpstreamTemplate[]; readonly log: ServiceLog },
+  ) {
+    this.#templates = options.upstream;
+  }
+
+  /** The templates in use (the management endpoint reads and replaces them). */
+  get templates(): readonly UpstreamTemplate[] {
+    return this.#templates;
+  }
+
+  set templates(templates: readonly UpstreamTemplate[]) {
+    this.#templates = [...templates];
+  }
+
+  /** Whether a call for this hub, category and event would go anywhere. */
+  hasTemplate(hub: string, category: string, event: string): boolean {
+    return findTemplate(this.#templates, hub, category, event) !== undefined;
+  }
+
+  /** A blocking call: one attempt; the caller turns a failure into what the client sees. */
+  async call(call: UpstreamCall): Promise<UpstreamOutcome> {
+    const outcome = await this.#attempt(call);
+    if (outcome.kind !== 'no-template' && !succeeded(outcome)) this.#logFailure(call, outcome, 1, true);
+    return outcome;
+  }
+
+  /**
+   * A notification: retried with exponential backoff (bounded by `retryMaxDelayMs`, at most
+   * `notificationAttempts` attempts) on network failures, timeouts, 429 and 5xx. Other 4xx are final.
+   */
+  async notify(call: UpstreamCall): Promise<UpstreamOutcome> {
+    const attempts = this.options.notificationAttempts;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.#attempt(call);
+      if (outcome.kind === 'no-template' || succeeded(outcome)) return outcome;
+      const retryable = outcome.kind !== 'response' || outcome.status === 429 || outcome.status >= 500;
+      const final = !retryable || attempt >= attempts;
+      this.#logFailure(call, outcome, attempt, final);
+      if (final) return outcome;
+      const backoff = Math.min(
+        this.options.retryMaxDelayMs,
+        this.options.retryBaseDelayMs * 2 ** (attempt - 1),
+      );
+      await delay(backoff);
+    }
+  }
+
+  async #attempt(call: UpstreamCall): Promise<UpstreamOutcome> {
+    const template = findTemplate(this.#templates, call.hub, call.category, call.event);
+    if (!template) return { kind: 'no-template' };
+    const url = expandUrl(template.urlTemplate, call.hub, call.category, call.event);
+    const timeoutMs = this.options.upstreamTimeoutMs;
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: upstreamHeaders(call, this.options.accessKeys),
+        // A Buffer is a Uint8Array; the copy gives fetch a plain ArrayBuffer-backed view.
+        body:
+          call.body === undefined
+            ? ''
+            : typeof call.body === 'string'
+              ? call.body
+              : new Uint8Array(call.body),
+        signal,
+        redirect: 'manual',
+      });
+      const declared = Number(response.headers.get('content-length'));
+      if (Number.isFinite(declared) && declared > this.options.maxMessageBytes) {
+        await response.body?.cancel();
+        return tooLarge(this.options.maxMessageBytes);
+      }
+      const body = Buffer.from(await response.arrayBuffer());
+      if (body.length > this.options.maxMessageBytes) return tooLarge(this.options.maxMessageBytes);
+      return { kind: 'response', status: response.status, headers: response.headers, body };
+    } catch (error) {
+      if (signal.aborted) {
+        return {
+          kind: 'timeout',
+          message: `the upstream did not answer within ${timeoutMs} ms (upstreamTimeoutMs)`,
+        };
+      }
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      return { kind: 'unreachable', message: `the upstream is unreachable${cause ? ` (${cause})` : ''}` };
+    }
+  }
+
+  #logFailure(call: UpstreamCall, outcome: UpstreamOutcome, attempt: number, final: boolean): void {
+    this.options.log(final ? 'error' : 'warn', `Upstream ${call.event} call failed`, {
+      hub: call.hub,
+      event: call.event,
+      connectionId: call.connectionId,
+      ...(outcome.kind === 'response' ? { status: outcome.status } : { error: describeFailure(outcome) }),
+      attempt,
+      ...(final ? {} : { retrying: true }),
+    });
+  }
+}
+
+function tooLarge(max: number): UpstreamOutcome {
+  return {
+    kind: 'too-large',
+    message: `the upstream response is larger than ${max} bytes (maxMessageBytes)`,
+  };
+}
+
+/**
+ * Runs tasks one at a time in submission order: the per-connection queue. `size` counts queued and running
+ * tasks so the caller can apply backpressure to the client socket.
+ */
+export class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+  #size = 0;
+  #onIdle: Array<() => void> = [];
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Queues a task; its result (or rejection) is returned, and never blocks later tasks. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    this.#size++;
+    const result = this.#tail.then(task);
+    this.#tail = result
+      .catch(() => undefined)
+      .finally(() => {
+        this.#size--;
+        if (this.#size === 0) for (const resolve of this.#onIdle.splice(0)) resolve();
+      });
+    return result;
+  }
+
+  /** Resolves when every queued task has finished. */
+  idle(): Promise<void> {
+    return this.#size === 0 ? Promise.resolve() : new Promise((resolve) => this.#onIdle.push(resolve));
+  }
+}

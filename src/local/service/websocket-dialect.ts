@@ -1,0 +1,249 @@
+/**
+ * The websocket dialect (the seed's 2020 preview): raw frames, one frame = one message.
+ * Endpoints `/ws/client/hubs/{hub}`, `/ws/client/hubs/{hub}/formats/{text|binary}` and `/ws/client?hub={hub}`
+ * (optional `?format=`). A blocking `connect` upstream decides: 2xx accepts (the response may set
+ * `X-ASRS-User-Id`, choose one offered `Sec-WebSocket-Protocol`, and carry the client's first message);
+ * anything else is returned to the client as the handshake response. The format, when given, fixes the frame
+ * type of messages sent to the client; otherwise a message's own type (text or binary) is kept.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+import { acceptedOrigins, authenticate, forwardedClaims, requestToken, tokenUserId } from './auth.js';
+import { HUB_NAME, type HubRegistry, type OutboundMessage } from './connections.js';
+import type { ServiceContext } from './context.js';
+import { CloseCode, Rejection } from './errors.js';
+import { rejectUpgrade, rejectUpgradeWith } from './http.js';
+import { Session, type SessionInit } from './session.js';
+import { describeFailure, succeeded, type UpstreamCall } from './upstream.js';
+
+export type FrameFormat = 'text' | 'binary';
+
+/** The subprotocol the upstream chose for an upgrade request, read by the server's `handleProtocols`. */
+export const chosenSubprotocols = new WeakMap<IncomingMessage, string>();
+
+/** A new connection id: 16 random bytes, URL-safe. */
+export function newConnectionId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** The client's query string for `X-ASRS-Client-Query`: everything but the token (and SignalR's `id`). */
+export function forwardedQuery(url: URL): string {
+  const params = new URLSearchParams(url.search);
+  params.delete('access_token');
+  params.delete('id');
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/** Parses the websocket dialect's client paths; undefined when the path is not one of them. */
+export function parseClientRoute(url: URL): { hub: string; format?: FrameFormat } | undefined {
+  const path = url.pathname.replace(/\/+$/, '');
+  let hub: string | null | undefined;
+  let format: string | null = url.searchParams.get('format');
+  const match = /^\/ws\/client\/hubs\/([^/]+)(?:\/formats\/([^/]+))?$/.exec(path);
+  if (match) {
+    hub = safeDecode(match[1] ?? '');
+    format = match[2] !== undefined ? safeDecode(match[2]) : format;
+  } else if (path === '/ws/client') {
+    hub = url.searchParams.get('hub');
+  } else {
+    return undefined;
+  }
+  if (!hub || !HUB_NAME.test(hub)) {
+    throw new Rejection(
+      'BadRequest',
+      'Invalid hub name: use a letter, then letters, digits or underscores (at most 128), e.g. /ws/client/hubs/chat',
+    );
+  }
+  if (format !== null && format !== 'text' && format !== 'binary') {
+    throw new Rejection('BadRequest', `Unknown format '${format}': use text or binary`);
+  }
+  return format === null ? { hub } : { hub, format };
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new Rejection('BadRequest', 'The URL path is not valid percent-encoding');
+  }
+}
+
+/** Handles a WebSocket upgrade on a websocket-dialect path. */
+export async function handleWebSocketDialectUpgrade(
+  ctx: ServiceContext,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  url: URL,
+): Promise<void> {
+  const route = parseClientRoute(url);
+  if (!route) throw new Rejection('NotFound', `No client endpoint at ${url.pathname}`);
+  const { hub } = route;
+  const token = requestToken(req, url);
+  const payload =
+    token === undefined
+      ? undefined
+      : await authenticate(token, ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+          `/ws/client/hubs/${encodeURIComponent(hub)}`,
+          url.pathname.replace(/\/+$/, ''),
+        ]);
+  const offered = (req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const init: SessionInit = {
+    id: newConnectionId(),
+    hub,
+    userId: tokenUserId(payload),
+    claims: forwardedClaims(payload),
+    clientQuery: forwardedQuery(url),
+  };
+  const outcome = await ctx.upstream.call({
+    hub,
+    category: 'connections',
+    event: 'connect',
+    connectionId: init.id,
+    ...(init.userId !== undefined ? { userId: init.userId } : {}),
+    claims: init.claims,
+    clientQuery: init.clientQuery,
+    subprotocols: offered,
+  });
+  let firstMessage: OutboundMessage | undefined;
+  let userId = init.userId;
+  let chosen: string | undefined;
+  if (outcome.kind === 'response') {
+    if (!succeeded(outcome)) {
+      rejectUpgrade(
+        socket,
+        outcome.status,
+        outcome.body,
+        outcome.headers.get('content-type') ?? 'text/plain; charset=utf-8',
+      );
+      return;
+    }
+    userId = outcome.headers.get('x-asrs-user-id') || userId;
+    chosen = outcome.headers.get('sec-websocket-protocol')?.trim() || undefined;
+    if (chosen !== undefined && !offered.includes(chosen)) {
+      throw new Rejection(
+        'BadGateway',
+        `The upstream chose the subprotocol '${chosen}', which the client did not offer (offered: ${offered.join(', ') || 'none'})`,
+      );
+    }
+    if (outcome.body.length > 0) firstMessage = frameOf(outcome.body, outcome.headers.get('content-type'));
+  } else if (outcome.kind !== 'no-template') {
+    throw new Rejection(
+      outcome.kind === 'timeout' ? 'GatewayTimeout' : 'BadGateway',
+      `The connect upstream failed: ${describeFailure(outcome)}`,
+    );
+  }
+  if (userId === undefined) {
+    throw new Rejection(
+      'Unauthorized',
+      'No user id: connect with an access_token whose nameid is the user, or let the connect upstream set X-ASRS-User-Id',
+    );
+  }
+  const registry = ctx.registries.websocket.hub(hub);
+  const session = new WebSocketSession(ctx, registry, { ...init, userId }, route.format);
+  if (socket.destroyed) {
+    void session.abandon('The client went away during the connect handshake');
+    return;
+  }
+  if (ctx.closing()) {
+    rejectUpgradeWith(socket, new Rejection('ServiceUnavailable', 'The service is shutting down'));
+    void session.abandon('The service is shutting down');
+    return;
+  }
+  let upgraded = false;
+  // ws answers malformed handshakes itself without calling back; the accepted connect still needs its disconnect.
+  socket.once('close', () => {
+    if (!upgraded) void session.abandon('The WebSocket handshake failed');
+  });
+  if (chosen !== undefined) chosenSubprotocols.set(req, chosen);
+  ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    upgraded = true;
+    session.attach(ws);
+    if (firstMessage) session.deliver(firstMessage);
+    registry.add(session);
+    ctx.options.log('info', 'Client connected', { dialect: 'websocket', hub, connectionId: session.id });
+  });
+}
+
+function frameOf(body: Buffer, contentType: string | null): OutboundMessage {
+  return contentType?.toLowerCase().startsWith('application/octet-stream')
+    ? { kind: 'binary', data: body }
+    : { kind: 'text', text: body.toString('utf8') };
+}
+
+/** One websocket-dialect connection. */
+export class WebSocketSession extends Session {
+  constructor(
+    ctx: ServiceContext,
+    registry: HubRegistry,
+    init: SessionInit,
+    private readonly format: FrameFormat | undefined,
+  ) {
+    super(ctx, registry, init);
+  }
+
+  protected onFrame(data: Buffer, isBinary: boolean): void {
+    void this.enqueue(async () => {
+      const outcome = await this.ctx.upstream.call(
+        this.call('messages', 'message', data, isBinary ? 'application/octet-stream' : 'text/plain'),
+      );
+      if (outcome.kind === 'no-template') return;
+      if (outcome.kind !== 'response' || !succeeded(outcome)) {
+        this.close(CloseCode.InternalError, `The message upstream failed: ${describeFailure(outcome)}`);
+        return;
+      }
+      if (outcome.body.length > 0) this.deliver(frameOf(outcome.body, outcome.headers.get('content-type')));
+    });
+  }
+
+  deliver(message: OutboundMessage): void {
+    let data: string | Buffer;
+    switch (message.kind) {
+      case 'text':
+        data = message.text;
+        break;
+      case 'binary':
+        data = message.data;
+        break;
+      case 'invocation':
+        data = JSON.stringify({ target: message.target, arguments: message.arguments });
+        break;
+    }
+    const binary = this.format ? this.format === 'binary' : typeof data !== 'string';
+    if (binary) this.send(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, true);
+    else this.send(typeof data === 'string' ? data : data.toString('utf8'), false);
+  }
+
+  protected disconnectCall(): UpstreamCall {
+    return this.call('connections', 'disconnect');
+  }
+
+  protected beforeServerClose(): void {
+    // The websocket dialect has no in-band close message: the close frame's reason says it all.
+  }
+
+  private call(
+    category: UpstreamCall['category'],
+    event: string,
+    body?: Buffer,
+    contentType?: string,
+  ): UpstreamCall {
+    return {
+      hub: this.hub,
+      category,
+      event,
+      connectionId: this.id,
+      ...(this.userId !== undefined ? { userId: this.userId } : {}),
+      claims: this.claims,
+      clientQuery: this.clientQuery,
+      ...(body !== undefined ? { body } : {}),
+      ...(contentType !== undefined ? { contentType } : {}),
+    };
+  }
+}
