@@ -1,0 +1,284 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { ROUTES } from '../../src/lib/routes.js';
+import { SETTINGS, type SettingSpec } from '../../src/lib/settings.js';
+import { type BicepFile, readBicep } from './bicep-model.js';
+import {
+  checkAppSettings,
+  checkFunctionApp,
+  checkMain,
+  checkNoSecretOutputs,
+  checkRoleAssignments,
+  checkSignalR,
+  checkStorage,
+  HOST_SETTINGS,
+  type UpstreamExpectation,
+} from './contract.js';
+
+const MODULES = {
+  main: 'infra/main.bicep',
+  app: 'infra/modules/function-app.bicep',
+  signalR: 'infra/modules/signalr.bicep',
+  storage: 'infra/modules/storage.bicep',
+  roles: 'infra/modules/roles.bicep',
+  identity: 'infra/modules/identity.bicep',
+  monitoring: 'infra/modules/monitoring.bicep',
+} as const;
+
+const catalogue: readonly SettingSpec[] = Object.values(SETTINGS);
+
+async function source(module: keyof typeof MODULES): Promise<string> {
+  return readFile(MODULES[module], 'utf8');
+}
+
+async function bicep(module: keyof typeof MODULES): Promise<BicepFile> {
+  return readBicep(await source(module), MODULES[module]);
+}
+
+/** Reads a copy of a module changed by `edit`, failing loudly if the edit did not apply. */
+async function brokenCopy(module: keyof typeof MODULES, edit: (text: string) => string): Promise<BicepFile> {
+  const original = await source(module);
+  const changed = edit(original);
+  expect(changed, 'the test edit must change the file').not.toBe(original);
+  return readBicep(changed, `${MODULES[module]} (broken copy)`);
+}
+
+/** The messages function's route as the Functions host serves it: host.json routePrefix + src/lib/routes.ts. */
+async function upstreamExpectation(): Promise<UpstreamExpectation> {
+  const host = JSON.parse(await readFile('host.json', 'utf8')) as {
+    extensions?: { http?: { routePrefix?: string } };
+  };
+  return { route: ROUTES.messages.route, routePrefix: host.extensions?.http?.routePrefix ?? 'api' };
+}
+
+describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-app.bicep)', () => {
+  it('sets every setting the code requires and only settings the code or the host reads', async () => {
+    expect(checkAppSettings(await bicep('app'), catalogue)).toEqual([]);
+  });
+
+  it('sets each required setting of the catalogue (today: the SignalR connection string and the history store)', async () => {
+    const app = await bicep('app');
+    const appSettings = app.variables.get('appSettings') as Record<string, unknown>;
+    for (const spec of catalogue.filter((s) => s.required))
+      expect(Object.keys(appSettings)).toContain(spec.name);
+    expect(catalogue.filter((s) => s.required).map((s) => s.name)).toEqual(
+      expect.arrayContaining(['AzureSignalRConnectionString', 'CHAT_HISTORY_STORAGE']),
+    );
+  });
+
+  it('fails when a required setting is removed from the Bicep app settings', async () => {
+    const app = await brokenCopy('app', (text) => text.replace(/^ {2}CHAT_HISTORY_STORAGE: .*\n/m, ''));
+    const problems = checkAppSettings(app, catalogue);
+    expect(problems).toEqual([
+      expect.stringMatching(/requires the app setting CHAT_HISTORY_STORAGE .* does not set it/),
+    ]);
+  });
+
+  it('fails when a new required setting appears in the catalogue but not in Bicep', async () => {
+    const extended = [
+      ...catalogue,
+      { name: 'CHAT_NEW_SETTING', required: true, description: 'for the test' },
+    ];
+    expect(checkAppSettings(await bicep('app'), extended)).toEqual([
+      expect.stringMatching(/requires the app setting CHAT_NEW_SETTING/),
+    ]);
+  });
+
+  it('fails when Bicep sets an app setting the code never reads', async () => {
+    const app = await brokenCopy('app', (text) =>
+      text.replace('  CHAT_HUB_NAME: hubName\n', '  CHAT_HUB_NAME: hubName\n  CHAT_ROOM_NAME: hubName\n'),
+    );
+    expect(checkAppSettings(app, catalogue)).toEqual([
+      expect.stringMatching(/sets CHAT_ROOM_NAME, which the code never reads/),
+    ]);
+  });
+
+  it('fails when a host setting is undocumented or one that Flex Consumption forbids', async () => {
+    const app = await brokenCopy('app', (text) =>
+      text.replace(
+        "  AzureWebJobsStorage__credential: 'managedidentity'\n",
+        "  AzureWebJobsStorage__credential: 'managedidentity'\n  FUNCTIONS_WORKER_RUNTIME: 'node'\n",
+      ),
+    );
+    expect(checkAppSettings(app, catalogue)).toEqual([
+      expect.stringMatching(/FUNCTIONS_WORKER_RUNTIME, which is not a documented host setting/),
+      expect.stringMatching(/FUNCTIONS_WORKER_RUNTIME must not be set on Flex Consumption/),
+    ]);
+  });
+
+  it('fails when the site does not apply both settings objects', async () => {
+    const app = await brokenCopy('app', (text) =>
+      text.replace('union(hostSettings, appSettings)', 'hostSettings'),
+    );
+    expect(checkAppSettings(app, catalogue)).toEqual([
+      expect.stringMatching(/must be `union\(hostSettings, appSettings\)`/),
+    ]);
+  });
+
+  it('documents every host setting it allows', () => {
+    for (const [name, why] of Object.entries(HOST_SETTINGS)) expect(why.length, name).toBeGreaterThan(10);
+  });
+
+  it('takes the SignalR connection string from listKeys() and outputs no secret anywhere', async () => {
+    const files = await Promise.all((Object.keys(MODULES) as (keyof typeof MODULES)[]).map(bicep));
+    expect(checkNoSecretOutputs(files)).toEqual([]);
+    const leaky = await brokenCopy(
+      'signalR',
+      (text) => `${text}output key string = signalR.listKeys().primaryKey\n`,
+    );
+    expect(checkNoSecretOutputs([leaky])).toEqual([expect.stringMatching(/output key exposes a secret/)]);
+  });
+});
+
+describe('SignalR upstream ↔ the messages function route', () => {
+  it('is Serverless with one upstream template to /api/messages?event={event} built from the app name', async () => {
+    const expected = await upstreamExpectation();
+    expect(expected).toEqual({ route: 'messages', routePrefix: 'api' });
+    expect(checkSignalR(await bicep('signalR'), expected)).toEqual([]);
+  });
+
+  it('fails when the upstream path is not the messages route', async () => {
+    const signalR = await brokenCopy('signalR', (text) =>
+      text.replace('/api/messages?event={event}', '/api/message?event={event}'),
+    );
+    expect(checkSignalR(signalR, await upstreamExpectation())).toEqual([
+      expect.stringMatching(
+        /upstream URL path is \/api\/message but the messages function is served at \/api\/messages/,
+      ),
+    ]);
+  });
+
+  it('fails when the messages route or the host route prefix changes but the template does not', async () => {
+    const signalR = await bicep('signalR');
+    expect(checkSignalR(signalR, { route: 'upstream', routePrefix: 'api' })).toEqual([
+      expect.stringMatching(/served at \/api\/upstream/),
+    ]);
+    expect(checkSignalR(signalR, { route: 'messages', routePrefix: '' })).toEqual([
+      expect.stringMatching(/served at \/messages/),
+    ]);
+  });
+
+  it('fails without Serverless mode, without the event parameter, or with local auth off', async () => {
+    const classic = await brokenCopy('signalR', (text) =>
+      text.replace("value: 'Serverless'", "value: 'Default'"),
+    );
+    expect(checkSignalR(classic, await upstreamExpectation())).toEqual([
+      expect.stringMatching(/ServiceMode.*Serverless/),
+    ]);
+    const noEvent = await brokenCopy('signalR', (text) => text.replace('?event={event}', ''));
+    expect(checkSignalR(noEvent, await upstreamExpectation())).toEqual([
+      expect.stringMatching(/\?event=\{event\}/),
+    ]);
+    const keyless = await brokenCopy('signalR', (text) =>
+      text.replace('disableLocalAuth: false', 'disableLocalAuth: true'),
+    );
+    expect(checkSignalR(keyless, await upstreamExpectation())).toEqual([
+      expect.stringMatching(/disableLocalAuth must be false/),
+    ]);
+  });
+
+  it('fails when the upstream host is taken from the site resource instead of the name', async () => {
+    const cyclic = await brokenCopy('signalR', (text) =>
+      text.replace(
+        `var functionAppOrigin = 'https://\${functionAppName}.azurewebsites.net'`,
+        `var functionAppOrigin = 'https://\${site.properties.defaultHostName}'`,
+      ),
+    );
+    const problems = checkSignalR(cyclic, await upstreamExpectation());
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/must start with https:\/\/\$\{functionAppName\}\.azurewebsites\.net/),
+      ]),
+    );
+  });
+
+  it('keeps the SKU a parameter: Free_F1 by default, Standard_S1 allowed', async () => {
+    const fixed = await brokenCopy('signalR', (text) =>
+      text.replace('    name: sku\n', "    name: 'Standard_S1'\n"),
+    );
+    expect(checkSignalR(fixed, await upstreamExpectation())).toEqual([
+      expect.stringMatching(/sku\.name must be a parameter/),
+    ]);
+  });
+});
+
+describe('resource shapes', () => {
+  it('runs the app on Flex Consumption (FC1), Node 20, as a user-assigned identity, tagged for azd', async () => {
+    expect(checkFunctionApp(await bicep('app'))).toEqual([]);
+  });
+
+  it('fails when the plan is not FC1 or the identity is system-assigned', async () => {
+    const consumption = await brokenCopy('app', (text) => text.replace("name: 'FC1'", "name: 'Y1'"));
+    expect(checkFunctionApp(consumption)).toEqual([expect.stringMatching(/FC1/)]);
+    const systemAssigned = await brokenCopy('app', (text) =>
+      text.replace("type: 'UserAssigned'", "type: 'SystemAssigned'"),
+    );
+    expect(checkFunctionApp(systemAssigned)).toEqual([
+      expect.stringMatching(/identity\.type must be 'UserAssigned'/),
+    ]);
+  });
+
+  it('keeps storage keyless and private, with the deployment and history containers', async () => {
+    expect(checkStorage(await bicep('storage'))).toEqual([]);
+    const keyed = await brokenCopy('storage', (text) =>
+      text.replace('allowSharedKeyAccess: false', 'allowSharedKeyAccess: true'),
+    );
+    expect(checkStorage(keyed)).toEqual([expect.stringMatching(/allowSharedKeyAccess must be false/)]);
+  });
+
+  it('gives the app identity and the deploying user their roles', async () => {
+    expect(checkRoleAssignments(await bicep('roles'))).toEqual([]);
+  });
+
+  it('fails when the history role assignment is removed', async () => {
+    const roles = await brokenCopy('roles', (text) => {
+      const start = text.indexOf('resource appHistoryContributor');
+      return text.slice(0, start) + text.slice(text.indexOf('\n}\n', start) + 3);
+    });
+    expect(checkRoleAssignments(roles)).toEqual([
+      expect.stringMatching(
+        /appPrincipalId the role storageBlobDataContributor .* on a Microsoft\.Storage\/storageAccounts\/blobServices\/containers/,
+      ),
+    ]);
+  });
+
+  it('declares the user-assigned identity', async () => {
+    const identity = await bicep('identity');
+    expect(identity.resources.map((r) => r.type)).toEqual([
+      'Microsoft.ManagedIdentity/userAssignedIdentities',
+    ]);
+    expect([...identity.outputs.keys()]).toEqual(expect.arrayContaining(['id', 'clientId', 'principalId']));
+  });
+
+  it('sends telemetry to workspace-based Application Insights with local auth off', async () => {
+    const monitoring = await bicep('monitoring');
+    const insights = monitoring.resources.find((r) => r.type === 'Microsoft.Insights/components');
+    expect(insights?.body.properties).toMatchObject({ DisableLocalAuth: true });
+    expect(monitoring.resources.map((r) => r.type)).toContain('Microsoft.OperationalInsights/workspaces');
+  });
+
+  it('provisions at subscription scope into rg-<env>, with the outputs azd and the user need', async () => {
+    const abbreviations = JSON.parse(await readFile('infra/abbreviations.json', 'utf8')) as Record<
+      string,
+      string
+    >;
+    expect(checkMain(await bicep('main'), abbreviations)).toEqual([]);
+    const mismatched = await brokenCopy('main', (text) =>
+      text.replace('    functionAppName: functionAppName\n', "    functionAppName: 'func-other'\n"),
+    );
+    expect(checkMain(mismatched, abbreviations)).toEqual([expect.stringMatching(/pass the same variable/)]);
+  });
+
+  it('reads azd parameters from the environment', async () => {
+    const parameters = JSON.parse(await readFile('infra/main.parameters.json', 'utf8')) as {
+      parameters: Record<string, { value: string }>;
+    };
+    expect(parameters.parameters).toMatchObject({
+      environmentName: { value: `\${AZURE_ENV_NAME}` },
+      location: { value: `\${AZURE_LOCATION}` },
+      principalId: { value: `\${AZURE_PRINCIPAL_ID}` },
+    });
+    const main = await bicep('main');
+    for (const name of Object.keys(parameters.parameters)) expect(main.params.has(name), name).toBe(true);
+  });
+});
