@@ -1,0 +1,359 @@
+/**
+ * The chat's client-side state and how each server event (DESIGN §3.1) changes it. Plain functions over a
+ * plain object: the page wraps the object in Vue's `reactive()`, so every change here re-renders, and the
+ * rules stay readable (and runnable) without a browser.
+ *
+ * Messages of a conversation are kept sorted by their server id (a ULID: it sorts by time) and merged by id,
+ * so history that arrives twice (after a reconnect, or a "load older" overlapping a live message) is shown once.
+ */
+
+/** The public room's conversation id. */
+export const ROOM = 'room';
+
+/** How many `system` notes (joined, left, …) each conversation keeps; older ones are dropped. */
+export const MAX_NOTES_PER_CONVERSATION = 50;
+
+/** Messages asked for per "load older" page (the server allows 1–100, default 50). */
+export const HISTORY_PAGE_SIZE = 50;
+
+/** @param {string} group */
+export function groupConversation(group) {
+  return `group:${group}`;
+}
+
+/**
+ * The private conversation of two users: the names sorted by UTF-16 code units, as the server sorts them.
+ * @param {string} a
+ * @param {string} b
+ */
+export function directConversation(a, b) {
+  const [first, second] = a < b ? [a, b] : [b, a];
+  return `dm:${first}:${second}`;
+}
+
+/**
+ * What a conversation id names; `undefined` for anything else.
+ * @param {string} id
+ * @returns {{ kind: 'room' } | { kind: 'group', group: string } | { kind: 'dm', users: [string, string] } | undefined}
+ */
+export function parseConversation(id) {
+  if (id === ROOM) return { kind: 'room' };
+  if (id.startsWith('group:')) return { kind: 'group', group: id.slice('group:'.length) };
+  if (id.startsWith('dm:')) {
+    // Names cannot contain ':', so the split is unambiguous.
+    const parts = id.slice('dm:'.length).split(':');
+    if (parts.length === 2) return { kind: 'dm', users: /** @type {[string, string]} */ (parts) };
+  }
+  return undefined;
+}
+
+/**
+ * A fresh state for `me`.
+ * @param {string} me
+ */
+export function createChatState(me) {
+  return {
+    me,
+    /** Who is online, sorted, as the last `welcome` or `presence` said. */
+    online: /** @type {string[]} */ ([]),
+    /** Groups `me` is a member of. */
+    groups: /** @type {string[]} */ ([]),
+    /** Every group this page has heard of (so a left group can be joined again with one click). */
+    knownGroups: /** @type {string[]} */ ([]),
+    /** @type {Record<string, Conversation>} */
+    conversations: { [ROOM]: newConversation(ROOM) },
+    activeId: ROOM,
+    /** True once the first `welcome` arrived. */
+    welcomed: false,
+    /** Errors that belong to no conversation (e.g. a malformed event). */
+    globalError: /** @type {string | null} */ (null),
+    /** Which conversation last issued each command, so an `error` event is shown where it happened. */
+    lastCommandConversation: /** @type {Record<string, string>} */ ({}),
+  };
+}
+
+/**
+ * @typedef {{ id: string, conversation: string, from: string, to?: string, group?: string, text: string,
+ *   sentAt: string, clientMessageId?: string }} ChatMessage
+ * @typedef {{ clientMessageId: string, text: string, group?: string, to?: string, createdAt: string,
+ *   status: 'pending' | 'failed', error?: string }} PendingMessage
+ * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note
+ * @typedef {{ id: string, messages: ChatMessage[], pending: PendingMessage[], notes: Note[], hasMore: boolean,
+ *   loaded: boolean, loadingOlder: boolean, olderBefore: string | null, unread: number,
+ *   error: string | null }} Conversation
+ */
+
+/** @param {string} id @returns {Conversation} */
+function newConversation(id) {
+  return {
+    id,
+    messages: [],
+    pending: [],
+    notes: [],
+    hasMore: false,
+    loaded: false,
+    loadingOlder: false,
+    olderBefore: null,
+    unread: 0,
+    error: null,
+  };
+}
+
+/**
+ * The conversation with this id, created empty when new.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {string} id
+ */
+export function ensureConversation(state, id) {
+  let conversation = state.conversations[id];
+  if (!conversation) {
+    conversation = newConversation(id);
+    state.conversations[id] = conversation;
+    // Read back through the state: with Vue's reactive() this is the tracked proxy, not the raw object.
+    conversation = state.conversations[id];
+  }
+  return /** @type {Conversation} */ (conversation);
+}
+
+/**
+ * Merges messages by id, sorted by id (ULIDs sort by time).
+ * @param {ChatMessage[]} existing
+ * @param {ChatMessage[]} incoming
+ */
+export function mergeMessages(existing, incoming) {
+  const byId = new Map(existing.map((m) => [m.id, m]));
+  for (const m of incoming) byId.set(m.id, m);
+  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** @param {unknown[]} list */
+function sortedUnique(list) {
+  return [...new Set(list.filter((x) => typeof x === 'string'))].sort((a, b) => a.localeCompare(b));
+}
+
+/** @param {ReturnType<typeof createChatState>} state @param {string} group */
+function rememberGroup(state, group) {
+  if (!state.knownGroups.includes(group)) state.knownGroups = sortedUnique([...state.knownGroups, group]);
+}
+
+/**
+ * `welcome`: who I am to the server, who is online, my groups and the room's latest history. Sent on every
+ * (re)connection, so it merges instead of replacing.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {{ user?: string, online?: string[], groups?: string[], history?: { conversation: string,
+ *   messages: ChatMessage[], hasMore: boolean } }} welcome
+ */
+export function applyWelcome(state, welcome) {
+  if (typeof welcome.user === 'string') state.me = welcome.user;
+  state.online = sortedUnique(welcome.online ?? []);
+  state.groups = sortedUnique(welcome.groups ?? []);
+  for (const group of state.groups) {
+    rememberGroup(state, group);
+    ensureConversation(state, groupConversation(group));
+  }
+  if (welcome.history) applyHistory(state, welcome.history);
+  state.welcomed = true;
+}
+
+/**
+ * `history`: a page of a conversation, oldest first. An answer to "load older" (`olderBefore` is set)
+ * extends the conversation backwards; an answer for the latest page merges at the end, and when it does not
+ * reach the messages already shown (more were missed while offline than one page holds) it replaces them,
+ * so the list never has a silent hole in it.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {{ conversation: string, messages: ChatMessage[], hasMore: boolean }} history
+ */
+export function applyHistory(state, history) {
+  const conversation = ensureConversation(state, history.conversation);
+  const page = [...(history.messages ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const wasOlderPage = conversation.loadingOlder;
+  conversation.loadingOlder = false;
+  conversation.olderBefore = null;
+
+  if (page.length === 0) {
+    // An empty older page means there is nothing before; an empty latest page means the conversation is empty.
+    if (wasOlderPage || conversation.messages.length === 0) conversation.hasMore = false;
+    conversation.loaded = true;
+    return;
+  }
+
+  const oldestKnown = conversation.messages[0];
+  const newestKnown = conversation.messages.at(-1);
+  const pageOldest = /** @type {ChatMessage} */ (page[0]);
+  const leavesGap =
+    !wasOlderPage && newestKnown !== undefined && history.hasMore && pageOldest.id > newestKnown.id;
+  if (leavesGap) {
+    conversation.messages = page;
+    conversation.hasMore = true;
+  } else {
+    conversation.messages = mergeMessages(conversation.messages, page);
+    // `hasMore` says whether there is anything older than the oldest message shown: take the server's word
+    // only when this page reaches back at least as far as what is shown.
+    if (oldestKnown === undefined || pageOldest.id <= oldestKnown.id)
+      conversation.hasMore = Boolean(history.hasMore);
+  }
+  dropConfirmedPending(state, conversation);
+  conversation.loaded = true;
+}
+
+/**
+ * `message`: a new message in some conversation. Returns whether it was new (not already shown), so the page
+ * can announce it and count it as unread.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {ChatMessage} message
+ */
+export function applyMessage(state, message) {
+  const conversation = ensureConversation(state, message.conversation);
+  const isNew = !conversation.messages.some((m) => m.id === message.id);
+  conversation.messages = mergeMessages(conversation.messages, [message]);
+  dropConfirmedPending(state, conversation);
+  if (message.group) rememberGroup(state, message.group);
+  if (isNew && message.from !== state.me && conversation.id !== state.activeId) conversation.unread += 1;
+  return { isNew, conversation };
+}
+
+/**
+ * Removes my pending messages that the server has now delivered (matched by `clientMessageId`).
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {Conversation} conversation
+ */
+function dropConfirmedPending(state, conversation) {
+  if (conversation.pending.length === 0) return;
+  const delivered = new Set(
+    conversation.messages
+      .filter((m) => m.from === state.me && m.clientMessageId)
+      .map((m) => m.clientMessageId),
+  );
+  conversation.pending = conversation.pending.filter((p) => !delivered.has(p.clientMessageId));
+}
+
+/**
+ * `presence`: the full list of who is online.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {{ online?: string[] }} presence
+ */
+export function applyPresence(state, presence) {
+  state.online = sortedUnique(presence.online ?? []);
+}
+
+/**
+ * `system`: someone joined or left the chat or a group. Joins and leaves of the chat are noted in the room,
+ * those of a group in the group; my own group joins and leaves also change my membership.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {{ kind: string, user: string, group?: string, at?: string }} event
+ */
+export function applySystem(state, event) {
+  const at = event.at ?? new Date().toISOString();
+  const inGroup = (event.kind === 'groupJoined' || event.kind === 'groupLeft') && event.group;
+  if (inGroup) {
+    const group = /** @type {string} */ (event.group);
+    rememberGroup(state, group);
+    if (event.user === state.me) {
+      state.groups =
+        event.kind === 'groupJoined'
+          ? sortedUnique([...state.groups, group])
+          : state.groups.filter((g) => g !== group);
+    }
+  }
+  const conversation = ensureConversation(
+    state,
+    inGroup ? groupConversation(/** @type {string} */ (event.group)) : ROOM,
+  );
+  const key = `${event.kind}:${event.user}:${at}`;
+  if (conversation.notes.some((n) => n.key === key)) return;
+  conversation.notes = [
+    ...conversation.notes,
+    { key, kind: event.kind, user: event.user, group: event.group, at },
+  ].slice(-MAX_NOTES_PER_CONVERSATION);
+}
+
+/**
+ * `error`: shown in the conversation that issued the failing command (or page-wide when none did). A
+ * refused `sendMessage` also marks that conversation's latest pending message as not sent.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {{ code?: string, message?: string, command?: string }} error
+ */
+export function applyError(state, error) {
+  const text = error.message || error.code || 'Something went wrong.';
+  const where = error.command ? state.lastCommandConversation[error.command] : undefined;
+  const conversation = where ? state.conversations[where] : undefined;
+  if (!conversation) {
+    state.globalError = text;
+    return;
+  }
+  conversation.error = text;
+  if (error.command === 'loadHistory') conversation.loadingOlder = false;
+  if (error.command === 'sendMessage') {
+    const pending = conversation.pending.findLast((p) => p.status === 'pending');
+    if (pending) {
+      pending.status = 'failed';
+      pending.error = text;
+    }
+  }
+}
+
+/**
+ * Records that a command was issued from a conversation (see `applyError`).
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {string} command
+ * @param {string} conversationId
+ */
+export function noteCommand(state, command, conversationId) {
+  state.lastCommandConversation[command] = conversationId;
+}
+
+/**
+ * Adds a message I am sending to its conversation as pending, until the server delivers it back.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {string} conversationId
+ * @param {PendingMessage} pending
+ */
+export function addPending(state, conversationId, pending) {
+  const conversation = ensureConversation(state, conversationId);
+  conversation.pending = [...conversation.pending, pending];
+  return conversation.pending.at(-1);
+}
+
+/**
+ * Makes a conversation the open one and clears its unread mark.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {string} id
+ */
+export function openConversation(state, id) {
+  const conversation = ensureConversation(state, id);
+  state.activeId = id;
+  conversation.unread = 0;
+  return conversation;
+}
+
+/**
+ * The conversations to list, room first, then groups (mine and those I have messages from), then private
+ * conversations, each group sorted by name.
+ * @param {ReturnType<typeof createChatState>} state
+ */
+export function conversationList(state) {
+  const groups = [];
+  const direct = [];
+  for (const conversation of Object.values(state.conversations)) {
+    const parsed = parseConversation(conversation.id);
+    if (parsed?.kind === 'group')
+      groups.push({ conversation, name: parsed.group, member: state.groups.includes(parsed.group) });
+    if (parsed?.kind === 'dm') {
+      const other = parsed.users[0] === state.me ? parsed.users[1] : parsed.users[0];
+      direct.push({ conversation, name: other, online: state.online.includes(other) });
+    }
+  }
+  const byName = (/** @type {{ name: string }} */ a, /** @type {{ name: string }} */ b) =>
+    a.name.localeCompare(b.name);
+  return { groups: groups.sort(byName), direct: direct.sort(byName) };
+}
+
+/**
+ * The pending messages to send again after a reconnect (those not refused by the server).
+ * @param {ReturnType<typeof createChatState>} state
+ */
+export function resendable(state) {
+  return Object.values(state.conversations).flatMap((c) =>
+    c.pending.filter((p) => p.status === 'pending').map((p) => ({ conversationId: c.id, pending: p })),
+  );
+}

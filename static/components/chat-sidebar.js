@@ -1,0 +1,137 @@
+import { conversationList, directConversation, groupConversation, ROOM } from '../chat-state.js';
+import { nameProblem } from '../config.js';
+import { initial, nameHue } from '../format.js';
+import { computed, ref } from '../vendor/vue.js';
+
+/**
+ * The navigation column: conversations (room, groups, private) with unread marks, a form to join a group,
+ * and who is online (choosing a person opens the private conversation with them). On a phone it is a drawer.
+ */
+export const ChatSidebar = {
+  name: 'ChatSidebar',
+  props: {
+    state: { type: Object, required: true },
+  },
+  emits: ['open', 'join', 'leave'],
+  setup(props, { emit }) {
+    const list = computed(() => conversationList(props.state));
+    const room = computed(() => props.state.conversations[ROOM]);
+    const others = computed(() =>
+      props.state.online.filter((/** @type {string} */ u) => u !== props.state.me),
+    );
+    const meOnline = computed(() => props.state.online.includes(props.state.me));
+    const suggestedGroups = computed(() =>
+      props.state.knownGroups.filter((/** @type {string} */ g) => !props.state.groups.includes(g)),
+    );
+
+    const newGroup = ref('');
+    const groupError = ref(/** @type {string | null} */ (null));
+    function joinNew() {
+      const problem = nameProblem(newGroup.value, 'group');
+      if (problem) {
+        groupError.value = problem;
+        return;
+      }
+      groupError.value = null;
+      emit('join', newGroup.value);
+      newGroup.value = '';
+    }
+
+    /** @param {string} user */
+    const openDirect = (user) => emit('open', directConversation(props.state.me, user));
+    /** @param {string} group */
+    const openGroup = (group) => emit('open', groupConversation(group));
+    /** @param {number} n */
+    const unreadLabel = (n) => `${n} unread`;
+
+    return {
+      list,
+      room,
+      others,
+      meOnline,
+      suggestedGroups,
+      newGroup,
+      groupError,
+      joinNew,
+      openDirect,
+      openGroup,
+      unreadLabel,
+      nameHue,
+      initial,
+      ROOM,
+    };
+  },
+  template: /* html */ `
+    <nav class="sidebar-section" aria-labelledby="conversations-heading">
+      <h2 id="conversations-heading" class="section-title">Conversations</h2>
+      <ul class="conv-list">
+        <li>
+          <button type="button" class="conv" :class="{ active: state.activeId === ROOM }"
+            :aria-current="state.activeId === ROOM ? 'page' : null" @click="$emit('open', ROOM)">
+            <span class="conv-icon" aria-hidden="true">#</span>
+            <span class="conv-name">Room</span>
+            <span v-if="room && room.unread" class="badge" :aria-label="unreadLabel(room.unread)">{{ room.unread }}</span>
+          </button>
+        </li>
+      </ul>
+
+      <h3 class="subsection-title">Groups</h3>
+      <ul class="conv-list" v-if="list.groups.length">
+        <li v-for="g in list.groups" :key="g.conversation.id">
+          <button type="button" class="conv" :class="{ active: state.activeId === g.conversation.id, muted: !g.member }"
+            :aria-current="state.activeId === g.conversation.id ? 'page' : null" @click="$emit('open', g.conversation.id)">
+            <span class="conv-icon" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><path d="M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10.5a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.87M15.5 4.6a3 3 0 0 1 0 5.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg></span>
+            <span class="conv-name">{{ g.name }}</span>
+            <span v-if="!g.member" class="conv-tag">left</span>
+            <span v-if="g.conversation.unread" class="badge" :aria-label="unreadLabel(g.conversation.unread)">{{ g.conversation.unread }}</span>
+          </button>
+        </li>
+      </ul>
+      <p v-else class="empty-note">No groups yet.</p>
+      <form class="join-form" novalidate @submit.prevent="joinNew">
+        <label for="join-group-input" class="sr-only">Group name to join or create</label>
+        <input id="join-group-input" v-model.trim="newGroup" type="text" placeholder="Join or create a group"
+          autocomplete="off" :aria-invalid="groupError ? 'true' : 'false'" aria-describedby="join-group-error">
+        <button type="submit" class="button small">Join</button>
+      </form>
+      <p id="join-group-error" class="field-error" role="alert" v-if="groupError">{{ groupError }}</p>
+      <div v-if="suggestedGroups.length" class="suggested">
+        <span class="subtle">Seen:</span>
+        <button v-for="g in suggestedGroups" :key="g" type="button" class="chip" @click="$emit('join', g)"
+          :aria-label="'Join group ' + g">+ {{ g }}</button>
+      </div>
+
+      <template v-if="list.direct.length">
+        <h3 class="subsection-title">Private</h3>
+        <ul class="conv-list">
+          <li v-for="d in list.direct" :key="d.conversation.id">
+            <button type="button" class="conv" :class="{ active: state.activeId === d.conversation.id }"
+              :aria-current="state.activeId === d.conversation.id ? 'page' : null" @click="$emit('open', d.conversation.id)">
+              <span class="avatar tiny" :style="{ '--hue': nameHue(d.name) }" aria-hidden="true">{{ initial(d.name) }}</span>
+              <span class="conv-name">{{ d.name }}</span>
+              <span class="dot" :class="{ on: d.online }" :aria-label="d.online ? 'online' : 'offline'" role="img"></span>
+              <span v-if="d.conversation.unread" class="badge" :aria-label="unreadLabel(d.conversation.unread)">{{ d.conversation.unread }}</span>
+            </button>
+          </li>
+        </ul>
+      </template>
+    </nav>
+
+    <section class="sidebar-section" aria-labelledby="online-heading">
+      <h2 id="online-heading" class="section-title">Online <span class="count">{{ state.online.length }}</span></h2>
+      <ul class="people">
+        <li v-if="meOnline" class="person me">
+          <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(state.me) }}</span>
+          <span class="person-name">{{ state.me }} <span class="subtle">(you)</span></span>
+        </li>
+        <li v-for="user in others" :key="user" class="person">
+          <button type="button" class="person-button" @click="openDirect(user)" :aria-label="'Message ' + user + ' privately'">
+            <span class="avatar small" :style="{ '--hue': nameHue(user) }" aria-hidden="true">{{ initial(user) }}</span>
+            <span class="person-name">{{ user }}</span>
+            <span class="person-action" aria-hidden="true">Message</span>
+          </button>
+        </li>
+      </ul>
+      <p v-if="!others.length" class="empty-note">Nobody else is here yet.</p>
+    </section>`,
+};

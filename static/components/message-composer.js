@@ -1,0 +1,90 @@
+import { computed, nextTick, ref, watch } from '../vendor/vue.js';
+
+/** The counter appears when this many characters or fewer remain before the limit. */
+export const COUNTER_THRESHOLD = 500;
+/** Tallest the text box grows, in pixels, before it scrolls. */
+export const MAX_COMPOSER_HEIGHT_PX = 180;
+
+/**
+ * The text box: Enter sends, Shift+Enter starts a new line (and Enter while an input method is composing
+ * does neither). It grows with its text, shows a counter near the limit and refuses to send past it.
+ * The draft is kept per conversation, so switching away and back does not lose it.
+ */
+export const MessageComposer = {
+  name: 'MessageComposer',
+  props: {
+    conversationId: { type: String, required: true },
+    label: { type: String, required: true },
+    maxLength: { type: Number, required: true },
+    disabledReason: { type: String, default: '' },
+    offline: { type: Boolean, default: false },
+  },
+  emits: ['send'],
+  setup(props, { emit, expose }) {
+    /** @type {Map<string, string>} */
+    const drafts = new Map();
+    const text = ref('');
+    const box = ref(/** @type {HTMLTextAreaElement | null} */ (null));
+
+    const length = computed(() => text.value.length);
+    const remaining = computed(() => props.maxLength - length.value);
+    const tooLong = computed(() => remaining.value < 0);
+    const showCounter = computed(() => remaining.value <= COUNTER_THRESHOLD);
+    const canSend = computed(() => !props.disabledReason && text.value.trim().length > 0 && !tooLong.value);
+
+    function resize() {
+      const el = box.value;
+      if (!el) return;
+      el.style.height = 'auto';
+      el.style.height = `${Math.min(el.scrollHeight, MAX_COMPOSER_HEIGHT_PX)}px`;
+    }
+    watch(text, () => void nextTick(resize));
+    watch(
+      () => props.conversationId,
+      (next, previous) => {
+        drafts.set(previous, text.value);
+        text.value = drafts.get(next) ?? '';
+      },
+    );
+
+    function send() {
+      if (!canSend.value) return;
+      emit('send', text.value);
+      text.value = '';
+      box.value?.focus();
+    }
+
+    /** @param {KeyboardEvent} event */
+    function onKeydown(event) {
+      if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+      event.preventDefault();
+      send();
+    }
+
+    expose({ focus: () => box.value?.focus() });
+    return { text, box, remaining, tooLong, showCounter, canSend, send, onKeydown };
+  },
+  template: /* html */ `
+    <form class="composer" @submit.prevent="send" novalidate>
+      <label for="composer-input" class="sr-only">{{ label }}</label>
+      <div class="composer-box" :class="{ invalid: tooLong }">
+        <textarea id="composer-input" ref="box" v-model="text" rows="1" :placeholder="disabledReason || label"
+          :disabled="!!disabledReason" @keydown="onKeydown" aria-describedby="composer-help composer-counter"
+          :aria-invalid="tooLong ? 'true' : 'false'"></textarea>
+        <button type="submit" class="send-button" :disabled="!canSend" aria-label="Send message">
+          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+            <path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z" fill="currentColor"/>
+          </svg>
+        </button>
+      </div>
+      <div class="composer-foot">
+        <span id="composer-help" class="hint">
+          <template v-if="offline">Offline: messages are sent when the connection is back.</template>
+          <template v-else><kbd>Enter</kbd> to send, <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line</template>
+        </span>
+        <span id="composer-counter" class="counter" :class="{ over: tooLong }" v-if="showCounter" aria-live="polite">
+          {{ tooLong ? (-remaining) + ' characters too many' : remaining + ' characters left' }}
+        </span>
+      </div>
+    </form>`,
+};

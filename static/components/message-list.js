@@ -1,0 +1,199 @@
+import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../format.js';
+import { computed, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
+
+/** Messages from the same person within this many milliseconds are shown as one block. */
+export const GROUPING_WINDOW_MS = 5 * 60_000;
+/** Distance from the bottom, in pixels, that still counts as "reading the newest messages". */
+export const STICK_TO_BOTTOM_PX = 80;
+/** Distance from the top, in pixels, at which scrolling up asks for older messages. */
+export const LOAD_OLDER_AT_PX = 120;
+
+const NOTE_TEXT = {
+  joined: 'joined the chat',
+  left: 'left the chat',
+  groupJoined: 'joined the group',
+  groupLeft: 'left the group',
+};
+
+/**
+ * One conversation's messages, oldest at the top. Keeps the view at the newest message while the reader is
+ * there, keeps the reader's place when older messages are added above, and asks for older messages when the
+ * reader scrolls near the top. Text is interpolated (`{{ }}`), so it is always shown as text, never parsed as HTML.
+ */
+export const MessageList = {
+  name: 'MessageList',
+  props: {
+    conversation: { type: Object, required: true },
+    me: { type: String, required: true },
+    label: { type: String, required: true },
+  },
+  emits: ['load-older', 'retry', 'discard'],
+  setup(props, { emit }) {
+    const scroller = ref(/** @type {HTMLElement | null} */ (null));
+    const atBottom = ref(true);
+    const newBelow = ref(false);
+
+    const timeline = computed(() => {
+      const c = props.conversation;
+      const entries = [
+        ...c.messages.map((/** @type {any} */ m) => ({ type: 'message', key: `m:${m.id}`, at: m.sentAt, m })),
+        ...c.notes.map((/** @type {any} */ n) => ({ type: 'note', key: `n:${n.key}`, at: n.at, n })),
+      ];
+      // Messages are already in id (time) order; notes slot in by time. A stable sort keeps equal times in order.
+      entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+      /** @type {any[]} */
+      const out = [];
+      /** @type {any} */
+      let previous = null;
+      for (const entry of entries) {
+        const day = dayKey(entry.at);
+        if (!previous || dayKey(previous.at) !== day) {
+          out.push({ type: 'day', key: `d:${day}:${entry.key}`, label: dayLabel(entry.at) });
+          previous = null;
+        }
+        const continued =
+          entry.type === 'message' &&
+          previous?.type === 'message' &&
+          previous.m.from === entry.m.from &&
+          Date.parse(entry.at) - Date.parse(previous.at) < GROUPING_WINDOW_MS;
+        out.push({ ...entry, continued, mine: entry.type === 'message' && entry.m.from === props.me });
+        previous = entry;
+      }
+      return out;
+    });
+
+    const firstKey = computed(() => props.conversation.messages[0]?.id ?? '');
+    const lastKey = computed(() => {
+      const c = props.conversation;
+      return `${c.messages.at(-1)?.id ?? ''}|${c.notes.length}|${c.pending.length}`;
+    });
+
+    function measure() {
+      const el = scroller.value;
+      if (!el) return;
+      atBottom.value = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_TO_BOTTOM_PX;
+      if (atBottom.value) newBelow.value = false;
+    }
+
+    function scrollToBottom() {
+      const el = scroller.value;
+      if (!el) return;
+      el.scrollTop = el.scrollHeight;
+      atBottom.value = true;
+      newBelow.value = false;
+    }
+
+    function maybeLoadOlder() {
+      const el = scroller.value;
+      const c = props.conversation;
+      if (!el || !c.loaded || !c.hasMore || c.loadingOlder) return;
+      if (el.scrollTop < LOAD_OLDER_AT_PX) emit('load-older');
+    }
+
+    function onScroll() {
+      measure();
+      maybeLoadOlder();
+    }
+
+    // Watchers run before the DOM updates ('pre'), so the old scroll height can be read here and the
+    // reader's place restored after the update.
+    watch([firstKey, lastKey], ([first, last], [oldFirst, oldLast]) => {
+      const el = scroller.value;
+      if (!el) return;
+      const beforeHeight = el.scrollHeight;
+      const beforeTop = el.scrollTop;
+      const lastMessage = props.conversation.messages.at(-1);
+      const ownNewest =
+        last !== oldLast && (lastMessage?.from === props.me || props.conversation.pending.length > 0);
+      const stick = atBottom.value || ownNewest;
+      void nextTick(() => {
+        if (last !== oldLast && stick) {
+          scrollToBottom();
+        } else if (first !== oldFirst && oldFirst !== '') {
+          // Older messages were added above: keep the same message under the reader's eyes.
+          el.scrollTop = beforeTop + (el.scrollHeight - beforeHeight);
+        } else if (last !== oldLast) {
+          newBelow.value = true;
+        }
+        if (first !== oldFirst && oldFirst === '') scrollToBottom();
+        maybeLoadOlder();
+      });
+    });
+
+    watch(
+      () => props.conversation.id,
+      () => void nextTick(scrollToBottom),
+    );
+    onMounted(() => void nextTick(scrollToBottom));
+
+    /** @param {string} kind */
+    const noteText = (kind) => NOTE_TEXT[/** @type {keyof typeof NOTE_TEXT} */ (kind)] ?? kind;
+
+    return {
+      scroller,
+      timeline,
+      newBelow,
+      onScroll,
+      scrollToBottom,
+      noteText,
+      timeOfDay,
+      fullTime,
+      nameHue,
+      initial,
+    };
+  },
+  template: /* html */ `
+    <div class="scroller" ref="scroller" @scroll.passive="onScroll" tabindex="0" role="region" :aria-label="label">
+      <div class="history-top">
+        <button v-if="conversation.loaded && conversation.hasMore" type="button" class="button ghost small"
+          :disabled="conversation.loadingOlder" @click="$emit('load-older')">
+          {{ conversation.loadingOlder ? 'Loading older messages…' : 'Load older messages' }}
+        </button>
+        <p v-else-if="conversation.loaded && (conversation.messages.length || conversation.notes.length)" class="history-start">
+          This is the start of the conversation.
+        </p>
+        <p v-else-if="!conversation.loaded" class="history-start">Loading history…</p>
+      </div>
+
+      <p v-if="conversation.loaded && !conversation.messages.length && !conversation.pending.length" class="empty-conversation">
+        No messages yet. Say hello!
+      </p>
+
+      <ol class="messages" aria-label="Messages">
+        <template v-for="item in timeline" :key="item.key">
+          <li v-if="item.type === 'day'" class="day-divider"><span>{{ item.label }}</span></li>
+          <li v-else-if="item.type === 'note'" class="note">
+            <span class="note-text"><strong>{{ item.n.user }}</strong> {{ noteText(item.n.kind) }}</span>
+            <time :datetime="item.at" :title="fullTime(item.at)">{{ timeOfDay(item.at) }}</time>
+          </li>
+          <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued }" :data-id="item.m.id">
+            <span v-if="!item.mine && !item.continued" class="avatar" :style="{ '--hue': nameHue(item.m.from) }"
+              aria-hidden="true">{{ initial(item.m.from) }}</span>
+            <div class="bubble-wrap">
+              <div v-if="!item.continued" class="msg-meta">
+                <span class="msg-from" :style="item.mine ? null : { '--hue': nameHue(item.m.from) }">{{ item.mine ? 'You' : item.m.from }}</span>
+                <time :datetime="item.m.sentAt" :title="fullTime(item.m.sentAt)">{{ timeOfDay(item.m.sentAt) }}</time>
+              </div>
+              <span v-else class="sr-only">{{ item.mine ? 'You' : item.m.from }}, {{ timeOfDay(item.m.sentAt) }}:</span>
+              <p class="bubble">{{ item.m.text }}</p>
+            </div>
+          </li>
+        </template>
+        <li v-for="p in conversation.pending" :key="'p:' + p.clientMessageId" class="msg mine pending"
+          :class="{ failed: p.status === 'failed' }">
+          <div class="bubble-wrap">
+            <p class="bubble">{{ p.text }}</p>
+            <div class="pending-status">
+              <template v-if="p.status === 'failed'">
+                <span class="failed-text">Not sent: {{ p.error }}</span>
+                <button type="button" class="link-button" @click="$emit('retry', p)">Try again</button>
+                <button type="button" class="link-button" @click="$emit('discard', p)">Remove</button>
+              </template>
+              <span v-else>Sending…</span>
+            </div>
+          </div>
+        </li>
+      </ol>
+      <button v-if="newBelow" type="button" class="new-below" @click="scrollToBottom">New messages ↓</button>
+    </div>`,
+};

@@ -1,0 +1,256 @@
+/**
+ * The two ways the page talks to the service (DESIGN §2, §3.1), behind one small interface:
+ *
+ *   const link = connect(config, { onEvent(type, payload), onState(state) });
+ *   link.send(command, payload)   // throws when not connected
+ *   link.stop()
+ *
+ * `state` is `{ status, attempt, retryAt, error, resumed }` with `status` one of `connecting`, `connected`,
+ * `reconnecting` (the link is trying right now) and `offline` (waiting `retryAt` before the next try).
+ * `resumed` is true on a `connected` that follows a lost connection, so the page can catch up.
+ * Both links retry for ever with capped exponential backoff: a page left open survives the service
+ * restarting, however long that takes.
+ */
+
+/** The events the chat server sends (DESIGN §3.1). */
+export const CHAT_EVENTS = Object.freeze(['welcome', 'message', 'history', 'presence', 'system', 'error']);
+
+/** First retry delay after a connection is lost for good, in milliseconds; doubled per failed try. */
+export const RETRY_BASE_MS = 1000;
+/** Longest wait between two tries, in milliseconds. */
+export const RETRY_MAX_MS = 30_000;
+/** Delays of the SignalR client's own automatic reconnect, before this module's retry loop takes over. */
+export const AUTOMATIC_RECONNECT_DELAYS_MS = Object.freeze([0, 1000, 2000, 5000, 10_000]);
+
+/**
+ * The wait before retry number `attempt` (1-based): exponential, capped, with jitter so that many pages
+ * cut off by the same restart do not all come back in the same instant.
+ * @param {number} attempt
+ */
+export function retryDelay(attempt) {
+  const exponential = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exponential * (0.75 + Math.random() * 0.5));
+}
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** @param {unknown} error */
+const describe = (error) => (error instanceof Error ? error.message : String(error ?? ''));
+
+/**
+ * Opens the link the configuration asks for.
+ * @param {{ user: string, dialect: string, apiBase: string }} config
+ * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
+ * @returns {{ send: (command: string, payload: object) => Promise<void>, stop: () => Promise<void>, dialect: string }}
+ * @typedef {{ status: 'connecting' | 'connected' | 'reconnecting' | 'offline', attempt: number,
+ *   retryAt: number | null, error: string | null, resumed: boolean }} LinkState
+ */
+export function connect(config, handlers) {
+  return config.dialect === 'websocket'
+    ? connectWebSocket(config, handlers)
+    : connectSignalR(config, handlers);
+}
+
+/**
+ * signalr dialect: `@microsoft/signalr` (the global `signalR` from the vendored UMD build). Its URL is the API
+ * base, so it negotiates at `{apiBase}/negotiate?name=…`, where the app issues the token that fixes the user.
+ * @param {{ user: string, apiBase: string }} config
+ * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
+ */
+function connectSignalR(config, { onEvent, onState }) {
+  const signalR = /** @type {any} */ (globalThis).signalR;
+  if (!signalR) throw new Error('The SignalR client script did not load.');
+  const connection = new signalR.HubConnectionBuilder()
+    .withUrl(`${config.apiBase}?name=${encodeURIComponent(config.user)}`)
+    .withAutomaticReconnect([...AUTOMATIC_RECONNECT_DELAYS_MS])
+    .configureLogging(signalR.LogLevel.Warning)
+    .build();
+  for (const type of CHAT_EVENTS)
+    connection.on(type, (/** @type {any} */ payload) => onEvent(type, payload ?? {}));
+
+  let stopped = false;
+  let everConnected = false;
+
+  connection.onreconnecting((/** @type {unknown} */ error) => {
+    onState({
+      status: 'reconnecting',
+      attempt: 0,
+      retryAt: null,
+      error: describe(error) || null,
+      resumed: false,
+    });
+  });
+  connection.onreconnected(() => {
+    onState({ status: 'connected', attempt: 0, retryAt: null, error: null, resumed: true });
+  });
+  // Automatic reconnect gives up after its last delay (or never started because the first start failed):
+  // from here this module's own loop keeps trying.
+  connection.onclose((/** @type {unknown} */ error) => {
+    if (!stopped) void startLoop(describe(error) || 'The connection closed.');
+  });
+
+  let looping = false;
+  /** @param {string | null} firstError why the last connection ended; `null` for the first start */
+  async function startLoop(firstError) {
+    if (looping) return;
+    looping = true;
+    let attempt = firstError ? 1 : 0;
+    let lastError = firstError;
+    try {
+      while (!stopped) {
+        if (attempt >= 1) {
+          const delay = retryDelay(attempt);
+          onState({
+            status: 'offline',
+            attempt,
+            retryAt: Date.now() + delay,
+            error: lastError,
+            resumed: false,
+          });
+          await sleep(delay);
+          if (stopped) return;
+        }
+        const status = everConnected ? 'reconnecting' : 'connecting';
+        onState({ status, attempt, retryAt: null, error: lastError, resumed: false });
+        try {
+          await connection.start();
+          const resumed = everConnected;
+          everConnected = true;
+          onState({ status: 'connected', attempt: 0, retryAt: null, error: null, resumed });
+          return;
+        } catch (error) {
+          lastError = describe(error);
+          attempt += 1;
+        }
+      }
+    } finally {
+      looping = false;
+    }
+  }
+
+  void startLoop(null);
+  return {
+    dialect: 'signalr',
+    async send(command, payload) {
+      if (connection.state !== signalR.HubConnectionState.Connected) throw new Error('Not connected.');
+      await connection.send(command, payload);
+    },
+    async stop() {
+      stopped = true;
+      await connection.stop();
+    },
+  };
+}
+
+/**
+ * websocket dialect (the seed's raw protocol): negotiate for a URL with a token in it, open a plain WebSocket,
+ * and exchange JSON text frames `{"type": …, …payload}`. The first frame is the `welcome` (the connect
+ * response body). Every try negotiates again, so a token never outlives its connection.
+ * @param {{ user: string, apiBase: string }} config
+ * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
+ */
+function connectWebSocket(config, { onEvent, onState }) {
+  /** @type {WebSocket | null} */
+  let socket = null;
+  let stopped = false;
+  let everConnected = false;
+
+  async function negotiate() {
+    const url = `${config.apiBase}/negotiate?name=${encodeURIComponent(config.user)}&dialect=websocket`;
+    const response = await fetch(url, { method: 'POST' });
+    if (!response.ok) {
+      const detail = (await response.text()).slice(0, 200);
+      throw new Error(`Negotiate failed (${response.status})${detail ? `: ${detail}` : ''}`);
+    }
+    const body = await response.json();
+    if (typeof body?.url !== 'string') throw new Error('Negotiate answered without a url.');
+    return body.url;
+  }
+
+  /** Opens one socket; resolves when it is open, rejects when it fails before opening. */
+  async function open() {
+    const url = await negotiate();
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.addEventListener('message', (event) => {
+      if (typeof event.data !== 'string') return;
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return; // not a chat event; the protocol only sends JSON text frames
+      }
+      if (!frame || typeof frame.type !== 'string') return;
+      const { type, ...payload } = frame;
+      onEvent(type, payload);
+    });
+    await new Promise((resolve, reject) => {
+      ws.addEventListener('open', resolve, { once: true });
+      ws.addEventListener(
+        'close',
+        (event) =>
+          reject(
+            new Error(
+              `The service refused the connection (${event.code}${event.reason ? `: ${event.reason}` : ''}).`,
+            ),
+          ),
+        { once: true },
+      );
+    });
+    return ws;
+  }
+
+  async function loop() {
+    let attempt = 0;
+    let lastError = /** @type {string | null} */ (null);
+    while (!stopped) {
+      // The first try after a lost connection goes straight away (most losses are blips); then back off.
+      if (attempt >= 2) {
+        const delay = retryDelay(attempt - 1);
+        onState({
+          status: 'offline',
+          attempt,
+          retryAt: Date.now() + delay,
+          error: lastError,
+          resumed: false,
+        });
+        await sleep(delay);
+        if (stopped) return;
+      }
+      const status = everConnected ? 'reconnecting' : 'connecting';
+      onState({ status, attempt, retryAt: null, error: lastError, resumed: false });
+      let ws;
+      try {
+        ws = await open();
+      } catch (error) {
+        lastError = describe(error);
+        attempt += 1;
+        continue;
+      }
+      const resumed = everConnected;
+      everConnected = true;
+      attempt = 0;
+      onState({ status: 'connected', attempt: 0, retryAt: null, error: null, resumed });
+      const closed = /** @type {CloseEvent} */ (
+        await new Promise((resolve) => ws.addEventListener('close', resolve, { once: true }))
+      );
+      if (stopped) return;
+      lastError = `The connection closed (${closed.code}${closed.reason ? `: ${closed.reason}` : ''}).`;
+      attempt = 1;
+    }
+  }
+
+  void loop();
+  return {
+    dialect: 'websocket',
+    async send(command, payload) {
+      if (!socket || socket.readyState !== WebSocket.OPEN) throw new Error('Not connected.');
+      socket.send(JSON.stringify({ ...payload, type: command }));
+    },
+    async stop() {
+      stopped = true;
+      socket?.close(1000, 'page closed');
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * How times, days and people are shown: local time of day for a message, a day heading when the day changes,
+ * and a stable colour and initial per person so a busy room can be scanned by eye.
+ */
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
+const yearDayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
+
+/** @param {string} iso */
+function toDate(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** "14:05" (in the reader's locale and time zone). @param {string} iso */
+export function timeOfDay(iso) {
+  const date = toDate(iso);
+  return date ? timeFormat.format(date) : '';
+}
+
+/** The full date and time, for a tooltip and for screen readers. @param {string} iso */
+export function fullTime(iso) {
+  const date = toDate(iso);
+  return date ? fullFormat.format(date) : '';
+}
+
+/** A key that changes when the local calendar day changes. @param {string} iso */
+export function dayKey(iso) {
+  const date = toDate(iso);
+  return date ? `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}` : '';
+}
+
+/** "Today", "Yesterday", "Monday 3 March", or with the year when it is not this year. @param {string} iso */
+export function dayLabel(iso, now = new Date()) {
+  const date = toDate(iso);
+  if (!date) return '';
+  const startOf = (/** @type {Date} */ d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((startOf(now) - startOf(date)) / 86_400_000);
+  if (days === 0) return 'Today';
+  if (days === 1) return 'Yesterday';
+  return date.getFullYear() === now.getFullYear() ? dayFormat.format(date) : yearDayFormat.format(date);
+}
+
+/** A hue (0–359) derived from a name, so each person keeps one colour. @param {string} name */
+export function nameHue(name) {
+  let hash = 0;
+  for (const ch of name) hash = (hash * 31 + (ch.codePointAt(0) ?? 0)) >>> 0;
+  return hash % 360;
+}
+
+/** The first letter of a name, upper-cased, for an avatar. @param {string} name */
+export function initial(name) {
+  const first = [...name.trim()][0] ?? '?';
+  return first.toLocaleUpperCase();
+}
