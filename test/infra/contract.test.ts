@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../../src/lib/routes.js';
 import { SETTINGS, type SettingSpec } from '../../src/lib/settings.js';
 import { type BicepFile, readBicep } from './bicep-model.js';
 import {
@@ -14,6 +13,7 @@ import {
   HOST_SETTINGS,
   type UpstreamExpectation,
 } from './contract.js';
+import { readRoute, readRouteEntry } from './route-table.js';
 
 const MODULES = {
   main: 'infra/main.bicep',
@@ -48,7 +48,10 @@ async function upstreamExpectation(): Promise<UpstreamExpectation> {
   const host = JSON.parse(await readFile('host.json', 'utf8')) as {
     extensions?: { http?: { routePrefix?: string } };
   };
-  return { route: ROUTES.messages.route, routePrefix: host.extensions?.http?.routePrefix ?? 'api' };
+  return {
+    route: readRoute(await readFile('src/lib/routes.ts', 'utf8'), 'messages'),
+    routePrefix: host.extensions?.http?.routePrefix ?? 'api',
+  };
 }
 
 describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-app.bicep)', () => {
@@ -137,6 +140,11 @@ describe('SignalR upstream ↔ the messages function route', () => {
     expect(checkSignalR(await bicep('signalR'), expected)).toEqual([]);
   });
 
+  it('calls a messages function that needs no function key (the template carries no ?code=)', async () => {
+    const entry = readRouteEntry(await readFile('src/lib/routes.ts', 'utf8'), 'messages');
+    expect(entry).toMatchObject({ name: 'messages', route: 'messages', authLevel: 'anonymous' });
+  });
+
   it('fails when the upstream path is not the messages route', async () => {
     const signalR = await brokenCopy('signalR', (text) =>
       text.replace('/api/messages?event={event}', '/api/message?event={event}'),
@@ -199,6 +207,20 @@ describe('SignalR upstream ↔ the messages function route', () => {
     expect(checkSignalR(fixed, await upstreamExpectation())).toEqual([
       expect.stringMatching(/sku\.name must be a parameter/),
     ]);
+  });
+});
+
+describe('reading the route table', () => {
+  it('reads a route from the ROUTES object literal, through `satisfies`', () => {
+    const source =
+      "export const ROUTES = { messages: { name: 'messages', route: 'upstream/{hub}' } } satisfies Record<string, object>;";
+    expect(readRoute(source, 'messages')).toBe('upstream/{hub}');
+  });
+
+  it('says what it looked for when the entry is missing', () => {
+    expect(() => readRoute('export const ROUTES = { home: { route: "home" } };', 'messages')).toThrow(
+      /ROUTES\.messages is not an object literal/,
+    );
   });
 });
 

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { checkDeployedImports, ignorePatterns, isIgnored } from './deploy-package.js';
+
+/** What the Functions package must contain for the remote build and at runtime. */
+const SHIPPED = [
+  'host.json',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'src/functions/home.ts',
+  'src/lib/routes.ts',
+  'src/lib/settings.ts',
+  'static/index.html',
+  'dist/src/functions/home.js',
+  'dist/src/lib/routes.js',
+];
+
+/** What must stay out: development-only code, secrets, tests, and the local node_modules. */
+const LEFT_OUT = [
+  'node_modules/vue/package.json',
+  'local.settings.json',
+  'src/local/start.ts',
+  'dist/src/local/start.js',
+  'test/infra/contract.test.ts',
+  'infra/main.bicep',
+  '.github/workflows/ci.yml',
+  '.azure/dev/.env',
+  'bench/run.ts',
+  'vitest.config.ts',
+];
+
+describe('deployment package (.funcignore + azure.yaml)', () => {
+  it('keeps what the remote build and the running app need and leaves out the rest', async () => {
+    const patterns = ignorePatterns(await readFile('.funcignore', 'utf8'));
+    expect(SHIPPED.filter((path) => isIgnored(path, patterns))).toEqual([]);
+    expect(LEFT_OUT.filter((path) => !isIgnored(path, patterns))).toEqual([]);
+  });
+
+  it('catches an exclusion that would drop the app code or the page', () => {
+    // gitignore semantics: a bare `src` matches a segment at any depth, so it drops dist/src (the compiled app) too.
+    const patterns = ignorePatterns('# comment\nnode_modules\nsrc\n');
+    expect(SHIPPED.filter((path) => isIgnored(path, patterns))).toEqual([
+      'src/functions/home.ts',
+      'src/lib/routes.ts',
+      'src/lib/settings.ts',
+      'dist/src/functions/home.js',
+      'dist/src/lib/routes.js',
+    ]);
+    expect(isIgnored('static/index.html', ['static/'])).toBe(true);
+    expect(isIgnored('vitest.config.ts', ['*.config.ts'])).toBe(true);
+    expect(isIgnored('src/lib/x.ts', ['dist/src'])).toBe(false);
+  });
+
+  it('declares the api service as a TypeScript Function App with a remote build, matching .funcignore', async () => {
+    const yaml = await readFile('azure.yaml', 'utf8');
+    expect(yaml).toMatch(/^services:\n {2}api:\n {4}project: \.\n {4}language: ts\n {4}host: function\n/m);
+    // azd requires the two to agree: remoteBuild: true needs node_modules excluded (and local build needs it kept).
+    expect(yaml).toMatch(/^ {4}remoteBuild: true$/m);
+    expect(ignorePatterns(await readFile('.funcignore', 'utf8'))).toContain('node_modules');
+  });
+
+  it('deploys code that imports only shipped files and runtime dependencies', async () => {
+    const patterns = ignorePatterns(await readFile('.funcignore', 'utf8'));
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const problems = await checkDeployedImports(
+      ['src/functions', 'src/lib'],
+      patterns,
+      Object.keys(pkg.dependencies),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('reports deployed code that imports development-only code or a devDependency', async () => {
+    const patterns = ignorePatterns(await readFile('.funcignore', 'utf8'));
+    // src/local imports the local service and Azurite: checked as if it were deployed, it must fail.
+    const problems = await checkDeployedImports(['src/local'], ['src/local'], ['ws']);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((problem) => problem.reason.length > 0)).toBe(true);
+    expect(patterns).toContain('src/local');
+  });
+});

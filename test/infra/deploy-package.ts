@@ -1,0 +1,109 @@
+/**
+ * What `azd deploy` uploads: the `.funcignore` exclusions and the imports of the code that runs in Azure.
+ * The package is built remotely (azure.yaml `remoteBuild: true`), so it must carry what `npm install` and
+ * `npm run build` need, and the deployed code must not import anything the package leaves out.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { dirname, join, normalize, relative } from 'node:path';
+import ts from 'typescript';
+
+/** The non-comment, non-blank patterns of an ignore file (gitignore syntax). */
+export function ignorePatterns(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+function globToRegExp(glob: string): RegExp {
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
+  return new RegExp(`^${escaped}$`);
+}
+
+/**
+ * Whether `path` (relative, `/`-separated) is excluded by `patterns`, for the subset of gitignore used
+ * here: `name` or `*`-globs without a slash match any path segment; patterns with a slash match from the
+ * root; a trailing `/` is ignored; a match on a directory excludes everything below it. Negations (`!`)
+ * are reported as unsupported rather than guessed at.
+ */
+export function isIgnored(path: string, patterns: readonly string[]): boolean {
+  const segments = path.split('/');
+  for (const raw of patterns) {
+    if (raw.startsWith('!')) throw new Error(`negated pattern ${raw} is not supported by this check`);
+    const pattern = raw.replace(/\/+$/, '').replace(/^\//, '');
+    const anchored = raw.replace(/\/+$/, '').includes('/');
+    if (anchored) {
+      const parts = pattern.split('/');
+      if (
+        parts.length <= segments.length &&
+        parts.every((part, i) => globToRegExp(part).test(segments[i] ?? ''))
+      ) {
+        return true;
+      }
+    } else if (segments.some((segment) => globToRegExp(pattern).test(segment))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+async function listSourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/** One import of a deployed source file that the deployed package cannot satisfy. */
+export interface ImportProblem {
+  readonly file: string;
+  readonly specifier: string;
+  readonly reason: string;
+}
+
+/**
+ * Checks the imports of every `.ts` file under `dirs` (read with TypeScript's own pre-processor): relative
+ * imports must stay out of paths `.funcignore` excludes, bare imports must be Node built-ins or
+ * `dependencies` of package.json (devDependencies are a development convenience, not a runtime promise).
+ */
+export async function checkDeployedImports(
+  dirs: readonly string[],
+  patterns: readonly string[],
+  dependencies: readonly string[],
+): Promise<ImportProblem[]> {
+  const problems: ImportProblem[] = [];
+  const builtins = new Set(builtinModules);
+  for (const dir of dirs) {
+    for (const file of await listSourceFiles(dir)) {
+      const { importedFiles } = ts.preProcessFile(await readFile(file, 'utf8'), true, true);
+      for (const { fileName: specifier } of importedFiles) {
+        if (specifier.startsWith('.')) {
+          const target = relative(process.cwd(), normalize(join(dirname(file), specifier)))
+            .split('\\')
+            .join('/');
+          if (isIgnored(target, patterns)) {
+            problems.push({
+              file,
+              specifier,
+              reason: `${target} is excluded from the deployment package by .funcignore`,
+            });
+          }
+          continue;
+        }
+        if (specifier.startsWith('node:') || builtins.has(specifier)) continue;
+        const name = specifier.startsWith('@')
+          ? specifier.split('/').slice(0, 2).join('/')
+          : specifier.split('/')[0];
+        if (!name || !dependencies.includes(name)) {
+          problems.push({ file, specifier, reason: `${name} is not in package.json dependencies` });
+        }
+      }
+    }
+  }
+  return problems;
+}
