@@ -50,7 +50,7 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       await services.ready;
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'websocket' };
       const welcome = await chatFor(req.invocationContext).enter(caller);
-      res.accept({ userId: user, body: toFrame({ event: 'welcome', payload: welcome }) });
+      res.accept({ body: toFrame({ event: 'welcome', payload: welcome }) });
     },
 
     async handleMessage(req, res) {

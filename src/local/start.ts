@@ -1,0 +1,270 @@
+/**
+ * `npm start`: the whole chat on a laptop. Starts Azurite (Blob, data under LOCAL_DATA_DIR so history survives
+ * restarts), the local SignalR service with its upstream pointed at the Functions app, and the Functions app
+ * itself (`func start` when Azure Functions Core Tools is on PATH, else the built-in host), then prints the URL.
+ * Ctrl-C or SIGTERM stops everything it started.
+ *
+ * Environment: FUNCTIONS_PORT (7071), SIGNALR_PORT (8080), BLOB_PORT (10000), LOCAL_DATA_DIR (.local-data).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { appRoot } from '../lib/chat/static-files.js';
+import { readSettingsFile, startFunctionsHost } from './functions-host.js';
+
+/** The ports and where each comes from. */
+export const PORT_SETTINGS = [
+  { variable: 'FUNCTIONS_PORT', default: 7071, what: 'the Functions app' },
+  { variable: 'SIGNALR_PORT', default: 8080, what: 'the local SignalR service' },
+  { variable: 'BLOB_PORT', default: 10000, what: 'Azurite (Blob)' },
+] as const;
+/** The data folder (Azurite's files), relative to the app root unless absolute. */
+export const DEFAULT_LOCAL_DATA_DIR = '.local-data';
+/** How long each part may take to come up. */
+export const STARTUP_TIMEOUT_MS = 60_000;
+/** How long a child may take to exit after SIGTERM before it is killed. */
+export const STOP_GRACE_MS = 10_000;
+
+/** The Blob endpoint of Azurite's well-known account (public, documented; not a secret). */
+const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+type Ports = Record<(typeof PORT_SETTINGS)[number]['variable'], number>;
+
+/** Reads the ports; a value that is not a port is an error naming the variable. */
+export function readPorts(env: NodeJS.ProcessEnv = process.env): Ports {
+  const ports = {} as Ports;
+  for (const setting of PORT_SETTINGS) {
+    const raw = env[setting.variable];
+    const port = raw === undefined || raw === '' ? setting.default : Number(raw);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Error(`${setting.variable}=${raw} is not a port: give a number from 1 to 65535`);
+    }
+    ports[setting.variable] = port;
+  }
+  return ports;
+}
+
+/** Resolves when nothing listens on `port` (127.0.0.1), else rejects with the port and its variable. */
+async function checkFree(port: number, variable: string, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(
+              `Port ${port} (${variable}, for ${what}) is already in use: stop what uses it, or set ${variable} to a free port`,
+            )
+          : error,
+      );
+    });
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+/**
+ * The Functions app's settings: local.settings.json `Values` with the SignalR and storage connection strings
+ * pointed at the chosen ports.
+ */
+export function functionsEnvironment(ports: Ports, values: Record<string, unknown>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) if (typeof value === 'string') env[name] = value;
+  const blobEndpoint = `http://127.0.0.1:${ports.BLOB_PORT}/devstoreaccount1`;
+  const azurite = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};BlobEndpoint=${blobEndpoint};`;
+  const pointStorage = (value: string | undefined) =>
+    value === undefined || /UseDevelopmentStorage=true/i.test(value)
+      ? azurite
+      : value.replace(/(BlobEndpoint=https?:\/\/[^;:/]+)(:\d+)?/i, `$1:${ports.BLOB_PORT}`);
+  env.AzureWebJobsStorage = pointStorage(env.AzureWebJobsStorage);
+  env.CHAT_HISTORY_STORAGE = pointStorage(env.CHAT_HISTORY_STORAGE);
+  const signalR =
+    env.AzureSignalRConnectionString ??
+    'Endpoint=http://localhost:8080;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1.0;';
+  env.AzureSignalRConnectionString = signalR.replace(
+    /(Endpoint=https?:\/\/[^;:/]+)(:\d+)?/i,
+    `$1:${ports.SIGNALR_PORT}`,
+  );
+  return env;
+}
+
+/** Starts a child and resolves once a line of its output matches `ready`; its output is echoed with a prefix. */
+function startChild(
+  label: string,
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; ready: RegExp; echo: boolean },
+): Promise<ChildProcess> {
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? appRoot(),
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let ready = false;
+    let buffered = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${label} did not start within ${STARTUP_TIMEOUT_MS} ms:\n${buffered.slice(-2000)}`));
+    }, STARTUP_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (!ready) {
+        buffered += text;
+        if (options.ready.test(buffered)) {
+          ready = true;
+          clearTimeout(timer);
+          resolve(child);
+        }
+      }
+      if (options.echo) {
+        for (const line of text.split('\n')) if (line.trim() !== '') console.log(`[${label}] ${line}`);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${label} could not be started: ${error.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      if (!ready) {
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `${label} exited before it was ready (code ${code}, signal ${signal}):\n${buffered.slice(-2000)}`,
+          ),
+        );
+      }
+    });
+  });
+}
+
+/** Resolves once something answers HTTP on the port. */
+async function waitForHttp(url: string, label: string): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await (await fetch(url)).arrayBuffer();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${label} does not answer at ${url}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function hasFuncOnPath(): boolean {
+  const result = spawnSync('func', ['--version'], { stdio: 'ignore', shell: process.platform === 'win32' });
+  return result.status === 0;
+}
+
+async function main(): Promise<void> {
+  const root = appRoot();
+  const ports = readPorts();
+  for (const setting of PORT_SETTINGS)
+    await checkFree(ports[setting.variable], setting.variable, setting.what);
+
+  const dataDirSetting = process.env.LOCAL_DATA_DIR || DEFAULT_LOCAL_DATA_DIR;
+  const dataDir = isAbsolute(dataDirSetting) ? dataDirSetting : join(root, dataDirSetting);
+  const azuriteDir = join(dataDir, 'azurite');
+  mkdirSync(azuriteDir, { recursive: true });
+
+  const children: ChildProcess[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stopAll = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('Stopping…');
+    // The Functions app first, then the service (its shutdown delivers disconnects), then storage.
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  const watch = (label: string, child: ChildProcess) => {
+    children.push(child);
+    closers.push(() => stopChild(child));
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      console.error(`${label} stopped unexpectedly (code ${code}, signal ${signal}); stopping everything`);
+      void stopAll(1);
+    });
+  };
+
+  try {
+    // Azurite: the bin's entry point run with this Node, so no shell is needed on any platform.
+    const azuriteMain = createRequire(import.meta.url).resolve('azurite/dist/src/blob/main.js');
+    const azurite = await startChild(
+      'azurite',
+      process.execPath,
+      [
+        azuriteMain,
+        '--blobHost',
+        '127.0.0.1',
+        '--blobPort',
+        String(ports.BLOB_PORT),
+        '--location',
+        azuriteDir,
+        '--skipApiVersionCheck',
+        '--disableTelemetry',
+        '--silent',
+      ],
+      { ready: /successfully listens on/, echo: false, cwd: azuriteDir },
+    );
+    watch('Azurite', azurite);
+
+    const upstream = `http://localhost:${ports.FUNCTIONS_PORT}/api/messages?event={event}`;
+    const serviceCli = fileURLToPath(new URL('./service/cli.js', import.meta.url));
+    const service = await startChild(
+      'signalr',
+      process.execPath,
+      [serviceCli, '--port', String(ports.SIGNALR_PORT), '--upstream', upstream],
+      { ready: /listening on http/, echo: true },
+    );
+    watch('The local SignalR service', service);
+
+    const values = readSettingsFile(join(root, 'local.settings.json'))?.Values ?? {};
+    const env = functionsEnvironment(ports, values);
+    if (hasFuncOnPath()) {
+      console.log('Azure Functions Core Tools found: running func start');
+      const func = spawn('func', ['start', '--port', String(ports.FUNCTIONS_PORT)], {
+        cwd: root,
+        env: { ...process.env, ...env },
+        stdio: 'inherit',
+        shell: process.platform === 'win32',
+      });
+      watch('func start', func);
+      await waitForHttp(`http://127.0.0.1:${ports.FUNCTIONS_PORT}/api/home`, 'func start');
+    } else {
+      console.log('Azure Functions Core Tools (func) not found: using the built-in Functions host');
+      const host = await startFunctionsHost({ port: ports.FUNCTIONS_PORT, env, settingsFile: false });
+      closers.push(() => host.close());
+    }
+  } catch (error) {
+    console.error((error as Error).message);
+    await stopAll(1);
+    return;
+  }
+  console.log(`\nChat ready: http://localhost:${ports.FUNCTIONS_PORT}/api/home?name=<you>\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message ?? error);
+  process.exit(1);
+});

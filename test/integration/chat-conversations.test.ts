@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeSignature } from '../../src/lib/signalr/signature.js';
+import { type ChatClient, connectChat, type ReceivedEvent } from '../support/chat-clients.js';
+import { type RunningStack, STACK_ACCESS_KEY, startStack } from '../support/stack.js';
+
+let stack: RunningStack;
+const clients: ChatClient[] = [];
+let ann: ChatClient; // signalr
+let bob: ChatClient; // websocket
+let cat: ChatClient; // signalr
+let dan: ChatClient; // websocket
+
+beforeAll(async () => {
+  stack = await startStack();
+  ann = await connect('ann', 'signalr');
+  bob = await connect('bob', 'websocket');
+  cat = await connect('cat', 'signalr');
+  dan = await connect('dan', 'websocket');
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await stack?.stop();
+});
+
+async function connect(user: string, dialect: 'signalr' | 'websocket') {
+  const client = await connectChat(stack.functionsUrl, user, dialect);
+  clients.push(client);
+  return client;
+}
+
+const isMessage = (text: string) => (e: ReceivedEvent) => e.type === 'message' && e.payload.text === text;
+const texts = (client: ChatClient) =>
+  client.events.filter((e) => e.type === 'message').map((e) => e.payload.text);
+
+/**
+ * A barrier: `sender` posts a room message after everything it did before; once `client` has it, anything
+ * sent to `client` earlier has arrived too (one connection's commands run in order, each fan-out completes
+ * before the next command, and the service delivers to a connection in order).
+ */
+async function barrier(sender: ChatClient, ...receivers: ChatClient[]) {
+  const marker = `barrier ${Math.random()}`;
+  await sender.send('sendMessage', { text: marker });
+  await Promise.all(receivers.map((r) => r.waitFor(isMessage(marker))));
+}
+
+describe('conversations through the whole local stack', () => {
+  it('a group conversation reaches its members only', async () => {
+    await ann.send('joinGroup', { group: 'team' });
+    await ann.waitFor(
+      (e) => e.type === 'system' && e.payload.kind === 'groupJoined' && e.payload.user === 'ann',
+    );
+    await bob.send('joinGroup', { group: 'team' });
+    await bob.waitFor(
+      (e) => e.type === 'system' && e.payload.kind === 'groupJoined' && e.payload.user === 'bob',
+    );
+    await ann.waitFor(
+      (e) => e.type === 'system' && e.payload.kind === 'groupJoined' && e.payload.user === 'bob',
+    );
+
+    await bob.send('sendMessage', { text: 'team only', group: 'team' });
+    const atAnn = await ann.waitFor(isMessage('team only'));
+    expect(atAnn.payload).toMatchObject({ conversation: 'group:team', group: 'team', from: 'bob' });
+    await bob.waitFor(isMessage('team only'));
+    await barrier(bob, cat, dan);
+    expect(texts(cat)).not.toContain('team only');
+    expect(texts(dan)).not.toContain('team only');
+
+    // A non-member can neither send to the group nor read it.
+    const from = cat.events.length;
+    await cat.send('sendMessage', { text: 'let me in', group: 'team' });
+    const refused = await cat.waitFor((e) => e.type === 'error', from);
+    expect(refused.payload).toMatchObject({ code: 'not-a-member', command: 'sendMessage' });
+    await cat.send('loadHistory', { conversation: 'group:team' });
+    await cat.waitFor((e) => e.type === 'error' && e.payload.command === 'loadHistory', from);
+
+    // After leaving, ann no longer receives the group.
+    await ann.send('leaveGroup', { group: 'team' });
+    await ann.waitFor(
+      (e) => e.type === 'system' && e.payload.kind === 'groupLeft' && e.payload.user === 'ann',
+    );
+    await bob.send('sendMessage', { text: 'after ann left', group: 'team' });
+    await bob.waitFor(isMessage('after ann left'));
+    await barrier(bob, ann);
+    expect(texts(ann)).not.toContain('after ann left');
+  });
+
+  it('a private message reaches both parties, all their connections, and nobody else', async () => {
+    const ann2 = await connect('ann', 'websocket'); // ann's second connection, other dialect
+    await cat.send('sendMessage', { text: 'psst ann', to: 'ann' });
+    const atAnn = await ann.waitFor(isMessage('psst ann'));
+    expect(atAnn.payload).toMatchObject({ conversation: 'dm:ann:cat', from: 'cat', to: 'ann' });
+    await ann2.waitFor(isMessage('psst ann'));
+    await cat.waitFor(isMessage('psst ann'));
+    await barrier(cat, bob, dan);
+    expect(texts(bob)).not.toContain('psst ann');
+    expect(texts(dan)).not.toContain('psst ann');
+
+    // Only the two parties may read the conversation.
+    const from = dan.events.length;
+    await dan.send('loadHistory', { conversation: 'dm:ann:cat' });
+    const refused = await dan.waitFor((e) => e.type === 'error', from);
+    expect(refused.payload.code).toBe('forbidden-conversation');
+    await ann2.close();
+  });
+
+  it('loadHistory pages backwards', async () => {
+    for (let i = 1; i <= 7; i++) await dan.send('sendMessage', { text: `page ${i}`, to: 'bob' });
+    await dan.waitFor(isMessage('page 7'));
+    const load = async (payload: Record<string, unknown>) => {
+      const from = dan.events.length;
+      await dan.send('loadHistory', { conversation: 'dm:bob:dan', ...payload });
+      return (await dan.waitFor((e) => e.type === 'history', from)).payload as {
+        messages: { id: string; text: string }[];
+        hasMore: boolean;
+      };
+    };
+    const newest = await load({ limit: 3 });
+    expect(newest.messages.map((m) => m.text)).toEqual(['page 5', 'page 6', 'page 7']);
+    expect(newest.hasMore).toBe(true);
+    const older = await load({ limit: 3, before: newest.messages[0]!.id });
+    expect(older.messages.map((m) => m.text)).toEqual(['page 2', 'page 3', 'page 4']);
+    expect(older.hasMore).toBe(true);
+    const oldest = await load({ limit: 3, before: older.messages[0]!.id });
+    expect(oldest.messages.map((m) => m.text)).toEqual(['page 1']);
+    expect(oldest.hasMore).toBe(false);
+  });
+
+  it('a repeated clientMessageId is stored and delivered once', async () => {
+    await bob.send('sendMessage', { text: 'once', clientMessageId: 'same-id' });
+    await bob.send('sendMessage', { text: 'once', clientMessageId: 'same-id' });
+    await barrier(bob, ann);
+    expect(texts(ann).filter((t) => t === 'once')).toHaveLength(1);
+  });
+
+  it('a malformed command gets an error to its sender only', async () => {
+    const others = [ann, cat, dan];
+    const before = others.map((c) => c.events.filter((e) => e.type === 'error').length);
+    const from = bob.events.length;
+    await bob.sendRaw('this is not json');
+    const error = await bob.waitFor((e) => e.type === 'error', from);
+    expect(error.payload.code).toBe('malformed');
+    await bob.send('explode', {});
+    expect(
+      (await bob.waitFor((e) => e.type === 'error' && e.payload.code === 'unknown-command', from)).payload,
+    ).toBeDefined();
+    const fromAnn = ann.events.length;
+    await ann.send('sendMessage', { text: '' });
+    expect((await ann.waitFor((e) => e.type === 'error', fromAnn)).payload).toMatchObject({
+      code: 'text-missing',
+      command: 'sendMessage',
+    });
+    await barrier(bob, ...others);
+    const after = others.map((c) => c.events.filter((e) => e.type === 'error').length);
+    expect(after).toEqual([before[0]! + 1, before[1], before[2]]);
+  });
+
+  it('an upstream call with a forged signature gets 401 and stores nothing', async () => {
+    const forged = computeSignature('ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvuts', 'forged-conn');
+    expect(computeSignature(STACK_ACCESS_KEY, 'forged-conn')).not.toBe(forged);
+    const headers = {
+      'x-asrs-hub': 'chat',
+      'x-asrs-category': 'messages',
+      'x-asrs-connection-id': 'forged-conn',
+      'x-asrs-user-id': 'ann',
+      'x-asrs-signature': `sha256=${forged}`,
+    };
+    const ws = await fetch(`${stack.functionsUrl}/api/messages?event=message`, {
+      method: 'POST',
+      headers: { ...headers, 'x-asrs-event': 'message', 'content-type': 'text/plain' },
+      body: JSON.stringify({ type: 'sendMessage', text: 'forged websocket' }),
+    });
+    expect(ws.status).toBe(401);
+    const sr = await fetch(`${stack.functionsUrl}/api/messages?event=sendMessage`, {
+      method: 'POST',
+      headers: { ...headers, 'x-asrs-event': 'sendMessage', 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 1, target: 'sendMessage', arguments: [{ text: 'forged signalr' }] }),
+    });
+    expect(sr.status).toBe(401);
+    const unsigned = await fetch(`${stack.functionsUrl}/api/messages?event=message`, {
+      method: 'POST',
+      headers: {
+        'x-asrs-hub': 'chat',
+        'x-asrs-connection-id': 'c',
+        'x-asrs-user-id': 'ann',
+        'content-type': 'text/plain',
+      },
+      body: JSON.stringify({ type: 'sendMessage', text: 'forged unsigned' }),
+    });
+    expect(unsigned.status).toBe(401);
+
+    const from = cat.events.length;
+    await cat.send('loadHistory', { conversation: 'room', limit: 100 });
+    const page = (await cat.waitFor((e) => e.type === 'history', from)).payload as {
+      messages: { text: string }[];
+    };
+    expect(page.messages.map((m) => m.text).filter((t) => t.startsWith('forged'))).toEqual([]);
+    expect(texts(cat).filter((t) => String(t).startsWith('forged'))).toEqual([]);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * Chat clients of both dialects for tests and benchmarks, with one interface: the events received, `send` for
+ * commands, and `waitFor` to wait for an event (bounded by the test's own timeout, never by a timed assertion).
+ *
+ * - signalr: the official `@microsoft/signalr` client, built as the page builds it:
+ *   `withUrl(functionsUrl + '/api?name=…')`, so it calls `/api/negotiate?name=…&negotiateVersion=1`.
+ * - websocket: `ws`, opened at the URL from `/api/negotiate?name=…&dialect=websocket`.
+ */
+import {
+  HttpClient,
+  HttpError,
+  type HttpRequest,
+  HttpResponse,
+  type HubConnection,
+  HubConnectionBuilder,
+  LogLevel,
+} from '@microsoft/signalr';
+import WebSocket from 'ws';
+
+export type ChatDialect = 'signalr' | 'websocket';
+
+/** One event as the chat protocol defines it (DESIGN §3.1). */
+export interface ReceivedEvent {
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+}
+
+export interface ChatClient {
+  readonly user: string;
+  readonly dialect: ChatDialect;
+  /** Every event received, in order. */
+  readonly events: ReceivedEvent[];
+  /** Sends a command (`sendMessage`, `loadHistory`, `joinGroup`, `leaveGroup` or anything, for error tests). */
+  send(command: string, payload: unknown): Promise<void>;
+  /** Sends a raw text frame (websocket dialect only). */
+  sendRaw(text: string): Promise<void>;
+  /** Resolves with the first event (from index `from`) that matches; waits as long as it takes. */
+  waitFor(predicate: (event: ReceivedEvent) => boolean, from?: number): Promise<ReceivedEvent>;
+  /** Resolves once the connection has closed (for whatever reason). */
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+class EventLog {
+  readonly events: ReceivedEvent[] = [];
+  #waiters: {
+    predicate: (e: ReceivedEvent) => boolean;
+    from: number;
+    resolve: (e: ReceivedEvent) => void;
+  }[] = [];
+
+  push(event: ReceivedEvent): void {
+    this.events.push(event);
+    const index = this.events.length - 1;
+    this.#waiters = this.#waiters.filter((w) => {
+      if (index >= w.from && w.predicate(event)) {
+        w.resolve(event);
+        return false;
+      }
+      return true;
+    });
+  }
+
+  waitFor(predicate: (e: ReceivedEvent) => boolean, from = 0): Promise<ReceivedEvent> {
+    const found = this.events.slice(from).find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve) => this.#waiters.push({ predicate, from, resolve }));
+  }
+}
+
+/**
+ * An HTTP client for `@microsoft/signalr` in Node on the global `fetch`. The library's own Node client wraps
+ * fetch in `fetch-cookie` with a `tough-cookie` jar resolved from its own folder; in this dependency tree that
+ * resolves to Azurite's tough-cookie 2.x, which fetch-cookie 2.x cannot use ("reading 'secure'" on negotiate).
+ * Browsers are unaffected. Cookies are not needed here: the service's negotiate does not set any.
+ */
+export class GlobalFetchHttpClient extends HttpClient {
+  override async send(request: HttpRequest): Promise<HttpResponse> {
+    const controller = new AbortController();
+    if (request.abortSignal) request.abortSignal.onabort = () => controller.abort();
+    const timer = request.timeout ? setTimeout(() => controller.abort(), request.timeout) : undefined;
+    try {
+      const response = await fetch(request.url ?? '', {
+        method: request.method ?? 'GET',
+        headers: { 'X-Requested-With': 'XMLHttpRequest', ...request.headers },
+        ...(request.content !== undefined && request.content !== ''
+          ? { body: request.content as BodyInit }
+          : {}),
+        signal: controller.signal,
+      });
+      const content =
+        request.responseType === 'arraybuffer' ? await response.arrayBuffer() : await response.text();
+      if (!response.ok) throw new HttpError(`${response.statusText}: ${String(content)}`, response.status);
+      return new HttpResponse(response.status, response.statusText, content);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+}
+
+const EVENT_NAMES = ['welcome', 'message', 'history', 'presence', 'system', 'error'];
+
+/** Connects a client of `dialect` as `user` through the app's negotiate; resolves once `welcome` arrived. */
+export async function connectChat(
+  functionsUrl: string,
+  user: string,
+  dialect: ChatDialect,
+): Promise<ChatClient> {
+  const client =
+    dialect === 'signalr'
+      ? await connectSignalR(functionsUrl, user)
+      : await connectWebSocket(functionsUrl, user);
+  await client.waitFor((e) => e.type === 'welcome');
+  return client;
+}
+
+async function connectSignalR(functionsUrl: string, user: string): Promise<ChatClient> {
+  const log = new EventLog();
+  const connection: HubConnection = new HubConnectionBuilder()
+    .withUrl(`${functionsUrl}/api?name=${encodeURIComponent(user)}`, {
+      httpClient: new GlobalFetchHttpClient(),
+    })
+    .configureLogging(LogLevel.None)
+    .build();
+  for (const name of EVENT_NAMES) {
+    connection.on(name, (payload: Record<string, unknown>) => log.push({ type: name, payload }));
+  }
+  let closedResolve!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    closedResolve = resolve;
+  });
+  connection.onclose(() => closedResolve());
+  await connection.start();
+  return {
+    user,
+    dialect: 'signalr',
+    events: log.events,
+    send: (command, payload) => connection.send(command, payload),
+    sendRaw: () => Promise.reject(new Error('sendRaw is for the websocket dialect')),
+    waitFor: (predicate, from) => log.waitFor(predicate, from),
+    closed,
+    close: () => connection.stop(),
+  };
+}
+
+async function connectWebSocket(functionsUrl: string, user: string): Promise<ChatClient> {
+  const response = await fetch(
+    `${functionsUrl}/api/negotiate?name=${encodeURIComponent(user)}&dialect=websocket`,
+    { method: 'POST' },
+  );
+  if (!response.ok) throw new Error(`negotiate answered ${response.status}: ${await response.text()}`);
+  const { url } = (await response.json()) as { url: string };
+  const log = new EventLog();
+  const socket = new WebSocket(url);
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    const { type, ...payload } = JSON.parse(data.toString()) as { type: string } & Record<string, unknown>;
+    log.push({ type, payload });
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_req, res) =>
+      reject(new Error(`handshake refused: ${res.statusCode}`)),
+    );
+  });
+  const sendText = (text: string) =>
+    new Promise<void>((resolve, reject) => socket.send(text, (error) => (error ? reject(error) : resolve())));
+  return {
+    user,
+    dialect: 'websocket',
+    events: log.events,
+    send: (command, payload) => sendText(JSON.stringify({ ...(payload as object), type: command })),
+    sendRaw: sendText,
+    waitFor: (predicate, from) => log.waitFor(predicate, from),
+    closed,
+    close: async () => {
+      if (socket.readyState === WebSocket.CLOSED) return;
+      socket.close(1000);
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * The whole local chat stack in one call, for integration tests, browser tests and benchmarks: a real Azurite
+ * (its own process, in memory), the local SignalR service (in process) with its upstream pointed at the
+ * built-in Functions host (in process), which serves the app's route table.
+ *
+ * Ports are chosen by the OS (port 0). The Functions host starts first, so the service's upstream template can
+ * name its port; the service's connection string is then put into the environment the chat reads per request.
+ * `restartFunctions()` and `restartService()` bring each back on its previous port, so the other side's
+ * configuration stays valid, as after a real restart.
+ */
+import { resetChatServices } from '../../src/lib/chat/services.js';
+import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
+import { type RunningService, startService } from '../../src/local/service/index.js';
+import { type RunningAzurite, startAzurite } from './azurite.js';
+
+/** The local service's documented development key. */
+export const STACK_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+
+export interface StackOptions {
+  /** Appends per history segment before rolling (`CHAT_HISTORY_SEGMENT_BLOCK_LIMIT`); default the store's. */
+  segmentBlockLimit?: number;
+  /** More app settings for the Functions host (they win over local.settings.json). */
+  env?: Record<string, string>;
+  /** Print the host's and the service's log lines (default: keep them in `logs` only). */
+  verbose?: boolean;
+  /** Extra options for the local service (`upstream`, `port` and `log` are set by the stack). */
+  serviceOptions?: Omit<Parameters<typeof startService>[0] & object, 'upstream' | 'port' | 'log'>;
+}
+
+export interface RunningStack {
+  /** e.g. `http://127.0.0.1:53011/api/home` (add `?name=ann`). */
+  readonly homeUrl: string;
+  /** The Functions host, e.g. `http://127.0.0.1:53011` (routes are under `/api`). */
+  readonly functionsUrl: string;
+  /** The local SignalR service, e.g. `http://127.0.0.1:53012`. */
+  readonly serviceUrl: string;
+  readonly blob: RunningAzurite;
+  /** The app settings the Functions host runs with. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Log lines of the host and the service, in order. */
+  readonly logs: string[];
+  /** Stops the Functions host and starts a fresh one on the same port, with no cached clients. */
+  restartFunctions(): Promise<void>;
+  /** Stops the service (clients are closed, their disconnects delivered) and starts a fresh one on the same port. */
+  restartService(): Promise<void>;
+  /** Stops everything the stack started. */
+  stop(): Promise<void>;
+}
+
+/** Starts Azurite, the Functions host and the local service, wired to each other. */
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const logs: string[] = [];
+  const record = (line: string) => {
+    logs.push(line);
+    if (options.verbose) console.log(line);
+  };
+  const blob = await startAzurite();
+  let functions: RunningFunctionsHost | undefined;
+  let service: RunningService | undefined;
+  try {
+    const env: Record<string, string> = {
+      CHAT_HISTORY_STORAGE: blob.connectionString,
+      AzureWebJobsStorage: blob.connectionString,
+      // Filled in once the service has its port (below).
+      AzureSignalRConnectionString: '',
+      ...(options.segmentBlockLimit !== undefined
+        ? { CHAT_HISTORY_SEGMENT_BLOCK_LIMIT: String(options.segmentBlockLimit) }
+        : {}),
+      ...options.env,
+    };
+    const startHost = (port: number) =>
+      startFunctionsHost({
+        port,
+        env,
+        // The repository's local.settings.json fills what the stack does not set, as under func start.
+        log: (_level, line) => record(line),
+      });
+    functions = await startHost(0);
+    const functionsPort = functions.port;
+    const startSvc = (port: number) =>
+      startService({
+        ...options.serviceOptions,
+        port,
+        upstream: `http://127.0.0.1:${functionsPort}/api/messages?event={event}`,
+        log: (level, message, fields) =>
+          record(`[signalr] ${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+      });
+    service = await startSvc(0);
+    const servicePort = service.port;
+    env.AzureSignalRConnectionString = `Endpoint=http://127.0.0.1:${servicePort};AccessKey=${STACK_ACCESS_KEY};Version=1.0;`;
+    // The host applied `env` when it started; the chat reads settings per request, so update the live value.
+    process.env.AzureSignalRConnectionString = env.AzureSignalRConnectionString;
+    resetChatServices();
+
+    const functionsUrl = functions.url;
+    let stopped = false;
+    return {
+      homeUrl: `${functionsUrl}/api/home`,
+      functionsUrl,
+      serviceUrl: service.url,
+      blob,
+      env,
+      logs,
+      async restartFunctions() {
+        await functions?.close();
+        functions = undefined;
+        resetChatServices();
+        functions = await startHost(functionsPort);
+      },
+      async restartService() {
+        await service?.close();
+        service = undefined;
+        service = await startSvc(servicePort);
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await service?.close();
+        await functions?.close();
+        await blob.stop();
+        resetChatServices();
+      },
+    };
+  } catch (error) {
+    await service?.close().catch(() => undefined);
+    await functions?.close().catch(() => undefined);
+    await blob.stop();
+    throw error;
+  }
+}
