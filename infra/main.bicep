@@ -20,6 +20,13 @@ param location string
 @description('Object id of the deploying user or pipeline principal; gets data roles for debugging. Empty: none.')
 param principalId string = ''
 
+@description('Kind of principalId: User when run by a person, ServicePrincipal in the pipeline (azd sets AZURE_PRINCIPAL_TYPE).')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
 @description('SignalR Service pricing tier: Free_F1 (free, 20 connections, 20 000 messages a day) or Standard_S1 for real use.')
 @allowed([
   'Free_F1'
@@ -108,6 +115,7 @@ module roles './modules/roles.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     appPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
+    userPrincipalType: principalType
   }
 }
 

@@ -11,6 +11,13 @@ param appPrincipalId string
 @description('Object id of the deploying user or pipeline principal (azd sets AZURE_PRINCIPAL_ID). Empty: no user roles.')
 param userPrincipalId string = ''
 
+@description('User or ServicePrincipal (the pipeline).')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param userPrincipalType string = 'User'
+
 // Built-in role definition ids (the same in every tenant).
 var roleIds = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -90,14 +97,15 @@ resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-// The deploying user can read and write the history and publish telemetry while debugging. principalType
-// is left out because azd passes a user locally and a service principal in the pipeline.
+// The deploying user (or the pipeline's principal) can read and write the history and publish telemetry
+// while debugging.
 resource userBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
   name: guid(storage.id, userPrincipalId, roleIds.storageBlobDataContributor)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: userPrincipalId
+    principalType: userPrincipalType
   }
 }
 
@@ -107,5 +115,6 @@ resource userMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-0
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.monitoringMetricsPublisher)
     principalId: userPrincipalId
+    principalType: userPrincipalType
   }
 }

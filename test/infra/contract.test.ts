@@ -299,6 +299,7 @@ describe('resource shapes', () => {
       environmentName: { value: `\${AZURE_ENV_NAME}` },
       location: { value: `\${AZURE_LOCATION}` },
       principalId: { value: `\${AZURE_PRINCIPAL_ID}` },
+      principalType: { value: `\${AZURE_PRINCIPAL_TYPE=User}` },
     });
     const main = await bicep('main');
     for (const name of Object.keys(parameters.parameters)) expect(main.params.has(name), name).toBe(true);
