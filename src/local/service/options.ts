@@ -2,6 +2,7 @@
  * Options of the local SignalR Serverless service. Every limit is a named option whose default is written
  * next to it in {@link DEFAULTS}; {@link resolveOptions} validates them and says which one is wrong.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /** The documented development access key (never use it outside a laptop or a test). */
@@ -66,6 +67,8 @@ export interface ServiceOptions {
   readonly shutdownGraceMs?: number;
   /** Log sink. Default: one line per entry on the console. */
   readonly log?: ServiceLog;
+  /** Makes connection ids. Default 16 random bytes, base64url. Tests pass fixed ids to check known answers. */
+  readonly generateConnectionId?: () => string;
 }
 
 /** Options with every default applied. */
@@ -88,6 +91,7 @@ export interface ResolvedServiceOptions {
   readonly negotiateTtlMs: number;
   readonly shutdownGraceMs: number;
   readonly log: ServiceLog;
+  readonly generateConnectionId: () => string;
 }
 
 /** The defaults, in one place. */
@@ -109,6 +113,11 @@ export const DEFAULTS = {
   negotiateTtlMs: 120_000,
   shutdownGraceMs: 5_000,
 } as const;
+
+/** A new connection id: 16 random bytes, URL-safe. */
+export function randomConnectionId(): string {
+  return randomBytes(16).toString('base64url');
+}
 
 /** An option that cannot be used; the message names it and says what is expected. */
 export class ServiceOptionsError extends Error {
@@ -171,6 +180,7 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     upstream: normalizeUpstream(options.upstream),
     ...limits,
     log: options.log ?? consoleLog,
+    generateConnectionId: options.generateConnectionId ?? randomConnectionId,
   };
 }
 

@@ -138,6 +138,7 @@ export abstract class Session implements RegisteredConnection {
     const socket = this.socket;
     if (!socket) return;
     this.beforeServerClose(reason, code === CloseCode.GoingAway);
+    if (socket.isPaused) socket.resume(); // paused for backpressure: the client's close frame must be read
     socket.close(code, closeReason(reason));
   }
 
@@ -214,11 +215,12 @@ export abstract class Session implements RegisteredConnection {
   async shutdown(): Promise<void> {
     const socket = this.socket;
     if (socket && socket.readyState === socket.OPEN && !this.#serverClose) {
-      socket.pause(); // nothing more from this client reaches the upstream
+      // From here on frames from the client are dropped (see attach), so nothing more reaches the upstream.
       this.#serverClose = { code: CloseCode.GoingAway, reason: 'The service is shutting down' };
       this.registry.remove(this);
       await this.finish(undefined);
       this.beforeServerClose(this.#serverClose.reason, true);
+      if (socket.isPaused) socket.resume(); // the client's close frame must be read
       socket.close(CloseCode.GoingAway, this.#serverClose.reason);
     } else {
       await this.finish(undefined);

@@ -23,9 +23,10 @@ import { HUB_NAME, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
 import { sendJson } from './http.js';
+import { randomConnectionId } from './options.js';
 import { Session } from './session.js';
 import { describeFailure, succeeded, type UpstreamCall, type UpstreamOutcome } from './upstream.js';
-import { forwardedQuery, newConnectionId } from './websocket-dialect.js';
+import { forwardedQuery } from './websocket-dialect.js';
 
 function hubOf(url: URL): string {
   const hub = url.searchParams.get('hub');
@@ -65,8 +66,9 @@ export async function handleNegotiate(
   const payload = await authenticateClient(ctx, req, url, hub);
   req.resume(); // negotiate has no meaningful body
   const version = Number(url.searchParams.get('negotiateVersion') ?? '0') >= 1 ? 1 : 0;
-  const connectionId = newConnectionId();
-  const connectionToken = version === 1 ? newConnectionId() : connectionId;
+  const connectionId = ctx.options.generateConnectionId();
+  // The token is a secret of the client (it names the connection on the WebSocket), never a guessable id.
+  const connectionToken = version === 1 ? randomConnectionId() : connectionId;
   rememberNegotiation(ctx, connectionToken, {
     connectionId,
     hub,
@@ -114,7 +116,7 @@ export async function handleSignalRUpgrade(
   const token = url.searchParams.get('id');
   let connectionId: string;
   if (token === null) {
-    connectionId = newConnectionId(); // a client that skipped negotiation
+    connectionId = ctx.options.generateConnectionId(); // a client that skipped negotiation
   } else {
     const negotiation = ctx.negotiations.get(token);
     ctx.negotiations.delete(token);

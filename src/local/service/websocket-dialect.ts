@@ -6,7 +6,6 @@
  * anything else is returned to the client as the handshake response. The format, when given, fixes the frame
  * type of messages sent to the client; otherwise a message's own type (text or binary) is kept.
  */
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -22,11 +21,6 @@ export type FrameFormat = 'text' | 'binary';
 
 /** The subprotocol the upstream chose for an upgrade request, read by the server's `handleProtocols`. */
 export const chosenSubprotocols = new WeakMap<IncomingMessage, string>();
-
-/** A new connection id: 16 random bytes, URL-safe. */
-export function newConnectionId(): string {
-  return randomBytes(16).toString('base64url');
-}
 
 /** The client's query string for `X-ASRS-Client-Query`: everything but the token (and SignalR's `id`). */
 export function forwardedQuery(url: URL): string {
@@ -95,7 +89,7 @@ export async function handleWebSocketDialectUpgrade(
     .map((p) => p.trim())
     .filter((p) => p !== '');
   const init: SessionInit = {
-    id: newConnectionId(),
+    id: ctx.options.generateConnectionId(),
     hub,
     userId: tokenUserId(payload),
     claims: forwardedClaims(payload),

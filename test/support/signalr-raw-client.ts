@@ -1,0 +1,111 @@
+/**
+ * A minimal SignalR JSON-protocol client over a raw `ws` socket, for tests that need to see and send exact
+ * records (the official client is exercised separately). It negotiates like the official client does, then
+ * performs the handshake and queues every record it receives (Pings included, in `all`).
+ */
+import { once } from 'node:events';
+import { WebSocket } from 'ws';
+import {
+  type HubMessage,
+  parseHandshakeResponse,
+  parseHubMessages,
+  writeHubMessage,
+} from '../../src/lib/signalr/hub-protocol.js';
+import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
+import { http, PRIMARY_KEY } from './local-service.js';
+
+export class SignalRRawClient {
+  /** Every non-Ping message received, in order. */
+  readonly messages: HubMessage[] = [];
+  /** Every raw text frame received after the handshake. */
+  readonly frames: string[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #waiting: Array<{ predicate: (m: HubMessage) => boolean; resolve: (m: HubMessage) => void }> = [];
+  #read = 0;
+
+  private constructor(
+    readonly ws: WebSocket,
+    readonly connectionId: string,
+  ) {
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })),
+    );
+  }
+
+  /** Negotiates, opens the WebSocket and completes the handshake. */
+  static async open(
+    serviceUrl: string,
+    hub: string,
+    userId: string,
+    options: { claims?: Record<string, string>; query?: string } = {},
+  ): Promise<SignalRRawClient> {
+    const token = await createClientToken(PRIMARY_KEY, clientUrl(serviceUrl, hub, 'signalr'), {
+      userId,
+      ...(options.claims ? { claims: options.claims } : {}),
+    });
+    const negotiated = await http('POST', `${serviceUrl}/client/negotiate?hub=${hub}&negotiateVersion=1`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    if (negotiated.status !== 200)
+      throw new Error(`negotiate answered ${negotiated.status}: ${negotiated.text}`);
+    const { connectionId, connectionToken } = JSON.parse(negotiated.text) as {
+      connectionId: string;
+      connectionToken: string;
+    };
+    const ws = new WebSocket(
+      `${serviceUrl.replace('http', 'ws')}/client/?hub=${hub}&id=${connectionToken}&access_token=${token}${options.query ?? ''}`,
+    );
+    ws.on('error', () => {});
+    const client = new SignalRRawClient(ws, connectionId);
+    await once(ws, 'open');
+    ws.send('{"protocol":"json","version":1}\x1e');
+    const [first] = (await once(ws, 'message')) as [Buffer];
+    const response = parseHandshakeResponse(first.toString('utf8'));
+    if (response.error) throw new Error(`handshake refused: ${response.error}`);
+    ws.on('message', (data: Buffer) => client.#receive(data.toString('utf8')));
+    if (response.rest) client.#receive(response.rest);
+    return client;
+  }
+
+  #receive(text: string): void {
+    this.frames.push(text);
+    for (const message of parseHubMessages(text)) {
+      if (message.type === 6) continue;
+      this.messages.push(message);
+      const waiter = this.#waiting.find((w) => w.predicate(message));
+      if (waiter) {
+        this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+        waiter.resolve(message);
+      }
+    }
+  }
+
+  /** The first message (not yet returned by `next`) that matches. */
+  next(predicate: (m: HubMessage) => boolean = () => true): Promise<HubMessage> {
+    for (let i = this.#read; i < this.messages.length; i++) {
+      const message = this.messages[i] as HubMessage;
+      if (predicate(message)) {
+        this.#read = i + 1;
+        return Promise.resolve(message);
+      }
+    }
+    return new Promise((resolve) => {
+      this.#waiting.push({
+        predicate,
+        resolve: (m) => {
+          this.#read = this.messages.length;
+          resolve(m);
+        },
+      });
+    });
+  }
+
+  send(message: HubMessage): void {
+    this.ws.send(writeHubMessage(message));
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.close();
+    await this.closed;
+  }
+}
