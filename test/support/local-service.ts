@@ -13,7 +13,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocket } from 'ws';
+import { type ClientOptions, WebSocket } from 'ws';
 import type { LogLevel, ServiceLog } from '../../src/local/service/index.js';
 
 export const PRIMARY_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
@@ -130,8 +130,13 @@ export class TestClient {
   readonly #queue: Received[] = [];
   readonly #waiting: Array<(message: Received) => void> = [];
 
-  constructor(url: string, protocols?: string | string[], headers?: Record<string, string>) {
-    this.ws = new WebSocket(url, protocols, headers ? { headers } : {});
+  constructor(
+    url: string,
+    protocols?: string | string[],
+    headers?: Record<string, string>,
+    options: ClientOptions = {},
+  ) {
+    this.ws = new WebSocket(url, protocols, { ...options, ...(headers ? { headers } : {}) });
     this.opened = once(this.ws, 'open').then(() => undefined);
     this.closed = new Promise((resolve) => {
       this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
