@@ -174,9 +174,10 @@ describe('clientMessageId crash recovery', () => {
     return message;
   }
 
-  it('appends the claimed message when the first send died before appending it', async () => {
+  it('appends the claimed message, with a fresh id, when the first send died before appending it', async () => {
     const { container, stores } = instances(1, { pendingClaimTimeoutMs: 0 });
     const store = stores[0] as HistoryStore;
+    const earlier = await store.append({ conversation: 'room', from: 'bob', text: 'earlier' });
     const claimed = await crashedSend(container, false);
     const retry = await store.append({
       conversation: 'room',
@@ -184,15 +185,24 @@ describe('clientMessageId crash recovery', () => {
       text: 'retry',
       clientMessageId: 'c-crash',
     });
-    expect(retry).toEqual({ message: claimed, duplicate: true });
+    // Nobody ever saw the claimed id (it was never stored), so it is re-issued to sort where it is appended.
+    expect(retry.duplicate).toBe(true);
+    const { id, sentAt, ...content } = retry.message;
+    const { id: claimedId, sentAt: _claimedAt, ...claimedContent } = claimed;
+    expect(content).toEqual(claimedContent);
+    expect(id > claimedId).toBe(true);
     const again = await store.append({
       conversation: 'room',
       from: 'ann',
       text: 'retry',
       clientMessageId: 'c-crash',
     });
-    expect(again).toEqual({ message: claimed, duplicate: true });
-    expect((await store.read('room')).messages).toEqual([claimed]);
+    expect(again).toEqual({ message: retry.message, duplicate: true });
+    expect((await store.read('room')).messages).toEqual([earlier.message, retry.message]);
+    expect((await rawSegments(container, 'room')).flatMap((s) => s.lines)).toEqual([
+      earlier.message,
+      retry.message,
+    ]);
   });
 
   it('does not append again when the first send died after appending but before marking it stored', async () => {

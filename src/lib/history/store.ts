@@ -9,29 +9,35 @@
  *
  * **Rollover.** An append blob holds at most 50 000 blocks, and no append condition counts blocks (`maxSize` and
  * `appendPosition` are byte conditions). Each append's response reports the blob's committed block count; the
- * writer that sees it reach `segmentBlockLimit` moves on to the next segment (creating it with `If-None-Match: *`,
- * so two writers rolling at once create it once and neither truncates the other's). Writers still appending to
- * the old segment learn the same from their own next response, so a segment overshoots the limit by at most the
- * appends in flight at that moment: the default 49 000 leaves 1 000 blocks of margin. Should the margin ever be
- * exhausted, the service refuses the append with `BlockCountExceedsLimit` (or `BlobIsSealed` for a sealed blob)
- * — a definite refusal, nothing written — and the writer rolls and appends again. Every message is therefore
+ * writer that sees it reach `segmentBlockLimit` rolls: it creates the next segment with `If-None-Match: *` (two
+ * writers rolling at once create it once, and neither truncates the other's), then **seals** the full one. From
+ * then on the service refuses every append to the full segment with `BlobIsSealed` — a definite refusal, nothing
+ * written — and the refused writer rolls too and appends again. So a writer whose remembered segment is stale
+ * (an instance idle while others rolled on) can never file a new message among old ones, and a segment exceeds
+ * the limit only by the appends already in flight when it filled (the default 49 000 leaves 1 000 blocks of
+ * margin; `BlockCountExceedsLimit` is handled like `BlobIsSealed` should it ever be reached). Every message is
  * written by exactly one successful `appendBlock`: none is lost, none is written twice by a roll.
  *
  * **Duplicates.** A `clientMessageId` is claimed *before* the append by creating a marker blob per
  * (conversation, sender, clientMessageId) with `If-None-Match: *`; the marker holds the message (with its id) and
  * metadata `state` = `pending`, set to `stored` after the append. Exactly one creation succeeds across all
- * instances; every other send with the same id gets the marker's message back with `duplicate: true`, once it is
- * `stored`. The crash window (marker created, process gone before or during the append) is closed by recovery:
- * a send that finds a marker still `pending` after `pendingClaimTimeoutMs` (measured on the service's clock:
- * response `Date` minus marker `Last-Modified`) takes it over with an ETag-conditional metadata update (one taker
- * wins), looks for the message's id near the tail of the history, appends it only if it is absent, and marks it
+ * instances; every other send with the same id waits until the marker is `stored` and gets its message back with
+ * `duplicate: true`. The crash window (marker created, process gone before or during the append) is closed by
+ * recovery: a send that finds a marker still `pending` after `pendingClaimTimeoutMs` (measured on the service's
+ * clock: response `Date` minus marker `Last-Modified`) takes it over with an ETag-conditional metadata update (one
+ * taker wins) and looks for the message's id near the tail of the history. Found: it only marks it `stored`. Not
+ * found (it was never appended, so nobody has seen it): it gives it a fresh id and time, appends it and marks it
  * `stored`. So an accepted message is never lost, and a retried one is stored once. The one remaining case — a
- * writer stalled longer than the timeout whose append still lands afterwards — could leave a second copy with the
- * same id; readers drop repeated ids, so it is still shown once.
+ * writer stalled longer than the timeout whose append still lands afterwards — could leave a second copy; readers
+ * show one message per id and per (sender, clientMessageId), so it is still shown once.
  *
- * **Reading.** The newest messages come from the tail of the newest segment(s) by ranged downloads
- * (`tail-reader.ts`): the cost is the size of the page, not of the history. `before` pages backwards from a
- * message id, crossing segment boundaries.
+ * **Reading.** The order of a conversation is the storage order (segment, then offset): the one order every
+ * reader agrees on, even when the clocks of two instances disagree a little. The newest messages come from the
+ * tail of the newest segment(s) by ranged downloads (`segment-reader.ts`): the cost is the size of the page, not
+ * of the history. `before` first finds the message — the segment by the id time of each segment's first line
+ * (binary search, cached), the offset by a bisection on id times within the segment (`locate.ts`) — then reads
+ * backwards from there across segment boundaries. Should a message have been written more than
+ * `reorderWindowMs` away from its id time, the search falls back to a full backward scan rather than miss it.
  */
 import { DefaultAzureCredential } from '@azure/identity';
 import {
@@ -51,6 +57,7 @@ import {
   segmentBlobName,
   segmentNumber,
 } from './layout.js';
+import { findLine } from './locate.js';
 import {
   type AppendResult,
   type ChatMessage,
@@ -59,7 +66,7 @@ import {
   type NewMessage,
   newMessageId,
 } from './message.js';
-import { linesBackward } from './tail-reader.js';
+import { downloadRange, idOfLine, linesBackward } from './segment-reader.js';
 
 /** Blocks per segment before writers move to the next one; Azure's hard limit is 50 000 (margin: see above). */
 export const DEFAULT_SEGMENT_BLOCK_LIMIT = 49_000;
@@ -80,11 +87,11 @@ export const DEFAULT_PENDING_CLAIM_TIMEOUT_MS = 15_000;
 /** How often a duplicate send re-reads a `pending` marker while it waits for the first send to finish. */
 export const DEFAULT_PENDING_POLL_MS = 100;
 /**
- * How far (by id time) recovery looks back from the tail for a message before concluding it was never appended:
- * ids are made just before the marker, so the append lands after it unless the clocks of two instances differ by
- * more than this.
+ * The most a message's id time and the moment it lands in storage may differ (clock skew between instances plus
+ * append latency). `before` searches and crash recovery use it to bound what they read; a message outside it is
+ * still found, by a slower full scan.
  */
-export const DEFAULT_RECOVERY_WINDOW_MS = 10 * 60_000;
+export const DEFAULT_REORDER_WINDOW_MS = 5 * 60_000;
 /** Conversations whose current segment number is remembered (oldest forgotten first; rediscovered by listing). */
 export const DEFAULT_MAX_CACHED_CONVERSATIONS = 10_000;
 /** Attempts of one append across rollovers and segment creation before it gives up. */
@@ -113,8 +120,8 @@ export interface HistoryStoreOptions {
   pendingClaimTimeoutMs?: number;
   /** See {@link DEFAULT_PENDING_POLL_MS}. */
   pendingPollMs?: number;
-  /** See {@link DEFAULT_RECOVERY_WINDOW_MS}. */
-  recoveryWindowMs?: number;
+  /** See {@link DEFAULT_REORDER_WINDOW_MS}. */
+  reorderWindowMs?: number;
   /** See {@link DEFAULT_MAX_CACHED_CONVERSATIONS}. */
   maxCachedConversations?: number;
 }
@@ -128,6 +135,20 @@ export interface ReadOptions {
 }
 
 type MarkerState = 'pending' | 'recovering' | 'stored';
+
+interface SegmentInfo {
+  segment: number;
+  size: number;
+}
+
+/** A line in a listed conversation: the index into its segment list and the line's byte offset. */
+interface LinePosition {
+  index: number;
+  offset: number;
+}
+
+/** Bytes that hold a line's `{"id":"…"` head. */
+const HEAD_BYTES = 33;
 
 interface Marker {
   message: ChatMessage;
@@ -187,10 +208,12 @@ export class HistoryStore {
   private readonly maxTextLength: number;
   private readonly pendingClaimTimeoutMs: number;
   private readonly pendingPollMs: number;
-  private readonly recoveryWindowMs: number;
+  private readonly reorderWindowMs: number;
   private readonly maxCachedConversations: number;
   /** The segment this instance appends to, per conversation. A hint only: the service's answers correct it. */
   private readonly currentSegments = new Map<string, number>();
+  /** The id time of each segment's first line, by blob name. */
+  private readonly segmentHeads = new Map<string, number>();
   private containerReady: Promise<void> | undefined;
 
   constructor(options: HistoryStoreOptions) {
@@ -226,9 +249,9 @@ export class HistoryStore {
       0,
     );
     this.pendingPollMs = integerOption('pendingPollMs', options.pendingPollMs ?? DEFAULT_PENDING_POLL_MS, 1);
-    this.recoveryWindowMs = integerOption(
-      'recoveryWindowMs',
-      options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
+    this.reorderWindowMs = integerOption(
+      'reorderWindowMs',
+      options.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS,
       0,
     );
     this.maxCachedConversations = integerOption(
@@ -271,26 +294,29 @@ export class HistoryStore {
       );
     }
     await this.ensureContainer();
+    const segments = await this.listSegments(conversation);
+    let start: LinePosition | undefined = endOf(segments);
+    if (before !== undefined) {
+      start = await this.locate(conversation, segments, before);
+      if (start === undefined) {
+        throw new HistoryError('invalid_before', `no message ${before} in conversation ${conversation}`);
+      }
+    }
     const newestFirst: ChatMessage[] = [];
     const seen = new Set<string>();
-    let passedBefore = before === undefined;
     let hasMore = false;
-    for await (const message of this.messagesBackward(conversation)) {
-      // A message written twice (see the module comment) is shown once.
-      if (seen.has(message.id)) continue;
-      seen.add(message.id);
-      if (!passedBefore) {
-        passedBefore = message.id === before;
-        continue;
+    if (start !== undefined) {
+      for await (const { message } of this.messagesBackward(conversation, segments, start)) {
+        // A message written twice (see the module comment) is shown once.
+        const keys = identityKeys(message);
+        if (keys.some((key) => seen.has(key))) continue;
+        for (const key of keys) seen.add(key);
+        if (newestFirst.length === limit) {
+          hasMore = true;
+          break;
+        }
+        newestFirst.push(message);
       }
-      if (newestFirst.length === limit) {
-        hasMore = true;
-        break;
-      }
-      newestFirst.push(message);
-    }
-    if (!passedBefore) {
-      throw new HistoryError('invalid_before', `no message ${before} in conversation ${conversation}`);
     }
     return { conversation, messages: newestFirst.reverse(), hasMore };
   }
@@ -338,25 +364,49 @@ export class HistoryStore {
       const current = await readMarker(marker);
       if (current.state === 'stored') return current.message;
       if (current.ageMs >= this.pendingClaimTimeoutMs) {
+        let claimed: { etag?: string };
         try {
           // Only one taker wins the ETag; the others see a 412 and go round again.
-          await marker.setMetadata({ state: 'recovering' }, { conditions: { ifMatch: current.etag } });
+          claimed = await marker.setMetadata(
+            { state: 'recovering' },
+            { conditions: { ifMatch: current.etag } },
+          );
         } catch (error) {
           if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409)) continue;
           throw error;
         }
-        if (!(await this.isRecentlyStored(current.message))) await this.appendLine(current.message);
+        if (await this.isRecentlyStored(current.message)) {
+          await marker.setMetadata({ state: 'stored' });
+          return current.message;
+        }
+        // Never appended, so never seen by anyone: a fresh id and time file it where it is appended now.
+        const recovered: ChatMessage = { ...current.message, ...newMessageId() };
+        const body = JSON.stringify(recovered);
+        try {
+          await marker.upload(body, Buffer.byteLength(body), {
+            conditions: { ifMatch: claimed.etag ?? '*' },
+            metadata: { state: 'recovering' },
+            blobHTTPHeaders: { blobContentType: 'application/json' },
+          });
+        } catch (error) {
+          if (error instanceof RestError && error.statusCode === 412) continue;
+          throw error;
+        }
+        await this.appendLine(recovered);
         await marker.setMetadata({ state: 'stored' });
-        return current.message;
+        return recovered;
       }
       await sleep(this.pendingPollMs);
     }
   }
 
-  /** Whether `message.id` is in the tail of its conversation, looking back to `recoveryWindowMs` before its time. */
+  /** Whether `message.id` is in the tail of its conversation, looking back to `reorderWindowMs` before its time. */
   private async isRecentlyStored(message: ChatMessage): Promise<boolean> {
-    const oldest = decodeTime(message.id) - this.recoveryWindowMs;
-    for await (const stored of this.messagesBackward(message.conversation)) {
+    const oldest = decodeTime(message.id) - this.reorderWindowMs;
+    const segments = await this.listSegments(message.conversation);
+    const end = endOf(segments);
+    if (end === undefined) return false;
+    for await (const { message: stored } of this.messagesBackward(message.conversation, segments, end)) {
       if (stored.id === message.id) return true;
       if (decodeTime(stored.id) < oldest) return false;
     }
@@ -394,12 +444,22 @@ export class HistoryStore {
     );
   }
 
-  /** Moves past a full segment: to the next one, or further if other writers already rolled past it. */
+  /**
+   * Moves past a full segment: to the next one, or further if other writers already rolled past it. Creates the
+   * next segment first and then seals the full one, so a writer refused by the seal always finds a successor.
+   */
   private async roll(conversation: string, full: number): Promise<number> {
     const latest = await this.discoverSegment(conversation);
     const next = Math.max(full + 1, latest);
     await this.createSegment(conversation, next);
     this.rememberSegment(conversation, next);
+    try {
+      await this.segmentClient(conversation, full).seal();
+    } catch (error) {
+      // Sealed already, or gone: either way nothing more can be appended to it.
+      if (!(error instanceof RestError && (error.statusCode === 409 || error.statusCode === 404)))
+        throw error;
+    }
     return next;
   }
 
@@ -436,8 +496,8 @@ export class HistoryStore {
   // ── reading ──────────────────────────────────────────────────────────────────────────────────────────────
 
   /** The segments of a conversation with their sizes, oldest first. One listing call per 5 000 segments. */
-  private async listSegments(conversation: string): Promise<{ segment: number; size: number }[]> {
-    const segments: { segment: number; size: number }[] = [];
+  private async listSegments(conversation: string): Promise<SegmentInfo[]> {
+    const segments: SegmentInfo[] = [];
     const prefix = `${conversationFolder(conversation)}/`;
     for await (const item of this.containerClient.listBlobsByHierarchy('/', { prefix })) {
       if (item.kind !== 'blob') continue;
@@ -447,16 +507,87 @@ export class HistoryStore {
     return segments.sort((a, b) => a.segment - b.segment);
   }
 
-  /** Every message of a conversation, newest first, read from the tail backwards on demand. */
-  private async *messagesBackward(conversation: string): AsyncGenerator<ChatMessage, void, undefined> {
-    const segments = await this.listSegments(conversation);
-    for (let index = segments.length - 1; index >= 0; index--) {
-      const { segment, size } = segments[index] as { segment: number; size: number };
+  /**
+   * The messages of a conversation before a position, newest first, read backwards on demand across segments.
+   * `start` is exclusive: the line at `start.offset` itself is not yielded.
+   */
+  private async *messagesBackward(
+    conversation: string,
+    segments: readonly SegmentInfo[],
+    start: LinePosition,
+  ): AsyncGenerator<{ message: ChatMessage; position: LinePosition }, void, undefined> {
+    for (let index = start.index; index >= 0; index--) {
+      const { segment, size } = segments[index] as SegmentInfo;
+      const end = index === start.index ? start.offset : size;
       const blob = this.segmentClient(conversation, segment);
-      for await (const line of linesBackward(blob, size, this.readChunkBytes)) {
-        yield parseLine(line.bytes, conversation, segment, line.offset);
+      for await (const line of linesBackward(blob, end, this.readChunkBytes)) {
+        yield {
+          message: parseLine(line.bytes, conversation, segment, line.offset),
+          position: { index, offset: line.offset },
+        };
       }
     }
+  }
+
+  /** Where the message `id` is stored (see the module comment and `locate.ts`), or `undefined` if nowhere. */
+  private async locate(
+    conversation: string,
+    segments: readonly SegmentInfo[],
+    id: string,
+  ): Promise<LinePosition | undefined> {
+    const time = decodeTime(id);
+    // The newest segment whose first message is not later than the window after `id`: `id` cannot be in a newer one.
+    let low = 0;
+    let high = segments.length - 1;
+    let newest = -1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const head = await this.headTime(conversation, segments[middle] as SegmentInfo);
+      if (head === undefined || head <= time + this.reorderWindowMs) {
+        newest = middle;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    for (let index = newest; index >= 0; index--) {
+      const { segment, size } = segments[index] as SegmentInfo;
+      const offset = await findLine(
+        this.segmentClient(conversation, segment),
+        size,
+        id,
+        this.reorderWindowMs,
+        this.readChunkBytes,
+      );
+      if (offset !== undefined) return { index, offset };
+      // A segment that began well before `id` was written holds it if any does; older ones were sealed by then.
+      const head = await this.headTime(conversation, segments[index] as SegmentInfo);
+      if (head !== undefined && head < time - this.reorderWindowMs) break;
+    }
+    // Outside the window's assumptions (a clock far off, an append stalled for minutes): look everywhere.
+    const end = endOf(segments);
+    if (end === undefined) return undefined;
+    for await (const { message, position } of this.messagesBackward(conversation, segments, end)) {
+      if (message.id === id) return position;
+    }
+    return undefined;
+  }
+
+  /** The id time of a segment's first message (cached: the first line of a segment never changes). */
+  private async headTime(conversation: string, info: SegmentInfo): Promise<number | undefined> {
+    const name = segmentBlobName(conversation, info.segment);
+    const cached = this.segmentHeads.get(name);
+    if (cached !== undefined) return cached;
+    if (info.size === 0) return undefined;
+    const id = idOfLine(await downloadRange(this.segmentClient(conversation, info.segment), 0, HEAD_BYTES));
+    if (id === undefined) return undefined;
+    const time = decodeTime(id);
+    this.segmentHeads.set(name, time);
+    if (this.segmentHeads.size > this.maxCachedConversations) {
+      const oldest = this.segmentHeads.keys().next().value;
+      if (oldest !== undefined) this.segmentHeads.delete(oldest);
+    }
+    return time;
   }
 
   private segmentClient(conversation: string, segment: number): AppendBlobClient {
@@ -536,6 +667,20 @@ export class HistoryStore {
       ...(clientMessageId === undefined ? {} : { clientMessageId }),
     };
   }
+}
+
+/** Just past the last line of the newest segment; `undefined` when the conversation has no segment yet. */
+function endOf(segments: readonly SegmentInfo[]): LinePosition | undefined {
+  const index = segments.length - 1;
+  const last = segments[index];
+  return last === undefined ? undefined : { index, offset: last.size };
+}
+
+/** The keys under which a reader recognises a repeated message: its id, and its sender's clientMessageId. */
+function identityKeys(message: ChatMessage): string[] {
+  return message.clientMessageId === undefined
+    ? [message.id]
+    : [message.id, `${message.from}\u0000${message.clientMessageId}`];
 }
 
 function validateConversation(conversation: unknown): NonNullable<ReturnType<typeof parseConversation>> {

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChatMessage, createHistoryStore, segmentBlobName } from '../../src/lib/history/index.js';
+import { azuriteConnectionString, type RunningAzurite, startAzurite } from '../support/azurite.js';
+import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy.js';
+
+let azurite: RunningAzurite;
+let proxy: RecordingProxy;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  proxy = await startRecordingProxy(`http://127.0.0.1:${azurite.port}`);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await azurite?.stop();
+});
+
+const BASE_TIME = Date.UTC(2026, 0, 1);
+
+/**
+ * Writes a conversation's segments directly (many lines per block, to build a long history quickly), in the
+ * exact line format the store writes. `times[s][i]` is the id time of line i of segment s+1.
+ */
+async function writeHistory(container: ContainerClient, conversation: string, times: number[][]) {
+  await container.createIfNotExists();
+  const segments: ChatMessage[][] = [];
+  for (const [index, segmentTimes] of times.entries()) {
+    const messages = segmentTimes.map(
+      (time, i): ChatMessage => ({
+        id: ulid(time),
+        conversation,
+        from: 'ann',
+        text: `s${index + 1}-${i} ${'x'.repeat(150)}`,
+        sentAt: new Date(time).toISOString(),
+      }),
+    );
+    const blob = container.getAppendBlobClient(segmentBlobName(conversation, index + 1));
+    await blob.create();
+    const body = messages.map((m) => `${JSON.stringify(m)}\n`).join('');
+    await blob.appendBlock(body, Buffer.byteLength(body));
+    segments.push(messages);
+  }
+  return segments;
+}
+
+function containers() {
+  const name = `t-${randomUUID()}`;
+  return {
+    direct: BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(name),
+    viaProxy: BlobServiceClient.fromConnectionString(
+      azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
+    ).getContainerClient(name),
+  };
+}
+
+function downloadedBytes(): number {
+  return proxy.exchanges
+    .filter((e) => e.method === 'GET' && e.url.includes('.jsonl'))
+    .reduce((sum, e) => sum + e.responseBytes, 0);
+}
+
+describe('paging with `before`', () => {
+  it('finds a message deep in a long history with a few small ranged reads, not by reading the history', async () => {
+    const { direct, viaProxy } = containers();
+    // 4 segments × 1 500 messages, one every 10 s: ~1.2 MB of history.
+    const times = Array.from({ length: 4 }, (_, s) =>
+      Array.from({ length: 1500 }, (_, i) => BASE_TIME + (s * 1500 + i) * 10_000),
+    );
+    const segments = await writeHistory(direct, 'room', times);
+    const all = segments.flat();
+    const totalBytes = all.reduce((sum, m) => sum + Buffer.byteLength(JSON.stringify(m)) + 1, 0);
+    const store = createHistoryStore({ containerClient: viaProxy, readChunkBytes: 8192 });
+
+    const target = all[2200] as ChatMessage; // segment 2
+    proxy.exchanges.length = 0;
+    const page = await store.read('room', { before: target.id, limit: 20 });
+    expect(page.messages).toEqual(all.slice(2180, 2200));
+    expect(page.hasMore).toBe(true);
+    // The 5-minute reorder window covers 30 messages here; bisection probes and the scan stay a few chunks.
+    expect(downloadedBytes()).toBeLessThan(totalBytes / 20);
+
+    // Across a segment boundary: the 20 before the first message of segment 3 end segment 2.
+    const third = all[3000] as ChatMessage;
+    const boundary = await store.read('room', { before: third.id, limit: 20 });
+    expect(boundary.messages).toEqual(all.slice(2980, 3000));
+  });
+
+  it('pages in storage order when ids of concurrent instances are slightly out of time order', async () => {
+    const { viaProxy, direct } = containers();
+    // Two instances' clocks 3 s apart, interleaved in one segment, then a second segment.
+    const skewed = Array.from({ length: 200 }, (_, i) => BASE_TIME + i * 1000 + (i % 2 === 0 ? 3000 : 0));
+    const segments = await writeHistory(direct, 'group:g', [skewed, skewed.map((t) => t + 200_000)]);
+    const all = segments.flat();
+    const store = createHistoryStore({ containerClient: viaProxy, readChunkBytes: 1024 });
+
+    const collected: ChatMessage[] = [];
+    let page = await store.read('group:g', { limit: 33 });
+    collected.unshift(...page.messages);
+    while (page.hasMore) {
+      page = await store.read('group:g', { limit: 33, before: (page.messages[0] as ChatMessage).id });
+      collected.unshift(...page.messages);
+    }
+    expect(collected).toEqual(all);
+  });
+
+  it('still finds a message whose id time is far outside the reorder window (a clock hours off)', async () => {
+    const { viaProxy, direct } = containers();
+    const times = [Array.from({ length: 300 }, (_, i) => BASE_TIME + i * 1000)];
+    (times[0] as number[])[150] = BASE_TIME - 3 * 3600_000;
+    const all = (await writeHistory(direct, 'room', times)).flat();
+    const store = createHistoryStore({ containerClient: viaProxy, readChunkBytes: 1024 });
+    const page = await store.read('room', { before: (all[150] as ChatMessage).id, limit: 5 });
+    expect(page.messages).toEqual(all.slice(145, 150));
+  });
+});
+
+describe('a writer whose segment is stale', () => {
+  it('files its next message after everything the others wrote meanwhile, not in its old segment', async () => {
+    const { direct } = containers();
+    const idle = createHistoryStore({ containerClient: direct, segmentBlockLimit: 5 });
+    const busy = createHistoryStore({ containerClient: direct, segmentBlockLimit: 5 });
+    const first = await idle.append({ conversation: 'room', from: 'ann', text: 'first' });
+    const meanwhile: ChatMessage[] = [];
+    for (let i = 0; i < 17; i++) {
+      meanwhile.push((await busy.append({ conversation: 'room', from: 'bob', text: `b${i}` })).message);
+    }
+    // `idle` still remembers segment 1, which `busy` filled and sealed long ago.
+    const late = await idle.append({ conversation: 'room', from: 'ann', text: 'late' });
+    const page = await busy.read('room', { limit: 100 });
+    expect(page.messages).toEqual([first.message, ...meanwhile, late.message]);
+  });
+});
