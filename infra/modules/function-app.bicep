@@ -89,6 +89,8 @@ var appSettings = {
   AzureSignalRConnectionString: signalR.listKeys().primaryConnectionString
   AzureSignalRSecondaryAccessKey: signalR.listKeys().secondaryKey
   CHAT_HUB_NAME: hubName
+  // Azure SignalR speaks only the SignalR protocol: it has no raw-WebSocket REST API (/ws/api/v1).
+  CHAT_DIALECTS: 'signalr'
   CHAT_HISTORY_STORAGE: storage.properties.primaryEndpoints.blob
   CHAT_HISTORY_CONTAINER: historyContainerName
   AZURE_CLIENT_ID: identityClientId

@@ -96,6 +96,17 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
     ]);
   });
 
+  it('sets CHAT_DIALECTS to signalr, the only dialect Azure SignalR speaks', async () => {
+    const app = await bicep('app');
+    expect(app.variables.get('appSettings')).toMatchObject({ CHAT_DIALECTS: 'signalr' });
+    const both = await brokenCopy('app', (text) =>
+      text.replace("CHAT_DIALECTS: 'signalr'", "CHAT_DIALECTS: 'signalr,websocket'"),
+    );
+    expect(checkAppSettings(both, catalogue)).toEqual([
+      expect.stringMatching(/set CHAT_DIALECTS to 'signalr'/),
+    ]);
+  });
+
   it('fails when a host setting is undocumented or one that Flex Consumption forbids', async () => {
     const app = await brokenCopy('app', (text) =>
       text.replace(

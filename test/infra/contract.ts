@@ -76,11 +76,30 @@ function path(value: BicepValue | undefined, ...keys: string[]): BicepValue | un
 }
 
 /**
- * Checks the app module's settings against the catalogue: every `required` setting is set in
- * `appSettings`, every `appSettings` name is in the catalogue, every `hostSettings` name is documented in
- * {@link HOST_SETTINGS}, none is one Flex Consumption forbids, and the site applies both objects.
+ * Values Azure needs where the catalogue's default suits only the local stack, each with why.
  */
-export function checkAppSettings(app: BicepFile, catalogue: readonly SettingSpec[]): string[] {
+export const AZURE_SETTING_VALUES: Readonly<
+  Record<string, { readonly value: string; readonly why: string }>
+> = {
+  CHAT_DIALECTS: {
+    value: 'signalr',
+    why: 'Azure SignalR has no raw-WebSocket REST API (/ws/api/v1); the default also delivers to the websocket dialect',
+  },
+};
+
+/**
+ * Checks the app module's settings against the catalogue: every `required` setting is set in
+ * `appSettings`, every `appSettings` name is in the catalogue, the {@link AZURE_SETTING_VALUES} are set
+ * to their Azure value, every `hostSettings` name is documented in {@link HOST_SETTINGS}, none is one
+ * Flex Consumption forbids, and the site applies both objects.
+ */
+export function checkAppSettings(
+  app: BicepFile,
+  catalogue: readonly SettingSpec[],
+  azureValues: Readonly<
+    Record<string, { readonly value: string; readonly why: string }>
+  > = AZURE_SETTING_VALUES,
+): string[] {
   const problems: string[] = [];
   const appSettings = objectVariable(app, APP_SETTINGS_VARIABLE, problems);
   const hostSettings = objectVariable(app, HOST_SETTINGS_VARIABLE, problems);
@@ -102,6 +121,13 @@ export function checkAppSettings(app: BicepFile, catalogue: readonly SettingSpec
     if (!known.has(name)) {
       problems.push(
         `${app.file}: \`${APP_SETTINGS_VARIABLE}\` sets ${name}, which the code never reads: add it to src/lib/settings.ts or remove it.`,
+      );
+    }
+  }
+  for (const [name, { value, why }] of Object.entries(azureValues)) {
+    if (known.has(name) && appSettings[name] !== value) {
+      problems.push(
+        `${app.file}: set ${name} to '${value}' in \`${APP_SETTINGS_VARIABLE}\` (found ${sourceOf(appSettings[name])}): ${why}.`,
       );
     }
   }
