@@ -166,6 +166,7 @@ const ChatApp = {
       for (const c of Object.values(state.conversations)) {
         // The room's latest page comes with every `welcome`.
         if (c.id === ROOM) continue;
+        if (!canRead(c.id)) continue;
         if ((resumed && c.loaded) || (!c.loaded && c.id === state.activeId)) loadLatest(c.id);
       }
     }
@@ -213,11 +214,17 @@ const ChatApp = {
       c.pending = c.pending.filter((p) => p.clientMessageId !== pending.clientMessageId);
     }
 
+    /** Whether the server will let me read a conversation (a group only while I am a member). */
+    function canRead(/** @type {string} */ id) {
+      const parsed = parseConversation(id);
+      return parsed?.kind !== 'group' || state.groups.includes(parsed.group);
+    }
+
     /** @param {string} id */
     function open(id) {
       const c = openConversation(state, id);
       drawerOpen.value = false;
-      if (!c.loaded && connected.value) loadLatest(id);
+      if (!c.loaded && connected.value && canRead(id)) loadLatest(id);
       void nextTick(() => composer.value?.focus());
     }
 
@@ -247,7 +254,8 @@ const ChatApp = {
       switch (type) {
         case 'welcome':
           applyWelcome(state, payload);
-          if (!active.value.loaded && state.activeId !== ROOM) loadLatest(state.activeId);
+          if (!active.value.loaded && state.activeId !== ROOM && canRead(state.activeId))
+            loadLatest(state.activeId);
           break;
         case 'message': {
           const { isNew, conversation } = applyMessage(state, payload);

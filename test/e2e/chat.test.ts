@@ -1,0 +1,301 @@
+/**
+ * The chat page in Debian's Chromium (through playwright-core, no browser download) against the whole local
+ * stack: real Azurite, the local SignalR service and the Functions host (test/support/stack.ts).
+ *
+ * One story, step by step, with a screenshot of each step in test-results/e2e/ (git-ignored): ann on a
+ * desktop viewport, bob on a phone viewport, dave in the websocket dialect. Every wait is for something the
+ * page shows (no sleeps, no timed assertions).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningStack, startStack } from '../support/stack.js';
+
+/** Where the screenshots go (git-ignored). */
+const SCREENSHOTS = join('test-results', 'e2e');
+/** How long to wait for something the page should show, in milliseconds (a limit, not an assertion on time). */
+const SHOW_TIMEOUT_MS = 30_000;
+/** Reconnecting after the service restart may go through a few backoff steps (capped at 30 s each). */
+const RECONNECT_TIMEOUT_MS = 60_000;
+
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const DESKTOP = { viewport: { width: 1280, height: 800 } };
+const PHONE = { viewport: { width: 390, height: 780 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
+/** A person at a browser, with everything the page did that a test should know about. */
+interface Person {
+  readonly name: string;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** `alert()`/`confirm()`/`prompt()` dialogs the page opened (there must be none). */
+  readonly dialogs: string[];
+  /** Uncaught errors in the page. */
+  readonly pageErrors: string[];
+  readonly phone: boolean;
+}
+
+let stack: RunningStack;
+let browser: Browser;
+const people: Person[] = [];
+let step = 0;
+
+async function screenshot(person: Person, what: string): Promise<void> {
+  step += 1;
+  const file = `${String(step).padStart(2, '0')}-${what}-${person.name}-${person.phone ? 'phone' : 'desktop'}.png`;
+  await person.page.screenshot({ path: join(SCREENSHOTS, file) });
+}
+
+async function open(name: string, options: { phone?: boolean; query?: string } = {}): Promise<Person> {
+  const context = await browser.newContext(options.phone ? PHONE : DESKTOP);
+  const page = await context.newPage();
+  const person: Person = { name, context, page, dialogs: [], pageErrors: [], phone: options.phone ?? false };
+  page.on('dialog', (dialog) => {
+    person.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => person.pageErrors.push(error.message));
+  people.push(person);
+  const query = options.query ?? `?name=${encodeURIComponent(name)}`;
+  await page.goto(`${stack.homeUrl}${query}`);
+  return person;
+}
+
+function status(person: Person): Locator {
+  return person.page.locator('.status-pill');
+}
+
+async function waitConnected(person: Person, timeout = SHOW_TIMEOUT_MS): Promise<void> {
+  await person.page.locator('.status-pill[data-status="connected"]').waitFor({ timeout });
+}
+
+function composer(person: Person): Locator {
+  return person.page.locator('#composer-input');
+}
+
+async function send(person: Person, text: string): Promise<void> {
+  await composer(person).fill(text);
+  await composer(person).press('Enter');
+  // Delivered: the server's copy replaced the pending one.
+  await delivered(person, text).waitFor({ timeout: SHOW_TIMEOUT_MS });
+}
+
+/** A delivered message (not a pending one) in the open conversation. */
+function delivered(person: Person, text: string): Locator {
+  return person.page.locator('.messages .msg:not(.pending) .bubble', { hasText: text });
+}
+
+function conversationTitle(person: Person): Locator {
+  return person.page.locator('#conversation-title');
+}
+
+/** Opens the phone drawer when the person is on a phone (the sidebar is always visible on a desktop). */
+async function showSidebar(person: Person): Promise<void> {
+  if (!person.phone) return;
+  const menu = person.page.locator('#menu-button');
+  if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
+  await person.page.locator('#sidebar').waitFor({ state: 'visible' });
+}
+
+function sidebarButton(person: Person, name: RegExp): Locator {
+  return person.page.locator('#sidebar').getByRole('button', { name });
+}
+
+beforeAll(async () => {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  stack = await startStack();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  for (const person of people) await person.context.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('the chat page in Chromium', () => {
+  let ann: Person;
+  let bob: Person;
+
+  it('asks for a name when none is given, then enters the chat with it', async () => {
+    ann = await open('ann', { query: '' });
+    const nameInput = ann.page.getByLabel('Your name');
+    await nameInput.waitFor();
+    await screenshot(ann, 'name-prompt');
+    // A name the server would refuse is explained where it is typed, and nothing is submitted.
+    await nameInput.fill('ann<script>');
+    await ann.page.getByRole('button', { name: 'Enter the chat' }).click();
+    await expect(ann.page.locator('#name-error').textContent()).resolves.toContain('letters, digits');
+    await nameInput.fill('ann');
+    await Promise.all([ann.page.waitForURL(/[?&]name=ann\b/), nameInput.press('Enter')]);
+    await waitConnected(ann);
+    await expect(ann.page.locator('.whoami-name').textContent()).resolves.toContain('ann');
+    await screenshot(ann, 'entered');
+  });
+
+  it('lets two people chat in the room', async () => {
+    bob = await open('bob', { phone: true });
+    await waitConnected(bob);
+    // ann sees bob arrive (presence) without reloading.
+    await sidebarButton(ann, /bob/).waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    await send(ann, 'Hello bob, welcome to the room!');
+    await delivered(bob, 'Hello bob, welcome to the room!').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(bob, 'Hi ann 👋 glad to be here.\nThis is a second line.');
+    const fromBob = delivered(ann, 'glad to be here.');
+    await fromBob.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // Shift+Enter made a new line in the text, and the sender's name and a time are shown.
+    await expect(fromBob.textContent()).resolves.toBe('Hi ann 👋 glad to be here.\nThis is a second line.');
+    const bobsMessage = ann.page.locator('.messages .msg', { hasText: 'glad to be here.' });
+    await expect(bobsMessage.locator('.msg-from').textContent()).resolves.toBe('bob');
+    await expect(bobsMessage.locator('time').getAttribute('datetime')).resolves.toMatch(/^\d{4}-\d\d-\d\dT/);
+    // Own messages are set apart.
+    await expect(
+      ann.page.locator('.msg.mine', { hasText: 'Hello bob, welcome to the room!' }).count(),
+    ).resolves.toBe(1);
+
+    await screenshot(ann, 'room-chat');
+    await screenshot(bob, 'room-chat');
+  });
+
+  it('shows <img src=x onerror=alert(1)> as text and runs nothing', async () => {
+    const attack = '<img src=x onerror=alert(1)>';
+    await send(ann, attack);
+    await delivered(bob, attack).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // One more round trip, so an image error handler (if any had been created) would have fired by now.
+    await send(bob, 'That did nothing, good.');
+    await delivered(ann, 'That did nothing, good.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    for (const person of [ann, bob]) {
+      await expect(delivered(person, attack).textContent()).resolves.toBe(attack);
+      await expect(person.page.locator('.messages img').count()).resolves.toBe(0);
+      expect(person.dialogs).toEqual([]);
+    }
+    await screenshot(ann, 'markup-as-text');
+  });
+
+  it('has a group conversation, with an unread mark for the member looking elsewhere', async () => {
+    // ann creates the group from the sidebar form.
+    await ann.page.getByLabel('Group name to join or create').fill('hikers');
+    await ann.page.getByLabel('Group name to join or create').press('Enter');
+    await expect(conversationTitle(ann).textContent()).resolves.toContain('hikers');
+    await sidebarButton(ann, /hikers/).waitFor();
+
+    // bob joins from the phone drawer, then goes back to the room.
+    await showSidebar(bob);
+    await bob.page.getByLabel('Group name to join or create').fill('hikers');
+    await bob.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await bob.page
+      .locator('.note', { hasText: 'joined the group' })
+      .first()
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(conversationTitle(bob).textContent()).resolves.toContain('hikers');
+    await showSidebar(bob);
+    await sidebarButton(bob, /^Room/).click();
+    await expect(conversationTitle(bob).textContent()).resolves.toContain('Room');
+
+    await send(ann, 'Saturday: the ridge trail, 8 am?');
+    await screenshot(ann, 'group');
+    // bob is in the room: the group gets an unread mark, and the message is in the group, not the room.
+    await showSidebar(bob);
+    const bobsGroup = sidebarButton(bob, /hikers/);
+    await bobsGroup.locator('.badge').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(bobsGroup.locator('.badge').textContent()).resolves.toBe('1');
+    await screenshot(bob, 'group-unread');
+    await expect(delivered(bob, 'Saturday: the ridge trail').count()).resolves.toBe(0);
+    await bobsGroup.click();
+    await delivered(bob, 'Saturday: the ridge trail, 8 am?').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(bob, 'Count me in.');
+    await delivered(ann, 'Count me in.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(bob, 'group');
+  });
+
+  it('sends a private message to a person chosen from the online list', async () => {
+    await sidebarButton(ann, /Message bob privately/).click();
+    await expect(conversationTitle(ann).textContent()).resolves.toContain('bob');
+    await send(ann, 'Psst, bring the good map.');
+    await screenshot(ann, 'private');
+
+    await showSidebar(bob);
+    const fromAnn = bob.page.locator('#sidebar').getByRole('button', { name: /^ann/ });
+    await fromAnn.locator('.badge').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(bob, 'private-unread');
+    await fromAnn.click();
+    await delivered(bob, 'Psst, bring the good map.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(bob, 'Will do.');
+    await delivered(ann, 'Will do.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(bob, 'private');
+  });
+
+  it('shows the history after a reload', async () => {
+    await bob.page.reload();
+    await waitConnected(bob);
+    // The room's history comes with the welcome.
+    await delivered(bob, 'Hello bob, welcome to the room!').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await delivered(bob, '<img src=x onerror=alert(1)>').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // Groups come back with the welcome too, and their history loads when opened.
+    await showSidebar(bob);
+    await sidebarButton(bob, /hikers/).click();
+    await delivered(bob, 'Count me in.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(bob, 'reloaded');
+    await showSidebar(bob);
+    await sidebarButton(bob, /^Room/).click();
+  });
+
+  it('reconnects by itself after the service restarts and shows what was said meanwhile', async () => {
+    await ann.page.locator('#sidebar').getByRole('button', { name: /^Room/ }).click();
+    // Keep ann away from the service a little longer than bob (her negotiate calls fail), so bob can talk
+    // while she is disconnected. Everything else is real: the service really restarts and drops everyone.
+    await ann.context.route('**/api/negotiate**', (route) => route.abort('connectionrefused'));
+    const annLost = ann.page
+      .locator('.status-pill:not([data-status="connected"])')
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await stack.restartService();
+    await annLost;
+    await waitConnected(bob, RECONNECT_TIMEOUT_MS);
+    await screenshot(ann, 'disconnected');
+    await expect(status(ann).getAttribute('data-status')).resolves.not.toBe('connected');
+
+    await send(bob, 'Anyone still here after that restart?');
+    await screenshot(bob, 'after-restart');
+
+    await ann.context.unroute('**/api/negotiate**');
+    await waitConnected(ann, RECONNECT_TIMEOUT_MS);
+    await delivered(ann, 'Anyone still here after that restart?').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(ann, 'Back again!');
+    await delivered(bob, 'Back again!').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(ann, 'reconnected');
+  });
+
+  it('exchanges a message in the websocket-dialect mode', async () => {
+    const dave = await open('dave', { query: '?name=dave&dialect=websocket' });
+    await waitConnected(dave);
+    await expect(dave.page.locator('.dialect-tag').textContent()).resolves.toContain('WebSocket');
+    // The welcome carried the room's history.
+    await delivered(dave, 'Back again!').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(dave, 'Hello from the raw WebSocket side.');
+    await delivered(ann, 'Hello from the raw WebSocket side.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(ann, 'Loud and clear, dave.');
+    await delivered(dave, 'Loud and clear, dave.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(dave, 'websocket-dialect');
+  });
+
+  it('ran without page errors or dialogs', () => {
+    for (const person of people) {
+      expect({ name: person.name, errors: person.pageErrors, dialogs: person.dialogs }).toEqual({
+        name: person.name,
+        errors: [],
+        dialogs: [],
+      });
+    }
+  });
+});
