@@ -37,26 +37,56 @@ interface ConnectRequest extends BenchMessage {
   userPrefix?: string;
   /** Chat only: the Functions app's negotiate (`POST {negotiateUrl}?name=…`) supplies each client's target. */
   negotiateUrl?: string;
+  /** Handshakes in flight; default {@link CONNECT_CONCURRENCY}. */
+  concurrency?: number;
+  /** Chat only: `connected` waits until every client has received this event (`welcome`), up to `joinTimeoutMs`. */
+  awaitEvent?: string;
+  joinTimeoutMs?: number;
+}
+
+/** True when `message` is the chat event `name` in either dialect. */
+function isEvent(message: Incoming, name: string): boolean {
+  if (message.kind === 'invocation') return message.target === name;
+  return message.kind === 'text' && message.text.startsWith(`{"type":"${name}"`);
 }
 
 async function openAll(request: ConnectRequest): Promise<BenchMessage> {
   const started = Date.now();
   const prefix = request.userPrefix ?? 'bench';
-  connections = await connectMany(request.clients, CONNECT_CONCURRENCY, async (index) => {
-    const userId = `${prefix}${index}`;
-    let target = request.target;
-    if (request.negotiateUrl && target.kind === 'negotiated') {
-      const url = new URL(request.negotiateUrl);
-      url.searchParams.set('name', userId);
-      const response = await fetch(url, { method: 'POST' });
-      if (!response.ok)
-        throw new Error(`negotiate for ${userId}: HTTP ${response.status} ${await response.text()}`);
-      const access = (await response.json()) as { url: string; accessToken: string };
-      target = { ...target, url: access.url, accessToken: access.accessToken };
-    }
-    return connect(target, userId, (message) => onIncoming(index, message));
-  });
-  return { type: 'connected', clients: connections.length, ms: Date.now() - started };
+  let arrived = 0;
+  const awaited = request.awaitEvent;
+  onIncoming = (_client, message) => {
+    if (awaited !== undefined && isEvent(message, awaited)) arrived += 1;
+  };
+  connections = await connectMany(
+    request.clients,
+    request.concurrency ?? CONNECT_CONCURRENCY,
+    async (index) => {
+      const userId = `${prefix}${index}`;
+      let target = request.target;
+      if (request.negotiateUrl && target.kind === 'negotiated') {
+        const url = new URL(request.negotiateUrl);
+        url.searchParams.set('name', userId);
+        const response = await fetch(url, { method: 'POST' });
+        if (!response.ok)
+          throw new Error(`negotiate for ${userId}: HTTP ${response.status} ${await response.text()}`);
+        const access = (await response.json()) as { url: string; accessToken: string };
+        target = { ...target, url: access.url, accessToken: access.accessToken };
+      }
+      return connect(target, userId, (message) => onIncoming(index, message));
+    },
+  );
+  const connectedMs = Date.now() - started;
+  if (awaited !== undefined) {
+    const deadline = Date.now() + (request.joinTimeoutMs ?? 120_000);
+    while (arrived < connections.length && Date.now() < deadline) await sleep(50);
+  }
+  onIncoming = () => {};
+  if (awaited !== undefined && arrived < connections.length)
+    throw new Error(
+      `${connections.length - arrived} of ${connections.length} clients got no ${awaited} in time`,
+    );
+  return { type: 'connected', clients: connections.length, connectedMs, ms: Date.now() - started };
 }
 
 /** How the fan-out run sends one broadcast. */

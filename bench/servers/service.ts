@@ -11,6 +11,10 @@ interface ServiceHandle {
   close(): Promise<void>;
 }
 
+/** Warnings and errors printed before the rest are dropped. */
+const MAX_LOG_LINES = 20;
+let shown = 0;
+
 const config = JSON.parse(process.argv[2] ?? '{}') as { upstream: string | null; accessKey: string };
 // Loaded by path at run time so the rest of the bench builds and runs while the service is in progress.
 const servicePath = '../../src/local/service/index.js';
@@ -23,6 +27,13 @@ const service = await startService({
   host: '127.0.0.1',
   accessKeys: [config.accessKey],
   upstream: config.upstream ? [{ urlTemplate: config.upstream }] : [],
+  // Info lines (one per connection) would make the bench measure the console. Warnings and errors show,
+  // capped so that 5 000 failing clients do not flood the terminal.
+  log: (level: string, message: string, fields?: Record<string, unknown>) => {
+    if (level === 'info' || shown >= MAX_LOG_LINES) return;
+    shown += 1;
+    console.error(`[service] ${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+  },
 });
 
 serve(
