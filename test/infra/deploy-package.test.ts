@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { checkDeployedImports, ignorePatterns, isIgnored } from './deploy-package.js';
+import { checkDeployedImports, checkVendoredPaths, ignorePatterns, isIgnored } from './deploy-package.js';
 
 /** What the Functions package must contain for the remote build and at runtime. */
 const SHIPPED = [
@@ -71,6 +71,18 @@ describe('deployment package (.funcignore + azure.yaml)', () => {
       Object.keys(pkg.dependencies),
     );
     expect(problems).toEqual([]);
+  });
+
+  it('serves vendored browser builds only from runtime dependencies (installed by the remote build)', async () => {
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const dependencies = Object.keys(pkg.dependencies);
+    expect(await checkVendoredPaths(['src/functions', 'src/lib'], dependencies)).toEqual([]);
+    const withoutVue = dependencies.filter((name) => name !== 'vue');
+    expect(await checkVendoredPaths(['src/lib/chat'], withoutVue)).toEqual([
+      expect.objectContaining({ reason: 'vue is read at runtime but is not in package.json dependencies' }),
+    ]);
   });
 
   it('reports deployed code that imports development-only code or a devDependency', async () => {

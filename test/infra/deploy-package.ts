@@ -107,3 +107,30 @@ export async function checkDeployedImports(
   }
   return problems;
 }
+
+/**
+ * Files the deployed code reads from `node_modules/<package>/...` at runtime (the page's vendored browser
+ * builds) must come from `dependencies`: the remote build installs them, and nothing else promises them.
+ */
+export async function checkVendoredPaths(
+  dirs: readonly string[],
+  dependencies: readonly string[],
+): Promise<ImportProblem[]> {
+  const problems: ImportProblem[] = [];
+  for (const dir of dirs) {
+    for (const file of await listSourceFiles(dir)) {
+      const text = await readFile(file, 'utf8');
+      for (const match of text.matchAll(/['"`]node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\/[^'"`]*['"`]/g)) {
+        const name = match[1] ?? '';
+        if (!dependencies.includes(name)) {
+          problems.push({
+            file,
+            specifier: match[0],
+            reason: `${name} is read at runtime but is not in package.json dependencies`,
+          });
+        }
+      }
+    }
+  }
+  return problems;
+}
