@@ -24,7 +24,10 @@ export function acceptedOrigins(req: IncomingMessage, listeningPort: number): st
   } catch {
     throw new Rejection('BadRequest', 'The Host header is not a valid host[:port]');
   }
-  const names = LOOPBACK_NAMES.includes(host.hostname) ? LOOPBACK_NAMES : [host.hostname];
+  // The name the caller used comes first: rejection messages name it as the expected audience.
+  const names = LOOPBACK_NAMES.includes(host.hostname)
+    ? [host.hostname, ...LOOPBACK_NAMES.filter((name) => name !== host.hostname)]
+    : [host.hostname];
   const port = host.port || String(listeningPort);
   return names.flatMap((name) => [`http://${name}:${port}`, `http://${name}`]);
 }

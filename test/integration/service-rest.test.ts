@@ -1,0 +1,290 @@
+import { SignJWT } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
+import { type RunningService, startService } from '../../src/local/service/index.js';
+import {
+  connect,
+  http,
+  PRIMARY_KEY,
+  recordingLog,
+  SECONDARY_KEY,
+  type TestClient,
+} from '../support/local-service.js';
+import { SignalRRawClient } from '../support/signalr-raw-client.js';
+
+// Issue 2's known-answer tokens, signed with the primary key.
+const VALID_UNTIL_2100 =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvYXBpL3YxL2h1YnMvY2hhdCIsImV4cCI6NDEwMjQ0NDgwMH0.i3Yxq6mHbQwbHEiMNJpjz4pv_RjGO_ikLV7z14KDkw4';
+const EXPIRED_2000 =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvYXBpL3YxL2h1YnMvY2hhdCIsImV4cCI6OTQ2Njg0ODAwfQ.haPEQpHabDvYmljSOHC7OJv6yViTR5-fsHGVppVofKQ';
+const WS_USERS_ANN =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvd3MvYXBpL3YxL2h1YnMvY2hhdC91c2Vycy9hbm4iLCJleHAiOjQxMDI0NDQ4MDB9.Cd6AA2Zq3okY0IEaNkf8A_USueBkNjI0b0yBntWd4g8';
+
+let svc: RunningService;
+const logs = recordingLog();
+const cleanups: Array<() => Promise<unknown>> = [];
+
+let nextId = 0;
+
+beforeEach(async () => {
+  nextId = 0;
+  svc = await startService({
+    port: 0,
+    accessKeys: [PRIMARY_KEY, SECONDARY_KEY],
+    log: logs.log,
+    maxMessageBytes: 4096,
+    generateConnectionId: () => `c${++nextId}`,
+  });
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await svc.close();
+});
+
+async function wsClient(userId: string): Promise<{ client: TestClient; id: string }> {
+  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), { userId });
+  // Connections open one at a time, so the next id the service generates is this connection's.
+  const id = `c${nextId + 1}`;
+  const client = await connect(`${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${token}`);
+  cleanups.push(() => client.close());
+  return { client, id };
+}
+
+async function rest(
+  method: string,
+  path: string,
+  options: { body?: string; contentType?: string; token?: string; host?: string } = {},
+) {
+  const url = `${svc.url}${path}`;
+  const headers: Record<string, string> = {
+    Authorization: `Bearer ${options.token ?? (await createRestToken(PRIMARY_KEY, url))}`,
+    'Content-Type': options.contentType ?? 'text/plain',
+  };
+  if (options.host) headers.Host = options.host;
+  return http(method, url, { headers, ...(options.body !== undefined ? { body: options.body } : {}) });
+}
+
+/** Sends a marker to everyone and returns what the client received before it. */
+async function receivedUntilMarker(clients: TestClient[]): Promise<string[][]> {
+  const marker = `marker-${Math.random()}`;
+  expect((await rest('POST', '/ws/api/v1/hubs/chat', { body: marker })).status).toBe(202);
+  return Promise.all(
+    clients.map(async (client) => {
+      const seen: string[] = [];
+      for (let m = await client.next(); m.text !== marker; m = await client.next()) seen.push(m.text);
+      return seen;
+    }),
+  );
+}
+
+describe('REST API of the local service', () => {
+  it('broadcasts to a raw member and a group member, and sends to the group member alone', async () => {
+    const raw = await wsClient('ann');
+    const member = await wsClient('bo');
+    expect((await rest('PUT', `/ws/api/v1/hubs/chat/groups/g1/connections/${member.id}`)).status).toBe(200);
+    expect((await rest('POST', '/ws/api/v1/hubs/chat', { body: 'to everyone' })).status).toBe(202);
+    expect((await rest('POST', '/ws/api/v1/hubs/chat/groups/g1', { body: 'to g1' })).status).toBe(202);
+    expect(
+      (await rest('POST', `/ws/api/v1/hubs/chat/groups/g1?excluded=${member.id}`, { body: 'to g1 but bo' }))
+        .status,
+    ).toBe(202);
+    expect(
+      (await rest('POST', `/ws/api/v1/hubs/chat?excluded=${raw.id}&excluded=x`, { body: 'all but ann' }))
+        .status,
+    ).toBe(202);
+    expect(await receivedUntilMarker([raw.client, member.client])).toEqual([
+      ['to everyone'],
+      ['to everyone', 'to g1', 'all but ann'],
+    ]);
+  });
+
+  it("applies a user's group membership to present and future connections until removed", async () => {
+    const first = await wsClient('ann');
+    expect((await rest('PUT', '/ws/api/v1/hubs/chat/groups/team/users/ann')).status).toBe(200);
+    const second = await wsClient('ann');
+    const other = await wsClient('bo');
+    expect((await rest('POST', '/ws/api/v1/hubs/chat/groups/team', { body: 'team' })).status).toBe(202);
+    expect((await rest('POST', '/ws/api/v1/hubs/chat/users/ann', { body: 'ann only' })).status).toBe(202);
+    expect(await receivedUntilMarker([first.client, second.client, other.client])).toEqual([
+      ['team', 'ann only'],
+      ['team', 'ann only'],
+      [],
+    ]);
+    expect((await rest('GET', '/ws/api/v1/hubs/chat/groups/team/users/ann')).status).toBe(200);
+    expect((await rest('DELETE', '/ws/api/v1/hubs/chat/users/ann/groups')).status).toBe(200);
+    expect((await rest('HEAD', '/ws/api/v1/hubs/chat/groups/team/users/ann')).status).toBe(404);
+    expect((await rest('POST', '/ws/api/v1/hubs/chat/groups/team', { body: 'gone' })).status).toBe(202);
+    expect(await receivedUntilMarker([first.client, second.client])).toEqual([[], []]);
+    // The other form of the same operation.
+    expect((await rest('PUT', '/ws/api/v1/hubs/chat/users/bo/groups/solo')).status).toBe(200);
+    expect((await rest('GET', '/ws/api/v1/hubs/chat/groups/solo')).status).toBe(200);
+    expect((await rest('DELETE', '/ws/api/v1/hubs/chat/groups/solo/users/bo')).status).toBe(200);
+    expect((await rest('GET', '/ws/api/v1/hubs/chat/groups/solo')).status).toBe(404);
+  });
+
+  it('answers existence checks with 200 or 404 for GET and HEAD', async () => {
+    const ann = await wsClient('ann');
+    await rest('PUT', `/ws/api/v1/hubs/chat/groups/g/connections/${ann.id}`);
+    for (const method of ['GET', 'HEAD']) {
+      expect((await rest(method, `/ws/api/v1/hubs/chat/connections/${ann.id}`)).status).toBe(200);
+      expect((await rest(method, '/ws/api/v1/hubs/chat/connections/nope')).status).toBe(404);
+      expect((await rest(method, '/ws/api/v1/hubs/chat/users/ann')).status).toBe(200);
+      expect((await rest(method, '/ws/api/v1/hubs/chat/users/nobody')).status).toBe(404);
+      expect((await rest(method, '/ws/api/v1/hubs/chat/groups/g')).status).toBe(200);
+      expect((await rest(method, '/ws/api/v1/hubs/chat/groups/empty')).status).toBe(404);
+    }
+    // Each prefix addresses its own dialect's clients.
+    expect((await rest('GET', '/api/v1/hubs/chat/users/ann')).status).toBe(404);
+    expect((await rest('DELETE', `/ws/api/v1/hubs/chat/groups/g/connections/${ann.id}`)).status).toBe(200);
+    expect((await rest('GET', '/ws/api/v1/hubs/chat/groups/g')).status).toBe(404);
+    expect((await rest('PUT', '/ws/api/v1/hubs/chat/groups/g/connections/nope')).status).toBe(404);
+  });
+
+  it('closes a connection with its reason', async () => {
+    const ann = await wsClient('ann');
+    expect((await rest('DELETE', `/ws/api/v1/hubs/chat/connections/${ann.id}?reason=kicked`)).status).toBe(
+      200,
+    );
+    expect(await ann.client.closed).toEqual({ code: 1000, reason: 'kicked' });
+    expect((await rest('DELETE', `/ws/api/v1/hubs/chat/connections/${ann.id}`)).status).toBe(404);
+  });
+
+  it('delivers signalr-dialect sends as Invocations, in the v1 and the 2022-06-01 forms', async () => {
+    const ann = await SignalRRawClient.open(svc.url, 'chat', 'ann');
+    const bo = await SignalRRawClient.open(svc.url, 'chat', 'bo');
+    cleanups.push(
+      () => ann.close(),
+      () => bo.close(),
+    );
+    const json = 'application/json';
+    const send = (path: string, target: string) =>
+      rest('POST', path, { body: JSON.stringify({ target, arguments: [{ n: 1 }] }), contentType: json });
+    expect((await send('/api/v1/hubs/chat', 'all')).status).toBe(202);
+    expect(
+      (await send(`/api/hubs/chat/:send?api-version=2022-06-01&excluded=${bo.connectionId}`, 'all-but-bo'))
+        .status,
+    ).toBe(202);
+    expect((await send('/api/hubs/chat/users/bo/:send?api-version=2022-06-01', 'to-bo')).status).toBe(202);
+    expect(
+      (await send(`/api/hubs/chat/connections/${ann.connectionId}/:send?api-version=2022-06-01`, 'to-ann'))
+        .status,
+    ).toBe(202);
+    expect(
+      (await rest('PUT', `/api/hubs/chat/groups/g/connections/${bo.connectionId}?api-version=2022-06-01`))
+        .status,
+    ).toBe(200);
+    expect((await send('/api/hubs/chat/groups/g/:send?api-version=2022-06-01', 'to-g')).status).toBe(202);
+    expect((await send('/api/v1/hubs/chat', 'end')).status).toBe(202);
+    const targets = async (client: SignalRRawClient) => {
+      const seen: string[] = [];
+      for (;;) {
+        const m = await client.next((x) => x.type === 1);
+        if (m.type !== 1) continue;
+        seen.push(m.target);
+        if (m.target === 'end') return seen;
+      }
+    };
+    expect(await targets(ann)).toEqual(['all', 'all-but-bo', 'to-ann', 'end']);
+    expect(await targets(bo)).toEqual(['all', 'to-bo', 'to-g', 'end']);
+    expect(ann.frames).toContain('{"type":1,"target":"all","arguments":[{"n":1}]}\x1e');
+  });
+
+  it('accepts the known-answer tokens for http://localhost:8080 whatever port it listens on', async () => {
+    const host = 'localhost:8080';
+    expect(
+      (await rest('POST', '/api/v1/hubs/chat', { token: VALID_UNTIL_2100, host, body: '{"target":"t"}' }))
+        .status,
+    ).toBe(202);
+    expect(
+      (await rest('POST', '/ws/api/v1/hubs/chat/users/ann?x=1', { token: WS_USERS_ANN, host, body: 'hi' }))
+        .status,
+    ).toBe(202);
+    const expired = await rest('POST', '/api/v1/hubs/chat', {
+      token: EXPIRED_2000,
+      host,
+      body: '{"target":"t"}',
+    });
+    expect(expired.status).toBe(401);
+    expect(JSON.parse(expired.text)).toEqual({
+      code: 'Unauthorized',
+      message: 'The access token has expired',
+    });
+    // The same host without the explicit port, and the loopback aliases, are the same audience.
+    const noPort = await createRestToken(PRIMARY_KEY, 'http://localhost/api/v1/hubs/chat');
+    expect(
+      (await rest('POST', '/api/v1/hubs/chat', { token: noPort, host, body: '{"target":"t"}' })).status,
+    ).toBe(202);
+    const alias = await createRestToken(PRIMARY_KEY, `http://127.0.0.1:8080/api/v1/hubs/chat/`);
+    expect(
+      (await rest('POST', '/api/v1/hubs/chat/', { token: alias, host, body: '{"target":"t"}' })).status,
+    ).toBe(202);
+  });
+
+  it('refuses every bad token with 401 and a JSON reason', async () => {
+    const path = '/api/v1/hubs/chat';
+    const url = `${svc.url}${path}`;
+    const body = '{"target":"t"}';
+    const noExp = await new SignJWT({ aud: url })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(PRIMARY_KEY));
+    const cases: Array<[string, string, string]> = [
+      ['wrong key', await createRestToken('not-a-key-of-this-service', url), 'not signed with a key'],
+      [
+        'wrong aud',
+        await createRestToken(PRIMARY_KEY, `${svc.url}/api/v1/hubs/other`),
+        `audience must be ${url}`,
+      ],
+      ['expired', await createRestToken(PRIMARY_KEY, url, { now: () => Date.now() - 7200_000 }), 'expired'],
+      ['missing exp', noExp, 'no exp claim'],
+      ['garbage', 'abc.def', 'not a valid HS256 JWT'],
+    ];
+    for (const [name, token, reason] of cases) {
+      const res = await rest('POST', path, { token, body, contentType: 'application/json' });
+      expect(res.status, name).toBe(401);
+      expect(JSON.parse(res.text).message, name).toContain(reason);
+    }
+    const missing = await http('POST', url, { body });
+    expect(missing.status).toBe(401);
+    expect(JSON.parse(missing.text).message).toContain('Authorization: Bearer');
+    // The secondary key is accepted too; tokens never reach the log.
+    const secondary = await createRestToken(SECONDARY_KEY, url);
+    expect((await rest('POST', path, { token: secondary, body })).status).toBe(202);
+    expect(logs.text()).not.toContain(secondary);
+  });
+
+  it('answers 413, 400, 404 and 405 with reasons that say what to fix', async () => {
+    const big = await rest('POST', '/ws/api/v1/hubs/chat', { body: 'x'.repeat(4097) });
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.text).message).toContain('4096 bytes (maxMessageBytes)');
+    const badJson = await rest('POST', '/api/v1/hubs/chat', {
+      body: '{nope',
+      contentType: 'application/json',
+    });
+    expect(badJson.status).toBe(400);
+    expect(JSON.parse(badJson.text).message).toContain('not valid JSON');
+    const noTarget = await rest('POST', '/api/v1/hubs/chat', { body: '{"arguments":[]}' });
+    expect(noTarget.status).toBe(400);
+    expect((await rest('POST', '/api/v1/hubs/bad-hub!', { body: '{"target":"t"}' })).status).toBe(400);
+    const unknown = await rest('POST', '/api/v1/hubs/chat/nothing/here');
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.text).code).toBe('NotFound');
+    expect((await rest('GET', '/elsewhere')).status).toBe(404);
+    const wrongMethod = await rest('PATCH', '/ws/api/v1/hubs/chat/users/ann');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST, GET, HEAD');
+  });
+
+  it('issues client tokens from :generateToken for the signalr client URL', async () => {
+    const res = await rest(
+      'POST',
+      '/api/hubs/chat/:generateToken?userId=ann&minutesToExpire=5&api-version=2024-01-01',
+    );
+    expect(res.status).toBe(200);
+    const { token } = JSON.parse(res.text) as { token: string };
+    const [, payload] = token.split('.');
+    expect(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString())).toMatchObject({
+      aud: `${svc.url}/client/?hub=chat`,
+      nameid: 'ann',
+    });
+  });
+});
