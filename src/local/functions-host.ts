@@ -27,6 +27,8 @@ const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 export const DEFAULT_ROUTE_PREFIX = 'api';
 /** Largest request body the host reads; Azure Functions' own limit is 100 MB. */
 export const DEFAULT_MAX_REQUEST_BODY_BYTES = 100 * 1024 * 1024;
+/** How long `close()` lets invocations in flight finish before it cuts their connections. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** The interface the host binds to unless told otherwise: local development only. */
 export const DEFAULT_HOST = '127.0.0.1';
 
@@ -53,6 +55,8 @@ export interface FunctionsHostOptions {
   routePrefix?: string;
   /** See {@link DEFAULT_MAX_REQUEST_BODY_BYTES}. */
   maxRequestBodyBytes?: number;
+  /** See {@link DEFAULT_SHUTDOWN_GRACE_MS}. */
+  shutdownGraceMs?: number;
   /** Where log lines go; default `console.log` / `console.error`. */
   log?: (level: LogLevel, line: string) => void;
 }
@@ -121,8 +125,14 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const restoreEnv = applyEnvironment(options);
   const cors = readCors(options.settingsFile);
 
+  const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  let closing = false;
+  const inFlight = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const started = performance.now();
+    if (closing) res.shouldKeepAlive = false;
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     handle(req, res, pathname)
       .catch((error: unknown) => {
@@ -250,12 +260,25 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   return {
     url: `http://${urlHost}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        restoreEnv();
-      }),
+    close: async () => {
+      // Graceful, like a host shutting down: no new connections, idle ones closed now, invocations in flight
+      // finish (their connections close after the response) unless they take longer than the grace period.
+      closing = true;
+      // Responses still being computed close their connection once written, so server.close() can finish.
+      for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      restoreEnv();
+      // Clients in this same process (tests, the in-process service) hold pooled keep-alive sockets to us; let
+      // them read the close before anyone can start a new host on this port and reuse a dead socket.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    },
   };
 }
 
