@@ -96,9 +96,7 @@ export const AZURE_SETTING_VALUES: Readonly<
 export function checkAppSettings(
   app: BicepFile,
   catalogue: readonly SettingSpec[],
-  azureValues: Readonly<
-    Record<string, { readonly value: string; readonly why: string }>
-  > = AZURE_SETTING_VALUES,
+  azureValues: Readonly<Record<string, AzureSettingValue>> = AZURE_SETTING_VALUES,
 ): string[] {
   const problems: string[] = [];
   const appSettings = objectVariable(app, APP_SETTINGS_VARIABLE, problems);
