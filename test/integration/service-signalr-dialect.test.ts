@@ -1,0 +1,294 @@
+import { once } from 'node:events';
+import { SignJWT } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
+import { type RunningService, type ServiceOptions, startService } from '../../src/local/service/index.js';
+import {
+  http,
+  PRIMARY_KEY,
+  recordingLog,
+  refusedHandshake,
+  startUpstream,
+  type TestUpstream,
+} from '../support/local-service.js';
+import { SignalRRawClient } from '../support/signalr-raw-client.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function upstream(...args: Parameters<typeof startUpstream>): Promise<TestUpstream> {
+  const up = await startUpstream(...args);
+  cleanups.push(() => up.close());
+  return up;
+}
+
+async function service(options: ServiceOptions = {}): Promise<RunningService> {
+  const running = await startService({ port: 0, log: recordingLog().log, ...options });
+  cleanups.push(() => running.close());
+  return running;
+}
+
+async function open(svc: RunningService, userId: string, claims?: Record<string, string>) {
+  const client = await SignalRRawClient.open(svc.url, 'chat', userId, claims ? { claims } : {});
+  cleanups.push(() => client.close());
+  return client;
+}
+
+/** A raw WebSocket with a valid token and a fresh negotiation, before any handshake. */
+async function rawSocket(
+  svc: RunningService,
+): Promise<{ ws: WebSocket; frames: string[]; closed: Promise<[number, Buffer]> }> {
+  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'signalr'), {
+    userId: 'ann',
+  });
+  const negotiated = await http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  const { connectionToken } = JSON.parse(negotiated.text) as { connectionToken: string };
+  const ws = new WebSocket(
+    `${svc.url.replace('http', 'ws')}/client/?hub=chat&id=${connectionToken}&access_token=${token}`,
+  );
+  const frames: string[] = [];
+  ws.on('message', (data: Buffer) => frames.push(data.toString('utf8')));
+  const closed = once(ws, 'close') as Promise<[number, Buffer]>;
+  cleanups.push(async () => {
+    ws.terminate();
+  });
+  await once(ws, 'open');
+  return { ws, frames, closed };
+}
+
+describe('signalr dialect of the local service', () => {
+  it('negotiates, answers the handshake with exactly {}\\x1e and sends connected upstream', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/api/messages?event={event}` });
+    const token = await createClientToken(PRIMARY_KEY, `${svc.url}/client/?hub=chat`, {
+      userId: 'ann',
+      claims: { team: 'blue' },
+    });
+    const negotiated = await http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(negotiated.status).toBe(200);
+    const body = JSON.parse(negotiated.text);
+    expect(body).toEqual({
+      negotiateVersion: 1,
+      connectionId: expect.any(String),
+      connectionToken: expect.any(String),
+      availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }],
+    });
+    expect(body.connectionToken).not.toBe(body.connectionId);
+    const ws = new WebSocket(
+      `${svc.url.replace('http', 'ws')}/client/?hub=chat&id=${body.connectionToken}&access_token=${token}`,
+    );
+    cleanups.push(async () => ws.terminate());
+    await once(ws, 'open');
+    ws.send('{"protocol":"json","version":1}\x1e');
+    const [response] = (await once(ws, 'message')) as [Buffer];
+    expect(response.toString('utf8')).toBe('{}\x1e');
+    const [connected] = await up.waitFor((c) => c.event === 'connected');
+    expect(connected?.path).toBe('/api/messages?event=connected');
+    expect(connected?.text).toBe('{"type":10}');
+    expect(connected?.headers).toMatchObject({
+      'content-type': 'application/json',
+      'x-asrs-hub': 'chat',
+      'x-asrs-category': 'connections',
+      'x-asrs-connection-id': body.connectionId,
+      'x-asrs-user-id': 'ann',
+      'x-asrs-client-query': '?hub=chat',
+    });
+    expect(String(connected?.headers['x-asrs-user-claims'])).toContain('team: blue');
+  });
+
+  it('sends each invocation upstream as the client wrote it and completes those with an invocationId', async () => {
+    const up = await upstream((call) => {
+      if (call.event === 'ask')
+        return { headers: { 'Content-Type': 'application/json' }, body: '{"answer":42}' };
+      if (call.event === 'fail') return { status: 403, body: 'not allowed' };
+      if (call.event === 'void') return { status: 204 };
+      return undefined;
+    });
+    const svc = await service({
+      upstream: [
+        {
+          eventPattern: 'ask,fail,void,send,connected,disconnected',
+          urlTemplate: `${up.url}/{category}/{event}`,
+        },
+      ],
+    });
+    const client = await open(svc, 'ann');
+    client.ws.send('{"type":1,"target":"send","arguments":[{"text":"hi"}]}\x1e');
+    client.send({ type: 1, invocationId: '1', target: 'ask', arguments: [] });
+    client.send({ type: 1, invocationId: '2', target: 'fail', arguments: [] });
+    client.send({ type: 1, invocationId: '3', target: 'void', arguments: [] });
+    client.send({ type: 1, invocationId: '4', target: 'unrouted', arguments: [] });
+    const completions = [];
+    for (let i = 0; i < 4; i++) completions.push(await client.next((m) => m.type === 3));
+    expect(completions).toEqual([
+      { type: 3, invocationId: '1', result: { answer: 42 } },
+      { type: 3, invocationId: '2', error: 'Invocation failed: the upstream answered 403: not allowed' },
+      { type: 3, invocationId: '3' },
+      {
+        type: 3,
+        invocationId: '4',
+        error: "Invocation failed: no upstream template matches the invocation 'unrouted'",
+      },
+    ]);
+    const [send] = up.calls.filter((c) => c.event === 'send');
+    expect(send?.path).toBe('/messages/send');
+    expect(send?.text).toBe('{"type":1,"target":"send","arguments":[{"text":"hi"}]}');
+    expect(send?.headers['content-type']).toBe('application/json');
+    expect(up.calls.find((c) => c.event === 'ask')?.text).toBe(
+      '{"type":1,"invocationId":"1","target":"ask","arguments":[]}',
+    );
+  });
+
+  it('answers a handshake for another protocol with an error that says so, then closes', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/u` });
+    const { ws, frames, closed } = await rawSocket(svc);
+    ws.send('{"protocol":"messagepack","version":1}\x1e');
+    const [code, reason] = await closed;
+    expect(frames).toEqual([
+      `{"error":"The protocol 'messagepack' is not supported: this service speaks only the \\"json\\" hub protocol"}\x1e`,
+    ]);
+    expect(code).toBe(1002);
+    expect(reason.toString()).toContain('only the "json" hub protocol');
+    await svc.close();
+    // The connection never completed its handshake, so the upstream never heard of it.
+    expect(up.calls).toEqual([]);
+  });
+
+  it('closes with a Close message carrying the reason on a malformed record, and reports it in disconnected', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/u` });
+    const client = await open(svc, 'ann');
+    client.ws.send('{"type":1,"target":"send"}\x1e');
+    expect((await client.closed).code).toBe(1002);
+    expect(client.messages.at(-1)).toEqual({
+      type: 7,
+      error: 'An Invocation message must carry an "arguments" array',
+    });
+    const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
+    expect(JSON.parse(disconnected?.text ?? '')).toEqual({
+      type: 11,
+      error: 'An Invocation message must carry an "arguments" array',
+    });
+  });
+
+  it('closes with the REST reason in a Close message and sends disconnected with that error', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/u` });
+    const client = await open(svc, 'ann');
+    await up.waitFor((c) => c.event === 'connected');
+    const url = `${svc.url}/api/v1/hubs/chat/connections/${client.connectionId}`;
+    const res = await http('DELETE', `${url}?reason=kicked`, {
+      headers: { Authorization: `Bearer ${await createRestToken(PRIMARY_KEY, url)}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await client.closed).toEqual({ code: 1000, reason: 'kicked' });
+    expect(client.frames.at(-1)).toBe('{"type":7,"error":"kicked"}\x1e');
+    const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
+    expect(disconnected?.text).toBe('{"type":11,"error":"kicked"}');
+  });
+
+  it('sends {"type":11} when the client leaves normally', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/u` });
+    const client = await open(svc, 'ann');
+    client.send({ type: 7 });
+    expect((await client.closed).code).toBe(1000);
+    const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
+    expect(disconnected?.text).toBe('{"type":11}');
+    expect(disconnected?.headers['x-asrs-category']).toBe('connections');
+  });
+
+  it('sends a Ping record on every keep-alive interval', async () => {
+    const svc = await service({ keepAliveIntervalMs: 20 });
+    const client = await open(svc, 'ann');
+    await new Promise<void>((resolve) => {
+      const check = (data: Buffer) => {
+        if (data.toString('utf8') === '{"type":6}\x1e') {
+          client.ws.off('message', check);
+          resolve();
+        }
+      };
+      client.ws.on('message', check);
+    });
+  });
+
+  it('refuses every bad token at negotiate with 401 and a JSON reason', async () => {
+    const svc = await service();
+    const aud = `${svc.url}/client/?hub=chat`;
+    const noExp = await new SignJWT({ aud, nameid: 'ann' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(PRIMARY_KEY));
+    const cases: Array<[string, string | undefined, string]> = [
+      ['wrong key', await createClientToken('another-key', aud, { userId: 'ann' }), 'not signed with a key'],
+      [
+        'wrong aud',
+        await createClientToken(PRIMARY_KEY, `${svc.url}/client/?hub=other`),
+        `audience must be ${aud}`,
+      ],
+      ['expired', await createClientToken(PRIMARY_KEY, aud, { now: () => Date.now() - 7200_000 }), 'expired'],
+      ['missing exp', noExp, 'no exp claim'],
+      ['missing', undefined, 'No access token'],
+    ];
+    for (const [name, token, reason] of cases) {
+      const res = await http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+      });
+      expect(res.status, name).toBe(401);
+      expect(JSON.parse(res.text), name).toEqual({
+        code: 'Unauthorized',
+        message: expect.stringContaining(reason),
+      });
+    }
+    // Within the 5 minutes of clock skew a just-expired token still works.
+    const skewed = await createClientToken(PRIMARY_KEY, aud, {
+      ttlSeconds: 60,
+      now: () => Date.now() - 120_000,
+    });
+    const ok = await http(
+      'POST',
+      `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1&access_token=${skewed}`,
+    );
+    expect(ok.status).toBe(200);
+    // Other loopback names and the port-less form of the endpoint are the same audience.
+    const alias = await createClientToken(PRIMARY_KEY, `http://localhost/client/?hub=chat`);
+    const viaAlias = await http('POST', `${svc.url}/client/negotiate?hub=chat`, {
+      headers: { Authorization: `Bearer ${alias}` },
+    });
+    expect(viaAlias.status).toBe(200);
+    expect(JSON.parse(viaAlias.text).negotiateVersion).toBe(0);
+  });
+
+  it('refuses a WebSocket without a token, with an unknown id, or with another hub', async () => {
+    const svc = await service();
+    const ws = svc.url.replace('http', 'ws');
+    const token = await createClientToken(PRIMARY_KEY, `${svc.url}/client/?hub=chat`, { userId: 'ann' });
+    expect((await refusedHandshake(`${ws}/client/?hub=chat&id=x`)).status).toBe(401);
+    const unknown = await refusedHandshake(`${ws}/client/?hub=chat&id=nope&access_token=${token}`);
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body).message).toContain('negotiate');
+    expect((await refusedHandshake(`${ws}/client/?hub=bad-name&access_token=${token}`)).status).toBe(400);
+  });
+
+  it('answers the CORS preflight of a browser negotiate from another origin', async () => {
+    const svc = await service();
+    const res = await http('OPTIONS', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
+      headers: {
+        Origin: 'http://localhost:7071',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization, x-signalr-user-agent',
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe('http://localhost:7071');
+    expect(res.headers['access-control-allow-credentials']).toBe('true');
+    expect(res.headers['access-control-allow-headers']).toContain('x-signalr-user-agent');
+  });
+});
