@@ -75,12 +75,14 @@ function path(value: BicepValue | undefined, ...keys: string[]): BicepValue | un
   return current;
 }
 
-/**
- * Values Azure needs where the catalogue's default suits only the local stack, each with why.
- */
-export const AZURE_SETTING_VALUES: Readonly<
-  Record<string, { readonly value: string; readonly why: string }>
-> = {
+/** An app setting value Azure needs, and why. */
+export interface AzureSettingValue {
+  readonly value: string;
+  readonly why: string;
+}
+
+/** Values Azure needs where the catalogue's default suits only the local stack. */
+export const AZURE_SETTING_VALUES: Readonly<Record<string, AzureSettingValue>> = {
   CHAT_DIALECTS: {
     value: 'signalr',
     why: 'Azure SignalR has no raw-WebSocket REST API (/ws/api/v1); the default also delivers to the websocket dialect',
