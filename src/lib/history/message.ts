@@ -1,7 +1,7 @@
 /**
  * The stored chat message (DESIGN §3.1, the `message` event payload) and its server-assigned id.
  */
-import { decodeTime, isValid, monotonicFactory } from 'ulid';
+import { decodeTime, monotonicFactory } from 'ulid';
 
 /** One chat message as stored in history and delivered to clients. */
 export interface ChatMessage {
@@ -57,7 +57,11 @@ export function newMessageId(now: number = Date.now()): { id: string; sentAt: st
   return { id, sentAt: new Date(decodeTime(id)).toISOString() };
 }
 
-/** True when `value` has the form of a message id (a ULID). */
+// The canonical form the store writes: 26 upper-case Crockford base-32 characters, the first at most 7 (48-bit
+// time). Stricter than `ulid`'s `isValid`, which accepts lower case and a first character that overflows the time.
+const MESSAGE_ID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+
+/** True when `value` has the form of a message id (a ULID as the store writes it). */
 export function isMessageId(value: unknown): value is string {
-  return typeof value === 'string' && isValid(value);
+  return typeof value === 'string' && MESSAGE_ID.test(value);
 }

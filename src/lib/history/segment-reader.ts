@@ -6,7 +6,7 @@
  * boundary, and `\n` never occurs inside a line (JSON escapes it; it is never part of a multi-byte UTF-8 character).
  */
 import type { BlobClient } from '@azure/storage-blob';
-import { isValid } from 'ulid';
+import { isMessageId } from './message.js';
 
 /** One line of a segment (without its `\n`) and the byte offset where it starts. */
 export interface SegmentLine {
@@ -122,7 +122,7 @@ export async function idOfNextLine(
 export function idOfLine(line: Buffer): string | undefined {
   if (line.length < ID_HEAD_BYTES || !line.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) return undefined;
   const id = line.subarray(ID_PREFIX.length, ID_HEAD_BYTES).toString('latin1');
-  return isValid(id) ? id : undefined;
+  return isMessageId(id) ? id : undefined;
 }
 
 /** Downloads `count` bytes from `offset` (one ranged GET). */

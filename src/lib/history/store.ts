@@ -27,9 +27,10 @@
  * clock: response `Date` minus marker `Last-Modified`) takes it over with an ETag-conditional metadata update (one
  * taker wins) and looks for the message's id near the tail of the history. Found: it only marks it `stored`. Not
  * found (it was never appended, so nobody has seen it): it gives it a fresh id and time, appends it and marks it
- * `stored`. So an accepted message is never lost, and a retried one is stored once. The one remaining case — a
- * writer stalled longer than the timeout whose append still lands afterwards — could leave a second copy; readers
- * show one message per id and per (sender, clientMessageId), so it is still shown once.
+ * `stored`. So an accepted message is never lost, and a retried one is stored once. Two rare cases can still
+ * leave a second copy in a segment — a writer stalled longer than the timeout whose append lands afterwards, and
+ * the SDK's own retry of an append whose first try was applied but whose answer was lost — so readers show one
+ * message per id and per (sender, clientMessageId).
  *
  * **Reading.** The order of a conversation is the storage order (segment, then offset): the one order every
  * reader agrees on, even when the clocks of two instances disagree a little. The newest messages come from the
@@ -598,6 +599,9 @@ export class HistoryStore {
     this.containerReady ??= this.containerClient.createIfNotExists().then(
       () => undefined,
       (error: unknown) => {
+        // An identity allowed to read and write blobs but not to create containers: the infrastructure created
+        // it (infra/), and if it did not, the first real request says ContainerNotFound.
+        if (error instanceof RestError && error.statusCode === 403) return;
         // Let the next call try again rather than remembering a transient failure forever.
         this.containerReady = undefined;
         throw error;
