@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatServices } from '../../src/lib/chat/services.js';
 import { type RunningStack, startStack } from '../support/stack.js';
 
 /** Where the screenshots go (git-ignored). */
@@ -18,6 +19,8 @@ const SCREENSHOTS = join('test-results', 'e2e');
 const SHOW_TIMEOUT_MS = 30_000;
 /** Reconnecting after the service restart may go through a few backoff steps (capped at 30 s each). */
 const RECONNECT_TIMEOUT_MS = 60_000;
+/** Messages seeded into a long conversation: more than two pages of 50. */
+const LONG_HISTORY = 120;
 
 const CHROMIUM_ARGS = [
   '--headless=new',
@@ -53,7 +56,8 @@ let step = 0;
 async function screenshot(person: Person, what: string): Promise<void> {
   step += 1;
   const file = `${String(step).padStart(2, '0')}-${what}-${person.name}-${person.phone ? 'phone' : 'desktop'}.png`;
-  await person.page.screenshot({ path: join(SCREENSHOTS, file) });
+  // 'disabled' finishes CSS transitions first (the phone drawer slides in).
+  await person.page.screenshot({ path: join(SCREENSHOTS, file), animations: 'disabled' });
 }
 
 async function open(name: string, options: { phone?: boolean; query?: string } = {}): Promise<Person> {
@@ -91,7 +95,7 @@ async function send(person: Person, text: string): Promise<void> {
 }
 
 /** A delivered message (not a pending one) in the open conversation. */
-function delivered(person: Person, text: string): Locator {
+function delivered(person: Person, text: string | RegExp): Locator {
   return person.page.locator('.messages .msg:not(.pending) .bubble', { hasText: text });
 }
 
@@ -151,12 +155,18 @@ describe('the chat page in Chromium', () => {
 
     await send(ann, 'Hello bob, welcome to the room!');
     await delivered(bob, 'Hello bob, welcome to the room!').waitFor({ timeout: SHOW_TIMEOUT_MS });
-    await send(bob, 'Hi ann 👋 glad to be here.\nThis is a second line.');
-    const fromBob = delivered(ann, 'glad to be here.');
+    // Shift+Enter starts a new line; Enter sends.
+    await composer(bob).fill('Hi ann, glad to be here: café at 9?');
+    await composer(bob).press('Shift+Enter');
+    await composer(bob).pressSequentially('This is a second line.');
+    await composer(bob).press('Enter');
+    const fromBob = delivered(ann, 'glad to be here');
     await fromBob.waitFor({ timeout: SHOW_TIMEOUT_MS });
-    // Shift+Enter made a new line in the text, and the sender's name and a time are shown.
-    await expect(fromBob.textContent()).resolves.toBe('Hi ann 👋 glad to be here.\nThis is a second line.');
-    const bobsMessage = ann.page.locator('.messages .msg', { hasText: 'glad to be here.' });
+    // The new line is in the text, and the sender's name and a time are shown.
+    await expect(fromBob.textContent()).resolves.toBe(
+      'Hi ann, glad to be here: café at 9?\nThis is a second line.',
+    );
+    const bobsMessage = ann.page.locator('.messages .msg', { hasText: 'glad to be here' });
     await expect(bobsMessage.locator('.msg-from').textContent()).resolves.toBe('bob');
     await expect(bobsMessage.locator('time').getAttribute('datetime')).resolves.toMatch(/^\d{4}-\d\d-\d\dT/);
     // Own messages are set apart.
@@ -287,6 +297,42 @@ describe('the chat page in Chromium', () => {
     await send(ann, 'Loud and clear, dave.');
     await delivered(dave, 'Loud and clear, dave.').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(dave, 'websocket-dialect');
+  });
+
+  it('loads older messages when scrolling up, and with the button', async () => {
+    // A long conversation written straight into the app's history store (as if eve had talked for hours).
+    const history = chatServices().history;
+    for (let i = 1; i <= LONG_HISTORY; i++) {
+      await history.append({
+        conversation: 'group:archive',
+        from: 'eve',
+        group: 'archive',
+        text: `archive note ${i}`,
+      });
+    }
+    await ann.page.getByLabel('Group name to join or create').fill('archive');
+    await ann.page.getByLabel('Group name to join or create').press('Enter');
+    await delivered(ann, new RegExp(`^archive note ${LONG_HISTORY}$`)).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const messages = ann.page.locator('.messages .msg');
+    await expect(messages.count()).resolves.toBe(50);
+    await screenshot(ann, 'long-history');
+
+    // Scrolling to the top asks for the page before the oldest message shown.
+    await ann.page.locator('.scroller').evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await delivered(ann, new RegExp(`^archive note ${LONG_HISTORY - 99}$`)).waitFor({
+      timeout: SHOW_TIMEOUT_MS,
+    });
+    // The reader's place is kept: the list did not jump back to the top (which would load yet another page).
+    await expect(messages.count()).resolves.toBe(100);
+    await expect(ann.page.locator('.scroller').evaluate((el) => el.scrollTop)).resolves.toBeGreaterThan(0);
+
+    await ann.page.getByRole('button', { name: 'Load older messages' }).click();
+    await delivered(ann, /^archive note 1$/).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await ann.page.getByText('This is the start of the conversation.').waitFor();
+    await expect(messages.count()).resolves.toBe(LONG_HISTORY);
+    await screenshot(ann, 'oldest-loaded');
   });
 
   it('ran without page errors or dialogs', () => {
