@@ -1,0 +1,142 @@
+/**
+ * The official `@microsoft/signalr` client (an implementation nobody here wrote) against the local service,
+ * through Azure's redirect flow: the app's negotiate returns `{ url, accessToken }` (DESIGN §2.3), the client
+ * then negotiates with the service at `url` and opens its WebSocket there.
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  HttpClient,
+  HttpError,
+  HttpResponse,
+  HttpTransportType,
+  HubConnectionBuilder,
+  LogLevel,
+  type HttpRequest as SignalRHttpRequest,
+} from '@microsoft/signalr';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
+import { startService } from '../../src/local/service/index.js';
+import { http, PRIMARY_KEY, recordingLog, startUpstream } from '../support/local-service.js';
+
+/**
+ * The client's own Node HTTP stack (fetch-cookie + tough-cookie) breaks in this dependency tree: azurite hoists
+ * tough-cookie 2.5 to the top, where @microsoft/signalr's `require('tough-cookie')` finds it instead of the 4.x
+ * it needs ("Cannot read properties of undefined (reading 'secure')"). This stand-in does plain fetch; the
+ * negotiate, redirect, transport and hub protocol logic stay the official client's own.
+ */
+class FetchHttpClient extends HttpClient {
+  async send(request: SignalRHttpRequest): Promise<HttpResponse> {
+    const controller = new AbortController();
+    if (request.abortSignal) request.abortSignal.onabort = () => controller.abort();
+    const response = await fetch(request.url ?? '', {
+      method: request.method ?? 'GET',
+      headers: request.headers ?? {},
+      body: typeof request.content === 'string' ? request.content : null,
+      signal: controller.signal,
+    });
+    const text = await response.text();
+    if (!response.ok) throw new HttpError(text || response.statusText, response.status);
+    return new HttpResponse(response.status, response.statusText, text);
+  }
+}
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('the official @microsoft/signalr client', () => {
+  it('connects through negotiate, invokes a method that reaches the upstream and receives a REST broadcast', async () => {
+    const up = await startUpstream((call) =>
+      call.event === 'ask'
+        ? { headers: { 'Content-Type': 'application/json' }, body: '{"answer":42}' }
+        : undefined,
+    );
+    cleanups.push(() => up.close());
+    const svc = await startService({
+      port: 0,
+      upstream: `${up.url}/api/messages?event={event}`,
+      log: recordingLog().log,
+    });
+    cleanups.push(() => svc.close());
+
+    // The app's negotiate, as Azure's redirect flow expects it: the service URL and a token for it.
+    const app = createServer(async (req, res) => {
+      const url = clientUrl(svc.url, 'chat', 'signalr');
+      const accessToken = await createClientToken(PRIMARY_KEY, url, {
+        userId: 'ann',
+        claims: { role: 'tester' },
+      });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ url, accessToken }));
+      appCalls.push(`${req.method} ${req.url}`);
+    });
+    const appCalls: string[] = [];
+    app.listen(0, '127.0.0.1');
+    await once(app, 'listening');
+    cleanups.push(() => new Promise((resolve) => app.close(resolve)));
+    const appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api`;
+
+    const connection = new HubConnectionBuilder()
+      .withUrl(appUrl, { transport: HttpTransportType.WebSockets, httpClient: new FetchHttpClient() })
+      .configureLogging(LogLevel.Warning)
+      .build();
+    cleanups.push(() => connection.stop());
+    const received = new Promise<unknown[]>((resolve) => {
+      connection.on('message', (...args: unknown[]) => resolve(args));
+    });
+
+    await connection.start();
+    expect(appCalls).toEqual(['POST /api/negotiate?negotiateVersion=1']);
+    const [connected] = await up.waitFor((c) => c.event === 'connected');
+    expect(connected?.headers['x-asrs-user-id']).toBe('ann');
+    expect(connected?.connectionId).toBe(connection.connectionId);
+
+    await connection.send('send', { text: 'hello' });
+    const [send] = await up.waitFor((c) => c.event === 'send');
+    expect(JSON.parse(send?.text ?? '')).toEqual({ type: 1, target: 'send', arguments: [{ text: 'hello' }] });
+    expect(String(send?.headers['x-asrs-user-claims'])).toContain('role: tester');
+
+    expect(await connection.invoke('ask', 1)).toEqual({ answer: 42 });
+
+    const restUrl = `${svc.url}/api/v1/hubs/chat`;
+    const broadcast = await http('POST', restUrl, {
+      headers: {
+        Authorization: `Bearer ${await createRestToken(PRIMARY_KEY, restUrl)}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({ target: 'message', arguments: [{ from: 'server', text: 'hi all' }] }),
+    });
+    expect(broadcast.status).toBe(202);
+    expect(await received).toEqual([{ from: 'server', text: 'hi all' }]);
+
+    await connection.stop();
+    const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
+    expect(disconnected?.text).toBe('{"type":11}');
+  });
+
+  it('surfaces the reason when the service closes the connection', async () => {
+    const svc = await startService({ port: 0, log: recordingLog().log });
+    cleanups.push(() => svc.close());
+    const url = clientUrl(svc.url, 'chat', 'signalr');
+    const connection = new HubConnectionBuilder()
+      .withUrl(url, {
+        transport: HttpTransportType.WebSockets,
+        httpClient: new FetchHttpClient(),
+        accessTokenFactory: () => createClientToken(PRIMARY_KEY, url, { userId: 'bo' }),
+      })
+      .configureLogging(LogLevel.None)
+      .build();
+    cleanups.push(() => connection.stop());
+    const closed = new Promise<Error | undefined>((resolve) => connection.onclose(resolve));
+    await connection.start();
+    const restUrl = `${svc.url}/api/v1/hubs/chat/connections/${connection.connectionId}`;
+    const res = await http('DELETE', `${restUrl}?reason=maintenance`, {
+      headers: { Authorization: `Bearer ${await createRestToken(PRIMARY_KEY, restUrl)}` },
+    });
+    expect(res.status).toBe(200);
+    expect(String(await closed)).toContain('maintenance');
+  });
+});
