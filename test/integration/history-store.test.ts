@@ -227,6 +227,12 @@ describe('history store', () => {
     await store.append({ conversation: 'room', from: 'ann', text: 'x' });
     expect(await store.containerClient.exists()).toBe(true);
     expect(() => createHistoryStoreFromSettings({})).toThrow(/CHAT_HISTORY_STORAGE is not set/);
+    expect(() =>
+      createHistoryStoreFromSettings({
+        CHAT_HISTORY_STORAGE: azurite.connectionString,
+        CHAT_HISTORY_SEGMENT_BLOCK_LIMIT: '60000',
+      }),
+    ).toThrow(/CHAT_HISTORY_SEGMENT_BLOCK_LIMIT must be a whole number from 1 to 50000, not "60000"/);
     const identity = createHistoryStoreFromSettings({
       CHAT_HISTORY_STORAGE: 'https://account.blob.core.windows.net',
       AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000000',

@@ -167,7 +167,10 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
   return new HistoryStore(options);
 }
 
-/** Creates the store the app uses, from the settings `CHAT_HISTORY_STORAGE`, `CHAT_HISTORY_CONTAINER`, `AZURE_CLIENT_ID`. */
+/**
+ * Creates the store the app uses, from the settings `CHAT_HISTORY_STORAGE`, `CHAT_HISTORY_CONTAINER`,
+ * `CHAT_HISTORY_SEGMENT_BLOCK_LIMIT` and `AZURE_CLIENT_ID`.
+ */
 export function createHistoryStoreFromSettings(env: NodeJS.ProcessEnv = process.env): HistoryStore {
   const storage = readSetting('historyStorage', env);
   if (storage === undefined) {
@@ -177,8 +180,20 @@ export function createHistoryStoreFromSettings(env: NodeJS.ProcessEnv = process.
   }
   const container = readSetting('historyContainer', env);
   const managedIdentityClientId = readSetting('managedIdentityClientId', env);
+  const limit = readSetting('historySegmentBlockLimit', env) ?? String(DEFAULT_SEGMENT_BLOCK_LIMIT);
+  const segmentBlockLimit = Number(limit);
+  if (
+    !Number.isInteger(segmentBlockLimit) ||
+    segmentBlockLimit < 1 ||
+    segmentBlockLimit > MAX_APPEND_BLOB_BLOCKS
+  ) {
+    throw new Error(
+      `The app setting CHAT_HISTORY_SEGMENT_BLOCK_LIMIT must be a whole number from 1 to ${MAX_APPEND_BLOB_BLOCKS}, not "${limit}"`,
+    );
+  }
   return new HistoryStore({
     storage,
+    segmentBlockLimit,
     ...(container === undefined ? {} : { container }),
     ...(managedIdentityClientId === undefined ? {} : { managedIdentityClientId }),
   });
