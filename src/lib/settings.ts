@@ -67,9 +67,9 @@ export const SETTINGS = {
   chatDialects: {
     name: 'CHAT_DIALECTS',
     required: false,
-    default: 'signalr,websocket',
+    default: 'signalr',
     description:
-      'Client dialects the chat delivers to, comma-separated: signalr (Azure SignalR) and websocket (the raw preview endpoint of the local service). Set "signalr" in Azure, which has no /ws/api/v1.',
+      'Client dialects the chat delivers to, comma-separated: signalr (Azure SignalR) and websocket (the raw preview endpoint of the local service, which has both; npm start sets "signalr,websocket"). Azure SignalR has no /ws/api/v1, hence the default.',
   },
   managedIdentityClientId: {
     name: 'AZURE_CLIENT_ID',

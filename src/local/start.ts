@@ -83,6 +83,8 @@ export function functionsEnvironment(ports: Ports, values: Record<string, unknow
   const signalR =
     env.AzureSignalRConnectionString ??
     'Endpoint=http://localhost:8080;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1.0;';
+  // The local service speaks both dialects, so the chat delivers through both REST prefixes (see fanout.ts).
+  env.CHAT_DIALECTS ??= 'signalr,websocket';
   env.AzureSignalRConnectionString = signalR.replace(
     /(Endpoint=https?:\/\/[^;:/]+)(:\d+)?/i,
     `$1:${ports.SIGNALR_PORT}`,
@@ -120,7 +122,8 @@ function startChild(
         }
       }
       if (options.echo) {
-        for (const line of text.split('\n')) if (line.trim() !== '') console.log(`[${label}] ${line}`);
+        // The service prefixes its own lines ([signalr-local]); pass them through as they are.
+        for (const line of text.split('\n')) if (line.trim() !== '') console.log(line);
       }
     };
     child.stdout?.on('data', onData);

@@ -61,6 +61,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const env: Record<string, string> = {
       CHAT_HISTORY_STORAGE: blob.connectionString,
       AzureWebJobsStorage: blob.connectionString,
+      // The local service speaks both dialects: deliver through both REST prefixes.
+      CHAT_DIALECTS: 'signalr,websocket',
       // Filled in once the service has its port (below).
       AzureSignalRConnectionString: '',
       ...(options.segmentBlockLimit !== undefined

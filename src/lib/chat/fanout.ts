@@ -5,7 +5,8 @@
  * raw clients and the signalr prefix (`/api/v1`) only hub-protocol clients. So every fan-out (all, group,
  * user) and every group-membership change goes through both prefixes, in parallel; each client receives
  * exactly one copy in its own framing. A reply to one connection uses only that connection's dialect.
- * `CHAT_DIALECTS` narrows this where only one dialect exists (Azure SignalR today has no `/ws/api/v1`).
+ * Which prefixes exist is the setting `CHAT_DIALECTS`: `signalr` by default (Azure SignalR today has no
+ * `/ws/api/v1`), `signalr,websocket` for the local service (npm start and the test stack set it).
  * A delivery that fails for one dialect is logged and does not fail the command: the message is already
  * stored, and the other dialect's clients still get it.
  */

@@ -94,7 +94,7 @@ function integerSetting(key: SettingKey, env: NodeJS.ProcessEnv): number {
 }
 
 function dialectsSetting(env: NodeJS.ProcessEnv): Dialect[] {
-  const raw = readSetting('chatDialects', env) ?? 'signalr,websocket';
+  const raw = readSetting('chatDialects', env) ?? 'signalr';
   const dialects = raw
     .split(',')
     .map((d) => d.trim().toLowerCase())
