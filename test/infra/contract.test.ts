@@ -6,6 +6,8 @@ import {
   checkAppSettings,
   checkFunctionApp,
   checkMain,
+  checkModuleOutputs,
+  checkModuleParameters,
   checkNoSecretOutputs,
   checkRoleAssignments,
   checkSignalR,
@@ -300,6 +302,43 @@ describe('resource shapes', () => {
       text.replace('    functionAppName: functionAppName\n', "    functionAppName: 'func-other'\n"),
     );
     expect(checkMain(mismatched, abbreviations)).toEqual([expect.stringMatching(/pass the same variable/)]);
+  });
+
+  it('passes every module exactly the parameters it declares and reads only outputs it has', async () => {
+    const main = await bicep('main');
+    const modules = new Map<string, BicepFile>();
+    for (const module of main.modules) {
+      const file = `infra/${module.path.replace(/^\.\//, '')}`;
+      modules.set(module.path, await readBicep(await readFile(file, 'utf8'), file));
+    }
+    expect(main.modules.map((m) => m.path).sort()).toEqual([
+      './modules/function-app.bicep',
+      './modules/identity.bicep',
+      './modules/monitoring.bicep',
+      './modules/roles.bicep',
+      './modules/signalr.bicep',
+      './modules/storage.bicep',
+    ]);
+    expect(checkModuleParameters(main, modules)).toEqual([]);
+    expect(checkModuleOutputs(await source('main'), main, modules)).toEqual([]);
+    expect(checkModuleOutputs('var x = storage.outputs.blobUrl', main, modules)).toEqual([
+      expect.stringMatching(
+        /storage\.outputs\.blobUrl reads an output that .*storage\.bicep does not declare/,
+      ),
+    ]);
+
+    const renamed = await brokenCopy('main', (text) =>
+      text.replace('    hubName: hubName\n', '    hub: hubName\n'),
+    );
+    expect(checkModuleParameters(renamed, modules)).toEqual([
+      expect.stringMatching(/module app passes hub, which .*function-app\.bicep does not declare/),
+    ]);
+    const missing = await brokenCopy('main', (text) =>
+      text.replace('    signalRName: signalR.outputs.name\n', ''),
+    );
+    expect(checkModuleParameters(missing, modules)).toEqual([
+      expect.stringMatching(/module app does not pass signalRName, which .*function-app\.bicep requires/),
+    ]);
   });
 
   it('reads azd parameters from the environment', async () => {

@@ -523,3 +523,56 @@ export function checkMain(main: BicepFile, abbreviations: Readonly<Record<string
   }
   return problems;
 }
+
+/**
+ * Checks each `module` of `main` against the module file it names: every parameter passed is declared,
+ * and every declared parameter without a default is passed (what `az bicep build` would reject, offline).
+ */
+export function checkModuleParameters(main: BicepFile, modules: ReadonlyMap<string, BicepFile>): string[] {
+  const problems: string[] = [];
+  for (const module of main.modules) {
+    const target = modules.get(module.path);
+    if (!target) {
+      problems.push(
+        `${main.file}:${module.line}: module ${module.symbol} names ${module.path}, which was not read.`,
+      );
+      continue;
+    }
+    const passed = path(module.body, 'params');
+    const names = isObject(passed) ? Object.keys(passed) : [];
+    for (const name of names) {
+      if (!target.params.has(name)) {
+        problems.push(
+          `${main.file}:${module.line}: module ${module.symbol} passes ${name}, which ${module.path} does not declare.`,
+        );
+      }
+    }
+    for (const param of target.params.values()) {
+      if (param.defaultValue === undefined && !names.includes(param.name)) {
+        problems.push(
+          `${main.file}:${module.line}: module ${module.symbol} does not pass ${param.name}, which ${module.path} requires.`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** Checks that every `<module>.outputs.<name>` that `mainSource` reads is an output of that module. */
+export function checkModuleOutputs(
+  mainSource: string,
+  main: BicepFile,
+  modules: ReadonlyMap<string, BicepFile>,
+): string[] {
+  const problems: string[] = [];
+  const bySymbol = new Map(main.modules.map((module) => [module.symbol, module]));
+  for (const match of mainSource.matchAll(/\b(\w+)\.outputs\.(\w+)/g)) {
+    const [reference, symbol = '', output = ''] = match;
+    const module = bySymbol.get(symbol);
+    const target = module ? modules.get(module.path) : undefined;
+    if (module && target && !target.outputs.has(output)) {
+      problems.push(`${main.file}: ${reference} reads an output that ${module.path} does not declare.`);
+    }
+  }
+  return problems;
+}
