@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { BenchChild, BenchMessage } from '../processes.js';
+import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
 import type { Figure, ScenarioResult } from '../report.js';
 import { BENCH_ACCESS_KEY, BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
 import { cpuProfileFlags, startBare, startGenerator, startServiceProcess } from '../stack.js';
@@ -71,15 +71,27 @@ async function startUpstream(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${port}/upstream?event={event}` };
 }
 
-async function measure(generator: BenchChild, target: Record<string, unknown>, params: typeof FULL) {
+async function measure(
+  generator: BenchChild,
+  serverPid: number,
+  target: Record<string, unknown>,
+  params: typeof FULL,
+) {
   await generator.request({ type: 'connect', target, clients: params.clients }, 'connected');
   try {
+    const cpuBefore = cpuMillis(serverPid);
     const result = await generator.request<EchoResult>(
       { type: 'echo', ...params },
       'result',
       params.durationMs + params.drainMs + 30_000,
     );
-    return { ...result, latency: Histogram.from(result.latency).summary() };
+    const serverCpuMs = cpuMillis(serverPid) - cpuBefore;
+    return {
+      ...result,
+      latency: Histogram.from(result.latency).summary(),
+      serverCpuMs,
+      serverCpuMicrosPerRoundTrip: (serverCpuMs * 1000) / Math.max(1, result.answered),
+    };
   } finally {
     await generator.request({ type: 'close' }, 'closed');
   }
@@ -101,7 +113,7 @@ export const echo: Scenario = {
       const bare = await startBare('echo');
       let baseline: Awaited<ReturnType<typeof measure>>;
       try {
-        baseline = await measure(generator, { kind: 'bare', url: bare.url }, params);
+        baseline = await measure(generator, bare.pid, { kind: 'bare', url: bare.url }, params);
       } finally {
         await bare.stop();
       }
@@ -120,6 +132,7 @@ export const echo: Scenario = {
           try {
             ours = await measure(
               generator,
+              service.pid,
               { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: BENCH_ACCESS_KEY },
               params,
             );
@@ -134,6 +147,14 @@ export const echo: Scenario = {
               ours: ours.roundTripsPerSecond,
               baseline: baseline.roundTripsPerSecond,
               better: 'higher',
+            },
+            {
+              name: `${dialect} dialect: server CPU per round trip`,
+              unit: 'µs',
+              ours: ours.serverCpuMicrosPerRoundTrip,
+              baseline: baseline.serverCpuMicrosPerRoundTrip,
+              better: 'lower',
+              note: 'service process only; the upstream runs in the bench process',
             },
             {
               name: `${dialect} dialect: p50 round trip`,

@@ -4,7 +4,7 @@
  * against a bare `ws` server that broadcasts the same payload (on an HTTP POST) to the same N clients.
  */
 import { existsSync } from 'node:fs';
-import type { BenchChild, BenchMessage } from '../processes.js';
+import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
 import type { Figure, ScenarioResult } from '../report.js';
 import { BENCH_ACCESS_KEY, BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
@@ -36,27 +36,38 @@ interface FanoutResult extends BenchMessage {
 
 type Params = typeof FULL;
 
+/**
+ * Connects the clients, runs the broadcasts and reads the server's CPU time around the run: the CPU per
+ * delivery does not depend on how fast the generator (sharing the same two cores) can receive.
+ */
 async function measure(
   generator: BenchChild,
+  serverPid: number,
   target: Record<string, unknown>,
   broadcast: Record<string, unknown>,
   params: Params,
-): Promise<FanoutResult> {
+): Promise<FanoutResult & { serverCpuMs: number }> {
   await generator.request({ type: 'connect', target, clients: params.clients }, 'connected');
   try {
-    return await generator.request<FanoutResult>(
+    const cpuBefore = cpuMillis(serverPid);
+    const result = await generator.request<FanoutResult>(
       { type: 'fanout', broadcast, ...params },
       'result',
       params.durationMs + params.drainMs + 30_000,
     );
+    return { ...result, serverCpuMs: cpuMillis(serverPid) - cpuBefore };
   } finally {
     await generator.request({ type: 'close' }, 'closed');
   }
 }
 
-function describe(result: FanoutResult) {
+function describe(result: FanoutResult & { serverCpuMs: number }) {
   const latency = Histogram.from(result.latency).summary();
-  return { ...result, latency };
+  return {
+    ...result,
+    latency,
+    serverCpuMicrosPerDelivery: (result.serverCpuMs * 1000) / Math.max(1, result.delivered),
+  };
 }
 
 export const fanout: Scenario = {
@@ -75,7 +86,13 @@ export const fanout: Scenario = {
       let baseline: ReturnType<typeof describe>;
       try {
         baseline = describe(
-          await measure(generator, { kind: 'bare', url: bare.url }, { kind: 'bare', url: bare.url }, params),
+          await measure(
+            generator,
+            bare.pid,
+            { kind: 'bare', url: bare.url },
+            { kind: 'bare', url: bare.url },
+            params,
+          ),
         );
       } finally {
         await bare.stop();
@@ -96,6 +113,7 @@ export const fanout: Scenario = {
             ours = describe(
               await measure(
                 generator,
+                service.pid,
                 { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: BENCH_ACCESS_KEY },
                 { kind: 'service', dialect, connectionString: connectionString(service.url), hub: BENCH_HUB },
                 params,
@@ -116,6 +134,13 @@ export const fanout: Scenario = {
             ours: ours.deliveredPerSecond,
             baseline: baseline.deliveredPerSecond,
             better: 'higher',
+          },
+          {
+            name: `${dialect} dialect: server CPU per delivery`,
+            unit: 'µs',
+            ours: ours.serverCpuMicrosPerDelivery,
+            baseline: baseline.serverCpuMicrosPerDelivery,
+            better: 'lower',
           },
           {
             name: `${dialect} dialect: p50 latency`,

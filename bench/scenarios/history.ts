@@ -21,7 +21,7 @@ import { Histogram, type LatencySummary, monotonicMicros } from '../stats.js';
 /** Full-run defaults. */
 export const FULL = {
   sizes: [1_000, 10_000, 100_000],
-  reads: 40,
+  reads: 100,
   pageSize: 50,
   appendConcurrency: 16,
   appendMs: 5_000,
