@@ -30,6 +30,11 @@ export const MessageComposer = {
     const remaining = computed(() => props.maxLength - length.value);
     const tooLong = computed(() => remaining.value < 0);
     const showCounter = computed(() => remaining.value <= COUNTER_THRESHOLD);
+    const counterText = computed(() => {
+      const n = Math.abs(remaining.value);
+      const characters = n === 1 ? 'character' : 'characters';
+      return tooLong.value ? `${n} ${characters} too many` : `${n} ${characters} left`;
+    });
     const canSend = computed(() => !props.disabledReason && text.value.trim().length > 0 && !tooLong.value);
 
     function resize() {
@@ -62,7 +67,7 @@ export const MessageComposer = {
     }
 
     expose({ focus: () => box.value?.focus() });
-    return { text, box, remaining, tooLong, showCounter, canSend, send, onKeydown };
+    return { text, box, remaining, tooLong, showCounter, counterText, canSend, send, onKeydown };
   },
   template: /* html */ `
     <form class="composer" @submit.prevent="send" novalidate>
@@ -83,7 +88,7 @@ export const MessageComposer = {
           <template v-else><kbd>Enter</kbd> to send, <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line</template>
         </span>
         <span id="composer-counter" class="counter" :class="{ over: tooLong }" v-if="showCounter" aria-live="polite">
-          {{ tooLong ? (-remaining) + ' characters too many' : remaining + ' characters left' }}
+          {{ counterText }}
         </span>
       </div>
     </form>`,

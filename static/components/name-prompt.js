@@ -1,5 +1,5 @@
 import { MAX_NAME_LENGTH, nameProblem } from '../config.js';
-import { computed, ref } from '../vendor/vue.js';
+import { computed, onMounted, ref } from '../vendor/vue.js';
 
 /**
  * Shown when the page was opened without `?name=` (and without a signed-in principal): asks for a name and
@@ -25,6 +25,9 @@ export const NamePrompt = {
       window.location.assign(url.toString());
     }
 
+    // `autofocus` only applies to elements present when the document loads; this form is rendered later.
+    onMounted(() => input.value?.focus());
+
     return { name, touched, problem, submit, input, MAX_NAME_LENGTH };
   },
   template: /* html */ `
@@ -35,7 +38,7 @@ export const NamePrompt = {
         <p class="prompt-lead">Pick the name others will see. No account needed.</p>
         <label for="name-input">Your name</label>
         <input id="name-input" ref="input" v-model.trim="name" type="text" autocomplete="nickname"
-          autofocus :maxlength="MAX_NAME_LENGTH * 2" required
+          :maxlength="MAX_NAME_LENGTH * 2" required
           :aria-invalid="touched && problem ? 'true' : 'false'" aria-describedby="name-hint name-error"
           @blur="touched = name.length > 0">
         <p id="name-hint" class="hint">1–{{ MAX_NAME_LENGTH }} letters, digits, spaces, "_", "-" or ".".</p>

@@ -178,6 +178,23 @@ describe('the chat page in Chromium', () => {
     await screenshot(bob, 'room-chat');
   });
 
+  it('counts down near the 4000-character limit and refuses to send past it', async () => {
+    const counter = ann.page.locator('#composer-counter');
+    const sendButton = ann.page.getByRole('button', { name: 'Send message' });
+    await composer(ann).fill('x'.repeat(3990));
+    await expect(counter.textContent()).resolves.toContain('10 characters left');
+    await expect(sendButton.isEnabled()).resolves.toBe(true);
+    await composer(ann).fill('x'.repeat(4001));
+    await expect(counter.textContent()).resolves.toContain('1 character too many');
+    await expect(sendButton.isDisabled()).resolves.toBe(true);
+    await screenshot(ann, 'too-long');
+    // Enter does not send it either: the text stays in the box.
+    await composer(ann).press('Enter');
+    await expect(composer(ann).inputValue()).resolves.toHaveLength(4001);
+    await composer(ann).fill('');
+    await expect(counter.count()).resolves.toBe(0);
+  });
+
   it('shows <img src=x onerror=alert(1)> as text and runs nothing', async () => {
     const attack = '<img src=x onerror=alert(1)>';
     await send(ann, attack);
@@ -194,6 +211,10 @@ describe('the chat page in Chromium', () => {
   });
 
   it('has a group conversation, with an unread mark for the member looking elsewhere', async () => {
+    // A name the server would refuse is explained next to the form.
+    await ann.page.getByLabel('Group name to join or create').fill('hikers/2');
+    await ann.page.getByLabel('Group name to join or create').press('Enter');
+    await expect(ann.page.locator('#join-group-error').textContent()).resolves.toContain('letters, digits');
     // ann creates the group from the sidebar form.
     await ann.page.getByLabel('Group name to join or create').fill('hikers');
     await ann.page.getByLabel('Group name to join or create').press('Enter');
