@@ -220,6 +220,25 @@ describe('clientMessageId crash recovery', () => {
     expect(lines).toEqual([claimed]);
   });
 
+  it('releases the claim when the service refuses the append, so a retry is not told it is a duplicate', async () => {
+    const { container, stores } = instances(1);
+    const store = stores[0] as HistoryStore;
+    await container.createIfNotExists();
+    // A segment that is not an append blob: the service answers 409 InvalidBlobType and writes nothing.
+    await container.getBlockBlobClient(segmentBlobName('room', 1)).upload('', 0);
+    const send = () =>
+      store.append({ conversation: 'room', from: 'ann', text: 'x', clientMessageId: 'c-refused' });
+    await expect(send()).rejects.toMatchObject({ statusCode: 409 });
+    expect(await container.getBlobClient(clientIdMarkerName('room', 'ann', 'c-refused')).exists()).toBe(
+      false,
+    );
+
+    await container.getBlobClient(segmentBlobName('room', 1)).delete();
+    const retry = await send();
+    expect(retry.duplicate).toBe(false);
+    expect((await store.read('room')).messages).toEqual([retry.message]);
+  });
+
   it('waits for a pending send that is younger than the claim timeout instead of taking it over', async () => {
     const proxy = await startRecordingProxy(`http://127.0.0.1:${azurite.port}`);
     try {

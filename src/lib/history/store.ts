@@ -344,40 +344,53 @@ export class HistoryStore {
       clientIdMarkerName(message.conversation, message.from, clientMessageId),
     );
     const body = JSON.stringify(message);
-    let created: string | undefined;
-    try {
-      const response = await marker.upload(body, Buffer.byteLength(body), {
-        conditions: { ifNoneMatch: '*' },
-        metadata: { state: 'pending' },
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-      });
-      created = response.etag;
-    } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
-    }
-    if (created !== undefined) {
+    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
+      let created: string | undefined;
       try {
-        await this.appendLine(message);
+        const response = await marker.upload(body, Buffer.byteLength(body), {
+          conditions: { ifNoneMatch: '*' },
+          metadata: { state: 'pending' },
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
+        created = response.etag ?? '*';
       } catch (error) {
-        // The service refused the append outright (a 4xx): nothing was written, so release the claim and let a
-        // retry start afresh. Any other failure may have been written: leave the marker for recovery.
-        if (error instanceof RestError && error.statusCode !== undefined && error.statusCode < 500) {
-          await marker.delete({ conditions: { ifMatch: created } }).catch(() => undefined);
-        }
-        throw error;
+        if (!isAlreadyExists(error)) throw error;
       }
-      await marker.setMetadata({ state: 'stored' });
-      return { message, duplicate: false };
+      if (created !== undefined) {
+        try {
+          await this.appendLine(message);
+        } catch (error) {
+          // The service refused the append outright (a 4xx): nothing was written, so release the claim and let a
+          // retry start afresh. Any other failure may have been written: leave the marker for recovery.
+          if (error instanceof RestError && error.statusCode !== undefined && error.statusCode < 500) {
+            await marker.delete({ conditions: { ifMatch: created } }).catch(() => undefined);
+          }
+          throw error;
+        }
+        // The message is stored whatever happens now. Should this update fail, the marker stays `pending` and a
+        // retry of the send finds the message by recovery; failing the send here would only provoke that retry.
+        await marker.setMetadata({ state: 'stored' }).catch(() => undefined);
+        return { message, duplicate: false };
+      }
+      const original = await this.settleExistingMarker(marker);
+      // `undefined`: the claim was released (its send was refused) while we waited; claim it afresh.
+      if (original !== undefined) return { message: original, duplicate: true };
     }
-    return { message: await this.settleExistingMarker(marker), duplicate: true };
+    throw new Error(
+      `Could not settle clientMessageId of ${message.from} in ${message.conversation} after ${MAX_APPEND_ATTEMPTS} attempts`,
+    );
   }
 
-  /** Waits for an existing marker's message to be stored, or takes over a marker abandoned by a crashed send. */
+  /**
+   * Waits for an existing marker's message to be stored, or takes over a marker abandoned by a crashed send.
+   * `undefined` when the marker has been deleted meanwhile.
+   */
   private async settleExistingMarker(
     marker: ReturnType<ContainerClient['getBlockBlobClient']>,
-  ): Promise<ChatMessage> {
+  ): Promise<ChatMessage | undefined> {
     for (;;) {
       const current = await readMarker(marker);
+      if (current === undefined) return undefined;
       if (current.state === 'stored') return current.message;
       if (current.ageMs >= this.pendingClaimTimeoutMs) {
         let claimed: { etag?: string };
@@ -388,7 +401,7 @@ export class HistoryStore {
             { conditions: { ifMatch: current.etag } },
           );
         } catch (error) {
-          if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409)) continue;
+          if (error instanceof RestError && [404, 409, 412].includes(error.statusCode ?? 0)) continue;
           throw error;
         }
         if (await this.isRecentlyStored(current.message)) {
@@ -405,7 +418,7 @@ export class HistoryStore {
             blobHTTPHeaders: { blobContentType: 'application/json' },
           });
         } catch (error) {
-          if (error instanceof RestError && error.statusCode === 412) continue;
+          if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) continue;
           throw error;
         }
         await this.appendLine(recovered);
@@ -423,7 +436,12 @@ export class HistoryStore {
     const end = endOf(segments);
     if (end === undefined) return false;
     for await (const { message: stored } of this.messagesBackward(message.conversation, segments, end)) {
-      if (stored.id === message.id) return true;
+      if (
+        stored.id === message.id ||
+        (stored.from === message.from && stored.clientMessageId === message.clientMessageId)
+      ) {
+        return true;
+      }
       if (decodeTime(stored.id) < oldest) return false;
     }
     return false;
@@ -737,8 +755,16 @@ function parseLine(bytes: Buffer, conversation: string, segment: number, offset:
   );
 }
 
-async function readMarker(marker: ReturnType<ContainerClient['getBlockBlobClient']>): Promise<Marker> {
-  const response = await marker.download();
+async function readMarker(
+  marker: ReturnType<ContainerClient['getBlockBlobClient']>,
+): Promise<Marker | undefined> {
+  let response: Awaited<ReturnType<typeof marker.download>>;
+  try {
+    response = await marker.download();
+  } catch (error) {
+    if (error instanceof RestError && error.statusCode === 404) return undefined;
+    throw error;
+  }
   const body = response.readableStreamBody;
   const chunks: Buffer[] = [];
   if (body)
