@@ -47,7 +47,7 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     async handleConnect(req, res) {
       const user = req.context.userId;
       if (!isValidName(user)) return res.fail(401, NO_USER_REASON);
-      await services.ready;
+      await services.ensureContainer();
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'websocket' };
       const welcome = await chatFor(req.invocationContext).enter(caller);
       res.accept({ body: toFrame({ event: 'welcome', payload: welcome }) });
@@ -104,7 +104,7 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         await services.signalr.closeConnection(req.context.connectionId, { reason: NO_USER_REASON });
         return;
       }
-      await services.ready;
+      await services.ensureContainer();
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'signalr' };
       const welcome = await chatFor(log).enter(caller);
       await fanout.toConnection(caller.connectionId, 'signalr', { event: 'welcome', payload: welcome });
@@ -113,7 +113,7 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     async onDisconnected(req) {
       const user = req.context.userId;
       if (!isValidName(user)) return;
-      await services.ready;
+      await services.ensureContainer();
       await chatFor(req.invocationContext).leave({
         user,
         connectionId: req.context.connectionId,

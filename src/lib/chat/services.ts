@@ -3,7 +3,7 @@
  * process from the app settings and rebuilt when those settings change (the built-in host of tests points
  * one process at several stacks in turn). Nothing here holds chat state: that lives in the service and Blob.
  */
-import { createHistoryStore, type HistoryStore } from '../history/index.js';
+import { createHistoryStoreFromSettings, type HistoryStore } from '../history/index.js';
 import { readSetting, SETTINGS, type SettingKey } from '../settings.js';
 import { type HubClient, hubClientFromSettings, signalRConfigFromSettings } from '../signalr/index.js';
 import type { Dialect } from '../signalr/tokens.js';
@@ -23,7 +23,7 @@ export interface ChatServices {
   readonly presence: PresenceStore;
   readonly members: MembershipStore;
   /** Resolves once the Blob container exists (presence and memberships list it before history writes). */
-  readonly ready: Promise<void>;
+  readonly ensureContainer: () => Promise<void>;
 }
 
 const KEYS: readonly SettingKey[] = [
@@ -46,24 +46,20 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
   const key = KEYS.map((k) => env[SETTINGS[k].name] ?? '').join('\n');
   if (cached?.key === key) return cached.value;
   const config = signalRConfigFromSettings(env);
-  const storage = readSetting('historyStorage', env);
-  if (storage === undefined) {
-    throw new Error(
-      `The app setting ${SETTINGS.historyStorage.name} is not set: ${SETTINGS.historyStorage.description}`,
-    );
-  }
-  const container = readSetting('historyContainer', env);
-  const clientId = readSetting('managedIdentityClientId', env);
-  const history = createHistoryStore({
-    storage,
-    segmentBlockLimit: integerSetting('historySegmentBlockLimit', env),
-    ...(container !== undefined ? { container } : {}),
-    ...(clientId !== undefined ? { managedIdentityClientId: clientId } : {}),
-  });
+  const history = createHistoryStoreFromSettings(env);
   const containerClient = history.containerClient;
-  const ready = containerClient.createIfNotExists().then(() => undefined);
-  // Not awaited here; callers await `ready`. Keep an unhandled rejection from crashing the worker meanwhile.
-  ready.catch(() => undefined);
+  // Created once per process; a failure (storage not up yet) is forgotten so the next call tries again.
+  let containerReady: Promise<void> | undefined;
+  const ensureContainer = () => {
+    containerReady ??= containerClient.createIfNotExists().then(
+      () => undefined,
+      (error: unknown) => {
+        containerReady = undefined;
+        throw error;
+      },
+    );
+    return containerReady;
+  };
   const value: ChatServices = {
     signalr: hubClientFromSettings(env, { dialect: 'signalr' }),
     websocket: hubClientFromSettings(env, { dialect: 'websocket' }),
@@ -73,7 +69,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     history,
     presence: new PresenceStore(containerClient),
     members: new MembershipStore(containerClient),
-    ready,
+    ensureContainer,
   };
   cached = { key, value };
   return value;
@@ -82,15 +78,6 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
 /** Forgets every cached client, as a fresh Functions worker would (used when a test restarts the host). */
 export function resetChatServices(): void {
   cached = undefined;
-}
-
-function integerSetting(key: SettingKey, env: NodeJS.ProcessEnv): number {
-  const raw = readSetting(key, env);
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`The app setting ${SETTINGS[key].name} must be a positive integer, not "${raw}"`);
-  }
-  return value;
 }
 
 function dialectsSetting(env: NodeJS.ProcessEnv): Dialect[] {
