@@ -1,0 +1,268 @@
+/**
+ * The chat page's state rules (static/chat-state.js), its name check (static/config.js) and its retry
+ * backoff (static/connection.js), run in Node: they are plain ES modules with no browser or Vue dependency.
+ * Where the page repeats a server rule (conversation ids, names), the two are checked against each other.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  directConversation as serverDirectConversation,
+  nameProblem as serverNameProblem,
+} from '../../src/lib/chat/names.js';
+
+// The page is plain JavaScript without declarations; load it by URL and describe the parts used here.
+interface Message {
+  id: string;
+  conversation: string;
+  from: string;
+  text: string;
+  sentAt: string;
+  group?: string;
+  to?: string;
+  clientMessageId?: string;
+}
+interface Conversation {
+  id: string;
+  messages: Message[];
+  pending: { clientMessageId: string; text: string; status: string; error?: string }[];
+  notes: { kind: string; user: string }[];
+  hasMore: boolean;
+  loaded: boolean;
+  loadingOlder: boolean;
+  unread: number;
+  error: string | null;
+}
+interface State {
+  me: string;
+  online: string[];
+  groups: string[];
+  knownGroups: string[];
+  conversations: Record<string, Conversation>;
+  activeId: string;
+  globalError: string | null;
+}
+const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
+const chat: {
+  createChatState(me: string): State;
+  directConversation(a: string, b: string): string;
+  parseConversation(id: string): unknown;
+  mergeMessages(a: Message[], b: Message[]): Message[];
+  applyWelcome(state: State, welcome: object): void;
+  applyHistory(state: State, history: object): void;
+  applyMessage(state: State, message: Message): { isNew: boolean; conversation: Conversation };
+  applyPresence(state: State, presence: object): void;
+  applySystem(state: State, event: object): void;
+  applyError(state: State, error: object): void;
+  noteCommand(state: State, command: string, conversation: string): void;
+  addPending(state: State, conversation: string, pending: object): void;
+  openConversation(state: State, id: string): Conversation;
+  resendable(state: State): { conversationId: string; pending: { clientMessageId: string } }[];
+} = await page('chat-state.js');
+const config: { nameProblem(name: string, what?: string): string | undefined } = await page('config.js');
+const connection: { retryDelay(attempt: number): number; RETRY_BASE_MS: number; RETRY_MAX_MS: number } =
+  await page('connection.js');
+
+const T0 = Date.parse('2026-11-27T10:00:00Z');
+/** A message with a ULID-like id that sorts by `n`. */
+function msg(n: number, from = 'bob', conversation = 'room', extra: Partial<Message> = {}): Message {
+  return {
+    id: `01J${String(n).padStart(10, '0')}`,
+    conversation,
+    from,
+    text: `message ${n}`,
+    sentAt: new Date(T0 + n * 1000).toISOString(),
+    ...extra,
+  };
+}
+const ids = (c: Conversation | undefined) => c?.messages.map((m) => m.text.replace('message ', '')).join(',');
+
+describe('conversation ids on the page match the server', () => {
+  it.each([
+    ['ann', 'bob'],
+    ['bob', 'ann'],
+    ['ann', 'Bob'],
+    ['Zoë', 'zoe'],
+    ['a.b', 'a-b'],
+    ['ann', 'ann'],
+  ])('directConversation(%s, %s)', (a, b) => {
+    expect(chat.directConversation(a, b)).toBe(serverDirectConversation(a, b));
+  });
+
+  it('sorts by UTF-16 code units, as the server does: dm:Bob:ann, not dm:ann:Bob', () => {
+    expect(chat.directConversation('ann', 'Bob')).toBe('dm:Bob:ann');
+  });
+
+  it('parses the three forms', () => {
+    expect(chat.parseConversation('room')).toEqual({ kind: 'room' });
+    expect(chat.parseConversation('group:hikers')).toEqual({ kind: 'group', group: 'hikers' });
+    expect(chat.parseConversation('dm:ann:bob')).toEqual({ kind: 'dm', users: ['ann', 'bob'] });
+    expect(chat.parseConversation('elsewhere')).toBeUndefined();
+  });
+});
+
+describe('the name check on the page agrees with the server', () => {
+  it.each([
+    'ann',
+    'Ann Smith',
+    'a_b-c.d',
+    'Zoë',
+    '李小龙',
+    'x'.repeat(32),
+    'x'.repeat(33),
+    '',
+    ' ann',
+    'ann ',
+    'ann<script>',
+    'a/b',
+    'a:b',
+    '🙂',
+  ])('%j', (name) => {
+    expect(config.nameProblem(name) === undefined).toBe(serverNameProblem(name) === undefined);
+  });
+});
+
+describe('history merging', () => {
+  it('merges by id and keeps id order, so a message seen twice is shown once', () => {
+    const merged = chat.mergeMessages([msg(1), msg(3)], [msg(3), msg(2), msg(4)]);
+    expect(merged.map((m) => m.id)).toEqual([msg(1), msg(2), msg(3), msg(4)].map((m) => m.id));
+  });
+
+  it('takes the welcome page, then extends it backwards with older pages until hasMore is false', () => {
+    const state = chat.createChatState('ann');
+    chat.applyWelcome(state, {
+      user: 'ann',
+      online: ['bob', 'ann'],
+      groups: ['hikers'],
+      history: { conversation: 'room', messages: [msg(3), msg(4)], hasMore: true },
+    });
+    const room = state.conversations.room;
+    expect(ids(room)).toBe('3,4');
+    expect(room?.hasMore).toBe(true);
+    expect(state.online).toEqual(['ann', 'bob']);
+    expect(Object.keys(state.conversations)).toEqual(['room', 'group:hikers']);
+
+    room!.loadingOlder = true;
+    chat.applyHistory(state, { conversation: 'room', messages: [msg(2)], hasMore: true });
+    expect(ids(room)).toBe('2,3,4');
+    expect(room?.hasMore).toBe(true);
+    expect(room?.loadingOlder).toBe(false);
+
+    room!.loadingOlder = true;
+    chat.applyHistory(state, { conversation: 'room', messages: [], hasMore: false });
+    expect(room?.hasMore).toBe(false);
+  });
+
+  it('keeps "has more" of older pages when a fresh latest page overlaps what is shown (after a reconnect)', () => {
+    const state = chat.createChatState('ann');
+    chat.applyHistory(state, { conversation: 'room', messages: [msg(1), msg(2), msg(3)], hasMore: false });
+    // The latest page (limit 2) after a reconnect: hasMore is true for it, but everything older is shown.
+    chat.applyHistory(state, { conversation: 'room', messages: [msg(3), msg(4)], hasMore: true });
+    expect(ids(state.conversations.room)).toBe('1,2,3,4');
+    expect(state.conversations.room?.hasMore).toBe(false);
+  });
+
+  it('replaces what is shown when the latest page does not reach it, so no hole is hidden', () => {
+    const state = chat.createChatState('ann');
+    chat.applyHistory(state, { conversation: 'room', messages: [msg(1), msg(2)], hasMore: false });
+    chat.applyHistory(state, { conversation: 'room', messages: [msg(8), msg(9)], hasMore: true });
+    expect(ids(state.conversations.room)).toBe('8,9');
+    expect(state.conversations.room?.hasMore).toBe(true);
+  });
+});
+
+describe('live events', () => {
+  it('counts unread messages of others in conversations that are not open, once per message', () => {
+    const state = chat.createChatState('ann');
+    const dm = 'dm:ann:bob';
+    expect(chat.applyMessage(state, msg(1, 'bob', dm, { to: 'ann' })).isNew).toBe(true);
+    expect(chat.applyMessage(state, msg(1, 'bob', dm, { to: 'ann' })).isNew).toBe(false);
+    chat.applyMessage(state, msg(2, 'ann', dm, { to: 'bob' }));
+    chat.applyMessage(state, msg(3, 'bob', 'room'));
+    expect(state.conversations[dm]?.unread).toBe(1);
+    expect(state.conversations.room?.unread).toBe(0);
+    expect(chat.openConversation(state, dm).unread).toBe(0);
+  });
+
+  it('replaces a pending message by the delivered one with the same clientMessageId', () => {
+    const state = chat.createChatState('ann');
+    chat.addPending(state, 'room', { clientMessageId: 'c-1', text: 'hi', status: 'pending', createdAt: '' });
+    chat.addPending(state, 'room', {
+      clientMessageId: 'c-2',
+      text: 'there',
+      status: 'pending',
+      createdAt: '',
+    });
+    expect(chat.resendable(state).map((r) => r.pending.clientMessageId)).toEqual(['c-1', 'c-2']);
+    chat.applyMessage(state, msg(1, 'ann', 'room', { clientMessageId: 'c-1' }));
+    // Someone else's message with the same client id is not mine.
+    chat.applyMessage(state, msg(2, 'bob', 'room', { clientMessageId: 'c-2' }));
+    expect(state.conversations.room?.pending.map((p) => p.clientMessageId)).toEqual(['c-2']);
+  });
+
+  it('shows an error where the failing command came from, and marks a refused send as not sent', () => {
+    const state = chat.createChatState('ann');
+    chat.addPending(state, 'group:hikers', {
+      clientMessageId: 'c-1',
+      text: 'hi',
+      status: 'pending',
+      createdAt: '',
+    });
+    chat.noteCommand(state, 'sendMessage', 'group:hikers');
+    chat.applyError(state, {
+      code: 'notAMember',
+      message: 'Join group "hikers" first',
+      command: 'sendMessage',
+    });
+    const group = state.conversations['group:hikers'];
+    expect(group?.error).toBe('Join group "hikers" first');
+    expect(group?.pending[0]).toMatchObject({ status: 'failed', error: 'Join group "hikers" first' });
+    expect(chat.resendable(state)).toEqual([]);
+
+    chat.applyError(state, { code: 'invalidPayload', message: 'Unknown command' });
+    expect(state.globalError).toBe('Unknown command');
+  });
+
+  it('follows my own group joins and leaves, and notes everyone else’s', () => {
+    const state = chat.createChatState('ann');
+    chat.applySystem(state, {
+      kind: 'groupJoined',
+      user: 'ann',
+      group: 'hikers',
+      at: '2026-11-27T10:00:00Z',
+    });
+    chat.applySystem(state, {
+      kind: 'groupJoined',
+      user: 'bob',
+      group: 'hikers',
+      at: '2026-11-27T10:00:01Z',
+    });
+    chat.applySystem(state, {
+      kind: 'groupJoined',
+      user: 'bob',
+      group: 'hikers',
+      at: '2026-11-27T10:00:01Z',
+    });
+    expect(state.groups).toEqual(['hikers']);
+    expect(state.conversations['group:hikers']?.notes.map((n) => n.user)).toEqual(['ann', 'bob']);
+    chat.applySystem(state, { kind: 'groupLeft', user: 'ann', group: 'hikers', at: '2026-11-27T10:00:02Z' });
+    expect(state.groups).toEqual([]);
+    expect(state.knownGroups).toEqual(['hikers']);
+    chat.applySystem(state, { kind: 'joined', user: 'carol', at: '2026-11-27T10:00:03Z' });
+    expect(state.conversations.room?.notes).toMatchObject([{ kind: 'joined', user: 'carol' }]);
+    chat.applyPresence(state, { online: ['carol', 'ann'] });
+    expect(state.online).toEqual(['ann', 'carol']);
+  });
+});
+
+describe('reconnect backoff', () => {
+  it('doubles from the base, is capped, and stays within ±25% jitter', () => {
+    const { retryDelay, RETRY_BASE_MS, RETRY_MAX_MS } = connection;
+    for (let attempt = 1; attempt <= 12; attempt++) {
+      const nominal = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1));
+      for (let i = 0; i < 20; i++) {
+        const delay = retryDelay(attempt);
+        expect(delay).toBeGreaterThanOrEqual(Math.floor(nominal * 0.75));
+        expect(delay).toBeLessThanOrEqual(Math.ceil(nominal * 1.25));
+      }
+    }
+  });
+});
