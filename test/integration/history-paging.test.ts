@@ -107,14 +107,28 @@ describe('paging with `before`', () => {
     expect(collected).toEqual(all);
   });
 
-  it('still finds a message whose id time is far outside the reorder window (a clock hours off)', async () => {
+  it('still finds a message whose id time is far outside the reorder window (a clock hours ahead)', async () => {
     const { viaProxy, direct } = containers();
     const times = [Array.from({ length: 300 }, (_, i) => BASE_TIME + i * 1000)];
-    (times[0] as number[])[150] = BASE_TIME - 3 * 3600_000;
+    (times[0] as number[])[150] = BASE_TIME + 3 * 3600_000;
     const all = (await writeHistory(direct, 'room', times)).flat();
     const store = createHistoryStore({ containerClient: viaProxy, readChunkBytes: 1024 });
     const page = await store.read('room', { before: (all[150] as ChatMessage).id, limit: 5 });
     expect(page.messages).toEqual(all.slice(145, 150));
+  });
+
+  it('refuses, without scanning the history, a `before` id from before the conversation began or from the future', async () => {
+    const { viaProxy, direct } = containers();
+    const times = [Array.from({ length: 3000 }, (_, i) => BASE_TIME + i * 1000)];
+    await writeHistory(direct, 'room', times);
+    const store = createHistoryStore({ containerClient: viaProxy, readChunkBytes: 1024 });
+    for (const time of [BASE_TIME - 3600_000, Date.now() + 3600_000]) {
+      proxy.exchanges.length = 0;
+      await expect(store.read('room', { before: ulid(time) })).rejects.toMatchObject({
+        code: 'invalid_before',
+      });
+      expect(downloadedBytes()).toBeLessThan(20 * 1024);
+    }
   });
 });
 

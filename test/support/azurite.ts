@@ -60,11 +60,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     '--silent',
     ...(options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location]),
   ];
-  const child = spawn(process.execPath, args, {
-    // Azurite writes its debug/metadata files relative to the cwd only when asked; keep the cwd harmless anyway.
-    cwd: options.location ?? process.cwd(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 

@@ -38,7 +38,9 @@
  * of the history. `before` first finds the message — the segment by the id time of each segment's first line
  * (binary search, cached), the offset by a bisection on id times within the segment (`locate.ts`) — then reads
  * backwards from there across segment boundaries. Should a message have been written more than
- * `reorderWindowMs` away from its id time, the search falls back to a full backward scan rather than miss it.
+ * `reorderWindowMs` away from its id time, the search falls back to a full backward scan rather than miss it;
+ * an id dated in the future or before the conversation's first message is refused without that scan, so a
+ * made-up `before` cannot make a reader download the whole history.
  */
 import { DefaultAzureCredential } from '@azure/identity';
 import {
@@ -598,7 +600,12 @@ export class HistoryStore {
       const head = await this.headTime(conversation, segments[index] as SegmentInfo);
       if (head !== undefined && head < time - this.reorderWindowMs) break;
     }
-    // Outside the window's assumptions (a clock far off, an append stalled for minutes): look everywhere.
+    // Outside the window's assumptions (a clock far off, an append stalled for minutes): look everywhere — but
+    // not for an id from the future or from before the conversation began, which cannot be in it.
+    if (time > Date.now() + this.reorderWindowMs) return undefined;
+    const first = segments[0];
+    const firstHead = first === undefined ? undefined : await this.headTime(conversation, first);
+    if (firstHead !== undefined && time < firstHead - this.reorderWindowMs) return undefined;
     const end = endOf(segments);
     if (end === undefined) return undefined;
     for await (const { message, position } of this.messagesBackward(conversation, segments, end)) {
