@@ -399,7 +399,7 @@ const ChatApp = {
         <ChatSidebar :state="state" @open="open" @join="join" @leave="leave" />
       </aside>
 
-      <main class="conversation" :aria-labelledby="'conversation-title'">
+      <main class="conversation" aria-labelledby="conversation-title" :inert="drawerOpen">
         <div class="conversation-head">
           <div class="conversation-titles">
             <h1 id="conversation-title" class="conversation-title">

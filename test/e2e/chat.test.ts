@@ -356,6 +356,24 @@ describe('the chat page in Chromium', () => {
     await screenshot(ann, 'oldest-loaded');
   });
 
+  it('leaves a group (read-only afterwards) and joins it again', async () => {
+    await showSidebar(bob);
+    await sidebarButton(bob, /hikers/).click();
+    await bob.page.getByRole('button', { name: 'Leave group' }).click();
+    await bob.page.getByRole('button', { name: 'Join group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(composer(bob).isDisabled()).resolves.toBe(true);
+    await ann.page
+      .locator('#sidebar')
+      .getByRole('button', { name: /hikers/ })
+      .click();
+    await ann.page.locator('.note', { hasText: 'left the group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(bob, 'left-group');
+    await bob.page.getByRole('button', { name: 'Join group' }).click();
+    await bob.page.getByRole('button', { name: 'Leave group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(bob, 'Back in the group.');
+    await delivered(ann, 'Back in the group.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+  });
+
   it('ran without page errors or dialogs', () => {
     for (const person of people) {
       expect({ name: person.name, errors: person.pageErrors, dialogs: person.dialogs }).toEqual({
