@@ -179,6 +179,84 @@ describe('signalr dialect of the local service', () => {
     });
   });
 
+  it('closes an oversized frame with 1009 after a Close message that names the limit', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/u`, maxMessageBytes: 512 });
+    const client = await open(svc, 'ann');
+    client.send({ type: 1, target: 'send', arguments: ['x'.repeat(600)] });
+    expect(await client.closed).toEqual({
+      code: 1009,
+      reason: 'A message is larger than 512 bytes (maxMessageBytes)',
+    });
+    expect(client.messages.at(-1)).toEqual({
+      type: 7,
+      error: 'A message is larger than 512 bytes (maxMessageBytes)',
+    });
+    const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
+    expect(JSON.parse(disconnected?.text ?? '')).toEqual({
+      type: 11,
+      error: 'A message is larger than 512 bytes (maxMessageBytes)',
+    });
+    expect(up.calls.some((c) => c.event === 'send')).toBe(false);
+  });
+
+  it('answers invocations with an error Completion while the upstream is down or too slow, and logs each failure', async () => {
+    const dead = await startUpstream();
+    const deadUrl = dead.url;
+    await dead.close();
+    let release: () => void = () => {};
+    const hanging = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = await upstream(async (call) => {
+      if (call.event === 'slow') await hanging;
+      return undefined;
+    });
+    cleanups.push(async () => release());
+    const logs = recordingLog();
+    const svc = await service({
+      upstream: [
+        { eventPattern: 'slow', urlTemplate: `${slow.url}/slow` },
+        { urlTemplate: `${deadUrl}/down` },
+      ],
+      upstreamTimeoutMs: 200,
+      notificationAttempts: 2,
+      retryBaseDelayMs: 1,
+      log: logs.log,
+    });
+    const client = await open(svc, 'ann');
+    client.send({ type: 1, invocationId: 'a', target: 'ask', arguments: [] });
+    client.send({ type: 1, invocationId: 'b', target: 'slow', arguments: [] });
+    expect(await client.next((m) => m.type === 3)).toEqual({
+      type: 3,
+      invocationId: 'a',
+      error: 'Invocation failed: the upstream is unreachable (ECONNREFUSED)',
+    });
+    expect(await client.next((m) => m.type === 3)).toEqual({
+      type: 3,
+      invocationId: 'b',
+      error: 'Invocation failed: the upstream did not answer within 200 ms (upstreamTimeoutMs)',
+    });
+    const failures = logs.entries.filter((e) => e.level !== 'info').map((e) => e.fields);
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event: 'connected', attempt: 1, retrying: true, hub: 'chat' }),
+        expect.objectContaining({ event: 'connected', attempt: 2, connectionId: client.connectionId }),
+        expect.objectContaining({ event: 'ask', connectionId: client.connectionId }),
+        expect.objectContaining({ event: 'slow', error: expect.stringContaining('upstreamTimeoutMs') }),
+      ]),
+    );
+  });
+
+  it('closes a connection that sends no handshake in time with 1002 and a reason', async () => {
+    const svc = await service({ handshakeTimeoutMs: 50 });
+    const { frames, closed } = await rawSocket(svc);
+    const [code, reason] = await closed;
+    expect(code).toBe(1002);
+    expect(reason.toString()).toBe('No handshake received within 50 ms (handshakeTimeoutMs)');
+    expect(frames).toEqual([]);
+  });
+
   it('closes with the REST reason in a Close message and sends disconnected with that error', async () => {
     const up = await upstream();
     const svc = await service({ upstream: `${up.url}/u` });

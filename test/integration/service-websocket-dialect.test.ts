@@ -190,7 +190,10 @@ describe('websocket dialect of the local service', () => {
     const svc = await service({ upstream: `${up.url}/u`, maxMessageBytes: 1024 });
     const c = await client(await clientUrlFor(svc, 'ann'));
     c.ws.send('x'.repeat(1025));
-    expect((await c.closed).code).toBe(1009);
+    expect(await c.closed).toEqual({
+      code: 1009,
+      reason: 'A message is larger than 1024 bytes (maxMessageBytes)',
+    });
     await up.waitFor((call) => call.event === 'disconnect');
     expect(up.calls.some((call) => call.event === 'message')).toBe(false);
   });

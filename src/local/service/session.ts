@@ -18,6 +18,13 @@ export interface SessionInit {
   readonly clientQuery: string;
 }
 
+/** Reasons for the closes ws makes by itself when a frame breaks the rules. */
+const RECEIVER_CLOSE_REASONS: Readonly<Record<number, (maxMessageBytes: number) => string>> = {
+  [CloseCode.MessageTooBig]: (max) => `A message is larger than ${max} bytes (maxMessageBytes)`,
+  1007: () => 'A text frame is not valid UTF-8',
+  [CloseCode.ProtocolError]: () => 'The frame breaks the WebSocket protocol (RFC 6455)',
+};
+
 const MAX_CLOSE_REASON_BYTES = 123; // RFC 6455: the close frame's payload is at most 125 bytes, 2 are the code
 
 /** Truncates a close reason to what fits in a close frame without splitting a character. */
@@ -59,6 +66,20 @@ export abstract class Session implements RegisteredConnection {
   /** Takes over an open WebSocket. */
   attach(socket: WebSocket): void {
     this.socket = socket;
+    // On a frame it cannot accept, ws closes by itself with a bare code (1009 oversized, 1007 invalid UTF-8,
+    // 1002 bad framing). Its public close is wrapped so that such a close carries a reason that says what to
+    // fix, and SignalR clients get their Close message first, like every other service-side close.
+    const close = socket.close.bind(socket);
+    socket.close = (code?: number, data?: string | Buffer) => {
+      const explain = code === undefined || data !== undefined ? undefined : RECEIVER_CLOSE_REASONS[code];
+      if (!explain || this.#serverClose) return close(code, data);
+      const reason = explain(this.ctx.options.maxMessageBytes);
+      this.clientError = reason;
+      this.#serverClose = { code: code as number, reason };
+      this.registry.remove(this);
+      this.beforeServerClose(reason, false);
+      return close(code, reason);
+    };
     this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       this.#alive = true;
@@ -69,10 +90,7 @@ export abstract class Session implements RegisteredConnection {
       this.#alive = true;
     });
     socket.on('error', (error: Error & { code?: string }) => {
-      // ws reports protocol violations here and closes by itself, e.g. 1009 for an oversized frame.
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        this.clientError = `A frame was larger than ${this.ctx.options.maxMessageBytes} bytes (maxMessageBytes)`;
-      }
+      // ws reports protocol violations here after closing (see the wrapped close above).
       this.ctx.options.log('warn', 'Client connection error', {
         hub: this.hub,
         connectionId: this.id,
