@@ -103,6 +103,34 @@ describe('conversations through the whole local stack', () => {
     await ann2.close();
   });
 
+  it('names and groups in any script work in both dialects (ids beyond ASCII are percent-encoded for the service)', async () => {
+    const zhang = await connect('张伟', 'websocket');
+    const zoe = await connect('Zoë', 'signalr');
+    await zhang.send('joinGroup', { group: '团队' });
+    await zhang.waitFor((e) => e.type === 'system' && e.payload.kind === 'groupJoined');
+    await zoe.send('joinGroup', { group: '团队' });
+    await zoe.waitFor(
+      (e) => e.type === 'system' && e.payload.kind === 'groupJoined' && e.payload.user === 'Zoë',
+    );
+    await zoe.send('sendMessage', { text: '你好', group: '团队' });
+    expect((await zhang.waitFor(isMessage('你好'))).payload).toMatchObject({
+      from: 'Zoë',
+      conversation: 'group:团队',
+    });
+    await zhang.send('sendMessage', { text: 'privé', to: 'Zoë' });
+    expect((await zoe.waitFor(isMessage('privé'))).payload).toMatchObject({
+      from: '张伟',
+      conversation: 'dm:Zoë:张伟',
+    });
+    const from = dan.events.length;
+    await barrier(zhang, dan);
+    expect(dan.events.slice(from).some((e) => e.payload.text === 'privé' || e.payload.text === '你好')).toBe(
+      false,
+    );
+    await zhang.close();
+    await zoe.close();
+  });
+
   it('loadHistory pages backwards', async () => {
     for (let i = 1; i <= 7; i++) await dan.send('sendMessage', { text: `page ${i}`, to: 'bob' });
     await dan.waitFor(isMessage('page 7'));

@@ -3,6 +3,7 @@ import { MAX_TEXT_LENGTH, parseCommand, parseCommandFrame } from '../../src/lib/
 import { CHAT_ERRORS } from '../../src/lib/chat/errors.js';
 import { directConversation, nameProblem, parseConversation } from '../../src/lib/chat/names.js';
 import { toFrame, toInvocation } from '../../src/lib/chat/protocol.js';
+import { fromServiceUserId, toServiceUserId } from '../../src/lib/chat/user-id.js';
 
 describe('names', () => {
   it.each(['ann', 'Zoë', 'a.b-c_d e', '张伟', 'x'.repeat(32)])('accepts %j', (name) => {
@@ -75,5 +76,21 @@ describe('protocol', () => {
     const event = { event: 'presence', payload: { online: ['ann'] } } as const;
     expect(toInvocation(event)).toEqual({ target: 'presence', arguments: [{ online: ['ann'] }] });
     expect(JSON.parse(toFrame(event))).toEqual({ type: 'presence', online: ['ann'] });
+  });
+});
+
+describe('service user ids', () => {
+  it('keep ASCII names as they are and percent-encode the rest reversibly', () => {
+    expect(toServiceUserId('ann lee')).toBe('ann lee');
+    expect(toServiceUserId('Zoë')).toBe('Zo%C3%AB');
+    expect(toServiceUserId('张伟')).toBe('%E5%BC%A0%E4%BC%9F');
+    for (const name of ['ann', 'Zoë', '张伟', 'a.b-c_d e'])
+      expect(fromServiceUserId(toServiceUserId(name))).toBe(name);
+  });
+  it('refuse ids this app would not issue', () => {
+    expect(fromServiceUserId(undefined)).toBeUndefined();
+    expect(fromServiceUserId('%61nn')).toBeUndefined();
+    expect(fromServiceUserId('%E5')).toBeUndefined();
+    expect(fromServiceUserId('a:b')).toBeUndefined();
   });
 });

@@ -13,6 +13,7 @@
 import type { HubClient } from '../signalr/index.js';
 import type { Dialect } from '../signalr/tokens.js';
 import { type ChatEvent, toFrame, toInvocation } from './protocol.js';
+import { toServiceUserId } from './user-id.js';
 
 export interface FanoutClients {
   readonly signalr: HubClient<'signalr'>;
@@ -54,9 +55,10 @@ export class Fanout {
 
   /** To every connection of `user`, whatever its dialect. */
   toUser(user: string, event: ChatEvent): Promise<void> {
+    const id = toServiceUserId(user);
     return this.#each(`sendToUser ${event.event}`, {
-      signalr: (c) => c.sendToUser(user, toInvocation(event)),
-      websocket: (c) => c.sendToUser(user, toFrame(event)),
+      signalr: (c) => c.sendToUser(id, toInvocation(event)),
+      websocket: (c) => c.sendToUser(id, toFrame(event)),
     });
   }
 
@@ -69,24 +71,27 @@ export class Fanout {
 
   /** Adds all of `user`'s connections, present and future, of every dialect, to `group`. */
   addUserToGroup(group: string, user: string): Promise<void> {
+    const id = toServiceUserId(user);
     return this.#each('addUserToGroup', {
-      signalr: (c) => c.addUserToGroup(group, user),
-      websocket: (c) => c.addUserToGroup(group, user),
+      signalr: (c) => c.addUserToGroup(group, id),
+      websocket: (c) => c.addUserToGroup(group, id),
     });
   }
 
   removeUserFromGroup(group: string, user: string): Promise<void> {
+    const id = toServiceUserId(user);
     return this.#each('removeUserFromGroup', {
-      signalr: (c) => c.removeUserFromGroup(group, user),
-      websocket: (c) => c.removeUserFromGroup(group, user),
+      signalr: (c) => c.removeUserFromGroup(group, id),
+      websocket: (c) => c.removeUserFromGroup(group, id),
     });
   }
 
   /** Whether the service has a connection of `user` in any dialect (a failed check counts as no). */
   async userExists(user: string): Promise<boolean> {
+    const id = toServiceUserId(user);
     const answers = await Promise.allSettled(
       this.#dialects.map((d) =>
-        d === 'signalr' ? this.#clients.signalr.userExists(user) : this.#clients.websocket.userExists(user),
+        d === 'signalr' ? this.#clients.signalr.userExists(id) : this.#clients.websocket.userExists(id),
       ),
     );
     return answers.some((a) => a.status === 'fulfilled' && a.value);

@@ -16,9 +16,9 @@ import { type CommandResult, parseCommand, parseCommandFrame } from './commands.
 import { chatError } from './errors.js';
 import { Fanout } from './fanout.js';
 import { type Caller, ChatHandlers } from './handlers.js';
-import { isValidName } from './names.js';
 import { type ChatEvent, toFrame } from './protocol.js';
 import { type ChatServices, chatServices } from './services.js';
+import { fromServiceUserId } from './user-id.js';
 
 const NO_USER_REASON =
   'The connection has no valid user: connect with the URL and token from /api/negotiate (the token carries the user)';
@@ -45,8 +45,8 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
 
   return {
     async handleConnect(req, res) {
-      const user = req.context.userId;
-      if (!isValidName(user)) return res.fail(401, NO_USER_REASON);
+      const user = fromServiceUserId(req.context.userId);
+      if (user === undefined) return res.fail(401, NO_USER_REASON);
       await services.ensureContainer();
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'websocket' };
       const welcome = await chatFor(req.invocationContext).enter(caller);
@@ -54,8 +54,8 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     },
 
     async handleMessage(req, res) {
-      const user = req.context.userId;
-      if (!isValidName(user)) return res.fail(401, NO_USER_REASON);
+      const user = fromServiceUserId(req.context.userId);
+      if (user === undefined) return res.fail(401, NO_USER_REASON);
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'websocket' };
       const { message } = req.event;
       const parsed: CommandResult =
@@ -68,8 +68,8 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     },
 
     async handleInvocation(req, res) {
-      const user = req.context.userId;
-      if (!isValidName(user)) return res.fail(401, NO_USER_REASON);
+      const user = fromServiceUserId(req.context.userId);
+      if (user === undefined) return res.fail(401, NO_USER_REASON);
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'signalr' };
       const { target, arguments: args, invocationId } = req.event;
       const parsed: CommandResult =
@@ -96,10 +96,10 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     },
 
     async onConnected(req) {
-      const user = req.context.userId;
+      const user = fromServiceUserId(req.context.userId);
       const log = req.invocationContext;
       const fanout = new Fanout(services, services.dialects, log);
-      if (!isValidName(user)) {
+      if (user === undefined) {
         log.warn(`closing signalr connection ${req.context.connectionId}: no valid user`);
         await services.signalr.closeConnection(req.context.connectionId, { reason: NO_USER_REASON });
         return;
@@ -111,8 +111,8 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     },
 
     async onDisconnected(req) {
-      const user = req.context.userId;
-      if (!isValidName(user)) return;
+      const user = fromServiceUserId(req.context.userId);
+      if (user === undefined) return;
       await services.ensureContainer();
       await chatFor(req.invocationContext).leave({
         user,

@@ -9,6 +9,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { identify } from './identity.js';
 import { chatServices } from './services.js';
+import { toServiceUserId } from './user-id.js';
 
 /** Lifetime of the client tokens negotiate issues (the page negotiates again on reconnect). */
 export const CLIENT_TOKEN_TTL_SECONDS = 3600;
@@ -36,7 +37,7 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
   const services = chatServices();
   const client = dialect === 'signalr' ? services.signalr : services.websocket;
   const access = await client.getClientAccess({
-    userId: identity.user,
+    userId: toServiceUserId(identity.user),
     ttlSeconds: CLIENT_TOKEN_TTL_SECONDS,
   });
   if (dialect === 'signalr') return { status: 200, headers: JSON_HEADERS, jsonBody: access };
