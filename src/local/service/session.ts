@@ -84,7 +84,12 @@ export abstract class Session implements RegisteredConnection {
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       this.#alive = true;
       if (this.#serverClose) return; // closing: nothing more reaches the upstream
-      this.onFrame(data, isBinary);
+      try {
+        this.onFrame(data, isBinary);
+      } catch (error) {
+        // A bug must cost this connection, never the process.
+        this.#fail(error);
+      }
     });
     socket.on('pong', () => {
       this.#alive = true;
@@ -174,7 +179,18 @@ export abstract class Session implements RegisteredConnection {
       }
     });
     if (this.queue.size >= limit && this.socket && !this.socket.isPaused) this.socket.pause();
+    // Callers may ignore the promise; a failure is still handled (logged, connection closed), never unhandled.
+    result.catch((error: unknown) => this.#fail(error));
     return result;
+  }
+
+  #fail(error: unknown): void {
+    this.ctx.options.log('error', 'The service failed to handle a connection event', {
+      hub: this.hub,
+      connectionId: this.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    this.close(CloseCode.InternalError, 'The service failed to handle a message');
   }
 
   /** Called by the service's keep-alive timer: a peer that did not answer the last ping is cut off. */
