@@ -160,6 +160,19 @@ describe('conversations through the whole local stack', () => {
     expect(texts(ann).filter((t) => t === 'once')).toHaveLength(1);
   });
 
+  it('a signalr invocation that waits gets the reply as its Completion instead of an event', async () => {
+    const events = ann.events.length;
+    const page = (await ann.invoke('loadHistory', { conversation: 'room', limit: 1 })) as {
+      conversation: string;
+      messages: unknown[];
+    };
+    expect(page.conversation).toBe('room');
+    expect(page.messages).toHaveLength(1);
+    await expect(ann.invoke('loadHistory', { conversation: 'lobby' })).rejects.toThrow(/conversation/);
+    await barrier(bob, ann);
+    expect(ann.events.slice(events).filter((e) => e.type === 'history' || e.type === 'error')).toEqual([]);
+  });
+
   it('a malformed command gets an error to its sender only', async () => {
     const others = [ann, cat, dan];
     const before = others.map((c) => c.events.filter((e) => e.type === 'error').length);

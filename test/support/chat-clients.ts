@@ -32,6 +32,11 @@ export interface ChatClient {
   readonly events: ReceivedEvent[];
   /** Sends a command (`sendMessage`, `loadHistory`, `joinGroup`, `leaveGroup` or anything, for error tests). */
   send(command: string, payload: unknown): Promise<void>;
+  /**
+   * signalr dialect only: invokes a command and waits for its Completion (the reply event's payload, or an
+   * error with the reply's message).
+   */
+  invoke(command: string, payload: unknown): Promise<unknown>;
   /** Sends a raw text frame (websocket dialect only). */
   sendRaw(text: string): Promise<void>;
   /** Resolves with the first event (from index `from`) that matches; waits as long as it takes. */
@@ -136,6 +141,7 @@ async function connectSignalR(functionsUrl: string, user: string): Promise<ChatC
     dialect: 'signalr',
     events: log.events,
     send: (command, payload) => connection.send(command, payload),
+    invoke: (command, payload) => connection.invoke(command, payload),
     sendRaw: () => Promise.reject(new Error('sendRaw is for the websocket dialect')),
     waitFor: (predicate, from) => log.waitFor(predicate, from),
     closed,
@@ -172,6 +178,7 @@ async function connectWebSocket(functionsUrl: string, user: string): Promise<Cha
     dialect: 'websocket',
     events: log.events,
     send: (command, payload) => sendText(JSON.stringify({ ...(payload as object), type: command })),
+    invoke: () => Promise.reject(new Error('invoke is for the signalr dialect')),
     sendRaw: sendText,
     waitFor: (predicate, from) => log.waitFor(predicate, from),
     closed,

@@ -26,7 +26,12 @@ export const DEFAULT_STALE_PRESENCE_GRACE_MS = 5 * 60_000;
 /** Answers whether the service has at least one connection of `user`. */
 export type UserExists = (user: string) => Promise<boolean>;
 
+/** How many `userExists` checks run at once when presence is computed (a join storm must not open a socket per user). */
+export const DEFAULT_PRESENCE_CHECK_CONCURRENCY = 16;
+
 export interface PresenceOptions {
+  /** See {@link DEFAULT_PRESENCE_CHECK_CONCURRENCY}. */
+  checkConcurrency?: number;
   /** See {@link DEFAULT_STALE_PRESENCE_GRACE_MS}. */
   staleGraceMs?: number;
   /** The clock, for tests. */
@@ -37,11 +42,13 @@ export class PresenceStore {
   readonly #container: ContainerClient;
   readonly #staleGraceMs: number;
   readonly #now: () => number;
+  readonly #checkConcurrency: number;
 
   constructor(container: ContainerClient, options: PresenceOptions = {}) {
     this.#container = container;
     this.#staleGraceMs = options.staleGraceMs ?? DEFAULT_STALE_PRESENCE_GRACE_MS;
     this.#now = options.now ?? Date.now;
+    this.#checkConcurrency = options.checkConcurrency ?? DEFAULT_PRESENCE_CHECK_CONCURRENCY;
   }
 
   /** Records a connection of `user`; `firstConnection` is true when the user had no other one. */
@@ -71,7 +78,7 @@ export class PresenceStore {
       entries.set(user, list);
     }
     const users = [...entries.keys()].filter((u) => u !== include);
-    const confirmed = await Promise.all(users.map((u) => userExists(u)));
+    const confirmed = await mapLimited(users, this.#checkConcurrency, userExists);
     const online = users.filter((_, i) => confirmed[i]);
     const cutoff = this.#now() - this.#staleGraceMs;
     const stale = users
@@ -91,6 +98,24 @@ export class PresenceStore {
     }
     return ids;
   }
+}
+
+/** `map` with at most `limit` calls in flight, results in input order. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function entryName(user: string, connectionId: string): string {

@@ -1,0 +1,89 @@
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MembershipStore } from '../../src/lib/chat/memberships.js';
+import { PRESENCE_PREFIX, PresenceStore } from '../../src/lib/chat/presence.js';
+import { type RunningAzurite, startAzurite } from '../support/azurite.js';
+
+let azurite: RunningAzurite;
+let container: ContainerClient;
+beforeAll(async () => {
+  azurite = await startAzurite();
+  container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+    'presence-test',
+  );
+  await container.create();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+async function presenceNames(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const blob of container.listBlobsFlat({ prefix: PRESENCE_PREFIX })) names.push(blob.name);
+  return names.sort();
+}
+
+describe('presence in Blob, confirmed by the service', () => {
+  it('announces the first and the last of several connections of one user', async () => {
+    const presence = new PresenceStore(container);
+    expect(await presence.enter('ann', 'c1')).toEqual({ firstConnection: true });
+    expect(await presence.enter('ann', 'c2')).toEqual({ firstConnection: false });
+    expect(await presence.leave('ann', 'c1')).toEqual({ lastConnection: false });
+    expect(await presence.leave('ann', 'c2')).toEqual({ lastConnection: true });
+    // A second instance sees the same state: nothing is held in memory.
+    expect(await new PresenceStore(container).enter('ann', 'c3')).toEqual({ firstConnection: true });
+    await presence.leave('ann', 'c3');
+  });
+
+  it('lists only users the service confirms, includes the one entering, and removes stale entries after the grace period', async () => {
+    let now = Date.now();
+    const presence = new PresenceStore(container, { staleGraceMs: 60_000, now: () => now });
+    await presence.enter('bob', 'b1');
+    await presence.enter('ghost', 'g1'); // the service crashed: no disconnect ever came
+    await presence.enter('Zoë lee', 'z1');
+    const known = new Set(['bob', 'Zoë lee']);
+    const exists = async (user: string) => known.has(user);
+    expect(await presence.online(exists)).toEqual(['Zoë lee', 'bob']);
+    expect(await presence.online(exists, 'cat')).toEqual(['Zoë lee', 'bob', 'cat']);
+    // Within the grace period the unconfirmed entry is kept (a websocket connect writes it before the service has the connection).
+    expect(await presenceNames()).toContain(`${PRESENCE_PREFIX}ghost/g1`);
+    now += 120_000;
+    expect(await presence.online(exists)).toEqual(['Zoë lee', 'bob']);
+    expect(await presenceNames()).not.toContain(`${PRESENCE_PREFIX}ghost/g1`);
+    await presence.leave('bob', 'b1');
+    await presence.leave('Zoë lee', 'z1');
+  });
+
+  it('never has more service checks in flight than its concurrency limit', async () => {
+    const presence = new PresenceStore(container, { checkConcurrency: 3 });
+    const users = Array.from({ length: 12 }, (_, i) => `user${i}`);
+    await Promise.all(users.map((u) => presence.enter(u, `${u}-c`)));
+    let inFlight = 0;
+    let most = 0;
+    const online = await presence.online(async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return true;
+    });
+    expect(online).toEqual([...users].sort());
+    expect(most).toBe(3);
+    await Promise.all(users.map((u) => presence.leave(u, `${u}-c`)));
+  });
+});
+
+describe('group memberships in Blob', () => {
+  it('adds, lists, checks and removes, with names in any script', async () => {
+    const members = new MembershipStore(container);
+    await members.add('ann', 'team');
+    await members.add('ann', '团队');
+    await members.add('ann', 'team'); // idempotent
+    expect(await members.groupsOf('ann')).toEqual(['team', '团队']);
+    expect(await members.isMember('ann', '团队')).toBe(true);
+    expect(await members.isMember('bob', 'team')).toBe(false);
+    await members.remove('ann', 'team');
+    await members.remove('ann', 'team');
+    expect(await members.groupsOf('ann')).toEqual(['团队']);
+  });
+});
