@@ -3,10 +3,12 @@
  *
  * Azurite is asked for port 0 and reports the port the OS chose ("successfully listens on http://…"), so two
  * test files running at once never race for a port. `stop()` signals the process by its PID and waits for it to
- * exit; a process left running when the test worker exits is killed then.
+ * exit. A forgotten Azurite is stopped when the test worker exits, and — through `azurite-watchdog.cjs` — even
+ * when the worker is killed outright.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -45,11 +47,14 @@ export interface RunningAzurite {
 const require = createRequire(import.meta.url);
 // The `azurite-blob` bin target; spawned with this very Node so it works without a shell on every platform.
 const AZURITE_BLOB_MAIN = require.resolve('azurite/dist/src/blob/main.js');
+const WATCHDOG = fileURLToPath(new URL('./azurite-watchdog.cjs', import.meta.url));
 const LISTENING = /successfully listens on (https?:\/\/[^\s]+)/;
 
 /** Starts an in-memory Azurite Blob service on a free port (or with `options.location`, on disk). */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
   const args = [
+    '--require',
+    WATCHDOG,
     AZURITE_BLOB_MAIN,
     '--blobHost',
     '127.0.0.1',
@@ -60,7 +65,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     '--silent',
     ...(options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location]),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin is a pipe only so that the watchdog sees it close when this process dies.
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
