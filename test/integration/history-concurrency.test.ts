@@ -136,6 +136,35 @@ describe('history under concurrency', () => {
     );
   });
 
+  it('20 senders through two instances, with retried sends and rollover at 10: each message once, in sender order', async () => {
+    const { stores } = instances(2, { segmentBlockLimit: 10 });
+    const perSender = 8;
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, sender) => {
+        for (let i = 0; i < perSender; i++) {
+          const send = (store: HistoryStore) =>
+            store.append({
+              conversation: 'room',
+              from: `u${sender}`,
+              text: `${i}`,
+              clientMessageId: `u${sender}-${i}`,
+            });
+          // Every third send is retried at once on the other instance, as after a lost response.
+          const first = send(stores[sender % 2] as HistoryStore);
+          if (i % 3 === 0) await Promise.all([first, send(stores[(sender + 1) % 2] as HistoryStore)]);
+          else await first;
+        }
+      }),
+    );
+    const read = await readAll(stores[0] as HistoryStore, 'room');
+    expect(read).toHaveLength(20 * perSender);
+    expect(new Set(read.map((m) => m.id)).size).toBe(read.length);
+    for (let sender = 0; sender < 20; sender++) {
+      const texts = read.filter((m) => m.from === `u${sender}`).map((m) => m.text);
+      expect(texts).toEqual(Array.from({ length: perSender }, (_, i) => `${i}`));
+    }
+  });
+
   it('moves to the next segment when the service refuses the append (sealed segment) and loses nothing', async () => {
     const { container, stores } = instances(1);
     const store = stores[0] as HistoryStore;
