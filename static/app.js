@@ -296,6 +296,13 @@ const ChatApp = {
     function onState(next) {
       const wasConnected = link.status === 'connected';
       Object.assign(link, next);
+      if (wasConnected && next.status !== 'connected') {
+        // An answer to "load older" will not come over a lost connection; let the reader ask again.
+        for (const c of Object.values(state.conversations)) {
+          c.loadingOlder = false;
+          c.olderBefore = null;
+        }
+      }
       if (next.status === 'connected' && !wasConnected) catchUp(next.resumed);
     }
 

@@ -83,6 +83,20 @@ async function waitConnected(person: Person, timeout = SHOW_TIMEOUT_MS): Promise
   await person.page.locator('.status-pill[data-status="connected"]').waitFor({ timeout });
 }
 
+/** Records every connection state the page shows from now on, in `window.statusSeen`. */
+async function recordStatus(person: Person): Promise<void> {
+  await person.page.evaluate(() => {
+    const pill = document.querySelector<HTMLElement>('.status-pill');
+    if (!pill) throw new Error('no connection status on the page');
+    const seen = [pill.dataset.status ?? ''];
+    (window as unknown as { statusSeen: string[] }).statusSeen = seen;
+    new MutationObserver(() => seen.push(pill.dataset.status ?? '')).observe(pill, {
+      attributes: true,
+      attributeFilter: ['data-status'],
+    });
+  });
+}
+
 function composer(person: Person): Locator {
   return person.page.locator('#composer-input');
 }
@@ -318,6 +332,25 @@ describe('the chat page in Chromium', () => {
     await send(ann, 'Loud and clear, dave.');
     await delivered(dave, 'Loud and clear, dave.').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(dave, 'websocket-dialect');
+
+    // The raw WebSocket link reconnects on its own too. The service closes its sockets only once it has
+    // delivered their disconnects, so the page may be back within milliseconds: record every state it shows.
+    await recordStatus(dave);
+    await stack.restartService();
+    await dave.page.waitForFunction(
+      () => {
+        const seen = (window as unknown as { statusSeen: string[] }).statusSeen;
+        return seen.length > 1 && seen.at(-1) === 'connected';
+      },
+      undefined,
+      { timeout: RECONNECT_TIMEOUT_MS },
+    );
+    const seen = await dave.page.evaluate(() => (window as unknown as { statusSeen: string[] }).statusSeen);
+    expect(seen[0]).toBe('connected');
+    expect(seen).toContain('reconnecting');
+    await waitConnected(ann, RECONNECT_TIMEOUT_MS);
+    await send(dave, 'Still here after the second restart.');
+    await delivered(ann, 'Still here after the second restart.').waitFor({ timeout: SHOW_TIMEOUT_MS });
   });
 
   it('loads older messages when scrolling up, and with the button', async () => {
