@@ -25,6 +25,8 @@ export const PORT_SETTINGS = [
 export const DEFAULT_LOCAL_DATA_DIR = '.local-data';
 /** How long each part may take to come up. */
 export const STARTUP_TIMEOUT_MS = 60_000;
+/** How often the launcher checks that the process that started it (npm) is still there. */
+export const PARENT_CHECK_INTERVAL_MS = 1_000;
 /** How long a child may take to exit after SIGTERM before it is killed. */
 export const STOP_GRACE_MS = 10_000;
 
@@ -200,6 +202,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  // `npm start` runs this under `sh -c`, which does not pass a SIGTERM sent to npm on to us: notice that our
+  // parent is gone (we were re-parented) and stop too, so no Azurite or service is left behind.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      console.log('The parent process exited');
+      void stopAll(0);
+    }
+  }, PARENT_CHECK_INTERVAL_MS).unref();
   const watch = (label: string, child: ChildProcess) => {
     children.push(child);
     closers.push(() => stopChild(child));
