@@ -71,6 +71,14 @@ describe('home', () => {
     expect(chatConfig(res)).toMatchObject({ user: 'Zoë' });
   });
 
+  it('turns an e-mail principal into a chat name and refuses one that breaks the rules', async () => {
+    const res = await home(get('/api/home', { 'x-ms-client-principal-name': 'ann@contoso.com' }), ctx());
+    expect(chatConfig(res)).toMatchObject({ user: 'ann.contoso.com' });
+    const bad = await home(get('/api/home', { 'x-ms-client-principal-name': 'ann+x@contoso.com' }), ctx());
+    expect(bad.status).toBe(400);
+    expect(String(bad.body)).toContain('signed-in name "ann+x@contoso.com"');
+  });
+
   it.each([
     ['<script>', 'may only contain letters'],
     ['a'.repeat(33), 'longer than 32'],

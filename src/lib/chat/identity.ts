@@ -18,12 +18,13 @@ export type IdentityResult =
  * A present but invalid name is an error with a message that says how to fix it.
  */
 export function identify(req: HttpRequest): IdentityResult {
-  const principal = req.headers.get(PRINCIPAL_NAME_HEADER);
-  if (principal !== null && principal !== '') {
+  const signedIn = req.headers.get(PRINCIPAL_NAME_HEADER);
+  if (signedIn !== null && signedIn !== '') {
+    const principal = chatNameOfPrincipal(signedIn);
     const problem = nameProblem(principal);
     // The principal name comes from the identity provider (often an e-mail address); the chat's names are
     // narrower, so say which rule it breaks instead of mangling it into something else.
-    if (problem) return { ok: false, message: `${problem} (signed-in name "${principal}")` };
+    if (problem) return { ok: false, message: `${problem} (signed-in name "${signedIn}")` };
     return { ok: true, user: principal, source: 'principal' };
   }
   const name = req.query.get('name');
@@ -31,4 +32,14 @@ export function identify(req: HttpRequest): IdentityResult {
   const problem = nameProblem(name);
   if (problem) return { ok: false, message: `${problem}; choose another ?name=` };
   return { ok: true, user: name, source: 'query' };
+}
+
+/**
+ * The chat name of a signed-in principal. Identity providers name people by e-mail address or UPN
+ * (`ann@contoso.com`), and `@` is not a name character, so it becomes `.` (`ann.contoso.com`): still unique per
+ * principal (the domain stays) and readable. Any other character outside the name rules is refused by the
+ * caller with a message, never silently dropped, so two principals cannot end up with one name.
+ */
+export function chatNameOfPrincipal(principalName: string): string {
+  return principalName.replaceAll('@', '.');
 }
