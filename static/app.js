@@ -329,12 +329,15 @@ const ChatApp = {
       { immediate: true },
     );
 
+    /** Closes the phone drawer and gives focus back to the button that opened it. */
+    function closeDrawer() {
+      drawerOpen.value = false;
+      void nextTick(() => document.getElementById('menu-button')?.focus());
+    }
+
     /** @param {KeyboardEvent} event */
     function onKeydown(event) {
-      if (event.key === 'Escape' && drawerOpen.value) {
-        drawerOpen.value = false;
-        document.getElementById('menu-button')?.focus();
-      }
+      if (event.key === 'Escape' && drawerOpen.value) closeDrawer();
     }
     watch(drawerOpen, (isOpen) => {
       if (isOpen) void nextTick(() => document.querySelector('#sidebar button, #sidebar input')?.focus());
@@ -361,6 +364,7 @@ const ChatApp = {
       totalUnread,
       announcement,
       drawerOpen,
+      closeDrawer,
       composer,
       sendMessage,
       retry,
@@ -401,8 +405,16 @@ const ChatApp = {
         </div>
       </header>
 
-      <div class="backdrop" v-if="drawerOpen" @click="drawerOpen = false" aria-hidden="true"></div>
+      <div class="backdrop" v-if="drawerOpen" @click="closeDrawer" aria-hidden="true"></div>
       <aside id="sidebar" class="sidebar" aria-label="Conversations and people">
+        <div class="drawer-head">
+          <span class="brand-name">Chat</span>
+          <button type="button" class="icon-button" aria-label="Close conversations" @click="closeDrawer">
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+              <path d="M6 6l12 12M18 6 6 18" stroke="currentColor" stroke-width="2" stroke-linecap="round" fill="none"/>
+            </svg>
+          </button>
+        </div>
         <ChatSidebar :state="state" @open="open" @join="join" @leave="leave" />
       </aside>
 

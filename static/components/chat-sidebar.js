@@ -66,7 +66,7 @@ export const ChatSidebar = {
       <h2 id="conversations-heading" class="section-title">Conversations</h2>
       <ul class="conv-list">
         <li>
-          <button type="button" class="conv" :class="{ active: state.activeId === ROOM }"
+          <button type="button" class="conv" :class="{ active: state.activeId === ROOM, 'has-unread': room && room.unread }"
             :aria-current="state.activeId === ROOM ? 'page' : null" @click="$emit('open', ROOM)">
             <span class="conv-icon" aria-hidden="true">#</span>
             <span class="conv-name">Room</span>
@@ -78,7 +78,7 @@ export const ChatSidebar = {
       <h3 class="subsection-title">Groups</h3>
       <ul class="conv-list" v-if="list.groups.length">
         <li v-for="g in list.groups" :key="g.conversation.id">
-          <button type="button" class="conv" :class="{ active: state.activeId === g.conversation.id, muted: !g.member }"
+          <button type="button" class="conv" :class="{ active: state.activeId === g.conversation.id, muted: !g.member, 'has-unread': g.conversation.unread }"
             :aria-current="state.activeId === g.conversation.id ? 'page' : null" @click="$emit('open', g.conversation.id)">
             <span class="conv-icon" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><path d="M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10.5a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.87M15.5 4.6a3 3 0 0 1 0 5.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg></span>
             <span class="conv-name">{{ g.name }}</span>
@@ -105,7 +105,7 @@ export const ChatSidebar = {
         <h3 class="subsection-title">Private</h3>
         <ul class="conv-list">
           <li v-for="d in list.direct" :key="d.conversation.id">
-            <button type="button" class="conv" :class="{ active: state.activeId === d.conversation.id }"
+            <button type="button" class="conv" :class="{ active: state.activeId === d.conversation.id, 'has-unread': d.conversation.unread }"
               :aria-current="state.activeId === d.conversation.id ? 'page' : null" @click="$emit('open', d.conversation.id)">
               <span class="avatar tiny" :style="{ '--hue': nameHue(d.name) }" aria-hidden="true">{{ initial(d.name) }}</span>
               <span class="conv-name">{{ d.name }}</span>

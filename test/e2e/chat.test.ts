@@ -158,6 +158,8 @@ describe('the chat page in Chromium', () => {
     await Promise.all([ann.page.waitForURL(/[?&]name=ann\b/), nameInput.press('Enter')]);
     await waitConnected(ann);
     await expect(ann.page.locator('.whoami-name').textContent()).resolves.toContain('ann');
+    // The welcome arrived: the room's (empty) history is shown.
+    await ann.page.getByText('No messages yet').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(ann, 'entered');
   });
 
