@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { appRoot } from '../lib/chat/static-files.js';
 import { readSettingsFile, startFunctionsHost } from './functions-host.js';
 
@@ -267,7 +267,8 @@ async function main(): Promise<void> {
       await waitForHttp(`http://127.0.0.1:${ports.FUNCTIONS_PORT}/api/home`, 'func start');
     } else {
       console.log('Azure Functions Core Tools (func) not found: using the built-in Functions host');
-      const host = await startFunctionsHost({ port: ports.FUNCTIONS_PORT, env, settingsFile: false });
+      // env already holds every Value (ports adjusted); the file still supplies Host.CORS, as under func start.
+      const host = await startFunctionsHost({ port: ports.FUNCTIONS_PORT, env });
       closers.push(() => host.close());
     }
   } catch (error) {
@@ -278,7 +279,10 @@ async function main(): Promise<void> {
   console.log(`\nChat ready: http://localhost:${ports.FUNCTIONS_PORT}/api/home?name=<you>\n`);
 }
 
-main().catch((error: unknown) => {
-  console.error((error as Error).message ?? error);
-  process.exit(1);
-});
+// Run only as the command (`node dist/src/local/start.js`), not when a test imports the helpers above.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error((error as Error).message ?? error);
+    process.exit(1);
+  });
+}

@@ -86,12 +86,10 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         if (reply?.event === 'error') return res.fail(400, reply.payload.message);
         return res.success(reply?.payload ?? null);
       }
-      if (reply)
-        await new Fanout(services, services.dialects, log).toConnection(
-          caller.connectionId,
-          'signalr',
-          reply,
-        );
+      if (reply) {
+        const fanout = new Fanout(services, services.dialects, log);
+        await fanout.toConnection(caller.connectionId, 'signalr', reply);
+      }
       res.success();
     },
 

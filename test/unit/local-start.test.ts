@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { functionsEnvironment, readPorts } from '../../src/local/start.js';
+
+describe('npm start configuration', () => {
+  it('reads the ports from FUNCTIONS_PORT, SIGNALR_PORT and BLOB_PORT with their defaults', () => {
+    expect(readPorts({})).toEqual({ FUNCTIONS_PORT: 7071, SIGNALR_PORT: 8080, BLOB_PORT: 10000 });
+    expect(readPorts({ FUNCTIONS_PORT: '17071', BLOB_PORT: '20000' })).toEqual({
+      FUNCTIONS_PORT: 17071,
+      SIGNALR_PORT: 8080,
+      BLOB_PORT: 20000,
+    });
+  });
+
+  it('refuses a value that is not a port, naming the variable', () => {
+    expect(() => readPorts({ SIGNALR_PORT: 'abc' })).toThrow('SIGNALR_PORT=abc is not a port');
+    expect(() => readPorts({ BLOB_PORT: '70000' })).toThrow('BLOB_PORT=70000');
+  });
+
+  it('points the connection strings of local.settings.json at the chosen ports', () => {
+    const env = functionsEnvironment(
+      { FUNCTIONS_PORT: 17071, SIGNALR_PORT: 18080, BLOB_PORT: 20000 },
+      {
+        FUNCTIONS_WORKER_RUNTIME: 'node',
+        AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+        AzureSignalRConnectionString: 'Endpoint=http://localhost:8080;AccessKey=KEY;Version=1.0;',
+        CHAT_HISTORY_STORAGE:
+          'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=K;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;',
+      },
+    );
+    expect(env.FUNCTIONS_WORKER_RUNTIME).toBe('node');
+    expect(env.AzureSignalRConnectionString).toBe(
+      'Endpoint=http://localhost:18080;AccessKey=KEY;Version=1.0;',
+    );
+    expect(env.CHAT_HISTORY_STORAGE).toContain('BlobEndpoint=http://127.0.0.1:20000/devstoreaccount1;');
+    expect(env.AzureWebJobsStorage).toContain('BlobEndpoint=http://127.0.0.1:20000/devstoreaccount1;');
+    expect(env.CHAT_DIALECTS).toBe('signalr,websocket');
+  });
+});
