@@ -378,7 +378,7 @@ const ChatApp = {
     };
   },
   template: /* html */ `
-    <a class="skip-link" href="#composer-input">Skip to the message box</a>
+    <a class="skip-link" href="#composer-input" @click.prevent="composer && composer.focus()">Skip to the message box</a>
     <div class="shell" :class="{ 'drawer-open': drawerOpen }">
       <header class="topbar">
         <button id="menu-button" type="button" class="icon-button menu-button" :aria-expanded="drawerOpen ? 'true' : 'false'"
@@ -452,7 +452,7 @@ const ChatApp = {
           :max-length="config.maxTextLength" :offline="!connected"
           :disabled-reason="activeGroupLeft ? 'Join the group to write here' : ''" @send="sendMessage" />
       </main>
-      <div class="sr-only" aria-live="polite" aria-atomic="true">{{ announcement }}</div>
+      <div id="announcer" class="sr-only" aria-live="polite" aria-atomic="true">{{ announcement }}</div>
     </div>`,
 };
 

@@ -160,6 +160,13 @@ describe('the chat page in Chromium', () => {
     await expect(ann.page.locator('.whoami-name').textContent()).resolves.toContain('ann');
     // The welcome arrived: the room's (empty) history is shown.
     await ann.page.getByText('No messages yet').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // On a fresh page the first Tab reaches the skip link, which leads straight to the message box.
+    await ann.page.keyboard.press('Tab');
+    await expect(ann.page.evaluate(() => document.activeElement?.textContent?.trim())).resolves.toBe(
+      'Skip to the message box',
+    );
+    await ann.page.keyboard.press('Enter');
+    await expect(ann.page.evaluate(() => document.activeElement?.id)).resolves.toBe('composer-input');
     await screenshot(ann, 'entered');
   });
 
@@ -192,6 +199,27 @@ describe('the chat page in Chromium', () => {
 
     await screenshot(ann, 'room-chat');
     await screenshot(bob, 'room-chat');
+  });
+
+  it('names every control and tells screen readers what arrives', async () => {
+    // Every control has a name a screen reader can say.
+    for (const person of [ann, bob]) {
+      const unnamed = await person.page.locator('button, input, textarea').evaluateAll((elements) =>
+        elements
+          .filter((el) => {
+            const labelled = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+            const labels = (el as HTMLInputElement).labels;
+            return !labelled && !(labels && labels.length > 0) && !el.textContent?.trim();
+          })
+          .map((el) => el.outerHTML.slice(0, 80)),
+      );
+      expect(unnamed).toEqual([]);
+    }
+    // A new message from someone else is read out (the list itself is not a live region: history would flood it).
+    await send(bob, 'Can you hear me?');
+    await expect
+      .poll(() => ann.page.locator('#announcer').textContent(), { timeout: SHOW_TIMEOUT_MS })
+      .toBe('bob in the room: Can you hear me?');
   });
 
   it('counts down near the 4000-character limit and refuses to send past it', async () => {
