@@ -337,8 +337,12 @@ describe('the chat page in Chromium', () => {
     await stack.restartService();
     await annLost;
     await waitConnected(bob, RECONNECT_TIMEOUT_MS);
-    await screenshot(ann, 'disconnected');
     await expect(status(ann).getAttribute('data-status')).resolves.not.toBe('connected');
+    // What ann writes while offline waits on her page, marked as sending.
+    await composer(ann).fill('Typed while offline.');
+    await composer(ann).press('Enter');
+    await ann.page.locator('.msg.pending', { hasText: 'Typed while offline.' }).waitFor();
+    await screenshot(ann, 'disconnected');
 
     await send(bob, 'Anyone still here after that restart?');
     await screenshot(bob, 'after-restart');
@@ -346,8 +350,15 @@ describe('the chat page in Chromium', () => {
     await ann.context.unroute('**/api/negotiate**');
     await waitConnected(ann, RECONNECT_TIMEOUT_MS);
     await delivered(ann, 'Anyone still here after that restart?').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // The waiting message went out once the link was back, and arrived once.
+    await delivered(ann, 'Typed while offline.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await delivered(bob, 'Typed while offline.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(ann.page.locator('.msg.pending').count()).resolves.toBe(0);
     await send(ann, 'Back again!');
     await delivered(bob, 'Back again!').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    for (const person of [ann, bob]) {
+      await expect(delivered(person, 'Typed while offline.').count()).resolves.toBe(1);
+    }
     await screenshot(ann, 'reconnected');
   });
 
