@@ -68,10 +68,11 @@ const ChatApp = {
     const drawerOpen = ref(false);
     const now = ref(Date.now());
     const composer = ref(/** @type {any} */ (null));
-    /** Groups this page asked to join and should open once the server confirms. */
-    const joining = new Set();
 
-    const active = computed(() => ensureConversation(state, state.activeId));
+    // `openConversation` creates a conversation before making it active, so this is always defined.
+    const active = computed(
+      () => /** @type {import('./chat-state.js').Conversation} */ (state.conversations[state.activeId]),
+    );
     const activeParsed = computed(() => parseConversation(state.activeId));
     const activeTitle = computed(() => conversationTitle(state, state.activeId));
     const connected = computed(() => link.status === 'connected');
@@ -225,14 +226,17 @@ const ChatApp = {
       const c = openConversation(state, id);
       drawerOpen.value = false;
       if (!c.loaded && connected.value && canRead(id)) loadLatest(id);
-      void nextTick(() => composer.value?.focus());
+      // With a keyboard, typing can start at once; on a touch screen focusing would pop the on-screen
+      // keyboard over the messages the person came to read.
+      if (window.matchMedia('(hover: hover) and (pointer: fine)').matches) {
+        void nextTick(() => composer.value?.focus());
+      }
     }
 
     /** @param {string} group */
     function join(group) {
       const id = groupConversation(group);
       ensureConversation(state, id).error = null;
-      joining.add(group);
       open(id);
       void command('joinGroup', { group }, id).then((sent) => {
         if (!sent)
@@ -278,7 +282,6 @@ const ChatApp = {
           if (payload.kind === 'groupJoined' && payload.user === state.me && payload.group) {
             const id = groupConversation(payload.group);
             ensureConversation(state, id).error = null;
-            joining.delete(payload.group);
             // Membership is effective now, so the group's history can be read.
             loadLatest(id);
           }
