@@ -15,7 +15,7 @@ export interface BenchMessage {
 /** How long a child may take to answer a request unless the caller says otherwise. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 /** How long a child gets to exit after SIGTERM before SIGKILL. */
-export const STOP_GRACE_MS = 3_000;
+export const STOP_GRACE_MS = 10_000;
 
 const running = new Set<ChildProcess>();
 
@@ -88,9 +88,9 @@ export class BenchChild {
     return reply;
   }
 
-  /** Stops the child: SIGTERM, then SIGKILL after {@link STOP_GRACE_MS}. */
-  stop(): Promise<void> {
-    return stopProcess(this.process);
+  /** Stops the child: SIGTERM, then SIGKILL after `graceMs` (default {@link STOP_GRACE_MS}). */
+  stop(graceMs = STOP_GRACE_MS): Promise<void> {
+    return stopProcess(this.process, graceMs);
   }
 }
 
@@ -128,10 +128,10 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
 }
 
 /** SIGTERM, then SIGKILL after a grace period; resolves once the process has exited. */
-export function stopProcess(child: ChildProcess): Promise<void> {
+export function stopProcess(child: ChildProcess, graceMs = STOP_GRACE_MS): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();

@@ -8,6 +8,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -27,6 +28,8 @@ export interface ProfileSummary {
   topFunctions: Array<{ name: string; selfMs: number; share: number }>;
   /** Self time by where the code lives. */
   byPackage: Array<{ name: string; selfMs: number; share: number }>;
+  /** The project's own functions by inclusive time (themselves and everything they call). */
+  projectInclusive: Array<{ name: string; selfMs: number; share: number }>;
 }
 
 /** Where a script URL belongs: a dependency's name, `project`, `node` or `v8`. */
@@ -74,6 +77,24 @@ export function summariseCpuProfile(path: string, top = 12): ProfileSummary {
     const pkg = functionName === '(garbage collector)' ? 'garbage collector' : packageOf(url);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + selfMs);
   }
+  // Inclusive time of project functions: each node's hits count once for every distinct project function
+  // on its stack (a recursive function is not counted twice).
+  const parent = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+  const inclusive = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const selfMs = (node.hitCount ?? 0) * msPerHit;
+    if (selfMs === 0) continue;
+    const seen = new Set<string>();
+    for (let frame: ProfileNode | undefined = node; frame; frame = parent.get(frame.id)) {
+      const { functionName, url, lineNumber } = frame.callFrame;
+      if (!/\/dist\/src\//.test(url)) continue;
+      const key = `${functionName || '(anonymous)'} (${shortUrl(url)}:${lineNumber + 1})`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + selfMs);
+    }
+  }
   const busyMs = Math.max(1e-9, totalMs - idleMs);
   const rank = (map: Map<string, number>, n: number) =>
     [...map.entries()]
@@ -85,6 +106,7 @@ export function summariseCpuProfile(path: string, top = 12): ProfileSummary {
     busyShare: busyMs / totalMs,
     topFunctions: rank(byFunction, top),
     byPackage: rank(byPackage, 8),
+    projectInclusive: rank(inclusive, 8),
   };
 }
 
@@ -96,6 +118,10 @@ export function describeProfile(summary: ProfileSummary): string[] {
       summary.byPackage.map((p) => `${p.name} ${pct(p.share)}`).join(', '),
     `top functions by self time: ${summary.topFunctions
       .slice(0, 8)
+      .map((f) => `${f.name} ${pct(f.share)}`)
+      .join('; ')}`,
+    `project functions by inclusive time: ${summary.projectInclusive
+      .slice(0, 6)
       .map((f) => `${f.name} ${pct(f.share)}`)
       .join('; ')}`,
   ];

@@ -13,7 +13,8 @@ export interface RunningServer {
   child: BenchChild;
   url: string;
   pid: number;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** The bare `ws` server in `mode` (see bench/servers/bare-ws.ts). */
@@ -25,7 +26,7 @@ export async function startBare(
     args: [mode],
     execArgv,
   });
-  return { child, url: String(ready.url), pid: child.pid, stop: () => child.stop() };
+  return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
 }
 
 export interface ServiceOptions {
@@ -41,7 +42,7 @@ export async function startServiceProcess(options: ServiceOptions = {}): Promise
     args: [JSON.stringify({ upstream: options.upstream ?? null, accessKey: BENCH_ACCESS_KEY })],
     execArgv: options.execArgv ?? [],
   });
-  return { child, url: String(ready.url), pid: child.pid, stop: () => child.stop() };
+  return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
 }
 
 /** The service's connection string for a REST client. */
@@ -58,7 +59,7 @@ export async function startFunctionsProcess(
     env: { ...process.env, ...settings },
     execArgv,
   });
-  return { child, url: String(ready.url), pid: child.pid, stop: () => child.stop() };
+  return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
 }
 
 /** A free loopback port (Azurite takes a port number, not 0). */
@@ -80,7 +81,8 @@ const AZURITE_ACCOUNT_KEY =
 export async function startAzurite(): Promise<{
   connectionString: string;
   pid: number;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
 }> {
   const port = await freePort();
   const bin = new URL('../../node_modules/.bin/azurite-blob', import.meta.url).pathname;

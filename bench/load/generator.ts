@@ -44,18 +44,24 @@ interface ConnectRequest extends BenchMessage {
   joinTimeoutMs?: number;
 }
 
-/** True when `message` is the chat event `name` in either dialect. */
+/** True when `message` is the chat event `name` in either dialect (raw frames carry `type` anywhere). */
 function isEvent(message: Incoming, name: string): boolean {
   if (message.kind === 'invocation') return message.target === name;
-  return message.kind === 'text' && message.text.startsWith(`{"type":"${name}"`);
+  if (message.kind !== 'text' || !message.text.includes(`"${name}"`)) return false;
+  return (JSON.parse(message.text) as { type?: unknown }).type === name;
 }
+
+/** After the joins, how long no event may arrive before the room counts as settled. */
+const QUIET_MS = 1_000;
 
 async function openAll(request: ConnectRequest): Promise<BenchMessage> {
   const started = Date.now();
   const prefix = request.userPrefix ?? 'bench';
   let arrived = 0;
+  let lastEvent = Date.now();
   const awaited = request.awaitEvent;
   onIncoming = (_client, message) => {
+    lastEvent = Date.now();
     if (awaited !== undefined && isEvent(message, awaited)) arrived += 1;
   };
   connections = await connectMany(
@@ -80,6 +86,8 @@ async function openAll(request: ConnectRequest): Promise<BenchMessage> {
   if (awaited !== undefined) {
     const deadline = Date.now() + (request.joinTimeoutMs ?? 120_000);
     while (arrived < connections.length && Date.now() < deadline) await sleep(50);
+    // Each join also sends `system` and `presence` to everyone: let that backlog drain before measuring.
+    while (Date.now() - lastEvent < QUIET_MS && Date.now() < deadline) await sleep(50);
   }
   onIncoming = () => {};
   if (awaited !== undefined && arrived < connections.length)

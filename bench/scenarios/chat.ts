@@ -35,7 +35,7 @@ export const FULL = {
   textBytes: 100,
   stepMs: 5_000,
   drainMs: 3_000,
-  rates: [5, 10, 20, 40, 80, 160, 320, 640],
+  rates: [2, 5, 10, 20, 40, 80, 160, 320, 640, 1280],
   dialects: ['signalr', 'websocket'] as Array<'signalr' | 'websocket'>,
 };
 export const QUICK = {
@@ -67,26 +67,59 @@ interface Step {
   p99Ms: number;
   perDeliveryP99Ms: number;
   cpuMs: number;
+  /** CPU ms of each server process during the step. */
+  cpuByProcess: Record<string, number>;
   cpuMicrosPerDelivery: number;
+  /** REST calls the Functions app made to the service per message sent, by kind (ours only). */
+  restCallsPerMessage?: Record<string, number>;
   passed: boolean;
 }
 
 interface Search {
   receiversPerMessage: number;
+  /** REST calls the Functions app made while the clients joined (ours only). */
+  joinRestCalls?: Record<string, number>;
   steps: Step[];
   best: Step | undefined;
 }
 
-/** Steps the rate up on connected clients; `pids` are the server processes whose CPU is counted. */
-async function search(generator: BenchChild, pids: number[], params: typeof FULL, log: (t: string) => void) {
+/** A server process whose CPU time counts. */
+interface Measured {
+  name: string;
+  pid: number;
+}
+
+/** Reads and resets the Functions host's count of REST calls to the service. */
+async function restCalls(functions: BenchChild | undefined): Promise<Record<string, number> | undefined> {
+  if (!functions) return undefined;
+  return (
+    await functions.request<BenchMessage & { calls: Record<string, number> }>({ type: 'calls' }, 'calls')
+  ).calls;
+}
+
+/** Steps the rate up on connected clients, counting the CPU time of `servers`. */
+async function search(
+  generator: BenchChild,
+  servers: Measured[],
+  params: typeof FULL,
+  log: (t: string) => void,
+  functions?: BenchChild,
+) {
+  const joinRestCalls = await restCalls(functions);
   const probe = await generator.request<BenchMessage & { receipts: number }>(
     { type: 'chat-probe', seq: 1, waitMs: 1_500, textBytes: params.textBytes },
     'probed',
   );
   if (probe.receipts === 0) throw new Error('a probe message reached no client: the chat does not deliver');
-  const result: Search = { receiversPerMessage: probe.receipts, steps: [], best: undefined };
+  const result: Search = {
+    receiversPerMessage: probe.receipts,
+    ...(joinRestCalls ? { joinRestCalls } : {}),
+    steps: [],
+    best: undefined,
+  };
   for (const [index, rate] of params.rates.entries()) {
-    const cpuBefore = pids.reduce((sum, pid) => sum + cpuMillis(pid), 0);
+    await restCalls(functions); // drop the probe's and the previous drain's calls
+    const cpuBefore = servers.map((server) => cpuMillis(server.pid));
     const run = await generator.request<ChatResult>(
       {
         type: 'chat',
@@ -101,7 +134,11 @@ async function search(generator: BenchChild, pids: number[], params: typeof FULL
       'result',
       params.stepMs + params.drainMs + 30_000,
     );
-    const cpuMs = pids.reduce((sum, pid) => sum + cpuMillis(pid), 0) - cpuBefore;
+    const cpuByProcess = Object.fromEntries(
+      servers.map((server, i) => [server.name, cpuMillis(server.pid) - (cpuBefore[i] ?? 0)]),
+    );
+    const cpuMs = Object.values(cpuByProcess).reduce((sum, ms) => sum + ms, 0);
+    const calls = await restCalls(functions);
     const complete = Histogram.from(run.complete);
     const perDelivery = Histogram.from(run.perDelivery).summary();
     // A message that never reached everyone counts as over the limit.
@@ -116,11 +153,26 @@ async function search(generator: BenchChild, pids: number[], params: typeof FULL
       p99Ms,
       perDeliveryP99Ms: perDelivery.p99Ms,
       cpuMs,
+      cpuByProcess,
+      ...(calls
+        ? {
+            restCallsPerMessage: Object.fromEntries(
+              Object.entries(calls).map(([kind, n]) => [
+                kind,
+                Math.round((n / Math.max(1, run.sent)) * 100) / 100,
+              ]),
+            ),
+          }
+        : {}),
       cpuMicrosPerDelivery: run.delivered > 0 ? (cpuMs * 1000) / run.delivered : Number.POSITIVE_INFINITY,
       passed: p99Ms < P99_LIMIT_MS,
     };
     log(
-      `  rate ${rate}/s: ${step.completed}/${step.sent} complete, p99 ${step.p99Ms} ms, ${Math.round(step.deliveriesPerSecond)} deliveries/s, ${step.cpuMicrosPerDelivery.toFixed(1)} µs CPU/delivery`,
+      `  rate ${rate}/s: ${step.completed}/${step.sent} complete, p99 ${step.p99Ms} ms, ${Math.round(step.deliveriesPerSecond)} deliveries/s, ${step.cpuMicrosPerDelivery.toFixed(1)} µs CPU/delivery (${Object.entries(
+        cpuByProcess,
+      )
+        .map(([name, ms]) => `${name} ${ms} ms`)
+        .join(', ')})`,
     );
     result.steps.push(step);
     if (!step.passed) break;
@@ -144,10 +196,20 @@ async function withClients<T extends object>(
   }
 }
 
-function figuresFor(label: string, ours: Search, baseline: Search, params: typeof FULL): Figure[] {
+type Joined = Search & { joinMs: number };
+
+function figuresFor(label: string, ours: Joined, baseline: Joined, params: typeof FULL): Figure[] {
   const top = params.rates[params.rates.length - 1];
   const rate = (s: Search) => s.best?.rate ?? 0;
   return [
+    {
+      name: `${label}: time for ${params.clients} clients to join`,
+      unit: 's',
+      ours: ours.joinMs / 1000,
+      baseline: baseline.joinMs / 1000,
+      better: 'lower',
+      note: `${JOIN_CONCURRENCY} at a time; ours = negotiate, connect, welcome, room quiet`,
+    },
     {
       name: `${label}: highest rate with p99 < ${P99_LIMIT_MS} ms`,
       unit: 'msg/s',
@@ -189,12 +251,12 @@ export const chat: Scenario = {
     try {
       context.log(`chat: bare ws relay baseline, ${params.clients} clients`);
       const bare = await startBare('broadcast');
-      let baseline: Search;
+      let baseline: Joined;
       try {
         baseline = await withClients(
           generator,
           { type: 'connect', target: { kind: 'bare', url: bare.url }, clients: params.clients },
-          () => search(generator, [bare.pid], params, context.log),
+          () => search(generator, [{ name: 'bare ws', pid: bare.pid }], params, context.log),
         );
       } finally {
         await bare.stop();
@@ -213,16 +275,20 @@ export const chat: Scenario = {
             upstream: `http://127.0.0.1:${functionsPort}/api/messages?event={event}`,
             execArgv: context.profile ? cpuProfileFlags(context.profileDir, `chat-${dialect}-service`) : [],
           });
-          stops.unshift(service.stop); // stopped first: the others then see no more traffic
+          // Stopped first, so the others see no more traffic. Its shutdown sends every disconnect upstream;
+          // a profiled run waits for that so the profile gets written.
+          stops.unshift(() => service.stop(context.profile ? 120_000 : undefined));
           const functions = await startFunctionsProcess(
             {
               AzureSignalRConnectionString: connectionString(service.url),
               CHAT_HISTORY_STORAGE: azurite.connectionString,
+              // Deliver through the measured dialect's REST prefix only, as in Azure (one prefix).
+              CHAT_DIALECTS: dialect,
               BENCH_FUNCTIONS_PORT: String(functionsPort),
             },
             context.profile ? cpuProfileFlags(context.profileDir, `chat-${dialect}-functions`) : [],
           );
-          stops.splice(1, 0, functions.stop);
+          stops.splice(1, 0, () => functions.stop(context.profile ? 60_000 : undefined));
           const negotiateUrl = new URL('/api/negotiate', functions.url);
           if (dialect === 'websocket') negotiateUrl.searchParams.set('dialect', 'websocket');
           const ours = await withClients(
@@ -239,13 +305,39 @@ export const chat: Scenario = {
               concurrency: JOIN_CONCURRENCY,
               awaitEvent: 'welcome',
             },
-            () => search(generator, [service.pid, functions.pid, azurite.pid], params, context.log),
+            () =>
+              search(
+                generator,
+                [
+                  { name: 'service', pid: service.pid },
+                  { name: 'functions', pid: functions.pid },
+                  { name: 'azurite', pid: azurite.pid },
+                ],
+                params,
+                context.log,
+                functions.child,
+              ),
           );
           details[dialect] = ours;
           figures.push(...figuresFor(`${dialect} dialect`, ours, baseline, params));
+          const joinCalls = Object.entries(ours.joinRestCalls ?? {});
+          const totalJoinCalls = joinCalls.reduce((sum, [, n]) => sum + n, 0);
           notes.push(
-            `${dialect}: ${params.clients} clients joined (negotiate, connect, welcome), ${JOIN_CONCURRENCY} at a time, in ${(ours.joinMs / 1000).toFixed(1)} s`,
+            `${dialect}: ${params.clients} clients joined (negotiate, connect, welcome), ${JOIN_CONCURRENCY} at a time, in ${(ours.joinMs / 1000).toFixed(1)} s, making ${totalJoinCalls} REST calls to the service (${joinCalls
+              .slice(0, 4)
+              .map(([kind, n]) => `${kind}: ${n}`)
+              .join(', ')})`,
           );
+          const best = ours.best;
+          if (best)
+            notes.push(
+              `${dialect} at ${best.rate}/s: CPU ms by process ${JSON.stringify(best.cpuByProcess)}; REST calls per message ${JSON.stringify(best.restCallsPerMessage ?? {})}`,
+            );
+          const failed = ours.steps.at(-1);
+          if (failed && !failed.passed)
+            notes.push(
+              `${dialect} failed at ${failed.rate}/s: p50 ${failed.p50Ms} ms, p99 ${failed.p99Ms} ms, ${failed.completed}/${failed.sent} complete; CPU ms by process ${JSON.stringify(failed.cpuByProcess)}`,
+            );
         } catch (error) {
           failures.push(`${dialect} dialect: ${error instanceof Error ? error.message : String(error)}`);
         } finally {

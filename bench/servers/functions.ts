@@ -7,6 +7,21 @@
 import { startFunctionsHost } from '../../src/local/functions-host.js';
 import { probe, serve, tell } from '../ipc.js';
 
+/**
+ * REST calls the app makes to the service (the REST client uses `fetch`), counted by method and path with
+ * ids replaced, so a scenario can say how many calls a join or a message costs. Reset by each `calls` probe.
+ */
+const calls = new Map<string, number>();
+const originalFetch = globalThis.fetch;
+globalThis.fetch = (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+  const path = url.pathname.replace(/\/(users|connections|groups)\/[^/]+/g, '/$1/{id}');
+  const key = `${method} ${path}`;
+  calls.set(key, (calls.get(key) ?? 0) + 1);
+  return originalFetch(input, init);
+};
+
 const host = await startFunctionsHost({
   port: Number(process.env.BENCH_FUNCTIONS_PORT ?? 0),
   settingsFile: false,
@@ -17,7 +32,12 @@ const host = await startFunctionsHost({
 });
 
 serve(
-  async (message) => probe(message),
+  async (message) => {
+    if (message.type !== 'calls') return probe(message);
+    const counted = Object.fromEntries([...calls.entries()].sort((a, b) => b[1] - a[1]));
+    calls.clear();
+    return { type: 'calls', calls: counted };
+  },
   () => host.close(),
 );
 tell({ type: 'ready', url: host.url, port: host.port });

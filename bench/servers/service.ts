@@ -3,33 +3,23 @@
  * its own. Argument: JSON `{ upstream: urlTemplate | null, accessKey }`. Answers the `memory` and `cpu`
  * probes; exits on `stop` or when the orchestrator goes away.
  */
+import { startService } from '../../src/local/service/index.js';
 import { probe, serve, tell } from '../ipc.js';
-
-interface ServiceHandle {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
 
 /** Warnings and errors printed before the rest are dropped. */
 const MAX_LOG_LINES = 20;
 let shown = 0;
 
 const config = JSON.parse(process.argv[2] ?? '{}') as { upstream: string | null; accessKey: string };
-// Loaded by path at run time so the rest of the bench builds and runs while the service is in progress.
-const servicePath = '../../src/local/service/index.js';
-const { startService } = (await import(servicePath)) as {
-  startService(options: Record<string, unknown>): Promise<ServiceHandle>;
-};
 
 const service = await startService({
   port: 0,
   host: '127.0.0.1',
   accessKeys: [config.accessKey],
-  upstream: config.upstream ? [{ urlTemplate: config.upstream }] : [],
+  ...(config.upstream ? { upstream: config.upstream } : {}),
   // Info lines (one per connection) would make the bench measure the console. Warnings and errors show,
   // capped so that 5 000 failing clients do not flood the terminal.
-  log: (level: string, message: string, fields?: Record<string, unknown>) => {
+  log: (level, message, fields) => {
     if (level === 'info' || shown >= MAX_LOG_LINES) return;
     shown += 1;
     console.error(`[service] ${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
@@ -40,4 +30,4 @@ serve(
   async (message) => probe(message),
   () => service.close(),
 );
-tell({ type: 'ready', url: service.url.replace('localhost', '127.0.0.1'), port: service.port });
+tell({ type: 'ready', url: service.url, port: service.port });
