@@ -6,15 +6,7 @@
  *   `withUrl(functionsUrl + '/api?name=…')`, so it calls `/api/negotiate?name=…&negotiateVersion=1`.
  * - websocket: `ws`, opened at the URL from `/api/negotiate?name=…&dialect=websocket`.
  */
-import {
-  HttpClient,
-  HttpError,
-  type HttpRequest,
-  HttpResponse,
-  type HubConnection,
-  HubConnectionBuilder,
-  LogLevel,
-} from '@microsoft/signalr';
+import { type HubConnection, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import WebSocket from 'ws';
 
 export type ChatDialect = 'signalr' | 'websocket';
@@ -73,36 +65,6 @@ class EventLog {
   }
 }
 
-/**
- * An HTTP client for `@microsoft/signalr` in Node on the global `fetch`. The library's own Node client wraps
- * fetch in `fetch-cookie` with a `tough-cookie` jar resolved from its own folder; in this dependency tree that
- * resolves to Azurite's tough-cookie 2.x, which fetch-cookie 2.x cannot use ("reading 'secure'" on negotiate).
- * Browsers are unaffected. Cookies are not needed here: the service's negotiate does not set any.
- */
-export class GlobalFetchHttpClient extends HttpClient {
-  override async send(request: HttpRequest): Promise<HttpResponse> {
-    const controller = new AbortController();
-    if (request.abortSignal) request.abortSignal.onabort = () => controller.abort();
-    const timer = request.timeout ? setTimeout(() => controller.abort(), request.timeout) : undefined;
-    try {
-      const response = await fetch(request.url ?? '', {
-        method: request.method ?? 'GET',
-        headers: { 'X-Requested-With': 'XMLHttpRequest', ...request.headers },
-        ...(request.content !== undefined && request.content !== ''
-          ? { body: request.content as BodyInit }
-          : {}),
-        signal: controller.signal,
-      });
-      const content =
-        request.responseType === 'arraybuffer' ? await response.arrayBuffer() : await response.text();
-      if (!response.ok) throw new HttpError(`${response.statusText}: ${String(content)}`, response.status);
-      return new HttpResponse(response.status, response.statusText, content);
-    } finally {
-      if (timer) clearTimeout(timer);
-    }
-  }
-}
-
 const EVENT_NAMES = ['welcome', 'message', 'history', 'presence', 'system', 'error'];
 
 /** Connects a client of `dialect` as `user` through the app's negotiate; resolves once `welcome` arrived. */
@@ -122,9 +84,7 @@ export async function connectChat(
 async function connectSignalR(functionsUrl: string, user: string): Promise<ChatClient> {
   const log = new EventLog();
   const connection: HubConnection = new HubConnectionBuilder()
-    .withUrl(`${functionsUrl}/api?name=${encodeURIComponent(user)}`, {
-      httpClient: new GlobalFetchHttpClient(),
-    })
+    .withUrl(`${functionsUrl}/api?name=${encodeURIComponent(user)}`)
     .configureLogging(LogLevel.None)
     .build();
   for (const name of EVENT_NAMES) {
