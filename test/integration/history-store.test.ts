@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -238,6 +239,8 @@ describe('history store', () => {
       AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000000',
     });
     expect(identity.containerClient.url).toBe('https://account.blob.core.windows.net/chat-history');
+    // A service URI means identity-based access: no account key, a Microsoft Entra credential.
+    expect(identity.containerClient.credential).toBeInstanceOf(DefaultAzureCredential);
   });
 });
 
@@ -312,7 +315,7 @@ describe('history store input checks', () => {
     [{ conversation: 'dm:ann:bob', from: 'carl', to: 'ann', text: 'x' }, /goes from one of its two users/],
     [
       { conversation: 'room', from: 'ann', text: 'x', clientMessageId: '' },
-      /clientMessageId must be a string of 1–128/,
+      /clientMessageId must be a string of 1–100/,
     ],
   ])('rejects the message %j', async (input, message) => {
     await rejects(store.append(input), 'invalid_message', message);

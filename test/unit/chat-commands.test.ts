@@ -64,10 +64,21 @@ describe('commands', () => {
     expect(parseCommand('sendMessage', { text: '😀'.repeat(MAX_TEXT_LENGTH) }).ok).toBe(true);
   });
 
-  it('has one catalogue entry per code, each with a message', () => {
-    const codes = Object.values(CHAT_ERRORS).map((e) => e.code);
-    expect(new Set(codes).size).toBe(codes.length);
-    for (const entry of Object.values(CHAT_ERRORS)) expect(entry.message.length).toBeGreaterThan(10);
+  it('has kebab-case codes, each with a message that says what to fix', () => {
+    for (const [code, message] of Object.entries(CHAT_ERRORS)) {
+      expect(code).toMatch(/^[a-z]+(-[a-z]+)*$/);
+      expect(message.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('states the limit a command broke in the message', () => {
+    const message = (name: string, payload: unknown) => {
+      const result = parseCommand(name, payload);
+      return result.ok ? undefined : result.error.message;
+    };
+    expect(message('loadHistory', { conversation: 'room', limit: 101 })).toContain('from 1 to 100');
+    expect(message('sendMessage', { text: 'x', clientMessageId: 'x'.repeat(101) })).toContain('1–100');
+    expect(message('sendMessage', { text: 'x'.repeat(4001) })).toContain('at most 4000');
   });
 });
 

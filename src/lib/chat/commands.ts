@@ -2,7 +2,7 @@
  * Validation of the chat's commands (DESIGN §3.1). Everything a client sends passes through here before any
  * work; the user is never part of a command (it comes from the service's token).
  */
-import { type ChatErrorPayload, chatError } from './errors.js';
+import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
 import { isValidName, nameProblem, parseConversation } from './names.js';
 
 /** Longest message text, in characters (code points). */
@@ -67,26 +67,29 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   if (!isCommandName(name)) {
     return {
       ok: false,
-      error: chatError('unknownCommand', typeof name === 'string' ? name.slice(0, 64) : undefined),
+      error: chatError('unknown-command', typeof name === 'string' ? name.slice(0, 64) : undefined),
     };
   }
-  if (!isRecord(payload)) return { ok: false, error: chatError('invalidPayload', name) };
-  const fail = (key: Parameters<typeof chatError>[0], detail?: string): CommandResult => ({
+  if (!isRecord(payload)) return { ok: false, error: chatError('invalid-payload', name) };
+  const fail = (code: ChatErrorCode, detail?: string): CommandResult => ({
     ok: false,
-    error: chatError(key, name, detail),
+    error: chatError(code, name, detail),
   });
   switch (name) {
     case 'sendMessage': {
       const { text, group, to, clientMessageId } = payload;
-      if (typeof text !== 'string' || text.trim() === '') return fail('textMissing');
+      if (typeof text !== 'string' || text.trim() === '') return fail('text-missing');
       if ([...text].length > MAX_TEXT_LENGTH)
-        return fail('textTooLong', `at most ${MAX_TEXT_LENGTH} characters`);
-      if (group !== undefined && to !== undefined) return fail('groupAndTo');
+        return fail('text-too-long', `at most ${MAX_TEXT_LENGTH} characters`);
+      if (group !== undefined && to !== undefined) return fail('group-and-to');
       if (group !== undefined && !isValidName(group)) {
-        return fail('invalidGroup', typeof group === 'string' ? nameProblem(group, 'group') : 'not a string');
+        return fail(
+          'invalid-group',
+          typeof group === 'string' ? nameProblem(group, 'group') : 'not a string',
+        );
       }
       if (to !== undefined && !isValidName(to)) {
-        return fail('invalidUser', typeof to === 'string' ? nameProblem(to) : 'not a string');
+        return fail('invalid-user', typeof to === 'string' ? nameProblem(to) : 'not a string');
       }
       if (
         clientMessageId !== undefined &&
@@ -94,7 +97,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
           clientMessageId.length === 0 ||
           clientMessageId.length > MAX_CLIENT_MESSAGE_ID_LENGTH)
       ) {
-        return fail('invalidClientMessageId');
+        return fail('invalid-client-message-id', `1–${MAX_CLIENT_MESSAGE_ID_LENGTH} characters`);
       }
       return {
         ok: true,
@@ -110,19 +113,19 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
     case 'loadHistory': {
       const { conversation, before, limit } = payload;
       if (typeof conversation !== 'string' || parseConversation(conversation) === undefined) {
-        return fail('invalidConversation');
+        return fail('invalid-conversation');
       }
       if (
         before !== undefined &&
         (typeof before !== 'string' || before.length === 0 || before.length > MAX_MESSAGE_ID_LENGTH)
       ) {
-        return fail('invalidBefore');
+        return fail('invalid-before', `a message id of at most ${MAX_MESSAGE_ID_LENGTH} characters`);
       }
       if (
         limit !== undefined &&
         (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT)
       ) {
-        return fail('invalidLimit');
+        return fail('invalid-limit', `from 1 to ${MAX_HISTORY_LIMIT}`);
       }
       return {
         ok: true,
@@ -138,7 +141,10 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
     case 'leaveGroup': {
       const { group } = payload;
       if (!isValidName(group)) {
-        return fail('invalidGroup', typeof group === 'string' ? nameProblem(group, 'group') : 'give "group"');
+        return fail(
+          'invalid-group',
+          typeof group === 'string' ? nameProblem(group, 'group') : 'give "group"',
+        );
       }
       return { ok: true, command: { type: name, group } };
     }

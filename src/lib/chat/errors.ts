@@ -1,50 +1,28 @@
 /**
- * The chat's one error catalogue: every `error` event a client can receive, with its stable code and a
- * message that says what to fix. A unit test keeps codes unique and messages non-empty.
+ * The chat's one error catalogue: every `error` event a client can receive, by its stable code, with a message
+ * that says what to fix. Limits are not repeated here: the caller adds them as the detail (see commands.ts).
  */
 
 export const CHAT_ERRORS = {
-  malformed: {
-    code: 'malformed',
-    message: 'The command is not valid JSON of the form {"type": "<command>", …}',
-  },
-  unknownCommand: {
-    code: 'unknown-command',
-    message: 'Unknown command: use sendMessage, loadHistory, joinGroup or leaveGroup',
-  },
-  invalidPayload: { code: 'invalid-payload', message: 'The command payload must be a JSON object' },
-  textMissing: { code: 'text-missing', message: 'sendMessage needs a non-empty "text" string' },
-  textTooLong: { code: 'text-too-long', message: 'The text is longer than the allowed maximum' },
-  groupAndTo: {
-    code: 'group-and-to',
-    message: 'Give "group" or "to" (or neither, for the room), not both',
-  },
-  invalidGroup: { code: 'invalid-group', message: 'The group name is not valid' },
-  invalidUser: { code: 'invalid-user', message: 'The user name in "to" is not valid' },
-  invalidClientMessageId: {
-    code: 'invalid-client-message-id',
-    message: '"clientMessageId" must be a string of 1–100 characters',
-  },
-  notAMember: { code: 'not-a-member', message: 'Join the group before sending to it or reading its history' },
-  invalidConversation: {
-    code: 'invalid-conversation',
-    message: '"conversation" must be "room", "group:<name>" or "dm:<a>:<b>"',
-  },
-  forbiddenConversation: {
-    code: 'forbidden-conversation',
-    message: 'You can only read private conversations you take part in',
-  },
-  invalidLimit: { code: 'invalid-limit', message: '"limit" must be an integer from 1 to 100' },
-  invalidBefore: { code: 'invalid-before', message: '"before" must be a message id' },
-  binaryFrame: {
-    code: 'binary-frame',
-    message: 'Commands are JSON text frames; binary frames are not accepted',
-  },
-  internal: { code: 'internal', message: 'The server could not complete the command; try again' },
-} as const satisfies Record<string, { code: string; message: string }>;
+  malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
+  'unknown-command': 'Unknown command: use sendMessage, loadHistory, joinGroup or leaveGroup',
+  'invalid-payload': 'The command payload must be a JSON object',
+  'text-missing': 'sendMessage needs a non-empty "text" string',
+  'text-too-long': 'The text is longer than the allowed maximum',
+  'group-and-to': 'Give "group" or "to" (or neither, for the room), not both',
+  'invalid-group': 'The group name is not valid',
+  'invalid-user': 'The user name in "to" is not valid',
+  'invalid-client-message-id': '"clientMessageId" must be a non-empty string',
+  'not-a-member': 'Join the group before sending to it or reading its history',
+  'invalid-conversation': '"conversation" must be "room", "group:<name>" or "dm:<a>:<b>"',
+  'forbidden-conversation': 'You can only read private conversations you take part in',
+  'invalid-limit': '"limit" must be a whole number',
+  'invalid-before': '"before" must be a message id',
+  'binary-frame': 'Commands are JSON text frames; binary frames are not accepted',
+  internal: 'The server could not complete the command; try again',
+} as const satisfies Record<string, string>;
 
-export type ChatErrorKey = keyof typeof CHAT_ERRORS;
-export type ChatErrorCode = (typeof CHAT_ERRORS)[ChatErrorKey]['code'];
+export type ChatErrorCode = keyof typeof CHAT_ERRORS;
 
 /** The payload of an `error` event (DESIGN §3.1). */
 export interface ChatErrorPayload {
@@ -53,9 +31,8 @@ export interface ChatErrorPayload {
   readonly command?: string;
 }
 
-/** Builds an `error` payload from the catalogue; `detail` refines the message (e.g. the broken rule). */
-export function chatError(key: ChatErrorKey, command?: string, detail?: string): ChatErrorPayload {
-  const entry = CHAT_ERRORS[key];
-  const message = detail ? `${entry.message}: ${detail}` : entry.message;
-  return command === undefined ? { code: entry.code, message } : { code: entry.code, message, command };
+/** Builds an `error` payload from the catalogue; `detail` refines the message (e.g. the broken rule or limit). */
+export function chatError(code: ChatErrorCode, command?: string, detail?: string): ChatErrorPayload {
+  const message = detail ? `${CHAT_ERRORS[code]}: ${detail}` : CHAT_ERRORS[code];
+  return command === undefined ? { code, message } : { code, message, command };
 }

@@ -102,7 +102,7 @@ export class ChatHandlers {
     const { history, members, fanout } = this.#deps;
     const { text, group, to, clientMessageId } = command;
     if (group !== undefined && !(await members.isMember(caller.user, group))) {
-      return { event: 'error', payload: chatError('notAMember', command.type, `group "${group}"`) };
+      return { event: 'error', payload: chatError('not-a-member', command.type, `group "${group}"`) };
     }
     const conversation =
       group !== undefined
@@ -138,15 +138,15 @@ export class ChatHandlers {
     const { history, members } = this.#deps;
     const conversation = parseConversation(command.conversation);
     if (conversation === undefined)
-      return { event: 'error', payload: chatError('invalidConversation', command.type) };
+      return { event: 'error', payload: chatError('invalid-conversation', command.type) };
     if (conversation.kind === 'group' && !(await members.isMember(caller.user, conversation.group))) {
       return {
         event: 'error',
-        payload: chatError('notAMember', command.type, `group "${conversation.group}"`),
+        payload: chatError('not-a-member', command.type, `group "${conversation.group}"`),
       };
     }
     if (conversation.kind === 'dm' && !conversation.users.includes(caller.user)) {
-      return { event: 'error', payload: chatError('forbiddenConversation', command.type) };
+      return { event: 'error', payload: chatError('forbidden-conversation', command.type) };
     }
     const page = await history.read(command.conversation, {
       limit: command.limit,

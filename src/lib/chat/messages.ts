@@ -26,12 +26,19 @@ const NO_USER_REASON =
 /** `POST /api/messages`: the upstream endpoint (anonymous at the HTTP level, authenticated by signature). */
 export async function messages(req: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const services = chatServices();
-  const handle = createUpstreamHandler(chatUpstreamHandlers(services), {
-    accessKeys: services.accessKeys,
-    hub: services.hub,
-  });
+  let handle = upstreamHandlers.get(services);
+  if (handle === undefined) {
+    handle = createUpstreamHandler(chatUpstreamHandlers(services), {
+      accessKeys: services.accessKeys,
+      hub: services.hub,
+    });
+    upstreamHandlers.set(services, handle);
+  }
   return handle(req, context);
 }
+
+/** The upstream handler per set of services: built once, not per call (services change only with settings). */
+const upstreamHandlers = new WeakMap<ChatServices, ReturnType<typeof createUpstreamHandler>>();
 
 /** The chat's upstream handlers for both dialects. */
 export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
@@ -47,7 +54,8 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     async handleConnect(req, res) {
       const user = fromServiceUserId(req.context.userId);
       if (user === undefined) return res.fail(401, NO_USER_REASON);
-      await services.ensureContainer();
+      // Presence and memberships live in the history container.
+      await services.history.ensureContainer();
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'websocket' };
       const welcome = await chatFor(req.invocationContext).enter(caller);
       res.accept({ body: toFrame({ event: 'welcome', payload: welcome }) });
@@ -61,7 +69,7 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       const parsed: CommandResult =
         message.dataType === 'text'
           ? parseCommandFrame(message.data)
-          : { ok: false, error: chatError('binaryFrame') };
+          : { ok: false, error: chatError('binary-frame') };
       const reply = await runCommand(chatFor(req.invocationContext), caller, parsed, req.invocationContext);
       // The response body goes back to the sender only, as its next frame.
       res.success(reply ? toFrame(reply) : undefined);
@@ -77,7 +85,7 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
           ? parseCommand(target, args[0])
           : {
               ok: false,
-              error: chatError('invalidPayload', target.slice(0, 64), 'pass exactly one argument'),
+              error: chatError('invalid-payload', target.slice(0, 64), 'pass exactly one argument'),
             };
       const log = req.invocationContext;
       const reply = await runCommand(chatFor(log), caller, parsed, log);
@@ -102,7 +110,7 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         await services.signalr.closeConnection(req.context.connectionId, { reason: NO_USER_REASON });
         return;
       }
-      await services.ensureContainer();
+      await services.history.ensureContainer();
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'signalr' };
       const welcome = await chatFor(log).enter(caller);
       await fanout.toConnection(caller.connectionId, 'signalr', { event: 'welcome', payload: welcome });
@@ -111,7 +119,7 @@ export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     async onDisconnected(req) {
       const user = fromServiceUserId(req.context.userId);
       if (user === undefined) return;
-      await services.ensureContainer();
+      await services.history.ensureContainer();
       await chatFor(req.invocationContext).leave({
         user,
         connectionId: req.context.connectionId,
@@ -138,7 +146,7 @@ async function runCommand(
     return await chat.run(caller, command);
   } catch (error) {
     if (error instanceof HistoryError && command.type === 'loadHistory' && error.code === 'invalid_before') {
-      return { event: 'error', payload: chatError('invalidBefore', command.type, error.message) };
+      return { event: 'error', payload: chatError('invalid-before', command.type, error.message) };
     }
     log.error(`${command.type} from ${caller.user} (${caller.connectionId}) failed:`, error);
     return { event: 'error', payload: chatError('internal', command.type) };

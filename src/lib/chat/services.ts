@@ -22,22 +22,10 @@ export interface ChatServices {
   readonly history: HistoryStore;
   readonly presence: PresenceStore;
   readonly members: MembershipStore;
-  /** Resolves once the Blob container exists (presence and memberships list it before history writes). */
-  readonly ensureContainer: () => Promise<void>;
 }
 
-const KEYS: readonly SettingKey[] = [
-  'signalRConnectionString',
-  'signalREndpoint',
-  'signalRAccessKey',
-  'signalRSecondaryAccessKey',
-  'hubName',
-  'historyStorage',
-  'historyContainer',
-  'historySegmentBlockLimit',
-  'chatDialects',
-  'managedIdentityClientId',
-];
+// Every app setting can change what the clients are (tests point one process at several stacks in turn).
+const KEYS = Object.keys(SETTINGS) as SettingKey[];
 
 let cached: { key: string; value: ChatServices } | undefined;
 
@@ -48,18 +36,6 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
   const config = signalRConfigFromSettings(env);
   const history = createHistoryStoreFromSettings(env);
   const containerClient = history.containerClient;
-  // Created once per process; a failure (storage not up yet) is forgotten so the next call tries again.
-  let containerReady: Promise<void> | undefined;
-  const ensureContainer = () => {
-    containerReady ??= containerClient.createIfNotExists().then(
-      () => undefined,
-      (error: unknown) => {
-        containerReady = undefined;
-        throw error;
-      },
-    );
-    return containerReady;
-  };
   const value: ChatServices = {
     signalr: hubClientFromSettings(env, { dialect: 'signalr' }),
     websocket: hubClientFromSettings(env, { dialect: 'websocket' }),
@@ -69,7 +45,6 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     history,
     presence: new PresenceStore(containerClient),
     members: new MembershipStore(containerClient),
-    ensureContainer,
   };
   cached = { key, value };
   return value;

@@ -50,6 +50,13 @@ import {
   RestError,
 } from '@azure/storage-blob';
 import { decodeTime } from 'ulid';
+// The chat protocol's limits (DESIGN §3, §3.1) are the store's too: one definition, in the chat's commands.
+import {
+  DEFAULT_HISTORY_LIMIT,
+  MAX_CLIENT_MESSAGE_ID_LENGTH,
+  MAX_HISTORY_LIMIT,
+  MAX_TEXT_LENGTH,
+} from '../chat/commands.js';
 import { nameProblem, parseConversation } from '../chat/names.js';
 import { readSetting } from '../settings.js';
 import { HistoryError } from './errors.js';
@@ -75,16 +82,8 @@ import { downloadRange, idOfLine, linesBackward } from './segment-reader.js';
 export const DEFAULT_SEGMENT_BLOCK_LIMIT = 49_000;
 /** Azure's limit of blocks in one append blob. */
 export const MAX_APPEND_BLOB_BLOCKS = 50_000;
-/** Messages per page when the caller gives no `limit` (DESIGN §3.1). */
-export const DEFAULT_PAGE_SIZE = 50;
-/** Largest `limit` a caller may ask for (DESIGN §3.1). */
-export const MAX_PAGE_SIZE = 100;
 /** Bytes fetched per ranged download when reading backwards. */
 export const DEFAULT_READ_CHUNK_BYTES = 64 * 1024;
-/** Longest message text, in characters (DESIGN §3). */
-export const DEFAULT_MAX_TEXT_LENGTH = 4000;
-/** Longest `clientMessageId` accepted, in characters. */
-export const MAX_CLIENT_MESSAGE_ID_LENGTH = 128;
 /** How old a `pending` marker must be (service clock) before another send may take it over. */
 export const DEFAULT_PENDING_CLAIM_TIMEOUT_MS = 15_000;
 /** How often a duplicate send re-reads a `pending` marker while it waits for the first send to finish. */
@@ -117,7 +116,7 @@ export interface HistoryStoreOptions {
   segmentBlockLimit?: number;
   /** See {@link DEFAULT_READ_CHUNK_BYTES}. */
   readChunkBytes?: number;
-  /** See {@link DEFAULT_MAX_TEXT_LENGTH}. */
+  /** Longest text in characters; default the chat's {@link MAX_TEXT_LENGTH}. */
   maxTextLength?: number;
   /** See {@link DEFAULT_PENDING_CLAIM_TIMEOUT_MS}. */
   pendingClaimTimeoutMs?: number;
@@ -133,7 +132,7 @@ export interface HistoryStoreOptions {
 export interface ReadOptions {
   /** Return the messages stored before this message id (paging backwards). */
   before?: string;
-  /** 1 … {@link MAX_PAGE_SIZE}, default {@link DEFAULT_PAGE_SIZE}. */
+  /** 1 … {@link MAX_HISTORY_LIMIT}, default {@link DEFAULT_HISTORY_LIMIT}. */
   limit?: number;
 }
 
@@ -260,7 +259,7 @@ export class HistoryStore {
       options.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES,
       1,
     );
-    this.maxTextLength = integerOption('maxTextLength', options.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH, 1);
+    this.maxTextLength = integerOption('maxTextLength', options.maxTextLength ?? MAX_TEXT_LENGTH, 1);
     this.pendingClaimTimeoutMs = integerOption(
       'pendingClaimTimeoutMs',
       options.pendingClaimTimeoutMs ?? DEFAULT_PENDING_CLAIM_TIMEOUT_MS,
@@ -635,7 +634,11 @@ export class HistoryStore {
     return this.containerClient.getAppendBlobClient(segmentBlobName(conversation, segment));
   }
 
-  private ensureContainer(): Promise<void> {
+  /**
+   * Resolves once the container exists: created on first use, once per store; a failure is not remembered, so
+   * the next call tries again. The chat awaits it before presence and memberships list the container.
+   */
+  ensureContainer(): Promise<void> {
     this.containerReady ??= this.containerClient.createIfNotExists().then(
       () => undefined,
       (error: unknown) => {
@@ -739,11 +742,11 @@ function validateConversation(conversation: unknown): NonNullable<ReturnType<typ
 }
 
 function validateLimit(limit: unknown): number {
-  if (limit === undefined) return DEFAULT_PAGE_SIZE;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+  if (limit === undefined) return DEFAULT_HISTORY_LIMIT;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
     throw new HistoryError(
       'invalid_limit',
-      `${String(limit)} is not a whole number from 1 to ${MAX_PAGE_SIZE}`,
+      `${String(limit)} is not a whole number from 1 to ${MAX_HISTORY_LIMIT}`,
     );
   }
   return limit;
