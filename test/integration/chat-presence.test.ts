@@ -54,6 +54,33 @@ describe('presence in Blob, confirmed by the service', () => {
     await presence.leave('Zoë lee', 'z1');
   });
 
+  it('asks the service about a confirmed user once per confirmation time, and about an unconfirmed one every time', async () => {
+    let now = Date.now();
+    const presence = new PresenceStore(container, { confirmationTtlMs: 10_000, now: () => now });
+    await presence.enter('eve', 'e1');
+    await presence.enter('fay', 'f1'); // the service does not have fay's connection yet
+    const asked: string[] = [];
+    const exists = async (user: string) => {
+      asked.push(user);
+      return user === 'eve';
+    };
+    expect(await presence.online(exists)).toEqual(['eve']);
+    expect(await presence.online(exists)).toEqual(['eve']);
+    expect(asked.sort()).toEqual(['eve', 'fay', 'fay']);
+    now += 10_000;
+    asked.length = 0;
+    await presence.online(exists);
+    expect(asked.sort()).toEqual(['eve', 'fay']);
+    // Without remembering, every listing asks about every user.
+    const uncached = new PresenceStore(container, { confirmationTtlMs: 0 });
+    asked.length = 0;
+    await uncached.online(exists);
+    await uncached.online(exists);
+    expect(asked.sort()).toEqual(['eve', 'eve', 'fay', 'fay']);
+    await presence.leave('eve', 'e1');
+    await presence.leave('fay', 'f1');
+  });
+
   it('never has more service checks in flight than its concurrency limit', async () => {
     const presence = new PresenceStore(container, { checkConcurrency: 3 });
     const users = Array.from({ length: 12 }, (_, i) => `user${i}`);

@@ -12,6 +12,11 @@
  * - A service that dies without sending `disconnect` would leave blobs behind, so a listed user counts as
  *   online only if the service confirms it (`userExists`, both dialects); confirmed-gone entries older than a
  *   grace period are removed. Blob alone cannot see a crash; the service alone cannot list its users.
+ * - The service's answer "online" is remembered for a short while per instance, so an entry does not cost one
+ *   existence check per listed user (a join storm of N users would otherwise make N² checks). Only "online" is
+ *   remembered: a user not yet known to the service (a websocket connect in progress) is asked again next
+ *   time. A user who left has no entries, so is not listed whatever was remembered; only a crash leftover can
+ *   show as online, for at most the remembered time.
  */
 import type { ContainerClient } from '@azure/storage-blob';
 
@@ -29,9 +34,18 @@ export type UserExists = (user: string) => Promise<boolean>;
 /** How many `userExists` checks run at once when presence is computed (a join storm must not open a socket per user). */
 export const DEFAULT_PRESENCE_CHECK_CONCURRENCY = 16;
 
+/** How long a user the service confirmed as online is not asked about again (per instance). */
+export const DEFAULT_PRESENCE_CONFIRMATION_TTL_MS = 10_000;
+/** How many confirmations an instance remembers (the oldest are forgotten first). */
+export const DEFAULT_MAX_REMEMBERED_CONFIRMATIONS = 10_000;
+
 export interface PresenceOptions {
   /** See {@link DEFAULT_PRESENCE_CHECK_CONCURRENCY}. */
   checkConcurrency?: number;
+  /** See {@link DEFAULT_PRESENCE_CONFIRMATION_TTL_MS}; 0 asks the service every time. */
+  confirmationTtlMs?: number;
+  /** See {@link DEFAULT_MAX_REMEMBERED_CONFIRMATIONS}. */
+  maxRememberedConfirmations?: number;
   /** See {@link DEFAULT_STALE_PRESENCE_GRACE_MS}. */
   staleGraceMs?: number;
   /** The clock, for tests. */
@@ -43,12 +57,18 @@ export class PresenceStore {
   readonly #staleGraceMs: number;
   readonly #now: () => number;
   readonly #checkConcurrency: number;
+  readonly #confirmationTtlMs: number;
+  readonly #maxConfirmations: number;
+  /** When the service last confirmed each user as online, oldest first. */
+  readonly #confirmedAt = new Map<string, number>();
 
   constructor(container: ContainerClient, options: PresenceOptions = {}) {
     this.#container = container;
     this.#staleGraceMs = options.staleGraceMs ?? DEFAULT_STALE_PRESENCE_GRACE_MS;
     this.#now = options.now ?? Date.now;
     this.#checkConcurrency = options.checkConcurrency ?? DEFAULT_PRESENCE_CHECK_CONCURRENCY;
+    this.#confirmationTtlMs = options.confirmationTtlMs ?? DEFAULT_PRESENCE_CONFIRMATION_TTL_MS;
+    this.#maxConfirmations = options.maxRememberedConfirmations ?? DEFAULT_MAX_REMEMBERED_CONFIRMATIONS;
   }
 
   /** Records a connection of `user`; `firstConnection` is true when the user had no other one. */
@@ -78,7 +98,9 @@ export class PresenceStore {
       entries.set(user, list);
     }
     const users = [...entries.keys()].filter((u) => u !== include);
-    const confirmed = await mapLimited(users, this.#checkConcurrency, userExists);
+    const confirmed = await mapLimited(users, this.#checkConcurrency, (user) =>
+      this.#isOnline(user, userExists),
+    );
     const online = users.filter((_, i) => confirmed[i]);
     const cutoff = this.#now() - this.#staleGraceMs;
     const stale = users
@@ -88,6 +110,23 @@ export class PresenceStore {
     await Promise.all(stale.map((entry) => this.#container.getBlockBlobClient(entry.name).deleteIfExists()));
     if (include !== undefined) online.push(include);
     return online.sort();
+  }
+
+  /** The service's answer for `user`, or a recent "online" remembered from it. */
+  async #isOnline(user: string, userExists: UserExists): Promise<boolean> {
+    const now = this.#now();
+    const confirmedAt = this.#confirmedAt.get(user);
+    if (confirmedAt !== undefined && now - confirmedAt < this.#confirmationTtlMs) return true;
+    this.#confirmedAt.delete(user);
+    const online = await userExists(user);
+    if (online && this.#confirmationTtlMs > 0) {
+      this.#confirmedAt.set(user, now);
+      if (this.#confirmedAt.size > this.#maxConfirmations) {
+        const oldest = this.#confirmedAt.keys().next().value;
+        if (oldest !== undefined) this.#confirmedAt.delete(oldest);
+      }
+    }
+    return online;
   }
 
   async #connectionsOf(user: string): Promise<string[]> {
