@@ -1,36 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { computeSignature } from '../../src/lib/signalr/signature.js';
-import { type ChatClient, connectChat, type ReceivedEvent } from '../support/chat-clients.js';
-import { type RunningStack, STACK_ACCESS_KEY, startStack } from '../support/stack.js';
+import { type ChatClient, isMessage, messageTexts as texts } from '../support/chat-clients.js';
+import { useChatStack } from '../support/chat-fixture.js';
+import { STACK_ACCESS_KEY } from '../support/stack.js';
 
-let stack: RunningStack;
-const clients: ChatClient[] = [];
+const chat = useChatStack();
+const { connect } = chat;
 let ann: ChatClient; // signalr
 let bob: ChatClient; // websocket
 let cat: ChatClient; // signalr
 let dan: ChatClient; // websocket
 
 beforeAll(async () => {
-  stack = await startStack();
   ann = await connect('ann', 'signalr');
   bob = await connect('bob', 'websocket');
   cat = await connect('cat', 'signalr');
   dan = await connect('dan', 'websocket');
 });
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-  await stack?.stop();
-});
-
-async function connect(user: string, dialect: 'signalr' | 'websocket') {
-  const client = await connectChat(stack.functionsUrl, user, dialect);
-  clients.push(client);
-  return client;
-}
-
-const isMessage = (text: string) => (e: ReceivedEvent) => e.type === 'message' && e.payload.text === text;
-const texts = (client: ChatClient) =>
-  client.events.filter((e) => e.type === 'message').map((e) => e.payload.text);
 
 /**
  * A barrier: `sender` posts a room message after everything it did before; once `client` has it, anything
@@ -205,19 +191,19 @@ describe('conversations through the whole local stack', () => {
       'x-asrs-user-id': 'ann',
       'x-asrs-signature': `sha256=${forged}`,
     };
-    const ws = await fetch(`${stack.functionsUrl}/api/messages?event=message`, {
+    const ws = await fetch(`${chat.stack.functionsUrl}/api/messages?event=message`, {
       method: 'POST',
       headers: { ...headers, 'x-asrs-event': 'message', 'content-type': 'text/plain' },
       body: JSON.stringify({ type: 'sendMessage', text: 'forged websocket' }),
     });
     expect(ws.status).toBe(401);
-    const sr = await fetch(`${stack.functionsUrl}/api/messages?event=sendMessage`, {
+    const sr = await fetch(`${chat.stack.functionsUrl}/api/messages?event=sendMessage`, {
       method: 'POST',
       headers: { ...headers, 'x-asrs-event': 'sendMessage', 'content-type': 'application/json' },
       body: JSON.stringify({ type: 1, target: 'sendMessage', arguments: [{ text: 'forged signalr' }] }),
     });
     expect(sr.status).toBe(401);
-    const unsigned = await fetch(`${stack.functionsUrl}/api/messages?event=message`, {
+    const unsigned = await fetch(`${chat.stack.functionsUrl}/api/messages?event=message`, {
       method: 'POST',
       headers: {
         'x-asrs-hub': 'chat',

@@ -1,22 +1,15 @@
 import { BlobServiceClient } from '@azure/storage-blob';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatClient, connectChat } from '../support/chat-clients.js';
-import { type RunningStack, startStack } from '../support/stack.js';
+import { describe, expect, it } from 'vitest';
+import type { ChatClient } from '../support/chat-clients.js';
+import { useChatStack } from '../support/chat-fixture.js';
 
 /** Small enough that 100 messages in the room roll over several segments. */
 const SEGMENT_BLOCK_LIMIT = 10;
 const CONNECTIONS = 20;
 const MESSAGES_EACH = 5;
 
-let stack: RunningStack;
+const chat = useChatStack({ segmentBlockLimit: SEGMENT_BLOCK_LIMIT });
 const clients: ChatClient[] = [];
-beforeAll(async () => {
-  stack = await startStack({ segmentBlockLimit: SEGMENT_BLOCK_LIMIT });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-  await stack?.stop();
-});
 
 interface Stored {
   id: string;
@@ -29,7 +22,7 @@ describe('under concurrent load', () => {
   it('20 connections sending at once: every message in history exactly once, in each sender order, across segment rollovers', async () => {
     const users = Array.from({ length: CONNECTIONS }, (_, i) => `user${String(i + 1).padStart(2, '0')}`);
     for (const [i, user] of users.entries()) {
-      clients.push(await connectChat(stack.functionsUrl, user, i % 2 === 0 ? 'signalr' : 'websocket'));
+      clients.push(await chat.connect(user, i % 2 === 0 ? 'signalr' : 'websocket'));
     }
     // Everyone sends at once; each connection sends its own messages in order without waiting.
     await Promise.all(
@@ -74,9 +67,9 @@ describe('under concurrent load', () => {
     }
 
     // The room really rolled over: several segments, none above the limit by more than the writes in flight.
-    const container = BlobServiceClient.fromConnectionString(stack.blob.connectionString).getContainerClient(
-      'chat-history',
-    );
+    const container = BlobServiceClient.fromConnectionString(
+      chat.stack.blob.connectionString,
+    ).getContainerClient('chat-history');
     const segments: string[] = [];
     for await (const blob of container.listBlobsFlat({ prefix: 'room/' })) {
       if (blob.name.endsWith('.jsonl')) segments.push(blob.name);

@@ -1,30 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatClient, connectChat, type ReceivedEvent } from '../support/chat-clients.js';
-import { type RunningStack, startStack } from '../support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { isMessage, welcomeOf as welcome } from '../support/chat-clients.js';
+import { useChatStack } from '../support/chat-fixture.js';
 
-let stack: RunningStack;
-const clients: ChatClient[] = [];
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-  await stack?.stop();
-});
-
-async function connect(user: string, dialect: 'signalr' | 'websocket') {
-  const client = await connectChat(stack.functionsUrl, user, dialect);
-  clients.push(client);
-  return client;
-}
-
-const isMessage = (text: string) => (e: ReceivedEvent) => e.type === 'message' && e.payload.text === text;
-const welcome = (client: ChatClient) =>
-  client.events.find((e) => e.type === 'welcome')!.payload as {
-    online: string[];
-    groups: string[];
-    history: { messages: { text: string }[] };
-  };
+const chat = useChatStack();
+const { connect } = chat;
 
 describe('restarts', () => {
   it('history, presence and groups are right after restarting the Functions host, then the local service', async () => {
@@ -40,7 +19,7 @@ describe('restarts', () => {
     await ann.waitFor(isMessage('team before restarts'));
 
     // 1. A fresh Functions host: nothing was kept in its memory.
-    await stack.restartFunctions();
+    await chat.stack.restartFunctions();
     const cat = await connect('cat', 'websocket');
     expect(welcome(cat).online).toEqual(['ann', 'bob', 'cat']);
     expect(welcome(cat).history.messages.map((m) => m.text)).toEqual(['before restarts']);
@@ -50,7 +29,7 @@ describe('restarts', () => {
     await ann.waitFor((e) => e.type === 'presence' && JSON.stringify(e.payload.online) === '["ann","bob"]');
 
     // 2. A fresh local service: every connection is closed, group memberships in the service are gone.
-    await stack.restartService();
+    await chat.stack.restartService();
     await Promise.all([ann.closed, bob.closed]);
     const ann2 = await connect('ann', 'websocket');
     expect(welcome(ann2).groups).toEqual(['team']);

@@ -149,3 +149,25 @@ async function connectWebSocket(functionsUrl: string, user: string): Promise<Cha
     },
   };
 }
+
+/** Matches a `message` event with exactly this text. */
+export const isMessage =
+  (text: string) =>
+  (event: ReceivedEvent): boolean =>
+    event.type === 'message' && event.payload.text === text;
+
+/** The texts of every `message` event a client received, in order. */
+export const messageTexts = (client: ChatClient): unknown[] =>
+  client.events.filter((e) => e.type === 'message').map((e) => e.payload.text);
+
+/** The `welcome` a client received on entry (connectChat waits for it). */
+export function welcomeOf(client: ChatClient): {
+  user: string;
+  online: string[];
+  groups: string[];
+  history: { messages: { text: string }[] };
+} {
+  const welcome = client.events.find((e) => e.type === 'welcome');
+  if (!welcome) throw new Error(`${client.user} has no welcome`);
+  return welcome.payload as ReturnType<typeof welcomeOf>;
+}
