@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeSignature } from '../../src/lib/signalr/signature.js';
 import { type ChatClient, isMessage, messageTexts as texts } from '../support/chat-clients.js';
-import { useChatStack } from '../support/chat-fixture.js';
+import { useChatStack } from '../support/fixtures.js';
 import { STACK_ACCESS_KEY } from '../support/stack.js';
 
 const chat = useChatStack();

@@ -1,7 +1,7 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
 import type { ChatClient } from '../support/chat-clients.js';
-import { useChatStack } from '../support/chat-fixture.js';
+import { useChatStack } from '../support/fixtures.js';
 
 /** Small enough that 100 messages in the room roll over several segments. */
 const SEGMENT_BLOCK_LIMIT = 10;

@@ -1,20 +1,14 @@
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerClient } from '@azure/storage-blob';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MembershipStore } from '../../src/lib/chat/memberships.js';
 import { PRESENCE_PREFIX, PresenceStore } from '../../src/lib/chat/presence.js';
-import { type RunningAzurite, startAzurite } from '../support/azurite.js';
+import { useAzurite } from '../support/fixtures.js';
 
-let azurite: RunningAzurite;
+const blob = useAzurite();
 let container: ContainerClient;
 beforeAll(async () => {
-  azurite = await startAzurite();
-  container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
-    'presence-test',
-  );
+  container = blob.container();
   await container.create();
-});
-afterAll(async () => {
-  await azurite?.stop();
 });
 
 async function presenceNames(): Promise<string[]> {

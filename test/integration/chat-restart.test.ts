@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isMessage, welcomeOf as welcome } from '../support/chat-clients.js';
-import { useChatStack } from '../support/chat-fixture.js';
+import { useChatStack } from '../support/fixtures.js';
 
 const chat = useChatStack();
 const { connect } = chat;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ContainerClient } from '@azure/storage-blob';
+import { describe, expect, it, vi } from 'vitest';
 import {
   type ChatMessage,
   clientIdMarkerName,
@@ -9,18 +9,11 @@ import {
   newMessageId,
   segmentBlobName,
 } from '../../src/lib/history/index.js';
-import { azuriteConnectionString, type RunningAzurite, startAzurite } from '../support/azurite.js';
+import { azuriteConnectionString } from '../support/azurite.js';
+import { useAzurite } from '../support/fixtures.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 
-let azurite: RunningAzurite;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-
-afterAll(async () => {
-  await azurite?.stop();
-});
+const blob = useAzurite();
 
 /** Separate clients for one container: what separate Function instances have. */
 function instances(
@@ -28,8 +21,7 @@ function instances(
   options: { segmentBlockLimit?: number; pendingClaimTimeoutMs?: number } = {},
 ) {
   const name = `t-${randomUUID()}`;
-  const client = () =>
-    BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(name);
+  const client = () => blob.container(name);
   return {
     container: client(),
     stores: Array.from({ length: count }, () =>
@@ -269,15 +261,11 @@ describe('clientMessageId crash recovery', () => {
   });
 
   it('waits for a pending send that is younger than the claim timeout instead of taking it over', async () => {
-    const proxy = await startRecordingProxy(`http://127.0.0.1:${azurite.port}`);
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`);
     try {
       const name = `t-${randomUUID()}`;
-      const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
-        name,
-      );
-      const viaProxy = BlobServiceClient.fromConnectionString(
-        azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
-      ).getContainerClient(name);
+      const container = blob.container(name);
+      const viaProxy = blob.container(name, azuriteConnectionString(`${proxy.url}/devstoreaccount1`));
       const store = createHistoryStore({ containerClient: viaProxy, pendingClaimTimeoutMs: 60_000 });
       const claimed = await crashedSend(container, true);
       const marker = container.getBlockBlobClient(clientIdMarkerName('room', 'ann', 'c-crash'));

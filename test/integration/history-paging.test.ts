@@ -1,22 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatMessage, createHistoryStore, segmentBlobName } from '../../src/lib/history/index.js';
-import { azuriteConnectionString, type RunningAzurite, startAzurite } from '../support/azurite.js';
+import { azuriteConnectionString } from '../support/azurite.js';
+import { useAzurite } from '../support/fixtures.js';
 import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy.js';
 
-let azurite: RunningAzurite;
+const blob = useAzurite();
 let proxy: RecordingProxy;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
-  proxy = await startRecordingProxy(`http://127.0.0.1:${azurite.port}`);
+  proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`);
 });
 
 afterAll(async () => {
   await proxy?.close();
-  await azurite?.stop();
 });
 
 const BASE_TIME = Date.UTC(2026, 0, 1);
@@ -50,10 +49,8 @@ async function writeHistory(container: ContainerClient, conversation: string, ti
 function containers() {
   const name = `t-${randomUUID()}`;
   return {
-    direct: BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(name),
-    viaProxy: BlobServiceClient.fromConnectionString(
-      azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
-    ).getContainerClient(name),
+    direct: blob.container(name),
+    viaProxy: blob.container(name, azuriteConnectionString(`${proxy.url}/devstoreaccount1`)),
   };
 }
 

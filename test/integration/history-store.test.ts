@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DefaultAzureCredential } from '@azure/identity';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerClient } from '@azure/storage-blob';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ChatMessage,
   createHistoryStore,
@@ -10,22 +10,13 @@ import {
   type HistoryStore,
   segmentBlobName,
 } from '../../src/lib/history/index.js';
-import { azuriteConnectionString, type RunningAzurite, startAzurite } from '../support/azurite.js';
+import { azuriteConnectionString } from '../support/azurite.js';
+import { useAzurite } from '../support/fixtures.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 
-let azurite: RunningAzurite;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-
-afterAll(async () => {
-  await azurite?.stop();
-});
-
-function freshContainer(connectionString = azurite.connectionString): ContainerClient {
-  return BlobServiceClient.fromConnectionString(connectionString).getContainerClient(`t-${randomUUID()}`);
-}
+const blob = useAzurite();
+const freshContainer = (connectionString?: string): ContainerClient =>
+  blob.container(undefined, connectionString);
 
 async function appendTexts(
   store: HistoryStore,
@@ -46,7 +37,10 @@ const numbered = (count: number, prefix = 'm') =>
 
 describe('history store', () => {
   it('stores a message and reads it back with a server-assigned ULID id and ISO sentAt', async () => {
-    const store = createHistoryStore({ storage: azurite.connectionString, container: `t-${randomUUID()}` });
+    const store = createHistoryStore({
+      storage: blob.azurite.connectionString,
+      container: `t-${randomUUID()}`,
+    });
     const { message, duplicate } = await store.append({
       conversation: 'room',
       from: 'ann',
@@ -113,7 +107,7 @@ describe('history store', () => {
   });
 
   it('reads the latest page of a long history with ranged downloads of the tail only', async () => {
-    const proxy = await startRecordingProxy(`http://127.0.0.1:${azurite.port}`);
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`);
     try {
       const container = freshContainer(azuriteConnectionString(`${proxy.url}/devstoreaccount1`));
       const store = createHistoryStore({ containerClient: container, readChunkBytes: 4096 });
@@ -221,7 +215,7 @@ describe('history store', () => {
   it('builds the store from the app settings', async () => {
     const container = `t-${randomUUID()}`;
     const store = createHistoryStoreFromSettings({
-      CHAT_HISTORY_STORAGE: azurite.connectionString,
+      CHAT_HISTORY_STORAGE: blob.azurite.connectionString,
       CHAT_HISTORY_CONTAINER: container,
     });
     expect(store.containerClient.containerName).toBe(container);
@@ -230,7 +224,7 @@ describe('history store', () => {
     expect(() => createHistoryStoreFromSettings({})).toThrow(/CHAT_HISTORY_STORAGE is not set/);
     expect(() =>
       createHistoryStoreFromSettings({
-        CHAT_HISTORY_STORAGE: azurite.connectionString,
+        CHAT_HISTORY_STORAGE: blob.azurite.connectionString,
         CHAT_HISTORY_SEGMENT_BLOCK_LIMIT: '60000',
       }),
     ).toThrow(/CHAT_HISTORY_SEGMENT_BLOCK_LIMIT must be a whole number from 1 to 50000, not "60000"/);
