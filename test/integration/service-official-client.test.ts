@@ -6,41 +6,11 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  HttpClient,
-  HttpError,
-  HttpResponse,
-  HttpTransportType,
-  HubConnectionBuilder,
-  LogLevel,
-  type HttpRequest as SignalRHttpRequest,
-} from '@microsoft/signalr';
+import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
 import { startService } from '../../src/local/service/index.js';
 import { http, PRIMARY_KEY, recordingLog, startUpstream } from '../support/local-service.js';
-
-/**
- * The client's own Node HTTP stack (fetch-cookie + tough-cookie) breaks in this dependency tree: azurite hoists
- * tough-cookie 2.5 to the top, where @microsoft/signalr's `require('tough-cookie')` finds it instead of the 4.x
- * it needs ("Cannot read properties of undefined (reading 'secure')"). This stand-in does plain fetch; the
- * negotiate, redirect, transport and hub protocol logic stay the official client's own.
- */
-class FetchHttpClient extends HttpClient {
-  async send(request: SignalRHttpRequest): Promise<HttpResponse> {
-    const controller = new AbortController();
-    if (request.abortSignal) request.abortSignal.onabort = () => controller.abort();
-    const response = await fetch(request.url ?? '', {
-      method: request.method ?? 'GET',
-      headers: request.headers ?? {},
-      body: typeof request.content === 'string' ? request.content : null,
-      signal: controller.signal,
-    });
-    const text = await response.text();
-    if (!response.ok) throw new HttpError(text || response.statusText, response.status);
-    return new HttpResponse(response.status, response.statusText, text);
-  }
-}
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -80,7 +50,7 @@ describe('the official @microsoft/signalr client', () => {
     const appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api`;
 
     const connection = new HubConnectionBuilder()
-      .withUrl(appUrl, { transport: HttpTransportType.WebSockets, httpClient: new FetchHttpClient() })
+      .withUrl(appUrl, { transport: HttpTransportType.WebSockets })
       .configureLogging(LogLevel.Warning)
       .build();
     cleanups.push(() => connection.stop());
@@ -124,7 +94,6 @@ describe('the official @microsoft/signalr client', () => {
     const connection = new HubConnectionBuilder()
       .withUrl(url, {
         transport: HttpTransportType.WebSockets,
-        httpClient: new FetchHttpClient(),
         accessTokenFactory: () => createClientToken(PRIMARY_KEY, url, { userId: 'bo' }),
       })
       .configureLogging(LogLevel.None)
