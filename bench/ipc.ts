@@ -2,6 +2,8 @@
  * The child side of the bench's IPC: announce readiness, answer requests, and exit when the orchestrator
  * goes away (so a crashed or interrupted bench never leaves servers or clients behind).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { BenchMessage } from './processes.js';
 
 /** Sends a message to the orchestrator. */
@@ -56,11 +58,17 @@ export interface MemoryProbe extends BenchMessage {
   gc: boolean;
 }
 
+/** The sampling heap profiler of this process, started by a `heap-start` probe. */
+let heapSession: Session | undefined;
+
 /**
- * Answers the probes every server child supports: `memory` (after GC where possible) and `cpu`
- * (`process.cpuUsage()`, microseconds). Returns undefined for other messages.
+ * Answers the probes every server child supports: `memory` (after GC where possible), `cpu`
+ * (`process.cpuUsage()`, microseconds), and `heap-start` / `heap-stop` (V8's sampling heap profiler: the
+ * profile written at `heap-stop` holds the allocations still live at that moment, by allocating function,
+ * unlike `--heap-prof`, which is written at exit after the connections are gone). Returns undefined for
+ * other messages.
  */
-export function probe(message: BenchMessage): BenchMessage | undefined {
+export async function probe(message: BenchMessage): Promise<BenchMessage | undefined> {
   if (message.type === 'memory') {
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
@@ -79,6 +87,23 @@ export function probe(message: BenchMessage): BenchMessage | undefined {
   if (message.type === 'cpu') {
     const { user, system } = process.cpuUsage();
     return { type: 'cpu', micros: user + system };
+  }
+  if (message.type === 'heap-start') {
+    heapSession = new Session();
+    heapSession.connect();
+    await heapSession.post('HeapProfiler.enable');
+    await heapSession.post('HeapProfiler.startSampling', {
+      samplingInterval: Number(message.intervalBytes ?? 4096),
+    });
+    return { type: 'heap-started' };
+  }
+  if (message.type === 'heap-stop') {
+    if (!heapSession) throw new Error('heap-stop without heap-start');
+    const { profile } = await heapSession.post('HeapProfiler.stopSampling');
+    heapSession.disconnect();
+    heapSession = undefined;
+    writeFileSync(String(message.path), JSON.stringify(profile));
+    return { type: 'heap-stopped', path: message.path };
   }
   return undefined;
 }

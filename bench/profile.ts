@@ -35,7 +35,10 @@ export interface ProfileSummary {
 /** Where a script URL belongs: a dependency's name, `project`, `node` or `v8`. */
 function packageOf(url: string): string {
   if (!url) return 'v8/native';
-  if (url.startsWith('node:')) return 'node internals';
+  if (url.startsWith('node:internal/deps/undici')) return 'node fetch (undici)';
+  if (url.startsWith('node:internal/webstreams')) return 'node web streams';
+  if (url.startsWith('node:internal/crypto')) return 'node crypto';
+  if (url.startsWith('node:')) return 'node internals (other)';
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm?.[1]) return nm[1];
   const project = /\/dist\/(src\/[^/]+(?:\/[^/]+)?)/.exec(url);

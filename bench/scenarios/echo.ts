@@ -6,8 +6,10 @@
  * Baseline: a bare `ws` echo server at the same rate.
  */
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
+import { describeProfile, summariseCpuProfile } from '../profile.js';
 import type { Figure, ScenarioResult } from '../report.js';
 import { BENCH_ACCESS_KEY, BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
 import { cpuProfileFlags, startBare, startGenerator, startServiceProcess } from '../stack.js';
@@ -154,7 +156,7 @@ export const echo: Scenario = {
               ours: ours.serverCpuMicrosPerRoundTrip,
               baseline: baseline.serverCpuMicrosPerRoundTrip,
               better: 'lower',
-              note: 'service process only; the upstream runs in the bench process',
+              note: 'service process only',
             },
             {
               name: `${dialect} dialect: p50 round trip`,
@@ -171,6 +173,13 @@ export const echo: Scenario = {
               better: 'lower',
             },
           );
+          const profilePath = new URL(`echo-${dialect}.cpuprofile`, context.profileDir).pathname;
+          if (context.profile && existsSync(profilePath))
+            notes.push(
+              ...describeProfile(summariseCpuProfile(profilePath)).map(
+                (line) => `${dialect} service profile: ${line}`,
+              ),
+            );
           if (ours.answered < ours.sent || ours.errors > 0)
             notes.push(
               `${dialect}: ${ours.sent - ours.answered} of ${ours.sent} unanswered, ${ours.errors} errors${ours.lastError ? ` (last: ${ours.lastError})` : ''}`,

@@ -31,8 +31,11 @@ async function footprint(
   generators: BenchChild[],
   target: Record<string, unknown>,
   params: typeof FULL,
+  heapProfilePath?: string,
 ): Promise<Footprint> {
   const before = await server.child.request<MemoryProbe>({ type: 'memory' }, 'memory');
+  if (heapProfilePath)
+    await server.child.request({ type: 'heap-start', intervalBytes: 4096 }, 'heap-started');
   const rssBefore = residentBytes(server.pid);
   const share = Math.ceil(params.connections / generators.length);
   await Promise.all(
@@ -52,6 +55,8 @@ async function footprint(
   await new Promise((resolve) => setTimeout(resolve, params.settleMs));
   const after = await server.child.request<MemoryProbe>({ type: 'memory' }, 'memory');
   const rssAfter = residentBytes(server.pid);
+  if (heapProfilePath)
+    await server.child.request({ type: 'heap-stop', path: heapProfilePath }, 'heap-stopped');
   const n = params.connections;
   return {
     connections: n,
@@ -97,16 +102,7 @@ export const memory: Scenario = {
         const heapProfile = `memory-${dialect}.heapprofile`;
         try {
           const service = await startServiceProcess({
-            execArgv: [
-              '--expose-gc',
-              ...(context.profile
-                ? [
-                    '--heap-prof',
-                    `--heap-prof-dir=${context.profileDir.pathname}`,
-                    `--heap-prof-name=${heapProfile}`,
-                  ]
-                : []),
-            ],
+            execArgv: ['--expose-gc'],
           });
           let ours: Footprint;
           try {
@@ -115,9 +111,9 @@ export const memory: Scenario = {
               generators,
               { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: BENCH_ACCESS_KEY },
               params,
+              context.profile ? new URL(heapProfile, context.profileDir).pathname : undefined,
             );
           } finally {
-            // Stopped before the clients close, so a heap profile written at exit holds the live connections.
             await service.stop();
             await closeAll(generators);
           }
@@ -144,7 +140,7 @@ export const memory: Scenario = {
           const heapPath = new URL(heapProfile, context.profileDir).pathname;
           if (context.profile && existsSync(heapPath))
             notes.push(
-              `${dialect} service live heap by allocating function: ${summariseHeapProfile(heapPath, 6).join('; ')}`,
+              `${dialect} service heap allocated while the clients connected and still live with all of them connected, by allocating function: ${summariseHeapProfile(heapPath, 6).join('; ')}`,
             );
         } catch (error) {
           failures.push(`${dialect} dialect: ${error instanceof Error ? error.message : String(error)}`);
