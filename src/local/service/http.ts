@@ -5,31 +5,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { BodyTooLargeError, readCappedBody } from '../http-body.js';
 import { Rejection } from './errors.js';
 
-/** Reads the request body; more than `maxBytes` is a 413 (checked on Content-Length first, then while reading). */
+/** Reads the request body; more than `maxBytes` is a 413 that names the option (see http-body.ts). */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const tooLarge = () =>
-    new Rejection(
+  try {
+    return await readCappedBody(req, maxBytes);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    throw new Rejection(
       'PayloadTooLarge',
       `The request body is larger than the service's limit of ${maxBytes} bytes (maxMessageBytes)`,
     );
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    req.resume(); // drain so the connection can answer
-    throw tooLarge();
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      req.resume();
-      throw tooLarge();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Sends a JSON response. */
