@@ -4,6 +4,7 @@
  * to group); a user's membership applies to all of the user's connections, present and future, until the
  * user is removed from the group.
  */
+import { Rejection } from './errors.js';
 
 /** A message the REST API sends; each dialect frames it for its clients. */
 export type OutboundMessage =
@@ -133,6 +134,17 @@ export class ConnectionRegistry {
 
 /** Hub names: a letter, then letters, digits or underscores; at most 128 characters. */
 export const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]{0,127}$/;
+
+/** Refuses a missing or malformed hub name with 400; `example` shows the caller where the name goes. */
+export function checkHubName(hub: string | null | undefined, example: string): string {
+  if (!hub || !HUB_NAME.test(hub)) {
+    throw new Rejection(
+      'BadRequest',
+      `Invalid hub name: use a letter, then letters, digits or underscores (at most 128), e.g. ${example}`,
+    );
+  }
+  return hub;
+}
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   let set = map.get(key);

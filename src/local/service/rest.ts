@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientUrl, createClientToken } from '../../lib/signalr/tokens.js';
 import { acceptedOrigins, authenticate, requestEndpoint, requestToken, restAudiencePath } from './auth.js';
-import { HUB_NAME, type HubRegistry, type OutboundMessage } from './connections.js';
+import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
 import { readBody, sendEmpty, sendJson } from './http.js';
@@ -291,12 +291,7 @@ export async function handleRest(
       Allow: Object.keys(match.route.methods).join(', '),
     });
   }
-  if (!HUB_NAME.test(prefix.hub)) {
-    throw new Rejection(
-      'BadRequest',
-      'Invalid hub name: use a letter, then letters, digits or underscores (at most 128)',
-    );
-  }
+  checkHubName(prefix.hub, '/api/v1/hubs/chat');
   await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
     restAudiencePath(url),
   ]);

@@ -3,11 +3,13 @@
  * 1008, never buffered without bound), the per-connection upstream queue with backpressure on the socket,
  * ping/pong liveness, service-side closes with a reason, exactly one disconnect upstream, and shutdown.
  */
+import type { JWTPayload } from 'jose';
 import type { WebSocket } from 'ws';
+import { forwardedClaims, tokenUserId } from './auth.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode } from './errors.js';
-import { SerialQueue, type UpstreamCall } from './upstream.js';
+import { SerialQueue, type UpstreamCall, type UpstreamCategory } from './upstream.js';
 
 /** Identity and request details of a connection, fixed when it is accepted. */
 export interface SessionInit {
@@ -16,6 +18,45 @@ export interface SessionInit {
   readonly userId: string | undefined;
   readonly claims: ReadonlyArray<readonly [string, string]>;
   readonly clientQuery: string;
+}
+
+/** The client's query string for `X-ASRS-Client-Query`: everything but the token (and SignalR's `id`). */
+export function forwardedQuery(url: URL): string {
+  const params = new URLSearchParams(url.search);
+  params.delete('access_token');
+  params.delete('id');
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/** What a connection is known by upstream: its id, hub, the token's user and claims, and the client's query. */
+export function sessionInit(id: string, hub: string, token: JWTPayload | undefined, url: URL): SessionInit {
+  return {
+    id,
+    hub,
+    userId: tokenUserId(token),
+    claims: forwardedClaims(token),
+    clientQuery: forwardedQuery(url),
+  };
+}
+
+/** An upstream call about a connection: its identity travels in the `X-ASRS-*` headers of every call. */
+export function upstreamCallOf(
+  connection: SessionInit,
+  category: UpstreamCategory,
+  event: string,
+  extra: Pick<UpstreamCall, 'body' | 'contentType' | 'subprotocols'> = {},
+): UpstreamCall {
+  return {
+    hub: connection.hub,
+    category,
+    event,
+    connectionId: connection.id,
+    ...(connection.userId !== undefined ? { userId: connection.userId } : {}),
+    claims: connection.claims,
+    clientQuery: connection.clientQuery,
+    ...extra,
+  };
 }
 
 /** Reasons for the closes ws makes by itself when a frame breaks the rules. */
@@ -34,7 +75,8 @@ export function closeReason(reason: string): string {
   return result;
 }
 
-export abstract class Session implements RegisteredConnection {
+/** One accepted client connection; a subclass per dialect frames what goes over the socket. */
+export abstract class Session implements RegisteredConnection, SessionInit {
   readonly id: string;
   readonly hub: string;
   readonly userId: string | undefined;
@@ -116,6 +158,11 @@ export abstract class Session implements RegisteredConnection {
   protected abstract beforeServerClose(reason: string, allowReconnect: boolean): void;
   /** Called on every keep-alive tick of a live connection (the SignalR dialect sends a Ping message). */
   protected onKeepAlive(): void {}
+
+  /** Logs that the connection is up (after the connect upstream or the SignalR handshake). */
+  logConnected(dialect: 'websocket' | 'signalr'): void {
+    this.ctx.options.log('info', 'Client connected', { dialect, hub: this.hub, connectionId: this.id });
+  }
 
   /** Whether the service has started closing this connection. */
   protected get closing(): boolean {

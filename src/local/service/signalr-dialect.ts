@@ -18,25 +18,17 @@ import {
   writeHandshakeResponse,
   writeHubMessage,
 } from '../../lib/signalr/hub-protocol.js';
-import { acceptedOrigins, authenticate, forwardedClaims, requestToken, tokenUserId } from './auth.js';
-import { HUB_NAME, type OutboundMessage } from './connections.js';
+import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth.js';
+import { checkHubName, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
 import { sendJson } from './http.js';
 import { randomConnectionId } from './options.js';
-import { Session } from './session.js';
+import { Session, sessionInit, upstreamCallOf } from './session.js';
 import { describeFailure, succeeded, type UpstreamCall, type UpstreamOutcome } from './upstream.js';
-import { forwardedQuery } from './websocket-dialect.js';
 
 function hubOf(url: URL): string {
-  const hub = url.searchParams.get('hub');
-  if (!hub || !HUB_NAME.test(hub)) {
-    throw new Rejection(
-      'BadRequest',
-      'Invalid or missing ?hub=: use a letter, then letters, digits or underscores (at most 128)',
-    );
-  }
-  return hub;
+  return checkHubName(url.searchParams.get('hub'), '?hub=chat');
 }
 
 /** Checks a client token: `aud` must be `{endpoint}/client/?hub={hub}` (see auth.ts for the endpoint). */
@@ -134,13 +126,7 @@ export async function handleSignalRUpgrade(
   if (ctx.closing()) throw new Rejection('ServiceUnavailable', 'The service is shutting down');
   const registry = ctx.registries.signalr.hub(hub);
   ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    const session = new SignalRSession(ctx, registry, {
-      id: connectionId,
-      hub,
-      userId,
-      claims: forwardedClaims(payload),
-      clientQuery: forwardedQuery(url),
-    });
+    const session = new SignalRSession(ctx, registry, sessionInit(connectionId, hub, payload, url));
     session.attach(ws);
     session.awaitHandshake();
   });
@@ -214,11 +200,7 @@ export class SignalRSession extends Session {
     this.#handshakeDone = true;
     this.send(writeHandshakeResponse(), false);
     this.registry.add(this);
-    this.ctx.options.log('info', 'Client connected', {
-      dialect: 'signalr',
-      hub: this.hub,
-      connectionId: this.id,
-    });
+    this.logConnected('signalr');
     void this.enqueue(() =>
       this.ctx.upstream.notify(this.#call('connections', 'connected', JSON.stringify({ type: 10 }))),
     );
@@ -313,16 +295,6 @@ export class SignalRSession extends Session {
   }
 
   #call(category: UpstreamCall['category'], event: string, body: string): UpstreamCall {
-    return {
-      hub: this.hub,
-      category,
-      event,
-      connectionId: this.id,
-      ...(this.userId !== undefined ? { userId: this.userId } : {}),
-      claims: this.claims,
-      clientQuery: this.clientQuery,
-      body,
-      contentType: 'application/json',
-    };
+    return upstreamCallOf(this, category, event, { body, contentType: 'application/json' });
   }
 }

@@ -9,27 +9,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { acceptedOrigins, authenticate, forwardedClaims, requestToken, tokenUserId } from './auth.js';
-import { HUB_NAME, type HubRegistry, type OutboundMessage } from './connections.js';
+import { acceptedOrigins, authenticate, requestToken } from './auth.js';
+import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
 import { rejectUpgrade, rejectUpgradeWith } from './http.js';
-import { Session, type SessionInit } from './session.js';
+import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
 import { describeFailure, succeeded, type UpstreamCall } from './upstream.js';
 
 export type FrameFormat = 'text' | 'binary';
 
 /** The subprotocol the upstream chose for an upgrade request, read by the server's `handleProtocols`. */
 export const chosenSubprotocols = new WeakMap<IncomingMessage, string>();
-
-/** The client's query string for `X-ASRS-Client-Query`: everything but the token (and SignalR's `id`). */
-export function forwardedQuery(url: URL): string {
-  const params = new URLSearchParams(url.search);
-  params.delete('access_token');
-  params.delete('id');
-  const text = params.toString();
-  return text ? `?${text}` : '';
-}
 
 /** Parses the websocket dialect's client paths; undefined when the path is not one of them. */
 export function parseClientRoute(url: URL): { hub: string; format?: FrameFormat } | undefined {
@@ -45,16 +36,11 @@ export function parseClientRoute(url: URL): { hub: string; format?: FrameFormat 
   } else {
     return undefined;
   }
-  if (!hub || !HUB_NAME.test(hub)) {
-    throw new Rejection(
-      'BadRequest',
-      'Invalid hub name: use a letter, then letters, digits or underscores (at most 128), e.g. /ws/client/hubs/chat',
-    );
-  }
+  const valid = checkHubName(hub, '/ws/client/hubs/chat');
   if (format !== null && format !== 'text' && format !== 'binary') {
     throw new Rejection('BadRequest', `Unknown format '${format}': use text or binary`);
   }
-  return format === null ? { hub } : { hub, format };
+  return format === null ? { hub: valid } : { hub: valid, format };
 }
 
 function safeDecode(part: string): string {
@@ -88,23 +74,10 @@ export async function handleWebSocketDialectUpgrade(
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p !== '');
-  const init: SessionInit = {
-    id: ctx.options.generateConnectionId(),
-    hub,
-    userId: tokenUserId(payload),
-    claims: forwardedClaims(payload),
-    clientQuery: forwardedQuery(url),
-  };
-  const outcome = await ctx.upstream.call({
-    hub,
-    category: 'connections',
-    event: 'connect',
-    connectionId: init.id,
-    ...(init.userId !== undefined ? { userId: init.userId } : {}),
-    claims: init.claims,
-    clientQuery: init.clientQuery,
-    subprotocols: offered,
-  });
+  const init = sessionInit(ctx.options.generateConnectionId(), hub, payload, url);
+  const outcome = await ctx.upstream.call(
+    upstreamCallOf(init, 'connections', 'connect', { subprotocols: offered }),
+  );
   let firstMessage: OutboundMessage | undefined;
   let userId = init.userId;
   let chosen: string | undefined;
@@ -161,7 +134,7 @@ export async function handleWebSocketDialectUpgrade(
     session.attach(ws);
     if (firstMessage) session.deliver(firstMessage);
     registry.add(session);
-    ctx.options.log('info', 'Client connected', { dialect: 'websocket', hub, connectionId: session.id });
+    session.logConnected('websocket');
   });
 }
 
@@ -185,7 +158,10 @@ export class WebSocketSession extends Session {
   protected onFrame(data: Buffer, isBinary: boolean): void {
     void this.enqueue(async () => {
       const outcome = await this.ctx.upstream.call(
-        this.call('messages', 'message', data, isBinary ? 'application/octet-stream' : 'text/plain'),
+        upstreamCallOf(this, 'messages', 'message', {
+          body: data,
+          contentType: isBinary ? 'application/octet-stream' : 'text/plain',
+        }),
       );
       if (outcome.kind === 'no-template') return;
       if (outcome.kind !== 'response' || !succeeded(outcome)) {
@@ -215,29 +191,10 @@ export class WebSocketSession extends Session {
   }
 
   protected disconnectCall(): UpstreamCall {
-    return this.call('connections', 'disconnect');
+    return upstreamCallOf(this, 'connections', 'disconnect');
   }
 
   protected beforeServerClose(): void {
     // The websocket dialect has no in-band close message: the close frame's reason says it all.
-  }
-
-  private call(
-    category: UpstreamCall['category'],
-    event: string,
-    body?: Buffer,
-    contentType?: string,
-  ): UpstreamCall {
-    return {
-      hub: this.hub,
-      category,
-      event,
-      connectionId: this.id,
-      ...(this.userId !== undefined ? { userId: this.userId } : {}),
-      claims: this.claims,
-      clientQuery: this.clientQuery,
-      ...(body !== undefined ? { body } : {}),
-      ...(contentType !== undefined ? { contentType } : {}),
-    };
   }
 }
