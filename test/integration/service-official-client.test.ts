@@ -7,30 +7,20 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
-import { startService } from '../../src/local/service/index.js';
-import { http, PRIMARY_KEY, recordingLog, startUpstream } from '../support/local-service.js';
+import { http, PRIMARY_KEY, useServiceTest } from '../support/local-service.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { upstream, service, defer } = useServiceTest();
 
 describe('the official @microsoft/signalr client', () => {
   it('connects through negotiate, invokes a method that reaches the upstream and receives a REST broadcast', async () => {
-    const up = await startUpstream((call) =>
+    const up = await upstream((call) =>
       call.event === 'ask'
         ? { headers: { 'Content-Type': 'application/json' }, body: '{"answer":42}' }
         : undefined,
     );
-    cleanups.push(() => up.close());
-    const svc = await startService({
-      port: 0,
-      upstream: `${up.url}/api/messages?event={event}`,
-      log: recordingLog().log,
-    });
-    cleanups.push(() => svc.close());
+    const svc = await service({ upstream: `${up.url}/api/messages?event={event}` });
 
     // The app's negotiate, as Azure's redirect flow expects it: the service URL and a token for it.
     const app = createServer(async (req, res) => {
@@ -46,14 +36,14 @@ describe('the official @microsoft/signalr client', () => {
     const appCalls: string[] = [];
     app.listen(0, '127.0.0.1');
     await once(app, 'listening');
-    cleanups.push(() => new Promise((resolve) => app.close(resolve)));
+    defer(() => new Promise((resolve) => app.close(resolve)));
     const appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api`;
 
     const connection = new HubConnectionBuilder()
       .withUrl(appUrl, { transport: HttpTransportType.WebSockets })
       .configureLogging(LogLevel.Warning)
       .build();
-    cleanups.push(() => connection.stop());
+    defer(() => connection.stop());
     const received = new Promise<unknown[]>((resolve) => {
       connection.on('message', (...args: unknown[]) => resolve(args));
     });
@@ -88,8 +78,7 @@ describe('the official @microsoft/signalr client', () => {
   });
 
   it('surfaces the reason when the service closes the connection', async () => {
-    const svc = await startService({ port: 0, log: recordingLog().log });
-    cleanups.push(() => svc.close());
+    const svc = await service();
     const url = clientUrl(svc.url, 'chat', 'signalr');
     const connection = new HubConnectionBuilder()
       .withUrl(url, {
@@ -98,7 +87,7 @@ describe('the official @microsoft/signalr client', () => {
       })
       .configureLogging(LogLevel.None)
       .build();
-    cleanups.push(() => connection.stop());
+    defer(() => connection.stop());
     const closed = new Promise<Error | undefined>((resolve) => connection.onclose(resolve));
     await connection.start();
     const restUrl = `${svc.url}/api/v1/hubs/chat/connections/${connection.connectionId}`;

@@ -1,39 +1,24 @@
 import { once } from 'node:events';
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
-import { type RunningService, type ServiceOptions, startService } from '../../src/local/service/index.js';
+import type { RunningService } from '../../src/local/service/index.js';
 import {
   http,
   PRIMARY_KEY,
   recordingLog,
   refusedHandshake,
   startUpstream,
-  type TestUpstream,
+  useServiceTest,
 } from '../support/local-service.js';
 import { SignalRRawClient } from '../support/signalr-raw-client.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function upstream(...args: Parameters<typeof startUpstream>): Promise<TestUpstream> {
-  const up = await startUpstream(...args);
-  cleanups.push(() => up.close());
-  return up;
-}
-
-async function service(options: ServiceOptions = {}): Promise<RunningService> {
-  const running = await startService({ port: 0, log: recordingLog().log, ...options });
-  cleanups.push(() => running.close());
-  return running;
-}
+const { upstream, service, defer } = useServiceTest();
 
 async function open(svc: RunningService, userId: string, claims?: Record<string, string>) {
   const client = await SignalRRawClient.open(svc.url, 'chat', userId, claims ? { claims } : {});
-  cleanups.push(() => client.close());
+  defer(() => client.close());
   return client;
 }
 
@@ -54,7 +39,7 @@ async function rawSocket(
   const frames: string[] = [];
   ws.on('message', (data: Buffer) => frames.push(data.toString('utf8')));
   const closed = once(ws, 'close') as Promise<[number, Buffer]>;
-  cleanups.push(async () => {
+  defer(async () => {
     ws.terminate();
   });
   await once(ws, 'open');
@@ -84,7 +69,7 @@ describe('signalr dialect of the local service', () => {
     const ws = new WebSocket(
       `${svc.url.replace('http', 'ws')}/client/?hub=chat&id=${body.connectionToken}&access_token=${token}`,
     );
-    cleanups.push(async () => ws.terminate());
+    defer(async () => ws.terminate());
     await once(ws, 'open');
     ws.send('{"protocol":"json","version":1}\x1e');
     const [response] = (await once(ws, 'message')) as [Buffer];
@@ -212,7 +197,7 @@ describe('signalr dialect of the local service', () => {
       if (call.event === 'slow') await hanging;
       return undefined;
     });
-    cleanups.push(async () => release());
+    defer(async () => release());
     const logs = recordingLog();
     const svc = await service({
       upstream: [

@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/lib/signalr/signature.js';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
-import { type RunningService, type ServiceOptions, startService } from '../../src/local/service/index.js';
+import { type RunningService, startService } from '../../src/local/service/index.js';
 import {
   connect,
   http,
@@ -12,34 +12,11 @@ import {
   recordingLog,
   refusedHandshake,
   SECONDARY_KEY,
-  startUpstream,
-  type TestClient,
-  type TestUpstream,
+  useServiceTest,
 } from '../support/local-service.js';
 import { SignalRRawClient } from '../support/signalr-raw-client.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function upstream(...args: Parameters<typeof startUpstream>): Promise<TestUpstream> {
-  const up = await startUpstream(...args);
-  cleanups.push(() => up.close());
-  return up;
-}
-
-async function service(options: ServiceOptions): Promise<RunningService> {
-  const running = await startService({ port: 0, log: recordingLog().log, ...options });
-  cleanups.push(() => running.close());
-  return running;
-}
-
-async function client(url: string, protocols?: string[]): Promise<TestClient> {
-  const c = await connect(url, protocols);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { upstream, service, client, defer } = useServiceTest();
 
 async function wsToken(svc: RunningService, userId: string, claims?: Record<string, string>) {
   return createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), {
@@ -146,7 +123,7 @@ describe('upstream calls of the local service', () => {
       upstream: [{ categoryPattern: 'messages', urlTemplate: `${up.url}/m/{event}?hub={hub}` }],
     });
     const raw = await SignalRRawClient.open(svc.url, 'chat', 'ann');
-    cleanups.push(() => raw.close());
+    defer(() => raw.close());
     raw.send({ type: 1, target: 'send me', arguments: [1] });
     const [call] = await up.waitFor((c) => c.event === 'send me');
     expect(call?.path).toBe('/m/send%20me?hub=chat');
@@ -226,7 +203,7 @@ describe('upstream calls of the local service', () => {
       await hanging;
       return undefined;
     });
-    cleanups.push(async () => release());
+    defer(async () => release());
     const svc = await service({ upstream: `${up.url}/slow`, upstreamTimeoutMs: 200 });
     const refused = await refusedHandshake(
       `${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${await wsToken(svc, 'ann')}`,

@@ -1,39 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
-import { type RunningService, type ServiceOptions, startService } from '../../src/local/service/index.js';
+import type { RunningService } from '../../src/local/service/index.js';
 import {
-  connect,
   http,
   PRIMARY_KEY,
   recordingLog,
   refusedHandshake,
-  startUpstream,
   TestClient,
-  type TestUpstream,
+  useServiceTest,
 } from '../support/local-service.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function upstream(...args: Parameters<typeof startUpstream>): Promise<TestUpstream> {
-  const up = await startUpstream(...args);
-  cleanups.push(() => up.close());
-  return up;
-}
-
-async function service(options: ServiceOptions = {}): Promise<RunningService> {
-  const running = await startService({ port: 0, log: recordingLog().log, ...options });
-  cleanups.push(() => running.close());
-  return running;
-}
-
-async function client(url: string, protocols?: string[]): Promise<TestClient> {
-  const c = await connect(url, protocols);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { upstream, service, client, defer } = useServiceTest();
 
 async function clientUrlFor(svc: RunningService, userId: string, path = '/ws/client/hubs/chat') {
   const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), { userId });
@@ -224,7 +201,7 @@ describe('websocket dialect of the local service', () => {
     const up = await upstream();
     const svc = await service({ upstream: `${up.url}/u`, keepAliveIntervalMs: 20 });
     const c = new TestClient(await clientUrlFor(svc, 'ann'), undefined, undefined, { autoPong: false });
-    cleanups.push(() => c.close());
+    defer(() => c.close());
     await c.opened;
     expect((await c.closed).code).toBe(1006);
     const [disconnect] = await up.waitFor((call) => call.event === 'disconnect');

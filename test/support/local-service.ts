@@ -13,8 +13,15 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 import { type ClientOptions, WebSocket } from 'ws';
-import type { LogLevel, ServiceLog } from '../../src/local/service/index.js';
+import {
+  type LogLevel,
+  type RunningService,
+  type ServiceLog,
+  type ServiceOptions,
+  startService,
+} from '../../src/local/service/index.js';
 
 export const PRIMARY_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 export const SECONDARY_KEY = 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvuts';
@@ -217,4 +224,48 @@ export async function http(
   const chunks: Buffer[] = [];
   for await (const chunk of res) chunks.push(chunk as Buffer);
   return { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
+}
+
+/** What {@link useServiceTest} gives a test file: starters whose results are closed after each test. */
+export interface ServiceTestFixture {
+  /** A recording upstream receiver on port 0 (see {@link startUpstream}). */
+  upstream(handler?: UpstreamHandler): Promise<TestUpstream>;
+  /** The service on port 0, logging into a {@link recordingLog} unless `options.log` is given. */
+  service(options?: ServiceOptions): Promise<RunningService>;
+  /** An open `ws` client (see {@link connect}). */
+  client(url: string, protocols?: string | string[]): Promise<TestClient>;
+  /** Runs `cleanup` after the current test, before what was started earlier (reverse order). */
+  defer(cleanup: () => unknown): void;
+}
+
+/**
+ * The per-test setup of the local service's integration tests. Call it at the top level of a test file: it
+ * registers the afterEach that closes, newest first, everything its starters opened during the test.
+ */
+export function useServiceTest(): ServiceTestFixture {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const defer = (cleanup: () => unknown) => {
+    cleanups.push(cleanup);
+  };
+  return {
+    defer,
+    async upstream(handler) {
+      const up = await startUpstream(handler);
+      defer(() => up.close());
+      return up;
+    },
+    async service(options = {}) {
+      const running = await startService({ port: 0, log: recordingLog().log, ...options });
+      defer(() => running.close());
+      return running;
+    },
+    async client(url, protocols) {
+      const c = await connect(url, protocols);
+      defer(() => c.close());
+      return c;
+    },
+  };
 }
