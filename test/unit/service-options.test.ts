@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { optionsFromArgs } from '../../src/local/service/args.js';
 import {
   DEFAULTS,
   DEV_ACCESS_KEY,
@@ -64,6 +65,45 @@ describe('local service options', () => {
     expect(() => readSettingsFile(file)).toThrow(/unknown option "maxMesageBytes"/);
     writeFileSync(file, '[');
     expect(() => readSettingsFile(file)).toThrow(/not valid JSON/);
+  });
+});
+
+describe('command-line flags (npm run service -- …)', () => {
+  it('maps every documented flag to its option, --access-key repeatable', () => {
+    expect(
+      optionsFromArgs([
+        ...['--port', '0', '--host', '0.0.0.0'],
+        ...['--access-key', 'primary', '--access-key', 'secondary'],
+        ...['--upstream', 'http://localhost:7071/api/messages?event={event}'],
+        ...['--upstream-timeout', '5000', '--max-message-bytes', '65536', '--keepalive', '1000'],
+      ]),
+    ).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      accessKeys: ['primary', 'secondary'],
+      upstream: 'http://localhost:7071/api/messages?event={event}',
+      upstreamTimeoutMs: 5000,
+      maxMessageBytes: 65536,
+      keepAliveIntervalMs: 1000,
+    });
+    expect(optionsFromArgs([])).toEqual({});
+  });
+
+  it('reads a settings file and lets flags override it', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'service-args-')), 's.json');
+    writeFileSync(file, '{"port":9000,"maxMessageBytes":10,"upstream":[{"urlTemplate":"http://x/{event}"}]}');
+    expect(optionsFromArgs(['--settings', file, '--port', '0'])).toEqual({
+      port: 0,
+      maxMessageBytes: 10,
+      upstream: [{ urlTemplate: 'http://x/{event}' }],
+    });
+  });
+
+  it('names a flag whose value is not a number, and refuses unknown flags', () => {
+    expect(() => optionsFromArgs(['--keepalive', 'soon'])).toThrow(
+      "--keepalive must be a number, not 'soon'",
+    );
+    expect(() => optionsFromArgs(['--colour', 'red'])).toThrow(/Unknown option '--colour'/);
   });
 });
 
