@@ -149,6 +149,52 @@ describe('REST API of the local service', () => {
     expect((await rest('DELETE', `/ws/api/v1/hubs/chat/connections/${ann.id}`)).status).toBe(404);
   });
 
+  it('closes the connections of the hub, a user or a group with :closeConnections, sparing the excluded', async () => {
+    const ann = await wsClient('ann');
+    const annToo = await wsClient('ann');
+    const bo = await wsClient('bo');
+    const cy = await wsClient('cy');
+    const dee = await wsClient('dee');
+    expect((await rest('PUT', `/ws/api/v1/hubs/chat/groups/g/connections/${bo.id}`)).status).toBe(200);
+    expect((await rest('PUT', `/ws/api/v1/hubs/chat/groups/g/connections/${cy.id}`)).status).toBe(200);
+    const v = 'api-version=2022-06-01';
+    expect(
+      (await rest('POST', `/ws/api/v1/hubs/chat/users/ann/:closeConnections?${v}&reason=bye`)).status,
+    ).toBe(200);
+    expect(await ann.client.closed).toEqual({ code: 1000, reason: 'bye' });
+    expect(await annToo.client.closed).toEqual({ code: 1000, reason: 'bye' });
+    expect(
+      (await rest('POST', `/ws/api/v1/hubs/chat/groups/g/:closeConnections?${v}&excluded=${cy.id}`)).status,
+    ).toBe(200);
+    expect(await bo.client.closed).toEqual({ code: 1000, reason: '' });
+    expect((await rest('GET', `/ws/api/v1/hubs/chat/connections/${cy.id}`)).status).toBe(200);
+    expect(
+      (await rest('POST', `/ws/api/v1/hubs/chat/:closeConnections?${v}&excluded=${dee.id}&reason=restart`))
+        .status,
+    ).toBe(200);
+    expect(await cy.client.closed).toEqual({ code: 1000, reason: 'restart' });
+    expect((await rest('GET', `/ws/api/v1/hubs/chat/connections/${dee.id}`)).status).toBe(200);
+  });
+
+  it('sends a websocket-dialect JSON body as a text frame and bytes as a binary frame', async () => {
+    const ann = await wsClient('ann');
+    const json = await rest('POST', '/ws/api/v1/hubs/chat/users/ann', {
+      body: '{"type":"message","text":"hi"}',
+      contentType: 'application/json',
+    });
+    expect(json.status).toBe(202);
+    expect(await ann.client.next()).toMatchObject({
+      isBinary: false,
+      text: '{"type":"message","text":"hi"}',
+    });
+    const bytes = await rest('POST', '/ws/api/v1/hubs/chat/users/ann', {
+      body: 'raw',
+      contentType: 'application/octet-stream',
+    });
+    expect(bytes.status).toBe(202);
+    expect(await ann.client.next()).toMatchObject({ isBinary: true, text: 'raw' });
+  });
+
   it('delivers signalr-dialect sends as Invocations, in the v1 and the 2022-06-01 forms', async () => {
     const ann = await SignalRRawClient.open(svc.url, 'chat', 'ann');
     const bo = await SignalRRawClient.open(svc.url, 'chat', 'bo');
@@ -242,6 +288,7 @@ describe('REST API of the local service', () => {
       const res = await rest('POST', path, { token, body, contentType: 'application/json' });
       expect(res.status, name).toBe(401);
       expect(JSON.parse(res.text).message, name).toContain(reason);
+      expect(res.text, `${name}: the reason never repeats the token`).not.toContain(token);
     }
     const missing = await http('POST', url, { body });
     expect(missing.status).toBe(401);
@@ -250,6 +297,8 @@ describe('REST API of the local service', () => {
     const secondary = await createRestToken(SECONDARY_KEY, url);
     expect((await rest('POST', path, { token: secondary, body })).status).toBe(202);
     expect(logs.text()).not.toContain(secondary);
+    expect(logs.text()).not.toContain(PRIMARY_KEY);
+    expect(logs.text()).not.toContain(SECONDARY_KEY);
   });
 
   it('answers 413, 400, 404 and 405 with reasons that say what to fix', async () => {
