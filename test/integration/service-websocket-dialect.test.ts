@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
 import type { RunningService } from '../../src/local/service/index.js';
@@ -135,6 +138,39 @@ describe('websocket dialect of the local service', () => {
       reason: 'The message upstream failed: the upstream answered 500',
     });
     await up.waitFor((call) => call.event === 'disconnect');
+  });
+
+  it('closes with 1011 when a message upstream answers more than maxMessageBytes, without reading it all', async () => {
+    // The connect is accepted; each message is answered with a chunked body that never ends, so only a reader
+    // that stops counting at the limit can answer before vitest's timeout (the upstream timeout is 20 s).
+    const endless = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      if (req.headers['x-asrs-event'] !== 'message') {
+        res.end();
+        return;
+      }
+      const write = () => {
+        if (!res.destroyed) res.write('x'.repeat(512), () => setImmediate(write));
+      };
+      write();
+    });
+    endless.listen(0, '127.0.0.1');
+    await once(endless, 'listening');
+    defer(() => {
+      endless.closeAllConnections();
+      return new Promise((resolve) => endless.close(resolve));
+    });
+    const svc = await service({
+      upstream: `http://127.0.0.1:${(endless.address() as AddressInfo).port}/u`,
+      maxMessageBytes: 1024,
+    });
+    const c = await client(await clientUrlFor(svc, 'ann'));
+    c.ws.send('hi');
+    expect(await c.closed).toEqual({
+      code: 1011,
+      reason:
+        'The message upstream failed: the upstream response is larger than 1024 bytes (maxMessageBytes)',
+    });
   });
 
   it('serves /ws/client?hub= and the formats/binary path, whose messages arrive as binary frames', async () => {

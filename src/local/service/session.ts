@@ -21,7 +21,7 @@ export interface SessionInit {
 }
 
 /** The client's query string for `X-ASRS-Client-Query`: everything but the token (and SignalR's `id`). */
-export function forwardedQuery(url: URL): string {
+function forwardedQuery(url: URL): string {
   const params = new URLSearchParams(url.search);
   params.delete('access_token');
   params.delete('id');
@@ -69,7 +69,7 @@ const RECEIVER_CLOSE_REASONS: Readonly<Record<number, (maxMessageBytes: number) 
 const MAX_CLOSE_REASON_BYTES = 123; // RFC 6455: the close frame's payload is at most 125 bytes, 2 are the code
 
 /** Truncates a close reason to what fits in a close frame without splitting a character. */
-export function closeReason(reason: string): string {
+function closeReason(reason: string): string {
   let result = reason;
   while (Buffer.byteLength(result) > MAX_CLOSE_REASON_BYTES) result = result.slice(0, -1);
   return result;

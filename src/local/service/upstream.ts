@@ -132,11 +132,6 @@ export class Upstream {
     this.#templates = [...templates];
   }
 
-  /** Whether a call for this hub, category and event would go anywhere. */
-  hasTemplate(hub: string, category: string, event: string): boolean {
-    return findTemplate(this.#templates, hub, category, event) !== undefined;
-  }
-
   /** A blocking call: one attempt; the caller turns a failure into what the client sees. */
   async call(call: UpstreamCall): Promise<UpstreamOutcome> {
     const outcome = await this.#attempt(call);
@@ -190,8 +185,8 @@ export class Upstream {
         await response.body?.cancel();
         return tooLarge(this.options.maxMessageBytes);
       }
-      const body = Buffer.from(await response.arrayBuffer());
-      if (body.length > this.options.maxMessageBytes) return tooLarge(this.options.maxMessageBytes);
+      const body = await readWithin(response, this.options.maxMessageBytes);
+      if (body === undefined) return tooLarge(this.options.maxMessageBytes);
       return { kind: 'response', status: response.status, headers: response.headers, body };
     } catch (error) {
       if (signal.aborted) {
@@ -217,6 +212,26 @@ export class Upstream {
   }
 }
 
+/**
+ * Reads a response body of at most `maxBytes`, counting as it arrives (a chunked response declares no length);
+ * undefined, with the rest cancelled, when it is larger.
+ */
+async function readWithin(response: Response, maxBytes: number): Promise<Buffer | undefined> {
+  if (!response.body) return Buffer.alloc(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    size += read.value.length;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(read.value);
+  }
+  return Buffer.concat(chunks);
+}
+
 function tooLarge(max: number): UpstreamOutcome {
   return {
     kind: 'too-large',
@@ -231,7 +246,6 @@ function tooLarge(max: number): UpstreamOutcome {
 export class SerialQueue {
   #tail: Promise<unknown> = Promise.resolve();
   #size = 0;
-  #onIdle: Array<() => void> = [];
 
   get size(): number {
     return this.#size;
@@ -245,13 +259,7 @@ export class SerialQueue {
       .catch(() => undefined)
       .finally(() => {
         this.#size--;
-        if (this.#size === 0) for (const resolve of this.#onIdle.splice(0)) resolve();
       });
     return result;
-  }
-
-  /** Resolves when every queued task has finished. */
-  idle(): Promise<void> {
-    return this.#size === 0 ? Promise.resolve() : new Promise((resolve) => this.#onIdle.push(resolve));
   }
 }

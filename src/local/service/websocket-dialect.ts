@@ -23,7 +23,7 @@ export type FrameFormat = 'text' | 'binary';
 export const chosenSubprotocols = new WeakMap<IncomingMessage, string>();
 
 /** Parses the websocket dialect's client paths; undefined when the path is not one of them. */
-export function parseClientRoute(url: URL): { hub: string; format?: FrameFormat } | undefined {
+function parseClientRoute(url: URL): { hub: string; format?: FrameFormat } | undefined {
   const path = url.pathname.replace(/\/+$/, '');
   let hub: string | null | undefined;
   let format: string | null = url.searchParams.get('format');
