@@ -4,6 +4,7 @@
  * and as `bench/RESULTS.md`. On a shared, noisy machine the absolute numbers move from run to run; the
  * ratios are what to compare.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, type as osType, release, totalmem } from 'node:os';
 
@@ -55,6 +56,19 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+/** The HEAD commit and how many files under src/ and bench/ differ from it (the bench builds the working tree). */
+export function sourceState(root: URL): { commit: string; uncommittedFiles: number } {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  try {
+    const commit = git(['rev-parse', '--short', 'HEAD']);
+    const changed = git(['status', '--porcelain', '--', 'src', 'bench']).split('\n').filter(Boolean);
+    // RESULTS.md itself is rewritten by every run.
+    return { commit, uncommittedFiles: changed.filter((line) => !line.endsWith('bench/RESULTS.md')).length };
+  } catch {
+    return { commit: 'unknown (not a git checkout)', uncommittedFiles: 0 };
+  }
+}
+
 /** ours / baseline, or null without a baseline. */
 export function ratio(figure: Figure): number | null {
   if (figure.baseline === null || figure.baseline === 0) return null;
@@ -104,6 +118,9 @@ export function writeScenarioJson(dir: URL, result: ScenarioResult, run: RunInfo
 export interface RunInfo {
   date: string;
   mode: 'full' | 'quick';
+  /** The commit the run was built from, and whether the working tree under src/ and bench/ differed from it. */
+  commit: string;
+  uncommittedFiles: number;
   machine: MachineInfo;
   durationSeconds: number;
 }
@@ -122,7 +139,7 @@ export function writeResultsMarkdown(file: URL, run: RunInfo, results: ScenarioR
     `Written by \`npm run bench${run.mode === 'quick' ? ' -- --quick' : ''}\` on ${run.date} (${run.mode} run, ${Math.round(run.durationSeconds)} s).`,
     '',
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}`,
-    `- Node ${m.node}`,
+    `- Node ${m.node}; built from commit ${run.commit}${run.uncommittedFiles > 0 ? ` plus ${run.uncommittedFiles} uncommitted file(s) under src/ and bench/ (work in progress of the team)` : ''}`,
     '- The cores were shared with other engineers running tests at the same time, and the load generators',
     '  run on the same machine as the servers. Absolute figures are noisy; every figure has its bare `ws`',
     '  baseline from the same run, and the ratio ours / baseline is what to compare between runs.',

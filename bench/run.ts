@@ -13,6 +13,7 @@ import {
   printScenario,
   type RunInfo,
   type ScenarioResult,
+  sourceState,
   writeResultsMarkdown,
   writeScenarioJson,
 } from './report.js';
@@ -60,6 +61,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
   });
 
 const machine = machineInfo();
+// Read before the run: what was built is what the working tree held when it started.
+const source = sourceState(root);
 console.log(
   `bench (${quick ? 'quick' : 'full'}): ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`,
 );
@@ -80,6 +83,7 @@ const run: RunInfo = {
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
   machine,
+  ...source,
   durationSeconds: (Date.now() - started) / 1000,
 };
 for (const result of results) writeScenarioJson(resultsDir, result, run);
