@@ -3,6 +3,7 @@
  * body size (declared, then actual). Each failure is a catalogued {@link UpstreamError}.
  */
 import type { HttpRequest } from '@azure/functions';
+import { readStreamWithin } from '../capped-read.js';
 import { verifySignature } from '../signalr/signature.js';
 import { quoteValue, UpstreamError } from './errors.js';
 
@@ -61,31 +62,9 @@ export function checkDeclaredLength(request: HttpRequest, maxBodyBytes: number):
  * `maxBodyBytes` (a missing or lying `Content-Length` cannot make it buffer more than the limit).
  */
 export async function readBodyWithin(request: HttpRequest, maxBodyBytes: number): Promise<Uint8Array> {
-  const stream = request.body;
-  if (!stream) return new Uint8Array(0);
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const chunk = value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer);
-    total += chunk.byteLength;
-    if (total > maxBodyBytes) {
-      await reader.cancel().catch(() => {});
-      throw new UpstreamError(
-        'UPSTREAM_BODY_TOO_LARGE',
-        `the body exceeds the limit of ${maxBodyBytes} bytes`,
-      );
-    }
-    chunks.push(chunk);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
+  const body = await readStreamWithin(request.body, maxBodyBytes);
+  if (body === undefined) {
+    throw new UpstreamError('UPSTREAM_BODY_TOO_LARGE', `the body exceeds the limit of ${maxBodyBytes} bytes`);
   }
   return body;
 }

@@ -4,6 +4,7 @@
  * connection (so a connection's messages reach the app in order while different connections run in parallel).
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { readStreamWithin } from '../../lib/capped-read.js';
 import { signatureHeader } from '../../lib/signalr/signature.js';
 import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from './options.js';
 
@@ -185,9 +186,15 @@ export class Upstream {
         await response.body?.cancel();
         return tooLarge(this.options.maxMessageBytes);
       }
-      const body = await readWithin(response, this.options.maxMessageBytes);
+      // Counted as it streams: a chunked response declares no length.
+      const body = await readStreamWithin(response.body, this.options.maxMessageBytes);
       if (body === undefined) return tooLarge(this.options.maxMessageBytes);
-      return { kind: 'response', status: response.status, headers: response.headers, body };
+      return {
+        kind: 'response',
+        status: response.status,
+        headers: response.headers,
+        body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      };
     } catch (error) {
       if (signal.aborted) {
         return {
@@ -210,26 +217,6 @@ export class Upstream {
       ...(final ? {} : { retrying: true }),
     });
   }
-}
-
-/**
- * Reads a response body of at most `maxBytes`, counting as it arrives (a chunked response declares no length);
- * undefined, with the rest cancelled, when it is larger.
- */
-async function readWithin(response: Response, maxBytes: number): Promise<Buffer | undefined> {
-  if (!response.body) return Buffer.alloc(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    size += read.value.length;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(read.value);
-  }
-  return Buffer.concat(chunks);
 }
 
 function tooLarge(max: number): UpstreamOutcome {
