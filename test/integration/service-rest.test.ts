@@ -293,6 +293,9 @@ describe('REST API of the local service', () => {
     const missing = await http('POST', url, { body });
     expect(missing.status).toBe(401);
     expect(JSON.parse(missing.text).message).toContain('Authorization: Bearer');
+    const basic = await http('POST', url, { body, headers: { Authorization: 'Basic YW5uOnB3' } });
+    expect(basic.status).toBe(401);
+    expect(JSON.parse(basic.text).message).toBe('The Authorization header must be "Bearer <JWT>"');
     // The secondary key is accepted too; tokens never reach the log.
     const secondary = await createRestToken(SECONDARY_KEY, url);
     expect((await rest('POST', path, { token: secondary, body })).status).toBe(202);

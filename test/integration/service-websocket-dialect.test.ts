@@ -87,6 +87,14 @@ describe('websocket dialect of the local service', () => {
     const refused = await refusedHandshake(`${svc.url.replace('http', 'ws')}/ws/client/hubs/chat`);
     expect(refused.status).toBe(401);
     expect(JSON.parse(refused.body).message).toContain('X-ASRS-User-Id');
+    // An Authorization header that is not a bearer token is refused, never taken for "no token".
+    const callsBefore = up.calls.length;
+    const basic = await refusedHandshake(`${svc.url.replace('http', 'ws')}/ws/client/hubs/chat`, undefined, {
+      Authorization: 'Basic YW5uOnB3',
+    });
+    expect(basic.status).toBe(401);
+    expect(JSON.parse(basic.body).message).toContain('Bearer <JWT>');
+    expect(up.calls).toHaveLength(callsBefore);
   });
 
   it('delivers the connect response body as the first frame, text or binary', async () => {

@@ -37,12 +37,20 @@ export function requestEndpoint(req: IncomingMessage, listeningPort: number): st
   return `http://${req.headers.host ?? `127.0.0.1:${listeningPort}`}`;
 }
 
-/** The token of a request: `Authorization: Bearer …`, else `?access_token=`. */
+/**
+ * The token of a request: `Authorization: Bearer …`, else `?access_token=`. Another kind of Authorization
+ * header is a 401 that says so (it is never read as "no token", which the websocket dialect allows).
+ */
 export function requestToken(req: IncomingMessage, url: URL): string | undefined {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match?.[1];
+    if (!match) {
+      throw new Rejection('Unauthorized', 'The Authorization header must be "Bearer <JWT>"', {
+        'WWW-Authenticate': 'Bearer',
+      });
+    }
+    return match[1];
   }
   return url.searchParams.get('access_token') ?? undefined;
 }
