@@ -416,17 +416,27 @@ describe('errors and retries', () => {
     expect(server.requests[1]!.body.toString()).toBe(server.requests[0]!.body.toString());
   });
 
-  it('retries 502 and 504 (honouring a Retry-After within the cap) and gives up after maxAttempts', async () => {
-    server.script(
-      { status: 502, headers: { 'retry-after': '0' } },
-      { status: 504 },
-      { status: 503, body: 'still busy' },
-    );
+  it('retries 502 and 504 and gives up after maxAttempts', async () => {
+    server.script({ status: 502 }, { status: 504 }, { status: 503, body: 'still busy' });
     const error = await errorOf(keyClient('signalr', { maxAttempts: 3 }).addUserToGroup(GROUP, USER));
     expect(server.requests).toHaveLength(3);
     expect(error.status).toBe(503);
     expect(error.attempts).toBe(3);
     expect(error.serviceMessage).toBe('still busy');
+  });
+
+  it("waits a 503's Retry-After instead of its own backoff, capped by maxRetryDelayMs", async () => {
+    // No clock is read: a client that ignored Retry-After: 0 would wait its own 60 s backoff, and one that
+    // did not cap Retry-After: 3600 would wait an hour; either way the test would time out.
+    server.script({ status: 503, headers: { 'retry-after': '0' } });
+    await keyClient('signalr', { retryDelayMs: 60_000, maxRetryDelayMs: 60_000 }).removeUserFromAllGroups(
+      USER,
+    );
+    expect(server.requests).toHaveLength(2);
+    server.reset();
+    server.script({ status: 503, headers: { 'retry-after': '3600' } });
+    await keyClient('signalr', { retryDelayMs: 1, maxRetryDelayMs: 1 }).removeUserFromAllGroups(USER);
+    expect(server.requests).toHaveLength(2);
   });
 
   it('never retries a 500 on a send: it may have been delivered', async () => {
