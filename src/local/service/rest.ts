@@ -50,6 +50,12 @@ const exists = (op: OperationContext, found: boolean) =>
       ? sendEmpty(op.res, 404)
       : sendJson(op.res, 404, { code: 'NotFound', message: 'Not found' });
 
+/** `GET` and `HEAD` of an existence check: 200 when `found`, else 404. */
+const existence = (found: (op: OperationContext) => boolean): Record<string, Operation> => ({
+  GET: (op) => exists(op, found(op)),
+  HEAD: (op) => exists(op, found(op)),
+});
+
 function excluded(url: URL): Set<string> {
   return new Set(url.searchParams.getAll('excluded'));
 }
@@ -92,8 +98,7 @@ const userInGroup: Record<string, Operation> = {
     op.registry.removeUserFromGroup(param(op, 'group'), param(op, 'user'));
     ok(op);
   },
-  GET: (op) => exists(op, op.registry.isUserInGroup(param(op, 'group'), param(op, 'user'))),
-  HEAD: (op) => exists(op, op.registry.isUserInGroup(param(op, 'group'), param(op, 'user'))),
+  ...existence((op) => op.registry.isUserInGroup(param(op, 'group'), param(op, 'user'))),
 };
 
 const ROUTES: readonly Route[] = [
@@ -105,8 +110,7 @@ const ROUTES: readonly Route[] = [
     pattern: ['users', '{user}'],
     methods: {
       POST: sendToUser,
-      GET: (op) => exists(op, op.registry.hasUser(param(op, 'user'))),
-      HEAD: (op) => exists(op, op.registry.hasUser(param(op, 'user'))),
+      ...existence((op) => op.registry.hasUser(param(op, 'user'))),
     },
   },
   { pattern: ['users', '{user}', ':send'], methods: { POST: sendToUser } },
@@ -135,8 +139,7 @@ const ROUTES: readonly Route[] = [
         connection.close(CloseCode.Normal, op.url.searchParams.get('reason') ?? '');
         ok(op);
       },
-      GET: (op) => exists(op, op.registry.connection(param(op, 'connection')) !== undefined),
-      HEAD: (op) => exists(op, op.registry.connection(param(op, 'connection')) !== undefined),
+      ...existence((op) => op.registry.connection(param(op, 'connection')) !== undefined),
     },
   },
   { pattern: ['connections', '{connection}', ':send'], methods: { POST: sendToConnection } },
@@ -144,8 +147,7 @@ const ROUTES: readonly Route[] = [
     pattern: ['groups', '{group}'],
     methods: {
       POST: sendToGroup,
-      GET: (op) => exists(op, op.registry.hasGroup(param(op, 'group'))),
-      HEAD: (op) => exists(op, op.registry.hasGroup(param(op, 'group'))),
+      ...existence((op) => op.registry.hasGroup(param(op, 'group'))),
     },
   },
   { pattern: ['groups', '{group}', ':send'], methods: { POST: sendToGroup } },
