@@ -11,6 +11,12 @@ export const CloseCode = {
   GoingAway: 1001,
   /** The client broke the SignalR hub protocol (bad handshake, malformed record). */
   ProtocolError: 1002,
+  /** Received only: the peer closed without a status code. */
+  NoStatus: 1005,
+  /** Never on the wire: how a connection that vanished (or that the service cut off) is recorded. */
+  Abnormal: 1006,
+  /** A text frame was not valid UTF-8 (ws closes with it by itself). */
+  InvalidPayload: 1007,
   /** A policy was violated: the client does not read fast enough (slow consumer). */
   PolicyViolation: 1008,
   /** A frame was larger than `maxMessageBytes`. */

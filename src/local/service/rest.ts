@@ -212,9 +212,12 @@ async function readMessage(op: OperationContext): Promise<OutboundMessage> {
   return { kind: 'invocation', target: record.target, arguments: record.arguments ?? [] };
 }
 
+/** Lifetime of a `:generateToken` token when the call gives no `minutesToExpire` (Azure's default). */
+const GENERATE_TOKEN_DEFAULT_MINUTES = 60;
+
 /** `POST /api/hubs/{hub}/:generateToken?userId=&minutesToExpire=`: a client token signed with the primary key. */
 async function generateToken(op: OperationContext): Promise<void> {
-  const minutes = Number(op.url.searchParams.get('minutesToExpire') ?? '60');
+  const minutes = Number(op.url.searchParams.get('minutesToExpire') ?? GENERATE_TOKEN_DEFAULT_MINUTES);
   if (!Number.isFinite(minutes) || minutes <= 0) {
     throw new Rejection('BadRequest', 'minutesToExpire must be a positive number');
   }

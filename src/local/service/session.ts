@@ -62,7 +62,7 @@ export function upstreamCallOf(
 /** Reasons for the closes ws makes by itself when a frame breaks the rules. */
 const RECEIVER_CLOSE_REASONS: Readonly<Record<number, (maxMessageBytes: number) => string>> = {
   [CloseCode.MessageTooBig]: (max) => `A message is larger than ${max} bytes (maxMessageBytes)`,
-  1007: () => 'A text frame is not valid UTF-8',
+  [CloseCode.InvalidPayload]: () => 'A text frame is not valid UTF-8',
   [CloseCode.ProtocolError]: () => 'The frame breaks the WebSocket protocol (RFC 6455)',
 };
 
@@ -246,7 +246,7 @@ export abstract class Session implements RegisteredConnection, SessionInit {
     if (!socket || socket.readyState !== socket.OPEN || this.#serverClose) return;
     // A socket we paused for backpressure cannot read its pongs; it is not dead.
     if (!this.#alive && !socket.isPaused) {
-      this.#serverClose = { code: 1006, reason: 'No pong within the keep-alive interval' };
+      this.#serverClose = { code: CloseCode.Abnormal, reason: 'No pong within the keep-alive interval' };
       this.registry.remove(this);
       this.ctx.options.log('warn', 'Closing a dead connection', { hub: this.hub, connectionId: this.id });
       socket.terminate();
@@ -283,7 +283,7 @@ export abstract class Session implements RegisteredConnection, SessionInit {
    * upstream): its accepted connect still gets its one disconnect.
    */
   abandon(reason: string): Promise<void> {
-    this.#serverClose ??= { code: 1006, reason };
+    this.#serverClose ??= { code: CloseCode.Abnormal, reason };
     return this.finish(reason);
   }
 
@@ -322,7 +322,7 @@ export abstract class Session implements RegisteredConnection, SessionInit {
       // A REST close without a reason is a normal close; every other service-side close has its reason.
       error = server.code === CloseCode.Normal && server.reason === '' ? undefined : server.reason;
       if (server.code === CloseCode.GoingAway) error = undefined;
-    } else if (code !== 1000 && code !== 1001 && code !== 1005) {
+    } else if (code !== CloseCode.Normal && code !== CloseCode.GoingAway && code !== CloseCode.NoStatus) {
       error = `The connection closed abnormally (code ${code}${reason ? `: ${reason}` : ''})`;
     }
     if (!server) this.#serverClose = { code, reason };

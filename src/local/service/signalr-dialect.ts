@@ -27,6 +27,9 @@ import { randomConnectionId } from './options.js';
 import { Session, sessionInit, upstreamCallOf } from './session.js';
 import { describeFailure, succeeded, type UpstreamCall, type UpstreamOutcome } from './upstream.js';
 
+/** How much of a failed upstream's body a Completion error quotes: enough for a reason, never a whole page. */
+const MAX_FAILURE_DETAIL_CHARS = 200;
+
 function hubOf(url: URL): string {
   return checkHubName(url.searchParams.get('hub'), '?hub=chat');
 }
@@ -260,7 +263,7 @@ export class SignalRSession extends Session {
       outcome.kind === 'no-template'
         ? `no upstream template matches the invocation '${target}'`
         : outcome.kind === 'response' && outcome.body.length > 0
-          ? `${describeFailure(outcome)}: ${outcome.body.toString('utf8').slice(0, 200)}`
+          ? `${describeFailure(outcome)}: ${outcome.body.toString('utf8').slice(0, MAX_FAILURE_DETAIL_CHARS)}`
           : describeFailure(outcome);
     this.send(writeHubMessage({ type: 3, invocationId, error: `Invocation failed: ${detail}` }), false);
   }
