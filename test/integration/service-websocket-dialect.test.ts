@@ -136,6 +136,17 @@ describe('websocket dialect of the local service', () => {
     expect(messages[0]?.text).toBe('héllo');
   });
 
+  it('sends a message fragmented over several frames upstream once, when it is complete', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/u` });
+    const c = await client(await clientUrlFor(svc, 'ann'));
+    c.ws.send('hel', { fin: false });
+    c.ws.send('lo', { fin: true });
+    c.ws.send('next');
+    const messages = await up.waitFor((call) => call.event === 'message', 2);
+    expect(messages.map((m) => m.text)).toEqual(['hello', 'next']);
+  });
+
   it('closes the connection with 1011 and a reason when a message upstream fails', async () => {
     const up = await upstream((call) => (call.event === 'message' ? { status: 500 } : undefined));
     const svc = await service({ upstream: `${up.url}/u` });
