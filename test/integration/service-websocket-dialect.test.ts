@@ -97,6 +97,32 @@ describe('websocket dialect of the local service', () => {
     expect(up.calls).toHaveLength(callsBefore);
   });
 
+  it('refuses a client token with a wrong key, another audience or past its exp with 401, before any upstream call', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/u` });
+    const ws = `${svc.url.replace('http', 'ws')}/ws/client/hubs/chat`;
+    const aud = clientUrl(svc.url, 'chat', 'websocket');
+    const cases: Array<[string, string, string]> = [
+      ['wrong key', await createClientToken('another-key', aud, { userId: 'ann' }), 'not signed with a key'],
+      [
+        'signalr audience',
+        await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'signalr'), { userId: 'ann' }),
+        `audience must be ${aud}`,
+      ],
+      [
+        'expired',
+        await createClientToken(PRIMARY_KEY, aud, { userId: 'ann', now: () => Date.now() - 7200_000 }),
+        'expired',
+      ],
+    ];
+    for (const [name, token, reason] of cases) {
+      const refused = await refusedHandshake(`${ws}?access_token=${token}`);
+      expect(refused.status, name).toBe(401);
+      expect(JSON.parse(refused.body).message, name).toContain(reason);
+    }
+    expect(up.calls).toEqual([]);
+  });
+
   it('delivers the connect response body as the first frame, text or binary', async () => {
     const up = await upstream((call) => {
       if (call.event !== 'connect') return undefined;
