@@ -1,0 +1,208 @@
+/**
+ * `npm start` = `npm run build && node dist/src/local/start.js`. The test runs the built launcher when `dist/` is
+ * newer than every source under `src/` (CI builds before testing); otherwise it compiles the launcher and the
+ * service CLI it spawns, with their imports, into node_modules/.cache, so it never runs a stale build and never
+ * depends on benchmarks compiling. Ports are free ones chosen for the test; the data folder is a temporary one.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectChat, isMessage, welcomeOf } from '../support/chat-clients.js';
+
+const root = resolve(import.meta.dirname, '../..');
+let launcher = join(root, 'dist/src/local/start.js');
+const dataDir = mkdtempSync(join(tmpdir(), 'npm-start-'));
+const children: ChildProcess[] = [];
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+beforeAll(async () => {
+  if (existsSync(launcher) && statSync(launcher).mtimeMs >= newestSource(join(root, 'src'))) return;
+  const outDir = join(root, 'node_modules/.cache/local-start');
+  await promisify(execFile)(
+    process.execPath,
+    [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      join(root, 'src/local/start.ts'),
+      join(root, 'src/local/service/cli.ts'),
+      ...['--outDir', outDir, '--rootDir', root, '--module', 'NodeNext', '--moduleResolution', 'NodeNext'],
+      ...['--target', 'ES2022', '--lib', 'ES2023,DOM', '--types', 'node', '--skipLibCheck', '--strict'],
+    ],
+    { cwd: root },
+  );
+  launcher = join(outDir, 'src/local/start.js');
+}, 180_000);
+
+afterAll(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Ports nothing listens on right now (each briefly bound by the OS's choice, then released). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  for (let i = 0; i < count; i++) {
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    servers.push(server);
+  }
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
+  return ports;
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((answer) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      answer(true);
+    });
+    socket.once('error', () => answer(false));
+  });
+}
+
+/** The direct children of a process (Linux /proc; empty elsewhere). */
+function childPids(pid: number): number[] {
+  if (!existsSync('/proc')) return [];
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after the last ')'.
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, [launcher], {
+    cwd: root,
+    env: { ...process.env, LOCAL_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  lines.on('line', (line) => {
+    output += `${line}\n`;
+  });
+  /** Resolves with the first line that matches (the test's timeout bounds the wait). */
+  const lineMatching = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((found, failed) => {
+      const check = (line: string) => {
+        const match = pattern.exec(line);
+        if (match) {
+          lines.off('line', check);
+          found(match);
+        }
+      };
+      lines.on('line', check);
+      child.once('exit', (code) => failed(new Error(`npm start exited (${code}):\n${output}`)));
+    });
+  return { child, lineMatching, output: () => output };
+}
+
+describe('npm start', () => {
+  it('serves the chat, keeps history in LOCAL_DATA_DIR across restarts, and stops every child on SIGTERM', async () => {
+    const [functionsPort, signalrPort, blobPort] = (await freePorts(3)) as [number, number, number];
+    const env = {
+      FUNCTIONS_PORT: String(functionsPort),
+      SIGNALR_PORT: String(signalrPort),
+      BLOB_PORT: String(blobPort),
+    };
+    const home = `http://localhost:${functionsPort}/api/home?name=<you>`;
+
+    const first = start(env);
+    const ready = await first.lineMatching(/^Chat ready: (\S+)$/);
+    expect(ready[1]).toBe(home);
+    const page = await fetch(`http://localhost:${functionsPort}/api/home?name=ann`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script id="chat-config" type="application/json">{"user":"ann"');
+    const negotiated = await fetch(`http://localhost:${functionsPort}/api/negotiate?name=ann`, {
+      method: 'POST',
+    });
+    expect(((await negotiated.json()) as { url: string }).url).toBe(
+      `http://localhost:${signalrPort}/client/?hub=chat`,
+    );
+    const ann = await connectChat(`http://localhost:${functionsPort}`, 'ann', 'signalr');
+    await ann.send('sendMessage', { text: 'kept on disk' });
+    await ann.waitFor(isMessage('kept on disk'));
+    await ann.close();
+
+    const started = childPids(first.child.pid as number);
+    // Azurite and the local service (the built-in host runs inside the launcher).
+    if (existsSync('/proc')) expect(started.length).toBeGreaterThanOrEqual(2);
+    first.child.kill('SIGTERM');
+    const [code] = await once(first.child, 'exit');
+    expect(code).toBe(0);
+    for (const pid of started) expect(isAlive(pid), `child ${pid}`).toBe(false);
+    for (const port of [functionsPort, signalrPort, blobPort]) expect(await isListening(port)).toBe(false);
+
+    // Started again on the same data folder, the room still has the message.
+    const second = start(env);
+    await second.lineMatching(/^Chat ready:/);
+    const bob = await connectChat(`http://localhost:${functionsPort}`, 'bob', 'websocket');
+    expect(welcomeOf(bob).history.messages.map((m) => m.text)).toEqual(['kept on disk']);
+    await bob.close();
+    second.child.kill('SIGTERM');
+    expect((await once(second.child, 'exit'))[0]).toBe(0);
+  }, 120_000);
+
+  it('refuses a busy port with an error that names the port and its variable, and starts nothing', async () => {
+    const busy = createServer();
+    await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const [functionsPort, blobPort] = (await freePorts(2)) as [number, number];
+      const run = start({
+        FUNCTIONS_PORT: String(functionsPort),
+        SIGNALR_PORT: String(port),
+        BLOB_PORT: String(blobPort),
+      });
+      const [code] = await once(run.child, 'exit');
+      expect(code).toBe(1);
+      expect(run.output()).toContain(
+        `Port ${port} (SIGNALR_PORT, for the local SignalR service) is already in use: stop what uses it, or set SIGNALR_PORT to a free port`,
+      );
+      expect(await isListening(blobPort)).toBe(false);
+    } finally {
+      await new Promise((done) => busy.close(done));
+    }
+  });
+});
