@@ -14,8 +14,26 @@ export const CLOCK_SKEW_SECONDS = 300;
 
 const encoder = new TextEncoder();
 
-function keyBytes(accessKey: string): Uint8Array {
-  return encoder.encode(accessKey);
+/**
+ * HMAC keys, imported once per AccessKey: given raw bytes, jose imports a WebCrypto key on every sign and
+ * verify, which is about a third of their cost, and both run once per REST call on either side. The map holds
+ * only configured keys (a primary and a secondary), so it stays small.
+ */
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(accessKey: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(accessKey);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      'raw',
+      encoder.encode(accessKey),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
+    hmacKeys.set(accessKey, key);
+  }
+  return key;
 }
 
 /**
@@ -77,7 +95,7 @@ async function sign(accessKey: string, payload: JWTPayload, options: TokenOption
     .setIssuedAt(nowSeconds)
     .setNotBefore(nowSeconds)
     .setExpirationTime(nowSeconds + ttl)
-    .sign(keyBytes(accessKey));
+    .sign(await hmacKey(accessKey));
 }
 
 export type TokenFailure =
@@ -125,7 +143,7 @@ export async function verifyToken(
   let lastError: unknown;
   for (const key of accessKeys) {
     try {
-      const { payload } = await jwtVerify(token, keyBytes(key), {
+      const { payload } = await jwtVerify(token, await hmacKey(key), {
         algorithms: ['HS256'],
         clockTolerance: tolerance,
         requiredClaims: ['exp'],
