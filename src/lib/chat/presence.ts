@@ -19,6 +19,7 @@
  *   show as online, for at most the remembered time.
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import { setBounded } from '../bounded-map.js';
 
 /** The blob name prefix of presence entries (conversation folders never start with `_`). */
 export const PRESENCE_PREFIX = '_presence/';
@@ -119,13 +120,8 @@ export class PresenceStore {
     if (confirmedAt !== undefined && now - confirmedAt < this.#confirmationTtlMs) return true;
     this.#confirmedAt.delete(user);
     const online = await userExists(user);
-    if (online && this.#confirmationTtlMs > 0) {
-      this.#confirmedAt.set(user, now);
-      if (this.#confirmedAt.size > this.#maxConfirmations) {
-        const oldest = this.#confirmedAt.keys().next().value;
-        if (oldest !== undefined) this.#confirmedAt.delete(oldest);
-      }
-    }
+    if (online && this.#confirmationTtlMs > 0)
+      setBounded(this.#confirmedAt, user, now, this.#maxConfirmations);
     return online;
   }
 

@@ -17,7 +17,8 @@ export interface SegmentLine {
 const NEWLINE = 0x0a;
 /** Every stored line starts `{"id":"<26-character ULID>"`: the store writes `id` first. */
 const ID_PREFIX = Buffer.from('{"id":"');
-const ID_HEAD_BYTES = ID_PREFIX.length + 26;
+/** Bytes that hold a line's `{"id":"…"` head. */
+export const ID_HEAD_BYTES = ID_PREFIX.length + 26;
 
 /**
  * Yields the lines that end at or before byte `end`, newest first, downloading `chunkBytes` at a time from the
@@ -129,7 +130,11 @@ export function idOfLine(line: Buffer): string | undefined {
 export async function downloadRange(blob: BlobClient, offset: number, count: number): Promise<Buffer> {
   if (count <= 0) return Buffer.alloc(0);
   const response = await blob.download(offset, count);
-  const body = response.readableStreamBody;
+  return readStream(response.readableStreamBody);
+}
+
+/** The whole of a download's body (empty when there is none). */
+export async function readStream(body: NodeJS.ReadableStream | undefined): Promise<Buffer> {
   if (!body) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);

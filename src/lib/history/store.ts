@@ -3,9 +3,7 @@
  *
  * **Layout** (see `layout.ts`): each conversation is a series of append blobs `<folder>/<segment>.jsonl`, one JSON
  * line per message, one `appendBlock` per message. An append is atomic and needs no read-modify-write, so any
- * number of Function instances can write the same conversation without losing each other's messages. The order
- * of a conversation is the storage order (segment, then offset): the one order every reader agrees on, even when
- * the clocks of two instances disagree by a few milliseconds.
+ * number of Function instances can write the same conversation without losing each other's messages.
  *
  * **Rollover.** An append blob holds at most 50 000 blocks, and no append condition counts blocks (`maxSize` and
  * `appendPosition` are byte conditions). Each append's response reports the blob's committed block count; the
@@ -42,6 +40,7 @@
  * an id dated in the future or before the conversation's first message is refused without that scan, so a
  * made-up `before` cannot make a reader download the whole history.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultAzureCredential } from '@azure/identity';
 import {
   type AppendBlobClient,
@@ -50,6 +49,7 @@ import {
   RestError,
 } from '@azure/storage-blob';
 import { decodeTime } from 'ulid';
+import { setBounded } from '../bounded-map.js';
 // The chat protocol's limits (DESIGN §3, §3.1) are the store's too: one definition, in the chat's commands.
 import {
   DEFAULT_HISTORY_LIMIT,
@@ -58,7 +58,7 @@ import {
   MAX_TEXT_LENGTH,
 } from '../chat/commands.js';
 import { nameProblem, parseConversation } from '../chat/names.js';
-import { readSetting } from '../settings.js';
+import { readSetting, SETTINGS } from '../settings.js';
 import { HistoryError } from './errors.js';
 import {
   clientIdMarkerName,
@@ -76,10 +76,13 @@ import {
   type NewMessage,
   newMessageId,
 } from './message.js';
-import { downloadRange, idOfLine, linesBackward } from './segment-reader.js';
+import { downloadRange, ID_HEAD_BYTES, idOfLine, linesBackward, readStream } from './segment-reader.js';
 
-/** Blocks per segment before writers move to the next one; Azure's hard limit is 50 000 (margin: see above). */
-export const DEFAULT_SEGMENT_BLOCK_LIMIT = 49_000;
+/**
+ * Blocks per segment before writers move to the next one (49 000; Azure's hard limit is 50 000, margin: see
+ * above). The default of the setting `CHAT_HISTORY_SEGMENT_BLOCK_LIMIT`, defined once in the settings catalogue.
+ */
+export const DEFAULT_SEGMENT_BLOCK_LIMIT = Number(SETTINGS.historySegmentBlockLimit.default);
 /** Azure's limit of blocks in one append blob. */
 export const MAX_APPEND_BLOB_BLOCKS = 50_000;
 /** Bytes fetched per ranged download when reading backwards. */
@@ -149,9 +152,6 @@ interface LinePosition {
   offset: number;
 }
 
-/** Bytes that hold a line's `{"id":"…"` head. */
-const HEAD_BYTES = 33;
-
 interface Marker {
   message: ChatMessage;
   state: MarkerState;
@@ -181,7 +181,7 @@ export function createHistoryStoreFromSettings(env: NodeJS.ProcessEnv = process.
   }
   const container = readSetting('historyContainer', env);
   const managedIdentityClientId = readSetting('managedIdentityClientId', env);
-  const limit = readSetting('historySegmentBlockLimit', env) ?? String(DEFAULT_SEGMENT_BLOCK_LIMIT);
+  const limit = readSetting('historySegmentBlockLimit', env) ?? SETTINGS.historySegmentBlockLimit.default;
   const segmentBlockLimit = Number(limit);
   if (
     !Number.isInteger(segmentBlockLimit) ||
@@ -234,7 +234,7 @@ export class HistoryStore {
   private containerReady: Promise<void> | undefined;
 
   constructor(options: HistoryStoreOptions) {
-    const container = options.container ?? readSetting('historyContainer', {}) ?? 'chat-history';
+    const container = options.container ?? SETTINGS.historyContainer.default;
     if (options.containerClient) {
       this.containerClient = options.containerClient;
     } else if (options.storage !== undefined && options.storage.trim() !== '') {
@@ -519,13 +519,8 @@ export class HistoryStore {
   }
 
   private rememberSegment(conversation: string, segment: number): void {
-    const known = this.currentSegments.get(conversation);
-    this.currentSegments.delete(conversation);
-    this.currentSegments.set(conversation, Math.max(segment, known ?? segment));
-    if (this.currentSegments.size > this.maxCachedConversations) {
-      const oldest = this.currentSegments.keys().next().value;
-      if (oldest !== undefined) this.currentSegments.delete(oldest);
-    }
+    const known = this.currentSegments.get(conversation) ?? segment;
+    setBounded(this.currentSegments, conversation, Math.max(segment, known), this.maxCachedConversations);
   }
 
   // ── reading ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -619,14 +614,12 @@ export class HistoryStore {
     const cached = this.segmentHeads.get(name);
     if (cached !== undefined) return cached;
     if (info.size === 0) return undefined;
-    const id = idOfLine(await downloadRange(this.segmentClient(conversation, info.segment), 0, HEAD_BYTES));
+    const id = idOfLine(
+      await downloadRange(this.segmentClient(conversation, info.segment), 0, ID_HEAD_BYTES),
+    );
     if (id === undefined) return undefined;
     const time = decodeTime(id);
-    this.segmentHeads.set(name, time);
-    if (this.segmentHeads.size > this.maxCachedConversations) {
-      const oldest = this.segmentHeads.keys().next().value;
-      if (oldest !== undefined) this.segmentHeads.delete(oldest);
-    }
+    setBounded(this.segmentHeads, name, time, this.maxCachedConversations);
     return time;
   }
 
@@ -775,11 +768,7 @@ async function readMarker(
     if (error instanceof RestError && error.statusCode === 404) return undefined;
     throw error;
   }
-  const body = response.readableStreamBody;
-  const chunks: Buffer[] = [];
-  if (body)
-    for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  const message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatMessage;
+  const message = JSON.parse((await readStream(response.readableStreamBody)).toString('utf8')) as ChatMessage;
   const state = (response.metadata?.state ?? 'pending') as MarkerState;
   const now = response.date?.getTime() ?? Date.now();
   const modified = response.lastModified?.getTime() ?? now;
@@ -803,8 +792,4 @@ function integerOption(name: string, value: number, min: number, max = Number.MA
     );
   }
   return value;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
