@@ -20,6 +20,7 @@ import type {
 import azureFunctions from '@azure/functions';
 import { appRoot } from '../lib/chat/static-files.js';
 import { ROUTE_TABLE, type RouteDefinition } from '../lib/routes.js';
+import { BodyTooLargeError, readCappedBody } from './http-body.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
@@ -122,8 +123,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     match: compileRouteTemplate(definition.route),
   }));
 
-  const restoreEnv = applyEnvironment(options);
-  const cors = readCors(options.settingsFile);
+  const settings = readSettingsFile(options.settingsFile);
+  const restoreEnv = applyEnvironment(options.env ?? {}, settings?.Values ?? {});
+  const cors = corsOf(settings);
 
   const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   let closing = false;
@@ -202,10 +204,10 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
 
     let body: Buffer;
     try {
-      body = await readBody(req, maxBody);
+      body = await readCappedBody(req, maxBody);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
-        return sendText(res, 413, `The request body is larger than ${maxBody} bytes`);
+        return sendText(res, 413, error.message);
       }
       throw error;
     }
@@ -283,14 +285,14 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
 }
 
 /** Puts `env` (overriding) and the settings file's Values (not overriding) into process.env; returns the undo. */
-function applyEnvironment(options: FunctionsHostOptions): () => void {
+function applyEnvironment(env: Record<string, string>, values: Record<string, unknown>): () => void {
   const previous = new Map<string, string | undefined>();
   const set = (name: string, value: string) => {
     if (!previous.has(name)) previous.set(name, process.env[name]);
     process.env[name] = value;
   };
-  for (const [name, value] of Object.entries(options.env ?? {})) set(name, value);
-  for (const [name, value] of Object.entries(readSettingsFile(options.settingsFile)?.Values ?? {})) {
+  for (const [name, value] of Object.entries(env)) set(name, value);
+  for (const [name, value] of Object.entries(values)) {
     if (process.env[name] === undefined && typeof value === 'string') set(name, value);
   }
   let restored = false;
@@ -324,8 +326,8 @@ export function readSettingsFile(settingsFile: string | false | undefined): Loca
   }
 }
 
-function readCors(settingsFile: string | false | undefined): string | undefined {
-  const cors = readSettingsFile(settingsFile)?.Host?.CORS;
+function corsOf(settings: LocalSettings | undefined): string | undefined {
+  const cors = settings?.Host?.CORS;
   return typeof cors === 'string' && cors.trim() !== '' ? cors.trim() : undefined;
 }
 
@@ -351,22 +353,6 @@ function headerRecord(req: IncomingMessage): Record<string, string> {
     record[name] = values.join(name === 'cookie' ? '; ' : ', ');
   }
   return record;
-}
-
-class BodyTooLargeError extends Error {}
-
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      req.resume();
-      throw new BodyTooLargeError();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Writes what a handler returned: an `HttpResponse`, an `HttpResponseInit`, or nothing (204). */

@@ -37,7 +37,10 @@ function route(
   };
 }
 
-async function start(routes: RouteDefinition[], options: { functionKeys?: string[] } = {}) {
+async function start(
+  routes: RouteDefinition[],
+  options: { functionKeys?: string[]; maxRequestBodyBytes?: number } = {},
+) {
   host = await startFunctionsHost({
     port: 0,
     settingsFile: false,
@@ -168,6 +171,26 @@ describe('the built-in Functions host', () => {
     expect(boom.status).toBe(500);
     expect(await boom.text()).not.toContain('secret detail');
     expect(lines.some((l) => l.startsWith('[boom]') && l.includes('secret detail'))).toBe(true);
+  });
+
+  it('refuses a body over maxRequestBodyBytes with 413 before the handler runs', async () => {
+    let called = false;
+    const h = await start(
+      [
+        route('echo', 'echo', async (req) => {
+          called = true;
+          return { body: await req.text() };
+        }),
+      ],
+      { maxRequestBodyBytes: 10 },
+    );
+    const ok = await fetch(`${h.url}/api/echo`, { method: 'POST', body: '0123456789' });
+    expect(await ok.text()).toBe('0123456789');
+    called = false;
+    const big = await fetch(`${h.url}/api/echo`, { method: 'POST', body: '0123456789x' });
+    expect(big.status).toBe(413);
+    expect(await big.text()).toBe('The request body is larger than 10 bytes');
+    expect(called).toBe(false);
   });
 
   it('logs one line per invocation with method, path, status and time, never the query string', async () => {
