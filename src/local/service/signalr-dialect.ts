@@ -27,6 +27,12 @@ import { randomConnectionId } from './options.js';
 import { Session, sessionInit, upstreamCallOf } from './session.js';
 import { describeFailure, succeeded, type UpstreamCall, type UpstreamOutcome } from './upstream.js';
 
+/**
+ * Each REST message framed once for all its recipients: a broadcast or group send reaches many connections,
+ * and serialising and UTF-8 encoding it per connection repeated the same work once per recipient.
+ */
+const framedInvocations = new WeakMap<OutboundMessage, Buffer>();
+
 /** How much of a failed upstream's body a Completion error quotes: enough for a reason, never a whole page. */
 const MAX_FAILURE_DETAIL_CHARS = 200;
 
@@ -275,7 +281,13 @@ export class SignalRSession extends Session {
 
   deliver(message: OutboundMessage): void {
     if (message.kind !== 'invocation') return; // the signalr REST API only produces invocations
-    this.send(writeHubMessage({ type: 1, target: message.target, arguments: message.arguments }), false);
+    let frame = framedInvocations.get(message);
+    if (frame === undefined) {
+      const text = writeHubMessage({ type: 1, target: message.target, arguments: message.arguments });
+      frame = Buffer.from(text, 'utf8');
+      framedInvocations.set(message, frame);
+    }
+    this.send(frame, false); // a text frame: the bytes are the record's UTF-8
   }
 
   protected override onKeepAlive(): void {
