@@ -94,6 +94,19 @@ export function functionsEnvironment(ports: Ports, values: Record<string, unknow
   return env;
 }
 
+/**
+ * The command line of Azurite's Blob service (`azurite-blob`), run with this Node so no shell is needed: data on
+ * disk in `location` (history survives restarts), `--skipApiVersionCheck` (the SDK is newer than the emulator),
+ * `--disableTelemetry` (otherwise it reaches out to the internet).
+ */
+export function azuriteArgs(port: number, location: string): string[] {
+  return [
+    createRequire(import.meta.url).resolve('azurite/dist/src/blob/main.js'),
+    ...['--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location],
+    ...['--skipApiVersionCheck', '--disableTelemetry', '--silent'],
+  ];
+}
+
 /** Starts a child and resolves once a line of its output matches `ready`; its output is echoed with a prefix. */
 function startChild(
   label: string,
@@ -222,25 +235,11 @@ async function main(): Promise<void> {
   };
 
   try {
-    // Azurite: the bin's entry point run with this Node, so no shell is needed on any platform.
-    const azuriteMain = createRequire(import.meta.url).resolve('azurite/dist/src/blob/main.js');
-    const azurite = await startChild(
-      'azurite',
-      process.execPath,
-      [
-        azuriteMain,
-        '--blobHost',
-        '127.0.0.1',
-        '--blobPort',
-        String(ports.BLOB_PORT),
-        '--location',
-        azuriteDir,
-        '--skipApiVersionCheck',
-        '--disableTelemetry',
-        '--silent',
-      ],
-      { ready: /successfully listens on/, echo: false, cwd: azuriteDir },
-    );
+    const azurite = await startChild('azurite', process.execPath, azuriteArgs(ports.BLOB_PORT, azuriteDir), {
+      ready: /successfully listens on/,
+      echo: false,
+      cwd: azuriteDir,
+    });
     watch('Azurite', azurite);
 
     const upstream = `http://localhost:${ports.FUNCTIONS_PORT}/api/messages?event={event}`;

@@ -139,7 +139,7 @@ function start(env: Record<string, string>) {
 }
 
 describe('npm start', () => {
-  it('serves the chat, keeps history in LOCAL_DATA_DIR across restarts, and stops every child on SIGTERM', async () => {
+  it('serves the chat, keeps history in LOCAL_DATA_DIR across restarts, and stops every child on SIGTERM or SIGINT', async () => {
     const [functionsPort, signalrPort, blobPort] = (await freePorts(3)) as [number, number, number];
     const env = {
       FUNCTIONS_PORT: String(functionsPort),
@@ -180,8 +180,11 @@ describe('npm start', () => {
     const bob = await connectChat(`http://localhost:${functionsPort}`, 'bob', 'websocket');
     expect(welcomeOf(bob).history.messages.map((m) => m.text)).toEqual(['kept on disk']);
     await bob.close();
-    second.child.kill('SIGTERM');
+    // Ctrl-C (SIGINT) stops it as SIGTERM does.
+    const again = childPids(second.child.pid as number);
+    second.child.kill('SIGINT');
     expect((await once(second.child, 'exit'))[0]).toBe(0);
+    for (const pid of again) expect(isAlive(pid), `child ${pid}`).toBe(false);
   }, 120_000);
 
   it('refuses a busy port with an error that names the port and its variable, and starts nothing', async () => {

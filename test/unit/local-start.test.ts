@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { functionsEnvironment, readPorts } from '../../src/local/start.js';
+import {
+  azuriteArgs,
+  DEFAULT_LOCAL_DATA_DIR,
+  functionsEnvironment,
+  readPorts,
+} from '../../src/local/start.js';
 
 describe('npm start configuration', () => {
   it('reads the ports from FUNCTIONS_PORT, SIGNALR_PORT and BLOB_PORT with their defaults', () => {
@@ -34,5 +40,25 @@ describe('npm start configuration', () => {
     expect(env.CHAT_HISTORY_STORAGE).toContain('BlobEndpoint=http://127.0.0.1:20000/devstoreaccount1;');
     expect(env.AzureWebJobsStorage).toContain('BlobEndpoint=http://127.0.0.1:20000/devstoreaccount1;');
     expect(env.CHAT_DIALECTS).toBe('signalr,websocket');
+  });
+
+  it('runs azurite-blob on disk with --skipApiVersionCheck and --disableTelemetry', () => {
+    const args = azuriteArgs(20000, '/data/azurite');
+    expect(args[0]).toMatch(/azurite[\\/]dist[\\/]src[\\/]blob[\\/]main\.js$/);
+    expect(args.slice(1).join(' ')).toBe(
+      '--blobHost 127.0.0.1 --blobPort 20000 --location /data/azurite --skipApiVersionCheck --disableTelemetry --silent',
+    );
+  });
+
+  it('keeps its data in a git-ignored folder by default', () => {
+    const ignored = readFileSync(new URL('../../.gitignore', import.meta.url), 'utf8').split('\n');
+    expect(ignored).toContain(`${DEFAULT_LOCAL_DATA_DIR}/`);
+  });
+
+  it('is what npm start runs, after a build', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.start).toBe('npm run build && node dist/src/local/start.js');
   });
 });

@@ -138,6 +138,25 @@ export async function handleWebSocketDialectUpgrade(
   });
 }
 
+/**
+ * The UTF-8 bytes of a text message, encoded once for all its recipients (a broadcast or group send reaches
+ * many connections) rather than once per connection.
+ */
+const encodedMessages = new WeakMap<OutboundMessage, Buffer>();
+
+function utf8Of(message: Exclude<OutboundMessage, { kind: 'binary' }>): Buffer {
+  let bytes = encodedMessages.get(message);
+  if (bytes === undefined) {
+    const text =
+      message.kind === 'text'
+        ? message.text
+        : JSON.stringify({ target: message.target, arguments: message.arguments });
+    bytes = Buffer.from(text, 'utf8');
+    encodedMessages.set(message, bytes);
+  }
+  return bytes;
+}
+
 function frameOf(body: Buffer, contentType: string | null): OutboundMessage {
   return contentType?.toLowerCase().startsWith('application/octet-stream')
     ? { kind: 'binary', data: body }
@@ -173,21 +192,13 @@ export class WebSocketSession extends Session {
   }
 
   deliver(message: OutboundMessage): void {
-    let data: string | Buffer;
-    switch (message.kind) {
-      case 'text':
-        data = message.text;
-        break;
-      case 'binary':
-        data = message.data;
-        break;
-      case 'invocation':
-        data = JSON.stringify({ target: message.target, arguments: message.arguments });
-        break;
+    const binary = this.format ? this.format === 'binary' : message.kind === 'binary';
+    if (message.kind === 'binary') {
+      // Bytes sent as a text frame must be valid UTF-8: decoding replaces invalid sequences.
+      this.send(binary ? message.data : message.data.toString('utf8'), binary);
+      return;
     }
-    const binary = this.format ? this.format === 'binary' : typeof data !== 'string';
-    if (binary) this.send(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, true);
-    else this.send(typeof data === 'string' ? data : data.toString('utf8'), false);
+    this.send(utf8Of(message), binary);
   }
 
   protected disconnectCall(): UpstreamCall {
