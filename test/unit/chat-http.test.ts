@@ -119,6 +119,16 @@ describe('negotiate', () => {
     expect(claims.nameid).toBe('bob');
   });
 
+  it('takes the user from the App Service principal over ?name= (the token carries it, encoded for the service)', async () => {
+    const res = await negotiate(
+      get('/api/negotiate?name=mallory', { 'x-ms-client-principal-name': 'zoë@contoso.com' }, 'POST'),
+      ctx(),
+    );
+    const body = res.jsonBody as { url: string; accessToken: string };
+    const claims = await verifyToken(body.accessToken, [KEY], { audiences: [body.url] });
+    expect(claims.nameid).toBe('zo%C3%AB.contoso.com');
+  });
+
   it('refuses a missing or invalid name and an unknown dialect with 400', async () => {
     for (const url of [
       '/api/negotiate',
