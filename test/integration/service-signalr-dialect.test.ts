@@ -340,6 +340,39 @@ describe('signalr dialect of the local service', () => {
     expect((await refusedHandshake(`${ws}/client/?hub=bad-name&access_token=${token}`)).status).toBe(400);
   });
 
+  it('forgets the oldest negotiation beyond maxPendingNegotiations, and any past negotiateTtlMs', async () => {
+    const negotiateAll = async (svc: RunningService, count: number) => {
+      const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'signalr'), {
+        userId: 'ann',
+      });
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const res = await http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
+          headers: { Authorization: `Bearer ${token}` },
+        });
+        ids.push((JSON.parse(res.text) as { connectionToken: string }).connectionToken);
+      }
+      const socketUrl = (id: string) =>
+        `${svc.url.replace('http', 'ws')}/client/?hub=chat&id=${id}&access_token=${token}`;
+      return { ids, socketUrl };
+    };
+    const capped = await service({ maxPendingNegotiations: 2 });
+    const { ids, socketUrl } = await negotiateAll(capped, 3);
+    expect((await refusedHandshake(socketUrl(ids[0] ?? ''))).status).toBe(404);
+    for (const id of ids.slice(1)) {
+      const ws = new WebSocket(socketUrl(id));
+      defer(async () => ws.terminate());
+      await once(ws, 'open');
+    }
+    // The negotiation lives 1 ms; the WebSocket comes 10 ms later (a precondition, not a timed assertion).
+    const shortLived = await service({ negotiateTtlMs: 1 });
+    const late = await negotiateAll(shortLived, 1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const refused = await refusedHandshake(late.socketUrl(late.ids[0] ?? ''));
+    expect(refused.status).toBe(404);
+    expect(JSON.parse(refused.body).message).toContain('negotiate');
+  });
+
   it('answers the CORS preflight of a browser negotiate from another origin', async () => {
     const svc = await service();
     const res = await http('OPTIONS', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import type { WebSocket } from 'ws';
+import { setBounded } from '../../lib/bounded-map.js';
 import {
   HubMessageType,
   HubProtocolError,
@@ -95,12 +96,12 @@ function rememberNegotiation(
   negotiation: Parameters<ServiceContext['negotiations']['set']>[1],
 ): void {
   const now = Date.now();
-  // Insertion order is age order: forget expired ones, and the oldest beyond the cap.
+  // Insertion order is age order (one TTL for all), so the expired ones are at the front.
   for (const [key, value] of ctx.negotiations) {
-    if (value.expiresAt > now && ctx.negotiations.size < ctx.options.maxPendingNegotiations) break;
+    if (value.expiresAt > now) break;
     ctx.negotiations.delete(key);
   }
-  ctx.negotiations.set(token, negotiation);
+  setBounded(ctx.negotiations, token, negotiation, ctx.options.maxPendingNegotiations);
 }
 
 /** The WebSocket of the signalr dialect: `/client/?hub=…&id=…`. */
