@@ -195,29 +195,23 @@ describe('clientMessageId crash recovery', () => {
     return message;
   }
 
+  /** The sender's retry of the crashed send: same sender, same clientMessageId. */
+  const retrySend = (store: HistoryStore) =>
+    store.append({ conversation: 'room', from: 'ann', text: 'retry', clientMessageId: 'c-crash' });
+
   it('appends the claimed message, with a fresh id, when the first send died before appending it', async () => {
     const { container, stores } = instances(1, { pendingClaimTimeoutMs: 0 });
     const store = stores[0] as HistoryStore;
     const earlier = await store.append({ conversation: 'room', from: 'bob', text: 'earlier' });
     const claimed = await crashedSend(container, false);
-    const retry = await store.append({
-      conversation: 'room',
-      from: 'ann',
-      text: 'retry',
-      clientMessageId: 'c-crash',
-    });
+    const retry = await retrySend(store);
     // Nobody ever saw the claimed id (it was never stored), so it is re-issued to sort where it is appended.
     expect(retry.duplicate).toBe(true);
     const { id, sentAt, ...content } = retry.message;
     const { id: claimedId, sentAt: _claimedAt, ...claimedContent } = claimed;
     expect(content).toEqual(claimedContent);
     expect(id > claimedId).toBe(true);
-    const again = await store.append({
-      conversation: 'room',
-      from: 'ann',
-      text: 'retry',
-      clientMessageId: 'c-crash',
-    });
+    const again = await retrySend(store);
     expect(again).toEqual({ message: retry.message, duplicate: true });
     expect((await store.read('room')).messages).toEqual([earlier.message, retry.message]);
     expect((await rawSegments(container, 'room')).flatMap((s) => s.lines)).toEqual([
@@ -230,12 +224,7 @@ describe('clientMessageId crash recovery', () => {
     const { container, stores } = instances(1, { pendingClaimTimeoutMs: 0 });
     const store = stores[0] as HistoryStore;
     const claimed = await crashedSend(container, true);
-    const retry = await store.append({
-      conversation: 'room',
-      from: 'ann',
-      text: 'retry',
-      clientMessageId: 'c-crash',
-    });
+    const retry = await retrySend(store);
     expect(retry).toEqual({ message: claimed, duplicate: true });
     const lines = (await rawSegments(container, 'room')).flatMap((s) => s.lines);
     expect(lines).toEqual([claimed]);
@@ -269,12 +258,7 @@ describe('clientMessageId crash recovery', () => {
       const store = createHistoryStore({ containerClient: viaProxy, pendingClaimTimeoutMs: 60_000 });
       const claimed = await crashedSend(container, true);
       const marker = container.getBlockBlobClient(clientIdMarkerName('room', 'ann', 'c-crash'));
-      const retry = store.append({
-        conversation: 'room',
-        from: 'ann',
-        text: 'retry',
-        clientMessageId: 'c-crash',
-      });
+      const retry = retrySend(store);
       // Once the retry has seen the marker pending, the "first send" finishes; the retry must then answer with its
       // message and append nothing.
       const markerReads = () =>

@@ -8,6 +8,7 @@ import {
   createHistoryStoreFromSettings,
   HistoryError,
   type HistoryStore,
+  type NewMessage,
   segmentBlobName,
 } from '../../src/lib/history/index.js';
 import { azuriteConnectionString } from '../support/azurite.js';
@@ -179,31 +180,12 @@ describe('history store', () => {
 
   it('stores a repeated clientMessageId from the same sender once and returns the original', async () => {
     const store = createHistoryStore({ containerClient: freshContainer() });
-    const first = await store.append({
-      conversation: 'room',
-      from: 'ann',
-      text: 'hi',
-      clientMessageId: 'c-1',
-    });
-    const again = await store.append({
-      conversation: 'room',
-      from: 'ann',
-      text: 'hi',
-      clientMessageId: 'c-1',
-    });
-    const otherUser = await store.append({
-      conversation: 'room',
-      from: 'bob',
-      text: 'hi',
-      clientMessageId: 'c-1',
-    });
-    const otherRoom = await store.append({
-      conversation: 'group:g',
-      group: 'g',
-      from: 'ann',
-      text: 'hi',
-      clientMessageId: 'c-1',
-    });
+    const send = (changes: Partial<NewMessage> = {}) =>
+      store.append({ conversation: 'room', from: 'ann', text: 'hi', clientMessageId: 'c-1', ...changes });
+    const first = await send();
+    const again = await send();
+    const otherUser = await send({ from: 'bob' });
+    const otherRoom = await send({ conversation: 'group:g', group: 'g' });
 
     expect(first.duplicate).toBe(false);
     expect(again).toEqual({ message: first.message, duplicate: true });

@@ -1,50 +1,25 @@
 /**
- * `npm start` = `npm run build && node dist/src/local/start.js`. The test runs the built launcher when `dist/` is
- * newer than every source under `src/` (CI builds before testing); otherwise it compiles the launcher and the
- * service CLI it spawns, with their imports, into node_modules/.cache, so it never runs a stale build and never
- * depends on benchmarks compiling. Ports are free ones chosen for the test; the data folder is a temporary one.
+ * `npm start` = `npm run build && node dist/src/local/start.js`, run as a child process: the built launcher, or a
+ * fresh compile when `dist/` is stale (see compiled.ts). Ports are free ones chosen for the test; the data folder
+ * is a temporary one.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectChat, isMessage, welcomeOf } from '../support/chat-clients.js';
+import { compiledCommand, ROOT } from '../support/compiled.js';
 
-const root = resolve(import.meta.dirname, '../..');
-let launcher = join(root, 'dist/src/local/start.js');
+let launcher: string;
 const dataDir = mkdtempSync(join(tmpdir(), 'npm-start-'));
 const children: ChildProcess[] = [];
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 beforeAll(async () => {
-  if (existsSync(launcher) && statSync(launcher).mtimeMs >= newestSource(join(root, 'src'))) return;
-  const outDir = join(root, 'node_modules/.cache/local-start');
-  await promisify(execFile)(
-    process.execPath,
-    [
-      join(root, 'node_modules/typescript/bin/tsc'),
-      join(root, 'src/local/start.ts'),
-      join(root, 'src/local/service/cli.ts'),
-      ...['--outDir', outDir, '--rootDir', root, '--module', 'NodeNext', '--moduleResolution', 'NodeNext'],
-      ...['--target', 'ES2022', '--lib', 'ES2023,DOM', '--types', 'node', '--skipLibCheck', '--strict'],
-    ],
-    { cwd: root },
-  );
-  launcher = join(outDir, 'src/local/start.js');
+  launcher = await compiledCommand(['src/local/start.ts', 'src/local/service/cli.ts'], ['src']);
 }, 180_000);
 
 afterAll(async () => {
@@ -109,7 +84,7 @@ function isAlive(pid: number): boolean {
 
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, [launcher], {
-    cwd: root,
+    cwd: ROOT,
     env: { ...process.env, LOCAL_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
