@@ -212,7 +212,7 @@ describe('upstream calls of the local service', () => {
     expect(JSON.parse(refused.body).message).toContain('did not answer within 200 ms (upstreamTimeoutMs)');
   });
 
-  it('retries a failed disconnect notification with backoff and delivers it exactly once', async () => {
+  it('retries a failed disconnect notification with capped backoff and delivers it exactly once', async () => {
     let failures = 1;
     const up = await upstream((call) => {
       if (call.event === 'disconnect' && failures > 0) {
@@ -222,7 +222,13 @@ describe('upstream calls of the local service', () => {
       return undefined;
     });
     const logs = recordingLog();
-    const svc = await service({ upstream: `${up.url}/u`, retryBaseDelayMs: 5, log: logs.log });
+    // A first backoff of 60 s capped at 1 ms: only a service that honours retryMaxDelayMs retries within the test.
+    const svc = await service({
+      upstream: `${up.url}/u`,
+      retryBaseDelayMs: 60_000,
+      retryMaxDelayMs: 1,
+      log: logs.log,
+    });
     const c = await client(
       `${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${await wsToken(svc, 'ann')}`,
     );
@@ -293,6 +299,20 @@ describe('upstream calls of the local service', () => {
     expect(up.calls.filter((c) => c.event === 'disconnect')).toHaveLength(1);
     expect(up.calls.filter((c) => c.event === 'disconnected').map((c) => c.text)).toEqual(['{"type":11}']);
     expect(closedBeforeDisconnect).toEqual([false, false]);
+  });
+
+  it('stops after shutdownGraceMs when a client never reads the 1001 close', async () => {
+    // The default grace is 5 s and the disconnect upstream is delivered first; a service that waited for the
+    // client's answer without a grace period would never stop, and the test would time out.
+    const up = await upstream();
+    const svc = await startService({ port: 0, upstream: `${up.url}/u`, shutdownGraceMs: 20, log: () => {} });
+    const silent = await connect(
+      `${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${await wsToken(svc, 'ann')}`,
+    );
+    defer(() => silent.ws.terminate());
+    silent.ws.pause(); // reads nothing more, so it never answers the close frame
+    await svc.close();
+    expect(up.calls.filter((c) => c.event === 'disconnect')).toHaveLength(1);
   });
 
   it('reads and replaces the upstream templates through /manage/v1/ws/upstream', async () => {
