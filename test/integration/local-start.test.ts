@@ -5,10 +5,18 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectChat, isMessage, welcomeOf } from '../support/chat-clients.js';
@@ -183,4 +191,48 @@ describe('npm start', () => {
       await new Promise((done) => busy.close(done));
     }
   });
+
+  // The stand-in is a shell script.
+  it.skipIf(process.platform === 'win32')(
+    'runs func start when Azure Functions Core Tools is on PATH, with the settings pointed at the chosen ports',
+    async () => {
+      // A stand-in for Core Tools: answers --version, and for `start --port N` serves the app with the built-in host
+      // (which, like func, keeps environment variables over local.settings.json Values).
+      const bin = mkdtempSync(join(tmpdir(), 'fake-func-'));
+      const host = join(dirname(launcher), 'functions-host.js');
+      writeFileSync(
+        join(bin, 'func'),
+        [
+          '#!/bin/sh',
+          'if [ "$1" = "--version" ]; then echo 4.0.0; exit 0; fi',
+          `exec "${process.execPath}" --input-type=module -e "const { startFunctionsHost } = await import(process.argv[1]); await startFunctionsHost({ port: Number(process.argv[2]) });" "${host}" "$3"`,
+          '',
+        ].join('\n'),
+      );
+      chmodSync(join(bin, 'func'), 0o755);
+      try {
+        const [functionsPort, signalrPort, blobPort] = (await freePorts(3)) as [number, number, number];
+        const run = start({
+          FUNCTIONS_PORT: String(functionsPort),
+          SIGNALR_PORT: String(signalrPort),
+          BLOB_PORT: String(blobPort),
+          PATH: `${bin}:${process.env.PATH ?? ''}`,
+        });
+        await run.lineMatching(/^Chat ready:/);
+        expect(run.output()).toContain('Azure Functions Core Tools found: running func start');
+        const ann = await connectChat(`http://localhost:${functionsPort}`, 'ann', 'websocket');
+        expect(welcomeOf(ann).user).toBe('ann');
+        await ann.close();
+        const started = childPids(run.child.pid as number);
+        if (existsSync('/proc')) expect(started.length).toBeGreaterThanOrEqual(3);
+        run.child.kill('SIGTERM');
+        expect((await once(run.child, 'exit'))[0]).toBe(0);
+        for (const pid of started) expect(isAlive(pid), `child ${pid}`).toBe(false);
+        expect(await isListening(functionsPort)).toBe(false);
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });
