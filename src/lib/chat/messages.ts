@@ -41,7 +41,7 @@ export async function messages(req: HttpRequest, context: InvocationContext): Pr
 const upstreamHandlers = new WeakMap<ChatServices, ReturnType<typeof createUpstreamHandler>>();
 
 /** The chat's upstream handlers for both dialects. */
-export function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
+function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
   const chatFor = (log: InvocationContext) =>
     new ChatHandlers({
       history: services.history,

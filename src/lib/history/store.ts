@@ -58,7 +58,7 @@ import {
   MAX_TEXT_LENGTH,
 } from '../chat/commands.js';
 import { nameProblem, parseConversation } from '../chat/names.js';
-import { readSetting, SETTINGS } from '../settings.js';
+import { readSetting, requireSetting, SETTINGS } from '../settings.js';
 import { HistoryError } from './errors.js';
 import {
   clientIdMarkerName,
@@ -173,12 +173,7 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
  * `CHAT_HISTORY_SEGMENT_BLOCK_LIMIT` and `AZURE_CLIENT_ID`.
  */
 export function createHistoryStoreFromSettings(env: NodeJS.ProcessEnv = process.env): HistoryStore {
-  const storage = readSetting('historyStorage', env);
-  if (storage === undefined) {
-    throw new Error(
-      'The app setting CHAT_HISTORY_STORAGE is not set: give a Blob service URI (https://<account>.blob.core.windows.net) or a storage connection string',
-    );
-  }
+  const storage = requireSetting('historyStorage', env);
   const container = readSetting('historyContainer', env);
   const managedIdentityClientId = readSetting('managedIdentityClientId', env);
   const limit = readSetting('historySegmentBlockLimit', env) ?? SETTINGS.historySegmentBlockLimit.default;
@@ -201,7 +196,7 @@ export function createHistoryStoreFromSettings(env: NodeJS.ProcessEnv = process.
 }
 
 /** Builds the container client for a `CHAT_HISTORY_STORAGE` value. */
-export function containerClientFor(
+function containerClientFor(
   storage: string,
   container: string,
   managedIdentityClientId?: string,
