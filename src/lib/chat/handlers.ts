@@ -74,8 +74,9 @@ export class ChatHandlers {
     const { lastConnection } = await presence.leave(caller.user, caller.connectionId);
     if (!lastConnection) return;
     await fanout.toAll({ event: 'system', payload: { kind: 'left', user: caller.user, at: this.#at() } });
+    // The user's entries are gone, so the listing leaves them out (unless they reconnected meanwhile: then they count).
     const online = await presence.online((u) => fanout.userExists(u));
-    await fanout.toAll({ event: 'presence', payload: { online: online.filter((u) => u !== caller.user) } });
+    await fanout.toAll({ event: 'presence', payload: { online } });
   }
 
   /**
