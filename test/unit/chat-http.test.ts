@@ -86,6 +86,10 @@ describe('home', () => {
   ])('refuses the invalid name %j with 400 and a clear message', async (name, message) => {
     const res = await home(get(`/api/home?name=${encodeURIComponent(name)}`), ctx());
     expect(res.status).toBe(400);
+    expect(res.headers).toMatchObject({
+      'content-type': 'text/plain; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+    });
     expect(String(res.body)).toContain(message);
     expect(String(res.body)).not.toContain('at ');
   });

@@ -37,6 +37,13 @@ export function configScript(config: ChatPageConfig): string {
   return `<script id="chat-config" type="application/json">${jsonForHtml(config)}</script>`;
 }
 
+/** A refusal is plain text that names the problem (it may quote the name given, so never let it be sniffed as HTML). */
+const TEXT_HEADERS = {
+  'content-type': 'text/plain; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
 const HTML_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   // The page carries the user's name: never cache it in shared caches.
@@ -49,13 +56,13 @@ const HTML_HEADERS = {
 export async function home(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
   if (!identity.ok) {
-    return { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: identity.message };
+    return { status: 400, headers: TEXT_HEADERS, body: identity.message };
   }
   const dialectParam = req.query.get('dialect');
   if (dialectParam !== null && dialectParam !== 'signalr' && dialectParam !== 'websocket') {
     return {
       status: 400,
-      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      headers: TEXT_HEADERS,
       body: 'dialect must be "signalr" (the default) or "websocket"',
     };
   }
