@@ -42,13 +42,17 @@ const upstreamHandlers = new WeakMap<ChatServices, ReturnType<typeof createUpstr
 
 /** The chat's upstream handlers for both dialects. */
 function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
-  const chatFor = (log: InvocationContext) =>
-    new ChatHandlers({
+  /** The chat and its fan-out for one invocation (failures of a delivery are logged to its context). */
+  const chatFor = (log: InvocationContext) => {
+    const fanout = new Fanout(services, services.dialects, log);
+    const chat = new ChatHandlers({
       history: services.history,
       presence: services.presence,
       members: services.members,
-      fanout: new Fanout(services, services.dialects, log),
+      fanout,
     });
+    return { chat, fanout };
+  };
 
   return {
     async handleConnect(req, res) {
@@ -57,7 +61,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       // Presence and memberships live in the history container.
       await services.history.ensureContainer();
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'websocket' };
-      const welcome = await chatFor(req.invocationContext).enter(caller);
+      const welcome = await chatFor(req.invocationContext).chat.enter(caller);
       res.accept({ body: toFrame({ event: 'welcome', payload: welcome }) });
     },
 
@@ -70,7 +74,12 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         message.dataType === 'text'
           ? parseCommandFrame(message.data)
           : { ok: false, error: chatError('binary-frame') };
-      const reply = await runCommand(chatFor(req.invocationContext), caller, parsed, req.invocationContext);
+      const reply = await runCommand(
+        chatFor(req.invocationContext).chat,
+        caller,
+        parsed,
+        req.invocationContext,
+      );
       // The response body goes back to the sender only, as its next frame.
       res.success(reply ? toFrame(reply) : undefined);
     },
@@ -88,23 +97,20 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
               error: chatError('invalid-payload', target.slice(0, 64), 'pass exactly one argument'),
             };
       const log = req.invocationContext;
-      const reply = await runCommand(chatFor(log), caller, parsed, log);
+      const { chat, fanout } = chatFor(log);
+      const reply = await runCommand(chat, caller, parsed, log);
       if (invocationId !== undefined) {
         // The client waits for a Completion: the reply is its result (or its error), nothing else is sent.
         if (reply?.event === 'error') return res.fail(400, reply.payload.message);
         return res.success(reply?.payload ?? null);
       }
-      if (reply) {
-        const fanout = new Fanout(services, services.dialects, log);
-        await fanout.toConnection(caller.connectionId, 'signalr', reply);
-      }
+      if (reply) await fanout.toConnection(caller.connectionId, 'signalr', reply);
       res.success();
     },
 
     async onConnected(req) {
       const user = fromServiceUserId(req.context.userId);
       const log = req.invocationContext;
-      const fanout = new Fanout(services, services.dialects, log);
       if (user === undefined) {
         log.warn(`closing signalr connection ${req.context.connectionId}: no valid user`);
         await services.signalr.closeConnection(req.context.connectionId, { reason: NO_USER_REASON });
@@ -112,7 +118,8 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       }
       await services.history.ensureContainer();
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'signalr' };
-      const welcome = await chatFor(log).enter(caller);
+      const { chat, fanout } = chatFor(log);
+      const welcome = await chat.enter(caller);
       await fanout.toConnection(caller.connectionId, 'signalr', { event: 'welcome', payload: welcome });
     },
 
@@ -120,7 +127,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       const user = fromServiceUserId(req.context.userId);
       if (user === undefined) return;
       await services.history.ensureContainer();
-      await chatFor(req.invocationContext).leave({
+      await chatFor(req.invocationContext).chat.leave({
         user,
         connectionId: req.context.connectionId,
         dialect: req.event.dialect,
