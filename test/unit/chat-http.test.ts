@@ -167,6 +167,12 @@ describe('assets', () => {
     expect(signalr.status).toBe(200);
   });
 
+  it('reads and hashes each vendored build once per process', async () => {
+    const first = await asset('vendor/vue.js');
+    const second = await asset('vendor/vue.js');
+    expect(second.body).toBe(first.body);
+  });
+
   it('answers 304 to a matching If-None-Match', async () => {
     const first = await asset('vendor/signalr.js');
     const etag = (first.headers as Record<string, string>).etag!;

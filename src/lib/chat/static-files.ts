@@ -65,12 +65,23 @@ export interface StaticFile {
   readonly etag: string;
 }
 
+const vendorFiles = new Map<string, Promise<StaticFile | undefined>>();
+
 /**
  * Loads the asset named by `path` (relative to `assets/`), or `undefined` when it is not a known file.
  */
 export async function loadAsset(path: string): Promise<StaticFile | undefined> {
   const vendor = VENDOR_FILES[path];
-  if (vendor !== undefined) return loadFile(join(appRoot(), vendor), VENDOR_CACHE_CONTROL);
+  if (vendor !== undefined) {
+    // Installed dependencies do not change while the app runs: read and hash each build once per process.
+    let cached = vendorFiles.get(path);
+    if (cached === undefined) {
+      cached = loadFile(join(appRoot(), vendor), VENDOR_CACHE_CONTROL);
+      vendorFiles.set(path, cached);
+      cached.catch(() => vendorFiles.delete(path));
+    }
+    return cached;
+  }
   const segments = path.split('/');
   if (segments.length === 0 || segments.some((s) => !SEGMENT.test(s))) return undefined;
   const staticDir = join(appRoot(), 'static');
