@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { welcomeOf } from '../support/chat-clients.js';
+import { isMessage, type ReceivedEvent, welcomeOf } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
 
 const { connect } = useChatStack();
@@ -30,5 +30,30 @@ describe('the room', () => {
     // History has both, oldest first, for a newcomer.
     const cat = await connect('cat', 'websocket');
     expect(welcomeOf(cat).history.messages.map((m) => m.text)).toEqual(['hello bob <b>', 'hi ann']);
+  });
+
+  it('announces a user joining with their first connection and leaving with their last, not for the ones between', async () => {
+    const eve = await connect('eve', 'signalr');
+    const fay = await connect('fay', 'websocket');
+    const from = fay.events.length;
+    const aboutEve = (kind: string) => (e: ReceivedEvent) =>
+      e.type === 'system' && e.payload.kind === kind && e.payload.user === 'eve';
+    // eve's second connection enters (its welcome means its entry was handled) and leaves again.
+    const eve2 = await connect('eve', 'websocket');
+    await eve2.close();
+    await eve.send('sendMessage', { text: 'still here' });
+    await fay.waitFor(isMessage('still here'), from);
+    expect(fay.events.slice(from).filter(aboutEve('joined'))).toEqual([]);
+
+    await eve.close();
+    const goodbye = await fay.waitFor(aboutEve('left'), from);
+    const presence = await fay.waitFor(
+      (e) => e.type === 'presence' && fay.events.indexOf(e) > fay.events.indexOf(goodbye),
+      from,
+    );
+    expect(presence.payload.online).toContain('fay');
+    expect(presence.payload.online).not.toContain('eve');
+    // One `left` in all: the second connection's exit, handled before eve's, announced nothing.
+    expect(fay.events.slice(from).filter(aboutEve('left'))).toHaveLength(1);
   });
 });
