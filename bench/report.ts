@@ -43,6 +43,8 @@ export interface MachineInfo {
   memoryGiB: number;
   os: string;
   node: string;
+  /** 1-minute load average when the run started: how busy the shared machine already was. */
+  loadAtStart: number;
 }
 
 export function machineInfo(): MachineInfo {
@@ -53,6 +55,7 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     os: `${osType()} ${release()}`,
     node: process.version,
+    loadAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
@@ -140,7 +143,7 @@ export function writeResultsMarkdown(file: URL, run: RunInfo, results: ScenarioR
     '',
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}`,
     `- Node ${m.node}; built from commit ${run.commit}${run.uncommittedFiles > 0 ? ` plus ${run.uncommittedFiles} uncommitted file(s) under src/ and bench/ (work in progress of the team)` : ''}`,
-    '- The cores were shared with other engineers running tests at the same time, and the load generators',
+    `- The cores were shared with other engineers running tests at the same time (1-minute load average ${m.loadAtStart} when the run started, on ${m.cores} cores), and the load generators`,
     '  run on the same machine as the servers. Absolute figures are noisy; every figure has its bare `ws`',
     '  baseline from the same run, and the ratio ours / baseline is what to compare between runs.',
     '- Latency is measured from the moment the sender builds the payload (REST call, client send) to the',
