@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, type as osType, release, totalmem } from 'node:os';
+import { cpus, loadavg, type as osType, release, totalmem } from 'node:os';
 
 /** One measured figure. */
 export interface Figure {
