@@ -128,6 +128,18 @@ export interface RunInfo {
   durationSeconds: number;
 }
 
+/**
+ * A Markdown table padded the way the project's formatter (Biome) writes it, so a fresh RESULTS.md passes
+ * `npm run lint`: the first column left-aligned, the others right-aligned.
+ */
+function markdownTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, 3, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)];
+}
+
 /** Text below this line in an existing RESULTS.md is kept when the file is rewritten (the analysis). */
 export const KEEP_MARKER =
   '<!-- Everything below this line is written by hand and kept across bench runs. -->';
@@ -154,17 +166,19 @@ export function writeResultsMarkdown(file: URL, run: RunInfo, results: ScenarioR
     lines.push(`## ${result.id}: ${result.title}`, '');
     if (result.status !== 'ok') lines.push(`**${result.status}**: ${result.reason ?? ''}`, '');
     if (result.figures.length > 0) {
+      const rows = result.figures.map((f) => [
+        `${f.name}${f.note ? ` (${f.note})` : ''}`,
+        `${formatNumber(f.ours)} ${f.unit}`,
+        f.baseline === null ? '—' : `${formatNumber(f.baseline)} ${f.unit}`,
+        formatRatio(f),
+      ]);
       lines.push(
-        `| figure | ours | baseline: ${result.baselineLabel ?? 'bare `ws` server'} | ours / baseline |`,
-        '|---|---:|---:|---:|',
+        ...markdownTable(
+          ['figure', 'ours', `baseline: ${result.baselineLabel ?? 'bare `ws` server'}`, 'ours / baseline'],
+          rows,
+        ),
+        '',
       );
-      for (const f of result.figures) {
-        const baseline = f.baseline === null ? '—' : `${formatNumber(f.baseline)} ${f.unit}`;
-        lines.push(
-          `| ${f.name}${f.note ? ` (${f.note})` : ''} | ${formatNumber(f.ours)} ${f.unit} | ${baseline} | ${formatRatio(f)} |`,
-        );
-      }
-      lines.push('');
     }
     const params = Object.entries(result.parameters)
       .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)

@@ -2,7 +2,8 @@
  * `npm run bench`: runs every scenario against the local stack and its bare `ws` baseline, prints each
  * figure with its baseline and ratio, and writes `bench/RESULTS.md` plus one JSON file per scenario under
  * `bench/results/`. `-- --quick` is the smoke run (under a minute; its files go to `bench/results/quick/`
- * so it never overwrites the committed full results). `-- --only=fanout,echo` picks scenarios;
+ * so it never overwrites the committed full results). `-- --only=fanout,echo` picks scenarios (files in
+ * `bench/results/partial/`);
  * `-- --profile` records a CPU profile of the service (and Functions host) and summarises it.
  */
 import { mkdirSync } from 'node:fs';
@@ -36,10 +37,14 @@ const { values } = parseArgs({
 
 const root = new URL('../../', import.meta.url);
 const quick = values.quick ?? false;
-const resultsDir = new URL(quick ? 'bench/results/quick/' : 'bench/results/', root);
+const only = values.only?.split(',').map((id) => id.trim());
+// Quick and partial (--only) runs write beside, never over, the files of the last full run.
+const resultsDir = new URL(
+  quick ? 'bench/results/quick/' : only ? 'bench/results/partial/' : 'bench/results/',
+  root,
+);
 const profileDir = new URL('profiles/', resultsDir);
 mkdirSync(profileDir, { recursive: true });
-const only = values.only?.split(',').map((id) => id.trim());
 const selected = SCENARIOS.filter((scenario) => !only || only.includes(scenario.id));
 if (selected.length === 0) {
   console.error(`--only matched no scenario; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
@@ -87,8 +92,7 @@ const run: RunInfo = {
   durationSeconds: (Date.now() - started) / 1000,
 };
 for (const result of results) writeScenarioJson(resultsDir, result, run);
-const markdown = quick ? new URL('RESULTS.md', resultsDir) : new URL('bench/RESULTS.md', root);
-// A partial run (--only) is written beside the JSON files, never over the committed full results.
-writeResultsMarkdown(only && !quick ? new URL('RESULTS.partial.md', resultsDir) : markdown, run, results);
+const markdown = new URL('bench/RESULTS.md', root);
+writeResultsMarkdown(quick || only ? new URL('RESULTS.md', resultsDir) : markdown, run, results);
 console.log(`\nbench finished in ${run.durationSeconds.toFixed(1)} s; results in ${resultsDir.pathname}`);
 process.exit(results.some((r) => r.status === 'failed') ? 1 : 0);
