@@ -41,6 +41,8 @@ export interface ServiceOptions {
   readonly upstream?: string | readonly UpstreamTemplate[];
   /** Timeout of one upstream call. Default 20 000 ms. */
   readonly upstreamTimeoutMs?: number;
+  /** Connections open at once to one upstream origin (kept alive between calls); more calls wait. Default 256. */
+  readonly upstreamMaxSockets?: number;
   /** Attempts of a notification upstream call (`disconnect`, `connected`, `disconnected`). Default 4. */
   readonly notificationAttempts?: number;
   /** First retry delay of notifications, doubled per attempt. Default 250 ms. */
@@ -78,6 +80,7 @@ export interface ResolvedServiceOptions {
   readonly accessKeys: readonly string[];
   readonly upstream: readonly UpstreamTemplate[];
   readonly upstreamTimeoutMs: number;
+  readonly upstreamMaxSockets: number;
   readonly notificationAttempts: number;
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
@@ -100,6 +103,7 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   accessKeys: [DEV_ACCESS_KEY] as readonly string[],
   upstreamTimeoutMs: 20_000,
+  upstreamMaxSockets: 256,
   notificationAttempts: 4,
   retryBaseDelayMs: 250,
   retryMaxDelayMs: 5_000,
@@ -133,6 +137,7 @@ export const consoleLog: ServiceLog = (level, message, fields) => {
 
 const LIMIT_NAMES = [
   'upstreamTimeoutMs',
+  'upstreamMaxSockets',
   'notificationAttempts',
   'retryBaseDelayMs',
   'retryMaxDelayMs',
@@ -170,8 +175,8 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     }
     limits[name] = value;
   }
-  if (!Number.isInteger(limits.notificationAttempts)) {
-    throw new ServiceOptionsError('notificationAttempts must be a whole number');
+  for (const name of ['notificationAttempts', 'upstreamMaxSockets'] as const) {
+    if (!Number.isInteger(limits[name])) throw new ServiceOptionsError(`${name} must be a whole number`);
   }
   return {
     port,

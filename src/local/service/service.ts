@@ -166,6 +166,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     wss.close();
     server.closeAllConnections();
     await stopped;
+    // Last: the disconnect notifications above went through the upstream pool.
+    ctx.upstream.close();
     log('info', 'SignalR local service stopped', { port });
   }
 

@@ -4,9 +4,9 @@
  * connection (so a connection's messages reach the app in order while different connections run in parallel).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { readStreamWithin } from '../../lib/capped-read.js';
 import { signatureHeader } from '../../lib/signalr/signature.js';
 import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from './options.js';
+import { type ResponseHeaders, UpstreamTransport } from './upstream-transport.js';
 
 export type UpstreamCategory = 'connections' | 'messages';
 
@@ -29,7 +29,12 @@ export interface UpstreamCall {
 
 /** What became of a call. Failures are values, not exceptions: every caller must decide what the client sees. */
 export type UpstreamOutcome =
-  | { readonly kind: 'response'; readonly status: number; readonly headers: Headers; readonly body: Buffer }
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly headers: ResponseHeaders;
+      readonly body: Buffer;
+    }
   | { readonly kind: 'no-template' }
   | { readonly kind: 'unreachable'; readonly message: string }
   | { readonly kind: 'timeout'; readonly message: string }
@@ -119,9 +124,18 @@ export class Upstream {
       | 'retryBaseDelayMs'
       | 'retryMaxDelayMs'
       | 'maxMessageBytes'
+      | 'upstreamMaxSockets'
     > & { readonly upstream: readonly UpstreamTemplate[]; readonly log: ServiceLog },
   ) {
     this.#templates = options.upstream;
+    this.#transport = new UpstreamTransport({ maxSockets: options.upstreamMaxSockets });
+  }
+
+  readonly #transport: UpstreamTransport;
+
+  /** Closes the pooled upstream connections (the service's `close()` calls this last). */
+  close(): void {
+    this.#transport.close();
   }
 
   /** The templates in use (the management endpoint reads and replaces them). */
@@ -164,46 +178,29 @@ export class Upstream {
   async #attempt(call: UpstreamCall): Promise<UpstreamOutcome> {
     const template = findTemplate(this.#templates, call.hub, call.category, call.event);
     if (!template) return { kind: 'no-template' };
-    const url = expandUrl(template.urlTemplate, call.hub, call.category, call.event);
+    const url = new URL(expandUrl(template.urlTemplate, call.hub, call.category, call.event));
     const timeoutMs = this.options.upstreamTimeoutMs;
-    const signal = AbortSignal.timeout(timeoutMs);
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: upstreamHeaders(call, this.options.accessKeys),
-        // A Buffer is a Uint8Array; the copy gives fetch a plain ArrayBuffer-backed view.
-        body:
-          call.body === undefined
-            ? ''
-            : typeof call.body === 'string'
-              ? call.body
-              : new Uint8Array(call.body),
-        signal,
-        redirect: 'manual',
-      });
-      const declared = Number(response.headers.get('content-length'));
-      if (Number.isFinite(declared) && declared > this.options.maxMessageBytes) {
-        await response.body?.cancel();
-        return tooLarge(this.options.maxMessageBytes);
-      }
-      // Counted as it streams: a chunked response declares no length.
-      const body = await readStreamWithin(response.body, this.options.maxMessageBytes);
-      if (body === undefined) return tooLarge(this.options.maxMessageBytes);
-      return {
-        kind: 'response',
-        status: response.status,
-        headers: response.headers,
-        body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-      };
-    } catch (error) {
-      if (signal.aborted) {
+    const max = this.options.maxMessageBytes;
+    const headers = upstreamHeaders(call, this.options.accessKeys);
+    // Without a type, a text body (or none) goes as text/plain and bytes untyped, as fetch sent them before.
+    if (!call.contentType && !Buffer.isBuffer(call.body))
+      headers['Content-Type'] = 'text/plain;charset=UTF-8';
+    const result = await this.#transport.post(url, headers, call.body ?? '', timeoutMs, max);
+    switch (result.kind) {
+      case 'response':
+        return result;
+      case 'timeout':
         return {
           kind: 'timeout',
           message: `the upstream did not answer within ${timeoutMs} ms (upstreamTimeoutMs)`,
         };
-      }
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      return { kind: 'unreachable', message: `the upstream is unreachable${cause ? ` (${cause})` : ''}` };
+      case 'too-large':
+        return tooLarge(max);
+      case 'unreachable':
+        return {
+          kind: 'unreachable',
+          message: `the upstream is unreachable${result.code ? ` (${result.code})` : ''}`,
+        };
     }
   }
 

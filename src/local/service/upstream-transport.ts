@@ -1,0 +1,121 @@
+/**
+ * The HTTP transport of upstream calls: `node:http`/`node:https` requests through keep-alive agents, one timer
+ * per call and a capped body read. It replaces `fetch`, whose per-call web streams and `AbortSignal` cost the
+ * service more CPU than everything else it does per message (see bench/RESULTS.md, echo).
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { BodyTooLargeError, readCappedBody } from '../http-body.js';
+
+/** Response headers, read by lower-case or any-case name (the subset of `Headers` the service uses). */
+export interface ResponseHeaders {
+  /** The header's value (repeated headers joined with `, `), or `null` when absent. */
+  get(name: string): string | null;
+}
+
+/** What became of one request. */
+export type TransportResult =
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly headers: ResponseHeaders;
+      readonly body: Buffer;
+    }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'unreachable'; readonly code?: string }
+  | { readonly kind: 'too-large' };
+
+/** Limits of the transport. */
+export interface TransportOptions {
+  /** Sockets open at once per upstream origin; further calls wait for a free one (counted in their timeout). */
+  readonly maxSockets: number;
+}
+
+/** Wraps Node's lower-case header record as {@link ResponseHeaders}. */
+function headersOf(headers: IncomingHttpHeaders): ResponseHeaders {
+  return {
+    get(name) {
+      const value = headers[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
+
+/** POSTs to upstream URLs over kept-alive connections (one pool per origin, for http and https). */
+export class UpstreamTransport {
+  readonly #http: HttpAgent;
+  readonly #https: HttpsAgent;
+
+  constructor(options: TransportOptions) {
+    // Keep-alive: a new connection per call was most of the remaining cost after fetch's own.
+    this.#http = new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets });
+    this.#https = new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets });
+  }
+
+  /**
+   * POSTs `body` to `url`. The timeout covers waiting for a socket, the request and the whole response body;
+   * a body over `maxResponseBytes` (declared or counted as it streams) ends the call and its connection.
+   */
+  post(
+    url: URL,
+    headers: Record<string, string>,
+    body: Buffer | string,
+    timeoutMs: number,
+    maxResponseBytes: number,
+  ): Promise<TransportResult> {
+    return new Promise((resolve) => {
+      const secure = url.protocol === 'https:';
+      const req = (secure ? httpsRequest : httpRequest)(url, {
+        method: 'POST',
+        headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
+        agent: secure ? this.#https : this.#http,
+      });
+      let settled = false;
+      let timedOut = false;
+      const settle = (result: TransportResult): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        settle({ kind: 'timeout' });
+        req.destroy();
+      }, timeoutMs);
+      const failed = (error: unknown): void => {
+        if (timedOut) return;
+        settle({ kind: 'unreachable', code: (error as NodeJS.ErrnoException).code });
+      };
+      req.on('error', failed);
+      req.on('response', (res) => {
+        readCappedBody(res, maxResponseBytes).then(
+          (data) =>
+            settle({
+              kind: 'response',
+              status: res.statusCode ?? 0,
+              headers: headersOf(res.headers),
+              body: data,
+            }),
+          (error: unknown) => {
+            if (error instanceof BodyTooLargeError) {
+              settle({ kind: 'too-large' });
+              // Not drained: an endless (or merely huge) body would keep the socket busy; this connection ends.
+              req.destroy();
+              return;
+            }
+            failed(error);
+          },
+        );
+      });
+      req.end(body);
+    });
+  }
+
+  /** Closes every pooled connection; calls in flight fail as unreachable. */
+  close(): void {
+    this.#http.destroy();
+    this.#https.destroy();
+  }
+}
