@@ -1,0 +1,143 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
+import { DEFAULTS, resolveOptions, ServiceOptionsError } from '../../src/local/service/options.js';
+import { UpstreamTransport } from '../../src/local/service/upstream-transport.js';
+import { PRIMARY_KEY, useServiceTest } from '../support/local-service.js';
+
+/** A real upstream on port 0 that remembers every TCP connection it accepted. */
+async function countingServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; server: Server; sockets: Socket[] }> {
+  const server = createServer(handler);
+  const sockets: Socket[] = [];
+  server.on('connection', (socket) => sockets.push(socket));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  servers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, sockets };
+}
+
+const servers: Server[] = [];
+const transports: UpstreamTransport[] = [];
+afterEach(async () => {
+  for (const transport of transports.splice(0)) transport.close();
+  await Promise.all(
+    servers.splice(0).map((server) => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    }),
+  );
+});
+
+function transport(maxSockets = DEFAULTS.upstreamMaxSockets): UpstreamTransport {
+  const made = new UpstreamTransport({ maxSockets });
+  transports.push(made);
+  return made;
+}
+
+/** Answers every request with its own body, after reading it. */
+function echo(req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => res.end(Buffer.concat(chunks)));
+}
+
+describe('upstream transport (node:http through a keep-alive agent)', () => {
+  it('sends calls one after another over one kept-alive connection', async () => {
+    const up = await countingServer(echo);
+    const t = transport();
+    for (const text of ['one', 'two', 'three']) {
+      const result = await t.post(new URL(`${up.url}/u`), {}, text, 10_000, 1024);
+      expect(result).toMatchObject({ kind: 'response', status: 200 });
+      expect(result.kind === 'response' && result.body.toString()).toBe(text);
+    }
+    expect(up.sockets).toHaveLength(1);
+  });
+
+  it('opens at most maxSockets connections; further calls wait for a free one', async () => {
+    const up = await countingServer(echo);
+    const t = transport(1);
+    const results = await Promise.all(
+      ['a', 'b', 'c'].map((text) => t.post(new URL(`${up.url}/u`), {}, text, 10_000, 1024)),
+    );
+    expect(results.map((r) => r.kind === 'response' && r.body.toString())).toEqual(['a', 'b', 'c']);
+    expect(up.sockets).toHaveLength(1);
+  });
+
+  it('gives response headers by any-case name, repeated ones joined', async () => {
+    const up = await countingServer((_req, res) => {
+      res.setHeader('X-ASRS-User-Id', 'ann');
+      res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+      res.end();
+    });
+    const result = await transport().post(new URL(`${up.url}/u`), {}, '', 10_000, 1024);
+    if (result.kind !== 'response') throw new Error(`expected a response, got ${result.kind}`);
+    expect(result.headers.get('X-ASRS-User-Id')).toBe('ann');
+    expect(result.headers.get('set-cookie')).toBe('a=1, b=2');
+    expect(result.headers.get('content-type')).toBeNull();
+  });
+
+  it('refuses a declared Content-Length over the cap without reading it, and ends that connection', async () => {
+    const up = await countingServer((_req, res) => {
+      res.writeHead(200, { 'Content-Length': 10_000_000 });
+      res.write(Buffer.alloc(1024));
+      // Never finished: only ending the connection releases it.
+    });
+    const result = await transport().post(new URL(`${up.url}/u`), {}, 'x', 10_000, 1024);
+    expect(result).toEqual({ kind: 'too-large' });
+    const [socket] = up.sockets;
+    if (socket && !socket.destroyed) await once(socket, 'close');
+  });
+
+  it('reports a call that gets no answer within its timeout as a timeout', async () => {
+    const up = await countingServer(() => {
+      // Never answers.
+    });
+    expect(await transport().post(new URL(`${up.url}/u`), {}, 'x', 50, 1024)).toEqual({ kind: 'timeout' });
+  });
+
+  it('reports a refused connection as unreachable with its code', async () => {
+    const up = await countingServer(echo);
+    const url = new URL(`${up.url}/u`);
+    await new Promise((resolve) => up.server.close(resolve));
+    expect(await transport().post(url, {}, 'x', 10_000, 1024)).toEqual({
+      kind: 'unreachable',
+      code: 'ECONNREFUSED',
+    });
+  });
+});
+
+describe('upstream connections of the local service', () => {
+  const { service, client } = useServiceTest();
+
+  it('reuses one connection for a client’s calls and closes it when the service closes', async () => {
+    const up = await countingServer(echo);
+    // No idle timeout on the upstream's side: only the service's close() can end the kept-alive connection.
+    up.server.keepAliveTimeout = 0;
+    const svc = await service({ upstream: `${up.url}/u` });
+    const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), {
+      userId: 'ann',
+    });
+    const c = await client(`${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${token}`);
+    for (const text of ['m1', 'm2', 'm3']) {
+      c.ws.send(text);
+      expect((await c.next()).text).toBe(text);
+    }
+    expect(up.sockets).toHaveLength(1);
+    await svc.close();
+    const [socket] = up.sockets;
+    if (socket && !socket.destroyed) await once(socket, 'close');
+    expect(socket?.destroyed).toBe(true);
+  });
+
+  it('upstreamMaxSockets defaults to 256 and must be a whole positive number', () => {
+    expect(resolveOptions().upstreamMaxSockets).toBe(256);
+    expect(() => resolveOptions({ upstreamMaxSockets: 1.5 })).toThrow(
+      new ServiceOptionsError('upstreamMaxSockets must be a whole number'),
+    );
+    expect(() => resolveOptions({ upstreamMaxSockets: 0 })).toThrow(/upstreamMaxSockets must be a positive/);
+  });
+});
