@@ -32,7 +32,7 @@ afterEach(async () => {
   );
 });
 
-function transport(maxSockets = DEFAULTS.upstreamMaxSockets): UpstreamTransport {
+function transport(maxSockets: number = DEFAULTS.upstreamMaxSockets): UpstreamTransport {
   const made = new UpstreamTransport({ maxSockets });
   transports.push(made);
   return made;
