@@ -67,6 +67,22 @@ describe('upstream transport (node:http through a keep-alive agent)', () => {
     expect(up.sockets).toHaveLength(1);
   });
 
+  it('closes a pooled connection idle for idleSocketMs, and a slower call in flight still gets its answer', async () => {
+    const up = await countingServer((req, res) => {
+      req.resume();
+      setTimeout(() => res.end('late'), 100);
+    });
+    // No idle timeout on the server's side: only the transport can end the idle connection.
+    up.server.keepAliveTimeout = 0;
+    const t = new UpstreamTransport({ maxSockets: 1, idleSocketMs: 20 });
+    transports.push(t);
+    const result = await t.post(new URL(`${up.url}/u`), {}, 'x', 10_000, 1024);
+    expect(result.kind === 'response' && result.body.toString()).toBe('late');
+    const [socket] = up.sockets;
+    if (socket && !socket.destroyed) await once(socket, 'close');
+    expect(socket?.destroyed).toBe(true);
+  });
+
   it('gives response headers by any-case name, repeated ones joined', async () => {
     const up = await countingServer((_req, res) => {
       res.setHeader('X-ASRS-User-Id', 'ann');

@@ -25,10 +25,20 @@ export type TransportResult =
   | { readonly kind: 'unreachable'; readonly code?: string }
   | { readonly kind: 'too-large' };
 
+/**
+ * How long a pooled connection may sit idle before the transport closes it: under the 5 s `keepAliveTimeout`
+ * of Node servers (the local Functions host), so the transport, not the server, ends an idle connection and a
+ * call never races a server-side close (Node 20's agent ignores the server's `Keep-Alive: timeout` hint unless
+ * a timeout is set). Same as undici's default, which the service used through `fetch` before.
+ */
+export const DEFAULT_IDLE_SOCKET_MS = 4_000;
+
 /** Limits of the transport. */
 export interface TransportOptions {
   /** Sockets open at once per upstream origin; further calls wait for a free one (counted in their timeout). */
   readonly maxSockets: number;
+  /** Idle time after which a pooled connection is closed. Default {@link DEFAULT_IDLE_SOCKET_MS}. */
+  readonly idleSocketMs?: number;
 }
 
 /** Wraps Node's lower-case header record as {@link ResponseHeaders}. */
@@ -49,8 +59,14 @@ export class UpstreamTransport {
 
   constructor(options: TransportOptions) {
     // Keep-alive: a new connection per call was most of the remaining cost after fetch's own.
-    this.#http = new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets });
-    this.#https = new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets });
+    // `timeout` only closes free (pooled) sockets; a call in flight is bounded by its own timer in `post`.
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: options.maxSockets,
+      timeout: options.idleSocketMs ?? DEFAULT_IDLE_SOCKET_MS,
+    };
+    this.#http = new HttpAgent(agentOptions);
+    this.#https = new HttpsAgent(agentOptions);
   }
 
   /**
