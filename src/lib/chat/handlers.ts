@@ -48,12 +48,12 @@ export class ChatHandlers {
    * hears `system joined` (for the user's first connection) and a fresh `presence`. Returns the `welcome`.
    */
   async enter(caller: Caller): Promise<WelcomePayload> {
-    const { history, presence, members, fanout } = this.#deps;
-    const groups = await members.groupsOf(caller.user);
-    // The service forgets memberships when it restarts; re-applying them on every entry heals that.
-    await Promise.all(groups.map((group) => fanout.addUserToGroup(group, caller.user)));
-    const { firstConnection } = await presence.enter(caller.user, caller.connectionId);
-    const [online, page] = await Promise.all([
+    const { history, presence, fanout } = this.#deps;
+    // The four are independent, so they run at once: a join costs the slowest of them, not their sum. The
+    // listing may or may not see the caller's own new entry; `include` counts the caller either way.
+    const [groups, { firstConnection }, online, page] = await Promise.all([
+      this.#reapplyGroups(caller.user),
+      presence.enter(caller.user, caller.connectionId),
       presence.online((u) => fanout.userExists(u), caller.user),
       history.read(ROOM, { limit: DEFAULT_HISTORY_LIMIT }),
     ]);
@@ -66,6 +66,14 @@ export class ChatHandlers {
     }
     await fanout.toAll({ event: 'presence', payload: { online } }, excluded);
     return { user: caller.user, online, groups, history: page };
+  }
+
+  /** The user's groups, each re-applied in the service (it forgets memberships when it restarts; this heals that). */
+  async #reapplyGroups(user: string): Promise<string[]> {
+    const { members, fanout } = this.#deps;
+    const groups = await members.groupsOf(user);
+    await Promise.all(groups.map((group) => fanout.addUserToGroup(group, user)));
+    return groups;
   }
 
   /** A connection left: when it was the user's last, everyone hears `system left` and a fresh `presence`. */

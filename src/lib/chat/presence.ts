@@ -74,9 +74,12 @@ export class PresenceStore {
 
   /** Records a connection of `user`; `firstConnection` is true when the user had no other one. */
   async enter(user: string, connectionId: string): Promise<{ firstConnection: boolean }> {
-    const others = (await this.#connectionsOf(user)).filter((id) => id !== connectionId);
-    await this.#container.getBlockBlobClient(entryName(user, connectionId)).upload('', 0);
-    return { firstConnection: others.length === 0 };
+    // Listing and writing at once: the listing may or may not include the new entry, which is filtered out.
+    const [ids] = await Promise.all([
+      this.#connectionsOf(user),
+      this.#container.getBlockBlobClient(entryName(user, connectionId)).upload('', 0),
+    ]);
+    return { firstConnection: ids.every((id) => id === connectionId) };
   }
 
   /** Forgets a connection; `lastConnection` is true when the user has no other one left. */
