@@ -75,6 +75,46 @@ describe('presence in Blob, confirmed by the service', () => {
     await presence.leave('fay', 'f1');
   });
 
+  it('asks the service once about a user that concurrent listings see together', async () => {
+    // Counts finished Blob listings, so the test knows when all three listings have reached their checks.
+    let listed = 0;
+    const counting = new Proxy(container, {
+      get(target, key, receiver) {
+        if (key !== 'listBlobsFlat') return Reflect.get(target, key, receiver);
+        return async function* (...args: Parameters<ContainerClient['listBlobsFlat']>) {
+          yield* target.listBlobsFlat(...args);
+          listed++;
+        };
+      },
+    });
+    const presence = new PresenceStore(counting, { confirmationTtlMs: 0 });
+    await presence.enter('gus', 'g1');
+    await presence.enter('hal', 'h1'); // the service does not have hal's connection yet
+    listed = 0;
+    const asked: string[] = [];
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const exists = async (user: string) => {
+      asked.push(user);
+      await gate;
+      return user === 'gus';
+    };
+    const listings = Promise.all([1, 2, 3].map(() => presence.online(exists)));
+    while (listed < 3) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    expect(await listings).toEqual([['gus'], ['gus'], ['gus']]);
+    expect(asked.sort()).toEqual(['gus', 'hal']);
+    // Once answered, the next listing asks again (nothing is remembered with confirmationTtlMs 0).
+    asked.length = 0;
+    await presence.online(exists);
+    expect(asked.sort()).toEqual(['gus', 'hal']);
+    await presence.leave('gus', 'g1');
+    await presence.leave('hal', 'h1');
+  });
+
   it('never has more service checks in flight than its concurrency limit', async () => {
     const presence = new PresenceStore(container, { checkConcurrency: 3 });
     const users = Array.from({ length: 12 }, (_, i) => `user${i}`);

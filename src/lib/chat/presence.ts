@@ -17,6 +17,9 @@
  *   remembered: a user not yet known to the service (a websocket connect in progress) is asked again next
  *   time. A user who left has no entries, so is not listed whatever was remembered; only a crash leftover can
  *   show as online, for at most the remembered time.
+ * - Listings that run at once (joins arriving together) share one in-flight check per user, so a join storm
+ *   asks about each new user once, not once per concurrent join. (All callers of one store pass the same
+ *   service's `userExists`, so sharing its answer is sound.)
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
@@ -62,6 +65,11 @@ export class PresenceStore {
   readonly #maxConfirmations: number;
   /** When the service last confirmed each user as online, oldest first. */
   readonly #confirmedAt = new Map<string, number>();
+  /**
+   * The check in flight per user: concurrent listings (joins arriving together) share one question to the
+   * service instead of each asking about every new user. Entries leave the map when their answer arrives.
+   */
+  readonly #checking = new Map<string, Promise<boolean>>();
 
   constructor(container: ContainerClient, options: PresenceOptions = {}) {
     this.#container = container;
@@ -122,6 +130,18 @@ export class PresenceStore {
     const confirmedAt = this.#confirmedAt.get(user);
     if (confirmedAt !== undefined && now - confirmedAt < this.#confirmationTtlMs) return true;
     this.#confirmedAt.delete(user);
+    const pending = this.#checking.get(user);
+    if (pending !== undefined) return pending;
+    const check = this.#ask(user, userExists, now);
+    this.#checking.set(user, check);
+    try {
+      return await check;
+    } finally {
+      this.#checking.delete(user);
+    }
+  }
+
+  async #ask(user: string, userExists: UserExists, now: number): Promise<boolean> {
     const online = await userExists(user);
     if (online && this.#confirmationTtlMs > 0)
       setBounded(this.#confirmedAt, user, now, this.#maxConfirmations);
