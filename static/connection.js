@@ -39,6 +39,45 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const describe = (error) => (error instanceof Error ? error.message : String(error ?? ''));
 
 /**
+ * The retry loop both links share: tries `open` until it resolves or the link is stopped, announcing each
+ * state. The first `freeTries` tries go at once, later ones wait {@link retryDelay}.
+ * @template T
+ * @param {{ stopped: boolean, everConnected: boolean, onState: (state: LinkState) => void }} link
+ * @param {() => Promise<T>} open
+ * @param {{ attempt: number, lastError: string | null, freeTries: number }} from
+ * @returns {Promise<T | null>} what `open` resolved to, or `null` when the link was stopped first
+ */
+async function openWithRetry(link, open, { attempt, lastError, freeTries }) {
+  while (!link.stopped) {
+    if (attempt >= freeTries) {
+      const delay = retryDelay(attempt - freeTries + 1);
+      link.onState({
+        status: 'offline',
+        attempt,
+        retryAt: Date.now() + delay,
+        error: lastError,
+        resumed: false,
+      });
+      await sleep(delay);
+      if (link.stopped) return null;
+    }
+    const status = link.everConnected ? 'reconnecting' : 'connecting';
+    link.onState({ status, attempt, retryAt: null, error: lastError, resumed: false });
+    try {
+      const opened = await open();
+      const resumed = link.everConnected;
+      link.everConnected = true;
+      link.onState({ status: 'connected', attempt: 0, retryAt: null, error: null, resumed });
+      return opened;
+    } catch (error) {
+      lastError = describe(error);
+      attempt += 1;
+    }
+  }
+  return null;
+}
+
+/**
  * Opens the link the configuration asks for.
  * @param {{ user: string, dialect: string, apiBase: string }} config
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
@@ -69,8 +108,7 @@ function connectSignalR(config, { onEvent, onState }) {
   for (const type of CHAT_EVENTS)
     connection.on(type, (/** @type {any} */ payload) => onEvent(type, payload ?? {}));
 
-  let stopped = false;
-  let everConnected = false;
+  const link = { stopped: false, everConnected: false, onState };
 
   connection.onreconnecting((/** @type {unknown} */ error) => {
     onState({
@@ -87,7 +125,7 @@ function connectSignalR(config, { onEvent, onState }) {
   // Automatic reconnect gives up after its last delay (or never started because the first start failed):
   // from here this module's own loop keeps trying.
   connection.onclose((/** @type {unknown} */ error) => {
-    if (!stopped) void startLoop(describe(error) || 'The connection closed.');
+    if (!link.stopped) void startLoop(describe(error) || 'The connection closed.');
   });
 
   let looping = false;
@@ -95,35 +133,13 @@ function connectSignalR(config, { onEvent, onState }) {
   async function startLoop(firstError) {
     if (looping) return;
     looping = true;
-    let attempt = firstError ? 1 : 0;
-    let lastError = firstError;
     try {
-      while (!stopped) {
-        if (attempt >= 1) {
-          const delay = retryDelay(attempt);
-          onState({
-            status: 'offline',
-            attempt,
-            retryAt: Date.now() + delay,
-            error: lastError,
-            resumed: false,
-          });
-          await sleep(delay);
-          if (stopped) return;
-        }
-        const status = everConnected ? 'reconnecting' : 'connecting';
-        onState({ status, attempt, retryAt: null, error: lastError, resumed: false });
-        try {
-          await connection.start();
-          const resumed = everConnected;
-          everConnected = true;
-          onState({ status: 'connected', attempt: 0, retryAt: null, error: null, resumed });
-          return;
-        } catch (error) {
-          lastError = describe(error);
-          attempt += 1;
-        }
-      }
+      // The first start tries at once; after a lost connection (automatic reconnect gave up) back off.
+      await openWithRetry(link, () => connection.start(), {
+        attempt: firstError ? 1 : 0,
+        lastError: firstError,
+        freeTries: 1,
+      });
     } finally {
       looping = false;
     }
@@ -137,7 +153,7 @@ function connectSignalR(config, { onEvent, onState }) {
       await connection.send(command, payload);
     },
     async stop() {
-      stopped = true;
+      link.stopped = true;
       await connection.stop();
     },
   };
@@ -153,8 +169,7 @@ function connectSignalR(config, { onEvent, onState }) {
 function connectWebSocket(config, { onEvent, onState }) {
   /** @type {WebSocket | null} */
   let socket = null;
-  let stopped = false;
-  let everConnected = false;
+  const link = { stopped: false, everConnected: false, onState };
 
   async function negotiate() {
     const url = `${config.apiBase}/negotiate?name=${encodeURIComponent(config.user)}&dialect=websocket`;
@@ -202,42 +217,20 @@ function connectWebSocket(config, { onEvent, onState }) {
   }
 
   async function loop() {
-    let attempt = 0;
-    let lastError = /** @type {string | null} */ (null);
-    while (!stopped) {
-      // The first try after a lost connection goes straight away (most losses are blips); then back off.
-      if (attempt >= 2) {
-        const delay = retryDelay(attempt - 1);
-        onState({
-          status: 'offline',
-          attempt,
-          retryAt: Date.now() + delay,
-          error: lastError,
-          resumed: false,
-        });
-        await sleep(delay);
-        if (stopped) return;
-      }
-      const status = everConnected ? 'reconnecting' : 'connecting';
-      onState({ status, attempt, retryAt: null, error: lastError, resumed: false });
-      let ws;
-      try {
-        ws = await open();
-      } catch (error) {
-        lastError = describe(error);
-        attempt += 1;
-        continue;
-      }
-      const resumed = everConnected;
-      everConnected = true;
-      attempt = 0;
-      onState({ status: 'connected', attempt: 0, retryAt: null, error: null, resumed });
+    // The first try after a lost connection goes straight away (most losses are blips); then back off.
+    let from = { attempt: 0, lastError: /** @type {string | null} */ (null), freeTries: 2 };
+    while (!link.stopped) {
+      const ws = await openWithRetry(link, open, from);
+      if (!ws) return;
       const closed = /** @type {CloseEvent} */ (
         await new Promise((resolve) => ws.addEventListener('close', resolve, { once: true }))
       );
-      if (stopped) return;
-      lastError = `The connection closed (${closed.code}${closed.reason ? `: ${closed.reason}` : ''}).`;
-      attempt = 1;
+      if (link.stopped) return;
+      from = {
+        attempt: 1,
+        lastError: `The connection closed (${closed.code}${closed.reason ? `: ${closed.reason}` : ''}).`,
+        freeTries: 2,
+      };
     }
   }
 
@@ -249,7 +242,7 @@ function connectWebSocket(config, { onEvent, onState }) {
       socket.send(JSON.stringify({ ...payload, type: command }));
     },
     async stop() {
-      stopped = true;
+      link.stopped = true;
       socket?.close(1000, 'page closed');
     },
   };
