@@ -1,5 +1,5 @@
 /**
- * The built-in Functions host: serves the app's route table (src/lib/routes.ts) on `node:http` when Azure
+ * The built-in Functions host: serves the app's route table (src/app/routes.ts) on `node:http` when Azure
  * Functions Core Tools (`func`) is not installed. It behaves like `func start` where the app can tell:
  * `@azure/functions` `HttpRequest` / `InvocationContext` / `HttpResponse` objects, the `api/` route prefix with
  * route parameters, `local.settings.json` `Values` in the environment (never overriding what is already set),
@@ -18,8 +18,8 @@ import type {
   LogLevel,
 } from '@azure/functions';
 import azureFunctions from '@azure/functions';
-import { appRoot } from '../lib/chat/static-files.js';
-import { ROUTE_TABLE, type RouteDefinition } from '../lib/routes.js';
+import { ROUTE_TABLE, type RouteDefinition } from '../app/routes.js';
+import { appRoot } from '../app/static-files.js';
 import { BodyTooLargeError, readCappedBody } from './http-body.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { appRoot } from '../lib/chat/static-files.js';
+import { appRoot } from '../app/static-files.js';
 import { readSettingsFile, startFunctionsHost } from './functions-host.js';
 
 /** The ports and where each comes from. */

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatServices } from '../../src/lib/chat/services.js';
+import { chatServices } from '../../src/app/services.js';
 import { type RunningStack, startStack } from '../support/stack.js';
 
 /** Where the screenshots go (git-ignored). */

@@ -45,13 +45,13 @@ async function brokenCopy(module: keyof typeof MODULES, edit: (text: string) => 
   return readBicep(changed, `${MODULES[module]} (broken copy)`);
 }
 
-/** The messages function's route as the Functions host serves it: host.json routePrefix + src/lib/routes.ts. */
+/** The messages function's route as the Functions host serves it: host.json routePrefix + src/app/routes.ts. */
 async function upstreamExpectation(): Promise<UpstreamExpectation> {
   const host = JSON.parse(await readFile('host.json', 'utf8')) as {
     extensions?: { http?: { routePrefix?: string } };
   };
   return {
-    route: readRoute(await readFile('src/lib/routes.ts', 'utf8'), 'messages'),
+    route: readRoute(await readFile('src/app/routes.ts', 'utf8'), 'messages'),
     routePrefix: host.extensions?.http?.routePrefix ?? 'api',
   };
 }
@@ -154,7 +154,7 @@ describe('SignalR upstream ↔ the messages function route', () => {
   });
 
   it('calls a messages function that needs no function key (the template carries no ?code=)', async () => {
-    const entry = readRouteEntry(await readFile('src/lib/routes.ts', 'utf8'), 'messages');
+    const entry = readRouteEntry(await readFile('src/app/routes.ts', 'utf8'), 'messages');
     expect(entry).toMatchObject({ name: 'messages', route: 'messages', authLevel: 'anonymous' });
   });
 

@@ -284,7 +284,7 @@ function checkUpstreamUrl(
   const expectedPath = `/${[expected.routePrefix, expected.route].filter((segment) => segment !== '').join('/')}`;
   if (url.pathname !== expectedPath) {
     problems.push(
-      `${where}: the upstream URL path is ${url.pathname} but the messages function is served at ${expectedPath} (src/lib/routes.ts + host.json routePrefix).`,
+      `${where}: the upstream URL path is ${url.pathname} but the messages function is served at ${expectedPath} (src/app/routes.ts + host.json routePrefix).`,
     );
   }
   if (url.searchParams.get('event') !== '{event}') {

@@ -9,11 +9,11 @@ const SHIPPED = [
   'package-lock.json',
   'tsconfig.json',
   'src/functions/home.ts',
-  'src/lib/routes.ts',
+  'src/app/routes.ts',
   'src/lib/settings.ts',
   'static/index.html',
   'dist/src/functions/home.js',
-  'dist/src/lib/routes.js',
+  'dist/src/app/routes.js',
 ];
 
 /** What must stay out: development-only code, secrets, tests, and the local node_modules. */
@@ -42,10 +42,10 @@ describe('deployment package (.funcignore + azure.yaml)', () => {
     const patterns = ignorePatterns('# comment\nnode_modules\nsrc\n');
     expect(SHIPPED.filter((path) => isIgnored(path, patterns))).toEqual([
       'src/functions/home.ts',
-      'src/lib/routes.ts',
+      'src/app/routes.ts',
       'src/lib/settings.ts',
       'dist/src/functions/home.js',
-      'dist/src/lib/routes.js',
+      'dist/src/app/routes.js',
     ]);
     expect(isIgnored('static/index.html', ['static/'])).toBe(true);
     expect(isIgnored('vitest.config.ts', ['*.config.ts'])).toBe(true);
@@ -66,7 +66,7 @@ describe('deployment package (.funcignore + azure.yaml)', () => {
       dependencies: Record<string, string>;
     };
     const problems = await checkDeployedImports(
-      ['src/functions', 'src/lib'],
+      ['src/functions', 'src/app', 'src/lib'],
       patterns,
       Object.keys(pkg.dependencies),
     );
@@ -78,9 +78,9 @@ describe('deployment package (.funcignore + azure.yaml)', () => {
       dependencies: Record<string, string>;
     };
     const dependencies = Object.keys(pkg.dependencies);
-    expect(await checkVendoredPaths(['src/functions', 'src/lib'], dependencies)).toEqual([]);
+    expect(await checkVendoredPaths(['src/functions', 'src/app', 'src/lib'], dependencies)).toEqual([]);
     const withoutVue = dependencies.filter((name) => name !== 'vue');
-    expect(await checkVendoredPaths(['src/lib/chat'], withoutVue)).toEqual([
+    expect(await checkVendoredPaths(['src/app'], withoutVue)).toEqual([
       expect.objectContaining({ reason: 'vue is read at runtime but is not in package.json dependencies' }),
     ]);
   });

@@ -1,5 +1,5 @@
 /**
- * Reads a function's route from `src/lib/routes.ts` with the TypeScript compiler API instead of importing
+ * Reads a function's route from `src/app/routes.ts` with the TypeScript compiler API instead of importing
  * it: importing would load every handler and its dependencies, while the contract only needs one string.
  */
 import ts from 'typescript';
@@ -8,7 +8,7 @@ import ts from 'typescript';
  * The `route` of entry `name` in the `ROUTES` object literal exported by `source` (the text of routes.ts).
  * Throws, naming what it looked for, when the table is not an object literal with a string `route`.
  */
-export function readRoute(source: string, name: string, file = 'src/lib/routes.ts'): string {
+export function readRoute(source: string, name: string, file = 'src/app/routes.ts'): string {
   const route = readRouteEntry(source, name, file).route;
   if (route === undefined) throw new Error(`${file}: ROUTES.${name}.route is not a string literal`);
   return route;
@@ -18,7 +18,7 @@ export function readRoute(source: string, name: string, file = 'src/lib/routes.t
 export function readRouteEntry(
   source: string,
   name: string,
-  file = 'src/lib/routes.ts',
+  file = 'src/app/routes.ts',
 ): Record<string, string> {
   const sourceFile = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
   let table: ts.ObjectLiteralExpression | undefined;

@@ -8,7 +8,7 @@
  * `restartFunctions()` and `restartService()` bring each back on its previous port, so the other side's
  * configuration stays valid, as after a real restart.
  */
-import { resetChatServices } from '../../src/lib/chat/services.js';
+import { resetChatServices } from '../../src/app/services.js';
 import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
 import { type RunningAzurite, startAzurite } from './azurite.js';

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TEXT_LENGTH, parseCommand, parseCommandFrame } from '../../src/lib/chat/commands.js';
+import { parseCommand, parseCommandFrame } from '../../src/lib/chat/commands.js';
 import { CHAT_ERRORS } from '../../src/lib/chat/errors.js';
-import { directConversation, nameProblem, parseConversation } from '../../src/lib/chat/names.js';
 import { toFrame, toInvocation } from '../../src/lib/chat/protocol.js';
 import { fromServiceUserId, toServiceUserId } from '../../src/lib/chat/user-id.js';
+import {
+  directConversation,
+  MAX_TEXT_LENGTH,
+  nameProblem,
+  parseConversation,
+} from '../../src/lib/conversation.js';
 
 describe('names', () => {
   it.each(['ann', 'Zoë', 'a.b-c_d e', '张伟', 'x'.repeat(32)])('accepts %j', (name) => {

@@ -1,10 +1,10 @@
 import type { HttpResponseInit } from '@azure/functions';
 import azureFunctions from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assets } from '../../src/lib/chat/assets.js';
-import { configScript, home, jsonForHtml } from '../../src/lib/chat/home.js';
-import { negotiate } from '../../src/lib/chat/negotiate.js';
-import { resetChatServices } from '../../src/lib/chat/services.js';
+import { assets } from '../../src/app/assets.js';
+import { configScript, home, jsonForHtml } from '../../src/app/home.js';
+import { negotiate } from '../../src/app/negotiate.js';
+import { resetChatServices } from '../../src/app/services.js';
 import { verifyToken } from '../../src/lib/signalr/tokens.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   directConversation as serverDirectConversation,
   nameProblem as serverNameProblem,
-} from '../../src/lib/chat/names.js';
+} from '../../src/lib/conversation.js';
 
 // The page is plain JavaScript without declarations; load it by URL and describe the parts used here.
 interface Message {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import azureFunctions from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RouteDefinition } from '../../src/lib/routes.js';
+import type { RouteDefinition } from '../../src/app/routes.js';
 import {
   compileRouteTemplate,
   type RunningFunctionsHost,

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import azureFunctions from '@azure/functions';
 import { describe, expect, it, vi } from 'vitest';
-import { ROUTE_TABLE } from '../../src/lib/routes.js';
+import { ROUTE_TABLE } from '../../src/app/routes.js';
 
 describe('the route table', () => {
   it('is what src/functions registers with app.http, one file per function, nothing else', async () => {

@@ -2,18 +2,18 @@
  * Validation of the chat's commands (DESIGN §3.1). Everything a client sends passes through here before any
  * work; the user is never part of a command (it comes from the service's token).
  */
-import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
-import { isValidName, nameProblem, parseConversation } from './names.js';
 
-/** Longest message text, in characters (code points). */
-export const MAX_TEXT_LENGTH = 4000;
-/** Messages per `loadHistory` when `limit` is absent, and the largest `limit` accepted. */
-export const DEFAULT_HISTORY_LIMIT = 50;
-export const MAX_HISTORY_LIMIT = 100;
-/** Longest `clientMessageId`, in characters. */
-export const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
-/** Longest `before` message id accepted (ULIDs are 26). */
-export const MAX_MESSAGE_ID_LENGTH = 64;
+import {
+  DEFAULT_HISTORY_LIMIT,
+  isValidName,
+  MAX_CLIENT_MESSAGE_ID_LENGTH,
+  MAX_HISTORY_LIMIT,
+  MAX_MESSAGE_ID_LENGTH,
+  MAX_TEXT_LENGTH,
+  nameProblem,
+  parseConversation,
+} from '../conversation.js';
+import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
 
 export const COMMAND_NAMES = ['sendMessage', 'loadHistory', 'joinGroup', 'leaveGroup'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];

@@ -4,13 +4,20 @@
  * their results into the dialect's answer. The user always comes from the service (the token's `nameid`,
  * `X-ASRS-User-Id`), never from a command.
  */
+
+import {
+  DEFAULT_HISTORY_LIMIT,
+  directConversation,
+  groupConversation,
+  parseConversation,
+  ROOM,
+} from '../conversation.js';
 import type { AppendResult, HistoryPage, NewMessage } from '../history/message.js';
 import type { Dialect } from '../signalr/tokens.js';
-import { type ChatCommand, DEFAULT_HISTORY_LIMIT } from './commands.js';
+import type { ChatCommand } from './commands.js';
 import { chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
 import type { MembershipStore } from './memberships.js';
-import { directConversation, groupConversation, parseConversation, ROOM } from './names.js';
 import type { PresenceStore } from './presence.js';
 import type { ChatEvent, WelcomePayload } from './protocol.js';
 

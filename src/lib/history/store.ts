@@ -50,14 +50,14 @@ import {
 } from '@azure/storage-blob';
 import { decodeTime } from 'ulid';
 import { setBounded } from '../bounded-map.js';
-// The chat protocol's limits (DESIGN §3, §3.1) are the store's too: one definition, in the chat's commands.
 import {
   DEFAULT_HISTORY_LIMIT,
   MAX_CLIENT_MESSAGE_ID_LENGTH,
   MAX_HISTORY_LIMIT,
   MAX_TEXT_LENGTH,
-} from '../chat/commands.js';
-import { nameProblem, parseConversation } from '../chat/names.js';
+  nameProblem,
+  parseConversation,
+} from '../conversation.js';
 import { readSetting, requireSetting, SETTINGS } from '../settings.js';
 import { HistoryError } from './errors.js';
 import {

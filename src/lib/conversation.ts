@@ -1,7 +1,18 @@
 /**
- * User and group names (DESIGN §3): 1–32 characters from letters, digits, space, `_`, `-`, `.`.
- * Conversation ids: `room`, `group:<name>`, `dm:<a>:<b>` (the two user names sorted).
+ * What the chat and its history agree on: user and group names (1–32 characters from letters, digits, space,
+ * `_`, `-`, `.`), conversation ids (`room`, `group:<name>`, `dm:<a>:<b>` with the two user names sorted) and the
+ * limits of a message and of a history page. See docs/architecture.md, "The chat protocol".
  */
+
+/** Longest message text, in characters (code points). */
+export const MAX_TEXT_LENGTH = 4000;
+/** Messages per `loadHistory` when `limit` is absent, and the largest `limit` accepted. */
+export const DEFAULT_HISTORY_LIMIT = 50;
+export const MAX_HISTORY_LIMIT = 100;
+/** Longest `clientMessageId`, in characters. */
+export const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
+/** Longest `before` message id accepted (ULIDs are 26). */
+export const MAX_MESSAGE_ID_LENGTH = 64;
 
 /** Longest user or group name, in characters (code points). */
 export const MAX_NAME_LENGTH = 32;

@@ -4,7 +4,7 @@
  * travels in the service's token and is never read from a client message again.
  */
 import type { HttpRequest } from '@azure/functions';
-import { nameProblem } from './names.js';
+import { nameProblem } from '../lib/conversation.js';
 
 /** The header App Service authentication (Easy Auth) sets for a signed-in user. */
 export const PRINCIPAL_NAME_HEADER = 'x-ms-client-principal-name';

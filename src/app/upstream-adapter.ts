@@ -10,15 +10,15 @@
  * | exit | `disconnect` | `disconnected` |
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { HistoryError } from '../history/index.js';
-import { createUpstreamHandler, type UpstreamHandlers } from '../upstream/index.js';
-import { type CommandResult, parseCommand, parseCommandFrame } from './commands.js';
-import { chatError } from './errors.js';
-import { Fanout } from './fanout.js';
-import { type Caller, ChatHandlers } from './handlers.js';
-import { type ChatEvent, toFrame } from './protocol.js';
+import { type CommandResult, parseCommand, parseCommandFrame } from '../lib/chat/commands.js';
+import { chatError } from '../lib/chat/errors.js';
+import { Fanout } from '../lib/chat/fanout.js';
+import { type Caller, ChatHandlers } from '../lib/chat/handlers.js';
+import { type ChatEvent, toFrame } from '../lib/chat/protocol.js';
+import { fromServiceUserId } from '../lib/chat/user-id.js';
+import { HistoryError } from '../lib/history/index.js';
+import { createUpstreamHandler, type UpstreamHandlers } from '../lib/upstream/index.js';
 import { type ChatServices, chatServices } from './services.js';
-import { fromServiceUserId } from './user-id.js';
 
 const NO_USER_REASON =
   'The connection has no valid user: connect with the URL and token from /api/negotiate (the token carries the user)';

@@ -3,12 +3,13 @@
  * process from the app settings and rebuilt when those settings change (the built-in host of tests points
  * one process at several stacks in turn). Nothing here holds chat state: that lives in the service and Blob.
  */
-import { createHistoryStoreFromSettings, type HistoryStore } from '../history/index.js';
-import { readSetting, SETTINGS, type SettingKey } from '../settings.js';
-import { type HubClient, hubClientFromSettings, signalRConfigFromSettings } from '../signalr/index.js';
-import type { Dialect } from '../signalr/tokens.js';
-import { MembershipStore } from './memberships.js';
-import { PresenceStore } from './presence.js';
+
+import { MembershipStore } from '../lib/chat/memberships.js';
+import { PresenceStore } from '../lib/chat/presence.js';
+import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
+import { readSetting, SETTINGS, type SettingKey } from '../lib/settings.js';
+import { type HubClient, hubClientFromSettings, signalRConfigFromSettings } from '../lib/signalr/index.js';
+import type { Dialect } from '../lib/signalr/tokens.js';
 
 export interface ChatServices {
   /** REST client per dialect: the signalr prefix reaches hub-protocol clients, the websocket prefix raw ones. */

@@ -7,9 +7,9 @@
  * - `?dialect=websocket`: the raw endpoint `ws://…/ws/client/hubs/{hub}?access_token=…`, ready to open.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { toServiceUserId } from '../lib/chat/user-id.js';
 import { identify } from './identity.js';
 import { chatServices } from './services.js';
-import { toServiceUserId } from './user-id.js';
 
 /** Lifetime of the client tokens negotiate issues (the page negotiates again on reconnect). */
 export const CLIENT_TOKEN_TTL_SECONDS = 3600;

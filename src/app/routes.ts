@@ -3,10 +3,10 @@
  * built-in local host (`src/local/functions-host.ts`) serves the same entries, so the two cannot drift.
  */
 import type { HttpHandler, HttpMethod } from '@azure/functions';
-import { assets } from './chat/assets.js';
-import { home } from './chat/home.js';
-import { messages } from './chat/messages.js';
-import { negotiate } from './chat/negotiate.js';
+import { assets } from './assets.js';
+import { home } from './home.js';
+import { negotiate } from './negotiate.js';
+import { messages } from './upstream-adapter.js';
 
 /** One HTTP function: what `app.http(name, { methods, route, authLevel, handler })` takes. */
 export interface RouteDefinition {

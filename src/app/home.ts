@@ -4,8 +4,8 @@
  * the script element or start markup.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { readSetting } from '../settings.js';
-import { MAX_TEXT_LENGTH } from './commands.js';
+import { MAX_TEXT_LENGTH } from '../lib/conversation.js';
+import { readSetting } from '../lib/settings.js';
 import { identify } from './identity.js';
 import { loadPageTemplate } from './static-files.js';
 
