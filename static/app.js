@@ -1,5 +1,5 @@
 /**
- * The chat page (DESIGN §3): Vue 3 and the vendored `@microsoft/signalr`, both served by the app itself.
+ * The chat page (docs/architecture.md, "The page"): Vue 3 and the vendored `@microsoft/signalr`, both served by the app itself.
  * `config.js` reads what the server decided (who, which dialect), `connection.js` keeps a link to the service
  * alive, `chat-state.js` turns server events into state, and the components below render it.
  */
@@ -395,7 +395,7 @@ const ChatApp = {
         <div class="brand">
           <svg class="logo" viewBox="0 0 32 32" width="26" height="26" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="9" fill="#4f46e5"/><path d="M9 10.5h14a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2h-7l-4.5 3.5V21.5H9a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2z" fill="#fff"/><circle cx="12.5" cy="16" r="1.4" fill="#4f46e5"/><circle cx="16" cy="16" r="1.4" fill="#4f46e5"/><circle cx="19.5" cy="16" r="1.4" fill="#4f46e5"/></svg>
           <span class="brand-name">Chat</span>
-          <span v-if="config.dialect === 'websocket'" class="dialect-tag" title="Raw WebSocket (the seed's preview protocol)">WebSocket</span>
+          <span v-if="config.dialect === 'websocket'" class="dialect-tag" title="Raw WebSocket (the 2020 Serverless WebSocket preview)">WebSocket</span>
         </div>
         <div class="status-pill" :class="'status-' + link.status" role="status" :data-status="link.status"
           :title="link.error || statusText">

@@ -1,5 +1,5 @@
 /**
- * The chat's client-side state and how each server event (DESIGN §3.1) changes it. Plain functions over a
+ * The chat's client-side state and how each server event (docs/architecture.md, "The chat protocol") changes it. Plain functions over a
  * plain object: the page wraps the object in Vue's `reactive()`, so every change here re-renders, and the
  * rules stay readable (and runnable) without a browser.
  *

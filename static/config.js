@@ -1,6 +1,6 @@
 /**
  * The page's configuration. The home function writes it into the page as
- * `<script id="chat-config" type="application/json">` (DESIGN §3, brief item F): who the user is (decided by
+ * `<script id="chat-config" type="application/json">` (docs/architecture.md, "The page"): who the user is (decided by
  * the server, never by this page), which dialect to speak, where the API is and the text limit.
  */
 

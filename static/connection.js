@@ -1,5 +1,5 @@
 /**
- * The two ways the page talks to the service (DESIGN §2, §3.1), behind one small interface:
+ * The two ways the page talks to the service (docs/architecture.md, "Two dialects" and "The chat protocol"), behind one small interface:
  *
  *   const link = connect(config, { onEvent(type, payload), onState(state) });
  *   link.send(command, payload)   // throws when not connected
@@ -12,7 +12,7 @@
  * restarting, however long that takes.
  */
 
-/** The events the chat server sends (DESIGN §3.1). */
+/** The events the chat server sends (docs/architecture.md, "The chat protocol"). */
 export const CHAT_EVENTS = Object.freeze(['welcome', 'message', 'history', 'presence', 'system', 'error']);
 
 /** First retry delay after a connection is lost for good, in milliseconds; doubled per failed try. */
@@ -160,7 +160,7 @@ function connectSignalR(config, { onEvent, onState }) {
 }
 
 /**
- * websocket dialect (the seed's raw protocol): negotiate for a URL with a token in it, open a plain WebSocket,
+ * websocket dialect (the 2020 preview's raw protocol): negotiate for a URL with a token in it, open a plain WebSocket,
  * and exchange JSON text frames `{"type": …, …payload}`. The first frame is the `welcome` (the connect
  * response body). Every try negotiates again, so a token never outlives its connection.
  * @param {{ user: string, apiBase: string }} config

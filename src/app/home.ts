@@ -1,5 +1,5 @@
 /**
- * The home function: the chat page with its configuration injected (brief contract F). The page reads
+ * The home function: the chat page with its configuration injected (docs/architecture.md, "The page"). The page reads
  * `<script id="chat-config" type="application/json">…</script>`; the JSON is escaped so no value can close
  * the script element or start markup.
  */

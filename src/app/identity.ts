@@ -1,6 +1,6 @@
 /**
- * Who is asking, decided once in home and negotiate (DESIGN §3): the App Service authentication principal
- * (`x-ms-client-principal-name`) when present, else the seed's demo `?name=`. After negotiate, the identity
+ * Who is asking, decided once in home and negotiate (docs/architecture.md, "Tokens and identity"): the App Service authentication principal
+ * (`x-ms-client-principal-name`) when present, else the demo's `?name=`. After negotiate, the identity
  * travels in the service's token and is never read from a client message again.
  */
 import type { HttpRequest } from '@azure/functions';

@@ -1,5 +1,5 @@
 /**
- * The negotiate function (DESIGN §2.3, brief contract F): decides who the caller is and hands out the URL and
+ * The negotiate function (docs/architecture.md, "Tokens and identity"): decides who the caller is and hands out the URL and
  * token for the service, so the app and not the browser fixes the user (`nameid`).
  *
  * - signalr dialect (default): `{ url, accessToken }` for `@microsoft/signalr`, which calls

@@ -26,7 +26,7 @@ export const ROUTES = {
   /** URL + token for the service; the identity is decided here. */
   negotiate: {
     name: 'negotiate',
-    // GET too, for the seed's clients; @microsoft/signalr uses POST.
+    // GET too, for the 2020 sample's clients; @microsoft/signalr uses POST.
     methods: ['POST', 'GET'],
     route: 'negotiate',
     authLevel: 'anonymous',

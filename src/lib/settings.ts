@@ -26,12 +26,12 @@ export const SETTINGS = {
     name: 'AzureSignalREndpoint',
     required: false,
     description:
-      "The seed's separate endpoint setting, used with AzureSignalRAccessKey when no connection string is set.",
+      "The 2020 sample's separate endpoint setting, used with AzureSignalRAccessKey when no connection string is set.",
   },
   signalRAccessKey: {
     name: 'AzureSignalRAccessKey',
     required: false,
-    description: "The seed's separate access key setting, used with AzureSignalREndpoint.",
+    description: "The 2020 sample's separate access key setting, used with AzureSignalREndpoint.",
   },
   signalRSecondaryAccessKey: {
     name: 'AzureSignalRSecondaryAccessKey',

@@ -15,7 +15,7 @@ import {
 const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 
 /**
- * Checks a token the way DESIGN §2.3 states it, with jose directly rather than our own verifyToken (which could
+ * Checks a token the way docs/architecture.md ("Tokens and identity") states it, with jose directly rather than our own verifyToken (which could
  * be wrong the same way as the signer): HS256 over the AccessKey's UTF-8 bytes, exactly this `aud`, an `exp`.
  */
 async function verifiedClaims(token: string, audience: string): Promise<JWTPayload> {

@@ -1,6 +1,6 @@
 /**
  * The official `@microsoft/signalr` client (an implementation nobody here wrote) against the local service,
- * through Azure's redirect flow: the app's negotiate returns `{ url, accessToken }` (DESIGN §2.3), the client
+ * through Azure's redirect flow: the app's negotiate returns `{ url, accessToken }` (docs/architecture.md, "Tokens and identity"), the client
  * then negotiates with the service at `url` and opens its WebSocket there.
  */
 import { once } from 'node:events';

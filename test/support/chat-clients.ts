@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 
 export type ChatDialect = 'signalr' | 'websocket';
 
-/** One event as the chat protocol defines it (DESIGN §3.1). */
+/** One event as the chat protocol defines it (docs/architecture.md, "The chat protocol"). */
 export interface ReceivedEvent {
   readonly type: string;
   readonly payload: Record<string, unknown>;

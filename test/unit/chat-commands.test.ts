@@ -88,7 +88,7 @@ describe('commands', () => {
 });
 
 describe('protocol', () => {
-  it('encodes an event per dialect (DESIGN §3.1)', () => {
+  it('encodes an event per dialect (the chat protocol)', () => {
     const event = { event: 'presence', payload: { online: ['ann'] } } as const;
     expect(toInvocation(event)).toEqual({ target: 'presence', arguments: [{ online: ['ann'] }] });
     expect(JSON.parse(toFrame(event))).toEqual({ type: 'presence', online: ['ann'] });

@@ -99,7 +99,7 @@ describe('upstream events of the websocket dialect', () => {
     expect([...req.context.query]).toEqual([]);
   });
 
-  it("reads the seed's X-ASRS-Client-Query-String", async () => {
+  it("reads the 2020 preview's X-ASRS-Client-Query-String", async () => {
     const { req } = await capture({
       event: 'connect',
       headers: { 'X-ASRS-Client-Query-String': 'a=1&b=two' },

@@ -1,5 +1,5 @@
 /**
- * Validation of the chat's commands (DESIGN §3.1). Everything a client sends passes through here before any
+ * Validation of the chat's commands (docs/architecture.md, "The chat protocol"). Everything a client sends passes through here before any
  * work; the user is never part of a command (it comes from the service's token).
  */
 

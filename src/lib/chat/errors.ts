@@ -24,7 +24,7 @@ export const CHAT_ERRORS = {
 
 export type ChatErrorCode = keyof typeof CHAT_ERRORS;
 
-/** The payload of an `error` event (DESIGN §3.1). */
+/** The payload of an `error` event (docs/architecture.md, "The chat protocol"). */
 export interface ChatErrorPayload {
   readonly code: ChatErrorCode;
   readonly message: string;

@@ -1,5 +1,5 @@
 /**
- * The chat's server events (DESIGN §3.1) and how each dialect carries them: signalr as an Invocation whose
+ * The chat's server events (docs/architecture.md, "The chat protocol") and how each dialect carries them: signalr as an Invocation whose
  * target is the event name and whose one argument is the payload; websocket as a text frame
  * `{"type": "<event>", …payload}`.
  */

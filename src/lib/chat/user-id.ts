@@ -1,7 +1,7 @@
 /**
  * User names as the service sees them. A user id travels in HTTP headers (`X-ASRS-User-Id` on every upstream
  * call) and Azure's front end (Kestrel) accepts only ASCII there; Node's fetch refuses anything beyond Latin-1.
- * Names may hold letters of any script (DESIGN §3), so every character outside printable ASCII is
+ * Names may hold letters of any script (docs/architecture.md, "The chat protocol"), so every character outside printable ASCII is
  * percent-encoded (UTF-8) in the id the token carries, and decoded again when the service names the user.
  * ASCII names are their own id. `%` cannot occur in a name, so the mapping is reversible and unambiguous.
  */

@@ -1,5 +1,5 @@
 /**
- * The stored chat message (DESIGN §3.1, the `message` event payload) and its server-assigned id.
+ * The stored chat message (the `message` event payload, docs/architecture.md, "The chat protocol") and its server-assigned id.
  */
 import { decodeTime, monotonicFactory } from 'ulid';
 

@@ -1,5 +1,5 @@
 /**
- * The chat history store on Azure Blob Storage (DESIGN §4).
+ * The chat history store on Azure Blob Storage (docs/architecture.md, "History in Blob Storage").
  *
  * **Layout** (see `layout.ts`): each conversation is a series of append blobs `<folder>/<segment>.jsonl`, one JSON
  * line per message, one `appendBlock` per message. An append is atomic and needs no read-modify-write, so any

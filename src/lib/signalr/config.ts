@@ -27,7 +27,7 @@ export interface SignalRConfig {
 }
 
 /**
- * Reads `AzureSignalRConnectionString`, or the seed's `AzureSignalREndpoint` + `AzureSignalRAccessKey`.
+ * Reads `AzureSignalRConnectionString`, or the 2020 sample's `AzureSignalREndpoint` + `AzureSignalRAccessKey`.
  * Throws a {@link ConnectionStringError} that names the missing setting and never repeats a value.
  */
 export function signalRConfigFromSettings(env: NodeJS.ProcessEnv = process.env): SignalRConfig {

@@ -60,7 +60,7 @@ export function parseConnectionString(connectionString: string): SignalRConnecti
   return { endpoint, credential: { kind: 'key', accessKey } };
 }
 
-/** Builds connection info from the seed's separate `AzureSignalREndpoint` + `AzureSignalRAccessKey` settings. */
+/** Builds connection info from the 2020 sample's separate `AzureSignalREndpoint` + `AzureSignalRAccessKey` settings. */
 export function connectionInfoFromParts(
   endpoint: string | undefined,
   accessKey: string | undefined,

@@ -3,7 +3,7 @@
  *
  * - `signalr` (Azure today): `/api/v1/hubs/{hub}…`, messages are `{ target, arguments }` (application/json),
  *   delivered to clients as hub-protocol Invocations.
- * - `websocket` (the seed's preview): `/ws/api/v1/hubs/{hub}…`, messages are raw: a string is sent as
+ * - `websocket` (the 2020 Serverless WebSocket preview): `/ws/api/v1/hubs/{hub}…`, messages are raw: a string is sent as
  *   text/plain (a text frame), bytes as application/octet-stream (a binary frame), anything else as JSON.
  *
  * Paths follow Azure's data-plane REST API v1. Every request is signed on its own: a REST token

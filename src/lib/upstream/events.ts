@@ -1,11 +1,11 @@
 /**
- * Types of the upstream: the events the SignalR service POSTs to the Functions app (DESIGN §2.1, §2.2),
+ * Types of the upstream: the events the SignalR service POSTs to the Functions app (docs/architecture.md, "The upstream contract"),
  * the request objects handlers receive, the response objects they answer with, and the dispatcher's
  * options. Types only; the logic lives in `parse.ts`, `verify.ts`, `response.ts` and `dispatcher.ts`.
  */
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 
-/** Which client protocol the connection speaks (DESIGN §2). */
+/** Which client protocol the connection speaks (docs/architecture.md, "Two dialects"). */
 export type Dialect = 'websocket' | 'signalr';
 
 /** The `X-ASRS-Category` of an upstream call. */
@@ -28,7 +28,7 @@ export interface UpstreamContext {
   readonly userId?: string;
   /** Parsed `X-ASRS-User-Claims`; empty when the header is absent. */
   readonly claims: Claims;
-  /** The client's query string (`X-ASRS-Client-Query`, or the seed's `X-ASRS-Client-Query-String`). */
+  /** The client's query string (`X-ASRS-Client-Query`, or the 2020 preview's `X-ASRS-Client-Query-String`). */
   readonly query: URLSearchParams;
   /** `X-ASRS-Category` (inferred from the event when the header is absent). */
   readonly category: UpstreamCategory;

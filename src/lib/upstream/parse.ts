@@ -108,7 +108,7 @@ export function parseSubprotocols(header: string | null | undefined): string[] {
     .filter((protocol) => protocol.length > 0);
 }
 
-/** The client's query: `X-ASRS-Client-Query` (`?a=1&b=2`), else the seed's `X-ASRS-Client-Query-String`. */
+/** The client's query: `X-ASRS-Client-Query` (`?a=1&b=2`), else `X-ASRS-Client-Query-String` (the 2020 preview's spelling). */
 export function parseClientQuery(request: HttpRequest): URLSearchParams {
   const raw = request.headers.get('x-asrs-client-query') ?? request.headers.get('x-asrs-client-query-string');
   return new URLSearchParams(raw?.trim() ?? '');
@@ -132,7 +132,7 @@ export function parseContext(
   };
 }
 
-// --- the signalr dialect's upstream bodies (DESIGN §2.2), one type guard per wire shape ---
+// --- the signalr dialect's upstream bodies (docs/architecture.md, "The upstream contract"), one type guard per wire shape ---
 
 type JsonRecord = Record<string, unknown>;
 

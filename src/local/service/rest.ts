@@ -1,5 +1,5 @@
 /**
- * The REST API of both dialects and the seed's management endpoint.
+ * The REST API of both dialects and the 2020 preview's management endpoint.
  *
  * - websocket dialect: `/ws/api/v1/hubs/{hub}…`; bodies are raw (`application/octet-stream` → binary frame,
  *   anything else → text frame).

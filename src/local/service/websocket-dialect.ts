@@ -1,5 +1,5 @@
 /**
- * The websocket dialect (the seed's 2020 preview): raw frames, one frame = one message.
+ * The websocket dialect (the 2020 Serverless WebSocket preview): raw frames, one frame = one message.
  * Endpoints `/ws/client/hubs/{hub}`, `/ws/client/hubs/{hub}/formats/{text|binary}` and `/ws/client?hub={hub}`
  * (optional `?format=`). A blocking `connect` upstream decides: 2xx accepts (the response may set
  * `X-ASRS-User-Id`, choose one offered `Sec-WebSocket-Protocol`, and carry the client's first message);
