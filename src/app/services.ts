@@ -9,7 +9,7 @@ import { PresenceStore } from '../lib/chat/presence.js';
 import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
 import { readSetting, SETTINGS, type SettingKey } from '../lib/settings.js';
 import { type HubClient, hubClientFromSettings, signalRConfigFromSettings } from '../lib/signalr/index.js';
-import type { Dialect } from '../lib/signalr/tokens.js';
+import { type Dialect, isDialect } from '../lib/upstream/contract.js';
 
 export interface ChatServices {
   /** REST client per dialect: the signalr prefix reaches hub-protocol clients, the websocket prefix raw ones. */
@@ -62,7 +62,7 @@ function dialectsSetting(env: NodeJS.ProcessEnv): Dialect[] {
     .split(',')
     .map((d) => d.trim().toLowerCase())
     .filter((d) => d !== '');
-  const unknown = dialects.filter((d) => d !== 'signalr' && d !== 'websocket');
+  const unknown = dialects.filter((d) => !isDialect(d));
   if (unknown.length > 0 || dialects.length === 0) {
     throw new Error(
       `The app setting ${SETTINGS.chatDialects.name} must list signalr and/or websocket, not "${raw}"`,

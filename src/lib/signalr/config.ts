@@ -4,6 +4,7 @@
  */
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { readSetting } from '../settings.js';
+import type { Dialect } from '../upstream/contract.js';
 import {
   ConnectionStringError,
   connectionInfoFromParts,
@@ -11,7 +12,6 @@ import {
   type SignalRConnectionInfo,
 } from './connection-string.js';
 import { HubClient, type HubClientOptions } from './rest-client.js';
-import type { Dialect } from './tokens.js';
 
 export interface SignalRConfig {
   /** Endpoint and credential (key or identity). */

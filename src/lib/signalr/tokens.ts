@@ -4,8 +4,10 @@
  * `aud` = the client URL, `nameid` = the user id and any extra claims.
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Dialect } from '../upstream/contract.js';
 
-export type Dialect = 'signalr' | 'websocket';
+/** The dialect type lives with the upstream contract; re-exported for the REST client and token callers. */
+export type { Dialect };
 
 /** Default lifetime of tokens this app issues. */
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;

@@ -3,6 +3,7 @@
  * once and parsed into an event, then exactly one handler is awaited and its answer returned.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { UPSTREAM_HEADERS } from './contract.js';
 import { quoteValue, UpstreamError } from './errors.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -68,9 +69,9 @@ export function createUpstreamHandler(
 /** Answers a call that failed before any handler ran. */
 function rejectCall(error: unknown, request: HttpRequest, log: InvocationContext): HttpResponseInit {
   const where = describeCall(
-    request.headers.get('x-asrs-hub'),
-    request.headers.get('x-asrs-event') ?? request.query.get('event'),
-    request.headers.get('x-asrs-connection-id'),
+    request.headers.get(UPSTREAM_HEADERS.hub),
+    request.headers.get(UPSTREAM_HEADERS.event) ?? request.query.get('event'),
+    request.headers.get(UPSTREAM_HEADERS.connectionId),
   );
   if (error instanceof UpstreamError) {
     const line = `upstream call rejected: ${error.code} ${error.status}, ${where}: ${error.message}`;

@@ -4,12 +4,7 @@
  * options. Types only; the logic lives in `parse.ts`, `verify.ts`, `response.ts` and `dispatcher.ts`.
  */
 import type { HttpRequest, InvocationContext } from '@azure/functions';
-
-/** Which client protocol the connection speaks (docs/architecture.md, "Two dialects"). */
-export type Dialect = 'websocket' | 'signalr';
-
-/** The `X-ASRS-Category` of an upstream call. */
-export type UpstreamCategory = 'connections' | 'messages';
+import type { UpstreamCategory } from './contract.js';
 
 /**
  * Claims of the connection, parsed from `X-ASRS-User-Claims` (`"type: value, type: value"`). A claim type that

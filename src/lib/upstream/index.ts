@@ -13,6 +13,8 @@
  * // app.http('messages', { methods: ['POST'], authLevel: 'anonymous', handler: handleMessages });
  * ```
  */
+
+export * from './contract.js';
 export { createUpstreamHandler, type UpstreamHttpHandler } from './dispatcher.js';
 export { UPSTREAM_ERRORS, UpstreamError, type UpstreamErrorCode } from './errors.js';
 export {
@@ -24,7 +26,6 @@ export {
   type ConnectFailStatus,
   type ConnectResponse,
   DEFAULT_MAX_BODY_BYTES,
-  type Dialect,
   type DisconnectEvent,
   type DisconnectedEvent,
   type FailStatus,
@@ -33,7 +34,6 @@ export {
   type MessageData,
   type MessageResponse,
   type ResponseBody,
-  type UpstreamCategory,
   type UpstreamContext,
   type UpstreamEvent,
   type UpstreamHandlerOptions,

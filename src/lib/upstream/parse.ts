@@ -4,6 +4,19 @@
  * guards in `verify.ts`. Every failure is a catalogued {@link UpstreamError}, never an escaping exception.
  */
 import type { HttpRequest } from '@azure/functions';
+import {
+  type CloseConnectionBody,
+  CONNECT_EVENT_ALIAS,
+  type InvocationBody,
+  isUpstreamCategory,
+  type OpenConnectionBody,
+  SIGNALR_EVENTS,
+  UPSTREAM_CATEGORIES,
+  UPSTREAM_HEADERS,
+  UPSTREAM_MESSAGE_TYPE,
+  type UpstreamCategory,
+  WEBSOCKET_EVENTS,
+} from './contract.js';
 import { quoteValue, UpstreamError } from './errors.js';
 import type {
   Claims,
@@ -11,7 +24,6 @@ import type {
   DisconnectedEvent,
   InvocationEvent,
   MessageData,
-  UpstreamCategory,
   UpstreamContext,
   UpstreamEvent,
 } from './events.js';
@@ -40,12 +52,11 @@ export interface UpstreamRoute {
 }
 
 const CONNECTION_EVENTS: Readonly<Record<string, BodyShape>> = {
-  connect: 'connect',
-  // Some preview texts of the websocket dialect name the connect event `handshake`.
-  handshake: 'connect',
-  disconnect: 'disconnect',
-  connected: 'connected',
-  disconnected: 'disconnected',
+  [WEBSOCKET_EVENTS.connect]: 'connect',
+  [CONNECT_EVENT_ALIAS]: 'connect',
+  [WEBSOCKET_EVENTS.disconnect]: 'disconnect',
+  [SIGNALR_EVENTS.connected]: 'connected',
+  [SIGNALR_EVENTS.disconnected]: 'disconnected',
 };
 
 /**
@@ -54,25 +65,30 @@ const CONNECTION_EVENTS: Readonly<Record<string, BodyShape>> = {
  * absent), and decides the body shape. Built-in event names match case-insensitively.
  */
 export function resolveRoute(request: HttpRequest): UpstreamRoute {
-  const eventName = (request.headers.get('x-asrs-event') ?? request.query.get('event') ?? '').trim();
+  const eventName = (request.headers.get(UPSTREAM_HEADERS.event) ?? request.query.get('event') ?? '').trim();
   if (!eventName) throw new UpstreamError('UPSTREAM_MISSING_EVENT');
   const connectionShape = Object.hasOwn(CONNECTION_EVENTS, eventName.toLowerCase())
     ? CONNECTION_EVENTS[eventName.toLowerCase()]
     : undefined;
 
-  const categoryHeader = request.headers.get('x-asrs-category')?.trim().toLowerCase();
+  const categoryHeader = request.headers.get(UPSTREAM_HEADERS.category)?.trim().toLowerCase();
   let category: UpstreamCategory;
-  if (!categoryHeader) category = connectionShape ? 'connections' : 'messages';
-  else if (categoryHeader === 'connections' || categoryHeader === 'messages') category = categoryHeader;
+  if (!categoryHeader)
+    category = connectionShape ? UPSTREAM_CATEGORIES.connections : UPSTREAM_CATEGORIES.messages;
+  else if (isUpstreamCategory(categoryHeader)) category = categoryHeader;
   else throw new UpstreamError('UPSTREAM_UNKNOWN_CATEGORY', `got ${quoteValue(categoryHeader)}`);
 
-  if (category === 'connections') {
+  if (category === UPSTREAM_CATEGORIES.connections) {
     if (!connectionShape) throw new UpstreamError('UPSTREAM_UNKNOWN_EVENT', `got ${quoteValue(eventName)}`);
     return { eventName, category, shape: connectionShape };
   }
   // In the messages category the signalr dialect uses the invoked method's name as the event, so any
   // name is legitimate; only `message` can also be a websocket frame.
-  return { eventName, category, shape: eventName.toLowerCase() === 'message' ? 'message' : 'invocation' };
+  return {
+    eventName,
+    category,
+    shape: eventName.toLowerCase() === WEBSOCKET_EVENTS.message ? 'message' : 'invocation',
+  };
 }
 
 /**
@@ -110,7 +126,9 @@ export function parseSubprotocols(header: string | null | undefined): string[] {
 
 /** The client's query: `X-ASRS-Client-Query` (`?a=1&b=2`), else `X-ASRS-Client-Query-String` (the 2020 preview's spelling). */
 export function parseClientQuery(request: HttpRequest): URLSearchParams {
-  const raw = request.headers.get('x-asrs-client-query') ?? request.headers.get('x-asrs-client-query-string');
+  const raw =
+    request.headers.get(UPSTREAM_HEADERS.clientQuery) ??
+    request.headers.get(UPSTREAM_HEADERS.clientQueryPreview);
   return new URLSearchParams(raw?.trim() ?? '');
 }
 
@@ -120,19 +138,19 @@ export function parseContext(
   route: UpstreamRoute,
   verified: { readonly connectionId: string; readonly hub: string },
 ): UpstreamContext {
-  const userId = request.headers.get('x-asrs-user-id')?.trim();
+  const userId = request.headers.get(UPSTREAM_HEADERS.userId)?.trim();
   return {
     hub: verified.hub,
     connectionId: verified.connectionId,
     ...(userId ? { userId } : {}),
-    claims: parseClaims(request.headers.get('x-asrs-user-claims')),
+    claims: parseClaims(request.headers.get(UPSTREAM_HEADERS.userClaims)),
     query: parseClientQuery(request),
     category: route.category,
     eventName: route.eventName,
   };
 }
 
-// --- the signalr dialect's upstream bodies (docs/architecture.md, "The upstream contract"), one type guard per wire shape ---
+// --- the signalr dialect's upstream bodies (their shapes are in contract.ts), one type guard per wire shape ---
 
 type JsonRecord = Record<string, unknown>;
 
@@ -140,42 +158,29 @@ function isRecord(value: unknown): value is JsonRecord {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Body of `connected`: `{"type":10}`. */
-interface OpenConnectionBody {
-  readonly type: 10;
-}
-
-/** Body of `disconnected`: `{"type":11}` or `{"type":11,"error":"…"}`. */
-interface CloseConnectionBody {
-  readonly type: 11;
-  readonly error?: string | null;
-}
-
-/** Body of an invocation: the client's invocation message. */
-interface InvocationBody {
-  readonly type: 1;
-  readonly target: string;
-  readonly arguments: unknown[];
-  readonly invocationId?: string | null;
-}
-
 function isOpenConnectionBody(value: unknown): value is OpenConnectionBody {
-  return isRecord(value) && value.type === 10;
+  return isRecord(value) && value.type === UPSTREAM_MESSAGE_TYPE.openConnection;
 }
 
 function isCloseConnectionBody(value: unknown): value is CloseConnectionBody {
-  return isRecord(value) && value.type === 11 && (value.error == null || typeof value.error === 'string');
+  return (
+    isRecord(value) &&
+    value.type === UPSTREAM_MESSAGE_TYPE.closeConnection &&
+    (value.error == null || typeof value.error === 'string')
+  );
 }
 
 /** Looks like an invocation (so a JSON `message` body is read as one); {@link invocationProblem} checks it. */
 function looksLikeInvocation(value: unknown): value is JsonRecord {
-  return isRecord(value) && value.type === 1 && typeof value.target === 'string';
+  return (
+    isRecord(value) && value.type === UPSTREAM_MESSAGE_TYPE.invocation && typeof value.target === 'string'
+  );
 }
 
 /** Why `value` is not a valid invocation body, or undefined when it is one. */
 function invocationProblem(value: unknown): string | undefined {
   if (!isRecord(value)) return 'an invocation body must be a JSON object';
-  if (value.type !== 1)
+  if (value.type !== UPSTREAM_MESSAGE_TYPE.invocation)
     return `an invocation body has "type":1, got ${quoteValue(JSON.stringify(value.type))}`;
   if (typeof value.target !== 'string' || value.target === '') return 'an invocation needs a string "target"';
   if (!Array.isArray(value.arguments)) return 'an invocation needs an "arguments" array';

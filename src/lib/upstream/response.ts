@@ -4,6 +4,7 @@
  * carry, is a programming error and throws a `TypeError` at the call that made it.
  */
 import type { HttpResponseInit } from '@azure/functions';
+import { UPSTREAM_HEADERS } from './contract.js';
 import type {
   ConnectAcceptance,
   ConnectFailStatus,
@@ -111,7 +112,7 @@ export function connectResponse(
               'accept({ userId }) needs a non-empty string of printable ASCII without outer spaces (it is sent as the X-ASRS-User-Id header)',
             );
           }
-          headers['X-ASRS-User-Id'] = userId;
+          headers[UPSTREAM_HEADERS.userId] = userId;
         }
         if (subprotocol !== undefined) {
           if (!offered.includes(subprotocol)) {

@@ -5,6 +5,7 @@
 import type { HttpRequest } from '@azure/functions';
 import { readStreamWithin } from '../capped-read.js';
 import { verifySignature } from '../signalr/signature.js';
+import { UPSTREAM_HEADERS } from './contract.js';
 import { quoteValue, UpstreamError } from './errors.js';
 
 /** What the guards establish about a call before its body is read. */
@@ -23,17 +24,17 @@ export function verifyCall(
   accessKeys: readonly string[],
   expectedHub: string | undefined,
 ): VerifiedCall {
-  const connectionId = request.headers.get('x-asrs-connection-id')?.trim();
+  const connectionId = request.headers.get(UPSTREAM_HEADERS.connectionId)?.trim();
   if (!connectionId) throw new UpstreamError('UPSTREAM_MISSING_CONNECTION_ID');
 
   // An empty key would make the HMAC computable by anyone, so it never counts as configured.
   const keys = accessKeys.filter((key) => key.length > 0);
   if (keys.length === 0) throw new UpstreamError('UPSTREAM_NO_ACCESS_KEYS');
-  const signature = request.headers.get('x-asrs-signature');
+  const signature = request.headers.get(UPSTREAM_HEADERS.signature);
   if (!signature?.trim()) throw new UpstreamError('UPSTREAM_MISSING_SIGNATURE');
   if (!verifySignature(signature, connectionId, keys)) throw new UpstreamError('UPSTREAM_BAD_SIGNATURE');
 
-  const hub = request.headers.get('x-asrs-hub')?.trim();
+  const hub = request.headers.get(UPSTREAM_HEADERS.hub)?.trim();
   if (!hub) throw new UpstreamError('UPSTREAM_MISSING_HUB');
   // The service treats hub names case-insensitively, so a template may send `Chat` for `chat`.
   if (expectedHub !== undefined && hub.toLowerCase() !== expectedHub.toLowerCase()) {

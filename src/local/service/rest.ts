@@ -12,14 +12,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientUrl, createClientToken } from '../../lib/signalr/tokens.js';
+import type { Dialect } from '../../lib/upstream/contract.js';
 import { acceptedOrigins, authenticate, requestEndpoint, requestToken, restAudiencePath } from './auth.js';
 import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
 import { readBody, sendEmpty, sendJson } from './http.js';
 import { normalizeUpstream, ServiceOptionsError } from './options.js';
-
-type Dialect = 'websocket' | 'signalr';
 
 /** What an operation gets: the hub's registry, the route parameters and the request. */
 interface OperationContext {

@@ -5,11 +5,12 @@
  */
 import type { JWTPayload } from 'jose';
 import type { WebSocket } from 'ws';
+import type { UpstreamCategory } from '../../lib/upstream/contract.js';
 import { forwardedClaims, tokenUserId } from './auth.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode } from './errors.js';
-import { SerialQueue, type UpstreamCall, type UpstreamCategory } from './upstream.js';
+import { SerialQueue, type UpstreamCall } from './upstream.js';
 
 /** Identity and request details of a connection, fixed when it is accepted. */
 export interface SessionInit {

@@ -19,6 +19,12 @@ import {
   writeHandshakeResponse,
   writeHubMessage,
 } from '../../lib/signalr/hub-protocol.js';
+import {
+  closeConnectionBody,
+  openConnectionBody,
+  SIGNALR_EVENTS,
+  UPSTREAM_CATEGORIES,
+} from '../../lib/upstream/contract.js';
 import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth.js';
 import { checkHubName, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
@@ -212,7 +218,13 @@ export class SignalRSession extends Session {
     this.registry.add(this);
     this.logConnected('signalr');
     void this.enqueue(() =>
-      this.ctx.upstream.notify(this.#call('connections', 'connected', JSON.stringify({ type: 10 }))),
+      this.ctx.upstream.notify(
+        this.#call(
+          UPSTREAM_CATEGORIES.connections,
+          SIGNALR_EVENTS.connected,
+          JSON.stringify(openConnectionBody()),
+        ),
+      ),
     );
   }
 
@@ -223,7 +235,9 @@ export class SignalRSession extends Session {
         case HubMessageType.Invocation: {
           const { target, invocationId } = message;
           void this.enqueue(async () => {
-            const outcome = await this.ctx.upstream.call(this.#call('messages', target, record));
+            const outcome = await this.ctx.upstream.call(
+              this.#call(UPSTREAM_CATEGORIES.messages, target, record),
+            );
             if (invocationId !== undefined) this.#complete(invocationId, target, outcome);
           });
           break;
@@ -296,8 +310,11 @@ export class SignalRSession extends Session {
   }
 
   protected disconnectCall(error: string | undefined): UpstreamCall {
-    const body = error === undefined ? { type: 11 } : { type: 11, error };
-    return this.#call('connections', 'disconnected', JSON.stringify(body));
+    return this.#call(
+      UPSTREAM_CATEGORIES.connections,
+      SIGNALR_EVENTS.disconnected,
+      JSON.stringify(closeConnectionBody(error)),
+    );
   }
 
   protected beforeServerClose(reason: string, allowReconnect: boolean): void {

@@ -5,10 +5,9 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { signatureHeader } from '../../lib/signalr/signature.js';
+import { UPSTREAM_HEADERS, type UpstreamCategory } from '../../lib/upstream/contract.js';
 import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from './options.js';
 import { type ResponseHeaders, UpstreamTransport } from './upstream-transport.js';
-
-export type UpstreamCategory = 'connections' | 'messages';
 
 /** One upstream call, described independently of the dialect. */
 export interface UpstreamCall {
@@ -93,17 +92,17 @@ export function expandUrl(urlTemplate: string, hub: string, category: string, ev
 /** The request headers of a call. */
 export function upstreamHeaders(call: UpstreamCall, accessKeys: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = {
-    'X-ASRS-Hub': call.hub,
-    'X-ASRS-Category': call.category,
-    'X-ASRS-Event': call.event,
-    'X-ASRS-Connection-Id': call.connectionId,
-    'X-ASRS-Signature': signatureHeader(accessKeys, call.connectionId),
+    [UPSTREAM_HEADERS.hub]: call.hub,
+    [UPSTREAM_HEADERS.category]: call.category,
+    [UPSTREAM_HEADERS.event]: call.event,
+    [UPSTREAM_HEADERS.connectionId]: call.connectionId,
+    [UPSTREAM_HEADERS.signature]: signatureHeader(accessKeys, call.connectionId),
   };
-  if (call.userId !== undefined) headers['X-ASRS-User-Id'] = call.userId;
+  if (call.userId !== undefined) headers[UPSTREAM_HEADERS.userId] = call.userId;
   if (call.claims && call.claims.length > 0) {
-    headers['X-ASRS-User-Claims'] = call.claims.map(([type, value]) => `${type}: ${value}`).join(', ');
+    headers[UPSTREAM_HEADERS.userClaims] = call.claims.map(([type, value]) => `${type}: ${value}`).join(', ');
   }
-  if (call.clientQuery) headers['X-ASRS-Client-Query'] = call.clientQuery;
+  if (call.clientQuery) headers[UPSTREAM_HEADERS.clientQuery] = call.clientQuery;
   if (call.subprotocols && call.subprotocols.length > 0) {
     headers['Sec-WebSocket-Protocol'] = call.subprotocols.join(', ');
   }

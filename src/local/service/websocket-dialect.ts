@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+import { UPSTREAM_CATEGORIES, UPSTREAM_HEADERS, WEBSOCKET_EVENTS } from '../../lib/upstream/contract.js';
 import { acceptedOrigins, authenticate, requestToken } from './auth.js';
 import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
@@ -76,7 +77,9 @@ export async function handleWebSocketDialectUpgrade(
     .filter((p) => p !== '');
   const init = sessionInit(ctx.options.generateConnectionId(), hub, payload, url);
   const outcome = await ctx.upstream.call(
-    upstreamCallOf(init, 'connections', 'connect', { subprotocols: offered }),
+    upstreamCallOf(init, UPSTREAM_CATEGORIES.connections, WEBSOCKET_EVENTS.connect, {
+      subprotocols: offered,
+    }),
   );
   let firstMessage: OutboundMessage | undefined;
   let userId = init.userId;
@@ -91,7 +94,7 @@ export async function handleWebSocketDialectUpgrade(
       );
       return;
     }
-    userId = outcome.headers.get('x-asrs-user-id') || userId;
+    userId = outcome.headers.get(UPSTREAM_HEADERS.userId) || userId;
     chosen = outcome.headers.get('sec-websocket-protocol')?.trim() || undefined;
     if (chosen !== undefined && !offered.includes(chosen)) {
       throw new Rejection(
@@ -177,7 +180,7 @@ export class WebSocketSession extends Session {
   protected onFrame(data: Buffer, isBinary: boolean): void {
     void this.enqueue(async () => {
       const outcome = await this.ctx.upstream.call(
-        upstreamCallOf(this, 'messages', 'message', {
+        upstreamCallOf(this, UPSTREAM_CATEGORIES.messages, WEBSOCKET_EVENTS.message, {
           body: data,
           contentType: isBinary ? 'application/octet-stream' : 'text/plain',
         }),
@@ -202,7 +205,7 @@ export class WebSocketSession extends Session {
   }
 
   protected disconnectCall(): UpstreamCall {
-    return upstreamCallOf(this, 'connections', 'disconnect');
+    return upstreamCallOf(this, UPSTREAM_CATEGORIES.connections, WEBSOCKET_EVENTS.disconnect);
   }
 
   protected beforeServerClose(): void {
