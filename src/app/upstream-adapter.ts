@@ -8,13 +8,17 @@
  * | entry | `connect` (blocking): `welcome` is the response body, the first frame | `connected`: `welcome` sent to the connection |
  * | command | `message`: a text frame `{"type": …}`; the reply (`history`, `error`) is the response body | invocation (target = command); the reply is sent to the connection, or is the Completion when the client waits |
  * | exit | `disconnect` | `disconnected` |
+ *
+ * Each handler serves one dialect, so each picks that dialect's codec (or channel) once, from
+ * src/lib/chat/codec.ts; the chat and its fan-out below never ask which dialect a connection speaks.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { signalrCodec, websocketCodec } from '../lib/chat/codec.js';
 import { type CommandResult, parseCommand, parseCommandFrame } from '../lib/chat/commands.js';
 import { chatError } from '../lib/chat/errors.js';
 import { Fanout } from '../lib/chat/fanout.js';
 import { type Caller, ChatHandlers } from '../lib/chat/handlers.js';
-import { type ChatEvent, toFrame } from '../lib/chat/protocol.js';
+import type { ChatEvent } from '../lib/chat/protocol.js';
 import { fromServiceUserId } from '../lib/chat/user-id.js';
 import { HistoryError } from '../lib/history/index.js';
 import { createUpstreamHandler, type UpstreamHandlers } from '../lib/upstream/index.js';
@@ -60,15 +64,24 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       if (user === undefined) return res.fail(401, NO_USER_REASON);
       // Presence and memberships live in the history container.
       await services.history.ensureContainer();
-      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'websocket' };
+      const caller: Caller = {
+        user,
+        connectionId: req.context.connectionId,
+        dialect: websocketCodec.dialect,
+      };
       const welcome = await chatFor(req.invocationContext).chat.enter(caller);
-      res.accept({ body: toFrame({ event: 'welcome', payload: welcome }) });
+      // The response body is the connection's first frame.
+      res.accept({ body: websocketCodec.encode({ event: 'welcome', payload: welcome }) });
     },
 
     async handleMessage(req, res) {
       const user = fromServiceUserId(req.context.userId);
       if (user === undefined) return res.fail(401, NO_USER_REASON);
-      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'websocket' };
+      const caller: Caller = {
+        user,
+        connectionId: req.context.connectionId,
+        dialect: websocketCodec.dialect,
+      };
       const { message } = req.event;
       const parsed: CommandResult =
         message.dataType === 'text'
@@ -81,13 +94,13 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         req.invocationContext,
       );
       // The response body goes back to the sender only, as its next frame.
-      res.success(reply ? toFrame(reply) : undefined);
+      res.success(reply ? websocketCodec.encode(reply) : undefined);
     },
 
     async handleInvocation(req, res) {
       const user = fromServiceUserId(req.context.userId);
       if (user === undefined) return res.fail(401, NO_USER_REASON);
-      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'signalr' };
+      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: signalrCodec.dialect };
       const { target, arguments: args, invocationId } = req.event;
       const parsed: CommandResult =
         args.length === 1
@@ -104,7 +117,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         if (reply?.event === 'error') return res.fail(400, reply.payload.message);
         return res.success(reply?.payload ?? null);
       }
-      if (reply) await fanout.toConnection(caller.connectionId, 'signalr', reply);
+      if (reply) await fanout.channel(caller.dialect).sendToConnection(caller.connectionId, reply);
       res.success();
     },
 
@@ -117,10 +130,12 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         return;
       }
       await services.history.ensureContainer();
-      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: 'signalr' };
+      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: signalrCodec.dialect };
       const { chat, fanout } = chatFor(log);
       const welcome = await chat.enter(caller);
-      await fanout.toConnection(caller.connectionId, 'signalr', { event: 'welcome', payload: welcome });
+      await fanout
+        .channel(caller.dialect)
+        .sendToConnection(caller.connectionId, { event: 'welcome', payload: welcome });
     },
 
     async onDisconnected(req) {

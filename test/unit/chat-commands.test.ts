@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { CHAT_CODECS } from '../../src/lib/chat/codec.js';
 import { parseCommand, parseCommandFrame } from '../../src/lib/chat/commands.js';
 import { CHAT_ERRORS } from '../../src/lib/chat/errors.js';
-import { toFrame, toInvocation } from '../../src/lib/chat/protocol.js';
 import { fromServiceUserId, toServiceUserId } from '../../src/lib/chat/user-id.js';
 import {
   directConversation,
@@ -87,11 +87,19 @@ describe('commands', () => {
   });
 });
 
-describe('protocol', () => {
-  it('encodes an event per dialect (the chat protocol)', () => {
+describe('codecs', () => {
+  it('encode an event per dialect (the chat protocol)', () => {
     const event = { event: 'presence', payload: { online: ['ann'] } } as const;
-    expect(toInvocation(event)).toEqual({ target: 'presence', arguments: [{ online: ['ann'] }] });
-    expect(JSON.parse(toFrame(event))).toEqual({ type: 'presence', online: ['ann'] });
+    expect(CHAT_CODECS.signalr.encode(event)).toEqual({
+      target: 'presence',
+      arguments: [{ online: ['ann'] }],
+    });
+    expect(CHAT_CODECS.websocket.encode(event)).toBe('{"online":["ann"],"type":"presence"}');
+  });
+
+  it('never let a payload override the frame type', () => {
+    const event = { event: 'presence', payload: { online: [], type: 'welcome' } } as const;
+    expect(JSON.parse(CHAT_CODECS.websocket.encode(event) as string)).toMatchObject({ type: 'presence' });
   });
 });
 

@@ -10,15 +10,13 @@
  * A delivery that fails for one dialect is logged and does not fail the command: the message is already
  * stored, and the other dialect's clients still get it.
  */
-import type { HubClient } from '../signalr/index.js';
-import type { Dialect } from '../signalr/tokens.js';
-import { type ChatEvent, toFrame, toInvocation } from './protocol.js';
+import type { Dialect } from '../upstream/contract.js';
+import { type ChatChannel, channelOf, type DialectClients } from './codec.js';
+import type { ChatEvent } from './protocol.js';
 import { toServiceUserId } from './user-id.js';
 
-export interface FanoutClients {
-  readonly signalr: HubClient<'signalr'>;
-  readonly websocket: HubClient<'websocket'>;
-}
+/** The REST client of each dialect (both exist; `dialects` says which ones fan-out uses). */
+export type FanoutClients = DialectClients;
 
 /** Where failures are reported (an `InvocationContext`). */
 export interface FanoutLog {
@@ -26,92 +24,66 @@ export interface FanoutLog {
 }
 
 export class Fanout {
+  /** The channel of every configured dialect: each fan-out goes through all of them. */
+  readonly #channels: readonly ChatChannel[];
   readonly #clients: FanoutClients;
-  readonly #dialects: readonly Dialect[];
   readonly #log: FanoutLog;
 
   constructor(clients: FanoutClients, dialects: readonly Dialect[], log: FanoutLog) {
     this.#clients = clients;
-    this.#dialects = dialects;
+    this.#channels = dialects.map((dialect) => channelOf(clients, dialect));
     this.#log = log;
   }
 
   /** To every connection of the hub except `excluded`. */
   toAll(event: ChatEvent, excluded: readonly string[] = []): Promise<void> {
     const options = excluded.length > 0 ? { excluded } : {};
-    return this.#each(`sendToAll ${event.event}`, {
-      signalr: (c) => c.sendToAll(toInvocation(event), options),
-      websocket: (c) => c.sendToAll(toFrame(event), options),
-    });
+    return this.#each(`sendToAll ${event.event}`, (c) => c.sendToAll(event, options));
   }
 
   /** To every connection in `group`. */
   toGroup(group: string, event: ChatEvent): Promise<void> {
-    return this.#each(`sendToGroup ${event.event}`, {
-      signalr: (c) => c.sendToGroup(group, toInvocation(event)),
-      websocket: (c) => c.sendToGroup(group, toFrame(event)),
-    });
+    return this.#each(`sendToGroup ${event.event}`, (c) => c.sendToGroup(group, event));
   }
 
   /** To every connection of `user`, whatever its dialect. */
   toUser(user: string, event: ChatEvent): Promise<void> {
     const id = toServiceUserId(user);
-    return this.#each(`sendToUser ${event.event}`, {
-      signalr: (c) => c.sendToUser(id, toInvocation(event)),
-      websocket: (c) => c.sendToUser(id, toFrame(event)),
-    });
+    return this.#each(`sendToUser ${event.event}`, (c) => c.sendToUser(id, event));
   }
 
-  /** To one connection, in its own dialect. Failures propagate: the caller is answering that connection. */
-  async toConnection(connectionId: string, dialect: Dialect, event: ChatEvent): Promise<void> {
-    if (dialect === 'signalr')
-      await this.#clients.signalr.sendToConnection(connectionId, toInvocation(event));
-    else await this.#clients.websocket.sendToConnection(connectionId, toFrame(event));
+  /**
+   * The channel of one connection's dialect, for replies to that connection alone (whether or not the
+   * dialect is one fan-out uses). Failures of its sends propagate: the caller is answering that connection.
+   */
+  channel(dialect: Dialect): ChatChannel {
+    return channelOf(this.#clients, dialect);
   }
 
   /** Adds all of `user`'s connections, present and future, of every dialect, to `group`. */
   addUserToGroup(group: string, user: string): Promise<void> {
     const id = toServiceUserId(user);
-    return this.#each('addUserToGroup', {
-      signalr: (c) => c.addUserToGroup(group, id),
-      websocket: (c) => c.addUserToGroup(group, id),
-    });
+    return this.#each('addUserToGroup', (c) => c.addUserToGroup(group, id));
   }
 
   removeUserFromGroup(group: string, user: string): Promise<void> {
     const id = toServiceUserId(user);
-    return this.#each('removeUserFromGroup', {
-      signalr: (c) => c.removeUserFromGroup(group, id),
-      websocket: (c) => c.removeUserFromGroup(group, id),
-    });
+    return this.#each('removeUserFromGroup', (c) => c.removeUserFromGroup(group, id));
   }
 
   /** Whether the service has a connection of `user` in any dialect (a failed check counts as no). */
   async userExists(user: string): Promise<boolean> {
     const id = toServiceUserId(user);
-    const answers = await Promise.allSettled(
-      this.#dialects.map((d) =>
-        d === 'signalr' ? this.#clients.signalr.userExists(id) : this.#clients.websocket.userExists(id),
-      ),
-    );
+    const answers = await Promise.allSettled(this.#channels.map((c) => c.userExists(id)));
     return answers.some((a) => a.status === 'fulfilled' && a.value);
   }
 
-  async #each(
-    what: string,
-    calls: {
-      signalr: (client: HubClient<'signalr'>) => Promise<void>;
-      websocket: (client: HubClient<'websocket'>) => Promise<void>;
-    },
-  ): Promise<void> {
-    const results = await Promise.allSettled(
-      this.#dialects.map((d) =>
-        d === 'signalr' ? calls.signalr(this.#clients.signalr) : calls.websocket(this.#clients.websocket),
-      ),
-    );
+  async #each(what: string, call: (channel: ChatChannel) => Promise<void>): Promise<void> {
+    const results = await Promise.allSettled(this.#channels.map(call));
     results.forEach((result, i) => {
       if (result.status === 'rejected') {
-        this.#log.warn(`${what} (${this.#dialects[i]} dialect) failed: ${(result.reason as Error)?.message}`);
+        const dialect = this.#channels[i]?.dialect;
+        this.#log.warn(`${what} (${dialect} dialect) failed: ${(result.reason as Error)?.message}`);
       }
     });
   }

@@ -1,6 +1,6 @@
 /**
  * The chat's logic, independent of the wire: what happens when a connection enters, sends a command or
- * leaves. The upstream adapter (messages.ts) turns upstream events of both dialects into these calls and
+ * leaves. The upstream adapter (src/app/upstream-adapter.ts) turns upstream events of both dialects into these calls and
  * their results into the dialect's answer. The user always comes from the service (the token's `nameid`,
  * `X-ASRS-User-Id`), never from a command.
  */
@@ -13,7 +13,7 @@ import {
   ROOM,
 } from '../conversation.js';
 import type { AppendResult, HistoryPage, NewMessage } from '../history/message.js';
-import type { Dialect } from '../signalr/tokens.js';
+import type { Dialect } from '../upstream/contract.js';
 import type { ChatCommand } from './commands.js';
 import { chatError } from './errors.js';
 import type { Fanout } from './fanout.js';

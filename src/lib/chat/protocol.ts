@@ -1,10 +1,8 @@
 /**
- * The chat's server events (docs/architecture.md, "The chat protocol") and how each dialect carries them: signalr as an Invocation whose
- * target is the event name and whose one argument is the payload; websocket as a text frame
- * `{"type": "<event>", …payload}`.
+ * The chat's server events (docs/architecture.md, "The chat protocol"); how each dialect carries them is
+ * codec.ts.
  */
 import type { ChatMessage, HistoryPage } from '../history/message.js';
-import type { InvocationPayload } from '../signalr/index.js';
 import type { ChatErrorPayload } from './errors.js';
 
 export interface WelcomePayload {
@@ -42,13 +40,3 @@ export type ChatEventName = keyof ChatEvents;
 export type ChatEvent = {
   [K in ChatEventName]: { readonly event: K; readonly payload: ChatEvents[K] };
 }[ChatEventName];
-
-/** An event as a signalr-dialect message. */
-export function toInvocation(event: ChatEvent): InvocationPayload {
-  return { target: event.event, arguments: [event.payload] };
-}
-
-/** An event as a websocket-dialect text frame. `type` comes last so a payload can never override it. */
-export function toFrame(event: ChatEvent): string {
-  return JSON.stringify({ ...event.payload, type: event.event });
-}
