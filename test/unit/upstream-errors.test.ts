@@ -6,9 +6,9 @@ import { UPSTREAM_ERRORS, UpstreamError, type UpstreamErrorCode } from '../../sr
 const codes = Object.keys(UPSTREAM_ERRORS) as UpstreamErrorCode[];
 
 describe('the upstream error catalogue', () => {
-  it('names every code UPSTREAM_* and gives it an error status', () => {
+  it('spells every code in lowercase kebab-case and gives it an error status', () => {
     for (const code of codes) {
-      expect(code).toMatch(/^UPSTREAM_[A-Z_]+$/);
+      expect(code).toMatch(/^[a-z]+(?:-[a-z]+)*$/);
       const { status } = UPSTREAM_ERRORS[code];
       expect(status >= 400 && status <= 599, `${code} status ${status}`).toBe(true);
     }
@@ -42,7 +42,7 @@ describe('the upstream error catalogue', () => {
       .map((file) => readFileSync(join(dir, file), 'utf8'))
       .join('\n');
     const raised = new Set(
-      [...source.matchAll(/new UpstreamError\(\s*'([A-Z_]+)'/g)].map((match) => match[1]),
+      [...source.matchAll(/new UpstreamError\(\s*'([a-z-]+)'/g)].map((match) => match[1]),
     );
     expect([...raised].sort()).toEqual([...codes].sort());
   });

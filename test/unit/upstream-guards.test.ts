@@ -88,7 +88,7 @@ describe('upstream signature (issue 2 known answers)', () => {
     expect(request.bodyUsed).toBe(false);
     expect(logs).toHaveLength(1);
     expect(logs[0]!.level).toBe('warning');
-    expect(logs[0]!.message).toContain('UPSTREAM_MISSING_SIGNATURE');
+    expect(logs[0]!.message).toContain('missing-signature');
   });
 
   it('rejects a connect whose signature does not match either key with 401', async () => {

@@ -81,7 +81,7 @@ function rejectCall(error: unknown, request: HttpRequest, log: InvocationContext
   }
   // Not a rejection but a fault (a key provider that throws, a body stream that breaks): never a 4xx.
   log.error(`upstream call failed before dispatch, ${where}: ${messageOf(error)}`);
-  return catalogued(new UpstreamError('UPSTREAM_INTERNAL_ERROR'));
+  return catalogued(new UpstreamError('internal-error'));
 }
 
 /** Runs the one handler of the event, awaited, and returns its answer. */
@@ -118,7 +118,7 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
   } catch (error) {
     // The message only: a stack trace or the request's headers could carry what the log must not.
     req.invocationContext.error(`upstream handler failed, ${describeRequest(req)}: ${messageOf(error)}`);
-    return catalogued(new UpstreamError('UPSTREAM_HANDLER_FAILED'));
+    return catalogued(new UpstreamError('handler-failed'));
   }
 }
 
@@ -126,14 +126,12 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
 function answered<R>(answerable: Answerable<R>, req: UpstreamRequest, handlerName: string): HttpResponseInit {
   const answer = answerable.answer();
   if (answer) return answer;
-  const error = new UpstreamError(
-    'UPSTREAM_NO_ANSWER',
-    `${handlerName} called neither success/accept nor fail`,
-  );
+  const error = new UpstreamError('no-answer', `${handlerName} called neither success/accept nor fail`);
   req.invocationContext.error(`upstream handler did not answer, ${describeRequest(req)}: ${error.message}`);
   return catalogued(error);
 }
 
+/** The rejection as the service expects it: status and plain-text reason (see {@link UpstreamError}). */
 function catalogued(error: UpstreamError): HttpResponseInit {
   return {
     status: error.status,

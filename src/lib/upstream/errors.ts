@@ -1,8 +1,12 @@
 /**
  * The one catalogue of upstream rejections: every way the dispatcher itself refuses a call, each listed once
- * with its stable code, HTTP status and a message that says what to fix. Rejections a handler chooses
- * (`res.fail(…)`) are the application's and are not listed here.
+ * with its stable code (lowercase kebab-case, as every error code of the project), HTTP status and a
+ * message that says what to fix. Rejections a handler chooses (`res.fail(…)`) are the application's and are
+ * not listed here.
  */
+import { UPSTREAM_HEADERS } from './contract.js';
+
+const H = UPSTREAM_HEADERS;
 
 interface UpstreamErrorSpec {
   readonly status: number;
@@ -10,67 +14,65 @@ interface UpstreamErrorSpec {
 }
 
 export const UPSTREAM_ERRORS = {
-  UPSTREAM_MISSING_CONNECTION_ID: {
+  'missing-connection-id': {
     status: 400,
-    message: 'The X-ASRS-Connection-Id header is required on every upstream call',
+    message: `The ${H.connectionId} header is required on every upstream call`,
   },
-  UPSTREAM_MISSING_SIGNATURE: {
+  'missing-signature': {
     status: 401,
-    message:
-      "The X-ASRS-Signature header is missing; upstream calls must be signed by a SignalR service that holds one of this app's access keys",
+    message: `The ${H.signature} header is missing; upstream calls must be signed by a SignalR service that holds one of this app's access keys`,
   },
-  UPSTREAM_BAD_SIGNATURE: {
+  'bad-signature': {
     status: 401,
-    message:
-      "X-ASRS-Signature matches none of the configured access keys; check that the app's SignalR connection string has the service's current key",
+    message: `${H.signature} matches none of the configured access keys; check that the app's SignalR connection string has the service's current key`,
   },
-  UPSTREAM_NO_ACCESS_KEYS: {
+  'no-access-keys': {
     status: 500,
     message:
       'No access keys are configured to verify upstream signatures; set the SignalR connection string (or access key) of the app',
   },
-  UPSTREAM_MISSING_HUB: {
+  'missing-hub': {
     status: 400,
-    message: 'The X-ASRS-Hub header is required on every upstream call',
+    message: `The ${H.hub} header is required on every upstream call`,
   },
-  UPSTREAM_WRONG_HUB: {
+  'wrong-hub': {
     status: 400,
     message: "This endpoint does not serve that hub; point the hub's upstream template at its own endpoint",
   },
-  UPSTREAM_MISSING_EVENT: {
+  'missing-event': {
     status: 400,
-    message: 'The event is missing; send the X-ASRS-Event header or an ?event= query parameter',
+    message: `The event is missing; send the ${H.event} header or an ?event= query parameter`,
   },
-  UPSTREAM_UNKNOWN_CATEGORY: {
+  'unknown-category': {
     status: 400,
-    message: 'X-ASRS-Category must be "connections" or "messages"',
+    message: `${H.category} must be "connections" or "messages"`,
   },
-  UPSTREAM_UNKNOWN_EVENT: {
+  'unknown-event': {
     status: 400,
     message:
       'Unknown connection event; the connections category carries connect (or handshake), connected, disconnect and disconnected',
   },
-  UPSTREAM_BODY_TOO_LARGE: {
+  'payload-too-large': {
     status: 413,
     message: 'The upstream body is larger than this endpoint accepts; raise maxBodyBytes or send less',
   },
-  UPSTREAM_MALFORMED_BODY: {
+  'malformed-body': {
     status: 400,
     message: 'The upstream body does not have the shape its event requires',
   },
-  UPSTREAM_TARGET_MISMATCH: {
+  'target-mismatch': {
     status: 400,
     message: "The invocation's target differs from the event name; the service sends the target as the event",
   },
-  UPSTREAM_HANDLER_FAILED: {
+  'handler-failed': {
     status: 500,
     message: 'The upstream handler failed; the Functions log has the details',
   },
-  UPSTREAM_INTERNAL_ERROR: {
+  'internal-error': {
     status: 500,
     message: 'The upstream endpoint failed before reaching a handler; the Functions log has the details',
   },
-  UPSTREAM_NO_ANSWER: {
+  'no-answer': {
     status: 500,
     message: 'The upstream handler returned without answering; it must call the response object once',
   },
@@ -81,7 +83,9 @@ export type UpstreamErrorCode = keyof typeof UPSTREAM_ERRORS;
 
 /**
  * A catalogued rejection. `detail` adds what was found (never a secret); the response body is
- * `message` followed by the detail.
+ * `message` followed by the detail, as plain text, like every upstream answer that refuses: the service
+ * relays an upstream's error body to the client as text (a refused handshake's body, a Completion's
+ * error), so it is the reason itself, not JSON. The code goes to the Functions log with it.
  */
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';

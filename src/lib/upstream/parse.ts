@@ -66,7 +66,7 @@ const CONNECTION_EVENTS: Readonly<Record<string, BodyShape>> = {
  */
 export function resolveRoute(request: HttpRequest): UpstreamRoute {
   const eventName = (request.headers.get(UPSTREAM_HEADERS.event) ?? request.query.get('event') ?? '').trim();
-  if (!eventName) throw new UpstreamError('UPSTREAM_MISSING_EVENT');
+  if (!eventName) throw new UpstreamError('missing-event');
   const connectionShape = Object.hasOwn(CONNECTION_EVENTS, eventName.toLowerCase())
     ? CONNECTION_EVENTS[eventName.toLowerCase()]
     : undefined;
@@ -76,10 +76,10 @@ export function resolveRoute(request: HttpRequest): UpstreamRoute {
   if (!categoryHeader)
     category = connectionShape ? UPSTREAM_CATEGORIES.connections : UPSTREAM_CATEGORIES.messages;
   else if (isUpstreamCategory(categoryHeader)) category = categoryHeader;
-  else throw new UpstreamError('UPSTREAM_UNKNOWN_CATEGORY', `got ${quoteValue(categoryHeader)}`);
+  else throw new UpstreamError('unknown-category', `got ${quoteValue(categoryHeader)}`);
 
   if (category === UPSTREAM_CATEGORIES.connections) {
-    if (!connectionShape) throw new UpstreamError('UPSTREAM_UNKNOWN_EVENT', `got ${quoteValue(eventName)}`);
+    if (!connectionShape) throw new UpstreamError('unknown-event', `got ${quoteValue(eventName)}`);
     return { eventName, category, shape: connectionShape };
   }
   // In the messages category the signalr dialect uses the invoked method's name as the event, so any
@@ -202,7 +202,7 @@ function decodeText(body: Uint8Array, what: string): string {
   try {
     return utf8.decode(body);
   } catch {
-    throw new UpstreamError('UPSTREAM_MALFORMED_BODY', `${what} is not valid UTF-8`);
+    throw new UpstreamError('malformed-body', `${what} is not valid UTF-8`);
   }
 }
 
@@ -212,7 +212,7 @@ function decodeJson(body: Uint8Array, what: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'invalid JSON';
-    throw new UpstreamError('UPSTREAM_MALFORMED_BODY', `${what} is not valid JSON: ${reason}`);
+    throw new UpstreamError('malformed-body', `${what} is not valid JSON: ${reason}`);
   }
 }
 
@@ -233,10 +233,10 @@ function isTextMediaType(type: string): boolean {
 // --- events ---
 
 function invocationEvent(value: unknown, route: UpstreamRoute): InvocationEvent {
-  if (!isInvocationBody(value)) throw new UpstreamError('UPSTREAM_MALFORMED_BODY', invocationProblem(value));
+  if (!isInvocationBody(value)) throw new UpstreamError('malformed-body', invocationProblem(value));
   if (value.target.toLowerCase() !== route.eventName.toLowerCase()) {
     throw new UpstreamError(
-      'UPSTREAM_TARGET_MISMATCH',
+      'target-mismatch',
       `event ${quoteValue(route.eventName)}, target ${quoteValue(value.target)}`,
     );
   }
@@ -251,7 +251,7 @@ function invocationEvent(value: unknown, route: UpstreamRoute): InvocationEvent 
 
 function connectedEvent(body: Uint8Array): ConnectedEvent {
   if (body.byteLength > 0 && !isOpenConnectionBody(decodeJson(body, 'the connected body'))) {
-    throw new UpstreamError('UPSTREAM_MALFORMED_BODY', 'a connected body is {"type":10}');
+    throw new UpstreamError('malformed-body', 'a connected body is {"type":10}');
   }
   return { kind: 'connected', dialect: 'signalr' };
 }
@@ -260,7 +260,7 @@ function disconnectedEvent(body: Uint8Array): DisconnectedEvent {
   if (body.byteLength === 0) return { kind: 'disconnected', dialect: 'signalr' };
   const value = decodeJson(body, 'the disconnected body');
   if (!isCloseConnectionBody(value)) {
-    throw new UpstreamError('UPSTREAM_MALFORMED_BODY', 'a disconnected body is {"type":11[,"error":"…"]}');
+    throw new UpstreamError('malformed-body', 'a disconnected body is {"type":11[,"error":"…"]}');
   }
   return { kind: 'disconnected', dialect: 'signalr', ...(value.error ? { error: value.error } : {}) };
 }

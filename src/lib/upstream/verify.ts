@@ -25,23 +25,20 @@ export function verifyCall(
   expectedHub: string | undefined,
 ): VerifiedCall {
   const connectionId = request.headers.get(UPSTREAM_HEADERS.connectionId)?.trim();
-  if (!connectionId) throw new UpstreamError('UPSTREAM_MISSING_CONNECTION_ID');
+  if (!connectionId) throw new UpstreamError('missing-connection-id');
 
   // An empty key would make the HMAC computable by anyone, so it never counts as configured.
   const keys = accessKeys.filter((key) => key.length > 0);
-  if (keys.length === 0) throw new UpstreamError('UPSTREAM_NO_ACCESS_KEYS');
+  if (keys.length === 0) throw new UpstreamError('no-access-keys');
   const signature = request.headers.get(UPSTREAM_HEADERS.signature);
-  if (!signature?.trim()) throw new UpstreamError('UPSTREAM_MISSING_SIGNATURE');
-  if (!verifySignature(signature, connectionId, keys)) throw new UpstreamError('UPSTREAM_BAD_SIGNATURE');
+  if (!signature?.trim()) throw new UpstreamError('missing-signature');
+  if (!verifySignature(signature, connectionId, keys)) throw new UpstreamError('bad-signature');
 
   const hub = request.headers.get(UPSTREAM_HEADERS.hub)?.trim();
-  if (!hub) throw new UpstreamError('UPSTREAM_MISSING_HUB');
+  if (!hub) throw new UpstreamError('missing-hub');
   // The service treats hub names case-insensitively, so a template may send `Chat` for `chat`.
   if (expectedHub !== undefined && hub.toLowerCase() !== expectedHub.toLowerCase()) {
-    throw new UpstreamError(
-      'UPSTREAM_WRONG_HUB',
-      `expected ${quoteValue(expectedHub)}, got ${quoteValue(hub)}`,
-    );
+    throw new UpstreamError('wrong-hub', `expected ${quoteValue(expectedHub)}, got ${quoteValue(hub)}`);
   }
   return { connectionId, hub };
 }
@@ -52,7 +49,7 @@ export function checkDeclaredLength(request: HttpRequest, maxBodyBytes: number):
   // A malformed value is left to the actual count below: it is the count that protects memory.
   if (declared && /^\d+$/.test(declared) && Number(declared) > maxBodyBytes) {
     throw new UpstreamError(
-      'UPSTREAM_BODY_TOO_LARGE',
+      'payload-too-large',
       `Content-Length ${declared} exceeds the limit of ${maxBodyBytes} bytes`,
     );
   }
@@ -65,7 +62,7 @@ export function checkDeclaredLength(request: HttpRequest, maxBodyBytes: number):
 export async function readBodyWithin(request: HttpRequest, maxBodyBytes: number): Promise<Uint8Array> {
   const body = await readStreamWithin(request.body, maxBodyBytes);
   if (body === undefined) {
-    throw new UpstreamError('UPSTREAM_BODY_TOO_LARGE', `the body exceeds the limit of ${maxBodyBytes} bytes`);
+    throw new UpstreamError('payload-too-large', `the body exceeds the limit of ${maxBodyBytes} bytes`);
   }
   return body;
 }
