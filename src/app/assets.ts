@@ -1,13 +1,16 @@
 /** The assets function: `GET /api/assets/{*path}` serves the page's files (see static-files.ts). */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { APP_ERRORS } from './errors.js';
 import { loadAsset } from './static-files.js';
 
 export async function assets(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const path = req.params.path ?? '';
   const file = await loadAsset(path);
   if (!file) {
+    // Plain text, not `{code, message}` JSON: the page's own <script> and <link> requests are the callers,
+    // and a browser shows the body as it is to whoever opens the URL.
     return {
-      status: 404,
+      status: APP_ERRORS['asset-not-found'].status,
       headers: { 'content-type': 'text/plain; charset=utf-8' },
       body: `No asset named "${path}"`,
     };

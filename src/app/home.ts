@@ -6,6 +6,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { MAX_TEXT_LENGTH } from '../lib/conversation.js';
 import { readSetting } from '../lib/settings.js';
+import { isDialect } from '../lib/upstream/contract.js';
+import { APP_ERRORS } from './errors.js';
 import { identify } from './identity.js';
 import { loadPageTemplate } from './static-files.js';
 
@@ -37,7 +39,10 @@ export function configScript(config: ChatPageConfig): string {
   return `<script id="chat-config" type="application/json">${jsonForHtml(config)}</script>`;
 }
 
-/** A refusal is plain text that names the problem (it may quote the name given, so never let it be sniffed as HTML). */
+/**
+ * A refusal is plain text that names the problem, not the `{code, message}` JSON of the API: a browser opens
+ * this URL and shows the body as it is. It may quote the name given, so it must never be sniffed as HTML.
+ */
 const TEXT_HEADERS = {
   'content-type': 'text/plain; charset=utf-8',
   'cache-control': 'no-store',
@@ -56,15 +61,12 @@ const HTML_HEADERS = {
 export async function home(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
   if (!identity.ok) {
-    return { status: 400, headers: TEXT_HEADERS, body: identity.message };
+    return { status: APP_ERRORS['invalid-name'].status, headers: TEXT_HEADERS, body: identity.message };
   }
   const dialectParam = req.query.get('dialect');
-  if (dialectParam !== null && dialectParam !== 'signalr' && dialectParam !== 'websocket') {
-    return {
-      status: 400,
-      headers: TEXT_HEADERS,
-      body: 'dialect must be "signalr" (the default) or "websocket"',
-    };
+  if (dialectParam !== null && !isDialect(dialectParam)) {
+    const { status, message } = APP_ERRORS['invalid-dialect'];
+    return { status, headers: TEXT_HEADERS, body: message };
   }
   const config: ChatPageConfig = {
     user: identity.user,

@@ -8,6 +8,8 @@
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { toServiceUserId } from '../lib/chat/user-id.js';
+import { isDialect } from '../lib/upstream/contract.js';
+import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';
 import { chatServices } from './services.js';
 
@@ -16,24 +18,17 @@ export const CLIENT_TOKEN_TTL_SECONDS = 3600;
 
 const JSON_HEADERS = { 'cache-control': 'no-store' };
 
+/** A refusal: the catalogued status and `{"code","message"}`. */
+function refuse(code: AppErrorCode, message?: string): HttpResponseInit {
+  return { status: APP_ERRORS[code].status, headers: JSON_HEADERS, jsonBody: errorBody(code, message) };
+}
+
 export async function negotiate(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
-  if (!identity.ok) return { status: 400, headers: JSON_HEADERS, jsonBody: { error: identity.message } };
-  if (identity.user === null) {
-    return {
-      status: 400,
-      headers: JSON_HEADERS,
-      jsonBody: { error: 'No user: sign in, or pass ?name=<your name> (1–32 letters, digits, " _-.")' },
-    };
-  }
+  if (!identity.ok) return refuse('invalid-name', identity.message);
+  if (identity.user === null) return refuse('no-user');
   const dialect = req.query.get('dialect') ?? 'signalr';
-  if (dialect !== 'signalr' && dialect !== 'websocket') {
-    return {
-      status: 400,
-      headers: JSON_HEADERS,
-      jsonBody: { error: 'dialect must be "signalr" (the default) or "websocket"' },
-    };
-  }
+  if (!isDialect(dialect)) return refuse('invalid-dialect');
   const services = chatServices();
   const client = dialect === 'signalr' ? services.signalr : services.websocket;
   const access = await client.getClientAccess({

@@ -22,10 +22,12 @@ import type { ChatEvent } from '../lib/chat/protocol.js';
 import { fromServiceUserId } from '../lib/chat/user-id.js';
 import { HistoryError } from '../lib/history/index.js';
 import { createUpstreamHandler, type UpstreamHandlers } from '../lib/upstream/index.js';
+import { APP_ERRORS } from './errors.js';
 import { type ChatServices, chatServices } from './services.js';
 
-const NO_USER_REASON =
-  'The connection has no valid user: connect with the URL and token from /api/negotiate (the token carries the user)';
+/** Sent as text: a refused connect's reason and a close reason reach the client as they are. */
+const NO_USER = APP_ERRORS['no-valid-user'];
+const NO_USER_REASON = NO_USER.message;
 
 /** `POST /api/messages`: the upstream endpoint (anonymous at the HTTP level, authenticated by signature). */
 export async function messages(req: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -61,7 +63,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
   return {
     async handleConnect(req, res) {
       const user = fromServiceUserId(req.context.userId);
-      if (user === undefined) return res.fail(401, NO_USER_REASON);
+      if (user === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
       // Presence and memberships live in the history container.
       await services.history.ensureContainer();
       const caller: Caller = {
@@ -76,7 +78,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
 
     async handleMessage(req, res) {
       const user = fromServiceUserId(req.context.userId);
-      if (user === undefined) return res.fail(401, NO_USER_REASON);
+      if (user === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
       const caller: Caller = {
         user,
         connectionId: req.context.connectionId,
@@ -99,7 +101,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
 
     async handleInvocation(req, res) {
       const user = fromServiceUserId(req.context.userId);
-      if (user === undefined) return res.fail(401, NO_USER_REASON);
+      if (user === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
       const caller: Caller = { user, connectionId: req.context.connectionId, dialect: signalrCodec.dialect };
       const { target, arguments: args, invocationId } = req.event;
       const parsed: CommandResult =

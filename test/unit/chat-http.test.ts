@@ -133,15 +133,18 @@ describe('negotiate', () => {
     expect(claims.nameid).toBe('zo%C3%AB.contoso.com');
   });
 
-  it('refuses a missing or invalid name and an unknown dialect with 400', async () => {
-    for (const url of [
-      '/api/negotiate',
-      '/api/negotiate?name=a%3Cb',
-      '/api/negotiate?name=ann&dialect=sse',
-    ]) {
+  it('refuses a missing or invalid name and an unknown dialect with 400 and {code, message}', async () => {
+    for (const [url, code] of [
+      ['/api/negotiate', 'no-user'],
+      ['/api/negotiate?name=a%3Cb', 'invalid-name'],
+      ['/api/negotiate?name=ann&dialect=sse', 'invalid-dialect'],
+    ] as const) {
       const res = await negotiate(get(url, {}, 'POST'), ctx());
       expect(res.status, url).toBe(400);
-      expect((res.jsonBody as { error: string }).error.length).toBeGreaterThan(10);
+      expect((res.jsonBody as { code: string }).code, url).toBe(code);
+      const body = res.jsonBody as { code: string; message: string };
+      expect(Object.keys(body).sort(), url).toEqual(['code', 'message']);
+      expect(body.message.length).toBeGreaterThan(10);
     }
   });
 });

@@ -1,0 +1,42 @@
+/**
+ * The Functions layer's one error catalogue: every refusal of home, negotiate, assets and the upstream
+ * adapter, each listed once with its code (lowercase kebab-case), HTTP status and a message that says what
+ * to fix. JSON error bodies are `{"code":"…","message":"…"}` (see {@link errorBody}).
+ */
+
+interface AppErrorSpec {
+  readonly status: number;
+  readonly message: string;
+}
+
+export const APP_ERRORS = {
+  'invalid-name': {
+    status: 400,
+    message:
+      'The name is not a valid chat name: use 1–32 letters, digits, spaces, "_", "-" or ".", without outer spaces',
+  },
+  'no-user': {
+    status: 400,
+    message: 'No user: sign in, or pass ?name=<your name> (1–32 letters, digits, " _-.")',
+  },
+  'invalid-dialect': {
+    status: 400,
+    message: 'dialect must be "signalr" (the default) or "websocket"',
+  },
+  'asset-not-found': {
+    status: 404,
+    message: 'No asset by that name; the page requests only the files in static/',
+  },
+  'no-valid-user': {
+    status: 401,
+    message:
+      'The connection has no valid user: connect with the URL and token from /api/negotiate (the token carries the user)',
+  },
+} as const satisfies Record<string, AppErrorSpec>;
+
+export type AppErrorCode = keyof typeof APP_ERRORS;
+
+/** The JSON body of a refusal; `message` replaces the catalogue's when the case has a more precise one. */
+export function errorBody(code: AppErrorCode, message?: string): { code: AppErrorCode; message: string } {
+  return { code, message: message ?? APP_ERRORS[code].message };
+}
