@@ -252,7 +252,7 @@ describe('REST API of the local service', () => {
     });
     expect(expired.status).toBe(401);
     expect(JSON.parse(expired.text)).toEqual({
-      code: 'Unauthorized',
+      code: 'invalid-token',
       message: 'The access token has expired',
     });
     // The same host without the explicit port, and the loopback aliases, are the same audience.
@@ -319,7 +319,7 @@ describe('REST API of the local service', () => {
     expect((await rest('POST', '/api/v1/hubs/bad-hub!', { body: '{"target":"t"}' })).status).toBe(400);
     const unknown = await rest('POST', '/api/v1/hubs/chat/nothing/here');
     expect(unknown.status).toBe(404);
-    expect(JSON.parse(unknown.text).code).toBe('NotFound');
+    expect(JSON.parse(unknown.text).code).toBe('not-found');
     expect((await rest('GET', '/elsewhere')).status).toBe(404);
     const wrongMethod = await rest('PATCH', '/ws/api/v1/hubs/chat/users/ann');
     expect(wrongMethod.status).toBe(405);

@@ -306,7 +306,7 @@ describe('signalr dialect of the local service', () => {
       });
       expect(res.status, name).toBe(401);
       expect(JSON.parse(res.text), name).toEqual({
-        code: 'Unauthorized',
+        code: 'invalid-token',
         message: expect.stringContaining(reason),
       });
     }

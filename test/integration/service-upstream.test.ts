@@ -182,7 +182,7 @@ describe('upstream calls of the local service', () => {
     );
     expect(refused.status).toBe(502);
     expect(JSON.parse(refused.body)).toEqual({
-      code: 'BadGateway',
+      code: 'upstream-failed',
       message: expect.stringContaining('the upstream is unreachable'),
     });
     const failure = logs.entries.find((e) => e.message === 'Upstream connect call failed');

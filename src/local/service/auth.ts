@@ -22,7 +22,7 @@ export function acceptedOrigins(req: IncomingMessage, listeningPort: number): st
   try {
     host = new URL(`http://${req.headers.host ?? `127.0.0.1:${listeningPort}`}`);
   } catch {
-    throw new Rejection('BadRequest', 'The Host header is not a valid host[:port]');
+    throw new Rejection('invalid-host');
   }
   // The name the caller used comes first: rejection messages name it as the expected audience.
   const names = LOOPBACK_NAMES.includes(host.hostname)
@@ -46,7 +46,7 @@ export function requestToken(req: IncomingMessage, url: URL): string | undefined
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
-      throw new Rejection('Unauthorized', 'The Authorization header must be "Bearer <JWT>"', {
+      throw new Rejection('invalid-token', 'The Authorization header must be "Bearer <JWT>"', {
         'WWW-Authenticate': 'Bearer',
       });
     }
@@ -74,7 +74,7 @@ export async function authenticate(
         error.failure === 'audience'
           ? `The token's audience must be ${audiences[0]} (the URL without query and trailing slash)`
           : error.message;
-      throw new Rejection('Unauthorized', hint, { 'WWW-Authenticate': 'Bearer' });
+      throw new Rejection('invalid-token', hint, { 'WWW-Authenticate': 'Bearer' });
     }
     throw error;
   }

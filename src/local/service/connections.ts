@@ -139,7 +139,7 @@ export const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]{0,127}$/;
 export function checkHubName(hub: string | null | undefined, example: string): string {
   if (!hub || !HUB_NAME.test(hub)) {
     throw new Rejection(
-      'BadRequest',
+      'invalid-hub',
       `Invalid hub name: use a letter, then letters, digits or underscores (at most 128), e.g. ${example}`,
     );
   }

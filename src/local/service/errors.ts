@@ -1,6 +1,7 @@
 /**
- * The service's close codes and HTTP rejections, in one place. Every rejection carries a status and a
- * message that says what to fix; the JSON body is `{"code":"…","message":"…"}`.
+ * The service's close codes and its one error catalogue. Every rejection has a code (lowercase kebab-case,
+ * as every error code of the project), a status and a message that says what to fix; the JSON body is
+ * `{"code":"…","message":"…"}`.
  */
 
 /** WebSocket close codes the service uses (RFC 6455 §7.4.1). */
@@ -25,39 +26,102 @@ export const CloseCode = {
   InternalError: 1011,
 } as const;
 
-/** Codes of HTTP rejections (stable strings for clients and tests). */
-export type RejectionCode =
-  | 'BadRequest'
-  | 'Unauthorized'
-  | 'NotFound'
-  | 'MethodNotAllowed'
-  | 'PayloadTooLarge'
-  | 'ServiceUnavailable'
-  | 'BadGateway'
-  | 'GatewayTimeout';
+interface ServiceErrorSpec {
+  readonly status: number;
+  readonly message: string;
+}
 
-const STATUS_OF: Record<RejectionCode, number> = {
-  BadRequest: 400,
-  Unauthorized: 401,
-  NotFound: 404,
-  MethodNotAllowed: 405,
-  PayloadTooLarge: 413,
-  ServiceUnavailable: 503,
-  BadGateway: 502,
-  GatewayTimeout: 504,
-};
+/**
+ * Every way the service refuses a request or a handshake, each listed once. The message here is the general
+ * one; a {@link Rejection} usually carries a more precise one that names what was found.
+ */
+export const SERVICE_ERRORS = {
+  'invalid-request': {
+    status: 400,
+    message: 'The request is not valid; the message says which part to fix',
+  },
+  'invalid-host': {
+    status: 400,
+    message: 'The Host header is not a valid host[:port]',
+  },
+  'invalid-hub': {
+    status: 400,
+    message: 'Invalid hub name: use a letter, then letters, digits or underscores (at most 128)',
+  },
+  'invalid-option': {
+    status: 400,
+    message: 'A service option is not valid; the message names it and says what it expects',
+  },
+  'invalid-token': {
+    status: 401,
+    message: "Send a JWT signed with one of the service's access keys whose audience is the URL called",
+  },
+  'no-user': {
+    status: 401,
+    message:
+      'No user id: connect with an access_token whose nameid is the user, or let the connect upstream set it',
+  },
+  'user-mismatch': {
+    status: 401,
+    message: 'The access token is for another user than the negotiated one',
+  },
+  'not-found': {
+    status: 404,
+    message: 'Nothing at that path; check the API prefix, the hub and the operation',
+  },
+  'connection-not-found': {
+    status: 404,
+    message: 'No such connection in this hub',
+  },
+  'negotiation-not-found': {
+    status: 404,
+    message: 'No negotiated connection with that id: negotiate first, and connect before it expires',
+  },
+  'method-not-allowed': {
+    status: 405,
+    message: 'That method is not allowed here; the Allow header lists the ones that are',
+  },
+  'payload-too-large': {
+    status: 413,
+    message: "The request body is larger than the service's limit (maxMessageBytes)",
+  },
+  'internal-error': {
+    status: 500,
+    message: 'The service failed to handle the request',
+  },
+  'upstream-failed': {
+    status: 502,
+    message: "The connect upstream failed or answered what the protocol does not allow; check the app's log",
+  },
+  'handshake-failed': {
+    status: 502,
+    message: 'The service failed to handle the handshake',
+  },
+  'shutting-down': {
+    status: 503,
+    message: 'The service is shutting down',
+  },
+  'upstream-timeout': {
+    status: 504,
+    message: 'The connect upstream did not answer in time (upstreamTimeoutMs)',
+  },
+} as const satisfies Record<string, ServiceErrorSpec>;
+
+/** Codes of rejections (stable strings for clients and tests). */
+export type RejectionCode = keyof typeof SERVICE_ERRORS;
 
 /** A request the service refuses; thrown by guards and turned into a JSON response (or handshake rejection). */
 export class Rejection extends Error {
   override readonly name = 'Rejection';
   readonly status: number;
+  /** `message` defaults to the catalogue's. */
   constructor(
     readonly code: RejectionCode,
-    message: string,
+    message: string = SERVICE_ERRORS[code].message,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
-    this.status = STATUS_OF[code];
+    this.status = SERVICE_ERRORS[code].status;
   }
 
   /** The JSON body of the rejection. */

@@ -15,7 +15,7 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   } catch (error) {
     if (!(error instanceof BodyTooLargeError)) throw error;
     throw new Rejection(
-      'PayloadTooLarge',
+      'payload-too-large',
       `The request body is larger than the service's limit of ${maxBytes} bytes (maxMessageBytes)`,
     );
   }

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { RejectionCode } from './errors.js';
 
 /** The documented development access key (never use it outside a laptop or a test). */
 export const DEV_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
@@ -126,6 +127,7 @@ export function randomConnectionId(): string {
 /** An option that cannot be used; the message names it and says what is expected. */
 export class ServiceOptionsError extends Error {
   override readonly name = 'ServiceOptionsError';
+  readonly code = 'invalid-option' satisfies RejectionCode;
 }
 
 /** The default log: one line per entry; errors and warnings on stderr. */

@@ -17,7 +17,7 @@ import { acceptedOrigins, authenticate, requestEndpoint, requestToken, restAudie
 import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
-import { readBody, sendEmpty, sendJson } from './http.js';
+import { readBody, sendEmpty, sendJson, sendRejection } from './http.js';
 import { normalizeUpstream, ServiceOptionsError } from './options.js';
 
 /** What an operation gets: the hub's registry, the route parameters and the request. */
@@ -47,7 +47,7 @@ const exists = (op: OperationContext, found: boolean) =>
     ? sendEmpty(op.res, 200)
     : op.req.method === 'HEAD'
       ? sendEmpty(op.res, 404)
-      : sendJson(op.res, 404, { code: 'NotFound', message: 'Not found' });
+      : sendRejection(op.res, new Rejection('not-found', 'Not found'));
 
 /** `GET` and `HEAD` of an existence check: 200 when `found`, else 404. */
 const existence = (found: (op: OperationContext) => boolean): Record<string, Operation> => ({
@@ -134,7 +134,7 @@ const ROUTES: readonly Route[] = [
       POST: sendToConnection,
       DELETE: (op) => {
         const connection = op.registry.connection(param(op, 'connection'));
-        if (!connection) throw new Rejection('NotFound', 'No such connection in this hub');
+        if (!connection) throw new Rejection('connection-not-found');
         connection.close(CloseCode.Normal, op.url.searchParams.get('reason') ?? '');
         ok(op);
       },
@@ -159,7 +159,7 @@ const ROUTES: readonly Route[] = [
     methods: {
       PUT: (op) => {
         if (!op.registry.addConnectionToGroup(param(op, 'group'), param(op, 'connection'))) {
-          throw new Rejection('NotFound', 'No such connection in this hub');
+          throw new Rejection('connection-not-found');
         }
         ok(op);
       },
@@ -174,7 +174,7 @@ const ROUTES: readonly Route[] = [
 function param(op: OperationContext, name: string): string {
   const value = op.params[name];
   if (value === undefined || value === '')
-    throw new Rejection('BadRequest', `The ${name} in the URL is empty`);
+    throw new Rejection('invalid-request', `The ${name} in the URL is empty`);
   return value;
 }
 
@@ -191,7 +191,7 @@ async function readMessage(op: OperationContext): Promise<OutboundMessage> {
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new Rejection('BadRequest', 'The body is not valid JSON: send {"target":"…","arguments":[…]}');
+    throw new Rejection('invalid-request', 'The body is not valid JSON: send {"target":"…","arguments":[…]}');
   }
   const record = value as { target?: unknown; arguments?: unknown };
   if (
@@ -201,12 +201,12 @@ async function readMessage(op: OperationContext): Promise<OutboundMessage> {
     record.target === ''
   ) {
     throw new Rejection(
-      'BadRequest',
+      'invalid-request',
       'The body needs a non-empty "target": send {"target":"…","arguments":[…]}',
     );
   }
   if (record.arguments !== undefined && !Array.isArray(record.arguments)) {
-    throw new Rejection('BadRequest', 'The body\'s "arguments" must be an array');
+    throw new Rejection('invalid-request', 'The body\'s "arguments" must be an array');
   }
   return { kind: 'invocation', target: record.target, arguments: record.arguments ?? [] };
 }
@@ -218,7 +218,7 @@ const GENERATE_TOKEN_DEFAULT_MINUTES = 60;
 async function generateToken(op: OperationContext): Promise<void> {
   const minutes = Number(op.url.searchParams.get('minutesToExpire') ?? GENERATE_TOKEN_DEFAULT_MINUTES);
   if (!Number.isFinite(minutes) || minutes <= 0) {
-    throw new Rejection('BadRequest', 'minutesToExpire must be a positive number');
+    throw new Rejection('invalid-request', 'minutesToExpire must be a positive number');
   }
   const userId = op.url.searchParams.get('userId') ?? undefined;
   const endpoint = requestEndpoint(op.req, op.ctx.port());
@@ -282,16 +282,16 @@ export async function handleRest(
       .slice(1)
       .map((s) => decodeURIComponent(s));
   } catch {
-    throw new Rejection('BadRequest', 'The URL path is not valid percent-encoding');
+    throw new Rejection('invalid-request', 'The URL path is not valid percent-encoding');
   }
   if (segments.join('/') === 'manage/v1/ws/upstream') return handleManageUpstream(ctx, req, res, url);
   const prefix = parsePrefix(segments);
   const match = prefix && matchRoute(prefix.rest);
-  if (!prefix || !match) throw new Rejection('NotFound', `No REST operation at ${url.pathname}`);
+  if (!prefix || !match) throw new Rejection('not-found', `No REST operation at ${url.pathname}`);
   const method = req.method ?? 'GET';
   const operation = match.route.methods[method];
   if (!operation) {
-    throw new Rejection('MethodNotAllowed', `${method} is not allowed on ${url.pathname}`, {
+    throw new Rejection('method-not-allowed', `${method} is not allowed on ${url.pathname}`, {
       Allow: Object.keys(match.route.methods).join(', '),
     });
   }
@@ -318,7 +318,7 @@ async function handleManageUpstream(
   url: URL,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'PUT') {
-    throw new Rejection('MethodNotAllowed', 'Use GET or PUT on /manage/v1/ws/upstream', {
+    throw new Rejection('method-not-allowed', 'Use GET or PUT on /manage/v1/ws/upstream', {
       Allow: 'GET, PUT',
     });
   }
@@ -332,18 +332,18 @@ async function handleManageUpstream(
       value = JSON.parse(body.toString('utf8'));
     } catch {
       throw new Rejection(
-        'BadRequest',
+        'invalid-request',
         'The body is not valid JSON: send {"templates":[{"urlTemplate":"…"}]}',
       );
     }
     const templates = (value as { templates?: unknown } | null)?.templates;
     if (!Array.isArray(templates)) {
-      throw new Rejection('BadRequest', 'Send {"templates":[{"eventPattern?":"…","urlTemplate":"…"}]}');
+      throw new Rejection('invalid-request', 'Send {"templates":[{"eventPattern?":"…","urlTemplate":"…"}]}');
     }
     try {
       ctx.upstream.templates = normalizeUpstream(templates);
     } catch (error) {
-      if (error instanceof ServiceOptionsError) throw new Rejection('BadRequest', error.message);
+      if (error instanceof ServiceOptionsError) throw new Rejection(error.code, error.message);
       throw error;
     }
     ctx.options.log('info', 'Upstream templates replaced', { count: ctx.upstream.templates.length });

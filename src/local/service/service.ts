@@ -10,7 +10,7 @@ import { WebSocketServer } from 'ws';
 import { ConnectionRegistry } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { Rejection } from './errors.js';
-import { rejectUpgradeWith, sendJson, sendRejection } from './http.js';
+import { rejectUpgradeWith, sendRejection } from './http.js';
 import { resolveOptions, type ServiceOptions } from './options.js';
 import { handleRest, isRestPath } from './rest.js';
 import type { Session } from './session.js';
@@ -96,7 +96,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         await handleRest(ctx, req, res, url);
         return;
       }
-      throw new Rejection('NotFound', `Nothing at ${url.pathname}`);
+      throw new Rejection('not-found', `Nothing at ${url.pathname}`);
     } catch (error) {
       if (res.headersSent) {
         res.destroy();
@@ -108,7 +108,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         return;
       }
       log('error', 'Request failed', { path: req.url?.split('?')[0], error: String(error) });
-      sendJson(res, 500, { code: 'InternalError', message: 'The service failed to handle the request' });
+      sendRejection(res, new Rejection('internal-error'));
     }
   }
 
@@ -120,20 +120,20 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     try {
-      if (closing) throw new Rejection('ServiceUnavailable', 'The service is shutting down');
+      if (closing) throw new Rejection('shutting-down');
       const url = new URL(req.url ?? '/', 'http://service.invalid');
       const path = url.pathname.replace(/\/+$/, '');
       if (path === '/client') await handleSignalRUpgrade(ctx, req, socket, head, url);
       else if (path === '/ws/client' || path.startsWith('/ws/client/'))
         await handleWebSocketDialectUpgrade(ctx, req, socket, head, url);
-      else throw new Rejection('NotFound', `No WebSocket endpoint at ${url.pathname}`);
+      else throw new Rejection('not-found', `No WebSocket endpoint at ${url.pathname}`);
     } catch (error) {
       if (error instanceof Rejection) {
         rejectUpgradeWith(socket, error);
         return;
       }
       log('error', 'WebSocket handshake failed', { path: req.url?.split('?')[0], error: String(error) });
-      rejectUpgradeWith(socket, new Rejection('BadGateway', 'The service failed to handle the handshake'));
+      rejectUpgradeWith(socket, new Rejection('handshake-failed'));
     }
   }
 

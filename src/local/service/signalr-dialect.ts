@@ -68,7 +68,7 @@ export async function handleNegotiate(
   corsHeaders: Readonly<Record<string, string>>,
 ): Promise<void> {
   if (req.method !== 'POST') {
-    throw new Rejection('MethodNotAllowed', 'Negotiate with POST', { Allow: 'POST, OPTIONS' });
+    throw new Rejection('method-not-allowed', 'Negotiate with POST', { Allow: 'POST, OPTIONS' });
   }
   const hub = hubOf(url);
   const payload = await authenticateClient(ctx, req, url, hub);
@@ -130,16 +130,16 @@ export async function handleSignalRUpgrade(
     ctx.negotiations.delete(token);
     if (!negotiation || negotiation.expiresAt <= Date.now() || negotiation.hub !== hub) {
       throw new Rejection(
-        'NotFound',
+        'negotiation-not-found',
         `No negotiated connection with that id for hub ${hub}: POST /client/negotiate?hub=${hub}&negotiateVersion=1 first`,
       );
     }
     if (negotiation.userId !== userId) {
-      throw new Rejection('Unauthorized', 'The access token is for another user than the negotiated one');
+      throw new Rejection('user-mismatch');
     }
     connectionId = negotiation.connectionId;
   }
-  if (ctx.closing()) throw new Rejection('ServiceUnavailable', 'The service is shutting down');
+  if (ctx.closing()) throw new Rejection('shutting-down');
   const registry = ctx.registries.signalr.hub(hub);
   ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
     const session = new SignalRSession(ctx, registry, sessionInit(connectionId, hub, payload, url));

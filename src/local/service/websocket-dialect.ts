@@ -39,7 +39,7 @@ function parseClientRoute(url: URL): { hub: string; format?: FrameFormat } | und
   }
   const valid = checkHubName(hub, '/ws/client/hubs/chat');
   if (format !== null && format !== 'text' && format !== 'binary') {
-    throw new Rejection('BadRequest', `Unknown format '${format}': use text or binary`);
+    throw new Rejection('invalid-request', `Unknown format '${format}': use text or binary`);
   }
   return format === null ? { hub: valid } : { hub: valid, format };
 }
@@ -48,7 +48,7 @@ function safeDecode(part: string): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw new Rejection('BadRequest', 'The URL path is not valid percent-encoding');
+    throw new Rejection('invalid-request', 'The URL path is not valid percent-encoding');
   }
 }
 
@@ -61,7 +61,7 @@ export async function handleWebSocketDialectUpgrade(
   url: URL,
 ): Promise<void> {
   const route = parseClientRoute(url);
-  if (!route) throw new Rejection('NotFound', `No client endpoint at ${url.pathname}`);
+  if (!route) throw new Rejection('not-found', `No client endpoint at ${url.pathname}`);
   const { hub } = route;
   const token = requestToken(req, url);
   const payload =
@@ -98,21 +98,21 @@ export async function handleWebSocketDialectUpgrade(
     chosen = outcome.headers.get('sec-websocket-protocol')?.trim() || undefined;
     if (chosen !== undefined && !offered.includes(chosen)) {
       throw new Rejection(
-        'BadGateway',
+        'upstream-failed',
         `The upstream chose the subprotocol '${chosen}', which the client did not offer (offered: ${offered.join(', ') || 'none'})`,
       );
     }
     if (outcome.body.length > 0) firstMessage = frameOf(outcome.body, outcome.headers.get('content-type'));
   } else if (outcome.kind !== 'no-template') {
     throw new Rejection(
-      outcome.kind === 'timeout' ? 'GatewayTimeout' : 'BadGateway',
+      outcome.kind === 'timeout' ? 'upstream-timeout' : 'upstream-failed',
       `The connect upstream failed: ${describeFailure(outcome)}`,
     );
   }
   if (userId === undefined) {
     throw new Rejection(
-      'Unauthorized',
-      'No user id: connect with an access_token whose nameid is the user, or let the connect upstream set X-ASRS-User-Id',
+      'no-user',
+      `No user id: connect with an access_token whose nameid is the user, or let the connect upstream set ${UPSTREAM_HEADERS.userId}`,
     );
   }
   const registry = ctx.registries.websocket.hub(hub);
@@ -122,7 +122,7 @@ export async function handleWebSocketDialectUpgrade(
     return;
   }
   if (ctx.closing()) {
-    rejectUpgradeWith(socket, new Rejection('ServiceUnavailable', 'The service is shutting down'));
+    rejectUpgradeWith(socket, new Rejection('shutting-down'));
     void session.abandon('The service is shutting down');
     return;
   }
