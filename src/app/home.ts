@@ -6,7 +6,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { MAX_TEXT_LENGTH } from '../lib/conversation.js';
 import { readSetting } from '../lib/settings.js';
-import { isDialect } from '../lib/upstream/contract.js';
+import { type Dialect, isDialect } from '../lib/upstream/contract.js';
 import { APP_ERRORS } from './errors.js';
 import { identify } from './identity.js';
 import { loadPageTemplate } from './static-files.js';
@@ -17,7 +17,7 @@ export const CONFIG_PLACEHOLDER = '<!--CHAT_CONFIG-->';
 /** What the page is told. */
 export interface ChatPageConfig {
   readonly user: string | null;
-  readonly dialect: 'signalr' | 'websocket';
+  readonly dialect: Dialect;
   readonly apiBase: string;
   readonly maxTextLength: number;
   readonly hub: string;
