@@ -1,6 +1,6 @@
 /** The Blob history store (docs/architecture.md, "History in Blob Storage"): append blobs per conversation, tail reads, rollover, dedupe. */
 
-export * from './client-id-markers.js';
 export * from './errors.js';
 export { clientIdMarkerName, conversationFolder, segmentBlobName } from './layout.js';
 export * from './message.js';
+export * from './store.js';

@@ -1,0 +1,177 @@
+/**
+ * The chat history store on Azure Blob Storage (docs/architecture.md, "History in Blob Storage"). Each
+ * conversation is a series of append blobs, one JSON line per message (`layout.ts`). The store is the public face
+ * of its parts:
+ *
+ * - `validation.ts`: input is refused before anything is read or written;
+ * - `append.ts`: one `appendBlock` per message, rolling and sealing full segments;
+ * - `client-id-markers.ts`: a retried send (same `clientMessageId`) is stored once;
+ * - `segments.ts`, `segment-reader.ts`: the newest messages come from the tail of the newest segment(s) by ranged
+ *   downloads, so a page costs the size of the page, not of the history;
+ * - `locate.ts`: `before` finds its message by a search on id times, then the page is read backwards from there
+ *   across segment boundaries;
+ * - `options.ts`: every limit, its default, and the store the app's settings describe.
+ */
+import { type ContainerClient, RestError } from '@azure/storage-blob';
+import { SegmentAppender } from './append.js';
+import { ClientIdMarkers } from './client-id-markers.js';
+import { HistoryError } from './errors.js';
+import { MessageLocator } from './locate.js';
+import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from './message.js';
+import { newMessageId } from './message.js';
+import {
+  containerClientOf,
+  type HistoryStoreOptions,
+  historyStoreOptionsFromSettings,
+  storeLimits,
+} from './options.js';
+import { endOf, type LinePosition, listSegments, messagesBackward } from './segments.js';
+import { validateBefore, validateConversation, validateLimit, validateNewMessage } from './validation.js';
+
+export {
+  DEFAULT_MAX_CACHED_CONVERSATIONS,
+  DEFAULT_PENDING_CLAIM_TIMEOUT_MS,
+  DEFAULT_PENDING_POLL_MS,
+  DEFAULT_READ_CHUNK_BYTES,
+  DEFAULT_REORDER_WINDOW_MS,
+  DEFAULT_SEGMENT_BLOCK_LIMIT,
+  type HistoryStoreOptions,
+  MAX_APPEND_BLOB_BLOCKS,
+} from './options.js';
+
+/** Options of {@link HistoryStore.read}. */
+export interface ReadOptions {
+  /** Return the messages stored before this message id (paging backwards). */
+  before?: string;
+  /** 1 … `MAX_HISTORY_LIMIT`, default `DEFAULT_HISTORY_LIMIT`. */
+  limit?: number;
+}
+
+/**
+ * Creates a history store. With `storage` a connection string or a Blob service URI (identity-based access),
+ * or with a ready `containerClient`. The container is created on first use if it does not exist.
+ */
+export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
+  return new HistoryStore(options);
+}
+
+/**
+ * Creates the store the app uses, from the settings `CHAT_HISTORY_STORAGE`, `CHAT_HISTORY_CONTAINER`,
+ * `CHAT_HISTORY_SEGMENT_BLOCK_LIMIT` and `AZURE_CLIENT_ID`.
+ */
+export function createHistoryStoreFromSettings(env: NodeJS.ProcessEnv = process.env): HistoryStore {
+  return new HistoryStore(historyStoreOptionsFromSettings(env));
+}
+
+/** The Blob history store. Safe to use from many Function instances at once (see its parts). */
+export class HistoryStore {
+  /** The container that holds the history. */
+  readonly containerClient: ContainerClient;
+  readonly #maxTextLength: number;
+  readonly #readChunkBytes: number;
+  readonly #appender: SegmentAppender;
+  readonly #markers: ClientIdMarkers;
+  readonly #locator: MessageLocator;
+  #containerReady: Promise<void> | undefined;
+
+  constructor(options: HistoryStoreOptions) {
+    this.containerClient = containerClientOf(options);
+    const limits = storeLimits(options);
+    this.#maxTextLength = limits.maxTextLength;
+    this.#readChunkBytes = limits.readChunkBytes;
+    this.#appender = new SegmentAppender(this.containerClient, limits);
+    this.#markers = new ClientIdMarkers(this.containerClient, this.#appender, limits);
+    this.#locator = new MessageLocator(this.containerClient, {
+      reorderWindowMs: limits.reorderWindowMs,
+      readChunkBytes: limits.readChunkBytes,
+      maxCachedHeads: limits.maxCachedConversations,
+    });
+  }
+
+  /**
+   * Stores a message and returns it with its server-assigned `id` and `sentAt`. A repeated `clientMessageId` from
+   * the same sender in the same conversation is not stored again: the original message comes back with
+   * `duplicate: true`. Throws {@link HistoryError} for invalid input.
+   */
+  async append(input: NewMessage): Promise<AppendResult> {
+    const draft = validateNewMessage(input, this.#maxTextLength);
+    await this.ensureContainer();
+    const { id, sentAt } = newMessageId();
+    const message: ChatMessage = { id, ...draft, sentAt };
+    if (message.clientMessageId === undefined) {
+      await this.#appender.append(message);
+      return { message, duplicate: false };
+    }
+    return this.#markers.appendOnce(message, message.clientMessageId);
+  }
+
+  /**
+   * Reads one page of a conversation, oldest first: the newest `limit` messages, or with `before` the `limit`
+   * messages stored before that message. `hasMore` says whether older ones exist. Throws {@link HistoryError}
+   * for an invalid conversation id, limit or `before` id, and for a `before` id not in the conversation.
+   */
+  async read(conversation: string, options: ReadOptions = {}): Promise<HistoryPage> {
+    validateConversation(conversation);
+    const limit = validateLimit(options.limit);
+    const before = validateBefore(options.before);
+    await this.ensureContainer();
+    const segments = await listSegments(this.containerClient, conversation);
+    let start: LinePosition | undefined = endOf(segments);
+    if (before !== undefined) {
+      start = await this.#locator.locate(conversation, segments, before);
+      if (start === undefined) {
+        throw new HistoryError('invalid_before', `no message ${before} in conversation ${conversation}`);
+      }
+    }
+    const newestFirst: ChatMessage[] = [];
+    const seen = new Set<string>();
+    let hasMore = false;
+    if (start !== undefined) {
+      const stored = messagesBackward(
+        this.containerClient,
+        conversation,
+        segments,
+        start,
+        this.#readChunkBytes,
+      );
+      for await (const { message } of stored) {
+        // A message written twice (see `client-id-markers.ts`) is shown once.
+        const keys = identityKeys(message);
+        if (keys.some((key) => seen.has(key))) continue;
+        for (const key of keys) seen.add(key);
+        if (newestFirst.length === limit) {
+          hasMore = true;
+          break;
+        }
+        newestFirst.push(message);
+      }
+    }
+    return { conversation, messages: newestFirst.reverse(), hasMore };
+  }
+
+  /**
+   * Resolves once the container exists: created on first use, once per store; a failure is not remembered, so
+   * the next call tries again. The chat awaits it before presence and memberships list the container.
+   */
+  ensureContainer(): Promise<void> {
+    this.#containerReady ??= this.containerClient.createIfNotExists().then(
+      () => undefined,
+      (error: unknown) => {
+        // An identity allowed to read and write blobs but not to create containers: the infrastructure created
+        // it (infra/), and if it did not, the first real request says ContainerNotFound.
+        if (error instanceof RestError && error.statusCode === 403) return;
+        // Let the next call try again rather than remembering a transient failure forever.
+        this.#containerReady = undefined;
+        throw error;
+      },
+    );
+    return this.#containerReady;
+  }
+}
+
+/** The keys under which a reader recognises a repeated message: its id, and its sender's clientMessageId. */
+function identityKeys(message: ChatMessage): string[] {
+  return message.clientMessageId === undefined
+    ? [message.id]
+    : [message.id, `${message.from}\u0000${message.clientMessageId}`];
+}
