@@ -2,6 +2,21 @@
 export * from './config.js';
 export * from './connection-string.js';
 export * from './hub-protocol.js';
+export { DEFAULT_REST_TOKEN_TTL_SECONDS, SIGNALR_ENTRA_SCOPE } from './rest-auth.js';
 export * from './rest-client.js';
+export { MAX_ERROR_BODY_CHARS, SignalRRestError, type SignalRRestFailure } from './rest-error.js';
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type InvocationPayload,
+  type MessageOf,
+  type RawMessage,
+} from './rest-messages.js';
+export { GENERATE_TOKEN_API_VERSION } from './rest-paths.js';
+export {
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_RETRY_DELAY_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_RETRY_DELAY_MS,
+} from './rest-pipeline.js';
 export * from './signature.js';
 export * from './tokens.js';
