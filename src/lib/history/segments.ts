@@ -81,7 +81,7 @@ function parseLine(bytes: Buffer, conversation: string, segment: number, offset:
     // Reported below with the position, which is what someone repairing the blob needs.
   }
   throw new HistoryError(
-    'corrupt_history',
+    'corrupt-history',
     `${segmentBlobName(conversation, segment)} at byte ${offset} (${bytes.length} bytes)`,
   );
 }

@@ -120,7 +120,7 @@ export class HistoryStore {
     if (before !== undefined) {
       start = await this.#locator.locate(conversation, segments, before);
       if (start === undefined) {
-        throw new HistoryError('invalid_before', `no message ${before} in conversation ${conversation}`);
+        throw new HistoryError('invalid-before', `no message ${before} in conversation ${conversation}`);
       }
     }
     const newestFirst: ChatMessage[] = [];

@@ -1,10 +1,11 @@
 // The public face of the SignalR protocol library; each concern lives in its own module.
 export * from './config.js';
 export * from './connection-string.js';
+export * from './errors.js';
 export * from './hub-protocol.js';
 export { DEFAULT_REST_TOKEN_TTL_SECONDS, SIGNALR_ENTRA_SCOPE } from './rest-auth.js';
 export * from './rest-client.js';
-export { MAX_ERROR_BODY_CHARS, SignalRRestError, type SignalRRestFailure } from './rest-error.js';
+export { MAX_ERROR_BODY_CHARS, SignalRRestError, type SignalRRestErrorCode } from './rest-error.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   type InvocationPayload,

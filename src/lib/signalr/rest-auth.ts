@@ -57,7 +57,7 @@ export class RestAuthorization {
     if (!token) {
       throw new SignalRRestError(
         'authenticate',
-        'credential',
+        'rest-no-credential',
         `No Microsoft Entra token for ${SIGNALR_ENTRA_SCOPE}: check the managed identity (ClientId) and its role on the SignalR resource`,
       );
     }

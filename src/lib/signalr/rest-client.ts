@@ -304,7 +304,7 @@ export class HubClient<D extends Dialect = Dialect> {
     if (typeof token !== 'string' || token === '') {
       throw new SignalRRestError(
         'getClientAccess',
-        'http',
+        'rest-refused',
         'getClientAccess: the service answered :generateToken without a "token" field',
         response.status,
         truncateServiceMessage(response.text),

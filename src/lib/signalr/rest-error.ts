@@ -1,14 +1,18 @@
 /** How a REST call to the service fails: {@link SignalRRestError}, which never contains a token. */
+import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
 
 /** How much of the service's error body an error message repeats. */
 export const MAX_ERROR_BODY_CHARS = 500;
 
-/** `http`: the service answered with an error status; `network`/`timeout`: no answer; `credential`: no Entra token. */
-export type SignalRRestFailure = 'http' | 'network' | 'timeout' | 'credential';
+/**
+ * The `rest-…` codes of {@link SIGNALR_ERRORS}: `rest-refused`, the service answered with an error status (or
+ * without what was asked); `rest-unreachable`/`rest-timeout`, no answer; `rest-no-credential`, no Entra token.
+ */
+export type SignalRRestErrorCode = Extract<SignalRErrorCode, `rest-${string}`>;
 
 /**
- * A REST call the service refused or that did not complete. `status` is the HTTP status for `http`
- * failures; `serviceMessage` is the service's body text, truncated to {@link MAX_ERROR_BODY_CHARS}.
+ * A REST call the service refused or that did not complete. `status` is the HTTP status of a `rest-refused`
+ * error; `serviceMessage` is the service's body text, truncated to {@link MAX_ERROR_BODY_CHARS}.
  * The message never contains a token.
  */
 export class SignalRRestError extends Error {
@@ -16,7 +20,7 @@ export class SignalRRestError extends Error {
   constructor(
     /** What was attempted, e.g. `sendToUser`. */
     readonly operation: string,
-    readonly failure: SignalRRestFailure,
+    readonly code: SignalRRestErrorCode,
     message: string,
     readonly status?: number,
     readonly serviceMessage = '',

@@ -81,7 +81,7 @@ export class RestPipeline {
         if (isTimeout(error)) {
           throw new SignalRRestError(
             call.operation,
-            'timeout',
+            'rest-timeout',
             `${call.operation}: ${where} got no answer within ${timeoutMs} ms (option timeoutMs)`,
             undefined,
             '',
@@ -96,7 +96,7 @@ export class RestPipeline {
         }
         throw new SignalRRestError(
           call.operation,
-          'network',
+          'rest-unreachable',
           `${call.operation}: ${where} failed after ${attempt} attempt(s): ${code ?? describe(error)}; is the service at ${endpoint} reachable?`,
           undefined,
           '',
@@ -114,7 +114,7 @@ export class RestPipeline {
       const serviceMessage = truncateServiceMessage(text);
       throw new SignalRRestError(
         call.operation,
-        'http',
+        'rest-refused',
         `${call.operation}: ${where} answered ${response.status} ${response.statusText}` +
           (serviceMessage ? `: ${serviceMessage}` : ''),
         response.status,
