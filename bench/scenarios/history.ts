@@ -6,13 +6,14 @@
  * lines per block. Baselines: one raw ranged download of the newest segment's last 64 KiB (the least a tail
  * read can do), and raw `appendBlock` calls of the same lines at the same concurrency.
  */
-import { newMessageId, segmentBlobName } from '../../src/lib/history/index.js';
 import {
   createHistoryStore,
   DEFAULT_READ_CHUNK_BYTES,
   DEFAULT_SEGMENT_BLOCK_LIMIT,
   type HistoryStore,
-} from '../../src/lib/history/store.js';
+  newMessageId,
+  segmentBlobName,
+} from '../../src/lib/history/index.js';
 import type { Figure, ScenarioResult } from '../report.js';
 import type { BenchContext, Scenario } from '../scenario.js';
 import { startAzurite } from '../stack.js';

@@ -169,7 +169,7 @@ async function runCommand(
   try {
     return await chat.run(caller, command);
   } catch (error) {
-    if (error instanceof HistoryError && command.type === 'loadHistory' && error.code === 'invalid_before') {
+    if (error instanceof HistoryError && command.type === 'loadHistory' && error.code === 'invalid-before') {
       return { event: 'error', payload: chatError('invalid-before', command.type, error.message) };
     }
     log.error(`${command.type} from ${caller.user} (${caller.connectionId}) failed:`, error);

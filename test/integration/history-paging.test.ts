@@ -122,7 +122,7 @@ describe('paging with `before`', () => {
     for (const time of [BASE_TIME - 3600_000, Date.now() + 3600_000]) {
       proxy.exchanges.length = 0;
       await expect(store.read('room', { before: ulid(time) })).rejects.toMatchObject({
-        code: 'invalid_before',
+        code: 'invalid-before',
       });
       expect(downloadedBytes()).toBeLessThan(20 * 1024);
     }

@@ -249,12 +249,12 @@ describe('history store input checks', () => {
   ])('rejects the conversation id %j', async (conversation) => {
     await rejects(
       store.read(conversation),
-      'invalid_conversation',
+      'invalid-conversation',
       /is not one of room, group:<name>, dm:<a>:<b>/,
     );
     await rejects(
       store.append({ conversation, from: 'ann', text: 'x' }),
-      'invalid_conversation',
+      'invalid-conversation',
       /is not one of room/,
     );
   });
@@ -262,7 +262,7 @@ describe('history store input checks', () => {
   it.each([0, 101, 1.5, -1, Number.NaN, '10'])('rejects the limit %j', async (limit) => {
     await rejects(
       store.read('room', { limit: limit as number }),
-      'invalid_limit',
+      'invalid-limit',
       /whole number from 1 to 100/,
     );
   });
@@ -273,11 +273,11 @@ describe('history store input checks', () => {
   });
 
   it('rejects a `before` that is not a message id, or not one of this conversation', async () => {
-    await rejects(store.read('room', { before: 'nope' }), 'invalid_before', /not a message id/);
+    await rejects(store.read('room', { before: 'nope' }), 'invalid-before', /not a message id/);
     const { message } = await store.append({ conversation: 'group:g', group: 'g', from: 'ann', text: 'x' });
     await rejects(
       store.read('room', { before: message.id }),
-      'invalid_before',
+      'invalid-before',
       /no message .* in conversation room/,
     );
   });
@@ -294,7 +294,7 @@ describe('history store input checks', () => {
       /clientMessageId must be a string of 1–100/,
     ],
   ])('rejects the message %j', async (input, message) => {
-    await rejects(store.append(input), 'invalid_message', message);
+    await rejects(store.append(input), 'invalid-message', message);
   });
 
   it('rejects out-of-range options when the store is created', () => {

@@ -387,7 +387,7 @@ describe('errors and retries', () => {
   it("carries the status, the service's message and the operation", async () => {
     server.script({ status: 403, body: 'Forbidden: the token is for another hub' });
     const error = await errorOf(keyClient('signalr').sendToUser('ann', { target: 'x', arguments: [] }));
-    expect(error.failure).toBe('http');
+    expect(error.code).toBe('rest-refused');
     expect(error.status).toBe(403);
     expect(error.operation).toBe('sendToUser');
     expect(error.serviceMessage).toBe('Forbidden: the token is for another hub');
@@ -456,7 +456,7 @@ describe('errors and retries', () => {
   it('does not retry a send whose connection dropped after the request was sent', async () => {
     server.script('destroy');
     const error = await errorOf(keyClient('signalr').sendToConnection(CONN, { target: 'x', arguments: [] }));
-    expect(error.failure).toBe('network');
+    expect(error.code).toBe('rest-unreachable');
     expect(server.requests).toHaveLength(1);
   });
 
@@ -476,7 +476,7 @@ describe('errors and retries', () => {
       maxAttempts: 3,
     });
     const error = await errorOf(client.sendToAll({ target: 'x', arguments: [] }));
-    expect(error.failure).toBe('network');
+    expect(error.code).toBe('rest-unreachable');
     expect(error.attempts).toBe(3);
     expect(error.status).toBeUndefined();
     expect(error.message).toContain('ECONNREFUSED');
@@ -488,7 +488,7 @@ describe('errors and retries', () => {
     const error = await errorOf(
       keyClient('signalr', { timeoutMs: 200 }).sendToAll({ target: 'x', arguments: [] }),
     );
-    expect(error.failure).toBe('timeout');
+    expect(error.code).toBe('rest-timeout');
     expect(error.message).toContain('timeoutMs');
     expect(server.requests).toHaveLength(1);
   });

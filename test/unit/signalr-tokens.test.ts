@@ -23,13 +23,13 @@ const WS_USER_AUD = 'http://localhost:8080/ws/api/v1/hubs/chat/users/ann';
 const WS_USER_TOKEN =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvd3MvYXBpL3YxL2h1YnMvY2hhdC91c2Vycy9hbm4iLCJleHAiOjQxMDI0NDQ4MDB9.Cd6AA2Zq3okY0IEaNkf8A_USueBkNjI0b0yBntWd4g8';
 
-async function failureOf(promise: Promise<unknown>): Promise<string> {
+async function codeOf(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(TokenError);
-  return (error as TokenError).failure;
+  return (error as TokenError).code;
 }
 
 describe('known-answer tokens', () => {
@@ -40,7 +40,7 @@ describe('known-answer tokens', () => {
   });
 
   it('rejects the same claims with exp 946684800 as expired', async () => {
-    expect(await failureOf(verifyToken(EXPIRED_2000, [KEY], { audiences: [HUB_AUD] }))).toBe('expired');
+    expect(await codeOf(verifyToken(EXPIRED_2000, [KEY], { audiences: [HUB_AUD] }))).toBe('token-expired');
   });
 
   it('gives a REST call with a query the audience of its path only', async () => {
@@ -60,9 +60,9 @@ describe('known-answer tokens', () => {
 });
 
 describe('token failures', () => {
-  it("fails with 'signature' for a token signed by another key", async () => {
-    expect(await failureOf(verifyToken(VALID_UNTIL_2100, [OTHER_KEY], { audiences: [HUB_AUD] }))).toBe(
-      'signature',
+  it("fails with 'token-signature' for a token signed by another key", async () => {
+    expect(await codeOf(verifyToken(VALID_UNTIL_2100, [OTHER_KEY], { audiences: [HUB_AUD] }))).toBe(
+      'token-signature',
     );
   });
 
@@ -72,24 +72,24 @@ describe('token failures', () => {
     ).resolves.toBeDefined();
   });
 
-  it("fails with 'audience' for a token of another URL", async () => {
+  it("fails with 'token-audience' for a token of another URL", async () => {
     expect(
-      await failureOf(
+      await codeOf(
         verifyToken(VALID_UNTIL_2100, [KEY], { audiences: ['http://localhost:8080/api/v1/hubs/x'] }),
       ),
-    ).toBe('audience');
+    ).toBe('token-audience');
   });
 
   it("fails with 'no-expiry' for a token without exp", async () => {
     const noExp = await new SignJWT({ aud: HUB_AUD })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .sign(new TextEncoder().encode(KEY));
-    expect(await failureOf(verifyToken(noExp, [KEY], { audiences: [HUB_AUD] }))).toBe('no-expiry');
+    expect(await codeOf(verifyToken(noExp, [KEY], { audiences: [HUB_AUD] }))).toBe('token-no-expiry');
   });
 
   it("fails with 'missing' and 'malformed' for absent and garbage tokens", async () => {
-    expect(await failureOf(verifyToken(undefined, [KEY], { audiences: [HUB_AUD] }))).toBe('missing');
-    expect(await failureOf(verifyToken('not.a.jwt', [KEY], { audiences: [HUB_AUD] }))).toBe('malformed');
+    expect(await codeOf(verifyToken(undefined, [KEY], { audiences: [HUB_AUD] }))).toBe('token-missing');
+    expect(await codeOf(verifyToken('not.a.jwt', [KEY], { audiences: [HUB_AUD] }))).toBe('token-malformed');
   });
 });
 
@@ -102,6 +102,6 @@ describe('client tokens', () => {
     const token = await createClientToken(KEY, signalrUrl, { userId: 'ann', claims: { role: 'admin' } });
     const payload = await verifyToken(token, [KEY], { audiences: [signalrUrl] });
     expect(payload).toMatchObject({ aud: signalrUrl, nameid: 'ann', role: 'admin' });
-    expect(await failureOf(verifyToken(token, [KEY], { audiences: [wsUrl] }))).toBe('audience');
+    expect(await codeOf(verifyToken(token, [KEY], { audiences: [wsUrl] }))).toBe('token-audience');
   });
 });

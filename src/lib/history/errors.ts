@@ -1,15 +1,24 @@
 /**
- * The one catalogue of history errors: each rejection has a stable code and a message that says what to fix.
- * The chat handlers turn them into `error` events (`{ code, message, command }`).
+ * The one catalogue of history errors: each code listed once, with what to fix and the HTTP status of the
+ * rejection. Codes are lowercase kebab-case and stable; an error's `message` is the catalogue's text followed by
+ * the particulars. The chat handlers turn them into `error` events (`{ code, message, command }`).
  */
 
+/** One entry of the catalogue. */
+export interface HistoryErrorEntry {
+  /** What went wrong and what to fix. */
+  readonly message: string;
+  /** The HTTP status of the rejection. */
+  readonly status: number;
+}
+
 export const HISTORY_ERRORS = {
-  invalid_conversation: 'The conversation id is not valid',
-  invalid_limit: 'The limit is not valid',
-  invalid_before: 'The `before` message id is not valid',
-  invalid_message: 'The message is not valid',
-  corrupt_history: 'A history blob holds a line that is not a stored message',
-} as const;
+  'invalid-conversation': { message: 'The conversation id is not valid', status: 400 },
+  'invalid-limit': { message: 'The limit is not valid', status: 400 },
+  'invalid-before': { message: 'The `before` message id is not valid', status: 400 },
+  'invalid-message': { message: 'The message is not valid', status: 400 },
+  'corrupt-history': { message: 'A history blob holds a line that is not a stored message', status: 500 },
+} as const satisfies Record<string, HistoryErrorEntry>;
 
 export type HistoryErrorCode = keyof typeof HISTORY_ERRORS;
 
@@ -20,6 +29,6 @@ export class HistoryError extends Error {
     readonly code: HistoryErrorCode,
     detail: string,
   ) {
-    super(`${HISTORY_ERRORS[code]}: ${detail}`);
+    super(`${HISTORY_ERRORS[code].message}: ${detail}`);
   }
 }

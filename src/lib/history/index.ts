@@ -1,4 +1,5 @@
 /** The Blob history store (docs/architecture.md, "History in Blob Storage"): append blobs per conversation, tail reads, rollover, dedupe. */
+
 export * from './errors.js';
 export { clientIdMarkerName, conversationFolder, segmentBlobName } from './layout.js';
 export * from './message.js';

@@ -1,6 +1,8 @@
 /**
- * Finds a message's line inside one segment without reading the segment: a bisection on byte offsets guided by
- * the time in the ids, then a short forward scan.
+ * Finds where a message is stored (`before` paging, crash recovery) without reading the conversation: first the
+ * segment, by a binary search on the id time of each segment's first line (cached: the first line of a segment
+ * never changes), then the line inside it, by a bisection on byte offsets guided by the time in the ids and a
+ * short forward scan.
  *
  * Ids are ULIDs made just before their append, so a line's id time and the moment it was appended differ by less
  * than the reorder window `W` (clock skew between instances plus append latency). Hence, for the target `X`:
@@ -8,13 +10,101 @@
  * time is after `time(X) + W` was appended after `X`. The bisection only ever moves its lower bound to lines of the
  * first kind, so `X` is never skipped; the forward scan stops at a line of the second kind. The cost is
  * O(log(segment size)) small ranged reads plus the lines written within `W` of `X`.
+ *
+ * Should a message have been written more than `W` away from its id time, the search falls back to a full
+ * backward scan rather than miss it; an id dated in the future or before the conversation's first message is
+ * refused without that scan, so a made-up `before` cannot make a reader download the whole history.
  */
-import type { BlobClient } from '@azure/storage-blob';
+import type { BlobClient, ContainerClient } from '@azure/storage-blob';
 import { decodeTime } from 'ulid';
-import { idOfLine, idOfNextLine, linesForward } from './segment-reader.js';
+import { setBounded } from '../bounded-map.js';
+import { segmentBlobName } from './layout.js';
+import { downloadRange, ID_HEAD_BYTES, idOfLine, idOfNextLine, linesForward } from './segment-reader.js';
+import { endOf, type LinePosition, messagesBackward, type SegmentInfo, segmentClient } from './segments.js';
 
 /** Bytes read per bisection probe: enough to reach the next line start and its id in most cases. */
 export const PROBE_BYTES = 2048;
+
+/** What a {@link MessageLocator} needs to know. */
+export interface LocatorOptions {
+  /** The reorder window `W` in ms. */
+  readonly reorderWindowMs: number;
+  /** Bytes per ranged download of the forward and fallback scans. */
+  readonly readChunkBytes: number;
+  /** Segment head times remembered (oldest forgotten first). */
+  readonly maxCachedHeads: number;
+}
+
+/** Finds messages in the conversations of one container; remembers the head time of the segments it has seen. */
+export class MessageLocator {
+  /** The id time of each segment's first line, by blob name. */
+  readonly #heads = new Map<string, number>();
+
+  constructor(
+    private readonly container: ContainerClient,
+    private readonly options: LocatorOptions,
+  ) {}
+
+  /** Where the message `id` is stored among a conversation's listed `segments`, or `undefined` if nowhere. */
+  async locate(
+    conversation: string,
+    segments: readonly SegmentInfo[],
+    id: string,
+  ): Promise<LinePosition | undefined> {
+    const { reorderWindowMs, readChunkBytes } = this.options;
+    const time = decodeTime(id);
+    // The newest segment whose first message is not later than the window after `id`: `id` cannot be in a newer one.
+    let low = 0;
+    let high = segments.length - 1;
+    let newest = -1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const head = await this.#headTime(conversation, segments[middle] as SegmentInfo);
+      if (head === undefined || head <= time + reorderWindowMs) {
+        newest = middle;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    for (let index = newest; index >= 0; index--) {
+      const { segment, size } = segments[index] as SegmentInfo;
+      const blob = segmentClient(this.container, conversation, segment);
+      const offset = await findLine(blob, size, id, reorderWindowMs, readChunkBytes);
+      if (offset !== undefined) return { index, offset };
+      // A segment that began well before `id` was written holds it if any does; older ones were sealed by then.
+      const head = await this.#headTime(conversation, segments[index] as SegmentInfo);
+      if (head !== undefined && head < time - reorderWindowMs) break;
+    }
+    // Outside the window's assumptions (a clock far off, an append stalled for minutes): look everywhere — but
+    // not for an id from the future or from before the conversation began, which cannot be in it.
+    if (time > Date.now() + reorderWindowMs) return undefined;
+    const first = segments[0];
+    const firstHead = first === undefined ? undefined : await this.#headTime(conversation, first);
+    if (firstHead !== undefined && time < firstHead - reorderWindowMs) return undefined;
+    const end = endOf(segments);
+    if (end === undefined) return undefined;
+    const all = messagesBackward(this.container, conversation, segments, end, readChunkBytes);
+    for await (const { message, position } of all) {
+      if (message.id === id) return position;
+    }
+    return undefined;
+  }
+
+  /** The id time of a segment's first message (cached: the first line of a segment never changes). */
+  async #headTime(conversation: string, info: SegmentInfo): Promise<number | undefined> {
+    const name = segmentBlobName(conversation, info.segment);
+    const cached = this.#heads.get(name);
+    if (cached !== undefined) return cached;
+    if (info.size === 0) return undefined;
+    const blob = segmentClient(this.container, conversation, info.segment);
+    const id = idOfLine(await downloadRange(blob, 0, ID_HEAD_BYTES));
+    if (id === undefined) return undefined;
+    const time = decodeTime(id);
+    setBounded(this.#heads, name, time, this.options.maxCachedHeads);
+    return time;
+  }
+}
 
 /** The byte offset of the line with id `target` in a segment of `size` bytes, or `undefined` if it is not there. */
 export async function findLine(

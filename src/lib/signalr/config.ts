@@ -41,6 +41,7 @@ export function signalRConfigFromSettings(env: NodeJS.ProcessEnv = process.env):
     connection = connectionInfoFromParts(endpoint, accessKey);
   } else {
     throw new ConnectionStringError(
+      'connection-setting-missing',
       'No SignalR service configured: set AzureSignalRConnectionString ' +
         '(Endpoint=…;AccessKey=…;Version=1.0; or Endpoint=…;AuthType=azure.msi;Version=1.0;) ' +
         'or AzureSignalREndpoint + AzureSignalRAccessKey',

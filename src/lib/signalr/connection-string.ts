@@ -3,6 +3,7 @@
  * identity form `Endpoint=…;AuthType=azure.msi;[ClientId=…;]Version=1.0;`. Errors name what is missing and
  * never repeat the string, which holds a secret.
  */
+import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
 
 export type SignalRCredential =
   | { readonly kind: 'key'; readonly accessKey: string }
@@ -14,8 +15,18 @@ export interface SignalRConnectionInfo {
   readonly credential: SignalRCredential;
 }
 
+/** The connection string and settings codes of {@link SIGNALR_ERRORS}. */
+export type ConnectionStringErrorCode = Extract<SignalRErrorCode, `connection-${string}`>;
+
+/** A connection string or SignalR setting that cannot be used; `message` names what, never the secret. */
 export class ConnectionStringError extends Error {
   override readonly name = 'ConnectionStringError';
+  constructor(
+    readonly code: ConnectionStringErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Parses a connection string. Keys are case-insensitive; a trailing `;` is optional. */
@@ -27,16 +38,22 @@ export function parseConnectionString(connectionString: string): SignalRConnecti
     const eq = trimmed.indexOf('=');
     if (eq <= 0) {
       throw new ConnectionStringError(
+        'connection-string-malformed',
         'The SignalR connection string has a part without "name=value"; expected Endpoint=…;AccessKey=…;Version=1.0;',
       );
     }
     fields.set(trimmed.slice(0, eq).trim().toLowerCase(), trimmed.slice(eq + 1).trim());
   }
   const rawEndpoint = fields.get('endpoint');
-  if (!rawEndpoint) throw new ConnectionStringError('The SignalR connection string has no Endpoint=…');
+  if (!rawEndpoint)
+    throw new ConnectionStringError(
+      'connection-string-no-endpoint',
+      'The SignalR connection string has no Endpoint=…',
+    );
   const version = fields.get('version');
   if (version !== undefined && version !== '1.0') {
     throw new ConnectionStringError(
+      'connection-string-version',
       `The SignalR connection string has Version=${version}; only 1.0 is known`,
     );
   }
@@ -48,12 +65,14 @@ export function parseConnectionString(connectionString: string): SignalRConnecti
   }
   if (authType !== undefined && authType !== 'aad' && authType !== '') {
     throw new ConnectionStringError(
+      'connection-string-auth-type',
       `The SignalR connection string has AuthType=${authType}; use AuthType=azure.msi or an AccessKey`,
     );
   }
   const accessKey = fields.get('accesskey');
   if (!accessKey) {
     throw new ConnectionStringError(
+      'connection-string-no-access-key',
       'The SignalR connection string has no AccessKey=… (or AuthType=azure.msi for identity-based access)',
     );
   }
@@ -65,8 +84,10 @@ export function connectionInfoFromParts(
   endpoint: string | undefined,
   accessKey: string | undefined,
 ): SignalRConnectionInfo {
-  if (!endpoint) throw new ConnectionStringError('AzureSignalREndpoint is not set');
-  if (!accessKey) throw new ConnectionStringError('AzureSignalRAccessKey is not set');
+  if (!endpoint)
+    throw new ConnectionStringError('connection-setting-missing', 'AzureSignalREndpoint is not set');
+  if (!accessKey)
+    throw new ConnectionStringError('connection-setting-missing', 'AzureSignalRAccessKey is not set');
   return { endpoint: normalizeEndpoint(endpoint, undefined), credential: { kind: 'key', accessKey } };
 }
 
@@ -76,16 +97,23 @@ function normalizeEndpoint(raw: string, port: string | undefined): string {
     url = new URL(raw);
   } catch {
     throw new ConnectionStringError(
+      'connection-string-endpoint',
       'The SignalR Endpoint is not an absolute URL such as https://name.service.signalr.net',
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConnectionStringError(`The SignalR Endpoint must be http or https, not ${url.protocol}`);
+    throw new ConnectionStringError(
+      'connection-string-endpoint',
+      `The SignalR Endpoint must be http or https, not ${url.protocol}`,
+    );
   }
   if (port !== undefined) {
     const n = Number(port);
     if (!Number.isInteger(n) || n < 1 || n > 65535) {
-      throw new ConnectionStringError(`The SignalR connection string has Port=${port}; expected 1–65535`);
+      throw new ConnectionStringError(
+        'connection-string-port',
+        `The SignalR connection string has Port=${port}; expected 1–65535`,
+      );
     }
     url.port = String(n);
   }

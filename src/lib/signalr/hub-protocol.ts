@@ -8,6 +8,7 @@
  * so that malformed input from a client can never crash the caller.
  */
 import { JsonHubProtocol, type HubMessage as LibraryHubMessage, NullLogger } from '@microsoft/signalr';
+import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
 
 /** The record separator that terminates every JSON hub protocol record. */
 export const RECORD_SEPARATOR = '\x1e';
@@ -74,12 +75,11 @@ export interface HandshakeRequest {
   readonly version: number;
 }
 
-export type HubProtocolErrorCode =
-  | 'incomplete'
-  | 'invalid-json'
-  | 'invalid-message'
-  | 'invalid-handshake'
-  | 'unsupported-protocol';
+/** The hub protocol codes of {@link SIGNALR_ERRORS}. */
+export type HubProtocolErrorCode = Extract<
+  SignalRErrorCode,
+  'incomplete' | 'invalid-json' | 'invalid-message' | 'invalid-handshake' | 'unsupported-protocol'
+>;
 
 /** Malformed or unsupported input; `message` says what was wrong and is safe to send back to the peer. */
 export class HubProtocolError extends Error {

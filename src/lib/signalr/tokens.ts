@@ -5,6 +5,7 @@
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Dialect } from '../upstream/contract.js';
+import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
 
 /** The dialect type lives with the upstream contract; re-exported for the REST client and token callers. */
 export type { Dialect };
@@ -100,20 +101,14 @@ async function sign(accessKey: string, payload: JWTPayload, options: TokenOption
     .sign(await hmacKey(accessKey));
 }
 
-export type TokenFailure =
-  | 'missing'
-  | 'malformed'
-  | 'signature'
-  | 'audience'
-  | 'expired'
-  | 'no-expiry'
-  | 'not-yet-valid';
+/** Why a token is refused: the `token-…` codes of {@link SIGNALR_ERRORS}. */
+export type TokenErrorCode = Extract<SignalRErrorCode, `token-${string}`>;
 
-/** A token the service refuses; `reason` is safe to return to a client (it never includes the token). */
+/** A token the service refuses; `message` is safe to return to a client (it never includes the token). */
 export class TokenError extends Error {
   override readonly name = 'TokenError';
   constructor(
-    readonly failure: TokenFailure,
+    readonly code: TokenErrorCode,
     message: string,
   ) {
     super(message);
@@ -139,7 +134,10 @@ export async function verifyToken(
   options: VerifyOptions,
 ): Promise<JWTPayload> {
   if (!token)
-    throw new TokenError('missing', 'No access token: send Authorization: Bearer <JWT> or ?access_token=');
+    throw new TokenError(
+      'token-missing',
+      'No access token: send Authorization: Bearer <JWT> or ?access_token=',
+    );
   const tolerance = options.clockToleranceSeconds ?? CLOCK_SKEW_SECONDS;
   const currentDate = options.now ? new Date(options.now()) : undefined;
   let lastError: unknown;
@@ -155,7 +153,7 @@ export async function verifyToken(
       const audList = Array.isArray(aud) ? aud : aud === undefined ? [] : [aud];
       if (!audList.some((a) => options.audiences.includes(a))) {
         throw new TokenError(
-          'audience',
+          'token-audience',
           `The token's audience does not match ${options.audiences[0] ?? 'this URL'}`,
         );
       }
@@ -174,15 +172,15 @@ export async function verifyToken(
 function toTokenError(error: unknown): TokenError {
   if (error instanceof TokenError) return error;
   if (error instanceof joseErrors.JWTExpired)
-    return new TokenError('expired', 'The access token has expired');
+    return new TokenError('token-expired', 'The access token has expired');
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new TokenError('signature', 'The access token is not signed with a key of this service');
+    return new TokenError('token-signature', 'The access token is not signed with a key of this service');
   }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === 'exp') return new TokenError('no-expiry', 'The access token has no exp claim');
+    if (error.claim === 'exp') return new TokenError('token-no-expiry', 'The access token has no exp claim');
     if (error.claim === 'nbf')
-      return new TokenError('not-yet-valid', 'The access token is not valid yet (nbf)');
-    return new TokenError('malformed', `The access token's ${error.claim} claim is invalid`);
+      return new TokenError('token-not-yet-valid', 'The access token is not valid yet (nbf)');
+    return new TokenError('token-malformed', `The access token's ${error.claim} claim is invalid`);
   }
-  return new TokenError('malformed', 'The access token is not a valid HS256 JWT');
+  return new TokenError('token-malformed', 'The access token is not a valid HS256 JWT');
 }

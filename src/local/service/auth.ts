@@ -71,7 +71,7 @@ export async function authenticate(
   } catch (error) {
     if (error instanceof TokenError) {
       const hint =
-        error.failure === 'audience'
+        error.code === 'token-audience'
           ? `The token's audience must be ${audiences[0]} (the URL without query and trailing slash)`
           : error.message;
       throw new Rejection('invalid-token', hint, { 'WWW-Authenticate': 'Bearer' });

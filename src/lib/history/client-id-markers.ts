@@ -1,0 +1,189 @@
+/**
+ * Dedupe of retried sends, by marker blobs (see `layout.ts`).
+ *
+ * A `clientMessageId` is claimed *before* the append by creating a marker blob per (conversation, sender,
+ * clientMessageId) with `If-None-Match: *`; the marker holds the message (with its id) and metadata `state` =
+ * `pending`, set to `stored` after the append. Exactly one creation succeeds across all instances; every other
+ * send with the same id waits until the marker is `stored` and gets its message back with `duplicate: true`.
+ *
+ * The crash window (marker created, process gone before or during the append) is closed by recovery: a send that
+ * finds a marker still `pending` after `pendingClaimTimeoutMs` (measured on the service's clock: response `Date`
+ * minus marker `Last-Modified`) takes it over with an ETag-conditional metadata update (one taker wins) and looks
+ * for the message's id near the tail of the history. Found: it only marks it `stored`. Not found (it was never
+ * appended, so nobody has seen it): it gives it a fresh id and time, appends it and marks it `stored`. So an
+ * accepted message is never lost, and a retried one is stored once. Two rare cases can still leave a second copy
+ * in a segment — a writer stalled longer than the timeout whose append lands afterwards, and the SDK's own retry
+ * of an append whose first try was applied but whose answer was lost — so readers show one message per id and per
+ * (sender, clientMessageId).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type BlockBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';
+import { decodeTime } from 'ulid';
+import { isAlreadyExists, MAX_APPEND_ATTEMPTS, type SegmentAppender } from './append.js';
+import { clientIdMarkerName } from './layout.js';
+import { type AppendResult, type ChatMessage, newMessageId } from './message.js';
+import { readStream } from './segment-reader.js';
+import { endOf, listSegments, messagesBackward } from './segments.js';
+
+/** What {@link ClientIdMarkers} needs to know. */
+export interface MarkerOptions {
+  /** How old a `pending` marker must be (service clock) before another send may take it over. */
+  readonly pendingClaimTimeoutMs: number;
+  /** How often a duplicate send re-reads a `pending` marker. */
+  readonly pendingPollMs: number;
+  /** How far before a message's id time recovery looks for it in the tail. */
+  readonly reorderWindowMs: number;
+  /** Bytes per ranged download of that look. */
+  readonly readChunkBytes: number;
+}
+
+type MarkerState = 'pending' | 'recovering' | 'stored';
+
+interface Marker {
+  message: ChatMessage;
+  state: MarkerState;
+  etag: string;
+  /** Service clock: response `Date` minus `Last-Modified`. */
+  ageMs: number;
+}
+
+/** Stores each (conversation, sender, clientMessageId) once, through the markers of one container. */
+export class ClientIdMarkers {
+  constructor(
+    private readonly container: ContainerClient,
+    private readonly appender: SegmentAppender,
+    private readonly options: MarkerOptions,
+  ) {}
+
+  /**
+   * Appends `message` unless its sender's `clientMessageId` was claimed already; then the claimed message comes
+   * back with `duplicate: true`.
+   */
+  async appendOnce(message: ChatMessage, clientMessageId: string): Promise<AppendResult> {
+    const marker = this.container.getBlockBlobClient(
+      clientIdMarkerName(message.conversation, message.from, clientMessageId),
+    );
+    const body = JSON.stringify(message);
+    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
+      let created: string | undefined;
+      try {
+        const response = await marker.upload(body, Buffer.byteLength(body), {
+          conditions: { ifNoneMatch: '*' },
+          metadata: { state: 'pending' },
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
+        created = response.etag ?? '*';
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+      }
+      if (created !== undefined) {
+        try {
+          await this.appender.append(message);
+        } catch (error) {
+          // The service refused the append outright (a 4xx): nothing was written, so release the claim and let a
+          // retry start afresh. Any other failure may have been written: leave the marker for recovery.
+          if (error instanceof RestError && error.statusCode !== undefined && error.statusCode < 500) {
+            await marker.delete({ conditions: { ifMatch: created } }).catch(() => undefined);
+          }
+          throw error;
+        }
+        // The message is stored whatever happens now. Should this update fail, the marker stays `pending` and a
+        // retry of the send finds the message by recovery; failing the send here would only provoke that retry.
+        await marker.setMetadata({ state: 'stored' }).catch(() => undefined);
+        return { message, duplicate: false };
+      }
+      const original = await this.#settleExistingMarker(marker);
+      // `undefined`: the claim was released (its send was refused) while we waited; claim it afresh.
+      if (original !== undefined) return { message: original, duplicate: true };
+    }
+    throw new Error(
+      `Could not settle clientMessageId of ${message.from} in ${message.conversation} after ${MAX_APPEND_ATTEMPTS} attempts`,
+    );
+  }
+
+  /**
+   * Waits for an existing marker's message to be stored, or takes over a marker abandoned by a crashed send.
+   * `undefined` when the marker has been deleted meanwhile.
+   */
+  async #settleExistingMarker(marker: BlockBlobClient): Promise<ChatMessage | undefined> {
+    for (;;) {
+      const current = await readMarker(marker);
+      if (current === undefined) return undefined;
+      if (current.state === 'stored') return current.message;
+      if (current.ageMs >= this.options.pendingClaimTimeoutMs) {
+        let claimed: { etag?: string };
+        try {
+          // Only one taker wins the ETag; the others see a 412 and go round again.
+          claimed = await marker.setMetadata(
+            { state: 'recovering' },
+            { conditions: { ifMatch: current.etag } },
+          );
+        } catch (error) {
+          if (error instanceof RestError && [404, 409, 412].includes(error.statusCode ?? 0)) continue;
+          throw error;
+        }
+        if (await this.#isRecentlyStored(current.message)) {
+          await marker.setMetadata({ state: 'stored' });
+          return current.message;
+        }
+        // Never appended, so never seen by anyone: a fresh id and time file it where it is appended now.
+        const recovered: ChatMessage = { ...current.message, ...newMessageId() };
+        const body = JSON.stringify(recovered);
+        try {
+          await marker.upload(body, Buffer.byteLength(body), {
+            conditions: { ifMatch: claimed.etag ?? '*' },
+            metadata: { state: 'recovering' },
+            blobHTTPHeaders: { blobContentType: 'application/json' },
+          });
+        } catch (error) {
+          if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) continue;
+          throw error;
+        }
+        await this.appender.append(recovered);
+        await marker.setMetadata({ state: 'stored' });
+        return recovered;
+      }
+      await sleep(this.options.pendingPollMs);
+    }
+  }
+
+  /** Whether `message.id` is in the tail of its conversation, looking back to `reorderWindowMs` before its time. */
+  async #isRecentlyStored(message: ChatMessage): Promise<boolean> {
+    const oldest = decodeTime(message.id) - this.options.reorderWindowMs;
+    const segments = await listSegments(this.container, message.conversation);
+    const end = endOf(segments);
+    if (end === undefined) return false;
+    const tail = messagesBackward(
+      this.container,
+      message.conversation,
+      segments,
+      end,
+      this.options.readChunkBytes,
+    );
+    for await (const { message: stored } of tail) {
+      if (
+        stored.id === message.id ||
+        (stored.from === message.from && stored.clientMessageId === message.clientMessageId)
+      ) {
+        return true;
+      }
+      if (decodeTime(stored.id) < oldest) return false;
+    }
+    return false;
+  }
+}
+
+async function readMarker(marker: BlockBlobClient): Promise<Marker | undefined> {
+  let response: Awaited<ReturnType<typeof marker.download>>;
+  try {
+    response = await marker.download();
+  } catch (error) {
+    if (error instanceof RestError && error.statusCode === 404) return undefined;
+    throw error;
+  }
+  const message = JSON.parse((await readStream(response.readableStreamBody)).toString('utf8')) as ChatMessage;
+  const state = (response.metadata?.state ?? 'pending') as MarkerState;
+  const now = response.date?.getTime() ?? Date.now();
+  const modified = response.lastModified?.getTime() ?? now;
+  return { message, state, etag: response.etag ?? '*', ageMs: Math.max(0, now - modified) };
+}
