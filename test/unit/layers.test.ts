@@ -1,0 +1,140 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../support/compiled.js';
+import { checkLayers, formatViolations, importsOf, readSources } from '../support/layers.js';
+
+describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
+  it('keep the import rule in the repository as it is', () => {
+    const files = readSources(ROOT);
+    // The walk found the tree (an empty map would make this test pass for nothing).
+    for (const layer of ['functions', 'app', 'lib', 'local']) {
+      expect([...files.keys()].some((f) => f.startsWith(`src/${layer}/`))).toBe(true);
+    }
+    const violations = checkLayers(files);
+    expect(violations, formatViolations(violations)).toEqual([]);
+  });
+
+  describe('a deliberately broken copy of src/ on disk', () => {
+    let copy: string;
+
+    beforeAll(async () => {
+      copy = await mkdtemp(join(tmpdir(), 'layers-'));
+      await cp(join(ROOT, 'src'), join(copy, 'src'), { recursive: true });
+      // src/lib reaches up into the Functions layer and into development tooling.
+      const fanout = join(copy, 'src/lib/chat/fanout.ts');
+      await writeFile(
+        fanout,
+        `import { ROUTES } from '../../app/routes.js';\n` +
+          `export type Local = typeof import('../../local/start.js');\n` +
+          (await readFile(fanout, 'utf8')),
+      );
+      // src/app starts the local stack.
+      const services = join(copy, 'src/app/services.ts');
+      await writeFile(
+        services,
+        `${await readFile(services, 'utf8')}\nexport { startService } from '../local/service/index.js';\n`,
+      );
+      // A function file reaches past src/app into the domain.
+      const home = join(copy, 'src/functions/home.ts');
+      await writeFile(home, `import '../lib/conversation.js';\n${await readFile(home, 'utf8')}`);
+    });
+
+    afterAll(async () => {
+      await rm(copy, { recursive: true, force: true });
+    });
+
+    it('is reported, one line per bad import, and nothing else', () => {
+      const violations = checkLayers(readSources(copy));
+      expect(violations.map(({ file, specifier, rule }) => ({ file, specifier, rule }))).toEqual([
+        {
+          file: 'src/app/services.ts',
+          specifier: '../local/service/index.js',
+          rule: 'src/app/ must not import src/local/',
+        },
+        {
+          file: 'src/functions/home.ts',
+          specifier: '../lib/conversation.js',
+          rule: 'src/functions/ imports only src/app/ and packages',
+        },
+        {
+          file: 'src/lib/chat/fanout.ts',
+          specifier: '../../app/routes.js',
+          rule: 'src/lib/ must not import src/app/',
+        },
+        {
+          file: 'src/lib/chat/fanout.ts',
+          specifier: '../../local/start.js',
+          rule: 'src/lib/ must not import src/local/',
+        },
+      ]);
+    });
+  });
+
+  describe('the checker', () => {
+    it('reads every form of import, and no import-like text in comments or strings', () => {
+      const source = [
+        `import a from './a.js';`,
+        `import type { B } from './b.js';`,
+        `import './c.js';`,
+        `export * from './d.js';`,
+        `export { e } from './e.js';`,
+        `const f = await import('./f.js');`,
+        `const g = require('./g.js');`,
+        `import h = require('./h.js');`,
+        `// import x from './comment.js';`,
+        `const text = "import y from './string.js'";`,
+      ].join('\n');
+      expect(importsOf(source)).toEqual([
+        './a.js',
+        './b.js',
+        './c.js',
+        './d.js',
+        './e.js',
+        './f.js',
+        './g.js',
+        './h.js',
+      ]);
+    });
+
+    it('allows the arrows the layers may have', () => {
+      const files = new Map([
+        [
+          'src/functions/home.ts',
+          `import { app } from '@azure/functions';\nimport { ROUTES } from '../app/routes.js';`,
+        ],
+        ['src/app/routes.ts', `import { x } from '../lib/conversation.js';\nimport 'node:fs';`],
+        [
+          'src/lib/chat/fanout.ts',
+          `import { y } from '../signalr/index.js';\nimport { z } from '../conversation.js';`,
+        ],
+        [
+          'src/local/start.ts',
+          `import { appRoot } from '../app/static-files.js';\nimport '../lib/settings.js';`,
+        ],
+      ]);
+      expect(checkLayers(files)).toEqual([]);
+    });
+
+    it('catches a type-only import and a dynamic import as surely as a plain one', () => {
+      const files = new Map([
+        ['src/lib/history/store.ts', `import type { ChatServices } from '../../app/services.js';`],
+        ['src/app/home.ts', `const start = () => import('../local/start.js');`],
+      ]);
+      expect(checkLayers(files).map((v) => v.target)).toEqual(['app', 'local']);
+    });
+
+    it('does not let src/functions import anything outside src/app, even outside the layers', () => {
+      const files = new Map([['src/functions/assets.ts', `import '../../static/config.js';`]]);
+      expect(checkLayers(files)).toEqual([
+        {
+          file: 'src/functions/assets.ts',
+          specifier: '../../static/config.js',
+          target: 'static/config.js',
+          rule: 'src/functions/ imports only src/app/ and packages',
+        },
+      ]);
+    });
+  });
+});
