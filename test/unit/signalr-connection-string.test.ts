@@ -86,7 +86,7 @@ describe('parseConnectionString', () => {
   });
 });
 
-describe('connectionInfoFromParts (the 2020 sample's settings)', () => {
+describe("connectionInfoFromParts (the 2020 sample's settings)", () => {
   it('builds key-mode info and names the missing setting', () => {
     expect(connectionInfoFromParts('http://localhost:8080/', KEY)).toEqual({
       endpoint: 'http://localhost:8080',
@@ -139,7 +139,7 @@ describe('signalRConfigFromSettings', () => {
     expect(error.message).toContain('AzureSignalREndpoint');
   });
 
-  it('names the missing half of the 2020 sample's settings without echoing the key', () => {
+  it("names the missing half of the 2020 sample's settings without echoing the key", () => {
     const error = errorOf(() => signalRConfigFromSettings({ AzureSignalRAccessKey: KEY }));
     expect(error.message).toContain('AzureSignalREndpoint');
     expect(error.message).not.toContain(KEY);
