@@ -13,7 +13,8 @@ import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { appRoot } from '../app/static-files.js';
-import { readSettingsFile, startFunctionsHost } from './functions-host.js';
+import { startFunctionsHost } from './functions-host.js';
+import { readSettingsFile } from './functions-host-settings.js';
 
 /** The ports and where each comes from. */
 export const PORT_SETTINGS = [
