@@ -3,7 +3,7 @@
  * numbers of one are not the CPU of another, and the service's resident memory can be read from /proc.
  * The orchestrator talks to children over the IPC channel of `fork` with `{ type, ... }` messages.
  */
-import { type ChildProcess, fork, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** A message between the orchestrator and a child. */
@@ -119,12 +119,11 @@ export async function forkChild(
   }
 }
 
-/** Spawns a command that is not a bench module (Azurite); stopped like the others. */
-export function spawnTracked(command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+/** Counts a process started elsewhere (Azurite) among the children {@link stopAll} stops. */
+export function trackProcess(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   running.add(child);
   child.on('exit', () => running.delete(child));
-  return child;
 }
 
 /** SIGTERM, then SIGKILL after a grace period; resolves once the process has exited. */

@@ -3,8 +3,6 @@
  */
 import type { ScenarioResult } from './report.js';
 
-/** The dev access key of the local service (public, documented in the README: not a secret). */
-export const BENCH_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 /** The hub every scenario uses. */
 export const BENCH_HUB = 'chat';
 

@@ -1,12 +1,13 @@
 /**
  * Starts the servers a scenario measures, each in its own process: the bare `ws` baselines, the local
- * SignalR service, the Functions host and Azurite (in memory). The bench cannot use `test/support/` (it is
- * not compiled), so this is its own small launcher.
+ * SignalR service, the Functions host and Azurite (in memory, through the launcher in src/local/azurite.ts).
  */
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { type BenchChild, forkChild, spawnTracked, stopProcess } from './processes.js';
-import { BENCH_ACCESS_KEY, benchModule } from './scenario.js';
+import { type RunningAzurite, startAzurite as startAzuriteProcess } from '../src/local/azurite.js';
+import { DEV_ACCESS_KEY, devSignalRConnectionString } from '../src/local/dev-constants.js';
+import { type BenchChild, forkChild, trackProcess } from './processes.js';
+import { benchModule } from './scenario.js';
 
 /** A server child and the URL it listens on. */
 export interface RunningServer {
@@ -39,7 +40,7 @@ export interface ServiceOptions {
 /** The local SignalR Serverless service in its own process. */
 export async function startServiceProcess(options: ServiceOptions = {}): Promise<RunningServer> {
   const { child, ready } = await forkChild('local service', benchModule('./servers/service.js'), {
-    args: [JSON.stringify({ upstream: options.upstream ?? null, accessKey: BENCH_ACCESS_KEY })],
+    args: [JSON.stringify({ upstream: options.upstream ?? null, accessKey: DEV_ACCESS_KEY })],
     execArgv: options.execArgv ?? [],
   });
   return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
@@ -47,7 +48,7 @@ export async function startServiceProcess(options: ServiceOptions = {}): Promise
 
 /** The service's connection string for a REST client. */
 export function connectionString(serviceUrl: string): string {
-  return `Endpoint=${serviceUrl};AccessKey=${BENCH_ACCESS_KEY};Version=1.0;`;
+  return devSignalRConnectionString(serviceUrl);
 }
 
 /** The built-in Functions host with the given app settings, in its own process. */
@@ -62,7 +63,7 @@ export async function startFunctionsProcess(
   return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
 }
 
-/** A free loopback port (Azurite takes a port number, not 0). */
+/** A free loopback port (for a server that must be named before it starts, such as the upstream's host). */
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -73,49 +74,14 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Azurite's well-known development account key (public, in every Azurite doc). */
-const AZURITE_ACCOUNT_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-
-/** Azurite's blob service in memory on a free port; resolves with its connection string once it listens. */
-export async function startAzurite(): Promise<{
-  connectionString: string;
-  pid: number;
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
-}> {
-  const port = await freePort();
-  const bin = new URL('../../node_modules/.bin/azurite-blob', import.meta.url).pathname;
-  const child = spawnTracked(bin, [
-    '--inMemoryPersistence',
-    '--skipApiVersionCheck',
-    '--disableTelemetry',
-    '--silent',
-    '--blobHost',
-    '127.0.0.1',
-    '--blobPort',
-    String(port),
-  ]);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const deadline = Date.now() + 30_000;
-  while (!/successfully listens/.test(output)) {
-    if (child.exitCode !== null) throw new Error(`Azurite exited: ${output.slice(0, 500)}`);
-    if (Date.now() > deadline) {
-      await stopProcess(child);
-      throw new Error(`Azurite did not start within 30 s: ${output.slice(0, 500)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const connectionString =
-    `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_ACCOUNT_KEY};` +
-    `BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
-  return { connectionString, pid: child.pid ?? -1, stop: () => stopProcess(child) };
+/**
+ * Azurite's blob service in memory on a free port (the launcher of `npm start` and the tests), counted among the
+ * children that {@link stopAll} stops on the way out.
+ */
+export async function startAzurite(): Promise<RunningAzurite> {
+  const azurite = await startAzuriteProcess();
+  trackProcess(azurite.child);
+  return azurite;
 }
 
 /** A load-generator child (bench/load/generator.ts). */

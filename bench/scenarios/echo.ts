@@ -8,10 +8,11 @@
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
 import type { Figure, ScenarioResult } from '../report.js';
-import { BENCH_ACCESS_KEY, BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
+import { BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
 import { cpuProfileFlags, startBare, startGenerator, startServiceProcess } from '../stack.js';
 import { Histogram, type HistogramData } from '../stats.js';
 
@@ -135,7 +136,7 @@ export const echo: Scenario = {
             ours = await measure(
               generator,
               service.pid,
-              { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: BENCH_ACCESS_KEY },
+              { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: DEV_ACCESS_KEY },
               params,
             );
           } finally {

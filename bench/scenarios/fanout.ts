@@ -4,10 +4,11 @@
  * against a bare `ws` server that broadcasts the same payload (on an HTTP POST) to the same N clients.
  */
 import { existsSync } from 'node:fs';
+import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
 import type { Figure, ScenarioResult } from '../report.js';
-import { BENCH_ACCESS_KEY, BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
+import { BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
 import {
   connectionString,
   cpuProfileFlags,
@@ -114,7 +115,7 @@ export const fanout: Scenario = {
               await measure(
                 generator,
                 service.pid,
-                { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: BENCH_ACCESS_KEY },
+                { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: DEV_ACCESS_KEY },
                 { kind: 'service', dialect, connectionString: connectionString(service.url), hub: BENCH_HUB },
                 params,
               ),

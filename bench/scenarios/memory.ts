@@ -5,12 +5,13 @@
  * connections keep, not garbage waiting for the next GC. The clients live in two generator processes.
  */
 import { existsSync } from 'node:fs';
+import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import type { MemoryProbe } from '../ipc.js';
 import type { BenchChild } from '../processes.js';
 import { residentBytes } from '../processes.js';
 import { summariseHeapProfile } from '../profile.js';
 import type { Figure, ScenarioResult } from '../report.js';
-import { BENCH_ACCESS_KEY, BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
+import { BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
 import { type RunningServer, startBare, startGenerator, startServiceProcess } from '../stack.js';
 
 /** Full-run defaults; connections are split evenly over `generators` client processes. */
@@ -109,7 +110,7 @@ export const memory: Scenario = {
             ours = await footprint(
               service,
               generators,
-              { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: BENCH_ACCESS_KEY },
+              { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: DEV_ACCESS_KEY },
               params,
               context.profile ? new URL(heapProfile, context.profileDir).pathname : undefined,
             );

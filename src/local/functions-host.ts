@@ -5,24 +5,14 @@
  * route parameters, `local.settings.json` `Values` in the environment (never overriding what is already set),
  * one log line per invocation, and keys for `authLevel: 'function'` routes when keys are configured.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import type {
-  Cookie,
-  HttpRequest as HttpRequestType,
-  HttpResponseInit,
-  InvocationContext as InvocationContextType,
-  LogLevel,
-} from '@azure/functions';
-import azureFunctions from '@azure/functions';
+import type { LogLevel } from '@azure/functions';
 import { ROUTE_TABLE, type RouteDefinition } from '../app/routes.js';
-import { appRoot } from '../app/static-files.js';
+import { invoke, sendText } from './functions-host-invocation.js';
+import { compileRoutes, hasValidKey, routeRequest } from './functions-host-routing.js';
+import { applyCors, applyEnvironment, corsOf, readSettingsFile } from './functions-host-settings.js';
 import { BodyTooLargeError, readCappedBody } from './http-body.js';
-
-const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
 /** The route prefix of host.json's default (`extensions.http.routePrefix`). */
 export const DEFAULT_ROUTE_PREFIX = 'api';
@@ -70,46 +60,6 @@ export interface RunningFunctionsHost {
   close(): Promise<void>;
 }
 
-interface CompiledRoute {
-  readonly definition: RouteDefinition;
-  /** Route parameters when the path segments match, else `undefined`. */
-  match(segments: readonly string[]): Record<string, string> | undefined;
-}
-
-/**
- * Compiles a Functions route template: literal segments (case-insensitive), `{name}`, `{name?}`,
- * `{name:constraint}` (the constraint is not checked) and a final catch-all `{*name}` (zero or more segments).
- */
-export function compileRouteTemplate(
-  template: string,
-): (segments: readonly string[]) => Record<string, string> | undefined {
-  const parts = template.split('/').filter((p) => p !== '');
-  return (segments) => {
-    const params: Record<string, string> = {};
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i]!;
-      const param = /^\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]*)?(\??)\}$/.exec(part);
-      if (!param) {
-        if (segments[i]?.toLowerCase() !== part.toLowerCase()) return undefined;
-        continue;
-      }
-      const [, star, name, optional] = param as unknown as [string, string, string, string];
-      if (star) {
-        params[name] = segments.slice(i).join('/');
-        return params;
-      }
-      const value = segments[i];
-      if (value === undefined) {
-        if (optional) continue;
-        return undefined;
-      }
-      params[name] = value;
-    }
-    // Missing segments were checked above (only optional ones may be absent); extra ones do not match.
-    return segments.length > parts.length ? undefined : params;
-  };
-}
-
 /** Starts the host; resolves once it listens. A busy port rejects with an error that names it. */
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<RunningFunctionsHost> {
   const log =
@@ -118,10 +68,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const prefix = (options.routePrefix ?? DEFAULT_ROUTE_PREFIX).replace(/^\/+|\/+$/g, '');
   const maxBody = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
   const keys = (options.functionKeys ?? []).filter((k) => k !== '');
-  const routes: CompiledRoute[] = (options.routes ?? ROUTE_TABLE).map((definition) => ({
-    definition,
-    match: compileRouteTemplate(definition.route),
-  }));
+  const routes = compileRoutes(options.routes ?? ROUTE_TABLE);
 
   const settings = readSettingsFile(options.settingsFile);
   const restoreEnv = applyEnvironment(options.env ?? {}, settings?.Values ?? {});
@@ -150,50 +97,13 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    if (cors && req.headers.origin) {
-      res.setHeader('access-control-allow-origin', cors === '*' ? '*' : req.headers.origin);
-      if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
-        res.writeHead(204, {
-          'access-control-allow-methods': 'GET, POST, PUT, DELETE, PATCH, OPTIONS',
-          'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
-          'access-control-max-age': '600',
-        });
-        res.end();
-        return;
-      }
+    if (applyCors(cors, req, res)) return;
+    const outcome = routeRequest(routes, prefix, req.method ?? 'GET', pathname);
+    if (outcome.kind === 'rejected') {
+      if (outcome.allow !== undefined) res.setHeader('allow', outcome.allow);
+      return sendText(res, outcome.status, outcome.text);
     }
-    let segments: string[];
-    try {
-      segments = pathname
-        .split('/')
-        .filter((s) => s !== '')
-        .map((s) => decodeURIComponent(s));
-    } catch {
-      return sendText(res, 400, 'The request path is not valid percent-encoding');
-    }
-    if (prefix !== '') {
-      if (segments[0]?.toLowerCase() !== prefix.toLowerCase()) return sendText(res, 404, notFound(pathname));
-      segments = segments.slice(1);
-    }
-    let matched: { route: CompiledRoute; params: Record<string, string> } | undefined;
-    const allowed = new Set<string>();
-    for (const route of routes) {
-      const params = route.match(segments);
-      if (!params) continue;
-      if (route.definition.methods.includes((req.method ?? 'GET') as never)) {
-        matched = { route, params };
-        break;
-      }
-      for (const m of route.definition.methods) allowed.add(m);
-    }
-    if (!matched) {
-      if (allowed.size > 0) {
-        res.setHeader('allow', [...allowed].join(', '));
-        return sendText(res, 405, `${req.method} is not allowed here; use ${[...allowed].join(' or ')}`);
-      }
-      return sendText(res, 404, notFound(pathname));
-    }
-    const { definition } = matched.route;
+    const { definition } = outcome.route;
     if (definition.authLevel !== 'anonymous' && keys.length > 0 && !hasValidKey(req, keys)) {
       return sendText(
         res,
@@ -201,50 +111,14 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         `The function "${definition.name}" needs a function key: send it in x-functions-key or ?code=`,
       );
     }
-
     let body: Buffer;
     try {
       body = await readCappedBody(req, maxBody);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        return sendText(res, 413, error.message);
-      }
+      if (error instanceof BodyTooLargeError) return sendText(res, 413, error.message);
       throw error;
     }
-
-    const request = new HttpRequest({
-      method: req.method ?? 'GET',
-      url: `http://${req.headers.host ?? `${DEFAULT_HOST}`}${req.url ?? '/'}`,
-      headers: headerRecord(req),
-      params: matched.params,
-      ...(body.length > 0 ? { body: { bytes: body } } : {}),
-    });
-    const invocationId = randomUUID();
-    const context = new InvocationContext({
-      invocationId,
-      functionName: definition.name,
-      logHandler: (level, ...args) => log(level, `[${definition.name}] ${args.map(formatArg).join(' ')}`),
-      options: {
-        trigger: {
-          type: 'httpTrigger',
-          name: 'httpTrigger',
-          methods: definition.methods,
-          authLevel: definition.authLevel,
-          route: definition.route,
-        },
-        extraInputs: [],
-        extraOutputs: [],
-      },
-    });
-    let result: unknown;
-    try {
-      result = await definition.handler(request as HttpRequestType, context as InvocationContextType);
-    } catch (error) {
-      // As the Functions host does: the error is logged, the caller gets a bare 500 without details.
-      context.error(`Executed '${definition.name}' (Failed, Id=${invocationId}):`, error);
-      return sendText(res, 500, 'Internal Server Error');
-    }
-    await writeResult(res, req.method === 'HEAD', result);
+    await invoke(req, res, { definition, params: outcome.params, body, defaultHost: DEFAULT_HOST, log });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -282,143 +156,4 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       await new Promise((resolve) => setTimeout(resolve, 50));
     },
   };
-}
-
-/** Puts `env` (overriding) and the settings file's Values (not overriding) into process.env; returns the undo. */
-function applyEnvironment(env: Record<string, string>, values: Record<string, unknown>): () => void {
-  const previous = new Map<string, string | undefined>();
-  const set = (name: string, value: string) => {
-    if (!previous.has(name)) previous.set(name, process.env[name]);
-    process.env[name] = value;
-  };
-  for (const [name, value] of Object.entries(env)) set(name, value);
-  for (const [name, value] of Object.entries(values)) {
-    if (process.env[name] === undefined && typeof value === 'string') set(name, value);
-  }
-  let restored = false;
-  return () => {
-    if (restored) return;
-    restored = true;
-    for (const [name, value] of previous) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-}
-
-interface LocalSettings {
-  Values?: Record<string, unknown>;
-  Host?: { CORS?: string };
-}
-
-/** Reads local.settings.json (`undefined` when absent); a file that is not JSON is an error that names it. */
-export function readSettingsFile(settingsFile: string | false | undefined): LocalSettings | undefined {
-  if (settingsFile === false) return undefined;
-  const file = settingsFile ?? join(appRoot(), 'local.settings.json');
-  if (!existsSync(file)) {
-    if (settingsFile !== undefined) throw new Error(`The settings file ${file} does not exist`);
-    return undefined;
-  }
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as LocalSettings;
-  } catch (error) {
-    throw new Error(`The settings file ${file} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-function corsOf(settings: LocalSettings | undefined): string | undefined {
-  const cors = settings?.Host?.CORS;
-  return typeof cors === 'string' && cors.trim() !== '' ? cors.trim() : undefined;
-}
-
-/** Compares against every key in constant time (hashing first makes the lengths equal). */
-function hasValidKey(req: IncomingMessage, keys: readonly string[]): boolean {
-  const header = req.headers['x-functions-key'];
-  const given =
-    (typeof header === 'string' ? header : undefined) ??
-    new URL(req.url ?? '/', 'http://host').searchParams.get('code') ??
-    undefined;
-  if (given === undefined) return false;
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  const givenDigest = digest(given);
-  let ok = false;
-  for (const key of keys) if (timingSafeEqual(givenDigest, digest(key))) ok = true;
-  return ok;
-}
-
-function headerRecord(req: IncomingMessage): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (const [name, values] of Object.entries(req.headersDistinct)) {
-    if (!values) continue;
-    record[name] = values.join(name === 'cookie' ? '; ' : ', ');
-  }
-  return record;
-}
-
-/** Writes what a handler returned: an `HttpResponse`, an `HttpResponseInit`, or nothing (204). */
-async function writeResult(res: ServerResponse, isHead: boolean, result: unknown): Promise<void> {
-  if (result === undefined || result === null) {
-    res.writeHead(204);
-    res.end();
-    return;
-  }
-  const init = result instanceof HttpResponse ? undefined : (result as HttpResponseInit);
-  const response = result instanceof HttpResponse ? result : new HttpResponse(init);
-  const headers = new Map<string, string[]>();
-  const add = (name: string, value: string) => {
-    const key = name.toLowerCase();
-    headers.set(key, [...(headers.get(key) ?? []), value]);
-  };
-  response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') headers.set(name, [value]);
-  });
-  for (const cookie of response.headers.getSetCookie()) add('set-cookie', cookie);
-  // `Headers` folds repeated names into one comma-joined value; a handler that gave pairs gets them back as
-  // separate header lines, exactly as written.
-  if (Array.isArray(init?.headers)) {
-    const repeated = new Map<string, string[]>();
-    for (const [name, value] of init.headers as [string, string][]) {
-      const key = name.toLowerCase();
-      if (key === 'set-cookie') continue;
-      repeated.set(key, [...(repeated.get(key) ?? []), value]);
-    }
-    for (const [key, values] of repeated) headers.set(key, values);
-  }
-  for (const cookie of response.cookies) add('set-cookie', serializeCookie(cookie));
-  const body = Buffer.from(await response.arrayBuffer());
-  for (const [name, values] of headers) res.setHeader(name, values.length === 1 ? values[0]! : values);
-  res.statusCode = response.status;
-  res.end(isHead ? undefined : body);
-}
-
-/** `Set-Cookie` per RFC 6265, from the `Cookie` objects of `@azure/functions`. */
-function serializeCookie(cookie: Cookie): string {
-  const parts = [`${cookie.name}=${cookie.value}`];
-  if (cookie.domain) parts.push(`Domain=${cookie.domain}`);
-  if (cookie.path) parts.push(`Path=${cookie.path}`);
-  if (cookie.expires !== undefined) parts.push(`Expires=${new Date(cookie.expires).toUTCString()}`);
-  if (cookie.maxAge !== undefined) parts.push(`Max-Age=${cookie.maxAge}`);
-  if (cookie.secure) parts.push('Secure');
-  if (cookie.httpOnly) parts.push('HttpOnly');
-  if (cookie.sameSite) parts.push(`SameSite=${cookie.sameSite}`);
-  return parts.join('; ');
-}
-
-function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end(text);
-}
-
-function notFound(pathname: string): string {
-  return `No function serves ${pathname}`;
-}
-
-function formatArg(arg: unknown): string {
-  if (arg instanceof Error) return arg.stack ?? arg.message;
-  if (typeof arg === 'string') return arg;
-  try {
-    return JSON.stringify(arg);
-  } catch {
-    return String(arg);
-  }
 }

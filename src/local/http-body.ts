@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 /** The body is larger than the reader's limit; the caller answers 413 in its own format. */
 export class BodyTooLargeError extends RangeError {
   override readonly name = 'BodyTooLargeError';
-  readonly code = 'BODY_TOO_LARGE';
+  readonly code = 'body-too-large';
   constructor(readonly maxBytes: number) {
     super(`The request body is larger than ${maxBytes} bytes`);
   }

@@ -8,12 +8,14 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { appRoot } from '../app/static-files.js';
-import { readSettingsFile, startFunctionsHost } from './functions-host.js';
+import { startAzurite } from './azurite.js';
+import { azuriteBlobEndpoint, azuriteConnectionString, devSignalRConnectionString } from './dev-constants.js';
+import { startFunctionsHost } from './functions-host.js';
+import { readSettingsFile } from './functions-host-settings.js';
 
 /** The ports and where each comes from. */
 export const PORT_SETTINGS = [
@@ -29,10 +31,6 @@ export const STARTUP_TIMEOUT_MS = 60_000;
 export const PARENT_CHECK_INTERVAL_MS = 1_000;
 /** How long a child may take to exit after SIGTERM before it is killed. */
 export const STOP_GRACE_MS = 10_000;
-
-/** The Blob endpoint of Azurite's well-known account (public, documented; not a secret). */
-const AZURITE_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 type Ports = Record<(typeof PORT_SETTINGS)[number]['variable'], number>;
 
@@ -74,17 +72,14 @@ async function checkFree(port: number, variable: string, what: string): Promise<
 export function functionsEnvironment(ports: Ports, values: Record<string, unknown>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) if (typeof value === 'string') env[name] = value;
-  const blobEndpoint = `http://127.0.0.1:${ports.BLOB_PORT}/devstoreaccount1`;
-  const azurite = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};BlobEndpoint=${blobEndpoint};`;
+  const azurite = azuriteConnectionString(azuriteBlobEndpoint(ports.BLOB_PORT));
   const pointStorage = (value: string | undefined) =>
     value === undefined || /UseDevelopmentStorage=true/i.test(value)
       ? azurite
       : value.replace(/(BlobEndpoint=https?:\/\/[^;:/]+)(:\d+)?/i, `$1:${ports.BLOB_PORT}`);
   env.AzureWebJobsStorage = pointStorage(env.AzureWebJobsStorage);
   env.CHAT_HISTORY_STORAGE = pointStorage(env.CHAT_HISTORY_STORAGE);
-  const signalR =
-    env.AzureSignalRConnectionString ??
-    'Endpoint=http://localhost:8080;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1.0;';
+  const signalR = env.AzureSignalRConnectionString ?? devSignalRConnectionString();
   // The local service speaks both dialects, so the chat delivers through both REST prefixes (see fanout.ts).
   env.CHAT_DIALECTS ??= 'signalr,websocket';
   env.AzureSignalRConnectionString = signalR.replace(
@@ -94,28 +89,15 @@ export function functionsEnvironment(ports: Ports, values: Record<string, unknow
   return env;
 }
 
-/**
- * The command line of Azurite's Blob service (`azurite-blob`), run with this Node so no shell is needed: data on
- * disk in `location` (history survives restarts), `--skipApiVersionCheck` (the SDK is newer than the emulator),
- * `--disableTelemetry` (otherwise it reaches out to the internet).
- */
-export function azuriteArgs(port: number, location: string): string[] {
-  return [
-    createRequire(import.meta.url).resolve('azurite/dist/src/blob/main.js'),
-    ...['--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location],
-    ...['--skipApiVersionCheck', '--disableTelemetry', '--silent'],
-  ];
-}
-
 /** Starts a child and resolves once a line of its output matches `ready`; its output is echoed with a prefix. */
 function startChild(
   label: string,
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; ready: RegExp; echo: boolean },
+  options: { env?: NodeJS.ProcessEnv; ready: RegExp; echo: boolean },
 ): Promise<ChildProcess> {
   const child = spawn(command, args, {
-    cwd: options.cwd ?? appRoot(),
+    cwd: appRoot(),
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -224,9 +206,9 @@ async function main(): Promise<void> {
       void stopAll(0);
     }
   }, PARENT_CHECK_INTERVAL_MS).unref();
-  const watch = (label: string, child: ChildProcess) => {
+  const watch = (label: string, child: ChildProcess, stop = () => stopChild(child)) => {
     children.push(child);
-    closers.push(() => stopChild(child));
+    closers.push(stop);
     child.once('exit', (code, signal) => {
       if (stopping) return;
       console.error(`${label} stopped unexpectedly (code ${code}, signal ${signal}); stopping everything`);
@@ -235,12 +217,12 @@ async function main(): Promise<void> {
   };
 
   try {
-    const azurite = await startChild('azurite', process.execPath, azuriteArgs(ports.BLOB_PORT, azuriteDir), {
-      ready: /successfully listens on/,
-      echo: false,
-      cwd: azuriteDir,
+    const azurite = await startAzurite({
+      port: ports.BLOB_PORT,
+      location: azuriteDir,
+      startTimeoutMs: STARTUP_TIMEOUT_MS,
     });
-    watch('Azurite', azurite);
+    watch('Azurite', azurite.child, () => azurite.stop(STOP_GRACE_MS));
 
     const upstream = `http://localhost:${ports.FUNCTIONS_PORT}/api/messages?event={event}`;
     const serviceCli = fileURLToPath(new URL('./service/cli.js', import.meta.url));

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeSignature } from '../../src/lib/signalr/signature.js';
+import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type ChatClient, isMessage, messageTexts as texts } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
-import { STACK_ACCESS_KEY } from '../support/stack.js';
 
 const chat = useChatStack();
 const { connect } = chat;
@@ -183,7 +183,7 @@ describe('conversations through the whole local stack', () => {
 
   it('an upstream call with a forged signature gets 401 and stores nothing', async () => {
     const forged = computeSignature('ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvuts', 'forged-conn');
-    expect(computeSignature(STACK_ACCESS_KEY, 'forged-conn')).not.toBe(forged);
+    expect(computeSignature(DEV_ACCESS_KEY, 'forged-conn')).not.toBe(forged);
     const headers = {
       'x-asrs-hub': 'chat',
       'x-asrs-category': 'messages',

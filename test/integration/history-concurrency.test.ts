@@ -9,7 +9,7 @@ import {
   newMessageId,
   segmentBlobName,
 } from '../../src/lib/history/index.js';
-import { azuriteConnectionString } from '../support/azurite.js';
+import { azuriteConnectionString } from '../../src/local/dev-constants.js';
 import { useAzurite } from '../support/fixtures.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 

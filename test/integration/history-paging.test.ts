@@ -3,7 +3,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatMessage, createHistoryStore, segmentBlobName } from '../../src/lib/history/index.js';
-import { azuriteConnectionString } from '../support/azurite.js';
+import { azuriteConnectionString } from '../../src/local/dev-constants.js';
 import { useAzurite } from '../support/fixtures.js';
 import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy.js';
 

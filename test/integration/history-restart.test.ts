@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChatMessage, createHistoryStore } from '../../src/lib/history/index.js';
-import { type RunningAzurite, startAzurite, startAzuriteOnDisk } from '../support/azurite.js';
+import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 
@@ -46,7 +46,7 @@ describe('history across restarts', () => {
   it('keeps history and deduplication when Azurite with on-disk data is stopped and started again', async () => {
     const location = await mkdtemp(join(tmpdir(), 'history-azurite-'));
     cleanup.push(() => rm(location, { recursive: true, force: true }));
-    let azurite: RunningAzurite = await startAzuriteOnDisk(location);
+    let azurite: RunningAzurite = await startAzurite({ location });
     cleanup.push(() => azurite.stop());
     const store = createHistoryStore({ storage: azurite.connectionString, segmentBlockLimit: 3 });
     const sent = await send(store, ['one', 'two', 'three', 'four']);
@@ -58,7 +58,7 @@ describe('history across restarts', () => {
     });
 
     await azurite.stop();
-    azurite = await startAzuriteOnDisk(location, { port: azurite.port });
+    azurite = await startAzurite({ location, port: azurite.port });
 
     const fresh = createHistoryStore({ storage: azurite.connectionString, segmentBlockLimit: 3 });
     expect((await fresh.read('room')).messages).toEqual([...sent, claimed.message]);

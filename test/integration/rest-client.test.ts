@@ -11,8 +11,7 @@ import {
   parseConnectionString,
   SignalRRestError,
 } from '../../src/lib/signalr/index.js';
-
-const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+import { DEV_ACCESS_KEY as KEY } from '../../src/local/dev-constants.js';
 
 /**
  * Checks a token the way docs/architecture.md ("Tokens and identity") states it, with jose directly rather than our own verifyToken (which could

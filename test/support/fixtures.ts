@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll } from 'vitest';
-import { type RunningAzurite, startAzurite } from './azurite.js';
+import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
 import { type ChatClient, type ChatDialect, connectChat } from './chat-clients.js';
 import { type RunningStack, type StackOptions, startStack } from './stack.js';
 

@@ -15,6 +15,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { type ClientOptions, WebSocket } from 'ws';
+import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import {
   type LogLevel,
   type RunningService,
@@ -23,7 +24,8 @@ import {
   startService,
 } from '../../src/local/service/index.js';
 
-export const PRIMARY_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+/** The service's primary key in tests: the development key. */
+export const PRIMARY_KEY = DEV_ACCESS_KEY;
 export const SECONDARY_KEY = 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvuts';
 
 /** One call the upstream received. */

@@ -9,12 +9,10 @@
  * configuration stays valid, as after a real restart.
  */
 import { resetChatServices } from '../../src/app/services.js';
+import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
+import { devSignalRConnectionString } from '../../src/local/dev-constants.js';
 import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
-import { type RunningAzurite, startAzurite } from './azurite.js';
-
-/** The local service's documented development key. */
-export const STACK_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 
 export interface StackOptions {
   /** Appends per history segment before rolling (`CHAT_HISTORY_SEGMENT_BLOCK_LIMIT`); default the store's. */
@@ -89,7 +87,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       });
     service = await startSvc(0);
     const servicePort = service.port;
-    env.AzureSignalRConnectionString = `Endpoint=http://127.0.0.1:${servicePort};AccessKey=${STACK_ACCESS_KEY};Version=1.0;`;
+    env.AzureSignalRConnectionString = devSignalRConnectionString(`http://127.0.0.1:${servicePort}`);
     // The host applied `env` when it started; the chat reads settings per request, so update the live value.
     process.env.AzureSignalRConnectionString = env.AzureSignalRConnectionString;
     resetChatServices();

@@ -9,10 +9,12 @@ import type {
   InvocationContext as InvocationContextType,
 } from '@azure/functions';
 import azureFunctions from '@azure/functions';
+import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
 
-export const PRIMARY_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+/** The primary key of the app's upstream settings in tests: the development key. */
+export const PRIMARY_KEY = DEV_ACCESS_KEY;
 export const SECONDARY_KEY = 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvuts';
 
 /** Issue 2's known answers: hex HMAC-SHA256 of the connection id under each key. */

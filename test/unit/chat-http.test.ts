@@ -6,9 +6,9 @@ import { configScript, home, jsonForHtml } from '../../src/app/home.js';
 import { negotiate } from '../../src/app/negotiate.js';
 import { resetChatServices } from '../../src/app/services.js';
 import { verifyToken } from '../../src/lib/signalr/tokens.js';
+import { DEV_ACCESS_KEY as KEY } from '../../src/local/dev-constants.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
-const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const ctx = () => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
 
 function get(url: string, headers: Record<string, string> = {}, method = 'GET') {

@@ -5,11 +5,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import azureFunctions from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteDefinition } from '../../src/app/routes.js';
-import {
-  compileRouteTemplate,
-  type RunningFunctionsHost,
-  startFunctionsHost,
-} from '../../src/local/functions-host.js';
+import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
+import { compileRouteTemplate } from '../../src/local/functions-host-routing.js';
 
 const { HttpResponse } = azureFunctions;
 

@@ -54,14 +54,14 @@ describe('readCappedBody', () => {
   it('refuses a declared Content-Length over the limit with BodyTooLargeError', async () => {
     expect(await post(['x'.repeat(LIMIT + 1)], LIMIT + 1)).toEqual({
       status: 413,
-      text: `BODY_TOO_LARGE ${LIMIT}`,
+      text: `body-too-large ${LIMIT}`,
     });
   });
 
   it('counts the bytes of a chunked body that has no Content-Length', async () => {
     expect(await post(['x'.repeat(10), 'x'.repeat(7)])).toEqual({
       status: 413,
-      text: `BODY_TOO_LARGE ${LIMIT}`,
+      text: `body-too-large ${LIMIT}`,
     });
   });
 });

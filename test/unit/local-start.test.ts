@@ -1,11 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  azuriteArgs,
-  DEFAULT_LOCAL_DATA_DIR,
-  functionsEnvironment,
-  readPorts,
-} from '../../src/local/start.js';
+import { azuriteArgs } from '../../src/local/azurite.js';
+import { DEFAULT_LOCAL_DATA_DIR, functionsEnvironment, readPorts } from '../../src/local/start.js';
 
 describe('npm start configuration', () => {
   it('reads the ports from FUNCTIONS_PORT, SIGNALR_PORT and BLOB_PORT with their defaults', () => {
@@ -43,7 +39,7 @@ describe('npm start configuration', () => {
   });
 
   it('runs azurite-blob on disk with --skipApiVersionCheck and --disableTelemetry', () => {
-    const args = azuriteArgs(20000, '/data/azurite');
+    const args = azuriteArgs({ port: 20000, location: '/data/azurite' });
     expect(args[0]).toMatch(/azurite[\\/]dist[\\/]src[\\/]blob[\\/]main\.js$/);
     expect(args.slice(1).join(' ')).toBe(
       '--blobHost 127.0.0.1 --blobPort 20000 --location /data/azurite --skipApiVersionCheck --disableTelemetry --silent',

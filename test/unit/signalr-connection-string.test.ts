@@ -7,8 +7,8 @@ import {
   parseConnectionString,
   signalRConfigFromSettings,
 } from '../../src/lib/signalr/index.js';
+import { DEV_ACCESS_KEY as KEY } from '../../src/local/dev-constants.js';
 
-const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const SECONDARY = 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvuts';
 
 function errorOf(fn: () => unknown): Error {

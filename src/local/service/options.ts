@@ -4,10 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { DEV_ACCESS_KEY } from '../dev-constants.js';
 import type { RejectionCode } from './errors.js';
 
-/** The documented development access key (never use it outside a laptop or a test). */
-export const DEV_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+export { DEV_ACCESS_KEY };
 
 /**
  * One upstream template. A pattern is `*`, a comma list (`connect,disconnect`) or one name, matched

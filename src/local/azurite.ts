@@ -1,29 +1,29 @@
 /**
- * Starts a real Azurite Blob emulator for tests: its own process, a free port, in-memory by default.
+ * The one Azurite launcher, used by `npm start`, the tests and the bench: Azurite's Blob service in its own
+ * process, in memory or on disk, on a given port or on port 0.
  *
- * Azurite is asked for port 0 and reports the port the OS chose ("successfully listens on http://…"), so two
- * test files running at once never race for a port. `stop()` signals the process by its PID and waits for it to
- * exit. A forgotten Azurite is stopped when the test worker exits, and — through `azurite-watchdog.cjs` — even
- * when the worker is killed outright.
+ * With port 0 Azurite reports the port the OS chose ("successfully listens on http://…"), so two test files
+ * running at once never race for a port. `stop()` signals the process by its PID and waits for it to exit. An
+ * Azurite whose starter forgot it is stopped when the starter exits, and — through `azurite-watchdog.cjs` — even
+ * when the starter is killed outright.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-
-/** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
-export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_ACCOUNT_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+import { join } from 'node:path';
+import { appRoot } from '../app/static-files.js';
+import { azuriteBlobEndpoint, azuriteConnectionString } from './dev-constants.js';
 
 /** How long Azurite may take to report that it listens before the start counts as failed. */
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
 /** How long `stop()` waits after SIGTERM before it sends SIGKILL. */
 export const DEFAULT_STOP_GRACE_MS = 10_000;
+/** The interface Azurite binds to: local development only. */
+export const AZURITE_HOST = '127.0.0.1';
 
 export interface AzuriteOptions {
   /**
-   * Keep data on disk in this folder (`--location`), so a restarted Azurite sees it again.
-   * Absent: `--inMemoryPersistence`, nothing is written anywhere.
+   * Keep data on disk in this folder (`--location`, created by Azurite if missing), so a restarted Azurite sees
+   * it again. Absent: `--inMemoryPersistence`, nothing is written anywhere.
    */
   location?: string;
   /** The port to listen on; default 0 (a free port chosen by the OS). Pass the old port to restart "the same" Azurite. */
@@ -34,39 +34,48 @@ export interface AzuriteOptions {
 
 export interface RunningAzurite {
   /** A storage connection string for the Blob endpoint (well-known dev account). */
-  connectionString: string;
+  readonly connectionString: string;
   /** `http://127.0.0.1:<port>/devstoreaccount1` */
-  blobEndpoint: string;
-  port: number;
+  readonly blobEndpoint: string;
+  readonly port: number;
   /** The data folder, when started with `location`. */
-  location?: string;
-  /** Stops Azurite (SIGTERM, then SIGKILL after a grace period) and resolves once the process has exited. */
-  stop(): Promise<void>;
+  readonly location?: string;
+  /** The process id, by which `stop()` signals it. */
+  readonly pid: number;
+  /** The Azurite process, for a starter that watches its `exit`. */
+  readonly child: ChildProcess;
+  /**
+   * Stops Azurite (SIGTERM, then SIGKILL after `graceMs`, default {@link DEFAULT_STOP_GRACE_MS}) and resolves once
+   * the process has exited.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
-const require = createRequire(import.meta.url);
-// The `azurite-blob` bin target; spawned with this very Node so it works without a shell on every platform.
-const AZURITE_BLOB_MAIN = require.resolve('azurite/dist/src/blob/main.js');
-const WATCHDOG = fileURLToPath(new URL('./azurite-watchdog.cjs', import.meta.url));
 const LISTENING = /successfully listens on (https?:\/\/[^\s]+)/;
 
-/** Starts an in-memory Azurite Blob service on a free port (or with `options.location`, on disk). */
-export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
-  const args = [
-    '--require',
-    WATCHDOG,
-    AZURITE_BLOB_MAIN,
-    '--blobHost',
-    '127.0.0.1',
-    '--blobPort',
-    String(options.port ?? 0),
-    '--skipApiVersionCheck',
-    '--disableTelemetry',
-    '--silent',
+/**
+ * The command line of Azurite's Blob service (`azurite-blob`), to run with this very Node so no shell is needed
+ * on any platform: `--skipApiVersionCheck` (the SDK is newer than the emulator), `--disableTelemetry`
+ * (otherwise it reaches out to the internet).
+ */
+export function azuriteArgs(options: Pick<AzuriteOptions, 'location' | 'port'> = {}): string[] {
+  return [
+    createRequire(import.meta.url).resolve('azurite/dist/src/blob/main.js'),
+    ...['--blobHost', AZURITE_HOST, '--blobPort', String(options.port ?? 0)],
     ...(options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location]),
+    ...['--skipApiVersionCheck', '--disableTelemetry', '--silent'],
   ];
+}
+
+/** Starts Azurite's Blob service; resolves once it answers HTTP. */
+export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
+  // Preloaded into Azurite; it is not compiled, so it is found from the app root whether this runs from src/ or dist/.
+  const watchdog = join(appRoot(), 'src', 'local', 'azurite-watchdog.cjs');
   // stdin is a pipe only so that the watchdog sees it close when this process dies.
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', watchdog, ...azuriteArgs(options)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.location === undefined ? {} : { cwd: options.location }),
+  });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
@@ -97,13 +106,16 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
         new Error(`Azurite exited before listening (code ${code}, signal ${signal}). Output:\n${output}`),
       );
     });
+  }).catch((error: unknown) => {
+    process.removeListener('exit', killOnExit);
+    throw error;
   });
   // Keep draining the pipes so a chatty Azurite can never block on a full pipe buffer.
   child.stdout?.resume();
   child.stderr?.resume();
 
   const port = Number(new URL(url).port);
-  const blobEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  const blobEndpoint = azuriteBlobEndpoint(port);
   await waitUntilAnswering(blobEndpoint);
 
   return {
@@ -111,27 +123,13 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     blobEndpoint,
     port,
     ...(options.location === undefined ? {} : { location: options.location }),
-    stop: async () => {
+    pid: child.pid ?? -1,
+    child,
+    stop: async (graceMs = DEFAULT_STOP_GRACE_MS) => {
       process.removeListener('exit', killOnExit);
-      await stopProcess(child);
+      await stopProcess(child, graceMs);
     },
   };
-}
-
-/**
- * Starts Azurite with its data in `location` (created by Azurite if missing). Restart tests stop it and call this
- * again with the same folder and `{ port: previous.port }`, so clients built from the old connection string still work.
- */
-export function startAzuriteOnDisk(
-  location: string,
-  options: Omit<AzuriteOptions, 'location'> = {},
-): Promise<RunningAzurite> {
-  return startAzurite({ ...options, location });
-}
-
-/** The connection string for the well-known dev account at a given Blob endpoint. */
-export function azuriteConnectionString(blobEndpoint: string): string {
-  return `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`;
 }
 
 /** Any HTTP answer (even 4xx for the missing signature) proves the request pipeline is up. */
@@ -150,11 +148,11 @@ async function waitUntilAnswering(blobEndpoint: string): Promise<void> {
   throw new Error(`Azurite at ${blobEndpoint} does not answer: ${String(lastError)}`);
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
+function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     // SIGTERM lets Azurite close its server and save its metadata database (needed for on-disk restarts).
-    const force = setTimeout(() => child.kill('SIGKILL'), DEFAULT_STOP_GRACE_MS);
+    const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(force);
       resolve();

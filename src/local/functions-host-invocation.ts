@@ -1,0 +1,148 @@
+/**
+ * One invocation on the built-in Functions host: a `node:http` request becomes the `@azure/functions`
+ * `HttpRequest` and `InvocationContext` a handler gets, and what the handler returns (`HttpResponse`,
+ * `HttpResponseInit` or nothing) is written back, cookies and repeated headers included.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  Cookie,
+  HttpRequest as HttpRequestType,
+  HttpResponseInit,
+  InvocationContext as InvocationContextType,
+  LogLevel,
+} from '@azure/functions';
+import azureFunctions from '@azure/functions';
+import type { RouteDefinition } from '../app/routes.js';
+
+const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
+
+/** What one invocation needs besides the request. */
+export interface Invocation {
+  readonly definition: RouteDefinition;
+  readonly params: Record<string, string>;
+  /** The whole request body, already read (and capped) by the host. */
+  readonly body: Buffer;
+  /** The `Host` to put in the request URL when the client sent none. */
+  readonly defaultHost: string;
+  readonly log: (level: LogLevel, line: string) => void;
+}
+
+/**
+ * Runs the route's handler for `req` and writes its result to `res`. A handler that throws is logged and
+ * answered with a bare 500, as the Functions host does.
+ */
+export async function invoke(
+  req: IncomingMessage,
+  res: ServerResponse,
+  invocation: Invocation,
+): Promise<void> {
+  const { definition, log } = invocation;
+  const request = new HttpRequest({
+    method: req.method ?? 'GET',
+    url: `http://${req.headers.host ?? invocation.defaultHost}${req.url ?? '/'}`,
+    headers: headerRecord(req),
+    params: invocation.params,
+    ...(invocation.body.length > 0 ? { body: { bytes: invocation.body } } : {}),
+  });
+  const invocationId = randomUUID();
+  const context = new InvocationContext({
+    invocationId,
+    functionName: definition.name,
+    logHandler: (level, ...args) => log(level, `[${definition.name}] ${args.map(formatArg).join(' ')}`),
+    options: {
+      trigger: {
+        type: 'httpTrigger',
+        name: 'httpTrigger',
+        methods: definition.methods,
+        authLevel: definition.authLevel,
+        route: definition.route,
+      },
+      extraInputs: [],
+      extraOutputs: [],
+    },
+  });
+  let result: unknown;
+  try {
+    result = await definition.handler(request as HttpRequestType, context as InvocationContextType);
+  } catch (error) {
+    // As the Functions host does: the error is logged, the caller gets a bare 500 without details.
+    context.error(`Executed '${definition.name}' (Failed, Id=${invocationId}):`, error);
+    return sendText(res, 500, 'Internal Server Error');
+  }
+  await writeResult(res, req.method === 'HEAD', result);
+}
+
+/** Answers with a plain-text body. */
+export function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(text);
+}
+
+function headerRecord(req: IncomingMessage): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (!values) continue;
+    record[name] = values.join(name === 'cookie' ? '; ' : ', ');
+  }
+  return record;
+}
+
+/** Writes what a handler returned: an `HttpResponse`, an `HttpResponseInit`, or nothing (204). */
+async function writeResult(res: ServerResponse, isHead: boolean, result: unknown): Promise<void> {
+  if (result === undefined || result === null) {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  const init = result instanceof HttpResponse ? undefined : (result as HttpResponseInit);
+  const response = result instanceof HttpResponse ? result : new HttpResponse(init);
+  const headers = new Map<string, string[]>();
+  const add = (name: string, value: string) => {
+    const key = name.toLowerCase();
+    headers.set(key, [...(headers.get(key) ?? []), value]);
+  };
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers.set(name, [value]);
+  });
+  for (const cookie of response.headers.getSetCookie()) add('set-cookie', cookie);
+  // `Headers` folds repeated names into one comma-joined value; a handler that gave pairs gets them back as
+  // separate header lines, exactly as written.
+  if (Array.isArray(init?.headers)) {
+    const repeated = new Map<string, string[]>();
+    for (const [name, value] of init.headers as [string, string][]) {
+      const key = name.toLowerCase();
+      if (key === 'set-cookie') continue;
+      repeated.set(key, [...(repeated.get(key) ?? []), value]);
+    }
+    for (const [key, values] of repeated) headers.set(key, values);
+  }
+  for (const cookie of response.cookies) add('set-cookie', serializeCookie(cookie));
+  const body = Buffer.from(await response.arrayBuffer());
+  for (const [name, values] of headers) res.setHeader(name, values.length === 1 ? values[0]! : values);
+  res.statusCode = response.status;
+  res.end(isHead ? undefined : body);
+}
+
+/** `Set-Cookie` per RFC 6265, from the `Cookie` objects of `@azure/functions`. */
+function serializeCookie(cookie: Cookie): string {
+  const parts = [`${cookie.name}=${cookie.value}`];
+  if (cookie.domain) parts.push(`Domain=${cookie.domain}`);
+  if (cookie.path) parts.push(`Path=${cookie.path}`);
+  if (cookie.expires !== undefined) parts.push(`Expires=${new Date(cookie.expires).toUTCString()}`);
+  if (cookie.maxAge !== undefined) parts.push(`Max-Age=${cookie.maxAge}`);
+  if (cookie.secure) parts.push('Secure');
+  if (cookie.httpOnly) parts.push('HttpOnly');
+  if (cookie.sameSite) parts.push(`SameSite=${cookie.sameSite}`);
+  return parts.join('; ');
+}
+
+function formatArg(arg: unknown): string {
+  if (arg instanceof Error) return arg.stack ?? arg.message;
+  if (typeof arg === 'string') return arg;
+  try {
+    return JSON.stringify(arg);
+  } catch {
+    return String(arg);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The chat (docs/architecture.md, "The page"): the shell around the sidebar, the open conversation and the
+ * composer. Its parts live in `../composables/`: the link's status, the open conversation's view, the actions
+ * (commands to the server), the handling of server events and the phone drawer; `connection.js` keeps the link
+ * to the service alive and `chat-state.js` holds the rules of the state.
+ */
+import { createChatState } from '../chat-state.js';
+import { useChatActions } from '../composables/chat-actions.js';
+import { useConversationView } from '../composables/conversation-view.js';
+import { useDrawer } from '../composables/drawer.js';
+import { useLinkStatus } from '../composables/link-status.js';
+import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
+import { connect } from '../connection.js';
+import { initial, nameHue } from '../format.js';
+import { nextTick, onBeforeUnmount, reactive, ref } from '../vendor/vue.js';
+import { ChatSidebar } from './chat-sidebar.js';
+import { MessageComposer } from './message-composer.js';
+import { MessageList } from './message-list.js';
+
+/** The chat for the signed-in person; `config` is what the server decided (see ../config.js). */
+export const ChatApp = {
+  name: 'ChatApp',
+  components: { ChatSidebar, MessageComposer, MessageList },
+  props: {
+    config: { type: Object, required: true },
+  },
+  setup(/** @type {{ config: ReturnType<typeof import('../config.js').readConfig> }} */ props) {
+    const config = props.config;
+    const me = /** @type {string} */ (config.user);
+    const state = reactive(createChatState(me));
+    const { link, connected, statusText } = useLinkStatus();
+    const view = useConversationView(state);
+    const { drawerOpen, closeDrawer } = useDrawer();
+    const { announcement, announce } = useAnnouncer();
+    const composer = ref(/** @type {any} */ (null));
+
+    const actions = useChatActions(state, {
+      active: view.active,
+      connected,
+      send: (command, payload) => transport.send(command, payload),
+      onOpened: () => {
+        drawerOpen.value = false;
+        // With a keyboard, typing can start at once; on a touch screen focusing would pop the on-screen
+        // keyboard over the messages the person came to read.
+        if (window.matchMedia('(hover: hover) and (pointer: fine)').matches) {
+          void nextTick(() => composer.value?.focus());
+        }
+      },
+    });
+    const onEvent = serverEventHandler(state, { ...actions, active: view.active, announce });
+
+    /** @param {import('../connection.js').LinkState} next */
+    function onState(next) {
+      const wasConnected = link.status === 'connected';
+      Object.assign(link, next);
+      if (wasConnected && next.status !== 'connected') {
+        // An answer to "load older" will not come over a lost connection; let the reader ask again.
+        for (const c of Object.values(state.conversations)) {
+          c.loadingOlder = false;
+          c.olderBefore = null;
+        }
+      }
+      if (next.status === 'connected' && !wasConnected) actions.catchUp(next.resumed);
+    }
+
+    const transport = connect({ ...config, user: me }, { onEvent, onState });
+    onBeforeUnmount(() => void transport.stop());
+
+    return {
+      state,
+      link,
+      config,
+      ...view,
+      statusText,
+      connected,
+      announcement,
+      drawerOpen,
+      closeDrawer,
+      composer,
+      sendMessage: actions.sendMessage,
+      retry: actions.retry,
+      discard: actions.discard,
+      open: actions.open,
+      join: actions.join,
+      leave: actions.leave,
+      loadOlder: actions.loadOlder,
+      nameHue,
+      initial,
+    };
+  },
+  template: /* html */ `
+    <a class="skip-link" href="#composer-input" @click.prevent="composer && composer.focus()">Skip to the message box</a>
+    <div class="shell" :class="{ 'drawer-open': drawerOpen }">
+      <header class="topbar">
+        <button id="menu-button" type="button" class="icon-button menu-button" :aria-expanded="drawerOpen ? 'true' : 'false'"
+          aria-controls="sidebar" @click="drawerOpen = !drawerOpen">
+          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+            <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" stroke-linecap="round" fill="none"/>
+          </svg>
+          <span class="sr-only">Conversations</span>
+          <span v-if="totalUnread" class="badge dot-badge" aria-hidden="true">{{ totalUnread }}</span>
+        </button>
+        <div class="brand">
+          <svg class="logo" viewBox="0 0 32 32" width="26" height="26" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="9" fill="#4f46e5"/><path d="M9 10.5h14a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2h-7l-4.5 3.5V21.5H9a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2z" fill="#fff"/><circle cx="12.5" cy="16" r="1.4" fill="#4f46e5"/><circle cx="16" cy="16" r="1.4" fill="#4f46e5"/><circle cx="19.5" cy="16" r="1.4" fill="#4f46e5"/></svg>
+          <span class="brand-name">Chat</span>
+          <span v-if="config.dialect === 'websocket'" class="dialect-tag" title="Raw WebSocket (the 2020 Serverless WebSocket preview)">WebSocket</span>
+        </div>
+        <div class="status-pill" :class="'status-' + link.status" role="status" :data-status="link.status"
+          :title="link.error || statusText">
+          <span class="status-dot" aria-hidden="true"></span>
+          <span class="status-text">{{ statusText }}</span>
+        </div>
+        <div class="whoami" :title="'Signed in as ' + state.me">
+          <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(state.me) }}</span>
+          <span class="whoami-name"><span class="sr-only">Signed in as </span>{{ state.me }}</span>
+        </div>
+      </header>
+
+      <div class="backdrop" v-if="drawerOpen" @click="closeDrawer" aria-hidden="true"></div>
+      <aside id="sidebar" class="sidebar" aria-label="Conversations and people">
+        <div class="drawer-head">
+          <span class="brand-name">Chat</span>
+          <button type="button" class="icon-button" aria-label="Close conversations" @click="closeDrawer">
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+              <path d="M6 6l12 12M18 6 6 18" stroke="currentColor" stroke-width="2" stroke-linecap="round" fill="none"/>
+            </svg>
+          </button>
+        </div>
+        <ChatSidebar :state="state" @open="open" @join="join" @leave="leave" />
+      </aside>
+
+      <main class="conversation" aria-labelledby="conversation-title" :inert="drawerOpen">
+        <div class="conversation-head">
+          <div class="conversation-titles">
+            <h1 id="conversation-title" class="conversation-title">
+              <span class="title-prefix" aria-hidden="true">{{ activeParsed && activeParsed.kind === 'dm' ? '@' : '#' }}</span>{{ activeTitle }}
+            </h1>
+            <p class="conversation-sub">{{ activeSubtitle }}</p>
+          </div>
+          <div class="conversation-actions" v-if="activeParsed && activeParsed.kind === 'group'">
+            <button v-if="activeGroupLeft" type="button" class="button small primary" @click="join(activeParsed.group)">Join group</button>
+            <button v-else type="button" class="button small ghost" @click="leave(activeParsed.group)">Leave group</button>
+          </div>
+        </div>
+
+        <div v-if="link.status !== 'connected'" class="connection-banner" :class="'status-' + link.status">
+          <strong>{{ statusText }}</strong>
+          <span v-if="link.error" class="banner-detail">{{ link.error }}</span>
+        </div>
+        <div v-if="state.globalError" class="inline-error" role="alert">
+          <span>{{ state.globalError }}</span>
+          <button type="button" class="link-button" @click="state.globalError = null">Dismiss</button>
+        </div>
+
+        <MessageList :conversation="active" :me="state.me" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
+          @load-older="loadOlder" @retry="retry" @discard="discard" />
+
+        <div v-if="active.error" class="inline-error composer-error" role="alert">
+          <span>{{ active.error }}</span>
+          <button type="button" class="link-button" @click="active.error = null">Dismiss</button>
+        </div>
+        <MessageComposer ref="composer" :conversation-id="state.activeId" :label="composerLabel"
+          :max-length="config.maxTextLength" :offline="!connected"
+          :disabled-reason="activeGroupLeft ? 'Join the group to write here' : ''" @send="sendMessage" />
+      </main>
+      <div id="announcer" class="sr-only" aria-live="polite" aria-atomic="true">{{ announcement }}</div>
+    </div>`,
+};

@@ -1,0 +1,59 @@
+import { parseConversation } from '../chat-state.js';
+import { computed, watch } from '../vendor/vue.js';
+
+/**
+ * The title of a conversation as the page shows it: "Room", the group's name, or the other person's name.
+ * @param {ReturnType<typeof import('../chat-state.js').createChatState>} state @param {string} id
+ */
+export function conversationTitle(state, id) {
+  const parsed = parseConversation(id);
+  if (!parsed || parsed.kind === 'room') return 'Room';
+  if (parsed.kind === 'group') return parsed.group;
+  return parsed.users[0] === state.me ? parsed.users[1] : parsed.users[0];
+}
+
+/**
+ * What the page shows about the open conversation (title, subtitle, the composer's label, whether I left its
+ * group) and the unread count, which it also keeps in the document title.
+ * @param {ReturnType<typeof import('../chat-state.js').createChatState>} state
+ */
+export function useConversationView(state) {
+  // `openConversation` creates a conversation before making it active, so this is always defined.
+  const active = computed(
+    () => /** @type {import('../chat-state.js').Conversation} */ (state.conversations[state.activeId]),
+  );
+  const activeParsed = computed(() => parseConversation(state.activeId));
+  const activeTitle = computed(() => conversationTitle(state, state.activeId));
+  const totalUnread = computed(() =>
+    Object.values(state.conversations).reduce((sum, c) => sum + c.unread, 0),
+  );
+  const activeGroupLeft = computed(
+    () => activeParsed.value?.kind === 'group' && !state.groups.includes(activeParsed.value.group),
+  );
+  const composerLabel = computed(() => {
+    const p = activeParsed.value;
+    if (p?.kind === 'dm') return `Message ${activeTitle.value} privately`;
+    if (p?.kind === 'group') return `Message group ${activeTitle.value}`;
+    return 'Message the room';
+  });
+  const activeSubtitle = computed(() => {
+    const p = activeParsed.value;
+    if (p?.kind === 'dm')
+      return state.online.includes(activeTitle.value)
+        ? 'Online · private conversation'
+        : 'Offline · private conversation';
+    if (p?.kind === 'group')
+      return activeGroupLeft.value ? 'You are not in this group' : 'Group · only members see it';
+    return `Everyone · ${state.online.length} online`;
+  });
+
+  watch(
+    totalUnread,
+    (n) => {
+      document.title = `${n ? `(${n}) ` : ''}Chat · ${state.me}`;
+    },
+    { immediate: true },
+  );
+
+  return { active, activeParsed, activeTitle, activeSubtitle, activeGroupLeft, composerLabel, totalUnread };
+}

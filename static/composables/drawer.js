@@ -1,0 +1,26 @@
+import { nextTick, onBeforeUnmount, onMounted, ref, watch } from '../vendor/vue.js';
+
+/**
+ * The conversations drawer on a phone: opening it moves focus into it, Escape or closing gives focus back to
+ * the button that opened it.
+ */
+export function useDrawer() {
+  const drawerOpen = ref(false);
+
+  function closeDrawer() {
+    drawerOpen.value = false;
+    void nextTick(() => document.getElementById('menu-button')?.focus());
+  }
+
+  /** @param {KeyboardEvent} event */
+  function onKeydown(event) {
+    if (event.key === 'Escape' && drawerOpen.value) closeDrawer();
+  }
+  watch(drawerOpen, (isOpen) => {
+    if (isOpen) void nextTick(() => document.querySelector('#sidebar button, #sidebar input')?.focus());
+  });
+  onMounted(() => document.addEventListener('keydown', onKeydown));
+  onBeforeUnmount(() => document.removeEventListener('keydown', onKeydown));
+
+  return { drawerOpen, closeDrawer };
+}

@@ -1,0 +1,86 @@
+import {
+  applyError,
+  applyHistory,
+  applyMessage,
+  applyPresence,
+  applySystem,
+  applyWelcome,
+  ensureConversation,
+  groupConversation,
+  ROOM,
+} from '../chat-state.js';
+import { nextTick, ref } from '../vendor/vue.js';
+import { conversationTitle } from './conversation-view.js';
+
+/** Longest excerpt of a message read out by screen readers when it arrives. */
+export const ANNOUNCE_MAX_CHARS = 200;
+
+/**
+ * The text of the page's polite live region: new messages from others are read out to screen readers (the list
+ * itself is not a live region: history would flood it).
+ */
+export function useAnnouncer() {
+  const announcement = ref('');
+  function announce(/** @type {string} */ text) {
+    announcement.value = '';
+    void nextTick(() => {
+      announcement.value = text;
+    });
+  }
+  return { announcement, announce };
+}
+
+/**
+ * Turns each server event into state (through chat-state.js) and what follows from it: announcing a new
+ * message, loading history a welcome or a joined group makes readable. Unknown events are ignored.
+ * @param {ReturnType<typeof import('../chat-state.js').createChatState>} state
+ * @param {{
+ *   active: { readonly value: import('../chat-state.js').Conversation },
+ *   loadLatest: (conversationId: string) => void,
+ *   canRead: (conversationId: string) => boolean,
+ *   announce: (text: string) => void,
+ * }} actions
+ * @returns {(type: string, payload: any) => void}
+ */
+export function serverEventHandler(state, { active, loadLatest, canRead, announce }) {
+  return (type, payload) => {
+    switch (type) {
+      case 'welcome':
+        applyWelcome(state, payload);
+        if (!active.value.loaded && state.activeId !== ROOM && canRead(state.activeId))
+          loadLatest(state.activeId);
+        break;
+      case 'message': {
+        const { isNew, conversation } = applyMessage(state, payload);
+        if (isNew && payload.from !== state.me) {
+          const where =
+            conversation.id === ROOM ? 'in the room' : `in ${conversationTitle(state, conversation.id)}`;
+          const text = String(payload.text ?? '').slice(0, ANNOUNCE_MAX_CHARS);
+          announce(`${payload.from} ${conversation.id.startsWith('dm:') ? 'privately' : where}: ${text}`);
+        }
+        break;
+      }
+      case 'history':
+        applyHistory(state, payload);
+        break;
+      case 'presence':
+        applyPresence(state, payload);
+        break;
+      case 'system':
+        applySystem(state, payload);
+        if (payload.kind === 'groupJoined' && payload.user === state.me && payload.group) {
+          const id = groupConversation(payload.group);
+          ensureConversation(state, id).error = null;
+          // Membership is effective now, so the group's history can be read.
+          loadLatest(id);
+        }
+        break;
+      case 'error':
+        applyError(state, payload);
+        break;
+      default:
+        // An event this page does not know (a newer server): ignore it rather than break.
+        break;
+    }
+  };
+}
