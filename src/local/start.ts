@@ -168,8 +168,17 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** How long `func --version` may take before the built-in host is used instead. */
+const FUNC_PROBE_TIMEOUT_MS = 10_000;
+
 function hasFuncOnPath(): boolean {
-  const result = spawnSync('func', ['--version'], { stdio: 'ignore', shell: process.platform === 'win32' });
+  // `npm start` puts node_modules/.bin first on PATH, so this finds the optional azure-functions-core-tools when its
+  // install could download the binary. The timeout keeps a stalled probe from holding up the start.
+  const result = spawnSync('func', ['--version'], {
+    stdio: 'ignore',
+    shell: process.platform === 'win32',
+    timeout: FUNC_PROBE_TIMEOUT_MS,
+  });
   return result.status === 0;
 }
 
