@@ -11,7 +11,7 @@ param name string
 param location string
 param tags object = {}
 
-@description('Pricing tier: Free_F1 (one free unit per subscription, 20 connections, 20 000 messages a day) or Standard_S1 / Premium_P1 for real use.')
+@description('Pricing tier: Free_F1 (1 unit: 20 concurrent connections, 20 000 messages a day, nothing beyond; up to 5 Free units per subscription and region) or Standard_S1 / Premium_P1 for real use.')
 @allowed([
   'Free_F1'
   'Standard_S1'
