@@ -39,6 +39,23 @@ param signalRSku string = 'Free_F1'
 @minValue(1)
 param signalRCapacity int = 1
 
+@description('identity (default): SignalR with local auth disabled, the app uses its managed identity, the upstream carries Entra tokens. key: access keys and X-ASRS-Signature.')
+@allowed([
+  'identity'
+  'key'
+])
+param signalRAuth string = 'identity'
+
+@description('entra (default): App Service Authentication with Microsoft Entra ID in front of the chat. none: no sign-in (names are claims, for demos).')
+@allowed([
+  'entra'
+  'none'
+])
+param chatAuth string = 'entra'
+
+@description('Application (client) id of an existing Entra app registration to use instead of creating one (for people who may not create registrations). Empty: the template creates it.')
+param entraClientId string = ''
+
 @description('SignalR hub the chat uses (CHAT_HUB_NAME).')
 param hubName string = 'chat'
 
@@ -52,6 +69,9 @@ var tags = {
 }
 
 var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
+// One registration serves Easy Auth (entra) and is the audience of SignalR's upstream tokens (identity).
+var needsRegistration = chatAuth == 'entra' || signalRAuth == 'identity'
+var createRegistration = needsRegistration && empty(entraClientId)
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
@@ -69,6 +89,29 @@ module identity './modules/identity.bicep' = {
     tags: tags
   }
 }
+
+module signalRIdentity './modules/identity.bicep' = {
+  name: 'signalr-identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}signalr-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module entraApp './modules/entra-app.bicep' = if (createRegistration) {
+  name: 'entra-app'
+  scope: rg
+  params: {
+    uniqueName: 'serverless-signalr-chat-${resourceToken}'
+    displayName: 'Serverless SignalR chat (${environmentName})'
+    functionAppName: functionAppName
+    appIdentityPrincipalId: identity.outputs.principalId
+  }
+}
+
+var appClientId = createRegistration ? entraApp.outputs.clientId : entraClientId
 
 module storage './modules/storage.bicep' = {
   name: 'storage'
@@ -103,6 +146,9 @@ module signalR './modules/signalr.bicep' = {
     sku: signalRSku
     capacity: signalRCapacity
     functionAppName: functionAppName
+    auth: signalRAuth
+    identityId: signalRIdentity.outputs.id
+    upstreamAudience: appClientId
   }
 }
 
@@ -113,6 +159,8 @@ module roles './modules/roles.bicep' = {
     storageAccountName: storage.outputs.name
     historyContainerName: storage.outputs.historyContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    signalRName: signalR.outputs.name
+    signalRAuth: signalRAuth
     appPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
     userPrincipalType: principalType
@@ -135,6 +183,11 @@ module app './modules/function-app.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     signalRName: signalR.outputs.name
     hubName: hubName
+    signalRAuth: signalRAuth
+    signalRIdentityPrincipalId: signalRIdentity.outputs.principalId
+    upstreamAudience: signalR.outputs.upstreamAudience
+    chatAuth: chatAuth
+    entraClientId: appClientId
   }
   // The host starts with identity-based storage and telemetry: let the roles exist first.
   dependsOn: [
@@ -142,7 +195,8 @@ module app './modules/function-app.bicep' = {
   ]
 }
 
-// Read by azd and printed for the user. No secret is output: the SignalR keys live only in app settings.
+// Read by azd and printed for the user. No secret is output: in key mode the SignalR keys live only in app
+// settings; in identity mode there are none.
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output RESOURCE_GROUP string = rg.name
@@ -150,4 +204,7 @@ output AZURE_FUNCTION_APP_NAME string = app.outputs.name
 output SERVICE_API_NAME string = app.outputs.name
 output SIGNALR_NAME string = signalR.outputs.name
 output SIGNALR_UPSTREAM_URL_TEMPLATE string = signalR.outputs.upstreamUrlTemplate
+output SIGNALR_AUTH string = signalRAuth
+output CHAT_AUTH string = chatAuth
+output ENTRA_APP_CLIENT_ID string = appClientId
 output CHAT_URL string = 'https://${app.outputs.defaultHostName}/api/home'

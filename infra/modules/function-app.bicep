@@ -24,15 +24,37 @@ param signalRName string
 @description('SignalR hub the chat uses.')
 param hubName string = 'chat'
 
-@description('Node.js version of the Functions worker.')
+@description('identity: the app reaches SignalR with its managed identity and validates Entra-signed upstream calls; key: access key and X-ASRS-Signature.')
 @allowed([
-  '20'
+  'identity'
+  'key'
+])
+param signalRAuth string = 'identity'
+
+@description('Identity mode: principal (object) id of SignalR\'s own managed identity, the only caller the upstream accepts.')
+param signalRIdentityPrincipalId string = ''
+
+@description('Identity mode: the audience SignalR requests upstream tokens for (signalr.bicep upstreamAudience).')
+param upstreamAudience string = ''
+
+@description('entra: App Service Authentication with Microsoft Entra ID in front of the app; none: no sign-in, names are claims.')
+@allowed([
+  'entra'
+  'none'
+])
+param chatAuth string = 'entra'
+
+@description('entra mode: application (client) id of the app registration Easy Auth signs users in with.')
+param entraClientId string = ''
+
+@description('Node.js version of the Functions worker: a version the Flex Consumption runtime catalogue supports (Node 20 reached end of life on 2026-04-30).')
+@allowed([
   '22'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
-@description('Upper bound of instances the plan scales out to.')
-@minValue(1)
+@description('Upper bound of instances the plan scales out to (Flex Consumption accepts 40 to 1000).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
@@ -83,18 +105,51 @@ var hostSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
 
-// Settings the app code reads, by the names in src/lib/settings.ts. The SignalR keys go straight from
-// listKeys() into the app settings: they never pass through a module output or a deployment output.
+// Settings the app code reads, by the names in src/lib/settings.ts, in every mode.
 var appSettings = {
-  AzureSignalRConnectionString: signalR.listKeys().primaryConnectionString
-  AzureSignalRSecondaryAccessKey: signalR.listKeys().secondaryKey
   CHAT_HUB_NAME: hubName
   // Azure SignalR speaks only the SignalR protocol: it has no raw-WebSocket REST API (/ws/api/v1).
   CHAT_DIALECTS: 'signalr'
   CHAT_HISTORY_STORAGE: storage.properties.primaryEndpoints.blob
   CHAT_HISTORY_CONTAINER: historyContainerName
   AZURE_CLIENT_ID: identityClientId
+  // Whether App Service Authentication is in front of the app: only then are x-ms-client-principal* headers
+  // an identity (the platform strips client-sent copies).
+  CHAT_AUTH: chatAuth
+  SIGNALR_AUTH: signalRAuth
 }
+
+// Identity mode: no key anywhere. The connection string names the user-assigned identity (AuthType=azure.msi;
+// ClientId=...), and the upstream check gets what it validates each bearer token against.
+var signalRIdentitySettings = {
+  AzureSignalRConnectionString: 'Endpoint=https://${signalR.properties.hostName};AuthType=azure.msi;ClientId=${identityClientId};Version=1.0;'
+  SIGNALR_UPSTREAM_AUDIENCE: upstreamAudience
+  SIGNALR_UPSTREAM_ISSUER: 'https://sts.windows.net/${tenant().tenantId}/'
+  SIGNALR_UPSTREAM_OPENID_CONFIGURATION: '${environment().authentication.loginEndpoint}${tenant().tenantId}/.well-known/openid-configuration'
+  SIGNALR_UPSTREAM_CALLER_ID: signalRIdentityPrincipalId
+}
+
+// Key mode: the keys go straight from listKeys() into the app settings, never through an output. Bicep's
+// `?:` becomes ARM's if(), which evaluates only the branch taken, so identity mode never calls listKeys().
+var signalRKeySettings = {
+  AzureSignalRConnectionString: signalR.listKeys().primaryConnectionString
+  AzureSignalRSecondaryAccessKey: signalR.listKeys().secondaryKey
+}
+
+// entra mode, read by App Service Authentication (not the code): the client id of the managed identity whose
+// token is the client assertion for the app registration (its federated credential trusts this identity).
+var easyAuthSettings = {
+  OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
+}
+
+var signalRSettings = signalRAuth == 'identity' ? signalRIdentitySettings : signalRKeySettings
+var authSettingsForMode = chatAuth == 'entra' ? easyAuthSettings : {}
+
+// The messages function's path (src/app/routes.ts + host.json routePrefix): reachable without sign-in, for
+// SignalR only; the app authenticates every call itself (Entra token or X-ASRS-Signature).
+var easyAuthExcludedPaths = [
+  '/api/messages'
+]
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   name: name
@@ -110,9 +165,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Flex Consumption has no FTP: ftpsState is rejected there, as are the other properties in
+    // test/infra/contract.ts FLEX_CONSUMPTION_FORBIDDEN_SITE_CONFIG.
     siteConfig: {
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
     }
     functionAppConfig: {
       deployment: {
@@ -138,7 +194,45 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
   resource settings 'config' = {
     name: 'appsettings'
-    properties: union(hostSettings, appSettings)
+    properties: union(hostSettings, appSettings, signalRSettings, authSettingsForMode)
+  }
+
+  // App Service Authentication (Easy Auth v2) with Microsoft Entra ID, no client secret: the client
+  // credential is the managed identity's token (clientSecretSettingName OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID).
+  resource authSettings 'config' = if (chatAuth == 'entra') {
+    name: 'authsettingsV2'
+    properties: {
+      platform: {
+        enabled: true
+      }
+      globalValidation: {
+        requireAuthentication: true
+        unauthenticatedClientAction: 'RedirectToLoginPage'
+        redirectToProvider: 'azureactivedirectory'
+        excludedPaths: easyAuthExcludedPaths
+      }
+      httpSettings: {
+        requireHttps: true
+      }
+      identityProviders: {
+        azureActiveDirectory: {
+          enabled: true
+          registration: {
+            clientId: entraClientId
+            clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
+            openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          }
+        }
+      }
+      login: {
+        tokenStore: {
+          enabled: false
+        }
+      }
+    }
+    dependsOn: [
+      settings
+    ]
   }
 }
 

@@ -5,6 +5,16 @@ param storageAccountName string
 param historyContainerName string
 param applicationInsightsName string
 
+@description('SignalR Service the app calls; in identity mode the app identity gets SignalR Service Owner on it.')
+param signalRName string
+
+@description('identity: the app reaches SignalR with its managed identity (role below); key: with the access key (no role).')
+@allowed([
+  'identity'
+  'key'
+])
+param signalRAuth string = 'identity'
+
 @description('Principal id of the Function App\'s user-assigned managed identity.')
 param appPrincipalId string
 
@@ -25,6 +35,7 @@ var roleIds = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  signalRServiceOwner: '7e4f1700-ea5a-4f59-8f37-079cfe29dce3'
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -41,6 +52,24 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
+}
+
+resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = {
+  name: signalRName
+}
+
+// Identity mode: REST calls and `:generateToken` (client tokens) with the app's managed identity. Microsoft's
+// role table gives SignalR Service Owner for a Serverless-mode negotiation server ("requires both REST API
+// permissions and authentication API permissions"); SignalR App Server covers only server connections and
+// token generation (Default mode).
+resource appSignalRServiceOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (signalRAuth == 'identity') {
+  name: guid(signalR.id, appPrincipalId, roleIds.signalRServiceOwner)
+  scope: signalR
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.signalRServiceOwner)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
 }
 
 // The Functions host keeps its locks, keys and the deployment package in blobs (AzureWebJobsStorage).

@@ -1,11 +1,17 @@
 // Azure SignalR Service in Serverless mode. Every client event is forwarded as an upstream HTTP POST to
 // the Function App's messages function, which authorises it and acts through the REST API.
+// Two authentication modes (param auth):
+// - identity (default): local auth off (no access keys exist to leak or to be refused by policy); the app
+//   calls the REST API with its managed identity (role SignalR App Server, roles.bicep), and SignalR signs
+//   each upstream call with an Entra token it gets for its own user-assigned identity, audience
+//   upstreamAudience, which the app validates.
+// - key: access keys on; the app signs with the key and checks X-ASRS-Signature on every upstream call.
 
 param name string
 param location string
 param tags object = {}
 
-@description('Pricing tier: Free_F1 (one free unit per subscription, 20 connections, 20 000 messages a day) or Standard_S1 / Premium_P1 for real use.')
+@description('Pricing tier: Free_F1 (1 unit: 20 concurrent connections, 20 000 messages a day, nothing beyond; up to 5 Free units per subscription and region) or Standard_S1 / Premium_P1 for real use.')
 @allowed([
   'Free_F1'
   'Standard_S1'
@@ -16,6 +22,19 @@ param sku string = 'Free_F1'
 @description('Units (Free_F1 allows only 1).')
 @minValue(1)
 param capacity int = 1
+
+@description('identity: Microsoft Entra ID only (disableLocalAuth), managed-identity upstream auth. key: access keys and X-ASRS-Signature.')
+@allowed([
+  'identity'
+  'key'
+])
+param auth string = 'identity'
+
+@description('Resource id of the user-assigned identity SignalR gets upstream tokens with (SignalR takes one identity).')
+param identityId string
+
+@description('Identity mode: the resource SignalR requests upstream tokens for; it becomes their `aud` claim (the app registration\'s client id). Ignored in key mode.')
+param upstreamAudience string = ''
 
 @description('Name of the Function App that receives the upstream calls. Only the name is needed, so the two resources do not depend on each other.')
 param functionAppName string
@@ -28,11 +47,29 @@ var functionAppOrigin = 'https://${functionAppName}.azurewebsites.net'
 // src/lib/routes.ts). `{event}` is the service's URL template parameter, not Bicep interpolation (`${...}`).
 var upstreamUrlTemplate = '${functionAppOrigin}/api/messages?event={event}'
 
+var identityAuth = auth == 'identity'
+
+// Managed-identity upstream auth: SignalR puts `Authorization: Bearer <token for upstreamAudience>` on
+// every upstream request. The messages route is excluded from App Service Authentication, so this token is
+// what the app checks (issuer, audience, caller = this identity, signature).
+var upstreamAuth = {
+  type: 'ManagedIdentity'
+  managedIdentity: {
+    resource: upstreamAudience
+  }
+}
+
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
   name: name
   location: location
   tags: tags
   kind: 'SignalR'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
   sku: {
     name: sku
     tier: split(sku, '_')[0]
@@ -56,6 +93,7 @@ resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
           categoryPattern: '*'
           eventPattern: '*'
           urlTemplate: upstreamUrlTemplate
+          auth: identityAuth ? upstreamAuth : { type: 'None' }
         }
       ]
     }
@@ -64,9 +102,9 @@ resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
         functionAppOrigin
       ]
     }
-    // Local auth stays on: the app signs REST calls and client tokens with the access key and verifies
-    // X-ASRS-Signature on every upstream call with it.
-    disableLocalAuth: false
+    // Identity mode satisfies the built-in policy "Azure SignalR Service should have local authentication
+    // methods disabled"; key mode keeps the access keys the app signs and verifies with.
+    disableLocalAuth: identityAuth
     disableAadAuth: false
     publicNetworkAccess: 'Enabled'
     tls: {
@@ -78,3 +116,4 @@ resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
 output name string = signalR.name
 output hostName string = signalR.properties.hostName
 output upstreamUrlTemplate string = upstreamUrlTemplate
+output upstreamAudience string = identityAuth ? upstreamAudience : ''

@@ -30,6 +30,48 @@ export function formatProblem(problem: SyntaxProblem): string {
   return `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`;
 }
 
+/**
+ * A top-level `extension` declaration, e.g. `extension microsoftGraphV1` (an alias from bicepconfig.json) or
+ * `extension 'br:mcr.microsoft.com/...:1.0.0' as graph`.
+ */
+export interface BicepExtension {
+  /** The alias or the quoted registry reference, as written (without quotes). */
+  readonly reference: string;
+  readonly alias?: string;
+  /** 1-based. */
+  readonly line: number;
+}
+
+/**
+ * The `tree-sitter-bicep` grammar (1.1.0, February 2024, the newest on npm) predates the `extension` keyword
+ * (Bicep renamed `provider` to `extension` in mid-2024), so it reports every `extension` line as an ERROR.
+ * This reader recognises exactly the two documented one-line forms, records them, and hands the grammar
+ * the file with those lines blanked (same length, so every other line and column stays where it was).
+ * Anything else that starts with `extension` (a typo, a `with { ... }` configuration) is left in place and
+ * still fails as a syntax error.
+ */
+const EXTENSION_LINE =
+  /^extension[ \t]+(?:([A-Za-z_]\w*)|'([^'\n\\]+)')(?:[ \t]+as[ \t]+([A-Za-z_]\w*))?[ \t]*(?:\/\/[^\n]*)?$/;
+
+/** Splits `source` into its `extension` declarations and the text the grammar can parse. */
+export function separateExtensions(source: string): { parsable: string; extensions: BicepExtension[] } {
+  const extensions: BicepExtension[] = [];
+  const lines = source.split('\n');
+  const parsable = lines
+    .map((line, index) => {
+      const match = EXTENSION_LINE.exec(line.replace(/\r$/, ''));
+      if (!match) return line;
+      extensions.push({
+        reference: match[1] ?? match[2] ?? '',
+        ...(match[3] ? { alias: match[3] } : {}),
+        line: index + 1,
+      });
+      return ' '.repeat(line.length);
+    })
+    .join('\n');
+  return { parsable, extensions };
+}
+
 let parserReady: Promise<Parser> | undefined;
 
 /** One parser per process: initialising the runtime and loading the grammar is the slow part. */
@@ -45,7 +87,7 @@ export function bicepParser(): Promise<Parser> {
 }
 
 async function parseTree(source: string, file: string) {
-  const tree = (await bicepParser()).parse(source);
+  const tree = (await bicepParser()).parse(separateExtensions(source).parsable);
   if (!tree) throw new Error(`${file}: tree-sitter returned no tree`);
   return tree;
 }
@@ -125,6 +167,9 @@ export interface BicepParam {
   readonly defaultValue?: BicepValue;
   /** The `@allowed([...])` list, when there is one. */
   readonly allowed?: readonly BicepValue[];
+  /** `@minValue(n)` / `@maxValue(n)`, when present. */
+  readonly minValue?: number;
+  readonly maxValue?: number;
   readonly line: number;
 }
 
@@ -152,6 +197,7 @@ export interface BicepModule {
 export interface BicepFile {
   readonly file: string;
   readonly targetScope?: string;
+  readonly extensions: readonly BicepExtension[];
   readonly params: ReadonlyMap<string, BicepParam>;
   readonly variables: ReadonlyMap<string, BicepValue>;
   readonly resources: readonly BicepResource[];
@@ -165,13 +211,13 @@ export async function readBicep(source: string, file: string): Promise<BicepFile
   if (problems.length > 0) throw new Error(`Bicep syntax error: ${problems.map(formatProblem).join('; ')}`);
   const tree = await parseTree(source, file);
   try {
-    return readDeclarations(tree.rootNode, file);
+    return { ...readDeclarations(tree.rootNode, file), extensions: separateExtensions(source).extensions };
   } finally {
     tree.delete();
   }
 }
 
-function readDeclarations(root: Node, file: string): BicepFile {
+function readDeclarations(root: Node, file: string): Omit<BicepFile, 'extensions'> {
   const params = new Map<string, BicepParam>();
   const variables = new Map<string, BicepValue>();
   const outputs = new Map<string, BicepValue>();
@@ -191,11 +237,15 @@ function readDeclarations(root: Node, file: string): BicepFile {
         const type = node.namedChildren.find((child) => child.type === 'type')?.text ?? '';
         const valueNode = valueAfterEquals(node);
         const allowed = decoratorArgument(node, 'allowed');
+        const minValue = decoratorArgument(node, 'minValue');
+        const maxValue = decoratorArgument(node, 'maxValue');
         params.set(name, {
           name,
           type,
           ...(valueNode ? { defaultValue: toValue(valueNode) } : {}),
           ...(Array.isArray(allowed) ? { allowed } : {}),
+          ...(typeof minValue === 'number' ? { minValue } : {}),
+          ...(typeof maxValue === 'number' ? { maxValue } : {}),
           line: node.startPosition.row + 1,
         });
         break;

@@ -2,7 +2,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkBicepFiles, findSyntaxProblems, formatProblem, listBicepFiles } from './bicep-model.js';
+import {
+  checkBicepFiles,
+  findSyntaxProblems,
+  formatProblem,
+  listBicepFiles,
+  readBicep,
+  separateExtensions,
+} from './bicep-model.js';
 
 describe('Bicep syntax (tree-sitter-bicep, offline)', () => {
   it('parses every .bicep file under infra/ without ERROR or MISSING nodes', async () => {
@@ -10,6 +17,7 @@ describe('Bicep syntax (tree-sitter-bicep, offline)', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'infra/main.bicep',
+        'infra/modules/entra-app.bicep',
         'infra/modules/function-app.bicep',
         'infra/modules/identity.bicep',
         'infra/modules/monitoring.bicep',
@@ -20,6 +28,45 @@ describe('Bicep syntax (tree-sitter-bicep, offline)', () => {
     );
     const problems = await checkBicepFiles(files);
     expect(problems.map(formatProblem)).toEqual([]);
+  });
+
+  it('reads `extension` declarations, which the bundled grammar (tree-sitter-bicep 1.1.0) predates', async () => {
+    const source = [
+      'extension microsoftGraphV1', // 1
+      "extension 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0' as graph", // 2
+      "resource app 'Microsoft.Graph/applications@v1.0' = {", // 3
+      "  uniqueName: 'chat'", // 4
+      '}', // 5
+    ].join('\n');
+    const { parsable, extensions } = separateExtensions(source);
+    expect(extensions).toEqual([
+      { reference: 'microsoftGraphV1', line: 1 },
+      {
+        reference: 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0',
+        alias: 'graph',
+        line: 2,
+      },
+    ]);
+    expect(parsable.split('\n').map((line) => line.length)).toEqual(
+      source.split('\n').map((line) => line.length),
+    );
+    expect(await findSyntaxProblems(source, 'graph.bicep')).toEqual([]);
+    const file = await readBicep(source, 'graph.bicep');
+    expect(file.resources.map((r) => [r.type, r.apiVersion, r.line])).toEqual([
+      ['Microsoft.Graph/applications', 'v1.0', 3],
+    ]);
+  });
+
+  it('still reports a malformed `extension` line (a typo, or a form it does not know) at that line', async () => {
+    for (const line of [
+      'extention microsoftGraphV1',
+      'extension microsoftGraphV1 as',
+      "extension microsoftGraphV1 with { foo: 'bar' }",
+    ]) {
+      const problems = await findSyntaxProblems(`${line}\nparam a string\n`, 'bad.bicep');
+      expect(problems.length, line).toBeGreaterThan(0);
+      expect(problems[0]?.line, line).toBe(1);
+    }
   });
 
   it('reports an unclosed resource body at the declaration, with the line where the unparsable text ends', async () => {

@@ -4,15 +4,23 @@ import { SETTINGS, type SettingSpec } from '../../src/lib/settings.js';
 import { type BicepFile, readBicep } from './bicep-model.js';
 import {
   checkAppSettings,
+  checkEasyAuth,
   checkFunctionApp,
+  checkGraphRegistration,
+  checkListKeysConfined,
   checkMain,
   checkModuleOutputs,
   checkModuleParameters,
+  checkNoClientSecret,
   checkNoSecretOutputs,
+  checkPipelineReachesParameters,
   checkRoleAssignments,
   checkSignalR,
   checkStorage,
+  checkUpstreamAudienceWiring,
   HOST_SETTINGS,
+  PENDING_APP_SETTINGS,
+  pendingSettingsNowInCatalogue,
   type UpstreamExpectation,
 } from './contract.js';
 import { readRoute, readRouteEntry } from './route-table.js';
@@ -25,6 +33,7 @@ const MODULES = {
   roles: 'infra/modules/roles.bicep',
   identity: 'infra/modules/identity.bicep',
   monitoring: 'infra/modules/monitoring.bicep',
+  entraApp: 'infra/modules/entra-app.bicep',
 } as const;
 
 const catalogue: readonly SettingSpec[] = Object.values(SETTINGS);
@@ -61,11 +70,15 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
     expect(checkAppSettings(await bicep('app'), catalogue)).toEqual([]);
   });
 
-  it('sets each required setting of the catalogue (today: the SignalR connection string and the history store)', async () => {
+  it('sets each required setting of the catalogue in every mode (today: the SignalR connection string and the history store)', async () => {
     const app = await bicep('app');
-    const appSettings = app.variables.get('appSettings') as Record<string, unknown>;
-    for (const spec of catalogue.filter((s) => s.required))
-      expect(Object.keys(appSettings)).toContain(spec.name);
+    const settings = (name: string) => Object.keys(app.variables.get(name) as Record<string, unknown>);
+    for (const spec of catalogue.filter((s) => s.required)) {
+      const everyMode =
+        settings('signalRIdentitySettings').includes(spec.name) &&
+        settings('signalRKeySettings').includes(spec.name);
+      expect(settings('appSettings').includes(spec.name) || everyMode, spec.name).toBe(true);
+    }
     expect(catalogue.filter((s) => s.required).map((s) => s.name)).toEqual(
       expect.arrayContaining(['AzureSignalRConnectionString', 'CHAT_HISTORY_STORAGE']),
     );
@@ -75,7 +88,7 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
     const app = await brokenCopy('app', (text) => text.replace(/^ {2}CHAT_HISTORY_STORAGE: .*\n/m, ''));
     const problems = checkAppSettings(app, catalogue);
     expect(problems).toEqual([
-      expect.stringMatching(/requires the app setting CHAT_HISTORY_STORAGE .* does not set it/),
+      expect.stringMatching(/requires the app setting CHAT_HISTORY_STORAGE .* set it/),
     ]);
   });
 
@@ -122,13 +135,51 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
     ]);
   });
 
-  it('fails when the site does not apply both settings objects', async () => {
+  it('fails when the site does not apply every settings object, or applies the wrong mode', async () => {
     const app = await brokenCopy('app', (text) =>
-      text.replace('union(hostSettings, appSettings)', 'hostSettings'),
+      text.replace(
+        'union(hostSettings, appSettings, signalRSettings, authSettingsForMode)',
+        'union(hostSettings, appSettings)',
+      ),
     );
-    expect(checkAppSettings(app, catalogue)).toEqual([
-      expect.stringMatching(/must be `union\(hostSettings, appSettings\)`/),
+    expect(checkAppSettings(app, catalogue)).toEqual([expect.stringMatching(/appsettings must be `union\(/)]);
+    const swapped = await brokenCopy('app', (text) =>
+      text.replace(
+        "signalRAuth == 'identity' ? signalRIdentitySettings : signalRKeySettings",
+        "signalRAuth == 'key' ? signalRIdentitySettings : signalRKeySettings",
+      ),
+    );
+    expect(checkAppSettings(swapped, catalogue)).toEqual([
+      expect.stringMatching(/var signalRSettings` must be/),
     ]);
+  });
+
+  it('uses the identity connection string (AuthType=azure.msi with the client id) in identity mode and no key there', async () => {
+    const noClient = await brokenCopy('app', (text) =>
+      text.replace(`;ClientId=\${identityClientId};Version=1.0;`, ';Version=1.0;'),
+    );
+    expect(checkAppSettings(noClient, catalogue)).toEqual([
+      expect.stringMatching(/AuthType=azure\.msi;ClientId=/),
+    ]);
+    const leaky = await brokenCopy('app', (text) =>
+      text.replace(
+        '  SIGNALR_UPSTREAM_AUDIENCE: upstreamAudience\n',
+        '  SIGNALR_UPSTREAM_AUDIENCE: upstreamAudience\n  AzureSignalRSecondaryAccessKey: signalR.listKeys().secondaryKey\n',
+      ),
+    );
+    expect(checkAppSettings(leaky, catalogue)).toEqual([
+      expect.stringMatching(
+        /signalRIdentitySettings`\.AzureSignalRSecondaryAccessKey uses a SignalR access key/,
+      ),
+    ]);
+  });
+
+  it('lists the settings the app code must still add to the catalogue, and notices when it has', () => {
+    expect(pendingSettingsNowInCatalogue(catalogue)).toEqual([]);
+    for (const [name, meaning] of Object.entries(PENDING_APP_SETTINGS))
+      expect(meaning.length, name).toBeGreaterThan(20);
+    const added = [...catalogue, { name: 'CHAT_AUTH', required: false, description: 'x' }];
+    expect(pendingSettingsNowInCatalogue(added)).toEqual(['CHAT_AUTH']);
   });
 
   it('documents every host setting it allows', () => {
@@ -190,11 +241,11 @@ describe('SignalR upstream ↔ the messages function route', () => {
     expect(checkSignalR(noEvent, await upstreamExpectation())).toEqual([
       expect.stringMatching(/\?event=\{event\}/),
     ]);
-    const keyless = await brokenCopy('signalR', (text) =>
-      text.replace('disableLocalAuth: false', 'disableLocalAuth: true'),
+    const keyed = await brokenCopy('signalR', (text) =>
+      text.replace('disableLocalAuth: identityAuth', 'disableLocalAuth: false'),
     );
-    expect(checkSignalR(keyless, await upstreamExpectation())).toEqual([
-      expect.stringMatching(/disableLocalAuth must be false/),
+    expect(checkSignalR(keyed, await upstreamExpectation())).toEqual([
+      expect.stringMatching(/disableLocalAuth must be `identityAuth`: true in identity mode/),
     ]);
   });
 
@@ -238,8 +289,37 @@ describe('reading the route table', () => {
 });
 
 describe('resource shapes', () => {
-  it('runs the app on Flex Consumption (FC1), Node 20, as a user-assigned identity, tagged for azd', async () => {
+  it('runs the app on Flex Consumption (FC1), Node 22, as a user-assigned identity, tagged for azd', async () => {
     expect(checkFunctionApp(await bicep('app'))).toEqual([]);
+  });
+
+  it('fails with ftpsState (or another setting Flex rejects) on the site, Node 20, or an instance limit below 40', async () => {
+    const ftps = await brokenCopy('app', (text) =>
+      text.replace(
+        "      minTlsVersion: '1.2'\n",
+        "      minTlsVersion: '1.2'\n      ftpsState: 'Disabled'\n",
+      ),
+    );
+    expect(checkFunctionApp(ftps)).toEqual([
+      expect.stringMatching(/siteConfig\.ftpsState must not be set on Flex Consumption/),
+    ]);
+    const linuxFx = await brokenCopy('app', (text) =>
+      text.replace(
+        "      minTlsVersion: '1.2'\n",
+        "      minTlsVersion: '1.2'\n      linuxFxVersion: 'Node|22'\n",
+      ),
+    );
+    expect(checkFunctionApp(linuxFx)).toEqual([expect.stringMatching(/siteConfig\.linuxFxVersion/)]);
+    const node20 = await brokenCopy('app', (text) =>
+      text.replace("param nodeVersion string = '22'", "param nodeVersion string = '20'"),
+    );
+    expect(checkFunctionApp(node20)).toEqual([expect.stringMatching(/Node 22 or later.*"20"/)]);
+    const allows20 = await brokenCopy('app', (text) =>
+      text.replace("@allowed([\n  '22'\n])", "@allowed([\n  '20'\n  '22'\n])"),
+    );
+    expect(checkFunctionApp(allows20)).toEqual([expect.stringMatching(/Node 22 or later/)]);
+    const tooFew = await brokenCopy('app', (text) => text.replace('@minValue(40)', '@minValue(1)'));
+    expect(checkFunctionApp(tooFew)).toEqual([expect.stringMatching(/@minValue\(40\)/)]);
   });
 
   it('fails when the plan is not FC1 or the identity is system-assigned', async () => {
@@ -299,7 +379,10 @@ describe('resource shapes', () => {
     >;
     expect(checkMain(await bicep('main'), abbreviations)).toEqual([]);
     const mismatched = await brokenCopy('main', (text) =>
-      text.replace('    functionAppName: functionAppName\n', "    functionAppName: 'func-other'\n"),
+      text.replace(
+        '    capacity: signalRCapacity\n    functionAppName: functionAppName\n',
+        "    capacity: signalRCapacity\n    functionAppName: 'func-other'\n",
+      ),
     );
     expect(checkMain(mismatched, abbreviations)).toEqual([expect.stringMatching(/pass the same variable/)]);
   });
@@ -312,7 +395,9 @@ describe('resource shapes', () => {
       modules.set(module.path, await readBicep(await readFile(file, 'utf8'), file));
     }
     expect(main.modules.map((m) => m.path).sort()).toEqual([
+      './modules/entra-app.bicep',
       './modules/function-app.bicep',
+      './modules/identity.bicep',
       './modules/identity.bicep',
       './modules/monitoring.bicep',
       './modules/roles.bicep',
@@ -334,7 +419,7 @@ describe('resource shapes', () => {
       expect.stringMatching(/module app passes hub, which .*function-app\.bicep does not declare/),
     ]);
     const missing = await brokenCopy('main', (text) =>
-      text.replace('    signalRName: signalR.outputs.name\n', ''),
+      text.replace('    signalRName: signalR.outputs.name\n    hubName: hubName\n', '    hubName: hubName\n'),
     );
     expect(checkModuleParameters(missing, modules)).toEqual([
       expect.stringMatching(/module app does not pass signalRName, which .*function-app\.bicep requires/),
@@ -353,5 +438,214 @@ describe('resource shapes', () => {
     });
     const main = await bicep('main');
     for (const name of Object.keys(parameters.parameters)) expect(main.params.has(name), name).toBe(true);
+  });
+});
+
+describe('keyless by default (signalrAuth: identity)', () => {
+  it('reads no access key outside the key-mode settings', async () => {
+    const app = await bicep('app');
+    const sources = new Map(
+      await Promise.all(
+        (Object.keys(MODULES) as (keyof typeof MODULES)[]).map(
+          async (m) => [MODULES[m], await source(m)] as const,
+        ),
+      ),
+    );
+    expect(checkListKeysConfined(sources, app)).toEqual([]);
+    const main = await source('main');
+    sources.set(
+      MODULES.main,
+      `${main}\noutput leak string = 'x\${listKeys(signalR.outputs.name, '2024-03-01').primaryKey}'\n`,
+    );
+    expect(checkListKeysConfined(sources, app)).toEqual([
+      expect.stringMatching(/^infra\/main\.bicep:\d+: listKeys\(\) outside/),
+    ]);
+  });
+
+  it('gives the app identity SignalR Service Owner on the service, only in identity mode', async () => {
+    const roles = await bicep('roles');
+    const owner = roles.resources.find((r) => r.symbol === 'appSignalRServiceOwner');
+    expect(owner?.condition).toBe("(signalRAuth == 'identity')");
+    const without = await brokenCopy('roles', (text) =>
+      text.replace(
+        'roleIds.signalRServiceOwner)\n    principalId: appPrincipalId',
+        'roleIds.storageBlobDataOwner)\n    principalId: appPrincipalId',
+      ),
+    );
+    expect(checkRoleAssignments(without)).toEqual([
+      expect.stringMatching(
+        /appPrincipalId the role signalRServiceOwner .* on a Microsoft\.SignalRService\/signalR/,
+      ),
+    ]);
+  });
+
+  it('signs upstream calls for the audience the app validates, as the caller the app expects', async () => {
+    const [main, signalR, app] = await Promise.all([bicep('main'), bicep('signalR'), bicep('app')]);
+    expect(checkUpstreamAudienceWiring(main, signalR, app)).toEqual([]);
+    const elsewhere = await brokenCopy('main', (text) =>
+      text.replace(
+        '    upstreamAudience: signalR.outputs.upstreamAudience\n',
+        '    upstreamAudience: entraClientId\n',
+      ),
+    );
+    expect(checkUpstreamAudienceWiring(elsewhere, signalR, app)).toEqual([
+      expect.stringMatching(/upstreamAudience must be signalR\.outputs\.upstreamAudience/),
+    ]);
+    const wrongCaller = await brokenCopy('main', (text) =>
+      text.replace(
+        '    signalRIdentityPrincipalId: signalRIdentity.outputs.principalId\n',
+        '    signalRIdentityPrincipalId: identity.outputs.principalId\n',
+      ),
+    );
+    expect(checkUpstreamAudienceWiring(wrongCaller, signalR, app)).toEqual([
+      expect.stringMatching(/must be the principal id of the identity SignalR runs as/),
+    ]);
+    const noAuth = await brokenCopy('signalR', (text) =>
+      text.replace("auth: identityAuth ? upstreamAuth : { type: 'None' }", "auth: { type: 'None' }"),
+    );
+    expect(checkSignalR(noAuth, await upstreamExpectation())).toEqual([
+      expect.stringMatching(/upstream template's auth must be/),
+    ]);
+    const otherResource = await brokenCopy('signalR', (text) =>
+      text.replace('    resource: upstreamAudience\n', "    resource: 'https://management.azure.com/'\n"),
+    );
+    expect(checkSignalR(otherResource, await upstreamExpectation())).toEqual([
+      expect.stringMatching(/var upstreamAuth` must be/),
+    ]);
+  });
+});
+
+describe('sign-in (chatAuth: entra) with App Service Authentication', () => {
+  async function easyAuthExpectation() {
+    const { route, routePrefix } = await upstreamExpectation();
+    return { upstreamPath: `/${[routePrefix, route].filter((s) => s !== '').join('/')}` };
+  }
+
+  it('configures authsettingsV2 in entra mode, redirecting to sign-in, with the upstream route excluded', async () => {
+    expect(await easyAuthExpectation()).toEqual({ upstreamPath: '/api/messages' });
+    expect(checkEasyAuth(await bicep('app'), await easyAuthExpectation())).toEqual([]);
+  });
+
+  it('fails when the excluded path and the route table drift, or when more is opened', async () => {
+    const app = await bicep('app');
+    expect(checkEasyAuth(app, { upstreamPath: '/api/upstream' })).toEqual([
+      expect.stringMatching(/excludedPaths must contain the upstream path \/api\/upstream/),
+      expect.stringMatching(/excludedPaths opens .*\/api\/messages/),
+    ]);
+    const wide = await brokenCopy('app', (text) =>
+      text.replace("  '/api/messages'\n]", "  '/api/messages'\n  '/api/home'\n]"),
+    );
+    expect(checkEasyAuth(wide, await easyAuthExpectation())).toEqual([
+      expect.stringMatching(/opens "\/api\/home"/),
+    ]);
+    const open = await brokenCopy('app', (text) =>
+      text.replace(
+        "unauthenticatedClientAction: 'RedirectToLoginPage'",
+        "unauthenticatedClientAction: 'AllowAnonymous'",
+      ),
+    );
+    expect(checkEasyAuth(open, await easyAuthExpectation())).toEqual([
+      expect.stringMatching(/RedirectToLoginPage/),
+    ]);
+  });
+
+  it('uses the managed identity, not a secret, and no file holds a client secret', async () => {
+    const sources = new Map(
+      await Promise.all(
+        (Object.keys(MODULES) as (keyof typeof MODULES)[]).map(
+          async (m) => [MODULES[m], await source(m)] as const,
+        ),
+      ),
+    );
+    expect(checkNoClientSecret(sources)).toEqual([]);
+    sources.set(
+      MODULES.entraApp,
+      (await source('entraApp')).replace(
+        "  signInAudience: 'AzureADMyOrg'\n",
+        "  signInAudience: 'AzureADMyOrg'\n  passwordCredentials: [\n    {\n      displayName: 'easy-auth'\n    }\n  ]\n",
+      ),
+    );
+    expect(checkNoClientSecret(sources)).toEqual([
+      expect.stringMatching(/^infra\/modules\/entra-app\.bicep:\d+: a client secret/),
+    ]);
+    const secretSetting = await brokenCopy('app', (text) =>
+      text.replace(
+        "clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'",
+        "clientSecretSettingName: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'",
+      ),
+    );
+    expect(checkEasyAuth(secretSetting, await easyAuthExpectation())).toEqual([
+      expect.stringMatching(/clientSecretSettingName must be 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'/),
+    ]);
+  });
+
+  it('creates the registration with the Microsoft Graph extension declared in bicepconfig.json', async () => {
+    const config = JSON.parse(await readFile('infra/bicepconfig.json', 'utf8')) as unknown;
+    const registration = await bicep('entraApp');
+    const line = (await source('entraApp')).split('\n').indexOf('extension microsoftGraphV1') + 1;
+    expect(line).toBeGreaterThan(0);
+    expect(registration.extensions).toEqual([{ reference: 'microsoftGraphV1', line }]);
+    expect(checkGraphRegistration(config, registration)).toEqual([]);
+    expect(
+      checkGraphRegistration(
+        {
+          extensions: {
+            microsoftGraphV1: 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:latest',
+          },
+        },
+        registration,
+      ),
+    ).toEqual([expect.stringMatching(/extensions\.microsoftGraphV1 must be/)]);
+    const noExtension = await brokenCopy('entraApp', (text) =>
+      text.replace('extension microsoftGraphV1\n', '\n'),
+    );
+    expect(checkGraphRegistration(config, noExtension)).toEqual([
+      expect.stringMatching(/declare `extension microsoftGraphV1`/),
+    ]);
+    const otherSubject = await brokenCopy('entraApp', (text) =>
+      text.replace(
+        '    subject: appIdentityPrincipalId\n',
+        "    subject: 'repo:contoso/chat:ref:refs/heads/main'\n",
+      ),
+    );
+    expect(checkGraphRegistration(config, otherSubject)).toEqual([
+      expect.stringMatching(/subject must be the app identity's principal id/),
+    ]);
+  });
+});
+
+describe('the pipeline can set every parameter', () => {
+  async function files() {
+    return {
+      parameters: await readFile('infra/main.parameters.json', 'utf8'),
+      azureYaml: await readFile('azure.yaml', 'utf8'),
+      workflow: await readFile('.github/workflows/azure-dev.yml', 'utf8'),
+    };
+  }
+
+  it('passes each main.parameters.json variable from a repository variable azd pipeline config creates', async () => {
+    const { parameters, azureYaml, workflow } = await files();
+    expect(checkPipelineReachesParameters(parameters, azureYaml, workflow)).toEqual([]);
+  });
+
+  it('fails on a parameter the pipeline cannot set (the SignalR tier reset on every push)', async () => {
+    const { parameters, azureYaml, workflow } = await files();
+    const notPassed = workflow.replace(/^ {6}SIGNALR_SKU: .*\n/m, '');
+    expect(notPassed).not.toBe(workflow);
+    expect(checkPipelineReachesParameters(parameters, azureYaml, notPassed)).toEqual([
+      expect.stringMatching(/signalRSku reads \$\{SIGNALR_SKU\}, which the deploy job's env does not set/),
+    ]);
+    const notListed = azureYaml.replace(/^ {4}- SIGNALR_SKU\n/m, '');
+    expect(notListed).not.toBe(azureYaml);
+    expect(checkPipelineReachesParameters(parameters, notListed, workflow)).toEqual([
+      expect.stringMatching(/list SIGNALR_SKU under pipeline\.variables/),
+    ]);
+    const added = parameters.replace(
+      '"parameters": {',
+      `"parameters": {\n    "hubName": { "value": "\${CHAT_HUB}" },`,
+    );
+    expect(checkPipelineReachesParameters(added, azureYaml, workflow)).toEqual([
+      expect.stringMatching(/hubName reads \$\{CHAT_HUB\}/),
+    ]);
   });
 });

@@ -30,7 +30,57 @@ export const HOST_SETTINGS: Readonly<Record<string, string>> = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'Where the host sends telemetry.',
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING:
     'Telemetry is sent with the identity (App Insights local auth is off).',
+  OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID:
+    'App Service Authentication uses this managed identity as its client credential instead of a secret (entra mode).',
 };
+
+/**
+ * Settings the Bicep sets for app code that src/lib/settings.ts does not list yet, each with what the code
+ * must do with it. checkAppSettings accepts them only while the catalogue lacks them; once the catalogue has
+ * one, {@link pendingSettingsNowInCatalogue} reports it so this list shrinks to nothing.
+ */
+export const PENDING_APP_SETTINGS: Readonly<Record<string, string>> = {
+  CHAT_AUTH:
+    "'entra' when App Service Authentication is in front of the app (x-ms-client-principal* headers are an identity, ?name= is ignored), 'none' otherwise.",
+  SIGNALR_AUTH:
+    "'identity' (Entra tokens: REST with the managed identity, upstream bearer tokens checked) or 'key' (access key, X-ASRS-Signature).",
+  SIGNALR_UPSTREAM_AUDIENCE:
+    'Identity mode: the only accepted `aud` of upstream bearer tokens (the app registration client id).',
+  SIGNALR_UPSTREAM_ISSUER:
+    'Identity mode: the only accepted `iss` of upstream bearer tokens (https://sts.windows.net/<tenant id>/, v1 tokens).',
+  SIGNALR_UPSTREAM_OPENID_CONFIGURATION:
+    'Identity mode: OpenID metadata URL whose jwks_uri gives the keys upstream tokens are signed with.',
+  SIGNALR_UPSTREAM_CALLER_ID:
+    "Identity mode: object id of SignalR's managed identity; the token's `oid` must equal it.",
+};
+
+/** Entries of {@link PENDING_APP_SETTINGS} the catalogue now lists: remove them from the pending list. */
+export function pendingSettingsNowInCatalogue(catalogue: readonly SettingSpec[]): string[] {
+  return catalogue.map((spec) => spec.name).filter((name) => name in PENDING_APP_SETTINGS);
+}
+
+/**
+ * `siteConfig` properties Flex Consumption rejects or ignores: no FTP (ftpsState), the runtime and its
+ * version come from functionAppConfig.runtime, scale from functionAppConfig.scaleAndConcurrency.
+ */
+export const FLEX_CONSUMPTION_FORBIDDEN_SITE_CONFIG: readonly string[] = [
+  'ftpsState',
+  'linuxFxVersion',
+  'windowsFxVersion',
+  'nodeVersion',
+  'alwaysOn',
+  'use32BitWorkerProcess',
+  'javaVersion',
+  'netFrameworkVersion',
+  'powerShellVersion',
+  'pythonVersion',
+  'functionAppScaleLimit',
+  'minimumElasticInstanceCount',
+  'preWarmedInstanceCount',
+];
+
+/** The oldest Node.js major the Flex Consumption runtime catalogue offers (Node 20: end of life 2026-04-30). */
+export const FLEX_MIN_NODE_MAJOR = 22;
 
 /** Settings Flex Consumption rejects or ignores: the runtime comes from `functionAppConfig`. */
 export const FLEX_CONSUMPTION_FORBIDDEN_SETTINGS: readonly string[] = [
@@ -50,11 +100,23 @@ export const ROLE_IDS = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+  signalRServiceOwner: '7e4f1700-ea5a-4f59-8f37-079cfe29dce3',
 } as const;
 
 /** Names of the Bicep variables in the app module that hold the app settings. */
 export const APP_SETTINGS_VARIABLE = 'appSettings';
 export const HOST_SETTINGS_VARIABLE = 'hostSettings';
+/** Per SignalR auth mode: exactly one of the two is applied. */
+export const SIGNALR_IDENTITY_SETTINGS_VARIABLE = 'signalRIdentitySettings';
+export const SIGNALR_KEY_SETTINGS_VARIABLE = 'signalRKeySettings';
+/** Settings App Service Authentication reads in entra mode. */
+export const EASY_AUTH_SETTINGS_VARIABLE = 'easyAuthSettings';
+/** What the site's `appsettings` must be, and what its two mode-dependent parts must be. */
+export const APPLIED_SETTINGS = 'union(hostSettings,appSettings,signalRSettings,authSettingsForMode)';
+export const MODE_SETTINGS: Readonly<Record<string, string>> = {
+  signalRSettings: "signalRAuth=='identity'?signalRIdentitySettings:signalRKeySettings",
+  authSettingsForMode: "chatAuth=='entra'?easyAuthSettings:{}",
+};
 
 function objectVariable(file: BicepFile, name: string, problems: string[]): BicepObject | undefined {
   const value = file.variables.get(name);
@@ -90,10 +152,12 @@ export const AZURE_SETTING_VALUES: Readonly<Record<string, AzureSettingValue>> =
 };
 
 /**
- * Checks the app module's settings against the catalogue: every `required` setting is set in
- * `appSettings`, every `appSettings` name is in the catalogue, the {@link AZURE_SETTING_VALUES} are set
- * to their Azure value, every `hostSettings` name is documented in {@link HOST_SETTINGS}, none is one
- * Flex Consumption forbids, and the site applies both objects.
+ * Checks the app module's settings against the catalogue: every `required` setting is set in `appSettings`
+ * or in both SignalR mode objects, every app-code setting name is in the catalogue (or pending, see
+ * {@link PENDING_APP_SETTINGS}), the {@link AZURE_SETTING_VALUES} are set to their Azure value, every
+ * platform setting is documented in {@link HOST_SETTINGS}, none is one Flex Consumption forbids, the site
+ * applies all of them by mode, identity mode's connection string is the managed-identity form and key
+ * mode's comes from listKeys().
  */
 export function checkAppSettings(
   app: BicepFile,
@@ -103,25 +167,37 @@ export function checkAppSettings(
   const problems: string[] = [];
   const appSettings = objectVariable(app, APP_SETTINGS_VARIABLE, problems);
   const hostSettings = objectVariable(app, HOST_SETTINGS_VARIABLE, problems);
-  if (!appSettings || !hostSettings) return problems;
+  const identitySettings = objectVariable(app, SIGNALR_IDENTITY_SETTINGS_VARIABLE, problems);
+  const keySettings = objectVariable(app, SIGNALR_KEY_SETTINGS_VARIABLE, problems);
+  const easyAuthSettings = objectVariable(app, EASY_AUTH_SETTINGS_VARIABLE, problems);
+  if (!appSettings || !hostSettings || !identitySettings || !keySettings || !easyAuthSettings)
+    return problems;
 
   const known = new Map(catalogue.map((spec) => [spec.name, spec]));
   for (const spec of catalogue) {
     if (!spec.required) continue;
-    const value = appSettings[spec.name];
-    if (value === undefined) {
+    const modes = [appSettings, identitySettings, keySettings];
+    const inBothModes = identitySettings[spec.name] !== undefined && keySettings[spec.name] !== undefined;
+    if (appSettings[spec.name] === undefined && !inBothModes) {
       problems.push(
-        `${app.file}: the code requires the app setting ${spec.name} (src/lib/settings.ts) but \`${APP_SETTINGS_VARIABLE}\` does not set it: ${spec.description}`,
+        `${app.file}: the code requires the app setting ${spec.name} (src/lib/settings.ts) but neither \`${APP_SETTINGS_VARIABLE}\` nor both of \`${SIGNALR_IDENTITY_SETTINGS_VARIABLE}\` and \`${SIGNALR_KEY_SETTINGS_VARIABLE}\` set it: ${spec.description}`,
       );
-    } else if (value === '' || value === null) {
+    } else if (modes.some((settings) => settings[spec.name] === '' || settings[spec.name] === null)) {
       problems.push(`${app.file}: the required app setting ${spec.name} is set to an empty value.`);
     }
   }
-  for (const name of Object.keys(appSettings)) {
-    if (!known.has(name)) {
-      problems.push(
-        `${app.file}: \`${APP_SETTINGS_VARIABLE}\` sets ${name}, which the code never reads: add it to src/lib/settings.ts or remove it.`,
-      );
+  const codeSettings: [string, BicepObject][] = [
+    [APP_SETTINGS_VARIABLE, appSettings],
+    [SIGNALR_IDENTITY_SETTINGS_VARIABLE, identitySettings],
+    [SIGNALR_KEY_SETTINGS_VARIABLE, keySettings],
+  ];
+  for (const [variable, settings] of codeSettings) {
+    for (const name of Object.keys(settings)) {
+      if (!known.has(name) && !(name in PENDING_APP_SETTINGS)) {
+        problems.push(
+          `${app.file}: \`${variable}\` sets ${name}, which the code never reads: add it to src/lib/settings.ts or remove it.`,
+        );
+      }
     }
   }
   for (const [name, { value, why }] of Object.entries(azureValues)) {
@@ -131,41 +207,100 @@ export function checkAppSettings(
       );
     }
   }
-  for (const name of Object.keys(hostSettings)) {
-    if (!(name in HOST_SETTINGS)) {
-      problems.push(
-        `${app.file}: \`${HOST_SETTINGS_VARIABLE}\` sets ${name}, which is not a documented host setting (HOST_SETTINGS in test/infra/contract.ts); app settings belong in \`${APP_SETTINGS_VARIABLE}\`.`,
-      );
+  const platformSettings: [string, BicepObject][] = [
+    [HOST_SETTINGS_VARIABLE, hostSettings],
+    [EASY_AUTH_SETTINGS_VARIABLE, easyAuthSettings],
+  ];
+  for (const [variable, settings] of platformSettings) {
+    for (const name of Object.keys(settings)) {
+      if (!(name in HOST_SETTINGS)) {
+        problems.push(
+          `${app.file}: \`${variable}\` sets ${name}, which is not a documented host setting (HOST_SETTINGS in test/infra/contract.ts); app settings belong in \`${APP_SETTINGS_VARIABLE}\`.`,
+        );
+      }
     }
   }
-  for (const name of [...Object.keys(appSettings), ...Object.keys(hostSettings)]) {
-    if (FLEX_CONSUMPTION_FORBIDDEN_SETTINGS.includes(name)) {
-      problems.push(
-        `${app.file}: ${name} must not be set on Flex Consumption (runtime and storage come from functionAppConfig and identity settings).`,
-      );
+  for (const settings of [...codeSettings, ...platformSettings].map(([, object]) => object)) {
+    for (const name of Object.keys(settings)) {
+      if (FLEX_CONSUMPTION_FORBIDDEN_SETTINGS.includes(name)) {
+        problems.push(
+          `${app.file}: ${name} must not be set on Flex Consumption (runtime and storage come from functionAppConfig and identity settings).`,
+        );
+      }
     }
   }
 
   const applied = resourcesOfType(app, 'Microsoft.Web/sites/config').find(
     (r) => r.body.name === 'appsettings',
   );
-  const properties = applied?.body.properties;
-  const appliedSource = sourceOf(properties).replace(/\s+/g, '');
+  const appliedSource = sourceOf(applied?.body.properties).replace(/\s+/g, '');
   if (!applied) {
     problems.push(
       `${app.file}: no \`config\` resource named 'appsettings' on the site: the settings are never applied.`,
     );
-  } else if (appliedSource !== `union(${HOST_SETTINGS_VARIABLE},${APP_SETTINGS_VARIABLE})`) {
+  } else if (appliedSource !== APPLIED_SETTINGS) {
     problems.push(
-      `${app.file}: the site's appsettings must be \`union(${HOST_SETTINGS_VARIABLE}, ${APP_SETTINGS_VARIABLE})\`, found \`${sourceOf(properties)}\`.`,
+      `${app.file}: the site's appsettings must be \`${APPLIED_SETTINGS}\`, found \`${sourceOf(applied.body.properties)}\`.`,
     );
   }
+  for (const [variable, expected] of Object.entries(MODE_SETTINGS)) {
+    const found = sourceOf(app.variables.get(variable)).replace(/\s+/g, '');
+    if (found !== expected) {
+      problems.push(`${app.file}: \`var ${variable}\` must be \`${expected}\`, found \`${found}\`.`);
+    }
+  }
 
-  const connection = appSettings.AzureSignalRConnectionString;
-  if (connection !== undefined && !sourceOf(connection).includes('listKeys()')) {
+  const keyConnection = keySettings.AzureSignalRConnectionString;
+  if (keyConnection !== undefined && !sourceOf(keyConnection).includes('listKeys()')) {
     problems.push(
-      `${app.file}: AzureSignalRConnectionString must come from the SignalR resource's listKeys() (found \`${sourceOf(connection)}\`).`,
+      `${app.file}: key mode's AzureSignalRConnectionString must come from the SignalR resource's listKeys() (found \`${sourceOf(keyConnection)}\`).`,
     );
+  }
+  const identityConnection = sourceOf(identitySettings.AzureSignalRConnectionString);
+  if (!IDENTITY_CONNECTION_STRING.test(identityConnection)) {
+    problems.push(
+      `${app.file}: identity mode's AzureSignalRConnectionString must be 'Endpoint=https://<host>;AuthType=azure.msi;ClientId=\${identityClientId};Version=1.0;' (found \`${identityConnection}\`).`,
+    );
+  }
+  for (const [variable, settings] of [
+    ...codeSettings.filter(([v]) => v !== SIGNALR_KEY_SETTINGS_VARIABLE),
+    ...platformSettings,
+  ]) {
+    for (const [name, value] of Object.entries(settings)) {
+      if (/listKeys|AccessKey=/i.test(sourceOf(value))) {
+        problems.push(
+          `${app.file}: \`${variable}\`.${name} uses a SignalR access key; keys belong only in \`${SIGNALR_KEY_SETTINGS_VARIABLE}\` (key mode).`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** The identity form of the SignalR connection string with the user-assigned identity's client id. */
+const IDENTITY_CONNECTION_STRING =
+  /^'Endpoint=https:\/\/\$\{[^}]+\};AuthType=azure\.msi;ClientId=\$\{identityClientId\};Version=1\.0;'$/;
+
+/**
+ * Identity mode must hold no key: `listKeys` may appear only in the app module's key-mode settings, never
+ * in another file, variable, resource or output.
+ */
+export function checkListKeysConfined(sources: ReadonlyMap<string, string>, app: BicepFile): string[] {
+  const problems: string[] = [];
+  const declaration = `var ${SIGNALR_KEY_SETTINGS_VARIABLE} = {`;
+  for (const [file, text] of sources) {
+    const lines = text.split('\n');
+    // The key-mode object's own lines (from its declaration to its closing brace at column 0) are allowed.
+    const start = file === app.file ? lines.indexOf(declaration) : -1;
+    const end = start < 0 ? -1 : lines.indexOf('}', start);
+    lines.forEach((line, index) => {
+      if (start >= 0 && index > start && index < end) return;
+      if (/listKeys\s*\(/.test(line.replace(/\/\/.*$/, ''))) {
+        problems.push(
+          `${file}:${index + 1}: listKeys() outside \`${SIGNALR_KEY_SETTINGS_VARIABLE}\`: identity mode must not read any access key.`,
+        );
+      }
+    });
   }
   return problems;
 }
@@ -216,11 +351,7 @@ export function checkSignalR(signalR: BicepFile, expected: UpstreamExpectation):
       `${where}: features must contain { flag: 'ServiceMode', value: 'Serverless' } (the upstream only runs in Serverless mode).`,
     );
   }
-  if (path(service.body, 'properties', 'disableLocalAuth') !== false) {
-    problems.push(
-      `${where}: disableLocalAuth must be false: the app signs with the access key and verifies X-ASRS-Signature with it.`,
-    );
-  }
+  problems.push(...checkSignalRAuthModes(signalR, service, where));
 
   const templates = path(service.body, 'properties', 'upstream', 'templates');
   const template = Array.isArray(templates) ? templates[0] : undefined;
@@ -257,6 +388,95 @@ export function checkSignalR(signalR: BicepFile, expected: UpstreamExpectation):
   } else if (skuParam.defaultValue !== 'Free_F1' || !skuParam.allowed?.includes('Standard_S1')) {
     problems.push(
       `${signalR.file}:${skuParam.line}: param ${skuParam.name} must default to 'Free_F1' and allow 'Standard_S1'.`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * The two auth modes: param `auth` ('identity' default, 'key'); `var identityAuth = auth == 'identity'`;
+ * `disableLocalAuth: identityAuth` (identity mode: Microsoft Entra ID only); a user-assigned identity on the
+ * service; the upstream template's `auth` is `identityAuth ? upstreamAuth : { type: 'None' }` with
+ * `upstreamAuth` = ManagedIdentity for the `upstreamAudience` parameter.
+ */
+function checkSignalRAuthModes(signalR: BicepFile, service: BicepResource, where: string): string[] {
+  const problems: string[] = [];
+  const auth = signalR.params.get('auth');
+  if (auth?.defaultValue !== 'identity' || JSON.stringify(auth.allowed) !== '["identity","key"]') {
+    problems.push(
+      `${signalR.file}: param auth must allow 'identity' and 'key' and default to 'identity' (keyless by default).`,
+    );
+  }
+  const mode = sourceOf(signalR.variables.get('identityAuth')).replace(/\s+/g, '');
+  if (mode !== "auth=='identity'") {
+    problems.push(`${signalR.file}: declare \`var identityAuth = auth == 'identity'\` (found \`${mode}\`).`);
+  }
+  const disableLocalAuth = path(service.body, 'properties', 'disableLocalAuth');
+  if (sourceOf(disableLocalAuth) !== 'identityAuth') {
+    problems.push(
+      `${where}: disableLocalAuth must be \`identityAuth\`: true in identity mode (no access keys; the policy "Azure SignalR Service should have local authentication methods disabled"), false in key mode (found ${sourceOf(disableLocalAuth)}).`,
+    );
+  }
+  if (path(service.body, 'identity', 'type') !== 'UserAssigned') {
+    problems.push(
+      `${where}: SignalR needs its own user-assigned identity to get upstream tokens (identity.type 'UserAssigned').`,
+    );
+  }
+  const templates = path(service.body, 'properties', 'upstream', 'templates');
+  const template = Array.isArray(templates) ? templates[0] : undefined;
+  const authSource = sourceOf(path(template, 'auth')).replace(/\s+/g, '');
+  if (!authSource.startsWith('identityAuth?upstreamAuth:')) {
+    problems.push(
+      `${where}: the upstream template's auth must be \`identityAuth ? upstreamAuth : { type: 'None' }\` (found \`${authSource}\`).`,
+    );
+  }
+  const upstreamAuth = signalR.variables.get('upstreamAuth');
+  if (
+    path(upstreamAuth, 'type') !== 'ManagedIdentity' ||
+    sourceOf(path(upstreamAuth, 'managedIdentity', 'resource')) !== 'upstreamAudience'
+  ) {
+    problems.push(
+      `${signalR.file}: \`var upstreamAuth\` must be { type: 'ManagedIdentity', managedIdentity: { resource: upstreamAudience } } (found ${sourceOf(upstreamAuth)}).`,
+    );
+  }
+  if (!signalR.params.has('upstreamAudience'))
+    problems.push(`${signalR.file}: param upstreamAudience is missing.`);
+  return problems;
+}
+
+/**
+ * The audience SignalR requests upstream tokens for is the one the app validates: main passes signalr.bicep's
+ * `upstreamAudience` output to the app module, which sets it as SIGNALR_UPSTREAM_AUDIENCE; signalr.bicep
+ * outputs the same parameter its upstreamAuth uses. Also: SIGNALR_UPSTREAM_CALLER_ID is SignalR's identity.
+ */
+export function checkUpstreamAudienceWiring(main: BicepFile, signalR: BicepFile, app: BicepFile): string[] {
+  const problems: string[] = [];
+  const identitySettings = app.variables.get(SIGNALR_IDENTITY_SETTINGS_VARIABLE);
+  if (sourceOf(path(identitySettings, 'SIGNALR_UPSTREAM_AUDIENCE')) !== 'upstreamAudience') {
+    problems.push(`${app.file}: SIGNALR_UPSTREAM_AUDIENCE must be the upstreamAudience parameter.`);
+  }
+  const output = sourceOf(signalR.outputs.get('upstreamAudience')).replace(/\s+/g, '');
+  if (output !== "identityAuth?upstreamAudience:''") {
+    problems.push(
+      `${signalR.file}: output upstreamAudience must be \`identityAuth ? upstreamAudience : ''\` (found \`${output}\`).`,
+    );
+  }
+  const appModule = main.modules.find((module) => module.path.endsWith('function-app.bicep'));
+  const signalRModule = main.modules.find((module) => module.path.endsWith('signalr.bicep'));
+  const passed = sourceOf(path(appModule?.body, 'params', 'upstreamAudience'));
+  if (!signalRModule || passed !== `${signalRModule.symbol}.outputs.upstreamAudience`) {
+    problems.push(
+      `${main.file}: the app module's upstreamAudience must be ${signalRModule?.symbol ?? 'signalR'}.outputs.upstreamAudience, the audience SignalR requests (found ${passed}).`,
+    );
+  }
+  const caller = sourceOf(path(appModule?.body, 'params', 'signalRIdentityPrincipalId'));
+  const signalRIdentity = sourceOf(path(signalRModule?.body, 'params', 'identityId')).replace(
+    /\.outputs\.id$/,
+    '',
+  );
+  if (caller !== `${signalRIdentity}.outputs.principalId`) {
+    problems.push(
+      `${main.file}: signalRIdentityPrincipalId (SIGNALR_UPSTREAM_CALLER_ID) must be the principal id of the identity SignalR runs as (${signalRIdentity}.outputs.principalId), found ${caller}.`,
     );
   }
   return problems;
@@ -325,11 +545,26 @@ export function checkFunctionApp(app: BicepFile): string[] {
   const config = path(site.body, 'properties', 'functionAppConfig');
   if (path(config, 'runtime', 'name') !== 'node')
     problems.push(`${where}: functionAppConfig.runtime.name must be 'node'.`);
-  const version = resolveParam(app, path(config, 'runtime', 'version'));
-  if (version !== '20')
+  problems.push(...checkNodeVersion(app, path(config, 'runtime', 'version'), where));
+  const siteConfig = path(site.body, 'properties', 'siteConfig');
+  for (const name of isObject(siteConfig) ? Object.keys(siteConfig) : []) {
+    if (FLEX_CONSUMPTION_FORBIDDEN_SITE_CONFIG.includes(name)) {
+      problems.push(
+        `${where}: siteConfig.${name} must not be set on Flex Consumption (rejected or ignored there; runtime and scale live in functionAppConfig).`,
+      );
+    }
+  }
+  const instances = path(config, 'scaleAndConcurrency', 'maximumInstanceCount');
+  const instanceParam = instances instanceof BicepExpression ? app.params.get(instances.source) : undefined;
+  if (
+    !instanceParam ||
+    (instanceParam.minValue ?? 0) < 40 ||
+    (instanceParam.maxValue ?? Number.POSITIVE_INFINITY) > 1000
+  ) {
     problems.push(
-      `${where}: functionAppConfig.runtime.version must default to '20' (found ${sourceOf(version)}).`,
+      `${where}: maximumInstanceCount must be a parameter with @minValue(40) and @maxValue(1000), the range Flex Consumption accepts.`,
     );
+  }
   if (path(config, 'deployment', 'storage', 'type') !== 'blobContainer') {
     problems.push(`${where}: functionAppConfig.deployment.storage.type must be 'blobContainer'.`);
   }
@@ -352,11 +587,17 @@ export function checkFunctionApp(app: BicepFile): string[] {
   return problems;
 }
 
-function resolveParam(file: BicepFile, value: BicepValue | undefined): BicepValue | undefined {
-  if (value instanceof BicepExpression && value.kind === 'identifier') {
-    return file.params.get(value.source)?.defaultValue ?? value;
-  }
-  return value;
+/** The runtime version must be a parameter whose default and every allowed value is Node 22 or later. */
+function checkNodeVersion(app: BicepFile, value: BicepValue | undefined, where: string): string[] {
+  const param = value instanceof BicepExpression ? app.params.get(value.source) : undefined;
+  const versions = param ? [param.defaultValue, ...(param.allowed ?? [])] : [value];
+  const unsupported = versions.filter(
+    (v) => typeof v !== 'string' || Number.parseInt(v, 10) < FLEX_MIN_NODE_MAJOR || !/^\d+$/.test(v),
+  );
+  if (unsupported.length === 0) return [];
+  return [
+    `${where}: functionAppConfig.runtime.version must be Node ${FLEX_MIN_NODE_MAJOR} or later, default and every allowed value (found ${unsupported.map(sourceOf).join(', ')}).`,
+  ];
 }
 
 /** Checks the storage module: no shared keys, no public blobs, TLS 1.2, and the two containers. */
@@ -419,6 +660,11 @@ export const REQUIRED_ROLES: readonly RequiredRole[] = [
     role: 'monitoringMetricsPublisher',
     principal: 'appPrincipalId',
     scopeType: 'Microsoft.Insights/components',
+  },
+  {
+    role: 'signalRServiceOwner',
+    principal: 'appPrincipalId',
+    scopeType: 'Microsoft.SignalRService/signalR',
   },
   {
     role: 'storageBlobDataContributor',
@@ -572,6 +818,227 @@ export function checkModuleOutputs(
     const target = module ? modules.get(module.path) : undefined;
     if (module && target && !target.outputs.has(output)) {
       problems.push(`${main.file}: ${reference} reads an output that ${module.path} does not declare.`);
+    }
+  }
+  return problems;
+}
+
+/** The path App Service Authentication must leave open for the upstream, and why the others are closed. */
+export interface EasyAuthExpectation {
+  /** `/<routePrefix>/<route>` of the messages function. */
+  readonly upstreamPath: string;
+}
+
+/** Documented name that makes App Service Authentication use a managed identity instead of a client secret. */
+export const MI_CLIENT_ASSERTION_SETTING = 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID';
+
+/**
+ * entra mode: an `authsettingsV2` config on the site, deployed only when chatAuth == 'entra', requiring
+ * authentication and redirecting browsers to sign-in, excluding the upstream path, with the Entra provider
+ * using the managed identity as its credential (clientSecretSettingName = OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID,
+ * set in easyAuthSettings to the app identity's client id).
+ */
+export function checkEasyAuth(app: BicepFile, expected: EasyAuthExpectation): string[] {
+  const problems: string[] = [];
+  const config = resourcesOfType(app, 'Microsoft.Web/sites/config').find(
+    (r) => r.body.name === 'authsettingsV2',
+  );
+  if (!config)
+    return [
+      `${app.file}: no \`config\` resource named 'authsettingsV2' (App Service Authentication) on the site.`,
+    ];
+  const where = `${app.file}:${config.line}`;
+  if (config.condition?.replace(/\s+/g, '') !== "(chatAuth=='entra')") {
+    problems.push(
+      `${where}: authsettingsV2 must be deployed if (chatAuth == 'entra') (found ${config.condition ?? 'unconditional'}).`,
+    );
+  }
+  const chatAuth = app.params.get('chatAuth');
+  if (!chatAuth || JSON.stringify(chatAuth.allowed) !== '["entra","none"]') {
+    problems.push(`${app.file}: param chatAuth must allow 'entra' and 'none'.`);
+  }
+  const properties = config.body.properties;
+  if (path(properties, 'platform', 'enabled') !== true)
+    problems.push(`${where}: platform.enabled must be true.`);
+  const validation = path(properties, 'globalValidation');
+  if (path(validation, 'requireAuthentication') !== true) {
+    problems.push(`${where}: globalValidation.requireAuthentication must be true.`);
+  }
+  if (path(validation, 'unauthenticatedClientAction') !== 'RedirectToLoginPage') {
+    problems.push(
+      `${where}: unauthenticated browsers must be sent to sign-in (unauthenticatedClientAction 'RedirectToLoginPage').`,
+    );
+  }
+  const excluded = resolve(app, path(validation, 'excludedPaths') ?? null);
+  const paths = Array.isArray(excluded) ? excluded.map((p) => resolve(app, p)) : [];
+  if (!paths.includes(expected.upstreamPath)) {
+    problems.push(
+      `${where}: excludedPaths must contain the upstream path ${expected.upstreamPath} (src/app/routes.ts + host.json routePrefix), found ${sourceOf(excluded)}.`,
+    );
+  }
+  const extra = paths.filter((p) => p !== expected.upstreamPath);
+  if (extra.length > 0) {
+    problems.push(
+      `${where}: excludedPaths opens ${extra.map(sourceOf).join(', ')} without sign-in; only the upstream may be excluded.`,
+    );
+  }
+  const registration = path(properties, 'identityProviders', 'azureActiveDirectory', 'registration');
+  if (path(registration, 'clientSecretSettingName') !== MI_CLIENT_ASSERTION_SETTING) {
+    problems.push(
+      `${where}: the Entra provider's clientSecretSettingName must be '${MI_CLIENT_ASSERTION_SETTING}' (managed identity instead of a secret).`,
+    );
+  }
+  if (sourceOf(path(registration, 'clientId')) !== 'entraClientId') {
+    problems.push(`${where}: the Entra provider's clientId must be the entraClientId parameter.`);
+  }
+  const easyAuthSettings = app.variables.get(EASY_AUTH_SETTINGS_VARIABLE);
+  if (sourceOf(path(easyAuthSettings, MI_CLIENT_ASSERTION_SETTING)) !== 'identityClientId') {
+    problems.push(
+      `${app.file}: \`${EASY_AUTH_SETTINGS_VARIABLE}\` must set ${MI_CLIENT_ASSERTION_SETTING} to identityClientId (the managed identity's client id, not the registration's).`,
+    );
+  }
+  return problems;
+}
+
+/** Patterns of a client secret or password credential in Bicep source (the registration must have none). */
+const CLIENT_SECRET_PATTERNS: readonly RegExp[] = [
+  /\bpasswordCredentials\b/,
+  /\bkeyCredentials\b/,
+  /\baddPassword\b/,
+  /\bclientSecret\s*:/,
+  /MICROSOFT_PROVIDER_AUTHENTICATION_SECRET/,
+];
+
+/** No file may create or set a client secret (Easy Auth uses the managed identity's federated credential). */
+export function checkNoClientSecret(sources: ReadonlyMap<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [file, text] of sources) {
+    text.split('\n').forEach((line, index) => {
+      const code = line.replace(/\/\/.*$/, '');
+      for (const pattern of CLIENT_SECRET_PATTERNS) {
+        if (pattern.test(code))
+          problems.push(
+            `${file}:${index + 1}: a client secret or password credential (${pattern.source}): use the federated credential instead.`,
+          );
+      }
+    });
+  }
+  return problems;
+}
+
+/** The registry reference of the GA Microsoft Graph v1.0 Bicep types (br:mcr.microsoft.com/...:<semver>). */
+const GRAPH_V1_REFERENCE = /^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:\d+\.\d+\.\d+$/;
+
+/**
+ * bicepconfig.json declares the `microsoftGraphV1` extension alias with a pinned Graph v1.0 types version;
+ * the registration module uses it and creates the app with a federated credential that trusts the app's
+ * managed identity (audience api://AzureADTokenExchange, subject its principal id).
+ */
+export function checkGraphRegistration(bicepConfig: unknown, registration: BicepFile): string[] {
+  const problems: string[] = [];
+  const reference = (bicepConfig as { extensions?: Record<string, unknown> } | undefined)?.extensions
+    ?.microsoftGraphV1;
+  if (typeof reference !== 'string' || !GRAPH_V1_REFERENCE.test(reference)) {
+    problems.push(
+      `infra/bicepconfig.json: extensions.microsoftGraphV1 must be 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:<version>' (found ${JSON.stringify(reference)}).`,
+    );
+  }
+  if (!registration.extensions.some((extension) => extension.reference === 'microsoftGraphV1')) {
+    problems.push(
+      `${registration.file}: declare \`extension microsoftGraphV1\` (the alias in bicepconfig.json).`,
+    );
+  }
+  const [application] = resourcesOfType(registration, 'Microsoft.Graph/applications');
+  if (application?.apiVersion !== 'v1.0') {
+    problems.push(`${registration.file}: no Microsoft.Graph/applications@v1.0 resource.`);
+  }
+  const [credential] = resourcesOfType(
+    registration,
+    'Microsoft.Graph/applications/federatedIdentityCredentials',
+  );
+  const audiences = resolve(registration, path(credential?.body, 'audiences') ?? null);
+  if (
+    !credential ||
+    !Array.isArray(audiences) ||
+    resolve(registration, audiences[0] ?? null) !== 'api://AzureADTokenExchange'
+  ) {
+    problems.push(
+      `${registration.file}: the registration needs a federatedIdentityCredentials child with audiences ['api://AzureADTokenExchange'].`,
+    );
+  }
+  if (credential && sourceOf(credential.body.subject) !== 'appIdentityPrincipalId') {
+    problems.push(
+      `${registration.file}: the federated credential's subject must be the app identity's principal id (appIdentityPrincipalId).`,
+    );
+  }
+  if (resourcesOfType(registration, 'Microsoft.Graph/servicePrincipals').length === 0) {
+    problems.push(
+      `${registration.file}: create the registration's service principal (Microsoft.Graph/servicePrincipals).`,
+    );
+  }
+  return problems;
+}
+
+/** Environment names azd fills in itself while provisioning, with why the pipeline need not pass them. */
+export const AZD_SUPPLIED_VARIABLES: Readonly<Record<string, string>> = {
+  AZURE_PRINCIPAL_ID: 'azd sets it to the object id of the principal it is logged in as.',
+};
+
+/** `${NAME}` / `${NAME=default}` references of a main.parameters.json, by parameter. */
+export function parameterVariables(parametersJson: string): Map<string, string[]> {
+  const parsed = JSON.parse(parametersJson) as { parameters: Record<string, { value?: unknown }> };
+  const references = new Map<string, string[]>();
+  for (const [name, { value }] of Object.entries(parsed.parameters)) {
+    const names = [
+      ...JSON.stringify(value ?? null).matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:=[^}]*)?\}/g),
+    ].map((m) => m[1] ?? '');
+    references.set(name, names);
+  }
+  return references;
+}
+
+/** The `pipeline.variables` list of azure.yaml (what `azd pipeline config` copies to repository variables). */
+export function pipelineVariables(azureYaml: string): string[] {
+  const block = /^pipeline:\n((?:[ \t]+.*\n?)*)/m.exec(azureYaml)?.[1] ?? '';
+  const list = /^[ \t]+variables:\n((?:[ \t]+-[ \t]+.*\n?)*)/m.exec(block)?.[1] ?? '';
+  return [...list.matchAll(/-[ \t]+([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? '');
+}
+
+/**
+ * Every environment variable main.parameters.json reads must reach `azd provision` in the pipeline: set in
+ * azure-dev.yml's env from the repository variable of the same name (`NAME: ${{ vars.NAME }}`) or a fixed
+ * value, and, when it comes from a repository variable that azd does not create itself, listed in azure.yaml
+ * `pipeline.variables` so `azd pipeline config` creates it. Otherwise each push resets it to the default.
+ */
+export function checkPipelineReachesParameters(
+  parametersJson: string,
+  azureYaml: string,
+  workflow: string,
+): string[] {
+  const problems: string[] = [];
+  const listed = pipelineVariables(azureYaml);
+  const createdByAzd = [
+    'AZURE_ENV_NAME',
+    'AZURE_LOCATION',
+    'AZURE_SUBSCRIPTION_ID',
+    'AZURE_CLIENT_ID',
+    'AZURE_TENANT_ID',
+  ];
+  for (const [parameter, names] of parameterVariables(parametersJson)) {
+    for (const name of names) {
+      if (name in AZD_SUPPLIED_VARIABLES) continue;
+      const fromVars = new RegExp(`^\\s+${name}: \\$\\{\\{ vars\\.${name} \\}\\}\\s*$`, 'm').test(workflow);
+      const fixed = new RegExp(`^\\s+${name}: [^$\\s].*$`, 'm').test(workflow);
+      if (!fromVars && !fixed) {
+        problems.push(
+          `.github/workflows/azure-dev.yml: parameter ${parameter} reads \${${name}}, which the deploy job's env does not set (add \`${name}: \${{ vars.${name} }}\`).`,
+        );
+      }
+      if (fromVars && !createdByAzd.includes(name) && !listed.includes(name)) {
+        problems.push(
+          `azure.yaml: list ${name} under pipeline.variables so \`azd pipeline config\` creates the repository variable parameter ${parameter} reads.`,
+        );
+      }
     }
   }
   return problems;

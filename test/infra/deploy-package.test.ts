@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { checkDeployedImports, checkVendoredPaths, ignorePatterns, isIgnored } from './deploy-package.js';
+import {
+  checkDeployedImports,
+  checkRemoteBuildPrunes,
+  checkVendoredPaths,
+  ignorePatterns,
+  isIgnored,
+} from './deploy-package.js';
 
 /** What the Functions package must contain for the remote build and at runtime. */
 const SHIPPED = [
@@ -12,13 +18,14 @@ const SHIPPED = [
   'src/app/routes.ts',
   'src/lib/settings.ts',
   'static/index.html',
-  'dist/src/functions/home.js',
-  'dist/src/app/routes.js',
 ];
 
 /** What must stay out: development-only code, secrets, tests, and the local node_modules. */
 const LEFT_OUT = [
   'node_modules/vue/package.json',
+  // The local build output: the remote build compiles dist/ afresh from src/ (no stale functions).
+  'dist/src/functions/home.js',
+  'dist/src/functions/removed-last-week.js',
   'local.settings.json',
   'src/local/start.ts',
   'dist/src/local/start.js',
@@ -44,9 +51,10 @@ describe('deployment package (.funcignore + azure.yaml)', () => {
       'src/functions/home.ts',
       'src/app/routes.ts',
       'src/lib/settings.ts',
-      'dist/src/functions/home.js',
-      'dist/src/app/routes.js',
     ]);
+    // Anchored: `/dist` drops the local build output only, not a dist/ folder inside a shipped package.
+    expect(isIgnored('dist/src/functions/home.js', ['/dist'])).toBe(true);
+    expect(isIgnored('static/vendor/dist/app.js', ['/dist'])).toBe(false);
     expect(isIgnored('static/index.html', ['static/'])).toBe(true);
     expect(isIgnored('vitest.config.ts', ['*.config.ts'])).toBe(true);
     expect(isIgnored('src/lib/x.ts', ['dist/src'])).toBe(false);
@@ -58,6 +66,23 @@ describe('deployment package (.funcignore + azure.yaml)', () => {
     // azd requires the two to agree: remoteBuild: true needs node_modules excluded (and local build needs it kept).
     expect(yaml).toMatch(/^ {4}remoteBuild: true$/m);
     expect(ignorePatterns(await readFile('.funcignore', 'utf8'))).toContain('node_modules');
+  });
+
+  it('prunes devDependencies after the remote build, with a script only the Azure build runs', async () => {
+    const scripts = (
+      JSON.parse(await readFile('package.json', 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
+    expect(
+      checkRemoteBuildPrunes({ build: 'tsc -p tsconfig.json', 'build:azure': 'npm prune --omit=dev' }),
+    ).toEqual([]);
+    expect(checkRemoteBuildPrunes({ build: 'tsc -p tsconfig.json' })).toEqual([
+      expect.stringMatching(/build:azure/),
+    ]);
+    expect(checkRemoteBuildPrunes({ build: 'tsc', 'build:azure': 'echo' })).toEqual([
+      expect.stringMatching(/npm prune --omit=dev/),
+    ]);
+    // package.json does not have the script yet (see docs/deploy.md): flip to `expect(...).toEqual([])` once it has.
+    expect(checkRemoteBuildPrunes(scripts)).toEqual([expect.stringMatching(/build:azure/)]);
   });
 
   it('deploys code that imports only shipped files and runtime dependencies', async () => {

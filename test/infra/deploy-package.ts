@@ -134,3 +134,24 @@ export async function checkVendoredPaths(
   }
   return problems;
 }
+
+/**
+ * The Flex Consumption remote build (Oryx) runs `npm install` (devDependencies included: tsc is one),
+ * `npm run build`, then `npm run build:azure` when package.json has it, and ships the result. Pruning
+ * devDependencies there, and only there, keeps the test tools out of what Azure runs while `npm run build`
+ * stays the same locally.
+ */
+export function checkRemoteBuildPrunes(scripts: Readonly<Record<string, string>>): string[] {
+  const script = scripts['build:azure'];
+  if (script === undefined) {
+    return [
+      'package.json: add "build:azure": "npm prune --omit=dev" (the remote build runs it after `npm run build`; without it every devDependency is deployed).',
+    ];
+  }
+  if (!/\bnpm prune --omit=dev\b/.test(script)) {
+    return [
+      `package.json: "build:azure" must run \`npm prune --omit=dev\` (found ${JSON.stringify(script)}).`,
+    ];
+  }
+  return [];
+}

@@ -74,10 +74,12 @@ describe('ci.yml', () => {
     expect(source).toMatch(/^on:\n {2}push:\n {2}pull_request:\n/m);
   });
 
-  it('lints, builds and runs the unit, integration and browser tests on Node 20', async () => {
+  it('lints, builds and runs the unit, integration and browser tests on Node 20 and 22', async () => {
     const source = await workflow('ci.yml');
     const runs = [...source.matchAll(/^\s+(?:- )?run: (.+)$/gm)].map((match) => match[1]);
-    expect(source).toMatch(/node-version: 20\b/);
+    expect(source).toMatch(/^ {8}node: \[20, 22\]$/m);
+    expect(source).toContain(`container: node:\${{ matrix.node }}-bookworm`);
+    expect(source).toContain(`node-version: \${{ matrix.node }}`);
     expect(runs).toEqual(
       expect.arrayContaining([
         'npm ci',
@@ -102,6 +104,10 @@ describe('ci.yml', () => {
 });
 
 describe('azure-dev.yml', () => {
+  it('builds with the Node version Azure runs (22)', async () => {
+    expect(await workflow('azure-dev.yml')).toMatch(/node-version: 22\b/);
+  });
+
   it('runs by hand and on push to main', async () => {
     const source = await workflow('azure-dev.yml');
     expect(source).toMatch(/^on:\n {2}workflow_dispatch:\n {2}push:\n {4}branches:\n {6}- main\n/m);
