@@ -73,16 +73,21 @@ describe('deployment package (.funcignore + azure.yaml)', () => {
       JSON.parse(await readFile('package.json', 'utf8')) as { scripts: Record<string, string> }
     ).scripts;
     expect(
-      checkRemoteBuildPrunes({ build: 'tsc -p tsconfig.json', 'build:azure': 'npm prune --omit=dev' }),
+      checkRemoteBuildPrunes({
+        build: 'tsc -p tsconfig.json',
+        'build:azure': 'npm prune --omit=dev --omit=optional',
+      }),
     ).toEqual([]);
     expect(checkRemoteBuildPrunes({ build: 'tsc -p tsconfig.json' })).toEqual([
       expect.stringMatching(/build:azure/),
     ]);
     expect(checkRemoteBuildPrunes({ build: 'tsc', 'build:azure': 'echo' })).toEqual([
-      expect.stringMatching(/npm prune --omit=dev/),
+      expect.stringMatching(/npm prune --omit=dev --omit=optional/),
     ]);
-    // package.json does not have the script yet (see docs/deploy.md): flip to `expect(...).toEqual([])` once it has.
-    expect(checkRemoteBuildPrunes(scripts)).toEqual([expect.stringMatching(/build:azure/)]);
+    expect(checkRemoteBuildPrunes({ build: 'tsc', 'build:azure': 'npm prune --omit=dev' })).toEqual([
+      expect.stringMatching(/--omit=optional/),
+    ]);
+    expect(checkRemoteBuildPrunes(scripts)).toEqual([]);
   });
 
   it('deploys code that imports only shipped files and runtime dependencies', async () => {

@@ -139,18 +139,19 @@ export async function checkVendoredPaths(
  * The Flex Consumption remote build (Oryx) runs `npm install` (devDependencies included: tsc is one),
  * `npm run build`, then `npm run build:azure` when package.json has it, and ships the result. Pruning
  * devDependencies there, and only there, keeps the test tools out of what Azure runs while `npm run build`
- * stays the same locally.
+ * stays the same locally. Optional dependencies go too: the only one is Azure Functions Core Tools, a local
+ * development binary that the remote build's npm (which ignores `allowScripts`) would otherwise download and ship.
  */
 export function checkRemoteBuildPrunes(scripts: Readonly<Record<string, string>>): string[] {
   const script = scripts['build:azure'];
   if (script === undefined) {
     return [
-      'package.json: add "build:azure": "npm prune --omit=dev" (the remote build runs it after `npm run build`; without it every devDependency is deployed).',
+      'package.json: add "build:azure": "npm prune --omit=dev --omit=optional" (the remote build runs it after `npm run build`; without it every devDependency and Core Tools are deployed).',
     ];
   }
-  if (!/\bnpm prune --omit=dev\b/.test(script)) {
+  if (!/\bnpm prune\b/.test(script) || !/--omit=dev\b/.test(script) || !/--omit=optional\b/.test(script)) {
     return [
-      `package.json: "build:azure" must run \`npm prune --omit=dev\` (found ${JSON.stringify(script)}).`,
+      `package.json: "build:azure" must run \`npm prune --omit=dev --omit=optional\` (found ${JSON.stringify(script)}).`,
     ];
   }
   return [];
