@@ -182,7 +182,12 @@ export abstract class Session implements RegisteredConnection, SessionInit {
 
   /** Logs that the connection is up (after the connect upstream or the SignalR handshake). */
   logConnected(dialect: 'websocket' | 'signalr'): void {
-    this.ctx.options.log('info', 'Client connected', { dialect, hub: this.hub, connectionId: this.id });
+    this.ctx.options.log('info', 'Client connected', {
+      dialect,
+      transport: this.transport?.kind,
+      hub: this.hub,
+      connectionId: this.id,
+    });
   }
 
   /** Whether the service has started closing this connection. */

@@ -417,11 +417,17 @@ export class SignalRSession extends Session {
       const reconnect = this.#reconnect;
       if (reconnect) {
         if (message.type === HubMessageType.Ack) {
-          reconnect.ack(Number(message.sequenceId));
+          const sequenceId = Number(message.sequenceId);
+          if (!Number.isInteger(sequenceId)) {
+            this.#protocolError('An Ack message must carry an integer "sequenceId"');
+            return;
+          }
+          reconnect.ack(sequenceId);
           continue;
         }
         if (message.type === HubMessageType.Sequence) {
-          if (!reconnect.sequence(Number(message.sequenceId))) {
+          const sequenceId = Number(message.sequenceId);
+          if (!Number.isInteger(sequenceId) || sequenceId < 1 || !reconnect.sequence(sequenceId)) {
             this.#protocolError('The Sequence message names a message the service has not received yet');
             return;
           }
