@@ -8,10 +8,11 @@ import { once } from 'node:events';
 import { type IncomingMessage, request } from 'node:http';
 import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
 import type { RunningService } from '../../src/local/service/index.js';
 import { formatEvent } from '../../src/local/service/transports/server-sent-events.js';
-import { http, PRIMARY_KEY, useServiceTest } from '../support/local-service.js';
+import { http, PRIMARY_KEY, refusedHandshake, useServiceTest } from '../support/local-service.js';
 
 const { upstream, service, defer } = useServiceTest();
 
@@ -246,6 +247,16 @@ describe('transports of the signalr dialect', () => {
     });
     const mismatch = await http('GET', n.url, { headers: { Authorization: `Bearer ${other}` } });
     expect(mismatch.status).toBe(401);
+    // A WebSocket connection takes no POSTs, and no second WebSocket (without stateful reconnect).
+    const ws = await negotiate(svc);
+    const socketUrl = `${ws.url.replace('http', 'ws')}&access_token=${ws.token}`;
+    const socket = new WebSocket(socketUrl);
+    defer(() => socket.terminate());
+    await once(socket, 'open');
+    const posted = await http('POST', ws.url, { headers: ws.auth, body: '{"type":6}\x1e' });
+    expect(posted.status).toBe(405);
+    expect(posted.text).toBe('POST requests are not allowed for WebSocket connections.');
+    expect((await refusedHandshake(socketUrl)).status).toBe(409);
   });
 
   it('sends Pings on Server-Sent Events and none on Long Polling, and times out a silent event-stream client', async () => {

@@ -13,6 +13,7 @@
  * for the next one; the session's slow-consumer limits count them.
  */
 import type { ServerResponse } from 'node:http';
+import { CloseCode } from '../errors.js';
 import { HttpTransport, NO_CACHE_HEADERS } from './http-transport.js';
 
 export interface LongPollingTimeouts {
@@ -98,7 +99,7 @@ export class LongPollingTransport extends HttpTransport {
   /** `DELETE` from the client: the connection ends normally and a waiting poll gets 204. */
   delete(): void {
     this.onActivityHandler();
-    this.#finish(1000, '');
+    this.#finish(CloseCode.Normal, '');
   }
 
   send(data: string | Buffer, _binary: boolean, done?: () => void): void {
@@ -127,7 +128,7 @@ export class LongPollingTransport extends HttpTransport {
   }
 
   terminate(): void {
-    this.#finish(1006, '');
+    this.#finish(CloseCode.Abnormal, '');
   }
 
   #flush(): void {
@@ -160,7 +161,7 @@ export class LongPollingTransport extends HttpTransport {
       if (this.#poll) return;
       const server = this.#serverClose;
       this.#finish(
-        server?.code ?? 1006,
+        server?.code ?? CloseCode.Abnormal,
         server?.reason ??
           `No poll within ${this.timeouts.disconnectTimeoutMs} ms (longPollingDisconnectTimeoutMs)`,
       );

@@ -6,6 +6,7 @@
  * counts as a normal close.
  */
 import type { ServerResponse } from 'node:http';
+import { CloseCode } from '../errors.js';
 import { HttpTransport, NO_CACHE_HEADERS } from './http-transport.js';
 
 /** One message as an event: `data: <line>\r\n` per line, then `\r\n` (ServerSentEventsMessageFormatter). */
@@ -42,7 +43,7 @@ export class ServerSentEventsTransport extends HttpTransport {
       const server = this.#serverClose;
       // The stream ended without the service ending it: this is how the client leaves (it cannot say goodbye
       // otherwise), so it is a normal close, as for ASP.NET Core, even when the client simply vanished.
-      this.end(server?.code ?? 1000, server?.reason ?? '');
+      this.end(server?.code ?? CloseCode.Normal, server?.reason ?? '');
     });
   }
 
@@ -70,7 +71,7 @@ export class ServerSentEventsTransport extends HttpTransport {
   }
 
   terminate(): void {
-    this.#serverClose ??= { code: 1006, reason: '' };
+    this.#serverClose ??= { code: CloseCode.Abnormal, reason: '' };
     this.res.destroy();
   }
 }
