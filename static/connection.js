@@ -79,7 +79,7 @@ async function openWithRetry(link, open, { attempt, lastError, freeTries }) {
 
 /**
  * Opens the link the configuration asks for.
- * @param {{ user: string, dialect: string, apiBase: string }} config
+ * @param {{ user: string, dialect: string, apiBase: string, transport?: 'websockets' | 'sse' | 'longpolling' | null }} config
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
  * @returns {{ send: (command: string, payload: object) => Promise<void>, stop: () => Promise<void>, dialect: string }}
  * @typedef {{ status: 'connecting' | 'connected' | 'reconnecting' | 'offline', attempt: number,
@@ -91,17 +91,29 @@ export function connect(config, handlers) {
     : connectSignalR(config, handlers);
 }
 
+/** The page's `transport` setting → the client's `HttpTransportType` name. */
+const TRANSPORT_TYPES = Object.freeze({
+  websockets: 'WebSockets',
+  sse: 'ServerSentEvents',
+  longpolling: 'LongPolling',
+});
+
 /**
  * signalr dialect: `@microsoft/signalr` (the global `signalR` from the vendored UMD build). Its URL is the API
  * base, so it negotiates at `{apiBase}/negotiate?name=…`, where the app issues the token that fixes the user.
- * @param {{ user: string, apiBase: string }} config
+ * With `config.transport` the client uses that transport only; without, it picks the first that works.
+ * @param {{ user: string, apiBase: string, transport?: 'websockets' | 'sse' | 'longpolling' | null }} config
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
  */
 function connectSignalR(config, { onEvent, onState }) {
   const signalR = /** @type {any} */ (globalThis).signalR;
   if (!signalR) throw new Error('The SignalR client script did not load.');
+  const transport = config.transport ? TRANSPORT_TYPES[config.transport] : undefined;
   const connection = new signalR.HubConnectionBuilder()
-    .withUrl(`${config.apiBase}?name=${encodeURIComponent(config.user)}`)
+    .withUrl(
+      `${config.apiBase}?name=${encodeURIComponent(config.user)}`,
+      transport ? { transport: signalR.HttpTransportType[transport] } : {},
+    )
     .withAutomaticReconnect([...AUTOMATIC_RECONNECT_DELAYS_MS])
     .configureLogging(signalR.LogLevel.Warning)
     .build();

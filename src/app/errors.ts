@@ -23,6 +23,11 @@ export const APP_ERRORS = {
     status: 400,
     message: 'dialect must be "signalr" (the default) or "websocket"',
   },
+  'invalid-transport': {
+    status: 400,
+    message:
+      'transport must be "websockets", "sse" or "longpolling", and the websocket dialect has only "websockets"; leave it out to let the client choose',
+  },
   'asset-not-found': {
     status: 404,
     message: 'No asset by that name; the page requests only the files in static/',

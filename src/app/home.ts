@@ -14,10 +14,23 @@ import { loadPageTemplate } from './static-files.js';
 /** The marker in `static/index.html` that the configuration replaces. */
 export const CONFIG_PLACEHOLDER = '<!--CHAT_CONFIG-->';
 
+/**
+ * The SignalR transports the page can be held to (`?transport=`); without one the client picks (WebSockets
+ * first, then Server-Sent Events, then Long Polling).
+ */
+export const PAGE_TRANSPORTS = ['websockets', 'sse', 'longpolling'] as const;
+export type PageTransport = (typeof PAGE_TRANSPORTS)[number];
+
+function isPageTransport(value: string): value is PageTransport {
+  return (PAGE_TRANSPORTS as readonly string[]).includes(value);
+}
+
 /** What the page is told. */
 export interface ChatPageConfig {
   readonly user: string | null;
   readonly dialect: Dialect;
+  /** The one transport the signalr client may use, or null to let it choose. */
+  readonly transport: PageTransport | null;
   readonly apiBase: string;
   readonly maxTextLength: number;
   readonly hub: string;
@@ -57,7 +70,7 @@ const HTML_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-/** `GET /api/home?name=…[&dialect=websocket]`. */
+/** `GET /api/home?name=…[&dialect=websocket][&transport=websockets|sse|longpolling]`. */
 export async function home(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
   if (!identity.ok) {
@@ -68,9 +81,19 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     const { status, message } = APP_ERRORS['invalid-dialect'];
     return { status, headers: TEXT_HEADERS, body: message };
   }
+  const dialect = dialectParam ?? 'signalr';
+  const transportParam = req.query.get('transport');
+  if (
+    transportParam !== null &&
+    (!isPageTransport(transportParam) || (dialect === 'websocket' && transportParam !== 'websockets'))
+  ) {
+    const { status, message } = APP_ERRORS['invalid-transport'];
+    return { status, headers: TEXT_HEADERS, body: message };
+  }
   const config: ChatPageConfig = {
     user: identity.user,
-    dialect: dialectParam ?? 'signalr',
+    dialect,
+    transport: transportParam,
     apiBase: '/api',
     maxTextLength: MAX_TEXT_LENGTH,
     hub: readSetting('hubName') ?? 'chat',

@@ -60,9 +60,31 @@ async function screenshot(person: Person, what: string): Promise<void> {
   await person.page.screenshot({ path: join(SCREENSHOTS, file), animations: 'disabled' });
 }
 
-async function open(name: string, options: { phone?: boolean; query?: string } = {}): Promise<Person> {
+/**
+ * Opens the page for `name`. With `transports`, every exchange with the service's `/client/` endpoint is
+ * recorded there as the transport it belongs to: `websocket`, `event-stream` (GET, Accept text/event-stream),
+ * `poll` (another GET) or `send` (POST).
+ */
+async function open(
+  name: string,
+  options: { phone?: boolean; query?: string; transports?: string[] } = {},
+): Promise<Person> {
   const context = await browser.newContext(options.phone ? PHONE : DESKTOP);
   const page = await context.newPage();
+  const record = options.transports;
+  if (record) {
+    const client = `${stack.serviceUrl}/client/?`;
+    page.on('websocket', (ws) => {
+      if (ws.url().startsWith(client.replace(/^http/, 'ws'))) record.push('websocket');
+    });
+    page.on('request', (request) => {
+      if (!request.url().startsWith(client)) return;
+      if (request.method() === 'POST') record.push('send');
+      else if (request.method() === 'GET') {
+        record.push(request.headers().accept?.includes('text/event-stream') ? 'event-stream' : 'poll');
+      }
+    });
+  }
   const person: Person = { name, context, page, dialogs: [], pageErrors: [], phone: options.phone ?? false };
   page.on('dialog', (dialog) => {
     person.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
@@ -392,6 +414,27 @@ describe('the chat page in Chromium', () => {
     await waitConnected(ann, RECONNECT_TIMEOUT_MS);
     await send(dave, 'Still here after the second restart.');
     await delivered(ann, 'Still here after the second restart.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+  });
+
+  it('chats over each transport when the URL holds the page to one (?transport=)', async () => {
+    const cases = [
+      ['websockets', 'gus', 'websocket'],
+      ['sse', 'erin', 'event-stream'],
+      ['longpolling', 'finn', 'poll'],
+    ] as const;
+    for (const [transport, name, expected] of cases) {
+      const transports: string[] = [];
+      const person = await open(name, { query: `?name=${name}&transport=${transport}`, transports });
+      await waitConnected(person);
+      await send(person, `Hello over ${transport}.`);
+      await delivered(ann, `Hello over ${transport}.`).waitFor({ timeout: SHOW_TIMEOUT_MS });
+      await send(ann, `Heard you over ${transport}, ${name}.`);
+      await delivered(person, `Heard you over ${transport}, ${name}.`).waitFor({ timeout: SHOW_TIMEOUT_MS });
+      // Only the chosen transport reached the service.
+      expect(new Set(transports.filter((t) => t !== 'send'))).toEqual(new Set([expected]));
+      if (expected !== 'websocket') expect(transports).toContain('send');
+      await person.context.close();
+    }
   });
 
   it('loads older messages when scrolling up, and with the button', async () => {

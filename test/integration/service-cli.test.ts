@@ -23,7 +23,7 @@ const children: ChildProcess[] = [];
 function newestSource(): number {
   return Math.max(
     ...sources.flatMap((dir) =>
-      readdirSync(dir)
+      readdirSync(dir, { recursive: true, encoding: 'utf8' })
         .filter((f) => f.endsWith('.ts'))
         .map((f) => statSync(join(dir, f)).mtimeMs),
     ),

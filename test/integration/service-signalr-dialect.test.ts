@@ -63,7 +63,12 @@ describe('signalr dialect of the local service', () => {
       negotiateVersion: 1,
       connectionId: expect.any(String),
       connectionToken: expect.any(String),
-      availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }],
+      // The list Azure's "Client negotiation" document shows, and ASP.NET Core's HttpConnectionDispatcher writes.
+      availableTransports: [
+        { transport: 'WebSockets', transferFormats: ['Text', 'Binary'] },
+        { transport: 'ServerSentEvents', transferFormats: ['Text'] },
+        { transport: 'LongPolling', transferFormats: ['Text', 'Binary'] },
+      ],
     });
     expect(body.connectionToken).not.toBe(body.connectionId);
     const ws = new WebSocket(

@@ -6,7 +6,12 @@
  *   `withUrl(functionsUrl + '/api?name=…')`, so it calls `/api/negotiate?name=…&negotiateVersion=1`.
  * - websocket: `ws`, opened at the URL from `/api/negotiate?name=…&dialect=websocket`.
  */
-import { type HubConnection, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
+import {
+  type HttpTransportType,
+  type HubConnection,
+  HubConnectionBuilder,
+  LogLevel,
+} from '@microsoft/signalr';
 import WebSocket from 'ws';
 
 export type ChatDialect = 'signalr' | 'websocket';
@@ -67,26 +72,41 @@ class EventLog {
 
 const EVENT_NAMES = ['welcome', 'message', 'history', 'presence', 'system', 'error'];
 
+/** Options of the signalr dialect's client. */
+export interface SignalROptions {
+  /** Forces one transport (by default the client picks WebSockets). */
+  readonly transport?: HttpTransportType;
+  /** Turns on the client's automatic reconnect with these delays. */
+  readonly reconnectDelays?: readonly number[];
+}
+
 /** Connects a client of `dialect` as `user` through the app's negotiate; resolves once `welcome` arrived. */
 export async function connectChat(
   functionsUrl: string,
   user: string,
   dialect: ChatDialect,
+  options: SignalROptions = {},
 ): Promise<ChatClient> {
   const client =
     dialect === 'signalr'
-      ? await connectSignalR(functionsUrl, user)
+      ? await connectSignalR(functionsUrl, user, options)
       : await connectWebSocket(functionsUrl, user);
   await client.waitFor((e) => e.type === 'welcome');
   return client;
 }
 
-async function connectSignalR(functionsUrl: string, user: string): Promise<ChatClient> {
+async function connectSignalR(
+  functionsUrl: string,
+  user: string,
+  options: SignalROptions,
+): Promise<ChatClient> {
   const log = new EventLog();
-  const connection: HubConnection = new HubConnectionBuilder()
-    .withUrl(`${functionsUrl}/api?name=${encodeURIComponent(user)}`)
-    .configureLogging(LogLevel.None)
-    .build();
+  const url = `${functionsUrl}/api?name=${encodeURIComponent(user)}`;
+  let builder = new HubConnectionBuilder()
+    .withUrl(url, options.transport === undefined ? {} : { transport: options.transport })
+    .configureLogging(LogLevel.None);
+  if (options.reconnectDelays) builder = builder.withAutomaticReconnect([...options.reconnectDelays]);
+  const connection: HubConnection = builder.build();
   for (const name of EVENT_NAMES) {
     connection.on(name, (payload: Record<string, unknown>) => log.push({ type: name, payload }));
   }

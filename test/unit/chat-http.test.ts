@@ -40,6 +40,7 @@ describe('home', () => {
     const script = configScript({
       user: '</script>',
       dialect: 'signalr',
+      transport: null,
       apiBase: '/api',
       maxTextLength: 4000,
       hub: 'chat',
@@ -54,10 +55,26 @@ describe('home', () => {
     expect(chatConfig(res)).toEqual({
       user: 'ann',
       dialect: 'signalr',
+      transport: null,
       apiBase: '/api',
       maxTextLength: 4000,
       hub: 'chat',
     });
+  });
+
+  it('holds the page to one SignalR transport with ?transport=, and refuses an unknown one as text', async () => {
+    for (const transport of ['websockets', 'sse', 'longpolling']) {
+      const res = await home(get(`/api/home?name=ann&transport=${transport}`), ctx());
+      expect(chatConfig(res)).toMatchObject({ dialect: 'signalr', transport });
+    }
+    for (const url of [
+      '/api/home?name=ann&transport=carrier-pigeon',
+      '/api/home?name=ann&dialect=websocket&transport=sse',
+    ]) {
+      const res = await home(get(url), ctx());
+      expect(res.status, url).toBe(400);
+      expect(String(res.body), url).toContain('transport must be "websockets", "sse" or "longpolling"');
+    }
   });
 
   it('serves the page with user null when no name is given, and the websocket dialect on request', async () => {

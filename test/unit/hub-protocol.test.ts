@@ -51,9 +51,11 @@ describe('JSON hub protocol framing', () => {
     );
     expect(protocolError(() => parseHandshakeRequest('{protocol\x1e')).code).toBe('invalid-json');
     expect(protocolError(() => parseHandshakeRequest('null\x1e')).code).toBe('invalid-handshake');
-    expect(protocolError(() => parseHandshakeRequest('{"protocol":"json","version":2}\x1e')).code).toBe(
+    expect(protocolError(() => parseHandshakeRequest('{"protocol":"json","version":3}\x1e')).code).toBe(
       'unsupported-protocol',
     );
+    // Version 2 is what @microsoft/signalr sends when it uses stateful reconnect.
+    expect(parseHandshakeRequest('{"protocol":"json","version":2}\x1e').request.version).toBe(2);
   });
 
   it('parses handshake responses with and without an error', () => {

@@ -14,8 +14,10 @@ import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
 export const RECORD_SEPARATOR = '\x1e';
 /** The only hub protocol this framing speaks. */
 export const JSON_PROTOCOL_NAME = 'json';
-/** The handshake version this framing accepts (2 means stateful reconnect, which is not supported). */
+/** The handshake version clients send without stateful reconnect. */
 export const JSON_PROTOCOL_VERSION = 1;
+/** The highest handshake version accepted: 2 is what a client sends when it uses stateful reconnect. */
+export const MAX_JSON_PROTOCOL_VERSION = 2;
 
 /** Message types of the hub protocol (the numbers on the wire). */
 export const HubMessageType = {
@@ -122,10 +124,10 @@ export function parseHandshakeRequest(text: string): ParsedHandshakeRequest {
       `The protocol '${value.protocol}' is not supported: this service speaks only the "json" hub protocol`,
     );
   }
-  if (value.version !== JSON_PROTOCOL_VERSION) {
+  if (value.version !== JSON_PROTOCOL_VERSION && value.version !== MAX_JSON_PROTOCOL_VERSION) {
     throw new HubProtocolError(
       'unsupported-protocol',
-      `The json hub protocol version ${value.version} is not supported: use version ${JSON_PROTOCOL_VERSION}`,
+      `The json hub protocol version ${value.version} is not supported: use version ${JSON_PROTOCOL_VERSION} (${MAX_JSON_PROTOCOL_VERSION} with stateful reconnect)`,
     );
   }
   return {

@@ -13,6 +13,8 @@ export interface PendingNegotiation {
   readonly hub: string;
   readonly userId: string | undefined;
   readonly expiresAt: number;
+  /** The client asked for stateful reconnect (`useStatefulReconnect=true`) and negotiate granted it. */
+  readonly statefulReconnect: boolean;
 }
 
 export interface ServiceContext {
@@ -27,6 +29,11 @@ export interface ServiceContext {
   readonly handshakes: Set<Promise<void>>;
   /** Negotiated SignalR connections by connection token (insertion order = age). */
   readonly negotiations: Map<string, PendingNegotiation>;
+  /**
+   * Live SignalR connections by connection token, until their session ends: where the POSTs, polls and
+   * DELETEs of Server-Sent Events and Long Polling, and stateful reconnects, find their connection.
+   */
+  readonly connectionsByToken: Map<string, Session>;
   /** The port the service listens on. */
   readonly port: () => number;
   /** True once shutdown has begun: new connections are refused with 503. */

@@ -77,6 +77,11 @@ export const SERVICE_ERRORS = {
     status: 404,
     message: 'No negotiated connection with that id: negotiate first, and connect before it expires',
   },
+  'connection-active': {
+    status: 409,
+    message:
+      'That connection already has its transport: one WebSocket or event stream per connection (only stateful reconnect may replace a lost WebSocket)',
+  },
   'method-not-allowed': {
     status: 405,
     message: 'That method is not allowed here; the Allow header lists the ones that are',

@@ -56,6 +56,19 @@ export interface ServiceOptions {
   readonly keepAliveIntervalMs?: number;
   /** Time a SignalR client has to send its handshake after the WebSocket opens. Default 15 000 ms. */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * How long a SignalR client may send nothing (its Pings included) before it is closed, on WebSockets and
+   * Server-Sent Events; Long Polling clients prove themselves by polling. Default 30 000 ms (ClientTimeout).
+   */
+  readonly clientTimeoutMs?: number;
+  /** How long a long poll waits for messages before answering 200 empty. Default 90 000 ms (ASP.NET Core's PollTimeout). */
+  readonly longPollingTimeoutMs?: number;
+  /** How long a Long Polling connection lives with no poll waiting. Default 15 000 ms (ASP.NET Core's DisconnectTimeout). */
+  readonly longPollingDisconnectTimeoutMs?: number;
+  /** Bytes of messages a stateful-reconnect connection keeps until the client acknowledges them; more closes it (1008). Default 100 000. */
+  readonly statefulReconnectBufferBytes?: number;
+  /** How long a stateful-reconnect connection waits for its client to come back after its WebSocket dropped. Default 15 000 ms. */
+  readonly statefulReconnectWindowMs?: number;
   /** Messages queued to one client before it is closed as a slow consumer (1008). Default 1 000. */
   readonly maxOutboundMessages?: number;
   /** Bytes queued to one client before it is closed as a slow consumer (1008). Default 16 MiB. */
@@ -88,6 +101,11 @@ export interface ResolvedServiceOptions {
   readonly maxMessageBytes: number;
   readonly keepAliveIntervalMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly clientTimeoutMs: number;
+  readonly longPollingTimeoutMs: number;
+  readonly longPollingDisconnectTimeoutMs: number;
+  readonly statefulReconnectBufferBytes: number;
+  readonly statefulReconnectWindowMs: number;
   readonly maxOutboundMessages: number;
   readonly maxOutboundBytes: number;
   readonly maxQueuedUpstreamCalls: number;
@@ -111,6 +129,11 @@ export const DEFAULTS = {
   maxMessageBytes: 1024 * 1024,
   keepAliveIntervalMs: 15_000,
   handshakeTimeoutMs: 15_000,
+  clientTimeoutMs: 30_000,
+  longPollingTimeoutMs: 90_000,
+  longPollingDisconnectTimeoutMs: 15_000,
+  statefulReconnectBufferBytes: 100_000,
+  statefulReconnectWindowMs: 15_000,
   maxOutboundMessages: 1_000,
   maxOutboundBytes: 16 * 1024 * 1024,
   maxQueuedUpstreamCalls: 64,
@@ -146,6 +169,11 @@ const LIMIT_NAMES = [
   'maxMessageBytes',
   'keepAliveIntervalMs',
   'handshakeTimeoutMs',
+  'clientTimeoutMs',
+  'longPollingTimeoutMs',
+  'longPollingDisconnectTimeoutMs',
+  'statefulReconnectBufferBytes',
+  'statefulReconnectWindowMs',
   'maxOutboundMessages',
   'maxOutboundBytes',
   'maxQueuedUpstreamCalls',

@@ -1,6 +1,7 @@
 /**
- * Starts the local SignalR Serverless service: one `node:http` server for negotiate, the REST API and the
- * management endpoint, whose `upgrade` requests are routed to the two dialects (a `ws` server in `noServer`
+ * Starts the local SignalR Serverless service: one `node:http` server for negotiate, the REST API, the
+ * management endpoint and the signalr dialect's Server-Sent Events and Long Polling, whose `upgrade` requests
+ * are routed to the two dialects (a `ws` server in `noServer`
  * mode, so a handshake can be refused with the upstream's own status and body).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -15,6 +16,7 @@ import { resolveOptions, type ServiceOptions } from './options.js';
 import { handleRest, isRestPath } from './rest.js';
 import type { Session } from './session.js';
 import { handleNegotiate, handleSignalRUpgrade } from './signalr-dialect.js';
+import { CLIENT_ENDPOINT_METHODS, handleClientHttpRequest } from './transports/http-endpoint.js';
 import { Upstream } from './upstream.js';
 import { chosenSubprotocols, handleWebSocketDialectUpgrade } from './websocket-dialect.js';
 
@@ -64,6 +66,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     sessions,
     handshakes: new Set(),
     negotiations: new Map(),
+    connectionsByToken: new Map(),
     port: () => port,
     closing: () => closing,
   };
@@ -76,12 +79,12 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     try {
       const url = new URL(req.url ?? '/', 'http://service.invalid');
       const path = url.pathname.replace(/\/+$/, '');
-      if (path === '/client/negotiate') {
+      if (path === '/client/negotiate' || path === '/client') {
         const cors = corsHeaders(req);
         if (req.method === 'OPTIONS') {
           res.writeHead(204, {
             ...cors,
-            'Access-Control-Allow-Methods': 'POST, OPTIONS',
+            'Access-Control-Allow-Methods': path === '/client' ? CLIENT_ENDPOINT_METHODS : 'POST, OPTIONS',
             'Access-Control-Allow-Headers': CORS_ALLOWED_HEADERS,
             'Access-Control-Max-Age': '600',
             'Content-Length': 0,
@@ -89,7 +92,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
           res.end();
           return;
         }
-        await handleNegotiate(ctx, req, res, url, cors);
+        if (path === '/client') await handleClientHttpRequest(ctx, req, res, url, cors);
+        else await handleNegotiate(ctx, req, res, url, cors);
         return;
       }
       if (isRestPath(url.pathname)) {
@@ -159,10 +163,12 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   async function close(): Promise<void> {
     closing = true;
     clearInterval(keepAlive);
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     // Handshakes in progress finish first (their sessions join `sessions`), then every session shuts down.
+    // The server keeps listening meanwhile (new connections are refused with 503), so a long-polling client
+    // can still come for its Close message.
     await Promise.allSettled([...ctx.handshakes]);
     await Promise.allSettled([...sessions].map((session) => session.shutdown()));
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     wss.close();
     server.closeAllConnections();
     await stopped;

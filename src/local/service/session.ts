@@ -1,15 +1,17 @@
 /**
- * What the two dialects share about one client connection: bounded sending (slow consumers are closed with
- * 1008, never buffered without bound), the per-connection upstream queue with backpressure on the socket,
- * ping/pong liveness, service-side closes with a reason, exactly one disconnect upstream, and shutdown.
+ * What the two dialects share about one client connection, whatever its transport (WebSockets, Server-Sent
+ * Events, Long Polling; see transports/transport.ts): bounded sending (slow consumers are closed with 1008,
+ * never buffered without bound), the per-connection upstream queue with backpressure on the client,
+ * liveness, service-side closes with a reason, exactly one disconnect upstream, and shutdown.
  */
 import type { JWTPayload } from 'jose';
-import type { WebSocket } from 'ws';
 import type { UpstreamCategory } from '../../lib/upstream/contract.js';
 import { forwardedClaims, tokenUserId } from './auth.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode } from './errors.js';
+import type { Transport } from './transports/transport.js';
+import { WebSocketTransport } from './transports/websocket.js';
 import { SerialQueue, type UpstreamCall } from './upstream.js';
 
 /** Identity and request details of a connection, fixed when it is accepted. */
@@ -86,12 +88,12 @@ export abstract class Session implements RegisteredConnection, SessionInit {
   /** One upstream call in flight per connection, in order. */
   readonly queue = new SerialQueue();
 
-  protected socket: WebSocket | undefined;
+  protected transport: Transport | undefined;
   #alive = true;
+  #lastSeen = Date.now();
   #pendingSends = 0;
   #serverClose: { code: number; reason: string } | undefined;
   #finished: Promise<void> | undefined;
-  #closed: Promise<void> | undefined;
 
   constructor(
     protected readonly ctx: ServiceContext,
@@ -106,27 +108,41 @@ export abstract class Session implements RegisteredConnection, SessionInit {
     ctx.sessions.add(this);
   }
 
-  /** Takes over an open WebSocket. */
-  attach(socket: WebSocket): void {
-    this.socket = socket;
-    // On a frame it cannot accept, ws closes by itself with a bare code (1009 oversized, 1007 invalid UTF-8,
-    // 1002 bad framing). Its public close is wrapped so that such a close carries a reason that says what to
-    // fix, and SignalR clients get their Close message first, like every other service-side close.
-    const close = socket.close.bind(socket);
-    socket.close = (code?: number, data?: string | Buffer) => {
-      const explain = code === undefined || data !== undefined ? undefined : RECEIVER_CLOSE_REASONS[code];
-      if (!explain || this.#serverClose) return close(code, data);
-      const reason = explain(this.ctx.options.maxMessageBytes);
-      this.clientError = reason;
-      this.#serverClose = { code: code as number, reason };
-      this.registry.remove(this);
-      this.beforeServerClose(reason, false);
-      return close(code, reason);
-    };
-    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('message', (data: Buffer, isBinary: boolean) => {
+  /** Takes over a transport (an open WebSocket, an event stream, a long-polling connection). */
+  attach(transport: Transport): void {
+    this.transport = transport;
+    this.#alive = true;
+    this.#lastSeen = Date.now();
+    if (transport instanceof WebSocketTransport) {
+      // On a frame it cannot accept, ws closes by itself with a bare code (1009 oversized, 1007 invalid UTF-8,
+      // 1002 bad framing). Such a close carries a reason that says what to fix, and SignalR clients get their
+      // Close message first, like every other service-side close.
+      transport.onViolation((code) => {
+        const explain = RECEIVER_CLOSE_REASONS[code];
+        if (!explain || this.#serverClose) return undefined;
+        const reason = explain(this.ctx.options.maxMessageBytes);
+        this.clientError = reason;
+        this.#serverClose = { code, reason };
+        this.registry.remove(this);
+        this.beforeServerClose(reason, false);
+        return reason;
+      });
+      transport.socket.on('error', (error: Error & { code?: string }) => {
+        // ws reports protocol violations here after closing (see onViolation above).
+        this.ctx.options.log('warn', 'Client connection error', {
+          hub: this.hub,
+          connectionId: this.id,
+          error: error.message,
+          code: error.code,
+        });
+      });
+    }
+    transport.onActivity(() => {
       this.#alive = true;
-      if (this.#serverClose) return; // closing: nothing more reaches the upstream
+      this.#lastSeen = Date.now();
+    });
+    transport.onMessage((data: Buffer, isBinary: boolean) => {
+      if (this.#serverClose || transport !== this.transport) return; // closing: nothing more reaches the upstream
       try {
         this.onFrame(data, isBinary);
       } catch (error) {
@@ -134,19 +150,9 @@ export abstract class Session implements RegisteredConnection, SessionInit {
         this.#fail(error);
       }
     });
-    socket.on('pong', () => {
-      this.#alive = true;
+    transport.onClose((code, reason) => {
+      if (transport === this.transport) this.#onClosed(code, reason);
     });
-    socket.on('error', (error: Error & { code?: string }) => {
-      // ws reports protocol violations here after closing (see the wrapped close above).
-      this.ctx.options.log('warn', 'Client connection error', {
-        hub: this.hub,
-        connectionId: this.id,
-        error: error.message,
-        code: error.code,
-      });
-    });
-    socket.on('close', (code: number, reason: Buffer) => this.#onClosed(code, reason.toString('utf8')));
   }
 
   /** A complete frame from the client. */
@@ -159,10 +165,29 @@ export abstract class Session implements RegisteredConnection, SessionInit {
   protected abstract beforeServerClose(reason: string, allowReconnect: boolean): void;
   /** Called on every keep-alive tick of a live connection (the SignalR dialect sends a Ping message). */
   protected onKeepAlive(): void {}
+  /**
+   * How long the client may stay silent before it is cut off (the SignalR dialect's client timeout), or
+   * undefined for no such limit.
+   */
+  protected get silenceLimitMs(): number | undefined {
+    return undefined;
+  }
+  /**
+   * Called when the transport ended without the service or the client closing the connection (the client
+   * vanished). True keeps the session for the client to come back (stateful reconnect); false ends it.
+   */
+  protected onTransportLost(_code: number, _reason: string): boolean {
+    return false;
+  }
 
   /** Logs that the connection is up (after the connect upstream or the SignalR handshake). */
   logConnected(dialect: 'websocket' | 'signalr'): void {
-    this.ctx.options.log('info', 'Client connected', { dialect, hub: this.hub, connectionId: this.id });
+    this.ctx.options.log('info', 'Client connected', {
+      dialect,
+      transport: this.transport?.kind,
+      hub: this.hub,
+      connectionId: this.id,
+    });
   }
 
   /** Whether the service has started closing this connection. */
@@ -175,18 +200,19 @@ export abstract class Session implements RegisteredConnection, SessionInit {
    * or `maxOutboundBytes` buffered closes it with 1008 instead of buffering without bound.
    */
   protected send(data: string | Buffer, binary: boolean, force = false): void {
-    const socket = this.socket;
-    if (!socket || socket.readyState !== socket.OPEN) return;
+    const transport = this.transport;
+    if (!transport?.open) return;
     if (!force) {
       if (this.#serverClose) return;
       const { maxOutboundMessages, maxOutboundBytes } = this.ctx.options;
       const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-      if (this.#pendingSends >= maxOutboundMessages || socket.bufferedAmount + size > maxOutboundBytes) {
+      if (this.#pendingSends >= maxOutboundMessages || transport.bufferedAmount + size > maxOutboundBytes) {
         this.ctx.options.log('warn', 'Closing a slow consumer', {
           hub: this.hub,
           connectionId: this.id,
+          transport: transport.kind,
           pendingMessages: this.#pendingSends,
-          bufferedBytes: socket.bufferedAmount,
+          bufferedBytes: transport.bufferedAmount,
         });
         this.close(
           CloseCode.PolicyViolation,
@@ -196,7 +222,7 @@ export abstract class Session implements RegisteredConnection, SessionInit {
       }
     }
     this.#pendingSends++;
-    socket.send(data, { binary }, () => {
+    transport.send(data, binary, () => {
       this.#pendingSends--;
     });
   }
@@ -206,12 +232,19 @@ export abstract class Session implements RegisteredConnection, SessionInit {
     if (this.#serverClose) return;
     this.#serverClose = { code, reason };
     this.registry.remove(this);
-    const socket = this.socket;
-    if (!socket) return;
+    const transport = this.transport;
+    if (!transport?.open) {
+      // A stateful connection waiting for its client to come back ends here; any other ends with its transport.
+      if (this.detached) void this.finish(this.#closeError());
+      return;
+    }
     this.beforeServerClose(reason, code === CloseCode.GoingAway);
-    if (socket.isPaused) socket.resume(); // paused for backpressure: the client's close frame must be read
-    socket.close(code, closeReason(reason));
+    if (transport.isPaused) transport.resume(); // paused for backpressure: the client's close must be read
+    transport.close(code, closeReason(reason));
   }
+
+  /** True while a stateful connection has lost its transport and waits for the client to reconnect. */
+  protected detached = false;
 
   /** Queues an upstream call behind this connection's earlier ones; stops reading the socket while too many wait. */
   protected enqueue<T>(task: () => Promise<T>): Promise<T> {
@@ -221,12 +254,12 @@ export abstract class Session implements RegisteredConnection, SessionInit {
         return await task();
       } finally {
         // `size` still counts this task.
-        if (this.socket?.isPaused && this.queue.size - 1 <= limit / 2 && !this.#serverClose) {
-          this.socket.resume();
+        if (this.transport?.isPaused && this.queue.size - 1 <= limit / 2 && !this.#serverClose) {
+          this.transport.resume();
         }
       }
     });
-    if (this.queue.size >= limit && this.socket && !this.socket.isPaused) this.socket.pause();
+    if (this.queue.size >= limit && this.transport && !this.transport.isPaused) this.transport.pause();
     // Callers may ignore the promise; a failure is still handled (logged, connection closed), never unhandled.
     result.catch((error: unknown) => this.#fail(error));
     return result;
@@ -241,20 +274,33 @@ export abstract class Session implements RegisteredConnection, SessionInit {
     this.close(CloseCode.InternalError, 'The service failed to handle a message');
   }
 
-  /** Called by the service's keep-alive timer: a peer that did not answer the last ping is cut off. */
+  /**
+   * Called by the service's keep-alive timer. A WebSocket peer that did not answer the last ping is cut off;
+   * a client silent for longer than the dialect's limit (the SignalR client timeout) is closed with a reason.
+   * A transport paused for backpressure cannot read what proves the client alive, so it is never judged.
+   */
   heartbeat(): void {
-    const socket = this.socket;
-    if (!socket || socket.readyState !== socket.OPEN || this.#serverClose) return;
-    // A socket we paused for backpressure cannot read its pongs; it is not dead.
-    if (!this.#alive && !socket.isPaused) {
+    const transport = this.transport;
+    if (!transport?.open || this.#serverClose || transport.isPaused) return;
+    if (!this.#alive) {
       this.#serverClose = { code: CloseCode.Abnormal, reason: 'No pong within the keep-alive interval' };
       this.registry.remove(this);
       this.ctx.options.log('warn', 'Closing a dead connection', { hub: this.hub, connectionId: this.id });
-      socket.terminate();
+      transport.terminate();
       return;
     }
-    this.#alive = false;
-    socket.ping();
+    const limit = this.silenceLimitMs;
+    if (limit !== undefined && Date.now() - this.#lastSeen > limit) {
+      this.ctx.options.log('warn', 'Closing a silent connection', {
+        hub: this.hub,
+        connectionId: this.id,
+        transport: transport.kind,
+      });
+      this.clientError = `No message from the client within ${limit} ms (clientTimeoutMs)`;
+      this.close(CloseCode.PolicyViolation, `Server timeout: no message from the client within ${limit} ms`);
+      return;
+    }
+    if (transport.ping()) this.#alive = false;
     this.onKeepAlive();
   }
 
@@ -264,6 +310,7 @@ export abstract class Session implements RegisteredConnection, SessionInit {
    */
   protected finish(error: string | undefined): Promise<void> {
     if (!this.#finished) {
+      this.#serverClose ??= { code: CloseCode.Abnormal, reason: error ?? '' };
       this.registry.remove(this);
       const announced = this.announced;
       this.#finished = this.queue
@@ -274,9 +321,26 @@ export abstract class Session implements RegisteredConnection, SessionInit {
           () => undefined,
           () => undefined,
         )
-        .finally(() => this.ctx.sessions.delete(this));
+        .finally(() => {
+          this.ctx.sessions.delete(this);
+          this.#resolveDone();
+        });
     }
     return this.#finished;
+  }
+
+  #resolveDone: () => void = () => {};
+  /** Resolves once the session has ended and its disconnect upstream has been delivered or given up. */
+  readonly done: Promise<void> = new Promise((resolve) => {
+    this.#resolveDone = resolve;
+  });
+
+  /** The error a service-side close reports upstream (none for a plain REST close or shutdown). */
+  #closeError(): string | undefined {
+    const server = this.#serverClose;
+    if (!server) return undefined;
+    if (server.code === CloseCode.GoingAway) return undefined;
+    return server.code === CloseCode.Normal && server.reason === '' ? undefined : server.reason;
   }
 
   /**
@@ -295,24 +359,24 @@ export abstract class Session implements RegisteredConnection, SessionInit {
 
   /** Shutdown: deliver the disconnect upstream first, then close the client with 1001. */
   async shutdown(): Promise<void> {
-    const socket = this.socket;
-    if (socket && socket.readyState === socket.OPEN && !this.#serverClose) {
-      // From here on frames from the client are dropped (see attach), so nothing more reaches the upstream.
+    const transport = this.transport;
+    if (transport?.open && !this.#serverClose) {
+      // From here on messages from the client are dropped (see attach), so nothing more reaches the upstream.
       this.#serverClose = { code: CloseCode.GoingAway, reason: 'The service is shutting down' };
       this.registry.remove(this);
       await this.finish(undefined);
       this.beforeServerClose(this.#serverClose.reason, true);
-      if (socket.isPaused) socket.resume(); // the client's close frame must be read
-      socket.close(CloseCode.GoingAway, this.#serverClose.reason);
+      if (transport.isPaused) transport.resume(); // the client's close must be read
+      transport.close(CloseCode.GoingAway, this.#serverClose.reason);
     } else {
       await this.finish(undefined);
     }
-    if (socket && this.#closed) {
+    if (transport) {
       const grace = new Promise<void>((resolve) =>
         setTimeout(resolve, this.ctx.options.shutdownGraceMs).unref(),
       );
-      await Promise.race([this.#closed, grace]);
-      if (socket.readyState !== socket.CLOSED) socket.terminate();
+      await Promise.race([transport.closed, grace]);
+      transport.terminate();
     }
   }
 
@@ -324,6 +388,7 @@ export abstract class Session implements RegisteredConnection, SessionInit {
       error = server.code === CloseCode.Normal && server.reason === '' ? undefined : server.reason;
       if (server.code === CloseCode.GoingAway) error = undefined;
     } else if (code !== CloseCode.Normal && code !== CloseCode.GoingAway && code !== CloseCode.NoStatus) {
+      if (this.clientError === undefined && this.onTransportLost(code, reason)) return;
       error = `The connection closed abnormally (code ${code}${reason ? `: ${reason}` : ''})`;
     }
     if (!server) this.#serverClose = { code, reason };

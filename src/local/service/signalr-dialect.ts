@@ -1,7 +1,9 @@
 /**
  * The signalr dialect (Azure SignalR today): `POST /client/negotiate?hub=…&negotiateVersion=1`, then a
  * WebSocket to `/client/?hub=…&id={connectionToken}` carrying the same kind of token (`Authorization: Bearer`
- * from Node clients, `?access_token=` from browsers). Frames speak the JSON hub protocol. The upstream gets
+ * from Node clients, `?access_token=` from browsers), or Server-Sent Events or Long Polling at the same URL
+ * (transports/http-endpoint.ts). Stateful reconnect is granted when the client asks (`useStatefulReconnect=true`)
+ * and used on WebSockets (stateful-reconnect.ts). Frames speak the JSON hub protocol. The upstream gets
  * `connected` ({"type":10}) after the handshake, one call per Invocation (event = target), and
  * `disconnected` ({"type":11[,"error"]}); an invocation with an `invocationId` is answered with a Completion.
  */
@@ -26,12 +28,15 @@ import {
   UPSTREAM_CATEGORIES,
 } from '../../lib/upstream/contract.js';
 import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth.js';
-import { checkHubName, type OutboundMessage } from './connections.js';
-import type { ServiceContext } from './context.js';
+import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
+import type { PendingNegotiation, ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
 import { sendJson } from './http.js';
 import { randomConnectionId } from './options.js';
-import { Session, sessionInit, upstreamCallOf } from './session.js';
+import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
+import { ReconnectBuffer } from './stateful-reconnect.js';
+import type { Transport } from './transports/transport.js';
+import { WebSocketTransport } from './transports/websocket.js';
 import { describeFailure, succeeded, type UpstreamCall, type UpstreamOutcome } from './upstream.js';
 
 /**
@@ -43,7 +48,7 @@ const framedInvocations = new WeakMap<OutboundMessage, Buffer>();
 /** How much of a failed upstream's body a Completion error quotes: enough for a reason, never a whole page. */
 const MAX_FAILURE_DETAIL_CHARS = 200;
 
-function hubOf(url: URL): string {
+export function hubOf(url: URL): string {
   return checkHubName(url.searchParams.get('hub'), '?hub=chat');
 }
 
@@ -55,9 +60,21 @@ async function authenticateClient(
   hub: string,
 ): Promise<JWTPayload> {
   return authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
-    `/client/?hub=${encodeURIComponent(hub)}`,
+    clientAudiencePath(hub),
   ]);
 }
+
+/** The path part of a client token's audience. */
+export function clientAudiencePath(hub: string): string {
+  return `/client/?hub=${encodeURIComponent(hub)}`;
+}
+
+/** The transports negotiate offers, with their transfer formats, as ASP.NET Core and Azure SignalR list them. */
+export const AVAILABLE_TRANSPORTS = [
+  { transport: 'WebSockets', transferFormats: ['Text', 'Binary'] },
+  { transport: 'ServerSentEvents', transferFormats: ['Text'] },
+  { transport: 'LongPolling', transferFormats: ['Text', 'Binary'] },
+] as const;
 
 /** `POST /client/negotiate?hub=…&negotiateVersion=1`. */
 export async function handleNegotiate(
@@ -77,11 +94,14 @@ export async function handleNegotiate(
   const connectionId = ctx.options.generateConnectionId();
   // The token is a secret of the client (it names the connection on the WebSocket), never a guessable id.
   const connectionToken = version === 1 ? randomConnectionId() : connectionId;
+  // ASP.NET Core reads the flag with bool.TryParse: "true" in any letter case.
+  const statefulReconnect = url.searchParams.get('useStatefulReconnect')?.toLowerCase() === 'true';
   rememberNegotiation(ctx, connectionToken, {
     connectionId,
     hub,
     userId: tokenUserId(payload),
     expiresAt: Date.now() + ctx.options.negotiateTtlMs,
+    statefulReconnect,
   });
   sendJson(
     res,
@@ -90,7 +110,8 @@ export async function handleNegotiate(
       negotiateVersion: version,
       connectionId,
       ...(version === 1 ? { connectionToken } : {}),
-      availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }],
+      availableTransports: AVAILABLE_TRANSPORTS,
+      ...(statefulReconnect ? { useStatefulReconnect: true } : {}),
     },
     corsHeaders,
   );
@@ -110,6 +131,58 @@ function rememberNegotiation(
   setBounded(ctx.negotiations, token, negotiation, ctx.options.maxPendingNegotiations);
 }
 
+/**
+ * Takes the negotiation a connection token names (each is used once), checking its hub and user; a 404 that
+ * says to negotiate when there is none.
+ */
+export function takeNegotiation(
+  ctx: ServiceContext,
+  token: string,
+  hub: string,
+  userId: string | undefined,
+): PendingNegotiation {
+  const negotiation = ctx.negotiations.get(token);
+  ctx.negotiations.delete(token);
+  if (!negotiation || negotiation.expiresAt <= Date.now() || negotiation.hub !== hub) {
+    throw new Rejection(
+      'negotiation-not-found',
+      `No negotiated connection with that id for hub ${hub}: POST /client/negotiate?hub=${hub}&negotiateVersion=1 first`,
+    );
+  }
+  if (negotiation.userId !== userId) {
+    throw new Rejection('user-mismatch');
+  }
+  return negotiation;
+}
+
+/** Starts a signalr-dialect session on a transport; it is found by its connection token until it ends. */
+export function startSignalRSession(
+  ctx: ServiceContext,
+  token: string | null,
+  negotiation: Pick<PendingNegotiation, 'connectionId' | 'statefulReconnect'>,
+  payload: JWTPayload,
+  url: URL,
+  transport: Transport,
+): SignalRSession {
+  const hub = hubOf(url);
+  const registry = ctx.registries.signalr.hub(hub);
+  const session = new SignalRSession(
+    ctx,
+    registry,
+    sessionInit(negotiation.connectionId, hub, payload, url),
+    negotiation.statefulReconnect,
+  );
+  if (token !== null) {
+    ctx.connectionsByToken.set(token, session);
+    void session.done.then(() => {
+      if (ctx.connectionsByToken.get(token) === session) ctx.connectionsByToken.delete(token);
+    });
+  }
+  session.attach(transport);
+  session.awaitHandshake();
+  return session;
+}
+
 /** The WebSocket of the signalr dialect: `/client/?hub=…&id=…`. */
 export async function handleSignalRUpgrade(
   ctx: ServiceContext,
@@ -122,29 +195,26 @@ export async function handleSignalRUpgrade(
   const payload = await authenticateClient(ctx, req, url, hub);
   const userId = tokenUserId(payload);
   const token = url.searchParams.get('id');
-  let connectionId: string;
+  let negotiation: Pick<PendingNegotiation, 'connectionId' | 'statefulReconnect'>;
   if (token === null) {
-    connectionId = ctx.options.generateConnectionId(); // a client that skipped negotiation
+    // A client that skipped negotiation.
+    negotiation = { connectionId: ctx.options.generateConnectionId(), statefulReconnect: false };
   } else {
-    const negotiation = ctx.negotiations.get(token);
-    ctx.negotiations.delete(token);
-    if (!negotiation || negotiation.expiresAt <= Date.now() || negotiation.hub !== hub) {
-      throw new Rejection(
-        'negotiation-not-found',
-        `No negotiated connection with that id for hub ${hub}: POST /client/negotiate?hub=${hub}&negotiateVersion=1 first`,
-      );
+    const live = ctx.connectionsByToken.get(token);
+    if (live) {
+      if (live.hub.toLowerCase() !== hub.toLowerCase()) throw new Rejection('connection-not-found');
+      if (live.userId !== userId) throw new Rejection('user-mismatch');
+      // Only a stateful connection takes a new WebSocket (its reconnect); any other has its one transport.
+      if (!(live instanceof SignalRSession) || !live.canResume) throw new Rejection('connection-active');
+      if (ctx.closing()) throw new Rejection('shutting-down');
+      ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => live.resume(new WebSocketTransport(ws)));
+      return;
     }
-    if (negotiation.userId !== userId) {
-      throw new Rejection('user-mismatch');
-    }
-    connectionId = negotiation.connectionId;
+    negotiation = takeNegotiation(ctx, token, hub, userId);
   }
   if (ctx.closing()) throw new Rejection('shutting-down');
-  const registry = ctx.registries.signalr.hub(hub);
   ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    const session = new SignalRSession(ctx, registry, sessionInit(connectionId, hub, payload, url));
-    session.attach(ws);
-    session.awaitHandshake();
+    startSignalRSession(ctx, token, negotiation, payload, url, new WebSocketTransport(ws));
   });
 }
 
@@ -154,6 +224,19 @@ export class SignalRSession extends Session {
   #handshakeTimer: NodeJS.Timeout | undefined;
   /** Text after the last complete record: a record may span frames. */
   #buffer = '';
+  /** Stateful reconnect's sequence numbers and kept messages, once the handshake turned it on. */
+  #reconnect: ReconnectBuffer | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    ctx: ServiceContext,
+    registry: HubRegistry,
+    init: SessionInit,
+    /** Negotiate granted stateful reconnect; the handshake (version 2, on WebSockets) decides whether it is used. */
+    private readonly statefulNegotiated = false,
+  ) {
+    super(ctx, registry, init);
+  }
 
   awaitHandshake(): void {
     const ms = this.ctx.options.handshakeTimeoutMs;
@@ -163,7 +246,97 @@ export class SignalRSession extends Session {
         this.close(CloseCode.ProtocolError, `No handshake received within ${ms} ms (handshakeTimeoutMs)`);
       }
     }, ms).unref();
-    this.socket?.once('close', () => clearTimeout(this.#handshakeTimer));
+    void this.transport?.closed.then(() => clearTimeout(this.#handshakeTimer));
+  }
+
+  /** The transport the connection uses now (none while a stateful connection waits for its client). */
+  get currentTransport(): Transport | undefined {
+    return this.transport;
+  }
+
+  /** Whether a new WebSocket may take over this connection (stateful reconnect, not closing). */
+  get canResume(): boolean {
+    return this.#reconnect !== undefined && !this.closing;
+  }
+
+  /**
+   * Stateful reconnect: the client's new WebSocket takes over. An old transport still open (its loss not yet
+   * noticed) is cut; the service says where its resend starts (Sequence) and sends every unacknowledged
+   * message again. The client does the same, and its duplicates are dropped.
+   */
+  resume(transport: Transport): void {
+    const reconnect = this.#reconnect;
+    if (!reconnect || this.closing) {
+      transport.close(CloseCode.PolicyViolation, 'The connection cannot be resumed');
+      return;
+    }
+    const old = this.transport;
+    clearTimeout(this.#reconnectTimer);
+    if (old?.open) {
+      reconnect.disconnected();
+      old.terminate();
+    }
+    this.detached = false;
+    this.attach(transport);
+    const { sequenceId, messages } = reconnect.resend();
+    super.send(writeHubMessage({ type: HubMessageType.Sequence, sequenceId }), false);
+    for (const message of messages) super.send(message.data, message.binary);
+    this.ctx.options.log('info', 'Client reconnected', {
+      hub: this.hub,
+      connectionId: this.id,
+      resent: messages.length,
+    });
+  }
+
+  protected override onTransportLost(code: number, reason: string): boolean {
+    const reconnect = this.#reconnect;
+    if (!reconnect || this.closing) return false;
+    reconnect.disconnected();
+    this.detached = true;
+    const ms = this.ctx.options.statefulReconnectWindowMs;
+    this.#reconnectTimer = setTimeout(() => {
+      if (!this.detached) return;
+      this.detached = false;
+      reconnect.dispose();
+      void this.finish(
+        `The connection closed abnormally (code ${code}${reason ? `: ${reason}` : ''}) and the client did not reconnect within ${ms} ms (statefulReconnectWindowMs)`,
+      );
+    }, ms);
+    this.#reconnectTimer.unref();
+    this.ctx.options.log('info', 'Client transport lost; waiting for a stateful reconnect', {
+      hub: this.hub,
+      connectionId: this.id,
+      windowMs: ms,
+    });
+    return true;
+  }
+
+  /**
+   * Sends a hub message. With stateful reconnect each is numbered and kept until the client acknowledges it
+   * (while the client is away it is only kept); Pings, Acks, Sequences, the handshake and the Close message go
+   * through {@link Session.send} directly.
+   */
+  protected override send(data: string | Buffer, binary: boolean, force = false): void {
+    const reconnect = this.#reconnect;
+    if (!reconnect || force) {
+      super.send(data, binary, force);
+      return;
+    }
+    if (this.closing) return;
+    if (!reconnect.keep(data, binary)) {
+      const limit = this.ctx.options.statefulReconnectBufferBytes;
+      this.close(
+        CloseCode.PolicyViolation,
+        `Slow consumer: more than ${limit} bytes sent and not acknowledged (statefulReconnectBufferBytes)`,
+      );
+      return;
+    }
+    if (!this.detached) super.send(data, binary);
+  }
+
+  protected override get silenceLimitMs(): number | undefined {
+    // Long Polling proves the client alive by polling; the official client sends it no Pings.
+    return this.transport?.inherentKeepAlive ? undefined : this.ctx.options.clientTimeoutMs;
   }
 
   protected override get announced(): boolean {
@@ -187,9 +360,9 @@ export class SignalRSession extends Session {
     try {
       if (!this.#handshakeDone) {
         if (!this.#buffer.includes(RECORD_SEPARATOR)) return;
-        const { rest } = parseHandshakeRequest(this.#buffer);
+        const { request, rest } = parseHandshakeRequest(this.#buffer);
         this.#buffer = rest;
-        this.#completeHandshake();
+        this.#completeHandshake(request.version);
       }
       const end = this.#buffer.lastIndexOf(RECORD_SEPARATOR);
       if (end < 0) return;
@@ -211,10 +384,20 @@ export class SignalRSession extends Session {
     }
   }
 
-  #completeHandshake(): void {
+  #completeHandshake(version: number): void {
     clearTimeout(this.#handshakeTimer);
     this.#handshakeDone = true;
     this.send(writeHandshakeResponse(), false);
+    // The official client asks for version 2 only on WebSockets and only when negotiate granted it.
+    if (this.statefulNegotiated && version >= 2 && this.transport?.kind === 'WebSockets') {
+      this.#reconnect = new ReconnectBuffer(this.ctx.options.statefulReconnectBufferBytes, (sequenceId) => {
+        if (!this.detached) super.send(writeHubMessage({ type: HubMessageType.Ack, sequenceId }), false);
+      });
+      void this.done.then(() => {
+        clearTimeout(this.#reconnectTimer);
+        this.#reconnect?.dispose();
+      });
+    }
     this.registry.add(this);
     this.logConnected('signalr');
     void this.enqueue(() =>
@@ -231,6 +414,27 @@ export class SignalRSession extends Session {
   #onRecord(record: string): void {
     // Each record is parsed on its own so the invocation upstream gets the client's exact JSON.
     for (const message of parseHubMessages(`${record}${RECORD_SEPARATOR}`)) {
+      const reconnect = this.#reconnect;
+      if (reconnect) {
+        if (message.type === HubMessageType.Ack) {
+          const sequenceId = Number(message.sequenceId);
+          if (!Number.isInteger(sequenceId)) {
+            this.#protocolError('An Ack message must carry an integer "sequenceId"');
+            return;
+          }
+          reconnect.ack(sequenceId);
+          continue;
+        }
+        if (message.type === HubMessageType.Sequence) {
+          const sequenceId = Number(message.sequenceId);
+          if (!Number.isInteger(sequenceId) || sequenceId < 1 || !reconnect.sequence(sequenceId)) {
+            this.#protocolError('The Sequence message names a message the service has not received yet');
+            return;
+          }
+          continue;
+        }
+        if (!reconnect.accept(message.type)) continue;
+      }
       switch (message.type) {
         case HubMessageType.Invocation: {
           const { target, invocationId } = message;
@@ -255,7 +459,7 @@ export class SignalRSession extends Session {
         case HubMessageType.Close:
           // The client is leaving; its error (if any) is reported in the disconnected upstream.
           this.clientError = message.error || undefined;
-          this.socket?.close(CloseCode.Normal);
+          this.transport?.close(CloseCode.Normal, '');
           return;
         default:
           // Pings keep the connection alive (any frame does); client results, acks and cancels are not used.
@@ -306,7 +510,10 @@ export class SignalRSession extends Session {
   }
 
   protected override onKeepAlive(): void {
-    if (this.#handshakeDone) this.send(writeHubMessage({ type: 6 }), false);
+    // No Pings on Long Polling: its client neither expects nor answers them (inherent keep-alive).
+    if (this.#handshakeDone && !this.transport?.inherentKeepAlive) {
+      super.send(writeHubMessage({ type: HubMessageType.Ping }), false);
+    }
   }
 
   protected disconnectCall(error: string | undefined): UpstreamCall {

@@ -16,6 +16,7 @@ import type { ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
 import { rejectUpgrade, rejectUpgradeWith } from './http.js';
 import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
+import { WebSocketTransport } from './transports/websocket.js';
 import { describeFailure, succeeded, type UpstreamCall } from './upstream.js';
 
 export type FrameFormat = 'text' | 'binary';
@@ -134,7 +135,7 @@ export async function handleWebSocketDialectUpgrade(
   if (chosen !== undefined) chosenSubprotocols.set(req, chosen);
   ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
     upgraded = true;
-    session.attach(ws);
+    session.attach(new WebSocketTransport(ws));
     if (firstMessage) session.deliver(firstMessage);
     registry.add(session);
     session.logConnected('websocket');

@@ -1,0 +1,118 @@
+/**
+ * The bookkeeping of stateful reconnect (the SignalR hub protocol's Ack and Sequence messages, handshake
+ * version 2), on the service's side of one connection. Both sides number the messages that matter (every hub
+ * message but Ping, Close, Ack and Sequence) from 1:
+ *
+ * - sent: each is kept until the client acknowledges it (`{"type":8,"sequenceId":n}` = "I have everything up
+ *   to n"), up to `statefulReconnectBufferBytes`. After a reconnect the service sends
+ *   `{"type":9,"sequenceId":<first kept>}` and then every kept message again.
+ * - received: the service acknowledges within a second, and after a reconnect drops what the client resends
+ *   and it had already received (the client's Sequence message says where its resend starts).
+ *
+ * Mirrors `MessageBuffer` of @microsoft/signalr and ASP.NET Core (docs/architecture.md, "Transports").
+ */
+
+/** Hub message types that are numbered: Invocation, StreamItem, Completion, StreamInvocation, CancelInvocation. */
+export function isSequenced(type: number): boolean {
+  return type >= 1 && type <= 5;
+}
+
+/** How long the service waits before acknowledging what it received (the client waits 1 s too). */
+export const ACK_DELAY_MS = 1_000;
+
+interface Kept {
+  readonly id: number;
+  readonly data: string | Buffer;
+  readonly binary: boolean;
+  readonly bytes: number;
+}
+
+export class ReconnectBuffer {
+  #kept: Kept[] = [];
+  #keptBytes = 0;
+  #sentCount = 0;
+  #nextReceiving = 1;
+  #latestReceived = 0;
+  #waitForSequence = false;
+  #ackTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly limitBytes: number,
+    private readonly sendAck: (sequenceId: number) => void,
+  ) {}
+
+  /** Bytes sent and not yet acknowledged. */
+  get keptBytes(): number {
+    return this.#keptBytes;
+  }
+
+  /** Keeps a sent message until it is acknowledged; false when that would pass the limit. */
+  keep(data: string | Buffer, binary: boolean): boolean {
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (this.#keptBytes + bytes > this.limitBytes) return false;
+    this.#sentCount++;
+    this.#kept.push({ id: this.#sentCount, data, binary, bytes });
+    this.#keptBytes += bytes;
+    return true;
+  }
+
+  /** The client's Ack: everything up to `sequenceId` arrived. */
+  ack(sequenceId: number): void {
+    let drop = 0;
+    while (drop < this.#kept.length && (this.#kept[drop] as Kept).id <= sequenceId) {
+      this.#keptBytes -= (this.#kept[drop] as Kept).bytes;
+      drop++;
+    }
+    if (drop > 0) this.#kept = this.#kept.slice(drop);
+  }
+
+  /**
+   * Whether a message from the client is to be handled: false for everything but a Sequence message while one
+   * is awaited after a reconnect, and for a resent message that already arrived.
+   */
+  accept(type: number): boolean {
+    if (this.#waitForSequence) return false;
+    if (!isSequenced(type)) return true;
+    const id = this.#nextReceiving++;
+    if (id <= this.#latestReceived) return false;
+    this.#latestReceived = id;
+    this.#scheduleAck();
+    return true;
+  }
+
+  /** The client's Sequence message: its resend starts at `sequenceId`. False when that skips messages. */
+  sequence(sequenceId: number): boolean {
+    this.#waitForSequence = false;
+    if (sequenceId > this.#nextReceiving) return false;
+    this.#nextReceiving = sequenceId;
+    return true;
+  }
+
+  /** The transport dropped: until the client's Sequence message, nothing it sends is handled. */
+  disconnected(): void {
+    this.#waitForSequence = true;
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+  }
+
+  /** What to send after a reconnect: the Sequence message's id and the kept messages, oldest first. */
+  resend(): { sequenceId: number; messages: ReadonlyArray<Pick<Kept, 'data' | 'binary'>> } {
+    const first = this.#kept[0];
+    return { sequenceId: first ? first.id : this.#sentCount + 1, messages: [...this.#kept] };
+  }
+
+  dispose(): void {
+    clearTimeout(this.#ackTimer);
+    this.#kept = [];
+    this.#keptBytes = 0;
+  }
+
+  #scheduleAck(): void {
+    if (this.#ackTimer !== undefined) return;
+    this.#ackTimer = setTimeout(() => {
+      this.#ackTimer = undefined;
+      this.sendAck(this.#latestReceived);
+    }, ACK_DELAY_MS);
+    this.#ackTimer.unref();
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The HTTP side of `/client/?hub=…&id={connectionToken}` for the signalr dialect's Server-Sent Events and
+ * Long Polling, with ASP.NET Core's `HttpConnectionDispatcher` answers:
+ *
+ * | request                                  | answer                                                           |
+ * | ---------------------------------------- | ---------------------------------------------------------------- |
+ * | `GET`, `Accept: text/event-stream`       | the event stream (starts the connection)                          |
+ * | `GET`                                    | a long poll (the first one starts the connection, answered at once) |
+ * | `POST`                                   | the body goes to the connection; `200` empty                      |
+ * | `DELETE`                                 | Long Polling only: ends the connection; `202`                     |
+ * | no `id`                                  | `400 Connection ID required`                                      |
+ * | unknown `id`                             | `404 No Connection with that ID`                                  |
+ * | another transport than the connection's  | `400 Cannot change transports mid-connection`                     |
+ *
+ * Every request carries the client's token: `Authorization: Bearer`, or `?access_token=` on the event stream
+ * only (an `EventSource` cannot set headers), as Azure reads it. The token must name the connection's user.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth.js';
+import type { ServiceContext } from '../context.js';
+import { Rejection } from '../errors.js';
+import { readBody } from '../http.js';
+import type { Session } from '../session.js';
+import {
+  clientAudiencePath,
+  hubOf,
+  SignalRSession,
+  startSignalRSession,
+  takeNegotiation,
+} from '../signalr-dialect.js';
+import { NO_CACHE_HEADERS } from './http-transport.js';
+import { LongPollingTransport } from './long-polling.js';
+import { ServerSentEventsTransport } from './server-sent-events.js';
+
+/** Methods a browser may use on `/client/` from another origin (the CORS preflight's answer). */
+export const CLIENT_ENDPOINT_METHODS = 'GET, POST, DELETE, OPTIONS';
+
+/** The plain-text answers of ASP.NET Core's dispatcher, which the official clients know. */
+export const TRANSPORT_TEXTS = {
+  idRequired: 'Connection ID required',
+  noConnection: 'No Connection with that ID',
+  cannotChange: 'Cannot change transports mid-connection',
+  postOnWebSocket: 'POST requests are not allowed for WebSocket connections.',
+  deleteNotLongPolling: 'Cannot terminate this connection using the DELETE endpoint.',
+} as const;
+
+function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Readonly<Record<string, string>>,
+): void {
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function isEventStreamRequest(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '')
+    .split(',')
+    .some((part) => part.split(';')[0]?.trim().toLowerCase() === 'text/event-stream');
+}
+
+/** A request to `/client/` that is not a WebSocket upgrade. */
+export async function handleClientHttpRequest(
+  ctx: ServiceContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  cors: Readonly<Record<string, string>>,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') {
+    throw new Rejection('method-not-allowed', 'Use GET, POST or DELETE on /client/', {
+      Allow: CLIENT_ENDPOINT_METHODS,
+      ...cors,
+    });
+  }
+  const hub = hubOf(url);
+  const token = url.searchParams.get('id');
+  if (!token) {
+    sendText(res, 400, TRANSPORT_TEXTS.idRequired, cors);
+    return;
+  }
+  const eventStream = method === 'GET' && isEventStreamRequest(req);
+  // The query's token counts only on the event stream, as Azure reads it; every other request sends a header.
+  const header = requestToken(req, new URL('http://service.invalid/'));
+  const payload = await authenticate(
+    header ?? (eventStream ? (url.searchParams.get('access_token') ?? undefined) : undefined),
+    ctx.options.accessKeys,
+    acceptedOrigins(req, ctx.port()),
+    [clientAudiencePath(hub)],
+  );
+  const userId = tokenUserId(payload);
+  const live = ctx.connectionsByToken.get(token);
+  if (live) {
+    if (live.hub.toLowerCase() !== hub.toLowerCase()) {
+      sendText(res, 404, TRANSPORT_TEXTS.noConnection, cors);
+      return;
+    }
+    if (live.userId !== userId) throw new Rejection('user-mismatch', undefined, cors);
+    await onLiveConnection(ctx, live, method, eventStream, req, res, cors);
+    return;
+  }
+  if (method !== 'GET' || !ctx.negotiations.has(token)) {
+    sendText(res, 404, TRANSPORT_TEXTS.noConnection, cors);
+    return;
+  }
+  if (ctx.closing()) throw new Rejection('shutting-down', undefined, cors);
+  const negotiation = takeNegotiation(ctx, token, hub, userId);
+  req.resume();
+  const transport = eventStream
+    ? new ServerSentEventsTransport(res, cors)
+    : new LongPollingTransport({
+        pollTimeoutMs: ctx.options.longPollingTimeoutMs,
+        disconnectTimeoutMs: ctx.options.longPollingDisconnectTimeoutMs,
+      });
+  startSignalRSession(ctx, token, negotiation, payload, url, transport);
+  if (transport instanceof LongPollingTransport) transport.poll(res, cors);
+}
+
+async function onLiveConnection(
+  ctx: ServiceContext,
+  session: Session,
+  method: string,
+  eventStream: boolean,
+  req: IncomingMessage,
+  res: ServerResponse,
+  cors: Readonly<Record<string, string>>,
+): Promise<void> {
+  const transport = session instanceof SignalRSession ? session.currentTransport : undefined;
+  const kind = transport?.kind ?? 'WebSockets';
+  if (method === 'POST') {
+    if (kind === 'WebSockets') {
+      sendText(res, 405, TRANSPORT_TEXTS.postOnWebSocket, cors);
+      return;
+    }
+    const body = await readBody(req, ctx.options.maxMessageBytes);
+    const contentType = (req.headers['content-type'] ?? '').toLowerCase();
+    if (!(transport instanceof ServerSentEventsTransport || transport instanceof LongPollingTransport))
+      return;
+    if (transport.ended) {
+      sendText(res, 404, '', cors);
+      return;
+    }
+    await transport.receive(body, contentType.startsWith('application/octet-stream'));
+    sendText(res, 200, '', cors);
+    return;
+  }
+  if (method === 'DELETE') {
+    if (!(transport instanceof LongPollingTransport)) {
+      sendText(res, 400, TRANSPORT_TEXTS.deleteNotLongPolling, cors);
+      return;
+    }
+    req.resume();
+    transport.delete();
+    sendText(res, 202, '', { ...cors, ...NO_CACHE_HEADERS });
+    return;
+  }
+  req.resume();
+  const wanted = eventStream ? 'ServerSentEvents' : 'LongPolling';
+  if (kind !== wanted) {
+    sendText(res, 400, TRANSPORT_TEXTS.cannotChange, cors);
+    return;
+  }
+  if (transport instanceof LongPollingTransport) {
+    transport.poll(res, cors);
+    return;
+  }
+  // A second event stream for the same connection.
+  throw new Rejection('connection-active', undefined, cors);
+}

@@ -1,0 +1,77 @@
+/**
+ * Server-Sent Events, as ASP.NET Core's `ServerSentEventsServerTransport` speaks it: a `GET` with
+ * `Accept: text/event-stream` answered `200 text/event-stream` that starts with a `:` comment line and stays
+ * open; each message becomes one event, one `data: ` line per line of the message (`\r\n` and `\n` both end a
+ * line), then an empty line. Text only. The client sends with POSTs; it leaves by dropping the stream, which
+ * counts as a normal close.
+ */
+import type { ServerResponse } from 'node:http';
+import { CloseCode } from '../errors.js';
+import { HttpTransport, NO_CACHE_HEADERS } from './http-transport.js';
+
+/** One message as an event: `data: <line>\r\n` per line, then `\r\n` (ServerSentEventsMessageFormatter). */
+export function formatEvent(message: string): string {
+  let event = '';
+  for (const line of message.split('\n')) {
+    event += `data: ${line.endsWith('\r') ? line.slice(0, -1) : line}\r\n`;
+  }
+  return `${event}\r\n`;
+}
+
+export class ServerSentEventsTransport extends HttpTransport {
+  readonly kind = 'ServerSentEvents' as const;
+  readonly inherentKeepAlive = false;
+  #serverClose: { code: number; reason: string } | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    headers: Readonly<Record<string, string>>,
+  ) {
+    super();
+    res.writeHead(200, {
+      ...headers,
+      ...NO_CACHE_HEADERS,
+      'Content-Type': 'text/event-stream',
+      'Content-Encoding': 'identity',
+    });
+    res.write(':\r\n'); // flushes the headers, so the client's EventSource opens
+    // Written out after the service ended the stream ('finish'), or cut ('close'), whichever comes first.
+    res.on('finish', () => {
+      if (this.#serverClose) this.end(this.#serverClose.code, this.#serverClose.reason);
+    });
+    res.on('close', () => {
+      const server = this.#serverClose;
+      // The stream ended without the service ending it: this is how the client leaves (it cannot say goodbye
+      // otherwise), so it is a normal close, as for ASP.NET Core, even when the client simply vanished.
+      this.end(server?.code ?? CloseCode.Normal, server?.reason ?? '');
+    });
+  }
+
+  get open(): boolean {
+    return !this.ended && this.#serverClose === undefined && !this.res.destroyed;
+  }
+
+  get bufferedAmount(): number {
+    return this.res.writableLength;
+  }
+
+  send(data: string | Buffer, _binary: boolean, done?: () => void): void {
+    if (!this.open) {
+      done?.();
+      return;
+    }
+    const text = typeof data === 'string' ? data : data.toString('utf8');
+    this.res.write(formatEvent(text), () => done?.());
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#serverClose || this.ended) return;
+    this.#serverClose = { code, reason };
+    this.res.end();
+  }
+
+  terminate(): void {
+    this.#serverClose ??= { code: CloseCode.Abnormal, reason: '' };
+    this.res.destroy();
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Stateful reconnect, which Azure SignalR grants (also in Serverless mode): the official client's
+ * `withStatefulReconnect()` against the local service, with the network cut between them by a TCP proxy so
+ * that neither side sees a close. The connection survives: same connection id, no `disconnected` upstream,
+ * and the messages sent while it was cut arrive once, in order, both ways.
+ */
+import { HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel } from '@microsoft/signalr';
+import { describe, expect, it } from 'vitest';
+import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
+import type { RunningService } from '../../src/local/service/index.js';
+import { http, PRIMARY_KEY, useServiceTest } from '../support/local-service.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+
+const { upstream, service, defer } = useServiceTest();
+
+async function behindProxy(svc: RunningService) {
+  const proxy = await startTcpProxy(svc.port);
+  defer(() => proxy.close());
+  return proxy;
+}
+
+function statefulClient(url: string) {
+  const connection = new HubConnectionBuilder()
+    .withUrl(url, {
+      transport: HttpTransportType.WebSockets,
+      accessTokenFactory: () => createClientToken(PRIMARY_KEY, url, { userId: 'ann' }),
+    })
+    .withStatefulReconnect()
+    .configureLogging(LogLevel.None)
+    .build();
+  defer(() => connection.stop());
+  return connection;
+}
+
+async function sendToConnection(svc: RunningService, connectionId: string, text: string) {
+  const url = `${svc.url}/api/v1/hubs/chat/connections/${connectionId}`;
+  const res = await http('POST', url, {
+    headers: {
+      Authorization: `Bearer ${await createRestToken(PRIMARY_KEY, url)}`,
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify({ target: 'message', arguments: [text] }),
+  });
+  expect(res.status).toBe(202);
+}
+
+describe('stateful reconnect', () => {
+  it('grants useStatefulReconnect at negotiate only to a client that asks for it', async () => {
+    const svc = await service();
+    const url = clientUrl(svc.url, 'chat', 'signalr');
+    const token = await createClientToken(PRIMARY_KEY, url, { userId: 'ann' });
+    const ask = async (query: string) =>
+      JSON.parse(
+        (
+          await http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1${query}`, {
+            headers: { Authorization: `Bearer ${token}` },
+          })
+        ).text,
+      ) as { useStatefulReconnect?: boolean };
+    expect((await ask('&useStatefulReconnect=true')).useStatefulReconnect).toBe(true);
+    expect((await ask('')).useStatefulReconnect).toBeUndefined();
+    expect((await ask('&useStatefulReconnect=false')).useStatefulReconnect).toBeUndefined();
+  });
+
+  it('keeps the connection across a cut network and resends what was not acknowledged, both ways', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/api/messages?event={event}` });
+    const proxy = await behindProxy(svc);
+    const connection = statefulClient(clientUrl(proxy.url, 'chat', 'signalr'));
+    const received: unknown[] = [];
+    let allReceived: () => void = () => {};
+    const reconnected = new Promise<void>((resolve) => {
+      allReceived = resolve;
+    });
+    connection.on('message', (text: unknown) => {
+      received.push(text);
+      if (text === 'after') allReceived();
+    });
+    await connection.start();
+    const [connected] = await up.waitFor((c) => c.event === 'connected');
+    await sendToConnection(svc, connection.connectionId ?? '', 'before');
+
+    // The network fails: neither side sees a close. The client's reconnect waits at the proxy meanwhile.
+    proxy.hold();
+    proxy.cut();
+    await sendToConnection(svc, connection.connectionId ?? '', 'while cut 1');
+    await sendToConnection(svc, connection.connectionId ?? '', 'while cut 2');
+    const sent = connection.send('send', 'from the client while cut');
+    proxy.release();
+    await sent;
+    await sendToConnection(svc, connection.connectionId ?? '', 'after');
+    await reconnected;
+    const [send] = await up.waitFor((c) => c.event === 'send');
+
+    expect(received).toEqual(['before', 'while cut 1', 'while cut 2', 'after']);
+    expect(JSON.parse(send?.text ?? '').arguments).toEqual(['from the client while cut']);
+    expect(send?.connectionId).toBe(connected?.connectionId);
+    expect(connection.state).toBe(HubConnectionState.Connected);
+    // One connection from start to end: no disconnected upstream, no second connected.
+    expect(up.calls.filter((c) => c.event === 'send')).toHaveLength(1);
+    expect(up.calls.filter((c) => c.event === 'connected' || c.event === 'disconnected')).toHaveLength(1);
+  });
+
+  it('ends the connection with disconnected upstream when the client does not come back within statefulReconnectWindowMs', async () => {
+    const up = await upstream();
+    const svc = await service({
+      upstream: `${up.url}/api/messages?event={event}`,
+      statefulReconnectWindowMs: 100,
+    });
+    const proxy = await behindProxy(svc);
+    const connection = statefulClient(clientUrl(proxy.url, 'chat', 'signalr'));
+    const closed = new Promise<Error | undefined>((resolve) => connection.onclose(resolve));
+    await connection.start();
+    await up.waitFor((c) => c.event === 'connected');
+    proxy.hold();
+    proxy.cut();
+    const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
+    expect(JSON.parse(disconnected?.text ?? '')).toEqual({
+      type: 11,
+      error: expect.stringContaining('did not reconnect within 100 ms (statefulReconnectWindowMs)'),
+    });
+    // The client's late reconnect finds no connection and gives up.
+    proxy.release();
+    await closed;
+  });
+});
