@@ -20,6 +20,7 @@ import {
   excludedQuery,
   GENERATE_TOKEN_API_VERSION,
   generateTokenUrl,
+  groupName,
   hubBaseUrl,
   pathPart as id,
   type Query,
@@ -191,7 +192,7 @@ export class HubClient<D extends Dialect = Dialect> {
     await this.#send({
       operation: 'sendToGroup',
       method: 'POST',
-      segments: ['groups', id('group', group)],
+      segments: ['groups', groupName(group)],
       query: excludedQuery(options.excluded),
       body: this.#encode(message),
     });
@@ -201,7 +202,7 @@ export class HubClient<D extends Dialect = Dialect> {
     await this.#send({
       operation: 'addConnectionToGroup',
       method: 'PUT',
-      segments: ['groups', id('group', group), 'connections', id('connectionId', connectionId)],
+      segments: ['groups', groupName(group), 'connections', id('connectionId', connectionId)],
     });
   }
 
@@ -209,7 +210,7 @@ export class HubClient<D extends Dialect = Dialect> {
     await this.#send({
       operation: 'removeConnectionFromGroup',
       method: 'DELETE',
-      segments: ['groups', id('group', group), 'connections', id('connectionId', connectionId)],
+      segments: ['groups', groupName(group), 'connections', id('connectionId', connectionId)],
     });
   }
 
@@ -222,7 +223,7 @@ export class HubClient<D extends Dialect = Dialect> {
     await this.#send({
       operation: 'addUserToGroup',
       method: 'PUT',
-      segments: ['groups', id('group', group), 'users', id('userId', userId)],
+      segments: ['groups', groupName(group), 'users', id('userId', userId)],
       query,
     });
   }
@@ -231,7 +232,7 @@ export class HubClient<D extends Dialect = Dialect> {
     await this.#send({
       operation: 'removeUserFromGroup',
       method: 'DELETE',
-      segments: ['groups', id('group', group), 'users', id('userId', userId)],
+      segments: ['groups', groupName(group), 'users', id('userId', userId)],
     });
   }
 
@@ -265,7 +266,7 @@ export class HubClient<D extends Dialect = Dialect> {
 
   /** Whether the group has at least one connection (404 → `false`). */
   async groupExists(group: string): Promise<boolean> {
-    return this.#exists('groupExists', ['groups', id('group', group)]);
+    return this.#exists('groupExists', ['groups', groupName(group)]);
   }
 
   /**
