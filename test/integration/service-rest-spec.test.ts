@@ -433,6 +433,9 @@ describe('the REST client (HubClient) against the service', () => {
     await hub.sendToGroup('g', { target: 'group', arguments: [] });
     await hub.removeConnectionFromGroup('g', id);
     expect(await hub.groupExists('g')).toBe(false);
+    await expect(hub.addUserToGroup('team', USER, { ttlSeconds: 2 ** 31 })).rejects.toThrow(/at most/);
+    await hub.addUserToGroup('now', USER, { ttlSeconds: 0 });
+    expect(await hub.groupExists('now')).toBe(true);
     await hub.addUserToGroup('team', USER, { ttlSeconds: 60 });
     expect(await hub.groupExists('team')).toBe(true);
     await hub.removeUserFromGroup('team', USER);

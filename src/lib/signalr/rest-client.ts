@@ -37,6 +37,8 @@ import {
 import { clientUrl, createClientToken, type Dialect } from './tokens.js';
 
 const DEFAULT_CLIENT_TOKEN_TTL_SECONDS = 3600;
+/** The largest `ttl` of add user to group: the specs type it int32. */
+const MAX_TTL_SECONDS = 2_147_483_647;
 
 /** A call as the client's methods describe it: path segments after the hub prefix, or a whole URL. */
 interface HubCall extends Omit<RestCall, 'url'> {
@@ -85,7 +87,10 @@ export interface SendToAllOptions {
 export type SendToGroupOptions = SendToAllOptions;
 
 export interface AddUserToGroupOptions {
-  /** How long the membership lasts, in seconds; forever when absent. */
+  /**
+   * How long the membership lasts, in whole seconds (up to 2147483647); Azure keeps it at most a year when
+   * absent. 0 adds only the connections the user has now.
+   */
   ttlSeconds?: number;
 }
 
@@ -218,7 +223,9 @@ export class HubClient<D extends Dialect = Dialect> {
   async addUserToGroup(group: string, userId: string, options: AddUserToGroupOptions = {}): Promise<void> {
     const query: [string, string][] = [];
     if (options.ttlSeconds !== undefined) {
-      query.push(['ttl', String(Math.ceil(positive('ttlSeconds', options.ttlSeconds, 0)))]);
+      const ttl = Math.ceil(nonNegative('ttlSeconds', options.ttlSeconds, 0));
+      if (ttl > MAX_TTL_SECONDS) throw new RangeError(`ttlSeconds must be at most ${MAX_TTL_SECONDS}`);
+      query.push(['ttl', String(ttl)]);
     }
     await this.#send({
       operation: 'addUserToGroup',
