@@ -380,6 +380,21 @@ describe('message encoding', () => {
     );
     expect(server.requests).toHaveLength(0);
   });
+
+  it("refuses group and hub names the specs' rules refuse, before any request", async () => {
+    const client = keyClient('signalr');
+    await expect(client.groupExists('   ')).rejects.toThrow(/not only whitespace/);
+    await expect(client.addConnectionToGroup('g'.repeat(1025), 'c')).rejects.toThrow(/1 to 1024/);
+    expect(server.requests).toHaveLength(0);
+    expect(() => keyClient('signalr', { hub: 'h'.repeat(129) })).toThrow(/at most 128/);
+    expect(() => keyClient('signalr', { hub: '_chat' })).toThrow(/start with a letter/);
+    // The spec's pattern allows these symbols.
+    expect(keyClient('signalr', { hub: 'Chat_1`,.[]' }).baseUrl).toBe(
+      `${server.origin}/api/v1/hubs/Chat_1%60%2C.%5B%5D`,
+    );
+    await client.groupExists('g'.repeat(1024));
+    expect(server.requests).toHaveLength(1);
+  });
 });
 
 describe('errors and retries', () => {

@@ -256,7 +256,7 @@ describe('signalr dialect of the local service', () => {
     const res = await http('DELETE', `${url}?reason=kicked`, {
       headers: { Authorization: `Bearer ${await createRestToken(PRIMARY_KEY, url)}` },
     });
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(202);
     expect(await client.closed).toEqual({ code: 1000, reason: 'kicked' });
     expect(client.frames.at(-1)).toBe('{"type":7,"error":"kicked"}\x1e');
     const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');

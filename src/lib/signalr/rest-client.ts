@@ -20,6 +20,7 @@ import {
   excludedQuery,
   GENERATE_TOKEN_API_VERSION,
   generateTokenUrl,
+  groupName,
   hubBaseUrl,
   pathPart as id,
   type Query,
@@ -36,6 +37,8 @@ import {
 import { clientUrl, createClientToken, type Dialect } from './tokens.js';
 
 const DEFAULT_CLIENT_TOKEN_TTL_SECONDS = 3600;
+/** The largest `ttl` of add user to group: the specs type it int32. */
+const MAX_TTL_SECONDS = 2_147_483_647;
 
 /** A call as the client's methods describe it: path segments after the hub prefix, or a whole URL. */
 interface HubCall extends Omit<RestCall, 'url'> {
@@ -84,7 +87,10 @@ export interface SendToAllOptions {
 export type SendToGroupOptions = SendToAllOptions;
 
 export interface AddUserToGroupOptions {
-  /** How long the membership lasts, in seconds; forever when absent. */
+  /**
+   * How long the membership lasts, in whole seconds (up to 2147483647); Azure keeps it at most a year when
+   * absent. 0 adds only the connections the user has now.
+   */
   ttlSeconds?: number;
 }
 
@@ -191,7 +197,7 @@ export class HubClient<D extends Dialect = Dialect> {
     await this.#send({
       operation: 'sendToGroup',
       method: 'POST',
-      segments: ['groups', id('group', group)],
+      segments: ['groups', groupName(group)],
       query: excludedQuery(options.excluded),
       body: this.#encode(message),
     });
@@ -201,7 +207,7 @@ export class HubClient<D extends Dialect = Dialect> {
     await this.#send({
       operation: 'addConnectionToGroup',
       method: 'PUT',
-      segments: ['groups', id('group', group), 'connections', id('connectionId', connectionId)],
+      segments: ['groups', groupName(group), 'connections', id('connectionId', connectionId)],
     });
   }
 
@@ -209,7 +215,7 @@ export class HubClient<D extends Dialect = Dialect> {
     await this.#send({
       operation: 'removeConnectionFromGroup',
       method: 'DELETE',
-      segments: ['groups', id('group', group), 'connections', id('connectionId', connectionId)],
+      segments: ['groups', groupName(group), 'connections', id('connectionId', connectionId)],
     });
   }
 
@@ -217,12 +223,14 @@ export class HubClient<D extends Dialect = Dialect> {
   async addUserToGroup(group: string, userId: string, options: AddUserToGroupOptions = {}): Promise<void> {
     const query: [string, string][] = [];
     if (options.ttlSeconds !== undefined) {
-      query.push(['ttl', String(Math.ceil(positive('ttlSeconds', options.ttlSeconds, 0)))]);
+      const ttl = Math.ceil(nonNegative('ttlSeconds', options.ttlSeconds, 0));
+      if (ttl > MAX_TTL_SECONDS) throw new RangeError(`ttlSeconds must be at most ${MAX_TTL_SECONDS}`);
+      query.push(['ttl', String(ttl)]);
     }
     await this.#send({
       operation: 'addUserToGroup',
       method: 'PUT',
-      segments: ['groups', id('group', group), 'users', id('userId', userId)],
+      segments: ['groups', groupName(group), 'users', id('userId', userId)],
       query,
     });
   }
@@ -231,7 +239,7 @@ export class HubClient<D extends Dialect = Dialect> {
     await this.#send({
       operation: 'removeUserFromGroup',
       method: 'DELETE',
-      segments: ['groups', id('group', group), 'users', id('userId', userId)],
+      segments: ['groups', groupName(group), 'users', id('userId', userId)],
     });
   }
 
@@ -265,7 +273,7 @@ export class HubClient<D extends Dialect = Dialect> {
 
   /** Whether the group has at least one connection (404 → `false`). */
   async groupExists(group: string): Promise<boolean> {
-    return this.#exists('groupExists', ['groups', id('group', group)]);
+    return this.#exists('groupExists', ['groups', groupName(group)]);
   }
 
   /**

@@ -9,8 +9,14 @@ import type { Dialect } from './tokens.js';
 /** The api-version of `:generateToken`, the only call outside the v1 REST API. */
 export const GENERATE_TOKEN_API_VERSION = '2024-01-01';
 
-/** Azure's rule for hub names: a letter first, then letters, digits and underscores. */
-const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+/**
+ * Azure's rule for hub names (the `hub` pattern of the 2020-10-01 and 2022-06-01 REST specs): a letter first,
+ * then letters, digits or `` _`,.[] ``; 1 to 128 characters.
+ */
+const HUB_NAME = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
+
+/** The longest group name Azure accepts (the specs' `maxLength` of `group`). */
+export const MAX_GROUP_NAME_LENGTH = 1024;
 
 /** A query: name/value pairs, repeated names allowed. */
 export type Query = readonly (readonly [string, string])[];
@@ -19,9 +25,20 @@ export type Query = readonly (readonly [string, string])[];
 export function checkHubName(hub: string): void {
   if (!HUB_NAME.test(hub)) {
     throw new TypeError(
-      `Hub name "${hub}" is invalid: start with a letter, then only letters, digits and underscores`,
+      `Hub name "${hub}" is invalid: start with a letter, then only letters, digits or _\`,.[] (at most 128 characters)`,
     );
   }
+}
+
+/** Guards a group name as the specs do: 1 to {@link MAX_GROUP_NAME_LENGTH} characters, not only whitespace. */
+export function groupName(value: string): string {
+  pathPart('group', value);
+  if (value.length > MAX_GROUP_NAME_LENGTH || /^\s+$/.test(value)) {
+    throw new TypeError(
+      `group must be 1 to ${MAX_GROUP_NAME_LENGTH} characters and not only whitespace (Azure refuses it otherwise)`,
+    );
+  }
+  return value;
 }
 
 /** The hub's REST base URL in `dialect`, e.g. `http://localhost:8080/api/v1/hubs/chat`. */

@@ -28,7 +28,13 @@ export class HubRegistry {
   readonly #connections = new Map<string, RegisteredConnection>();
   readonly #users = new Map<string, Set<RegisteredConnection>>();
   readonly #groupConnections = new Map<string, Set<string>>();
-  readonly #groupUsers = new Map<string, Set<string>>();
+  /** Group → user → when the membership ends (epoch ms). */
+  readonly #groupUsers = new Map<string, Map<string, number>>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
 
   add(connection: RegisteredConnection): void {
     this.#connections.set(connection.id, connection);
@@ -67,17 +73,41 @@ export class HubRegistry {
     return true;
   }
 
-  removeConnectionFromGroup(group: string, connectionId: string): void {
-    removeFrom(this.#groupConnections, group, connectionId);
+  /** Takes a connection out of a group; false when it was not in it. */
+  removeConnectionFromGroup(group: string, connectionId: string): boolean {
+    return removeFrom(this.#groupConnections, group, connectionId);
   }
 
-  addUserToGroup(group: string, userId: string): void {
-    addTo(this.#groupUsers, group, userId);
+  /** Takes a connection out of every group it was added to. */
+  removeConnectionFromAllGroups(connectionId: string): void {
+    for (const group of [...this.#groupConnections.keys()]) {
+      removeFrom(this.#groupConnections, group, connectionId);
+    }
+  }
+
+  /**
+   * Adds a user to a group for `ttlSeconds` (Azure's rule): absent → {@link DEFAULT_USER_GROUP_TTL_SECONDS};
+   * 0 → only the user's current connections join, as connections; otherwise the membership ends after that
+   * many seconds.
+   */
+  addUserToGroup(group: string, userId: string, ttlSeconds?: number): void {
+    if (ttlSeconds === 0) {
+      for (const connection of this.userConnections(userId))
+        addTo(this.#groupConnections, group, connection.id);
+      return;
+    }
+    let users = this.#groupUsers.get(group);
+    if (!users) {
+      users = new Map();
+      this.#groupUsers.set(group, users);
+    }
+    users.set(userId, this.#now() + (ttlSeconds ?? DEFAULT_USER_GROUP_TTL_SECONDS) * 1000);
   }
 
   /** Removes the user's membership and takes each of the user's connections out of the group. */
   removeUserFromGroup(group: string, userId: string): void {
-    removeFrom(this.#groupUsers, group, userId);
+    const users = this.#groupUsers.get(group);
+    if (users?.delete(userId) && users.size === 0) this.#groupUsers.delete(group);
     for (const connection of this.userConnections(userId)) {
       removeFrom(this.#groupConnections, group, connection.id);
     }
@@ -91,7 +121,7 @@ export class HubRegistry {
 
   /** Whether the user is in the group (as a user, or through one of the user's connections). */
   isUserInGroup(group: string, userId: string): boolean {
-    if (this.#groupUsers.get(group)?.has(userId)) return true;
+    if (this.#userMember(group, userId)) return true;
     const members = this.#groupConnections.get(group);
     if (!members) return false;
     for (const connection of this.userConnections(userId)) if (members.has(connection.id)) return true;
@@ -105,10 +135,22 @@ export class HubRegistry {
       const connection = this.#connections.get(id);
       if (connection) members.add(connection);
     }
-    for (const userId of this.#groupUsers.get(group) ?? []) {
+    for (const userId of [...(this.#groupUsers.get(group)?.keys() ?? [])]) {
+      if (!this.#userMember(group, userId)) continue;
       for (const connection of this.userConnections(userId)) members.add(connection);
     }
     return members;
+  }
+
+  /** Whether the user's membership of the group is live; an expired one is dropped here. */
+  #userMember(group: string, userId: string): boolean {
+    const users = this.#groupUsers.get(group);
+    const expiresAt = users?.get(userId);
+    if (users === undefined || expiresAt === undefined) return false;
+    if (expiresAt > this.#now()) return true;
+    users.delete(userId);
+    if (users.size === 0) this.#groupUsers.delete(group);
+    return false;
   }
 
   /** A group exists while it has at least one live connection (as Azure reports it). */
@@ -132,16 +174,23 @@ export class ConnectionRegistry {
   }
 }
 
-/** Hub names: a letter, then letters, digits or underscores; at most 128 characters. */
-export const HUB_NAME = /^[A-Za-z][A-Za-z0-9_]{0,127}$/;
+/** How long a user stays in a group added without `ttl`: Azure keeps it "for 1 year at most". */
+export const DEFAULT_USER_GROUP_TTL_SECONDS = 365 * 24 * 60 * 60;
+
+/**
+ * Hub names as the REST specs (2020-10-01, 2022-06-01) and Azure's emulator define them: a letter, then
+ * letters, digits or `` _`,.[] ``; 1 to 128 characters.
+ */
+export const HUB_NAME = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
+
+/** Why a hub name is refused (the emulator's wording). */
+export const INVALID_HUB_NAME =
+  'Invalid hub name. Valid hub name should be in between 1 and 128 characters long. The first character must be a letter, other characters can be letters, digits or the following symbols _`,.[]';
 
 /** Refuses a missing or malformed hub name with 400; `example` shows the caller where the name goes. */
 export function checkHubName(hub: string | null | undefined, example: string): string {
   if (!hub || !HUB_NAME.test(hub)) {
-    throw new Rejection(
-      'invalid-hub',
-      `Invalid hub name: use a letter, then letters, digits or underscores (at most 128), e.g. ${example}`,
-    );
+    throw new Rejection('invalid-hub', `${INVALID_HUB_NAME}, e.g. ${example}`);
   }
   return hub;
 }
@@ -155,7 +204,9 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   set.add(value);
 }
 
-function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): boolean {
   const set = map.get(key);
-  if (set?.delete(value) && set.size === 0) map.delete(key);
+  const removed = set?.delete(value) ?? false;
+  if (removed && set?.size === 0) map.delete(key);
+  return removed;
 }

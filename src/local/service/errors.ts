@@ -46,7 +46,8 @@ export const SERVICE_ERRORS = {
   },
   'invalid-hub': {
     status: 400,
-    message: 'Invalid hub name: use a letter, then letters, digits or underscores (at most 128)',
+    message:
+      'Invalid hub name. Valid hub name should be in between 1 and 128 characters long. The first character must be a letter, other characters can be letters, digits or the following symbols _`,.[]',
   },
   'invalid-option': {
     status: 400,
@@ -89,6 +90,10 @@ export const SERVICE_ERRORS = {
   'payload-too-large': {
     status: 413,
     message: "The request body is larger than the service's limit (maxMessageBytes)",
+  },
+  'unsupported-media-type': {
+    status: 415,
+    message: 'Send the message body as Content-Type: application/json',
   },
   'internal-error': {
     status: 500,

@@ -3,12 +3,15 @@
  *
  * - websocket dialect: `/ws/api/v1/hubs/{hub}…`; bodies are raw (`application/octet-stream` → binary frame,
  *   anything else → text frame).
- * - signalr dialect: `/api/v1/hubs/{hub}…` and the 2022-06-01 forms `/api/hubs/{hub}…` (with `:send`,
- *   `:closeConnections`, `:generateToken`); bodies are `{"target": "...", "arguments": [...]}`.
+ * - signalr dialect: Microsoft's data-plane REST API in its three spec versions, `/api/v1/hubs/{hub}…` and
+ *   `/api/hubs/{hub}…?api-version=2020-10-01|2022-06-01` (see rest-api.ts), plus `:generateToken`; bodies are
+ *   `{"target": "...", "arguments": [...]}`.
+ * - `HEAD`/`GET /api/health` and `/api/v1/health`: 200 while the service runs, without a token (Azure's
+ *   Management SDK probes it without one).
  * - `GET` / `PUT /manage/v1/ws/upstream`: read or replace the upstream templates while running.
  *
- * Each prefix addresses the clients of its own dialect. Every call needs `Authorization: Bearer <JWT>` with
- * `aud` = the request URL without query and trailing slash (see auth.ts for hosts and ports).
+ * Each prefix addresses the clients of its own dialect. Every other call needs `Authorization: Bearer <JWT>`
+ * with `aud` = the request URL without query and trailing slash (see auth.ts for hosts and ports).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientUrl, createClientToken } from '../../lib/signalr/tokens.js';
@@ -19,6 +22,15 @@ import type { ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
 import { readBody, sendEmpty, sendJson, sendRejection } from './http.js';
 import { normalizeUpstream, ServiceOptionsError } from './options.js';
+import {
+  type ApiVersion,
+  checkNames,
+  internalHubName,
+  matchApiRoute,
+  resolveVersion,
+  runOperation,
+  sendApiError,
+} from './rest-api.js';
 
 /** What an operation gets: the hub's registry, the route parameters and the request. */
 interface OperationContext {
@@ -34,6 +46,7 @@ interface OperationContext {
 
 type Operation = (op: OperationContext) => Promise<void> | void;
 
+/** A route of the websocket dialect (`/ws/api/v1/hubs/{hub}…`, the 2020 preview's API, kept as it was). */
 interface Route {
   /** Path segments after the hub; `{name}` captures one segment. */
   readonly pattern: readonly string[];
@@ -178,37 +191,13 @@ function param(op: OperationContext, name: string): string {
   return value;
 }
 
-/** Reads a message body in the dialect's format. */
+/** Reads a websocket-dialect message body: `application/octet-stream` → binary frame, anything else → text. */
 async function readMessage(op: OperationContext): Promise<OutboundMessage> {
   const body = await readBody(op.req, op.ctx.options.maxMessageBytes);
   const contentType = (op.req.headers['content-type'] ?? '').toLowerCase();
-  if (op.dialect === 'websocket') {
-    return contentType.startsWith('application/octet-stream')
-      ? { kind: 'binary', data: body }
-      : { kind: 'text', text: body.toString('utf8') };
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new Rejection('invalid-request', 'The body is not valid JSON: send {"target":"…","arguments":[…]}');
-  }
-  const record = value as { target?: unknown; arguments?: unknown };
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    typeof record.target !== 'string' ||
-    record.target === ''
-  ) {
-    throw new Rejection(
-      'invalid-request',
-      'The body needs a non-empty "target": send {"target":"…","arguments":[…]}',
-    );
-  }
-  if (record.arguments !== undefined && !Array.isArray(record.arguments)) {
-    throw new Rejection('invalid-request', 'The body\'s "arguments" must be an array');
-  }
-  return { kind: 'invocation', target: record.target, arguments: record.arguments ?? [] };
+  return contentType.startsWith('application/octet-stream')
+    ? { kind: 'binary', data: body }
+    : { kind: 'text', text: body.toString('utf8') };
 }
 
 /** Lifetime of a `:generateToken` token when the call gives no `minutesToExpire` (Azure's default). */
@@ -233,16 +222,21 @@ async function generateToken(op: OperationContext): Promise<void> {
 /** Splits a REST path into dialect, hub and the rest; undefined when it is not a REST path. */
 function parsePrefix(
   segments: readonly string[],
-): { dialect: Dialect; hub: string; rest: string[] } | undefined {
+): { dialect: Dialect; prefix: 'ws' | 'v1' | 'api'; hub: string; rest: string[] } | undefined {
   const [a, b, c, d, e, ...rest] = segments;
   if (a === 'ws' && b === 'api' && c === 'v1' && d === 'hubs' && e !== undefined) {
-    return { dialect: 'websocket', hub: e, rest };
+    return { dialect: 'websocket', prefix: 'ws', hub: e, rest };
   }
   if (a === 'api' && b === 'v1' && c === 'hubs' && d !== undefined) {
-    return { dialect: 'signalr', hub: d, rest: e === undefined ? [] : [e, ...rest] };
+    return { dialect: 'signalr', prefix: 'v1', hub: d, rest: e === undefined ? [] : [e, ...rest] };
   }
   if (a === 'api' && b === 'hubs' && c !== undefined) {
-    return { dialect: 'signalr', hub: c, rest: [d, e, ...rest].filter((s): s is string => s !== undefined) };
+    return {
+      dialect: 'signalr',
+      prefix: 'api',
+      hub: c,
+      rest: [d, e, ...rest].filter((s): s is string => s !== undefined),
+    };
   }
   return undefined;
 }
@@ -284,8 +278,13 @@ export async function handleRest(
   } catch {
     throw new Rejection('invalid-request', 'The URL path is not valid percent-encoding');
   }
-  if (segments.join('/') === 'manage/v1/ws/upstream') return handleManageUpstream(ctx, req, res, url);
+  const path = segments.join('/');
+  if (path === 'manage/v1/ws/upstream') return handleManageUpstream(ctx, req, res, url);
+  if (path === 'api/health' || path === 'api/v1/health') return handleHealth(req, res, url, path);
   const prefix = parsePrefix(segments);
+  if (prefix && prefix.dialect === 'signalr') {
+    return handleSignalRRest(ctx, req, res, url, { ...prefix, prefix: prefix.prefix as 'v1' | 'api' });
+  }
   const match = prefix && matchRoute(prefix.rest);
   if (!prefix || !match) throw new Rejection('not-found', `No REST operation at ${url.pathname}`);
   const method = req.method ?? 'GET';
@@ -305,6 +304,104 @@ export async function handleRest(
     hub: prefix.hub,
     registry: ctx.registries[prefix.dialect].hub(prefix.hub),
     params: match.params,
+    req,
+    res,
+    url,
+  });
+}
+
+/**
+ * `HEAD`/`GET /api/health` (2020-10-01, 2022-06-01) and `/api/v1/health` (v1): 200 without a token, as
+ * Azure's Management SDK probes it; the emulator also routes `GET`.
+ */
+function handleHealth(req: IncomingMessage, res: ServerResponse, url: URL, path: string): void {
+  const version: ApiVersion = path === 'api/v1/health' ? 'v1' : '2022-06-01';
+  try {
+    if (req.method !== 'HEAD' && req.method !== 'GET') {
+      throw new Rejection('method-not-allowed', `${req.method} is not allowed on /${path}: use HEAD`, {
+        Allow: 'GET, HEAD',
+      });
+    }
+    if (version !== 'v1') resolveVersion('api', url);
+  } catch (error) {
+    if (!(error instanceof Rejection)) throw error;
+    sendApiError(res, version, error.status, error.code, error.message, error.headers);
+    return;
+  }
+  sendEmpty(res, 200);
+}
+
+/**
+ * The signalr dialect's REST API (rest-api.ts): route, method, version, token, names, then the operation;
+ * every refusal in the version's error shape (v1 text/plain, later versions ErrorDetail JSON).
+ */
+async function handleSignalRRest(
+  ctx: ServiceContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  prefix: { prefix: 'v1' | 'api'; hub: string; rest: string[] },
+): Promise<void> {
+  // Until the version is known, errors take the prefix's shape.
+  let version: ApiVersion = prefix.prefix === 'v1' ? 'v1' : '2022-06-01';
+  try {
+    const method = req.method ?? 'GET';
+    if (prefix.prefix === 'api' && prefix.rest.length === 1 && prefix.rest[0] === ':generateToken') {
+      if (method !== 'POST') {
+        throw new Rejection('method-not-allowed', `${method} is not allowed on ${url.pathname}`, {
+          Allow: 'POST',
+        });
+      }
+      if (!url.searchParams.get('api-version')) {
+        throw new Rejection(
+          'invalid-request',
+          'The api-version query parameter is required for :generateToken',
+        );
+      }
+      return await handleOperation(ctx, req, res, url, 'signalr', prefix.hub, {}, generateToken);
+    }
+    const match = matchApiRoute(prefix.rest);
+    if (!match) throw new Rejection('not-found', `No REST operation at ${url.pathname}`);
+    const name = match.methods[method];
+    if (!name) {
+      throw new Rejection('method-not-allowed', `${method} is not allowed on ${url.pathname}`, {
+        Allow: Object.keys(match.methods).join(', '),
+      });
+    }
+    version = resolveVersion(prefix.prefix, url, name);
+    await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+      restAudiencePath(url),
+    ]);
+    checkNames(name, prefix.hub, match.params, url);
+    const registry = ctx.registries.signalr.hub(internalHubName(prefix.hub, url));
+    await runOperation(name, version, { ctx, registry, params: match.params, req, url }, res);
+  } catch (error) {
+    if (!(error instanceof Rejection) || res.headersSent) throw error;
+    sendApiError(res, version, error.status, error.code, error.message, error.headers);
+  }
+}
+
+/** Runs one of the shared operations (`:generateToken`) after the hub check and the token. */
+async function handleOperation(
+  ctx: ServiceContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  dialect: Dialect,
+  hub: string,
+  params: Record<string, string>,
+  operation: Operation,
+): Promise<void> {
+  await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+    restAudiencePath(url),
+  ]);
+  checkHubName(hub, '/api/hubs/chat/:generateToken');
+  await operation({
+    ctx,
+    dialect,
+    hub,
+    registry: ctx.registries[dialect].hub(hub),
+    params,
     req,
     res,
     url,
