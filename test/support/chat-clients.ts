@@ -65,7 +65,7 @@ class EventLog {
   }
 }
 
-const EVENT_NAMES = ['welcome', 'message', 'history', 'presence', 'system', 'error'];
+const EVENT_NAMES = ['welcome', 'message', 'ack', 'history', 'presence', 'system', 'error'];
 
 /** Connects a client of `dialect` as `user` through the app's negotiate; resolves once `welcome` arrived. */
 export async function connectChat(

@@ -21,6 +21,11 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Print the host's and the service's log lines (default: keep them in `logs` only). */
   verbose?: boolean;
+  /**
+   * Keep Azurite's data in this folder instead of in memory, so `restartBlob()` finds it again. Default: in
+   * memory (a restart would start empty).
+   */
+  blobLocation?: string;
   /** Extra options for the local service (`upstream`, `port` and `log` are set by the stack). */
   serviceOptions?: Omit<Parameters<typeof startService>[0] & object, 'upstream' | 'port' | 'log'>;
 }
@@ -41,6 +46,8 @@ export interface RunningStack {
   restartFunctions(): Promise<void>;
   /** Stops the service (clients are closed, their disconnects delivered) and starts a fresh one on the same port. */
   restartService(): Promise<void>;
+  /** Stops Azurite gracefully and starts it again on the same port (give `blobLocation` to keep the data). */
+  restartBlob(): Promise<void>;
   /** Stops everything the stack started. */
   stop(): Promise<void>;
 }
@@ -52,7 +59,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     logs.push(line);
     if (options.verbose) console.log(line);
   };
-  const blob = await startAzurite();
+  const blobOptions = options.blobLocation === undefined ? {} : { location: options.blobLocation };
+  let blob = await startAzurite(blobOptions);
   let functions: RunningFunctionsHost | undefined;
   let service: RunningService | undefined;
   try {
@@ -98,7 +106,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       homeUrl: `${functionsUrl}/api/home`,
       functionsUrl,
       serviceUrl: service.url,
-      blob,
+      get blob() {
+        return blob;
+      },
       env,
       logs,
       async restartFunctions() {
@@ -111,6 +121,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         await service?.close();
         service = undefined;
         service = await startSvc(servicePort);
+      },
+      async restartBlob() {
+        const port = blob.port;
+        await blob.stop();
+        blob = await startAzurite({ ...blobOptions, port });
       },
       async stop() {
         if (stopped) return;
