@@ -114,6 +114,19 @@ describe('the name check on the page agrees with the server', () => {
     'a/b',
     'a:b',
     '🙂',
+    '.',
+    '..',
+    '...',
+    'аnn',
+    'ａｎｎ',
+    'Zoe\u0308',
+    'ann\u200b',
+    'a\u202eb',
+    'a\u3164b',
+    '田中さん',
+    'Tanaka田中',
+    'Иван',
+    'x²',
   ])('%j', (name) => {
     expect(config.nameProblem(name) === undefined).toBe(serverNameProblem(name) === undefined);
   });
