@@ -12,12 +12,13 @@ import { isDialect } from '../lib/upstream/contract.js';
 import { clientAddress, negotiateLimitersFor } from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';
+import { NOSNIFF } from './page-security.js';
 import { chatServices } from './services.js';
 
 /** Lifetime of the client tokens negotiate issues (the page negotiates again on reconnect). */
 export const CLIENT_TOKEN_TTL_SECONDS = 3600;
 
-const JSON_HEADERS = { 'cache-control': 'no-store' };
+const JSON_HEADERS = { 'cache-control': 'no-store', ...NOSNIFF };
 
 /** A refusal: the catalogued status and `{"code","message"}`. */
 function refuse(code: AppErrorCode, message?: string): HttpResponseInit {

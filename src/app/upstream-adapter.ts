@@ -167,6 +167,8 @@ async function runCommand(
   log: InvocationContext,
   limits: CommandLimiter,
 ): Promise<ChatEvent | undefined> {
+  // Every command counts, valid or not: each one costs an upstream call.
+  const waitMs = limits.take(caller.connectionId);
   if (!parsed.ok) return { event: 'error', payload: parsed.error };
   const { command } = parsed;
   // A refused sendMessage names its clientMessageId, so the sender knows which of its messages to send again.
@@ -174,7 +176,6 @@ async function runCommand(
     command.type === 'sendMessage' && command.clientMessageId !== undefined
       ? { clientMessageId: command.clientMessageId }
       : {};
-  const waitMs = limits.take(caller.connectionId);
   if (waitMs > 0) {
     const detail = `at most ${limits.burst} commands at once and ${limits.perSecond} a second per connection; try again in ${Math.ceil(waitMs / 1000)} s`;
     return {
