@@ -104,7 +104,7 @@ export function createOutbox(options) {
   /** Sends the head of a conversation's queue when nothing of it is in flight. @param {string} conversation */
   function pump(conversation) {
     const head = queues.get(conversation)?.[0];
-    if (!head || head.status !== 'sending' || resendTimers.has(head.clientMessageId)) return;
+    if (head?.status !== 'sending' || resendTimers.has(head.clientMessageId)) return;
     transmit(head);
   }
 
@@ -194,7 +194,7 @@ export function createOutbox(options) {
      */
     refuse(clientMessageId, error) {
       const entry = entries.get(clientMessageId);
-      if (!entry || entry.status !== 'sending') return;
+      if (entry?.status !== 'sending') return;
       const reason = error.message || error.code || 'The server refused the message';
       stopTimer(clientMessageId);
       if (TRANSIENT_ERROR_CODES.includes(String(error.code))) {
@@ -222,7 +222,7 @@ export function createOutbox(options) {
     /** Sends a failed message again (it joins the end of its conversation's queue unless it heads it). @param {string} clientMessageId */
     retry(clientMessageId) {
       const entry = entries.get(clientMessageId);
-      if (!entry || entry.status !== 'failed') return;
+      if (entry?.status !== 'failed') return;
       entry.status = 'sending';
       entry.error = null;
       entry.attempts = 0;

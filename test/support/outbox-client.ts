@@ -84,6 +84,7 @@ export function startOutboxClient(functionsUrl: string, user: string, dialect: C
   };
 
   function handle(event: ReceivedEvent) {
+    // biome-ignore lint/suspicious/noExplicitAny: event payloads are the chat protocol's JSON, checked by the test
     const p = event.payload as Record<string, any>;
     switch (event.type) {
       case 'welcome':
