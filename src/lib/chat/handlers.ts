@@ -12,6 +12,7 @@ import {
   parseConversation,
   ROOM,
 } from '../conversation.js';
+import { HistoryError } from '../history/errors.js';
 import type { AppendResult, HistoryPage, NewMessage } from '../history/message.js';
 import type { Dialect } from '../upstream/contract.js';
 import type { ChatCommand } from './commands.js';
@@ -151,6 +152,8 @@ export class ChatHandlers {
         ...(clientMessageId !== undefined ? { clientMessageId } : {}),
       });
     } catch (error) {
+      // The store refusing the message (bad input it caught) is not an outage: only the rest is worth a resend.
+      if (error instanceof HistoryError) throw error;
       throw new ChatCommandError('storage-unavailable', error);
     }
     const { message } = stored;
