@@ -75,8 +75,8 @@ export function createChatState(me) {
 /**
  * @typedef {{ id: string, conversation: string, from: string, to?: string, group?: string, text: string,
  *   sentAt: string, clientMessageId?: string }} ChatMessage
- * @typedef {{ clientMessageId: string, text: string, group?: string, to?: string, createdAt: string,
- *   status: 'pending' | 'failed', error?: string }} PendingMessage
+ * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,
+ *   attempts: number }} PendingMessage
  * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note
  * @typedef {{ id: string, messages: ChatMessage[], pending: PendingMessage[], notes: Note[], hasMore: boolean,
  *   loaded: boolean, loadingOlder: boolean, olderBefore: string | null, unread: number,
@@ -268,8 +268,9 @@ export function applySystem(state, event) {
 }
 
 /**
- * `error`: shown in the conversation that issued the failing command (or page-wide when none did). A
- * refused `sendMessage` also marks that conversation's latest pending message as not sent.
+ * `error`: shown in the conversation that issued the failing command (or page-wide when none did). A refused
+ * `sendMessage` names its `clientMessageId` and goes to the outbox instead (../outbox.js), which shows it on
+ * the message.
  * @param {ReturnType<typeof createChatState>} state
  * @param {{ code?: string, message?: string, command?: string }} error
  */
@@ -283,13 +284,6 @@ export function applyError(state, error) {
   }
   conversation.error = text;
   if (error.command === 'loadHistory') conversation.loadingOlder = false;
-  if (error.command === 'sendMessage') {
-    const pending = conversation.pending.findLast((p) => p.status === 'pending');
-    if (pending) {
-      pending.status = 'failed';
-      pending.error = text;
-    }
-  }
 }
 
 /**
@@ -303,15 +297,31 @@ export function noteCommand(state, command, conversationId) {
 }
 
 /**
- * Adds a message I am sending to its conversation as pending, until the server delivers it back.
+ * A change of one of my messages in the outbox (../outbox.js): shown as pending while `sending` or `failed`,
+ * replaced by the stored message once `sent`, gone when `discarded`.
  * @param {ReturnType<typeof createChatState>} state
- * @param {string} conversationId
- * @param {PendingMessage} pending
+ * @param {{ clientMessageId: string, conversation: string, payload: Record<string, unknown>, status: string,
+ *   error: string | null, attempts: number, message: ChatMessage | null }} entry
  */
-export function addPending(state, conversationId, pending) {
-  const conversation = ensureConversation(state, conversationId);
-  conversation.pending = [...conversation.pending, pending];
-  return conversation.pending.at(-1);
+export function applyOutboxChange(state, entry) {
+  const conversation = ensureConversation(state, entry.conversation);
+  const others = conversation.pending.filter((p) => p.clientMessageId !== entry.clientMessageId);
+  if (entry.status === 'sent' || entry.status === 'discarded') {
+    conversation.pending = others;
+    if (entry.status === 'sent' && entry.message) applyMessage(state, entry.message);
+    return;
+  }
+  /** @type {PendingMessage} */
+  const shown = {
+    clientMessageId: entry.clientMessageId,
+    text: String(entry.payload.text ?? ''),
+    status: entry.status === 'failed' ? 'failed' : 'sending',
+    ...(entry.error ? { error: entry.error } : {}),
+    attempts: entry.attempts,
+  };
+  const at = conversation.pending.findIndex((p) => p.clientMessageId === entry.clientMessageId);
+  conversation.pending =
+    at === -1 ? [...conversation.pending, shown] : conversation.pending.map((p, i) => (i === at ? shown : p));
 }
 
 /**
@@ -349,11 +359,10 @@ export function conversationList(state) {
 }
 
 /**
- * The pending messages to send again after a reconnect (those not refused by the server).
+ * My messages in a list of stored ones that carry a `clientMessageId`: each acknowledges that send.
  * @param {ReturnType<typeof createChatState>} state
+ * @param {ChatMessage[]} messages
  */
-export function resendable(state) {
-  return Object.values(state.conversations).flatMap((c) =>
-    c.pending.filter((p) => p.status === 'pending').map((p) => ({ conversationId: c.id, pending: p })),
-  );
+export function myAcknowledged(state, messages) {
+  return messages.filter((m) => m.from === state.me && typeof m.clientMessageId === 'string');
 }

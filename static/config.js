@@ -18,8 +18,61 @@ export const DEFAULT_CONFIG = Object.freeze({
 /** Longest user or group name in characters (code points), as the server checks it. */
 export const MAX_NAME_LENGTH = 32;
 
-// Same rule as the server (src/lib/chat/names.ts): letters and digits of any script, space, `_`, `-`, `.`.
+// Same rules as the server (src/lib/conversation.ts, nameProblem; docs/architecture.md, "Names"): letters and
+// digits of any script, space, `_`, `-`, `.`; nothing invisible; NFKC; one script (or Latin with CJK); not `.`/`..`.
 const NAME_PATTERN = /^[\p{L}\p{N} _.-]+$/u;
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}]/u;
+const SCRIPTS = [
+  'Latin',
+  'Greek',
+  'Cyrillic',
+  'Armenian',
+  'Hebrew',
+  'Arabic',
+  'Syriac',
+  'Thaana',
+  'Nko',
+  'Devanagari',
+  'Bengali',
+  'Gurmukhi',
+  'Gujarati',
+  'Oriya',
+  'Tamil',
+  'Telugu',
+  'Kannada',
+  'Malayalam',
+  'Sinhala',
+  'Thai',
+  'Lao',
+  'Tibetan',
+  'Myanmar',
+  'Georgian',
+  'Hangul',
+  'Ethiopic',
+  'Cherokee',
+  'Canadian_Aboriginal',
+  'Ogham',
+  'Runic',
+  'Khmer',
+  'Mongolian',
+  'Hiragana',
+  'Katakana',
+  'Bopomofo',
+  'Han',
+  'Yi',
+  'Coptic',
+  'Tifinagh',
+  'Vai',
+];
+const SCRIPT_TESTS = SCRIPTS.map(
+  (script) => /** @type {const} */ ([script, new RegExp(`^\\p{Script=${script}}$`, 'u')]),
+);
+const SHARED_SCRIPT = /^[\p{Script=Common}\p{Script=Inherited}]$/u;
+const ALLOWED_MIXES = [
+  ['Latin', 'Han', 'Hiragana', 'Katakana'],
+  ['Latin', 'Han', 'Bopomofo'],
+  ['Latin', 'Han', 'Hangul'],
+];
 
 /**
  * Why a user or group name would be refused, phrased so the person can fix it; `undefined` when valid.
@@ -31,8 +84,20 @@ export function nameProblem(name, what = 'user') {
   if (name.length === 0)
     return `Give your ${what === 'user' ? '' : 'group '}name (1–${MAX_NAME_LENGTH} characters).`;
   if ([...name].length > MAX_NAME_LENGTH) return `That is longer than ${MAX_NAME_LENGTH} characters.`;
+  if (INVISIBLE.test(name)) return 'Leave out invisible and text-direction characters.';
+  const normal = name.normalize('NFKC');
+  if (normal !== name && NAME_PATTERN.test(normal)) return `Write it in its plain form: "${normal}".`;
   if (!NAME_PATTERN.test(name)) return 'Use only letters, digits, spaces, "_", "-" and ".".';
+  if (normal !== name) return 'Write it in its plain form (Unicode NFKC).';
   if (name.trim() !== name) return 'Leave out spaces at the start and the end.';
+  if (name === '.' || name === '..') return 'Add a letter or digit: "." and ".." are not names.';
+  const scripts = new Set();
+  for (const char of name) {
+    if (!/\p{L}/u.test(char) || SHARED_SCRIPT.test(char)) continue;
+    scripts.add(SCRIPT_TESTS.find(([, test]) => test.test(char))?.[0] ?? 'Other');
+  }
+  if (scripts.size > 1 && !ALLOWED_MIXES.some((mix) => [...scripts].every((s) => mix.includes(s))))
+    return 'Use letters of one script: a mix could pass for someone else’s name.';
   return undefined;
 }
 

@@ -13,7 +13,15 @@
  */
 
 /** The events the chat server sends (docs/architecture.md, "The chat protocol"). */
-export const CHAT_EVENTS = Object.freeze(['welcome', 'message', 'history', 'presence', 'system', 'error']);
+export const CHAT_EVENTS = Object.freeze([
+  'welcome',
+  'message',
+  'ack',
+  'history',
+  'presence',
+  'system',
+  'error',
+]);
 
 /** First retry delay after a connection is lost for good, in milliseconds; doubled per failed try. */
 export const RETRY_BASE_MS = 1000;

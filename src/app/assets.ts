@@ -1,6 +1,7 @@
 /** The assets function: `GET /api/assets/{*path}` serves the page's files (see static-files.ts). */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { APP_ERRORS } from './errors.js';
+import { NOSNIFF } from './page-security.js';
 import { loadAsset } from './static-files.js';
 
 export async function assets(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
@@ -11,7 +12,7 @@ export async function assets(req: HttpRequest, _context: InvocationContext): Pro
     // and a browser shows the body as it is to whoever opens the URL.
     return {
       status: APP_ERRORS['asset-not-found'].status,
-      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      headers: { 'content-type': 'text/plain; charset=utf-8', ...NOSNIFF },
       body: `No asset named "${path}"`,
     };
   }
@@ -19,7 +20,7 @@ export async function assets(req: HttpRequest, _context: InvocationContext): Pro
     'content-type': file.contentType,
     'cache-control': file.cacheControl,
     etag: file.etag,
-    'x-content-type-options': 'nosniff',
+    ...NOSNIFF,
   };
   const ifNoneMatch = req.headers.get('if-none-match');
   if (ifNoneMatch?.split(',').some((tag) => tag.trim() === file.etag)) {

@@ -32,6 +32,10 @@ export const APP_ERRORS = {
     status: 404,
     message: 'No asset by that name; the page requests only the files in static/',
   },
+  'too-many-negotiates': {
+    status: 429,
+    message: 'Too many connection attempts: wait for the time in Retry-After, then connect again',
+  },
   'no-valid-user': {
     status: 401,
     message:

@@ -9,6 +9,7 @@ import { readSetting } from '../lib/settings.js';
 import { type Dialect, isDialect } from '../lib/upstream/contract.js';
 import { APP_ERRORS } from './errors.js';
 import { identify } from './identity.js';
+import { pageSecurityHeaders } from './page-security.js';
 import { loadPageTemplate } from './static-files.js';
 
 /** The marker in `static/index.html` that the configuration replaces. */
@@ -101,5 +102,6 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
   const template = await loadPageTemplate();
   // A function replacement, so `$` sequences in the JSON are not read as replacement patterns.
   const page = template.replace(CONFIG_PLACEHOLDER, () => configScript(config));
-  return { status: 200, headers: HTML_HEADERS, body: page };
+  // The CSP, frame-ancestors and X-Frame-Options: the page cannot be framed or run scripts from elsewhere.
+  return { status: 200, headers: { ...HTML_HEADERS, ...pageSecurityHeaders() }, body: page };
 }

@@ -9,14 +9,16 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { toServiceUserId } from '../lib/chat/user-id.js';
 import { isDialect } from '../lib/upstream/contract.js';
+import { clientAddress, negotiateLimitersFor } from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';
+import { NOSNIFF } from './page-security.js';
 import { chatServices } from './services.js';
 
 /** Lifetime of the client tokens negotiate issues (the page negotiates again on reconnect). */
 export const CLIENT_TOKEN_TTL_SECONDS = 3600;
 
-const JSON_HEADERS = { 'cache-control': 'no-store' };
+const JSON_HEADERS = { 'cache-control': 'no-store', ...NOSNIFF };
 
 /** A refusal: the catalogued status and `{"code","message"}`. */
 function refuse(code: AppErrorCode, message?: string): HttpResponseInit {
@@ -30,6 +32,17 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
   const dialect = req.query.get('dialect') ?? 'signalr';
   if (!isDialect(dialect)) return refuse('invalid-dialect');
   const services = chatServices();
+  // Fair sharing: one user's or one address's reconnect storm waits behind its own limit, not everyone's.
+  const limits = negotiateLimitersFor(services);
+  const waitMs = Math.max(limits.user.take(identity.user), limits.address.take(clientAddress(req)));
+  if (waitMs > 0) {
+    const seconds = Math.ceil(waitMs / 1000);
+    const refusal = refuse(
+      'too-many-negotiates',
+      `${APP_ERRORS['too-many-negotiates'].message} (${seconds} s)`,
+    );
+    return { ...refusal, headers: { ...JSON_HEADERS, 'retry-after': String(seconds) } };
+  }
   const client = dialect === 'signalr' ? services.signalr : services.websocket;
   const access = await client.getClientAccess({
     userId: toServiceUserId(identity.user),

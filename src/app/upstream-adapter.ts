@@ -15,13 +15,14 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { signalrCodec, websocketCodec } from '../lib/chat/codec.js';
 import { type CommandResult, parseCommand, parseCommandFrame } from '../lib/chat/commands.js';
-import { chatError } from '../lib/chat/errors.js';
+import { ChatCommandError, chatError } from '../lib/chat/errors.js';
 import { Fanout } from '../lib/chat/fanout.js';
 import { type Caller, ChatHandlers } from '../lib/chat/handlers.js';
 import type { ChatEvent } from '../lib/chat/protocol.js';
 import { fromServiceUserId } from '../lib/chat/user-id.js';
 import { HistoryError } from '../lib/history/index.js';
 import { createUpstreamHandler, type UpstreamHandlers } from '../lib/upstream/index.js';
+import { type CommandLimiter, commandLimiterFor } from './command-limits.js';
 import { APP_ERRORS } from './errors.js';
 import { type ChatServices, chatServices } from './services.js';
 
@@ -94,6 +95,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         caller,
         parsed,
         req.invocationContext,
+        commandLimiterFor(services),
       );
       // The response body goes back to the sender only, as its next frame.
       res.success(reply ? websocketCodec.encode(reply) : undefined);
@@ -113,7 +115,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
             };
       const log = req.invocationContext;
       const { chat, fanout } = chatFor(log);
-      const reply = await runCommand(chat, caller, parsed, log);
+      const reply = await runCommand(chat, caller, parsed, log, commandLimiterFor(services));
       if (invocationId !== undefined) {
         // The client waits for a Completion: the reply is its result (or its error), nothing else is sent.
         if (reply?.event === 'error') return res.fail(400, reply.payload.message);
@@ -163,9 +165,24 @@ async function runCommand(
   caller: Caller,
   parsed: CommandResult,
   log: InvocationContext,
+  limits: CommandLimiter,
 ): Promise<ChatEvent | undefined> {
+  // Every command counts, valid or not: each one costs an upstream call.
+  const waitMs = limits.take(caller.connectionId);
   if (!parsed.ok) return { event: 'error', payload: parsed.error };
   const { command } = parsed;
+  // A refused sendMessage names its clientMessageId, so the sender knows which of its messages to send again.
+  const which =
+    command.type === 'sendMessage' && command.clientMessageId !== undefined
+      ? { clientMessageId: command.clientMessageId }
+      : {};
+  if (waitMs > 0) {
+    const detail = `at most ${limits.burst} commands at once and ${limits.perSecond} a second per connection; try again in ${Math.ceil(waitMs / 1000)} s`;
+    return {
+      event: 'error',
+      payload: { ...chatError('rate-limited', command.type, detail), ...which, retryAfterMs: waitMs },
+    };
+  }
   try {
     return await chat.run(caller, command);
   } catch (error) {
@@ -173,6 +190,7 @@ async function runCommand(
       return { event: 'error', payload: chatError('invalid-before', command.type, error.message) };
     }
     log.error(`${command.type} from ${caller.user} (${caller.connectionId}) failed:`, error);
-    return { event: 'error', payload: chatError('internal', command.type) };
+    const code = error instanceof ChatCommandError ? error.code : 'internal';
+    return { event: 'error', payload: { ...chatError(code, command.type), ...which } };
   }
 }

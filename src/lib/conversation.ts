@@ -1,6 +1,6 @@
 /**
  * What the chat and its history agree on: user and group names (1–32 characters from letters, digits, space,
- * `_`, `-`, `.`), conversation ids (`room`, `group:<name>`, `dm:<a>:<b>` with the two user names sorted) and the
+ * `_`, `-`, `.`, with the further rules of {@link nameProblem}), conversation ids (`room`, `group:<name>`, `dm:<a>:<b>` with the two user names sorted) and the
  * limits of a message and of a history page. See docs/architecture.md, "The chat protocol".
  */
 
@@ -18,19 +18,127 @@ export const MAX_MESSAGE_ID_LENGTH = 64;
 export const MAX_NAME_LENGTH = 32;
 
 // Letters and digits of any script (`\p{L}`, `\p{N}`); `u` makes `{1,32}` count code points, not UTF-16 units.
+// Format, control and bidi characters (`\p{Cf}`, `\p{Cc}`) and combining marks are not in it.
 const NAME_PATTERN = /^[\p{L}\p{N} _.-]{1,32}$/u;
 
-/** Why a name was refused, phrased so the person can fix it; `undefined` when the name is valid. */
+/**
+ * Characters that show as nothing or reorder what is around them: default-ignorable code points (zero-width
+ * spaces and joiners, Hangul fillers, variation selectors, …), format characters (bidi controls among them)
+ * and control characters.
+ */
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}]/u;
+
+/** The path segments a URL parser resolves instead of keeping (WHATWG URL: `.` and `..`). */
+const DOT_SEGMENTS: readonly string[] = ['.', '..'];
+
+/**
+ * The scripts a name's letters are sorted into. A letter of none of them counts as its own script "Other"
+ * (so two such scripts together are not told apart); letters of the Common and Inherited scripts go with any.
+ */
+const SCRIPTS = [
+  'Latin',
+  'Greek',
+  'Cyrillic',
+  'Armenian',
+  'Hebrew',
+  'Arabic',
+  'Syriac',
+  'Thaana',
+  'Nko',
+  'Devanagari',
+  'Bengali',
+  'Gurmukhi',
+  'Gujarati',
+  'Oriya',
+  'Tamil',
+  'Telugu',
+  'Kannada',
+  'Malayalam',
+  'Sinhala',
+  'Thai',
+  'Lao',
+  'Tibetan',
+  'Myanmar',
+  'Georgian',
+  'Hangul',
+  'Ethiopic',
+  'Cherokee',
+  'Canadian_Aboriginal',
+  'Ogham',
+  'Runic',
+  'Khmer',
+  'Mongolian',
+  'Hiragana',
+  'Katakana',
+  'Bopomofo',
+  'Han',
+  'Yi',
+  'Coptic',
+  'Tifinagh',
+  'Vai',
+] as const;
+const SCRIPT_TESTS = SCRIPTS.map((script) => [script, new RegExp(`^\\p{Script=${script}}$`, 'u')] as const);
+const SHARED_SCRIPT = /^[\p{Script=Common}\p{Script=Inherited}]$/u;
+
+/**
+ * The mixes of scripts a name may use (Unicode TR 39's "highly restrictive" level): one script, or Latin with
+ * the scripts written together in Japanese, Chinese or Korean.
+ */
+const ALLOWED_MIXES: readonly (readonly string[])[] = [
+  ['Latin', 'Han', 'Hiragana', 'Katakana'],
+  ['Latin', 'Han', 'Bopomofo'],
+  ['Latin', 'Han', 'Hangul'],
+];
+
+/** The scripts of a name's letters (Common and Inherited left out). */
+export function scriptsOf(name: string): Set<string> {
+  const scripts = new Set<string>();
+  for (const char of name) {
+    if (!/\p{L}/u.test(char) || SHARED_SCRIPT.test(char)) continue;
+    scripts.add(SCRIPT_TESTS.find(([, test]) => test.test(char))?.[0] ?? 'Other');
+  }
+  return scripts;
+}
+
+/**
+ * Why a name was refused, phrased so the person can fix it; `undefined` when the name is valid
+ * (docs/architecture.md, "Names"). A name is a chat identity and becomes part of URLs and blob names, so it
+ * must look like what it is and cannot change a URL's meaning:
+ * - 1–32 letters or digits of any script, space, `_`, `-`, `.`, no space at either end;
+ * - in Unicode normal form NFKC (`ａｎｎ` and `ann` would be two people who look the same: the first is refused
+ *   with the second suggested);
+ * - no invisible letters (and no format, control or bidi characters, which the first rule leaves out);
+ * - letters of one script, or Latin with Han and kana or Hangul or Bopomofo (`аnn` with a Cyrillic `а` looks
+ *   like `ann`);
+ * - not `.` or `..`, which a URL parser resolves as a path segment.
+ */
 export function nameProblem(name: string, what: 'user' | 'group' = 'user'): string | undefined {
   if (name.length === 0) return `The ${what} name is empty: give 1–${MAX_NAME_LENGTH} characters`;
   if ([...name].length > MAX_NAME_LENGTH) {
     return `The ${what} name is longer than ${MAX_NAME_LENGTH} characters`;
   }
+  const invisible = INVISIBLE.exec(name)?.[0];
+  if (invisible !== undefined) {
+    const code = (invisible.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    return `The ${what} name contains an invisible or text-direction character (U+${code}): remove it`;
+  }
+  const normal = name.normalize('NFKC');
+  if (normal !== name && NAME_PATTERN.test(normal) && !INVISIBLE.test(normal)) {
+    return `The ${what} name must be written in its plain form: "${normal}" (Unicode NFKC)`;
+  }
   if (!NAME_PATTERN.test(name)) {
     return `The ${what} name may only contain letters, digits, spaces, "_", "-" and "."`;
   }
+  if (normal !== name) return `The ${what} name must be in Unicode normal form NFKC`;
   // Leading or trailing spaces would make "ann" and "ann " two different people that look the same.
   if (name.trim() !== name) return `The ${what} name must not start or end with a space`;
+  if (DOT_SEGMENTS.includes(name)) {
+    return `The ${what} name cannot be "${name}": a URL would read it as a path step; add a letter or digit`;
+  }
+  const scripts = [...scriptsOf(name)];
+  if (scripts.length > 1 && !ALLOWED_MIXES.some((mix) => scripts.every((s) => mix.includes(s)))) {
+    return `The ${what} name mixes scripts (${scripts.join(', ')}), so it could pass for another name: use letters of one script`;
+  }
   return undefined;
 }
 

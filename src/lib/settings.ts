@@ -71,6 +71,40 @@ export const SETTINGS = {
     description:
       'Client dialects the chat delivers to, comma-separated: signalr (Azure SignalR) and websocket (the raw preview endpoint of the local service, which has both; npm start sets "signalr,websocket"). Azure SignalR has no /ws/api/v1, hence the default.',
   },
+  commandBurst: {
+    name: 'CHAT_COMMAND_BURST',
+    required: false,
+    default: '30',
+    description:
+      'Commands one connection may send at once before the per-second rate applies; more get a rate-limited error event. Per Function instance.',
+  },
+  commandsPerSecond: {
+    name: 'CHAT_COMMANDS_PER_SECOND',
+    required: false,
+    default: '10',
+    description: 'Commands a second one connection may send after its burst. Per Function instance.',
+  },
+  negotiatePerMinutePerUser: {
+    name: 'CHAT_NEGOTIATE_PER_MINUTE_PER_USER',
+    required: false,
+    default: '60',
+    description:
+      'Negotiate calls a minute for one user name (that many at once, then refilled over the minute); more are answered 429 with Retry-After. Per Function instance.',
+  },
+  negotiatePerMinutePerAddress: {
+    name: 'CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS',
+    required: false,
+    default: '600',
+    description:
+      'Negotiate calls a minute from one client address (the last X-Forwarded-For entry the platform adds); more are answered 429 with Retry-After. Per Function instance.',
+  },
+  frameAncestors: {
+    name: 'CHAT_FRAME_ANCESTORS',
+    required: false,
+    default: "'none'",
+    description:
+      "Who may frame the chat page: the Content-Security-Policy frame-ancestors sources, e.g. 'self' or https://intranet.example. Default 'none' (no one).",
+  },
   managedIdentityClientId: {
     name: 'AZURE_CLIENT_ID',
     required: false,
@@ -95,6 +129,17 @@ export function requireSetting(key: SettingKey, env: NodeJS.ProcessEnv = process
   if (value === undefined) {
     const spec: SettingSpec = SETTINGS[key];
     throw new Error(`The app setting ${spec.name} is not set: ${spec.description}`);
+  }
+  return value;
+}
+
+/** Reads a setting that must be a positive number, or throws an error that names it and the rule. */
+export function readPositiveNumber(key: SettingKey, env: NodeJS.ProcessEnv = process.env): number {
+  const spec: SettingSpec = SETTINGS[key];
+  const raw = readSetting(key, env) ?? spec.default ?? '';
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`The app setting ${spec.name} must be a positive number (default ${spec.default})`);
   }
   return value;
 }

@@ -48,6 +48,7 @@ export const ChatApp = {
       },
     });
     const onEvent = serverEventHandler(state, { ...actions, active: view.active, announce });
+    onBeforeUnmount(() => actions.outbox.stop());
 
     /** @param {import('../connection.js').LinkState} next */
     function onState(next) {
@@ -60,7 +61,8 @@ export const ChatApp = {
           c.olderBefore = null;
         }
       }
-      if (next.status === 'connected' && !wasConnected) actions.catchUp(next.resumed);
+      if (next.status === 'connected' && !wasConnected) actions.linkChanged(true, next.resumed);
+      if (wasConnected && next.status !== 'connected') actions.linkChanged(false, false);
     }
 
     const transport = connect({ ...config, user: me }, { onEvent, onState });

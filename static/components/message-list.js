@@ -166,7 +166,8 @@ export const MessageList = {
             <span class="note-text"><strong>{{ item.n.user }}</strong> {{ noteText(item.n.kind) }}</span>
             <time :datetime="item.at" :title="fullTime(item.at)">{{ timeOfDay(item.at) }}</time>
           </li>
-          <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued }" :data-id="item.m.id">
+          <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued }" :data-id="item.m.id"
+            :data-status="item.mine ? 'sent' : null">
             <span v-if="!item.mine && !item.continued" class="avatar" :style="{ '--hue': nameHue(item.m.from) }"
               aria-hidden="true">{{ initial(item.m.from) }}</span>
             <div class="bubble-wrap">
@@ -180,7 +181,7 @@ export const MessageList = {
           </li>
         </template>
         <li v-for="p in conversation.pending" :key="'p:' + p.clientMessageId" class="msg mine pending"
-          :class="{ failed: p.status === 'failed' }">
+          :class="{ failed: p.status === 'failed' }" :data-status="p.status">
           <div class="bubble-wrap">
             <p class="bubble">{{ p.text }}</p>
             <div class="pending-status">
@@ -189,7 +190,7 @@ export const MessageList = {
                 <button type="button" class="link-button" @click="$emit('retry', p)">Try again</button>
                 <button type="button" class="link-button" @click="$emit('discard', p)">Remove</button>
               </template>
-              <span v-else>Sending…</span>
+              <span v-else :title="p.error || null">{{ p.attempts > 1 ? 'Sending… (trying again)' : 'Sending…' }}</span>
             </div>
           </div>
         </li>

@@ -1,5 +1,5 @@
 import {
-  addPending,
+  applyOutboxChange,
   ensureConversation,
   groupConversation,
   HISTORY_PAGE_SIZE,
@@ -7,12 +7,12 @@ import {
   openConversation,
   parseConversation,
   ROOM,
-  resendable,
 } from '../chat-state.js';
+import { createOutbox } from '../outbox.js';
 
 /**
- * What the person can do, as commands to the server: send, retry or discard a message, open a conversation,
- * load its history, join or leave a group, and catch up after (re)connecting.
+ * What the person can do, as commands to the server: send (through the outbox), retry or discard a message,
+ * open a conversation, load its history, join or leave a group, and catch up after (re)connecting.
  * @param {ReturnType<typeof import('../chat-state.js').createChatState>} state
  * @param {{
  *   active: { readonly value: import('../chat-state.js').Conversation },
@@ -22,6 +22,12 @@ import {
  * }} options `send` delivers a command over the link; `onOpened` runs after a conversation is opened.
  */
 export function useChatActions(state, { active, connected, send, onOpened }) {
+  // Messages go through the outbox: resent until acknowledged, one in flight per conversation (../outbox.js).
+  const outbox = createOutbox({
+    send: (command, payload) => send(command, payload),
+    onChange: (entry) => applyOutboxChange(state, entry),
+  });
+
   /**
    * Sends a command, remembering which conversation issued it so an `error` lands there.
    * @param {string} command @param {object} payload @param {string} conversationId
@@ -56,15 +62,13 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     });
   }
 
-  /** After (re)connecting: send what waited, and bring every conversation on screen up to date. */
-  function catchUp(/** @type {boolean} */ resumed) {
-    for (const { conversationId, pending } of resendable(state)) {
-      void command(
-        'sendMessage',
-        messagePayload(conversationId, pending.text, pending.clientMessageId),
-        conversationId,
-      );
-    }
+  /**
+   * The link came up (send what waited, and bring every conversation on screen up to date) or went down.
+   * @param {boolean} up @param {boolean} resumed
+   */
+  function linkChanged(up, resumed) {
+    outbox.setConnected(up);
+    if (!up) return;
     for (const c of Object.values(state.conversations)) {
       // The room's latest page comes with every `welcome`.
       if (c.id === ROOM) continue;
@@ -73,47 +77,31 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     }
   }
 
-  /** @param {string} conversationId @param {string} text @param {string} clientMessageId */
-  function messagePayload(conversationId, text, clientMessageId) {
+  /** @param {string} conversationId @param {string} text */
+  function messagePayload(conversationId, text) {
     const parsed = parseConversation(conversationId);
-    if (parsed?.kind === 'group') return { text, group: parsed.group, clientMessageId };
+    if (parsed?.kind === 'group') return { text, group: parsed.group };
     if (parsed?.kind === 'dm')
-      return {
-        text,
-        to: parsed.users[0] === state.me ? parsed.users[1] : parsed.users[0],
-        clientMessageId,
-      };
-    return { text, clientMessageId };
+      return { text, to: parsed.users[0] === state.me ? parsed.users[1] : parsed.users[0] };
+    return { text };
   }
 
   /** @param {string} text */
   function sendMessage(text) {
     const c = active.value;
     c.error = null;
-    const pending = addPending(state, c.id, {
-      clientMessageId: crypto.randomUUID(),
-      text,
-      createdAt: new Date().toISOString(),
-      status: 'pending',
-    });
-    // Offline: it stays pending and goes out (with the same clientMessageId) when the link is back.
-    if (connected.value && pending)
-      void command('sendMessage', messagePayload(c.id, text, pending.clientMessageId), c.id);
+    // Offline, it waits in the outbox and leaves (with its clientMessageId) when the link is back.
+    outbox.add(c.id, messagePayload(c.id, text));
   }
 
-  /** @param {any} pending */
+  /** @param {{ clientMessageId: string }} pending */
   function retry(pending) {
-    pending.status = 'pending';
-    pending.error = undefined;
-    const id = state.activeId;
-    if (connected.value)
-      void command('sendMessage', messagePayload(id, pending.text, pending.clientMessageId), id);
+    outbox.retry(pending.clientMessageId);
   }
 
-  /** @param {any} pending */
+  /** @param {{ clientMessageId: string }} pending */
   function discard(pending) {
-    const c = active.value;
-    c.pending = c.pending.filter((p) => p.clientMessageId !== pending.clientMessageId);
+    outbox.discard(pending.clientMessageId);
   }
 
   /** Whether the server will let me read a conversation (a group only while I am a member). */
@@ -149,5 +137,17 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     });
   }
 
-  return { loadLatest, loadOlder, catchUp, canRead, sendMessage, retry, discard, open, join, leave };
+  return {
+    outbox,
+    loadLatest,
+    loadOlder,
+    linkChanged,
+    canRead,
+    sendMessage,
+    retry,
+    discard,
+    open,
+    join,
+    leave,
+  };
 }

@@ -7,6 +7,7 @@ import {
   applyWelcome,
   ensureConversation,
   groupConversation,
+  myAcknowledged,
   ROOM,
 } from '../chat-state.js';
 import { nextTick, ref } from '../vendor/vue.js';
@@ -39,14 +40,20 @@ export function useAnnouncer() {
  *   loadLatest: (conversationId: string) => void,
  *   canRead: (conversationId: string) => boolean,
  *   announce: (text: string) => void,
+ *   outbox: ReturnType<typeof import('../outbox.js').createOutbox>,
  * }} actions
  * @returns {(type: string, payload: any) => void}
  */
-export function serverEventHandler(state, { active, loadLatest, canRead, announce }) {
+export function serverEventHandler(state, { active, loadLatest, canRead, announce, outbox }) {
+  /** Stored messages of mine acknowledge the sends they came from. @param {any[]} messages */
+  const acknowledge = (messages) => {
+    for (const m of myAcknowledged(state, messages)) outbox.acknowledge(m.clientMessageId, m);
+  };
   return (type, payload) => {
     switch (type) {
       case 'welcome':
         applyWelcome(state, payload);
+        acknowledge(payload.history?.messages ?? []);
         if (!active.value.loaded && state.activeId !== ROOM && canRead(state.activeId))
           loadLatest(state.activeId);
         break;
@@ -58,10 +65,18 @@ export function serverEventHandler(state, { active, loadLatest, canRead, announc
           const text = String(payload.text ?? '').slice(0, ANNOUNCE_MAX_CHARS);
           announce(`${payload.from} ${conversation.id.startsWith('dm:') ? 'privately' : where}: ${text}`);
         }
+        acknowledge([payload]);
         break;
       }
+      case 'ack':
+        // My send is stored: the outbox shows it as sent (applyOutboxChange adds the message) and sends the next.
+        if (typeof payload.clientMessageId === 'string' && payload.message)
+          outbox.acknowledge(payload.clientMessageId, payload.message);
+        else if (payload.message) applyMessage(state, payload.message);
+        break;
       case 'history':
         applyHistory(state, payload);
+        acknowledge(payload.messages ?? []);
         break;
       case 'presence':
         applyPresence(state, payload);
@@ -76,7 +91,8 @@ export function serverEventHandler(state, { active, loadLatest, canRead, announc
         }
         break;
       case 'error':
-        applyError(state, payload);
+        if (typeof payload.clientMessageId === 'string') outbox.refuse(payload.clientMessageId, payload);
+        else applyError(state, payload);
         break;
       default:
         // An event this page does not know (a newer server): ignore it rather than break.

@@ -7,6 +7,8 @@
  * page shows (no sleeps, no timed assertions).
  */
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +47,8 @@ interface Person {
   readonly dialogs: string[];
   /** Uncaught errors in the page. */
   readonly pageErrors: string[];
+  /** Console reports of Content-Security-Policy violations (there must be none: the page works under its CSP). */
+  readonly cspViolations: string[];
   readonly phone: boolean;
 }
 
@@ -85,7 +89,18 @@ async function open(
       }
     });
   }
-  const person: Person = { name, context, page, dialogs: [], pageErrors: [], phone: options.phone ?? false };
+  const person: Person = {
+    name,
+    context,
+    page,
+    dialogs: [],
+    pageErrors: [],
+    cspViolations: [],
+    phone: options.phone ?? false,
+  };
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) person.cspViolations.push(message.text());
+  });
   page.on('dialog', (dialog) => {
     person.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
     void dialog.dismiss();
@@ -384,6 +399,71 @@ describe('the chat page in Chromium', () => {
     await screenshot(ann, 'reconnected');
   });
 
+  it('shows a message sent while the Functions host is down as sending, then as sent once it is stored', async () => {
+    await waitConnected(ann, RECONNECT_TIMEOUT_MS);
+    await waitConnected(bob, RECONNECT_TIMEOUT_MS);
+    // Down for a few seconds, as in a deployment or an instance recycle: the service holds the page's
+    // connection, but cannot hand the message to the app.
+    const restarted = stack.restartFunctions(4000);
+    await composer(ann).fill('Written while the app was away.');
+    await composer(ann).press('Enter');
+    const pending = ann.page.locator('.msg.pending[data-status="sending"]', {
+      hasText: 'Written while the app was away.',
+    });
+    await pending.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(ann, 'sending-while-app-down');
+    await restarted;
+    // The page resends it (same clientMessageId) until the app acknowledges it; then it shows as sent, once.
+    const sent = ann.page.locator('.messages .msg[data-status="sent"] .bubble', {
+      hasText: 'Written while the app was away.',
+    });
+    await sent.waitFor({ timeout: RECONNECT_TIMEOUT_MS });
+    await expect(pending.count()).resolves.toBe(0);
+    await expect(sent.count()).resolves.toBe(1);
+    await delivered(bob, 'Written while the app was away.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(delivered(bob, 'Written while the app was away.').count()).resolves.toBe(1);
+    await screenshot(ann, 'sent-after-app-back');
+  });
+
+  it('refuses to be framed by another origin, with its CSP, X-Frame-Options and nosniff', async () => {
+    const response = await fetch(`${stack.homeUrl}?name=eve`);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("script-src 'self' 'unsafe-eval'");
+    expect(csp).toContain(
+      `connect-src 'self' ${stack.serviceUrl} ${stack.serviceUrl.replace('http:', 'ws:')}`,
+    );
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    const missing = await fetch(`${stack.functionsUrl}/api/assets/no-such-file.js`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-content-type-options')).toBe('nosniff');
+
+    // Another origin (another port) that puts the chat in an iframe.
+    const framer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><title>framer</title><iframe src="${stack.homeUrl}?name=eve"></iframe>`);
+    });
+    await new Promise<void>((resolve) => framer.listen(0, '127.0.0.1', resolve));
+    const context = await browser.newContext(DESKTOP);
+    try {
+      const page = await context.newPage();
+      const refused = page.waitForEvent('console', {
+        predicate: (message) => /frame-ancestors/.test(message.text()),
+        timeout: SHOW_TIMEOUT_MS,
+      });
+      const { port } = framer.address() as AddressInfo;
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await refused;
+      const chatFrame = page.frames().find((frame) => frame !== page.mainFrame());
+      // The frame holds Chromium's error page, not the chat.
+      expect(await chatFrame?.locator('#app').count()).toBe(0);
+    } finally {
+      await context.close();
+      await new Promise((resolve) => framer.close(resolve));
+    }
+  });
+
   it('exchanges a message in the websocket-dialect mode', async () => {
     const dave = await open('dave', { query: '?name=dave&dialect=websocket' });
     await waitConnected(dave);
@@ -491,13 +571,14 @@ describe('the chat page in Chromium', () => {
     await delivered(ann, 'Back in the group.').waitFor({ timeout: SHOW_TIMEOUT_MS });
   });
 
-  it('ran without page errors or dialogs', () => {
+  it('ran without page errors, dialogs or Content-Security-Policy violations', () => {
     for (const person of people) {
-      expect({ name: person.name, errors: person.pageErrors, dialogs: person.dialogs }).toEqual({
+      expect({
         name: person.name,
-        errors: [],
-        dialogs: [],
-      });
+        errors: person.pageErrors,
+        dialogs: person.dialogs,
+        csp: person.cspViolations,
+      }).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
     }
   });
 });

@@ -36,6 +36,8 @@ export interface ChatClient {
   invoke(command: string, payload: unknown): Promise<unknown>;
   /** Sends a raw text frame (websocket dialect only). */
   sendRaw(text: string): Promise<void>;
+  /** Calls `listener` with every event received so far, then with each one as it arrives. */
+  onEvent(listener: (event: ReceivedEvent) => void): void;
   /** Resolves with the first event (from index `from`) that matches; waits as long as it takes. */
   waitFor(predicate: (event: ReceivedEvent) => boolean, from?: number): Promise<ReceivedEvent>;
   /** Resolves once the connection has closed (for whatever reason). */
@@ -51,8 +53,16 @@ class EventLog {
     resolve: (e: ReceivedEvent) => void;
   }[] = [];
 
+  #listeners: ((event: ReceivedEvent) => void)[] = [];
+
+  listen(listener: (event: ReceivedEvent) => void): void {
+    for (const event of this.events) listener(event);
+    this.#listeners.push(listener);
+  }
+
   push(event: ReceivedEvent): void {
     this.events.push(event);
+    for (const listener of this.#listeners) listener(event);
     const index = this.events.length - 1;
     this.#waiters = this.#waiters.filter((w) => {
       if (index >= w.from && w.predicate(event)) {
@@ -70,7 +80,7 @@ class EventLog {
   }
 }
 
-const EVENT_NAMES = ['welcome', 'message', 'history', 'presence', 'system', 'error'];
+const EVENT_NAMES = ['welcome', 'message', 'ack', 'history', 'presence', 'system', 'error'];
 
 /** Options of the signalr dialect's client. */
 export interface SignalROptions {
@@ -87,12 +97,24 @@ export async function connectChat(
   dialect: ChatDialect,
   options: SignalROptions = {},
 ): Promise<ChatClient> {
-  const client =
-    dialect === 'signalr'
-      ? await connectSignalR(functionsUrl, user, options)
-      : await connectWebSocket(functionsUrl, user);
+  const client = await openChat(functionsUrl, user, dialect, options);
   await client.waitFor((e) => e.type === 'welcome');
   return client;
+}
+
+/**
+ * Opens a client of `dialect` as `user` without waiting for its `welcome` (signalr: the welcome follows the
+ * `connected` upstream, which may be late or lost while the Functions host is down).
+ */
+export function openChat(
+  functionsUrl: string,
+  user: string,
+  dialect: ChatDialect,
+  options: SignalROptions = {},
+): Promise<ChatClient> {
+  return dialect === 'signalr'
+    ? connectSignalR(functionsUrl, user, options)
+    : connectWebSocket(functionsUrl, user);
 }
 
 async function connectSignalR(
@@ -123,6 +145,7 @@ async function connectSignalR(
     send: (command, payload) => connection.send(command, payload),
     invoke: (command, payload) => connection.invoke(command, payload),
     sendRaw: () => Promise.reject(new Error('sendRaw is for the websocket dialect')),
+    onEvent: (listener) => log.listen(listener),
     waitFor: (predicate, from) => log.waitFor(predicate, from),
     closed,
     close: () => connection.stop(),
@@ -144,6 +167,8 @@ async function connectWebSocket(functionsUrl: string, user: string): Promise<Cha
     log.push({ type, payload });
   });
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  // A socket error after the handshake ends in 'close' too; without a listener it would be thrown.
+  socket.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
@@ -160,6 +185,7 @@ async function connectWebSocket(functionsUrl: string, user: string): Promise<Cha
     send: (command, payload) => sendText(JSON.stringify({ ...(payload as object), type: command })),
     invoke: () => Promise.reject(new Error('invoke is for the signalr dialect')),
     sendRaw: sendText,
+    onEvent: (listener) => log.listen(listener),
     waitFor: (predicate, from) => log.waitFor(predicate, from),
     closed,
     close: async () => {

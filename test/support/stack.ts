@@ -8,6 +8,7 @@
  * `restartFunctions()` and `restartService()` bring each back on its previous port, so the other side's
  * configuration stays valid, as after a real restart.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resetChatServices } from '../../src/app/services.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
 import { devSignalRConnectionString } from '../../src/local/dev-constants.js';
@@ -21,6 +22,16 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Print the host's and the service's log lines (default: keep them in `logs` only). */
   verbose?: boolean;
+  /**
+   * Keep Azurite's data in this folder instead of in memory, so `restartBlob()` finds it again. Default: in
+   * memory (a restart would start empty).
+   */
+  blobLocation?: string;
+  /**
+   * How long a stopping Functions host lets invocations in flight finish; 0 cuts them at once, as a killed
+   * host would (the host's default is graceful).
+   */
+  functionsShutdownGraceMs?: number;
   /** Extra options for the local service (`upstream`, `port` and `log` are set by the stack). */
   serviceOptions?: Omit<Parameters<typeof startService>[0] & object, 'upstream' | 'port' | 'log'>;
 }
@@ -37,10 +48,18 @@ export interface RunningStack {
   readonly env: Readonly<Record<string, string>>;
   /** Log lines of the host and the service, in order. */
   readonly logs: string[];
-  /** Stops the Functions host and starts a fresh one on the same port, with no cached clients. */
-  restartFunctions(): Promise<void>;
-  /** Stops the service (clients are closed, their disconnects delivered) and starts a fresh one on the same port. */
-  restartService(): Promise<void>;
+  /**
+   * Stops the Functions host and starts a fresh one on the same port, with no cached clients, after `downMs`
+   * (default 0) without one.
+   */
+  restartFunctions(downMs?: number): Promise<void>;
+  /**
+   * Stops the service (clients are closed, their disconnects delivered) and starts a fresh one on the same
+   * port after `downMs` (default 0).
+   */
+  restartService(downMs?: number): Promise<void>;
+  /** Stops Azurite gracefully and starts it again on the same port (give `blobLocation` to keep the data). */
+  restartBlob(downMs?: number): Promise<void>;
   /** Stops everything the stack started. */
   stop(): Promise<void>;
 }
@@ -52,7 +71,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     logs.push(line);
     if (options.verbose) console.log(line);
   };
-  const blob = await startAzurite();
+  const blobOptions = options.blobLocation === undefined ? {} : { location: options.blobLocation };
+  let blob = await startAzurite(blobOptions);
   let functions: RunningFunctionsHost | undefined;
   let service: RunningService | undefined;
   try {
@@ -72,6 +92,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       startFunctionsHost({
         port,
         env,
+        ...(options.functionsShutdownGraceMs !== undefined
+          ? { shutdownGraceMs: options.functionsShutdownGraceMs }
+          : {}),
         // The repository's local.settings.json fills what the stack does not set, as under func start.
         log: (_level, line) => record(line),
       });
@@ -98,19 +121,29 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       homeUrl: `${functionsUrl}/api/home`,
       functionsUrl,
       serviceUrl: service.url,
-      blob,
+      get blob() {
+        return blob;
+      },
       env,
       logs,
-      async restartFunctions() {
+      async restartFunctions(downMs = 0) {
         await functions?.close();
         functions = undefined;
         resetChatServices();
+        await sleep(downMs);
         functions = await startHost(functionsPort);
       },
-      async restartService() {
+      async restartService(downMs = 0) {
         await service?.close();
         service = undefined;
+        await sleep(downMs);
         service = await startSvc(servicePort);
+      },
+      async restartBlob(downMs = 0) {
+        const port = blob.port;
+        await blob.stop();
+        await sleep(downMs);
+        blob = await startAzurite({ ...blobOptions, port });
       },
       async stop() {
         if (stopped) return;

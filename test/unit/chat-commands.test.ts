@@ -17,6 +17,31 @@ describe('names', () => {
   it.each(['', 'x'.repeat(33), 'a:b', 'a/b', '<b>', ' ann', 'ann ', 'a\u0000'])('refuses %j', (name) => {
     expect(nameProblem(name)).toBeTypeOf('string');
   });
+  it.each(['Ελένη', 'Иван', '田中さん', 'Tanaka田中', '김민준', '...', 'a.b'])(
+    'accepts %j (one script, or Latin with CJK)',
+    (name) => {
+      expect(nameProblem(name)).toBeUndefined();
+    },
+  );
+  it.each([
+    ['.', /path step/],
+    ['..', /path step/],
+    ['\u0430nn', /mixes scripts \(Cyrillic, Latin\)/], // Cyrillic а
+    ['p\u0430yp\u0430l', /mixes scripts/],
+    ['Ελένη x', /mixes scripts/],
+    ['\uff41\uff4e\uff4e', /plain form: "ann"/], // fullwidth
+    ['\ufb01sh', /plain form: "fish"/], // the ligature fi
+    ['Zoe\u0308', /plain form: "Zo\u00eb"/], // e + combining diaeresis
+    ['ann\u200b', /invisible.*U\+200B/], // zero-width space
+    ['ann\u200d', /invisible.*U\+200D/], // zero-width joiner
+    ['a\u202eb', /text-direction.*U\+202E/], // right-to-left override
+    ['a\u2066b', /U\+2066/], // left-to-right isolate
+    ['\u3164', /invisible.*U\+3164/], // Hangul filler, a letter that shows as nothing
+    ['a\u00adb', /U\+00AD/], // soft hyphen
+  ])('refuses %j with a reason', (name, reason) => {
+    expect(nameProblem(name)).toMatch(reason);
+    expect(nameProblem(name, 'group')).toMatch(/^The group name/);
+  });
   it('builds and parses conversation ids (dm names sorted)', () => {
     expect(directConversation('bob', 'ann')).toBe('dm:ann:bob');
     expect(parseConversation('dm:ann:bob')).toEqual({ kind: 'dm', users: ['ann', 'bob'] });

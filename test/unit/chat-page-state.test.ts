@@ -53,9 +53,8 @@ const chat: {
   applySystem(state: State, event: object): void;
   applyError(state: State, error: object): void;
   noteCommand(state: State, command: string, conversation: string): void;
-  addPending(state: State, conversation: string, pending: object): void;
+  applyOutboxChange(state: State, entry: object): void;
   openConversation(state: State, id: string): Conversation;
-  resendable(state: State): { conversationId: string; pending: { clientMessageId: string } }[];
 } = await page('chat-state.js');
 const config: { nameProblem(name: string, what?: string): string | undefined } = await page('config.js');
 const connection: { retryDelay(attempt: number): number; RETRY_BASE_MS: number; RETRY_MAX_MS: number } =
@@ -115,6 +114,19 @@ describe('the name check on the page agrees with the server', () => {
     'a/b',
     'a:b',
     '🙂',
+    '.',
+    '..',
+    '...',
+    'аnn',
+    'ａｎｎ',
+    'Zoe\u0308',
+    'ann\u200b',
+    'a\u202eb',
+    'a\u3164b',
+    '田中さん',
+    'Tanaka田中',
+    'Иван',
+    'x²',
   ])('%j', (name) => {
     expect(config.nameProblem(name) === undefined).toBe(serverNameProblem(name) === undefined);
   });
@@ -182,40 +194,51 @@ describe('live events', () => {
     expect(chat.openConversation(state, dm).unread).toBe(0);
   });
 
-  it('replaces a pending message by the delivered one with the same clientMessageId', () => {
+  it('shows outbox entries as pending until sent, then the stored message in their place', () => {
     const state = chat.createChatState('ann');
-    chat.addPending(state, 'room', { clientMessageId: 'c-1', text: 'hi', status: 'pending', createdAt: '' });
-    chat.addPending(state, 'room', {
-      clientMessageId: 'c-2',
-      text: 'there',
-      status: 'pending',
-      createdAt: '',
+    const entry = (id: string, status: string, extra: object = {}) => ({
+      clientMessageId: id,
+      conversation: 'room',
+      payload: { text: `text ${id}`, clientMessageId: id },
+      status,
+      attempts: 1,
+      error: null,
+      message: null,
+      ...extra,
     });
-    expect(chat.resendable(state).map((r) => r.pending.clientMessageId)).toEqual(['c-1', 'c-2']);
-    chat.applyMessage(state, msg(1, 'ann', 'room', { clientMessageId: 'c-1' }));
-    // Someone else's message with the same client id is not mine.
-    chat.applyMessage(state, msg(2, 'bob', 'room', { clientMessageId: 'c-2' }));
-    expect(state.conversations.room?.pending.map((p) => p.clientMessageId)).toEqual(['c-2']);
+    chat.applyOutboxChange(state, entry('c-1', 'sending'));
+    chat.applyOutboxChange(state, entry('c-2', 'sending'));
+    expect(state.conversations.room?.pending.map((p) => [p.clientMessageId, p.status])).toEqual([
+      ['c-1', 'sending'],
+      ['c-2', 'sending'],
+    ]);
+    const stored = msg(1, 'ann', 'room', { clientMessageId: 'c-1' });
+    chat.applyOutboxChange(state, entry('c-1', 'sent', { message: stored }));
+    chat.applyOutboxChange(state, entry('c-2', 'failed', { error: 'Join the group first' }));
+    expect(state.conversations.room?.messages).toEqual([stored]);
+    expect(state.conversations.room?.pending).toEqual([
+      {
+        clientMessageId: 'c-2',
+        text: 'text c-2',
+        status: 'failed',
+        error: 'Join the group first',
+        attempts: 1,
+      },
+    ]);
+    chat.applyOutboxChange(state, entry('c-2', 'discarded'));
+    expect(state.conversations.room?.pending).toEqual([]);
   });
 
-  it('shows an error where the failing command came from, and marks a refused send as not sent', () => {
+  it('shows an error where the failing command came from', () => {
     const state = chat.createChatState('ann');
-    chat.addPending(state, 'group:hikers', {
-      clientMessageId: 'c-1',
-      text: 'hi',
-      status: 'pending',
-      createdAt: '',
-    });
-    chat.noteCommand(state, 'sendMessage', 'group:hikers');
+    chat.openConversation(state, 'group:hikers');
+    chat.noteCommand(state, 'loadHistory', 'group:hikers');
     chat.applyError(state, {
-      code: 'notAMember',
+      code: 'not-a-member',
       message: 'Join group "hikers" first',
-      command: 'sendMessage',
+      command: 'loadHistory',
     });
-    const group = state.conversations['group:hikers'];
-    expect(group?.error).toBe('Join group "hikers" first');
-    expect(group?.pending[0]).toMatchObject({ status: 'failed', error: 'Join group "hikers" first' });
-    expect(chat.resendable(state)).toEqual([]);
+    expect(state.conversations['group:hikers']?.error).toBe('Join group "hikers" first');
 
     chat.applyError(state, { code: 'invalidPayload', message: 'Unknown command' });
     expect(state.globalError).toBe('Unknown command');

@@ -71,9 +71,18 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
     };
   }
   if (!isRecord(payload)) return { ok: false, error: chatError('invalid-payload', name) };
+  // A refused sendMessage names its clientMessageId (when it has a usable one), so the sender knows which message.
+  const { clientMessageId: cid } = payload;
+  const refused =
+    name === 'sendMessage' &&
+    typeof cid === 'string' &&
+    cid.length > 0 &&
+    cid.length <= MAX_CLIENT_MESSAGE_ID_LENGTH
+      ? { clientMessageId: cid }
+      : {};
   const fail = (code: ChatErrorCode, detail?: string): CommandResult => ({
     ok: false,
-    error: chatError(code, name, detail),
+    error: { ...chatError(code, name, detail), ...refused },
   });
   switch (name) {
     case 'sendMessage': {

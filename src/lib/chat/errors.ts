@@ -19,6 +19,9 @@ export const CHAT_ERRORS = {
   'invalid-limit': '"limit" must be a whole number',
   'invalid-before': '"before" must be a message id',
   'binary-frame': 'Commands are JSON text frames; binary frames are not accepted',
+  'storage-unavailable':
+    'The message could not be stored (history storage did not answer), so nobody received it: send it again',
+  'rate-limited': 'Too many commands from this connection: wait, then send again',
   internal: 'The server could not complete the command; try again',
 } as const satisfies Record<string, string>;
 
@@ -29,6 +32,28 @@ export interface ChatErrorPayload {
   readonly code: ChatErrorCode;
   readonly message: string;
   readonly command?: string;
+  /** The `clientMessageId` of the refused `sendMessage`, when it had one, so the sender knows which message. */
+  readonly clientMessageId?: string;
+  /** For `rate-limited`: how long to wait before sending again, in milliseconds. */
+  readonly retryAfterMs?: number;
+}
+
+/** Codes that say "not now" rather than "never": the same command may succeed when sent again later. */
+export const TRANSIENT_CHAT_ERRORS: readonly ChatErrorCode[] = [
+  'storage-unavailable',
+  'rate-limited',
+  'internal',
+];
+
+/** A failure while running a command that the sender should hear about by its code (not as `internal`). */
+export class ChatCommandError extends Error {
+  override readonly name = 'ChatCommandError';
+  constructor(
+    readonly code: ChatErrorCode,
+    cause: unknown,
+  ) {
+    super(CHAT_ERRORS[code], { cause });
+  }
 }
 
 /** Builds an `error` payload from the catalogue; `detail` refines the message (e.g. the broken rule or limit). */

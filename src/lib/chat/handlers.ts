@@ -12,10 +12,11 @@ import {
   parseConversation,
   ROOM,
 } from '../conversation.js';
+import { HistoryError } from '../history/errors.js';
 import type { AppendResult, HistoryPage, NewMessage } from '../history/message.js';
 import type { Dialect } from '../upstream/contract.js';
 import type { ChatCommand } from './commands.js';
-import { chatError } from './errors.js';
+import { ChatCommandError, chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
 import type { MembershipStore } from './memberships.js';
 import type { PresenceStore } from './presence.js';
@@ -95,8 +96,9 @@ export class ChatHandlers {
   }
 
   /**
-   * Runs a validated command. Returns the event for the sender alone (`history`, `error`), or `undefined`
-   * when everything the sender needs arrives through the fan-out.
+   * Runs a validated command. Returns the event for the sender alone (`ack`, `history`, `error`), or
+   * `undefined` when everything the sender needs arrives through the fan-out. Throws {@link ChatCommandError}
+   * for a failure the sender should hear by its code, anything else for an unexpected one.
    */
   async run(caller: Caller, command: ChatCommand): Promise<ChatEvent | undefined> {
     switch (command.type) {
@@ -111,6 +113,13 @@ export class ChatHandlers {
     }
   }
 
+  /**
+   * Stores the message, then delivers it, then acknowledges it to the sender with an `ack` (docs/architecture.md,
+   * "The chat protocol"). Nothing is delivered before it is stored: when the store fails the sender gets
+   * `storage-unavailable` and nobody sees the message. A retry of a message already stored (same sender and
+   * `clientMessageId`) is delivered again and acknowledged again: the first delivery may have been cut short by
+   * a crash between the store and the fan-out, and receivers merge by message id.
+   */
   async #sendMessage(
     caller: Caller,
     command: Extract<ChatCommand, { type: 'sendMessage' }>,
@@ -118,7 +127,13 @@ export class ChatHandlers {
     const { history, members, fanout } = this.#deps;
     const { text, group, to, clientMessageId } = command;
     if (group !== undefined && !(await members.isMember(caller.user, group))) {
-      return { event: 'error', payload: chatError('not-a-member', command.type, `group "${group}"`) };
+      return {
+        event: 'error',
+        payload: {
+          ...chatError('not-a-member', command.type, `group "${group}"`),
+          ...(clientMessageId !== undefined ? { clientMessageId } : {}),
+        },
+      };
     }
     const conversation =
       group !== undefined
@@ -126,16 +141,22 @@ export class ChatHandlers {
         : to !== undefined
           ? directConversation(caller.user, to)
           : ROOM;
-    const { message, duplicate } = await history.append({
-      conversation,
-      from: caller.user,
-      text,
-      ...(group !== undefined ? { group } : {}),
-      ...(to !== undefined ? { to } : {}),
-      ...(clientMessageId !== undefined ? { clientMessageId } : {}),
-    });
-    // A retried send with the same clientMessageId was delivered the first time: store once, deliver once.
-    if (duplicate) return undefined;
+    let stored: AppendResult;
+    try {
+      stored = await history.append({
+        conversation,
+        from: caller.user,
+        text,
+        ...(group !== undefined ? { group } : {}),
+        ...(to !== undefined ? { to } : {}),
+        ...(clientMessageId !== undefined ? { clientMessageId } : {}),
+      });
+    } catch (error) {
+      // The store refusing the message (bad input it caught) is not an outage: only the rest is worth a resend.
+      if (error instanceof HistoryError) throw error;
+      throw new ChatCommandError('storage-unavailable', error);
+    }
+    const { message } = stored;
     const event: ChatEvent = { event: 'message', payload: message };
     if (group !== undefined) await fanout.toGroup(group, event);
     else if (to !== undefined) {
@@ -144,7 +165,10 @@ export class ChatHandlers {
         to !== caller.user ? fanout.toUser(caller.user, event) : undefined,
       ]);
     } else await fanout.toAll(event);
-    return undefined;
+    return {
+      event: 'ack',
+      payload: { ...(clientMessageId !== undefined ? { clientMessageId } : {}), message },
+    };
   }
 
   async #loadHistory(

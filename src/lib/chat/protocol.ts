@@ -24,10 +24,20 @@ export interface SystemPayload {
   readonly at: string;
 }
 
+/**
+ * The answer to a `sendMessage`, for the sender's connection alone: the stored message (the first one stored
+ * under this `clientMessageId` when the send was a retry).
+ */
+export interface AckPayload {
+  readonly clientMessageId?: string;
+  readonly message: ChatMessage;
+}
+
 /** Every server event and its payload. */
 export interface ChatEvents {
   welcome: WelcomePayload;
   message: ChatMessage;
+  ack: AckPayload;
   history: HistoryPage;
   presence: PresencePayload;
   system: SystemPayload;

@@ -142,6 +142,18 @@ export function historyStoreOptionsFromSettings(env: NodeJS.ProcessEnv): History
   };
 }
 
+/**
+ * Retries of every Blob call: a few quick ones, each try bounded, so that when storage is down a command fails
+ * with a clear error well within the service's 20 s upstream timeout (the SDK's defaults wait about 30 s and
+ * more, and the sender would hear nothing). The sender's resend covers a longer outage.
+ */
+export const BLOB_RETRY_OPTIONS = {
+  maxTries: 3,
+  retryDelayInMs: 250,
+  maxRetryDelayInMs: 2000,
+  tryTimeoutInMs: 5000,
+} as const;
+
 /** Builds the container client for a `CHAT_HISTORY_STORAGE` value. */
 function containerClientFor(
   storage: string,
@@ -153,9 +165,13 @@ function containerClientFor(
     const credential = new DefaultAzureCredential(
       managedIdentityClientId === undefined ? {} : { managedIdentityClientId },
     );
-    return new BlobServiceClient(storage, credential).getContainerClient(container);
+    return new BlobServiceClient(storage, credential, {
+      retryOptions: BLOB_RETRY_OPTIONS,
+    }).getContainerClient(container);
   }
-  return BlobServiceClient.fromConnectionString(storage).getContainerClient(container);
+  return BlobServiceClient.fromConnectionString(storage, {
+    retryOptions: BLOB_RETRY_OPTIONS,
+  }).getContainerClient(container);
 }
 
 function integerOption(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -2,7 +2,7 @@
  * Where each REST call goes. Paths follow Azure's data-plane REST API v1: `/api/v1/hubs/{hub}…` in the signalr
  * dialect, `/ws/api/v1/hubs/{hub}…` in the websocket dialect (the 2020 preview); `:generateToken` is the one
  * call outside it, on `/api/hubs/{hub}/:generateToken` with an api-version. Every name placed in a path is
- * percent-encoded and must not be empty, so it cannot change which route a URL means.
+ * percent-encoded, must not be empty and must not be a dot segment, so it cannot change which route a URL means.
  */
 import type { Dialect } from './tokens.js';
 
@@ -47,9 +47,29 @@ export function hubBaseUrl(endpoint: string, hub: string, dialect: Dialect): str
   return `${endpoint}${prefix}${encodeURIComponent(hub)}`;
 }
 
-/** The URL of a call: the base URL, the path segments (each encoded here), and the query. */
+/**
+ * Encoded path segments that a URL parser resolves instead of keeping (the WHATWG URL Standard's single- and
+ * double-dot segments, compared case-insensitively): `a/../b` is `b`, and `%2e` counts as a dot.
+ */
+const DOT_SEGMENTS: ReadonlySet<string> = new Set(['.', '%2e', '..', '.%2e', '%2e.', '%2e%2e']);
+
+/**
+ * One name as a path segment: percent-encoded, and refused (`TypeError`) when a URL parser would resolve it
+ * instead of keeping it, since `groups/..` addresses the hub and not a group.
+ */
+export function pathSegment(value: string): string {
+  const encoded = encodeURIComponent(value);
+  if (DOT_SEGMENTS.has(encoded.toLowerCase())) {
+    throw new TypeError(
+      `"${value}" cannot be a URL path segment: a URL parser would resolve it as a step up or a step in place`,
+    );
+  }
+  return encoded;
+}
+
+/** The URL of a call: the base URL, the path segments (each encoded and checked here), and the query. */
 export function restUrl(baseUrl: string, segments: readonly string[], query: Query = []): URL {
-  return withQuery(new URL([baseUrl, ...segments.map(encodeURIComponent)].join('/')), query);
+  return withQuery(new URL([baseUrl, ...segments.map(pathSegment)].join('/')), query);
 }
 
 /** The URL of `:generateToken` for `hub`, with the query. */

@@ -1,0 +1,61 @@
+/**
+ * The app's per-connection and negotiate rate limits (docs/architecture.md, "Fair sharing"), built once per set
+ * of services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`,
+ * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER` and `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS`.
+ */
+import type { HttpRequest } from '@azure/functions';
+import { RateLimiter } from '../lib/rate-limit.js';
+import { readPositiveNumber } from '../lib/settings.js';
+import type { ChatServices } from './services.js';
+
+/** Commands per connection: `take(connectionId)` is 0 when allowed, else the wait in milliseconds. */
+export type CommandLimiter = RateLimiter;
+
+const commandLimiters = new WeakMap<ChatServices, CommandLimiter>();
+
+export function commandLimiterFor(services: ChatServices): CommandLimiter {
+  let limiter = commandLimiters.get(services);
+  if (limiter === undefined) {
+    limiter = new RateLimiter({
+      burst: readPositiveNumber('commandBurst'),
+      perSecond: readPositiveNumber('commandsPerSecond'),
+    });
+    commandLimiters.set(services, limiter);
+  }
+  return limiter;
+}
+
+export interface NegotiateLimiters {
+  readonly user: RateLimiter;
+  readonly address: RateLimiter;
+}
+
+const negotiateLimiters = new WeakMap<ChatServices, NegotiateLimiters>();
+
+export function negotiateLimitersFor(services: ChatServices): NegotiateLimiters {
+  let limiters = negotiateLimiters.get(services);
+  if (limiters === undefined) {
+    const perMinute = (n: number) => new RateLimiter({ burst: n, perSecond: n / 60 });
+    limiters = {
+      user: perMinute(readPositiveNumber('negotiatePerMinutePerUser')),
+      address: perMinute(readPositiveNumber('negotiatePerMinutePerAddress')),
+    };
+    negotiateLimiters.set(services, limiters);
+  }
+  return limiters;
+}
+
+/**
+ * The client's address as the platform's front end reports it: the last `X-Forwarded-For` entry (the one the
+ * nearest proxy added; earlier entries are whatever the client sent), without a port. Without the header (the
+ * built-in local host) every caller shares one address.
+ */
+export function clientAddress(req: HttpRequest): string {
+  const forwarded = req.headers.get('x-forwarded-for');
+  const last = forwarded?.split(',').at(-1)?.trim() ?? '';
+  if (last === '') return 'unknown';
+  // `[v6]:port`, `v4:port`, or a bare address.
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(last);
+  if (bracketed) return bracketed[1] as string;
+  return /^[^:]+:\d+$/.test(last) ? (last.split(':')[0] as string) : last;
+}

@@ -1,0 +1,79 @@
+/**
+ * The headers that keep the chat page from being framed or made to run foreign code (docs/architecture.md,
+ * "The page", "Content-Security-Policy"). The page's scripts all come from the app (`/api/assets/…`); its
+ * configuration is a `<script type="application/json">` block, which is data and is never executed, so no
+ * inline script needs allowing.
+ */
+import { readSetting } from '../lib/settings.js';
+import { signalRConfigFromSettings } from '../lib/signalr/index.js';
+
+/** Sent on every response of the app's HTTP functions, errors included: no content type is ever guessed. */
+export const NOSNIFF = { 'x-content-type-options': 'nosniff' } as const;
+
+/** One `frame-ancestors` source: a keyword, a scheme, or a host source (no spaces, quotes, `;` or `,`). */
+const FRAME_SOURCE =
+  /^(?:'none'|'self'|[a-z][a-z0-9+.-]*:|(?:[a-z][a-z0-9+.-]*:\/\/)?[*a-z0-9.-]+(?::(?:\d+|\*))?)$/i;
+
+/** The sources of `CHAT_FRAME_ANCESTORS`, checked, or an error naming the setting. */
+export function frameAncestors(env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw = readSetting('frameAncestors', env) ?? "'none'";
+  const sources = raw.split(/\s+/).filter(Boolean);
+  const bad = sources.find((s) => !FRAME_SOURCE.test(s));
+  if (sources.length === 0 || bad !== undefined || (sources.includes("'none'") && sources.length > 1)) {
+    throw new Error(
+      `The app setting CHAT_FRAME_ANCESTORS must be 'none', or CSP sources such as 'self' https://intranet.example, separated by spaces${bad ? ` (not ${JSON.stringify(bad)})` : ''}`,
+    );
+  }
+  return sources;
+}
+
+/**
+ * The origins the page connects to besides its own: the SignalR service endpoint in its HTTP form (the
+ * client's negotiate) and its WebSocket form. Empty when the connection settings are missing (the page then
+ * cannot connect anyway, and says so).
+ */
+export function serviceOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
+  let endpoint: URL;
+  try {
+    endpoint = new URL(signalRConfigFromSettings(env).connection.endpoint);
+  } catch {
+    return [];
+  }
+  const ws = endpoint.protocol === 'https:' ? 'wss:' : 'ws:';
+  return [endpoint.origin, `${ws}//${endpoint.host}`];
+}
+
+/**
+ * `Content-Security-Policy` of the page. `'unsafe-eval'` is the one allowance: Vue's in-browser template
+ * compiler turns each component's template into a function with `new Function`; it lets no script in that
+ * does not come from the app.
+ */
+export function pageContentSecurityPolicy(env: NodeJS.ProcessEnv = process.env): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self' 'unsafe-eval'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self' ${serviceOrigins(env).join(' ')}`.trim(),
+    "base-uri 'none'",
+    "form-action 'none'",
+    "object-src 'none'",
+    `frame-ancestors ${frameAncestors(env).join(' ')}`,
+  ].join('; ');
+}
+
+/** The page's security headers: the CSP, and `X-Frame-Options` for browsers that do not know `frame-ancestors`. */
+export function pageSecurityHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const ancestors = frameAncestors(env);
+  const frameOptions: Record<string, string> =
+    ancestors.length === 1 && ancestors[0] === "'none'"
+      ? { 'x-frame-options': 'DENY' }
+      : ancestors.length === 1 && ancestors[0] === "'self'"
+        ? { 'x-frame-options': 'SAMEORIGIN' }
+        : {};
+  return {
+    'content-security-policy': pageContentSecurityPolicy(env),
+    ...frameOptions,
+    ...NOSNIFF,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The sender's side of delivery through the whole local stack (docs/architecture.md, "Delivery until
+ * acknowledged", "Names", "Fair sharing"): acks, refusals that name the message, a storage outage, names that
+ * would change a URL, and the per-connection command limit.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChatClient, connectChat, isMessage } from '../support/chat-clients.js';
+import { type RunningStack, startStack } from '../support/stack.js';
+
+/** Small limits, so that a flood is quick to produce. */
+const BURST = 10;
+
+let stack: RunningStack;
+let dataDir: string;
+const clients: ChatClient[] = [];
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'chat-delivery-'));
+  stack = await startStack({
+    blobLocation: dataDir,
+    env: { CHAT_COMMAND_BURST: String(BURST), CHAT_COMMANDS_PER_SECOND: '1' },
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await stack?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function connect(user: string, dialect: 'signalr' | 'websocket') {
+  const client = await connectChat(stack.functionsUrl, user, dialect);
+  clients.push(client);
+  return client;
+}
+
+const errorFor = (clientMessageId: string) => (e: { type: string; payload: Record<string, unknown> }) =>
+  e.type === 'error' && e.payload.clientMessageId === clientMessageId;
+
+describe('delivery, refusals and limits', () => {
+  it.each(['signalr', 'websocket'] as const)(
+    'refuses dot-segment names in join and send with a clear error (%s)',
+    async (dialect) => {
+      const eve = await connect(`eve ${dialect}`, dialect);
+      for (const name of ['.', '..']) {
+        const from = eve.events.length;
+        await eve.send('joinGroup', { group: name });
+        const joined = await eve.waitFor((e) => e.type === 'error', from);
+        expect(joined.payload).toMatchObject({ code: 'invalid-group', command: 'joinGroup' });
+        expect(joined.payload.message).toMatch(/path step/);
+        await eve.send('sendMessage', { text: 'hi', to: name, clientMessageId: `to ${name}` });
+        const sent = await eve.waitFor(errorFor(`to ${name}`), from);
+        expect(sent.payload).toMatchObject({ code: 'invalid-user', command: 'sendMessage' });
+        expect(sent.payload.message).toMatch(/path step/);
+        await eve.send('sendMessage', { text: 'hi', group: name, clientMessageId: `group ${name}` });
+        const grouped = await eve.waitFor(errorFor(`group ${name}`), from);
+        expect(grouped.payload).toMatchObject({ code: 'invalid-group' });
+      }
+    },
+  );
+
+  it('acknowledges a send to its sender only, with the stored message', async () => {
+    const ann = await connect('ann', 'signalr');
+    const bob = await connect('bob', 'websocket');
+    await ann.send('sendMessage', { text: 'acknowledged', clientMessageId: 'ack-1' });
+    const ack = await ann.waitFor((e) => e.type === 'ack');
+    const delivered = await bob.waitFor(isMessage('acknowledged'));
+    expect(ack.payload).toEqual({ clientMessageId: 'ack-1', message: delivered.payload });
+    expect(bob.events.some((e) => e.type === 'ack')).toBe(false);
+  });
+
+  it('tells the sender when storage is down, shows the message to nobody, and stores it on the resend', async () => {
+    const ann = await connect('ann 2', 'websocket');
+    const bob = await connect('bob 2', 'signalr');
+    const annFrom = ann.events.length;
+    await stack.blob.stop();
+    try {
+      await ann.send('sendMessage', { text: 'while storage is down', clientMessageId: 'down-1' });
+      const refused = await ann.waitFor(errorFor('down-1'), annFrom);
+      expect(refused.payload).toMatchObject({ code: 'storage-unavailable', command: 'sendMessage' });
+      expect(refused.payload.message).toMatch(/not.*stored|could not be stored/);
+    } finally {
+      await stack.restartBlob();
+    }
+    // Broadcast only after it is stored: nobody saw it.
+    expect(bob.events.some(isMessage('while storage is down'))).toBe(false);
+    expect(ann.events.some(isMessage('while storage is down'))).toBe(false);
+    await ann.send('sendMessage', { text: 'while storage is down', clientMessageId: 'down-1' });
+    const ack = await ann.waitFor((e) => e.type === 'ack' && e.payload.clientMessageId === 'down-1', annFrom);
+    await bob.waitFor(isMessage('while storage is down'));
+    expect((ack.payload.message as { text: string }).text).toBe('while storage is down');
+  });
+
+  it('limits commands per connection with a rate-limited error, while another connection is served', async () => {
+    const flood = await connect('flood', 'websocket');
+    const calm = await connect('calm', 'signalr');
+    const from = flood.events.length;
+    for (let i = 0; i < BURST + 3; i++) {
+      await flood.send('sendMessage', { text: `flood ${i}`, clientMessageId: `flood-${i}` });
+    }
+    const limited = await flood.waitFor((e) => e.type === 'error' && e.payload.code === 'rate-limited', from);
+    expect(limited.payload).toMatchObject({ command: 'sendMessage', clientMessageId: expect.any(String) });
+    expect(limited.payload.retryAfterMs).toBeGreaterThan(0);
+    expect(limited.payload.message).toMatch(/per connection; try again in \d+ s/);
+    // The calm user's command goes through: the limit is the flooder's own.
+    await calm.send('sendMessage', { text: 'calm message', clientMessageId: 'calm-1' });
+    await calm.waitFor((e) => e.type === 'ack' && e.payload.clientMessageId === 'calm-1');
+  });
+});
