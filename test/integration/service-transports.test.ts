@@ -136,7 +136,7 @@ describe('transports of the signalr dialect', () => {
       const closed = new Promise<Error | undefined>((resolve) => connection.onclose(resolve));
       await connection.start();
       const res = await restCall(svc, 'DELETE', `/connections/${connection.connectionId}?reason=maintenance`);
-      expect(res.status).toBe(200);
+      expect(res.status).toBe(202); // v1 CloseClientConnection answers 202 (data-plane v1 spec)
       expect(String(await closed)).toContain('maintenance');
       const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
       expect(disconnected?.text).toBe('{"type":11,"error":"maintenance"}');
