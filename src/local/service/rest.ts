@@ -7,8 +7,9 @@
  *   `:closeConnections`, `:generateToken`); bodies are `{"target": "...", "arguments": [...]}`.
  * - `GET` / `PUT /manage/v1/ws/upstream`: read or replace the upstream templates while running.
  *
- * Each prefix addresses the clients of its own dialect. Every call needs `Authorization: Bearer <JWT>` with
- * `aud` = the request URL without query and trailing slash (see auth.ts for hosts and ports).
+ * Each prefix addresses the clients of its own dialect. Every call needs `Authorization: Bearer <JWT>`: in key
+ * mode signed with an access key, `aud` = the request URL without query and trailing slash (see auth.ts for
+ * hosts and ports); in identity mode a Microsoft Entra token (entra-auth.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientUrl, createClientToken } from '../../lib/signalr/tokens.js';
@@ -296,9 +297,7 @@ export async function handleRest(
     });
   }
   checkHubName(prefix.hub, '/api/v1/hubs/chat');
-  await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
-    restAudiencePath(url),
-  ]);
+  await authenticateRest(ctx, req, url);
   await operation({
     ctx,
     dialect: prefix.dialect,
@@ -309,6 +308,18 @@ export async function handleRest(
     res,
     url,
   });
+}
+
+/** A REST caller's token: an Entra token in identity mode, else an access-key token for this URL. */
+async function authenticateRest(ctx: ServiceContext, req: IncomingMessage, url: URL): Promise<void> {
+  const token = requestToken(req, url);
+  if (ctx.entra) {
+    await ctx.entra.verify(token);
+    return;
+  }
+  await authenticate(token, ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+    restAudiencePath(url),
+  ]);
 }
 
 async function handleManageUpstream(
@@ -322,9 +333,7 @@ async function handleManageUpstream(
       Allow: 'GET, PUT',
     });
   }
-  await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
-    restAudiencePath(url),
-  ]);
+  await authenticateRest(ctx, req, url);
   if (req.method === 'PUT') {
     const body = await readBody(req, ctx.options.maxMessageBytes);
     let value: unknown;
