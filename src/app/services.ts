@@ -9,9 +9,8 @@ import { PresenceStore } from '../lib/chat/presence.js';
 import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
 import { readSetting, SETTINGS, type SettingKey } from '../lib/settings.js';
 import { type HubClient, hubClientFromSettings, signalRConfigFromSettings } from '../lib/signalr/index.js';
-import { UpstreamTokenValidator } from '../lib/upstream/bearer.js';
+import { UNCONFIGURED_BEARER_CHECK, UpstreamTokenValidator } from '../lib/upstream/bearer.js';
 import { type Dialect, isDialect } from '../lib/upstream/contract.js';
-import { UpstreamError } from '../lib/upstream/errors.js';
 import type { UpstreamBearerCheck } from '../lib/upstream/events.js';
 
 export interface ChatServices {
@@ -67,11 +66,7 @@ export function resetChatServices(): void {
  * above is rebuilt when any setting changes, but the signing keys belong to the policy alone.
  */
 function bearerCheck(policy: ChatServicesPolicy): UpstreamBearerCheck {
-  if (policy === undefined) {
-    return {
-      validate: () => Promise.reject(new UpstreamError('upstream-auth-unconfigured')),
-    };
-  }
+  if (policy === undefined) return UNCONFIGURED_BEARER_CHECK;
   const key = JSON.stringify(policy);
   let validator = validators.get(key);
   if (!validator) {

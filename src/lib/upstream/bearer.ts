@@ -146,6 +146,14 @@ export class UpstreamTokenValidator {
   }
 }
 
+/**
+ * The check of identity mode when its settings are incomplete: every call is refused with a 500 that names the
+ * missing SIGNALR_UPSTREAM_* settings (an unchecked upstream would accept anyone).
+ */
+export const UNCONFIGURED_BEARER_CHECK = {
+  validate: (): Promise<never> => Promise.reject(new UpstreamError('upstream-auth-unconfigured')),
+};
+
 /** https, or http to a loopback host (the local identity endpoint); anything else would let a network path swap the keys. */
 function checkFetchable(value: string, name: string): void {
   let url: URL;
