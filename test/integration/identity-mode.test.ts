@@ -179,4 +179,9 @@ describe('identity mode: upstream calls', () => {
       expect(await roomHistory(`dora${cases.findIndex((c) => c.name === name)}`)).not.toContain(text);
     });
   }
+
+  it('never logs a token', () => {
+    // Every JWT starts with a base64url `{"` header: eyJ.
+    expect(fixture.stack.logs.filter((line) => /eyJ[\w-]{10,}/.test(line))).toEqual([]);
+  });
 });
