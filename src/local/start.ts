@@ -12,7 +12,7 @@
  * SIGNALR_UPSTREAM_* settings, as the infrastructure sets them in Azure.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -332,7 +332,8 @@ async function main(): Promise<void> {
 }
 
 // Run only as the command (`node dist/src/local/start.js`), not when a test imports the helpers above.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Node gives a module its real path, so the command's path is resolved too (node_modules may be a symlink).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main().catch((error: unknown) => {
     console.error((error as Error).message ?? error);
     process.exit(1);
