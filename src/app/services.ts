@@ -9,7 +9,9 @@ import { PresenceStore } from '../lib/chat/presence.js';
 import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
 import { readSetting, SETTINGS, type SettingKey } from '../lib/settings.js';
 import { type HubClient, hubClientFromSettings, signalRConfigFromSettings } from '../lib/signalr/index.js';
+import { UNCONFIGURED_BEARER_CHECK, UpstreamTokenValidator } from '../lib/upstream/bearer.js';
 import { type Dialect, isDialect } from '../lib/upstream/contract.js';
+import type { UpstreamBearerCheck } from '../lib/upstream/events.js';
 
 export interface ChatServices {
   /** REST client per dialect: the signalr prefix reaches hub-protocol clients, the websocket prefix raw ones. */
@@ -17,8 +19,10 @@ export interface ChatServices {
   readonly websocket: HubClient<'websocket'>;
   /** The dialects fan-out delivers to (`CHAT_DIALECTS`). */
   readonly dialects: readonly Dialect[];
-  /** Keys that verify `X-ASRS-Signature`. */
+  /** Keys that verify `X-ASRS-Signature` (key mode). */
   readonly accessKeys: readonly string[];
+  /** Identity mode: the check of upstream calls' bearer tokens (keys fetched once per process and cached). */
+  readonly upstreamBearer: UpstreamBearerCheck | undefined;
   readonly hub: string;
   readonly history: HistoryStore;
   readonly presence: PresenceStore;
@@ -42,6 +46,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     websocket: hubClientFromSettings(env, { dialect: 'websocket' }),
     dialects: dialectsSetting(env),
     accessKeys: config.accessKeys,
+    upstreamBearer: config.auth === 'identity' ? bearerCheck(config.upstreamToken) : undefined,
     hub: config.hub,
     history,
     presence: new PresenceStore(containerClient),
@@ -55,6 +60,24 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
 export function resetChatServices(): void {
   cached = undefined;
 }
+
+/**
+ * The bearer check of identity mode. One validator per policy for the whole process: the settings-keyed cache
+ * above is rebuilt when any setting changes, but the signing keys belong to the policy alone.
+ */
+function bearerCheck(policy: ChatServicesPolicy): UpstreamBearerCheck {
+  if (policy === undefined) return UNCONFIGURED_BEARER_CHECK;
+  const key = JSON.stringify(policy);
+  let validator = validators.get(key);
+  if (!validator) {
+    validator = new UpstreamTokenValidator(policy);
+    validators.set(key, validator);
+  }
+  return validator;
+}
+
+type ChatServicesPolicy = ReturnType<typeof signalRConfigFromSettings>['upstreamToken'];
+const validators = new Map<string, UpstreamTokenValidator>();
 
 function dialectsSetting(env: NodeJS.ProcessEnv): Dialect[] {
   const raw = readSetting('chatDialects', env) ?? 'signalr';

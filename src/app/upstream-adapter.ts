@@ -30,13 +30,17 @@ import { type ChatServices, chatServices } from './services.js';
 const NO_USER = APP_ERRORS['no-valid-user'];
 const NO_USER_REASON = NO_USER.message;
 
-/** `POST /api/messages`: the upstream endpoint (anonymous at the HTTP level, authenticated by signature). */
+/**
+ * `POST /api/messages`: the upstream endpoint (anonymous at the HTTP level, authenticated by the dispatcher: an
+ * Entra bearer token in identity mode, X-ASRS-Signature in key mode).
+ */
 export async function messages(req: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const services = chatServices();
   let handle = upstreamHandlers.get(services);
   if (handle === undefined) {
     handle = createUpstreamHandler(chatUpstreamHandlers(services), {
       accessKeys: services.accessKeys,
+      ...(services.upstreamBearer ? { bearer: services.upstreamBearer } : {}),
       hub: services.hub,
     });
     upstreamHandlers.set(services, handle);

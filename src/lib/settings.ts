@@ -39,6 +39,37 @@ export const SETTINGS = {
     description:
       'A second access key accepted when verifying X-ASRS-Signature (during key rotation). Never used to sign.',
   },
+  signalRAuth: {
+    name: 'SIGNALR_AUTH',
+    required: false,
+    description:
+      'How the app and SignalR authenticate each other: `identity` (the REST API with the managed identity, upstream calls with a Microsoft Entra bearer token checked against the SIGNALR_UPSTREAM_* settings) or `key` (access key, X-ASRS-Signature). ' +
+      'When unset: identity if the connection string has AuthType=azure.msi, else key.',
+  },
+  signalRUpstreamAudience: {
+    name: 'SIGNALR_UPSTREAM_AUDIENCE',
+    required: false,
+    description:
+      "Identity mode: the `aud` of the Entra tokens SignalR puts on upstream calls (the `resource` of the upstream template's ManagedIdentity auth).",
+  },
+  signalRUpstreamIssuer: {
+    name: 'SIGNALR_UPSTREAM_ISSUER',
+    required: false,
+    description:
+      'Identity mode: the `iss` of those tokens, e.g. https://sts.windows.net/<tenant id>/ (v1 tokens); the v2 form https://login.microsoftonline.com/<tenant id>/v2.0 of the same tenant is accepted too.',
+  },
+  signalROpenIdConfiguration: {
+    name: 'SIGNALR_UPSTREAM_OPENID_CONFIGURATION',
+    required: false,
+    description:
+      'Identity mode: the OpenID Connect metadata URL (https://login.microsoftonline.com/<tenant id>/.well-known/openid-configuration) whose jwks_uri publishes the keys that sign those tokens.',
+  },
+  signalRUpstreamCallerId: {
+    name: 'SIGNALR_UPSTREAM_CALLER_ID',
+    required: false,
+    description:
+      "Identity mode: the principal (object) id of SignalR's managed identity; an upstream token's `oid` must equal it.",
+  },
   hubName: {
     name: 'CHAT_HUB_NAME',
     required: false,

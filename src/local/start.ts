@@ -5,9 +5,14 @@
  * Ctrl-C or SIGTERM stops everything it started.
  *
  * Environment: FUNCTIONS_PORT (7071), SIGNALR_PORT (8080), BLOB_PORT (10000), LOCAL_DATA_DIR (.local-data).
+ *
+ * `SIGNALR_AUTH=identity npm start` runs the keyless mode: a local identity endpoint (IDENTITY_PORT, 8081) stands
+ * in for the managed identity and its tenant, the service accepts only Entra tokens and sends bearer tokens
+ * upstream, and the app gets IDENTITY_ENDPOINT/IDENTITY_HEADER, the identity connection string and the
+ * SIGNALR_UPSTREAM_* settings, as the infrastructure sets them in Azure.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,6 +21,12 @@ import { startAzurite } from './azurite.js';
 import { azuriteBlobEndpoint, azuriteConnectionString, devSignalRConnectionString } from './dev-constants.js';
 import { startFunctionsHost } from './functions-host.js';
 import { readSettingsFile } from './functions-host-settings.js';
+import {
+  identityAppSettings,
+  identityConnectionString,
+  identityServiceOptions,
+  startIdentityEndpoint,
+} from './identity/index.js';
 
 /** The ports and where each comes from. */
 export const PORT_SETTINGS = [
@@ -31,6 +42,31 @@ export const STARTUP_TIMEOUT_MS = 60_000;
 export const PARENT_CHECK_INTERVAL_MS = 1_000;
 /** How long a child may take to exit after SIGTERM before it is killed. */
 export const STOP_GRACE_MS = 10_000;
+
+/** The identity endpoint's port in identity mode (App Service's own managed identity endpoint uses 8081 too). */
+export const IDENTITY_PORT_SETTING = {
+  variable: 'IDENTITY_PORT',
+  default: 8081,
+  what: 'the local identity endpoint',
+} as const;
+
+/** `SIGNALR_AUTH` of `npm start`: `identity` or `key` (the default). */
+export function readAuthMode(env: NodeJS.ProcessEnv = process.env): 'identity' | 'key' {
+  const raw = (env.SIGNALR_AUTH ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'key') return 'key';
+  if (raw === 'identity') return 'identity';
+  throw new Error(`SIGNALR_AUTH=${env.SIGNALR_AUTH} is not a mode: use identity or key`);
+}
+
+/** IDENTITY_PORT, or its default. */
+export function readIdentityPort(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[IDENTITY_PORT_SETTING.variable];
+  const port = raw === undefined || raw === '' ? IDENTITY_PORT_SETTING.default : Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${IDENTITY_PORT_SETTING.variable}=${raw} is not a port: give a number from 1 to 65535`);
+  }
+  return port;
+}
 
 type Ports = Record<(typeof PORT_SETTINGS)[number]['variable'], number>;
 
@@ -185,8 +221,13 @@ function hasFuncOnPath(): boolean {
 async function main(): Promise<void> {
   const root = appRoot();
   const ports = readPorts();
+  const mode = readAuthMode();
+  const identityPort = mode === 'identity' ? readIdentityPort() : undefined;
   for (const setting of PORT_SETTINGS)
     await checkFree(ports[setting.variable], setting.variable, setting.what);
+  if (identityPort !== undefined) {
+    await checkFree(identityPort, IDENTITY_PORT_SETTING.variable, IDENTITY_PORT_SETTING.what);
+  }
 
   const dataDirSetting = process.env.LOCAL_DATA_DIR || DEFAULT_LOCAL_DATA_DIR;
   const dataDir = isAbsolute(dataDirSetting) ? dataDirSetting : join(root, dataDirSetting);
@@ -235,16 +276,35 @@ async function main(): Promise<void> {
 
     const upstream = `http://localhost:${ports.FUNCTIONS_PORT}/api/messages?event={event}`;
     const serviceCli = fileURLToPath(new URL('./service/cli.js', import.meta.url));
+    const identity =
+      identityPort === undefined ? undefined : await startIdentityEndpoint({ port: identityPort });
+    if (identity) {
+      closers.push(() => identity.close());
+      console.log(`Identity mode: the local identity endpoint is ${identity.url}`);
+    }
+    let serviceArgs = ['--upstream', upstream];
+    if (identity) {
+      // The service's identity options (its IDENTITY_HEADER among them) go through a file only this user reads.
+      const settingsFile = join(dataDir, 'signalr-identity.json');
+      writeFileSync(settingsFile, JSON.stringify(identityServiceOptions(identity, upstream)), {
+        mode: 0o600,
+      });
+      serviceArgs = ['--settings', settingsFile];
+    }
     const service = await startChild(
       'signalr',
       process.execPath,
-      [serviceCli, '--port', String(ports.SIGNALR_PORT), '--upstream', upstream],
+      [serviceCli, '--port', String(ports.SIGNALR_PORT), ...serviceArgs],
       { ready: /listening on http/, echo: true },
     );
     watch('The local SignalR service', service);
 
     const values = readSettingsFile(join(root, 'local.settings.json'))?.Values ?? {};
     const env = functionsEnvironment(ports, values);
+    if (identity) {
+      Object.assign(env, identityAppSettings(identity));
+      env.AzureSignalRConnectionString = identityConnectionString(`http://localhost:${ports.SIGNALR_PORT}`);
+    }
     if (hasFuncOnPath()) {
       console.log('Azure Functions Core Tools found: running func start');
       const func = spawn('func', ['start', '--port', String(ports.FUNCTIONS_PORT)], {
@@ -266,11 +326,14 @@ async function main(): Promise<void> {
     await stopAll(1);
     return;
   }
-  console.log(`\nChat ready: http://localhost:${ports.FUNCTIONS_PORT}/api/home?name=<you>\n`);
+  console.log(
+    `\nChat ready${mode === 'identity' ? ' (identity mode)' : ''}: http://localhost:${ports.FUNCTIONS_PORT}/api/home?name=<you>\n`,
+  );
 }
 
 // Run only as the command (`node dist/src/local/start.js`), not when a test imports the helpers above.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Node gives a module its real path, so the command's path is resolved too (node_modules may be a symlink).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main().catch((error: unknown) => {
     console.error((error as Error).message ?? error);
     process.exit(1);

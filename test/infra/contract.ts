@@ -42,16 +42,6 @@ export const HOST_SETTINGS: Readonly<Record<string, string>> = {
 export const PENDING_APP_SETTINGS: Readonly<Record<string, string>> = {
   CHAT_AUTH:
     "'entra' when App Service Authentication is in front of the app (x-ms-client-principal* headers are an identity, ?name= is ignored), 'none' otherwise.",
-  SIGNALR_AUTH:
-    "'identity' (Entra tokens: REST with the managed identity, upstream bearer tokens checked) or 'key' (access key, X-ASRS-Signature).",
-  SIGNALR_UPSTREAM_AUDIENCE:
-    'Identity mode: the only accepted `aud` of upstream bearer tokens (the app registration client id).',
-  SIGNALR_UPSTREAM_ISSUER:
-    'Identity mode: the only accepted `iss` of upstream bearer tokens (https://sts.windows.net/<tenant id>/, v1 tokens).',
-  SIGNALR_UPSTREAM_OPENID_CONFIGURATION:
-    'Identity mode: OpenID metadata URL whose jwks_uri gives the keys upstream tokens are signed with.',
-  SIGNALR_UPSTREAM_CALLER_ID:
-    "Identity mode: object id of SignalR's managed identity; the token's `oid` must equal it.",
 };
 
 /** Entries of {@link PENDING_APP_SETTINGS} the catalogue now lists: remove them from the pending list. */

@@ -170,6 +170,40 @@ describe('npm start', () => {
     for (const pid of again) expect(isAlive(pid), `child ${pid}`).toBe(false);
   }, 120_000);
 
+  it('runs the keyless mode with SIGNALR_AUTH=identity: the app reaches the service with its managed identity', async () => {
+    const [functionsPort, signalrPort, blobPort, identityPort] = (await freePorts(4)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    const run = start({
+      FUNCTIONS_PORT: String(functionsPort),
+      SIGNALR_PORT: String(signalrPort),
+      BLOB_PORT: String(blobPort),
+      IDENTITY_PORT: String(identityPort),
+      SIGNALR_AUTH: 'identity',
+    });
+    await run.lineMatching(/^Chat ready \(identity mode\):/);
+    // The service takes no access-key token now (local auth disabled): a REST call with the dev key is refused.
+    const refused = await fetch(`http://127.0.0.1:${signalrPort}/api/v1/hubs/chat`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer e30.e30.e30' },
+    });
+    expect(refused.status).toBe(401);
+    // Yet the chat works: negotiate got a token through :generateToken, upstream calls carried bearer tokens.
+    const ann = await connectChat(`http://localhost:${functionsPort}`, 'ann', 'signalr');
+    const bob = await connectChat(`http://localhost:${functionsPort}`, 'bob', 'websocket');
+    await ann.send('sendMessage', { text: 'no keys here' });
+    await bob.waitFor(isMessage('no keys here'));
+    await ann.close();
+    await bob.close();
+    expect(run.output()).not.toContain('upstream call rejected');
+    run.child.kill('SIGTERM');
+    expect((await once(run.child, 'exit'))[0]).toBe(0);
+    expect(await isListening(identityPort)).toBe(false);
+  }, 120_000);
+
   it('refuses a busy port with an error that names the port and its variable, and starts nothing', async () => {
     const busy = createServer();
     await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));

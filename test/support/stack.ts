@@ -7,13 +7,36 @@
  * name its port; the service's connection string is then put into the environment the chat reads per request.
  * `restartFunctions()` and `restartService()` bring each back on its previous port, so the other side's
  * configuration stays valid, as after a real restart.
+ *
+ * `identity: true` runs the keyless mode: the local identity endpoint stands in for the managed identity (one per
+ * test process, see {@link sharedIdentityEndpoint}), the app reaches the service through `@azure/identity`'s
+ * real `ManagedIdentityCredential`, and the service sends Entra bearer tokens upstream.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resetChatServices } from '../../src/app/services.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
 import { devSignalRConnectionString } from '../../src/local/dev-constants.js';
 import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
+import {
+  identityAppSettings,
+  identityConnectionString,
+  identityServiceOptions,
+  type RunningIdentityEndpoint,
+  startIdentityEndpoint,
+} from '../../src/local/identity/index.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
+
+let sharedIdentity: Promise<RunningIdentityEndpoint> | undefined;
+
+/**
+ * The identity endpoint of this test process, started once and kept: `@azure/msal-node` picks its managed
+ * identity source (endpoint and header) once per process and caches tokens for their lifetime, as on a real
+ * App Service worker, so a second endpoint (with other keys) would not be used.
+ */
+export function sharedIdentityEndpoint(): Promise<RunningIdentityEndpoint> {
+  sharedIdentity ??= startIdentityEndpoint();
+  return sharedIdentity;
+}
 
 export interface StackOptions {
   /** Appends per history segment before rolling (`CHAT_HISTORY_SEGMENT_BLOCK_LIMIT`); default the store's. */
@@ -34,6 +57,8 @@ export interface StackOptions {
   functionsShutdownGraceMs?: number;
   /** Extra options for the local service (`upstream`, `port` and `log` are set by the stack). */
   serviceOptions?: Omit<Parameters<typeof startService>[0] & object, 'upstream' | 'port' | 'log'>;
+  /** Keyless mode (SIGNALR_AUTH=identity): managed identity, Entra-only service, bearer-token upstream. */
+  identity?: boolean;
 }
 
 export interface RunningStack {
@@ -46,6 +71,8 @@ export interface RunningStack {
   readonly blob: RunningAzurite;
   /** The app settings the Functions host runs with. */
   readonly env: Readonly<Record<string, string>>;
+  /** Identity mode: the local identity endpoint (tests mint tokens with it). */
+  readonly identity: RunningIdentityEndpoint | undefined;
   /** Log lines of the host and the service, in order. */
   readonly logs: string[];
   /**
@@ -71,6 +98,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     logs.push(line);
     if (options.verbose) console.log(line);
   };
+  const identity = options.identity ? await sharedIdentityEndpoint() : undefined;
   const blobOptions = options.blobLocation === undefined ? {} : { location: options.blobLocation };
   let blob = await startAzurite(blobOptions);
   let functions: RunningFunctionsHost | undefined;
@@ -83,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       CHAT_DIALECTS: 'signalr,websocket',
       // Filled in once the service has its port (below).
       AzureSignalRConnectionString: '',
+      ...(identity ? identityAppSettings(identity) : {}),
       ...(options.segmentBlockLimit !== undefined
         ? { CHAT_HISTORY_SEGMENT_BLOCK_LIMIT: String(options.segmentBlockLimit) }
         : {}),
@@ -100,17 +129,20 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       });
     functions = await startHost(0);
     const functionsPort = functions.port;
+    const upstream = `http://127.0.0.1:${functionsPort}/api/messages?event={event}`;
     const startSvc = (port: number) =>
       startService({
         ...options.serviceOptions,
         port,
-        upstream: `http://127.0.0.1:${functionsPort}/api/messages?event={event}`,
+        ...(identity ? identityServiceOptions(identity, upstream) : { upstream }),
         log: (level, message, fields) =>
           record(`[signalr] ${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
       });
     service = await startSvc(0);
     const servicePort = service.port;
-    env.AzureSignalRConnectionString = devSignalRConnectionString(`http://127.0.0.1:${servicePort}`);
+    env.AzureSignalRConnectionString = identity
+      ? identityConnectionString(`http://127.0.0.1:${servicePort}`)
+      : devSignalRConnectionString(`http://127.0.0.1:${servicePort}`);
     // The host applied `env` when it started; the chat reads settings per request, so update the live value.
     process.env.AzureSignalRConnectionString = env.AzureSignalRConnectionString;
     resetChatServices();
@@ -125,6 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         return blob;
       },
       env,
+      identity,
       logs,
       async restartFunctions(downMs = 0) {
         await functions?.close();

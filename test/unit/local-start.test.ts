@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { azuriteArgs } from '../../src/local/azurite.js';
-import { DEFAULT_LOCAL_DATA_DIR, functionsEnvironment, readPorts } from '../../src/local/start.js';
+import {
+  DEFAULT_LOCAL_DATA_DIR,
+  functionsEnvironment,
+  readAuthMode,
+  readIdentityPort,
+  readPorts,
+} from '../../src/local/start.js';
 
 describe('npm start configuration', () => {
   it('reads the ports from FUNCTIONS_PORT, SIGNALR_PORT and BLOB_PORT with their defaults', () => {
@@ -56,5 +62,16 @@ describe('npm start configuration', () => {
       scripts: Record<string, string>;
     };
     expect(pkg.scripts.start).toBe('npm run build && node dist/src/local/start.js');
+  });
+});
+
+describe('npm start identity mode settings', () => {
+  it('reads SIGNALR_AUTH (key by default) and IDENTITY_PORT (8081 by default)', () => {
+    expect(readAuthMode({})).toBe('key');
+    expect(readAuthMode({ SIGNALR_AUTH: 'Identity' })).toBe('identity');
+    expect(() => readAuthMode({ SIGNALR_AUTH: 'keyless' })).toThrow('SIGNALR_AUTH=keyless is not a mode');
+    expect(readIdentityPort({})).toBe(8081);
+    expect(readIdentityPort({ IDENTITY_PORT: '18081' })).toBe(18081);
+    expect(() => readIdentityPort({ IDENTITY_PORT: '0' })).toThrow('IDENTITY_PORT=0 is not a port');
   });
 });

@@ -106,10 +106,52 @@ describe('signalRConfigFromSettings', () => {
       AzureSignalRSecondaryAccessKey: SECONDARY,
     });
     expect(config).toEqual({
+      auth: 'key',
+      upstreamToken: undefined,
       connection: { endpoint: 'http://localhost:8080', credential: { kind: 'key', accessKey: KEY } },
       hub: 'chat',
       accessKeys: [KEY, SECONDARY],
     });
+  });
+
+  it('takes the auth mode from SIGNALR_AUTH, else from the connection string, and reads the upstream token policy', () => {
+    const identity = 'Endpoint=https://x.service.signalr.net;AuthType=azure.msi;ClientId=abc;Version=1.0;';
+    const policy = {
+      SIGNALR_UPSTREAM_AUDIENCE: 'aud-1',
+      SIGNALR_UPSTREAM_ISSUER: 'https://sts.windows.net/t/',
+      SIGNALR_UPSTREAM_OPENID_CONFIGURATION:
+        'https://login.microsoftonline.com/t/.well-known/openid-configuration',
+      SIGNALR_UPSTREAM_CALLER_ID: 'oid-1',
+    };
+    expect(signalRConfigFromSettings({ AzureSignalRConnectionString: identity })).toMatchObject({
+      auth: 'identity',
+      upstreamToken: undefined,
+    });
+    expect(
+      signalRConfigFromSettings({
+        AzureSignalRConnectionString: identity,
+        SIGNALR_AUTH: 'identity',
+        ...policy,
+      }).upstreamToken,
+    ).toEqual({
+      audience: 'aud-1',
+      issuer: 'https://sts.windows.net/t/',
+      openIdConfiguration: 'https://login.microsoftonline.com/t/.well-known/openid-configuration',
+      callerId: 'oid-1',
+    });
+    const keyString = `Endpoint=http://localhost:8080;AccessKey=${KEY};Version=1.0;`;
+    expect(
+      signalRConfigFromSettings({ AzureSignalRConnectionString: keyString, ...policy }).upstreamToken,
+    ).toBe(undefined);
+    expect(
+      errorOf(() =>
+        signalRConfigFromSettings({ AzureSignalRConnectionString: keyString, SIGNALR_AUTH: 'identity' }),
+      ),
+    ).toMatchObject({ code: 'connection-setting-invalid' });
+    const invalid = errorOf(() =>
+      signalRConfigFromSettings({ AzureSignalRConnectionString: identity, SIGNALR_AUTH: 'sometimes' }),
+    );
+    expect(invalid.message).toContain('must be "identity" or "key"');
   });
 
   it("accepts the 2020 sample's AzureSignalREndpoint + AzureSignalRAccessKey and CHAT_HUB_NAME", () => {

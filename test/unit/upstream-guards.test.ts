@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { UNCONFIGURED_BEARER_CHECK } from '../../src/lib/upstream/bearer.js';
+import { UpstreamError } from '../../src/lib/upstream/errors.js';
 import {
   createUpstreamHandler,
   DEFAULT_MAX_BODY_BYTES,
@@ -312,4 +314,44 @@ describe('malformed upstream bodies', () => {
       expect(ran).toEqual([]);
     });
   }
+});
+
+describe('identity mode: the bearer check comes first', () => {
+  const accepting = {
+    seen: [] as (string | null)[],
+    validate(authorization: string | null) {
+      this.seen.push(authorization);
+      return authorization === 'Bearer good'
+        ? Promise.resolve({})
+        : Promise.reject(new UpstreamError('missing-bearer-token'));
+    },
+  };
+
+  it('accepts a call with an accepted token and no signature, and runs its handler', async () => {
+    const { response, ran } = await call(
+      { ...connect, signature: null, headers: { Authorization: 'Bearer good' } },
+      { bearer: accepting },
+    );
+    expect(response.status).toBe(204);
+    expect(ran).toEqual(['handleConnect']);
+  });
+
+  it('refuses before any other guard and before any handler, even a correctly signed call', async () => {
+    const { response, ran } = await call(
+      { ...connect, omit: ['X-ASRS-Connection-Id'] },
+      { bearer: accepting },
+    );
+    expect(response.status).toBe(401);
+    expect(ran).toEqual([]);
+  });
+
+  it('answers 500 naming the settings when identity mode is not configured', async () => {
+    const { response, text, ran } = await call(
+      { ...connect, headers: { Authorization: 'Bearer good' } },
+      { bearer: UNCONFIGURED_BEARER_CHECK },
+    );
+    expect(response.status).toBe(500);
+    expect(text).toContain('SIGNALR_UPSTREAM_CALLER_ID');
+    expect(ran).toEqual([]);
+  });
 });

@@ -3,7 +3,8 @@
  * and a {@link HubClient} built from them. All environment reads go through `readSetting`.
  */
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import { readSetting } from '../settings.js';
+import { readSetting, SETTINGS } from '../settings.js';
+import type { UpstreamTokenPolicy } from '../upstream/bearer.js';
 import type { Dialect } from '../upstream/contract.js';
 import {
   ConnectionStringError,
@@ -13,7 +14,20 @@ import {
 } from './connection-string.js';
 import { HubClient, type HubClientOptions } from './rest-client.js';
 
+/** How the app and the service authenticate each other (`SIGNALR_AUTH`). */
+export type SignalRAuthMode = 'identity' | 'key';
+
 export interface SignalRConfig {
+  /**
+   * `identity`: REST calls with an Entra token, upstream calls checked by their bearer token
+   * ({@link upstreamToken}); `key`: access key both ways (X-ASRS-Signature).
+   */
+  readonly auth: SignalRAuthMode;
+  /**
+   * Identity mode: what an upstream call's bearer token must satisfy (the SIGNALR_UPSTREAM_* settings);
+   * `undefined` when any of them is missing, which makes every upstream call a 500 that names them.
+   */
+  readonly upstreamToken: UpstreamTokenPolicy | undefined;
   /** Endpoint and credential (key or identity). */
   readonly connection: SignalRConnectionInfo;
   /** The hub (`CHAT_HUB_NAME`, default `chat`). */
@@ -53,11 +67,45 @@ export function signalRConfigFromSettings(env: NodeJS.ProcessEnv = process.env):
   if (accessKey !== undefined) keys.push(accessKey);
   const secondary = readSetting('signalRSecondaryAccessKey', env);
   if (secondary !== undefined) keys.push(secondary);
+  const auth = authMode(env, connection);
   return {
+    auth,
+    upstreamToken: auth === 'identity' ? upstreamTokenPolicy(env) : undefined,
     connection,
     hub: readSetting('hubName', env) ?? 'chat',
     accessKeys: [...new Set(keys)],
   };
+}
+
+/** `SIGNALR_AUTH`, or when unset the connection string's kind (AuthType=azure.msi means identity). */
+function authMode(env: NodeJS.ProcessEnv, connection: SignalRConnectionInfo): SignalRAuthMode {
+  const raw = readSetting('signalRAuth', env);
+  if (raw === undefined) return connection.credential.kind === 'identity' ? 'identity' : 'key';
+  const mode = raw.toLowerCase();
+  if (mode !== 'identity' && mode !== 'key') {
+    throw new ConnectionStringError(
+      'connection-setting-invalid',
+      `The app setting ${SETTINGS.signalRAuth.name} must be "identity" or "key", not "${raw.slice(0, 32)}"`,
+    );
+  }
+  if (mode === 'identity' && connection.credential.kind === 'key') {
+    // Identity mode exists so that no key is needed; a key here means the settings disagree.
+    throw new ConnectionStringError(
+      'connection-setting-invalid',
+      `${SETTINGS.signalRAuth.name}=identity needs the identity connection string (Endpoint=…;AuthType=azure.msi;ClientId=…;Version=1.0;), not one with an AccessKey`,
+    );
+  }
+  return mode;
+}
+
+/** The four SIGNALR_UPSTREAM_* settings, or `undefined` when any is missing. */
+function upstreamTokenPolicy(env: NodeJS.ProcessEnv): UpstreamTokenPolicy | undefined {
+  const audience = readSetting('signalRUpstreamAudience', env);
+  const issuer = readSetting('signalRUpstreamIssuer', env);
+  const openIdConfiguration = readSetting('signalROpenIdConfiguration', env);
+  const callerId = readSetting('signalRUpstreamCallerId', env);
+  if (!audience || !issuer || !openIdConfiguration || !callerId) return undefined;
+  return { audience, issuer, openIdConfiguration, callerId };
 }
 
 export type HubClientSettingsOptions<D extends Dialect> = Partial<

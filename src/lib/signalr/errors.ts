@@ -69,6 +69,10 @@ export const SIGNALR_ERRORS = {
     message:
       'No SignalR service configured: set AzureSignalRConnectionString, or AzureSignalREndpoint and AzureSignalRAccessKey',
   },
+  'connection-setting-invalid': {
+    message:
+      'SIGNALR_AUTH must be identity (with the AuthType=azure.msi connection string) or key (with an AccessKey)',
+  },
 
   // The JSON hub protocol (HubProtocolError); the connection is closed with the message.
   incomplete: { message: 'A hub protocol record is not terminated by the record separator \\x1e' },

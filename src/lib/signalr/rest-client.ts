@@ -301,11 +301,16 @@ export class HubClient<D extends Dialect = Dialect> {
       operation: 'getClientAccess',
       method: 'POST',
       segments: [],
-      url: generateTokenUrl(this.endpoint, this.hub, [
-        ['userId', options.userId],
-        ['minutesToExpire', String(Math.ceil(ttlSeconds / 60))],
-        ['api-version', GENERATE_TOKEN_API_VERSION],
-      ]),
+      url: generateTokenUrl(
+        this.endpoint,
+        this.hub,
+        [
+          ['userId', options.userId],
+          ['minutesToExpire', String(Math.ceil(ttlSeconds / 60))],
+          ['api-version', GENERATE_TOKEN_API_VERSION],
+        ],
+        this.dialect,
+      ),
       safeToRepeat: true,
     });
     const token = (safeJson(response.text) as { token?: unknown } | undefined)?.token;

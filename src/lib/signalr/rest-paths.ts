@@ -73,8 +73,15 @@ export function restUrl(baseUrl: string, segments: readonly string[], query: Que
 }
 
 /** The URL of `:generateToken` for `hub`, with the query. */
-export function generateTokenUrl(endpoint: string, hub: string, query: Query): URL {
-  return withQuery(new URL(`${endpoint}/api/hubs/${encodeURIComponent(hub)}/:generateToken`), query);
+export function generateTokenUrl(
+  endpoint: string,
+  hub: string,
+  query: Query,
+  dialect: 'signalr' | 'websocket' = 'signalr',
+): URL {
+  // The websocket dialect exists on the local service only, under its own prefix (its tokens have its own `aud`).
+  const prefix = dialect === 'websocket' ? 'ws/api/v1/hubs' : 'api/hubs';
+  return withQuery(new URL(`${endpoint}/${prefix}/${encodeURIComponent(hub)}/:generateToken`), query);
 }
 
 /** Guards a path part: an empty one would silently address a different route. */

@@ -1,6 +1,7 @@
 /**
- * The typed upstream dispatcher: guards first (connection id, signature, hub, size), then the body is read
- * once and parsed into an event, then exactly one handler is awaited and its answer returned.
+ * The typed upstream dispatcher: guards first (the bearer token in identity mode, then the connection id, the
+ * signature in key mode, the hub and the size), then the body is read once and parsed into an event, then
+ * exactly one handler is awaited and its answer returned.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { UPSTREAM_HEADERS } from './contract.js';
@@ -48,13 +49,15 @@ export function createUpstreamHandler(
   if (expectedHub !== undefined && expectedHub.trim() === '') {
     throw new RangeError('hub must be a non-empty hub name when set');
   }
-  const { accessKeys } = options;
+  const { accessKeys, bearer } = options;
   const currentKeys = typeof accessKeys === 'function' ? accessKeys : () => accessKeys;
 
   return async function handleUpstream(request, invocationContext) {
     let parsed: { event: UpstreamEvent; context: UpstreamContext };
     try {
-      const verified = verifyCall(request, currentKeys(), expectedHub?.trim());
+      // Identity mode: the caller proves who it is first; nothing else of the request is looked at before.
+      if (bearer) await bearer.validate(request.headers.get('authorization'));
+      const verified = verifyCall(request, bearer ? null : currentKeys(), expectedHub?.trim());
       const route = resolveRoute(request);
       checkDeclaredLength(request, maxBodyBytes);
       const body = await readBodyWithin(request, maxBodyBytes);

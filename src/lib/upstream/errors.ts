@@ -31,6 +31,48 @@ export const UPSTREAM_ERRORS = {
     message:
       'No access keys are configured to verify upstream signatures; set the SignalR connection string (or access key) of the app',
   },
+  'missing-bearer-token': {
+    status: 401,
+    message:
+      'The Authorization: Bearer <token> header is missing; in identity mode the upstream template needs ManagedIdentity auth (its resource = SIGNALR_UPSTREAM_AUDIENCE)',
+  },
+  'bearer-token-malformed': {
+    status: 401,
+    message: 'The bearer token is not a valid Microsoft Entra access token',
+  },
+  'bearer-token-signature': {
+    status: 401,
+    message:
+      "The bearer token is not signed by a key of SIGNALR_UPSTREAM_OPENID_CONFIGURATION (RS256); check that setting names the tenant of SignalR's identity",
+  },
+  'bearer-token-expired': {
+    status: 401,
+    message: 'The bearer token has expired',
+  },
+  'bearer-token-issuer': {
+    status: 401,
+    message: 'The bearer token was issued by another tenant or authority; check SIGNALR_UPSTREAM_ISSUER',
+  },
+  'bearer-token-audience': {
+    status: 401,
+    message:
+      "The bearer token is for another audience; set the upstream template's ManagedIdentity resource and SIGNALR_UPSTREAM_AUDIENCE to the same value",
+  },
+  'bearer-token-caller': {
+    status: 401,
+    message:
+      "The bearer token belongs to another identity than SignalR's; SIGNALR_UPSTREAM_CALLER_ID must be the principal id of SignalR's managed identity",
+  },
+  'signing-keys-unavailable': {
+    status: 503,
+    message:
+      'The signing keys of upstream tokens could not be fetched from SIGNALR_UPSTREAM_OPENID_CONFIGURATION; the call can be retried',
+  },
+  'upstream-auth-unconfigured': {
+    status: 500,
+    message:
+      'Identity mode needs SIGNALR_UPSTREAM_AUDIENCE, SIGNALR_UPSTREAM_ISSUER, SIGNALR_UPSTREAM_OPENID_CONFIGURATION and SIGNALR_UPSTREAM_CALLER_ID to check upstream calls',
+  },
   'missing-hub': {
     status: 400,
     message: `The ${H.hub} header is required on every upstream call`,

@@ -182,10 +182,20 @@ export interface UpstreamHandlerOptions {
    * so rotated keys are picked up without a restart.
    */
   readonly accessKeys: readonly string[] | (() => readonly string[]);
+  /**
+   * Identity mode: checks the `Authorization` header (an Entra token, see bearer.ts) before anything else; when
+   * set, `X-ASRS-Signature` is not checked and `accessKeys` is not used.
+   */
+  readonly bearer?: UpstreamBearerCheck;
   /** The largest body accepted, in bytes; larger ones are answered 413. Default {@link DEFAULT_MAX_BODY_BYTES}. */
   readonly maxBodyBytes?: number;
   /** When set, calls for any other hub are answered 400 (hub names compare case-insensitively). */
   readonly hub?: string;
+}
+
+/** What checks an upstream call's bearer token ({@link UpstreamTokenValidator} in bearer.ts); throws to refuse it. */
+export interface UpstreamBearerCheck {
+  validate(authorization: string | null): Promise<unknown>;
 }
 
 /** Default of {@link UpstreamHandlerOptions.maxBodyBytes}: 1 MiB. */

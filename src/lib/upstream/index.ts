@@ -14,6 +14,13 @@
  * ```
  */
 
+export {
+  acceptedIssuers,
+  DEFAULT_METADATA_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_CLOCK_SKEW_SECONDS,
+  type UpstreamTokenPolicy,
+  UpstreamTokenValidator,
+} from './bearer.js';
 export * from './contract.js';
 export { createUpstreamHandler, type UpstreamHttpHandler } from './dispatcher.js';
 export { UPSTREAM_ERRORS, UpstreamError, type UpstreamErrorCode } from './errors.js';
@@ -34,6 +41,7 @@ export {
   type MessageData,
   type MessageResponse,
   type ResponseBody,
+  type UpstreamBearerCheck,
   type UpstreamContext,
   type UpstreamEvent,
   type UpstreamHandlerOptions,

@@ -1,5 +1,6 @@
 /**
- * The guards that run before any upstream body is parsed: the connection id, the signature, the hub, and the
+ * The guards that run before any upstream body is parsed: the connection id, the signature (key mode; identity
+ * mode checks the bearer token before these, see bearer.ts), the hub, and the
  * body size (declared, then actual). Each failure is a catalogued {@link UpstreamError}.
  */
 import type { HttpRequest } from '@azure/functions';
@@ -17,22 +18,25 @@ export interface VerifiedCall {
 /**
  * Checks that the call names a connection, is signed with one of `accessKeys`, and is for `expectedHub`
  * (when given). The signature covers only the connection id (that is the service's protocol), so it is
- * checked before anything else in the request is trusted.
+ * checked before anything else in the request is trusted. `accessKeys` is `null` when the call was
+ * authenticated otherwise (identity mode's bearer token, checked first): then no signature is read.
  */
 export function verifyCall(
   request: HttpRequest,
-  accessKeys: readonly string[],
+  accessKeys: readonly string[] | null,
   expectedHub: string | undefined,
 ): VerifiedCall {
   const connectionId = request.headers.get(UPSTREAM_HEADERS.connectionId)?.trim();
   if (!connectionId) throw new UpstreamError('missing-connection-id');
 
-  // An empty key would make the HMAC computable by anyone, so it never counts as configured.
-  const keys = accessKeys.filter((key) => key.length > 0);
-  if (keys.length === 0) throw new UpstreamError('no-access-keys');
-  const signature = request.headers.get(UPSTREAM_HEADERS.signature);
-  if (!signature?.trim()) throw new UpstreamError('missing-signature');
-  if (!verifySignature(signature, connectionId, keys)) throw new UpstreamError('bad-signature');
+  if (accessKeys !== null) {
+    // An empty key would make the HMAC computable by anyone, so it never counts as configured.
+    const keys = accessKeys.filter((key) => key.length > 0);
+    if (keys.length === 0) throw new UpstreamError('no-access-keys');
+    const signature = request.headers.get(UPSTREAM_HEADERS.signature);
+    if (!signature?.trim()) throw new UpstreamError('missing-signature');
+    if (!verifySignature(signature, connectionId, keys)) throw new UpstreamError('bad-signature');
+  }
 
   const hub = request.headers.get(UPSTREAM_HEADERS.hub)?.trim();
   if (!hub) throw new UpstreamError('missing-hub');

@@ -10,6 +10,9 @@
  *   --max-message-bytes <n>    largest frame / REST body (default 1048576)
  *   --keepalive <ms>           ping interval (default 15000)
  *
+ * Identity mode (local auth disabled: Entra tokens only, bearer tokens upstream) is set in the settings file:
+ * `auth`, `entraOpenIdConfiguration`, `entraAudience`, `managedIdentity` and templates' `auth` (options.ts).
+ *
  * Flags override the settings file. When ready it prints
  * `SignalR local service listening on http://127.0.0.1:<port>`.
  */

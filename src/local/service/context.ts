@@ -3,6 +3,7 @@
  */
 import type { WebSocketServer } from 'ws';
 import type { ConnectionRegistry } from './connections.js';
+import type { EntraTokenVerifier } from './entra-auth.js';
 import type { ResolvedServiceOptions } from './options.js';
 import type { Session } from './session.js';
 import type { Upstream } from './upstream.js';
@@ -20,6 +21,8 @@ export interface PendingNegotiation {
 export interface ServiceContext {
   readonly options: ResolvedServiceOptions;
   readonly upstream: Upstream;
+  /** Identity mode: the check of REST callers' Entra tokens (undefined in key mode). */
+  readonly entra: EntraTokenVerifier | undefined;
   /** One registry per dialect: each REST prefix addresses the clients of its own dialect. */
   readonly registries: { readonly websocket: ConnectionRegistry; readonly signalr: ConnectionRegistry };
   readonly wss: WebSocketServer;

@@ -57,6 +57,15 @@ export const SERVICE_ERRORS = {
     status: 401,
     message: "Send a JWT signed with one of the service's access keys whose audience is the URL called",
   },
+  'local-auth-disabled': {
+    status: 401,
+    message:
+      'Local auth is disabled (identity mode): access-key tokens are refused; send a Microsoft Entra token for https://signalr.azure.com',
+  },
+  'identity-unavailable': {
+    status: 503,
+    message: 'The OpenID metadata or signing keys that Entra tokens are checked with could not be fetched',
+  },
   'no-user': {
     status: 401,
     message:

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEV_ACCESS_KEY } from '../dev-constants.js';
+import type { ManagedIdentitySource } from '../identity/client.js';
 import type { RejectionCode } from './errors.js';
 
 export { DEV_ACCESS_KEY };
@@ -19,7 +20,21 @@ export interface UpstreamTemplate {
   readonly categoryPattern?: string;
   readonly eventPattern?: string;
   readonly urlTemplate: string;
+  /**
+   * Azure's upstream auth setting: `{type: 'ManagedIdentity', managedIdentity: {resource}}` puts
+   * `Authorization: Bearer <token of the service's identity for resource>` on each call (needs the
+   * `managedIdentity` option); unset or `{type: 'None'}` sends none.
+   */
+  readonly auth?: UpstreamAuth;
 }
+
+/** The auth of an upstream template, in Azure's shape. */
+export type UpstreamAuth =
+  | { readonly type: 'None' }
+  | { readonly type: 'ManagedIdentity'; readonly managedIdentity: { readonly resource: string } };
+
+/** How callers of the REST API authenticate: access-key tokens, or (local auth disabled) Entra tokens only. */
+export type ServiceAuthMode = 'key' | 'identity';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -36,7 +51,20 @@ export interface ServiceOptions {
   readonly port?: number;
   /** Interface to listen on. Default `127.0.0.1`. */
   readonly host?: string;
-  /** Access keys (primary, secondary): tokens signed with any are accepted; upstream calls carry one signature per key. Default the dev key. */
+  /**
+   * `key`: REST tokens are HS256 with an access key. `identity`: Azure with `disableLocalAuth: true` — REST and
+   * `:generateToken` take only Entra RS256 tokens (issuer and keys from `entraOpenIdConfiguration`, `aud` =
+   * `entraAudience`), access-key tokens are refused (401), upstream calls carry no X-ASRS-Signature, and client
+   * tokens are signed with a key only the service knows. Default `key`.
+   */
+  readonly auth?: ServiceAuthMode;
+  /** Identity mode: the OpenID metadata URL whose `issuer` and `jwks_uri` the REST API trusts. Required then. */
+  readonly entraOpenIdConfiguration?: string;
+  /** Identity mode: the `aud` REST tokens must carry. Default `https://signalr.azure.com`. */
+  readonly entraAudience?: string;
+  /** The service's own managed identity, for upstream templates with ManagedIdentity auth. Default none. */
+  readonly managedIdentity?: ManagedIdentitySource;
+  /** Access keys (primary, secondary): tokens signed with any are accepted; upstream calls carry one signature per key. Default the dev key; none in identity mode. */
   readonly accessKeys?: readonly string[];
   /** One URL template for every hub, category and event, or ordered templates (first match wins). Default none: no upstream calls. */
   readonly upstream?: string | readonly UpstreamTemplate[];
@@ -91,6 +119,11 @@ export interface ServiceOptions {
 export interface ResolvedServiceOptions {
   readonly port: number;
   readonly host: string;
+  readonly auth: ServiceAuthMode;
+  readonly entraOpenIdConfiguration: string | undefined;
+  readonly entraAudience: string;
+  readonly managedIdentity: ManagedIdentitySource | undefined;
+  /** Key mode: the access keys. Identity mode: one random key that signs and checks client tokens only. */
   readonly accessKeys: readonly string[];
   readonly upstream: readonly UpstreamTemplate[];
   readonly upstreamTimeoutMs: number;
@@ -120,6 +153,8 @@ export interface ResolvedServiceOptions {
 export const DEFAULTS = {
   port: 8080,
   host: '127.0.0.1',
+  auth: 'key' as ServiceAuthMode,
+  entraAudience: 'https://signalr.azure.com',
   accessKeys: [DEV_ACCESS_KEY] as readonly string[],
   upstreamTimeoutMs: 20_000,
   upstreamMaxSockets: 256,
@@ -191,9 +226,37 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
   const host = options.host ?? DEFAULTS.host;
   if (typeof host !== 'string' || host === '')
     throw new ServiceOptionsError('host must be a non-empty string');
-  const accessKeys = options.accessKeys ?? DEFAULTS.accessKeys;
+  const auth = options.auth ?? DEFAULTS.auth;
+  if (auth !== 'key' && auth !== 'identity') {
+    throw new ServiceOptionsError(`auth must be "key" or "identity" (default key), not ${String(auth)}`);
+  }
+  const entraAudience = options.entraAudience ?? DEFAULTS.entraAudience;
+  const entraOpenIdConfiguration = options.entraOpenIdConfiguration;
+  if (auth === 'identity') {
+    if (options.accessKeys !== undefined) {
+      throw new ServiceOptionsError(
+        'identity mode has no access keys (local auth is disabled): drop accessKeys',
+      );
+    }
+    if (!entraOpenIdConfiguration || !URL.canParse(entraOpenIdConfiguration)) {
+      throw new ServiceOptionsError(
+        'identity mode needs entraOpenIdConfiguration: the OpenID metadata URL of the tenant whose tokens the REST API accepts',
+      );
+    }
+  }
+  // Identity mode: client tokens are still signed by the service, with a key nobody else has.
+  const accessKeys =
+    auth === 'identity' ? [randomBytes(32).toString('base64')] : (options.accessKeys ?? DEFAULTS.accessKeys);
   if (accessKeys.length === 0 || accessKeys.some((key) => typeof key !== 'string' || key === '')) {
     throw new ServiceOptionsError('accessKeys must hold one or two non-empty keys (primary, secondary)');
+  }
+  const managedIdentity = options.managedIdentity;
+  if (managedIdentity !== undefined) {
+    for (const name of ['endpoint', 'header', 'clientId'] as const) {
+      if (typeof managedIdentity[name] !== 'string' || managedIdentity[name] === '') {
+        throw new ServiceOptionsError(`managedIdentity.${name} must be a non-empty string`);
+      }
+    }
   }
   const limits = {} as Record<(typeof LIMIT_NAMES)[number], number>;
   for (const name of LIMIT_NAMES) {
@@ -208,11 +271,21 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
   for (const name of ['notificationAttempts', 'upstreamMaxSockets'] as const) {
     if (!Number.isInteger(limits[name])) throw new ServiceOptionsError(`${name} must be a whole number`);
   }
+  const upstream = normalizeUpstream(options.upstream);
+  if (!managedIdentity && upstream.some((t) => t.auth?.type === 'ManagedIdentity')) {
+    throw new ServiceOptionsError(
+      'an upstream template has ManagedIdentity auth but the service has no managedIdentity (endpoint, header, clientId)',
+    );
+  }
   return {
     port,
     host,
+    auth,
+    entraOpenIdConfiguration,
+    entraAudience,
+    managedIdentity,
     accessKeys: [...accessKeys],
-    upstream: normalizeUpstream(options.upstream),
+    upstream,
     ...limits,
     log: options.log ?? consoleLog,
     generateConnectionId: options.generateConnectionId ?? randomConnectionId,
@@ -252,6 +325,7 @@ function checkTemplate(value: unknown, index: number): UpstreamTemplate {
     throw new ServiceOptionsError(`${where}: urlTemplate must be http or https`);
   }
   const template: { -readonly [K in keyof UpstreamTemplate]: UpstreamTemplate[K] } = { urlTemplate };
+  if (record.auth !== undefined && record.auth !== null) template.auth = checkAuth(record.auth, where);
   for (const name of ['hubPattern', 'categoryPattern', 'eventPattern'] as const) {
     const pattern = record[name];
     if (pattern === undefined || pattern === null) continue;
@@ -259,6 +333,23 @@ function checkTemplate(value: unknown, index: number): UpstreamTemplate {
     template[name] = pattern;
   }
   return template;
+}
+
+function checkAuth(value: unknown, where: string): UpstreamAuth {
+  const auth = value as { type?: unknown; managedIdentity?: { resource?: unknown } } | null;
+  if (auth?.type === 'None') return { type: 'None' };
+  if (auth?.type === 'ManagedIdentity') {
+    const resource = auth.managedIdentity?.resource;
+    if (typeof resource !== 'string' || resource.trim() === '') {
+      throw new ServiceOptionsError(
+        `${where}: ManagedIdentity auth needs managedIdentity.resource (the token's audience)`,
+      );
+    }
+    return { type: 'ManagedIdentity', managedIdentity: { resource } };
+  }
+  throw new ServiceOptionsError(
+    `${where}: auth must be {"type":"None"} or {"type":"ManagedIdentity","managedIdentity":{"resource":"…"}}`,
+  );
 }
 
 /**
@@ -283,7 +374,17 @@ export function readSettingsFile(path: string): ServiceOptions {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ServiceOptionsError(`The settings file ${path} must hold a JSON object of service options`);
   }
-  const known = new Set<string>(['port', 'host', 'accessKeys', 'upstream', ...LIMIT_NAMES]);
+  const known = new Set<string>([
+    'port',
+    'host',
+    'accessKeys',
+    'upstream',
+    'auth',
+    'entraOpenIdConfiguration',
+    'entraAudience',
+    'managedIdentity',
+    ...LIMIT_NAMES,
+  ]);
   for (const key of Object.keys(value)) {
     if (!known.has(key)) {
       throw new ServiceOptionsError(

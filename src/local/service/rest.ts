@@ -10,8 +10,9 @@
  *   Management SDK probes it without one).
  * - `GET` / `PUT /manage/v1/ws/upstream`: read or replace the upstream templates while running.
  *
- * Each prefix addresses the clients of its own dialect. Every other call needs `Authorization: Bearer <JWT>`
- * with `aud` = the request URL without query and trailing slash (see auth.ts for hosts and ports).
+ * Each prefix addresses the clients of its own dialect. Every call needs `Authorization: Bearer <JWT>`: in key
+ * mode signed with an access key, `aud` = the request URL without query and trailing slash (see auth.ts for
+ * hosts and ports); in identity mode a Microsoft Entra token (entra-auth.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientUrl, createClientToken } from '../../lib/signalr/tokens.js';
@@ -295,9 +296,7 @@ export async function handleRest(
     });
   }
   checkHubName(prefix.hub, '/api/v1/hubs/chat');
-  await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
-    restAudiencePath(url),
-  ]);
+  await authenticateRest(ctx, req, url);
   await operation({
     ctx,
     dialect: prefix.dialect,
@@ -369,9 +368,7 @@ async function handleSignalRRest(
       });
     }
     version = resolveVersion(prefix.prefix, url, name);
-    await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
-      restAudiencePath(url),
-    ]);
+    await authenticateRest(ctx, req, url);
     checkNames(name, prefix.hub, match.params, url);
     const registry = ctx.registries.signalr.hub(internalHubName(prefix.hub, url));
     await runOperation(name, version, { ctx, registry, params: match.params, req, url }, res);
@@ -392,9 +389,7 @@ async function handleOperation(
   params: Record<string, string>,
   operation: Operation,
 ): Promise<void> {
-  await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
-    restAudiencePath(url),
-  ]);
+  await authenticateRest(ctx, req, url);
   checkHubName(hub, '/api/hubs/chat/:generateToken');
   await operation({
     ctx,
@@ -408,6 +403,18 @@ async function handleOperation(
   });
 }
 
+/** A REST caller's token: an Entra token in identity mode, else an access-key token for this URL. */
+async function authenticateRest(ctx: ServiceContext, req: IncomingMessage, url: URL): Promise<void> {
+  const token = requestToken(req, url);
+  if (ctx.entra) {
+    await ctx.entra.verify(token);
+    return;
+  }
+  await authenticate(token, ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+    restAudiencePath(url),
+  ]);
+}
+
 async function handleManageUpstream(
   ctx: ServiceContext,
   req: IncomingMessage,
@@ -419,9 +426,7 @@ async function handleManageUpstream(
       Allow: 'GET, PUT',
     });
   }
-  await authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
-    restAudiencePath(url),
-  ]);
+  await authenticateRest(ctx, req, url);
   if (req.method === 'PUT') {
     const body = await readBody(req, ctx.options.maxMessageBytes);
     let value: unknown;

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { ConnectionRegistry } from './connections.js';
 import type { ServiceContext } from './context.js';
+import { EntraTokenVerifier } from './entra-auth.js';
 import { Rejection } from './errors.js';
 import { rejectUpgradeWith, sendRejection } from './http.js';
 import { resolveOptions, type ServiceOptions } from './options.js';
@@ -61,6 +62,10 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const ctx: ServiceContext = {
     options: resolved,
     upstream: new Upstream(resolved),
+    entra:
+      resolved.auth === 'identity' && resolved.entraOpenIdConfiguration
+        ? new EntraTokenVerifier(resolved.entraOpenIdConfiguration, resolved.entraAudience)
+        : undefined,
     registries: { websocket: new ConnectionRegistry(), signalr: new ConnectionRegistry() },
     wss,
     sessions,

@@ -6,6 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { signatureHeader } from '../../lib/signalr/signature.js';
 import { UPSTREAM_HEADERS, type UpstreamCategory } from '../../lib/upstream/contract.js';
+import { ManagedIdentityTokens } from '../identity/client.js';
 import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from './options.js';
 import { type ResponseHeaders, UpstreamTransport } from './upstream-transport.js';
 
@@ -89,15 +90,19 @@ export function expandUrl(urlTemplate: string, hub: string, category: string, ev
   );
 }
 
-/** The request headers of a call. */
+/**
+ * The request headers of a call. `X-ASRS-Signature` is sent when the service has access keys (key mode); with
+ * local auth disabled there are none to sign with, so identity mode sends none.
+ */
 export function upstreamHeaders(call: UpstreamCall, accessKeys: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = {
     [UPSTREAM_HEADERS.hub]: call.hub,
     [UPSTREAM_HEADERS.category]: call.category,
     [UPSTREAM_HEADERS.event]: call.event,
     [UPSTREAM_HEADERS.connectionId]: call.connectionId,
-    [UPSTREAM_HEADERS.signature]: signatureHeader(accessKeys, call.connectionId),
   };
+  if (accessKeys.length > 0)
+    headers[UPSTREAM_HEADERS.signature] = signatureHeader(accessKeys, call.connectionId);
   if (call.userId !== undefined) headers[UPSTREAM_HEADERS.userId] = call.userId;
   if (call.claims && call.claims.length > 0) {
     headers[UPSTREAM_HEADERS.userClaims] = call.claims.map(([type, value]) => `${type}: ${value}`).join(', ');
@@ -124,11 +129,22 @@ export class Upstream {
       | 'retryMaxDelayMs'
       | 'maxMessageBytes'
       | 'upstreamMaxSockets'
-    > & { readonly upstream: readonly UpstreamTemplate[]; readonly log: ServiceLog },
+    > &
+      Partial<Pick<ResolvedServiceOptions, 'auth' | 'managedIdentity'>> & {
+        readonly upstream: readonly UpstreamTemplate[];
+        readonly log: ServiceLog;
+      },
   ) {
     this.#templates = options.upstream;
     this.#transport = new UpstreamTransport({ maxSockets: options.upstreamMaxSockets });
+    this.#signingKeys = options.auth === 'identity' ? [] : options.accessKeys;
+    this.#identity = options.managedIdentity ? new ManagedIdentityTokens(options.managedIdentity) : undefined;
   }
+
+  /** The keys upstream calls are signed with: none in identity mode (its one key only signs client tokens). */
+  readonly #signingKeys: readonly string[];
+  /** The service's own managed identity (ManagedIdentity upstream auth). */
+  readonly #identity: ManagedIdentityTokens | undefined;
 
   readonly #transport: UpstreamTransport;
 
@@ -180,7 +196,19 @@ export class Upstream {
     const url = new URL(expandUrl(template.urlTemplate, call.hub, call.category, call.event));
     const timeoutMs = this.options.upstreamTimeoutMs;
     const max = this.options.maxMessageBytes;
-    const headers = upstreamHeaders(call, this.options.accessKeys);
+    const headers = upstreamHeaders(call, this.#signingKeys);
+    if (template.auth?.type === 'ManagedIdentity') {
+      const resource = template.auth.managedIdentity.resource;
+      try {
+        const token = await (this.#identity as ManagedIdentityTokens).token(resource);
+        headers.Authorization = `Bearer ${token}`;
+      } catch (error) {
+        return {
+          kind: 'unreachable',
+          message: `no managed identity token for the upstream (${(error as Error).message})`,
+        };
+      }
+    }
     // Without a type, a text body (or none) goes as text/plain and bytes untyped, as fetch sent them before.
     if (!call.contentType && !Buffer.isBuffer(call.body))
       headers['Content-Type'] = 'text/plain;charset=UTF-8';
