@@ -78,9 +78,10 @@ describe('identity mode: the app and the service', () => {
   });
 
   it('refuses access-key tokens on the REST API, as Azure does with local auth disabled', async () => {
-    const url = `${fixture.stack.serviceUrl}/api/v1/hubs/chat`;
+    // The 2022-06-01 form: its errors are JSON with a code (v1's are plain text).
+    const url = `${fixture.stack.serviceUrl}/api/hubs/chat/:send`;
     const keyToken = await createRestToken(DEV_ACCESS_KEY, url);
-    const response = await fetch(url, {
+    const response = await fetch(`${url}?api-version=2022-06-01`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${keyToken}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ target: 'x', arguments: [] }),
@@ -90,7 +91,7 @@ describe('identity mode: the app and the service', () => {
   });
 
   it('refuses an Entra token for another audience on the REST API', async () => {
-    const url = `${fixture.stack.serviceUrl}/api/v1/hubs/chat`;
+    const url = `${fixture.stack.serviceUrl}/api/hubs/chat/:send?api-version=2022-06-01`;
     const token = await idp().mint(DEV_APP_IDENTITY, 'https://storage.azure.com');
     const response = await fetch(url, {
       method: 'POST',
