@@ -19,6 +19,14 @@ export const APP_ERRORS = {
     status: 400,
     message: 'No user: sign in, or pass ?name=<your name> (1–32 letters, digits, " _-.")',
   },
+  'not-signed-in': {
+    status: 401,
+    message: 'Not signed in: open the chat page to sign in (/.auth/login/aad), then negotiate again',
+  },
+  'invalid-principal': {
+    status: 401,
+    message: 'The signed-in principal cannot be read: sign out (/.auth/logout) and sign in again',
+  },
   'invalid-dialect': {
     status: 400,
     message: 'dialect must be "signalr" (the default) or "websocket"',

@@ -8,7 +8,7 @@ import { MAX_TEXT_LENGTH } from '../lib/conversation.js';
 import { readSetting } from '../lib/settings.js';
 import { type Dialect, isDialect } from '../lib/upstream/contract.js';
 import { APP_ERRORS } from './errors.js';
-import { identify } from './identity.js';
+import { type AuthMode, identify } from './identity.js';
 import { pageSecurityHeaders } from './page-security.js';
 import { loadPageTemplate } from './static-files.js';
 
@@ -28,7 +28,12 @@ function isPageTransport(value: string): value is PageTransport {
 
 /** What the page is told. */
 export interface ChatPageConfig {
+  /** The user id (with sign-in, the object id; without, the chosen name). */
   readonly user: string | null;
+  /** The name to show for the user. */
+  readonly name: string | null;
+  /** Who vouched for the user: `entra` (signed in, with a sign-out link) or `none` (names are not verified). */
+  readonly auth: AuthMode;
   readonly dialect: Dialect;
   /** The one transport the signalr client may use, or null to let it choose. */
   readonly transport: PageTransport | null;
@@ -71,11 +76,28 @@ const HTML_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-/** `GET /api/home?name=…[&dialect=websocket][&transport=websockets|sse|longpolling]`. */
+/** Where Easy Auth signs people in and out (the same paths on App Service and in the built-in local host). */
+export const SIGN_IN_PATH = '/.auth/login/aad';
+export const SIGN_OUT_PATH = '/.auth/logout';
+
+/** `GET /api/home?name=…[&dialect=websocket][&transport=websockets|sse|longpolling]` (`?name=` only without sign-in). */
 export async function home(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
   if (!identity.ok) {
-    return { status: APP_ERRORS['invalid-name'].status, headers: TEXT_HEADERS, body: identity.message };
+    return { status: APP_ERRORS[identity.code].status, headers: TEXT_HEADERS, body: identity.message };
+  }
+  if (identity.mode === 'entra' && identity.user === null) {
+    // Easy Auth sends unauthenticated browsers to sign-in before they get here; should one arrive anyway
+    // (anonymous requests allowed), send it there too, and back to this page afterwards.
+    const url = new URL(req.url);
+    const back = `${url.pathname}${url.search}`;
+    return {
+      status: 302,
+      headers: {
+        location: `${SIGN_IN_PATH}?post_login_redirect_uri=${encodeURIComponent(back)}`,
+        'cache-control': 'no-store',
+      },
+    };
   }
   const dialectParam = req.query.get('dialect');
   if (dialectParam !== null && !isDialect(dialectParam)) {
@@ -92,7 +114,9 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     return { status, headers: TEXT_HEADERS, body: message };
   }
   const config: ChatPageConfig = {
-    user: identity.user,
+    user: identity.user?.id ?? null,
+    name: identity.user?.name ?? null,
+    auth: identity.mode,
     dialect,
     transport: transportParam,
     apiBase: '/api',

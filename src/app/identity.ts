@@ -1,45 +1,146 @@
 /**
- * Who is asking, decided once in home and negotiate (docs/architecture.md, "Tokens and identity"): the App Service authentication principal
- * (`x-ms-client-principal-name`) when present, else the demo's `?name=`. After negotiate, the identity
- * travels in the service's token and is never read from a client message again.
+ * Who is asking, decided once in home and negotiate (docs/architecture.md, "Tokens and identity"). The app
+ * setting `CHAT_AUTH` says who vouches for the user; the app never guesses it from the request:
+ *
+ * - `entra`: App Service Authentication is in front of the app. It strips any `x-ms-client-principal*` header a
+ *   client sends and writes its own, so those headers, and only those, name the user. `?name=` is ignored.
+ *   The user id is the principal's object id (stable, unlike an e-mail address); the display name comes
+ *   from its claims, so two people with the same name are still two users.
+ * - `none`: the demo. `?name=` is the user, a claim anyone can make; principal headers are ignored, because
+ *   with nothing in front of the app any client can write them.
+ *
+ * After negotiate the identity travels in the service's token and is never read from a client message again.
  */
 import type { HttpRequest } from '@azure/functions';
 import { nameProblem } from '../lib/conversation.js';
+import { cleanDisplayName } from '../lib/display-name.js';
+import { readSetting, SETTINGS } from '../lib/settings.js';
 
-/** The header App Service authentication (Easy Auth) sets for a signed-in user. */
-export const PRINCIPAL_NAME_HEADER = 'x-ms-client-principal-name';
+/** The headers App Service authentication (Easy Auth) sets for a signed-in user. */
+export const PRINCIPAL_HEADERS = {
+  /** base64 of `{ auth_typ, name_typ, role_typ, claims: [{ typ, val }] }`. */
+  principal: 'x-ms-client-principal',
+  /** The object id for Microsoft Entra ID. */
+  id: 'x-ms-client-principal-id',
+  /** Usually the sign-in name (UPN or e-mail address). */
+  name: 'x-ms-client-principal-name',
+  /** The identity provider, `aad` for Microsoft Entra ID. */
+  idp: 'x-ms-client-principal-idp',
+} as const;
 
-export type IdentityResult =
-  | { readonly ok: true; readonly user: string | null; readonly source: 'principal' | 'query' | 'none' }
-  | { readonly ok: false; readonly message: string };
+/** The claim types of a Microsoft Entra principal the chat reads, long (as Easy Auth maps them) and short. */
+export const CLAIM_TYPES = {
+  objectId: ['http://schemas.microsoft.com/identity/claims/objectidentifier', 'oid'],
+  name: ['name'],
+  preferredUsername: ['preferred_username'],
+} as const;
 
-/**
- * The caller's user name: the principal header, else `?name=`, else `null` (nobody yet).
- * A present but invalid name is an error with a message that says how to fix it.
- */
-export function identify(req: HttpRequest): IdentityResult {
-  const signedIn = req.headers.get(PRINCIPAL_NAME_HEADER);
-  if (signedIn !== null && signedIn !== '') {
-    const principal = chatNameOfPrincipal(signedIn);
-    const problem = nameProblem(principal);
-    // The principal name comes from the identity provider (often an e-mail address); the chat's names are
-    // narrower, so say which rule it breaks instead of mangling it into something else.
-    if (problem) return { ok: false, message: `${problem} (signed-in name "${signedIn}")` };
-    return { ok: true, user: principal, source: 'principal' };
-  }
-  const name = req.query.get('name');
-  if (name === null) return { ok: true, user: null, source: 'none' };
-  const problem = nameProblem(name);
-  if (problem) return { ok: false, message: `${problem}; choose another ?name=` };
-  return { ok: true, user: name, source: 'query' };
+/** The largest `x-ms-client-principal` header read (base64 characters); larger ones are refused. */
+export const MAX_PRINCIPAL_HEADER_LENGTH = 32 * 1024;
+
+export const AUTH_MODES = ['entra', 'none'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+/** The `CHAT_AUTH` setting; throws an error that names the setting when it holds anything else. */
+export function authMode(env: NodeJS.ProcessEnv = process.env): AuthMode {
+  const raw = (readSetting('chatAuth', env) ?? 'none').toLowerCase();
+  if ((AUTH_MODES as readonly string[]).includes(raw)) return raw as AuthMode;
+  throw new Error(`The app setting ${SETTINGS.chatAuth.name} must be "entra" or "none", not "${raw}"`);
 }
 
+/** A user of the chat: the id everything is keyed on (presence, groups, private conversations) and the name shown. */
+export interface ChatIdentity {
+  readonly id: string;
+  readonly name: string;
+}
+
+export type IdentityResult =
+  | { readonly ok: true; readonly mode: AuthMode; readonly user: ChatIdentity | null }
+  | {
+      readonly ok: false;
+      readonly mode: AuthMode;
+      readonly code: 'invalid-name' | 'invalid-principal';
+      readonly message: string;
+    };
+
 /**
- * The chat name of a signed-in principal. Identity providers name people by e-mail address or UPN
- * (`ann@contoso.com`), and `@` is not a name character, so it becomes `.` (`ann.contoso.com`): still unique per
- * principal (the domain stays) and readable. Any other character outside the name rules is refused by the
- * caller with a message, never silently dropped, so two principals cannot end up with one name.
+ * The caller, as the mode allows: `user` is `null` when nobody is named yet (not signed in; no `?name=`).
+ * A present but unusable identity is an error with a message that says what to fix.
  */
-export function chatNameOfPrincipal(principalName: string): string {
-  return principalName.replaceAll('@', '.');
+export function identify(req: HttpRequest, env: NodeJS.ProcessEnv = process.env): IdentityResult {
+  const mode = authMode(env);
+  return mode === 'entra' ? identifyPrincipal(req) : identifyByName(req);
+}
+
+function identifyByName(req: HttpRequest): IdentityResult {
+  const name = req.query.get('name');
+  if (name === null) return { ok: true, mode: 'none', user: null };
+  const problem = nameProblem(name);
+  if (problem)
+    return { ok: false, mode: 'none', code: 'invalid-name', message: `${problem}; choose another ?name=` };
+  return { ok: true, mode: 'none', user: { id: name, name } };
+}
+
+const GUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+/**
+ * The chat user id of an object id: its 32 hex digits in lower case, without dashes. That is a valid chat
+ * name (letters and digits, at most 32), so private conversation ids, blob paths and service user ids work
+ * unchanged; `undefined` when the value is not a GUID.
+ */
+export function userIdOfObjectId(objectId: string): string | undefined {
+  const trimmed = objectId.trim();
+  return GUID.test(trimmed) ? trimmed.replaceAll('-', '').toLowerCase() : undefined;
+}
+
+function identifyPrincipal(req: HttpRequest): IdentityResult {
+  const refuse = (message: string): IdentityResult => ({
+    ok: false,
+    mode: 'entra',
+    code: 'invalid-principal',
+    message,
+  });
+  const encoded = req.headers.get(PRINCIPAL_HEADERS.principal);
+  const headerId = req.headers.get(PRINCIPAL_HEADERS.id);
+  if (!encoded && !headerId) return { ok: true, mode: 'entra', user: null };
+  let claims: ReadonlyMap<string, string> = new Map();
+  if (encoded) {
+    const parsed = parsePrincipal(encoded);
+    if (parsed === undefined) {
+      return refuse(`The ${PRINCIPAL_HEADERS.principal} header is not base64 JSON with a claims list`);
+    }
+    claims = parsed;
+  }
+  const claim = (types: readonly string[]) => types.map((t) => claims.get(t)).find((v) => v);
+  const objectId = claim(CLAIM_TYPES.objectId) ?? headerId ?? '';
+  const id = userIdOfObjectId(objectId);
+  if (id === undefined)
+    return refuse('The signed-in principal has no object id (a GUID): sign in with Microsoft Entra ID');
+  const name =
+    cleanDisplayName(claim(CLAIM_TYPES.name)) ??
+    cleanDisplayName(claim(CLAIM_TYPES.preferredUsername)) ??
+    cleanDisplayName(req.headers.get(PRINCIPAL_HEADERS.name)) ??
+    `User ${id.slice(0, 8)}`;
+  return { ok: true, mode: 'entra', user: { id, name } };
+}
+
+/** The claims of an `x-ms-client-principal` header (first value per type), or `undefined` when malformed. */
+export function parsePrincipal(encoded: string): ReadonlyMap<string, string> | undefined {
+  if (encoded.length > MAX_PRINCIPAL_HEADER_LENGTH) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const list = (value as { claims?: unknown }).claims;
+  if (!Array.isArray(list)) return undefined;
+  const claims = new Map<string, string>();
+  for (const entry of list) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { typ, val } = entry as { typ?: unknown; val?: unknown };
+    if (typeof typ === 'string' && typeof val === 'string' && !claims.has(typ)) claims.set(typ, val);
+  }
+  return claims;
 }

@@ -1,6 +1,7 @@
 /**
- * The negotiate function (docs/architecture.md, "Tokens and identity"): decides who the caller is and hands out the URL and
- * token for the service, so the app and not the browser fixes the user (`nameid`).
+ * The negotiate function (docs/architecture.md, "Tokens and identity"): decides who the caller is (identity.ts,
+ * by the `CHAT_AUTH` mode) and hands out the URL and token for the service, so the app and not the browser
+ * fixes the user (`nameid`, the user id; the display name in an extra claim).
  *
  * - signalr dialect (default): `{ url, accessToken }` for `@microsoft/signalr`, which calls
  *   `<base>/negotiate?…&negotiateVersion=1` and then negotiates with the service at `url`.
@@ -8,6 +9,7 @@
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { toServiceUserId } from '../lib/chat/user-id.js';
+import { DISPLAY_NAME_CLAIM, encodeDisplayNameClaim } from '../lib/display-name.js';
 import { isDialect } from '../lib/upstream/contract.js';
 import { clientAddress, negotiateLimitersFor } from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
@@ -27,14 +29,14 @@ function refuse(code: AppErrorCode, message?: string): HttpResponseInit {
 
 export async function negotiate(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
-  if (!identity.ok) return refuse('invalid-name', identity.message);
-  if (identity.user === null) return refuse('no-user');
+  if (!identity.ok) return refuse(identity.code, identity.message);
+  if (identity.user === null) return refuse(identity.mode === 'entra' ? 'not-signed-in' : 'no-user');
   const dialect = req.query.get('dialect') ?? 'signalr';
   if (!isDialect(dialect)) return refuse('invalid-dialect');
   const services = chatServices();
   // Fair sharing: one user's or one address's reconnect storm waits behind its own limit, not everyone's.
   const limits = negotiateLimitersFor(services);
-  const waitMs = Math.max(limits.user.take(identity.user), limits.address.take(clientAddress(req)));
+  const waitMs = Math.max(limits.user.take(identity.user.id), limits.address.take(clientAddress(req)));
   if (waitMs > 0) {
     const seconds = Math.ceil(waitMs / 1000);
     const refusal = refuse(
@@ -44,9 +46,20 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
     return { ...refusal, headers: { ...JSON_HEADERS, 'retry-after': String(seconds) } };
   }
   const client = dialect === 'signalr' ? services.signalr : services.websocket;
+  const { id, name } = identity.user;
+  // A signed-in user's display name differs from the id: record it where listings find it, and put it in
+  // the token where the app signs tokens (key mode), so the upstream names the sender without a read.
+  const named = name !== id;
+  if (named) {
+    await services.history.ensureContainer();
+    await services.directory.record(id, name);
+  }
   const access = await client.getClientAccess({
-    userId: toServiceUserId(identity.user),
+    userId: toServiceUserId(id),
     ttlSeconds: CLIENT_TOKEN_TTL_SECONDS,
+    ...(named && client.clientTokensCarryClaims
+      ? { claims: { [DISPLAY_NAME_CLAIM]: encodeDisplayNameClaim(name) } }
+      : {}),
   });
   if (dialect === 'signalr') return { status: 200, headers: JSON_HEADERS, jsonBody: access };
   // A browser WebSocket cannot send an Authorization header, so the raw endpoint takes the token in the query.

@@ -4,6 +4,7 @@
  * one process at several stacks in turn). Nothing here holds chat state: that lives in the service and Blob.
  */
 
+import { UserDirectory } from '../lib/chat/directory.js';
 import { MembershipStore } from '../lib/chat/memberships.js';
 import { PresenceStore } from '../lib/chat/presence.js';
 import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
@@ -27,6 +28,8 @@ export interface ChatServices {
   readonly history: HistoryStore;
   readonly presence: PresenceStore;
   readonly members: MembershipStore;
+  /** Display names of signed-in users (recorded at negotiate). */
+  readonly directory: UserDirectory;
 }
 
 // Every app setting can change what the clients are (tests point one process at several stacks in turn).
@@ -51,6 +54,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     history,
     presence: new PresenceStore(containerClient),
     members: new MembershipStore(containerClient),
+    directory: new UserDirectory(containerClient),
   };
   cached = { key, value };
   return value;

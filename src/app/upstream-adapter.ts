@@ -20,10 +20,13 @@ import { Fanout } from '../lib/chat/fanout.js';
 import { type Caller, ChatHandlers } from '../lib/chat/handlers.js';
 import type { ChatEvent } from '../lib/chat/protocol.js';
 import { fromServiceUserId } from '../lib/chat/user-id.js';
+import { DISPLAY_NAME_CLAIM, decodeDisplayNameClaim } from '../lib/display-name.js';
 import { HistoryError } from '../lib/history/index.js';
-import { createUpstreamHandler, type UpstreamHandlers } from '../lib/upstream/index.js';
+import type { Dialect } from '../lib/upstream/contract.js';
+import { createUpstreamHandler, type UpstreamContext, type UpstreamHandlers } from '../lib/upstream/index.js';
 import { type CommandLimiter, commandLimiterFor } from './command-limits.js';
 import { APP_ERRORS } from './errors.js';
+import { authMode } from './identity.js';
 import { type ChatServices, chatServices } from './services.js';
 
 /** Sent as text: a refused connect's reason and a close reason reach the client as they are. */
@@ -61,34 +64,42 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       presence: services.presence,
       members: services.members,
       fanout,
+      ...(authMode() === 'entra' ? { directory: services.directory } : {}),
     });
     return { chat, fanout };
   };
 
+  /**
+   * The caller as the service names it: the user id from `X-ASRS-User-Id` (only ids this app issues), and
+   * with sign-in the display name from the token's claim (key mode) or the directory negotiate wrote
+   * (identity mode, where the service mints tokens without claims). Never anything the client wrote.
+   */
+  const callerOf = async (context: UpstreamContext, dialect: Dialect): Promise<Caller | undefined> => {
+    const user = fromServiceUserId(context.userId);
+    if (user === undefined) return undefined;
+    const caller: Caller = { user, connectionId: context.connectionId, dialect };
+    if (authMode() !== 'entra') return caller;
+    const claim = context.claims[DISPLAY_NAME_CLAIM];
+    const name =
+      decodeDisplayNameClaim(Array.isArray(claim) ? claim[0] : claim) ??
+      (await services.directory.nameOf(user));
+    return name !== undefined && name !== user ? { ...caller, name } : caller;
+  };
+
   return {
     async handleConnect(req, res) {
-      const user = fromServiceUserId(req.context.userId);
-      if (user === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
+      const caller = await callerOf(req.context, websocketCodec.dialect);
+      if (caller === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
       // Presence and memberships live in the history container.
       await services.history.ensureContainer();
-      const caller: Caller = {
-        user,
-        connectionId: req.context.connectionId,
-        dialect: websocketCodec.dialect,
-      };
       const welcome = await chatFor(req.invocationContext).chat.enter(caller);
       // The response body is the connection's first frame.
       res.accept({ body: websocketCodec.encode({ event: 'welcome', payload: welcome }) });
     },
 
     async handleMessage(req, res) {
-      const user = fromServiceUserId(req.context.userId);
-      if (user === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
-      const caller: Caller = {
-        user,
-        connectionId: req.context.connectionId,
-        dialect: websocketCodec.dialect,
-      };
+      const caller = await callerOf(req.context, websocketCodec.dialect);
+      if (caller === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
       const { message } = req.event;
       const parsed: CommandResult =
         message.dataType === 'text'
@@ -106,9 +117,8 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     },
 
     async handleInvocation(req, res) {
-      const user = fromServiceUserId(req.context.userId);
-      if (user === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
-      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: signalrCodec.dialect };
+      const caller = await callerOf(req.context, signalrCodec.dialect);
+      if (caller === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
       const { target, arguments: args, invocationId } = req.event;
       const parsed: CommandResult =
         args.length === 1
@@ -130,15 +140,14 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     },
 
     async onConnected(req) {
-      const user = fromServiceUserId(req.context.userId);
+      const caller = await callerOf(req.context, signalrCodec.dialect);
       const log = req.invocationContext;
-      if (user === undefined) {
+      if (caller === undefined) {
         log.warn(`closing signalr connection ${req.context.connectionId}: no valid user`);
         await services.signalr.closeConnection(req.context.connectionId, { reason: NO_USER_REASON });
         return;
       }
       await services.history.ensureContainer();
-      const caller: Caller = { user, connectionId: req.context.connectionId, dialect: signalrCodec.dialect };
       const { chat, fanout } = chatFor(log);
       const welcome = await chat.enter(caller);
       await fanout
@@ -147,14 +156,10 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     },
 
     async onDisconnected(req) {
-      const user = fromServiceUserId(req.context.userId);
-      if (user === undefined) return;
+      const caller = await callerOf(req.context, req.event.dialect);
+      if (caller === undefined) return;
       await services.history.ensureContainer();
-      await chatFor(req.invocationContext).chat.leave({
-        user,
-        connectionId: req.context.connectionId,
-        dialect: req.event.dialect,
-      });
+      await chatFor(req.invocationContext).chat.leave(caller);
     },
   };
 }

@@ -136,6 +136,13 @@ export const SETTINGS = {
     description:
       "Who may frame the chat page: the Content-Security-Policy frame-ancestors sources, e.g. 'self' or https://intranet.example. Default 'none' (no one).",
   },
+  chatAuth: {
+    name: 'CHAT_AUTH',
+    required: false,
+    default: 'none',
+    description:
+      'Who vouches for the user: "entra" when App Service Authentication (Easy Auth) with Microsoft Entra ID is in front of the app, so only its x-ms-client-principal* headers name the user and ?name= is ignored; "none" for the demo, where ?name= is a claim anyone can make and principal headers are ignored (a client can write them).',
+  },
   managedIdentityClientId: {
     name: 'AZURE_CLIENT_ID',
     required: false,

@@ -21,6 +21,31 @@ function chatConfig(res: HttpResponseInit): Record<string, unknown> {
   return JSON.parse(match[1]) as Record<string, unknown>;
 }
 
+const OID_ANN = '0f8fad5b-d9cb-469f-a165-70867728950e';
+const OID_ANN_2 = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+
+/** The headers App Service authentication writes for a signed-in Microsoft Entra user. */
+function principalHeaders(user: { oid: string; name?: string; upn?: string }): Record<string, string> {
+  const claims = [
+    { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: user.oid },
+    ...(user.name !== undefined ? [{ typ: 'name', val: user.name }] : []),
+    ...(user.upn !== undefined ? [{ typ: 'preferred_username', val: user.upn }] : []),
+  ];
+  const principal = {
+    auth_typ: 'aad',
+    claims,
+    name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
+    role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+  };
+  return {
+    'x-ms-client-principal': Buffer.from(JSON.stringify(principal)).toString('base64'),
+    'x-ms-client-principal-id': user.oid,
+    // The sign-in name (ASCII, as headers are).
+    ...(user.upn !== undefined ? { 'x-ms-client-principal-name': user.upn } : {}),
+    'x-ms-client-principal-idp': 'aad',
+  };
+}
+
 const saved = { ...process.env };
 beforeAll(() => {
   process.env.AzureSignalRConnectionString = `Endpoint=http://localhost:8080;AccessKey=${KEY};Version=1.0;`;
@@ -39,6 +64,8 @@ describe('home', () => {
     );
     const script = configScript({
       user: '</script>',
+      name: '</script>',
+      auth: 'none',
       dialect: 'signalr',
       transport: null,
       apiBase: '/api',
@@ -54,6 +81,8 @@ describe('home', () => {
     expect(String(res.body)).not.toContain('<!--CHAT_CONFIG-->');
     expect(chatConfig(res)).toEqual({
       user: 'ann',
+      name: 'ann',
+      auth: 'none',
       dialect: 'signalr',
       transport: null,
       apiBase: '/api',
@@ -83,19 +112,13 @@ describe('home', () => {
     expect(chatConfig(res)).toMatchObject({ user: null, dialect: 'websocket' });
   });
 
-  it('prefers the App Service principal over ?name=', async () => {
-    const res = await home(get('/api/home?name=mallory', { 'x-ms-client-principal-name': 'Zoë' }), ctx());
-    expect(chatConfig(res)).toMatchObject({ user: 'Zoë' });
+  it('ignores client-written principal headers without sign-in (CHAT_AUTH=none): ?name= is the user', async () => {
+    const forged = principalHeaders({ oid: OID_ANN, name: 'Boss' });
+    const res = await home(get('/api/home?name=mallory', forged), ctx());
+    expect(chatConfig(res)).toMatchObject({ user: 'mallory', name: 'mallory', auth: 'none' });
+    const nobody = await home(get('/api/home', forged), ctx());
+    expect(chatConfig(nobody)).toMatchObject({ user: null, auth: 'none' });
   });
-
-  it('turns an e-mail principal into a chat name and refuses one that breaks the rules', async () => {
-    const res = await home(get('/api/home', { 'x-ms-client-principal-name': 'ann@contoso.com' }), ctx());
-    expect(chatConfig(res)).toMatchObject({ user: 'ann.contoso.com' });
-    const bad = await home(get('/api/home', { 'x-ms-client-principal-name': 'ann+x@contoso.com' }), ctx());
-    expect(bad.status).toBe(400);
-    expect(String(bad.body)).toContain('signed-in name "ann+x@contoso.com"');
-  });
-
   it.each([
     ['<script>', 'may only contain letters'],
     ['a'.repeat(33), 'longer than 32'],
@@ -140,14 +163,16 @@ describe('negotiate', () => {
     expect(claims.nameid).toBe('bob');
   });
 
-  it('takes the user from the App Service principal over ?name= (the token carries it, encoded for the service)', async () => {
-    const res = await negotiate(
-      get('/api/negotiate?name=mallory', { 'x-ms-client-principal-name': 'zoë@contoso.com' }, 'POST'),
-      ctx(),
-    );
+  it('gives no token for a forged x-ms-client-principal-name without sign-in (CHAT_AUTH=none)', async () => {
+    const forged = { 'x-ms-client-principal-name': 'boss@contoso.com', 'x-ms-client-principal-id': OID_ANN };
+    const refused = await negotiate(get('/api/negotiate', forged, 'POST'), ctx());
+    expect(refused.status).toBe(400);
+    expect((refused.jsonBody as { code: string }).code).toBe('no-user');
+    const res = await negotiate(get('/api/negotiate?name=mallory', forged, 'POST'), ctx());
     const body = res.jsonBody as { url: string; accessToken: string };
     const claims = await verifyToken(body.accessToken, [KEY], { audiences: [body.url] });
-    expect(claims.nameid).toBe('zo%C3%AB.contoso.com');
+    expect(claims.nameid).toBe('mallory');
+    expect(JSON.stringify(claims)).not.toContain('boss');
   });
 
   it('refuses a missing or invalid name and an unknown dialect with 400 and {code, message}', async () => {
@@ -163,6 +188,101 @@ describe('negotiate', () => {
       expect(Object.keys(body).sort(), url).toEqual(['code', 'message']);
       expect(body.message.length).toBeGreaterThan(10);
     }
+  });
+});
+
+describe('with sign-in (CHAT_AUTH=entra)', () => {
+  beforeAll(() => {
+    process.env.CHAT_AUTH = 'entra';
+  });
+  afterAll(() => {
+    delete process.env.CHAT_AUTH;
+  });
+
+  it('takes the user from the platform principal: the object id as the user, the name claim as the display name; ?name= is ignored', async () => {
+    const res = await home(
+      get(
+        '/api/home?name=mallory',
+        principalHeaders({ oid: OID_ANN, name: 'Ann Lee', upn: 'ann@contoso.com' }),
+      ),
+      ctx(),
+    );
+    expect(res.status).toBe(200);
+    expect(chatConfig(res)).toMatchObject({
+      user: OID_ANN.replaceAll('-', ''),
+      name: 'Ann Lee',
+      auth: 'entra',
+    });
+  });
+
+  it('falls back to preferred_username, then to the principal-name header, for the display name', async () => {
+    const upnOnly = await home(
+      get('/api/home', principalHeaders({ oid: OID_ANN, upn: 'ann@contoso.com' })),
+      ctx(),
+    );
+    expect(chatConfig(upnOnly)).toMatchObject({ name: 'ann@contoso.com' });
+    const headersOnly = await home(
+      get('/api/home', {
+        'x-ms-client-principal-id': OID_ANN,
+        'x-ms-client-principal-name': 'ann@fabrikam.com',
+      }),
+      ctx(),
+    );
+    expect(chatConfig(headersOnly)).toMatchObject({
+      user: OID_ANN.replaceAll('-', ''),
+      name: 'ann@fabrikam.com',
+    });
+  });
+
+  it('keeps two people with the same name apart by their object ids', async () => {
+    const a = chatConfig(
+      await home(get('/api/home', principalHeaders({ oid: OID_ANN, name: 'Ann' })), ctx()),
+    );
+    const b = chatConfig(
+      await home(get('/api/home', principalHeaders({ oid: OID_ANN_2, name: 'Ann' })), ctx()),
+    );
+    expect(a.name).toBe(b.name);
+    expect(a.user).not.toBe(b.user);
+  });
+
+  it('sends a browser without a principal to sign-in, and back to the page afterwards', async () => {
+    const res = await home(get('/api/home?name=mallory&dialect=websocket'), ctx());
+    expect(res.status).toBe(302);
+    const location = new URL(String((res.headers as Record<string, string>).location), 'http://x');
+    expect(location.pathname).toBe('/.auth/login/aad');
+    expect(location.searchParams.get('post_login_redirect_uri')).toBe(
+      '/api/home?name=mallory&dialect=websocket',
+    );
+  });
+
+  it('refuses negotiate without a principal, whatever ?name= says (401 not-signed-in)', async () => {
+    const res = await negotiate(
+      get('/api/negotiate?name=ann', { 'x-ms-client-principal-name': 'ann' }, 'POST'),
+      ctx(),
+    );
+    expect(res.status).toBe(401);
+    expect((res.jsonBody as { code: string }).code).toBe('not-signed-in');
+  });
+
+  it('refuses a principal that cannot be read or has no object id (401 invalid-principal)', async () => {
+    for (const headers of [
+      { 'x-ms-client-principal': 'not base64 json' },
+      principalHeaders({ oid: 'not-a-guid', name: 'Ann' }),
+    ]) {
+      const res = await negotiate(get('/api/negotiate', headers, 'POST'), ctx());
+      expect(res.status).toBe(401);
+      expect((res.jsonBody as { code: string }).code).toBe('invalid-principal');
+    }
+  });
+
+  it('cleans display names: controls and bidirectional overrides dropped, white space folded, at most 64 characters', async () => {
+    const res = await home(
+      get('/api/home', principalHeaders({ oid: OID_ANN, name: ' Ann\u202E\u0000  Lee\n' + 'x'.repeat(100) })),
+      ctx(),
+    );
+    const name = String(chatConfig(res).name);
+    expect(name.startsWith('Ann Lee x')).toBe(true);
+    expect([...name]).toHaveLength(64);
   });
 });
 

@@ -16,6 +16,7 @@ import { HistoryError } from '../history/errors.js';
 import type { AppendResult, HistoryPage, NewMessage } from '../history/message.js';
 import type { Dialect } from '../upstream/contract.js';
 import type { ChatCommand } from './commands.js';
+import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
 import type { MembershipStore } from './memberships.js';
@@ -33,13 +34,18 @@ export interface ChatDependencies {
   readonly presence: PresenceStore;
   readonly members: MembershipStore;
   readonly fanout: Fanout;
+  /** Display names of signed-in users, for presence lists; without it lists carry ids only. */
+  readonly directory?: Pick<UserDirectory, 'namesOf'>;
   /** The clock, for tests. */
   readonly now?: () => number;
 }
 
 /** One connection of one user. */
 export interface Caller {
+  /** The user id, as the service names the connection (`X-ASRS-User-Id`). */
   readonly user: string;
+  /** The display name, when it differs from the id (signed-in users). */
+  readonly name?: string;
   readonly connectionId: string;
   readonly dialect: Dialect;
 }
@@ -66,14 +72,27 @@ export class ChatHandlers {
       history.read(ROOM, { limit: DEFAULT_HISTORY_LIMIT }),
     ]);
     const excluded = [caller.connectionId];
+    const names = await this.#namesOf(online);
+    if (caller.name !== undefined) names.names = { ...names.names, [caller.user]: caller.name };
     if (firstConnection) {
       await fanout.toAll(
-        { event: 'system', payload: { kind: 'joined', user: caller.user, at: this.#at() } },
+        {
+          event: 'system',
+          payload: { kind: 'joined', user: caller.user, ...nameOf(caller), at: this.#at() },
+        },
         excluded,
       );
     }
-    await fanout.toAll({ event: 'presence', payload: { online } }, excluded);
-    return { user: caller.user, online, groups, history: page };
+    await fanout.toAll({ event: 'presence', payload: { online, ...names } }, excluded);
+    return { user: caller.user, ...nameOf(caller), online, ...names, groups, history: page };
+  }
+
+  /** `{ names }` for the listed users who have a display name, or nothing. */
+  async #namesOf(users: readonly string[]): Promise<{ names?: Record<string, string> }> {
+    const { directory } = this.#deps;
+    if (directory === undefined || users.length === 0) return {};
+    const names = await directory.namesOf(users);
+    return Object.keys(names).length > 0 ? { names } : {};
   }
 
   /** The user's groups, each re-applied in the service (it forgets memberships when it restarts; this heals that). */
@@ -89,10 +108,13 @@ export class ChatHandlers {
     const { presence, fanout } = this.#deps;
     const { lastConnection } = await presence.leave(caller.user, caller.connectionId);
     if (!lastConnection) return;
-    await fanout.toAll({ event: 'system', payload: { kind: 'left', user: caller.user, at: this.#at() } });
+    await fanout.toAll({
+      event: 'system',
+      payload: { kind: 'left', user: caller.user, ...nameOf(caller), at: this.#at() },
+    });
     // The user's entries are gone, so the listing leaves them out (unless they reconnected meanwhile: then they count).
     const online = await presence.online((u) => fanout.userExists(u));
-    await fanout.toAll({ event: 'presence', payload: { online } });
+    await fanout.toAll({ event: 'presence', payload: { online, ...(await this.#namesOf(online)) } });
   }
 
   /**
@@ -146,6 +168,7 @@ export class ChatHandlers {
       stored = await history.append({
         conversation,
         from: caller.user,
+        ...(caller.name !== undefined ? { fromName: caller.name } : {}),
         text,
         ...(group !== undefined ? { group } : {}),
         ...(to !== undefined ? { to } : {}),
@@ -202,7 +225,7 @@ export class ChatHandlers {
     // Sent after the join, so the joiner's own connections (now members) hear it too.
     await fanout.toGroup(group, {
       event: 'system',
-      payload: { kind: 'groupJoined', user: caller.user, group, at: this.#at() },
+      payload: { kind: 'groupJoined', user: caller.user, ...nameOf(caller), group, at: this.#at() },
     });
     return undefined;
   }
@@ -213,7 +236,7 @@ export class ChatHandlers {
     // Sent before the leave, so the leaver's own connections hear it too.
     await fanout.toGroup(group, {
       event: 'system',
-      payload: { kind: 'groupLeft', user: caller.user, group, at: this.#at() },
+      payload: { kind: 'groupLeft', user: caller.user, ...nameOf(caller), group, at: this.#at() },
     });
     await members.remove(caller.user, group);
     await fanout.removeUserFromGroup(group, caller.user);
@@ -223,4 +246,9 @@ export class ChatHandlers {
   #at(): string {
     return new Date(this.#deps.now?.() ?? Date.now()).toISOString();
   }
+}
+
+/** `{ name }` when the caller has a display name other than its id, else nothing. */
+function nameOf(caller: Caller): { name?: string } {
+  return caller.name !== undefined && caller.name !== caller.user ? { name: caller.name } : {};
 }

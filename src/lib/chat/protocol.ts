@@ -6,19 +6,28 @@ import type { ChatMessage, HistoryPage } from '../history/message.js';
 import type { ChatErrorPayload } from './errors.js';
 
 export interface WelcomePayload {
+  /** The user id. */
   readonly user: string;
+  /** The display name, when it differs from the id (signed-in users). */
+  readonly name?: string;
   readonly online: readonly string[];
+  /** Display names of listed users that have one (signed-in users), by id. */
+  readonly names?: Readonly<Record<string, string>>;
   readonly groups: readonly string[];
   readonly history: HistoryPage;
 }
 
 export interface PresencePayload {
   readonly online: readonly string[];
+  /** Display names of listed users that have one, by id. */
+  readonly names?: Readonly<Record<string, string>>;
 }
 
 export interface SystemPayload {
   readonly kind: 'joined' | 'left' | 'groupJoined' | 'groupLeft';
   readonly user: string;
+  /** The user's display name, when it differs from the id. */
+  readonly name?: string;
   readonly group?: string;
   /** ISO 8601. */
   readonly at: string;

@@ -9,8 +9,10 @@ export interface ChatMessage {
   readonly id: string;
   /** `room`, `group:<name>` or `dm:<a>:<b>`. */
   readonly conversation: string;
-  /** The sender's user name (decided by the server, never by the client). */
+  /** The sender's user id (decided by the server, never by the client): the name, or with sign-in the object id. */
   readonly from: string;
+  /** The sender's display name, when it differs from `from` (signed-in users). */
+  readonly fromName?: string;
   /** The other party of a private message. */
   readonly to?: string;
   /** The group of a group message. */
@@ -26,6 +28,7 @@ export interface ChatMessage {
 export interface NewMessage {
   readonly conversation: string;
   readonly from: string;
+  readonly fromName?: string;
   readonly to?: string;
   readonly group?: string;
   readonly text: string;

@@ -9,6 +9,7 @@ import {
   nameProblem,
   parseConversation,
 } from '../conversation.js';
+import { cleanDisplayName, MAX_DISPLAY_NAME_LENGTH } from '../display-name.js';
 import { HistoryError } from './errors.js';
 import { type ChatMessage, isMessageId, type NewMessage } from './message.js';
 
@@ -63,6 +64,13 @@ export function validateNewMessage(
   const parsed = validateConversation(input.conversation);
   const fromProblem = typeof input.from === 'string' ? nameProblem(input.from) : 'The user name is missing';
   if (fromProblem !== undefined) throw new HistoryError('invalid-message', `from: ${fromProblem}`);
+  const { fromName } = input;
+  if (fromName !== undefined && (typeof fromName !== 'string' || cleanDisplayName(fromName) !== fromName)) {
+    throw new HistoryError(
+      'invalid-message',
+      `fromName must be a display name of 1–${MAX_DISPLAY_NAME_LENGTH} printable characters without outer spaces`,
+    );
+  }
   if (typeof input.text !== 'string' || input.text.length === 0) {
     throw new HistoryError('invalid-message', 'the text is empty: give 1 or more characters');
   }
@@ -106,6 +114,7 @@ export function validateNewMessage(
   return {
     conversation: input.conversation,
     from: input.from,
+    ...(fromName === undefined ? {} : { fromName }),
     ...(input.to === undefined ? {} : { to: input.to }),
     ...(input.group === undefined ? {} : { group: input.group }),
     text: input.text,

@@ -276,6 +276,11 @@ export class HubClient<D extends Dialect = Dialect> {
     return this.#exists('groupExists', ['groups', groupName(group)]);
   }
 
+  /** Whether client tokens are signed here (key mode), so they can carry extra claims; identity mode cannot. */
+  get clientTokensCarryClaims(): boolean {
+    return this.#connection.credential.kind === 'key';
+  }
+
   /**
    * The URL and token a client connects with. Key mode signs locally (`aud` = the client URL of this
    * dialect); identity mode asks the service's `:generateToken`, which cannot add claims.

@@ -1,0 +1,85 @@
+/**
+ * Display names of signed-in users: one small blob per user, `_users/<id>`, holding `{"name": …}`.
+ *
+ * With sign-in the chat keys everything on a user's object id, and the page needs the name to show. The
+ * caller's own name reaches the app in its token's claims where the token is signed here (key mode), but a
+ * presence list names other people, and in identity mode the service mints the tokens and cannot add claims.
+ * So negotiate, where the platform vouches for the name, records it here, and listings read it back. Names
+ * change rarely: an instance remembers what it read for {@link DEFAULT_NAME_CACHE_TTL_MS}.
+ */
+import type { ContainerClient } from '@azure/storage-blob';
+import { setBounded } from '../bounded-map.js';
+import { cleanDisplayName } from '../display-name.js';
+
+/** The blob name prefix of display names (conversation folders never start with `_`). */
+export const USERS_PREFIX = '_users/';
+/** How long an instance trusts a name it read or wrote. */
+export const DEFAULT_NAME_CACHE_TTL_MS = 60_000;
+/** How many names an instance remembers (the oldest are forgotten first). */
+export const DEFAULT_MAX_REMEMBERED_NAMES = 10_000;
+
+export interface DirectoryOptions {
+  /** See {@link DEFAULT_NAME_CACHE_TTL_MS}. */
+  cacheTtlMs?: number;
+  /** See {@link DEFAULT_MAX_REMEMBERED_NAMES}. */
+  maxRemembered?: number;
+  now?: () => number;
+}
+
+export class UserDirectory {
+  readonly #container: ContainerClient;
+  readonly #ttl: number;
+  readonly #max: number;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, { name: string | undefined; at: number }>();
+
+  constructor(container: ContainerClient, options: DirectoryOptions = {}) {
+    this.#container = container;
+    this.#ttl = options.cacheTtlMs ?? DEFAULT_NAME_CACHE_TTL_MS;
+    this.#max = options.maxRemembered ?? DEFAULT_MAX_REMEMBERED_NAMES;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Records `name` as the display name of `id` (written only when it differs from what this instance knows). */
+  async record(id: string, name: string): Promise<void> {
+    const known = this.#cache.get(id);
+    if (known?.name === name && this.#now() - known.at < this.#ttl) return;
+    const body = JSON.stringify({ name });
+    await this.#blob(id).upload(body, Buffer.byteLength(body), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
+    setBounded(this.#cache, id, { name, at: this.#now() }, this.#max);
+  }
+
+  /** The display name of `id`, or `undefined` when none is recorded. */
+  async nameOf(id: string): Promise<string | undefined> {
+    const known = this.#cache.get(id);
+    if (known && this.#now() - known.at < this.#ttl) return known.name;
+    let name: string | undefined;
+    try {
+      const buffer = await this.#blob(id).downloadToBuffer();
+      name = cleanDisplayName((JSON.parse(buffer.toString('utf8')) as { name?: unknown }).name);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404 && !(error instanceof SyntaxError))
+        throw error;
+      name = undefined;
+    }
+    setBounded(this.#cache, id, { name, at: this.#now() }, this.#max);
+    return name;
+  }
+
+  /** The recorded names of `ids`, as an object; ids without one are left out. */
+  async namesOf(ids: readonly string[]): Promise<Record<string, string>> {
+    const names = await Promise.all(ids.map((id) => this.nameOf(id)));
+    const result: Record<string, string> = {};
+    ids.forEach((id, i) => {
+      const name = names[i];
+      if (name !== undefined) result[id] = name;
+    });
+    return result;
+  }
+
+  #blob(id: string) {
+    return this.#container.getBlockBlobClient(`${USERS_PREFIX}${encodeURIComponent(id)}`);
+  }
+}

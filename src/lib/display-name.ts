@@ -1,0 +1,52 @@
+/**
+ * Display names: what the page shows for a user, separate from the user id the chat keys everything on
+ * (docs/architecture.md, "Tokens and identity"). With sign-in the id is the person's stable object id and the
+ * display name comes from the identity provider's claims, so two people called Ann are two users; without
+ * sign-in the id is the chosen name and the display name is the same string.
+ *
+ * A display name is only ever shown, as text, so it may hold any printable character; controls and invisible
+ * format characters (bidirectional overrides among them, which could make one name look like another) are
+ * dropped, runs of white space become one space, and it is cut to {@link MAX_DISPLAY_NAME_LENGTH}.
+ */
+
+/** Longest display name, in characters (code points). */
+export const MAX_DISPLAY_NAME_LENGTH = 64;
+
+/**
+ * The token claim that carries the display name to the service, which hands it back upstream in
+ * `X-ASRS-User-Claims`. That header is `type: value, type: value` in ASCII, so the value is percent-encoded.
+ */
+export const DISPLAY_NAME_CLAIM = 'chat.name';
+
+/** The display name cleaned as described above; `undefined` when nothing printable is left. */
+export function cleanDisplayName(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const cleaned = raw
+    .normalize('NFC')
+    .replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu, '')
+    .replace(/\s+/gu, ' ')
+    .trim();
+  if (cleaned === '') return undefined;
+  const chars = [...cleaned];
+  return chars.length > MAX_DISPLAY_NAME_LENGTH
+    ? chars.slice(0, MAX_DISPLAY_NAME_LENGTH).join('').trimEnd()
+    : cleaned;
+}
+
+/** The claim value for a display name (ASCII, no `,`). */
+export function encodeDisplayNameClaim(name: string): string {
+  return encodeURIComponent(name);
+}
+
+/** The display name in a claim value, or `undefined` when it is absent or not one this app wrote. */
+export function decodeDisplayNameClaim(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+  const name = cleanDisplayName(decoded);
+  return name === decoded ? name : undefined;
+}
