@@ -23,8 +23,9 @@ export function cleanDisplayName(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
   const cleaned = raw
     .normalize('NFC')
-    .replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu, '')
     .replace(/\s+/gu, ' ')
+    .replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}]/gu, '')
+    .replace(/ {2,}/g, ' ')
     .trim();
   if (cleaned === '') return undefined;
   const chars = [...cleaned];
