@@ -26,6 +26,8 @@ export interface Invocation {
   /** The `Host` to put in the request URL when the client sent none. */
   readonly defaultHost: string;
   readonly log: (level: LogLevel, line: string) => void;
+  /** The request headers the function sees, when something in front of it changed them (sign-in). */
+  readonly headers?: Record<string, string>;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function invoke(
   const request = new HttpRequest({
     method: req.method ?? 'GET',
     url: `http://${req.headers.host ?? invocation.defaultHost}${req.url ?? '/'}`,
-    headers: headerRecord(req),
+    headers: invocation.headers ?? headerRecord(req),
     params: invocation.params,
     ...(invocation.body.length > 0 ? { body: { bytes: invocation.body } } : {}),
   });
@@ -79,7 +81,8 @@ export function sendText(res: ServerResponse, status: number, text: string): voi
   res.end(text);
 }
 
-function headerRecord(req: IncomingMessage): Record<string, string> {
+/** The request's headers as one string each (cookies joined with `; `, others with `, `). */
+export function headerRecord(req: IncomingMessage): Record<string, string> {
   const record: Record<string, string> = {};
   for (const [name, values] of Object.entries(req.headersDistinct)) {
     if (!values) continue;

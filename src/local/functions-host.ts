@@ -3,13 +3,17 @@
  * Functions Core Tools (`func`) is not installed. It behaves like `func start` where the app can tell:
  * `@azure/functions` `HttpRequest` / `InvocationContext` / `HttpResponse` objects, the `api/` route prefix with
  * route parameters, `local.settings.json` `Values` in the environment (never overriding what is already set),
- * one log line per invocation, and keys for `authLevel: 'function'` routes when keys are configured.
+ * one log line per invocation, and keys for `authLevel: 'function'` routes when keys are configured. With
+ * `CHAT_AUTH=entra` it also stands in for App Service Authentication (easy-auth.ts): sign-in endpoints, a
+ * session cookie and the `x-ms-client-principal*` headers the platform writes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LogLevel } from '@azure/functions';
-import { ROUTE_TABLE, type RouteDefinition } from '../app/routes.js';
-import { invoke, sendText } from './functions-host-invocation.js';
+import { authMode } from '../app/identity.js';
+import { ROUTE_TABLE, ROUTES, type RouteDefinition } from '../app/routes.js';
+import { LocalEasyAuth } from './easy-auth.js';
+import { headerRecord, invoke, sendText } from './functions-host-invocation.js';
 import { compileRoutes, hasValidKey, routeRequest } from './functions-host-routing.js';
 import { applyCors, applyEnvironment, corsOf, readSettingsFile } from './functions-host-settings.js';
 import { BodyTooLargeError, readCappedBody } from './http-body.js';
@@ -73,6 +77,16 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const settings = readSettingsFile(options.settingsFile);
   const restoreEnv = applyEnvironment(options.env ?? {}, settings?.Values ?? {});
   const cors = corsOf(settings);
+  let easyAuth: LocalEasyAuth | undefined;
+  try {
+    // As in Azure, only the upstream route is reachable without signing in (it checks its own signature).
+    if (authMode() === 'entra') {
+      easyAuth = new LocalEasyAuth({ excludedPaths: [`/${prefix}/${ROUTES.messages.route}`] });
+    }
+  } catch (error) {
+    restoreEnv();
+    throw error;
+  }
 
   const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   let closing = false;
@@ -98,6 +112,12 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
 
   async function handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     if (applyCors(cors, req, res)) return;
+    let headers: Record<string, string> | undefined;
+    if (easyAuth !== undefined) {
+      const signedIn = await easyAuth.handle(req, res, pathname, headerRecord(req));
+      if (signedIn.kind === 'answered') return;
+      headers = signedIn.headers;
+    }
     const outcome = routeRequest(routes, prefix, req.method ?? 'GET', pathname);
     if (outcome.kind === 'rejected') {
       if (outcome.allow !== undefined) res.setHeader('allow', outcome.allow);
@@ -118,7 +138,14 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       if (error instanceof BodyTooLargeError) return sendText(res, 413, error.message);
       throw error;
     }
-    await invoke(req, res, { definition, params: outcome.params, body, defaultHost: DEFAULT_HOST, log });
+    await invoke(req, res, {
+      definition,
+      params: outcome.params,
+      body,
+      defaultHost: DEFAULT_HOST,
+      log,
+      ...(headers !== undefined ? { headers } : {}),
+    });
   }
 
   await new Promise<void>((resolve, reject) => {
