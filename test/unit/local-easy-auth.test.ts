@@ -19,7 +19,9 @@ function echo(name: string, route: string): RouteDefinition {
     authLevel: 'anonymous',
     handler: async (req: HttpRequest) => {
       const seen: Record<string, string> = {};
-      for (const [key, value] of req.headers) if (key.startsWith('x-ms-')) seen[key] = value;
+      req.headers.forEach((value, key) => {
+        if (key.startsWith('x-ms-')) seen[key] = value;
+      });
       return { jsonBody: seen };
     },
   };
