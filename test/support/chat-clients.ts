@@ -90,12 +90,21 @@ export interface SignalROptions {
   readonly reconnectDelays?: readonly number[];
 }
 
-/** Connects a client of `dialect` as `user` through the app's negotiate; resolves once `welcome` arrived. */
+/** What a client sends besides `?name=` and, for the signalr dialect, how it connects. */
+export interface ConnectOptions extends SignalROptions {
+  /** Headers for negotiate (and every other HTTP request of the signalr client): with sign-in, `{ cookie }`. */
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Connects a client of `dialect` as `user` (its `?name=`) through the app's negotiate; resolves once `welcome`
+ * arrived. With sign-in `?name=` is ignored and the session in `options.headers` decides who connects.
+ */
 export async function connectChat(
   functionsUrl: string,
   user: string,
   dialect: ChatDialect,
-  options: SignalROptions = {},
+  options: ConnectOptions = {},
 ): Promise<ChatClient> {
   const client = await openChat(functionsUrl, user, dialect, options);
   await client.waitFor((e) => e.type === 'welcome');
@@ -110,22 +119,25 @@ export function openChat(
   functionsUrl: string,
   user: string,
   dialect: ChatDialect,
-  options: SignalROptions = {},
+  options: ConnectOptions = {},
 ): Promise<ChatClient> {
   return dialect === 'signalr'
     ? connectSignalR(functionsUrl, user, options)
-    : connectWebSocket(functionsUrl, user);
+    : connectWebSocket(functionsUrl, user, options);
 }
 
 async function connectSignalR(
   functionsUrl: string,
   user: string,
-  options: SignalROptions,
+  options: ConnectOptions,
 ): Promise<ChatClient> {
   const log = new EventLog();
   const url = `${functionsUrl}/api?name=${encodeURIComponent(user)}`;
   let builder = new HubConnectionBuilder()
-    .withUrl(url, options.transport === undefined ? {} : { transport: options.transport })
+    .withUrl(url, {
+      ...(options.transport === undefined ? {} : { transport: options.transport }),
+      ...(options.headers ? { headers: options.headers } : {}),
+    })
     .configureLogging(LogLevel.None);
   if (options.reconnectDelays) builder = builder.withAutomaticReconnect([...options.reconnectDelays]);
   const connection: HubConnection = builder.build();
@@ -152,10 +164,14 @@ async function connectSignalR(
   };
 }
 
-async function connectWebSocket(functionsUrl: string, user: string): Promise<ChatClient> {
+async function connectWebSocket(
+  functionsUrl: string,
+  user: string,
+  options: ConnectOptions,
+): Promise<ChatClient> {
   const response = await fetch(
     `${functionsUrl}/api/negotiate?name=${encodeURIComponent(user)}&dialect=websocket`,
-    { method: 'POST' },
+    { method: 'POST', ...(options.headers ? { headers: options.headers } : {}) },
   );
   if (!response.ok) throw new Error(`negotiate answered ${response.status}: ${await response.text()}`);
   const { url } = (await response.json()) as { url: string };

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll } from 'vitest';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
-import { type ChatClient, type ChatDialect, connectChat } from './chat-clients.js';
+import { type ChatClient, type ChatDialect, type ConnectOptions, connectChat } from './chat-clients.js';
 import { type RunningStack, type StackOptions, startStack } from './stack.js';
 
 export interface AzuriteFixture {
@@ -43,7 +43,7 @@ export interface ChatFixture {
   /** The running stack (available inside tests, once beforeAll has run). */
   readonly stack: RunningStack;
   /** Connects `user` through the app's negotiate and resolves once `welcome` arrived; closed after the file. */
-  connect(user: string, dialect: ChatDialect): Promise<ChatClient>;
+  connect(user: string, dialect: ChatDialect, options?: ConnectOptions): Promise<ChatClient>;
 }
 
 /** One whole local stack per test file, with chat clients on it that are closed when the file ends. */
@@ -65,8 +65,8 @@ export function useChatStack(options: StackOptions = {}): ChatFixture {
     get stack() {
       return running();
     },
-    async connect(user, dialect) {
-      const client = await connectChat(running().functionsUrl, user, dialect);
+    async connect(user, dialect, options) {
+      const client = await connectChat(running().functionsUrl, user, dialect, options);
       clients.push(client);
       return client;
     },
