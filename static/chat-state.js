@@ -54,8 +54,13 @@ export function parseConversation(id) {
 export function createChatState(me) {
   return {
     me,
-    /** Who is online, sorted, as the last `welcome` or `presence` said. */
+    /** Who is online (user ids), sorted, as the last `welcome` or `presence` said. */
     online: /** @type {string[]} */ ([]),
+    /**
+     * Display names by user id, for users whose name is not their id (signed in): from `welcome`, `presence`,
+     * messages and notes. Without sign-in it stays empty and ids are the names.
+     */
+    names: /** @type {Record<string, string>} */ ({}),
     /** Groups `me` is a member of. */
     groups: /** @type {string[]} */ ([]),
     /** Every group this page has heard of (so a left group can be joined again with one click). */
@@ -73,8 +78,8 @@ export function createChatState(me) {
 }
 
 /**
- * @typedef {{ id: string, conversation: string, from: string, to?: string, group?: string, text: string,
- *   sentAt: string, clientMessageId?: string }} ChatMessage
+ * @typedef {{ id: string, conversation: string, from: string, fromName?: string, to?: string, group?: string,
+ *   text: string, sentAt: string, clientMessageId?: string }} ChatMessage
  * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,
  *   attempts: number }} PendingMessage
  * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note
@@ -140,11 +145,15 @@ function rememberGroup(state, group) {
  * `welcome`: who I am to the server, who is online, my groups and the room's latest history. Sent on every
  * (re)connection, so it merges instead of replacing.
  * @param {ReturnType<typeof createChatState>} state
- * @param {{ user?: string, online?: string[], groups?: string[], history?: { conversation: string,
+ * @param {{ user?: string, name?: string, online?: string[], names?: Record<string, string>,
+ *   groups?: string[], history?: { conversation: string,
  *   messages: ChatMessage[], hasMore: boolean } }} welcome
  */
 export function applyWelcome(state, welcome) {
   if (typeof welcome.user === 'string') state.me = welcome.user;
+  rememberNames(state, welcome.names);
+  if (typeof welcome.user === 'string' && typeof welcome.name === 'string')
+    rememberNames(state, { [welcome.user]: welcome.name });
   state.online = sortedUnique(welcome.online ?? []);
   state.groups = sortedUnique(welcome.groups ?? []);
   for (const group of state.groups) {
@@ -166,6 +175,7 @@ export function applyWelcome(state, welcome) {
 export function applyHistory(state, history) {
   const conversation = ensureConversation(state, history.conversation);
   const page = [...(history.messages ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const m of page) if (typeof m.fromName === 'string') rememberNames(state, { [m.from]: m.fromName });
   const wasOlderPage = conversation.loadingOlder;
   conversation.loadingOlder = false;
   conversation.olderBefore = null;
@@ -204,6 +214,7 @@ export function applyHistory(state, history) {
  */
 export function applyMessage(state, message) {
   const conversation = ensureConversation(state, message.conversation);
+  if (typeof message.fromName === 'string') rememberNames(state, { [message.from]: message.fromName });
   const isNew = !conversation.messages.some((m) => m.id === message.id);
   conversation.messages = mergeMessages(conversation.messages, [message]);
   dropConfirmedPending(state, conversation);
@@ -230,19 +241,49 @@ function dropConfirmedPending(state, conversation) {
 /**
  * `presence`: the full list of who is online.
  * @param {ReturnType<typeof createChatState>} state
- * @param {{ online?: string[] }} presence
+ * @param {{ online?: string[], names?: Record<string, string> }} presence
  */
 export function applyPresence(state, presence) {
+  rememberNames(state, presence.names);
   state.online = sortedUnique(presence.online ?? []);
+}
+
+/**
+ * Adds display names (by user id) to what the page knows; anything that is not a string pair is ignored.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {unknown} names
+ */
+export function rememberNames(state, names) {
+  if (typeof names !== 'object' || names === null) return;
+  /** @type {Record<string, string>} */
+  const added = {};
+  for (const [id, name] of Object.entries(names)) {
+    if (typeof name === 'string' && name !== '' && state.names[id] !== name) added[id] = name;
+  }
+  if (Object.keys(added).length > 0) state.names = { ...state.names, ...added };
+}
+
+/**
+ * The name to show for a user id: its display name, followed by the start of the id when another known user
+ * has the same display name (two people called Ann stay apart); the id itself without sign-in.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {string} id
+ */
+export function displayName(state, id) {
+  const name = state.names[id];
+  if (name === undefined) return id;
+  const shared = Object.entries(state.names).some(([other, n]) => other !== id && n === name);
+  return shared ? `${name} (${id.slice(0, 6)})` : name;
 }
 
 /**
  * `system`: someone joined or left the chat or a group. Joins and leaves of the chat are noted in the room,
  * those of a group in the group; my own group joins and leaves also change my membership.
  * @param {ReturnType<typeof createChatState>} state
- * @param {{ kind: string, user: string, group?: string, at?: string }} event
+ * @param {{ kind: string, user: string, name?: string, group?: string, at?: string }} event
  */
 export function applySystem(state, event) {
+  if (typeof event.name === 'string') rememberNames(state, { [event.user]: event.name });
   const at = event.at ?? new Date().toISOString();
   const inGroup = (event.kind === 'groupJoined' || event.kind === 'groupLeft') && event.group;
   if (inGroup) {

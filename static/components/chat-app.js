@@ -4,7 +4,7 @@
  * (commands to the server), the handling of server events and the phone drawer; `connection.js` keeps the link
  * to the service alive and `chat-state.js` holds the rules of the state.
  */
-import { createChatState } from '../chat-state.js';
+import { createChatState, displayName, rememberNames } from '../chat-state.js';
 import { useChatActions } from '../composables/chat-actions.js';
 import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
@@ -28,8 +28,11 @@ export const ChatApp = {
     const config = props.config;
     const me = /** @type {string} */ (config.user);
     const state = reactive(createChatState(me));
+    if (config.name) rememberNames(state, { [me]: config.name });
+    /** @param {string} id */
+    const nameOf = (id) => displayName(state, id);
     const { link, connected, statusText } = useLinkStatus();
-    const view = useConversationView(state);
+    const view = useConversationView(state, nameOf);
     const { drawerOpen, closeDrawer } = useDrawer();
     const { announcement, announce } = useAnnouncer();
     const composer = ref(/** @type {any} */ (null));
@@ -47,7 +50,7 @@ export const ChatApp = {
         }
       },
     });
-    const onEvent = serverEventHandler(state, { ...actions, active: view.active, announce });
+    const onEvent = serverEventHandler(state, { ...actions, active: view.active, announce, nameOf });
     onBeforeUnmount(() => actions.outbox.stop());
 
     /** @param {import('../connection.js').LinkState} next */
@@ -88,6 +91,8 @@ export const ChatApp = {
       loadOlder: actions.loadOlder,
       nameHue,
       initial,
+      nameOf,
+      signOutUrl: '/.auth/logout',
     };
   },
   template: /* html */ `
@@ -112,9 +117,11 @@ export const ChatApp = {
           <span class="status-dot" aria-hidden="true"></span>
           <span class="status-text">{{ statusText }}</span>
         </div>
-        <div class="whoami" :title="'Signed in as ' + state.me">
-          <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(state.me) }}</span>
-          <span class="whoami-name"><span class="sr-only">Signed in as </span>{{ state.me }}</span>
+        <div class="whoami" :title="(config.auth === 'entra' ? 'Signed in as ' : 'Chatting as ') + nameOf(state.me)">
+          <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(nameOf(state.me)) }}</span>
+          <span class="whoami-name" data-testid="whoami"><span class="sr-only">{{ config.auth === 'entra' ? 'Signed in as ' : 'Chatting as ' }}</span>{{ nameOf(state.me) }}</span>
+          <a v-if="config.auth === 'entra'" class="sign-out" data-testid="sign-out" :href="signOutUrl">Sign out</a>
+          <span v-else class="unverified-tag" data-testid="unverified" title="Anyone can open the chat under any name">Names are not verified</span>
         </div>
       </header>
 
@@ -128,7 +135,7 @@ export const ChatApp = {
             </svg>
           </button>
         </div>
-        <ChatSidebar :state="state" @open="open" @join="join" @leave="leave" />
+        <ChatSidebar :state="state" :name-of="nameOf" @open="open" @join="join" @leave="leave" />
       </aside>
 
       <main class="conversation" aria-labelledby="conversation-title" :inert="drawerOpen">
@@ -154,7 +161,7 @@ export const ChatApp = {
           <button type="button" class="link-button" @click="state.globalError = null">Dismiss</button>
         </div>
 
-        <MessageList :conversation="active" :me="state.me" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
+        <MessageList :conversation="active" :me="state.me" :name-of="nameOf" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           @load-older="loadOlder" @retry="retry" @discard="discard" />
 
         <div v-if="active.error" class="inline-error composer-error" role="alert">

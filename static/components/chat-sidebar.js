@@ -11,6 +11,8 @@ export const ChatSidebar = {
   name: 'ChatSidebar',
   props: {
     state: { type: Object, required: true },
+    /** The name to show for a user id. */
+    nameOf: { type: Function, default: (/** @type {string} */ id) => id },
   },
   emits: ['open', 'join', 'leave'],
   setup(props, { emit }) {
@@ -107,8 +109,8 @@ export const ChatSidebar = {
           <li v-for="d in list.direct" :key="d.conversation.id">
             <button type="button" class="conv" :class="{ active: state.activeId === d.conversation.id, 'has-unread': d.conversation.unread }"
               :aria-current="state.activeId === d.conversation.id ? 'page' : null" @click="$emit('open', d.conversation.id)">
-              <span class="avatar tiny" :style="{ '--hue': nameHue(d.name) }" aria-hidden="true">{{ initial(d.name) }}</span>
-              <span class="conv-name">{{ d.name }}</span>
+              <span class="avatar tiny" :style="{ '--hue': nameHue(d.name) }" aria-hidden="true">{{ initial(nameOf(d.name)) }}</span>
+              <span class="conv-name">{{ nameOf(d.name) }}</span>
               <span class="dot" :class="{ on: d.online }" :aria-label="d.online ? 'online' : 'offline'" role="img"></span>
               <span v-if="d.conversation.unread" class="badge" :aria-label="unreadLabel(d.conversation.unread)">{{ d.conversation.unread }}</span>
             </button>
@@ -121,13 +123,13 @@ export const ChatSidebar = {
       <h2 id="online-heading" class="section-title">Online <span class="count">{{ state.online.length }}</span></h2>
       <ul class="people">
         <li v-if="meOnline" class="person me">
-          <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(state.me) }}</span>
-          <span class="person-name">{{ state.me }} <span class="subtle">(you)</span></span>
+          <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(nameOf(state.me)) }}</span>
+          <span class="person-name">{{ nameOf(state.me) }} <span class="subtle">(you)</span></span>
         </li>
         <li v-for="user in others" :key="user" class="person">
-          <button type="button" class="person-button" @click="openDirect(user)" :aria-label="'Message ' + user + ' privately'">
-            <span class="avatar small" :style="{ '--hue': nameHue(user) }" aria-hidden="true">{{ initial(user) }}</span>
-            <span class="person-name">{{ user }}</span>
+          <button type="button" class="person-button" @click="openDirect(user)" :aria-label="'Message ' + nameOf(user) + ' privately'">
+            <span class="avatar small" :style="{ '--hue': nameHue(user) }" aria-hidden="true">{{ initial(nameOf(user)) }}</span>
+            <span class="person-name">{{ nameOf(user) }}</span>
             <span class="person-action" aria-hidden="true">Message</span>
           </button>
         </li>

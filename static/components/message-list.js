@@ -26,6 +26,8 @@ export const MessageList = {
     conversation: { type: Object, required: true },
     me: { type: String, required: true },
     label: { type: String, required: true },
+    /** The name to show for a user id. */
+    nameOf: { type: Function, default: (/** @type {string} */ id) => id },
   },
   emits: ['load-older', 'retry', 'discard'],
   setup(props, { emit }) {
@@ -163,19 +165,19 @@ export const MessageList = {
         <template v-for="item in timeline" :key="item.key">
           <li v-if="item.type === 'day'" class="day-divider"><span>{{ item.label }}</span></li>
           <li v-else-if="item.type === 'note'" class="note">
-            <span class="note-text"><strong>{{ item.n.user }}</strong> {{ noteText(item.n.kind) }}</span>
+            <span class="note-text"><strong>{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n.kind) }}</span>
             <time :datetime="item.at" :title="fullTime(item.at)">{{ timeOfDay(item.at) }}</time>
           </li>
           <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued }" :data-id="item.m.id"
             :data-status="item.mine ? 'sent' : null">
             <span v-if="!item.mine && !item.continued" class="avatar" :style="{ '--hue': nameHue(item.m.from) }"
-              aria-hidden="true">{{ initial(item.m.from) }}</span>
+              aria-hidden="true">{{ initial(nameOf(item.m.from)) }}</span>
             <div class="bubble-wrap">
               <div v-if="!item.continued" class="msg-meta">
-                <span class="msg-from" :style="item.mine ? null : { '--hue': nameHue(item.m.from) }">{{ item.mine ? 'You' : item.m.from }}</span>
+                <span class="msg-from" :style="item.mine ? null : { '--hue': nameHue(item.m.from) }">{{ item.mine ? 'You' : nameOf(item.m.from) }}</span>
                 <time :datetime="item.m.sentAt" :title="fullTime(item.m.sentAt)">{{ timeOfDay(item.m.sentAt) }}</time>
               </div>
-              <span v-else class="sr-only">{{ item.mine ? 'You' : item.m.from }}, {{ timeOfDay(item.m.sentAt) }}:</span>
+              <span v-else class="sr-only">{{ item.mine ? 'You' : nameOf(item.m.from) }}, {{ timeOfDay(item.m.sentAt) }}:</span>
               <p class="bubble">{{ item.m.text }}</p>
             </div>
           </li>

@@ -36,6 +36,7 @@ export const NamePrompt = {
         <svg class="logo" viewBox="0 0 32 32" width="48" height="48" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="9" fill="#4f46e5"/><path d="M9 10.5h14a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2h-7l-4.5 3.5V21.5H9a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2z" fill="#fff"/><circle cx="12.5" cy="16" r="1.4" fill="#4f46e5"/><circle cx="16" cy="16" r="1.4" fill="#4f46e5"/><circle cx="19.5" cy="16" r="1.4" fill="#4f46e5"/></svg>
         <h1 id="prompt-title">Join the chat</h1>
         <p class="prompt-lead">Pick the name others will see. No account needed.</p>
+        <p class="hint" data-testid="unverified">Names are not verified: anyone can enter under any name, so do not share secrets here.</p>
         <label for="name-input">Your name</label>
         <input id="name-input" ref="input" v-model.trim="name" type="text" autocomplete="nickname"
           :maxlength="MAX_NAME_LENGTH * 2" required

@@ -2,28 +2,40 @@ import { parseConversation } from '../chat-state.js';
 import { computed, watch } from '../vendor/vue.js';
 
 /**
- * The title of a conversation as the page shows it: "Room", the group's name, or the other person's name.
+ * The other person of a private conversation (a user id), or `undefined` for any other conversation.
  * @param {ReturnType<typeof import('../chat-state.js').createChatState>} state @param {string} id
  */
-export function conversationTitle(state, id) {
+export function otherParty(state, id) {
+  const parsed = parseConversation(id);
+  if (parsed?.kind !== 'dm') return undefined;
+  return parsed.users[0] === state.me ? parsed.users[1] : parsed.users[0];
+}
+
+/**
+ * The title of a conversation as the page shows it: "Room", the group's name, or the other person's name.
+ * @param {ReturnType<typeof import('../chat-state.js').createChatState>} state @param {string} id
+ * @param {(id: string) => string} [nameOf] the name to show for a user id
+ */
+export function conversationTitle(state, id, nameOf = (user) => user) {
   const parsed = parseConversation(id);
   if (!parsed || parsed.kind === 'room') return 'Room';
   if (parsed.kind === 'group') return parsed.group;
-  return parsed.users[0] === state.me ? parsed.users[1] : parsed.users[0];
+  return nameOf(/** @type {string} */ (otherParty(state, id)));
 }
 
 /**
  * What the page shows about the open conversation (title, subtitle, the composer's label, whether I left its
  * group) and the unread count, which it also keeps in the document title.
  * @param {ReturnType<typeof import('../chat-state.js').createChatState>} state
+ * @param {(id: string) => string} [nameOf] the name to show for a user id
  */
-export function useConversationView(state) {
+export function useConversationView(state, nameOf = (user) => user) {
   // `openConversation` creates a conversation before making it active, so this is always defined.
   const active = computed(
     () => /** @type {import('../chat-state.js').Conversation} */ (state.conversations[state.activeId]),
   );
   const activeParsed = computed(() => parseConversation(state.activeId));
-  const activeTitle = computed(() => conversationTitle(state, state.activeId));
+  const activeTitle = computed(() => conversationTitle(state, state.activeId, nameOf));
   const totalUnread = computed(() =>
     Object.values(state.conversations).reduce((sum, c) => sum + c.unread, 0),
   );
@@ -39,7 +51,7 @@ export function useConversationView(state) {
   const activeSubtitle = computed(() => {
     const p = activeParsed.value;
     if (p?.kind === 'dm')
-      return state.online.includes(activeTitle.value)
+      return state.online.includes(otherParty(state, state.activeId) ?? '')
         ? 'Online · private conversation'
         : 'Offline · private conversation';
     if (p?.kind === 'group')
@@ -50,7 +62,7 @@ export function useConversationView(state) {
   watch(
     totalUnread,
     (n) => {
-      document.title = `${n ? `(${n}) ` : ''}Chat · ${state.me}`;
+      document.title = `${n ? `(${n}) ` : ''}Chat · ${nameOf(state.me)}`;
     },
     { immediate: true },
   );

@@ -41,10 +41,14 @@ export function useAnnouncer() {
  *   canRead: (conversationId: string) => boolean,
  *   announce: (text: string) => void,
  *   outbox: ReturnType<typeof import('../outbox.js').createOutbox>,
+ *   nameOf?: (id: string) => string,
  * }} actions
  * @returns {(type: string, payload: any) => void}
  */
-export function serverEventHandler(state, { active, loadLatest, canRead, announce, outbox }) {
+export function serverEventHandler(
+  state,
+  { active, loadLatest, canRead, announce, outbox, nameOf = (/** @type {string} */ id) => id },
+) {
   /** Stored messages of mine acknowledge the sends they came from. @param {any[]} messages */
   const acknowledge = (messages) => {
     for (const m of myAcknowledged(state, messages)) outbox.acknowledge(m.clientMessageId, m);
@@ -61,9 +65,13 @@ export function serverEventHandler(state, { active, loadLatest, canRead, announc
         const { isNew, conversation } = applyMessage(state, payload);
         if (isNew && payload.from !== state.me) {
           const where =
-            conversation.id === ROOM ? 'in the room' : `in ${conversationTitle(state, conversation.id)}`;
+            conversation.id === ROOM
+              ? 'in the room'
+              : `in ${conversationTitle(state, conversation.id, nameOf)}`;
           const text = String(payload.text ?? '').slice(0, ANNOUNCE_MAX_CHARS);
-          announce(`${payload.from} ${conversation.id.startsWith('dm:') ? 'privately' : where}: ${text}`);
+          announce(
+            `${nameOf(payload.from)} ${conversation.id.startsWith('dm:') ? 'privately' : where}: ${text}`,
+          );
         }
         acknowledge([payload]);
         break;

@@ -186,6 +186,9 @@ describe('the chat page in Chromium', () => {
     ann = await open('ann', { query: '' });
     const nameInput = ann.page.getByLabel('Your name');
     await nameInput.waitFor();
+    await expect(ann.page.getByTestId('unverified').textContent()).resolves.toContain(
+      'Names are not verified',
+    );
     await screenshot(ann, 'name-prompt');
     // A name the server would refuse is explained where it is typed, and nothing is submitted.
     await nameInput.fill('ann<script>');
@@ -195,6 +198,11 @@ describe('the chat page in Chromium', () => {
     await Promise.all([ann.page.waitForURL(/[?&]name=ann\b/), nameInput.press('Enter')]);
     await waitConnected(ann);
     await expect(ann.page.locator('.whoami-name').textContent()).resolves.toContain('ann');
+    // Without sign-in the page says plainly that a name is only a claim.
+    await expect(ann.page.getByTestId('unverified').textContent()).resolves.toContain(
+      'Names are not verified',
+    );
+    expect(await ann.page.getByTestId('sign-out').count()).toBe(0);
     // The welcome arrived: the room's (empty) history is shown.
     await ann.page.getByText('No messages yet').waitFor({ timeout: SHOW_TIMEOUT_MS });
     // On a fresh page the first Tab reaches the skip link, which leads straight to the message box.

@@ -55,6 +55,7 @@ const chat: {
   noteCommand(state: State, command: string, conversation: string): void;
   applyOutboxChange(state: State, entry: object): void;
   openConversation(state: State, id: string): Conversation;
+  displayName(state: State, id: string): string;
 } = await page('chat-state.js');
 const config: { nameProblem(name: string, what?: string): string | undefined } = await page('config.js');
 const connection: { retryDelay(attempt: number): number; RETRY_BASE_MS: number; RETRY_MAX_MS: number } =
@@ -273,6 +274,40 @@ describe('live events', () => {
     expect(state.conversations.room?.notes).toMatchObject([{ kind: 'joined', user: 'carol' }]);
     chat.applyPresence(state, { online: ['carol', 'ann'] });
     expect(state.online).toEqual(['ann', 'carol']);
+  });
+});
+
+describe('display names (with sign-in, users are ids)', () => {
+  const ann1 = '0f8fad5bd9cb469fa16570867728950e';
+  const ann2 = '7c9e6679742540de944be07fc1f90ae7';
+  const bob = '16fd2706-8baf-433b-82eb-8c7fada847da'.replaceAll('-', '');
+
+  it('learns names from welcome, presence, messages, history and notes, and shows ids as they are without one', () => {
+    const state = chat.createChatState(ann1);
+    chat.applyWelcome(state, { user: ann1, name: 'Ann', online: [ann1, bob], names: { [bob]: 'Bob' } });
+    expect(chat.displayName(state, ann1)).toBe('Ann');
+    expect(chat.displayName(state, bob)).toBe('Bob');
+    expect(chat.displayName(state, 'carol')).toBe('carol');
+    chat.applyMessage(state, msg(1, 'f00d', 'room', { fromName: 'Finn' } as Partial<Message>));
+    expect(chat.displayName(state, 'f00d')).toBe('Finn');
+    chat.applyHistory(state, {
+      conversation: 'room',
+      messages: [msg(2, 'beef', 'room', { fromName: 'Bea' } as Partial<Message>)],
+      hasMore: false,
+    });
+    expect(chat.displayName(state, 'beef')).toBe('Bea');
+    chat.applySystem(state, { kind: 'joined', user: 'cafe', name: 'Cat', at: '2026-11-27T10:00:00Z' });
+    expect(chat.displayName(state, 'cafe')).toBe('Cat');
+    chat.applyPresence(state, { online: [ann1], names: { dead: 'Dee', x: 42 } });
+    expect(chat.displayName(state, 'dead')).toBe('Dee');
+    expect(chat.displayName(state, 'x')).toBe('x');
+  });
+
+  it('tells two people with the same name apart by the start of their ids', () => {
+    const state = chat.createChatState(ann1);
+    chat.applyWelcome(state, { user: ann1, name: 'Ann', online: [ann1, ann2], names: { [ann2]: 'Ann' } });
+    expect(chat.displayName(state, ann1)).toBe('Ann (0f8fad)');
+    expect(chat.displayName(state, ann2)).toBe('Ann (7c9e66)');
   });
 });
 

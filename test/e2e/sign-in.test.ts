@@ -1,0 +1,265 @@
+/**
+ * Sign-in in Chromium with `CHAT_AUTH=entra`: the built-in host stands in for App Service Authentication
+ * (its development sign-in page, a session cookie, the platform's principal headers), in front of the whole
+ * local stack. Ann and Bob sign in and talk privately and in a group; Eve, signed in too, tries to become
+ * Ann with `?name=` and to read or receive what is not hers by every way the page and its connection allow.
+ * Every wait is for something the page shows (no sleeps, no timed assertions); screenshots go to
+ * test-results/e2e/.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningStack, startStack } from '../support/stack.js';
+
+const SCREENSHOTS = join('test-results', 'e2e');
+const SHOW_TIMEOUT_MS = 30_000;
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+interface Person {
+  readonly name: string;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly pageErrors: string[];
+}
+
+let stack: RunningStack;
+let browser: Browser;
+const people: Person[] = [];
+
+async function screenshot(person: Person, what: string): Promise<void> {
+  await person.page.screenshot({
+    path: join(SCREENSHOTS, `sign-in-${what}-${person.name}.png`),
+    animations: 'disabled',
+  });
+}
+
+/** Opens the chat (`query` is added to the home URL); a browser without a session lands on the sign-in page. */
+async function open(name: string, query = ''): Promise<Person> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const person: Person = { name, context, page, pageErrors: [] };
+  page.on('pageerror', (error) => person.pageErrors.push(error.message));
+  page.on('dialog', (dialog) => void dialog.dismiss());
+  people.push(person);
+  await page.goto(`${stack.homeUrl}${query}`);
+  return person;
+}
+
+/** Fills the development sign-in page and waits for the chat to connect. */
+async function signIn(person: Person, name: string, account: string): Promise<void> {
+  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
+  await person.page.getByLabel('Name to show').fill(name);
+  await person.page.getByLabel('Account (optional)').fill(account);
+  await person.page.getByRole('button', { name: 'Sign in' }).click();
+  await waitConnected(person);
+}
+
+async function waitConnected(person: Person): Promise<void> {
+  await person.page.locator('.status-pill[data-status="connected"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
+}
+
+function composer(person: Person): Locator {
+  return person.page.locator('#composer-input');
+}
+
+function delivered(person: Person, text: string): Locator {
+  return person.page.locator('.messages .msg:not(.pending) .bubble', { hasText: text });
+}
+
+async function send(person: Person, text: string): Promise<void> {
+  await composer(person).fill(text);
+  await composer(person).press('Enter');
+  await delivered(person, text).waitFor({ timeout: SHOW_TIMEOUT_MS });
+}
+
+function sidebarButton(person: Person, name: RegExp): Locator {
+  return person.page.locator('#sidebar').getByRole('button', { name });
+}
+
+/** The page's configuration as the server wrote it. */
+async function pageConfig(person: Person): Promise<{ user: string; name: string; auth: string }> {
+  return JSON.parse((await person.page.locator('#chat-config').textContent()) ?? '{}');
+}
+
+/**
+ * From inside Eve's page (her session cookie, same origin), a second connection with the page's own SignalR
+ * client that sends `commands`, each of which is answered by one `history` or `error` event, and returns every
+ * event that came back: the most a user can do by hand.
+ */
+async function tryCommands(person: Person, commands: Array<[string, object]>): Promise<string> {
+  return person.page.evaluate(async (list) => {
+    interface Connection {
+      on(name: string, handler: (payload: unknown) => void): void;
+      start(): Promise<void>;
+      send(command: string, payload: unknown): Promise<void>;
+      stop(): Promise<void>;
+    }
+    const { signalR } = window as unknown as {
+      signalR: { HubConnectionBuilder: new () => { withUrl(url: string): { build(): Connection } } };
+    };
+    const connection = new signalR.HubConnectionBuilder().withUrl('/api').build();
+    const events: Array<{ name: string; payload: unknown }> = [];
+    let answers = 0;
+    let allAnswered: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      allAnswered = resolve;
+    });
+    for (const name of ['welcome', 'message', 'history', 'presence', 'system', 'error']) {
+      connection.on(name, (payload) => {
+        events.push({ name, payload });
+        if ((name === 'history' || name === 'error') && ++answers === list.length) allAnswered();
+      });
+    }
+    await connection.start();
+    for (const [command, payload] of list) await connection.send(command, payload);
+    await done;
+    await connection.stop();
+    return JSON.stringify(events);
+  }, commands);
+}
+
+beforeAll(async () => {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  stack = await startStack({ env: { CHAT_AUTH: 'entra' } });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  for (const person of people) await person.context.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
+  let ann: Person;
+  let bob: Person;
+  let eve: Person;
+
+  it('sends a new browser to sign-in, then into the chat as the signed-in person, whatever ?name= says', async () => {
+    ann = await open('ann', '?name=bob');
+    await ann.page.waitForURL(/\/\.auth\/login\/aad/);
+    await screenshot(ann, 'sign-in-page');
+    await signIn(ann, 'Ann', 'ann');
+    // Back on the page it came from, ?name=bob and all, but as Ann.
+    expect(new URL(ann.page.url()).searchParams.get('name')).toBe('bob');
+    await expect(ann.page.getByTestId('whoami').textContent()).resolves.toContain('Ann');
+    expect(await ann.page.getByTestId('sign-out').isVisible()).toBe(true);
+    expect(await ann.page.getByTestId('unverified').count()).toBe(0);
+    const config = await pageConfig(ann);
+    expect(config).toMatchObject({ name: 'Ann', auth: 'entra' });
+    expect(config.user).toMatch(/^[0-9a-f]{32}$/);
+    await send(ann, 'Hello, signed in.');
+    await screenshot(ann, 'signed-in');
+
+    bob = await open('bob');
+    await signIn(bob, 'Bob', 'bob');
+    const fromAnn = bob.page.locator('.msg', { hasText: 'Hello, signed in.' });
+    await fromAnn.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(fromAnn.locator('.msg-from').textContent()).resolves.toBe('Ann');
+  });
+
+  it('ignores a ?name= spoof: Eve stays Eve in the page, in what she sends and in what others see', async () => {
+    eve = await open('eve');
+    await signIn(eve, 'Eve', 'eve');
+    const eveId = (await pageConfig(eve)).user;
+    const annId = (await pageConfig(ann)).user;
+    for (const spoof of ['ann', 'Ann', annId]) {
+      await eve.page.goto(`${stack.homeUrl}?name=${encodeURIComponent(spoof)}`);
+      await waitConnected(eve);
+      expect((await pageConfig(eve)).user).toBe(eveId);
+      await expect(eve.page.getByTestId('whoami').textContent()).resolves.toContain('Eve');
+    }
+    await send(eve, 'This is really Ann. Honest.');
+    const atBob = bob.page.locator('.msg', { hasText: 'This is really Ann' });
+    await atBob.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(atBob.locator('.msg-from').textContent()).resolves.toBe('Eve');
+    await screenshot(bob, 'spoof-shown-as-eve');
+  });
+
+  it('keeps a private conversation and a group to their people: Eve cannot read or receive them by any command, page parameter or reconnect', async () => {
+    // Ann writes to Bob privately; Bob and Ann make a group.
+    await sidebarButton(ann, /Message Bob privately/).click();
+    await send(ann, 'Private: the door code is 4711.');
+    await sidebarButton(bob, /^Ann/).click();
+    await delivered(bob, 'Private: the door code is 4711.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await bob.page.locator('#join-group-input').fill('insiders');
+    await bob.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await sidebarButton(bob, /insiders/).click();
+    await send(bob, 'Insiders only: launch is Friday.');
+    await screenshot(bob, 'private-and-group');
+
+    // Eve received none of it, live.
+    await sidebarButton(eve, /^Room/).click();
+    await send(eve, 'Anyone there?');
+    const evesText = async () =>
+      (await eve.page.content()) + JSON.stringify(await eve.page.evaluate(() => document.title));
+    expect(await evesText()).not.toContain('4711');
+    expect(await evesText()).not.toContain('launch is Friday');
+
+    // By hand, with the page's own client: read them outright, page them with their ids, write into them.
+    const annId = (await pageConfig(ann)).user;
+    const bobId = (await pageConfig(bob)).user;
+    const dm = `dm:${[annId, bobId].sort().join(':')}`;
+    const answers = await tryCommands(eve, [
+      ['loadHistory', { conversation: dm }],
+      ['loadHistory', { conversation: dm, limit: 100 }],
+      ['loadHistory', { conversation: 'group:insiders' }],
+      ['loadHistory', { conversation: 'room', limit: 100 }],
+      ['sendMessage', { text: 'let me in', group: 'insiders' }],
+    ]);
+    expect(answers).toContain('forbidden-conversation');
+    expect(answers).toContain('not-a-member');
+    expect(answers).not.toContain('4711');
+    expect(answers).not.toContain('launch is Friday');
+
+    // Page parameters and a reconnect (reload) bring nothing either.
+    for (const query of [`?name=${annId}`, `?conversation=${encodeURIComponent(dm)}`, '?dialect=websocket']) {
+      await eve.page.goto(`${stack.homeUrl}${query}`);
+      await waitConnected(eve);
+      await delivered(eve, 'Anyone there?').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      expect(await evesText()).not.toContain('4711');
+      expect(await evesText()).not.toContain('launch is Friday');
+    }
+    await screenshot(eve, 'nothing-private');
+
+    // Once Eve joins the group she reads its history: groups are open to whoever joins; private is private.
+    await eve.page.locator('#join-group-input').fill('insiders');
+    await eve.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await sidebarButton(eve, /insiders/).click();
+    await delivered(eve, 'Insiders only: launch is Friday.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await evesText()).not.toContain('4711');
+  });
+
+  it('ends the session on sign-out: the page and negotiate need a new sign-in', async () => {
+    await ann.page.getByTestId('sign-out').click();
+    await ann.page.getByRole('heading', { name: 'Signed out' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(ann, 'signed-out');
+    const cookies = await ann.context.cookies();
+    expect(cookies.find((c) => c.name === 'AppServiceAuthSession')).toBeUndefined();
+    // What the browser would send now (the context's cookies, which no longer hold a session).
+    const response = await ann.context.request.post(
+      `${stack.functionsUrl}/api/negotiate?negotiateVersion=1`,
+      {
+        headers: { 'X-Requested-With': 'XMLHttpRequest' },
+      },
+    );
+    const negotiate = { status: response.status(), body: await response.text() };
+    expect(negotiate.status).toBe(401);
+    expect(negotiate.body).not.toContain('accessToken');
+    await ann.page.goto(stack.homeUrl);
+    await ann.page.waitForURL(/\/\.auth\/login\/aad/);
+    expect(ann.pageErrors).toEqual([]);
+    expect(bob.pageErrors).toEqual([]);
+    expect(eve.pageErrors).toEqual([]);
+  });
+});
