@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole chat on a laptop. Starts Azurite (Blob, data under LOCAL_DATA_DIR so history survives
  * restarts), the local SignalR service with its upstream pointed at the Functions app, and the Functions app
- * itself (`func start` when Azure Functions Core Tools is on PATH, else the built-in host), then prints the URL.
+ * itself (`func start` when Azure Functions Core Tools is on PATH, else the built-in host; always the built-in host
+ * with `CHAT_AUTH=entra`, which stands in for App Service Authentication), then prints the URL.
  * Ctrl-C or SIGTERM stops everything it started.
  *
  * Environment: FUNCTIONS_PORT (7071), SIGNALR_PORT (8080), BLOB_PORT (10000), LOCAL_DATA_DIR (.local-data).
@@ -10,12 +11,16 @@
  * in for the managed identity and its tenant, the service accepts only Entra tokens and sends bearer tokens
  * upstream, and the app gets IDENTITY_ENDPOINT/IDENTITY_HEADER, the identity connection string and the
  * SIGNALR_UPSTREAM_* settings, as the infrastructure sets them in Azure.
+ *
+ * `CHAT_AUTH=entra npm start` signs people in: the built-in host (never func start) stands in for App Service
+ * Authentication with a development sign-in page.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type AuthMode, authMode } from '../app/identity.js';
 import { appRoot } from '../app/static-files.js';
 import { startAzurite } from './azurite.js';
 import { azuriteBlobEndpoint, azuriteConnectionString, devSignalRConnectionString } from './dev-constants.js';
@@ -266,6 +271,7 @@ async function main(): Promise<void> {
     });
   };
 
+  let chatAuth: AuthMode = 'none';
   try {
     const azurite = await startAzurite({
       port: ports.BLOB_PORT,
@@ -305,7 +311,17 @@ async function main(): Promise<void> {
       Object.assign(env, identityAppSettings(identity));
       env.AzureSignalRConnectionString = identityConnectionString(`http://localhost:${ports.SIGNALR_PORT}`);
     }
-    if (hasFuncOnPath()) {
+    // As under func start, a variable already set wins over local.settings.json.
+    chatAuth = authMode({ CHAT_AUTH: process.env.CHAT_AUTH ?? env.CHAT_AUTH });
+    env.CHAT_AUTH = chatAuth;
+    if (chatAuth === 'entra') {
+      console.log(
+        'CHAT_AUTH=entra: using the built-in Functions host, which stands in for App Service Authentication ' +
+          '(sign-in page, session cookie, x-ms-client-principal headers); func start has no such stand-in',
+      );
+      const host = await startFunctionsHost({ port: ports.FUNCTIONS_PORT, env });
+      closers.push(() => host.close());
+    } else if (hasFuncOnPath()) {
       console.log('Azure Functions Core Tools found: running func start');
       const func = spawn('func', ['start', '--port', String(ports.FUNCTIONS_PORT)], {
         cwd: root,
@@ -326,9 +342,15 @@ async function main(): Promise<void> {
     await stopAll(1);
     return;
   }
-  console.log(
-    `\nChat ready${mode === 'identity' ? ' (identity mode)' : ''}: http://localhost:${ports.FUNCTIONS_PORT}/api/home?name=<you>\n`,
-  );
+  console.log(`\n${readyLine(ports.FUNCTIONS_PORT, chatAuth, mode)}\n`);
+}
+
+/** What `npm start` prints once everything runs: where to open the chat, and how one gets in. */
+export function readyLine(port: number, chatAuth: AuthMode, signalRAuth: 'identity' | 'key' = 'key'): string {
+  const ready = `Chat ready${signalRAuth === 'identity' ? ' (identity mode)' : ''}`;
+  return chatAuth === 'entra'
+    ? `${ready}: http://localhost:${port}/api/home\nSign in on the development sign-in page it opens (CHAT_AUTH=entra).`
+    : `${ready}: http://localhost:${port}/api/home?name=<you>\nNames are not verified (CHAT_AUTH=none); CHAT_AUTH=entra npm start signs people in.`;
 }
 
 // Run only as the command (`node dist/src/local/start.js`), not when a test imports the helpers above.

@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectChat, isMessage, welcomeOf } from '../support/chat-clients.js';
 import { compiledCommand, ROOT } from '../support/compiled.js';
+import { signIn } from '../support/sign-in.js';
 
 let launcher: string;
 const dataDir = mkdtempSync(join(tmpdir(), 'npm-start-'));
@@ -269,4 +270,27 @@ describe('npm start', () => {
     },
     120_000,
   );
+
+  it('signs people in with CHAT_AUTH=entra, on the built-in host that stands in for App Service Authentication', async () => {
+    const [functionsPort, signalrPort, blobPort] = (await freePorts(3)) as [number, number, number];
+    const run = start({
+      FUNCTIONS_PORT: String(functionsPort),
+      SIGNALR_PORT: String(signalrPort),
+      BLOB_PORT: String(blobPort),
+      CHAT_AUTH: 'entra',
+    });
+    const ready = await run.lineMatching(/^Chat ready: (\S+)$/);
+    expect(ready[1]).toBe(`http://localhost:${functionsPort}/api/home`);
+    expect(run.output()).toContain('CHAT_AUTH=entra: using the built-in Functions host');
+    const base = `http://localhost:${functionsPort}`;
+    const page = await fetch(`${base}/api/home?name=ann`, { redirect: 'manual' });
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toMatch(/^\/\.auth\/login\/aad\?post_login_redirect_uri=/);
+    const ann = await signIn(base, 'Ann', 'ann');
+    const client = await connectChat(base, 'bob', 'websocket', { headers: { cookie: ann.cookie } });
+    expect(welcomeOf(client).user).toBe(ann.userId);
+    await client.close();
+    run.child.kill('SIGTERM');
+    expect((await once(run.child, 'exit'))[0]).toBe(0);
+  }, 120_000);
 });

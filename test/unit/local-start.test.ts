@@ -7,6 +7,7 @@ import {
   readAuthMode,
   readIdentityPort,
   readPorts,
+  readyLine,
 } from '../../src/local/start.js';
 
 describe('npm start configuration', () => {
@@ -62,6 +63,16 @@ describe('npm start configuration', () => {
       scripts: Record<string, string>;
     };
     expect(pkg.scripts.start).toBe('npm run build && node dist/src/local/start.js');
+  });
+
+  it('says where the chat is and how one gets in, in each sign-in mode', () => {
+    expect(readyLine(7071, 'none')).toMatch(
+      /^Chat ready: http:\/\/localhost:7071\/api\/home\?name=<you>\n.*not verified/,
+    );
+    expect(readyLine(7071, 'entra')).toMatch(
+      /^Chat ready: http:\/\/localhost:7071\/api\/home\n.*sign-in page/,
+    );
+    expect(readyLine(7071, 'entra', 'identity')).toMatch(/^Chat ready \(identity mode\): http/);
   });
 });
 
