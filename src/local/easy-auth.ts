@@ -1,6 +1,6 @@
 /**
  * App Service Authentication (Easy Auth) on a laptop, for the built-in Functions host in `CHAT_AUTH=entra`
- * (docs/architecture.md, "Sign-in on a laptop"). It stands where the platform stands, in front of every
+ * (docs/architecture.md, "Tokens and identity"). It stands where the platform stands, in front of every
  * function, so the app runs the code path it runs in Azure:
  *
  * - `/.auth/login/aad`: a small development sign-in page instead of Microsoft's. A display name and an optional
