@@ -39,14 +39,14 @@ export const HOST_SETTINGS: Readonly<Record<string, string>> = {
  * must do with it. checkAppSettings accepts them only while the catalogue lacks them; once the catalogue has
  * one, {@link pendingSettingsNowInCatalogue} reports it so this list shrinks to nothing.
  */
-export const PENDING_APP_SETTINGS: Readonly<Record<string, string>> = {
-  CHAT_AUTH:
-    "'entra' when App Service Authentication is in front of the app (x-ms-client-principal* headers are an identity, ?name= is ignored), 'none' otherwise.",
-};
+export const PENDING_APP_SETTINGS: Readonly<Record<string, string>> = {};
 
 /** Entries of {@link PENDING_APP_SETTINGS} the catalogue now lists: remove them from the pending list. */
-export function pendingSettingsNowInCatalogue(catalogue: readonly SettingSpec[]): string[] {
-  return catalogue.map((spec) => spec.name).filter((name) => name in PENDING_APP_SETTINGS);
+export function pendingSettingsNowInCatalogue(
+  catalogue: readonly SettingSpec[],
+  pending: Readonly<Record<string, string>> = PENDING_APP_SETTINGS,
+): string[] {
+  return catalogue.map((spec) => spec.name).filter((name) => name in pending);
 }
 
 /**
