@@ -294,7 +294,10 @@ describe('history store input checks', () => {
       /clientMessageId must be a string of 1–100/,
     ],
     [{ conversation: 'room', from: 'ann', fromName: ' Ann', text: 'x' }, /fromName must be a display name/],
-    [{ conversation: 'room', from: 'ann', fromName: 'A\u202eB', text: 'x' }, /fromName must be a display name/],
+    [
+      { conversation: 'room', from: 'ann', fromName: 'A\u202eB', text: 'x' },
+      /fromName must be a display name/,
+    ],
   ])('rejects the message %j', async (input, message) => {
     await rejects(store.append(input), 'invalid-message', message);
   });

@@ -277,7 +277,7 @@ describe('with sign-in (CHAT_AUTH=entra)', () => {
 
   it('cleans display names: controls and bidirectional overrides dropped, white space folded, at most 64 characters', async () => {
     const res = await home(
-      get('/api/home', principalHeaders({ oid: OID_ANN, name: ' Ann\u202E\u0000  Lee\n' + 'x'.repeat(100) })),
+      get('/api/home', principalHeaders({ oid: OID_ANN, name: ` Ann\u202E\u0000  Lee\n${'x'.repeat(100)}` })),
       ctx(),
     );
     const name = String(chatConfig(res).name);
