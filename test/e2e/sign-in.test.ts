@@ -240,6 +240,22 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     expect(await evesText()).not.toContain('4711');
   });
 
+  it('shows two people called Ann apart, by the start of their ids', async () => {
+    const otherAnn = await open('ann2');
+    await signIn(otherAnn, 'Ann', 'ann.two');
+    const ids = [(await pageConfig(ann)).user, (await pageConfig(otherAnn)).user];
+    expect(ids[0]).not.toBe(ids[1]);
+    await sidebarButton(otherAnn, /^Room/).click();
+    await send(otherAnn, 'I am the other Ann.');
+    await sidebarButton(bob, /^Room/).click();
+    const fromOther = bob.page.locator('.msg', { hasText: 'I am the other Ann.' });
+    await fromOther.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(fromOther.locator('.msg-from').textContent()).resolves.toBe(`Ann (${ids[1]?.slice(0, 6)})`);
+    const fromFirst = bob.page.locator('.msg', { hasText: 'Hello, signed in.' });
+    await expect(fromFirst.locator('.msg-from').textContent()).resolves.toBe(`Ann (${ids[0]?.slice(0, 6)})`);
+    await screenshot(bob, 'two-anns');
+  });
+
   it('ends the session on sign-out: the page and negotiate need a new sign-in', async () => {
     await ann.page.getByTestId('sign-out').click();
     await ann.page.getByRole('heading', { name: 'Signed out' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
