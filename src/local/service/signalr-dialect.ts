@@ -5,7 +5,8 @@
  * (transports/http-endpoint.ts). Stateful reconnect is granted when the client asks (`useStatefulReconnect=true`)
  * and used on WebSockets (stateful-reconnect.ts). Frames speak the JSON hub protocol. The upstream gets
  * `connected` ({"type":10}) after the handshake, one call per Invocation (event = target), and
- * `disconnected` ({"type":11[,"error"]}); an invocation with an `invocationId` is answered with a Completion.
+ * `disconnected` ({"type":11[,"error"]}); an invocation with an `invocationId` is answered as Azure answers
+ * it (see invocation-answer.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -32,21 +33,19 @@ import { checkHubName, type HubRegistry, type OutboundMessage } from './connecti
 import type { PendingNegotiation, ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
 import { sendJson } from './http.js';
+import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
 import { randomConnectionId } from './options.js';
 import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
 import { ReconnectBuffer } from './stateful-reconnect.js';
 import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket.js';
-import { describeFailure, succeeded, type UpstreamCall, type UpstreamOutcome } from './upstream.js';
+import type { UpstreamCall } from './upstream.js';
 
 /**
  * Each REST message framed once for all its recipients: a broadcast or group send reaches many connections,
  * and serialising and UTF-8 encoding it per connection repeated the same work once per recipient.
  */
 const framedInvocations = new WeakMap<OutboundMessage, Buffer>();
-
-/** How much of a failed upstream's body a Completion error quotes: enough for a reason, never a whole page. */
-const MAX_FAILURE_DETAIL_CHARS = 200;
 
 export function hubOf(url: URL): string {
   return checkHubName(url.searchParams.get('hub'), '?hub=chat');
@@ -442,7 +441,8 @@ export class SignalRSession extends Session {
             const outcome = await this.ctx.upstream.call(
               this.#call(UPSTREAM_CATEGORIES.messages, target, record),
             );
-            if (invocationId !== undefined) this.#complete(invocationId, target, outcome);
+            // Without an invocation id (a send) the answer is ignored, whatever it is.
+            if (invocationId !== undefined) this.#answer(invocationAnswer(invocationId, target, outcome));
           });
           break;
         }
@@ -468,29 +468,9 @@ export class SignalRSession extends Session {
     }
   }
 
-  #complete(invocationId: string, target: string, outcome: UpstreamOutcome): void {
-    if (outcome.kind === 'response' && succeeded(outcome)) {
-      if (outcome.body.length === 0) {
-        this.send(writeHubMessage({ type: 3, invocationId }), false);
-        return;
-      }
-      const text = outcome.body.toString('utf8');
-      let result: unknown = text;
-      try {
-        result = JSON.parse(text);
-      } catch {
-        // A non-JSON body is returned as a string result.
-      }
-      this.send(writeHubMessage({ type: 3, invocationId, result }), false);
-      return;
-    }
-    const detail =
-      outcome.kind === 'no-template'
-        ? `no upstream template matches the invocation '${target}'`
-        : outcome.kind === 'response' && outcome.body.length > 0
-          ? `${describeFailure(outcome)}: ${outcome.body.toString('utf8').slice(0, MAX_FAILURE_DETAIL_CHARS)}`
-          : describeFailure(outcome);
-    this.send(writeHubMessage({ type: 3, invocationId, error: `Invocation failed: ${detail}` }), false);
+  #answer(answer: InvocationAnswer): void {
+    if (answer.kind === 'verbatim') this.send(answer.body, false);
+    else this.send(writeHubMessage(answer.message), false);
   }
 
   #protocolError(message: string): void {
