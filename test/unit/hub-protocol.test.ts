@@ -226,3 +226,21 @@ describe('MessagePack hub protocol framing', () => {
     ).toContain('arguments');
   });
 });
+
+describe('MessagePack Close from the server', () => {
+  it("carries the error and allowReconnect, which the official client's parser reads", () => {
+    const written = writeMessagePackMessage({ type: 7, error: 'bye', allowReconnect: true });
+    // [7, "bye", true] (fixarray 3, fixint 7, fixstr "bye", true 0xc3)
+    expect([...written]).toEqual([7, 0x93, 0x07, 0xa3, 0x62, 0x79, 0x65, 0xc3]);
+    expect(parseMessagePackMessages(written)).toEqual([{ type: 7, error: 'bye', allowReconnect: true }]);
+    expect([...writeMessagePackMessage({ type: 7 })]).toEqual([4, 0x93, 0x07, 0xc0, 0xc2]);
+  });
+});
+
+describe('MessagePack input in pooled Buffers', () => {
+  it('parses a message that sits inside a larger shared ArrayBuffer (as Node Buffers do)', () => {
+    const pool = Buffer.alloc(64, 0xff);
+    pool.set([2, 0x91, 0x06], 10);
+    expect(parseMessagePackMessages(pool.subarray(10, 13))).toEqual([{ type: 6 }]);
+  });
+});

@@ -8,8 +8,10 @@
  * the upstream side, where an invocation travels as the array alone, without its prefix
  * (`Content-Type: application/x-msgpack`), and turns every failure into a {@link HubProtocolError}.
  */
+
 import { type HubMessage as LibraryHubMessage, NullLogger } from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+import { encode } from '@msgpack/msgpack';
 import {
   type HubMessage,
   HubMessageType,
@@ -29,6 +31,14 @@ const protocol = new MessagePackHubProtocol();
 
 /** Writes one message, framed with its length prefix, as the connection carries it. */
 export function writeMessagePackMessage(message: HubMessage): Uint8Array {
+  if (message.type === HubMessageType.Close) {
+    // MessagePackHubProtocol is a client's writer: its Close is always `[7, nil]`, as clients send it. A
+    // server's Close carries its error and allowReconnect (`[7, error|nil, allowReconnect]`, HubProtocol.md),
+    // so it is encoded with the MessagePack library the protocol package itself uses.
+    return withLengthPrefix(
+      encode([HubMessageType.Close, message.error ?? null, message.allowReconnect === true]),
+    );
+  }
   const written: ArrayBuffer | string = protocol.writeMessage(message as unknown as LibraryHubMessage);
   if (typeof written === 'string') throw new TypeError('MessagePackHubProtocol wrote text output');
   return new Uint8Array(written);
@@ -42,8 +52,9 @@ export function writeMessagePackMessage(message: HubMessage): Uint8Array {
 export function parseMessagePackMessages(bytes: Uint8Array): HubMessage[] {
   let parsed: LibraryHubMessage[];
   try {
-    // The library wants an ArrayBuffer of exactly the input.
-    const copy = bytes.slice().buffer;
+    // The library wants an ArrayBuffer of exactly the input. (A Buffer's slice() is a view into a shared
+    // pool, so the copy is made with the Uint8Array constructor.)
+    const copy = new Uint8Array(bytes).buffer;
     parsed = protocol.parseMessages(copy, NullLogger.instance);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
