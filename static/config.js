@@ -1,8 +1,8 @@
 /**
  * The page's configuration. The home function writes it into the page as
  * `<script id="chat-config" type="application/json">` (docs/architecture.md, "The page"): who the user is (decided by
- * the server, never by this page), which dialect to speak, the one SignalR transport to use (if the URL held the
- * page to one), where the API is and the text limit.
+ * the server, never by this page), which dialect and hub protocol to speak, the one SignalR transport to use (if
+ * the URL held the page to one), where the API is and the text limit.
  */
 
 /** Defaults, used for any field the server left out (and when the page is opened as a plain file). */
@@ -10,6 +10,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   user: null,
   dialect: 'signalr',
   transport: null,
+  protocol: 'json',
   apiBase: '/api',
   maxTextLength: 4000,
   hub: 'chat',
@@ -104,7 +105,7 @@ export function nameProblem(name, what = 'user') {
 /**
  * Reads the configuration from the page.
  * @param {Document} doc
- * @returns {{ user: string | null, dialect: 'signalr' | 'websocket', transport: 'websockets' | 'sse' | 'longpolling' | null, apiBase: string, maxTextLength: number, hub: string }}
+ * @returns {{ user: string | null, dialect: 'signalr' | 'websocket', transport: 'websockets' | 'sse' | 'longpolling' | null, protocol: 'json' | 'messagepack', apiBase: string, maxTextLength: number, hub: string }}
  */
 export function readConfig(doc = document) {
   const element = doc.getElementById('chat-config');
@@ -120,5 +121,6 @@ export function readConfig(doc = document) {
   const config = { ...DEFAULT_CONFIG, ...fromServer };
   if (config.dialect !== 'websocket') config.dialect = 'signalr';
   if (!['websockets', 'sse', 'longpolling'].includes(config.transport)) config.transport = null;
+  if (config.protocol !== 'messagepack') config.protocol = 'json';
   return config;
 }

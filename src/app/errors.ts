@@ -28,6 +28,11 @@ export const APP_ERRORS = {
     message:
       'transport must be "websockets", "sse" or "longpolling", and the websocket dialect has only "websockets"; leave it out to let the client choose',
   },
+  'invalid-protocol': {
+    status: 400,
+    message:
+      'protocol must be "json" (the default) or "messagepack", and applies to the signalr dialect only',
+  },
   'asset-not-found': {
     status: 404,
     message: 'No asset by that name; the page requests only the files in static/',

@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { MAX_TEXT_LENGTH } from '../lib/conversation.js';
 import { readSetting } from '../lib/settings.js';
+import { type HubProtocolName, isHubProtocolName, JSON_PROTOCOL_NAME } from '../lib/signalr/hub-protocol.js';
 import { type Dialect, isDialect } from '../lib/upstream/contract.js';
 import { APP_ERRORS } from './errors.js';
 import { identify } from './identity.js';
@@ -32,6 +33,8 @@ export interface ChatPageConfig {
   readonly dialect: Dialect;
   /** The one transport the signalr client may use, or null to let it choose. */
   readonly transport: PageTransport | null;
+  /** The hub protocol of the signalr dialect (`?protocol=messagepack`; JSON by default). */
+  readonly protocol: HubProtocolName;
   readonly apiBase: string;
   readonly maxTextLength: number;
   readonly hub: string;
@@ -71,7 +74,7 @@ const HTML_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-/** `GET /api/home?name=…[&dialect=websocket][&transport=websockets|sse|longpolling]`. */
+/** `GET /api/home?name=…[&dialect=websocket][&transport=websockets|sse|longpolling][&protocol=messagepack]`. */
 export async function home(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
   if (!identity.ok) {
@@ -91,10 +94,19 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     const { status, message } = APP_ERRORS['invalid-transport'];
     return { status, headers: TEXT_HEADERS, body: message };
   }
+  const protocolParam = req.query.get('protocol');
+  if (
+    protocolParam !== null &&
+    (!isHubProtocolName(protocolParam) || (dialect !== 'signalr' && protocolParam !== JSON_PROTOCOL_NAME))
+  ) {
+    const { status, message } = APP_ERRORS['invalid-protocol'];
+    return { status, headers: TEXT_HEADERS, body: message };
+  }
   const config: ChatPageConfig = {
     user: identity.user,
     dialect,
     transport: transportParam,
+    protocol: protocolParam ?? JSON_PROTOCOL_NAME,
     apiBase: '/api',
     maxTextLength: MAX_TEXT_LENGTH,
     hub: readSetting('hubName') ?? 'chat',

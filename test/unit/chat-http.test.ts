@@ -41,6 +41,7 @@ describe('home', () => {
       user: '</script>',
       dialect: 'signalr',
       transport: null,
+      protocol: 'json',
       apiBase: '/api',
       maxTextLength: 4000,
       hub: 'chat',
@@ -56,6 +57,7 @@ describe('home', () => {
       user: 'ann',
       dialect: 'signalr',
       transport: null,
+      protocol: 'json',
       apiBase: '/api',
       maxTextLength: 4000,
       hub: 'chat',
@@ -81,6 +83,20 @@ describe('home', () => {
     const res = await home(get('/api/home?dialect=websocket'), ctx());
     expect(res.status).toBe(200);
     expect(chatConfig(res)).toMatchObject({ user: null, dialect: 'websocket' });
+  });
+
+  it('serves the page with the MessagePack hub protocol for ?protocol=messagepack', async () => {
+    const res = await home(get('/api/home?name=ann&protocol=messagepack'), ctx());
+    expect(res.status).toBe(200);
+    expect(chatConfig(res)).toMatchObject({ user: 'ann', dialect: 'signalr', protocol: 'messagepack' });
+  });
+
+  it('refuses an unknown protocol, and messagepack with the websocket dialect, saying what is allowed', async () => {
+    for (const query of ['protocol=xml', 'protocol=MessagePack', 'dialect=websocket&protocol=messagepack']) {
+      const res = await home(get(`/api/home?name=ann&${query}`), ctx());
+      expect(res.status).toBe(400);
+      expect(String(res.body)).toContain('"json" (the default) or "messagepack"');
+    }
   });
 
   it('prefers the App Service principal over ?name=', async () => {
