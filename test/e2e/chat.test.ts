@@ -517,6 +517,36 @@ describe('the chat page in Chromium', () => {
     }
   });
 
+  it('chats over the MessagePack hub protocol with ?protocol=messagepack', async () => {
+    const context = await browser.newContext(DESKTOP);
+    const page = await context.newPage();
+    const hana: Person = { name: 'hana', context, page, dialogs: [], pageErrors: [], phone: false };
+    page.on('dialog', (dialog) => {
+      hana.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    page.on('pageerror', (error) => hana.pageErrors.push(error.message));
+    people.push(hana);
+    // What the page sends on its SignalR WebSocket: the handshake names the protocol, then binary frames.
+    const sent: Array<string | Buffer> = [];
+    page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(frame.payload)));
+    await page.goto(`${stack.homeUrl}?name=hana&protocol=messagepack`);
+    await waitConnected(hana);
+    const handshake = sent.find((payload) => payload.toString().includes('"protocol"'));
+    expect(handshake?.toString()).toBe('{"protocol":"messagepack","version":1}\x1e');
+    // The welcome carried the room's history.
+    await delivered(hana, 'Back again!').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(hana, 'Hello in MessagePack.');
+    await delivered(ann, 'Hello in MessagePack.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(ann, 'Received, hana.');
+    await delivered(hana, 'Received, hana.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // The command went as a MessagePack Invocation (fixarray of 5 or 6 after the length prefix), not JSON.
+    const commands = sent.filter((payload) => typeof payload !== 'string' && payload.includes('sendMessage'));
+    expect(commands.length).toBeGreaterThan(0);
+    expect(commands.every((payload) => !payload.toString().includes('"target"'))).toBe(true);
+    await screenshot(hana, 'messagepack-protocol');
+  });
+
   it('loads older messages when scrolling up, and with the button', async () => {
     // A long conversation written straight into the app's history store (as if eve had talked for hours).
     const history = chatServices().history;
