@@ -31,7 +31,7 @@ export const APP_ERRORS = {
   'invalid-protocol': {
     status: 400,
     message:
-      'protocol must be "json" (the default) or "messagepack", and applies to the signalr dialect only',
+      'protocol must be "json" (the default) or "messagepack"; messagepack needs the signalr dialect and a binary transport (not "sse")',
   },
   'asset-not-found': {
     status: 404,

@@ -97,7 +97,8 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
   const protocolParam = req.query.get('protocol');
   if (
     protocolParam !== null &&
-    (!isHubProtocolName(protocolParam) || (dialect !== 'signalr' && protocolParam !== JSON_PROTOCOL_NAME))
+    (!isHubProtocolName(protocolParam) ||
+      (protocolParam !== JSON_PROTOCOL_NAME && (dialect !== 'signalr' || transportParam === 'sse')))
   ) {
     const { status, message } = APP_ERRORS['invalid-protocol'];
     return { status, headers: TEXT_HEADERS, body: message };

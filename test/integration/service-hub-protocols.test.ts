@@ -14,11 +14,16 @@ import { http, PRIMARY_KEY, type RecordedCall, useServiceTest } from '../support
 
 const { upstream, service, defer } = useServiceTest();
 
-function connection(svc: RunningService, protocol: 'json' | 'messagepack', user = 'ann'): HubConnection {
+function connection(
+  svc: RunningService,
+  protocol: 'json' | 'messagepack',
+  user = 'ann',
+  transport = HttpTransportType.WebSockets,
+): HubConnection {
   const url = clientUrl(svc.url, 'chat', 'signalr');
   const builder = new HubConnectionBuilder()
     .withUrl(url, {
-      transport: HttpTransportType.WebSockets,
+      transport,
       accessTokenFactory: () => createClientToken(PRIMARY_KEY, url, { userId: user }),
     })
     .configureLogging(LogLevel.None);
@@ -65,6 +70,29 @@ describe('hub protocols of the local service with the official client', () => {
       expect(await client.invoke('add', 1)).toBe(1); // the connection is still fine
     });
   }
+
+  it('messagepack over Long Polling (binary transfer format): invoke, send and a REST broadcast', async () => {
+    const up = await upstream(extensionLike);
+    const svc = await service({ upstream: `${up.url}/api/messages?event={event}` });
+    const client = connection(svc, 'messagepack', 'ann', HttpTransportType.LongPolling);
+    const news = new Promise<unknown[]>((resolve) => client.on('news', (...args) => resolve(args)));
+    await client.start();
+    expect(await client.invoke('add', 20, 22)).toBe(42);
+    await expect(client.invoke('boom')).rejects.toThrow('boom failed');
+    await client.send('note', 'over long polling');
+    const [note] = await up.waitFor((c) => c.event === 'note');
+    expect(note?.headers['content-type']).toBe('application/x-msgpack');
+    const restUrl = `${svc.url}/api/v1/hubs/chat`;
+    const sent = await http('POST', restUrl, {
+      headers: {
+        Authorization: `Bearer ${await createRestToken(PRIMARY_KEY, restUrl)}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({ target: 'news', arguments: ['polled'] }),
+    });
+    expect(sent.status).toBe(202);
+    expect(await news).toEqual(['polled']);
+  });
 
   it('sends a MessagePack invocation upstream as Azure does: the array without length prefix, application/x-msgpack', async () => {
     const up = await upstream(extensionLike);

@@ -92,7 +92,12 @@ describe('home', () => {
   });
 
   it('refuses an unknown protocol, and messagepack with the websocket dialect, saying what is allowed', async () => {
-    for (const query of ['protocol=xml', 'protocol=MessagePack', 'dialect=websocket&protocol=messagepack']) {
+    for (const query of [
+      'protocol=xml',
+      'protocol=MessagePack',
+      'dialect=websocket&protocol=messagepack',
+      'transport=sse&protocol=messagepack',
+    ]) {
       const res = await home(get(`/api/home?name=ann&${query}`), ctx());
       expect(res.status).toBe(400);
       expect(String(res.body)).toContain('"json" (the default) or "messagepack"');
