@@ -71,10 +71,17 @@ async function screenshot(person: Person, what: string): Promise<void> {
  */
 async function open(
   name: string,
-  options: { phone?: boolean; query?: string; transports?: string[] } = {},
+  options: {
+    phone?: boolean;
+    query?: string;
+    transports?: string[];
+    framesSent?: Array<string | Buffer>;
+  } = {},
 ): Promise<Person> {
   const context = await browser.newContext(options.phone ? PHONE : DESKTOP);
   const page = await context.newPage();
+  const framesSent = options.framesSent;
+  if (framesSent) page.on('websocket', (ws) => ws.on('framesent', (frame) => framesSent.push(frame.payload)));
   const record = options.transports;
   if (record) {
     const client = `${stack.serviceUrl}/client/?`;
@@ -518,19 +525,9 @@ describe('the chat page in Chromium', () => {
   });
 
   it('chats over the MessagePack hub protocol with ?protocol=messagepack', async () => {
-    const context = await browser.newContext(DESKTOP);
-    const page = await context.newPage();
-    const hana: Person = { name: 'hana', context, page, dialogs: [], pageErrors: [], phone: false };
-    page.on('dialog', (dialog) => {
-      hana.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (error) => hana.pageErrors.push(error.message));
-    people.push(hana);
     // What the page sends on its SignalR WebSocket: the handshake names the protocol, then binary frames.
     const sent: Array<string | Buffer> = [];
-    page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(frame.payload)));
-    await page.goto(`${stack.homeUrl}?name=hana&protocol=messagepack`);
+    const hana = await open('hana', { query: '?name=hana&protocol=messagepack', framesSent: sent });
     await waitConnected(hana);
     const handshake = sent.find((payload) => payload.toString().includes('"protocol"'));
     expect(handshake?.toString()).toBe('{"protocol":"messagepack","version":1}\x1e');
