@@ -198,7 +198,8 @@ export class PresenceStore {
     const next = more ? candidates.at(-1) : undefined;
     return {
       users,
-      count: this.count() + (extra !== undefined ? 1 : 0),
+      // Counted now: the caller's own entry may have reached the roster while the page was checked.
+      count: this.count() + (include !== undefined && !this.#roster.has(include) ? 1 : 0),
       ...(next !== undefined ? { next } : {}),
       gone: [...new Set([...swept, ...gone])],
     };
