@@ -19,6 +19,7 @@ export const CHAT_EVENTS = Object.freeze([
   'ack',
   'history',
   'presence',
+  'online',
   'system',
   'error',
 ]);

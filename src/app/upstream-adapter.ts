@@ -59,6 +59,8 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     const chat = new ChatHandlers({
       history: services.history,
       presence: services.presence,
+      presenceDeltas: services.presenceDeltas,
+      onlinePageSize: services.onlinePageSize,
       members: services.members,
       fanout,
     });
@@ -77,8 +79,11 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         dialect: websocketCodec.dialect,
       };
       const welcome = await chatFor(req.invocationContext).chat.enter(caller);
-      // The response body is the connection's first frame.
-      res.accept({ body: websocketCodec.encode({ event: 'welcome', payload: welcome }) });
+      // The response body is the connection's first frame. It was taken before the service had the connection,
+      // so presence deltas sent meanwhile missed it: `onlineStale` asks the page to take the list again.
+      res.accept({
+        body: websocketCodec.encode({ event: 'welcome', payload: { ...welcome, onlineStale: true } }),
+      });
     },
 
     async handleMessage(req, res) {

@@ -136,6 +136,26 @@ export const SETTINGS = {
     description:
       "Who may frame the chat page: the Content-Security-Policy frame-ancestors sources, e.g. 'self' or https://intranet.example. Default 'none' (no one).",
   },
+  presenceWindowMs: {
+    name: 'CHAT_PRESENCE_WINDOW_MS',
+    required: false,
+    default: '250',
+    description:
+      'Milliseconds an instance collects joins and leaves before sending them as one presence delta to everyone.',
+  },
+  onlinePageSize: {
+    name: 'CHAT_ONLINE_PAGE_SIZE',
+    required: false,
+    default: '100',
+    description: 'Users in the first page of the online list that every welcome carries (1–500).',
+  },
+  presenceStaleGraceMs: {
+    name: 'CHAT_PRESENCE_STALE_GRACE_MS',
+    required: false,
+    default: '300000',
+    description:
+      'Milliseconds before a presence entry the service does not confirm (a connection that died without disconnect) is deleted and announced as left.',
+  },
   managedIdentityClientId: {
     name: 'AZURE_CLIENT_ID',
     required: false,

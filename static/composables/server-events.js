@@ -2,6 +2,7 @@ import {
   applyError,
   applyHistory,
   applyMessage,
+  applyOnline,
   applyPresence,
   applySystem,
   applyWelcome,
@@ -39,12 +40,13 @@ export function useAnnouncer() {
  *   active: { readonly value: import('../chat-state.js').Conversation },
  *   loadLatest: (conversationId: string) => void,
  *   canRead: (conversationId: string) => boolean,
+ *   listOnline: (after?: string) => void,
  *   announce: (text: string) => void,
  *   outbox: ReturnType<typeof import('../outbox.js').createOutbox>,
  * }} actions
  * @returns {(type: string, payload: any) => void}
  */
-export function serverEventHandler(state, { active, loadLatest, canRead, announce, outbox }) {
+export function serverEventHandler(state, { active, loadLatest, canRead, listOnline, announce, outbox }) {
   /** Stored messages of mine acknowledge the sends they came from. @param {any[]} messages */
   const acknowledge = (messages) => {
     for (const m of myAcknowledged(state, messages)) outbox.acknowledge(m.clientMessageId, m);
@@ -54,6 +56,8 @@ export function serverEventHandler(state, { active, loadLatest, canRead, announc
       case 'welcome':
         applyWelcome(state, payload);
         acknowledge(payload.history?.messages ?? []);
+        // A welcome taken before the connection could hear deltas (the websocket dialect's connect): resync.
+        if (payload.onlineStale) listOnline();
         if (!active.value.loaded && state.activeId !== ROOM && canRead(state.activeId))
           loadLatest(state.activeId);
         break;
@@ -80,6 +84,9 @@ export function serverEventHandler(state, { active, loadLatest, canRead, announc
         break;
       case 'presence':
         applyPresence(state, payload);
+        break;
+      case 'online':
+        applyOnline(state, payload);
         break;
       case 'system':
         applySystem(state, payload);

@@ -34,6 +34,9 @@ interface Conversation {
 interface State {
   me: string;
   online: string[];
+  onlineCount: number;
+  onlineNext: string | null;
+  onlineSyncing: boolean;
   groups: string[];
   knownGroups: string[];
   conversations: Record<string, Conversation>;
@@ -50,6 +53,8 @@ const chat: {
   applyHistory(state: State, history: object): void;
   applyMessage(state: State, message: Message): { isNew: boolean; conversation: Conversation };
   applyPresence(state: State, presence: object): void;
+  applyOnline(state: State, page: object): void;
+  awaitOnline(state: State): void;
   applySystem(state: State, event: object): void;
   applyError(state: State, error: object): void;
   noteCommand(state: State, command: string, conversation: string): void;
@@ -273,6 +278,73 @@ describe('live events', () => {
     expect(state.conversations.room?.notes).toMatchObject([{ kind: 'joined', user: 'carol' }]);
     chat.applyPresence(state, { online: ['carol', 'ann'] });
     expect(state.online).toEqual(['ann', 'carol']);
+  });
+});
+
+describe('the online list', () => {
+  const notes = (state: State) => state.conversations.room?.notes.map((n) => `${n.kind} ${n.user}`);
+
+  it('takes the welcome page and count, keeps deltas that arrive before it, and applies them on top', () => {
+    const state = chat.createChatState('ann');
+    // The joiner's own delta (and others') can overtake the welcome.
+    chat.applyPresence(state, { joined: ['ann', 'dan'], left: [], count: 3, at: 20 });
+    expect(state.online).toEqual([]);
+    chat.applyWelcome(state, { user: 'ann', online: ['ann', 'bob'], onlineCount: 2, onlineAt: 10 });
+    expect(state.online).toEqual(['ann', 'bob', 'dan']);
+    expect(state.onlineCount).toBe(3); // the delta's count is newer than the welcome's
+    expect(notes(state)).toEqual(['joined dan']); // never a note about myself
+  });
+
+  it('applies joins and leaves as set operations, and only to the part of the list loaded so far', () => {
+    const state = chat.createChatState('ann');
+    chat.applyWelcome(state, {
+      user: 'ann',
+      online: ['ann', 'bob', 'cat'],
+      onlineCount: 5,
+      onlineNext: 'cat',
+      onlineAt: 10,
+    });
+    chat.applyPresence(state, { joined: ['bea', 'zed'], left: ['cat', 'nobody'], count: 6, at: 11 });
+    // zed sorts after the cursor: the page that holds it brings it.
+    expect(state.online).toEqual(['ann', 'bea', 'bob']);
+    expect(state.onlineCount).toBe(6);
+    // The same delta again (an overlap with a snapshot) changes nothing; an older count is ignored.
+    chat.applyPresence(state, { joined: ['bea'], left: ['cat'], count: 4, at: 9 });
+    expect(state.online).toEqual(['ann', 'bea', 'bob']);
+    expect(state.onlineCount).toBe(6);
+    // Beyond the loaded part the server's word is all there is: its arrivals and departures are noted.
+    expect(notes(state)).toEqual(['joined bea', 'joined zed', 'left cat', 'left nobody']);
+  });
+
+  it('pages further on demand and keeps deltas that arrive while a page is on its way', () => {
+    const state = chat.createChatState('ann');
+    chat.applyWelcome(state, {
+      user: 'ann',
+      online: ['ann', 'bob'],
+      onlineCount: 4,
+      onlineNext: 'bob',
+      onlineAt: 1,
+    });
+    chat.awaitOnline(state); // listOnline { after: 'bob' } sent
+    chat.applyPresence(state, { joined: ['eve'], left: ['cat'], count: 4, at: 3 });
+    chat.applyOnline(state, { users: ['cat', 'dan'], count: 4, after: 'bob', at: 2 });
+    expect(state.online).toEqual(['ann', 'bob', 'dan', 'eve']);
+    expect(state.onlineNext).toBeNull();
+    expect(state.onlineSyncing).toBe(false);
+    // An answer for a cursor the list no longer waits for is dropped.
+    chat.applyOnline(state, { users: ['old'], count: 9, after: 'x', at: 9 });
+    expect(state.online).toEqual(['ann', 'bob', 'dan', 'eve']);
+    // A snapshot (no `after`) replaces the list: a resync after a reconnect.
+    chat.awaitOnline(state);
+    chat.applyOnline(state, { users: ['ann', 'fay'], count: 2, at: 5 });
+    expect(state).toMatchObject({ online: ['ann', 'fay'], onlineCount: 2, onlineNext: null });
+  });
+
+  it('never counts fewer than it lists', () => {
+    const state = chat.createChatState('ann');
+    chat.applyWelcome(state, { user: 'ann', online: ['ann', 'bob'], onlineCount: 2, onlineAt: 5 });
+    chat.applyPresence(state, { joined: ['cat'], left: [], count: 1, at: 6 });
+    expect(state.onlineCount).toBe(3);
   });
 });
 

@@ -19,7 +19,8 @@ import type { ChatCommand } from './commands.js';
 import { ChatCommandError, chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
 import type { MembershipStore } from './memberships.js';
-import type { PresenceStore } from './presence.js';
+import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence.js';
+import type { PresenceDeltas } from './presence-deltas.js';
 import type { ChatEvent, WelcomePayload } from './protocol.js';
 
 /** What the chat needs of the history store (src/lib/history). */
@@ -31,6 +32,10 @@ export interface ChatHistory {
 export interface ChatDependencies {
   readonly history: ChatHistory;
   readonly presence: PresenceStore;
+  /** This instance's batcher of presence deltas (one per process, shared by all invocations). */
+  readonly presenceDeltas: PresenceDeltas;
+  /** Users in the welcome's page of the online list (default `DEFAULT_ONLINE_PAGE_SIZE`). */
+  readonly onlinePageSize?: number;
   readonly members: MembershipStore;
   readonly fanout: Fanout;
   /** The clock, for tests. */
@@ -52,28 +57,33 @@ export class ChatHandlers {
   }
 
   /**
-   * A connection enters: its groups are re-applied in the service, its presence recorded, and everyone else
-   * hears `system joined` (for the user's first connection) and a fresh `presence`. Returns the `welcome`.
+   * A connection enters: its groups are re-applied in the service, its presence recorded, and everyone hears
+   * it in the next `presence` delta. Returns the `welcome`, with the first page of the online list and the
+   * count. Resolves once the delta is sent (at most one presence window later).
    */
   async enter(caller: Caller): Promise<WelcomePayload> {
     const { history, presence, fanout } = this.#deps;
-    // The four are independent, so they run at once: a join costs the slowest of them, not their sum. The
-    // listing may or may not see the caller's own new entry; `include` counts the caller either way.
-    const [groups, { firstConnection }, online, page] = await Promise.all([
+    // Independent, so they run at once: a join costs the slowest of them, not their sum. The page may or may
+    // not see the caller's own new entry; `include` counts the caller either way.
+    const [groups, , online, page] = await Promise.all([
       this.#reapplyGroups(caller.user),
       presence.enter(caller.user, caller.connectionId),
-      presence.online((u) => fanout.userExists(u), caller.user),
+      presence.page((u) => fanout.userExists(u), {
+        include: caller.user,
+        limit: this.#deps.onlinePageSize ?? DEFAULT_ONLINE_PAGE_SIZE,
+      }),
       history.read(ROOM, { limit: DEFAULT_HISTORY_LIMIT }),
     ]);
-    const excluded = [caller.connectionId];
-    if (firstConnection) {
-      await fanout.toAll(
-        { event: 'system', payload: { kind: 'joined', user: caller.user, at: this.#at() } },
-        excluded,
-      );
-    }
-    await fanout.toAll({ event: 'presence', payload: { online } }, excluded);
-    return { user: caller.user, online, groups, history: page };
+    await this.#announce({ joined: [caller.user], left: online.gone });
+    return {
+      user: caller.user,
+      online: online.users,
+      onlineCount: online.count,
+      ...(online.next !== undefined ? { onlineNext: online.next } : {}),
+      onlineAt: this.#nowMs(),
+      groups,
+      history: page,
+    };
   }
 
   /** The user's groups, each re-applied in the service (it forgets memberships when it restarts; this heals that). */
@@ -84,15 +94,42 @@ export class ChatHandlers {
     return groups;
   }
 
-  /** A connection left: when it was the user's last, everyone hears `system left` and a fresh `presence`. */
+  /** A connection left: when it was the user's last, everyone hears it in the next `presence` delta. */
   async leave(caller: Caller): Promise<void> {
+    const { lastConnection } = await this.#deps.presence.leave(caller.user, caller.connectionId);
+    if (lastConnection) await this.#announce({ left: [caller.user] });
+  }
+
+  /** Adds presence changes to this instance's open batch; resolves once the batch is sent. */
+  #announce(changes: { joined?: string[]; left?: string[] }): Promise<void> {
+    const { presence, presenceDeltas, fanout } = this.#deps;
+    if ((changes.joined?.length ?? 0) + (changes.left?.length ?? 0) === 0) return Promise.resolve();
+    return presenceDeltas.announce(changes, ({ joined, left }) =>
+      fanout.toAll({
+        event: 'presence',
+        payload: { joined, left, count: presence.count(), at: this.#nowMs() },
+      }),
+    );
+  }
+
+  /** `listOnline`: one page of who is online, for the sender alone; stale entries it finds are announced gone. */
+  async #listOnline(command: Extract<ChatCommand, { type: 'listOnline' }>): Promise<ChatEvent> {
     const { presence, fanout } = this.#deps;
-    const { lastConnection } = await presence.leave(caller.user, caller.connectionId);
-    if (!lastConnection) return;
-    await fanout.toAll({ event: 'system', payload: { kind: 'left', user: caller.user, at: this.#at() } });
-    // The user's entries are gone, so the listing leaves them out (unless they reconnected meanwhile: then they count).
-    const online = await presence.online((u) => fanout.userExists(u));
-    await fanout.toAll({ event: 'presence', payload: { online } });
+    const page = await presence.page((u) => fanout.userExists(u), {
+      limit: command.limit,
+      ...(command.after !== undefined ? { after: command.after } : {}),
+    });
+    if (page.gone.length > 0) await this.#announce({ left: page.gone });
+    return {
+      event: 'online',
+      payload: {
+        users: page.users,
+        count: page.count,
+        ...(command.after !== undefined ? { after: command.after } : {}),
+        ...(page.next !== undefined ? { next: page.next } : {}),
+        at: this.#nowMs(),
+      },
+    };
   }
 
   /**
@@ -110,6 +147,8 @@ export class ChatHandlers {
         return this.#joinGroup(caller, command.group);
       case 'leaveGroup':
         return this.#leaveGroup(caller, command.group);
+      case 'listOnline':
+        return this.#listOnline(command);
     }
   }
 
@@ -221,6 +260,10 @@ export class ChatHandlers {
   }
 
   #at(): string {
-    return new Date(this.#deps.now?.() ?? Date.now()).toISOString();
+    return new Date(this.#nowMs()).toISOString();
+  }
+
+  #nowMs(): number {
+    return this.#deps.now?.() ?? Date.now();
   }
 }
