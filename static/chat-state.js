@@ -54,11 +54,27 @@ export function parseConversation(id) {
 export function createChatState(me) {
   return {
     me,
-    /** Who is online (user ids), sorted, as the last `welcome` or `presence` said. */
-    online: /** @type {string[]} */ ([]),
     /**
-     * Display names by user id, for users whose name is not their id (signed in): from `welcome`, `presence`,
-     * messages and notes. Without sign-in it stays empty and ids are the names.
+     * Who is online, sorted: the pages of the online list loaded so far (the `welcome` carries the first,
+     * `listOnline` fetches the next), kept exact by `presence` deltas.
+     */
+    online: /** @type {string[]} */ ([]),
+    /** How many are online in all (the server's count with the newest `at`). */
+    onlineCount: 0,
+    /** The server time of `onlineCount`. */
+    onlineAt: 0,
+    /** The cursor of the next page of the online list; `null` when `online` is all of it. */
+    onlineNext: /** @type {string | null} */ (null),
+    /**
+     * True while the list waits for a snapshot (a `welcome`, or the answer to a `listOnline` in flight):
+     * deltas that arrive meanwhile are kept in `onlineBuffer` and applied on top of the snapshot.
+     */
+    onlineSyncing: true,
+    /** @type {PresenceDelta[]} */
+    onlineBuffer: [],
+    /**
+     * Display names by user id, for users whose name is not their id (signed in): from `welcome`, `online`,
+     * `presence`, messages and notes. Without sign-in it stays empty and ids are the names.
      */
     names: /** @type {Record<string, string>} */ ({}),
     /** Groups `me` is a member of. */
@@ -83,6 +99,10 @@ export function createChatState(me) {
  * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,
  *   attempts: number }} PendingMessage
  * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note
+ * @typedef {{ joined?: string[], left?: string[], names?: Record<string, string>, count?: number,
+ *   at?: number }} PresenceDelta
+ * @typedef {{ users?: string[], names?: Record<string, string>, count?: number, after?: string, next?: string,
+ *   at?: number }} OnlinePage
  * @typedef {{ id: string, messages: ChatMessage[], pending: PendingMessage[], notes: Note[], hasMore: boolean,
  *   loaded: boolean, loadingOlder: boolean, olderBefore: string | null, unread: number,
  *   error: string | null }} Conversation
@@ -142,19 +162,25 @@ function rememberGroup(state, group) {
 }
 
 /**
- * `welcome`: who I am to the server, who is online, my groups and the room's latest history. Sent on every
- * (re)connection, so it merges instead of replacing.
+ * `welcome`: who I am to the server, the first page of who is online, my groups and the room's latest
+ * history. Sent on every (re)connection, so it merges instead of replacing (the online list starts again
+ * from its first page: a resync, exact whatever was missed while offline).
  * @param {ReturnType<typeof createChatState>} state
  * @param {{ user?: string, name?: string, online?: string[], names?: Record<string, string>,
- *   groups?: string[], history?: { conversation: string,
- *   messages: ChatMessage[], hasMore: boolean } }} welcome
+ *   onlineCount?: number, onlineNext?: string, onlineAt?: number, groups?: string[],
+ *   history?: { conversation: string, messages: ChatMessage[], hasMore: boolean } }} welcome
  */
 export function applyWelcome(state, welcome) {
   if (typeof welcome.user === 'string') state.me = welcome.user;
   rememberNames(state, welcome.names);
   if (typeof welcome.user === 'string' && typeof welcome.name === 'string')
     rememberNames(state, { [welcome.user]: welcome.name });
-  state.online = sortedUnique(welcome.online ?? []);
+  applyOnlineSnapshot(state, {
+    users: welcome.online ?? [],
+    count: welcome.onlineCount,
+    next: welcome.onlineNext,
+    at: welcome.onlineAt,
+  });
   state.groups = sortedUnique(welcome.groups ?? []);
   for (const group of state.groups) {
     rememberGroup(state, group);
@@ -162,6 +188,65 @@ export function applyWelcome(state, welcome) {
   }
   if (welcome.history) applyHistory(state, welcome.history);
   state.welcomed = true;
+}
+
+/**
+ * The online list was taken again from its first page (a `welcome`, or `online` without `after`): it replaces
+ * what was shown, then the deltas that arrived while it was on its way are applied on top. A delta already
+ * reflected in the snapshot changes nothing (the list is a set), so applying it again is harmless.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {OnlinePage} page
+ */
+function applyOnlineSnapshot(state, page) {
+  state.online = sortedUnique(page.users ?? []);
+  state.onlineNext = typeof page.next === 'string' ? page.next : null;
+  state.onlineCount = typeof page.count === 'number' ? page.count : state.online.length;
+  state.onlineAt = typeof page.at === 'number' ? page.at : 0;
+  state.onlineSyncing = false;
+  const buffered = state.onlineBuffer;
+  state.onlineBuffer = [];
+  for (const delta of buffered) applyPresence(state, delta, { quiet: true });
+}
+
+/**
+ * `online`: a page of the online list, the answer to `listOnline`. Without `after` it is a fresh snapshot
+ * (a resync); with `after` equal to the cursor this page is waiting for, it extends the list.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {OnlinePage} page
+ */
+export function applyOnline(state, page) {
+  rememberNames(state, page.names);
+  if (page.after === undefined) {
+    applyOnlineSnapshot(state, page);
+    return;
+  }
+  if (page.after !== state.onlineNext) return; // an answer to a page asked before the last resync
+  state.online = sortedUnique([...state.online, ...(page.users ?? [])]);
+  state.onlineNext = typeof page.next === 'string' ? page.next : null;
+  takeCount(state, page);
+  state.onlineSyncing = false;
+  const buffered = state.onlineBuffer;
+  state.onlineBuffer = [];
+  for (const delta of buffered) applyPresence(state, delta, { quiet: true });
+}
+
+/**
+ * Marks the online list as waiting for a snapshot or a page (a `listOnline` sent, or the connection lost):
+ * deltas are kept until it arrives.
+ * @param {ReturnType<typeof createChatState>} state
+ */
+export function awaitOnline(state) {
+  state.onlineSyncing = true;
+}
+
+/** @param {ReturnType<typeof createChatState>} state @param {{ count?: number, at?: number }} source */
+function takeCount(state, source) {
+  if (typeof source.count === 'number' && (source.at ?? 0) >= state.onlineAt) {
+    state.onlineCount = source.count;
+    state.onlineAt = source.at ?? state.onlineAt;
+  }
+  // Never fewer than the people listed.
+  if (state.onlineCount < state.online.length) state.onlineCount = state.online.length;
 }
 
 /**
@@ -239,13 +324,62 @@ function dropConfirmedPending(state, conversation) {
 }
 
 /**
- * `presence`: the full list of who is online.
+ * `presence`: who came and who went. Applied as set operations to the loaded part of the list (a user who
+ * sorts after the next page's cursor arrives with that page); the room notes each arrival and departure
+ * that changes what is shown. While a snapshot is on its way the delta is kept for it (see `awaitOnline`).
  * @param {ReturnType<typeof createChatState>} state
- * @param {{ online?: string[], names?: Record<string, string> }} presence
+ * @param {PresenceDelta & { online?: string[] }} delta
+ * @param {{ quiet?: boolean }} [options] `quiet`: no notes (a delta applied again after a snapshot)
  */
-export function applyPresence(state, presence) {
-  rememberNames(state, presence.names);
-  state.online = sortedUnique(presence.online ?? []);
+export function applyPresence(state, delta, options = {}) {
+  // Names first, so the notes below show them (a name for a user who left stays known for older messages).
+  rememberNames(state, delta.names);
+  if (Array.isArray(delta.online)) {
+    // A whole list (an older server): take it as it is.
+    applyOnlineSnapshot(state, { users: delta.online, count: delta.online.length });
+    return;
+  }
+  if (state.onlineSyncing) {
+    state.onlineBuffer = [...state.onlineBuffer, delta];
+    // The notes are made now; the list changes once the snapshot is there.
+    if (!options.quiet) notePresence(state, delta, () => true);
+    return;
+  }
+  const inRange = (/** @type {string} */ user) => state.onlineNext === null || user <= state.onlineNext;
+  const online = new Set(state.online);
+  const joined = (delta.joined ?? []).filter((u) => typeof u === 'string');
+  const left = (delta.left ?? []).filter((u) => typeof u === 'string');
+  const changed = new Set();
+  for (const user of left) {
+    if (online.delete(user)) changed.add(user);
+  }
+  for (const user of joined) {
+    if (inRange(user) && !online.has(user)) {
+      online.add(user);
+      changed.add(user);
+    }
+  }
+  if (changed.size > 0) state.online = sortedUnique([...online]);
+  takeCount(state, delta);
+  if (!options.quiet) notePresence(state, delta, (user) => changed.has(user) || !inRange(user));
+}
+
+/**
+ * Notes in the room who joined and who left (never myself), for the users `shows` accepts.
+ * @param {ReturnType<typeof createChatState>} state
+ * @param {PresenceDelta} delta
+ * @param {(user: string) => boolean} shows
+ */
+function notePresence(state, delta, shows) {
+  const at = new Date(typeof delta.at === 'number' ? delta.at : Date.now()).toISOString();
+  for (const [kind, users] of /** @type {const} */ ([
+    ['joined', delta.joined ?? []],
+    ['left', delta.left ?? []],
+  ])) {
+    for (const user of users) {
+      if (user !== state.me && shows(user)) applySystem(state, { kind, user, at });
+    }
+  }
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * The page's configuration. The home function writes it into the page as
  * `<script id="chat-config" type="application/json">` (docs/architecture.md, "The page"): who the user is (decided by
- * the server, never by this page) and who vouched for it, which dialect to speak, the one SignalR transport to
- * use (if the URL held the page to one), where the API is and the text limit.
+ * the server, never by this page) and who vouched for it, which dialect and hub protocol to speak, the one SignalR
+ * transport to use (if the URL held the page to one), where the API is and the text limit.
  */
 
 /** Defaults, used for any field the server left out (and when the page is opened as a plain file). */
@@ -14,6 +14,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   auth: 'none',
   dialect: 'signalr',
   transport: null,
+  protocol: 'json',
   apiBase: '/api',
   maxTextLength: 4000,
   hub: 'chat',
@@ -109,7 +110,8 @@ export function nameProblem(name, what = 'user') {
  * Reads the configuration from the page.
  * @param {Document} doc
  * @returns {{ user: string | null, name: string | null, auth: 'entra' | 'none', dialect: 'signalr' | 'websocket',
- *   transport: 'websockets' | 'sse' | 'longpolling' | null, apiBase: string, maxTextLength: number, hub: string }}
+ *   transport: 'websockets' | 'sse' | 'longpolling' | null, protocol: 'json' | 'messagepack', apiBase: string,
+ *   maxTextLength: number, hub: string }}
  */
 export function readConfig(doc = document) {
   const element = doc.getElementById('chat-config');
@@ -126,5 +128,6 @@ export function readConfig(doc = document) {
   if (config.dialect !== 'websocket') config.dialect = 'signalr';
   if (!['websockets', 'sse', 'longpolling'].includes(config.transport)) config.transport = null;
   if (config.auth !== 'entra') config.auth = 'none';
+  if (config.protocol !== 'messagepack') config.protocol = 'json';
   return config;
 }

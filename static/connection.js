@@ -19,6 +19,7 @@ export const CHAT_EVENTS = Object.freeze([
   'ack',
   'history',
   'presence',
+  'online',
   'system',
   'error',
 ]);
@@ -110,21 +111,27 @@ const TRANSPORT_TYPES = Object.freeze({
  * signalr dialect: `@microsoft/signalr` (the global `signalR` from the vendored UMD build). Its URL is the API
  * base, so it negotiates at `{apiBase}/negotiate?name=…`, where the app issues the token that fixes the user.
  * With `config.transport` the client uses that transport only; without, it picks the first that works.
- * @param {{ user: string, apiBase: string, transport?: 'websockets' | 'sse' | 'longpolling' | null }} config
+ * With `protocol: 'messagepack'` it speaks Microsoft's MessagePack hub protocol (`signalR.protocols.msgpack`).
+ * @param {{ user: string, apiBase: string, transport?: 'websockets' | 'sse' | 'longpolling' | null, protocol?: string }} config
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
  */
 function connectSignalR(config, { onEvent, onState }) {
   const signalR = /** @type {any} */ (globalThis).signalR;
   if (!signalR) throw new Error('The SignalR client script did not load.');
   const transport = config.transport ? TRANSPORT_TYPES[config.transport] : undefined;
-  const connection = new signalR.HubConnectionBuilder()
+  const builder = new signalR.HubConnectionBuilder()
     .withUrl(
       `${config.apiBase}?name=${encodeURIComponent(config.user)}`,
       transport ? { transport: signalR.HttpTransportType[transport] } : {},
     )
     .withAutomaticReconnect([...AUTOMATIC_RECONNECT_DELAYS_MS])
-    .configureLogging(signalR.LogLevel.Warning)
-    .build();
+    .configureLogging(signalR.LogLevel.Warning);
+  if (config.protocol === 'messagepack') {
+    const msgpack = signalR.protocols?.msgpack;
+    if (!msgpack) throw new Error('The MessagePack protocol script did not load.');
+    builder.withHubProtocol(new msgpack.MessagePackHubProtocol());
+  }
+  const connection = builder.build();
   for (const type of CHAT_EVENTS)
     connection.on(type, (/** @type {any} */ payload) => onEvent(type, payload ?? {}));
 

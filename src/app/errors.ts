@@ -36,6 +36,11 @@ export const APP_ERRORS = {
     message:
       'transport must be "websockets", "sse" or "longpolling", and the websocket dialect has only "websockets"; leave it out to let the client choose',
   },
+  'invalid-protocol': {
+    status: 400,
+    message:
+      'protocol must be "json" (the default) or "messagepack"; messagepack needs the signalr dialect and a binary transport (not "sse")',
+  },
   'asset-not-found': {
     status: 404,
     message: 'No asset by that name; the page requests only the files in static/',

@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { MAX_TEXT_LENGTH } from '../lib/conversation.js';
 import { readSetting } from '../lib/settings.js';
+import { type HubProtocolName, isHubProtocolName, JSON_PROTOCOL_NAME } from '../lib/signalr/hub-protocol.js';
 import { type Dialect, isDialect } from '../lib/upstream/contract.js';
 import { APP_ERRORS } from './errors.js';
 import { type AuthMode, identify } from './identity.js';
@@ -37,6 +38,8 @@ export interface ChatPageConfig {
   readonly dialect: Dialect;
   /** The one transport the signalr client may use, or null to let it choose. */
   readonly transport: PageTransport | null;
+  /** The hub protocol of the signalr dialect (`?protocol=messagepack`; JSON by default). */
+  readonly protocol: HubProtocolName;
   readonly apiBase: string;
   readonly maxTextLength: number;
   readonly hub: string;
@@ -80,7 +83,10 @@ const HTML_HEADERS = {
 export const SIGN_IN_PATH = '/.auth/login/aad';
 export const SIGN_OUT_PATH = '/.auth/logout';
 
-/** `GET /api/home?name=…[&dialect=websocket][&transport=websockets|sse|longpolling]` (`?name=` only without sign-in). */
+/**
+ * `GET /api/home?name=…[&dialect=websocket][&transport=websockets|sse|longpolling][&protocol=messagepack]`
+ * (`?name=` only without sign-in).
+ */
 export async function home(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
   if (!identity.ok) {
@@ -113,12 +119,22 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     const { status, message } = APP_ERRORS['invalid-transport'];
     return { status, headers: TEXT_HEADERS, body: message };
   }
+  const protocolParam = req.query.get('protocol');
+  if (
+    protocolParam !== null &&
+    (!isHubProtocolName(protocolParam) ||
+      (protocolParam !== JSON_PROTOCOL_NAME && (dialect !== 'signalr' || transportParam === 'sse')))
+  ) {
+    const { status, message } = APP_ERRORS['invalid-protocol'];
+    return { status, headers: TEXT_HEADERS, body: message };
+  }
   const config: ChatPageConfig = {
     user: identity.user?.id ?? null,
     name: identity.user?.name ?? null,
     auth: identity.mode,
     dialect,
     transport: transportParam,
+    protocol: protocolParam ?? JSON_PROTOCOL_NAME,
     apiBase: '/api',
     maxTextLength: MAX_TEXT_LENGTH,
     hub: readSetting('hubName') ?? 'chat',

@@ -6,7 +6,8 @@
 
 import { UserDirectory } from '../lib/chat/directory.js';
 import { MembershipStore } from '../lib/chat/memberships.js';
-import { PresenceStore } from '../lib/chat/presence.js';
+import { MAX_ONLINE_PAGE_SIZE, PresenceStore } from '../lib/chat/presence.js';
+import { PresenceDeltas } from '../lib/chat/presence-deltas.js';
 import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
 import { readSetting, SETTINGS, type SettingKey } from '../lib/settings.js';
 import { type HubClient, hubClientFromSettings, signalRConfigFromSettings } from '../lib/signalr/index.js';
@@ -27,6 +28,10 @@ export interface ChatServices {
   readonly hub: string;
   readonly history: HistoryStore;
   readonly presence: PresenceStore;
+  /** Coalesces this process's presence changes into one `presence` delta per window. */
+  readonly presenceDeltas: PresenceDeltas;
+  /** Users in the welcome's page of the online list. */
+  readonly onlinePageSize: number;
   readonly members: MembershipStore;
   /** Display names of signed-in users (recorded at negotiate). */
   readonly directory: UserDirectory;
@@ -52,7 +57,11 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     upstreamBearer: config.auth === 'identity' ? bearerCheck(config.upstreamToken) : undefined,
     hub: config.hub,
     history,
-    presence: new PresenceStore(containerClient),
+    presence: new PresenceStore(containerClient, {
+      staleGraceMs: numberSetting('presenceStaleGraceMs', env),
+    }),
+    presenceDeltas: new PresenceDeltas({ windowMs: numberSetting('presenceWindowMs', env) }),
+    onlinePageSize: onlinePageSize(env),
     members: new MembershipStore(containerClient),
     directory: new UserDirectory(containerClient),
   };
@@ -82,6 +91,29 @@ function bearerCheck(policy: ChatServicesPolicy): UpstreamBearerCheck {
 
 type ChatServicesPolicy = ReturnType<typeof signalRConfigFromSettings>['upstreamToken'];
 const validators = new Map<string, UpstreamTokenValidator>();
+
+function onlinePageSize(env: NodeJS.ProcessEnv): number {
+  const raw = readSetting('onlinePageSize', env) ?? '';
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > MAX_ONLINE_PAGE_SIZE) {
+    throw new Error(
+      `The app setting ${SETTINGS.onlinePageSize.name} must be a whole number from 1 to ${MAX_ONLINE_PAGE_SIZE}, not "${raw}"`,
+    );
+  }
+  return value;
+}
+
+/** A whole number of milliseconds ≥ 0 from a setting (its catalogue default when absent). */
+function numberSetting(key: 'presenceWindowMs' | 'presenceStaleGraceMs', env: NodeJS.ProcessEnv): number {
+  const raw = readSetting(key, env) ?? '';
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
+    throw new Error(
+      `The app setting ${SETTINGS[key].name} must be a whole number of milliseconds (0 or more), not "${raw}"`,
+    );
+  }
+  return value;
+}
 
 function dialectsSetting(env: NodeJS.ProcessEnv): Dialect[] {
   const raw = readSetting('chatDialects', env) ?? 'signalr';

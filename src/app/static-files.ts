@@ -1,5 +1,5 @@
 /**
- * The files the chat page is made of: everything under `static/` plus two vendored browser builds from
+ * The files the chat page is made of: everything under `static/` plus three vendored browser builds from
  * `node_modules`. Only names that resolve to a known file are served, so no request can leave these folders.
  */
 import { createHash } from 'node:crypto';
@@ -32,6 +32,9 @@ let cachedRoot: string | undefined;
 export const VENDOR_FILES: Readonly<Record<string, string>> = {
   'vendor/vue.js': 'node_modules/vue/dist/vue.esm-browser.prod.js',
   'vendor/signalr.js': 'node_modules/@microsoft/signalr/dist/browser/signalr.min.js',
+  // Sets `signalR.protocols.msgpack` on the global `signalR` of the build above (MessagePack bundled in).
+  'vendor/signalr-protocol-msgpack.js':
+    'node_modules/@microsoft/signalr-protocol-msgpack/dist/browser/signalr-protocol-msgpack.min.js',
 };
 
 /** Content types by extension; a file with any other extension is not served. */

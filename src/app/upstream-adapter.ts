@@ -62,6 +62,8 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     const chat = new ChatHandlers({
       history: services.history,
       presence: services.presence,
+      presenceDeltas: services.presenceDeltas,
+      onlinePageSize: services.onlinePageSize,
       members: services.members,
       fanout,
       ...(authMode() === 'entra' ? { directory: services.directory } : {}),
@@ -93,8 +95,11 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       // Presence and memberships live in the history container.
       await services.history.ensureContainer();
       const welcome = await chatFor(req.invocationContext).chat.enter(caller);
-      // The response body is the connection's first frame.
-      res.accept({ body: websocketCodec.encode({ event: 'welcome', payload: welcome }) });
+      // The response body is the connection's first frame. It was taken before the service had the connection,
+      // so presence deltas sent meanwhile missed it: `onlineStale` asks the page to take the list again.
+      res.accept({
+        body: websocketCodec.encode({ event: 'welcome', payload: { ...welcome, onlineStale: true } }),
+      });
     },
 
     async handleMessage(req, res) {

@@ -143,6 +143,26 @@ export const SETTINGS = {
     description:
       'Who vouches for the user: "entra" when App Service Authentication (Easy Auth) with Microsoft Entra ID is in front of the app, so only its x-ms-client-principal* headers name the user and ?name= is ignored; "none" for the demo, where ?name= is a claim anyone can make and principal headers are ignored (a client can write them).',
   },
+  presenceWindowMs: {
+    name: 'CHAT_PRESENCE_WINDOW_MS',
+    required: false,
+    default: '250',
+    description:
+      'Milliseconds an instance collects joins and leaves before sending them as one presence delta to everyone.',
+  },
+  onlinePageSize: {
+    name: 'CHAT_ONLINE_PAGE_SIZE',
+    required: false,
+    default: '100',
+    description: 'Users in the first page of the online list that every welcome carries (1–500).',
+  },
+  presenceStaleGraceMs: {
+    name: 'CHAT_PRESENCE_STALE_GRACE_MS',
+    required: false,
+    default: '300000',
+    description:
+      'Milliseconds before a presence entry the service does not confirm (a connection that died without disconnect) is deleted and announced as left.',
+  },
   managedIdentityClientId: {
     name: 'AZURE_CLIENT_ID',
     required: false,

@@ -4,7 +4,7 @@
  * (commands to the server), the handling of server events and the phone drawer; `connection.js` keeps the link
  * to the service alive and `chat-state.js` holds the rules of the state.
  */
-import { createChatState, displayName, rememberNames } from '../chat-state.js';
+import { awaitOnline, createChatState, displayName, rememberNames } from '../chat-state.js';
 import { useChatActions } from '../composables/chat-actions.js';
 import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
@@ -58,6 +58,8 @@ export const ChatApp = {
       const wasConnected = link.status === 'connected';
       Object.assign(link, next);
       if (wasConnected && next.status !== 'connected') {
+        // The online list waits for the next welcome; deltas until then are kept for it.
+        awaitOnline(state);
         // An answer to "load older" will not come over a lost connection; let the reader ask again.
         for (const c of Object.values(state.conversations)) {
           c.loadingOlder = false;
@@ -89,6 +91,7 @@ export const ChatApp = {
       join: actions.join,
       leave: actions.leave,
       loadOlder: actions.loadOlder,
+      moreOnline: actions.moreOnline,
       nameHue,
       initial,
       nameOf,
@@ -135,7 +138,14 @@ export const ChatApp = {
             </svg>
           </button>
         </div>
-        <ChatSidebar :state="state" :name-of="nameOf" @open="open" @join="join" @leave="leave" />
+        <ChatSidebar
+          :state="state"
+          :name-of="nameOf"
+          @open="open"
+          @join="join"
+          @leave="leave"
+          @more-online="moreOnline"
+        />
       </aside>
 
       <main class="conversation" aria-labelledby="conversation-title" :inert="drawerOpen">

@@ -14,7 +14,7 @@ export const ChatSidebar = {
     /** The name to show for a user id. */
     nameOf: { type: Function, default: (/** @type {string} */ id) => id },
   },
-  emits: ['open', 'join', 'leave'],
+  emits: ['open', 'join', 'leave', 'more-online'],
   setup(props, { emit }) {
     const list = computed(() => conversationList(props.state));
     const room = computed(() => props.state.conversations[ROOM]);
@@ -120,7 +120,7 @@ export const ChatSidebar = {
     </nav>
 
     <section class="sidebar-section" aria-labelledby="online-heading">
-      <h2 id="online-heading" class="section-title">Online <span class="count">{{ state.online.length }}</span></h2>
+      <h2 id="online-heading" class="section-title">Online <span class="count">{{ state.onlineCount }}</span></h2>
       <ul class="people">
         <li v-if="meOnline" class="person me">
           <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(nameOf(state.me)) }}</span>
@@ -134,6 +134,8 @@ export const ChatSidebar = {
           </button>
         </li>
       </ul>
-      <p v-if="!others.length" class="empty-note">Nobody else is here yet.</p>
+      <button v-if="state.onlineNext !== null" type="button" class="button small" :disabled="state.onlineSyncing"
+        @click="$emit('more-online')">Show more people</button>
+      <p v-else-if="!others.length" class="empty-note">Nobody else is here yet.</p>
     </section>`,
 };

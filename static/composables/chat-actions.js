@@ -1,5 +1,6 @@
 import {
   applyOutboxChange,
+  awaitOnline,
   ensureConversation,
   groupConversation,
   HISTORY_PAGE_SIZE,
@@ -137,10 +138,30 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     });
   }
 
+  /**
+   * Asks for a page of the online list: the next one (`after` = the list's cursor), or the first one again
+   * (a resync). Deltas wait for the answer (see chat-state.js, `awaitOnline`).
+   * @param {string} [after]
+   */
+  function listOnline(after) {
+    awaitOnline(state);
+    void command('listOnline', after === undefined ? {} : { after }, ROOM).then((sent) => {
+      // Not sent: the next welcome takes the list again.
+      if (!sent) state.onlineSyncing = false;
+    });
+  }
+
+  /** Loads the next page of the online list, if there is one. */
+  function moreOnline() {
+    if (state.onlineNext !== null && !state.onlineSyncing && connected.value) listOnline(state.onlineNext);
+  }
+
   return {
     outbox,
     loadLatest,
     loadOlder,
+    listOnline,
+    moreOnline,
     linkChanged,
     canRead,
     sendMessage,

@@ -56,7 +56,7 @@ export function useConversationView(state, nameOf = (user) => user) {
         : 'Offline · private conversation';
     if (p?.kind === 'group')
       return activeGroupLeft.value ? 'You are not in this group' : 'Group · only members see it';
-    return `Everyone · ${state.online.length} online`;
+    return `Everyone · ${state.onlineCount} online`;
   });
 
   watch(

@@ -2,6 +2,7 @@ import {
   applyError,
   applyHistory,
   applyMessage,
+  applyOnline,
   applyPresence,
   applySystem,
   applyWelcome,
@@ -39,6 +40,7 @@ export function useAnnouncer() {
  *   active: { readonly value: import('../chat-state.js').Conversation },
  *   loadLatest: (conversationId: string) => void,
  *   canRead: (conversationId: string) => boolean,
+ *   listOnline: (after?: string) => void,
  *   announce: (text: string) => void,
  *   outbox: ReturnType<typeof import('../outbox.js').createOutbox>,
  *   nameOf?: (id: string) => string,
@@ -47,7 +49,7 @@ export function useAnnouncer() {
  */
 export function serverEventHandler(
   state,
-  { active, loadLatest, canRead, announce, outbox, nameOf = (/** @type {string} */ id) => id },
+  { active, loadLatest, canRead, listOnline, announce, outbox, nameOf = (/** @type {string} */ id) => id },
 ) {
   /** Stored messages of mine acknowledge the sends they came from. @param {any[]} messages */
   const acknowledge = (messages) => {
@@ -58,6 +60,8 @@ export function serverEventHandler(
       case 'welcome':
         applyWelcome(state, payload);
         acknowledge(payload.history?.messages ?? []);
+        // A welcome taken before the connection could hear deltas (the websocket dialect's connect): resync.
+        if (payload.onlineStale) listOnline();
         if (!active.value.loaded && state.activeId !== ROOM && canRead(state.activeId))
           loadLatest(state.activeId);
         break;
@@ -88,6 +92,9 @@ export function serverEventHandler(
         break;
       case 'presence':
         applyPresence(state, payload);
+        break;
+      case 'online':
+        applyOnline(state, payload);
         break;
       case 'system':
         applySystem(state, payload);

@@ -71,10 +71,17 @@ async function screenshot(person: Person, what: string): Promise<void> {
  */
 async function open(
   name: string,
-  options: { phone?: boolean; query?: string; transports?: string[] } = {},
+  options: {
+    phone?: boolean;
+    query?: string;
+    transports?: string[];
+    framesSent?: Array<string | Buffer>;
+  } = {},
 ): Promise<Person> {
   const context = await browser.newContext(options.phone ? PHONE : DESKTOP);
   const page = await context.newPage();
+  const framesSent = options.framesSent;
+  if (framesSent) page.on('websocket', (ws) => ws.on('framesent', (frame) => framesSent.push(frame.payload)));
   const record = options.transports;
   if (record) {
     const client = `${stack.serviceUrl}/client/?`;
@@ -523,6 +530,26 @@ describe('the chat page in Chromium', () => {
       if (expected !== 'websocket') expect(transports).toContain('send');
       await person.context.close();
     }
+  });
+
+  it('chats over the MessagePack hub protocol with ?protocol=messagepack', async () => {
+    // What the page sends on its SignalR WebSocket: the handshake names the protocol, then binary frames.
+    const sent: Array<string | Buffer> = [];
+    const hana = await open('hana', { query: '?name=hana&protocol=messagepack', framesSent: sent });
+    await waitConnected(hana);
+    const handshake = sent.find((payload) => payload.toString().includes('"protocol"'));
+    expect(handshake?.toString()).toBe('{"protocol":"messagepack","version":1}\x1e');
+    // The welcome carried the room's history.
+    await delivered(hana, 'Back again!').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(hana, 'Hello in MessagePack.');
+    await delivered(ann, 'Hello in MessagePack.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(ann, 'Received, hana.');
+    await delivered(hana, 'Received, hana.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // The command went as a MessagePack Invocation (fixarray of 5 or 6 after the length prefix), not JSON.
+    const commands = sent.filter((payload) => typeof payload !== 'string' && payload.includes('sendMessage'));
+    expect(commands.length).toBeGreaterThan(0);
+    expect(commands.every((payload) => !payload.toString().includes('"target"'))).toBe(true);
+    await screenshot(hana, 'messagepack-protocol');
   });
 
   it('loads older messages when scrolling up, and with the button', async () => {

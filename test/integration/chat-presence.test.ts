@@ -1,12 +1,13 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { MembershipStore } from '../../src/lib/chat/memberships.js';
 import { PRESENCE_PREFIX, PresenceStore } from '../../src/lib/chat/presence.js';
 import { useAzurite } from '../support/fixtures.js';
 
 const blob = useAzurite();
 let container: ContainerClient;
-beforeAll(async () => {
+// A fresh container per test: each starts with nobody online.
+beforeEach(async () => {
   container = blob.container();
   await container.create();
 });
@@ -17,80 +18,146 @@ async function presenceNames(): Promise<string[]> {
   return names.sort();
 }
 
+/** A container whose `listBlobsFlat` calls of the whole presence prefix are counted. */
+function countingListings(target: ContainerClient): { container: ContainerClient; listings: () => number } {
+  let listings = 0;
+  const container = new Proxy(target, {
+    get(t, key, receiver) {
+      if (key !== 'listBlobsFlat') return Reflect.get(t, key, receiver);
+      return (...args: Parameters<ContainerClient['listBlobsFlat']>) => {
+        if (args[0]?.prefix === PRESENCE_PREFIX) listings++;
+        return t.listBlobsFlat(...args);
+      };
+    },
+  });
+  return { container, listings: () => listings };
+}
+
 describe('presence in Blob, confirmed by the service', () => {
-  it('announces the first and the last of several connections of one user', async () => {
+  it('announces the last of several connections of one user', async () => {
     const presence = new PresenceStore(container);
-    expect(await presence.enter('ann', 'c1')).toEqual({ firstConnection: true });
-    expect(await presence.enter('ann', 'c2')).toEqual({ firstConnection: false });
+    await presence.enter('ann', 'c1');
+    await presence.enter('ann', 'c2');
     expect(await presence.leave('ann', 'c1')).toEqual({ lastConnection: false });
     expect(await presence.leave('ann', 'c2')).toEqual({ lastConnection: true });
-    // A second instance sees the same state: nothing is held in memory.
-    expect(await new PresenceStore(container).enter('ann', 'c3')).toEqual({ firstConnection: true });
-    await presence.leave('ann', 'c3');
+    // A second instance sees the same state: nothing is held in memory alone.
+    await presence.enter('ann', 'c3');
+    expect(await new PresenceStore(container).leave('ann', 'c3')).toEqual({ lastConnection: true });
   });
 
-  it('lists only users the service confirms, includes the one entering, and removes stale entries after the grace period', async () => {
+  it('pages the online list in name order with a count, confirming only the users of the page', async () => {
+    const presence = new PresenceStore(container, { sweepBatch: 0 });
+    const users = ['u1', 'u2', 'u3', 'u4', 'u5'];
+    await Promise.all(users.map((u) => presence.enter(u, `${u}-c`)));
+    const asked: string[] = [];
+    const exists = async (user: string) => {
+      asked.push(user);
+      return true;
+    };
+    const first = await presence.page(exists, { limit: 2 });
+    expect(first).toEqual({ users: ['u1', 'u2'], count: 5, next: 'u2', gone: [] });
+    expect(asked.sort()).toEqual(['u1', 'u2']);
+    const second = await presence.page(exists, { limit: 2, after: first.next });
+    expect(second).toEqual({ users: ['u3', 'u4'], count: 5, next: 'u4', gone: [] });
+    expect(await presence.page(exists, { limit: 2, after: second.next })).toEqual({
+      users: ['u5'],
+      count: 5,
+      gone: [],
+    });
+    // The user entering right now is counted and listed where it sorts, confirmed or not.
+    expect(await presence.page(async () => true, { limit: 3, include: 'u0' })).toMatchObject({
+      users: ['u0', 'u1', 'u2'],
+      count: 6,
+    });
+    await Promise.all(users.map((u) => presence.leave(u, `${u}-c`)));
+    expect((await presence.page(exists)).count).toBe(0);
+  });
+
+  it('leaves out users the service does not know, and deletes their entries after the grace period as gone', async () => {
     let now = Date.now();
-    const presence = new PresenceStore(container, { staleGraceMs: 60_000, now: () => now });
+    const presence = new PresenceStore(container, { staleGraceMs: 60_000, now: () => now, sweepBatch: 0 });
     await presence.enter('bob', 'b1');
     await presence.enter('ghost', 'g1'); // the service crashed: no disconnect ever came
     await presence.enter('Zoë lee', 'z1');
     const known = new Set(['bob', 'Zoë lee']);
     const exists = async (user: string) => known.has(user);
-    expect(await presence.online(exists)).toEqual(['Zoë lee', 'bob']);
-    expect(await presence.online(exists, 'cat')).toEqual(['Zoë lee', 'bob', 'cat']);
-    // Within the grace period the unconfirmed entry is kept (a websocket connect writes it before the service has the connection).
+    expect(await presence.page(exists)).toEqual({ users: ['Zoë lee', 'bob'], count: 2, gone: [] });
+    // Within the grace period the entry is kept (a websocket connect writes it before the service has the connection).
     expect(await presenceNames()).toContain(`${PRESENCE_PREFIX}ghost/g1`);
     now += 120_000;
-    expect(await presence.online(exists)).toEqual(['Zoë lee', 'bob']);
+    expect(await presence.page(exists)).toEqual({ users: ['Zoë lee', 'bob'], count: 2, gone: ['ghost'] });
     expect(await presenceNames()).not.toContain(`${PRESENCE_PREFIX}ghost/g1`);
     await presence.leave('bob', 'b1');
     await presence.leave('Zoë lee', 'z1');
   });
 
-  it('asks the service about a confirmed user once per confirmation time, and about an unconfirmed one every time', async () => {
+  it('sweeps a bounded batch beyond the pages asked for, so stale entries nobody pages to go too', async () => {
     let now = Date.now();
-    const presence = new PresenceStore(container, { confirmationTtlMs: 10_000, now: () => now });
-    await presence.enter('eve', 'e1');
-    await presence.enter('fay', 'f1'); // the service does not have fay's connection yet
+    const presence = new PresenceStore(container, {
+      staleGraceMs: 1_000,
+      now: () => now,
+      rosterTtlMs: 0,
+      sweepBatch: 2,
+    });
+    const ghosts = ['g1', 'g2', 'g3', 'g4'];
+    await Promise.all(ghosts.map((u) => presence.enter(u, `${u}-c`)));
+    await presence.enter('ann', 'a1');
+    now += 5_000;
     const asked: string[] = [];
     const exists = async (user: string) => {
       asked.push(user);
-      return user === 'eve';
+      return user === 'ann';
     };
-    expect(await presence.online(exists)).toEqual(['eve']);
-    expect(await presence.online(exists)).toEqual(['eve']);
-    expect(asked.sort()).toEqual(['eve', 'fay', 'fay']);
-    now += 10_000;
-    asked.length = 0;
-    await presence.online(exists);
-    expect(asked.sort()).toEqual(['eve', 'fay']);
-    // Without remembering, every listing asks about every user.
-    const uncached = new PresenceStore(container, { confirmationTtlMs: 0 });
-    asked.length = 0;
-    await uncached.online(exists);
-    await uncached.online(exists);
-    expect(asked.sort()).toEqual(['eve', 'eve', 'fay', 'fay']);
-    await presence.leave('eve', 'e1');
-    await presence.leave('fay', 'f1');
+    // A page of one (ann) with a sweep of two per listing: each listing checks at most 1 + 2 users.
+    const first = await presence.page(exists, { limit: 1 });
+    expect(first.users).toEqual(['ann']);
+    expect(asked.length).toBeLessThanOrEqual(3);
+    const gone = new Set(first.gone);
+    for (let i = 0; i < 3 && gone.size < ghosts.length; i++) {
+      asked.length = 0;
+      for (const user of (await presence.page(exists, { limit: 1 })).gone) gone.add(user);
+      expect(asked.length).toBeLessThanOrEqual(3);
+    }
+    expect([...gone].sort()).toEqual(ghosts);
+    expect(await presenceNames()).toEqual([`${PRESENCE_PREFIX}ann/a1`]);
+    await presence.leave('ann', 'a1');
   });
 
-  it('asks the service once about a user that concurrent listings see together', async () => {
-    // Counts finished Blob listings, so the test knows when all three listings have reached their checks.
-    let listed = 0;
-    const counting = new Proxy(container, {
-      get(target, key, receiver) {
-        if (key !== 'listBlobsFlat') return Reflect.get(target, key, receiver);
-        return async function* (...args: Parameters<ContainerClient['listBlobsFlat']>) {
-          yield* target.listBlobsFlat(...args);
-          listed++;
-        };
-      },
+  it('lists the presence prefix once per roster lifetime, however many joins come, and sees other instances after it', async () => {
+    let now = Date.now();
+    const { container: counted, listings } = countingListings(container);
+    const presence = new PresenceStore(counted, { rosterTtlMs: 10_000, now: () => now });
+    const exists = async () => true;
+    const users = Array.from({ length: 20 }, (_, i) => `storm${String(i).padStart(2, '0')}`);
+    // A join storm: every join writes its entry and asks for the first page, all at once.
+    const pages = await Promise.all(
+      users.map(async (u) => {
+        await presence.enter(u, `${u}-c`);
+        return presence.page(exists, { include: u, limit: 5 });
+      }),
+    );
+    expect(listings()).toBe(1);
+    expect(pages.every((p) => p.users.length === 5)).toBe(true);
+    expect((await presence.page(exists)).count).toBe(20);
+    // Another instance's entry reaches this roster at its next listing.
+    await new PresenceStore(container).enter('other', 'o1');
+    expect((await presence.page(exists)).count).toBe(20);
+    now += 10_000;
+    expect((await presence.page(exists)).count).toBe(21);
+    expect(listings()).toBe(2);
+    await Promise.all(users.map((u) => presence.leave(u, `${u}-c`)));
+    await presence.leave('other', 'o1');
+  });
+
+  it('asks the service about a confirmed user once per confirmation time, and shares checks of concurrent pages', async () => {
+    let now = Date.now();
+    const presence = new PresenceStore(container, {
+      confirmationTtlMs: 10_000,
+      now: () => now,
+      sweepBatch: 0,
     });
-    const presence = new PresenceStore(counting, { confirmationTtlMs: 0 });
-    await presence.enter('gus', 'g1');
-    await presence.enter('hal', 'h1'); // the service does not have hal's connection yet
-    listed = 0;
+    await presence.enter('eve', 'e1');
+    await presence.enter('fay', 'f1'); // the service does not have fay's connection yet
     const asked: string[] = [];
     let release = () => {};
     const gate = new Promise<void>((resolve) => {
@@ -99,36 +166,38 @@ describe('presence in Blob, confirmed by the service', () => {
     const exists = async (user: string) => {
       asked.push(user);
       await gate;
-      return user === 'gus';
+      return user === 'eve';
     };
-    const listings = Promise.all([1, 2, 3].map(() => presence.online(exists)));
-    while (listed < 3) await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
+    const pages = Promise.all([1, 2, 3].map(() => presence.page(exists)));
+    while (asked.length < 2) await new Promise((resolve) => setImmediate(resolve));
     release();
-    expect(await listings).toEqual([['gus'], ['gus'], ['gus']]);
-    expect(asked.sort()).toEqual(['gus', 'hal']);
-    // Once answered, the next listing asks again (nothing is remembered with confirmationTtlMs 0).
+    expect((await pages).map((p) => p.users)).toEqual([['eve'], ['eve'], ['eve']]);
+    expect(asked.sort()).toEqual(['eve', 'fay']);
     asked.length = 0;
-    await presence.online(exists);
-    expect(asked.sort()).toEqual(['gus', 'hal']);
-    await presence.leave('gus', 'g1');
-    await presence.leave('hal', 'h1');
+    await presence.page(exists);
+    expect(asked).toEqual(['fay']);
+    now += 10_000;
+    asked.length = 0;
+    await presence.page(exists);
+    expect(asked.sort()).toEqual(['eve', 'fay']);
+    await presence.leave('eve', 'e1');
+    await presence.leave('fay', 'f1');
   });
 
   it('never has more service checks in flight than its concurrency limit', async () => {
-    const presence = new PresenceStore(container, { checkConcurrency: 3 });
-    const users = Array.from({ length: 12 }, (_, i) => `user${i}`);
+    const presence = new PresenceStore(container, { checkConcurrency: 3, sweepBatch: 0 });
+    const users = Array.from({ length: 12 }, (_, i) => `user${String(i).padStart(2, '0')}`);
     await Promise.all(users.map((u) => presence.enter(u, `${u}-c`)));
     let inFlight = 0;
     let most = 0;
-    const online = await presence.online(async () => {
+    const page = await presence.page(async () => {
       inFlight++;
       most = Math.max(most, inFlight);
       await new Promise((resolve) => setImmediate(resolve));
       inFlight--;
       return true;
     });
-    expect(online).toEqual([...users].sort());
+    expect(page.users).toEqual(users);
     expect(most).toBe(3);
     await Promise.all(users.map((u) => presence.leave(u, `${u}-c`)));
   });

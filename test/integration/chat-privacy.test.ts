@@ -180,14 +180,29 @@ describe('sign-in through the whole local stack (CHAT_AUTH=entra)', () => {
     expect(JSON.stringify(page.payload)).toContain('"fromName":"Ann"');
   });
 
-  it('shows presence with display names for the ids it lists', async () => {
+  it('shows presence with display names: the joiner in its delta, the listed users in the welcome and online pages', async () => {
     const at = ann.events.length;
-    const zed = await connectAs(await signIn(chat.stack.functionsUrl, 'Zed Z', 'zed'), 'signalr');
-    const presence = await ann.waitFor(
-      (e) => e.type === 'presence' && Object.values((e.payload.names as object) ?? {}).includes('Zed Z'),
+    const zedId = await signIn(chat.stack.functionsUrl, 'Zed Z', 'zed');
+    const zed = await connectAs(zedId, 'signalr');
+    const joined = await ann.waitFor(
+      (e) => e.type === 'presence' && (e.payload.joined as string[]).includes(zedId.userId),
       at,
     );
-    expect(presence.payload.names).toMatchObject({ [annId.userId]: 'Ann' });
+    expect(joined.payload.names).toMatchObject({ [zedId.userId]: 'Zed Z' });
+    const welcome = zed.events.find((e) => e.type === 'welcome')?.payload;
+    expect(welcome).toMatchObject({ user: zedId.userId, name: 'Zed Z' });
+    expect(welcome?.names).toMatchObject({ [annId.userId]: 'Ann', [zedId.userId]: 'Zed Z' });
+    const asked = zed.events.length;
+    await zed.send('listOnline', {});
+    const page = await zed.waitFor((e) => e.type === 'online', asked);
+    expect(page.payload.users).toEqual(expect.arrayContaining([annId.userId, eveId.userId, zedId.userId]));
+    expect(page.payload.names).toMatchObject({ [annId.userId]: 'Ann', [eveId.userId]: 'Eve' });
+    const before = ann.events.length;
     await zed.close();
+    const left = await ann.waitFor(
+      (e) => e.type === 'presence' && (e.payload.left as string[]).includes(zedId.userId),
+      before,
+    );
+    expect(left.payload.names).toMatchObject({ [zedId.userId]: 'Zed Z' });
   });
 });

@@ -186,13 +186,16 @@ describe('clientMessageId crash recovery', () => {
     await container
       .getBlockBlobClient(clientIdMarkerName('room', 'ann', 'c-crash'))
       .upload(body, Buffer.byteLength(body), { metadata: { state: 'pending' } });
-    if (appended) {
-      const segment = container.getAppendBlobClient(segmentBlobName('room', 1));
-      await segment.create();
-      const line = `${body}\n`;
-      await segment.appendBlock(line, Buffer.byteLength(line));
-    }
+    if (appended) await appendLine(container, message);
     return message;
+  }
+
+  /** Appends a message as the first send would, creating the segment if needed. */
+  async function appendLine(container: ContainerClient, message: ChatMessage): Promise<void> {
+    const segment = container.getAppendBlobClient(segmentBlobName('room', 1));
+    await segment.createIfNotExists();
+    const line = `${JSON.stringify(message)}\n`;
+    await segment.appendBlock(line, Buffer.byteLength(line));
   }
 
   /** The sender's retry of the crashed send: same sender, same clientMessageId. */
@@ -220,7 +223,7 @@ describe('clientMessageId crash recovery', () => {
     ]);
   });
 
-  it('does not append again when the first send died after appending but before marking it stored', async () => {
+  it('does not append again when the first send appended (its marker still pending), even past the claim timeout', async () => {
     const { container, stores } = instances(1, { pendingClaimTimeoutMs: 0 });
     const store = stores[0] as HistoryStore;
     const claimed = await crashedSend(container, true);
@@ -249,28 +252,64 @@ describe('clientMessageId crash recovery', () => {
     expect((await store.read('room')).messages).toEqual([retry.message]);
   });
 
-  it('waits for a pending send that is younger than the claim timeout instead of taking it over', async () => {
+  it('waits for a send in flight (claimed, not yet appended) instead of taking it over, then answers with its message', async () => {
     const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`);
     try {
       const name = `t-${randomUUID()}`;
       const container = blob.container(name);
       const viaProxy = blob.container(name, azuriteConnectionString(`${proxy.url}/devstoreaccount1`));
       const store = createHistoryStore({ containerClient: viaProxy, pendingClaimTimeoutMs: 60_000 });
-      const claimed = await crashedSend(container, true);
-      const marker = container.getBlockBlobClient(clientIdMarkerName('room', 'ann', 'c-crash'));
+      const claimed = await crashedSend(container, false);
       const retry = retrySend(store);
-      // Once the retry has seen the marker pending, the "first send" finishes; the retry must then answer with its
-      // message and append nothing.
+      // Once the retry has seen the marker pending and the message not stored, the "first send" appends it; the
+      // retry must then answer with that message and append nothing.
       const markerReads = () =>
         proxy.exchanges.filter((e) => e.method === 'GET' && e.url.includes('client-ids'));
       await vi.waitFor(() => expect(markerReads().length).toBeGreaterThan(0), {
         timeout: 10_000,
         interval: 20,
       });
-      await marker.setMetadata({ state: 'stored' });
+      await appendLine(container, claimed);
       expect(await retry).toEqual({ message: claimed, duplicate: true });
       expect(markerReads().length).toBeGreaterThan(1);
       expect((await rawSegments(container, 'room')).flatMap((s) => s.lines)).toEqual([claimed]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('Blob requests per message', () => {
+  it('a send costs one append, two requests with a clientMessageId; a retry costs reads only', async () => {
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`);
+    try {
+      const name = `t-${randomUUID()}`;
+      const viaProxy = blob.container(name, azuriteConnectionString(`${proxy.url}/devstoreaccount1`));
+      const store = createHistoryStore({ containerClient: viaProxy });
+      // The first send of an instance creates the container and the segment and finds the current segment.
+      await store.append({ conversation: 'room', from: 'ann', text: 'warm', clientMessageId: 'w' });
+      const requests = async (send: () => Promise<unknown>) => {
+        const from = proxy.exchanges.length;
+        await send();
+        return proxy.exchanges.slice(from).map((e) => `${e.method} ${new URL(e.url, proxy.url).search}`);
+      };
+      const withId = await requests(() =>
+        store.append({ conversation: 'room', from: 'ann', text: 'one', clientMessageId: 'c1' }),
+      );
+      // The marker's create (If-None-Match: *) and the append: nothing else.
+      expect(withId).toHaveLength(2);
+      expect(withId.filter((r) => r.includes('comp=appendblock'))).toHaveLength(1);
+      const withoutId = await requests(() =>
+        store.append({ conversation: 'room', from: 'ann', text: 'two' }),
+      );
+      expect(withoutId).toHaveLength(1);
+      expect(withoutId[0]).toContain('comp=appendblock');
+      // A retry writes no message: it reads the marker, finds the message, and marks the marker stored.
+      const retry = await requests(() =>
+        store.append({ conversation: 'room', from: 'ann', text: 'one', clientMessageId: 'c1' }),
+      );
+      expect(retry.filter((r) => r.includes('comp=appendblock'))).toEqual([]);
+      expect((await store.read('room')).messages.map((m) => m.text)).toEqual(['warm', 'one', 'two']);
     } finally {
       await proxy.close();
     }

@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import { describe, expect, it } from 'vitest';
+import { writeCompletion } from '../../src/lib/signalr/hub-codec.js';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
 import { http, PRIMARY_KEY, useServiceTest } from '../support/local-service.js';
 
@@ -15,9 +16,12 @@ const { upstream, service, defer } = useServiceTest();
 
 describe('the official @microsoft/signalr client', () => {
   it('connects through negotiate, invokes a method that reaches the upstream and receives a REST broadcast', async () => {
+    // The upstream answers an invocation as the Functions SignalR extension does: a framed Completion.
     const up = await upstream((call) =>
       call.event === 'ask'
-        ? { headers: { 'Content-Type': 'application/json' }, body: '{"answer":42}' }
+        ? {
+            body: writeCompletion('json', JSON.parse(call.text).invocationId, { result: { answer: 42 } }),
+          }
         : undefined,
     );
     const svc = await service({ upstream: `${up.url}/api/messages?event={event}` });

@@ -93,18 +93,22 @@ describe('signalr dialect of the local service', () => {
     expect(String(connected?.headers['x-asrs-user-claims'])).toContain('team: blue');
   });
 
-  it('sends each invocation upstream as the client wrote it and completes those with an invocationId', async () => {
+  it('sends each invocation upstream as the client wrote it and answers those with an invocationId as Azure does', async () => {
     const up = await upstream((call) => {
-      if (call.event === 'ask')
-        return { headers: { 'Content-Type': 'application/json' }, body: '{"answer":42}' };
+      // A framed Completion, as the Functions SignalR extension answers: written to the client as it is.
+      if (call.event === 'ask') return { body: '{"type":3,"invocationId":"1","result":{"answer":42}}\x1e' };
       if (call.event === 'fail') return { status: 403, body: 'not allowed' };
       if (call.event === 'void') return { status: 204 };
+      if (call.event === 'empty') return { status: 200 };
+      if (call.event === 'accepted') return { status: 202, body: 'queued' };
+      // A send's answer is ignored, whatever it is.
+      if (call.event === 'send') return { status: 500, body: '{"type":3,"invocationId":"x","result":1}\x1e' };
       return undefined;
     });
     const svc = await service({
       upstream: [
         {
-          eventPattern: 'ask,fail,void,send,connected,disconnected',
+          eventPattern: 'ask,fail,void,empty,accepted,send,connected,disconnected',
           urlTemplate: `${up.url}/{category}/{event}`,
         },
       ],
@@ -114,17 +118,21 @@ describe('signalr dialect of the local service', () => {
     client.send({ type: 1, invocationId: '1', target: 'ask', arguments: [] });
     client.send({ type: 1, invocationId: '2', target: 'fail', arguments: [] });
     client.send({ type: 1, invocationId: '3', target: 'void', arguments: [] });
-    client.send({ type: 1, invocationId: '4', target: 'unrouted', arguments: [] });
+    client.send({ type: 1, invocationId: '4', target: 'empty', arguments: [] });
+    client.send({ type: 1, invocationId: '5', target: 'accepted', arguments: [] });
+    client.send({ type: 1, invocationId: '6', target: 'unrouted', arguments: [] });
     const completions = [];
-    for (let i = 0; i < 4; i++) completions.push(await client.next((m) => m.type === 3));
+    for (let i = 0; i < 6; i++) completions.push(await client.next((m) => m.type === 3));
     expect(completions).toEqual([
       { type: 3, invocationId: '1', result: { answer: 42 } },
-      { type: 3, invocationId: '2', error: 'Invocation failed: the upstream answered 403: not allowed' },
+      { type: 3, invocationId: '2', error: 'Invocation failed, status code 403' },
       { type: 3, invocationId: '3' },
+      { type: 3, invocationId: '4' },
+      { type: 3, invocationId: '5', error: 'Invocation failed, status code 202' },
       {
         type: 3,
-        invocationId: '4',
-        error: "Invocation failed: no upstream template matches the invocation 'unrouted'",
+        invocationId: '6',
+        error: "Invocation failed, no upstream template matches the invocation 'unrouted'",
       },
     ]);
     const [send] = up.calls.filter((c) => c.event === 'send');
@@ -134,19 +142,21 @@ describe('signalr dialect of the local service', () => {
     expect(up.calls.find((c) => c.event === 'ask')?.text).toBe(
       '{"type":1,"invocationId":"1","target":"ask","arguments":[]}',
     );
+    // Nothing came of the send: calls run in order per connection, so its answer would have come first.
+    expect(client.messages.filter((m) => m.type === 3)).toHaveLength(6);
   });
 
-  it('answers a handshake for another protocol with an error that says so, then closes', async () => {
+  it('answers a handshake for another protocol with an error that names the supported ones, then closes', async () => {
     const up = await upstream();
     const svc = await service({ upstream: `${up.url}/u` });
     const { ws, frames, closed } = await rawSocket(svc);
-    ws.send('{"protocol":"messagepack","version":1}\x1e');
+    ws.send('{"protocol":"xml","version":1}\x1e');
     const [code, reason] = await closed;
     expect(frames).toEqual([
-      `{"error":"The protocol 'messagepack' is not supported: this service speaks only the \\"json\\" hub protocol"}\x1e`,
+      `{"error":"The protocol 'xml' is not supported: this service speaks the \\"json\\" and \\"messagepack\\" hub protocols"}\x1e`,
     ]);
     expect(code).toBe(1002);
-    expect(reason.toString()).toContain('only the "json" hub protocol');
+    expect(reason.toString()).toContain('"json" and "messagepack"');
     await svc.close();
     // The connection never completed its handshake, so the upstream never heard of it.
     expect(up.calls).toEqual([]);
@@ -220,12 +230,12 @@ describe('signalr dialect of the local service', () => {
     expect(await client.next((m) => m.type === 3)).toEqual({
       type: 3,
       invocationId: 'a',
-      error: 'Invocation failed: the upstream is unreachable (ECONNREFUSED)',
+      error: 'Invocation failed, status code 500',
     });
     expect(await client.next((m) => m.type === 3)).toEqual({
       type: 3,
       invocationId: 'b',
-      error: 'Invocation failed: the upstream did not answer within 200 ms (upstreamTimeoutMs)',
+      error: 'Invocation failed, status code 500',
     });
     const failures = logs.entries.filter((e) => e.level !== 'info').map((e) => e.fields);
     expect(failures).toEqual(

@@ -5,7 +5,9 @@
  * and the messages sent while it was cut arrive once, in order, both ways.
  */
 import { HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { describe, expect, it } from 'vitest';
+import { parseMessagePackMessages, withLengthPrefix } from '../../src/lib/signalr/messagepack.js';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
 import type { RunningService } from '../../src/local/service/index.js';
 import { http, PRIMARY_KEY, useServiceTest } from '../support/local-service.js';
@@ -19,15 +21,16 @@ async function behindProxy(svc: RunningService) {
   return proxy;
 }
 
-function statefulClient(url: string) {
-  const connection = new HubConnectionBuilder()
+function statefulClient(url: string, protocol: 'json' | 'messagepack' = 'json') {
+  const builder = new HubConnectionBuilder()
     .withUrl(url, {
       transport: HttpTransportType.WebSockets,
       accessTokenFactory: () => createClientToken(PRIMARY_KEY, url, { userId: 'ann' }),
     })
     .withStatefulReconnect()
-    .configureLogging(LogLevel.None)
-    .build();
+    .configureLogging(LogLevel.None);
+  if (protocol === 'messagepack') builder.withHubProtocol(new MessagePackHubProtocol());
+  const connection = builder.build();
   defer(() => connection.stop());
   return connection;
 }
@@ -62,44 +65,49 @@ describe('stateful reconnect', () => {
     expect((await ask('&useStatefulReconnect=false')).useStatefulReconnect).toBeUndefined();
   });
 
-  it('keeps the connection across a cut network and resends what was not acknowledged, both ways', async () => {
-    const up = await upstream();
-    const svc = await service({ upstream: `${up.url}/api/messages?event={event}` });
-    const proxy = await behindProxy(svc);
-    const connection = statefulClient(clientUrl(proxy.url, 'chat', 'signalr'));
-    const received: unknown[] = [];
-    let allReceived: () => void = () => {};
-    const reconnected = new Promise<void>((resolve) => {
-      allReceived = resolve;
-    });
-    connection.on('message', (text: unknown) => {
-      received.push(text);
-      if (text === 'after') allReceived();
-    });
-    await connection.start();
-    const [connected] = await up.waitFor((c) => c.event === 'connected');
-    await sendToConnection(svc, connection.connectionId ?? '', 'before');
+  for (const protocol of ['json', 'messagepack'] as const)
+    it(`keeps the connection across a cut network and resends what was not acknowledged, both ways (${protocol})`, async () => {
+      const up = await upstream();
+      const svc = await service({ upstream: `${up.url}/api/messages?event={event}` });
+      const proxy = await behindProxy(svc);
+      const connection = statefulClient(clientUrl(proxy.url, 'chat', 'signalr'), protocol);
+      const received: unknown[] = [];
+      let allReceived: () => void = () => {};
+      const reconnected = new Promise<void>((resolve) => {
+        allReceived = resolve;
+      });
+      connection.on('message', (text: unknown) => {
+        received.push(text);
+        if (text === 'after') allReceived();
+      });
+      await connection.start();
+      const [connected] = await up.waitFor((c) => c.event === 'connected');
+      await sendToConnection(svc, connection.connectionId ?? '', 'before');
 
-    // The network fails: neither side sees a close. The client's reconnect waits at the proxy meanwhile.
-    proxy.hold();
-    proxy.cut();
-    await sendToConnection(svc, connection.connectionId ?? '', 'while cut 1');
-    await sendToConnection(svc, connection.connectionId ?? '', 'while cut 2');
-    const sent = connection.send('send', 'from the client while cut');
-    proxy.release();
-    await sent;
-    await sendToConnection(svc, connection.connectionId ?? '', 'after');
-    await reconnected;
-    const [send] = await up.waitFor((c) => c.event === 'send');
+      // The network fails: neither side sees a close. The client's reconnect waits at the proxy meanwhile.
+      proxy.hold();
+      proxy.cut();
+      await sendToConnection(svc, connection.connectionId ?? '', 'while cut 1');
+      await sendToConnection(svc, connection.connectionId ?? '', 'while cut 2');
+      const sent = connection.send('send', 'from the client while cut');
+      proxy.release();
+      await sent;
+      await sendToConnection(svc, connection.connectionId ?? '', 'after');
+      await reconnected;
+      const [send] = await up.waitFor((c) => c.event === 'send');
 
-    expect(received).toEqual(['before', 'while cut 1', 'while cut 2', 'after']);
-    expect(JSON.parse(send?.text ?? '').arguments).toEqual(['from the client while cut']);
-    expect(send?.connectionId).toBe(connected?.connectionId);
-    expect(connection.state).toBe(HubConnectionState.Connected);
-    // One connection from start to end: no disconnected upstream, no second connected.
-    expect(up.calls.filter((c) => c.event === 'send')).toHaveLength(1);
-    expect(up.calls.filter((c) => c.event === 'connected' || c.event === 'disconnected')).toHaveLength(1);
-  });
+      expect(received).toEqual(['before', 'while cut 1', 'while cut 2', 'after']);
+      const invocation =
+        protocol === 'json'
+          ? JSON.parse(send?.text ?? '')
+          : parseMessagePackMessages(withLengthPrefix(send?.body ?? Buffer.alloc(0)))[0];
+      expect((invocation as { arguments: unknown[] }).arguments).toEqual(['from the client while cut']);
+      expect(send?.connectionId).toBe(connected?.connectionId);
+      expect(connection.state).toBe(HubConnectionState.Connected);
+      // One connection from start to end: no disconnected upstream, no second connected.
+      expect(up.calls.filter((c) => c.event === 'send')).toHaveLength(1);
+      expect(up.calls.filter((c) => c.event === 'connected' || c.event === 'disconnected')).toHaveLength(1);
+    });
 
   it('ends the connection with disconnected upstream when the client does not come back within statefulReconnectWindowMs', async () => {
     const up = await upstream();

@@ -9,6 +9,7 @@ import { type IncomingMessage, request } from 'node:http';
 import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { writeCompletion } from '../../src/lib/signalr/hub-codec.js';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
 import type { RunningService } from '../../src/local/service/index.js';
 import { formatEvent } from '../../src/local/service/transports/server-sent-events.js';
@@ -94,9 +95,10 @@ async function openEventStream(url: string) {
 describe('transports of the signalr dialect', () => {
   for (const [name, transport] of TRANSPORTS) {
     it(`carries send, invoke and a REST broadcast for the official client over ${name}`, async () => {
+      // A framed Completion, as the Functions SignalR extension answers an invocation.
       const up = await upstream((call) =>
         call.event === 'ask'
-          ? { headers: { 'Content-Type': 'application/json' }, body: '{"answer":42}' }
+          ? { body: writeCompletion('json', JSON.parse(call.text).invocationId, { result: { answer: 42 } }) }
           : undefined,
       );
       const svc = await service({ upstream: `${up.url}/api/messages?event={event}` });

@@ -2,8 +2,10 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { verifySignature } from '../../src/lib/signalr/signature.js';
 import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
 import { DEFAULTS, resolveOptions, ServiceOptionsError } from '../../src/local/service/options.js';
+import { Upstream } from '../../src/local/service/upstream.js';
 import { UpstreamTransport } from '../../src/local/service/upstream-transport.js';
 import { PRIMARY_KEY, useServiceTest } from '../support/local-service.js';
 
@@ -123,6 +125,48 @@ describe('upstream transport (node:http through a keep-alive agent)', () => {
       kind: 'unreachable',
       code: 'ECONNREFUSED',
     });
+  });
+});
+
+describe('upstream signatures', () => {
+  it('every call of a connection carries its valid signature, and none is kept once the connection has ended', async () => {
+    const seen: { connection: string; signature: string }[] = [];
+    const up = await countingServer((req, res) => {
+      seen.push({
+        connection: String(req.headers['x-asrs-connection-id']),
+        signature: String(req.headers['x-asrs-signature']),
+      });
+      req.resume();
+      req.on('end', () => res.end());
+    });
+    const upstream = new Upstream(
+      resolveOptions({ upstream: `${up.url}/u`, accessKeys: [PRIMARY_KEY, 'second-key'], log: () => {} }),
+    );
+    try {
+      const call = (connectionId: string, event: string, category: 'connections' | 'messages') => ({
+        hub: 'chat',
+        category,
+        event,
+        connectionId,
+      });
+      for (const id of ['c1', 'c2']) {
+        await upstream.call(call(id, 'connect', 'connections'));
+        await upstream.call(call(id, 'message', 'messages'));
+        await upstream.call(call(id, 'message', 'messages'));
+      }
+      expect(upstream.cachedSignatures).toBe(2);
+      await upstream.notify(call('c1', 'disconnect', 'connections'));
+      await upstream.notify(call('c2', 'disconnected', 'connections'));
+      expect(upstream.cachedSignatures).toBe(0);
+      expect(seen).toHaveLength(8);
+      for (const { connection, signature } of seen) {
+        expect(verifySignature(signature, connection, [PRIMARY_KEY])).toBe(true);
+        expect(verifySignature(signature, connection, ['second-key'])).toBe(true);
+      }
+      expect(verifySignature(seen[0]?.signature, 'c2', [PRIMARY_KEY])).toBe(false);
+    } finally {
+      upstream.close();
+    }
   });
 });
 

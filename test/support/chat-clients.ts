@@ -80,7 +80,7 @@ class EventLog {
   }
 }
 
-const EVENT_NAMES = ['welcome', 'message', 'ack', 'history', 'presence', 'system', 'error'];
+const EVENT_NAMES = ['welcome', 'message', 'ack', 'history', 'presence', 'online', 'system', 'error'];
 
 /** Options of the signalr dialect's client. */
 export interface SignalROptions {

@@ -87,6 +87,13 @@ export interface RunningStack {
   restartService(downMs?: number): Promise<void>;
   /** Stops Azurite gracefully and starts it again on the same port (give `blobLocation` to keep the data). */
   restartBlob(downMs?: number): Promise<void>;
+  /**
+   * Stops the Functions host (upstream calls fail until `startFunctions`): what the service sends meanwhile,
+   * such as a disconnect, never reaches the app, as when an instance dies.
+   */
+  stopFunctions(): Promise<void>;
+  /** Starts a fresh Functions host on the same port after `stopFunctions`. */
+  startFunctions(): Promise<void>;
   /** Stops everything the stack started. */
   stop(): Promise<void>;
 }
@@ -165,6 +172,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         resetChatServices();
         await sleep(downMs);
         functions = await startHost(functionsPort);
+      },
+      async stopFunctions() {
+        await functions?.close();
+        functions = undefined;
+        resetChatServices();
+      },
+      async startFunctions() {
+        functions ??= await startHost(functionsPort);
       },
       async restartService(downMs = 0) {
         await service?.close();

@@ -109,21 +109,40 @@ describe('commands', () => {
     expect(message('loadHistory', { conversation: 'room', limit: 101 })).toContain('from 1 to 100');
     expect(message('sendMessage', { text: 'x', clientMessageId: 'x'.repeat(101) })).toContain('1–100');
     expect(message('sendMessage', { text: 'x'.repeat(4001) })).toContain('at most 4000');
+    expect(message('listOnline', { limit: 501 })).toContain('from 1 to 500');
+    expect(message('listOnline', { after: 'x'.repeat(33) })).toContain('1–32');
+  });
+
+  it('listOnline takes an optional cursor and limit', () => {
+    expect(parseCommand('listOnline', {})).toEqual({ ok: true, command: { type: 'listOnline', limit: 100 } });
+    expect(parseCommand('listOnline', { after: 'bob', limit: 2 })).toEqual({
+      ok: true,
+      command: { type: 'listOnline', after: 'bob', limit: 2 },
+    });
+    expect(parseCommand('listOnline', { after: 3 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-after' },
+    });
+    expect(parseCommand('listOnline', { limit: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-limit' },
+    });
   });
 });
 
 describe('codecs', () => {
   it('encode an event per dialect (the chat protocol)', () => {
-    const event = { event: 'presence', payload: { online: ['ann'] } } as const;
-    expect(CHAT_CODECS.signalr.encode(event)).toEqual({
-      target: 'presence',
-      arguments: [{ online: ['ann'] }],
-    });
-    expect(CHAT_CODECS.websocket.encode(event)).toBe('{"online":["ann"],"type":"presence"}');
+    const payload = { joined: ['ann'], left: [], count: 1, at: 5 };
+    const event = { event: 'presence', payload } as const;
+    expect(CHAT_CODECS.signalr.encode(event)).toEqual({ target: 'presence', arguments: [payload] });
+    expect(CHAT_CODECS.websocket.encode(event)).toBe(
+      '{"joined":["ann"],"left":[],"count":1,"at":5,"type":"presence"}',
+    );
   });
 
   it('never let a payload override the frame type', () => {
-    const event = { event: 'presence', payload: { online: [], type: 'welcome' } } as const;
+    const payload = { joined: [], left: [], count: 0, at: 0, type: 'welcome' };
+    const event = { event: 'presence', payload } as const;
     expect(JSON.parse(CHAT_CODECS.websocket.encode(event) as string)).toMatchObject({ type: 'presence' });
   });
 });

@@ -85,6 +85,7 @@ describe('the page cannot be framed or run foreign code', () => {
     expect(scripts).toEqual([
       'id="chat-config" type="application/json"',
       'defer src="/api/assets/vendor/signalr.js"',
+      'defer src="/api/assets/vendor/signalr-protocol-msgpack.js"',
       'type="module" src="/api/assets/app.js"',
     ]);
   });

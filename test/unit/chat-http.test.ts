@@ -68,6 +68,7 @@ describe('home', () => {
       auth: 'none',
       dialect: 'signalr',
       transport: null,
+      protocol: 'json',
       apiBase: '/api',
       maxTextLength: 4000,
       hub: 'chat',
@@ -85,6 +86,7 @@ describe('home', () => {
       auth: 'none',
       dialect: 'signalr',
       transport: null,
+      protocol: 'json',
       apiBase: '/api',
       maxTextLength: 4000,
       hub: 'chat',
@@ -118,6 +120,25 @@ describe('home', () => {
     expect(chatConfig(res)).toMatchObject({ user: 'mallory', name: 'mallory', auth: 'none' });
     const nobody = await home(get('/api/home', forged), ctx());
     expect(chatConfig(nobody)).toMatchObject({ user: null, auth: 'none' });
+  });
+
+  it('serves the page with the MessagePack hub protocol for ?protocol=messagepack', async () => {
+    const res = await home(get('/api/home?name=ann&protocol=messagepack'), ctx());
+    expect(res.status).toBe(200);
+    expect(chatConfig(res)).toMatchObject({ user: 'ann', dialect: 'signalr', protocol: 'messagepack' });
+  });
+
+  it('refuses an unknown protocol, and messagepack with the websocket dialect, saying what is allowed', async () => {
+    for (const query of [
+      'protocol=xml',
+      'protocol=MessagePack',
+      'dialect=websocket&protocol=messagepack',
+      'transport=sse&protocol=messagepack',
+    ]) {
+      const res = await home(get(`/api/home?name=ann&${query}`), ctx());
+      expect(res.status).toBe(400);
+      expect(String(res.body)).toContain('"json" (the default) or "messagepack"');
+    }
   });
   it.each([
     ['<script>', 'may only contain letters'],

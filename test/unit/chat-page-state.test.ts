@@ -34,6 +34,9 @@ interface Conversation {
 interface State {
   me: string;
   online: string[];
+  onlineCount: number;
+  onlineNext: string | null;
+  onlineSyncing: boolean;
   groups: string[];
   knownGroups: string[];
   conversations: Record<string, Conversation>;
@@ -50,6 +53,8 @@ const chat: {
   applyHistory(state: State, history: object): void;
   applyMessage(state: State, message: Message): { isNew: boolean; conversation: Conversation };
   applyPresence(state: State, presence: object): void;
+  applyOnline(state: State, page: object): void;
+  awaitOnline(state: State): void;
   applySystem(state: State, event: object): void;
   applyError(state: State, error: object): void;
   noteCommand(state: State, command: string, conversation: string): void;
@@ -277,17 +282,104 @@ describe('live events', () => {
   });
 });
 
+describe('the online list', () => {
+  const notes = (state: State) => state.conversations.room?.notes.map((n) => `${n.kind} ${n.user}`);
+
+  it('takes the welcome page and count, keeps deltas that arrive before it, and applies them on top', () => {
+    const state = chat.createChatState('ann');
+    // The joiner's own delta (and others') can overtake the welcome.
+    chat.applyPresence(state, { joined: ['ann', 'dan'], left: [], count: 3, at: 20 });
+    expect(state.online).toEqual([]);
+    chat.applyWelcome(state, { user: 'ann', online: ['ann', 'bob'], onlineCount: 2, onlineAt: 10 });
+    expect(state.online).toEqual(['ann', 'bob', 'dan']);
+    expect(state.onlineCount).toBe(3); // the delta's count is newer than the welcome's
+    expect(notes(state)).toEqual(['joined dan']); // never a note about myself
+  });
+
+  it('applies joins and leaves as set operations, and only to the part of the list loaded so far', () => {
+    const state = chat.createChatState('ann');
+    chat.applyWelcome(state, {
+      user: 'ann',
+      online: ['ann', 'bob', 'cat'],
+      onlineCount: 5,
+      onlineNext: 'cat',
+      onlineAt: 10,
+    });
+    chat.applyPresence(state, { joined: ['bea', 'zed'], left: ['cat', 'nobody'], count: 6, at: 11 });
+    // zed sorts after the cursor: the page that holds it brings it.
+    expect(state.online).toEqual(['ann', 'bea', 'bob']);
+    expect(state.onlineCount).toBe(6);
+    // The same delta again (an overlap with a snapshot) changes nothing; an older count is ignored.
+    chat.applyPresence(state, { joined: ['bea'], left: ['cat'], count: 4, at: 9 });
+    expect(state.online).toEqual(['ann', 'bea', 'bob']);
+    expect(state.onlineCount).toBe(6);
+    // Beyond the loaded part the server's word is all there is: its arrivals and departures are noted.
+    expect(notes(state)).toEqual(['joined bea', 'joined zed', 'left cat', 'left nobody']);
+  });
+
+  it('pages further on demand and keeps deltas that arrive while a page is on its way', () => {
+    const state = chat.createChatState('ann');
+    chat.applyWelcome(state, {
+      user: 'ann',
+      online: ['ann', 'bob'],
+      onlineCount: 4,
+      onlineNext: 'bob',
+      onlineAt: 1,
+    });
+    chat.awaitOnline(state); // listOnline { after: 'bob' } sent
+    chat.applyPresence(state, { joined: ['eve'], left: ['cat'], count: 4, at: 3 });
+    chat.applyOnline(state, { users: ['cat', 'dan'], count: 4, after: 'bob', at: 2 });
+    expect(state.online).toEqual(['ann', 'bob', 'dan', 'eve']);
+    expect(state.onlineNext).toBeNull();
+    expect(state.onlineSyncing).toBe(false);
+    // An answer for a cursor the list no longer waits for is dropped.
+    chat.applyOnline(state, { users: ['old'], count: 9, after: 'x', at: 9 });
+    expect(state.online).toEqual(['ann', 'bob', 'dan', 'eve']);
+    // A snapshot (no `after`) replaces the list: a resync after a reconnect.
+    chat.awaitOnline(state);
+    chat.applyOnline(state, { users: ['ann', 'fay'], count: 2, at: 5 });
+    expect(state).toMatchObject({ online: ['ann', 'fay'], onlineCount: 2, onlineNext: null });
+  });
+
+  it('never counts fewer than it lists', () => {
+    const state = chat.createChatState('ann');
+    chat.applyWelcome(state, { user: 'ann', online: ['ann', 'bob'], onlineCount: 2, onlineAt: 5 });
+    chat.applyPresence(state, { joined: ['cat'], left: [], count: 1, at: 6 });
+    expect(state.onlineCount).toBe(3);
+  });
+});
+
 describe('display names (with sign-in, users are ids)', () => {
   const ann1 = '0f8fad5bd9cb469fa16570867728950e';
   const ann2 = '7c9e6679742540de944be07fc1f90ae7';
   const bob = '16fd2706-8baf-433b-82eb-8c7fada847da'.replaceAll('-', '');
+  const notes = (state: State) =>
+    state.conversations.room?.notes.map((n) => `${n.kind} ${chat.displayName(state, n.user)}`);
 
-  it('learns names from welcome, presence, messages, history and notes, and shows ids as they are without one', () => {
+  it('learns names from welcome, online pages, presence deltas, messages, history and group notes, and shows ids as they are without one', () => {
     const state = chat.createChatState(ann1);
-    chat.applyWelcome(state, { user: ann1, name: 'Ann', online: [ann1, bob], names: { [bob]: 'Bob' } });
+    chat.applyWelcome(state, {
+      user: ann1,
+      name: 'Ann',
+      online: [ann1, bob],
+      names: { [bob]: 'Bob' },
+      onlineCount: 4,
+      onlineNext: bob,
+      onlineAt: 1,
+    });
     expect(chat.displayName(state, ann1)).toBe('Ann');
     expect(chat.displayName(state, bob)).toBe('Bob');
     expect(chat.displayName(state, 'carol')).toBe('carol');
+    chat.awaitOnline(state);
+    chat.applyOnline(state, {
+      users: ['c0de', 'd00d'],
+      names: { c0de: 'Cody' },
+      count: 4,
+      after: bob,
+      at: 2,
+    });
+    expect(chat.displayName(state, 'c0de')).toBe('Cody');
+    expect(chat.displayName(state, 'd00d')).toBe('d00d');
     chat.applyMessage(state, msg(1, 'f00d', 'room', { fromName: 'Finn' } as Partial<Message>));
     expect(chat.displayName(state, 'f00d')).toBe('Finn');
     chat.applyHistory(state, {
@@ -296,18 +388,49 @@ describe('display names (with sign-in, users are ids)', () => {
       hasMore: false,
     });
     expect(chat.displayName(state, 'beef')).toBe('Bea');
-    chat.applySystem(state, { kind: 'joined', user: 'cafe', name: 'Cat', at: '2026-11-27T10:00:00Z' });
+    chat.applySystem(state, {
+      kind: 'groupJoined',
+      user: 'cafe',
+      name: 'Cat',
+      group: 'ops',
+      at: '2026-11-27T10:00:00Z',
+    });
     expect(chat.displayName(state, 'cafe')).toBe('Cat');
-    chat.applyPresence(state, { online: [ann1], names: { dead: 'Dee', x: 42 } });
+    chat.applyPresence(state, {
+      joined: ['dead', 'x'],
+      left: [],
+      names: { dead: 'Dee', x: 42 as unknown as string },
+      count: 6,
+      at: 3,
+    });
     expect(chat.displayName(state, 'dead')).toBe('Dee');
     expect(chat.displayName(state, 'x')).toBe('x');
   });
 
-  it('tells two people with the same name apart by the start of their ids', () => {
+  it('notes joins and leaves from presence deltas by display name, the name known before for a leave', () => {
     const state = chat.createChatState(ann1);
-    chat.applyWelcome(state, { user: ann1, name: 'Ann', online: [ann1, ann2], names: { [ann2]: 'Ann' } });
+    chat.applyWelcome(state, {
+      user: ann1,
+      name: 'Ann',
+      online: [ann1, bob],
+      names: { [bob]: 'Bob' },
+      onlineCount: 2,
+      onlineAt: 1,
+    });
+    chat.applyPresence(state, { joined: ['c0de'], left: [bob], names: { c0de: 'Cody' }, count: 2, at: 2 });
+    expect(state.online).toEqual([ann1, 'c0de'].sort());
+    expect(notes(state)).toEqual(['joined Cody', 'left Bob']);
+  });
+
+  it('tells two people with the same name apart by the start of their ids, in the list and in join notes', () => {
+    const state = chat.createChatState(ann1);
+    chat.applyWelcome(state, { user: ann1, name: 'Ann', online: [ann1], onlineCount: 1, onlineAt: 1 });
+    expect(chat.displayName(state, ann1)).toBe('Ann');
+    chat.applyPresence(state, { joined: [ann2], left: [], names: { [ann2]: 'Ann' }, count: 2, at: 2 });
+    expect(state.online).toEqual([ann1, ann2]);
     expect(chat.displayName(state, ann1)).toBe('Ann (0f8fad)');
     expect(chat.displayName(state, ann2)).toBe('Ann (7c9e66)');
+    expect(notes(state)).toEqual(['joined Ann (7c9e66)']);
   });
 });
 

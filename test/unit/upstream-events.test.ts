@@ -187,6 +187,7 @@ describe('upstream events of the signalr dialect', () => {
     expect(req.event).toEqual<InvocationEvent>({
       kind: 'invocation',
       dialect: 'signalr',
+      protocol: 'json',
       target: 'sendMessage',
       arguments: [{ text: 'hi' }],
       invocationId: '7',
@@ -203,6 +204,7 @@ describe('upstream events of the signalr dialect', () => {
     expect(req.event).toEqual({
       kind: 'invocation',
       dialect: 'signalr',
+      protocol: 'json',
       target: 'joinGroup',
       arguments: [{ group: 'g' }],
     });

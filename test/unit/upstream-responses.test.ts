@@ -1,3 +1,5 @@
+import { JsonHubProtocol, NullLogger } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { describe, expect, it } from 'vitest';
 import { createUpstreamHandler, type UpstreamHandlers } from '../../src/lib/upstream/index.js';
 import {
@@ -195,7 +197,7 @@ describe('answering messages and invocations', () => {
     expect(failed.text).toBe('slow down');
   });
 
-  it('sends an invocation result as JSON, and no result as 204', async () => {
+  it('answers an invocation with a framed JSON Completion, status 200 and no Content-Type', async () => {
     const withResult = await call(
       {
         handleInvocation: (req, res) =>
@@ -204,21 +206,107 @@ describe('answering messages and invocations', () => {
       invocation,
     );
     expect(withResult.response.status).toBe(200);
-    expect(withResult.headers.get('Content-Type')).toBe('application/json; charset=utf-8');
-    expect(JSON.parse(withResult.text)).toEqual({ echoed: { conversation: 'room' }, id: '1' });
+    expect(withResult.headers.get('Content-Type')).toBeNull();
+    // Read back by the official client's own protocol implementation.
+    expect(new JsonHubProtocol().parseMessages(withResult.text, NullLogger.instance)).toEqual([
+      { type: 3, invocationId: '1', result: { echoed: { conversation: 'room' }, id: '1' } },
+    ]);
     const nullResult = await call({ handleInvocation: (_req, res) => res.success(null) }, invocation);
-    expect(nullResult.text).toBe('null');
+    expect(nullResult.text).toBe('{"type":3,"invocationId":"1","result":null}\x1e');
     const noResult = await call({ handleInvocation: (_req, res) => res.success() }, invocation);
-    expect(noResult.response.status).toBe(204);
+    expect(noResult.response.status).toBe(200);
+    expect(noResult.text).toBe('{"type":3,"invocationId":"1"}\x1e');
   });
 
-  it('fails an invocation with its status and reason', async () => {
+  it('answers a failed invocation with a Completion error, still status 200', async () => {
     const { response, text } = await call(
       { handleInvocation: (_req, res) => res.fail(403, 'not a member of that group') },
       invocation,
     );
-    expect(response.status).toBe(403);
-    expect(text).toBe('not a member of that group');
+    expect(response.status).toBe(200);
+    expect(text).toBe('{"type":3,"invocationId":"1","error":"not a member of that group"}\x1e');
+  });
+
+  it('answers a send (no invocationId) with an empty 200, and a failed one with its status', async () => {
+    const send = { ...invocation, body: '{"type":1,"target":"loadHistory","arguments":[{}]}' };
+    const ok = await call({ handleInvocation: (_req, res) => res.success({ ignored: true }) }, send);
+    expect(ok.response).toEqual({ status: 200 });
+    const refused = await call({ handleInvocation: (_req, res) => res.fail(403, 'no') }, send);
+    expect(refused.response.status).toBe(403);
+    expect(refused.text).toBe('no');
+  });
+
+  it('reads a MessagePack invocation body as Azure sends it and answers in MessagePack', async () => {
+    // [1, {}, "1", "loadHistory", [{"conversation": "room"}]], without length prefix (MessagePack spec bytes).
+    const body = Uint8Array.from([
+      0x95,
+      0x01,
+      0x80,
+      0xa1,
+      0x31,
+      0xab,
+      ...Buffer.from('loadHistory'),
+      0x91,
+      0x81,
+      0xac,
+      ...Buffer.from('conversation'),
+      0xa4,
+      ...Buffer.from('room'),
+    ]);
+    let seen: unknown;
+    const answered = await call(
+      {
+        handleInvocation: (req, res) => {
+          seen = req.event;
+          res.success({ page: [] });
+        },
+      },
+      { ...invocation, headers: { 'Content-Type': 'application/x-msgpack' }, body },
+    );
+    expect(seen).toEqual({
+      kind: 'invocation',
+      dialect: 'signalr',
+      protocol: 'messagepack',
+      target: 'loadHistory',
+      arguments: [{ conversation: 'room' }],
+      invocationId: '1',
+    });
+    expect(answered.response.status).toBe(200);
+    const bytes = answered.response.body as Uint8Array;
+    const parsed = new MessagePackHubProtocol().parseMessages(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      NullLogger.instance,
+    );
+    expect(parsed).toEqual([
+      { type: 3, invocationId: '1', headers: {}, result: { page: [] }, error: undefined },
+    ]);
+    const failed = await call(
+      { handleInvocation: (_req, res) => res.fail(400, 'bad') },
+      { ...invocation, headers: { 'Content-Type': 'application/x-msgpack' }, body },
+    );
+    // [3, {}, "1", 1, "bad"] behind its length prefix.
+    expect([...(failed.response.body as Uint8Array)]).toEqual([
+      10,
+      0x95,
+      0x03,
+      0x80,
+      0xa1,
+      0x31,
+      0x01,
+      0xa3,
+      ...Buffer.from('bad'),
+    ]);
+  });
+
+  it('refuses a MessagePack body that carries a length prefix, or is no Invocation, with 400', async () => {
+    // The same invocation as the connection carries it, prefix included: Azure never sends that upstream.
+    const prefixed = Uint8Array.from([6, 0x95, 0x01, 0x80, 0xc0, 0xa1, 0x6d, 0x90]);
+    const { response, text } = await call(
+      { handleInvocation: (_req, res) => res.success() },
+      { ...invocation, event: 'm', headers: { 'Content-Type': 'application/x-msgpack' }, body: prefixed },
+    );
+    expect(response.status).toBe(400);
+    expect(text).toContain('without length prefix');
   });
 });
 

@@ -9,13 +9,15 @@ import {
   MAX_CLIENT_MESSAGE_ID_LENGTH,
   MAX_HISTORY_LIMIT,
   MAX_MESSAGE_ID_LENGTH,
+  MAX_NAME_LENGTH,
   MAX_TEXT_LENGTH,
   nameProblem,
   parseConversation,
 } from '../conversation.js';
 import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
+import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence.js';
 
-export const COMMAND_NAMES = ['sendMessage', 'loadHistory', 'joinGroup', 'leaveGroup'] as const;
+export const COMMAND_NAMES = ['sendMessage', 'loadHistory', 'joinGroup', 'leaveGroup', 'listOnline'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export type ChatCommand =
@@ -33,7 +35,8 @@ export type ChatCommand =
       readonly limit: number;
     }
   | { readonly type: 'joinGroup'; readonly group: string }
-  | { readonly type: 'leaveGroup'; readonly group: string };
+  | { readonly type: 'leaveGroup'; readonly group: string }
+  | { readonly type: 'listOnline'; readonly after?: string; readonly limit: number };
 
 export type CommandResult =
   | { readonly ok: true; readonly command: ChatCommand }
@@ -156,6 +159,30 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
         );
       }
       return { ok: true, command: { type: name, group } };
+    }
+    case 'listOnline': {
+      const { after, limit } = payload;
+      // Any string up to a name's length is a valid cursor (it only says where to start); nothing else is.
+      if (
+        after !== undefined &&
+        (typeof after !== 'string' || after.length === 0 || [...after].length > MAX_NAME_LENGTH)
+      ) {
+        return fail('invalid-after', `1–${MAX_NAME_LENGTH} characters`);
+      }
+      if (
+        limit !== undefined &&
+        (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_ONLINE_PAGE_SIZE)
+      ) {
+        return fail('invalid-limit', `from 1 to ${MAX_ONLINE_PAGE_SIZE}`);
+      }
+      return {
+        ok: true,
+        command: {
+          type: 'listOnline',
+          limit: limit ?? DEFAULT_ONLINE_PAGE_SIZE,
+          ...(after !== undefined ? { after } : {}),
+        },
+      };
     }
   }
 }

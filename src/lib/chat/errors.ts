@@ -5,7 +5,7 @@
 
 export const CHAT_ERRORS = {
   malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
-  'unknown-command': 'Unknown command: use sendMessage, loadHistory, joinGroup or leaveGroup',
+  'unknown-command': 'Unknown command: use sendMessage, loadHistory, joinGroup, leaveGroup or listOnline',
   'invalid-payload': 'The command payload must be a JSON object',
   'text-missing': 'sendMessage needs a non-empty "text" string',
   'text-too-long': 'The text is longer than the allowed maximum',
@@ -18,6 +18,7 @@ export const CHAT_ERRORS = {
   'forbidden-conversation': 'You can only read private conversations you take part in',
   'invalid-limit': '"limit" must be a whole number',
   'invalid-before': '"before" must be a message id',
+  'invalid-after': '"after" must be a user name (the "next" of the previous page)',
   'binary-frame': 'Commands are JSON text frames; binary frames are not accepted',
   'storage-unavailable':
     'The message could not be stored (history storage did not answer), so nobody received it: send it again',

@@ -20,7 +20,8 @@ import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
 import type { MembershipStore } from './memberships.js';
-import type { PresenceStore } from './presence.js';
+import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence.js';
+import type { PresenceChanges, PresenceDeltas } from './presence-deltas.js';
 import type { ChatEvent, WelcomePayload } from './protocol.js';
 
 /** What the chat needs of the history store (src/lib/history). */
@@ -32,6 +33,10 @@ export interface ChatHistory {
 export interface ChatDependencies {
   readonly history: ChatHistory;
   readonly presence: PresenceStore;
+  /** This instance's batcher of presence deltas (one per process, shared by all invocations). */
+  readonly presenceDeltas: PresenceDeltas;
+  /** Users in the welcome's page of the online list (default `DEFAULT_ONLINE_PAGE_SIZE`). */
+  readonly onlinePageSize?: number;
   readonly members: MembershipStore;
   readonly fanout: Fanout;
   /** Display names of signed-in users, for presence lists; without it lists carry ids only. */
@@ -58,41 +63,44 @@ export class ChatHandlers {
   }
 
   /**
-   * A connection enters: its groups are re-applied in the service, its presence recorded, and everyone else
-   * hears `system joined` (for the user's first connection) and a fresh `presence`. Returns the `welcome`.
+   * A connection enters: its groups are re-applied in the service, its presence recorded, and everyone hears
+   * it in the next `presence` delta. Returns the `welcome`, with the first page of the online list and the
+   * count. Resolves once the delta is sent (at most one presence window later).
    */
   async enter(caller: Caller): Promise<WelcomePayload> {
     const { history, presence, fanout } = this.#deps;
-    // The four are independent, so they run at once: a join costs the slowest of them, not their sum. The
-    // listing may or may not see the caller's own new entry; `include` counts the caller either way.
-    const [groups, { firstConnection }, online, page] = await Promise.all([
+    // Independent, so they run at once: a join costs the slowest of them, not their sum. The page may or may
+    // not see the caller's own new entry; `include` counts the caller either way.
+    const [groups, , online, page] = await Promise.all([
       this.#reapplyGroups(caller.user),
       presence.enter(caller.user, caller.connectionId),
-      presence.online((u) => fanout.userExists(u), caller.user),
+      presence.page((u) => fanout.userExists(u), {
+        include: caller.user,
+        limit: this.#deps.onlinePageSize ?? DEFAULT_ONLINE_PAGE_SIZE,
+      }),
       history.read(ROOM, { limit: DEFAULT_HISTORY_LIMIT }),
     ]);
-    const excluded = [caller.connectionId];
-    const names = await this.#namesOf(online);
-    if (caller.name !== undefined) names.names = { ...names.names, [caller.user]: caller.name };
-    if (firstConnection) {
-      await fanout.toAll(
-        {
-          event: 'system',
-          payload: { kind: 'joined', user: caller.user, ...nameOf(caller), at: this.#at() },
-        },
-        excluded,
-      );
-    }
-    await fanout.toAll({ event: 'presence', payload: { online, ...names } }, excluded);
-    return { user: caller.user, ...nameOf(caller), online, ...names, groups, history: page };
+    // The caller's own name comes with the caller; the others' from the directory (bounded by the page).
+    const names = { ...(await this.#namesOf(online.users)), ...namesOf([caller]) };
+    await this.#announce({ joined: [caller.user], left: online.gone, names: namesOf([caller]) });
+    return {
+      user: caller.user,
+      ...nameOf(caller),
+      online: online.users,
+      ...(Object.keys(names).length > 0 ? { names } : {}),
+      onlineCount: online.count,
+      ...(online.next !== undefined ? { onlineNext: online.next } : {}),
+      onlineAt: this.#nowMs(),
+      groups,
+      history: page,
+    };
   }
 
-  /** `{ names }` for the listed users who have a display name, or nothing. */
-  async #namesOf(users: readonly string[]): Promise<{ names?: Record<string, string> }> {
+  /** The recorded display names of `users` (signed-in users), by id; empty without a directory. */
+  async #namesOf(users: readonly string[]): Promise<Record<string, string>> {
     const { directory } = this.#deps;
     if (directory === undefined || users.length === 0) return {};
-    const names = await directory.namesOf(users);
-    return Object.keys(names).length > 0 ? { names } : {};
+    return directory.namesOf(users);
   }
 
   /** The user's groups, each re-applied in the service (it forgets memberships when it restarts; this heals that). */
@@ -103,18 +111,50 @@ export class ChatHandlers {
     return groups;
   }
 
-  /** A connection left: when it was the user's last, everyone hears `system left` and a fresh `presence`. */
+  /** A connection left: when it was the user's last, everyone hears it in the next `presence` delta. */
   async leave(caller: Caller): Promise<void> {
+    const { lastConnection } = await this.#deps.presence.leave(caller.user, caller.connectionId);
+    if (lastConnection) await this.#announce({ left: [caller.user], names: namesOf([caller]) });
+  }
+
+  /** Adds presence changes to this instance's open batch; resolves once the batch is sent. */
+  #announce(changes: Partial<PresenceChanges>): Promise<void> {
+    const { presence, presenceDeltas, fanout } = this.#deps;
+    if ((changes.joined?.length ?? 0) + (changes.left?.length ?? 0) === 0) return Promise.resolve();
+    return presenceDeltas.announce(changes, ({ joined, left, names }) =>
+      fanout.toAll({
+        event: 'presence',
+        payload: {
+          joined,
+          left,
+          ...(names !== undefined ? { names } : {}),
+          count: presence.count(),
+          at: this.#nowMs(),
+        },
+      }),
+    );
+  }
+
+  /** `listOnline`: one page of who is online, for the sender alone; stale entries it finds are announced gone. */
+  async #listOnline(command: Extract<ChatCommand, { type: 'listOnline' }>): Promise<ChatEvent> {
     const { presence, fanout } = this.#deps;
-    const { lastConnection } = await presence.leave(caller.user, caller.connectionId);
-    if (!lastConnection) return;
-    await fanout.toAll({
-      event: 'system',
-      payload: { kind: 'left', user: caller.user, ...nameOf(caller), at: this.#at() },
+    const page = await presence.page((u) => fanout.userExists(u), {
+      limit: command.limit,
+      ...(command.after !== undefined ? { after: command.after } : {}),
     });
-    // The user's entries are gone, so the listing leaves them out (unless they reconnected meanwhile: then they count).
-    const online = await presence.online((u) => fanout.userExists(u));
-    await fanout.toAll({ event: 'presence', payload: { online, ...(await this.#namesOf(online)) } });
+    if (page.gone.length > 0) await this.#announce({ left: page.gone });
+    const names = await this.#namesOf(page.users);
+    return {
+      event: 'online',
+      payload: {
+        users: page.users,
+        ...(Object.keys(names).length > 0 ? { names } : {}),
+        count: page.count,
+        ...(command.after !== undefined ? { after: command.after } : {}),
+        ...(page.next !== undefined ? { next: page.next } : {}),
+        at: this.#nowMs(),
+      },
+    };
   }
 
   /**
@@ -132,6 +172,8 @@ export class ChatHandlers {
         return this.#joinGroup(caller, command.group);
       case 'leaveGroup':
         return this.#leaveGroup(caller, command.group);
+      case 'listOnline':
+        return this.#listOnline(command);
     }
   }
 
@@ -244,11 +286,25 @@ export class ChatHandlers {
   }
 
   #at(): string {
-    return new Date(this.#deps.now?.() ?? Date.now()).toISOString();
+    return new Date(this.#nowMs()).toISOString();
+  }
+
+  #nowMs(): number {
+    return this.#deps.now?.() ?? Date.now();
   }
 }
 
 /** `{ name }` when the caller has a display name other than its id, else nothing. */
 function nameOf(caller: Caller): { name?: string } {
   return caller.name !== undefined && caller.name !== caller.user ? { name: caller.name } : {};
+}
+
+/** The display names of `callers` that have one other than their id, by id. */
+function namesOf(callers: readonly Caller[]): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const caller of callers) {
+    const { name } = nameOf(caller);
+    if (name !== undefined) names[caller.user] = name;
+  }
+  return names;
 }

@@ -1,25 +1,36 @@
 /**
- * Who is online.
+ * Who is online, at a cost per join that does not grow with the room.
  *
  * Decision: one empty block blob per connection, `_presence/<user>/<connection id>`, created when the
- * connection enters and deleted when it leaves; the service's `userExists` has the last word. Why:
- * - Several connections per user: the user is online while any of their blobs exists; `joined` is announced
- *   for the first and `left` for the last.
+ * connection enters and deleted when it leaves. Why:
+ * - Several connections per user: the user is online while any of their blobs exists. Entering writes one
+ *   blob; leaving deletes one and lists the user's own prefix (bounded by that user's connections, not by the
+ *   room) to tell the last connection from the others.
  * - Several Function instances: each connection owns its blob, so there is no read-modify-write and nothing
  *   for two instances to overwrite; creating and deleting one blob is atomic. (One shared presence document
  *   would need ETag-conditional retries on every entry and exit, a hot spot when many people join at once.)
  * - A restart of the Functions host loses nothing: the state is in Blob, not in memory.
- * - A service that dies without sending `disconnect` would leave blobs behind, so a listed user counts as
- *   online only if the service confirms it (`userExists`, both dialects); confirmed-gone entries older than a
- *   grace period are removed. Blob alone cannot see a crash; the service alone cannot list its users.
- * - The service's answer "online" is remembered for a short while per instance, so an entry does not cost one
- *   existence check per listed user (a join storm of N users would otherwise make N² checks). Only "online" is
- *   remembered: a user not yet known to the service (a websocket connect in progress) is asked again next
- *   time. A user who left has no entries, so is not listed whatever was remembered; only a crash leftover can
- *   show as online, for at most the remembered time.
- * - Listings that run at once (joins arriving together) share one in-flight check per user, so a join storm
- *   asks about each new user once, not once per concurrent join. (All callers of one store pass the same
- *   service's `userExists`, so sharing its answer is sound.)
+ *
+ * **The roster.** Each instance keeps the sorted list of users with an entry (its *roster*), from one listing
+ * of `_presence/` that is reused for `rosterTtlMs` and shared by every join and page request in that time (a
+ * join storm lists once, not once per join). The instance's own entries and exits update it at once, so with
+ * one instance it is exact; with several, another instance's changes reach this roster at its next listing,
+ * at most `rosterTtlMs` later (their deltas reach every page at once, see presence-deltas.ts). Only the online
+ * count and the paging order come from it.
+ *
+ * **Pages, checked.** A page of the online list (`welcome`'s first page, `listOnline`) holds the roster's
+ * users after a cursor, each confirmed by the service (`userExists`): a service that dies without sending
+ * `disconnect` leaves entries behind, which Blob alone cannot tell from live ones. So the existence checks per
+ * request are bounded by the page size, and an answer "online" is remembered per instance for
+ * `confirmationTtlMs` (the first page is the same for everyone, so a join storm asks about it once); a
+ * listing runs at most `checkConcurrency` checks at once, and concurrent listings share one check per user.
+ * Each roster listing also checks a bounded batch of the rest (`sweepBatch` users, round robin), so entries
+ * nobody pages to are checked too.
+ *
+ * **Stale entries.** An entry whose user the service does not know is left out of pages at once, and deleted
+ * when it is older than `staleGraceMs` (an entry is written before the service has the connection of a
+ * websocket connect, so a young one may be a connect in progress). The users so removed are returned as
+ * `gone`, for the caller to announce as `left`.
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
@@ -35,13 +46,20 @@ export const DEFAULT_STALE_PRESENCE_GRACE_MS = 5 * 60_000;
 /** Answers whether the service has at least one connection of `user`. */
 export type UserExists = (user: string) => Promise<boolean>;
 
-/** How many `userExists` checks run at once when presence is computed (a join storm must not open a socket per user). */
+/** How many `userExists` checks run at once for one page or sweep. */
 export const DEFAULT_PRESENCE_CHECK_CONCURRENCY = 16;
-
 /** How long a user the service confirmed as online is not asked about again (per instance). */
 export const DEFAULT_PRESENCE_CONFIRMATION_TTL_MS = 10_000;
 /** How many confirmations an instance remembers (the oldest are forgotten first). */
 export const DEFAULT_MAX_REMEMBERED_CONFIRMATIONS = 10_000;
+/** How long an instance reuses its listing of presence entries before listing again. */
+export const DEFAULT_ROSTER_TTL_MS = 10_000;
+/** Users checked for staleness beyond the pages asked for, per roster listing. */
+export const DEFAULT_PRESENCE_SWEEP_BATCH = 32;
+/** Users per page of the online list when the client does not say (the `welcome` carries one such page). */
+export const DEFAULT_ONLINE_PAGE_SIZE = 100;
+/** The most users one page of the online list may hold. */
+export const MAX_ONLINE_PAGE_SIZE = 500;
 
 export interface PresenceOptions {
   /** See {@link DEFAULT_PRESENCE_CHECK_CONCURRENCY}. */
@@ -52,9 +70,28 @@ export interface PresenceOptions {
   maxRememberedConfirmations?: number;
   /** See {@link DEFAULT_STALE_PRESENCE_GRACE_MS}. */
   staleGraceMs?: number;
+  /** See {@link DEFAULT_ROSTER_TTL_MS}; 0 lists on every request. */
+  rosterTtlMs?: number;
+  /** See {@link DEFAULT_PRESENCE_SWEEP_BATCH}; 0 checks only the pages asked for. */
+  sweepBatch?: number;
   /** The clock, for tests. */
   now?: () => number;
 }
+
+/** One page of the online list. */
+export interface OnlinePage {
+  /** Confirmed users after the cursor, sorted by UTF-16 code units. */
+  readonly users: string[];
+  /** Users online in all (the roster's count: see the module comment). */
+  readonly count: number;
+  /** The cursor of the next page (`after`), absent on the last page. */
+  readonly next?: string;
+  /** Users whose stale entries this request deleted: to be announced as `left`. */
+  readonly gone: string[];
+}
+
+/** A user's entries: connection id → last modified (ms). */
+type Entries = Map<string, number>;
 
 export class PresenceStore {
   readonly #container: ContainerClient;
@@ -63,13 +100,25 @@ export class PresenceStore {
   readonly #checkConcurrency: number;
   readonly #confirmationTtlMs: number;
   readonly #maxConfirmations: number;
+  readonly #rosterTtlMs: number;
+  readonly #sweepBatch: number;
   /** When the service last confirmed each user as online, oldest first. */
   readonly #confirmedAt = new Map<string, number>();
-  /**
-   * The check in flight per user: concurrent listings (joins arriving together) share one question to the
-   * service instead of each asking about every new user. Entries leave the map when their answer arrives.
-   */
+  /** Roster users whose last check the service did not confirm (a crash leftover, or a connect in progress). */
+  readonly #unconfirmed = new Set<string>();
+  /** The check in flight per user, shared by concurrent pages. */
   readonly #checking = new Map<string, Promise<boolean>>();
+
+  /** The roster: every user with an entry, and the entries. */
+  #roster = new Map<string, Entries>();
+  /** The roster's users, sorted; rebuilt lazily after a change. */
+  #sorted: string[] | undefined;
+  #listedAt: number | undefined;
+  #listing: Promise<string[]> | undefined;
+  /** This instance's entries and exits while a listing runs: applied to its result. */
+  #changesDuringListing: { user: string; connectionId: string; entered: boolean; at: number }[] | undefined;
+  /** Where the next sweep starts (a user name; sweeps go round the sorted roster). */
+  #sweepFrom = '';
 
   constructor(container: ContainerClient, options: PresenceOptions = {}) {
     this.#container = container;
@@ -78,50 +127,196 @@ export class PresenceStore {
     this.#checkConcurrency = options.checkConcurrency ?? DEFAULT_PRESENCE_CHECK_CONCURRENCY;
     this.#confirmationTtlMs = options.confirmationTtlMs ?? DEFAULT_PRESENCE_CONFIRMATION_TTL_MS;
     this.#maxConfirmations = options.maxRememberedConfirmations ?? DEFAULT_MAX_REMEMBERED_CONFIRMATIONS;
+    this.#rosterTtlMs = options.rosterTtlMs ?? DEFAULT_ROSTER_TTL_MS;
+    this.#sweepBatch = options.sweepBatch ?? DEFAULT_PRESENCE_SWEEP_BATCH;
   }
 
-  /** Records a connection of `user`; `firstConnection` is true when the user had no other one. */
-  async enter(user: string, connectionId: string): Promise<{ firstConnection: boolean }> {
-    // Listing and writing at once: the listing may or may not include the new entry, which is filtered out.
-    const [ids] = await Promise.all([
-      this.#connectionsOf(user),
-      this.#container.getBlockBlobClient(entryName(user, connectionId)).upload('', 0),
-    ]);
-    return { firstConnection: ids.every((id) => id === connectionId) };
+  /**
+   * Records a connection of `user`: one blob written, nothing listed. Every entry is announced as `joined`
+   * (pages treat the online list as a set), because two first connections entering at once on two instances
+   * could each see the other and neither would announce.
+   */
+  async enter(user: string, connectionId: string): Promise<void> {
+    await this.#container.getBlockBlobClient(entryName(user, connectionId)).upload('', 0);
+    this.#change(user, connectionId, true);
   }
 
   /** Forgets a connection; `lastConnection` is true when the user has no other one left. */
   async leave(user: string, connectionId: string): Promise<{ lastConnection: boolean }> {
     await this.#container.getBlockBlobClient(entryName(user, connectionId)).deleteIfExists();
-    return { lastConnection: (await this.#connectionsOf(user)).length === 0 };
+    this.#change(user, connectionId, false);
+    const ids = await this.#connectionsOf(user);
+    // What the user's own listing shows is the truth for this user: keep the roster in step with it.
+    if (ids.length > 0) {
+      for (const id of ids) this.#change(user, id, true);
+    }
+    return { lastConnection: ids.length === 0 };
   }
 
   /**
-   * The users online, sorted: those with an entry whom the service confirms, plus `include` (a user who is
-   * entering right now and whose connection the service may not have yet).
+   * Users online in all, as this instance's roster counts them (no request): those with an entry, less those
+   * whose last check the service did not confirm.
    */
-  async online(userExists: UserExists, include?: string): Promise<string[]> {
-    const entries = new Map<string, { name: string; lastModified: number }[]>();
-    for await (const blob of this.#container.listBlobsFlat({ prefix: PRESENCE_PREFIX })) {
-      const user = userOf(blob.name);
-      if (user === undefined) continue;
-      const list = entries.get(user) ?? [];
-      list.push({ name: blob.name, lastModified: blob.properties.lastModified?.getTime() ?? 0 });
-      entries.set(user, list);
+  count(): number {
+    return this.#roster.size - this.#unconfirmed.size;
+  }
+
+  /**
+   * One page of the online list: up to `limit` users sorted after `after`, each confirmed by the service,
+   * plus `include` where it sorts into the page (a user entering right now, whom the service may not have yet).
+   */
+  async page(
+    userExists: UserExists,
+    options: { after?: string; limit?: number; include?: string } = {},
+  ): Promise<OnlinePage> {
+    const { after, include } = options;
+    const limit = options.limit ?? DEFAULT_ONLINE_PAGE_SIZE;
+    const swept = await this.#refresh(userExists);
+    const sorted = this.#sortedUsers();
+    // The page's candidates: the roster after the cursor, with `include` where it sorts (without copying the roster).
+    const extra = include !== undefined && !this.#roster.has(include) ? include : undefined;
+    let index = after === undefined ? 0 : upperBound(sorted, after);
+    let extraPending = extra !== undefined && (after === undefined || extra > after);
+    const candidates: string[] = [];
+    while (candidates.length < limit) {
+      const fromRoster = sorted[index];
+      if (extraPending && (fromRoster === undefined || (extra as string) < fromRoster)) {
+        candidates.push(extra as string);
+        extraPending = false;
+      } else if (fromRoster !== undefined) {
+        candidates.push(fromRoster);
+        index++;
+      } else break;
     }
-    const users = [...entries.keys()].filter((u) => u !== include);
+    const more = index < sorted.length || extraPending;
+    const { online, gone } = await this.#check(
+      candidates.filter((u) => u !== include),
+      userExists,
+    );
+    const confirmed = new Set(online);
+    const users = candidates.filter((u) => u === include || confirmed.has(u));
+    const next = more ? candidates.at(-1) : undefined;
+    return {
+      users,
+      // Counted now: the caller's own entry may have reached the roster while the page was checked.
+      count: this.count() + (include !== undefined && !this.#roster.has(include) ? 1 : 0),
+      ...(next !== undefined ? { next } : {}),
+      gone: [...new Set([...swept, ...gone])],
+    };
+  }
+
+  /** Lists `_presence/` when the roster is older than its time to live; returns the users a sweep removed. */
+  async #refresh(userExists: UserExists): Promise<string[]> {
+    const now = this.#now();
+    if (this.#listedAt !== undefined && now - this.#listedAt < this.#rosterTtlMs) {
+      // Another request may be listing right now: wait for it, its answer is fresher than ours.
+      if (this.#listing !== undefined) await this.#listing;
+      return [];
+    }
+    this.#listing ??= this.#listAndSweep(userExists).finally(() => {
+      this.#listing = undefined;
+    });
+    return this.#listing;
+  }
+
+  async #listAndSweep(userExists: UserExists): Promise<string[]> {
+    const startedAt = this.#now();
+    this.#changesDuringListing = [];
+    const roster = new Map<string, Entries>();
+    try {
+      for await (const blob of this.#container.listBlobsFlat({ prefix: PRESENCE_PREFIX })) {
+        const parsed = parseEntryName(blob.name);
+        if (parsed === undefined) continue;
+        const entries = roster.get(parsed.user) ?? new Map<string, number>();
+        entries.set(parsed.connectionId, blob.properties.lastModified?.getTime() ?? 0);
+        roster.set(parsed.user, entries);
+      }
+    } catch (error) {
+      this.#changesDuringListing = undefined;
+      throw error;
+    }
+    const changes = this.#changesDuringListing;
+    this.#changesDuringListing = undefined;
+    this.#roster = roster;
+    this.#sorted = undefined;
+    for (const user of this.#unconfirmed) if (!roster.has(user)) this.#unconfirmed.delete(user);
+    for (const change of changes) this.#apply(change.user, change.connectionId, change.entered, change.at);
+    this.#listedAt = startedAt;
+    return this.#sweep(userExists);
+  }
+
+  /** Checks the next `sweepBatch` users of the roster, round robin; returns those whose stale entries went. */
+  async #sweep(userExists: UserExists): Promise<string[]> {
+    if (this.#sweepBatch <= 0) return [];
+    const sorted = this.#sortedUsers();
+    if (sorted.length === 0) return [];
+    const start = upperBound(sorted, this.#sweepFrom);
+    const batch = sorted.slice(start, start + this.#sweepBatch);
+    if (batch.length < this.#sweepBatch) batch.push(...sorted.slice(0, this.#sweepBatch - batch.length));
+    const unique = [...new Set(batch)];
+    this.#sweepFrom = start + this.#sweepBatch >= sorted.length ? '' : (unique.at(-1) ?? '');
+    return (await this.#check(unique, userExists)).gone;
+  }
+
+  /** Which of `users` the service confirms; unconfirmed users' entries past the grace period are deleted. */
+  async #check(users: string[], userExists: UserExists): Promise<{ online: string[]; gone: string[] }> {
     const confirmed = await mapLimited(users, this.#checkConcurrency, (user) =>
       this.#isOnline(user, userExists),
     );
     const online = users.filter((_, i) => confirmed[i]);
+    users.forEach((user, i) => {
+      if (confirmed[i]) this.#unconfirmed.delete(user);
+      else if (this.#roster.has(user)) this.#unconfirmed.add(user);
+    });
     const cutoff = this.#now() - this.#staleGraceMs;
-    const stale = users
-      .filter((_, i) => !confirmed[i])
-      .flatMap((u) => entries.get(u) ?? [])
-      .filter((entry) => entry.lastModified < cutoff);
-    await Promise.all(stale.map((entry) => this.#container.getBlockBlobClient(entry.name).deleteIfExists()));
-    if (include !== undefined) online.push(include);
-    return online.sort();
+    const gone: string[] = [];
+    await Promise.all(
+      users
+        .filter((_, i) => !confirmed[i])
+        .map(async (user) => {
+          const entries = [...(this.#roster.get(user) ?? new Map<string, number>())];
+          const stale = entries.filter(([, modified]) => modified < cutoff);
+          if (stale.length === 0) return;
+          await Promise.all(
+            stale.map(([id]) => this.#container.getBlockBlobClient(entryName(user, id)).deleteIfExists()),
+          );
+          for (const [id] of stale) this.#change(user, id, false);
+          if (!this.#roster.has(user)) gone.push(user);
+        }),
+    );
+    return { online, gone };
+  }
+
+  /** Records this instance's change in the roster (and for a listing in flight, to apply to its result). */
+  #change(user: string, connectionId: string, entered: boolean): void {
+    const at = this.#now();
+    this.#changesDuringListing?.push({ user, connectionId, entered, at });
+    this.#apply(user, connectionId, entered, at);
+  }
+
+  #apply(user: string, connectionId: string, entered: boolean, at: number): void {
+    const entries = this.#roster.get(user);
+    if (entered) {
+      // A new connection: whether the service has it is for the next check to say.
+      this.#unconfirmed.delete(user);
+      if (entries === undefined) {
+        this.#roster.set(user, new Map([[connectionId, at]]));
+        this.#sorted = undefined;
+      } else if (!entries.has(connectionId)) entries.set(connectionId, at);
+      return;
+    }
+    if (entries === undefined) return;
+    entries.delete(connectionId);
+    if (entries.size === 0) {
+      this.#roster.delete(user);
+      this.#unconfirmed.delete(user);
+      this.#sorted = undefined;
+    }
+  }
+
+  #sortedUsers(): string[] {
+    this.#sorted ??= [...this.#roster.keys()].sort(compare);
+    return this.#sorted;
   }
 
   /** The service's answer for `user`, or a recent "online" remembered from it. */
@@ -158,6 +353,23 @@ export class PresenceStore {
   }
 }
 
+/** Sorts by UTF-16 code units, as the page and `after` cursors do. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The index of the first element of `sorted` greater than `value`. */
+function upperBound(sorted: readonly string[], value: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((sorted[mid] as string) <= value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 /** `map` with at most `limit` calls in flight, results in input order. */
 async function mapLimited<T, R>(
   items: readonly T[],
@@ -181,12 +393,15 @@ function entryName(user: string, connectionId: string): string {
   return `${PRESENCE_PREFIX}${encodeURIComponent(user)}/${encodeURIComponent(connectionId)}`;
 }
 
-function userOf(blobName: string): string | undefined {
+function parseEntryName(blobName: string): { user: string; connectionId: string } | undefined {
   const rest = blobName.slice(PRESENCE_PREFIX.length);
   const slash = rest.indexOf('/');
   if (slash <= 0) return undefined;
   try {
-    return decodeURIComponent(rest.slice(0, slash));
+    return {
+      user: decodeURIComponent(rest.slice(0, slash)),
+      connectionId: decodeURIComponent(rest.slice(slash + 1)),
+    };
   } catch {
     return undefined;
   }

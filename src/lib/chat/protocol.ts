@@ -10,21 +10,55 @@ export interface WelcomePayload {
   readonly user: string;
   /** The display name, when it differs from the id (signed-in users). */
   readonly name?: string;
+  /** The first page of who is online (the user included), sorted; `listOnline` fetches the rest. */
   readonly online: readonly string[];
-  /** Display names of listed users that have one (signed-in users), by id. */
+  /** Display names of the users in `online` that have one (signed-in users), by id. */
   readonly names?: Readonly<Record<string, string>>;
+  /** How many users are online in all. */
+  readonly onlineCount: number;
+  /** The `after` cursor of the next page of the online list; absent when `online` is all of it. */
+  readonly onlineNext?: string;
+  /** When the online page and count were taken (ms since the epoch, server clock). */
+  readonly onlineAt: number;
+  /**
+   * Set when the welcome was taken before the connection could receive deltas (the websocket dialect's
+   * blocking connect): the client takes the list again with `listOnline`.
+   */
+  readonly onlineStale?: boolean;
   readonly groups: readonly string[];
   readonly history: HistoryPage;
 }
 
+/** A presence delta: who came and who went since the last one (coalesced per instance, see presence-deltas.ts). */
 export interface PresencePayload {
-  readonly online: readonly string[];
-  /** Display names of listed users that have one, by id. */
+  readonly joined: readonly string[];
+  readonly left: readonly string[];
+  /**
+   * Display names of users in `joined` or `left` whose name the sending instance had at hand (signed-in
+   * users), by id; a user without one here is shown by the name the page knows, or by the id.
+   */
   readonly names?: Readonly<Record<string, string>>;
+  /** How many users are online in all, as the sending instance counts them. */
+  readonly count: number;
+  /** When it was sent (ms since the epoch, server clock). */
+  readonly at: number;
+}
+
+/** The answer to `listOnline`: one page of who is online. */
+export interface OnlinePayload {
+  readonly users: readonly string[];
+  /** Display names of the users in `users` that have one (signed-in users), by id. */
+  readonly names?: Readonly<Record<string, string>>;
+  readonly count: number;
+  /** The cursor the page was asked for (absent for the first page). */
+  readonly after?: string;
+  /** The cursor of the next page; absent on the last one. */
+  readonly next?: string;
+  readonly at: number;
 }
 
 export interface SystemPayload {
-  readonly kind: 'joined' | 'left' | 'groupJoined' | 'groupLeft';
+  readonly kind: 'groupJoined' | 'groupLeft';
   readonly user: string;
   /** The user's display name, when it differs from the id. */
   readonly name?: string;
@@ -49,6 +83,7 @@ export interface ChatEvents {
   ack: AckPayload;
   history: HistoryPage;
   presence: PresencePayload;
+  online: OnlinePayload;
   system: SystemPayload;
   error: ChatErrorPayload;
 }

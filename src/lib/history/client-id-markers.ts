@@ -3,27 +3,31 @@
  *
  * A `clientMessageId` is claimed *before* the append by creating a marker blob per (conversation, sender,
  * clientMessageId) with `If-None-Match: *`; the marker holds the message (with its id) and metadata `state` =
- * `pending`, set to `stored` after the append. Exactly one creation succeeds across all instances; every other
- * send with the same id waits until the marker is `stored` and gets its message back with `duplicate: true`.
+ * `pending`. Exactly one creation succeeds across all instances. The append is the commit: a send costs two Blob
+ * requests (marker create, `appendBlock`) and the marker is not touched again. Every other send with the same id
+ * is a duplicate; it reads the marker and looks the marker's message id up in the history (`locate.ts`, bounded
+ * to the reorder window: a few ranged reads). Found: the original message comes back with `duplicate: true` (and
+ * the marker is set to `stored`, best effort, so a further retry needs no lookup). Not found: the first send is
+ * still in flight, so the duplicate waits and looks again.
  *
  * The crash window (marker created, process gone before or during the append) is closed by recovery: a send that
- * finds a marker still `pending` after `pendingClaimTimeoutMs` (measured on the service's clock: response `Date`
- * minus marker `Last-Modified`) takes it over with an ETag-conditional metadata update (one taker wins) and looks
- * for the message's id near the tail of the history. Found: it only marks it `stored`. Not found (it was never
- * appended, so nobody has seen it): it gives it a fresh id and time, appends it and marks it `stored`. So an
- * accepted message is never lost, and a retried one is stored once. Two rare cases can still leave a second copy
- * in a segment — a writer stalled longer than the timeout whose append lands afterwards, and the SDK's own retry
- * of an append whose first try was applied but whose answer was lost — so readers show one message per id and per
- * (sender, clientMessageId).
+ * finds a marker still `pending` and its message not in the history after `pendingClaimTimeoutMs` (measured on
+ * the service's clock: response `Date` minus marker `Last-Modified`) takes it over with an ETag-conditional
+ * metadata update (one taker wins) and looks for the message once more. Found: it only marks it `stored`. Not
+ * found (it was never appended, so nobody has seen it): it gives it a fresh id and time, writes that into the
+ * marker, appends it and marks it `stored`. So an accepted message is never lost, and a retried one is stored
+ * once. Two rare cases can still leave a second copy in a segment — a writer stalled longer than the timeout
+ * whose append lands afterwards, and the SDK's own retry of an append whose first try was applied but whose
+ * answer was lost — so readers show one message per id and per (sender, clientMessageId).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BlockBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';
-import { decodeTime } from 'ulid';
 import { isAlreadyExists, MAX_APPEND_ATTEMPTS, type SegmentAppender } from './append.js';
 import { clientIdMarkerName } from './layout.js';
+import type { MessageLocator } from './locate.js';
 import { type AppendResult, type ChatMessage, newMessageId } from './message.js';
 import { readStream } from './segment-reader.js';
-import { endOf, listSegments, messagesBackward } from './segments.js';
+import { listSegments } from './segments.js';
 
 /** What {@link ClientIdMarkers} needs to know. */
 export interface MarkerOptions {
@@ -31,10 +35,6 @@ export interface MarkerOptions {
   readonly pendingClaimTimeoutMs: number;
   /** How often a duplicate send re-reads a `pending` marker. */
   readonly pendingPollMs: number;
-  /** How far before a message's id time recovery looks for it in the tail. */
-  readonly reorderWindowMs: number;
-  /** Bytes per ranged download of that look. */
-  readonly readChunkBytes: number;
 }
 
 type MarkerState = 'pending' | 'recovering' | 'stored';
@@ -52,6 +52,7 @@ export class ClientIdMarkers {
   constructor(
     private readonly container: ContainerClient,
     private readonly appender: SegmentAppender,
+    private readonly locator: MessageLocator,
     private readonly options: MarkerOptions,
   ) {}
 
@@ -87,9 +88,7 @@ export class ClientIdMarkers {
           }
           throw error;
         }
-        // The message is stored whatever happens now. Should this update fail, the marker stays `pending` and a
-        // retry of the send finds the message by recovery; failing the send here would only provoke that retry.
-        await marker.setMetadata({ state: 'stored' }).catch(() => undefined);
+        // Stored: the append was the commit. The marker stays `pending`; a retry finds the message by its id.
         return { message, duplicate: false };
       }
       const original = await this.#settleExistingMarker(marker);
@@ -110,6 +109,15 @@ export class ClientIdMarkers {
       const current = await readMarker(marker);
       if (current === undefined) return undefined;
       if (current.state === 'stored') return current.message;
+      if (await this.#isStored(current.message)) {
+        // Only a still `pending` marker is updated: a taker's `recovering` is its own to finish.
+        if (current.state === 'pending') {
+          await marker
+            .setMetadata({ state: 'stored' }, { conditions: { ifMatch: current.etag } })
+            .catch(() => undefined);
+        }
+        return current.message;
+      }
       if (current.ageMs >= this.options.pendingClaimTimeoutMs) {
         let claimed: { etag?: string };
         try {
@@ -122,7 +130,7 @@ export class ClientIdMarkers {
           if (error instanceof RestError && [404, 409, 412].includes(error.statusCode ?? 0)) continue;
           throw error;
         }
-        if (await this.#isRecentlyStored(current.message)) {
+        if (await this.#isStored(current.message)) {
           await marker.setMetadata({ state: 'stored' });
           return current.message;
         }
@@ -147,29 +155,14 @@ export class ClientIdMarkers {
     }
   }
 
-  /** Whether `message.id` is in the tail of its conversation, looking back to `reorderWindowMs` before its time. */
-  async #isRecentlyStored(message: ChatMessage): Promise<boolean> {
-    const oldest = decodeTime(message.id) - this.options.reorderWindowMs;
+  /** Whether `message.id` is stored, looked up within the reorder window (a few ranged reads, never a scan). */
+  async #isStored(message: ChatMessage): Promise<boolean> {
     const segments = await listSegments(this.container, message.conversation);
-    const end = endOf(segments);
-    if (end === undefined) return false;
-    const tail = messagesBackward(
-      this.container,
-      message.conversation,
-      segments,
-      end,
-      this.options.readChunkBytes,
-    );
-    for await (const { message: stored } of tail) {
-      if (
-        stored.id === message.id ||
-        (stored.from === message.from && stored.clientMessageId === message.clientMessageId)
-      ) {
-        return true;
-      }
-      if (decodeTime(stored.id) < oldest) return false;
-    }
-    return false;
+    if (segments.length === 0) return false;
+    const found = await this.locator.locate(message.conversation, segments, message.id, {
+      exhaustive: false,
+    });
+    return found !== undefined;
   }
 }
 

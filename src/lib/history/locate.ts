@@ -45,11 +45,16 @@ export class MessageLocator {
     private readonly options: LocatorOptions,
   ) {}
 
-  /** Where the message `id` is stored among a conversation's listed `segments`, or `undefined` if nowhere. */
+  /**
+   * Where the message `id` is stored among a conversation's listed `segments`, or `undefined` if nowhere. With
+   * `exhaustive: false` the search stays within the reorder window and never falls back to the full scan (a
+   * message that may not have been appended yet, looked up while its send is in flight).
+   */
   async locate(
     conversation: string,
     segments: readonly SegmentInfo[],
     id: string,
+    { exhaustive = true }: { exhaustive?: boolean } = {},
   ): Promise<LinePosition | undefined> {
     const { reorderWindowMs, readChunkBytes } = this.options;
     const time = decodeTime(id);
@@ -78,6 +83,7 @@ export class MessageLocator {
     }
     // Outside the window's assumptions (a clock far off, an append stalled for minutes): look everywhere — but
     // not for an id from the future or from before the conversation began, which cannot be in it.
+    if (!exhaustive) return undefined;
     if (time > Date.now() + reorderWindowMs) return undefined;
     const first = segments[0];
     const firstHead = first === undefined ? undefined : await this.#headTime(conversation, first);

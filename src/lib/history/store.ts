@@ -5,7 +5,7 @@
  *
  * - `validation.ts`: input is refused before anything is read or written;
  * - `append.ts`: one `appendBlock` per message, rolling and sealing full segments;
- * - `client-id-markers.ts`: a retried send (same `clientMessageId`) is stored once;
+ * - `client-id-markers.ts`: a retried send (same `clientMessageId`) is stored once, for two requests per send;
  * - `segments.ts`, `segment-reader.ts`: the newest messages come from the tail of the newest segment(s) by ranged
  *   downloads, so a page costs the size of the page, not of the history;
  * - `locate.ts`: `before` finds its message by a search on id times, then the page is read backwards from there
@@ -80,12 +80,12 @@ export class HistoryStore {
     this.#maxTextLength = limits.maxTextLength;
     this.#readChunkBytes = limits.readChunkBytes;
     this.#appender = new SegmentAppender(this.containerClient, limits);
-    this.#markers = new ClientIdMarkers(this.containerClient, this.#appender, limits);
     this.#locator = new MessageLocator(this.containerClient, {
       reorderWindowMs: limits.reorderWindowMs,
       readChunkBytes: limits.readChunkBytes,
       maxCachedHeads: limits.maxCachedConversations,
     });
+    this.#markers = new ClientIdMarkers(this.containerClient, this.#appender, this.#locator, limits);
   }
 
   /**

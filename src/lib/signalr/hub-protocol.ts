@@ -12,12 +12,24 @@ import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
 
 /** The record separator that terminates every JSON hub protocol record. */
 export const RECORD_SEPARATOR = '\x1e';
-/** The only hub protocol this framing speaks. */
+/** The JSON hub protocol's name in a handshake request. */
 export const JSON_PROTOCOL_NAME = 'json';
 /** The handshake version clients send without stateful reconnect. */
 export const JSON_PROTOCOL_VERSION = 1;
 /** The highest handshake version accepted: 2 is what a client sends when it uses stateful reconnect. */
 export const MAX_JSON_PROTOCOL_VERSION = 2;
+
+/** The MessagePack hub protocol's name in a handshake request (its framing lives in `messagepack.ts`). */
+export const MESSAGEPACK_PROTOCOL_NAME = 'messagepack';
+
+/** The hub protocols a connection may speak: both that Azure SignalR offers. */
+export type HubProtocolName = typeof JSON_PROTOCOL_NAME | typeof MESSAGEPACK_PROTOCOL_NAME;
+export const HUB_PROTOCOL_NAMES: readonly HubProtocolName[] = [JSON_PROTOCOL_NAME, MESSAGEPACK_PROTOCOL_NAME];
+
+/** Whether `value` names a supported hub protocol (exactly, as handshakes spell them). */
+export function isHubProtocolName(value: unknown): value is HubProtocolName {
+  return value === JSON_PROTOCOL_NAME || value === MESSAGEPACK_PROTOCOL_NAME;
+}
 
 /** Message types of the hub protocol (the numbers on the wire). */
 export const HubMessageType = {
@@ -73,7 +85,7 @@ export type HubMessage = InvocationMessage | CompletionMessage | PingMessage | C
 
 /** A handshake request as the client sent it. */
 export interface HandshakeRequest {
-  readonly protocol: string;
+  readonly protocol: HubProtocolName;
   readonly version: number;
 }
 
@@ -104,7 +116,8 @@ export interface ParsedHandshakeRequest {
 }
 
 /**
- * Parses the client's handshake request, the first record of a connection. Throws {@link HubProtocolError}
+ * Parses the client's handshake request, the first record of a connection (JSON + `\x1e` whatever the hub
+ * protocol; a MessagePack client sends it in a binary frame). Throws {@link HubProtocolError}
  * when it is incomplete or not JSON (`incomplete`, `invalid-json`, `invalid-handshake`), or names another
  * protocol or version (`unsupported-protocol`, whose message says what the service speaks instead).
  */
@@ -118,16 +131,16 @@ export function parseHandshakeRequest(text: string): ParsedHandshakeRequest {
       'The handshake request must be {"protocol":"json","version":1}',
     );
   }
-  if (value.protocol !== JSON_PROTOCOL_NAME) {
+  if (!isHubProtocolName(value.protocol)) {
     throw new HubProtocolError(
       'unsupported-protocol',
-      `The protocol '${value.protocol}' is not supported: this service speaks only the "json" hub protocol`,
+      `The protocol '${value.protocol}' is not supported: this service speaks the "json" and "messagepack" hub protocols`,
     );
   }
   if (value.version !== JSON_PROTOCOL_VERSION && value.version !== MAX_JSON_PROTOCOL_VERSION) {
     throw new HubProtocolError(
       'unsupported-protocol',
-      `The json hub protocol version ${value.version} is not supported: use version ${JSON_PROTOCOL_VERSION} (${MAX_JSON_PROTOCOL_VERSION} with stateful reconnect)`,
+      `The ${value.protocol} hub protocol version ${value.version} is not supported: use version ${JSON_PROTOCOL_VERSION} (${MAX_JSON_PROTOCOL_VERSION} with stateful reconnect)`,
     );
   }
   return {
@@ -138,7 +151,10 @@ export function parseHandshakeRequest(text: string): ParsedHandshakeRequest {
 
 /** Writes the handshake request a client sends. */
 export function writeHandshakeRequest(
-  request: HandshakeRequest = { protocol: JSON_PROTOCOL_NAME, version: JSON_PROTOCOL_VERSION },
+  request: { readonly protocol: string; readonly version: number } = {
+    protocol: JSON_PROTOCOL_NAME,
+    version: JSON_PROTOCOL_VERSION,
+  },
 ): string {
   return `${JSON.stringify({ protocol: request.protocol, version: request.version })}${RECORD_SEPARATOR}`;
 }

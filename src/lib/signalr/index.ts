@@ -2,7 +2,9 @@
 export * from './config.js';
 export * from './connection-string.js';
 export * from './errors.js';
+export * from './hub-codec.js';
 export * from './hub-protocol.js';
+export * from './messagepack.js';
 export { DEFAULT_REST_TOKEN_TTL_SECONDS, SIGNALR_ENTRA_SCOPE } from './rest-auth.js';
 export * from './rest-client.js';
 export { MAX_ERROR_BODY_CHARS, SignalRRestError, type SignalRRestErrorCode } from './rest-error.js';

@@ -2,8 +2,9 @@
  * The REST client of one hub of a SignalR Service in Serverless mode, in both dialects (`signalr`, Azure today,
  * and `websocket`, the 2020 Serverless WebSocket preview): one method per operation of Azure's data-plane REST
  * API v1. Its parts: `rest-paths.ts` (where each call goes), `rest-messages.ts` (what a message becomes in each
- * dialect), `rest-pipeline.ts` (timeouts and retries), `rest-auth.ts` (every request signed on its own: a REST
- * token in key mode, a Microsoft Entra token in identity mode) and `rest-error.ts`.
+ * dialect), `rest-pipeline.ts` (timeouts and retries), `rest-auth.ts` (every request signed: a REST
+ * token per audience in key mode, reused for its lifetime; a Microsoft Entra token in identity mode) and
+ * `rest-error.ts`.
  */
 import type { TokenCredential } from '@azure/identity';
 import type { SignalRConnectionInfo } from './connection-string.js';

@@ -106,7 +106,7 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
       }
       case 'invocation': {
         if (!handlers.handleInvocation) return emptyResponse();
-        const answerable = invocationResponse();
+        const answerable = invocationResponse(event.protocol, event.invocationId);
         await handlers.handleInvocation({ ...req, event }, answerable.response);
         return answered(answerable, req, 'handleInvocation');
       }

@@ -4,6 +4,7 @@
  * options. Types only; the logic lives in `parse.ts`, `verify.ts`, `response.ts` and `dispatcher.ts`.
  */
 import type { HttpRequest, InvocationContext } from '@azure/functions';
+import type { HubProtocolName } from '../signalr/hub-protocol.js';
 import type { UpstreamCategory } from './contract.js';
 
 /**
@@ -64,10 +65,15 @@ export interface ConnectedEvent {
   readonly dialect: 'signalr';
 }
 
-/** signalr dialect, blocking: a client invoked a hub method (body `{"type":1,…}`). */
+/**
+ * signalr dialect, blocking: a client invoked a hub method (body `{"type":1,…}`, or the MessagePack
+ * Invocation array as `application/x-msgpack` for a MessagePack client).
+ */
 export interface InvocationEvent {
   readonly kind: 'invocation';
   readonly dialect: 'signalr';
+  /** The caller's hub protocol: the answer to an invocation is a Completion framed in it. */
+  readonly protocol: HubProtocolName;
   /** The hub method the client invoked (equal to the event name). */
   readonly target: string;
   /** The invocation's arguments, as JSON values. */
@@ -149,8 +155,12 @@ export interface MessageResponse {
 }
 
 /**
- * The answer to an invocation: `success(result?)` is sent as a JSON body (the Completion's `result` when the
- * client waits); `fail()` becomes the Completion's `error`. Same rules as {@link ConnectResponse}.
+ * The answer to an invocation. When the client waits (an `invocationId`), both methods answer 200 with a
+ * framed Completion in the caller's protocol, which the service forwards to the client as it is:
+ * `success(result?)` carries `result` (none when undefined), `fail()` carries `reason` as the error (its
+ * status is not sent: the Functions SignalR extension answers 200 either way). Without an `invocationId`
+ * (a `send`), `success()` is an empty 200 and `fail()` the status and reason, which the service ignores.
+ * Same rules as {@link ConnectResponse}.
  */
 export interface InvocationResponse {
   success(result?: unknown): void;

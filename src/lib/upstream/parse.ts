@@ -5,6 +5,17 @@
  */
 import type { HttpRequest } from '@azure/functions';
 import {
+  HubProtocolError,
+  type HubProtocolName,
+  JSON_PROTOCOL_NAME,
+  MESSAGEPACK_PROTOCOL_NAME,
+} from '../signalr/hub-protocol.js';
+import {
+  MESSAGEPACK_CONTENT_TYPE,
+  parseMessagePackMessages,
+  withLengthPrefix,
+} from '../signalr/messagepack.js';
+import {
   type CloseConnectionBody,
   CONNECT_EVENT_ALIAS,
   type InvocationBody,
@@ -158,6 +169,23 @@ function isRecord(value: unknown): value is JsonRecord {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The members the serverless protocol's JSON bodies have, as this module spells them. */
+const BODY_MEMBERS = ['type', 'error', 'target', 'arguments', 'invocationId'] as const;
+
+/**
+ * A JSON body with its members' names in our spelling, whatever their case: Azure writes `disconnected` as
+ * `{"Type":11,"Error":"…"}`, and the Functions SignalR extension reads members case-insensitively
+ * (Newtonsoft's `ToObject`). The first member of a name wins; any other member is dropped.
+ */
+function normalizeMembers(value: unknown): unknown {
+  if (!isRecord(value)) return value;
+  const normalized: JsonRecord = {};
+  for (const [key, member] of Object.entries(value)) {
+    const name = BODY_MEMBERS.find((known) => known.toLowerCase() === key.toLowerCase());
+    if (name !== undefined && !Object.hasOwn(normalized, name)) normalized[name] = member;
+  }
+  return normalized;
+}
 function isOpenConnectionBody(value: unknown): value is OpenConnectionBody {
   return isRecord(value) && value.type === UPSTREAM_MESSAGE_TYPE.openConnection;
 }
@@ -232,7 +260,7 @@ function isTextMediaType(type: string): boolean {
 
 // --- events ---
 
-function invocationEvent(value: unknown, route: UpstreamRoute): InvocationEvent {
+function invocationEvent(value: unknown, route: UpstreamRoute, protocol: HubProtocolName): InvocationEvent {
   if (!isInvocationBody(value)) throw new UpstreamError('malformed-body', invocationProblem(value));
   if (value.target.toLowerCase() !== route.eventName.toLowerCase()) {
     throw new UpstreamError(
@@ -243,14 +271,50 @@ function invocationEvent(value: unknown, route: UpstreamRoute): InvocationEvent 
   return {
     kind: 'invocation',
     dialect: 'signalr',
+    protocol,
     target: value.target,
     arguments: value.arguments,
     ...(typeof value.invocationId === 'string' ? { invocationId: value.invocationId } : {}),
   };
 }
 
+/**
+ * A MessagePack invocation body, as Azure sends it for a MessagePack client: the hub protocol's Invocation
+ * array without the length prefix it has on the connection (`application/x-msgpack`).
+ */
+function decodeMessagePackInvocation(body: Uint8Array): unknown {
+  if (body.byteLength === 0)
+    throw new UpstreamError('malformed-body', 'the MessagePack invocation body is empty');
+  try {
+    const messages = parseMessagePackMessages(withLengthPrefix(body));
+    if (messages.length !== 1) throw new HubProtocolError('invalid-message', 'not exactly one message');
+    return messages[0];
+  } catch (error) {
+    if (!(error instanceof HubProtocolError)) throw error;
+    throw new UpstreamError(
+      'malformed-body',
+      `the MessagePack invocation body (an Invocation array without length prefix) is invalid: ${error.message}`,
+    );
+  }
+}
+
+/** The invocation a body carries, read as JSON or MessagePack by its `Content-Type`. */
+function decodeInvocation(body: Uint8Array, request: HttpRequest, route: UpstreamRoute): InvocationEvent {
+  if (mediaType(request.headers.get('content-type')) === MESSAGEPACK_CONTENT_TYPE) {
+    return invocationEvent(decodeMessagePackInvocation(body), route, MESSAGEPACK_PROTOCOL_NAME);
+  }
+  return invocationEvent(
+    normalizeMembers(decodeJson(body, 'the invocation body')),
+    route,
+    JSON_PROTOCOL_NAME,
+  );
+}
+
 function connectedEvent(body: Uint8Array): ConnectedEvent {
-  if (body.byteLength > 0 && !isOpenConnectionBody(decodeJson(body, 'the connected body'))) {
+  if (
+    body.byteLength > 0 &&
+    !isOpenConnectionBody(normalizeMembers(decodeJson(body, 'the connected body')))
+  ) {
     throw new UpstreamError('malformed-body', 'a connected body is {"type":10}');
   }
   return { kind: 'connected', dialect: 'signalr' };
@@ -258,7 +322,7 @@ function connectedEvent(body: Uint8Array): ConnectedEvent {
 
 function disconnectedEvent(body: Uint8Array): DisconnectedEvent {
   if (body.byteLength === 0) return { kind: 'disconnected', dialect: 'signalr' };
-  const value = decodeJson(body, 'the disconnected body');
+  const value = normalizeMembers(decodeJson(body, 'the disconnected body'));
   if (!isCloseConnectionBody(value)) {
     throw new UpstreamError('malformed-body', 'a disconnected body is {"type":11[,"error":"…"]}');
   }
@@ -272,8 +336,9 @@ function messageData(body: Uint8Array, type: string): MessageData {
 
 /**
  * Parses the body of a call whose route is known: the typed event. `connect` and `disconnect` carry no body
- * worth reading; `message` is an invocation only when it is JSON (`application/json`, as the signalr dialect
- * sends) shaped like one, otherwise a websocket frame.
+ * worth reading; an invocation is MessagePack when its `Content-Type` is `application/x-msgpack`, else JSON
+ * (member names in any case); `message` is an invocation when it is MessagePack, or JSON
+ * (`application/json`) shaped like one, otherwise a websocket frame.
  */
 export function parseEvent(route: UpstreamRoute, body: Uint8Array, request: HttpRequest): UpstreamEvent {
   switch (route.shape) {
@@ -290,12 +355,14 @@ export function parseEvent(route: UpstreamRoute, body: Uint8Array, request: Http
     case 'disconnected':
       return disconnectedEvent(body);
     case 'invocation':
-      return invocationEvent(decodeJson(body, 'the invocation body'), route);
+      return decodeInvocation(body, request, route);
     case 'message': {
       const type = mediaType(request.headers.get('content-type'));
+      // A hub method called `message`, invoked by a MessagePack client.
+      if (type === MESSAGEPACK_CONTENT_TYPE) return decodeInvocation(body, request, route);
       if (type === 'application/json') {
-        const value = decodeJson(body, 'the JSON message');
-        if (looksLikeInvocation(value)) return invocationEvent(value, route);
+        const value = normalizeMembers(decodeJson(body, 'the JSON message'));
+        if (looksLikeInvocation(value)) return invocationEvent(value, route, JSON_PROTOCOL_NAME);
         // Valid JSON that is not an invocation is a websocket text frame sent as JSON.
         const data = decodeText(body, 'the JSON message');
         return { kind: 'message', dialect: 'websocket', message: { dataType: 'text', data } };

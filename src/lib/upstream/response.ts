@@ -4,6 +4,8 @@
  * carry, is a programming error and throws a `TypeError` at the call that made it.
  */
 import type { HttpResponseInit } from '@azure/functions';
+import { writeCompletion } from '../signalr/hub-codec.js';
+import type { HubProtocolName } from '../signalr/hub-protocol.js';
 import { UPSTREAM_HEADERS } from './contract.js';
 import type {
   ConnectAcceptance,
@@ -148,20 +150,27 @@ export function messageResponse(): Answerable<MessageResponse> {
   };
 }
 
-/** The response object of a signalr-dialect invocation: results are always JSON (a Completion's result). */
-export function invocationResponse(): Answerable<InvocationResponse> {
+/**
+ * The response object of a signalr-dialect invocation (see {@link InvocationResponse}). Azure writes a 200
+ * body to the client verbatim, so a waiting client gets the Completion framed here, in its protocol, with no
+ * `Content-Type` (as the Functions SignalR extension answers).
+ */
+export function invocationResponse(
+  protocol: HubProtocolName,
+  invocationId: string | undefined,
+): Answerable<InvocationResponse> {
   const slot = answerSlot();
   return {
     response: {
       success(result) {
-        slot.set(
-          result === undefined
-            ? { status: 204 }
-            : successResponse({ body: toJson(result), contentType: JSON_TYPE }),
-        );
+        if (invocationId === undefined) return slot.set({ status: 200 });
+        if (result !== undefined) toJson(result); // the same TypeError for what no protocol can carry
+        slot.set({ status: 200, body: writeCompletion(protocol, invocationId, { result }) });
       },
       fail(status, reason) {
-        slot.set(failResponse(status, reason, FAIL_STATUSES));
+        const refusal = failResponse(status, reason, FAIL_STATUSES);
+        if (invocationId === undefined) return slot.set(refusal);
+        slot.set({ status: 200, body: writeCompletion(protocol, invocationId, { error: reason }) });
       },
     },
     answer: slot.get,

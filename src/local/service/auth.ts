@@ -87,10 +87,29 @@ export function restAudiencePath(url: URL): string {
 
 const RESERVED_CLAIMS = new Set(['aud', 'exp', 'iat', 'nbf', 'iss', 'jti']);
 
-/** The user id a client token carries (`nameid`), if any. */
+/** The claim Microsoft's SDKs (Management SDK, Functions binding) mint the user id into. */
+export const SIGNALR_USER_ID_CLAIM = 'asrs.s.uid';
+/** The long form of `nameid`, as .NET's `ClaimTypes.NameIdentifier` spells it. */
+export const NAME_IDENTIFIER_CLAIM = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier';
+
+/**
+ * The user id a client token carries, if any, read as Azure SignalR reads it: `asrs.s.uid` first, then the
+ * name identifier. .NET's JWT handler maps `nameid` and `sub` both onto the name identifier claim type, and
+ * the first of them in the payload wins (the emulator's `GetUserIdentifier` in Azure/azure-signalr,
+ * `src/Microsoft.Azure.SignalR.Emulator/Common/HttpContextExtenstions.cs`; `ClaimsUtility.cs` of its SDK).
+ * A JSON object keeps its members in payload order, so "first" is the payload's own order.
+ */
 export function tokenUserId(payload: JWTPayload | undefined): string | undefined {
-  const nameid = payload?.nameid;
-  return typeof nameid === 'string' && nameid !== '' ? nameid : undefined;
+  if (!payload) return undefined;
+  const uid = payload[SIGNALR_USER_ID_CLAIM];
+  if (typeof uid === 'string' && uid !== '') return uid;
+  for (const [type, value] of Object.entries(payload)) {
+    if (type !== 'nameid' && type !== 'sub' && type !== NAME_IDENTIFIER_CLAIM) continue;
+    // A claim given several values counts with its first, as .NET reads the first name identifier.
+    const first = Array.isArray(value) ? value[0] : value;
+    if (typeof first === 'string' && first !== '') return first;
+  }
+  return undefined;
 }
 
 /** The claims that flow upstream in `X-ASRS-User-Claims`: every claim but the JWT's own bookkeeping. */

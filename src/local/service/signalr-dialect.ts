@@ -3,24 +3,35 @@
  * WebSocket to `/client/?hub=…&id={connectionToken}` carrying the same kind of token (`Authorization: Bearer`
  * from Node clients, `?access_token=` from browsers), or Server-Sent Events or Long Polling at the same URL
  * (transports/http-endpoint.ts). Stateful reconnect is granted when the client asks (`useStatefulReconnect=true`)
- * and used on WebSockets (stateful-reconnect.ts). Frames speak the JSON hub protocol. The upstream gets
- * `connected` ({"type":10}) after the handshake, one call per Invocation (event = target), and
- * `disconnected` ({"type":11[,"error"]}); an invocation with an `invocationId` is answered with a Completion.
+ * and used on WebSockets (stateful-reconnect.ts). Frames speak the JSON or the MessagePack hub protocol, as the
+ * handshake chose (MessagePack is binary, so not on Server-Sent Events). The upstream gets `connected`
+ * ({"type":10}) after the handshake, one call per Invocation (event = target; the client's JSON record, or its
+ * MessagePack array without length prefix as `application/x-msgpack`), and `disconnected`
+ * ({"type":11[,"error"]}); an invocation with an `invocationId` is answered as Azure answers it (see
+ * invocation-answer.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import type { WebSocket } from 'ws';
 import { setBounded } from '../../lib/bounded-map.js';
+import { HUB_CODECS, type HubCodec } from '../../lib/signalr/hub-codec.js';
 import {
+  type HubMessage,
   HubMessageType,
   HubProtocolError,
+  type HubProtocolName,
   parseHandshakeRequest,
   parseHubMessages,
   RECORD_SEPARATOR,
   writeHandshakeResponse,
-  writeHubMessage,
 } from '../../lib/signalr/hub-protocol.js';
+import {
+  announcedFrameLength,
+  parseMessagePackMessages,
+  splitFrames,
+  withoutLengthPrefix,
+} from '../../lib/signalr/messagepack.js';
 import {
   closeConnectionBody,
   openConnectionBody,
@@ -32,21 +43,16 @@ import { checkHubName, type HubRegistry, type OutboundMessage } from './connecti
 import type { PendingNegotiation, ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
 import { sendJson } from './http.js';
+import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
 import { randomConnectionId } from './options.js';
+import { invocationFrame } from './outbound-frames.js';
 import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
 import { ReconnectBuffer } from './stateful-reconnect.js';
 import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket.js';
-import { describeFailure, succeeded, type UpstreamCall, type UpstreamOutcome } from './upstream.js';
+import type { UpstreamCall } from './upstream.js';
 
-/**
- * Each REST message framed once for all its recipients: a broadcast or group send reaches many connections,
- * and serialising and UTF-8 encoding it per connection repeated the same work once per recipient.
- */
-const framedInvocations = new WeakMap<OutboundMessage, Buffer>();
-
-/** How much of a failed upstream's body a Completion error quotes: enough for a reason, never a whole page. */
-const MAX_FAILURE_DETAIL_CHARS = 200;
+const RECORD_SEPARATOR_BYTE = RECORD_SEPARATOR.charCodeAt(0);
 
 export function hubOf(url: URL): string {
   return checkHubName(url.searchParams.get('hub'), '?hub=chat');
@@ -222,8 +228,12 @@ export async function handleSignalRUpgrade(
 export class SignalRSession extends Session {
   #handshakeDone = false;
   #handshakeTimer: NodeJS.Timeout | undefined;
-  /** Text after the last complete record: a record may span frames. */
+  /** The hub protocol the handshake chose (JSON until then: nothing but the handshake answer is sent before). */
+  #codec: HubCodec = HUB_CODECS.json;
+  /** JSON: text after the last complete record (a record may span frames). */
   #buffer = '';
+  /** Before the handshake, and for MessagePack after it: bytes after the last complete message. */
+  #bytes: Buffer = Buffer.alloc(0);
   /** Stateful reconnect's sequence numbers and kept messages, once the handshake turned it on. */
   #reconnect: ReconnectBuffer | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
@@ -279,7 +289,7 @@ export class SignalRSession extends Session {
     this.detached = false;
     this.attach(transport);
     const { sequenceId, messages } = reconnect.resend();
-    super.send(writeHubMessage({ type: HubMessageType.Sequence, sequenceId }), false);
+    this.#writeDirect({ type: HubMessageType.Sequence, sequenceId });
     for (const message of messages) super.send(message.data, message.binary);
     this.ctx.options.log('info', 'Client reconnected', {
       hub: this.hub,
@@ -343,39 +353,43 @@ export class SignalRSession extends Session {
     return this.#handshakeDone;
   }
 
+  /** The hub protocol of the connection (`json` until the handshake says otherwise). */
+  get protocol(): HubProtocolName {
+    return this.#codec.name;
+  }
+
   protected onFrame(data: Buffer, isBinary: boolean): void {
-    if (isBinary) {
-      this.#protocolError('The json hub protocol is sent in text frames, not binary ones');
-      return;
-    }
-    this.#buffer += data.toString('utf8');
-    if (Buffer.byteLength(this.#buffer) > this.ctx.options.maxMessageBytes) {
-      this.clientError = 'A hub protocol record was larger than maxMessageBytes';
-      this.close(
-        CloseCode.MessageTooBig,
-        `A record is larger than ${this.ctx.options.maxMessageBytes} bytes (maxMessageBytes)`,
-      );
-      return;
-    }
     try {
       if (!this.#handshakeDone) {
-        if (!this.#buffer.includes(RECORD_SEPARATOR)) return;
-        const { request, rest } = parseHandshakeRequest(this.#buffer);
-        this.#buffer = rest;
+        this.#bytes = this.#bytes.length === 0 ? data : Buffer.concat([this.#bytes, data]);
+        if (this.#tooLarge(this.#bytes.length)) return;
+        const end = this.#bytes.indexOf(RECORD_SEPARATOR_BYTE);
+        if (end < 0) return;
+        // The handshake is JSON text whatever the protocol; a MessagePack client sends it in a binary frame.
+        const { request } = parseHandshakeRequest(
+          `${this.#bytes.subarray(0, end).toString('utf8')}${RECORD_SEPARATOR}`,
+        );
+        const codec = HUB_CODECS[request.protocol];
+        if (codec.binary && this.transport?.kind === 'ServerSentEvents') {
+          // ASP.NET Core's words: Server-Sent Events carry text only.
+          throw new HubProtocolError(
+            'unsupported-protocol',
+            `Cannot use the '${codec.name}' protocol on the current transport. The transport does not support 'Binary' transfer format.`,
+          );
+        }
+        const rest = this.#bytes.subarray(end + 1);
+        this.#bytes = Buffer.alloc(0);
+        this.#codec = codec;
         this.#completeHandshake(request.version);
+        if (rest.length === 0) return;
+        data = rest;
       }
-      const end = this.#buffer.lastIndexOf(RECORD_SEPARATOR);
-      if (end < 0) return;
-      const complete = this.#buffer.slice(0, end);
-      this.#buffer = this.#buffer.slice(end + 1);
-      for (const record of complete.split(RECORD_SEPARATOR)) {
-        if (this.closing) return;
-        this.#onRecord(record);
-      }
+      if (this.#codec.binary) this.#onBytes(data);
+      else this.#onText(data, isBinary);
     } catch (error) {
       if (!(error instanceof HubProtocolError)) throw error;
       if (!this.#handshakeDone) {
-        this.send(writeHandshakeResponse(error.message), false, true);
+        this.send(writeHandshakeResponse(error.message), isBinary, true);
         this.clientError = error.message;
         this.close(CloseCode.ProtocolError, error.message);
       } else {
@@ -384,14 +398,60 @@ export class SignalRSession extends Session {
     }
   }
 
+  #tooLarge(bytes: number): boolean {
+    if (bytes <= this.ctx.options.maxMessageBytes) return false;
+    this.clientError = 'A hub protocol record was larger than maxMessageBytes';
+    this.close(
+      CloseCode.MessageTooBig,
+      `A record is larger than ${this.ctx.options.maxMessageBytes} bytes (maxMessageBytes)`,
+    );
+    return true;
+  }
+
+  #onText(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.#protocolError('The json hub protocol is sent in text frames, not binary ones');
+      return;
+    }
+    this.#buffer += data.toString('utf8');
+    if (this.#tooLarge(Buffer.byteLength(this.#buffer))) return;
+    const end = this.#buffer.lastIndexOf(RECORD_SEPARATOR);
+    if (end < 0) return;
+    const complete = this.#buffer.slice(0, end);
+    this.#buffer = this.#buffer.slice(end + 1);
+    for (const record of complete.split(RECORD_SEPARATOR)) {
+      if (this.closing) return;
+      // Each record is parsed on its own so the invocation upstream gets the client's exact JSON.
+      for (const message of parseHubMessages(`${record}${RECORD_SEPARATOR}`)) {
+        if (!this.#onMessage(message, record)) return;
+      }
+    }
+  }
+
+  #onBytes(data: Buffer): void {
+    this.#bytes = this.#bytes.length === 0 ? data : Buffer.concat([this.#bytes, data]);
+    const { frames, rest } = splitFrames(this.#bytes);
+    // A message announced larger than the limit is refused as soon as its length prefix arrives.
+    const pending = rest.length > 0 ? (announcedFrameLength(rest) ?? rest.length) : 0;
+    if (this.#tooLarge(Math.max(pending, ...frames.map((frame) => frame.length)))) return;
+    this.#bytes = Buffer.from(rest);
+    for (const frame of frames) {
+      if (this.closing) return;
+      // Azure sends the invocation upstream as the MessagePack array alone, without its length prefix.
+      for (const message of parseMessagePackMessages(frame)) {
+        if (!this.#onMessage(message, withoutLengthPrefix(frame))) return;
+      }
+    }
+  }
+
   #completeHandshake(version: number): void {
     clearTimeout(this.#handshakeTimer);
     this.#handshakeDone = true;
-    this.send(writeHandshakeResponse(), false);
+    this.send(writeHandshakeResponse(), this.#codec.binary);
     // The official client asks for version 2 only on WebSockets and only when negotiate granted it.
     if (this.statefulNegotiated && version >= 2 && this.transport?.kind === 'WebSockets') {
       this.#reconnect = new ReconnectBuffer(this.ctx.options.statefulReconnectBufferBytes, (sequenceId) => {
-        if (!this.detached) super.send(writeHubMessage({ type: HubMessageType.Ack, sequenceId }), false);
+        if (!this.detached) this.#writeDirect({ type: HubMessageType.Ack, sequenceId });
       });
       void this.done.then(() => {
         clearTimeout(this.#reconnectTimer);
@@ -411,86 +471,78 @@ export class SignalRSession extends Session {
     );
   }
 
-  #onRecord(record: string): void {
-    // Each record is parsed on its own so the invocation upstream gets the client's exact JSON.
-    for (const message of parseHubMessages(`${record}${RECORD_SEPARATOR}`)) {
-      const reconnect = this.#reconnect;
-      if (reconnect) {
-        if (message.type === HubMessageType.Ack) {
-          const sequenceId = Number(message.sequenceId);
-          if (!Number.isInteger(sequenceId)) {
-            this.#protocolError('An Ack message must carry an integer "sequenceId"');
-            return;
-          }
-          reconnect.ack(sequenceId);
-          continue;
+  /**
+   * One parsed message; `body` is what goes upstream if it is an invocation. False when the connection is
+   * closing because of it (nothing after it is read).
+   */
+  #onMessage(message: HubMessage, body: string | Uint8Array): boolean {
+    const reconnect = this.#reconnect;
+    if (reconnect) {
+      if (message.type === HubMessageType.Ack) {
+        const sequenceId = Number(message.sequenceId);
+        if (!Number.isInteger(sequenceId)) {
+          this.#protocolError('An Ack message must carry an integer "sequenceId"');
+          return false;
         }
-        if (message.type === HubMessageType.Sequence) {
-          const sequenceId = Number(message.sequenceId);
-          if (!Number.isInteger(sequenceId) || sequenceId < 1 || !reconnect.sequence(sequenceId)) {
-            this.#protocolError('The Sequence message names a message the service has not received yet');
-            return;
-          }
-          continue;
-        }
-        if (!reconnect.accept(message.type)) continue;
+        reconnect.ack(sequenceId);
+        return true;
       }
-      switch (message.type) {
-        case HubMessageType.Invocation: {
-          const { target, invocationId } = message;
-          void this.enqueue(async () => {
-            const outcome = await this.ctx.upstream.call(
-              this.#call(UPSTREAM_CATEGORIES.messages, target, record),
-            );
-            if (invocationId !== undefined) this.#complete(invocationId, target, outcome);
-          });
-          break;
+      if (message.type === HubMessageType.Sequence) {
+        const sequenceId = Number(message.sequenceId);
+        if (!Number.isInteger(sequenceId) || sequenceId < 1 || !reconnect.sequence(sequenceId)) {
+          this.#protocolError('The Sequence message names a message the service has not received yet');
+          return false;
         }
-        case HubMessageType.StreamInvocation:
-          this.send(
-            writeHubMessage({
-              type: 3,
-              invocationId: String(message.invocationId),
-              error: 'Streaming invocations are not supported by the serverless service',
-            }),
-            false,
-          );
-          break;
-        case HubMessageType.Close:
-          // The client is leaving; its error (if any) is reported in the disconnected upstream.
-          this.clientError = message.error || undefined;
-          this.transport?.close(CloseCode.Normal, '');
-          return;
-        default:
-          // Pings keep the connection alive (any frame does); client results, acks and cancels are not used.
-          break;
+        return true;
       }
+      if (!reconnect.accept(message.type)) return true;
     }
+    switch (message.type) {
+      case HubMessageType.Invocation: {
+        const { target, invocationId } = message;
+        const upstreamBody = typeof body === 'string' ? body : Buffer.from(body);
+        const contentType = this.#codec.upstreamContentType;
+        void this.enqueue(async () => {
+          const outcome = await this.ctx.upstream.call(
+            this.#call(UPSTREAM_CATEGORIES.messages, target, upstreamBody, contentType),
+          );
+          // Without an invocation id (a send) the answer is ignored, whatever it is.
+          if (invocationId !== undefined) this.#answer(invocationAnswer(invocationId, target, outcome));
+        });
+        break;
+      }
+      case HubMessageType.StreamInvocation:
+        this.#write({
+          type: 3,
+          invocationId: String(message.invocationId),
+          error: 'Streaming invocations are not supported by the serverless service',
+        });
+        break;
+      case HubMessageType.Close:
+        // The client is leaving; its error (if any) is reported in the disconnected upstream.
+        this.clientError = message.error || undefined;
+        this.transport?.close(CloseCode.Normal, '');
+        return false;
+      default:
+        // Pings keep the connection alive (any frame does); client results, acks and cancels are not used.
+        break;
+    }
+    return true;
   }
 
-  #complete(invocationId: string, target: string, outcome: UpstreamOutcome): void {
-    if (outcome.kind === 'response' && succeeded(outcome)) {
-      if (outcome.body.length === 0) {
-        this.send(writeHubMessage({ type: 3, invocationId }), false);
-        return;
-      }
-      const text = outcome.body.toString('utf8');
-      let result: unknown = text;
-      try {
-        result = JSON.parse(text);
-      } catch {
-        // A non-JSON body is returned as a string result.
-      }
-      this.send(writeHubMessage({ type: 3, invocationId, result }), false);
-      return;
-    }
-    const detail =
-      outcome.kind === 'no-template'
-        ? `no upstream template matches the invocation '${target}'`
-        : outcome.kind === 'response' && outcome.body.length > 0
-          ? `${describeFailure(outcome)}: ${outcome.body.toString('utf8').slice(0, MAX_FAILURE_DETAIL_CHARS)}`
-          : describeFailure(outcome);
-    this.send(writeHubMessage({ type: 3, invocationId, error: `Invocation failed: ${detail}` }), false);
+  #answer(answer: InvocationAnswer): void {
+    if (answer.kind === 'verbatim') this.send(answer.body, this.#codec.binary);
+    else this.#write(answer.message);
+  }
+
+  /** Writes a hub message in the connection's protocol (kept for stateful reconnect like any message). */
+  #write(message: HubMessage, force = false): void {
+    this.send(this.#codec.write(message), this.#codec.binary, force);
+  }
+
+  /** Writes a message that is never kept for a resend (Pings, Acks, Sequences). */
+  #writeDirect(message: HubMessage): void {
+    super.send(this.#codec.write(message), this.#codec.binary);
   }
 
   #protocolError(message: string): void {
@@ -500,19 +552,14 @@ export class SignalRSession extends Session {
 
   deliver(message: OutboundMessage): void {
     if (message.kind !== 'invocation') return; // the signalr REST API only produces invocations
-    let frame = framedInvocations.get(message);
-    if (frame === undefined) {
-      const text = writeHubMessage({ type: 1, target: message.target, arguments: message.arguments });
-      frame = Buffer.from(text, 'utf8');
-      framedInvocations.set(message, frame);
-    }
-    this.send(frame, false); // a text frame: the bytes are the record's UTF-8
+    // Framed once per protocol for all recipients of the message, not once per recipient.
+    this.send(invocationFrame(message, this.#codec), this.#codec.binary);
   }
 
   protected override onKeepAlive(): void {
     // No Pings on Long Polling: its client neither expects nor answers them (inherent keep-alive).
     if (this.#handshakeDone && !this.transport?.inherentKeepAlive) {
-      super.send(writeHubMessage({ type: HubMessageType.Ping }), false);
+      this.#writeDirect({ type: HubMessageType.Ping });
     }
   }
 
@@ -531,10 +578,16 @@ export class SignalRSession extends Session {
       ...(reason ? { error: reason } : {}),
       ...(allowReconnect ? { allowReconnect: true } : {}),
     };
-    this.send(writeHubMessage(close), false, true);
+    this.#write(close, true);
   }
 
-  #call(category: UpstreamCall['category'], event: string, body: string): UpstreamCall {
-    return upstreamCallOf(this, category, event, { body, contentType: 'application/json' });
+  /** An upstream call; `connected` and `disconnected` bodies are JSON whatever the client's protocol. */
+  #call(
+    category: UpstreamCall['category'],
+    event: string,
+    body: string | Buffer,
+    contentType = 'application/json',
+  ): UpstreamCall {
+    return upstreamCallOf(this, category, event, { body, contentType });
   }
 }

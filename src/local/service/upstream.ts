@@ -4,8 +4,15 @@
  * connection (so a connection's messages reach the app in order while different connections run in parallel).
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { setBounded } from '../../lib/bounded-map.js';
 import { signatureHeader } from '../../lib/signalr/signature.js';
-import { UPSTREAM_HEADERS, type UpstreamCategory } from '../../lib/upstream/contract.js';
+import {
+  SIGNALR_EVENTS,
+  UPSTREAM_CATEGORIES,
+  UPSTREAM_HEADERS,
+  type UpstreamCategory,
+  WEBSOCKET_EVENTS,
+} from '../../lib/upstream/contract.js';
 import { ManagedIdentityTokens } from '../identity/client.js';
 import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from './options.js';
 import { type ResponseHeaders, UpstreamTransport } from './upstream-transport.js';
@@ -91,10 +98,21 @@ export function expandUrl(urlTemplate: string, hub: string, category: string, ev
 }
 
 /**
- * The request headers of a call. `X-ASRS-Signature` is sent when the service has access keys (key mode); with
- * local auth disabled there are none to sign with, so identity mode sends none.
+ * Upstream signatures remembered, one per connection between its first call and its last (the oldest are
+ * forgotten first beyond this; a forgotten one is only computed again).
  */
-export function upstreamHeaders(call: UpstreamCall, accessKeys: readonly string[]): Record<string, string> {
+export const MAX_CACHED_SIGNATURES = 65_536;
+
+/**
+ * The request headers of a call. `X-ASRS-Signature` is sent when the service has access keys (key mode); with
+ * local auth disabled there are none to sign with, so identity mode sends none. `signature` is the
+ * connection's signature when already computed.
+ */
+export function upstreamHeaders(
+  call: UpstreamCall,
+  accessKeys: readonly string[],
+  signature?: string,
+): Record<string, string> {
   const headers: Record<string, string> = {
     [UPSTREAM_HEADERS.hub]: call.hub,
     [UPSTREAM_HEADERS.category]: call.category,
@@ -102,7 +120,7 @@ export function upstreamHeaders(call: UpstreamCall, accessKeys: readonly string[
     [UPSTREAM_HEADERS.connectionId]: call.connectionId,
   };
   if (accessKeys.length > 0)
-    headers[UPSTREAM_HEADERS.signature] = signatureHeader(accessKeys, call.connectionId);
+    headers[UPSTREAM_HEADERS.signature] = signature ?? signatureHeader(accessKeys, call.connectionId);
   if (call.userId !== undefined) headers[UPSTREAM_HEADERS.userId] = call.userId;
   if (call.claims && call.claims.length > 0) {
     headers[UPSTREAM_HEADERS.userClaims] = call.claims.map(([type, value]) => `${type}: ${value}`).join(', ');
@@ -147,6 +165,25 @@ export class Upstream {
   readonly #identity: ManagedIdentityTokens | undefined;
 
   readonly #transport: UpstreamTransport;
+  /**
+   * `X-ASRS-Signature` per connection: the HMACs of its id under every key, computed at its first call and kept
+   * until its last (a disconnect, or a refused connect), not once per message.
+   */
+  readonly #signatures = new Map<string, string>();
+
+  /** How many connections' signatures are remembered (for tests: none once every connection has ended). */
+  get cachedSignatures(): number {
+    return this.#signatures.size;
+  }
+
+  #signatureOf(connectionId: string): string | undefined {
+    if (this.#signingKeys.length === 0) return undefined;
+    const cached = this.#signatures.get(connectionId);
+    if (cached !== undefined) return cached;
+    const signature = signatureHeader(this.#signingKeys, connectionId);
+    setBounded(this.#signatures, connectionId, signature, MAX_CACHED_SIGNATURES);
+    return signature;
+  }
 
   /** Closes the pooled upstream connections (the service's `close()` calls this last). */
   close(): void {
@@ -165,7 +202,11 @@ export class Upstream {
   /** A blocking call: one attempt; the caller turns a failure into what the client sees. */
   async call(call: UpstreamCall): Promise<UpstreamOutcome> {
     const outcome = await this.#attempt(call);
-    if (outcome.kind !== 'no-template' && !succeeded(outcome)) this.#logFailure(call, outcome, 1, true);
+    if (outcome.kind !== 'no-template' && !succeeded(outcome)) {
+      this.#logFailure(call, outcome, 1, true);
+      // A refused connect is the connection's last call: no disconnect follows.
+      if (call.event === WEBSOCKET_EVENTS.connect) this.#signatures.delete(call.connectionId);
+    }
     return outcome;
   }
 
@@ -174,6 +215,14 @@ export class Upstream {
    * `notificationAttempts` attempts) on network failures, timeouts, 429 and 5xx. Other 4xx are final.
    */
   async notify(call: UpstreamCall): Promise<UpstreamOutcome> {
+    try {
+      return await this.#notify(call);
+    } finally {
+      if (isLastCall(call)) this.#signatures.delete(call.connectionId);
+    }
+  }
+
+  async #notify(call: UpstreamCall): Promise<UpstreamOutcome> {
     const attempts = this.options.notificationAttempts;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.#attempt(call);
@@ -196,7 +245,7 @@ export class Upstream {
     const url = new URL(expandUrl(template.urlTemplate, call.hub, call.category, call.event));
     const timeoutMs = this.options.upstreamTimeoutMs;
     const max = this.options.maxMessageBytes;
-    const headers = upstreamHeaders(call, this.#signingKeys);
+    const headers = upstreamHeaders(call, this.#signingKeys, this.#signatureOf(call.connectionId));
     if (template.auth?.type === 'ManagedIdentity') {
       const resource = template.auth.managedIdentity.resource;
       try {
@@ -241,6 +290,14 @@ export class Upstream {
       ...(final ? {} : { retrying: true }),
     });
   }
+}
+
+/** A connection's disconnect notification, of either dialect: nothing about it follows. */
+function isLastCall(call: UpstreamCall): boolean {
+  return (
+    call.category === UPSTREAM_CATEGORIES.connections &&
+    (call.event === WEBSOCKET_EVENTS.disconnect || call.event === SIGNALR_EVENTS.disconnected)
+  );
 }
 
 function tooLarge(max: number): UpstreamOutcome {
