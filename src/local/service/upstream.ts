@@ -3,6 +3,7 @@
  * retries with backoff for notifications, and a per-connection queue that keeps one call in flight per
  * connection (so a connection's messages reach the app in order while different connections run in parallel).
  */
+import { validateHeaderValue } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { setBounded } from '../../lib/bounded-map.js';
 import { signatureHeader } from '../../lib/signalr/signature.js';
@@ -45,7 +46,9 @@ export type UpstreamOutcome =
   | { readonly kind: 'no-template' }
   | { readonly kind: 'unreachable'; readonly message: string }
   | { readonly kind: 'timeout'; readonly message: string }
-  | { readonly kind: 'too-large'; readonly message: string };
+  | { readonly kind: 'too-large'; readonly message: string }
+  /** The call cannot be sent as HTTP (a header value or URL it would need is not valid); nothing was sent. */
+  | { readonly kind: 'invalid-call'; readonly message: string };
 
 /** True when the outcome is a 2xx response. */
 export function succeeded(outcome: UpstreamOutcome): boolean {
@@ -227,7 +230,10 @@ export class Upstream {
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.#attempt(call);
       if (outcome.kind === 'no-template' || succeeded(outcome)) return outcome;
-      const retryable = outcome.kind !== 'response' || outcome.status === 429 || outcome.status >= 500;
+      const retryable =
+        outcome.kind === 'response'
+          ? outcome.status === 429 || outcome.status >= 500
+          : outcome.kind !== 'invalid-call';
       const final = !retryable || attempt >= attempts;
       this.#logFailure(call, outcome, attempt, final);
       if (final) return outcome;
@@ -246,6 +252,18 @@ export class Upstream {
     const timeoutMs = this.options.upstreamTimeoutMs;
     const max = this.options.maxMessageBytes;
     const headers = upstreamHeaders(call, this.#signingKeys, this.#signatureOf(call.connectionId));
+    // A value Node cannot put in a header (CR, LF, NUL, non-Latin-1) would throw inside the request; callers
+    // check client-chosen names first (event-names.ts), this keeps any other value from failing the connection.
+    for (const [name, value] of Object.entries(headers)) {
+      try {
+        validateHeaderValue(name, value);
+      } catch {
+        return {
+          kind: 'invalid-call',
+          message: `the call cannot be sent upstream: its ${name} header would not be valid HTTP`,
+        };
+      }
+    }
     if (template.auth?.type === 'ManagedIdentity') {
       const resource = template.auth.managedIdentity.resource;
       try {

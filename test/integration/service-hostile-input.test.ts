@@ -1,0 +1,107 @@
+/**
+ * Input a hostile or careless client sends the local service: invocation targets that cannot travel upstream,
+ * and records split into thousands of tiny frames.
+ */
+import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
+import { PRIMARY_KEY, recordingLog, useServiceTest } from '../support/local-service.js';
+import { SignalRRawClient } from '../support/signalr-raw-client.js';
+
+const { upstream, service, defer } = useServiceTest();
+
+/** Targets that cannot be an `X-ASRS-Event` header or an `{event}` URL segment unchanged. */
+const BAD_TARGETS = [
+  'sénd',
+  '消息',
+  'a\rb',
+  'a\nb',
+  'a\u0000b',
+  'a\u0007b',
+  'a\u007fb',
+  ' send',
+  'send ',
+  '.',
+  '..',
+];
+
+describe('invocation targets the upstream cannot receive', () => {
+  it('are answered with a Completion error when the client waits, dropped with a logged reason otherwise, and the connection stays open', async () => {
+    const up = await upstream();
+    const log = recordingLog();
+    const svc = await service({ upstream: `${up.url}/api/{event}`, log: log.log });
+    const client = await SignalRRawClient.open(svc.url, 'chat', 'ann');
+    defer(() => client.close());
+    await up.waitFor((c) => c.event === 'connected');
+
+    for (const [i, target] of BAD_TARGETS.entries()) {
+      client.send({ type: 1, invocationId: `bad-${i}`, target, arguments: [] });
+      const completion = await client.next((m) => m.type === 3 && m.invocationId === `bad-${i}`);
+      expect(completion).toMatchObject({ type: 3, invocationId: `bad-${i}` });
+      expect((completion as { error?: string }).error).toMatch(/^Invocation refused: the target/);
+    }
+    for (const target of BAD_TARGETS) client.send({ type: 1, target, arguments: [] });
+    // A good invocation after all of them still reaches the upstream: the connection is open and in order.
+    client.send({ type: 1, invocationId: 'good', target: 'send', arguments: [{ text: 'still here' }] });
+    expect(await client.next((m) => m.type === 3 && m.invocationId === 'good')).toEqual({
+      type: 3,
+      invocationId: 'good',
+    });
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    expect(up.calls.filter((c) => c.event !== 'connected').map((c) => c.event)).toEqual(['send']);
+    expect(up.calls.every((c) => c.path === '/api/connected' || c.path === '/api/send')).toBe(true);
+    const drops = log.entries.filter((e) => e.message.startsWith('Dropped an invocation'));
+    expect(drops).toHaveLength(BAD_TARGETS.length);
+    expect(drops[2]?.fields).toMatchObject({ target: '"a\\rb"' });
+  });
+
+  it('are refused to the official @microsoft/signalr client, whose connection stays usable', async () => {
+    const up = await upstream((call) => (call.event === 'ask' ? { body: '"yes"' } : undefined));
+    const svc = await service({ upstream: `${up.url}/api/{event}` });
+    const url = clientUrl(svc.url, 'chat', 'signalr');
+    const token = await createClientToken(PRIMARY_KEY, url, { userId: 'ann' });
+    const connection = new HubConnectionBuilder()
+      .withUrl(url, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => token })
+      .configureLogging(LogLevel.None)
+      .build();
+    defer(() => connection.stop());
+    await connection.start();
+    await expect(connection.invoke('sénd', 1)).rejects.toThrow(/Invocation refused: the target/);
+    await expect(connection.invoke('a\r\nX-Injected: 1', 1)).rejects.toThrow(/control characters/);
+    await expect(connection.invoke('..', 1)).rejects.toThrow(/dot segment/);
+    await connection.send('sénd', 1); // dropped, logged
+    expect(await connection.invoke('ask')).toBe('yes');
+    expect(connection.state).toBe('Connected');
+  });
+});
+
+describe('a record split into tiny frames', () => {
+  it('is reassembled whole, and one over maxMessageBytes sent as 22 000 frames is closed with 1009', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/api/{event}`, maxMessageBytes: 64 * 1024 });
+    const client = await SignalRRawClient.open(svc.url, 'chat', 'ann');
+    defer(() => client.close());
+
+    const record = JSON.stringify({ type: 1, target: 'send', arguments: [{ text: 'é'.repeat(2000) }] });
+    const bytes = Buffer.from(record, 'utf8');
+    // Frames must be valid UTF-8 on their own: split only before a byte that starts a character.
+    for (let start = 0; start < bytes.length; ) {
+      let end = Math.min(start + 3, bytes.length);
+      while (end < bytes.length && ((bytes[end] as number) & 0xc0) === 0x80) end++;
+      client.ws.send(bytes.subarray(start, end).toString('utf8'));
+      start = end;
+    }
+    client.ws.send('\x1e');
+    const [send] = await up.waitFor((c) => c.event === 'send');
+    expect(send?.text).toBe(record);
+
+    const frame = 'x'.repeat(3);
+    for (let i = 0; i < 22_000; i++) client.ws.send(frame);
+    const closed = await client.closed;
+    expect(closed.code).toBe(1009);
+    expect(closed.reason).toContain('maxMessageBytes');
+    const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
+    expect(JSON.parse(disconnected?.text ?? '{}').error).toContain('maxMessageBytes');
+  });
+});
