@@ -44,6 +44,19 @@ describe('local service options', () => {
     expect(() => resolveOptions({ upstream: [{ urlTemplate: '' }] })).toThrow(/needs a urlTemplate/);
   });
 
+  it('takes the endpoint as an origin only, and names what is wrong with another', () => {
+    expect(resolveOptions().endpoint).toBeUndefined(); // http://localhost:<port> once listening
+    expect(resolveOptions({ endpoint: 'http://LOCALHOST:8080/' }).endpoint).toBe('http://localhost:8080');
+    expect(resolveOptions({ endpoint: 'https://chat.example.com:443' }).endpoint).toBe(
+      'https://chat.example.com',
+    );
+    for (const bad of ['localhost:8080', 'ftp://x', 'http://x/path', 'http://x/?q=1', 'http://u:p@x']) {
+      expect(() => resolveOptions({ endpoint: bad }), bad).toThrow(
+        /endpoint must be the service's public origin/,
+      );
+    }
+  });
+
   it('turns a single upstream URL into one template that matches everything', () => {
     const { upstream } = resolveOptions({ upstream: 'http://localhost:7071/api/messages?event={event}' });
     expect(upstream).toEqual([{ urlTemplate: 'http://localhost:7071/api/messages?event={event}' }]);
@@ -72,7 +85,7 @@ describe('command-line flags (npm run service -- …)', () => {
   it('maps every documented flag to its option, --access-key repeatable', () => {
     expect(
       optionsFromArgs([
-        ...['--port', '0', '--host', '0.0.0.0'],
+        ...['--port', '0', '--host', '0.0.0.0', '--endpoint', 'https://chat.example.com'],
         ...['--access-key', 'primary', '--access-key', 'secondary'],
         ...['--upstream', 'http://localhost:7071/api/messages?event={event}'],
         ...['--upstream-timeout', '5000', '--max-message-bytes', '65536', '--keepalive', '1000'],
@@ -80,6 +93,7 @@ describe('command-line flags (npm run service -- …)', () => {
     ).toEqual({
       port: 0,
       host: '0.0.0.0',
+      endpoint: 'https://chat.example.com',
       accessKeys: ['primary', 'secondary'],
       upstream: 'http://localhost:7071/api/messages?event={event}',
       upstreamTimeoutMs: 5000,

@@ -39,6 +39,8 @@ export interface ServiceContext {
   readonly connectionsByToken: Map<string, Session>;
   /** The port the service listens on. */
   readonly port: () => number;
+  /** The service's public endpoint (the `endpoint` option, default `http://localhost:<port>`): token audiences. */
+  readonly endpoint: () => URL;
   /** True once shutdown has begun: new connections are refused with 503. */
   readonly closing: () => boolean;
 }

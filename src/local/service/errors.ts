@@ -40,10 +40,6 @@ export const SERVICE_ERRORS = {
     status: 400,
     message: 'The request is not valid; the message says which part to fix',
   },
-  'invalid-host': {
-    status: 400,
-    message: 'The Host header is not a valid host[:port]',
-  },
   'invalid-hub': {
     status: 400,
     message:

@@ -64,6 +64,12 @@ export interface ServiceOptions {
   readonly entraAudience?: string;
   /** The service's own managed identity, for upstream templates with ManagedIdentity auth. Default none. */
   readonly managedIdentity?: ManagedIdentitySource;
+  /**
+   * The service's public endpoint, like an Azure resource's fixed hostname: client and REST tokens need an
+   * `aud` under it (loopback names stand for one another, the port may be omitted). Scheme, host and port only.
+   * Default `http://localhost:<port>`.
+   */
+  readonly endpoint?: string;
   /** Access keys (primary, secondary): tokens signed with any are accepted; upstream calls carry one signature per key. Default the dev key; none in identity mode. */
   readonly accessKeys?: readonly string[];
   /** One URL template for every hub, category and event, or ordered templates (first match wins). Default none: no upstream calls. */
@@ -124,6 +130,8 @@ export interface ResolvedServiceOptions {
   readonly entraAudience: string;
   readonly managedIdentity: ManagedIdentitySource | undefined;
   /** Key mode: the access keys. Identity mode: one random key that signs and checks client tokens only. */
+  /** `undefined` until the port is known: then `http://localhost:<port>`. */
+  readonly endpoint: string | undefined;
   readonly accessKeys: readonly string[];
   readonly upstream: readonly UpstreamTemplate[];
   readonly upstreamTimeoutMs: number;
@@ -226,6 +234,7 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
   const host = options.host ?? DEFAULTS.host;
   if (typeof host !== 'string' || host === '')
     throw new ServiceOptionsError('host must be a non-empty string');
+  const endpoint = options.endpoint === undefined ? undefined : checkEndpoint(options.endpoint);
   const auth = options.auth ?? DEFAULTS.auth;
   if (auth !== 'key' && auth !== 'identity') {
     throw new ServiceOptionsError(`auth must be "key" or "identity" (default key), not ${String(auth)}`);
@@ -284,12 +293,32 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     entraOpenIdConfiguration,
     entraAudience,
     managedIdentity,
+    endpoint,
     accessKeys: [...accessKeys],
     upstream,
     ...limits,
     log: options.log ?? consoleLog,
     generateConnectionId: options.generateConnectionId ?? randomConnectionId,
   };
+}
+
+/** Validates the `endpoint` option: an http(s) origin, returned without a trailing slash. */
+export function checkEndpoint(value: unknown): string {
+  const hint = "endpoint must be the service's public origin, such as http://localhost:8080";
+  if (typeof value !== 'string') throw new ServiceOptionsError(hint);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ServiceOptionsError(`${hint}, not '${value}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ServiceOptionsError(`${hint}: http or https, not ${url.protocol}`);
+  }
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+    throw new ServiceOptionsError(`${hint}: scheme, host and port only (no path, query or credentials)`);
+  }
+  return url.origin;
 }
 
 /** Turns the `upstream` option (one URL template or ordered templates) into validated templates. */
@@ -377,6 +406,7 @@ export function readSettingsFile(path: string): ServiceOptions {
   const known = new Set<string>([
     'port',
     'host',
+    'endpoint',
     'accessKeys',
     'upstream',
     'auth',

@@ -26,6 +26,8 @@ export interface RunningService {
   /** `http://<host>:<port>` (`127.0.0.1` when listening on every interface). */
   readonly url: string;
   readonly port: number;
+  /** The public endpoint token audiences are bound to (the `endpoint` option, default `http://localhost:<port>`). */
+  readonly endpoint: string;
   /**
    * Shuts down: refuses new connections, delivers every connection's disconnect upstream, then closes the
    * clients with 1001 and stops listening.
@@ -52,6 +54,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const log = resolved.log;
   let closing = false;
   let port = 0;
+  let endpoint = new URL('http://localhost');
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: resolved.maxMessageBytes,
@@ -73,6 +76,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     negotiations: new Map(),
     connectionsByToken: new Map(),
     port: () => port,
+    endpoint: () => endpoint,
     closing: () => closing,
   };
 
@@ -156,6 +160,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     });
   });
   port = (server.address() as AddressInfo).port;
+  endpoint = new URL(resolved.endpoint ?? `http://localhost:${port}`);
   const host = resolved.host === '0.0.0.0' || resolved.host === '::' ? '127.0.0.1' : resolved.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
@@ -185,6 +190,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   return {
     url,
     port,
+    endpoint: endpoint.origin,
     close: () => {
       closed ??= close();
       return closed;

@@ -65,7 +65,7 @@ async function authenticateClient(
   url: URL,
   hub: string,
 ): Promise<JWTPayload> {
-  return authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+  return authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(ctx.endpoint()), [
     clientAudiencePath(hub),
   ]);
 }

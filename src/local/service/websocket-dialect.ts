@@ -68,7 +68,7 @@ export async function handleWebSocketDialectUpgrade(
   const payload =
     token === undefined
       ? undefined
-      : await authenticate(token, ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+      : await authenticate(token, ctx.options.accessKeys, acceptedOrigins(ctx.endpoint()), [
           `/ws/client/hubs/${encodeURIComponent(hub)}`,
           url.pathname.replace(/\/+$/, ''),
         ]);

@@ -91,7 +91,7 @@ export async function handleClientHttpRequest(
   const payload = await authenticate(
     header ?? (eventStream ? (url.searchParams.get('access_token') ?? undefined) : undefined),
     ctx.options.accessKeys,
-    acceptedOrigins(req, ctx.port()),
+    acceptedOrigins(ctx.endpoint()),
     [clientAudiencePath(hub)],
   );
   const userId = tokenUserId(payload);
