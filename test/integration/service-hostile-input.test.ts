@@ -2,6 +2,8 @@
  * Input a hostile or careless client sends the local service: invocation targets that cannot travel upstream,
  * and records split into thousands of tiny frames.
  */
+import { once } from 'node:events';
+import { type IncomingMessage, request } from 'node:http';
 import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -103,5 +105,27 @@ describe('a record split into tiny frames', () => {
     expect(closed.reason).toContain('maxMessageBytes');
     const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
     expect(JSON.parse(disconnected?.text ?? '{}').error).toContain('maxMessageBytes');
+  });
+});
+
+describe('bodies of unauthenticated requests', () => {
+  it('are never read: the REST API and negotiate answer 401 before the body arrives', async () => {
+    const svc = await service();
+    for (const path of [
+      '/api/v1/hubs/chat',
+      '/ws/api/v1/hubs/chat/users/ann',
+      '/client/negotiate?hub=chat',
+    ]) {
+      const req = request(`${svc.url}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Length': String(50 * 1024 * 1024), 'Content-Type': 'application/json' },
+      });
+      req.on('error', () => {});
+      req.write('{"target":');
+      const [res] = (await once(req, 'response')) as [IncomingMessage];
+      res.resume();
+      req.destroy();
+      expect(res.statusCode, path).toBe(401);
+    }
   });
 });
