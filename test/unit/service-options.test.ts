@@ -30,6 +30,13 @@ describe('local service options', () => {
       keepAliveIntervalMs: 15_000,
       maxOutboundMessages: 1_000,
       maxOutboundBytes: 16 * 1024 * 1024,
+      notificationAttempts: 3,
+      maxPendingRetries: 32,
+      maxConcurrentUpstreamCalls: 64,
+      connectsPerSecondPerAddress: 20,
+      connectBurstPerAddress: 200,
+      connectsPerSecondPerUser: 2,
+      connectBurstPerUser: 20,
     });
     expect(DEFAULTS.maxMessageBytes).toBe(1024 * 1024);
   });

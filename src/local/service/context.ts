@@ -5,6 +5,7 @@ import type { WebSocketServer } from 'ws';
 import type { ConnectionRegistry } from './connections.js';
 import type { EntraTokenVerifier } from './entra-auth.js';
 import type { ResolvedServiceOptions } from './options.js';
+import type { ConnectLimits } from './rate-limit.js';
 import type { Session } from './session.js';
 import type { Upstream } from './upstream.js';
 
@@ -23,6 +24,8 @@ export interface ServiceContext {
   readonly upstream: Upstream;
   /** Identity mode: the check of REST callers' Entra tokens (undefined in key mode). */
   readonly entra: EntraTokenVerifier | undefined;
+  /** Per-address and per-user connect rate limits (429 with Retry-After). */
+  readonly connectLimits: ConnectLimits;
   /** One registry per dialect: each REST prefix addresses the clients of its own dialect. */
   readonly registries: { readonly websocket: ConnectionRegistry; readonly signalr: ConnectionRegistry };
   readonly wss: WebSocketServer;

@@ -100,6 +100,10 @@ export const SERVICE_ERRORS = {
     status: 415,
     message: 'Send the message body as Content-Type: application/json',
   },
+  'too-many-requests': {
+    status: 429,
+    message: 'Too many connects from this address or user; wait for the time Retry-After gives, then retry',
+  },
   'internal-error': {
     status: 500,
     message: 'The service failed to handle the request',

@@ -78,8 +78,29 @@ export interface ServiceOptions {
   readonly upstreamTimeoutMs?: number;
   /** Connections open at once to one upstream origin (kept alive between calls); more calls wait. Default 256. */
   readonly upstreamMaxSockets?: number;
-  /** Attempts of a notification upstream call (`disconnect`, `connected`, `disconnected`). Default 4. */
+  /**
+   * Attempts of a notification upstream call (`disconnect`, `connected`, `disconnected`). Default 3: a call that
+   * timed out three times in a row meets an app that is down or overloaded, where more attempts add load.
+   */
   readonly notificationAttempts?: number;
+  /**
+   * Notifications waiting to be retried at once, across all connections; a notification that fails while this
+   * many wait is given up (logged), so retries cannot outlive the overload they add to. Default 32.
+   */
+  readonly maxPendingRetries?: number;
+  /**
+   * Upstream calls in flight at once; more wait in one lane per user and are taken from the lanes in turn, so
+   * one user's storm of connects queues behind that user only. Default 64.
+   */
+  readonly maxConcurrentUpstreamCalls?: number;
+  /** Sustained connects (negotiates, and WebSockets not negotiated first) per client address per second. Default 20. */
+  readonly connectsPerSecondPerAddress?: number;
+  /** Connects one client address may make at once before {@link connectsPerSecondPerAddress} applies. Default 200. */
+  readonly connectBurstPerAddress?: number;
+  /** Sustained connects per user (the token's `nameid`) per second. Default 2. */
+  readonly connectsPerSecondPerUser?: number;
+  /** Connects one user may make at once before {@link connectsPerSecondPerUser} applies. Default 20. */
+  readonly connectBurstPerUser?: number;
   /** First retry delay of notifications, doubled per attempt. Default 250 ms. */
   readonly retryBaseDelayMs?: number;
   /** Largest retry delay of notifications. Default 5 000 ms. */
@@ -137,6 +158,12 @@ export interface ResolvedServiceOptions {
   readonly upstreamTimeoutMs: number;
   readonly upstreamMaxSockets: number;
   readonly notificationAttempts: number;
+  readonly maxPendingRetries: number;
+  readonly maxConcurrentUpstreamCalls: number;
+  readonly connectsPerSecondPerAddress: number;
+  readonly connectBurstPerAddress: number;
+  readonly connectsPerSecondPerUser: number;
+  readonly connectBurstPerUser: number;
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly maxMessageBytes: number;
@@ -166,7 +193,13 @@ export const DEFAULTS = {
   accessKeys: [DEV_ACCESS_KEY] as readonly string[],
   upstreamTimeoutMs: 20_000,
   upstreamMaxSockets: 256,
-  notificationAttempts: 4,
+  notificationAttempts: 3,
+  maxPendingRetries: 32,
+  maxConcurrentUpstreamCalls: 64,
+  connectsPerSecondPerAddress: 20,
+  connectBurstPerAddress: 200,
+  connectsPerSecondPerUser: 2,
+  connectBurstPerUser: 20,
   retryBaseDelayMs: 250,
   retryMaxDelayMs: 5_000,
   maxMessageBytes: 1024 * 1024,
@@ -207,6 +240,12 @@ const LIMIT_NAMES = [
   'upstreamTimeoutMs',
   'upstreamMaxSockets',
   'notificationAttempts',
+  'maxPendingRetries',
+  'maxConcurrentUpstreamCalls',
+  'connectsPerSecondPerAddress',
+  'connectBurstPerAddress',
+  'connectsPerSecondPerUser',
+  'connectBurstPerUser',
   'retryBaseDelayMs',
   'retryMaxDelayMs',
   'maxMessageBytes',
@@ -277,7 +316,14 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     }
     limits[name] = value;
   }
-  for (const name of ['notificationAttempts', 'upstreamMaxSockets'] as const) {
+  for (const name of [
+    'notificationAttempts',
+    'upstreamMaxSockets',
+    'maxPendingRetries',
+    'maxConcurrentUpstreamCalls',
+    'connectBurstPerAddress',
+    'connectBurstPerUser',
+  ] as const) {
     if (!Number.isInteger(limits[name])) throw new ServiceOptionsError(`${name} must be a whole number`);
   }
   const upstream = normalizeUpstream(options.upstream);

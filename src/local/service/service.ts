@@ -14,6 +14,7 @@ import { EntraTokenVerifier } from './entra-auth.js';
 import { Rejection } from './errors.js';
 import { rejectUpgradeWith, sendRejection } from './http.js';
 import { resolveOptions, type ServiceOptions } from './options.js';
+import { ConnectLimits } from './rate-limit.js';
 import { handleRest, isRestPath } from './rest.js';
 import type { Session } from './session.js';
 import { handleNegotiate, handleSignalRUpgrade } from './signalr-dialect.js';
@@ -69,6 +70,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       resolved.auth === 'identity' && resolved.entraOpenIdConfiguration
         ? new EntraTokenVerifier(resolved.entraOpenIdConfiguration, resolved.entraAudience)
         : undefined,
+    connectLimits: new ConnectLimits(resolved),
     registries: { websocket: new ConnectionRegistry(), signalr: new ConnectionRegistry() },
     wss,
     sessions,

@@ -312,10 +312,10 @@ export abstract class Session implements RegisteredConnection, SessionInit {
     if (!this.#finished) {
       this.#serverClose ??= { code: CloseCode.Abnormal, reason: error ?? '' };
       this.registry.remove(this);
-      const announced = this.announced;
       this.#finished = this.queue
         .run(async () => {
-          if (announced) await this.ctx.upstream.notify(this.disconnectCall(error));
+          // Asked when the calls queued before have run: a `connected` shed while it waited announced nothing.
+          if (this.announced) await this.ctx.upstream.notify(this.disconnectCall(error));
         })
         .then(
           () => undefined,

@@ -94,7 +94,9 @@ export async function handleNegotiate(
     throw new Rejection('method-not-allowed', 'Negotiate with POST', { Allow: 'POST, OPTIONS' });
   }
   const hub = hubOf(url);
+  ctx.connectLimits.address(req.socket.remoteAddress);
   const payload = await authenticateClient(ctx, req, url, hub);
+  ctx.connectLimits.user(tokenUserId(payload));
   req.resume(); // negotiate has no meaningful body
   const version = Number(url.searchParams.get('negotiateVersion') ?? '0') >= 1 ? 1 : 0;
   const connectionId = ctx.options.generateConnectionId();
@@ -198,12 +200,15 @@ export async function handleSignalRUpgrade(
   url: URL,
 ): Promise<void> {
   const hub = hubOf(url);
+  const token = url.searchParams.get('id');
+  // A negotiated WebSocket was counted at its negotiate (its id is single-use); one without is a connect.
+  if (token === null) ctx.connectLimits.address(req.socket.remoteAddress);
   const payload = await authenticateClient(ctx, req, url, hub);
   const userId = tokenUserId(payload);
-  const token = url.searchParams.get('id');
   let negotiation: Pick<PendingNegotiation, 'connectionId' | 'statefulReconnect'>;
   if (token === null) {
-    // A client that skipped negotiation.
+    // A client that skipped negotiation: a connect of its own.
+    ctx.connectLimits.user(userId);
     negotiation = { connectionId: ctx.options.generateConnectionId(), statefulReconnect: false };
   } else {
     const live = ctx.connectionsByToken.get(token);
@@ -227,6 +232,8 @@ export async function handleSignalRUpgrade(
 /** One signalr-dialect connection. */
 export class SignalRSession extends Session {
   #handshakeDone = false;
+  /** The `connected` notification was skipped because the connection left before its turn. */
+  #connectedShed = false;
   #handshakeTimer: NodeJS.Timeout | undefined;
   /** The hub protocol the handshake chose (JSON until then: nothing but the handshake answer is sent before). */
   #codec: HubCodec = HUB_CODECS.json;
@@ -350,7 +357,7 @@ export class SignalRSession extends Session {
   }
 
   protected override get announced(): boolean {
-    return this.#handshakeDone;
+    return this.#handshakeDone && !this.#connectedShed;
   }
 
   /** The hub protocol of the connection (`json` until the handshake says otherwise). */
@@ -460,15 +467,19 @@ export class SignalRSession extends Session {
     }
     this.registry.add(this);
     this.logConnected('signalr');
-    void this.enqueue(() =>
-      this.ctx.upstream.notify(
+    void this.enqueue(async () => {
+      const outcome = await this.ctx.upstream.notify(
         this.#call(
           UPSTREAM_CATEGORIES.connections,
           SIGNALR_EVENTS.connected,
           JSON.stringify(openConnectionBody()),
         ),
-      ),
-    );
+        // Not wanted once the connection is gone: neither sent late nor retried for a connection that left.
+        { wanted: () => !this.closing },
+      );
+      // Never sent: the app knows nothing of this connection, so its disconnected is not sent either.
+      if (outcome.kind === 'shed' && !outcome.attempted) this.#connectedShed = true;
+    });
   }
 
   /**
