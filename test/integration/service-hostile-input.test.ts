@@ -108,6 +108,39 @@ describe('a record split into tiny frames', () => {
   });
 });
 
+describe('a websocket-dialect message split into many fragments', () => {
+  async function fragmentingClient(options: { maxMessageBytes: number; maxMessageFragments?: number }) {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/u`, ...options });
+    const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), {
+      userId: 'ann',
+    });
+    const ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${token}`);
+    defer(() => ws.terminate());
+    await once(ws, 'open');
+    const closed = (once(ws, 'close') as Promise<[number, Buffer]>).then(
+      ([code, reason]) => `${code} ${reason.toString()}`,
+    );
+    return { up, ws, closed };
+  }
+
+  it('reaches the upstream whole; more than maxMessageFragments fragments close with 1008 and a reason', async () => {
+    const { up, ws, closed } = await fragmentingClient({ maxMessageBytes: 1024 * 1024 });
+    // One message as 10 000 continuation frames of 4 bytes each.
+    for (let i = 0; i < 10_000; i++) ws.send(Buffer.from('abcd'), { binary: true, fin: i === 9_999 });
+    const [message] = await up.waitFor((c) => c.event === 'message');
+    expect(message?.body.equals(Buffer.alloc(40_000, 'abcd'))).toBe(true);
+    for (let i = 0; i < 22_000; i++) ws.send(Buffer.from('abc'), { binary: true, fin: false });
+    expect(await closed).toBe('1008 A message is split into too many frames (maxMessageFragments)');
+  });
+
+  it('closes a message over maxMessageBytes with 1009 however it is split', async () => {
+    const { ws, closed } = await fragmentingClient({ maxMessageBytes: 64 * 1024 });
+    for (let i = 0; i < 10_000; i++) ws.send(Buffer.from('abcdefgh'), { binary: true, fin: false });
+    expect(await closed).toBe('1009 A message is larger than 65536 bytes (maxMessageBytes)');
+  });
+});
+
 describe('bodies of unauthenticated requests', () => {
   it('are never read: the REST API and negotiate answer 401 before the body arrives', async () => {
     const svc = await service();

@@ -107,6 +107,11 @@ export interface ServiceOptions {
   readonly retryMaxDelayMs?: number;
   /** Largest client frame (→ close 1009), REST body (→ 413) and upstream response forwarded. Default 1 MiB. */
   readonly maxMessageBytes?: number;
+  /**
+   * Frames one WebSocket message may be split into (ws closes with 1008 beyond: each fragment costs bookkeeping
+   * however small it is). Default 16 384.
+   */
+  readonly maxMessageFragments?: number;
   /** Interval of WebSocket pings (dead peers are closed) and SignalR Ping messages. Default 15 000 ms. */
   readonly keepAliveIntervalMs?: number;
   /** Time a SignalR client has to send its handshake after the WebSocket opens. Default 15 000 ms. */
@@ -167,6 +172,7 @@ export interface ResolvedServiceOptions {
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly maxMessageBytes: number;
+  readonly maxMessageFragments: number;
   readonly keepAliveIntervalMs: number;
   readonly handshakeTimeoutMs: number;
   readonly clientTimeoutMs: number;
@@ -203,6 +209,7 @@ export const DEFAULTS = {
   retryBaseDelayMs: 250,
   retryMaxDelayMs: 5_000,
   maxMessageBytes: 1024 * 1024,
+  maxMessageFragments: 16_384,
   keepAliveIntervalMs: 15_000,
   handshakeTimeoutMs: 15_000,
   clientTimeoutMs: 30_000,
@@ -249,6 +256,7 @@ const LIMIT_NAMES = [
   'retryBaseDelayMs',
   'retryMaxDelayMs',
   'maxMessageBytes',
+  'maxMessageFragments',
   'keepAliveIntervalMs',
   'handshakeTimeoutMs',
   'clientTimeoutMs',
@@ -323,6 +331,7 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     'maxConcurrentUpstreamCalls',
     'connectBurstPerAddress',
     'connectBurstPerUser',
+    'maxMessageFragments',
   ] as const) {
     if (!Number.isInteger(limits[name])) throw new ServiceOptionsError(`${name} must be a whole number`);
   }

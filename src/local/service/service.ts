@@ -59,6 +59,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: resolved.maxMessageBytes,
+    maxFragments: resolved.maxMessageFragments,
     perMessageDeflate: false,
     handleProtocols: (_protocols, req) => chosenSubprotocols.get(req) ?? false,
   });

@@ -67,6 +67,7 @@ const RECEIVER_CLOSE_REASONS: Readonly<Record<number, (maxMessageBytes: number) 
   [CloseCode.MessageTooBig]: (max) => `A message is larger than ${max} bytes (maxMessageBytes)`,
   [CloseCode.InvalidPayload]: () => 'A text frame is not valid UTF-8',
   [CloseCode.ProtocolError]: () => 'The frame breaks the WebSocket protocol (RFC 6455)',
+  [CloseCode.PolicyViolation]: () => 'A message is split into too many frames (maxMessageFragments)',
 };
 
 const MAX_CLOSE_REASON_BYTES = 123; // RFC 6455: the close frame's payload is at most 125 bytes, 2 are the code
