@@ -171,6 +171,8 @@ export function startSignalRSession(
   payload: JWTPayload,
   url: URL,
   transport: Transport,
+  /** The client's address: the fair-share lane of a connection without a user. */
+  remoteAddress?: string,
 ): SignalRSession {
   const hub = hubOf(url);
   const registry = ctx.registries.signalr.hub(hub);
@@ -180,6 +182,8 @@ export function startSignalRSession(
     sessionInit(negotiation.connectionId, hub, payload, url),
     negotiation.statefulReconnect,
   );
+  // A connection without a user shares its address's lane, so anonymous connects open no new lanes.
+  if (session.userId === undefined) session.lane = `address:${remoteAddress ?? 'unknown'}`;
   if (token !== null) {
     ctx.connectionsByToken.set(token, session);
     void session.done.then(() => {
@@ -225,7 +229,15 @@ export async function handleSignalRUpgrade(
   }
   if (ctx.closing()) throw new Rejection('shutting-down');
   ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    startSignalRSession(ctx, token, negotiation, payload, url, new WebSocketTransport(ws));
+    startSignalRSession(
+      ctx,
+      token,
+      negotiation,
+      payload,
+      url,
+      new WebSocketTransport(ws),
+      req.socket.remoteAddress,
+    );
   });
 }
 
@@ -592,6 +604,9 @@ export class SignalRSession extends Session {
     this.#write(close, true);
   }
 
+  /** The fair-share lane of this connection's upstream calls when it has no user (default: the user's). */
+  lane: string | undefined;
+
   /** An upstream call; `connected` and `disconnected` bodies are JSON whatever the client's protocol. */
   #call(
     category: UpstreamCall['category'],
@@ -599,6 +614,7 @@ export class SignalRSession extends Session {
     body: string | Buffer,
     contentType = 'application/json',
   ): UpstreamCall {
-    return upstreamCallOf(this, category, event, { body, contentType });
+    const call = upstreamCallOf(this, category, event, { body, contentType });
+    return this.lane === undefined ? call : { ...call, lane: this.lane };
   }
 }

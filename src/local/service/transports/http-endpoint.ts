@@ -118,7 +118,7 @@ export async function handleClientHttpRequest(
         pollTimeoutMs: ctx.options.longPollingTimeoutMs,
         disconnectTimeoutMs: ctx.options.longPollingDisconnectTimeoutMs,
       });
-  startSignalRSession(ctx, token, negotiation, payload, url, transport);
+  startSignalRSession(ctx, token, negotiation, payload, url, transport, req.socket.remoteAddress);
   if (transport instanceof LongPollingTransport) transport.poll(res, cors);
 }
 
