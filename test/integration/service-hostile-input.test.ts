@@ -78,6 +78,24 @@ describe('invocation targets the upstream cannot receive', () => {
   });
 });
 
+describe('a call whose headers cannot be sent', () => {
+  it('fails with a Completion error that names the header, and the connection stays open', async () => {
+    const up = await upstream();
+    const log = recordingLog();
+    const svc = await service({ upstream: `${up.url}/api/{event}`, log: log.log });
+    // A claim value outside Latin-1 cannot be an X-ASRS-User-Claims header value.
+    const client = await SignalRRawClient.open(svc.url, 'chat', 'ann', { claims: { nick: '名前' } });
+    defer(() => client.close());
+    client.send({ type: 1, invocationId: '1', target: 'send', arguments: [] });
+    const completion = await client.next((m) => m.type === 3);
+    expect((completion as { error?: string }).error).toBe(
+      'Invocation failed: the call cannot be sent upstream: its X-ASRS-User-Claims header would not be valid HTTP',
+    );
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    expect(up.calls).toEqual([]);
+  });
+});
+
 describe('a record split into tiny frames', () => {
   it('is reassembled whole, and one over maxMessageBytes sent as 22 000 frames is closed with 1009', async () => {
     const up = await upstream();
