@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecordReader, RecordTooLargeError } from '../../src/local/service/record-reader.js';
+import { PendingBytes, RecordReader, RecordTooLargeError } from '../../src/local/service/record-reader.js';
 
 describe('RecordReader', () => {
   it('returns the records a frame completes, joining parts split anywhere (multi-byte characters too)', () => {
@@ -35,5 +35,30 @@ describe('RecordReader', () => {
     expect(reader.pendingBytes).toBe(0);
     expect(() => reader.push(Buffer.from('12345678901\x1e'))).toThrow(RecordTooLargeError);
     expect(reader.push(Buffer.from('1234567890\x1e'))).toEqual(['1234567890']);
+  });
+});
+
+describe('RecordReader.pushFirst', () => {
+  it('returns the first record as bytes and the rest of its frame untouched, whatever the split', () => {
+    const reader = new RecordReader('\x1e', 1024);
+    expect(reader.pushFirst(Buffer.from('{"protocol":'))).toBeUndefined();
+    const first = reader.pushFirst(Buffer.from([...Buffer.from('"messagepack"}\x1e'), 0x95, 0x01]));
+    expect(first?.record.toString()).toBe('{"protocol":"messagepack"}');
+    expect([...(first?.rest ?? [])]).toEqual([0x95, 0x01]);
+    expect(reader.pendingBytes).toBe(0);
+  });
+});
+
+describe('PendingBytes', () => {
+  it('joins a length-prefixed message split into many frames once, when it is complete', () => {
+    const pending = new PendingBytes();
+    // A 10 000-byte message whose 2-byte prefix arrives first, then the rest 1 byte per frame.
+    expect(pending.push(Buffer.from([0x90, 0x4e]))).toBeDefined(); // the caller learns the announced length
+    pending.keep(Buffer.from([0x90, 0x4e]), 10_002);
+    let whole: Buffer | undefined;
+    for (let i = 0; i < 10_000; i++) whole = pending.push(Buffer.from([i % 256])) ?? whole;
+    expect(whole?.length).toBe(10_002);
+    // Each byte was copied at most twice (kept, then joined), not once per frame.
+    expect(pending.work.copiedBytes).toBeLessThanOrEqual(2 * 10_002);
   });
 });

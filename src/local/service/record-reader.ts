@@ -76,6 +76,34 @@ export class RecordReader {
     return records;
   }
 
+  /**
+   * Adds a frame and returns the first record it completes, as bytes, with the frame's bytes after that
+   * record (which the reader does not keep): for a handshake that may be followed by another protocol.
+   * @throws RecordTooLargeError as {@link push}.
+   */
+  pushFirst(frame: Buffer): { record: Buffer; rest: Buffer } | undefined {
+    const end = frame.indexOf(this.#separator);
+    this.work.scannedBytes += end < 0 ? frame.length : end + 1;
+    const head = end < 0 ? frame : frame.subarray(0, end);
+    if (this.#pending + head.length > this.#maxRecordBytes) {
+      this.#parts = [];
+      this.#pending = 0;
+      throw new RecordTooLargeError(this.#maxRecordBytes);
+    }
+    if (end < 0) {
+      this.#parts.push(Buffer.from(frame));
+      this.work.copiedBytes += frame.length;
+      this.#pending += frame.length;
+      return undefined;
+    }
+    this.#parts.push(head);
+    const record = Buffer.concat(this.#parts, this.#pending + head.length);
+    this.work.copiedBytes += record.length;
+    this.#parts = [];
+    this.#pending = 0;
+    return { record, rest: frame.subarray(end + 1) };
+  }
+
   /** The unfinished record plus `last` (its final part), as text; the reader is then empty. */
   #take(last: Buffer): string {
     if (this.#pending + last.length > this.#maxRecordBytes) {
@@ -90,5 +118,45 @@ export class RecordReader {
     this.#parts = [];
     this.#pending = 0;
     return whole.toString('utf8');
+  }
+}
+
+/**
+ * Bytes that wait for a length-prefixed message (MessagePack) to complete, kept as parts and joined only when
+ * enough have arrived for the next message (`need`), so a message split into many frames is copied a bounded
+ * number of times instead of once per frame.
+ */
+export class PendingBytes {
+  readonly work: RecordReaderWork = { scannedBytes: 0, copiedBytes: 0 };
+  #parts: Buffer[] = [];
+  #length = 0;
+  #need = 1;
+
+  /** Bytes held. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Adds a frame; returns every byte held once at least `need` are there, else `undefined` (all kept). */
+  push(frame: Buffer): Buffer | undefined {
+    if (frame.length === 0) return undefined;
+    this.#parts.push(frame);
+    this.#length += frame.length;
+    if (this.#length < this.#need) return undefined;
+    const whole = this.#parts.length === 1 ? frame : Buffer.concat(this.#parts, this.#length);
+    if (this.#parts.length > 1) this.work.copiedBytes += whole.length;
+    this.#parts = [];
+    this.#length = 0;
+    this.#need = 1;
+    return whole;
+  }
+
+  /** Keeps the bytes of an unfinished message; nothing is returned until `need` bytes are held. */
+  keep(rest: Buffer, need: number): void {
+    if (rest.length === 0) return;
+    this.#parts = [Buffer.from(rest)]; // a copy: `rest` may be a view into a larger chunk
+    this.work.copiedBytes += rest.length;
+    this.#length = rest.length;
+    this.#need = Math.max(need, rest.length + 1);
   }
 }
