@@ -14,6 +14,7 @@ import type {
 } from '@azure/functions';
 import azureFunctions from '@azure/functions';
 import type { RouteDefinition } from '../app/routes.js';
+import { BodyTooLargeError } from './http-body.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
@@ -21,8 +22,8 @@ const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 export interface Invocation {
   readonly definition: RouteDefinition;
   readonly params: Record<string, string>;
-  /** The whole request body, already read (and capped) by the host. */
-  readonly body: Buffer;
+  /** The request body, read only if and when the handler reads it (capped by the host: see http-body.ts). */
+  readonly body: AsyncIterable<Uint8Array>;
   /** The `Host` to put in the request URL when the client sent none. */
   readonly defaultHost: string;
   readonly log: (level: LogLevel, line: string) => void;
@@ -40,13 +41,20 @@ export async function invoke(
   invocation: Invocation,
 ): Promise<void> {
   const { definition, log } = invocation;
-  const request = new HttpRequest({
-    method: req.method ?? 'GET',
-    url: `http://${req.headers.host ?? invocation.defaultHost}${req.url ?? '/'}`,
+  const method = req.method ?? 'GET';
+  // The request the Functions library itself builds when HTTP streams are enabled: a fetch `Request` over the
+  // body stream (GET and HEAD carry none), wrapped by `HttpRequest` with the route parameters. The headers are
+  // the platform's when it stands in for App Service Authentication (`invocation.headers`).
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const nativeRequest = new Request(`http://${req.headers.host ?? invocation.defaultHost}${req.url ?? '/'}`, {
+    method,
     headers: invocation.headers ?? headerRecord(req),
+    ...(hasBody ? { body: invocation.body, duplex: 'half' } : {}),
+  } as RequestInit);
+  const request = new HttpRequest({
+    nativeRequest,
     params: invocation.params,
-    ...(invocation.body.length > 0 ? { body: { bytes: invocation.body } } : {}),
-  });
+  } as unknown as ConstructorParameters<typeof HttpRequest>[0]);
   const invocationId = randomUUID();
   const context = new InvocationContext({
     invocationId,
@@ -68,11 +76,20 @@ export async function invoke(
   try {
     result = await definition.handler(request as HttpRequestType, context as InvocationContextType);
   } catch (error) {
+    if (isBodyTooLarge(error)) return sendText(res, 413, (error as Error).message);
     // As the Functions host does: the error is logged, the caller gets a bare 500 without details.
     context.error(`Executed '${definition.name}' (Failed, Id=${invocationId}):`, error);
     return sendText(res, 500, 'Internal Server Error');
   }
+  // A body the handler did not read is not drained through this connection: it closes after the response.
+  if (!req.complete) res.shouldKeepAlive = false;
   await writeResult(res, req.method === 'HEAD', result);
+}
+
+/** Whether a handler failed because the body passed the host's limit (the stream's error, maybe wrapped). */
+function isBodyTooLarge(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof BodyTooLargeError) return true;
+  return false;
 }
 
 /** Answers with a plain-text body. */

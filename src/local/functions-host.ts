@@ -16,11 +16,14 @@ import { LocalEasyAuth } from './easy-auth.js';
 import { headerRecord, invoke, sendText } from './functions-host-invocation.js';
 import { compileRoutes, hasValidKey, routeRequest } from './functions-host-routing.js';
 import { applyCors, applyEnvironment, corsOf, readSettingsFile } from './functions-host-settings.js';
-import { BodyTooLargeError, readCappedBody } from './http-body.js';
+import { BodyTooLargeError, cappedBodyStream } from './http-body.js';
 
 /** The route prefix of host.json's default (`extensions.http.routePrefix`). */
 export const DEFAULT_ROUTE_PREFIX = 'api';
-/** Largest request body the host reads; Azure Functions' own limit is 100 MB. */
+/**
+ * Largest request body the host lets a handler read; Azure Functions' own limit is 100 MB. Handlers may stop
+ * sooner: the upstream endpoint reads at most its own `maxBodyBytes` (1 MiB), after the signature check.
+ */
 export const DEFAULT_MAX_REQUEST_BODY_BYTES = 100 * 1024 * 1024;
 /** How long `close()` lets invocations in flight finish before it cuts their connections. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -131,11 +134,16 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         `The function "${definition.name}" needs a function key: send it in x-functions-key or ?code=`,
       );
     }
-    let body: Buffer;
+    // The body is streamed to the handler, not read first, as under Azure Functions' HTTP streams: a handler
+    // that checks a signature or token (the upstream endpoint does) refuses a call before its body is read.
+    let body: AsyncIterable<Uint8Array>;
     try {
-      body = await readCappedBody(req, maxBody);
+      body = cappedBodyStream(req, maxBody);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return sendText(res, 413, error.message);
+      if (error instanceof BodyTooLargeError) {
+        req.resume();
+        return sendText(res, 413, error.message);
+      }
       throw error;
     }
     await invoke(req, res, {

@@ -36,3 +36,22 @@ export async function readCappedBody(req: IncomingMessage, maxBytes: number): Pr
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * The body of `req` as a stream that is read only when its consumer reads it, so a handler can check a
+ * request's headers (a signature, a token) before a byte of its body is buffered. Bytes are counted as they
+ * arrive: past `maxBytes` the stream fails with {@link BodyTooLargeError}. A declared `Content-Length` over the
+ * limit is refused before the stream is made.
+ */
+export function cappedBodyStream(req: IncomingMessage, maxBytes: number): AsyncIterable<Uint8Array> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) throw new BodyTooLargeError(maxBytes);
+  return (async function* counted() {
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
+      yield chunk;
+    }
+  })();
+}

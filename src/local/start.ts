@@ -300,7 +300,15 @@ async function main(): Promise<void> {
     const service = await startChild(
       'signalr',
       process.execPath,
-      [serviceCli, '--port', String(ports.SIGNALR_PORT), ...serviceArgs],
+      [
+        serviceCli,
+        '--port',
+        String(ports.SIGNALR_PORT),
+        // The endpoint the app's connection string names (functionsEnvironment points it at this port).
+        '--endpoint',
+        `http://localhost:${ports.SIGNALR_PORT}`,
+        ...serviceArgs,
+      ],
       { ready: /listening on http/, echo: true },
     );
     watch('The local SignalR service', service);

@@ -7,6 +7,7 @@ import {
   http,
   PRIMARY_KEY,
   recordingLog,
+  refusedHandshake,
   SECONDARY_KEY,
   type TestClient,
 } from '../support/local-service.js';
@@ -235,43 +236,75 @@ describe('REST API of the local service', () => {
     expect(ann.frames).toContain('{"type":1,"target":"all","arguments":[{"n":1}]}\x1e');
   });
 
-  it('accepts the known-answer tokens for http://localhost:8080 whatever port it listens on', async () => {
-    const host = 'localhost:8080';
-    const contentType = 'application/json';
-    expect(
-      (
-        await rest('POST', '/api/v1/hubs/chat', {
-          token: VALID_UNTIL_2100,
-          host,
-          body: '{"target":"t"}',
-          contentType,
-        })
-      ).status,
-    ).toBe(202);
-    expect(
-      (await rest('POST', '/ws/api/v1/hubs/chat/users/ann?x=1', { token: WS_USERS_ANN, host, body: 'hi' }))
-        .status,
-    ).toBe(202);
-    const expired = await rest('POST', '/api/v1/hubs/chat', {
-      token: EXPIRED_2000,
-      host,
-      body: '{"target":"t"}',
-      contentType,
+  it('accepts the known-answer tokens for its endpoint http://localhost:8080 whatever port it listens on', async () => {
+    await svc.close();
+    svc = await startService({
+      port: 0,
+      endpoint: 'http://localhost:8080',
+      accessKeys: [PRIMARY_KEY, SECONDARY_KEY],
+      log: logs.log,
     });
+    expect(svc.endpoint).toBe('http://localhost:8080');
+    const contentType = 'application/json';
+    const body = '{"target":"t"}';
+    expect(
+      (await rest('POST', '/api/v1/hubs/chat', { token: VALID_UNTIL_2100, body, contentType })).status,
+    ).toBe(202);
+    expect(
+      (await rest('POST', '/ws/api/v1/hubs/chat/users/ann?x=1', { token: WS_USERS_ANN, body: 'hi' })).status,
+    ).toBe(202);
+    const expired = await rest('POST', '/api/v1/hubs/chat', { token: EXPIRED_2000, body, contentType });
     expect(expired.status).toBe(401);
     // v1 answers errors as text/plain.
     expect(expired.text).toBe('The access token has expired');
-    // The same host without the explicit port, and the loopback aliases, are the same audience.
+    // The endpoint without its port, and the loopback aliases, are the same audience.
     const noPort = await createRestToken(PRIMARY_KEY, 'http://localhost/api/v1/hubs/chat');
-    expect(
-      (await rest('POST', '/api/v1/hubs/chat', { token: noPort, host, body: '{"target":"t"}', contentType }))
-        .status,
-    ).toBe(202);
-    const alias = await createRestToken(PRIMARY_KEY, `http://127.0.0.1:8080/api/v1/hubs/chat/`);
-    expect(
-      (await rest('POST', '/api/v1/hubs/chat/', { token: alias, host, body: '{"target":"t"}', contentType }))
-        .status,
-    ).toBe(202);
+    expect((await rest('POST', '/api/v1/hubs/chat', { token: noPort, body, contentType })).status).toBe(202);
+    for (const origin of ['http://127.0.0.1:8080', 'http://[::1]:8080', 'http://[::1]']) {
+      const alias = await createRestToken(PRIMARY_KEY, `${origin}/api/v1/hubs/chat/`);
+      const res = await rest('POST', '/api/v1/hubs/chat/', { token: alias, body, contentType });
+      expect(res.status, origin).toBe(202);
+    }
+    // The port it actually listens on is not the endpoint's: a token for it is refused.
+    const listening = await createRestToken(PRIMARY_KEY, `${svc.url}/api/v1/hubs/chat`);
+    const refused = await rest('POST', '/api/v1/hubs/chat', { token: listening, body, contentType });
+    expect(refused.status).toBe(401);
+    expect(refused.text).toContain('http://localhost:8080/api/v1/hubs/chat');
+  });
+
+  it('binds audiences to its endpoint, never to the Host header a caller sends', async () => {
+    const contentType = 'application/json';
+    const body = '{"target":"t"}';
+    // A token minted for another origin, sent with that origin as Host, is refused.
+    for (const host of ['evil.example', 'evil.example:8080', `localhost.evil.example:${svc.port}`]) {
+      const token = await createRestToken(PRIMARY_KEY, `http://${host}/api/v1/hubs/chat`);
+      const res = await rest('POST', '/api/v1/hubs/chat', { token, host, body, contentType });
+      expect(res.status, host).toBe(401);
+      expect(res.text, host).toContain(`http://localhost:${svc.port}/api/v1/hubs/chat`);
+    }
+    // The endpoint's token works whatever Host the caller sends (the Host header decides nothing).
+    const mine = await createRestToken(PRIMARY_KEY, `http://localhost:${svc.port}/api/v1/hubs/chat`);
+    const res = await rest('POST', '/api/v1/hubs/chat', {
+      token: mine,
+      host: 'evil.example',
+      body,
+      contentType,
+    });
+    expect(res.status).toBe(202);
+    // A client token of another origin is refused at negotiate and at the WebSocket too.
+    const foreign = await createClientToken(PRIMARY_KEY, 'http://evil.example/client/?hub=chat', {
+      userId: 'ann',
+    });
+    const negotiate = await http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
+      headers: { Authorization: `Bearer ${foreign}`, Host: 'evil.example' },
+    });
+    expect(negotiate.status).toBe(401);
+    const ws = await refusedHandshake(
+      `${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${await createClientToken(PRIMARY_KEY, 'http://evil.example/ws/client/hubs/chat', { userId: 'ann' })}`,
+      undefined,
+      { Host: 'evil.example' },
+    );
+    expect(ws.status).toBe(401);
   });
 
   it('refuses every bad token with 401 and a reason (text/plain on /api/v1)', async () => {
@@ -286,7 +319,7 @@ describe('REST API of the local service', () => {
       [
         'wrong aud',
         await createRestToken(PRIMARY_KEY, `${svc.url}/api/v1/hubs/other`),
-        `audience must be ${url}`,
+        `audience must be ${svc.endpoint}${path}`,
       ],
       ['expired', await createRestToken(PRIMARY_KEY, url, { now: () => Date.now() - 7200_000 }), 'expired'],
       ['missing exp', noExp, 'no exp claim'],
@@ -352,7 +385,7 @@ describe('REST API of the local service', () => {
     const { token } = JSON.parse(res.text) as { token: string };
     const [, payload] = token.split('.');
     expect(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString())).toMatchObject({
-      aud: `${svc.url}/client/?hub=chat`,
+      aud: `${svc.endpoint}/client/?hub=chat`,
       nameid: 'ann',
     });
   });

@@ -309,7 +309,7 @@ describe('signalr dialect of the local service', () => {
       [
         'wrong aud',
         await createClientToken(PRIMARY_KEY, `${svc.url}/client/?hub=other`),
-        `audience must be ${aud}`,
+        `audience must be ${svc.endpoint}/client/?hub=chat`,
       ],
       ['expired', await createClientToken(PRIMARY_KEY, aud, { now: () => Date.now() - 7200_000 }), 'expired'],
       ['missing exp', noExp, 'no exp claim'],

@@ -21,11 +21,13 @@ async function behindProxy(svc: RunningService) {
   return proxy;
 }
 
-function statefulClient(url: string, protocol: 'json' | 'messagepack' = 'json') {
+/** A client reaching the service at `url` (through the proxy) with a token for the service's own endpoint. */
+function statefulClient(url: string, svc: RunningService, protocol: 'json' | 'messagepack' = 'json') {
+  const audience = clientUrl(svc.endpoint, 'chat', 'signalr');
   const builder = new HubConnectionBuilder()
     .withUrl(url, {
       transport: HttpTransportType.WebSockets,
-      accessTokenFactory: () => createClientToken(PRIMARY_KEY, url, { userId: 'ann' }),
+      accessTokenFactory: () => createClientToken(PRIMARY_KEY, audience, { userId: 'ann' }),
     })
     .withStatefulReconnect()
     .configureLogging(LogLevel.None);
@@ -70,7 +72,7 @@ describe('stateful reconnect', () => {
       const up = await upstream();
       const svc = await service({ upstream: `${up.url}/api/messages?event={event}` });
       const proxy = await behindProxy(svc);
-      const connection = statefulClient(clientUrl(proxy.url, 'chat', 'signalr'), protocol);
+      const connection = statefulClient(clientUrl(proxy.url, 'chat', 'signalr'), svc, protocol);
       const received: unknown[] = [];
       let allReceived: () => void = () => {};
       const reconnected = new Promise<void>((resolve) => {
@@ -116,7 +118,7 @@ describe('stateful reconnect', () => {
       statefulReconnectWindowMs: 100,
     });
     const proxy = await behindProxy(svc);
-    const connection = statefulClient(clientUrl(proxy.url, 'chat', 'signalr'));
+    const connection = statefulClient(clientUrl(proxy.url, 'chat', 'signalr'), svc);
     const closed = new Promise<Error | undefined>((resolve) => connection.onclose(resolve));
     await connection.start();
     await up.waitFor((c) => c.event === 'connected');

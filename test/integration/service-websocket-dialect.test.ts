@@ -107,7 +107,7 @@ describe('websocket dialect of the local service', () => {
       [
         'signalr audience',
         await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'signalr'), { userId: 'ann' }),
-        `audience must be ${aud}`,
+        `audience must be ${clientUrl(svc.endpoint, 'chat', 'websocket')}`,
       ],
       [
         'expired',

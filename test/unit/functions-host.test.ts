@@ -1,10 +1,14 @@
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type IncomingMessage, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import azureFunctions from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteDefinition } from '../../src/app/routes.js';
+import { signatureHeader } from '../../src/lib/signalr/signature.js';
+import { createUpstreamHandler } from '../../src/lib/upstream/index.js';
 import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
 import { compileRouteTemplate } from '../../src/local/functions-host-routing.js';
 
@@ -188,6 +192,57 @@ describe('the built-in Functions host', () => {
     expect(big.status).toBe(413);
     expect(await big.text()).toBe('The request body is larger than 10 bytes');
     expect(called).toBe(false);
+  });
+
+  it('refuses a body streamed past maxRequestBodyBytes without a Content-Length with 413', async () => {
+    const h = await start([route('echo', 'echo', async (req) => ({ body: await req.text() }))], {
+      maxRequestBodyBytes: 10,
+    });
+    const chunked = new ReadableStream({
+      start(controller) {
+        for (const part of ['01234', '56789', 'x']) controller.enqueue(new TextEncoder().encode(part));
+        controller.close();
+      },
+    });
+    const big = await fetch(`${h.url}/api/echo`, {
+      method: 'POST',
+      body: chunked,
+      duplex: 'half',
+    } as RequestInit);
+    expect(big.status).toBe(413);
+    expect(await big.text()).toBe('The request body is larger than 10 bytes');
+  });
+
+  it('lets the upstream endpoint refuse an unsigned or oversized call before its body is read', async () => {
+    const key = 'a-test-access-key-of-the-service-0123456789';
+    const messages = createUpstreamHandler({ onConnected: async () => {} }, { accessKeys: [key] });
+    const h = await start([route('messages', 'messages', messages, { methods: ['POST'] })]);
+    // Headers that promise 50 MiB, then 16 bytes of it: an answer arrives without the rest ever being sent.
+    const answerBeforeBody = async (headers: Record<string, string>) => {
+      const req = request(`${h.url}/api/messages`, {
+        method: 'POST',
+        headers: { 'Content-Length': String(50 * 1024 * 1024), ...headers },
+      });
+      req.on('error', () => {});
+      req.write('0123456789abcdef');
+      const [res] = (await once(req, 'response')) as [IncomingMessage];
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      req.destroy();
+      return { status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') };
+    };
+    const call = { 'X-ASRS-Connection-Id': 'c1', 'X-ASRS-Hub': 'chat', 'X-ASRS-Event': 'connected' };
+    const unsigned = await answerBeforeBody(call);
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.text).toContain('X-ASRS-Signature header is missing');
+    const forged = await answerBeforeBody({
+      ...call,
+      'X-ASRS-Signature': signatureHeader(['another-key'], 'c1'),
+    });
+    expect(forged.status).toBe(401);
+    // A signed call still cannot send more than the endpoint's own maxBodyBytes (1 MiB by default).
+    const signed = await answerBeforeBody({ ...call, 'X-ASRS-Signature': signatureHeader([key], 'c1') });
+    expect(signed.status).toBe(413);
   });
 
   it('logs one line per invocation with method, path, status and time, never the query string', async () => {

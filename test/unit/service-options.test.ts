@@ -30,6 +30,13 @@ describe('local service options', () => {
       keepAliveIntervalMs: 15_000,
       maxOutboundMessages: 1_000,
       maxOutboundBytes: 16 * 1024 * 1024,
+      notificationAttempts: 3,
+      maxPendingRetries: 32,
+      maxConcurrentUpstreamCalls: 64,
+      connectsPerSecondPerAddress: 20,
+      connectBurstPerAddress: 200,
+      connectsPerSecondPerUser: 2,
+      connectBurstPerUser: 20,
     });
     expect(DEFAULTS.maxMessageBytes).toBe(1024 * 1024);
   });
@@ -42,6 +49,19 @@ describe('local service options', () => {
     expect(() => resolveOptions({ accessKeys: [] })).toThrow(ServiceOptionsError);
     expect(() => resolveOptions({ upstream: 'not a url' })).toThrow(/urlTemplate is not an absolute URL/);
     expect(() => resolveOptions({ upstream: [{ urlTemplate: '' }] })).toThrow(/needs a urlTemplate/);
+  });
+
+  it('takes the endpoint as an origin only, and names what is wrong with another', () => {
+    expect(resolveOptions().endpoint).toBeUndefined(); // http://localhost:<port> once listening
+    expect(resolveOptions({ endpoint: 'http://LOCALHOST:8080/' }).endpoint).toBe('http://localhost:8080');
+    expect(resolveOptions({ endpoint: 'https://chat.example.com:443' }).endpoint).toBe(
+      'https://chat.example.com',
+    );
+    for (const bad of ['localhost:8080', 'ftp://x', 'http://x/path', 'http://x/?q=1', 'http://u:p@x']) {
+      expect(() => resolveOptions({ endpoint: bad }), bad).toThrow(
+        /endpoint must be the service's public origin/,
+      );
+    }
   });
 
   it('turns a single upstream URL into one template that matches everything', () => {
@@ -72,7 +92,7 @@ describe('command-line flags (npm run service -- …)', () => {
   it('maps every documented flag to its option, --access-key repeatable', () => {
     expect(
       optionsFromArgs([
-        ...['--port', '0', '--host', '0.0.0.0'],
+        ...['--port', '0', '--host', '0.0.0.0', '--endpoint', 'https://chat.example.com'],
         ...['--access-key', 'primary', '--access-key', 'secondary'],
         ...['--upstream', 'http://localhost:7071/api/messages?event={event}'],
         ...['--upstream-timeout', '5000', '--max-message-bytes', '65536', '--keepalive', '1000'],
@@ -80,6 +100,7 @@ describe('command-line flags (npm run service -- …)', () => {
     ).toEqual({
       port: 0,
       host: '0.0.0.0',
+      endpoint: 'https://chat.example.com',
       accessKeys: ['primary', 'secondary'],
       upstream: 'http://localhost:7071/api/messages?event={event}',
       upstreamTimeoutMs: 5000,

@@ -20,6 +20,7 @@ export function optionsFromArgs(args: readonly string[]): ServiceOptions {
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
+      endpoint: { type: 'string' },
       'access-key': { type: 'string', multiple: true },
       upstream: { type: 'string' },
       settings: { type: 'string' },
@@ -32,6 +33,7 @@ export function optionsFromArgs(args: readonly string[]): ServiceOptions {
   const flags: Record<string, unknown> = {
     port: number('port', values.port),
     host: values.host,
+    endpoint: values.endpoint,
     accessKeys: values['access-key'],
     upstream: values.upstream,
     upstreamTimeoutMs: number('upstream-timeout', values['upstream-timeout']),

@@ -1,13 +1,13 @@
 /**
  * Token checks of the service, as Azure does them: HS256 signed with any configured key, a required `exp`
- * (5 minutes of clock skew), and `aud` equal to the URL the client used.
+ * (5 minutes of clock skew), and `aud` equal to a URL of the service's own endpoint.
  *
- * How the URL (the "endpoint") is derived: from the request's `Host` header, with scheme `http`, because that
- * is the address the caller actually reached the service at (tests use `127.0.0.1:<port>`, apps configured
- * with `Endpoint=http://localhost:8080` use `localhost:8080`). Two equivalences are accepted, both
- * harmless on a local service: the loopback names `localhost`, `127.0.0.1` and `[::1]` stand for one another,
- * and an audience may carry the port explicitly or omit it (Azure SDKs drop a `Port=` of the connection
- * string from the audience).
+ * The endpoint is an option of the service (`endpoint`, default `http://localhost:<port>`), as an Azure
+ * resource has one fixed hostname: the `Host` header a request carries never decides which audience is
+ * accepted, so a token minted for another origin is refused whatever `Host` the caller sends. Two
+ * equivalences are accepted, both harmless on a local service: when the endpoint is a loopback name,
+ * `localhost`, `127.0.0.1` and `[::1]` stand for one another, and an audience may carry the endpoint's port or
+ * omit it (Azure SDKs drop a `Port=` of the connection string from the audience).
  */
 import type { IncomingMessage } from 'node:http';
 import type { JWTPayload } from 'jose';
@@ -16,25 +16,20 @@ import { Rejection } from './errors.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
-/** The origins (scheme, host, optional port) a token's audience may start with for this request. */
-export function acceptedOrigins(req: IncomingMessage, listeningPort: number): string[] {
-  let host: URL;
-  try {
-    host = new URL(`http://${req.headers.host ?? `127.0.0.1:${listeningPort}`}`);
-  } catch {
-    throw new Rejection('invalid-host');
-  }
-  // The name the caller used comes first: rejection messages name it as the expected audience.
-  const names = LOOPBACK_NAMES.includes(host.hostname)
-    ? [host.hostname, ...LOOPBACK_NAMES.filter((name) => name !== host.hostname)]
-    : [host.hostname];
-  const port = host.port || String(listeningPort);
-  return names.flatMap((name) => [`http://${name}:${port}`, `http://${name}`]);
+/** Whether a URL's host is a loopback name. */
+export function isLoopbackName(hostname: string): boolean {
+  return LOOPBACK_NAMES.includes(hostname);
 }
 
-/** The endpoint clients reached: `http://` + the Host header (what negotiate-style URLs are built from). */
-export function requestEndpoint(req: IncomingMessage, listeningPort: number): string {
-  return `http://${req.headers.host ?? `127.0.0.1:${listeningPort}`}`;
+/** The origins (scheme, host, optional port) a token's audience may start with: the endpoint's spellings. */
+export function acceptedOrigins(endpoint: URL): string[] {
+  const scheme = endpoint.protocol;
+  // The endpoint's own spelling comes first: rejection messages name it as the expected audience.
+  const names = isLoopbackName(endpoint.hostname)
+    ? [endpoint.hostname, ...LOOPBACK_NAMES.filter((name) => name !== endpoint.hostname)]
+    : [endpoint.hostname];
+  const port = endpoint.port || (scheme === 'https:' ? '443' : '80');
+  return names.flatMap((name) => [`${scheme}//${name}:${port}`, `${scheme}//${name}`]);
 }
 
 /**

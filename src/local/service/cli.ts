@@ -3,6 +3,7 @@
  *
  *   --port <n>                 TCP port (default 8080; 0 picks a free one)
  *   --host <addr>              interface (default 127.0.0.1)
+ *   --endpoint <origin>        public endpoint token audiences are bound to (default http://localhost:<port>)
  *   --access-key <key>         repeatable: primary, then secondary (default the documented dev key)
  *   --upstream <urlTemplate>   one template for every hub, category and event
  *   --settings <file.json>     ordered templates and limits (the keys of ServiceOptions)

@@ -5,6 +5,7 @@ import type { WebSocketServer } from 'ws';
 import type { ConnectionRegistry } from './connections.js';
 import type { EntraTokenVerifier } from './entra-auth.js';
 import type { ResolvedServiceOptions } from './options.js';
+import type { ConnectLimits } from './rate-limit.js';
 import type { Session } from './session.js';
 import type { Upstream } from './upstream.js';
 
@@ -23,6 +24,8 @@ export interface ServiceContext {
   readonly upstream: Upstream;
   /** Identity mode: the check of REST callers' Entra tokens (undefined in key mode). */
   readonly entra: EntraTokenVerifier | undefined;
+  /** Per-address and per-user connect rate limits (429 with Retry-After). */
+  readonly connectLimits: ConnectLimits;
   /** One registry per dialect: each REST prefix addresses the clients of its own dialect. */
   readonly registries: { readonly websocket: ConnectionRegistry; readonly signalr: ConnectionRegistry };
   readonly wss: WebSocketServer;
@@ -39,6 +42,8 @@ export interface ServiceContext {
   readonly connectionsByToken: Map<string, Session>;
   /** The port the service listens on. */
   readonly port: () => number;
+  /** The service's public endpoint (the `endpoint` option, default `http://localhost:<port>`): token audiences. */
+  readonly endpoint: () => URL;
   /** True once shutdown has begun: new connections are refused with 503. */
   readonly closing: () => boolean;
 }

@@ -40,10 +40,6 @@ export const SERVICE_ERRORS = {
     status: 400,
     message: 'The request is not valid; the message says which part to fix',
   },
-  'invalid-host': {
-    status: 400,
-    message: 'The Host header is not a valid host[:port]',
-  },
   'invalid-hub': {
     status: 400,
     message:
@@ -103,6 +99,10 @@ export const SERVICE_ERRORS = {
   'unsupported-media-type': {
     status: 415,
     message: 'Send the message body as Content-Type: application/json',
+  },
+  'too-many-requests': {
+    status: 429,
+    message: 'Too many connects from this address or user; wait for the time Retry-After gives, then retry',
   },
   'internal-error': {
     status: 500,

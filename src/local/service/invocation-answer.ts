@@ -40,6 +40,9 @@ export function invocationAnswer(
       return error('Invocation failed, status code 500');
     case 'too-large':
       return error('Invocation failed, response too large.');
+    case 'invalid-call':
+    case 'shed':
+      return error(`Invocation failed, ${outcome.message}`);
     case 'no-template':
       // Not an Azure text: Azure needs an upstream for the hub to accept invocations at all.
       return error(`Invocation failed, no upstream template matches the invocation '${target}'`);

@@ -64,6 +64,12 @@ export interface ServiceOptions {
   readonly entraAudience?: string;
   /** The service's own managed identity, for upstream templates with ManagedIdentity auth. Default none. */
   readonly managedIdentity?: ManagedIdentitySource;
+  /**
+   * The service's public endpoint, like an Azure resource's fixed hostname: client and REST tokens need an
+   * `aud` under it (loopback names stand for one another, the port may be omitted). Scheme, host and port only.
+   * Default `http://localhost:<port>`.
+   */
+  readonly endpoint?: string;
   /** Access keys (primary, secondary): tokens signed with any are accepted; upstream calls carry one signature per key. Default the dev key; none in identity mode. */
   readonly accessKeys?: readonly string[];
   /** One URL template for every hub, category and event, or ordered templates (first match wins). Default none: no upstream calls. */
@@ -72,14 +78,40 @@ export interface ServiceOptions {
   readonly upstreamTimeoutMs?: number;
   /** Connections open at once to one upstream origin (kept alive between calls); more calls wait. Default 256. */
   readonly upstreamMaxSockets?: number;
-  /** Attempts of a notification upstream call (`disconnect`, `connected`, `disconnected`). Default 4. */
+  /**
+   * Attempts of a notification upstream call (`disconnect`, `connected`, `disconnected`). Default 3: a call that
+   * timed out three times in a row meets an app that is down or overloaded, where more attempts add load.
+   */
   readonly notificationAttempts?: number;
+  /**
+   * Notifications waiting to be retried at once, across all connections; a notification that fails while this
+   * many wait is given up (logged), so retries cannot outlive the overload they add to. Default 32.
+   */
+  readonly maxPendingRetries?: number;
+  /**
+   * Upstream calls in flight at once; more wait in one lane per user and are taken from the lanes in turn, so
+   * one user's storm of connects queues behind that user only. Default 64.
+   */
+  readonly maxConcurrentUpstreamCalls?: number;
+  /** Sustained connects (negotiates, and WebSockets not negotiated first) per client address per second. Default 20. */
+  readonly connectsPerSecondPerAddress?: number;
+  /** Connects one client address may make at once before {@link connectsPerSecondPerAddress} applies. Default 200. */
+  readonly connectBurstPerAddress?: number;
+  /** Sustained connects per user (the token's `nameid`) per second. Default 2. */
+  readonly connectsPerSecondPerUser?: number;
+  /** Connects one user may make at once before {@link connectsPerSecondPerUser} applies. Default 20. */
+  readonly connectBurstPerUser?: number;
   /** First retry delay of notifications, doubled per attempt. Default 250 ms. */
   readonly retryBaseDelayMs?: number;
   /** Largest retry delay of notifications. Default 5 000 ms. */
   readonly retryMaxDelayMs?: number;
   /** Largest client frame (→ close 1009), REST body (→ 413) and upstream response forwarded. Default 1 MiB. */
   readonly maxMessageBytes?: number;
+  /**
+   * Frames one WebSocket message may be split into (ws closes with 1008 beyond: each fragment costs bookkeeping
+   * however small it is). Default 16 384.
+   */
+  readonly maxMessageFragments?: number;
   /** Interval of WebSocket pings (dead peers are closed) and SignalR Ping messages. Default 15 000 ms. */
   readonly keepAliveIntervalMs?: number;
   /** Time a SignalR client has to send its handshake after the WebSocket opens. Default 15 000 ms. */
@@ -124,14 +156,23 @@ export interface ResolvedServiceOptions {
   readonly entraAudience: string;
   readonly managedIdentity: ManagedIdentitySource | undefined;
   /** Key mode: the access keys. Identity mode: one random key that signs and checks client tokens only. */
+  /** `undefined` until the port is known: then `http://localhost:<port>`. */
+  readonly endpoint: string | undefined;
   readonly accessKeys: readonly string[];
   readonly upstream: readonly UpstreamTemplate[];
   readonly upstreamTimeoutMs: number;
   readonly upstreamMaxSockets: number;
   readonly notificationAttempts: number;
+  readonly maxPendingRetries: number;
+  readonly maxConcurrentUpstreamCalls: number;
+  readonly connectsPerSecondPerAddress: number;
+  readonly connectBurstPerAddress: number;
+  readonly connectsPerSecondPerUser: number;
+  readonly connectBurstPerUser: number;
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly maxMessageBytes: number;
+  readonly maxMessageFragments: number;
   readonly keepAliveIntervalMs: number;
   readonly handshakeTimeoutMs: number;
   readonly clientTimeoutMs: number;
@@ -158,10 +199,17 @@ export const DEFAULTS = {
   accessKeys: [DEV_ACCESS_KEY] as readonly string[],
   upstreamTimeoutMs: 20_000,
   upstreamMaxSockets: 256,
-  notificationAttempts: 4,
+  notificationAttempts: 3,
+  maxPendingRetries: 32,
+  maxConcurrentUpstreamCalls: 64,
+  connectsPerSecondPerAddress: 20,
+  connectBurstPerAddress: 200,
+  connectsPerSecondPerUser: 2,
+  connectBurstPerUser: 20,
   retryBaseDelayMs: 250,
   retryMaxDelayMs: 5_000,
   maxMessageBytes: 1024 * 1024,
+  maxMessageFragments: 16_384,
   keepAliveIntervalMs: 15_000,
   handshakeTimeoutMs: 15_000,
   clientTimeoutMs: 30_000,
@@ -199,9 +247,16 @@ const LIMIT_NAMES = [
   'upstreamTimeoutMs',
   'upstreamMaxSockets',
   'notificationAttempts',
+  'maxPendingRetries',
+  'maxConcurrentUpstreamCalls',
+  'connectsPerSecondPerAddress',
+  'connectBurstPerAddress',
+  'connectsPerSecondPerUser',
+  'connectBurstPerUser',
   'retryBaseDelayMs',
   'retryMaxDelayMs',
   'maxMessageBytes',
+  'maxMessageFragments',
   'keepAliveIntervalMs',
   'handshakeTimeoutMs',
   'clientTimeoutMs',
@@ -226,6 +281,7 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
   const host = options.host ?? DEFAULTS.host;
   if (typeof host !== 'string' || host === '')
     throw new ServiceOptionsError('host must be a non-empty string');
+  const endpoint = options.endpoint === undefined ? undefined : checkEndpoint(options.endpoint);
   const auth = options.auth ?? DEFAULTS.auth;
   if (auth !== 'key' && auth !== 'identity') {
     throw new ServiceOptionsError(`auth must be "key" or "identity" (default key), not ${String(auth)}`);
@@ -268,7 +324,15 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     }
     limits[name] = value;
   }
-  for (const name of ['notificationAttempts', 'upstreamMaxSockets'] as const) {
+  for (const name of [
+    'notificationAttempts',
+    'upstreamMaxSockets',
+    'maxPendingRetries',
+    'maxConcurrentUpstreamCalls',
+    'connectBurstPerAddress',
+    'connectBurstPerUser',
+    'maxMessageFragments',
+  ] as const) {
     if (!Number.isInteger(limits[name])) throw new ServiceOptionsError(`${name} must be a whole number`);
   }
   const upstream = normalizeUpstream(options.upstream);
@@ -284,12 +348,32 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     entraOpenIdConfiguration,
     entraAudience,
     managedIdentity,
+    endpoint,
     accessKeys: [...accessKeys],
     upstream,
     ...limits,
     log: options.log ?? consoleLog,
     generateConnectionId: options.generateConnectionId ?? randomConnectionId,
   };
+}
+
+/** Validates the `endpoint` option: an http(s) origin, returned without a trailing slash. */
+export function checkEndpoint(value: unknown): string {
+  const hint = "endpoint must be the service's public origin, such as http://localhost:8080";
+  if (typeof value !== 'string') throw new ServiceOptionsError(hint);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ServiceOptionsError(`${hint}, not '${value}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ServiceOptionsError(`${hint}: http or https, not ${url.protocol}`);
+  }
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+    throw new ServiceOptionsError(`${hint}: scheme, host and port only (no path, query or credentials)`);
+  }
+  return url.origin;
 }
 
 /** Turns the `upstream` option (one URL template or ordered templates) into validated templates. */
@@ -377,6 +461,7 @@ export function readSettingsFile(path: string): ServiceOptions {
   const known = new Set<string>([
     'port',
     'host',
+    'endpoint',
     'accessKeys',
     'upstream',
     'auth',

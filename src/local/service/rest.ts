@@ -17,7 +17,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientUrl, createClientToken } from '../../lib/signalr/tokens.js';
 import type { Dialect } from '../../lib/upstream/contract.js';
-import { acceptedOrigins, authenticate, requestEndpoint, requestToken, restAudiencePath } from './auth.js';
+import { acceptedOrigins, authenticate, requestToken, restAudiencePath } from './auth.js';
 import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
@@ -211,7 +211,7 @@ async function generateToken(op: OperationContext): Promise<void> {
     throw new Rejection('invalid-request', 'minutesToExpire must be a positive number');
   }
   const userId = op.url.searchParams.get('userId') ?? undefined;
-  const endpoint = requestEndpoint(op.req, op.ctx.port());
+  const endpoint = op.ctx.endpoint().origin;
   const key = op.ctx.options.accessKeys[0] as string;
   const token = await createClientToken(key, clientUrl(endpoint, op.hub, op.dialect), {
     ...(userId ? { userId } : {}),
@@ -410,9 +410,7 @@ async function authenticateRest(ctx: ServiceContext, req: IncomingMessage, url: 
     await ctx.entra.verify(token);
     return;
   }
-  await authenticate(token, ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
-    restAudiencePath(url),
-  ]);
+  await authenticate(token, ctx.options.accessKeys, acceptedOrigins(ctx.endpoint()), [restAudiencePath(url)]);
 }
 
 async function handleManageUpstream(

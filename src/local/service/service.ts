@@ -14,6 +14,7 @@ import { EntraTokenVerifier } from './entra-auth.js';
 import { Rejection } from './errors.js';
 import { rejectUpgradeWith, sendRejection } from './http.js';
 import { resolveOptions, type ServiceOptions } from './options.js';
+import { ConnectLimits } from './rate-limit.js';
 import { handleRest, isRestPath } from './rest.js';
 import type { Session } from './session.js';
 import { handleNegotiate, handleSignalRUpgrade } from './signalr-dialect.js';
@@ -26,6 +27,8 @@ export interface RunningService {
   /** `http://<host>:<port>` (`127.0.0.1` when listening on every interface). */
   readonly url: string;
   readonly port: number;
+  /** The public endpoint token audiences are bound to (the `endpoint` option, default `http://localhost:<port>`). */
+  readonly endpoint: string;
   /**
    * Shuts down: refuses new connections, delivers every connection's disconnect upstream, then closes the
    * clients with 1001 and stops listening.
@@ -52,9 +55,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const log = resolved.log;
   let closing = false;
   let port = 0;
+  let endpoint = new URL('http://localhost');
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: resolved.maxMessageBytes,
+    maxFragments: resolved.maxMessageFragments,
     perMessageDeflate: false,
     handleProtocols: (_protocols, req) => chosenSubprotocols.get(req) ?? false,
   });
@@ -66,6 +71,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       resolved.auth === 'identity' && resolved.entraOpenIdConfiguration
         ? new EntraTokenVerifier(resolved.entraOpenIdConfiguration, resolved.entraAudience)
         : undefined,
+    connectLimits: new ConnectLimits(resolved),
     registries: { websocket: new ConnectionRegistry(), signalr: new ConnectionRegistry() },
     wss,
     sessions,
@@ -73,6 +79,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     negotiations: new Map(),
     connectionsByToken: new Map(),
     port: () => port,
+    endpoint: () => endpoint,
     closing: () => closing,
   };
 
@@ -156,6 +163,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     });
   });
   port = (server.address() as AddressInfo).port;
+  endpoint = new URL(resolved.endpoint ?? `http://localhost:${port}`);
   const host = resolved.host === '0.0.0.0' || resolved.host === '::' ? '127.0.0.1' : resolved.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
@@ -185,6 +193,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   return {
     url,
     port,
+    endpoint: endpoint.origin,
     close: () => {
       closed ??= close();
       return closed;

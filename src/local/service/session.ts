@@ -67,6 +67,7 @@ const RECEIVER_CLOSE_REASONS: Readonly<Record<number, (maxMessageBytes: number) 
   [CloseCode.MessageTooBig]: (max) => `A message is larger than ${max} bytes (maxMessageBytes)`,
   [CloseCode.InvalidPayload]: () => 'A text frame is not valid UTF-8',
   [CloseCode.ProtocolError]: () => 'The frame breaks the WebSocket protocol (RFC 6455)',
+  [CloseCode.PolicyViolation]: () => 'A message is split into too many frames (maxMessageFragments)',
 };
 
 const MAX_CLOSE_REASON_BYTES = 123; // RFC 6455: the close frame's payload is at most 125 bytes, 2 are the code
@@ -312,10 +313,10 @@ export abstract class Session implements RegisteredConnection, SessionInit {
     if (!this.#finished) {
       this.#serverClose ??= { code: CloseCode.Abnormal, reason: error ?? '' };
       this.registry.remove(this);
-      const announced = this.announced;
       this.#finished = this.queue
         .run(async () => {
-          if (announced) await this.ctx.upstream.notify(this.disconnectCall(error));
+          // Asked when the calls queued before have run: a `connected` shed while it waited announced nothing.
+          if (this.announced) await this.ctx.upstream.notify(this.disconnectCall(error));
         })
         .then(
           () => undefined,

@@ -42,17 +42,17 @@ import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth
 import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { PendingNegotiation, ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
+import { eventNameProblem, quoteTarget } from './event-names.js';
 import { sendJson } from './http.js';
 import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
 import { randomConnectionId } from './options.js';
 import { invocationFrame } from './outbound-frames.js';
+import { PendingBytes, RecordReader, RecordTooLargeError } from './record-reader.js';
 import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
 import { ReconnectBuffer } from './stateful-reconnect.js';
 import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket.js';
 import type { UpstreamCall } from './upstream.js';
-
-const RECORD_SEPARATOR_BYTE = RECORD_SEPARATOR.charCodeAt(0);
 
 export function hubOf(url: URL): string {
   return checkHubName(url.searchParams.get('hub'), '?hub=chat');
@@ -65,7 +65,7 @@ async function authenticateClient(
   url: URL,
   hub: string,
 ): Promise<JWTPayload> {
-  return authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+  return authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(ctx.endpoint()), [
     clientAudiencePath(hub),
   ]);
 }
@@ -94,7 +94,9 @@ export async function handleNegotiate(
     throw new Rejection('method-not-allowed', 'Negotiate with POST', { Allow: 'POST, OPTIONS' });
   }
   const hub = hubOf(url);
+  ctx.connectLimits.address(req.socket.remoteAddress);
   const payload = await authenticateClient(ctx, req, url, hub);
+  ctx.connectLimits.user(tokenUserId(payload));
   req.resume(); // negotiate has no meaningful body
   const version = Number(url.searchParams.get('negotiateVersion') ?? '0') >= 1 ? 1 : 0;
   const connectionId = ctx.options.generateConnectionId();
@@ -169,6 +171,8 @@ export function startSignalRSession(
   payload: JWTPayload,
   url: URL,
   transport: Transport,
+  /** The client's address: the fair-share lane of a connection without a user. */
+  remoteAddress?: string,
 ): SignalRSession {
   const hub = hubOf(url);
   const registry = ctx.registries.signalr.hub(hub);
@@ -178,6 +182,8 @@ export function startSignalRSession(
     sessionInit(negotiation.connectionId, hub, payload, url),
     negotiation.statefulReconnect,
   );
+  // A connection without a user shares its address's lane, so anonymous connects open no new lanes.
+  if (session.userId === undefined) session.lane = `address:${remoteAddress ?? 'unknown'}`;
   if (token !== null) {
     ctx.connectionsByToken.set(token, session);
     void session.done.then(() => {
@@ -198,12 +204,15 @@ export async function handleSignalRUpgrade(
   url: URL,
 ): Promise<void> {
   const hub = hubOf(url);
+  const token = url.searchParams.get('id');
+  // A negotiated WebSocket was counted at its negotiate (its id is single-use); one without is a connect.
+  if (token === null) ctx.connectLimits.address(req.socket.remoteAddress);
   const payload = await authenticateClient(ctx, req, url, hub);
   const userId = tokenUserId(payload);
-  const token = url.searchParams.get('id');
   let negotiation: Pick<PendingNegotiation, 'connectionId' | 'statefulReconnect'>;
   if (token === null) {
-    // A client that skipped negotiation.
+    // A client that skipped negotiation: a connect of its own.
+    ctx.connectLimits.user(userId);
     negotiation = { connectionId: ctx.options.generateConnectionId(), statefulReconnect: false };
   } else {
     const live = ctx.connectionsByToken.get(token);
@@ -220,20 +229,30 @@ export async function handleSignalRUpgrade(
   }
   if (ctx.closing()) throw new Rejection('shutting-down');
   ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    startSignalRSession(ctx, token, negotiation, payload, url, new WebSocketTransport(ws));
+    startSignalRSession(
+      ctx,
+      token,
+      negotiation,
+      payload,
+      url,
+      new WebSocketTransport(ws),
+      req.socket.remoteAddress,
+    );
   });
 }
 
 /** One signalr-dialect connection. */
 export class SignalRSession extends Session {
   #handshakeDone = false;
+  /** The `connected` notification was skipped because the connection left before its turn. */
+  #connectedShed = false;
   #handshakeTimer: NodeJS.Timeout | undefined;
   /** The hub protocol the handshake chose (JSON until then: nothing but the handshake answer is sent before). */
   #codec: HubCodec = HUB_CODECS.json;
-  /** JSON: text after the last complete record (a record may span frames). */
-  #buffer = '';
-  /** Before the handshake, and for MessagePack after it: bytes after the last complete message. */
-  #bytes: Buffer = Buffer.alloc(0);
+  /** Before the handshake, and for JSON after it: records that span frames (linear in the bytes received). */
+  readonly #records = new RecordReader(RECORD_SEPARATOR, this.ctx.options.maxMessageBytes);
+  /** MessagePack: bytes of a message not complete yet, joined only once it can be. */
+  readonly #pending = new PendingBytes();
   /** Stateful reconnect's sequence numbers and kept messages, once the handshake turned it on. */
   #reconnect: ReconnectBuffer | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
@@ -350,7 +369,7 @@ export class SignalRSession extends Session {
   }
 
   protected override get announced(): boolean {
-    return this.#handshakeDone;
+    return this.#handshakeDone && !this.#connectedShed;
   }
 
   /** The hub protocol of the connection (`json` until the handshake says otherwise). */
@@ -361,14 +380,10 @@ export class SignalRSession extends Session {
   protected onFrame(data: Buffer, isBinary: boolean): void {
     try {
       if (!this.#handshakeDone) {
-        this.#bytes = this.#bytes.length === 0 ? data : Buffer.concat([this.#bytes, data]);
-        if (this.#tooLarge(this.#bytes.length)) return;
-        const end = this.#bytes.indexOf(RECORD_SEPARATOR_BYTE);
-        if (end < 0) return;
+        const first = this.#readFirst(data);
+        if (first === undefined) return;
         // The handshake is JSON text whatever the protocol; a MessagePack client sends it in a binary frame.
-        const { request } = parseHandshakeRequest(
-          `${this.#bytes.subarray(0, end).toString('utf8')}${RECORD_SEPARATOR}`,
-        );
+        const { request } = parseHandshakeRequest(`${first.record.toString('utf8')}${RECORD_SEPARATOR}`);
         const codec = HUB_CODECS[request.protocol];
         if (codec.binary && this.transport?.kind === 'ServerSentEvents') {
           // ASP.NET Core's words: Server-Sent Events carry text only.
@@ -377,8 +392,7 @@ export class SignalRSession extends Session {
             `Cannot use the '${codec.name}' protocol on the current transport. The transport does not support 'Binary' transfer format.`,
           );
         }
-        const rest = this.#bytes.subarray(end + 1);
-        this.#bytes = Buffer.alloc(0);
+        const rest = first.rest;
         this.#codec = codec;
         this.#completeHandshake(request.version);
         if (rest.length === 0) return;
@@ -408,18 +422,31 @@ export class SignalRSession extends Session {
     return true;
   }
 
+  /** The handshake record, once complete, and the frame's bytes after it. */
+  #readFirst(data: Buffer): { record: Buffer; rest: Buffer } | undefined {
+    try {
+      return this.#records.pushFirst(data);
+    } catch (error) {
+      if (!(error instanceof RecordTooLargeError)) throw error;
+      this.#tooLarge(Number.POSITIVE_INFINITY);
+      return undefined;
+    }
+  }
+
   #onText(data: Buffer, isBinary: boolean): void {
     if (isBinary) {
       this.#protocolError('The json hub protocol is sent in text frames, not binary ones');
       return;
     }
-    this.#buffer += data.toString('utf8');
-    if (this.#tooLarge(Buffer.byteLength(this.#buffer))) return;
-    const end = this.#buffer.lastIndexOf(RECORD_SEPARATOR);
-    if (end < 0) return;
-    const complete = this.#buffer.slice(0, end);
-    this.#buffer = this.#buffer.slice(end + 1);
-    for (const record of complete.split(RECORD_SEPARATOR)) {
+    let records: string[];
+    try {
+      records = this.#records.push(data);
+    } catch (error) {
+      if (!(error instanceof RecordTooLargeError)) throw error;
+      this.#tooLarge(Number.POSITIVE_INFINITY);
+      return;
+    }
+    for (const record of records) {
       if (this.closing) return;
       // Each record is parsed on its own so the invocation upstream gets the client's exact JSON.
       for (const message of parseHubMessages(`${record}${RECORD_SEPARATOR}`)) {
@@ -429,12 +456,14 @@ export class SignalRSession extends Session {
   }
 
   #onBytes(data: Buffer): void {
-    this.#bytes = this.#bytes.length === 0 ? data : Buffer.concat([this.#bytes, data]);
-    const { frames, rest } = splitFrames(this.#bytes);
+    const bytes = this.#pending.push(data);
+    if (bytes === undefined) return; // the message announced is not complete yet
+    const { frames, rest } = splitFrames(bytes);
     // A message announced larger than the limit is refused as soon as its length prefix arrives.
-    const pending = rest.length > 0 ? (announcedFrameLength(rest) ?? rest.length) : 0;
+    const announced = rest.length > 0 ? announcedFrameLength(rest) : undefined;
+    const pending = rest.length > 0 ? (announced ?? rest.length) : 0;
     if (this.#tooLarge(Math.max(pending, ...frames.map((frame) => frame.length)))) return;
-    this.#bytes = Buffer.from(rest);
+    this.#pending.keep(Buffer.from(rest), announced ?? rest.length + 1);
     for (const frame of frames) {
       if (this.closing) return;
       // Azure sends the invocation upstream as the MessagePack array alone, without its length prefix.
@@ -460,15 +489,19 @@ export class SignalRSession extends Session {
     }
     this.registry.add(this);
     this.logConnected('signalr');
-    void this.enqueue(() =>
-      this.ctx.upstream.notify(
+    void this.enqueue(async () => {
+      const outcome = await this.ctx.upstream.notify(
         this.#call(
           UPSTREAM_CATEGORIES.connections,
           SIGNALR_EVENTS.connected,
           JSON.stringify(openConnectionBody()),
         ),
-      ),
-    );
+        // Not wanted once the connection is gone: neither sent late nor retried for a connection that left.
+        { wanted: () => !this.closing },
+      );
+      // Never sent: the app knows nothing of this connection, so its disconnected is not sent either.
+      if (outcome.kind === 'shed' && !outcome.attempted) this.#connectedShed = true;
+    });
   }
 
   /**
@@ -500,6 +533,11 @@ export class SignalRSession extends Session {
     switch (message.type) {
       case HubMessageType.Invocation: {
         const { target, invocationId } = message;
+        const problem = eventNameProblem(target);
+        if (problem !== undefined) {
+          this.#refuseTarget(target, invocationId, problem);
+          break;
+        }
         const upstreamBody = typeof body === 'string' ? body : Buffer.from(body);
         const contentType = this.#codec.upstreamContentType;
         void this.enqueue(async () => {
@@ -545,6 +583,20 @@ export class SignalRSession extends Session {
     super.send(this.#codec.write(message), this.#codec.binary);
   }
 
+  /** A target the upstream cannot receive: a Completion error when the client waits, else a logged drop. */
+  #refuseTarget(target: string, invocationId: string | undefined, problem: string): void {
+    if (invocationId !== undefined) {
+      this.#write({ type: 3, invocationId, error: `Invocation refused: ${problem}` });
+      return;
+    }
+    this.ctx.options.log('warn', 'Dropped an invocation whose target cannot be sent upstream', {
+      hub: this.hub,
+      connectionId: this.id,
+      target: quoteTarget(target),
+      reason: problem,
+    });
+  }
+
   #protocolError(message: string): void {
     this.clientError = message;
     this.close(CloseCode.ProtocolError, message);
@@ -581,6 +633,9 @@ export class SignalRSession extends Session {
     this.#write(close, true);
   }
 
+  /** The fair-share lane of this connection's upstream calls when it has no user (default: the user's). */
+  lane: string | undefined;
+
   /** An upstream call; `connected` and `disconnected` bodies are JSON whatever the client's protocol. */
   #call(
     category: UpstreamCall['category'],
@@ -588,6 +643,7 @@ export class SignalRSession extends Session {
     body: string | Buffer,
     contentType = 'application/json',
   ): UpstreamCall {
-    return upstreamCallOf(this, category, event, { body, contentType });
+    const call = upstreamCallOf(this, category, event, { body, contentType });
+    return this.lane === undefined ? call : { ...call, lane: this.lane };
   }
 }

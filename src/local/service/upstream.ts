@@ -3,6 +3,7 @@
  * retries with backoff for notifications, and a per-connection queue that keeps one call in flight per
  * connection (so a connection's messages reach the app in order while different connections run in parallel).
  */
+import { validateHeaderValue } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { setBounded } from '../../lib/bounded-map.js';
 import { signatureHeader } from '../../lib/signalr/signature.js';
@@ -14,6 +15,7 @@ import {
   WEBSOCKET_EVENTS,
 } from '../../lib/upstream/contract.js';
 import { ManagedIdentityTokens } from '../identity/client.js';
+import { FairScheduler, SHED } from './fair-scheduler.js';
 import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from './options.js';
 import { type ResponseHeaders, UpstreamTransport } from './upstream-transport.js';
 
@@ -32,6 +34,16 @@ export interface UpstreamCall {
   readonly subprotocols?: readonly string[];
   readonly body?: Buffer | string;
   readonly contentType?: string;
+  /**
+   * The fair-share lane the call waits in when the upstream is busy (see fair-scheduler.ts). Default the user,
+   * else the connection.
+   */
+  readonly lane?: string;
+}
+
+/** How a call may be skipped: `wanted` is asked before each attempt (false: the connection is gone). */
+export interface CallOptions {
+  readonly wanted?: () => boolean;
 }
 
 /** What became of a call. Failures are values, not exceptions: every caller must decide what the client sees. */
@@ -45,7 +57,14 @@ export type UpstreamOutcome =
   | { readonly kind: 'no-template' }
   | { readonly kind: 'unreachable'; readonly message: string }
   | { readonly kind: 'timeout'; readonly message: string }
-  | { readonly kind: 'too-large'; readonly message: string };
+  | { readonly kind: 'too-large'; readonly message: string }
+  /** The call cannot be sent as HTTP (a header value or URL it would need is not valid); nothing was sent. */
+  | { readonly kind: 'invalid-call'; readonly message: string }
+  /**
+   * The call was not attempted (`attempted` false), or not attempted again, because its connection left while
+   * it waited.
+   */
+  | { readonly kind: 'shed'; readonly message: string; readonly attempted: boolean };
 
 /** True when the outcome is a 2xx response. */
 export function succeeded(outcome: UpstreamOutcome): boolean {
@@ -147,6 +166,8 @@ export class Upstream {
       | 'retryMaxDelayMs'
       | 'maxMessageBytes'
       | 'upstreamMaxSockets'
+      | 'maxPendingRetries'
+      | 'maxConcurrentUpstreamCalls'
     > &
       Partial<Pick<ResolvedServiceOptions, 'auth' | 'managedIdentity'>> & {
         readonly upstream: readonly UpstreamTemplate[];
@@ -155,6 +176,7 @@ export class Upstream {
   ) {
     this.#templates = options.upstream;
     this.#transport = new UpstreamTransport({ maxSockets: options.upstreamMaxSockets });
+    this.scheduler = new FairScheduler(options.maxConcurrentUpstreamCalls);
     this.#signingKeys = options.auth === 'identity' ? [] : options.accessKeys;
     this.#identity = options.managedIdentity ? new ManagedIdentityTokens(options.managedIdentity) : undefined;
   }
@@ -184,6 +206,10 @@ export class Upstream {
     setBounded(this.#signatures, connectionId, signature, MAX_CACHED_SIGNATURES);
     return signature;
   }
+  /** Shares the upstream fairly between users (see fair-scheduler.ts). */
+  readonly scheduler: FairScheduler;
+  /** Notifications waiting for their next attempt. */
+  #retrying = 0;
 
   /** Closes the pooled upstream connections (the service's `close()` calls this last). */
   close(): void {
@@ -200,9 +226,9 @@ export class Upstream {
   }
 
   /** A blocking call: one attempt; the caller turns a failure into what the client sees. */
-  async call(call: UpstreamCall): Promise<UpstreamOutcome> {
-    const outcome = await this.#attempt(call);
-    if (outcome.kind !== 'no-template' && !succeeded(outcome)) {
+  async call(call: UpstreamCall, options: CallOptions = {}): Promise<UpstreamOutcome> {
+    const outcome = await this.#scheduled(call, options);
+    if (outcome.kind !== 'no-template' && outcome.kind !== 'shed' && !succeeded(outcome)) {
       this.#logFailure(call, outcome, 1, true);
       // A refused connect is the connection's last call: no disconnect follows.
       if (call.event === WEBSOCKET_EVENTS.connect) this.#signatures.delete(call.connectionId);
@@ -212,31 +238,69 @@ export class Upstream {
 
   /**
    * A notification: retried with exponential backoff (bounded by `retryMaxDelayMs`, at most
-   * `notificationAttempts` attempts) on network failures, timeouts, 429 and 5xx. Other 4xx are final.
+   * `notificationAttempts` attempts) on network failures, timeouts, 429 and 5xx. Other 4xx are final. A retry
+   * is given up when its connection is gone (`wanted`) or when `maxPendingRetries` notifications already wait
+   * to be retried: under overload, retries would only add to it.
    */
-  async notify(call: UpstreamCall): Promise<UpstreamOutcome> {
+  async notify(call: UpstreamCall, options: CallOptions = {}): Promise<UpstreamOutcome> {
     try {
-      return await this.#notify(call);
+      return await this.#notify(call, options);
     } finally {
       if (isLastCall(call)) this.#signatures.delete(call.connectionId);
     }
   }
 
-  async #notify(call: UpstreamCall): Promise<UpstreamOutcome> {
+  async #notify(call: UpstreamCall, options: CallOptions): Promise<UpstreamOutcome> {
     const attempts = this.options.notificationAttempts;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#attempt(call);
-      if (outcome.kind === 'no-template' || succeeded(outcome)) return outcome;
-      const retryable = outcome.kind !== 'response' || outcome.status === 429 || outcome.status >= 500;
-      const final = !retryable || attempt >= attempts;
-      this.#logFailure(call, outcome, attempt, final);
+      const outcome = await this.#scheduled(call, options);
+      if (outcome.kind === 'no-template' || outcome.kind === 'shed' || succeeded(outcome)) return outcome;
+      const retryable =
+        outcome.kind === 'response'
+          ? outcome.status === 429 || outcome.status >= 500
+          : outcome.kind !== 'invalid-call';
+      const busy = this.#retrying >= this.options.maxPendingRetries;
+      const final = !retryable || attempt >= attempts || busy;
+      this.#logFailure(call, outcome, attempt, final, busy && retryable && attempt < attempts);
       if (final) return outcome;
       const backoff = Math.min(
         this.options.retryMaxDelayMs,
         this.options.retryBaseDelayMs * 2 ** (attempt - 1),
       );
-      await delay(backoff);
+      this.#retrying++;
+      try {
+        await delay(backoff);
+      } finally {
+        this.#retrying--;
+      }
+      if (options.wanted && !options.wanted()) {
+        this.options.log('info', `Upstream ${call.event} call not retried: the connection is gone`, {
+          hub: call.hub,
+          event: call.event,
+          connectionId: call.connectionId,
+          attempt,
+        });
+        return {
+          kind: 'shed',
+          message: 'the connection left before the call could be retried',
+          attempted: true,
+        };
+      }
     }
+  }
+
+  /** One attempt, when the fair scheduler gives the call's lane a turn. */
+  async #scheduled(call: UpstreamCall, options: CallOptions): Promise<UpstreamOutcome> {
+    const lane =
+      call.lane ?? (call.userId !== undefined ? `user:${call.userId}` : `connection:${call.connectionId}`);
+    const outcome = await this.scheduler.run(lane, () => this.#attempt(call), options.wanted);
+    if (outcome !== SHED) return outcome;
+    this.options.log('info', `Upstream ${call.event} call skipped: the connection left while it waited`, {
+      hub: call.hub,
+      event: call.event,
+      connectionId: call.connectionId,
+    });
+    return { kind: 'shed', message: 'the connection left before the call was sent', attempted: false };
   }
 
   async #attempt(call: UpstreamCall): Promise<UpstreamOutcome> {
@@ -246,6 +310,18 @@ export class Upstream {
     const timeoutMs = this.options.upstreamTimeoutMs;
     const max = this.options.maxMessageBytes;
     const headers = upstreamHeaders(call, this.#signingKeys, this.#signatureOf(call.connectionId));
+    // A value Node cannot put in a header (CR, LF, NUL, non-Latin-1) would throw inside the request; callers
+    // check client-chosen names first (event-names.ts), this keeps any other value from failing the connection.
+    for (const [name, value] of Object.entries(headers)) {
+      try {
+        validateHeaderValue(name, value);
+      } catch {
+        return {
+          kind: 'invalid-call',
+          message: `the call cannot be sent upstream: its ${name} header would not be valid HTTP`,
+        };
+      }
+    }
     if (template.auth?.type === 'ManagedIdentity') {
       const resource = template.auth.managedIdentity.resource;
       try {
@@ -280,7 +356,13 @@ export class Upstream {
     }
   }
 
-  #logFailure(call: UpstreamCall, outcome: UpstreamOutcome, attempt: number, final: boolean): void {
+  #logFailure(
+    call: UpstreamCall,
+    outcome: UpstreamOutcome,
+    attempt: number,
+    final: boolean,
+    shedRetry = false,
+  ): void {
     this.options.log(final ? 'error' : 'warn', `Upstream ${call.event} call failed`, {
       hub: call.hub,
       event: call.event,
@@ -288,6 +370,7 @@ export class Upstream {
       ...(outcome.kind === 'response' ? { status: outcome.status } : { error: describeFailure(outcome) }),
       attempt,
       ...(final ? {} : { retrying: true }),
+      ...(shedRetry ? { notRetried: 'maxPendingRetries notifications already wait to be retried' } : {}),
     });
   }
 }

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { UPSTREAM_CATEGORIES, UPSTREAM_HEADERS, WEBSOCKET_EVENTS } from '../../lib/upstream/contract.js';
-import { acceptedOrigins, authenticate, requestToken } from './auth.js';
+import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth.js';
 import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode, Rejection } from './errors.js';
@@ -64,24 +64,28 @@ export async function handleWebSocketDialectUpgrade(
   const route = parseClientRoute(url);
   if (!route) throw new Rejection('not-found', `No client endpoint at ${url.pathname}`);
   const { hub } = route;
+  ctx.connectLimits.address(req.socket.remoteAddress);
   const token = requestToken(req, url);
   const payload =
     token === undefined
       ? undefined
-      : await authenticate(token, ctx.options.accessKeys, acceptedOrigins(req, ctx.port()), [
+      : await authenticate(token, ctx.options.accessKeys, acceptedOrigins(ctx.endpoint()), [
           `/ws/client/hubs/${encodeURIComponent(hub)}`,
           url.pathname.replace(/\/+$/, ''),
         ]);
+  ctx.connectLimits.user(tokenUserId(payload));
   const offered = (req.headers['sec-websocket-protocol'] ?? '')
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p !== '');
   const init = sessionInit(ctx.options.generateConnectionId(), hub, payload, url);
-  const outcome = await ctx.upstream.call(
-    upstreamCallOf(init, UPSTREAM_CATEGORIES.connections, WEBSOCKET_EVENTS.connect, {
+  const outcome = await ctx.upstream.call({
+    ...upstreamCallOf(init, UPSTREAM_CATEGORIES.connections, WEBSOCKET_EVENTS.connect, {
       subprotocols: offered,
     }),
-  );
+    // A connect without a user waits in its address's lane, so anonymous connects cannot open new lanes.
+    ...(init.userId === undefined ? { lane: `address:${req.socket.remoteAddress ?? 'unknown'}` } : {}),
+  });
   let firstMessage: OutboundMessage | undefined;
   let userId = init.userId;
   let chosen: string | undefined;

@@ -91,7 +91,7 @@ export async function handleClientHttpRequest(
   const payload = await authenticate(
     header ?? (eventStream ? (url.searchParams.get('access_token') ?? undefined) : undefined),
     ctx.options.accessKeys,
-    acceptedOrigins(req, ctx.port()),
+    acceptedOrigins(ctx.endpoint()),
     [clientAudiencePath(hub)],
   );
   const userId = tokenUserId(payload);
@@ -118,7 +118,7 @@ export async function handleClientHttpRequest(
         pollTimeoutMs: ctx.options.longPollingTimeoutMs,
         disconnectTimeoutMs: ctx.options.longPollingDisconnectTimeoutMs,
       });
-  startSignalRSession(ctx, token, negotiation, payload, url, transport);
+  startSignalRSession(ctx, token, negotiation, payload, url, transport, req.socket.remoteAddress);
   if (transport instanceof LongPollingTransport) transport.poll(res, cors);
 }
 

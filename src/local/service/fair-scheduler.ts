@@ -1,0 +1,103 @@
+/**
+ * Fair sharing of the upstream: at most `maxInFlight` upstream calls run at once, and calls that must wait are
+ * queued in one lane per user (or per connection or address when there is no user) and taken from the lanes
+ * in turn. A user whose clients storm the service with connects and reconnects fills only their own lane;
+ * everyone else's next call is at most one turn away, however long that lane grows.
+ *
+ * A queued call may say it is no longer wanted (its connection left while it waited): it is then skipped
+ * without running, which is how a `connected` notification of a connection already gone is shed.
+ */
+
+/** What a skipped call resolves with. */
+export const SHED: unique symbol = Symbol('shed');
+
+interface Waiter {
+  readonly start: () => void;
+  readonly wanted: (() => boolean) | undefined;
+  readonly skip: () => void;
+}
+
+/** Counts of what the scheduler did, for logs and tests. */
+export interface SchedulerStats {
+  inFlight: number;
+  queued: number;
+  lanes: number;
+  started: number;
+  shed: number;
+}
+
+export class FairScheduler {
+  readonly #maxInFlight: number;
+  /** Lanes with waiting calls, in turn order: the first lane is served next, then moves to the back. */
+  readonly #lanes = new Map<string, Waiter[]>();
+  #inFlight = 0;
+  #queued = 0;
+  #started = 0;
+  #shed = 0;
+
+  constructor(maxInFlight: number) {
+    this.#maxInFlight = maxInFlight;
+  }
+
+  get stats(): SchedulerStats {
+    return {
+      inFlight: this.#inFlight,
+      queued: this.#queued,
+      lanes: this.#lanes.size,
+      started: this.#started,
+      shed: this.#shed,
+    };
+  }
+
+  /**
+   * Runs `task` in `lane` when a slot is free and it is the lane's turn; resolves with {@link SHED} instead when
+   * `wanted` says no at that moment.
+   */
+  run<T>(lane: string, task: () => Promise<T>, wanted?: () => boolean): Promise<T | typeof SHED> {
+    return new Promise<T | typeof SHED>((resolve, reject) => {
+      const start = () => {
+        this.#inFlight++;
+        this.#started++;
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            this.#inFlight--;
+            this.#next();
+          });
+      };
+      const skip = () => resolve(SHED);
+      if (this.#inFlight < this.#maxInFlight && this.#lanes.size === 0) {
+        if (wanted && !wanted()) {
+          this.#shed++;
+          skip();
+          return;
+        }
+        start();
+        return;
+      }
+      const waiters = this.#lanes.get(lane);
+      if (waiters) waiters.push({ start, wanted, skip });
+      else this.#lanes.set(lane, [{ start, wanted, skip }]);
+      this.#queued++;
+    });
+  }
+
+  /** Starts waiting calls while slots are free, one per lane in turn. */
+  #next(): void {
+    while (this.#inFlight < this.#maxInFlight) {
+      const first = this.#lanes.entries().next();
+      if (first.done) return;
+      const [lane, waiters] = first.value;
+      const waiter = waiters.shift() as Waiter;
+      this.#queued--;
+      this.#lanes.delete(lane);
+      if (waiters.length > 0) this.#lanes.set(lane, waiters); // to the back: the other lanes go first
+      if (waiter.wanted && !waiter.wanted()) {
+        this.#shed++;
+        waiter.skip();
+        continue;
+      }
+      waiter.start();
+    }
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Input a hostile or careless client sends the local service: invocation targets that cannot travel upstream,
+ * and records split into thousands of tiny frames.
+ */
+import { once } from 'node:events';
+import { type IncomingMessage, request } from 'node:http';
+import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
+import { PRIMARY_KEY, recordingLog, useServiceTest } from '../support/local-service.js';
+import { SignalRRawClient } from '../support/signalr-raw-client.js';
+
+const { upstream, service, defer } = useServiceTest();
+
+/** Targets that cannot be an `X-ASRS-Event` header or an `{event}` URL segment unchanged. */
+const BAD_TARGETS = [
+  'sénd',
+  '消息',
+  'a\rb',
+  'a\nb',
+  'a\u0000b',
+  'a\u0007b',
+  'a\u007fb',
+  ' send',
+  'send ',
+  '.',
+  '..',
+];
+
+describe('invocation targets the upstream cannot receive', () => {
+  it('are answered with a Completion error when the client waits, dropped with a logged reason otherwise, and the connection stays open', async () => {
+    const up = await upstream();
+    const log = recordingLog();
+    const svc = await service({ upstream: `${up.url}/api/{event}`, log: log.log });
+    const client = await SignalRRawClient.open(svc.url, 'chat', 'ann');
+    defer(() => client.close());
+    await up.waitFor((c) => c.event === 'connected');
+
+    for (const [i, target] of BAD_TARGETS.entries()) {
+      client.send({ type: 1, invocationId: `bad-${i}`, target, arguments: [] });
+      const completion = await client.next((m) => m.type === 3 && m.invocationId === `bad-${i}`);
+      expect(completion).toMatchObject({ type: 3, invocationId: `bad-${i}` });
+      expect((completion as { error?: string }).error).toMatch(/^Invocation refused: the target/);
+    }
+    for (const target of BAD_TARGETS) client.send({ type: 1, target, arguments: [] });
+    // A good invocation after all of them still reaches the upstream: the connection is open and in order.
+    client.send({ type: 1, invocationId: 'good', target: 'send', arguments: [{ text: 'still here' }] });
+    expect(await client.next((m) => m.type === 3 && m.invocationId === 'good')).toEqual({
+      type: 3,
+      invocationId: 'good',
+    });
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    expect(up.calls.filter((c) => c.event !== 'connected').map((c) => c.event)).toEqual(['send']);
+    expect(up.calls.every((c) => c.path === '/api/connected' || c.path === '/api/send')).toBe(true);
+    const drops = log.entries.filter((e) => e.message.startsWith('Dropped an invocation'));
+    expect(drops).toHaveLength(BAD_TARGETS.length);
+    expect(drops[2]?.fields).toMatchObject({ target: '"a\\rb"' });
+  });
+
+  it('are refused to the official @microsoft/signalr client, whose connection stays usable', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/api/{event}` });
+    const url = clientUrl(svc.url, 'chat', 'signalr');
+    const token = await createClientToken(PRIMARY_KEY, url, { userId: 'ann' });
+    const connection = new HubConnectionBuilder()
+      .withUrl(url, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => token })
+      .configureLogging(LogLevel.None)
+      .build();
+    defer(() => connection.stop());
+    await connection.start();
+    await expect(connection.invoke('sénd', 1)).rejects.toThrow(/Invocation refused: the target/);
+    await expect(connection.invoke('a\r\nX-Injected: 1', 1)).rejects.toThrow(/control characters/);
+    await expect(connection.invoke('..', 1)).rejects.toThrow(/dot segment/);
+    await connection.send('sénd', 1); // dropped, logged
+    await connection.invoke('ask'); // an empty 200: a Completion without a result
+    expect(up.calls.map((c) => c.event)).toEqual(['connected', 'ask']);
+    expect(connection.state).toBe('Connected');
+  });
+});
+
+describe('a call whose headers cannot be sent', () => {
+  it('fails with a Completion error that names the header, and the connection stays open', async () => {
+    const up = await upstream();
+    const log = recordingLog();
+    const svc = await service({ upstream: `${up.url}/api/{event}`, log: log.log });
+    // A claim value outside Latin-1 cannot be an X-ASRS-User-Claims header value.
+    const client = await SignalRRawClient.open(svc.url, 'chat', 'ann', { claims: { nick: '名前' } });
+    defer(() => client.close());
+    client.send({ type: 1, invocationId: '1', target: 'send', arguments: [] });
+    const completion = await client.next((m) => m.type === 3);
+    expect((completion as { error?: string }).error).toBe(
+      'Invocation failed, the call cannot be sent upstream: its X-ASRS-User-Claims header would not be valid HTTP',
+    );
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    expect(up.calls).toEqual([]);
+  });
+});
+
+describe('a record split into tiny frames', () => {
+  it('is reassembled whole, and one over maxMessageBytes sent as 22 000 frames is closed with 1009', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/api/{event}`, maxMessageBytes: 64 * 1024 });
+    const client = await SignalRRawClient.open(svc.url, 'chat', 'ann');
+    defer(() => client.close());
+
+    const record = JSON.stringify({ type: 1, target: 'send', arguments: [{ text: 'é'.repeat(2000) }] });
+    const bytes = Buffer.from(record, 'utf8');
+    // Frames must be valid UTF-8 on their own: split only before a byte that starts a character.
+    for (let start = 0; start < bytes.length; ) {
+      let end = Math.min(start + 3, bytes.length);
+      while (end < bytes.length && ((bytes[end] as number) & 0xc0) === 0x80) end++;
+      client.ws.send(bytes.subarray(start, end).toString('utf8'));
+      start = end;
+    }
+    client.ws.send('\x1e');
+    const [send] = await up.waitFor((c) => c.event === 'send');
+    expect(send?.text).toBe(record);
+
+    const frame = 'x'.repeat(3);
+    for (let i = 0; i < 22_000; i++) client.ws.send(frame);
+    const closed = await client.closed;
+    expect(closed.code).toBe(1009);
+    expect(closed.reason).toContain('maxMessageBytes');
+    const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
+    expect(JSON.parse(disconnected?.text ?? '{}').error).toContain('maxMessageBytes');
+  });
+});
+
+describe('a websocket-dialect message split into many fragments', () => {
+  async function fragmentingClient(options: { maxMessageBytes: number; maxMessageFragments?: number }) {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/u`, ...options });
+    const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), {
+      userId: 'ann',
+    });
+    const ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${token}`);
+    defer(() => ws.terminate());
+    await once(ws, 'open');
+    const closed = (once(ws, 'close') as Promise<[number, Buffer]>).then(
+      ([code, reason]) => `${code} ${reason.toString()}`,
+    );
+    return { up, ws, closed };
+  }
+
+  it('reaches the upstream whole; more than maxMessageFragments fragments close with 1008 and a reason', async () => {
+    const { up, ws, closed } = await fragmentingClient({ maxMessageBytes: 1024 * 1024 });
+    // One message as 10 000 continuation frames of 4 bytes each.
+    for (let i = 0; i < 10_000; i++) ws.send(Buffer.from('abcd'), { binary: true, fin: i === 9_999 });
+    const [message] = await up.waitFor((c) => c.event === 'message');
+    expect(message?.body.equals(Buffer.alloc(40_000, 'abcd'))).toBe(true);
+    for (let i = 0; i < 22_000; i++) ws.send(Buffer.from('abc'), { binary: true, fin: false });
+    expect(await closed).toBe('1008 A message is split into too many frames (maxMessageFragments)');
+  });
+
+  it('closes a message over maxMessageBytes with 1009 however it is split', async () => {
+    const { ws, closed } = await fragmentingClient({ maxMessageBytes: 64 * 1024 });
+    for (let i = 0; i < 10_000; i++) ws.send(Buffer.from('abcdefgh'), { binary: true, fin: false });
+    expect(await closed).toBe('1009 A message is larger than 65536 bytes (maxMessageBytes)');
+  });
+});
+
+describe('bodies of unauthenticated requests', () => {
+  it('are never read: the REST API and negotiate answer 401 before the body arrives', async () => {
+    const svc = await service();
+    for (const path of [
+      '/api/v1/hubs/chat',
+      '/ws/api/v1/hubs/chat/users/ann',
+      '/client/negotiate?hub=chat',
+    ]) {
+      const req = request(`${svc.url}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Length': String(50 * 1024 * 1024), 'Content-Type': 'application/json' },
+      });
+      req.on('error', () => {});
+      req.write('{"target":');
+      const [res] = (await once(req, 'response')) as [IncomingMessage];
+      res.resume();
+      req.destroy();
+      expect(res.statusCode, path).toBe(401);
+    }
+  });
+});
