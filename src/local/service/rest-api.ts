@@ -230,9 +230,15 @@ export interface ApiMatch {
   readonly params: Record<string, string>;
 }
 
-/** Finds the route of the path segments after the hub. */
-export function matchApiRoute(rest: readonly string[]): ApiMatch | undefined {
-  for (const route of ROUTES) {
+/**
+ * Matches path segments against route patterns (`{name}` captures one segment): the first route whose pattern
+ * fits, with its captured names. Shared by the signalr dialect's API and the websocket dialect's routes.
+ */
+export function matchSegments<R extends { readonly pattern: readonly string[] }>(
+  routes: readonly R[],
+  rest: readonly string[],
+): { route: R; params: Record<string, string> } | undefined {
+  for (const route of routes) {
     if (route.pattern.length !== rest.length) continue;
     const params: Record<string, string> = {};
     let matched = true;
@@ -241,9 +247,15 @@ export function matchApiRoute(rest: readonly string[]): ApiMatch | undefined {
       if (part.startsWith('{')) params[part.slice(1, -1)] = segment;
       else if (part !== segment) matched = false;
     });
-    if (matched) return { methods: route.methods, params };
+    if (matched) return { route, params };
   }
   return undefined;
+}
+
+/** Finds the route of the path segments after the hub. */
+export function matchApiRoute(rest: readonly string[]): ApiMatch | undefined {
+  const match = matchSegments(ROUTES, rest);
+  return match && { methods: match.route.methods, params: match.params };
 }
 
 /**

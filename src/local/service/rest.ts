@@ -28,6 +28,7 @@ import {
   checkNames,
   internalHubName,
   matchApiRoute,
+  matchSegments,
   resolveVersion,
   runOperation,
   sendApiError,
@@ -243,18 +244,7 @@ function parsePrefix(
 }
 
 function matchRoute(rest: readonly string[]): { route: Route; params: Record<string, string> } | undefined {
-  for (const route of ROUTES) {
-    if (route.pattern.length !== rest.length) continue;
-    const params: Record<string, string> = {};
-    let matched = true;
-    route.pattern.forEach((part, i) => {
-      const segment = rest[i] as string;
-      if (part.startsWith('{')) params[part.slice(1, -1)] = segment;
-      else if (part !== segment) matched = false;
-    });
-    if (matched) return { route, params };
-  }
-  return undefined;
+  return matchSegments(ROUTES, rest);
 }
 
 /** Whether a path belongs to the REST API (so the server can answer 404 for everything else). */
