@@ -174,7 +174,7 @@ export interface RunInfo {
  * A Markdown table padded the way the project's formatter (Biome) writes it, so a fresh RESULTS.md passes
  * `npm run lint`: the first column left-aligned, the others right-aligned.
  */
-function markdownTable(header: string[], rows: string[][]): string[] {
+export function markdownTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, 3, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(' | ')} |`;
