@@ -15,10 +15,13 @@ export interface BlobCounter {
   close(): Promise<void>;
 }
 
-/** The operation a request stands for: `PUT ?comp=appendblock`, `GET` (read), `GET ?restype=container&comp=list`… */
+/** The operation a request stands for: `PUT ?comp=appendblock`, `GET` (read), `GET ?restype=container&comp=list`, `HEAD`… */
 function operationOf(method: string, url: string): string {
   const query = new URL(url, 'http://x').searchParams;
-  const parts = ['restype', 'comp'].map((key) => query.get(key)).filter(Boolean);
+  const parts = ['restype', 'comp'].flatMap((key) => {
+    const value = query.get(key);
+    return value ? [`${key}=${value}`] : [];
+  });
   return parts.length > 0 ? `${method} ?${parts.join('&')}` : method;
 }
 

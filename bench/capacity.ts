@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { growthExponent } from './billing.js';
 import { BLOB, blobClass, FUNCTIONS, SIGNALR, type Sourced } from './capacity/prices.js';
 import { markdownTable } from './report.js';
 
@@ -74,9 +75,9 @@ export interface Inputs {
   messageCpuMs: number;
 }
 
+/** The growth exponent, or 1 (linear) where it cannot be measured. */
 function exponent(n1: number, c1: number, n2: number, c2: number): number {
-  if (c1 <= 0 || c2 <= 0 || n2 <= n1) return 1;
-  return Math.log(c2 / c1) / Math.log(n2 / n1);
+  return growthExponent(n1, c1, n2, c2) ?? 1;
 }
 
 export function readInputs(root: URL): Inputs {

@@ -8,6 +8,7 @@
  */
 import { parseConnectionString } from '../../src/lib/signalr/connection-string.js';
 import { HubClient } from '../../src/lib/signalr/rest-client.js';
+import { billedMessages, billedUnits } from '../billing.js';
 import { type BenchConnection, connect, connectMany, type Incoming, type Target } from '../clients.js';
 import { serve, tell } from '../ipc.js';
 import { makePayload, readPayload } from '../payload.js';
@@ -63,27 +64,13 @@ let meters: Meter[] = [];
 /** Clients metered as "others" by the running measurement (those connected when it started). */
 let meteredOthers = 0;
 
-/** The size in bytes of one billed message of 2 KiB (Azure SignalR: "How messages are counted"). */
-export const BILLING_UNIT_BYTES = 2048;
-
 function meterFrame(index: number, data: Buffer, isBinary: boolean, dialect: 'raw' | 'signalr'): void {
   const meter = meters[index];
   if (!meter) return;
-  const count = (bytes: number) => {
+  for (const bytes of billedMessages(data, isBinary, dialect)) {
     meter.messages += 1;
     meter.bytes += bytes;
-    meter.units += Math.max(1, Math.ceil(bytes / BILLING_UNIT_BYTES));
-  };
-  if (dialect === 'raw' || isBinary) {
-    count(data.length);
-    return;
-  }
-  let start = 0;
-  for (let end = data.indexOf(0x1e); end >= 0; end = data.indexOf(0x1e, start)) {
-    // A Ping ({"type":6}) is not billed.
-    if (!(end - start <= 12 && data.subarray(start, end).toString().replace(/\s/g, '') === '{"type":6}'))
-      count(end - start + 1);
-    start = end + 1;
+    meter.units += billedUnits(bytes);
   }
 }
 

@@ -19,6 +19,7 @@
  * client. The relay stores nothing, so its Blob transactions are 0 (shown; no ratio).
  */
 
+import { growthExponent } from '../billing.js';
 import { startBlobCounter } from '../blob-counter.js';
 import { type BenchChild, type BenchMessage, residentBytes } from '../processes.js';
 import type { Figure, ScenarioResult, Target } from '../report.js';
@@ -46,7 +47,7 @@ export const FULL = {
   /** Clients per fill request, so the time budget is checked between chunks. */
   fillChunk: 100,
   /** Time the fills of ours may take in all; larger rooms are left out (and say so) past it. */
-  fillBudgetMs: 240_000,
+  fillBudgetMs: 180_000,
   /** No event for this long after a join means its fan-out is over. */
   quietMs: 1_000,
 };
@@ -110,8 +111,8 @@ interface Side {
 
 /** What a scenario side needs from its stack. */
 interface Stack {
-  /** The connect request for `clients` more clients, appended to the room. */
-  connect(clients: number, concurrency: number, quietMs: number): BenchMessage;
+  /** The connect request for `clients` more clients, appended to the room; `measured` for a measured join. */
+  connect(clients: number, concurrency: number, quietMs: number, measured: boolean): BenchMessage;
   /** CPU time of the measured server process in ms (µs resolution through its `cpu` probe). */
   cpuMs(): Promise<number>;
   /** CPU of the service, where there is one. */
@@ -150,7 +151,7 @@ async function measureSide(
     while (inRoom < size && fillMs + (Date.now() - fillStart) < params.fillBudgetMs) {
       const chunk = Math.min(params.fillChunk, size - inRoom);
       const joined = await generator.request<BenchMessage & { clients: number }>(
-        stack.connect(chunk, params.fillConcurrency, params.quietMs),
+        stack.connect(chunk, params.fillConcurrency, params.quietMs, false),
         'connected',
         600_000,
       );
@@ -177,7 +178,7 @@ async function measureSide(
       const serviceBefore = (await stack.serviceCpuMs?.()) ?? 0;
       await generator.request({ type: 'meter-start' }, 'metering');
       const joined = await generator.request<BenchMessage & { clients: number }>(
-        stack.connect(1, 1, params.quietMs),
+        stack.connect(1, 1, params.quietMs, true),
         'connected',
         120_000,
       );
@@ -255,12 +256,6 @@ async function measureSide(
     );
   }
   return side;
-}
-
-/** log(c₂ / c₁) / log(N₂ / N₁), or null when either cost is not positive. */
-export function growthExponent(n1: number, c1: number, n2: number, c2: number): number | null {
-  if (c1 <= 0 || c2 <= 0 || n1 <= 0 || n2 <= n1) return null;
-  return Math.log(c2 / c1) / Math.log(n2 / n1);
 }
 
 function figuresFor(ours: Side, baseline: Side): { figures: Figure[]; targets: Target[]; notes: string[] } {
@@ -440,7 +435,7 @@ export const cost: Scenario = {
         baseline = await measureSide(
           generator,
           {
-            connect: (clients, concurrency, quietMs) => {
+            connect: (clients, concurrency, quietMs, measured) => {
               const first = next;
               next += clients;
               return {
@@ -451,8 +446,10 @@ export const cost: Scenario = {
                 userPrefix: 'user',
                 concurrency,
                 quietMs: Math.min(quietMs, 300),
-                // A join notice for each client (while filling too: the relay's room is the same room).
-                announce: JSON.stringify({ type: 'presence', joined: [{ user: `user${first}` }] }),
+                // The measured joiner's notice (filling the room is not measured, and needs none).
+                ...(measured
+                  ? { announce: JSON.stringify({ type: 'presence', joined: [{ user: `user${first}` }] }) }
+                  : {}),
               };
             },
             cpuMs: () => cpuOf(bare.child),
