@@ -148,19 +148,29 @@ async function measureSide(
   for (const [sizeIndex, size] of params.sizes.entries()) {
     // Fill, in chunks, within the budget.
     const fillStart = Date.now();
+    let fillError = '';
     while (inRoom < size && fillMs + (Date.now() - fillStart) < params.fillBudgetMs) {
       const chunk = Math.min(params.fillChunk, size - inRoom);
-      const joined = await generator.request<BenchMessage & { clients: number }>(
-        stack.connect(chunk, params.fillConcurrency, params.quietMs, false),
-        'connected',
-        600_000,
-      );
-      inRoom = joined.clients;
+      // A chunk may take no longer than what is left of the budget (a stack that saturates stops here).
+      const leftMs = Math.max(10_000, params.fillBudgetMs - fillMs - (Date.now() - fillStart));
+      try {
+        const joined = await generator.request<BenchMessage & { clients: number }>(
+          { ...stack.connect(chunk, params.fillConcurrency, params.quietMs, false), joinTimeoutMs: leftMs },
+          'connected',
+          leftMs + 120_000,
+        );
+        inRoom = joined.clients;
+      } catch (error) {
+        fillError = error instanceof Error ? error.message : String(error);
+        break;
+      }
     }
     fillMs += Date.now() - fillStart;
     if (inRoom < size) {
       side.notReached.push(...params.sizes.slice(sizeIndex));
-      log(`  ${label}: the room reached ${inRoom} of ${size} within the fill budget; larger rooms left out`);
+      log(
+        `  ${label}: the room reached ${inRoom} of ${size} within the fill budget${fillError ? ` (${fillError})` : ''}; larger rooms left out`,
+      );
       break;
     }
     log(`  ${label}: room of ${size} (filled in ${((Date.now() - fillStart) / 1000).toFixed(1)} s)`);
@@ -456,7 +466,7 @@ export const cost: Scenario = {
             blobs: () => ({ total: 0, byOperation: {} }),
             rss: () => residentBytes(bare.pid),
           },
-          { ...params, fillBudgetMs: Number.POSITIVE_INFINITY },
+          { ...params, fillBudgetMs: 900_000 },
           context.log,
           'bare relay',
         );
