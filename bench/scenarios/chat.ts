@@ -21,6 +21,7 @@ import {
   startServiceProcess,
 } from '../stack.js';
 import { Histogram, type HistogramData } from '../stats.js';
+import { BENCH_NEGOTIATES_PER_MINUTE } from './cost.js';
 
 /** Clients joining the chat at once. */
 export const JOIN_CONCURRENCY = 10;
@@ -34,7 +35,9 @@ export const CHAT_RATE_TARGET = 500;
 /** Full-run defaults. `rates` are total messages/s; the search stops at the first failing step. */
 export const FULL = {
   clients: 200,
-  senders: 20,
+  // Every client sends: at the top step (1 280/s) each sends 6.4 a second, within the app's per-connection
+  // command limit (CHAT_COMMANDS_PER_SECOND, 10 by default), so the steps measure the chat, not the limit.
+  senders: 200,
   textBytes: 100,
   stepMs: 5_000,
   drainMs: 3_000,
@@ -289,6 +292,8 @@ export const chat: Scenario = {
               // Deliver through the measured dialect's REST prefix only, as in Azure (one prefix).
               CHAT_DIALECTS: dialect,
               BENCH_FUNCTIONS_PORT: String(functionsPort),
+              // Every bench client negotiates from the one loopback address.
+              CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS: String(BENCH_NEGOTIATES_PER_MINUTE),
             },
             context.profile ? cpuProfileFlags(context.profileDir, `chat-${dialect}-functions`) : [],
           );
