@@ -4,6 +4,9 @@
  * HubConnection so that 1 000 clients in one process measure the server, not the client library) and the
  * bare `ws` baseline (raw frames). Used only inside the load-generator children.
  */
+import { Agent, get, type IncomingMessage, request } from 'node:http';
+import { type HubMessage, MessageType, NullLogger } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import WebSocket from 'ws';
 import { clientUrl, createClientToken } from '../src/lib/signalr/tokens.js';
 
@@ -12,7 +15,17 @@ export type Target =
   /** The bare `ws` baseline: raw frames on `url` (http://…). */
   | { kind: 'bare'; url: string }
   /** The local service; `endpoint` is its http:// origin, `accessKey` signs client tokens. */
-  | { kind: 'websocket' | 'signalr'; endpoint: string; hub: string; accessKey: string }
+  | {
+      kind: 'websocket' | 'signalr';
+      endpoint: string;
+      hub: string;
+      accessKey: string;
+      /** signalr only: the hub protocol (default json) and the transport (default WebSockets). */
+      protocol?: 'json' | 'messagepack';
+      transport?: 'websockets' | 'sse';
+    }
+  /** The bare baseline's event stream: `GET {url}/events` (Server-Sent Events, one event per message). */
+  | { kind: 'bare-sse'; url: string }
   /** A ready-made client URL (e.g. from the chat's negotiate): raw frames or hub protocol. */
   | { kind: 'negotiated'; dialect: 'websocket' | 'signalr'; url: string; accessToken: string };
 
@@ -24,7 +37,8 @@ export type Incoming =
 
 /** One connected bench client. */
 export interface BenchConnection {
-  readonly socket: WebSocket;
+  /** The WebSocket, for clients that have one (not Server-Sent Events). */
+  readonly socket?: WebSocket;
   /** Raw dialects: sends `text` as a text frame. signalr: invokes `target` with `text` as its one argument. */
   send(text: string, options?: { target?: string; invocationId?: string }): void;
   /** Sends a hub-protocol invocation with one object argument (signalr), or `{type: target, ...arg}` (raw). */
@@ -42,6 +56,7 @@ export async function connect(
   onMessage: (message: Incoming) => void,
 ): Promise<BenchConnection> {
   if (target.kind === 'bare') return openRaw(toWs(target.url), onMessage);
+  if (target.kind === 'bare-sse') return openBareSse(target.url, onMessage);
   if (target.kind === 'negotiated') {
     if (target.dialect === 'websocket') {
       const url = new URL(target.url);
@@ -54,7 +69,214 @@ export async function connect(
   const token = await createClientToken(target.accessKey, audience, { userId });
   if (target.kind === 'websocket')
     return openRaw(`${toWs(audience)}?access_token=${encodeURIComponent(token)}`, onMessage);
+  if (target.transport === 'sse') return openSignalRSse(audience, token, onMessage);
+  if (target.protocol === 'messagepack') return openSignalRMessagePack(audience, token, onMessage);
   return openSignalR(audience, token, onMessage);
+}
+
+/** Keep-alive sockets for the POSTs of Server-Sent Events clients. */
+const postAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One hub message of either protocol, as the bench sees it. */
+function deliver(message: HubMessage, onMessage: (message: Incoming) => void): void {
+  if (message.type === MessageType.Invocation)
+    onMessage({ kind: 'invocation', target: message.target, argument: message.arguments[0] });
+  else if (message.type === MessageType.Completion && message.invocationId !== undefined)
+    onMessage({
+      kind: 'completion',
+      invocationId: message.invocationId,
+      result: message.result,
+      ...(message.error ? { error: message.error } : {}),
+    });
+}
+
+/** Negotiates (v1) and returns the connection token. */
+async function negotiate(address: URL, token: string): Promise<string> {
+  const negotiateUrl = new URL(address);
+  negotiateUrl.pathname = `${address.pathname.replace(/\/+$/, '')}/negotiate`;
+  negotiateUrl.searchParams.set('negotiateVersion', '1');
+  const response = await fetch(negotiateUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) throw new Error(`negotiate failed: HTTP ${response.status} ${await response.text()}`);
+  const negotiated = (await response.json()) as { connectionToken?: string; connectionId?: string };
+  return negotiated.connectionToken ?? negotiated.connectionId ?? '';
+}
+
+/**
+ * The signalr dialect with the MessagePack hub protocol over WebSockets, parsed by Microsoft's
+ * implementation. The handshake is JSON text; a refusal (`{"error":…}`) rejects with the service's reason.
+ */
+async function openSignalRMessagePack(
+  clientAddress: string,
+  token: string,
+  onMessage: (message: Incoming) => void,
+): Promise<BenchConnection> {
+  const address = new URL(clientAddress);
+  const id = await negotiate(address, token);
+  const wsUrl = new URL(address);
+  wsUrl.protocol = wsUrl.protocol.replace('http', 'ws');
+  wsUrl.searchParams.set('id', id);
+  wsUrl.searchParams.set('access_token', token);
+  const protocol = new MessagePackHubProtocol();
+  const socket = new WebSocket(wsUrl, { perMessageDeflate: false });
+  let handshake: ((error?: Error) => void) | undefined;
+  let handshaken = false;
+  socket.on('message', (data: Buffer) => {
+    let bytes = data;
+    if (!handshaken) {
+      const end = data.indexOf(0x1e);
+      if (end < 0) return;
+      handshaken = true;
+      const answer = JSON.parse(data.subarray(0, end).toString()) as { error?: string };
+      handshake?.(answer.error ? new Error(`messagepack handshake refused: ${answer.error}`) : undefined);
+      bytes = data.subarray(end + 1);
+      if (bytes.length === 0) return;
+    }
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+    for (const message of protocol.parseMessages(buffer, NullLogger.instance)) {
+      if (message.type === MessageType.Close) socket.close();
+      else deliver(message, onMessage);
+    }
+  });
+  await opened(socket);
+  socket.on('error', () => {});
+  const handshakeDone = new Promise<void>((resolve, reject) => {
+    handshake = (error) => (error ? reject(error) : resolve());
+    socket.once('close', (code, reason) =>
+      reject(new Error(`closed during handshake (${code} ${reason.toString()})`)),
+    );
+  });
+  socket.send(`{"protocol":"messagepack","version":1}${RS}`);
+  await handshakeDone;
+  const invoke = (target: string, argument: unknown, invocationId?: string) =>
+    socket.send(
+      new Uint8Array(
+        protocol.writeMessage({
+          type: MessageType.Invocation,
+          target,
+          arguments: [argument],
+          ...(invocationId ? { invocationId } : {}),
+        } as HubMessage),
+      ),
+    );
+  return {
+    socket,
+    send: (text, options = {}) => invoke(options.target ?? 'send', text, options.invocationId),
+    command: (target, argument) => invoke(target, argument),
+    close: () => socket.terminate(),
+  };
+}
+
+/** Reads an event stream and hands each event's data (its `data:` lines joined by `\n`) to `onEvent`. */
+function readEvents(response: IncomingMessage, onEvent: (data: string) => void): void {
+  let pending = '';
+  let data: string[] = [];
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => {
+    pending += chunk;
+    let end = pending.indexOf('\n');
+    while (end >= 0) {
+      const line = pending.slice(0, end).replace(/\r$/, '');
+      pending = pending.slice(end + 1);
+      end = pending.indexOf('\n');
+      if (line === '') {
+        if (data.length > 0) onEvent(data.join('\n'));
+        data = [];
+      } else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
+    }
+  });
+  response.on('error', () => {});
+}
+
+/** Opens an event stream with `GET url` and resolves once the response has started. */
+function openEventStream(url: URL, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { headers: { accept: 'text/event-stream', ...headers } }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        reject(new Error(`event stream refused: HTTP ${response.statusCode}`));
+      } else resolve(response);
+    });
+    req.on('error', reject);
+  });
+}
+
+/** POSTs `body` to `url` on a kept-alive socket; resolves with the status. */
+function post(url: URL, body: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent: postAgent, headers: { 'content-type': 'text/plain', ...headers } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * The signalr dialect over Server-Sent Events (JSON protocol): negotiate, open the event stream at
+ * `/client/?hub=…&id=…`, then send the handshake and invocations with POSTs to the same URL.
+ */
+async function openSignalRSse(
+  clientAddress: string,
+  token: string,
+  onMessage: (message: Incoming) => void,
+): Promise<BenchConnection> {
+  const address = new URL(clientAddress);
+  const url = new URL(address);
+  url.searchParams.set('id', await negotiate(address, token));
+  const auth = { authorization: `Bearer ${token}` };
+  const response = await openEventStream(url, auth);
+  let handshaken = false;
+  let handshake: (() => void) | undefined;
+  readEvents(response, (data) => {
+    for (const record of data.split(RS)) {
+      if (record === '') continue;
+      if (!handshaken) {
+        handshaken = true;
+        handshake?.();
+        continue;
+      }
+      const message = JSON.parse(record) as HubMessage;
+      deliver(message, onMessage);
+    }
+  });
+  const handshakeDone = new Promise<void>((resolve, reject) => {
+    handshake = resolve;
+    response.once('close', () => reject(new Error('event stream closed during handshake')));
+  });
+  const status = await post(url, `{"protocol":"json","version":1}${RS}`, auth);
+  if (status !== 200) throw new Error(`handshake POST: HTTP ${status}`);
+  await handshakeDone;
+  const invoke = (target: string, argument: unknown, invocationId?: string) =>
+    void post(
+      url,
+      JSON.stringify({ type: 1, ...(invocationId ? { invocationId } : {}), target, arguments: [argument] }) +
+        RS,
+      auth,
+    ).catch(() => {});
+  return {
+    send: (text, options = {}) => invoke(options.target ?? 'send', text, options.invocationId),
+    command: (target, argument) => invoke(target, argument),
+    close: () => response.destroy(),
+  };
+}
+
+/** The bare baseline's event stream: every event is one message, as text. */
+async function openBareSse(base: string, onMessage: (message: Incoming) => void): Promise<BenchConnection> {
+  const response = await openEventStream(new URL('/events', base));
+  readEvents(response, (text) => onMessage({ kind: 'text', text }));
+  return {
+    send: () => {},
+    command: () => {},
+    close: () => response.destroy(),
+  };
 }
 
 function toWs(url: string): string {

@@ -20,6 +20,46 @@ export interface Figure {
   note?: string;
 }
 
+/** A target the issue sets for this box, judged in the run. */
+export interface Target {
+  name: string;
+  /** The measured value, or null when the scenario could not measure it. */
+  value: number | null;
+  unit: string;
+  /** `value` passes when it is at most (`≤`) or at least (`≥`) `limit`. */
+  comparison: '≤' | '≥' | '<';
+  limit: number;
+  note?: string;
+}
+
+/** True when `target` holds; false when it failed or was not measured. */
+export function passes(target: Target): boolean {
+  if (target.value === null || !Number.isFinite(target.value)) return false;
+  if (target.comparison === '≤') return target.value <= target.limit;
+  if (target.comparison === '<') return target.value < target.limit;
+  return target.value >= target.limit;
+}
+
+function targetRow(target: Target): string[] {
+  return [
+    `${target.name}${target.note ? ` (${target.note})` : ''}`,
+    target.value === null ? 'not measured' : `${formatNumber(target.value)} ${target.unit}`,
+    `${target.comparison} ${formatNumber(target.limit)} ${target.unit}`,
+    passes(target) ? 'pass' : 'FAIL',
+  ];
+}
+
+/** Prints every scenario's targets as one table. */
+export function printTargets(results: ScenarioResult[]): void {
+  const rows = results.flatMap((r) => (r.targets ?? []).map(targetRow));
+  if (rows.length === 0) return;
+  console.log('\n== targets');
+  const header = ['target', 'measured', 'limit', 'result'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of [header, ...rows])
+    console.log(`   ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}`);
+}
+
 export interface ScenarioResult {
   id: string;
   title: string;
@@ -35,6 +75,8 @@ export interface ScenarioResult {
   details?: unknown;
   /** Observations worth a line in RESULTS.md (profile tops, errors seen). */
   notes: string[];
+  /** The targets this scenario judges. */
+  targets?: Target[];
 }
 
 export interface MachineInfo {
@@ -132,7 +174,7 @@ export interface RunInfo {
  * A Markdown table padded the way the project's formatter (Biome) writes it, so a fresh RESULTS.md passes
  * `npm run lint`: the first column left-aligned, the others right-aligned.
  */
-function markdownTable(header: string[], rows: string[][]): string[] {
+export function markdownTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, 3, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(' | ')} |`;
@@ -162,6 +204,16 @@ export function writeResultsMarkdown(file: URL, run: RunInfo, results: ScenarioR
     '  receiving client, on the machine-wide monotonic clock shared by all processes.',
     '',
   ];
+  const targetRows = results.flatMap((r) => (r.targets ?? []).map(targetRow));
+  if (targetRows.length > 0)
+    lines.push(
+      '## Targets',
+      '',
+      'Judged in this run, on this machine (see each scenario for how the figure is measured).',
+      '',
+      ...markdownTable(['target', 'measured', 'limit', 'result'], targetRows),
+      '',
+    );
   for (const result of results) {
     lines.push(`## ${result.id}: ${result.title}`, '');
     if (result.status !== 'ok') lines.push(`**${result.status}**: ${result.reason ?? ''}`, '');

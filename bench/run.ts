@@ -12,6 +12,7 @@ import { stopAll } from './processes.js';
 import {
   machineInfo,
   printScenario,
+  printTargets,
   type RunInfo,
   type ScenarioResult,
   sourceState,
@@ -20,12 +21,13 @@ import {
 } from './report.js';
 import { type BenchContext, notRun, type Scenario } from './scenario.js';
 import { chat } from './scenarios/chat.js';
+import { cost } from './scenarios/cost.js';
 import { echo } from './scenarios/echo.js';
 import { fanout } from './scenarios/fanout.js';
 import { history } from './scenarios/history.js';
 import { memory } from './scenarios/memory.js';
 
-const SCENARIOS: Scenario[] = [fanout, echo, chat, memory, history];
+const SCENARIOS: Scenario[] = [fanout, echo, chat, cost, memory, history];
 
 const { values } = parseArgs({
   options: {
@@ -83,6 +85,8 @@ for (const scenario of selected) {
   results.push(result);
   printScenario(result);
 }
+
+printTargets(results);
 
 const run: RunInfo = {
   date: new Date().toISOString(),

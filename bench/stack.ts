@@ -30,6 +30,14 @@ export async function startBare(
   return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
 }
 
+/** The fair echo baseline (bench/servers/relay-post.ts): one keep-alive POST to `upstream` per frame. */
+export async function startRelayPost(upstream: string): Promise<RunningServer> {
+  const { child, ready } = await forkChild('relay-post', benchModule('./servers/relay-post.js'), {
+    args: [upstream],
+  });
+  return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
+}
+
 export interface ServiceOptions {
   /** Upstream URL template, e.g. `http://127.0.0.1:7071/api/messages?event={event}`; none: no upstream. */
   upstream?: string;

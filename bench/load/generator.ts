@@ -8,6 +8,7 @@
  */
 import { parseConnectionString } from '../../src/lib/signalr/connection-string.js';
 import { HubClient } from '../../src/lib/signalr/rest-client.js';
+import { billedMessages, billedUnits } from '../billing.js';
 import { type BenchConnection, connect, connectMany, type Incoming, type Target } from '../clients.js';
 import { serve, tell } from '../ipc.js';
 import { makePayload, readPayload } from '../payload.js';
@@ -42,6 +43,45 @@ interface ConnectRequest extends BenchMessage {
   /** Chat only: `connected` waits until every client has received this event (`welcome`), up to `joinTimeoutMs`. */
   awaitEvent?: string;
   joinTimeoutMs?: number;
+  /** Adds the clients to those already connected (user ids continue the numbering) instead of replacing them. */
+  append?: boolean;
+  /** Raw text each new client sends once connected (the bare relay's join notice). */
+  announce?: string;
+  /** After the joins, how long no event may arrive before the room counts as settled; default {@link QUIET_MS}. */
+  quietMs?: number;
+}
+
+/**
+ * What each client received, in Azure's billing terms: one message per hub-protocol record (Pings are not
+ * billed) or per raw frame, and its size in bytes; a message of b bytes counts ceil(b / 2048) units.
+ */
+interface Meter {
+  messages: number;
+  bytes: number;
+  units: number;
+}
+let meters: Meter[] = [];
+/** Clients metered as "others" by the running measurement (those connected when it started). */
+let meteredOthers = 0;
+
+function meterFrame(index: number, data: Buffer, isBinary: boolean, dialect: 'raw' | 'signalr'): void {
+  const meter = meters[index];
+  if (!meter) return;
+  for (const bytes of billedMessages(data, isBinary, dialect)) {
+    meter.messages += 1;
+    meter.bytes += bytes;
+    meter.units += billedUnits(bytes);
+  }
+}
+
+function meterSum(from: number, to: number): Meter {
+  const sum: Meter = { messages: 0, bytes: 0, units: 0 };
+  for (const meter of meters.slice(from, to)) {
+    sum.messages += meter.messages;
+    sum.bytes += meter.bytes;
+    sum.units += meter.units;
+  }
+  return sum;
 }
 
 /** True when `message` is the chat event `name` in either dialect (raw frames carry `type` anywhere). */
@@ -57,6 +97,8 @@ const QUIET_MS = 1_000;
 async function openAll(request: ConnectRequest): Promise<BenchMessage> {
   const started = Date.now();
   const prefix = request.userPrefix ?? 'bench';
+  const offset = request.append ? connections.length : 0;
+  if (!request.append) meters = [];
   let arrived = 0;
   let lastEvent = Date.now();
   const awaited = request.awaitEvent;
@@ -64,10 +106,11 @@ async function openAll(request: ConnectRequest): Promise<BenchMessage> {
     lastEvent = Date.now();
     if (awaited !== undefined && isEvent(message, awaited)) arrived += 1;
   };
-  connections = await connectMany(
+  const opened = await connectMany(
     request.clients,
     request.concurrency ?? CONNECT_CONCURRENCY,
-    async (index) => {
+    async (newIndex) => {
+      const index = offset + newIndex;
       const userId = `${prefix}${index}`;
       let target = request.target;
       if (request.negotiateUrl && target.kind === 'negotiated') {
@@ -79,21 +122,28 @@ async function openAll(request: ConnectRequest): Promise<BenchMessage> {
         const access = (await response.json()) as { url: string; accessToken: string };
         target = { ...target, url: access.url, accessToken: access.accessToken };
       }
-      return connect(target, userId, (message) => onIncoming(index, message));
+      meters[index] = { messages: 0, bytes: 0, units: 0 };
+      const connection = await connect(target, userId, (message) => onIncoming(index, message));
+      const dialect =
+        target.kind === 'signalr' || (target.kind === 'negotiated' && target.dialect === 'signalr');
+      connection.socket?.on('message', (data: Buffer, isBinary: boolean) =>
+        meterFrame(index, data, isBinary, dialect ? 'signalr' : 'raw'),
+      );
+      if (request.announce !== undefined) connection.send(request.announce);
+      return connection;
     },
   );
+  connections = request.append ? [...connections, ...opened] : opened;
   const connectedMs = Date.now() - started;
-  if (awaited !== undefined) {
-    const deadline = Date.now() + (request.joinTimeoutMs ?? 120_000);
-    while (arrived < connections.length && Date.now() < deadline) await sleep(50);
-    // Each join also sends `system` and `presence` to everyone: let that backlog drain before measuring.
-    while (Date.now() - lastEvent < QUIET_MS && Date.now() < deadline) await sleep(50);
-  }
+  const quietMs = request.quietMs ?? QUIET_MS;
+  const deadline = Date.now() + (request.joinTimeoutMs ?? 120_000);
+  if (awaited !== undefined) while (arrived < opened.length && Date.now() < deadline) await sleep(20);
+  // Each join also sends events to everyone: let that backlog drain before measuring.
+  if (awaited !== undefined || request.announce !== undefined)
+    while (Date.now() - lastEvent < quietMs && Date.now() < deadline) await sleep(20);
   onIncoming = () => {};
-  if (awaited !== undefined && arrived < connections.length)
-    throw new Error(
-      `${connections.length - arrived} of ${connections.length} clients got no ${awaited} in time`,
-    );
+  if (awaited !== undefined && arrived < opened.length)
+    throw new Error(`${opened.length - arrived} of ${opened.length} clients got no ${awaited} in time`);
   return { type: 'connected', clients: connections.length, connectedMs, ms: Date.now() - started };
 }
 
@@ -374,9 +424,67 @@ async function chatProbe(request: BenchMessage & { seq: number; waitMs: number; 
   return { type: 'probed', receipts };
 }
 
+/**
+ * Per chat message cost: client 0 sends `count` `sendMessage` commands with a `clientMessageId`, one after
+ * another (each once every receiver has it, or after `stepTimeoutMs`), then the room settles for `quietMs`.
+ */
+async function costSend(
+  request: BenchMessage & {
+    count: number;
+    textBytes: number;
+    receivers: number;
+    quietMs: number;
+    firstSeq: number;
+  },
+): Promise<BenchMessage> {
+  let receipts = 0;
+  let lastEvent = Date.now();
+  onIncoming = (_client, message) => {
+    lastEvent = Date.now();
+    const text = chatText(message);
+    if (text !== undefined && (readPayload(text)?.seq ?? -1) >= request.firstSeq) receipts += 1;
+  };
+  let completed = 0;
+  for (let i = 0; i < request.count; i += 1) {
+    const before = receipts;
+    const seq = request.firstSeq + i;
+    connections[0]?.command('sendMessage', {
+      text: makePayload(seq, request.textBytes),
+      clientMessageId: `bench-${seq}`,
+    });
+    const deadline = Date.now() + 5_000;
+    while (receipts - before < request.receivers && Date.now() < deadline) await sleep(2);
+    if (receipts - before >= request.receivers) completed += 1;
+  }
+  while (Date.now() - lastEvent < request.quietMs) await sleep(20);
+  onIncoming = () => {};
+  return { type: 'sent', sent: request.count, completed, receipts };
+}
+
 serve(
   async (message) => {
     switch (message.type) {
+      case 'meter-start':
+        for (const meter of meters) Object.assign(meter, { messages: 0, bytes: 0, units: 0 });
+        meteredOthers = connections.length;
+        return { type: 'metering', clients: meteredOthers };
+      case 'meter-stop':
+        return {
+          type: 'metered',
+          others: meterSum(0, meteredOthers),
+          newcomers: meterSum(meteredOthers, connections.length),
+          othersCount: meteredOthers,
+        };
+      case 'cost-send':
+        return costSend(
+          message as BenchMessage & {
+            count: number;
+            textBytes: number;
+            receivers: number;
+            quietMs: number;
+            firstSeq: number;
+          },
+        );
       case 'connect':
         return openAll(message as ConnectRequest);
       case 'fanout':

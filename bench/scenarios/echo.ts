@@ -3,7 +3,15 @@
  * to an upstream in the bench's own process that answers at once with the payload; the service delivers
  * the answer to the sender (websocket dialect: the response body as a frame; signalr dialect: a
  * Completion of an invocation that carries an invocationId). Figures: round trips/s, p50 and p99.
- * Baseline: a bare `ws` echo server at the same rate.
+ * Baselines: a bare `ws` echo server at the same rate, and the fair baseline (bench/servers/relay-post.ts)
+ * that does the service's job in the least code: receive a frame, one keep-alive POST to the same upstream,
+ * send the answer back. The service's CPU per round trip over the fair baseline's is the overhead the
+ * service adds to the job itself (target ≤ 1.5×).
+ *
+ * For the signalr dialect Azure writes a 2xx upstream body to the client verbatim, so the upstream answers
+ * an invocation with a framed Completion (`{"type":3,"invocationId":…,"result":…}` and the record separator)
+ * in the caller's protocol. A service that still wraps the body as the result is detected by a short probe;
+ * the upstream then answers raw JSON, and the result says so.
  */
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -11,9 +19,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
-import type { Figure, ScenarioResult } from '../report.js';
+import type { Figure, ScenarioResult, Target } from '../report.js';
 import { BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
-import { cpuProfileFlags, startBare, startGenerator, startServiceProcess } from '../stack.js';
+import { cpuProfileFlags, startBare, startGenerator, startRelayPost, startServiceProcess } from '../stack.js';
 import { Histogram, type HistogramData } from '../stats.js';
 
 /** Full-run defaults: 1 000 round trips/s in all (one Azure SignalR unit's rated echo load). */
@@ -41,9 +49,19 @@ interface EchoResult extends BenchMessage {
   latency: HistogramData;
 }
 
+/** The target of the fair baseline's upper limit on the service's CPU per round trip. */
+export const ECHO_CPU_TARGET = 1.5;
+
+/**
+ * How the upstream answers a JSON invocation: `framed`, a Completion record in the caller's protocol (what
+ * Azure forwards verbatim), or `raw`, the result as JSON (for a service that wraps the body itself).
+ */
+let answerStyle: 'framed' | 'raw' = 'framed';
+
 /**
  * The upstream: connection events get an empty 200; a message event gets its payload back at once
- * (raw text for the websocket dialect, the invocation's first argument as JSON for the signalr dialect).
+ * (raw text for the websocket dialect; for the signalr dialect a Completion of the invocation, or the
+ * first argument as JSON, see {@link answerStyle}; an invocation without an id gets an empty 200).
  */
 function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
   const chunks: Buffer[] = [];
@@ -55,10 +73,22 @@ function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
     }
     const body = Buffer.concat(chunks);
     if ((req.headers['content-type'] ?? '').startsWith('application/json')) {
-      const invocation = JSON.parse(body.toString('utf8')) as { arguments?: unknown[] };
+      const invocation = JSON.parse(body.toString('utf8')) as {
+        invocationId?: string;
+        arguments?: unknown[];
+      };
+      const result = invocation.arguments?.[0] ?? null;
+      if (answerStyle === 'raw') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+        return;
+      }
+      if (invocation.invocationId === undefined) {
+        res.writeHead(200).end();
+        return;
+      }
       res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify(invocation.arguments?.[0] ?? null));
+        .writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(`${JSON.stringify({ type: 3, invocationId: invocation.invocationId, result })}\x1e`);
       return;
     }
     res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'text/plain' }).end(body);
@@ -100,6 +130,27 @@ async function measure(
   }
 }
 
+/** The probe's load: a few round trips from one client. */
+const PROBE = { clients: 1, ratePerClient: 10, durationMs: 300, payloadBytes: 64, drainMs: 1_500 };
+
+/**
+ * Whether the service forwards the upstream's answer verbatim (then a framed Completion comes back as the
+ * result) or wraps the body itself (then only a raw JSON answer does): tries framed first.
+ */
+async function probeAnswerStyle(
+  generator: BenchChild,
+  servicePid: number,
+  serviceUrl: string,
+): Promise<'framed' | 'raw'> {
+  const target = { kind: 'signalr', endpoint: serviceUrl, hub: BENCH_HUB, accessKey: DEV_ACCESS_KEY };
+  for (const style of ['framed', 'raw'] as const) {
+    answerStyle = style;
+    const probe = await measure(generator, servicePid, target, PROBE);
+    if (probe.answered > 0) return style;
+  }
+  throw new Error('the signalr dialect answered no invocation, framed or raw');
+}
+
 export const echo: Scenario = {
   id: 'echo',
   title: 'Upstream echo: fixed-rate client messages answered by an in-process upstream',
@@ -111,6 +162,7 @@ export const echo: Scenario = {
     const notes: string[] = [];
     const failures: string[] = [];
     const details: Record<string, unknown> = {};
+    const targets: Target[] = [];
     try {
       context.log(`echo: bare ws baseline, ${params.clients} clients × ${params.ratePerClient}/s`);
       const bare = await startBare('echo');
@@ -124,6 +176,18 @@ export const echo: Scenario = {
       notes.push(
         `bare ws baseline: ${Math.round(baseline.roundTripsPerSecond)} round trips/s, p50 ${baseline.latency.p50Ms} ms, p99 ${baseline.latency.p99Ms} ms`,
       );
+      context.log('echo: fair baseline (one keep-alive POST per frame to the same upstream)');
+      const relay = await startRelayPost(upstream.url.replace('{event}', 'message'));
+      let fair: Awaited<ReturnType<typeof measure>>;
+      try {
+        fair = await measure(generator, relay.pid, { kind: 'bare', url: relay.url }, params);
+      } finally {
+        await relay.stop();
+      }
+      details.fairBaseline = fair;
+      notes.push(
+        `fair baseline (relay-post: frame in, one keep-alive POST to the same upstream, answer out): ${Math.round(fair.roundTripsPerSecond)} round trips/s, ${fair.serverCpuMicrosPerRoundTrip.toFixed(1)} µs CPU per round trip, p99 ${fair.latency.p99Ms} ms`,
+      );
       for (const dialect of ['websocket', 'signalr'] as const) {
         context.log(`echo: service, ${dialect} dialect`);
         try {
@@ -133,6 +197,13 @@ export const echo: Scenario = {
           });
           let ours: Awaited<ReturnType<typeof measure>>;
           try {
+            if (dialect === 'signalr') {
+              answerStyle = await probeAnswerStyle(generator, service.pid, service.url);
+              if (answerStyle === 'raw')
+                notes.push(
+                  'signalr: this service wraps the upstream body as the result (not verbatim as Azure does): the upstream answered raw JSON',
+                );
+            }
             ours = await measure(
               generator,
               service.pid,
@@ -143,6 +214,13 @@ export const echo: Scenario = {
             await service.stop();
           }
           details[dialect] = ours;
+          targets.push({
+            name: `upstream echo, ${dialect} dialect: service CPU per round trip / fair baseline`,
+            value: ours.serverCpuMicrosPerRoundTrip / Math.max(1e-9, fair.serverCpuMicrosPerRoundTrip),
+            unit: '×',
+            comparison: '≤',
+            limit: ECHO_CPU_TARGET,
+          });
           figures.push(
             {
               name: `${dialect} dialect: round trips/s`,
@@ -158,6 +236,14 @@ export const echo: Scenario = {
               baseline: baseline.serverCpuMicrosPerRoundTrip,
               better: 'lower',
               note: 'service process only',
+            },
+            {
+              name: `${dialect} dialect: server CPU per round trip over the fair baseline`,
+              unit: 'µs',
+              ours: ours.serverCpuMicrosPerRoundTrip,
+              baseline: fair.serverCpuMicrosPerRoundTrip,
+              better: 'lower',
+              note: 'baseline: relay-post, one keep-alive POST per frame',
             },
             {
               name: `${dialect} dialect: p50 round trip`,
@@ -204,6 +290,7 @@ export const echo: Scenario = {
       figures,
       details,
       notes,
+      targets,
     };
   },
 };

@@ -2,6 +2,10 @@
  * Scenario 1, fan-out: N clients connected, REST broadcasts of 1 KiB for a fixed time. Figures: delivered
  * messages/s and p50/p99 latency from the REST call to the client's receipt, per dialect of the service,
  * against a bare `ws` server that broadcasts the same payload (on an HTTP POST) to the same N clients.
+ * Beside the JSON/WebSocket figures: the signalr dialect with the MessagePack hub protocol (against the same
+ * bare `ws` baseline; measured once the service accepts the `messagepack` handshake, skipped with the
+ * service's reason before), and the signalr dialect over Server-Sent Events against a bare server that
+ * writes the same payload as one event to the same N event streams.
  */
 import { existsSync } from 'node:fs';
 import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
@@ -71,6 +75,35 @@ function describe(result: FanoutResult & { serverCpuMs: number }) {
   };
 }
 
+/** What the fan-out measures on the service: each dialect, then MessagePack and Server-Sent Events. */
+const VARIANTS: Array<{
+  id: string;
+  label: string;
+  dialect: 'websocket' | 'signalr';
+  protocol?: 'json' | 'messagepack';
+  transport?: 'websockets' | 'sse';
+}> = [
+  { id: 'websocket', label: 'websocket dialect', dialect: 'websocket' },
+  { id: 'signalr', label: 'signalr dialect', dialect: 'signalr' },
+  { id: 'signalr-messagepack', label: 'signalr MessagePack', dialect: 'signalr', protocol: 'messagepack' },
+  { id: 'signalr-sse', label: 'signalr Server-Sent Events', dialect: 'signalr', transport: 'sse' },
+];
+
+/** Connects one MessagePack client: undefined when the service accepts it, else the service's reason. */
+async function messagePackRefusal(
+  generator: BenchChild,
+  target: Record<string, unknown>,
+): Promise<string | undefined> {
+  try {
+    await generator.request({ type: 'connect', target, clients: 1 }, 'connected', 10_000);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await generator.request({ type: 'close' }, 'closed');
+  }
+}
+
 export const fanout: Scenario = {
   id: 'fanout',
   title: 'Fan-out: REST broadcast of 1 KiB messages to every connected client',
@@ -102,20 +135,57 @@ export const fanout: Scenario = {
       notes.push(
         `bare ws baseline: ${Math.round(baseline.deliveredPerSecond)} msg/s delivered, p50 ${baseline.latency.p50Ms} ms, p99 ${baseline.latency.p99Ms} ms (${baseline.sent} broadcasts)`,
       );
-      for (const dialect of ['websocket', 'signalr'] as const) {
-        context.log(`fanout: service, ${dialect} dialect, ${params.clients} clients`);
-        const profileName = `fanout-${dialect}`;
+      context.log(`fanout: bare Server-Sent Events baseline, ${params.clients} clients`);
+      const bareSse = await startBare('broadcast');
+      let sseBaseline: ReturnType<typeof describe>;
+      try {
+        sseBaseline = describe(
+          await measure(
+            generator,
+            bareSse.pid,
+            { kind: 'bare-sse', url: bareSse.url },
+            { kind: 'bare', url: bareSse.url },
+            params,
+          ),
+        );
+      } finally {
+        await bareSse.stop();
+      }
+      details.sseBaseline = sseBaseline;
+      notes.push(
+        `bare Server-Sent Events baseline: ${Math.round(sseBaseline.deliveredPerSecond)} msg/s delivered, p50 ${sseBaseline.latency.p50Ms} ms, p99 ${sseBaseline.latency.p99Ms} ms`,
+      );
+      for (const variant of VARIANTS) {
+        const dialect = variant.dialect;
+        const label = variant.label;
+        context.log(`fanout: service, ${label}, ${params.clients} clients`);
+        const profileName = `fanout-${variant.id}`;
         let ours: ReturnType<typeof describe>;
         try {
           const service = await startServiceProcess({
             execArgv: context.profile ? cpuProfileFlags(context.profileDir, profileName) : [],
           });
           try {
+            const target = {
+              kind: dialect,
+              endpoint: service.url,
+              hub: BENCH_HUB,
+              accessKey: DEV_ACCESS_KEY,
+              ...(variant.protocol ? { protocol: variant.protocol } : {}),
+              ...(variant.transport ? { transport: variant.transport } : {}),
+            };
+            if (variant.protocol === 'messagepack') {
+              const refusal = await messagePackRefusal(generator, target);
+              if (refusal) {
+                notes.push(`${label}: not measured, the service refuses the handshake (${refusal})`);
+                continue;
+              }
+            }
             ours = describe(
               await measure(
                 generator,
                 service.pid,
-                { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: DEV_ACCESS_KEY },
+                target,
                 { kind: 'service', dialect, connectionString: connectionString(service.url), hub: BENCH_HUB },
                 params,
               ),
@@ -124,49 +194,41 @@ export const fanout: Scenario = {
             await service.stop();
           }
         } catch (error) {
-          failures.push(`${dialect} dialect: ${error instanceof Error ? error.message : String(error)}`);
+          failures.push(`${label}: ${error instanceof Error ? error.message : String(error)}`);
           continue;
         }
-        details[dialect] = ours;
+        const base = variant.transport === 'sse' ? sseBaseline : baseline;
+        details[variant.id] = ours;
+        const note = variant.transport === 'sse' ? 'baseline: bare Server-Sent Events' : undefined;
+        const figure = (name: string, unit: string, o: number, b: number, better: 'higher' | 'lower') => ({
+          name: `${label}: ${name}`,
+          unit,
+          ours: o,
+          baseline: b,
+          better,
+          ...(note ? { note } : {}),
+        });
         figures.push(
-          {
-            name: `${dialect} dialect: delivered messages/s`,
-            unit: 'msg/s',
-            ours: ours.deliveredPerSecond,
-            baseline: baseline.deliveredPerSecond,
-            better: 'higher',
-          },
-          {
-            name: `${dialect} dialect: server CPU per delivery`,
-            unit: 'µs',
-            ours: ours.serverCpuMicrosPerDelivery,
-            baseline: baseline.serverCpuMicrosPerDelivery,
-            better: 'lower',
-          },
-          {
-            name: `${dialect} dialect: p50 latency`,
-            unit: 'ms',
-            ours: ours.latency.p50Ms,
-            baseline: baseline.latency.p50Ms,
-            better: 'lower',
-          },
-          {
-            name: `${dialect} dialect: p99 latency`,
-            unit: 'ms',
-            ours: ours.latency.p99Ms,
-            baseline: baseline.latency.p99Ms,
-            better: 'lower',
-          },
+          figure('delivered messages/s', 'msg/s', ours.deliveredPerSecond, base.deliveredPerSecond, 'higher'),
+          figure(
+            'server CPU per delivery',
+            'µs',
+            ours.serverCpuMicrosPerDelivery,
+            base.serverCpuMicrosPerDelivery,
+            'lower',
+          ),
+          figure('p50 latency', 'ms', ours.latency.p50Ms, base.latency.p50Ms, 'lower'),
+          figure('p99 latency', 'ms', ours.latency.p99Ms, base.latency.p99Ms, 'lower'),
         );
         if (ours.delivered < ours.expected || ours.errors > 0)
           notes.push(
-            `${dialect}: ${ours.expected - ours.delivered} of ${ours.expected} deliveries missing, ${ours.errors} REST errors${ours.lastError ? ` (last: ${ours.lastError})` : ''}`,
+            `${label}: ${ours.expected - ours.delivered} of ${ours.expected} deliveries missing, ${ours.errors} REST errors${ours.lastError ? ` (last: ${ours.lastError})` : ''}`,
           );
         const profilePath = new URL(`${profileName}.cpuprofile`, context.profileDir).pathname;
         if (context.profile && existsSync(profilePath))
           notes.push(
             ...describeProfile(summariseCpuProfile(profilePath)).map(
-              (line) => `${dialect} service profile: ${line}`,
+              (line) => `${label} service profile: ${line}`,
             ),
           );
       }

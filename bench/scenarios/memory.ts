@@ -10,11 +10,14 @@ import type { MemoryProbe } from '../ipc.js';
 import type { BenchChild } from '../processes.js';
 import { residentBytes } from '../processes.js';
 import { summariseHeapProfile } from '../profile.js';
-import type { Figure, ScenarioResult } from '../report.js';
+import type { Figure, ScenarioResult, Target } from '../report.js';
 import { BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
 import { type RunningServer, startBare, startGenerator, startServiceProcess } from '../stack.js';
 
 /** Full-run defaults; connections are split evenly over `generators` client processes. */
+/** The target: resident memory per idle connection, in KiB, at most. */
+export const IDLE_CONNECTION_TARGET_KIB = 16;
+
 export const FULL = { connections: 5000, generators: 2, settleMs: 2_000 };
 export const QUICK = { connections: 500, generators: 1, settleMs: 500 };
 
@@ -87,6 +90,7 @@ export const memory: Scenario = {
     const notes: string[] = [];
     const failures: string[] = [];
     const details: Record<string, unknown> = {};
+    const targets: Target[] = [];
     try {
       context.log(`memory: bare ws baseline, ${params.connections} idle connections`);
       const bare = await startBare('idle', ['--expose-gc']);
@@ -119,6 +123,14 @@ export const memory: Scenario = {
             await closeAll(generators);
           }
           details[dialect] = ours;
+          targets.push({
+            name: `resident memory per idle connection, ${dialect} dialect`,
+            value: kib(ours.rssPerConnection),
+            unit: 'KiB',
+            comparison: '≤',
+            limit: IDLE_CONNECTION_TARGET_KIB,
+            note: `${params.connections} connections`,
+          });
           figures.push(
             {
               name: `${dialect} dialect: RSS per idle connection`,
@@ -163,6 +175,7 @@ export const memory: Scenario = {
       figures,
       details,
       notes,
+      targets,
     };
   },
 };

@@ -1,0 +1,77 @@
+/**
+ * Counts Blob transactions: a small HTTP proxy in front of Azurite, in the orchestrator's process, that
+ * forwards every request unchanged and counts it by operation (method and `comp`/`restype` query). Each
+ * request that reaches Blob Storage is one billed transaction, so the count is what Azure would bill,
+ * without depending on Azurite's log format. The app is given the proxy's address in its connection string.
+ */
+import { once } from 'node:events';
+import { Agent, createServer, request, type Server } from 'node:http';
+
+export interface BlobCounter {
+  /** A connection string naming the proxy instead of Azurite. */
+  connectionString: string;
+  /** Requests counted since the last call, by operation, and their total; resets the counts. */
+  take(): { total: number; byOperation: Record<string, number> };
+  close(): Promise<void>;
+}
+
+/** The operation a request stands for: `PUT ?comp=appendblock`, `GET` (read), `GET ?restype=container&comp=list`, `HEAD`… */
+function operationOf(method: string, url: string): string {
+  const query = new URL(url, 'http://x').searchParams;
+  const parts = ['restype', 'comp'].flatMap((key) => {
+    const value = query.get(key);
+    return value ? [`${key}=${value}`] : [];
+  });
+  return parts.length > 0 ? `${method} ?${parts.join('&')}` : method;
+}
+
+/** Starts the counting proxy in front of Azurite's blob endpoint (`http://127.0.0.1:<port>/devstoreaccount1`). */
+export async function startBlobCounter(azuriteConnectionString: string): Promise<BlobCounter> {
+  const endpoint = /BlobEndpoint=([^;]+)/.exec(azuriteConnectionString)?.[1];
+  if (!endpoint) throw new Error('The Azurite connection string names no BlobEndpoint');
+  const target = new URL(endpoint);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  let counts = new Map<string, number>();
+  const server: Server = createServer((req, res) => {
+    const key = operationOf(req.method ?? 'GET', req.url ?? '/');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target.host },
+        agent,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', (error) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(error.message);
+    });
+    req.pipe(upstream);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const proxied = `http://127.0.0.1:${port}${target.pathname}`;
+  return {
+    connectionString: azuriteConnectionString.replace(endpoint, proxied),
+    take() {
+      const byOperation = Object.fromEntries([...counts.entries()].sort((a, b) => b[1] - a[1]));
+      const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
+      counts = new Map();
+      return { total, byOperation };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,556 @@
+/**
+ * Scenario 6, cost in Azure's billing units: the chat through the local service + the built-in Functions
+ * host + Azurite, with a room grown to each size N in turn.
+ *
+ * - **Join cost by room size**: one more user joins a room of N. Figures per join: the messages, bytes and
+ *   billed SignalR units delivered to the others (Azure bills only outbound messages, Pings excluded, a
+ *   message of b bytes as ceil(b / 2048) units per recipient: "How messages are counted" in Microsoft's
+ *   Azure SignalR documentation), the units of the joiner's own welcome, the Blob transactions (counted by a
+ *   proxy in front of Azurite, see bench/blob-counter.ts) and the Functions host's CPU. Between sizes, the
+ *   growth exponent log(cost₂ / cost₁) / log(N₂ / N₁): 1.0 is linear in the room, a constant cost per
+ *   recipient (target ≤ 1.1).
+ * - **Per chat message** into the room of N: a `sendMessage` with a `clientMessageId`; billed units to
+ *   everyone (the sender's own copy and its `ack` included; the client's invocation is inbound, which Azure
+ *   does not bill), Blob transactions, Functions CPU-ms and the Functions host's resident memory growth.
+ *
+ * Baseline: a bare `ws` relay in the same run, at the same sizes, doing the least that does the same job: a
+ * joining client sends one small join notice that the relay sends to every client (one tiny message per
+ * recipient, the theoretical minimum of telling the others), and a chat message is relayed once to every
+ * client. The relay stores nothing, so its Blob transactions are 0 (shown; no ratio).
+ */
+
+import { growthExponent } from '../billing.js';
+import { startBlobCounter } from '../blob-counter.js';
+import { type BenchChild, type BenchMessage, residentBytes } from '../processes.js';
+import type { Figure, ScenarioResult, Target } from '../report.js';
+import type { BenchContext, Scenario } from '../scenario.js';
+import {
+  connectionString,
+  freePort,
+  startAzurite,
+  startBare,
+  startFunctionsProcess,
+  startGenerator,
+  startServiceProcess,
+} from '../stack.js';
+
+/** The target of the join cost's growth exponent between the smallest and the largest room measured. */
+export const JOIN_EXPONENT_TARGET = 1.1;
+
+/** The app's negotiate limit per address for the bench, whose clients all share one address. */
+export const BENCH_NEGOTIATES_PER_MINUTE = 1_000_000;
+
+export const FULL = {
+  sizes: [100, 500, 2000],
+  joinsPerSize: 5,
+  messagesPerSize: 20,
+  textBytes: 100,
+  /** Clients joining at once while the room fills (not measured). */
+  fillConcurrency: 10,
+  /** Clients per fill request, so the time budget is checked between chunks. */
+  fillChunk: 100,
+  /** Time the fills of ours may take in all; larger rooms are left out (and say so) past it. */
+  fillBudgetMs: 180_000,
+  /** No event for this long after a join means its fan-out is over. */
+  quietMs: 1_000,
+};
+export const QUICK = {
+  sizes: [10, 40],
+  joinsPerSize: 3,
+  messagesPerSize: 10,
+  textBytes: 100,
+  fillConcurrency: 10,
+  fillChunk: 50,
+  fillBudgetMs: 45_000,
+  quietMs: 600,
+};
+type Params = typeof FULL;
+
+/** Billing view of what a set of clients received. */
+interface Meter {
+  messages: number;
+  bytes: number;
+  units: number;
+}
+interface Metered extends BenchMessage {
+  others: Meter;
+  newcomers: Meter;
+  othersCount: number;
+}
+
+/** The averages per join at one room size. */
+interface JoinCost {
+  size: number;
+  joins: number;
+  toOthers: Meter;
+  toJoiner: Meter;
+  blobTransactions: number;
+  blobByOperation: Record<string, number>;
+  cpuMs: number;
+  serviceCpuMs?: number;
+}
+
+/** The averages per chat message at one room size. */
+interface MessageCost {
+  /** The room's nominal size (it holds the joins measured at that size too: `roomSize`). */
+  size: number;
+  roomSize: number;
+  sent: number;
+  completed: number;
+  receivers: number;
+  toAll: Meter;
+  blobTransactions: number;
+  blobByOperation: Record<string, number>;
+  cpuMs: number;
+  rssBytesPerMessage: number;
+}
+
+interface Side {
+  joins: JoinCost[];
+  messages: MessageCost[];
+  /** Sizes the room could not be grown to within the budget. */
+  notReached: number[];
+}
+
+/** What a scenario side needs from its stack. */
+interface Stack {
+  /** The connect request for `clients` more clients, appended to the room; `measured` for a measured join. */
+  connect(clients: number, concurrency: number, quietMs: number, measured: boolean): BenchMessage;
+  /** CPU time of the measured server process in ms (µs resolution through its `cpu` probe). */
+  cpuMs(): Promise<number>;
+  /** CPU of the service, where there is one. */
+  serviceCpuMs?(): Promise<number>;
+  /** Blob transactions since the last call. */
+  blobs(): { total: number; byOperation: Record<string, number> };
+  /** Resident memory of the measured server process. */
+  rss(): number;
+}
+
+async function cpuOf(child: BenchChild): Promise<number> {
+  const answer = await child.request<BenchMessage & { micros: number }>({ type: 'cpu' }, 'cpu');
+  return answer.micros / 1000;
+}
+
+const perJoin = (meter: Meter, joins: number): Meter => ({
+  messages: meter.messages / joins,
+  bytes: meter.bytes / joins,
+  units: meter.units / joins,
+});
+
+/** Grows the room to each size and measures joins and messages there. */
+async function measureSide(
+  generator: BenchChild,
+  stack: Stack,
+  params: Params,
+  log: (text: string) => void,
+  label: string,
+): Promise<Side> {
+  const side: Side = { joins: [], messages: [], notReached: [] };
+  let inRoom = 0;
+  let fillMs = 0;
+  for (const [sizeIndex, size] of params.sizes.entries()) {
+    // Fill, in chunks, within the budget.
+    const fillStart = Date.now();
+    let fillError = '';
+    while (inRoom < size && fillMs + (Date.now() - fillStart) < params.fillBudgetMs) {
+      const chunk = Math.min(params.fillChunk, size - inRoom);
+      // A chunk may take no longer than what is left of the budget (a stack that saturates stops here).
+      const leftMs = Math.max(10_000, params.fillBudgetMs - fillMs - (Date.now() - fillStart));
+      try {
+        const joined = await generator.request<BenchMessage & { clients: number }>(
+          { ...stack.connect(chunk, params.fillConcurrency, params.quietMs, false), joinTimeoutMs: leftMs },
+          'connected',
+          leftMs + 120_000,
+        );
+        inRoom = joined.clients;
+      } catch (error) {
+        fillError = error instanceof Error ? error.message : String(error);
+        break;
+      }
+    }
+    fillMs += Date.now() - fillStart;
+    if (inRoom < size) {
+      side.notReached.push(...params.sizes.slice(sizeIndex));
+      log(
+        `  ${label}: the room reached ${inRoom} of ${size} within the fill budget${fillError ? ` (${fillError})` : ''}; larger rooms left out`,
+      );
+      break;
+    }
+    log(`  ${label}: room of ${size} (filled in ${((Date.now() - fillStart) / 1000).toFixed(1)} s)`);
+
+    // Joins into a room of `size` (each join adds one, so the room is size, size + 1, …).
+    const others: Meter = { messages: 0, bytes: 0, units: 0 };
+    const joiner: Meter = { messages: 0, bytes: 0, units: 0 };
+    let blobTransactions = 0;
+    const blobByOperation: Record<string, number> = {};
+    let cpuMs = 0;
+    let serviceCpuMs = 0;
+    for (let j = 0; j < params.joinsPerSize; j += 1) {
+      stack.blobs();
+      const cpuBefore = await stack.cpuMs();
+      const serviceBefore = (await stack.serviceCpuMs?.()) ?? 0;
+      await generator.request({ type: 'meter-start' }, 'metering');
+      const joined = await generator.request<BenchMessage & { clients: number }>(
+        stack.connect(1, 1, params.quietMs, true),
+        'connected',
+        120_000,
+      );
+      inRoom = joined.clients;
+      const metered = await generator.request<Metered>({ type: 'meter-stop' }, 'metered');
+      cpuMs += (await stack.cpuMs()) - cpuBefore;
+      serviceCpuMs += ((await stack.serviceCpuMs?.()) ?? 0) - serviceBefore;
+      const blobs = stack.blobs();
+      blobTransactions += blobs.total;
+      for (const [op, n] of Object.entries(blobs.byOperation))
+        blobByOperation[op] = (blobByOperation[op] ?? 0) + n;
+      for (const key of ['messages', 'bytes', 'units'] as const) {
+        others[key] += metered.others[key];
+        joiner[key] += metered.newcomers[key];
+      }
+    }
+    const joins = params.joinsPerSize;
+    side.joins.push({
+      size,
+      joins,
+      toOthers: perJoin(others, joins),
+      toJoiner: perJoin(joiner, joins),
+      blobTransactions: blobTransactions / joins,
+      blobByOperation: Object.fromEntries(Object.entries(blobByOperation).map(([k, n]) => [k, n / joins])),
+      cpuMs: cpuMs / joins,
+      ...(stack.serviceCpuMs ? { serviceCpuMs: serviceCpuMs / joins } : {}),
+    });
+
+    // Chat messages into the room.
+    const probe = await generator.request<BenchMessage & { receipts: number }>(
+      {
+        type: 'chat-probe',
+        seq: (sizeIndex + 1) * 1_000_000 - 1,
+        waitMs: 1_000,
+        textBytes: params.textBytes,
+      },
+      'probed',
+    );
+    stack.blobs();
+    const cpuBefore = await stack.cpuMs();
+    const rssBefore = stack.rss();
+    await generator.request({ type: 'meter-start' }, 'metering');
+    const sent = await generator.request<BenchMessage & { sent: number; completed: number }>(
+      {
+        type: 'cost-send',
+        count: params.messagesPerSize,
+        textBytes: params.textBytes,
+        receivers: probe.receipts,
+        quietMs: params.quietMs,
+        firstSeq: (sizeIndex + 1) * 1_000_000,
+      },
+      'sent',
+      params.messagesPerSize * 6_000 + 30_000,
+    );
+    const metered = await generator.request<Metered>({ type: 'meter-stop' }, 'metered');
+    const cpu = (await stack.cpuMs()) - cpuBefore;
+    const rss = stack.rss() - rssBefore;
+    const blobs = stack.blobs();
+    const m = Math.max(1, sent.sent);
+    side.messages.push({
+      size,
+      roomSize: inRoom,
+      sent: sent.sent,
+      completed: sent.completed,
+      receivers: probe.receipts,
+      toAll: perJoin(metered.others, m),
+      blobTransactions: blobs.total / m,
+      blobByOperation: Object.fromEntries(Object.entries(blobs.byOperation).map(([k, n]) => [k, n / m])),
+      cpuMs: cpu / m,
+      rssBytesPerMessage: rss / m,
+    });
+    const last = side.joins.at(-1);
+    log(
+      `  ${label}: join into ${size}: ${last?.toOthers.units.toFixed(1)} units / ${Math.round(last?.toOthers.bytes ?? 0)} B to the others, ${last?.blobTransactions.toFixed(1)} blob tx, ${last?.cpuMs.toFixed(1)} ms CPU; message: ${side.messages.at(-1)?.toAll.units.toFixed(1)} units, ${side.messages.at(-1)?.blobTransactions.toFixed(1)} blob tx`,
+    );
+  }
+  return side;
+}
+
+function figuresFor(ours: Side, baseline: Side): { figures: Figure[]; targets: Target[]; notes: string[] } {
+  const figures: Figure[] = [];
+  const notes: string[] = [];
+  for (const join of ours.joins) {
+    const base = baseline.joins.find((b) => b.size === join.size);
+    const n = join.size;
+    figures.push(
+      {
+        name: `join into ${n}: billed units to the others`,
+        unit: 'units',
+        ours: join.toOthers.units,
+        baseline: base?.toOthers.units ?? null,
+        better: 'lower',
+        note: '2 KiB units per recipient',
+      },
+      {
+        name: `join into ${n}: messages to the others`,
+        unit: 'msg',
+        ours: join.toOthers.messages,
+        baseline: base?.toOthers.messages ?? null,
+        better: 'lower',
+      },
+      {
+        name: `join into ${n}: bytes to the others`,
+        unit: 'B',
+        ours: join.toOthers.bytes,
+        baseline: base?.toOthers.bytes ?? null,
+        better: 'lower',
+      },
+      {
+        name: `join into ${n}: billed units to the joiner`,
+        unit: 'units',
+        ours: join.toJoiner.units,
+        baseline: base?.toJoiner.units ?? null,
+        better: 'lower',
+        note: 'its welcome and whatever else reaches it',
+      },
+      {
+        name: `join into ${n}: Blob transactions`,
+        unit: 'tx',
+        ours: join.blobTransactions,
+        baseline: 0,
+        better: 'lower',
+      },
+      {
+        name: `join into ${n}: Functions CPU`,
+        unit: 'ms',
+        ours: join.cpuMs,
+        baseline: base?.cpuMs ?? null,
+        better: 'lower',
+        note: 'baseline: the relay process',
+      },
+    );
+    notes.push(
+      `join into ${n}: Blob transactions by operation ${JSON.stringify(join.blobByOperation)}; service CPU ${join.serviceCpuMs?.toFixed(1)} ms per join`,
+    );
+  }
+  const targets: Target[] = [];
+  const exponents = (side: Side) => {
+    const first = side.joins[0];
+    const last = side.joins.at(-1);
+    if (!first || !last || last === first) return undefined;
+    return {
+      from: first.size,
+      to: last.size,
+      units: growthExponent(first.size, first.toOthers.units, last.size, last.toOthers.units),
+      bytes: growthExponent(first.size, first.toOthers.bytes, last.size, last.toOthers.bytes),
+      blobs: growthExponent(first.size, first.blobTransactions, last.size, last.blobTransactions),
+      cpu: growthExponent(first.size, first.cpuMs, last.size, last.cpuMs),
+    };
+  };
+  const e = exponents(ours);
+  const b = exponents(baseline);
+  if (e) {
+    for (const [key, what] of [
+      ['units', 'billed units to the others'],
+      ['bytes', 'bytes to the others'],
+      ['cpu', 'Functions CPU'],
+    ] as const)
+      figures.push({
+        name: `join cost growth exponent, ${what}, ${e.from}→${e.to}`,
+        unit: '',
+        ours: e[key] ?? Number.NaN,
+        baseline: b?.to === e.to ? (b[key] ?? null) : null,
+        better: 'lower',
+        note: '1.0 = linear in the room',
+      });
+    // Between consecutive sizes too, where there are three or more.
+    for (let i = 1; i < ours.joins.length; i += 1) {
+      const a = ours.joins[i - 1];
+      const c = ours.joins[i];
+      if (!a || !c) continue;
+      const x = growthExponent(a.size, a.toOthers.units, c.size, c.toOthers.units);
+      notes.push(
+        `growth exponent of billed units to the others, ${a.size}→${c.size}: ${x?.toFixed(2) ?? 'n/a'}`,
+      );
+    }
+  }
+  for (const key of ['units', 'bytes'] as const)
+    targets.push({
+      name: `join cost growth exponent (${key === 'units' ? 'billed units' : 'bytes'} to the others)`,
+      value: e?.[key] ?? null,
+      unit: '',
+      comparison: '≤',
+      limit: JOIN_EXPONENT_TARGET,
+      ...(e ? { note: `rooms of ${e.from} and ${e.to}` } : { note: 'fewer than two room sizes measured' }),
+    });
+  for (const message of ours.messages) {
+    const base = baseline.messages.find((m) => m.size === message.size);
+    const n = message.size;
+    figures.push(
+      {
+        name: `message into ${n}: billed units`,
+        unit: 'units',
+        ours: message.toAll.units,
+        baseline: base?.toAll.units ?? null,
+        better: 'lower',
+        note: `outbound to all ${message.receivers} receivers in a room of ${message.roomSize}, the ack too; inbound is not billed`,
+      },
+      {
+        name: `message into ${n}: bytes delivered`,
+        unit: 'B',
+        ours: message.toAll.bytes,
+        baseline: base?.toAll.bytes ?? null,
+        better: 'lower',
+      },
+      {
+        name: `message into ${n}: Blob transactions`,
+        unit: 'tx',
+        ours: message.blobTransactions,
+        baseline: 0,
+        better: 'lower',
+      },
+      {
+        name: `message into ${n}: Functions CPU`,
+        unit: 'ms',
+        ours: message.cpuMs,
+        baseline: base?.cpuMs ?? null,
+        better: 'lower',
+        note: 'baseline: the relay process',
+      },
+      {
+        name: `message into ${n}: Functions resident memory growth`,
+        unit: 'B',
+        ours: message.rssBytesPerMessage,
+        baseline: base?.rssBytesPerMessage ?? null,
+        better: 'lower',
+        note: 'RSS delta / messages',
+      },
+    );
+    notes.push(
+      `message into ${n}: ${message.completed}/${message.sent} reached all ${message.receivers} receivers; Blob transactions by operation ${JSON.stringify(message.blobByOperation)}`,
+    );
+  }
+  if (ours.notReached.length > 0)
+    notes.push(
+      `rooms of ${ours.notReached.join(', ')} not measured: filling the room took longer than the budget`,
+    );
+  return { figures, targets, notes };
+}
+
+export const cost: Scenario = {
+  id: 'cost',
+  title: "Cost in Azure's billing units: join cost by room size and per chat message",
+  async run(context: BenchContext): Promise<ScenarioResult> {
+    const params = context.quick ? QUICK : FULL;
+    const generator = await startGenerator('cost clients');
+    const details: Record<string, unknown> = {};
+    try {
+      context.log(`cost: bare ws relay baseline, rooms of ${params.sizes.join(', ')}`);
+      const bare = await startBare('broadcast');
+      let baseline: Side;
+      try {
+        let next = 0;
+        baseline = await measureSide(
+          generator,
+          {
+            connect: (clients, concurrency, quietMs, measured) => {
+              const first = next;
+              next += clients;
+              return {
+                type: 'connect',
+                target: { kind: 'bare', url: bare.url },
+                clients,
+                append: first > 0,
+                userPrefix: 'user',
+                concurrency,
+                quietMs: Math.min(quietMs, 300),
+                // The measured joiner's notice (filling the room is not measured, and needs none).
+                ...(measured
+                  ? { announce: JSON.stringify({ type: 'presence', joined: [{ user: `user${first}` }] }) }
+                  : {}),
+              };
+            },
+            cpuMs: () => cpuOf(bare.child),
+            blobs: () => ({ total: 0, byOperation: {} }),
+            rss: () => residentBytes(bare.pid),
+          },
+          { ...params, fillBudgetMs: 900_000 },
+          context.log,
+          'bare relay',
+        );
+      } finally {
+        await generator.request({ type: 'close' }, 'closed');
+        await bare.stop();
+      }
+      details.baseline = baseline;
+
+      context.log('cost: service + Functions host + Azurite (signalr dialect)');
+      const azurite = await startAzurite();
+      const counter = await startBlobCounter(azurite.connectionString);
+      const functionsPort = await freePort();
+      const service = await startServiceProcess({
+        upstream: `http://127.0.0.1:${functionsPort}/api/messages?event={event}`,
+      });
+      const functions = await startFunctionsProcess({
+        AzureSignalRConnectionString: connectionString(service.url),
+        CHAT_HISTORY_STORAGE: counter.connectionString,
+        CHAT_DIALECTS: 'signalr',
+        BENCH_FUNCTIONS_PORT: String(functionsPort),
+        // Every bench client negotiates from the one loopback address; users on Azure come from many.
+        CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS: String(BENCH_NEGOTIATES_PER_MINUTE),
+      });
+      let ours: Side;
+      try {
+        const negotiateUrl = new URL('/api/negotiate', functions.url).toString();
+        let started = false;
+        ours = await measureSide(
+          generator,
+          {
+            connect: (clients, concurrency, quietMs) => {
+              const append = started;
+              started = true;
+              return {
+                type: 'connect',
+                target: { kind: 'negotiated', dialect: 'signalr', url: '', accessToken: '' },
+                negotiateUrl,
+                userPrefix: 'user',
+                clients,
+                append,
+                concurrency,
+                awaitEvent: 'welcome',
+                quietMs,
+                joinTimeoutMs: 300_000,
+              };
+            },
+            cpuMs: () => cpuOf(functions.child),
+            serviceCpuMs: () => cpuOf(service.child),
+            blobs: () => counter.take(),
+            rss: () => residentBytes(functions.pid),
+          },
+          params,
+          context.log,
+          'ours',
+        );
+      } finally {
+        await generator.request({ type: 'close' }, 'closed').catch(() => {});
+        await service.stop();
+        await functions.stop();
+        await counter.close();
+        await azurite.stop();
+      }
+      details.ours = ours;
+      const { figures, targets, notes } = figuresFor(ours, baseline);
+      return {
+        id: this.id,
+        title: this.title,
+        baselineLabel: 'bare `ws` relay (one join notice / one copy per recipient)',
+        status: 'ok',
+        parameters: { ...params },
+        figures,
+        details,
+        notes: [
+          'Billed units: Azure SignalR bills outbound messages only, Pings excluded, each in 2 KiB units per recipient (ceil(bytes / 2048)); the client invocation of a sendMessage is inbound and not billed.',
+          ...notes,
+        ],
+        targets,
+      };
+    } finally {
+      await generator.stop();
+    }
+  },
+};
