@@ -205,7 +205,7 @@ export const END = '<!-- capacity:end -->';
 export function tables(inputs: Inputs, rows: Row[]): string {
   const a = ASSUMPTIONS;
   const sourced = (s: Sourced) =>
-    `${Number(s.value.toPrecision(4)).toLocaleString('en-US')} ${s.unit} — ${s.source} (${s.date}; ${s.kind})`;
+    `${Number(s.value.toPrecision(4)).toLocaleString('en-US', { maximumSignificantDigits: 4 })} ${s.unit} — ${s.source} (${s.date}; ${s.kind})`;
   return [
     `Measured inputs: \`${inputs.source}\` (${inputs.run.mode} run of ${inputs.run.date}, commit ${inputs.run.commit}).`,
     '',
