@@ -87,8 +87,17 @@ async function openWithRetry(link, open, { attempt, lastError, freeTries }) {
 }
 
 /**
+ * The negotiate query that names the user: only without sign-in, where a name is a claim. With sign-in
+ * (`auth: 'entra'`) the platform's principal decides and the app ignores `?name=`, so the page sends none.
+ * @param {{ user: string, auth?: string }} config
+ */
+function nameQuery(config) {
+  return config.auth === 'entra' ? '' : `name=${encodeURIComponent(config.user)}`;
+}
+
+/**
  * Opens the link the configuration asks for.
- * @param {{ user: string, dialect: string, apiBase: string, transport?: 'websockets' | 'sse' | 'longpolling' | null }} config
+ * @param {{ user: string, auth?: string, dialect: string, apiBase: string, transport?: 'websockets' | 'sse' | 'longpolling' | null }} config
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
  * @returns {{ send: (command: string, payload: object) => Promise<void>, stop: () => Promise<void>, dialect: string }}
  * @typedef {{ status: 'connecting' | 'connected' | 'reconnecting' | 'offline', attempt: number,
@@ -112,7 +121,7 @@ const TRANSPORT_TYPES = Object.freeze({
  * base, so it negotiates at `{apiBase}/negotiate?name=…`, where the app issues the token that fixes the user.
  * With `config.transport` the client uses that transport only; without, it picks the first that works.
  * With `protocol: 'messagepack'` it speaks Microsoft's MessagePack hub protocol (`signalR.protocols.msgpack`).
- * @param {{ user: string, apiBase: string, transport?: 'websockets' | 'sse' | 'longpolling' | null, protocol?: string }} config
+ * @param {{ user: string, auth?: string, apiBase: string, transport?: 'websockets' | 'sse' | 'longpolling' | null, protocol?: string }} config
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
  */
 function connectSignalR(config, { onEvent, onState }) {
@@ -121,7 +130,7 @@ function connectSignalR(config, { onEvent, onState }) {
   const transport = config.transport ? TRANSPORT_TYPES[config.transport] : undefined;
   const builder = new signalR.HubConnectionBuilder()
     .withUrl(
-      `${config.apiBase}?name=${encodeURIComponent(config.user)}`,
+      nameQuery(config) ? `${config.apiBase}?${nameQuery(config)}` : config.apiBase,
       transport ? { transport: signalR.HttpTransportType[transport] } : {},
     )
     .withAutomaticReconnect([...AUTOMATIC_RECONNECT_DELAYS_MS])
@@ -190,7 +199,7 @@ function connectSignalR(config, { onEvent, onState }) {
  * websocket dialect (the 2020 preview's raw protocol): negotiate for a URL with a token in it, open a plain WebSocket,
  * and exchange JSON text frames `{"type": …, …payload}`. The first frame is the `welcome` (the connect
  * response body). Every try negotiates again, so a token never outlives its connection.
- * @param {{ user: string, apiBase: string }} config
+ * @param {{ user: string, auth?: string, apiBase: string }} config
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
  */
 function connectWebSocket(config, { onEvent, onState }) {
@@ -199,7 +208,8 @@ function connectWebSocket(config, { onEvent, onState }) {
   const link = { stopped: false, everConnected: false, onState };
 
   async function negotiate() {
-    const url = `${config.apiBase}/negotiate?name=${encodeURIComponent(config.user)}&dialect=websocket`;
+    const name = nameQuery(config);
+    const url = `${config.apiBase}/negotiate?${name ? `${name}&` : ''}dialect=websocket`;
     const response = await fetch(url, { method: 'POST' });
     if (!response.ok) {
       const detail = (await response.text()).slice(0, 200);
