@@ -342,4 +342,28 @@ describe('upstream calls of the local service', () => {
     expect(call?.path).toBe('/connect');
     expect(first.calls).toEqual([]);
   });
+
+  it('sends the next message of a connection to the new upstream once the templates are replaced', async () => {
+    const first = await upstream();
+    const second = await upstream();
+    const svc = await service({ upstream: `${first.url}/first/{event}` });
+    const url = `${svc.url}/manage/v1/ws/upstream`;
+    const auth = { Authorization: `Bearer ${await createRestToken(PRIMARY_KEY, url)}` };
+    const c = await client(
+      `${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${await wsToken(svc, 'ann')}`,
+    );
+    c.ws.send('before');
+    const [before] = await first.waitFor((call) => call.headers['x-asrs-category'] === 'messages');
+    expect(before?.path).toBe(`/first/${before?.event}`);
+    const put = await http('PUT', url, {
+      headers: auth,
+      body: JSON.stringify({ templates: [{ urlTemplate: `${second.url}/second/{event}` }] }),
+    });
+    expect(put.status).toBe(200);
+    c.ws.send('after');
+    const [after] = await second.waitFor((call) => call.headers['x-asrs-category'] === 'messages');
+    expect(after?.path).toBe(`/second/${after?.event}`);
+    expect(after?.headers['x-asrs-user-id']).toBe('ann');
+    expect(first.calls.filter((call) => call.headers['x-asrs-category'] === 'messages')).toHaveLength(1);
+  });
 });

@@ -140,17 +140,67 @@ export function upstreamHeaders(
   };
   if (accessKeys.length > 0)
     headers[UPSTREAM_HEADERS.signature] = signature ?? signatureHeader(accessKeys, call.connectionId);
+  addIdentityHeaders(headers, call);
+  addCallHeaders(headers, call);
+  return headers;
+}
+
+/** The user, claims and client query headers: the same on every call of a connection. */
+function addIdentityHeaders(headers: Record<string, string>, call: UpstreamCall): void {
   if (call.userId !== undefined) headers[UPSTREAM_HEADERS.userId] = call.userId;
   if (call.claims && call.claims.length > 0) {
     headers[UPSTREAM_HEADERS.userClaims] = call.claims.map(([type, value]) => `${type}: ${value}`).join(', ');
   }
   if (call.clientQuery) headers[UPSTREAM_HEADERS.clientQuery] = call.clientQuery;
+}
+
+/** The headers that describe one call's request rather than its connection. */
+const CALL_HEADER_NAMES = ['Sec-WebSocket-Protocol', 'Content-Type'] as const;
+
+function addCallHeaders(headers: Record<string, string>, call: UpstreamCall): void {
   if (call.subprotocols && call.subprotocols.length > 0) {
     headers['Sec-WebSocket-Protocol'] = call.subprotocols.join(', ');
   }
   if (call.contentType) headers['Content-Type'] = call.contentType;
-  return headers;
 }
+
+/** The first of `names` (default: all) whose value Node would refuse to send, if any. */
+function invalidHeader(
+  headers: Readonly<Record<string, string>>,
+  ...names: readonly string[]
+): string | undefined {
+  for (const name of names.length > 0 ? names : Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      return name;
+    }
+  }
+  return undefined;
+}
+
+/** What a connection sends on every call, built once (see {@link Upstream}). */
+interface ConnectionHeaders {
+  readonly hub: string;
+  readonly userId: string | undefined;
+  readonly claims: UpstreamCall['claims'];
+  readonly clientQuery: string | undefined;
+  readonly signature: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The first of these headers Node would refuse to send, if any. */
+  readonly invalid: string | undefined;
+}
+
+/** A template that matches a hub, category and event, with the URL it gives them. */
+interface Route {
+  readonly template: UpstreamTemplate;
+  readonly url: URL;
+}
+
+/** Routes remembered (hub, category and event to template and URL; the oldest are forgotten first beyond this). */
+export const MAX_CACHED_ROUTES = 4_096;
 
 /** Makes upstream calls with the service's templates, keys and limits. */
 export class Upstream {
@@ -188,23 +238,65 @@ export class Upstream {
 
   readonly #transport: UpstreamTransport;
   /**
-   * `X-ASRS-Signature` per connection: the HMACs of its id under every key, computed at its first call and kept
-   * until its last (a disconnect, or a refused connect), not once per message.
+   * The headers of a connection that are the same on every call (hub, id, signature, user, claims, client
+   * query), built and checked at its first call and kept until its last (a disconnect, or a refused connect),
+   * not once per message. The signature is the HMAC of the id under every key.
    */
-  readonly #signatures = new Map<string, string>();
+  readonly #connections = new Map<string, ConnectionHeaders>();
 
-  /** How many connections' signatures are remembered (for tests: none once every connection has ended). */
+  /** How many connections' headers (and signatures) are remembered (for tests: none once every connection has ended). */
   get cachedSignatures(): number {
-    return this.#signatures.size;
+    return this.#connections.size;
   }
 
-  #signatureOf(connectionId: string): string | undefined {
-    if (this.#signingKeys.length === 0) return undefined;
-    const cached = this.#signatures.get(connectionId);
-    if (cached !== undefined) return cached;
-    const signature = signatureHeader(this.#signingKeys, connectionId);
-    setBounded(this.#signatures, connectionId, signature, MAX_CACHED_SIGNATURES);
-    return signature;
+  #connectionHeaders(call: UpstreamCall): ConnectionHeaders {
+    const cached = this.#connections.get(call.connectionId);
+    if (
+      cached !== undefined &&
+      cached.hub === call.hub &&
+      cached.userId === call.userId &&
+      cached.claims === call.claims &&
+      cached.clientQuery === call.clientQuery
+    ) {
+      return cached;
+    }
+    // The same connection with other values (a connect answer that set the user): built again, same signature.
+    const signature =
+      this.#signingKeys.length === 0
+        ? undefined
+        : (cached?.signature ?? signatureHeader(this.#signingKeys, call.connectionId));
+    const headers: Record<string, string> = {
+      [UPSTREAM_HEADERS.hub]: call.hub,
+      [UPSTREAM_HEADERS.connectionId]: call.connectionId,
+    };
+    if (signature !== undefined) headers[UPSTREAM_HEADERS.signature] = signature;
+    addIdentityHeaders(headers, call);
+    const entry: ConnectionHeaders = {
+      hub: call.hub,
+      userId: call.userId,
+      claims: call.claims,
+      clientQuery: call.clientQuery,
+      signature,
+      headers,
+      invalid: invalidHeader(headers),
+    };
+    setBounded(this.#connections, call.connectionId, entry, MAX_CACHED_SIGNATURES);
+    return entry;
+  }
+
+  /** Where each hub, category and event goes: the matching template and its URL (undefined: none matches). */
+  #routes = new Map<string, Route | undefined>();
+
+  #route(call: UpstreamCall): Route | undefined {
+    const key = `${call.hub}\n${call.category}\n${call.event}`;
+    if (this.#routes.has(key)) return this.#routes.get(key);
+    const template = findTemplate(this.#templates, call.hub, call.category, call.event);
+    const route = template && {
+      template,
+      url: new URL(expandUrl(template.urlTemplate, call.hub, call.category, call.event)),
+    };
+    setBounded(this.#routes, key, route, MAX_CACHED_ROUTES);
+    return route;
   }
   /** Shares the upstream fairly between users (see fair-scheduler.ts). */
   readonly scheduler: FairScheduler;
@@ -223,6 +315,7 @@ export class Upstream {
 
   set templates(templates: readonly UpstreamTemplate[]) {
     this.#templates = [...templates];
+    this.#routes = new Map();
   }
 
   /** A blocking call: one attempt; the caller turns a failure into what the client sees. */
@@ -231,7 +324,7 @@ export class Upstream {
     if (outcome.kind !== 'no-template' && outcome.kind !== 'shed' && !succeeded(outcome)) {
       this.#logFailure(call, outcome, 1, true);
       // A refused connect is the connection's last call: no disconnect follows.
-      if (call.event === WEBSOCKET_EVENTS.connect) this.#signatures.delete(call.connectionId);
+      if (call.event === WEBSOCKET_EVENTS.connect) this.#connections.delete(call.connectionId);
     }
     return outcome;
   }
@@ -246,7 +339,7 @@ export class Upstream {
     try {
       return await this.#notify(call, options);
     } finally {
-      if (isLastCall(call)) this.#signatures.delete(call.connectionId);
+      if (isLastCall(call)) this.#connections.delete(call.connectionId);
     }
   }
 
@@ -304,23 +397,29 @@ export class Upstream {
   }
 
   async #attempt(call: UpstreamCall): Promise<UpstreamOutcome> {
-    const template = findTemplate(this.#templates, call.hub, call.category, call.event);
-    if (!template) return { kind: 'no-template' };
-    const url = new URL(expandUrl(template.urlTemplate, call.hub, call.category, call.event));
+    const route = this.#route(call);
+    if (!route) return { kind: 'no-template' };
+    const { template, url } = route;
     const timeoutMs = this.options.upstreamTimeoutMs;
     const max = this.options.maxMessageBytes;
-    const headers = upstreamHeaders(call, this.#signingKeys, this.#signatureOf(call.connectionId));
+    const connection = this.#connectionHeaders(call);
+    const headers: Record<string, string> = {
+      ...connection.headers,
+      [UPSTREAM_HEADERS.category]: call.category,
+      [UPSTREAM_HEADERS.event]: call.event,
+    };
+    addCallHeaders(headers, call);
     // A value Node cannot put in a header (CR, LF, NUL, non-Latin-1) would throw inside the request; callers
     // check client-chosen names first (event-names.ts), this keeps any other value from failing the connection.
-    for (const [name, value] of Object.entries(headers)) {
-      try {
-        validateHeaderValue(name, value);
-      } catch {
-        return {
-          kind: 'invalid-call',
-          message: `the call cannot be sent upstream: its ${name} header would not be valid HTTP`,
-        };
-      }
+    // The connection's own headers were checked once, when they were built.
+    const invalid =
+      connection.invalid ??
+      invalidHeader(headers, UPSTREAM_HEADERS.category, UPSTREAM_HEADERS.event, ...CALL_HEADER_NAMES);
+    if (invalid !== undefined) {
+      return {
+        kind: 'invalid-call',
+        message: `the call cannot be sent upstream: its ${invalid} header would not be valid HTTP`,
+      };
     }
     if (template.auth?.type === 'ManagedIdentity') {
       const resource = template.auth.managedIdentity.resource;
