@@ -54,33 +54,37 @@ export class FairScheduler {
    * `wanted` says no at that moment.
    */
   run<T>(lane: string, task: () => Promise<T>, wanted?: () => boolean): Promise<T | typeof SHED> {
-    return new Promise<T | typeof SHED>((resolve, reject) => {
-      const start = () => {
-        this.#inFlight++;
-        this.#started++;
-        task()
-          .then(resolve, reject)
-          .finally(() => {
-            this.#inFlight--;
-            this.#next();
-          });
-      };
-      const skip = () => resolve(SHED);
-      if (this.#inFlight < this.#maxInFlight && this.#lanes.size === 0) {
-        if (wanted && !wanted()) {
-          this.#shed++;
-          skip();
-          return;
-        }
-        start();
-        return;
+    if (this.#inFlight < this.#maxInFlight && this.#lanes.size === 0) {
+      // A free slot and nobody waiting: the task runs now, its own promise is the answer.
+      if (wanted && !wanted()) {
+        this.#shed++;
+        return Promise.resolve(SHED);
       }
+      return this.#start(task);
+    }
+    return new Promise<T | typeof SHED>((resolve, reject) => {
+      const start = () => this.#start(task).then(resolve, reject);
+      const skip = () => resolve(SHED);
       const waiters = this.#lanes.get(lane);
       if (waiters) waiters.push({ start, wanted, skip });
       else this.#lanes.set(lane, [{ start, wanted, skip }]);
       this.#queued++;
     });
   }
+
+  /** Runs a task in a slot; the slot is free again (and the next waiter started) when it settles. */
+  #start<T>(task: () => Promise<T>): Promise<T> {
+    this.#inFlight++;
+    this.#started++;
+    const result = task();
+    result.then(this.#done, this.#done);
+    return result;
+  }
+
+  readonly #done = (): void => {
+    this.#inFlight--;
+    this.#next();
+  };
 
   /** Starts waiting calls while slots are free, one per lane in turn. */
   #next(): void {

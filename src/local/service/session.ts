@@ -48,7 +48,7 @@ export function upstreamCallOf(
   connection: SessionInit,
   category: UpstreamCategory,
   event: string,
-  extra: Pick<UpstreamCall, 'body' | 'contentType' | 'subprotocols'> = {},
+  extra: Pick<UpstreamCall, 'body' | 'contentType' | 'subprotocols' | 'lane'> = {},
 ): UpstreamCall {
   return {
     hub: connection.hub,

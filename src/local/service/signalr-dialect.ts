@@ -643,7 +643,10 @@ export class SignalRSession extends Session {
     body: string | Buffer,
     contentType = 'application/json',
   ): UpstreamCall {
-    const call = upstreamCallOf(this, category, event, { body, contentType });
-    return this.lane === undefined ? call : { ...call, lane: this.lane };
+    return upstreamCallOf(this, category, event, {
+      body,
+      contentType,
+      ...(this.lane === undefined ? {} : { lane: this.lane }),
+    });
   }
 }
