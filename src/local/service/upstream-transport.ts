@@ -5,7 +5,6 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { BodyTooLargeError, readCappedBody } from '../http-body.js';
 
 /** Response headers, read by lower-case or any-case name (the subset of `Headers` the service uses). */
 export interface ResponseHeaders {
@@ -106,24 +105,45 @@ export class UpstreamTransport {
       };
       req.on('error', failed);
       req.on('response', (res) => {
-        readCappedBody(res, maxResponseBytes).then(
-          (data) =>
-            settle({
-              kind: 'response',
-              status: res.statusCode ?? 0,
-              headers: headersOf(res.headers),
-              body: data,
-            }),
-          (error: unknown) => {
-            if (error instanceof BodyTooLargeError) {
-              settle({ kind: 'too-large' });
-              // Not drained: an endless (or merely huge) body would keep the socket busy; this connection ends.
-              req.destroy();
-              return;
-            }
-            failed(error);
-          },
-        );
+        const tooLarge = (): void => {
+          settle({ kind: 'too-large' });
+          // Not drained: an endless (or merely huge) body would keep the socket busy; this connection ends.
+          req.destroy();
+        };
+        // A declared length over the limit fails before a byte is buffered; otherwise bytes are counted as they
+        // arrive (the header may be absent or understate). Events, not an async iterator: one call's body is a
+        // chunk or two, and the iterator's promises per chunk cost more than the read itself.
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxResponseBytes) {
+          tooLarge();
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let ended = false;
+        res.on('data', (chunk: Buffer) => {
+          if (settled) return;
+          size += chunk.length;
+          if (size > maxResponseBytes) {
+            tooLarge();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          ended = true;
+          settle({
+            kind: 'response',
+            status: res.statusCode ?? 0,
+            headers: headersOf(res.headers),
+            body: Buffer.concat(chunks),
+          });
+        });
+        res.on('error', failed);
+        res.on('close', () => {
+          if (!ended)
+            failed(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+        });
       });
       req.end(body);
     });
