@@ -223,10 +223,13 @@ export abstract class Session implements RegisteredConnection, SessionInit {
       }
     }
     this.#pendingSends++;
-    transport.send(data, binary, () => {
-      this.#pendingSends--;
-    });
+    transport.send(data, binary, this.#sent);
   }
+
+  /** A frame counted in `#pendingSends` was written (or dropped with its transport). */
+  readonly #sent = (): void => {
+    this.#pendingSends--;
+  };
 
   /** Closes the connection from the service side with a code and a reason the client sees. */
   close(code: number, reason: string): void {

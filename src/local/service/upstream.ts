@@ -505,11 +505,11 @@ export class SerialQueue {
   run<T>(task: () => Promise<T>): Promise<T> {
     this.#size++;
     const result = this.#tail.then(task);
-    this.#tail = result
-      .catch(() => undefined)
-      .finally(() => {
-        this.#size--;
-      });
+    this.#tail = result.then(this.#settled, this.#settled);
     return result;
   }
+
+  readonly #settled = (): void => {
+    this.#size--;
+  };
 }

@@ -6,6 +6,10 @@
 import type { WebSocket } from 'ws';
 import type { CloseHandler, MessageHandler, Transport } from './transport.js';
 
+/** `ws` send options, shared by every send (ws only reads them). */
+const BINARY = { binary: true } as const;
+const TEXT = { binary: false } as const;
+
 export class WebSocketTransport implements Transport {
   readonly kind = 'WebSockets' as const;
   readonly inherentKeepAlive = false;
@@ -58,7 +62,7 @@ export class WebSocketTransport implements Transport {
   }
 
   send(data: string | Buffer, binary: boolean, done?: () => void): void {
-    this.socket.send(data, { binary }, () => done?.());
+    this.socket.send(data, binary ? BINARY : TEXT, done);
   }
 
   close(code: number, reason: string): void {
