@@ -4,23 +4,24 @@
  * by the orchestrator (BENCH_FUNCTIONS_PORT), because the service's upstream template must name it before
  * this host starts.
  */
+import { subscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import { startFunctionsHost } from '../../src/local/functions-host.js';
 import { probe, serve, tell } from '../ipc.js';
 
 /**
- * REST calls the app makes to the service (the REST client uses `fetch`), counted by method and path with
- * ids replaced, so a scenario can say how many calls a join or a message costs. Reset by each `calls` probe.
+ * REST calls the app makes to the service (the REST client uses `node:http`), counted by method and path with
+ * ids replaced, so a scenario can say how many calls a join or a message costs. Blob requests (also
+ * `node:http`) are left out by their path: only the hub API's have `/hubs/`. Reset by each `calls` probe.
  */
 const calls = new Map<string, number>();
-const originalFetch = globalThis.fetch;
-globalThis.fetch = (input, init) => {
-  const url = new URL(input instanceof Request ? input.url : String(input));
-  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
-  const path = url.pathname.replace(/\/(users|connections|groups)\/[^/]+/g, '/$1/{id}');
-  const key = `${method} ${path}`;
+subscribe('http.client.request.start', (message) => {
+  const { request } = message as { request: ClientRequest };
+  const path = request.path.split('?')[0] ?? '';
+  if (!path.includes('/hubs/')) return;
+  const key = `${request.method} ${path.replace(/\/(users|connections|groups)\/[^/]+/g, '/$1/{id}')}`;
   calls.set(key, (calls.get(key) ?? 0) + 1);
-  return originalFetch(input, init);
-};
+});
 
 const host = await startFunctionsHost({
   port: Number(process.env.BENCH_FUNCTIONS_PORT ?? 0),

@@ -33,6 +33,8 @@ interface Recorded {
   url: string;
   headers: IncomingMessage['headers'];
   body: Buffer;
+  /** The client's port: the same for requests that shared one connection. */
+  clientPort: number | undefined;
 }
 
 /** What the server does with the next request: answer, never answer, or drop the socket. */
@@ -79,6 +81,7 @@ class RecordingServer {
         url: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks),
+        clientPort: req.socket.remotePort,
       });
       const reply = this.#replies.shift() ?? { status: 202 };
       if (reply === 'hang') {
@@ -394,6 +397,24 @@ describe('message encoding', () => {
     );
     await client.groupExists('g'.repeat(1024));
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('connections', () => {
+  it('sends each body with its length, and consecutive calls share one kept-alive connection', async () => {
+    const client = keyClient('signalr');
+    await client.sendToAll({ target: 'first', arguments: ['é'] });
+    await client.sendToAll({ target: 'second', arguments: [] });
+    expect(server.requests).toHaveLength(2);
+    for (const request of server.requests) {
+      expect(request.headers['transfer-encoding']).toBeUndefined();
+      expect(Number(request.headers['content-length'])).toBe(request.body.length);
+    }
+    expect(JSON.parse(server.requests[0]!.body.toString('utf8'))).toEqual({
+      target: 'first',
+      arguments: ['é'],
+    });
+    expect(server.requests[1]!.clientPort).toBe(server.requests[0]!.clientPort);
   });
 });
 

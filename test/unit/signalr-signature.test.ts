@@ -42,6 +42,16 @@ describe('upstream signature (X-ASRS-Signature)', () => {
     expect(verifySignature(`sha256=${VECTORS[0].primary}`, VECTORS[1].connectionId, [PRIMARY])).toBe(false);
   });
 
+  it('checks every call of a connection against the keys configured now (a removed key stops counting)', () => {
+    const header = `sha256=${VECTORS[0].secondary}`;
+    const { connectionId } = VECTORS[0];
+    expect(verifySignature(header, connectionId, [PRIMARY, SECONDARY])).toBe(true);
+    expect(verifySignature(header, connectionId, [PRIMARY, SECONDARY])).toBe(true);
+    expect(verifySignature(header, connectionId, [PRIMARY])).toBe(false);
+    expect(verifySignature(header, connectionId, [SECONDARY])).toBe(true);
+    expect(verifySignature(`sha256=${VECTORS[0].primary}`, connectionId, [SECONDARY])).toBe(false);
+  });
+
   it('rejects a header whose entries match neither configured key', () => {
     expect(verifySignature(`sha256=${VECTORS[0].secondary}`, VECTORS[0].connectionId, [PRIMARY])).toBe(false);
   });

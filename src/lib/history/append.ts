@@ -14,7 +14,7 @@
  * margin; `BlockCountExceedsLimit` is handled like `BlobIsSealed` should it ever be reached). Every message is
  * written by exactly one successful `appendBlock`: none is lost, none is written twice by a roll.
  */
-import { type ContainerClient, RestError } from '@azure/storage-blob';
+import { type AppendBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
 import { FIRST_SEGMENT } from './layout.js';
 import type { ChatMessage } from './message.js';
@@ -35,6 +35,8 @@ export interface AppenderOptions {
 export class SegmentAppender {
   /** The segment this instance appends to, per conversation. A hint only: the service's answers correct it. */
   readonly #current = new Map<string, number>();
+  /** The blob client of the segment last appended to, per conversation: built once, not per message. */
+  readonly #clients = new Map<string, { segment: number; blob: AppendBlobClient }>();
 
   constructor(
     private readonly container: ContainerClient,
@@ -47,7 +49,7 @@ export class SegmentAppender {
     const line = Buffer.from(`${JSON.stringify(message)}\n`, 'utf8');
     let segment = this.#current.get(conversation) ?? (await this.#discoverSegment(conversation));
     for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-      const blob = segmentClient(this.container, conversation, segment);
+      const blob = this.#client(conversation, segment);
       try {
         const response = await blob.appendBlock(line, line.length);
         this.#rememberSegment(conversation, segment);
@@ -70,6 +72,15 @@ export class SegmentAppender {
     throw new Error(
       `Could not append to conversation ${conversation} after ${MAX_APPEND_ATTEMPTS} attempts (segments kept filling or vanishing)`,
     );
+  }
+
+  /** The append blob client of a segment, reused while the conversation stays on that segment. */
+  #client(conversation: string, segment: number): AppendBlobClient {
+    const cached = this.#clients.get(conversation);
+    if (cached?.segment === segment) return cached.blob;
+    const blob = segmentClient(this.container, conversation, segment);
+    setBounded(this.#clients, conversation, { segment, blob }, this.options.maxCachedConversations);
+    return blob;
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * The stored chat message (the `message` event payload, docs/architecture.md, "The chat protocol") and its server-assigned id.
  */
+import { randomFillSync } from 'node:crypto';
 import { decodeTime, monotonicFactory } from 'ulid';
 
 /** One chat message as stored in history and delivered to clients. */
@@ -51,8 +52,25 @@ export interface HistoryPage {
   readonly hasMore: boolean;
 }
 
+/** Random bytes drawn from the system CSPRNG in batches of this many. */
+const RANDOM_POOL_BYTES = 4096;
+const randomPool = Buffer.alloc(RANDOM_POOL_BYTES);
+let randomPoolNext = RANDOM_POOL_BYTES;
+
+/**
+ * `ulid`'s PRNG contract (a number in [0, 1) from one random byte, as its own default), fed from a pool filled
+ * by the CSPRNG: the default asks the CSPRNG once per character (16 calls and buffers per id).
+ */
+function pooledRandom(): number {
+  if (randomPoolNext >= RANDOM_POOL_BYTES) {
+    randomFillSync(randomPool);
+    randomPoolNext = 0;
+  }
+  return (randomPool[randomPoolNext++] as number) / 256;
+}
+
 // Monotonic per process: two ids made in the same millisecond still sort in the order they were made.
-const nextUlid = monotonicFactory();
+const nextUlid = monotonicFactory(pooledRandom);
 
 /** A new message id (ULID) and the time it encodes. */
 export function newMessageId(now: number = Date.now()): { id: string; sentAt: string } {

@@ -7,6 +7,7 @@
 import type { RestAuthorization } from './rest-auth.js';
 import { SignalRRestError, truncateServiceMessage } from './rest-error.js';
 import type { EncodedBody } from './rest-messages.js';
+import { type ExchangeResponse, exchange } from './rest-transport.js';
 
 /** Per-attempt request timeout. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -69,13 +70,13 @@ export class RestPipeline {
       // Outside the try: a credential failure is not a network failure and is not retried here.
       const headers: Record<string, string> = { Authorization: await this.authorization.header(url) };
       if (call.body) headers['Content-Type'] = call.body.contentType;
-      let response: Response;
+      let response: ExchangeResponse;
       try {
-        response = await fetch(url, {
+        response = await exchange(url, {
           method: call.method,
           headers,
           ...(call.body ? { body: call.body.data } : {}),
-          signal: AbortSignal.timeout(timeoutMs),
+          timeoutMs,
         });
       } catch (error) {
         if (isTimeout(error)) {
@@ -104,11 +105,11 @@ export class RestPipeline {
           { cause: error },
         );
       }
-      // Read the whole body so the socket returns to the pool, and for the error message.
-      const text = await response.text().catch(() => '');
-      if (response.ok || call.accept?.includes(response.status)) return { status: response.status, text };
+      const { text } = response;
+      const ok = response.status >= 200 && response.status < 300;
+      if (ok || call.accept?.includes(response.status)) return { status: response.status, text };
       if (!last && RETRYABLE_STATUS.has(response.status)) {
-        await delay(this.#backoff(attempt, response.headers.get('retry-after')));
+        await delay(this.#backoff(attempt, response.header('retry-after')));
         continue;
       }
       const serviceMessage = truncateServiceMessage(text);
@@ -138,7 +139,7 @@ function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
 
-/** The system error code behind a `fetch failed` TypeError (undici puts it on `cause`). */
+/** The system error code of a network failure (on the error or its causes). */
 function errorCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {

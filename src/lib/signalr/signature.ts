@@ -3,6 +3,29 @@
  * `hex(HMAC-SHA256(key = UTF-8 bytes of the AccessKey string, data = UTF-8 connection id))`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { setBounded } from '../bounded-map.js';
+
+/**
+ * Connections whose expected digests are remembered: every upstream call of a connection carries the same
+ * signature (it covers only the connection id), so its HMACs are computed once, not once per message.
+ */
+export const MAX_CACHED_SIGNATURES = 10_000;
+
+/** The expected digests per set of keys and connection id, least recently used first. */
+const expectedDigests = new Map<string, Buffer[]>();
+
+function digestsOf(connectionId: string, accessKeys: readonly string[]): Buffer[] {
+  // Each key length-prefixed, then the id: no two sets of keys and ids share a cache key.
+  const cacheKey = `${accessKeys.map((key) => `${key.length}:${key}`).join('')}${connectionId}`;
+  let digests = expectedDigests.get(cacheKey);
+  if (digests === undefined) {
+    digests = accessKeys.map((key) =>
+      createHmac('sha256', Buffer.from(key, 'utf8')).update(connectionId, 'utf8').digest(),
+    );
+  }
+  setBounded(expectedDigests, cacheKey, digests, MAX_CACHED_SIGNATURES);
+  return digests;
+}
 
 /** The hex HMAC of one key over the connection id. */
 export function computeSignature(accessKey: string, connectionId: string): string {
@@ -24,9 +47,7 @@ export function verifySignature(
   accessKeys: readonly string[],
 ): boolean {
   if (!header || accessKeys.length === 0) return false;
-  const expected = accessKeys.map((key) =>
-    createHmac('sha256', Buffer.from(key, 'utf8')).update(connectionId, 'utf8').digest(),
-  );
+  const expected = digestsOf(connectionId, accessKeys);
   let matched = false;
   for (const entry of header.split(',')) {
     const trimmed = entry.trim();
