@@ -318,18 +318,10 @@ async function openSignalR(
   onMessage: (message: Incoming) => void,
 ): Promise<BenchConnection> {
   const address = new URL(clientAddress);
-  const negotiateUrl = new URL(address);
-  negotiateUrl.pathname = `${address.pathname.replace(/\/+$/, '')}/negotiate`;
-  negotiateUrl.searchParams.set('negotiateVersion', '1');
-  const response = await fetch(negotiateUrl, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-  });
-  if (!response.ok) throw new Error(`negotiate failed: HTTP ${response.status} ${await response.text()}`);
-  const negotiated = (await response.json()) as { connectionToken?: string; connectionId?: string };
+  const connectionToken = await negotiate(address, token);
   const wsUrl = new URL(address);
   wsUrl.protocol = wsUrl.protocol.replace('http', 'ws');
-  wsUrl.searchParams.set('id', negotiated.connectionToken ?? negotiated.connectionId ?? '');
+  wsUrl.searchParams.set('id', connectionToken);
   wsUrl.searchParams.set('access_token', token);
 
   const socket = new WebSocket(wsUrl, { perMessageDeflate: false });
