@@ -115,42 +115,30 @@ export const fanout: Scenario = {
     const figures: Figure[] = [];
     const failures: string[] = [];
     try {
-      context.log(`fanout: bare ws baseline, ${params.clients} clients`);
-      const bare = await startBare('broadcast');
-      let baseline: ReturnType<typeof describe>;
-      try {
-        baseline = describe(
-          await measure(
-            generator,
-            bare.pid,
-            { kind: 'bare', url: bare.url },
-            { kind: 'bare', url: bare.url },
-            params,
-          ),
-        );
-      } finally {
-        await bare.stop();
-      }
+      /** Runs one bare broadcast server as a baseline; `clientKind` is how the generator's clients attach. */
+      const bareBaseline = async (what: string, clientKind: 'bare' | 'bare-sse') => {
+        context.log(`fanout: ${what} baseline, ${params.clients} clients`);
+        const bare = await startBare('broadcast');
+        try {
+          return describe(
+            await measure(
+              generator,
+              bare.pid,
+              { kind: clientKind, url: bare.url },
+              { kind: 'bare', url: bare.url },
+              params,
+            ),
+          );
+        } finally {
+          await bare.stop();
+        }
+      };
+      const baseline = await bareBaseline('bare ws', 'bare');
       details.baseline = baseline;
       notes.push(
         `bare ws baseline: ${Math.round(baseline.deliveredPerSecond)} msg/s delivered, p50 ${baseline.latency.p50Ms} ms, p99 ${baseline.latency.p99Ms} ms (${baseline.sent} broadcasts)`,
       );
-      context.log(`fanout: bare Server-Sent Events baseline, ${params.clients} clients`);
-      const bareSse = await startBare('broadcast');
-      let sseBaseline: ReturnType<typeof describe>;
-      try {
-        sseBaseline = describe(
-          await measure(
-            generator,
-            bareSse.pid,
-            { kind: 'bare-sse', url: bareSse.url },
-            { kind: 'bare', url: bareSse.url },
-            params,
-          ),
-        );
-      } finally {
-        await bareSse.stop();
-      }
+      const sseBaseline = await bareBaseline('bare Server-Sent Events', 'bare-sse');
       details.sseBaseline = sseBaseline;
       notes.push(
         `bare Server-Sent Events baseline: ${Math.round(sseBaseline.deliveredPerSecond)} msg/s delivered, p50 ${sseBaseline.latency.p50Ms} ms, p99 ${sseBaseline.latency.p99Ms} ms`,
