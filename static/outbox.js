@@ -4,7 +4,7 @@
  * Node clients (the fault tests) run the same rules.
  *
  * - Every message gets a `clientMessageId` once and keeps it for every resend, so the server stores it once.
- * - A message is `sending` until an `ack` (or my own `message` event, or history) with its `clientMessageId`
+ * - A message is `sending` until my own `message` event (or an `ack`, or history) with its `clientMessageId`
  *   arrives: then it is `sent`. Unanswered, it is sent again on a backoff timer, and at once after a reconnect.
  * - One message in flight per conversation: the next one leaves only when the one before is acknowledged (or
  *   refused for good), so history keeps each sender's order even when sends are retried.

@@ -10,8 +10,8 @@
  *   growth exponent log(cost₂ / cost₁) / log(N₂ / N₁): 1.0 is linear in the room, a constant cost per
  *   recipient (target ≤ 1.1).
  * - **Per chat message** into the room of N: a `sendMessage` with a `clientMessageId`; billed units to
- *   everyone (the sender's own copy and its `ack` included; the client's invocation is inbound, which Azure
- *   does not bill), Blob transactions, Functions CPU-ms and the Functions host's resident memory growth.
+ *   everyone (the sender's own copy, which is its acknowledgement, included; the client's invocation is
+ *   inbound, which Azure does not bill), Blob transactions, Functions CPU-ms and the Functions host's resident memory growth.
  *
  * Baseline: a bare `ws` relay in the same run, at the same sizes, doing the least that does the same job: a
  * joining client sends one small join notice that the relay sends to every client (one tiny message per
@@ -388,7 +388,7 @@ function figuresFor(ours: Side, baseline: Side): { figures: Figure[]; targets: T
         ours: message.toAll.units,
         baseline: base?.toAll.units ?? null,
         better: 'lower',
-        note: `outbound to all ${message.receivers} receivers in a room of ${message.roomSize}, the ack too; inbound is not billed`,
+        note: `outbound to all ${message.receivers} receivers in a room of ${message.roomSize}, the sender's copy too; inbound is not billed`,
       },
       {
         name: `message into ${n}: bytes delivered`,

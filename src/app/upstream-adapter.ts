@@ -18,7 +18,7 @@ import { type CommandResult, parseCommand, parseCommandFrame } from '../lib/chat
 import { ChatCommandError, chatError } from '../lib/chat/errors.js';
 import { Fanout } from '../lib/chat/fanout.js';
 import { type Caller, ChatHandlers } from '../lib/chat/handlers.js';
-import type { ChatEvent } from '../lib/chat/protocol.js';
+import type { ChatReply } from '../lib/chat/protocol.js';
 import { fromServiceUserId } from '../lib/chat/user-id.js';
 import { DISPLAY_NAME_CLAIM, decodeDisplayNameClaim } from '../lib/display-name.js';
 import { HistoryError } from '../lib/history/index.js';
@@ -118,7 +118,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         commandLimiterFor(services),
       );
       // The response body goes back to the sender only, as its next frame.
-      res.success(reply ? websocketCodec.encode(reply) : undefined);
+      res.success(reply && !reply.alreadyDelivered ? websocketCodec.encode(reply) : undefined);
     },
 
     async handleInvocation(req, res) {
@@ -140,7 +140,8 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         if (reply?.event === 'error') return res.fail(400, reply.payload.message);
         return res.success(reply?.payload ?? null);
       }
-      if (reply) await fanout.channel(caller.dialect).sendToConnection(caller.connectionId, reply);
+      if (reply && !reply.alreadyDelivered)
+        await fanout.channel(caller.dialect).sendToConnection(caller.connectionId, reply);
       res.success();
     },
 
@@ -180,7 +181,7 @@ async function runCommand(
   parsed: CommandResult,
   log: InvocationContext,
   limits: CommandLimiter,
-): Promise<ChatEvent | undefined> {
+): Promise<ChatReply | undefined> {
   // Every command counts, valid or not: each one costs an upstream call.
   const waitMs = limits.take(caller.connectionId);
   if (!parsed.ok) return { event: 'error', payload: parsed.error };

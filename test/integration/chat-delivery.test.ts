@@ -1,6 +1,6 @@
 /**
  * The sender's side of delivery through the whole local stack (docs/architecture.md, "Delivery until
- * acknowledged", "Names", "Fair sharing"): acks, refusals that name the message, a storage outage, names that
+ * acknowledged", "Names", "Fair sharing"): acknowledgements, refusals that name the message, a storage outage, names that
  * would change a URL, and the per-connection command limit.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -62,13 +62,45 @@ describe('delivery, refusals and limits', () => {
     },
   );
 
-  it('acknowledges a send to its sender only, with the stored message', async () => {
-    const ann = await connect('ann', 'signalr');
-    const bob = await connect('bob', 'websocket');
-    await ann.send('sendMessage', { text: 'acknowledged', clientMessageId: 'ack-1' });
-    const ack = await ann.waitFor((e) => e.type === 'ack');
-    const delivered = await bob.waitFor(isMessage('acknowledged'));
-    expect(ack.payload).toEqual({ clientMessageId: 'ack-1', message: delivered.payload });
+  it.each([
+    ['signalr', 'websocket'],
+    ['websocket', 'signalr'],
+  ] as const)(
+    'acknowledges a room message by the sender’s own copy of it, with no second message (%s sender)',
+    async (senderDialect, otherDialect) => {
+      const ann = await connect(`ann ${senderDialect}`, senderDialect);
+      const bob = await connect(`bob ${senderDialect}`, otherDialect);
+      const annFrom = ann.events.length;
+      const bobFrom = bob.events.length;
+      const id = `own-copy-${senderDialect}`;
+      await ann.send('sendMessage', { text: `acknowledged ${senderDialect}`, clientMessageId: id });
+      const own = await ann.waitFor(isMessage(`acknowledged ${senderDialect}`), annFrom);
+      const delivered = await bob.waitFor(isMessage(`acknowledged ${senderDialect}`), bobFrom);
+      // The copy names the send it came from: that is what the page's outbox matches.
+      expect(own.payload).toEqual(delivered.payload);
+      const me = ann.events.find((e) => e.type === 'welcome')?.payload.user;
+      expect(own.payload).toMatchObject({ clientMessageId: id, from: me });
+      // A later command's answer arrives after anything the send produced: no `ack` came in between.
+      await ann.send('loadHistory', { conversation: 'room', limit: 1 });
+      await ann.waitFor((e) => e.type === 'history', annFrom);
+      expect(ann.events.slice(annFrom).filter((e) => e.type === 'ack')).toEqual([]);
+      expect(bob.events.slice(bobFrom).some((e) => e.type === 'ack')).toBe(false);
+    },
+  );
+
+  it('acknowledges a group message with an `ack` to its sender only, besides the delivery', async () => {
+    const ann = await connect('ann group', 'signalr');
+    const bob = await connect('bob group', 'websocket');
+    for (const client of [ann, bob]) {
+      const from = client.events.length;
+      await client.send('joinGroup', { group: 'acks' });
+      await client.waitFor((e) => e.type === 'system' && e.payload.kind === 'groupJoined', from);
+    }
+    const annFrom = ann.events.length;
+    await ann.send('sendMessage', { text: 'to the group', group: 'acks', clientMessageId: 'group-ack-1' });
+    const ack = await ann.waitFor((e) => e.type === 'ack', annFrom);
+    const delivered = await bob.waitFor(isMessage('to the group'));
+    expect(ack.payload).toEqual({ clientMessageId: 'group-ack-1', message: delivered.payload });
     expect(bob.events.some((e) => e.type === 'ack')).toBe(false);
   });
 
@@ -89,9 +121,9 @@ describe('delivery, refusals and limits', () => {
     expect(bob.events.some(isMessage('while storage is down'))).toBe(false);
     expect(ann.events.some(isMessage('while storage is down'))).toBe(false);
     await ann.send('sendMessage', { text: 'while storage is down', clientMessageId: 'down-1' });
-    const ack = await ann.waitFor((e) => e.type === 'ack' && e.payload.clientMessageId === 'down-1', annFrom);
+    const own = await ann.waitFor(isMessage('while storage is down'), annFrom);
     await bob.waitFor(isMessage('while storage is down'));
-    expect((ack.payload.message as { text: string }).text).toBe('while storage is down');
+    expect(own.payload.clientMessageId).toBe('down-1');
   });
 
   it('limits commands per connection with a rate-limited error, while another connection is served', async () => {
@@ -107,6 +139,6 @@ describe('delivery, refusals and limits', () => {
     expect(limited.payload.message).toMatch(/per connection; try again in \d+ s/);
     // The calm user's command goes through: the limit is the flooder's own.
     await calm.send('sendMessage', { text: 'calm message', clientMessageId: 'calm-1' });
-    await calm.waitFor((e) => e.type === 'ack' && e.payload.clientMessageId === 'calm-1');
+    await calm.waitFor((e) => isMessage('calm message')(e) && e.payload.clientMessageId === 'calm-1');
   });
 });

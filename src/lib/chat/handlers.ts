@@ -22,7 +22,7 @@ import type { Fanout } from './fanout.js';
 import type { MembershipStore } from './memberships.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence.js';
 import type { PresenceChanges, PresenceDeltas } from './presence-deltas.js';
-import type { ChatEvent, WelcomePayload } from './protocol.js';
+import type { ChatEvent, ChatReply, WelcomePayload } from './protocol.js';
 
 /** What the chat needs of the history store (src/lib/history). */
 export interface ChatHistory {
@@ -159,10 +159,12 @@ export class ChatHandlers {
 
   /**
    * Runs a validated command. Returns the event for the sender alone (`ack`, `history`, `error`), or
-   * `undefined` when everything the sender needs arrives through the fan-out. Throws {@link ChatCommandError}
-   * for a failure the sender should hear by its code, anything else for an unexpected one.
+   * `undefined` when everything the sender needs arrives through the fan-out. An `ack` marked
+   * `alreadyDelivered` repeats what the fan-out carried to the sender: it is worth sending only where it costs
+   * no extra message (an invocation's Completion). Throws {@link ChatCommandError} for a failure the sender
+   * should hear by its code, anything else for an unexpected one.
    */
-  async run(caller: Caller, command: ChatCommand): Promise<ChatEvent | undefined> {
+  async run(caller: Caller, command: ChatCommand): Promise<ChatReply | undefined> {
     switch (command.type) {
       case 'sendMessage':
         return this.#sendMessage(caller, command);
@@ -178,16 +180,24 @@ export class ChatHandlers {
   }
 
   /**
-   * Stores the message, then delivers it, then acknowledges it to the sender with an `ack` (docs/architecture.md,
-   * "The chat protocol"). Nothing is delivered before it is stored: when the store fails the sender gets
+   * Stores the message, then delivers it, then acknowledges it to the sender (docs/architecture.md, "The chat
+   * protocol"). Nothing is delivered before it is stored: when the store fails the sender gets
    * `storage-unavailable` and nobody sees the message. A retry of a message already stored (same sender and
    * `clientMessageId`) is delivered again and acknowledged again: the first delivery may have been cut short by
    * a crash between the store and the fan-out, and receivers merge by message id.
+   *
+   * The acknowledgement of a room or direct message is the sender's own copy of the stored message: the
+   * fan-out reaches every connection of the hub, or every connection of the sender's user, so the sending
+   * connection always gets it, `clientMessageId` included. The returned `ack` is then marked
+   * `alreadyDelivered` (a second message per send would cost a REST call and a billed message for nothing).
+   * A group message is delivered to the group's members as the service knows them, which a connection may
+   * not have caught up with (a restarted service learns memberships again as users reconnect), so it gets
+   * its `ack`.
    */
   async #sendMessage(
     caller: Caller,
     command: Extract<ChatCommand, { type: 'sendMessage' }>,
-  ): Promise<ChatEvent | undefined> {
+  ): Promise<ChatReply | undefined> {
     const { history, members, fanout } = this.#deps;
     const { text, group, to, clientMessageId } = command;
     if (group !== undefined && !(await members.isMember(caller.user, group))) {
@@ -233,6 +243,7 @@ export class ChatHandlers {
     return {
       event: 'ack',
       payload: { ...(clientMessageId !== undefined ? { clientMessageId } : {}), message },
+      ...(group === undefined ? { alreadyDelivered: true as const } : {}),
     };
   }
 

@@ -94,3 +94,10 @@ export type ChatEventName = keyof ChatEvents;
 export type ChatEvent = {
   [K in ChatEventName]: { readonly event: K; readonly payload: ChatEvents[K] };
 }[ChatEventName];
+
+/**
+ * A command's answer for the sender. `alreadyDelivered`: the fan-out already carried the same news to the
+ * sender's connection (its own copy of a stored message), so the answer goes out only where it costs no
+ * extra message: as the result of an invocation the client waits for.
+ */
+export type ChatReply = ChatEvent & { readonly alreadyDelivered?: true };
