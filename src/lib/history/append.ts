@@ -108,6 +108,11 @@ export class SegmentAppender {
     return stored;
   }
 
+  /** Conversations with appends queued or in flight on this instance (the others keep no queue). */
+  get conversationsUnderWay(): number {
+    return this.#queues.size;
+  }
+
   #queueOf(conversation: string): ConversationQueue {
     let queue = this.#queues.get(conversation);
     if (queue === undefined) {
