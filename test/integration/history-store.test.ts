@@ -306,6 +306,15 @@ describe('history store input checks', () => {
     expect(() =>
       createHistoryStore({ containerClient: freshContainer(), segmentBlockLimit: 50_001 }),
     ).toThrow(/segmentBlockLimit must be a whole number from 1 to 50000/);
+    expect(() =>
+      createHistoryStore({ containerClient: freshContainer(), maxBlockBytes: 4 * 1024 * 1024 + 1 }),
+    ).toThrow(/maxBlockBytes must be a whole number from 1 to 4194304/);
+    expect(() => createHistoryStore({ containerClient: freshContainer(), maxMessagesPerBlock: 0 })).toThrow(
+      /maxMessagesPerBlock must be a whole number from 1/,
+    );
+    expect(() => createHistoryStore({ containerClient: freshContainer(), maxQueuedAppends: 1.5 })).toThrow(
+      /maxQueuedAppends must be a whole number from 1/,
+    );
     expect(() => createHistoryStore({})).toThrow(/needs `storage`/);
   });
 });

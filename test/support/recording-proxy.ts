@@ -1,9 +1,10 @@
 /**
  * A transparent HTTP reverse proxy that records each request and the bytes of each response body, so a test can
- * assert what a client actually fetched (ranged downloads, request counts) without reaching into SDK internals.
+ * assert what a client actually fetched (ranged downloads, request counts) without reaching into SDK internals,
+ * and that can inject faults (an error instead of the service's answer, before or after the request took effect).
  * Shared Key signatures cover the path, not the host, so Blob clients work through it unchanged.
  */
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedExchange {
@@ -12,10 +13,39 @@ export interface RecordedExchange {
   url: string;
   /** The request's `x-ms-range` or `range` header, if any. */
   range: string | undefined;
+  /** The status the client got (an injected fault's, when one was injected). */
   status: number;
   /** Bytes of the response body. */
   responseBytes: number;
+  /** Bytes of the request body. */
+  requestBytes: number;
+  /** Line breaks in the request body (for an Append Block of history: the messages in the block). */
+  requestLines: number;
+  /** Whether the request reached the target. */
+  forwarded: boolean;
 }
+
+/** An error answer the proxy gives instead of the target's, in the Blob service's error format. */
+export interface InjectedFault {
+  status: number;
+  /** The error code (`x-ms-error-code` and `<Code>`). */
+  code: string;
+  /**
+   * Forward the request first and answer the fault instead of the target's answer: the request took effect but
+   * the client cannot know it (a lost answer). Otherwise the request never reaches the target.
+   */
+  afterForwarding?: boolean;
+}
+
+/**
+ * Decides, per request, whether to inject a fault (or to hold the request: it may wait before answering).
+ * `index` counts the requests seen, from 0.
+ */
+export type Interceptor = (request: {
+  method: string;
+  url: string;
+  index: number;
+}) => InjectedFault | undefined | Promise<InjectedFault | undefined>;
 
 export interface RecordingProxy {
   /** `http://127.0.0.1:<port>` */
@@ -24,28 +54,56 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-/** Starts a proxy on a free port that forwards every request to `target` (an `http://host:port` origin). */
-export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+/**
+ * Starts a proxy on a free port that forwards every request to `target` (an `http://host:port` origin), unless
+ * `intercept` injects a fault.
+ */
+export async function startRecordingProxy(
+  target: string,
+  { intercept }: { intercept?: Interceptor } = {},
+): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const exchanges: RecordedExchange[] = [];
-  const server = createServer((req, res) => {
+  let seen = 0;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const fault = await intercept?.({ method, url, index: seen++ });
+    const exchange: RecordedExchange = {
+      method,
+      url,
+      range: (req.headers['x-ms-range'] ?? req.headers.range) as string | undefined,
+      status: 0,
+      responseBytes: 0,
+      requestBytes: body.length,
+      requestLines: body.reduce((count, byte) => (byte === 0x0a ? count + 1 : count), 0),
+      forwarded: fault === undefined || fault.afterForwarding === true,
+    };
+    if (fault !== undefined && !fault.afterForwarding) {
+      exchange.status = fault.status;
+      exchanges.push(exchange);
+      answerFault(res, fault);
+      return;
+    }
     const forward = httpRequest(
       {
         host: upstream.hostname,
         port: upstream.port,
-        method: req.method,
-        path: req.url,
+        method,
+        path: url,
         headers: { ...req.headers, host: upstream.host },
       },
       (answer) => {
-        const exchange: RecordedExchange = {
-          method: req.method ?? 'GET',
-          url: req.url ?? '/',
-          range: (req.headers['x-ms-range'] ?? req.headers.range) as string | undefined,
-          status: answer.statusCode ?? 0,
-          responseBytes: 0,
-        };
+        exchange.status = fault?.status ?? answer.statusCode ?? 0;
         exchanges.push(exchange);
+        if (fault !== undefined) {
+          answer.resume();
+          answer.on('end', () => answerFault(res, fault));
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.on('data', (chunk: Buffer) => {
           exchange.responseBytes += chunk.length;
@@ -54,10 +112,16 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       },
     );
     forward.on('error', (error) => {
-      res.writeHead(502);
+      if (!res.headersSent) res.writeHead(502);
       res.end(String(error));
     });
-    req.pipe(forward);
+    forward.end(body);
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(String(error));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -70,4 +134,14 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+function answerFault(res: ServerResponse, fault: InjectedFault): void {
+  const body = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${fault.code}</Code><Message>injected by the test proxy</Message></Error>`;
+  res.writeHead(fault.status, {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(body),
+    'x-ms-error-code': fault.code,
+  });
+  res.end(body);
 }

@@ -1,18 +1,34 @@
 /**
- * The append path: one message, one `appendBlock` of one JSON line to the conversation's current segment. An
- * append is atomic and needs no read-modify-write, so any number of Function instances can write the same
+ * The append path: messages go into the conversation's current segment by `appendBlock`, whole JSON lines only.
+ * An append is atomic and needs no read-modify-write, so any number of Function instances can write the same
  * conversation without losing each other's messages.
+ *
+ * **Group commit.** Per conversation, this instance has at most one `appendBlock` in flight. An append made while
+ * none is in flight goes out at once, as one block of one line. Appends made while one is in flight queue, in the
+ * order they were made; when it completes, the queued lines go out together as ONE block (up to
+ * `maxMessagesPerBlock` lines and `maxBlockBytes` bytes; the rest wait for the next block). Under load a busy
+ * conversation thus costs one request per round trip instead of one per message, and an idle one costs nothing
+ * extra. A block is atomic: all of its lines are written or none is, so a batch has exactly the outcomes of a
+ * single message, and every caller of the batch gets that outcome: its promise resolves once the block holding
+ * its line is appended (the append is the commit), or rejects with the block's error, exactly as a lone append
+ * would have. Everything else about a message — its id and time, its clientMessageId marker
+ * (`client-id-markers.ts`) — stays per message; only the `appendBlock` is shared. The queue of a conversation
+ * holds at most `maxQueuedAppends` lines; further callers wait, in order, for room. A conversation's queue is
+ * forgotten as soon as it is empty, so only conversations with appends under way keep any state.
  *
  * **Rollover.** An append blob holds at most 50 000 blocks, and no append condition counts blocks (`maxSize` and
  * `appendPosition` are byte conditions). Each append's response reports the blob's committed block count; the
  * writer that sees it reach `segmentBlockLimit` rolls: it creates the next segment with `If-None-Match: *` (two
  * writers rolling at once create it once, and neither truncates the other's), then **seals** the full one. From
  * then on the service refuses every append to the full segment with `BlobIsSealed` — a definite refusal, nothing
- * written — and the refused writer rolls too and appends again. So a writer whose remembered segment is stale
- * (an instance idle while others rolled on) can never file a new message among old ones, and a segment exceeds
- * the limit only by the appends already in flight when it filled (the default 49 000 leaves 1 000 blocks of
- * margin; `BlockCountExceedsLimit` is handled like `BlobIsSealed` should it ever be reached). Every message is
- * written by exactly one successful `appendBlock`: none is lost, none is written twice by a roll.
+ * written — and the refused writer rolls too and appends the same block again. So a writer whose remembered
+ * segment is stale (an instance idle while others rolled on) can never file a new message among old ones, and a
+ * segment exceeds the limit only by the appends already in flight when it filled (one per instance and
+ * conversation; the default 49 000 leaves 1 000 blocks of margin; `BlockCountExceedsLimit` is handled like
+ * `BlobIsSealed` should it ever be reached). A batch is one block, so the limit counts batches, not messages.
+ * Every message is written by exactly one successful `appendBlock`: none is lost, none is written twice by a roll.
+ * A roll that fails after its append succeeded does not fail the append (its lines are stored): the next append
+ * sees the count at the limit again and retries the roll.
  */
 import { type AppendBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
@@ -29,6 +45,31 @@ export interface AppenderOptions {
   readonly segmentBlockLimit: number;
   /** Conversations whose current segment number is remembered. */
   readonly maxCachedConversations: number;
+  /** Lines per block at most when queued appends go out together. */
+  readonly maxMessagesPerBlock: number;
+  /** Bytes per block at most when queued appends go out together (a single line larger than this goes alone). */
+  readonly maxBlockBytes: number;
+  /** Lines queued per conversation at most; further appends wait for room. */
+  readonly maxQueuedAppends: number;
+}
+
+/** One queued line and its caller. */
+interface QueuedLine {
+  readonly line: Buffer;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The appends of one conversation under way on this instance. */
+interface ConversationQueue {
+  /** Lines waiting for the next block, in the order they were appended. */
+  readonly lines: Fifo<QueuedLine>;
+  /** Callers waiting for room in `lines` (it holds `maxQueuedAppends`), in the order they came. */
+  readonly waiting: Fifo<() => void>;
+  /** Callers let in from `waiting` that have not queued their line yet (room is kept for them). */
+  admitted: number;
+  /** Whether a block of this conversation is being written: then new lines queue for the next one. */
+  writing: boolean;
 }
 
 /** Appends messages to the conversations of one container, rolling segments as they fill. */
@@ -37,27 +78,114 @@ export class SegmentAppender {
   readonly #current = new Map<string, number>();
   /** The blob client of the segment last appended to, per conversation: built once, not per message. */
   readonly #clients = new Map<string, { segment: number; blob: AppendBlobClient }>();
+  /** The conversations with appends under way (queued or in flight); an entry goes when its queue empties. */
+  readonly #queues = new Map<string, ConversationQueue>();
 
   constructor(
     private readonly container: ContainerClient,
     private readonly options: AppenderOptions,
   ) {}
 
-  /** Appends one message as one block, rolling to the next segment when the current one is full. */
+  /**
+   * Appends one message as one line, alone in a block when nothing else of its conversation is in flight on this
+   * instance, else with the others queued meanwhile. Resolves once its block is appended; rejects with its block's
+   * error, as a lone append would (a refusal, 4xx, means none of the block's lines was written).
+   */
   async append(message: ChatMessage): Promise<void> {
-    const conversation = message.conversation;
+    const queue = this.#queueOf(message.conversation);
+    // Behind callers already waiting or let in (they came first), or when the queue is full: wait for room.
+    if (
+      queue.waiting.length > 0 ||
+      queue.admitted > 0 ||
+      queue.lines.length >= this.options.maxQueuedAppends
+    ) {
+      await new Promise<void>((resolve) => queue.waiting.push(resolve));
+      queue.admitted--;
+    }
     const line = Buffer.from(`${JSON.stringify(message)}\n`, 'utf8');
+    const stored = new Promise<void>((resolve, reject) => queue.lines.push({ line, resolve, reject }));
+    if (!queue.writing) void this.#drain(message.conversation, queue);
+    return stored;
+  }
+
+  /** Conversations with appends queued or in flight on this instance (the others keep no queue). */
+  get conversationsUnderWay(): number {
+    return this.#queues.size;
+  }
+
+  #queueOf(conversation: string): ConversationQueue {
+    let queue = this.#queues.get(conversation);
+    if (queue === undefined) {
+      queue = { lines: new Fifo(), waiting: new Fifo(), admitted: 0, writing: false };
+      this.#queues.set(conversation, queue);
+    }
+    return queue;
+  }
+
+  /** Writes the queued lines of a conversation, block after block, until none is left. Never rejects. */
+  async #drain(conversation: string, queue: ConversationQueue): Promise<void> {
+    queue.writing = true;
+    while (queue.lines.length > 0) {
+      const batch = this.#takeBatch(queue);
+      // Room freed: let waiting callers queue for the next block while this one is written.
+      while (
+        queue.waiting.length > 0 &&
+        queue.lines.length + queue.admitted < this.options.maxQueuedAppends
+      ) {
+        queue.admitted++;
+        (queue.waiting.shift() as () => void)();
+      }
+      let written: { segment: number; full: boolean };
+      try {
+        const body =
+          batch.length === 1 ? (batch[0] as QueuedLine).line : Buffer.concat(batch.map((e) => e.line));
+        written = await this.#write(conversation, body);
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+        continue;
+      }
+      for (const entry of batch) entry.resolve();
+      if (written.full) {
+        // This block filled the segment: move on now, so the next block goes to the new one. A failure here
+        // changes nothing stored; the next append sees the count at the limit and rolls again.
+        await this.#roll(conversation, written.segment).catch(() => undefined);
+      }
+    }
+    queue.writing = false;
+    // Callers admitted from `waiting` still to queue keep the entry (the first of them starts the next drain).
+    if (queue.admitted === 0 && queue.waiting.length === 0) this.#queues.delete(conversation);
+  }
+
+  /** The next block's lines: the oldest queued ones, within `maxMessagesPerBlock` and `maxBlockBytes`. */
+  #takeBatch(queue: ConversationQueue): QueuedLine[] {
+    const first = queue.lines.shift() as QueuedLine;
+    const batch = [first];
+    let bytes = first.line.length;
+    for (;;) {
+      const next = queue.lines.peek();
+      if (next === undefined || batch.length >= this.options.maxMessagesPerBlock) break;
+      if (bytes + next.line.length > this.options.maxBlockBytes) break;
+      batch.push(queue.lines.shift() as QueuedLine);
+      bytes += next.line.length;
+    }
+    return batch;
+  }
+
+  /**
+   * Appends one block of whole lines to the conversation's current segment, moving on past sealed or full
+   * segments and creating a missing one; says where it went and whether that segment is now full.
+   */
+  async #write(conversation: string, body: Buffer): Promise<{ segment: number; full: boolean }> {
     let segment = this.#current.get(conversation) ?? (await this.#discoverSegment(conversation));
     for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
       const blob = this.#client(conversation, segment);
       try {
-        const response = await blob.appendBlock(line, line.length);
+        const response = await blob.appendBlock(body, body.length);
         this.#rememberSegment(conversation, segment);
-        if ((response.blobCommittedBlockCount ?? 0) >= this.options.segmentBlockLimit) {
-          // This append filled the segment: move on now, so the next append goes to the new one.
-          await this.#roll(conversation, segment);
-        }
-        return;
+        return {
+          segment,
+          full: (response.blobCommittedBlockCount ?? 0) >= this.options.segmentBlockLimit,
+        };
       } catch (error) {
         const code = errorCode(error);
         if (code === 'BlobNotFound') {
@@ -136,4 +264,37 @@ export function isAlreadyExists(error: unknown): boolean {
 function errorCode(error: unknown): string | undefined {
   if (!(error instanceof RestError)) return undefined;
   return error.code ?? (error.details as { errorCode?: string } | undefined)?.errorCode;
+}
+
+/** A first-in first-out queue whose `shift` is O(1) amortised (an array's `shift` moves every element). */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      // Drop the consumed half: each element is moved at most once per halving, so O(1) amortised.
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
 }

@@ -4,7 +4,9 @@
  * A `clientMessageId` is claimed *before* the append by creating a marker blob per (conversation, sender,
  * clientMessageId) with `If-None-Match: *`; the marker holds the message (with its id) and metadata `state` =
  * `pending`. Exactly one creation succeeds across all instances. The append is the commit: a send costs two Blob
- * requests (marker create, `appendBlock`) and the marker is not touched again. Every other send with the same id
+ * requests (marker create, `appendBlock`) and the marker is not touched again. Under load the `appendBlock` is
+ * shared with the other messages queued meanwhile (group commit, `append.ts`): the claim stays per message, and the
+ * shared block is written whole or not at all, so each message of it has the outcome a lone append would have had. Every other send with the same id
  * is a duplicate; it reads the marker and looks the marker's message id up in the history (`locate.ts`, bounded
  * to the reorder window: a few ranged reads). Found: the original message comes back with `duplicate: true` (and
  * the marker is set to `stored`, best effort, so a further retry needs no lookup). Not found: the first send is
@@ -18,7 +20,8 @@
  * marker, appends it and marks it `stored`. So an accepted message is never lost, and a retried one is stored
  * once. Two rare cases can still leave a second copy in a segment — a writer stalled longer than the timeout
  * whose append lands afterwards, and the SDK's own retry of an append whose first try was applied but whose
- * answer was lost — so readers show one message per id and per (sender, clientMessageId).
+ * answer was lost (for a shared block, a second copy of each of its lines) — so readers show one message per id
+ * and per (sender, clientMessageId).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BlockBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';

@@ -29,6 +29,23 @@ export const DEFAULT_PENDING_POLL_MS = 100;
 export const DEFAULT_REORDER_WINDOW_MS = 5 * 60_000;
 /** Conversations whose current segment number is remembered (oldest forgotten first; rediscovered by listing). */
 export const DEFAULT_MAX_CACHED_CONVERSATIONS = 10_000;
+/**
+ * Messages per block at most when appends queued behind one in flight go out together (group commit, see
+ * `append.ts`). 1 turns group commit off: every message is then a block of its own.
+ */
+export const DEFAULT_MAX_MESSAGES_PER_BLOCK = 100;
+/** Azure's limit of bytes in one Append Block. */
+export const MAX_APPEND_BLOCK_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes per block at most when queued appends go out together (a single message larger than this still goes,
+ * alone). At most {@link MAX_APPEND_BLOCK_BYTES}.
+ */
+export const DEFAULT_MAX_BLOCK_BYTES = 1024 * 1024;
+/**
+ * Messages queued per conversation and instance at most while a block of that conversation is in flight; further
+ * appends wait for room, in the order they came, so a burst cannot queue without bound.
+ */
+export const DEFAULT_MAX_QUEUED_APPENDS = 1_000;
 
 /** Options of {@link createHistoryStore}. Every limit has its default next to it above. */
 export interface HistoryStoreOptions {
@@ -57,6 +74,12 @@ export interface HistoryStoreOptions {
   reorderWindowMs?: number;
   /** See {@link DEFAULT_MAX_CACHED_CONVERSATIONS}. */
   maxCachedConversations?: number;
+  /** See {@link DEFAULT_MAX_MESSAGES_PER_BLOCK}. At least 1. */
+  maxMessagesPerBlock?: number;
+  /** See {@link DEFAULT_MAX_BLOCK_BYTES}. 1 … {@link MAX_APPEND_BLOCK_BYTES}. */
+  maxBlockBytes?: number;
+  /** See {@link DEFAULT_MAX_QUEUED_APPENDS}. At least 1. */
+  maxQueuedAppends?: number;
 }
 
 /** The limits of a store, checked, with every default filled in. */
@@ -68,6 +91,9 @@ export interface StoreLimits {
   readonly pendingPollMs: number;
   readonly reorderWindowMs: number;
   readonly maxCachedConversations: number;
+  readonly maxMessagesPerBlock: number;
+  readonly maxBlockBytes: number;
+  readonly maxQueuedAppends: number;
 }
 
 /** The container client the options name: a ready one, or one built from `storage`. */
@@ -110,6 +136,22 @@ export function storeLimits(options: HistoryStoreOptions): StoreLimits {
     maxCachedConversations: integerOption(
       'maxCachedConversations',
       options.maxCachedConversations ?? DEFAULT_MAX_CACHED_CONVERSATIONS,
+      1,
+    ),
+    maxMessagesPerBlock: integerOption(
+      'maxMessagesPerBlock',
+      options.maxMessagesPerBlock ?? DEFAULT_MAX_MESSAGES_PER_BLOCK,
+      1,
+    ),
+    maxBlockBytes: integerOption(
+      'maxBlockBytes',
+      options.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES,
+      1,
+      MAX_APPEND_BLOCK_BYTES,
+    ),
+    maxQueuedAppends: integerOption(
+      'maxQueuedAppends',
+      options.maxQueuedAppends ?? DEFAULT_MAX_QUEUED_APPENDS,
       1,
     ),
   };

@@ -2,8 +2,10 @@
  * Reads a segment's JSON lines with ranged downloads — backwards from a byte offset, forwards from one, or just
  * the id of the line at a position — so what a read costs is the size of what it reads, never the size of the blob.
  *
- * Every append is one whole line ending in `\n` (appends are atomic), so the end of a segment is always a line
- * boundary, and `\n` never occurs inside a line (JSON escapes it; it is never part of a multi-byte UTF-8 character).
+ * Every append is one or more whole lines, each ending in `\n` (appends are atomic; several lines in one block
+ * when queued appends go out together, see `append.ts`), so the end of a segment is always a line boundary, and
+ * `\n` never occurs inside a line (JSON escapes it; it is never part of a multi-byte UTF-8 character). Readers
+ * never look at block boundaries, only at bytes and lines.
  */
 import type { BlobClient } from '@azure/storage-blob';
 import { isMessageId } from './message.js';

@@ -4,7 +4,8 @@
  * of its parts:
  *
  * - `validation.ts`: input is refused before anything is read or written;
- * - `append.ts`: one `appendBlock` per message, rolling and sealing full segments;
+ * - `append.ts`: one line per message, one `appendBlock` per message when idle and per batch of the messages
+ *   queued meanwhile when busy (group commit), rolling and sealing full segments;
  * - `client-id-markers.ts`: a retried send (same `clientMessageId`) is stored once, for two requests per send;
  * - `segments.ts`, `segment-reader.ts`: the newest messages come from the tail of the newest segment(s) by ranged
  *   downloads, so a page costs the size of the page, not of the history;
@@ -29,7 +30,10 @@ import { endOf, type LinePosition, listSegments, messagesBackward } from './segm
 import { validateBefore, validateConversation, validateLimit, validateNewMessage } from './validation.js';
 
 export {
+  DEFAULT_MAX_BLOCK_BYTES,
   DEFAULT_MAX_CACHED_CONVERSATIONS,
+  DEFAULT_MAX_MESSAGES_PER_BLOCK,
+  DEFAULT_MAX_QUEUED_APPENDS,
   DEFAULT_PENDING_CLAIM_TIMEOUT_MS,
   DEFAULT_PENDING_POLL_MS,
   DEFAULT_READ_CHUNK_BYTES,
@@ -37,6 +41,7 @@ export {
   DEFAULT_SEGMENT_BLOCK_LIMIT,
   type HistoryStoreOptions,
   MAX_APPEND_BLOB_BLOCKS,
+  MAX_APPEND_BLOCK_BYTES,
 } from './options.js';
 
 /** Options of {@link HistoryStore.read}. */
