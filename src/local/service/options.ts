@@ -135,9 +135,9 @@ export interface ServiceOptions {
   readonly maxOutboundBytes?: number;
   /**
    * Bytes of what one WebSocket client is sent during one event-loop turn that leave together: SignalR records
-   * joined into one WebSocket message (as ASP.NET Core SignalR sends them), websocket-dialect messages written
-   * under one cork. A larger message goes alone. At most {@link maxMessageBytes}. Default 64 KiB (or
-   * `maxMessageBytes` when that is smaller).
+   * joined into one WebSocket message (as ASP.NET Core SignalR sends them, whose pipe holds up to its
+   * `ApplicationMaxBufferSize`, 64 KB), websocket-dialect messages written under one cork. A larger message
+   * goes alone. At most {@link maxMessageBytes}. Default 64 KiB (or `maxMessageBytes` when that is smaller).
    */
   readonly maxCoalescedBytes?: number;
   /** Upstream calls waiting for one connection before the service stops reading its socket. Default 64. */
