@@ -51,6 +51,18 @@ describe('local service options', () => {
     expect(() => resolveOptions({ upstream: [{ urlTemplate: '' }] })).toThrow(/needs a urlTemplate/);
   });
 
+  it('joins at most 64 KiB per coalesced message, never more than maxMessageBytes', () => {
+    expect(resolveOptions().maxCoalescedBytes).toBe(64 * 1024);
+    expect(resolveOptions({ maxMessageBytes: 4096 }).maxCoalescedBytes).toBe(4096);
+    expect(resolveOptions({ maxCoalescedBytes: 1024 }).maxCoalescedBytes).toBe(1024);
+    expect(() => resolveOptions({ maxMessageBytes: 4096, maxCoalescedBytes: 8192 })).toThrow(
+      /maxCoalescedBytes \(8192\) must not exceed maxMessageBytes \(4096\)/,
+    );
+    expect(() => resolveOptions({ maxCoalescedBytes: 1.5 })).toThrow(
+      /maxCoalescedBytes must be a whole number/,
+    );
+  });
+
   it('takes the endpoint as an origin only, and names what is wrong with another', () => {
     expect(resolveOptions().endpoint).toBeUndefined(); // http://localhost:<port> once listening
     expect(resolveOptions({ endpoint: 'http://LOCALHOST:8080/' }).endpoint).toBe('http://localhost:8080');

@@ -133,6 +133,13 @@ export interface ServiceOptions {
   readonly maxOutboundMessages?: number;
   /** Bytes queued to one client before it is closed as a slow consumer (1008). Default 16 MiB. */
   readonly maxOutboundBytes?: number;
+  /**
+   * Bytes of what one WebSocket client is sent during one event-loop turn that leave together: SignalR records
+   * joined into one WebSocket message (as ASP.NET Core SignalR sends them, whose pipe holds up to its
+   * `ApplicationMaxBufferSize`, 64 KB), websocket-dialect messages written under one cork. A larger message
+   * goes alone. At most {@link maxMessageBytes}. Default 64 KiB (or `maxMessageBytes` when that is smaller).
+   */
+  readonly maxCoalescedBytes?: number;
   /** Upstream calls waiting for one connection before the service stops reading its socket. Default 64. */
   readonly maxQueuedUpstreamCalls?: number;
   /** Negotiated SignalR connections waiting for their WebSocket. Default 10 000 (oldest forgotten first). */
@@ -182,6 +189,7 @@ export interface ResolvedServiceOptions {
   readonly statefulReconnectWindowMs: number;
   readonly maxOutboundMessages: number;
   readonly maxOutboundBytes: number;
+  readonly maxCoalescedBytes: number;
   readonly maxQueuedUpstreamCalls: number;
   readonly maxPendingNegotiations: number;
   readonly negotiateTtlMs: number;
@@ -219,6 +227,7 @@ export const DEFAULTS = {
   statefulReconnectWindowMs: 15_000,
   maxOutboundMessages: 1_000,
   maxOutboundBytes: 16 * 1024 * 1024,
+  maxCoalescedBytes: 64 * 1024,
   maxQueuedUpstreamCalls: 64,
   maxPendingNegotiations: 10_000,
   negotiateTtlMs: 120_000,
@@ -266,6 +275,7 @@ const LIMIT_NAMES = [
   'statefulReconnectWindowMs',
   'maxOutboundMessages',
   'maxOutboundBytes',
+  'maxCoalescedBytes',
   'maxQueuedUpstreamCalls',
   'maxPendingNegotiations',
   'negotiateTtlMs',
@@ -332,8 +342,17 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     'connectBurstPerAddress',
     'connectBurstPerUser',
     'maxMessageFragments',
+    'maxCoalescedBytes',
   ] as const) {
     if (!Number.isInteger(limits[name])) throw new ServiceOptionsError(`${name} must be a whole number`);
+  }
+  // A joined message is never larger than a message the service accepts at all.
+  if (options.maxCoalescedBytes === undefined) {
+    limits.maxCoalescedBytes = Math.min(limits.maxCoalescedBytes, Math.floor(limits.maxMessageBytes));
+  } else if (limits.maxCoalescedBytes > limits.maxMessageBytes) {
+    throw new ServiceOptionsError(
+      `maxCoalescedBytes (${limits.maxCoalescedBytes}) must not exceed maxMessageBytes (${limits.maxMessageBytes})`,
+    );
   }
   const upstream = normalizeUpstream(options.upstream);
   if (!managedIdentity && upstream.some((t) => t.auth?.type === 'ManagedIdentity')) {

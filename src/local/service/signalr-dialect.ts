@@ -51,7 +51,7 @@ import { PendingBytes, RecordReader, RecordTooLargeError } from './record-reader
 import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
 import { ReconnectBuffer } from './stateful-reconnect.js';
 import type { Transport } from './transports/transport.js';
-import { WebSocketTransport } from './transports/websocket.js';
+import { WebSocketTransport, type WebSocketTransportOptions } from './transports/websocket.js';
 import type { UpstreamCall } from './upstream.js';
 
 export function hubOf(url: URL): string {
@@ -222,7 +222,9 @@ export async function handleSignalRUpgrade(
       // Only a stateful connection takes a new WebSocket (its reconnect); any other has its one transport.
       if (!(live instanceof SignalRSession) || !live.canResume) throw new Rejection('connection-active');
       if (ctx.closing()) throw new Rejection('shutting-down');
-      ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => live.resume(new WebSocketTransport(ws)));
+      ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) =>
+        live.resume(new WebSocketTransport(ws, recordsCoalescing(ctx))),
+      );
       return;
     }
     negotiation = takeNegotiation(ctx, token, hub, userId);
@@ -235,10 +237,18 @@ export async function handleSignalRUpgrade(
       negotiation,
       payload,
       url,
-      new WebSocketTransport(ws),
+      new WebSocketTransport(ws, recordsCoalescing(ctx)),
       req.socket.remoteAddress,
     );
   });
+}
+
+/**
+ * Records sent to one client in one turn leave as one WebSocket message, as ASP.NET Core SignalR sends them
+ * (transports/websocket.ts).
+ */
+function recordsCoalescing(ctx: ServiceContext): WebSocketTransportOptions {
+  return { coalescing: 'records', maxCoalescedBytes: ctx.options.maxCoalescedBytes };
 }
 
 /** One signalr-dialect connection. */

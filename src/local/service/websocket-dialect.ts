@@ -139,7 +139,10 @@ export async function handleWebSocketDialectUpgrade(
   if (chosen !== undefined) chosenSubprotocols.set(req, chosen);
   ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
     upgraded = true;
-    session.attach(new WebSocketTransport(ws));
+    // One message is one frame here: a turn's frames stay separate messages, written under one cork.
+    session.attach(
+      new WebSocketTransport(ws, { coalescing: 'frames', maxCoalescedBytes: ctx.options.maxCoalescedBytes }),
+    );
     if (firstMessage) session.deliver(firstMessage);
     registry.add(session);
     session.logConnected('websocket');

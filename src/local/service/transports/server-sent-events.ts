@@ -4,9 +4,14 @@
  * open; each message becomes one event, one `data: ` line per line of the message (`\r\n` and `\n` both end a
  * line), then an empty line. Text only. The client sends with POSTs; it leaves by dropping the stream, which
  * counts as a normal close.
+ *
+ * The events one stream is sent during one event-loop turn leave in one socket write: the response is corked
+ * at the first of them and uncorked at the end of the turn (end-of-turn.ts). Node itself corks a chunked
+ * response only until the end of the current tick, and a turn holds many ticks (one per REST request read).
  */
 import type { ServerResponse } from 'node:http';
 import { CloseCode } from '../errors.js';
+import { flushAtEndOfTurn, type TurnFlushable } from './end-of-turn.js';
 import { HttpTransport, NO_CACHE_HEADERS } from './http-transport.js';
 
 /** One message as an event: `data: <line>\r\n` per line, then `\r\n` (ServerSentEventsMessageFormatter). */
@@ -18,10 +23,12 @@ export function formatEvent(message: string): string {
   return `${event}\r\n`;
 }
 
-export class ServerSentEventsTransport extends HttpTransport {
+export class ServerSentEventsTransport extends HttpTransport implements TurnFlushable {
   readonly kind = 'ServerSentEvents' as const;
   readonly inherentKeepAlive = false;
   #serverClose: { code: number; reason: string } | undefined;
+  /** Corked for this turn, and listed for the end-of-turn flush. */
+  #corked = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -61,12 +68,28 @@ export class ServerSentEventsTransport extends HttpTransport {
       return;
     }
     const text = typeof data === 'string' ? data : data.toString('utf8');
+    if (!this.#corked) {
+      this.#corked = true;
+      this.res.cork();
+      flushAtEndOfTurn(this);
+    }
     this.res.write(formatEvent(text), () => done?.());
+  }
+
+  flushTurn(): void {
+    this.#uncork();
+  }
+
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.res.uncork();
   }
 
   close(code: number, reason: string): void {
     if (this.#serverClose || this.ended) return;
     this.#serverClose = { code, reason };
+    this.#uncork(); // what was sent goes out before the end
     this.res.end();
   }
 
