@@ -364,6 +364,9 @@ describe('transports of the signalr dialect', () => {
     const poll = http('GET', lp.url, { headers: lp.auth });
     expect((await poll).text).toBe('{}\x1e');
     const waiting = http('GET', lp.url, { headers: lp.auth });
+    // The poll must be waiting at the service when shutdown begins (a poll that comes after its connection
+    // was shut down gets 404, as in ASP.NET Core): give the request time to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     await svc.close();
     const close = '{"type":7,"error":"The service is shutting down","allowReconnect":true}\x1e';
     expect((await waiting).text).toBe(close);
