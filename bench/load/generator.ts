@@ -358,7 +358,8 @@ function chatText(message: Incoming): string | undefined {
 }
 
 /**
- * End-to-end chat: `senders` clients send `sendMessage` to the room at `rate` a second in total; every
+ * End-to-end chat: `senders` clients send `sendMessage` (with a `clientMessageId`, as the page does) to the
+ * room at `rate` a second in total; every
  * client records each message's receipt. Reports per-delivery latency and per-message completion (the time
  * until the message reached every receiver), which is the figure the step search judges.
  */
@@ -389,7 +390,11 @@ async function chat(request: ChatRequest): Promise<BenchMessage> {
         const seq = request.firstSeq + sent;
         const sender = connections[sent % Math.min(request.senders, connections.length)];
         sent += 1;
-        sender?.command('sendMessage', { text: makePayload(seq, request.textBytes) });
+        // With a clientMessageId, as the page sends every message: each one costs its marker too.
+        sender?.command('sendMessage', {
+          text: makePayload(seq, request.textBytes),
+          clientMessageId: `bench-${seq}`,
+        });
       }
     },
     Math.max(1, intervalMs),
