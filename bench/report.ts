@@ -43,8 +43,8 @@ export function passes(target: Target): boolean {
 function targetRow(target: Target): string[] {
   return [
     `${target.name}${target.note ? ` (${target.note})` : ''}`,
-    target.value === null ? 'not measured' : `${formatNumber(target.value)} ${target.unit}`,
-    `${target.comparison} ${formatNumber(target.limit)} ${target.unit}`,
+    target.value === null ? 'not measured' : withUnit(target.value, target.unit),
+    `${target.comparison} ${withUnit(target.limit, target.unit)}`,
     passes(target) ? 'pass' : 'FAIL',
   ];
 }
@@ -129,6 +129,11 @@ function formatNumber(value: number): string {
   return value.toFixed(2);
 }
 
+/** A number and its unit; a unitless number has no trailing space (the Markdown tables stay as the formatter wants them). */
+function withUnit(value: number, unit: string): string {
+  return unit === '' ? formatNumber(value) : `${formatNumber(value)} ${unit}`;
+}
+
 function formatRatio(figure: Figure): string {
   const r = ratio(figure);
   if (r === null) return '—';
@@ -142,8 +147,8 @@ export function printScenario(result: ScenarioResult): void {
   if (result.reason) console.log(`   ${result.reason}`);
   const rows = result.figures.map((f) => [
     f.name,
-    `${formatNumber(f.ours)} ${f.unit}`,
-    f.baseline === null ? '—' : `${formatNumber(f.baseline)} ${f.unit}`,
+    withUnit(f.ours, f.unit),
+    f.baseline === null ? '—' : withUnit(f.baseline, f.unit),
     formatRatio(f),
   ]);
   const header = ['figure', 'ours', `baseline: ${result.baselineLabel ?? 'bare ws'}`, 'ours / baseline'];
@@ -220,8 +225,8 @@ export function writeResultsMarkdown(file: URL, run: RunInfo, results: ScenarioR
     if (result.figures.length > 0) {
       const rows = result.figures.map((f) => [
         `${f.name}${f.note ? ` (${f.note})` : ''}`,
-        `${formatNumber(f.ours)} ${f.unit}`,
-        f.baseline === null ? '—' : `${formatNumber(f.baseline)} ${f.unit}`,
+        withUnit(f.ours, f.unit),
+        f.baseline === null ? '—' : withUnit(f.baseline, f.unit),
         formatRatio(f),
       ]);
       lines.push(
