@@ -11,6 +11,7 @@ import {
 } from '../../src/lib/history/index.js';
 import { azuriteConnectionString } from '../../src/local/dev-constants.js';
 import { useAzurite } from '../support/fixtures.js';
+import { rawSegments, readAll } from '../support/history-blobs.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 
 const blob = useAzurite();
@@ -28,35 +29,6 @@ function instances(
       createHistoryStore({ containerClient: client(), ...options }),
     ),
   };
-}
-
-/** The whole conversation, paged backwards through the public API. */
-async function readAll(store: HistoryStore, conversation: string): Promise<ChatMessage[]> {
-  const all: ChatMessage[] = [];
-  let page = await store.read(conversation, { limit: 100 });
-  all.unshift(...page.messages);
-  while (page.hasMore) {
-    page = await store.read(conversation, { limit: 100, before: (page.messages[0] as ChatMessage).id });
-    all.unshift(...page.messages);
-  }
-  return all;
-}
-
-/** Every stored line of every segment, straight from the blobs, with each segment's block count. */
-async function rawSegments(container: ContainerClient, conversation: string) {
-  const segments: { name: string; blocks: number; lines: ChatMessage[] }[] = [];
-  for (let segment = 1; ; segment++) {
-    const blob = container.getAppendBlobClient(segmentBlobName(conversation, segment));
-    if (!(await blob.exists())) break;
-    const properties = await blob.getProperties();
-    const text = (await blob.downloadToBuffer()).toString('utf8');
-    const lines = text
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as ChatMessage);
-    segments.push({ name: blob.name, blocks: properties.blobCommittedBlockCount ?? 0, lines });
-  }
-  return segments;
 }
 
 describe('history under concurrency', () => {

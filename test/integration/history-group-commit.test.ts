@@ -3,7 +3,6 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type AppendResult,
-  type ChatMessage,
   createHistoryStore,
   type HistoryStore,
   type HistoryStoreOptions,
@@ -11,6 +10,7 @@ import {
 } from '../../src/lib/history/index.js';
 import { azuriteConnectionString } from '../../src/local/dev-constants.js';
 import { useAzurite } from '../support/fixtures.js';
+import { rawSegments, readAll } from '../support/history-blobs.js';
 import {
   type Interceptor,
   type RecordedExchange,
@@ -52,35 +52,6 @@ async function setup(
   await direct.getAppendBlobClient(segmentBlobName('room', 1)).create();
   const appendBlocks = (): RecordedExchange[] => proxy.exchanges.filter(isAppendBlock);
   return { proxy, direct, store, appendBlocks };
-}
-
-/** Every stored line of every segment, straight from the blobs, with each segment's block count. */
-async function rawSegments(container: ContainerClient, conversation: string) {
-  const segments: { blocks: number; lines: ChatMessage[] }[] = [];
-  for (let segment = 1; ; segment++) {
-    const client = container.getAppendBlobClient(segmentBlobName(conversation, segment));
-    if (!(await client.exists())) break;
-    const properties = await client.getProperties();
-    const text = (await client.downloadToBuffer()).toString('utf8');
-    const lines = text
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as ChatMessage);
-    segments.push({ blocks: properties.blobCommittedBlockCount ?? 0, lines });
-  }
-  return segments;
-}
-
-/** The whole conversation, paged backwards through the public API. */
-async function readAll(store: HistoryStore, conversation: string): Promise<ChatMessage[]> {
-  const all: ChatMessage[] = [];
-  let page = await store.read(conversation, { limit: 100 });
-  all.unshift(...page.messages);
-  while (page.hasMore) {
-    page = await store.read(conversation, { limit: 100, before: (page.messages[0] as ChatMessage).id });
-    all.unshift(...page.messages);
-  }
-  return all;
 }
 
 /** `count` appends made at once, in order, without waiting: all but the first queue behind it. */
