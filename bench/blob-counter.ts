@@ -4,8 +4,8 @@
  * request that reaches Blob Storage is one billed transaction, so the count is what Azure would bill,
  * without depending on Azurite's log format. The app is given the proxy's address in its connection string.
  */
-import { once } from 'node:events';
 import { Agent, createServer, request, type Server } from 'node:http';
+import { listenOnLoopback } from './net.js';
 
 export interface BlobCounter {
   /** A connection string naming the proxy instead of Azurite. */
@@ -55,10 +55,7 @@ export async function startBlobCounter(azuriteConnectionString: string): Promise
     });
     req.pipe(upstream);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listenOnLoopback(server);
   const proxied = `http://127.0.0.1:${port}${target.pathname}`;
   return {
     connectionString: azuriteConnectionString.replace(endpoint, proxied),

@@ -3,7 +3,10 @@
  * goes away (so a crashed or interrupted bench never leaves servers or clients behind).
  */
 import { writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
+import type { WebSocketServer } from 'ws';
+import { listenOnLoopback } from './net.js';
 import type { BenchMessage } from './processes.js';
 
 /** Sends a message to the orchestrator. */
@@ -49,6 +52,28 @@ export function serve(
 }
 
 /** Memory of this process, after a full GC when the child was started with `--expose-gc`. */
+/**
+ * A bare baseline server as a bench child: listens on a free loopback port, announces `ready` with its URL,
+ * answers memory probes, and on `stop` ends its WebSocket clients, runs `release` for what else it holds,
+ * and closes.
+ */
+export async function serveBaseline(
+  server: Server,
+  wss: WebSocketServer,
+  release: () => void = () => {},
+): Promise<void> {
+  const port = await listenOnLoopback(server);
+  tell({ type: 'ready', url: `http://127.0.0.1:${port}`, port });
+  serve(
+    async (message) => probe(message),
+    async () => {
+      for (const client of wss.clients) client.terminate();
+      release();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  );
+}
+
 export interface MemoryProbe extends BenchMessage {
   type: 'memory';
   rss: number;

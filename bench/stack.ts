@@ -2,10 +2,10 @@
  * Starts the servers a scenario measures, each in its own process: the bare `ws` baselines, the local
  * SignalR service, the Functions host and Azurite (in memory, through the launcher in src/local/azurite.ts).
  */
-import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { type RunningAzurite, startAzurite as startAzuriteProcess } from '../src/local/azurite.js';
 import { DEV_ACCESS_KEY, devSignalRConnectionString } from '../src/local/dev-constants.js';
+import { listenOnLoopback } from './net.js';
 import { type BenchChild, forkChild, trackProcess } from './processes.js';
 import { benchModule } from './scenario.js';
 
@@ -74,10 +74,7 @@ export async function startFunctionsProcess(
 /** A free loopback port (for a server that must be named before it starts, such as the upstream's host). */
 export async function freePort(): Promise<number> {
   const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listenOnLoopback(server);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }

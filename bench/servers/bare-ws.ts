@@ -10,7 +10,7 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { probe, serve, tell } from '../ipc.js';
+import { serveBaseline } from '../ipc.js';
 
 type Mode = 'broadcast' | 'echo' | 'idle';
 const mode = (process.argv[2] ?? 'broadcast') as Mode;
@@ -53,17 +53,6 @@ wss.on('connection', (socket) => {
     });
 });
 
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  tell({ type: 'ready', url: `http://127.0.0.1:${port}`, port });
+await serveBaseline(server, wss, () => {
+  for (const stream of streams) stream.destroy();
 });
-
-serve(
-  async (message) => probe(message),
-  async () => {
-    for (const client of wss.clients) client.terminate();
-    for (const stream of streams) stream.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  },
-);

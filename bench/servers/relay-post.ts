@@ -7,7 +7,7 @@
  */
 import { Agent, createServer, request } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { probe, serve, tell } from '../ipc.js';
+import { serveBaseline } from '../ipc.js';
 
 const upstream = new URL(process.argv[2] ?? '');
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -41,17 +41,4 @@ wss.on('connection', (socket) => {
   });
 });
 
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  tell({ type: 'ready', url: `http://127.0.0.1:${port}`, port });
-});
-
-serve(
-  async (message) => probe(message),
-  async () => {
-    for (const client of wss.clients) client.terminate();
-    agent.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  },
-);
+await serveBaseline(server, wss, () => agent.destroy());
