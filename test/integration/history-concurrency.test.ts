@@ -237,10 +237,13 @@ describe('clientMessageId crash recovery', () => {
       // retry must then answer with that message and append nothing.
       const markerReads = () =>
         proxy.exchanges.filter((e) => e.method === 'GET' && e.url.includes('client-ids'));
-      await vi.waitFor(() => expect(markerReads().length).toBeGreaterThan(0), {
-        timeout: 10_000,
-        interval: 20,
-      });
+      // The retry has read the marker and then looked in the history and found nothing (the exchange is recorded
+      // once Azurite has answered): only then does the "first send" append, so the retry must read the marker again.
+      const lookedInHistory = () => {
+        const first = proxy.exchanges.findIndex((e) => e.method === 'GET' && e.url.includes('client-ids'));
+        return first >= 0 && proxy.exchanges.slice(first + 1).some((e) => !e.url.includes('client-ids'));
+      };
+      await vi.waitFor(() => expect(lookedInHistory()).toBe(true), { timeout: 10_000, interval: 5 });
       await appendLine(container, claimed);
       expect(await retry).toEqual({ message: claimed, duplicate: true });
       expect(markerReads().length).toBeGreaterThan(1);
