@@ -115,8 +115,8 @@ export function danglingPointers(root: string, roots: readonly string[] = POINTE
   return problems;
 }
 
-/** Inline Markdown links and images: `[text](target)` and `![alt](target "title")`. */
-const LINK = /!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g;
+/** Inline Markdown links and images (`[text](target)`, `![alt](target "title")`) and HTML images. */
+const LINK = /!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)|<img\b[^>]*?\ssrc="([^"]+)"/g;
 
 /** Every relative link in the Markdown under `roots` whose file does not exist (anchors are not checked). */
 export function danglingLinks(root: string, roots: readonly string[] = LINK_ROOTS): Problem[] {
@@ -128,7 +128,7 @@ export function danglingLinks(root: string, roots: readonly string[] = LINK_ROOT
       if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
       if (fenced) return;
       for (const m of line.matchAll(LINK)) {
-        const target = m[1] ?? '';
+        const target = m[1] ?? m[2] ?? '';
         if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue;
         const path = decodeURI(target.split('#')[0] ?? '');
         if (!existsSync(resolve(dirname(join(root, file)), path))) {

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +17,14 @@ import {
 // Written apart so that this file carries no pointer of its own.
 const ARCH = 'docs/architecture.md';
 
+/**
+ * Sections that are pointed at before they are written (their text is on its way in a change of its own).
+ * Each one is allowed to dangle only until it exists: then the second test below fails until it leaves this list.
+ */
+const AWAITED = [{ document: 'local-service.md', heading: 'Limits' }];
+const awaited = (what: string) =>
+  AWAITED.some((a) => what === `docs/${a.document} has no heading "${a.heading}"`);
+
 describe('pointers into docs/ and links between documents', () => {
   it('every pointer in the repository names a heading its document has', () => {
     const files = textFiles(ROOT, POINTER_ROOTS);
@@ -23,8 +32,17 @@ describe('pointers into docs/ and links between documents', () => {
     for (const f of ['README.md', 'docs/architecture.md', 'src/app/routes.ts', 'static/index.html']) {
       expect(files).toContain(f);
     }
-    const problems = danglingPointers(ROOT);
+    const problems = danglingPointers(ROOT).filter((p) => !awaited(p.what));
     expect(problems, formatProblems(problems)).toEqual([]);
+  });
+
+  it('lists as awaited only sections that do not exist yet', () => {
+    const arrived = AWAITED.filter(
+      (a) =>
+        existsSync(join(ROOT, 'docs', a.document)) &&
+        headingsOf(readFileSync(join(ROOT, 'docs', a.document), 'utf8')).has(a.heading),
+    );
+    expect(arrived, 'these sections exist now: delete them from AWAITED').toEqual([]);
   });
 
   it('every relative link in README.md, CONTRIBUTING.md and docs/ leads to a file that exists', () => {
@@ -76,7 +94,7 @@ describe('pointers into docs/ and links between documents', () => {
         [
           '![The page](docs/images/page.png)',
           '[design](docs/architecture.md#layers) and [site](https://example.com/x.md)',
-          '[old](docs/old.md)',
+          '[old](docs/old.md) <img src="docs/images/gone.png" alt="">',
           '```md',
           '[inside a fence](nowhere.md)',
           '```',
@@ -99,6 +117,7 @@ describe('pointers into docs/ and links between documents', () => {
     it('reports each relative link to a missing file, resolved from the linking document', () => {
       expect(danglingLinks(root)).toEqual([
         { where: 'README.md:3', what: 'links to docs/old.md, which does not exist' },
+        { where: 'README.md:3', what: 'links to docs/images/gone.png, which does not exist' },
         { where: 'docs/sub/note.md:1', what: 'links to architecture.md, which does not exist' },
       ]);
     });
