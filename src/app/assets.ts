@@ -1,4 +1,7 @@
-/** The assets function: `GET /api/assets/{*path}` serves the page's files (see static-files.ts). */
+/**
+ * The assets function: `GET /api/assets/{*path}` serves the page's files (see static-files.ts).
+ * See docs/architecture.md, "The page".
+ */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { APP_ERRORS } from './errors.js';
 import { NOSNIFF } from './page-security.js';

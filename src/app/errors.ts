@@ -2,6 +2,7 @@
  * The Functions layer's one error catalogue: every refusal of home, negotiate, assets and the upstream
  * adapter, each listed once with its code (lowercase kebab-case), HTTP status and a message that says what
  * to fix. JSON error bodies are `{"code":"…","message":"…"}` (see {@link errorBody}).
+ * See docs/architecture.md, "Errors".
  */
 
 interface AppErrorSpec {

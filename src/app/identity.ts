@@ -1,15 +1,7 @@
 /**
- * Who is asking, decided once in home and negotiate (docs/architecture.md, "Tokens and identity"). The app
- * setting `CHAT_AUTH` says who vouches for the user; the app never guesses it from the request:
- *
- * - `entra`: App Service Authentication is in front of the app. It strips any `x-ms-client-principal*` header a
- *   client sends and writes its own, so those headers, and only those, name the user. `?name=` is ignored.
- *   The user id is the principal's object id (stable, unlike an e-mail address); the display name comes
- *   from its claims, so two people with the same name are still two users.
- * - `none`: the demo. `?name=` is the user, a claim anyone can make; principal headers are ignored, because
- *   with nothing in front of the app any client can write them.
- *
- * After negotiate the identity travels in the service's token and is never read from a client message again.
+ * Who is asking, decided once in home and negotiate by the app setting `CHAT_AUTH`: App Service
+ * Authentication's principal (`entra`) or `?name=` (`none`), never guessed from the request
+ * (docs/architecture.md, "Tokens and identity").
  */
 import type { HttpRequest } from '@azure/functions';
 import { nameProblem } from '../lib/conversation.js';

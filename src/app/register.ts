@@ -4,6 +4,7 @@
  * stream: the upstream endpoint checks the signature (or bearer token) before it reads a byte, instead of the host
  * reading a body of up to 100 MB first. Setup may run any number of times until the runtime has loaded every
  * function file; without a Functions host (tests, the built-in host) it changes nothing.
+ * See docs/architecture.md, "Decisions".
  */
 import azureFunctions from '@azure/functions';
 import type { RouteDefinition } from './routes.js';

@@ -2,6 +2,7 @@
  * The chat's connections to the outside (the SignalR REST API in both dialects, Blob Storage), built once per
  * process from the app settings and rebuilt when those settings change (the built-in host of tests points
  * one process at several stacks in turn). Nothing here holds chat state: that lives in the service and Blob.
+ * See docs/architecture.md, "Layers".
  */
 
 import { UserDirectory } from '../lib/chat/directory.js';

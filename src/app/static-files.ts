@@ -1,6 +1,7 @@
 /**
  * The files the chat page is made of: everything under `static/` plus three vendored browser builds from
  * `node_modules`. Only names that resolve to a known file are served, so no request can leave these folders.
+ * See docs/architecture.md, "The page".
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';

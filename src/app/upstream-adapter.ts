@@ -1,16 +1,7 @@
 /**
  * The messages function: the upstream endpoint of the service. The typed dispatcher (src/lib/upstream) checks
- * the signature, hub and size and parses the event; these handlers map the events of both dialects onto the
- * chat (handlers.ts) and answer in the caller's dialect:
- *
- * | | websocket dialect | signalr dialect |
- * |---|---|---|
- * | entry | `connect` (blocking): `welcome` is the response body, the first frame | `connected`: `welcome` sent to the connection |
- * | command | `message`: a text frame `{"type": …}`; the reply (`history`, `error`) is the response body | invocation (target = command); the reply is sent to the connection, or is the Completion when the client waits |
- * | exit | `disconnect` | `disconnected` |
- *
- * Each handler serves one dialect, so each picks that dialect's codec (or channel) once, from
- * src/lib/chat/codec.ts; the chat and its fan-out below never ask which dialect a connection speaks.
+ * the caller and parses the event; these handlers map each dialect's entry, command and exit events onto the
+ * chat and answer in the caller's dialect (docs/architecture.md, "Two dialects").
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { signalrCodec, websocketCodec } from '../lib/chat/codec.js';

@@ -1,6 +1,7 @@
 /**
  * Reads a web `ReadableStream` (a Functions `HttpRequest` body, a `fetch` response body) up to a byte limit,
  * counting as the bytes arrive, so a missing or understated `Content-Length` cannot make the reader buffer more.
+ * See docs/architecture.md, "Layers".
  */
 
 /** What is read: any web byte stream (the Functions library and `fetch` each bring their own stream type). */

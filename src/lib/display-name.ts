@@ -1,12 +1,7 @@
 /**
- * Display names: what the page shows for a user, separate from the user id the chat keys everything on
- * (docs/architecture.md, "Tokens and identity"). With sign-in the id is the person's stable object id and the
- * display name comes from the identity provider's claims, so two people called Ann are two users; without
- * sign-in the id is the chosen name and the display name is the same string.
- *
- * A display name is only ever shown, as text, so it may hold any printable character; controls and invisible
- * format characters (bidirectional overrides among them, which could make one name look like another) are
- * dropped, runs of white space become one space, and it is cut to {@link MAX_DISPLAY_NAME_LENGTH}.
+ * Display names: what the page shows for a user, apart from the user id the chat keys on, cleaned of controls
+ * and invisible format characters and cut to {@link MAX_DISPLAY_NAME_LENGTH} (docs/architecture.md, "Tokens and
+ * identity").
  */
 
 /** Longest display name, in characters (code points). */

@@ -1,6 +1,7 @@
 /**
  * The one catalogue of application settings the Functions app reads. Every `process.env` read of the app
  * goes through here, so the infrastructure contract test can prove that `infra/` sets each required one.
+ * See docs/architecture.md, "Decisions".
  */
 
 export interface SettingSpec {

@@ -6,6 +6,7 @@
  * running at once never race for a port. `stop()` signals the process by its PID and waits for it to exit. An
  * Azurite whose starter forgot it is stopped when the starter exits, and — through `azurite-watchdog.cjs` — even
  * when the starter is killed outright.
+ * See docs/architecture.md, "The local stack".
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';

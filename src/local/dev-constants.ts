@@ -3,6 +3,7 @@
  * Azurite's well-known storage account. Both are public (the key is in the README and local.settings.json; the
  * Azurite account is documented by Microsoft for every emulator install) and accepted only by local emulators.
  * `local.settings.json` holds the same values as literals; a test keeps the two equal.
+ * See docs/architecture.md, "The local stack".
  */
 
 /** The access key the local SignalR service accepts unless given others (43 characters, like Azure's). */

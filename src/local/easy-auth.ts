@@ -1,22 +1,8 @@
 /**
- * App Service Authentication (Easy Auth) on a laptop, for the built-in Functions host in `CHAT_AUTH=entra`
- * (docs/architecture.md, "Tokens and identity"). It stands where the platform stands, in front of every
- * function, so the app runs the code path it runs in Azure:
- *
- * - `/.auth/login/aad`: a small development sign-in page instead of Microsoft's. A display name and an optional
- *   account; the object id is derived from the account (else the name), so signing in again keeps the id and
- *   two people called Ann are two users when their accounts differ. It sets a session cookie (HttpOnly,
- *   SameSite=Lax, HMAC-signed with a key made for this run) and redirects to `post_login_redirect_uri`.
- * - `/.auth/logout`: clears the cookie and redirects (`post_logout_redirect_uri`, else `/.auth/logout/complete`).
- * - `/.auth/me`: the signed-in user as App Service returns it, `[{ provider_name, user_id, user_claims, … }]`.
- * - Every other request: client-sent `x-ms-client-principal*` and `x-ms-token-*` headers are removed, and with a
- *   session the `x-ms-client-principal`, `-id`, `-name` and `-idp` headers are written as Azure writes them.
- *   Without a session, a request is sent to sign-in (302), or answered 401 when it says
- *   `X-Requested-With: XMLHttpRequest` (as `@microsoft/signalr` does), unless its path is excluded: the
- *   upstream route, which the service calls and which checks its own signature.
- *
- * What differs from the platform: nobody proves who they are (any name signs in), sessions live in this process
- * only (a restart signs everyone out), there is no token store (`/.auth/me` has no tokens) and no refresh.
+ * App Service Authentication (Easy Auth) on a laptop, in front of the built-in Functions host with
+ * `CHAT_AUTH=entra`: a development sign-in page, a signed session cookie, `/.auth/logout` and `/.auth/me`, and the
+ * `x-ms-client-principal*` headers written as the platform writes them (docs/architecture.md, "Tokens and
+ * identity").
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

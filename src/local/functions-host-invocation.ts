@@ -2,6 +2,7 @@
  * One invocation on the built-in Functions host: a `node:http` request becomes the `@azure/functions`
  * `HttpRequest` and `InvocationContext` a handler gets, and what the handler returns (`HttpResponse`,
  * `HttpResponseInit` or nothing) is written back, cookies and repeated headers included.
+ * See docs/architecture.md, "The local stack".
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

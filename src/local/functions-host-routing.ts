@@ -1,6 +1,7 @@
 /**
  * Routing for the built-in Functions host: Functions route templates, the `api/` prefix, which route answers a
  * path and method (else 404 or 405 with `Allow`), and function keys for routes that are not anonymous.
+ * See docs/architecture.md, "The local stack".
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';

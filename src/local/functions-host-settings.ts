@@ -1,6 +1,7 @@
 /**
  * The built-in Functions host's settings, read as `func start` reads them: `local.settings.json` `Values` go
  * into `process.env` without overriding what is already set, and `Host.CORS` allows cross-origin callers.
+ * See docs/architecture.md, "The local stack".
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';

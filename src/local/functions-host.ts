@@ -6,6 +6,7 @@
  * one log line per invocation, and keys for `authLevel: 'function'` routes when keys are configured. With
  * `CHAT_AUTH=entra` it also stands in for App Service Authentication (easy-auth.ts): sign-in endpoints, a
  * session cookie and the `x-ms-client-principal*` headers the platform writes.
+ * See docs/architecture.md, "The local stack".
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,7 @@
 /**
  * A capped reader for `node:http` request bodies, shared by the development servers under `src/local/` (the
  * local SignalR service and the built-in Functions host), so a client cannot make either buffer without bound.
+ * See docs/architecture.md, "The local stack".
  */
 import type { IncomingMessage } from 'node:http';
 

@@ -1,19 +1,8 @@
 /**
- * `npm start`: the whole chat on a laptop. Starts Azurite (Blob, data under LOCAL_DATA_DIR so history survives
- * restarts), the local SignalR service with its upstream pointed at the Functions app, and the Functions app
- * itself (`func start` when Azure Functions Core Tools is on PATH, else the built-in host; always the built-in host
- * with `CHAT_AUTH=entra`, which stands in for App Service Authentication), then prints the URL.
- * Ctrl-C or SIGTERM stops everything it started.
- *
- * Environment: FUNCTIONS_PORT (7071), SIGNALR_PORT (8080), BLOB_PORT (10000), LOCAL_DATA_DIR (.local-data).
- *
- * `SIGNALR_AUTH=identity npm start` runs the keyless mode: a local identity endpoint (IDENTITY_PORT, 8081) stands
- * in for the managed identity and its tenant, the service accepts only Entra tokens and sends bearer tokens
- * upstream, and the app gets IDENTITY_ENDPOINT/IDENTITY_HEADER, the identity connection string and the
- * SIGNALR_UPSTREAM_* settings, as the infrastructure sets them in Azure.
- *
- * `CHAT_AUTH=entra npm start` signs people in: the built-in host (never func start) stands in for App Service
- * Authentication with a development sign-in page.
+ * `npm start`: the whole chat on a laptop. Starts Azurite, the local SignalR service and the Functions app
+ * (`func start`, else the built-in host), in keyless mode (`SIGNALR_AUTH=identity`) with a local identity
+ * endpoint too, then prints the URL; Ctrl-C or SIGTERM stops everything it started (docs/architecture.md, "The
+ * local stack").
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';

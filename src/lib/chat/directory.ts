@@ -1,11 +1,6 @@
 /**
- * Display names of signed-in users: one small blob per user, `_users/<id>`, holding `{"name": …}`.
- *
- * With sign-in the chat keys everything on a user's object id, and the page needs the name to show. The
- * caller's own name reaches the app in its token's claims where the token is signed here (key mode), but a
- * presence list names other people, and in identity mode the service mints the tokens and cannot add claims.
- * So negotiate, where the platform vouches for the name, records it here, and listings read it back. Names
- * change rarely: an instance remembers what it read for {@link DEFAULT_NAME_CACHE_TTL_MS}.
+ * Display names of signed-in users: one small blob per user, `_users/<id>`, written by negotiate and read by
+ * listings, cached for {@link DEFAULT_NAME_CACHE_TTL_MS} (docs/architecture.md, "Tokens and identity").
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';

@@ -1,6 +1,7 @@
 /**
  * The chat's one error catalogue: every `error` event a client can receive, by its stable code, with a message
  * that says what to fix. Limits are not repeated here: the caller adds them as the detail (see commands.ts).
+ * See docs/architecture.md, "Errors".
  */
 
 export const CHAT_ERRORS = {

@@ -1,14 +1,6 @@
 /**
- * Delivery of chat events through the service's REST API, to clients of both dialects.
- *
- * Decision: one hub serves both dialects, but the websocket-dialect REST prefix (`/ws/api/v1`) reaches only
- * raw clients and the signalr prefix (`/api/v1`) only hub-protocol clients. So every fan-out (all, group,
- * user) and every group-membership change goes through both prefixes, in parallel; each client receives
- * exactly one copy in its own framing. A reply to one connection uses only that connection's dialect.
- * Which prefixes exist is the setting `CHAT_DIALECTS`: `signalr` by default (Azure SignalR today has no
- * `/ws/api/v1`), `signalr,websocket` for the local service (npm start and the test stack set it).
- * A delivery that fails for one dialect is logged and does not fail the command: the message is already
- * stored, and the other dialect's clients still get it.
+ * Delivery of chat events through the service's REST API, through the prefix of every dialect in
+ * `CHAT_DIALECTS`, so each client gets one copy in its own framing (docs/architecture.md, "Two dialects").
  */
 import type { Dialect } from '../upstream/contract.js';
 import { type ChatChannel, channelOf, type DialectClients } from './codec.js';

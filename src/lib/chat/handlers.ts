@@ -3,6 +3,7 @@
  * leaves. The upstream adapter (src/app/upstream-adapter.ts) turns upstream events of both dialects into these calls and
  * their results into the dialect's answer. The user always comes from the service (the token's `nameid`,
  * `X-ASRS-User-Id`), never from a command.
+ * See docs/architecture.md, "The chat protocol".
  */
 
 import {

@@ -1,10 +1,6 @@
 /**
- * Which groups each user has joined: one empty blob per membership, `_members/<user>/<group>`.
- *
- * The service keeps group membership in memory only, so it is lost when the service restarts. Kept here, it is
- * the source of truth: `welcome` lists it, sending to a group and reading its history check it, and every
- * entry re-applies it to the service (idempotent `addUserToGroup`). One blob per membership means joins and
- * leaves from several Function instances never overwrite each other.
+ * Which groups each user has joined: one empty blob per membership, `_members/<user>/<group>`, the source of
+ * truth that every entry re-applies to the service (docs/architecture.md, "Presence and group memberships").
  */
 import type { ContainerClient } from '@azure/storage-blob';
 

@@ -1,18 +1,7 @@
 /**
- * Presence changes, coalesced: joins and leaves reach everyone as small `presence` deltas
- * (`{ joined, left, count, at }`), at most one per instance per window, instead of one event per join.
- *
- * Decision: a per-instance batcher. A Function instance runs many invocations at once in one process, and
- * this object lives as long as the process (src/app/services.ts). The first change of a window starts a timer
- * of `windowMs`; every change until it fires joins the same batch; the invocations that contributed wait for
- * the batch to be sent (so no invocation ends with its change unsent, whatever the platform does with an idle
- * instance), then return. So a burst of N joins handled by one instance costs each recipient one event per
- * window, and N joins spread over k instances at most k events per window. A user who joins and leaves in one
- * window is sent once, with the latest state.
- *
- * The page applies deltas as set operations (joining someone already listed, or removing someone not listed,
- * changes nothing), so an overlap with a page of the list it fetched is harmless; the count is the sending
- * instance's roster count, and the page keeps the count with the newest `at`.
+ * Presence changes, coalesced: joins and leaves collected per instance for a window and sent to everyone as one
+ * `presence` delta (`{ joined, left, count, at }`), the contributing invocations waiting for the send
+ * (docs/architecture.md, "Presence and group memberships").
  */
 
 /** How long a batch of presence changes collects before it is sent. */

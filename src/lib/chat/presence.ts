@@ -1,36 +1,7 @@
 /**
- * Who is online, at a cost per join that does not grow with the room.
- *
- * Decision: one empty block blob per connection, `_presence/<user>/<connection id>`, created when the
- * connection enters and deleted when it leaves. Why:
- * - Several connections per user: the user is online while any of their blobs exists. Entering writes one
- *   blob; leaving deletes one and lists the user's own prefix (bounded by that user's connections, not by the
- *   room) to tell the last connection from the others.
- * - Several Function instances: each connection owns its blob, so there is no read-modify-write and nothing
- *   for two instances to overwrite; creating and deleting one blob is atomic. (One shared presence document
- *   would need ETag-conditional retries on every entry and exit, a hot spot when many people join at once.)
- * - A restart of the Functions host loses nothing: the state is in Blob, not in memory.
- *
- * **The roster.** Each instance keeps the sorted list of users with an entry (its *roster*), from one listing
- * of `_presence/` that is reused for `rosterTtlMs` and shared by every join and page request in that time (a
- * join storm lists once, not once per join). The instance's own entries and exits update it at once, so with
- * one instance it is exact; with several, another instance's changes reach this roster at its next listing,
- * at most `rosterTtlMs` later (their deltas reach every page at once, see presence-deltas.ts). Only the online
- * count and the paging order come from it.
- *
- * **Pages, checked.** A page of the online list (`welcome`'s first page, `listOnline`) holds the roster's
- * users after a cursor, each confirmed by the service (`userExists`): a service that dies without sending
- * `disconnect` leaves entries behind, which Blob alone cannot tell from live ones. So the existence checks per
- * request are bounded by the page size, and an answer "online" is remembered per instance for
- * `confirmationTtlMs` (the first page is the same for everyone, so a join storm asks about it once); a
- * listing runs at most `checkConcurrency` checks at once, and concurrent listings share one check per user.
- * Each roster listing also checks a bounded batch of the rest (`sweepBatch` users, round robin), so entries
- * nobody pages to are checked too.
- *
- * **Stale entries.** An entry whose user the service does not know is left out of pages at once, and deleted
- * when it is older than `staleGraceMs` (an entry is written before the service has the connection of a
- * websocket connect, so a young one may be a connect in progress). The users so removed are returned as
- * `gone`, for the caller to announce as `left`.
+ * Who is online: one empty blob per connection (`_presence/<user>/<connection id>`), the instance's roster of
+ * users with an entry, pages of the online list confirmed by the service, and stale entries swept
+ * (docs/architecture.md, "Presence and group memberships").
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';

@@ -1,34 +1,7 @@
 /**
- * The append path: messages go into the conversation's current segment by `appendBlock`, whole JSON lines only.
- * An append is atomic and needs no read-modify-write, so any number of Function instances can write the same
- * conversation without losing each other's messages.
- *
- * **Group commit.** Per conversation, this instance has at most one `appendBlock` in flight. An append made while
- * none is in flight goes out at once, as one block of one line. Appends made while one is in flight queue, in the
- * order they were made; when it completes, the queued lines go out together as ONE block (up to
- * `maxMessagesPerBlock` lines and `maxBlockBytes` bytes; the rest wait for the next block). Under load a busy
- * conversation thus costs one request per round trip instead of one per message, and an idle one costs nothing
- * extra. A block is atomic: all of its lines are written or none is, so a batch has exactly the outcomes of a
- * single message, and every caller of the batch gets that outcome: its promise resolves once the block holding
- * its line is appended (the append is the commit), or rejects with the block's error, exactly as a lone append
- * would have. Everything else about a message — its id and time, its clientMessageId marker
- * (`client-id-markers.ts`) — stays per message; only the `appendBlock` is shared. The queue of a conversation
- * holds at most `maxQueuedAppends` lines; further callers wait, in order, for room. A conversation's queue is
- * forgotten as soon as it is empty, so only conversations with appends under way keep any state.
- *
- * **Rollover.** An append blob holds at most 50 000 blocks, and no append condition counts blocks (`maxSize` and
- * `appendPosition` are byte conditions). Each append's response reports the blob's committed block count; the
- * writer that sees it reach `segmentBlockLimit` rolls: it creates the next segment with `If-None-Match: *` (two
- * writers rolling at once create it once, and neither truncates the other's), then **seals** the full one. From
- * then on the service refuses every append to the full segment with `BlobIsSealed` — a definite refusal, nothing
- * written — and the refused writer rolls too and appends the same block again. So a writer whose remembered
- * segment is stale (an instance idle while others rolled on) can never file a new message among old ones, and a
- * segment exceeds the limit only by the appends already in flight when it filled (one per instance and
- * conversation; the default 49 000 leaves 1 000 blocks of margin; `BlockCountExceedsLimit` is handled like
- * `BlobIsSealed` should it ever be reached). A batch is one block, so the limit counts batches, not messages.
- * Every message is written by exactly one successful `appendBlock`: none is lost, none is written twice by a roll.
- * A roll that fails after its append succeeded does not fail the append (its lines are stored): the next append
- * sees the count at the limit again and retries the roll.
+ * The append path: whole JSON lines into the conversation's current segment by `appendBlock`, the lines queued
+ * meanwhile sent together as one block (group commit), and full segments rolled and sealed
+ * (docs/architecture.md, "History in Blob Storage").
  */
 import { type AppendBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';

@@ -1,27 +1,7 @@
 /**
- * Dedupe of retried sends, by marker blobs (see `layout.ts`).
- *
- * A `clientMessageId` is claimed *before* the append by creating a marker blob per (conversation, sender,
- * clientMessageId) with `If-None-Match: *`; the marker holds the message (with its id) and metadata `state` =
- * `pending`. Exactly one creation succeeds across all instances. The append is the commit: a send costs two Blob
- * requests (marker create, `appendBlock`) and the marker is not touched again. Under load the `appendBlock` is
- * shared with the other messages queued meanwhile (group commit, `append.ts`): the claim stays per message, and the
- * shared block is written whole or not at all, so each message of it has the outcome a lone append would have had. Every other send with the same id
- * is a duplicate; it reads the marker and looks the marker's message id up in the history (`locate.ts`, bounded
- * to the reorder window: a few ranged reads). Found: the original message comes back with `duplicate: true` (and
- * the marker is set to `stored`, best effort, so a further retry needs no lookup). Not found: the first send is
- * still in flight, so the duplicate waits and looks again.
- *
- * The crash window (marker created, process gone before or during the append) is closed by recovery: a send that
- * finds a marker still `pending` and its message not in the history after `pendingClaimTimeoutMs` (measured on
- * the service's clock: response `Date` minus marker `Last-Modified`) takes it over with an ETag-conditional
- * metadata update (one taker wins) and looks for the message once more. Found: it only marks it `stored`. Not
- * found (it was never appended, so nobody has seen it): it gives it a fresh id and time, writes that into the
- * marker, appends it and marks it `stored`. So an accepted message is never lost, and a retried one is stored
- * once. Two rare cases can still leave a second copy in a segment — a writer stalled longer than the timeout
- * whose append lands afterwards, and the SDK's own retry of an append whose first try was applied but whose
- * answer was lost (for a shared block, a second copy of each of its lines) — so readers show one message per id
- * and per (sender, clientMessageId).
+ * A retried send stored once: a marker blob per (conversation, sender, clientMessageId) claimed before the
+ * append, the duplicate's lookup of the first message, and the takeover of a claim whose writer died
+ * (docs/architecture.md, "History in Blob Storage").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BlockBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';

@@ -2,6 +2,7 @@
  * The one catalogue of history errors: each code listed once, with what to fix and the HTTP status of the
  * rejection. Codes are lowercase kebab-case and stable; an error's `message` is the catalogue's text followed by
  * the particulars. The chat handlers turn them into `error` events (`{ code, message, command }`).
+ * See docs/architecture.md, "Errors".
  */
 
 /** One entry of the catalogue. */

@@ -1,24 +1,7 @@
 /**
- * Where a conversation lives in the container.
- *
- * ```
- * <folder>/0000000001.jsonl             segment 1 (append blob, one JSON line per message)
- * <folder>/0000000002.jsonl             segment 2, started when segment 1 reached the block limit
- * _client-ids/<folder>/<sha256>.json    one marker per (sender, clientMessageId), holding the stored message
- * ```
- *
- * Markers live under one top-level prefix, apart from the segments, so listing a conversation's segments never
- * pages through them, and a lifecycle rule (prefix `chat-history/_client-ids/`) can delete old ones: a retry
- * comes seconds or minutes after its send, not weeks.
- *
- * `<folder>` is the conversation id with every character outside `A–Z a–z 0–9 _ - .` percent-encoded as UTF-8
- * (`encodeURIComponent`), and a trailing `.` written `%2E`. So `group:team a` → `group%3Ateam%20a`, `dm:ann:bob` →
- * `dm%3Aann%3Abob`. Why: names may hold spaces and letters of any script, and a path segment must not end in `.`
- * (Azure's naming rules); `:` breaks tools that copy blobs to Windows file systems. The encoding is reversible,
- * ASCII only, and (ids start with `room`, `group:` or `dm:`) never `.` or `..`, and never starts with `_`: the
- * prefix of every other kind of blob in the container (`_client-ids/`, and the chat's presence and memberships). The longest id
- * (`dm:` + two 32-letter names in a 4-byte script) stays far below Azure's 1 024-character blob name limit.
- * Marker names hash the sender and client id so their length does not depend on client input.
+ * Where things live in the history container: segments `<folder>/0000000001.jsonl`, markers
+ * `_client-ids/<folder>/<sha256>.json`, and the percent-encoding of a conversation id into its folder
+ * (docs/architecture.md, "History in Blob Storage").
  */
 import { createHash } from 'node:crypto';
 

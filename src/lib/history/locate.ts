@@ -1,19 +1,7 @@
 /**
- * Finds where a message is stored (`before` paging, crash recovery) without reading the conversation: first the
- * segment, by a binary search on the id time of each segment's first line (cached: the first line of a segment
- * never changes), then the line inside it, by a bisection on byte offsets guided by the time in the ids and a
- * short forward scan.
- *
- * Ids are ULIDs made just before their append, so a line's id time and the moment it was appended differ by less
- * than the reorder window `W` (clock skew between instances plus append latency). Hence, for the target `X`:
- * a line whose id time is before `time(X) − W` was appended before `X` (it lies before `X`), and a line whose id
- * time is after `time(X) + W` was appended after `X`. The bisection only ever moves its lower bound to lines of the
- * first kind, so `X` is never skipped; the forward scan stops at a line of the second kind. The cost is
- * O(log(segment size)) small ranged reads plus the lines written within `W` of `X`.
- *
- * Should a message have been written more than `W` away from its id time, the search falls back to a full
- * backward scan rather than miss it; an id dated in the future or before the conversation's first message is
- * refused without that scan, so a made-up `before` cannot make a reader download the whole history.
+ * Finds where a message is stored (`before` paging, crash recovery) without reading the conversation: the
+ * segment by a binary search on the id time of each segment's first line, then the line by a bisection on byte
+ * offsets guided by id times (docs/architecture.md, "History in Blob Storage").
  */
 import type { BlobClient, ContainerClient } from '@azure/storage-blob';
 import { decodeTime } from 'ulid';

@@ -2,6 +2,7 @@
  * How a history store is configured: every limit as a named option with its default, the checks that turn the
  * options into the numbers the store works with, the container client a `CHAT_HISTORY_STORAGE` value names, and
  * the options the app's settings give.
+ * See docs/architecture.md, "History in Blob Storage".
  */
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';

@@ -6,6 +6,7 @@
  * when queued appends go out together, see `append.ts`), so the end of a segment is always a line boundary, and
  * `\n` never occurs inside a line (JSON escapes it; it is never part of a multi-byte UTF-8 character). Readers
  * never look at block boundaries, only at bytes and lines.
+ * See docs/architecture.md, "History in Blob Storage".
  */
 import type { BlobClient } from '@azure/storage-blob';
 import { isMessageId } from './message.js';

@@ -2,6 +2,7 @@
  * A conversation's segments as one sequence: listing them with their sizes, and reading their messages backwards
  * across segment boundaries. The order of a conversation is the storage order (segment, then offset): the one
  * order every reader agrees on, even when the clocks of two instances disagree a little.
+ * See docs/architecture.md, "History in Blob Storage".
  */
 import type { AppendBlobClient, ContainerClient } from '@azure/storage-blob';
 import { HistoryError } from './errors.js';

@@ -1,6 +1,7 @@
 /**
  * The checks at the store's edge: a conversation id, a page limit, a `before` id and a new message are refused
  * with a {@link HistoryError} that says what to fix before anything is read or written.
+ * See docs/architecture.md, "History in Blob Storage".
  */
 import {
   DEFAULT_HISTORY_LIMIT,

@@ -2,6 +2,7 @@
  * Parses SignalR connection strings: the key form `Endpoint=…;AccessKey=…;Version=1.0;[Port=…;]` and the
  * identity form `Endpoint=…;AuthType=azure.msi;[ClientId=…;]Version=1.0;`. Errors name what is missing and
  * never repeat the string, which holds a secret.
+ * See docs/architecture.md, "Tokens and identity".
  */
 import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
 

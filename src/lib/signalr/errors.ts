@@ -3,6 +3,7 @@
  * {@link ConnectionStringError} or {@link HubProtocolError} carries, listed once, with what to fix and, where a
  * rejection has one, its HTTP status. Codes are lowercase kebab-case and stable; an error's own `message` adds
  * the particulars (never a secret).
+ * See docs/architecture.md, "Errors".
  */
 
 /** One entry of the catalogue. */

@@ -6,6 +6,7 @@
  * Message parsing and writing are delegated to `@microsoft/signalr`'s `JsonHubProtocol` (the implementation
  * the official clients use), wrapped in our own types, and every failure becomes a {@link HubProtocolError}
  * so that malformed input from a client can never crash the caller.
+ * See docs/architecture.md, "Two dialects".
  */
 import { JsonHubProtocol, type HubMessage as LibraryHubMessage, NullLogger } from '@microsoft/signalr';
 import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';

@@ -4,6 +4,7 @@
  * token for the data plane, kept until shortly before it expires. Signing is an HMAC plus JSON and base64 work
  * per request otherwise; the audiences a busy app calls are few (the hub's broadcast, its groups and users), and
  * at most `DEFAULT_MAX_CACHED_REST_TOKENS` are remembered, the least recently used forgotten first.
+ * See docs/architecture.md, "Tokens and identity".
  */
 import {
   type AccessToken,

@@ -5,6 +5,7 @@
  * dialect), `rest-pipeline.ts` (timeouts and retries), `rest-auth.ts` (every request signed: a REST
  * token per audience in key mode, reused for its lifetime; a Microsoft Entra token in identity mode) and
  * `rest-error.ts`.
+ * See docs/architecture.md, "Two dialects".
  */
 import type { TokenCredential } from '@azure/identity';
 import type { SignalRConnectionInfo } from './connection-string.js';

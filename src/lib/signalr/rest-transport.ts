@@ -3,6 +3,7 @@
  * with its length in one go and the answer read whole. `fetch` did the same job with web streams, a chunked
  * body and a `Request`/`Response` per call, several times the CPU per call; a busy chat makes two calls per
  * message (the broadcast and the sender's `ack`).
+ * See docs/architecture.md, "Decisions".
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';

@@ -1,6 +1,7 @@
 /**
  * The upstream signature: `X-ASRS-Signature: sha256=<hex>[,sha256=<hex>]`, one entry per access key, each
  * `hex(HMAC-SHA256(key = UTF-8 bytes of the AccessKey string, data = UTF-8 connection id))`.
+ * See docs/architecture.md, "The upstream contract".
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { setBounded } from '../bounded-map.js';

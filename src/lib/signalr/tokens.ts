@@ -2,6 +2,7 @@
  * JWTs of the service, signed with `jose`: HS256 with the AccessKey string's UTF-8 bytes as the key.
  * REST tokens carry `aud` = the request URL without query and trailing slash; client tokens carry
  * `aud` = the client URL, `nameid` = the user id and any extra claims.
+ * See docs/architecture.md, "Tokens and identity".
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Dialect } from '../upstream/contract.js';

@@ -2,6 +2,7 @@
  * The typed upstream dispatcher: guards first (the bearer token in identity mode, then the connection id, the
  * signature in key mode, the hub and the size), then the body is read once and parsed into an event, then
  * exactly one handler is awaited and its answer returned.
+ * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { UPSTREAM_HEADERS } from './contract.js';

@@ -3,6 +3,7 @@
  * with its stable code (lowercase kebab-case, as every error code of the project), HTTP status and a
  * message that says what to fix. Rejections a handler chooses (`res.fail(…)`) are the application's and are
  * not listed here.
+ * See docs/architecture.md, "Errors".
  */
 import { UPSTREAM_HEADERS } from './contract.js';
 

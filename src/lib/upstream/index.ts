@@ -12,6 +12,7 @@
  * );
  * // app.http('messages', { methods: ['POST'], authLevel: 'anonymous', handler: handleMessages });
  * ```
+ * See docs/architecture.md, "The upstream contract".
  */
 
 export {

@@ -2,6 +2,7 @@
  * Parsing an upstream call into a typed event and its context. The route (event name, category, what body
  * to expect) is read from headers before the body; the body is parsed afterwards, once it has passed the
  * guards in `verify.ts`. Every failure is a catalogued {@link UpstreamError}, never an escaping exception.
+ * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpRequest } from '@azure/functions';
 import {

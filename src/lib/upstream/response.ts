@@ -2,6 +2,7 @@
  * The response objects handlers answer with (`accept` / `success` / `fail`), and the encoding of their
  * bodies. Each object records exactly one answer; a second answer, or an argument the protocol cannot
  * carry, is a programming error and throws a `TypeError` at the call that made it.
+ * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpResponseInit } from '@azure/functions';
 import { writeCompletion } from '../signalr/hub-codec.js';

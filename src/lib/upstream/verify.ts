@@ -2,6 +2,7 @@
  * The guards that run before any upstream body is parsed: the connection id, the signature (key mode; identity
  * mode checks the bearer token before these, see bearer.ts), the hub, and the
  * body size (declared, then actual). Each failure is a catalogued {@link UpstreamError}.
+ * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpRequest } from '@azure/functions';
 import { readStreamWithin } from '../capped-read.js';
