@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { optionsFromArgs } from '../../src/local/service/args.js';
-import { LIMIT_NAMES, LIMITS, type LimitName, limitSpec } from '../../src/local/service/limits.js';
+import {
+  LIMIT_NAMES,
+  LIMITS,
+  type LimitName,
+  limitSpec,
+  MAX_DURATION_MS,
+} from '../../src/local/service/limits.js';
 import { formatDefault, formatRange, limitsTable } from '../../src/local/service/limits-doc.js';
 import {
   DEFAULTS,
@@ -99,6 +105,18 @@ describe('limits derived from the table', () => {
         expect(call(), name).toMatchObject({ [name]: 1.5 });
       }
     }
+  });
+
+  it('refuses a duration longer than a timer can wait, which would fire at once instead', () => {
+    const durations = LIMIT_NAMES.filter((name) => limitSpec(name).unit === 'ms');
+    expect(durations).toContain('handshakeTimeoutMs');
+    for (const name of durations) {
+      expect(resolveOptions({ [name]: MAX_DURATION_MS })[name], name).toBe(2_147_483_647);
+      expect(() => resolveOptions({ [name]: 3e9 }), name).toThrow(
+        `${name} must be at most 2147483647 ms (about 24.8 days, the longest a timer waits), not 3000000000`,
+      );
+    }
+    expect(() => resolveOptions({ maxOutboundBytes: 3e9 })).not.toThrow();
   });
 
   it('reads every limit from a settings file key and each flag the table gives', () => {

@@ -4,7 +4,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { LIMIT_NAMES, type LimitName, type LimitSpec, limitSpec } from './limits.js';
+import { LIMIT_NAMES, type LimitName, type LimitSpec, limitSpec, MAX_DURATION_MS } from './limits.js';
 
 /** `16384` → `16 384`: digits in groups of three, as the docs write numbers. */
 function grouped(n: number): string {
@@ -28,9 +28,10 @@ export function formatDefault(spec: LimitSpec): string {
   }
 }
 
-/** The values a limit takes, e.g. `whole, ≥ 1, ≤ maxMessageBytes`. */
+/** The values a limit takes, e.g. `whole, ≥ 1, ≤ maxMessageBytes` or `> 0, ≤ 2 147 483 647`. */
 export function formatRange(spec: LimitSpec): string {
   const parts = [spec.integer ? 'whole, ≥ 1' : '> 0'];
+  if (spec.unit === 'ms') parts.push(`≤ ${grouped(MAX_DURATION_MS)}`);
   if (spec.atMost !== undefined) parts.push(`≤ \`${spec.atMost}\``);
   return parts.join(', ');
 }

@@ -12,7 +12,7 @@ export interface LimitSpec {
   /** The value when the option is unset. */
   readonly default: number;
   readonly unit: LimitUnit;
-  /** Whole numbers only. Every limit is above 0. */
+  /** Whole numbers only. Every limit is above 0, and a duration (`ms`) at most {@link MAX_DURATION_MS}. */
   readonly integer: boolean;
   /** Another limit this one may not exceed. */
   readonly atMost?: string;
@@ -23,6 +23,12 @@ export interface LimitSpec {
   /** Whether Azure SignalR Service enforces a limit of this kind itself. */
   readonly azure: string;
 }
+
+/**
+ * The longest duration a limit in `ms` may have: Node's timers wait at most 2^31 − 1 ms (about 24.8 days), and
+ * a longer delay fires after 1 ms instead, which would turn a long timeout into none.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -255,8 +261,8 @@ export const LIMIT_DEFAULTS = Object.fromEntries(
 ) as ResolvedLimits;
 
 /**
- * Applies the defaults to the limits and checks each: a finite number above 0, whole where its unit counts,
- * and not above the limit it is bounded by. `fail` builds the error, which names the option and what it needs.
+ * Applies the defaults to the limits and checks each: a finite number above 0, whole where the table says so,
+ * a duration no longer than a timer can wait, and not above the limit it is bounded by. `fail` builds the error, which names the option and what it needs.
  */
 export function resolveLimits(options: LimitOptions, fail: (message: string) => Error): ResolvedLimits {
   const limits = {} as Record<LimitName, number>;
@@ -268,6 +274,11 @@ export function resolveLimits(options: LimitOptions, fail: (message: string) => 
     }
     if (spec.integer && !Number.isInteger(value)) {
       throw fail(`${name} must be a whole number`);
+    }
+    if (spec.unit === 'ms' && value > MAX_DURATION_MS) {
+      throw fail(
+        `${name} must be at most ${MAX_DURATION_MS} ms (about 24.8 days, the longest a timer waits), not ${value}`,
+      );
     }
     limits[name] = value;
   }
