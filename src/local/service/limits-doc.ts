@@ -1,6 +1,6 @@
 /**
- * The Markdown table of the service's limits, rendered from {@link LIMITS}: docs/local-service.md ("Limits")
- * holds its output, and a test keeps the two equal. `npm run docs:limits` prints it.
+ * The Markdown table of the service's limits, rendered from their declaration in `limits.ts`. The table in
+ * docs/local-service.md, "Limits" is its output, and a test keeps the two equal. `npm run docs:limits` prints it.
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';

@@ -1,7 +1,7 @@
 /**
  * The limits of the local service, declared once: each with its default, unit, range and what it bounds. The
- * option types, the defaults, the validation, the command-line flags and the table in docs/local-service.md
- * ("Limits") are all derived from {@link LIMITS}.
+ * option types, the defaults, the validation, the command-line flags and the table in docs/local-service.md,
+ * "Limits" are all derived from {@link LIMITS}.
  */
 
 /** What the number of a limit counts. */
