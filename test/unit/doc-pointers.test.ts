@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,14 +16,6 @@ import {
 // Written apart so that this file carries no pointer of its own.
 const ARCH = 'docs/architecture.md';
 
-/**
- * Sections that are pointed at before they are written (their text is on its way in a change of its own).
- * Each one is allowed to dangle only until it exists: then the second test below fails until it leaves this list.
- */
-const AWAITED = [{ document: 'local-service.md', heading: 'Limits' }];
-const awaited = (what: string) =>
-  AWAITED.some((a) => what === `docs/${a.document} has no heading "${a.heading}"`);
-
 describe('pointers into docs/ and links between documents', () => {
   it('every pointer in the repository names a heading its document has', () => {
     const files = textFiles(ROOT, POINTER_ROOTS);
@@ -32,17 +23,8 @@ describe('pointers into docs/ and links between documents', () => {
     for (const f of ['README.md', 'docs/architecture.md', 'src/app/routes.ts', 'static/index.html']) {
       expect(files).toContain(f);
     }
-    const problems = danglingPointers(ROOT).filter((p) => !awaited(p.what));
+    const problems = danglingPointers(ROOT);
     expect(problems, formatProblems(problems)).toEqual([]);
-  });
-
-  it('lists as awaited only sections that do not exist yet', () => {
-    const arrived = AWAITED.filter(
-      (a) =>
-        existsSync(join(ROOT, 'docs', a.document)) &&
-        headingsOf(readFileSync(join(ROOT, 'docs', a.document), 'utf8')).has(a.heading),
-    );
-    expect(arrived, 'these sections exist now: delete them from AWAITED').toEqual([]);
   });
 
   it('every relative link in README.md, CONTRIBUTING.md and docs/ leads to a file that exists', () => {

@@ -1,6 +1,6 @@
 /**
- * How a history store is configured: every limit as a named option with its default, the checks that turn the
- * options into the numbers the store works with, the container client a `CHAT_HISTORY_STORAGE` value names, and
+ * How a history store is configured: every limit declared once with its default and range, the checks that turn
+ * the options into the numbers the store works with, the container client a `CHAT_HISTORY_STORAGE` value names, and
  * the options the app's settings give.
  * See docs/architecture.md, "History in Blob Storage".
  */
@@ -9,47 +9,80 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { MAX_TEXT_LENGTH } from '../conversation.js';
 import { readSetting, requireSetting, SETTINGS } from '../settings.js';
 
-/**
- * Blocks per segment before writers move to the next one (49 000; Azure's hard limit is 50 000, margin: see
- * `append.ts`). The default of the setting `CHAT_HISTORY_SEGMENT_BLOCK_LIMIT`, defined once in the settings catalogue.
- */
-export const DEFAULT_SEGMENT_BLOCK_LIMIT = Number(SETTINGS.historySegmentBlockLimit.default);
 /** Azure's limit of blocks in one append blob. */
 export const MAX_APPEND_BLOB_BLOCKS = 50_000;
-/** Bytes fetched per ranged download when reading backwards. */
-export const DEFAULT_READ_CHUNK_BYTES = 64 * 1024;
-/** How old a `pending` marker must be (service clock) before another send may take it over. */
-export const DEFAULT_PENDING_CLAIM_TIMEOUT_MS = 15_000;
-/** How often a duplicate send re-reads a `pending` marker while it waits for the first send to finish. */
-export const DEFAULT_PENDING_POLL_MS = 100;
-/**
- * The most a message's id time and the moment it lands in storage may differ (clock skew between instances plus
- * append latency). `before` searches and crash recovery use it to bound what they read; a message outside it is
- * still found, by a slower full scan.
- */
-export const DEFAULT_REORDER_WINDOW_MS = 5 * 60_000;
-/** Conversations whose current segment number is remembered (oldest forgotten first; rediscovered by listing). */
-export const DEFAULT_MAX_CACHED_CONVERSATIONS = 10_000;
-/**
- * Messages per block at most when appends queued behind one in flight go out together (group commit, see
- * `append.ts`). 1 turns group commit off: every message is then a block of its own.
- */
-export const DEFAULT_MAX_MESSAGES_PER_BLOCK = 100;
 /** Azure's limit of bytes in one Append Block. */
 export const MAX_APPEND_BLOCK_BYTES = 4 * 1024 * 1024;
-/**
- * Bytes per block at most when queued appends go out together (a single message larger than this still goes,
- * alone). At most {@link MAX_APPEND_BLOCK_BYTES}.
- */
-export const DEFAULT_MAX_BLOCK_BYTES = 1024 * 1024;
-/**
- * Messages queued per conversation and instance at most while a block of that conversation is in flight; further
- * appends wait for room, in the order they came, so a burst cannot queue without bound.
- */
-export const DEFAULT_MAX_QUEUED_APPENDS = 1_000;
 
-/** Options of {@link createHistoryStore}. Every limit has its default next to it above. */
-export interface HistoryStoreOptions {
+/** One limit of a history store: a whole number from `min` to `max`, and its default. */
+export interface HistoryLimitSpec {
+  readonly default: number;
+  readonly min: number;
+  readonly max?: number;
+}
+
+/** Every limit of a history store, declared once; {@link storeLimits} checks them in this order. */
+export const HISTORY_LIMITS = {
+  /**
+   * Blocks per segment before writers move to the next one (49 000; Azure's hard limit is 50 000, margin: see
+   * `append.ts`). The default of the setting `CHAT_HISTORY_SEGMENT_BLOCK_LIMIT`, defined in the settings catalogue.
+   */
+  segmentBlockLimit: {
+    default: Number(SETTINGS.historySegmentBlockLimit.default),
+    min: 1,
+    max: MAX_APPEND_BLOB_BLOCKS,
+  },
+  /** Bytes fetched per ranged download when reading backwards. */
+  readChunkBytes: { default: 64 * 1024, min: 1 },
+  /** Longest text in characters: the chat's. */
+  maxTextLength: { default: MAX_TEXT_LENGTH, min: 1 },
+  /** How old a `pending` marker must be (service clock) before another send may take it over. */
+  pendingClaimTimeoutMs: { default: 15_000, min: 0 },
+  /** How often a duplicate send re-reads a `pending` marker while it waits for the first send to finish. */
+  pendingPollMs: { default: 100, min: 1 },
+  /**
+   * The most a message's id time and the moment it lands in storage may differ (clock skew between instances
+   * plus append latency). `before` searches and crash recovery use it to bound what they read; a message outside
+   * it is still found, by a slower full scan.
+   */
+  reorderWindowMs: { default: 5 * 60_000, min: 0 },
+  /** Conversations whose current segment number is remembered (oldest forgotten first; rediscovered by listing). */
+  maxCachedConversations: { default: 10_000, min: 1 },
+  /**
+   * Messages per block at most when appends queued behind one in flight go out together (group commit, see
+   * `append.ts`). 1 turns group commit off: every message is then a block of its own.
+   */
+  maxMessagesPerBlock: { default: 100, min: 1 },
+  /** Bytes per block at most when queued appends go out together (a single larger message still goes, alone). */
+  maxBlockBytes: { default: 1024 * 1024, min: 1, max: MAX_APPEND_BLOCK_BYTES },
+  /**
+   * Messages queued per conversation and instance at most while a block of that conversation is in flight;
+   * further appends wait for room, in the order they came, so a burst cannot queue without bound.
+   */
+  maxQueuedAppends: { default: 1_000, min: 1 },
+} as const satisfies Record<string, HistoryLimitSpec>;
+
+export type HistoryLimitName = keyof typeof HISTORY_LIMITS;
+
+/** The limits of a store, checked, with every default filled in. */
+export type StoreLimits = { readonly [K in HistoryLimitName]: number };
+
+// The defaults under the names the store's modules import.
+export const DEFAULT_SEGMENT_BLOCK_LIMIT = HISTORY_LIMITS.segmentBlockLimit.default;
+export const DEFAULT_READ_CHUNK_BYTES = HISTORY_LIMITS.readChunkBytes.default;
+export const DEFAULT_PENDING_CLAIM_TIMEOUT_MS = HISTORY_LIMITS.pendingClaimTimeoutMs.default;
+export const DEFAULT_PENDING_POLL_MS = HISTORY_LIMITS.pendingPollMs.default;
+export const DEFAULT_REORDER_WINDOW_MS = HISTORY_LIMITS.reorderWindowMs.default;
+export const DEFAULT_MAX_CACHED_CONVERSATIONS = HISTORY_LIMITS.maxCachedConversations.default;
+export const DEFAULT_MAX_MESSAGES_PER_BLOCK = HISTORY_LIMITS.maxMessagesPerBlock.default;
+export const DEFAULT_MAX_BLOCK_BYTES = HISTORY_LIMITS.maxBlockBytes.default;
+export const DEFAULT_MAX_QUEUED_APPENDS = HISTORY_LIMITS.maxQueuedAppends.default;
+
+/** The limits as options: each optional. */
+export type HistoryLimitOptions = { [K in HistoryLimitName]?: number };
+
+/** Options of {@link createHistoryStore}: where the history is, and any limit of {@link HISTORY_LIMITS}. */
+export interface HistoryStoreOptions extends HistoryLimitOptions {
   /**
    * `CHAT_HISTORY_STORAGE`: a connection string (Azurite, `UseDevelopmentStorage=true`) or a Blob service URI
    * (`https://<account>.blob.core.windows.net`, then `DefaultAzureCredential`). Ignored when `containerClient` is given.
@@ -61,40 +94,6 @@ export interface HistoryStoreOptions {
   container?: string;
   /** Managed identity client id for `DefaultAzureCredential` (the `AZURE_CLIENT_ID` setting). */
   managedIdentityClientId?: string;
-  /** See {@link DEFAULT_SEGMENT_BLOCK_LIMIT}. 1 … 50 000. */
-  segmentBlockLimit?: number;
-  /** See {@link DEFAULT_READ_CHUNK_BYTES}. */
-  readChunkBytes?: number;
-  /** Longest text in characters; default the chat's {@link MAX_TEXT_LENGTH}. */
-  maxTextLength?: number;
-  /** See {@link DEFAULT_PENDING_CLAIM_TIMEOUT_MS}. */
-  pendingClaimTimeoutMs?: number;
-  /** See {@link DEFAULT_PENDING_POLL_MS}. */
-  pendingPollMs?: number;
-  /** See {@link DEFAULT_REORDER_WINDOW_MS}. */
-  reorderWindowMs?: number;
-  /** See {@link DEFAULT_MAX_CACHED_CONVERSATIONS}. */
-  maxCachedConversations?: number;
-  /** See {@link DEFAULT_MAX_MESSAGES_PER_BLOCK}. At least 1. */
-  maxMessagesPerBlock?: number;
-  /** See {@link DEFAULT_MAX_BLOCK_BYTES}. 1 … {@link MAX_APPEND_BLOCK_BYTES}. */
-  maxBlockBytes?: number;
-  /** See {@link DEFAULT_MAX_QUEUED_APPENDS}. At least 1. */
-  maxQueuedAppends?: number;
-}
-
-/** The limits of a store, checked, with every default filled in. */
-export interface StoreLimits {
-  readonly segmentBlockLimit: number;
-  readonly readChunkBytes: number;
-  readonly maxTextLength: number;
-  readonly pendingClaimTimeoutMs: number;
-  readonly pendingPollMs: number;
-  readonly reorderWindowMs: number;
-  readonly maxCachedConversations: number;
-  readonly maxMessagesPerBlock: number;
-  readonly maxBlockBytes: number;
-  readonly maxQueuedAppends: number;
 }
 
 /** The container client the options name: a ready one, or one built from `storage`. */
@@ -114,48 +113,12 @@ export function containerClientOf(options: HistoryStoreOptions): ContainerClient
 
 /** Checks the limits in the options and fills in their defaults; a `RangeError` names the first one out of range. */
 export function storeLimits(options: HistoryStoreOptions): StoreLimits {
-  return {
-    segmentBlockLimit: integerOption(
-      'segmentBlockLimit',
-      options.segmentBlockLimit ?? DEFAULT_SEGMENT_BLOCK_LIMIT,
-      1,
-      MAX_APPEND_BLOB_BLOCKS,
-    ),
-    readChunkBytes: integerOption('readChunkBytes', options.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES, 1),
-    maxTextLength: integerOption('maxTextLength', options.maxTextLength ?? MAX_TEXT_LENGTH, 1),
-    pendingClaimTimeoutMs: integerOption(
-      'pendingClaimTimeoutMs',
-      options.pendingClaimTimeoutMs ?? DEFAULT_PENDING_CLAIM_TIMEOUT_MS,
-      0,
-    ),
-    pendingPollMs: integerOption('pendingPollMs', options.pendingPollMs ?? DEFAULT_PENDING_POLL_MS, 1),
-    reorderWindowMs: integerOption(
-      'reorderWindowMs',
-      options.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS,
-      0,
-    ),
-    maxCachedConversations: integerOption(
-      'maxCachedConversations',
-      options.maxCachedConversations ?? DEFAULT_MAX_CACHED_CONVERSATIONS,
-      1,
-    ),
-    maxMessagesPerBlock: integerOption(
-      'maxMessagesPerBlock',
-      options.maxMessagesPerBlock ?? DEFAULT_MAX_MESSAGES_PER_BLOCK,
-      1,
-    ),
-    maxBlockBytes: integerOption(
-      'maxBlockBytes',
-      options.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES,
-      1,
-      MAX_APPEND_BLOCK_BYTES,
-    ),
-    maxQueuedAppends: integerOption(
-      'maxQueuedAppends',
-      options.maxQueuedAppends ?? DEFAULT_MAX_QUEUED_APPENDS,
-      1,
-    ),
-  };
+  const limits = {} as Record<HistoryLimitName, number>;
+  for (const name of Object.keys(HISTORY_LIMITS) as HistoryLimitName[]) {
+    const spec: HistoryLimitSpec = HISTORY_LIMITS[name];
+    limits[name] = integerOption(name, options[name] ?? spec.default, spec.min, spec.max);
+  }
+  return limits;
 }
 
 /**
@@ -168,13 +131,10 @@ export function historyStoreOptionsFromSettings(env: NodeJS.ProcessEnv): History
   const managedIdentityClientId = readSetting('managedIdentityClientId', env);
   const limit = readSetting('historySegmentBlockLimit', env) ?? SETTINGS.historySegmentBlockLimit.default;
   const segmentBlockLimit = Number(limit);
-  if (
-    !Number.isInteger(segmentBlockLimit) ||
-    segmentBlockLimit < 1 ||
-    segmentBlockLimit > MAX_APPEND_BLOB_BLOCKS
-  ) {
+  const { min, max } = HISTORY_LIMITS.segmentBlockLimit;
+  if (!Number.isInteger(segmentBlockLimit) || segmentBlockLimit < min || segmentBlockLimit > max) {
     throw new Error(
-      `The app setting CHAT_HISTORY_SEGMENT_BLOCK_LIMIT must be a whole number from 1 to ${MAX_APPEND_BLOB_BLOCKS}, not "${limit}"`,
+      `The app setting CHAT_HISTORY_SEGMENT_BLOCK_LIMIT must be a whole number from ${min} to ${max}, not "${limit}"`,
     );
   }
   return {

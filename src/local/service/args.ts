@@ -1,8 +1,10 @@
 /**
  * The command line of `npm run service`: flags for the options a developer changes most, over an optional
- * settings file that can hold every option (the keys of {@link ServiceOptions}). Flags win over the file.
+ * settings file that can hold every option (the keys of {@link ServiceOptions}). Flags win over the file. The
+ * flags of limits come from their table in `limits.ts`.
  */
 import { parseArgs } from 'node:util';
+import { LIMIT_NAMES, limitSpec } from './limits.js';
 import { readSettingsFile, type ServiceOptions, ServiceOptionsError } from './options.js';
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -11,6 +13,12 @@ function number(name: string, value: string | undefined): number | undefined {
   if (!Number.isFinite(n)) throw new ServiceOptionsError(`--${name} must be a number, not '${value}'`);
   return n;
 }
+
+/** Each limit that has a flag, as [flag, option name]. */
+const LIMIT_FLAGS = LIMIT_NAMES.flatMap((name) => {
+  const flag = limitSpec(name).flag;
+  return flag === undefined ? [] : [[flag, name] as const];
+});
 
 /** Turns command-line arguments into service options. */
 export function optionsFromArgs(args: readonly string[]): ServiceOptions {
@@ -24,9 +32,7 @@ export function optionsFromArgs(args: readonly string[]): ServiceOptions {
       'access-key': { type: 'string', multiple: true },
       upstream: { type: 'string' },
       settings: { type: 'string' },
-      'upstream-timeout': { type: 'string' },
-      'max-message-bytes': { type: 'string' },
-      keepalive: { type: 'string' },
+      ...Object.fromEntries(LIMIT_FLAGS.map(([flag]) => [flag, { type: 'string' as const }])),
     },
   });
   const fromFile = values.settings ? readSettingsFile(values.settings) : {};
@@ -36,10 +42,9 @@ export function optionsFromArgs(args: readonly string[]): ServiceOptions {
     endpoint: values.endpoint,
     accessKeys: values['access-key'],
     upstream: values.upstream,
-    upstreamTimeoutMs: number('upstream-timeout', values['upstream-timeout']),
-    maxMessageBytes: number('max-message-bytes', values['max-message-bytes']),
-    keepAliveIntervalMs: number('keepalive', values.keepalive),
   };
+  const limitValues = values as Readonly<Record<string, string | undefined>>;
+  for (const [flag, name] of LIMIT_FLAGS) flags[name] = number(flag, limitValues[flag]);
   const options: Record<string, unknown> = { ...fromFile };
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) options[key] = value;
   return options as ServiceOptions;

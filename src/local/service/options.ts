@@ -1,12 +1,19 @@
 /**
- * Options of the local SignalR Serverless service. Every limit is a named option whose default is written
- * next to it in {@link DEFAULTS}; {@link resolveOptions} validates them and says which one is wrong.
+ * Options of the local SignalR Serverless service. The limits are declared once in `limits.ts`, each with its
+ * default; {@link resolveOptions} applies the defaults, validates every option and says which one is wrong.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEV_ACCESS_KEY } from '../dev-constants.js';
 import type { ManagedIdentitySource } from '../identity/client.js';
 import type { RejectionCode } from './errors.js';
+import {
+  LIMIT_DEFAULTS,
+  LIMIT_NAMES,
+  type LimitOptions,
+  type ResolvedLimits,
+  resolveLimits,
+} from './limits.js';
 
 export { DEV_ACCESS_KEY };
 
@@ -45,8 +52,8 @@ export type ServiceLog = (
   fields?: Readonly<Record<string, unknown>>,
 ) => void;
 
-/** Options of {@link startService}; every one is optional. */
-export interface ServiceOptions {
+/** Options of {@link startService}; every one is optional. Its limits are declared in `limits.ts`. */
+export interface ServiceOptions extends LimitOptions {
   /** TCP port; 0 picks a free one. Default 8080. */
   readonly port?: number;
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -74,80 +81,6 @@ export interface ServiceOptions {
   readonly accessKeys?: readonly string[];
   /** One URL template for every hub, category and event, or ordered templates (first match wins). Default none: no upstream calls. */
   readonly upstream?: string | readonly UpstreamTemplate[];
-  /** Timeout of one upstream call. Default 20 000 ms. */
-  readonly upstreamTimeoutMs?: number;
-  /** Connections open at once to one upstream origin (kept alive between calls); more calls wait. Default 256. */
-  readonly upstreamMaxSockets?: number;
-  /**
-   * Attempts of a notification upstream call (`disconnect`, `connected`, `disconnected`). Default 3: a call that
-   * timed out three times in a row meets an app that is down or overloaded, where more attempts add load.
-   */
-  readonly notificationAttempts?: number;
-  /**
-   * Notifications waiting to be retried at once, across all connections; a notification that fails while this
-   * many wait is given up (logged), so retries cannot outlive the overload they add to. Default 32.
-   */
-  readonly maxPendingRetries?: number;
-  /**
-   * Upstream calls in flight at once; more wait in one lane per user and are taken from the lanes in turn, so
-   * one user's storm of connects queues behind that user only. Default 64.
-   */
-  readonly maxConcurrentUpstreamCalls?: number;
-  /** Sustained connects (negotiates, and WebSockets not negotiated first) per client address per second. Default 20. */
-  readonly connectsPerSecondPerAddress?: number;
-  /** Connects one client address may make at once before {@link connectsPerSecondPerAddress} applies. Default 200. */
-  readonly connectBurstPerAddress?: number;
-  /** Sustained connects per user (the token's `nameid`) per second. Default 2. */
-  readonly connectsPerSecondPerUser?: number;
-  /** Connects one user may make at once before {@link connectsPerSecondPerUser} applies. Default 20. */
-  readonly connectBurstPerUser?: number;
-  /** First retry delay of notifications, doubled per attempt. Default 250 ms. */
-  readonly retryBaseDelayMs?: number;
-  /** Largest retry delay of notifications. Default 5 000 ms. */
-  readonly retryMaxDelayMs?: number;
-  /** Largest client frame (→ close 1009), REST body (→ 413) and upstream response forwarded. Default 1 MiB. */
-  readonly maxMessageBytes?: number;
-  /**
-   * Frames one WebSocket message may be split into (ws closes with 1008 beyond: each fragment costs bookkeeping
-   * however small it is). Default 16 384.
-   */
-  readonly maxMessageFragments?: number;
-  /** Interval of WebSocket pings (dead peers are closed) and SignalR Ping messages. Default 15 000 ms. */
-  readonly keepAliveIntervalMs?: number;
-  /** Time a SignalR client has to send its handshake after the WebSocket opens. Default 15 000 ms. */
-  readonly handshakeTimeoutMs?: number;
-  /**
-   * How long a SignalR client may send nothing (its Pings included) before it is closed, on WebSockets and
-   * Server-Sent Events; Long Polling clients prove themselves by polling. Default 30 000 ms (ClientTimeout).
-   */
-  readonly clientTimeoutMs?: number;
-  /** How long a long poll waits for messages before answering 200 empty. Default 90 000 ms (ASP.NET Core's PollTimeout). */
-  readonly longPollingTimeoutMs?: number;
-  /** How long a Long Polling connection lives with no poll waiting. Default 15 000 ms (ASP.NET Core's DisconnectTimeout). */
-  readonly longPollingDisconnectTimeoutMs?: number;
-  /** Bytes of messages a stateful-reconnect connection keeps until the client acknowledges them; more closes it (1008). Default 100 000. */
-  readonly statefulReconnectBufferBytes?: number;
-  /** How long a stateful-reconnect connection waits for its client to come back after its WebSocket dropped. Default 15 000 ms. */
-  readonly statefulReconnectWindowMs?: number;
-  /** Messages queued to one client before it is closed as a slow consumer (1008). Default 1 000. */
-  readonly maxOutboundMessages?: number;
-  /** Bytes queued to one client before it is closed as a slow consumer (1008). Default 16 MiB. */
-  readonly maxOutboundBytes?: number;
-  /**
-   * Bytes of what one WebSocket client is sent during one event-loop turn that leave together: SignalR records
-   * joined into one WebSocket message (as ASP.NET Core SignalR sends them, whose pipe holds up to its
-   * `ApplicationMaxBufferSize`, 64 KB), websocket-dialect messages written under one cork. A larger message
-   * goes alone. At most {@link maxMessageBytes}. Default 64 KiB (or `maxMessageBytes` when that is smaller).
-   */
-  readonly maxCoalescedBytes?: number;
-  /** Upstream calls waiting for one connection before the service stops reading its socket. Default 64. */
-  readonly maxQueuedUpstreamCalls?: number;
-  /** Negotiated SignalR connections waiting for their WebSocket. Default 10 000 (oldest forgotten first). */
-  readonly maxPendingNegotiations?: number;
-  /** How long a negotiated connection token stays valid. Default 120 000 ms. */
-  readonly negotiateTtlMs?: number;
-  /** How long shutdown waits for clients to acknowledge the 1001 close before cutting them. Default 5 000 ms. */
-  readonly shutdownGraceMs?: number;
   /** Log sink. Default: one line per entry on the console. */
   readonly log?: ServiceLog;
   /** Makes connection ids. Default 16 random bytes, base64url. Tests pass fixed ids to check known answers. */
@@ -155,83 +88,30 @@ export interface ServiceOptions {
 }
 
 /** Options with every default applied. */
-export interface ResolvedServiceOptions {
+export interface ResolvedServiceOptions extends ResolvedLimits {
   readonly port: number;
   readonly host: string;
   readonly auth: ServiceAuthMode;
   readonly entraOpenIdConfiguration: string | undefined;
   readonly entraAudience: string;
   readonly managedIdentity: ManagedIdentitySource | undefined;
-  /** Key mode: the access keys. Identity mode: one random key that signs and checks client tokens only. */
   /** `undefined` until the port is known: then `http://localhost:<port>`. */
   readonly endpoint: string | undefined;
+  /** Key mode: the access keys. Identity mode: one random key that signs and checks client tokens only. */
   readonly accessKeys: readonly string[];
   readonly upstream: readonly UpstreamTemplate[];
-  readonly upstreamTimeoutMs: number;
-  readonly upstreamMaxSockets: number;
-  readonly notificationAttempts: number;
-  readonly maxPendingRetries: number;
-  readonly maxConcurrentUpstreamCalls: number;
-  readonly connectsPerSecondPerAddress: number;
-  readonly connectBurstPerAddress: number;
-  readonly connectsPerSecondPerUser: number;
-  readonly connectBurstPerUser: number;
-  readonly retryBaseDelayMs: number;
-  readonly retryMaxDelayMs: number;
-  readonly maxMessageBytes: number;
-  readonly maxMessageFragments: number;
-  readonly keepAliveIntervalMs: number;
-  readonly handshakeTimeoutMs: number;
-  readonly clientTimeoutMs: number;
-  readonly longPollingTimeoutMs: number;
-  readonly longPollingDisconnectTimeoutMs: number;
-  readonly statefulReconnectBufferBytes: number;
-  readonly statefulReconnectWindowMs: number;
-  readonly maxOutboundMessages: number;
-  readonly maxOutboundBytes: number;
-  readonly maxCoalescedBytes: number;
-  readonly maxQueuedUpstreamCalls: number;
-  readonly maxPendingNegotiations: number;
-  readonly negotiateTtlMs: number;
-  readonly shutdownGraceMs: number;
   readonly log: ServiceLog;
   readonly generateConnectionId: () => string;
 }
 
-/** The defaults, in one place. */
+/** The defaults: the service's own here, the limits' from their table. */
 export const DEFAULTS = {
   port: 8080,
   host: '127.0.0.1',
   auth: 'key' as ServiceAuthMode,
   entraAudience: 'https://signalr.azure.com',
   accessKeys: [DEV_ACCESS_KEY] as readonly string[],
-  upstreamTimeoutMs: 20_000,
-  upstreamMaxSockets: 256,
-  notificationAttempts: 3,
-  maxPendingRetries: 32,
-  maxConcurrentUpstreamCalls: 64,
-  connectsPerSecondPerAddress: 20,
-  connectBurstPerAddress: 200,
-  connectsPerSecondPerUser: 2,
-  connectBurstPerUser: 20,
-  retryBaseDelayMs: 250,
-  retryMaxDelayMs: 5_000,
-  maxMessageBytes: 1024 * 1024,
-  maxMessageFragments: 16_384,
-  keepAliveIntervalMs: 15_000,
-  handshakeTimeoutMs: 15_000,
-  clientTimeoutMs: 30_000,
-  longPollingTimeoutMs: 90_000,
-  longPollingDisconnectTimeoutMs: 15_000,
-  statefulReconnectBufferBytes: 100_000,
-  statefulReconnectWindowMs: 15_000,
-  maxOutboundMessages: 1_000,
-  maxOutboundBytes: 16 * 1024 * 1024,
-  maxCoalescedBytes: 64 * 1024,
-  maxQueuedUpstreamCalls: 64,
-  maxPendingNegotiations: 10_000,
-  negotiateTtlMs: 120_000,
-  shutdownGraceMs: 5_000,
+  ...LIMIT_DEFAULTS,
 } as const;
 
 /** A new connection id: 16 random bytes, URL-safe. */
@@ -251,36 +131,6 @@ export const consoleLog: ServiceLog = (level, message, fields) => {
   if (level === 'info') console.log(line);
   else console.error(line);
 };
-
-const LIMIT_NAMES = [
-  'upstreamTimeoutMs',
-  'upstreamMaxSockets',
-  'notificationAttempts',
-  'maxPendingRetries',
-  'maxConcurrentUpstreamCalls',
-  'connectsPerSecondPerAddress',
-  'connectBurstPerAddress',
-  'connectsPerSecondPerUser',
-  'connectBurstPerUser',
-  'retryBaseDelayMs',
-  'retryMaxDelayMs',
-  'maxMessageBytes',
-  'maxMessageFragments',
-  'keepAliveIntervalMs',
-  'handshakeTimeoutMs',
-  'clientTimeoutMs',
-  'longPollingTimeoutMs',
-  'longPollingDisconnectTimeoutMs',
-  'statefulReconnectBufferBytes',
-  'statefulReconnectWindowMs',
-  'maxOutboundMessages',
-  'maxOutboundBytes',
-  'maxCoalescedBytes',
-  'maxQueuedUpstreamCalls',
-  'maxPendingNegotiations',
-  'negotiateTtlMs',
-  'shutdownGraceMs',
-] as const;
 
 /** Applies the defaults and validates every option. */
 export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOptions {
@@ -324,36 +174,7 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
       }
     }
   }
-  const limits = {} as Record<(typeof LIMIT_NAMES)[number], number>;
-  for (const name of LIMIT_NAMES) {
-    const value = options[name] ?? DEFAULTS[name];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new ServiceOptionsError(
-        `${name} must be a positive number (default ${DEFAULTS[name]}), not ${String(value)}`,
-      );
-    }
-    limits[name] = value;
-  }
-  for (const name of [
-    'notificationAttempts',
-    'upstreamMaxSockets',
-    'maxPendingRetries',
-    'maxConcurrentUpstreamCalls',
-    'connectBurstPerAddress',
-    'connectBurstPerUser',
-    'maxMessageFragments',
-    'maxCoalescedBytes',
-  ] as const) {
-    if (!Number.isInteger(limits[name])) throw new ServiceOptionsError(`${name} must be a whole number`);
-  }
-  // A joined message is never larger than a message the service accepts at all.
-  if (options.maxCoalescedBytes === undefined) {
-    limits.maxCoalescedBytes = Math.min(limits.maxCoalescedBytes, Math.floor(limits.maxMessageBytes));
-  } else if (limits.maxCoalescedBytes > limits.maxMessageBytes) {
-    throw new ServiceOptionsError(
-      `maxCoalescedBytes (${limits.maxCoalescedBytes}) must not exceed maxMessageBytes (${limits.maxMessageBytes})`,
-    );
-  }
+  const limits = resolveLimits(options, (message) => new ServiceOptionsError(message));
   const upstream = normalizeUpstream(options.upstream);
   if (!managedIdentity && upstream.some((t) => t.auth?.type === 'ManagedIdentity')) {
     throw new ServiceOptionsError(

@@ -1,0 +1,298 @@
+/**
+ * The limits of the local service, declared once: each with its default, unit, range and what it bounds. The
+ * option types, the defaults, the validation, the command-line flags and the table in docs/local-service.md,
+ * "Limits" are all derived from {@link LIMITS}.
+ */
+
+/** What the number of a limit counts. */
+export type LimitUnit = 'bytes' | 'count' | 'ms' | 'per second';
+
+/** One limit of the local service. */
+export interface LimitSpec {
+  /** The value when the option is unset. */
+  readonly default: number;
+  readonly unit: LimitUnit;
+  /** Whole numbers only. Every limit is above 0, and a duration (`ms`) at most {@link MAX_DURATION_MS}. */
+  readonly integer: boolean;
+  /** Another limit this one may not exceed. */
+  readonly atMost?: string;
+  /** The flag of `npm run service` that sets it, when it has one. */
+  readonly flag?: string;
+  /** What it bounds, and the close code or status a client gets past it. One line. */
+  readonly doc: string;
+  /** Whether Azure SignalR Service enforces a limit of this kind itself. */
+  readonly azure: string;
+}
+
+/**
+ * The longest duration a limit in `ms` may have: Node's timers wait at most 2^31 − 1 ms (about 24.8 days), and
+ * a longer delay fires after 1 ms instead, which would turn a long timeout into none.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** Every limit, in the order of the table in docs/local-service.md, "Limits". */
+export const LIMITS = {
+  maxMessageBytes: {
+    default: MiB,
+    unit: 'bytes',
+    integer: false,
+    flag: 'max-message-bytes',
+    doc: 'a client message (→ 1009), a REST body (→ 413), an upstream response',
+    azure: 'yes: 1 MB per message',
+  },
+  // Each fragment costs bookkeeping however small it is.
+  maxMessageFragments: {
+    default: 16_384,
+    unit: 'count',
+    integer: true,
+    doc: 'frames one WebSocket message may be split into (→ 1008)',
+    azure: 'not documented',
+  },
+  // ASP.NET Core SignalR joins what its pipe holds (ApplicationMaxBufferSize, 64 KB); a larger message goes alone.
+  // Unset, it is also capped at maxMessageBytes.
+  maxCoalescedBytes: {
+    default: 64 * KiB,
+    unit: 'bytes',
+    integer: true,
+    atMost: 'maxMessageBytes',
+    doc: 'what one WebSocket client is sent in one event-loop turn, joined into one message',
+    azure: 'not documented; ASP.NET Core joins what its pipe holds (`ApplicationMaxBufferSize`, 64 KB)',
+  },
+  maxOutboundMessages: {
+    default: 1_000,
+    unit: 'count',
+    integer: false,
+    doc: 'messages waiting for a slow client before it is closed (1008)',
+    azure: 'no (ours)',
+  },
+  maxOutboundBytes: {
+    default: 16 * MiB,
+    unit: 'bytes',
+    integer: false,
+    doc: 'bytes waiting for a slow client before it is closed (1008)',
+    azure: 'no (ours)',
+  },
+  connectBurstPerAddress: {
+    default: 200,
+    unit: 'count',
+    integer: true,
+    doc: 'connects (negotiates, un-negotiated WebSockets) one address makes at once',
+    azure: 'no (ours): 429 with `Retry-After`',
+  },
+  connectsPerSecondPerAddress: {
+    default: 20,
+    unit: 'per second',
+    integer: false,
+    doc: 'sustained connects per address',
+    azure: 'no (ours)',
+  },
+  // Charged only after the token checks, so nobody spends another user's connects with a forged token.
+  connectBurstPerUser: {
+    default: 20,
+    unit: 'count',
+    integer: true,
+    doc: 'connects one user (`nameid`) makes at once, counted after the token checks',
+    azure: 'no (ours): 429 with `Retry-After`',
+  },
+  connectsPerSecondPerUser: {
+    default: 2,
+    unit: 'per second',
+    integer: false,
+    doc: 'sustained connects per user',
+    azure: 'no (ours)',
+  },
+  maxPendingNegotiations: {
+    default: 10_000,
+    unit: 'count',
+    integer: false,
+    doc: 'negotiated connections waiting for their WebSocket (oldest forgotten first)',
+    azure: 'no (ours)',
+  },
+  negotiateTtlMs: {
+    default: 120_000,
+    unit: 'ms',
+    integer: false,
+    doc: 'how long a negotiated connection token stays valid',
+    azure: 'no (ours)',
+  },
+  // Waiting calls queue in one lane per user and are taken in turn: one user's storm queues behind that user.
+  maxConcurrentUpstreamCalls: {
+    default: 64,
+    unit: 'count',
+    integer: true,
+    doc: 'upstream calls in flight; waiting ones queue in one lane per user, in turn',
+    azure: "no (ours): Azure's own scheduling is not documented",
+  },
+  maxQueuedUpstreamCalls: {
+    default: 64,
+    unit: 'count',
+    integer: false,
+    doc: 'calls waiting for one connection before its socket is no longer read',
+    azure: 'no (ours)',
+  },
+  upstreamTimeoutMs: {
+    default: 20_000,
+    unit: 'ms',
+    integer: false,
+    flag: 'upstream-timeout',
+    doc: 'one upstream call',
+    azure: 'yes, a timeout of its own',
+  },
+  upstreamMaxSockets: {
+    default: 256,
+    unit: 'count',
+    integer: true,
+    doc: 'open connections to one upstream origin (kept alive between calls)',
+    azure: 'no (ours)',
+  },
+  // A call that timed out three times meets an app that is down or overloaded, where more attempts add load.
+  notificationAttempts: {
+    default: 3,
+    unit: 'count',
+    integer: true,
+    doc: 'attempts of `connected` / `disconnect(ed)` (retried on network errors, timeouts, 429, 5xx)',
+    azure: 'Azure retries notifications; how often is not documented',
+  },
+  retryBaseDelayMs: {
+    default: 250,
+    unit: 'ms',
+    integer: false,
+    doc: 'first delay between notification attempts, doubled per attempt',
+    azure: '—',
+  },
+  retryMaxDelayMs: {
+    default: 5_000,
+    unit: 'ms',
+    integer: false,
+    doc: 'largest delay between notification attempts',
+    azure: '—',
+  },
+  // So that retries cannot outlive the overload they add to.
+  maxPendingRetries: {
+    default: 32,
+    unit: 'count',
+    integer: true,
+    doc: 'notifications waiting to be retried at once; past it a failure is final (logged)',
+    azure: 'no (ours)',
+  },
+  handshakeTimeoutMs: {
+    default: 15_000,
+    unit: 'ms',
+    integer: false,
+    doc: 'time a SignalR client has to send its handshake after the WebSocket opens',
+    azure: 'yes, a timeout of its own',
+  },
+  keepAliveIntervalMs: {
+    default: 15_000,
+    unit: 'ms',
+    integer: false,
+    flag: 'keepalive',
+    doc: 'WebSocket pings (dead peers are closed) and SignalR Ping messages',
+    azure: 'yes, pings of its own',
+  },
+  // Long Polling clients prove themselves by polling and are exempt.
+  clientTimeoutMs: {
+    default: 30_000,
+    unit: 'ms',
+    integer: false,
+    doc: 'silence (Pings included) after which a SignalR client on WebSockets or Server-Sent Events is closed',
+    azure: "ASP.NET Core's `ClientTimeoutInterval` is the same 30 s",
+  },
+  longPollingTimeoutMs: {
+    default: 90_000,
+    unit: 'ms',
+    integer: false,
+    doc: 'how long a long poll waits for messages before answering 200 empty',
+    azure: "ASP.NET Core's `PollTimeout` is the same 90 s",
+  },
+  longPollingDisconnectTimeoutMs: {
+    default: 15_000,
+    unit: 'ms',
+    integer: false,
+    doc: 'how long a Long Polling connection lives with no poll waiting',
+    azure: "ASP.NET Core's `DisconnectTimeout` is the same 15 s",
+  },
+  statefulReconnectBufferBytes: {
+    default: 100_000,
+    unit: 'bytes',
+    integer: false,
+    doc: 'messages kept for a stateful-reconnect client until it acknowledges them; more closes it (1008)',
+    azure: '—',
+  },
+  statefulReconnectWindowMs: {
+    default: 15_000,
+    unit: 'ms',
+    integer: false,
+    doc: 'how long a stateful-reconnect connection waits for its client after its WebSocket dropped',
+    azure: '—',
+  },
+  shutdownGraceMs: {
+    default: 5_000,
+    unit: 'ms',
+    integer: false,
+    doc: 'how long shutdown waits for clients to acknowledge the 1001 close before cutting them',
+    azure: 'no (ours)',
+  },
+} as const satisfies Record<string, LimitSpec>;
+
+/** The name of a limit: an option of `startService` and a key of the settings file. */
+export type LimitName = keyof typeof LIMITS;
+
+/** The limits as options: each optional. */
+export type LimitOptions = { readonly [K in LimitName]?: number };
+
+/** The limits with every default applied. */
+export type ResolvedLimits = { readonly [K in LimitName]: number };
+
+/** Every limit's name, in table order. */
+export const LIMIT_NAMES = Object.keys(LIMITS) as LimitName[];
+
+/** Looks a limit up with the fields every entry may have. */
+export function limitSpec(name: LimitName): LimitSpec {
+  return LIMITS[name];
+}
+
+/** The default of every limit. */
+export const LIMIT_DEFAULTS = Object.fromEntries(
+  LIMIT_NAMES.map((name) => [name, LIMITS[name].default]),
+) as ResolvedLimits;
+
+/**
+ * Applies the defaults to the limits and checks each: a finite number above 0, whole where the table says so,
+ * a duration no longer than a timer can wait, and not above the limit it is bounded by. `fail` builds the error, which names the option and what it needs.
+ */
+export function resolveLimits(options: LimitOptions, fail: (message: string) => Error): ResolvedLimits {
+  const limits = {} as Record<LimitName, number>;
+  for (const name of LIMIT_NAMES) {
+    const spec = limitSpec(name);
+    const value: unknown = options[name] ?? spec.default;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw fail(`${name} must be a positive number (default ${spec.default}), not ${String(value)}`);
+    }
+    if (spec.integer && !Number.isInteger(value)) {
+      throw fail(`${name} must be a whole number`);
+    }
+    if (spec.unit === 'ms' && value > MAX_DURATION_MS) {
+      throw fail(
+        `${name} must be at most ${MAX_DURATION_MS} ms (about 24.8 days, the longest a timer waits), not ${value}`,
+      );
+    }
+    limits[name] = value;
+  }
+  for (const name of LIMIT_NAMES) {
+    const spec = limitSpec(name);
+    const bound = spec.atMost as LimitName | undefined;
+    if (bound === undefined) continue;
+    if (options[name] === undefined) {
+      // An unset limit follows the one it is bounded by down (to a whole number if it must be one).
+      const cap = spec.integer ? Math.floor(limits[bound]) : limits[bound];
+      limits[name] = Math.min(limits[name], cap);
+    } else if (limits[name] > limits[bound]) {
+      throw fail(`${name} (${limits[name]}) must not exceed ${bound} (${limits[bound]})`);
+    }
+  }
+  return limits;
+}
