@@ -184,6 +184,7 @@ function connectSignalR(config, { onEvent, onState }) {
   void startLoop(null);
   return {
     dialect: 'signalr',
+    /** @param {string} command @param {object} payload */
     async send(command, payload) {
       if (connection.state !== signalR.HubConnectionState.Connected) throw new Error('Not connected.');
       await connection.send(command, payload);
@@ -274,6 +275,7 @@ function connectWebSocket(config, { onEvent, onState }) {
   void loop();
   return {
     dialect: 'websocket',
+    /** @param {string} command @param {object} payload */
     async send(command, payload) {
       if (!socket || socket.readyState !== WebSocket.OPEN) throw new Error('Not connected.');
       socket.send(JSON.stringify({ ...payload, type: command }));

@@ -4,31 +4,36 @@
  * (commands to the server), the handling of server events and the phone drawer; `connection.js` keeps the link
  * to the service alive and `chat-state.js` holds the rules of the state.
  */
-import { awaitOnline, createChatState, displayName, rememberNames } from '../chat-state.js';
+import { createChatState } from '../chat-state.js';
 import { useChatActions } from '../composables/chat-actions.js';
 import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
 import { useLinkStatus } from '../composables/link-status.js';
 import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
 import { connect } from '../connection.js';
+import { displayName, rememberName } from '../display-names.js';
 import { initial, nameHue } from '../format.js';
-import { nextTick, onBeforeUnmount, reactive, ref } from '../vendor/vue.js';
+import { awaitOnline } from '../online-list.js';
+import { defineComponent, nextTick, onBeforeUnmount, reactive, ref } from '../vendor/vue.js';
 import { ChatSidebar } from './chat-sidebar.js';
 import { MessageComposer } from './message-composer.js';
 import { MessageList } from './message-list.js';
 
 /** The chat for the signed-in person; `config` is what the server decided (see ../config.js). */
-export const ChatApp = {
+export const ChatApp = defineComponent({
   name: 'ChatApp',
   components: { ChatSidebar, MessageComposer, MessageList },
   props: {
-    config: { type: Object, required: true },
+    config: {
+      type: /** @type {import('vue').PropType<import('../config.js').ChatConfig>} */ (Object),
+      required: true,
+    },
   },
-  setup(/** @type {{ config: ReturnType<typeof import('../config.js').readConfig> }} */ props) {
+  setup(props) {
     const config = props.config;
     const me = /** @type {string} */ (config.user);
     const state = reactive(createChatState(me));
-    if (config.name) rememberNames(state, { [me]: config.name });
+    rememberName(state, me, config.name);
     /** @param {string} id */
     const nameOf = (id) => displayName(state, id);
     const { link, connected, statusText } = useLinkStatus();
@@ -61,7 +66,7 @@ export const ChatApp = {
         // The online list waits for the next welcome; deltas until then are kept for it.
         awaitOnline(state);
         // An answer to "load older" will not come over a lost connection; let the reader ask again.
-        for (const c of Object.values(state.conversations)) {
+        for (const c of state.conversations.values()) {
           c.loadingOlder = false;
           c.olderBefore = null;
         }
@@ -184,4 +189,4 @@ export const ChatApp = {
       </main>
       <div id="announcer" class="sr-only" aria-live="polite" aria-atomic="true">{{ announcement }}</div>
     </div>`,
-};
+});

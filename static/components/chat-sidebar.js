@@ -1,23 +1,29 @@
-import { conversationList, directConversation, groupConversation, ROOM } from '../chat-state.js';
-import { nameProblem } from '../config.js';
+import { conversationList } from '../chat-state.js';
+import { directConversation, groupConversation, nameProblem, ROOM } from '../conversation.js';
 import { initial, nameHue } from '../format.js';
-import { computed, ref } from '../vendor/vue.js';
+import { computed, defineComponent, ref } from '../vendor/vue.js';
 
 /**
  * The navigation column: conversations (room, groups, private) with unread marks, a form to join a group,
  * and who is online (choosing a person opens the private conversation with them). On a phone it is a drawer.
  */
-export const ChatSidebar = {
+export const ChatSidebar = defineComponent({
   name: 'ChatSidebar',
   props: {
-    state: { type: Object, required: true },
+    state: {
+      type: /** @type {import('vue').PropType<import('../chat-state.js').ChatState>} */ (Object),
+      required: true,
+    },
     /** The name to show for a user id. */
-    nameOf: { type: Function, default: (/** @type {string} */ id) => id },
+    nameOf: {
+      type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
+      default: (/** @type {string} */ id) => id,
+    },
   },
   emits: ['open', 'join', 'leave', 'more-online'],
   setup(props, { emit }) {
     const list = computed(() => conversationList(props.state));
-    const room = computed(() => props.state.conversations[ROOM]);
+    const room = computed(() => props.state.conversations.get(ROOM));
     const others = computed(() =>
       props.state.online.filter((/** @type {string} */ u) => u !== props.state.me),
     );
@@ -138,4 +144,4 @@ export const ChatSidebar = {
         @click="$emit('more-online')">Show more people</button>
       <p v-else-if="!others.length" class="empty-note">Nobody else is here yet.</p>
     </section>`,
-};
+});

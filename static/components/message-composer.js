@@ -1,4 +1,4 @@
-import { computed, nextTick, ref, watch } from '../vendor/vue.js';
+import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
 
 /** The counter appears when this many characters or fewer remain before the limit. */
 export const COUNTER_THRESHOLD = 500;
@@ -10,7 +10,7 @@ export const MAX_COMPOSER_HEIGHT_PX = 180;
  * does neither). It grows with its text, shows a counter near the limit and refuses to send past it.
  * The draft is kept per conversation, so switching away and back does not lose it.
  */
-export const MessageComposer = {
+export const MessageComposer = defineComponent({
   name: 'MessageComposer',
   props: {
     conversationId: { type: String, required: true },
@@ -92,4 +92,4 @@ export const MessageComposer = {
         </span>
       </div>
     </form>`,
-};
+});

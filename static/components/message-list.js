@@ -1,5 +1,5 @@
 import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../format.js';
-import { computed, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
+import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
 
 /** Messages from the same person within this many milliseconds are shown as one block. */
 export const GROUPING_WINDOW_MS = 5 * 60_000;
@@ -7,6 +7,12 @@ export const GROUPING_WINDOW_MS = 5 * 60_000;
 export const STICK_TO_BOTTOM_PX = 80;
 /** Distance from the top, in pixels, at which scrolling up asks for older messages. */
 export const LOAD_OLDER_AT_PX = 120;
+
+/**
+ * A message or a note, placed in time.
+ * @typedef {{ type: 'message', key: string, at: string, m: import('../chat-state.js').ChatMessage }
+ *   | { type: 'note', key: string, at: string, n: import('../chat-state.js').Note }} TimelineEntry
+ */
 
 const NOTE_TEXT = {
   joined: 'joined the chat',
@@ -20,14 +26,20 @@ const NOTE_TEXT = {
  * there, keeps the reader's place when older messages are added above, and asks for older messages when the
  * reader scrolls near the top. Text is interpolated (`{{ }}`), so it is always shown as text, never parsed as HTML.
  */
-export const MessageList = {
+export const MessageList = defineComponent({
   name: 'MessageList',
   props: {
-    conversation: { type: Object, required: true },
+    conversation: {
+      type: /** @type {import('vue').PropType<import('../chat-state.js').Conversation>} */ (Object),
+      required: true,
+    },
     me: { type: String, required: true },
     label: { type: String, required: true },
     /** The name to show for a user id. */
-    nameOf: { type: Function, default: (/** @type {string} */ id) => id },
+    nameOf: {
+      type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
+      default: (/** @type {string} */ id) => id,
+    },
   },
   emits: ['load-older', 'retry', 'discard'],
   setup(props, { emit }) {
@@ -37,9 +49,15 @@ export const MessageList = {
 
     const timeline = computed(() => {
       const c = props.conversation;
+      /** @type {TimelineEntry[]} */
       const entries = [
-        ...c.messages.map((/** @type {any} */ m) => ({ type: 'message', key: `m:${m.id}`, at: m.sentAt, m })),
-        ...c.notes.map((/** @type {any} */ n) => ({ type: 'note', key: `n:${n.key}`, at: n.at, n })),
+        ...c.messages.map((m) => ({
+          type: /** @type {const} */ ('message'),
+          key: `m:${m.id}`,
+          at: m.sentAt,
+          m,
+        })),
+        ...c.notes.map((n) => ({ type: /** @type {const} */ ('note'), key: `n:${n.key}`, at: n.at, n })),
       ];
       // Messages are already in id (time) order; notes slot in by time. A stable sort keeps equal times in order.
       entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
@@ -199,4 +217,4 @@ export const MessageList = {
       </ol>
       <button v-if="newBelow" type="button" class="new-below" @click="scrollToBottom">New messages ↓</button>
     </div>`,
-};
+});

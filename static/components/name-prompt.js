@@ -1,12 +1,12 @@
-import { MAX_NAME_LENGTH, nameProblem } from '../config.js';
-import { computed, onMounted, ref } from '../vendor/vue.js';
+import { MAX_NAME_LENGTH, nameProblem } from '../conversation.js';
+import { computed, defineComponent, onMounted, ref } from '../vendor/vue.js';
 
 /**
  * Shown when the page was opened without `?name=` (and without a signed-in principal): asks for a name and
  * reloads the page with it, keeping the other query parameters (such as `?dialect=websocket`). The server
  * decides the name from the URL, so the page never holds an identity of its own making.
  */
-export const NamePrompt = {
+export const NamePrompt = defineComponent({
   name: 'NamePrompt',
   setup() {
     const name = ref('');
@@ -47,4 +47,4 @@ export const NamePrompt = {
         <button type="submit" class="button primary">Enter the chat</button>
       </form>
     </main>`,
-};
+});

@@ -1,20 +1,13 @@
-import {
-  applyOutboxChange,
-  awaitOnline,
-  ensureConversation,
-  groupConversation,
-  HISTORY_PAGE_SIZE,
-  noteCommand,
-  openConversation,
-  parseConversation,
-  ROOM,
-} from '../chat-state.js';
+import { applyOutboxChange } from '../chat-history.js';
+import { ensureConversation, HISTORY_PAGE_SIZE, noteCommand, openConversation } from '../chat-state.js';
+import { groupConversation, parseConversation, ROOM } from '../conversation.js';
+import { awaitOnline } from '../online-list.js';
 import { createOutbox } from '../outbox.js';
 
 /**
  * What the person can do, as commands to the server: send (through the outbox), retry or discard a message,
  * open a conversation, load its history, join or leave a group, and catch up after (re)connecting.
- * @param {ReturnType<typeof import('../chat-state.js').createChatState>} state
+ * @param {import('../chat-state.js').ChatState} state
  * @param {{
  *   active: { readonly value: import('../chat-state.js').Conversation },
  *   connected: { readonly value: boolean },
@@ -70,7 +63,7 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
   function linkChanged(up, resumed) {
     outbox.setConnected(up);
     if (!up) return;
-    for (const c of Object.values(state.conversations)) {
+    for (const c of state.conversations.values()) {
       // The room's latest page comes with every `welcome`.
       if (c.id === ROOM) continue;
       if (!canRead(c.id)) continue;

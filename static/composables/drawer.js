@@ -17,7 +17,12 @@ export function useDrawer() {
     if (event.key === 'Escape' && drawerOpen.value) closeDrawer();
   }
   watch(drawerOpen, (isOpen) => {
-    if (isOpen) void nextTick(() => document.querySelector('#sidebar button, #sidebar input')?.focus());
+    if (isOpen)
+      void nextTick(() =>
+        /** @type {HTMLElement | null} */ (
+          document.querySelector('#sidebar button, #sidebar input')
+        )?.focus(),
+      );
   });
   onMounted(() => document.addEventListener('keydown', onKeydown));
   onBeforeUnmount(() => document.removeEventListener('keydown', onKeydown));

@@ -1,16 +1,9 @@
-import {
-  applyError,
-  applyHistory,
-  applyMessage,
-  applyOnline,
-  applyPresence,
-  applySystem,
-  applyWelcome,
-  ensureConversation,
-  groupConversation,
-  myAcknowledged,
-  ROOM,
-} from '../chat-state.js';
+import { applyHistory, applyMessage, myAcknowledged } from '../chat-history.js';
+import { applyError, ensureConversation } from '../chat-state.js';
+import { applyWelcome } from '../chat-welcome.js';
+import { groupConversation, ROOM } from '../conversation.js';
+import { applyOnline, applyPresence } from '../online-list.js';
+import { applySystem } from '../system-notes.js';
 import { nextTick, ref } from '../vendor/vue.js';
 import { conversationTitle } from './conversation-view.js';
 
@@ -35,7 +28,7 @@ export function useAnnouncer() {
 /**
  * Turns each server event into state (through chat-state.js) and what follows from it: announcing a new
  * message, loading history a welcome or a joined group makes readable. Unknown events are ignored.
- * @param {ReturnType<typeof import('../chat-state.js').createChatState>} state
+ * @param {import('../chat-state.js').ChatState} state
  * @param {{
  *   active: { readonly value: import('../chat-state.js').Conversation },
  *   loadLatest: (conversationId: string) => void,

@@ -6,55 +6,34 @@
  * desktop viewport, bob on a phone viewport, dave in the websocket dialect. Every wait is for something the
  * page shows (no sleeps, no timed assertions).
  */
-import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatServices } from '../../src/app/services.js';
-import { type RunningStack, startStack } from '../support/stack.js';
+import {
+  type BrowserStack,
+  composer,
+  DESKTOP,
+  delivered,
+  type Person,
+  problemsOf,
+  SCREENSHOTS,
+  SHOW_TIMEOUT_MS,
+  send,
+  sidebarButton,
+  startBrowserStack,
+  status,
+  waitConnected,
+} from '../support/browser.js';
 
-/** Where the screenshots go (git-ignored). */
-const SCREENSHOTS = join('test-results', 'e2e');
-/** How long to wait for something the page should show, in milliseconds (a limit, not an assertion on time). */
-const SHOW_TIMEOUT_MS = 30_000;
 /** Reconnecting after the service restart may go through a few backoff steps (capped at 30 s each). */
 const RECONNECT_TIMEOUT_MS = 60_000;
 /** Messages seeded into a long conversation: more than two pages of 50. */
 const LONG_HISTORY = 120;
 
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const DESKTOP = { viewport: { width: 1280, height: 800 } };
-const PHONE = { viewport: { width: 390, height: 780 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-
-/** A person at a browser, with everything the page did that a test should know about. */
-interface Person {
-  readonly name: string;
-  readonly context: BrowserContext;
-  readonly page: Page;
-  /** `alert()`/`confirm()`/`prompt()` dialogs the page opened (there must be none). */
-  readonly dialogs: string[];
-  /** Uncaught errors in the page. */
-  readonly pageErrors: string[];
-  /** Console reports of Content-Security-Policy violations (there must be none: the page works under its CSP). */
-  readonly cspViolations: string[];
-  readonly phone: boolean;
-}
-
-let stack: RunningStack;
-let browser: Browser;
-const people: Person[] = [];
+let chat: BrowserStack;
 let step = 0;
 
 async function screenshot(person: Person, what: string): Promise<void> {
@@ -69,7 +48,7 @@ async function screenshot(person: Person, what: string): Promise<void> {
  * recorded there as the transport it belongs to: `websocket`, `event-stream` (GET, Accept text/event-stream),
  * `poll` (another GET) or `send` (POST).
  */
-async function open(
+function open(
   name: string,
   options: {
     phone?: boolean;
@@ -78,53 +57,27 @@ async function open(
     framesSent?: Array<string | Buffer>;
   } = {},
 ): Promise<Person> {
-  const context = await browser.newContext(options.phone ? PHONE : DESKTOP);
-  const page = await context.newPage();
-  const framesSent = options.framesSent;
-  if (framesSent) page.on('websocket', (ws) => ws.on('framesent', (frame) => framesSent.push(frame.payload)));
-  const record = options.transports;
-  if (record) {
-    const client = `${stack.serviceUrl}/client/?`;
-    page.on('websocket', (ws) => {
-      if (ws.url().startsWith(client.replace(/^http/, 'ws'))) record.push('websocket');
-    });
-    page.on('request', (request) => {
-      if (!request.url().startsWith(client)) return;
-      if (request.method() === 'POST') record.push('send');
-      else if (request.method() === 'GET') {
-        record.push(request.headers().accept?.includes('text/event-stream') ? 'event-stream' : 'poll');
-      }
-    });
-  }
-  const person: Person = {
-    name,
-    context,
-    page,
-    dialogs: [],
-    pageErrors: [],
-    cspViolations: [],
-    phone: options.phone ?? false,
-  };
-  page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) person.cspViolations.push(message.text());
+  const { framesSent, transports: record } = options;
+  return chat.open(name, {
+    phone: options.phone,
+    query: options.query,
+    beforeLoad: ({ page }) => {
+      if (framesSent)
+        page.on('websocket', (ws) => ws.on('framesent', (frame) => framesSent.push(frame.payload)));
+      if (!record) return;
+      const client = `${chat.stack.serviceUrl}/client/?`;
+      page.on('websocket', (ws) => {
+        if (ws.url().startsWith(client.replace(/^http/, 'ws'))) record.push('websocket');
+      });
+      page.on('request', (request) => {
+        if (!request.url().startsWith(client)) return;
+        if (request.method() === 'POST') record.push('send');
+        else if (request.method() === 'GET') {
+          record.push(request.headers().accept?.includes('text/event-stream') ? 'event-stream' : 'poll');
+        }
+      });
+    },
   });
-  page.on('dialog', (dialog) => {
-    person.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on('pageerror', (error) => person.pageErrors.push(error.message));
-  people.push(person);
-  const query = options.query ?? `?name=${encodeURIComponent(name)}`;
-  await page.goto(`${stack.homeUrl}${query}`);
-  return person;
-}
-
-function status(person: Person): Locator {
-  return person.page.locator('.status-pill');
-}
-
-async function waitConnected(person: Person, timeout = SHOW_TIMEOUT_MS): Promise<void> {
-  await person.page.locator('.status-pill[data-status="connected"]').waitFor({ timeout });
 }
 
 /** Records every connection state the page shows from now on, in `window.statusSeen`. */
@@ -141,22 +94,6 @@ async function recordStatus(person: Person): Promise<void> {
   });
 }
 
-function composer(person: Person): Locator {
-  return person.page.locator('#composer-input');
-}
-
-async function send(person: Person, text: string): Promise<void> {
-  await composer(person).fill(text);
-  await composer(person).press('Enter');
-  // Delivered: the server's copy replaced the pending one.
-  await delivered(person, text).waitFor({ timeout: SHOW_TIMEOUT_MS });
-}
-
-/** A delivered message (not a pending one) in the open conversation. */
-function delivered(person: Person, text: string | RegExp): Locator {
-  return person.page.locator('.messages .msg:not(.pending) .bubble', { hasText: text });
-}
-
 function conversationTitle(person: Person): Locator {
   return person.page.locator('#conversation-title');
 }
@@ -169,20 +106,12 @@ async function showSidebar(person: Person): Promise<void> {
   await person.page.locator('#sidebar').waitFor({ state: 'visible' });
 }
 
-function sidebarButton(person: Person, name: RegExp): Locator {
-  return person.page.locator('#sidebar').getByRole('button', { name });
-}
-
 beforeAll(async () => {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  stack = await startStack();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  chat = await startBrowserStack();
 });
 
 afterAll(async () => {
-  for (const person of people) await person.context.close().catch(() => undefined);
-  await browser?.close();
-  await stack?.stop();
+  await chat?.stop();
 });
 
 describe('the chat page in Chromium', () => {
@@ -386,7 +315,7 @@ describe('the chat page in Chromium', () => {
     const annLost = ann.page
       .locator('.status-pill:not([data-status="connected"])')
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
-    await stack.restartService();
+    await chat.stack.restartService();
     await annLost;
     await waitConnected(bob, RECONNECT_TIMEOUT_MS);
     await expect(status(ann).getAttribute('data-status')).resolves.not.toBe('connected');
@@ -419,7 +348,7 @@ describe('the chat page in Chromium', () => {
     await waitConnected(bob, RECONNECT_TIMEOUT_MS);
     // Down for a few seconds, as in a deployment or an instance recycle: the service holds the page's
     // connection, but cannot hand the message to the app.
-    const restarted = stack.restartFunctions(4000);
+    const restarted = chat.stack.restartFunctions(4000);
     await composer(ann).fill('Written while the app was away.');
     await composer(ann).press('Enter');
     const pending = ann.page.locator('.msg.pending[data-status="sending"]', {
@@ -441,26 +370,26 @@ describe('the chat page in Chromium', () => {
   });
 
   it('refuses to be framed by another origin, with its CSP, X-Frame-Options and nosniff', async () => {
-    const response = await fetch(`${stack.homeUrl}?name=eve`);
+    const response = await fetch(`${chat.stack.homeUrl}?name=eve`);
     const csp = response.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("script-src 'self' 'unsafe-eval'");
     expect(csp).toContain(
-      `connect-src 'self' ${stack.serviceUrl} ${stack.serviceUrl.replace('http:', 'ws:')}`,
+      `connect-src 'self' ${chat.stack.serviceUrl} ${chat.stack.serviceUrl.replace('http:', 'ws:')}`,
     );
     expect(response.headers.get('x-frame-options')).toBe('DENY');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-    const missing = await fetch(`${stack.functionsUrl}/api/assets/no-such-file.js`);
+    const missing = await fetch(`${chat.stack.functionsUrl}/api/assets/no-such-file.js`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get('x-content-type-options')).toBe('nosniff');
 
     // Another origin (another port) that puts the chat in an iframe.
     const framer = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><title>framer</title><iframe src="${stack.homeUrl}?name=eve"></iframe>`);
+      res.end(`<!doctype html><title>framer</title><iframe src="${chat.stack.homeUrl}?name=eve"></iframe>`);
     });
     await new Promise<void>((resolve) => framer.listen(0, '127.0.0.1', resolve));
-    const context = await browser.newContext(DESKTOP);
+    const context = await chat.browser.newContext(DESKTOP);
     try {
       const page = await context.newPage();
       const refused = page.waitForEvent('console', {
@@ -494,7 +423,7 @@ describe('the chat page in Chromium', () => {
     // The raw WebSocket link reconnects on its own too. The service closes its sockets only once it has
     // delivered their disconnects, so the page may be back within milliseconds: record every state it shows.
     await recordStatus(dave);
-    await stack.restartService();
+    await chat.stack.restartService();
     await dave.page.waitForFunction(
       () => {
         const seen = (window as unknown as { statusSeen: string[] }).statusSeen;
@@ -607,13 +536,8 @@ describe('the chat page in Chromium', () => {
   });
 
   it('ran without page errors, dialogs or Content-Security-Policy violations', () => {
-    for (const person of people) {
-      expect({
-        name: person.name,
-        errors: person.pageErrors,
-        dialogs: person.dialogs,
-        csp: person.cspViolations,
-      }).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+    for (const person of chat.people) {
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
     }
   });
 });

@@ -6,35 +6,21 @@
  * Every wait is for something the page shows (no sleeps, no timed assertions); screenshots go to
  * test-results/e2e/.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningStack, startStack } from '../support/stack.js';
+import {
+  type BrowserStack,
+  delivered,
+  type Person,
+  SCREENSHOTS,
+  SHOW_TIMEOUT_MS,
+  send,
+  sidebarButton,
+  startBrowserStack,
+  waitConnected,
+} from '../support/browser.js';
 
-const SCREENSHOTS = join('test-results', 'e2e');
-const SHOW_TIMEOUT_MS = 30_000;
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-interface Person {
-  readonly name: string;
-  readonly context: BrowserContext;
-  readonly page: Page;
-  readonly pageErrors: string[];
-}
-
-let stack: RunningStack;
-let browser: Browser;
-const people: Person[] = [];
+let chat: BrowserStack;
 
 async function screenshot(person: Person, what: string): Promise<void> {
   await person.page.screenshot({
@@ -44,15 +30,8 @@ async function screenshot(person: Person, what: string): Promise<void> {
 }
 
 /** Opens the chat (`query` is added to the home URL); a browser without a session lands on the sign-in page. */
-async function open(name: string, query = ''): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const person: Person = { name, context, page, pageErrors: [] };
-  page.on('pageerror', (error) => person.pageErrors.push(error.message));
-  page.on('dialog', (dialog) => void dialog.dismiss());
-  people.push(person);
-  await page.goto(`${stack.homeUrl}${query}`);
-  return person;
+function open(name: string, query = ''): Promise<Person> {
+  return chat.open(name, { query });
 }
 
 /** Fills the development sign-in page and waits for the chat to connect. */
@@ -62,28 +41,6 @@ async function signIn(person: Person, name: string, account: string): Promise<vo
   await person.page.getByLabel('Account (optional)').fill(account);
   await person.page.getByRole('button', { name: 'Sign in' }).click();
   await waitConnected(person);
-}
-
-async function waitConnected(person: Person): Promise<void> {
-  await person.page.locator('.status-pill[data-status="connected"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
-}
-
-function composer(person: Person): Locator {
-  return person.page.locator('#composer-input');
-}
-
-function delivered(person: Person, text: string): Locator {
-  return person.page.locator('.messages .msg:not(.pending) .bubble', { hasText: text });
-}
-
-async function send(person: Person, text: string): Promise<void> {
-  await composer(person).fill(text);
-  await composer(person).press('Enter');
-  await delivered(person, text).waitFor({ timeout: SHOW_TIMEOUT_MS });
-}
-
-function sidebarButton(person: Person, name: RegExp): Locator {
-  return person.page.locator('#sidebar').getByRole('button', { name });
 }
 
 /** The page's configuration as the server wrote it. */
@@ -129,15 +86,11 @@ async function tryCommands(person: Person, commands: Array<[string, object]>): P
 }
 
 beforeAll(async () => {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  stack = await startStack({ env: { CHAT_AUTH: 'entra' } });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  chat = await startBrowserStack({ env: { CHAT_AUTH: 'entra' } });
 });
 
 afterAll(async () => {
-  for (const person of people) await person.context.close().catch(() => undefined);
-  await browser?.close();
-  await stack?.stop();
+  await chat?.stop();
 });
 
 describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
@@ -174,7 +127,7 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     const eveId = (await pageConfig(eve)).user;
     const annId = (await pageConfig(ann)).user;
     for (const spoof of ['ann', 'Ann', annId]) {
-      await eve.page.goto(`${stack.homeUrl}?name=${encodeURIComponent(spoof)}`);
+      await eve.page.goto(`${chat.stack.homeUrl}?name=${encodeURIComponent(spoof)}`);
       await waitConnected(eve);
       expect((await pageConfig(eve)).user).toBe(eveId);
       await expect(eve.page.getByTestId('whoami').textContent()).resolves.toContain('Eve');
@@ -224,7 +177,7 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
 
     // Page parameters and a reconnect (reload) bring nothing either.
     for (const query of [`?name=${annId}`, `?conversation=${encodeURIComponent(dm)}`, '?dialect=websocket']) {
-      await eve.page.goto(`${stack.homeUrl}${query}`);
+      await eve.page.goto(`${chat.stack.homeUrl}${query}`);
       await waitConnected(eve);
       await delivered(eve, 'Anyone there?').waitFor({ timeout: SHOW_TIMEOUT_MS });
       expect(await evesText()).not.toContain('4711');
@@ -269,7 +222,7 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     expect(cookies.find((c) => c.name === 'AppServiceAuthSession')).toBeUndefined();
     // What the browser would send now (the context's cookies, which no longer hold a session).
     const response = await ann.context.request.post(
-      `${stack.functionsUrl}/api/negotiate?negotiateVersion=1`,
+      `${chat.stack.functionsUrl}/api/negotiate?negotiateVersion=1`,
       {
         headers: { 'X-Requested-With': 'XMLHttpRequest' },
       },
@@ -277,7 +230,7 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     const negotiate = { status: response.status(), body: await response.text() };
     expect(negotiate.status).toBe(401);
     expect(negotiate.body).not.toContain('accessToken');
-    await ann.page.goto(stack.homeUrl);
+    await ann.page.goto(chat.stack.homeUrl);
     await ann.page.waitForURL(/\/\.auth\/login\/aad/);
     expect(ann.pageErrors).toEqual([]);
     expect(bob.pageErrors).toEqual([]);

@@ -35,6 +35,9 @@ const LEFT_OUT = [
   '.azure/dev/.env',
   'bench/run.ts',
   'vitest.config.ts',
+  // The page's type check: its settings and the type re-export for the served Vue build.
+  'tsconfig.static.json',
+  'types/page/vendor/vue.d.ts',
 ];
 
 describe('deployment package (.funcignore + azure.yaml)', () => {

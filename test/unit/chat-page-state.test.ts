@@ -1,13 +1,9 @@
 /**
- * The chat page's state rules (static/chat-state.js), its name check (static/config.js) and its retry
- * backoff (static/connection.js), run in Node: they are plain ES modules with no browser or Vue dependency.
- * Where the page repeats a server rule (conversation ids, names), the two are checked against each other.
+ * The chat page's state rules (static/chat-state.js and the modules beside it) and its retry backoff
+ * (static/connection.js), run in Node: they are plain ES modules with no browser or Vue dependency. The
+ * page's copy of the server's name and conversation rules has its own test (page-conversation-parity.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  directConversation as serverDirectConversation,
-  nameProblem as serverNameProblem,
-} from '../../src/lib/conversation.js';
 
 // The page is plain JavaScript without declarations; load it by URL and describe the parts used here.
 interface Message {
@@ -39,15 +35,14 @@ interface State {
   onlineSyncing: boolean;
   groups: string[];
   knownGroups: string[];
-  conversations: Record<string, Conversation>;
+  names: Map<string, string>;
+  conversations: Map<string, Conversation>;
   activeId: string;
   globalError: string | null;
 }
 const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
 const chat: {
   createChatState(me: string): State;
-  directConversation(a: string, b: string): string;
-  parseConversation(id: string): unknown;
   mergeMessages(a: Message[], b: Message[]): Message[];
   applyWelcome(state: State, welcome: object): void;
   applyHistory(state: State, history: object): void;
@@ -61,8 +56,20 @@ const chat: {
   applyOutboxChange(state: State, entry: object): void;
   openConversation(state: State, id: string): Conversation;
   displayName(state: State, id: string): string;
-} = await page('chat-state.js');
-const config: { nameProblem(name: string, what?: string): string | undefined } = await page('config.js');
+  directConversation(a: string, b: string): string;
+  conversationList(state: State): {
+    groups: { name: string; member: boolean }[];
+    direct: { name: string; online: boolean }[];
+  };
+} = {
+  ...(await page('chat-state.js')),
+  ...(await page('chat-history.js')),
+  ...(await page('chat-welcome.js')),
+  ...(await page('online-list.js')),
+  ...(await page('system-notes.js')),
+  ...(await page('display-names.js')),
+  ...(await page('conversation.js')),
+};
 const connection: { retryDelay(attempt: number): number; RETRY_BASE_MS: number; RETRY_MAX_MS: number } =
   await page('connection.js');
 
@@ -80,64 +87,6 @@ function msg(n: number, from = 'bob', conversation = 'room', extra: Partial<Mess
 }
 const ids = (c: Conversation | undefined) => c?.messages.map((m) => m.text.replace('message ', '')).join(',');
 
-describe('conversation ids on the page match the server', () => {
-  it.each([
-    ['ann', 'bob'],
-    ['bob', 'ann'],
-    ['ann', 'Bob'],
-    ['Zoë', 'zoe'],
-    ['a.b', 'a-b'],
-    ['ann', 'ann'],
-  ])('directConversation(%s, %s)', (a, b) => {
-    expect(chat.directConversation(a, b)).toBe(serverDirectConversation(a, b));
-  });
-
-  it('sorts by UTF-16 code units, as the server does: dm:Bob:ann, not dm:ann:Bob', () => {
-    expect(chat.directConversation('ann', 'Bob')).toBe('dm:Bob:ann');
-  });
-
-  it('parses the three forms', () => {
-    expect(chat.parseConversation('room')).toEqual({ kind: 'room' });
-    expect(chat.parseConversation('group:hikers')).toEqual({ kind: 'group', group: 'hikers' });
-    expect(chat.parseConversation('dm:ann:bob')).toEqual({ kind: 'dm', users: ['ann', 'bob'] });
-    expect(chat.parseConversation('elsewhere')).toBeUndefined();
-  });
-});
-
-describe('the name check on the page agrees with the server', () => {
-  it.each([
-    'ann',
-    'Ann Smith',
-    'a_b-c.d',
-    'Zoë',
-    '李小龙',
-    'x'.repeat(32),
-    'x'.repeat(33),
-    '',
-    ' ann',
-    'ann ',
-    'ann<script>',
-    'a/b',
-    'a:b',
-    '🙂',
-    '.',
-    '..',
-    '...',
-    'аnn',
-    'ａｎｎ',
-    'Zoe\u0308',
-    'ann\u200b',
-    'a\u202eb',
-    'a\u3164b',
-    '田中さん',
-    'Tanaka田中',
-    'Иван',
-    'x²',
-  ])('%j', (name) => {
-    expect(config.nameProblem(name) === undefined).toBe(serverNameProblem(name) === undefined);
-  });
-});
-
 describe('history merging', () => {
   it('merges by id and keeps id order, so a message seen twice is shown once', () => {
     const merged = chat.mergeMessages([msg(1), msg(3)], [msg(3), msg(2), msg(4)]);
@@ -152,11 +101,11 @@ describe('history merging', () => {
       groups: ['hikers'],
       history: { conversation: 'room', messages: [msg(3), msg(4)], hasMore: true },
     });
-    const room = state.conversations.room;
+    const room = state.conversations.get('room');
     expect(ids(room)).toBe('3,4');
     expect(room?.hasMore).toBe(true);
     expect(state.online).toEqual(['ann', 'bob']);
-    expect(Object.keys(state.conversations)).toEqual(['room', 'group:hikers']);
+    expect([...state.conversations.keys()]).toEqual(['room', 'group:hikers']);
 
     room!.loadingOlder = true;
     chat.applyHistory(state, { conversation: 'room', messages: [msg(2)], hasMore: true });
@@ -174,16 +123,16 @@ describe('history merging', () => {
     chat.applyHistory(state, { conversation: 'room', messages: [msg(1), msg(2), msg(3)], hasMore: false });
     // The latest page (limit 2) after a reconnect: hasMore is true for it, but everything older is shown.
     chat.applyHistory(state, { conversation: 'room', messages: [msg(3), msg(4)], hasMore: true });
-    expect(ids(state.conversations.room)).toBe('1,2,3,4');
-    expect(state.conversations.room?.hasMore).toBe(false);
+    expect(ids(state.conversations.get('room'))).toBe('1,2,3,4');
+    expect(state.conversations.get('room')?.hasMore).toBe(false);
   });
 
   it('replaces what is shown when the latest page does not reach it, so no hole is hidden', () => {
     const state = chat.createChatState('ann');
     chat.applyHistory(state, { conversation: 'room', messages: [msg(1), msg(2)], hasMore: false });
     chat.applyHistory(state, { conversation: 'room', messages: [msg(8), msg(9)], hasMore: true });
-    expect(ids(state.conversations.room)).toBe('8,9');
-    expect(state.conversations.room?.hasMore).toBe(true);
+    expect(ids(state.conversations.get('room'))).toBe('8,9');
+    expect(state.conversations.get('room')?.hasMore).toBe(true);
   });
 });
 
@@ -195,8 +144,8 @@ describe('live events', () => {
     expect(chat.applyMessage(state, msg(1, 'bob', dm, { to: 'ann' })).isNew).toBe(false);
     chat.applyMessage(state, msg(2, 'ann', dm, { to: 'bob' }));
     chat.applyMessage(state, msg(3, 'bob', 'room'));
-    expect(state.conversations[dm]?.unread).toBe(1);
-    expect(state.conversations.room?.unread).toBe(0);
+    expect(state.conversations.get(dm)?.unread).toBe(1);
+    expect(state.conversations.get('room')?.unread).toBe(0);
     expect(chat.openConversation(state, dm).unread).toBe(0);
   });
 
@@ -214,15 +163,15 @@ describe('live events', () => {
     });
     chat.applyOutboxChange(state, entry('c-1', 'sending'));
     chat.applyOutboxChange(state, entry('c-2', 'sending'));
-    expect(state.conversations.room?.pending.map((p) => [p.clientMessageId, p.status])).toEqual([
+    expect(state.conversations.get('room')?.pending.map((p) => [p.clientMessageId, p.status])).toEqual([
       ['c-1', 'sending'],
       ['c-2', 'sending'],
     ]);
     const stored = msg(1, 'ann', 'room', { clientMessageId: 'c-1' });
     chat.applyOutboxChange(state, entry('c-1', 'sent', { message: stored }));
     chat.applyOutboxChange(state, entry('c-2', 'failed', { error: 'Join the group first' }));
-    expect(state.conversations.room?.messages).toEqual([stored]);
-    expect(state.conversations.room?.pending).toEqual([
+    expect(state.conversations.get('room')?.messages).toEqual([stored]);
+    expect(state.conversations.get('room')?.pending).toEqual([
       {
         clientMessageId: 'c-2',
         text: 'text c-2',
@@ -232,7 +181,7 @@ describe('live events', () => {
       },
     ]);
     chat.applyOutboxChange(state, entry('c-2', 'discarded'));
-    expect(state.conversations.room?.pending).toEqual([]);
+    expect(state.conversations.get('room')?.pending).toEqual([]);
   });
 
   it('shows an error where the failing command came from', () => {
@@ -244,7 +193,7 @@ describe('live events', () => {
       message: 'Join group "hikers" first',
       command: 'loadHistory',
     });
-    expect(state.conversations['group:hikers']?.error).toBe('Join group "hikers" first');
+    expect(state.conversations.get('group:hikers')?.error).toBe('Join group "hikers" first');
 
     chat.applyError(state, { code: 'invalidPayload', message: 'Unknown command' });
     expect(state.globalError).toBe('Unknown command');
@@ -271,19 +220,19 @@ describe('live events', () => {
       at: '2026-11-27T10:00:01Z',
     });
     expect(state.groups).toEqual(['hikers']);
-    expect(state.conversations['group:hikers']?.notes.map((n) => n.user)).toEqual(['ann', 'bob']);
+    expect(state.conversations.get('group:hikers')?.notes.map((n) => n.user)).toEqual(['ann', 'bob']);
     chat.applySystem(state, { kind: 'groupLeft', user: 'ann', group: 'hikers', at: '2026-11-27T10:00:02Z' });
     expect(state.groups).toEqual([]);
     expect(state.knownGroups).toEqual(['hikers']);
     chat.applySystem(state, { kind: 'joined', user: 'carol', at: '2026-11-27T10:00:03Z' });
-    expect(state.conversations.room?.notes).toMatchObject([{ kind: 'joined', user: 'carol' }]);
+    expect(state.conversations.get('room')?.notes).toMatchObject([{ kind: 'joined', user: 'carol' }]);
     chat.applyPresence(state, { online: ['carol', 'ann'] });
     expect(state.online).toEqual(['ann', 'carol']);
   });
 });
 
 describe('the online list', () => {
-  const notes = (state: State) => state.conversations.room?.notes.map((n) => `${n.kind} ${n.user}`);
+  const notes = (state: State) => state.conversations.get('room')?.notes.map((n) => `${n.kind} ${n.user}`);
 
   it('takes the welcome page and count, keeps deltas that arrive before it, and applies them on top', () => {
     const state = chat.createChatState('ann');
@@ -354,7 +303,7 @@ describe('display names (with sign-in, users are ids)', () => {
   const ann2 = '7c9e6679742540de944be07fc1f90ae7';
   const bob = '16fd2706-8baf-433b-82eb-8c7fada847da'.replaceAll('-', '');
   const notes = (state: State) =>
-    state.conversations.room?.notes.map((n) => `${n.kind} ${chat.displayName(state, n.user)}`);
+    state.conversations.get('room')?.notes.map((n) => `${n.kind} ${chat.displayName(state, n.user)}`);
 
   it('learns names from welcome, online pages, presence deltas, messages, history and group notes, and shows ids as they are without one', () => {
     const state = chat.createChatState(ann1);
@@ -431,6 +380,95 @@ describe('display names (with sign-in, users are ids)', () => {
     expect(chat.displayName(state, ann1)).toBe('Ann (0f8fad)');
     expect(chat.displayName(state, ann2)).toBe('Ann (7c9e66)');
     expect(notes(state)).toEqual(['joined Ann (7c9e66)']);
+  });
+});
+
+describe('names an object prototype knows', () => {
+  /** Every property of `Object.prototype`, `__proto__` and `constructor` among them. */
+  const PROTO_NAMES = Object.getOwnPropertyNames(Object.prototype);
+
+  it('covers the names that broke the page', () => {
+    expect(PROTO_NAMES).toEqual(
+      expect.arrayContaining(['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty']),
+    );
+  });
+
+  it.each(PROTO_NAMES)('keeps %j as a user id, a display name and a group name like any other', (name) => {
+    const state = chat.createChatState('ann');
+    // Wire objects come from JSON.parse, which makes `__proto__` an own property like any other key.
+    const names = JSON.parse(
+      JSON.stringify({ ann: 'Ann' }).replace('}', `,${JSON.stringify(name)}:"${name}"}`),
+    );
+    chat.applyWelcome(state, {
+      user: 'ann',
+      name: 'Ann',
+      online: ['ann', name],
+      names,
+      onlineCount: 2,
+      onlineAt: 1,
+      groups: [name],
+      history: {
+        conversation: 'room',
+        messages: [msg(1, name, 'room', { fromName: name } as Partial<Message>)],
+        hasMore: false,
+      },
+    });
+    expect(state.online).toEqual(['ann', name].sort((a, b) => a.localeCompare(b)));
+    expect(state.onlineCount).toBe(2);
+    expect(chat.displayName(state, name)).toBe(name);
+    expect(chat.displayName(state, 'ann')).toBe('Ann');
+    expect(ids(state.conversations.get('room'))).toBe('1');
+
+    // A display name that is a prototype name, for a user whose id is not.
+    chat.applyPresence(state, {
+      joined: ['c0de'],
+      left: [],
+      names: JSON.parse(`{"c0de":${JSON.stringify(name)}}`),
+      count: 3,
+      at: 2,
+    });
+    // Two people now show the same name, so both get the start of their id.
+    expect(chat.displayName(state, 'c0de')).toBe(`${name} (c0de)`);
+    expect(chat.displayName(state, name)).toBe(`${name} (${name.slice(0, 6)})`);
+    expect(typeof chat.displayName(state, 'carol')).toBe('string');
+
+    // Messages from, to and in a group of that name.
+    const dm = chat.directConversation('ann', name);
+    const group = `group:${name}`;
+    chat.applyMessage(state, msg(2, name, dm, { to: 'ann' }));
+    chat.applyMessage(state, msg(3, name, group, { group: name }));
+    chat.applySystem(state, {
+      kind: 'groupJoined',
+      user: name,
+      name,
+      group: name,
+      at: '2026-11-27T10:00:03Z',
+    });
+    expect(ids(state.conversations.get(dm))).toBe('2');
+    expect(ids(state.conversations.get(group))).toBe('3');
+    expect(state.conversations.get(group)?.notes.map((n) => n.user)).toEqual([name]);
+    expect(state.groups).toEqual([name]);
+    expect(state.knownGroups).toEqual([name]);
+
+    // The conversation list, with prototype names parsed like any other name.
+    const list = chat.conversationList(state);
+    expect(list.groups.map((g) => [g.name, g.member])).toEqual([[name, true]]);
+    expect(list.direct.map((d) => [d.name, d.online])).toEqual([[name, true]]);
+
+    // An error for a command named like a prototype property lands page-wide, not in a made-up conversation.
+    chat.applyError(state, { command: name, message: 'refused' });
+    expect(state.globalError).toBe('refused');
+    chat.noteCommand(state, name, dm);
+    chat.applyError(state, { command: name, message: 'refused here' });
+    expect(state.conversations.get(dm)?.error).toBe('refused here');
+
+    // The user leaves; the list and the names of everyone else are intact, and the room still has its message.
+    chat.applyPresence(state, { joined: [], left: [name], count: 2, at: 4 });
+    expect(state.online).toEqual(['ann', 'c0de']);
+    expect(chat.displayName(state, 'ann')).toBe('Ann');
+    expect(ids(state.conversations.get('room'))).toBe('1');
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+    expect(Object.prototype.toString.call({})).toBe('[object Object]');
   });
 });
 

@@ -1,0 +1,44 @@
+/**
+ * Joins and leaves, of the chat (noted in the room) and of groups (noted in the group, and for me a change of
+ * my groups). Each conversation keeps the latest few notes.
+ */
+import { ensureConversation, rememberGroup, sortedUnique } from './chat-state.js';
+import { groupConversation, ROOM } from './conversation.js';
+import { rememberName } from './display-names.js';
+
+/** @typedef {import('./chat-state.js').ChatState} ChatState */
+
+/** How many `system` notes (joined, left, …) each conversation keeps; older ones are dropped. */
+export const MAX_NOTES_PER_CONVERSATION = 50;
+
+/**
+ * `system`: someone joined or left the chat or a group. Joins and leaves of the chat are noted in the room,
+ * those of a group in the group; my own group joins and leaves also change my membership.
+ * @param {ChatState} state
+ * @param {{ kind: string, user: string, name?: string, group?: string, at?: string }} event
+ */
+export function applySystem(state, event) {
+  rememberName(state, event.user, event.name);
+  const at = event.at ?? new Date().toISOString();
+  const inGroup = (event.kind === 'groupJoined' || event.kind === 'groupLeft') && event.group;
+  if (inGroup) {
+    const group = /** @type {string} */ (event.group);
+    rememberGroup(state, group);
+    if (event.user === state.me) {
+      state.groups =
+        event.kind === 'groupJoined'
+          ? sortedUnique([...state.groups, group])
+          : state.groups.filter((g) => g !== group);
+    }
+  }
+  const conversation = ensureConversation(
+    state,
+    inGroup ? groupConversation(/** @type {string} */ (event.group)) : ROOM,
+  );
+  const key = `${event.kind}:${event.user}:${at}`;
+  if (conversation.notes.some((n) => n.key === key)) return;
+  conversation.notes = [
+    ...conversation.notes,
+    { key, kind: event.kind, user: event.user, group: event.group, at },
+  ].slice(-MAX_NOTES_PER_CONVERSATION);
+}

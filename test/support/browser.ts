@@ -1,0 +1,164 @@
+/**
+ * The chat page in Debian's Chromium (through playwright-core, no browser download) for the browser tests in
+ * test/e2e/: a browser in front of a whole local stack (./stack.ts), people opening the page with everything
+ * the page did that a test should know about, and the waits for what the page shows. Every wait is for
+ * something on the page, with a limit, never a sleep or a timed assertion.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import { type RunningStack, type StackOptions, startStack } from './stack.js';
+
+/** Where screenshots go (git-ignored). */
+export const SCREENSHOTS = join('test-results', 'e2e');
+/** How long to wait for something the page should show, in milliseconds (a limit, not an assertion on time). */
+export const SHOW_TIMEOUT_MS = 30_000;
+/** Debian's Chromium. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Headless, and nothing that would reach beyond loopback on its own. */
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
+export const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 780 },
+  isMobile: true,
+  hasTouch: true,
+  deviceScaleFactor: 2,
+};
+
+/** A person at a browser, with everything the page did that a test should know about. */
+export interface Person {
+  readonly name: string;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** `alert()`/`confirm()`/`prompt()` dialogs the page opened (dismissed; there must be none). */
+  readonly dialogs: string[];
+  /** Uncaught errors in the page. */
+  readonly pageErrors: string[];
+  /** Console reports of Content-Security-Policy violations (the page works under its CSP). */
+  readonly cspViolations: string[];
+  readonly phone: boolean;
+}
+
+export interface OpenOptions {
+  /** A phone viewport instead of a desktop one. */
+  readonly phone?: boolean;
+  /** Added to the home URL; `?name=<name>` when absent. */
+  readonly query?: string;
+  /** Runs before the page is loaded, to listen to what it does from its first request. */
+  readonly beforeLoad?: (person: Person) => void;
+}
+
+/** A running stack with Chromium in front of it, and the people it opened. */
+export interface BrowserStack {
+  readonly stack: RunningStack;
+  readonly browser: Browser;
+  readonly people: readonly Person[];
+  /** Opens the chat page for `name` in a fresh browser context (its own cookies and storage). */
+  open(name: string, options?: OpenOptions): Promise<Person>;
+  /** Closes every context, the browser and the stack. */
+  stop(): Promise<void>;
+}
+
+/** Starts a local stack (see ./stack.ts) and Chromium. */
+export async function startBrowserStack(options: StackOptions = {}): Promise<BrowserStack> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const stack = await startStack(options);
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  const people: Person[] = [];
+  return {
+    stack,
+    browser,
+    people,
+    async open(name, { phone = false, query, beforeLoad } = {}) {
+      const context = await browser.newContext(phone ? PHONE : DESKTOP);
+      const page = await context.newPage();
+      const person: Person = { name, context, page, dialogs: [], pageErrors: [], cspViolations: [], phone };
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) person.cspViolations.push(message.text());
+      });
+      page.on('dialog', (dialog) => {
+        person.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+        void dialog.dismiss();
+      });
+      page.on('pageerror', (error) => person.pageErrors.push(error.message));
+      people.push(person);
+      beforeLoad?.(person);
+      await page.goto(`${stack.homeUrl}${query ?? `?name=${encodeURIComponent(name)}`}`);
+      return person;
+    },
+    async stop() {
+      for (const person of people) await person.context.close().catch(() => undefined);
+      await browser.close();
+      await stack.stop();
+    },
+  };
+}
+
+/** Everything that went wrong in a person's page, for an assertion that it is empty. */
+export function problemsOf(person: Person): {
+  name: string;
+  errors: string[];
+  dialogs: string[];
+  csp: string[];
+} {
+  return {
+    name: person.name,
+    errors: person.pageErrors,
+    dialogs: person.dialogs,
+    csp: person.cspViolations,
+  };
+}
+
+/** The connection status pill. */
+export function status(person: Person): Locator {
+  return person.page.locator('.status-pill');
+}
+
+export async function waitConnected(person: Person, timeout = SHOW_TIMEOUT_MS): Promise<void> {
+  await person.page.locator('.status-pill[data-status="connected"]').waitFor({ timeout });
+}
+
+/** The message box. */
+export function composer(person: Person): Locator {
+  return person.page.locator('#composer-input');
+}
+
+/** A delivered message (not a pending one) in the open conversation. */
+export function delivered(person: Person, text: string | RegExp): Locator {
+  return person.page.locator('.messages .msg:not(.pending) .bubble', { hasText: text });
+}
+
+/** Types and sends a message, and waits until it is delivered (the server's copy replaced the pending one). */
+export async function send(person: Person, text: string): Promise<void> {
+  await composer(person).fill(text);
+  await composer(person).press('Enter');
+  await delivered(person, text).waitFor({ timeout: SHOW_TIMEOUT_MS });
+}
+
+/** A button in the sidebar (a conversation, a person online, a group to join). */
+export function sidebarButton(person: Person, name: RegExp): Locator {
+  return person.page.locator('#sidebar').getByRole('button', { name });
+}
