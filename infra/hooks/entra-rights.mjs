@@ -22,11 +22,13 @@ const ADMIN_ROLES = [
  * needed), `credential` (an admin-made registration the deployer owns) or `registration`, with the extras.
  */
 export function plannedGraphWrites(env) {
-  const needsRegistration = (env.CHAT_AUTH || 'entra') === 'entra' || (env.SIGNALR_AUTH || 'identity') === 'identity';
+  const needsRegistration =
+    (env.CHAT_AUTH || 'entra') === 'entra' || (env.SIGNALR_AUTH || 'identity') === 'identity';
   const on = (name) => /^(true|1|yes)$/i.test((env[name] ?? '').trim());
   if (!needsRegistration) return { kind: 'none', consent: false, assignments: false };
   if ((env.ENTRA_CLIENT_ID ?? '').trim() !== '') {
-    const credentialOnly = (env.ENTRA_APP_UNIQUE_NAME ?? '').trim() !== '' && (env.CHAT_AUTH || 'entra') === 'entra';
+    const credentialOnly =
+      (env.ENTRA_APP_UNIQUE_NAME ?? '').trim() !== '' && (env.CHAT_AUTH || 'entra') === 'entra';
     return { kind: credentialOnly ? 'credential' : 'none', consent: false, assignments: false };
   }
   return {
@@ -53,16 +55,21 @@ export function checkGraphRights(writes, claims, allowedToCreateApps) {
       );
     }
     if (writes.consent && !roles.includes('DelegatedPermissionGrant.ReadWrite.All')) {
-      problems.push('ENTRA_GRANT_ADMIN_CONSENT=true needs the Graph permission DelegatedPermissionGrant.ReadWrite.All.');
+      problems.push(
+        'ENTRA_GRANT_ADMIN_CONSENT=true needs the Graph permission DelegatedPermissionGrant.ReadWrite.All.',
+      );
     }
     if (writes.assignments && !roles.includes('AppRoleAssignment.ReadWrite.All')) {
-      problems.push('ENTRA_ASSIGNMENT_REQUIRED=true needs the Graph permission AppRoleAssignment.ReadWrite.All.');
+      problems.push(
+        'ENTRA_ASSIGNMENT_REQUIRED=true needs the Graph permission AppRoleAssignment.ReadWrite.All.',
+      );
     }
     return problems;
   }
   const wids = claims.wids ?? [];
   const isAdmin = ADMIN_ROLES.some((role) => wids.includes(role));
-  const canCreate = isAdmin || wids.includes(DIRECTORY_ROLES.applicationDeveloper) || allowedToCreateApps === true;
+  const canCreate =
+    isAdmin || wids.includes(DIRECTORY_ROLES.applicationDeveloper) || allowedToCreateApps === true;
   if (!canCreate) {
     problems.push(
       allowedToCreateApps === undefined
@@ -71,10 +78,14 @@ export function checkGraphRights(writes, claims, allowedToCreateApps) {
     );
   }
   if (writes.consent && !isAdmin) {
-    problems.push('ENTRA_GRANT_ADMIN_CONSENT=true needs an admin (Cloud Application Administrator, Application Administrator, Privileged Role Administrator or Global Administrator); leave it false and ask an admin to grant consent afterwards.');
+    problems.push(
+      'ENTRA_GRANT_ADMIN_CONSENT=true needs an admin (Cloud Application Administrator, Application Administrator, Privileged Role Administrator or Global Administrator); leave it false and ask an admin to grant consent afterwards.',
+    );
   }
   if (writes.assignments && !isAdmin) {
-    problems.push('ENTRA_ASSIGNMENT_REQUIRED=true assigns SignalR\'s identity an app role, which needs an admin role.');
+    problems.push(
+      "ENTRA_ASSIGNMENT_REQUIRED=true assigns SignalR's identity an app role, which needs an admin role.",
+    );
   }
   return problems;
 }
@@ -87,5 +98,5 @@ export const ADMIN_PATH = [
   'Then, before `azd up`:',
   '  azd env set ENTRA_CLIENT_ID <application (client) id>',
   '  azd env set ENTRA_APP_UNIQUE_NAME <the uniqueName the admin set>',
-  'The template then adds only the credential for the app\'s identity to the registration you own: one pass.',
+  "The template then adds only the credential for the app's identity to the registration you own: one pass.",
 ];

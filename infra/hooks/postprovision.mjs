@@ -37,5 +37,7 @@ for (let attempt = 1; attempt <= 10; attempt++) {
   if (pending.length > 0 || approved) process.exit(0);
   await new Promise((resolve) => setTimeout(resolve, 15_000));
 }
-console.error('No shared private endpoint from SignalR appeared on the Function App: approve it in the portal (docs/deploy.md).');
+console.error(
+  'No shared private endpoint from SignalR appeared on the Function App: approve it in the portal (docs/deploy.md).',
+);
 process.exit(1);

@@ -1,7 +1,8 @@
 // azd preprovision hook: before anything is created, say what this deployment will write to Microsoft Entra ID
 // and whether the signed-in principal may, so nobody fails at the registration after other resources exist.
-import { ADMIN_PATH, checkGraphRights, plannedGraphWrites } from './entra-rights.mjs';
+
 import { azdToken, isOn, jwtClaims } from './azd.mjs';
+import { ADMIN_PATH, checkGraphRights, plannedGraphWrites } from './entra-rights.mjs';
 
 const writes = plannedGraphWrites(process.env);
 if (writes.kind === 'none') {
