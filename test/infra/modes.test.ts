@@ -75,10 +75,8 @@ describe('default mode', () => {
     expect(assignments.map((r) => sourceOf(r.resource.body.principalId))).toEqual([
       'signalRIdentityPrincipalId',
     ]);
-    const entraApp = admin.modules.find((m) => m.symbol === 'entraApp');
-    expect(sourceOf((entraApp?.body.params as BicepObject).signalRIdentityPrincipalId)).toBe(
-      'signalRIdentity.outputs.principalId',
-    );
+    const entraAppParams = admin.modules.find((m) => m.symbol === 'entraApp')?.body.params as BicepObject;
+    expect(sourceOf(entraAppParams.signalRIdentityPrincipalId)).toBe('signalRIdentity.outputs.principalId');
     const sp = admin.resources.find((r) => r.resource.type === 'Microsoft.Graph/servicePrincipals');
     expect(sp?.body.appRoleAssignmentRequired).toBe(true);
   });
@@ -134,11 +132,10 @@ describe('NETWORK_ISOLATION', () => {
 
   it('fails on a resource type nobody has classified', async () => {
     const { resources } = await deploy({ networkIsolation: true });
-    const vault = {
-      ...resources[0],
-      resource: { ...resources[0]!.resource, type: 'Microsoft.KeyVault/vaults' },
-    };
-    expect(checkIsolation([vault as (typeof resources)[number]])).toEqual([
+    const [first] = resources;
+    if (!first) throw new Error('no resources');
+    const vault = { ...first, resource: { ...first.resource, type: 'Microsoft.KeyVault/vaults' } };
+    expect(checkIsolation([vault])).toEqual([
       expect.stringMatching(/a resource type isolation mode does not know/),
     ]);
   });

@@ -4,7 +4,7 @@
  * registration's token version matching the issuer Easy Auth and the app validate, extra tags on every resource,
  * and no Microsoft Graph resource when ENTRA_CLIENT_ID is known. Each check returns problems, empty when it holds.
  */
-import { at, type DeployedResource, type Evaluated, UNKNOWN } from './bicep-eval.js';
+import { at, type DeployedResource, type Evaluated } from './bicep-eval.js';
 
 /** The `properties` object of a deployed resource. */
 function props(resource: DeployedResource): Evaluated | undefined {
