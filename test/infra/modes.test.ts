@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { deployment, type Evaluated } from './bicep-eval.js';
+import { retentionRules } from '../../src/local/retention.js';
+import { at, deployment, type Evaluated } from './bicep-eval.js';
 import { type BicepFile, type BicepObject, readBicep, sourceOf } from './bicep-model.js';
 import {
   azdParameters,
@@ -281,5 +282,34 @@ describe("the deploy workflow's provision step", () => {
     const { resources, params } = await pipelineDeployment({});
     expect(params.signalRSku).toBe('Standard_S1');
     expect(graphWrites(resources).map((r) => r.resource.type)).toContain('Microsoft.Graph/applications');
+  });
+});
+
+describe('retention (Blob lifecycle policy ↔ src/local/retention.ts)', () => {
+  it("deletes the same prefixes and blob types after the azd variables' days as the local sweeper", async () => {
+    const { resources } = await deploy({ historyRetentionDays: 30, markerRetentionDays: 3 });
+    const policy = resources.find(
+      (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
+    );
+    const rules = (at(policy?.body, 'properties', 'policy', 'rules') ?? []) as Evaluated[];
+    const container = 'chat-history';
+    const fromBicep = rules.map((rule) => ({
+      name: at(rule, 'name'),
+      prefixes: (at(rule, 'definition', 'filters', 'prefixMatch') as string[]).map((p) =>
+        p.slice(container.length + 1),
+      ),
+      blobType: (at(rule, 'definition', 'filters', 'blobTypes', 0) as string).replace(/^./, (c) =>
+        c.toUpperCase(),
+      ),
+      days: at(rule, 'definition', 'actions', 'baseBlob', 'delete', 'daysAfterModificationGreaterThan'),
+    }));
+    expect(fromBicep).toEqual(retentionRules(30, 3));
+    const forever = await deploy({ historyRetentionDays: 0 });
+    const kept = forever.resources.find(
+      (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
+    );
+    expect(
+      (at(kept?.body, 'properties', 'policy', 'rules') as Evaluated[]).map((rule) => at(rule, 'name')),
+    ).toEqual(['client-id-markers']);
   });
 });
