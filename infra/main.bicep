@@ -82,6 +82,12 @@ param historyRetentionDays int = 365
 @minValue(1)
 param markerRetentionDays int = 2
 
+@description('The realtime service: signalr (Azure SignalR Service, Serverless mode). A Web PubSub module placed beside signalr.bicep is chosen by this parameter, with the same private endpoint, diagnostics and role wiring.')
+@allowed([
+  'signalr'
+])
+param realtimeService string = 'signalr'
+
 @description('SignalR hub the chat uses (CHAT_HUB_NAME).')
 param hubName string = 'chat'
 
@@ -105,9 +111,16 @@ var addCredentialOnly = needsRegistration && !empty(entraClientId) && !empty(ent
 var effectiveSignalRSku = networkIsolation && signalRSku == 'Free_F1' ? 'Standard_S1' : signalRSku
 var signalRName = '${abbrs.signalRServiceSignalR}${resourceToken}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
-// The realtime service's private link zone: privatelink.service.signalr.net for SignalR
-// (privatelink.webpubsub.azure.com for Web PubSub); Storage's for blob.
-var realtimePrivateDnsZone = 'privatelink.service.signalr.net'
+// Per realtime service: its private link sub-resource and private DNS zone (Web PubSub: group `webpubsub`, zone
+// privatelink.webpubsub.azure.com).
+var realtimePrivateLinks = {
+  signalr: {
+    groupId: 'signalr'
+    privateDnsZone: 'privatelink.service.signalr.net'
+  }
+}
+var realtimePrivateLink = realtimePrivateLinks[realtimeService]
+var realtimePrivateDnsZone = realtimePrivateLink.privateDnsZone
 var blobPrivateDnsZone = 'privatelink.blob.${environment().suffixes.storage}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
@@ -202,7 +215,7 @@ module realtimePrivateEndpoint './modules/private-endpoint.bicep' = if (networkI
     tags: tags
     subnetId: network.?outputs.endpointSubnetId ?? ''
     serviceId: signalR.outputs.id
-    groupId: signalR.outputs.privateLinkGroupId
+    groupId: realtimePrivateLink.groupId
     privateDnsZoneId: network.?outputs.privateDnsZoneIds[1] ?? ''
   }
 }
@@ -319,6 +332,7 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = app.outputs.name
 output SERVICE_API_NAME string = app.outputs.name
+output REALTIME_SERVICE string = realtimeService
 output SIGNALR_NAME string = signalR.outputs.name
 output SIGNALR_UPSTREAM_URL_TEMPLATE string = signalR.outputs.upstreamUrlTemplate
 output SIGNALR_AUTH string = signalRAuth

@@ -174,8 +174,7 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 
 output id string = signalR.id
 output name string = signalR.name
-// The private link sub-resource and DNS zone of this service (Web PubSub: `webpubsub`, privatelink.webpubsub.azure.com).
-output privateLinkGroupId string = 'signalr'
+
 output hostName string = signalR.properties.hostName
 output upstreamUrlTemplate string = upstreamUrlTemplate
 output upstreamAudience string = identityAuth ? upstreamAudience : ''

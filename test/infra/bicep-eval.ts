@@ -258,9 +258,12 @@ class ExpressionParser {
 
   #postfix(value: Evaluated): Evaluated {
     let current = value;
+    // As in Bicep (and TypeScript), a `.?` that meets null ends the whole access chain with null.
+    let shortCircuited = false;
     for (;;) {
       if (this.#peek('.') || this.#peek('.?') || this.#peek('::')) {
-        const safe = this.#take().text === '.?';
+        const safe = this.#take().text === '.?' || shortCircuited;
+        if (safe && current === null) shortCircuited = true;
         const key = this.#take().text;
         if (this.#peek('(')) {
           // A resource function (`signalR.listKeys()`): what it returns is Azure's.
@@ -278,7 +281,7 @@ class ExpressionParser {
         this.#take('[');
         const index = this.ternary();
         this.#take(']');
-        current = member(current, index, false);
+        current = member(current, index, shortCircuited);
       } else {
         return current;
       }

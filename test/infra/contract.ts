@@ -25,11 +25,10 @@ export const HOST_SETTINGS: Readonly<Record<string, string>> = {
     'The host reaches its storage with a managed identity, not an account key.',
   AzureWebJobsStorage__clientId: 'Which user-assigned identity the host uses for its storage.',
   AzureWebJobsStorage__blobServiceUri: 'Host storage, blob endpoint (locks, keys, deployment).',
-  AzureWebJobsStorage__queueServiceUri: 'Host storage, queue endpoint.',
-  AzureWebJobsStorage__tableServiceUri: 'Host storage, table endpoint.',
-  APPLICATIONINSIGHTS_CONNECTION_STRING: 'Where the host sends telemetry.',
+  APPLICATIONINSIGHTS_CONNECTION_STRING:
+    "Where the host, and the app's OpenTelemetry exporter, send telemetry.",
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING:
-    'Telemetry is sent with the identity (App Insights local auth is off).',
+    "Telemetry is sent with the identity (App Insights local auth is off), by the host and the app's exporter.",
   OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID:
     'App Service Authentication uses this managed identity as its client credential instead of a secret (entra mode).',
 };

@@ -313,3 +313,33 @@ describe('retention (Blob lifecycle policy ↔ src/local/retention.ts)', () => {
     ).toEqual(['client-id-markers']);
   });
 });
+
+describe('observability', () => {
+  it('sends SignalR, Blob and Function App logs to the workspace, and telemetry with Entra auth', async () => {
+    const { resources } = await deploy({});
+    const diagnostics = resources.filter((r) => r.resource.type === 'Microsoft.Insights/diagnosticSettings');
+    expect(diagnostics.map((r) => r.module).sort()).toEqual(['app', 'signalR', 'storage']);
+    for (const setting of diagnostics) expect(at(setting.body, 'properties', 'workspaceId')).toBeDefined();
+    const settings = resources.find(
+      (r) => r.resource.type === 'Microsoft.Web/sites/config' && r.body.name === 'appsettings',
+    );
+    expect(at(settings?.body, 'properties', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toMatch(
+      /^ClientId=.*;Authorization=AAD$/,
+    );
+    expect(at(settings?.body, 'properties', 'APPLICATIONINSIGHTS_CONNECTION_STRING')).toBeDefined();
+  });
+
+  it('builds the Workbook from the committed JSON, with messages per minute, connections, upstream failures and p95 latency', async () => {
+    const { resources } = await deploy({});
+    const workbook = resources.find((r) => r.resource.type === 'Microsoft.Insights/workbooks');
+    const committed = await readFile('infra/workbook/chat.workbook.json', 'utf8');
+    expect(at(workbook?.body, 'properties', 'serializedData')).toBe(committed);
+    const queries = (JSON.parse(committed) as { items: { content: { query?: string } }[] }).items
+      .map((item) => item.content.query ?? '')
+      .join('\n');
+    expect(queries).toMatch(/OperationName == 'messages'[\s\S]*bin\(TimeGenerated, 1m\)/);
+    expect(queries).toContain("MetricName == 'ConnectionCount'");
+    expect(queries).toMatch(/Success == false or toint\(ResultCode\) >= 400/);
+    expect(queries).toContain('percentile(DurationMs, 95)');
+  });
+});
