@@ -70,7 +70,8 @@ var upstreamAuth = {
 }
 
 // `defaultAction: 'Allow'` with the public network denied everything but client connections: private endpoint
-// connections are then allowed without naming them (their names are generated when they are approved).
+// connections are then allowed without naming them (their names are generated when they are approved). Request
+// types and shapes: SignalRNetworkACLs / NetworkACL in Azure/bicep-types-az, microsoft.signalrservice 2024-03-01.
 var isolatedNetworkAcls = {
   defaultAction: 'Allow'
   publicNetwork: {

@@ -268,7 +268,7 @@ export function workflowEnvironment(
     const fromVars = /^\$\{\{ vars\.([A-Z_][A-Z0-9_]*) \}\}$/.exec(match[2].trim());
     env[match[1]] = fromVars?.[1]
       ? (repositoryVariables[fromVars[1]] ?? '')
-      : match[2].trim().replace(/^'(.*)'$/, '$1');
+      : match[2].trim().replace(/^(['"])(.*)\1$/, '$2');
   }
   return env;
 }
