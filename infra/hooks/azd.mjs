@@ -1,9 +1,13 @@
 // What the azd hooks share: tokens from azd's own sign-in (no Azure CLI needed) and JWT claims.
 import { execFileSync } from 'node:child_process';
 
-/** An access token for `scope` from the principal azd is logged in as. */
+/**
+ * An access token for `scope` from the principal azd is logged in as: `azd auth token` (a hidden command;
+ * Azure/azure-dev cli/azd/cmd/auth_token.go: repeatable --scope, --tenant-id, JSON `{ token, expiresOn }`).
+ */
 export function azdToken(scope) {
-  const out = execFileSync('azd', ['auth', 'token', '--scope', scope, '--output', 'json'], {
+  const tenant = process.env.AZURE_TENANT_ID ? ['--tenant-id', process.env.AZURE_TENANT_ID] : [];
+  const out = execFileSync('azd', ['auth', 'token', '--scope', scope, ...tenant, '--output', 'json'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     shell: process.platform === 'win32',
