@@ -27,13 +27,13 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
-@description('SignalR Service pricing tier: Free_F1 (free, 20 connections, 20 000 messages a day) or Standard_S1 for real use.')
+@description('SignalR Service pricing tier: Standard_S1 (default: the tier with an SLA and private endpoints), Premium_P1 (zone redundancy, autoscale) or Free_F1 (20 connections, 20 000 messages a day, no SLA: for a try-out). With networkIsolation, Free_F1 becomes Standard_S1 (docs/deploy.md has the prices).')
 @allowed([
   'Free_F1'
   'Standard_S1'
   'Premium_P1'
 ])
-param signalRSku string = 'Free_F1'
+param signalRSku string = 'Standard_S1'
 
 @description('SignalR Service units (Free_F1 allows only 1).')
 @minValue(1)
@@ -53,8 +53,40 @@ param signalRAuth string = 'identity'
 ])
 param chatAuth string = 'entra'
 
-@description('Application (client) id of an existing Entra app registration to use instead of creating one (for people who may not create registrations). Empty: the template creates it.')
+@description('Application (client) id of an existing Entra app registration. Set (by the first `azd up`\'s ENTRA_CLIENT_ID output, or by an admin): nothing is written to Microsoft Graph. Empty: the template creates the registration.')
 param entraClientId string = ''
+
+@description('With entraClientId: the Graph uniqueName of a registration an admin created and made the deployer owner of; the template then adds only the federated credential for the app\'s identity (one pass). Empty: no Graph write.')
+param entraAppUniqueName string = ''
+
+@description('true: grant tenant-wide admin consent to the sign-in permissions (the deployer must be an admin). Only when the template creates the registration.')
+param entraGrantAdminConsent bool = false
+
+@description('true: only users assigned the Chat.User role (or members of entraSignInGroupId) may sign in; SignalR\'s identity is assigned its upstream role. Only when the template creates the registration.')
+param entraAssignmentRequired bool = false
+
+@description('Object id of the security group whose members may sign in when entraAssignmentRequired is true.')
+param entraSignInGroupId string = ''
+
+@description('true: a VNet, Flex Consumption VNet integration, private endpoints for Storage and SignalR, a shared private endpoint for SignalR\'s upstream calls, Storage without a public endpoint, SignalR\'s REST API private (clients stay public). The SignalR tier becomes at least Standard_S1.')
+param networkIsolation bool = false
+
+@description('Tags merged into every resource\'s tags (e.g. mandatory cost-center or owner tags of a landing zone), from the EXTRA_TAGS azd variable as JSON: {"costCenter":"1234"}.')
+param extraTags object = {}
+
+@description('Days a chat history segment is kept after its last append; 0 keeps history forever.')
+@minValue(0)
+param historyRetentionDays int = 365
+
+@description('Days a clientMessageId marker (the retry de-duplication record) is kept.')
+@minValue(1)
+param markerRetentionDays int = 2
+
+@description('The realtime service: signalr (Azure SignalR Service, Serverless mode). A Web PubSub module placed beside signalr.bicep is chosen by this parameter, with the same private endpoint, diagnostics and role wiring.')
+@allowed([
+  'signalr'
+])
+param realtimeService string = 'signalr'
 
 @description('SignalR hub the chat uses (CHAT_HUB_NAME).')
 param hubName string = 'chat'
@@ -64,14 +96,32 @@ param historyContainerName string = 'chat-history'
 
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
-var tags = {
+// azd finds its resources by azd-env-name, so a tag in extraTags cannot override it.
+var tags = union(extraTags, {
   'azd-env-name': environmentName
-}
+})
 
 var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 // One registration serves Easy Auth (entra) and is the audience of SignalR's upstream tokens (identity).
 var needsRegistration = chatAuth == 'entra' || signalRAuth == 'identity'
 var createRegistration = needsRegistration && empty(entraClientId)
+// An admin-made registration the deployer owns: only its federated credential is written.
+var addCredentialOnly = needsRegistration && !empty(entraClientId) && !empty(entraAppUniqueName) && chatAuth == 'entra'
+// Private endpoints need Standard or Premium; Free_F1 cannot have them.
+var effectiveSignalRSku = networkIsolation && signalRSku == 'Free_F1' ? 'Standard_S1' : signalRSku
+var signalRName = '${abbrs.signalRServiceSignalR}${resourceToken}'
+var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
+// Per realtime service: its private link sub-resource and private DNS zone (Web PubSub: group `webpubsub`, zone
+// privatelink.webpubsub.azure.com).
+var realtimePrivateLinks = {
+  signalr: {
+    groupId: 'signalr'
+    privateDnsZone: 'privatelink.service.signalr.net'
+  }
+}
+var realtimePrivateLink = realtimePrivateLinks[realtimeService]
+var realtimePrivateDnsZone = realtimePrivateLink.privateDnsZone
+var blobPrivateDnsZone = 'privatelink.blob.${environment().suffixes.storage}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
@@ -108,20 +158,81 @@ module entraApp './modules/entra-app.bicep' = if (createRegistration) {
     displayName: 'Serverless SignalR chat (${environmentName})'
     functionAppName: functionAppName
     appIdentityPrincipalId: identity.outputs.principalId
+    signalRIdentityPrincipalId: signalRIdentity.outputs.principalId
+    ownerPrincipalId: principalId
+    grantAdminConsent: entraGrantAdminConsent
+    assignmentRequired: entraAssignmentRequired
+    signInGroupId: entraSignInGroupId
   }
 }
 
-var appClientId = createRegistration ? entraApp.outputs.clientId : entraClientId
+module entraCredential './modules/entra-credential.bicep' = if (addCredentialOnly) {
+  name: 'entra-credential'
+  scope: rg
+  params: {
+    uniqueName: entraAppUniqueName
+    appIdentityPrincipalId: identity.outputs.principalId
+  }
+}
+
+// `.?` with a fallback: the module's output is read only when it was deployed (no BCP318 warning).
+var appClientId = createRegistration ? (entraApp.?outputs.clientId ?? '') : entraClientId
+
+module network './modules/network.bicep' = if (networkIsolation) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: '${abbrs.networkVirtualNetworks}${resourceToken}'
+    location: location
+    tags: tags
+    privateDnsZoneNames: [
+      blobPrivateDnsZone
+      realtimePrivateDnsZone
+    ]
+  }
+}
+
+module blobPrivateEndpoint './modules/private-endpoint.bicep' = if (networkIsolation) {
+  name: 'blob-private-endpoint'
+  scope: rg
+  params: {
+    name: '${abbrs.networkPrivateEndpoints}blob-${resourceToken}'
+    location: location
+    tags: tags
+    subnetId: network.?outputs.endpointSubnetId ?? ''
+    serviceId: storage.outputs.id
+    groupId: 'blob'
+    privateDnsZoneId: network.?outputs.privateDnsZoneIds[0] ?? ''
+  }
+}
+
+module realtimePrivateEndpoint './modules/private-endpoint.bicep' = if (networkIsolation) {
+  name: 'realtime-private-endpoint'
+  scope: rg
+  params: {
+    name: '${abbrs.networkPrivateEndpoints}realtime-${resourceToken}'
+    location: location
+    tags: tags
+    subnetId: network.?outputs.endpointSubnetId ?? ''
+    serviceId: signalR.outputs.id
+    groupId: realtimePrivateLink.groupId
+    privateDnsZoneId: network.?outputs.privateDnsZoneIds[1] ?? ''
+  }
+}
 
 module storage './modules/storage.bicep' = {
   name: 'storage'
   scope: rg
   params: {
-    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    name: storageAccountName
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
     historyContainerName: historyContainerName
+    networkIsolation: networkIsolation
+    historyRetentionDays: historyRetentionDays
+    markerRetentionDays: markerRetentionDays
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -140,12 +251,14 @@ module signalR './modules/signalr.bicep' = {
   name: 'signalr'
   scope: rg
   params: {
-    name: '${abbrs.signalRServiceSignalR}${resourceToken}'
+    name: signalRName
     location: location
     tags: tags
-    sku: signalRSku
+    sku: effectiveSignalRSku
     capacity: signalRCapacity
     functionAppName: functionAppName
+    networkIsolation: networkIsolation
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
     auth: signalRAuth
     identityId: signalRIdentity.outputs.id
     upstreamAudience: appClientId
@@ -188,23 +301,46 @@ module app './modules/function-app.bicep' = {
     upstreamAudience: signalR.outputs.upstreamAudience
     chatAuth: chatAuth
     entraClientId: appClientId
+    virtualNetworkSubnetId: network.?outputs.appSubnetId ?? ''
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
-  // The host starts with identity-based storage and telemetry: let the roles exist first.
+  // The host starts with identity-based storage and telemetry: let the roles exist first, and in isolation mode
+  // the private endpoint its storage calls go to.
   dependsOn: [
     roles
+    blobPrivateEndpoint
   ]
+}
+
+// The text the postprovision hook approves the shared private endpoint by.
+var upstreamLinkRequest = 'SignalR upstream for ${functionAppName}'
+
+module upstreamLink './modules/signalr-upstream-link.bicep' = if (networkIsolation) {
+  name: 'signalr-upstream-link'
+  scope: rg
+  params: {
+    signalRName: signalR.outputs.name
+    functionAppId: app.outputs.id
+    requestMessage: upstreamLinkRequest
+  }
 }
 
 // Read by azd and printed for the user. No secret is output: in key mode the SignalR keys live only in app
 // settings; in identity mode there are none.
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
-output RESOURCE_GROUP string = rg.name
+output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = app.outputs.name
 output SERVICE_API_NAME string = app.outputs.name
+output REALTIME_SERVICE string = realtimeService
 output SIGNALR_NAME string = signalR.outputs.name
 output SIGNALR_UPSTREAM_URL_TEMPLATE string = signalR.outputs.upstreamUrlTemplate
 output SIGNALR_AUTH string = signalRAuth
 output CHAT_AUTH string = chatAuth
-output ENTRA_APP_CLIENT_ID string = appClientId
+// Saved by azd into the environment as ENTRA_CLIENT_ID, the parameter's own variable: every later provision, and the
+// pipeline (`azd pipeline config` copies it), reuses the registration instead of writing it to Graph again.
+output ENTRA_CLIENT_ID string = appClientId
+output UPSTREAM_LINK_REQUEST string = networkIsolation ? upstreamLinkRequest : ''
+output AZURE_FUNCTION_APP_ID string = app.outputs.id
+output WORKBOOK_ID string = monitoring.outputs.workbookId
 output CHAT_URL string = 'https://${app.outputs.defaultHostName}/api/home'

@@ -47,6 +47,12 @@ param chatAuth string = 'entra'
 @description('entra mode: application (client) id of the app registration Easy Auth signs users in with.')
 param entraClientId string = ''
 
+@description('Resource id of the subnet (delegated to Microsoft.App/environments) the app joins. Empty: no VNet integration.')
+param virtualNetworkSubnetId string = ''
+
+@description('Log Analytics workspace the FunctionAppLogs go to.')
+param logAnalyticsWorkspaceId string
+
 @description('Node.js version of the Functions worker: a version the Flex Consumption runtime catalogue supports (Node 20 reached end of life on 2026-04-30).')
 @allowed([
   '22'
@@ -98,9 +104,9 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 var hostSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
+  // Blob only: the app has HTTP triggers alone, which need neither queues nor tables (the Flex Consumption
+  // quickstart enables queue and table only for Durable Functions and the queue-based triggers).
   AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
-  AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
-  AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
@@ -121,10 +127,13 @@ var appSettings = {
 
 // Identity mode: no key anywhere. The connection string names the user-assigned identity (AuthType=azure.msi;
 // ClientId=...), and the upstream check gets what it validates each bearer token against.
+var tokenIssuer = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+
 var signalRIdentitySettings = {
   AzureSignalRConnectionString: 'Endpoint=https://${signalR.properties.hostName};AuthType=azure.msi;ClientId=${identityClientId};Version=1.0;'
   SIGNALR_UPSTREAM_AUDIENCE: upstreamAudience
-  SIGNALR_UPSTREAM_ISSUER: 'https://sts.windows.net/${tenant().tenantId}/'
+  // v2 tokens (entra-app.bicep requestedAccessTokenVersion: 2): the issuer Easy Auth validates too.
+  SIGNALR_UPSTREAM_ISSUER: tokenIssuer
   SIGNALR_UPSTREAM_OPENID_CONFIGURATION: '${environment().authentication.loginEndpoint}${tenant().tenantId}/.well-known/openid-configuration'
   SIGNALR_UPSTREAM_CALLER_ID: signalRIdentityPrincipalId
 }
@@ -165,6 +174,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Isolation mode: outbound calls (Blob through its private endpoint, SignalR's REST API through its own) go
+    // through the VNet. Inbound stays public: browsers load the page and negotiate here, and `azd deploy` publishes
+    // through the app's endpoint. SignalR's upstream calls arrive over its shared private endpoint.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     // Flex Consumption has no FTP: ftpsState is rejected there, as are the other properties in
     // test/infra/contract.ts FLEX_CONSUMPTION_FORBIDDEN_SITE_CONFIG.
     siteConfig: {
@@ -220,7 +233,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           registration: {
             clientId: entraClientId
             clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
-            openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+            openIdIssuer: tokenIssuer
           }
         }
       }
@@ -236,5 +249,27 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// The host's and the functions' logs (FunctionAppLogs: every invocation's errors and warnings) into the workspace.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: functionApp
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'FunctionAppLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output id string = functionApp.id
 output name string = functionApp.name
 output defaultHostName string = functionApp.properties.defaultHostName

@@ -7,17 +7,21 @@
 //   upstreamAudience, which the app validates.
 // - key: access keys on; the app signs with the key and checks X-ASRS-Signature on every upstream call.
 
+// Network isolation (networkIsolation): REST API and server connections reach the service only through its private
+// endpoint (main.bicep creates it, group id `signalr`); browsers keep connecting over the internet, which is what a
+// chat page is for. A Web PubSub module placed beside this one takes the same parameters and gives the same outputs.
+
 param name string
 param location string
 param tags object = {}
 
-@description('Pricing tier: Free_F1 (1 unit: 20 concurrent connections, 20 000 messages a day, nothing beyond; up to 5 Free units per subscription and region) or Standard_S1 / Premium_P1 for real use.')
+@description('Pricing tier: Standard_S1 (the SLA tier: 1 000 connections and 1 000 000 messages a day per unit, private endpoints) or Premium_P1 (adds zone redundancy and autoscale); Free_F1 (20 connections, 20 000 messages a day, no SLA, no private endpoints) for a try-out.')
 @allowed([
   'Free_F1'
   'Standard_S1'
   'Premium_P1'
 ])
-param sku string = 'Free_F1'
+param sku string = 'Standard_S1'
 
 @description('Units (Free_F1 allows only 1).')
 @minValue(1)
@@ -35,6 +39,12 @@ param identityId string
 
 @description('Identity mode: the resource SignalR requests upstream tokens for; it becomes their `aud` claim (the app registration\'s client id). Ignored in key mode.')
 param upstreamAudience string = ''
+
+@description('true: clients stay public, REST API, server connections and traces only through a private endpoint (Standard or Premium tier).')
+param networkIsolation bool = false
+
+@description('Log Analytics workspace the connectivity, messaging and HTTP request logs go to.')
+param logAnalyticsWorkspaceId string
 
 @description('Name of the Function App that receives the upstream calls. Only the name is needed, so the two resources do not depend on each other.')
 param functionAppName string
@@ -57,6 +67,27 @@ var upstreamAuth = {
   managedIdentity: {
     resource: upstreamAudience
   }
+}
+
+// `defaultAction: 'Allow'` with the public network denied everything but client connections: private endpoint
+// connections are then allowed without naming them (their names are generated when they are approved). Request
+// types and shapes: SignalRNetworkACLs / NetworkACL in Azure/bicep-types-az, microsoft.signalrservice 2024-03-01.
+var isolatedNetworkAcls = {
+  defaultAction: 'Allow'
+  publicNetwork: {
+    allow: [
+      'ClientConnection'
+    ]
+    deny: [
+      'ServerConnection'
+      'RESTAPI'
+      'Trace'
+    ]
+  }
+}
+
+var openNetworkAcls = {
+  defaultAction: 'Allow'
 }
 
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
@@ -85,6 +116,10 @@ resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
         flag: 'EnableConnectivityLogs'
         value: 'True'
       }
+      {
+        flag: 'EnableMessagingLogs'
+        value: 'True'
+      }
     ]
     upstream: {
       templates: [
@@ -106,14 +141,41 @@ resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
     // methods disabled"; key mode keeps the access keys the app signs and verifies with.
     disableLocalAuth: identityAuth
     disableAadAuth: false
+    // Public access stays on: the chat page's browsers connect from the internet. In isolation mode the network ACL
+    // leaves them only ClientConnection; the app's REST calls come through the private endpoint.
     publicNetworkAccess: 'Enabled'
+    networkACLs: networkIsolation ? isolatedNetworkAcls : openNetworkAcls
     tls: {
       clientCertEnabled: false
     }
   }
 }
 
+// Connectivity, messaging and HTTP request logs (what shows a refused upstream call or a dropped client) and the
+// service's metrics, into the workspace the Workbook reads.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: signalR
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output id string = signalR.id
 output name string = signalR.name
+
 output hostName string = signalR.properties.hostName
 output upstreamUrlTemplate string = upstreamUrlTemplate
 output upstreamAudience string = identityAuth ? upstreamAudience : ''

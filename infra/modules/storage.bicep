@@ -11,6 +11,30 @@ param deploymentContainerName string
 @description('Blob container that holds the chat history (append blobs, one series per conversation).')
 param historyContainerName string
 
+@description('true: no public endpoint; the app reaches Blob through its VNet integration and the private endpoint.')
+param networkIsolation bool = false
+
+@description('Days after its last append that a history segment is deleted (0: keep history forever).')
+@minValue(0)
+param historyRetentionDays int = 365
+
+@description('Days after it was written that a clientMessageId marker is deleted (a retry comes seconds or minutes after its send).')
+@minValue(1)
+param markerRetentionDays int = 2
+
+@description('Log Analytics workspace that Blob\'s read, write and delete logs go to.')
+param logAnalyticsWorkspaceId string
+
+var isolatedNetworkAcls = {
+  defaultAction: 'Deny'
+  bypass: 'None'
+}
+
+var openNetworkAcls = {
+  defaultAction: 'Allow'
+  bypass: 'AzureServices'
+}
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -27,11 +51,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     dnsEndpointType: 'Standard'
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
-    }
+    // Isolation mode: Flex Consumption publishes the package through the app (whose VNet integration reaches the
+    // private endpoint), so nobody needs the public endpoint, not even `azd deploy`.
+    publicNetworkAccess: networkIsolation ? 'Disabled' : 'Enabled'
+    networkAcls: networkIsolation ? isolatedNetworkAcls : openNetworkAcls
   }
 
   resource blobServices 'blobServices' = {
@@ -53,6 +76,91 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
+// Conversation folders start with `room`, `group%3A` or `dm%3A` (src/lib/history/layout.ts); blobs starting with
+// `_` are markers, presence and memberships, which the history rule must not touch. Lifecycle rules may delete
+// append blobs (not tier them). The local stack applies the same rules itself (src/local/retention.ts): Azurite
+// has no lifecycle management.
+var historyRule = {
+  name: 'chat-history-age'
+  enabled: true
+  type: 'Lifecycle'
+  definition: {
+    filters: {
+      blobTypes: [
+        'appendBlob'
+      ]
+      prefixMatch: [
+        '${historyContainerName}/room'
+        '${historyContainerName}/group%3A'
+        '${historyContainerName}/dm%3A'
+      ]
+    }
+    actions: {
+      baseBlob: {
+        delete: {
+          daysAfterModificationGreaterThan: historyRetentionDays
+        }
+      }
+    }
+  }
+}
+
+var markerRule = {
+  name: 'client-id-markers'
+  enabled: true
+  type: 'Lifecycle'
+  definition: {
+    filters: {
+      blobTypes: [
+        'blockBlob'
+      ]
+      prefixMatch: [
+        '${historyContainerName}/_client-ids/'
+      ]
+    }
+    actions: {
+      baseBlob: {
+        delete: {
+          daysAfterModificationGreaterThan: markerRetentionDays
+        }
+      }
+    }
+  }
+}
+
+var historyRules = [
+  historyRule
+]
+
+var markerRules = [
+  markerRule
+]
+
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: concat(historyRetentionDays > 0 ? historyRules : [], markerRules)
+    }
+  }
+}
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage::blobServices
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output id string = storage.id
 output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output deploymentContainerName string = storage::blobServices::deploymentContainer.name

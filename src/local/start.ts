@@ -9,6 +9,7 @@ import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { type AuthMode, authMode } from '../app/identity.js';
 import { appRoot } from '../app/static-files.js';
 import { startAzurite } from './azurite.js';
@@ -21,6 +22,7 @@ import {
   identityServiceOptions,
   startIdentityEndpoint,
 } from './identity/index.js';
+import { readRetentionRules, startRetentionSweeper } from './retention.js';
 
 /** The ports and where each comes from. */
 export const PORT_SETTINGS = [
@@ -268,6 +270,13 @@ async function main(): Promise<void> {
       startTimeoutMs: STARTUP_TIMEOUT_MS,
     });
     watch('Azurite', azurite.child, () => azurite.stop(STOP_GRACE_MS));
+    // Azurite has no Blob lifecycle management: apply the rules Azure's lifecycle policy applies.
+    const historyContainer = process.env.CHAT_HISTORY_CONTAINER || 'chat-history';
+    const sweeper = startRetentionSweeper(
+      BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(historyContainer),
+      readRetentionRules(),
+    );
+    closers.push(async () => sweeper.stop());
 
     const upstream = `http://localhost:${ports.FUNCTIONS_PORT}/api/messages?event={event}`;
     const serviceCli = fileURLToPath(new URL('./service/cli.js', import.meta.url));

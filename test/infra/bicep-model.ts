@@ -189,6 +189,8 @@ export interface BicepResource {
 export interface BicepModule {
   readonly symbol: string;
   readonly path: string;
+  /** The source of the `if (...)` condition, when the module is conditional. */
+  readonly condition?: string;
   readonly body: BicepObject;
   readonly line: number;
 }
@@ -264,10 +266,11 @@ function readDeclarations(root: Node, file: string): Omit<BicepFile, 'extensions
         collectResources(node, undefined, resources);
         break;
       case 'module_declaration': {
-        const { body } = declarationBody(node);
+        const { body, condition } = declarationBody(node);
         modules.push({
           symbol: childOfType(node, 'identifier').text,
           path: String(toValue(childOfType(node, 'string'))),
+          ...(condition ? { condition } : {}),
           body: body ? (toValue(body) as BicepObject) : {},
           line: node.startPosition.row + 1,
         });

@@ -268,7 +268,7 @@ describe('SignalR upstream ↔ the messages function route', () => {
     );
   });
 
-  it('keeps the SKU a parameter: Free_F1 by default, Standard_S1 allowed', async () => {
+  it('keeps the SKU a parameter: Standard_S1 by default, Free_F1 allowed', async () => {
     const fixed = await brokenCopy('signalR', (text) =>
       text.replace('    name: sku\n', "    name: 'Standard_S1'\n"),
     );
@@ -400,11 +400,16 @@ describe('resource shapes', () => {
     }
     expect(main.modules.map((m) => m.path).sort()).toEqual([
       './modules/entra-app.bicep',
+      './modules/entra-credential.bicep',
       './modules/function-app.bicep',
       './modules/identity.bicep',
       './modules/identity.bicep',
       './modules/monitoring.bicep',
+      './modules/network.bicep',
+      './modules/private-endpoint.bicep',
+      './modules/private-endpoint.bicep',
       './modules/roles.bicep',
+      './modules/signalr-upstream-link.bicep',
       './modules/signalr.bicep',
       './modules/storage.bicep',
     ]);
@@ -497,8 +502,8 @@ describe('keyless by default (signalrAuth: identity)', () => {
     ]);
     const wrongCaller = await brokenCopy('main', (text) =>
       text.replace(
-        '    signalRIdentityPrincipalId: signalRIdentity.outputs.principalId\n',
-        '    signalRIdentityPrincipalId: identity.outputs.principalId\n',
+        '    signalRIdentityPrincipalId: signalRIdentity.outputs.principalId\n    upstreamAudience',
+        '    signalRIdentityPrincipalId: identity.outputs.principalId\n    upstreamAudience',
       ),
     );
     expect(checkUpstreamAudienceWiring(wrongCaller, signalR, app)).toEqual([

@@ -25,11 +25,10 @@ export const HOST_SETTINGS: Readonly<Record<string, string>> = {
     'The host reaches its storage with a managed identity, not an account key.',
   AzureWebJobsStorage__clientId: 'Which user-assigned identity the host uses for its storage.',
   AzureWebJobsStorage__blobServiceUri: 'Host storage, blob endpoint (locks, keys, deployment).',
-  AzureWebJobsStorage__queueServiceUri: 'Host storage, queue endpoint.',
-  AzureWebJobsStorage__tableServiceUri: 'Host storage, table endpoint.',
-  APPLICATIONINSIGHTS_CONNECTION_STRING: 'Where the host sends telemetry.',
+  APPLICATIONINSIGHTS_CONNECTION_STRING:
+    "Where the host, and the app's OpenTelemetry exporter, send telemetry.",
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING:
-    'Telemetry is sent with the identity (App Insights local auth is off).',
+    "Telemetry is sent with the identity (App Insights local auth is off), by the host and the app's exporter.",
   OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID:
     'App Service Authentication uses this managed identity as its client credential instead of a secret (entra mode).',
 };
@@ -322,7 +321,7 @@ export interface UpstreamExpectation {
  * Checks the SignalR module: kind SignalR, Serverless mode, one upstream template for every hub, category
  * and event whose URL is `https://${functionAppName}.azurewebsites.net/<prefix>/<route>?event={event}` built
  * from the name parameter (no reference to the site, so no dependency cycle), CORS for that origin, local
- * auth on, and the SKU a parameter that allows Free_F1 (default) and Standard_S1.
+ * auth on, and the SKU a parameter that defaults to Standard_S1 (the tier with an SLA) and allows Free_F1.
  */
 export function checkSignalR(signalR: BicepFile, expected: UpstreamExpectation): string[] {
   const problems: string[] = [];
@@ -374,10 +373,10 @@ export function checkSignalR(signalR: BicepFile, expected: UpstreamExpectation):
   const skuName = path(service.body, 'sku', 'name');
   const skuParam = skuName instanceof BicepExpression ? signalR.params.get(skuName.source) : undefined;
   if (!skuParam) {
-    problems.push(`${where}: sku.name must be a parameter (Free_F1 by default, Standard_S1 for real use).`);
-  } else if (skuParam.defaultValue !== 'Free_F1' || !skuParam.allowed?.includes('Standard_S1')) {
+    problems.push(`${where}: sku.name must be a parameter (Standard_S1 by default, Free_F1 for a try-out).`);
+  } else if (skuParam.defaultValue !== 'Standard_S1' || !skuParam.allowed?.includes('Free_F1')) {
     problems.push(
-      `${signalR.file}:${skuParam.line}: param ${skuParam.name} must default to 'Free_F1' and allow 'Standard_S1'.`,
+      `${signalR.file}:${skuParam.line}: param ${skuParam.name} must default to 'Standard_S1' and allow 'Free_F1'.`,
     );
   }
   return problems;
@@ -632,16 +631,6 @@ export const REQUIRED_ROLES: readonly RequiredRole[] = [
     scopeType: 'Microsoft.Storage/storageAccounts',
   },
   {
-    role: 'storageQueueDataContributor',
-    principal: 'appPrincipalId',
-    scopeType: 'Microsoft.Storage/storageAccounts',
-  },
-  {
-    role: 'storageTableDataContributor',
-    principal: 'appPrincipalId',
-    scopeType: 'Microsoft.Storage/storageAccounts',
-  },
-  {
     role: 'storageBlobDataContributor',
     principal: 'appPrincipalId',
     scopeType: 'Microsoft.Storage/storageAccounts/blobServices/containers',
@@ -708,11 +697,23 @@ export function checkRoleAssignments(
   return problems;
 }
 
+/** True when `tags` is an object literal with azd-env-name, or union(..., {azd-env-name}) (extra tags merged). */
+function tagsCarryEnvName(main: BicepFile, tags: BicepValue): boolean {
+  const value = resolve(main, tags);
+  if (isObject(value)) return 'azd-env-name' in value;
+  if (value instanceof BicepExpression && value.callee === 'union') {
+    const last = value.args?.at(-1);
+    return isObject(last) && 'azd-env-name' in last;
+  }
+  return false;
+}
+
 /** The outputs azd and the user rely on. */
 export const REQUIRED_OUTPUTS: readonly string[] = [
   'AZURE_LOCATION',
   'AZURE_TENANT_ID',
-  'RESOURCE_GROUP',
+  'AZURE_RESOURCE_GROUP',
+  'ENTRA_CLIENT_ID',
   'SERVICE_API_NAME',
   'CHAT_URL',
 ];
@@ -735,10 +736,7 @@ export function checkMain(main: BicepFile, abbreviations: Readonly<Record<string
       `${main.file}: the resource group must be named rg-\${environmentName} (found ${sourceOf(groupName)}).`,
     );
   }
-  if (
-    !isObject(resolve(main, group?.body.tags ?? null)) ||
-    !('azd-env-name' in (resolve(main, group?.body.tags ?? null) as BicepObject))
-  ) {
+  if (!tagsCarryEnvName(main, group?.body.tags ?? null)) {
     problems.push(`${main.file}: the resource group must be tagged azd-env-name.`);
   }
   const signalR = main.modules.find((module) => module.path.endsWith('signalr.bicep'));

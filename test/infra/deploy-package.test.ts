@@ -47,6 +47,16 @@ describe('deployment package (.funcignore + azure.yaml)', () => {
     expect(LEFT_OUT.filter((path) => !isIgnored(path, patterns))).toEqual([]);
   });
 
+  it('leaves out everything .gitignore keeps out of the repository (azd zips the directory, not git)', async () => {
+    const patterns = ignorePatterns(await readFile('.funcignore', 'utf8'));
+    const samples = ignorePatterns(await readFile('.gitignore', 'utf8')).map((pattern) =>
+      pattern.replace(/\/$/, '').replaceAll('*', 'sample'),
+    );
+    expect(samples).toEqual(expect.arrayContaining(['.env', 'local.settings.user.json', 'sample.log']));
+    expect(samples.filter((path) => !isIgnored(path, patterns))).toEqual([]);
+    expect(isIgnored('.env', ignorePatterns('node_modules\n'))).toBe(false);
+  });
+
   it('catches an exclusion that would drop the app code or the page', () => {
     // gitignore semantics: a bare `src` matches a segment at any depth, so it drops dist/src (the compiled app) too.
     const patterns = ignorePatterns('# comment\nnode_modules\nsrc\n');

@@ -74,10 +74,10 @@ describe('ci.yml', () => {
     expect(source).toMatch(/^on:\n {2}push:\n {2}pull_request:\n/m);
   });
 
-  it('lints, builds and runs the unit, integration and browser tests on Node 20 and 22', async () => {
+  it('lints, builds and runs the unit, integration and browser tests on Node 22 and 24 (Node 20 is past end of life)', async () => {
     const source = await workflow('ci.yml');
     const runs = [...source.matchAll(/^\s+(?:- )?run: (.+)$/gm)].map((match) => match[1]);
-    expect(source).toMatch(/^ {8}node: \[20, 22\]$/m);
+    expect(source).toMatch(/^ {8}node: \[22, 24\]$/m);
     expect(source).toContain(`container: node:\${{ matrix.node }}-bookworm`);
     expect(source).toContain(`node-version: \${{ matrix.node }}`);
     expect(runs).toEqual(

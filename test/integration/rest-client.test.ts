@@ -604,7 +604,7 @@ describe('identity mode (injected credential)', () => {
     const request = only();
     expect(request.method).toBe('POST');
     expect(request.url).toBe(
-      '/api/hubs/chat/:generateToken?userId=ann+b&minutesToExpire=2&api-version=2024-01-01',
+      '/api/hubs/chat/:generateToken?userId=ann+b&minutesToExpire=2&api-version=2024-12-01',
     );
     expect(request.headers.authorization).toBe('Bearer entra-token-1');
   });

@@ -6,8 +6,13 @@
  */
 import type { Dialect } from './tokens.js';
 
-/** The api-version of `:generateToken`, the only call outside the v1 REST API. */
-export const GENERATE_TOKEN_API_VERSION = '2024-01-01';
+/**
+ * The api-version of `:generateToken`, the only call outside the v1 REST API: the newest version of Azure
+ * SignalR's data-plane REST API that publishes the operation (its 2024-12-01 spec, `POST
+ * /api/hubs/{hub}/:generateToken`). `2024-01-01` is a Web PubSub version. test/unit/generate-token-version.test.ts
+ * checks this value against the list of SignalR's published versions.
+ */
+export const GENERATE_TOKEN_API_VERSION = '2024-12-01';
 
 /**
  * Azure's rule for hub names (the `hub` pattern of the 2020-10-01 and 2022-06-01 REST specs): a letter first,

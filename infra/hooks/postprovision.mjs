@@ -1,0 +1,43 @@
+// azd postprovision hook. NETWORK_ISOLATION: App Service leaves SignalR's shared private endpoint Pending until
+// the app's owner approves it; the deployer owns the app, so this approves it (ARM, with azd's sign-in).
+import { azdToken } from './azd.mjs';
+import { pendingUpstreamLinks } from './upstream-link.mjs';
+
+const requestMessage = process.env.UPSTREAM_LINK_REQUEST ?? '';
+const appId = process.env.AZURE_FUNCTION_APP_ID ?? '';
+if (requestMessage === '' || appId === '') process.exit(0);
+
+const API = '2024-04-01';
+const token = azdToken('https://management.azure.com/.default');
+const arm = (path, init = {}) =>
+  fetch(`https://management.azure.com${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  });
+
+for (let attempt = 1; attempt <= 10; attempt++) {
+  const listed = await arm(`${appId}/privateEndpointConnections?api-version=${API}`);
+  if (!listed.ok) throw new Error(`Listing the app's private endpoint connections failed: ${listed.status}`);
+  const { value = [] } = await listed.json();
+  const approved = value.some(
+    (c) =>
+      c.properties?.privateLinkServiceConnectionState?.status === 'Approved' &&
+      c.properties?.privateLinkServiceConnectionState?.description !== undefined,
+  );
+  const pending = pendingUpstreamLinks(value, requestMessage);
+  for (const connection of pending) {
+    const state = { status: 'Approved', description: requestMessage, actionsRequired: 'None' };
+    const put = await arm(`${connection.id}?api-version=${API}`, {
+      method: 'PUT',
+      body: JSON.stringify({ properties: { privateLinkServiceConnectionState: state } }),
+    });
+    if (!put.ok) throw new Error(`Approving ${connection.name} failed: ${put.status} ${await put.text()}`);
+    console.log(`Approved SignalR's shared private endpoint ${connection.name} on the Function App.`);
+  }
+  if (pending.length > 0 || approved) process.exit(0);
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+}
+console.error(
+  'No shared private endpoint from SignalR appeared on the Function App: approve it in the portal (docs/deploy.md).',
+);
+process.exit(1);

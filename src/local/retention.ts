@@ -1,0 +1,120 @@
+/**
+ * The chat history's retention rules on the local stack. On Azure a Blob lifecycle policy deletes old history
+ * segments and clientMessageId markers (infra/modules/storage.bicep); Azurite has no lifecycle management, so
+ * `npm start` runs the same rules itself: one sweep at start, then one every {@link DEFAULT_SWEEP_INTERVAL_MS}.
+ * test/infra/contract.test.ts keeps the prefixes and blob types here equal to the Bicep rules.
+ *
+ * Environment (the same names as the azd variables): HISTORY_RETENTION_DAYS (365; 0 keeps history forever),
+ * MARKER_RETENTION_DAYS (2).
+ */
+import type { ContainerClient } from '@azure/storage-blob';
+
+/** One lifecycle rule: blobs of `blobType` under one of `prefixes` whose last write is older than `days`. */
+export interface RetentionRule {
+  readonly name: string;
+  /** Blob name prefixes inside the history container. */
+  readonly prefixes: readonly string[];
+  readonly blobType: 'AppendBlob' | 'BlockBlob';
+  /** Days after the last modification; 0 disables the rule. */
+  readonly days: number;
+}
+
+/** Days a history segment is kept after its last append (0: forever), as the azd variable's default. */
+export const DEFAULT_HISTORY_RETENTION_DAYS = 365;
+/** Days a clientMessageId marker is kept: a retry comes seconds or minutes after its send. */
+export const DEFAULT_MARKER_RETENTION_DAYS = 2;
+/** How often the local sweeper runs. */
+export const DEFAULT_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Conversation folders start with `room`, `group%3A` or `dm%3A` (src/lib/history/layout.ts); everything starting
+ * with `_` (markers, presence, memberships) is not history.
+ */
+export const HISTORY_PREFIXES: readonly string[] = ['room', 'group%3A', 'dm%3A'];
+export const MARKER_PREFIXES: readonly string[] = ['_client-ids/'];
+
+/** The two rules, with the retention periods given. */
+export function retentionRules(historyDays: number, markerDays: number): RetentionRule[] {
+  return [
+    { name: 'chat-history-age', prefixes: HISTORY_PREFIXES, blobType: 'AppendBlob', days: historyDays },
+    { name: 'client-id-markers', prefixes: MARKER_PREFIXES, blobType: 'BlockBlob', days: markerDays },
+  ];
+}
+
+function readDays(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name}=${raw} is not a number of days: give a whole number of at least ${min}`);
+  }
+  return value;
+}
+
+/** The rules from the environment (see the file's comment); a value that is not a whole number is an error. */
+export function readRetentionRules(env: NodeJS.ProcessEnv = process.env): RetentionRule[] {
+  return retentionRules(
+    readDays(env, 'HISTORY_RETENTION_DAYS', DEFAULT_HISTORY_RETENTION_DAYS, 0),
+    readDays(env, 'MARKER_RETENTION_DAYS', DEFAULT_MARKER_RETENTION_DAYS, 1),
+  );
+}
+
+/**
+ * Deletes what the rules say is too old at `now`, and returns the deleted names. A missing container is empty.
+ * As on Azure, "older than N days" compares the blob's last-modified time with `now`.
+ */
+export async function sweepOnce(
+  container: ContainerClient,
+  rules: readonly RetentionRule[],
+  now: number = Date.now(),
+): Promise<string[]> {
+  const deleted: string[] = [];
+  if (!(await container.exists())) return deleted;
+  for (const rule of rules) {
+    if (rule.days <= 0) continue;
+    const cutoff = now - rule.days * DAY_MS;
+    for (const prefix of rule.prefixes) {
+      for await (const blob of container.listBlobsFlat({ prefix })) {
+        if (blob.properties.blobType !== rule.blobType) continue;
+        if (blob.properties.lastModified.getTime() >= cutoff) continue;
+        await container
+          .deleteBlob(blob.name, { deleteSnapshots: 'include' })
+          .catch((error: { statusCode?: number }) => {
+            if (error.statusCode !== 404) throw error; // deleted meanwhile: nothing to do
+          });
+        deleted.push(blob.name);
+      }
+    }
+  }
+  return deleted;
+}
+
+/** A running sweeper. */
+export interface RetentionSweeper {
+  stop(): void;
+}
+
+/**
+ * Sweeps now and then every `intervalMs`; a failed sweep is logged and the next one tries again (the local
+ * stack keeps running: retention is housekeeping).
+ */
+export function startRetentionSweeper(
+  container: ContainerClient,
+  rules: readonly RetentionRule[],
+  intervalMs: number = DEFAULT_SWEEP_INTERVAL_MS,
+  log: (line: string) => void = console.log,
+): RetentionSweeper {
+  const sweep = () => {
+    sweepOnce(container, rules)
+      .then((deleted) => {
+        if (deleted.length > 0) log(`[retention] deleted ${deleted.length} expired blob(s)`);
+      })
+      .catch((error: Error) => log(`[retention] sweep failed (tried again later): ${error.message}`));
+  };
+  sweep();
+  const timer = setInterval(sweep, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

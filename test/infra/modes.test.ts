@@ -1,0 +1,345 @@
+/**
+ * The deployment modes, evaluated offline (bicep-eval.ts): default, NETWORK_ISOLATION, an existing client id,
+ * extra tags, and what the deploy workflow's provision step would create.
+ */
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { retentionRules } from '../../src/local/retention.js';
+import { at, deployment, type Evaluated } from './bicep-eval.js';
+import { type BicepFile, type BicepObject, readBicep, sourceOf } from './bicep-model.js';
+import {
+  azdParameters,
+  checkIsolation,
+  checkKeyless,
+  checkTags,
+  checkUpstreamToken,
+  graphWrites,
+  workflowEnvironment,
+} from './modes.js';
+
+const LOGIN = 'https://login.microsoftonline.com/';
+const TENANT = '00000000-0000-0000-0000-0000000000aa';
+const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
+const BASE = { environmentName: 'dev', location: 'swedencentral', principalId: '' };
+
+async function templates(edit?: { file: string; from: string; to: string }) {
+  const read = async (file: string) => {
+    const text = await readFile(file, 'utf8');
+    if (edit?.file !== file) return readBicep(text, file);
+    const changed = text.replace(edit.from, edit.to);
+    expect(changed, 'the test edit must change the file').not.toBe(text);
+    return readBicep(changed, `${file} (broken copy)`);
+  };
+  const main = await read('infra/main.bicep');
+  const modules = new Map<string, BicepFile>();
+  for (const module of main.modules) modules.set(module.path, await read(`infra/${module.path.slice(2)}`));
+  return { main, modules };
+}
+
+async function deploy(params: Record<string, Evaluated>, edit?: { file: string; from: string; to: string }) {
+  const { main, modules } = await templates(edit);
+  return deployment(main, modules, { ...BASE, ...params });
+}
+
+const types = (main: BicepFile) => new Map([...main.params.values()].map((p) => [p.name, p.type]));
+
+describe('default mode', () => {
+  it('creates the registration, no network, public endpoints, Standard_S1, nothing key-based', async () => {
+    const { resources } = await deploy({});
+    const kinds = resources.map((r) => r.resource.type);
+    expect(kinds).toContain('Microsoft.Graph/applications');
+    expect(kinds).not.toContain('Microsoft.Network/virtualNetworks');
+    expect(kinds).not.toContain('Microsoft.Network/privateEndpoints');
+    expect(kinds).not.toContain('Microsoft.SignalRService/signalR/sharedPrivateLinkResources');
+    const signalR = resources.find((r) => r.resource.type === 'Microsoft.SignalRService/signalR');
+    expect(signalR?.body.sku).toMatchObject({ name: 'Standard_S1', tier: 'Standard' });
+    expect(checkKeyless(resources, 'identity')).toEqual([]);
+    expect(checkUpstreamToken(resources, LOGIN, TENANT)).toEqual([]);
+  });
+
+  it('declares the sign-in permissions, and grants consent or assigns roles only when asked', async () => {
+    const plain = await deploy({});
+    const registration = plain.resources.find((r) => r.resource.type === 'Microsoft.Graph/applications');
+    expect(JSON.stringify(registration?.body.requiredResourceAccess)).toContain(
+      '00000003-0000-0000-c000-000000000000',
+    );
+    expect(graphWrites(plain.resources).map((r) => r.resource.type)).not.toContain(
+      'Microsoft.Graph/oauth2PermissionGrants',
+    );
+    const admin = await deploy({ entraGrantAdminConsent: true, entraAssignmentRequired: true });
+    const written = graphWrites(admin.resources).map((r) => r.resource.type);
+    expect(written).toContain('Microsoft.Graph/oauth2PermissionGrants');
+    // SignalR's identity keeps getting upstream tokens when assignment is required.
+    const assignments = admin.resources.filter(
+      (r) => r.resource.type === 'Microsoft.Graph/appRoleAssignedTo',
+    );
+    expect(assignments.map((r) => sourceOf(r.resource.body.principalId))).toEqual([
+      'signalRIdentityPrincipalId',
+    ]);
+    const entraAppParams = admin.modules.find((m) => m.symbol === 'entraApp')?.body.params as BicepObject;
+    expect(sourceOf(entraAppParams.signalRIdentityPrincipalId)).toBe('signalRIdentity.outputs.principalId');
+    const sp = admin.resources.find((r) => r.resource.type === 'Microsoft.Graph/servicePrincipals');
+    expect(sp?.body.appRoleAssignmentRequired).toBe(true);
+  });
+});
+
+describe('NETWORK_ISOLATION', () => {
+  it('adds the VNet, the private endpoints for blob and the realtime service and the shared private endpoint', async () => {
+    const { resources } = await deploy({ networkIsolation: true, signalRSku: 'Free_F1' });
+    const groups = resources
+      .filter((r) => r.resource.type === 'Microsoft.Network/privateEndpoints')
+      .map((r) => r.body.properties)
+      .map((p) => p as { privateLinkServiceConnections: { properties: { groupIds: string[] } }[] })
+      .flatMap((p) => p.privateLinkServiceConnections.flatMap((c) => c.properties.groupIds));
+    expect(groups.sort()).toEqual(['blob', 'signalr']);
+    const link = resources.find(
+      (r) => r.resource.type === 'Microsoft.SignalRService/signalR/sharedPrivateLinkResources',
+    );
+    expect(link?.body.properties).toMatchObject({ groupId: 'sites' });
+    // Free_F1 has no private endpoints: the tier is raised.
+    const signalR = resources.find((r) => r.resource.type === 'Microsoft.SignalRService/signalR');
+    expect(signalR?.body.sku).toMatchObject({ name: 'Standard_S1' });
+  });
+
+  it('leaves nothing public but the chat page and SignalR client connections', async () => {
+    const { resources } = await deploy({ networkIsolation: true });
+    expect(checkIsolation(resources)).toEqual([]);
+    expect(checkKeyless(resources, 'identity')).toEqual([]);
+  });
+
+  it('fails when storage keeps its public endpoint in isolation mode', async () => {
+    const { resources } = await deploy(
+      { networkIsolation: true },
+      {
+        file: 'infra/modules/storage.bicep',
+        from: "publicNetworkAccess: networkIsolation ? 'Disabled' : 'Enabled'",
+        to: "publicNetworkAccess: 'Enabled'",
+      },
+    );
+    expect(checkIsolation(resources)).toEqual([
+      expect.stringMatching(/Storage must have publicNetworkAccess Disabled/),
+    ]);
+  });
+
+  it('fails when SignalR lets the REST API in from the internet', async () => {
+    const { resources } = await deploy(
+      { networkIsolation: true },
+      { file: 'infra/modules/signalr.bicep', from: "      'RESTAPI'\n", to: '' },
+    );
+    expect(checkIsolation(resources)).toEqual([
+      expect.stringMatching(/SignalR may keep only ClientConnection public/),
+    ]);
+  });
+
+  it('fails on a resource type nobody has classified', async () => {
+    const { resources } = await deploy({ networkIsolation: true });
+    const [first] = resources;
+    if (!first) throw new Error('no resources');
+    const vault = { ...first, resource: { ...first.resource, type: 'Microsoft.KeyVault/vaults' } };
+    expect(checkIsolation([vault])).toEqual([
+      expect.stringMatching(/a resource type isolation mode does not know/),
+    ]);
+  });
+
+  it('is private by default in no mode: without isolation, storage is public (so the check can fail)', async () => {
+    const { resources } = await deploy({});
+    expect(checkIsolation(resources).length).toBeGreaterThan(0);
+  });
+});
+
+describe('key-based auth', () => {
+  it('fails when Log Analytics accepts key-based ingestion', async () => {
+    const { resources } = await deploy(
+      {},
+      {
+        file: 'infra/modules/monitoring.bicep',
+        from: 'disableLocalAuth: true',
+        to: 'disableLocalAuth: false',
+      },
+    );
+    expect(checkKeyless(resources, 'identity')).toEqual([
+      expect.stringMatching(/features\.disableLocalAuth must be true/),
+    ]);
+  });
+
+  it('fails when storage accepts shared keys', async () => {
+    const { resources } = await deploy(
+      {},
+      {
+        file: 'infra/modules/storage.bicep',
+        from: 'allowSharedKeyAccess: false',
+        to: 'allowSharedKeyAccess: true',
+      },
+    );
+    expect(checkKeyless(resources, 'identity')).toEqual([
+      expect.stringMatching(/allowSharedKeyAccess must be false/),
+    ]);
+  });
+});
+
+describe('an existing client id (ENTRA_CLIENT_ID)', () => {
+  it('writes nothing to Microsoft Graph, and Easy Auth, SignalR and the app agree on the token', async () => {
+    const { resources } = await deploy({ entraClientId: CLIENT_ID });
+    expect(graphWrites(resources)).toEqual([]);
+    expect(checkUpstreamToken(resources, LOGIN, TENANT)).toEqual([]);
+    const signalR = resources.find((r) => r.resource.type === 'Microsoft.SignalRService/signalR');
+    expect(JSON.stringify(signalR?.body)).toContain(CLIENT_ID);
+  });
+
+  it('writes only the federated credential on the admin-made registration the deployer owns', async () => {
+    const { resources } = await deploy({ entraClientId: CLIENT_ID, entraAppUniqueName: 'chat-prepared' });
+    expect(graphWrites(resources).map((r) => r.resource.type)).toEqual([
+      'Microsoft.Graph/applications/federatedIdentityCredentials',
+    ]);
+  });
+
+  it('fails the token check when the registration asks for v1 tokens while Easy Auth validates v2', async () => {
+    const { resources } = await deploy(
+      {},
+      {
+        file: 'infra/modules/entra-app.bicep',
+        from: 'requestedAccessTokenVersion: 2',
+        to: 'requestedAccessTokenVersion: 1',
+      },
+    );
+    expect(checkUpstreamToken(resources, LOGIN, TENANT)).toEqual([
+      expect.stringMatching(
+        /Easy Auth validates issuer .*v2\.0, but the registration's tokens carry https:\/\/sts\.windows\.net/,
+      ),
+      expect.stringMatching(/The app validates issuer .*v2\.0, but/),
+    ]);
+  });
+
+  it('fails the token check when SignalR asks for a token Easy Auth would refuse', async () => {
+    const { resources } = await deploy(
+      { entraClientId: CLIENT_ID },
+      {
+        file: 'infra/main.bicep',
+        from: '    upstreamAudience: appClientId\n',
+        to: "    upstreamAudience: 'api://other'\n",
+      },
+    );
+    expect(checkUpstreamToken(resources, LOGIN, TENANT)).toEqual([
+      expect.stringMatching(/SignalR requests tokens for api:\/\/other, Easy Auth's client id is 1111/),
+    ]);
+  });
+});
+
+describe('extra tags (EXTRA_TAGS)', () => {
+  it('puts them on every resource, and cannot replace azd-env-name', async () => {
+    const { resources } = await deploy({ extraTags: { costCenter: '42', 'azd-env-name': 'other' } });
+    expect(checkTags(resources, { costCenter: '42', 'azd-env-name': 'dev' })).toEqual([]);
+    const isolated = await deploy({ networkIsolation: true, extraTags: { costCenter: '42' } });
+    expect(checkTags(isolated.resources, { costCenter: '42', 'azd-env-name': 'dev' })).toEqual([]);
+  });
+
+  it('fails when a module drops them', async () => {
+    // The network exists only in isolation mode: check it there.
+    const isolated = await deploy(
+      { networkIsolation: true, extraTags: { costCenter: '42' } },
+      {
+        file: 'infra/modules/network.bicep',
+        from: '  tags: tags\n  properties: {\n    addressSpace',
+        to: '  properties: {\n    addressSpace',
+      },
+    );
+    expect(checkTags(isolated.resources, { costCenter: '42' })).toEqual([
+      expect.stringMatching(/network\.bicep.*virtualNetworks\): tag costCenter must be "42"/),
+    ]);
+  });
+});
+
+describe("the deploy workflow's provision step", () => {
+  async function pipelineDeployment(repositoryVariables: Record<string, string>) {
+    const { main, modules } = await templates();
+    const env = workflowEnvironment(await readFile('.github/workflows/azure-dev.yml', 'utf8'), {
+      AZURE_ENV_NAME: 'dev',
+      AZURE_LOCATION: 'swedencentral',
+      ...repositoryVariables,
+    });
+    const params = azdParameters(await readFile('infra/main.parameters.json', 'utf8'), env, types(main));
+    return { env, params, ...deployment(main, modules, params) };
+  }
+
+  it('has no Graph write once ENTRA_CLIENT_ID is known, whatever else the repository variables say', async () => {
+    const { resources, params, env } = await pipelineDeployment({
+      ENTRA_CLIENT_ID: CLIENT_ID,
+      ENTRA_GRANT_ADMIN_CONSENT: 'true',
+      ENTRA_ASSIGNMENT_REQUIRED: 'true',
+      NETWORK_ISOLATION: 'true',
+      EXTRA_TAGS: '{"costCenter":"42"}',
+    });
+    expect(env.ENTRA_APP_UNIQUE_NAME).toBe('');
+    expect(params).toMatchObject({
+      entraClientId: CLIENT_ID,
+      networkIsolation: true,
+      extraTags: { costCenter: '42' },
+    });
+    expect(graphWrites(resources)).toEqual([]);
+  });
+
+  it('would write the registration when ENTRA_CLIENT_ID is not set (so the check above can fail)', async () => {
+    const { resources, params } = await pipelineDeployment({});
+    expect(params.signalRSku).toBe('Standard_S1');
+    expect(graphWrites(resources).map((r) => r.resource.type)).toContain('Microsoft.Graph/applications');
+  });
+});
+
+describe('retention (Blob lifecycle policy ↔ src/local/retention.ts)', () => {
+  it("deletes the same prefixes and blob types after the azd variables' days as the local sweeper", async () => {
+    const { resources } = await deploy({ historyRetentionDays: 30, markerRetentionDays: 3 });
+    const policy = resources.find(
+      (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
+    );
+    const rules = (at(policy?.body, 'properties', 'policy', 'rules') ?? []) as Evaluated[];
+    const container = 'chat-history';
+    const fromBicep = rules.map((rule) => ({
+      name: at(rule, 'name'),
+      prefixes: (at(rule, 'definition', 'filters', 'prefixMatch') as string[]).map((p) =>
+        p.slice(container.length + 1),
+      ),
+      blobType: (at(rule, 'definition', 'filters', 'blobTypes', 0) as string).replace(/^./, (c) =>
+        c.toUpperCase(),
+      ),
+      days: at(rule, 'definition', 'actions', 'baseBlob', 'delete', 'daysAfterModificationGreaterThan'),
+    }));
+    expect(fromBicep).toEqual(retentionRules(30, 3));
+    const forever = await deploy({ historyRetentionDays: 0 });
+    const kept = forever.resources.find(
+      (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
+    );
+    expect(
+      (at(kept?.body, 'properties', 'policy', 'rules') as Evaluated[]).map((rule) => at(rule, 'name')),
+    ).toEqual(['client-id-markers']);
+  });
+});
+
+describe('observability', () => {
+  it('sends SignalR, Blob and Function App logs to the workspace, and telemetry with Entra auth', async () => {
+    const { resources } = await deploy({});
+    const diagnostics = resources.filter((r) => r.resource.type === 'Microsoft.Insights/diagnosticSettings');
+    expect(diagnostics.map((r) => r.module).sort()).toEqual(['app', 'signalR', 'storage']);
+    for (const setting of diagnostics) expect(at(setting.body, 'properties', 'workspaceId')).toBeDefined();
+    const settings = resources.find(
+      (r) => r.resource.type === 'Microsoft.Web/sites/config' && r.body.name === 'appsettings',
+    );
+    expect(at(settings?.body, 'properties', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toMatch(
+      /^ClientId=.*;Authorization=AAD$/,
+    );
+    expect(at(settings?.body, 'properties', 'APPLICATIONINSIGHTS_CONNECTION_STRING')).toBeDefined();
+  });
+
+  it('builds the Workbook from the committed JSON, with messages per minute, connections, upstream failures and p95 latency', async () => {
+    const { resources } = await deploy({});
+    const workbook = resources.find((r) => r.resource.type === 'Microsoft.Insights/workbooks');
+    const committed = await readFile('infra/workbook/chat.workbook.json', 'utf8');
+    expect(at(workbook?.body, 'properties', 'serializedData')).toBe(committed);
+    const queries = (JSON.parse(committed) as { items: { content: { query?: string } }[] }).items
+      .map((item) => item.content.query ?? '')
+      .join('\n');
+    expect(queries).toMatch(/OperationName == 'messages'[\s\S]*bin\(TimeGenerated, 1m\)/);
+    expect(queries).toContain("MetricName == 'ConnectionCount'");
+    expect(queries).toMatch(/Success == false or toint\(ResultCode\) >= 400/);
+    expect(queries).toContain('percentile(DurationMs, 95)');
+  });
+});
