@@ -17,6 +17,8 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
   trace,
 } from '@opentelemetry/api';
 
@@ -64,7 +66,18 @@ export const ATTRIBUTES = {
 /** Where a failure happened: the `chat.failure.stage` of {@link METRICS.failures}. */
 export type FailureStage = 'verify' | 'handler' | 'append' | 'delivery';
 
-const tracer = trace.getTracer(INSTRUMENTATION_SCOPE);
+let tracerOf: { provider: TracerProvider; tracer: Tracer } | undefined;
+
+/**
+ * The app's tracer from the provider registered now. A tracer keeps the provider it first found, so it is taken
+ * again when the registered provider changes (telemetry stopped and started again in one process).
+ */
+function tracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (tracerOf?.provider !== provider)
+    tracerOf = { provider, tracer: provider.getTracer(INSTRUMENTATION_SCOPE) };
+  return tracerOf.tracer;
+}
 
 /**
  * Runs `work` inside a new active span (its child spans and the REST and Blob calls under it join the trace) and
@@ -76,7 +89,7 @@ export function inSpan<T>(
   work: (span: Span) => Promise<T>,
   kind: SpanKind = SpanKind.INTERNAL,
 ): Promise<T> {
-  return tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
+  return tracer().startActiveSpan(name, { kind, attributes }, async (span) => {
     try {
       return await work(span);
     } catch (error) {
