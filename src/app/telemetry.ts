@@ -91,15 +91,14 @@ async function start(env: NodeJS.ProcessEnv, options: TelemetryOptions): Promise
     const { useAzureMonitor, shutdownAzureMonitor, _getSdkInstance } = await import(
       '@azure/monitor-opentelemetry'
     );
+    // The host records the request; the `upstream` span is the server span of an event. The worker's own HTTP
+    // server (HTTP streams) would otherwise start a second trace per call. Outgoing calls (Blob, REST) are kept.
+    const http = { enabled: true, ignoreIncomingRequestHook: () => true };
     useAzureMonitor({
       azureMonitorExporterOptions: { connectionString, ...(credential ? { credential } : {}) },
       spanProcessors,
       metricReaders,
-      instrumentationOptions: {
-        // The host records the request; the `upstream` span is the server span of an event. The worker's own
-        // HTTP server (HTTP streams) would otherwise start a second trace per call.
-        http: { enabled: true, ignoreIncomingRequestHook: () => true } as { enabled: boolean },
-      },
+      instrumentationOptions: { http },
     });
     joinHostTraces();
     return running(
