@@ -8,10 +8,14 @@
  */
 import azureFunctions from '@azure/functions';
 import type { RouteDefinition } from './routes.js';
+import { startTelemetry } from './telemetry.js';
 
 const { app } = azureFunctions;
 
 app.setup({ enableHttpStream: true });
+// Traces and metrics from the app settings (docs/observability.md), before any function is registered; once
+// per worker however many function files import this. Off, it loads nothing.
+await startTelemetry();
 
 /** `app.http(name, options)` for one entry of the route table. */
 export function register(route: RouteDefinition): void {

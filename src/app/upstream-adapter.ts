@@ -13,6 +13,7 @@ import type { ChatReply } from '../lib/chat/protocol.js';
 import { fromServiceUserId } from '../lib/chat/user-id.js';
 import { DISPLAY_NAME_CLAIM, decodeDisplayNameClaim } from '../lib/display-name.js';
 import { HistoryError } from '../lib/history/index.js';
+import { ATTRIBUTES, annotateActiveSpan } from '../lib/observability.js';
 import type { Dialect } from '../lib/upstream/contract.js';
 import { createUpstreamHandler, type UpstreamContext, type UpstreamHandlers } from '../lib/upstream/index.js';
 import { type CommandLimiter, commandLimiterFor } from './command-limits.js';
@@ -177,6 +178,7 @@ async function runCommand(
   const waitMs = limits.take(caller.connectionId);
   if (!parsed.ok) return { event: 'error', payload: parsed.error };
   const { command } = parsed;
+  annotateActiveSpan({ [ATTRIBUTES.command]: command.type });
   // A refused sendMessage names its clientMessageId, so the sender knows which of its messages to send again.
   const which =
     command.type === 'sendMessage' && command.clientMessageId !== undefined

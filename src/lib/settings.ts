@@ -170,6 +170,24 @@ export const SETTINGS = {
     description:
       'Client id of the user-assigned managed identity that DefaultAzureCredential uses for Blob and SignalR.',
   },
+  appInsightsConnectionString: {
+    name: 'APPLICATIONINSIGHTS_CONNECTION_STRING',
+    required: false,
+    description:
+      "Where the app's traces and metrics go (Application Insights). Unset: nothing is exported (docs/observability.md).",
+  },
+  appInsightsAuthentication: {
+    name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+    required: false,
+    description:
+      'Entra authentication for that export: `Authorization=AAD;ClientId=<managed identity client id>` (user-assigned) or `Authorization=AAD` (system-assigned). Unset: the connection string alone (instrumentation key).',
+  },
+  tracesExporter: {
+    name: 'OTEL_TRACES_EXPORTER',
+    required: false,
+    description:
+      '`console` prints each trace as a tree on the standard output (npm start, func start); `none` or unset prints nothing.',
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;

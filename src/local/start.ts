@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { type AuthMode, authMode } from '../app/identity.js';
 import { appRoot } from '../app/static-files.js';
+import { startTelemetry } from '../app/telemetry.js';
 import { startAzurite } from './azurite.js';
 import { azuriteBlobEndpoint, azuriteConnectionString, devSignalRConnectionString } from './dev-constants.js';
 import { startFunctionsHost } from './functions-host.js';
@@ -319,14 +320,23 @@ async function main(): Promise<void> {
     }
     // As under func start, a variable already set wins over local.settings.json.
     chatAuth = authMode({ CHAT_AUTH: process.env.CHAT_AUTH ?? env.CHAT_AUTH });
+    // The built-in host runs in this process, so its telemetry starts here (func start's worker starts its own,
+    // src/app/register.ts). Stopped last, after the host, so the traces of its last calls are exported.
+    const startBuiltInHost = async () => {
+      const telemetry = await startTelemetry({ ...env, ...process.env });
+      closers.push(() => telemetry.shutdown());
+      if (telemetry.console)
+        console.log('OTEL_TRACES_EXPORTER=console: every upstream event prints its trace');
+      const host = await startFunctionsHost({ port: ports.FUNCTIONS_PORT, env });
+      closers.push(() => host.close());
+    };
     env.CHAT_AUTH = chatAuth;
     if (chatAuth === 'entra') {
       console.log(
         'CHAT_AUTH=entra: using the built-in Functions host, which stands in for App Service Authentication ' +
           '(sign-in page, session cookie, x-ms-client-principal headers); func start has no such stand-in',
       );
-      const host = await startFunctionsHost({ port: ports.FUNCTIONS_PORT, env });
-      closers.push(() => host.close());
+      await startBuiltInHost();
     } else if (hasFuncOnPath()) {
       console.log('Azure Functions Core Tools found: running func start');
       const func = spawn('func', ['start', '--port', String(ports.FUNCTIONS_PORT)], {
@@ -340,8 +350,7 @@ async function main(): Promise<void> {
     } else {
       console.log('Azure Functions Core Tools (func) not found: using the built-in Functions host');
       // env already holds every Value (ports adjusted); the file still supplies Host.CORS, as under func start.
-      const host = await startFunctionsHost({ port: ports.FUNCTIONS_PORT, env });
-      closers.push(() => host.close());
+      await startBuiltInHost();
     }
   } catch (error) {
     console.error((error as Error).message);

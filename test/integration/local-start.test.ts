@@ -18,7 +18,7 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectChat, isMessage, welcomeOf } from '../support/chat-clients.js';
 import { compiledCommand, ROOT } from '../support/compiled.js';
 import { signIn } from '../support/sign-in.js';
@@ -203,6 +203,44 @@ describe('npm start', () => {
     run.child.kill('SIGTERM');
     expect((await once(run.child, 'exit'))[0]).toBe(0);
     expect(await isListening(identityPort)).toBe(false);
+  }, 120_000);
+
+  it('prints the trace of every upstream event with OTEL_TRACES_EXPORTER=console', async () => {
+    const [functionsPort, signalrPort, blobPort] = (await freePorts(3)) as [number, number, number];
+    const run = start({
+      FUNCTIONS_PORT: String(functionsPort),
+      SIGNALR_PORT: String(signalrPort),
+      BLOB_PORT: String(blobPort),
+      OTEL_TRACES_EXPORTER: 'console',
+    });
+    await run.lineMatching(/^Chat ready:/);
+    expect(run.output()).toContain('OTEL_TRACES_EXPORTER=console: every upstream event prints its trace');
+    const ann = await connectChat(`http://localhost:${functionsPort}`, 'ann', 'signalr');
+    const root = run.lineMatching(
+      /^\[trace (\w{8})\] upstream invocation 200 [\d.]+ ms chat\.command=sendMessage$/,
+    );
+    await ann.send('sendMessage', { text: 'traced on the console' });
+    await ann.waitFor(isMessage('traced on the console'));
+    const [, traceId] = await root;
+    // The root is printed first, then its children in the order they started.
+    const tree = await vi.waitFor(() => {
+      const lines = run
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith(`[trace ${traceId}]`));
+      if (lines.length < 4) throw new Error(`the trace so far: ${lines.join('\n')}`);
+      return lines;
+    });
+    expect(tree.map((line) => line.replace(/ [\d.]+ ms/, ' <ms>'))).toEqual([
+      `[trace ${traceId}] upstream invocation 200 <ms> chat.command=sendMessage`,
+      `[trace ${traceId}]   upstream verify <ms>`,
+      `[trace ${traceId}]   history append <ms> chat.conversation.kind=room chat.message.duplicate=false`,
+      `[trace ${traceId}]   fanout sendToAll <ms> chat.fanout.dialects=signalr,websocket`,
+    ]);
+    expect(run.output()).not.toContain('traced on the console');
+    await ann.close();
+    run.child.kill('SIGTERM');
+    expect((await once(run.child, 'exit'))[0]).toBe(0);
   }, 120_000);
 
   it('refuses a busy port with an error that names the port and its variable, and starts nothing', async () => {

@@ -2,6 +2,15 @@
  * Delivery of chat events through the service's REST API, through the prefix of every dialect in
  * `CHAT_DIALECTS`, so each client gets one copy in its own framing (docs/architecture.md, "Two dialects").
  */
+import {
+  ATTRIBUTES,
+  chatMetrics,
+  countFailure,
+  errorType,
+  inSpan,
+  markFailed,
+  SPANS,
+} from '../observability.js';
 import type { Dialect } from '../upstream/contract.js';
 import { type ChatChannel, channelOf, type DialectClients } from './codec.js';
 import type { ChatEvent } from './protocol.js';
@@ -70,13 +79,37 @@ export class Fanout {
     return answers.some((a) => a.status === 'fulfilled' && a.value);
   }
 
-  async #each(what: string, call: (channel: ChatChannel) => Promise<void>): Promise<void> {
-    const results = await Promise.allSettled(this.#channels.map(call));
-    results.forEach((result, i) => {
-      if (result.status === 'rejected') {
-        const dialect = this.#channels[i]?.dialect;
-        this.#log.warn(`${what} (${dialect} dialect) failed: ${(result.reason as Error)?.message}`);
-      }
-    });
+  /** One REST call per dialect, in one `fanout <operation>` span; each call is counted as a delivery. */
+  #each(what: string, call: (channel: ChatChannel) => Promise<void>): Promise<void> {
+    const operation = what.split(' ', 1)[0] ?? what;
+    const channels = this.#channels;
+    return inSpan(
+      `${SPANS.fanout} ${operation}`,
+      { [ATTRIBUTES.operation]: operation, [ATTRIBUTES.dialects]: channels.map((c) => c.dialect) },
+      async (span) => {
+        const results = await Promise.allSettled(channels.map(call));
+        const { deliveries } = chatMetrics();
+        const failed: string[] = [];
+        results.forEach((result, i) => {
+          const dialect = channels[i]?.dialect ?? 'unknown';
+          const ok = result.status === 'fulfilled';
+          deliveries.add(1, {
+            [ATTRIBUTES.operation]: operation,
+            [ATTRIBUTES.dialect]: dialect,
+            [ATTRIBUTES.outcome]: ok ? 'ok' : 'failed',
+          });
+          if (result.status === 'rejected') {
+            failed.push(dialect);
+            countFailure('delivery', errorType(result.reason));
+            this.#log.warn(`${what} (${dialect} dialect) failed: ${(result.reason as Error)?.message}`);
+          }
+        });
+        // A failed dialect does not fail the fan-out (see above), but its span says so.
+        if (failed.length > 0) {
+          span.setAttribute(ATTRIBUTES.failedDialects, failed);
+          markFailed(span, 'delivery-failed');
+        }
+      },
+    );
   }
 }

@@ -15,6 +15,7 @@ import {
 } from '../conversation.js';
 import { HistoryError } from '../history/errors.js';
 import type { AppendResult, HistoryPage, NewMessage } from '../history/message.js';
+import { ATTRIBUTES, chatMetrics, countFailure, errorType, inSpan, SPANS } from '../observability.js';
 import type { Dialect } from '../upstream/contract.js';
 import type { ChatCommand } from './commands.js';
 import type { UserDirectory } from './directory.js';
@@ -216,22 +217,31 @@ export class ChatHandlers {
         : to !== undefined
           ? directConversation(caller.user, to)
           : ROOM;
+    const kind = {
+      [ATTRIBUTES.conversationKind]: group !== undefined ? 'group' : to !== undefined ? 'dm' : 'room',
+    };
     let stored: AppendResult;
     try {
-      stored = await history.append({
-        conversation,
-        from: caller.user,
-        ...(caller.name !== undefined ? { fromName: caller.name } : {}),
-        text,
-        ...(group !== undefined ? { group } : {}),
-        ...(to !== undefined ? { to } : {}),
-        ...(clientMessageId !== undefined ? { clientMessageId } : {}),
+      stored = await inSpan(SPANS.historyAppend, kind, async (span) => {
+        const result = await history.append({
+          conversation,
+          from: caller.user,
+          ...(caller.name !== undefined ? { fromName: caller.name } : {}),
+          text,
+          ...(group !== undefined ? { group } : {}),
+          ...(to !== undefined ? { to } : {}),
+          ...(clientMessageId !== undefined ? { clientMessageId } : {}),
+        });
+        span.setAttribute(ATTRIBUTES.duplicate, result.duplicate);
+        return result;
       });
     } catch (error) {
       // The store refusing the message (bad input it caught) is not an outage: only the rest is worth a resend.
       if (error instanceof HistoryError) throw error;
+      countFailure('append', errorType(error));
       throw new ChatCommandError('storage-unavailable', error);
     }
+    chatMetrics().messages.add(1, { ...kind, [ATTRIBUTES.duplicate]: stored.duplicate });
     const { message } = stored;
     const event: ChatEvent = { event: 'message', payload: message };
     if (group !== undefined) await fanout.toGroup(group, event);

@@ -5,6 +5,16 @@
  * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import {
+  ATTRIBUTES,
+  chatMetrics,
+  countFailure,
+  type FailureStage,
+  failActiveSpan,
+  inSpan,
+  SPANS,
+  SpanKind,
+} from '../observability.js';
 import { UPSTREAM_HEADERS } from './contract.js';
 import { quoteValue, UpstreamError } from './errors.js';
 import {
@@ -53,21 +63,51 @@ export function createUpstreamHandler(
   const { accessKeys, bearer } = options;
   const currentKeys = typeof accessKeys === 'function' ? accessKeys : () => accessKeys;
 
-  return async function handleUpstream(request, invocationContext) {
-    let parsed: { event: UpstreamEvent; context: UpstreamContext };
-    try {
-      // Identity mode: the caller proves who it is first; nothing else of the request is looked at before.
-      if (bearer) await bearer.validate(request.headers.get('authorization'));
-      const verified = verifyCall(request, bearer ? null : currentKeys(), expectedHub?.trim());
-      const route = resolveRoute(request);
-      checkDeclaredLength(request, maxBodyBytes);
-      const body = await readBodyWithin(request, maxBodyBytes);
-      parsed = { event: parseEvent(route, body, request), context: parseContext(request, route, verified) };
-    } catch (error) {
-      return rejectCall(error, request, invocationContext);
-    }
-    return dispatch(handlers, { ...parsed, httpRequest: request, invocationContext });
-  };
+  // One span per upstream call, the root of the event's trace (docs/observability.md); the checks are its
+  // `upstream verify` child, and the handler's Blob and REST calls nest under it.
+  return (request, invocationContext) =>
+    inSpan(
+      SPANS.upstream,
+      {},
+      async (span) => {
+        const started = performance.now();
+        const finish = (answer: HttpResponseInit, eventKind: string): HttpResponseInit => {
+          const status = answer.status ?? 200;
+          span.setAttribute(ATTRIBUTES.status, status);
+          chatMetrics().upstreamDuration.record(performance.now() - started, {
+            [ATTRIBUTES.upstreamEvent]: eventKind,
+            [ATTRIBUTES.status]: status,
+          });
+          return answer;
+        };
+        let parsed: { event: UpstreamEvent; context: UpstreamContext };
+        try {
+          parsed = await inSpan(SPANS.verify, {}, async () => {
+            // Identity mode: the caller proves who it is first; nothing else of the request is looked at before.
+            if (bearer) await bearer.validate(request.headers.get('authorization'));
+            const verified = verifyCall(request, bearer ? null : currentKeys(), expectedHub?.trim());
+            const route = resolveRoute(request);
+            checkDeclaredLength(request, maxBodyBytes);
+            const body = await readBodyWithin(request, maxBodyBytes);
+            return {
+              event: parseEvent(route, body, request),
+              context: parseContext(request, route, verified),
+            };
+          });
+        } catch (error) {
+          return finish(rejectCall(error, request, invocationContext), 'unknown');
+        }
+        const { kind } = parsed.event;
+        span.updateName(`${SPANS.upstream} ${kind}`);
+        span.setAttributes({
+          [ATTRIBUTES.upstreamEvent]: kind,
+          [ATTRIBUTES.hub]: parsed.context.hub,
+          [ATTRIBUTES.connectionId]: parsed.context.connectionId,
+        });
+        return finish(await dispatch(handlers, { ...parsed, httpRequest: request, invocationContext }), kind);
+      },
+      SpanKind.SERVER,
+    );
 }
 
 /** Answers a call that failed before any handler ran. */
@@ -81,11 +121,11 @@ function rejectCall(error: unknown, request: HttpRequest, log: InvocationContext
     const line = `upstream call rejected: ${error.code} ${error.status}, ${where}: ${error.message}`;
     if (error.status >= 500) log.error(line);
     else log.warn(line);
-    return catalogued(error);
+    return catalogued(error, 'verify');
   }
   // Not a rejection but a fault (a key provider that throws, a body stream that breaks): never a 4xx.
   log.error(`upstream call failed before dispatch, ${where}: ${messageOf(error)}`);
-  return catalogued(new UpstreamError('internal-error'));
+  return catalogued(new UpstreamError('internal-error'), 'verify');
 }
 
 /** Runs the one handler of the event, awaited, and returns its answer. */
@@ -122,7 +162,7 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
   } catch (error) {
     // The message only: a stack trace or the request's headers could carry what the log must not.
     req.invocationContext.error(`upstream handler failed, ${describeRequest(req)}: ${messageOf(error)}`);
-    return catalogued(new UpstreamError('handler-failed'));
+    return catalogued(new UpstreamError('handler-failed'), 'handler');
   }
 }
 
@@ -132,11 +172,16 @@ function answered<R>(answerable: Answerable<R>, req: UpstreamRequest, handlerNam
   if (answer) return answer;
   const error = new UpstreamError('no-answer', `${handlerName} called neither success/accept nor fail`);
   req.invocationContext.error(`upstream handler did not answer, ${describeRequest(req)}: ${error.message}`);
-  return catalogued(error);
+  return catalogued(error, 'handler');
 }
 
-/** The rejection as the service expects it: status and plain-text reason (see {@link UpstreamError}). */
-function catalogued(error: UpstreamError): HttpResponseInit {
+/**
+ * The rejection as the service expects it: status and plain-text reason (see {@link UpstreamError}). It is
+ * counted, and marks the upstream span failed with its code (only: a reason may quote the request's body).
+ */
+function catalogued(error: UpstreamError, stage: FailureStage): HttpResponseInit {
+  countFailure(stage, error.code);
+  failActiveSpan(error.code);
   return {
     status: error.status,
     headers: { 'Content-Type': 'text/plain; charset=utf-8' },
