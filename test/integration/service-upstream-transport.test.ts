@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/lib/signalr/signature.js';
 import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
 import { DEFAULTS, resolveOptions, ServiceOptionsError } from '../../src/local/service/options.js';
-import { Upstream } from '../../src/local/service/upstream.js';
-import { UpstreamTransport } from '../../src/local/service/upstream-transport.js';
+import { Upstream } from '../../src/local/service/upstream/upstream.js';
+import { UpstreamTransport } from '../../src/local/service/upstream/upstream-transport.js';
 import { PRIMARY_KEY, useServiceTest } from '../support/local-service.js';
 
 /** A real upstream on port 0 that remembers every TCP connection it accepted. */

@@ -15,7 +15,7 @@ import {
   findTemplate,
   patternMatches,
   upstreamHeaders,
-} from '../../src/local/service/upstream.js';
+} from '../../src/local/service/upstream/upstream.js';
 
 describe('local service options', () => {
   it('writes every default next to its name', () => {

@@ -2,12 +2,12 @@
  * The state one running service shares between its modules (dialects, REST API, shutdown).
  */
 import type { WebSocketServer } from 'ws';
+import type { EntraTokenVerifier } from './auth/entra.js';
 import type { ConnectionRegistry } from './connections.js';
-import type { EntraTokenVerifier } from './entra-auth.js';
 import type { ResolvedServiceOptions } from './options.js';
 import type { ConnectLimits } from './rate-limit.js';
 import type { Session } from './session.js';
-import type { Upstream } from './upstream.js';
+import type { Upstream } from './upstream/upstream.js';
 
 /** A SignalR negotiate whose WebSocket has not arrived yet. */
 export interface PendingNegotiation {

@@ -8,19 +8,19 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { EntraTokenVerifier } from './auth/entra.js';
 import { ConnectionRegistry } from './connections.js';
 import type { ServiceContext } from './context.js';
-import { EntraTokenVerifier } from './entra-auth.js';
 import { Rejection } from './errors.js';
 import { rejectUpgradeWith, sendRejection } from './http.js';
 import { resolveOptions, type ServiceOptions } from './options.js';
 import { ConnectLimits } from './rate-limit.js';
-import { handleRest, isRestPath } from './rest.js';
+import { handleRest, isRestPath } from './rest/router.js';
 import type { Session } from './session.js';
-import { handleNegotiate, handleSignalRUpgrade } from './signalr-dialect.js';
-import { CLIENT_ENDPOINT_METHODS, handleClientHttpRequest } from './transports/http-endpoint.js';
-import { Upstream } from './upstream.js';
-import { chosenSubprotocols, handleWebSocketDialectUpgrade } from './websocket-dialect.js';
+import { CLIENT_ENDPOINT_METHODS, handleClientHttpRequest } from './signalr/http-endpoint.js';
+import { handleNegotiate, handleSignalRUpgrade } from './signalr/session.js';
+import { Upstream } from './upstream/upstream.js';
+import { chosenSubprotocols, handleWebSocketDialectUpgrade } from './websocket/session.js';
 
 /** A running service. */
 export interface RunningService {

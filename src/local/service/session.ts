@@ -6,13 +6,13 @@
  */
 import type { JWTPayload } from 'jose';
 import type { UpstreamCategory } from '../../lib/upstream/contract.js';
-import { forwardedClaims, tokenUserId } from './auth.js';
+import { forwardedClaims, tokenUserId } from './auth/tokens.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { CloseCode } from './errors.js';
 import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket.js';
-import { SerialQueue, type UpstreamCall } from './upstream.js';
+import { SerialQueue, type UpstreamCall } from './upstream/upstream.js';
 
 /** Identity and request details of a connection, fixed when it is accepted. */
 export interface SessionInit {

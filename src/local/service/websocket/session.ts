@@ -9,15 +9,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { UPSTREAM_CATEGORIES, UPSTREAM_HEADERS, WEBSOCKET_EVENTS } from '../../lib/upstream/contract.js';
-import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth.js';
-import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
-import type { ServiceContext } from './context.js';
-import { CloseCode, Rejection } from './errors.js';
-import { rejectUpgrade, rejectUpgradeWith } from './http.js';
-import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
-import { WebSocketTransport } from './transports/websocket.js';
-import { describeFailure, succeeded, type UpstreamCall } from './upstream.js';
+import { UPSTREAM_CATEGORIES, UPSTREAM_HEADERS, WEBSOCKET_EVENTS } from '../../../lib/upstream/contract.js';
+import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth/tokens.js';
+import { checkHubName, type HubRegistry, type OutboundMessage } from '../connections.js';
+import type { ServiceContext } from '../context.js';
+import { CloseCode, Rejection } from '../errors.js';
+import { rejectUpgrade, rejectUpgradeWith } from '../http.js';
+import { Session, type SessionInit, sessionInit, upstreamCallOf } from '../session.js';
+import { WebSocketTransport } from '../transports/websocket.js';
+import { describeFailure, succeeded, type UpstreamCall } from '../upstream/upstream.js';
 
 export type FrameFormat = 'text' | 'binary';
 

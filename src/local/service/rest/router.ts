@@ -15,14 +15,14 @@
  * hosts and ports); in identity mode a Microsoft Entra token (entra-auth.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { clientUrl, createClientToken } from '../../lib/signalr/tokens.js';
-import type { Dialect } from '../../lib/upstream/contract.js';
-import { acceptedOrigins, authenticate, requestToken, restAudiencePath } from './auth.js';
-import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
-import type { ServiceContext } from './context.js';
-import { CloseCode, Rejection } from './errors.js';
-import { readBody, sendEmpty, sendJson, sendRejection } from './http.js';
-import { normalizeUpstream, ServiceOptionsError } from './options.js';
+import { clientUrl, createClientToken } from '../../../lib/signalr/tokens.js';
+import type { Dialect } from '../../../lib/upstream/contract.js';
+import { acceptedOrigins, authenticate, requestToken, restAudiencePath } from '../auth/tokens.js';
+import { checkHubName, type HubRegistry, type OutboundMessage } from '../connections.js';
+import type { ServiceContext } from '../context.js';
+import { CloseCode, Rejection } from '../errors.js';
+import { readBody, sendEmpty, sendJson, sendRejection } from '../http.js';
+import { normalizeUpstream, ServiceOptionsError } from '../options.js';
 import {
   type ApiVersion,
   checkNames,
@@ -32,7 +32,7 @@ import {
   resolveVersion,
   runOperation,
   sendApiError,
-} from './rest-api.js';
+} from '../signalr/rest-api.js';
 
 /** What an operation gets: the hub's registry, the route parameters and the request. */
 interface OperationContext {

@@ -16,21 +16,21 @@
  * only (an `EventSource` cannot set headers), as Azure reads it. The token must name the connection's user.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth.js';
+import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth/tokens.js';
 import type { ServiceContext } from '../context.js';
 import { Rejection } from '../errors.js';
 import { readBody } from '../http.js';
 import type { Session } from '../session.js';
+import { NO_CACHE_HEADERS } from '../transports/http-transport.js';
+import { LongPollingTransport } from '../transports/long-polling.js';
+import { ServerSentEventsTransport } from '../transports/server-sent-events.js';
 import {
   clientAudiencePath,
   hubOf,
   SignalRSession,
   startSignalRSession,
   takeNegotiation,
-} from '../signalr-dialect.js';
-import { NO_CACHE_HEADERS } from './http-transport.js';
-import { LongPollingTransport } from './long-polling.js';
-import { ServerSentEventsTransport } from './server-sent-events.js';
+} from './session.js';
 
 /** Methods a browser may use on `/client/` from another origin (the CORS preflight's answer). */
 export const CLIENT_ENDPOINT_METHODS = 'GET, POST, DELETE, OPTIONS';

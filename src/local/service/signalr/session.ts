@@ -14,8 +14,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import type { WebSocket } from 'ws';
-import { setBounded } from '../../lib/bounded-map.js';
-import { HUB_CODECS, type HubCodec } from '../../lib/signalr/hub-codec.js';
+import { setBounded } from '../../../lib/bounded-map.js';
+import { HUB_CODECS, type HubCodec } from '../../../lib/signalr/hub-codec.js';
 import {
   type HubMessage,
   HubMessageType,
@@ -25,34 +25,34 @@ import {
   parseHubMessages,
   RECORD_SEPARATOR,
   writeHandshakeResponse,
-} from '../../lib/signalr/hub-protocol.js';
+} from '../../../lib/signalr/hub-protocol.js';
 import {
   announcedFrameLength,
   parseMessagePackMessages,
   splitFrames,
   withoutLengthPrefix,
-} from '../../lib/signalr/messagepack.js';
+} from '../../../lib/signalr/messagepack.js';
 import {
   closeConnectionBody,
   openConnectionBody,
   SIGNALR_EVENTS,
   UPSTREAM_CATEGORIES,
-} from '../../lib/upstream/contract.js';
-import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth.js';
-import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
-import type { PendingNegotiation, ServiceContext } from './context.js';
-import { CloseCode, Rejection } from './errors.js';
+} from '../../../lib/upstream/contract.js';
+import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth/tokens.js';
+import { checkHubName, type HubRegistry, type OutboundMessage } from '../connections.js';
+import type { PendingNegotiation, ServiceContext } from '../context.js';
+import { CloseCode, Rejection } from '../errors.js';
+import { sendJson } from '../http.js';
+import { randomConnectionId } from '../options.js';
+import { Session, type SessionInit, sessionInit, upstreamCallOf } from '../session.js';
+import type { Transport } from '../transports/transport.js';
+import { WebSocketTransport, type WebSocketTransportOptions } from '../transports/websocket.js';
+import type { UpstreamCall } from '../upstream/upstream.js';
 import { eventNameProblem, quoteTarget } from './event-names.js';
-import { sendJson } from './http.js';
 import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
-import { randomConnectionId } from './options.js';
 import { invocationFrame } from './outbound-frames.js';
 import { PendingBytes, RecordReader, RecordTooLargeError } from './record-reader.js';
-import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
 import { ReconnectBuffer } from './stateful-reconnect.js';
-import type { Transport } from './transports/transport.js';
-import { WebSocketTransport, type WebSocketTransportOptions } from './transports/websocket.js';
-import type { UpstreamCall } from './upstream.js';
 
 export function hubOf(url: URL): string {
   return checkHubName(url.searchParams.get('hub'), '?hub=chat');

@@ -14,8 +14,8 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import { CLOCK_SKEW_SECONDS } from '../../lib/signalr/tokens.js';
-import { Rejection } from './errors.js';
+import { CLOCK_SKEW_SECONDS } from '../../../lib/signalr/tokens.js';
+import { Rejection } from '../errors.js';
 
 /** The `aud` of Entra tokens for the data plane: the scope `https://signalr.azure.com/.default` without `/.default`. */
 export const SIGNALR_ENTRA_AUDIENCE = 'https://signalr.azure.com';

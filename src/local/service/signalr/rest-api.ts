@@ -17,10 +17,10 @@
  * not empty), each with a 400 whose message says what a valid name is.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HUB_NAME, type HubRegistry, INVALID_HUB_NAME, type OutboundMessage } from './connections.js';
-import type { ServiceContext } from './context.js';
-import { CloseCode, Rejection } from './errors.js';
-import { readBody, sendEmpty } from './http.js';
+import { HUB_NAME, type HubRegistry, INVALID_HUB_NAME, type OutboundMessage } from '../connections.js';
+import type { ServiceContext } from '../context.js';
+import { CloseCode, Rejection } from '../errors.js';
+import { readBody, sendEmpty } from '../http.js';
 
 /** The spec versions the service implements. */
 export type ApiVersion = 'v1' | '2020-10-01' | '2022-06-01';

@@ -5,18 +5,18 @@
  */
 import { validateHeaderValue } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { setBounded } from '../../lib/bounded-map.js';
-import { signatureHeader } from '../../lib/signalr/signature.js';
+import { setBounded } from '../../../lib/bounded-map.js';
+import { signatureHeader } from '../../../lib/signalr/signature.js';
 import {
   SIGNALR_EVENTS,
   UPSTREAM_CATEGORIES,
   UPSTREAM_HEADERS,
   type UpstreamCategory,
   WEBSOCKET_EVENTS,
-} from '../../lib/upstream/contract.js';
-import { ManagedIdentityTokens } from '../identity/client.js';
+} from '../../../lib/upstream/contract.js';
+import { ManagedIdentityTokens } from '../../identity/client.js';
+import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from '../options.js';
 import { FairScheduler, SHED } from './fair-scheduler.js';
-import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from './options.js';
 import { type ResponseHeaders, UpstreamTransport } from './upstream-transport.js';
 
 /** One upstream call, described independently of the dialect. */
