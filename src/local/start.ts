@@ -26,12 +26,8 @@ import { startAzurite } from './azurite.js';
 import { azuriteBlobEndpoint, azuriteConnectionString, devSignalRConnectionString } from './dev-constants.js';
 import { startFunctionsHost } from './functions-host.js';
 import { readSettingsFile } from './functions-host-settings.js';
-import {
-  identityAppSettings,
-  identityConnectionString,
-  identityServiceOptions,
-  startIdentityEndpoint,
-} from './identity/index.js';
+import { startIdentityEndpoint } from './identity/index.js';
+import { identityAppSettings, identityConnectionString, identityServiceOptions } from './identity-wiring.js';
 
 /** The ports and where each comes from. */
 export const PORT_SETTINGS = [
