@@ -79,3 +79,14 @@ export function rejectUpgrade(
 export function rejectUpgradeWith(socket: Duplex, rejection: Rejection): void {
   rejectUpgrade(socket, rejection.status, JSON.stringify(rejection.toJSON()), undefined, rejection.headers);
 }
+
+/** The CORS answer headers for a request from another origin (none without an `Origin`). */
+export function corsHeaders(req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  if (!origin) return {};
+  return {
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Allow-Credentials': 'true',
+    Vary: 'Origin',
+  };
+}

@@ -30,15 +30,18 @@ const MAX_BUCKETS = 10_000;
 export class RateLimiter {
   readonly #buckets = new Map<string, Bucket>();
 
-  constructor(
-    private readonly limit: BucketLimit,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(limit: BucketLimit, now: () => number = Date.now) {
+    this.#limit = limit;
+    this.#now = now;
+  }
+
+  readonly #limit: BucketLimit;
+  readonly #now: () => number;
 
   /** Takes one token for `key`, or throws a 429 {@link Rejection} with `Retry-After` when none is left. */
   take(key: string): void {
-    const { perSecond, burst } = this.limit;
-    const now = this.now();
+    const { perSecond, burst } = this.#limit;
+    const now = this.#now();
     const bucket = this.#buckets.get(key) ?? { tokens: burst, updatedAt: now };
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * perSecond);
     bucket.updatedAt = now;
@@ -47,7 +50,7 @@ export class RateLimiter {
       setBounded(this.#buckets, key, bucket, MAX_BUCKETS);
       throw new Rejection(
         'too-many-requests',
-        `Too many connects from ${this.limit.who}: at most ${burst} at once, then ${perSecond} per second (${this.limit.optionNames}); retry after ${retryAfter} s`,
+        `Too many connects from ${this.#limit.who}: at most ${burst} at once, then ${perSecond} per second (${this.#limit.optionNames}); retry after ${retryAfter} s`,
         { 'Retry-After': String(retryAfter) },
       );
     }

@@ -17,20 +17,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth/tokens.js';
-import type { ServiceContext } from '../context.js';
 import { Rejection } from '../errors.js';
 import { readBody } from '../http.js';
-import type { Session } from '../session.js';
 import { NO_CACHE_HEADERS } from '../transports/http-transport.js';
 import { LongPollingTransport } from '../transports/long-polling.js';
 import { ServerSentEventsTransport } from '../transports/server-sent-events.js';
-import {
-  clientAudiencePath,
-  hubOf,
-  SignalRSession,
-  startSignalRSession,
-  takeNegotiation,
-} from './session.js';
+import { startSignalRSession } from './client-endpoint.js';
+import { clientAudiencePath, hubOf, takeNegotiation } from './negotiate.js';
+import type { SignalRSession } from './session.js';
+import type { SignalRContext } from './state.js';
 
 /** Methods a browser may use on `/client/` from another origin (the CORS preflight's answer). */
 export const CLIENT_ENDPOINT_METHODS = 'GET, POST, DELETE, OPTIONS';
@@ -66,7 +61,7 @@ function isEventStreamRequest(req: IncomingMessage): boolean {
 
 /** A request to `/client/` that is not a WebSocket upgrade. */
 export async function handleClientHttpRequest(
-  ctx: ServiceContext,
+  ctx: SignalRContext,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
@@ -123,15 +118,15 @@ export async function handleClientHttpRequest(
 }
 
 async function onLiveConnection(
-  ctx: ServiceContext,
-  session: Session,
+  ctx: SignalRContext,
+  session: SignalRSession,
   method: string,
   eventStream: boolean,
   req: IncomingMessage,
   res: ServerResponse,
   cors: Readonly<Record<string, string>>,
 ): Promise<void> {
-  const transport = session instanceof SignalRSession ? session.currentTransport : undefined;
+  const transport = session.currentTransport;
   const kind = transport?.kind ?? 'WebSockets';
   if (method === 'POST') {
     if (kind === 'WebSockets') {

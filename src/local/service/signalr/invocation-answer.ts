@@ -10,8 +10,8 @@
  *   error is `Invocation failed, status code 500`.
  * - a body over the service's limit: `Invocation failed, response too large.`
  */
-import type { CompletionMessage } from '../../../lib/signalr/hub-protocol.js';
-import type { UpstreamOutcome } from '../upstream/upstream.js';
+import { type CompletionMessage, HubMessageType } from '../../../lib/signalr/hub-protocol.js';
+import type { UpstreamOutcome } from '../upstream/call.js';
 
 /** Either bytes to write to the client as they are, or a Completion to frame in the client's protocol. */
 export type InvocationAnswer =
@@ -26,13 +26,13 @@ export function invocationAnswer(
 ): InvocationAnswer {
   const error = (text: string): InvocationAnswer => ({
     kind: 'completion',
-    message: { type: 3, invocationId, error: text },
+    message: { type: HubMessageType.Completion, invocationId, error: text },
   });
   switch (outcome.kind) {
     case 'response':
       if (outcome.status === 200 && outcome.body.length > 0) return { kind: 'verbatim', body: outcome.body };
       if (outcome.status === 200 || outcome.status === 204) {
-        return { kind: 'completion', message: { type: 3, invocationId } };
+        return { kind: 'completion', message: { type: HubMessageType.Completion, invocationId } };
       }
       return error(`Invocation failed, status code ${outcome.status}`);
     case 'unreachable':

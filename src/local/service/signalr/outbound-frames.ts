@@ -4,7 +4,7 @@
  * frames live as long as the message object does (the registry hands the same object to every recipient).
  */
 import type { HubCodec } from '../../../lib/signalr/hub-codec.js';
-import type { HubProtocolName } from '../../../lib/signalr/hub-protocol.js';
+import { HubMessageType, type HubProtocolName } from '../../../lib/signalr/hub-protocol.js';
 import type { OutboundMessage } from '../connections.js';
 
 type InvocationOutbound = Extract<OutboundMessage, { kind: 'invocation' }>;
@@ -20,7 +20,11 @@ export function invocationFrame(message: InvocationOutbound, codec: HubCodec): B
   }
   let frame = byProtocol[codec.name];
   if (frame === undefined) {
-    frame = codec.write({ type: 1, target: message.target, arguments: message.arguments });
+    frame = codec.write({
+      type: HubMessageType.Invocation,
+      target: message.target,
+      arguments: message.arguments,
+    });
     byProtocol[codec.name] = frame;
   }
   return frame;

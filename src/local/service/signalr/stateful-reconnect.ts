@@ -36,10 +36,13 @@ export class ReconnectBuffer {
   #waitForSequence = false;
   #ackTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly limitBytes: number,
-    private readonly sendAck: (sequenceId: number) => void,
-  ) {}
+  constructor(limitBytes: number, sendAck: (sequenceId: number) => void) {
+    this.#limitBytes = limitBytes;
+    this.#sendAck = sendAck;
+  }
+
+  readonly #limitBytes: number;
+  readonly #sendAck: (sequenceId: number) => void;
 
   /** Bytes sent and not yet acknowledged. */
   get keptBytes(): number {
@@ -49,7 +52,7 @@ export class ReconnectBuffer {
   /** Keeps a sent message until it is acknowledged; false when that would pass the limit. */
   keep(data: string | Buffer, binary: boolean): boolean {
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (this.#keptBytes + bytes > this.limitBytes) return false;
+    if (this.#keptBytes + bytes > this.#limitBytes) return false;
     this.#sentCount++;
     this.#kept.push({ id: this.#sentCount, data, binary, bytes });
     this.#keptBytes += bytes;
@@ -111,7 +114,7 @@ export class ReconnectBuffer {
     if (this.#ackTimer !== undefined) return;
     this.#ackTimer = setTimeout(() => {
       this.#ackTimer = undefined;
-      this.sendAck(this.#latestReceived);
+      this.#sendAck(this.#latestReceived);
     }, ACK_DELAY_MS);
     this.#ackTimer.unref();
   }

@@ -45,8 +45,11 @@ export class LongPollingTransport extends HttpTransport {
   #disconnectTimer: NodeJS.Timeout | undefined;
   #started = false;
 
-  constructor(private readonly timeouts: LongPollingTimeouts) {
+  readonly #timeouts: LongPollingTimeouts;
+
+  constructor(timeouts: LongPollingTimeouts) {
     super();
+    this.#timeouts = timeouts;
   }
 
   get open(): boolean {
@@ -83,7 +86,7 @@ export class LongPollingTransport extends HttpTransport {
       this.#poll = undefined;
       answer(res, 200, headers);
       this.#awaitNextPoll();
-    }, this.timeouts.pollTimeoutMs);
+    }, this.#timeouts.pollTimeoutMs);
     timer.unref();
     this.#poll = { res, headers, timer };
     res.on('close', () => {
@@ -163,9 +166,9 @@ export class LongPollingTransport extends HttpTransport {
       this.#finish(
         server?.code ?? CloseCode.Abnormal,
         server?.reason ??
-          `No poll within ${this.timeouts.disconnectTimeoutMs} ms (longPollingDisconnectTimeoutMs)`,
+          `No poll within ${this.#timeouts.disconnectTimeoutMs} ms (longPollingDisconnectTimeoutMs)`,
       );
-    }, this.timeouts.disconnectTimeoutMs);
+    }, this.#timeouts.disconnectTimeoutMs);
     this.#disconnectTimer.unref();
   }
 

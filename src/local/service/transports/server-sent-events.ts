@@ -29,12 +29,11 @@ export class ServerSentEventsTransport extends HttpTransport implements TurnFlus
   #serverClose: { code: number; reason: string } | undefined;
   /** Corked for this turn, and listed for the end-of-turn flush. */
   #corked = false;
+  readonly #res: ServerResponse;
 
-  constructor(
-    private readonly res: ServerResponse,
-    headers: Readonly<Record<string, string>>,
-  ) {
+  constructor(res: ServerResponse, headers: Readonly<Record<string, string>>) {
     super();
+    this.#res = res;
     res.writeHead(200, {
       ...headers,
       ...NO_CACHE_HEADERS,
@@ -55,11 +54,11 @@ export class ServerSentEventsTransport extends HttpTransport implements TurnFlus
   }
 
   get open(): boolean {
-    return !this.ended && this.#serverClose === undefined && !this.res.destroyed;
+    return !this.ended && this.#serverClose === undefined && !this.#res.destroyed;
   }
 
   get bufferedAmount(): number {
-    return this.res.writableLength;
+    return this.#res.writableLength;
   }
 
   send(data: string | Buffer, _binary: boolean, done?: () => void): void {
@@ -70,10 +69,10 @@ export class ServerSentEventsTransport extends HttpTransport implements TurnFlus
     const text = typeof data === 'string' ? data : data.toString('utf8');
     if (!this.#corked) {
       this.#corked = true;
-      this.res.cork();
+      this.#res.cork();
       flushAtEndOfTurn(this);
     }
-    this.res.write(formatEvent(text), () => done?.());
+    this.#res.write(formatEvent(text), () => done?.());
   }
 
   flushTurn(): void {
@@ -83,18 +82,18 @@ export class ServerSentEventsTransport extends HttpTransport implements TurnFlus
   #uncork(): void {
     if (!this.#corked) return;
     this.#corked = false;
-    this.res.uncork();
+    this.#res.uncork();
   }
 
   close(code: number, reason: string): void {
     if (this.#serverClose || this.ended) return;
     this.#serverClose = { code, reason };
     this.#uncork(); // what was sent goes out before the end
-    this.res.end();
+    this.#res.end();
   }
 
   terminate(): void {
     this.#serverClose ??= { code: CloseCode.Abnormal, reason: '' };
-    this.res.destroy();
+    this.#res.destroy();
   }
 }
