@@ -1,6 +1,7 @@
 /**
- * HTTP plumbing shared by the REST API, negotiate and the WebSocket handshakes: a capped body reader, JSON
- * responses, and raw handshake rejections (a rejected upgrade has no `ServerResponse`, only a socket).
+ * HTTP plumbing shared by the wings and the REST API: a capped body reader, JSON responses, CORS headers,
+ * and raw handshake rejections (a rejected upgrade has no `ServerResponse`, only a socket)
+ * (docs/local-service.md, "Wings").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';

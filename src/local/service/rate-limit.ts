@@ -1,9 +1,6 @@
 /**
- * Connect rate limits: one token bucket per client address and one per user (the token's `nameid`). A bucket
- * holds up to `burst` connects and refills at `perSecond`; an empty bucket is a 429 whose `Retry-After` says
- * when the next connect will be allowed. The address is the TCP peer's, never a header a client can write
- * (`X-Forwarded-For`). A user's bucket is charged only after the token is verified, so nobody can spend
- * another user's connects with a forged token.
+ * Connect rate limits: one token bucket per client address and one per user (docs/local-service.md,
+ * "Connections").
  */
 import { setBounded } from '../../lib/bounded-map.js';
 import { Rejection } from './errors.js';

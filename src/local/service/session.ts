@@ -1,8 +1,6 @@
 /**
- * What the two dialects share about one client connection, whatever its transport (WebSockets, Server-Sent
- * Events, Long Polling; see transports/transport.ts): bounded sending (slow consumers are closed with 1008,
- * never buffered without bound), the per-connection upstream queue with backpressure on the client,
- * liveness, service-side closes with a reason, exactly one disconnect upstream, and shutdown.
+ * What both wings share about one client connection, whatever its transport: bounded sending, the upstream
+ * queue, liveness, closes, one disconnect upstream, shutdown (docs/local-service.md, "Connections").
  */
 import type { JWTPayload } from 'jose';
 import type { UpstreamCategory } from '../../lib/upstream/contract.js';

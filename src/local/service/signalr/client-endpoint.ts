@@ -15,7 +15,7 @@ import { authenticateClient, hubOf, takeNegotiation } from './negotiate.js';
 import { SignalRSession } from './session.js';
 import type { PendingNegotiation, SignalRContext } from './state.js';
 
-/** Starts a signalr-dialect session on a transport; it is found by its connection token until it ends. */
+/** Starts a SignalR session on a transport; it is found by its connection token until it ends. */
 export function startSignalRSession(
   ctx: SignalRContext,
   token: string | null,

@@ -1,19 +1,6 @@
 /**
- * The HTTP side of `/client/?hub=…&id={connectionToken}` for the signalr dialect's Server-Sent Events and
- * Long Polling, with ASP.NET Core's `HttpConnectionDispatcher` answers:
- *
- * | request                                  | answer                                                           |
- * | ---------------------------------------- | ---------------------------------------------------------------- |
- * | `GET`, `Accept: text/event-stream`       | the event stream (starts the connection)                          |
- * | `GET`                                    | a long poll (the first one starts the connection, answered at once) |
- * | `POST`                                   | the body goes to the connection; `200` empty                      |
- * | `DELETE`                                 | Long Polling only: ends the connection; `202`                     |
- * | no `id`                                  | `400 Connection ID required`                                      |
- * | unknown `id`                             | `404 No Connection with that ID`                                  |
- * | another transport than the connection's  | `400 Cannot change transports mid-connection`                     |
- *
- * Every request carries the client's token: `Authorization: Bearer`, or `?access_token=` on the event stream
- * only (an `EventSource` cannot set headers), as Azure reads it. The token must name the connection's user.
+ * The HTTP side of `/client/?hub=…&id={connectionToken}`: the SignalR wing's Server-Sent Events and Long
+ * Polling, with ASP.NET Core's `HttpConnectionDispatcher` answers (docs/local-service.md, "The SignalR wing").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth/tokens.js';

@@ -1,14 +1,6 @@
 /**
  * What the client receives when the upstream has answered one of its invocations, as Azure SignalR does it
- * (the emulator in Azure/azure-signalr, `src/Microsoft.Azure.SignalR.Emulator/HubEmulator/HttpServerlessMessageHandler.cs`):
- *
- * - 200 with a body: the body, verbatim. It must be a complete framed hub message in the caller's protocol
- *   (the Functions SignalR extension answers with a framed Completion); anything else breaks the client.
- * - 200 without a body, or 204: an empty Completion.
- * - any other status (201 and 202 too): a Completion error `Invocation failed, status code N`.
- * - no answer (unreachable, timed out): the emulator turns every exception into a synthetic 500, so the
- *   error is `Invocation failed, status code 500`.
- * - a body over the service's limit: `Invocation failed, response too large.`
+ * (docs/local-service.md, "The SignalR wing").
  */
 import { type CompletionMessage, HubMessageType } from '../../../lib/signalr/hub-protocol.js';
 import type { UpstreamOutcome } from '../upstream/call.js';

@@ -16,7 +16,7 @@ export function hubOf(url: URL): string {
   return checkHubName(url.searchParams.get('hub'), '?hub=chat');
 }
 
-/** Checks a client token: `aud` must be `{endpoint}/client/?hub={hub}` (see auth.ts for the endpoint). */
+/** Checks a client token: `aud` must be `{endpoint}/client/?hub={hub}` (see auth/tokens.ts for the endpoint). */
 export async function authenticateClient(
   ctx: SignalRContext,
   req: IncomingMessage,

@@ -1,7 +1,6 @@
 /**
- * REST messages framed once per hub protocol for all their recipients: a broadcast or group send reaches
- * many connections, and serialising it per connection would repeat the same work once per recipient. The
- * frames live as long as the message object does (the registry hands the same object to every recipient).
+ * REST messages framed once per hub protocol for all their recipients, not once per recipient
+ * (docs/local-service.md, "The SignalR wing").
  */
 import type { HubCodec } from '../../../lib/signalr/hub-codec.js';
 import { HubMessageType, type HubProtocolName } from '../../../lib/signalr/hub-protocol.js';

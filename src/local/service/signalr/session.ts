@@ -37,7 +37,7 @@ import { PendingBytes, RecordReader, RecordTooLargeError } from './record-reader
 import { ReconnectBuffer } from './stateful-reconnect.js';
 import { eventNameProblem, quoteTarget, SIGNALR_UPSTREAM } from './upstream-codec.js';
 
-/** One signalr-dialect connection. */
+/** One SignalR connection. */
 export class SignalRSession extends Session {
   #handshakeDone = false;
   /** The `connected` notification was skipped because the connection left before its turn. */

@@ -1,15 +1,6 @@
 /**
- * The bookkeeping of stateful reconnect (the SignalR hub protocol's Ack and Sequence messages, handshake
- * version 2), on the service's side of one connection. Both sides number the messages that matter (every hub
- * message but Ping, Close, Ack and Sequence) from 1:
- *
- * - sent: each is kept until the client acknowledges it (`{"type":8,"sequenceId":n}` = "I have everything up
- *   to n"), up to `statefulReconnectBufferBytes`. After a reconnect the service sends
- *   `{"type":9,"sequenceId":<first kept>}` and then every kept message again.
- * - received: the service acknowledges within a second, and after a reconnect drops what the client resends
- *   and it had already received (the client's Sequence message says where its resend starts).
- *
- * Mirrors `MessageBuffer` of @microsoft/signalr and ASP.NET Core (docs/architecture.md, "Transports").
+ * The bookkeeping of stateful reconnect (Ack and Sequence messages) on the service's side of one connection
+ * (docs/local-service.md, "The SignalR wing").
  */
 
 /** Hub message types that are numbered: Invocation, StreamItem, Completion, StreamInvocation, CancelInvocation. */

@@ -1,16 +1,6 @@
 /**
- * Long Polling, as ASP.NET Core's `LongPollingServerTransport` and `HttpConnectionDispatcher` answer it:
- *
- * - the first `GET` (which starts the connection) returns at once: `200`, empty, `application/octet-stream`;
- * - later `GET`s wait for messages: `200 application/octet-stream` with everything queued (several records
- *   may be concatenated), or, after `pollTimeoutMs` (90 s in ASP.NET Core) without any, `200` empty
- *   `text/plain` so that the client polls again;
- * - once the connection has ended, a poll gets `204`; a new poll ends the one still waiting with `204`;
- * - `DELETE` ends the connection (`202`).
- *
- * The client is alive while it polls: between two polls it has `disconnectTimeoutMs` (ASP.NET Core's
- * `DisconnectTimeout`, 15 s) before the connection is given up. Messages sent while no poll waits are queued
- * for the next one; the session's slow-consumer limits count them.
+ * Long Polling, as ASP.NET Core's `LongPollingServerTransport` answers it (docs/local-service.md,
+ * "Transports").
  */
 import type { ServerResponse } from 'node:http';
 import { CloseCode } from '../errors.js';

@@ -1,13 +1,6 @@
 /**
- * Server-Sent Events, as ASP.NET Core's `ServerSentEventsServerTransport` speaks it: a `GET` with
- * `Accept: text/event-stream` answered `200 text/event-stream` that starts with a `:` comment line and stays
- * open; each message becomes one event, one `data: ` line per line of the message (`\r\n` and `\n` both end a
- * line), then an empty line. Text only. The client sends with POSTs; it leaves by dropping the stream, which
- * counts as a normal close.
- *
- * The events one stream is sent during one event-loop turn leave in one socket write: the response is corked
- * at the first of them and uncorked at the end of the turn (end-of-turn.ts). Node itself corks a chunked
- * response only until the end of the current tick, and a turn holds many ticks (one per REST request read).
+ * Server-Sent Events, as ASP.NET Core's `ServerSentEventsServerTransport` speaks it; the events of one turn
+ * leave in one socket write (docs/local-service.md, "Transports").
  */
 import type { ServerResponse } from 'node:http';
 import { CloseCode } from '../errors.js';

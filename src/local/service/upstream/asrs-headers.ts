@@ -1,6 +1,6 @@
 /**
- * The `X-ASRS-*` headers of Azure SignalR's upstream, which both of today's wings send (their codecs add
- * which events open and end a connection).
+ * The `X-ASRS-*` headers of Azure SignalR's upstream, which both of today's wings send through their codecs
+ * (docs/local-service.md, "Upstream calls").
  */
 import { signatureHeader } from '../../../lib/signalr/signature.js';
 import { UPSTREAM_HEADERS } from '../../../lib/upstream/contract.js';

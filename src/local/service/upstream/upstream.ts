@@ -1,7 +1,6 @@
 /**
- * Upstream calls: template matching, the `X-ASRS-*` headers and signature, a timeout per call, bounded
- * retries with backoff for notifications, and a per-connection queue that keeps one call in flight per
- * connection (so a connection's messages reach the app in order while different connections run in parallel).
+ * The upstream caller of every wing: template routes, a timeout per call, retries with backoff for
+ * notifications, the signature, and the fair scheduler (docs/local-service.md, "Upstream calls").
  */
 import { validateHeaderValue } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';

@@ -47,7 +47,7 @@ function safeDecode(part: string): string {
   }
 }
 
-/** Handles a WebSocket upgrade on a websocket-dialect path. */
+/** Handles a WebSocket upgrade on one of the wing's client paths. */
 export async function handleWebSocketDialectUpgrade(
   ctx: WebSocketContext,
   req: IncomingMessage,

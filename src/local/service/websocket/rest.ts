@@ -174,7 +174,7 @@ function param(op: OperationContext, name: string): string {
   return value;
 }
 
-/** Reads a websocket-dialect message body: `application/octet-stream` → binary frame, anything else → text. */
+/** Reads a raw-WebSocket message body: `application/octet-stream` → binary frame, anything else → text. */
 async function readMessage(op: OperationContext): Promise<OutboundMessage> {
   const body = await readBody(op.req, op.ctx.options.maxMessageBytes);
   const contentType = (op.req.headers['content-type'] ?? '').toLowerCase();

@@ -31,7 +31,7 @@ function utf8Of(message: Exclude<OutboundMessage, { kind: 'binary' }>): Buffer {
   return bytes;
 }
 
-/** One websocket-dialect connection. */
+/** One raw-WebSocket connection. */
 export class WebSocketSession extends Session {
   constructor(
     ctx: ServiceContext,
