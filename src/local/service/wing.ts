@@ -27,8 +27,6 @@ export type RequestHandler = (
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => Promise<void>;
 
 export interface Wing {
-  /** The protocol's name, as logs give it. */
-  readonly name: string;
   /** Its client endpoints over plain HTTP, if it has any. */
   readonly requests?: Endpoints<RequestHandler>;
   /** Its client endpoints over WebSocket. */

@@ -17,7 +17,6 @@ const CORS_ALLOWED_HEADERS = 'authorization, content-type, x-requested-with, x-s
 export const signalRWing: WingFactory = (service) => {
   const ctx = signalRContext(service);
   return {
-    name: 'signalr',
     requests: {
       serves: (path) => path === '/client/negotiate' || path === '/client',
       handle: async (req, res, url, path) => {

@@ -11,7 +11,6 @@ import { WEBSOCKET_UPSTREAM } from './upstream-codec.js';
 export const webSocketWing: WingFactory = (service) => {
   const ctx = webSocketContext(service);
   return {
-    name: 'websocket',
     upgrades: {
       serves: (path) => path === '/ws/client' || path.startsWith('/ws/client/'),
       handle: (req, socket, head, url) => handleWebSocketDialectUpgrade(ctx, req, socket, head, url),
