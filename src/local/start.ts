@@ -17,12 +17,8 @@ import { startAzurite } from './azurite.js';
 import { azuriteBlobEndpoint, azuriteConnectionString, devSignalRConnectionString } from './dev-constants.js';
 import { startFunctionsHost } from './functions-host.js';
 import { readSettingsFile } from './functions-host-settings.js';
-import {
-  identityAppSettings,
-  identityConnectionString,
-  identityServiceOptions,
-  startIdentityEndpoint,
-} from './identity/index.js';
+import { startIdentityEndpoint } from './identity/index.js';
+import { identityAppSettings, identityConnectionString, identityServiceOptions } from './identity-wiring.js';
 import { readRetentionRules, startRetentionSweeper } from './retention.js';
 
 /** The ports and where each comes from. */

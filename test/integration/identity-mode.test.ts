@@ -12,10 +12,10 @@ import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import {
   DEV_APP_IDENTITY,
   DEV_SIGNALR_IDENTITY,
-  DEV_UPSTREAM_AUDIENCE,
   type LocalIdentity,
   type MintOptions,
 } from '../../src/local/identity/index.js';
+import { DEV_UPSTREAM_AUDIENCE } from '../../src/local/identity-wiring.js';
 import { welcomeOf } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
 

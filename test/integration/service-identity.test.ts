@@ -10,11 +10,10 @@ import {
   APP_SERVICE_MSI_API_VERSION,
   DEV_APP_IDENTITY,
   DEV_SIGNALR_IDENTITY,
-  DEV_UPSTREAM_AUDIENCE,
-  identityServiceOptions,
   type RunningIdentityEndpoint,
   startIdentityEndpoint,
 } from '../../src/local/identity/index.js';
+import { DEV_UPSTREAM_AUDIENCE, identityServiceOptions } from '../../src/local/identity-wiring.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
 import { ServiceOptionsError } from '../../src/local/service/options.js';
 import { connect, http, recordingLog, startUpstream, type TestUpstream } from '../support/local-service.js';

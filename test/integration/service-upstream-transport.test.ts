@@ -5,8 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/lib/signalr/signature.js';
 import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
 import { DEFAULTS, resolveOptions, ServiceOptionsError } from '../../src/local/service/options.js';
-import { Upstream } from '../../src/local/service/upstream.js';
-import { UpstreamTransport } from '../../src/local/service/upstream-transport.js';
+import { SIGNALR_UPSTREAM } from '../../src/local/service/signalr/upstream-codec.js';
+import { Upstream } from '../../src/local/service/upstream/upstream.js';
+import { UpstreamTransport } from '../../src/local/service/upstream/upstream-transport.js';
+import { WEBSOCKET_UPSTREAM } from '../../src/local/service/websocket/upstream-codec.js';
 import { PRIMARY_KEY, useServiceTest } from '../support/local-service.js';
 
 /** A real upstream on port 0 that remembers every TCP connection it accepted. */
@@ -143,13 +145,16 @@ describe('upstream signatures', () => {
       resolveOptions({ upstream: `${up.url}/u`, accessKeys: [PRIMARY_KEY, 'second-key'], log: () => {} }),
     );
     try {
-      const call = (connectionId: string, event: string, category: 'connections' | 'messages') => ({
+      // c1 is a raw-WebSocket connection (it ends with `disconnect`), c2 a SignalR one (`disconnected`).
+      const codecs = { c1: WEBSOCKET_UPSTREAM, c2: SIGNALR_UPSTREAM };
+      const call = (connectionId: 'c1' | 'c2', event: string, category: 'connections' | 'messages') => ({
+        codec: codecs[connectionId],
         hub: 'chat',
         category,
         event,
         connectionId,
       });
-      for (const id of ['c1', 'c2']) {
+      for (const id of ['c1', 'c2'] as const) {
         await upstream.call(call(id, 'connect', 'connections'));
         await upstream.call(call(id, 'message', 'messages'));
         await upstream.call(call(id, 'message', 'messages'));

@@ -17,13 +17,12 @@ import { resetChatServices } from '../../src/app/services.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
 import { devSignalRConnectionString } from '../../src/local/dev-constants.js';
 import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
+import { type RunningIdentityEndpoint, startIdentityEndpoint } from '../../src/local/identity/index.js';
 import {
   identityAppSettings,
   identityConnectionString,
   identityServiceOptions,
-  type RunningIdentityEndpoint,
-  startIdentityEndpoint,
-} from '../../src/local/identity/index.js';
+} from '../../src/local/identity-wiring.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
 
 let sharedIdentity: Promise<RunningIdentityEndpoint> | undefined;

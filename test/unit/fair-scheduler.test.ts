@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rejection } from '../../src/local/service/errors.js';
-import { FairScheduler, SHED } from '../../src/local/service/fair-scheduler.js';
 import { RateLimiter } from '../../src/local/service/rate-limit.js';
+import { FairScheduler, SHED } from '../../src/local/service/upstream/fair-scheduler.js';
 
 /** A task that runs until released, recording when it started. */
 function gated(log: string[], name: string) {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { PendingBytes, RecordReader, RecordTooLargeError } from '../../src/local/service/record-reader.js';
+import {
+  PendingBytes,
+  RecordReader,
+  RecordTooLargeError,
+} from '../../src/local/service/signalr/record-reader.js';
 
 describe('RecordReader', () => {
   it('returns the records a frame completes, joining parts split anywhere (multi-byte characters too)', () => {

@@ -10,12 +10,8 @@ import {
   resolveOptions,
   ServiceOptionsError,
 } from '../../src/local/service/options.js';
-import {
-  expandUrl,
-  findTemplate,
-  patternMatches,
-  upstreamHeaders,
-} from '../../src/local/service/upstream.js';
+import { upstreamHeaders } from '../../src/local/service/upstream/asrs-headers.js';
+import { expandUrl, findTemplate, patternMatches } from '../../src/local/service/upstream/templates.js';
 
 describe('local service options', () => {
   it('writes every default next to its name', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HUB_CODECS } from '../../src/lib/signalr/hub-codec.js';
-import { invocationFrame } from '../../src/local/service/outbound-frames.js';
+import { invocationFrame } from '../../src/local/service/signalr/outbound-frames.js';
 
 describe('REST messages framed for signalr-dialect recipients', () => {
   it('are framed once per protocol: every recipient of one message shares the same bytes', () => {

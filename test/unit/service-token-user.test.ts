@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tokenUserId } from '../../src/local/service/auth.js';
+import { tokenUserId } from '../../src/local/service/auth/tokens.js';
 
 const NAME_IDENTIFIER = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier';
 

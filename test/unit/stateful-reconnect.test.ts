@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSequenced, ReconnectBuffer } from '../../src/local/service/stateful-reconnect.js';
+import { isSequenced, ReconnectBuffer } from '../../src/local/service/signalr/stateful-reconnect.js';
 
 describe('stateful reconnect bookkeeping', () => {
   it('numbers the same hub message types as @microsoft/signalr (1–5), not Ping, Close, Ack or Sequence', () => {

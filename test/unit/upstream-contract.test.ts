@@ -6,7 +6,7 @@ import {
   openConnectionBody,
   UPSTREAM_HEADERS,
 } from '../../src/lib/upstream/contract.js';
-import { upstreamHeaders } from '../../src/local/service/upstream.js';
+import { upstreamHeaders } from '../../src/local/service/upstream/asrs-headers.js';
 
 // Known answers: the header names and bodies as Azure SignalR's upstream documentation (and, for
 // X-ASRS-Client-Query-String, the 2020 preview) spells them.

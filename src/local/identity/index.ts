@@ -1,4 +1,3 @@
 // The local managed identity and Entra tenant (endpoint.ts) and a client of it for the local service (client.ts).
 export * from './client.js';
 export * from './endpoint.js';
-export * from './wiring.js';

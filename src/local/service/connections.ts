@@ -1,8 +1,7 @@
 /**
- * The registry of live connections of one dialect: connections by id, users (a user may hold several
- * connections) and groups. A group holds connections directly (add connection to group) and users (add user
- * to group); a user's membership applies to all of the user's connections, present and future, until the
- * user is removed from the group.
+ * The registry of one wing's live connections: by id, by user (a user may hold several) and by group (of
+ * connections and of users, a user's membership applying to all of the user's connections)
+ * (docs/local-service.md, "Wings").
  */
 import { Rejection } from './errors.js';
 

@@ -1,22 +1,19 @@
 /**
- * The state one running service shares between its modules (dialects, REST API, shutdown).
+ * The state one running service shares with its wings and the REST API (docs/local-service.md, "Wings").
  */
+import type { IncomingMessage } from 'node:http';
 import type { WebSocketServer } from 'ws';
-import type { ConnectionRegistry } from './connections.js';
-import type { EntraTokenVerifier } from './entra-auth.js';
+import type { EntraTokenVerifier } from './auth/entra.js';
 import type { ResolvedServiceOptions } from './options.js';
 import type { ConnectLimits } from './rate-limit.js';
-import type { Session } from './session.js';
-import type { Upstream } from './upstream.js';
+import type { Upstream } from './upstream/upstream.js';
 
-/** A SignalR negotiate whose WebSocket has not arrived yet. */
-export interface PendingNegotiation {
-  readonly connectionId: string;
-  readonly hub: string;
-  readonly userId: string | undefined;
-  readonly expiresAt: number;
-  /** The client asked for stateful reconnect (`useStatefulReconnect=true`) and negotiate granted it. */
-  readonly statefulReconnect: boolean;
+/** What the service's keep-alive timer and shutdown need of a connection (session.ts implements it). */
+export interface LiveSession {
+  /** One keep-alive tick. */
+  heartbeat(): void;
+  /** Delivers the disconnect upstream, then closes the client with 1001. */
+  shutdown(): Promise<void>;
 }
 
 export interface ServiceContext {
@@ -26,20 +23,13 @@ export interface ServiceContext {
   readonly entra: EntraTokenVerifier | undefined;
   /** Per-address and per-user connect rate limits (429 with Retry-After). */
   readonly connectLimits: ConnectLimits;
-  /** One registry per dialect: each REST prefix addresses the clients of its own dialect. */
-  readonly registries: { readonly websocket: ConnectionRegistry; readonly signalr: ConnectionRegistry };
   readonly wss: WebSocketServer;
+  /** The subprotocol a client endpoint chose for an upgrade request, read by the server's `handleProtocols`. */
+  readonly chosenSubprotocols: WeakMap<IncomingMessage, string>;
   /** Every session from its accepted connect until its disconnect upstream has been delivered. */
-  readonly sessions: Set<Session>;
+  readonly sessions: Set<LiveSession>;
   /** Handshakes in progress (awaiting the connect upstream), so shutdown can wait for them. */
   readonly handshakes: Set<Promise<void>>;
-  /** Negotiated SignalR connections by connection token (insertion order = age). */
-  readonly negotiations: Map<string, PendingNegotiation>;
-  /**
-   * Live SignalR connections by connection token, until their session ends: where the POSTs, polls and
-   * DELETEs of Server-Sent Events and Long Polling, and stateful reconnects, find their connection.
-   */
-  readonly connectionsByToken: Map<string, Session>;
   /** The port the service listens on. */
   readonly port: () => number;
   /** The service's public endpoint (the `endpoint` option, default `http://localhost:<port>`): token audiences. */

@@ -1,6 +1,7 @@
 /**
- * HTTP plumbing shared by the REST API, negotiate and the WebSocket handshakes: a capped body reader, JSON
- * responses, and raw handshake rejections (a rejected upgrade has no `ServerResponse`, only a socket).
+ * HTTP plumbing shared by the wings and the REST API: a capped body reader, JSON responses, CORS headers,
+ * and raw handshake rejections (a rejected upgrade has no `ServerResponse`, only a socket)
+ * (docs/local-service.md, "Wings").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
@@ -78,4 +79,15 @@ export function rejectUpgrade(
 /** Refuses an upgrade with a {@link Rejection}'s JSON body. */
 export function rejectUpgradeWith(socket: Duplex, rejection: Rejection): void {
   rejectUpgrade(socket, rejection.status, JSON.stringify(rejection.toJSON()), undefined, rejection.headers);
+}
+
+/** The CORS answer headers for a request from another origin (none without an `Origin`). */
+export function corsHeaders(req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  if (!origin) return {};
+  return {
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Allow-Credentials': 'true',
+    Vary: 'Origin',
+  };
 }

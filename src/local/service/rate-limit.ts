@@ -1,9 +1,6 @@
 /**
- * Connect rate limits: one token bucket per client address and one per user (the token's `nameid`). A bucket
- * holds up to `burst` connects and refills at `perSecond`; an empty bucket is a 429 whose `Retry-After` says
- * when the next connect will be allowed. The address is the TCP peer's, never a header a client can write
- * (`X-Forwarded-For`). A user's bucket is charged only after the token is verified, so nobody can spend
- * another user's connects with a forged token.
+ * Connect rate limits: one token bucket per client address and one per user (docs/local-service.md,
+ * "Connections").
  */
 import { setBounded } from '../../lib/bounded-map.js';
 import { Rejection } from './errors.js';
@@ -30,15 +27,18 @@ const MAX_BUCKETS = 10_000;
 export class RateLimiter {
   readonly #buckets = new Map<string, Bucket>();
 
-  constructor(
-    private readonly limit: BucketLimit,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(limit: BucketLimit, now: () => number = Date.now) {
+    this.#limit = limit;
+    this.#now = now;
+  }
+
+  readonly #limit: BucketLimit;
+  readonly #now: () => number;
 
   /** Takes one token for `key`, or throws a 429 {@link Rejection} with `Retry-After` when none is left. */
   take(key: string): void {
-    const { perSecond, burst } = this.limit;
-    const now = this.now();
+    const { perSecond, burst } = this.#limit;
+    const now = this.#now();
     const bucket = this.#buckets.get(key) ?? { tokens: burst, updatedAt: now };
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * perSecond);
     bucket.updatedAt = now;
@@ -47,7 +47,7 @@ export class RateLimiter {
       setBounded(this.#buckets, key, bucket, MAX_BUCKETS);
       throw new Rejection(
         'too-many-requests',
-        `Too many connects from ${this.limit.who}: at most ${burst} at once, then ${perSecond} per second (${this.limit.optionNames}); retry after ${retryAfter} s`,
+        `Too many connects from ${this.#limit.who}: at most ${burst} at once, then ${perSecond} per second (${this.#limit.optionNames}); retry after ${retryAfter} s`,
         { 'Retry-After': String(retryAfter) },
       );
     }

@@ -1,26 +1,22 @@
 /**
- * Starts the local SignalR Serverless service: one `node:http` server for negotiate, the REST API, the
- * management endpoint and the signalr dialect's Server-Sent Events and Long Polling, whose `upgrade` requests
- * are routed to the two dialects (a `ws` server in `noServer`
- * mode, so a handshake can be refused with the upstream's own status and body).
+ * Starts the local service: one `node:http` server whose requests, WebSocket upgrades and REST calls go to
+ * the wings, the keep-alive timer, and shutdown (docs/local-service.md, "Wings").
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { ConnectionRegistry } from './connections.js';
-import type { ServiceContext } from './context.js';
-import { EntraTokenVerifier } from './entra-auth.js';
+import { EntraTokenVerifier } from './auth/entra.js';
+import type { LiveSession, ServiceContext } from './context.js';
 import { Rejection } from './errors.js';
-import { rejectUpgradeWith, sendRejection } from './http.js';
+import { corsHeaders, rejectUpgradeWith, sendRejection } from './http.js';
 import { resolveOptions, type ServiceOptions } from './options.js';
 import { ConnectLimits } from './rate-limit.js';
-import { handleRest, isRestPath } from './rest.js';
-import type { Session } from './session.js';
-import { handleNegotiate, handleSignalRUpgrade } from './signalr-dialect.js';
-import { CLIENT_ENDPOINT_METHODS, handleClientHttpRequest } from './transports/http-endpoint.js';
-import { Upstream } from './upstream.js';
-import { chosenSubprotocols, handleWebSocketDialectUpgrade } from './websocket-dialect.js';
+import { restApiOf, routeRest } from './rest/router.js';
+import { signalRWing } from './signalr/wing.js';
+import { Upstream } from './upstream/upstream.js';
+import { webSocketWing } from './websocket/wing.js';
+import type { WingFactory } from './wing.js';
 
 /** A running service. */
 export interface RunningService {
@@ -36,18 +32,8 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-// Headers the SignalR browser client sends on negotiate; a cross-origin page (the Functions app) needs them.
-const CORS_ALLOWED_HEADERS = 'authorization, content-type, x-requested-with, x-signalr-user-agent';
-
-function corsHeaders(req: IncomingMessage): Record<string, string> {
-  const origin = req.headers.origin;
-  if (!origin) return {};
-  return {
-    'Access-Control-Allow-Origin': origin,
-    'Access-Control-Allow-Credentials': 'true',
-    Vary: 'Origin',
-  };
-}
+/** The service's wings, one per service protocol; a new protocol is one more entry. */
+const WINGS: readonly WingFactory[] = [signalRWing, webSocketWing];
 
 /** Starts the service and resolves once it listens. */
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
@@ -56,6 +42,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   let closing = false;
   let port = 0;
   let endpoint = new URL('http://localhost');
+  const chosenSubprotocols = new WeakMap<IncomingMessage, string>();
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: resolved.maxMessageBytes,
@@ -63,7 +50,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     perMessageDeflate: false,
     handleProtocols: (_protocols, req) => chosenSubprotocols.get(req) ?? false,
   });
-  const sessions = new Set<Session>();
+  const sessions = new Set<LiveSession>();
   const ctx: ServiceContext = {
     options: resolved,
     upstream: new Upstream(resolved),
@@ -72,16 +59,17 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         ? new EntraTokenVerifier(resolved.entraOpenIdConfiguration, resolved.entraAudience)
         : undefined,
     connectLimits: new ConnectLimits(resolved),
-    registries: { websocket: new ConnectionRegistry(), signalr: new ConnectionRegistry() },
     wss,
+    chosenSubprotocols,
     sessions,
     handshakes: new Set(),
-    negotiations: new Map(),
-    connectionsByToken: new Map(),
     port: () => port,
     endpoint: () => endpoint,
     closing: () => closing,
   };
+
+  const wings = WINGS.map((wing) => wing(ctx));
+  const restApis = wings.map((wing) => wing.rest);
 
   const server = createServer((req, res) => {
     void onRequest(req, res);
@@ -91,25 +79,14 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     try {
       const url = new URL(req.url ?? '/', 'http://service.invalid');
       const path = url.pathname.replace(/\/+$/, '');
-      if (path === '/client/negotiate' || path === '/client') {
-        const cors = corsHeaders(req);
-        if (req.method === 'OPTIONS') {
-          res.writeHead(204, {
-            ...cors,
-            'Access-Control-Allow-Methods': path === '/client' ? CLIENT_ENDPOINT_METHODS : 'POST, OPTIONS',
-            'Access-Control-Allow-Headers': CORS_ALLOWED_HEADERS,
-            'Access-Control-Max-Age': '600',
-            'Content-Length': 0,
-          });
-          res.end();
-          return;
-        }
-        if (path === '/client') await handleClientHttpRequest(ctx, req, res, url, cors);
-        else await handleNegotiate(ctx, req, res, url, cors);
+      const endpoints = wings.find((wing) => wing.requests?.serves(path))?.requests;
+      if (endpoints) {
+        await endpoints.handle(req, res, url, path);
         return;
       }
-      if (isRestPath(url.pathname)) {
-        await handleRest(ctx, req, res, url);
+      const api = restApiOf(restApis, url.pathname);
+      if (api) {
+        await routeRest(api, req, res, url);
         return;
       }
       throw new Rejection('not-found', `Nothing at ${url.pathname}`);
@@ -139,10 +116,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       if (closing) throw new Rejection('shutting-down');
       const url = new URL(req.url ?? '/', 'http://service.invalid');
       const path = url.pathname.replace(/\/+$/, '');
-      if (path === '/client') await handleSignalRUpgrade(ctx, req, socket, head, url);
-      else if (path === '/ws/client' || path.startsWith('/ws/client/'))
-        await handleWebSocketDialectUpgrade(ctx, req, socket, head, url);
-      else throw new Rejection('not-found', `No WebSocket endpoint at ${url.pathname}`);
+      const endpoints = wings.find((wing) => wing.upgrades.serves(path))?.upgrades;
+      if (!endpoints) throw new Rejection('not-found', `No WebSocket endpoint at ${url.pathname}`);
+      await endpoints.handle(req, socket, head, url);
     } catch (error) {
       if (error instanceof Rejection) {
         rejectUpgradeWith(socket, error);

@@ -1,18 +1,17 @@
 /**
- * What the two dialects share about one client connection, whatever its transport (WebSockets, Server-Sent
- * Events, Long Polling; see transports/transport.ts): bounded sending (slow consumers are closed with 1008,
- * never buffered without bound), the per-connection upstream queue with backpressure on the client,
- * liveness, service-side closes with a reason, exactly one disconnect upstream, and shutdown.
+ * What both wings share about one client connection, whatever its transport: bounded sending, the upstream
+ * queue, liveness, closes, one disconnect upstream, shutdown (docs/local-service.md, "Connections").
  */
 import type { JWTPayload } from 'jose';
 import type { UpstreamCategory } from '../../lib/upstream/contract.js';
-import { forwardedClaims, tokenUserId } from './auth.js';
+import { forwardedClaims, tokenUserId } from './auth/tokens.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
-import type { ServiceContext } from './context.js';
+import type { LiveSession, ServiceContext } from './context.js';
 import { CloseCode } from './errors.js';
 import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket.js';
-import { SerialQueue, type UpstreamCall } from './upstream.js';
+import type { UpstreamCall, UpstreamCodec } from './upstream/call.js';
+import { SerialQueue } from './upstream/serial-queue.js';
 
 /** Identity and request details of a connection, fixed when it is accepted. */
 export interface SessionInit {
@@ -46,11 +45,13 @@ export function sessionInit(id: string, hub: string, token: JWTPayload | undefin
 /** An upstream call about a connection: its identity travels in the `X-ASRS-*` headers of every call. */
 export function upstreamCallOf(
   connection: SessionInit,
+  codec: UpstreamCodec,
   category: UpstreamCategory,
   event: string,
   extra: Pick<UpstreamCall, 'body' | 'contentType' | 'subprotocols' | 'lane'> = {},
 ): UpstreamCall {
   return {
+    codec,
     hub: connection.hub,
     category,
     event,
@@ -80,7 +81,7 @@ function closeReason(reason: string): string {
 }
 
 /** One accepted client connection; a subclass per dialect frames what goes over the socket. */
-export abstract class Session implements RegisteredConnection, SessionInit {
+export abstract class Session implements RegisteredConnection, SessionInit, LiveSession {
   readonly id: string;
   readonly hub: string;
   readonly userId: string | undefined;

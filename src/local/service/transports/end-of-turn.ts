@@ -1,10 +1,6 @@
 /**
- * One flush per event-loop turn for every connection that sent something during it. A REST broadcast reaches
- * many connections, and a burst of them reaches each connection several times in one turn; writing each
- * message as it comes costs one socket write (one `writev` system call) per recipient per message. Transports
- * instead hold what they send in a turn (or cork their socket) and are flushed here, all of them by one
- * `setImmediate`: it runs after the I/O callbacks of the turn (every REST request read in it), and before the
- * loop waits for more I/O, so it delays nothing by more than the turn itself.
+ * One flush per event-loop turn for every connection that sent something during it (docs/local-service.md,
+ * "Transports").
  */
 
 /** A transport with writes held for the end of the turn. */

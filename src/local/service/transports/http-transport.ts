@@ -1,7 +1,7 @@
 /**
- * What Server-Sent Events and Long Polling share: the client sends with HTTP POSTs to the connection's URL
- * (`/client/?hub=…&id={connectionToken}`), each body handed to the session as it came (it may hold several or
- * partial records), and backpressure holds the POST until the session reads again.
+ * What Server-Sent Events and Long Polling share: the client sends with HTTP POSTs, each body handed to the
+ * session as it came, and backpressure holds the POST until the session reads again (docs/local-service.md,
+ * "Transports").
  */
 import type { CloseHandler, MessageHandler, Transport, TransportKind } from './transport.js';
 

@@ -1,16 +1,6 @@
 /**
- * Long Polling, as ASP.NET Core's `LongPollingServerTransport` and `HttpConnectionDispatcher` answer it:
- *
- * - the first `GET` (which starts the connection) returns at once: `200`, empty, `application/octet-stream`;
- * - later `GET`s wait for messages: `200 application/octet-stream` with everything queued (several records
- *   may be concatenated), or, after `pollTimeoutMs` (90 s in ASP.NET Core) without any, `200` empty
- *   `text/plain` so that the client polls again;
- * - once the connection has ended, a poll gets `204`; a new poll ends the one still waiting with `204`;
- * - `DELETE` ends the connection (`202`).
- *
- * The client is alive while it polls: between two polls it has `disconnectTimeoutMs` (ASP.NET Core's
- * `DisconnectTimeout`, 15 s) before the connection is given up. Messages sent while no poll waits are queued
- * for the next one; the session's slow-consumer limits count them.
+ * Long Polling, as ASP.NET Core's `LongPollingServerTransport` answers it (docs/local-service.md,
+ * "Transports").
  */
 import type { ServerResponse } from 'node:http';
 import { CloseCode } from '../errors.js';
@@ -45,8 +35,11 @@ export class LongPollingTransport extends HttpTransport {
   #disconnectTimer: NodeJS.Timeout | undefined;
   #started = false;
 
-  constructor(private readonly timeouts: LongPollingTimeouts) {
+  readonly #timeouts: LongPollingTimeouts;
+
+  constructor(timeouts: LongPollingTimeouts) {
     super();
+    this.#timeouts = timeouts;
   }
 
   get open(): boolean {
@@ -83,7 +76,7 @@ export class LongPollingTransport extends HttpTransport {
       this.#poll = undefined;
       answer(res, 200, headers);
       this.#awaitNextPoll();
-    }, this.timeouts.pollTimeoutMs);
+    }, this.#timeouts.pollTimeoutMs);
     timer.unref();
     this.#poll = { res, headers, timer };
     res.on('close', () => {
@@ -163,9 +156,9 @@ export class LongPollingTransport extends HttpTransport {
       this.#finish(
         server?.code ?? CloseCode.Abnormal,
         server?.reason ??
-          `No poll within ${this.timeouts.disconnectTimeoutMs} ms (longPollingDisconnectTimeoutMs)`,
+          `No poll within ${this.#timeouts.disconnectTimeoutMs} ms (longPollingDisconnectTimeoutMs)`,
       );
-    }, this.timeouts.disconnectTimeoutMs);
+    }, this.#timeouts.disconnectTimeoutMs);
     this.#disconnectTimer.unref();
   }
 

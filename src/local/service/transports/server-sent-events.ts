@@ -1,13 +1,6 @@
 /**
- * Server-Sent Events, as ASP.NET Core's `ServerSentEventsServerTransport` speaks it: a `GET` with
- * `Accept: text/event-stream` answered `200 text/event-stream` that starts with a `:` comment line and stays
- * open; each message becomes one event, one `data: ` line per line of the message (`\r\n` and `\n` both end a
- * line), then an empty line. Text only. The client sends with POSTs; it leaves by dropping the stream, which
- * counts as a normal close.
- *
- * The events one stream is sent during one event-loop turn leave in one socket write: the response is corked
- * at the first of them and uncorked at the end of the turn (end-of-turn.ts). Node itself corks a chunked
- * response only until the end of the current tick, and a turn holds many ticks (one per REST request read).
+ * Server-Sent Events, as ASP.NET Core's `ServerSentEventsServerTransport` speaks it; the events of one turn
+ * leave in one socket write (docs/local-service.md, "Transports").
  */
 import type { ServerResponse } from 'node:http';
 import { CloseCode } from '../errors.js';
@@ -29,12 +22,11 @@ export class ServerSentEventsTransport extends HttpTransport implements TurnFlus
   #serverClose: { code: number; reason: string } | undefined;
   /** Corked for this turn, and listed for the end-of-turn flush. */
   #corked = false;
+  readonly #res: ServerResponse;
 
-  constructor(
-    private readonly res: ServerResponse,
-    headers: Readonly<Record<string, string>>,
-  ) {
+  constructor(res: ServerResponse, headers: Readonly<Record<string, string>>) {
     super();
+    this.#res = res;
     res.writeHead(200, {
       ...headers,
       ...NO_CACHE_HEADERS,
@@ -55,11 +47,11 @@ export class ServerSentEventsTransport extends HttpTransport implements TurnFlus
   }
 
   get open(): boolean {
-    return !this.ended && this.#serverClose === undefined && !this.res.destroyed;
+    return !this.ended && this.#serverClose === undefined && !this.#res.destroyed;
   }
 
   get bufferedAmount(): number {
-    return this.res.writableLength;
+    return this.#res.writableLength;
   }
 
   send(data: string | Buffer, _binary: boolean, done?: () => void): void {
@@ -70,10 +62,10 @@ export class ServerSentEventsTransport extends HttpTransport implements TurnFlus
     const text = typeof data === 'string' ? data : data.toString('utf8');
     if (!this.#corked) {
       this.#corked = true;
-      this.res.cork();
+      this.#res.cork();
       flushAtEndOfTurn(this);
     }
-    this.res.write(formatEvent(text), () => done?.());
+    this.#res.write(formatEvent(text), () => done?.());
   }
 
   flushTurn(): void {
@@ -83,18 +75,18 @@ export class ServerSentEventsTransport extends HttpTransport implements TurnFlus
   #uncork(): void {
     if (!this.#corked) return;
     this.#corked = false;
-    this.res.uncork();
+    this.#res.uncork();
   }
 
   close(code: number, reason: string): void {
     if (this.#serverClose || this.ended) return;
     this.#serverClose = { code, reason };
     this.#uncork(); // what was sent goes out before the end
-    this.res.end();
+    this.#res.end();
   }
 
   terminate(): void {
     this.#serverClose ??= { code: CloseCode.Abnormal, reason: '' };
-    this.res.destroy();
+    this.#res.destroy();
   }
 }

@@ -1,8 +1,6 @@
 /**
- * The seam between a client connection (a dialect's session) and how its bytes travel. A session speaks to one
- * {@link Transport} at a time and never to a `ws` socket or an HTTP response directly, so limits, slow-consumer
- * handling, keep-alive and close reasons are written once for every transport (docs/architecture.md,
- * "Transports").
+ * The seam between a client connection and how its bytes travel: a session speaks to one {@link Transport}
+ * at a time, never to a `ws` socket or an HTTP response directly (docs/local-service.md, "Transports").
  */
 
 /** The transports of the ASP.NET Core SignalR transport protocol, spelled as negotiate lists them. */

@@ -1,23 +1,6 @@
 /**
- * The WebSocket transport over a `ws` socket. `ws` closes by itself with a bare code when a frame breaks the
- * rules (1009 oversized, 1007 invalid UTF-8, 1002 bad framing); such a close is routed through
- * {@link WebSocketTransport.onViolation} first, so the session can explain it and send its Close message.
- *
- * What a connection sends during one event-loop turn leaves in one socket write at the end of the turn
- * (end-of-turn.ts), in one of two ways chosen by the dialect:
- *
- * - `records` (the signalr dialect): the hub protocol's records are self-delimiting (JSON ends each with
- *   0x1E, MessagePack prefixes each with its length), so the frames of a turn go out as ONE WebSocket message
- *   holding several records. ASP.NET Core SignalR, which Azure SignalR is built on, does the same: its
- *   WebSockets server transport sends whatever the connection's pipe holds, possibly many records, as one
- *   WebSocket message (dotnet/aspnetcore,
- *   src/SignalR/common/Http.Connections/src/Internal/Transports/WebSocketsServerTransport.cs, StartSending),
- *   and the clients parse several records per message (dotnet/aspnetcore,
- *   src/SignalR/clients/ts/signalr/src/TextMessageFormat.ts and
- *   src/SignalR/clients/ts/signalr-protocol-msgpack/src/BinaryMessageFormat.ts).
- * - `frames` (the websocket dialect): one WebSocket message is one chat message and cannot hold two, so each
- *   frame stays its own message, written while the socket is corked for the turn: the frames leave together
- *   in one `writev`.
+ * The WebSocket transport over a `ws` socket: violations routed through `onViolation`, and what a connection
+ * sends in one turn written at its end, as records or as frames (docs/local-service.md, "Transports").
  */
 import type { WebSocket } from 'ws';
 import { flushAtEndOfTurn, type TurnFlushable } from './end-of-turn.js';

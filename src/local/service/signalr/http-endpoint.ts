@@ -1,36 +1,18 @@
 /**
- * The HTTP side of `/client/?hub=…&id={connectionToken}` for the signalr dialect's Server-Sent Events and
- * Long Polling, with ASP.NET Core's `HttpConnectionDispatcher` answers:
- *
- * | request                                  | answer                                                           |
- * | ---------------------------------------- | ---------------------------------------------------------------- |
- * | `GET`, `Accept: text/event-stream`       | the event stream (starts the connection)                          |
- * | `GET`                                    | a long poll (the first one starts the connection, answered at once) |
- * | `POST`                                   | the body goes to the connection; `200` empty                      |
- * | `DELETE`                                 | Long Polling only: ends the connection; `202`                     |
- * | no `id`                                  | `400 Connection ID required`                                      |
- * | unknown `id`                             | `404 No Connection with that ID`                                  |
- * | another transport than the connection's  | `400 Cannot change transports mid-connection`                     |
- *
- * Every request carries the client's token: `Authorization: Bearer`, or `?access_token=` on the event stream
- * only (an `EventSource` cannot set headers), as Azure reads it. The token must name the connection's user.
+ * The HTTP side of `/client/?hub=…&id={connectionToken}`: the SignalR wing's Server-Sent Events and Long
+ * Polling, with ASP.NET Core's `HttpConnectionDispatcher` answers (docs/local-service.md, "The SignalR wing").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth.js';
-import type { ServiceContext } from '../context.js';
+import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth/tokens.js';
 import { Rejection } from '../errors.js';
 import { readBody } from '../http.js';
-import type { Session } from '../session.js';
-import {
-  clientAudiencePath,
-  hubOf,
-  SignalRSession,
-  startSignalRSession,
-  takeNegotiation,
-} from '../signalr-dialect.js';
-import { NO_CACHE_HEADERS } from './http-transport.js';
-import { LongPollingTransport } from './long-polling.js';
-import { ServerSentEventsTransport } from './server-sent-events.js';
+import { NO_CACHE_HEADERS } from '../transports/http-transport.js';
+import { LongPollingTransport } from '../transports/long-polling.js';
+import { ServerSentEventsTransport } from '../transports/server-sent-events.js';
+import { startSignalRSession } from './client-endpoint.js';
+import { clientAudiencePath, hubOf, takeNegotiation } from './negotiate.js';
+import type { SignalRSession } from './session.js';
+import type { SignalRContext } from './state.js';
 
 /** Methods a browser may use on `/client/` from another origin (the CORS preflight's answer). */
 export const CLIENT_ENDPOINT_METHODS = 'GET, POST, DELETE, OPTIONS';
@@ -66,7 +48,7 @@ function isEventStreamRequest(req: IncomingMessage): boolean {
 
 /** A request to `/client/` that is not a WebSocket upgrade. */
 export async function handleClientHttpRequest(
-  ctx: ServiceContext,
+  ctx: SignalRContext,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
@@ -123,15 +105,15 @@ export async function handleClientHttpRequest(
 }
 
 async function onLiveConnection(
-  ctx: ServiceContext,
-  session: Session,
+  ctx: SignalRContext,
+  session: SignalRSession,
   method: string,
   eventStream: boolean,
   req: IncomingMessage,
   res: ServerResponse,
   cors: Readonly<Record<string, string>>,
 ): Promise<void> {
-  const transport = session instanceof SignalRSession ? session.currentTransport : undefined;
+  const transport = session.currentTransport;
   const kind = transport?.kind ?? 'WebSockets';
   if (method === 'POST') {
     if (kind === 'WebSockets') {

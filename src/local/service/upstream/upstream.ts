@@ -1,168 +1,29 @@
 /**
- * Upstream calls: template matching, the `X-ASRS-*` headers and signature, a timeout per call, bounded
- * retries with backoff for notifications, and a per-connection queue that keeps one call in flight per
- * connection (so a connection's messages reach the app in order while different connections run in parallel).
+ * The upstream caller of every wing: template routes, a timeout per call, retries with backoff for
+ * notifications, the signature, and the fair scheduler (docs/local-service.md, "Upstream calls").
  */
 import { validateHeaderValue } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { setBounded } from '../../lib/bounded-map.js';
-import { signatureHeader } from '../../lib/signalr/signature.js';
+import { setBounded } from '../../../lib/bounded-map.js';
+import { signatureHeader } from '../../../lib/signalr/signature.js';
+import { ManagedIdentityTokens } from '../../identity/client.js';
+import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from '../options.js';
 import {
-  SIGNALR_EVENTS,
-  UPSTREAM_CATEGORIES,
-  UPSTREAM_HEADERS,
-  type UpstreamCategory,
-  WEBSOCKET_EVENTS,
-} from '../../lib/upstream/contract.js';
-import { ManagedIdentityTokens } from '../identity/client.js';
+  type CallOptions,
+  describeFailure,
+  succeeded,
+  type UpstreamCall,
+  type UpstreamOutcome,
+} from './call.js';
 import { FairScheduler, SHED } from './fair-scheduler.js';
-import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from './options.js';
-import { type ResponseHeaders, UpstreamTransport } from './upstream-transport.js';
-
-/** One upstream call, described independently of the dialect. */
-export interface UpstreamCall {
-  readonly hub: string;
-  readonly category: UpstreamCategory;
-  readonly event: string;
-  readonly connectionId: string;
-  readonly userId?: string;
-  /** Claims as `[type, value]` pairs, sent as `X-ASRS-User-Claims: type: value, type: value`. */
-  readonly claims?: ReadonlyArray<readonly [string, string]>;
-  /** The client's query string without `access_token`, with its leading `?` (empty when none). */
-  readonly clientQuery?: string;
-  /** For connect: the subprotocols the client offered. */
-  readonly subprotocols?: readonly string[];
-  readonly body?: Buffer | string;
-  readonly contentType?: string;
-  /**
-   * The fair-share lane the call waits in when the upstream is busy (see fair-scheduler.ts). Default the user,
-   * else the connection.
-   */
-  readonly lane?: string;
-}
-
-/** How a call may be skipped: `wanted` is asked before each attempt (false: the connection is gone). */
-export interface CallOptions {
-  readonly wanted?: () => boolean;
-}
-
-/** What became of a call. Failures are values, not exceptions: every caller must decide what the client sees. */
-export type UpstreamOutcome =
-  | {
-      readonly kind: 'response';
-      readonly status: number;
-      readonly headers: ResponseHeaders;
-      readonly body: Buffer;
-    }
-  | { readonly kind: 'no-template' }
-  | { readonly kind: 'unreachable'; readonly message: string }
-  | { readonly kind: 'timeout'; readonly message: string }
-  | { readonly kind: 'too-large'; readonly message: string }
-  /** The call cannot be sent as HTTP (a header value or URL it would need is not valid); nothing was sent. */
-  | { readonly kind: 'invalid-call'; readonly message: string }
-  /**
-   * The call was not attempted (`attempted` false), or not attempted again, because its connection left while
-   * it waited.
-   */
-  | { readonly kind: 'shed'; readonly message: string; readonly attempted: boolean };
-
-/** True when the outcome is a 2xx response. */
-export function succeeded(outcome: UpstreamOutcome): boolean {
-  return outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300;
-}
-
-/** A one-line description of a failed outcome, safe to show to a client. */
-export function describeFailure(outcome: UpstreamOutcome): string {
-  switch (outcome.kind) {
-    case 'response':
-      return `the upstream answered ${outcome.status}`;
-    case 'no-template':
-      return 'no upstream template matches';
-    default:
-      return outcome.message;
-  }
-}
-
-/** Whether `name` matches a pattern: unset or `*` matches all; otherwise a comma list, case-insensitively. */
-export function patternMatches(pattern: string | undefined, name: string): boolean {
-  if (pattern === undefined) return true;
-  const wanted = name.toLowerCase();
-  return pattern
-    .split(',')
-    .map((part) => part.trim().toLowerCase())
-    .some((part) => part === '*' || part === wanted);
-}
-
-/** The first template that matches, if any. */
-export function findTemplate(
-  templates: readonly UpstreamTemplate[],
-  hub: string,
-  category: string,
-  event: string,
-): UpstreamTemplate | undefined {
-  return templates.find(
-    (t) =>
-      patternMatches(t.hubPattern, hub) &&
-      patternMatches(t.categoryPattern, category) &&
-      patternMatches(t.eventPattern, event),
-  );
-}
-
-/** Substitutes `{hub}`, `{category}`, `{event}` (URL-encoded) into a template. */
-export function expandUrl(urlTemplate: string, hub: string, category: string, event: string): string {
-  const values: Record<string, string> = { hub, category, event };
-  return urlTemplate.replace(/\{(hub|category|event)\}/gi, (_, name: string) =>
-    encodeURIComponent(values[name.toLowerCase()] ?? ''),
-  );
-}
+import { expandUrl, findTemplate } from './templates.js';
+import { UpstreamTransport } from './upstream-transport.js';
 
 /**
  * Upstream signatures remembered, one per connection between its first call and its last (the oldest are
  * forgotten first beyond this; a forgotten one is only computed again).
  */
 export const MAX_CACHED_SIGNATURES = 65_536;
-
-/**
- * The request headers of a call. `X-ASRS-Signature` is sent when the service has access keys (key mode); with
- * local auth disabled there are none to sign with, so identity mode sends none. `signature` is the
- * connection's signature when already computed.
- */
-export function upstreamHeaders(
-  call: UpstreamCall,
-  accessKeys: readonly string[],
-  signature?: string,
-): Record<string, string> {
-  const headers: Record<string, string> = {
-    [UPSTREAM_HEADERS.hub]: call.hub,
-    [UPSTREAM_HEADERS.category]: call.category,
-    [UPSTREAM_HEADERS.event]: call.event,
-    [UPSTREAM_HEADERS.connectionId]: call.connectionId,
-  };
-  if (accessKeys.length > 0)
-    headers[UPSTREAM_HEADERS.signature] = signature ?? signatureHeader(accessKeys, call.connectionId);
-  addIdentityHeaders(headers, call);
-  addCallHeaders(headers, call);
-  return headers;
-}
-
-/** The user, claims and client query headers: the same on every call of a connection. */
-function addIdentityHeaders(headers: Record<string, string>, call: UpstreamCall): void {
-  if (call.userId !== undefined) headers[UPSTREAM_HEADERS.userId] = call.userId;
-  if (call.claims && call.claims.length > 0) {
-    headers[UPSTREAM_HEADERS.userClaims] = call.claims.map(([type, value]) => `${type}: ${value}`).join(', ');
-  }
-  if (call.clientQuery) headers[UPSTREAM_HEADERS.clientQuery] = call.clientQuery;
-}
-
-/** The headers that describe one call's request rather than its connection. */
-const CALL_HEADER_NAMES = ['Sec-WebSocket-Protocol', 'Content-Type'] as const;
-
-function addCallHeaders(headers: Record<string, string>, call: UpstreamCall): void {
-  if (call.subprotocols && call.subprotocols.length > 0) {
-    headers['Sec-WebSocket-Protocol'] = call.subprotocols.join(', ');
-  }
-  if (call.contentType) headers['Content-Type'] = call.contentType;
-}
 
 /** The first of `names` (default: all) whose value Node would refuse to send, if any. */
 function invalidHeader(
@@ -202,28 +63,32 @@ interface Route {
 /** Routes remembered (hub, category and event to template and URL; the oldest are forgotten first beyond this). */
 export const MAX_CACHED_ROUTES = 4_096;
 
+/** What the caller reads of the service options. */
+type UpstreamOptions = Pick<
+  ResolvedServiceOptions,
+  | 'accessKeys'
+  | 'upstreamTimeoutMs'
+  | 'notificationAttempts'
+  | 'retryBaseDelayMs'
+  | 'retryMaxDelayMs'
+  | 'maxMessageBytes'
+  | 'upstreamMaxSockets'
+  | 'maxPendingRetries'
+  | 'maxConcurrentUpstreamCalls'
+> &
+  Partial<Pick<ResolvedServiceOptions, 'auth' | 'managedIdentity'>> & {
+    readonly upstream: readonly UpstreamTemplate[];
+    readonly log: ServiceLog;
+  };
+
 /** Makes upstream calls with the service's templates, keys and limits. */
 export class Upstream {
   #templates: readonly UpstreamTemplate[];
 
-  constructor(
-    private readonly options: Pick<
-      ResolvedServiceOptions,
-      | 'accessKeys'
-      | 'upstreamTimeoutMs'
-      | 'notificationAttempts'
-      | 'retryBaseDelayMs'
-      | 'retryMaxDelayMs'
-      | 'maxMessageBytes'
-      | 'upstreamMaxSockets'
-      | 'maxPendingRetries'
-      | 'maxConcurrentUpstreamCalls'
-    > &
-      Partial<Pick<ResolvedServiceOptions, 'auth' | 'managedIdentity'>> & {
-        readonly upstream: readonly UpstreamTemplate[];
-        readonly log: ServiceLog;
-      },
-  ) {
+  readonly #options: UpstreamOptions;
+
+  constructor(options: UpstreamOptions) {
+    this.#options = options;
     this.#templates = options.upstream;
     this.#transport = new UpstreamTransport({ maxSockets: options.upstreamMaxSockets });
     this.scheduler = new FairScheduler(options.maxConcurrentUpstreamCalls);
@@ -265,12 +130,7 @@ export class Upstream {
       this.#signingKeys.length === 0
         ? undefined
         : (cached?.signature ?? signatureHeader(this.#signingKeys, call.connectionId));
-    const headers: Record<string, string> = {
-      [UPSTREAM_HEADERS.hub]: call.hub,
-      [UPSTREAM_HEADERS.connectionId]: call.connectionId,
-    };
-    if (signature !== undefined) headers[UPSTREAM_HEADERS.signature] = signature;
-    addIdentityHeaders(headers, call);
+    const headers = call.codec.connectionHeaders(call, signature);
     const entry: ConnectionHeaders = {
       hub: call.hub,
       userId: call.userId,
@@ -324,7 +184,7 @@ export class Upstream {
     if (outcome.kind !== 'no-template' && outcome.kind !== 'shed' && !succeeded(outcome)) {
       this.#logFailure(call, outcome, 1, true);
       // A refused connect is the connection's last call: no disconnect follows.
-      if (call.event === WEBSOCKET_EVENTS.connect) this.#connections.delete(call.connectionId);
+      if (call.codec.isOpeningCall(call)) this.#connections.delete(call.connectionId);
     }
     return outcome;
   }
@@ -339,12 +199,12 @@ export class Upstream {
     try {
       return await this.#notify(call, options);
     } finally {
-      if (isLastCall(call)) this.#connections.delete(call.connectionId);
+      if (call.codec.isLastCall(call)) this.#connections.delete(call.connectionId);
     }
   }
 
   async #notify(call: UpstreamCall, options: CallOptions): Promise<UpstreamOutcome> {
-    const attempts = this.options.notificationAttempts;
+    const attempts = this.#options.notificationAttempts;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.#scheduled(call, options);
       if (outcome.kind === 'no-template' || outcome.kind === 'shed' || succeeded(outcome)) return outcome;
@@ -352,13 +212,13 @@ export class Upstream {
         outcome.kind === 'response'
           ? outcome.status === 429 || outcome.status >= 500
           : outcome.kind !== 'invalid-call';
-      const busy = this.#retrying >= this.options.maxPendingRetries;
+      const busy = this.#retrying >= this.#options.maxPendingRetries;
       const final = !retryable || attempt >= attempts || busy;
       this.#logFailure(call, outcome, attempt, final, busy && retryable && attempt < attempts);
       if (final) return outcome;
       const backoff = Math.min(
-        this.options.retryMaxDelayMs,
-        this.options.retryBaseDelayMs * 2 ** (attempt - 1),
+        this.#options.retryMaxDelayMs,
+        this.#options.retryBaseDelayMs * 2 ** (attempt - 1),
       );
       this.#retrying++;
       try {
@@ -367,7 +227,7 @@ export class Upstream {
         this.#retrying--;
       }
       if (options.wanted && !options.wanted()) {
-        this.options.log('info', `Upstream ${call.event} call not retried: the connection is gone`, {
+        this.#options.log('info', `Upstream ${call.event} call not retried: the connection is gone`, {
           hub: call.hub,
           event: call.event,
           connectionId: call.connectionId,
@@ -388,7 +248,7 @@ export class Upstream {
       call.lane ?? (call.userId !== undefined ? `user:${call.userId}` : `connection:${call.connectionId}`);
     const outcome = await this.scheduler.run(lane, () => this.#attempt(call), options.wanted);
     if (outcome !== SHED) return outcome;
-    this.options.log('info', `Upstream ${call.event} call skipped: the connection left while it waited`, {
+    this.#options.log('info', `Upstream ${call.event} call skipped: the connection left while it waited`, {
       hub: call.hub,
       event: call.event,
       connectionId: call.connectionId,
@@ -400,21 +260,15 @@ export class Upstream {
     const route = this.#route(call);
     if (!route) return { kind: 'no-template' };
     const { template, url } = route;
-    const timeoutMs = this.options.upstreamTimeoutMs;
-    const max = this.options.maxMessageBytes;
+    const timeoutMs = this.#options.upstreamTimeoutMs;
+    const max = this.#options.maxMessageBytes;
     const connection = this.#connectionHeaders(call);
-    const headers: Record<string, string> = {
-      ...connection.headers,
-      [UPSTREAM_HEADERS.category]: call.category,
-      [UPSTREAM_HEADERS.event]: call.event,
-    };
-    addCallHeaders(headers, call);
-    // A value Node cannot put in a header (CR, LF, NUL, non-Latin-1) would throw inside the request; callers
-    // check client-chosen names first (event-names.ts), this keeps any other value from failing the connection.
-    // The connection's own headers were checked once, when they were built.
-    const invalid =
-      connection.invalid ??
-      invalidHeader(headers, UPSTREAM_HEADERS.category, UPSTREAM_HEADERS.event, ...CALL_HEADER_NAMES);
+    const own = call.codec.callHeaders(call);
+    const headers: Record<string, string> = { ...connection.headers, ...own };
+    // A value Node cannot put in a header (CR, LF, NUL, non-Latin-1) would throw inside the request; wings
+    // check client-chosen names first (signalr/upstream-codec.ts), this keeps any other value from failing
+    // the connection. The connection's own headers were checked once, when they were built.
+    const invalid = connection.invalid ?? invalidHeader(own);
     if (invalid !== undefined) {
       return {
         kind: 'invalid-call',
@@ -462,7 +316,7 @@ export class Upstream {
     final: boolean,
     shedRetry = false,
   ): void {
-    this.options.log(final ? 'error' : 'warn', `Upstream ${call.event} call failed`, {
+    this.#options.log(final ? 'error' : 'warn', `Upstream ${call.event} call failed`, {
       hub: call.hub,
       event: call.event,
       connectionId: call.connectionId,
@@ -474,42 +328,9 @@ export class Upstream {
   }
 }
 
-/** A connection's disconnect notification, of either dialect: nothing about it follows. */
-function isLastCall(call: UpstreamCall): boolean {
-  return (
-    call.category === UPSTREAM_CATEGORIES.connections &&
-    (call.event === WEBSOCKET_EVENTS.disconnect || call.event === SIGNALR_EVENTS.disconnected)
-  );
-}
-
 function tooLarge(max: number): UpstreamOutcome {
   return {
     kind: 'too-large',
     message: `the upstream response is larger than ${max} bytes (maxMessageBytes)`,
-  };
-}
-
-/**
- * Runs tasks one at a time in submission order: the per-connection queue. `size` counts queued and running
- * tasks so the caller can apply backpressure to the client socket.
- */
-export class SerialQueue {
-  #tail: Promise<unknown> = Promise.resolve();
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
-
-  /** Queues a task; its result (or rejection) is returned, and never blocks later tasks. */
-  run<T>(task: () => Promise<T>): Promise<T> {
-    this.#size++;
-    const result = this.#tail.then(task);
-    this.#tail = result.then(this.#settled, this.#settled);
-    return result;
-  }
-
-  readonly #settled = (): void => {
-    this.#size--;
   };
 }

@@ -1,18 +1,11 @@
 /**
- * Token checks of the service, as Azure does them: HS256 signed with any configured key, a required `exp`
- * (5 minutes of clock skew), and `aud` equal to a URL of the service's own endpoint.
- *
- * The endpoint is an option of the service (`endpoint`, default `http://localhost:<port>`), as an Azure
- * resource has one fixed hostname: the `Host` header a request carries never decides which audience is
- * accepted, so a token minted for another origin is refused whatever `Host` the caller sends. Two
- * equivalences are accepted, both harmless on a local service: when the endpoint is a loopback name,
- * `localhost`, `127.0.0.1` and `[::1]` stand for one another, and an audience may carry the endpoint's port or
- * omit it (Azure SDKs drop a `Port=` of the connection string from the audience).
+ * Token checks of the service, as Azure does them: HS256 with any configured key, a required `exp`, and `aud`
+ * a URL of the service's own endpoint (docs/local-service.md, "Tokens").
  */
 import type { IncomingMessage } from 'node:http';
 import type { JWTPayload } from 'jose';
-import { TokenError, verifyToken } from '../../lib/signalr/tokens.js';
-import { Rejection } from './errors.js';
+import { TokenError, verifyToken } from '../../../lib/signalr/tokens.js';
+import { Rejection } from '../errors.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 

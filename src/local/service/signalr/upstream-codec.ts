@@ -1,17 +1,20 @@
 /**
- * Which invocation targets the service can carry upstream. A target becomes the `X-ASRS-Event` header of the
- * upstream call and the `{event}` of its URL template, so it must survive both unchanged:
- *
- * - header values are visible ASCII, spaces and tabs (RFC 9110 §5.5); .NET's HttpClient, which Azure's stack is
- *   built on, refuses anything outside ASCII ("Request headers must contain only ASCII characters"), and CR, LF
- *   or NUL would end or split the header;
- * - a header value loses leading and trailing whitespace on the way, so such a target would arrive renamed;
- * - `.` and `..` stay dot segments after percent-encoding (URL parsers read `%2e` as a dot), so `{event}` would
- *   move the URL to another path.
- *
- * A target outside these rules is a bad request of the client: its invocation is answered with a Completion
- * error (or, without an invocation id, dropped with a logged reason) and the connection stays open.
+ * The SignalR wing's upstream codec: Azure SignalR's `X-ASRS-*` headers, a connection's upstream life ending
+ * with its `disconnected` notification, and which invocation targets can travel upstream as event names
+ * (docs/local-service.md, "Upstream calls" and "Invocation targets as event names").
  */
+import { SIGNALR_EVENTS, UPSTREAM_CATEGORIES } from '../../../lib/upstream/contract.js';
+import { asrsCallHeaders, asrsConnectionHeaders } from '../upstream/asrs-headers.js';
+import type { UpstreamCodec } from '../upstream/call.js';
+
+export const SIGNALR_UPSTREAM: UpstreamCodec = {
+  connectionHeaders: asrsConnectionHeaders,
+  callHeaders: asrsCallHeaders,
+  isLastCall: (call) =>
+    call.category === UPSTREAM_CATEGORIES.connections && call.event === SIGNALR_EVENTS.disconnected,
+  // `connected` is a notification, sent after the handshake: no call of this wing can refuse a connection.
+  isOpeningCall: () => false,
+};
 
 /** Visible ASCII and the space: what a header value can hold unchanged (tabs are refused too, for clarity). */
 const HEADER_SAFE = /^[\x20-\x7e]+$/;

@@ -1,11 +1,6 @@
 /**
- * Fair sharing of the upstream: at most `maxInFlight` upstream calls run at once, and calls that must wait are
- * queued in one lane per user (or per connection or address when there is no user) and taken from the lanes
- * in turn. A user whose clients storm the service with connects and reconnects fills only their own lane;
- * everyone else's next call is at most one turn away, however long that lane grows.
- *
- * A queued call may say it is no longer wanted (its connection left while it waited): it is then skipped
- * without running, which is how a `connected` notification of a connection already gone is shed.
+ * Fair sharing of the upstream: a cap on calls in flight, and one lane per user taken in turn
+ * (docs/local-service.md, "Upstream calls").
  */
 
 /** What a skipped call resolves with. */

@@ -1,11 +1,10 @@
 /**
- * REST messages framed once per hub protocol for all their recipients: a broadcast or group send reaches
- * many connections, and serialising it per connection would repeat the same work once per recipient. The
- * frames live as long as the message object does (the registry hands the same object to every recipient).
+ * REST messages framed once per hub protocol for all their recipients, not once per recipient
+ * (docs/local-service.md, "The SignalR wing").
  */
-import type { HubCodec } from '../../lib/signalr/hub-codec.js';
-import type { HubProtocolName } from '../../lib/signalr/hub-protocol.js';
-import type { OutboundMessage } from './connections.js';
+import type { HubCodec } from '../../../lib/signalr/hub-codec.js';
+import { HubMessageType, type HubProtocolName } from '../../../lib/signalr/hub-protocol.js';
+import type { OutboundMessage } from '../connections.js';
 
 type InvocationOutbound = Extract<OutboundMessage, { kind: 'invocation' }>;
 
@@ -20,7 +19,11 @@ export function invocationFrame(message: InvocationOutbound, codec: HubCodec): B
   }
   let frame = byProtocol[codec.name];
   if (frame === undefined) {
-    frame = codec.write({ type: 1, target: message.target, arguments: message.arguments });
+    frame = codec.write({
+      type: HubMessageType.Invocation,
+      target: message.target,
+      arguments: message.arguments,
+    });
     byProtocol[codec.name] = frame;
   }
   return frame;

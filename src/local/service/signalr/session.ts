@@ -1,21 +1,8 @@
 /**
- * The signalr dialect (Azure SignalR today): `POST /client/negotiate?hub=…&negotiateVersion=1`, then a
- * WebSocket to `/client/?hub=…&id={connectionToken}` carrying the same kind of token (`Authorization: Bearer`
- * from Node clients, `?access_token=` from browsers), or Server-Sent Events or Long Polling at the same URL
- * (transports/http-endpoint.ts). Stateful reconnect is granted when the client asks (`useStatefulReconnect=true`)
- * and used on WebSockets (stateful-reconnect.ts). Frames speak the JSON or the MessagePack hub protocol, as the
- * handshake chose (MessagePack is binary, so not on Server-Sent Events). The upstream gets `connected`
- * ({"type":10}) after the handshake, one call per Invocation (event = target; the client's JSON record, or its
- * MessagePack array without length prefix as `application/x-msgpack`), and `disconnected`
- * ({"type":11[,"error"]}); an invocation with an `invocationId` is answered as Azure answers it (see
- * invocation-answer.ts).
+ * One SignalR connection after negotiate: the handshake, the JSON or MessagePack hub protocol, stateful
+ * reconnect, and its upstream calls (docs/local-service.md, "The SignalR wing").
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { JWTPayload } from 'jose';
-import type { WebSocket } from 'ws';
-import { setBounded } from '../../lib/bounded-map.js';
-import { HUB_CODECS, type HubCodec } from '../../lib/signalr/hub-codec.js';
+import { HUB_CODECS, type HubCodec } from '../../../lib/signalr/hub-codec.js';
 import {
   type HubMessage,
   HubMessageType,
@@ -25,233 +12,32 @@ import {
   parseHubMessages,
   RECORD_SEPARATOR,
   writeHandshakeResponse,
-} from '../../lib/signalr/hub-protocol.js';
+} from '../../../lib/signalr/hub-protocol.js';
 import {
   announcedFrameLength,
   parseMessagePackMessages,
   splitFrames,
   withoutLengthPrefix,
-} from '../../lib/signalr/messagepack.js';
+} from '../../../lib/signalr/messagepack.js';
 import {
   closeConnectionBody,
   openConnectionBody,
   SIGNALR_EVENTS,
   UPSTREAM_CATEGORIES,
-} from '../../lib/upstream/contract.js';
-import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth.js';
-import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
-import type { PendingNegotiation, ServiceContext } from './context.js';
-import { CloseCode, Rejection } from './errors.js';
-import { eventNameProblem, quoteTarget } from './event-names.js';
-import { sendJson } from './http.js';
+} from '../../../lib/upstream/contract.js';
+import type { HubRegistry, OutboundMessage } from '../connections.js';
+import type { ServiceContext } from '../context.js';
+import { CloseCode } from '../errors.js';
+import { Session, type SessionInit, upstreamCallOf } from '../session.js';
+import type { Transport } from '../transports/transport.js';
+import type { UpstreamCall } from '../upstream/call.js';
 import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
-import { randomConnectionId } from './options.js';
 import { invocationFrame } from './outbound-frames.js';
 import { PendingBytes, RecordReader, RecordTooLargeError } from './record-reader.js';
-import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
 import { ReconnectBuffer } from './stateful-reconnect.js';
-import type { Transport } from './transports/transport.js';
-import { WebSocketTransport, type WebSocketTransportOptions } from './transports/websocket.js';
-import type { UpstreamCall } from './upstream.js';
+import { eventNameProblem, quoteTarget, SIGNALR_UPSTREAM } from './upstream-codec.js';
 
-export function hubOf(url: URL): string {
-  return checkHubName(url.searchParams.get('hub'), '?hub=chat');
-}
-
-/** Checks a client token: `aud` must be `{endpoint}/client/?hub={hub}` (see auth.ts for the endpoint). */
-async function authenticateClient(
-  ctx: ServiceContext,
-  req: IncomingMessage,
-  url: URL,
-  hub: string,
-): Promise<JWTPayload> {
-  return authenticate(requestToken(req, url), ctx.options.accessKeys, acceptedOrigins(ctx.endpoint()), [
-    clientAudiencePath(hub),
-  ]);
-}
-
-/** The path part of a client token's audience. */
-export function clientAudiencePath(hub: string): string {
-  return `/client/?hub=${encodeURIComponent(hub)}`;
-}
-
-/** The transports negotiate offers, with their transfer formats, as ASP.NET Core and Azure SignalR list them. */
-export const AVAILABLE_TRANSPORTS = [
-  { transport: 'WebSockets', transferFormats: ['Text', 'Binary'] },
-  { transport: 'ServerSentEvents', transferFormats: ['Text'] },
-  { transport: 'LongPolling', transferFormats: ['Text', 'Binary'] },
-] as const;
-
-/** `POST /client/negotiate?hub=…&negotiateVersion=1`. */
-export async function handleNegotiate(
-  ctx: ServiceContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  corsHeaders: Readonly<Record<string, string>>,
-): Promise<void> {
-  if (req.method !== 'POST') {
-    throw new Rejection('method-not-allowed', 'Negotiate with POST', { Allow: 'POST, OPTIONS' });
-  }
-  const hub = hubOf(url);
-  ctx.connectLimits.address(req.socket.remoteAddress);
-  const payload = await authenticateClient(ctx, req, url, hub);
-  ctx.connectLimits.user(tokenUserId(payload));
-  req.resume(); // negotiate has no meaningful body
-  const version = Number(url.searchParams.get('negotiateVersion') ?? '0') >= 1 ? 1 : 0;
-  const connectionId = ctx.options.generateConnectionId();
-  // The token is a secret of the client (it names the connection on the WebSocket), never a guessable id.
-  const connectionToken = version === 1 ? randomConnectionId() : connectionId;
-  // ASP.NET Core reads the flag with bool.TryParse: "true" in any letter case.
-  const statefulReconnect = url.searchParams.get('useStatefulReconnect')?.toLowerCase() === 'true';
-  rememberNegotiation(ctx, connectionToken, {
-    connectionId,
-    hub,
-    userId: tokenUserId(payload),
-    expiresAt: Date.now() + ctx.options.negotiateTtlMs,
-    statefulReconnect,
-  });
-  sendJson(
-    res,
-    200,
-    {
-      negotiateVersion: version,
-      connectionId,
-      ...(version === 1 ? { connectionToken } : {}),
-      availableTransports: AVAILABLE_TRANSPORTS,
-      ...(statefulReconnect ? { useStatefulReconnect: true } : {}),
-    },
-    corsHeaders,
-  );
-}
-
-function rememberNegotiation(
-  ctx: ServiceContext,
-  token: string,
-  negotiation: Parameters<ServiceContext['negotiations']['set']>[1],
-): void {
-  const now = Date.now();
-  // Insertion order is age order (one TTL for all), so the expired ones are at the front.
-  for (const [key, value] of ctx.negotiations) {
-    if (value.expiresAt > now) break;
-    ctx.negotiations.delete(key);
-  }
-  setBounded(ctx.negotiations, token, negotiation, ctx.options.maxPendingNegotiations);
-}
-
-/**
- * Takes the negotiation a connection token names (each is used once), checking its hub and user; a 404 that
- * says to negotiate when there is none.
- */
-export function takeNegotiation(
-  ctx: ServiceContext,
-  token: string,
-  hub: string,
-  userId: string | undefined,
-): PendingNegotiation {
-  const negotiation = ctx.negotiations.get(token);
-  ctx.negotiations.delete(token);
-  if (!negotiation || negotiation.expiresAt <= Date.now() || negotiation.hub !== hub) {
-    throw new Rejection(
-      'negotiation-not-found',
-      `No negotiated connection with that id for hub ${hub}: POST /client/negotiate?hub=${hub}&negotiateVersion=1 first`,
-    );
-  }
-  if (negotiation.userId !== userId) {
-    throw new Rejection('user-mismatch');
-  }
-  return negotiation;
-}
-
-/** Starts a signalr-dialect session on a transport; it is found by its connection token until it ends. */
-export function startSignalRSession(
-  ctx: ServiceContext,
-  token: string | null,
-  negotiation: Pick<PendingNegotiation, 'connectionId' | 'statefulReconnect'>,
-  payload: JWTPayload,
-  url: URL,
-  transport: Transport,
-  /** The client's address: the fair-share lane of a connection without a user. */
-  remoteAddress?: string,
-): SignalRSession {
-  const hub = hubOf(url);
-  const registry = ctx.registries.signalr.hub(hub);
-  const session = new SignalRSession(
-    ctx,
-    registry,
-    sessionInit(negotiation.connectionId, hub, payload, url),
-    negotiation.statefulReconnect,
-  );
-  // A connection without a user shares its address's lane, so anonymous connects open no new lanes.
-  if (session.userId === undefined) session.lane = `address:${remoteAddress ?? 'unknown'}`;
-  if (token !== null) {
-    ctx.connectionsByToken.set(token, session);
-    void session.done.then(() => {
-      if (ctx.connectionsByToken.get(token) === session) ctx.connectionsByToken.delete(token);
-    });
-  }
-  session.attach(transport);
-  session.awaitHandshake();
-  return session;
-}
-
-/** The WebSocket of the signalr dialect: `/client/?hub=…&id=…`. */
-export async function handleSignalRUpgrade(
-  ctx: ServiceContext,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  url: URL,
-): Promise<void> {
-  const hub = hubOf(url);
-  const token = url.searchParams.get('id');
-  // A negotiated WebSocket was counted at its negotiate (its id is single-use); one without is a connect.
-  if (token === null) ctx.connectLimits.address(req.socket.remoteAddress);
-  const payload = await authenticateClient(ctx, req, url, hub);
-  const userId = tokenUserId(payload);
-  let negotiation: Pick<PendingNegotiation, 'connectionId' | 'statefulReconnect'>;
-  if (token === null) {
-    // A client that skipped negotiation: a connect of its own.
-    ctx.connectLimits.user(userId);
-    negotiation = { connectionId: ctx.options.generateConnectionId(), statefulReconnect: false };
-  } else {
-    const live = ctx.connectionsByToken.get(token);
-    if (live) {
-      if (live.hub.toLowerCase() !== hub.toLowerCase()) throw new Rejection('connection-not-found');
-      if (live.userId !== userId) throw new Rejection('user-mismatch');
-      // Only a stateful connection takes a new WebSocket (its reconnect); any other has its one transport.
-      if (!(live instanceof SignalRSession) || !live.canResume) throw new Rejection('connection-active');
-      if (ctx.closing()) throw new Rejection('shutting-down');
-      ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) =>
-        live.resume(new WebSocketTransport(ws, recordsCoalescing(ctx))),
-      );
-      return;
-    }
-    negotiation = takeNegotiation(ctx, token, hub, userId);
-  }
-  if (ctx.closing()) throw new Rejection('shutting-down');
-  ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    startSignalRSession(
-      ctx,
-      token,
-      negotiation,
-      payload,
-      url,
-      new WebSocketTransport(ws, recordsCoalescing(ctx)),
-      req.socket.remoteAddress,
-    );
-  });
-}
-
-/**
- * Records sent to one client in one turn leave as one WebSocket message, as ASP.NET Core SignalR sends them
- * (transports/websocket.ts).
- */
-function recordsCoalescing(ctx: ServiceContext): WebSocketTransportOptions {
-  return { coalescing: 'records', maxCoalescedBytes: ctx.options.maxCoalescedBytes };
-}
-
-/** One signalr-dialect connection. */
+/** One SignalR connection. */
 export class SignalRSession extends Session {
   #handshakeDone = false;
   /** The `connected` notification was skipped because the connection left before its turn. */
@@ -267,15 +53,13 @@ export class SignalRSession extends Session {
   #reconnect: ReconnectBuffer | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    ctx: ServiceContext,
-    registry: HubRegistry,
-    init: SessionInit,
-    /** Negotiate granted stateful reconnect; the handshake (version 2, on WebSockets) decides whether it is used. */
-    private readonly statefulNegotiated = false,
-  ) {
+  constructor(ctx: ServiceContext, registry: HubRegistry, init: SessionInit, statefulNegotiated = false) {
     super(ctx, registry, init);
+    this.#statefulNegotiated = statefulNegotiated;
   }
+
+  /** Negotiate granted stateful reconnect; the handshake (version 2, on WebSockets) decides whether it is used. */
+  readonly #statefulNegotiated: boolean;
 
   awaitHandshake(): void {
     const ms = this.ctx.options.handshakeTimeoutMs;
@@ -488,7 +272,7 @@ export class SignalRSession extends Session {
     this.#handshakeDone = true;
     this.send(writeHandshakeResponse(), this.#codec.binary);
     // The official client asks for version 2 only on WebSockets and only when negotiate granted it.
-    if (this.statefulNegotiated && version >= 2 && this.transport?.kind === 'WebSockets') {
+    if (this.#statefulNegotiated && version >= 2 && this.transport?.kind === 'WebSockets') {
       this.#reconnect = new ReconnectBuffer(this.ctx.options.statefulReconnectBufferBytes, (sequenceId) => {
         if (!this.detached) this.#writeDirect({ type: HubMessageType.Ack, sequenceId });
       });
@@ -561,7 +345,7 @@ export class SignalRSession extends Session {
       }
       case HubMessageType.StreamInvocation:
         this.#write({
-          type: 3,
+          type: HubMessageType.Completion,
           invocationId: String(message.invocationId),
           error: 'Streaming invocations are not supported by the serverless service',
         });
@@ -596,7 +380,7 @@ export class SignalRSession extends Session {
   /** A target the upstream cannot receive: a Completion error when the client waits, else a logged drop. */
   #refuseTarget(target: string, invocationId: string | undefined, problem: string): void {
     if (invocationId !== undefined) {
-      this.#write({ type: 3, invocationId, error: `Invocation refused: ${problem}` });
+      this.#write({ type: HubMessageType.Completion, invocationId, error: `Invocation refused: ${problem}` });
       return;
     }
     this.ctx.options.log('warn', 'Dropped an invocation whose target cannot be sent upstream', {
@@ -636,7 +420,7 @@ export class SignalRSession extends Session {
   protected beforeServerClose(reason: string, allowReconnect: boolean): void {
     if (!this.#handshakeDone) return;
     const close = {
-      type: 7 as const,
+      type: HubMessageType.Close,
       ...(reason ? { error: reason } : {}),
       ...(allowReconnect ? { allowReconnect: true } : {}),
     };
@@ -653,7 +437,7 @@ export class SignalRSession extends Session {
     body: string | Buffer,
     contentType = 'application/json',
   ): UpstreamCall {
-    return upstreamCallOf(this, category, event, {
+    return upstreamCallOf(this, SIGNALR_UPSTREAM, category, event, {
       body,
       contentType,
       ...(this.lane === undefined ? {} : { lane: this.lane }),

@@ -1,15 +1,6 @@
 /**
- * The bookkeeping of stateful reconnect (the SignalR hub protocol's Ack and Sequence messages, handshake
- * version 2), on the service's side of one connection. Both sides number the messages that matter (every hub
- * message but Ping, Close, Ack and Sequence) from 1:
- *
- * - sent: each is kept until the client acknowledges it (`{"type":8,"sequenceId":n}` = "I have everything up
- *   to n"), up to `statefulReconnectBufferBytes`. After a reconnect the service sends
- *   `{"type":9,"sequenceId":<first kept>}` and then every kept message again.
- * - received: the service acknowledges within a second, and after a reconnect drops what the client resends
- *   and it had already received (the client's Sequence message says where its resend starts).
- *
- * Mirrors `MessageBuffer` of @microsoft/signalr and ASP.NET Core (docs/architecture.md, "Transports").
+ * The bookkeeping of stateful reconnect (Ack and Sequence messages) on the service's side of one connection
+ * (docs/local-service.md, "The SignalR wing").
  */
 
 /** Hub message types that are numbered: Invocation, StreamItem, Completion, StreamInvocation, CancelInvocation. */
@@ -36,10 +27,13 @@ export class ReconnectBuffer {
   #waitForSequence = false;
   #ackTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly limitBytes: number,
-    private readonly sendAck: (sequenceId: number) => void,
-  ) {}
+  constructor(limitBytes: number, sendAck: (sequenceId: number) => void) {
+    this.#limitBytes = limitBytes;
+    this.#sendAck = sendAck;
+  }
+
+  readonly #limitBytes: number;
+  readonly #sendAck: (sequenceId: number) => void;
 
   /** Bytes sent and not yet acknowledged. */
   get keptBytes(): number {
@@ -49,7 +43,7 @@ export class ReconnectBuffer {
   /** Keeps a sent message until it is acknowledged; false when that would pass the limit. */
   keep(data: string | Buffer, binary: boolean): boolean {
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (this.#keptBytes + bytes > this.limitBytes) return false;
+    if (this.#keptBytes + bytes > this.#limitBytes) return false;
     this.#sentCount++;
     this.#kept.push({ id: this.#sentCount, data, binary, bytes });
     this.#keptBytes += bytes;
@@ -111,7 +105,7 @@ export class ReconnectBuffer {
     if (this.#ackTimer !== undefined) return;
     this.#ackTimer = setTimeout(() => {
       this.#ackTimer = undefined;
-      this.sendAck(this.#latestReceived);
+      this.#sendAck(this.#latestReceived);
     }, ACK_DELAY_MS);
     this.#ackTimer.unref();
   }

@@ -1,7 +1,8 @@
 /**
  * The HTTP transport of upstream calls: `node:http`/`node:https` requests through keep-alive agents, one timer
- * per call and a capped body read. It replaces `fetch`, whose per-call web streams and `AbortSignal` cost the
- * service more CPU than everything else it does per message (see bench/RESULTS.md, echo).
+ * per call and a capped body read, instead of `fetch`, whose per-call web streams and `AbortSignal` cost more
+ * CPU than everything else the service does per message (bench/RESULTS.md, echo; docs/local-service.md,
+ * "Upstream calls").
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';

@@ -3,8 +3,8 @@
  * settings the Functions app gets (as the infrastructure sets them in Azure, pointed at the local identity
  * endpoint) and the options of the local service (Entra-only REST API, ManagedIdentity upstream auth).
  */
-import type { ServiceOptions, UpstreamTemplate } from '../service/options.js';
-import { DEV_APP_IDENTITY, DEV_SIGNALR_IDENTITY, type RunningIdentityEndpoint } from './endpoint.js';
+import { DEV_APP_IDENTITY, DEV_SIGNALR_IDENTITY, type RunningIdentityEndpoint } from './identity/endpoint.js';
+import type { ServiceOptions, UpstreamTemplate } from './service/options.js';
 
 /**
  * The audience of upstream tokens in the local stack: in Azure it is the resource the upstream template's

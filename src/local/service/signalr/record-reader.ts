@@ -1,12 +1,6 @@
 /**
- * Reassembly of text records that end with a one-byte separator (the JSON hub protocol's `\x1e`) from frames
- * that may split them anywhere, in time and space linear in the bytes received: each frame is scanned once for
- * the separator, and each byte of an unfinished record is copied at most twice (when it is kept, and when its
- * record completes). (Appending to a string
- * and searching the whole of it again per frame made a record sent as thousands of tiny frames quadratic.)
- *
- * The separator is searched in bytes, not characters: in UTF-8 a byte below 0x80 only ever stands for itself,
- * so it cannot occur inside another character.
+ * Reassembly of separator-ended text records from frames that split them anywhere, linear in the bytes
+ * received (docs/local-service.md, "The SignalR wing").
  */
 
 /** The frame's bytes would make the unfinished record larger than the limit. */

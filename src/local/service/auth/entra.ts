@@ -1,10 +1,6 @@
 /**
- * Identity mode of the service (Azure SignalR with `disableLocalAuth: true`): the REST API and `:generateToken`
- * accept only Microsoft Entra access tokens, RS256-signed by a key of the trusted OpenID metadata's `jwks_uri`,
- * issued by that metadata's `issuer`, with `aud` = the data plane's resource (`https://signalr.azure.com`, what
- * the scope `https://signalr.azure.com/.default` yields) and unexpired. An HS256 token signed with an access key
- * is refused with 401 `local-auth-disabled`: there are no access keys. Role assignments are not modelled: every
- * principal of the trusted tenant may call.
+ * Identity mode: the REST API and `:generateToken` accept only Microsoft Entra access tokens
+ * (docs/local-service.md, "Tokens").
  */
 import {
   createRemoteJWKSet,
@@ -14,8 +10,8 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import { CLOCK_SKEW_SECONDS } from '../../lib/signalr/tokens.js';
-import { Rejection } from './errors.js';
+import { CLOCK_SKEW_SECONDS } from '../../../lib/signalr/tokens.js';
+import { Rejection } from '../errors.js';
 
 /** The `aud` of Entra tokens for the data plane: the scope `https://signalr.azure.com/.default` without `/.default`. */
 export const SIGNALR_ENTRA_AUDIENCE = 'https://signalr.azure.com';

@@ -1,28 +1,22 @@
 /**
- * The websocket dialect (the 2020 Serverless WebSocket preview): raw frames, one frame = one message.
- * Endpoints `/ws/client/hubs/{hub}`, `/ws/client/hubs/{hub}/formats/{text|binary}` and `/ws/client?hub={hub}`
- * (optional `?format=`). A blocking `connect` upstream decides: 2xx accepts (the response may set
- * `X-ASRS-User-Id`, choose one offered `Sec-WebSocket-Protocol`, and carry the client's first message);
- * anything else is returned to the client as the handshake response. The format, when given, fixes the frame
- * type of messages sent to the client; otherwise a message's own type (text or binary) is kept.
+ * The raw-WebSocket wing's client endpoint: `/ws/client/hubs/{hub}[/formats/{text|binary}]` and
+ * `/ws/client?hub=…`, accepted or refused by the blocking `connect` upstream
+ * (docs/local-service.md, "The raw-WebSocket wing").
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { UPSTREAM_CATEGORIES, UPSTREAM_HEADERS, WEBSOCKET_EVENTS } from '../../lib/upstream/contract.js';
-import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth.js';
-import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
-import type { ServiceContext } from './context.js';
-import { CloseCode, Rejection } from './errors.js';
-import { rejectUpgrade, rejectUpgradeWith } from './http.js';
-import { Session, type SessionInit, sessionInit, upstreamCallOf } from './session.js';
-import { WebSocketTransport } from './transports/websocket.js';
-import { describeFailure, succeeded, type UpstreamCall } from './upstream.js';
-
-export type FrameFormat = 'text' | 'binary';
-
-/** The subprotocol the upstream chose for an upgrade request, read by the server's `handleProtocols`. */
-export const chosenSubprotocols = new WeakMap<IncomingMessage, string>();
+import { UPSTREAM_CATEGORIES, UPSTREAM_HEADERS, WEBSOCKET_EVENTS } from '../../../lib/upstream/contract.js';
+import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth/tokens.js';
+import { checkHubName, type OutboundMessage } from '../connections.js';
+import { Rejection } from '../errors.js';
+import { rejectUpgrade, rejectUpgradeWith } from '../http.js';
+import { sessionInit, upstreamCallOf } from '../session.js';
+import { WebSocketTransport } from '../transports/websocket.js';
+import { describeFailure, succeeded } from '../upstream/call.js';
+import { type FrameFormat, WebSocketSession } from './session.js';
+import type { WebSocketContext } from './state.js';
+import { frameOf, WEBSOCKET_UPSTREAM } from './upstream-codec.js';
 
 /** Parses the websocket dialect's client paths; undefined when the path is not one of them. */
 function parseClientRoute(url: URL): { hub: string; format?: FrameFormat } | undefined {
@@ -53,9 +47,9 @@ function safeDecode(part: string): string {
   }
 }
 
-/** Handles a WebSocket upgrade on a websocket-dialect path. */
+/** Handles a WebSocket upgrade on one of the wing's client paths. */
 export async function handleWebSocketDialectUpgrade(
-  ctx: ServiceContext,
+  ctx: WebSocketContext,
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
@@ -80,7 +74,7 @@ export async function handleWebSocketDialectUpgrade(
     .filter((p) => p !== '');
   const init = sessionInit(ctx.options.generateConnectionId(), hub, payload, url);
   const outcome = await ctx.upstream.call({
-    ...upstreamCallOf(init, UPSTREAM_CATEGORIES.connections, WEBSOCKET_EVENTS.connect, {
+    ...upstreamCallOf(init, WEBSOCKET_UPSTREAM, UPSTREAM_CATEGORIES.connections, WEBSOCKET_EVENTS.connect, {
       subprotocols: offered,
     }),
     // A connect without a user waits in its address's lane, so anonymous connects cannot open new lanes.
@@ -120,7 +114,7 @@ export async function handleWebSocketDialectUpgrade(
       `No user id: connect with an access_token whose nameid is the user, or let the connect upstream set ${UPSTREAM_HEADERS.userId}`,
     );
   }
-  const registry = ctx.registries.websocket.hub(hub);
+  const registry = ctx.registry.hub(hub);
   const session = new WebSocketSession(ctx, registry, { ...init, userId }, route.format);
   if (socket.destroyed) {
     void session.abandon('The client went away during the connect handshake');
@@ -136,7 +130,7 @@ export async function handleWebSocketDialectUpgrade(
   socket.once('close', () => {
     if (!upgraded) void session.abandon('The WebSocket handshake failed');
   });
-  if (chosen !== undefined) chosenSubprotocols.set(req, chosen);
+  if (chosen !== undefined) ctx.chosenSubprotocols.set(req, chosen);
   ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
     upgraded = true;
     // One message is one frame here: a turn's frames stay separate messages, written under one cork.
@@ -147,76 +141,4 @@ export async function handleWebSocketDialectUpgrade(
     registry.add(session);
     session.logConnected('websocket');
   });
-}
-
-/**
- * The UTF-8 bytes of a text message, encoded once for all its recipients (a broadcast or group send reaches
- * many connections) rather than once per connection.
- */
-const encodedMessages = new WeakMap<OutboundMessage, Buffer>();
-
-function utf8Of(message: Exclude<OutboundMessage, { kind: 'binary' }>): Buffer {
-  let bytes = encodedMessages.get(message);
-  if (bytes === undefined) {
-    const text =
-      message.kind === 'text'
-        ? message.text
-        : JSON.stringify({ target: message.target, arguments: message.arguments });
-    bytes = Buffer.from(text, 'utf8');
-    encodedMessages.set(message, bytes);
-  }
-  return bytes;
-}
-
-function frameOf(body: Buffer, contentType: string | null): OutboundMessage {
-  return contentType?.toLowerCase().startsWith('application/octet-stream')
-    ? { kind: 'binary', data: body }
-    : { kind: 'text', text: body.toString('utf8') };
-}
-
-/** One websocket-dialect connection. */
-export class WebSocketSession extends Session {
-  constructor(
-    ctx: ServiceContext,
-    registry: HubRegistry,
-    init: SessionInit,
-    private readonly format: FrameFormat | undefined,
-  ) {
-    super(ctx, registry, init);
-  }
-
-  protected onFrame(data: Buffer, isBinary: boolean): void {
-    void this.enqueue(async () => {
-      const outcome = await this.ctx.upstream.call(
-        upstreamCallOf(this, UPSTREAM_CATEGORIES.messages, WEBSOCKET_EVENTS.message, {
-          body: data,
-          contentType: isBinary ? 'application/octet-stream' : 'text/plain',
-        }),
-      );
-      if (outcome.kind === 'no-template') return;
-      if (outcome.kind !== 'response' || !succeeded(outcome)) {
-        this.close(CloseCode.InternalError, `The message upstream failed: ${describeFailure(outcome)}`);
-        return;
-      }
-      if (outcome.body.length > 0) this.deliver(frameOf(outcome.body, outcome.headers.get('content-type')));
-    });
-  }
-
-  deliver(message: OutboundMessage): void {
-    const binary = this.format ? this.format === 'binary' : message.kind === 'binary';
-    if (message.kind === 'binary') {
-      // Bytes sent as a text frame must be valid UTF-8: decoding replaces invalid sequences.
-      this.send(binary ? message.data : message.data.toString('utf8'), binary);
-      return;
-    }
-    this.send(utf8Of(message), binary);
-  }
-
-  protected disconnectCall(): UpstreamCall {
-    return upstreamCallOf(this, UPSTREAM_CATEGORIES.connections, WEBSOCKET_EVENTS.disconnect);
-  }
-
-  protected beforeServerClose(): void {
-    // The websocket dialect has no in-band close message: the close frame's reason says it all.
-  }
 }
