@@ -10,7 +10,7 @@
  * A delivery that fails for one dialect is logged and does not fail the command: the message is already
  * stored, and the other dialect's clients still get it.
  */
-import type { Dialect } from '../upstream/contract.js';
+import type { Dialect } from '../signalr/index.js';
 import { type ChatChannel, channelOf, type DialectClients } from './codec.js';
 import type { ChatEvent } from './protocol.js';
 import { toServiceUserId } from './user-id.js';

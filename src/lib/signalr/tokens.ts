@@ -4,8 +4,8 @@
  * `aud` = the client URL, `nameid` = the user id and any extra claims.
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import type { Dialect } from '../upstream/contract.js';
 import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
+import type { Dialect } from './upstream-contract.js';
 
 /** The dialect type lives with the upstream contract; re-exported for the REST client and token callers. */
 export type { Dialect };

@@ -4,7 +4,7 @@
  * exactly one handler is awaited and its answer returned.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { UPSTREAM_HEADERS } from './contract.js';
+import { UPSTREAM_HEADERS } from '../signalr/index.js';
 import { quoteValue, UpstreamError } from './errors.js';
 import {
   DEFAULT_MAX_BODY_BYTES,

@@ -4,7 +4,7 @@
  * message that says what to fix. Rejections a handler chooses (`res.fail(…)`) are the application's and are
  * not listed here.
  */
-import { UPSTREAM_HEADERS } from './contract.js';
+import { UPSTREAM_HEADERS } from '../signalr/index.js';
 
 const H = UPSTREAM_HEADERS;
 

@@ -5,29 +5,25 @@
  */
 import type { HttpRequest } from '@azure/functions';
 import {
-  HubProtocolError,
-  type HubProtocolName,
-  JSON_PROTOCOL_NAME,
-  MESSAGEPACK_PROTOCOL_NAME,
-} from '../signalr/hub-protocol.js';
-import {
-  MESSAGEPACK_CONTENT_TYPE,
-  parseMessagePackMessages,
-  withLengthPrefix,
-} from '../signalr/messagepack.js';
-import {
   type CloseConnectionBody,
   CONNECT_EVENT_ALIAS,
+  HubProtocolError,
+  type HubProtocolName,
   type InvocationBody,
   isUpstreamCategory,
+  JSON_PROTOCOL_NAME,
+  MESSAGEPACK_CONTENT_TYPE,
+  MESSAGEPACK_PROTOCOL_NAME,
   type OpenConnectionBody,
+  parseMessagePackMessages,
   SIGNALR_EVENTS,
   UPSTREAM_CATEGORIES,
   UPSTREAM_HEADERS,
   UPSTREAM_MESSAGE_TYPE,
   type UpstreamCategory,
   WEBSOCKET_EVENTS,
-} from './contract.js';
+  withLengthPrefix,
+} from '../signalr/index.js';
 import { quoteValue, UpstreamError } from './errors.js';
 import type {
   Claims,
@@ -161,7 +157,7 @@ export function parseContext(
   };
 }
 
-// --- the signalr dialect's upstream bodies (their shapes are in contract.ts), one type guard per wire shape ---
+// --- the signalr dialect's upstream bodies (their shapes are in src/lib/signalr/upstream-contract.ts), one type guard per wire shape ---
 
 type JsonRecord = Record<string, unknown>;
 

@@ -4,9 +4,8 @@
  * carry, is a programming error and throws a `TypeError` at the call that made it.
  */
 import type { HttpResponseInit } from '@azure/functions';
-import { writeCompletion } from '../signalr/hub-codec.js';
-import type { HubProtocolName } from '../signalr/hub-protocol.js';
-import { UPSTREAM_HEADERS } from './contract.js';
+import type { HubProtocolName } from '../signalr/index.js';
+import { UPSTREAM_HEADERS, writeCompletion } from '../signalr/index.js';
 import type {
   ConnectAcceptance,
   ConnectFailStatus,

@@ -39,6 +39,25 @@ export const UPSTREAM_HEADERS = {
   clientQueryPreview: 'X-ASRS-Client-Query-String',
 } as const;
 
+/**
+ * What the bearer token of an upstream call must satisfy when the service authenticates with a managed identity
+ * (the SIGNALR_UPSTREAM_* settings); src/lib/upstream/bearer.ts checks it.
+ */
+export interface UpstreamTokenPolicy {
+  /** `iss`, e.g. `https://sts.windows.net/<tenant>/`; the v2 form of the same tenant is accepted too. */
+  readonly issuer: string;
+  /** `aud`: the resource the upstream template's ManagedIdentity auth names. */
+  readonly audience: string;
+  /** OpenID Connect metadata URL; its `jwks_uri` gives the signing keys. */
+  readonly openIdConfiguration: string;
+  /** `oid` of SignalR's managed identity. */
+  readonly callerId: string;
+  /** Clock skew allowed on `exp` and `nbf`. Default 300 (`DEFAULT_UPSTREAM_CLOCK_SKEW_SECONDS`, src/lib/upstream/bearer.ts). */
+  readonly clockToleranceSeconds?: number;
+  /** Timeout of fetching the metadata or the key set. Default 10 000 (`DEFAULT_METADATA_TIMEOUT_MS`, src/lib/upstream/bearer.ts). */
+  readonly metadataTimeoutMs?: number;
+}
+
 /** The `X-ASRS-Category` of an upstream call. */
 export type UpstreamCategory = 'connections' | 'messages';
 
