@@ -46,7 +46,7 @@ export const HubMessageType = {
 
 /** A call of `target` with `arguments`; with an `invocationId` the caller expects a {@link CompletionMessage}. */
 export interface InvocationMessage {
-  readonly type: 1;
+  readonly type: typeof HubMessageType.Invocation;
   readonly target: string;
   readonly arguments: readonly unknown[];
   readonly invocationId?: string;
@@ -56,7 +56,7 @@ export interface InvocationMessage {
 
 /** The answer to an invocation: `result` on success, `error` on failure (never both). */
 export interface CompletionMessage {
-  readonly type: 3;
+  readonly type: typeof HubMessageType.Completion;
   readonly invocationId: string;
   readonly result?: unknown;
   readonly error?: string;
@@ -64,19 +64,24 @@ export interface CompletionMessage {
 
 /** A keep-alive. */
 export interface PingMessage {
-  readonly type: 6;
+  readonly type: typeof HubMessageType.Ping;
 }
 
 /** The end of the connection, with the reason when it was not a normal close. */
 export interface CloseMessage {
-  readonly type: 7;
+  readonly type: typeof HubMessageType.Close;
   readonly error?: string;
   readonly allowReconnect?: boolean;
 }
 
 /** A well-formed message of a type this project does not act on (streaming, acks, sequences). */
 export interface OtherHubMessage {
-  readonly type: 2 | 4 | 5 | 8 | 9;
+  readonly type:
+    | typeof HubMessageType.StreamItem
+    | typeof HubMessageType.StreamInvocation
+    | typeof HubMessageType.CancelInvocation
+    | typeof HubMessageType.Ack
+    | typeof HubMessageType.Sequence;
   readonly invocationId?: string;
   readonly [field: string]: unknown;
 }

@@ -4,8 +4,9 @@
  * (src/local/service) writes these calls and the app (src/lib/upstream, src/app) reads them, so both take
  * every name and shape from here and agree by construction.
  *
- * A leaf module: it imports nothing, so any layer may depend on it.
+ * It imports only the hub message types of its own package, so any layer may depend on it.
  */
+import { HubMessageType } from './hub-protocol.js';
 
 /** Which client protocol a connection speaks (docs/architecture.md, "Two dialects"). */
 export type Dialect = 'websocket' | 'signalr';
@@ -96,7 +97,7 @@ export const CONNECT_EVENT_ALIAS = 'handshake';
 /** The body `type` of the signalr dialect's upstream calls (the serverless protocol's message types). */
 export const UPSTREAM_MESSAGE_TYPE = {
   /** A hub protocol Invocation: the body of a messages-category call. */
-  invocation: 1,
+  invocation: HubMessageType.Invocation,
   /** OpenConnection: the body of `connected`. */
   openConnection: 10,
   /** CloseConnection: the body of `disconnected`. */
