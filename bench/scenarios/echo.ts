@@ -16,6 +16,7 @@
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { messageOf } from '../../src/lib/error-message.js';
 import { HubMessageType } from '../../src/lib/signalr/hub-protocol.js';
 import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
@@ -275,7 +276,7 @@ export const echo: Scenario = {
               `${dialect}: ${ours.sent - ours.answered} of ${ours.sent} unanswered, ${ours.errors} errors${ours.lastError ? ` (last: ${ours.lastError})` : ''}`,
             );
         } catch (error) {
-          failures.push(`${dialect} dialect: ${error instanceof Error ? error.message : String(error)}`);
+          failures.push(`${dialect} dialect: ${messageOf(error)}`);
         }
       }
     } finally {

@@ -8,6 +8,8 @@
  * so that malformed input from a client can never crash the caller.
  */
 import { JsonHubProtocol, type HubMessage as LibraryHubMessage, NullLogger } from '@microsoft/signalr';
+import { messageOf } from '../error-message.js';
+import { isRecord } from '../is-record.js';
 import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
 
 /** The record separator that terminates every JSON hub protocol record. */
@@ -206,10 +208,7 @@ export function parseHubMessages(text: string): HubMessage[] {
     if (error instanceof SyntaxError) {
       throw new HubProtocolError('invalid-json', 'A hub protocol record is not valid JSON');
     }
-    throw new HubProtocolError(
-      'invalid-message',
-      `Invalid hub protocol message: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new HubProtocolError('invalid-message', `Invalid hub protocol message: ${messageOf(error)}`);
   }
   return parsed.map(checkMessage);
 }
@@ -241,8 +240,4 @@ function parseJson(text: string, what: string): unknown {
   } catch {
     throw new HubProtocolError('invalid-json', `The ${what} is not valid JSON`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,6 +4,8 @@
  * been delivered, and for idempotent calls any network failure. Never retried: a timeout or a 500, since a send
  * may already have reached clients. Backoff doubles per attempt, or follows the service's `Retry-After`.
  */
+
+import { messageOf } from '../error-message.js';
 import type { RestAuthorization } from './rest-auth.js';
 import { SignalRRestError, truncateServiceMessage } from './rest-error.js';
 import type { EncodedBody } from './rest-messages.js';
@@ -98,7 +100,7 @@ export class RestPipeline {
         throw new SignalRRestError(
           call.operation,
           'rest-unreachable',
-          `${call.operation}: ${where} failed after ${attempt} attempt(s): ${code ?? describe(error)}; is the service at ${endpoint} reachable?`,
+          `${call.operation}: ${where} failed after ${attempt} attempt(s): ${code ?? messageOf(error)}; is the service at ${endpoint} reachable?`,
           undefined,
           '',
           attempt,
@@ -148,10 +150,6 @@ function errorCode(error: unknown): string | undefined {
     current = current.cause;
   }
   return undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function delay(ms: number): Promise<void> {

@@ -14,6 +14,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { readStreamWithin } from '../capped-read.js';
+import { messageOf } from '../error-message.js';
 import type { UpstreamTokenPolicy } from '../signalr/index.js';
 import { quoteValue, UpstreamError } from './errors.js';
 
@@ -113,10 +114,7 @@ export class UpstreamTokenValidator {
       if (body === undefined) throw new Error(`the document is larger than ${MAX_METADATA_BYTES} bytes`);
       metadata = JSON.parse(new TextDecoder().decode(body));
     } catch (error) {
-      throw new UpstreamError(
-        'signing-keys-unavailable',
-        `${url}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      throw new UpstreamError('signing-keys-unavailable', `${url}: ${messageOf(error)}`);
     }
     const jwksUri = (metadata as { jwks_uri?: unknown } | null)?.jwks_uri;
     if (typeof jwksUri !== 'string') {

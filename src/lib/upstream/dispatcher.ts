@@ -4,6 +4,7 @@
  * exactly one handler is awaited and its answer returned.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { describeError } from '../error-message.js';
 import { UPSTREAM_HEADERS } from '../signalr/index.js';
 import { quoteValue, UpstreamError } from './errors.js';
 import {
@@ -83,7 +84,7 @@ function rejectCall(error: unknown, request: HttpRequest, log: InvocationContext
     return catalogued(error);
   }
   // Not a rejection but a fault (a key provider that throws, a body stream that breaks): never a 4xx.
-  log.error(`upstream call failed before dispatch, ${where}: ${messageOf(error)}`);
+  log.error(`upstream call failed before dispatch, ${where}: ${describeError(error)}`);
   return catalogued(new UpstreamError('internal-error'));
 }
 
@@ -120,7 +121,7 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
     }
   } catch (error) {
     // The message only: a stack trace or the request's headers could carry what the log must not.
-    req.invocationContext.error(`upstream handler failed, ${describeRequest(req)}: ${messageOf(error)}`);
+    req.invocationContext.error(`upstream handler failed, ${describeRequest(req)}: ${describeError(error)}`);
     return catalogued(new UpstreamError('handler-failed'));
   }
 }
@@ -150,8 +151,4 @@ function describeRequest(req: UpstreamRequest): string {
 function describeCall(hub: string | null, event: string | null, connectionId: string | null): string {
   const show = (value: string | null) => (value === null ? '(none)' : quoteValue(value));
   return `hub=${show(hub)} event=${show(event)} connection=${show(connectionId)}`;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -4,6 +4,8 @@
  * guards in `verify.ts`. Every failure is a catalogued {@link UpstreamError}, never an escaping exception.
  */
 import type { HttpRequest } from '@azure/functions';
+import { messageOf } from '../error-message.js';
+import { isRecord } from '../is-record.js';
 import {
   type CloseConnectionBody,
   CONNECT_EVENT_ALIAS,
@@ -161,10 +163,6 @@ export function parseContext(
 
 type JsonRecord = Record<string, unknown>;
 
-function isRecord(value: unknown): value is JsonRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The members the serverless protocol's JSON bodies have, as this module spells them. */
 const BODY_MEMBERS = ['type', 'error', 'target', 'arguments', 'invocationId'] as const;
 
@@ -235,7 +233,7 @@ function decodeJson(body: Uint8Array, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : 'invalid JSON';
+    const reason = messageOf(error);
     throw new UpstreamError('malformed-body', `${what} is not valid JSON: ${reason}`);
   }
 }
