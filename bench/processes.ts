@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { DEFAULT_STOP_GRACE_MS, stopProcess } from '../src/local/stop-process.js';
 
 /** A message between the orchestrator and a child. */
 export interface BenchMessage {
@@ -14,8 +15,6 @@ export interface BenchMessage {
 
 /** How long a child may take to answer a request unless the caller says otherwise. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
-/** How long a child gets to exit after SIGTERM before SIGKILL. */
-export const STOP_GRACE_MS = 10_000;
 
 const running = new Set<ChildProcess>();
 
@@ -88,8 +87,8 @@ export class BenchChild {
     return reply;
   }
 
-  /** Stops the child: SIGTERM, then SIGKILL after `graceMs` (default {@link STOP_GRACE_MS}). */
-  stop(graceMs = STOP_GRACE_MS): Promise<void> {
+  /** Stops the child: SIGTERM, then SIGKILL after `graceMs` (default {@link DEFAULT_STOP_GRACE_MS}). */
+  stop(graceMs = DEFAULT_STOP_GRACE_MS): Promise<void> {
     return stopProcess(this.process, graceMs);
   }
 }
@@ -124,19 +123,6 @@ export function trackProcess(child: ChildProcess): void {
   if (child.exitCode !== null || child.signalCode !== null) return;
   running.add(child);
   child.on('exit', () => running.delete(child));
-}
-
-/** SIGTERM, then SIGKILL after a grace period; resolves once the process has exited. */
-export function stopProcess(child: ChildProcess, graceMs = STOP_GRACE_MS): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** Stops every child this process started (used on the way out, also after a failure). */
