@@ -20,9 +20,9 @@ const running = new Set<ChildProcess>();
 
 /** A forked child with request/answer messaging. */
 export class BenchChild {
-  private readonly inbox: BenchMessage[] = [];
-  private readonly waiters: Array<(message: BenchMessage) => boolean> = [];
-  private exitError: Error | undefined;
+  readonly #inbox: BenchMessage[] = [];
+  readonly #waiters: Array<(message: BenchMessage) => boolean> = [];
+  #exitError: Error | undefined;
 
   constructor(
     readonly name: string,
@@ -30,14 +30,15 @@ export class BenchChild {
   ) {
     process.on('message', (raw) => {
       const message = raw as BenchMessage;
-      const index = this.waiters.findIndex((accept) => accept(message));
-      if (index >= 0) this.waiters.splice(index, 1);
-      else this.inbox.push(message);
+      const index = this.#waiters.findIndex((accept) => accept(message));
+      if (index >= 0) this.#waiters.splice(index, 1);
+      else this.#inbox.push(message);
     });
     process.on('exit', (code, signal) => {
       running.delete(process);
-      this.exitError = new Error(`${name} exited (code ${code}, signal ${signal})`);
-      for (const waiter of this.waiters.splice(0)) waiter({ type: 'error', message: this.exitError.message });
+      this.#exitError = new Error(`${name} exited (code ${code}, signal ${signal})`);
+      for (const waiter of this.#waiters.splice(0))
+        waiter({ type: 'error', message: this.#exitError.message });
     });
   }
 
@@ -51,18 +52,18 @@ export class BenchChild {
     type: string,
     timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   ): Promise<T> {
-    const queued = this.inbox.findIndex((m) => m.type === type || m.type === 'error');
+    const queued = this.#inbox.findIndex((m) => m.type === type || m.type === 'error');
     if (queued >= 0) {
-      const [message] = this.inbox.splice(queued, 1);
+      const [message] = this.#inbox.splice(queued, 1);
       return message?.type === 'error'
         ? Promise.reject(new Error(`${this.name}: ${String(message.message)}`))
         : Promise.resolve(message as T);
     }
-    if (this.exitError) return Promise.reject(this.exitError);
+    if (this.#exitError) return Promise.reject(this.#exitError);
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const index = this.waiters.indexOf(accept);
-        if (index >= 0) this.waiters.splice(index, 1);
+        const index = this.#waiters.indexOf(accept);
+        if (index >= 0) this.#waiters.splice(index, 1);
         reject(new Error(`${this.name}: no '${type}' within ${timeoutMs} ms`));
       }, timeoutMs);
       const accept = (message: BenchMessage): boolean => {
@@ -72,7 +73,7 @@ export class BenchChild {
         else resolve(message as T);
         return true;
       };
-      this.waiters.push(accept);
+      this.#waiters.push(accept);
     });
   }
 
