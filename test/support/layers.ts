@@ -13,8 +13,9 @@
  *   `bounded-map.ts`);
  * - `src/lib/signalr/` (the wire formats and the upstream contract) imports no other package, only leaves;
  * - `src/lib/history/` and `src/lib/upstream/` never import `src/lib/chat/`;
- * - a package is imported from outside it only through its `index.ts`, which only re-exports; files of one
- *   package import each other directly. This holds for `src/app/` and `src/local/` too.
+ * - a package's `index.ts` (its face) only re-exports (`export … from`);
+ * - a package is imported from outside it only through its face; files of one package import each other
+ *   directly. This holds for `src/app/` and `src/local/` too (tests may reach inside).
  *
  * Inside the local service, the shared folders (`transports/`, `upstream/`, `rest/`) import no protocol wing
  * (`signalr/`, `websocket/`, `webpubsub/`): a wing builds on them, never the other way.
@@ -33,7 +34,7 @@ export type Layer = 'functions' | 'app' | 'lib' | 'local';
 export interface LayerViolation {
   /** The importing file, relative to the repository root with `/` separators, e.g. `src/lib/chat/fanout.ts`. */
   readonly file: string;
-  /** The module specifier as written. */
+  /** The module specifier as written; empty for a statement of a package's face that is not a re-export. */
   readonly specifier: string;
   /**
    * What the specifier resolves to: a layer of `src/` (for a rule between layers), the resolved path (for a rule
@@ -66,7 +67,7 @@ export function importsOf(source: string): string[] {
   return info.importedFiles.map((f) => f.fileName);
 }
 
-/** The folders of `src/lib/`: its packages. */
+/** Where the packages (its folders) and the leaves (its files) of `src/lib/` are. */
 const LIB = 'src/lib/';
 
 /** The shared folders of the local service, and its protocol wings (one folder per service protocol). */
@@ -129,6 +130,17 @@ function innerRules(file: string, resolved: string): string[] {
 }
 
 /**
+ * The statements of a package's face that are not re-exports (`export … from`), each as its first line: a face
+ * holds no code of its own, so reading it tells what the package offers and nothing else.
+ */
+function ownCodeOf(file: string, source: string): string[] {
+  const tree = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  return tree.statements
+    .filter((statement) => !(ts.isExportDeclaration(statement) && statement.moduleSpecifier !== undefined))
+    .map((statement) => statement.getText(tree).split('\n')[0] ?? '');
+}
+
+/**
  * Checks a set of sources: `files` maps paths relative to the root (`src/…/x.ts`, `/` separators) to their text.
  * Returns every import that breaks a rule, once per rule it breaks (empty when the tree keeps them all).
  */
@@ -137,6 +149,16 @@ export function checkLayers(files: ReadonlyMap<string, string>): LayerViolation[
   for (const [file, source] of files) {
     const from = layerOf(file);
     if (from === undefined) continue;
+    if (isFace(file)) {
+      for (const statement of ownCodeOf(file, source)) {
+        violations.push({
+          file,
+          specifier: '',
+          target: statement,
+          rule: "a package's index.ts only re-exports",
+        });
+      }
+    }
     for (const specifier of importsOf(source)) {
       const relativeImport = specifier.startsWith('./') || specifier.startsWith('../');
       const resolved = relativeImport
@@ -179,5 +201,11 @@ export function readSources(root: string): Map<string, string> {
 
 /** One line per violation, for a failure message that says what to move. */
 export function formatViolations(violations: readonly LayerViolation[]): string {
-  return violations.map((v) => `${v.file}: imports '${v.specifier}' (${v.target}): ${v.rule}`).join('\n');
+  return violations
+    .map((v) =>
+      v.specifier === ''
+        ? `${v.file}: \`${v.target}\`: ${v.rule}`
+        : `${v.file}: imports '${v.specifier}' (${v.target}): ${v.rule}`,
+    )
+    .join('\n');
 }

@@ -59,6 +59,9 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
         conversation,
         `import { isDialect } from './signalr/index.js';\n${await readFile(conversation, 'utf8')}`,
       );
+      // A face grows code of its own.
+      const face = join(copy, 'src/lib/history/index.ts');
+      await writeFile(face, `${await readFile(face, 'utf8')}\nexport const PAGE = 50;\n`);
       // The Functions layer reaches past the chat's face into one of its files.
       const negotiate = join(copy, 'src/app/negotiate.ts');
       await writeFile(negotiate, `import '../lib/chat/user-id.js';\n${await readFile(negotiate, 'utf8')}`);
@@ -106,6 +109,11 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
           file: 'src/lib/conversation.ts',
           specifier: './signalr/index.js',
           rule: 'a leaf of src/lib/ imports nothing of the project but other leaves',
+        },
+        {
+          file: 'src/lib/history/index.ts',
+          specifier: '',
+          rule: "a package's index.ts only re-exports",
         },
         {
           file: 'src/lib/history/store.ts',
