@@ -181,6 +181,7 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
           'src/lib/chat/fanout.ts',
           `import { y } from '../signalr/index.js';\nimport { z } from '../conversation.js';`,
         ],
+        ['src/local/service/auth.ts', `import { verifyToken } from '../../lib/signalr/tokens.js';`],
         ['src/lib/rate-limit.ts', `import { setBounded } from './bounded-map.js';`],
         [
           'src/lib/signalr/tokens.ts',

@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { JWTPayload } from 'jose';
-import { TokenError, verifyToken } from '../../lib/signalr/index.js';
+import { TokenError, verifyToken } from '../../lib/signalr/tokens.js';
 import { Rejection } from './errors.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];

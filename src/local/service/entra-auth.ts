@@ -14,7 +14,7 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import { CLOCK_SKEW_SECONDS } from '../../lib/signalr/index.js';
+import { CLOCK_SKEW_SECONDS } from '../../lib/signalr/tokens.js';
 import { Rejection } from './errors.js';
 
 /** The `aud` of Entra tokens for the data plane: the scope `https://signalr.azure.com/.default` without `/.default`. */

@@ -10,7 +10,7 @@
  *   error is `Invocation failed, status code 500`.
  * - a body over the service's limit: `Invocation failed, response too large.`
  */
-import type { CompletionMessage } from '../../lib/signalr/index.js';
+import type { CompletionMessage } from '../../lib/signalr/hub-protocol.js';
 import type { UpstreamOutcome } from './upstream.js';
 
 /** Either bytes to write to the client as they are, or a Completion to frame in the client's protocol. */

@@ -3,7 +3,8 @@
  * many connections, and serialising it per connection would repeat the same work once per recipient. The
  * frames live as long as the message object does (the registry hands the same object to every recipient).
  */
-import type { HubCodec, HubProtocolName } from '../../lib/signalr/index.js';
+import type { HubCodec } from '../../lib/signalr/hub-codec.js';
+import type { HubProtocolName } from '../../lib/signalr/hub-protocol.js';
 import type { OutboundMessage } from './connections.js';
 
 type InvocationOutbound = Extract<OutboundMessage, { kind: 'invocation' }>;

@@ -15,8 +15,8 @@
  * hosts and ports); in identity mode a Microsoft Entra token (entra-auth.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dialect } from '../../lib/signalr/index.js';
-import { clientUrl, createClientToken } from '../../lib/signalr/index.js';
+import { clientUrl, createClientToken } from '../../lib/signalr/tokens.js';
+import type { Dialect } from '../../lib/signalr/upstream-contract.js';
 import { acceptedOrigins, authenticate, requestToken, restAudiencePath } from './auth.js';
 import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';

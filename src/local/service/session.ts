@@ -5,7 +5,7 @@
  * liveness, service-side closes with a reason, exactly one disconnect upstream, and shutdown.
  */
 import type { JWTPayload } from 'jose';
-import type { UpstreamCategory } from '../../lib/signalr/index.js';
+import type { UpstreamCategory } from '../../lib/signalr/upstream-contract.js';
 import { forwardedClaims, tokenUserId } from './auth.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { ServiceContext } from './context.js';

@@ -15,26 +15,29 @@ import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import type { WebSocket } from 'ws';
 import { setBounded } from '../../lib/bounded-map.js';
+import { HUB_CODECS, type HubCodec } from '../../lib/signalr/hub-codec.js';
 import {
-  announcedFrameLength,
-  closeConnectionBody,
-  HUB_CODECS,
-  type HubCodec,
   type HubMessage,
   HubMessageType,
   HubProtocolError,
   type HubProtocolName,
-  openConnectionBody,
   parseHandshakeRequest,
   parseHubMessages,
-  parseMessagePackMessages,
   RECORD_SEPARATOR,
-  SIGNALR_EVENTS,
-  splitFrames,
-  UPSTREAM_CATEGORIES,
-  withoutLengthPrefix,
   writeHandshakeResponse,
-} from '../../lib/signalr/index.js';
+} from '../../lib/signalr/hub-protocol.js';
+import {
+  announcedFrameLength,
+  parseMessagePackMessages,
+  splitFrames,
+  withoutLengthPrefix,
+} from '../../lib/signalr/messagepack.js';
+import {
+  closeConnectionBody,
+  openConnectionBody,
+  SIGNALR_EVENTS,
+  UPSTREAM_CATEGORIES,
+} from '../../lib/signalr/upstream-contract.js';
 import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth.js';
 import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { PendingNegotiation, ServiceContext } from './context.js';

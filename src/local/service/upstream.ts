@@ -6,14 +6,14 @@
 import { validateHeaderValue } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { setBounded } from '../../lib/bounded-map.js';
+import { signatureHeader } from '../../lib/signalr/signature.js';
 import {
   SIGNALR_EVENTS,
-  signatureHeader,
   UPSTREAM_CATEGORIES,
   UPSTREAM_HEADERS,
   type UpstreamCategory,
   WEBSOCKET_EVENTS,
-} from '../../lib/signalr/index.js';
+} from '../../lib/signalr/upstream-contract.js';
 import { ManagedIdentityTokens } from '../identity/client.js';
 import { FairScheduler, SHED } from './fair-scheduler.js';
 import type { ResolvedServiceOptions, ServiceLog, UpstreamTemplate } from './options.js';

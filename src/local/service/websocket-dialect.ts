@@ -9,7 +9,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { UPSTREAM_CATEGORIES, UPSTREAM_HEADERS, WEBSOCKET_EVENTS } from '../../lib/signalr/index.js';
+import {
+  UPSTREAM_CATEGORIES,
+  UPSTREAM_HEADERS,
+  WEBSOCKET_EVENTS,
+} from '../../lib/signalr/upstream-contract.js';
 import { acceptedOrigins, authenticate, requestToken, tokenUserId } from './auth.js';
 import { checkHubName, type HubRegistry, type OutboundMessage } from './connections.js';
 import type { ServiceContext } from './context.js';
