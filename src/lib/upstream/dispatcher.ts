@@ -1,9 +1,19 @@
 /**
  * The typed upstream dispatcher: guards first (the bearer token in identity mode, then the connection id, the
  * signature in key mode, the hub and the size), then the body is read once and parsed into an event, then
- * exactly one handler is awaited and its answer returned.
+ * exactly one handler is awaited and its answer returned. A call carrying CloudEvents headers is Azure Web
+ * PubSub's and goes through its own guards and parser (cloud-events.ts) into the same events; an `OPTIONS`
+ * request is Web PubSub's abuse-protection handshake.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { CLOUD_EVENTS_HEADERS, isCloudEventsRequest, WebPubSubError } from '../webpubsub/index.js';
+import {
+  abuseProtectionResponse,
+  cloudEventsConnectResponse,
+  cloudEventsMessageResponse,
+  guardCloudEvent,
+  readCloudEvent,
+} from './cloud-events.js';
 import { UPSTREAM_HEADERS } from './contract.js';
 import { quoteValue, UpstreamError } from './errors.js';
 import {
@@ -49,19 +59,29 @@ export function createUpstreamHandler(
   if (expectedHub !== undefined && expectedHub.trim() === '') {
     throw new RangeError('hub must be a non-empty hub name when set');
   }
-  const { accessKeys, bearer } = options;
+  const { accessKeys, bearer, webPubSubHosts = [] } = options;
   const currentKeys = typeof accessKeys === 'function' ? accessKeys : () => accessKeys;
+  const currentHosts = typeof webPubSubHosts === 'function' ? webPubSubHosts : () => webPubSubHosts;
 
   return async function handleUpstream(request, invocationContext) {
+    if (request.method === 'OPTIONS') return abuseProtectionResponse(request, currentHosts());
     let parsed: { event: UpstreamEvent; context: UpstreamContext };
     try {
       // Identity mode: the caller proves who it is first; nothing else of the request is looked at before.
       if (bearer) await bearer.validate(request.headers.get('authorization'));
-      const verified = verifyCall(request, bearer ? null : currentKeys(), expectedHub?.trim());
-      const route = resolveRoute(request);
-      checkDeclaredLength(request, maxBodyBytes);
-      const body = await readBodyWithin(request, maxBodyBytes);
-      parsed = { event: parseEvent(route, body, request), context: parseContext(request, route, verified) };
+      const keys = bearer ? null : currentKeys();
+      if (isCloudEventsRequest(request.headers)) {
+        // Azure Web PubSub: its own guards (before the body) and parser, into the same events.
+        const call = guardCloudEvent(request, keys, expectedHub?.trim());
+        checkDeclaredLength(request, maxBodyBytes);
+        parsed = readCloudEvent(call, await readBodyWithin(request, maxBodyBytes), request);
+      } else {
+        const verified = verifyCall(request, keys, expectedHub?.trim());
+        const route = resolveRoute(request);
+        checkDeclaredLength(request, maxBodyBytes);
+        const body = await readBodyWithin(request, maxBodyBytes);
+        parsed = { event: parseEvent(route, body, request), context: parseContext(request, route, verified) };
+      }
     } catch (error) {
       return rejectCall(error, request, invocationContext);
     }
@@ -71,12 +91,19 @@ export function createUpstreamHandler(
 
 /** Answers a call that failed before any handler ran. */
 function rejectCall(error: unknown, request: HttpRequest, log: InvocationContext): HttpResponseInit {
-  const where = describeCall(
-    request.headers.get(UPSTREAM_HEADERS.hub),
-    request.headers.get(UPSTREAM_HEADERS.event) ?? request.query.get('event'),
-    request.headers.get(UPSTREAM_HEADERS.connectionId),
-  );
-  if (error instanceof UpstreamError) {
+  const header = (name: string) => request.headers.get(name);
+  const where = isCloudEventsRequest(request.headers)
+    ? describeCall(
+        header(CLOUD_EVENTS_HEADERS.hub),
+        header(CLOUD_EVENTS_HEADERS.type),
+        header(CLOUD_EVENTS_HEADERS.connectionId),
+      )
+    : describeCall(
+        header(UPSTREAM_HEADERS.hub),
+        header(UPSTREAM_HEADERS.event) ?? request.query.get('event'),
+        header(UPSTREAM_HEADERS.connectionId),
+      );
+  if (error instanceof UpstreamError || error instanceof WebPubSubError) {
     const line = `upstream call rejected: ${error.code} ${error.status}, ${where}: ${error.message}`;
     if (error.status >= 500) log.error(line);
     else log.warn(line);
@@ -94,13 +121,17 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
     switch (event.kind) {
       case 'connect': {
         if (!handlers.handleConnect) return emptyResponse();
-        const answerable = connectResponse(event.subprotocols, req.context.userId);
+        const answerable = req.context.webpubsub
+          ? cloudEventsConnectResponse(event.subprotocols, req.context.webpubsub.states)
+          : connectResponse(event.subprotocols, req.context.userId);
         await handlers.handleConnect({ ...req, event }, answerable.response);
         return answered(answerable, req, 'handleConnect');
       }
       case 'message': {
         if (!handlers.handleMessage) return emptyResponse();
-        const answerable = messageResponse();
+        const answerable = req.context.webpubsub
+          ? cloudEventsMessageResponse(req.context.webpubsub.states)
+          : messageResponse();
         await handlers.handleMessage({ ...req, event }, answerable.response);
         return answered(answerable, req, 'handleMessage');
       }
@@ -135,7 +166,7 @@ function answered<R>(answerable: Answerable<R>, req: UpstreamRequest, handlerNam
 }
 
 /** The rejection as the service expects it: status and plain-text reason (see {@link UpstreamError}). */
-function catalogued(error: UpstreamError): HttpResponseInit {
+function catalogued(error: UpstreamError | WebPubSubError): HttpResponseInit {
   return {
     status: error.status,
     headers: { 'Content-Type': 'text/plain; charset=utf-8' },
