@@ -5,7 +5,8 @@
  * - each names its source by repository, path and commit, and lists each operation once;
  * - its count is the number of operations the spec file has (counted in the file at that commit);
  * - the Web PubSub list holds exactly the operations Microsoft's own `@azure/web-pubsub` client calls (its
- *   generated operation specs target the same api-version): an independent reading of the same spec;
+ *   generated operation specs target the same api-version): an independent reading of the same spec; and its
+ *   `clientStatuses` are the statuses that client accepts, where they differ from the spec file's;
  * - when the original spec file is in REST_SPECS_DIR (under the name `<extraction>.json`), the extraction
  *   equals the file's operations, parameters and response codes.
  */
@@ -28,6 +29,8 @@ interface Operation {
   path: string;
   parameters: Parameter[];
   responses: string[];
+  /** Web PubSub: the statuses Microsoft's client accepts (see the extraction's `statuses`). */
+  clientStatuses?: string[];
 }
 
 interface Extraction {
@@ -89,16 +92,28 @@ describe('the spec extractions in test/fixtures/specs', () => {
     const entry = require.resolve('@azure/web-pubsub');
     const operationsDir = join(dirname(entry), 'generated', 'operations');
     const sdkRoutes = new Set<string>();
+    const sdkStatuses = new Map<string, string[]>();
     for (const file of readdirSync(operationsDir).filter((f) => f.endsWith('.js'))) {
       const text = readFileSync(join(operationsDir, file), 'utf8');
-      for (const match of text.matchAll(/path: "([^"]+)",\s*httpMethod: "([A-Z]+)"/g)) {
-        if (match[1] !== '{nextLink}') sdkRoutes.add(`${match[2]} ${match[1]}`);
+      const specs = /path: "([^"]+)",\s*httpMethod: "([A-Z]+)",\s*responses: \{([\s\S]*?)default:/g;
+      for (const match of text.matchAll(specs)) {
+        if (match[1] === '{nextLink}') continue;
+        const route = `${match[2]} ${match[1]}`;
+        sdkRoutes.add(route);
+        sdkStatuses.set(
+          route,
+          [...(match[3] as string).matchAll(/(\d{3}):/g)].map((m) => m[1] as string),
+        );
       }
     }
     const parameters = readFileSync(join(dirname(entry), 'generated', 'models', 'parameters.js'), 'utf8');
     expect(parameters).toMatch(/defaultValue: "2024-12-01"/);
-    const routes = load('webpubsub-2024-12-01').operations.map((o) => `${o.method} ${o.path}`);
+    const operations = load('webpubsub-2024-12-01').operations;
+    const routes = operations.map((o) => `${o.method} ${o.path}`);
     expect([...sdkRoutes].sort()).toEqual([...routes].sort());
+    for (const o of operations) {
+      expect(o.clientStatuses, o.operationId).toEqual(sdkStatuses.get(`${o.method} ${o.path}`));
+    }
   });
 });
 
@@ -130,7 +145,7 @@ describe.skipIf(originals === undefined)('the spec extractions equal the spec fi
           });
         }
       }
-      expect(load(name).operations).toEqual(found);
+      expect(load(name).operations.map(({ clientStatuses: _, ...o }) => o)).toEqual(found);
     });
   }
 });
