@@ -45,6 +45,8 @@ export async function messages(req: HttpRequest, context: InvocationContext): Pr
       accessKeys: services.accessKeys,
       ...(services.upstreamBearer ? { bearer: services.upstreamBearer } : {}),
       hub: services.hub,
+      webPubSubAccessKeys: services.webPubSub.accessKeys,
+      webPubSubHosts: services.webPubSub.hosts,
     });
     upstreamHandlers.set(services, handle);
   }

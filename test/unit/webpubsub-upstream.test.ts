@@ -61,7 +61,8 @@ async function ours(
 ) {
   const { context, logs } = capturingContext();
   const handle = createUpstreamHandler(handlers, {
-    accessKeys: keys,
+    accessKeys: ['a SignalR key that does not sign Web PubSub calls'],
+    webPubSubAccessKeys: keys,
     hub: 'chat',
     ...(options.hosts ? { webPubSubHosts: options.hosts } : {}),
     ...(options.bearer ? { bearer: options.bearer } : {}),

@@ -59,8 +59,10 @@ export function createUpstreamHandler(
   if (expectedHub !== undefined && expectedHub.trim() === '') {
     throw new RangeError('hub must be a non-empty hub name when set');
   }
-  const { accessKeys, bearer, webPubSubHosts = [] } = options;
+  const { accessKeys, bearer, webPubSubHosts = [], webPubSubAccessKeys = [] } = options;
   const currentKeys = typeof accessKeys === 'function' ? accessKeys : () => accessKeys;
+  const currentWebPubSubKeys =
+    typeof webPubSubAccessKeys === 'function' ? webPubSubAccessKeys : () => webPubSubAccessKeys;
   const currentHosts = typeof webPubSubHosts === 'function' ? webPubSubHosts : () => webPubSubHosts;
 
   return async function handleUpstream(request, invocationContext) {
@@ -69,14 +71,13 @@ export function createUpstreamHandler(
     try {
       // Identity mode: the caller proves who it is first; nothing else of the request is looked at before.
       if (bearer) await bearer.validate(request.headers.get('authorization'));
-      const keys = bearer ? null : currentKeys();
       if (isCloudEventsRequest(request.headers)) {
-        // Azure Web PubSub: its own guards (before the body) and parser, into the same events.
-        const call = guardCloudEvent(request, keys, expectedHub?.trim());
+        // Azure Web PubSub: its own keys, guards (before the body) and parser, into the same events.
+        const call = guardCloudEvent(request, bearer ? null : currentWebPubSubKeys(), expectedHub?.trim());
         checkDeclaredLength(request, maxBodyBytes);
         parsed = readCloudEvent(call, await readBodyWithin(request, maxBodyBytes), request);
       } else {
-        const verified = verifyCall(request, keys, expectedHub?.trim());
+        const verified = verifyCall(request, bearer ? null : currentKeys(), expectedHub?.trim());
         const route = resolveRoute(request);
         checkDeclaredLength(request, maxBodyBytes);
         const body = await readBodyWithin(request, maxBodyBytes);

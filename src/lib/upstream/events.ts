@@ -239,6 +239,11 @@ export interface UpstreamHandlerOptions {
    * answered for these only. A function is called on every handshake. Default: none (every handshake refused).
    */
   readonly webPubSubHosts?: readonly string[] | (() => readonly string[]);
+  /**
+   * The access keys whose `ce-signature` is accepted on Web PubSub calls (key mode): the Web PubSub service's,
+   * not SignalR's. Default: none (every signed Web PubSub call refused with a 500 that says so).
+   */
+  readonly webPubSubAccessKeys?: readonly string[] | (() => readonly string[]);
 }
 
 /** What checks an upstream call's bearer token ({@link UpstreamTokenValidator} in bearer.ts); throws to refuse it. */

@@ -3,4 +3,5 @@ export * from './answer.js';
 export * from './errors.js';
 export * from './parse.js';
 export * from './protocol.js';
+export * from './service.js';
 export * from './verify.js';

@@ -1,0 +1,212 @@
+/**
+ * The chat's fan-out through Azure Web PubSub (REALTIME_SERVICE=webpubsub): Microsoft's WebPubSubServiceClient,
+ * built from the app's settings, against a loopback stand-in for Azure's REST API that accepts only the
+ * operations of the 2024-12-01 spec (test/fixtures/specs/webpubsub-2024-12-01.operations.json), checks the access
+ * key's token (HS256, audience = the request URL) and answers each operation's status as Azure answers it (the
+ * fixture's `clientStatuses`: the spec file's 204s fail in Microsoft's client).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatServices, resetChatServices } from '../../src/app/services.js';
+import { websocketCodec } from '../../src/lib/chat/codec.js';
+import { Fanout } from '../../src/lib/chat/fanout.js';
+import type { ChatEvent } from '../../src/lib/chat/protocol.js';
+import { webPubSubChannel } from '../../src/lib/chat/webpubsub-channel.js';
+import { webPubSubService } from '../../src/lib/webpubsub/index.js';
+
+const KEY = 'webpubsub-test-key-0123456789abcdefghijklmnop';
+
+interface SpecOperation {
+  operationId: string;
+  method: string;
+  path: string;
+  responses: string[];
+  clientStatuses: string[];
+}
+
+const SPEC = JSON.parse(
+  readFileSync(join(import.meta.dirname, '../fixtures/specs/webpubsub-2024-12-01.operations.json'), 'utf8'),
+) as { info: { version: string }; operations: SpecOperation[] };
+
+/** One call Azure's stand-in received, matched to its spec operation. */
+interface Received {
+  operationId: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  contentType: string | undefined;
+  body: string;
+}
+
+function match(
+  method: string,
+  pathname: string,
+): { op: SpecOperation; params: Record<string, string> } | undefined {
+  for (const op of SPEC.operations) {
+    if (op.method !== method) continue;
+    const names: string[] = [];
+    const pattern = op.path
+      .split(/(\{\w+\})/)
+      .map((part) => {
+        const name = /^\{(\w+)\}$/.exec(part)?.[1];
+        if (name) {
+          names.push(name);
+          return '([^/]+)';
+        }
+        return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      })
+      .join('');
+    const found = new RegExp(`^${pattern}$`).exec(pathname);
+    if (found) {
+      return {
+        op,
+        params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(found[i + 1] as string)])),
+      };
+    }
+  }
+  return undefined;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+let server: Server;
+let base: string;
+const received: Received[] = [];
+const refused: string[] = [];
+/** Users the stand-in has connections of. */
+const connectedUsers = new Set(['ann']);
+
+beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', base);
+    const body = await readBody(req);
+    const found = match(req.method ?? '', url.pathname);
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    try {
+      if (!found) throw new Error(`no spec operation is ${req.method} ${url.pathname}`);
+      if (url.searchParams.get('api-version') !== SPEC.info.version) throw new Error('wrong api-version');
+      await jwtVerify(token ?? '', new TextEncoder().encode(KEY), {
+        audience: url.toString(),
+        algorithms: ['HS256'],
+      });
+    } catch (error) {
+      refused.push((error as Error).message);
+      res.writeHead(400, { 'content-type': 'application/json', 'x-ms-error-code': 'BadRequest' });
+      res.end(JSON.stringify({ error: { code: 'BadRequest', message: (error as Error).message } }));
+      return;
+    }
+    const { op, params } = found;
+    received.push({
+      operationId: op.operationId,
+      params,
+      query: url.searchParams,
+      contentType: req.headers['content-type'],
+      body,
+    });
+    if (op.operationId === 'WebPubSub_UserExists' && !connectedUsers.has(params.userId as string)) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const status = Number(op.clientStatuses.find((r) => /^2\d\d$/.test(r)));
+    res.writeHead(status);
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+function connectionString(): string {
+  const { port } = new URL(base);
+  return `Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`;
+}
+
+const event: ChatEvent = {
+  event: 'presence',
+  payload: { joined: ['ann'], left: [] },
+} as unknown as ChatEvent;
+
+describe('the Web PubSub chat channel over @azure/web-pubsub', () => {
+  it('sends each fan-out as the spec operation with the websocket frame as text, excluded ids as repeated query', async () => {
+    received.length = 0;
+    const service = webPubSubService({ kind: 'key', connectionString: connectionString() }, { hub: 'chat' });
+    expect(service.accessKeys).toEqual([KEY]);
+    expect(service.hosts).toEqual([new URL(base).host]);
+    const channel = webPubSubChannel(service.client);
+    await channel.sendToAll(event, { excluded: ['c1', 'c2'] });
+    await channel.sendToGroup('room one', event);
+    await channel.sendToUser('ann', event);
+    await channel.sendToConnection('c3', event);
+    await channel.addUserToGroup('room one', 'ann');
+    await channel.removeUserFromGroup('room one', 'ann');
+    expect(await channel.userExists('ann')).toBe(true);
+    expect(await channel.userExists('bob')).toBe(false);
+
+    expect(refused).toEqual([]);
+    expect(received.map((r) => r.operationId)).toEqual([
+      'WebPubSub_SendToAll',
+      'WebPubSub_SendToGroup',
+      'WebPubSub_SendToUser',
+      'WebPubSub_SendToConnection',
+      'WebPubSub_AddUserToGroup',
+      'WebPubSub_RemoveUserFromGroup',
+      'WebPubSub_UserExists',
+      'WebPubSub_UserExists',
+    ]);
+    const frame = websocketCodec.encode(event);
+    for (const send of received.slice(0, 4)) {
+      expect(send.params.hub).toBe('chat');
+      expect(send.contentType).toMatch(/^text\/plain/);
+      expect(send.body).toBe(frame);
+    }
+    expect(received[0]?.query.getAll('excluded')).toEqual(['c1', 'c2']);
+    expect(received[1]?.params.group).toBe('room one');
+    expect(received[3]?.params.connectionId).toBe('c3');
+    expect(received[4]?.params).toEqual({ hub: 'chat', group: 'room one', userId: 'ann' });
+  });
+
+  it('is the websocket dialect’s way out when REALTIME_SERVICE=webpubsub', async () => {
+    received.length = 0;
+    resetChatServices();
+    const services = chatServices({
+      AzureSignalRConnectionString:
+        'Endpoint=http://127.0.0.1:1;AccessKey=signalr-key-0123456789;Version=1.0;',
+      CHAT_HISTORY_STORAGE: 'UseDevelopmentStorage=true',
+      REALTIME_SERVICE: 'webpubsub',
+      WebPubSubConnectionString: connectionString(),
+      CHAT_DIALECTS: 'websocket',
+    });
+    expect(services.webPubSub).toEqual({ accessKeys: [KEY], hosts: [new URL(base).host] });
+    const warnings: unknown[] = [];
+    const fanout = new Fanout(services, services.dialects, { warn: (...args) => warnings.push(args) });
+    await fanout.toAll(event);
+    await fanout.toUser('ann', event);
+    expect(warnings).toEqual([]);
+    expect(received.map((r) => r.operationId)).toEqual(['WebPubSub_SendToAll', 'WebPubSub_SendToUser']);
+    resetChatServices();
+  });
+
+  it('names the missing settings when REALTIME_SERVICE=webpubsub has neither a connection string nor an endpoint', () => {
+    resetChatServices();
+    expect(() =>
+      chatServices({
+        AzureSignalRConnectionString:
+          'Endpoint=http://127.0.0.1:1;AccessKey=signalr-key-0123456789;Version=1.0;',
+        CHAT_HISTORY_STORAGE: 'UseDevelopmentStorage=true',
+        REALTIME_SERVICE: 'webpubsub',
+      }),
+    ).toThrow(/WebPubSubConnectionString \(access key\) or WEBPUBSUB_ENDPOINT \(managed identity\)/);
+    resetChatServices();
+  });
+});
