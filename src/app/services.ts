@@ -4,6 +4,7 @@
  * one process at several stacks in turn). Nothing here holds chat state: that lives in the service and Blob.
  */
 
+import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import type { ChatChannel } from '../lib/chat/codec.js';
 import { UserDirectory } from '../lib/chat/directory.js';
 import { MembershipStore } from '../lib/chat/memberships.js';
@@ -39,9 +40,14 @@ export interface ChatServices {
   /** Display names of signed-in users (recorded at negotiate). */
   readonly directory: UserDirectory;
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
-  readonly webpubsub: ChatChannel | undefined;
-  /** Keys that verify `ce-signature`, and the hosts whose abuse-protection handshake is answered. */
-  readonly webPubSub: Pick<WebPubSubService, 'accessKeys' | 'hosts'>;
+  readonly webPubSubChannel: ChatChannel | undefined;
+  /**
+   * Keys that verify `ce-signature`, the hosts whose abuse-protection handshake is answered, and with
+   * REALTIME_SERVICE=webpubsub the service's client (client tokens for negotiate).
+   */
+  readonly webPubSub: Pick<WebPubSubService, 'accessKeys' | 'hosts'> & {
+    readonly client: WebPubSubServiceClient | undefined;
+  };
 }
 
 // Every app setting can change what the clients are (tests point one process at several stacks in turn).
@@ -58,8 +64,12 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
   const containerClient = history.containerClient;
   const webPubSub = webPubSubFromSettings(env, config.hub);
   const value: ChatServices = {
-    webpubsub: webPubSub ? webPubSubChannel(webPubSub.client) : undefined,
-    webPubSub: { accessKeys: webPubSub?.accessKeys ?? [], hosts: webPubSub?.hosts ?? [] },
+    webPubSubChannel: webPubSub ? webPubSubChannel(webPubSub.client) : undefined,
+    webPubSub: {
+      accessKeys: webPubSub?.accessKeys ?? [],
+      hosts: webPubSub?.hosts ?? [],
+      client: webPubSub?.client,
+    },
     signalr: hubClientFromSettings(env, { dialect: 'signalr' }),
     websocket: hubClientFromSettings(env, { dialect: 'websocket' }),
     dialects: dialectsSetting(env),

@@ -9,14 +9,18 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import azureFunctions from '@azure/functions';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { negotiate } from '../../src/app/negotiate.js';
 import { chatServices, resetChatServices } from '../../src/app/services.js';
 import { websocketCodec } from '../../src/lib/chat/codec.js';
 import { Fanout } from '../../src/lib/chat/fanout.js';
 import type { ChatEvent } from '../../src/lib/chat/protocol.js';
 import { webPubSubChannel } from '../../src/lib/chat/webpubsub-channel.js';
 import { webPubSubService } from '../../src/lib/webpubsub/index.js';
+
+const { HttpRequest, InvocationContext } = azureFunctions;
 
 const KEY = 'webpubsub-test-key-0123456789abcdefghijklmnop';
 
@@ -187,7 +191,8 @@ describe('the Web PubSub chat channel over @azure/web-pubsub', () => {
       WebPubSubConnectionString: connectionString(),
       CHAT_DIALECTS: 'websocket',
     });
-    expect(services.webPubSub).toEqual({ accessKeys: [KEY], hosts: [new URL(base).host] });
+    expect(services.webPubSub.accessKeys).toEqual([KEY]);
+    expect(services.webPubSub.hosts).toEqual([new URL(base).host]);
     const warnings: unknown[] = [];
     const fanout = new Fanout(services, services.dialects, { warn: (...args) => warnings.push(args) });
     await fanout.toAll(event);
@@ -208,5 +213,44 @@ describe('the Web PubSub chat channel over @azure/web-pubsub', () => {
       }),
     ).toThrow(/WebPubSubConnectionString \(access key\) or WEBPUBSUB_ENDPOINT \(managed identity\)/);
     resetChatServices();
+  });
+});
+
+describe('negotiate with REALTIME_SERVICE=webpubsub', () => {
+  const saved = { ...process.env };
+  afterAll(() => {
+    process.env = saved;
+    resetChatServices();
+  });
+
+  it('hands the websocket dialect a Web PubSub client URL whose token the service accepts (key mode: signed locally)', async () => {
+    process.env.AzureSignalRConnectionString =
+      'Endpoint=http://127.0.0.1:1;AccessKey=signalr-key-0123456789;Version=1.0;';
+    process.env.CHAT_HISTORY_STORAGE = 'UseDevelopmentStorage=true';
+    process.env.REALTIME_SERVICE = 'webpubsub';
+    process.env.WebPubSubConnectionString = connectionString();
+    resetChatServices();
+    received.length = 0;
+    const request = new HttpRequest({
+      method: 'POST',
+      url: 'http://localhost:7071/api/negotiate?name=ann&dialect=websocket',
+    });
+    const context = new InvocationContext({ functionName: 'negotiate', logHandler: () => undefined });
+    const res = await negotiate(request, context);
+    expect(res.status).toBe(200);
+    const { url, accessToken } = res.jsonBody as { url: string; accessToken: string };
+    const client = new URL(url);
+    expect(`${client.protocol}//${client.host}${client.pathname}`).toBe(
+      `ws://${new URL(base).host}/client/hubs/chat`,
+    );
+    expect(client.searchParams.get('access_token')).toBe(accessToken);
+    // Web PubSub's client token: HS256 with the access key, audience the client endpoint, the user as `sub`.
+    const { payload } = await jwtVerify(accessToken, new TextEncoder().encode(KEY), {
+      audience: `${base}/client/hubs/chat`,
+      algorithms: ['HS256'],
+    });
+    expect(payload.sub).toBe('ann');
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
+    expect(received).toEqual([]);
   });
 });

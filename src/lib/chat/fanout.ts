@@ -19,7 +19,7 @@ import { toServiceUserId } from './user-id.js';
  * The REST client of each dialect (both exist; `dialects` says which ones fan-out uses), and with
  * `REALTIME_SERVICE=webpubsub` the Web PubSub channel, which then carries the websocket dialect.
  */
-export type FanoutClients = DialectClients & { readonly webpubsub?: ChatChannel | undefined };
+export type FanoutClients = DialectClients & { readonly webPubSubChannel?: ChatChannel | undefined };
 
 /** Where failures are reported (an `InvocationContext`). */
 export interface FanoutLog {
@@ -60,8 +60,8 @@ export class Fanout {
    * dialect is one fan-out uses). Failures of its sends propagate: the caller is answering that connection.
    */
   channel(dialect: Dialect): ChatChannel {
-    const { webpubsub } = this.#clients;
-    return dialect === 'websocket' && webpubsub ? webpubsub : channelOf(this.#clients, dialect);
+    const { webPubSubChannel } = this.#clients;
+    return dialect === 'websocket' && webPubSubChannel ? webPubSubChannel : channelOf(this.#clients, dialect);
   }
 
   /** Adds all of `user`'s connections, present and future, of every dialect, to `group`. */
