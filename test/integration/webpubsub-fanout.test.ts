@@ -1,14 +1,8 @@
 /**
  * The chat's fan-out through Azure Web PubSub (REALTIME_SERVICE=webpubsub): Microsoft's WebPubSubServiceClient,
- * built from the app's settings, against a loopback stand-in for Azure's REST API that accepts only the
- * operations of the 2024-12-01 spec (test/fixtures/specs/webpubsub-2024-12-01.operations.json), checks the access
- * key's token (HS256, audience = the request URL) and answers each operation's status as Azure answers it (the
- * fixture's `clientStatuses`: the spec file's 204s fail in Microsoft's client).
+ * built from the app's settings, against a loopback stand-in for Azure's REST API that takes only the spec's
+ * operations (test/support/webpubsub-rest.ts); and negotiate's Web PubSub client URL.
  */
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import azureFunctions from '@azure/functions';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,122 +13,26 @@ import { Fanout } from '../../src/lib/chat/fanout.js';
 import type { ChatEvent } from '../../src/lib/chat/protocol.js';
 import { webPubSubChannel } from '../../src/lib/chat/webpubsub-channel.js';
 import { webPubSubService } from '../../src/lib/webpubsub/index.js';
+import { startWebPubSubRest, type WebPubSubRestStandIn } from '../support/webpubsub-rest.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
 
 const KEY = 'webpubsub-test-key-0123456789abcdefghijklmnop';
 
-interface SpecOperation {
-  operationId: string;
-  method: string;
-  path: string;
-  responses: string[];
-  clientStatuses: string[];
-}
-
-const SPEC = JSON.parse(
-  readFileSync(join(import.meta.dirname, '../fixtures/specs/webpubsub-2024-12-01.operations.json'), 'utf8'),
-) as { info: { version: string }; operations: SpecOperation[] };
-
-/** One call Azure's stand-in received, matched to its spec operation. */
-interface Received {
-  operationId: string;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  contentType: string | undefined;
-  body: string;
-}
-
-function match(
-  method: string,
-  pathname: string,
-): { op: SpecOperation; params: Record<string, string> } | undefined {
-  for (const op of SPEC.operations) {
-    if (op.method !== method) continue;
-    const names: string[] = [];
-    const pattern = op.path
-      .split(/(\{\w+\})/)
-      .map((part) => {
-        const name = /^\{(\w+)\}$/.exec(part)?.[1];
-        if (name) {
-          names.push(name);
-          return '([^/]+)';
-        }
-        return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      })
-      .join('');
-    const found = new RegExp(`^${pattern}$`).exec(pathname);
-    if (found) {
-      return {
-        op,
-        params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(found[i + 1] as string)])),
-      };
-    }
-  }
-  return undefined;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-let server: Server;
+let azure: WebPubSubRestStandIn;
 let base: string;
-const received: Received[] = [];
-const refused: string[] = [];
-/** Users the stand-in has connections of. */
-const connectedUsers = new Set(['ann']);
+let received: WebPubSubRestStandIn['received'];
+let refused: WebPubSubRestStandIn['refused'];
 
 beforeAll(async () => {
-  server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', base);
-    const body = await readBody(req);
-    const found = match(req.method ?? '', url.pathname);
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    try {
-      if (!found) throw new Error(`no spec operation is ${req.method} ${url.pathname}`);
-      if (url.searchParams.get('api-version') !== SPEC.info.version) throw new Error('wrong api-version');
-      await jwtVerify(token ?? '', new TextEncoder().encode(KEY), {
-        audience: url.toString(),
-        algorithms: ['HS256'],
-      });
-    } catch (error) {
-      refused.push((error as Error).message);
-      res.writeHead(400, { 'content-type': 'application/json', 'x-ms-error-code': 'BadRequest' });
-      res.end(JSON.stringify({ error: { code: 'BadRequest', message: (error as Error).message } }));
-      return;
-    }
-    const { op, params } = found;
-    received.push({
-      operationId: op.operationId,
-      params,
-      query: url.searchParams,
-      contentType: req.headers['content-type'],
-      body,
-    });
-    if (op.operationId === 'WebPubSub_UserExists' && !connectedUsers.has(params.userId as string)) {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    const status = Number(op.clientStatuses.find((r) => /^2\d\d$/.test(r)));
-    res.writeHead(status);
-    res.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  azure = await startWebPubSubRest(KEY);
+  azure.connectedUsers.add('ann');
+  ({ base, received, refused } = azure);
 });
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => azure.stop());
 
-function connectionString(): string {
-  const { port } = new URL(base);
-  return `Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`;
-}
+const connectionString = () => azure.connectionString();
 
 const event: ChatEvent = {
   event: 'presence',
