@@ -5,9 +5,9 @@
  *
  * Why the SDK and not a client of our own (as src/lib/signalr/rest-client.ts is for SignalR): it covers every
  * operation of the 2024-12-01 spec (test/unit/spec-fixtures.test.ts checks that), takes a `TokenCredential` for
- * keyless access and mints `:generateToken` / client tokens, and its cost per call (a JWT signed per request with a
- * key, a cached Entra token otherwise, kept-alive connections) is measured in `npm run bench` beside ours. Its
- * dependencies (`@azure/core-*`, `jsonwebtoken`) are already in the app's tree through `@azure/identity` and
+ * keyless access and mints `:generateToken` / client tokens. Its cost per call (a JWT signed per request with a
+ * key, a cached Entra token otherwise, kept-alive connections) is to be measured in `npm run bench` beside ours
+ * once the local service speaks Web PubSub. Its dependencies (`@azure/core-*`, `jsonwebtoken`) are already in the app's tree through `@azure/identity` and
  * `@azure/storage-blob`.
  *
  * One difference from our SignalR client: the SDK's retry policy also retries a send that failed with a 5xx or
