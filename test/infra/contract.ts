@@ -38,14 +38,7 @@ export const HOST_SETTINGS: Readonly<Record<string, string>> = {
  * must do with it. checkAppSettings accepts them only while the catalogue lacks them; once the catalogue has
  * one, {@link pendingSettingsNowInCatalogue} reports it so this list shrinks to nothing.
  */
-export const PENDING_APP_SETTINGS: Readonly<Record<string, string>> = {
-  REALTIME_SERVICE:
-    'Which realtime service the app talks to: signalr (Azure SignalR) or webpubsub (Azure Web PubSub, the raw-WebSocket chat).',
-  WEBPUBSUB_ENDPOINT:
-    'Identity mode with Web PubSub: the service endpoint the REST client reaches with the managed identity.',
-  WebPubSubConnectionString:
-    'Key mode with Web PubSub: the access-key connection string that signs REST calls and verifies ce-signature.',
-};
+export const PENDING_APP_SETTINGS: Readonly<Record<string, string>> = {};
 
 /** Entries of {@link PENDING_APP_SETTINGS} the catalogue now lists: remove them from the pending list. */
 export function pendingSettingsNowInCatalogue(

@@ -76,6 +76,33 @@ export function signalRConfigFromSettings(env: NodeJS.ProcessEnv = process.env):
   };
 }
 
+/** Whether a SignalR service is configured at all (a connection string, or the 2020 sample's endpoint and key). */
+export function signalRConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  const keys = ['signalRConnectionString', 'signalREndpoint', 'signalRAccessKey'] as const;
+  return keys.some((key) => readSetting(key, env) !== undefined);
+}
+
+/**
+ * How upstream calls are authenticated when no SignalR service is configured (Azure Web PubSub alone, docs/deploy.md
+ * "SignalR or Web PubSub"): `SIGNALR_AUTH`, or when unset `fallback` (the Web PubSub credential's kind), with the
+ * SIGNALR_UPSTREAM_* policy in identity mode. The settings keep their names: they describe the upstream of either
+ * service.
+ */
+export function upstreamAuthFromSettings(
+  env: NodeJS.ProcessEnv,
+  fallback: SignalRAuthMode,
+): Pick<SignalRConfig, 'auth' | 'upstreamToken'> {
+  const raw = readSetting('signalRAuth', env);
+  const mode = raw === undefined ? fallback : raw.toLowerCase();
+  if (mode !== 'identity' && mode !== 'key') {
+    throw new ConnectionStringError(
+      'connection-setting-invalid',
+      `The app setting ${SETTINGS.signalRAuth.name} must be "identity" or "key", not "${String(raw).slice(0, 32)}"`,
+    );
+  }
+  return { auth: mode, upstreamToken: mode === 'identity' ? upstreamTokenPolicy(env) : undefined };
+}
+
 /** `SIGNALR_AUTH`, or when unset the connection string's kind (AuthType=azure.msi means identity). */
 function authMode(env: NodeJS.ProcessEnv, connection: SignalRConnectionInfo): SignalRAuthMode {
   const raw = readSetting('signalRAuth', env);
