@@ -1,7 +1,7 @@
 // Azure Web PubSub with one hub whose event handler is the Function App's messages function: the blocking `connect`,
 // the `connected` and `disconnected` notifications and every user event arrive there as CloudEvents calls, which the
-// app verifies and answers (docs/webpubsub.md). Chosen by REALTIME_SERVICE=webpubsub; docs/deploy.md, "SignalR or
-// Web PubSub", says when. Same parameters, auth modes, network isolation and outputs as signalr.bicep:
+// app verifies and answers (docs/webpubsub.md). Chosen by REALTIME_SERVICE=webpubsub, and when to choose it:
+// docs/deploy.md, "SignalR or Web PubSub". Same parameters, auth modes, network isolation and outputs as signalr.bicep:
 // - identity (default): local auth off (no access keys); the app calls the REST API with its managed identity (role
 //   Web PubSub Service Owner, roles.bicep), and the service puts an Entra token it gets for its user-assigned identity,
 //   audience upstreamAudience, on every event handler call, which the app validates.

@@ -83,10 +83,10 @@ export function signalRConfigured(env: NodeJS.ProcessEnv = process.env): boolean
 }
 
 /**
- * How upstream calls are authenticated when no SignalR service is configured (Azure Web PubSub alone, docs/deploy.md
- * "SignalR or Web PubSub"): `SIGNALR_AUTH`, or when unset `fallback` (the Web PubSub credential's kind), with the
- * SIGNALR_UPSTREAM_* policy in identity mode. The settings keep their names: they describe the upstream of either
- * service.
+ * How upstream calls are authenticated when no SignalR service is configured (Azure Web PubSub alone, see
+ * docs/deploy.md, "SignalR or Web PubSub"): `SIGNALR_AUTH`, or when unset `fallback` (the Web PubSub
+ * credential's kind), with the SIGNALR_UPSTREAM_* policy in identity mode. The settings keep their names: they
+ * describe the upstream of either service.
  */
 export function upstreamAuthFromSettings(
   env: NodeJS.ProcessEnv,
