@@ -123,7 +123,7 @@ describe('the service with local auth disabled', () => {
   it('refuses access-key tokens, other audiences and missing tokens on the REST API and :generateToken', async () => {
     const { createRestToken } = await import('../../src/lib/signalr/tokens.js');
     const { DEV_ACCESS_KEY } = await import('../../src/local/dev-constants.js');
-    const url = `${service.url}/api/hubs/chat/:generateToken?userId=ann&api-version=2024-01-01`;
+    const url = `${service.url}/api/hubs/chat/:generateToken?userId=ann&api-version=2024-12-01`;
     const keyToken = await createRestToken(DEV_ACCESS_KEY, url);
     const refusedKey = await http('POST', url, { headers: { Authorization: `Bearer ${keyToken}` } });
     expect(refusedKey.status).toBe(401);

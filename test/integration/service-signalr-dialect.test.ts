@@ -268,7 +268,8 @@ describe('signalr dialect of the local service', () => {
     });
     expect(res.status).toBe(202);
     expect(await client.closed).toEqual({ code: 1000, reason: 'kicked' });
-    expect(client.frames.at(-1)).toBe('{"type":7,"error":"kicked"}\x1e');
+    // As the emulator's SendCloseAsync: the REST API's closes allow the client to reconnect.
+    expect(client.frames.at(-1)).toBe('{"type":7,"error":"kicked","allowReconnect":true}\x1e');
     const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
     expect(disconnected?.text).toBe('{"type":11,"error":"kicked"}');
   });

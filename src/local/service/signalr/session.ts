@@ -31,10 +31,11 @@ import { CloseCode } from '../errors.js';
 import { Session, type SessionInit, upstreamCallOf } from '../session.js';
 import type { Transport } from '../transports/transport.js';
 import type { UpstreamCall } from '../upstream/call.js';
+import { ClientResults } from './client-results.js';
 import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
 import { invocationFrame } from './outbound-frames.js';
 import { PendingBytes, RecordReader, RecordTooLargeError } from './record-reader.js';
-import { ReconnectBuffer } from './stateful-reconnect.js';
+import { gateMessage, ReconnectBuffer } from './stateful-reconnect.js';
 import { eventNameProblem, quoteTarget, SIGNALR_UPSTREAM } from './upstream-codec.js';
 
 /** One SignalR connection. */
@@ -52,10 +53,13 @@ export class SignalRSession extends Session {
   /** Stateful reconnect's sequence numbers and kept messages, once the handshake turned it on. */
   #reconnect: ReconnectBuffer | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
+  /** Client invocations of the REST API waiting for their Completion. */
+  readonly results = new ClientResults();
 
   constructor(ctx: ServiceContext, registry: HubRegistry, init: SessionInit, statefulNegotiated = false) {
     super(ctx, registry, init);
     this.#statefulNegotiated = statefulNegotiated;
+    void this.done.then(() => this.results.endAll('The connection closed before answering'));
   }
 
   /** Negotiate granted stateful reconnect; the handshake (version 2, on WebSockets) decides whether it is used. */
@@ -303,26 +307,13 @@ export class SignalRSession extends Session {
    * closing because of it (nothing after it is read).
    */
   #onMessage(message: HubMessage, body: string | Uint8Array): boolean {
-    const reconnect = this.#reconnect;
-    if (reconnect) {
-      if (message.type === HubMessageType.Ack) {
-        const sequenceId = Number(message.sequenceId);
-        if (!Number.isInteger(sequenceId)) {
-          this.#protocolError('An Ack message must carry an integer "sequenceId"');
-          return false;
-        }
-        reconnect.ack(sequenceId);
-        return true;
+    if (this.#reconnect) {
+      const gate = gateMessage(this.#reconnect, message);
+      if (typeof gate === 'object') {
+        this.#protocolError(gate.error);
+        return false;
       }
-      if (message.type === HubMessageType.Sequence) {
-        const sequenceId = Number(message.sequenceId);
-        if (!Number.isInteger(sequenceId) || sequenceId < 1 || !reconnect.sequence(sequenceId)) {
-          this.#protocolError('The Sequence message names a message the service has not received yet');
-          return false;
-        }
-        return true;
-      }
-      if (!reconnect.accept(message.type)) return true;
+      if (gate !== 'deliver') return true;
     }
     switch (message.type) {
       case HubMessageType.Invocation: {
@@ -350,13 +341,17 @@ export class SignalRSession extends Session {
           error: 'Streaming invocations are not supported by the serverless service',
         });
         break;
+      case HubMessageType.Completion:
+        // The answer to a client invocation of the REST API (client results); any other is not used.
+        this.results.complete(message);
+        break;
       case HubMessageType.Close:
         // The client is leaving; its error (if any) is reported in the disconnected upstream.
         this.clientError = message.error || undefined;
         this.transport?.close(CloseCode.Normal, '');
         return false;
       default:
-        // Pings keep the connection alive (any frame does); client results, acks and cancels are not used.
+        // Pings keep the connection alive (any frame does); acks and cancels are not used.
         break;
     }
     return true;
@@ -394,6 +389,11 @@ export class SignalRSession extends Session {
   #protocolError(message: string): void {
     this.clientError = message;
     this.close(CloseCode.ProtocolError, message);
+  }
+
+  /** Writes a message the REST API makes (client invocations, stream items), once the handshake is done. */
+  writeMessage(message: HubMessage): void {
+    if (this.#handshakeDone) this.#write(message);
   }
 
   deliver(message: OutboundMessage): void {
