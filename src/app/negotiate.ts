@@ -8,9 +8,9 @@
  * - `?dialect=websocket`: the raw endpoint `ws://…/ws/client/hubs/{hub}?access_token=…`, ready to open.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { toServiceUserId } from '../lib/chat/user-id.js';
+import { toServiceUserId } from '../lib/chat/index.js';
 import { DISPLAY_NAME_CLAIM, encodeDisplayNameClaim } from '../lib/display-name.js';
-import { isDialect } from '../lib/upstream/contract.js';
+import { isDialect } from '../lib/signalr/index.js';
 import { clientAddress, negotiateLimitersFor } from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';

@@ -5,16 +5,24 @@
  * See docs/architecture.md, "Layers".
  */
 
-import { UserDirectory } from '../lib/chat/directory.js';
-import { MembershipStore } from '../lib/chat/memberships.js';
-import { MAX_ONLINE_PAGE_SIZE, PresenceStore } from '../lib/chat/presence.js';
-import { PresenceDeltas } from '../lib/chat/presence-deltas.js';
+import {
+  MAX_ONLINE_PAGE_SIZE,
+  MembershipStore,
+  PresenceDeltas,
+  PresenceStore,
+  UserDirectory,
+} from '../lib/chat/index.js';
 import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
 import { readSetting, SETTINGS, type SettingKey } from '../lib/settings.js';
-import { type HubClient, hubClientFromSettings, signalRConfigFromSettings } from '../lib/signalr/index.js';
-import { UNCONFIGURED_BEARER_CHECK, UpstreamTokenValidator } from '../lib/upstream/bearer.js';
-import { type Dialect, isDialect } from '../lib/upstream/contract.js';
-import type { UpstreamBearerCheck } from '../lib/upstream/events.js';
+import {
+  type Dialect,
+  type HubClient,
+  hubClientFromSettings,
+  isDialect,
+  signalRConfigFromSettings,
+} from '../lib/signalr/index.js';
+import type { UpstreamBearerCheck } from '../lib/upstream/index.js';
+import { UNCONFIGURED_BEARER_CHECK, UpstreamTokenValidator } from '../lib/upstream/index.js';
 
 export interface ChatServices {
   /** REST client per dialect: the signalr prefix reaches hub-protocol clients, the websocket prefix raw ones. */

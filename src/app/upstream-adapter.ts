@@ -4,17 +4,24 @@
  * chat and answer in the caller's dialect (docs/architecture.md, "Two dialects").
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { signalrCodec, websocketCodec } from '../lib/chat/codec.js';
-import { type CommandResult, parseCommand, parseCommandFrame } from '../lib/chat/commands.js';
-import { ChatCommandError, chatError } from '../lib/chat/errors.js';
-import { Fanout } from '../lib/chat/fanout.js';
-import { type Caller, ChatHandlers } from '../lib/chat/handlers.js';
-import type { ChatReply } from '../lib/chat/protocol.js';
-import { fromServiceUserId } from '../lib/chat/user-id.js';
+import type { ChatReply } from '../lib/chat/index.js';
+import {
+  type Caller,
+  ChatCommandError,
+  ChatHandlers,
+  type CommandResult,
+  chatError,
+  Fanout,
+  fromServiceUserId,
+  parseCommand,
+  parseCommandFrame,
+  signalrCodec,
+  websocketCodec,
+} from '../lib/chat/index.js';
 import { DISPLAY_NAME_CLAIM, decodeDisplayNameClaim } from '../lib/display-name.js';
 import { HistoryError } from '../lib/history/index.js';
 import { ATTRIBUTES, annotateActiveSpan } from '../lib/observability.js';
-import type { Dialect } from '../lib/upstream/contract.js';
+import type { Dialect } from '../lib/signalr/index.js';
 import { createUpstreamHandler, type UpstreamContext, type UpstreamHandlers } from '../lib/upstream/index.js';
 import { type CommandLimiter, commandLimiterFor } from './command-limits.js';
 import { APP_ERRORS } from './errors.js';

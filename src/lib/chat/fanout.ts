@@ -11,7 +11,7 @@ import {
   markFailed,
   SPANS,
 } from '../observability.js';
-import type { Dialect } from '../upstream/contract.js';
+import type { Dialect } from '../signalr/index.js';
 import { type ChatChannel, channelOf, type DialectClients } from './codec.js';
 import type { ChatEvent } from './protocol.js';
 import { toServiceUserId } from './user-id.js';

@@ -5,6 +5,7 @@
  * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { describeError } from '../error-message.js';
 import {
   ATTRIBUTES,
   chatMetrics,
@@ -15,7 +16,7 @@ import {
   SPANS,
   SpanKind,
 } from '../observability.js';
-import { UPSTREAM_HEADERS } from './contract.js';
+import { UPSTREAM_HEADERS } from '../signalr/index.js';
 import { quoteValue, UpstreamError } from './errors.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -124,7 +125,7 @@ function rejectCall(error: unknown, request: HttpRequest, log: InvocationContext
     return catalogued(error, 'verify');
   }
   // Not a rejection but a fault (a key provider that throws, a body stream that breaks): never a 4xx.
-  log.error(`upstream call failed before dispatch, ${where}: ${messageOf(error)}`);
+  log.error(`upstream call failed before dispatch, ${where}: ${describeError(error)}`);
   return catalogued(new UpstreamError('internal-error'), 'verify');
 }
 
@@ -161,7 +162,7 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
     }
   } catch (error) {
     // The message only: a stack trace or the request's headers could carry what the log must not.
-    req.invocationContext.error(`upstream handler failed, ${describeRequest(req)}: ${messageOf(error)}`);
+    req.invocationContext.error(`upstream handler failed, ${describeRequest(req)}: ${describeError(error)}`);
     return catalogued(new UpstreamError('handler-failed'), 'handler');
   }
 }
@@ -196,8 +197,4 @@ function describeRequest(req: UpstreamRequest): string {
 function describeCall(hub: string | null, event: string | null, connectionId: string | null): string {
   const show = (value: string | null) => (value === null ? '(none)' : quoteValue(value));
   return `hub=${show(hub)} event=${show(event)} connection=${show(connectionId)}`;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

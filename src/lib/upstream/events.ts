@@ -4,8 +4,7 @@
  * options. Types only; the logic lives in `parse.ts`, `verify.ts`, `response.ts` and `dispatcher.ts`.
  */
 import type { HttpRequest, InvocationContext } from '@azure/functions';
-import type { HubProtocolName } from '../signalr/hub-protocol.js';
-import type { UpstreamCategory } from './contract.js';
+import type { HubProtocolName, UpstreamCategory } from '../signalr/index.js';
 
 /**
  * Claims of the connection, parsed from `X-ASRS-User-Claims` (`"type: value, type: value"`). A claim type that

@@ -5,9 +5,8 @@
  * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpResponseInit } from '@azure/functions';
-import { writeCompletion } from '../signalr/hub-codec.js';
-import type { HubProtocolName } from '../signalr/hub-protocol.js';
-import { UPSTREAM_HEADERS } from './contract.js';
+import type { HubProtocolName } from '../signalr/index.js';
+import { UPSTREAM_HEADERS, writeCompletion } from '../signalr/index.js';
 import type {
   ConnectAcceptance,
   ConnectFailStatus,
