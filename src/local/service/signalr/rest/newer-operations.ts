@@ -97,7 +97,8 @@ export function listGroupConnections(call: ApiCall): JsonAnswer {
   const remaining = top === undefined ? undefined : top - page.length;
   const last = page.at(-1);
   if (last === undefined || members.length <= page.length || remaining === 0) return { json: { value } };
-  const next = new URL(call.url);
+  // An absolute URL on the service's public endpoint, as the spec's `nextLink` is.
+  const next = new URL(`${call.url.pathname}${call.url.search}`, call.ctx.endpoint());
   next.searchParams.set('continuationToken', last.id);
   if (remaining !== undefined) next.searchParams.set('top', String(remaining));
   return { json: { value, nextLink: next.toString() } };
