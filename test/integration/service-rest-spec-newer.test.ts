@@ -422,7 +422,7 @@ describe('the newer operations in detail', () => {
     expect(JSON.parse(badCommand.text).message).toContain("command 1's");
     expect((await rest(svc, 'POST', '/:execute', { type: 'JoinGroup' })).status).toBe(400);
     expect(await receivedNothing(svc, a)).toBe(true);
-    const filter = encodeURIComponent("'room' in groups and connectionId ne '" + b.connectionId + "'");
+    const filter = encodeURIComponent(`'room' in groups and connectionId ne '${b.connectionId}'`);
     const res = await rest(svc, 'POST', `/:execute?filter=${filter}`, [
       { type: 'LeaveGroup', group: 'room' },
       { type: 'CloseConnection', reason: 'executed' },
