@@ -4,11 +4,11 @@
  */
 import { HUB_CODECS, type HubCodec } from '../../../lib/signalr/hub-codec.js';
 import {
+  HANDSHAKE_CANCELED,
   type HubMessage,
   HubMessageType,
   HubProtocolError,
   type HubProtocolName,
-  parseHandshakeRequest,
   parseHubMessages,
   RECORD_SEPARATOR,
   writeHandshakeResponse,
@@ -32,6 +32,7 @@ import { Session, type SessionInit, upstreamCallOf } from '../session.js';
 import type { Transport } from '../transports/transport.js';
 import type { UpstreamCall } from '../upstream/call.js';
 import { ClientResults } from './client-results.js';
+import { readHandshake } from './handshake.js';
 import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
 import { invocationFrame } from './outbound-frames.js';
 import { PendingBytes, RecordReader, RecordTooLargeError } from './record-reader.js';
@@ -69,8 +70,11 @@ export class SignalRSession extends Session {
     const ms = this.ctx.options.handshakeTimeoutMs;
     this.#handshakeTimer = setTimeout(() => {
       if (!this.#handshakeDone) {
-        this.clientError = `No handshake within ${ms} ms`;
-        this.close(CloseCode.ProtocolError, `No handshake received within ${ms} ms (handshakeTimeoutMs)`);
+        this.#refuseHandshake(
+          HANDSHAKE_CANCELED,
+          `No handshake received within ${ms} ms (handshakeTimeoutMs)`,
+          false,
+        );
       }
     }, ms).unref();
     void this.transport?.closed.then(() => clearTimeout(this.#handshakeTimer));
@@ -176,38 +180,36 @@ export class SignalRSession extends Session {
   }
 
   protected onFrame(data: Buffer, isBinary: boolean): void {
-    try {
-      if (!this.#handshakeDone) {
-        const first = this.#readFirst(data);
-        if (first === undefined) return;
-        // The handshake is JSON text whatever the protocol; a MessagePack client sends it in a binary frame.
-        const { request } = parseHandshakeRequest(`${first.record.toString('utf8')}${RECORD_SEPARATOR}`);
-        const codec = HUB_CODECS[request.protocol];
-        if (codec.binary && this.transport?.kind === 'ServerSentEvents') {
-          // ASP.NET Core's words: Server-Sent Events carry text only.
-          throw new HubProtocolError(
-            'unsupported-protocol',
-            `Cannot use the '${codec.name}' protocol on the current transport. The transport does not support 'Binary' transfer format.`,
-          );
-        }
-        const rest = first.rest;
-        this.#codec = codec;
-        this.#completeHandshake(request.version);
-        if (rest.length === 0) return;
-        data = rest;
+    if (!this.#handshakeDone) {
+      const limit = this.ctx.options.maxMessageBytes;
+      const step = readHandshake(this.#records, data, this.transport?.kind, limit);
+      if (step.kind === 'incomplete') return;
+      if (step.kind === 'refused') {
+        this.#refuseHandshake(step.answer, step.reason, isBinary);
+        return;
       }
+      this.#codec = step.codec;
+      this.#completeHandshake(step.version);
+      if (step.rest.length === 0) return;
+      data = step.rest;
+    }
+    try {
       if (this.#codec.binary) this.#onBytes(data);
       else this.#onText(data, isBinary);
     } catch (error) {
       if (!(error instanceof HubProtocolError)) throw error;
-      if (!this.#handshakeDone) {
-        this.send(writeHandshakeResponse(error.message), isBinary, true);
-        this.clientError = error.message;
-        this.close(CloseCode.ProtocolError, error.message);
-      } else {
-        this.#protocolError(error.message);
-      }
+      this.#protocolError(error.message);
     }
+  }
+
+  /**
+   * A failed handshake, as ASP.NET Core's HubConnectionHandler ends it: the handshake answer carries the error,
+   * then the connection closes normally (1000); the close reason says what to fix.
+   */
+  #refuseHandshake(answer: string, reason: string, binary: boolean): void {
+    this.send(writeHandshakeResponse(answer), binary, true);
+    this.clientError = reason;
+    this.close(CloseCode.Normal, reason);
   }
 
   #tooLarge(bytes: number): boolean {
@@ -218,17 +220,6 @@ export class SignalRSession extends Session {
       `A record is larger than ${this.ctx.options.maxMessageBytes} bytes (maxMessageBytes)`,
     );
     return true;
-  }
-
-  /** The handshake record, once complete, and the frame's bytes after it. */
-  #readFirst(data: Buffer): { record: Buffer; rest: Buffer } | undefined {
-    try {
-      return this.#records.pushFirst(data);
-    } catch (error) {
-      if (!(error instanceof RecordTooLargeError)) throw error;
-      this.#tooLarge(Number.POSITIVE_INFINITY);
-      return undefined;
-    }
   }
 
   #onText(data: Buffer, isBinary: boolean): void {
