@@ -127,8 +127,12 @@ describe('upstream calls of the local service', () => {
     raw.send({ type: 1, target: 'send me', arguments: [1] });
     const [call] = await up.waitFor((c) => c.event === 'send me');
     expect(call?.path).toBe('/m/send%20me?hub=chat');
+    // Escaped as .NET's Uri.EscapeDataString escapes it in the emulator: only A-Z a-z 0-9 - . _ ~ stay.
+    raw.send({ type: 1, target: "it's(done)!*~", arguments: [] });
+    const [escaped] = await up.waitFor((c) => c.event === "it's(done)!*~");
+    expect(escaped?.path).toBe('/m/it%27s%28done%29%21%2A~?hub=chat');
     // `connected` (category connections) matched nothing, and was queued before the invocation.
-    expect(up.calls.map((c) => c.event)).toEqual(['send me']);
+    expect(up.calls.map((c) => c.event)).toEqual(['send me', "it's(done)!*~"]);
   });
 
   it('delivers the messages of one connection in order, one at a time, while connections run in parallel', async () => {
