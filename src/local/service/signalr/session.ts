@@ -321,7 +321,9 @@ export class SignalRSession extends Session {
             this.#call(UPSTREAM_CATEGORIES.messages, target, upstreamBody, contentType),
           );
           // Without an invocation id (a send) the answer is ignored, whatever it is.
-          if (invocationId !== undefined) this.#answer(invocationAnswer(invocationId, target, outcome));
+          const configured = this.ctx.upstream.templates.length > 0;
+          if (invocationId !== undefined)
+            this.#answer(invocationAnswer(invocationId, target, outcome, configured));
         });
         break;
       }
@@ -349,7 +351,13 @@ export class SignalRSession extends Session {
   }
 
   #answer(answer: InvocationAnswer): void {
-    if (answer.kind === 'verbatim') this.send(answer.body, this.#codec.binary);
+    if (answer.kind === 'ignored') {
+      this.ctx.options.log('info', 'Ignored an invocation', {
+        hub: this.hub,
+        connectionId: this.id,
+        why: answer.why,
+      });
+    } else if (answer.kind === 'verbatim') this.send(answer.body, this.#codec.binary);
     else this.#write(answer.message);
   }
 
