@@ -11,3 +11,4 @@ export * from './presence.js';
 export * from './presence-deltas.js';
 export * from './protocol.js';
 export * from './user-id.js';
+export * from './webpubsub-channel.js';
