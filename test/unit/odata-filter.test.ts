@@ -30,6 +30,8 @@ describe('the OData filter', () => {
     ["contains(userId, 'bo') or substringof('ser', userId)", ['c-123', '123']],
     ["userId eq 'o''brien'", []],
     ['true', ['c-123', '123', 'c-9']],
+    ["UserId eq 'user1' and 'admins' in Groups", ['c-123']],
+    ["UserId eq 'user1' and 'admins' in Groups", ['c-123']],
   ])('%s selects %j', (filter, ids) => {
     expect(selected(filter)).toEqual(ids);
   });
@@ -43,6 +45,9 @@ describe('the OData filter', () => {
     ["userId = 'x'", 'unexpected character'],
     ["'a' in ('b', userId)", 'string literals'],
     ['startswith(userId)', 'startswith takes 2 arguments'],
+    [`${'('.repeat(40)}true${')'.repeat(40)}`, 'nests deeper than 32 levels'],
+    [`${'not '.repeat(40)}true`, 'nests deeper than 32 levels'],
+    ["userId EQ 'x'", 'unexpected "EQ"'],
   ])('refuses %j with a 400 that says why (%s)', (filter, why) => {
     let error: unknown;
     try {

@@ -15,8 +15,10 @@ export interface FilterSubject {
 /** A parsed filter: true for the connections it selects. */
 export type ConnectionFilter = (subject: FilterSubject) => boolean;
 
-/** The longest filter accepted (a named limit of the parser, not of Azure). */
+/** The longest filter accepted (a bound of this parser, not a documented limit of Azure). */
 export const MAX_FILTER_LENGTH = 4096;
+/** How deep parentheses, `not` and function calls may nest (so a hostile filter cannot exhaust the stack). */
+export const MAX_FILTER_DEPTH = 32;
 
 type Value = string | number | boolean | null | readonly string[];
 type Expr = (subject: FilterSubject) => Value;
@@ -85,7 +87,18 @@ const FUNCTIONS: Readonly<Record<string, { min: number; max: number; run: (args:
 
 class Parser {
   #i = 0;
+  #depth = 0;
   constructor(readonly tokens: readonly Token[]) {}
+
+  /** Parses one nested part, counting the nesting. */
+  nested<T>(parse: () => T): T {
+    if (++this.#depth > MAX_FILTER_DEPTH) throw invalid(`it nests deeper than ${MAX_FILTER_DEPTH} levels`);
+    try {
+      return parse();
+    } finally {
+      this.#depth--;
+    }
+  }
 
   peek(): Token | undefined {
     return this.tokens[this.#i];
@@ -100,9 +113,13 @@ class Parser {
     if (token.text !== text || token.kind === 'string')
       throw invalid(`expected "${text}", found "${token.text}"`);
   }
+  /** Whether the next token is the word `text`; identifiers (`groups`) compare case-insensitively, as Learn says. */
   isWord(text: string): boolean {
     const token = this.peek();
-    return token?.kind === 'word' && token.text === text;
+    return (
+      token?.kind === 'word' &&
+      (token.text === text || (text === 'groups' && token.text.toLowerCase() === text))
+    );
   }
   get done(): boolean {
     return this.#i >= this.tokens.length;
@@ -131,7 +148,7 @@ class Parser {
   unary(): Expr {
     if (this.isWord('not')) {
       this.take();
-      const inner = this.unary();
+      const inner = this.nested(() => this.unary());
       return (s) => inner(s) !== true;
     }
     return this.comparison();
@@ -178,17 +195,20 @@ class Parser {
     if (token.kind === 'number') return () => Number(token.text);
     if (token.kind === 'punct') {
       if (token.text !== '(') throw invalid(`unexpected "${token.text}"`);
-      const inner = this.or();
+      const inner = this.nested(() => this.or());
       this.expect(')');
       return inner;
     }
-    switch (token.text) {
-      case 'userId':
+    // The identifiers are case-insensitive (Learn's identifier table); keywords and functions are not.
+    switch (token.text.toLowerCase()) {
+      case 'userid':
         return (s) => s.userId ?? null;
-      case 'connectionId':
+      case 'connectionid':
         return (s) => s.connectionId;
       case 'groups':
         return (s) => s.groups;
+    }
+    switch (token.text) {
       case 'null':
         return () => null;
       case 'true':
@@ -199,11 +219,14 @@ class Parser {
     const fn = FUNCTIONS[token.text];
     if (!fn) throw invalid(`unknown name "${token.text}" (identifiers are userId, connectionId and groups)`);
     this.expect('(');
-    const args: Expr[] = [this.or()];
-    while (this.peek()?.text === ',') {
-      this.take();
-      args.push(this.or());
-    }
+    const args: Expr[] = this.nested(() => {
+      const list = [this.or()];
+      while (this.peek()?.text === ',') {
+        this.take();
+        list.push(this.or());
+      }
+      return list;
+    });
     this.expect(')');
     if (args.length < fn.min || args.length > fn.max)
       throw invalid(`${token.text} takes ${fn.min} arguments`);
