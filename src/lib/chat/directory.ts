@@ -3,6 +3,7 @@
  * listings, cached for {@link DEFAULT_NAME_CACHE_TTL_MS} (docs/architecture.md, "Tokens and identity").
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import { blobNameSegment } from '../blob-names.js';
 import { setBounded } from '../bounded-map.js';
 import { cleanDisplayName } from '../display-name.js';
 
@@ -75,6 +76,6 @@ export class UserDirectory {
   }
 
   #blob(id: string) {
-    return this.#container.getBlockBlobClient(`${USERS_PREFIX}${encodeURIComponent(id)}`);
+    return this.#container.getBlockBlobClient(`${USERS_PREFIX}${blobNameSegment(id)}`);
   }
 }
