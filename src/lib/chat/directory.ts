@@ -67,7 +67,8 @@ export class UserDirectory {
   /** The recorded names of `ids`, as an object; ids without one are left out. */
   async namesOf(ids: readonly string[]): Promise<Record<string, string>> {
     const names = await Promise.all(ids.map((id) => this.nameOf(id)));
-    const result: Record<string, string> = {};
+    // No prototype: ids are keys, and no id may reach Object.prototype (`__proto__`, `constructor`).
+    const result: Record<string, string> = Object.create(null);
     ids.forEach((id, i) => {
       const name = names[i];
       if (name !== undefined) result[id] = name;
