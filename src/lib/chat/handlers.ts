@@ -13,10 +13,10 @@ import {
   parseConversation,
   ROOM,
 } from '../conversation.js';
-import { HistoryError } from '../history/errors.js';
-import type { AppendResult, HistoryPage, NewMessage } from '../history/message.js';
+import type { AppendResult, HistoryPage, NewMessage } from '../history/index.js';
+import { HistoryError } from '../history/index.js';
 import { ATTRIBUTES, chatMetrics, countFailure, errorType, inSpan, SPANS } from '../observability.js';
-import type { Dialect } from '../upstream/contract.js';
+import type { Dialect } from '../signalr/index.js';
 import type { ChatCommand } from './commands.js';
 import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError } from './errors.js';

@@ -9,6 +9,8 @@
  * See docs/architecture.md, "Two dialects".
  */
 import { JsonHubProtocol, type HubMessage as LibraryHubMessage, NullLogger } from '@microsoft/signalr';
+import { messageOf } from '../error-message.js';
+import { isRecord } from '../is-record.js';
 import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
 
 /** The record separator that terminates every JSON hub protocol record. */
@@ -47,7 +49,7 @@ export const HubMessageType = {
 
 /** A call of `target` with `arguments`; with an `invocationId` the caller expects a {@link CompletionMessage}. */
 export interface InvocationMessage {
-  readonly type: 1;
+  readonly type: typeof HubMessageType.Invocation;
   readonly target: string;
   readonly arguments: readonly unknown[];
   readonly invocationId?: string;
@@ -57,7 +59,7 @@ export interface InvocationMessage {
 
 /** The answer to an invocation: `result` on success, `error` on failure (never both). */
 export interface CompletionMessage {
-  readonly type: 3;
+  readonly type: typeof HubMessageType.Completion;
   readonly invocationId: string;
   readonly result?: unknown;
   readonly error?: string;
@@ -65,19 +67,24 @@ export interface CompletionMessage {
 
 /** A keep-alive. */
 export interface PingMessage {
-  readonly type: 6;
+  readonly type: typeof HubMessageType.Ping;
 }
 
 /** The end of the connection, with the reason when it was not a normal close. */
 export interface CloseMessage {
-  readonly type: 7;
+  readonly type: typeof HubMessageType.Close;
   readonly error?: string;
   readonly allowReconnect?: boolean;
 }
 
 /** A well-formed message of a type this project does not act on (streaming, acks, sequences). */
 export interface OtherHubMessage {
-  readonly type: 2 | 4 | 5 | 8 | 9;
+  readonly type:
+    | typeof HubMessageType.StreamItem
+    | typeof HubMessageType.StreamInvocation
+    | typeof HubMessageType.CancelInvocation
+    | typeof HubMessageType.Ack
+    | typeof HubMessageType.Sequence;
   readonly invocationId?: string;
   readonly [field: string]: unknown;
 }
@@ -202,10 +209,7 @@ export function parseHubMessages(text: string): HubMessage[] {
     if (error instanceof SyntaxError) {
       throw new HubProtocolError('invalid-json', 'A hub protocol record is not valid JSON');
     }
-    throw new HubProtocolError(
-      'invalid-message',
-      `Invalid hub protocol message: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new HubProtocolError('invalid-message', `Invalid hub protocol message: ${messageOf(error)}`);
   }
   return parsed.map(checkMessage);
 }
@@ -237,8 +241,4 @@ function parseJson(text: string, what: string): unknown {
   } catch {
     throw new HubProtocolError('invalid-json', `The ${what} is not valid JSON`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -5,8 +5,8 @@
  * See docs/architecture.md, "Tokens and identity".
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import type { Dialect } from '../upstream/contract.js';
 import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
+import type { Dialect } from './upstream-contract.js';
 
 /** The dialect type lives with the upstream contract; re-exported for the REST client and token callers. */
 export type { Dialect };

@@ -3,7 +3,7 @@
  * queue, liveness, closes, one disconnect upstream, shutdown (docs/local-service.md, "Connections").
  */
 import type { JWTPayload } from 'jose';
-import type { UpstreamCategory } from '../../lib/upstream/contract.js';
+import type { UpstreamCategory } from '../../lib/signalr/upstream-contract.js';
 import { forwardedClaims, tokenUserId } from './auth/tokens.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { LiveSession, ServiceContext } from './context.js';

@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { clientUrl, createClientToken } from '../../../lib/signalr/tokens.js';
-import type { Dialect } from '../../../lib/upstream/contract.js';
+import type { Dialect } from '../../../lib/signalr/upstream-contract.js';
 import type { ServiceContext } from '../context.js';
 import { Rejection } from '../errors.js';
 import { sendJson } from '../http.js';

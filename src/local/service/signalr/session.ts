@@ -24,7 +24,7 @@ import {
   openConnectionBody,
   SIGNALR_EVENTS,
   UPSTREAM_CATEGORIES,
-} from '../../../lib/upstream/contract.js';
+} from '../../../lib/signalr/upstream-contract.js';
 import type { HubRegistry, OutboundMessage } from '../connections.js';
 import type { ServiceContext } from '../context.js';
 import { CloseCode } from '../errors.js';
