@@ -377,6 +377,35 @@ describe('REST API of the local service', () => {
     expect(wrongMethod.headers.allow).toBe('POST, GET, HEAD');
   });
 
+  it('takes minutesToExpire as Azure types it: whole minutes from 1 to int32, default 60', async () => {
+    const lifetime = async (query: string) => {
+      const res = await rest(
+        'POST',
+        `/api/hubs/chat/:generateToken?userId=ann${query}&api-version=2024-01-01`,
+      );
+      if (res.status !== 200)
+        return { status: res.status, body: JSON.parse(res.text) as { code: string; message: string } };
+      const { token } = JSON.parse(res.text) as { token: string };
+      const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+        exp: number;
+        iat: number;
+      };
+      return { status: 200, seconds: payload.exp - payload.iat };
+    };
+    expect(await lifetime('')).toEqual({ status: 200, seconds: 3600 });
+    expect(await lifetime('&minutesToExpire=1')).toEqual({ status: 200, seconds: 60 });
+    expect(await lifetime('&minutesToExpire=100000000')).toEqual({ status: 200, seconds: 6e9 });
+    for (const minutes of ['1e8', '1.5', '0', '-1', '2147483648', 'Infinity', '0x10']) {
+      expect(await lifetime(`&minutesToExpire=${minutes}`), minutes).toEqual({
+        status: 400,
+        body: {
+          code: 'invalid-request',
+          message: `The value '${minutes}' is not valid for minutesToExpire: give whole minutes, 1 to 2147483647`,
+        },
+      });
+    }
+  });
+
   it('issues client tokens from :generateToken for the signalr client URL', async () => {
     const res = await rest(
       'POST',
