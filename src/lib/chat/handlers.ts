@@ -323,7 +323,8 @@ function nameOf(caller: Caller): { name?: string } {
 
 /** The display names of `callers` that have one other than their id, by id. */
 function namesOf(callers: readonly Caller[]): Record<string, string> {
-  const names: Record<string, string> = {};
+  // No prototype: a user may be called `__proto__` or `constructor`.
+  const names: Record<string, string> = Object.create(null);
   for (const caller of callers) {
     const { name } = nameOf(caller);
     if (name !== undefined) names[caller.user] = name;
