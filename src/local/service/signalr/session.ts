@@ -9,16 +9,9 @@ import {
   HubProtocolError,
   type HubProtocolName,
   parseHandshakeRequest,
-  parseHubMessages,
   RECORD_SEPARATOR,
   writeHandshakeResponse,
 } from '../../../lib/signalr/hub-protocol.js';
-import {
-  announcedFrameLength,
-  parseMessagePackMessages,
-  splitFrames,
-  withoutLengthPrefix,
-} from '../../../lib/signalr/messagepack.js';
 import {
   closeConnectionBody,
   openConnectionBody,
@@ -32,8 +25,8 @@ import { Session, type SessionInit, upstreamCallOf } from '../session.js';
 import type { Transport } from '../transports/transport.js';
 import type { UpstreamCall } from '../upstream/call.js';
 import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
+import { HubMessageReader, RecordTooLargeError } from './message-reader.js';
 import { invocationFrame } from './outbound-frames.js';
-import { PendingBytes, RecordReader, RecordTooLargeError } from './record-reader.js';
 import { ReconnectBuffer } from './stateful-reconnect.js';
 import { eventNameProblem, quoteTarget, SIGNALR_UPSTREAM } from './upstream-codec.js';
 
@@ -45,10 +38,8 @@ export class SignalRSession extends Session {
   #handshakeTimer: NodeJS.Timeout | undefined;
   /** The hub protocol the handshake chose (JSON until then: nothing but the handshake answer is sent before). */
   #codec: HubCodec = HUB_CODECS.json;
-  /** Before the handshake, and for JSON after it: records that span frames (linear in the bytes received). */
-  readonly #records = new RecordReader(RECORD_SEPARATOR, this.ctx.options.maxMessageBytes);
-  /** MessagePack: bytes of a message not complete yet, joined only once it can be. */
-  readonly #pending = new PendingBytes();
+  /** The handshake record, then the hub messages of the chosen protocol, from frames that split them anywhere. */
+  readonly #reader = new HubMessageReader(this.ctx.options.maxMessageBytes);
   /** Stateful reconnect's sequence numbers and kept messages, once the handshake turned it on. */
   #reconnect: ReconnectBuffer | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
@@ -174,7 +165,7 @@ export class SignalRSession extends Session {
   protected onFrame(data: Buffer, isBinary: boolean): void {
     try {
       if (!this.#handshakeDone) {
-        const first = this.#readFirst(data);
+        const first = this.#reader.readFirst(data);
         if (first === undefined) return;
         // The handshake is JSON text whatever the protocol; a MessagePack client sends it in a binary frame.
         const { request } = parseHandshakeRequest(`${first.record.toString('utf8')}${RECORD_SEPARATOR}`);
@@ -192,9 +183,14 @@ export class SignalRSession extends Session {
         if (rest.length === 0) return;
         data = rest;
       }
-      if (this.#codec.binary) this.#onBytes(data);
-      else this.#onText(data, isBinary);
+      for (const { message, body } of this.#reader.read(data, isBinary, this.#codec)) {
+        if (this.closing || !this.#onMessage(message, body)) return;
+      }
     } catch (error) {
+      if (error instanceof RecordTooLargeError) {
+        this.#tooLarge();
+        return;
+      }
       if (!(error instanceof HubProtocolError)) throw error;
       if (!this.#handshakeDone) {
         this.send(writeHandshakeResponse(error.message), isBinary, true);
@@ -206,65 +202,12 @@ export class SignalRSession extends Session {
     }
   }
 
-  #tooLarge(bytes: number): boolean {
-    if (bytes <= this.ctx.options.maxMessageBytes) return false;
+  #tooLarge(): void {
     this.clientError = 'A hub protocol record was larger than maxMessageBytes';
     this.close(
       CloseCode.MessageTooBig,
       `A record is larger than ${this.ctx.options.maxMessageBytes} bytes (maxMessageBytes)`,
     );
-    return true;
-  }
-
-  /** The handshake record, once complete, and the frame's bytes after it. */
-  #readFirst(data: Buffer): { record: Buffer; rest: Buffer } | undefined {
-    try {
-      return this.#records.pushFirst(data);
-    } catch (error) {
-      if (!(error instanceof RecordTooLargeError)) throw error;
-      this.#tooLarge(Number.POSITIVE_INFINITY);
-      return undefined;
-    }
-  }
-
-  #onText(data: Buffer, isBinary: boolean): void {
-    if (isBinary) {
-      this.#protocolError('The json hub protocol is sent in text frames, not binary ones');
-      return;
-    }
-    let records: string[];
-    try {
-      records = this.#records.push(data);
-    } catch (error) {
-      if (!(error instanceof RecordTooLargeError)) throw error;
-      this.#tooLarge(Number.POSITIVE_INFINITY);
-      return;
-    }
-    for (const record of records) {
-      if (this.closing) return;
-      // Each record is parsed on its own so the invocation upstream gets the client's exact JSON.
-      for (const message of parseHubMessages(`${record}${RECORD_SEPARATOR}`)) {
-        if (!this.#onMessage(message, record)) return;
-      }
-    }
-  }
-
-  #onBytes(data: Buffer): void {
-    const bytes = this.#pending.push(data);
-    if (bytes === undefined) return; // the message announced is not complete yet
-    const { frames, rest } = splitFrames(bytes);
-    // A message announced larger than the limit is refused as soon as its length prefix arrives.
-    const announced = rest.length > 0 ? announcedFrameLength(rest) : undefined;
-    const pending = rest.length > 0 ? (announced ?? rest.length) : 0;
-    if (this.#tooLarge(Math.max(pending, ...frames.map((frame) => frame.length)))) return;
-    this.#pending.keep(Buffer.from(rest), announced ?? rest.length + 1);
-    for (const frame of frames) {
-      if (this.closing) return;
-      // Azure sends the invocation upstream as the MessagePack array alone, without its length prefix.
-      for (const message of parseMessagePackMessages(frame)) {
-        if (!this.#onMessage(message, withoutLengthPrefix(frame))) return;
-      }
-    }
   }
 
   #completeHandshake(version: number): void {

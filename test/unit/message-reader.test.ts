@@ -3,7 +3,7 @@ import {
   PendingBytes,
   RecordReader,
   RecordTooLargeError,
-} from '../../src/local/service/signalr/record-reader.js';
+} from '../../src/local/service/signalr/message-reader.js';
 
 describe('RecordReader', () => {
   it('returns the records a frame completes, joining parts split anywhere (multi-byte characters too)', () => {

@@ -1,8 +1,22 @@
 /**
- * Reassembly of separator-ended text records from frames that split them anywhere, linear in the bytes
- * received (docs/local-service.md, "The SignalR wing").
+ * The hub messages of one SignalR connection, read from frames that split them anywhere: separator-ended text
+ * records (the handshake, JSON) and length-prefixed MessagePack messages, each kept with the exact bytes that go
+ * upstream when it is an invocation, in time linear in the bytes received (docs/local-service.md, "The SignalR
+ * wing").
  */
-
+import type { HubCodec } from '../../../lib/signalr/hub-codec.js';
+import {
+  type HubMessage,
+  HubProtocolError,
+  parseHubMessages,
+  RECORD_SEPARATOR,
+} from '../../../lib/signalr/hub-protocol.js';
+import {
+  announcedFrameLength,
+  parseMessagePackMessages,
+  splitFrames,
+  withoutLengthPrefix,
+} from '../../../lib/signalr/messagepack.js';
 /** The frame's bytes would make the unfinished record larger than the limit. */
 export class RecordTooLargeError extends RangeError {
   override readonly name = 'RecordTooLargeError';
@@ -152,5 +166,74 @@ export class PendingBytes {
     this.work.copiedBytes += rest.length;
     this.#length = rest.length;
     this.#need = Math.max(need, rest.length + 1);
+  }
+}
+
+/** One message read, and what goes upstream if it is an invocation. */
+export interface ReadMessage {
+  message: HubMessage;
+  body: string | Uint8Array;
+}
+
+/**
+ * Reads the messages of one connection. Records and messages larger than `maxBytes` throw
+ * {@link RecordTooLargeError}; malformed ones throw {@link HubProtocolError}, both while the messages before
+ * them have already been read.
+ */
+export class HubMessageReader {
+  readonly #maxBytes: number;
+  /** Before the handshake, and for JSON after it: records that span frames (linear in the bytes received). */
+  readonly #records: RecordReader;
+  /** MessagePack: bytes of a message not complete yet, joined only once it can be. */
+  readonly #pending = new PendingBytes();
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+    this.#records = new RecordReader(RECORD_SEPARATOR, maxBytes);
+  }
+
+  /** The handshake record once complete (else `undefined`), and the frame's bytes after it. */
+  readFirst(data: Buffer): { record: Buffer; rest: Buffer } | undefined {
+    return this.#records.pushFirst(data);
+  }
+
+  /** The messages a frame completes, read one at a time so the caller can stop after any of them. */
+  *read(data: Buffer, isBinary: boolean, codec: HubCodec): Generator<ReadMessage> {
+    if (codec.binary) yield* this.#bytes(data);
+    else yield* this.#text(data, isBinary);
+  }
+
+  *#text(data: Buffer, isBinary: boolean): Generator<ReadMessage> {
+    if (isBinary) {
+      throw new HubProtocolError(
+        'invalid-message',
+        'The json hub protocol is sent in text frames, not binary ones',
+      );
+    }
+    for (const record of this.#records.push(data)) {
+      // Each record is parsed on its own so the invocation upstream gets the client's exact JSON.
+      for (const message of parseHubMessages(`${record}${RECORD_SEPARATOR}`)) {
+        yield { message, body: record };
+      }
+    }
+  }
+
+  *#bytes(data: Buffer): Generator<ReadMessage> {
+    const bytes = this.#pending.push(data);
+    if (bytes === undefined) return; // the message announced is not complete yet
+    const { frames, rest } = splitFrames(bytes);
+    // A message announced larger than the limit is refused as soon as its length prefix arrives.
+    const announced = rest.length > 0 ? announcedFrameLength(rest) : undefined;
+    const pending = rest.length > 0 ? (announced ?? rest.length) : 0;
+    if (Math.max(pending, ...frames.map((frame) => frame.length)) > this.#maxBytes) {
+      throw new RecordTooLargeError(this.#maxBytes);
+    }
+    this.#pending.keep(Buffer.from(rest), announced ?? rest.length + 1);
+    for (const frame of frames) {
+      // Azure sends the invocation upstream as the MessagePack array alone, without its length prefix.
+      for (const message of parseMessagePackMessages(frame)) {
+        yield { message, body: withoutLengthPrefix(frame) };
+      }
+    }
   }
 }
