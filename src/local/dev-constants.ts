@@ -17,6 +17,14 @@ export function devSignalRConnectionString(endpoint = `http://localhost:${DEV_SI
   return `Endpoint=${endpoint};AccessKey=${DEV_ACCESS_KEY};Version=1.0;`;
 }
 
+/**
+ * A Web PubSub connection string for the local service at `endpoint` (default `http://localhost:8080`): the same
+ * service and key as SignalR's, since the local service speaks both (its Web PubSub wing, `/client/hubs/…`).
+ */
+export function devWebPubSubConnectionString(endpoint = `http://localhost:${DEV_SIGNALR_PORT}`): string {
+  return `Endpoint=${endpoint};AccessKey=${DEV_ACCESS_KEY};Version=1.0;`;
+}
+
 /** Azurite's well-known development account name. */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
 /** Azurite's well-known development account key. */

@@ -115,6 +115,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       AzureWebJobsStorage: blob.connectionString,
       // The local service speaks both dialects: deliver through both REST prefixes.
       CHAT_DIALECTS: 'signalr,websocket',
+      // local.settings.json turns Web PubSub on for npm start; a stack has it only when asked (webPubSub).
+      REALTIME_SERVICE: 'signalr',
       // Filled in once the service has its port (below).
       AzureSignalRConnectionString: '',
       ...(identity ? identityAppSettings(identity) : {}),
