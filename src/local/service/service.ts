@@ -15,6 +15,7 @@ import { ConnectLimits } from './rate-limit.js';
 import { restApiOf, routeRest } from './rest/router.js';
 import { signalRWing } from './signalr/wing.js';
 import { Upstream } from './upstream/upstream.js';
+import { webPubSubWing } from './webpubsub/wing.js';
 import { webSocketWing } from './websocket/wing.js';
 import type { WingFactory } from './wing.js';
 
@@ -33,7 +34,7 @@ export interface RunningService {
 }
 
 /** The service's wings, one per service protocol; a new protocol is one more entry. */
-const WINGS: readonly WingFactory[] = [signalRWing, webSocketWing];
+const WINGS: readonly WingFactory[] = [signalRWing, webSocketWing, webPubSubWing];
 
 /** Starts the service and resolves once it listens. */
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {

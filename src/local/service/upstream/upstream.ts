@@ -257,9 +257,21 @@ export class Upstream {
   }
 
   async #attempt(call: UpstreamCall): Promise<UpstreamOutcome> {
-    const route = this.#route(call);
+    if (call.template === null) return { kind: 'no-template' };
+    const route = call.template
+      ? {
+          template: call.template,
+          url: new URL(expandUrl(call.template.urlTemplate, call.hub, call.category, call.event)),
+        }
+      : this.#route(call);
     if (!route) return { kind: 'no-template' };
     const { template, url } = route;
+    if (call.codec.admits && !(await call.codec.admits(url))) {
+      return {
+        kind: 'invalid-call',
+        message: `the host ${url.host} did not accept the abuse-protection handshake (WebHook-Allowed-Origin)`,
+      };
+    }
     const timeoutMs = this.#options.upstreamTimeoutMs;
     const max = this.#options.maxMessageBytes;
     const connection = this.#connectionHeaders(call);
