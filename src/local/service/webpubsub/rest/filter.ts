@@ -110,27 +110,55 @@ function comparable(a: Value, b: Value): boolean {
 const text = (v: Value | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 const int = (v: Value | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
 
-/** The grammar's functions: arity and what each computes (null when an argument has the wrong type). */
+/** The static type of an expression, checked as the filter is parsed (Azure refuses `not length(userId)`). */
+type Type = 'bool' | 'string' | 'int' | 'null' | 'collection';
+interface Typed {
+  readonly type: Type;
+  readonly run: Expr;
+}
+
+/** A string function's argument: a string expression, or null. */
+const STRINGY: readonly Type[] = ['string', 'null'];
+
+/** The grammar's functions: argument types, result type, and what each computes (null for a null argument). */
 const FUNCTIONS: Readonly<
-  Record<string, { arity: readonly number[]; run: (args: readonly Value[]) => Value }>
+  Record<
+    string,
+    {
+      args: readonly (readonly Type[])[];
+      optional?: number;
+      type: Type;
+      run: (args: readonly Value[]) => Value;
+    }
+  >
 > = {
-  startswith: { arity: [2], run: ([a, b]) => both(a, b, (x, y) => x.startsWith(y)) },
-  endswith: { arity: [2], run: ([a, b]) => both(a, b, (x, y) => x.endsWith(y)) },
-  contains: { arity: [2], run: ([a, b]) => both(a, b, (x, y) => x.includes(y)) },
-  indexof: { arity: [2], run: ([a, b]) => both(a, b, (x, y) => x.indexOf(y)) },
-  concat: { arity: [2], run: ([a, b]) => both(a, b, (x, y) => x + y) },
-  length: { arity: [1], run: ([a]) => text(a)?.length ?? null },
-  tolower: { arity: [1], run: ([a]) => text(a)?.toLowerCase() ?? null },
-  toupper: { arity: [1], run: ([a]) => text(a)?.toUpperCase() ?? null },
-  trim: { arity: [1], run: ([a]) => text(a)?.trim() ?? null },
+  startswith: {
+    args: [STRINGY, STRINGY],
+    type: 'bool',
+    run: ([a, b]) => both(a, b, (x, y) => x.startsWith(y)),
+  },
+  endswith: { args: [STRINGY, STRINGY], type: 'bool', run: ([a, b]) => both(a, b, (x, y) => x.endsWith(y)) },
+  contains: { args: [STRINGY, STRINGY], type: 'bool', run: ([a, b]) => both(a, b, (x, y) => x.includes(y)) },
+  indexof: { args: [STRINGY, STRINGY], type: 'int', run: ([a, b]) => both(a, b, (x, y) => x.indexOf(y)) },
+  concat: { args: [STRINGY, STRINGY], type: 'string', run: ([a, b]) => both(a, b, (x, y) => x + y) },
+  length: {
+    args: [['string', 'null', 'collection']],
+    type: 'int',
+    run: ([a]) => (a instanceof Set ? a.size : (text(a)?.length ?? null)),
+  },
+  tolower: { args: [STRINGY], type: 'string', run: ([a]) => text(a)?.toLowerCase() ?? null },
+  toupper: { args: [STRINGY], type: 'string', run: ([a]) => text(a)?.toUpperCase() ?? null },
+  trim: { args: [STRINGY], type: 'string', run: ([a]) => text(a)?.trim() ?? null },
   substring: {
-    arity: [2, 3],
+    args: [STRINGY, ['int'], ['int']],
+    optional: 1,
+    type: 'string',
     run: ([a, from, length]) => {
       const s = text(a);
       const start = int(from);
       if (s === undefined || start === undefined || start < 0) return null;
-      const count = length === undefined ? undefined : int(length);
-      if (length !== undefined && (count === undefined || count < 0)) return null;
+      const count = int(length);
+      if (count !== undefined && count < 0) return null;
       return count === undefined ? s.slice(start) : s.slice(start, start + count);
     },
   },
@@ -147,10 +175,10 @@ function both<T extends Value>(
 }
 
 /** The identifiers of the grammar; their names are case-insensitive, as Learn's table says. */
-const IDENTIFIERS: Readonly<Record<string, Expr>> = {
-  userid: (s) => s.userId ?? null,
-  connectionid: (s) => s.connectionId,
-  groups: (s) => s.groups,
+const IDENTIFIERS: Readonly<Record<string, Typed>> = {
+  userid: { type: 'string', run: (s) => s.userId ?? null },
+  connectionid: { type: 'string', run: (s) => s.connectionId },
+  groups: { type: 'collection', run: (s) => s.groups },
 };
 
 class Parser {
@@ -186,54 +214,75 @@ class Parser {
       this.#depth--;
     }
   }
+  /** An operand of and/or/not, or the whole filter: it must be a boolean. */
+  boolean(expr: Typed, at: number, what: string): Expr {
+    if (expr.type !== 'bool') {
+      throw invalid(
+        `${what} at position ${at} is a ${expr.type}, not a boolean${what.startsWith('the operand of not') ? ': put the operand of not in parentheses, e.g. not (length(userId) gt 5)' : ''}`,
+      );
+    }
+    return expr.run;
+  }
 
-  /** or: the loosest operator. */
-  or(): Expr {
+  /** or: the loosest operator; then and; then the comparisons; not binds tightest (Learn's precedence table). */
+  or(): Typed {
+    const at = this.peek()?.at ?? 0;
     let left = this.and();
     while (this.isWord('or')) {
-      this.take();
-      const a = left;
-      const b = this.and();
-      left = (s) => a(s) === true || b(s) === true;
+      const op = this.take();
+      const a = this.boolean(left, at, 'the left side of or');
+      const b = this.boolean(this.and(), op.at, 'the right side of or');
+      left = { type: 'bool', run: (s) => a(s) === true || b(s) === true };
     }
     return left;
   }
-  and(): Expr {
-    let left = this.not();
+  and(): Typed {
+    const at = this.peek()?.at ?? 0;
+    let left = this.comparison();
     while (this.isWord('and')) {
-      this.take();
-      const a = left;
-      const b = this.not();
-      left = (s) => a(s) === true && b(s) === true;
+      const op = this.take();
+      const a = this.boolean(left, at, 'the left side of and');
+      const b = this.boolean(this.comparison(), op.at, 'the right side of and');
+      left = { type: 'bool', run: (s) => a(s) === true && b(s) === true };
     }
     return left;
   }
-  not(): Expr {
-    if (!this.isWord('not')) return this.comparison();
-    this.take();
-    const inner = this.nested(() => this.not());
-    return (s) => inner(s) !== true;
-  }
-  comparison(): Expr {
-    const left = this.primary();
+  comparison(): Typed {
+    const left = this.unary();
     const op = this.peek();
     if (op?.kind === 'word' && Object.hasOwn(COMPARE, op.text)) {
       this.take();
       const compare = COMPARE[op.text] as (a: Value, b: Value) => boolean;
-      const right = this.primary();
-      return (s) => compare(left(s), right(s));
+      const right = this.unary();
+      if (left.type === 'collection' || right.type === 'collection') {
+        throw invalid(`${op.text} at position ${op.at} compares values, not collections: use in groups`);
+      }
+      return { type: 'bool', run: (s) => compare(left.run(s), right.run(s)) };
     }
     if (this.isWord('in')) {
-      this.take();
+      const inToken = this.take();
+      if (left.type !== 'string' && left.type !== 'null') {
+        throw invalid(`the left side of in at position ${inToken.at} must be a string`);
+      }
       const collection = this.collection();
-      return (s) => {
-        const value = left(s);
-        if (typeof value !== 'string') return false;
-        const items = collection(s);
-        return items instanceof Set ? items.has(value) : (items as readonly string[]).includes(value);
+      return {
+        type: 'bool',
+        run: (s) => {
+          const value = left.run(s);
+          if (typeof value !== 'string') return false;
+          const items = collection(s);
+          return items instanceof Set ? items.has(value) : (items as readonly string[]).includes(value);
+        },
       };
     }
     return left;
+  }
+  unary(): Typed {
+    if (!this.isWord('not')) return this.primary();
+    const op = this.take();
+    const inner = this.nested(() => this.unary());
+    const run = this.boolean(inner, op.at, 'the operand of not');
+    return { type: 'bool', run: (s) => run(s) !== true };
   }
   /** After `in`: `groups`, `(groups)` or a parenthesised list of string literals. */
   collection(): (s: FilterSubject) => ReadonlySet<string> | readonly string[] {
@@ -258,15 +307,15 @@ class Parser {
     this.expect(')');
     return () => items;
   }
-  primary(): Expr {
+  primary(): Typed {
     const token = this.take();
     switch (token.kind) {
       case 'string':
-        return () => token.text;
+        return { type: 'string', run: () => token.text };
       case 'number': {
         const value = Number(token.text);
         if (!Number.isSafeInteger(value)) throw invalid(`the number at position ${token.at} is too large`);
-        return () => value;
+        return { type: 'int', run: () => value };
       }
       case '(': {
         const inner = this.nested(() => this.or());
@@ -279,10 +328,10 @@ class Parser {
         throw invalid(`unexpected "${token.text}" at position ${token.at}`);
     }
   }
-  word(token: Token): Expr {
-    if (token.text === 'true') return () => true;
-    if (token.text === 'false') return () => false;
-    if (token.text === 'null') return () => null;
+  word(token: Token): Typed {
+    if (token.text === 'true') return { type: 'bool', run: () => true };
+    if (token.text === 'false') return { type: 'bool', run: () => false };
+    if (token.text === 'null') return { type: 'null', run: () => null };
     const identifier = IDENTIFIERS[token.text.toLowerCase()];
     if (identifier) return identifier;
     const fn = Object.hasOwn(FUNCTIONS, token.text) ? FUNCTIONS[token.text] : undefined;
@@ -293,7 +342,7 @@ class Parser {
     }
     this.expect('(');
     const args = this.nested(() => {
-      const list: Expr[] = [this.or()];
+      const list: Typed[] = [this.or()];
       while (this.peek()?.kind === ',') {
         this.take();
         list.push(this.or());
@@ -301,10 +350,21 @@ class Parser {
       return list;
     });
     this.expect(')');
-    if (!fn.arity.includes(args.length)) {
-      throw invalid(`${token.text} takes ${fn.arity.join(' or ')} arguments, not ${args.length}`);
+    const min = fn.args.length - (fn.optional ?? 0);
+    if (args.length < min || args.length > fn.args.length) {
+      const arity = min === fn.args.length ? `${min}` : `${min} or ${fn.args.length}`;
+      throw invalid(`${token.text} at position ${token.at} takes ${arity} arguments, not ${args.length}`);
     }
-    return (s) => fn.run(args.map((arg) => arg(s)));
+    args.forEach((arg, i) => {
+      const allowed = fn.args[i] as readonly Type[];
+      if (!allowed.includes(arg.type)) {
+        throw invalid(
+          `argument ${i + 1} of ${token.text} at position ${token.at} is a ${arg.type}, not a ${allowed.join(' or ')}`,
+        );
+      }
+    });
+    const runs = args.map((arg) => arg.run);
+    return { type: fn.type, run: (s) => fn.run(runs.map((run) => run(s))) };
   }
 }
 
@@ -316,5 +376,6 @@ export function parseFilter(source: string): ConnectionFilter {
   const expr = parser.or();
   const rest = parser.peek();
   if (rest) throw invalid(`unexpected "${rest.text}" at position ${rest.at}`);
-  return (subject) => expr(subject) === true;
+  const run = parser.boolean(expr, 1, 'the filter');
+  return (subject) => run(subject) === true;
 }
