@@ -331,6 +331,7 @@ export function readSettingsFile(path: string): ServiceOptions {
     'host',
     'endpoint',
     'accessKeys',
+    'webPubSubAccessKeys',
     'upstream',
     'auth',
     'entraOpenIdConfiguration',
