@@ -33,8 +33,11 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** The service's wings, one per service protocol; a new protocol is one more entry. */
-const WINGS: readonly WingFactory[] = [signalRWing, webSocketWing, webPubSubWing];
+/**
+ * The service's wings, one per service protocol; a new protocol is one more entry. Web PubSub comes before
+ * SignalR: its REST API claims the `/api/hubs/…` calls made with its own credential, SignalR's takes the rest.
+ */
+const WINGS: readonly WingFactory[] = [webPubSubWing, signalRWing, webSocketWing];
 
 /** Starts the service and resolves once it listens. */
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
@@ -85,7 +88,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         await endpoints.handle(req, res, url, path);
         return;
       }
-      const api = restApiOf(restApis, url.pathname);
+      const api = restApiOf(restApis, req, url);
       if (api) {
         await routeRest(api, req, res, url);
         return;

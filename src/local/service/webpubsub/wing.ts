@@ -1,9 +1,11 @@
 /**
- * The Web PubSub wing: Azure Web PubSub's client endpoint `/client/hubs/{hub}` (plain WebSocket and the JSON
- * subprotocols), its hub state and its CloudEvents event handlers (docs/local-service.md, "The Web PubSub wing").
+ * The Web PubSub wing: Azure Web PubSub's data plane. Its client endpoint `/client/hubs/{hub}` (plain WebSocket
+ * and the JSON subprotocols), its hub state, its CloudEvents event handlers (docs/local-service.md, "The Web
+ * PubSub wing") and its REST API over the same hub state ("The Web PubSub REST API").
  */
 import type { WingFactory } from '../wing.js';
 import { CLIENT_PATH, handleWebPubSubUpgrade } from './client-endpoint.js';
+import { webPubSubRestApi } from './rest/api.js';
 import { webPubSubContext } from './state.js';
 
 export const webPubSubWing: WingFactory = (service) => {
@@ -13,8 +15,7 @@ export const webPubSubWing: WingFactory = (service) => {
       serves: (path) => CLIENT_PATH.test(path),
       handle: (req, socket, head, url) => handleWebPubSubUpgrade(ctx, req, socket, head, url),
     },
-    // The REST API (`/api/hubs/…`) builds on ctx.hubs; until it is in, the wing owns no REST path.
-    rest: { owns: () => false, handle: async () => {} },
+    rest: webPubSubRestApi(service, ctx.hubs),
     upstream: ctx.codec,
   };
 };
