@@ -6,8 +6,9 @@
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { type SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
-import { connect, PRIMARY_KEY, recordingLog, refusedHandshake } from '../support/local-service.js';
+import { connect, recordingLog, refusedHandshake } from '../support/local-service.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { type ExpressUpstream, startExpressUpstream } from '../support/webpubsub-express-upstream.js';
 
@@ -47,7 +48,7 @@ async function clientUrl(
   port = service.port,
 ): Promise<string> {
   const client = new WebPubSubServiceClient(
-    `Endpoint=http://localhost:${service.port};AccessKey=${PRIMARY_KEY};Version=1.0;`,
+    `Endpoint=http://localhost:${service.port};AccessKey=${DEV_WEBPUBSUB_ACCESS_KEY};Version=1.0;`,
     'chat',
   );
   const { url } = await client.getClientAccessToken(options);

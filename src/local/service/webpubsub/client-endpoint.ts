@@ -150,10 +150,13 @@ export async function handleWebPubSubUpgrade(
       'WWW-Authenticate': 'Bearer',
     });
   }
-  const payload = await authenticate(token, ctx.options.accessKeys, acceptedOrigins(ctx.endpoint()), [
-    `/client/hubs/${encodeURIComponent(hub)}`,
-    `/client/hubs/${hub}`,
-  ]);
+  // Web PubSub's own keys: the ones that sign its REST calls and its `:generateToken` tokens (options.ts).
+  const payload = await authenticate(
+    token,
+    ctx.options.webPubSubAccessKeys,
+    acceptedOrigins(ctx.endpoint()),
+    [`/client/hubs/${encodeURIComponent(hub)}`, `/client/hubs/${hub}`],
+  );
   const tokenUser = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : undefined;
   ctx.connectLimits.user(tokenUser);
   const base = sessionInit(ctx.options.generateConnectionId(), hub, undefined, url);

@@ -40,6 +40,7 @@ export function webPubSubContext(ctx: ServiceContext): WebPubSubContext {
     codec: webPubSubUpstream(
       () => originOf(ctx),
       (url) => protection.allowed(url),
+      ctx.options.webPubSubAccessKeys,
     ),
   };
 }

@@ -4,6 +4,7 @@
  * (docs/local-service.md, "The Web PubSub wing").
  */
 import { randomUUID } from 'node:crypto';
+import { signatureHeader } from '../../../lib/signalr/signature.js';
 import { UPSTREAM_CATEGORIES } from '../../../lib/signalr/upstream-contract.js';
 import {
   CLOUD_EVENT_TYPES,
@@ -43,6 +44,7 @@ export function cloudEventType(call: Pick<UpstreamCall, 'category' | 'event'>): 
 export function webPubSubUpstream(
   origin: () => string,
   admits: (url: URL) => Promise<boolean>,
+  accessKeys: readonly string[],
 ): UpstreamCodec {
   return {
     admits,
@@ -56,7 +58,9 @@ export function webPubSubUpstream(
         [WEBHOOK_HEADERS.requestOrigin]: origin(),
       };
       if (call.userId !== undefined) headers[CLOUD_EVENTS_HEADERS.userId] = call.userId;
-      if (signature !== undefined) headers[CLOUD_EVENTS_HEADERS.signature] = signature;
+      // The shared caller signs with SignalR's keys (none in identity mode); `ce-signature` uses Web PubSub's own.
+      if (signature !== undefined)
+        headers[CLOUD_EVENTS_HEADERS.signature] = signatureHeader(accessKeys, call.connectionId);
       return headers;
     },
     callHeaders: (call) => ({
