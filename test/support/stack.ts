@@ -174,7 +174,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       ? identityConnectionString(`http://127.0.0.1:${servicePort}`)
       : devSignalRConnectionString(`http://127.0.0.1:${servicePort}`);
     if (options.webPubSub) {
-      env.WebPubSubConnectionString = devWebPubSubConnectionString(`http://127.0.0.1:${servicePort}`);
+      // The service's own name for itself (its `endpoint`, `http://localhost:<port>`): its abuse-protection
+      // handshake names that host, and the app allows only its Web PubSub service's host.
+      env.WebPubSubConnectionString = devWebPubSubConnectionString(`http://localhost:${servicePort}`);
       process.env.WebPubSubConnectionString = env.WebPubSubConnectionString;
     }
     // The host applied `env` when it started; the chat reads settings per request, so update the live value.
