@@ -2,13 +2,14 @@
  * The chat page over Azure Web PubSub (`?service=webpubsub`) beside the SignalR page, in Debian's Chromium against
  * the whole local stack with Web PubSub on, as `npm start` runs it (test/support/stack.ts, `webPubSub`): ann over
  * SignalR, wes over Web PubSub's reliable JSON subprotocol, one room and one history. Then wes's socket is
- * dropped under it (the browser goes offline, so no close frame reaches the service) while ann keeps talking:
+ * dropped under it (cut on the service's side, no close frame) while ann keeps talking:
  * the link resumes the same connection, and wes sees every message once, in order. Screenshots in
  * test-results/e2e/ (git-ignored); every wait is for something the page shows.
  */
 import { join } from 'node:path';
-import type { Locator } from 'playwright-core';
+import type { Locator, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import {
   type BrowserStack,
   delivered,
@@ -32,6 +33,52 @@ let wes: Person;
 const wesSockets: string[] = [];
 /** The frames wes's page sent, parsed. */
 const wesFrames: Array<{ type?: string; [key: string]: unknown }> = [];
+
+/**
+ * wes's sockets go through this relay (Playwright's WebSocket routing, so the page's URL and its CSP are
+ * unchanged): each page socket is relayed to the service by a `ws` client with the same URL and subprotocols.
+ * `terminate()` on the service side is a dropped network; while `holding`, new sockets wait to be relayed.
+ */
+const relays = {
+  open: new Set<WebSocket>(),
+  holding: false,
+  waiting: [] as Array<() => void>,
+  release() {
+    this.holding = false;
+    for (const go of this.waiting.splice(0)) go();
+  },
+};
+
+function relay(route: WebSocketRoute): void {
+  wesSockets.push(route.url());
+  let service: WebSocket | undefined;
+  // What the page writes before the service side is open (or while held) waits here.
+  const early: Array<string | Buffer> = [];
+  route.onMessage((message) => {
+    if (typeof message === 'string') wesFrames.push(JSON.parse(message) as { type?: string });
+    if (service?.readyState === WebSocket.OPEN) service.send(message);
+    else early.push(message);
+  });
+  route.onClose(() => service?.close());
+  const start = () => {
+    const socket = new WebSocket(route.url(), route.protocols());
+    service = socket;
+    relays.open.add(socket);
+    socket.on('open', () => {
+      for (const message of early.splice(0)) socket.send(message);
+    });
+    socket.on('message', (data, binary) => route.send(binary ? (data as Buffer) : String(data)));
+    socket.on('error', () => undefined);
+    socket.on('close', (code, reason) => {
+      relays.open.delete(socket);
+      // 1005 and 1006 cannot be sent in a close frame: the page sees 4000, a close that is not the service's.
+      const sendable = code === 1000 || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+      void route.close({ code: sendable ? code : 4000, reason: String(reason) }).catch(() => undefined);
+    });
+  };
+  if (relays.holding) relays.waiting.push(start);
+  else start();
+}
 
 function conversationTitle(person: Person): Locator {
   return person.page.locator('#conversation-title');
@@ -71,13 +118,8 @@ describe('the chat page over Azure Web PubSub, beside the SignalR page', () => {
 
     wes = await chat.open('wes', {
       query: '?name=wes&service=webpubsub',
-      beforeLoad: ({ page }) => {
-        page.on('websocket', (ws) => {
-          wesSockets.push(ws.url());
-          ws.on('framesent', ({ payload }) => {
-            if (typeof payload === 'string') wesFrames.push(JSON.parse(payload) as { type?: string });
-          });
-        });
+      beforeLoad: async ({ page }) => {
+        await page.routeWebSocket(/\/client\/hubs\//, relay);
       },
     });
     await waitConnected(wes);
@@ -90,15 +132,10 @@ describe('the chat page over Azure Web PubSub, beside the SignalR page', () => {
     expect(url.searchParams.has('access_token')).toBe(true);
     // The room's history came with the welcome, over the other service.
     await delivered(wes, 'Before wes arrives.').waitFor({ timeout: SHOW_TIMEOUT_MS });
-    // The reliable subprotocol's frames: commands as user events with an ackId, and sequence acks.
+    // The reliable subprotocol: the page acknowledges the service's sequence ids.
     await expect
       .poll(() => wesFrames.some((f) => f.type === 'sequenceAck'), { timeout: SHOW_TIMEOUT_MS })
       .toBe(true);
-    expect(wesFrames.find((f) => f.type === 'event')).toMatchObject({
-      event: 'message',
-      dataType: 'json',
-      ackId: expect.any(Number),
-    });
     await screenshot(wes, 'room');
   });
 
@@ -107,6 +144,13 @@ describe('the chat page over Azure Web PubSub, beside the SignalR page', () => {
     await sidebarButton(wes, /ann/).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await send(wes, 'Hello from Web PubSub.');
     await delivered(ann, 'Hello from Web PubSub.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // A command is a user event with an ackId.
+    expect(wesFrames.find((f) => f.type === 'event')).toMatchObject({
+      event: 'message',
+      dataType: 'json',
+      data: { type: 'sendMessage', text: 'Hello from Web PubSub.' },
+      ackId: expect.any(Number),
+    });
     await send(ann, 'Hello from SignalR.');
     await delivered(wes, 'Hello from SignalR.').waitFor({ timeout: SHOW_TIMEOUT_MS });
   });
@@ -155,9 +199,10 @@ describe('the chat page over Azure Web PubSub, beside the SignalR page', () => {
     await recordStatus(wes);
     const socketsBefore = wesSockets.length;
 
-    // Offline, the browser drops the socket without a close frame: the service keeps the connection for
-    // recovery, and sends what ann says meanwhile once wes is back.
-    await wes.context.setOffline(true);
+    // The socket drops: the service's side is cut without a close frame (what a lost network looks like to it),
+    // and new sockets wait, so what ann says meanwhile can only reach wes through the service's resend.
+    relays.holding = true;
+    for (const socket of relays.open) socket.terminate();
     await wes.page.waitForFunction(
       () => (window as unknown as { statusSeen: string[] }).statusSeen.includes('reconnecting'),
       undefined,
@@ -168,7 +213,7 @@ describe('the chat page over Azure Web PubSub, beside the SignalR page', () => {
     // A message wes writes while its socket is down waits and leaves on the resumed socket.
     await wes.page.locator('#composer-input').fill('Written while offline.');
     await wes.page.locator('#composer-input').press('Enter');
-    await wes.context.setOffline(false);
+    relays.release();
 
     await waitConnected(wes);
     for (const text of texts) await delivered(wes, text).waitFor({ timeout: SHOW_TIMEOUT_MS });
