@@ -5,6 +5,7 @@ import {
   AZURITE_ACCOUNT_KEY,
   azuriteConnectionString,
   DEV_ACCESS_KEY,
+  DEV_WEBPUBSUB_ACCESS_KEY,
   devSignalRConnectionString,
   devWebPubSubConnectionString,
 } from '../../src/local/dev-constants.js';
@@ -20,10 +21,11 @@ describe('development constants', () => {
     expect(settings.Values.AzureSignalRConnectionString).toContain(`AccessKey=${DEV_ACCESS_KEY};`);
   });
 
-  it('local.settings.json turns Web PubSub on, on the same local service with the development key', () => {
+  it('local.settings.json turns Web PubSub on, on the same local service with its Web PubSub key', () => {
     expect(settings.Values.REALTIME_SERVICE).toBe('webpubsub');
     expect(settings.Values.WebPubSubConnectionString).toBe(devWebPubSubConnectionString());
-    expect(settings.Values.WebPubSubConnectionString).toContain(`AccessKey=${DEV_ACCESS_KEY};`);
+    expect(settings.Values.WebPubSubConnectionString).toContain(`AccessKey=${DEV_WEBPUBSUB_ACCESS_KEY};`);
+    expect(DEV_WEBPUBSUB_ACCESS_KEY).not.toBe(DEV_ACCESS_KEY);
   });
 
   it("local.settings.json keeps history in Azurite's well-known account on the default port", () => {
