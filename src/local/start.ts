@@ -270,7 +270,7 @@ async function main(): Promise<void> {
       closers.push(() => identity.close());
       console.log(`Identity mode: the local identity endpoint is ${identity.url}`);
     }
-    let serviceArgs = ['--upstream', upstream];
+    let serviceArgs = ['--upstream', upstream, '--webpubsub-event-handler', upstream];
     if (identity) {
       // The service's identity options (its IDENTITY_HEADER among them) go through a file only this user reads.
       const settingsFile = join(dataDir, 'signalr-identity.json');

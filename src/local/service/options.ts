@@ -14,6 +14,7 @@ import {
   type ResolvedLimits,
   resolveLimits,
 } from './limits.js';
+import { normalizeWebPubSubHubs, type WebPubSubHubSettings } from './webpubsub/event-handler-options.js';
 
 export { DEV_ACCESS_KEY, DEV_WEBPUBSUB_ACCESS_KEY };
 
@@ -88,6 +89,13 @@ export interface ServiceOptions extends LimitOptions {
   readonly webPubSubAccessKeys?: readonly string[];
   /** One URL template for every hub, category and event, or ordered templates (first match wins). Default none: no upstream calls. */
   readonly upstream?: string | readonly UpstreamTemplate[];
+  /**
+   * Web PubSub event handlers per hub (`*`: every other hub), in Azure's shape, e.g.
+   * `{'*': {eventHandlers: [{urlTemplate: 'http://…/api/messages?event={event}', userEventPattern: '*',
+   * systemEvents: ['connect', 'connected', 'disconnected'], auth: {type: 'None'}}]}}`. Default none: no
+   * event handler calls, and every client with a valid token is accepted (as Azure without a `connect` handler).
+   */
+  readonly webPubSubHubs?: WebPubSubHubSettings;
   /** Log sink. Default: one line per entry on the console. */
   readonly log?: ServiceLog;
   /** Makes connection ids. Default 16 random bytes, base64url. Tests pass fixed ids to check known answers. */
@@ -109,6 +117,7 @@ export interface ResolvedServiceOptions extends ResolvedLimits {
   /** The Web PubSub wing's keys, as `accessKeys` is the SignalR side's (identity mode: one random key). */
   readonly webPubSubAccessKeys: readonly string[];
   readonly upstream: readonly UpstreamTemplate[];
+  readonly webPubSubHubs: WebPubSubHubSettings;
   readonly log: ServiceLog;
   readonly generateConnectionId: () => string;
 }
@@ -208,6 +217,18 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
       'an upstream template has ManagedIdentity auth but the service has no managedIdentity (endpoint, header, clientId)',
     );
   }
+  const webPubSubHubs = normalizeWebPubSubHubs(
+    options.webPubSubHubs,
+    (message) => new ServiceOptionsError(message),
+  );
+  const webPubSubIdentity = Object.values(webPubSubHubs).some((hub) =>
+    hub.eventHandlers.some((handler) => handler.auth?.type === 'ManagedIdentity'),
+  );
+  if (!managedIdentity && webPubSubIdentity) {
+    throw new ServiceOptionsError(
+      'a Web PubSub event handler has ManagedIdentity auth but the service has no managedIdentity (endpoint, header, clientId)',
+    );
+  }
   return {
     port,
     host,
@@ -219,6 +240,7 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     accessKeys: [...accessKeys],
     webPubSubAccessKeys: [...webPubSubAccessKeys],
     upstream,
+    webPubSubHubs,
     ...limits,
     log: options.log ?? consoleLog,
     generateConnectionId: options.generateConnectionId ?? randomConnectionId,
@@ -337,6 +359,7 @@ export function readSettingsFile(path: string): ServiceOptions {
     'entraOpenIdConfiguration',
     'entraAudience',
     'managedIdentity',
+    'webPubSubHubs',
     ...LIMIT_NAMES,
   ]);
   for (const key of Object.keys(value)) {

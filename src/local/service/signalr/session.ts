@@ -53,8 +53,11 @@ export class SignalRSession extends Session {
   #reconnect: ReconnectBuffer | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
 
+  readonly #hubRegistry: HubRegistry; // joined after the handshake
+
   constructor(ctx: ServiceContext, registry: HubRegistry, init: SessionInit, statefulNegotiated = false) {
     super(ctx, registry, init);
+    this.#hubRegistry = registry;
     this.#statefulNegotiated = statefulNegotiated;
   }
 
@@ -281,7 +284,7 @@ export class SignalRSession extends Session {
         this.#reconnect?.dispose();
       });
     }
-    this.registry.add(this);
+    this.#hubRegistry.add(this);
     this.logConnected('signalr');
     void this.enqueue(async () => {
       const outcome = await this.ctx.upstream.notify(
