@@ -3,13 +3,24 @@
  * as the client (its URL minted by `@azure/web-pubsub`'s `getClientAccessToken`), and
  * `@azure/web-pubsub-express` as the event handler, the oracle of what Azure sends upstream.
  */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { type SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { signatureHeader } from '../../src/lib/signalr/signature.js';
 import { DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
-import { connect, recordingLog, refusedHandshake } from '../support/local-service.js';
+import {
+  connect,
+  PRIMARY_KEY,
+  recordingLog,
+  refusedHandshake,
+  SECONDARY_KEY,
+} from '../support/local-service.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { KNOWN_SIGNATURES } from '../support/upstream.js';
 import { type ExpressUpstream, startExpressUpstream } from '../support/webpubsub-express-upstream.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -17,10 +28,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startWing(upstream?: ExpressUpstream): Promise<RunningService> {
+async function startWing(upstream?: ExpressUpstream, log = recordingLog().log): Promise<RunningService> {
   const service = await startService({
     port: 0,
-    log: recordingLog().log,
+    log,
     ...(upstream
       ? {
           webPubSubHubs: {
@@ -46,9 +57,10 @@ async function clientUrl(
   service: RunningService,
   options: { userId?: string; roles?: string[]; groups?: string[] } = {},
   port = service.port,
+  key = DEV_WEBPUBSUB_ACCESS_KEY,
 ): Promise<string> {
   const client = new WebPubSubServiceClient(
-    `Endpoint=http://localhost:${service.port};AccessKey=${DEV_WEBPUBSUB_ACCESS_KEY};Version=1.0;`,
+    `Endpoint=http://localhost:${service.port};AccessKey=${key};Version=1.0;`,
     'chat',
   );
   const { url } = await client.getClientAccessToken(options);
@@ -129,8 +141,10 @@ describe("the Web PubSub wing with Microsoft's client and event handler", () => 
       true,
     );
     expect(upstream.connected[0]?.context.origin).toBe(`localhost:${service.port}`);
-    // Every call is signed with the access key over the connection id.
+    // Every call is signed with the Web PubSub access key over the connection id.
     expect(upstream.posts[0]?.['ce-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+    const aliceCall = upstream.posts.find((h) => h['ce-connectionid'] === connectionId);
+    expect(aliceCall?.['ce-signature']).toBe(signatureHeader([DEV_WEBPUBSUB_ACCESS_KEY], connectionId));
 
     // Group messages: bob joins a group his scoped role allows, alice sends to it and to the connect answer's group.
     await bob.joinGroup('room');
@@ -214,7 +228,8 @@ describe("the Web PubSub wing with Microsoft's client and event handler", () => 
   });
 
   it('keeps a reliable connection across a dropped socket: nothing lost, nothing repeated', async () => {
-    const service = await startWing();
+    const log = recordingLog();
+    const service = await startWing(undefined, log.log);
     const proxy: TcpProxy = await startTcpProxy(service.port);
     cleanups.push(() => proxy.close());
     const roles = ['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'];
@@ -246,8 +261,9 @@ describe("the Web PubSub wing with Microsoft's client and event handler", () => 
     });
     await Promise.all(sends);
     expect((await back.done).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i));
-    // One connection throughout: recovered, not replaced.
+    // One connection throughout: recovered (twice, once per cut), not replaced.
     expect(ids).toHaveLength(1);
+    expect(log.entries.filter((e) => e.message === 'Web PubSub client recovered')).toHaveLength(2);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(back.values).toHaveLength(10);
     expect(received).toHaveLength(total);
@@ -278,5 +294,80 @@ describe("the Web PubSub wing with Microsoft's client and event handler", () => 
     client.on('group-message', (e) => got.push(e.message.data));
     await other.sendToGroup('g', 'after restart', 'text');
     expect(await got.done).toEqual(['after restart']);
+  });
+
+  it('writes every call as Azure does: known-answer signature over the connection id with each key, ce-* attributes', async () => {
+    const upstream = await startExpressUpstream();
+    cleanups.push(() => upstream.close());
+    const service = await startService({
+      port: 0,
+      log: recordingLog().log,
+      // The known answers are for these two keys; the SignalR side gets a key of its own.
+      accessKeys: ['a SignalR key that signs no Web PubSub call'],
+      webPubSubAccessKeys: [PRIMARY_KEY, SECONDARY_KEY],
+      generateConnectionId: () => 'a1b2c3',
+      webPubSubHubs: { '*': { eventHandlers: [{ urlTemplate: upstream.url, systemEvents: ['connect'] }] } },
+    });
+    cleanups.push(() => service.close());
+    const plain = await connect(await clientUrl(service, { userId: 'dave' }, service.port, PRIMARY_KEY));
+    cleanups.push(() => plain.close());
+    const [headers] = upstream.posts;
+    const known = KNOWN_SIGNATURES.a1b2c3;
+    expect(headers).toMatchObject({
+      'ce-signature': `sha256=${known.primary},sha256=${known.secondary}`,
+      'ce-specversion': '1.0',
+      'ce-awpsversion': '1.0',
+      'ce-type': 'azure.webpubsub.sys.connect',
+      'ce-source': '/hubs/chat/client/a1b2c3',
+      'ce-hub': 'chat',
+      'ce-connectionid': 'a1b2c3',
+      'ce-userid': 'dave',
+      'ce-eventname': 'connect',
+      'webhook-request-origin': `localhost:${service.port}`,
+    });
+    expect(upstream.handshakes[0]).toMatchObject({
+      'webhook-request-origin': `localhost:${service.port}`,
+      'ce-awpsversion': '1.0',
+    });
+    // Only `connect` was subscribed: a frame goes nowhere and the connection stays open.
+    plain.ws.send('unheard');
+    await plain.close();
+    expect(upstream.posts).toHaveLength(1);
+  });
+
+  it('sends nothing to a host that refuses the abuse-protection handshake, and says so in the log', async () => {
+    const posts: string[] = [];
+    const handshakes: string[] = [];
+    const host = createServer((req, res) => {
+      if (req.method === 'OPTIONS') {
+        handshakes.push(String(req.headers['webhook-request-origin']));
+        res.writeHead(200, { 'WebHook-Allowed-Origin': 'someone-else.webpubsub.azure.com' });
+      } else {
+        posts.push(String(req.headers['ce-type']));
+        res.writeHead(204);
+      }
+      res.end();
+    });
+    host.listen(0, '127.0.0.1');
+    await once(host, 'listening');
+    cleanups.push(() => new Promise<void>((resolve) => host.close(() => resolve())));
+    const url = `http://127.0.0.1:${(host.address() as AddressInfo).port}/api/events`;
+    const log = recordingLog();
+    const service = await startService({
+      port: 0,
+      log: log.log,
+      webPubSubHubs: {
+        chat: { eventHandlers: [{ urlTemplate: url, systemEvents: ['connect', 'connected'] }] },
+      },
+    });
+    cleanups.push(() => service.close());
+    const refused = await refusedHandshake(await clientUrl(service, { userId: 'eve' }));
+    expect(refused.status).toBe(502);
+    expect(refused.body).toContain('abuse-protection');
+    const again = await refusedHandshake(await clientUrl(service, { userId: 'eve' }));
+    expect(again.status).toBe(502);
+    expect(handshakes).toEqual([`localhost:${service.port}`]); // once per host
+    expect(posts).toEqual([]);
+    expect(log.text()).toContain('refused the abuse-protection handshake');
   });
 });

@@ -18,7 +18,7 @@ import {
 } from '../../src/local/identity/index.js';
 import { identityServiceOptions } from '../../src/local/identity-wiring.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
-import { http, startUpstream, type TestUpstream } from '../support/local-service.js';
+import { connect, http, startUpstream, type TestUpstream } from '../support/local-service.js';
 
 /** Every call of the client the spec's operations map to, on a hub with no connections. */
 async function everyOperation(client: WebPubSubServiceClient) {
@@ -172,6 +172,8 @@ describe('WebPubSubServiceClient with Microsoft Entra (identity mode)', () => {
     upstream = await startUpstream();
     service = await startService({
       ...identityServiceOptions(idp, `${upstream.url}/api/messages?event={event}`),
+      // No event handlers: the clients here need no app to accept them.
+      webPubSubHubs: {},
       port: 0,
       log: () => {},
     });
@@ -208,6 +210,20 @@ describe('WebPubSubServiceClient with Microsoft Entra (identity mode)', () => {
     expect(scopes[0]).toBe('https://webpubsub.azure.com/.default');
     // Keyless: the token came from :generateToken, for the Web PubSub client URL.
     expect(decodeJwt(token)).toMatchObject({ aud: `${service.endpoint}/client/hubs/chat`, sub: 'ann' });
+  });
+
+  it('reaches a client connected with a keyless token, and changes its groups', async () => {
+    const { url } = await client.getClientAccessToken({ userId: 'bea' });
+    const bea = await connect(url.replace(/^wss:/, 'ws:'), 'json.webpubsub.azure.v1');
+    try {
+      const { connectionId } = JSON.parse((await bea.next()).text) as { connectionId: string };
+      await client.group('room').addConnection(connectionId);
+      await client.group('room').sendToAll('to room', { contentType: 'text/plain' });
+      expect(JSON.parse((await bea.next()).text)).toMatchObject({ from: 'server', data: 'to room' });
+      expect(await client.userExists('bea')).toBe(true);
+    } finally {
+      await bea.close();
+    }
   });
 
   it('leaves Entra tokens for https://signalr.azure.com to the SignalR REST API', async () => {

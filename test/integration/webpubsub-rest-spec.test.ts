@@ -2,9 +2,10 @@
  * The spec-driven test of the Web PubSub REST API: every operation of the kept 2024-12-01 spec
  * (test/fixtures/specs/webpubsub-2024-12-01.operations.json) called against the local service as the spec
  * describes it (its path, every parameter, its body), signed as Azure documents (HS256 with the Web PubSub
- * key, audience the request URL), each answered with a status Microsoft's client accepts (`clientStatuses`)
- * or, where the spec's success needs a live connection, with the spec's `default` error shape; and every
- * operation refusing an api-version Azure does not publish in that shape.
+ * key, audience the request URL). Twice: on a hub with no connections, where each answers a status Microsoft's
+ * client accepts (`clientStatuses`) or, where success needs a connection, the spec's `default` error shape; and
+ * with a connection made from the spec's own `:generateToken`, where each answers a success status the client
+ * accepts. Every operation also refuses an api-version Azure does not publish, in that error shape.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRestToken } from '../../src/lib/signalr/tokens.js';
 import { DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
-import { http } from '../support/local-service.js';
+import { connect, http } from '../support/local-service.js';
 
 interface SpecParameter {
   readonly name: string;
@@ -73,7 +74,12 @@ const NEEDS_CONNECTION = new Set([
 ]);
 
 /** The URL of an operation with every parameter the spec gives it, and `version` as its api-version. */
-function urlOf(base: string, op: SpecOperation, version: string): string {
+function urlOf(
+  base: string,
+  op: SpecOperation,
+  version: string,
+  values: Readonly<Record<string, string | readonly string[]>>,
+): string {
   let path = op.path;
   const query = new URLSearchParams();
   for (const p of op.parameters) {
@@ -82,7 +88,7 @@ function urlOf(base: string, op: SpecOperation, version: string): string {
       query.append('api-version', version);
       continue;
     }
-    const value = VALUES[p.name] ?? p.enum?.[0];
+    const value = values[p.name] ?? p.enum?.[0];
     if (value === undefined) throw new Error(`No test value for ${op.operationId}'s ${p.name}`);
     if (p.in === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(value as string));
     else for (const v of typeof value === 'string' ? [value] : value) query.append(p.name, v);
@@ -90,8 +96,13 @@ function urlOf(base: string, op: SpecOperation, version: string): string {
   return `${base}${path}?${query}`;
 }
 
-async function call(base: string, op: SpecOperation, version = SPEC.info.version) {
-  const url = urlOf(base, op, version);
+async function call(
+  base: string,
+  op: SpecOperation,
+  version = SPEC.info.version,
+  values: Readonly<Record<string, string | readonly string[]>> = VALUES,
+) {
+  const url = urlOf(base, op, version, values);
   const body = op.parameters.find((p) => p.in === 'body');
   const content = body ? BODIES[body.type] : undefined;
   if (body && !content) throw new Error(`No test body for ${op.operationId}'s ${body.type}`);
@@ -141,6 +152,62 @@ describe(`every operation of Web PubSub ${SPEC.info.version} on a hub with no co
       }
     });
   }
+});
+
+describe(`every operation of Web PubSub ${SPEC.info.version} with a live connection`, () => {
+  // The operations that end or empty what the others need run last, in this order.
+  const LAST = [
+    'WebPubSub_RemoveConnectionsFromGroups',
+    'WebPubSub_RemoveConnectionFromGroup',
+    'WebPubSub_RemoveConnectionFromAllGroups',
+    'WebPubSub_RemoveUserFromGroup',
+    'WebPubSub_RemoveUserFromAllGroups',
+    'WebPubSub_RevokePermission',
+    'WebPubSub_CloseGroupConnections',
+    'WebPubSub_CloseUserConnections',
+    'WebPubSub_CloseConnection',
+    'WebPubSub_CloseAllConnections',
+  ];
+  const ordered = [
+    ...SPEC.operations.filter((o) => !LAST.includes(o.operationId)),
+    ...LAST.map((id) => SPEC.operations.find((o) => o.operationId === id) as SpecOperation),
+  ];
+
+  it('answers each with a success status the client accepts, and the hub shows its effect', async () => {
+    expect(ordered).toHaveLength(SPEC.operations.length);
+    const token = await call(
+      service.url,
+      SPEC.operations.find((o) => o.operationId === 'WebPubSub_GenerateClientToken') as SpecOperation,
+    );
+    const { token: clientToken } = JSON.parse(token.text) as { token: string };
+    const client = await connect(
+      `${service.url.replace('http', 'ws')}/client/hubs/chat?access_token=${clientToken}`,
+      'json.webpubsub.azure.v1',
+    );
+    const connected = JSON.parse((await client.next()).text);
+    // The token :generateToken made carries the user and the group the spec's call asked for.
+    expect(connected).toMatchObject({ type: 'system', event: 'connected', userId: 'ann' });
+    const values = { ...VALUES, connectionId: connected.connectionId as string, excluded: ['other'] };
+    const statuses: Record<string, number> = {};
+    for (const op of ordered) {
+      const response = await call(service.url, op, SPEC.info.version, values);
+      statuses[op.operationId] = response.status;
+      expect(op.clientStatuses, `${op.operationId} answered ${response.status} ${response.text}`).toContain(
+        String(response.status),
+      );
+      if (op.operationId === 'WebPubSub_ListConnectionsInGroup') {
+        expect(JSON.parse(response.text).value).toEqual([
+          { connectionId: connected.connectionId, userId: 'ann' },
+        ]);
+      }
+    }
+    // With the connection there, every check found what it looked for.
+    for (const check of ['ConnectionExists', 'GroupExists', 'UserExists', 'CheckPermission']) {
+      expect(statuses[`WebPubSub_${check}`], check).toBe(200);
+    }
+    // The closes ended it.
+    await client.closed;
+  });
 });
 
 describe('api-versions', () => {

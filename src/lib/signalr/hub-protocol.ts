@@ -109,10 +109,15 @@ export class HubProtocolError extends Error {
   constructor(
     readonly code: HubProtocolErrorCode,
     message: string,
+    /** What to fix, when `message` is a fixed text of the protocol's own (ASP.NET Core's handshake errors). */
+    readonly hint?: string,
   ) {
     super(message);
   }
 }
+
+/** ASP.NET Core's handshake answer when the handshake did not arrive in time or was too large. */
+export const HANDSHAKE_CANCELED = 'Handshake was canceled.';
 
 const protocol = new JsonHubProtocol();
 
@@ -132,22 +137,31 @@ export interface ParsedHandshakeRequest {
 export function parseHandshakeRequest(text: string): ParsedHandshakeRequest {
   const end = text.indexOf(RECORD_SEPARATOR);
   if (end < 0) throw new HubProtocolError('incomplete', 'The handshake request is not terminated by \\x1e');
-  const value = parseJson(text.slice(0, end), 'handshake request');
+  // The answers' words are ASP.NET Core's (HubConnectionContext.HandshakeAsync); the hints say what to fix.
+  let value: unknown;
+  try {
+    value = JSON.parse(text.slice(0, end));
+  } catch {
+    value = undefined;
+  }
   if (!isRecord(value) || typeof value.protocol !== 'string' || typeof value.version !== 'number') {
     throw new HubProtocolError(
-      'invalid-handshake',
-      'The handshake request must be {"protocol":"json","version":1}',
+      value === undefined ? 'invalid-json' : 'invalid-handshake',
+      'An unexpected error occurred during connection handshake.',
+      'The handshake request must be {"protocol":"json","version":1} followed by \\x1e',
     );
   }
   if (!isHubProtocolName(value.protocol)) {
     throw new HubProtocolError(
       'unsupported-protocol',
+      `The protocol '${value.protocol}' is not supported.`,
       `The protocol '${value.protocol}' is not supported: this service speaks the "json" and "messagepack" hub protocols`,
     );
   }
   if (value.version !== JSON_PROTOCOL_VERSION && value.version !== MAX_JSON_PROTOCOL_VERSION) {
     throw new HubProtocolError(
       'unsupported-protocol',
+      `The server does not support version ${value.version} of the '${value.protocol}' protocol.`,
       `The ${value.protocol} hub protocol version ${value.version} is not supported: use version ${JSON_PROTOCOL_VERSION} (${MAX_JSON_PROTOCOL_VERSION} with stateful reconnect)`,
     );
   }

@@ -162,6 +162,8 @@ function tokenError(error: unknown): UpstreamError {
     if (error.claim === 'aud') return new UpstreamError('bearer-token-audience');
     if (error.claim === 'nbf')
       return new UpstreamError('bearer-token-malformed', 'the token is not valid yet (nbf)');
+    if (error.claim === 'exp')
+      return new UpstreamError('bearer-token-malformed', 'the exp claim is missing or not a number');
     return new UpstreamError('bearer-token-malformed', `the ${error.claim} claim is missing or invalid`);
   }
   if (

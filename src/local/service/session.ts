@@ -233,8 +233,11 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
     this.#pendingSends--;
   };
 
-  /** Closes the connection from the service side with a code and a reason the client sees. */
-  close(code: number, reason: string): void {
+  /**
+   * Closes the connection from the service side with a code and a reason the client sees; the client may
+   * reconnect after a shutdown (1001) or when `allowReconnect` says so.
+   */
+  close(code: number, reason: string, allowReconnect = false): void {
     if (this.#serverClose) return;
     this.#serverClose = { code, reason };
     this.registry.remove(this);
@@ -244,7 +247,7 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
       if (this.detached) void this.finish(this.#closeError());
       return;
     }
-    this.beforeServerClose(reason, code === CloseCode.GoingAway);
+    this.beforeServerClose(reason, allowReconnect || code === CloseCode.GoingAway);
     if (transport.isPaused) transport.resume(); // paused for backpressure: the client's close must be read
     transport.close(code, closeReason(reason));
   }

@@ -56,6 +56,11 @@ export interface UpstreamCodec {
    * refused, the call is not sent and its outcome is `invalid-call`. Unset: every URL.
    */
   admits?(url: URL): Promise<boolean>;
+  /**
+   * The keys this wing's calls are signed with, when they are not the service's `accessKeys` (Web PubSub has a
+   * key set of its own, as a second Azure resource does). Identity mode signs nothing either way.
+   */
+  readonly signingKeys?: readonly string[];
 }
 
 /** How a call may be skipped: `wanted` is asked before each attempt (false: the connection is gone). */

@@ -126,10 +126,9 @@ export class Upstream {
       return cached;
     }
     // The same connection with other values (a connect answer that set the user): built again, same signature.
+    const keys = this.#signingKeys.length === 0 ? [] : (call.codec.signingKeys ?? this.#signingKeys);
     const signature =
-      this.#signingKeys.length === 0
-        ? undefined
-        : (cached?.signature ?? signatureHeader(this.#signingKeys, call.connectionId));
+      keys.length === 0 ? undefined : (cached?.signature ?? signatureHeader(keys, call.connectionId));
     const headers = call.codec.connectionHeaders(call, signature);
     const entry: ConnectionHeaders = {
       hub: call.hub,

@@ -150,7 +150,6 @@ export async function handleWebPubSubUpgrade(
       'WWW-Authenticate': 'Bearer',
     });
   }
-  // Web PubSub's own keys: the ones that sign its REST calls and its `:generateToken` tokens (options.ts).
   const payload = await authenticate(
     token,
     ctx.options.webPubSubAccessKeys,

@@ -4,7 +4,6 @@
  * (docs/local-service.md, "The Web PubSub wing").
  */
 import { randomUUID } from 'node:crypto';
-import { signatureHeader } from '../../../lib/signalr/signature.js';
 import { UPSTREAM_CATEGORIES } from '../../../lib/signalr/upstream-contract.js';
 import {
   CLOUD_EVENT_TYPES,
@@ -44,10 +43,11 @@ export function cloudEventType(call: Pick<UpstreamCall, 'category' | 'event'>): 
 export function webPubSubUpstream(
   origin: () => string,
   admits: (url: URL) => Promise<boolean>,
-  accessKeys: readonly string[],
+  signingKeys: readonly string[],
 ): UpstreamCodec {
   return {
     admits,
+    signingKeys,
     connectionHeaders: (call, signature) => {
       const headers: Record<string, string> = {
         [CLOUD_EVENTS_HEADERS.specversion]: CLOUD_EVENTS_SPEC_VERSION,
@@ -58,9 +58,7 @@ export function webPubSubUpstream(
         [WEBHOOK_HEADERS.requestOrigin]: origin(),
       };
       if (call.userId !== undefined) headers[CLOUD_EVENTS_HEADERS.userId] = call.userId;
-      // The shared caller signs with SignalR's keys (none in identity mode); `ce-signature` uses Web PubSub's own.
-      if (signature !== undefined)
-        headers[CLOUD_EVENTS_HEADERS.signature] = signatureHeader(accessKeys, call.connectionId);
+      if (signature !== undefined) headers[CLOUD_EVENTS_HEADERS.signature] = signature;
       return headers;
     },
     callHeaders: (call) => ({

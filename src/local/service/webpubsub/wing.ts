@@ -1,7 +1,7 @@
 /**
- * The Web PubSub wing: Azure Web PubSub's data plane. Its client endpoint `/client/hubs/{hub}` (plain WebSocket
- * and the JSON subprotocols), its hub state, its CloudEvents event handlers (docs/local-service.md, "The Web
- * PubSub wing") and its REST API over the same hub state ("The Web PubSub REST API").
+ * The Web PubSub wing: Azure Web PubSub's client endpoint `/client/hubs/{hub}` (plain WebSocket and the JSON
+ * subprotocols), its hub state, its CloudEvents event handlers (docs/local-service.md, "The Web PubSub wing")
+ * and its REST API over the hub state (docs/local-service.md, "The Web PubSub REST API").
  */
 import type { WingFactory } from '../wing.js';
 import { CLIENT_PATH, handleWebPubSubUpgrade } from './client-endpoint.js';
