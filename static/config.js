@@ -1,14 +1,15 @@
 /**
  * The page's configuration. The home function writes it into the page as
  * `<script id="chat-config" type="application/json">` (docs/architecture.md, "The page"): who the user is (decided by
- * the server, never by this page) and who vouched for it, which dialect and hub protocol to speak, the one SignalR
+ * the server, never by this page) and who vouched for it, which service, dialect and hub protocol to speak, the one SignalR
  * transport to use (if the URL held the page to one), where the API is and the text limit.
  */
 import { MAX_TEXT_LENGTH } from './conversation.js';
 
 /**
  * What the server decided for this page.
- * @typedef {{ user: string | null, name: string | null, auth: 'entra' | 'none', dialect: 'signalr' | 'websocket',
+ * @typedef {{ user: string | null, name: string | null, auth: 'entra' | 'none', service: 'signalr' | 'webpubsub',
+ *   dialect: 'signalr' | 'websocket',
  *   transport: 'websockets' | 'sse' | 'longpolling' | null, protocol: 'json' | 'messagepack', apiBase: string,
  *   maxTextLength: number, hub: string }} ChatConfig
  */
@@ -23,6 +24,8 @@ export const DEFAULT_CONFIG = Object.freeze({
   name: null,
   /** `entra`: signed in, with a sign-out link; `none`: names are claims, not verified. */
   auth: 'none',
+  /** `webpubsub`: the chat over Azure Web PubSub (static/webpubsub-link.js); `signalr`: over SignalR (either dialect). */
+  service: 'signalr',
   dialect: 'signalr',
   transport: null,
   protocol: 'json',
@@ -48,9 +51,12 @@ export function readConfig(doc = document) {
       fromServer = {};
     }
   }
-  // Fields are taken as the server wrote them; the four that choose code paths are held to their known values.
+  // Fields are taken as the server wrote them; the five that choose code paths are held to their known values.
   const config = /** @type {Record<string, unknown>} */ ({ ...DEFAULT_CONFIG, ...fromServer });
-  if (config.dialect !== 'websocket') config.dialect = 'signalr';
+  if (config.service !== 'webpubsub') config.service = 'signalr';
+  // Web PubSub carries the websocket dialect's frames.
+  if (config.service === 'webpubsub') config.dialect = 'websocket';
+  else if (config.dialect !== 'websocket') config.dialect = 'signalr';
   if (!['websockets', 'sse', 'longpolling'].includes(/** @type {string} */ (config.transport)))
     config.transport = null;
   if (config.auth !== 'entra') config.auth = 'none';

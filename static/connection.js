@@ -1,5 +1,6 @@
 /**
- * The two ways the page talks to the service (docs/architecture.md, "Two dialects" and "The chat protocol"), behind one small interface:
+ * The ways the page talks to the service (docs/architecture.md, "Two dialects", "The chat protocol" and "The page"):
+ * SignalR, Azure Web PubSub (static/webpubsub-link.js) and the 2020 preview's raw WebSocket, behind one small interface:
  *
  *   const link = connect(config, { onEvent(type, payload), onState(state) });
  *   link.send(command, payload)   // throws when not connected
@@ -7,10 +8,17 @@
  *
  * `state` is `{ status, attempt, retryAt, error, resumed }` with `status` one of `connecting`, `connected`,
  * `reconnecting` (the link is trying right now) and `offline` (waiting `retryAt` before the next try).
- * `resumed` is true on a `connected` that follows a lost connection, so the page can catch up.
- * Both links retry for ever with capped exponential backoff: a page left open survives the service
+ * `resumed` is true on a `connected` that follows a lost connection, so the page can catch up. `recovering` (Web
+ * PubSub's reliable link only) is true while a dropped socket is being resumed as the same connection: nothing is
+ * lost meanwhile, so the page keeps its state and its outbox.
+ * Every link retries for ever with capped exponential backoff: a page left open survives the service
  * restarting, however long that takes.
  */
+
+import { describe, nameQuery, openWithRetry } from './link-retry.js';
+import { connectWebPubSub } from './webpubsub-link.js';
+
+export { RETRY_BASE_MS, RETRY_MAX_MS, retryDelay } from './link-retry.js';
 
 /** The events the chat server sends (docs/architecture.md, "The chat protocol"). */
 export const CHAT_EVENTS = Object.freeze([
@@ -24,86 +32,19 @@ export const CHAT_EVENTS = Object.freeze([
   'error',
 ]);
 
-/** First retry delay after a connection is lost for good, in milliseconds; doubled per failed try. */
-export const RETRY_BASE_MS = 1000;
-/** Longest wait between two tries, in milliseconds. */
-export const RETRY_MAX_MS = 30_000;
 /** Delays of the SignalR client's own automatic reconnect, before this module's retry loop takes over. */
 export const AUTOMATIC_RECONNECT_DELAYS_MS = Object.freeze([0, 1000, 2000, 5000, 10_000]);
 
 /**
- * The wait before retry number `attempt` (1-based): exponential, capped, with jitter so that many pages
- * cut off by the same restart do not all come back in the same instant.
- * @param {number} attempt
- */
-export function retryDelay(attempt) {
-  const exponential = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exponential * (0.75 + Math.random() * 0.5));
-}
-
-/** @param {number} ms */
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** @param {unknown} error */
-const describe = (error) => (error instanceof Error ? error.message : String(error ?? ''));
-
-/**
- * The retry loop both links share: tries `open` until it resolves or the link is stopped, announcing each
- * state. The first `freeTries` tries go at once, later ones wait {@link retryDelay}.
- * @template T
- * @param {{ stopped: boolean, everConnected: boolean, onState: (state: LinkState) => void }} link
- * @param {() => Promise<T>} open
- * @param {{ attempt: number, lastError: string | null, freeTries: number }} from
- * @returns {Promise<T | null>} what `open` resolved to, or `null` when the link was stopped first
- */
-async function openWithRetry(link, open, { attempt, lastError, freeTries }) {
-  while (!link.stopped) {
-    if (attempt >= freeTries) {
-      const delay = retryDelay(attempt - freeTries + 1);
-      link.onState({
-        status: 'offline',
-        attempt,
-        retryAt: Date.now() + delay,
-        error: lastError,
-        resumed: false,
-      });
-      await sleep(delay);
-      if (link.stopped) return null;
-    }
-    const status = link.everConnected ? 'reconnecting' : 'connecting';
-    link.onState({ status, attempt, retryAt: null, error: lastError, resumed: false });
-    try {
-      const opened = await open();
-      const resumed = link.everConnected;
-      link.everConnected = true;
-      link.onState({ status: 'connected', attempt: 0, retryAt: null, error: null, resumed });
-      return opened;
-    } catch (error) {
-      lastError = describe(error);
-      attempt += 1;
-    }
-  }
-  return null;
-}
-
-/**
- * The negotiate query that names the user: only without sign-in, where a name is a claim. With sign-in
- * (`auth: 'entra'`) the platform's principal decides and the app ignores `?name=`, so the page sends none.
- * @param {{ user: string, auth?: string }} config
- */
-function nameQuery(config) {
-  return config.auth === 'entra' ? '' : `name=${encodeURIComponent(config.user)}`;
-}
-
-/**
- * Opens the link the configuration asks for.
- * @param {{ user: string, auth?: string, dialect: string, apiBase: string, transport?: 'websockets' | 'sse' | 'longpolling' | null }} config
+ * Opens the link the configuration asks for: Azure Web PubSub (`service: 'webpubsub'`), the 2020 preview's raw
+ * WebSocket (`dialect: 'websocket'`), or SignalR.
+ * @param {{ user: string, auth?: string, dialect: string, service?: string, apiBase: string, hub?: string, transport?: 'websockets' | 'sse' | 'longpolling' | null }} config
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
  * @returns {{ send: (command: string, payload: object) => Promise<void>, stop: () => Promise<void>, dialect: string }}
- * @typedef {{ status: 'connecting' | 'connected' | 'reconnecting' | 'offline', attempt: number,
- *   retryAt: number | null, error: string | null, resumed: boolean }} LinkState
+ * @typedef {import('./link-retry.js').LinkState} LinkState
  */
 export function connect(config, handlers) {
+  if (config.service === 'webpubsub') return connectWebPubSub(config, handlers);
   return config.dialect === 'websocket'
     ? connectWebSocket(config, handlers)
     : connectSignalR(config, handlers);

@@ -29,6 +29,16 @@ export const APP_ERRORS = {
     status: 400,
     message: 'dialect must be "signalr" (the default) or "websocket"',
   },
+  'invalid-service': {
+    status: 400,
+    message:
+      'service must be "signalr" (the default) or "webpubsub"; webpubsub carries the websocket dialect (leave dialect out)',
+  },
+  'webpubsub-not-configured': {
+    status: 400,
+    message:
+      'This app has no Azure Web PubSub service: set REALTIME_SERVICE=webpubsub with WebPubSubConnectionString or WEBPUBSUB_ENDPOINT, or use the SignalR chat (no service= parameter)',
+  },
   'invalid-transport': {
     status: 400,
     message:

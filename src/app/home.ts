@@ -32,6 +32,27 @@ function isPageTransport(value: string): value is PageTransport {
   return (PAGE_TRANSPORTS as readonly string[]).includes(value);
 }
 
+/** The services the page can chat over (`?service=`): SignalR (the default) or Azure Web PubSub. */
+export const PAGE_SERVICES = ['signalr', 'webpubsub'] as const;
+export type PageService = (typeof PAGE_SERVICES)[number];
+
+function isPageService(value: string): value is PageService {
+  return (PAGE_SERVICES as readonly string[]).includes(value);
+}
+
+/** Whether the app has an Azure Web PubSub service (REALTIME_SERVICE=webpubsub). */
+export function webPubSubConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (readSetting('realtimeService', env) ?? 'signalr').trim().toLowerCase() === 'webpubsub';
+}
+
+/** The page's address with `dialect=websocket` replaced by `service=webpubsub` (path and query only). */
+export function webPubSubAddress(pageUrl: string): string {
+  const url = new URL(pageUrl);
+  url.searchParams.delete('dialect');
+  url.searchParams.set('service', 'webpubsub');
+  return `${url.pathname}${url.search}`;
+}
+
 /** What the page is told. */
 export interface ChatPageConfig {
   /** The user id (with sign-in, the object id; without, the chosen name). */
@@ -40,6 +61,8 @@ export interface ChatPageConfig {
   readonly name: string | null;
   /** Who vouched for the user: `entra` (signed in, with a sign-out link) or `none` (names are not verified). */
   readonly auth: AuthMode;
+  /** The service the page chats over: `webpubsub` (Azure Web PubSub, `?service=webpubsub`) or `signalr`. */
+  readonly service: PageService;
   readonly dialect: Dialect;
   /** The one transport the signalr client may use, or null to let it choose. */
   readonly transport: PageTransport | null;
@@ -89,8 +112,9 @@ export const SIGN_IN_PATH = '/.auth/login/aad';
 export const SIGN_OUT_PATH = '/.auth/logout';
 
 /**
- * `GET /api/home?name=…[&dialect=websocket][&transport=websockets|sse|longpolling][&protocol=messagepack]`
- * (`?name=` only without sign-in).
+ * `GET /api/home?name=…[&service=webpubsub|&dialect=websocket][&transport=websockets|sse|longpolling][&protocol=messagepack]`
+ * (`?name=` only without sign-in). With Web PubSub configured, `?dialect=websocket` (the raw-WebSocket chat's old
+ * address) redirects to `?service=webpubsub`; without it, that address keeps the 2020 preview's dialect.
  */
 export async function home(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
@@ -115,7 +139,26 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     const { status, message } = APP_ERRORS['invalid-dialect'];
     return { status, headers: TEXT_HEADERS, body: message };
   }
-  const dialect = dialectParam ?? 'signalr';
+  const serviceParam = req.query.get('service');
+  if (
+    serviceParam !== null &&
+    (!isPageService(serviceParam) || (serviceParam === 'webpubsub' && dialectParam !== null))
+  ) {
+    const { status, message } = APP_ERRORS['invalid-service'];
+    return { status, headers: TEXT_HEADERS, body: message };
+  }
+  const webPubSub = webPubSubConfigured();
+  if (serviceParam === 'webpubsub' && !webPubSub) {
+    const { status, message } = APP_ERRORS['webpubsub-not-configured'];
+    return { status, headers: TEXT_HEADERS, body: message };
+  }
+  if (dialectParam === 'websocket' && webPubSub && serviceParam === null) {
+    // The raw-WebSocket chat's old address: with Web PubSub configured, that chat is the Web PubSub one.
+    return { status: 302, headers: { location: webPubSubAddress(req.url), 'cache-control': 'no-store' } };
+  }
+  const service: PageService = serviceParam ?? 'signalr';
+  // Web PubSub carries the websocket dialect's frames, so it takes that dialect's transport and protocol rules.
+  const dialect: Dialect = service === 'webpubsub' ? 'websocket' : (dialectParam ?? 'signalr');
   const transportParam = req.query.get('transport');
   if (
     transportParam !== null &&
@@ -137,6 +180,7 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     user: identity.user?.id ?? null,
     name: identity.user?.name ?? null,
     auth: identity.mode,
+    service,
     dialect,
     transport: transportParam,
     protocol: protocolParam ?? JSON_PROTOCOL_NAME,

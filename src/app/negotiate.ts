@@ -5,6 +5,7 @@
  *
  * - signalr dialect (default): `{ url, accessToken }` for `@microsoft/signalr`, which calls
  *   `<base>/negotiate?…&negotiateVersion=1` and then negotiates with the service at `url`.
+ * - `?service=webpubsub`: Web PubSub's client URL (below); refused when the app has no Web PubSub service.
  * - `?dialect=websocket`: the raw endpoint `ws://…/ws/client/hubs/{hub}?access_token=…`, ready to open; with
  *   REALTIME_SERVICE=webpubsub, Web PubSub's client URL `wss://…/client/hubs/{hub}?access_token=…` from
  *   `WebPubSubServiceClient.getClientAccessToken` (signed with the access key, or keyless through the service's
@@ -34,9 +35,13 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
   const identity = identify(req);
   if (!identity.ok) return refuse(identity.code, identity.message);
   if (identity.user === null) return refuse(identity.mode === 'entra' ? 'not-signed-in' : 'no-user');
-  const dialect = req.query.get('dialect') ?? 'signalr';
+  const service = req.query.get('service');
+  if (service !== null && service !== 'signalr' && service !== 'webpubsub') return refuse('invalid-service');
+  // Web PubSub carries the websocket dialect's frames: `?service=webpubsub` is that dialect, on that service only.
+  const dialect = service === 'webpubsub' ? 'websocket' : (req.query.get('dialect') ?? 'signalr');
   if (!isDialect(dialect)) return refuse('invalid-dialect');
   const services = chatServices();
+  if (service === 'webpubsub' && !services.webPubSub.client) return refuse('webpubsub-not-configured');
   // Fair sharing: one user's or one address's reconnect storm waits behind its own limit, not everyone's.
   const limits = negotiateLimitersFor(services);
   const waitMs = Math.max(limits.user.take(identity.user.id), limits.address.take(clientAddress(req)));

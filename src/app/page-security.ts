@@ -29,18 +29,51 @@ export function frameAncestors(env: NodeJS.ProcessEnv = process.env): string[] {
 
 /**
  * The origins the page connects to besides its own: the SignalR service endpoint in its HTTP form (the
- * client's negotiate) and its WebSocket form. Empty when the connection settings are missing (the page then
+ * client's negotiate) and its WebSocket form, and with REALTIME_SERVICE=webpubsub the Web PubSub endpoint in both. Empty when the connection settings are missing (the page then
  * cannot connect anyway, and says so).
  */
 export function serviceOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
-  let endpoint: URL;
-  try {
-    endpoint = new URL(signalRConfigFromSettings(env).connection.endpoint);
-  } catch {
-    return [];
+  const origins = new Set<string>();
+  for (const endpoint of [signalREndpoint(env), webPubSubEndpoint(env)]) {
+    if (endpoint === undefined) continue;
+    const ws = endpoint.protocol === 'https:' ? 'wss:' : 'ws:';
+    origins.add(endpoint.origin);
+    origins.add(`${ws}//${endpoint.host}`);
   }
-  const ws = endpoint.protocol === 'https:' ? 'wss:' : 'ws:';
-  return [endpoint.origin, `${ws}//${endpoint.host}`];
+  return [...origins];
+}
+
+function signalREndpoint(env: NodeJS.ProcessEnv): URL | undefined {
+  try {
+    return new URL(signalRConfigFromSettings(env).connection.endpoint);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * With REALTIME_SERVICE=webpubsub, the Web PubSub endpoint the page's client URL points at (negotiate hands out
+ * `wss://<endpoint host>/client/hubs/{hub}`): from `WebPubSubConnectionString` (its `Port=` honoured) or
+ * `WEBPUBSUB_ENDPOINT`.
+ */
+function webPubSubEndpoint(env: NodeJS.ProcessEnv): URL | undefined {
+  if ((readSetting('realtimeService', env) ?? 'signalr').trim().toLowerCase() !== 'webpubsub')
+    return undefined;
+  const members = new Map<string, string>();
+  for (const part of (readSetting('webPubSubConnectionString', env) ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) members.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  const raw = members.get('endpoint') ?? readSetting('webPubSubEndpoint', env);
+  if (!raw) return undefined;
+  try {
+    const url = new URL(raw.startsWith('http') ? raw : `https://${raw}`);
+    const port = members.get('port');
+    if (port) url.port = port;
+    return url;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -9,12 +9,24 @@
 /** The access key the local SignalR service accepts unless given others (43 characters, like Azure's). */
 export const DEV_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 
+/**
+ * The access key of the local service's Web PubSub wing unless given others (43 characters, like Azure's). It
+ * differs from {@link DEV_ACCESS_KEY} as two Azure resources' keys do: a REST call's key says which service it
+ * is for (docs/local-service.md, "The Web PubSub REST API").
+ */
+export const DEV_WEBPUBSUB_ACCESS_KEY = 'WEBPUBSUBLOCALDEVKEY0123456789abcdefghijklm';
+
 /** The local service's default port (`npm start`'s SIGNALR_PORT). */
 export const DEV_SIGNALR_PORT = 8080;
 
 /** A SignalR connection string for the local service at `endpoint` (default `http://localhost:8080`). */
 export function devSignalRConnectionString(endpoint = `http://localhost:${DEV_SIGNALR_PORT}`): string {
   return `Endpoint=${endpoint};AccessKey=${DEV_ACCESS_KEY};Version=1.0;`;
+}
+
+/** A Web PubSub connection string for the local service's Web PubSub wing at `endpoint`. */
+export function devWebPubSubConnectionString(endpoint = `http://localhost:${DEV_SIGNALR_PORT}`): string {
+  return `Endpoint=${endpoint};AccessKey=${DEV_WEBPUBSUB_ACCESS_KEY};Version=1.0;`;
 }
 
 /** Azurite's well-known development account name. */

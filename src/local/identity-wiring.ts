@@ -5,6 +5,7 @@
  */
 import { DEV_APP_IDENTITY, DEV_SIGNALR_IDENTITY, type RunningIdentityEndpoint } from './identity/endpoint.js';
 import type { ServiceOptions, UpstreamTemplate } from './service/options.js';
+import { defaultEventHandler } from './service/webpubsub/event-handler-options.js';
 
 /**
  * The audience of upstream tokens in the local stack: in Azure it is the resource the upstream template's
@@ -37,7 +38,9 @@ export function identityAppSettings(identity: RunningIdentityEndpoint): Record<s
 export function identityServiceOptions(
   identity: RunningIdentityEndpoint,
   upstreamUrlTemplate: string,
-): Required<Pick<ServiceOptions, 'auth' | 'entraOpenIdConfiguration' | 'managedIdentity'>> & {
+): Required<
+  Pick<ServiceOptions, 'auth' | 'entraOpenIdConfiguration' | 'managedIdentity' | 'webPubSubHubs'>
+> & {
   upstream: UpstreamTemplate[];
 } {
   return {
@@ -54,5 +57,16 @@ export function identityServiceOptions(
         auth: { type: 'ManagedIdentity', managedIdentity: { resource: DEV_UPSTREAM_AUDIENCE } },
       },
     ],
+    // The Web PubSub wing calls the same endpoint, with the same identity, as Azure's event handler setting does.
+    webPubSubHubs: {
+      '*': {
+        eventHandlers: [
+          {
+            ...defaultEventHandler(upstreamUrlTemplate),
+            auth: { type: 'ManagedIdentity', resource: DEV_UPSTREAM_AUDIENCE },
+          },
+        ],
+      },
+    },
   };
 }

@@ -14,7 +14,12 @@ import { type AuthMode, authMode } from '../app/identity.js';
 import { appRoot } from '../app/static-files.js';
 import { startTelemetry } from '../app/telemetry.js';
 import { startAzurite } from './azurite.js';
-import { azuriteBlobEndpoint, azuriteConnectionString, devSignalRConnectionString } from './dev-constants.js';
+import {
+  azuriteBlobEndpoint,
+  azuriteConnectionString,
+  devSignalRConnectionString,
+  devWebPubSubConnectionString,
+} from './dev-constants.js';
 import { startFunctionsHost } from './functions-host.js';
 import { readSettingsFile } from './functions-host-settings.js';
 import { startIdentityEndpoint } from './identity/index.js';
@@ -94,8 +99,9 @@ async function checkFree(port: number, variable: string, what: string): Promise<
 }
 
 /**
- * The Functions app's settings: local.settings.json `Values` with the SignalR and storage connection strings
- * pointed at the chosen ports.
+ * The Functions app's settings: local.settings.json `Values` with the SignalR, Web PubSub and storage connection
+ * strings pointed at the chosen ports (both services are the one local service), and Web PubSub on unless
+ * REALTIME_SERVICE says otherwise.
  */
 export function functionsEnvironment(ports: Ports, values: Record<string, unknown>): Record<string, string> {
   const env: Record<string, string> = {};
@@ -110,10 +116,17 @@ export function functionsEnvironment(ports: Ports, values: Record<string, unknow
   const signalR = env.AzureSignalRConnectionString ?? devSignalRConnectionString();
   // The local service speaks both dialects, so the chat delivers through both REST prefixes (see fanout.ts).
   env.CHAT_DIALECTS ??= 'signalr,websocket';
-  env.AzureSignalRConnectionString = signalR.replace(
-    /(Endpoint=https?:\/\/[^;:/]+)(:\d+)?/i,
-    `$1:${ports.SIGNALR_PORT}`,
-  );
+  const toServicePort = (value: string) =>
+    value.replace(/(Endpoint=https?:\/\/[^;:/]+)(:\d+)?/i, `$1:${ports.SIGNALR_PORT}`);
+  env.AzureSignalRConnectionString = toServicePort(signalR);
+  // The same service carries Azure Web PubSub's protocol (its Web PubSub wing): the websocket dialect goes over it,
+  // so the page chats over SignalR by default and over Web PubSub with ?service=webpubsub, in one room.
+  env.REALTIME_SERVICE ??= 'webpubsub';
+  if (env.REALTIME_SERVICE.trim().toLowerCase() === 'webpubsub') {
+    env.WebPubSubConnectionString = toServicePort(
+      env.WebPubSubConnectionString ?? devWebPubSubConnectionString(),
+    );
+  }
   return env;
 }
 
@@ -270,7 +283,7 @@ async function main(): Promise<void> {
       closers.push(() => identity.close());
       console.log(`Identity mode: the local identity endpoint is ${identity.url}`);
     }
-    let serviceArgs = ['--upstream', upstream];
+    let serviceArgs = ['--upstream', upstream, '--webpubsub-event-handler', upstream];
     if (identity) {
       // The service's identity options (its IDENTITY_HEADER among them) go through a file only this user reads.
       const settingsFile = join(dataDir, 'signalr-identity.json');
@@ -300,6 +313,13 @@ async function main(): Promise<void> {
     if (identity) {
       Object.assign(env, identityAppSettings(identity));
       env.AzureSignalRConnectionString = identityConnectionString(`http://localhost:${ports.SIGNALR_PORT}`);
+      // Keyless Web PubSub needs TLS for its bearer tokens (the SDK sends none over http): in identity mode the
+      // websocket dialect stays on the local service's SignalR REST API.
+      env.REALTIME_SERVICE = 'signalr';
+      delete env.WebPubSubConnectionString;
+      console.log(
+        'Identity mode: the chat runs over SignalR only (?service=webpubsub needs SIGNALR_AUTH=key)',
+      );
     }
     // As under func start, a variable already set wins over local.settings.json.
     chatAuth = authMode({ CHAT_AUTH: process.env.CHAT_AUTH ?? env.CHAT_AUTH });

@@ -60,9 +60,11 @@ export const ChatApp = defineComponent({
 
     /** @param {import('../connection.js').LinkState} next */
     function onState(next) {
-      const wasConnected = link.status === 'connected';
-      Object.assign(link, next);
-      if (wasConnected && next.status !== 'connected') {
+      // A socket being resumed as the same connection (Web PubSub's reliable link) loses nothing: the chat stays up.
+      const wasConnected = link.status === 'connected' || link.recovering;
+      Object.assign(link, { recovering: false }, next);
+      const isConnected = next.status === 'connected' || next.recovering === true;
+      if (wasConnected && !isConnected) {
         // The online list waits for the next welcome; deltas until then are kept for it.
         awaitOnline(state);
         // An answer to "load older" will not come over a lost connection; let the reader ask again.
@@ -71,8 +73,8 @@ export const ChatApp = defineComponent({
           c.olderBefore = null;
         }
       }
-      if (next.status === 'connected' && !wasConnected) actions.linkChanged(true, next.resumed);
-      if (wasConnected && next.status !== 'connected') actions.linkChanged(false, false);
+      if (isConnected && !wasConnected) actions.linkChanged(true, next.resumed);
+      if (wasConnected && !isConnected) actions.linkChanged(false, false);
     }
 
     const transport = connect({ ...config, user: me }, { onEvent, onState });
@@ -118,7 +120,8 @@ export const ChatApp = defineComponent({
         <div class="brand">
           <svg class="logo" viewBox="0 0 32 32" width="26" height="26" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="9" fill="#4f46e5"/><path d="M9 10.5h14a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2h-7l-4.5 3.5V21.5H9a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2z" fill="#fff"/><circle cx="12.5" cy="16" r="1.4" fill="#4f46e5"/><circle cx="16" cy="16" r="1.4" fill="#4f46e5"/><circle cx="19.5" cy="16" r="1.4" fill="#4f46e5"/></svg>
           <span class="brand-name">Chat</span>
-          <span v-if="config.dialect === 'websocket'" class="dialect-tag" title="Raw WebSocket (the 2020 Serverless WebSocket preview)">WebSocket</span>
+          <span v-if="config.service === 'webpubsub'" class="dialect-tag" data-testid="service-tag" title="Azure Web PubSub (reliable JSON subprotocol)">Web PubSub</span>
+          <span v-else-if="config.dialect === 'websocket'" class="dialect-tag" title="Raw WebSocket (the 2020 Serverless WebSocket preview)">WebSocket</span>
         </div>
         <div class="status-pill" :class="'status-' + link.status" role="status" :data-status="link.status"
           :title="link.error || statusText">

@@ -10,6 +10,8 @@ export function useLinkStatus() {
     attempt: 0,
     retryAt: /** @type {number | null} */ (null),
     error: /** @type {string | null} */ (null),
+    /** True while a dropped socket is resumed as the same connection (static/webpubsub-link.js). */
+    recovering: false,
   });
   const now = ref(Date.now());
   const connected = computed(() => link.status === 'connected');

@@ -62,7 +62,7 @@ export interface OpenOptions {
   /** Added to the home URL; `?name=<name>` when absent. */
   readonly query?: string;
   /** Runs before the page is loaded, to listen to what it does from its first request. */
-  readonly beforeLoad?: (person: Person) => void;
+  readonly beforeLoad?: (person: Person) => void | Promise<void>;
 }
 
 /** A running stack with Chromium in front of it, and the people it opened. */
@@ -105,7 +105,7 @@ export async function startBrowserStack(options: StackOptions = {}): Promise<Bro
       });
       page.on('pageerror', (error) => person.pageErrors.push(error.message));
       people.push(person);
-      beforeLoad?.(person);
+      await beforeLoad?.(person);
       await page.goto(`${stack.homeUrl}${query ?? `?name=${encodeURIComponent(name)}`}`);
       return person;
     },

@@ -15,7 +15,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resetChatServices } from '../../src/app/services.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
-import { devSignalRConnectionString } from '../../src/local/dev-constants.js';
+import { devSignalRConnectionString, devWebPubSubConnectionString } from '../../src/local/dev-constants.js';
 import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
 import { type RunningIdentityEndpoint, startIdentityEndpoint } from '../../src/local/identity/index.js';
 import {
@@ -58,6 +58,11 @@ export interface StackOptions {
   serviceOptions?: Omit<Parameters<typeof startService>[0] & object, 'upstream' | 'port' | 'log'>;
   /** Keyless mode (SIGNALR_AUTH=identity): managed identity, Entra-only service, bearer-token upstream. */
   identity?: boolean;
+  /**
+   * Web PubSub as npm start has it (REALTIME_SERVICE=webpubsub): the app's Web PubSub connection string points at
+   * the local service, whose Web PubSub wing calls the app's `/api/messages` for every hub and event.
+   */
+  webPubSub?: boolean;
 }
 
 export interface RunningStack {
@@ -115,6 +120,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       AzureWebJobsStorage: blob.connectionString,
       // The local service speaks both dialects: deliver through both REST prefixes.
       CHAT_DIALECTS: 'signalr,websocket',
+      // local.settings.json turns Web PubSub on for npm start; a stack has it only when asked (webPubSub).
+      REALTIME_SERVICE: options.webPubSub ? 'webpubsub' : 'signalr',
+      ...(options.webPubSub ? { WebPubSubConnectionString: '' } : {}),
       // Filled in once the service has its port (below).
       AzureSignalRConnectionString: '',
       ...(identity ? identityAppSettings(identity) : {}),
@@ -141,6 +149,22 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         ...options.serviceOptions,
         port,
         ...(identity ? identityServiceOptions(identity, upstream) : { upstream }),
+        ...(options.webPubSub
+          ? {
+              webPubSubHubs: {
+                '*': {
+                  eventHandlers: [
+                    {
+                      urlTemplate: upstream,
+                      userEventPattern: '*',
+                      systemEvents: ['connect', 'connected', 'disconnected'] as const,
+                      auth: { type: 'None' } as const,
+                    },
+                  ],
+                },
+              },
+            }
+          : {}),
         log: (level, message, fields) =>
           record(`[signalr] ${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
       });
@@ -149,6 +173,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     env.AzureSignalRConnectionString = identity
       ? identityConnectionString(`http://127.0.0.1:${servicePort}`)
       : devSignalRConnectionString(`http://127.0.0.1:${servicePort}`);
+    if (options.webPubSub) {
+      // The service's own name for itself (its `endpoint`, `http://localhost:<port>`): its abuse-protection
+      // handshake names that host, and the app allows only its Web PubSub service's host.
+      env.WebPubSubConnectionString = devWebPubSubConnectionString(`http://localhost:${servicePort}`);
+      process.env.WebPubSubConnectionString = env.WebPubSubConnectionString;
+    }
     // The host applied `env` when it started; the chat reads settings per request, so update the live value.
     process.env.AzureSignalRConnectionString = env.AzureSignalRConnectionString;
     resetChatServices();

@@ -5,7 +5,9 @@ import {
   AZURITE_ACCOUNT_KEY,
   azuriteConnectionString,
   DEV_ACCESS_KEY,
+  DEV_WEBPUBSUB_ACCESS_KEY,
   devSignalRConnectionString,
+  devWebPubSubConnectionString,
 } from '../../src/local/dev-constants.js';
 import { DEV_ACCESS_KEY as SERVICE_DEFAULT_KEY } from '../../src/local/service/index.js';
 
@@ -17,6 +19,13 @@ describe('development constants', () => {
   it('local.settings.json points the app at the local service with the development key', () => {
     expect(settings.Values.AzureSignalRConnectionString).toBe(devSignalRConnectionString());
     expect(settings.Values.AzureSignalRConnectionString).toContain(`AccessKey=${DEV_ACCESS_KEY};`);
+  });
+
+  it('local.settings.json turns Web PubSub on, on the same local service with its Web PubSub key', () => {
+    expect(settings.Values.REALTIME_SERVICE).toBe('webpubsub');
+    expect(settings.Values.WebPubSubConnectionString).toBe(devWebPubSubConnectionString());
+    expect(settings.Values.WebPubSubConnectionString).toContain(`AccessKey=${DEV_WEBPUBSUB_ACCESS_KEY};`);
+    expect(DEV_WEBPUBSUB_ACCESS_KEY).not.toBe(DEV_ACCESS_KEY);
   });
 
   it("local.settings.json keeps history in Azurite's well-known account on the default port", () => {

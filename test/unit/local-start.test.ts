@@ -43,6 +43,20 @@ describe('npm start configuration', () => {
     expect(env.CHAT_HISTORY_STORAGE).toContain('BlobEndpoint=http://127.0.0.1:20000/devstoreaccount1;');
     expect(env.AzureWebJobsStorage).toContain('BlobEndpoint=http://127.0.0.1:20000/devstoreaccount1;');
     expect(env.CHAT_DIALECTS).toBe('signalr,websocket');
+    // Web PubSub is the same local service: on by default, its connection string on the service's port.
+    expect(env.REALTIME_SERVICE).toBe('webpubsub');
+    expect(env.WebPubSubConnectionString).toMatch(/^Endpoint=http:\/\/localhost:18080;AccessKey=/);
+  });
+
+  it('keeps Web PubSub off when REALTIME_SERVICE=signalr, and moves a given Web PubSub string to the port', () => {
+    const ports = { FUNCTIONS_PORT: 17071, SIGNALR_PORT: 18080, BLOB_PORT: 20000 };
+    const off = functionsEnvironment(ports, { REALTIME_SERVICE: 'signalr' });
+    expect(off.REALTIME_SERVICE).toBe('signalr');
+    expect(off.WebPubSubConnectionString).toBeUndefined();
+    const on = functionsEnvironment(ports, {
+      WebPubSubConnectionString: 'Endpoint=http://localhost:8080;AccessKey=KEY;Version=1.0;',
+    });
+    expect(on.WebPubSubConnectionString).toBe('Endpoint=http://localhost:18080;AccessKey=KEY;Version=1.0;');
   });
 
   it('runs azurite-blob on disk with --skipApiVersionCheck and --disableTelemetry', () => {

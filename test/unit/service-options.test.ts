@@ -6,6 +6,7 @@ import { optionsFromArgs } from '../../src/local/service/args.js';
 import {
   DEFAULTS,
   DEV_ACCESS_KEY,
+  DEV_WEBPUBSUB_ACCESS_KEY,
   readSettingsFile,
   resolveOptions,
   ServiceOptionsError,
@@ -20,6 +21,7 @@ describe('local service options', () => {
       port: 8080,
       host: '127.0.0.1',
       accessKeys: [DEV_ACCESS_KEY],
+      webPubSubAccessKeys: [DEV_WEBPUBSUB_ACCESS_KEY],
       upstream: [],
       upstreamTimeoutMs: 20_000,
       maxMessageBytes: 1_048_576,
@@ -43,6 +45,11 @@ describe('local service options', () => {
       /maxMessageBytes must be a positive number \(default 1048576\)/,
     );
     expect(() => resolveOptions({ accessKeys: [] })).toThrow(ServiceOptionsError);
+    expect(() => resolveOptions({ webPubSubAccessKeys: [''] })).toThrow(/webPubSubAccessKeys must hold/);
+    // The key of a REST call says which service it is for, so the two services never share one.
+    expect(() => resolveOptions({ webPubSubAccessKeys: [DEV_ACCESS_KEY] })).toThrow(
+      /must not share a key with accessKeys/,
+    );
     expect(() => resolveOptions({ upstream: 'not a url' })).toThrow(/urlTemplate is not an absolute URL/);
     expect(() => resolveOptions({ upstream: [{ urlTemplate: '' }] })).toThrow(/needs a urlTemplate/);
   });

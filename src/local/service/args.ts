@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { LIMIT_NAMES, limitSpec } from './limits.js';
 import { readSettingsFile, type ServiceOptions, ServiceOptionsError } from './options.js';
+import { defaultEventHandler } from './webpubsub/event-handler-options.js';
 
 function number(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -31,6 +32,7 @@ export function optionsFromArgs(args: readonly string[]): ServiceOptions {
       endpoint: { type: 'string' },
       'access-key': { type: 'string', multiple: true },
       upstream: { type: 'string' },
+      'webpubsub-event-handler': { type: 'string' },
       settings: { type: 'string' },
       ...Object.fromEntries(LIMIT_FLAGS.map(([flag]) => [flag, { type: 'string' as const }])),
     },
@@ -42,6 +44,11 @@ export function optionsFromArgs(args: readonly string[]): ServiceOptions {
     endpoint: values.endpoint,
     accessKeys: values['access-key'],
     upstream: values.upstream,
+    // One Web PubSub event handler for every hub, taking every event (webPubSubHubs holds the full setting).
+    webPubSubHubs:
+      values['webpubsub-event-handler'] === undefined
+        ? undefined
+        : { '*': { eventHandlers: [defaultEventHandler(values['webpubsub-event-handler'])] } },
   };
   const limitValues = values as Readonly<Record<string, string | undefined>>;
   for (const [flag, name] of LIMIT_FLAGS) flags[name] = number(flag, limitValues[flag]);

@@ -3,6 +3,7 @@ export { CloseCode } from './errors.js';
 export {
   DEFAULTS,
   DEV_ACCESS_KEY,
+  DEV_WEBPUBSUB_ACCESS_KEY,
   type LogLevel,
   readSettingsFile,
   type ServiceLog,

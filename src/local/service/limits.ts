@@ -236,6 +236,21 @@ export const LIMITS = {
     doc: 'how long a stateful-reconnect connection waits for its client after its WebSocket dropped',
     azure: '—',
   },
+  // Learn's "Create reliable WebSocket clients": a client retries its recovery for up to 1 minute.
+  webPubSubReconnectWindowMs: {
+    default: 60_000,
+    unit: 'ms',
+    integer: false,
+    doc: 'how long a reliable Web PubSub connection waits for its client to recover after its WebSocket dropped',
+    azure: 'the connection is kept for the client to recover (1 minute of retries)',
+  },
+  webPubSubReliableBufferBytes: {
+    default: 1_048_576,
+    unit: 'bytes',
+    integer: false,
+    doc: 'messages kept for a reliable Web PubSub client until its sequenceAck; more closes it (1008)',
+    azure: 'yes: unacknowledged messages are held "with limit" (size not documented)',
+  },
   shutdownGraceMs: {
     default: 5_000,
     unit: 'ms',

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DEV_ACCESS_KEY } from '../dev-constants.js';
+import { DEV_ACCESS_KEY, DEV_WEBPUBSUB_ACCESS_KEY } from '../dev-constants.js';
 import type { ManagedIdentitySource } from '../identity/client.js';
 import type { RejectionCode } from './errors.js';
 import {
@@ -14,8 +14,9 @@ import {
   type ResolvedLimits,
   resolveLimits,
 } from './limits.js';
+import { normalizeWebPubSubHubs, type WebPubSubHubSettings } from './webpubsub/event-handler-options.js';
 
-export { DEV_ACCESS_KEY };
+export { DEV_ACCESS_KEY, DEV_WEBPUBSUB_ACCESS_KEY };
 
 /**
  * One upstream template. A pattern is `*`, a comma list (`connect,disconnect`) or one name, matched
@@ -79,8 +80,22 @@ export interface ServiceOptions extends LimitOptions {
   readonly endpoint?: string;
   /** Access keys (primary, secondary): tokens signed with any are accepted; upstream calls carry one signature per key. Default the dev key; none in identity mode. */
   readonly accessKeys?: readonly string[];
+  /**
+   * The Web PubSub wing's access keys (primary, secondary), as a second Azure resource has its own: its REST
+   * calls, client tokens and event handler signatures use these, never `accessKeys`, and the two lists must not
+   * share a key (a REST call's key is how the service tells a Web PubSub call from a SignalR one at the same
+   * path). Default the Web PubSub dev key; none in identity mode.
+   */
+  readonly webPubSubAccessKeys?: readonly string[];
   /** One URL template for every hub, category and event, or ordered templates (first match wins). Default none: no upstream calls. */
   readonly upstream?: string | readonly UpstreamTemplate[];
+  /**
+   * Web PubSub event handlers per hub (`*`: every other hub), in Azure's shape, e.g.
+   * `{'*': {eventHandlers: [{urlTemplate: 'http://…/api/messages?event={event}', userEventPattern: '*',
+   * systemEvents: ['connect', 'connected', 'disconnected'], auth: {type: 'None'}}]}}`. Default none: no
+   * event handler calls, and every client with a valid token is accepted (as Azure without a `connect` handler).
+   */
+  readonly webPubSubHubs?: WebPubSubHubSettings;
   /** Log sink. Default: one line per entry on the console. */
   readonly log?: ServiceLog;
   /** Makes connection ids. Default 16 random bytes, base64url. Tests pass fixed ids to check known answers. */
@@ -99,7 +114,10 @@ export interface ResolvedServiceOptions extends ResolvedLimits {
   readonly endpoint: string | undefined;
   /** Key mode: the access keys. Identity mode: one random key that signs and checks client tokens only. */
   readonly accessKeys: readonly string[];
+  /** The Web PubSub wing's keys, as `accessKeys` is the SignalR side's (identity mode: one random key). */
+  readonly webPubSubAccessKeys: readonly string[];
   readonly upstream: readonly UpstreamTemplate[];
+  readonly webPubSubHubs: WebPubSubHubSettings;
   readonly log: ServiceLog;
   readonly generateConnectionId: () => string;
 }
@@ -111,6 +129,7 @@ export const DEFAULTS = {
   auth: 'key' as ServiceAuthMode,
   entraAudience: 'https://signalr.azure.com',
   accessKeys: [DEV_ACCESS_KEY] as readonly string[],
+  webPubSubAccessKeys: [DEV_WEBPUBSUB_ACCESS_KEY] as readonly string[],
   ...LIMIT_DEFAULTS,
 } as const;
 
@@ -149,9 +168,9 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
   const entraAudience = options.entraAudience ?? DEFAULTS.entraAudience;
   const entraOpenIdConfiguration = options.entraOpenIdConfiguration;
   if (auth === 'identity') {
-    if (options.accessKeys !== undefined) {
+    if (options.accessKeys !== undefined || options.webPubSubAccessKeys !== undefined) {
       throw new ServiceOptionsError(
-        'identity mode has no access keys (local auth is disabled): drop accessKeys',
+        'identity mode has no access keys (local auth is disabled): drop accessKeys and webPubSubAccessKeys',
       );
     }
     if (!entraOpenIdConfiguration || !URL.canParse(entraOpenIdConfiguration)) {
@@ -165,6 +184,23 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     auth === 'identity' ? [randomBytes(32).toString('base64')] : (options.accessKeys ?? DEFAULTS.accessKeys);
   if (accessKeys.length === 0 || accessKeys.some((key) => typeof key !== 'string' || key === '')) {
     throw new ServiceOptionsError('accessKeys must hold one or two non-empty keys (primary, secondary)');
+  }
+  const webPubSubAccessKeys =
+    auth === 'identity'
+      ? [randomBytes(32).toString('base64')]
+      : (options.webPubSubAccessKeys ?? DEFAULTS.webPubSubAccessKeys);
+  if (
+    webPubSubAccessKeys.length === 0 ||
+    webPubSubAccessKeys.some((key) => typeof key !== 'string' || key === '')
+  ) {
+    throw new ServiceOptionsError(
+      'webPubSubAccessKeys must hold one or two non-empty keys (primary, secondary)',
+    );
+  }
+  if (webPubSubAccessKeys.some((key) => accessKeys.includes(key))) {
+    throw new ServiceOptionsError(
+      'webPubSubAccessKeys must not share a key with accessKeys: the key of a REST call says which service it is for',
+    );
   }
   const managedIdentity = options.managedIdentity;
   if (managedIdentity !== undefined) {
@@ -181,6 +217,18 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
       'an upstream template has ManagedIdentity auth but the service has no managedIdentity (endpoint, header, clientId)',
     );
   }
+  const webPubSubHubs = normalizeWebPubSubHubs(
+    options.webPubSubHubs,
+    (message) => new ServiceOptionsError(message),
+  );
+  const webPubSubIdentity = Object.values(webPubSubHubs).some((hub) =>
+    hub.eventHandlers.some((handler) => handler.auth?.type === 'ManagedIdentity'),
+  );
+  if (!managedIdentity && webPubSubIdentity) {
+    throw new ServiceOptionsError(
+      'a Web PubSub event handler has ManagedIdentity auth but the service has no managedIdentity (endpoint, header, clientId)',
+    );
+  }
   return {
     port,
     host,
@@ -190,7 +238,9 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedServiceOpt
     managedIdentity,
     endpoint,
     accessKeys: [...accessKeys],
+    webPubSubAccessKeys: [...webPubSubAccessKeys],
     upstream,
+    webPubSubHubs,
     ...limits,
     log: options.log ?? consoleLog,
     generateConnectionId: options.generateConnectionId ?? randomConnectionId,
@@ -303,11 +353,13 @@ export function readSettingsFile(path: string): ServiceOptions {
     'host',
     'endpoint',
     'accessKeys',
+    'webPubSubAccessKeys',
     'upstream',
     'auth',
     'entraOpenIdConfiguration',
     'entraAudience',
     'managedIdentity',
+    'webPubSubHubs',
     ...LIMIT_NAMES,
   ]);
   for (const key of Object.keys(value)) {

@@ -15,6 +15,7 @@ import { ConnectLimits } from './rate-limit.js';
 import { restApiOf, routeRest } from './rest/router.js';
 import { signalRWing } from './signalr/wing.js';
 import { Upstream } from './upstream/upstream.js';
+import { webPubSubWing } from './webpubsub/wing.js';
 import { webSocketWing } from './websocket/wing.js';
 import type { WingFactory } from './wing.js';
 
@@ -32,8 +33,11 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** The service's wings, one per service protocol; a new protocol is one more entry. */
-const WINGS: readonly WingFactory[] = [signalRWing, webSocketWing];
+/**
+ * The service's wings, one per service protocol; a new protocol is one more entry. Web PubSub comes before
+ * SignalR: its REST API claims the `/api/hubs/…` calls made with its own credential, SignalR's takes the rest.
+ */
+const WINGS: readonly WingFactory[] = [webPubSubWing, signalRWing, webSocketWing];
 
 /** Starts the service and resolves once it listens. */
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
@@ -84,7 +88,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         await endpoints.handle(req, res, url, path);
         return;
       }
-      const api = restApiOf(restApis, url.pathname);
+      const api = restApiOf(restApis, req, url);
       if (api) {
         await routeRest(api, req, res, url);
         return;

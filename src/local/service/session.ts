@@ -100,7 +100,8 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
 
   constructor(
     protected readonly ctx: ServiceContext,
-    protected readonly registry: HubRegistry,
+    /** Where the connection is registered: it leaves on close (a wing's registry, or its own hub state). */
+    protected readonly registry: Pick<HubRegistry, 'remove'>,
     init: SessionInit,
   ) {
     this.id = init.id;
@@ -184,7 +185,7 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
   }
 
   /** Logs that the connection is up (after the connect upstream or the SignalR handshake). */
-  logConnected(dialect: 'websocket' | 'signalr'): void {
+  logConnected(dialect: 'websocket' | 'signalr' | 'webpubsub'): void {
     this.ctx.options.log('info', 'Client connected', {
       dialect,
       transport: this.transport?.kind,
@@ -366,6 +367,14 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
     return true;
   }
 
+  /**
+   * The close code of a shutdown: 1001, or a dialect's own (a reliable Web PubSub connection's state ends with
+   * the service, which its 1008 says).
+   */
+  protected get shutdownCloseCode(): number {
+    return CloseCode.GoingAway;
+  }
+
   /** Shutdown: deliver the disconnect upstream first, then close the client with 1001. */
   async shutdown(): Promise<void> {
     const transport = this.transport;
@@ -376,7 +385,7 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
       await this.finish(undefined);
       this.beforeServerClose(this.#serverClose.reason, true);
       if (transport.isPaused) transport.resume(); // the client's close must be read
-      transport.close(CloseCode.GoingAway, this.#serverClose.reason);
+      transport.close(this.shutdownCloseCode, this.#serverClose.reason);
     } else {
       await this.finish(undefined);
     }

@@ -7,15 +7,19 @@ import { Rejection } from '../errors.js';
 
 /** One wing's REST API. */
 export interface RestApi {
-  /** Whether a request path belongs to this API (the prefixes of the wings never overlap). */
-  owns(pathname: string): boolean;
+  /**
+   * Whether a request belongs to this API. Most APIs look at the path only; where two services share a path (Web
+   * PubSub's and SignalR's `/api/hubs/…`), the request's credential says which service it is for, as two Azure
+   * resources' hostnames do, and the API that can tell comes first in the list.
+   */
+  owns(pathname: string, req: IncomingMessage, url: URL): boolean;
   /** Handles one request, given its percent-decoded path segments; throws {@link Rejection} for every refusal. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL, segments: readonly string[]): Promise<void>;
 }
 
-/** The API that owns a path, if any (so the server can answer 404 for everything else). */
-export function restApiOf(apis: readonly RestApi[], pathname: string): RestApi | undefined {
-  return apis.find((api) => api.owns(pathname));
+/** The API that owns a request, if any (so the server can answer 404 for everything else). */
+export function restApiOf(apis: readonly RestApi[], req: IncomingMessage, url: URL): RestApi | undefined {
+  return apis.find((api) => api.owns(url.pathname, req, url));
 }
 
 /** Hands one request to its API with the path's segments (trailing slashes dropped, each percent-decoded). */

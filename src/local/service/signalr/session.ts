@@ -57,8 +57,11 @@ export class SignalRSession extends Session {
   /** Client invocations of the REST API waiting for their Completion. */
   readonly results = new ClientResults();
 
+  readonly #hubRegistry: HubRegistry; // joined after the handshake
+
   constructor(ctx: ServiceContext, registry: HubRegistry, init: SessionInit, statefulNegotiated = false) {
     super(ctx, registry, init);
+    this.#hubRegistry = registry;
     this.#statefulNegotiated = statefulNegotiated;
     void this.done.then(() => this.results.endAll('The connection closed before answering'));
   }
@@ -276,7 +279,7 @@ export class SignalRSession extends Session {
         this.#reconnect?.dispose();
       });
     }
-    this.registry.add(this);
+    this.#hubRegistry.add(this);
     this.logConnected('signalr');
     void this.enqueue(async () => {
       const outcome = await this.ctx.upstream.notify(

@@ -3,6 +3,7 @@
  * (docs/local-service.md, "Upstream calls").
  */
 import type { UpstreamCategory } from '../../../lib/signalr/upstream-contract.js';
+import type { UpstreamTemplate } from '../options.js';
 import type { ResponseHeaders } from './upstream-transport.js';
 
 /** One upstream call, described independently of the wing that makes it. */
@@ -27,6 +28,14 @@ export interface UpstreamCall {
    * else the connection.
    */
   readonly lane?: string;
+  /**
+   * The template the call goes to, when the wing routes its own calls (Web PubSub's event handlers are set per
+   * hub); `null` when none takes the event (the outcome is `no-template`); unset, the service's `upstream`
+   * templates decide.
+   */
+  readonly template?: UpstreamTemplate | null;
+  /** Headers of this one call the wing's codec writes (Web PubSub: `ce-connectionState`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -42,6 +51,16 @@ export interface UpstreamCodec {
   isLastCall(call: UpstreamCall): boolean;
   /** A blocking call whose refusal ends its connection before it began (a connect). */
   isOpeningCall(call: UpstreamCall): boolean;
+  /**
+   * Whether calls may go to the URL at all (Web PubSub's abuse-protection handshake, made once per host);
+   * refused, the call is not sent and its outcome is `invalid-call`. Unset: every URL.
+   */
+  admits?(url: URL): Promise<boolean>;
+  /**
+   * The keys this wing's calls are signed with, when they are not the service's `accessKeys` (Web PubSub has a
+   * key set of its own, as a second Azure resource does). Identity mode signs nothing either way.
+   */
+  readonly signingKeys?: readonly string[];
 }
 
 /** How a call may be skipped: `wanted` is asked before each attempt (false: the connection is gone). */

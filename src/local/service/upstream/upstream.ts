@@ -126,10 +126,9 @@ export class Upstream {
       return cached;
     }
     // The same connection with other values (a connect answer that set the user): built again, same signature.
+    const keys = this.#signingKeys.length === 0 ? [] : (call.codec.signingKeys ?? this.#signingKeys);
     const signature =
-      this.#signingKeys.length === 0
-        ? undefined
-        : (cached?.signature ?? signatureHeader(this.#signingKeys, call.connectionId));
+      keys.length === 0 ? undefined : (cached?.signature ?? signatureHeader(keys, call.connectionId));
     const headers = call.codec.connectionHeaders(call, signature);
     const entry: ConnectionHeaders = {
       hub: call.hub,
@@ -257,9 +256,21 @@ export class Upstream {
   }
 
   async #attempt(call: UpstreamCall): Promise<UpstreamOutcome> {
-    const route = this.#route(call);
+    if (call.template === null) return { kind: 'no-template' };
+    const route = call.template
+      ? {
+          template: call.template,
+          url: new URL(expandUrl(call.template.urlTemplate, call.hub, call.category, call.event)),
+        }
+      : this.#route(call);
     if (!route) return { kind: 'no-template' };
     const { template, url } = route;
+    if (call.codec.admits && !(await call.codec.admits(url))) {
+      return {
+        kind: 'invalid-call',
+        message: `the host ${url.host} did not accept the abuse-protection handshake (WebHook-Allowed-Origin)`,
+      };
+    }
     const timeoutMs = this.#options.upstreamTimeoutMs;
     const max = this.#options.maxMessageBytes;
     const connection = this.#connectionHeaders(call);

@@ -1,0 +1,78 @@
+/**
+ * What every link of the page shares (static/connection.js, static/webpubsub-link.js): the retry loop with capped,
+ * jittered exponential backoff, its states, and the negotiate query that names the user.
+ */
+
+/** First retry delay after a connection is lost for good, in milliseconds; doubled per failed try. */
+export const RETRY_BASE_MS = 1000;
+/** Longest wait between two tries, in milliseconds. */
+export const RETRY_MAX_MS = 30_000;
+
+/**
+ * The wait before retry number `attempt` (1-based): exponential, capped, with jitter so that many pages
+ * cut off by the same restart do not all come back in the same instant.
+ * @param {number} attempt
+ */
+export function retryDelay(attempt) {
+  const exponential = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exponential * (0.75 + Math.random() * 0.5));
+}
+
+/** @param {number} ms */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** @param {unknown} error */
+export const describe = (error) => (error instanceof Error ? error.message : String(error ?? ''));
+
+/**
+ * The retry loop both links share: tries `open` until it resolves or the link is stopped, announcing each
+ * state. The first `freeTries` tries go at once, later ones wait {@link retryDelay}.
+ * @template T
+ * @param {{ stopped: boolean, everConnected: boolean, onState: (state: LinkState) => void }} link
+ * @param {() => Promise<T>} open
+ * @param {{ attempt: number, lastError: string | null, freeTries: number }} from
+ * @returns {Promise<T | null>} what `open` resolved to, or `null` when the link was stopped first
+ */
+export async function openWithRetry(link, open, { attempt, lastError, freeTries }) {
+  while (!link.stopped) {
+    if (attempt >= freeTries) {
+      const delay = retryDelay(attempt - freeTries + 1);
+      link.onState({
+        status: 'offline',
+        attempt,
+        retryAt: Date.now() + delay,
+        error: lastError,
+        resumed: false,
+      });
+      await sleep(delay);
+      if (link.stopped) return null;
+    }
+    const status = link.everConnected ? 'reconnecting' : 'connecting';
+    link.onState({ status, attempt, retryAt: null, error: lastError, resumed: false });
+    try {
+      const opened = await open();
+      const resumed = link.everConnected;
+      link.everConnected = true;
+      link.onState({ status: 'connected', attempt: 0, retryAt: null, error: null, resumed });
+      return opened;
+    } catch (error) {
+      lastError = describe(error);
+      attempt += 1;
+    }
+  }
+  return null;
+}
+
+/**
+ * The negotiate query that names the user: only without sign-in, where a name is a claim. With sign-in
+ * (`auth: 'entra'`) the platform's principal decides and the app ignores `?name=`, so the page sends none.
+ * @param {{ user: string, auth?: string }} config
+ */
+export function nameQuery(config) {
+  return config.auth === 'entra' ? '' : `name=${encodeURIComponent(config.user)}`;
+}
+
+/**
+ * @typedef {{ status: 'connecting' | 'connected' | 'reconnecting' | 'offline', attempt: number,
+ *   retryAt: number | null, error: string | null, resumed: boolean, recovering?: boolean }} LinkState
+ */
