@@ -133,6 +133,14 @@ export const LIMITS = {
     doc: 'calls waiting for one connection before its socket is no longer read',
     azure: 'no (ours)',
   },
+  // Counted across all of a user's connections: 40 sockets of one user share one bound, not 40.
+  maxQueuedUpstreamCallsPerUser: {
+    default: 64,
+    unit: 'count',
+    integer: true,
+    doc: "one user's client messages waiting for or in an upstream call, across their connections; more are refused at once",
+    azure: 'not documented: invocations get a Completion error, sends are dropped and logged',
+  },
   upstreamTimeoutMs: {
     default: 20_000,
     unit: 'ms',

@@ -30,7 +30,7 @@ import type { ServiceContext } from '../context.js';
 import { CloseCode } from '../errors.js';
 import { Session, type SessionInit, upstreamCallOf } from '../session.js';
 import type { Transport } from '../transports/transport.js';
-import type { UpstreamCall } from '../upstream/call.js';
+import type { UpstreamCall, UpstreamOutcome } from '../upstream/call.js';
 import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
 import { invocationFrame } from './outbound-frames.js';
 import { PendingBytes, RecordReader, RecordTooLargeError } from './record-reader.js';
@@ -334,13 +334,15 @@ export class SignalRSession extends Session {
         }
         const upstreamBody = typeof body === 'string' ? body : Buffer.from(body);
         const contentType = this.#codec.upstreamContentType;
-        void this.enqueue(async () => {
-          const outcome = await this.ctx.upstream.call(
-            this.#call(UPSTREAM_CATEGORIES.messages, target, upstreamBody, contentType),
-          );
-          // Without an invocation id (a send) the answer is ignored, whatever it is.
+        // Without an invocation id (a send) the answer is ignored, whatever it is; a refused send is dropped.
+        const answer = (outcome: UpstreamOutcome) => {
           if (invocationId !== undefined) this.#answer(invocationAnswer(invocationId, target, outcome));
-        });
+        };
+        const call = this.#call(UPSTREAM_CATEGORIES.messages, target, upstreamBody, contentType);
+        this.enqueueMessage(
+          async () => answer(await this.ctx.upstream.call(call)),
+          (message) => answer({ kind: 'shed', message, attempted: false }),
+        );
         break;
       }
       case HubMessageType.StreamInvocation:
