@@ -135,7 +135,7 @@ export const LIMITS = {
   },
   // Counted across all of a user's connections: 40 sockets of one user share one bound, not 40.
   maxQueuedUpstreamCallsPerUser: {
-    default: 64,
+    default: 256,
     unit: 'count',
     integer: true,
     doc: "one user's client messages waiting for or in an upstream call, across their connections; more are refused at once",
