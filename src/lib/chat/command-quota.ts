@@ -9,7 +9,11 @@ import { RateLimiter } from '../rate-limit.js';
 
 /** The blob name prefix of the per-user buckets (conversation folders never start with `_`). */
 export const LIMITS_PREFIX = '_limits/';
-/** Tokens an instance takes from a user's bucket at once: one write per this many commands of a busy user. */
+/**
+ * The most tokens an instance takes from a user's bucket at once. It takes as many as the user sent it in the
+ * last lease period (at least 1): a user who sends now and then costs one write per command and wastes no
+ * token, a busy one one write per up to this many commands.
+ */
 export const DEFAULT_COMMAND_LEASE = 5;
 /** How long an instance may spend tokens it took; what is left then is forfeited (the limit only gets stricter). */
 export const DEFAULT_COMMAND_LEASE_MS = 1_000;
@@ -50,6 +54,10 @@ interface Local {
   expires: number;
   /** The bucket was empty: refuse without asking Blob until then. */
   blockedUntil: number;
+  /** Commands of this user this instance saw in the current lease period, and in the one before. */
+  seen: number;
+  seenBefore: number;
+  periodStart: number;
   /** The blob as this instance last read or wrote it; a conditional write tells whether it is still current. */
   bucket?: Bucket;
   etag?: string;
@@ -98,8 +106,21 @@ export class CommandQuota {
 
   async #take(user: string): Promise<number> {
     const now = this.#now();
-    const local = this.#local.get(user) ?? { leased: 0, expires: 0, blockedUntil: 0 };
+    const local = this.#local.get(user) ?? {
+      leased: 0,
+      expires: 0,
+      blockedUntil: 0,
+      seen: 0,
+      seenBefore: 0,
+      periodStart: now,
+    };
     setBounded(this.#local, user, local, this.#maxUsers);
+    if (now - local.periodStart >= this.#leaseMs) {
+      local.seenBefore = now - local.periodStart < 2 * this.#leaseMs ? local.seen : 0;
+      local.seen = 0;
+      local.periodStart = now;
+    }
+    local.seen++;
     if (local.leased >= 1 && now < local.expires) {
       local.leased--;
       return 0;
@@ -126,7 +147,8 @@ export class CommandQuota {
         bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * this.perSecond,
       );
       if (tokens < 1) return this.#block(local, now, Math.ceil(((1 - tokens) / this.perSecond) * 1000));
-      const taken = Math.min(this.#lease, Math.floor(tokens));
+      const wanted = Math.max(1, Math.min(this.#lease, Math.max(local.seen, local.seenBefore)));
+      const taken = Math.min(wanted, Math.floor(tokens));
       const next: Bucket = { tokens: tokens - taken, at: now };
       const body = JSON.stringify(next);
       try {
