@@ -8,6 +8,7 @@ import { Agent, get, type IncomingMessage, request } from 'node:http';
 import { type HubMessage, MessageType, NullLogger } from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import WebSocket from 'ws';
+import { HubMessageType } from '../src/lib/signalr/hub-protocol.js';
 import { clientUrl, createClientToken } from '../src/lib/signalr/tokens.js';
 
 /** Where a load generator connects. */
@@ -257,8 +258,12 @@ async function openSignalRSse(
   const invoke = (target: string, argument: unknown, invocationId?: string) =>
     void post(
       url,
-      JSON.stringify({ type: 1, ...(invocationId ? { invocationId } : {}), target, arguments: [argument] }) +
-        RS,
+      JSON.stringify({
+        type: HubMessageType.Invocation,
+        ...(invocationId ? { invocationId } : {}),
+        target,
+        arguments: [argument],
+      }) + RS,
       auth,
     ).catch(() => {});
   return {
@@ -348,16 +353,16 @@ async function openSignalR(
         result?: unknown;
         error?: string;
       };
-      if (message.type === 1 && message.target !== undefined)
+      if (message.type === HubMessageType.Invocation && message.target !== undefined)
         onMessage({ kind: 'invocation', target: message.target, argument: message.arguments?.[0] });
-      else if (message.type === 3 && message.invocationId !== undefined)
+      else if (message.type === HubMessageType.Completion && message.invocationId !== undefined)
         onMessage({
           kind: 'completion',
           invocationId: message.invocationId,
           result: message.result,
           ...(message.error !== undefined ? { error: message.error } : {}),
         });
-      else if (message.type === 7) socket.close();
+      else if (message.type === HubMessageType.Close) socket.close();
     }
   });
   await opened(socket);
@@ -370,8 +375,12 @@ async function openSignalR(
   await handshakeDone;
   const invoke = (target: string, argument: unknown, invocationId?: string) =>
     socket.send(
-      JSON.stringify({ type: 1, ...(invocationId ? { invocationId } : {}), target, arguments: [argument] }) +
-        RS,
+      JSON.stringify({
+        type: HubMessageType.Invocation,
+        ...(invocationId ? { invocationId } : {}),
+        target,
+        arguments: [argument],
+      }) + RS,
     );
   return {
     socket,

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { WebSocketServer } from 'ws';
+import { messageOf } from '../src/lib/error-message.js';
 import { listenOnLoopback } from './net.js';
 import type { BenchMessage } from './processes.js';
 
@@ -45,8 +46,7 @@ export function serve(
       (answer) => {
         if (answer) tell(answer);
       },
-      (error: unknown) =>
-        tell({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => tell({ type: 'error', message: messageOf(error) }),
     );
   });
 }

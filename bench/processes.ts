@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { DEFAULT_STOP_GRACE_MS, stopProcess } from '../src/local/stop-process.js';
 
 /** A message between the orchestrator and a child. */
 export interface BenchMessage {
@@ -14,16 +15,14 @@ export interface BenchMessage {
 
 /** How long a child may take to answer a request unless the caller says otherwise. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
-/** How long a child gets to exit after SIGTERM before SIGKILL. */
-export const STOP_GRACE_MS = 10_000;
 
 const running = new Set<ChildProcess>();
 
 /** A forked child with request/answer messaging. */
 export class BenchChild {
-  private readonly inbox: BenchMessage[] = [];
-  private readonly waiters: Array<(message: BenchMessage) => boolean> = [];
-  private exitError: Error | undefined;
+  readonly #inbox: BenchMessage[] = [];
+  readonly #waiters: Array<(message: BenchMessage) => boolean> = [];
+  #exitError: Error | undefined;
 
   constructor(
     readonly name: string,
@@ -31,14 +30,15 @@ export class BenchChild {
   ) {
     process.on('message', (raw) => {
       const message = raw as BenchMessage;
-      const index = this.waiters.findIndex((accept) => accept(message));
-      if (index >= 0) this.waiters.splice(index, 1);
-      else this.inbox.push(message);
+      const index = this.#waiters.findIndex((accept) => accept(message));
+      if (index >= 0) this.#waiters.splice(index, 1);
+      else this.#inbox.push(message);
     });
     process.on('exit', (code, signal) => {
       running.delete(process);
-      this.exitError = new Error(`${name} exited (code ${code}, signal ${signal})`);
-      for (const waiter of this.waiters.splice(0)) waiter({ type: 'error', message: this.exitError.message });
+      this.#exitError = new Error(`${name} exited (code ${code}, signal ${signal})`);
+      for (const waiter of this.#waiters.splice(0))
+        waiter({ type: 'error', message: this.#exitError.message });
     });
   }
 
@@ -52,18 +52,18 @@ export class BenchChild {
     type: string,
     timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   ): Promise<T> {
-    const queued = this.inbox.findIndex((m) => m.type === type || m.type === 'error');
+    const queued = this.#inbox.findIndex((m) => m.type === type || m.type === 'error');
     if (queued >= 0) {
-      const [message] = this.inbox.splice(queued, 1);
+      const [message] = this.#inbox.splice(queued, 1);
       return message?.type === 'error'
         ? Promise.reject(new Error(`${this.name}: ${String(message.message)}`))
         : Promise.resolve(message as T);
     }
-    if (this.exitError) return Promise.reject(this.exitError);
+    if (this.#exitError) return Promise.reject(this.#exitError);
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const index = this.waiters.indexOf(accept);
-        if (index >= 0) this.waiters.splice(index, 1);
+        const index = this.#waiters.indexOf(accept);
+        if (index >= 0) this.#waiters.splice(index, 1);
         reject(new Error(`${this.name}: no '${type}' within ${timeoutMs} ms`));
       }, timeoutMs);
       const accept = (message: BenchMessage): boolean => {
@@ -73,7 +73,7 @@ export class BenchChild {
         else resolve(message as T);
         return true;
       };
-      this.waiters.push(accept);
+      this.#waiters.push(accept);
     });
   }
 
@@ -88,8 +88,8 @@ export class BenchChild {
     return reply;
   }
 
-  /** Stops the child: SIGTERM, then SIGKILL after `graceMs` (default {@link STOP_GRACE_MS}). */
-  stop(graceMs = STOP_GRACE_MS): Promise<void> {
+  /** Stops the child: SIGTERM, then SIGKILL after `graceMs` (default {@link DEFAULT_STOP_GRACE_MS}). */
+  stop(graceMs = DEFAULT_STOP_GRACE_MS): Promise<void> {
     return stopProcess(this.process, graceMs);
   }
 }
@@ -124,19 +124,6 @@ export function trackProcess(child: ChildProcess): void {
   if (child.exitCode !== null || child.signalCode !== null) return;
   running.add(child);
   child.on('exit', () => running.delete(child));
-}
-
-/** SIGTERM, then SIGKILL after a grace period; resolves once the process has exited. */
-export function stopProcess(child: ChildProcess, graceMs = STOP_GRACE_MS): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** Stops every child this process started (used on the way out, also after a failure). */

@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { messageOf } from '../src/lib/error-message.js';
 import { stopAll } from './processes.js';
 import {
   machineInfo,
@@ -79,7 +80,7 @@ for (const scenario of selected) {
   try {
     result = await scenario.run(context);
   } catch (error) {
-    result = notRun(scenario, 'failed', error instanceof Error ? error.message : String(error));
+    result = notRun(scenario, 'failed', messageOf(error));
   }
   await stopAll(); // whatever a failed scenario left behind
   results.push(result);

@@ -52,7 +52,7 @@ export interface LatencySummary {
 
 /** Records non-negative values in microseconds. */
 export class Histogram {
-  private readonly counts = new Float64Array(BUCKETS);
+  readonly #counts = new Float64Array(BUCKETS);
   total = 0;
   sum = 0;
   min = Number.POSITIVE_INFINITY;
@@ -61,7 +61,7 @@ export class Histogram {
   /** Records one sample (microseconds). */
   record(micros: number): void {
     const bucket = bucketOf(micros);
-    this.counts[bucket] = (this.counts[bucket] ?? 0) + 1;
+    this.#counts[bucket] = (this.#counts[bucket] ?? 0) + 1;
     this.total += 1;
     this.sum += micros;
     if (micros < this.min) this.min = micros;
@@ -75,7 +75,7 @@ export class Histogram {
     const rank = Math.max(1, Math.ceil(q * this.total));
     let seen = 0;
     for (let bucket = 0; bucket < BUCKETS; bucket++) {
-      seen += this.counts[bucket] ?? 0;
+      seen += this.#counts[bucket] ?? 0;
       if (seen >= rank) return Math.min(this.max, Math.max(this.min, bucketValue(bucket)));
     }
     return this.max;
@@ -83,7 +83,7 @@ export class Histogram {
 
   /** Adds another histogram's samples to this one. */
   merge(other: HistogramData): this {
-    for (const [bucket, count] of other.counts) this.counts[bucket] = (this.counts[bucket] ?? 0) + count;
+    for (const [bucket, count] of other.counts) this.#counts[bucket] = (this.#counts[bucket] ?? 0) + count;
     this.total += other.total;
     this.sum += other.sum;
     if (other.total > 0) {
@@ -96,7 +96,7 @@ export class Histogram {
   /** A compact copy for IPC or JSON. */
   toJSON(): HistogramData {
     const counts: Array<[number, number]> = [];
-    this.counts.forEach((count, bucket) => {
+    this.#counts.forEach((count, bucket) => {
       if (count > 0) counts.push([bucket, count]);
     });
     return { counts, total: this.total, sum: this.sum, min: this.total ? this.min : 0, max: this.max };

@@ -6,6 +6,8 @@
  *
  * Requests: `connect` → `connected`; `fanout` / `echo` / `chat` → `result`; `close` → `closed`.
  */
+
+import { messageOf } from '../../src/lib/error-message.js';
 import { parseConnectionString } from '../../src/lib/signalr/connection-string.js';
 import { HubClient } from '../../src/lib/signalr/rest-client.js';
 import { billedMessages, billedUnits } from '../billing.js';
@@ -227,7 +229,7 @@ async function fanout(request: FanoutRequest): Promise<BenchMessage> {
     received[seq] = 0;
     send(makePayload(seq, request.payloadBytes)).catch((error: unknown) => {
       errors += 1;
-      lastError = error instanceof Error ? error.message : String(error);
+      lastError = messageOf(error);
       inFlight -= 1;
     });
     if (sent % request.window === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -8,6 +8,7 @@
  * client), stepped alike.
  */
 import { existsSync } from 'node:fs';
+import { messageOf } from '../../src/lib/error-message.js';
 import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
 import type { Figure, ScenarioResult, Target } from '../report.js';
@@ -362,7 +363,7 @@ export const chat: Scenario = {
               `${dialect} failed at ${failed.rate}/s: p50 ${failed.p50Ms} ms, p99 ${failed.p99Ms} ms, ${failed.completed}/${failed.sent} complete; CPU ms by process ${JSON.stringify(failed.cpuByProcess)}`,
             );
         } catch (error) {
-          failures.push(`${dialect} dialect: ${error instanceof Error ? error.message : String(error)}`);
+          failures.push(`${dialect} dialect: ${messageOf(error)}`);
         } finally {
           for (const stop of stops) await stop();
         }

@@ -19,6 +19,7 @@
  * client. The relay stores nothing, so its Blob transactions are 0 (shown; no ratio).
  */
 
+import { messageOf } from '../../src/lib/error-message.js';
 import { growthExponent } from '../billing.js';
 import { startBlobCounter } from '../blob-counter.js';
 import { type BenchChild, type BenchMessage, residentBytes } from '../processes.js';
@@ -164,7 +165,7 @@ async function measureSide(
         );
         inRoom = joined.clients;
       } catch (error) {
-        fillError = error instanceof Error ? error.message : String(error);
+        fillError = messageOf(error);
         break;
       }
     }

@@ -16,6 +16,8 @@
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { messageOf } from '../../src/lib/error-message.js';
+import { HubMessageType } from '../../src/lib/signalr/hub-protocol.js';
 import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
@@ -88,7 +90,9 @@ function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
       }
       res
         .writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
-        .end(`${JSON.stringify({ type: 3, invocationId: invocation.invocationId, result })}\x1e`);
+        .end(
+          `${JSON.stringify({ type: HubMessageType.Completion, invocationId: invocation.invocationId, result })}\x1e`,
+        );
       return;
     }
     res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'text/plain' }).end(body);
@@ -272,7 +276,7 @@ export const echo: Scenario = {
               `${dialect}: ${ours.sent - ours.answered} of ${ours.sent} unanswered, ${ours.errors} errors${ours.lastError ? ` (last: ${ours.lastError})` : ''}`,
             );
         } catch (error) {
-          failures.push(`${dialect} dialect: ${error instanceof Error ? error.message : String(error)}`);
+          failures.push(`${dialect} dialect: ${messageOf(error)}`);
         }
       }
     } finally {

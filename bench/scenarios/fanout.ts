@@ -8,6 +8,7 @@
  * writes the same payload as one event to the same N event streams.
  */
 import { existsSync } from 'node:fs';
+import { messageOf } from '../../src/lib/error-message.js';
 import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
@@ -98,7 +99,7 @@ async function messagePackRefusal(
     await generator.request({ type: 'connect', target, clients: 1 }, 'connected', 10_000);
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return messageOf(error);
   } finally {
     await generator.request({ type: 'close' }, 'closed');
   }
@@ -182,7 +183,7 @@ export const fanout: Scenario = {
             await service.stop();
           }
         } catch (error) {
-          failures.push(`${label}: ${error instanceof Error ? error.message : String(error)}`);
+          failures.push(`${label}: ${messageOf(error)}`);
           continue;
         }
         const base = variant.transport === 'sse' ? sseBaseline : baseline;

@@ -5,6 +5,7 @@
  * connections keep, not garbage waiting for the next GC. The clients live in two generator processes.
  */
 import { existsSync } from 'node:fs';
+import { messageOf } from '../../src/lib/error-message.js';
 import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import type { MemoryProbe } from '../ipc.js';
 import type { BenchChild } from '../processes.js';
@@ -156,7 +157,7 @@ export const memory: Scenario = {
               `${dialect} service heap allocated while the clients connected and still live with all of them connected, by allocating function: ${summariseHeapProfile(heapPath, 6).join('; ')}`,
             );
         } catch (error) {
-          failures.push(`${dialect} dialect: ${error instanceof Error ? error.message : String(error)}`);
+          failures.push(`${dialect} dialect: ${messageOf(error)}`);
         }
       }
       notes.push(

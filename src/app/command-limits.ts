@@ -5,7 +5,7 @@
  * user across every connection and instance (a bucket in Blob Storage); negotiates per instance.
  */
 import type { HttpRequest } from '@azure/functions';
-import { CommandQuota } from '../lib/chat/command-quota.js';
+import { CommandQuota } from '../lib/chat/index.js';
 import { RateLimiter } from '../lib/rate-limit.js';
 import { readPositiveNumber } from '../lib/settings.js';
 import type { ChatServices } from './services.js';

@@ -6,8 +6,13 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { MAX_TEXT_LENGTH } from '../lib/conversation.js';
 import { readSetting } from '../lib/settings.js';
-import { type HubProtocolName, isHubProtocolName, JSON_PROTOCOL_NAME } from '../lib/signalr/hub-protocol.js';
-import { type Dialect, isDialect } from '../lib/upstream/contract.js';
+import {
+  type Dialect,
+  type HubProtocolName,
+  isDialect,
+  isHubProtocolName,
+  JSON_PROTOCOL_NAME,
+} from '../lib/signalr/index.js';
 import { APP_ERRORS } from './errors.js';
 import { type AuthMode, identify } from './identity.js';
 import { pageSecurityHeaders } from './page-security.js';

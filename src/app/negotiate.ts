@@ -5,12 +5,15 @@
  *
  * - signalr dialect (default): `{ url, accessToken }` for `@microsoft/signalr`, which calls
  *   `<base>/negotiate?…&negotiateVersion=1` and then negotiates with the service at `url`.
- * - `?dialect=websocket`: the raw endpoint `ws://…/ws/client/hubs/{hub}?access_token=…`, ready to open.
+ * - `?dialect=websocket`: the raw endpoint `ws://…/ws/client/hubs/{hub}?access_token=…`, ready to open; with
+ *   REALTIME_SERVICE=webpubsub, Web PubSub's client URL `wss://…/client/hubs/{hub}?access_token=…` from
+ *   `WebPubSubServiceClient.getClientAccessToken` (signed with the access key, or keyless through the service's
+ *   `:generateToken`).
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { toServiceUserId } from '../lib/chat/user-id.js';
+import { toServiceUserId } from '../lib/chat/index.js';
 import { DISPLAY_NAME_CLAIM, encodeDisplayNameClaim } from '../lib/display-name.js';
-import { isDialect } from '../lib/upstream/contract.js';
+import { isDialect } from '../lib/signalr/index.js';
 import { clientAddress, negotiateLimitersFor } from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';
@@ -45,7 +48,6 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
     );
     return { ...refusal, headers: { ...JSON_HEADERS, 'retry-after': String(seconds) } };
   }
-  const client = dialect === 'signalr' ? services.signalr : services.websocket;
   const { id, name } = identity.user;
   // A signed-in user's display name differs from the id: record it where listings find it, and put it in
   // the token where the app signs tokens (key mode), so the upstream names the sender without a read.
@@ -54,6 +56,16 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
     await services.history.ensureContainer();
     await services.directory.record(id, name);
   }
+  const webPubSub = services.webPubSub.client;
+  if (dialect === 'websocket' && webPubSub) {
+    // Web PubSub tokens carry no custom claims: the upstream finds a display name in the directory.
+    const { url, token } = await webPubSub.getClientAccessToken({
+      userId: toServiceUserId(id),
+      expirationTimeInMinutes: CLIENT_TOKEN_TTL_SECONDS / 60,
+    });
+    return { status: 200, headers: JSON_HEADERS, jsonBody: { url, accessToken: token } };
+  }
+  const client = dialect === 'signalr' ? services.signalr : services.websocket;
   const access = await client.getClientAccess({
     userId: toServiceUserId(id),
     ttlSeconds: CLIENT_TOKEN_TTL_SECONDS,

@@ -33,10 +33,13 @@ export const ROUTES = {
     authLevel: 'anonymous',
     handler: negotiate,
   },
-  /** The upstream endpoint: anonymous at the HTTP level because every call is checked by X-ASRS-Signature. */
+  /**
+   * The upstream endpoint of both services: anonymous at the HTTP level because every call is checked by its
+   * signature (X-ASRS-Signature, ce-signature) or bearer token; OPTIONS is Web PubSub's abuse-protection handshake.
+   */
   messages: {
     name: 'messages',
-    methods: ['POST'],
+    methods: ['POST', 'OPTIONS'],
     route: 'messages',
     authLevel: 'anonymous',
     handler: messages,

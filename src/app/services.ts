@@ -5,16 +5,28 @@
  * See docs/architecture.md, "Layers".
  */
 
-import { UserDirectory } from '../lib/chat/directory.js';
-import { MembershipStore } from '../lib/chat/memberships.js';
-import { MAX_ONLINE_PAGE_SIZE, PresenceStore } from '../lib/chat/presence.js';
-import { PresenceDeltas } from '../lib/chat/presence-deltas.js';
+import type { WebPubSubServiceClient } from '@azure/web-pubsub';
+import {
+  type ChatChannel,
+  MAX_ONLINE_PAGE_SIZE,
+  MembershipStore,
+  PresenceDeltas,
+  PresenceStore,
+  UserDirectory,
+  webPubSubChannel,
+} from '../lib/chat/index.js';
 import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
 import { readSetting, SETTINGS, type SettingKey } from '../lib/settings.js';
-import { type HubClient, hubClientFromSettings, signalRConfigFromSettings } from '../lib/signalr/index.js';
-import { UNCONFIGURED_BEARER_CHECK, UpstreamTokenValidator } from '../lib/upstream/bearer.js';
-import { type Dialect, isDialect } from '../lib/upstream/contract.js';
-import type { UpstreamBearerCheck } from '../lib/upstream/events.js';
+import {
+  type Dialect,
+  type HubClient,
+  hubClientFromSettings,
+  isDialect,
+  signalRConfigFromSettings,
+} from '../lib/signalr/index.js';
+import type { UpstreamBearerCheck } from '../lib/upstream/index.js';
+import { UNCONFIGURED_BEARER_CHECK, UpstreamTokenValidator } from '../lib/upstream/index.js';
+import { type WebPubSubService, webPubSubService } from '../lib/webpubsub/index.js';
 
 export interface ChatServices {
   /** REST client per dialect: the signalr prefix reaches hub-protocol clients, the websocket prefix raw ones. */
@@ -36,6 +48,15 @@ export interface ChatServices {
   readonly members: MembershipStore;
   /** Display names of signed-in users (recorded at negotiate). */
   readonly directory: UserDirectory;
+  /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
+  readonly webPubSubChannel: ChatChannel | undefined;
+  /**
+   * Keys that verify `ce-signature`, the hosts whose abuse-protection handshake is answered, and with
+   * REALTIME_SERVICE=webpubsub the service's client (client tokens for negotiate).
+   */
+  readonly webPubSub: Pick<WebPubSubService, 'accessKeys' | 'hosts'> & {
+    readonly client: WebPubSubServiceClient | undefined;
+  };
 }
 
 // Every app setting can change what the clients are (tests point one process at several stacks in turn).
@@ -50,7 +71,14 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
   const config = signalRConfigFromSettings(env);
   const history = createHistoryStoreFromSettings(env);
   const containerClient = history.containerClient;
+  const webPubSub = webPubSubFromSettings(env, config.hub);
   const value: ChatServices = {
+    webPubSubChannel: webPubSub ? webPubSubChannel(webPubSub.client) : undefined,
+    webPubSub: {
+      accessKeys: webPubSub?.accessKeys ?? [],
+      hosts: webPubSub?.hosts ?? [],
+      client: webPubSub?.client,
+    },
     signalr: hubClientFromSettings(env, { dialect: 'signalr' }),
     websocket: hubClientFromSettings(env, { dialect: 'websocket' }),
     dialects: dialectsSetting(env),
@@ -68,6 +96,30 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
   };
   cached = { key, value };
   return value;
+}
+
+/** The Web PubSub service when REALTIME_SERVICE=webpubsub (its settings checked), else undefined. */
+function webPubSubFromSettings(env: NodeJS.ProcessEnv, hub: string): WebPubSubService | undefined {
+  const service = (readSetting('realtimeService', env) ?? 'signalr').toLowerCase();
+  if (service === 'signalr') return undefined;
+  if (service !== 'webpubsub') {
+    throw new Error(
+      `The app setting ${SETTINGS.realtimeService.name} must be signalr or webpubsub, not "${service}"`,
+    );
+  }
+  const connectionString = readSetting('webPubSubConnectionString', env);
+  if (connectionString) return webPubSubService({ kind: 'key', connectionString }, { hub });
+  const endpoint = readSetting('webPubSubEndpoint', env);
+  if (endpoint) {
+    const managedIdentityClientId = readSetting('managedIdentityClientId', env);
+    return webPubSubService(
+      { kind: 'identity', endpoint, ...(managedIdentityClientId ? { managedIdentityClientId } : {}) },
+      { hub },
+    );
+  }
+  throw new Error(
+    `${SETTINGS.realtimeService.name}=webpubsub needs ${SETTINGS.webPubSubConnectionString.name} (access key) or ${SETTINGS.webPubSubEndpoint.name} (managed identity)`,
+  );
 }
 
 /** Forgets every cached client, as a fresh Functions worker would (used when a test restarts the host). */

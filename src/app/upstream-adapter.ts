@@ -4,17 +4,24 @@
  * chat and answer in the caller's dialect (docs/architecture.md, "Two dialects").
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { signalrCodec, websocketCodec } from '../lib/chat/codec.js';
-import { type CommandResult, parseCommand, parseCommandFrame } from '../lib/chat/commands.js';
-import { ChatCommandError, chatError } from '../lib/chat/errors.js';
-import { Fanout } from '../lib/chat/fanout.js';
-import { type Caller, ChatHandlers } from '../lib/chat/handlers.js';
-import type { ChatReply } from '../lib/chat/protocol.js';
-import { fromServiceUserId } from '../lib/chat/user-id.js';
+import type { ChatReply } from '../lib/chat/index.js';
+import {
+  type Caller,
+  ChatCommandError,
+  ChatHandlers,
+  type CommandResult,
+  chatError,
+  Fanout,
+  fromServiceUserId,
+  parseCommand,
+  parseCommandFrame,
+  signalrCodec,
+  websocketCodec,
+} from '../lib/chat/index.js';
 import { DISPLAY_NAME_CLAIM, decodeDisplayNameClaim } from '../lib/display-name.js';
 import { HistoryError } from '../lib/history/index.js';
 import { ATTRIBUTES, annotateActiveSpan } from '../lib/observability.js';
-import type { Dialect } from '../lib/upstream/contract.js';
+import type { Dialect } from '../lib/signalr/index.js';
 import { createUpstreamHandler, type UpstreamContext, type UpstreamHandlers } from '../lib/upstream/index.js';
 import { type CommandLimiter, commandLimiterFor } from './command-limits.js';
 import { APP_ERRORS } from './errors.js';
@@ -37,6 +44,8 @@ export async function messages(req: HttpRequest, context: InvocationContext): Pr
       accessKeys: services.accessKeys,
       ...(services.upstreamBearer ? { bearer: services.upstreamBearer } : {}),
       hub: services.hub,
+      webPubSubAccessKeys: services.webPubSub.accessKeys,
+      webPubSubHosts: services.webPubSub.hosts,
     });
     upstreamHandlers.set(services, handle);
   }
@@ -84,6 +93,8 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     async handleConnect(req, res) {
       const caller = await callerOf(req.context, websocketCodec.dialect);
       if (caller === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
+      // Web PubSub's connect answer carries no message: the chat is entered at `connected`, as in the signalr dialect.
+      if (req.context.webpubsub) return res.accept();
       // Presence and memberships live in the history container.
       await services.history.ensureContainer();
       const welcome = await chatFor(req.invocationContext).chat.enter(caller);
@@ -99,9 +110,9 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       if (caller === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
       const { message } = req.event;
       const parsed: CommandResult =
-        message.dataType === 'text'
-          ? parseCommandFrame(message.data)
-          : { ok: false, error: chatError('binary-frame') };
+        message.dataType === 'binary'
+          ? { ok: false, error: chatError('binary-frame') }
+          : parseCommandFrame(message.data);
       const reply = await runCommand(
         chatFor(req.invocationContext).chat,
         caller,
@@ -138,8 +149,13 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     },
 
     async onConnected(req) {
-      const caller = await callerOf(req.context, signalrCodec.dialect);
+      // signalr dialect, or a Web PubSub connection (websocket dialect) whose connect was accepted.
+      const caller = await callerOf(req.context, req.event.dialect);
       const log = req.invocationContext;
+      if (caller === undefined && req.event.dialect === websocketCodec.dialect) {
+        log.warn(`Web PubSub connection ${req.context.connectionId} is connected without a valid user`);
+        return;
+      }
       if (caller === undefined) {
         log.warn(`closing signalr connection ${req.context.connectionId}: no valid user`);
         await services.signalr.closeConnection(req.context.connectionId, { reason: NO_USER_REASON });

@@ -165,6 +165,25 @@ export const SETTINGS = {
     description:
       'Milliseconds before a presence entry the service does not confirm (a connection that died without disconnect) is deleted and announced as left.',
   },
+  realtimeService: {
+    name: 'REALTIME_SERVICE',
+    required: false,
+    default: 'signalr',
+    description:
+      'Which Azure service carries the raw-WebSocket chat: `signalr` (the websocket dialect over the SignalR REST API) or `webpubsub` (Azure Web PubSub: its REST API for fan-out, its CloudEvents calls on the upstream endpoint).',
+  },
+  webPubSubConnectionString: {
+    name: 'WebPubSubConnectionString',
+    required: false,
+    description:
+      'With REALTIME_SERVICE=webpubsub and access keys: `Endpoint=https://<name>.webpubsub.azure.com;AccessKey=…;Version=1.0;` (a `Port=` is honoured). Its key signs REST calls and verifies ce-signature.',
+  },
+  webPubSubEndpoint: {
+    name: 'WEBPUBSUB_ENDPOINT',
+    required: false,
+    description:
+      'With REALTIME_SERVICE=webpubsub and no keys: the service endpoint (https://<name>.webpubsub.azure.com); REST calls use the managed identity (AZURE_CLIENT_ID), which needs the Web PubSub Service Owner role.',
+  },
   managedIdentityClientId: {
     name: 'AZURE_CLIENT_ID',
     required: false,

@@ -13,11 +13,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { appRoot } from '../app/static-files.js';
 import { azuriteBlobEndpoint, azuriteConnectionString } from './dev-constants.js';
+import { DEFAULT_STOP_GRACE_MS, stopProcess } from './stop-process.js';
 
 /** How long Azurite may take to report that it listens before the start counts as failed. */
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
-/** How long `stop()` waits after SIGTERM before it sends SIGKILL. */
-export const DEFAULT_STOP_GRACE_MS = 10_000;
 /** The interface Azurite binds to: local development only. */
 export const AZURITE_HOST = '127.0.0.1';
 
@@ -128,6 +127,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     child,
     stop: async (graceMs = DEFAULT_STOP_GRACE_MS) => {
       process.removeListener('exit', killOnExit);
+      // SIGTERM lets Azurite close its server and save its metadata database (needed for on-disk restarts).
       await stopProcess(child, graceMs);
     },
   };
@@ -147,17 +147,4 @@ async function waitUntilAnswering(blobEndpoint: string): Promise<void> {
     }
   }
   throw new Error(`Azurite at ${blobEndpoint} does not answer: ${String(lastError)}`);
-}
-
-function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    // SIGTERM lets Azurite close its server and save its metadata database (needed for on-disk restarts).
-    const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-  });
 }

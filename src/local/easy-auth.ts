@@ -19,12 +19,21 @@ export const EASY_AUTH_PATHS = {
 
 /** App Service's session cookie name. */
 export const SESSION_COOKIE = 'AppServiceAuthSession';
+/**
+ * The cookie that binds a sign-in form to the browser that loaded it (as the platform's own sign-in binds its
+ * `state` to a nonce cookie): a random value, whose HMAC the form carries as `state`.
+ */
+export const LOGIN_STATE_COOKIE = 'AppServiceAuthLoginState';
+/** The form field that carries the HMAC of the state cookie. */
+export const LOGIN_STATE_FIELD = 'state';
+/** How long a sign-in form stays usable. */
+export const DEFAULT_LOGIN_FORM_TTL_SECONDS = 15 * 60;
 /** How long a sign-in lasts (App Service's default session is 8 hours). */
 export const DEFAULT_SESSION_TTL_SECONDS = 8 * 3600;
 /** Largest sign-in form accepted. */
 export const MAX_LOGIN_FORM_BYTES = 4096;
-/** Longest account name, in characters. */
-export const MAX_ACCOUNT_LENGTH = 64;
+/** Longest account name, in characters (an email address fits: 64 before the `@` is its own limit). */
+export const MAX_ACCOUNT_LENGTH = 128;
 
 /** The claim types the platform writes for a Microsoft Entra user (those the app reads among them). */
 export const ENTRA_CLAIM_TYPES = {
@@ -45,6 +54,8 @@ export interface LocalEasyAuthOptions {
   key?: Buffer;
   /** See {@link DEFAULT_SESSION_TTL_SECONDS}. */
   sessionTtlSeconds?: number;
+  /** See {@link DEFAULT_LOGIN_FORM_TTL_SECONDS}. */
+  loginFormTtlSeconds?: number;
   /** The clock, for tests. */
   now?: () => number;
 }
@@ -109,7 +120,8 @@ export function safeReturnPath(value: string | null | undefined, fallback: strin
   return value;
 }
 
-const ACCOUNT_PATTERN = /^[A-Za-z0-9._-]+$/;
+/** A plain account (`ann.lee`) or an email address (`ann.lee+chat@contoso.com`), ASCII only. */
+const ACCOUNT_PATTERN = /^[A-Za-z0-9._+-]+(@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*)?$/;
 
 /** What the app sees of a request that may go on to a function. */
 export type EasyAuthOutcome =
@@ -119,12 +131,14 @@ export type EasyAuthOutcome =
 export class LocalEasyAuth {
   readonly #key: Buffer;
   readonly #ttl: number;
+  readonly #formTtl: number;
   readonly #now: () => number;
   readonly #excluded: ReadonlySet<string>;
 
   constructor(options: LocalEasyAuthOptions) {
     this.#key = options.key ?? randomBytes(32);
     this.#ttl = options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS;
+    this.#formTtl = options.loginFormTtlSeconds ?? DEFAULT_LOGIN_FORM_TTL_SECONDS;
     this.#now = options.now ?? Date.now;
     this.#excluded = new Set(options.excludedPaths.map((p) => p.toLowerCase().replace(/\/+$/, '')));
   }
@@ -178,10 +192,18 @@ export class LocalEasyAuth {
 
   async #login(req: IncomingMessage, res: ServerResponse, url: URL): Promise<EasyAuthOutcome> {
     const returnTo = safeReturnPath(url.searchParams.get('post_login_redirect_uri'), '/api/home');
-    if (req.method === 'GET' || req.method === 'HEAD') return page(res, 200, loginPage(returnTo));
+    if (req.method === 'GET' || req.method === 'HEAD') return this.#form(res, 200, returnTo);
     if (req.method !== 'POST') {
       res.setHeader('allow', 'GET, POST');
       return text(res, 405, 'Use GET for the sign-in page and POST to sign in');
+    }
+    // Login CSRF: a page of another site could post this form and sign the browser in as someone else.
+    if (!isSameOrigin(req)) {
+      return text(
+        res,
+        403,
+        'Sign-in refused: the form was sent from another site. Open /.auth/login/aad here.',
+      );
     }
     let form: URLSearchParams;
     try {
@@ -193,26 +215,73 @@ export class LocalEasyAuth {
     const target = safeReturnPath(form.get('post_login_redirect_uri'), returnTo);
     const name = cleanDisplayName(form.get('name') ?? '');
     const account = (form.get('account') ?? '').trim();
+    if (!this.#stateMatches(req.headers.cookie, form.get(LOGIN_STATE_FIELD))) {
+      // Nothing of the refused form is filled in again: it may be another site's, naming its own account.
+      return this.#form(
+        res,
+        403,
+        target,
+        'This sign-in form has expired or was not opened in this browser: sign in again.',
+      );
+    }
     const problem =
       name === undefined
         ? 'Give the name to show (1–64 characters).'
         : account !== '' && (account.length > MAX_ACCOUNT_LENGTH || !ACCOUNT_PATTERN.test(account))
-          ? `The account may only hold letters, digits, ".", "_" and "-" (at most ${MAX_ACCOUNT_LENGTH}).`
+          ? `The account may hold letters, digits, ".", "_", "+" and "-", or be an email address (at most ${MAX_ACCOUNT_LENGTH} characters).`
           : undefined;
     if (problem !== undefined || name === undefined) {
-      return page(res, 400, loginPage(target, problem, form.get('name') ?? '', account));
+      return this.#form(res, 400, target, problem, form.get('name') ?? '', account);
     }
     const key = account !== '' ? account : name;
     const oid = localObjectId(key);
-    const upn = `${account !== '' ? account.toLowerCase() : `user-${oid.slice(0, 8)}`}@localhost`;
+    const lower = account.toLowerCase();
+    const upn =
+      account === ''
+        ? `user-${oid.slice(0, 8)}@localhost`
+        : lower.includes('@')
+          ? lower
+          : `${lower}@localhost`;
     const user: LocalUser = { oid, name, upn };
     res.writeHead(302, {
       location: target,
-      'set-cookie': this.#cookie(this.#seal(user), this.#ttl),
+      'set-cookie': [this.#cookie(this.#seal(user), this.#ttl), this.#stateCookie('', 0)],
       'cache-control': 'no-store',
     });
     res.end();
     return { kind: 'answered' };
+  }
+
+  /** The sign-in page with a fresh state: a new random cookie value and its HMAC in the form. */
+  #form(
+    res: ServerResponse,
+    status: number,
+    returnTo: string,
+    problem?: string,
+    name = '',
+    account = '',
+  ): EasyAuthOutcome {
+    const nonce = randomBytes(18).toString('base64url');
+    res.setHeader('set-cookie', this.#stateCookie(nonce, this.#formTtl));
+    return page(res, status, loginPage(returnTo, this.#stateOf(nonce), problem, name, account));
+  }
+
+  #stateOf(nonce: string): string {
+    return this.#sign(`login-state:${nonce}`);
+  }
+
+  /** Whether the form's `state` is the HMAC of this browser's state cookie (compared in constant time). */
+  #stateMatches(cookieHeader: string | undefined, state: string | null): boolean {
+    const nonce = cookieValue(cookieHeader, LOGIN_STATE_COOKIE);
+    if (!nonce || !state) return false;
+    const expected = Buffer.from(this.#stateOf(nonce));
+    const given = Buffer.from(state);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  #stateCookie(value: string, maxAgeSeconds: number): string {
+    // Strict: a cross-site POST does not carry it, so a form posted from another site never matches.
+    return `${LOGIN_STATE_COOKIE}=${value}; Path=${EASY_AUTH_PATHS.login}; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
   }
 
   /** `payload.signature`, both base64url; the payload is the user and the expiry. */
@@ -253,6 +322,27 @@ export class LocalEasyAuth {
   }
 }
 
+/**
+ * Whether a POST comes from a page of this host: its `Sec-Fetch-Site` is `same-origin` (or absent), and its
+ * `Origin` (sent by browsers on every cross-origin POST and on same-origin ones too) names the host the request
+ * was sent to, or is absent (a client that is not a browser, which the state cookie still checks).
+ * `Origin: null` (a sandboxed or opaque page) is refused.
+ */
+export function isSameOrigin(req: IncomingMessage): boolean {
+  // Fetch metadata, where the browser sends it: anything but this origin (or a typed URL) is another site.
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const host = req.headers.host;
+  if (!host) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 /** One cookie's value from a `Cookie` header. */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
@@ -279,7 +369,8 @@ function page(res: ServerResponse, status: number, html: string): EasyAuthOutcom
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: under it a browser sends `Origin: null` with the form's own POST, which the sign-in refuses.
+    'referrer-policy': 'same-origin',
     'content-security-policy':
       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
   });
@@ -299,7 +390,7 @@ button,a.button{margin-top:1.25rem;width:100%;padding:.6rem;border:0;border-radi
 .hint{font-size:.85rem;color:#6b7280;margin:.25rem 0 0}.error{color:#b91c1c;font-weight:600}`;
 
 /** The development sign-in page: a name, an optional account, and where to go afterwards. */
-function loginPage(returnTo: string, problem?: string, name = '', account = ''): string {
+function loginPage(returnTo: string, state: string, problem?: string, name = '', account = ''): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in (local development)</title><style>${STYLE}</style></head>
@@ -309,11 +400,12 @@ function loginPage(returnTo: string, problem?: string, name = '', account = ''):
 ${problem ? `<p class="error" role="alert">${escapeHtml(problem)}</p>` : ''}
 <form method="post" action="${EASY_AUTH_PATHS.login}">
 <input type="hidden" name="post_login_redirect_uri" value="${escapeHtml(returnTo)}">
+<input type="hidden" name="${LOGIN_STATE_FIELD}" value="${escapeHtml(state)}">
 <label for="name">Name to show</label>
 <input id="name" name="name" required maxlength="64" autocomplete="name" autofocus value="${escapeHtml(name)}">
 <label for="account">Account (optional)</label>
 <input id="account" name="account" maxlength="${MAX_ACCOUNT_LENGTH}" autocomplete="username" value="${escapeHtml(account)}" aria-describedby="account-hint">
-<p id="account-hint" class="hint">Who you are: the same account is the same person next time. Without one, the name decides. Two people with the same name need different accounts.</p>
+<p id="account-hint" class="hint">Who you are, as a short account name or an email address: the same account is the same person next time. Without one, the name decides. Two people with the same name need different accounts.</p>
 <button type="submit">Sign in</button>
 </form>
 </main></body></html>`;

@@ -21,6 +21,7 @@ import { readInstanceCount, startInstances } from './functions-instances.js';
 import { startIdentityEndpoint } from './identity/index.js';
 import { identityAppSettings, identityConnectionString, identityServiceOptions } from './identity-wiring.js';
 import { readRetentionRules, startRetentionSweeper } from './retention.js';
+import { stopProcess } from './stop-process.js';
 
 /** The ports and where each comes from. */
 export const PORT_SETTINGS = [
@@ -34,8 +35,6 @@ export const DEFAULT_LOCAL_DATA_DIR = '.local-data';
 export const STARTUP_TIMEOUT_MS = 60_000;
 /** How often the launcher checks that the process that started it (npm) is still there. */
 export const PARENT_CHECK_INTERVAL_MS = 1_000;
-/** How long a child may take to exit after SIGTERM before it is killed. */
-export const STOP_GRACE_MS = 10_000;
 
 /** The identity endpoint's port in identity mode (App Service's own managed identity endpoint uses 8081 too). */
 export const IDENTITY_PORT_SETTING = {
@@ -186,18 +185,6 @@ async function waitForHttp(url: string, label: string): Promise<void> {
   }
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 /** How long `func --version` may take before the built-in host is used instead. */
 const FUNC_PROBE_TIMEOUT_MS = 10_000;
 
@@ -251,7 +238,7 @@ async function main(): Promise<void> {
       void stopAll(0);
     }
   }, PARENT_CHECK_INTERVAL_MS).unref();
-  const watch = (label: string, child: ChildProcess, stop = () => stopChild(child)) => {
+  const watch = (label: string, child: ChildProcess, stop = () => stopProcess(child)) => {
     children.push(child);
     closers.push(stop);
     child.once('exit', (code, signal) => {
@@ -268,7 +255,7 @@ async function main(): Promise<void> {
       location: azuriteDir,
       startTimeoutMs: STARTUP_TIMEOUT_MS,
     });
-    watch('Azurite', azurite.child, () => azurite.stop(STOP_GRACE_MS));
+    watch('Azurite', azurite.child, () => azurite.stop());
     // Azurite has no Blob lifecycle management: apply the rules Azure's lifecycle policy applies.
     const historyContainer = process.env.CHAT_HISTORY_CONTAINER || 'chat-history';
     const sweeper = startRetentionSweeper(

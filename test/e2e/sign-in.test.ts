@@ -6,6 +6,8 @@
  * Every wait is for something the page shows (no sleeps, no timed assertions); screenshots go to
  * test-results/e2e/.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -235,5 +237,39 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     expect(ann.pageErrors).toEqual([]);
     expect(bob.pageErrors).toEqual([]);
     expect(eve.pageErrors).toEqual([]);
+  });
+
+  it("refuses another site's page that auto-submits the sign-in form: the visitor stays signed out", async () => {
+    // The attacker's page, on another site (localhost, not 127.0.0.1), posting the form at load.
+    const target = `${chat.stack.functionsUrl}/.auth/login/aad`;
+    const attacker = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><form id="f" method="post" action="${target}">
+<input name="name" value="Mallory"><input name="account" value="mallory"></form>
+<script>document.getElementById('f').submit()</script>`);
+    });
+    await new Promise<void>((done) => attacker.listen(0, '127.0.0.1', done));
+    try {
+      const port = (attacker.address() as AddressInfo).port;
+      // The visitor has been on the sign-in page before: the browser holds a state cookie of its own.
+      const victim = await open('victim');
+      await victim.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      const refused = victim.page.waitForResponse(
+        (r) => r.url() === target && r.request().method() === 'POST',
+      );
+      await victim.page.goto(`http://localhost:${port}/`);
+      expect((await refused).status()).toBe(403);
+      await victim.page.getByText('Sign-in refused').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      const cookies = await victim.context.cookies(chat.stack.functionsUrl);
+      expect(cookies.map((c) => c.name)).not.toContain('AppServiceAuthSession');
+      const me = await victim.page.request.get(`${chat.stack.functionsUrl}/.auth/me`);
+      expect(me.status()).toBe(401);
+      // The same browser still signs in through the page itself.
+      await victim.page.goto(chat.stack.homeUrl);
+      await signIn(victim, 'Victim', 'victim@contoso.example');
+      expect((await pageConfig(victim)).name).toBe('Victim');
+    } finally {
+      await new Promise<void>((done) => attacker.close(() => done()));
+    }
   });
 });

@@ -17,6 +17,17 @@ describe('the directory of display names (Blob)', () => {
     });
   });
 
+  it('gives the names of ids named like Object.prototype members as own keys', async () => {
+    const container = blob.container();
+    await container.create();
+    const ids = Object.getOwnPropertyNames(Object.prototype);
+    const directory = new UserDirectory(container);
+    for (const id of ids) await directory.record(id, `Name of ${id}`);
+    const names = await new UserDirectory(container).namesOf([...ids, 'unknown']);
+    expect(Object.keys(names).sort()).toEqual([...ids].sort());
+    for (const id of ids) expect(Object.hasOwn(names, id) && names[id], id).toBe(`Name of ${id}`);
+  });
+
   it('sees a rename once what it remembered is older than the cache time', async () => {
     const container = blob.container();
     await container.create();

@@ -125,6 +125,17 @@ describe('identity mode: upstream calls', () => {
       authorization: async () => `Bearer ${await signalr({ ttlSeconds: -3600 })}`,
     },
     {
+      name: 'a token without exp',
+      code: 'bearer-token-malformed',
+      authorization: async () => `Bearer ${await signalr({ claims: { exp: undefined } })}`,
+    },
+    {
+      name: 'a token not valid yet (nbf an hour ahead)',
+      code: 'bearer-token-malformed',
+      authorization: async () =>
+        `Bearer ${await signalr({ claims: { nbf: Math.floor(Date.now() / 1000) + 3600 } })}`,
+    },
+    {
       name: 'a token for another audience',
       code: 'bearer-token-audience',
       authorization: async () =>

@@ -8,6 +8,7 @@ import {
   type Dialect,
   HubClient,
   type HubClientOptions,
+  MAX_CLIENT_TOKEN_TTL_SECONDS,
   parseConnectionString,
   SignalRRestError,
 } from '../../src/lib/signalr/index.js';
@@ -622,6 +623,24 @@ describe('identity mode (injected credential)', () => {
       identityClient('signalr', new FakeCredential()).getClientAccess({ userId: 'ann' }),
     );
     expect(error.message).toContain('token');
+  });
+
+  it('getClientAccess issues client tokens of at most a day, signed here or asked of :generateToken', async () => {
+    const signed = await keyClient('signalr').getClientAccess({
+      userId: 'ann',
+      ttlSeconds: MAX_CLIENT_TOKEN_TTL_SECONDS,
+    });
+    const claims = await verifiedClaims(signed.accessToken, `${server.origin}/client/?hub=chat`);
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(MAX_CLIENT_TOKEN_TTL_SECONDS);
+    for (const ttlSeconds of [MAX_CLIENT_TOKEN_TTL_SECONDS + 1, 1e8 * 60]) {
+      await expect(keyClient('signalr').getClientAccess({ userId: 'ann', ttlSeconds })).rejects.toThrow(
+        RangeError,
+      );
+      await expect(
+        identityClient('signalr', new FakeCredential()).getClientAccess({ userId: 'ann', ttlSeconds }),
+      ).rejects.toThrow(/at most|1 to 86400/);
+    }
+    expect(server.requests).toHaveLength(0);
   });
 
   it('getClientAccess refuses extra claims, which :generateToken cannot carry', async () => {

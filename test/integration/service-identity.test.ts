@@ -123,7 +123,7 @@ describe('the service with local auth disabled', () => {
   it('refuses access-key tokens, other audiences and missing tokens on the REST API and :generateToken', async () => {
     const { createRestToken } = await import('../../src/lib/signalr/tokens.js');
     const { DEV_ACCESS_KEY } = await import('../../src/local/dev-constants.js');
-    const url = `${service.url}/api/hubs/chat/:generateToken?userId=ann&api-version=2024-01-01`;
+    const url = `${service.url}/api/hubs/chat/:generateToken?userId=ann&api-version=2024-12-01`;
     const keyToken = await createRestToken(DEV_ACCESS_KEY, url);
     const refusedKey = await http('POST', url, { headers: { Authorization: `Bearer ${keyToken}` } });
     expect(refusedKey.status).toBe(401);
@@ -139,6 +139,60 @@ describe('the service with local auth disabled', () => {
       body: JSON.stringify({ target: 'x', arguments: [] }),
     });
     expect(send.status).toBe(202);
+  });
+
+  it('refuses Entra tokens without exp or not valid yet on the REST API and :generateToken', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const cases = [
+      {
+        token: await idp.mint(DEV_APP_IDENTITY, 'https://signalr.azure.com', { claims: { exp: undefined } }),
+        says: 'no exp claim',
+      },
+      {
+        token: await idp.mint(DEV_APP_IDENTITY, 'https://signalr.azure.com', { claims: { nbf: now + 3600 } }),
+        says: 'not valid yet (nbf)',
+      },
+    ];
+    for (const { token, says } of cases) {
+      const send = await http('POST', `${service.url}/api/v1/hubs/chat`, {
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ target: 'x', arguments: [] }),
+      });
+      expect(send.status).toBe(401);
+      expect(send.text).toContain(says);
+      const generate = await http(
+        'POST',
+        `${service.url}/api/hubs/chat/:generateToken?userId=ann&api-version=2024-01-01`,
+        { headers: { Authorization: `Bearer ${token}` } },
+      );
+      expect(generate.status).toBe(401);
+      expect(JSON.parse(generate.text)).toMatchObject({ code: 'invalid-token' });
+      expect(JSON.parse(generate.text).message).toContain(says);
+    }
+  });
+
+  it('refuses a minutesToExpire that is not a whole number of minutes from 1 to int32, as Azure types it', async () => {
+    const authorization = `Bearer ${await entra()}`;
+    const generate = (minutes: string) =>
+      http(
+        'POST',
+        `${service.url}/api/hubs/chat/:generateToken?userId=ann&minutesToExpire=${encodeURIComponent(minutes)}&api-version=2024-01-01`,
+        { headers: { Authorization: authorization } },
+      );
+    for (const minutes of ['1e8', '1.5', '0', '-5', '2147483648', '99999999999', 'x', '']) {
+      const refused = await generate(minutes);
+      expect(refused.status, minutes).toBe(400);
+      expect(JSON.parse(refused.text)).toMatchObject({ code: 'invalid-request' });
+      expect(JSON.parse(refused.text).message).toContain('not valid for minutesToExpire');
+    }
+    const longest = await generate('2147483647');
+    expect(longest.status).toBe(200);
+    const { token } = JSON.parse(longest.text) as { token: string };
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+      exp: number;
+      iat: number;
+    };
+    expect(payload.exp - payload.iat).toBe(2_147_483_647 * 60);
   });
 
   it('is refused as an option set without metadata, with access keys, or with ManagedIdentity auth but no identity', async () => {

@@ -2,6 +2,7 @@ import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
+import { SIGNALR_GENERATE_TOKEN_API_VERSIONS } from '../fixtures/signalr-api-versions.js';
 import {
   connect,
   http,
@@ -376,10 +377,39 @@ describe('REST API of the local service', () => {
     expect(wrongMethod.headers.allow).toBe('POST, GET, HEAD');
   });
 
+  it('takes minutesToExpire as Azure types it: whole minutes from 1 to int32, default 60', async () => {
+    const lifetime = async (query: string) => {
+      const res = await rest(
+        'POST',
+        `/api/hubs/chat/:generateToken?userId=ann${query}&api-version=2024-01-01`,
+      );
+      if (res.status !== 200)
+        return { status: res.status, body: JSON.parse(res.text) as { code: string; message: string } };
+      const { token } = JSON.parse(res.text) as { token: string };
+      const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+        exp: number;
+        iat: number;
+      };
+      return { status: 200, seconds: payload.exp - payload.iat };
+    };
+    expect(await lifetime('')).toEqual({ status: 200, seconds: 3600 });
+    expect(await lifetime('&minutesToExpire=1')).toEqual({ status: 200, seconds: 60 });
+    expect(await lifetime('&minutesToExpire=100000000')).toEqual({ status: 200, seconds: 6e9 });
+    for (const minutes of ['1e8', '1.5', '0', '-1', '2147483648', 'Infinity', '0x10']) {
+      expect(await lifetime(`&minutesToExpire=${minutes}`), minutes).toEqual({
+        status: 400,
+        body: {
+          code: 'invalid-request',
+          message: `The value '${minutes}' is not valid for minutesToExpire: give whole minutes, 1 to 2147483647`,
+        },
+      });
+    }
+  });
+
   it('issues client tokens from :generateToken for the signalr client URL', async () => {
     const res = await rest(
       'POST',
-      '/api/hubs/chat/:generateToken?userId=ann&minutesToExpire=5&api-version=2024-01-01',
+      '/api/hubs/chat/:generateToken?userId=ann&minutesToExpire=5&api-version=2024-12-01',
     );
     expect(res.status).toBe(200);
     const { token } = JSON.parse(res.text) as { token: string };
@@ -388,5 +418,20 @@ describe('REST API of the local service', () => {
       aud: `${svc.endpoint}/client/?hub=chat`,
       nameid: 'ann',
     });
+  });
+
+  it('refuses :generateToken under an api-version Azure SignalR does not publish it in, naming those it does', async () => {
+    // 2024-01-01 is a Web PubSub version; 2022-06-01 is a SignalR version without the operation.
+    for (const version of ['2024-01-01', '2022-06-01', '2021-10-01']) {
+      const res = await rest('POST', `/api/hubs/chat/:generateToken?userId=ann&api-version=${version}`);
+      expect(res.status, version).toBe(400);
+      expect(JSON.parse(res.text).message).toContain('use 2022-11-01 or 2023-07-01 or 2024-12-01');
+    }
+    for (const version of SIGNALR_GENERATE_TOKEN_API_VERSIONS) {
+      expect(
+        (await rest('POST', `/api/hubs/chat/:generateToken?api-version=${version}`)).status,
+        version,
+      ).toBe(200);
+    }
   });
 });

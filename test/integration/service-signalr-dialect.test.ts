@@ -146,16 +146,15 @@ describe('signalr dialect of the local service', () => {
     expect(client.messages.filter((m) => m.type === 3)).toHaveLength(6);
   });
 
-  it('answers a handshake for another protocol with an error that names the supported ones, then closes', async () => {
+  it("answers a handshake for another protocol with ASP.NET Core's error, then closes normally with a reason that names the supported ones", async () => {
     const up = await upstream();
     const svc = await service({ upstream: `${up.url}/u` });
     const { ws, frames, closed } = await rawSocket(svc);
     ws.send('{"protocol":"xml","version":1}\x1e');
     const [code, reason] = await closed;
-    expect(frames).toEqual([
-      `{"error":"The protocol 'xml' is not supported: this service speaks the \\"json\\" and \\"messagepack\\" hub protocols"}\x1e`,
-    ]);
-    expect(code).toBe(1002);
+    // HubConnectionContext.HandshakeAsync's words; HubConnectionHandler then ends the connection (1000).
+    expect(frames).toEqual([`{"error":"The protocol 'xml' is not supported."}\x1e`]);
+    expect(code).toBe(1000);
     expect(reason.toString()).toContain('"json" and "messagepack"');
     await svc.close();
     // The connection never completed its handshake, so the upstream never heard of it.
@@ -248,13 +247,37 @@ describe('signalr dialect of the local service', () => {
     );
   });
 
-  it('closes a connection that sends no handshake in time with 1002 and a reason', async () => {
+  it('answers a handshake that does not come in time as ASP.NET Core does, then closes with 1000 and a reason', async () => {
     const svc = await service({ handshakeTimeoutMs: 50 });
     const { frames, closed } = await rawSocket(svc);
     const [code, reason] = await closed;
-    expect(code).toBe(1002);
+    expect(code).toBe(1000);
     expect(reason.toString()).toBe('No handshake received within 50 ms (handshakeTimeoutMs)');
-    expect(frames).toEqual([]);
+    expect(frames).toEqual(['{"error":"Handshake was canceled."}\x1e']);
+  });
+
+  it("answers an unsupported version and a malformed handshake in ASP.NET Core's words", async () => {
+    const svc = await service();
+    for (const [request, answer, hint] of [
+      [
+        '{"protocol":"json","version":9}',
+        "The server does not support version 9 of the 'json' protocol.",
+        'use version 1',
+      ],
+      [
+        '{"protocol":',
+        'An unexpected error occurred during connection handshake.',
+        '{"protocol":"json","version":1}',
+      ],
+      ['[1]', 'An unexpected error occurred during connection handshake.', '{"protocol":"json","version":1}'],
+    ] as const) {
+      const { ws, frames, closed } = await rawSocket(svc);
+      ws.send(`${request}\x1e`);
+      const [code, reason] = await closed;
+      expect(frames, request).toEqual([`${JSON.stringify({ error: answer })}\x1e`]);
+      expect(code).toBe(1000);
+      expect(reason.toString()).toContain(hint);
+    }
   });
 
   it('closes with the REST reason in a Close message and sends disconnected with that error', async () => {
@@ -268,7 +291,8 @@ describe('signalr dialect of the local service', () => {
     });
     expect(res.status).toBe(202);
     expect(await client.closed).toEqual({ code: 1000, reason: 'kicked' });
-    expect(client.frames.at(-1)).toBe('{"type":7,"error":"kicked"}\x1e');
+    // As the emulator's SendCloseAsync: the REST API's closes allow the client to reconnect.
+    expect(client.frames.at(-1)).toBe('{"type":7,"error":"kicked","allowReconnect":true}\x1e');
     const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
     expect(disconnected?.text).toBe('{"type":11,"error":"kicked"}');
   });

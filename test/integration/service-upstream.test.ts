@@ -127,8 +127,32 @@ describe('upstream calls of the local service', () => {
     raw.send({ type: 1, target: 'send me', arguments: [1] });
     const [call] = await up.waitFor((c) => c.event === 'send me');
     expect(call?.path).toBe('/m/send%20me?hub=chat');
+    // Escaped as .NET's Uri.EscapeDataString escapes it in the emulator: only A-Z a-z 0-9 - . _ ~ stay.
+    raw.send({ type: 1, target: "it's(done)!*~", arguments: [] });
+    const [escaped] = await up.waitFor((c) => c.event === "it's(done)!*~");
+    expect(escaped?.path).toBe('/m/it%27s%28done%29%21%2A~?hub=chat');
     // `connected` (category connections) matched nothing, and was queued before the invocation.
-    expect(up.calls.map((c) => c.event)).toEqual(['send me']);
+    expect(up.calls.map((c) => c.event)).toEqual(['send me', "it's(done)!*~"]);
+  });
+
+  it('ignores an invocation when no upstream is configured, as Learn documents it: no Completion, the connection stays', async () => {
+    const logs = recordingLog();
+    const svc = await service({ log: logs.log });
+    const raw = await SignalRRawClient.open(svc.url, 'chat', 'ann');
+    defer(() => raw.close());
+    raw.send({ type: 1, invocationId: '1', target: 'ask', arguments: [] });
+    // The answer is decided where the log line is written: in place of a Completion.
+    await expect.poll(() => logs.text()).toContain('Ignored an invocation');
+    expect(logs.text()).toContain('no upstream is configured');
+    expect(raw.messages.filter((m) => m.type === 3)).toEqual([]);
+    const url = `${svc.url}/api/v1/hubs/chat/connections/${raw.connectionId}`;
+    expect(
+      (
+        await http('HEAD', url, {
+          headers: { Authorization: `Bearer ${await createRestToken(PRIMARY_KEY, url)}` },
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('delivers the messages of one connection in order, one at a time, while connections run in parallel', async () => {

@@ -1,10 +1,11 @@
 /**
  * Signing in to the built-in host's stand-in for App Service Authentication (`CHAT_AUTH=entra`), as a browser
- * would: the sign-in form's POST, then the session cookie on every request.
+ * would: the sign-in page (which sets the state cookie the form is bound to), the form's POST, then the session
+ * cookie on every request.
  */
 
 import { userIdOfObjectId } from '../../src/app/identity.js';
-import { SESSION_COOKIE } from '../../src/local/easy-auth.js';
+import { LOGIN_STATE_COOKIE, LOGIN_STATE_FIELD, SESSION_COOKIE } from '../../src/local/easy-auth.js';
 
 export interface SignedIn {
   /** The `Cookie` header value that carries the session. */
@@ -15,19 +16,38 @@ export interface SignedIn {
   readonly userId: string;
 }
 
+/** The sign-in page's state: the cookie it set and the `state` its form carries. */
+export async function loginForm(
+  functionsUrl: string,
+  query = '',
+): Promise<{ stateCookie: string; state: string }> {
+  const page = await fetch(`${functionsUrl}/.auth/login/aad${query}`);
+  const stateCookie =
+    page.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0] ?? '')
+      .find((c) => c.startsWith(`${LOGIN_STATE_COOKIE}=`)) ?? '';
+  const state = new RegExp(`name="${LOGIN_STATE_FIELD}" value="([^"]+)"`).exec(await page.text())?.[1];
+  if (!stateCookie || !state) throw new Error(`the sign-in page (${page.status}) set no state`);
+  return { stateCookie, state };
+}
+
 /** Signs in as `name` (and `account`, which decides the object id when given). */
 export async function signIn(functionsUrl: string, name: string, account?: string): Promise<SignedIn> {
-  const form = new URLSearchParams({ name, ...(account !== undefined ? { account } : {}) });
+  const { stateCookie, state } = await loginForm(functionsUrl);
+  const form = new URLSearchParams({ name, state, ...(account !== undefined ? { account } : {}) });
   const res = await fetch(`${functionsUrl}/.auth/login/aad`, {
     method: 'POST',
     body: form,
+    headers: { cookie: stateCookie },
     redirect: 'manual',
   });
-  const setCookie = res.headers.get('set-cookie');
-  if (res.status !== 302 || !setCookie)
-    throw new Error(`sign-in answered ${res.status}: ${await res.text()}`);
-  const cookie = setCookie.split(';')[0] ?? '';
-  if (!cookie.startsWith(`${SESSION_COOKIE}=`)) throw new Error(`unexpected cookie ${cookie}`);
+  const cookie =
+    res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0] ?? '')
+      .find((c) => c.startsWith(`${SESSION_COOKIE}=`)) ?? '';
+  if (res.status !== 302 || !cookie) throw new Error(`sign-in answered ${res.status}: ${await res.text()}`);
   const me = (await (await fetch(`${functionsUrl}/.auth/me`, { headers: { cookie } })).json()) as Array<{
     user_claims: Array<{ typ: string; val: string }>;
   }>;

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { WebSocket } from 'ws';
 import {
   type HubMessage,
+  HubMessageType,
   parseHandshakeResponse,
   parseHubMessages,
   writeHubMessage,
@@ -70,7 +71,7 @@ export class SignalRRawClient {
   #receive(text: string): void {
     this.frames.push(text);
     for (const message of parseHubMessages(text)) {
-      if (message.type === 6) continue;
+      if (message.type === HubMessageType.Ping) continue;
       this.messages.push(message);
       const waiter = this.#waiting.find((w) => w.predicate(message));
       if (waiter) {

@@ -3,9 +3,9 @@ import azureFunctions from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assets } from '../../src/app/assets.js';
 import { configScript, home, jsonForHtml } from '../../src/app/home.js';
-import { negotiate } from '../../src/app/negotiate.js';
+import { CLIENT_TOKEN_TTL_SECONDS, negotiate } from '../../src/app/negotiate.js';
 import { resetChatServices } from '../../src/app/services.js';
-import { verifyToken } from '../../src/lib/signalr/tokens.js';
+import { MAX_CLIENT_TOKEN_TTL_SECONDS, verifyToken } from '../../src/lib/signalr/tokens.js';
 import { DEV_ACCESS_KEY as KEY } from '../../src/local/dev-constants.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
@@ -170,6 +170,11 @@ describe('negotiate', () => {
     expect(body.url).toBe('http://localhost:8080/client/?hub=chat');
     const claims = await verifyToken(body.accessToken, [KEY], { audiences: [body.url] });
     expect(claims.nameid).toBe('ann');
+    // Bounded: an hour, within the client tokens' maximum, and not valid before it was issued.
+    expect(claims.exp).toBeDefined();
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(CLIENT_TOKEN_TTL_SECONDS);
+    expect(CLIENT_TOKEN_TTL_SECONDS).toBeLessThanOrEqual(MAX_CLIENT_TOKEN_TTL_SECONDS);
+    expect(claims.nbf).toBe(claims.iat);
   });
 
   it('issues the raw websocket URL with its token for ?dialect=websocket', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { APP_ERRORS } from '../../src/app/errors.js';
 import { CHAT_ERRORS } from '../../src/lib/chat/errors.js';
 import { UPSTREAM_ERRORS } from '../../src/lib/upstream/errors.js';
+import { WEBPUBSUB_ERRORS } from '../../src/lib/webpubsub/index.js';
 import { Rejection, SERVICE_ERRORS } from '../../src/local/service/errors.js';
 import { ServiceOptionsError } from '../../src/local/service/options.js';
 
@@ -47,6 +48,7 @@ function checkCatalogue(name: string, catalogue: Catalogue): void {
 }
 
 checkCatalogue('upstream', UPSTREAM_ERRORS);
+checkCatalogue('Web PubSub upstream', WEBPUBSUB_ERRORS);
 checkCatalogue('chat', CHAT_ERRORS);
 checkCatalogue('app', APP_ERRORS);
 checkCatalogue('local service', SERVICE_ERRORS);

@@ -45,7 +45,7 @@ describe('JSON hub protocol framing', () => {
     expect(parseHubMessages(parsed.rest)).toEqual([{ type: 6 }]);
   });
 
-  it('accepts the messagepack handshake and refuses other protocols with a message that names both', () => {
+  it("accepts the messagepack handshake and refuses other protocols in ASP.NET Core's words, with a hint that names both", () => {
     expect(parseHandshakeRequest('{"protocol":"messagepack","version":1}\x1e').request).toEqual({
       protocol: 'messagepack',
       version: 1,
@@ -53,7 +53,10 @@ describe('JSON hub protocol framing', () => {
     const error = protocolError(() => parseHandshakeRequest('{"protocol":"xml","version":1}\x1e'));
     expect(error.code).toBe('unsupported-protocol');
     expect(writeHandshakeResponse(error.message)).toBe(
-      `{"error":"The protocol 'xml' is not supported: this service speaks the \\"json\\" and \\"messagepack\\" hub protocols"}\x1e`,
+      `{"error":"The protocol 'xml' is not supported."}\x1e`,
+    );
+    expect(error.hint).toBe(
+      `The protocol 'xml' is not supported: this service speaks the "json" and "messagepack" hub protocols`,
     );
   });
 

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,38 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
       // A function file reaches past src/app into the domain.
       const home = join(copy, 'src/functions/home.ts');
       await writeFile(home, `import '../lib/conversation.js';\n${await readFile(home, 'utf8')}`);
+
+      // Inside src/lib: one wrong import per inner rule, each through a face so it breaks that rule alone.
+      // The wire formats reach up into history.
+      const tokens = join(copy, 'src/lib/signalr/tokens.ts');
+      await writeFile(tokens, `import '../history/index.js';\n${await readFile(tokens, 'utf8')}`);
+      // History reaches up into the chat.
+      const store = join(copy, 'src/lib/history/store.ts');
+      await writeFile(
+        store,
+        `import type { ChatReply } from '../chat/index.js';\n${await readFile(store, 'utf8')}`,
+      );
+      // Upstream reaches up into the chat.
+      const dispatcher = join(copy, 'src/lib/upstream/dispatcher.ts');
+      await writeFile(dispatcher, `import '../chat/index.js';\n${await readFile(dispatcher, 'utf8')}`);
+      // A leaf imports a package.
+      const conversation = join(copy, 'src/lib/conversation.ts');
+      await writeFile(
+        conversation,
+        `import { isDialect } from './signalr/index.js';\n${await readFile(conversation, 'utf8')}`,
+      );
+      // A face grows code of its own.
+      const face = join(copy, 'src/lib/history/index.ts');
+      await writeFile(face, `${await readFile(face, 'utf8')}\nexport const PAGE = 50;\n`);
+      // The Functions layer reaches past the chat's face into one of its files.
+      const negotiate = join(copy, 'src/app/negotiate.ts');
+      await writeFile(negotiate, `import '../lib/chat/user-id.js';\n${await readFile(negotiate, 'utf8')}`);
+      // A shared folder of the local service reaches into a protocol wing (the folders need not exist yet).
+      await mkdir(join(copy, 'src/local/service/transports'), { recursive: true });
+      await writeFile(
+        join(copy, 'src/local/service/transports/frames.ts'),
+        `import type { Session } from '../signalr/session.js';\nimport '../websocket/endpoint.js';\nimport '../transport.js';\n`,
+      );
     });
 
     afterAll(async () => {
@@ -48,6 +80,11 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
     it('is reported, one line per bad import, and nothing else', () => {
       const violations = checkLayers(readSources(copy));
       expect(violations.map(({ file, specifier, rule }) => ({ file, specifier, rule }))).toEqual([
+        {
+          file: 'src/app/negotiate.ts',
+          specifier: '../lib/chat/user-id.js',
+          rule: 'src/lib/chat/ is imported from outside it only through its index.ts',
+        },
         {
           file: 'src/app/services.ts',
           specifier: '../local/service/index.js',
@@ -67,6 +104,41 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
           file: 'src/lib/chat/fanout.ts',
           specifier: '../../local/start.js',
           rule: 'src/lib/ must not import src/local/',
+        },
+        {
+          file: 'src/lib/conversation.ts',
+          specifier: './signalr/index.js',
+          rule: 'a leaf of src/lib/ imports nothing of the project but other leaves',
+        },
+        {
+          file: 'src/lib/history/index.ts',
+          specifier: '',
+          rule: "a package's index.ts only re-exports",
+        },
+        {
+          file: 'src/lib/history/store.ts',
+          specifier: '../chat/index.js',
+          rule: 'src/lib/history/ must not import src/lib/chat/',
+        },
+        {
+          file: 'src/lib/signalr/tokens.ts',
+          specifier: '../history/index.js',
+          rule: 'src/lib/signalr/ imports no other src/lib/ package, only leaves',
+        },
+        {
+          file: 'src/lib/upstream/dispatcher.ts',
+          specifier: '../chat/index.js',
+          rule: 'src/lib/upstream/ must not import src/lib/chat/',
+        },
+        {
+          file: 'src/local/service/transports/frames.ts',
+          specifier: '../signalr/session.js',
+          rule: 'src/local/service/transports/ imports no protocol wing (src/local/service/signalr/)',
+        },
+        {
+          file: 'src/local/service/transports/frames.ts',
+          specifier: '../websocket/endpoint.js',
+          rule: 'src/local/service/transports/ imports no protocol wing (src/local/service/websocket/)',
         },
       ]);
     });
@@ -108,6 +180,21 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
         [
           'src/lib/chat/fanout.ts',
           `import { y } from '../signalr/index.js';\nimport { z } from '../conversation.js';`,
+        ],
+        ['src/local/service/auth.ts', `import { verifyToken } from '../../lib/signalr/tokens.js';`],
+        ['src/lib/rate-limit.ts', `import { setBounded } from './bounded-map.js';`],
+        [
+          'src/lib/signalr/tokens.ts',
+          `import { setBounded } from '../bounded-map.js';\nimport './signature.js';`,
+        ],
+        ['src/lib/upstream/verify.ts', `import { verifySignature } from '../signalr/index.js';`],
+        [
+          'src/local/service/signalr/session.ts',
+          `import '../transports/websocket.js';\nimport '../upstream/caller.js';`,
+        ],
+        [
+          'src/local/service/rest/router.ts',
+          `import '../upstream/caller.js';\nimport '../../../lib/signalr/index.js';`,
         ],
         [
           'src/local/start.ts',

@@ -1,8 +1,9 @@
 import type { HttpRequest } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteDefinition } from '../../src/app/routes.js';
-import { cookieValue, localObjectId, SESSION_COOKIE } from '../../src/local/easy-auth.js';
+import { cookieValue, LOGIN_STATE_COOKIE, localObjectId, SESSION_COOKIE } from '../../src/local/easy-auth.js';
 import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
+import { loginForm } from '../support/sign-in.js';
 
 let host: RunningFunctionsHost | undefined;
 afterEach(async () => {
@@ -48,13 +49,17 @@ const FORGED = {
   'x-ms-token-aad-access-token': 'forged',
 };
 
+/** Posts the sign-in form as the browser that loaded the sign-in page would (its state cookie and `state`). */
 async function signIn(base: string, form: Record<string, string>, returnTo = '/api/whoami') {
-  const res = await fetch(`${base}/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(returnTo)}`, {
+  const query = `?post_login_redirect_uri=${encodeURIComponent(returnTo)}`;
+  const { stateCookie, state } = await loginForm(base, query);
+  const res = await fetch(`${base}/.auth/login/aad${query}`, {
     method: 'POST',
-    body: new URLSearchParams(form),
+    body: new URLSearchParams({ state, ...form }),
+    headers: { cookie: stateCookie, origin: base },
     redirect: 'manual',
   });
-  const setCookie = res.headers.get('set-cookie') ?? '';
+  const setCookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`)) ?? '';
   return {
     res,
     setCookie,
@@ -194,8 +199,111 @@ describe('the built-in host with CHAT_AUTH=entra (App Service Authentication on 
     const bad = await signIn(base, { name: 'Ann', account: 'ann lee<script>' });
     expect(bad.res.status).toBe(400);
     const body = await bad.res.text();
-    expect(body).toContain('The account may only hold');
+    expect(body).toContain('The account may hold');
     expect(body).not.toContain('<script>');
+  });
+
+  it('accepts an email address as account: it is the sign-in name, and decides the object id', async () => {
+    const base = await start();
+    const { res, cookie } = await signIn(base, { name: 'Ann', account: 'Ann.Lee+chat@Contoso.example' });
+    expect(res.status).toBe(302);
+    const seen = (await (await fetch(`${base}/api/whoami`, { headers: { cookie } })).json()) as Record<
+      string,
+      string
+    >;
+    expect(seen['x-ms-client-principal-name']).toBe('ann.lee+chat@contoso.example');
+    expect(seen['x-ms-client-principal-id']).toBe(localObjectId('ann.lee+chat@contoso.example'));
+    for (const account of ['ann@', '@contoso.example', 'ann@contoso..example', 'a@b@c', 'ann lee@contoso']) {
+      expect((await signIn(base, { name: 'Ann', account })).res.status, account).toBe(400);
+    }
+  });
+});
+
+describe('the development sign-in against login CSRF', () => {
+  /** What a page on another site can do: post the form, with the browser's cookies for this host. */
+  async function crossSitePost(base: string, headers: Record<string, string>, state?: string) {
+    return fetch(`${base}/.auth/login/aad`, {
+      method: 'POST',
+      body: new URLSearchParams({ name: 'Mallory', account: 'mallory', ...(state ? { state } : {}) }),
+      headers,
+      redirect: 'manual',
+    });
+  }
+
+  it('binds the form to the browser: a state cookie (HttpOnly, SameSite=Strict, the sign-in path only) and its HMAC in the form', async () => {
+    const base = await start();
+    const page = await fetch(`${base}/.auth/login/aad`);
+    const [setCookie] = page.headers.getSetCookie();
+    expect(setCookie).toMatch(new RegExp(`^${LOGIN_STATE_COOKIE}=[\\w-]{20,};`));
+    expect(setCookie).toMatch(/; Path=\/\.auth\/login\/aad;/);
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(await page.text()).toMatch(/<input type="hidden" name="state" value="[\w-]{40,}">/);
+    // Each page load gets its own state.
+    expect((await loginForm(base)).state).not.toBe((await loginForm(base)).state);
+  });
+
+  it("refuses another site's auto-submitted form, which signs no one in", async () => {
+    const base = await start();
+    // The attacker loads the form themselves: their own state and cookie, which the victim's browser lacks.
+    const { state } = await loginForm(base);
+    const attempts = [
+      await crossSitePost(base, { origin: 'https://evil.example' }, state),
+      await crossSitePost(base, { origin: 'null' }, state),
+      await crossSitePost(base, { 'sec-fetch-site': 'cross-site' }, state),
+      await crossSitePost(base, { 'sec-fetch-site': 'same-site', origin: 'http://localhost:1' }, state),
+      // A browser that sends no Origin: the SameSite=Strict state cookie is not sent cross-site.
+      await crossSitePost(base, {}, state),
+      await crossSitePost(base, {}),
+      // Even a state cookie the victim holds from an earlier visit does not match the attacker's state.
+      await crossSitePost(base, { cookie: (await loginForm(base)).stateCookie }, state),
+    ];
+    for (const res of attempts) {
+      expect(res.status).toBe(403);
+      expect(res.headers.getSetCookie().some((c) => c.startsWith(`${SESSION_COOKIE}=`))).toBe(false);
+      const body = await res.text();
+      expect(body).toMatch(/another site|not opened in this browser/);
+      // The refused form is not filled in again with the attacker's account.
+      expect(body).not.toContain('mallory');
+    }
+  });
+
+  it('refuses a state cookie used with the HMAC of another, a forged state, and one from another run of the host', async () => {
+    const base = await start();
+    const first = await loginForm(base);
+    const second = await loginForm(base);
+    const post = (cookie: string, state: string) =>
+      fetch(`${base}/.auth/login/aad`, {
+        method: 'POST',
+        body: new URLSearchParams({ name: 'Ann', state }),
+        headers: { cookie, origin: base },
+        redirect: 'manual',
+      });
+    expect((await post(first.stateCookie, second.state)).status).toBe(403);
+    // The same state with its last character changed (to one it is not).
+    const forged = `${first.state.slice(0, -1)}${first.state.endsWith('A') ? 'B' : 'A'}`;
+    expect((await post(first.stateCookie, forged)).status).toBe(403);
+    await host?.close();
+    const again = await start();
+    const stale = await fetch(`${again}/.auth/login/aad`, {
+      method: 'POST',
+      body: new URLSearchParams({ name: 'Ann', state: first.state }),
+      headers: { cookie: first.stateCookie, origin: again },
+      redirect: 'manual',
+    });
+    expect(stale.status).toBe(403);
+    // The control: the same browser's own cookie and state sign in, and the state cookie is cleared.
+    const own = await loginForm(again);
+    const ok = await fetch(`${again}/.auth/login/aad`, {
+      method: 'POST',
+      body: new URLSearchParams({ name: 'Ann', state: own.state }),
+      headers: { cookie: own.stateCookie, origin: again },
+      redirect: 'manual',
+    });
+    expect(ok.status).toBe(302);
+    expect(ok.headers.getSetCookie()).toContainEqual(
+      expect.stringMatching(new RegExp(`^${LOGIN_STATE_COOKIE}=;.*Max-Age=0`)),
+    );
   });
 });
 

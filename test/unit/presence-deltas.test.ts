@@ -20,4 +20,22 @@ describe('presence deltas carry the display names the instance had at hand', () 
       { joined: ['cat'], left: [] },
     ]);
   });
+
+  it('keeps users named like Object.prototype members as own keys of the names', async () => {
+    const deltas = new PresenceDeltas({ windowMs: 1 });
+    const sent: PresenceChanges[] = [];
+    const names = Object.create(null) as Record<string, string>;
+    for (const user of ['__proto__', 'constructor', 'toString']) names[user] = `Name of ${user}`;
+    await deltas.announce({ joined: ['__proto__', 'constructor', 'toString'], names }, async (changes) => {
+      sent.push(changes);
+    });
+    const delta = sent[0]?.names ?? {};
+    expect(Object.keys(delta).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(Object.getOwnPropertyDescriptor(delta, '__proto__')?.value).toBe('Name of __proto__');
+    expect(JSON.parse(JSON.stringify(delta))).toEqual(
+      JSON.parse(
+        '{"__proto__":"Name of __proto__","constructor":"Name of constructor","toString":"Name of toString"}',
+      ),
+    );
+  });
 });

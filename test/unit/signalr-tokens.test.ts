@@ -87,6 +87,20 @@ describe('token failures', () => {
     expect(await codeOf(verifyToken(noExp, [KEY], { audiences: [HUB_AUD] }))).toBe('token-no-expiry');
   });
 
+  it("fails with 'not-yet-valid' for a token whose nbf is later than now beyond the skew", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const early = (nbf: number) =>
+      new SignJWT({ aud: HUB_AUD })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setNotBefore(nbf)
+        .setExpirationTime(now + 7200)
+        .sign(new TextEncoder().encode(KEY));
+    expect(await codeOf(verifyToken(await early(now + 3600), [KEY], { audiences: [HUB_AUD] }))).toBe(
+      'token-not-yet-valid',
+    );
+    await expect(verifyToken(await early(now + 60), [KEY], { audiences: [HUB_AUD] })).resolves.toBeDefined();
+  });
+
   it("fails with 'missing' and 'malformed' for absent and garbage tokens", async () => {
     expect(await codeOf(verifyToken(undefined, [KEY], { audiences: [HUB_AUD] }))).toBe('token-missing');
     expect(await codeOf(verifyToken('not.a.jwt', [KEY], { audiences: [HUB_AUD] }))).toBe('token-malformed');

@@ -137,6 +137,24 @@ describe('UpstreamTokenValidator', () => {
     });
   });
 
+  it('refuses a token without exp and a token not valid yet (nbf beyond the clock skew)', async () => {
+    const check = validator();
+    const now = Math.floor(Date.now() / 1000);
+    const noExp = await new SignJWT({ iss: V1, aud: AUDIENCE, oid: CALLER, tid: TENANT })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'JWT' })
+      .setIssuedAt(now)
+      .sign(privateKey);
+    const refusedNoExp = await check.validate(`Bearer ${noExp}`).catch((e: unknown) => e as UpstreamError);
+    expect(refusedNoExp).toMatchObject({ code: 'bearer-token-malformed', status: 401 });
+    expect((refusedNoExp as UpstreamError).message).toContain('exp claim');
+    const early = await token({ nbf: now + 3600 });
+    const refusedEarly = await check.validate(`Bearer ${early}`).catch((e: unknown) => e as UpstreamError);
+    expect(refusedEarly).toMatchObject({ code: 'bearer-token-malformed', status: 401 });
+    expect((refusedEarly as UpstreamError).message).toContain('not valid yet (nbf)');
+    // Within the five minutes of skew a token is taken, as Entra's own clients allow.
+    await expect(check.validate(`Bearer ${await token({ nbf: now + 60 })}`)).resolves.toBeDefined();
+  });
+
   it('answers 503 while the metadata cannot be fetched, and fetches it again on the next call', async () => {
     const check = validator();
     metadataStatus = 500;

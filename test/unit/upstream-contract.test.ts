@@ -5,7 +5,7 @@ import {
   isUpstreamCategory,
   openConnectionBody,
   UPSTREAM_HEADERS,
-} from '../../src/lib/upstream/contract.js';
+} from '../../src/lib/signalr/upstream-contract.js';
 import { upstreamHeaders } from '../../src/local/service/upstream/asrs-headers.js';
 
 // Known answers: the header names and bodies as Azure SignalR's upstream documentation (and, for

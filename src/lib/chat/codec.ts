@@ -6,8 +6,7 @@
  * - signalr: an Invocation whose target is the event name and whose one argument is the payload.
  * - websocket: a text frame `{"type": "<event>", …payload}`.
  */
-import type { HubClient, InvocationPayload, MessageOf, SendToAllOptions } from '../signalr/index.js';
-import type { Dialect } from '../upstream/contract.js';
+import type { Dialect, HubClient, InvocationPayload, MessageOf, SendToAllOptions } from '../signalr/index.js';
 import type { ChatEvent } from './protocol.js';
 
 /** Turns a chat event into the message one dialect sends. */

@@ -14,6 +14,7 @@ import {
   nameProblem,
   parseConversation,
 } from '../conversation.js';
+import { isRecord } from '../is-record.js';
 import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence.js';
 
@@ -44,10 +45,6 @@ export type CommandResult =
 
 function isCommandName(name: unknown): name is CommandName {
   return typeof name === 'string' && (COMMAND_NAMES as readonly string[]).includes(name);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -3,6 +3,7 @@
  * listings, cached for {@link DEFAULT_NAME_CACHE_TTL_MS} (docs/architecture.md, "Tokens and identity").
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import { blobNameSegment } from '../blob-names.js';
 import { setBounded } from '../bounded-map.js';
 import { cleanDisplayName } from '../display-name.js';
 
@@ -66,7 +67,8 @@ export class UserDirectory {
   /** The recorded names of `ids`, as an object; ids without one are left out. */
   async namesOf(ids: readonly string[]): Promise<Record<string, string>> {
     const names = await Promise.all(ids.map((id) => this.nameOf(id)));
-    const result: Record<string, string> = {};
+    // No prototype: ids are keys, and no id may reach Object.prototype (`__proto__`, `constructor`).
+    const result: Record<string, string> = Object.create(null);
     ids.forEach((id, i) => {
       const name = names[i];
       if (name !== undefined) result[id] = name;
@@ -75,6 +77,6 @@ export class UserDirectory {
   }
 
   #blob(id: string) {
-    return this.#container.getBlockBlobClient(`${USERS_PREFIX}${encodeURIComponent(id)}`);
+    return this.#container.getBlockBlobClient(`${USERS_PREFIX}${blobNameSegment(id)}`);
   }
 }

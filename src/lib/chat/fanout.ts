@@ -11,13 +11,16 @@ import {
   markFailed,
   SPANS,
 } from '../observability.js';
-import type { Dialect } from '../upstream/contract.js';
+import type { Dialect } from '../signalr/index.js';
 import { type ChatChannel, channelOf, type DialectClients } from './codec.js';
 import type { ChatEvent } from './protocol.js';
 import { toServiceUserId } from './user-id.js';
 
-/** The REST client of each dialect (both exist; `dialects` says which ones fan-out uses). */
-export type FanoutClients = DialectClients;
+/**
+ * The REST client of each dialect (both exist; `dialects` says which ones fan-out uses), and with
+ * `REALTIME_SERVICE=webpubsub` the Web PubSub channel, which then carries the websocket dialect.
+ */
+export type FanoutClients = DialectClients & { readonly webPubSubChannel?: ChatChannel | undefined };
 
 /** Where failures are reported (an `InvocationContext`). */
 export interface FanoutLog {
@@ -32,7 +35,7 @@ export class Fanout {
 
   constructor(clients: FanoutClients, dialects: readonly Dialect[], log: FanoutLog) {
     this.#clients = clients;
-    this.#channels = dialects.map((dialect) => channelOf(clients, dialect));
+    this.#channels = dialects.map((dialect) => this.channel(dialect));
     this.#log = log;
   }
 
@@ -58,7 +61,8 @@ export class Fanout {
    * dialect is one fan-out uses). Failures of its sends propagate: the caller is answering that connection.
    */
   channel(dialect: Dialect): ChatChannel {
-    return channelOf(this.#clients, dialect);
+    const { webPubSubChannel } = this.#clients;
+    return dialect === 'websocket' && webPubSubChannel ? webPubSubChannel : channelOf(this.#clients, dialect);
   }
 
   /** Adds all of `user`'s connections, present and future, of every dialect, to `group`. */

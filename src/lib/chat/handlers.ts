@@ -13,10 +13,10 @@ import {
   parseConversation,
   ROOM,
 } from '../conversation.js';
-import { HistoryError } from '../history/errors.js';
-import type { AppendResult, HistoryPage, NewMessage } from '../history/message.js';
+import type { AppendResult, HistoryPage, NewMessage } from '../history/index.js';
+import { HistoryError } from '../history/index.js';
 import { ATTRIBUTES, chatMetrics, countFailure, errorType, inSpan, SPANS } from '../observability.js';
-import type { Dialect } from '../upstream/contract.js';
+import type { Dialect } from '../signalr/index.js';
 import type { ChatCommand } from './commands.js';
 import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError } from './errors.js';
@@ -308,13 +308,15 @@ export class ChatHandlers {
   async #leaveGroup(caller: Caller, group: string): Promise<undefined> {
     const { members, fanout } = this.#deps;
     if (!(await members.isMember(caller.user, group))) return undefined;
-    // Sent before the leave, so the leaver's own connections hear it too.
-    await fanout.toGroup(group, {
-      event: 'system',
-      payload: { kind: 'groupLeft', user: caller.user, ...nameOf(caller), group, at: this.#at() },
-    });
     await members.remove(caller.user, group);
     await fanout.removeUserFromGroup(group, caller.user);
+    // Sent after the leave, to the group and to the leaver's own connections: once a connection has the note,
+    // nothing more of the group reaches it.
+    const note: ChatEvent = {
+      event: 'system',
+      payload: { kind: 'groupLeft', user: caller.user, ...nameOf(caller), group, at: this.#at() },
+    };
+    await Promise.all([fanout.toGroup(group, note), fanout.toUser(caller.user, note)]);
     return undefined;
   }
 
@@ -334,7 +336,8 @@ function nameOf(caller: Caller): { name?: string } {
 
 /** The display names of `callers` that have one other than their id, by id. */
 function namesOf(callers: readonly Caller[]): Record<string, string> {
-  const names: Record<string, string> = {};
+  // No prototype: a user may be called `__proto__` or `constructor`.
+  const names: Record<string, string> = Object.create(null);
   for (const caller of callers) {
     const { name } = nameOf(caller);
     if (name !== undefined) names[caller.user] = name;

@@ -1,11 +1,27 @@
 /**
  * Which groups each user has joined: one empty blob per membership, `_members/<user>/<group>`, the source of
  * truth that every entry re-applies to the service (docs/architecture.md, "Presence and group memberships").
+ * Names are blob-name segments (docs/architecture.md, "History in Blob Storage"); memberships written before a
+ * trailing dot was escaped are still found, and moved to their escaped name when changed.
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import { blobNameSegment } from '../blob-names.js';
 
 /** The blob name prefix of memberships (conversation folders never start with `_`). */
 export const MEMBERS_PREFIX = '_members/';
+
+/** The blob name of one membership. */
+export function membershipBlobName(user: string, group: string): string {
+  return `${MEMBERS_PREFIX}${blobNameSegment(user)}/${blobNameSegment(group)}`;
+}
+
+/** The name the same membership had before trailing dots were escaped, when it differs. */
+function legacyMembershipBlobName(user: string, group: string): string | undefined {
+  // `.` and `..` were never valid names, and unescaped they would resolve as a relative path.
+  if ([user, group].some((name) => name === '.' || name === '..')) return undefined;
+  const legacy = `${MEMBERS_PREFIX}${encodeURIComponent(user)}/${encodeURIComponent(group)}`;
+  return legacy === membershipBlobName(user, group) ? undefined : legacy;
+}
 
 export class MembershipStore {
   readonly #container: ContainerClient;
@@ -16,29 +32,36 @@ export class MembershipStore {
 
   /** The groups `user` belongs to, sorted. */
   async groupsOf(user: string): Promise<string[]> {
-    const prefix = `${MEMBERS_PREFIX}${encodeURIComponent(user)}/`;
-    const groups: string[] = [];
-    for await (const blob of this.#container.listBlobsFlat({ prefix })) {
-      groups.push(decodeURIComponent(blob.name.slice(prefix.length)));
+    const prefixes = new Set([`${MEMBERS_PREFIX}${blobNameSegment(user)}/`]);
+    if (user !== '.' && user !== '..') prefixes.add(`${MEMBERS_PREFIX}${encodeURIComponent(user)}/`);
+    const groups = new Set<string>();
+    for (const prefix of prefixes) {
+      for await (const blob of this.#container.listBlobsFlat({ prefix })) {
+        groups.add(decodeURIComponent(blob.name.slice(prefix.length)));
+      }
     }
-    return groups.sort();
+    return [...groups].sort();
   }
 
   async isMember(user: string, group: string): Promise<boolean> {
-    return this.#blob(user, group).exists();
+    if (await this.#blob(membershipBlobName(user, group)).exists()) return true;
+    const legacy = legacyMembershipBlobName(user, group);
+    return legacy !== undefined && (await this.#blob(legacy).exists());
   }
 
   async add(user: string, group: string): Promise<void> {
-    await this.#blob(user, group).upload('', 0);
+    await this.#blob(membershipBlobName(user, group)).upload('', 0);
+    const legacy = legacyMembershipBlobName(user, group);
+    if (legacy !== undefined) await this.#blob(legacy).deleteIfExists();
   }
 
   async remove(user: string, group: string): Promise<void> {
-    await this.#blob(user, group).deleteIfExists();
+    await this.#blob(membershipBlobName(user, group)).deleteIfExists();
+    const legacy = legacyMembershipBlobName(user, group);
+    if (legacy !== undefined) await this.#blob(legacy).deleteIfExists();
   }
 
-  #blob(user: string, group: string) {
-    return this.#container.getBlockBlobClient(
-      `${MEMBERS_PREFIX}${encodeURIComponent(user)}/${encodeURIComponent(group)}`,
-    );
+  #blob(name: string) {
+    return this.#container.getBlockBlobClient(name);
   }
 }

@@ -58,7 +58,8 @@ export class PresenceDeltas {
         const left: string[] = [];
         for (const [user, change] of state) (change === 'joined' ? joined : left).push(user);
         if (joined.length + left.length === 0) return resolve();
-        const named: Record<string, string> = {};
+        // No prototype: user names are keys (`__proto__` is a name like any other).
+        const named: Record<string, string> = Object.create(null);
         for (const [user, name] of names) if (state.has(user)) named[user] = name;
         send({
           joined: joined.sort(),

@@ -4,6 +4,7 @@
  * (docs/architecture.md, "Presence and group memberships").
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import { blobNameSegment } from '../blob-names.js';
 import { setBounded } from '../bounded-map.js';
 
 /** The blob name prefix of presence entries (conversation folders never start with `_`). */
@@ -392,7 +393,7 @@ export class PresenceStore {
 
   async #connectionsOf(user: string): Promise<string[]> {
     const ids: string[] = [];
-    const prefix = `${PRESENCE_PREFIX}${encodeURIComponent(user)}/`;
+    const prefix = `${PRESENCE_PREFIX}${blobNameSegment(user)}/`;
     for await (const blob of this.#container.listBlobsFlat({ prefix })) {
       ids.push(decodeURIComponent(blob.name.slice(prefix.length)));
     }
@@ -436,8 +437,8 @@ async function mapLimited<T, R>(
 }
 
 function entryName(user: string, connectionId: string): string {
-  // Encoded so names with spaces, dots or any script make plain, reversible blob names.
-  return `${PRESENCE_PREFIX}${encodeURIComponent(user)}/${encodeURIComponent(connectionId)}`;
+  // Blob-name segments, so names with spaces, a trailing dot or any script make plain, reversible blob names.
+  return `${PRESENCE_PREFIX}${blobNameSegment(user)}/${blobNameSegment(connectionId)}`;
 }
 
 function parseEntryName(blobName: string): { user: string; connectionId: string } | undefined {

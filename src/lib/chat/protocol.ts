@@ -2,7 +2,7 @@
  * The chat's server events (docs/architecture.md, "The chat protocol"); how each dialect carries them is
  * codec.ts.
  */
-import type { ChatMessage, HistoryPage } from '../history/message.js';
+import type { ChatMessage, HistoryPage } from '../history/index.js';
 import type { ChatErrorPayload } from './errors.js';
 
 export interface WelcomePayload {

@@ -54,10 +54,13 @@ export class SegmentAppender {
   /** The conversations with appends under way (queued or in flight); an entry goes when its queue empties. */
   readonly #queues = new Map<string, ConversationQueue>();
 
-  constructor(
-    private readonly container: ContainerClient,
-    private readonly options: AppenderOptions,
-  ) {}
+  readonly #container: ContainerClient;
+  readonly #options: AppenderOptions;
+
+  constructor(container: ContainerClient, options: AppenderOptions) {
+    this.#container = container;
+    this.#options = options;
+  }
 
   /**
    * Appends one message as one line, alone in a block when nothing else of its conversation is in flight on this
@@ -70,7 +73,7 @@ export class SegmentAppender {
     if (
       queue.waiting.length > 0 ||
       queue.admitted > 0 ||
-      queue.lines.length >= this.options.maxQueuedAppends
+      queue.lines.length >= this.#options.maxQueuedAppends
     ) {
       await new Promise<void>((resolve) => queue.waiting.push(resolve));
       queue.admitted--;
@@ -103,7 +106,7 @@ export class SegmentAppender {
       // Room freed: let waiting callers queue for the next block while this one is written.
       while (
         queue.waiting.length > 0 &&
-        queue.lines.length + queue.admitted < this.options.maxQueuedAppends
+        queue.lines.length + queue.admitted < this.#options.maxQueuedAppends
       ) {
         queue.admitted++;
         (queue.waiting.shift() as () => void)();
@@ -136,8 +139,8 @@ export class SegmentAppender {
     let bytes = first.line.length;
     for (;;) {
       const next = queue.lines.peek();
-      if (next === undefined || batch.length >= this.options.maxMessagesPerBlock) break;
-      if (bytes + next.line.length > this.options.maxBlockBytes) break;
+      if (next === undefined || batch.length >= this.#options.maxMessagesPerBlock) break;
+      if (bytes + next.line.length > this.#options.maxBlockBytes) break;
       batch.push(queue.lines.shift() as QueuedLine);
       bytes += next.line.length;
     }
@@ -157,7 +160,7 @@ export class SegmentAppender {
         this.#rememberSegment(conversation, segment);
         return {
           segment,
-          full: (response.blobCommittedBlockCount ?? 0) >= this.options.segmentBlockLimit,
+          full: (response.blobCommittedBlockCount ?? 0) >= this.#options.segmentBlockLimit,
         };
       } catch (error) {
         const code = errorCode(error);
@@ -179,8 +182,8 @@ export class SegmentAppender {
   #client(conversation: string, segment: number): AppendBlobClient {
     const cached = this.#clients.get(conversation);
     if (cached?.segment === segment) return cached.blob;
-    const blob = segmentClient(this.container, conversation, segment);
-    setBounded(this.#clients, conversation, { segment, blob }, this.options.maxCachedConversations);
+    const blob = segmentClient(this.#container, conversation, segment);
+    setBounded(this.#clients, conversation, { segment, blob }, this.#options.maxCachedConversations);
     return blob;
   }
 
@@ -194,7 +197,7 @@ export class SegmentAppender {
     await this.#createSegment(conversation, next);
     this.#rememberSegment(conversation, next);
     try {
-      await segmentClient(this.container, conversation, full).seal();
+      await segmentClient(this.#container, conversation, full).seal();
     } catch (error) {
       // Sealed already, or gone: either way nothing more can be appended to it.
       if (!(error instanceof RestError && (error.statusCode === 409 || error.statusCode === 404)))
@@ -206,7 +209,7 @@ export class SegmentAppender {
   /** Creates a segment unless it exists. `If-None-Match: *` — a plain create would truncate a segment in use. */
   async #createSegment(conversation: string, segment: number): Promise<void> {
     try {
-      await segmentClient(this.container, conversation, segment).create({
+      await segmentClient(this.#container, conversation, segment).create({
         conditions: { ifNoneMatch: '*' },
         blobHTTPHeaders: { blobContentType: 'application/x-ndjson; charset=utf-8' },
       });
@@ -217,7 +220,7 @@ export class SegmentAppender {
 
   /** The newest segment number of a conversation, from a listing ({@link FIRST_SEGMENT} when there is none yet). */
   async #discoverSegment(conversation: string): Promise<number> {
-    const segments = await listSegments(this.container, conversation);
+    const segments = await listSegments(this.#container, conversation);
     const newest = segments.at(-1)?.segment ?? FIRST_SEGMENT;
     this.#rememberSegment(conversation, newest);
     return newest;
@@ -225,7 +228,7 @@ export class SegmentAppender {
 
   #rememberSegment(conversation: string, segment: number): void {
     const known = this.#current.get(conversation) ?? segment;
-    setBounded(this.#current, conversation, Math.max(segment, known), this.options.maxCachedConversations);
+    setBounded(this.#current, conversation, Math.max(segment, known), this.#options.maxCachedConversations);
   }
 }
 

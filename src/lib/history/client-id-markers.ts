@@ -32,19 +32,29 @@ interface Marker {
 
 /** Stores each (conversation, sender, clientMessageId) once, through the markers of one container. */
 export class ClientIdMarkers {
+  readonly #container: ContainerClient;
+  readonly #appender: SegmentAppender;
+  readonly #locator: MessageLocator;
+  readonly #options: MarkerOptions;
+
   constructor(
-    private readonly container: ContainerClient,
-    private readonly appender: SegmentAppender,
-    private readonly locator: MessageLocator,
-    private readonly options: MarkerOptions,
-  ) {}
+    container: ContainerClient,
+    appender: SegmentAppender,
+    locator: MessageLocator,
+    options: MarkerOptions,
+  ) {
+    this.#container = container;
+    this.#appender = appender;
+    this.#locator = locator;
+    this.#options = options;
+  }
 
   /**
    * Appends `message` unless its sender's `clientMessageId` was claimed already; then the claimed message comes
    * back with `duplicate: true`.
    */
   async appendOnce(message: ChatMessage, clientMessageId: string): Promise<AppendResult> {
-    const marker = this.container.getBlockBlobClient(
+    const marker = this.#container.getBlockBlobClient(
       clientIdMarkerName(message.conversation, message.from, clientMessageId),
     );
     const body = JSON.stringify(message);
@@ -62,7 +72,7 @@ export class ClientIdMarkers {
       }
       if (created !== undefined) {
         try {
-          await this.appender.append(message);
+          await this.#appender.append(message);
         } catch (error) {
           // The service refused the append outright (a 4xx): nothing was written, so release the claim and let a
           // retry start afresh. Any other failure may have been written: leave the marker for recovery.
@@ -101,7 +111,7 @@ export class ClientIdMarkers {
         }
         return current.message;
       }
-      if (current.ageMs >= this.options.pendingClaimTimeoutMs) {
+      if (current.ageMs >= this.#options.pendingClaimTimeoutMs) {
         let claimed: { etag?: string };
         try {
           // Only one taker wins the ETag; the others see a 412 and go round again.
@@ -130,19 +140,19 @@ export class ClientIdMarkers {
           if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) continue;
           throw error;
         }
-        await this.appender.append(recovered);
+        await this.#appender.append(recovered);
         await marker.setMetadata({ state: 'stored' });
         return recovered;
       }
-      await sleep(this.options.pendingPollMs);
+      await sleep(this.#options.pendingPollMs);
     }
   }
 
   /** Whether `message.id` is stored, looked up within the reorder window (a few ranged reads, never a scan). */
   async #isStored(message: ChatMessage): Promise<boolean> {
-    const segments = await listSegments(this.container, message.conversation);
+    const segments = await listSegments(this.#container, message.conversation);
     if (segments.length === 0) return false;
-    const found = await this.locator.locate(message.conversation, segments, message.id, {
+    const found = await this.#locator.locate(message.conversation, segments, message.id, {
       exhaustive: false,
     });
     return found !== undefined;

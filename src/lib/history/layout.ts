@@ -4,6 +4,7 @@
  * (docs/architecture.md, "History in Blob Storage").
  */
 import { createHash } from 'node:crypto';
+import { blobNameSegment } from '../blob-names.js';
 
 /** Segment numbers are zero-padded to this many digits so names sort in segment order. */
 export const SEGMENT_DIGITS = 10;
@@ -17,8 +18,7 @@ const SEGMENT_FILE = /^(\d{10})\.jsonl$/;
 
 /** The folder (blob name prefix, without the trailing `/`) of a conversation. */
 export function conversationFolder(conversation: string): string {
-  const encoded = encodeURIComponent(conversation).replace(/[!'()*~]/g, percentEncode);
-  return encoded.endsWith('.') ? `${encoded.slice(0, -1)}%2E` : encoded;
+  return blobNameSegment(conversation);
 }
 
 /** The blob name of one segment of a conversation. */
@@ -39,8 +39,4 @@ export function clientIdMarkerName(conversation: string, from: string, clientMes
   // NUL cannot occur in a user name, so (from, clientMessageId) pairs cannot collide by concatenation.
   const digest = createHash('sha256').update(`${from}\u0000${clientMessageId}`, 'utf8').digest('hex');
   return `${CLIENT_IDS_PREFIX}${conversationFolder(conversation)}/${digest}.json`;
-}
-
-function percentEncode(char: string): string {
-  return `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
 }

@@ -28,10 +28,13 @@ export class MessageLocator {
   /** The id time of each segment's first line, by blob name. */
   readonly #heads = new Map<string, number>();
 
-  constructor(
-    private readonly container: ContainerClient,
-    private readonly options: LocatorOptions,
-  ) {}
+  readonly #container: ContainerClient;
+  readonly #options: LocatorOptions;
+
+  constructor(container: ContainerClient, options: LocatorOptions) {
+    this.#container = container;
+    this.#options = options;
+  }
 
   /**
    * Where the message `id` is stored among a conversation's listed `segments`, or `undefined` if nowhere. With
@@ -44,7 +47,7 @@ export class MessageLocator {
     id: string,
     { exhaustive = true }: { exhaustive?: boolean } = {},
   ): Promise<LinePosition | undefined> {
-    const { reorderWindowMs, readChunkBytes } = this.options;
+    const { reorderWindowMs, readChunkBytes } = this.#options;
     const time = decodeTime(id);
     // The newest segment whose first message is not later than the window after `id`: `id` cannot be in a newer one.
     let low = 0;
@@ -62,7 +65,7 @@ export class MessageLocator {
     }
     for (let index = newest; index >= 0; index--) {
       const { segment, size } = segments[index] as SegmentInfo;
-      const blob = segmentClient(this.container, conversation, segment);
+      const blob = segmentClient(this.#container, conversation, segment);
       const offset = await findLine(blob, size, id, reorderWindowMs, readChunkBytes);
       if (offset !== undefined) return { index, offset };
       // A segment that began well before `id` was written holds it if any does; older ones were sealed by then.
@@ -78,7 +81,7 @@ export class MessageLocator {
     if (firstHead !== undefined && time < firstHead - reorderWindowMs) return undefined;
     const end = endOf(segments);
     if (end === undefined) return undefined;
-    const all = messagesBackward(this.container, conversation, segments, end, readChunkBytes);
+    const all = messagesBackward(this.#container, conversation, segments, end, readChunkBytes);
     for await (const { message, position } of all) {
       if (message.id === id) return position;
     }
@@ -91,11 +94,11 @@ export class MessageLocator {
     const cached = this.#heads.get(name);
     if (cached !== undefined) return cached;
     if (info.size === 0) return undefined;
-    const blob = segmentClient(this.container, conversation, info.segment);
+    const blob = segmentClient(this.#container, conversation, info.segment);
     const id = idOfLine(await downloadRange(blob, 0, ID_HEAD_BYTES));
     if (id === undefined) return undefined;
     const time = decodeTime(id);
-    setBounded(this.#heads, name, time, this.options.maxCachedHeads);
+    setBounded(this.#heads, name, time, this.#options.maxCachedHeads);
     return time;
   }
 }

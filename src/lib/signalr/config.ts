@@ -4,8 +4,6 @@
  */
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { readSetting, SETTINGS } from '../settings.js';
-import type { UpstreamTokenPolicy } from '../upstream/bearer.js';
-import type { Dialect } from '../upstream/contract.js';
 import {
   ConnectionStringError,
   connectionInfoFromParts,
@@ -13,6 +11,7 @@ import {
   type SignalRConnectionInfo,
 } from './connection-string.js';
 import { HubClient, type HubClientOptions } from './rest-client.js';
+import type { Dialect, UpstreamTokenPolicy } from './upstream-contract.js';
 
 /** How the app and the service authenticate each other (`SIGNALR_AUTH`). */
 export type SignalRAuthMode = 'identity' | 'key';

@@ -7,6 +7,7 @@
 import {
   type CompletionMessage,
   type HubMessage,
+  HubMessageType,
   type HubProtocolName,
   JSON_PROTOCOL_NAME,
   MESSAGEPACK_PROTOCOL_NAME,
@@ -59,9 +60,9 @@ export function writeCompletion(
 ): Buffer {
   const completion: CompletionMessage =
     'error' in outcome
-      ? { type: 3, invocationId, error: outcome.error }
+      ? { type: HubMessageType.Completion, invocationId, error: outcome.error }
       : outcome.result === undefined
-        ? { type: 3, invocationId }
-        : { type: 3, invocationId, result: outcome.result };
+        ? { type: HubMessageType.Completion, invocationId }
+        : { type: HubMessageType.Completion, invocationId, result: outcome.result };
   return HUB_CODECS[protocol].write(completion);
 }

@@ -9,6 +9,8 @@
  * See docs/architecture.md, "Two dialects".
  */
 import { JsonHubProtocol, type HubMessage as LibraryHubMessage, NullLogger } from '@microsoft/signalr';
+import { messageOf } from '../error-message.js';
+import { isRecord } from '../is-record.js';
 import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
 
 /** The record separator that terminates every JSON hub protocol record. */
@@ -47,7 +49,7 @@ export const HubMessageType = {
 
 /** A call of `target` with `arguments`; with an `invocationId` the caller expects a {@link CompletionMessage}. */
 export interface InvocationMessage {
-  readonly type: 1;
+  readonly type: typeof HubMessageType.Invocation;
   readonly target: string;
   readonly arguments: readonly unknown[];
   readonly invocationId?: string;
@@ -57,7 +59,7 @@ export interface InvocationMessage {
 
 /** The answer to an invocation: `result` on success, `error` on failure (never both). */
 export interface CompletionMessage {
-  readonly type: 3;
+  readonly type: typeof HubMessageType.Completion;
   readonly invocationId: string;
   readonly result?: unknown;
   readonly error?: string;
@@ -65,19 +67,24 @@ export interface CompletionMessage {
 
 /** A keep-alive. */
 export interface PingMessage {
-  readonly type: 6;
+  readonly type: typeof HubMessageType.Ping;
 }
 
 /** The end of the connection, with the reason when it was not a normal close. */
 export interface CloseMessage {
-  readonly type: 7;
+  readonly type: typeof HubMessageType.Close;
   readonly error?: string;
   readonly allowReconnect?: boolean;
 }
 
 /** A well-formed message of a type this project does not act on (streaming, acks, sequences). */
 export interface OtherHubMessage {
-  readonly type: 2 | 4 | 5 | 8 | 9;
+  readonly type:
+    | typeof HubMessageType.StreamItem
+    | typeof HubMessageType.StreamInvocation
+    | typeof HubMessageType.CancelInvocation
+    | typeof HubMessageType.Ack
+    | typeof HubMessageType.Sequence;
   readonly invocationId?: string;
   readonly [field: string]: unknown;
 }
@@ -102,10 +109,15 @@ export class HubProtocolError extends Error {
   constructor(
     readonly code: HubProtocolErrorCode,
     message: string,
+    /** What to fix, when `message` is a fixed text of the protocol's own (ASP.NET Core's handshake errors). */
+    readonly hint?: string,
   ) {
     super(message);
   }
 }
+
+/** ASP.NET Core's handshake answer when the handshake did not arrive in time or was too large. */
+export const HANDSHAKE_CANCELED = 'Handshake was canceled.';
 
 const protocol = new JsonHubProtocol();
 
@@ -125,22 +137,31 @@ export interface ParsedHandshakeRequest {
 export function parseHandshakeRequest(text: string): ParsedHandshakeRequest {
   const end = text.indexOf(RECORD_SEPARATOR);
   if (end < 0) throw new HubProtocolError('incomplete', 'The handshake request is not terminated by \\x1e');
-  const value = parseJson(text.slice(0, end), 'handshake request');
+  // The answers' words are ASP.NET Core's (HubConnectionContext.HandshakeAsync); the hints say what to fix.
+  let value: unknown;
+  try {
+    value = JSON.parse(text.slice(0, end));
+  } catch {
+    value = undefined;
+  }
   if (!isRecord(value) || typeof value.protocol !== 'string' || typeof value.version !== 'number') {
     throw new HubProtocolError(
-      'invalid-handshake',
-      'The handshake request must be {"protocol":"json","version":1}',
+      value === undefined ? 'invalid-json' : 'invalid-handshake',
+      'An unexpected error occurred during connection handshake.',
+      'The handshake request must be {"protocol":"json","version":1} followed by \\x1e',
     );
   }
   if (!isHubProtocolName(value.protocol)) {
     throw new HubProtocolError(
       'unsupported-protocol',
+      `The protocol '${value.protocol}' is not supported.`,
       `The protocol '${value.protocol}' is not supported: this service speaks the "json" and "messagepack" hub protocols`,
     );
   }
   if (value.version !== JSON_PROTOCOL_VERSION && value.version !== MAX_JSON_PROTOCOL_VERSION) {
     throw new HubProtocolError(
       'unsupported-protocol',
+      `The server does not support version ${value.version} of the '${value.protocol}' protocol.`,
       `The ${value.protocol} hub protocol version ${value.version} is not supported: use version ${JSON_PROTOCOL_VERSION} (${MAX_JSON_PROTOCOL_VERSION} with stateful reconnect)`,
     );
   }
@@ -202,10 +223,7 @@ export function parseHubMessages(text: string): HubMessage[] {
     if (error instanceof SyntaxError) {
       throw new HubProtocolError('invalid-json', 'A hub protocol record is not valid JSON');
     }
-    throw new HubProtocolError(
-      'invalid-message',
-      `Invalid hub protocol message: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new HubProtocolError('invalid-message', `Invalid hub protocol message: ${messageOf(error)}`);
   }
   return parsed.map(checkMessage);
 }
@@ -237,8 +255,4 @@ function parseJson(text: string, what: string): unknown {
   } catch {
     throw new HubProtocolError('invalid-json', `The ${what} is not valid JSON`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -23,3 +23,4 @@ export {
 } from './rest-pipeline.js';
 export * from './signature.js';
 export * from './tokens.js';
+export * from './upstream-contract.js';

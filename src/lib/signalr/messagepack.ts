@@ -12,6 +12,7 @@
 import { type HubMessage as LibraryHubMessage, NullLogger } from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { encode } from '@msgpack/msgpack';
+import { messageOf } from '../error-message.js';
 import {
   type HubMessage,
   HubMessageType,
@@ -57,7 +58,7 @@ export function parseMessagePackMessages(bytes: Uint8Array): HubMessage[] {
     const copy = new Uint8Array(bytes).buffer;
     parsed = protocol.parseMessages(copy, NullLogger.instance);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     if (/incomplete/i.test(reason))
       throw new HubProtocolError('incomplete', `Incomplete MessagePack frame: ${reason}`);
     throw new HubProtocolError('invalid-message', `Invalid MessagePack hub message: ${reason}`);

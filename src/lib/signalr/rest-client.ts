@@ -36,7 +36,7 @@ import {
   type RestCall,
   RestPipeline,
 } from './rest-pipeline.js';
-import { clientUrl, createClientToken, type Dialect } from './tokens.js';
+import { checkClientTokenTtl, clientUrl, createClientToken, type Dialect } from './tokens.js';
 
 const DEFAULT_CLIENT_TOKEN_TTL_SECONDS = 3600;
 /** The largest `ttl` of add user to group: the specs type it int32. */
@@ -106,7 +106,10 @@ export interface ClientAccessOptions {
   userId: string;
   /** Extra claims for the upstream (`X-ASRS-User-Claims`); key mode only. */
   claims?: Record<string, string | string[]>;
-  /** Token lifetime in seconds; default one hour. Identity mode rounds up to whole minutes. */
+  /**
+   * Token lifetime in seconds; default one hour, at most `MAX_CLIENT_TOKEN_TTL_SECONDS` (a day). Identity mode
+   * rounds up to whole minutes.
+   */
   ttlSeconds?: number;
 }
 
@@ -290,6 +293,7 @@ export class HubClient<D extends Dialect = Dialect> {
   async getClientAccess(options: ClientAccessOptions): Promise<ClientAccess> {
     const url = clientUrl(this.endpoint, this.hub, this.dialect);
     const ttlSeconds = positive('ttlSeconds', options.ttlSeconds, DEFAULT_CLIENT_TOKEN_TTL_SECONDS);
+    checkClientTokenTtl(ttlSeconds);
     const credential = this.#connection.credential;
     if (credential.kind === 'key') {
       const accessToken = await createClientToken(credential.accessKey, url, {

@@ -15,6 +15,17 @@ import type { Dialect } from './tokens.js';
 export const GENERATE_TOKEN_API_VERSION = '2024-12-01';
 
 /**
+ * Every api-version Azure SignalR publishes `:generateToken` in, oldest first: `2022-11-01` (its example in
+ * Azure/azure-signalr `docs/swagger/examples/HubProxyV20221101_GenerateClientToken.json` and Learn's negotiation
+ * example), `2023-07-01` and `2024-12-01` (the specs of those versions). The local service refuses any other.
+ */
+export const GENERATE_TOKEN_API_VERSIONS: readonly string[] = [
+  '2022-11-01',
+  '2023-07-01',
+  GENERATE_TOKEN_API_VERSION,
+];
+
+/**
  * Azure's rule for hub names (the `hub` pattern of the 2020-10-01 and 2022-06-01 REST specs): a letter first,
  * then letters, digits or `` _`,.[] ``; 1 to 128 characters.
  */

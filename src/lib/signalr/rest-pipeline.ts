@@ -4,6 +4,8 @@
  * been delivered, and for idempotent calls any network failure. Never retried: a timeout or a 500, since a send
  * may already have reached clients. Backoff doubles per attempt, or follows the service's `Retry-After`.
  */
+
+import { messageOf } from '../error-message.js';
 import type { RestAuthorization } from './rest-auth.js';
 import { SignalRRestError, truncateServiceMessage } from './rest-error.js';
 import type { EncodedBody } from './rest-messages.js';
@@ -54,21 +56,24 @@ export interface PipelineOptions {
 
 /** Sends REST calls to one service. */
 export class RestPipeline {
-  constructor(
-    private readonly authorization: RestAuthorization,
-    private readonly options: PipelineOptions,
-  ) {}
+  readonly #authorization: RestAuthorization;
+  readonly #options: PipelineOptions;
+
+  constructor(authorization: RestAuthorization, options: PipelineOptions) {
+    this.#authorization = authorization;
+    this.#options = options;
+  }
 
   /** Sends a call, retrying what is safe to retry; a {@link SignalRRestError} when it fails. */
   async send(call: RestCall): Promise<{ status: number; text: string }> {
     const { url } = call;
-    const { endpoint, timeoutMs, maxAttempts } = this.options;
+    const { endpoint, timeoutMs, maxAttempts } = this.#options;
     const idempotent = call.method !== 'POST' || call.safeToRepeat === true;
     const where = `${call.method} ${url.pathname}`;
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= maxAttempts;
       // Outside the try: a credential failure is not a network failure and is not retried here.
-      const headers: Record<string, string> = { Authorization: await this.authorization.header(url) };
+      const headers: Record<string, string> = { Authorization: await this.#authorization.header(url) };
       if (call.body) headers['Content-Type'] = call.body.contentType;
       let response: ExchangeResponse;
       try {
@@ -98,7 +103,7 @@ export class RestPipeline {
         throw new SignalRRestError(
           call.operation,
           'rest-unreachable',
-          `${call.operation}: ${where} failed after ${attempt} attempt(s): ${code ?? describe(error)}; is the service at ${endpoint} reachable?`,
+          `${call.operation}: ${where} failed after ${attempt} attempt(s): ${code ?? messageOf(error)}; is the service at ${endpoint} reachable?`,
           undefined,
           '',
           attempt,
@@ -127,7 +132,7 @@ export class RestPipeline {
 
   /** Exponential backoff, or the service's `Retry-After` (seconds) when it gives one; both capped. */
   #backoff(attempt: number, retryAfter?: string | null): number {
-    const { retryDelayMs, maxRetryDelayMs } = this.options;
+    const { retryDelayMs, maxRetryDelayMs } = this.#options;
     const seconds = retryAfter ? Number(retryAfter) : Number.NaN;
     const wanted =
       Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : retryDelayMs * 2 ** (attempt - 1);
@@ -148,10 +153,6 @@ function errorCode(error: unknown): string | undefined {
     current = current.cause;
   }
   return undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function delay(ms: number): Promise<void> {

@@ -5,14 +5,22 @@
  * See docs/architecture.md, "Tokens and identity".
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import type { Dialect } from '../upstream/contract.js';
 import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
+import type { Dialect } from './upstream-contract.js';
 
 /** The dialect type lives with the upstream contract; re-exported for the REST client and token callers. */
 export type { Dialect };
 
-/** Default lifetime of tokens this app issues. */
+/** Default lifetime of tokens this app issues (the SignalR SDKs' default `AccessTokenLifetime`, one hour). */
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+/**
+ * The longest lifetime of a client token the app issues or asks `:generateToken` for (`getClientAccess`
+ * checks it; the local service, standing in for Azure, signs what `minutesToExpire` asks): a day. Azure publishes
+ * no bound of its own beyond `minutesToExpire` being int32 (docs/architecture.md, "Tokens and identity"); a
+ * client token is a bearer credential for its user, so the app keeps it short (negotiate asks for an hour and
+ * the page negotiates again on reconnect).
+ */
+export const MAX_CLIENT_TOKEN_TTL_SECONDS = 24 * 3600;
 /** Clock skew the service allows when checking `exp` (and `nbf`). */
 export const CLOCK_SKEW_SECONDS = 300;
 
@@ -89,6 +97,17 @@ export async function createClientToken(
   const payload: JWTPayload = { ...(options.claims ?? {}), aud: audience };
   if (options.userId !== undefined) payload.nameid = options.userId;
   return sign(accessKey, payload, options);
+}
+
+/**
+ * @throws RangeError unless `ttlSeconds` is positive and at most {@link MAX_CLIENT_TOKEN_TTL_SECONDS}.
+ */
+export function checkClientTokenTtl(ttlSeconds: number): void {
+  if (!(ttlSeconds > 0 && ttlSeconds <= MAX_CLIENT_TOKEN_TTL_SECONDS)) {
+    throw new RangeError(
+      `A client token lives from 1 to ${MAX_CLIENT_TOKEN_TTL_SECONDS} seconds, not ${ttlSeconds}: negotiate again instead`,
+    );
+  }
 }
 
 async function sign(accessKey: string, payload: JWTPayload, options: TokenOptions): Promise<string> {

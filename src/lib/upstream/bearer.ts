@@ -14,23 +14,9 @@ import {
   jwtVerify,
 } from 'jose';
 import { readStreamWithin } from '../capped-read.js';
+import { messageOf } from '../error-message.js';
+import type { UpstreamTokenPolicy } from '../signalr/index.js';
 import { quoteValue, UpstreamError } from './errors.js';
-
-/** What an upstream token must satisfy, from the SIGNALR_UPSTREAM_* settings. */
-export interface UpstreamTokenPolicy {
-  /** `iss`, e.g. `https://sts.windows.net/<tenant>/`; the v2 form of the same tenant is accepted too. */
-  readonly issuer: string;
-  /** `aud`: the resource the upstream template's ManagedIdentity auth names. */
-  readonly audience: string;
-  /** OpenID Connect metadata URL; its `jwks_uri` gives the signing keys. */
-  readonly openIdConfiguration: string;
-  /** `oid` of SignalR's managed identity. */
-  readonly callerId: string;
-  /** Clock skew allowed on `exp` and `nbf`. Default {@link DEFAULT_UPSTREAM_CLOCK_SKEW_SECONDS}. */
-  readonly clockToleranceSeconds?: number;
-  /** Timeout of fetching the metadata or the key set. Default {@link DEFAULT_METADATA_TIMEOUT_MS}. */
-  readonly metadataTimeoutMs?: number;
-}
 
 /** Default clock skew: Microsoft.IdentityModel's default `ClockSkew` (5 minutes), as App Service authentication uses. */
 export const DEFAULT_UPSTREAM_CLOCK_SKEW_SECONDS = 300;
@@ -128,10 +114,7 @@ export class UpstreamTokenValidator {
       if (body === undefined) throw new Error(`the document is larger than ${MAX_METADATA_BYTES} bytes`);
       metadata = JSON.parse(new TextDecoder().decode(body));
     } catch (error) {
-      throw new UpstreamError(
-        'signing-keys-unavailable',
-        `${url}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      throw new UpstreamError('signing-keys-unavailable', `${url}: ${messageOf(error)}`);
     }
     const jwksUri = (metadata as { jwks_uri?: unknown } | null)?.jwks_uri;
     if (typeof jwksUri !== 'string') {
@@ -179,6 +162,8 @@ function tokenError(error: unknown): UpstreamError {
     if (error.claim === 'aud') return new UpstreamError('bearer-token-audience');
     if (error.claim === 'nbf')
       return new UpstreamError('bearer-token-malformed', 'the token is not valid yet (nbf)');
+    if (error.claim === 'exp')
+      return new UpstreamError('bearer-token-malformed', 'the exp claim is missing or not a number');
     return new UpstreamError('bearer-token-malformed', `the ${error.claim} claim is missing or invalid`);
   }
   if (

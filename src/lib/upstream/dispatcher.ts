@@ -1,10 +1,13 @@
 /**
  * The typed upstream dispatcher: guards first (the bearer token in identity mode, then the connection id, the
  * signature in key mode, the hub and the size), then the body is read once and parsed into an event, then
- * exactly one handler is awaited and its answer returned.
+ * exactly one handler is awaited and its answer returned. A call carrying CloudEvents headers is Azure Web
+ * PubSub's and goes through its own guards and parser (cloud-events.ts) into the same events; an `OPTIONS`
+ * request is Web PubSub's abuse-protection handshake.
  * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { describeError } from '../error-message.js';
 import {
   ATTRIBUTES,
   chatMetrics,
@@ -15,7 +18,15 @@ import {
   SPANS,
   SpanKind,
 } from '../observability.js';
-import { UPSTREAM_HEADERS } from './contract.js';
+import { UPSTREAM_HEADERS } from '../signalr/index.js';
+import { CLOUD_EVENTS_HEADERS, isCloudEventsRequest, WebPubSubError } from '../webpubsub/index.js';
+import {
+  abuseProtectionResponse,
+  cloudEventsConnectResponse,
+  cloudEventsMessageResponse,
+  guardCloudEvent,
+  readCloudEvent,
+} from './cloud-events.js';
 import { quoteValue, UpstreamError } from './errors.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -60,13 +71,18 @@ export function createUpstreamHandler(
   if (expectedHub !== undefined && expectedHub.trim() === '') {
     throw new RangeError('hub must be a non-empty hub name when set');
   }
-  const { accessKeys, bearer } = options;
+  const { accessKeys, bearer, webPubSubHosts = [], webPubSubAccessKeys = [] } = options;
   const currentKeys = typeof accessKeys === 'function' ? accessKeys : () => accessKeys;
+  const currentWebPubSubKeys =
+    typeof webPubSubAccessKeys === 'function' ? webPubSubAccessKeys : () => webPubSubAccessKeys;
+  const currentHosts = typeof webPubSubHosts === 'function' ? webPubSubHosts : () => webPubSubHosts;
 
   // One span per upstream call, the root of the event's trace (docs/observability.md); the checks are its
   // `upstream verify` child, and the handler's Blob and REST calls nest under it.
-  return (request, invocationContext) =>
-    inSpan(
+  return (request, invocationContext) => {
+    if (request.method === 'OPTIONS')
+      return Promise.resolve(abuseProtectionResponse(request, currentHosts()));
+    return inSpan(
       SPANS.upstream,
       {},
       async (span) => {
@@ -85,6 +101,16 @@ export function createUpstreamHandler(
           parsed = await inSpan(SPANS.verify, {}, async () => {
             // Identity mode: the caller proves who it is first; nothing else of the request is looked at before.
             if (bearer) await bearer.validate(request.headers.get('authorization'));
+            if (isCloudEventsRequest(request.headers)) {
+              // Azure Web PubSub: its own keys, guards (before the body) and parser, into the same events.
+              const call = guardCloudEvent(
+                request,
+                bearer ? null : currentWebPubSubKeys(),
+                expectedHub?.trim(),
+              );
+              checkDeclaredLength(request, maxBodyBytes);
+              return readCloudEvent(call, await readBodyWithin(request, maxBodyBytes), request);
+            }
             const verified = verifyCall(request, bearer ? null : currentKeys(), expectedHub?.trim());
             const route = resolveRoute(request);
             checkDeclaredLength(request, maxBodyBytes);
@@ -108,23 +134,31 @@ export function createUpstreamHandler(
       },
       SpanKind.SERVER,
     );
+  };
 }
 
 /** Answers a call that failed before any handler ran. */
 function rejectCall(error: unknown, request: HttpRequest, log: InvocationContext): HttpResponseInit {
-  const where = describeCall(
-    request.headers.get(UPSTREAM_HEADERS.hub),
-    request.headers.get(UPSTREAM_HEADERS.event) ?? request.query.get('event'),
-    request.headers.get(UPSTREAM_HEADERS.connectionId),
-  );
-  if (error instanceof UpstreamError) {
+  const header = (name: string) => request.headers.get(name);
+  const where = isCloudEventsRequest(request.headers)
+    ? describeCall(
+        header(CLOUD_EVENTS_HEADERS.hub),
+        header(CLOUD_EVENTS_HEADERS.type),
+        header(CLOUD_EVENTS_HEADERS.connectionId),
+      )
+    : describeCall(
+        header(UPSTREAM_HEADERS.hub),
+        header(UPSTREAM_HEADERS.event) ?? request.query.get('event'),
+        header(UPSTREAM_HEADERS.connectionId),
+      );
+  if (error instanceof UpstreamError || error instanceof WebPubSubError) {
     const line = `upstream call rejected: ${error.code} ${error.status}, ${where}: ${error.message}`;
     if (error.status >= 500) log.error(line);
     else log.warn(line);
     return catalogued(error, 'verify');
   }
   // Not a rejection but a fault (a key provider that throws, a body stream that breaks): never a 4xx.
-  log.error(`upstream call failed before dispatch, ${where}: ${messageOf(error)}`);
+  log.error(`upstream call failed before dispatch, ${where}: ${describeError(error)}`);
   return catalogued(new UpstreamError('internal-error'), 'verify');
 }
 
@@ -135,13 +169,17 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
     switch (event.kind) {
       case 'connect': {
         if (!handlers.handleConnect) return emptyResponse();
-        const answerable = connectResponse(event.subprotocols, req.context.userId);
+        const answerable = req.context.webpubsub
+          ? cloudEventsConnectResponse(event.subprotocols, req.context.webpubsub.states)
+          : connectResponse(event.subprotocols, req.context.userId);
         await handlers.handleConnect({ ...req, event }, answerable.response);
         return answered(answerable, req, 'handleConnect');
       }
       case 'message': {
         if (!handlers.handleMessage) return emptyResponse();
-        const answerable = messageResponse();
+        const answerable = req.context.webpubsub
+          ? cloudEventsMessageResponse(req.context.webpubsub.states)
+          : messageResponse();
         await handlers.handleMessage({ ...req, event }, answerable.response);
         return answered(answerable, req, 'handleMessage');
       }
@@ -161,7 +199,7 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
     }
   } catch (error) {
     // The message only: a stack trace or the request's headers could carry what the log must not.
-    req.invocationContext.error(`upstream handler failed, ${describeRequest(req)}: ${messageOf(error)}`);
+    req.invocationContext.error(`upstream handler failed, ${describeRequest(req)}: ${describeError(error)}`);
     return catalogued(new UpstreamError('handler-failed'), 'handler');
   }
 }
@@ -179,7 +217,7 @@ function answered<R>(answerable: Answerable<R>, req: UpstreamRequest, handlerNam
  * The rejection as the service expects it: status and plain-text reason (see {@link UpstreamError}). It is
  * counted, and marks the upstream span failed with its code (only: a reason may quote the request's body).
  */
-function catalogued(error: UpstreamError, stage: FailureStage): HttpResponseInit {
+function catalogued(error: UpstreamError | WebPubSubError, stage: FailureStage): HttpResponseInit {
   countFailure(stage, error.code);
   failActiveSpan(error.code);
   return {
@@ -196,8 +234,4 @@ function describeRequest(req: UpstreamRequest): string {
 function describeCall(hub: string | null, event: string | null, connectionId: string | null): string {
   const show = (value: string | null) => (value === null ? '(none)' : quoteValue(value));
   return `hub=${show(hub)} event=${show(event)} connection=${show(connectionId)}`;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

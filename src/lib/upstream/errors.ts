@@ -5,7 +5,7 @@
  * not listed here.
  * See docs/architecture.md, "Errors".
  */
-import { UPSTREAM_HEADERS } from './contract.js';
+import { UPSTREAM_HEADERS } from '../signalr/index.js';
 
 const H = UPSTREAM_HEADERS;
 

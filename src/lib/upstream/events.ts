@@ -1,11 +1,12 @@
 /**
  * Types of the upstream: the events the SignalR service POSTs to the Functions app (docs/architecture.md, "The upstream contract"),
+ * and those Azure Web PubSub POSTs in CloudEvents binary mode (src/lib/webpubsub, docs/webpubsub.md), mapped onto the same events,
  * the request objects handlers receive, the response objects they answer with, and the dispatcher's
  * options. Types only; the logic lives in `parse.ts`, `verify.ts`, `response.ts` and `dispatcher.ts`.
  */
 import type { HttpRequest, InvocationContext } from '@azure/functions';
-import type { HubProtocolName } from '../signalr/hub-protocol.js';
-import type { UpstreamCategory } from './contract.js';
+import type { HubProtocolName, UpstreamCategory } from '../signalr/index.js';
+import type { ClientCertificate, CloudEventContext } from '../webpubsub/index.js';
 
 /**
  * Claims of the connection, parsed from `X-ASRS-User-Claims` (`"type: value, type: value"`). A claim type that
@@ -30,11 +31,20 @@ export interface UpstreamContext {
   readonly category: UpstreamCategory;
   /** The event name as sent (`X-ASRS-Event` or `?event=`), before `handshake` is read as `connect`. */
   readonly eventName: string;
+  /**
+   * Present on an Azure Web PubSub call (`ce-*` headers): its CloudEvents attributes, with the decoded connection
+   * state. Its claims and query come from the `connect` body (other events carry none).
+   */
+  readonly webpubsub?: CloudEventContext;
 }
 
-/** The payload of a websocket-dialect message: one complete frame. */
+/**
+ * The payload of a websocket-dialect message: one complete frame, or a Web PubSub user event's data (`json` is
+ * the JSON text as sent, already checked to parse).
+ */
 export type MessageData =
   | { readonly dataType: 'text'; readonly data: string }
+  | { readonly dataType: 'json'; readonly data: string }
   | { readonly dataType: 'binary'; readonly data: Uint8Array };
 
 /** websocket dialect, blocking: a client asks to connect. Answer with `accept()` or `fail()`. */
@@ -43,6 +53,10 @@ export interface ConnectEvent {
   readonly dialect: 'websocket';
   /** The subprotocols the client offered in `Sec-WebSocket-Protocol`, in its order; empty if none. */
   readonly subprotocols: readonly string[];
+  /** Web PubSub: the client's request headers, as the `connect` body lists them. */
+  readonly headers?: Readonly<Record<string, readonly string[]>>;
+  /** Web PubSub: the client certificates the service forwarded. */
+  readonly clientCertificates?: readonly ClientCertificate[];
 }
 
 /** websocket dialect, blocking: a client sent one frame. */
@@ -57,12 +71,17 @@ export interface ClientMessageEvent {
 export interface DisconnectEvent {
   readonly kind: 'disconnect';
   readonly dialect: 'websocket';
+  /** Web PubSub: why the connection closed, when the service says. */
+  readonly reason?: string;
 }
 
-/** signalr dialect, notification: a connection is up (body `{"type":10}`). */
+/**
+ * Notification: a connection is up. signalr dialect: body `{"type":10}`; websocket dialect: Web PubSub's
+ * `azure.webpubsub.sys.connected` (the 2020 preview had no such event).
+ */
 export interface ConnectedEvent {
   readonly kind: 'connected';
-  readonly dialect: 'signalr';
+  readonly dialect: 'signalr' | 'websocket';
 }
 
 /**
@@ -131,8 +150,21 @@ export interface ConnectAcceptance {
   readonly userId?: string;
   /** One of the offered subprotocols, sent back as `Sec-WebSocket-Protocol`. */
   readonly subprotocol?: string;
-  /** The connection's first message, which the service delivers as the first frame. */
+  /** The connection's first message, which the service delivers as the first frame (not on Web PubSub). */
   readonly body?: ResponseBody;
+  /** Web PubSub only: groups the connection joins at once. */
+  readonly groups?: readonly string[];
+  /** Web PubSub only: the client's roles, e.g. `webpubsub.sendToGroup.<group>`. */
+  readonly roles?: readonly string[];
+}
+
+/**
+ * Web PubSub's connection state (`ce-connectionState`), set on the answer to a blocking event and sent back on
+ * every later call as `context.webpubsub.states`. Call it before answering. A call from Azure SignalR has no
+ * connection state: there it throws a `TypeError`.
+ */
+export interface ConnectionStateSetter {
+  setState(name: string, value: unknown): void;
 }
 
 /**
@@ -140,7 +172,7 @@ export interface ConnectAcceptance {
  * Both methods throw a `TypeError` on a programming error (an argument the protocol cannot carry, a
  * subprotocol the client did not offer, a second answer); the dispatcher logs it and answers 500.
  */
-export interface ConnectResponse {
+export interface ConnectResponse extends ConnectionStateSetter {
   accept(acceptance?: ConnectAcceptance): void;
   fail(status: ConnectFailStatus, reason: string): void;
 }
@@ -149,7 +181,7 @@ export interface ConnectResponse {
  * The answer to a websocket-dialect message: `success(body?)` sends `body` back to the sender; `fail()`
  * makes the service close the connection. Same rules as {@link ConnectResponse}.
  */
-export interface MessageResponse {
+export interface MessageResponse extends ConnectionStateSetter {
   success(body?: ResponseBody): void;
   fail(status: FailStatus, reason: string): void;
 }
@@ -201,6 +233,16 @@ export interface UpstreamHandlerOptions {
   readonly maxBodyBytes?: number;
   /** When set, calls for any other hub are answered 400 (hub names compare case-insensitively). */
   readonly hub?: string;
+  /**
+   * The hosts (or endpoints) of the app's own Web PubSub service: the abuse-protection `OPTIONS` handshake is
+   * answered for these only. A function is called on every handshake. Default: none (every handshake refused).
+   */
+  readonly webPubSubHosts?: readonly string[] | (() => readonly string[]);
+  /**
+   * The access keys whose `ce-signature` is accepted on Web PubSub calls (key mode): the Web PubSub service's,
+   * not SignalR's. Default: none (every signed Web PubSub call refused with a 500 that says so).
+   */
+  readonly webPubSubAccessKeys?: readonly string[] | (() => readonly string[]);
 }
 
 /** What checks an upstream call's bearer token ({@link UpstreamTokenValidator} in bearer.ts); throws to refuse it. */

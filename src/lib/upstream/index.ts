@@ -19,10 +19,9 @@ export {
   acceptedIssuers,
   DEFAULT_METADATA_TIMEOUT_MS,
   DEFAULT_UPSTREAM_CLOCK_SKEW_SECONDS,
-  type UpstreamTokenPolicy,
+  UNCONFIGURED_BEARER_CHECK,
   UpstreamTokenValidator,
 } from './bearer.js';
-export * from './contract.js';
 export { createUpstreamHandler, type UpstreamHttpHandler } from './dispatcher.js';
 export { UPSTREAM_ERRORS, UpstreamError, type UpstreamErrorCode } from './errors.js';
 export {

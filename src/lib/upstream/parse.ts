@@ -5,30 +5,28 @@
  * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpRequest } from '@azure/functions';
-import {
-  HubProtocolError,
-  type HubProtocolName,
-  JSON_PROTOCOL_NAME,
-  MESSAGEPACK_PROTOCOL_NAME,
-} from '../signalr/hub-protocol.js';
-import {
-  MESSAGEPACK_CONTENT_TYPE,
-  parseMessagePackMessages,
-  withLengthPrefix,
-} from '../signalr/messagepack.js';
+import { messageOf } from '../error-message.js';
+import { isRecord } from '../is-record.js';
 import {
   type CloseConnectionBody,
   CONNECT_EVENT_ALIAS,
+  HubProtocolError,
+  type HubProtocolName,
   type InvocationBody,
   isUpstreamCategory,
+  JSON_PROTOCOL_NAME,
+  MESSAGEPACK_CONTENT_TYPE,
+  MESSAGEPACK_PROTOCOL_NAME,
   type OpenConnectionBody,
+  parseMessagePackMessages,
   SIGNALR_EVENTS,
   UPSTREAM_CATEGORIES,
   UPSTREAM_HEADERS,
   UPSTREAM_MESSAGE_TYPE,
   type UpstreamCategory,
   WEBSOCKET_EVENTS,
-} from './contract.js';
+  withLengthPrefix,
+} from '../signalr/index.js';
 import { quoteValue, UpstreamError } from './errors.js';
 import type {
   Claims,
@@ -162,13 +160,9 @@ export function parseContext(
   };
 }
 
-// --- the signalr dialect's upstream bodies (their shapes are in contract.ts), one type guard per wire shape ---
+// --- the signalr dialect's upstream bodies (their shapes are in src/lib/signalr/upstream-contract.ts), one type guard per wire shape ---
 
 type JsonRecord = Record<string, unknown>;
-
-function isRecord(value: unknown): value is JsonRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The members the serverless protocol's JSON bodies have, as this module spells them. */
 const BODY_MEMBERS = ['type', 'error', 'target', 'arguments', 'invocationId'] as const;
@@ -240,7 +234,7 @@ function decodeJson(body: Uint8Array, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : 'invalid JSON';
+    const reason = messageOf(error);
     throw new UpstreamError('malformed-body', `${what} is not valid JSON: ${reason}`);
   }
 }

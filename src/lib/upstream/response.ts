@@ -5,9 +5,8 @@
  * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpResponseInit } from '@azure/functions';
-import { writeCompletion } from '../signalr/hub-codec.js';
-import type { HubProtocolName } from '../signalr/hub-protocol.js';
-import { UPSTREAM_HEADERS } from './contract.js';
+import type { HubProtocolName } from '../signalr/index.js';
+import { UPSTREAM_HEADERS, writeCompletion } from '../signalr/index.js';
 import type {
   ConnectAcceptance,
   ConnectFailStatus,
@@ -64,6 +63,11 @@ function successResponse(
   return { status: 200, headers: { ...headers, 'Content-Type': encoded.contentType }, body: encoded.body };
 }
 
+/** `setState` on a call from Azure SignalR, whose upstream has no connection state. */
+function noConnectionState(): never {
+  throw new TypeError('setState() is for Web PubSub calls: the SignalR upstream has no connection state');
+}
+
 /** A handler's refusal: the status and the reason as text (the service passes it on to the client). */
 function failResponse(status: number, reason: string, allowed: ReadonlySet<number>): HttpResponseInit {
   if (!allowed.has(status)) {
@@ -74,7 +78,7 @@ function failResponse(status: number, reason: string, allowed: ReadonlySet<numbe
 }
 
 /** One answer per request: the slot every response object writes through. */
-function answerSlot(): { set(response: HttpResponseInit): void; get(): HttpResponseInit | undefined } {
+export function answerSlot(): { set(response: HttpResponseInit): void; get(): HttpResponseInit | undefined } {
   let recorded: HttpResponseInit | undefined;
   return {
     set(response) {
@@ -106,7 +110,13 @@ export function connectResponse(
   const slot = answerSlot();
   return {
     response: {
+      setState: noConnectionState,
       accept(acceptance: ConnectAcceptance = {}) {
+        if (acceptance.groups !== undefined || acceptance.roles !== undefined) {
+          throw new TypeError(
+            'accept({ groups, roles }) is for Web PubSub calls: the SignalR upstream cannot carry them',
+          );
+        }
         const headers: Record<string, string> = {};
         const { userId, subprotocol } = acceptance;
         if (userId !== undefined && userId !== knownUserId) {
@@ -140,6 +150,7 @@ export function messageResponse(): Answerable<MessageResponse> {
   const slot = answerSlot();
   return {
     response: {
+      setState: noConnectionState,
       success(body) {
         slot.set(successResponse(encodeBody(body)));
       },

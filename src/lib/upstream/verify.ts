@@ -6,8 +6,7 @@
  */
 import type { HttpRequest } from '@azure/functions';
 import { readStreamWithin } from '../capped-read.js';
-import { verifySignature } from '../signalr/signature.js';
-import { UPSTREAM_HEADERS } from './contract.js';
+import { UPSTREAM_HEADERS, verifySignature } from '../signalr/index.js';
 import { quoteValue, UpstreamError } from './errors.js';
 
 /** What the guards establish about a call before its body is read. */

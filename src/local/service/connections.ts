@@ -18,8 +18,11 @@ export interface RegisteredConnection {
   readonly userId: string | undefined;
   /** Queues a message to the client (a slow consumer is closed instead of buffered without bound). */
   deliver(message: OutboundMessage): void;
-  /** Closes the connection from the service side; the reason reaches the client and the upstream. */
-  close(code: number, reason: string): void;
+  /**
+   * Closes the connection from the service side; the reason reaches the client and the upstream. With
+   * `allowReconnect` a SignalR client is told it may reconnect (as the REST API's closes do).
+   */
+  close(code: number, reason: string, allowReconnect?: boolean): void;
 }
 
 /** The connections, users and groups of one hub. */
@@ -150,6 +153,12 @@ export class HubRegistry {
     users.delete(userId);
     if (users.size === 0) this.#groupUsers.delete(group);
     return false;
+  }
+
+  /** The groups a connection is in, through its own membership or its user's. */
+  groupsOf(connection: RegisteredConnection): string[] {
+    const names = new Set([...this.#groupConnections.keys(), ...this.#groupUsers.keys()]);
+    return [...names].filter((group) => this.groupMembers(group).has(connection));
   }
 
   /** A group exists while it has at least one live connection (as Azure reports it). */

@@ -116,6 +116,10 @@ export const SERVICE_ERRORS = {
     status: 502,
     message: 'The service failed to handle the handshake',
   },
+  'client-invocation-failed': {
+    status: 502,
+    message: 'The client answered the invocation with an error; the message carries it',
+  },
   'shutting-down': {
     status: 503,
     message: 'The service is shutting down',
@@ -123,6 +127,10 @@ export const SERVICE_ERRORS = {
   'upstream-timeout': {
     status: 504,
     message: 'The connect upstream did not answer in time (upstreamTimeoutMs)',
+  },
+  'client-invocation-timeout': {
+    status: 504,
+    message: 'The client did not answer the invocation in time (clientInvocationTimeoutMs) or left first',
   },
 } as const satisfies Record<string, ServiceErrorSpec>;
 

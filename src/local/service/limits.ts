@@ -149,6 +149,13 @@ export const LIMITS = {
     doc: 'one upstream call',
     azure: 'yes, a timeout of its own',
   },
+  clientInvocationTimeoutMs: {
+    default: 60_000,
+    unit: 'ms',
+    integer: false,
+    doc: 'a client invocation of the REST API (`:invoke`) waiting for its Completion; 504 past it',
+    azure: 'yes, a timeout of its own',
+  },
   upstreamMaxSockets: {
     default: 256,
     unit: 'count',

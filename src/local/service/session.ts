@@ -3,7 +3,7 @@
  * queue, liveness, closes, one disconnect upstream, shutdown (docs/local-service.md, "Connections").
  */
 import type { JWTPayload } from 'jose';
-import type { UpstreamCategory } from '../../lib/upstream/contract.js';
+import type { UpstreamCategory } from '../../lib/signalr/upstream-contract.js';
 import { forwardedClaims, tokenUserId } from './auth/tokens.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { LiveSession, ServiceContext } from './context.js';
@@ -232,8 +232,11 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
     this.#pendingSends--;
   };
 
-  /** Closes the connection from the service side with a code and a reason the client sees. */
-  close(code: number, reason: string): void {
+  /**
+   * Closes the connection from the service side with a code and a reason the client sees; the client may
+   * reconnect after a shutdown (1001) or when `allowReconnect` says so.
+   */
+  close(code: number, reason: string, allowReconnect = false): void {
     if (this.#serverClose) return;
     this.#serverClose = { code, reason };
     this.registry.remove(this);
@@ -243,7 +246,7 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
       if (this.detached) void this.finish(this.#closeError());
       return;
     }
-    this.beforeServerClose(reason, code === CloseCode.GoingAway);
+    this.beforeServerClose(reason, allowReconnect || code === CloseCode.GoingAway);
     if (transport.isPaused) transport.resume(); // paused for backpressure: the client's close must be read
     transport.close(code, closeReason(reason));
   }

@@ -97,6 +97,10 @@ function reason(error: unknown, issuer: string, audience: string): string {
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.claim === 'aud') return `The access token's audience must be ${audience}`;
     if (error.claim === 'iss') return `The access token's issuer must be ${issuer}`;
+    if (error.claim === 'exp' && error.reason === 'missing')
+      return 'The access token has no exp claim: give it one';
+    if (error.claim === 'nbf' && error.reason === 'check_failed')
+      return 'The access token is not valid yet (nbf)';
     return `The access token's ${error.claim} claim is missing or invalid`;
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed)

@@ -3,7 +3,7 @@
  * a URL of the service's own endpoint (docs/local-service.md, "Tokens").
  */
 import type { IncomingMessage } from 'node:http';
-import type { JWTPayload } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 import { TokenError, verifyToken } from '../../../lib/signalr/tokens.js';
 import { Rejection } from '../errors.js';
 
@@ -52,15 +52,15 @@ export async function authenticate(
   accessKeys: readonly string[],
   origins: readonly string[],
   paths: readonly string[],
+  audiences: readonly string[] = paths.flatMap((path) => origins.map((origin) => `${origin}${path}`)),
 ): Promise<JWTPayload> {
-  const audiences = paths.flatMap((path) => origins.map((origin) => `${origin}${path}`));
   try {
     return await verifyToken(token, accessKeys, { audiences });
   } catch (error) {
     if (error instanceof TokenError) {
       const hint =
         error.code === 'token-audience'
-          ? `The token's audience must be ${audiences[0]} (the URL without query and trailing slash)`
+          ? `The token's audience must be ${audiences[0]} (the URL without query and trailing slash, or followed by a query the request carries)`
           : error.message;
       throw new Rejection('invalid-token', hint, { 'WWW-Authenticate': 'Bearer' });
     }
@@ -68,9 +68,38 @@ export async function authenticate(
   }
 }
 
-/** The REST audience path of a request: its path without a trailing slash (the query never counts). */
+/** The REST audience path of a request: its path without a trailing slash. */
 export function restAudiencePath(url: URL): string {
   return url.pathname.replace(/\/+$/, '');
+}
+
+/**
+ * The audiences a REST token may have for `url` (each path under each accepted origin): the URL without its
+ * query, as Azure documents it, and the form Microsoft's Management SDK signs (`RestApiProvider`): the same
+ * URL followed by a query of its own, `?api-version=…` or `?application=…&api-version=…`, while the request
+ * carries more (`excluded`, `reason`). Such an audience is accepted when every parameter of its query is in
+ * the request's query with the same value: the audience still names this call, and one with a query the
+ * request does not carry is refused. The token is read here without verification, only to learn which query
+ * form it uses; {@link authenticate} then verifies it against the list.
+ */
+export function restAudiences(token: string | undefined, origins: readonly string[], url: URL): string[] {
+  const path = restAudiencePath(url);
+  const exact = origins.map((origin) => `${origin}${path}`);
+  let aud: unknown;
+  try {
+    aud = token === undefined ? undefined : decodeJwt(token).aud;
+  } catch {
+    return exact; // not a JWT: authenticate says so
+  }
+  const withQuery = (Array.isArray(aud) ? aud : [aud]).filter(
+    (a): a is string =>
+      typeof a === 'string' && a.includes('?') && exact.includes(a.slice(0, a.indexOf('?'))),
+  );
+  const fits = (a: string) =>
+    [...new URLSearchParams(a.slice(a.indexOf('?') + 1))].every(([name, value]) =>
+      url.searchParams.getAll(name).includes(value),
+    );
+  return [...exact, ...withQuery.filter(fits)];
 }
 
 const RESERVED_CLAIMS = new Set(['aud', 'exp', 'iat', 'nbf', 'iss', 'jti']);

@@ -1,9 +1,9 @@
 /**
  * The token of a REST call, the same for every wing: an Entra token in identity mode, else an access-key
- * token for the request's URL (docs/local-service.md, "The REST API").
+ * token for the request's URL, with or without a query the request carries (docs/local-service.md, "The REST API").
  */
 import type { IncomingMessage } from 'node:http';
-import { acceptedOrigins, authenticate, requestToken, restAudiencePath } from '../auth/tokens.js';
+import { acceptedOrigins, authenticate, requestToken, restAudiences } from '../auth/tokens.js';
 import type { ServiceContext } from '../context.js';
 
 /** A REST caller's token: an Entra token in identity mode, else an access-key token for this URL. */
@@ -13,5 +13,6 @@ export async function authenticateRest(ctx: ServiceContext, req: IncomingMessage
     await ctx.entra.verify(token);
     return;
   }
-  await authenticate(token, ctx.options.accessKeys, acceptedOrigins(ctx.endpoint()), [restAudiencePath(url)]);
+  const origins = acceptedOrigins(ctx.endpoint());
+  await authenticate(token, ctx.options.accessKeys, origins, [], restAudiences(token, origins, url));
 }

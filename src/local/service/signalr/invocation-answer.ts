@@ -5,16 +5,24 @@
 import { type CompletionMessage, HubMessageType } from '../../../lib/signalr/hub-protocol.js';
 import type { UpstreamOutcome } from '../upstream/call.js';
 
-/** Either bytes to write to the client as they are, or a Completion to frame in the client's protocol. */
+/**
+ * Bytes to write to the client as they are, a Completion to frame in the client's protocol, or nothing at all
+ * (the invocation is ignored, and the client keeps waiting, as on Azure).
+ */
 export type InvocationAnswer =
   | { readonly kind: 'verbatim'; readonly body: Buffer }
-  | { readonly kind: 'completion'; readonly message: CompletionMessage };
+  | { readonly kind: 'completion'; readonly message: CompletionMessage }
+  | { readonly kind: 'ignored'; readonly why: string };
 
-/** The answer to invocation `invocationId` of `target` once the upstream call ended with `outcome`. */
+/**
+ * The answer to invocation `invocationId` of `target` once the upstream call ended with `outcome`;
+ * `upstreamConfigured` is false when the service has no upstream template at all.
+ */
 export function invocationAnswer(
   invocationId: string,
   target: string,
   outcome: UpstreamOutcome,
+  upstreamConfigured = true,
 ): InvocationAnswer {
   const error = (text: string): InvocationAnswer => ({
     kind: 'completion',
@@ -36,7 +44,9 @@ export function invocationAnswer(
     case 'shed':
       return error(`Invocation failed, ${outcome.message}`);
     case 'no-template':
-      // Not an Azure text: Azure needs an upstream for the hub to accept invocations at all.
+      // Learn's FAQ ("Can I send message from client in serverless mode?"): without upstream endpoints,
+      // messages from clients are ignored. With templates that match none, the Completion error is ours.
+      if (!upstreamConfigured) return { kind: 'ignored', why: 'no upstream is configured (upstream option)' };
       return error(`Invocation failed, no upstream template matches the invocation '${target}'`);
   }
 }

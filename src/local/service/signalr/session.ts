@@ -4,11 +4,11 @@
  */
 import { HUB_CODECS, type HubCodec } from '../../../lib/signalr/hub-codec.js';
 import {
+  HANDSHAKE_CANCELED,
   type HubMessage,
   HubMessageType,
   HubProtocolError,
   type HubProtocolName,
-  parseHandshakeRequest,
   parseHubMessages,
   RECORD_SEPARATOR,
   writeHandshakeResponse,
@@ -24,17 +24,19 @@ import {
   openConnectionBody,
   SIGNALR_EVENTS,
   UPSTREAM_CATEGORIES,
-} from '../../../lib/upstream/contract.js';
+} from '../../../lib/signalr/upstream-contract.js';
 import type { HubRegistry, OutboundMessage } from '../connections.js';
 import type { ServiceContext } from '../context.js';
 import { CloseCode } from '../errors.js';
 import { Session, type SessionInit, upstreamCallOf } from '../session.js';
 import type { Transport } from '../transports/transport.js';
 import type { UpstreamCall, UpstreamOutcome } from '../upstream/call.js';
+import { ClientResults } from './client-results.js';
+import { readHandshake } from './handshake.js';
 import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
 import { invocationFrame } from './outbound-frames.js';
 import { PendingBytes, RecordReader, RecordTooLargeError } from './record-reader.js';
-import { ReconnectBuffer } from './stateful-reconnect.js';
+import { gateMessage, ReconnectBuffer } from './stateful-reconnect.js';
 import { eventNameProblem, quoteTarget, SIGNALR_UPSTREAM } from './upstream-codec.js';
 
 /** One SignalR connection. */
@@ -52,10 +54,13 @@ export class SignalRSession extends Session {
   /** Stateful reconnect's sequence numbers and kept messages, once the handshake turned it on. */
   #reconnect: ReconnectBuffer | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
+  /** Client invocations of the REST API waiting for their Completion. */
+  readonly results = new ClientResults();
 
   constructor(ctx: ServiceContext, registry: HubRegistry, init: SessionInit, statefulNegotiated = false) {
     super(ctx, registry, init);
     this.#statefulNegotiated = statefulNegotiated;
+    void this.done.then(() => this.results.endAll('The connection closed before answering'));
   }
 
   /** Negotiate granted stateful reconnect; the handshake (version 2, on WebSockets) decides whether it is used. */
@@ -65,8 +70,11 @@ export class SignalRSession extends Session {
     const ms = this.ctx.options.handshakeTimeoutMs;
     this.#handshakeTimer = setTimeout(() => {
       if (!this.#handshakeDone) {
-        this.clientError = `No handshake within ${ms} ms`;
-        this.close(CloseCode.ProtocolError, `No handshake received within ${ms} ms (handshakeTimeoutMs)`);
+        this.#refuseHandshake(
+          HANDSHAKE_CANCELED,
+          `No handshake received within ${ms} ms (handshakeTimeoutMs)`,
+          false,
+        );
       }
     }, ms).unref();
     void this.transport?.closed.then(() => clearTimeout(this.#handshakeTimer));
@@ -172,38 +180,36 @@ export class SignalRSession extends Session {
   }
 
   protected onFrame(data: Buffer, isBinary: boolean): void {
-    try {
-      if (!this.#handshakeDone) {
-        const first = this.#readFirst(data);
-        if (first === undefined) return;
-        // The handshake is JSON text whatever the protocol; a MessagePack client sends it in a binary frame.
-        const { request } = parseHandshakeRequest(`${first.record.toString('utf8')}${RECORD_SEPARATOR}`);
-        const codec = HUB_CODECS[request.protocol];
-        if (codec.binary && this.transport?.kind === 'ServerSentEvents') {
-          // ASP.NET Core's words: Server-Sent Events carry text only.
-          throw new HubProtocolError(
-            'unsupported-protocol',
-            `Cannot use the '${codec.name}' protocol on the current transport. The transport does not support 'Binary' transfer format.`,
-          );
-        }
-        const rest = first.rest;
-        this.#codec = codec;
-        this.#completeHandshake(request.version);
-        if (rest.length === 0) return;
-        data = rest;
+    if (!this.#handshakeDone) {
+      const limit = this.ctx.options.maxMessageBytes;
+      const step = readHandshake(this.#records, data, this.transport?.kind, limit);
+      if (step.kind === 'incomplete') return;
+      if (step.kind === 'refused') {
+        this.#refuseHandshake(step.answer, step.reason, isBinary);
+        return;
       }
+      this.#codec = step.codec;
+      this.#completeHandshake(step.version);
+      if (step.rest.length === 0) return;
+      data = step.rest;
+    }
+    try {
       if (this.#codec.binary) this.#onBytes(data);
       else this.#onText(data, isBinary);
     } catch (error) {
       if (!(error instanceof HubProtocolError)) throw error;
-      if (!this.#handshakeDone) {
-        this.send(writeHandshakeResponse(error.message), isBinary, true);
-        this.clientError = error.message;
-        this.close(CloseCode.ProtocolError, error.message);
-      } else {
-        this.#protocolError(error.message);
-      }
+      this.#protocolError(error.message);
     }
+  }
+
+  /**
+   * A failed handshake, as ASP.NET Core's HubConnectionHandler ends it: the handshake answer carries the error,
+   * then the connection closes normally (1000); the close reason says what to fix.
+   */
+  #refuseHandshake(answer: string, reason: string, binary: boolean): void {
+    this.send(writeHandshakeResponse(answer), binary, true);
+    this.clientError = reason;
+    this.close(CloseCode.Normal, reason);
   }
 
   #tooLarge(bytes: number): boolean {
@@ -214,17 +220,6 @@ export class SignalRSession extends Session {
       `A record is larger than ${this.ctx.options.maxMessageBytes} bytes (maxMessageBytes)`,
     );
     return true;
-  }
-
-  /** The handshake record, once complete, and the frame's bytes after it. */
-  #readFirst(data: Buffer): { record: Buffer; rest: Buffer } | undefined {
-    try {
-      return this.#records.pushFirst(data);
-    } catch (error) {
-      if (!(error instanceof RecordTooLargeError)) throw error;
-      this.#tooLarge(Number.POSITIVE_INFINITY);
-      return undefined;
-    }
   }
 
   #onText(data: Buffer, isBinary: boolean): void {
@@ -303,26 +298,13 @@ export class SignalRSession extends Session {
    * closing because of it (nothing after it is read).
    */
   #onMessage(message: HubMessage, body: string | Uint8Array): boolean {
-    const reconnect = this.#reconnect;
-    if (reconnect) {
-      if (message.type === HubMessageType.Ack) {
-        const sequenceId = Number(message.sequenceId);
-        if (!Number.isInteger(sequenceId)) {
-          this.#protocolError('An Ack message must carry an integer "sequenceId"');
-          return false;
-        }
-        reconnect.ack(sequenceId);
-        return true;
+    if (this.#reconnect) {
+      const gate = gateMessage(this.#reconnect, message);
+      if (typeof gate === 'object') {
+        this.#protocolError(gate.error);
+        return false;
       }
-      if (message.type === HubMessageType.Sequence) {
-        const sequenceId = Number(message.sequenceId);
-        if (!Number.isInteger(sequenceId) || sequenceId < 1 || !reconnect.sequence(sequenceId)) {
-          this.#protocolError('The Sequence message names a message the service has not received yet');
-          return false;
-        }
-        return true;
-      }
-      if (!reconnect.accept(message.type)) return true;
+      if (gate !== 'deliver') return true;
     }
     switch (message.type) {
       case HubMessageType.Invocation: {
@@ -336,7 +318,9 @@ export class SignalRSession extends Session {
         const contentType = this.#codec.upstreamContentType;
         // Without an invocation id (a send) the answer is ignored, whatever it is; a refused send is dropped.
         const answer = (outcome: UpstreamOutcome) => {
-          if (invocationId !== undefined) this.#answer(invocationAnswer(invocationId, target, outcome));
+          const configured = this.ctx.upstream.templates.length > 0;
+          if (invocationId !== undefined)
+            this.#answer(invocationAnswer(invocationId, target, outcome, configured));
         };
         const call = this.#call(UPSTREAM_CATEGORIES.messages, target, upstreamBody, contentType);
         this.enqueueMessage(
@@ -352,20 +336,30 @@ export class SignalRSession extends Session {
           error: 'Streaming invocations are not supported by the serverless service',
         });
         break;
+      case HubMessageType.Completion:
+        // The answer to a client invocation of the REST API (client results); any other is not used.
+        this.results.complete(message);
+        break;
       case HubMessageType.Close:
         // The client is leaving; its error (if any) is reported in the disconnected upstream.
         this.clientError = message.error || undefined;
         this.transport?.close(CloseCode.Normal, '');
         return false;
       default:
-        // Pings keep the connection alive (any frame does); client results, acks and cancels are not used.
+        // Pings keep the connection alive (any frame does); acks and cancels are not used.
         break;
     }
     return true;
   }
 
   #answer(answer: InvocationAnswer): void {
-    if (answer.kind === 'verbatim') this.send(answer.body, this.#codec.binary);
+    if (answer.kind === 'ignored') {
+      this.ctx.options.log('info', 'Ignored an invocation', {
+        hub: this.hub,
+        connectionId: this.id,
+        why: answer.why,
+      });
+    } else if (answer.kind === 'verbatim') this.send(answer.body, this.#codec.binary);
     else this.#write(answer.message);
   }
 
@@ -396,6 +390,11 @@ export class SignalRSession extends Session {
   #protocolError(message: string): void {
     this.clientError = message;
     this.close(CloseCode.ProtocolError, message);
+  }
+
+  /** Writes a message the REST API makes (client invocations, stream items), once the handshake is done. */
+  writeMessage(message: HubMessage): void {
+    if (this.#handshakeDone) this.#write(message);
   }
 
   deliver(message: OutboundMessage): void {

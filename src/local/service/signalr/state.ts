@@ -2,6 +2,7 @@
  * What the SignalR wing keeps while the service runs: its connections by hub, the negotiations whose transport
  * has not arrived yet, and its live connections by connection token (docs/local-service.md, "The SignalR wing").
  */
+import { randomUUID } from 'node:crypto';
 import { ConnectionRegistry } from '../connections.js';
 import type { ServiceContext } from '../context.js';
 import type { SignalRSession } from './session.js';
@@ -27,6 +28,8 @@ export interface SignalRContext extends ServiceContext {
    * Server-Sent Events and Long Polling, and stateful reconnects, find their connection.
    */
   readonly connectionsByToken: Map<string, SignalRSession>;
+  /** The id `/api/auth/accessKey` gives the primary access key (Microsoft's SDKs sign with it as `kid`). */
+  readonly accessKeyId: string;
 }
 
 /** The wing's state beside the service's context. */
@@ -36,5 +39,6 @@ export function signalRContext(ctx: ServiceContext): SignalRContext {
     registry: new ConnectionRegistry(),
     negotiations: new Map(),
     connectionsByToken: new Map(),
+    accessKeyId: randomUUID(),
   };
 }

@@ -2,6 +2,7 @@
  * The bookkeeping of stateful reconnect (Ack and Sequence messages) on the service's side of one connection
  * (docs/local-service.md, "The SignalR wing").
  */
+import { HubMessageType } from '../../../lib/signalr/hub-protocol.js';
 
 /** Hub message types that are numbered: Invocation, StreamItem, Completion, StreamInvocation, CancelInvocation. */
 export function isSequenced(type: number): boolean {
@@ -109,4 +110,29 @@ export class ReconnectBuffer {
     }, ACK_DELAY_MS);
     this.#ackTimer.unref();
   }
+}
+
+/**
+ * What stateful reconnect makes of one received message before the hub protocol sees it: an Ack or a Sequence
+ * is its own (`consumed`), a duplicate resent by the client is dropped (`duplicate`), a malformed one is a
+ * protocol error (its text), anything else goes on (`deliver`).
+ */
+export function gateMessage(
+  reconnect: ReconnectBuffer,
+  message: { readonly type: number; readonly sequenceId?: unknown },
+): 'consumed' | 'duplicate' | 'deliver' | { readonly error: string } {
+  if (message.type === HubMessageType.Ack) {
+    const sequenceId = Number(message.sequenceId);
+    if (!Number.isInteger(sequenceId)) return { error: 'An Ack message must carry an integer "sequenceId"' };
+    reconnect.ack(sequenceId);
+    return 'consumed';
+  }
+  if (message.type === HubMessageType.Sequence) {
+    const sequenceId = Number(message.sequenceId);
+    if (!Number.isInteger(sequenceId) || sequenceId < 1 || !reconnect.sequence(sequenceId)) {
+      return { error: 'The Sequence message names a message the service has not received yet' };
+    }
+    return 'consumed';
+  }
+  return reconnect.accept(message.type) ? 'deliver' : 'duplicate';
 }

@@ -3,7 +3,7 @@
  * with its `disconnected` notification, and which invocation targets can travel upstream as event names
  * (docs/local-service.md, "Upstream calls" and "Invocation targets as event names").
  */
-import { SIGNALR_EVENTS, UPSTREAM_CATEGORIES } from '../../../lib/upstream/contract.js';
+import { SIGNALR_EVENTS, UPSTREAM_CATEGORIES } from '../../../lib/signalr/upstream-contract.js';
 import { asrsCallHeaders, asrsConnectionHeaders } from '../upstream/asrs-headers.js';
 import type { UpstreamCodec } from '../upstream/call.js';
 

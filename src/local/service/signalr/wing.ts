@@ -7,7 +7,7 @@ import type { WingFactory } from '../wing.js';
 import { handleSignalRUpgrade } from './client-endpoint.js';
 import { CLIENT_ENDPOINT_METHODS, handleClientHttpRequest } from './http-endpoint.js';
 import { handleNegotiate } from './negotiate.js';
-import { signalRRestApi } from './rest.js';
+import { signalRRestApi } from './rest/rest.js';
 import { signalRContext } from './state.js';
 import { SIGNALR_UPSTREAM } from './upstream-codec.js';
 

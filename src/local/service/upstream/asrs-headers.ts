@@ -3,7 +3,7 @@
  * (docs/local-service.md, "Upstream calls").
  */
 import { signatureHeader } from '../../../lib/signalr/signature.js';
-import { UPSTREAM_HEADERS } from '../../../lib/upstream/contract.js';
+import { UPSTREAM_HEADERS } from '../../../lib/signalr/upstream-contract.js';
 import type { UpstreamCall } from './call.js';
 
 /** A call as the header writers read it (any codec). */

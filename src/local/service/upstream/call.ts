@@ -2,7 +2,7 @@
  * What an upstream call is, what became of it, and the seam each wing fills: its {@link UpstreamCodec}
  * (docs/local-service.md, "Upstream calls").
  */
-import type { UpstreamCategory } from '../../../lib/upstream/contract.js';
+import type { UpstreamCategory } from '../../../lib/signalr/upstream-contract.js';
 import type { ResponseHeaders } from './upstream-transport.js';
 
 /** One upstream call, described independently of the wing that makes it. */

@@ -29,10 +29,23 @@ export function findTemplate(
   );
 }
 
-/** Substitutes `{hub}`, `{category}`, `{event}` (URL-encoded) into a template. */
+/**
+ * Percent-encodes a value as .NET's `Uri.EscapeDataString` does (RFC 3986: everything but the unreserved
+ * letters, digits and `-._~`), which the emulator applies to `{hub}`, `{category}` and `{event}`
+ * (Azure/azure-signalr, `src/Microsoft.Azure.SignalR.Emulator/Common/Utils.cs`, `GetUpstreamUrl`).
+ * `encodeURIComponent` alone would leave `!'()*` as they are.
+ */
+export function escapeDataString(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** Substitutes `{hub}`, `{category}`, `{event}` (each escaped by {@link escapeDataString}) into a template. */
 export function expandUrl(urlTemplate: string, hub: string, category: string, event: string): string {
   const values: Record<string, string> = { hub, category, event };
   return urlTemplate.replace(/\{(hub|category|event)\}/gi, (_, name: string) =>
-    encodeURIComponent(values[name.toLowerCase()] ?? ''),
+    escapeDataString(values[name.toLowerCase()] ?? ''),
   );
 }

@@ -6,7 +6,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { UPSTREAM_CATEGORIES, UPSTREAM_HEADERS, WEBSOCKET_EVENTS } from '../../../lib/upstream/contract.js';
+import {
+  UPSTREAM_CATEGORIES,
+  UPSTREAM_HEADERS,
+  WEBSOCKET_EVENTS,
+} from '../../../lib/signalr/upstream-contract.js';
 import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth/tokens.js';
 import { checkHubName, type OutboundMessage } from '../connections.js';
 import { Rejection } from '../errors.js';

@@ -2,7 +2,7 @@
  * One raw-WebSocket connection: one frame is one message, each sent upstream, its answer sent back
  * (docs/local-service.md, "The raw-WebSocket wing").
  */
-import { UPSTREAM_CATEGORIES, WEBSOCKET_EVENTS } from '../../../lib/upstream/contract.js';
+import { UPSTREAM_CATEGORIES, WEBSOCKET_EVENTS } from '../../../lib/signalr/upstream-contract.js';
 import type { HubRegistry, OutboundMessage } from '../connections.js';
 import type { ServiceContext } from '../context.js';
 import { CloseCode } from '../errors.js';

@@ -3,7 +3,7 @@
  * connection before it began and `disconnect` ends it; an answer body is a frame for the client
  * (docs/local-service.md, "Upstream calls").
  */
-import { UPSTREAM_CATEGORIES, WEBSOCKET_EVENTS } from '../../../lib/upstream/contract.js';
+import { UPSTREAM_CATEGORIES, WEBSOCKET_EVENTS } from '../../../lib/signalr/upstream-contract.js';
 import type { OutboundMessage } from '../connections.js';
 import { asrsCallHeaders, asrsConnectionHeaders } from '../upstream/asrs-headers.js';
 import type { UpstreamCodec } from '../upstream/call.js';

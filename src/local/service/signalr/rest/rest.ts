@@ -1,19 +1,20 @@
 /**
  * The SignalR wing's REST API: Microsoft's data-plane REST API under `/api/v1/hubs/{hub}…` and
- * `/api/hubs/{hub}…?api-version=…`, `:generateToken`, and the health probe
+ * `/api/hubs/{hub}…?api-version=…`, `:generateToken`, `/api/auth/accessKey`, and the health probe
  * (docs/local-service.md, "The REST API").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkHubName } from '../connections.js';
-import { Rejection } from '../errors.js';
-import { sendEmpty } from '../http.js';
-import { sendClientToken } from '../rest/generate-token.js';
-import { authenticateRest } from '../rest/rest-auth.js';
-import type { RestApi } from '../rest/router.js';
-import { checkNames, internalHubName, matchApiRoute, resolveVersion } from './rest-api.js';
+import { GENERATE_TOKEN_API_VERSIONS } from '../../../../lib/signalr/rest-paths.js';
+import { checkHubName } from '../../connections.js';
+import { Rejection } from '../../errors.js';
+import { sendEmpty, sendJson } from '../../http.js';
+import { sendClientToken } from '../../rest/generate-token.js';
+import { authenticateRest } from '../../rest/rest-auth.js';
+import type { RestApi } from '../../rest/router.js';
+import type { SignalRContext } from '../state.js';
+import { checkNames, internalHubName, matchApiRoute, requestedVersion, resolveVersion } from './rest-api.js';
 import { runOperation } from './rest-operations.js';
 import { type ApiVersion, sendApiError } from './rest-versions.js';
-import type { SignalRContext } from './state.js';
 
 /** The REST API of the SignalR wing. */
 export function signalRRestApi(ctx: SignalRContext): RestApi {
@@ -32,6 +33,8 @@ async function handleRest(
 ): Promise<void> {
   const path = segments.join('/');
   if (path === 'api/health' || path === 'api/v1/health') return handleHealth(req, res, url, path);
+  if (path === 'api/auth/accessKey' || path === 'api/v1/auth/accessKey')
+    return handleAccessKey(ctx, req, res, url, path);
   const [a, b, c, d, e, ...rest] = segments;
   if (a === 'api' && b === 'v1' && c === 'hubs' && d !== undefined) {
     return handleApi(ctx, req, res, url, { prefix: 'v1', hub: d, rest: e === undefined ? [] : [e, ...rest] });
@@ -65,6 +68,35 @@ function handleHealth(req: IncomingMessage, res: ServerResponse, url: URL, path:
 }
 
 /**
+ * `GET /api/auth/accessKey` (2023-07-01 and later, with `api-version`) and `/api/v1/auth/accessKey` (what
+ * Microsoft's SDKs call in identity mode): `AccessKeyResponse`, the key client tokens may be signed with and
+ * its id, which those SDKs put in the token's `kid` header. Needs the REST API's token.
+ */
+async function handleAccessKey(
+  ctx: SignalRContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  path: string,
+): Promise<void> {
+  const version: ApiVersion = path === 'api/v1/auth/accessKey' ? 'v1' : '2023-07-01';
+  try {
+    if (req.method !== 'GET') {
+      throw new Rejection('method-not-allowed', `${req.method} is not allowed on /${path}: use GET`, {
+        Allow: 'GET',
+      });
+    }
+    if (version !== 'v1') requestedVersion(url, '2023-07-01');
+    await authenticateRest(ctx, req, url);
+  } catch (error) {
+    if (!(error instanceof Rejection)) throw error;
+    sendApiError(res, version, error.status, error.code, error.message, error.headers);
+    return;
+  }
+  sendJson(res, 200, { AccessKey: ctx.options.accessKeys[0], KeyId: ctx.accessKeyId });
+}
+
+/**
  * The data-plane API (rest-api.ts, rest-operations.ts): route, method, version, token, names, then the operation;
  * every refusal in the version's error shape (v1 text/plain, later versions ErrorDetail JSON).
  */
@@ -85,10 +117,11 @@ async function handleApi(
           Allow: 'POST',
         });
       }
-      if (!url.searchParams.get('api-version')) {
+      const requested = url.searchParams.get('api-version');
+      if (requested === null || !GENERATE_TOKEN_API_VERSIONS.includes(requested)) {
         throw new Rejection(
           'invalid-request',
-          'The api-version query parameter is required for :generateToken',
+          `${requested === null ? 'The api-version query parameter is required' : `Unsupported api-version "${requested}"`} for :generateToken: use ${GENERATE_TOKEN_API_VERSIONS.join(' or ')}`,
         );
       }
       await authenticateRest(ctx, req, url);

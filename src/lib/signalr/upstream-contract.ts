@@ -4,8 +4,9 @@
  * (src/local/service) writes these calls and the app (src/lib/upstream, src/app) reads them, so both take
  * every name and shape from here and agree by construction.
  *
- * A leaf module: it imports nothing, so any layer may depend on it.
+ * It imports only the hub message types of its own package, so any layer may depend on it.
  */
+import { HubMessageType } from './hub-protocol.js';
 
 /** Which client protocol a connection speaks (docs/architecture.md, "Two dialects"). */
 export type Dialect = 'websocket' | 'signalr';
@@ -38,6 +39,25 @@ export const UPSTREAM_HEADERS = {
   /** The 2020 preview's spelling of {@link UPSTREAM_HEADERS.clientQuery}, still read. */
   clientQueryPreview: 'X-ASRS-Client-Query-String',
 } as const;
+
+/**
+ * What the bearer token of an upstream call must satisfy when the service authenticates with a managed identity
+ * (the SIGNALR_UPSTREAM_* settings); src/lib/upstream/bearer.ts checks it.
+ */
+export interface UpstreamTokenPolicy {
+  /** `iss`, e.g. `https://sts.windows.net/<tenant>/`; the v2 form of the same tenant is accepted too. */
+  readonly issuer: string;
+  /** `aud`: the resource the upstream template's ManagedIdentity auth names. */
+  readonly audience: string;
+  /** OpenID Connect metadata URL; its `jwks_uri` gives the signing keys. */
+  readonly openIdConfiguration: string;
+  /** `oid` of SignalR's managed identity. */
+  readonly callerId: string;
+  /** Clock skew allowed on `exp` and `nbf`. Default 300 (`DEFAULT_UPSTREAM_CLOCK_SKEW_SECONDS`, src/lib/upstream/bearer.ts). */
+  readonly clockToleranceSeconds?: number;
+  /** Timeout of fetching the metadata or the key set. Default 10 000 (`DEFAULT_METADATA_TIMEOUT_MS`, src/lib/upstream/bearer.ts). */
+  readonly metadataTimeoutMs?: number;
+}
 
 /** The `X-ASRS-Category` of an upstream call. */
 export type UpstreamCategory = 'connections' | 'messages';
@@ -77,7 +97,7 @@ export const CONNECT_EVENT_ALIAS = 'handshake';
 /** The body `type` of the signalr dialect's upstream calls (the serverless protocol's message types). */
 export const UPSTREAM_MESSAGE_TYPE = {
   /** A hub protocol Invocation: the body of a messages-category call. */
-  invocation: 1,
+  invocation: HubMessageType.Invocation,
   /** OpenConnection: the body of `connected`. */
   openConnection: 10,
   /** CloseConnection: the body of `disconnected`. */

@@ -2,11 +2,11 @@
  * The routes of the SignalR wing's REST API, the version a request is answered in, and the checks of its
  * names (docs/local-service.md, "The REST API").
  */
-import { HUB_NAME, INVALID_HUB_NAME } from '../connections.js';
-import { Rejection } from '../errors.js';
-import { matchSegments } from '../rest/routes.js';
+import { HUB_NAME, INVALID_HUB_NAME } from '../../connections.js';
+import { Rejection } from '../../errors.js';
+import { matchSegments } from '../../rest/routes.js';
 import { OPERATIONS, type OperationName } from './rest-operations.js';
-import { API_VERSIONS, type ApiVersion } from './rest-versions.js';
+import { API_VERSIONS, type ApiVersion, atLeast } from './rest-versions.js';
 
 /** A route: path segments after `hubs/{hub}` (`{name}` captures one segment) and its operations by method. */
 interface ApiRoute {
@@ -16,9 +16,23 @@ interface ApiRoute {
 
 const exists = (name: OperationName) => ({ GET: name, HEAD: name });
 
-/** Every route of the emulator's controller definition; each is served under `/api/v1` and `/api`. */
+/**
+ * Every route of the emulator's controller definition, each served under `/api/v1` and `/api`, and those the
+ * 2023-07-01 and 2024-12-01 specs add (served under `/api` only).
+ */
 const ROUTES: readonly ApiRoute[] = [
   { pattern: [], methods: { POST: 'Broadcast' } },
+  { pattern: [':execute'], methods: { POST: 'Execute' } },
+  { pattern: ['connections', '{connectionId}', ':invoke'], methods: { POST: 'InvokeClientConnection' } },
+  {
+    pattern: ['connections', '{connectionId}', 'streams', '{streamId}', ':send'],
+    methods: { POST: 'SendToConnectionStream' },
+  },
+  {
+    pattern: ['connections', '{connectionId}', 'streams', '{streamId}', ':complete'],
+    methods: { POST: 'CompleteConnectionStream' },
+  },
+  { pattern: ['groups', '{group}', 'connections'], methods: { GET: 'ListConnectionsInGroup' } },
   { pattern: [':send'], methods: { POST: 'Broadcast' } },
   { pattern: [':closeConnections'], methods: { POST: 'CloseConnections' } },
   { pattern: ['users', '{user}'], methods: { POST: 'SendToUser', ...exists('CheckUserExistence') } },
@@ -69,16 +83,30 @@ export function matchApiRoute(rest: readonly string[]): ApiMatch | undefined {
 
 /**
  * The version a request is answered in: `/api/v1` is v1; `/api` takes `api-version` (absent → 2020-10-01,
- * unless the operation exists only in 2022-06-01, which requires it).
+ * unless the operation is not in 2020-10-01, which requires it: its first version or a later one).
  */
 export function resolveVersion(prefix: 'v1' | 'api', url: URL, operation?: OperationName): ApiVersion {
-  if (prefix === 'v1') return 'v1';
+  const since = operation === undefined ? undefined : OPERATIONS[operation].since;
+  if (prefix === 'v1') {
+    if (since !== undefined && since !== '2022-06-01') {
+      throw new Rejection(
+        'not-found',
+        `This operation is not in the v1 REST API: call it under /api/hubs/… with ?api-version=${since}`,
+      );
+    }
+    return 'v1';
+  }
+  return requestedVersion(url, since);
+}
+
+/** The `api-version` of a request on `/api/…`; an operation new in `since` requires it, `since` or later. */
+export function requestedVersion(url: URL, since: ApiVersion | undefined): ApiVersion {
   const requested = url.searchParams.get('api-version');
   if (requested === null) {
-    if (operation && OPERATIONS[operation].only2022) {
+    if (since) {
       throw new Rejection(
         'invalid-request',
-        'The api-version query parameter is required for this operation: add ?api-version=2022-06-01',
+        `The api-version query parameter is required for this operation: add ?api-version=${since}`,
       );
     }
     return '2020-10-01';
@@ -89,12 +117,20 @@ export function resolveVersion(prefix: 'v1' | 'api', url: URL, operation?: Opera
       `Unsupported api-version "${requested}": use ${API_VERSIONS.join(' or ')} (or the /api/v1 paths)`,
     );
   }
-  return requested as ApiVersion;
+  const version = requested as ApiVersion;
+  if (since && !atLeast(version, since)) {
+    throw new Rejection(
+      'invalid-request',
+      `This operation is not in api-version ${version}: use ${API_VERSIONS.filter((v) => atLeast(v, since)).join(' or ')}`,
+    );
+  }
+  return version;
 }
 
 /** The `excluded` names or the `reason` never need checking; these are the names that do. */
 const GROUP_MAX = 1024;
 const USER_MAX = 1024;
+const STREAM_ID_MAX = 100;
 
 /** Refuses names the specs' patterns (and the emulator's validators) refuse, with 400 and what is valid. */
 export function checkNames(
@@ -123,6 +159,16 @@ export function checkNames(
     throw new Rejection(
       'invalid-request',
       'Invalid connection id. A connection id is at least 1 character long',
+    );
+  }
+  const streamId = params.streamId;
+  if (
+    streamId !== undefined &&
+    (streamId.length < 1 || streamId.length > STREAM_ID_MAX || /^\s+$/.test(streamId))
+  ) {
+    throw new Rejection(
+      'invalid-request',
+      `Invalid stream id. A stream id is 1 to ${STREAM_ID_MAX} characters long, and not only whitespace.`,
     );
   }
   const user = params.user;

@@ -2,14 +2,22 @@
  * The operations of the SignalR wing's REST API with their status per spec version, and what each does to
  * the wing's connections (docs/local-service.md, "The REST API").
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HubRegistry, OutboundMessage } from '../connections.js';
-import type { ServiceContext } from '../context.js';
-import { CloseCode, Rejection } from '../errors.js';
-import { readBody, sendEmpty } from '../http.js';
+import type { ServerResponse } from 'node:http';
+import type { OutboundMessage } from '../../connections.js';
+import { CloseCode, Rejection } from '../../errors.js';
+import { sendEmpty, sendJson } from '../../http.js';
+import { type ApiCall, p, readPayload, reason } from './api-call.js';
+import {
+  completeStream,
+  execute,
+  invoke,
+  type JsonAnswer,
+  listGroupConnections,
+  sendStreamItem,
+} from './newer-operations.js';
 import { type ApiVersion, sendApiError } from './rest-versions.js';
 
-/** The operations of the specs (operationId stems shared by the three versions). */
+/** The operations of the specs (operationId stems shared by the versions). */
 export type OperationName =
   | 'Broadcast'
   | 'SendToUser'
@@ -28,25 +36,27 @@ export type OperationName =
   | 'RemoveConnectionFromAllGroups'
   | 'AddUserToGroup'
   | 'RemoveUserFromGroup'
-  | 'RemoveUserFromAllGroups';
+  | 'RemoveUserFromAllGroups'
+  | 'Execute'
+  | 'InvokeClientConnection'
+  | 'SendToConnectionStream'
+  | 'CompleteConnectionStream'
+  | 'ListConnectionsInGroup';
 
-/** What a handler gets. */
-export interface ApiCall {
-  readonly ctx: ServiceContext;
-  readonly registry: HubRegistry;
-  readonly params: Readonly<Record<string, string>>;
-  readonly req: IncomingMessage;
-  readonly url: URL;
-}
-
-/** A handler answers whether the thing it addressed was found (false → the operation's 404, if it has one). */
-type Handler = (call: ApiCall) => Promise<boolean> | boolean;
+/**
+ * A handler answers whether the thing it addressed was found (false → the operation's 404, if it has one), or
+ * the JSON body of its success.
+ */
+type Handler = (call: ApiCall) => Promise<boolean | JsonAnswer> | boolean | JsonAnswer;
 
 interface OperationSpec {
-  /** Success status per version; a version without the operation uses 2022-06-01's. */
+  /** Success status per version; a version without the operation uses 2022-06-01's (later specs keep it). */
   readonly status: Partial<Record<ApiVersion, number>> & { readonly '2022-06-01': number };
-  /** Only in 2022-06-01: `api-version` is required for it on `/api/…`. */
-  readonly only2022?: boolean;
+  /**
+   * The first spec version with the operation when it is not in 2020-10-01: `api-version` is required for it
+   * on `/api/…`, and must be this version or a later one.
+   */
+  readonly since?: ApiVersion;
   /** The 404 of a check or a group operation: the `x-ms-error-code` Azure's Management SDK expects. */
   readonly notFound?: { readonly code: string; readonly message: string };
   readonly run: Handler;
@@ -79,21 +89,25 @@ export const OPERATIONS: Readonly<Record<OperationName, OperationSpec>> = {
     },
   },
   GroupBroadcast: { status: SEND, run: (c) => send(c, c.registry.groupMembers(p(c, 'group'))) },
-  CloseConnections: { status: { '2022-06-01': 204 }, only2022: true, run: (c) => close(c, c.registry.all()) },
+  CloseConnections: {
+    status: { '2022-06-01': 204 },
+    since: '2022-06-01',
+    run: (c) => close(c, c.registry.all()),
+  },
   CloseGroupConnections: {
     status: { '2022-06-01': 204 },
-    only2022: true,
+    since: '2022-06-01',
     run: (c) => close(c, c.registry.groupMembers(p(c, 'group'))),
   },
   CloseUserConnections: {
     status: { '2022-06-01': 204 },
-    only2022: true,
+    since: '2022-06-01',
     run: (c) => close(c, c.registry.userConnections(p(c, 'user'))),
   },
   CloseConnection: {
     status: { v1: 202, '2020-10-01': 200, '2022-06-01': 200 },
     run: (c) => {
-      c.registry.connection(p(c, 'connectionId'))?.close(CloseCode.Normal, reason(c));
+      c.registry.connection(p(c, 'connectionId'))?.close(CloseCode.Normal, reason(c), true);
       return true;
     },
   },
@@ -129,7 +143,7 @@ export const OPERATIONS: Readonly<Record<OperationName, OperationSpec>> = {
   },
   RemoveConnectionFromAllGroups: {
     status: { '2022-06-01': 200 },
-    only2022: true,
+    since: '2022-06-01',
     run: (c) => {
       c.registry.removeConnectionFromAllGroups(p(c, 'connectionId'));
       return true;
@@ -156,6 +170,16 @@ export const OPERATIONS: Readonly<Record<OperationName, OperationSpec>> = {
       return true;
     },
   },
+  Execute: { status: { '2022-06-01': 202 }, since: '2023-07-01', run: execute },
+  InvokeClientConnection: {
+    status: { '2022-06-01': 200 },
+    since: '2024-12-01',
+    notFound: NOT_FOUND.addConnection,
+    run: invoke,
+  },
+  SendToConnectionStream: { status: { '2022-06-01': 202 }, since: '2024-12-01', run: sendStreamItem },
+  CompleteConnectionStream: { status: { '2022-06-01': 202 }, since: '2024-12-01', run: completeStream },
+  ListConnectionsInGroup: { status: { '2022-06-01': 200 }, since: '2024-12-01', run: listGroupConnections },
 };
 
 /** Runs an operation and answers its status: success, or the operation's 404 when nothing was found. */
@@ -171,21 +195,15 @@ export async function runOperation(
     sendApiError(res, version, 404, operation.notFound.code, operation.notFound.message);
     return;
   }
-  sendEmpty(res, operation.status[version] ?? operation.status['2022-06-01']);
+  const status = operation.status[version] ?? operation.status['2022-06-01'];
+  if (typeof found === 'object') sendJson(res, status, found.json);
+  else sendEmpty(res, status);
 }
 
 /** The success status of an operation in a version (for the operation table and its test). */
 export function successStatus(name: OperationName, version: ApiVersion): number {
   const status = OPERATIONS[name].status;
   return status[version] ?? status['2022-06-01'];
-}
-
-function p(call: ApiCall, name: string): string {
-  return call.params[name] as string;
-}
-
-function reason(call: ApiCall): string {
-  return call.url.searchParams.get('reason') ?? '';
 }
 
 /** `ttl` (int32 seconds, 0 or more) of AddUserToGroup; undefined when absent. */
@@ -209,55 +227,14 @@ async function send(call: ApiCall, targets: Iterable<{ id: string; deliver(m: Ou
   return true;
 }
 
-function close(call: ApiCall, targets: Iterable<{ id: string; close(code: number, reason: string): void }>) {
+/** The REST API's closes tell the client it may reconnect, as the emulator's `SendCloseAsync` does. */
+function close(
+  call: ApiCall,
+  targets: Iterable<{ id: string; close(code: number, reason: string, allowReconnect: boolean): void }>,
+) {
   const skip = new Set(call.url.searchParams.getAll('excluded'));
   const why = reason(call);
   for (const connection of [...targets])
-    if (!skip.has(connection.id)) connection.close(CloseCode.Normal, why);
+    if (!skip.has(connection.id)) connection.close(CloseCode.Normal, why, true);
   return true;
-}
-
-/**
- * Reads a `PayloadMessage`: `application/json` (the controller's `Consumes`), `target` a non-empty string and
- * `arguments` an array or absent. Property names match case-insensitively, as the emulator's JSON binding
- * does (v1's spec spells them `Target`/`Arguments`).
- */
-async function readPayload(call: ApiCall): Promise<OutboundMessage> {
-  const contentType = call.req.headers['content-type'];
-  if (contentType !== undefined && contentType.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
-    throw new Rejection(
-      'unsupported-media-type',
-      `Content-Type ${contentType} is not supported: send the message as application/json`,
-    );
-  }
-  const body = await readBody(call.req, call.ctx.options.maxMessageBytes);
-  const usage = 'send {"target":"…","arguments":[…]}';
-  if (body.length === 0)
-    throw new Rejection('invalid-request', `Message in request body is required: ${usage}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new Rejection('invalid-request', `The body is not valid JSON: ${usage}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Rejection('invalid-request', `The body is not a JSON object: ${usage}`);
-  }
-  const target = property(value, 'target');
-  const args = property(value, 'arguments');
-  if (typeof target !== 'string' || target === '') {
-    throw new Rejection('invalid-request', `The body needs a non-empty "target": ${usage}`);
-  }
-  if (args !== undefined && args !== null && !Array.isArray(args)) {
-    throw new Rejection('invalid-request', 'The body\'s "arguments" must be an array');
-  }
-  return { kind: 'invocation', target, arguments: args ?? [] };
-}
-
-/** A property by exact name, else the first whose name matches ignoring case. */
-function property(object: object, name: string): unknown {
-  const record = object as Record<string, unknown>;
-  if (Object.hasOwn(record, name)) return record[name];
-  const key = Object.keys(record).find((k) => k.toLowerCase() === name);
-  return key === undefined ? undefined : record[key];
 }

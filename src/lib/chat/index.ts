@@ -1,0 +1,15 @@
+/** The chat (docs/architecture.md, "The chat protocol"): commands, events, handlers, presence, memberships, fan-out and service user ids. */
+
+export * from './codec.js';
+export * from './command-quota.js';
+export * from './commands.js';
+export * from './directory.js';
+export * from './errors.js';
+export * from './fanout.js';
+export * from './handlers.js';
+export * from './memberships.js';
+export * from './presence.js';
+export * from './presence-deltas.js';
+export * from './protocol.js';
+export * from './user-id.js';
+export * from './webpubsub-channel.js';

@@ -1,0 +1,109 @@
+/**
+ * The app's Azure Web PubSub service, from its settings: Microsoft's `WebPubSubServiceClient` (`@azure/web-pubsub`)
+ * for the REST API, with the access key of `WebPubSubConnectionString` or, keyless, the managed identity on
+ * `WEBPUBSUB_ENDPOINT`; the keys that verify `ce-signature`; and the host the abuse-protection handshake allows.
+ *
+ * Why the SDK and not a client of our own (as src/lib/signalr/rest-client.ts is for SignalR): it covers every
+ * operation of the 2024-12-01 spec (test/unit/spec-fixtures.test.ts checks that), takes a `TokenCredential` for
+ * keyless access and mints `:generateToken` / client tokens. Its cost per call (a JWT signed per request with a
+ * key, a cached Entra token otherwise, kept-alive connections) is to be measured in `npm run bench` beside ours
+ * once the local service speaks Web PubSub. Its dependencies (`@azure/core-*`, `jsonwebtoken`) are already in the app's tree through `@azure/identity` and
+ * `@azure/storage-blob`.
+ *
+ * One difference from our SignalR client: the SDK's retry policy also retries a send that failed with a 5xx or
+ * timed out, so a message can reach clients twice (at least once); ours never retries a send that may have been
+ * delivered. The chat's messages carry ids the page de-duplicates by; `maxRetries: 0` makes it at most once.
+ */
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { WebPubSubServiceClient, type WebPubSubServiceClientOptions } from '@azure/web-pubsub';
+
+/** Default of {@link WebPubSubServiceOptions.maxRetries}: a fan-out call retried at most twice (the SDK's default is 3). */
+export const DEFAULT_WEBPUBSUB_MAX_RETRIES = 2;
+/** Default of {@link WebPubSubServiceOptions.retryDelayMs}: first retry after 200 ms, doubling. */
+export const DEFAULT_WEBPUBSUB_RETRY_DELAY_MS = 200;
+
+/** How the app reaches its Web PubSub service. */
+export type WebPubSubAccess =
+  /** `Endpoint=…;AccessKey=…;Version=1.0;[Port=…;]` */
+  | { readonly kind: 'key'; readonly connectionString: string }
+  /** The endpoint and a credential (a managed identity with the Web PubSub Service Owner role). */
+  | {
+      readonly kind: 'identity';
+      readonly endpoint: string;
+      readonly credential?: TokenCredential;
+      readonly managedIdentityClientId?: string;
+    };
+
+export interface WebPubSubServiceOptions {
+  readonly hub: string;
+  /** Retries of a failed REST call. Default {@link DEFAULT_WEBPUBSUB_MAX_RETRIES}. */
+  readonly maxRetries?: number;
+  /** Delay before the first retry, in milliseconds. Default {@link DEFAULT_WEBPUBSUB_RETRY_DELAY_MS}. */
+  readonly retryDelayMs?: number;
+}
+
+/** The app's view of its Web PubSub service. */
+export interface WebPubSubService {
+  readonly client: WebPubSubServiceClient;
+  /** The service endpoint, e.g. `https://x.webpubsub.azure.com/`. */
+  readonly endpoint: string;
+  /** The keys that verify `ce-signature` (none in identity mode, where the bearer token is checked instead). */
+  readonly accessKeys: readonly string[];
+  /** The hosts whose abuse-protection handshake the app answers: the service's own. */
+  readonly hosts: readonly string[];
+}
+
+/** The members of a connection string, names lower-cased (as the SDK reads them). */
+function connectionStringMembers(connectionString: string): Map<string, string> {
+  const members = new Map<string, string>();
+  for (const part of connectionString.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) members.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  return members;
+}
+
+/**
+ * The service for `access`.
+ *
+ * @throws TypeError naming what is missing (never a key's value) when the connection string has no endpoint or key.
+ */
+export function webPubSubService(
+  access: WebPubSubAccess,
+  options: WebPubSubServiceOptions,
+): WebPubSubService {
+  const clientOptions: WebPubSubServiceClientOptions = {
+    retryOptions: {
+      maxRetries: options.maxRetries ?? DEFAULT_WEBPUBSUB_MAX_RETRIES,
+      retryDelayInMs: options.retryDelayMs ?? DEFAULT_WEBPUBSUB_RETRY_DELAY_MS,
+    },
+  };
+  if (access.kind === 'key') {
+    const members = connectionStringMembers(access.connectionString);
+    const endpoint = members.get('endpoint');
+    const key = members.get('accesskey');
+    if (!endpoint || !key) {
+      throw new TypeError('The Web PubSub connection string needs Endpoint=… and AccessKey=…');
+    }
+    const url = new URL(endpoint.startsWith('http') ? endpoint : `https://${endpoint}`);
+    const port = members.get('port');
+    if (port) url.port = port;
+    // Plain http only for a service on this machine (the local stack), as the SDK then needs to be told.
+    const insecure = url.protocol === 'http:';
+    const client = new WebPubSubServiceClient(access.connectionString, options.hub, {
+      ...clientOptions,
+      ...(insecure ? { allowInsecureConnection: true } : {}),
+    });
+    return { client, endpoint: url.toString(), accessKeys: [key], hosts: [url.host] };
+  }
+  const url = new URL(access.endpoint);
+  const credential =
+    access.credential ??
+    new DefaultAzureCredential(
+      access.managedIdentityClientId === undefined
+        ? {}
+        : { managedIdentityClientId: access.managedIdentityClientId },
+    );
+  const client = new WebPubSubServiceClient(url.toString(), credential, options.hub, clientOptions);
+  return { client, endpoint: url.toString(), accessKeys: [], hosts: [url.host] };
+}
