@@ -93,6 +93,7 @@ describe('limits derived from the table', () => {
       'connectBurstPerAddress',
       'connectBurstPerUser',
       'maxConcurrentUpstreamCalls',
+      'maxConcurrentUpstreamCallsPerUser',
       'maxQueuedUpstreamCallsPerUser',
       'upstreamMaxSockets',
       'notificationAttempts',

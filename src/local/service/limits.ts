@@ -126,6 +126,14 @@ export const LIMITS = {
     doc: 'upstream calls in flight; waiting ones queue in one lane per user, in turn',
     azure: "no (ours): Azure's own scheduling is not documented",
   },
+  // One user's share of the calls in flight: a flood from many sockets never holds the upstream's capacity.
+  maxConcurrentUpstreamCallsPerUser: {
+    default: 8,
+    unit: 'count',
+    integer: true,
+    doc: "one user's upstream calls in flight, across their connections; more wait in the user's lane",
+    azure: "no (ours): Azure's own scheduling is not documented",
+  },
   maxQueuedUpstreamCalls: {
     default: 64,
     unit: 'count',

@@ -77,6 +77,7 @@ type UpstreamOptions = Pick<
   | 'maxPendingRetries'
   | 'maxConcurrentUpstreamCalls'
   | 'maxQueuedUpstreamCallsPerUser'
+  | 'maxConcurrentUpstreamCallsPerUser'
 > &
   Partial<Pick<ResolvedServiceOptions, 'auth' | 'managedIdentity'>> & {
     readonly upstream: readonly UpstreamTemplate[];
@@ -93,7 +94,10 @@ export class Upstream {
     this.#options = options;
     this.#templates = options.upstream;
     this.#transport = new UpstreamTransport({ maxSockets: options.upstreamMaxSockets });
-    this.scheduler = new FairScheduler(options.maxConcurrentUpstreamCalls);
+    this.scheduler = new FairScheduler(
+      options.maxConcurrentUpstreamCalls,
+      options.maxConcurrentUpstreamCallsPerUser,
+    );
     this.backlog = new UserBacklog(options.maxQueuedUpstreamCallsPerUser);
     this.#signingKeys = options.auth === 'identity' ? [] : options.accessKeys;
     this.#identity = options.managedIdentity ? new ManagedIdentityTokens(options.managedIdentity) : undefined;
