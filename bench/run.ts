@@ -25,10 +25,11 @@ import { chat } from './scenarios/chat.js';
 import { cost } from './scenarios/cost.js';
 import { echo } from './scenarios/echo.js';
 import { fanout } from './scenarios/fanout.js';
+import { flood } from './scenarios/flood.js';
 import { history } from './scenarios/history.js';
 import { memory } from './scenarios/memory.js';
 
-const SCENARIOS: Scenario[] = [fanout, echo, chat, cost, memory, history];
+const SCENARIOS: Scenario[] = [fanout, echo, chat, cost, memory, history, flood];
 
 const { values } = parseArgs({
   options: {

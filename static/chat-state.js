@@ -36,6 +36,13 @@ export function createChatState(me) {
     /** @type {PresenceDelta[]} */
     onlineBuffer: [],
     /**
+     * The server time of the last snapshot of the list, and of the last change applied per user: a delta older
+     * than either is stale (deltas from several Function instances can arrive out of order) and changes
+     * nothing. A Map, as for names.
+     */
+    onlineSnapshotAt: 0,
+    presenceAt: /** @type {Map<string, number>} */ (new Map()),
+    /**
      * Display names by user id, for users whose name is not their id (signed in): from `welcome`, `online`,
      * `presence`, messages and notes. Without sign-in it stays empty and ids are the names. A Map, so a user
      * called `constructor` or `__proto__` is a key like any other (display-names.js).

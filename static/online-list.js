@@ -24,6 +24,9 @@ export function applyOnlineSnapshot(state, page) {
   state.onlineNext = typeof page.next === 'string' ? page.next : null;
   state.onlineCount = typeof page.count === 'number' ? page.count : state.online.length;
   state.onlineAt = typeof page.at === 'number' ? page.at : 0;
+  // Deltas older than the snapshot are in it already (or were overtaken by what it shows).
+  state.onlineSnapshotAt = state.onlineAt;
+  state.presenceAt = new Map();
   state.onlineSyncing = false;
   const buffered = state.onlineBuffer;
   state.onlineBuffer = [];
@@ -95,8 +98,15 @@ export function applyPresence(state, delta, options = {}) {
   }
   const inRange = (/** @type {string} */ user) => state.onlineNext === null || user <= state.onlineNext;
   const online = new Set(state.online);
-  const joined = (delta.joined ?? []).filter((u) => typeof u === 'string');
-  const left = (delta.left ?? []).filter((u) => typeof u === 'string');
+  // Each user's latest change wins by server time, whatever order the deltas arrive in.
+  const at = typeof delta.at === 'number' ? delta.at : undefined;
+  const current = (/** @type {unknown} */ user) =>
+    typeof user === 'string' &&
+    (at === undefined ||
+      (at >= state.onlineSnapshotAt && at >= (state.presenceAt.get(user) ?? Number.NEGATIVE_INFINITY)));
+  const joined = (delta.joined ?? []).filter(current);
+  const left = (delta.left ?? []).filter(current);
+  if (at !== undefined) for (const user of [...joined, ...left]) state.presenceAt.set(user, at);
   const changed = new Set();
   for (const user of left) {
     if (online.delete(user)) changed.add(user);

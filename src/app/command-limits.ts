@@ -1,24 +1,30 @@
 /**
- * The app's per-connection and negotiate rate limits (docs/architecture.md, "Fair sharing"), built once per set
- * of services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`,
- * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER` and `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS`.
+ * The app's command and negotiate rate limits (docs/architecture.md, "Fair sharing"), built once per set of
+ * services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`,
+ * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER` and `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS`. Commands are counted per
+ * user across every connection and instance (a bucket in Blob Storage); negotiates per instance.
  */
 import type { HttpRequest } from '@azure/functions';
+import { CommandQuota } from '../lib/chat/index.js';
 import { RateLimiter } from '../lib/rate-limit.js';
 import { readPositiveNumber } from '../lib/settings.js';
 import type { ChatServices } from './services.js';
 
-/** Commands per connection: `take(connectionId)` is 0 when allowed, else the wait in milliseconds. */
-export type CommandLimiter = RateLimiter;
+/** Commands per user: `take(user)` resolves to 0 when allowed, else the wait in milliseconds. */
+export type CommandLimiter = Pick<CommandQuota, 'take' | 'burst' | 'perSecond'>;
 
 const commandLimiters = new WeakMap<ChatServices, CommandLimiter>();
 
 export function commandLimiterFor(services: ChatServices): CommandLimiter {
   let limiter = commandLimiters.get(services);
   if (limiter === undefined) {
-    limiter = new RateLimiter({
+    limiter = new CommandQuota(services.history.containerClient, {
       burst: readPositiveNumber('commandBurst'),
       perSecond: readPositiveNumber('commandsPerSecond'),
+      onStorageError: (error) =>
+        console.warn(
+          `The shared command limit could not reach Blob Storage (${(error as Error).message}); counting on this instance alone`,
+        ),
     });
     commandLimiters.set(services, limiter);
   }

@@ -190,8 +190,9 @@ async function runCommand(
   log: InvocationContext,
   limits: CommandLimiter,
 ): Promise<ChatReply | undefined> {
-  // Every command counts, valid or not: each one costs an upstream call.
-  const waitMs = limits.take(caller.connectionId);
+  // Every command counts, valid or not: each one costs an upstream call. Counted per user, across their
+  // connections and every instance.
+  const waitMs = await limits.take(caller.user);
   if (!parsed.ok) return { event: 'error', payload: parsed.error };
   const { command } = parsed;
   annotateActiveSpan({ [ATTRIBUTES.command]: command.type });
@@ -201,7 +202,7 @@ async function runCommand(
       ? { clientMessageId: command.clientMessageId }
       : {};
   if (waitMs > 0) {
-    const detail = `at most ${limits.burst} commands at once and ${limits.perSecond} a second per connection; try again in ${Math.ceil(waitMs / 1000)} s`;
+    const detail = `at most ${limits.burst} commands at once and ${limits.perSecond} a second per user, across all of their connections; try again in ${Math.ceil(waitMs / 1000)} s`;
     return {
       event: 'error',
       payload: { ...chatError('rate-limited', command.type, detail), ...which, retryAfterMs: waitMs },

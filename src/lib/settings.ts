@@ -109,13 +109,14 @@ export const SETTINGS = {
     required: false,
     default: '30',
     description:
-      'Commands one connection may send at once before the per-second rate applies; more get a rate-limited error event. Per Function instance.',
+      'Commands one user may send at once, across all of their connections and every Function instance, before the per-second rate applies; more get a rate-limited error event.',
   },
   commandsPerSecond: {
     name: 'CHAT_COMMANDS_PER_SECOND',
     required: false,
     default: '10',
-    description: 'Commands a second one connection may send after its burst. Per Function instance.',
+    description:
+      'Commands a second one user may send after the burst, across all of their connections and every Function instance.',
   },
   negotiatePerMinutePerUser: {
     name: 'CHAT_NEGOTIATE_PER_MINUTE_PER_USER',

@@ -22,6 +22,7 @@ import {
 } from './dev-constants.js';
 import { startFunctionsHost } from './functions-host.js';
 import { readSettingsFile } from './functions-host-settings.js';
+import { readInstanceCount, startInstances } from './functions-instances.js';
 import { startIdentityEndpoint } from './identity/index.js';
 import { identityAppSettings, identityConnectionString, identityServiceOptions } from './identity-wiring.js';
 import { readRetentionRules, startRetentionSweeper } from './retention.js';
@@ -215,6 +216,7 @@ async function main(): Promise<void> {
   const root = appRoot();
   const ports = readPorts();
   const mode = readAuthMode();
+  const instances = readInstanceCount();
   const identityPort = mode === 'identity' ? readIdentityPort() : undefined;
   for (const setting of PORT_SETTINGS)
     await checkFree(ports[setting.variable], setting.variable, setting.what);
@@ -334,7 +336,23 @@ async function main(): Promise<void> {
       closers.push(() => host.close());
     };
     env.CHAT_AUTH = chatAuth;
-    if (chatAuth === 'entra') {
+    if (instances > 1) {
+      if (chatAuth === 'entra') {
+        throw new Error(
+          `CHAT_AUTH=entra runs one host: the development sign-in keeps its sessions in the host's memory; drop --instances ${instances} or FUNCTIONS_INSTANCES`,
+        );
+      }
+      // Each host a process of its own (its own caches, batches and limits), behind a round-robin front end on
+      // the app's port, which the service's upstream and the page already name.
+      const scaled = await startInstances({
+        count: instances,
+        port: ports.FUNCTIONS_PORT,
+        hostScript: fileURLToPath(new URL('./functions-host-process.js', import.meta.url)),
+        env,
+      });
+      closers.push(() => scaled.close());
+      console.log(`${instances} built-in Functions hosts behind the front end: ${scaled.hosts.join(', ')}`);
+    } else if (chatAuth === 'entra') {
       console.log(
         'CHAT_AUTH=entra: using the built-in Functions host, which stands in for App Service Authentication ' +
           '(sign-in page, session cookie, x-ms-client-principal headers); func start has no such stand-in',

@@ -126,7 +126,7 @@ describe('delivery, refusals and limits', () => {
     expect(own.payload.clientMessageId).toBe('down-1');
   });
 
-  it('limits commands per connection with a rate-limited error, while another connection is served', async () => {
+  it('limits commands per user with a rate-limited error, while another user is served', async () => {
     const flood = await connect('flood', 'websocket');
     const calm = await connect('calm', 'signalr');
     const from = flood.events.length;
@@ -136,7 +136,7 @@ describe('delivery, refusals and limits', () => {
     const limited = await flood.waitFor((e) => e.type === 'error' && e.payload.code === 'rate-limited', from);
     expect(limited.payload).toMatchObject({ command: 'sendMessage', clientMessageId: expect.any(String) });
     expect(limited.payload.retryAfterMs).toBeGreaterThan(0);
-    expect(limited.payload.message).toMatch(/per connection; try again in \d+ s/);
+    expect(limited.payload.message).toMatch(/per user, across all of their connections; try again in \d+ s/);
     // The calm user's command goes through: the limit is the flooder's own.
     await calm.send('sendMessage', { text: 'calm message', clientMessageId: 'calm-1' });
     await calm.waitFor((e) => isMessage('calm message')(e) && e.payload.clientMessageId === 'calm-1');

@@ -14,7 +14,7 @@ const chat = useChatStack({
   env: {
     CHAT_ONLINE_PAGE_SIZE: String(PAGE),
     CHAT_PRESENCE_WINDOW_MS: '400',
-    CHAT_PRESENCE_STALE_GRACE_MS: '1500',
+    CHAT_PRESENCE_STALE_GRACE_MS: '3000',
   },
   // A disconnect that fails once is given up: a stopped Functions host loses it, as a crashed instance would.
   serviceOptions: { notificationAttempts: 1 },
@@ -162,7 +162,7 @@ describe('presence as deltas', () => {
     await fence(watcher);
     expect(viewOf(watcher).online).toContain('bob'); // nobody could know yet
     // Once the entry is older than the grace period, the next listing that reaches it removes it for everyone.
-    await new Promise((resolve) => setTimeout(resolve, 1600));
+    await new Promise((resolve) => setTimeout(resolve, 3100));
     const from = watcher.events.length;
     await watcher.send('listOnline', {});
     await watcher.waitFor((e) => e.type === 'presence' && (e.payload.left as string[]).includes('bob'), from);

@@ -16,7 +16,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { resetChatServices } from '../../src/app/services.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
 import { devSignalRConnectionString, devWebPubSubConnectionString } from '../../src/local/dev-constants.js';
+import { startFrontEnd } from '../../src/local/front-end.js';
 import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
+import { type RunningInstances, startInstances } from '../../src/local/functions-instances.js';
 import { type RunningIdentityEndpoint, startIdentityEndpoint } from '../../src/local/identity/index.js';
 import {
   identityAppSettings,
@@ -24,6 +26,7 @@ import {
   identityServiceOptions,
 } from '../../src/local/identity-wiring.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
+import { compiledCommand } from './compiled.js';
 
 let sharedIdentity: Promise<RunningIdentityEndpoint> | undefined;
 
@@ -63,6 +66,11 @@ export interface StackOptions {
    * the local service, whose Web PubSub wing calls the app's `/api/messages` for every hub and event.
    */
   webPubSub?: boolean;
+  /**
+   * Function instances: above 1, each is a built-in host in a process of its own (compiled from `dist/`), behind
+   * the round-robin front end that the service's upstream and `functionsUrl` name. Default 1, in process.
+   */
+  instances?: number;
 }
 
 export interface RunningStack {
@@ -98,12 +106,15 @@ export interface RunningStack {
   stopFunctions(): Promise<void>;
   /** Starts a fresh Functions host on the same port after `stopFunctions`. */
   startFunctions(): Promise<void>;
+  /** With `instances` above 1: the hosts and their front end (kill, stop and start one). */
+  readonly instances: RunningInstances | undefined;
   /** Stops everything the stack started. */
   stop(): Promise<void>;
 }
 
 /** Starts Azurite, the Functions host and the local service, wired to each other. */
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  if ((options.instances ?? 1) > 1) return startScaledStack(options);
   const logs: string[] = [];
   const record = (line: string) => {
     logs.push(line);
@@ -195,6 +206,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       env,
       identity,
       logs,
+      instances: undefined,
       async restartFunctions(downMs = 0) {
         await functions?.close();
         functions = undefined;
@@ -234,6 +246,109 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   } catch (error) {
     await service?.close().catch(() => undefined);
     await functions?.close().catch(() => undefined);
+    await blob.stop();
+    throw error;
+  }
+}
+
+/**
+ * The stack with `options.instances` Function instances: Azurite, the front end (started first, so the service's
+ * upstream can name it), the service, then the hosts, each a process of its own with the service's connection
+ * string. `restartFunctions` restarts every host; `stopFunctions`/`startFunctions` stop and start them all.
+ */
+async function startScaledStack(options: StackOptions): Promise<RunningStack> {
+  const logs: string[] = [];
+  const record = (line: string) => {
+    logs.push(line);
+    if (options.verbose) console.log(line);
+  };
+  const identity = options.identity ? await sharedIdentityEndpoint() : undefined;
+  const blobOptions = options.blobLocation === undefined ? {} : { location: options.blobLocation };
+  let blob = await startAzurite(blobOptions);
+  const hostScript = await compiledCommand(['src/local/functions-host-process.ts'], ['src']);
+  const frontEnd = await startFrontEnd({ port: 0, log: record });
+  const upstream = `${frontEnd.url}/api/messages?event={event}`;
+  let service: RunningService | undefined;
+  let instances: RunningInstances | undefined;
+  try {
+    const startSvc = (port: number) =>
+      startService({
+        ...options.serviceOptions,
+        port,
+        ...(identity ? identityServiceOptions(identity, upstream) : { upstream }),
+        log: (level, message, fields) =>
+          record(`[signalr] ${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+      });
+    service = await startSvc(0);
+    const servicePort = service.port;
+    const env: Record<string, string> = {
+      CHAT_HISTORY_STORAGE: blob.connectionString,
+      AzureWebJobsStorage: blob.connectionString,
+      CHAT_DIALECTS: 'signalr,websocket',
+      AzureSignalRConnectionString: identity
+        ? identityConnectionString(`http://127.0.0.1:${servicePort}`)
+        : devSignalRConnectionString(`http://127.0.0.1:${servicePort}`),
+      ...(identity ? identityAppSettings(identity) : {}),
+      ...(options.segmentBlockLimit !== undefined
+        ? { CHAT_HISTORY_SEGMENT_BLOCK_LIMIT: String(options.segmentBlockLimit) }
+        : {}),
+      ...options.env,
+    };
+    const count = options.instances ?? 1;
+    const running = await startInstances({
+      count,
+      frontEnd,
+      hostScript,
+      env,
+      log: record,
+      verbose: options.verbose ?? false,
+    });
+    instances = running;
+    const all = (fn: (i: number) => Promise<void>) =>
+      Promise.all(Array.from({ length: count }, (_, i) => fn(i))).then(() => undefined);
+    let stopped = false;
+    return {
+      homeUrl: `${frontEnd.url}/api/home`,
+      functionsUrl: frontEnd.url,
+      serviceUrl: service.url,
+      get blob() {
+        return blob;
+      },
+      env,
+      identity,
+      logs,
+      instances: running,
+      async restartFunctions(downMs = 0) {
+        await all((i) => running.stop(i));
+        await sleep(downMs);
+        await all((i) => running.start(i));
+      },
+      stopFunctions: () => all((i) => running.stop(i)),
+      startFunctions: () => all((i) => running.start(i)),
+      async restartService(downMs = 0) {
+        await service?.close();
+        service = undefined;
+        await sleep(downMs);
+        service = await startSvc(servicePort);
+      },
+      async restartBlob(downMs = 0) {
+        const port = blob.port;
+        await blob.stop();
+        await sleep(downMs);
+        blob = await startAzurite({ ...blobOptions, port });
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await service?.close();
+        await running.close();
+        await blob.stop();
+      },
+    };
+  } catch (error) {
+    await service?.close().catch(() => undefined);
+    await instances?.close().catch(() => undefined);
+    await frontEnd.close().catch(() => undefined);
     await blob.stop();
     throw error;
   }

@@ -290,6 +290,23 @@ describe('the online list', () => {
     expect(state).toMatchObject({ online: ['ann', 'fay'], onlineCount: 2, onlineNext: null });
   });
 
+  it("keeps each user's latest change when deltas from two instances arrive out of order", () => {
+    const state = chat.createChatState('ann');
+    chat.applyWelcome(state, { user: 'ann', online: ['ann', 'bob'], onlineCount: 2, onlineAt: 10 });
+    // bob left (instance B, at 30); the join instance A sent earlier (at 20) arrives after it.
+    chat.applyPresence(state, { joined: [], left: ['bob'], count: 1, at: 30 });
+    chat.applyPresence(state, { joined: ['bob', 'cat'], left: [], count: 3, at: 20 });
+    expect(state.online).toEqual(['ann', 'cat']);
+    expect(state.onlineCount).toBe(2); // the newer count stands, raised only to the people listed
+    // A delta older than a snapshot is in the snapshot already.
+    chat.awaitOnline(state);
+    chat.applyOnline(state, { users: ['ann', 'cat'], count: 2, at: 40 });
+    chat.applyPresence(state, { joined: ['dan'], left: ['cat'], count: 2, at: 35 });
+    expect(state.online).toEqual(['ann', 'cat']);
+    chat.applyPresence(state, { joined: ['dan'], left: [], count: 3, at: 45 });
+    expect(state.online).toEqual(['ann', 'cat', 'dan']);
+  });
+
   it('never counts fewer than it lists', () => {
     const state = chat.createChatState('ann');
     chat.applyWelcome(state, { user: 'ann', online: ['ann', 'bob'], onlineCount: 2, onlineAt: 5 });

@@ -20,6 +20,25 @@ function gated(log: string[], name: string) {
 }
 
 describe('FairScheduler', () => {
+  it("runs at most a lane's share at once, and another lane's call at once while the first waits", async () => {
+    const scheduler = new FairScheduler(64, 2);
+    const started: string[] = [];
+    const flood = Array.from({ length: 5 }, (_, i) => gated(started, `flood-${i}`));
+    const results = flood.map((g) => scheduler.run('flood', g.task));
+    expect(started).toEqual(['flood-0', 'flood-1']);
+    const ann = gated(started, 'ann-0');
+    const annResult = scheduler.run('ann', ann.task);
+    expect(started).toEqual(['flood-0', 'flood-1', 'ann-0']);
+    flood[0]?.release();
+    await results[0];
+    await Promise.resolve();
+    expect(started).toEqual(['flood-0', 'flood-1', 'ann-0', 'flood-2']);
+    ann.release();
+    for (const g of flood) g.release();
+    await Promise.all([...results, annResult]);
+    expect(started).toHaveLength(6);
+  });
+
   it('takes waiting calls from the lanes in turn, so a long lane delays others by one turn at most', async () => {
     const scheduler = new FairScheduler(1);
     const started: string[] = [];

@@ -93,6 +93,8 @@ describe('limits derived from the table', () => {
       'connectBurstPerAddress',
       'connectBurstPerUser',
       'maxConcurrentUpstreamCalls',
+      'maxConcurrentUpstreamCallsPerUser',
+      'maxQueuedUpstreamCallsPerUser',
       'upstreamMaxSockets',
       'notificationAttempts',
       'maxPendingRetries',

@@ -23,7 +23,7 @@ export const CHAT_ERRORS = {
   'binary-frame': 'Commands are JSON text frames; binary frames are not accepted',
   'storage-unavailable':
     'The message could not be stored (history storage did not answer), so nobody received it: send it again',
-  'rate-limited': 'Too many commands from this connection: wait, then send again',
+  'rate-limited': 'Too many commands from this user: wait, then send again',
   internal: 'The server could not complete the command; try again',
 } as const satisfies Record<string, string>;
 

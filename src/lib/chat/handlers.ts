@@ -71,20 +71,27 @@ export class ChatHandlers {
    */
   async enter(caller: Caller): Promise<WelcomePayload> {
     const { history, presence, fanout } = this.#deps;
-    // Independent, so they run at once: a join costs the slowest of them, not their sum. The page may or may
-    // not see the caller's own new entry; `include` counts the caller either way.
-    const [groups, , online, page] = await Promise.all([
+    const arrived = this.#nowMs();
+    // Independent, so they run at once: a join costs the slowest of them, not their sum.
+    const [groups, page] = await Promise.all([
       this.#reapplyGroups(caller.user),
-      presence.enter(caller.user, caller.connectionId),
-      presence.page((u) => fanout.userExists(u), {
-        include: caller.user,
-        limit: this.#deps.onlinePageSize ?? DEFAULT_ONLINE_PAGE_SIZE,
-      }),
       history.read(ROOM, { limit: DEFAULT_HISTORY_LIMIT }),
+      presence
+        .enter(caller.user, caller.connectionId)
+        .then(() => this.#announce({ joined: [caller.user], names: namesOf([caller]) })),
     ]);
+    // The page comes after the delta, from the listing its send made of every instance's entries (one listing
+    // for every join of the window), which started after the connection reached the service: a user who
+    // entered anywhere before is in it, and anyone later reaches the caller as a delta newer than the page's
+    // `at` (docs/architecture.md, "Presence and group memberships").
+    const online = await presence.page((u) => fanout.userExists(u), {
+      include: caller.user,
+      limit: this.#deps.onlinePageSize ?? DEFAULT_ONLINE_PAGE_SIZE,
+      listedSince: arrived,
+    });
+    if (online.gone.length > 0) await this.#announce({ left: online.gone });
     // The caller's own name comes with the caller; the others' from the directory (bounded by the page).
     const names = { ...(await this.#namesOf(online.users)), ...namesOf([caller]) };
-    await this.#announce({ joined: [caller.user], left: online.gone, names: namesOf([caller]) });
     return {
       user: caller.user,
       ...nameOf(caller),
@@ -92,7 +99,7 @@ export class ChatHandlers {
       ...(Object.keys(names).length > 0 ? { names } : {}),
       onlineCount: online.count,
       ...(online.next !== undefined ? { onlineNext: online.next } : {}),
-      onlineAt: this.#nowMs(),
+      onlineAt: online.at,
       groups,
       history: page,
     };
@@ -123,18 +130,22 @@ export class ChatHandlers {
   #announce(changes: Partial<PresenceChanges>): Promise<void> {
     const { presence, presenceDeltas, fanout } = this.#deps;
     if ((changes.joined?.length ?? 0) + (changes.left?.length ?? 0) === 0) return Promise.resolve();
-    return presenceDeltas.announce(changes, ({ joined, left, names }) =>
-      fanout.toAll({
+    return presenceDeltas.announce(changes, async ({ joined, left, names }) => {
+      // What the blobs say when the delta leaves, not what the changes said when they were collected: a
+      // `joined` that waited in this batch while another instance announced the user's `left` goes out as
+      // `left` (or with an older `at` than that one's), and the count is every instance's.
+      const settled = await presence.settle([...joined, ...left]).catch(() => undefined);
+      await fanout.toAll({
         event: 'presence',
         payload: {
-          joined,
-          left,
+          joined: settled?.joined ?? joined,
+          left: settled?.left ?? left,
           ...(names !== undefined ? { names } : {}),
-          count: presence.count(),
-          at: this.#nowMs(),
+          count: settled?.count ?? presence.count(),
+          at: settled?.at ?? this.#nowMs(),
         },
-      }),
-    );
+      });
+    });
   }
 
   /** `listOnline`: one page of who is online, for the sender alone; stale entries it finds are announced gone. */
@@ -154,7 +165,7 @@ export class ChatHandlers {
         count: page.count,
         ...(command.after !== undefined ? { after: command.after } : {}),
         ...(page.next !== undefined ? { next: page.next } : {}),
-        at: this.#nowMs(),
+        at: page.at,
       },
     };
   }

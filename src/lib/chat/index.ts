@@ -1,6 +1,7 @@
 /** The chat (docs/architecture.md, "The chat protocol"): commands, events, handlers, presence, memberships, fan-out and service user ids. */
 
 export * from './codec.js';
+export * from './command-quota.js';
 export * from './commands.js';
 export * from './directory.js';
 export * from './errors.js';

@@ -15,6 +15,9 @@ export const PRESENCE_PREFIX = '_presence/';
  */
 export const DEFAULT_STALE_PRESENCE_GRACE_MS = 5 * 60_000;
 
+/** How long a connect may take: an entry this young counts as online before the service confirms it. */
+export const CONNECT_ALLOWANCE_MS = 15_000;
+
 /** Answers whether the service has at least one connection of `user`. */
 export type UserExists = (user: string) => Promise<boolean>;
 
@@ -60,10 +63,29 @@ export interface OnlinePage {
   readonly next?: string;
   /** Users whose stale entries this request deleted: to be announced as `left`. */
   readonly gone: string[];
+  /** When the roster the page comes from was listed (ms): deltas newer than this apply on top of it. */
+  readonly at: number;
 }
 
 /** A user's entries: connection id → last modified (ms). */
 type Entries = Map<string, number>;
+
+/** One entry or exit of this instance. */
+interface Change {
+  readonly user: string;
+  readonly connectionId: string;
+  readonly entered: boolean;
+  readonly at: number;
+}
+
+/** Who of the users asked about is online, by one listing, and the count then. */
+export interface SettledPresence {
+  readonly joined: string[];
+  readonly left: string[];
+  readonly count: number;
+  /** When the listing started (ms since the epoch): the time the state is true of. */
+  readonly at: number;
+}
 
 export class PresenceStore {
   readonly #container: ContainerClient;
@@ -87,8 +109,10 @@ export class PresenceStore {
   #sorted: string[] | undefined;
   #listedAt: number | undefined;
   #listing: Promise<string[]> | undefined;
-  /** This instance's entries and exits while a listing runs: applied to its result. */
-  #changesDuringListing: { user: string; connectionId: string; entered: boolean; at: number }[] | undefined;
+  /** This instance's entries and exits while listings run: applied to each one's result. */
+  readonly #changesDuringListings = new Set<Change[]>();
+  /** Listings in flight and when each started. */
+  readonly #listings = new Map<Promise<void>, number>();
   /** Where the next sweep starts (a user name; sweeps go round the sorted roster). */
   #sweepFrom = '';
 
@@ -127,10 +151,18 @@ export class PresenceStore {
 
   /**
    * Users online in all, as this instance's roster counts them (no request): those with an entry, less those
-   * whose last check the service did not confirm.
+   * whose last check the service did not confirm and whose newest entry is older than
+   * {@link CONNECT_ALLOWANCE_MS} (a younger one is a connect in progress: a websocket connect writes its entry
+   * before the service has the connection, and the count must not drop it for the next delta to carry).
    */
   count(): number {
-    return this.#roster.size - this.#unconfirmed.size;
+    const cutoff = this.#now() - CONNECT_ALLOWANCE_MS;
+    let leftovers = 0;
+    for (const user of this.#unconfirmed) {
+      const newest = Math.max(0, ...(this.#roster.get(user)?.values() ?? []));
+      if (newest < cutoff) leftovers++;
+    }
+    return this.#roster.size - leftovers;
   }
 
   /**
@@ -139,11 +171,12 @@ export class PresenceStore {
    */
   async page(
     userExists: UserExists,
-    options: { after?: string; limit?: number; include?: string } = {},
+    options: { after?: string; limit?: number; include?: string; listedSince?: number } = {},
   ): Promise<OnlinePage> {
     const { after, include } = options;
     const limit = options.limit ?? DEFAULT_ONLINE_PAGE_SIZE;
     const swept = await this.#refresh(userExists);
+    if (options.listedSince !== undefined) await this.#listedSince(options.listedSince);
     const sorted = this.#sortedUsers();
     // The page's candidates: the roster after the cursor, with `include` where it sorts (without copying the roster).
     const extra = include !== undefined && !this.#roster.has(include) ? include : undefined;
@@ -174,6 +207,7 @@ export class PresenceStore {
       count: this.count() + (include !== undefined && !this.#roster.has(include) ? 1 : 0),
       ...(next !== undefined ? { next } : {}),
       gone: [...new Set([...swept, ...gone])],
+      at: this.#listedAt ?? this.#now(),
     };
   }
 
@@ -192,29 +226,71 @@ export class PresenceStore {
   }
 
   async #listAndSweep(userExists: UserExists): Promise<string[]> {
+    await this.#list();
+    return this.#sweep(userExists);
+  }
+
+  /**
+   * Lists `_presence/` and makes the result the roster, with this instance's changes made meanwhile applied on
+   * top; a listing that started before the roster's own is dropped (the roster is newer).
+   */
+  #list(): Promise<void> {
     const startedAt = this.#now();
-    this.#changesDuringListing = [];
+    const listing = this.#listOnce(startedAt).finally(() => this.#listings.delete(listing));
+    this.#listings.set(listing, startedAt);
+    return listing;
+  }
+
+  /** Resolves once the roster comes from a listing that started at `since` or later (one in flight, or a new one). */
+  async #listedSince(since: number): Promise<void> {
+    if (this.#listedAt !== undefined && this.#listedAt >= since) return;
+    for (const [listing, startedAt] of this.#listings) if (startedAt >= since) return listing;
+    return this.#list();
+  }
+
+  async #listOnce(startedAt: number): Promise<void> {
+    const changes: Change[] = [];
+    this.#changesDuringListings.add(changes);
     const roster = new Map<string, Entries>();
     try {
       for await (const blob of this.#container.listBlobsFlat({ prefix: PRESENCE_PREFIX })) {
         const parsed = parseEntryName(blob.name);
         if (parsed === undefined) continue;
         const entries = roster.get(parsed.user) ?? new Map<string, number>();
-        entries.set(parsed.connectionId, blob.properties.lastModified?.getTime() ?? 0);
+        // Blob times are whole seconds: an entry this instance wrote keeps its own, finer time, so it is not
+        // judged up to a second older than it is.
+        const known = this.#roster.get(parsed.user)?.get(parsed.connectionId) ?? 0;
+        entries.set(parsed.connectionId, Math.max(known, blob.properties.lastModified?.getTime() ?? 0));
         roster.set(parsed.user, entries);
       }
-    } catch (error) {
-      this.#changesDuringListing = undefined;
-      throw error;
+    } finally {
+      this.#changesDuringListings.delete(changes);
     }
-    const changes = this.#changesDuringListing;
-    this.#changesDuringListing = undefined;
+    if (this.#listedAt !== undefined && startedAt < this.#listedAt) return;
     this.#roster = roster;
     this.#sorted = undefined;
     for (const user of this.#unconfirmed) if (!roster.has(user)) this.#unconfirmed.delete(user);
     for (const change of changes) this.#apply(change.user, change.connectionId, change.entered, change.at);
     this.#listedAt = startedAt;
-    return this.#sweep(userExists);
+  }
+
+  /**
+   * Who of `users` is online now, by a fresh listing of `_presence/` (which also becomes the roster), with the
+   * count and the time the listing started: what a `presence` delta says, as of `at`. Taken when a delta is
+   * sent, not when its changes were collected, so a delta never carries a state older than the blobs
+   * (docs/architecture.md, "Presence and group memberships").
+   */
+  async settle(users: readonly string[]): Promise<SettledPresence> {
+    await this.#list();
+    const at = this.#listedAt ?? this.#now();
+    const joined = users.filter((user) => this.#roster.has(user));
+    const left = users.filter((user) => !this.#roster.has(user));
+    return { joined, left, count: this.count(), at };
+  }
+
+  /** When the roster was listed (ms), or undefined before the first listing. */
+  get rosterAt(): number | undefined {
+    return this.#listedAt;
   }
 
   /** Checks the next `sweepBatch` users of the roster, round robin; returns those whose stale entries went. */
@@ -262,7 +338,7 @@ export class PresenceStore {
   /** Records this instance's change in the roster (and for a listing in flight, to apply to its result). */
   #change(user: string, connectionId: string, entered: boolean): void {
     const at = this.#now();
-    this.#changesDuringListing?.push({ user, connectionId, entered, at });
+    for (const changes of this.#changesDuringListings) changes.push({ user, connectionId, entered, at });
     this.#apply(user, connectionId, entered, at);
   }
 

@@ -126,12 +126,28 @@ export const LIMITS = {
     doc: 'upstream calls in flight; waiting ones queue in one lane per user, in turn',
     azure: "no (ours): Azure's own scheduling is not documented",
   },
+  // One user's share of the calls in flight: a flood from many sockets never holds the upstream's capacity.
+  maxConcurrentUpstreamCallsPerUser: {
+    default: 8,
+    unit: 'count',
+    integer: true,
+    doc: "one user's upstream calls in flight, across their connections; more wait in the user's lane",
+    azure: "no (ours): Azure's own scheduling is not documented",
+  },
   maxQueuedUpstreamCalls: {
     default: 64,
     unit: 'count',
     integer: false,
     doc: 'calls waiting for one connection before its socket is no longer read',
     azure: 'no (ours)',
+  },
+  // Counted across all of a user's connections: 40 sockets of one user share one bound, not 40.
+  maxQueuedUpstreamCallsPerUser: {
+    default: 256,
+    unit: 'count',
+    integer: true,
+    doc: "one user's client messages waiting for or in an upstream call, across their connections; more are refused at once",
+    azure: 'not documented: invocations get a Completion error, sends are dropped and logged',
   },
   upstreamTimeoutMs: {
     default: 20_000,

@@ -275,6 +275,39 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
     return result;
   }
 
+  /**
+   * Queues a client message's upstream call, unless the user already has `maxQueuedUpstreamCallsPerUser`
+   * messages waiting across their connections: then `refuse` answers the client (or drops it) at once and
+   * nothing is queued, so nothing of a flood reaches the app after the client stopped sending.
+   */
+  protected enqueueMessage(task: () => Promise<void>, refuse: (reason: string) => void): void {
+    const backlog = this.ctx.upstream.backlog;
+    const key = this.userId !== undefined ? `user:${this.userId}` : `connection:${this.id}`;
+    const admission = backlog.admit(key);
+    if (!admission.admitted) {
+      const max = this.ctx.options.maxQueuedUpstreamCallsPerUser;
+      const reason = `the user has ${max} messages waiting for the upstream (maxQueuedUpstreamCallsPerUser); send again once they are answered`;
+      if (admission.toLog > 0) {
+        this.ctx.options.log('warn', 'Refused client messages: too many of this user wait for the upstream', {
+          hub: this.hub,
+          connectionId: this.id,
+          ...(this.userId !== undefined ? { userId: this.userId } : {}),
+          refused: admission.toLog,
+          maxQueuedUpstreamCallsPerUser: max,
+        });
+      }
+      refuse(reason);
+      return;
+    }
+    void this.enqueue(async () => {
+      try {
+        await task();
+      } finally {
+        backlog.release(key);
+      }
+    });
+  }
+
   #fail(error: unknown): void {
     this.ctx.options.log('error', 'The service failed to handle a connection event', {
       hub: this.hub,

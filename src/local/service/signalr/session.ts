@@ -30,7 +30,7 @@ import type { ServiceContext } from '../context.js';
 import { CloseCode } from '../errors.js';
 import { Session, type SessionInit, upstreamCallOf } from '../session.js';
 import type { Transport } from '../transports/transport.js';
-import type { UpstreamCall } from '../upstream/call.js';
+import type { UpstreamCall, UpstreamOutcome } from '../upstream/call.js';
 import { ClientResults } from './client-results.js';
 import { readHandshake } from './handshake.js';
 import { type InvocationAnswer, invocationAnswer } from './invocation-answer.js';
@@ -319,15 +319,17 @@ export class SignalRSession extends Session {
         }
         const upstreamBody = typeof body === 'string' ? body : Buffer.from(body);
         const contentType = this.#codec.upstreamContentType;
-        void this.enqueue(async () => {
-          const outcome = await this.ctx.upstream.call(
-            this.#call(UPSTREAM_CATEGORIES.messages, target, upstreamBody, contentType),
-          );
-          // Without an invocation id (a send) the answer is ignored, whatever it is.
+        // Without an invocation id (a send) the answer is ignored, whatever it is; a refused send is dropped.
+        const answer = (outcome: UpstreamOutcome) => {
           const configured = this.ctx.upstream.templates.length > 0;
           if (invocationId !== undefined)
             this.#answer(invocationAnswer(invocationId, target, outcome, configured));
-        });
+        };
+        const call = this.#call(UPSTREAM_CATEGORIES.messages, target, upstreamBody, contentType);
+        this.enqueueMessage(
+          async () => answer(await this.ctx.upstream.call(call)),
+          (message) => answer({ kind: 'shed', message, attempted: false }),
+        );
         break;
       }
       case HubMessageType.StreamInvocation:

@@ -23,15 +23,24 @@ export interface SchedulerStats {
 
 export class FairScheduler {
   readonly #maxInFlight: number;
+  readonly #maxInFlightPerLane: number;
   /** Lanes with waiting calls, in turn order: the first lane is served next, then moves to the back. */
   readonly #lanes = new Map<string, Waiter[]>();
+  /** Calls running per lane (lanes with none are not kept). */
+  readonly #running = new Map<string, number>();
   #inFlight = 0;
   #queued = 0;
   #started = 0;
   #shed = 0;
 
-  constructor(maxInFlight: number) {
+  /**
+   * @param maxInFlight calls running at once in all.
+   * @param maxInFlightPerLane calls of one lane running at once: one user's flood never holds more of the
+   *   upstream than this, whatever else is idle, so everyone else's call starts at once.
+   */
+  constructor(maxInFlight: number, maxInFlightPerLane = maxInFlight) {
     this.#maxInFlight = maxInFlight;
+    this.#maxInFlightPerLane = maxInFlightPerLane;
   }
 
   get stats(): SchedulerStats {
@@ -49,16 +58,16 @@ export class FairScheduler {
    * `wanted` says no at that moment.
    */
   run<T>(lane: string, task: () => Promise<T>, wanted?: () => boolean): Promise<T | typeof SHED> {
-    if (this.#inFlight < this.#maxInFlight && this.#lanes.size === 0) {
-      // A free slot and nobody waiting: the task runs now, its own promise is the answer.
+    if (this.#inFlight < this.#maxInFlight && !this.#lanes.has(lane) && this.#free(lane)) {
+      // A free slot, the lane's share not used up and nobody of the lane waiting: the task runs now.
       if (wanted && !wanted()) {
         this.#shed++;
         return Promise.resolve(SHED);
       }
-      return this.#start(task);
+      return this.#start(lane, task);
     }
     return new Promise<T | typeof SHED>((resolve, reject) => {
-      const start = () => this.#start(task).then(resolve, reject);
+      const start = () => this.#start(lane, task).then(resolve, reject);
       const skip = () => resolve(SHED);
       const waiters = this.#lanes.get(lane);
       if (waiters) waiters.push({ start, wanted, skip });
@@ -68,25 +77,38 @@ export class FairScheduler {
   }
 
   /** Runs a task in a slot; the slot is free again (and the next waiter started) when it settles. */
-  #start<T>(task: () => Promise<T>): Promise<T> {
+  #start<T>(lane: string, task: () => Promise<T>): Promise<T> {
     this.#inFlight++;
     this.#started++;
+    this.#running.set(lane, (this.#running.get(lane) ?? 0) + 1);
+    const done = () => {
+      this.#inFlight--;
+      const running = (this.#running.get(lane) ?? 1) - 1;
+      if (running > 0) this.#running.set(lane, running);
+      else this.#running.delete(lane);
+      this.#next();
+    };
     const result = task();
-    result.then(this.#done, this.#done);
+    result.then(done, done);
     return result;
   }
 
-  readonly #done = (): void => {
-    this.#inFlight--;
-    this.#next();
-  };
+  #free(lane: string): boolean {
+    return (this.#running.get(lane) ?? 0) < this.#maxInFlightPerLane;
+  }
 
-  /** Starts waiting calls while slots are free, one per lane in turn. */
+  /** Starts waiting calls while slots are free, one per lane in turn (lanes at their share wait). */
   #next(): void {
     while (this.#inFlight < this.#maxInFlight) {
-      const first = this.#lanes.entries().next();
-      if (first.done) return;
-      const [lane, waiters] = first.value;
+      let first: [string, Waiter[]] | undefined;
+      for (const entry of this.#lanes) {
+        if (this.#free(entry[0])) {
+          first = entry;
+          break;
+        }
+      }
+      if (first === undefined) return;
+      const [lane, waiters] = first;
       const waiter = waiters.shift() as Waiter;
       this.#queued--;
       this.#lanes.delete(lane);

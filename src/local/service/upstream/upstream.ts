@@ -18,6 +18,7 @@ import {
 import { FairScheduler, SHED } from './fair-scheduler.js';
 import { expandUrl, findTemplate } from './templates.js';
 import { UpstreamTransport } from './upstream-transport.js';
+import { UserBacklog } from './user-backlog.js';
 
 /**
  * Upstream signatures remembered, one per connection between its first call and its last (the oldest are
@@ -75,6 +76,8 @@ type UpstreamOptions = Pick<
   | 'upstreamMaxSockets'
   | 'maxPendingRetries'
   | 'maxConcurrentUpstreamCalls'
+  | 'maxQueuedUpstreamCallsPerUser'
+  | 'maxConcurrentUpstreamCallsPerUser'
 > &
   Partial<Pick<ResolvedServiceOptions, 'auth' | 'managedIdentity'>> & {
     readonly upstream: readonly UpstreamTemplate[];
@@ -91,7 +94,11 @@ export class Upstream {
     this.#options = options;
     this.#templates = options.upstream;
     this.#transport = new UpstreamTransport({ maxSockets: options.upstreamMaxSockets });
-    this.scheduler = new FairScheduler(options.maxConcurrentUpstreamCalls);
+    this.scheduler = new FairScheduler(
+      options.maxConcurrentUpstreamCalls,
+      options.maxConcurrentUpstreamCallsPerUser,
+    );
+    this.backlog = new UserBacklog(options.maxQueuedUpstreamCallsPerUser);
     this.#signingKeys = options.auth === 'identity' ? [] : options.accessKeys;
     this.#identity = options.managedIdentity ? new ManagedIdentityTokens(options.managedIdentity) : undefined;
   }
@@ -159,6 +166,8 @@ export class Upstream {
   }
   /** Shares the upstream fairly between users (see fair-scheduler.ts). */
   readonly scheduler: FairScheduler;
+  /** Client messages waiting per user, bounded (see user-backlog.ts). */
+  readonly backlog: UserBacklog;
   /** Notifications waiting for their next attempt. */
   #retrying = 0;
 

@@ -47,20 +47,24 @@ export class WebSocketSession extends Session {
   readonly #format: FrameFormat | undefined;
 
   protected onFrame(data: Buffer, isBinary: boolean): void {
-    void this.enqueue(async () => {
-      const outcome = await this.ctx.upstream.call(
-        upstreamCallOf(this, WEBSOCKET_UPSTREAM, UPSTREAM_CATEGORIES.messages, WEBSOCKET_EVENTS.message, {
-          body: data,
-          contentType: isBinary ? 'application/octet-stream' : 'text/plain',
-        }),
-      );
-      if (outcome.kind === 'no-template') return;
-      if (outcome.kind !== 'response' || !succeeded(outcome)) {
-        this.close(CloseCode.InternalError, `The message upstream failed: ${describeFailure(outcome)}`);
-        return;
-      }
-      if (outcome.body.length > 0) this.deliver(frameOf(outcome.body, outcome.headers.get('content-type')));
-    });
+    // Refused past the user's bound: dropped (logged by enqueueMessage); the dialect has no answer to a message.
+    this.enqueueMessage(
+      async () => {
+        const outcome = await this.ctx.upstream.call(
+          upstreamCallOf(this, WEBSOCKET_UPSTREAM, UPSTREAM_CATEGORIES.messages, WEBSOCKET_EVENTS.message, {
+            body: data,
+            contentType: isBinary ? 'application/octet-stream' : 'text/plain',
+          }),
+        );
+        if (outcome.kind === 'no-template') return;
+        if (outcome.kind !== 'response' || !succeeded(outcome)) {
+          this.close(CloseCode.InternalError, `The message upstream failed: ${describeFailure(outcome)}`);
+          return;
+        }
+        if (outcome.body.length > 0) this.deliver(frameOf(outcome.body, outcome.headers.get('content-type')));
+      },
+      () => undefined,
+    );
   }
 
   deliver(message: OutboundMessage): void {

@@ -1,0 +1,215 @@
+/**
+ * The command limit per user, shared by every Function instance: one token bucket per user in a blob
+ * (`_limits/<user>`), from which an instance takes a few tokens at a time with a conditional write, and spends
+ * them from memory (docs/architecture.md, "Fair sharing").
+ */
+import type { ContainerClient } from '@azure/storage-blob';
+import { setBounded } from '../bounded-map.js';
+import { RateLimiter } from '../rate-limit.js';
+
+/** The blob name prefix of the per-user buckets (conversation folders never start with `_`). */
+export const LIMITS_PREFIX = '_limits/';
+/**
+ * The most tokens an instance takes from a user's bucket at once. It takes as many as the user sent it in the
+ * last lease period (at least 1): a user who sends now and then costs one write per command and wastes no
+ * token, a busy one one write per up to this many commands.
+ */
+export const DEFAULT_COMMAND_LEASE = 5;
+/** How long an instance may spend tokens it took; what is left then is forfeited (the limit only gets stricter). */
+export const DEFAULT_COMMAND_LEASE_MS = 1_000;
+/** Conditional writes tried per claim before the command is refused (other instances took tokens meanwhile). */
+export const DEFAULT_QUOTA_WRITE_ATTEMPTS = 4;
+/** Users an instance remembers leases and bucket copies for (the least recent are forgotten first). */
+export const DEFAULT_MAX_QUOTA_USERS = 10_000;
+
+export interface CommandQuotaOptions {
+  /** Commands at once (the bucket's size). */
+  readonly burst: number;
+  /** Commands a second after the burst (the refill). */
+  readonly perSecond: number;
+  /** See {@link DEFAULT_COMMAND_LEASE}. */
+  readonly lease?: number;
+  /** See {@link DEFAULT_COMMAND_LEASE_MS}. */
+  readonly leaseMs?: number;
+  /** See {@link DEFAULT_QUOTA_WRITE_ATTEMPTS}. */
+  readonly attempts?: number;
+  /** See {@link DEFAULT_MAX_QUOTA_USERS}. */
+  readonly maxUsers?: number;
+  /** Called when Blob Storage fails and the instance falls back to counting alone. */
+  readonly onStorageError?: (error: unknown) => void;
+  /** The clock, for tests. */
+  readonly now?: () => number;
+}
+
+/** What the blob holds: the tokens left at a time (ms since the epoch). */
+interface Bucket {
+  readonly tokens: number;
+  readonly at: number;
+}
+
+/** What one instance knows of one user's bucket. */
+interface Local {
+  /** Tokens taken and not yet spent, spendable until `expires`. */
+  leased: number;
+  expires: number;
+  /** The bucket was empty: refuse without asking Blob until then. */
+  blockedUntil: number;
+  /** Commands of this user this instance saw in the current lease period, and in the one before. */
+  seen: number;
+  seenBefore: number;
+  periodStart: number;
+  /** The blob as this instance last read or wrote it; a conditional write tells whether it is still current. */
+  bucket?: Bucket;
+  etag?: string;
+}
+
+export class CommandQuota {
+  readonly burst: number;
+  readonly perSecond: number;
+  readonly #container: ContainerClient;
+  readonly #lease: number;
+  readonly #leaseMs: number;
+  readonly #attempts: number;
+  readonly #maxUsers: number;
+  readonly #now: () => number;
+  readonly #onStorageError: (error: unknown) => void;
+  readonly #local = new Map<string, Local>();
+  /** One take at a time per user on this instance, so the instance never races itself for a user's bucket. */
+  readonly #turns = new Map<string, Promise<unknown>>();
+  /** While Blob Storage fails: the same limit counted by this instance alone. */
+  readonly #fallback: RateLimiter;
+
+  constructor(container: ContainerClient, options: CommandQuotaOptions) {
+    this.#container = container;
+    this.burst = options.burst;
+    this.perSecond = options.perSecond;
+    this.#lease = Math.max(1, Math.floor(options.lease ?? DEFAULT_COMMAND_LEASE));
+    this.#leaseMs = options.leaseMs ?? DEFAULT_COMMAND_LEASE_MS;
+    this.#attempts = options.attempts ?? DEFAULT_QUOTA_WRITE_ATTEMPTS;
+    this.#maxUsers = options.maxUsers ?? DEFAULT_MAX_QUOTA_USERS;
+    this.#now = options.now ?? Date.now;
+    this.#onStorageError = options.onStorageError ?? (() => undefined);
+    this.#fallback = new RateLimiter({ burst: options.burst, perSecond: options.perSecond, now: this.#now });
+  }
+
+  /** Takes a token for `user`: 0 when the command may run, else the milliseconds until one is free. */
+  take(user: string): Promise<number> {
+    const previous = this.#turns.get(user) ?? Promise.resolve();
+    const result = previous.then(() => this.#take(user));
+    const turn = result.catch(() => undefined);
+    this.#turns.set(user, turn);
+    void turn.then(() => {
+      if (this.#turns.get(user) === turn) this.#turns.delete(user);
+    });
+    return result;
+  }
+
+  async #take(user: string): Promise<number> {
+    const now = this.#now();
+    const local = this.#local.get(user) ?? {
+      leased: 0,
+      expires: 0,
+      blockedUntil: 0,
+      seen: 0,
+      seenBefore: 0,
+      periodStart: now,
+    };
+    setBounded(this.#local, user, local, this.#maxUsers);
+    if (now - local.periodStart >= this.#leaseMs) {
+      local.seenBefore = now - local.periodStart < 2 * this.#leaseMs ? local.seen : 0;
+      local.seen = 0;
+      local.periodStart = now;
+    }
+    local.seen++;
+    if (local.leased >= 1 && now < local.expires) {
+      local.leased--;
+      return 0;
+    }
+    if (now < local.blockedUntil) return local.blockedUntil - now;
+    try {
+      return await this.#claim(user, local, now);
+    } catch (error) {
+      this.#onStorageError(error);
+      return this.#fallback.take(user);
+    }
+  }
+
+  /** Takes up to `lease` tokens from the shared bucket with a conditional write; spends one of them now. */
+  async #claim(user: string, local: Local, now: number): Promise<number> {
+    const blob = this.#container.getBlockBlobClient(bucketName(user));
+    for (let attempt = 1; attempt <= this.#attempts; attempt++) {
+      if (local.bucket === undefined) await this.#read(user, local, now);
+      const bucket = local.bucket as Bucket;
+      // Other instances only ever take tokens, so a copy that is not current never shows too few: "empty" is
+      // safe to act on without a write, and "enough" is checked by the write's condition.
+      const tokens = Math.min(
+        this.burst,
+        bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * this.perSecond,
+      );
+      if (tokens < 1) return this.#block(local, now, Math.ceil(((1 - tokens) / this.perSecond) * 1000));
+      const wanted = Math.max(1, Math.min(this.#lease, Math.max(local.seen, local.seenBefore)));
+      const taken = Math.min(wanted, Math.floor(tokens));
+      const next: Bucket = { tokens: tokens - taken, at: now };
+      const body = JSON.stringify(next);
+      try {
+        const written = await blob.upload(body, Buffer.byteLength(body), {
+          conditions: local.etag !== undefined ? { ifMatch: local.etag } : { ifNoneMatch: '*' },
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
+        local.bucket = next;
+        if (written.etag !== undefined) local.etag = written.etag;
+        local.leased = taken - 1;
+        local.expires = now + this.#leaseMs;
+        return 0;
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        // Another instance wrote first: read the bucket again and retry.
+        local.bucket = undefined;
+        local.etag = undefined;
+      }
+    }
+    return this.#block(local, now, Math.ceil(1000 / this.perSecond));
+  }
+
+  #block(local: Local, now: number, waitMs: number): number {
+    local.leased = 0;
+    local.blockedUntil = now + waitMs;
+    return waitMs;
+  }
+
+  async #read(user: string, local: Local, now: number): Promise<void> {
+    try {
+      const response = await this.#container.getBlockBlobClient(bucketName(user)).download();
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk));
+      local.bucket = parseBucket(Buffer.concat(chunks).toString('utf8')) ?? { tokens: this.burst, at: now };
+      local.etag = response.etag;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+      local.bucket = { tokens: this.burst, at: now };
+      local.etag = undefined;
+    }
+  }
+}
+
+/** The bucket's blob name; a trailing dot is escaped (Azure Storage drops a trailing dot of a path segment). */
+export function bucketName(user: string): string {
+  return `${LIMITS_PREFIX}${encodeURIComponent(user).replace(/\.$/, '%2E')}`;
+}
+
+function parseBucket(text: string): Bucket | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<Bucket>;
+    if (typeof value.tokens === 'number' && typeof value.at === 'number')
+      return { tokens: value.tokens, at: value.at };
+  } catch {
+    // A bucket that is not ours is replaced by a full one (the write is still conditional).
+  }
+  return undefined;
+}
+
+/** A conditional write that lost: 412 (the ETag changed) or 409 (the blob was created meanwhile). */
+function isConflict(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return status === 412 || status === 409;
+}

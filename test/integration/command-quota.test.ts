@@ -1,0 +1,71 @@
+/**
+ * The shared command limit against a real Azurite: two quotas on one container stand for two Function
+ * instances; the clock is fixed per step, so the counts are exact.
+ */
+import { ContainerClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bucketName, CommandQuota } from '../../src/lib/chat/command-quota.js';
+import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
+
+let blob: RunningAzurite;
+let container: ContainerClient;
+beforeAll(async () => {
+  blob = await startAzurite();
+  container = new ContainerClient(blob.connectionString, 'quota');
+  await container.createIfNotExists();
+}, 60_000);
+afterAll(() => blob?.stop());
+
+/** Takes `count` tokens for `user`, round robin over `quotas`; returns how many were allowed. */
+async function takeRoundRobin(quotas: CommandQuota[], user: string, count: number): Promise<number> {
+  let allowed = 0;
+  for (let i = 0; i < count; i++)
+    if ((await (quotas[i % quotas.length] as CommandQuota).take(user)) === 0) allowed++;
+  return allowed;
+}
+
+describe('the command limit shared by instances', () => {
+  it('lets one user through at most the burst, then the rate, however the commands spread over instances', async () => {
+    let now = 1_000_000;
+    const clock = () => now;
+    const quotas = [0, 1, 2].map(() => new CommandQuota(container, { burst: 30, perSecond: 10, now: clock }));
+    expect(await takeRoundRobin(quotas, 'ann', 100)).toBe(30);
+    // A second later the bucket holds 10 more, whichever instance asks.
+    now += 1_000;
+    expect(await takeRoundRobin(quotas, 'ann', 100)).toBe(10);
+    // Another user has a bucket of their own.
+    expect(await takeRoundRobin(quotas, 'bob', 5)).toBe(5);
+  });
+
+  it('counts concurrent commands of one user on several instances once', async () => {
+    const now = 2_000_000;
+    const quotas = [0, 1, 2].map(
+      () => new CommandQuota(container, { burst: 30, perSecond: 10, lease: 3, now: () => now }),
+    );
+    const waits = await Promise.all(
+      Array.from({ length: 90 }, (_, i) => (quotas[i % 3] as CommandQuota).take('cy')),
+    );
+    // Never more than the burst; conflicts between instances may only refuse more.
+    expect(waits.filter((w) => w === 0).length).toBeLessThanOrEqual(30);
+    expect(waits.filter((w) => w === 0).length).toBeGreaterThan(0);
+    expect(waits.filter((w) => w > 0).every((w) => w > 0 && w <= 1_000)).toBe(true);
+  });
+
+  it('refuses with the wait until the next token and asks Blob nothing while the bucket is empty', async () => {
+    let now = 3_000_000;
+    const quota = new CommandQuota(container, { burst: 2, perSecond: 4, now: () => now });
+    expect([await quota.take('dee'), await quota.take('dee')]).toEqual([0, 0]);
+    expect(await quota.take('dee')).toBe(250);
+    const before = (await container.getBlockBlobClient(bucketName('dee')).getProperties()).etag;
+    now += 100;
+    expect(await quota.take('dee')).toBe(150);
+    expect((await container.getBlockBlobClient(bucketName('dee')).getProperties()).etag).toBe(before);
+    now += 150;
+    expect(await quota.take('dee')).toBe(0);
+  });
+
+  it('keeps names with a trailing dot apart from those without', () => {
+    expect(bucketName('ann.')).not.toBe(bucketName('ann'));
+    expect(bucketName('ann.')).toBe('_limits/ann%2E');
+  });
+});
