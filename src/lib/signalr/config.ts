@@ -10,7 +10,7 @@ import {
   parseConnectionString,
   type SignalRConnectionInfo,
 } from './connection-string.js';
-import { HubClient, type HubClientOptions } from './rest-client.js';
+import { HubClient, type HubClientOptions } from './rest/client.js';
 import type { Dialect, UpstreamTokenPolicy } from './upstream-contract.js';
 
 /** How the app and the service authenticate each other (`SIGNALR_AUTH`). */
