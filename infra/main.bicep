@@ -1,5 +1,6 @@
-// The serverless chat on Azure: SignalR Service (Serverless mode, upstream to the app), a Flex Consumption
-// Function App running as a user-assigned identity, Storage (no account keys) and Application Insights.
+// The serverless chat on Azure: a realtime service (REALTIME_SERVICE: SignalR Service in Serverless mode with its
+// upstream to the app, or Web PubSub with its event handler to the app), a Flex Consumption Function App running as a
+// user-assigned identity, Storage (no account keys) and Application Insights.
 // `azd up` provisions this and deploys the `api` service (azure.yaml) to the app tagged azd-service-name 'api'.
 targetScope = 'subscription'
 
@@ -27,7 +28,7 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
-@description('SignalR Service pricing tier: Standard_S1 (default: the tier with an SLA and private endpoints), Premium_P1 (zone redundancy, autoscale) or Free_F1 (20 connections, 20 000 messages a day, no SLA: for a try-out). With networkIsolation, Free_F1 becomes Standard_S1 (docs/deploy.md has the prices).')
+@description('Pricing tier of the realtime service (SignalR and Web PubSub use the same names): Standard_S1 (default: the tier with an SLA and private endpoints), Premium_P1 (zone redundancy, autoscale) or Free_F1 (20 connections, 20 000 messages a day, no SLA: for a try-out). With networkIsolation, Free_F1 becomes Standard_S1 (docs/deploy.md has the prices).')
 @allowed([
   'Free_F1'
   'Standard_S1'
@@ -35,11 +36,11 @@ param principalType string = 'User'
 ])
 param signalRSku string = 'Standard_S1'
 
-@description('SignalR Service units (Free_F1 allows only 1).')
+@description('Units of the realtime service (Free_F1 allows only 1).')
 @minValue(1)
 param signalRCapacity int = 1
 
-@description('identity (default): SignalR with local auth disabled, the app uses its managed identity, the upstream carries Entra tokens. key: access keys and X-ASRS-Signature.')
+@description('identity (default): the realtime service with local auth disabled, the app uses its managed identity, the upstream carries Entra tokens. key: access keys and X-ASRS-Signature (SignalR) or ce-signature (Web PubSub).')
 @allowed([
   'identity'
   'key'
@@ -68,7 +69,7 @@ param entraAssignmentRequired bool = false
 @description('Object id of the security group whose members may sign in when entraAssignmentRequired is true.')
 param entraSignInGroupId string = ''
 
-@description('true: a VNet, Flex Consumption VNet integration, private endpoints for Storage and SignalR, a shared private endpoint for SignalR\'s upstream calls, Storage without a public endpoint, SignalR\'s REST API private (clients stay public). The SignalR tier becomes at least Standard_S1.')
+@description('true: a VNet, Flex Consumption VNet integration, private endpoints for Storage and the realtime service, a shared private endpoint for its upstream calls, Storage without a public endpoint, the realtime service\'s REST API private (clients stay public). Its tier becomes at least Standard_S1.')
 param networkIsolation bool = false
 
 @description('Tags merged into every resource\'s tags (e.g. mandatory cost-center or owner tags of a landing zone), from the EXTRA_TAGS azd variable as JSON: {"costCenter":"1234"}.')
@@ -82,13 +83,14 @@ param historyRetentionDays int = 365
 @minValue(1)
 param markerRetentionDays int = 2
 
-@description('The realtime service: signalr (Azure SignalR Service, Serverless mode). A Web PubSub module placed beside signalr.bicep is chosen by this parameter, with the same private endpoint, diagnostics and role wiring.')
+@description('The realtime service: signalr (Azure SignalR Service, Serverless mode: the SignalR chat) or webpubsub (Azure Web PubSub: the raw-WebSocket chat). Exactly one is deployed, with the same private endpoint, diagnostics and role wiring (docs/deploy.md, "SignalR or Web PubSub").')
 @allowed([
   'signalr'
+  'webpubsub'
 ])
 param realtimeService string = 'signalr'
 
-@description('SignalR hub the chat uses (CHAT_HUB_NAME).')
+@description('The hub the chat uses (CHAT_HUB_NAME), in SignalR or in Web PubSub.')
 param hubName string = 'chat'
 
 @description('Blob container for the chat history (CHAT_HISTORY_CONTAINER).')
@@ -102,21 +104,27 @@ var tags = union(extraTags, {
 })
 
 var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
-// One registration serves Easy Auth (entra) and is the audience of SignalR's upstream tokens (identity).
+// One registration serves Easy Auth (entra) and is the audience of the realtime service's upstream tokens (identity).
 var needsRegistration = chatAuth == 'entra' || signalRAuth == 'identity'
 var createRegistration = needsRegistration && empty(entraClientId)
 // An admin-made registration the deployer owns: only its federated credential is written.
 var addCredentialOnly = needsRegistration && !empty(entraClientId) && !empty(entraAppUniqueName) && chatAuth == 'entra'
 // Private endpoints need Standard or Premium; Free_F1 cannot have them.
 var effectiveSignalRSku = networkIsolation && signalRSku == 'Free_F1' ? 'Standard_S1' : signalRSku
+var useWebPubSub = realtimeService == 'webpubsub'
 var signalRName = '${abbrs.signalRServiceSignalR}${resourceToken}'
+var webPubSubName = '${abbrs.signalRServiceWebPubSub}${resourceToken}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
-// Per realtime service: its private link sub-resource and private DNS zone (Web PubSub: group `webpubsub`, zone
-// privatelink.webpubsub.azure.com).
+// Per realtime service: its private link sub-resource and private DNS zone (Learn, "Use private endpoints for Azure
+// SignalR Service" and "... for Azure Web PubSub").
 var realtimePrivateLinks = {
   signalr: {
     groupId: 'signalr'
     privateDnsZone: 'privatelink.service.signalr.net'
+  }
+  webpubsub: {
+    groupId: 'webpubsub'
+    privateDnsZone: 'privatelink.webpubsub.azure.com'
   }
 }
 var realtimePrivateLink = realtimePrivateLinks[realtimeService]
@@ -140,6 +148,7 @@ module identity './modules/identity.bicep' = {
   }
 }
 
+// The realtime service's own identity (SignalR's or Web PubSub's): it gets the upstream tokens the app checks.
 module signalRIdentity './modules/identity.bicep' = {
   name: 'signalr-identity'
   scope: rg
@@ -214,7 +223,7 @@ module realtimePrivateEndpoint './modules/private-endpoint.bicep' = if (networkI
     location: location
     tags: tags
     subnetId: network.?outputs.endpointSubnetId ?? ''
-    serviceId: signalR.outputs.id
+    serviceId: realtimeId
     groupId: realtimePrivateLink.groupId
     privateDnsZoneId: network.?outputs.privateDnsZoneIds[1] ?? ''
   }
@@ -247,7 +256,7 @@ module monitoring './modules/monitoring.bicep' = {
   }
 }
 
-module signalR './modules/signalr.bicep' = {
+module signalR './modules/signalr.bicep' = if (!useWebPubSub) {
   name: 'signalr'
   scope: rg
   params: {
@@ -265,6 +274,32 @@ module signalR './modules/signalr.bicep' = {
   }
 }
 
+module webPubSub './modules/webpubsub.bicep' = if (useWebPubSub) {
+  name: 'webpubsub'
+  scope: rg
+  params: {
+    name: webPubSubName
+    location: location
+    tags: tags
+    sku: effectiveSignalRSku
+    capacity: signalRCapacity
+    hubName: hubName
+    functionAppName: functionAppName
+    networkIsolation: networkIsolation
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
+    auth: signalRAuth
+    identityId: signalRIdentity.outputs.id
+    upstreamAudience: appClientId
+  }
+}
+
+// What the rest of the template reads from whichever realtime service is deployed (`.?` with a fallback: the other
+// module's outputs are never read, so no BCP318 warning).
+var realtimeId = useWebPubSub ? (webPubSub.?outputs.id ?? '') : (signalR.?outputs.id ?? '')
+var realtimeName = useWebPubSub ? (webPubSub.?outputs.name ?? '') : (signalR.?outputs.name ?? '')
+var realtimeUpstreamAudience = useWebPubSub ? (webPubSub.?outputs.upstreamAudience ?? '') : (signalR.?outputs.upstreamAudience ?? '')
+var realtimeUpstreamUrlTemplate = useWebPubSub ? (webPubSub.?outputs.upstreamUrlTemplate ?? '') : (signalR.?outputs.upstreamUrlTemplate ?? '')
+
 module roles './modules/roles.bicep' = {
   name: 'roles'
   scope: rg
@@ -272,7 +307,8 @@ module roles './modules/roles.bicep' = {
     storageAccountName: storage.outputs.name
     historyContainerName: storage.outputs.historyContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
-    signalRName: signalR.outputs.name
+    realtimeService: realtimeService
+    realtimeName: realtimeName
     signalRAuth: signalRAuth
     appPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
@@ -294,38 +330,53 @@ module app './modules/function-app.bicep' = {
     deploymentContainerName: storage.outputs.deploymentContainerName
     historyContainerName: storage.outputs.historyContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
-    signalRName: signalR.outputs.name
+    realtimeService: realtimeService
+    signalRName: signalRName
+    webPubSubName: webPubSubName
     hubName: hubName
     signalRAuth: signalRAuth
     signalRIdentityPrincipalId: signalRIdentity.outputs.principalId
-    upstreamAudience: signalR.outputs.upstreamAudience
+    upstreamAudience: realtimeUpstreamAudience
     chatAuth: chatAuth
     entraClientId: appClientId
     virtualNetworkSubnetId: network.?outputs.appSubnetId ?? ''
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
   // The host starts with identity-based storage and telemetry: let the roles exist first, and in isolation mode
-  // the private endpoint its storage calls go to.
+  // the private endpoint its storage calls go to. The realtime service must exist before its keys or host are read.
   dependsOn: [
     roles
     blobPrivateEndpoint
+    signalR
+    webPubSub
   ]
 }
 
 // The text the postprovision hook approves the shared private endpoint by.
-var upstreamLinkRequest = 'SignalR upstream for ${functionAppName}'
+var realtimeDisplayName = useWebPubSub ? 'Web PubSub' : 'SignalR'
+var upstreamLinkRequest = '${realtimeDisplayName} upstream for ${functionAppName}'
 
-module upstreamLink './modules/signalr-upstream-link.bicep' = if (networkIsolation) {
+module upstreamLink './modules/signalr-upstream-link.bicep' = if (networkIsolation && !useWebPubSub) {
   name: 'signalr-upstream-link'
   scope: rg
   params: {
-    signalRName: signalR.outputs.name
+    signalRName: realtimeName
     functionAppId: app.outputs.id
     requestMessage: upstreamLinkRequest
   }
 }
 
-// Read by azd and printed for the user. No secret is output: in key mode the SignalR keys live only in app
+module webPubSubUpstreamLink './modules/webpubsub-upstream-link.bicep' = if (networkIsolation && useWebPubSub) {
+  name: 'webpubsub-upstream-link'
+  scope: rg
+  params: {
+    webPubSubName: realtimeName
+    functionAppId: app.outputs.id
+    requestMessage: upstreamLinkRequest
+  }
+}
+
+// Read by azd and printed for the user. No secret is output: in key mode the service's keys live only in app
 // settings; in identity mode there are none.
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
@@ -333,8 +384,9 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = app.outputs.name
 output SERVICE_API_NAME string = app.outputs.name
 output REALTIME_SERVICE string = realtimeService
-output SIGNALR_NAME string = signalR.outputs.name
-output SIGNALR_UPSTREAM_URL_TEMPLATE string = signalR.outputs.upstreamUrlTemplate
+output SIGNALR_NAME string = signalR.?outputs.name ?? ''
+output WEBPUBSUB_NAME string = webPubSub.?outputs.name ?? ''
+output REALTIME_UPSTREAM_URL_TEMPLATE string = realtimeUpstreamUrlTemplate
 output SIGNALR_AUTH string = signalRAuth
 output CHAT_AUTH string = chatAuth
 // Saved by azd into the environment as ENTRA_CLIENT_ID, the parameter's own variable: every later provision, and the
@@ -343,4 +395,6 @@ output ENTRA_CLIENT_ID string = appClientId
 output UPSTREAM_LINK_REQUEST string = networkIsolation ? upstreamLinkRequest : ''
 output AZURE_FUNCTION_APP_ID string = app.outputs.id
 output WORKBOOK_ID string = monitoring.outputs.workbookId
-output CHAT_URL string = 'https://${app.outputs.defaultHostName}/api/home'
+// Web PubSub carries the raw-WebSocket chat: the page's websocket dialect.
+var chatPageQuery = useWebPubSub ? '?dialect=websocket' : ''
+output CHAT_URL string = 'https://${app.outputs.defaultHostName}/api/home${chatPageQuery}'

@@ -9,7 +9,7 @@
 
 import { messageOf } from '../../src/lib/error-message.js';
 import { parseConnectionString } from '../../src/lib/signalr/connection-string.js';
-import { HubClient } from '../../src/lib/signalr/rest-client.js';
+import { HubClient } from '../../src/lib/signalr/rest/client.js';
 import { billedMessages, billedUnits } from '../billing.js';
 import { type BenchConnection, connect, connectMany, type Incoming, type Target } from '../clients.js';
 import { serve, tell } from '../ipc.js';

@@ -1,5 +1,6 @@
-// azd postprovision hook. NETWORK_ISOLATION: App Service leaves SignalR's shared private endpoint Pending until
-// the app's owner approves it; the deployer owns the app, so this approves it (ARM, with azd's sign-in).
+// azd postprovision hook. NETWORK_ISOLATION: App Service leaves the realtime service's (SignalR's or Web PubSub's)
+// shared private endpoint Pending until the app's owner approves it; the deployer owns the app, so this approves it
+// (ARM, with azd's sign-in).
 import { azdToken } from './azd.mjs';
 import { pendingUpstreamLinks } from './upstream-link.mjs';
 
@@ -32,12 +33,14 @@ for (let attempt = 1; attempt <= 10; attempt++) {
       body: JSON.stringify({ properties: { privateLinkServiceConnectionState: state } }),
     });
     if (!put.ok) throw new Error(`Approving ${connection.name} failed: ${put.status} ${await put.text()}`);
-    console.log(`Approved SignalR's shared private endpoint ${connection.name} on the Function App.`);
+    console.log(
+      `Approved the realtime service's shared private endpoint ${connection.name} on the Function App.`,
+    );
   }
   if (pending.length > 0 || approved) process.exit(0);
   await new Promise((resolve) => setTimeout(resolve, 15_000));
 }
 console.error(
-  'No shared private endpoint from SignalR appeared on the Function App: approve it in the portal (docs/deploy.md).',
+  'No shared private endpoint from the realtime service appeared on the Function App: approve it in the portal (docs/deploy.md).',
 );
 process.exit(1);

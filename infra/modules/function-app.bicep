@@ -19,22 +19,34 @@ param storageAccountName string
 param deploymentContainerName string
 param historyContainerName string
 param applicationInsightsName string
+
+@description('The realtime service (REALTIME_SERVICE): signalr (Azure SignalR Service) or webpubsub (Azure Web PubSub).')
+@allowed([
+  'signalr'
+  'webpubsub'
+])
+param realtimeService string = 'signalr'
+
+@description('Name of the SignalR Service (read only when realtimeService is signalr).')
 param signalRName string
 
-@description('SignalR hub the chat uses.')
+@description('Name of the Web PubSub service (read only when realtimeService is webpubsub).')
+param webPubSubName string
+
+@description('The hub the chat uses.')
 param hubName string = 'chat'
 
-@description('identity: the app reaches SignalR with its managed identity and validates Entra-signed upstream calls; key: access key and X-ASRS-Signature.')
+@description('identity: the app reaches the realtime service with its managed identity and validates Entra-signed upstream calls; key: access key and X-ASRS-Signature / ce-signature.')
 @allowed([
   'identity'
   'key'
 ])
 param signalRAuth string = 'identity'
 
-@description('Identity mode: principal (object) id of SignalR\'s own managed identity, the only caller the upstream accepts.')
+@description('Identity mode: principal (object) id of the realtime service\'s own managed identity, the only caller the upstream accepts.')
 param signalRIdentityPrincipalId string = ''
 
-@description('Identity mode: the audience SignalR requests upstream tokens for (signalr.bicep upstreamAudience).')
+@description('Identity mode: the audience the realtime service requests upstream tokens for (signalr.bicep or webpubsub.bicep upstreamAudience).')
 param upstreamAudience string = ''
 
 @description('entra: App Service Authentication with Microsoft Entra ID in front of the app; none: no sign-in, names are claims.')
@@ -80,8 +92,14 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
+// One of the two exists (realtimeService). Their properties and keys are read only inside the settings of their own
+// mode: Bicep's `?:` becomes ARM's if(), which evaluates only the branch taken.
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = {
   name: signalRName
+}
+
+resource webPubSub 'Microsoft.SignalRService/webPubSub@2024-03-01' existing = {
+  name: webPubSubName
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -114,8 +132,10 @@ var hostSettings = {
 // Settings the app code reads, by the names in src/lib/settings.ts, in every mode.
 var appSettings = {
   CHAT_HUB_NAME: hubName
-  // Azure SignalR speaks only the SignalR protocol: it has no raw-WebSocket REST API (/ws/api/v1).
-  CHAT_DIALECTS: 'signalr'
+  REALTIME_SERVICE: realtimeService
+  // Azure SignalR speaks only the SignalR protocol: it has no raw-WebSocket REST API (/ws/api/v1). Azure Web PubSub
+  // carries the raw-WebSocket chat (the websocket dialect) and nothing else.
+  CHAT_DIALECTS: realtimeService == 'webpubsub' ? 'websocket' : 'signalr'
   CHAT_HISTORY_STORAGE: storage.properties.primaryEndpoints.blob
   CHAT_HISTORY_CONTAINER: historyContainerName
   AZURE_CLIENT_ID: identityClientId
@@ -138,11 +158,27 @@ var signalRIdentitySettings = {
   SIGNALR_UPSTREAM_CALLER_ID: signalRIdentityPrincipalId
 }
 
+// Identity mode with Web PubSub: the endpoint (the REST client takes the managed identity, AZURE_CLIENT_ID), and the
+// same upstream token check as SignalR's, since the event handler's ManagedIdentity auth asks for the same audience
+// with the same identity (the SIGNALR_UPSTREAM_* names are the app's, for either service).
+var webPubSubIdentitySettings = {
+  WEBPUBSUB_ENDPOINT: 'https://${webPubSub.properties.hostName}'
+  SIGNALR_UPSTREAM_AUDIENCE: upstreamAudience
+  SIGNALR_UPSTREAM_ISSUER: tokenIssuer
+  SIGNALR_UPSTREAM_OPENID_CONFIGURATION: '${environment().authentication.loginEndpoint}${tenant().tenantId}/.well-known/openid-configuration'
+  SIGNALR_UPSTREAM_CALLER_ID: signalRIdentityPrincipalId
+}
+
 // Key mode: the keys go straight from listKeys() into the app settings, never through an output. Bicep's
 // `?:` becomes ARM's if(), which evaluates only the branch taken, so identity mode never calls listKeys().
 var signalRKeySettings = {
   AzureSignalRConnectionString: signalR.listKeys().primaryConnectionString
   AzureSignalRSecondaryAccessKey: signalR.listKeys().secondaryKey
+}
+
+// Key mode with Web PubSub: the key signs REST calls and client tokens and verifies ce-signature.
+var webPubSubKeySettings = {
+  WebPubSubConnectionString: webPubSub.listKeys().primaryConnectionString
 }
 
 // entra mode, read by App Service Authentication (not the code): the client id of the managed identity whose
@@ -152,10 +188,13 @@ var easyAuthSettings = {
 }
 
 var signalRSettings = signalRAuth == 'identity' ? signalRIdentitySettings : signalRKeySettings
+var webPubSubSettings = signalRAuth == 'identity' ? webPubSubIdentitySettings : webPubSubKeySettings
+var realtimeSettings = realtimeService == 'webpubsub' ? webPubSubSettings : signalRSettings
 var authSettingsForMode = chatAuth == 'entra' ? easyAuthSettings : {}
 
-// The messages function's path (src/app/routes.ts + host.json routePrefix): reachable without sign-in, for
-// SignalR only; the app authenticates every call itself (Entra token or X-ASRS-Signature).
+// The messages function's path (src/app/routes.ts + host.json routePrefix): reachable without sign-in, for the
+// realtime service only (SignalR's upstream or Web PubSub's event handler, including its OPTIONS handshake); the app
+// authenticates every call itself (Entra token, X-ASRS-Signature or ce-signature).
 var easyAuthExcludedPaths = [
   '/api/messages'
 ]
@@ -174,9 +213,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
-    // Isolation mode: outbound calls (Blob through its private endpoint, SignalR's REST API through its own) go
-    // through the VNet. Inbound stays public: browsers load the page and negotiate here, and `azd deploy` publishes
-    // through the app's endpoint. SignalR's upstream calls arrive over its shared private endpoint.
+    // Isolation mode: outbound calls (Blob through its private endpoint, the realtime service's REST API through its
+    // own) go through the VNet. Inbound stays public: browsers load the page and negotiate here, and `azd deploy`
+    // publishes through the app's endpoint. The realtime service's calls arrive over its shared private endpoint.
     virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     // Flex Consumption has no FTP: ftpsState is rejected there, as are the other properties in
     // test/infra/contract.ts FLEX_CONSUMPTION_FORBIDDEN_SITE_CONFIG.
@@ -207,7 +246,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
   resource settings 'config' = {
     name: 'appsettings'
-    properties: union(hostSettings, appSettings, signalRSettings, authSettingsForMode)
+    properties: union(hostSettings, appSettings, realtimeSettings, authSettingsForMode)
   }
 
   // App Service Authentication (Easy Auth v2) with Microsoft Entra ID, no client secret: the client

@@ -5,10 +5,17 @@ param storageAccountName string
 param historyContainerName string
 param applicationInsightsName string
 
-@description('SignalR Service the app calls; in identity mode the app identity gets SignalR Service Owner on it.')
-param signalRName string
+@description('The realtime service the app calls (REALTIME_SERVICE): signalr or webpubsub.')
+@allowed([
+  'signalr'
+  'webpubsub'
+])
+param realtimeService string = 'signalr'
 
-@description('identity: the app reaches SignalR with its managed identity (role below); key: with the access key (no role).')
+@description('Name of the realtime service (a SignalR Service or a Web PubSub service); in identity mode the app identity gets its Service Owner role on it.')
+param realtimeName string
+
+@description('identity: the app reaches the realtime service with its managed identity (role below); key: with the access key (no role).')
 @allowed([
   'identity'
   'key'
@@ -34,6 +41,7 @@ var roleIds = {
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   signalRServiceOwner: '7e4f1700-ea5a-4f59-8f37-079cfe29dce3'
+  webPubSubServiceOwner: '12cf5a90-567b-43ae-8102-96cf46c7d9b4'
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -52,19 +60,37 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
+// One of the two exists (realtimeService); each is read only by the assignment of its own mode.
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = {
-  name: signalRName
+  name: realtimeName
+}
+
+resource webPubSub 'Microsoft.SignalRService/webPubSub@2024-03-01' existing = {
+  name: realtimeName
 }
 
 // Identity mode: REST calls and `:generateToken` (client tokens) with the app's managed identity. Microsoft's
 // role table gives SignalR Service Owner for a Serverless-mode negotiation server ("requires both REST API
 // permissions and authentication API permissions"); SignalR App Server covers only server connections and
 // token generation (Default mode).
-resource appSignalRServiceOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (signalRAuth == 'identity') {
+resource appSignalRServiceOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (signalRAuth == 'identity' && realtimeService == 'signalr') {
   name: guid(signalR.id, appPrincipalId, roleIds.signalRServiceOwner)
   scope: signalR
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.signalRServiceOwner)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Identity mode with Web PubSub: REST calls (fan-out, groups) and `:generateToken` (client tokens for negotiate) with
+// the app's managed identity. Web PubSub Service Owner is the built-in role with both ("Full access to Azure Web PubSub
+// Service REST APIs"); Web PubSub Service Reader cannot send.
+resource appWebPubSubServiceOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (signalRAuth == 'identity' && realtimeService == 'webpubsub') {
+  name: guid(webPubSub.id, appPrincipalId, roleIds.webPubSubServiceOwner)
+  scope: webPubSub
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.webPubSubServiceOwner)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -5,10 +5,7 @@
  * See docs/architecture.md, "Errors".
  */
 
-interface AppErrorSpec {
-  readonly status: number;
-  readonly message: string;
-}
+import type { ErrorSpec } from '../lib/error-catalogue.js';
 
 export const APP_ERRORS = {
   'invalid-name': {
@@ -55,7 +52,7 @@ export const APP_ERRORS = {
     message:
       'The connection has no valid user: connect with the URL and token from /api/negotiate (the token carries the user)',
   },
-} as const satisfies Record<string, AppErrorSpec>;
+} as const satisfies Record<string, ErrorSpec>;
 
 export type AppErrorCode = keyof typeof APP_ERRORS;
 

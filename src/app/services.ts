@@ -23,6 +23,8 @@ import {
   hubClientFromSettings,
   isDialect,
   signalRConfigFromSettings,
+  signalRConfigured,
+  upstreamAuthFromSettings,
 } from '../lib/signalr/index.js';
 import type { UpstreamBearerCheck } from '../lib/upstream/index.js';
 import { UNCONFIGURED_BEARER_CHECK, UpstreamTokenValidator } from '../lib/upstream/index.js';
@@ -68,10 +70,16 @@ let cached: { key: string; value: ChatServices } | undefined;
 export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices {
   const key = KEYS.map((k) => env[SETTINGS[k].name] ?? '').join('\n');
   if (cached?.key === key) return cached.value;
-  const config = signalRConfigFromSettings(env);
+  // Web PubSub alone (REALTIME_SERVICE=webpubsub and no SignalR settings, as `azd up` deploys it): no SignalR client
+  // exists, and reading one throws the error that names the missing setting.
+  const config = webPubSubOnly(env) ? undefined : signalRConfigFromSettings(env);
+  const hub = config?.hub ?? readSetting('hubName', env) ?? 'chat';
   const history = createHistoryStoreFromSettings(env);
   const containerClient = history.containerClient;
-  const webPubSub = webPubSubFromSettings(env, config.hub);
+  const webPubSub = webPubSubFromSettings(env, hub);
+  const upstream = config ?? upstreamAuthFromSettings(env, webPubSub?.accessKeys.length ? 'key' : 'identity');
+  const signalr = config ? hubClientFromSettings(env, { dialect: 'signalr' }) : undefined;
+  const websocket = config ? hubClientFromSettings(env, { dialect: 'websocket' }) : undefined;
   const value: ChatServices = {
     webPubSubChannel: webPubSub ? webPubSubChannel(webPubSub.client) : undefined,
     webPubSub: {
@@ -79,12 +87,16 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       hosts: webPubSub?.hosts ?? [],
       client: webPubSub?.client,
     },
-    signalr: hubClientFromSettings(env, { dialect: 'signalr' }),
-    websocket: hubClientFromSettings(env, { dialect: 'websocket' }),
+    get signalr() {
+      return signalr ?? hubClientFromSettings(env, { dialect: 'signalr' });
+    },
+    get websocket() {
+      return websocket ?? hubClientFromSettings(env, { dialect: 'websocket' });
+    },
     dialects: dialectsSetting(env),
-    accessKeys: config.accessKeys,
-    upstreamBearer: config.auth === 'identity' ? bearerCheck(config.upstreamToken) : undefined,
-    hub: config.hub,
+    accessKeys: config?.accessKeys ?? [],
+    upstreamBearer: upstream.auth === 'identity' ? bearerCheck(upstream.upstreamToken) : undefined,
+    hub,
     history,
     presence: new PresenceStore(containerClient, {
       staleGraceMs: numberSetting('presenceStaleGraceMs', env),
@@ -96,6 +108,11 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
   };
   cached = { key, value };
   return value;
+}
+
+/** REALTIME_SERVICE=webpubsub with no SignalR service configured: Web PubSub carries the whole chat. */
+function webPubSubOnly(env: NodeJS.ProcessEnv): boolean {
+  return (readSetting('realtimeService', env) ?? '').toLowerCase() === 'webpubsub' && !signalRConfigured(env);
 }
 
 /** The Web PubSub service when REALTIME_SERVICE=webpubsub (its settings checked), else undefined. */

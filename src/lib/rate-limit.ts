@@ -1,8 +1,9 @@
 /**
- * Token buckets by key, for the app's fair-sharing limits (docs/architecture.md, "Fair sharing"). Each key
- * gets `burst` tokens that refill at `perSecond`; a request takes one or is told how long to wait. At most
- * `maxKeys` keys are remembered (the least recently used is forgotten, which only ever lets a request through).
- * The state lives in one instance's memory: with several instances each one limits what reaches it.
+ * Token buckets by key, for the app's fair-sharing limits (docs/architecture.md, "Fair sharing") and the local
+ * service's connect limits (docs/local-service.md, "Connections"). Each key gets `burst` tokens that refill at
+ * `perSecond`; a request takes one or is told how long to wait. At most `maxKeys` keys are remembered (the least
+ * recently used is forgotten, which only ever lets a request through). The state lives in one instance's memory:
+ * with several instances each one limits what reaches it.
  */
 import { setBounded } from './bounded-map.js';
 

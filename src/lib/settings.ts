@@ -21,7 +21,7 @@ export const SETTINGS = {
     required: true,
     description:
       'SignalR connection string: `Endpoint=…;AccessKey=…;Version=1.0;` or identity form `Endpoint=…;AuthType=azure.msi;[ClientId=…;]Version=1.0;`. ' +
-      'Optional only when AzureSignalREndpoint + AzureSignalRAccessKey are set instead.',
+      'Optional only when AzureSignalREndpoint + AzureSignalRAccessKey are set instead, or with REALTIME_SERVICE=webpubsub when Web PubSub carries the whole chat (as `azd up` deploys it).',
   },
   signalREndpoint: {
     name: 'AzureSignalREndpoint',
@@ -45,7 +45,8 @@ export const SETTINGS = {
     required: false,
     description:
       'How the app and SignalR authenticate each other: `identity` (the REST API with the managed identity, upstream calls with a Microsoft Entra bearer token checked against the SIGNALR_UPSTREAM_* settings) or `key` (access key, X-ASRS-Signature). ' +
-      'When unset: identity if the connection string has AuthType=azure.msi, else key.',
+      'With Web PubSub alone the same modes apply to its REST API and event handler calls (ce-signature in key mode). ' +
+      'When unset: identity if the connection string has AuthType=azure.msi (or, with Web PubSub alone, no access key is set), else key.',
   },
   signalRUpstreamAudience: {
     name: 'SIGNALR_UPSTREAM_AUDIENCE',

@@ -395,6 +395,9 @@ function call(name: string, args: Evaluated[], scope: Scope): Evaluated {
         : (first as Evaluated[]).slice(0, Number(second));
     case 'json':
       return JSON.parse(String(first)) as Evaluated;
+    case 'subscriptionResourceId':
+      // The id Azure forms; the subscription is the placeholder of `subscription()`.
+      return `${(BUILT_INS.subscription as { id: string }).id}/providers/${args.map(String).join('/')}`;
     default:
       return UNKNOWN; // uniqueString, guid, resourceId, listKeys, ...: Azure's
   }

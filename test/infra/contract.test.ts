@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS, type SettingSpec } from '../../src/lib/settings.js';
-import { type BicepFile, readBicep } from './bicep-model.js';
+import { type BicepFile, type BicepObject, readBicep, sourceOf } from './bicep-model.js';
 import {
+  API_VERSIONS,
+  checkApiVersions,
   checkAppSettings,
   checkEasyAuth,
   checkFunctionApp,
@@ -18,6 +20,7 @@ import {
   checkSignalR,
   checkStorage,
   checkUpstreamAudienceWiring,
+  checkWebPubSub,
   HOST_SETTINGS,
   PENDING_APP_SETTINGS,
   pendingSettingsNowInCatalogue,
@@ -31,6 +34,9 @@ const MODULES = {
   signalR: 'infra/modules/signalr.bicep',
   storage: 'infra/modules/storage.bicep',
   roles: 'infra/modules/roles.bicep',
+  webPubSub: 'infra/modules/webpubsub.bicep',
+  webPubSubLink: 'infra/modules/webpubsub-upstream-link.bicep',
+  signalRLink: 'infra/modules/signalr-upstream-link.bicep',
   identity: 'infra/modules/identity.bicep',
   monitoring: 'infra/modules/monitoring.bicep',
   entraApp: 'infra/modules/entra-app.bicep',
@@ -87,8 +93,14 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
   it('fails when a required setting is removed from the Bicep app settings', async () => {
     const app = await brokenCopy('app', (text) => text.replace(/^ {2}CHAT_HISTORY_STORAGE: .*\n/m, ''));
     const problems = checkAppSettings(app, catalogue);
+    // Once per realtime service: neither SignalR's nor Web PubSub's settings make up for it.
     expect(problems).toEqual([
-      expect.stringMatching(/requires the app setting CHAT_HISTORY_STORAGE .* set it/),
+      expect.stringMatching(
+        /requires the app setting CHAT_HISTORY_STORAGE .*signalRIdentitySettings.* set it/,
+      ),
+      expect.stringMatching(
+        /requires the app setting CHAT_HISTORY_STORAGE .*webPubSubIdentitySettings.* set it/,
+      ),
     ]);
   });
 
@@ -98,7 +110,8 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
       { name: 'CHAT_NEW_SETTING', required: true, description: 'for the test' },
     ];
     expect(checkAppSettings(await bicep('app'), extended)).toEqual([
-      expect.stringMatching(/requires the app setting CHAT_NEW_SETTING/),
+      expect.stringMatching(/requires the app setting CHAT_NEW_SETTING .*signalRKeySettings/),
+      expect.stringMatching(/requires the app setting CHAT_NEW_SETTING .*webPubSubKeySettings/),
     ]);
   });
 
@@ -111,14 +124,27 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
     ]);
   });
 
-  it('sets CHAT_DIALECTS to signalr, the only dialect Azure SignalR speaks', async () => {
+  it('sets CHAT_DIALECTS to the one dialect the deployed service speaks (signalr for SignalR, websocket for Web PubSub)', async () => {
     const app = await bicep('app');
-    expect(app.variables.get('appSettings')).toMatchObject({ CHAT_DIALECTS: 'signalr' });
+    expect(sourceOf((app.variables.get('appSettings') as BicepObject).CHAT_DIALECTS)).toBe(
+      "realtimeService == 'webpubsub' ? 'websocket' : 'signalr'",
+    );
     const both = await brokenCopy('app', (text) =>
-      text.replace("CHAT_DIALECTS: 'signalr'", "CHAT_DIALECTS: 'signalr,websocket'"),
+      text.replace(
+        "CHAT_DIALECTS: realtimeService == 'webpubsub' ? 'websocket' : 'signalr'",
+        "CHAT_DIALECTS: 'signalr,websocket'",
+      ),
     );
     expect(checkAppSettings(both, catalogue)).toEqual([
-      expect.stringMatching(/set CHAT_DIALECTS to 'signalr'/),
+      expect.stringMatching(
+        /set CHAT_DIALECTS to `realtimeService == 'webpubsub' \? 'websocket' : 'signalr'`/,
+      ),
+    ]);
+    const fixed = await brokenCopy('app', (text) =>
+      text.replace('  REALTIME_SERVICE: realtimeService\n', "  REALTIME_SERVICE: 'signalr'\n"),
+    );
+    expect(checkAppSettings(fixed, catalogue)).toEqual([
+      expect.stringMatching(/set REALTIME_SERVICE to `realtimeService`/),
     ]);
   });
 
@@ -138,7 +164,7 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
   it('fails when the site does not apply every settings object, or applies the wrong mode', async () => {
     const app = await brokenCopy('app', (text) =>
       text.replace(
-        'union(hostSettings, appSettings, signalRSettings, authSettingsForMode)',
+        'union(hostSettings, appSettings, realtimeSettings, authSettingsForMode)',
         'union(hostSettings, appSettings)',
       ),
     );
@@ -151,6 +177,51 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
     );
     expect(checkAppSettings(swapped, catalogue)).toEqual([
       expect.stringMatching(/var signalRSettings` must be/),
+    ]);
+    const alwaysSignalR = await brokenCopy('app', (text) =>
+      text.replace(
+        "realtimeService == 'webpubsub' ? webPubSubSettings : signalRSettings",
+        "realtimeService == 'signalr' ? webPubSubSettings : signalRSettings",
+      ),
+    );
+    expect(checkAppSettings(alwaysSignalR, catalogue)).toEqual([
+      expect.stringMatching(/var realtimeSettings` must be/),
+    ]);
+  });
+
+  it("sets Web PubSub's endpoint (identity) or its listKeys() connection string (key), and the same upstream token check as SignalR's", async () => {
+    const app = await bicep('app');
+    expect(app.variables.get('webPubSubIdentitySettings')).toMatchObject({
+      WEBPUBSUB_ENDPOINT: expect.objectContaining({ source: `'https://\${webPubSub.properties.hostName}'` }),
+    });
+    const keyless = await brokenCopy('app', (text) =>
+      text.replace(
+        'WebPubSubConnectionString: webPubSub.listKeys().primaryConnectionString',
+        `WebPubSubConnectionString: 'Endpoint=https://\${webPubSub.properties.hostName};Version=1.0;'`,
+      ),
+    );
+    expect(checkAppSettings(keyless, catalogue)).toEqual([
+      expect.stringMatching(
+        /WebPubSubConnectionString must be webPubSub\.listKeys\(\)\.primaryConnectionString/,
+      ),
+    ]);
+    const otherCaller = await brokenCopy('app', (text) =>
+      text.replace(
+        `  WEBPUBSUB_ENDPOINT: 'https://\${webPubSub.properties.hostName}'\n  SIGNALR_UPSTREAM_AUDIENCE: upstreamAudience\n`,
+        `  WEBPUBSUB_ENDPOINT: 'https://\${webPubSub.properties.hostName}'\n  SIGNALR_UPSTREAM_AUDIENCE: identityClientId\n`,
+      ),
+    );
+    expect(checkAppSettings(otherCaller, catalogue)).toEqual([
+      expect.stringMatching(/webPubSubIdentitySettings`\.SIGNALR_UPSTREAM_AUDIENCE must be what/),
+    ]);
+    const leaky = await brokenCopy('app', (text) =>
+      text.replace(
+        `  WEBPUBSUB_ENDPOINT: 'https://\${webPubSub.properties.hostName}'\n`,
+        `  WEBPUBSUB_ENDPOINT: 'https://\${webPubSub.properties.hostName}'\n  WebPubSubConnectionString: webPubSub.listKeys().primaryConnectionString\n`,
+      ),
+    );
+    expect(checkAppSettings(leaky, catalogue)).toEqual([
+      expect.stringMatching(/webPubSubIdentitySettings`\.WebPubSubConnectionString uses an access key/),
     ]);
   });
 
@@ -168,9 +239,7 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
       ),
     );
     expect(checkAppSettings(leaky, catalogue)).toEqual([
-      expect.stringMatching(
-        /signalRIdentitySettings`\.AzureSignalRSecondaryAccessKey uses a SignalR access key/,
-      ),
+      expect.stringMatching(/signalRIdentitySettings`\.AzureSignalRSecondaryAccessKey uses an access key/),
     ]);
   });
 
@@ -274,6 +343,82 @@ describe('SignalR upstream ↔ the messages function route', () => {
     );
     expect(checkSignalR(fixed, await upstreamExpectation())).toEqual([
       expect.stringMatching(/sku\.name must be a parameter/),
+    ]);
+  });
+});
+
+describe('Web PubSub event handler ↔ the messages function route', () => {
+  it('has one hub named by hubName whose event handler calls /api/messages for every user event and connect, connected, disconnected', async () => {
+    expect(checkWebPubSub(await bicep('webPubSub'), await upstreamExpectation())).toEqual([]);
+    const main = await bicep('main');
+    const module = main.modules.find((m) => m.path === './modules/webpubsub.bicep');
+    const app = main.modules.find((m) => m.path === './modules/function-app.bicep');
+    // The hub the service gets is the hub the app uses (CHAT_HUB_NAME).
+    const params = (m: typeof module) => (m?.body.params ?? {}) as BicepObject;
+    expect(sourceOf(params(module).hubName)).toBe('hubName');
+    expect(sourceOf(params(app).hubName)).toBe('hubName');
+    expect(module?.condition).toBe('(useWebPubSub)');
+    expect(main.modules.find((m) => m.path === './modules/signalr.bicep')?.condition).toBe('(!useWebPubSub)');
+  });
+
+  it('fails when the handler misses a system event, a user event or the route, or calls without auth', async () => {
+    const expected = await upstreamExpectation();
+    const noConnect = await brokenCopy('webPubSub', (text) => text.replace("  'connect'\n", ''));
+    expect(checkWebPubSub(noConnect, expected)).toEqual([
+      expect.stringMatching(/systemEvents must be connect, connected, disconnected/),
+    ]);
+    const someEvents = await brokenCopy('webPubSub', (text) =>
+      text.replace("userEventPattern: '*'", "userEventPattern: 'message'"),
+    );
+    expect(checkWebPubSub(someEvents, expected)).toEqual([
+      expect.stringMatching(/userEventPattern must be '\*'/),
+    ]);
+    const otherPath = await brokenCopy('webPubSub', (text) =>
+      text.replace('/api/messages?event={event}', '/api/webpubsub?event={event}'),
+    );
+    expect(checkWebPubSub(otherPath, expected)).toEqual([
+      expect.stringMatching(
+        /path is \/api\/webpubsub but the messages function is served at \/api\/messages/,
+      ),
+    ]);
+    const noAuth = await brokenCopy('webPubSub', (text) =>
+      text.replace("auth: identityAuth ? upstreamAuth : { type: 'None' }", "auth: { type: 'None' }"),
+    );
+    expect(checkWebPubSub(noAuth, expected)).toEqual([expect.stringMatching(/event handler's auth must be/)]);
+    const keyed = await brokenCopy('webPubSub', (text) =>
+      text.replace('disableLocalAuth: identityAuth', 'disableLocalAuth: false'),
+    );
+    expect(checkWebPubSub(keyed, expected)).toEqual([
+      expect.stringMatching(/disableLocalAuth must be `identityAuth`/),
+    ]);
+    const otherHub = await brokenCopy('webPubSub', (text) =>
+      text.replace('  parent: webPubSub\n  name: hubName\n', "  parent: webPubSub\n  name: 'chat'\n"),
+    );
+    expect(checkWebPubSub(otherHub, expected)).toEqual([
+      expect.stringMatching(/hub's name must be the hubName/),
+    ]);
+    const fixedSku = await brokenCopy('webPubSub', (text) =>
+      text.replace('    name: sku\n', "    name: 'Free_F1'\n"),
+    );
+    expect(checkWebPubSub(fixedSku, expected)).toEqual([
+      expect.stringMatching(/sku\.name must be a parameter/),
+    ]);
+  });
+});
+
+describe('API versions', () => {
+  it("declares each realtime resource type at the newest stable version of Microsoft's specs", async () => {
+    const files = await Promise.all(
+      (['signalR', 'signalRLink', 'webPubSub', 'webPubSubLink', 'roles', 'app'] as const).map(bicep),
+    );
+    expect(checkApiVersions(files)).toEqual([]);
+    const types = new Set(files.flatMap((f) => f.resources.map((r) => r.type)));
+    for (const type of Object.keys(API_VERSIONS)) expect(types.has(type), type).toBe(true);
+    const preview = await brokenCopy('webPubSub', (text) =>
+      text.replace("webPubSub/hubs@2024-03-01'", "webPubSub/hubs@2025-01-01-preview'"),
+    );
+    expect(checkApiVersions([preview])).toEqual([
+      expect.stringMatching(/webPubSub\/hubs@2025-01-01-preview must be @2024-03-01/),
     ]);
   });
 });
@@ -412,6 +557,8 @@ describe('resource shapes', () => {
       './modules/signalr-upstream-link.bicep',
       './modules/signalr.bicep',
       './modules/storage.bicep',
+      './modules/webpubsub-upstream-link.bicep',
+      './modules/webpubsub.bicep',
     ]);
     expect(checkModuleParameters(main, modules)).toEqual([]);
     expect(checkModuleOutputs(await source('main'), main, modules)).toEqual([]);
@@ -422,16 +569,19 @@ describe('resource shapes', () => {
     ]);
 
     const renamed = await brokenCopy('main', (text) =>
-      text.replace('    hubName: hubName\n', '    hub: hubName\n'),
+      text.replace(
+        '    webPubSubName: webPubSubName\n    hubName: hubName\n',
+        '    webPubSubName: webPubSubName\n    hub: hubName\n',
+      ),
     );
     expect(checkModuleParameters(renamed, modules)).toEqual([
       expect.stringMatching(/module app passes hub, which .*function-app\.bicep does not declare/),
     ]);
     const missing = await brokenCopy('main', (text) =>
-      text.replace('    signalRName: signalR.outputs.name\n    hubName: hubName\n', '    hubName: hubName\n'),
+      text.replace('    webPubSubName: webPubSubName\n    hubName: hubName\n', '    hubName: hubName\n'),
     );
     expect(checkModuleParameters(missing, modules)).toEqual([
-      expect.stringMatching(/module app does not pass signalRName, which .*function-app\.bicep requires/),
+      expect.stringMatching(/module app does not pass webPubSubName, which .*function-app\.bicep requires/),
     ]);
   });
 
@@ -471,10 +621,23 @@ describe('keyless by default (signalrAuth: identity)', () => {
     ]);
   });
 
-  it('gives the app identity SignalR Service Owner on the service, only in identity mode', async () => {
+  it('gives the app identity the Service Owner role of the deployed service, only in identity mode', async () => {
     const roles = await bicep('roles');
     const owner = roles.resources.find((r) => r.symbol === 'appSignalRServiceOwner');
-    expect(owner?.condition).toBe("(signalRAuth == 'identity')");
+    expect(owner?.condition).toBe("(signalRAuth == 'identity' && realtimeService == 'signalr')");
+    const wpsOwner = roles.resources.find((r) => r.symbol === 'appWebPubSubServiceOwner');
+    expect(wpsOwner?.condition).toBe("(signalRAuth == 'identity' && realtimeService == 'webpubsub')");
+    const noWps = await brokenCopy('roles', (text) =>
+      text.replace(
+        'roleIds.webPubSubServiceOwner)\n    principalId',
+        'roleIds.signalRServiceOwner)\n    principalId',
+      ),
+    );
+    expect(checkRoleAssignments(noWps)).toEqual([
+      expect.stringMatching(
+        /appPrincipalId the role webPubSubServiceOwner .* on a Microsoft\.SignalRService\/webPubSub/,
+      ),
+    ]);
     const without = await brokenCopy('roles', (text) =>
       text.replace(
         'roleIds.signalRServiceOwner)\n    principalId: appPrincipalId',
@@ -489,16 +652,41 @@ describe('keyless by default (signalrAuth: identity)', () => {
   });
 
   it('signs upstream calls for the audience the app validates, as the caller the app expects', async () => {
-    const [main, signalR, app] = await Promise.all([bicep('main'), bicep('signalR'), bicep('app')]);
-    expect(checkUpstreamAudienceWiring(main, signalR, app)).toEqual([]);
+    const [main, signalR, app, webPubSub] = await Promise.all([
+      bicep('main'),
+      bicep('signalR'),
+      bicep('app'),
+      bicep('webPubSub'),
+    ]);
+    expect(checkUpstreamAudienceWiring(main, signalR, app, webPubSub)).toEqual([]);
     const elsewhere = await brokenCopy('main', (text) =>
       text.replace(
-        '    upstreamAudience: signalR.outputs.upstreamAudience\n',
+        '    upstreamAudience: realtimeUpstreamAudience\n',
         '    upstreamAudience: entraClientId\n',
       ),
     );
-    expect(checkUpstreamAudienceWiring(elsewhere, signalR, app)).toEqual([
-      expect.stringMatching(/upstreamAudience must be signalR\.outputs\.upstreamAudience/),
+    expect(checkUpstreamAudienceWiring(elsewhere, signalR, app, webPubSub)).toEqual([
+      expect.stringMatching(
+        /upstreamAudience must be a variable `useWebPubSub\?\(webPubSub\.\?outputs\.upstreamAudience\?\?''\):\(signalR\.\?outputs/,
+      ),
+    ]);
+    const onlySignalR = await brokenCopy('main', (text) =>
+      text.replace(
+        "var realtimeUpstreamAudience = useWebPubSub ? (webPubSub.?outputs.upstreamAudience ?? '') :",
+        "var realtimeUpstreamAudience = useWebPubSub ? (signalR.?outputs.upstreamAudience ?? '') :",
+      ),
+    );
+    expect(checkUpstreamAudienceWiring(onlySignalR, signalR, app, webPubSub)).toEqual([
+      expect.stringMatching(/the audience the deployed realtime service requests/),
+    ]);
+    const ownIdentity = await brokenCopy('main', (text) =>
+      text.replace(
+        '    auth: signalRAuth\n    identityId: signalRIdentity.outputs.id\n    upstreamAudience: appClientId\n  }\n}\n\n// What the rest',
+        '    auth: signalRAuth\n    identityId: identity.outputs.id\n    upstreamAudience: appClientId\n  }\n}\n\n// What the rest',
+      ),
+    );
+    expect(checkUpstreamAudienceWiring(ownIdentity, signalR, app, webPubSub)).toEqual([
+      expect.stringMatching(/module webPubSub must run as the same identity as SignalR/),
     ]);
     const wrongCaller = await brokenCopy('main', (text) =>
       text.replace(
@@ -506,7 +694,7 @@ describe('keyless by default (signalrAuth: identity)', () => {
         '    signalRIdentityPrincipalId: identity.outputs.principalId\n    upstreamAudience',
       ),
     );
-    expect(checkUpstreamAudienceWiring(wrongCaller, signalR, app)).toEqual([
+    expect(checkUpstreamAudienceWiring(wrongCaller, signalR, app, webPubSub)).toEqual([
       expect.stringMatching(/must be the principal id of the identity SignalR runs as/),
     ]);
     const noAuth = await brokenCopy('signalR', (text) =>

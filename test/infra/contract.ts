@@ -1,7 +1,7 @@
 /**
  * The contract between the code and `infra/`: the app settings the code reads (src/lib/settings.ts) are the
- * ones Bicep sets, the SignalR upstream points at the messages function's route, and the resources have the
- * shapes the deployment relies on. Each check returns a list of problems (empty = fine), each saying what to
+ * ones Bicep sets, the SignalR upstream and the Web PubSub event handler point at the messages function's route, and
+ * the resources have the shapes (and API versions) the deployment relies on. Each check returns a list of problems (empty = fine), each saying what to
  * fix, so tests can show a check failing on a broken copy as well as passing on the real files.
  */
 import type { SettingSpec } from '../../src/lib/settings.js';
@@ -90,21 +90,39 @@ export const ROLE_IDS = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
   signalRServiceOwner: '7e4f1700-ea5a-4f59-8f37-079cfe29dce3',
+  webPubSubServiceOwner: '12cf5a90-567b-43ae-8102-96cf46c7d9b4',
 } as const;
 
 /** Names of the Bicep variables in the app module that hold the app settings. */
 export const APP_SETTINGS_VARIABLE = 'appSettings';
 export const HOST_SETTINGS_VARIABLE = 'hostSettings';
-/** Per SignalR auth mode: exactly one of the two is applied. */
+/** Per realtime service and auth mode: exactly one of the four is applied. */
 export const SIGNALR_IDENTITY_SETTINGS_VARIABLE = 'signalRIdentitySettings';
 export const SIGNALR_KEY_SETTINGS_VARIABLE = 'signalRKeySettings';
+export const WEBPUBSUB_IDENTITY_SETTINGS_VARIABLE = 'webPubSubIdentitySettings';
+export const WEBPUBSUB_KEY_SETTINGS_VARIABLE = 'webPubSubKeySettings';
+/** The settings objects that may hold an access key (key mode of each service). */
+const KEY_SETTINGS_VARIABLES: readonly string[] = [
+  SIGNALR_KEY_SETTINGS_VARIABLE,
+  WEBPUBSUB_KEY_SETTINGS_VARIABLE,
+];
 /** Settings App Service Authentication reads in entra mode. */
 export const EASY_AUTH_SETTINGS_VARIABLE = 'easyAuthSettings';
 /** What the site's `appsettings` must be, and what its two mode-dependent parts must be. */
-export const APPLIED_SETTINGS = 'union(hostSettings,appSettings,signalRSettings,authSettingsForMode)';
+export const APPLIED_SETTINGS = 'union(hostSettings,appSettings,realtimeSettings,authSettingsForMode)';
 export const MODE_SETTINGS: Readonly<Record<string, string>> = {
   signalRSettings: "signalRAuth=='identity'?signalRIdentitySettings:signalRKeySettings",
+  webPubSubSettings: "signalRAuth=='identity'?webPubSubIdentitySettings:webPubSubKeySettings",
+  realtimeSettings: "realtimeService=='webpubsub'?webPubSubSettings:signalRSettings",
   authSettingsForMode: "chatAuth=='entra'?easyAuthSettings:{}",
+};
+
+/**
+ * Required settings of the catalogue that belong to one realtime service only: the app reads them only when that
+ * service is REALTIME_SERVICE, so the other service's settings objects need not set them.
+ */
+export const SERVICE_ONLY_SETTINGS: Readonly<Record<string, 'signalr' | 'webpubsub'>> = {
+  AzureSignalRConnectionString: 'signalr',
 };
 
 function objectVariable(file: BicepFile, name: string, problems: string[]): BicepObject | undefined {
@@ -126,7 +144,7 @@ function path(value: BicepValue | undefined, ...keys: string[]): BicepValue | un
   return current;
 }
 
-/** An app setting value Azure needs, and why. */
+/** An app setting value Azure needs (its Bicep source, whitespace aside), and why. */
 export interface AzureSettingValue {
   readonly value: string;
   readonly why: string;
@@ -135,8 +153,12 @@ export interface AzureSettingValue {
 /** Values Azure needs where the catalogue's default suits only the local stack. */
 export const AZURE_SETTING_VALUES: Readonly<Record<string, AzureSettingValue>> = {
   CHAT_DIALECTS: {
-    value: 'signalr',
-    why: 'Azure SignalR has no raw-WebSocket REST API (/ws/api/v1); the default also delivers to the websocket dialect',
+    value: "realtimeService == 'webpubsub' ? 'websocket' : 'signalr'",
+    why: 'Azure SignalR has no raw-WebSocket REST API (/ws/api/v1), and Azure Web PubSub carries only the raw-WebSocket chat; the default also delivers to the websocket dialect',
+  },
+  REALTIME_SERVICE: {
+    value: 'realtimeService',
+    why: 'the app must talk to the service the template deployed',
   },
 };
 
@@ -158,27 +180,62 @@ export function checkAppSettings(
   const hostSettings = objectVariable(app, HOST_SETTINGS_VARIABLE, problems);
   const identitySettings = objectVariable(app, SIGNALR_IDENTITY_SETTINGS_VARIABLE, problems);
   const keySettings = objectVariable(app, SIGNALR_KEY_SETTINGS_VARIABLE, problems);
+  const wpsIdentitySettings = objectVariable(app, WEBPUBSUB_IDENTITY_SETTINGS_VARIABLE, problems);
+  const wpsKeySettings = objectVariable(app, WEBPUBSUB_KEY_SETTINGS_VARIABLE, problems);
   const easyAuthSettings = objectVariable(app, EASY_AUTH_SETTINGS_VARIABLE, problems);
-  if (!appSettings || !hostSettings || !identitySettings || !keySettings || !easyAuthSettings)
+  if (
+    !appSettings ||
+    !hostSettings ||
+    !identitySettings ||
+    !keySettings ||
+    !wpsIdentitySettings ||
+    !wpsKeySettings ||
+    !easyAuthSettings
+  )
     return problems;
 
   const known = new Map(catalogue.map((spec) => [spec.name, spec]));
+  const services: [string, string, BicepObject, string, BicepObject][] = [
+    [
+      'signalr',
+      SIGNALR_IDENTITY_SETTINGS_VARIABLE,
+      identitySettings,
+      SIGNALR_KEY_SETTINGS_VARIABLE,
+      keySettings,
+    ],
+    [
+      'webpubsub',
+      WEBPUBSUB_IDENTITY_SETTINGS_VARIABLE,
+      wpsIdentitySettings,
+      WEBPUBSUB_KEY_SETTINGS_VARIABLE,
+      wpsKeySettings,
+    ],
+  ];
   for (const spec of catalogue) {
     if (!spec.required) continue;
-    const modes = [appSettings, identitySettings, keySettings];
-    const inBothModes = identitySettings[spec.name] !== undefined && keySettings[spec.name] !== undefined;
-    if (appSettings[spec.name] === undefined && !inBothModes) {
-      problems.push(
-        `${app.file}: the code requires the app setting ${spec.name} (src/lib/settings.ts) but neither \`${APP_SETTINGS_VARIABLE}\` nor both of \`${SIGNALR_IDENTITY_SETTINGS_VARIABLE}\` and \`${SIGNALR_KEY_SETTINGS_VARIABLE}\` set it: ${spec.description}`,
-      );
-    } else if (modes.some((settings) => settings[spec.name] === '' || settings[spec.name] === null)) {
-      problems.push(`${app.file}: the required app setting ${spec.name} is set to an empty value.`);
+    for (const [service, identityName, identity, keyName, key] of services) {
+      const only = SERVICE_ONLY_SETTINGS[spec.name];
+      if (only !== undefined && only !== service) continue;
+      const inBothModes = identity[spec.name] !== undefined && key[spec.name] !== undefined;
+      if (appSettings[spec.name] === undefined && !inBothModes) {
+        problems.push(
+          `${app.file}: the code requires the app setting ${spec.name} (src/lib/settings.ts) but neither \`${APP_SETTINGS_VARIABLE}\` nor both of \`${identityName}\` and \`${keyName}\` set it: ${spec.description}`,
+        );
+      } else if (
+        [appSettings, identity, key].some(
+          (settings) => settings[spec.name] === '' || settings[spec.name] === null,
+        )
+      ) {
+        problems.push(`${app.file}: the required app setting ${spec.name} is set to an empty value.`);
+      }
     }
   }
   const codeSettings: [string, BicepObject][] = [
     [APP_SETTINGS_VARIABLE, appSettings],
     [SIGNALR_IDENTITY_SETTINGS_VARIABLE, identitySettings],
     [SIGNALR_KEY_SETTINGS_VARIABLE, keySettings],
+    [WEBPUBSUB_IDENTITY_SETTINGS_VARIABLE, wpsIdentitySettings],
+    [WEBPUBSUB_KEY_SETTINGS_VARIABLE, wpsKeySettings],
   ];
   for (const [variable, settings] of codeSettings) {
     for (const name of Object.keys(settings)) {
@@ -189,10 +246,13 @@ export function checkAppSettings(
       }
     }
   }
+  const normalized = (text: string) => text.replace(/\s+/g, '');
   for (const [name, { value, why }] of Object.entries(azureValues)) {
-    if (known.has(name) && appSettings[name] !== value) {
+    const found = appSettings[name];
+    const source = typeof found === 'string' ? `'${found}'` : sourceOf(found);
+    if ((known.has(name) || name in PENDING_APP_SETTINGS) && normalized(source) !== normalized(value)) {
       problems.push(
-        `${app.file}: set ${name} to '${value}' in \`${APP_SETTINGS_VARIABLE}\` (found ${sourceOf(appSettings[name])}): ${why}.`,
+        `${app.file}: set ${name} to \`${value}\` in \`${APP_SETTINGS_VARIABLE}\` (found ${sourceOf(found)}): ${why}.`,
       );
     }
   }
@@ -245,6 +305,25 @@ export function checkAppSettings(
       `${app.file}: key mode's AzureSignalRConnectionString must come from the SignalR resource's listKeys() (found \`${sourceOf(keyConnection)}\`).`,
     );
   }
+  const wpsConnection = sourceOf(wpsKeySettings.WebPubSubConnectionString);
+  if (wpsConnection !== 'webPubSub.listKeys().primaryConnectionString') {
+    problems.push(
+      `${app.file}: key mode's WebPubSubConnectionString must be webPubSub.listKeys().primaryConnectionString (found \`${wpsConnection}\`).`,
+    );
+  }
+  const wpsEndpoint = sourceOf(wpsIdentitySettings.WEBPUBSUB_ENDPOINT);
+  if (wpsEndpoint !== `'https://\${webPubSub.properties.hostName}'`) {
+    problems.push(
+      `${app.file}: identity mode's WEBPUBSUB_ENDPOINT must be 'https://\${webPubSub.properties.hostName}' (found \`${wpsEndpoint}\`).`,
+    );
+  }
+  for (const name of UPSTREAM_TOKEN_SETTINGS) {
+    if (sourceOf(wpsIdentitySettings[name]) !== sourceOf(identitySettings[name])) {
+      problems.push(
+        `${app.file}: \`${WEBPUBSUB_IDENTITY_SETTINGS_VARIABLE}\`.${name} must be what \`${SIGNALR_IDENTITY_SETTINGS_VARIABLE}\` sets (the app checks either service's upstream token with the same settings).`,
+      );
+    }
+  }
   const identityConnection = sourceOf(identitySettings.AzureSignalRConnectionString);
   if (!IDENTITY_CONNECTION_STRING.test(identityConnection)) {
     problems.push(
@@ -252,13 +331,13 @@ export function checkAppSettings(
     );
   }
   for (const [variable, settings] of [
-    ...codeSettings.filter(([v]) => v !== SIGNALR_KEY_SETTINGS_VARIABLE),
+    ...codeSettings.filter(([v]) => !KEY_SETTINGS_VARIABLES.includes(v)),
     ...platformSettings,
   ]) {
     for (const [name, value] of Object.entries(settings)) {
       if (/listKeys|AccessKey=/i.test(sourceOf(value))) {
         problems.push(
-          `${app.file}: \`${variable}\`.${name} uses a SignalR access key; keys belong only in \`${SIGNALR_KEY_SETTINGS_VARIABLE}\` (key mode).`,
+          `${app.file}: \`${variable}\`.${name} uses an access key; keys belong only in \`${SIGNALR_KEY_SETTINGS_VARIABLE}\` or \`${WEBPUBSUB_KEY_SETTINGS_VARIABLE}\` (key mode).`,
         );
       }
     }
@@ -266,27 +345,38 @@ export function checkAppSettings(
   return problems;
 }
 
+/** The settings the app checks an upstream bearer token with, the same for SignalR and Web PubSub. */
+export const UPSTREAM_TOKEN_SETTINGS: readonly string[] = [
+  'SIGNALR_UPSTREAM_AUDIENCE',
+  'SIGNALR_UPSTREAM_ISSUER',
+  'SIGNALR_UPSTREAM_OPENID_CONFIGURATION',
+  'SIGNALR_UPSTREAM_CALLER_ID',
+];
+
 /** The identity form of the SignalR connection string with the user-assigned identity's client id. */
 const IDENTITY_CONNECTION_STRING =
   /^'Endpoint=https:\/\/\$\{[^}]+\};AuthType=azure\.msi;ClientId=\$\{identityClientId\};Version=1\.0;'$/;
 
 /**
- * Identity mode must hold no key: `listKeys` may appear only in the app module's key-mode settings, never
- * in another file, variable, resource or output.
+ * Identity mode must hold no key: `listKeys` may appear only in the app module's key-mode settings (one object per
+ * realtime service), never in another file, variable, resource or output.
  */
 export function checkListKeysConfined(sources: ReadonlyMap<string, string>, app: BicepFile): string[] {
   const problems: string[] = [];
-  const declaration = `var ${SIGNALR_KEY_SETTINGS_VARIABLE} = {`;
   for (const [file, text] of sources) {
     const lines = text.split('\n');
-    // The key-mode object's own lines (from its declaration to its closing brace at column 0) are allowed.
-    const start = file === app.file ? lines.indexOf(declaration) : -1;
-    const end = start < 0 ? -1 : lines.indexOf('}', start);
+    // The key-mode objects' own lines (from the declaration to its closing brace at column 0) are allowed.
+    const allowed = new Set<number>();
+    for (const variable of file === app.file ? KEY_SETTINGS_VARIABLES : []) {
+      const start = lines.indexOf(`var ${variable} = {`);
+      const end = start < 0 ? -1 : lines.indexOf('}', start);
+      for (let index = start + 1; start >= 0 && index < end; index++) allowed.add(index);
+    }
     lines.forEach((line, index) => {
-      if (start >= 0 && index > start && index < end) return;
+      if (allowed.has(index)) return;
       if (/listKeys\s*\(/.test(line.replace(/\/\/.*$/, ''))) {
         problems.push(
-          `${file}:${index + 1}: listKeys() outside \`${SIGNALR_KEY_SETTINGS_VARIABLE}\`: identity mode must not read any access key.`,
+          `${file}:${index + 1}: listKeys() outside \`${KEY_SETTINGS_VARIABLES.join('` and `')}\`: identity mode must not read any access key.`,
         );
       }
     });
@@ -433,30 +523,55 @@ function checkSignalRAuthModes(signalR: BicepFile, service: BicepResource, where
   return problems;
 }
 
+/** main.bicep's switch between the two realtime services (`realtimeService == 'webpubsub'`). */
+export const REALTIME_SWITCH = 'useWebPubSub';
+
 /**
- * The audience SignalR requests upstream tokens for is the one the app validates: main passes signalr.bicep's
- * `upstreamAudience` output to the app module, which sets it as SIGNALR_UPSTREAM_AUDIENCE; signalr.bicep
- * outputs the same parameter its upstreamAuth uses. Also: SIGNALR_UPSTREAM_CALLER_ID is SignalR's identity.
+ * The audience the realtime service requests upstream tokens for is the one the app validates: main passes the
+ * deployed service module's `upstreamAudience` output to the app module, which sets it as SIGNALR_UPSTREAM_AUDIENCE;
+ * signalr.bicep and webpubsub.bicep output the same parameter their upstreamAuth uses. Also:
+ * SIGNALR_UPSTREAM_CALLER_ID is the identity both services run as.
  */
-export function checkUpstreamAudienceWiring(main: BicepFile, signalR: BicepFile, app: BicepFile): string[] {
+export function checkUpstreamAudienceWiring(
+  main: BicepFile,
+  signalR: BicepFile,
+  app: BicepFile,
+  webPubSub?: BicepFile,
+): string[] {
   const problems: string[] = [];
   const identitySettings = app.variables.get(SIGNALR_IDENTITY_SETTINGS_VARIABLE);
   if (sourceOf(path(identitySettings, 'SIGNALR_UPSTREAM_AUDIENCE')) !== 'upstreamAudience') {
     problems.push(`${app.file}: SIGNALR_UPSTREAM_AUDIENCE must be the upstreamAudience parameter.`);
   }
-  const output = sourceOf(signalR.outputs.get('upstreamAudience')).replace(/\s+/g, '');
-  if (output !== "identityAuth?upstreamAudience:''") {
-    problems.push(
-      `${signalR.file}: output upstreamAudience must be \`identityAuth ? upstreamAudience : ''\` (found \`${output}\`).`,
-    );
+  for (const service of [signalR, ...(webPubSub ? [webPubSub] : [])]) {
+    const output = sourceOf(service.outputs.get('upstreamAudience')).replace(/\s+/g, '');
+    if (output !== "identityAuth?upstreamAudience:''") {
+      problems.push(
+        `${service.file}: output upstreamAudience must be \`identityAuth ? upstreamAudience : ''\` (found \`${output}\`).`,
+      );
+    }
   }
   const appModule = main.modules.find((module) => module.path.endsWith('function-app.bicep'));
   const signalRModule = main.modules.find((module) => module.path.endsWith('signalr.bicep'));
+  const webPubSubModule = main.modules.find((module) => module.path.endsWith('webpubsub.bicep'));
   const passed = sourceOf(path(appModule?.body, 'params', 'upstreamAudience'));
-  if (!signalRModule || passed !== `${signalRModule.symbol}.outputs.upstreamAudience`) {
+  // Either service's module output, whichever is deployed: `useWebPubSub ? (wps.?outputs.x ?? '') : (sigr.?outputs.x ?? '')`.
+  const expected = `${REALTIME_SWITCH}?(${webPubSubModule?.symbol ?? 'webPubSub'}.?outputs.upstreamAudience??''):(${signalRModule?.symbol ?? 'signalR'}.?outputs.upstreamAudience??'')`;
+  const source = String(sourceOf(main.variables.get(passed)) ?? '').replace(/\s+/g, '');
+  if (!signalRModule || !webPubSubModule || source !== expected) {
     problems.push(
-      `${main.file}: the app module's upstreamAudience must be ${signalRModule?.symbol ?? 'signalR'}.outputs.upstreamAudience, the audience SignalR requests (found ${passed}).`,
+      `${main.file}: the app module's upstreamAudience must be a variable \`${expected}\`, the audience the deployed realtime service requests (found ${passed} = ${source}).`,
     );
+  }
+  for (const module of [signalRModule, webPubSubModule]) {
+    if (
+      sourceOf(path(module?.body, 'params', 'identityId')) !==
+      sourceOf(path(signalRModule?.body, 'params', 'identityId'))
+    ) {
+      problems.push(
+        `${main.file}: module ${module?.symbol} must run as the same identity as SignalR (its principal id is the one caller the app accepts).`,
+      );
+    }
   }
   const caller = sourceOf(path(appModule?.body, 'params', 'signalRIdentityPrincipalId'));
   const signalRIdentity = sourceOf(path(signalRModule?.body, 'params', 'identityId')).replace(
@@ -646,6 +761,11 @@ export const REQUIRED_ROLES: readonly RequiredRole[] = [
     scopeType: 'Microsoft.SignalRService/signalR',
   },
   {
+    role: 'webPubSubServiceOwner',
+    principal: 'appPrincipalId',
+    scopeType: 'Microsoft.SignalRService/webPubSub',
+  },
+  {
     role: 'storageBlobDataContributor',
     principal: 'userPrincipalId',
     scopeType: 'Microsoft.Storage/storageAccounts',
@@ -752,7 +872,7 @@ export function checkMain(main: BicepFile, abbreviations: Readonly<Record<string
     if (!main.outputs.has(output)) problems.push(`${main.file}: output ${output} is missing.`);
   }
   const chatUrl = main.outputs.get('CHAT_URL');
-  if (chatUrl !== undefined && !/^'https:\/\/.*\/api\/home'$/.test(sourceOf(chatUrl))) {
+  if (chatUrl !== undefined && !/^'https:\/\/.*\/api\/home(\$\{\w+\})?'$/.test(sourceOf(chatUrl))) {
     problems.push(`${main.file}: CHAT_URL must be https://<app host>/api/home, found ${sourceOf(chatUrl)}.`);
   }
   return problems;
@@ -1028,6 +1148,145 @@ export function checkPipelineReachesParameters(
         );
       }
     }
+  }
+  return problems;
+}
+
+/**
+ * The API version each resource type is declared with, in every file, with where the version was checked. A type
+ * not listed here, or at another version, is reported: a version changes only with its table entry.
+ */
+export const API_VERSIONS: Readonly<Record<string, string>> = {
+  // Azure/bicep-types-az generated/webpubsub/microsoft.signalrservice: 2024-03-01 is the newest stable version (later
+  // ones, through 2025-12-01-preview, are previews); azure-rest-api-specs specification/webpubsub/resource-manager/
+  // Microsoft.SignalRService/stable/2024-03-01/webpubsub.json.
+  'Microsoft.SignalRService/webPubSub': '2024-03-01',
+  'Microsoft.SignalRService/webPubSub/hubs': '2024-03-01',
+  'Microsoft.SignalRService/webPubSub/sharedPrivateLinkResources': '2024-03-01',
+  // The same spec family (specification/signalr/...): 2024-03-01 stable, as SignalR's module already used.
+  'Microsoft.SignalRService/signalR': '2024-03-01',
+  'Microsoft.SignalRService/signalR/sharedPrivateLinkResources': '2024-03-01',
+};
+
+/** Checks every resource of a type in `versions` against its version. */
+export function checkApiVersions(
+  files: readonly BicepFile[],
+  versions: Readonly<Record<string, string>> = API_VERSIONS,
+): string[] {
+  const problems: string[] = [];
+  for (const file of files) {
+    for (const resource of file.resources) {
+      const expected = versions[resource.type];
+      if (expected !== undefined && resource.apiVersion !== expected) {
+        problems.push(
+          `${file.file}:${resource.line}: ${resource.type}@${resource.apiVersion} must be @${expected} (API_VERSIONS in test/infra/contract.ts says where it was checked).`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** The system events the chat's handlers take: the blocking connect, and the connected and disconnected notifications. */
+export const WEBPUBSUB_SYSTEM_EVENTS: readonly string[] = ['connect', 'connected', 'disconnected'];
+
+/**
+ * Checks the Web PubSub module: kind WebPubSub, the same auth modes as SignalR (disableLocalAuth in identity mode, a
+ * user-assigned identity, ManagedIdentity event handler auth for `upstreamAudience`), one hub named by the `hubName`
+ * parameter whose one event handler calls `https://${functionAppName}.azurewebsites.net/<prefix>/<route>` for every
+ * user event and the three system events, anonymous connections denied, and the SKU a parameter like SignalR's.
+ */
+export function checkWebPubSub(webPubSub: BicepFile, expected: UpstreamExpectation): string[] {
+  const problems: string[] = [];
+  const [service] = resourcesOfType(webPubSub, 'Microsoft.SignalRService/webPubSub').filter(
+    (r) => !r.existing,
+  );
+  if (!service) return [`${webPubSub.file}: no Microsoft.SignalRService/webPubSub resource.`];
+  const where = `${webPubSub.file}:${service.line}`;
+  if (service.body.kind !== 'WebPubSub')
+    problems.push(`${where}: kind must be 'WebPubSub' (found ${sourceOf(service.body.kind)}).`);
+
+  const auth = webPubSub.params.get('auth');
+  if (auth?.defaultValue !== 'identity' || JSON.stringify(auth.allowed) !== '["identity","key"]') {
+    problems.push(`${webPubSub.file}: param auth must allow 'identity' and 'key' and default to 'identity'.`);
+  }
+  if (sourceOf(webPubSub.variables.get('identityAuth')).replace(/\s+/g, '') !== "auth=='identity'") {
+    problems.push(`${webPubSub.file}: declare \`var identityAuth = auth == 'identity'\`.`);
+  }
+  if (sourceOf(path(service.body, 'properties', 'disableLocalAuth')) !== 'identityAuth') {
+    problems.push(
+      `${where}: disableLocalAuth must be \`identityAuth\`: true in identity mode (no access keys), false in key mode.`,
+    );
+  }
+  if (path(service.body, 'identity', 'type') !== 'UserAssigned') {
+    problems.push(
+      `${where}: Web PubSub needs its own user-assigned identity to get event handler tokens (identity.type 'UserAssigned').`,
+    );
+  }
+
+  const hubs = resourcesOfType(webPubSub, 'Microsoft.SignalRService/webPubSub/hubs');
+  const [hub] = hubs;
+  if (hubs.length !== 1 || !hub)
+    return [...problems, `${webPubSub.file}: declare exactly one webPubSub/hubs resource.`];
+  const hubWhere = `${webPubSub.file}:${hub.line}`;
+  if (sourceOf(hub.body.name) !== 'hubName' || !webPubSub.params.has('hubName')) {
+    problems.push(
+      `${hubWhere}: the hub's name must be the hubName parameter (CHAT_HUB_NAME, the hub the app uses).`,
+    );
+  }
+  if (sourceOf(hub.body.parent) !== service.symbol) {
+    problems.push(`${hubWhere}: the hub's parent must be ${service.symbol}.`);
+  }
+  if (path(hub.body, 'properties', 'anonymousConnectPolicy') !== 'deny') {
+    problems.push(
+      `${hubWhere}: anonymousConnectPolicy must be 'deny' (clients connect with negotiate's token).`,
+    );
+  }
+  const handlers = path(hub.body, 'properties', 'eventHandlers');
+  const handler = Array.isArray(handlers) && handlers.length === 1 ? handlers[0] : undefined;
+  if (handler === undefined)
+    return [...problems, `${hubWhere}: the hub needs exactly one event handler (the app).`];
+  const urlTemplate = resolve(webPubSub, path(handler, 'urlTemplate') ?? null);
+  if (typeof urlTemplate !== 'string') {
+    problems.push(`${hubWhere}: the event handler's urlTemplate must be a string built from the app name.`);
+  } else {
+    problems.push(...checkUpstreamUrl(urlTemplate, webPubSub, expected, hubWhere));
+  }
+  if (path(handler, 'userEventPattern') !== '*') {
+    problems.push(`${hubWhere}: userEventPattern must be '*' (the app handles every user event).`);
+  }
+  const events = resolve(webPubSub, path(handler, 'systemEvents') ?? null);
+  const listed = Array.isArray(events) ? events.map((event) => resolve(webPubSub, event)) : [];
+  if (JSON.stringify([...listed].sort()) !== JSON.stringify([...WEBPUBSUB_SYSTEM_EVENTS].sort())) {
+    problems.push(
+      `${hubWhere}: systemEvents must be ${WEBPUBSUB_SYSTEM_EVENTS.join(', ')} (found ${sourceOf(events)}).`,
+    );
+  }
+  const authSource = sourceOf(path(handler, 'auth')).replace(/\s+/g, '');
+  if (!authSource.startsWith('identityAuth?upstreamAuth:')) {
+    problems.push(
+      `${hubWhere}: the event handler's auth must be \`identityAuth ? upstreamAuth : { type: 'None' }\` (found \`${authSource}\`).`,
+    );
+  }
+  const upstreamAuth = webPubSub.variables.get('upstreamAuth');
+  if (
+    path(upstreamAuth, 'type') !== 'ManagedIdentity' ||
+    sourceOf(path(upstreamAuth, 'managedIdentity', 'resource')) !== 'upstreamAudience'
+  ) {
+    problems.push(
+      `${webPubSub.file}: \`var upstreamAuth\` must be { type: 'ManagedIdentity', managedIdentity: { resource: upstreamAudience } } (found ${sourceOf(upstreamAuth)}).`,
+    );
+  }
+
+  const skuName = path(service.body, 'sku', 'name');
+  const skuParam = skuName instanceof BicepExpression ? webPubSub.params.get(skuName.source) : undefined;
+  if (
+    skuParam?.defaultValue !== 'Standard_S1' ||
+    JSON.stringify(skuParam.allowed) !== '["Free_F1","Standard_S1","Premium_P1"]'
+  ) {
+    problems.push(
+      `${where}: sku.name must be a parameter that defaults to 'Standard_S1' and allows Free_F1, Standard_S1 and Premium_P1, as SignalR's.`,
+    );
   }
   return problems;
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { retentionRules } from '../../src/local/retention.js';
 import { at, deployment, type Evaluated } from './bicep-eval.js';
 import { type BicepFile, type BicepObject, readBicep, sourceOf } from './bicep-model.js';
+import { checkPipelineReachesParameters, ROLE_IDS } from './contract.js';
 import {
   azdParameters,
   checkIsolation,
@@ -220,7 +221,9 @@ describe('an existing client id (ENTRA_CLIENT_ID)', () => {
       },
     );
     expect(checkUpstreamToken(resources, LOGIN, TENANT)).toEqual([
-      expect.stringMatching(/SignalR requests tokens for api:\/\/other, Easy Auth's client id is 1111/),
+      expect.stringMatching(
+        /The realtime service requests tokens for api:\/\/other, Easy Auth's client id is 1111/,
+      ),
     ]);
   });
 });
@@ -329,7 +332,7 @@ describe('observability', () => {
     expect(at(settings?.body, 'properties', 'APPLICATIONINSIGHTS_CONNECTION_STRING')).toBeDefined();
   });
 
-  it('builds the Workbook from the committed JSON, with messages per minute, connections, upstream failures and p95 latency', async () => {
+  it('builds the Workbook from the committed JSON, with messages per minute, connections of either service, upstream failures and p95 latency', async () => {
     const { resources } = await deploy({});
     const workbook = resources.find((r) => r.resource.type === 'Microsoft.Insights/workbooks');
     const committed = await readFile('infra/workbook/chat.workbook.json', 'utf8');
@@ -338,8 +341,241 @@ describe('observability', () => {
       .map((item) => item.content.query ?? '')
       .join('\n');
     expect(queries).toMatch(/OperationName == 'messages'[\s\S]*bin\(TimeGenerated, 1m\)/);
-    expect(queries).toContain("MetricName == 'ConnectionCount'");
+    // Connections in either mode: the metric is ConnectionCount on SignalR and TotalConnectionCount on Web PubSub
+    // (Azure Monitor, "Supported metrics for Microsoft.SignalRService/WebPubSub").
+    expect(queries).toContain("MetricName in ('ConnectionCount', 'TotalConnectionCount')");
     expect(queries).toMatch(/Success == false or toint\(ResultCode\) >= 400/);
     expect(queries).toContain('percentile(DurationMs, 95)');
+  });
+});
+
+describe('REALTIME_SERVICE: which resources each value deploys', () => {
+  const realtimeTypes = (resources: readonly { resource: { type: string } }[]) =>
+    resources.map((r) => r.resource.type).filter((type) => type.startsWith('Microsoft.SignalRService/'));
+  const appSettingsOf = (resources: Awaited<ReturnType<typeof deploy>>['resources']) =>
+    at(
+      resources.find((r) => r.resource.type === 'Microsoft.Web/sites/config' && r.body.name === 'appsettings')
+        ?.body,
+      'properties',
+    ) as Record<string, Evaluated>;
+  const roleIdsOf = (resources: Awaited<ReturnType<typeof deploy>>['resources']) =>
+    resources
+      .filter((r) => r.resource.type === 'Microsoft.Authorization/roleAssignments')
+      .map((r) =>
+        String(at(r.body, 'properties', 'roleDefinitionId'))
+          .split('/')
+          .at(-1),
+      );
+
+  it('signalr (default): SignalR Service alone, SignalR Service Owner for the app, the SignalR settings', async () => {
+    const { resources } = await deploy({ entraClientId: CLIENT_ID });
+    expect(realtimeTypes(resources)).toEqual(['Microsoft.SignalRService/signalR']);
+    expect(roleIdsOf(resources)).toContain(ROLE_IDS.signalRServiceOwner);
+    expect(roleIdsOf(resources)).not.toContain(ROLE_IDS.webPubSubServiceOwner);
+    const settings = appSettingsOf(resources);
+    expect(settings).toMatchObject({ REALTIME_SERVICE: 'signalr', CHAT_DIALECTS: 'signalr' });
+    expect(Object.keys(settings)).toContain('AzureSignalRConnectionString');
+    expect(Object.keys(settings).filter((name) => /^WEBPUBSUB_|^WebPubSub/.test(name))).toEqual([]);
+  });
+
+  it('webpubsub: Web PubSub and its hub alone, Web PubSub Service Owner for the app, the Web PubSub settings, keyless', async () => {
+    const { resources, modules, scope } = await deploy({
+      realtimeService: 'webpubsub',
+      entraClientId: CLIENT_ID,
+    });
+    expect(realtimeTypes(resources)).toEqual([
+      'Microsoft.SignalRService/webPubSub',
+      'Microsoft.SignalRService/webPubSub/hubs',
+    ]);
+    expect(modules.map((m) => m.symbol)).not.toContain('signalR');
+    expect(roleIdsOf(resources)).toContain(ROLE_IDS.webPubSubServiceOwner);
+    expect(roleIdsOf(resources)).not.toContain(ROLE_IDS.signalRServiceOwner);
+    const owner = resources.find(
+      (r) => r.resource.symbol === 'appWebPubSubServiceOwner' && r.resource.type.endsWith('roleAssignments'),
+    );
+    expect(sourceOf(owner?.resource.body.scope)).toBe('webPubSub');
+    const service = resources.find((r) => r.resource.type === 'Microsoft.SignalRService/webPubSub');
+    expect(service?.body).toMatchObject({
+      kind: 'WebPubSub',
+      sku: { name: 'Standard_S1', tier: 'Standard', capacity: 1 },
+      identity: { type: 'UserAssigned' },
+      properties: { disableLocalAuth: true, publicNetworkAccess: 'Enabled' },
+    });
+    const settings = appSettingsOf(resources);
+    expect(settings).toMatchObject({
+      REALTIME_SERVICE: 'webpubsub',
+      CHAT_DIALECTS: 'websocket',
+      CHAT_HUB_NAME: 'chat',
+      SIGNALR_AUTH: 'identity',
+      SIGNALR_UPSTREAM_AUDIENCE: CLIENT_ID,
+      SIGNALR_UPSTREAM_ISSUER: `${LOGIN}${TENANT}/v2.0`,
+    });
+    expect(settings.WEBPUBSUB_ENDPOINT).toMatch(/^https:\/\//);
+    // No SignalR, and no key of any kind.
+    expect(Object.keys(settings).filter((name) => /SignalR|WebPubSubConnectionString/.test(name))).toEqual(
+      [],
+    );
+    expect(checkKeyless(resources, 'identity')).toEqual([]);
+    expect(checkUpstreamToken(resources, LOGIN, TENANT)).toEqual([]);
+    // The page azd prints opens the raw-WebSocket chat, which Web PubSub carries.
+    expect(scope.value(scope.file.outputs.get('CHAT_URL') ?? '')).toMatch(/\/api\/home\?dialect=websocket$/);
+    expect(scope.value(scope.file.outputs.get('REALTIME_UPSTREAM_URL_TEMPLATE') ?? '')).toMatch(
+      /^https:\/\/func-api-.*\.azurewebsites\.net\/api\/messages\?event=\{event\}$/,
+    );
+  });
+
+  it("webpubsub: the hub's event handler calls the app for every user event and connect, connected, disconnected, as the registration", async () => {
+    const { resources } = await deploy({ realtimeService: 'webpubsub', entraClientId: CLIENT_ID });
+    const hub = resources.find((r) => r.resource.type === 'Microsoft.SignalRService/webPubSub/hubs');
+    expect(hub?.body.name).toBe('chat');
+    expect(at(hub?.body, 'properties', 'anonymousConnectPolicy')).toBe('deny');
+    expect(at(hub?.body, 'properties', 'eventHandlers')).toEqual([
+      {
+        urlTemplate: expect.stringMatching(
+          /^https:\/\/func-api-.*\.azurewebsites\.net\/api\/messages\?event=\{event\}$/,
+        ),
+        userEventPattern: '*',
+        systemEvents: ['connect', 'connected', 'disconnected'],
+        auth: { type: 'ManagedIdentity', managedIdentity: { resource: CLIENT_ID } },
+      },
+    ]);
+    // Easy Auth leaves the handler route open to the service in both modes (it checks its own bearer there).
+    const easyAuth = resources.find(
+      (r) => r.resource.type === 'Microsoft.Web/sites/config' && r.body.name === 'authsettingsV2',
+    );
+    expect(at(easyAuth?.body, 'properties', 'globalValidation', 'excludedPaths')).toEqual(['/api/messages']);
+  });
+
+  it('webpubsub, key mode: access keys on, ce-signature instead of a bearer, the connection string from listKeys()', async () => {
+    const { resources } = await deploy({
+      realtimeService: 'webpubsub',
+      signalRAuth: 'key',
+      entraClientId: CLIENT_ID,
+    });
+    const service = resources.find((r) => r.resource.type === 'Microsoft.SignalRService/webPubSub');
+    expect(at(service?.body, 'properties', 'disableLocalAuth')).toBe(false);
+    const hub = resources.find((r) => r.resource.type === 'Microsoft.SignalRService/webPubSub/hubs');
+    expect(at(hub?.body, 'properties', 'eventHandlers', 0, 'auth')).toEqual({ type: 'None' });
+    const settings = appSettingsOf(resources);
+    // listKeys() is Azure's: the value is unknown offline, but the setting is there.
+    expect(Object.keys(settings)).toContain('WebPubSubConnectionString');
+    expect(Object.keys(settings)).not.toContain('WEBPUBSUB_ENDPOINT');
+    expect(roleIdsOf(resources)).not.toContain(ROLE_IDS.webPubSubServiceOwner);
+  });
+
+  it('fails the token check when the event handler asks for a token the app does not accept', async () => {
+    const { resources } = await deploy(
+      { realtimeService: 'webpubsub', entraClientId: CLIENT_ID },
+      {
+        file: 'infra/modules/webpubsub.bicep',
+        from: '    resource: upstreamAudience\n',
+        to: "    resource: 'api://other'\n",
+      },
+    );
+    expect(checkUpstreamToken(resources, LOGIN, TENANT)).toEqual([
+      expect.stringMatching(/requests tokens for api:\/\/other, the app validates the audience 1111/),
+      expect.stringMatching(/requests tokens for api:\/\/other, Easy Auth's client id is 1111/),
+    ]);
+  });
+
+  it('webpubsub with NETWORK_ISOLATION: its private endpoint and DNS zone, its shared private endpoint, only clients public', async () => {
+    const { resources, modules, scope } = await deploy({
+      realtimeService: 'webpubsub',
+      networkIsolation: true,
+      signalRSku: 'Free_F1',
+      extraTags: { costCenter: '42' },
+    });
+    const groups = resources
+      .filter((r) => r.resource.type === 'Microsoft.Network/privateEndpoints')
+      .flatMap(
+        (r) =>
+          at(r.body, 'properties', 'privateLinkServiceConnections', 0, 'properties', 'groupIds') as string[],
+      );
+    expect(groups.sort()).toEqual(['blob', 'webpubsub']);
+    // The zones are the network module's loop: read what main passes it.
+    const network = modules.find((m) => m.symbol === 'network');
+    if (!network) throw new Error('no network module in isolation mode');
+    expect(scope.moduleScope(network).params.privateDnsZoneNames).toEqual([
+      'privatelink.blob.core.windows.net',
+      'privatelink.webpubsub.azure.com',
+    ]);
+    const links = resources.filter((r) => r.resource.type.endsWith('/sharedPrivateLinkResources'));
+    expect(links.map((r) => [r.resource.type, at(r.body, 'properties', 'groupId')])).toEqual([
+      ['Microsoft.SignalRService/webPubSub/sharedPrivateLinkResources', 'sites'],
+    ]);
+    expect(at(links[0]?.body, 'properties', 'requestMessage')).toMatch(/^Web PubSub upstream for func-api-/);
+    // Free_F1 has no private endpoints: the tier is raised, as for SignalR.
+    const service = resources.find((r) => r.resource.type === 'Microsoft.SignalRService/webPubSub');
+    expect(service?.body.sku).toMatchObject({ name: 'Standard_S1' });
+    expect(checkIsolation(resources)).toEqual([]);
+    expect(checkKeyless(resources, 'identity')).toEqual([]);
+    expect(checkTags(resources, { costCenter: '42', 'azd-env-name': 'dev' })).toEqual([]);
+  });
+
+  it('fails the isolation check when Web PubSub lets the REST API in from the internet', async () => {
+    const { resources } = await deploy(
+      { realtimeService: 'webpubsub', networkIsolation: true },
+      { file: 'infra/modules/webpubsub.bicep', from: "      'RESTAPI'\n", to: '' },
+    );
+    expect(checkIsolation(resources)).toEqual([
+      expect.stringMatching(/webPubSub\): Web PubSub may keep only ClientConnection public/),
+    ]);
+  });
+
+  it('fails the keyless check when Web PubSub keeps local auth in identity mode', async () => {
+    const { resources } = await deploy(
+      { realtimeService: 'webpubsub' },
+      {
+        file: 'infra/modules/webpubsub.bicep',
+        from: 'disableLocalAuth: identityAuth',
+        to: 'disableLocalAuth: false',
+      },
+    );
+    expect(checkKeyless(resources, 'identity')).toEqual([
+      expect.stringMatching(/webPubSub\): disableLocalAuth must be true in identity mode/),
+    ]);
+  });
+
+  it("sends Web PubSub's logs and metrics to the workspace", async () => {
+    const { resources } = await deploy({ realtimeService: 'webpubsub' });
+    const diagnostics = resources.filter((r) => r.resource.type === 'Microsoft.Insights/diagnosticSettings');
+    expect(diagnostics.map((r) => r.module).sort()).toEqual(['app', 'storage', 'webPubSub']);
+    const service = diagnostics.find((r) => r.module === 'webPubSub');
+    expect(at(service?.body, 'properties', 'logs')).toEqual([{ categoryGroup: 'allLogs', enabled: true }]);
+    expect(at(service?.body, 'properties', 'metrics')).toEqual([{ category: 'AllMetrics', enabled: true }]);
+  });
+
+  it('reads REALTIME_SERVICE from the pipeline: the repository variable reaches the template', async () => {
+    const { main, modules } = await templates();
+    const workflow = await readFile('.github/workflows/azure-dev.yml', 'utf8');
+    const env = workflowEnvironment(workflow, {
+      AZURE_ENV_NAME: 'dev',
+      AZURE_LOCATION: 'swedencentral',
+      ENTRA_CLIENT_ID: CLIENT_ID,
+      REALTIME_SERVICE: 'webpubsub',
+    });
+    const params = azdParameters(await readFile('infra/main.parameters.json', 'utf8'), env, types(main));
+    expect(params.realtimeService).toBe('webpubsub');
+    expect(realtimeTypes(deployment(main, modules, params).resources)).toEqual([
+      'Microsoft.SignalRService/webPubSub',
+      'Microsoft.SignalRService/webPubSub/hubs',
+    ]);
+    // Unset, it is SignalR (the default in main.parameters.json).
+    const unset = azdParameters(
+      await readFile('infra/main.parameters.json', 'utf8'),
+      workflowEnvironment(workflow, { AZURE_ENV_NAME: 'dev', AZURE_LOCATION: 'swedencentral' }),
+      types(main),
+    );
+    expect(unset.realtimeService).toBe('signalr');
+    // A workflow that drops the variable fails the pipeline check (a push would redeploy SignalR).
+    const dropped = workflow.replace(/^ {6}REALTIME_SERVICE: .*\n/m, '');
+    expect(dropped).not.toBe(workflow);
+    expect(
+      checkPipelineReachesParameters(
+        await readFile('infra/main.parameters.json', 'utf8'),
+        await readFile('azure.yaml', 'utf8'),
+        dropped,
+      ),
+    ).toEqual([expect.stringMatching(/realtimeService reads \$\{REALTIME_SERVICE\}/)]);
   });
 });

@@ -26,17 +26,8 @@ export const ISOLATION_RULES: Readonly<Record<string, (resource: DeployedResourc
       ? undefined
       : 'Storage must have publicNetworkAccess Disabled and networkAcls.defaultAction Deny.',
   // Browsers connect from the internet (that is what the chat is); everything else goes private.
-  'Microsoft.SignalRService/signalR': (r) => {
-    const allow = at(props(r), 'networkACLs', 'publicNetwork', 'allow');
-    const deny = at(props(r), 'networkACLs', 'publicNetwork', 'deny');
-    const allowed = Array.isArray(allow) ? allow : [];
-    const denied = Array.isArray(deny) ? deny : [];
-    if (at(props(r), 'publicNetworkAccess') === 'Disabled') return undefined;
-    return JSON.stringify(allowed) === JSON.stringify(['ClientConnection']) &&
-      ['RESTAPI', 'ServerConnection', 'Trace'].every((kind) => denied.includes(kind))
-      ? undefined
-      : 'SignalR may keep only ClientConnection public (networkACLs.publicNetwork allow [ClientConnection], deny RESTAPI, ServerConnection, Trace).';
-  },
+  'Microsoft.SignalRService/signalR': (r) => onlyClientsPublic(r, 'SignalR'),
+  'Microsoft.SignalRService/webPubSub': (r) => onlyClientsPublic(r, 'Web PubSub'),
   // The page, negotiate and `azd deploy` need the app's endpoint; its outbound calls must go through the VNet.
   'Microsoft.Web/sites': (r) => {
     const subnet = at(props(r), 'virtualNetworkSubnetId');
@@ -57,9 +48,25 @@ export const ISOLATION_RULES: Readonly<Record<string, (resource: DeployedResourc
       : 'Log Analytics ingestion must be private or Entra-only (features.disableLocalAuth).',
 };
 
-/** Types that have no endpoint of their own to expose (or whose exposure is their parent's). */
+/**
+ * SignalR and Web PubSub (the same network ACL shape): public network access off, or only client connections public
+ * (networkACLs.publicNetwork allows ClientConnection alone and denies RESTAPI, ServerConnection and Trace).
+ */
+function onlyClientsPublic(r: DeployedResource, service: string): string | undefined {
+  const allow = at(props(r), 'networkACLs', 'publicNetwork', 'allow');
+  const deny = at(props(r), 'networkACLs', 'publicNetwork', 'deny');
+  const allowed = Array.isArray(allow) ? allow : [];
+  const denied = Array.isArray(deny) ? deny : [];
+  if (at(props(r), 'publicNetworkAccess') === 'Disabled') return undefined;
+  return JSON.stringify(allowed) === JSON.stringify(['ClientConnection']) &&
+    ['RESTAPI', 'ServerConnection', 'Trace'].every((kind) => denied.includes(kind))
+    ? undefined
+    : `${service} may keep only ClientConnection public (networkACLs.publicNetwork allow [ClientConnection], deny RESTAPI, ServerConnection, Trace).`;
+}
+
+/** Types that have no endpoint of their own to expose (or whose exposure is their parent's: a Web PubSub hub). */
 const NO_ENDPOINT =
-  /^Microsoft\.(Authorization|ManagedIdentity|Network|Resources|Graph|Insights\/(diagnosticSettings|workbooks))|\/(config|containers|blobServices|managementPolicies|sharedPrivateLinkResources)$|^Microsoft\.Web\/serverfarms$/;
+  /^Microsoft\.(Authorization|ManagedIdentity|Network|Resources|Graph|Insights\/(diagnosticSettings|workbooks))|\/(config|containers|blobServices|managementPolicies|sharedPrivateLinkResources)$|^Microsoft\.Web\/serverfarms$|^Microsoft\.SignalRService\/webPubSub\/hubs$/;
 
 /** Every deployed resource that could be reached publicly beyond what {@link ISOLATION_RULES} allows. */
 export function checkIsolation(resources: readonly DeployedResource[]): string[] {
@@ -78,7 +85,7 @@ export function checkIsolation(resources: readonly DeployedResource[]): string[]
   return problems;
 }
 
-/** Key-based auth switched off everywhere it exists (the SignalR rule applies in identity mode). */
+/** Key-based auth switched off everywhere it exists (the SignalR and Web PubSub rules apply in identity mode). */
 export function checkKeyless(
   resources: readonly DeployedResource[],
   signalRAuth: 'identity' | 'key',
@@ -98,6 +105,7 @@ export function checkKeyless(
         if (at(p, 'features', 'disableLocalAuth') !== true) fail('features.disableLocalAuth must be true.');
         break;
       case 'Microsoft.SignalRService/signalR':
+      case 'Microsoft.SignalRService/webPubSub':
         if (signalRAuth === 'identity' && at(p, 'disableLocalAuth') !== true) {
           fail('disableLocalAuth must be true in identity mode.');
         }
@@ -142,9 +150,21 @@ export function issuerForTokenVersion(
 }
 
 /**
+ * The upstream auth of whichever realtime service is deployed: SignalR's first upstream template, or the first event
+ * handler of a Web PubSub hub. Undefined when neither is deployed.
+ */
+export function upstreamAuthOf(resources: readonly DeployedResource[]): Evaluated | undefined {
+  const signalR = resources.find((r) => r.resource.type === 'Microsoft.SignalRService/signalR');
+  if (signalR) return at(signalR.body, 'properties', 'upstream', 'templates', 0, 'auth');
+  const hub = resources.find((r) => r.resource.type === 'Microsoft.SignalRService/webPubSub/hubs');
+  return hub ? at(hub.body, 'properties', 'eventHandlers', 0, 'auth') : undefined;
+}
+
+/**
  * The upstream bearer gets through: the registration's access token version gives the issuer Easy Auth validates
- * (openIdIssuer) and the app validates (SIGNALR_UPSTREAM_ISSUER); the audience SignalR requests is the client id
- * Easy Auth accepts (allowedAudiences, when set, includes it) and the one the app validates.
+ * (openIdIssuer) and the app validates (SIGNALR_UPSTREAM_ISSUER); the audience the realtime service (SignalR's
+ * upstream or Web PubSub's event handler) requests is the client id Easy Auth accepts (allowedAudiences, when set,
+ * includes it) and the one the app validates (SIGNALR_UPSTREAM_AUDIENCE).
  */
 export function checkUpstreamToken(
   resources: readonly DeployedResource[],
@@ -163,7 +183,6 @@ export function checkUpstreamToken(
     find('Microsoft.Web/sites/config', (r) => r.body.name === 'authsettingsV2')?.body,
     'properties',
   );
-  const signalR = find('Microsoft.SignalRService/signalR');
   const version = at(registration?.body, 'api', 'requestedAccessTokenVersion');
   if (registration && version !== 2 && version !== 1) {
     problems.push(
@@ -189,9 +208,15 @@ export function checkUpstreamToken(
       `The app validates issuer ${String(appIssuer)}, but the registration's tokens carry ${issuer}.`,
     );
   }
-  const upstream = at(signalR?.body, 'properties', 'upstream', 'templates', 0, 'auth');
+  const upstream = upstreamAuthOf(resources);
   if (at(upstream, 'type') === 'ManagedIdentity') {
     const resource = at(upstream, 'managedIdentity', 'resource');
+    const appAudience = at(settings, 'SIGNALR_UPSTREAM_AUDIENCE');
+    if (appAudience !== resource) {
+      problems.push(
+        `The realtime service requests tokens for ${String(resource)}, the app validates the audience ${String(appAudience)}.`,
+      );
+    }
     const clientId = at(easyAuth, 'identityProviders', 'azureActiveDirectory', 'registration', 'clientId');
     const audiences = at(
       easyAuth,
@@ -202,7 +227,7 @@ export function checkUpstreamToken(
     );
     if (easyAuth !== undefined && resource !== clientId) {
       problems.push(
-        `SignalR requests tokens for ${String(resource)}, Easy Auth's client id is ${String(clientId)}.`,
+        `The realtime service requests tokens for ${String(resource)}, Easy Auth's client id is ${String(clientId)}.`,
       );
     }
     if (Array.isArray(audiences) && !audiences.includes(resource as Evaluated)) {
@@ -211,7 +236,9 @@ export function checkUpstreamToken(
       );
     }
     if (resource === '' || resource === undefined || resource === null) {
-      problems.push("SignalR's upstream token resource must be the registration's client id, found none.");
+      problems.push(
+        "The realtime service's upstream token resource must be the registration's client id, found none.",
+      );
     }
   }
   return problems;

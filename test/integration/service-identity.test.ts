@@ -162,7 +162,7 @@ describe('the service with local auth disabled', () => {
       expect(send.text).toContain(says);
       const generate = await http(
         'POST',
-        `${service.url}/api/hubs/chat/:generateToken?userId=ann&api-version=2024-01-01`,
+        `${service.url}/api/hubs/chat/:generateToken?userId=ann&api-version=2024-12-01`,
         { headers: { Authorization: `Bearer ${token}` } },
       );
       expect(generate.status).toBe(401);
@@ -176,7 +176,7 @@ describe('the service with local auth disabled', () => {
     const generate = (minutes: string) =>
       http(
         'POST',
-        `${service.url}/api/hubs/chat/:generateToken?userId=ann&minutesToExpire=${encodeURIComponent(minutes)}&api-version=2024-01-01`,
+        `${service.url}/api/hubs/chat/:generateToken?userId=ann&minutesToExpire=${encodeURIComponent(minutes)}&api-version=2024-12-01`,
         { headers: { Authorization: authorization } },
       );
     for (const minutes of ['1e8', '1.5', '0', '-5', '2147483648', '99999999999', 'x', '']) {

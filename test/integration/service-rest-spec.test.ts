@@ -6,7 +6,7 @@
  * of its parameters (400, in the version's error shape).
  */
 import { describe, expect, it } from 'vitest';
-import { HubClient } from '../../src/lib/signalr/rest-client.js';
+import { HubClient } from '../../src/lib/signalr/rest/client.js';
 import { createRestToken } from '../../src/lib/signalr/tokens.js';
 import type { RunningService } from '../../src/local/service/index.js';
 import {

@@ -381,7 +381,7 @@ describe('REST API of the local service', () => {
     const lifetime = async (query: string) => {
       const res = await rest(
         'POST',
-        `/api/hubs/chat/:generateToken?userId=ann${query}&api-version=2024-01-01`,
+        `/api/hubs/chat/:generateToken?userId=ann${query}&api-version=2024-12-01`,
       );
       if (res.status !== 200)
         return { status: res.status, body: JSON.parse(res.text) as { code: string; message: string } };

@@ -100,6 +100,56 @@ describe('the Web PubSub chat channel over @azure/web-pubsub', () => {
     resetChatServices();
   });
 
+  it('carries the whole chat with Web PubSub alone, as azd deploys it: no SignalR setting, no SignalR client', async () => {
+    received.length = 0;
+    resetChatServices();
+    const services = chatServices({
+      CHAT_HISTORY_STORAGE: 'UseDevelopmentStorage=true',
+      REALTIME_SERVICE: 'webpubsub',
+      WebPubSubConnectionString: connectionString(),
+      CHAT_DIALECTS: 'websocket',
+      CHAT_HUB_NAME: 'lobby',
+    });
+    expect(services.hub).toBe('lobby');
+    // Key mode follows from the access key: ce-signature is checked, no bearer token.
+    expect(services.upstreamBearer).toBeUndefined();
+    expect(services.webPubSub.accessKeys).toEqual([KEY]);
+    const warnings: unknown[] = [];
+    const fanout = new Fanout(services, services.dialects, { warn: (...args) => warnings.push(args) });
+    await fanout.toAll(event);
+    expect(warnings).toEqual([]);
+    expect(received.map((r) => [r.operationId, r.params.hub])).toEqual([['WebPubSub_SendToAll', 'lobby']]);
+    // Asking for a SignalR client names what is missing instead of calling nowhere.
+    expect(() => services.signalr).toThrow(/No SignalR service configured: set AzureSignalRConnectionString/);
+    resetChatServices();
+  });
+
+  it('checks the bearer token of Web PubSub alone in identity mode, with the SIGNALR_UPSTREAM_* settings', () => {
+    resetChatServices();
+    const services = chatServices({
+      CHAT_HISTORY_STORAGE: 'UseDevelopmentStorage=true',
+      REALTIME_SERVICE: 'webpubsub',
+      WEBPUBSUB_ENDPOINT: base,
+      SIGNALR_AUTH: 'identity',
+      SIGNALR_UPSTREAM_AUDIENCE: '11111111-2222-3333-4444-555555555555',
+      SIGNALR_UPSTREAM_ISSUER: 'https://login.microsoftonline.com/00000000-0000-0000-0000-0000000000aa/v2.0',
+      SIGNALR_UPSTREAM_OPENID_CONFIGURATION:
+        'https://login.microsoftonline.com/00000000-0000-0000-0000-0000000000aa/.well-known/openid-configuration',
+      SIGNALR_UPSTREAM_CALLER_ID: '99999999-0000-0000-0000-000000000001',
+    });
+    expect(services.upstreamBearer).toBeDefined();
+    expect(services.webPubSub.accessKeys).toEqual([]);
+    expect(() =>
+      chatServices({
+        CHAT_HISTORY_STORAGE: 'UseDevelopmentStorage=true',
+        REALTIME_SERVICE: 'webpubsub',
+        WEBPUBSUB_ENDPOINT: base,
+        SIGNALR_AUTH: 'keys',
+      }),
+    ).toThrow(/SIGNALR_AUTH must be "identity" or "key", not "keys"/);
+    resetChatServices();
+  });
+
   it('names the missing settings when REALTIME_SERVICE=webpubsub has neither a connection string nor an endpoint', () => {
     resetChatServices();
     expect(() =>

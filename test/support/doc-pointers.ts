@@ -140,6 +140,49 @@ export function danglingLinks(root: string, roots: readonly string[] = LINK_ROOT
   return problems;
 }
 
+/** The top-level folders whose files a document may name by path. */
+export const PATH_ROOTS = ['src', 'static', 'test', 'bench', 'infra', 'docs', '.github', '.ci'];
+
+/**
+ * A repository path in backticks: a top-level folder, then folders and a file or a folder (`/` at its end), with
+ * an optional `:line`. Globs, placeholders and elisions (`*`, `<name>`, `…`) are not paths and do not match.
+ */
+const BACKTICKED_PATH = new RegExp(
+  `\`((?:${PATH_ROOTS.map((r) => r.replace('.', '\\.')).join('|')})/[\\w./@+-]*?)(?::\\d+(?:-\\d+)?)?\``,
+  'g',
+);
+
+/**
+ * Whether a path is this repository's: directly in a top-level folder (`docs/deploy.md`), or below a folder that
+ * the top-level one has here (`src/local/…`). Paths of other repositories that documents cite (dotnet/aspnetcore's
+ * `src/SignalR/…`) and generated folders that a fresh checkout lacks (`bench/results/`) are below folders this
+ * tree does not have.
+ */
+function isOwnPath(root: string, path: string): boolean {
+  const segments = path.split('/').filter((s) => s !== '');
+  return segments.length <= 2 || existsSync(join(root, segments[0] ?? '', segments[1] ?? ''));
+}
+
+/** Every backticked path of this repository in the Markdown under `roots` that names no file or folder of it. */
+export function danglingPaths(root: string, roots: readonly string[] = LINK_ROOTS): Problem[] {
+  const problems: Problem[] = [];
+  for (const file of textFiles(root, roots).filter((f) => f.endsWith('.md'))) {
+    const lines = readFileSync(join(root, file), 'utf8').split('\n');
+    let fenced = false;
+    lines.forEach((line, i) => {
+      if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+      if (fenced) return;
+      for (const m of line.matchAll(BACKTICKED_PATH)) {
+        const path = m[1] ?? '';
+        if (isOwnPath(root, path) && !existsSync(join(root, path))) {
+          problems.push({ where: `${file}:${i + 1}`, what: `names ${path}, which does not exist` });
+        }
+      }
+    });
+  }
+  return problems;
+}
+
 /** One line per problem, for a test's failure message. */
 export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((p) => `${p.where}: ${p.what}`).join('\n');

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../support/compiled.js';
 import {
   danglingLinks,
+  danglingPaths,
   danglingPointers,
   formatProblems,
   headingsOf,
@@ -29,6 +30,11 @@ describe('pointers into docs/ and links between documents', () => {
 
   it('every relative link in README.md, CONTRIBUTING.md and docs/ leads to a file that exists', () => {
     const problems = danglingLinks(ROOT);
+    expect(problems, formatProblems(problems)).toEqual([]);
+  });
+
+  it('every repository path in backticks in README.md, CONTRIBUTING.md and docs/ names a file or folder', () => {
+    const problems = danglingPaths(ROOT);
     expect(problems, formatProblems(problems)).toEqual([]);
   });
 
@@ -84,6 +90,17 @@ describe('pointers into docs/ and links between documents', () => {
         ].join('\n'),
       );
       await write('docs/sub/note.md', '[up](../architecture.md) [wrong](architecture.md)\n');
+      await write(
+        'docs/paths.md',
+        [
+          'Here: `src/app/a.ts`, `static/b.js:1`, `src/app/`, `docs/images/page.png`.',
+          'Moved: `src/app/gone.ts` and `src/app/old/`; `docs/none.md` too.',
+          'Elsewhere: dotnet/aspnetcore `src/SignalR/x.ts`; generated `bench/results/cost.json`; `src/*.ts`.',
+          '```sh',
+          'cat `src/app/fenced.ts`',
+          '```',
+        ].join('\n'),
+      );
     });
     afterAll(async () => {
       await rm(root, { recursive: true, force: true });
@@ -101,6 +118,14 @@ describe('pointers into docs/ and links between documents', () => {
         { where: 'README.md:3', what: 'links to docs/old.md, which does not exist' },
         { where: 'README.md:3', what: 'links to docs/images/gone.png, which does not exist' },
         { where: 'docs/sub/note.md:1', what: 'links to architecture.md, which does not exist' },
+      ]);
+    });
+
+    it("reports each backticked path of this repository that is gone, not other repositories' paths", () => {
+      expect(danglingPaths(root)).toEqual([
+        { where: 'docs/paths.md:2', what: 'names src/app/gone.ts, which does not exist' },
+        { where: 'docs/paths.md:2', what: 'names src/app/old/, which does not exist' },
+        { where: 'docs/paths.md:2', what: 'names docs/none.md, which does not exist' },
       ]);
     });
   });

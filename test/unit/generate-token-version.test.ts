@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GENERATE_TOKEN_API_VERSION } from '../../src/lib/signalr/index.js';
-import { GENERATE_TOKEN_API_VERSIONS } from '../../src/lib/signalr/rest-paths.js';
+import { GENERATE_TOKEN_API_VERSIONS } from '../../src/lib/signalr/rest/paths.js';
 import {
   SIGNALR_GENERATE_TOKEN_API_VERSIONS,
   SIGNALR_VERSIONS_WITHOUT_GENERATE_TOKEN,

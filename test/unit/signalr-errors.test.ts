@@ -43,7 +43,7 @@ describe('SignalR error catalogue', () => {
   });
 
   it('has no entry that no module of the library raises', () => {
-    const sources = readdirSync(sourceDir)
+    const sources = readdirSync(sourceDir, { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts') && file !== 'errors.ts')
       .map((file) => readFileSync(join(sourceDir, file), 'utf8'))
       .join('\n');

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConnectionString, verifyToken } from '../../src/lib/signalr/index.js';
-import { RestAuthorization } from '../../src/lib/signalr/rest-auth.js';
+import { RestAuthorization } from '../../src/lib/signalr/rest/auth.js';
 
 const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const connection = parseConnectionString(`Endpoint=http://localhost:8080;AccessKey=${KEY};Version=1.0;`);

@@ -1,9 +1,9 @@
 /**
- * Names in REST paths cannot change which route a URL means (src/lib/signalr/rest-paths.ts). The known answers
+ * Names in REST paths cannot change which route a URL means (src/lib/signalr/rest/paths.ts). The known answers
  * are the WHATWG URL Standard's, as Node's `URL` implements it: dot segments, also percent-encoded, are resolved.
  */
 import { describe, expect, it } from 'vitest';
-import { pathSegment, restUrl } from '../../src/lib/signalr/rest-paths.js';
+import { pathSegment, restUrl } from '../../src/lib/signalr/rest/paths.js';
 
 const BASE = 'http://localhost:8080/api/v1/hubs/chat';
 

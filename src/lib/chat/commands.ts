@@ -130,10 +130,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
       ) {
         return fail('invalid-before', `a message id of at most ${MAX_MESSAGE_ID_LENGTH} characters`);
       }
-      if (
-        limit !== undefined &&
-        (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT)
-      ) {
+      if (!isOptionalCount(limit, MAX_HISTORY_LIMIT)) {
         return fail('invalid-limit', `from 1 to ${MAX_HISTORY_LIMIT}`);
       }
       return {
@@ -166,10 +163,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
       ) {
         return fail('invalid-after', `1–${MAX_NAME_LENGTH} characters`);
       }
-      if (
-        limit !== undefined &&
-        (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_ONLINE_PAGE_SIZE)
-      ) {
+      if (!isOptionalCount(limit, MAX_ONLINE_PAGE_SIZE)) {
         return fail('invalid-limit', `from 1 to ${MAX_ONLINE_PAGE_SIZE}`);
       }
       return {
@@ -182,4 +176,12 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
       };
     }
   }
+}
+
+/** Whether an optional page size is absent or a whole number from 1 to `max`. */
+function isOptionalCount(value: unknown, max: number): value is number | undefined {
+  return (
+    value === undefined ||
+    (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max)
+  );
 }

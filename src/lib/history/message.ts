@@ -26,15 +26,7 @@ export interface ChatMessage {
 }
 
 /** What a caller gives {@link HistoryStore.append}; the store assigns `id` and `sentAt`. */
-export interface NewMessage {
-  readonly conversation: string;
-  readonly from: string;
-  readonly fromName?: string;
-  readonly to?: string;
-  readonly group?: string;
-  readonly text: string;
-  readonly clientMessageId?: string;
-}
+export type NewMessage = Omit<ChatMessage, 'id' | 'sentAt'>;
 
 /** The result of an append: the stored message, and whether it was already stored under the same `clientMessageId`. */
 export interface AppendResult {

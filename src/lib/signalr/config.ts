@@ -10,7 +10,7 @@ import {
   parseConnectionString,
   type SignalRConnectionInfo,
 } from './connection-string.js';
-import { HubClient, type HubClientOptions } from './rest-client.js';
+import { HubClient, type HubClientOptions } from './rest/client.js';
 import type { Dialect, UpstreamTokenPolicy } from './upstream-contract.js';
 
 /** How the app and the service authenticate each other (`SIGNALR_AUTH`). */
@@ -74,6 +74,33 @@ export function signalRConfigFromSettings(env: NodeJS.ProcessEnv = process.env):
     hub: readSetting('hubName', env) ?? 'chat',
     accessKeys: [...new Set(keys)],
   };
+}
+
+/** Whether a SignalR service is configured at all (a connection string, or the 2020 sample's endpoint and key). */
+export function signalRConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  const keys = ['signalRConnectionString', 'signalREndpoint', 'signalRAccessKey'] as const;
+  return keys.some((key) => readSetting(key, env) !== undefined);
+}
+
+/**
+ * How upstream calls are authenticated when no SignalR service is configured (Azure Web PubSub alone, see
+ * docs/deploy.md, "SignalR or Web PubSub"): `SIGNALR_AUTH`, or when unset `fallback` (the Web PubSub
+ * credential's kind), with the SIGNALR_UPSTREAM_* policy in identity mode. The settings keep their names: they
+ * describe the upstream of either service.
+ */
+export function upstreamAuthFromSettings(
+  env: NodeJS.ProcessEnv,
+  fallback: SignalRAuthMode,
+): Pick<SignalRConfig, 'auth' | 'upstreamToken'> {
+  const raw = readSetting('signalRAuth', env);
+  const mode = raw === undefined ? fallback : raw.toLowerCase();
+  if (mode !== 'identity' && mode !== 'key') {
+    throw new ConnectionStringError(
+      'connection-setting-invalid',
+      `The app setting ${SETTINGS.signalRAuth.name} must be "identity" or "key", not "${String(raw).slice(0, 32)}"`,
+    );
+  }
+  return { auth: mode, upstreamToken: mode === 'identity' ? upstreamTokenPolicy(env) : undefined };
 }
 
 /** `SIGNALR_AUTH`, or when unset the connection string's kind (AuthType=azure.msi means identity). */

@@ -4,7 +4,7 @@
  * never repeat the string, which holds a secret.
  * See docs/architecture.md, "Tokens and identity".
  */
-import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
+import { type SIGNALR_ERRORS, SignalRError, type SignalRErrorCode } from './errors.js';
 
 export type SignalRCredential =
   | { readonly kind: 'key'; readonly accessKey: string }
@@ -20,14 +20,8 @@ export interface SignalRConnectionInfo {
 export type ConnectionStringErrorCode = Extract<SignalRErrorCode, `connection-${string}`>;
 
 /** A connection string or SignalR setting that cannot be used; `message` names what, never the secret. */
-export class ConnectionStringError extends Error {
+export class ConnectionStringError extends SignalRError<ConnectionStringErrorCode> {
   override readonly name = 'ConnectionStringError';
-  constructor(
-    readonly code: ConnectionStringErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Parses a connection string. Keys are case-insensitive; a trailing `;` is optional. */

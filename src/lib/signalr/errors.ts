@@ -86,3 +86,13 @@ export const SIGNALR_ERRORS = {
 } as const satisfies Record<string, SignalRErrorEntry>;
 
 export type SignalRErrorCode = keyof typeof SIGNALR_ERRORS;
+
+/** An error that carries one of the catalogue's codes; its `message` adds the particulars (never a secret). */
+export class SignalRError<Code extends SignalRErrorCode = SignalRErrorCode> extends Error {
+  constructor(
+    readonly code: Code,
+    message: string,
+  ) {
+    super(message);
+  }
+}

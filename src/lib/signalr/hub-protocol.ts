@@ -11,7 +11,7 @@
 import { JsonHubProtocol, type HubMessage as LibraryHubMessage, NullLogger } from '@microsoft/signalr';
 import { messageOf } from '../error-message.js';
 import { isRecord } from '../is-record.js';
-import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
+import { type SIGNALR_ERRORS, SignalRError, type SignalRErrorCode } from './errors.js';
 
 /** The record separator that terminates every JSON hub protocol record. */
 export const RECORD_SEPARATOR = '\x1e';
@@ -104,15 +104,15 @@ export type HubProtocolErrorCode = Extract<
 >;
 
 /** Malformed or unsupported input; `message` says what was wrong and is safe to send back to the peer. */
-export class HubProtocolError extends Error {
+export class HubProtocolError extends SignalRError<HubProtocolErrorCode> {
   override readonly name = 'HubProtocolError';
   constructor(
-    readonly code: HubProtocolErrorCode,
+    code: HubProtocolErrorCode,
     message: string,
     /** What to fix, when `message` is a fixed text of the protocol's own (ASP.NET Core's handshake errors). */
     readonly hint?: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

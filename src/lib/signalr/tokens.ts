@@ -5,7 +5,7 @@
  * See docs/architecture.md, "Tokens and identity".
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
+import { type SIGNALR_ERRORS, SignalRError, type SignalRErrorCode } from './errors.js';
 import type { Dialect } from './upstream-contract.js';
 
 /** The dialect type lives with the upstream contract; re-exported for the REST client and token callers. */
@@ -125,14 +125,8 @@ async function sign(accessKey: string, payload: JWTPayload, options: TokenOption
 export type TokenErrorCode = Extract<SignalRErrorCode, `token-${string}`>;
 
 /** A token the service refuses; `message` is safe to return to a client (it never includes the token). */
-export class TokenError extends Error {
+export class TokenError extends SignalRError<TokenErrorCode> {
   override readonly name = 'TokenError';
-  constructor(
-    readonly code: TokenErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface VerifyOptions {

@@ -5,14 +5,10 @@
  * not listed here.
  * See docs/architecture.md, "Errors".
  */
+import { CataloguedError, type ErrorSpec } from '../error-catalogue.js';
 import { UPSTREAM_HEADERS } from '../signalr/index.js';
 
 const H = UPSTREAM_HEADERS;
-
-interface UpstreamErrorSpec {
-  readonly status: number;
-  readonly message: string;
-}
 
 export const UPSTREAM_ERRORS = {
   'missing-connection-id': {
@@ -119,7 +115,7 @@ export const UPSTREAM_ERRORS = {
     status: 500,
     message: 'The upstream handler returned without answering; it must call the response object once',
   },
-} as const satisfies Record<string, UpstreamErrorSpec>;
+} as const satisfies Record<string, ErrorSpec>;
 
 /** The stable code of a catalogued rejection. */
 export type UpstreamErrorCode = keyof typeof UPSTREAM_ERRORS;
@@ -130,18 +126,11 @@ export type UpstreamErrorCode = keyof typeof UPSTREAM_ERRORS;
  * relays an upstream's error body to the client as text (a refused handshake's body, a Completion's
  * error), so it is the reason itself, not JSON. The code goes to the Functions log with it.
  */
-export class UpstreamError extends Error {
+export class UpstreamError extends CataloguedError<UpstreamErrorCode> {
   override readonly name = 'UpstreamError';
-  readonly code: UpstreamErrorCode;
-  readonly status: number;
-  readonly detail: string | undefined;
 
   constructor(code: UpstreamErrorCode, detail?: string) {
-    const spec: UpstreamErrorSpec = UPSTREAM_ERRORS[code];
-    super(detail ? `${spec.message} (${detail})` : spec.message);
-    this.code = code;
-    this.status = spec.status;
-    this.detail = detail;
+    super(UPSTREAM_ERRORS, code, detail);
   }
 }
 

@@ -5,7 +5,7 @@
  * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpRequest } from '@azure/functions';
-import { messageOf } from '../error-message.js';
+import { decodeJson, decodeText, type Refusal } from '../decode-body.js';
 import { isRecord } from '../is-record.js';
 import {
   type CloseConnectionBody,
@@ -219,25 +219,7 @@ function isInvocationBody(value: unknown): value is InvocationBody {
 
 // --- decoding ---
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function decodeText(body: Uint8Array, what: string): string {
-  try {
-    return utf8.decode(body);
-  } catch {
-    throw new UpstreamError('malformed-body', `${what} is not valid UTF-8`);
-  }
-}
-
-function decodeJson(body: Uint8Array, what: string): unknown {
-  const text = decodeText(body, what);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const reason = messageOf(error);
-    throw new UpstreamError('malformed-body', `${what} is not valid JSON: ${reason}`);
-  }
-}
+const malformed: Refusal = (detail) => new UpstreamError('malformed-body', detail);
 
 /** The media type of a `Content-Type` header, lower-cased, without parameters. */
 function mediaType(contentType: string | null): string {
@@ -299,7 +281,7 @@ function decodeInvocation(body: Uint8Array, request: HttpRequest, route: Upstrea
     return invocationEvent(decodeMessagePackInvocation(body), route, MESSAGEPACK_PROTOCOL_NAME);
   }
   return invocationEvent(
-    normalizeMembers(decodeJson(body, 'the invocation body')),
+    normalizeMembers(decodeJson(body, 'the invocation body', malformed)),
     route,
     JSON_PROTOCOL_NAME,
   );
@@ -308,7 +290,7 @@ function decodeInvocation(body: Uint8Array, request: HttpRequest, route: Upstrea
 function connectedEvent(body: Uint8Array): ConnectedEvent {
   if (
     body.byteLength > 0 &&
-    !isOpenConnectionBody(normalizeMembers(decodeJson(body, 'the connected body')))
+    !isOpenConnectionBody(normalizeMembers(decodeJson(body, 'the connected body', malformed)))
   ) {
     throw new UpstreamError('malformed-body', 'a connected body is {"type":10}');
   }
@@ -317,7 +299,7 @@ function connectedEvent(body: Uint8Array): ConnectedEvent {
 
 function disconnectedEvent(body: Uint8Array): DisconnectedEvent {
   if (body.byteLength === 0) return { kind: 'disconnected', dialect: 'signalr' };
-  const value = normalizeMembers(decodeJson(body, 'the disconnected body'));
+  const value = normalizeMembers(decodeJson(body, 'the disconnected body', malformed));
   if (!isCloseConnectionBody(value)) {
     throw new UpstreamError('malformed-body', 'a disconnected body is {"type":11[,"error":"…"]}');
   }
@@ -325,7 +307,8 @@ function disconnectedEvent(body: Uint8Array): DisconnectedEvent {
 }
 
 function messageData(body: Uint8Array, type: string): MessageData {
-  if (isTextMediaType(type)) return { dataType: 'text', data: decodeText(body, 'the text message') };
+  if (isTextMediaType(type))
+    return { dataType: 'text', data: decodeText(body, 'the text message', malformed) };
   return { dataType: 'binary', data: body };
 }
 
@@ -356,10 +339,10 @@ export function parseEvent(route: UpstreamRoute, body: Uint8Array, request: Http
       // A hub method called `message`, invoked by a MessagePack client.
       if (type === MESSAGEPACK_CONTENT_TYPE) return decodeInvocation(body, request, route);
       if (type === 'application/json') {
-        const value = normalizeMembers(decodeJson(body, 'the JSON message'));
+        const value = normalizeMembers(decodeJson(body, 'the JSON message', malformed));
         if (looksLikeInvocation(value)) return invocationEvent(value, route, JSON_PROTOCOL_NAME);
         // Valid JSON that is not an invocation is a websocket text frame sent as JSON.
-        const data = decodeText(body, 'the JSON message');
+        const data = decodeText(body, 'the JSON message', malformed);
         return { kind: 'message', dialect: 'websocket', message: { dataType: 'text', data } };
       }
       return { kind: 'message', dialect: 'websocket', message: messageData(body, type) };

@@ -3,12 +3,8 @@
  * status and a message that says what to fix. The answer body is the message (and detail) as plain text, as the
  * service relays a refusal to the client.
  */
+import { CataloguedError, type ErrorSpec } from '../error-catalogue.js';
 import { CLOUD_EVENTS_HEADERS as CE, WEBHOOK_HEADERS } from './protocol.js';
-
-interface WebPubSubErrorSpec {
-  readonly status: number;
-  readonly message: string;
-}
 
 export const WEBPUBSUB_ERRORS = {
   'missing-connection-id': {
@@ -62,23 +58,16 @@ export const WEBPUBSUB_ERRORS = {
     message:
       "This app accepts event deliveries only from its own Web PubSub service; point the hub's event handler of that service here, or configure this app with that service's endpoint",
   },
-} as const satisfies Record<string, WebPubSubErrorSpec>;
+} as const satisfies Record<string, ErrorSpec>;
 
 /** The stable code of a catalogued rejection. */
 export type WebPubSubErrorCode = keyof typeof WEBPUBSUB_ERRORS;
 
 /** A catalogued rejection; `detail` adds what was found (never a secret). */
-export class WebPubSubError extends Error {
+export class WebPubSubError extends CataloguedError<WebPubSubErrorCode> {
   override readonly name = 'WebPubSubError';
-  readonly code: WebPubSubErrorCode;
-  readonly status: number;
-  readonly detail: string | undefined;
 
   constructor(code: WebPubSubErrorCode, detail?: string) {
-    const spec: WebPubSubErrorSpec = WEBPUBSUB_ERRORS[code];
-    super(detail ? `${spec.message} (${detail})` : spec.message);
-    this.code = code;
-    this.status = spec.status;
-    this.detail = detail;
+    super(WEBPUBSUB_ERRORS, code, detail);
   }
 }

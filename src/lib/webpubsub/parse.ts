@@ -3,6 +3,8 @@
  * event, what data) before the body is read, then the typed {@link CloudEvent} once the body has passed the
  * guards. Every failure is a catalogued {@link WebPubSubError}; no `JSON.parse` error escapes.
  */
+import { decodeJson, decodeText, type Refusal } from '../decode-body.js';
+import { isRecord } from '../is-record.js';
 import { WebPubSubError } from './errors.js';
 import {
   CLOUD_EVENTS_HEADERS as CE,
@@ -121,28 +123,7 @@ export function cloudEventContext(
   };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function text(body: Uint8Array, what: string): string {
-  try {
-    return utf8.decode(body);
-  } catch {
-    throw new WebPubSubError('malformed-body', `${what} is not valid UTF-8`);
-  }
-}
-
-function json(body: Uint8Array, what: string): unknown {
-  const source = text(body, what);
-  try {
-    return JSON.parse(source);
-  } catch (error) {
-    throw new WebPubSubError('malformed-body', `${what} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const malformed: Refusal = (detail) => new WebPubSubError('malformed-body', detail);
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
@@ -179,7 +160,7 @@ function connectBodyProblem(value: unknown): string | undefined {
 function connectBody(body: Uint8Array): ConnectRequestBody {
   // An empty body is a client that presented nothing.
   if (body.byteLength === 0) return {};
-  const value = json(body, 'the connect body');
+  const value = decodeJson(body, 'the connect body', malformed);
   const problem = connectBodyProblem(value);
   if (problem !== undefined) throw new WebPubSubError('malformed-body', problem);
   return value as ConnectRequestBody;
@@ -187,7 +168,7 @@ function connectBody(body: Uint8Array): ConnectRequestBody {
 
 function disconnectedReason(body: Uint8Array): string | undefined {
   if (body.byteLength === 0) return undefined;
-  const value = json(body, 'the disconnected body');
+  const value = decodeJson(body, 'the disconnected body', malformed);
   if (!isRecord(value) || (value.reason != null && typeof value.reason !== 'string')) {
     throw new WebPubSubError('malformed-body', 'the disconnected body is {"reason": "…"}');
   }
@@ -218,8 +199,8 @@ export function parseCloudEvent(
     case 'user': {
       const dataType = route.dataType ?? 'binary';
       if (dataType === 'binary') return { kind: 'user', context, dataType, data: body };
-      const data = text(body, `the ${dataType} data`);
-      if (dataType === 'json') json(body, 'the JSON data');
+      const data = decodeText(body, `the ${dataType} data`, malformed);
+      if (dataType === 'json') decodeJson(body, 'the JSON data', malformed);
       return { kind: 'user', context, dataType, data };
     }
   }

@@ -3,7 +3,7 @@
  * for the REST API, with the access key of `WebPubSubConnectionString` or, keyless, the managed identity on
  * `WEBPUBSUB_ENDPOINT`; the keys that verify `ce-signature`; and the host the abuse-protection handshake allows.
  *
- * Why the SDK and not a client of our own (as src/lib/signalr/rest-client.ts is for SignalR): it covers every
+ * Why the SDK and not a client of our own (as src/lib/signalr/rest/client.ts is for SignalR): it covers every
  * operation of the 2024-12-01 spec (test/unit/spec-fixtures.test.ts checks that), takes a `TokenCredential` for
  * keyless access and mints `:generateToken` / client tokens. Its cost per call (a JWT signed per request with a
  * key, a cached Entra token otherwise, kept-alive connections) is to be measured in `npm run bench` beside ours

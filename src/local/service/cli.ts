@@ -17,6 +17,7 @@
  * Flags override the settings file. When ready it prints
  * `SignalR local service listening on http://127.0.0.1:<port>`.
  */
+import { messageOf } from '../../lib/error-message.js';
 import { optionsFromArgs } from './args.js';
 import type { ServiceOptions } from './options.js';
 import { startService } from './service.js';
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   try {
     options = optionsFromArgs(process.argv.slice(2));
   } catch (error) {
-    console.error(`signalr-local: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`signalr-local: ${messageOf(error)}`);
     process.exitCode = 2;
     return;
   }
@@ -43,6 +44,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`signalr-local: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`signalr-local: ${messageOf(error)}`);
   process.exit(1);
 });

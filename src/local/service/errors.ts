@@ -3,6 +3,7 @@
  * as every error code of the project), a status and a message that says what to fix; the JSON body is
  * `{"code":"…","message":"…"}`.
  */
+import type { ErrorSpec } from '../../lib/error-catalogue.js';
 
 /** WebSocket close codes the service uses (RFC 6455 §7.4.1). */
 export const CloseCode = {
@@ -25,11 +26,6 @@ export const CloseCode = {
   /** The upstream failed a blocking call, so the connection cannot go on. */
   InternalError: 1011,
 } as const;
-
-interface ServiceErrorSpec {
-  readonly status: number;
-  readonly message: string;
-}
 
 /**
  * Every way the service refuses a request or a handshake, each listed once. The message here is the general
@@ -132,7 +128,7 @@ export const SERVICE_ERRORS = {
     status: 504,
     message: 'The client did not answer the invocation in time (clientInvocationTimeoutMs) or left first',
   },
-} as const satisfies Record<string, ServiceErrorSpec>;
+} as const satisfies Record<string, ErrorSpec>;
 
 /** Codes of rejections (stable strings for clients and tests). */
 export type RejectionCode = keyof typeof SERVICE_ERRORS;

@@ -2,7 +2,7 @@
  * Connect rate limits: one token bucket per client address and one per user (docs/local-service.md,
  * "Connections").
  */
-import { setBounded } from '../../lib/bounded-map.js';
+import { RateLimiter as TokenBuckets } from '../../lib/rate-limit.js';
 import { Rejection } from './errors.js';
 
 /** One limit: sustained rate and burst, with the option names a rejection quotes. */
@@ -15,44 +15,30 @@ export interface BucketLimit {
   readonly who: string;
 }
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
-
-/** Buckets remembered at once per kind; the oldest are forgotten (a forgotten bucket starts full again). */
-const MAX_BUCKETS = 10_000;
-
-/** Token buckets keyed by address or user. */
+/**
+ * Token buckets keyed by address or user: the project's one token bucket (`src/lib/rate-limit.ts`, which
+ * remembers at most its default number of keys), refusing with the service's 429.
+ */
 export class RateLimiter {
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #limit: BucketLimit;
+  readonly #buckets: TokenBuckets;
 
   constructor(limit: BucketLimit, now: () => number = Date.now) {
     this.#limit = limit;
-    this.#now = now;
+    this.#buckets = new TokenBuckets({ burst: limit.burst, perSecond: limit.perSecond, now });
   }
-
-  readonly #limit: BucketLimit;
-  readonly #now: () => number;
 
   /** Takes one token for `key`, or throws a 429 {@link Rejection} with `Retry-After` when none is left. */
   take(key: string): void {
-    const { perSecond, burst } = this.#limit;
-    const now = this.#now();
-    const bucket = this.#buckets.get(key) ?? { tokens: burst, updatedAt: now };
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * perSecond);
-    bucket.updatedAt = now;
-    if (bucket.tokens < 1) {
-      const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
-      setBounded(this.#buckets, key, bucket, MAX_BUCKETS);
-      throw new Rejection(
-        'too-many-requests',
-        `Too many connects from ${this.#limit.who}: at most ${burst} at once, then ${perSecond} per second (${this.#limit.optionNames}); retry after ${retryAfter} s`,
-        { 'Retry-After': String(retryAfter) },
-      );
-    }
-    bucket.tokens -= 1;
-    setBounded(this.#buckets, key, bucket, MAX_BUCKETS);
+    const waitMs = this.#buckets.take(key);
+    if (waitMs === 0) return;
+    const { perSecond, burst, who, optionNames } = this.#limit;
+    const retryAfter = Math.ceil(waitMs / 1000);
+    throw new Rejection(
+      'too-many-requests',
+      `Too many connects from ${who}: at most ${burst} at once, then ${perSecond} per second (${optionNames}); retry after ${retryAfter} s`,
+      { 'Retry-After': String(retryAfter) },
+    );
   }
 }
 

@@ -3,6 +3,7 @@
  * queue, liveness, closes, one disconnect upstream, shutdown (docs/local-service.md, "Connections").
  */
 import type { JWTPayload } from 'jose';
+import { messageOf } from '../../lib/error-message.js';
 import type { UpstreamCategory } from '../../lib/signalr/upstream-contract.js';
 import { forwardedClaims, tokenUserId } from './auth/tokens.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
@@ -278,7 +279,7 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
     this.ctx.options.log('error', 'The service failed to handle a connection event', {
       hub: this.hub,
       connectionId: this.id,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
     });
     this.close(CloseCode.InternalError, 'The service failed to handle a message');
   }

@@ -4,7 +4,7 @@
  * (docs/local-service.md, "The REST API").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GENERATE_TOKEN_API_VERSIONS } from '../../../../lib/signalr/rest-paths.js';
+import { GENERATE_TOKEN_API_VERSIONS } from '../../../../lib/signalr/rest/paths.js';
 import { checkHubName } from '../../connections.js';
 import { Rejection } from '../../errors.js';
 import { sendEmpty, sendJson } from '../../http.js';

@@ -1,22 +1,18 @@
 /**
  * The REST client of one hub of a SignalR Service in Serverless mode, in both dialects (`signalr`, Azure today,
  * and `websocket`, the 2020 Serverless WebSocket preview): one method per operation of Azure's data-plane REST
- * API v1. Its parts: `rest-paths.ts` (where each call goes), `rest-messages.ts` (what a message becomes in each
- * dialect), `rest-pipeline.ts` (timeouts and retries), `rest-auth.ts` (every request signed: a REST
+ * API v1. Its parts: `paths.ts` (where each call goes), `messages.ts` (what a message becomes in each
+ * dialect), `pipeline.ts` (timeouts and retries), `auth.ts` (every request signed: a REST
  * token per audience in key mode, reused for its lifetime; a Microsoft Entra token in identity mode) and
- * `rest-error.ts`.
+ * `error.ts`.
  * See docs/architecture.md, "Two dialects".
  */
 import type { TokenCredential } from '@azure/identity';
-import type { SignalRConnectionInfo } from './connection-string.js';
-import { DEFAULT_REST_TOKEN_TTL_SECONDS, RestAuthorization } from './rest-auth.js';
-import { SignalRRestError, truncateServiceMessage } from './rest-error.js';
-import {
-  DEFAULT_MAX_MESSAGE_BYTES,
-  type EncodedBody,
-  encodeMessage,
-  type MessageOf,
-} from './rest-messages.js';
+import type { SignalRConnectionInfo } from '../connection-string.js';
+import { checkClientTokenTtl, clientUrl, createClientToken, type Dialect } from '../tokens.js';
+import { DEFAULT_REST_TOKEN_TTL_SECONDS, RestAuthorization } from './auth.js';
+import { SignalRRestError, truncateServiceMessage } from './error.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type EncodedBody, encodeMessage, type MessageOf } from './messages.js';
 import {
   checkHubName,
   excludedQuery,
@@ -27,7 +23,7 @@ import {
   pathPart as id,
   type Query,
   restUrl,
-} from './rest-paths.js';
+} from './paths.js';
 import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_MAX_RETRY_DELAY_MS,
@@ -35,8 +31,7 @@ import {
   DEFAULT_RETRY_DELAY_MS,
   type RestCall,
   RestPipeline,
-} from './rest-pipeline.js';
-import { checkClientTokenTtl, clientUrl, createClientToken, type Dialect } from './tokens.js';
+} from './pipeline.js';
 
 const DEFAULT_CLIENT_TOKEN_TTL_SECONDS = 3600;
 /** The largest `ttl` of add user to group: the specs type it int32. */

@@ -5,11 +5,11 @@
  * may already have reached clients. Backoff doubles per attempt, or follows the service's `Retry-After`.
  */
 
-import { messageOf } from '../error-message.js';
-import type { RestAuthorization } from './rest-auth.js';
-import { SignalRRestError, truncateServiceMessage } from './rest-error.js';
-import type { EncodedBody } from './rest-messages.js';
-import { type ExchangeResponse, exchange } from './rest-transport.js';
+import { messageOf } from '../../error-message.js';
+import type { RestAuthorization } from './auth.js';
+import { SignalRRestError, truncateServiceMessage } from './error.js';
+import type { EncodedBody } from './messages.js';
+import { type ExchangeResponse, exchange } from './transport.js';
 
 /** Per-attempt request timeout. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;

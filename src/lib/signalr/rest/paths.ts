@@ -4,7 +4,7 @@
  * call outside it, on `/api/hubs/{hub}/:generateToken` with an api-version. Every name placed in a path is
  * percent-encoded, must not be empty and must not be a dot segment, so it cannot change which route a URL means.
  */
-import type { Dialect } from './tokens.js';
+import type { Dialect } from '../tokens.js';
 
 /**
  * The api-version of `:generateToken`, the only call outside the v1 REST API: the newest version of Azure

@@ -12,10 +12,10 @@ import {
   ManagedIdentityCredential,
   type TokenCredential,
 } from '@azure/identity';
-import { setBounded } from '../bounded-map.js';
-import type { SignalRConnectionInfo } from './connection-string.js';
-import { SignalRRestError } from './rest-error.js';
-import { createRestToken, restAudience } from './tokens.js';
+import { setBounded } from '../../bounded-map.js';
+import type { SignalRConnectionInfo } from '../connection-string.js';
+import { createRestToken, restAudience } from '../tokens.js';
+import { SignalRRestError } from './error.js';
 
 /** The Microsoft Entra scope of Azure SignalR's data plane (identity mode). */
 export const SIGNALR_ENTRA_SCOPE = 'https://signalr.azure.com/.default';

@@ -1,5 +1,5 @@
 /** How a REST call to the service fails: {@link SignalRRestError}, which never contains a token. */
-import type { SIGNALR_ERRORS, SignalRErrorCode } from './errors.js';
+import type { SIGNALR_ERRORS, SignalRErrorCode } from '../errors.js';
 
 /** How much of the service's error body an error message repeats. */
 export const MAX_ERROR_BODY_CHARS = 500;

@@ -5,7 +5,7 @@
  * - `websocket` (the 2020 Serverless WebSocket preview): raw — a string is sent as text/plain (a text frame),
  *   bytes as application/octet-stream (a binary frame), anything else as JSON.
  */
-import type { Dialect } from './tokens.js';
+import type { Dialect } from '../tokens.js';
 
 /** Largest message body sent; Azure rejects REST payloads above 1 MB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
