@@ -16,6 +16,7 @@
  */
 
 import { describe, nameQuery, openWithRetry } from './link-retry.js';
+import { whenOpen } from './socket-open.js';
 import { connectWebPubSub } from './webpubsub-link.js';
 
 export { RETRY_BASE_MS, RETRY_MAX_MS, retryDelay } from './link-retry.js';
@@ -179,20 +180,7 @@ function connectWebSocket(config, { onEvent, onState }) {
       const { type, ...payload } = frame;
       onEvent(type, payload);
     });
-    await new Promise((resolve, reject) => {
-      ws.addEventListener('open', resolve, { once: true });
-      ws.addEventListener(
-        'close',
-        (event) =>
-          reject(
-            new Error(
-              `The service refused the connection (${event.code}${event.reason ? `: ${event.reason}` : ''}).`,
-            ),
-          ),
-        { once: true },
-      );
-    });
-    return ws;
+    return whenOpen(ws);
   }
 
   async function loop() {

@@ -18,6 +18,7 @@
  *   new connection with the shared retry loop (static/link-retry.js) and the page catches up (`resumed: true`).
  */
 import { describe, nameQuery, openWithRetry, sleep } from './link-retry.js';
+import { whenOpen } from './socket-open.js';
 
 /** The subprotocol the link speaks (Learn: "Azure Web PubSub supported reliable JSON WebSocket subprotocol"). */
 export const RELIABLE_SUBPROTOCOL = 'json.reliable.webpubsub.azure.v1';
@@ -146,19 +147,7 @@ export function connectWebPubSub(config, { onEvent, onState }) {
         // A frame that is not JSON is not part of the subprotocol: ignore it.
       }
     });
-    return new Promise((resolve, reject) => {
-      ws.addEventListener('open', () => resolve(ws), { once: true });
-      ws.addEventListener(
-        'close',
-        (event) =>
-          reject(
-            new Error(
-              `The service refused the connection (${event.code}${event.reason ? `: ${event.reason}` : ''}).`,
-            ),
-          ),
-        { once: true },
-      );
-    });
+    return whenOpen(ws);
   }
 
   /** A new connection: a fresh session, negotiated. */
