@@ -17,7 +17,7 @@
  *   service said `disconnected` or closed with 1008, in which case, as after a failed recovery, the link starts a
  *   new connection with the shared retry loop (static/link-retry.js) and the page catches up (`resumed: true`).
  */
-import { describe, nameQuery, openWithRetry, sleep } from './link-retry.js';
+import { describe, negotiateUrl, openWithRetry, sleep } from './link-retry.js';
 import { whenOpen } from './socket-open.js';
 
 /** The subprotocol the link speaks (Learn: "Azure Web PubSub supported reliable JSON WebSocket subprotocol"). */
@@ -75,18 +75,8 @@ export function connectWebPubSub(config, { onEvent, onState }) {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let ackTimer;
 
-  async function negotiate() {
-    const name = nameQuery(config);
-    const response = await fetch(`${config.apiBase}/negotiate?${name ? `${name}&` : ''}service=webpubsub`, {
-      method: 'POST',
-    });
-    if (!response.ok) {
-      const detail = (await response.text()).slice(0, 200);
-      throw new Error(`Negotiate failed (${response.status})${detail ? `: ${detail}` : ''}`);
-    }
-    const body = await response.json();
-    if (typeof body?.url !== 'string') throw new Error('Negotiate answered without a url.');
-    return body.url;
+  function negotiate() {
+    return negotiateUrl(config, 'service=webpubsub');
   }
 
   function flushSequenceAck() {
