@@ -37,7 +37,7 @@ interface Token {
 function invalid(why: string): Rejection {
   return new Rejection(
     'invalid-request',
-    `The filter is not valid: ${why}. Write an OData expression such as userId eq 'ann', 'room' in groups or startswith(connectionId, 'a') (Learn: "OData filter syntax in Azure Web PubSub service")`,
+    `The filter is not valid OData: ${why}. Write an expression such as userId eq 'ann', 'room' in groups or startswith(connectionId, 'a') (Learn: "OData filter syntax in Azure Web PubSub service")`,
   );
 }
 
