@@ -15,7 +15,8 @@
  * restarting, however long that takes.
  */
 
-import { describe, nameQuery, openWithRetry } from './link-retry.js';
+import { describe, nameQuery, negotiateUrl, openWithRetry } from './link-retry.js';
+import { whenOpen } from './socket-open.js';
 import { connectWebPubSub } from './webpubsub-link.js';
 
 export { RETRY_BASE_MS, RETRY_MAX_MS, retryDelay } from './link-retry.js';
@@ -149,17 +150,8 @@ function connectWebSocket(config, { onEvent, onState }) {
   let socket = null;
   const link = { stopped: false, everConnected: false, onState };
 
-  async function negotiate() {
-    const name = nameQuery(config);
-    const url = `${config.apiBase}/negotiate?${name ? `${name}&` : ''}dialect=websocket`;
-    const response = await fetch(url, { method: 'POST' });
-    if (!response.ok) {
-      const detail = (await response.text()).slice(0, 200);
-      throw new Error(`Negotiate failed (${response.status})${detail ? `: ${detail}` : ''}`);
-    }
-    const body = await response.json();
-    if (typeof body?.url !== 'string') throw new Error('Negotiate answered without a url.');
-    return body.url;
+  function negotiate() {
+    return negotiateUrl(config, 'dialect=websocket');
   }
 
   /** Opens one socket; resolves when it is open, rejects when it fails before opening. */
@@ -179,20 +171,7 @@ function connectWebSocket(config, { onEvent, onState }) {
       const { type, ...payload } = frame;
       onEvent(type, payload);
     });
-    await new Promise((resolve, reject) => {
-      ws.addEventListener('open', resolve, { once: true });
-      ws.addEventListener(
-        'close',
-        (event) =>
-          reject(
-            new Error(
-              `The service refused the connection (${event.code}${event.reason ? `: ${event.reason}` : ''}).`,
-            ),
-          ),
-        { once: true },
-      );
-    });
-    return ws;
+    return whenOpen(ws);
   }
 
   async function loop() {

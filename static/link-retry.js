@@ -1,6 +1,6 @@
 /**
  * What every link of the page shares (static/connection.js, static/webpubsub-link.js): the retry loop with capped,
- * jittered exponential backoff, its states, and the negotiate query that names the user.
+ * jittered exponential backoff, its states, and the negotiate request that names the user.
  */
 
 /** First retry delay after a connection is lost for good, in milliseconds; doubled per failed try. */
@@ -70,6 +70,27 @@ export async function openWithRetry(link, open, { attempt, lastError, freeTries 
  */
 export function nameQuery(config) {
   return config.auth === 'entra' ? '' : `name=${encodeURIComponent(config.user)}`;
+}
+
+/**
+ * Negotiates a link: POSTs to the app's negotiate endpoint with the name query and `query` (the link's kind),
+ * and resolves with the service URL it answers; a refusal or an answer without a url is an Error.
+ * @param {{ apiBase: string, user: string, auth?: string }} config
+ * @param {string} query
+ * @returns {Promise<string>}
+ */
+export async function negotiateUrl(config, query) {
+  const name = nameQuery(config);
+  const response = await fetch(`${config.apiBase}/negotiate?${name ? `${name}&` : ''}${query}`, {
+    method: 'POST',
+  });
+  if (!response.ok) {
+    const detail = (await response.text()).slice(0, 200);
+    throw new Error(`Negotiate failed (${response.status})${detail ? `: ${detail}` : ''}`);
+  }
+  const body = await response.json();
+  if (typeof body?.url !== 'string') throw new Error('Negotiate answered without a url.');
+  return body.url;
 }
 
 /**

@@ -17,7 +17,8 @@
  *   service said `disconnected` or closed with 1008, in which case, as after a failed recovery, the link starts a
  *   new connection with the shared retry loop (static/link-retry.js) and the page catches up (`resumed: true`).
  */
-import { describe, nameQuery, openWithRetry, sleep } from './link-retry.js';
+import { describe, negotiateUrl, openWithRetry, sleep } from './link-retry.js';
+import { whenOpen } from './socket-open.js';
 
 /** The subprotocol the link speaks (Learn: "Azure Web PubSub supported reliable JSON WebSocket subprotocol"). */
 export const RELIABLE_SUBPROTOCOL = 'json.reliable.webpubsub.azure.v1';
@@ -74,18 +75,8 @@ export function connectWebPubSub(config, { onEvent, onState }) {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let ackTimer;
 
-  async function negotiate() {
-    const name = nameQuery(config);
-    const response = await fetch(`${config.apiBase}/negotiate?${name ? `${name}&` : ''}service=webpubsub`, {
-      method: 'POST',
-    });
-    if (!response.ok) {
-      const detail = (await response.text()).slice(0, 200);
-      throw new Error(`Negotiate failed (${response.status})${detail ? `: ${detail}` : ''}`);
-    }
-    const body = await response.json();
-    if (typeof body?.url !== 'string') throw new Error('Negotiate answered without a url.');
-    return body.url;
+  function negotiate() {
+    return negotiateUrl(config, 'service=webpubsub');
   }
 
   function flushSequenceAck() {
@@ -146,19 +137,7 @@ export function connectWebPubSub(config, { onEvent, onState }) {
         // A frame that is not JSON is not part of the subprotocol: ignore it.
       }
     });
-    return new Promise((resolve, reject) => {
-      ws.addEventListener('open', () => resolve(ws), { once: true });
-      ws.addEventListener(
-        'close',
-        (event) =>
-          reject(
-            new Error(
-              `The service refused the connection (${event.code}${event.reason ? `: ${event.reason}` : ''}).`,
-            ),
-          ),
-        { once: true },
-      );
-    });
+    return whenOpen(ws);
   }
 
   /** A new connection: a fresh session, negotiated. */

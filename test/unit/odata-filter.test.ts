@@ -4,11 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rejection } from '../../src/local/service/errors.js';
-import { type FilterSubject, parseFilter } from '../../src/local/service/rest/odata-filter.js';
+import {
+  type FilterSubject,
+  MAX_FILTER_DEPTH,
+  parseFilter,
+} from '../../src/local/service/rest/odata-filter.js';
 
-const ann: FilterSubject = { connectionId: 'c-123', userId: 'user1', groups: ['group1', 'admins'] };
-const bo: FilterSubject = { connectionId: '123', userId: 'listener-bo', groups: [] };
-const anonymous: FilterSubject = { connectionId: 'c-9', userId: undefined, groups: ['group1'] };
+const ann: FilterSubject = { connectionId: 'c-123', userId: 'user1', groups: new Set(['group1', 'admins']) };
+const bo: FilterSubject = { connectionId: '123', userId: 'listener-bo', groups: new Set<string>() };
+const anonymous: FilterSubject = { connectionId: 'c-9', userId: undefined, groups: new Set(['group1']) };
 
 function selected(filter: string): string[] {
   const matches = parseFilter(filter);
@@ -44,9 +48,12 @@ describe('the OData filter', () => {
     ["userId eq 'x')", 'unexpected ")"'],
     ["userId = 'x'", 'unexpected character'],
     ["'a' in ('b', userId)", 'string literals'],
-    ['startswith(userId)', 'startswith takes 2 arguments'],
-    [`${'('.repeat(40)}true${')'.repeat(40)}`, 'nests deeper than 32 levels'],
-    [`${'not '.repeat(40)}true`, 'nests deeper than 32 levels'],
+    ['startswith(userId)', 'takes 2 arguments, not 1'],
+    [
+      `${'('.repeat(MAX_FILTER_DEPTH + 8)}true${')'.repeat(MAX_FILTER_DEPTH + 8)}`,
+      `nests deeper than ${MAX_FILTER_DEPTH} levels`,
+    ],
+    [`${'not '.repeat(MAX_FILTER_DEPTH + 8)}true`, `nests deeper than ${MAX_FILTER_DEPTH} levels`],
     ["userId EQ 'x'", 'unexpected "EQ"'],
   ])('refuses %j with a 400 that says why (%s)', (filter, why) => {
     let error: unknown;

@@ -8,7 +8,7 @@ import {
   MAX_FILTER_DEPTH,
   MAX_FILTER_LENGTH,
   parseFilter,
-} from '../../src/local/service/webpubsub/rest/filter.js';
+} from '../../src/local/service/rest/odata-filter.js';
 
 const conn = (connectionId: string, userId: string | undefined, groups: string[] = []): FilterSubject => ({
   connectionId,

@@ -17,8 +17,8 @@ import {
 import { acceptedOrigins, authenticate, requestToken } from '../auth/tokens.js';
 import { checkHubName } from '../connections.js';
 import { CloseCode, Rejection } from '../errors.js';
-import { rejectUpgrade, rejectUpgradeWith } from '../http.js';
-import { type SessionInit, sessionInit } from '../session.js';
+import { rejectUpgrade } from '../http.js';
+import { completeUpgrade, type SessionInit, sessionInit } from '../session.js';
 import { WebSocketTransport } from '../transports/websocket.js';
 import { describeFailure } from '../upstream/call.js';
 import { eventCall, type WebPubSubFraming, WebPubSubSession } from './session.js';
@@ -217,25 +217,7 @@ export async function handleWebPubSubUpgrade(
     roles,
     connectionState,
   });
-  if (socket.destroyed) {
-    void session.abandon('The client went away during the connect handshake');
-    return;
-  }
-  if (ctx.closing()) {
-    rejectUpgradeWith(socket, new Rejection('shutting-down'));
-    void session.abandon('The service is shutting down');
-    return;
-  }
-  let upgraded = false;
-  socket.once('close', () => {
-    if (!upgraded) void session.abandon('The WebSocket handshake failed');
-  });
-  if (subprotocol !== undefined) ctx.chosenSubprotocols.set(req, subprotocol);
-  ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    upgraded = true;
-    session.attach(
-      new WebSocketTransport(ws, { coalescing: 'frames', maxCoalescedBytes: ctx.options.maxCoalescedBytes }),
-    );
+  completeUpgrade(ctx, session, { req, socket, head, subprotocol }, () => {
     session.open();
     session.logConnected('webpubsub');
     session.announce();

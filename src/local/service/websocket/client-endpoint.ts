@@ -5,7 +5,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
 import {
   UPSTREAM_CATEGORIES,
   UPSTREAM_HEADERS,
@@ -14,9 +13,8 @@ import {
 import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../auth/tokens.js';
 import { checkHubName, type OutboundMessage } from '../connections.js';
 import { Rejection } from '../errors.js';
-import { rejectUpgrade, rejectUpgradeWith } from '../http.js';
-import { sessionInit, upstreamCallOf } from '../session.js';
-import { WebSocketTransport } from '../transports/websocket.js';
+import { rejectUpgrade } from '../http.js';
+import { completeUpgrade, sessionInit, upstreamCallOf } from '../session.js';
 import { describeFailure, succeeded } from '../upstream/call.js';
 import { type FrameFormat, WebSocketSession } from './session.js';
 import type { WebSocketContext } from './state.js';
@@ -120,27 +118,7 @@ export async function handleWebSocketDialectUpgrade(
   }
   const registry = ctx.registry.hub(hub);
   const session = new WebSocketSession(ctx, registry, { ...init, userId }, route.format);
-  if (socket.destroyed) {
-    void session.abandon('The client went away during the connect handshake');
-    return;
-  }
-  if (ctx.closing()) {
-    rejectUpgradeWith(socket, new Rejection('shutting-down'));
-    void session.abandon('The service is shutting down');
-    return;
-  }
-  let upgraded = false;
-  // ws answers malformed handshakes itself without calling back; the accepted connect still needs its disconnect.
-  socket.once('close', () => {
-    if (!upgraded) void session.abandon('The WebSocket handshake failed');
-  });
-  if (chosen !== undefined) ctx.chosenSubprotocols.set(req, chosen);
-  ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    upgraded = true;
-    // One message is one frame here: a turn's frames stay separate messages, written under one cork.
-    session.attach(
-      new WebSocketTransport(ws, { coalescing: 'frames', maxCoalescedBytes: ctx.options.maxCoalescedBytes }),
-    );
+  completeUpgrade(ctx, session, { req, socket, head, subprotocol: chosen }, () => {
     if (firstMessage) session.deliver(firstMessage);
     registry.add(session);
     session.logConnected('websocket');

@@ -173,7 +173,7 @@ export async function execute(call: ApiCall): Promise<true> {
   const commands = commandsOf(await readJsonBody(call, COMMANDS_USAGE, 'The commands are required'));
   const registry = call.registry;
   const selected = [...registry.all()].filter(
-    (c) => !filter || filter({ connectionId: c.id, userId: c.userId, groups: registry.groupsOf(c) }),
+    (c) => !filter || filter({ connectionId: c.id, userId: c.userId, groups: new Set(registry.groupsOf(c)) }),
   );
   for (const command of commands) for (const connection of selected) run(call, command, connection);
   return true;

@@ -5,8 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Rejection } from '../../errors.js';
 import { readBody, sendEmpty, sendJson } from '../../http.js';
+import { type ConnectionFilter, parseFilter } from '../../rest/odata-filter.js';
 import type { WebPubSubConnection, WebPubSubHubs, WebPubSubPermission } from '../hub.js';
-import { type ConnectionFilter, parseFilter } from './filter.js';
 import type { OperationName } from './routes.js';
 import { checkGroupName } from './routes.js';
 
