@@ -6,6 +6,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { blobNameSegment } from '../blob-names.js';
 import { setBounded } from '../bounded-map.js';
+import { compare, upperBound } from './sorted-names.js';
 
 /** The blob name prefix of presence entries (conversation folders never start with `_`). */
 export const PRESENCE_PREFIX = '_presence/';
@@ -399,23 +400,6 @@ export class PresenceStore {
     }
     return ids;
   }
-}
-
-/** Sorts by UTF-16 code units, as the page and `after` cursors do. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The index of the first element of `sorted` greater than `value`. */
-function upperBound(sorted: readonly string[], value: string): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((sorted[mid] as string) <= value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /** `map` with at most `limit` calls in flight, results in input order. */

@@ -2,17 +2,13 @@
  * What both wings share about one client connection, whatever its transport: bounded sending, the upstream
  * queue, liveness, closes, one disconnect upstream, shutdown (docs/local-service.md, "Connections").
  */
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { JWTPayload } from 'jose';
-import type { WebSocket } from 'ws';
 import { messageOf } from '../../lib/error-message.js';
 import type { UpstreamCategory } from '../../lib/signalr/upstream-contract.js';
 import { forwardedClaims, tokenUserId } from './auth/tokens.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { LiveSession, ServiceContext } from './context.js';
-import { CloseCode, Rejection } from './errors.js';
-import { rejectUpgradeWith } from './http.js';
+import { CloseCode } from './errors.js';
 import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket.js';
 import type { UpstreamCall, UpstreamCodec } from './upstream/call.js';
@@ -32,8 +28,7 @@ function forwardedQuery(url: URL): string {
   const params = new URLSearchParams(url.search);
   params.delete('access_token');
   params.delete('id');
-  const text = params.toString();
-  return text ? `?${text}` : '';
+  return params.size > 0 ? `?${params}` : '';
 }
 
 /** What a connection is known by upstream: its id, hub, the token's user and claims, and the client's query. */
@@ -452,49 +447,4 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
 
   /** An error the dialect recorded before the close (e.g. a protocol violation), reported upstream. */
   protected clientError: string | undefined;
-}
-
-/** The handshake a client endpoint accepted: the upgrade request, its socket, and the subprotocol chosen. */
-export interface AcceptedUpgrade {
-  readonly req: IncomingMessage;
-  readonly socket: Duplex;
-  readonly head: Buffer;
-  readonly subprotocol: string | undefined;
-}
-
-/**
- * Completes the WebSocket handshake of a session whose connect was accepted, then calls `opened`. A client
- * that left, or a shutdown that began, during the connect upstream abandons the session instead, so its
- * accepted connect still gets its one disconnect.
- */
-export function completeUpgrade(
-  ctx: ServiceContext,
-  session: Session,
-  upgrade: AcceptedUpgrade,
-  opened: () => void,
-): void {
-  const { req, socket, head, subprotocol } = upgrade;
-  if (socket.destroyed) {
-    void session.abandon('The client went away during the connect handshake');
-    return;
-  }
-  if (ctx.closing()) {
-    rejectUpgradeWith(socket, new Rejection('shutting-down'));
-    void session.abandon('The service is shutting down');
-    return;
-  }
-  let upgraded = false;
-  // ws answers malformed handshakes itself without calling back; the accepted connect still needs its disconnect.
-  socket.once('close', () => {
-    if (!upgraded) void session.abandon('The WebSocket handshake failed');
-  });
-  if (subprotocol !== undefined) ctx.chosenSubprotocols.set(req, subprotocol);
-  ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    upgraded = true;
-    // One message is one frame here: a turn's frames stay separate messages, written under one cork.
-    session.attach(
-      new WebSocketTransport(ws, { coalescing: 'frames', maxCoalescedBytes: ctx.options.maxCoalescedBytes }),
-    );
-    opened();
-  });
 }

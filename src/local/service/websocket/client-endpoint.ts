@@ -14,7 +14,8 @@ import { acceptedOrigins, authenticate, requestToken, tokenUserId } from '../aut
 import { checkHubName, type OutboundMessage } from '../connections.js';
 import { Rejection } from '../errors.js';
 import { rejectUpgrade } from '../http.js';
-import { completeUpgrade, sessionInit, upstreamCallOf } from '../session.js';
+import { sessionInit, upstreamCallOf } from '../session.js';
+import { completeUpgrade } from '../upgrade.js';
 import { describeFailure, succeeded } from '../upstream/call.js';
 import { type FrameFormat, WebSocketSession } from './session.js';
 import type { WebSocketContext } from './state.js';
