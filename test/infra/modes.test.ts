@@ -420,7 +420,7 @@ describe('REALTIME_SERVICE: which resources each value deploys', () => {
     // The page azd prints opens the raw-WebSocket chat, which Web PubSub carries.
     expect(scope.value(scope.file.outputs.get('CHAT_URL') ?? '')).toMatch(/\/api\/home\?dialect=websocket$/);
     expect(scope.value(scope.file.outputs.get('REALTIME_UPSTREAM_URL_TEMPLATE') ?? '')).toMatch(
-      /^https:\/\/func-api-.*\.azurewebsites\.net\/api\/messages\?event=\{event\}$/,
+      /^https:\/\/⟨app\.outputs\.defaultHostName⟩\/api\/messages\?event=\{event\}$/,
     );
   });
 
@@ -432,7 +432,7 @@ describe('REALTIME_SERVICE: which resources each value deploys', () => {
     expect(at(hub?.body, 'properties', 'eventHandlers')).toEqual([
       {
         urlTemplate: expect.stringMatching(
-          /^https:\/\/func-api-.*\.azurewebsites\.net\/api\/messages\?event=\{event\}$/,
+          /^https:\/\/⟨app\.outputs\.defaultHostName⟩\/api\/messages\?event=\{event\}$/,
         ),
         userEventPattern: '*',
         systemEvents: ['connect', 'connected', 'disconnected'],
