@@ -83,6 +83,10 @@ param historyRetentionDays int = 365
 @minValue(1)
 param markerRetentionDays int = 2
 
+@description('Days a user\'s command-limit bucket (_limits/<user>) is kept after its last write.')
+@minValue(1)
+param limitRetentionDays int = 1
+
 @description('The realtime service: signalr (Azure SignalR Service, Serverless mode: the SignalR chat) or webpubsub (Azure Web PubSub: the raw-WebSocket chat). Exactly one is deployed, with the same private endpoint, diagnostics and role wiring (docs/deploy.md, "SignalR or Web PubSub").')
 @allowed([
   'signalr'
@@ -241,6 +245,7 @@ module storage './modules/storage.bicep' = {
     networkIsolation: networkIsolation
     historyRetentionDays: historyRetentionDays
     markerRetentionDays: markerRetentionDays
+    limitRetentionDays: limitRetentionDays
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }

@@ -4,7 +4,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { retentionRules } from '../../src/local/retention.js';
+import {
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  DEFAULT_LIMIT_RETENTION_DAYS,
+  DEFAULT_MARKER_RETENTION_DAYS,
+  retentionRules,
+} from '../../src/local/retention.js';
 import { at, deployment, type Evaluated } from './bicep-eval.js';
 import { type BicepFile, type BicepObject, readBicep, sourceOf } from './bicep-model.js';
 import { checkPipelineReachesParameters, ROLE_IDS } from './contract.js';
@@ -290,7 +295,11 @@ describe("the deploy workflow's provision step", () => {
 
 describe('retention (Blob lifecycle policy ↔ src/local/retention.ts)', () => {
   it("deletes the same prefixes and blob types after the azd variables' days as the local sweeper", async () => {
-    const { resources } = await deploy({ historyRetentionDays: 30, markerRetentionDays: 3 });
+    const { resources } = await deploy({
+      historyRetentionDays: 30,
+      markerRetentionDays: 3,
+      limitRetentionDays: 4,
+    });
     const policy = resources.find(
       (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
     );
@@ -306,14 +315,35 @@ describe('retention (Blob lifecycle policy ↔ src/local/retention.ts)', () => {
       ),
       days: at(rule, 'definition', 'actions', 'baseBlob', 'delete', 'daysAfterModificationGreaterThan'),
     }));
-    expect(fromBicep).toEqual(retentionRules(30, 3));
+    expect(fromBicep).toEqual(retentionRules(30, 3, 4));
     const forever = await deploy({ historyRetentionDays: 0 });
     const kept = forever.resources.find(
       (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
     );
     expect(
       (at(kept?.body, 'properties', 'policy', 'rules') as Evaluated[]).map((rule) => at(rule, 'name')),
-    ).toEqual(['client-id-markers']);
+    ).toEqual(['client-id-markers', 'command-limit-buckets']);
+  });
+
+  it('takes the same default days as the local sweeper when the azd variables are unset', async () => {
+    const { main, modules } = await templates();
+    const params = azdParameters(await readFile('infra/main.parameters.json', 'utf8'), {}, types(main));
+    expect(params).toMatchObject({
+      historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS,
+      markerRetentionDays: DEFAULT_MARKER_RETENTION_DAYS,
+      limitRetentionDays: DEFAULT_LIMIT_RETENTION_DAYS,
+    });
+    const { resources } = deployment(main, modules, { ...BASE, ...params });
+    const policy = resources.find(
+      (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
+    );
+    const limits = (at(policy?.body, 'properties', 'policy', 'rules') as Evaluated[]).find(
+      (rule) => at(rule, 'name') === 'command-limit-buckets',
+    );
+    expect(at(limits, 'definition')).toEqual({
+      filters: { blobTypes: ['blockBlob'], prefixMatch: ['chat-history/_limits/'] },
+      actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: 1 } } },
+    });
   });
 });
 
