@@ -417,6 +417,7 @@ output WORKBOOK_ID string = monitoring.outputs.workbookId
 // Web PubSub carries the raw-WebSocket chat: the page's websocket dialect.
 var chatPageQuery = useWebPubSub ? '?dialect=websocket' : ''
 // Easy Auth's callback on the site's real host: the redirect URI of the registration (set by entra-app.bicep when the
-// template creates it; to be added by its owner on an admin-made one, docs/deploy.md "The one-pass admin path").
+// template creates it; added by the postprovision hook to an admin-made one the deployer owns, docs/deploy.md "The
+// one-pass admin path").
 output ENTRA_REDIRECT_URI string = chatAuth == 'entra' ? 'https://${app.outputs.defaultHostName}/.auth/login/aad/callback' : ''
 output CHAT_URL string = 'https://${app.outputs.defaultHostName}/api/home${chatPageQuery}'

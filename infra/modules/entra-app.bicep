@@ -2,7 +2,7 @@
 // infra/bicepconfig.json). It is both the App Service Authentication (Easy Auth) client and the audience of
 // the tokens SignalR sends upstream. It has NO client secret: a federated identity credential trusts the
 // Function App's user-assigned managed identity, which Easy Auth uses as its client assertion
-// (clientSecretSettingName 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', see function-app.bicep and docs/deploy.md).
+// (clientSecretSettingName 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', see function-app-settings.bicep and docs/deploy.md).
 // main.bicep deploys this module only when ENTRA_CLIENT_ID is empty: once the registration exists, its client id
 // is an azd output (ENTRA_CLIENT_ID), and every later provision, the pipeline's included, writes nothing to Graph.
 // It comes after the Function App's site, whose real host is the redirect URI, and before the realtime service and the
@@ -84,7 +84,7 @@ resource registration 'Microsoft.Graph/applications@v1.0' = {
   }
   api: {
     // v2 access tokens: issuer https://login.microsoftonline.com/<tenant>/v2.0, the issuer Easy Auth validates
-    // (openIdIssuer in function-app.bicep) and the app checks upstream (SIGNALR_UPSTREAM_ISSUER).
+    // (openIdIssuer in function-app-settings.bicep) and the app checks upstream (SIGNALR_UPSTREAM_ISSUER).
     // test/infra/contract.test.ts fails if the three disagree.
     requestedAccessTokenVersion: 2
   }
