@@ -80,8 +80,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     // Flex Consumption has no FTP: ftpsState is rejected there, as are the other properties in
     // test/infra/contract.ts FLEX_CONSUMPTION_FORBIDDEN_SITE_CONFIG.
-    // No appSettings here: function-app-settings.bicep owns them (a site PUT without siteConfig.appSettings keeps
-    // the ones it set, so a re-provision changes them only there).
+    // No appSettings here: function-app-settings.bicep owns them, and its `config/appsettings` resource replaces the
+    // whole set on every provision.
     siteConfig: {
       minTlsVersion: '1.2'
     }
