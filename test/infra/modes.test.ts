@@ -284,6 +284,12 @@ describe("the deploy workflow's provision step", () => {
       extraTags: { costCenter: '42' },
     });
     expect(graphWrites(resources)).toEqual([]);
+    // Nor do the provision step's hooks (the postprovision hook writes a redirect URI only on the one-pass path).
+    const rights = (await import(`${'../../infra/hooks'}/entra-rights.mjs`)) as {
+      plannedGraphWrites(env: Record<string, string>): { kind: string };
+    };
+    expect(rights.plannedGraphWrites(env).kind).toBe('none');
+    expect(rights.plannedGraphWrites({ ...env, ENTRA_APP_UNIQUE_NAME: 'chat' }).kind).toBe('credential');
   });
 
   it('would write the registration when ENTRA_CLIENT_ID is not set (so the check above can fail)', async () => {
