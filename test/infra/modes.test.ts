@@ -285,7 +285,9 @@ describe("the deploy workflow's provision step", () => {
     });
     expect(graphWrites(resources)).toEqual([]);
     // Nor do the provision step's hooks (the postprovision hook writes a redirect URI only on the one-pass path).
-    const rights = (await import(`${'../../infra/hooks'}/entra-rights.mjs`)) as {
+    // Imported through a variable, as in hooks.test.ts: a plain JavaScript module without type declarations.
+    const hooks = '../../infra/hooks';
+    const rights = (await import(`${hooks}/entra-rights.mjs`)) as {
       plannedGraphWrites(env: Record<string, string>): { kind: string };
     };
     expect(rights.plannedGraphWrites(env).kind).toBe('none');
