@@ -10,6 +10,7 @@
 import { messageOf } from '../../src/lib/error-message.js';
 import { parseConnectionString } from '../../src/lib/signalr/connection-string.js';
 import { HubClient } from '../../src/lib/signalr/rest/client.js';
+import { webPubSubService } from '../../src/lib/webpubsub/service.js';
 import { billedMessages, billedUnits } from '../billing.js';
 import { type BenchConnection, connect, connectMany, type Incoming, type Target } from '../clients.js';
 import { serve, tell } from '../ipc.js';
@@ -26,7 +27,7 @@ let connections: BenchConnection[] = [];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The text of a bench payload in any dialect: a raw frame, or the first argument of an invocation. */
+/** The text of a bench payload from any server: a raw frame or Web PubSub's data, or an invocation's argument. */
 function payloadText(message: Incoming): string | undefined {
   if (message.kind === 'text') return message.text;
   if (message.kind === 'invocation' && typeof message.argument === 'string') return message.argument;
@@ -86,11 +87,16 @@ function meterSum(from: number, to: number): Meter {
   return sum;
 }
 
-/** True when `message` is the chat event `name` in either dialect (raw frames carry `type` anywhere). */
-function isEvent(message: Incoming, name: string): boolean {
-  if (message.kind === 'invocation') return message.target === name;
-  if (message.kind !== 'text' || !message.text.includes(`"${name}"`)) return false;
-  return (JSON.parse(message.text) as { type?: unknown }).type === name;
+/** The chat event a message is (SignalR: the invocation's target; raw frames and Web PubSub: `type`). */
+function eventOf(message: Incoming): string | undefined {
+  if (message.kind === 'invocation') return message.target;
+  if (message.kind !== 'text' || !message.text.startsWith('{')) return undefined;
+  try {
+    const type = (JSON.parse(message.text) as { type?: unknown }).type;
+    return typeof type === 'string' ? type : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** After the joins, how long no event may arrive before the room counts as settled. */
@@ -104,9 +110,14 @@ async function openAll(request: ConnectRequest): Promise<BenchMessage> {
   let arrived = 0;
   let lastEvent = Date.now();
   const awaited = request.awaitEvent;
+  /** Chat events all clients received while these joined (and the room settled), by type. */
+  const events: Record<string, number> = {};
   onIncoming = (_client, message) => {
     lastEvent = Date.now();
-    if (awaited !== undefined && isEvent(message, awaited)) arrived += 1;
+    if (awaited === undefined) return;
+    const type = eventOf(message);
+    if (type !== undefined) events[type] = (events[type] ?? 0) + 1;
+    if (type === awaited) arrived += 1;
   };
   const opened = await connectMany(
     request.clients,
@@ -126,10 +137,10 @@ async function openAll(request: ConnectRequest): Promise<BenchMessage> {
       }
       meters[index] = { messages: 0, bytes: 0, units: 0 };
       const connection = await connect(target, userId, (message) => onIncoming(index, message));
-      const dialect =
-        target.kind === 'signalr' || (target.kind === 'negotiated' && target.dialect === 'signalr');
+      const signalr =
+        target.kind === 'signalr' || (target.kind === 'negotiated' && target.service === 'signalr');
       connection.socket?.on('message', (data: Buffer, isBinary: boolean) =>
-        meterFrame(index, data, isBinary, dialect ? 'signalr' : 'raw'),
+        meterFrame(index, data, isBinary, signalr ? 'signalr' : 'raw'),
       );
       if (request.announce !== undefined) connection.send(request.announce);
       return connection;
@@ -139,20 +150,29 @@ async function openAll(request: ConnectRequest): Promise<BenchMessage> {
   const connectedMs = Date.now() - started;
   const quietMs = request.quietMs ?? QUIET_MS;
   const deadline = Date.now() + (request.joinTimeoutMs ?? 120_000);
-  if (awaited !== undefined) while (arrived < opened.length && Date.now() < deadline) await sleep(20);
+  if (awaited !== undefined) while (arrived < opened.length && Date.now() < deadline) await sleep(5);
+  // Every client negotiated, connected and (when awaited) has its welcome: the join figure.
+  const joinedMs = Date.now() - started;
   // Each join also sends events to everyone: let that backlog drain before measuring.
   if (awaited !== undefined || request.announce !== undefined)
     while (Date.now() - lastEvent < quietMs && Date.now() < deadline) await sleep(20);
   onIncoming = () => {};
   if (awaited !== undefined && arrived < opened.length)
     throw new Error(`${opened.length - arrived} of ${opened.length} clients got no ${awaited} in time`);
-  return { type: 'connected', clients: connections.length, connectedMs, ms: Date.now() - started };
+  return {
+    type: 'connected',
+    clients: connections.length,
+    connectedMs,
+    joinedMs,
+    ms: Date.now() - started,
+    events,
+  };
 }
 
 /** How the fan-out run sends one broadcast. */
 type Broadcast =
   | { kind: 'bare'; url: string }
-  | { kind: 'service'; dialect: 'websocket' | 'signalr'; connectionString: string; hub: string };
+  | { kind: 'service'; service: 'signalr' | 'webpubsub'; connectionString: string; hub: string };
 
 interface FanoutRequest extends BenchMessage {
   broadcast: Broadcast;
@@ -172,13 +192,19 @@ function broadcaster(spec: Broadcast): (text: string) => Promise<void> {
       if (!response.ok) throw new Error(`bare broadcast: HTTP ${response.status}`);
     };
   }
-  const connection = parseConnectionString(spec.connectionString);
-  if (spec.dialect === 'signalr') {
-    const client = new HubClient({ connection, hub: spec.hub, dialect: 'signalr' });
-    return (text) => client.sendToAll({ target: 'bench', arguments: [text] });
+  if (spec.service === 'webpubsub') {
+    // The app's own Web PubSub client (Microsoft's SDK, as src/lib/webpubsub/service.ts builds it):
+    // `POST /api/hubs/{hub}/:send?api-version=2024-12-01` with the text as text/plain. No retries: a
+    // broadcast sent twice would be counted twice.
+    const { client } = webPubSubService(
+      { kind: 'key', connectionString: spec.connectionString },
+      { hub: spec.hub, maxRetries: 0 },
+    );
+    return (text) => client.sendToAll(text, { contentType: 'text/plain' });
   }
-  const client = new HubClient({ connection, hub: spec.hub, dialect: 'websocket' });
-  return (text) => client.sendToAll(text);
+  const connection = parseConnectionString(spec.connectionString);
+  const client = new HubClient({ connection, hub: spec.hub, dialect: 'signalr' });
+  return (text) => client.sendToAll({ target: 'bench', arguments: [text] });
 }
 
 /**
@@ -262,8 +288,8 @@ interface EchoRequest extends BenchMessage {
 
 /**
  * Upstream echo: every client sends `ratePerClient` messages a second (open loop, start times spread over
- * one interval) and waits for each to come back: a raw frame in the websocket dialect and the bare
- * baseline, a Completion in the signalr dialect (the invocation carries an invocationId).
+ * one interval) and waits for each to come back: a raw frame from the bare baseline, a server message with
+ * the upstream's answer in Web PubSub, a Completion in SignalR (the invocation carries an invocationId).
  */
 async function echo(request: EchoRequest): Promise<BenchMessage> {
   const latency = new Histogram();
@@ -342,7 +368,7 @@ interface ChatRequest extends BenchMessage {
 }
 
 /**
- * The text of a chat `message` event in either dialect. The bare relay baseline echoes the raw
+ * The text of a chat `message` event from any server. The bare relay baseline echoes the raw
  * `sendMessage` command to everyone, so a raw frame of that type counts as the same delivery.
  */
 function chatText(message: Incoming): string | undefined {

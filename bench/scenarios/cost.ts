@@ -507,7 +507,7 @@ export const cost: Scenario = {
               started = true;
               return {
                 type: 'connect',
-                target: { kind: 'negotiated', dialect: 'signalr', url: '', accessToken: '' },
+                target: { kind: 'negotiated', service: 'signalr', url: '', accessToken: '' },
                 negotiateUrl,
                 userPrefix: 'user',
                 clients,
