@@ -1,6 +1,7 @@
 /**
  * Starts the servers a scenario measures, each in its own process: the bare `ws` baselines, the local
- * service (SignalR and Web PubSub wings), the Functions host and Azurite (in memory, through the launcher in src/local/azurite.ts).
+ * service (SignalR and Web PubSub wings), the Functions host(s), the front end in front of several hosts
+ * and Azurite (in memory, through the launcher in src/local/azurite.ts).
  */
 import { createServer } from 'node:net';
 import { type RunningAzurite, startAzurite as startAzuriteProcess } from '../src/local/azurite.js';
@@ -83,6 +84,14 @@ export async function startFunctionsProcess(
   const { child, ready } = await forkChild('functions host', benchModule('./servers/functions.js'), {
     env: { ...process.env, ...settings },
     execArgv,
+  });
+  return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
+}
+
+/** The front end of several Functions hosts (bench/servers/front-end.ts) in its own process. */
+export async function startFrontEndProcess(backends: string[]): Promise<RunningServer> {
+  const { child, ready } = await forkChild('front end', benchModule('./servers/front-end.js'), {
+    args: [JSON.stringify({ backends })],
   });
   return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
 }

@@ -22,6 +22,7 @@
 import { messageOf } from '../../src/lib/error-message.js';
 import { growthExponent } from '../billing.js';
 import { startBlobCounter } from '../blob-counter.js';
+import { BENCH_NEGOTIATES_PER_MINUTE } from '../chat-stack.js';
 import { type BenchChild, type BenchMessage, residentBytes } from '../processes.js';
 import type { Figure, ScenarioResult, Target } from '../report.js';
 import type { BenchContext, Scenario } from '../scenario.js';
@@ -37,9 +38,6 @@ import {
 
 /** The target of the join cost's growth exponent between the smallest and the largest room measured. */
 export const JOIN_EXPONENT_TARGET = 1.1;
-
-/** The app's negotiate limit per address for the bench, whose clients all share one address. */
-export const BENCH_NEGOTIATES_PER_MINUTE = 1_000_000;
 
 export const FULL = {
   sizes: [100, 500, 2000],
@@ -480,7 +478,7 @@ export const cost: Scenario = {
       }
       details.baseline = baseline;
 
-      context.log('cost: service + Functions host + Azurite (signalr dialect)');
+      context.log('cost: service + Functions host + Azurite (SignalR)');
       const azurite = await startAzurite();
       const counter = await startBlobCounter(azurite.connectionString);
       const functionsPort = await freePort();
@@ -490,7 +488,6 @@ export const cost: Scenario = {
       const functions = await startFunctionsProcess({
         AzureSignalRConnectionString: connectionString(service.url),
         CHAT_HISTORY_STORAGE: counter.connectionString,
-        CHAT_DIALECTS: 'signalr',
         BENCH_FUNCTIONS_PORT: String(functionsPort),
         // Every bench client negotiates from the one loopback address; users on Azure come from many.
         CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS: String(BENCH_NEGOTIATES_PER_MINUTE),
