@@ -12,6 +12,8 @@
  * - **Per chat message** into the room of N: a `sendMessage` with a `clientMessageId`; billed units to
  *   everyone (the sender's own copy, which is its acknowledgement, included; the client's invocation is
  *   inbound, which Azure does not bill), Blob transactions, Functions CPU-ms and the Functions host's resident memory growth.
+ *   The Blob requests of the smallest room's messages are judged (target ≤ {@link BLOB_REQUESTS_PER_MESSAGE_TARGET}):
+ *   the messages go one at a time, so no group commit shares a request, and refused requests are counted apart.
  *
  * Baseline: a bare `ws` relay in the same run, at the same sizes, doing the least that does the same job: a
  * joining client sends one small join notice that the relay sends to every client (one tiny message per
@@ -38,6 +40,13 @@ import {
 
 /** The target of the join cost's growth exponent between the smallest and the largest room measured. */
 export const JOIN_EXPONENT_TARGET = 1.1;
+
+/**
+ * The target of Blob requests per chat message with a `clientMessageId`, sent one at a time (so no group
+ * commit shares a request) and with no request refused (so no retry): the append and its exactly-once marker
+ * in one request.
+ */
+export const BLOB_REQUESTS_PER_MESSAGE_TARGET = 1;
 
 export const FULL = {
   sizes: [100, 500, 2000],
@@ -100,6 +109,8 @@ interface MessageCost {
   toAll: Meter;
   blobTransactions: number;
   blobByOperation: Record<string, number>;
+  /** Blob requests refused (status ≥ 400) during the messages, in all: each is followed by a retry. */
+  blobRefused: number;
   cpuMs: number;
   rssBytesPerMessage: number;
 }
@@ -120,7 +131,7 @@ interface Stack {
   /** CPU of the service, where there is one. */
   serviceCpuMs?(): Promise<number>;
   /** Blob transactions since the last call. */
-  blobs(): { total: number; byOperation: Record<string, number> };
+  blobs(): { total: number; byOperation: Record<string, number>; failed?: number };
   /** Resident memory of the measured server process. */
   rss(): number;
 }
@@ -259,6 +270,7 @@ async function measureSide(
       toAll: perJoin(metered.others, m),
       blobTransactions: blobs.total / m,
       blobByOperation: Object.fromEntries(Object.entries(blobs.byOperation).map(([k, n]) => [k, n / m])),
+      blobRefused: blobs.failed ?? 0,
       cpuMs: cpu / m,
       rssBytesPerMessage: rss / m,
     });
@@ -424,6 +436,17 @@ function figuresFor(ours: Side, baseline: Side): { figures: Figure[]; targets: T
       `message into ${n}: ${message.completed}/${message.sent} reached all ${message.receivers} receivers; Blob transactions by operation ${JSON.stringify(message.blobByOperation)}`,
     );
   }
+  const first = ours.messages[0];
+  targets.push({
+    name: 'Blob requests per chat message with a clientMessageId (one at a time, no retry)',
+    value: first ? first.blobTransactions : null,
+    unit: 'req',
+    comparison: '≤',
+    limit: BLOB_REQUESTS_PER_MESSAGE_TARGET,
+    note: first
+      ? `room of ${first.size}, ${first.sent} messages; by operation ${JSON.stringify(first.blobByOperation)}; ${first.blobRefused} refused${first.blobRefused > 0 ? ' (their retries counted in)' : ''}`
+      : 'no message measured',
+  });
   if (ours.notReached.length > 0)
     notes.push(
       `rooms of ${ours.notReached.join(', ')} not measured: filling the room took longer than the budget`,
