@@ -29,11 +29,15 @@ export interface ChatStackOptions {
   profile?: { dir: URL; name: string };
 }
 
-/** A server process whose CPU time the scenario reads; `own` marks the app's and the service's. */
+/**
+ * A server process whose CPU time the scenario reads (through `child`'s probe when it is a bench child, else
+ * from /proc); `own` marks the app's and the service's.
+ */
 export interface MeasuredProcess {
   name: string;
   pid: number;
   role: 'own' | 'azurite' | 'front end';
+  child?: BenchChild;
 }
 
 export interface ChatStack {
@@ -113,13 +117,16 @@ export async function startChatStack(options: ChatStackOptions): Promise<ChatSta
       }),
     );
     const processes: MeasuredProcess[] = [
-      { name: 'service', pid: service.pid, role: 'own' },
+      { name: 'service', pid: service.pid, role: 'own', child: service.child },
       ...hosts.map((host, i) => ({
         name: several ? `functions ${i + 1}` : 'functions',
         pid: host.pid,
         role: 'own' as const,
+        child: host.child,
       })),
-      ...(frontEnd ? [{ name: 'front end', pid: frontEnd.pid, role: 'front end' as const }] : []),
+      ...(frontEnd
+        ? [{ name: 'front end', pid: frontEnd.pid, role: 'front end' as const, child: frontEnd.child }]
+        : []),
       { name: 'azurite', pid: azurite.pid, role: 'azurite' },
     ];
     const negotiate = new URL('/api/negotiate', appUrl);

@@ -3,11 +3,12 @@
  * time from a send until every receiver has the message passes the limit, or a message never reaches
  * everyone), then bisects between the last passing rate and the first failing one until the two are within
  * {@link BISECT_RESOLUTION} of each other or the bisection budget is spent. Each step reads the CPU time of
- * every measured process from /proc/<pid>/stat and the Blob requests counted in front of Azurite.
+ * every measured process (a bench child's own count, Azurite's from /proc/<pid>/stat) and the Blob requests
+ * counted in front of Azurite.
  */
 import type { BlobCounter } from '../blob-counter.js';
 import type { MeasuredProcess } from '../chat-stack.js';
-import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
+import { type BenchChild, type BenchMessage, childCpuMillis, cpuMillis } from '../processes.js';
 import { Histogram, type HistogramData } from '../stats.js';
 
 /** The latency limit of the search: p99 from send until every receiver has the message. */
@@ -93,6 +94,11 @@ const perMessage = (counts: Record<string, number>, sent: number) =>
     Object.entries(counts).map(([kind, n]) => [kind, Math.round((n / Math.max(1, sent)) * 100) / 100]),
   );
 
+/** CPU ms of a measured process: a bench child's own count (µs resolution), else /proc's (10 ms ticks). */
+function cpuOfProcess(process: MeasuredProcess): Promise<number> {
+  return process.child ? childCpuMillis(process.child) : Promise.resolve(cpuMillis(process.pid));
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The next rate to try between `low` (passed; 0 for none) and `high` (failed), or undefined when close enough. */
@@ -134,7 +140,7 @@ export async function measureStep(
   const hosts = context.hosts ?? [];
   await restCalls(hosts); // drop the probe's and the previous drain's calls
   context.blobs?.take();
-  const cpuBefore = processes.map((p) => cpuMillis(p.pid));
+  const cpuBefore = await Promise.all(processes.map(cpuOfProcess));
   const run = await generator.request<ChatResult>(
     {
       type: 'chat',
@@ -149,8 +155,9 @@ export async function measureStep(
     'result',
     params.stepMs + params.drainMs + 30_000,
   );
+  const cpuAfter = await Promise.all(processes.map(cpuOfProcess));
   const cpuByProcess = Object.fromEntries(
-    processes.map((p, i) => [p.name, cpuMillis(p.pid) - (cpuBefore[i] ?? 0)]),
+    processes.map((p, i) => [p.name, Math.round(((cpuAfter[i] ?? 0) - (cpuBefore[i] ?? 0)) * 10) / 10]),
   );
   const cpuOf = (role: MeasuredProcess['role']) =>
     processes.filter((p) => p.role === role).reduce((sum, p) => sum + (cpuByProcess[p.name] ?? 0), 0);

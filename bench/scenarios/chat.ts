@@ -299,7 +299,12 @@ export const chat: Scenario = {
             concurrency: JOIN_CONCURRENCY,
           },
           () =>
-            searchRates(generator, [{ name: 'bare ws', pid: bare.pid, role: 'own' }], search, context.log),
+            searchRates(
+              generator,
+              [{ name: 'bare ws', pid: bare.pid, role: 'own', child: bare.child }],
+              search,
+              context.log,
+            ),
         );
       } finally {
         await bare.stop();
@@ -368,7 +373,7 @@ export const chat: Scenario = {
           );
           reference = await measureRates(
             generator,
-            [{ name: 'bare ws', pid: relay.pid, role: 'own' }],
+            [{ name: 'bare ws', pid: relay.pid, role: 'own', child: relay.child }],
             search,
             rates,
             context.log,
