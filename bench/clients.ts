@@ -125,7 +125,7 @@ async function negotiate(address: URL, token: string): Promise<string> {
 }
 
 /**
- * The signalr dialect with the MessagePack hub protocol over WebSockets, parsed by Microsoft's
+ * SignalR with the MessagePack hub protocol over WebSockets, parsed by Microsoft's
  * implementation. The handshake is JSON text; a refusal (`{"error":…}`) rejects with the service's reason.
  */
 async function openSignalRMessagePack(
@@ -240,7 +240,7 @@ function post(url: URL, body: string, headers: Record<string, string> = {}): Pro
 }
 
 /**
- * The signalr dialect over Server-Sent Events (JSON protocol): negotiate, open the event stream at
+ * SignalR over Server-Sent Events (JSON protocol): negotiate, open the event stream at
  * `/client/?hub=…&id=…`, then send the handshake and invocations with POSTs to the same URL.
  */
 async function openSignalRSse(
@@ -333,7 +333,7 @@ async function openRaw(url: string, onMessage: (message: Incoming) => void): Pro
 }
 
 /**
- * The signalr dialect: negotiate at `{endpoint}/client/negotiate?hub=…&negotiateVersion=1` with the token,
+ * SignalR: negotiate at `{endpoint}/client/negotiate?hub=…&negotiateVersion=1` with the token,
  * connect to `/client/?hub=…&id={connectionToken}&access_token=…`, then the JSON protocol handshake.
  */
 async function openSignalR(
