@@ -167,7 +167,8 @@ export function connectWebPubSub(config, { onEvent, onState }) {
       const now = Date.now();
       if (now - heardAt > SILENCE_LIMIT_MS) {
         clearInterval(timer);
-        ws.dispatchEvent(new CloseEvent('close', { code: 1006, reason: 'No answer from the service' }));
+        // Ended for the link now; the socket's own close may take long on a dead network.
+        declaredDead.get(ws)?.({ code: 1006, reason: 'No answer from the service' });
         ws.close();
         return;
       }
@@ -186,17 +187,27 @@ export function connectWebPubSub(config, { onEvent, onState }) {
     return openSocket(url);
   }
 
-  /** @param {WebSocket} ws @returns {Promise<CloseEvent>} */
-  const closeOf = (ws) =>
-    new Promise((resolve) => ws.addEventListener('close', (event) => resolve(event), { once: true }));
+  /**
+   * How a socket ended for the link: its close, or {@link watchSilence} taking it for dead.
+   * @typedef {{ code: number, reason: string }} Ended
+   */
+  /** @type {WeakMap<WebSocket, (ended: Ended) => void>} */
+  const declaredDead = new WeakMap();
 
-  /** @param {CloseEvent} closed */
+  /** @param {WebSocket} ws @returns {Promise<Ended>} */
+  const closeOf = (ws) =>
+    new Promise((resolve) => {
+      declaredDead.set(ws, resolve);
+      ws.addEventListener('close', (event) => resolve(event), { once: true });
+    });
+
+  /** @param {Ended} closed */
   const closeText = (closed) =>
     `The connection closed (${closed.code}${closed.reason ? `: ${closed.reason}` : ''}).`;
 
   /**
    * Tries to resume the session's connection after its socket dropped; the socket, or null when it cannot be.
-   * @param {CloseEvent} closed
+   * @param {Ended} closed
    */
   async function recover(closed) {
     if (session.ended || closed.code === POLICY_VIOLATION_CLOSE_CODE || !session.reconnectionToken)
