@@ -25,6 +25,11 @@ import {
 
 /** How soon a lost connection must show, in milliseconds. */
 const NOTICE_WITHIN_MS = 10_000;
+/**
+ * A silent SignalR connection is noticed by the client's server timeout: 20 s, above Azure SignalR's 15 s
+ * keep-alive (docs/architecture.md, "Connection state").
+ */
+const SIGNALR_SILENCE_LIMIT_MS = 20_000;
 /** Coming back may go through a few backoff steps. */
 const RECONNECT_TIMEOUT_MS = 60_000;
 
@@ -286,6 +291,33 @@ describe('honest connection state', () => {
     expect(await noticedAfter(quiet.page, since)).toBeLessThan(NOTICE_WITHIN_MS);
     silent = false;
     await waitConnected(quiet, RECONNECT_TIMEOUT_MS);
+  });
+
+  it('notices a SignalR connection gone silent once the service misses a ping (15 s) plus 5 s', async () => {
+    let silent = false;
+    const hush = await chat.open('hush', {
+      query: '?name=hush&transport=websockets',
+      beforeLoad: async ({ page }) => {
+        await page.routeWebSocket(/\/client\/\?hub=/, (route) => {
+          const server = route.connectToServer();
+          route.onMessage((m) => {
+            if (!silent) server.send(m);
+          });
+          server.onMessage((m) => {
+            if (!silent) route.send(m);
+          });
+        });
+      },
+    });
+    await waitConnected(hush);
+    silent = true;
+    const since = Date.now();
+    await hush.page
+      .locator('.status-pill:not([data-status="connected"])')
+      .waitFor({ timeout: SIGNALR_SILENCE_LIMIT_MS + 5000 });
+    expect(Date.now() - since).toBeLessThan(SIGNALR_SILENCE_LIMIT_MS + 2000);
+    silent = false;
+    await waitConnected(hush, RECONNECT_TIMEOUT_MS);
   });
 
   it('says so at once when the browser goes offline, and sends what waited when it is back', async () => {
