@@ -54,6 +54,9 @@ function setUp() {
   // Single newlines are line breaks, as people type them (Shift+Enter); typographer off: text stays as typed.
   parser = markdownit({ html: false, linkify: true, breaks: true, typographer: false });
   parser.disable(DISABLED_RULES, true);
+  // Bare addresses become links when they start with a scheme or `www.`: without that, file names such as
+  // `main.py` or `notes.md` (.py and .md are country domains) would turn into links to strangers' sites.
+  parser.linkify.set({ fuzzyLink: false });
   parser.validateLink = (/** @type {string} */ url) => SAFE_LINK.test(url.trim());
   purifier = DOMPurify(window);
   purifier.addHook('afterSanitizeAttributes', (/** @type {Element} */ node) => {

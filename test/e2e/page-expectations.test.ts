@@ -104,7 +104,7 @@ function contrastOf(page: Page, selector: string): Promise<number> {
 
 describe('formatting', () => {
   const text = [
-    'Formatting: **bold** and _italic_ and `code`, see https://example.com/docs',
+    'Formatting: **bold** and _italic_ and `code`, see https://example.com/docs, not main.py',
     'and [this](javascript:alert(1)) <script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">',
     '',
     '> a quote',
@@ -130,6 +130,8 @@ describe('formatting', () => {
       await expect(bubble.locator('blockquote').textContent()).resolves.toContain('a quote');
       await expect(bubble.locator('ul li').count()).resolves.toBe(2);
       await expect(bubble.locator('pre code').textContent()).resolves.toContain('const x = 1;');
+      // A file name is no link (.py is a country domain); the address with its scheme is.
+      await expect(bubble.locator('a', { hasText: 'main.py' }).count()).resolves.toBe(0);
       const link = bubble.locator('a', { hasText: 'https://example.com/docs' });
       await expect(link.getAttribute('href')).resolves.toBe('https://example.com/docs');
       await expect(link.getAttribute('target')).resolves.toBe('_blank');
