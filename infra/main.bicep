@@ -395,6 +395,6 @@ output ENTRA_CLIENT_ID string = appClientId
 output UPSTREAM_LINK_REQUEST string = networkIsolation ? upstreamLinkRequest : ''
 output AZURE_FUNCTION_APP_ID string = app.outputs.id
 output WORKBOOK_ID string = monitoring.outputs.workbookId
-// Web PubSub carries the raw-WebSocket chat: the page's websocket dialect.
-var chatPageQuery = useWebPubSub ? '?dialect=websocket' : ''
+// Web PubSub carries the raw-WebSocket chat: the page's ?service=webpubsub.
+var chatPageQuery = useWebPubSub ? '?service=webpubsub' : ''
 output CHAT_URL string = 'https://${app.outputs.defaultHostName}/api/home${chatPageQuery}'
