@@ -7,7 +7,11 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { type SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client';
+import {
+  type SendMessageError,
+  WebPubSubClient,
+  type WebPubSubClientOptions,
+} from '@azure/web-pubsub-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signatureHeader } from '../../src/lib/signalr/signature.js';
 import { DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
@@ -67,13 +71,17 @@ async function clientUrl(
   return url.replace(`:${service.port}/`, `:${port}/`);
 }
 
-function newClient(url: string | (() => Promise<string>)): WebPubSubClient {
+function newClient(
+  url: string | (() => Promise<string>),
+  messageRetryOptions: WebPubSubClientOptions['messageRetryOptions'] = { retryDelayInMs: 10, mode: 'Fixed' },
+): WebPubSubClient {
   const client = new WebPubSubClient(
     { getClientAccessUrl: typeof url === 'string' ? url : async () => url() },
     {
       reconnectRetryOptions: { retryDelayInMs: 50, maxRetries: 100, mode: 'Fixed' },
-      // A refused message is retried as a new message (a new ack id); quickly here.
-      messageRetryOptions: { retryDelayInMs: 10, mode: 'Fixed' },
+      // A refused message is retried (three times by default; quickly here), with a new ack id unless the
+      // caller gives one.
+      messageRetryOptions,
     },
   );
   cleanups.push(() => client.stop());
@@ -233,8 +241,11 @@ describe("the Web PubSub wing with Microsoft's client and event handler", () => 
     const proxy: TcpProxy = await startTcpProxy(service.port);
     cleanups.push(() => proxy.close());
     const roles = ['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'];
+    // A send made while the socket is down fails until the connection is recovered, and is retried: the retries
+    // must outlast a recovery however slow the machine (three tries 10 ms apart did not, now and then).
     const receiver = newClient(
       await clientUrl(service, { userId: 'r', roles }, Number(new URL(proxy.url).port)),
+      { retryDelayInMs: 10, maxRetries: 3000, mode: 'Fixed' },
     );
     const sender = newClient(await clientUrl(service, { userId: 's', roles }));
     const ids: string[] = [];
@@ -255,9 +266,11 @@ describe("the Web PubSub wing with Microsoft's client and event handler", () => 
     const back = collect<number>(10);
     await sender.joinGroup('back');
     sender.on('group-message', (e) => back.push(e.message.data as number));
+    // Each send keeps its ack id across retries, so one whose ack the cut lost is answered `Duplicate` by the
+    // service instead of being delivered twice (a fresh ack id per retry would repeat it).
     const sends = Array.from({ length: 10 }, (_, i) => {
       if (i === 5) proxy.cut();
-      return receiver.sendToGroup('back', i, 'json');
+      return receiver.sendToGroup('back', i, 'json', { ackId: 1000 + i });
     });
     await Promise.all(sends);
     expect((await back.done).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i));
