@@ -309,6 +309,51 @@ describe("the Web PubSub wing with Microsoft's client and event handler", () => 
     expect(await got.done).toEqual(['after restart']);
   });
 
+  it('across a restarted service, sends made meanwhile go out on the new connection: nothing lost, nothing repeated', async () => {
+    let service = await startWing();
+    const roles = ['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'];
+    // The sender comes back only once the receiver is in its group again, so every send has someone to reach.
+    let receiverBack: () => void = () => {};
+    const receiverReady = new Promise<void>((resolve) => {
+      receiverBack = resolve;
+    });
+    let restarting = false;
+    const sender = newClient(
+      async () => {
+        if (restarting) await receiverReady;
+        return clientUrl(service, { userId: 's', roles });
+      },
+      { retryDelayInMs: 10, maxRetries: 3000, mode: 'Fixed' },
+    );
+    const receiver = newClient(() => clientUrl(service, { userId: 'r', roles }));
+    const receiverIds: string[] = [];
+    receiver.on('connected', (e) => {
+      receiverIds.push(e.connectionId);
+      if (receiverIds.length === 2) void receiver.joinGroup('g').then(() => receiverBack());
+    });
+    await receiver.start();
+    await sender.start();
+    await receiver.joinGroup('g');
+    const total = 10;
+    const got = collect<number>(total);
+    receiver.on('group-message', (e) => got.push(e.message.data as number));
+
+    restarting = true;
+    await service.close();
+    // Sent while the service is down: each is retried, with its own ack id, until the new connection takes it.
+    const sends = Array.from({ length: total }, (_, i) =>
+      sender.sendToGroup('g', i, 'json', { ackId: 2000 + i }),
+    );
+    service = await startWing();
+    await Promise.all(sends);
+    expect((await got.done).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(got.values).toHaveLength(total);
+    // The restart ended the old connections: the receiver is on a new one.
+    expect(receiverIds).toHaveLength(2);
+    expect(receiverIds[1]).not.toBe(receiverIds[0]);
+  });
+
   it('writes every call as Azure does: known-answer signature over the connection id with each key, ce-* attributes', async () => {
     const upstream = await startExpressUpstream();
     cleanups.push(() => upstream.close());
