@@ -173,7 +173,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
 /**
  * Runs a parsed command and returns the event for the sender, if any. An unexpected failure (Blob or the
  * service unreachable) is logged with `context.error` and becomes an `internal` error event for the sender:
- * failing the upstream call instead would make the service close a websocket-dialect connection (1011).
+ * failing the upstream call instead would fail the caller's invocation (SignalR) or drop its answer (Web PubSub).
  */
 async function runCommand(
   chat: ChatHandlers,

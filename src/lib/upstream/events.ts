@@ -204,9 +204,9 @@ export interface UpstreamHandlers {
   handleMessage?(req: UpstreamRequest<ClientMessageEvent>, res: MessageResponse): void | Promise<void>;
   /** signalr dialect invocation. */
   handleInvocation?(req: UpstreamRequest<InvocationEvent>, res: InvocationResponse): void | Promise<void>;
-  /** signalr dialect `connected`. */
+  /** `connected`: SignalR's, or Web PubSub's `azure.webpubsub.sys.connected`. */
   onConnected?(req: UpstreamRequest<ConnectedEvent>): void | Promise<void>;
-  /** `disconnect` (websocket dialect) and `disconnected` (signalr dialect); `req.event.dialect` tells which. */
+  /** `disconnect` (Web PubSub) and `disconnected` (SignalR); `req.event.dialect` tells which. */
   onDisconnected?(req: UpstreamRequest<DisconnectEvent | DisconnectedEvent>): void | Promise<void>;
 }
 
