@@ -414,8 +414,8 @@ output ENTRA_CLIENT_ID string = appClientId
 output UPSTREAM_LINK_REQUEST string = networkIsolation ? upstreamLinkRequest : ''
 output AZURE_FUNCTION_APP_ID string = app.outputs.id
 output WORKBOOK_ID string = monitoring.outputs.workbookId
-// Web PubSub carries the raw-WebSocket chat: the page's websocket dialect.
-var chatPageQuery = useWebPubSub ? '?dialect=websocket' : ''
+// Web PubSub carries the raw-WebSocket chat: the page's ?service=webpubsub.
+var chatPageQuery = useWebPubSub ? '?service=webpubsub' : ''
 // Easy Auth's callback on the site's real host: the redirect URI of the registration (set by entra-app.bicep when the
 // template creates it; added by the postprovision hook to an admin-made one the deployer owns, docs/deploy.md "The
 // one-pass admin path").

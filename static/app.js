@@ -1,6 +1,6 @@
 /**
  * The chat page (docs/architecture.md, "The page"): Vue 3 and the vendored `@microsoft/signalr`, both served by
- * the app itself. `config.js` reads what the server decided (who, which dialect); with a name the chat opens
+ * the app itself. `config.js` reads what the server decided (who, which service); with a name the chat opens
  * (components/chat-app.js), without one the page asks for it (components/name-prompt.js).
  */
 import { ChatApp } from './components/chat-app.js';

@@ -1,6 +1,6 @@
 /**
- * The ways the page talks to the service (docs/architecture.md, "Two dialects", "The chat protocol" and "The page"):
- * SignalR, Azure Web PubSub (static/webpubsub-link.js) and the 2020 preview's raw WebSocket, behind one small interface:
+ * The ways the page talks to the service (docs/architecture.md, "Two services", "The chat protocol" and "The page"):
+ * SignalR, and Azure Web PubSub (static/webpubsub-link.js), behind one small interface:
  *
  *   const link = connect(config, { onEvent(type, payload), onState(state) });
  *   link.send(command, payload)   // throws when not connected
@@ -15,8 +15,7 @@
  * restarting, however long that takes.
  */
 
-import { describe, nameQuery, negotiateUrl, openWithRetry } from './link-retry.js';
-import { whenOpen } from './socket-open.js';
+import { describe, nameQuery, openWithRetry } from './link-retry.js';
 import { connectWebPubSub } from './webpubsub-link.js';
 
 export { RETRY_BASE_MS, RETRY_MAX_MS, retryDelay } from './link-retry.js';
@@ -47,17 +46,15 @@ export const SIGNALR_KEEPALIVE_MS = 10_000;
 export const AUTOMATIC_RECONNECT_DELAYS_MS = Object.freeze([0, 1000, 2000, 5000, 10_000]);
 
 /**
- * Opens the link the configuration asks for: Azure Web PubSub (`service: 'webpubsub'`), the 2020 preview's raw
- * WebSocket (`dialect: 'websocket'`), or SignalR.
+ * Opens the link the configuration asks for: Azure Web PubSub (`service: 'webpubsub'`) or SignalR.
  * @param {{ user: string, auth?: string, dialect: string, service?: string, apiBase: string, hub?: string, transport?: 'websockets' | 'sse' | 'longpolling' | null }} config
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
  * @returns {{ send: (command: string, payload: object) => Promise<void>, stop: () => Promise<void>, dialect: string }}
  * @typedef {import('./link-retry.js').LinkState} LinkState
  */
 export function connect(config, handlers) {
-  if (config.service === 'webpubsub') return connectWebPubSub(config, handlers);
-  return config.dialect === 'websocket'
-    ? connectWebSocket(config, handlers)
+  return config.service === 'webpubsub'
+    ? connectWebPubSub(config, handlers)
     : connectSignalR(config, handlers);
 }
 
@@ -146,75 +143,6 @@ function connectSignalR(config, { onEvent, onState }) {
     async stop() {
       link.stopped = true;
       await connection.stop();
-    },
-  };
-}
-
-/**
- * websocket dialect (the 2020 preview's raw protocol): negotiate for a URL with a token in it, open a plain WebSocket,
- * and exchange JSON text frames `{"type": …, …payload}`. The first frame is the `welcome` (the connect
- * response body). Every try negotiates again, so a token never outlives its connection.
- * @param {{ user: string, auth?: string, apiBase: string }} config
- * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
- */
-function connectWebSocket(config, { onEvent, onState }) {
-  /** @type {WebSocket | null} */
-  let socket = null;
-  const link = { stopped: false, everConnected: false, onState };
-
-  function negotiate() {
-    return negotiateUrl(config, 'dialect=websocket');
-  }
-
-  /** Opens one socket; resolves when it is open, rejects when it fails before opening. */
-  async function open() {
-    const url = await negotiate();
-    const ws = new WebSocket(url);
-    socket = ws;
-    ws.addEventListener('message', (event) => {
-      if (typeof event.data !== 'string') return;
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return; // not a chat event; the protocol only sends JSON text frames
-      }
-      if (!frame || typeof frame.type !== 'string') return;
-      const { type, ...payload } = frame;
-      onEvent(type, payload);
-    });
-    return whenOpen(ws);
-  }
-
-  async function loop() {
-    // The first try after a lost connection goes straight away (most losses are blips); then back off.
-    let from = { attempt: 0, lastError: /** @type {string | null} */ (null), freeTries: 2 };
-    while (!link.stopped) {
-      const ws = await openWithRetry(link, open, from);
-      if (!ws) return;
-      const closed = /** @type {CloseEvent} */ (
-        await new Promise((resolve) => ws.addEventListener('close', resolve, { once: true }))
-      );
-      if (link.stopped) return;
-      from = {
-        attempt: 1,
-        lastError: `The connection closed (${closed.code}${closed.reason ? `: ${closed.reason}` : ''}).`,
-        freeTries: 2,
-      };
-    }
-  }
-
-  void loop();
-  return {
-    dialect: 'websocket',
-    /** @param {string} command @param {object} payload */
-    async send(command, payload) {
-      if (!socket || socket.readyState !== WebSocket.OPEN) throw new Error('Not connected.');
-      socket.send(JSON.stringify({ ...payload, type: command }));
-    },
-    async stop() {
-      link.stopped = true;
-      socket?.close(1000, 'page closed');
     },
   };
 }

@@ -46,7 +46,7 @@ function broadcaster(spec: Broadcast): (text: string) => Promise<void> {
     return (text) => client.sendToAll(text, { contentType: 'text/plain' });
   }
   const connection = parseConnectionString(spec.connectionString);
-  const client = new HubClient({ connection, hub: spec.hub, dialect: 'signalr' });
+  const client = new HubClient({ connection, hub: spec.hub });
   return (text) => client.sendToAll({ target: 'bench', arguments: [text] });
 }
 

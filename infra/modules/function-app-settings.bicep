@@ -88,8 +88,8 @@ var hostSettings = {
 var appSettings = {
   CHAT_HUB_NAME: hubName
   REALTIME_SERVICE: realtimeService
-  // Azure SignalR speaks only the SignalR protocol: it has no raw-WebSocket REST API (/ws/api/v1). Azure Web PubSub
-  // carries the raw-WebSocket chat (the websocket dialect) and nothing else.
+  // One service per deployment: Azure SignalR speaks only the SignalR protocol, and Azure Web PubSub carries the
+  // raw-WebSocket chat (the websocket dialect) and nothing else.
   CHAT_DIALECTS: realtimeService == 'webpubsub' ? 'websocket' : 'signalr'
   CHAT_HISTORY_STORAGE: storage.properties.primaryEndpoints.blob
   CHAT_HISTORY_CONTAINER: historyContainerName

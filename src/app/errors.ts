@@ -25,14 +25,14 @@ export const APP_ERRORS = {
     status: 401,
     message: 'The signed-in principal cannot be read: sign out (/.auth/logout) and sign in again',
   },
-  'invalid-dialect': {
+  'dialect-retired': {
     status: 400,
-    message: 'dialect must be "signalr" (the default) or "websocket"',
+    message:
+      'dialect is retired with the 2020 raw-WebSocket preview: the raw-WebSocket chat is service=webpubsub (Azure Web PubSub)',
   },
   'invalid-service': {
     status: 400,
-    message:
-      'service must be "signalr" (the default) or "webpubsub"; webpubsub carries the websocket dialect (leave dialect out)',
+    message: 'service must be "signalr" (the default) or "webpubsub"',
   },
   'webpubsub-not-configured': {
     status: 400,
@@ -42,12 +42,12 @@ export const APP_ERRORS = {
   'invalid-transport': {
     status: 400,
     message:
-      'transport must be "websockets", "sse" or "longpolling", and the websocket dialect has only "websockets"; leave it out to let the client choose',
+      'transport must be "websockets", "sse" or "longpolling", and Web PubSub has only "websockets"; leave it out to let the client choose',
   },
   'invalid-protocol': {
     status: 400,
     message:
-      'protocol must be "json" (the default) or "messagepack"; messagepack needs the signalr dialect and a binary transport (not "sse")',
+      'protocol must be "json" (the default) or "messagepack"; messagepack needs SignalR and a binary transport (not "sse")',
   },
   'asset-not-found': {
     status: 404,

@@ -9,7 +9,6 @@ import { readSetting } from '../lib/settings.js';
 import {
   type Dialect,
   type HubProtocolName,
-  isDialect,
   isHubProtocolName,
   JSON_PROTOCOL_NAME,
 } from '../lib/signalr/index.js';
@@ -45,7 +44,7 @@ export function webPubSubConfigured(env: NodeJS.ProcessEnv = process.env): boole
   return (readSetting('realtimeService', env) ?? 'signalr').trim().toLowerCase() === 'webpubsub';
 }
 
-/** The page's address with `dialect=websocket` replaced by `service=webpubsub` (path and query only). */
+/** The page's address with the retired `dialect=websocket` replaced by `service=webpubsub` (path and query only). */
 export function webPubSubAddress(pageUrl: string): string {
   const url = new URL(pageUrl);
   url.searchParams.delete('dialect');
@@ -63,6 +62,7 @@ export interface ChatPageConfig {
   readonly auth: AuthMode;
   /** The service the page chats over: `webpubsub` (Azure Web PubSub, `?service=webpubsub`) or `signalr`. */
   readonly service: PageService;
+  /** How its messages are framed: `websocket` (raw frames) with Web PubSub, `signalr` (the hub protocol) with SignalR. */
   readonly dialect: Dialect;
   /** The one transport the signalr client may use, or null to let it choose. */
   readonly transport: PageTransport | null;
@@ -117,9 +117,9 @@ export const SIGN_IN_PATH = '/.auth/login/aad';
 export const SIGN_OUT_PATH = '/.auth/logout';
 
 /**
- * `GET /api/home?name=…[&service=webpubsub|&dialect=websocket][&transport=websockets|sse|longpolling][&protocol=messagepack]`
- * (`?name=` only without sign-in). With Web PubSub configured, `?dialect=websocket` (the raw-WebSocket chat's old
- * address) redirects to `?service=webpubsub`; without it, that address keeps the 2020 preview's dialect.
+ * `GET /api/home?name=…[&service=webpubsub][&transport=websockets|sse|longpolling][&protocol=messagepack]`
+ * (`?name=` only without sign-in). `?dialect=websocket`, the raw-WebSocket chat's address in the retired 2020
+ * preview, redirects to `?service=webpubsub` when Web PubSub is configured.
  */
 export async function home(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
@@ -145,30 +145,27 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     };
   }
   const dialectParam = req.query.get('dialect');
-  if (dialectParam !== null && !isDialect(dialectParam)) {
-    const { status, message } = APP_ERRORS['invalid-dialect'];
+  const serviceParam = req.query.get('service');
+  if (dialectParam !== null && (dialectParam !== 'websocket' || serviceParam !== null)) {
+    const { status, message } = APP_ERRORS['dialect-retired'];
     return { status, headers: TEXT_HEADERS, body: message };
   }
-  const serviceParam = req.query.get('service');
-  if (
-    serviceParam !== null &&
-    (!isPageService(serviceParam) || (serviceParam === 'webpubsub' && dialectParam !== null))
-  ) {
+  if (serviceParam !== null && !isPageService(serviceParam)) {
     const { status, message } = APP_ERRORS['invalid-service'];
     return { status, headers: TEXT_HEADERS, body: message };
   }
   const webPubSub = webPubSubConfigured();
-  if (serviceParam === 'webpubsub' && !webPubSub) {
+  if ((serviceParam === 'webpubsub' || dialectParam !== null) && !webPubSub) {
     const { status, message } = APP_ERRORS['webpubsub-not-configured'];
     return { status, headers: TEXT_HEADERS, body: message };
   }
-  if (dialectParam === 'websocket' && webPubSub && serviceParam === null) {
-    // The raw-WebSocket chat's old address: with Web PubSub configured, that chat is the Web PubSub one.
+  if (dialectParam !== null) {
+    // The raw-WebSocket chat's old address (the retired 2020 preview): that chat is the Web PubSub one.
     return { status: 302, headers: { location: webPubSubAddress(req.url), 'cache-control': 'no-store' } };
   }
   const service: PageService = serviceParam ?? 'signalr';
-  // Web PubSub carries the websocket dialect's frames, so it takes that dialect's transport and protocol rules.
-  const dialect: Dialect = service === 'webpubsub' ? 'websocket' : (dialectParam ?? 'signalr');
+  // Web PubSub carries raw frames (the websocket dialect): one transport, no hub protocol to choose.
+  const dialect: Dialect = service === 'webpubsub' ? 'websocket' : 'signalr';
   const transportParam = req.query.get('transport');
   if (
     transportParam !== null &&

@@ -3,18 +3,15 @@
  * by the `CHAT_AUTH` mode) and hands out the URL and token for the service, so the app and not the browser
  * fixes the user (`nameid`, the user id; the display name in an extra claim).
  *
- * - signalr dialect (default): `{ url, accessToken }` for `@microsoft/signalr`, which calls
+ * - SignalR (default): `{ url, accessToken }` for `@microsoft/signalr`, which calls
  *   `<base>/negotiate?…&negotiateVersion=1` and then negotiates with the service at `url`.
- * - `?service=webpubsub`: Web PubSub's client URL (below); refused when the app has no Web PubSub service.
- * - `?dialect=websocket`: the raw endpoint `ws://…/ws/client/hubs/{hub}?access_token=…`, ready to open; with
- *   REALTIME_SERVICE=webpubsub, Web PubSub's client URL `wss://…/client/hubs/{hub}?access_token=…` from
+ * - `?service=webpubsub`: Web PubSub's client URL `wss://…/client/hubs/{hub}?access_token=…`, ready to open, from
  *   `WebPubSubServiceClient.getClientAccessToken` (signed with the access key, or keyless through the service's
- *   `:generateToken`).
+ *   `:generateToken`); refused when the app has no Web PubSub service.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { toServiceUserId } from '../lib/chat/index.js';
 import { DISPLAY_NAME_CLAIM, encodeDisplayNameClaim } from '../lib/display-name.js';
-import { isDialect } from '../lib/signalr/index.js';
 import { clientAddress, negotiateLimitersFor } from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';
@@ -37,9 +34,8 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
   if (identity.user === null) return refuse(identity.mode === 'entra' ? 'not-signed-in' : 'no-user');
   const service = req.query.get('service');
   if (service !== null && service !== 'signalr' && service !== 'webpubsub') return refuse('invalid-service');
-  // Web PubSub carries the websocket dialect's frames: `?service=webpubsub` is that dialect, on that service only.
-  const dialect = service === 'webpubsub' ? 'websocket' : (req.query.get('dialect') ?? 'signalr');
-  if (!isDialect(dialect)) return refuse('invalid-dialect');
+  // The 2020 preview's `?dialect=websocket` is retired: its raw-WebSocket chat is `?service=webpubsub`.
+  if (req.query.has('dialect')) return refuse('dialect-retired');
   const services = chatServices();
   if (service === 'webpubsub' && !services.webPubSub.client) return refuse('webpubsub-not-configured');
   // Fair sharing: one user's or one address's reconnect storm waits behind its own limit, not everyone's.
@@ -62,7 +58,7 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
     await services.directory.record(id, name);
   }
   const webPubSub = services.webPubSub.client;
-  if (dialect === 'websocket' && webPubSub) {
+  if (service === 'webpubsub' && webPubSub) {
     // Web PubSub tokens carry no custom claims: the upstream finds a display name in the directory.
     const { url, token } = await webPubSub.getClientAccessToken({
       userId: toServiceUserId(id),
@@ -70,7 +66,7 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
     });
     return { status: 200, headers: JSON_HEADERS, jsonBody: { url, accessToken: token } };
   }
-  const client = dialect === 'signalr' ? services.signalr : services.websocket;
+  const client = services.signalr;
   const access = await client.getClientAccess({
     userId: toServiceUserId(id),
     ttlSeconds: CLIENT_TOKEN_TTL_SECONDS,
@@ -78,14 +74,5 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
       ? { claims: { [DISPLAY_NAME_CLAIM]: encodeDisplayNameClaim(name) } }
       : {}),
   });
-  if (dialect === 'signalr') return { status: 200, headers: JSON_HEADERS, jsonBody: access };
-  // A browser WebSocket cannot send an Authorization header, so the raw endpoint takes the token in the query.
-  const url = new URL(access.url);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.searchParams.set('access_token', access.accessToken);
-  return {
-    status: 200,
-    headers: JSON_HEADERS,
-    jsonBody: { url: url.toString(), accessToken: access.accessToken },
-  };
+  return { status: 200, headers: JSON_HEADERS, jsonBody: access };
 }

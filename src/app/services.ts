@@ -1,5 +1,5 @@
 /**
- * The chat's connections to the outside (the SignalR REST API in both dialects, Blob Storage), built once per
+ * The chat's connections to the outside (the REST APIs of Azure SignalR and Azure Web PubSub, Blob Storage), built once per
  * process from the app settings and rebuilt when those settings change (the built-in host of tests points
  * one process at several stacks in turn). Nothing here holds chat state: that lives in the service and Blob.
  * See docs/architecture.md, "Layers".
@@ -31,10 +31,9 @@ import { UNCONFIGURED_BEARER_CHECK, UpstreamTokenValidator } from '../lib/upstre
 import { type WebPubSubService, webPubSubService } from '../lib/webpubsub/index.js';
 
 export interface ChatServices {
-  /** REST client per dialect: the signalr prefix reaches hub-protocol clients, the websocket prefix raw ones. */
-  readonly signalr: HubClient<'signalr'>;
-  readonly websocket: HubClient<'websocket'>;
-  /** The dialects fan-out delivers to (`CHAT_DIALECTS`). */
+  /** Azure SignalR's REST client: it reaches the signalr dialect's (hub-protocol) clients. */
+  readonly signalr: HubClient;
+  /** The dialects fan-out delivers to (`CHAT_DIALECTS`); `websocket` only with Web PubSub configured. */
   readonly dialects: readonly Dialect[];
   /** Keys that verify `X-ASRS-Signature` (key mode). */
   readonly accessKeys: readonly string[];
@@ -78,8 +77,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
   const containerClient = history.containerClient;
   const webPubSub = webPubSubFromSettings(env, hub);
   const upstream = config ?? upstreamAuthFromSettings(env, webPubSub?.accessKeys.length ? 'key' : 'identity');
-  const signalr = config ? hubClientFromSettings(env, { dialect: 'signalr' }) : undefined;
-  const websocket = config ? hubClientFromSettings(env, { dialect: 'websocket' }) : undefined;
+  const signalr = config ? hubClientFromSettings(env) : undefined;
   const value: ChatServices = {
     webPubSubChannel: webPubSub ? webPubSubChannel(webPubSub.client) : undefined,
     webPubSub: {
@@ -88,12 +86,9 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       client: webPubSub?.client,
     },
     get signalr() {
-      return signalr ?? hubClientFromSettings(env, { dialect: 'signalr' });
+      return signalr ?? hubClientFromSettings(env);
     },
-    get websocket() {
-      return websocket ?? hubClientFromSettings(env, { dialect: 'websocket' });
-    },
-    dialects: dialectsSetting(env),
+    dialects: dialectsSetting(env, webPubSub !== undefined),
     accessKeys: config?.accessKeys ?? [],
     upstreamBearer: upstream.auth === 'identity' ? bearerCheck(upstream.upstreamToken) : undefined,
     hub,
@@ -185,7 +180,8 @@ function numberSetting(key: 'presenceWindowMs' | 'presenceStaleGraceMs', env: No
   return value;
 }
 
-function dialectsSetting(env: NodeJS.ProcessEnv): Dialect[] {
+/** `CHAT_DIALECTS`, checked: `websocket` needs Web PubSub (REALTIME_SERVICE=webpubsub), which carries it. */
+function dialectsSetting(env: NodeJS.ProcessEnv, webPubSub: boolean): Dialect[] {
   const raw = readSetting('chatDialects', env) ?? 'signalr';
   const dialects = raw
     .split(',')
@@ -195,6 +191,11 @@ function dialectsSetting(env: NodeJS.ProcessEnv): Dialect[] {
   if (unknown.length > 0 || dialects.length === 0) {
     throw new Error(
       `The app setting ${SETTINGS.chatDialects.name} must list signalr and/or websocket, not "${raw}"`,
+    );
+  }
+  if (dialects.includes('websocket') && !webPubSub) {
+    throw new Error(
+      `The app setting ${SETTINGS.chatDialects.name} lists websocket, which Azure Web PubSub carries: set ${SETTINGS.realtimeService.name}=webpubsub or leave websocket out`,
     );
   }
   return [...new Set(dialects)] as Dialect[];

@@ -1,7 +1,7 @@
 /**
  * The messages function: the upstream endpoint of the service. The typed dispatcher (src/lib/upstream) checks
  * the caller and parses the event; these handlers map each dialect's entry, command and exit events onto the
- * chat and answer in the caller's dialect (docs/architecture.md, "Two dialects").
+ * chat and answer in the caller's dialect (docs/architecture.md, "Two services").
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { ChatReply } from '../lib/chat/index.js';
@@ -55,7 +55,7 @@ export async function messages(req: HttpRequest, context: InvocationContext): Pr
 /** The upstream handler per set of services: built once, not per call (services change only with settings). */
 const upstreamHandlers = new WeakMap<ChatServices, ReturnType<typeof createUpstreamHandler>>();
 
-/** The chat's upstream handlers for both dialects. */
+/** The chat's upstream handlers for both services. */
 function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
   /** The chat and its fan-out for one invocation (failures of a delivery are logged to its context). */
   const chatFor = (log: InvocationContext) => {
@@ -94,15 +94,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       const caller = await callerOf(req.context, websocketCodec.dialect);
       if (caller === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
       // Web PubSub's connect answer carries no message: the chat is entered at `connected`, as in the signalr dialect.
-      if (req.context.webpubsub) return res.accept();
-      // Presence and memberships live in the history container.
-      await services.history.ensureContainer();
-      const welcome = await chatFor(req.invocationContext).chat.enter(caller);
-      // The response body is the connection's first frame. It was taken before the service had the connection,
-      // so presence deltas sent meanwhile missed it: `onlineStale` asks the page to take the list again.
-      res.accept({
-        body: websocketCodec.encode({ event: 'welcome', payload: { ...welcome, onlineStale: true } }),
-      });
+      res.accept();
     },
 
     async handleMessage(req, res) {
@@ -181,7 +173,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
 /**
  * Runs a parsed command and returns the event for the sender, if any. An unexpected failure (Blob or the
  * service unreachable) is logged with `context.error` and becomes an `internal` error event for the sender:
- * failing the upstream call instead would make the service close a websocket-dialect connection (1011).
+ * failing the upstream call instead would fail the caller's invocation (SignalR) or drop its answer (Web PubSub).
  */
 async function runCommand(
   chat: ChatHandlers,

@@ -102,7 +102,7 @@ export const SETTINGS = {
     required: false,
     default: 'signalr',
     description:
-      'Client dialects the chat delivers to, comma-separated: signalr (Azure SignalR) and websocket (the raw preview endpoint of the local service, which has both; npm start sets "signalr,websocket"). Azure SignalR has no /ws/api/v1, hence the default.',
+      'Client dialects the chat delivers to, comma-separated: signalr (hub-protocol clients, through Azure SignalR) and websocket (raw-WebSocket clients, through Azure Web PubSub, so only with REALTIME_SERVICE=webpubsub). npm start sets "signalr,websocket": its local service speaks both.',
   },
   commandBurst: {
     name: 'CHAT_COMMAND_BURST',
@@ -171,7 +171,7 @@ export const SETTINGS = {
     required: false,
     default: 'signalr',
     description:
-      'Which Azure service carries the raw-WebSocket chat: `signalr` (the websocket dialect over the SignalR REST API) or `webpubsub` (Azure Web PubSub: its REST API for fan-out, its CloudEvents calls on the upstream endpoint).',
+      'Whether the raw-WebSocket chat runs: `webpubsub` (Azure Web PubSub carries it: its REST API for fan-out, its CloudEvents calls on the upstream endpoint) or `signalr` (SignalR only, no raw-WebSocket chat).',
   },
   webPubSubConnectionString: {
     name: 'WebPubSubConnectionString',

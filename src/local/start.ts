@@ -116,15 +116,16 @@ export function functionsEnvironment(ports: Ports, values: Record<string, unknow
   env.AzureWebJobsStorage = pointStorage(env.AzureWebJobsStorage);
   env.CHAT_HISTORY_STORAGE = pointStorage(env.CHAT_HISTORY_STORAGE);
   const signalR = env.AzureSignalRConnectionString ?? devSignalRConnectionString();
-  // The local service speaks both dialects, so the chat delivers through both REST prefixes (see fanout.ts).
-  env.CHAT_DIALECTS ??= 'signalr,websocket';
   const toServicePort = (value: string) =>
     value.replace(/(Endpoint=https?:\/\/[^;:/]+)(:\d+)?/i, `$1:${ports.SIGNALR_PORT}`);
   env.AzureSignalRConnectionString = toServicePort(signalR);
   // The same service carries Azure Web PubSub's protocol (its Web PubSub wing): the websocket dialect goes over it,
-  // so the page chats over SignalR by default and over Web PubSub with ?service=webpubsub, in one room.
+  // so the page chats over SignalR by default and over Web PubSub with ?service=webpubsub, in one room, and the
+  // chat delivers through both services' REST APIs (see fanout.ts).
   env.REALTIME_SERVICE ??= 'webpubsub';
-  if (env.REALTIME_SERVICE.trim().toLowerCase() === 'webpubsub') {
+  const webPubSub = env.REALTIME_SERVICE.trim().toLowerCase() === 'webpubsub';
+  env.CHAT_DIALECTS ??= webPubSub ? 'signalr,websocket' : 'signalr';
+  if (webPubSub) {
     env.WebPubSubConnectionString = toServicePort(
       env.WebPubSubConnectionString ?? devWebPubSubConnectionString(),
     );
@@ -323,9 +324,10 @@ async function main(): Promise<void> {
     if (identity) {
       Object.assign(env, identityAppSettings(identity));
       env.AzureSignalRConnectionString = identityConnectionString(`http://localhost:${ports.SIGNALR_PORT}`);
-      // Keyless Web PubSub needs TLS for its bearer tokens (the SDK sends none over http): in identity mode the
-      // websocket dialect stays on the local service's SignalR REST API.
+      // Keyless Web PubSub needs TLS for its bearer tokens (the SDK sends none over http), and the local service
+      // listens on http: in identity mode the chat runs over SignalR alone.
       env.REALTIME_SERVICE = 'signalr';
+      env.CHAT_DIALECTS = 'signalr';
       delete env.WebPubSubConnectionString;
       console.log(
         'Identity mode: the chat runs over SignalR only (?service=webpubsub needs SIGNALR_AUTH=key)',

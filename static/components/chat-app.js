@@ -142,7 +142,6 @@ export const ChatApp = defineComponent({
           <svg class="logo" viewBox="0 0 32 32" width="26" height="26" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="9" fill="#4f46e5"/><path d="M9 10.5h14a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2h-7l-4.5 3.5V21.5H9a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2z" fill="#fff"/><circle cx="12.5" cy="16" r="1.4" fill="#4f46e5"/><circle cx="16" cy="16" r="1.4" fill="#4f46e5"/><circle cx="19.5" cy="16" r="1.4" fill="#4f46e5"/></svg>
           <span class="brand-name">Chat</span>
           <span v-if="config.service === 'webpubsub'" class="dialect-tag" data-testid="service-tag" title="Azure Web PubSub (reliable JSON subprotocol)">Web PubSub</span>
-          <span v-else-if="config.dialect === 'websocket'" class="dialect-tag" title="Raw WebSocket (the 2020 Serverless WebSocket preview)">WebSocket</span>
         </div>
         <div class="status-pill" :class="'status-' + shownStatus" role="status" :data-status="shownStatus"
           :title="link.error || statusText">

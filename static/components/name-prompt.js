@@ -3,7 +3,7 @@ import { computed, defineComponent, onMounted, ref } from '../vendor/vue.js';
 
 /**
  * Shown when the page was opened without `?name=` (and without a signed-in principal): asks for a name and
- * reloads the page with it, keeping the other query parameters (such as `?dialect=websocket`). The server
+ * reloads the page with it, keeping the other query parameters (such as `?service=webpubsub`). The server
  * decides the name from the URL, so the page never holds an identity of its own making.
  */
 export const NamePrompt = defineComponent({

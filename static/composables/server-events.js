@@ -33,7 +33,6 @@ export function useAnnouncer() {
  *   active: { readonly value: import('../chat-state.js').Conversation },
  *   loadLatest: (conversationId: string) => void,
  *   canRead: (conversationId: string) => boolean,
- *   listOnline: (after?: string) => void,
  *   announce: (text: string) => void,
  *   outbox: ReturnType<typeof import('../outbox.js').createOutbox>,
  *   nameOf?: (id: string) => string,
@@ -42,7 +41,7 @@ export function useAnnouncer() {
  */
 export function serverEventHandler(
   state,
-  { active, loadLatest, canRead, listOnline, announce, outbox, nameOf = (/** @type {string} */ id) => id },
+  { active, loadLatest, canRead, announce, outbox, nameOf = (/** @type {string} */ id) => id },
 ) {
   /** Stored messages of mine acknowledge the sends they came from. @param {any[]} messages */
   const acknowledge = (messages) => {
@@ -53,8 +52,6 @@ export function serverEventHandler(
       case 'welcome':
         applyWelcome(state, payload);
         acknowledge(payload.history?.messages ?? []);
-        // A welcome taken before the connection could hear deltas (the websocket dialect's connect): resync.
-        if (payload.onlineStale) listOnline();
         if (!active.value.loaded && state.activeId !== ROOM && canRead(state.activeId))
           loadLatest(state.activeId);
         break;

@@ -3,7 +3,7 @@
  * stack: real Azurite, the local SignalR service and the Functions host (test/support/stack.ts).
  *
  * One story, step by step, with a screenshot of each step in test-results/e2e/ (git-ignored): ann on a
- * desktop viewport, bob on a phone viewport, dave in the websocket dialect. Every wait is for something the
+ * desktop viewport, bob on a phone viewport, dave over Azure Web PubSub. Every wait is for something the
  * page shows (no sleeps, no timed assertions).
  */
 import { createServer } from 'node:http';
@@ -408,19 +408,20 @@ describe('the chat page in Chromium', () => {
     }
   });
 
-  it('exchanges a message in the websocket-dialect mode', async () => {
+  it('takes the retired preview address ?dialect=websocket to the Web PubSub chat, which exchanges messages', async () => {
     const dave = await open('dave', { query: '?name=dave&dialect=websocket' });
     await waitConnected(dave);
-    await expect(dave.page.locator('.dialect-tag').textContent()).resolves.toContain('WebSocket');
+    expect(new URL(dave.page.url()).searchParams.get('service')).toBe('webpubsub');
+    await expect(dave.page.getByTestId('service-tag').textContent()).resolves.toContain('Web PubSub');
     // The welcome carried the room's history.
     await delivered(dave, 'Back again!').waitFor({ timeout: SHOW_TIMEOUT_MS });
-    await send(dave, 'Hello from the raw WebSocket side.');
-    await delivered(ann, 'Hello from the raw WebSocket side.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(dave, 'Hello from the Web PubSub side.');
+    await delivered(ann, 'Hello from the Web PubSub side.').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await send(ann, 'Loud and clear, dave.');
     await delivered(dave, 'Loud and clear, dave.').waitFor({ timeout: SHOW_TIMEOUT_MS });
-    await screenshot(dave, 'websocket-dialect');
+    await screenshot(dave, 'webpubsub');
 
-    // The raw WebSocket link reconnects on its own too. The service closes its sockets only once it has
+    // The Web PubSub link reconnects on its own too. The service closes its sockets only once it has
     // delivered their disconnects, so the page may be back within milliseconds: record every state it shows.
     await recordStatus(dave);
     await chat.stack.restartService();

@@ -63,9 +63,9 @@ describe('names an object prototype knows, on the page', () => {
     const ann = await enter('ann');
     await send(ann, 'Before anyone else.');
 
-    // Each of the two on another wire: MessagePack maps and raw WebSocket JSON carry their names too.
+    // Each of the two on another wire: MessagePack maps and Web PubSub's JSON carry their names too.
     const proto = await enter('__proto__', '&protocol=messagepack');
-    const ctor = await enter('constructor', '&dialect=websocket');
+    const ctor = await enter('constructor', '&service=webpubsub');
     await sidebarButton(ann, /__proto__ Message privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await sidebarButton(ann, /constructor Message privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
     // Each sees the other in its own list, with its own name as itself.

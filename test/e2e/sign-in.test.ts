@@ -179,7 +179,7 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     expect(answers).not.toContain('launch is Friday');
 
     // Page parameters and a reconnect (reload) bring nothing either.
-    for (const query of [`?name=${annId}`, `?conversation=${encodeURIComponent(dm)}`, '?dialect=websocket']) {
+    for (const query of [`?name=${annId}`, `?conversation=${encodeURIComponent(dm)}`, '?service=webpubsub']) {
       await eve.page.goto(`${chat.stack.homeUrl}${query}`);
       await waitConnected(eve);
       await delivered(eve, 'Anyone there?').waitFor({ timeout: SHOW_TIMEOUT_MS });

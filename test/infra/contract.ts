@@ -154,7 +154,7 @@ export interface AzureSettingValue {
 export const AZURE_SETTING_VALUES: Readonly<Record<string, AzureSettingValue>> = {
   CHAT_DIALECTS: {
     value: "realtimeService == 'webpubsub' ? 'websocket' : 'signalr'",
-    why: 'Azure SignalR has no raw-WebSocket REST API (/ws/api/v1), and Azure Web PubSub carries only the raw-WebSocket chat; the default also delivers to the websocket dialect',
+    why: 'a deployment has one service: Azure SignalR carries only the signalr dialect, Azure Web PubSub only the raw-WebSocket chat (the websocket dialect)',
   },
   REALTIME_SERVICE: {
     value: 'realtimeService',

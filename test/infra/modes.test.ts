@@ -456,7 +456,7 @@ describe('REALTIME_SERVICE: which resources each value deploys', () => {
     expect(checkKeyless(resources, 'identity')).toEqual([]);
     expect(checkUpstreamToken(resources, LOGIN, TENANT)).toEqual([]);
     // The page azd prints opens the raw-WebSocket chat, which Web PubSub carries.
-    expect(scope.value(scope.file.outputs.get('CHAT_URL') ?? '')).toMatch(/\/api\/home\?dialect=websocket$/);
+    expect(scope.value(scope.file.outputs.get('CHAT_URL') ?? '')).toMatch(/\/api\/home\?service=webpubsub$/);
     expect(scope.value(scope.file.outputs.get('REALTIME_UPSTREAM_URL_TEMPLATE') ?? '')).toMatch(
       /^https:\/\/⟨app\.outputs\.defaultHostName⟩\/api\/messages\?event=\{event\}$/,
     );

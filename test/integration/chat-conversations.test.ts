@@ -13,9 +13,9 @@ let dan: ChatClient; // websocket
 
 beforeAll(async () => {
   ann = await connect('ann', 'signalr');
-  bob = await connect('bob', 'websocket');
+  bob = await connect('bob', 'webpubsub');
   cat = await connect('cat', 'signalr');
-  dan = await connect('dan', 'websocket');
+  dan = await connect('dan', 'webpubsub');
 });
 
 /**
@@ -82,7 +82,7 @@ describe('conversations through the whole local stack', () => {
   });
 
   it('a private message reaches both parties, all their connections, and nobody else', async () => {
-    const ann2 = await connect('ann', 'websocket'); // ann's second connection, other dialect
+    const ann2 = await connect('ann', 'webpubsub'); // ann's second connection, other dialect
     await cat.send('sendMessage', { text: 'psst ann', to: 'ann' });
     const atAnn = await ann.waitFor(isMessage('psst ann'));
     expect(atAnn.payload).toMatchObject({ conversation: 'dm:ann:cat', from: 'cat', to: 'ann' });
@@ -101,7 +101,7 @@ describe('conversations through the whole local stack', () => {
   });
 
   it('names and groups in any script work in both dialects (ids beyond ASCII are percent-encoded for the service)', async () => {
-    const zhang = await connect('张伟', 'websocket');
+    const zhang = await connect('张伟', 'webpubsub');
     const zoe = await connect('Zoë', 'signalr');
     await zhang.send('joinGroup', { group: '团队' });
     await zhang.waitFor((e) => e.type === 'system' && e.payload.kind === 'groupJoined');

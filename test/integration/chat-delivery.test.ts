@@ -31,7 +31,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function connect(user: string, dialect: 'signalr' | 'websocket') {
+async function connect(user: string, dialect: 'signalr' | 'webpubsub') {
   const client = await connectChat(stack.functionsUrl, user, dialect);
   clients.push(client);
   return client;
@@ -41,7 +41,7 @@ const errorFor = (clientMessageId: string) => (e: { type: string; payload: Recor
   e.type === 'error' && e.payload.clientMessageId === clientMessageId;
 
 describe('delivery, refusals and limits', () => {
-  it.each(['signalr', 'websocket'] as const)(
+  it.each(['signalr', 'webpubsub'] as const)(
     'refuses dot-segment names in join and send with a clear error (%s)',
     async (dialect) => {
       const eve = await connect(`eve ${dialect}`, dialect);
@@ -63,8 +63,8 @@ describe('delivery, refusals and limits', () => {
   );
 
   it.each([
-    ['signalr', 'websocket'],
-    ['websocket', 'signalr'],
+    ['signalr', 'webpubsub'],
+    ['webpubsub', 'signalr'],
   ] as const)(
     'acknowledges a room message by the sender’s own copy of it, with no second message (%s sender)',
     async (senderDialect, otherDialect) => {
@@ -90,7 +90,7 @@ describe('delivery, refusals and limits', () => {
 
   it('acknowledges a group message with an `ack` to its sender only, besides the delivery', async () => {
     const ann = await connect('ann group', 'signalr');
-    const bob = await connect('bob group', 'websocket');
+    const bob = await connect('bob group', 'webpubsub');
     for (const client of [ann, bob]) {
       const from = client.events.length;
       await client.send('joinGroup', { group: 'acks' });
@@ -105,7 +105,7 @@ describe('delivery, refusals and limits', () => {
   });
 
   it('tells the sender when storage is down, shows the message to nobody, and stores it on the resend', async () => {
-    const ann = await connect('ann 2', 'websocket');
+    const ann = await connect('ann 2', 'webpubsub');
     const bob = await connect('bob 2', 'signalr');
     const annFrom = ann.events.length;
     await stack.blob.stop();
@@ -127,7 +127,7 @@ describe('delivery, refusals and limits', () => {
   });
 
   it('limits commands per user with a rate-limited error, while another user is served', async () => {
-    const flood = await connect('flood', 'websocket');
+    const flood = await connect('flood', 'webpubsub');
     const calm = await connect('calm', 'signalr');
     const from = flood.events.length;
     for (let i = 0; i < BURST + 3; i++) {

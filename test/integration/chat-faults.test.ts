@@ -57,7 +57,7 @@ async function wholeHistory(client: ChatClient): Promise<StoredMessage[]> {
 describe('delivery until acknowledged, under faults', () => {
   it('20 senders through a killed Functions host, a restarted service and a restarted Azurite: every acknowledged message stored once, in order, seen by all', async () => {
     const clients: OutboxClient[] = Array.from({ length: SENDERS }, (_, i) =>
-      startOutboxClient(stack.functionsUrl, `sender ${i}`, i % 2 === 0 ? 'signalr' : 'websocket'),
+      startOutboxClient(stack.functionsUrl, `sender ${i}`, i % 2 === 0 ? 'signalr' : 'webpubsub'),
     );
     await until(() => clients.every((c) => c.current() !== undefined));
 

@@ -22,7 +22,7 @@ describe('under concurrent load', () => {
   it('20 connections sending at once: every message in history exactly once, in each sender order, across segment rollovers', async () => {
     const users = Array.from({ length: CONNECTIONS }, (_, i) => `user${String(i + 1).padStart(2, '0')}`);
     for (const [i, user] of users.entries()) {
-      clients.push(await chat.connect(user, i % 2 === 0 ? 'signalr' : 'websocket'));
+      clients.push(await chat.connect(user, i % 2 === 0 ? 'signalr' : 'webpubsub'));
     }
     // Everyone sends at once; each connection sends its own messages in order without waiting.
     await Promise.all(

@@ -113,7 +113,7 @@ describe('presence as deltas', () => {
     const from = watcher.events.length;
     const burst = Array.from({ length: 8 }, (_, i) => `b${i}`);
     const joined = await Promise.all(
-      burst.map((name, i) => connect(name, i % 2 === 0 ? 'signalr' : 'websocket')),
+      burst.map((name, i) => connect(name, i % 2 === 0 ? 'signalr' : 'webpubsub')),
     );
     await fence(watcher);
     const deltas = presenceEvents(watcher, from);
@@ -122,13 +122,8 @@ describe('presence as deltas', () => {
 
     await loadAll(watcher);
     expect(viewOf(watcher)).toMatchObject({ online: [...burst, 'watch'], onlineCount: 9 });
-    // Each newcomer's page too (a websocket welcome is taken before the connection hears deltas: resync first).
+    // Each newcomer's page too.
     for (const client of joined) {
-      if (client.events.find((e) => e.type === 'welcome')?.payload.onlineStale === true) {
-        const at = client.events.length;
-        await client.send('listOnline', {});
-        await client.waitFor((e) => e.type === 'online', at);
-      }
       await fence(client);
       await loadAll(client);
       expect(viewOf(client)).toMatchObject({ online: [...burst, 'watch'], onlineCount: 9 });
@@ -138,8 +133,8 @@ describe('presence as deltas', () => {
 
   it('keeps the list exact after leaves, a crash without disconnect, and a reconnect', async () => {
     const watcher = await connect('w', 'signalr');
-    const ann = await connect('ann', 'signalr');
-    const bob = await connect('bob', 'websocket');
+    const ann = await connect('ann', 'webpubsub');
+    const bob = await connect('bob', 'signalr');
     const cat = await connect('cat', 'signalr');
     await fence(watcher);
     await loadAll(watcher);
@@ -156,7 +151,7 @@ describe('presence as deltas', () => {
     const logsBefore = chat.stack.logs.length;
     await chat.stack.stopFunctions();
     await bob.close();
-    while (!chat.stack.logs.slice(logsBefore).some((l) => l.includes('Upstream disconnect call failed')))
+    while (!chat.stack.logs.slice(logsBefore).some((l) => l.includes('Upstream disconnected call failed')))
       await new Promise((resolve) => setTimeout(resolve, 50));
     await chat.stack.startFunctions();
     await fence(watcher);

@@ -20,7 +20,7 @@ let bob: ChatClient; // websocket
 let eve: ChatClient; // signalr, the third person
 
 /** Connects a signed-in user; `spoof` is the `?name=` it also sends (sign-in ignores it). */
-const connectAs = (who: SignedIn, dialect: 'signalr' | 'websocket', spoof = 'whoever') =>
+const connectAs = (who: SignedIn, dialect: 'signalr' | 'webpubsub', spoof = 'whoever') =>
   chat.connect(spoof, dialect, { headers: { cookie: who.cookie } });
 
 /** See chat-conversations.test.ts: once `receivers` have `sender`'s marker, earlier deliveries have arrived. */
@@ -45,7 +45,7 @@ beforeAll(async () => {
   ]);
   // Each also claims to be someone else by ?name=: it makes no difference.
   ann = await connectAs(annId, 'signalr', 'bob');
-  bob = await connectAs(bobId, 'websocket', 'ann');
+  bob = await connectAs(bobId, 'webpubsub', 'ann');
   eve = await connectAs(eveId, 'signalr', 'ann');
 });
 
@@ -79,7 +79,7 @@ describe('sign-in through the whole local stack (CHAT_AUTH=entra)', () => {
   it('lets two people called Ann chat as two users, each message carrying its sender id and name', async () => {
     const otherAnnId = await signIn(chat.stack.functionsUrl, 'Ann', 'ann.other');
     expect(otherAnnId.userId).not.toBe(annId.userId);
-    const otherAnn = await connectAs(otherAnnId, 'websocket');
+    const otherAnn = await connectAs(otherAnnId, 'webpubsub');
     await otherAnn.send('sendMessage', { text: 'I am the other Ann' });
     const seen = await ann.waitFor(isMessage('I am the other Ann'));
     expect(seen.payload).toMatchObject({ from: otherAnnId.userId, fromName: 'Ann' });
@@ -162,7 +162,7 @@ describe('sign-in through the whole local stack (CHAT_AUTH=entra)', () => {
 
   it('catches up on reconnect with nothing private to others: not in the welcome, not in history', async () => {
     await eve.close();
-    eve = await connectAs(eveId, 'websocket', 'ann');
+    eve = await connectAs(eveId, 'webpubsub', 'ann');
     const welcome = eve.events.find((e) => e.type === 'welcome');
     expect(welcome?.payload.user).toBe(eveId.userId);
     const at = eve.events.length;

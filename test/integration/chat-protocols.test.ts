@@ -108,7 +108,7 @@ describe('hub protocols through the app and the local service', () => {
 
   it('a token minted as Microsoft SDKs mint it (asrs.s.uid) names the user everywhere', async () => {
     const { serviceUrl } = chat.stack;
-    const url = clientUrl(serviceUrl, 'chat', 'signalr');
+    const url = clientUrl(serviceUrl, 'chat');
     // The Management SDK and the Functions binding put the user id in asrs.s.uid, not in nameid.
     const token = () =>
       new SignJWT({ 'asrs.s.uid': 'uma', sub: 'someone-else' })

@@ -12,7 +12,7 @@ import { signIn } from '../support/sign-in.js';
 /** `constructor`, `__proto__`, `toString`, … (twelve in Node 20). */
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype).sort();
 
-const dialectOf = (i: number): ChatDialect => (i % 2 === 0 ? 'signalr' : 'websocket');
+const dialectOf = (i: number): ChatDialect => (i % 2 === 0 ? 'signalr' : 'webpubsub');
 
 /** Every user named in the `presence` deltas a client received, as joined. */
 function joinedSeen(client: ChatClient): Set<string> {
@@ -117,7 +117,7 @@ describe('names of Object.prototype as user and group names (no sign-in)', () =>
     expect(online.users).toEqual(expect.arrayContaining([...PROTOTYPE_NAMES, 'ann']));
 
     // Someone who comes later gets the room's history with every one of them, and the same online list.
-    const zed = await chat.connect('zed', 'websocket');
+    const zed = await chat.connect('zed', 'webpubsub');
     const history = welcomeOf(zed).history.messages.map((m) => m.text);
     expect(history).toEqual(expect.arrayContaining(PROTOTYPE_NAMES.map((name) => `room from ${name}`)));
     expect((await onlineList(zed)).users).toEqual(expect.arrayContaining(PROTOTYPE_NAMES));

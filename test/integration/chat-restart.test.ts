@@ -8,7 +8,7 @@ const { connect } = chat;
 describe('restarts', () => {
   it('history, presence and groups are right after restarting the Functions host, then the local service', async () => {
     const ann = await connect('ann', 'signalr');
-    const bob = await connect('bob', 'websocket');
+    const bob = await connect('bob', 'webpubsub');
     await ann.send('joinGroup', { group: 'team' });
     await ann.waitFor((e) => e.type === 'system' && e.payload.kind === 'groupJoined');
     await bob.send('joinGroup', { group: 'team' });
@@ -20,7 +20,7 @@ describe('restarts', () => {
 
     // 1. A fresh Functions host: nothing was kept in its memory.
     await chat.stack.restartFunctions();
-    const cat = await connect('cat', 'websocket');
+    const cat = await connect('cat', 'webpubsub');
     expect(welcome(cat).online).toEqual(['ann', 'bob', 'cat']);
     expect(welcome(cat).history.messages.map((m) => m.text)).toEqual(['before restarts']);
     await ann.send('sendMessage', { text: 'team after host restart', group: 'team' });
@@ -31,7 +31,7 @@ describe('restarts', () => {
     // 2. A fresh local service: every connection is closed, group memberships in the service are gone.
     await chat.stack.restartService();
     await Promise.all([ann.closed, bob.closed]);
-    const ann2 = await connect('ann', 'websocket');
+    const ann2 = await connect('ann', 'webpubsub');
     expect(welcome(ann2).groups).toEqual(['team']);
     expect(welcome(ann2).online).toEqual(['ann']);
     expect(welcome(ann2).history.messages.map((m) => m.text)).toEqual(['before restarts']);

@@ -8,7 +8,7 @@ describe('the room', () => {
   it('two users of different dialects chat in the room', async () => {
     const ann = await connect('ann', 'signalr');
     expect(welcomeOf(ann)).toMatchObject({ user: 'ann', online: ['ann'], groups: [] });
-    const bob = await connect('bob', 'websocket');
+    const bob = await connect('bob', 'webpubsub');
     expect(welcomeOf(bob)).toMatchObject({ user: 'bob', online: ['ann', 'bob'] });
     expect(welcomeOf(bob)).toMatchObject({ onlineCount: 2 });
     const delta = await ann.waitFor(
@@ -31,18 +31,18 @@ describe('the room', () => {
     await ann.waitFor((e) => e.type === 'message' && e.payload.from === 'bob');
 
     // History has both, oldest first, for a newcomer.
-    const cat = await connect('cat', 'websocket');
+    const cat = await connect('cat', 'webpubsub');
     expect(welcomeOf(cat).history.messages.map((m) => m.text)).toEqual(['hello bob <b>', 'hi ann']);
   });
 
   it('announces a user leaving with their last connection, not with the ones before', async () => {
     const eve = await connect('eve', 'signalr');
-    const fay = await connect('fay', 'websocket');
+    const fay = await connect('fay', 'webpubsub');
     const from = fay.events.length;
     const eveLeft = (e: ReceivedEvent) =>
       e.type === 'presence' && (e.payload.left as string[]).includes('eve');
     // eve's second connection enters (its welcome means its entry was handled) and leaves again.
-    const eve2 = await connect('eve', 'websocket');
+    const eve2 = await connect('eve', 'webpubsub');
     await eve2.close();
     await eve.send('sendMessage', { text: 'still here' });
     await fay.waitFor(isMessage('still here'), from);

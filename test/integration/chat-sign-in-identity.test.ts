@@ -15,7 +15,7 @@ describe('sign-in with keyless SignalR', () => {
     const url = chat.stack.functionsUrl;
     const [annId, bobId] = await Promise.all([signIn(url, 'Ann Lee', 'ann'), signIn(url, 'Bob', 'bob')]);
     const ann = await chat.connect('bob', 'signalr', { headers: { cookie: annId.cookie } });
-    const bob = await chat.connect('ann', 'websocket', { headers: { cookie: bobId.cookie } });
+    const bob = await chat.connect('ann', 'signalr', { headers: { cookie: bobId.cookie } });
     expect(ann.events.find((e) => e.type === 'welcome')?.payload).toMatchObject({
       user: annId.userId,
       name: 'Ann Lee',

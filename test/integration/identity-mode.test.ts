@@ -69,7 +69,7 @@ describe('identity mode: the app and the service', () => {
   it('negotiates a client token with :generateToken and chats through upstream calls with bearer tokens', async () => {
     const ann = await connect('ann', 'signalr');
     expect(welcomeOf(ann)).toMatchObject({ user: 'ann' });
-    const bob = await connect('bob', 'websocket');
+    const bob = await connect('bob', 'signalr');
     await ann.send('sendMessage', { text: 'keyless hello' });
     const atBob = await bob.waitFor((e) => e.type === 'message');
     expect(atBob.payload).toMatchObject({ from: 'ann', text: 'keyless hello' });

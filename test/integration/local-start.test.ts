@@ -161,7 +161,7 @@ describe('npm start', () => {
     // Started again on the same data folder, the room still has the message.
     const second = start(env);
     await second.lineMatching(/^Chat ready:/);
-    const bob = await connectChat(`http://localhost:${functionsPort}`, 'bob', 'websocket');
+    const bob = await connectChat(`http://localhost:${functionsPort}`, 'bob', 'webpubsub');
     expect(welcomeOf(bob).history.messages.map((m) => m.text)).toEqual(['kept on disk']);
     const cleo = await connectChat(`http://localhost:${functionsPort}`, 'cleo', 'signalr');
     // Ctrl-C (SIGINT) stops it as SIGTERM does, and quietly with pages still connected: the service stops
@@ -199,7 +199,7 @@ describe('npm start', () => {
     expect(refused.status).toBe(401);
     // Yet the chat works: negotiate got a token through :generateToken, upstream calls carried bearer tokens.
     const ann = await connectChat(`http://localhost:${functionsPort}`, 'ann', 'signalr');
-    const bob = await connectChat(`http://localhost:${functionsPort}`, 'bob', 'websocket');
+    const bob = await connectChat(`http://localhost:${functionsPort}`, 'bob', 'signalr');
     await ann.send('sendMessage', { text: 'no keys here' });
     await bob.waitFor(isMessage('no keys here'));
     await ann.close();
@@ -298,7 +298,7 @@ describe('npm start', () => {
         });
         await run.lineMatching(/^Chat ready:/);
         expect(run.output()).toContain('Azure Functions Core Tools found: running func start');
-        const ann = await connectChat(`http://localhost:${functionsPort}`, 'ann', 'websocket');
+        const ann = await connectChat(`http://localhost:${functionsPort}`, 'ann', 'webpubsub');
         expect(welcomeOf(ann).user).toBe('ann');
         await ann.close();
         const started = childPids(run.child.pid as number);
@@ -330,7 +330,7 @@ describe('npm start', () => {
     expect(page.status).toBe(302);
     expect(page.headers.get('location')).toMatch(/^\/\.auth\/login\/aad\?post_login_redirect_uri=/);
     const ann = await signIn(base, 'Ann', 'ann');
-    const client = await connectChat(base, 'bob', 'websocket', { headers: { cookie: ann.cookie } });
+    const client = await connectChat(base, 'bob', 'webpubsub', { headers: { cookie: ann.cookie } });
     expect(welcomeOf(client).user).toBe(ann.userId);
     await client.close();
     run.child.kill('SIGTERM');

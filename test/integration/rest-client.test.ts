@@ -5,7 +5,6 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/ident
 import { type JWTPayload, jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Dialect,
   HubClient,
   type HubClientOptions,
   MAX_CLIENT_TOKEN_TTL_SECONDS,
@@ -104,11 +103,10 @@ beforeAll(() => server.start());
 afterEach(() => server.reset());
 afterAll(() => server.stop());
 
-function keyClient<D extends Dialect>(dialect: D, options: Partial<HubClientOptions<D>> = {}): HubClient<D> {
+function keyClient(options: Partial<HubClientOptions> = {}): HubClient {
   return new HubClient({
     connection: parseConnectionString(`Endpoint=${server.origin};AccessKey=${KEY};Version=1.0;`),
     hub: 'chat',
-    dialect,
     retryDelayMs: 1,
     ...options,
   });
@@ -140,19 +138,16 @@ const GROUP = 'team #1';
 const GROUP_ENC = 'team%20%231';
 const CONN = 'conn-01HZX5';
 
-interface Operation<D extends Dialect> {
+interface Operation {
   name: string;
-  call: (client: HubClient<D>) => Promise<unknown>;
+  call: (client: HubClient) => Promise<unknown>;
   method: string;
   /** Path after the hub prefix, plus query. */
   path: string;
   sends: boolean;
 }
 
-function operations<D extends Dialect>(
-  message: D extends 'signalr' ? { target: string; arguments: unknown[] } : string,
-): Operation<D>[] {
-  const m = message as never;
+function operations(m: { target: string; arguments: unknown[] }): Operation[] {
   return [
     { name: 'sendToAll', call: (c) => c.sendToAll(m), method: 'POST', path: '', sends: true },
     {
@@ -270,130 +265,89 @@ function operations<D extends Dialect>(
   ];
 }
 
-const DIALECTS = [
-  {
-    dialect: 'signalr' as const,
-    prefix: '/api/v1/hubs/chat',
-    message: { target: 'message', arguments: [{ text: 'hi ✓' }] },
-    contentType: 'application/json',
-    body: '{"target":"message","arguments":[{"text":"hi ✓"}]}',
-  },
-  {
-    dialect: 'websocket' as const,
-    prefix: '/ws/api/v1/hubs/chat',
-    message: 'hi ✓',
-    contentType: 'text/plain',
-    body: 'hi ✓',
-  },
-];
+const d = {
+  prefix: '/api/v1/hubs/chat',
+  message: { target: 'message', arguments: [{ text: 'hi ✓' }] },
+  contentType: 'application/json',
+  body: '{"target":"message","arguments":[{"text":"hi ✓"}]}',
+};
 
-for (const d of DIALECTS) {
-  describe(`HubClient, ${d.dialect} dialect, key mode`, () => {
-    for (const op of operations<typeof d.dialect>(d.message as never)) {
-      it(`${op.name}: ${op.method} ${d.prefix}${op.path}, signed for exactly that path`, async () => {
-        const client = keyClient(d.dialect) as HubClient<never>;
-        if (op.method === 'GET') server.script({ status: 200 });
-        await op.call(client as never);
-        const request = only();
-        expect(request.method).toBe(op.method);
-        expect(request.url).toBe(`${d.prefix}${op.path}`);
-        const auth = request.headers.authorization ?? '';
-        expect(auth).toMatch(/^Bearer /);
-        const payload = await verifiedClaims(auth.slice('Bearer '.length), audienceSeen(request));
-        expect(payload.aud).toBe(`${server.origin}${d.prefix}${op.path.split('?')[0]}`);
-        if (op.sends) {
-          expect(request.headers['content-type']).toBe(d.contentType);
-          expect(request.body.toString('utf8')).toBe(d.body);
-        } else {
-          expect(request.body.length).toBe(0);
-        }
-      });
-    }
-
-    it('existence checks map 200 to true and 404 to false', async () => {
-      const client = keyClient(d.dialect);
-      server.script(
-        { status: 200 },
-        { status: 404 },
-        { status: 200 },
-        { status: 404 },
-        { status: 200 },
-        { status: 404 },
-      );
-      expect(await client.connectionExists(CONN)).toBe(true);
-      expect(await client.connectionExists(CONN)).toBe(false);
-      expect(await client.userExists(USER)).toBe(true);
-      expect(await client.userExists(USER)).toBe(false);
-      expect(await client.groupExists(GROUP)).toBe(true);
-      expect(await client.groupExists(GROUP)).toBe(false);
+describe('HubClient, key mode', () => {
+  for (const op of operations(d.message)) {
+    it(`${op.name}: ${op.method} ${d.prefix}${op.path}, signed for exactly that path`, async () => {
+      const client = keyClient();
+      if (op.method === 'GET') server.script({ status: 200 });
+      await op.call(client);
+      const request = only();
+      expect(request.method).toBe(op.method);
+      expect(request.url).toBe(`${d.prefix}${op.path}`);
+      const auth = request.headers.authorization ?? '';
+      expect(auth).toMatch(/^Bearer /);
+      const payload = await verifiedClaims(auth.slice('Bearer '.length), audienceSeen(request));
+      expect(payload.aud).toBe(`${server.origin}${d.prefix}${op.path.split('?')[0]}`);
+      if (op.sends) {
+        expect(request.headers['content-type']).toBe(d.contentType);
+        expect(request.body.toString('utf8')).toBe(d.body);
+      } else {
+        expect(request.body.length).toBe(0);
+      }
     });
-  });
-}
+  }
 
+  it('existence checks map 200 to true and 404 to false', async () => {
+    const client = keyClient();
+    server.script(
+      { status: 200 },
+      { status: 404 },
+      { status: 200 },
+      { status: 404 },
+      { status: 200 },
+      { status: 404 },
+    );
+    expect(await client.connectionExists(CONN)).toBe(true);
+    expect(await client.connectionExists(CONN)).toBe(false);
+    expect(await client.userExists(USER)).toBe(true);
+    expect(await client.userExists(USER)).toBe(false);
+    expect(await client.groupExists(GROUP)).toBe(true);
+    expect(await client.groupExists(GROUP)).toBe(false);
+  });
+});
 describe('message encoding', () => {
-  it('websocket dialect: bytes go as application/octet-stream, byte for byte', async () => {
-    const bytes = new Uint8Array([0, 1, 2, 250, 255]);
-    await keyClient('websocket').sendToConnection(CONN, bytes);
-    const request = only();
-    expect(request.headers['content-type']).toBe('application/octet-stream');
-    expect([...request.body]).toEqual([...bytes]);
-  });
-
-  it('websocket dialect: a Buffer and an ArrayBuffer are bytes too', async () => {
-    const client = keyClient('websocket');
-    await client.sendToAll(Buffer.from('raw'));
-    await client.sendToAll(new Uint8Array([7, 8]).buffer);
-    expect(server.requests.map((r) => r.headers['content-type'])).toEqual([
-      'application/octet-stream',
-      'application/octet-stream',
-    ]);
-    expect(server.requests.map((r) => [...r.body])).toEqual([[...Buffer.from('raw')], [7, 8]]);
-  });
-
-  it('websocket dialect: other values go as application/json', async () => {
-    await keyClient('websocket').sendToUser('ann', { type: 'message', text: 'hi' });
-    const request = only();
-    expect(request.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(request.body.toString('utf8'))).toEqual({ type: 'message', text: 'hi' });
-  });
-
-  it('signalr dialect: sends only target and arguments', async () => {
+  it('sends only target and arguments', async () => {
     const message = { target: 'presence', arguments: [{ online: ['ann'] }], extra: 'dropped' };
-    await keyClient('signalr').sendToAll(message);
+    await keyClient().sendToAll(message);
     expect(JSON.parse(only().body.toString('utf8'))).toEqual({
       target: 'presence',
       arguments: [{ online: ['ann'] }],
     });
   });
 
-  it('signalr dialect: refuses a message without target and arguments before any request', async () => {
-    const client = keyClient('signalr');
+  it('refuses a message without target and arguments before any request', async () => {
+    const client = keyClient();
     await expect(client.sendToAll({ text: 'hi' } as never)).rejects.toThrow(/target: string, arguments/);
     expect(server.requests).toHaveLength(0);
   });
 
   it('refuses a message above maxMessageBytes before any request', async () => {
-    const client = keyClient('websocket', { maxMessageBytes: 4 });
-    await expect(client.sendToAll('12345')).rejects.toThrow(/maxMessageBytes/);
+    const client = keyClient({ maxMessageBytes: 4 });
+    await expect(client.sendToAll({ target: 't', arguments: [] })).rejects.toThrow(/maxMessageBytes/);
     expect(server.requests).toHaveLength(0);
   });
 
   it('refuses an empty id instead of addressing another route', async () => {
-    await expect(keyClient('signalr').sendToUser('', { target: 't', arguments: [] })).rejects.toThrow(
-      /userId/,
-    );
+    await expect(keyClient().sendToUser('', { target: 't', arguments: [] })).rejects.toThrow(/userId/);
     expect(server.requests).toHaveLength(0);
   });
 
   it("refuses group and hub names the specs' rules refuse, before any request", async () => {
-    const client = keyClient('signalr');
+    const client = keyClient();
     await expect(client.groupExists('   ')).rejects.toThrow(/not only whitespace/);
     await expect(client.addConnectionToGroup('g'.repeat(1025), 'c')).rejects.toThrow(/1 to 1024/);
     expect(server.requests).toHaveLength(0);
-    expect(() => keyClient('signalr', { hub: 'h'.repeat(129) })).toThrow(/at most 128/);
-    expect(() => keyClient('signalr', { hub: '_chat' })).toThrow(/start with a letter/);
+    expect(() => keyClient({ hub: 'h'.repeat(129) })).toThrow(/at most 128/);
+    expect(() => keyClient({ hub: '_chat' })).toThrow(/start with a letter/);
     // The spec's pattern allows these symbols.
-    expect(keyClient('signalr', { hub: 'Chat_1`,.[]' }).baseUrl).toBe(
+    expect(keyClient({ hub: 'Chat_1`,.[]' }).baseUrl).toBe(
       `${server.origin}/api/v1/hubs/Chat_1%60%2C.%5B%5D`,
     );
     await client.groupExists('g'.repeat(1024));
@@ -403,7 +357,7 @@ describe('message encoding', () => {
 
 describe('connections', () => {
   it('sends each body with its length, and consecutive calls share one kept-alive connection', async () => {
-    const client = keyClient('signalr');
+    const client = keyClient();
     await client.sendToAll({ target: 'first', arguments: ['é'] });
     await client.sendToAll({ target: 'second', arguments: [] });
     expect(server.requests).toHaveLength(2);
@@ -422,7 +376,7 @@ describe('connections', () => {
 describe('errors and retries', () => {
   it("carries the status, the service's message and the operation", async () => {
     server.script({ status: 403, body: 'Forbidden: the token is for another hub' });
-    const error = await errorOf(keyClient('signalr').sendToUser('ann', { target: 'x', arguments: [] }));
+    const error = await errorOf(keyClient().sendToUser('ann', { target: 'x', arguments: [] }));
     expect(error.code).toBe('rest-refused');
     expect(error.status).toBe(403);
     expect(error.operation).toBe('sendToUser');
@@ -435,26 +389,26 @@ describe('errors and retries', () => {
 
   it('truncates a long service message', async () => {
     server.script({ status: 400, body: 'x'.repeat(5000) });
-    const error = await errorOf(keyClient('signalr').closeConnection(CONN));
+    const error = await errorOf(keyClient().closeConnection(CONN));
     expect(error.serviceMessage.length).toBeLessThanOrEqual(501);
   });
 
   it('an existence check that is neither 200 nor 404 is an error', async () => {
     server.script({ status: 401, body: 'Unauthorized' });
-    const error = await errorOf(keyClient('websocket').groupExists(GROUP));
+    const error = await errorOf(keyClient().groupExists(GROUP));
     expect(error.status).toBe(401);
   });
 
   it('retries a 503 and succeeds', async () => {
     server.script({ status: 503, body: 'busy' });
-    await keyClient('signalr').sendToAll({ target: 'x', arguments: [] });
+    await keyClient().sendToAll({ target: 'x', arguments: [] });
     expect(server.requests).toHaveLength(2);
     expect(server.requests[1]!.body.toString()).toBe(server.requests[0]!.body.toString());
   });
 
   it('retries 502 and 504 and gives up after maxAttempts', async () => {
     server.script({ status: 502 }, { status: 504 }, { status: 503, body: 'still busy' });
-    const error = await errorOf(keyClient('signalr', { maxAttempts: 3 }).addUserToGroup(GROUP, USER));
+    const error = await errorOf(keyClient({ maxAttempts: 3 }).addUserToGroup(GROUP, USER));
     expect(server.requests).toHaveLength(3);
     expect(error.status).toBe(503);
     expect(error.attempts).toBe(3);
@@ -465,19 +419,17 @@ describe('errors and retries', () => {
     // No clock is read: a client that ignored Retry-After: 0 would wait its own 60 s backoff, and one that
     // did not cap Retry-After: 3600 would wait an hour; either way the test would time out.
     server.script({ status: 503, headers: { 'retry-after': '0' } });
-    await keyClient('signalr', { retryDelayMs: 60_000, maxRetryDelayMs: 60_000 }).removeUserFromAllGroups(
-      USER,
-    );
+    await keyClient({ retryDelayMs: 60_000, maxRetryDelayMs: 60_000 }).removeUserFromAllGroups(USER);
     expect(server.requests).toHaveLength(2);
     server.reset();
     server.script({ status: 503, headers: { 'retry-after': '3600' } });
-    await keyClient('signalr', { retryDelayMs: 1, maxRetryDelayMs: 1 }).removeUserFromAllGroups(USER);
+    await keyClient({ retryDelayMs: 1, maxRetryDelayMs: 1 }).removeUserFromAllGroups(USER);
     expect(server.requests).toHaveLength(2);
   });
 
   it('never retries a 500 on a send: it may have been delivered', async () => {
     server.script({ status: 500, body: 'internal error' });
-    const error = await errorOf(keyClient('websocket').sendToGroup(GROUP, 'hello'));
+    const error = await errorOf(keyClient().sendToGroup(GROUP, { target: 'hello', arguments: [] }));
     expect(server.requests).toHaveLength(1);
     expect(error.status).toBe(500);
     expect(error.attempts).toBe(1);
@@ -485,13 +437,13 @@ describe('errors and retries', () => {
 
   it('retries a dropped connection on an idempotent call', async () => {
     server.script('destroy');
-    await keyClient('signalr').addConnectionToGroup(GROUP, CONN);
+    await keyClient().addConnectionToGroup(GROUP, CONN);
     expect(server.requests).toHaveLength(2);
   });
 
   it('does not retry a send whose connection dropped after the request was sent', async () => {
     server.script('destroy');
-    const error = await errorOf(keyClient('signalr').sendToConnection(CONN, { target: 'x', arguments: [] }));
+    const error = await errorOf(keyClient().sendToConnection(CONN, { target: 'x', arguments: [] }));
     expect(error.code).toBe('rest-unreachable');
     expect(server.requests).toHaveLength(1);
   });
@@ -507,7 +459,6 @@ describe('errors and retries', () => {
     const client = new HubClient({
       connection: parseConnectionString(`Endpoint=http://127.0.0.1:${port};AccessKey=${KEY};Version=1.0;`),
       hub: 'chat',
-      dialect: 'signalr',
       retryDelayMs: 1,
       maxAttempts: 3,
     });
@@ -521,9 +472,7 @@ describe('errors and retries', () => {
 
   it('times out against a service that never answers, without retrying', async () => {
     server.script('hang');
-    const error = await errorOf(
-      keyClient('signalr', { timeoutMs: 200 }).sendToAll({ target: 'x', arguments: [] }),
-    );
+    const error = await errorOf(keyClient({ timeoutMs: 200 }).sendToAll({ target: 'x', arguments: [] }));
     expect(error.code).toBe('rest-timeout');
     expect(error.message).toContain('timeoutMs');
     expect(server.requests).toHaveLength(1);
@@ -531,22 +480,17 @@ describe('errors and retries', () => {
 });
 
 describe('getClientAccess, key mode', () => {
-  for (const [dialect, url] of [
-    ['signalr', '/client/?hub=chat'],
-    ['websocket', '/ws/client/hubs/chat'],
-  ] as const) {
-    it(`signs locally for the ${dialect} client URL, with nameid and claims`, async () => {
-      const access = await keyClient(dialect).getClientAccess({ userId: 'ann', claims: { role: 'admin' } });
-      expect(access.url).toBe(`${server.origin}${url}`);
-      const payload = await verifiedClaims(access.accessToken, access.url);
-      expect(payload).toMatchObject({ nameid: 'ann', role: 'admin' });
-      expect(payload.exp! - payload.iat!).toBe(3600);
-      expect(server.requests).toHaveLength(0);
-    });
-  }
+  it('signs locally for the client URL, with nameid and claims', async () => {
+    const access = await keyClient().getClientAccess({ userId: 'ann', claims: { role: 'admin' } });
+    expect(access.url).toBe(`${server.origin}/client/?hub=chat`);
+    const payload = await verifiedClaims(access.accessToken, access.url);
+    expect(payload).toMatchObject({ nameid: 'ann', role: 'admin' });
+    expect(payload.exp! - payload.iat!).toBe(3600);
+    expect(server.requests).toHaveLength(0);
+  });
 
   it('honours ttlSeconds', async () => {
-    const access = await keyClient('signalr').getClientAccess({ userId: 'ann', ttlSeconds: 120 });
+    const access = await keyClient().getClientAccess({ userId: 'ann', ttlSeconds: 120 });
     const payload = await verifiedClaims(access.accessToken, access.url);
     expect(payload.exp! - payload.iat!).toBe(120);
   });
@@ -564,20 +508,19 @@ class FakeCredential implements TokenCredential {
 }
 
 describe('identity mode (injected credential)', () => {
-  function identityClient(dialect: Dialect, credential: TokenCredential) {
+  function identityClient(credential: TokenCredential) {
     return new HubClient({
       connection: parseConnectionString(
         `Endpoint=${server.origin};AuthType=azure.msi;ClientId=abc;Version=1.0;`,
       ),
       hub: 'chat',
-      dialect,
       credential,
     });
   }
 
   it('sends the Entra token for scope https://signalr.azure.com/.default and reuses it while valid', async () => {
     const credential = new FakeCredential();
-    const client = identityClient('signalr', credential);
+    const client = identityClient(credential);
     await client.sendToUser('ann', { target: 'x', arguments: [] });
     await client.removeUserFromAllGroups('ann');
     expect(server.requests.map((r) => r.headers.authorization)).toEqual([
@@ -594,7 +537,7 @@ describe('identity mode (injected credential)', () => {
       body: '{"token":"service-issued.jwt.token"}',
       headers: { 'content-type': 'application/json' },
     });
-    const access = await identityClient('signalr', credential).getClientAccess({
+    const access = await identityClient(credential).getClientAccess({
       userId: 'ann b',
       ttlSeconds: 90,
     });
@@ -612,32 +555,28 @@ describe('identity mode (injected credential)', () => {
 
   it('getClientAccess retries a dropped connection: :generateToken has no side effects', async () => {
     server.script('destroy', { status: 200, body: '{"token":"t"}' });
-    const access = await identityClient('websocket', new FakeCredential()).getClientAccess({ userId: 'ann' });
-    expect(access).toEqual({ url: `${server.origin}/ws/client/hubs/chat`, accessToken: 't' });
+    const access = await identityClient(new FakeCredential()).getClientAccess({ userId: 'ann' });
+    expect(access).toEqual({ url: `${server.origin}/client/?hub=chat`, accessToken: 't' });
     expect(server.requests).toHaveLength(2);
   });
 
   it('getClientAccess fails clearly when the service answers without a token', async () => {
     server.script({ status: 200, body: '{}' });
-    const error = await errorOf(
-      identityClient('signalr', new FakeCredential()).getClientAccess({ userId: 'ann' }),
-    );
+    const error = await errorOf(identityClient(new FakeCredential()).getClientAccess({ userId: 'ann' }));
     expect(error.message).toContain('token');
   });
 
   it('getClientAccess issues client tokens of at most a day, signed here or asked of :generateToken', async () => {
-    const signed = await keyClient('signalr').getClientAccess({
+    const signed = await keyClient().getClientAccess({
       userId: 'ann',
       ttlSeconds: MAX_CLIENT_TOKEN_TTL_SECONDS,
     });
     const claims = await verifiedClaims(signed.accessToken, `${server.origin}/client/?hub=chat`);
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(MAX_CLIENT_TOKEN_TTL_SECONDS);
     for (const ttlSeconds of [MAX_CLIENT_TOKEN_TTL_SECONDS + 1, 1e8 * 60]) {
-      await expect(keyClient('signalr').getClientAccess({ userId: 'ann', ttlSeconds })).rejects.toThrow(
-        RangeError,
-      );
+      await expect(keyClient().getClientAccess({ userId: 'ann', ttlSeconds })).rejects.toThrow(RangeError);
       await expect(
-        identityClient('signalr', new FakeCredential()).getClientAccess({ userId: 'ann', ttlSeconds }),
+        identityClient(new FakeCredential()).getClientAccess({ userId: 'ann', ttlSeconds }),
       ).rejects.toThrow(/at most|1 to 86400/);
     }
     expect(server.requests).toHaveLength(0);
@@ -645,7 +584,7 @@ describe('identity mode (injected credential)', () => {
 
   it('getClientAccess refuses extra claims, which :generateToken cannot carry', async () => {
     await expect(
-      identityClient('signalr', new FakeCredential()).getClientAccess({
+      identityClient(new FakeCredential()).getClientAccess({
         userId: 'ann',
         claims: { role: 'x' },
       }),

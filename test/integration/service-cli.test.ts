@@ -91,7 +91,7 @@ describe('npm run service', () => {
     expect(match, String(first.value)).not.toBeNull();
     const url = `http://127.0.0.1:${match?.[1]}`;
     // The secondary key given on the command line is accepted.
-    const token = await createClientToken(SECONDARY_KEY, clientUrl(url, 'chat', 'signalr'), {
+    const token = await createClientToken(SECONDARY_KEY, clientUrl(url, 'chat'), {
       userId: 'ann',
     });
     const negotiated = await http('POST', `${url}/client/negotiate?hub=chat&negotiateVersion=1`, {

@@ -1,10 +1,11 @@
 /**
  * Write coalescing on WebSockets (transports/websocket.ts): what one connection is sent in one event-loop turn
  * leaves together. In the signalr dialect, several hub protocol records share one WebSocket message, as
- * ASP.NET Core SignalR sends them; in the websocket dialect, every message stays its own WebSocket message.
+ * ASP.NET Core SignalR sends them; on a plain Web PubSub WebSocket, every message stays its own WebSocket message.
  * Real sockets throughout: raw `ws` clients to see the message boundaries, the official client to read them.
  */
 import { once } from 'node:events';
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { HttpTransportType, type HubConnection, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { WebSocket } from 'ws';
 import { type HubMessage, parseHubMessages, writeHubMessage } from '../../src/lib/signalr/hub-protocol.js';
 import { parseMessagePackMessages, writeMessagePackMessage } from '../../src/lib/signalr/messagepack.js';
 import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
+import { DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import type { RunningService } from '../../src/local/service/index.js';
 import { http, PRIMARY_KEY, TestClient, useServiceTest } from '../support/local-service.js';
 import { SignalRRawClient } from '../support/signalr-raw-client.js';
@@ -37,7 +39,7 @@ function idsOf(messages: readonly HubMessage[]): Array<[number, string | undefin
 }
 
 async function negotiated(svc: RunningService, userId: string, query = '') {
-  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'signalr'), { userId });
+  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat'), { userId });
   const answer = await http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1${query}`, {
     headers: { Authorization: `Bearer ${token}` },
   });
@@ -92,7 +94,7 @@ function officialClient(
   protocol: 'json' | 'messagepack',
   userId: string,
 ): HubConnection {
-  const url = clientUrl(svc.url, 'chat', 'signalr');
+  const url = clientUrl(svc.url, 'chat');
   const builder = new HubConnectionBuilder()
     .withUrl(url, {
       transport: HttpTransportType.WebSockets,
@@ -171,20 +173,20 @@ describe('write coalescing on WebSockets', () => {
     expect(raw.frames.flatMap((frame) => parseHubMessages(frame))).toHaveLength(count);
   });
 
-  it('websocket dialect: still one chat message per WebSocket message, complete and in the same order for every connection', async () => {
+  it('Web PubSub, plain WebSocket: still one chat message per WebSocket message, complete and in the same order for every connection', async () => {
     const svc = await service();
-    const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), {
-      userId: 'ann',
-    });
-    const url = `${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${token}`;
+    const webPubSub = new WebPubSubServiceClient(
+      `Endpoint=${svc.endpoint};AccessKey=${DEV_WEBPUBSUB_ACCESS_KEY};Version=1.0;`,
+      'chat',
+      { allowInsecureConnection: true },
+    );
+    const { url } = await webPubSub.getClientAccessToken({ userId: 'ann' });
     const clients = [new TestClient(url), new TestClient(url)];
     for (const c of clients) defer(() => c.close());
     await Promise.all(clients.map((c) => c.opened));
     const count = 60;
     const bodies = Array.from({ length: count }, (_, n) => `message ${n} ${'x'.repeat(n * 10)}`);
-    await Promise.all(
-      bodies.map((body) => restPost(svc, '/ws/api/v1/hubs/chat/users/ann', body, 'text/plain')),
-    );
+    await Promise.all(bodies.map((body) => webPubSub.sendToUser('ann', body, { contentType: 'text/plain' })));
     const received = await Promise.all(
       clients.map(async (c) => {
         const texts: string[] = [];

@@ -3,8 +3,10 @@
  * upstream calls across users, and notifications that neither outlive their connection nor pile up retries.
  * Every assertion is on outcomes and their order, never on elapsed time.
  */
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { describe, expect, it } from 'vitest';
 import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
+import { DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import type { RunningService } from '../../src/local/service/index.js';
 import {
   http,
@@ -25,7 +27,7 @@ async function open(svc: RunningService, userId: string): Promise<SignalRRawClie
 }
 
 async function negotiate(svc: RunningService, userId: string) {
-  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'signalr'), { userId });
+  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat'), { userId });
   return http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
     headers: { Authorization: `Bearer ${token}` },
   });
@@ -90,15 +92,16 @@ describe('fair sharing under one abusive client', () => {
     expect(all.map(userOf).filter((u) => u === 'flood')).toHaveLength(8);
   });
 
-  it('refuses connects from one address over its limit, whichever dialect or user', async () => {
+  it('refuses connects from one address over its limit, whichever service or user', async () => {
     const svc = await service({ connectBurstPerAddress: 3, connectsPerSecondPerAddress: 0.001 });
     for (const user of ['a', 'b', 'c']) expect((await negotiate(svc, user)).status).toBe(200);
-    const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), {
-      userId: 'd',
-    });
-    const ws = await refusedHandshake(
-      `${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${token}`,
+    // The next connect from that address is a Web PubSub client's: the same limit holds it.
+    const webPubSub = new WebPubSubServiceClient(
+      `Endpoint=${svc.endpoint};AccessKey=${DEV_WEBPUBSUB_ACCESS_KEY};Version=1.0;`,
+      'chat',
     );
+    const { url } = await webPubSub.getClientAccessToken({ userId: 'd' });
+    const ws = await refusedHandshake(url);
     expect(ws.status).toBe(429);
     expect(ws.headers['retry-after']).toMatch(/^\d+$/);
     expect(JSON.parse(ws.body).message).toContain('connectBurstPerAddress, connectsPerSecondPerAddress');

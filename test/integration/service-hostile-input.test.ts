@@ -8,7 +8,14 @@ import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/si
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
-import { PRIMARY_KEY, recordingLog, useServiceTest } from '../support/local-service.js';
+import {
+  acceptEveryEvent,
+  PRIMARY_KEY,
+  recordingLog,
+  useServiceTest,
+  webPubSubClientUrl,
+  webPubSubEventsTo,
+} from '../support/local-service.js';
 import { SignalRRawClient } from '../support/signalr-raw-client.js';
 
 const { upstream, service, defer } = useServiceTest();
@@ -61,7 +68,7 @@ describe('invocation targets the upstream cannot receive', () => {
   it('are refused to the official @microsoft/signalr client, whose connection stays usable', async () => {
     const up = await upstream();
     const svc = await service({ upstream: `${up.url}/api/{event}` });
-    const url = clientUrl(svc.url, 'chat', 'signalr');
+    const url = clientUrl(svc.url, 'chat');
     const token = await createClientToken(PRIMARY_KEY, url, { userId: 'ann' });
     const connection = new HubConnectionBuilder()
       .withUrl(url, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => token })
@@ -127,14 +134,11 @@ describe('a record split into tiny frames', () => {
   });
 });
 
-describe('a websocket-dialect message split into many fragments', () => {
+describe('a Web PubSub message split into many fragments', () => {
   async function fragmentingClient(options: { maxMessageBytes: number; maxMessageFragments?: number }) {
-    const up = await upstream();
-    const svc = await service({ upstream: `${up.url}/u`, ...options });
-    const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), {
-      userId: 'ann',
-    });
-    const ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${token}`);
+    const up = await upstream(acceptEveryEvent);
+    const svc = await service({ ...webPubSubEventsTo(up), ...options });
+    const ws = new WebSocket(await webPubSubClientUrl(svc, 'ann'));
     defer(() => ws.terminate());
     await once(ws, 'open');
     const closed = (once(ws, 'close') as Promise<[number, Buffer]>).then(
@@ -165,7 +169,7 @@ describe('bodies of unauthenticated requests', () => {
     const svc = await service();
     for (const path of [
       '/api/v1/hubs/chat',
-      '/ws/api/v1/hubs/chat/users/ann',
+      '/api/hubs/chat/users/ann/:send?api-version=2024-12-01',
       '/client/negotiate?hub=chat',
     ]) {
       const req = request(`${svc.url}${path}`, {

@@ -20,7 +20,7 @@ function connection(
   user = 'ann',
   transport = HttpTransportType.WebSockets,
 ): HubConnection {
-  const url = clientUrl(svc.url, 'chat', 'signalr');
+  const url = clientUrl(svc.url, 'chat');
   const builder = new HubConnectionBuilder()
     .withUrl(url, {
       transport,

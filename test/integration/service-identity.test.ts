@@ -94,16 +94,24 @@ describe('the identity endpoint (App Service managed identity protocol)', () => 
 
 describe('the service with local auth disabled', () => {
   it('generates a client token for an Entra caller, and a client connects with it', async () => {
-    const response = await http('POST', `${service.url}/ws/api/v1/hubs/chat/:generateToken?userId=ann`, {
-      headers: { Authorization: `Bearer ${await entra()}` },
-    });
+    const response = await http(
+      'POST',
+      `${service.url}/api/hubs/chat/:generateToken?userId=ann&api-version=2024-12-01`,
+      { headers: { Authorization: `Bearer ${await entra()}` } },
+    );
     expect(response.status).toBe(200);
     const { token } = JSON.parse(response.text) as { token: string };
     upstream.calls.length = 0;
+    const negotiated = await http('POST', `${service.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(negotiated.status).toBe(200);
+    const { connectionToken } = JSON.parse(negotiated.text) as { connectionToken: string };
     const client = await connect(
-      `${service.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${encodeURIComponent(token)}`,
+      `${service.url.replace('http', 'ws')}/client/?hub=chat&id=${connectionToken}&access_token=${encodeURIComponent(token)}`,
     );
-    const [connectCall] = await upstream.waitFor((call) => call.event === 'connect');
+    client.ws.send('{"protocol":"json","version":1}\x1e');
+    const [connectCall] = await upstream.waitFor((call) => call.event === 'connected');
     expect(connectCall?.headers['x-asrs-user-id']).toBe('ann');
     // The service's own identity, for the template's resource; no access key to sign with.
     expect(connectCall?.headers['x-asrs-signature']).toBeUndefined();

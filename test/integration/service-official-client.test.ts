@@ -28,7 +28,7 @@ describe('the official @microsoft/signalr client', () => {
 
     // The app's negotiate, as Azure's redirect flow expects it: the service URL and a token for it.
     const app = createServer(async (req, res) => {
-      const url = clientUrl(svc.url, 'chat', 'signalr');
+      const url = clientUrl(svc.url, 'chat');
       const accessToken = await createClientToken(PRIMARY_KEY, url, {
         userId: 'ann',
         claims: { role: 'tester' },
@@ -83,7 +83,7 @@ describe('the official @microsoft/signalr client', () => {
 
   it('surfaces the reason when the service closes the connection', async () => {
     const svc = await service();
-    const url = clientUrl(svc.url, 'chat', 'signalr');
+    const url = clientUrl(svc.url, 'chat');
     const connection = new HubConnectionBuilder()
       .withUrl(url, {
         transport: HttpTransportType.WebSockets,

@@ -99,11 +99,11 @@ async function world(svc: RunningService) {
 async function officialClient(svc: RunningService, user: string) {
   const token = await new SignJWT({ 'asrs.s.uid': user })
     .setProtectedHeader({ alg: 'HS256' })
-    .setAudience(clientUrl(svc.url, HUB, 'signalr'))
+    .setAudience(clientUrl(svc.url, HUB))
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(PRIMARY_KEY));
   const connection = new HubConnectionBuilder()
-    .withUrl(clientUrl(svc.url, HUB, 'signalr'), {
+    .withUrl(clientUrl(svc.url, HUB), {
       transport: HttpTransportType.WebSockets,
       accessTokenFactory: () => token,
     })
@@ -147,7 +147,7 @@ async function foundCase(svc: RunningService, spec: NewerSpec, op: NewerOperatio
       // Microsoft's SDKs sign client tokens with this key and put its id in the JWT header as `kid`.
       const token = await new SignJWT({ 'asrs.s.uid': 'cy' })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: KeyId })
-        .setAudience(clientUrl(svc.url, HUB, 'signalr'))
+        .setAudience(clientUrl(svc.url, HUB))
         .setExpirationTime('1h')
         .sign(new TextEncoder().encode(AccessKey));
       const negotiated = await http('POST', `${svc.url}/client/negotiate?hub=${HUB}&negotiateVersion=1`, {

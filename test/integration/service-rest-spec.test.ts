@@ -416,12 +416,11 @@ describe('REST details around the specs', () => {
 });
 
 describe('the REST client (HubClient) against the service', () => {
-  it('runs every operation of the signalr dialect', async () => {
+  it('runs every operation', async () => {
     const svc = await service();
     const hub = new HubClient({
       connection: { endpoint: svc.url, credential: { kind: 'key', accessKey: PRIMARY_KEY } },
       hub: HUB,
-      dialect: 'signalr',
     });
     const a = await client(svc, USER);
     const id = a.connectionId;

@@ -1,17 +1,9 @@
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clientUrl, createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
+import { createClientToken, createRestToken } from '../../src/lib/signalr/tokens.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
 import { SIGNALR_GENERATE_TOKEN_API_VERSIONS } from '../fixtures/signalr-api-versions.js';
-import {
-  connect,
-  http,
-  PRIMARY_KEY,
-  recordingLog,
-  refusedHandshake,
-  SECONDARY_KEY,
-  type TestClient,
-} from '../support/local-service.js';
+import { http, PRIMARY_KEY, recordingLog, SECONDARY_KEY } from '../support/local-service.js';
 import { SignalRRawClient } from '../support/signalr-raw-client.js';
 
 // Issue 2's known-answer tokens, signed with the primary key.
@@ -19,8 +11,6 @@ const VALID_UNTIL_2100 =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvYXBpL3YxL2h1YnMvY2hhdCIsImV4cCI6NDEwMjQ0NDgwMH0.i3Yxq6mHbQwbHEiMNJpjz4pv_RjGO_ikLV7z14KDkw4';
 const EXPIRED_2000 =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvYXBpL3YxL2h1YnMvY2hhdCIsImV4cCI6OTQ2Njg0ODAwfQ.haPEQpHabDvYmljSOHC7OJv6yViTR5-fsHGVppVofKQ';
-const WS_USERS_ANN =
-  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwOi8vbG9jYWxob3N0OjgwODAvd3MvYXBpL3YxL2h1YnMvY2hhdC91c2Vycy9hbm4iLCJleHAiOjQxMDI0NDQ4MDB9.Cd6AA2Zq3okY0IEaNkf8A_USueBkNjI0b0yBntWd4g8';
 
 let svc: RunningService;
 const logs = recordingLog();
@@ -43,15 +33,6 @@ afterEach(async () => {
   await svc.close();
 });
 
-async function wsClient(userId: string): Promise<{ client: TestClient; id: string }> {
-  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), { userId });
-  // Connections open one at a time, so the next id the service generates is this connection's.
-  const id = `c${nextId + 1}`;
-  const client = await connect(`${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${token}`);
-  cleanups.push(() => client.close());
-  return { client, id };
-}
-
 async function rest(
   method: string,
   path: string,
@@ -66,137 +47,7 @@ async function rest(
   return http(method, url, { headers, ...(options.body !== undefined ? { body: options.body } : {}) });
 }
 
-/** Sends a marker to everyone and returns what the client received before it. */
-async function receivedUntilMarker(clients: TestClient[]): Promise<string[][]> {
-  const marker = `marker-${Math.random()}`;
-  expect((await rest('POST', '/ws/api/v1/hubs/chat', { body: marker })).status).toBe(202);
-  return Promise.all(
-    clients.map(async (client) => {
-      const seen: string[] = [];
-      for (let m = await client.next(); m.text !== marker; m = await client.next()) seen.push(m.text);
-      return seen;
-    }),
-  );
-}
-
 describe('REST API of the local service', () => {
-  it('broadcasts to a raw member and a group member, and sends to the group member alone', async () => {
-    const raw = await wsClient('ann');
-    const member = await wsClient('bo');
-    expect((await rest('PUT', `/ws/api/v1/hubs/chat/groups/g1/connections/${member.id}`)).status).toBe(200);
-    expect((await rest('POST', '/ws/api/v1/hubs/chat', { body: 'to everyone' })).status).toBe(202);
-    expect((await rest('POST', '/ws/api/v1/hubs/chat/groups/g1', { body: 'to g1' })).status).toBe(202);
-    expect(
-      (await rest('POST', `/ws/api/v1/hubs/chat/groups/g1?excluded=${member.id}`, { body: 'to g1 but bo' }))
-        .status,
-    ).toBe(202);
-    expect(
-      (await rest('POST', `/ws/api/v1/hubs/chat?excluded=${raw.id}&excluded=x`, { body: 'all but ann' }))
-        .status,
-    ).toBe(202);
-    expect(await receivedUntilMarker([raw.client, member.client])).toEqual([
-      ['to everyone'],
-      ['to everyone', 'to g1', 'all but ann'],
-    ]);
-  });
-
-  it("applies a user's group membership to present and future connections until removed", async () => {
-    const first = await wsClient('ann');
-    expect((await rest('PUT', '/ws/api/v1/hubs/chat/groups/team/users/ann')).status).toBe(200);
-    const second = await wsClient('ann');
-    const other = await wsClient('bo');
-    expect((await rest('POST', '/ws/api/v1/hubs/chat/groups/team', { body: 'team' })).status).toBe(202);
-    expect((await rest('POST', '/ws/api/v1/hubs/chat/users/ann', { body: 'ann only' })).status).toBe(202);
-    expect(await receivedUntilMarker([first.client, second.client, other.client])).toEqual([
-      ['team', 'ann only'],
-      ['team', 'ann only'],
-      [],
-    ]);
-    expect((await rest('GET', '/ws/api/v1/hubs/chat/groups/team/users/ann')).status).toBe(200);
-    expect((await rest('DELETE', '/ws/api/v1/hubs/chat/users/ann/groups')).status).toBe(200);
-    expect((await rest('HEAD', '/ws/api/v1/hubs/chat/groups/team/users/ann')).status).toBe(404);
-    expect((await rest('POST', '/ws/api/v1/hubs/chat/groups/team', { body: 'gone' })).status).toBe(202);
-    expect(await receivedUntilMarker([first.client, second.client])).toEqual([[], []]);
-    // The other form of the same operation.
-    expect((await rest('PUT', '/ws/api/v1/hubs/chat/users/bo/groups/solo')).status).toBe(200);
-    expect((await rest('GET', '/ws/api/v1/hubs/chat/groups/solo')).status).toBe(200);
-    expect((await rest('DELETE', '/ws/api/v1/hubs/chat/groups/solo/users/bo')).status).toBe(200);
-    expect((await rest('GET', '/ws/api/v1/hubs/chat/groups/solo')).status).toBe(404);
-  });
-
-  it('answers existence checks with 200 or 404 for GET and HEAD', async () => {
-    const ann = await wsClient('ann');
-    await rest('PUT', `/ws/api/v1/hubs/chat/groups/g/connections/${ann.id}`);
-    for (const method of ['GET', 'HEAD']) {
-      expect((await rest(method, `/ws/api/v1/hubs/chat/connections/${ann.id}`)).status).toBe(200);
-      expect((await rest(method, '/ws/api/v1/hubs/chat/connections/nope')).status).toBe(404);
-      expect((await rest(method, '/ws/api/v1/hubs/chat/users/ann')).status).toBe(200);
-      expect((await rest(method, '/ws/api/v1/hubs/chat/users/nobody')).status).toBe(404);
-      expect((await rest(method, '/ws/api/v1/hubs/chat/groups/g')).status).toBe(200);
-      expect((await rest(method, '/ws/api/v1/hubs/chat/groups/empty')).status).toBe(404);
-    }
-    // Each prefix addresses its own dialect's clients.
-    expect((await rest('GET', '/api/v1/hubs/chat/users/ann')).status).toBe(404);
-    expect((await rest('DELETE', `/ws/api/v1/hubs/chat/groups/g/connections/${ann.id}`)).status).toBe(200);
-    expect((await rest('GET', '/ws/api/v1/hubs/chat/groups/g')).status).toBe(404);
-    expect((await rest('PUT', '/ws/api/v1/hubs/chat/groups/g/connections/nope')).status).toBe(404);
-  });
-
-  it('closes a connection with its reason', async () => {
-    const ann = await wsClient('ann');
-    expect((await rest('DELETE', `/ws/api/v1/hubs/chat/connections/${ann.id}?reason=kicked`)).status).toBe(
-      200,
-    );
-    expect(await ann.client.closed).toEqual({ code: 1000, reason: 'kicked' });
-    expect((await rest('DELETE', `/ws/api/v1/hubs/chat/connections/${ann.id}`)).status).toBe(404);
-  });
-
-  it('closes the connections of the hub, a user or a group with :closeConnections, sparing the excluded', async () => {
-    const ann = await wsClient('ann');
-    const annToo = await wsClient('ann');
-    const bo = await wsClient('bo');
-    const cy = await wsClient('cy');
-    const dee = await wsClient('dee');
-    expect((await rest('PUT', `/ws/api/v1/hubs/chat/groups/g/connections/${bo.id}`)).status).toBe(200);
-    expect((await rest('PUT', `/ws/api/v1/hubs/chat/groups/g/connections/${cy.id}`)).status).toBe(200);
-    const v = 'api-version=2022-06-01';
-    expect(
-      (await rest('POST', `/ws/api/v1/hubs/chat/users/ann/:closeConnections?${v}&reason=bye`)).status,
-    ).toBe(200);
-    expect(await ann.client.closed).toEqual({ code: 1000, reason: 'bye' });
-    expect(await annToo.client.closed).toEqual({ code: 1000, reason: 'bye' });
-    expect(
-      (await rest('POST', `/ws/api/v1/hubs/chat/groups/g/:closeConnections?${v}&excluded=${cy.id}`)).status,
-    ).toBe(200);
-    expect(await bo.client.closed).toEqual({ code: 1000, reason: '' });
-    expect((await rest('GET', `/ws/api/v1/hubs/chat/connections/${cy.id}`)).status).toBe(200);
-    expect(
-      (await rest('POST', `/ws/api/v1/hubs/chat/:closeConnections?${v}&excluded=${dee.id}&reason=restart`))
-        .status,
-    ).toBe(200);
-    expect(await cy.client.closed).toEqual({ code: 1000, reason: 'restart' });
-    expect((await rest('GET', `/ws/api/v1/hubs/chat/connections/${dee.id}`)).status).toBe(200);
-  });
-
-  it('sends a websocket-dialect JSON body as a text frame and bytes as a binary frame', async () => {
-    const ann = await wsClient('ann');
-    const json = await rest('POST', '/ws/api/v1/hubs/chat/users/ann', {
-      body: '{"type":"message","text":"hi"}',
-      contentType: 'application/json',
-    });
-    expect(json.status).toBe(202);
-    expect(await ann.client.next()).toMatchObject({
-      isBinary: false,
-      text: '{"type":"message","text":"hi"}',
-    });
-    const bytes = await rest('POST', '/ws/api/v1/hubs/chat/users/ann', {
-      body: 'raw',
-      contentType: 'application/octet-stream',
-    });
-    expect(bytes.status).toBe(202);
-    expect(await ann.client.next()).toMatchObject({ isBinary: true, text: 'raw' });
-  });
-
   it('delivers signalr-dialect sends as Invocations, in the v1 and the 2022-06-01 forms', async () => {
     const ann = await SignalRRawClient.open(svc.url, 'chat', 'ann');
     const bo = await SignalRRawClient.open(svc.url, 'chat', 'bo');
@@ -251,9 +102,6 @@ describe('REST API of the local service', () => {
     expect(
       (await rest('POST', '/api/v1/hubs/chat', { token: VALID_UNTIL_2100, body, contentType })).status,
     ).toBe(202);
-    expect(
-      (await rest('POST', '/ws/api/v1/hubs/chat/users/ann?x=1', { token: WS_USERS_ANN, body: 'hi' })).status,
-    ).toBe(202);
     const expired = await rest('POST', '/api/v1/hubs/chat', { token: EXPIRED_2000, body, contentType });
     expect(expired.status).toBe(401);
     // v1 answers errors as text/plain.
@@ -292,7 +140,7 @@ describe('REST API of the local service', () => {
       contentType,
     });
     expect(res.status).toBe(202);
-    // A client token of another origin is refused at negotiate and at the WebSocket too.
+    // A client token of another origin is refused at negotiate.
     const foreign = await createClientToken(PRIMARY_KEY, 'http://evil.example/client/?hub=chat', {
       userId: 'ann',
     });
@@ -300,12 +148,6 @@ describe('REST API of the local service', () => {
       headers: { Authorization: `Bearer ${foreign}`, Host: 'evil.example' },
     });
     expect(negotiate.status).toBe(401);
-    const ws = await refusedHandshake(
-      `${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${await createClientToken(PRIMARY_KEY, 'http://evil.example/ws/client/hubs/chat', { userId: 'ann' })}`,
-      undefined,
-      { Host: 'evil.example' },
-    );
-    expect(ws.status).toBe(401);
   });
 
   it('refuses every bad token with 401 and a reason (text/plain on /api/v1)', async () => {
@@ -349,10 +191,13 @@ describe('REST API of the local service', () => {
   });
 
   it('answers 413, 400, 404 and 405 with reasons that say what to fix', async () => {
-    const big = await rest('POST', '/ws/api/v1/hubs/chat', { body: 'x'.repeat(4097) });
-    expect(big.status).toBe(413);
-    expect(JSON.parse(big.text).message).toContain('4096 bytes (maxMessageBytes)');
     const json = 'application/json';
+    const big = await rest('POST', '/api/v1/hubs/chat', {
+      body: JSON.stringify({ target: 't', arguments: ['x'.repeat(4096)] }),
+      contentType: json,
+    });
+    expect(big.status).toBe(413);
+    expect(big.text).toContain('4096 bytes (maxMessageBytes)');
     const badJson = await rest('POST', '/api/v1/hubs/chat', { body: '{nope', contentType: json });
     expect(badJson.status).toBe(400);
     expect(badJson.text).toContain('not valid JSON');
@@ -372,7 +217,7 @@ describe('REST API of the local service', () => {
     expect(unknown2022.headers['x-ms-error-code']).toBe('not-found');
     expect(JSON.parse(unknown2022.text).code).toBe('not-found');
     expect((await rest('GET', '/elsewhere')).status).toBe(404);
-    const wrongMethod = await rest('PATCH', '/ws/api/v1/hubs/chat/users/ann');
+    const wrongMethod = await rest('PATCH', '/api/v1/hubs/chat/users/ann');
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.allow).toBe('POST, GET, HEAD');
   });

@@ -26,7 +26,7 @@ async function open(svc: RunningService, userId: string, claims?: Record<string,
 async function rawSocket(
   svc: RunningService,
 ): Promise<{ ws: WebSocket; frames: string[]; closed: Promise<[number, Buffer]> }> {
-  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'signalr'), {
+  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat'), {
     userId: 'ann',
   });
   const negotiated = await http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
@@ -381,7 +381,7 @@ describe('signalr dialect of the local service', () => {
 
   it('forgets the oldest negotiation beyond maxPendingNegotiations, and any past negotiateTtlMs', async () => {
     const negotiateAll = async (svc: RunningService, count: number) => {
-      const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'signalr'), {
+      const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat'), {
         userId: 'ann',
       });
       const ids: string[] = [];

@@ -23,7 +23,7 @@ async function behindProxy(svc: RunningService) {
 
 /** A client reaching the service at `url` (through the proxy) with a token for the service's own endpoint. */
 function statefulClient(url: string, svc: RunningService, protocol: 'json' | 'messagepack' = 'json') {
-  const audience = clientUrl(svc.endpoint, 'chat', 'signalr');
+  const audience = clientUrl(svc.endpoint, 'chat');
   const builder = new HubConnectionBuilder()
     .withUrl(url, {
       transport: HttpTransportType.WebSockets,
@@ -52,7 +52,7 @@ async function sendToConnection(svc: RunningService, connectionId: string, text:
 describe('stateful reconnect', () => {
   it('grants useStatefulReconnect at negotiate only to a client that asks for it', async () => {
     const svc = await service();
-    const url = clientUrl(svc.url, 'chat', 'signalr');
+    const url = clientUrl(svc.url, 'chat');
     const token = await createClientToken(PRIMARY_KEY, url, { userId: 'ann' });
     const ask = async (query: string) =>
       JSON.parse(
@@ -72,7 +72,7 @@ describe('stateful reconnect', () => {
       const up = await upstream();
       const svc = await service({ upstream: `${up.url}/api/messages?event={event}` });
       const proxy = await behindProxy(svc);
-      const connection = statefulClient(clientUrl(proxy.url, 'chat', 'signalr'), svc, protocol);
+      const connection = statefulClient(clientUrl(proxy.url, 'chat'), svc, protocol);
       const received: unknown[] = [];
       let allReceived: () => void = () => {};
       const reconnected = new Promise<void>((resolve) => {
@@ -118,7 +118,7 @@ describe('stateful reconnect', () => {
       statefulReconnectWindowMs: 100,
     });
     const proxy = await behindProxy(svc);
-    const connection = statefulClient(clientUrl(proxy.url, 'chat', 'signalr'), svc);
+    const connection = statefulClient(clientUrl(proxy.url, 'chat'), svc);
     const closed = new Promise<Error | undefined>((resolve) => connection.onclose(resolve));
     await connection.start();
     await up.waitFor((c) => c.event === 'connected');

@@ -24,7 +24,7 @@ const TRANSPORTS = [
 ] as const;
 
 function officialClient(svc: RunningService, transport: HttpTransportType, user = 'ann') {
-  const url = clientUrl(svc.url, 'chat', 'signalr');
+  const url = clientUrl(svc.url, 'chat');
   const connection = new HubConnectionBuilder()
     .withUrl(url, {
       transport,
@@ -50,7 +50,7 @@ async function restCall(svc: RunningService, method: string, path: string, body?
 
 /** A negotiated connection token and the token for the requests that use it. */
 async function negotiate(svc: RunningService, user = 'ann') {
-  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'signalr'), {
+  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat'), {
     userId: user,
   });
   const res = await http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
@@ -244,7 +244,7 @@ describe('transports of the signalr dialect', () => {
     expect(post.status).toBe(404);
     const queryToken = await http('GET', `${n.url}&access_token=${n.token}`);
     expect(queryToken.status).toBe(401);
-    const other = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'signalr'), {
+    const other = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat'), {
       userId: 'bob',
     });
     const mismatch = await http('GET', n.url, { headers: { Authorization: `Bearer ${other}` } });

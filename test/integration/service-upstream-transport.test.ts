@@ -3,13 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/lib/signalr/signature.js';
-import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
 import { DEFAULTS, resolveOptions, ServiceOptionsError } from '../../src/local/service/options.js';
 import { SIGNALR_UPSTREAM } from '../../src/local/service/signalr/upstream-codec.js';
 import { Upstream } from '../../src/local/service/upstream/upstream.js';
 import { UpstreamTransport } from '../../src/local/service/upstream/upstream-transport.js';
-import { WEBSOCKET_UPSTREAM } from '../../src/local/service/websocket/upstream-codec.js';
 import { PRIMARY_KEY, useServiceTest } from '../support/local-service.js';
+import { SignalRRawClient } from '../support/signalr-raw-client.js';
 
 /** A real upstream on port 0 that remembers every TCP connection it accepted. */
 async function countingServer(
@@ -145,22 +144,20 @@ describe('upstream signatures', () => {
       resolveOptions({ upstream: `${up.url}/u`, accessKeys: [PRIMARY_KEY, 'second-key'], log: () => {} }),
     );
     try {
-      // c1 is a raw-WebSocket connection (it ends with `disconnect`), c2 a SignalR one (`disconnected`).
-      const codecs = { c1: WEBSOCKET_UPSTREAM, c2: SIGNALR_UPSTREAM };
       const call = (connectionId: 'c1' | 'c2', event: string, category: 'connections' | 'messages') => ({
-        codec: codecs[connectionId],
+        codec: SIGNALR_UPSTREAM,
         hub: 'chat',
         category,
         event,
         connectionId,
       });
       for (const id of ['c1', 'c2'] as const) {
-        await upstream.call(call(id, 'connect', 'connections'));
-        await upstream.call(call(id, 'message', 'messages'));
-        await upstream.call(call(id, 'message', 'messages'));
+        await upstream.call(call(id, 'connected', 'connections'));
+        await upstream.call(call(id, 'send', 'messages'));
+        await upstream.call(call(id, 'send', 'messages'));
       }
       expect(upstream.cachedSignatures).toBe(2);
-      await upstream.notify(call('c1', 'disconnect', 'connections'));
+      await upstream.notify(call('c1', 'disconnected', 'connections'));
       await upstream.notify(call('c2', 'disconnected', 'connections'));
       expect(upstream.cachedSignatures).toBe(0);
       expect(seen).toHaveLength(8);
@@ -176,21 +173,28 @@ describe('upstream signatures', () => {
 });
 
 describe('upstream connections of the local service', () => {
-  const { service, client } = useServiceTest();
+  const { service, defer } = useServiceTest();
 
   it('reuses one connection for a client’s calls and closes it when the service closes', async () => {
-    const up = await countingServer(echo);
+    const events: string[] = [];
+    let sent: () => void = () => {};
+    const threeSent = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    const up = await countingServer((req, res) => {
+      events.push(String(req.headers['x-asrs-event']));
+      if (events.filter((event) => event === 'send').length === 3) sent();
+      echo(req, res);
+    });
     // No idle timeout on the upstream's side: only the service's close() can end the kept-alive connection.
     up.server.keepAliveTimeout = 0;
     const svc = await service({ upstream: `${up.url}/u` });
-    const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat', 'websocket'), {
-      userId: 'ann',
-    });
-    const c = await client(`${svc.url.replace('http', 'ws')}/ws/client/hubs/chat?access_token=${token}`);
-    for (const text of ['m1', 'm2', 'm3']) {
-      c.ws.send(text);
-      expect((await c.next()).text).toBe(text);
-    }
+    const c = await SignalRRawClient.open(svc.url, 'chat', 'ann');
+    defer(() => c.close());
+    // One call at a time per connection: each waits for the one before, over the same kept-alive socket.
+    for (const text of ['m1', 'm2', 'm3']) c.send({ type: 1, target: 'send', arguments: [text] });
+    await threeSent;
+    expect(events).toEqual(['connected', 'send', 'send', 'send']);
     expect(up.sockets).toHaveLength(1);
     await svc.close();
     const [socket] = up.sockets;

@@ -7,7 +7,11 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { type SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client';
+import {
+  type SendMessageError,
+  WebPubSubClient,
+  type WebPubSubClientOptions,
+} from '@azure/web-pubsub-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signatureHeader } from '../../src/lib/signalr/signature.js';
 import { DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
@@ -67,13 +71,17 @@ async function clientUrl(
   return url.replace(`:${service.port}/`, `:${port}/`);
 }
 
-function newClient(url: string | (() => Promise<string>)): WebPubSubClient {
+function newClient(
+  url: string | (() => Promise<string>),
+  messageRetryOptions: WebPubSubClientOptions['messageRetryOptions'] = { retryDelayInMs: 10, mode: 'Fixed' },
+): WebPubSubClient {
   const client = new WebPubSubClient(
     { getClientAccessUrl: typeof url === 'string' ? url : async () => url() },
     {
       reconnectRetryOptions: { retryDelayInMs: 50, maxRetries: 100, mode: 'Fixed' },
-      // A refused message is retried as a new message (a new ack id); quickly here.
-      messageRetryOptions: { retryDelayInMs: 10, mode: 'Fixed' },
+      // A refused message is retried (three times by default; quickly here), with a new ack id unless the
+      // caller gives one.
+      messageRetryOptions,
     },
   );
   cleanups.push(() => client.stop());
@@ -233,8 +241,11 @@ describe("the Web PubSub wing with Microsoft's client and event handler", () => 
     const proxy: TcpProxy = await startTcpProxy(service.port);
     cleanups.push(() => proxy.close());
     const roles = ['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'];
+    // A send made while the socket is down fails until the connection is recovered, and is retried: the retries
+    // must outlast a recovery however slow the machine (three tries 10 ms apart did not, now and then).
     const receiver = newClient(
       await clientUrl(service, { userId: 'r', roles }, Number(new URL(proxy.url).port)),
+      { retryDelayInMs: 10, maxRetries: 3000, mode: 'Fixed' },
     );
     const sender = newClient(await clientUrl(service, { userId: 's', roles }));
     const ids: string[] = [];
@@ -255,9 +266,11 @@ describe("the Web PubSub wing with Microsoft's client and event handler", () => 
     const back = collect<number>(10);
     await sender.joinGroup('back');
     sender.on('group-message', (e) => back.push(e.message.data as number));
+    // Each send keeps its ack id across retries, so one whose ack the cut lost is answered `Duplicate` by the
+    // service instead of being delivered twice (a fresh ack id per retry would repeat it).
     const sends = Array.from({ length: 10 }, (_, i) => {
       if (i === 5) proxy.cut();
-      return receiver.sendToGroup('back', i, 'json');
+      return receiver.sendToGroup('back', i, 'json', { ackId: 1000 + i });
     });
     await Promise.all(sends);
     expect((await back.done).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i));
@@ -294,6 +307,51 @@ describe("the Web PubSub wing with Microsoft's client and event handler", () => 
     client.on('group-message', (e) => got.push(e.message.data));
     await other.sendToGroup('g', 'after restart', 'text');
     expect(await got.done).toEqual(['after restart']);
+  });
+
+  it('across a restarted service, sends made meanwhile go out on the new connection: nothing lost, nothing repeated', async () => {
+    let service = await startWing();
+    const roles = ['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'];
+    // The sender comes back only once the receiver is in its group again, so every send has someone to reach.
+    let receiverBack: () => void = () => {};
+    const receiverReady = new Promise<void>((resolve) => {
+      receiverBack = resolve;
+    });
+    let restarting = false;
+    const sender = newClient(
+      async () => {
+        if (restarting) await receiverReady;
+        return clientUrl(service, { userId: 's', roles });
+      },
+      { retryDelayInMs: 10, maxRetries: 3000, mode: 'Fixed' },
+    );
+    const receiver = newClient(() => clientUrl(service, { userId: 'r', roles }));
+    const receiverIds: string[] = [];
+    receiver.on('connected', (e) => {
+      receiverIds.push(e.connectionId);
+      if (receiverIds.length === 2) void receiver.joinGroup('g').then(() => receiverBack());
+    });
+    await receiver.start();
+    await sender.start();
+    await receiver.joinGroup('g');
+    const total = 10;
+    const got = collect<number>(total);
+    receiver.on('group-message', (e) => got.push(e.message.data as number));
+
+    restarting = true;
+    await service.close();
+    // Sent while the service is down: each is retried, with its own ack id, until the new connection takes it.
+    const sends = Array.from({ length: total }, (_, i) =>
+      sender.sendToGroup('g', i, 'json', { ackId: 2000 + i }),
+    );
+    service = await startWing();
+    await Promise.all(sends);
+    expect((await got.done).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(got.values).toHaveLength(total);
+    // The restart ended the old connections: the receiver is on a new one.
+    expect(receiverIds).toHaveLength(2);
+    expect(receiverIds[1]).not.toBe(receiverIds[0]);
   });
 
   it('writes every call as Azure does: known-answer signature over the connection id with each key, ce-* attributes', async () => {

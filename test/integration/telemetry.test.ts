@@ -60,15 +60,15 @@ async function traceOf(
   return { root, trace: spans.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId) };
 }
 
-const EVENT_OF: Record<ChatDialect, string> = { signalr: 'invocation', websocket: 'message' };
+const EVENT_OF: Record<ChatDialect, string> = { signalr: 'invocation', webpubsub: 'message' };
 /** The answer to a sendMessage: a Completion-less invocation gets an empty 200, a frame-less message a 204. */
-const STATUS_OF: Record<ChatDialect, number> = { signalr: 200, websocket: 204 };
+const STATUS_OF: Record<ChatDialect, number> = { signalr: 200, webpubsub: 204 };
 
 describe('traces', () => {
-  for (const dialect of ['signalr', 'websocket'] as const) {
-    it(`one ${dialect}-dialect chat message is one trace: the upstream call with verification, the Blob append and the fan-out under it`, async () => {
+  for (const dialect of ['signalr', 'webpubsub'] as const) {
+    it(`one chat message over ${dialect} is one trace: the upstream call with verification, the Blob append and the fan-out under it`, async () => {
       const ann = await chat.connect(`ann-${dialect}`, dialect);
-      const bob = await chat.connect(`bob-${dialect}`, dialect === 'signalr' ? 'websocket' : 'signalr');
+      const bob = await chat.connect(`bob-${dialect}`, dialect === 'signalr' ? 'webpubsub' : 'signalr');
       spans.reset();
       const text = `the text of a ${dialect} message`;
       await ann.send('sendMessage', { text, clientMessageId: `m-${dialect}` });

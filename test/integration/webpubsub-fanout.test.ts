@@ -171,7 +171,7 @@ describe('negotiate with REALTIME_SERVICE=webpubsub', () => {
     resetChatServices();
   });
 
-  it('hands the websocket dialect a Web PubSub client URL whose token the service accepts (key mode: signed locally)', async () => {
+  it('hands ?service=webpubsub a Web PubSub client URL whose token the service accepts (key mode: signed locally)', async () => {
     process.env.AzureSignalRConnectionString =
       'Endpoint=http://127.0.0.1:1;AccessKey=signalr-key-0123456789;Version=1.0;';
     process.env.CHAT_HISTORY_STORAGE = 'UseDevelopmentStorage=true';
@@ -181,7 +181,7 @@ describe('negotiate with REALTIME_SERVICE=webpubsub', () => {
     received.length = 0;
     const request = new HttpRequest({
       method: 'POST',
-      url: 'http://localhost:7071/api/negotiate?name=ann&dialect=websocket',
+      url: 'http://localhost:7071/api/negotiate?name=ann&service=webpubsub',
     });
     const context = new InvocationContext({ functionName: 'negotiate', logHandler: () => undefined });
     const res = await negotiate(request, context);

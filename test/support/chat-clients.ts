@@ -1,10 +1,11 @@
 /**
- * Chat clients of both dialects for tests and benchmarks, with one interface: the events received, `send` for
- * commands, and `waitFor` to wait for an event (bounded by the test's own timeout, never by a timed assertion).
+ * Chat clients of both services for tests, with one interface: the events received, `send` for commands, and
+ * `waitFor` to wait for an event (bounded by the test's own timeout, never by a timed assertion).
  *
  * - signalr: the official `@microsoft/signalr` client, built as the page builds it:
  *   `withUrl(functionsUrl + '/api?name=…')`, so it calls `/api/negotiate?name=…&negotiateVersion=1`.
- * - websocket: `ws`, opened at the URL from `/api/negotiate?name=…&dialect=websocket`.
+ * - webpubsub: a plain `ws` WebSocket (no subprotocol: one text frame per chat event) at the Web PubSub client
+ *   URL from `/api/negotiate?name=…&service=webpubsub` (the stack needs `webPubSub: true`).
  */
 import {
   type HttpTransportType,
@@ -14,7 +15,7 @@ import {
 } from '@microsoft/signalr';
 import WebSocket from 'ws';
 
-export type ChatDialect = 'signalr' | 'websocket';
+export type ChatDialect = 'signalr' | 'webpubsub';
 
 /** One event as the chat protocol defines it (docs/architecture.md, "The chat protocol"). */
 export interface ReceivedEvent {
@@ -30,11 +31,11 @@ export interface ChatClient {
   /** Sends a command (`sendMessage`, `loadHistory`, `joinGroup`, `leaveGroup` or anything, for error tests). */
   send(command: string, payload: unknown): Promise<void>;
   /**
-   * signalr dialect only: invokes a command and waits for its Completion (the reply event's payload, or an
+   * signalr only: invokes a command and waits for its Completion (the reply event's payload, or an
    * error with the reply's message).
    */
   invoke(command: string, payload: unknown): Promise<unknown>;
-  /** Sends a raw text frame (websocket dialect only). */
+  /** Sends a raw text frame (webpubsub only). */
   sendRaw(text: string): Promise<void>;
   /** Calls `listener` with every event received so far, then with each one as it arrives. */
   onEvent(listener: (event: ReceivedEvent) => void): void;
@@ -82,7 +83,7 @@ class EventLog {
 
 const EVENT_NAMES = ['welcome', 'message', 'ack', 'history', 'presence', 'online', 'system', 'error'];
 
-/** Options of the signalr dialect's client. */
+/** Options of the SignalR client. */
 export interface SignalROptions {
   /** Forces one transport (by default the client picks WebSockets). */
   readonly transport?: HttpTransportType;
@@ -90,7 +91,7 @@ export interface SignalROptions {
   readonly reconnectDelays?: readonly number[];
 }
 
-/** What a client sends besides `?name=` and, for the signalr dialect, how it connects. */
+/** What a client sends besides `?name=` and, for SignalR, how it connects. */
 export interface ConnectOptions extends SignalROptions {
   /** Headers for negotiate (and every other HTTP request of the signalr client): with sign-in, `{ cookie }`. */
   readonly headers?: Record<string, string>;
@@ -123,7 +124,7 @@ export function openChat(
 ): Promise<ChatClient> {
   return dialect === 'signalr'
     ? connectSignalR(functionsUrl, user, options)
-    : connectWebSocket(functionsUrl, user, options);
+    : connectWebPubSub(functionsUrl, user, options);
 }
 
 async function connectSignalR(
@@ -156,7 +157,7 @@ async function connectSignalR(
     events: log.events,
     send: (command, payload) => connection.send(command, payload),
     invoke: (command, payload) => connection.invoke(command, payload),
-    sendRaw: () => Promise.reject(new Error('sendRaw is for the websocket dialect')),
+    sendRaw: () => Promise.reject(new Error('sendRaw is for the Web PubSub client')),
     onEvent: (listener) => log.listen(listener),
     waitFor: (predicate, from) => log.waitFor(predicate, from),
     closed,
@@ -164,13 +165,13 @@ async function connectSignalR(
   };
 }
 
-async function connectWebSocket(
+async function connectWebPubSub(
   functionsUrl: string,
   user: string,
   options: ConnectOptions,
 ): Promise<ChatClient> {
   const response = await fetch(
-    `${functionsUrl}/api/negotiate?name=${encodeURIComponent(user)}&dialect=websocket`,
+    `${functionsUrl}/api/negotiate?name=${encodeURIComponent(user)}&service=webpubsub`,
     { method: 'POST', ...(options.headers ? { headers: options.headers } : {}) },
   );
   if (!response.ok) throw new Error(`negotiate answered ${response.status}: ${await response.text()}`);
@@ -196,10 +197,10 @@ async function connectWebSocket(
     new Promise<void>((resolve, reject) => socket.send(text, (error) => (error ? reject(error) : resolve())));
   return {
     user,
-    dialect: 'websocket',
+    dialect: 'webpubsub',
     events: log.events,
     send: (command, payload) => sendText(JSON.stringify({ ...(payload as object), type: command })),
-    invoke: () => Promise.reject(new Error('invoke is for the signalr dialect')),
+    invoke: () => Promise.reject(new Error('invoke is for the SignalR client')),
     sendRaw: sendText,
     onEvent: (listener) => log.listen(listener),
     waitFor: (predicate, from) => log.waitFor(predicate, from),

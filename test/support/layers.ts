@@ -75,7 +75,7 @@ const LIB = 'src/lib/';
 /** The shared folders of the local service, and its protocol wings (one folder per service protocol). */
 const SERVICE = 'src/local/service/';
 const SHARED_SERVICE_FOLDERS: readonly string[] = ['transports', 'upstream', 'rest'];
-const PROTOCOL_WINGS: readonly string[] = ['signalr', 'websocket', 'webpubsub'];
+const PROTOCOL_WINGS: readonly string[] = ['signalr', 'webpubsub'];
 
 /** The package of `src/lib/` a path belongs to (`src/lib/chat/fanout.ts` → `chat`), or undefined. */
 export function libPackageOf(path: string): string | undefined {

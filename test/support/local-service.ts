@@ -13,9 +13,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { afterEach } from 'vitest';
 import { type ClientOptions, WebSocket } from 'ws';
-import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
+import { DEV_ACCESS_KEY, DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import {
   type LogLevel,
   type RunningService,
@@ -30,11 +31,14 @@ export const SECONDARY_KEY = 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvuts';
 
 /** One call the upstream received. */
 export interface RecordedCall {
+  readonly method: string;
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
   readonly text: string;
+  /** `X-ASRS-Event`, or a Web PubSub call's `ce-eventName` (`connect`, `connected`, `disconnected`, `message`, …). */
   readonly event: string;
+  /** `X-ASRS-Connection-Id`, or a Web PubSub call's `ce-connectionId`. */
   readonly connectionId: string;
 }
 
@@ -89,12 +93,13 @@ export async function startUpstream(handler: UpstreamHandler = () => undefined):
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const call: RecordedCall = {
+      method: req.method ?? '',
       path: req.url ?? '',
       headers: req.headers,
       body,
       text: body.toString('utf8'),
-      event: String(req.headers['x-asrs-event'] ?? ''),
-      connectionId: String(req.headers['x-asrs-connection-id'] ?? ''),
+      event: String(req.headers['x-asrs-event'] ?? req.headers['ce-eventname'] ?? ''),
+      connectionId: String(req.headers['x-asrs-connection-id'] ?? req.headers['ce-connectionid'] ?? ''),
     };
     calls.push(call);
     for (const check of [...waiters]) check();
@@ -107,6 +112,34 @@ export async function startUpstream(handler: UpstreamHandler = () => undefined):
   await once(server, 'listening');
   (state as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
+}
+
+/** An event handler's answers: the Web PubSub wing's abuse-protection handshake allowed, every event 204. */
+export const acceptEveryEvent: UpstreamHandler = (call) =>
+  call.method === 'OPTIONS' ? { headers: { 'WebHook-Allowed-Origin': '*' } } : { status: 204 };
+
+/** Service options under which the Web PubSub wing sends every event of hub `chat` to `up`. */
+export function webPubSubEventsTo(up: TestUpstream): Pick<ServiceOptions, 'webPubSubHubs'> {
+  const systemEvents = ['connect', 'connected', 'disconnected'] as const;
+  return {
+    webPubSubHubs: {
+      chat: { eventHandlers: [{ urlTemplate: `${up.url}/u`, userEventPattern: '*', systemEvents }] },
+    },
+  };
+}
+
+/** Microsoft's REST client for hub `chat` of the service's Web PubSub wing (its development key). */
+export function webPubSubHub(svc: RunningService): WebPubSubServiceClient {
+  return new WebPubSubServiceClient(
+    `Endpoint=${svc.endpoint};AccessKey=${DEV_WEBPUBSUB_ACCESS_KEY};Version=1.0;`,
+    'chat',
+    { allowInsecureConnection: true },
+  );
+}
+
+/** The Web PubSub client URL (token included) an app hands `userId`, minted by Microsoft's REST client. */
+export async function webPubSubClientUrl(svc: RunningService, userId: string): Promise<string> {
+  return (await webPubSubHub(svc).getClientAccessToken({ userId })).url;
 }
 
 /** A log sink that keeps entries so tests can check them (and that nothing secret was logged). */

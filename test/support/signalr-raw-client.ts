@@ -40,7 +40,7 @@ export class SignalRRawClient {
     userId: string,
     options: { claims?: Record<string, string>; query?: string } = {},
   ): Promise<SignalRRawClient> {
-    const token = await createClientToken(PRIMARY_KEY, clientUrl(serviceUrl, hub, 'signalr'), {
+    const token = await createClientToken(PRIMARY_KEY, clientUrl(serviceUrl, hub), {
       userId,
       ...(options.claims ? { claims: options.claims } : {}),
     });

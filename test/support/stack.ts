@@ -1,7 +1,8 @@
 /**
  * The whole local chat stack in one call, for integration tests, browser tests and benchmarks: a real Azurite
- * (its own process, in memory), the local SignalR service (in process) with its upstream pointed at the
- * built-in Functions host (in process), which serves the app's route table.
+ * (its own process, in memory), the local service (in process, SignalR and Web PubSub as npm start has them) with
+ * its upstream and event handlers pointed at the built-in Functions host (in process), which serves the app's
+ * route table.
  *
  * Ports are chosen by the OS (port 0). The Functions host starts first, so the service's upstream template can
  * name its port; the service's connection string is then put into the environment the chat reads per request.
@@ -62,8 +63,10 @@ export interface StackOptions {
   /** Keyless mode (SIGNALR_AUTH=identity): managed identity, Entra-only service, bearer-token upstream. */
   identity?: boolean;
   /**
-   * Web PubSub as npm start has it (REALTIME_SERVICE=webpubsub): the app's Web PubSub connection string points at
-   * the local service, whose Web PubSub wing calls the app's `/api/messages` for every hub and event.
+   * Web PubSub as npm start has it (REALTIME_SERVICE=webpubsub, CHAT_DIALECTS=signalr,websocket): the app's Web
+   * PubSub connection string points at the local service, whose Web PubSub wing calls the app's `/api/messages`
+   * for every hub and event. Default: on, except in identity mode (as npm start: keyless Web PubSub needs https)
+   * and with more than one instance; off, the chat is SignalR's alone.
    */
   webPubSub?: boolean;
   /**
@@ -121,6 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     if (options.verbose) console.log(line);
   };
   const identity = options.identity ? await sharedIdentityEndpoint() : undefined;
+  const webPubSub = options.webPubSub ?? !options.identity;
   const blobOptions = options.blobLocation === undefined ? {} : { location: options.blobLocation };
   let blob = await startAzurite(blobOptions);
   let functions: RunningFunctionsHost | undefined;
@@ -129,11 +133,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const env: Record<string, string> = {
       CHAT_HISTORY_STORAGE: blob.connectionString,
       AzureWebJobsStorage: blob.connectionString,
-      // The local service speaks both dialects: deliver through both REST prefixes.
-      CHAT_DIALECTS: 'signalr,websocket',
-      // local.settings.json turns Web PubSub on for npm start; a stack has it only when asked (webPubSub).
-      REALTIME_SERVICE: options.webPubSub ? 'webpubsub' : 'signalr',
-      ...(options.webPubSub ? { WebPubSubConnectionString: '' } : {}),
+      // With Web PubSub the chat delivers through both services' REST APIs, as under npm start.
+      CHAT_DIALECTS: webPubSub ? 'signalr,websocket' : 'signalr',
+      REALTIME_SERVICE: webPubSub ? 'webpubsub' : 'signalr',
+      ...(webPubSub ? { WebPubSubConnectionString: '' } : {}),
       // Filled in once the service has its port (below).
       AzureSignalRConnectionString: '',
       ...(identity ? identityAppSettings(identity) : {}),
@@ -160,7 +163,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         ...options.serviceOptions,
         port,
         ...(identity ? identityServiceOptions(identity, upstream) : { upstream }),
-        ...(options.webPubSub
+        ...(webPubSub
           ? {
               webPubSubHubs: {
                 '*': {
@@ -184,7 +187,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     env.AzureSignalRConnectionString = identity
       ? identityConnectionString(`http://127.0.0.1:${servicePort}`)
       : devSignalRConnectionString(`http://127.0.0.1:${servicePort}`);
-    if (options.webPubSub) {
+    if (webPubSub) {
       // The service's own name for itself (its `endpoint`, `http://localhost:<port>`): its abuse-protection
       // handshake names that host, and the app allows only its Web PubSub service's host.
       env.WebPubSubConnectionString = devWebPubSubConnectionString(`http://localhost:${servicePort}`);
@@ -284,7 +287,8 @@ async function startScaledStack(options: StackOptions): Promise<RunningStack> {
     const env: Record<string, string> = {
       CHAT_HISTORY_STORAGE: blob.connectionString,
       AzureWebJobsStorage: blob.connectionString,
-      CHAT_DIALECTS: 'signalr,websocket',
+      CHAT_DIALECTS: 'signalr',
+      REALTIME_SERVICE: 'signalr',
       AzureSignalRConnectionString: identity
         ? identityConnectionString(`http://127.0.0.1:${servicePort}`)
         : devSignalRConnectionString(`http://127.0.0.1:${servicePort}`),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHAT_CODECS } from '../../src/lib/chat/codec.js';
+import { signalrCodec, websocketCodec } from '../../src/lib/chat/codec.js';
 import { parseCommand, parseCommandFrame } from '../../src/lib/chat/commands.js';
 import { CHAT_ERRORS } from '../../src/lib/chat/errors.js';
 import { fromServiceUserId, toServiceUserId } from '../../src/lib/chat/user-id.js';
@@ -134,8 +134,8 @@ describe('codecs', () => {
   it('encode an event per dialect (the chat protocol)', () => {
     const payload = { joined: ['ann'], left: [], count: 1, at: 5 };
     const event = { event: 'presence', payload } as const;
-    expect(CHAT_CODECS.signalr.encode(event)).toEqual({ target: 'presence', arguments: [payload] });
-    expect(CHAT_CODECS.websocket.encode(event)).toBe(
+    expect(signalrCodec.encode(event)).toEqual({ target: 'presence', arguments: [payload] });
+    expect(websocketCodec.encode(event)).toBe(
       '{"joined":["ann"],"left":[],"count":1,"at":5,"type":"presence"}',
     );
   });
@@ -143,7 +143,7 @@ describe('codecs', () => {
   it('never let a payload override the frame type', () => {
     const payload = { joined: [], left: [], count: 0, at: 0, type: 'welcome' };
     const event = { event: 'presence', payload } as const;
-    expect(JSON.parse(CHAT_CODECS.websocket.encode(event) as string)).toMatchObject({ type: 'presence' });
+    expect(JSON.parse(websocketCodec.encode(event))).toMatchObject({ type: 'presence' });
   });
 });
 

@@ -59,7 +59,7 @@ describe('with Web PubSub configured (REALTIME_SERVICE=webpubsub)', () => {
     expect(chatConfig(plain)).toMatchObject({ service: 'signalr', dialect: 'signalr' });
   });
 
-  it('redirects the raw-WebSocket chat’s old address to ?service=webpubsub, keeping the other parameters', async () => {
+  it('redirects the raw-WebSocket chat’s address of the retired 2020 preview to ?service=webpubsub, keeping the other parameters', async () => {
     configure();
     const res = await home(request('/api/home?name=ann&dialect=websocket&transport=websockets'), ctx());
     expect(res.status).toBe(302);
@@ -122,10 +122,10 @@ describe('without Web PubSub (REALTIME_SERVICE=signalr)', () => {
     expect((res.jsonBody as { code: string }).code).toBe('webpubsub-not-configured');
   });
 
-  it('keeps the old raw-WebSocket address on the 2020 preview dialect', async () => {
+  it('refuses the retired preview address ?dialect=websocket, saying how to turn Web PubSub on', async () => {
     const res = await home(request('/api/home?name=ann&dialect=websocket'), ctx());
-    expect(res.status).toBe(200);
-    expect(chatConfig(res)).toMatchObject({ service: 'signalr', dialect: 'websocket' });
+    expect(res.status).toBe(400);
+    expect(String(res.body)).toContain('REALTIME_SERVICE=webpubsub');
   });
 
   it('refuses an unknown ?service= at negotiate with 400 invalid-service', async () => {

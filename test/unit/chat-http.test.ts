@@ -102,7 +102,7 @@ describe('home', () => {
     }
     for (const url of [
       '/api/home?name=ann&transport=carrier-pigeon',
-      '/api/home?name=ann&dialect=websocket&transport=sse',
+      '/api/home?name=ann&transport=WebSockets',
     ]) {
       const res = await home(get(url), ctx());
       expect(res.status, url).toBe(400);
@@ -110,10 +110,18 @@ describe('home', () => {
     }
   });
 
-  it('serves the page with user null when no name is given, and the websocket dialect on request', async () => {
-    const res = await home(get('/api/home?dialect=websocket'), ctx());
+  it('serves the page with user null when no name is given', async () => {
+    const res = await home(get('/api/home'), ctx());
     expect(res.status).toBe(200);
-    expect(chatConfig(res)).toMatchObject({ user: null, dialect: 'websocket' });
+    expect(chatConfig(res)).toMatchObject({ user: null, dialect: 'signalr' });
+  });
+
+  it('refuses a dialect other than the retired preview address ?dialect=websocket with 400, naming service=webpubsub', async () => {
+    for (const url of ['/api/home?name=ann&dialect=signalr', '/api/home?name=ann&dialect=raw']) {
+      const res = await home(get(url), ctx());
+      expect(res.status, url).toBe(400);
+      expect(String(res.body), url).toContain('service=webpubsub');
+    }
   });
 
   it('ignores client-written principal headers without sign-in (CHAT_AUTH=none): ?name= is the user', async () => {
@@ -130,13 +138,8 @@ describe('home', () => {
     expect(chatConfig(res)).toMatchObject({ user: 'ann', dialect: 'signalr', protocol: 'messagepack' });
   });
 
-  it('refuses an unknown protocol, and messagepack with the websocket dialect, saying what is allowed', async () => {
-    for (const query of [
-      'protocol=xml',
-      'protocol=MessagePack',
-      'dialect=websocket&protocol=messagepack',
-      'transport=sse&protocol=messagepack',
-    ]) {
+  it('refuses an unknown protocol, and messagepack over Server-Sent Events, saying what is allowed', async () => {
+    for (const query of ['protocol=xml', 'protocol=MessagePack', 'transport=sse&protocol=messagepack']) {
       const res = await home(get(`/api/home?name=ann&${query}`), ctx());
       expect(res.status).toBe(400);
       expect(String(res.body)).toContain('"json" (the default) or "messagepack"');
@@ -188,16 +191,12 @@ describe('negotiate', () => {
     expect(claims.nbf).toBe(claims.iat);
   });
 
-  it('issues the raw websocket URL with its token for ?dialect=websocket', async () => {
+  it('refuses ?dialect= (the retired 2020 preview) with 400 dialect-retired, naming service=webpubsub', async () => {
     const res = await negotiate(get('/api/negotiate?name=bob&dialect=websocket', {}, 'POST'), ctx());
-    const body = res.jsonBody as { url: string; accessToken: string };
-    const url = new URL(body.url);
-    expect(`${url.protocol}//${url.host}${url.pathname}`).toBe('ws://localhost:8080/ws/client/hubs/chat');
-    expect(url.searchParams.get('access_token')).toBe(body.accessToken);
-    const claims = await verifyToken(body.accessToken, [KEY], {
-      audiences: ['http://localhost:8080/ws/client/hubs/chat'],
-    });
-    expect(claims.nameid).toBe('bob');
+    expect(res.status).toBe(400);
+    const body = res.jsonBody as { code: string; message: string };
+    expect(body.code).toBe('dialect-retired');
+    expect(body.message).toContain('service=webpubsub');
   });
 
   it('gives no token for a forged x-ms-client-principal-name without sign-in (CHAT_AUTH=none)', async () => {
@@ -212,11 +211,11 @@ describe('negotiate', () => {
     expect(JSON.stringify(claims)).not.toContain('boss');
   });
 
-  it('refuses a missing or invalid name and an unknown dialect with 400 and {code, message}', async () => {
+  it('refuses a missing or invalid name and any dialect (retired) with 400 and {code, message}', async () => {
     for (const [url, code] of [
       ['/api/negotiate', 'no-user'],
       ['/api/negotiate?name=a%3Cb', 'invalid-name'],
-      ['/api/negotiate?name=ann&dialect=sse', 'invalid-dialect'],
+      ['/api/negotiate?name=ann&dialect=sse', 'dialect-retired'],
     ] as const) {
       const res = await negotiate(get(url, {}, 'POST'), ctx());
       expect(res.status, url).toBe(400);
@@ -283,13 +282,11 @@ describe('with sign-in (CHAT_AUTH=entra)', () => {
   });
 
   it('sends a browser without a principal to sign-in, and back to the page afterwards', async () => {
-    const res = await home(get('/api/home?name=mallory&dialect=websocket'), ctx());
+    const res = await home(get('/api/home?name=mallory&transport=sse'), ctx());
     expect(res.status).toBe(302);
     const location = new URL(String((res.headers as Record<string, string>).location), 'http://x');
     expect(location.pathname).toBe('/.auth/login/aad');
-    expect(location.searchParams.get('post_login_redirect_uri')).toBe(
-      '/api/home?name=mallory&dialect=websocket',
-    );
+    expect(location.searchParams.get('post_login_redirect_uri')).toBe('/api/home?name=mallory&transport=sse');
   });
 
   it('refuses negotiate without a principal, whatever ?name= says (401 not-signed-in)', async () => {

@@ -48,14 +48,14 @@ describe('pointers into docs/ and links between documents', () => {
   it('finds a pointer in a comment, in a Markdown link, and one that breaks over two lines', () => {
     const text = [
       `/** The layers (${ARCH}, "Layers"). */`,
-      `See [${ARCH}](${ARCH}), "Two dialects".`,
+      `See [${ARCH}](${ARCH}), "Two services".`,
       ` * the page's rules (${ARCH},`,
       ` * "The page") and more`,
       `// ${ARCH}, "Errors"`,
     ].join('\n');
     expect(pointersIn(text)).toEqual([
       { line: 1, document: 'architecture.md', heading: 'Layers' },
-      { line: 2, document: 'architecture.md', heading: 'Two dialects' },
+      { line: 2, document: 'architecture.md', heading: 'Two services' },
       { line: 3, document: 'architecture.md', heading: 'The page' },
       { line: 5, document: 'architecture.md', heading: 'Errors' },
     ]);

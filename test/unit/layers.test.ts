@@ -69,7 +69,7 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
       await mkdir(join(copy, 'src/local/service/transports'), { recursive: true });
       await writeFile(
         join(copy, 'src/local/service/transports/frames.ts'),
-        `import type { Session } from '../signalr/session.js';\nimport '../websocket/endpoint.js';\nimport '../transport.js';\n`,
+        `import type { Session } from '../signalr/session.js';\nimport '../webpubsub/endpoint.js';\nimport '../transport.js';\n`,
       );
     });
 
@@ -137,8 +137,8 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
         },
         {
           file: 'src/local/service/transports/frames.ts',
-          specifier: '../websocket/endpoint.js',
-          rule: 'src/local/service/transports/ imports no protocol wing (src/local/service/websocket/)',
+          specifier: '../webpubsub/endpoint.js',
+          rule: 'src/local/service/transports/ imports no protocol wing (src/local/service/webpubsub/)',
         },
       ]);
     });

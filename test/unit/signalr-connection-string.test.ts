@@ -189,21 +189,12 @@ describe('signalRConfigFromSettings', () => {
 });
 
 describe('hubClientFromSettings', () => {
-  it('builds a signalr-dialect client for the configured hub by default', () => {
+  it('builds a client for the configured hub', () => {
     const client = hubClientFromSettings({
       AzureSignalRConnectionString: `Endpoint=http://localhost:8080;AccessKey=${KEY};Version=1.0;`,
     });
     expect(client).toBeInstanceOf(HubClient);
-    expect(client.dialect).toBe('signalr');
     expect(client.baseUrl).toBe('http://localhost:8080/api/v1/hubs/chat');
-  });
-
-  it('builds a websocket-dialect client on request', () => {
-    const client = hubClientFromSettings(
-      { AzureSignalRConnectionString: `Endpoint=http://localhost:8080;AccessKey=${KEY};Version=1.0;` },
-      { dialect: 'websocket' },
-    );
-    expect(client.baseUrl).toBe('http://localhost:8080/ws/api/v1/hubs/chat');
   });
 
   it('rejects a hub name Azure would refuse', () => {

@@ -60,7 +60,6 @@ describe('SignalR error catalogue', () => {
         new HubClient({
           connection: parseConnectionString('Endpoint=http://127.0.0.1:1;AccessKey=k;Version=1.0;'),
           hub: 'chat',
-          dialect: 'signalr',
           maxAttempts: 1,
         }).userExists('ann'),
       ),

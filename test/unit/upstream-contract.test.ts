@@ -8,15 +8,13 @@ import {
 } from '../../src/lib/signalr/upstream-contract.js';
 import { upstreamHeaders } from '../../src/local/service/upstream/asrs-headers.js';
 
-// Known answers: the header names and bodies as Azure SignalR's upstream documentation (and, for
-// X-ASRS-Client-Query-String, the 2020 preview) spells them.
+// Known answers: the header names and bodies as Azure SignalR's upstream documentation spells them.
 describe('the upstream contract', () => {
   it('names the headers as the service sends them', () => {
     expect(Object.values(UPSTREAM_HEADERS).sort()).toEqual(
       [
         'X-ASRS-Category',
         'X-ASRS-Client-Query',
-        'X-ASRS-Client-Query-String',
         'X-ASRS-Connection-Id',
         'X-ASRS-Event',
         'X-ASRS-Hub',

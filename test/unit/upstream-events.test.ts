@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type ClientMessageEvent,
-  type ConnectEvent,
   type ConnectedEvent,
   createUpstreamHandler,
-  type DisconnectEvent,
   type DisconnectedEvent,
   type InvocationEvent,
   type UpstreamHandlers,
@@ -53,30 +50,25 @@ async function capture(init: UpstreamRequestInit) {
   return { response, handler: seen[0]!.handler, req: seen[0]!.req };
 }
 
-describe('upstream events of the websocket dialect', () => {
-  it('parses a connect with its context, claims, client query and offered subprotocols', async () => {
+describe('the context of an upstream call', () => {
+  it('parses hub, connection, user, claims and the client query', async () => {
     const { response, handler, req } = await capture({
-      event: 'connect',
+      event: 'connected',
       category: 'connections',
+      body: '{"type":10}',
       headers: {
         'X-ASRS-User-Id': 'ann',
         'X-ASRS-User-Claims':
           'nameid: ann, role: admin, role: reader, http://schemas.microsoft.com/ws/2008/06/identity/claims/role: x',
         'X-ASRS-Client-Query': '?name=ann&room=main&room=side',
-        'Sec-WebSocket-Protocol': 'chat.v2, chat.v1',
       },
     });
-    expect(handler).toBe('handleConnect');
-    expect(req.event).toEqual<ConnectEvent>({
-      kind: 'connect',
-      dialect: 'websocket',
-      subprotocols: ['chat.v2', 'chat.v1'],
-    });
+    expect(handler).toBe('onConnected');
     expect(req.context.hub).toBe('chat');
     expect(req.context.connectionId).toBe('a1b2c3');
     expect(req.context.userId).toBe('ann');
     expect(req.context.category).toBe('connections');
-    expect(req.context.eventName).toBe('connect');
+    expect(req.context.eventName).toBe('connected');
     expect({ ...req.context.claims }).toEqual({
       nameid: 'ann',
       role: ['admin', 'reader'],
@@ -84,76 +76,17 @@ describe('upstream events of the websocket dialect', () => {
     });
     expect(req.context.query.get('name')).toBe('ann');
     expect(req.context.query.getAll('room')).toEqual(['main', 'side']);
-    expect(req.httpRequest.headers.get('x-asrs-event')).toBe('connect');
+    expect(req.httpRequest.headers.get('x-asrs-event')).toBe('connected');
     expect(response.status).toBe(204);
   });
 
-  it('reads `handshake` as connect, from ?event= and without a category header', async () => {
-    const { handler, req } = await capture({ event: 'handshake', eventInQuery: true });
-    expect(handler).toBe('handleConnect');
-    expect(req.event).toEqual({ kind: 'connect', dialect: 'websocket', subprotocols: [] });
+  it('reads the event from ?event= and its category without the header', async () => {
+    const { handler, req } = await capture({ event: 'connected', eventInQuery: true, body: '{"type":10}' });
+    expect(handler).toBe('onConnected');
     expect(req.context.category).toBe('connections');
-    expect(req.context.eventName).toBe('handshake');
     expect(req.context.userId).toBeUndefined();
     expect({ ...req.context.claims }).toEqual({});
     expect([...req.context.query]).toEqual([]);
-  });
-
-  it("reads the 2020 preview's X-ASRS-Client-Query-String", async () => {
-    const { req } = await capture({
-      event: 'connect',
-      headers: { 'X-ASRS-Client-Query-String': 'a=1&b=two' },
-    });
-    expect(Object.fromEntries(req.context.query)).toEqual({ a: '1', b: 'two' });
-  });
-
-  it('parses a text/plain message as text', async () => {
-    const { handler, req } = await capture({
-      event: 'message',
-      category: 'messages',
-      headers: { 'Content-Type': 'text/plain' },
-      body: '{"type":"sendMessage","text":"héllo"}',
-    });
-    expect(handler).toBe('handleMessage');
-    expect(req.event).toEqual<ClientMessageEvent>({
-      kind: 'message',
-      dialect: 'websocket',
-      message: { dataType: 'text', data: '{"type":"sendMessage","text":"héllo"}' },
-    });
-    expect(req.context.category).toBe('messages');
-  });
-
-  it('parses an application/octet-stream message as bytes', async () => {
-    const bytes = new Uint8Array([0, 1, 2, 254, 255]);
-    const { req } = await capture({
-      event: 'message',
-      category: 'messages',
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: bytes,
-    });
-    const event = req.event as ClientMessageEvent;
-    expect(event.message.dataType).toBe('binary');
-    expect([...(event.message.data as Uint8Array)]).toEqual([...bytes]);
-  });
-
-  it('counts JSON content types as text when the body is not an invocation', async () => {
-    const { handler, req } = await capture({
-      event: 'message',
-      category: 'messages',
-      headers: { 'Content-Type': 'application/json; charset=utf-8' },
-      body: '{"type":"joinGroup","group":"g"}',
-    });
-    expect(handler).toBe('handleMessage');
-    expect((req.event as ClientMessageEvent).message).toEqual({
-      dataType: 'text',
-      data: '{"type":"joinGroup","group":"g"}',
-    });
-  });
-
-  it('delivers disconnect to onDisconnected with the websocket dialect', async () => {
-    const { handler, req } = await capture({ event: 'disconnect', category: 'connections' });
-    expect(handler).toBe('onDisconnected');
-    expect(req.event).toEqual<DisconnectEvent>({ kind: 'disconnect', dialect: 'websocket' });
   });
 });
 

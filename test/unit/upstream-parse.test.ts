@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClaims, parseSubprotocols } from '../../src/lib/upstream/index.js';
+import { parseClaims } from '../../src/lib/upstream/index.js';
 
 describe('parseClaims (X-ASRS-User-Claims)', () => {
   it('reads "type: value" pairs and collects a repeated type into an array in order', () => {
@@ -34,16 +34,5 @@ describe('parseClaims (X-ASRS-User-Claims)', () => {
     expect(Object.getPrototypeOf(claims)).toBeNull();
     expect(Object.getOwnPropertyDescriptor(claims, '__proto__')?.value).toBe('x');
     expect(Object.getOwnPropertyDescriptor(claims, 'constructor')?.value).toBe('y');
-  });
-});
-
-describe('parseSubprotocols (Sec-WebSocket-Protocol)', () => {
-  it('splits the offered list in order and drops empty entries', () => {
-    expect(parseSubprotocols('json.webpubsub.azure.v1, chat ,,x')).toEqual([
-      'json.webpubsub.azure.v1',
-      'chat',
-      'x',
-    ]);
-    expect(parseSubprotocols(undefined)).toEqual([]);
   });
 });

@@ -20,17 +20,6 @@ async function call(handlers: UpstreamHandlers, init: UpstreamRequestInit) {
   return { response, logs, headers: responseHeaders(response), text: responseText(response) };
 }
 
-const connect: UpstreamRequestInit = {
-  event: 'connect',
-  category: 'connections',
-  headers: { 'Sec-WebSocket-Protocol': 'json.v1, chat.v1' },
-};
-const message: UpstreamRequestInit = {
-  event: 'message',
-  category: 'messages',
-  headers: { 'Content-Type': 'text/plain' },
-  body: 'hello',
-};
 const invocation: UpstreamRequestInit = {
   event: 'loadHistory',
   category: 'messages',
@@ -38,165 +27,47 @@ const invocation: UpstreamRequestInit = {
   body: '{"type":1,"invocationId":"1","target":"loadHistory","arguments":[{"conversation":"room"}]}',
 };
 
-describe('answering a connect', () => {
-  it('accepts with a user id, a chosen subprotocol and a JSON first message', async () => {
-    const { response, headers, text, logs } = await call(
-      {
-        handleConnect: async (_req, res) => {
-          await Promise.resolve();
-          res.accept({ userId: 'ann', subprotocol: 'chat.v1', body: { type: 'welcome', user: 'ann' } });
-        },
-      },
-      connect,
-    );
-    expect(response.status).toBe(200);
-    expect(headers.get('X-ASRS-User-Id')).toBe('ann');
-    expect(headers.get('Sec-WebSocket-Protocol')).toBe('chat.v1');
-    expect(headers.get('Content-Type')).toBe('application/json; charset=utf-8');
-    expect(JSON.parse(text)).toEqual({ type: 'welcome', user: 'ann' });
-    expect(logs).toEqual([]);
-  });
-
-  it('sends a text first message as text/plain and a bytes first message as application/octet-stream', async () => {
-    const asText = await call({ handleConnect: (_req, res) => res.accept({ body: 'hi there' }) }, connect);
-    expect(asText.headers.get('Content-Type')).toBe('text/plain; charset=utf-8');
-    expect(asText.text).toBe('hi there');
-    expect(asText.headers.has('X-ASRS-User-Id')).toBe(false);
-    const asBytes = await call(
-      { handleConnect: (_req, res) => res.accept({ body: new Uint8Array([1, 2]) }) },
-      connect,
-    );
-    expect(asBytes.response.status).toBe(200);
-    expect(asBytes.headers.get('Content-Type')).toBe('application/octet-stream');
-    expect([...(asBytes.response.body as Uint8Array)]).toEqual([1, 2]);
-  });
-
-  it('accepts without a body as 204 with the user id header', async () => {
-    const { response, headers } = await call(
-      { handleConnect: (_req, res) => res.accept({ userId: 'bob' }) },
-      connect,
-    );
-    expect(response.status).toBe(204);
-    expect(response.body).toBeUndefined();
-    expect(headers.get('X-ASRS-User-Id')).toBe('bob');
-  });
-
-  for (const status of [400, 401, 403] as const) {
-    it(`refuses with ${status} and the reason as the body`, async () => {
-      const { response, text } = await call(
-        { handleConnect: (_req, res) => res.fail(status, 'name is not allowed') },
-        connect,
-      );
-      expect(response.status).toBe(status);
-      expect(text).toBe('name is not allowed');
-    });
-  }
-
-  it('refuses at accept() a subprotocol the client did not offer: TypeError, logged, 500', async () => {
-    let thrown: unknown;
-    const { response, logs, text } = await call(
-      {
-        handleConnect: (_req, res) => {
-          try {
-            res.accept({ subprotocol: 'mqtt' });
-          } catch (error) {
-            thrown = error;
-            throw error;
-          }
-        },
-      },
-      connect,
-    );
-    expect(thrown).toBeInstanceOf(TypeError);
-    expect((thrown as Error).message).toContain('json.v1, chat.v1');
-    expect(response.status).toBe(500);
-    expect(text).not.toContain('at ');
-    expect(logs).toHaveLength(1);
-    expect(logs[0]!.level).toBe('error');
-    expect(logs[0]!.message).toContain('must choose one the client offered');
-  });
-
-  for (const userId of ['ann\r\nX-Evil: 1', ' ann', 'Zoë', '']) {
-    it(`refuses a user id the X-ASRS-User-Id header cannot carry: ${JSON.stringify(userId)}`, async () => {
-      const { response, logs } = await call(
-        { handleConnect: (_req, res) => res.accept({ userId }) },
-        connect,
-      );
-      expect(response.status).toBe(500);
-      expect(logs[0]!.message).toContain('printable ASCII');
-    });
-  }
-
-  it('sends no X-ASRS-User-Id when accepting the user the service already named (any script)', async () => {
-    const { response, headers, logs } = await call(
-      { handleConnect: (req, res) => res.accept({ userId: req.context.userId }) },
-      { ...connect, headers: { ...connect.headers, 'X-ASRS-User-Id': 'Zoë' } },
-    );
-    expect(logs).toEqual([]);
-    expect(response.status).toBe(204);
-    expect(headers.has('X-ASRS-User-Id')).toBe(false);
-  });
-
-  it('sends X-ASRS-User-Id when accepting a different user than the service named', async () => {
-    const { headers } = await call(
-      { handleConnect: (_req, res) => res.accept({ userId: 'bob' }) },
-      { ...connect, headers: { ...connect.headers, 'X-ASRS-User-Id': 'ann' } },
-    );
-    expect(headers.get('X-ASRS-User-Id')).toBe('bob');
-  });
-
-  it('accepts a user id with inner spaces and punctuation', async () => {
-    const { headers } = await call(
-      { handleConnect: (_req, res) => res.accept({ userId: 'Ann B. Smith-2' }) },
-      connect,
-    );
-    expect(headers.get('X-ASRS-User-Id')).toBe('Ann B. Smith-2');
-  });
-
+describe('answers in general', () => {
   it('treats a second answer as a programming error', async () => {
     const { response, logs } = await call(
       {
-        handleConnect: (_req, res) => {
-          res.accept();
+        handleInvocation: (_req, res) => {
+          res.success();
           res.fail(403, 'changed my mind');
         },
       },
-      connect,
+      invocation,
     );
     expect(response.status).toBe(500);
     expect(logs[0]!.message).toContain('already been answered');
   });
 
-  it('answers 500 when handleConnect returns without answering (fails closed)', async () => {
-    const { response, logs, text } = await call({ handleConnect: () => {} }, connect);
+  it('answers 500 when handleInvocation returns without answering (fails closed)', async () => {
+    const { response, logs, text } = await call({ handleInvocation: () => {} }, invocation);
     expect(response.status).toBe(500);
     expect(text).toContain('returned without answering');
     expect(logs).toHaveLength(1);
     expect(logs[0]!.level).toBe('error');
-    expect(logs[0]!.message).toContain('handleConnect');
+    expect(logs[0]!.message).toContain('handleInvocation');
+  });
+
+  it('refuses the retired 2020 preview events connect and disconnect as unknown (only Web PubSub sends them)', async () => {
+    for (const event of ['connect', 'disconnect', 'handshake']) {
+      const called: string[] = [];
+      const { response } = await call(
+        {
+          handleConnect: () => void called.push('handleConnect'),
+          onDisconnected: () => void called.push('onDisconnected'),
+        },
+        { event, category: 'connections' },
+      );
+      expect(response.status, event).toBe(400);
+      expect(called).toEqual([]);
+    }
   });
 });
 
-describe('answering messages and invocations', () => {
-  it('sends a message reply back as text', async () => {
-    const { response, text, headers } = await call(
-      { handleMessage: (req, res) => res.success(`echo: ${req.event.message.data as string}`) },
-      message,
-    );
-    expect(response.status).toBe(200);
-    expect(headers.get('Content-Type')).toBe('text/plain; charset=utf-8');
-    expect(text).toBe('echo: hello');
-  });
-
-  it('answers a message with no reply as 204 and a failed one with its status', async () => {
-    expect((await call({ handleMessage: (_req, res) => res.success() }, message)).response).toEqual({
-      status: 204,
-    });
-    const failed = await call({ handleMessage: (_req, res) => res.fail(429, 'slow down') }, message);
-    expect(failed.response.status).toBe(429);
-    expect(failed.text).toBe('slow down');
-  });
-
+describe('answering invocations', () => {
   it('answers an invocation with a framed JSON Completion, status 200 and no Content-Type', async () => {
     const withResult = await call(
       {
@@ -312,11 +183,8 @@ describe('answering messages and invocations', () => {
 
 describe('events without a handler, and handlers that throw', () => {
   const everyEvent: [string, UpstreamRequestInit][] = [
-    ['connect', connect],
-    ['message', message],
     ['invocation', invocation],
     ['connected', { event: 'connected', body: '{"type":10}' }],
-    ['disconnect', { event: 'disconnect' }],
     ['disconnected', { event: 'disconnected', body: '{"type":11}' }],
   ];
 
@@ -360,9 +228,9 @@ describe('events without a handler, and handlers that throw', () => {
           order.push(`handled ${req.event.kind}`);
         },
       },
-      { event: 'disconnect' },
+      { event: 'disconnected', body: '{"type":11}' },
     );
     order.push(`answered ${response.status}`);
-    expect(order).toEqual(['handled disconnect', 'answered 204']);
+    expect(order).toEqual(['handled disconnected', 'answered 204']);
   });
 });

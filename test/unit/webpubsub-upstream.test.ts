@@ -154,14 +154,6 @@ describe('Web PubSub connect, with Microsoft’s handler as the oracle', () => {
     expect(responseText(response)).toBe(oracle.body.toString());
   });
 
-  it('refuses a first message in the connect answer: Web PubSub has no place for one', async () => {
-    const { response, logs } = await ours(connect(), {
-      handleConnect: (_req, res) => res.accept({ body: 'welcome' }),
-    });
-    expect(status(response)).toBe(500);
-    expect(logs.map((l) => l.message).join('\n')).toMatch(/carries no message/);
-  });
-
   it('refuses a subprotocol the client did not offer', async () => {
     const { response, logs } = await ours(connect(), {
       handleConnect: (_req, res) => res.accept({ subprotocol: 'protobuf.webpubsub.azure.v1' }),

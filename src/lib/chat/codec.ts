@@ -1,16 +1,16 @@
 /**
- * How each dialect carries a chat event (docs/architecture.md, "Two dialects"), one codec per dialect, and
- * the chat's way out through one dialect's REST client. The dialect is chosen once, where a connection or a
+ * How each dialect carries a chat event (docs/architecture.md, "Two services"), one codec per dialect, and
+ * the chat's way out through Azure SignalR's REST client. The dialect is chosen once, where a connection or a
  * delivery is known, by picking its codec (or channel); nothing downstream asks which dialect it is.
  *
  * - signalr: an Invocation whose target is the event name and whose one argument is the payload.
- * - websocket: a text frame `{"type": "<event>", …payload}`.
+ * - websocket: a text frame `{"type": "<event>", …payload}` (Azure Web PubSub's channel, webpubsub-channel.ts).
  */
-import type { Dialect, HubClient, InvocationPayload, MessageOf, SendToAllOptions } from '../signalr/index.js';
+import type { Dialect, HubClient, InvocationPayload, SendToAllOptions } from '../signalr/index.js';
 import type { ChatEvent } from './protocol.js';
 
 /** Turns a chat event into the message one dialect sends. */
-export interface ChatCodec<D extends Dialect, M extends MessageOf<D> = MessageOf<D>> {
+export interface ChatCodec<D extends Dialect, M> {
   readonly dialect: D;
   encode(event: ChatEvent): M;
 }
@@ -25,15 +25,6 @@ export const websocketCodec: ChatCodec<'websocket', string> = {
   // `type` comes last so a payload can never override it.
   encode: (event) => JSON.stringify({ ...event.payload, type: event.event }),
 };
-
-/** The codec of each dialect. */
-export const CHAT_CODECS: { readonly [D in Dialect]: ChatCodec<D> } = {
-  signalr: signalrCodec,
-  websocket: websocketCodec,
-};
-
-/** The REST client of each dialect. */
-export type DialectClients = { readonly [D in Dialect]: HubClient<D> };
 
 /**
  * One dialect's way out: its REST client with its codec applied, so a caller hands it chat events and never
@@ -50,8 +41,9 @@ export interface ChatChannel {
   userExists(userId: string): Promise<boolean>;
 }
 
-/** Binds a dialect's client to that dialect's codec. */
-export function chatChannel<D extends Dialect>(client: HubClient<D>, codec: ChatCodec<D>): ChatChannel {
+/** The signalr dialect's channel: Azure SignalR's REST client with the signalr codec. */
+export function signalrChannel(client: HubClient): ChatChannel {
+  const codec = signalrCodec;
   return {
     dialect: codec.dialect,
     sendToAll: (event, options = {}) => client.sendToAll(codec.encode(event), options),
@@ -62,9 +54,4 @@ export function chatChannel<D extends Dialect>(client: HubClient<D>, codec: Chat
     removeUserFromGroup: (group, userId) => client.removeUserFromGroup(group, userId),
     userExists: (userId) => client.userExists(userId),
   };
-}
-
-/** The channel of `dialect` over `clients`. */
-export function channelOf<D extends Dialect>(clients: DialectClients, dialect: D): ChatChannel {
-  return chatChannel<D>(clients[dialect], CHAT_CODECS[dialect]);
 }

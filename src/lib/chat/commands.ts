@@ -48,7 +48,7 @@ function isCommandName(name: unknown): name is CommandName {
 }
 
 /**
- * Parses a websocket-dialect frame: `{"type": "<command>", …payload}`.
+ * Parses a raw-WebSocket frame (Web PubSub): `{"type": "<command>", …payload}`.
  */
 export function parseCommandFrame(text: string): CommandResult {
   let value: unknown;

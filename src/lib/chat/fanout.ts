@@ -1,6 +1,7 @@
 /**
- * Delivery of chat events through the service's REST API, through the prefix of every dialect in
- * `CHAT_DIALECTS`, so each client gets one copy in its own framing (docs/architecture.md, "Two dialects").
+ * Delivery of chat events through the REST API of the service of every dialect in `CHAT_DIALECTS` (Azure
+ * SignalR for `signalr`, Azure Web PubSub for `websocket`), so each client gets one copy in its own framing
+ * (docs/architecture.md, "Two services").
  */
 import {
   ATTRIBUTES,
@@ -11,16 +12,19 @@ import {
   markFailed,
   SPANS,
 } from '../observability.js';
-import type { Dialect } from '../signalr/index.js';
-import { type ChatChannel, channelOf, type DialectClients } from './codec.js';
+import type { Dialect, HubClient } from '../signalr/index.js';
+import { type ChatChannel, signalrChannel } from './codec.js';
 import type { ChatEvent } from './protocol.js';
 import { toServiceUserId } from './user-id.js';
 
 /**
- * The REST client of each dialect (both exist; `dialects` says which ones fan-out uses), and with
- * `REALTIME_SERVICE=webpubsub` the Web PubSub channel, which then carries the websocket dialect.
+ * Azure SignalR's REST client (the signalr dialect), and with `REALTIME_SERVICE=webpubsub` the Web PubSub
+ * channel (the websocket dialect); `dialects` says which ones fan-out uses.
  */
-export type FanoutClients = DialectClients & { readonly webPubSubChannel?: ChatChannel | undefined };
+export interface FanoutClients {
+  readonly signalr: HubClient;
+  readonly webPubSubChannel?: ChatChannel | undefined;
+}
 
 /** Where failures are reported (an `InvocationContext`). */
 export interface FanoutLog {
@@ -61,8 +65,12 @@ export class Fanout {
    * dialect is one fan-out uses). Failures of its sends propagate: the caller is answering that connection.
    */
   channel(dialect: Dialect): ChatChannel {
+    if (dialect === 'signalr') return signalrChannel(this.#clients.signalr);
     const { webPubSubChannel } = this.#clients;
-    return dialect === 'websocket' && webPubSubChannel ? webPubSubChannel : channelOf(this.#clients, dialect);
+    if (!webPubSubChannel) {
+      throw new Error('The websocket dialect goes through Azure Web PubSub, and none is configured');
+    }
+    return webPubSubChannel;
   }
 
   /** Adds all of `user`'s connections, present and future, of every dialect, to `group`. */

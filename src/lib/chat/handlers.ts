@@ -1,7 +1,7 @@
 /**
  * The chat's logic, independent of the wire: what happens when a connection enters, sends a command or
- * leaves. The upstream adapter (src/app/upstream-adapter.ts) turns upstream events of both dialects into these calls and
- * their results into the dialect's answer. The user always comes from the service (the token's `nameid`,
+ * leaves. The upstream adapter (src/app/upstream-adapter.ts) turns upstream events of both services into these calls and
+ * their results into the caller's answer. The user always comes from the service (the token's `nameid`,
  * `X-ASRS-User-Id`), never from a command.
  * See docs/architecture.md, "The chat protocol".
  */

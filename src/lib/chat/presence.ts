@@ -12,7 +12,7 @@ import { compare, upperBound } from './sorted-names.js';
 export const PRESENCE_PREFIX = '_presence/';
 /**
  * How old an entry whose user the service does not know must be before it is deleted as stale. It must be
- * longer than a websocket connect takes (the entry is written before the service has the connection).
+ * longer than a connect takes, so an entry is never taken for a leftover while its connection is coming up.
  */
 export const DEFAULT_STALE_PRESENCE_GRACE_MS = 5 * 60_000;
 
@@ -153,8 +153,8 @@ export class PresenceStore {
   /**
    * Users online in all, as this instance's roster counts them (no request): those with an entry, less those
    * whose last check the service did not confirm and whose newest entry is older than
-   * {@link CONNECT_ALLOWANCE_MS} (a younger one is a connect in progress: a websocket connect writes its entry
-   * before the service has the connection, and the count must not drop it for the next delta to carry).
+   * {@link CONNECT_ALLOWANCE_MS} (a younger one may be a connect in progress, which the count must not drop for
+   * the next delta to carry).
    */
   count(): number {
     const cutoff = this.#now() - CONNECT_ALLOWANCE_MS;

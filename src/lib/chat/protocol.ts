@@ -20,11 +20,6 @@ export interface WelcomePayload {
   readonly onlineNext?: string;
   /** When the online page and count were taken (ms since the epoch, server clock). */
   readonly onlineAt: number;
-  /**
-   * Set when the welcome was taken before the connection could receive deltas (the websocket dialect's
-   * blocking connect): the client takes the list again with `listOnline`.
-   */
-  readonly onlineStale?: boolean;
   readonly groups: readonly string[];
   readonly history: HistoryPage;
 }

@@ -1,8 +1,8 @@
 /**
- * The chat's way out through Azure Web PubSub: the websocket dialect's channel (the same text frames,
+ * The chat's way out through Azure Web PubSub: the websocket dialect's channel (text frames
  * `{"type": "<event>", …payload}`, sent as `text/plain`, so a plain WebSocket gets a text frame and a
- * `json.webpubsub.azure.v1` client a `text` message) over Microsoft's `WebPubSubServiceClient`. It stands where
- * the websocket dialect's SignalR REST client stands (codec.ts), behind the same {@link ChatChannel}.
+ * `json.webpubsub.azure.v1` client a `text` message) over Microsoft's `WebPubSubServiceClient`, behind the same
+ * {@link ChatChannel} as SignalR's (codec.ts).
  */
 import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { type ChatChannel, websocketCodec } from './codec.js';

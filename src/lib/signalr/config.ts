@@ -11,7 +11,7 @@ import {
   type SignalRConnectionInfo,
 } from './connection-string.js';
 import { HubClient, type HubClientOptions } from './rest/client.js';
-import type { Dialect, UpstreamTokenPolicy } from './upstream-contract.js';
+import type { UpstreamTokenPolicy } from './upstream-contract.js';
 
 /** How the app and the service authenticate each other (`SIGNALR_AUTH`). */
 export type SignalRAuthMode = 'identity' | 'key';
@@ -134,20 +134,17 @@ function upstreamTokenPolicy(env: NodeJS.ProcessEnv): UpstreamTokenPolicy | unde
   return { audience, issuer, openIdConfiguration, callerId };
 }
 
-export type HubClientSettingsOptions<D extends Dialect> = Partial<
-  Omit<HubClientOptions<D>, 'connection' | 'hub'>
-> & { dialect?: D };
+export type HubClientSettingsOptions = Partial<Omit<HubClientOptions, 'connection' | 'hub'>>;
 
 /**
- * A {@link HubClient} for the configured service and hub; dialect `signalr` unless given. In identity mode
+ * A {@link HubClient} for the configured service and hub; In identity mode
  * without a ClientId in the connection string, `AZURE_CLIENT_ID` picks the user-assigned identity.
  */
-export function hubClientFromSettings<D extends Dialect = 'signalr'>(
+export function hubClientFromSettings(
   env: NodeJS.ProcessEnv = process.env,
-  options: HubClientSettingsOptions<D> = {},
-): HubClient<D> {
+  options: HubClientSettingsOptions = {},
+): HubClient {
   const { connection, hub } = signalRConfigFromSettings(env);
-  const dialect = (options.dialect ?? 'signalr') as D;
   let credential: TokenCredential | undefined = options.credential;
   if (!credential && connection.credential.kind === 'identity') {
     const clientId = connection.credential.clientId ?? readSetting('managedIdentityClientId', env);
@@ -155,11 +152,10 @@ export function hubClientFromSettings<D extends Dialect = 'signalr'>(
       ? new ManagedIdentityCredential({ clientId: connection.credential.clientId })
       : new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
   }
-  return new HubClient<D>({
+  return new HubClient({
     ...options,
     connection,
     hub,
-    dialect,
     ...(credential ? { credential } : {}),
   });
 }

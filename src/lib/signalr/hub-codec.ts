@@ -2,7 +2,7 @@
  * One interface over both hub protocols, for code that writes messages in whatever protocol a connection
  * chose: the local service (Completions, Pings, Close, REST messages) and the app (the Completion that
  * answers an invocation, which Azure forwards to the client as it is).
- * See docs/architecture.md, "Two dialects".
+ * See docs/architecture.md, "Two services".
  */
 import {
   type CompletionMessage,

@@ -6,7 +6,7 @@
  * Message parsing and writing are delegated to `@microsoft/signalr`'s `JsonHubProtocol` (the implementation
  * the official clients use), wrapped in our own types, and every failure becomes a {@link HubProtocolError}
  * so that malformed input from a client can never crash the caller.
- * See docs/architecture.md, "Two dialects".
+ * See docs/architecture.md, "Two services".
  */
 import { JsonHubProtocol, type HubMessage as LibraryHubMessage, NullLogger } from '@microsoft/signalr';
 import { messageOf } from '../error-message.js';

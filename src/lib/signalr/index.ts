@@ -8,12 +8,7 @@ export * from './messagepack.js';
 export { DEFAULT_REST_TOKEN_TTL_SECONDS, SIGNALR_ENTRA_SCOPE } from './rest/auth.js';
 export * from './rest/client.js';
 export { MAX_ERROR_BODY_CHARS, SignalRRestError, type SignalRRestErrorCode } from './rest/error.js';
-export {
-  DEFAULT_MAX_MESSAGE_BYTES,
-  type InvocationPayload,
-  type MessageOf,
-  type RawMessage,
-} from './rest/messages.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, type InvocationPayload } from './rest/messages.js';
 export { GENERATE_TOKEN_API_VERSION } from './rest/paths.js';
 export {
   DEFAULT_MAX_ATTEMPTS,

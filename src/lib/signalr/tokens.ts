@@ -6,10 +6,6 @@
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { type SIGNALR_ERRORS, SignalRError, type SignalRErrorCode } from './errors.js';
-import type { Dialect } from './upstream-contract.js';
-
-/** The dialect type lives with the upstream contract; re-exported for the REST client and token callers. */
-export type { Dialect };
 
 /** Default lifetime of tokens this app issues (the SignalR SDKs' default `AccessTokenLifetime`, one hour). */
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
@@ -58,11 +54,8 @@ export function restAudience(url: string | URL): string {
 }
 
 /** The client URL that negotiate returns and client tokens carry as `aud`. */
-export function clientUrl(endpoint: string, hub: string, dialect: Dialect): string {
-  const base = endpoint.replace(/\/+$/, '');
-  return dialect === 'signalr'
-    ? `${base}/client/?hub=${encodeURIComponent(hub)}`
-    : `${base}/ws/client/hubs/${encodeURIComponent(hub)}`;
+export function clientUrl(endpoint: string, hub: string): string {
+  return `${endpoint.replace(/\/+$/, '')}/client/?hub=${encodeURIComponent(hub)}`;
 }
 
 export interface TokenOptions {

@@ -8,7 +8,10 @@
  */
 import { HubMessageType } from './hub-protocol.js';
 
-/** Which client protocol a connection speaks (docs/architecture.md, "Two dialects"). */
+/**
+ * How a connection's messages are framed, and so which service carries it (docs/architecture.md, "Two
+ * services"): `signalr`, the hub protocol over Azure SignalR; `websocket`, raw frames over Azure Web PubSub.
+ */
 export type Dialect = 'websocket' | 'signalr';
 
 /** Every dialect, the signalr dialect (Azure's default) first. */
@@ -30,14 +33,12 @@ export const UPSTREAM_HEADERS = {
   connectionId: 'X-ASRS-Connection-Id',
   /** `sha256=<hex>[,sha256=<hex>]`: HMAC-SHA256 of the connection id, one entry per access key. */
   signature: 'X-ASRS-Signature',
-  /** Sent on a request when the service knows the user; sent back on a connect response to set it. */
+  /** Sent on a request when the service knows the user. */
   userId: 'X-ASRS-User-Id',
   /** `type: value, type: value`. */
   userClaims: 'X-ASRS-User-Claims',
   /** The client's query string with its leading `?`, without the access token. */
   clientQuery: 'X-ASRS-Client-Query',
-  /** The 2020 preview's spelling of {@link UPSTREAM_HEADERS.clientQuery}, still read. */
-  clientQueryPreview: 'X-ASRS-Client-Query-String',
 } as const;
 
 /**
@@ -73,17 +74,7 @@ export function isUpstreamCategory(value: unknown): value is UpstreamCategory {
 }
 
 /**
- * The event names of the websocket dialect (the 2020 Serverless WebSocket preview): `connect` and `message`
- * are blocking (the service waits for the answer), `disconnect` a notification.
- */
-export const WEBSOCKET_EVENTS = {
-  connect: 'connect',
-  message: 'message',
-  disconnect: 'disconnect',
-} as const;
-
-/**
- * The event names of the signalr dialect's connections category (both notifications). In the messages
+ * The event names of the connections category (both notifications). In the messages
  * category the event is the name of the hub method the client invoked.
  */
 export const SIGNALR_EVENTS = {
@@ -91,10 +82,7 @@ export const SIGNALR_EVENTS = {
   disconnected: 'disconnected',
 } as const;
 
-/** Some preview texts of the websocket dialect name the connect event `handshake`; it is read as `connect`. */
-export const CONNECT_EVENT_ALIAS = 'handshake';
-
-/** The body `type` of the signalr dialect's upstream calls (the serverless protocol's message types). */
+/** The body `type` of the upstream calls (the serverless protocol's message types). */
 export const UPSTREAM_MESSAGE_TYPE = {
   /** A hub protocol Invocation: the body of a messages-category call. */
   invocation: HubMessageType.Invocation,

@@ -149,11 +149,6 @@ export function cloudEventsConnectResponse(
     response: {
       setState: state.setState,
       accept(acceptance = {}) {
-        if (acceptance.body !== undefined) {
-          throw new TypeError(
-            'A Web PubSub connect answer carries no message: send the first message when the connection is connected',
-          );
-        }
         const { userId, groups, subprotocol, roles } = acceptance;
         const answer = { userId, groups, subprotocol, roles };
         slot.set(toHttpResponse(connectAccepted(withoutUndefined(answer), offered, state.get())));

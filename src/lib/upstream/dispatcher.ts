@@ -37,13 +37,7 @@ import {
   type UpstreamRequest,
 } from './events.js';
 import { parseContext, parseEvent, resolveRoute } from './parse.js';
-import {
-  type Answerable,
-  connectResponse,
-  emptyResponse,
-  invocationResponse,
-  messageResponse,
-} from './response.js';
+import { type Answerable, emptyResponse, invocationResponse } from './response.js';
 import { checkDeclaredLength, readBodyWithin, verifyCall } from './verify.js';
 
 /** The Functions HTTP handler that {@link createUpstreamHandler} returns. */
@@ -169,17 +163,17 @@ async function dispatch(handlers: UpstreamHandlers, req: UpstreamRequest): Promi
     switch (event.kind) {
       case 'connect': {
         if (!handlers.handleConnect) return emptyResponse();
-        const answerable = req.context.webpubsub
-          ? cloudEventsConnectResponse(event.subprotocols, req.context.webpubsub.states)
-          : connectResponse(event.subprotocols, req.context.userId);
+        // Only Web PubSub sends a connect (its CloudEvents context is always there).
+        const answerable = cloudEventsConnectResponse(
+          event.subprotocols,
+          req.context.webpubsub?.states ?? {},
+        );
         await handlers.handleConnect({ ...req, event }, answerable.response);
         return answered(answerable, req, 'handleConnect');
       }
       case 'message': {
         if (!handlers.handleMessage) return emptyResponse();
-        const answerable = req.context.webpubsub
-          ? cloudEventsMessageResponse(req.context.webpubsub.states)
-          : messageResponse();
+        const answerable = cloudEventsMessageResponse(req.context.webpubsub?.states ?? {});
         await handlers.handleMessage({ ...req, event }, answerable.response);
         return answered(answerable, req, 'handleMessage');
       }

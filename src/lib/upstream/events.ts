@@ -25,7 +25,7 @@ export interface UpstreamContext {
   readonly userId?: string;
   /** Parsed `X-ASRS-User-Claims`; empty when the header is absent. */
   readonly claims: Claims;
-  /** The client's query string (`X-ASRS-Client-Query`, or the 2020 preview's `X-ASRS-Client-Query-String`). */
+  /** The client's query string (`X-ASRS-Client-Query`; Web PubSub: the `connect` body's `query`). */
   readonly query: URLSearchParams;
   /** `X-ASRS-Category` (inferred from the event when the header is absent). */
   readonly category: UpstreamCategory;
@@ -39,7 +39,7 @@ export interface UpstreamContext {
 }
 
 /**
- * The payload of a websocket-dialect message: one complete frame, or a Web PubSub user event's data (`json` is
+ * The payload of a Web PubSub user event: a plain WebSocket's frame, or a subprotocol client's data (`json` is
  * the JSON text as sent, already checked to parse).
  */
 export type MessageData =
@@ -47,19 +47,19 @@ export type MessageData =
   | { readonly dataType: 'json'; readonly data: string }
   | { readonly dataType: 'binary'; readonly data: Uint8Array };
 
-/** websocket dialect, blocking: a client asks to connect. Answer with `accept()` or `fail()`. */
+/** Web PubSub, blocking: a client asks to connect. Answer with `accept()` or `fail()`. */
 export interface ConnectEvent {
   readonly kind: 'connect';
   readonly dialect: 'websocket';
   /** The subprotocols the client offered in `Sec-WebSocket-Protocol`, in its order; empty if none. */
   readonly subprotocols: readonly string[];
-  /** Web PubSub: the client's request headers, as the `connect` body lists them. */
+  /** The client's request headers, as the `connect` body lists them. */
   readonly headers?: Readonly<Record<string, readonly string[]>>;
-  /** Web PubSub: the client certificates the service forwarded. */
+  /** The client certificates the service forwarded. */
   readonly clientCertificates?: readonly ClientCertificate[];
 }
 
-/** websocket dialect, blocking: a client sent one frame. */
+/** Web PubSub, blocking: a client sent a user event (a plain WebSocket: one frame). */
 export interface ClientMessageEvent {
   readonly kind: 'message';
   readonly dialect: 'websocket';
@@ -67,17 +67,17 @@ export interface ClientMessageEvent {
   readonly message: MessageData;
 }
 
-/** websocket dialect, notification: an accepted connection has closed. */
+/** Web PubSub, notification: an accepted connection has closed. */
 export interface DisconnectEvent {
   readonly kind: 'disconnect';
   readonly dialect: 'websocket';
-  /** Web PubSub: why the connection closed, when the service says. */
+  /** Why the connection closed, when the service says. */
   readonly reason?: string;
 }
 
 /**
  * Notification: a connection is up. signalr dialect: body `{"type":10}`; websocket dialect: Web PubSub's
- * `azure.webpubsub.sys.connected` (the 2020 preview had no such event).
+ * `azure.webpubsub.sys.connected`.
  */
 export interface ConnectedEvent {
   readonly kind: 'connected';
@@ -142,26 +142,19 @@ export type FailStatus = 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503;
 
 /** How a connect is accepted. */
 export interface ConnectAcceptance {
-  /**
-   * The user of the connection, sent back as `X-ASRS-User-Id` (printable ASCII only: a response header
-   * cannot carry more through the Functions host). Not sent when it equals the user the service already
-   * named in the request (`context.userId`), so any name the token carried can be accepted as it is.
-   */
+  /** The user of the connection (the connect answer's `userId`); without one, the token's user stays. */
   readonly userId?: string;
   /** One of the offered subprotocols, sent back as `Sec-WebSocket-Protocol`. */
   readonly subprotocol?: string;
-  /** The connection's first message, which the service delivers as the first frame (not on Web PubSub). */
-  readonly body?: ResponseBody;
-  /** Web PubSub only: groups the connection joins at once. */
+  /** Groups the connection joins at once. */
   readonly groups?: readonly string[];
-  /** Web PubSub only: the client's roles, e.g. `webpubsub.sendToGroup.<group>`. */
+  /** The client's roles, e.g. `webpubsub.sendToGroup.<group>`. */
   readonly roles?: readonly string[];
 }
 
 /**
  * Web PubSub's connection state (`ce-connectionState`), set on the answer to a blocking event and sent back on
- * every later call as `context.webpubsub.states`. Call it before answering. A call from Azure SignalR has no
- * connection state: there it throws a `TypeError`.
+ * every later call as `context.webpubsub.states`. Call it before answering.
  */
 export interface ConnectionStateSetter {
   setState(name: string, value: unknown): void;
@@ -178,7 +171,7 @@ export interface ConnectResponse extends ConnectionStateSetter {
 }
 
 /**
- * The answer to a websocket-dialect message: `success(body?)` sends `body` back to the sender; `fail()`
+ * The answer to a Web PubSub user event: `success(body?)` sends `body` back to the sender; `fail()`
  * makes the service close the connection. Same rules as {@link ConnectResponse}.
  */
 export interface MessageResponse extends ConnectionStateSetter {
@@ -205,15 +198,15 @@ export interface InvocationResponse {
  * Every handler is awaited; one that throws is logged and answered 500.
  */
 export interface UpstreamHandlers {
-  /** websocket dialect `connect`. */
+  /** Web PubSub `connect`. */
   handleConnect?(req: UpstreamRequest<ConnectEvent>, res: ConnectResponse): void | Promise<void>;
-  /** websocket dialect `message`. */
+  /** Web PubSub user event (`message` for a plain WebSocket's frame). */
   handleMessage?(req: UpstreamRequest<ClientMessageEvent>, res: MessageResponse): void | Promise<void>;
   /** signalr dialect invocation. */
   handleInvocation?(req: UpstreamRequest<InvocationEvent>, res: InvocationResponse): void | Promise<void>;
-  /** signalr dialect `connected`. */
+  /** `connected`: SignalR's, or Web PubSub's `azure.webpubsub.sys.connected`. */
   onConnected?(req: UpstreamRequest<ConnectedEvent>): void | Promise<void>;
-  /** `disconnect` (websocket dialect) and `disconnected` (signalr dialect); `req.event.dialect` tells which. */
+  /** `disconnect` (Web PubSub) and `disconnected` (SignalR); `req.event.dialect` tells which. */
   onDisconnected?(req: UpstreamRequest<DisconnectEvent | DisconnectedEvent>): void | Promise<void>;
 }
 

@@ -48,4 +48,4 @@ export {
   type UpstreamHandlers,
   type UpstreamRequest,
 } from './events.js';
-export { parseClaims, parseSubprotocols } from './parse.js';
+export { parseClaims } from './parse.js';

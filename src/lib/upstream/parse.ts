@@ -5,11 +5,10 @@
  * See docs/architecture.md, "The upstream contract".
  */
 import type { HttpRequest } from '@azure/functions';
-import { decodeJson, decodeText, type Refusal } from '../decode-body.js';
+import { decodeJson, type Refusal } from '../decode-body.js';
 import { isRecord } from '../is-record.js';
 import {
   type CloseConnectionBody,
-  CONNECT_EVENT_ALIAS,
   HubProtocolError,
   type HubProtocolName,
   type InvocationBody,
@@ -24,7 +23,6 @@ import {
   UPSTREAM_HEADERS,
   UPSTREAM_MESSAGE_TYPE,
   type UpstreamCategory,
-  WEBSOCKET_EVENTS,
   withLengthPrefix,
 } from '../signalr/index.js';
 import { quoteValue, UpstreamError } from './errors.js';
@@ -33,24 +31,16 @@ import type {
   ConnectedEvent,
   DisconnectedEvent,
   InvocationEvent,
-  MessageData,
   UpstreamContext,
-  UpstreamEvent,
 } from './events.js';
 
 /** Which wire shape the body of a call must have, decided from its event name and category alone. */
 export type BodyShape =
-  /** websocket `connect` (also sent as `handshake`): the body is ignored. */
-  | 'connect'
-  /** websocket `disconnect`: the body is ignored. */
-  | 'disconnect'
-  /** signalr `connected`: `{"type":10}` (or empty). */
+  /** `connected`: `{"type":10}` (or empty). */
   | 'connected'
-  /** signalr `disconnected`: `{"type":11[,"error":"…"]}` (or empty). */
+  /** `disconnected`: `{"type":11[,"error":"…"]}` (or empty). */
   | 'disconnected'
-  /** `message`: a websocket frame, or a signalr invocation of a hub method called `message`. */
-  | 'message'
-  /** Any other event of the messages category: a signalr invocation whose target is the event name. */
+  /** Any event of the messages category: an invocation whose target is the event name. */
   | 'invocation';
 
 /** The route of a call: everything known about it before its body is read. */
@@ -62,9 +52,6 @@ export interface UpstreamRoute {
 }
 
 const CONNECTION_EVENTS: Readonly<Record<string, BodyShape>> = {
-  [WEBSOCKET_EVENTS.connect]: 'connect',
-  [CONNECT_EVENT_ALIAS]: 'connect',
-  [WEBSOCKET_EVENTS.disconnect]: 'disconnect',
   [SIGNALR_EVENTS.connected]: 'connected',
   [SIGNALR_EVENTS.disconnected]: 'disconnected',
 };
@@ -92,13 +79,8 @@ export function resolveRoute(request: HttpRequest): UpstreamRoute {
     if (!connectionShape) throw new UpstreamError('unknown-event', `got ${quoteValue(eventName)}`);
     return { eventName, category, shape: connectionShape };
   }
-  // In the messages category the signalr dialect uses the invoked method's name as the event, so any
-  // name is legitimate; only `message` can also be a websocket frame.
-  return {
-    eventName,
-    category,
-    shape: eventName.toLowerCase() === WEBSOCKET_EVENTS.message ? 'message' : 'invocation',
-  };
+  // In the messages category the event is the invoked method's name, so any name is legitimate.
+  return { eventName, category, shape: 'invocation' };
 }
 
 /**
@@ -125,21 +107,9 @@ export function parseClaims(header: string | null | undefined): Claims {
   return claims;
 }
 
-/** Parses a `Sec-WebSocket-Protocol` list (`"a, b"`) into its entries, in order, without empties. */
-export function parseSubprotocols(header: string | null | undefined): string[] {
-  if (!header) return [];
-  return header
-    .split(',')
-    .map((protocol) => protocol.trim())
-    .filter((protocol) => protocol.length > 0);
-}
-
-/** The client's query: `X-ASRS-Client-Query` (`?a=1&b=2`), else `X-ASRS-Client-Query-String` (the 2020 preview's spelling). */
+/** The client's query: `X-ASRS-Client-Query` (`?a=1&b=2`). */
 export function parseClientQuery(request: HttpRequest): URLSearchParams {
-  const raw =
-    request.headers.get(UPSTREAM_HEADERS.clientQuery) ??
-    request.headers.get(UPSTREAM_HEADERS.clientQueryPreview);
-  return new URLSearchParams(raw?.trim() ?? '');
+  return new URLSearchParams(request.headers.get(UPSTREAM_HEADERS.clientQuery)?.trim() ?? '');
 }
 
 /** The context of a call whose connection id and hub have passed the guards. */
@@ -160,7 +130,7 @@ export function parseContext(
   };
 }
 
-// --- the signalr dialect's upstream bodies (their shapes are in src/lib/signalr/upstream-contract.ts), one type guard per wire shape ---
+// --- the upstream bodies (their shapes are in src/lib/signalr/upstream-contract.ts), one type guard per wire shape ---
 
 type JsonRecord = Record<string, unknown>;
 
@@ -193,13 +163,6 @@ function isCloseConnectionBody(value: unknown): value is CloseConnectionBody {
   );
 }
 
-/** Looks like an invocation (so a JSON `message` body is read as one); {@link invocationProblem} checks it. */
-function looksLikeInvocation(value: unknown): value is JsonRecord {
-  return (
-    isRecord(value) && value.type === UPSTREAM_MESSAGE_TYPE.invocation && typeof value.target === 'string'
-  );
-}
-
 /** Why `value` is not a valid invocation body, or undefined when it is one. */
 function invocationProblem(value: unknown): string | undefined {
   if (!isRecord(value)) return 'an invocation body must be a JSON object';
@@ -224,15 +187,6 @@ const malformed: Refusal = (detail) => new UpstreamError('malformed-body', detai
 /** The media type of a `Content-Type` header, lower-cased, without parameters. */
 function mediaType(contentType: string | null): string {
   return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
-}
-
-function isJsonMediaType(type: string): boolean {
-  return type === 'application/json' || type.endsWith('+json');
-}
-
-/** text/* and JSON are text; everything else (`application/octet-stream`, or none) is bytes. */
-function isTextMediaType(type: string): boolean {
-  return type.startsWith('text/') || isJsonMediaType(type);
 }
 
 // --- events ---
@@ -306,46 +260,21 @@ function disconnectedEvent(body: Uint8Array): DisconnectedEvent {
   return { kind: 'disconnected', dialect: 'signalr', ...(value.error ? { error: value.error } : {}) };
 }
 
-function messageData(body: Uint8Array, type: string): MessageData {
-  if (isTextMediaType(type))
-    return { dataType: 'text', data: decodeText(body, 'the text message', malformed) };
-  return { dataType: 'binary', data: body };
-}
-
 /**
- * Parses the body of a call whose route is known: the typed event. `connect` and `disconnect` carry no body
- * worth reading; an invocation is MessagePack when its `Content-Type` is `application/x-msgpack`, else JSON
- * (member names in any case); `message` is an invocation when it is MessagePack, or JSON
- * (`application/json`) shaped like one, otherwise a websocket frame.
+ * Parses the body of a call whose route is known: the typed event. An invocation is MessagePack when its
+ * `Content-Type` is `application/x-msgpack`, else JSON (member names in any case).
  */
-export function parseEvent(route: UpstreamRoute, body: Uint8Array, request: HttpRequest): UpstreamEvent {
+export function parseEvent(
+  route: UpstreamRoute,
+  body: Uint8Array,
+  request: HttpRequest,
+): ConnectedEvent | DisconnectedEvent | InvocationEvent {
   switch (route.shape) {
-    case 'connect':
-      return {
-        kind: 'connect',
-        dialect: 'websocket',
-        subprotocols: parseSubprotocols(request.headers.get('sec-websocket-protocol')),
-      };
-    case 'disconnect':
-      return { kind: 'disconnect', dialect: 'websocket' };
     case 'connected':
       return connectedEvent(body);
     case 'disconnected':
       return disconnectedEvent(body);
     case 'invocation':
       return decodeInvocation(body, request, route);
-    case 'message': {
-      const type = mediaType(request.headers.get('content-type'));
-      // A hub method called `message`, invoked by a MessagePack client.
-      if (type === MESSAGEPACK_CONTENT_TYPE) return decodeInvocation(body, request, route);
-      if (type === 'application/json') {
-        const value = normalizeMembers(decodeJson(body, 'the JSON message', malformed));
-        if (looksLikeInvocation(value)) return invocationEvent(value, route, JSON_PROTOCOL_NAME);
-        // Valid JSON that is not an invocation is a websocket text frame sent as JSON.
-        const data = decodeText(body, 'the JSON message', malformed);
-        return { kind: 'message', dialect: 'websocket', message: { dataType: 'text', data } };
-      }
-      return { kind: 'message', dialect: 'websocket', message: messageData(body, type) };
-    }
   }
 }

@@ -6,18 +6,9 @@
  */
 import type { HttpResponseInit } from '@azure/functions';
 import type { HubProtocolName } from '../signalr/index.js';
-import { UPSTREAM_HEADERS, writeCompletion } from '../signalr/index.js';
-import type {
-  ConnectAcceptance,
-  ConnectFailStatus,
-  ConnectResponse,
-  FailStatus,
-  InvocationResponse,
-  MessageResponse,
-  ResponseBody,
-} from './events.js';
+import { writeCompletion } from '../signalr/index.js';
+import type { FailStatus, InvocationResponse, ResponseBody } from './events.js';
 
-const CONNECT_FAIL_STATUSES: ReadonlySet<number> = new Set<ConnectFailStatus>([400, 401, 403]);
 const FAIL_STATUSES: ReadonlySet<number> = new Set<FailStatus>([400, 401, 403, 404, 409, 429, 500, 503]);
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -52,22 +43,6 @@ function toJson(value: unknown): string {
   return json;
 }
 
-/** 200 with the body and its type, or 204 without one. */
-function successResponse(
-  encoded: ReturnType<typeof encodeBody>,
-  headers: Record<string, string> = {},
-): HttpResponseInit {
-  if (!encoded || encoded.body.length === 0) {
-    return Object.keys(headers).length > 0 ? { status: 204, headers } : { status: 204 };
-  }
-  return { status: 200, headers: { ...headers, 'Content-Type': encoded.contentType }, body: encoded.body };
-}
-
-/** `setState` on a call from Azure SignalR, whose upstream has no connection state. */
-function noConnectionState(): never {
-  throw new TypeError('setState() is for Web PubSub calls: the SignalR upstream has no connection state');
-}
-
 /** A handler's refusal: the status and the reason as text (the service passes it on to the client). */
 function failResponse(status: number, reason: string, allowed: ReadonlySet<number>): HttpResponseInit {
   if (!allowed.has(status)) {
@@ -89,81 +64,8 @@ export function answerSlot(): { set(response: HttpResponseInit): void; get(): Ht
   };
 }
 
-// A user id travels as a response header. Kestrel (the Functions host) refuses non-ASCII and control
-// characters in response headers by default and HTTP trims outer whitespace, so the id is checked here,
-// where the mistake is made, rather than failing later when the host writes the response.
-const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
-
 /**
- * The response object of a websocket-dialect connect. `accept()` sets `X-ASRS-User-Id` and
- * `Sec-WebSocket-Protocol`; a subprotocol the client did not offer is refused with a `TypeError` at
- * `accept()` (the handshake would otherwise fail on the client with no explanation).
- *
- * `knownUserId` is the user the service already sent (`X-ASRS-User-Id` of the request, from the client's
- * token). Accepting with that same user sends no header: the service keeps it anyway, and a name outside
- * printable ASCII (which a response header cannot carry through the Functions host) still works.
- */
-export function connectResponse(
-  offered: readonly string[],
-  knownUserId?: string,
-): Answerable<ConnectResponse> {
-  const slot = answerSlot();
-  return {
-    response: {
-      setState: noConnectionState,
-      accept(acceptance: ConnectAcceptance = {}) {
-        if (acceptance.groups !== undefined || acceptance.roles !== undefined) {
-          throw new TypeError(
-            'accept({ groups, roles }) is for Web PubSub calls: the SignalR upstream cannot carry them',
-          );
-        }
-        const headers: Record<string, string> = {};
-        const { userId, subprotocol } = acceptance;
-        if (userId !== undefined && userId !== knownUserId) {
-          if (typeof userId !== 'string' || !HEADER_SAFE.test(userId)) {
-            throw new TypeError(
-              'accept({ userId }) needs a non-empty string of printable ASCII without outer spaces (it is sent as the X-ASRS-User-Id header)',
-            );
-          }
-          headers[UPSTREAM_HEADERS.userId] = userId;
-        }
-        if (subprotocol !== undefined) {
-          if (!offered.includes(subprotocol)) {
-            throw new TypeError(
-              `accept({ subprotocol }) must choose one the client offered (${offered.length ? offered.join(', ') : 'none'}); got ${JSON.stringify(subprotocol)}`,
-            );
-          }
-          headers['Sec-WebSocket-Protocol'] = subprotocol;
-        }
-        slot.set(successResponse(encodeBody(acceptance.body), headers));
-      },
-      fail(status, reason) {
-        slot.set(failResponse(status, reason, CONNECT_FAIL_STATUSES));
-      },
-    },
-    answer: slot.get,
-  };
-}
-
-/** The response object of a websocket-dialect message. */
-export function messageResponse(): Answerable<MessageResponse> {
-  const slot = answerSlot();
-  return {
-    response: {
-      setState: noConnectionState,
-      success(body) {
-        slot.set(successResponse(encodeBody(body)));
-      },
-      fail(status, reason) {
-        slot.set(failResponse(status, reason, FAIL_STATUSES));
-      },
-    },
-    answer: slot.get,
-  };
-}
-
-/**
- * The response object of a signalr-dialect invocation (see {@link InvocationResponse}). Azure writes a 200
+ * The response object of an invocation (see {@link InvocationResponse}). Azure writes a 200
  * body to the client verbatim, so a waiting client gets the Completion framed here, in its protocol, with no
  * `Content-Type` (as the Functions SignalR extension answers).
  */

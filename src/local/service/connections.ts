@@ -5,7 +5,7 @@
  */
 import { Rejection } from './errors.js';
 
-/** A message the REST API sends; each dialect frames it for its clients. */
+/** A message the REST API sends; each wing frames it for its clients. */
 export type OutboundMessage =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'binary'; readonly data: Buffer }
@@ -167,7 +167,7 @@ export class HubRegistry {
   }
 }
 
-/** Registries of one dialect, one per hub. Hub names compare case-insensitively, as in Azure. */
+/** Registries of one wing, one per hub. Hub names compare case-insensitively, as in Azure. */
 export class ConnectionRegistry {
   readonly #hubs = new Map<string, HubRegistry>();
 

@@ -16,7 +16,6 @@ import { restApiOf, routeRest } from './rest/router.js';
 import { signalRWing } from './signalr/wing.js';
 import { Upstream } from './upstream/upstream.js';
 import { webPubSubWing } from './webpubsub/wing.js';
-import { webSocketWing } from './websocket/wing.js';
 import type { WingFactory } from './wing.js';
 
 /** A running service. */
@@ -37,7 +36,7 @@ export interface RunningService {
  * The service's wings, one per service protocol; a new protocol is one more entry. Web PubSub comes before
  * SignalR: its REST API claims the `/api/hubs/…` calls made with its own credential, SignalR's takes the rest.
  */
-const WINGS: readonly WingFactory[] = [webPubSubWing, signalRWing, webSocketWing];
+const WINGS: readonly WingFactory[] = [webPubSubWing, signalRWing];
 
 /** Starts the service and resolves once it listens. */
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {

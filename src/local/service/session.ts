@@ -80,7 +80,7 @@ function closeReason(reason: string): string {
   return result;
 }
 
-/** One accepted client connection; a subclass per dialect frames what goes over the socket. */
+/** One accepted client connection; a subclass per wing frames what goes over the socket. */
 export abstract class Session implements RegisteredConnection, SessionInit, LiveSession {
   readonly id: string;
   readonly hub: string;
@@ -184,7 +184,7 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
   }
 
   /** Logs that the connection is up (after the connect upstream or the SignalR handshake). */
-  logConnected(dialect: 'websocket' | 'signalr' | 'webpubsub'): void {
+  logConnected(dialect: 'signalr' | 'webpubsub'): void {
     this.ctx.options.log('info', 'Client connected', {
       dialect,
       transport: this.transport?.kind,

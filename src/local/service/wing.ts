@@ -1,5 +1,5 @@
 /**
- * A wing: one service protocol the service speaks (SignalR, raw WebSocket), with its client endpoints, its
+ * A wing: one service protocol the service speaks (SignalR, Web PubSub), with its client endpoints, its
  * REST API and its upstream codec. The service composes its wings and knows nothing of their protocols
  * (docs/local-service.md, "Wings").
  */

@@ -1,18 +1,22 @@
 /**
- * The REST client of one hub of a SignalR Service in Serverless mode, in both dialects (`signalr`, Azure today,
- * and `websocket`, the 2020 Serverless WebSocket preview): one method per operation of Azure's data-plane REST
- * API v1. Its parts: `paths.ts` (where each call goes), `messages.ts` (what a message becomes in each
- * dialect), `pipeline.ts` (timeouts and retries), `auth.ts` (every request signed: a REST
+ * The REST client of one hub of a SignalR Service in Serverless mode: one method per operation of Azure's
+ * data-plane REST API v1. Its parts: `paths.ts` (where each call goes), `messages.ts` (what a message becomes
+ * on the wire), `pipeline.ts` (timeouts and retries), `auth.ts` (every request signed: a REST
  * token per audience in key mode, reused for its lifetime; a Microsoft Entra token in identity mode) and
  * `error.ts`.
- * See docs/architecture.md, "Two dialects".
+ * See docs/architecture.md, "Two services".
  */
 import type { TokenCredential } from '@azure/identity';
 import type { SignalRConnectionInfo } from '../connection-string.js';
-import { checkClientTokenTtl, clientUrl, createClientToken, type Dialect } from '../tokens.js';
+import { checkClientTokenTtl, clientUrl, createClientToken } from '../tokens.js';
 import { DEFAULT_REST_TOKEN_TTL_SECONDS, RestAuthorization } from './auth.js';
 import { SignalRRestError, truncateServiceMessage } from './error.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, type EncodedBody, encodeMessage, type MessageOf } from './messages.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type EncodedBody,
+  encodeMessage,
+  type InvocationPayload,
+} from './messages.js';
 import {
   checkHubName,
   excludedQuery,
@@ -46,13 +50,11 @@ interface HubCall extends Omit<RestCall, 'url'> {
   url?: URL;
 }
 
-export interface HubClientOptions<D extends Dialect = Dialect> {
+export interface HubClientOptions {
   /** Where the service is and how to authenticate (see `parseConnectionString`). */
   connection: SignalRConnectionInfo;
   /** The hub, e.g. `chat`. */
   hub: string;
-  /** Which REST prefix and message shape to use. */
-  dialect: D;
   /**
    * Identity mode only: the credential for Entra tokens. Default: `ManagedIdentityCredential` with the
    * connection string's ClientId, else `DefaultAzureCredential`.
@@ -114,22 +116,17 @@ export interface ClientAccess {
   accessToken: string;
 }
 
-/** The REST API of one hub. `D` fixes the dialect, and with it the message type. */
-export class HubClient<D extends Dialect = Dialect> {
+/** The REST API of one hub. */
+export class HubClient {
   readonly hub: string;
-  readonly dialect: D;
   readonly endpoint: string;
   readonly #connection: SignalRConnectionInfo;
   readonly #maxMessageBytes: number;
   readonly #pipeline: RestPipeline;
 
-  constructor(options: HubClientOptions<D>) {
+  constructor(options: HubClientOptions) {
     checkHubName(options.hub);
-    if (options.dialect !== 'signalr' && options.dialect !== 'websocket') {
-      throw new TypeError(`Unknown dialect "${String(options.dialect)}": use "signalr" or "websocket"`);
-    }
     this.hub = options.hub;
-    this.dialect = options.dialect;
     this.endpoint = options.connection.endpoint.replace(/\/+$/, '');
     this.#connection = options.connection;
     const timeoutMs = positive('timeoutMs', options.timeoutMs, DEFAULT_REQUEST_TIMEOUT_MS);
@@ -158,11 +155,11 @@ export class HubClient<D extends Dialect = Dialect> {
 
   /** The hub's REST base URL, e.g. `http://localhost:8080/api/v1/hubs/chat`. */
   get baseUrl(): string {
-    return hubBaseUrl(this.endpoint, this.hub, this.dialect);
+    return hubBaseUrl(this.endpoint, this.hub);
   }
 
   /** Sends to every connection of the hub except `excluded`. */
-  async sendToAll(message: MessageOf<D>, options: SendToAllOptions = {}): Promise<void> {
+  async sendToAll(message: InvocationPayload, options: SendToAllOptions = {}): Promise<void> {
     await this.#send({
       operation: 'sendToAll',
       method: 'POST',
@@ -173,7 +170,7 @@ export class HubClient<D extends Dialect = Dialect> {
   }
 
   /** Sends to every connection of one user. */
-  async sendToUser(userId: string, message: MessageOf<D>): Promise<void> {
+  async sendToUser(userId: string, message: InvocationPayload): Promise<void> {
     await this.#send({
       operation: 'sendToUser',
       method: 'POST',
@@ -183,7 +180,7 @@ export class HubClient<D extends Dialect = Dialect> {
   }
 
   /** Sends to one connection. */
-  async sendToConnection(connectionId: string, message: MessageOf<D>): Promise<void> {
+  async sendToConnection(connectionId: string, message: InvocationPayload): Promise<void> {
     await this.#send({
       operation: 'sendToConnection',
       method: 'POST',
@@ -193,7 +190,11 @@ export class HubClient<D extends Dialect = Dialect> {
   }
 
   /** Sends to every connection in a group except `excluded`. */
-  async sendToGroup(group: string, message: MessageOf<D>, options: SendToGroupOptions = {}): Promise<void> {
+  async sendToGroup(
+    group: string,
+    message: InvocationPayload,
+    options: SendToGroupOptions = {},
+  ): Promise<void> {
     await this.#send({
       operation: 'sendToGroup',
       method: 'POST',
@@ -282,11 +283,10 @@ export class HubClient<D extends Dialect = Dialect> {
   }
 
   /**
-   * The URL and token a client connects with. Key mode signs locally (`aud` = the client URL of this
-   * dialect); identity mode asks the service's `:generateToken`, which cannot add claims.
+   * The URL and token a client connects with. Key mode signs locally (`aud` = the client URL); identity mode asks the service's `:generateToken`, which cannot add claims.
    */
   async getClientAccess(options: ClientAccessOptions): Promise<ClientAccess> {
-    const url = clientUrl(this.endpoint, this.hub, this.dialect);
+    const url = clientUrl(this.endpoint, this.hub);
     const ttlSeconds = positive('ttlSeconds', options.ttlSeconds, DEFAULT_CLIENT_TOKEN_TTL_SECONDS);
     checkClientTokenTtl(ttlSeconds);
     const credential = this.#connection.credential;
@@ -307,16 +307,11 @@ export class HubClient<D extends Dialect = Dialect> {
       operation: 'getClientAccess',
       method: 'POST',
       segments: [],
-      url: generateTokenUrl(
-        this.endpoint,
-        this.hub,
-        [
-          ['userId', options.userId],
-          ['minutesToExpire', String(Math.ceil(ttlSeconds / 60))],
-          ['api-version', GENERATE_TOKEN_API_VERSION],
-        ],
-        this.dialect,
-      ),
+      url: generateTokenUrl(this.endpoint, this.hub, [
+        ['userId', options.userId],
+        ['minutesToExpire', String(Math.ceil(ttlSeconds / 60))],
+        ['api-version', GENERATE_TOKEN_API_VERSION],
+      ]),
       safeToRepeat: true,
     });
     const token = (safeJson(response.text) as { token?: unknown } | undefined)?.token;
@@ -337,8 +332,8 @@ export class HubClient<D extends Dialect = Dialect> {
     return response.status !== 404;
   }
 
-  #encode(message: MessageOf<D>): EncodedBody {
-    return encodeMessage(this.dialect, message, this.#maxMessageBytes);
+  #encode(message: InvocationPayload): EncodedBody {
+    return encodeMessage(message, this.#maxMessageBytes);
   }
 
   #send(call: HubCall): Promise<{ status: number; text: string }> {

@@ -1,11 +1,8 @@
 /**
- * Where each REST call goes. Paths follow Azure's data-plane REST API v1: `/api/v1/hubs/{hub}…` in the signalr
- * dialect, `/ws/api/v1/hubs/{hub}…` in the websocket dialect (the 2020 preview); `:generateToken` is the one
- * call outside it, on `/api/hubs/{hub}/:generateToken` with an api-version. Every name placed in a path is
+ * Where each REST call goes. Paths follow Azure's data-plane REST API v1, `/api/v1/hubs/{hub}…`;
+ * `:generateToken` is the one call outside it, on `/api/hubs/{hub}/:generateToken` with an api-version. Every name placed in a path is
  * percent-encoded, must not be empty and must not be a dot segment, so it cannot change which route a URL means.
  */
-import type { Dialect } from '../tokens.js';
-
 /**
  * The api-version of `:generateToken`, the only call outside the v1 REST API: the newest version of Azure
  * SignalR's data-plane REST API that publishes the operation (its 2024-12-01 spec, `POST
@@ -57,10 +54,9 @@ export function groupName(value: string): string {
   return value;
 }
 
-/** The hub's REST base URL in `dialect`, e.g. `http://localhost:8080/api/v1/hubs/chat`. */
-export function hubBaseUrl(endpoint: string, hub: string, dialect: Dialect): string {
-  const prefix = dialect === 'websocket' ? '/ws/api/v1/hubs/' : '/api/v1/hubs/';
-  return `${endpoint}${prefix}${encodeURIComponent(hub)}`;
+/** The hub's REST base URL, e.g. `http://localhost:8080/api/v1/hubs/chat`. */
+export function hubBaseUrl(endpoint: string, hub: string): string {
+  return `${endpoint}/api/v1/hubs/${encodeURIComponent(hub)}`;
 }
 
 /**
@@ -89,15 +85,8 @@ export function restUrl(baseUrl: string, segments: readonly string[], query: Que
 }
 
 /** The URL of `:generateToken` for `hub`, with the query. */
-export function generateTokenUrl(
-  endpoint: string,
-  hub: string,
-  query: Query,
-  dialect: 'signalr' | 'websocket' = 'signalr',
-): URL {
-  // The websocket dialect exists on the local service only, under its own prefix (its tokens have its own `aud`).
-  const prefix = dialect === 'websocket' ? 'ws/api/v1/hubs' : 'api/hubs';
-  return withQuery(new URL(`${endpoint}/${prefix}/${encodeURIComponent(hub)}/:generateToken`), query);
+export function generateTokenUrl(endpoint: string, hub: string, query: Query): URL {
+  return withQuery(new URL(`${endpoint}/api/hubs/${encodeURIComponent(hub)}/:generateToken`), query);
 }
 
 /** Guards a path part: an empty one would silently address a different route. */

@@ -27,7 +27,7 @@ export function acceptedOrigins(endpoint: URL): string[] {
 
 /**
  * The token of a request: `Authorization: Bearer …`, else `?access_token=`. Another kind of Authorization
- * header is a 401 that says so (it is never read as "no token", which the websocket dialect allows).
+ * header is a 401 that says so (it is never read as "no token").
  */
 export function requestToken(req: IncomingMessage, url: URL): string | undefined {
   const header = req.headers.authorization;

@@ -1,10 +1,9 @@
 /**
- * `:generateToken`, which every wing's REST API offers for its own client endpoint
+ * `:generateToken` of the SignalR wing's REST API
  * (docs/local-service.md, "The REST API").
  */
 import type { ServerResponse } from 'node:http';
 import { clientUrl, createClientToken } from '../../../lib/signalr/tokens.js';
-import type { Dialect } from '../../../lib/signalr/upstream-contract.js';
 import type { ServiceContext } from '../context.js';
 import { Rejection } from '../errors.js';
 import { sendJson } from '../http.js';
@@ -28,13 +27,12 @@ export async function sendClientToken(
   res: ServerResponse,
   url: URL,
   hub: string,
-  dialect: Dialect,
 ): Promise<void> {
   const minutes = minutesToExpire(url);
   const userId = url.searchParams.get('userId') ?? undefined;
   const endpoint = ctx.endpoint().origin;
   const key = ctx.options.accessKeys[0] as string;
-  const token = await createClientToken(key, clientUrl(endpoint, hub, dialect), {
+  const token = await createClientToken(key, clientUrl(endpoint, hub), {
     ...(userId ? { userId } : {}),
     ttlSeconds: minutes * 60,
   });

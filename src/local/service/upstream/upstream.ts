@@ -86,7 +86,7 @@ type UpstreamOptions = Pick<
 
 /** Makes upstream calls with the service's templates, keys and limits. */
 export class Upstream {
-  #templates: readonly UpstreamTemplate[];
+  readonly #templates: readonly UpstreamTemplate[];
 
   readonly #options: UpstreamOptions;
 
@@ -151,7 +151,7 @@ export class Upstream {
   }
 
   /** Where each hub, category and event goes: the matching template and its URL (undefined: none matches). */
-  #routes = new Map<string, Route | undefined>();
+  readonly #routes = new Map<string, Route | undefined>();
 
   #route(call: UpstreamCall): Route | undefined {
     const key = `${call.hub}\n${call.category}\n${call.event}`;
@@ -176,14 +176,9 @@ export class Upstream {
     this.#transport.close();
   }
 
-  /** The templates in use (the management endpoint reads and replaces them). */
+  /** The templates in use. */
   get templates(): readonly UpstreamTemplate[] {
     return this.#templates;
-  }
-
-  set templates(templates: readonly UpstreamTemplate[]) {
-    this.#templates = [...templates];
-    this.#routes = new Map();
   }
 
   /** A blocking call: one attempt; the caller turns a failure into what the client sees. */

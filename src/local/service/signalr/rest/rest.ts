@@ -126,7 +126,7 @@ async function handleApi(
       }
       await authenticateRest(ctx, req, url);
       checkHubName(prefix.hub, '/api/hubs/chat/:generateToken');
-      return await sendClientToken(ctx, res, url, prefix.hub, 'signalr');
+      return await sendClientToken(ctx, res, url, prefix.hub);
     }
     const match = matchApiRoute(prefix.rest);
     if (!match) throw new Rejection('not-found', `No REST operation at ${url.pathname}`);
