@@ -152,6 +152,9 @@ const BACKTICKED_PATH = new RegExp(
   'g',
 );
 
+/** Folders that runs write and git ignores: present or not, a checkout does not hold them. */
+const GENERATED = ['bench/results/'];
+
 /**
  * Whether a path is this repository's: directly in a top-level folder (`docs/deploy.md`), or below a folder that
  * the top-level one has here (`src/local/…`). Paths of other repositories that documents cite (dotnet/aspnetcore's
@@ -159,6 +162,7 @@ const BACKTICKED_PATH = new RegExp(
  * tree does not have.
  */
 function isOwnPath(root: string, path: string): boolean {
+  if (GENERATED.some((folder) => path.startsWith(folder))) return false;
   const segments = path.split('/').filter((s) => s !== '');
   return segments.length <= 2 || existsSync(join(root, segments[0] ?? '', segments[1] ?? ''));
 }
