@@ -30,6 +30,8 @@ export const CHAT_EVENTS = Object.freeze([
   'presence',
   'online',
   'system',
+  'conversations',
+  'people',
   'error',
 ]);
 
