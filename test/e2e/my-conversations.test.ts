@@ -1,7 +1,8 @@
 /**
  * My conversations, writing to someone offline, and editing and deleting my messages, in Chromium against the
- * whole local stack: ann on a desktop viewport, paz on a 390 px phone. Screenshots of each step go to
- * test-results/e2e/. Every wait is for something the page shows.
+ * whole local stack with Web PubSub on (as `npm start` runs it): ann over SignalR on a desktop viewport, paz
+ * over Azure Web PubSub on a 390 px phone, so each change crosses from one service to the other. Screenshots
+ * of each step go to test-results/e2e/. Every wait is for something the page shows.
  */
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
@@ -44,7 +45,7 @@ function myMessage(person: Person, text: string): Locator {
 }
 
 beforeAll(async () => {
-  chat = await startBrowserStack();
+  chat = await startBrowserStack({ webPubSub: true });
 });
 
 afterAll(async () => {
@@ -53,7 +54,7 @@ afterAll(async () => {
 
 describe('my conversations and message actions in Chromium', () => {
   it('finds someone who is offline and writes to them', async () => {
-    // Paz has used the chat once, then left.
+    // Paz has used the chat once (over SignalR, whose close the service reports at once), then left.
     paz = await chat.open('paz', { phone: true });
     await waitConnected(paz);
     await paz.context.close();
@@ -62,8 +63,10 @@ describe('my conversations and message actions in Chromium', () => {
     await waitConnected(ann);
     await ann.page.locator('#find-people-input').fill('Pa');
     await ann.page.locator('#find-people-input').press('Enter');
-    await sidebarButton(ann, /Message paz privately/).click();
+    const found = ann.page.getByRole('list', { name: 'People found' });
+    await found.getByRole('button', { name: /Message paz privately/ }).click();
     await expect(ann.page.locator('#conversation-title').textContent()).resolves.toContain('paz');
+    await ann.page.locator('.conversation-sub', { hasText: 'Offline' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await send(ann, 'See you at noon');
     await send(ann, 'wrong window, sorry');
     await screenshot(ann, 'wrote-offline');
@@ -106,8 +109,9 @@ describe('my conversations and message actions in Chromium', () => {
   });
 
   it('shows the waiting conversation to the person on arrival, with edits live', async () => {
-    paz = await chat.open('paz', { phone: true });
+    paz = await chat.open('paz', { phone: true, query: '?name=paz&service=webpubsub' });
     await waitConnected(paz);
+    await paz.page.locator('[data-testid="service-tag"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await showSidebar(paz);
     await sidebarButton(paz, /^ann/).click();
     await delivered(paz, 'See you at one').waitFor({ timeout: SHOW_TIMEOUT_MS });
