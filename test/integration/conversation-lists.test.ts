@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConversationListStore, PeopleDirectory } from '../../src/lib/conversations/index.js';
+import {
+  appendChange,
+  ConversationListStore,
+  ListUpdates,
+  PeopleDirectory,
+} from '../../src/lib/conversations/index.js';
 import { createHistoryStore, foldHistory, MessageChanges } from '../../src/lib/history/index.js';
 import { useAzurite } from '../support/fixtures.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 
 const blob = useAzurite();
 
@@ -113,3 +119,76 @@ describe('edit and delete records in the history', () => {
     ).rejects.toMatchObject({ code: 'invalid-message' });
   });
 });
+
+describe('what the new work costs in Blob requests', () => {
+  it('lists a private conversation once per instance, then costs nothing per message', async () => {
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`);
+    try {
+      const container = blob.container(undefined, connectionThrough(proxy.url));
+      await container.create();
+      const sent: string[] = [];
+      const updates = new ListUpdates(new ConversationListStore(container), async (user) => {
+        sent.push(user);
+      });
+      const before = proxy.exchanges.length;
+      await updates.direct({ user: 'ann' }, { user: 'bob' }, 'dm:ann:bob', '');
+      const first = proxy.exchanges.length - before;
+      await updates.direct({ user: 'ann' }, { user: 'bob' }, 'dm:ann:bob', '');
+      const again = proxy.exchanges.length - before - first;
+      // Per person: one read (404) and one conditional create.
+      expect({ first, again, told: sent.sort() }).toEqual({ first: 4, again: 0, told: ['ann', 'bob'] });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('finds a message to edit with a bounded number of requests, however long the history', async () => {
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`);
+    try {
+      const counts: number[] = [];
+      for (const length of [20, 2000]) {
+        const container = blob.container(undefined, connectionThrough(proxy.url));
+        const history = createHistoryStore({ containerClient: container, segmentBlockLimit: 100 });
+        const base = { conversation: 'group:long', group: 'long', from: 'ann' };
+        const { message: first } = await history.append({ ...base, text: 'the first' });
+        // Seeded in blocks of 50 lines: fast, and the same format the store writes.
+        await seedLines(history, base, length);
+        const before = proxy.exchanges.length;
+        const outcome = await appendChange(history, {
+          kind: 'edit',
+          conversation: base.conversation,
+          target: first.id,
+          from: 'ann',
+          text: 'the very first',
+        });
+        expect(outcome.ok).toBe(true);
+        counts.push(proxy.exchanges.length - before);
+      }
+      const [short, long] = counts as [number, number];
+      expect(long).toBeLessThanOrEqual(short + 12);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+/** The Azurite connection string with its Blob endpoint moved to `url` (a recording proxy). */
+function connectionThrough(url: string): string {
+  return blob.azurite.connectionString.replace(/BlobEndpoint=[^;]+/, `BlobEndpoint=${url}/devstoreaccount1`);
+}
+
+/** Appends `count` messages after a short pause, so their ids are well after the first one's. */
+async function seedLines(
+  history: ReturnType<typeof createHistoryStore>,
+  base: { conversation: string; group: string; from: string },
+  count: number,
+): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, count - i) }, (_, j) =>
+        history.append({ ...base, text: `m${i + j}` }),
+      ),
+    );
+  }
+}
