@@ -15,7 +15,6 @@ import {
 } from '../conversation.js';
 import {
   appendChange,
-  type ConversationErrorCode,
   type ConversationListStore,
   ListUpdates,
   type PeopleDirectory,
@@ -255,9 +254,8 @@ export class ChatHandlers {
     const kind = {
       [ATTRIBUTES.conversationKind]: group !== undefined ? 'group' : to !== undefined ? 'dm' : 'room',
     };
-    let stored: AppendResult;
-    try {
-      stored = await inSpan(SPANS.historyAppend, kind, async (span) => {
+    const stored: AppendResult = await storing(() =>
+      inSpan(SPANS.historyAppend, kind, async (span) => {
         const result = await history.append({
           conversation,
           from: caller.user,
@@ -269,20 +267,15 @@ export class ChatHandlers {
         });
         span.setAttribute(ATTRIBUTES.duplicate, result.duplicate);
         return result;
-      });
-    } catch (error) {
-      // The store refusing the message (bad input it caught) is not an outage: only the rest is worth a resend.
-      if (error instanceof HistoryError) throw error;
-      countFailure('append', errorType(error));
-      throw new ChatCommandError('storage-unavailable', error);
-    }
+      }),
+    );
     chatMetrics().messages.add(1, { ...kind, [ATTRIBUTES.duplicate]: stored.duplicate });
     const { message } = stored;
     // Before the delivery: a recipient who is offline finds the conversation in their list when they come,
     // and a failure here is a failed send, whose retry (stored once) lists it again.
     if (to !== undefined) {
       const toName = to === caller.user ? undefined : (await this.#namesOf([to]))[to];
-      const refused = await this.#listed(
+      const refused = await storing(() =>
         this.#listUpdates().direct(caller, { user: to, name: toName }, conversation, this.#at()),
       );
       if (refused !== undefined) throw new ChatCommandError(refused, undefined);
@@ -310,7 +303,7 @@ export class ChatHandlers {
 
   async #joinGroup(caller: Caller, group: string): Promise<ChatEvent | undefined> {
     const { members, fanout } = this.#deps;
-    const listed = await this.#listed(this.#listUpdates().joinGroup(caller.user, group, this.#at()));
+    const listed = await storing(() => this.#listUpdates().joinGroup(caller.user, group, this.#at()));
     if (listed !== undefined) return { event: 'error', payload: chatError(listed, 'joinGroup') };
     await members.add(caller.user, group);
     await fanout.addUserToGroup(group, caller.user);
@@ -327,7 +320,7 @@ export class ChatHandlers {
     if (!(await members.isMember(caller.user, group))) return undefined;
     await members.remove(caller.user, group);
     await fanout.removeUserFromGroup(group, caller.user);
-    await this.#listed(this.#listUpdates().leaveGroup(caller.user, group));
+    await storing(() => this.#listUpdates().leaveGroup(caller.user, group));
     // Sent after the leave, to the group and to the leaver's own connections: once a connection has the note,
     // nothing more of the group reaches it.
     const note: ChatEvent = {
@@ -381,9 +374,8 @@ export class ChatHandlers {
     const which = clientMessageId !== undefined ? { clientMessageId } : {};
     const refused = await this.#refuseReader(caller, command.type, command.conversation);
     if (refused?.event === 'error') return { event: 'error', payload: { ...refused.payload, ...which } };
-    let outcome: Awaited<ReturnType<typeof appendChange>>;
-    try {
-      outcome = await appendChange(this.#deps.history, {
+    const outcome = await storing(() =>
+      appendChange(this.#deps.history, {
         kind: command.type === 'editMessage' ? 'edit' : 'delete',
         conversation: command.conversation,
         target: command.messageId,
@@ -391,12 +383,8 @@ export class ChatHandlers {
         ...(caller.name !== undefined ? { fromName: caller.name } : {}),
         ...(command.type === 'editMessage' ? { text: command.text } : {}),
         ...which,
-      });
-    } catch (error) {
-      if (error instanceof HistoryError) throw error;
-      countFailure('append', errorType(error));
-      throw new ChatCommandError('storage-unavailable', error);
-    }
+      }),
+    );
     if (!outcome.ok)
       return { event: 'error', payload: { ...chatError(outcome.code, command.type), ...which } };
     const { message } = outcome.stored;
@@ -415,21 +403,27 @@ export class ChatHandlers {
     );
   }
 
-  /** Runs a list change; a storage failure is `storage-unavailable` (worth a resend), a refusal its code. */
-  async #listed(
-    change: Promise<ConversationErrorCode | undefined>,
-  ): Promise<ConversationErrorCode | undefined> {
-    return change.catch((error: unknown) => {
-      throw new ChatCommandError('storage-unavailable', error);
-    });
-  }
-
   #at(): string {
     return new Date(this.#nowMs()).toISOString();
   }
 
   #nowMs(): number {
     return this.#deps.now?.() ?? Date.now();
+  }
+}
+
+/**
+ * Runs a write to the history or a list; a failure of the store (not a refusal of bad input) is
+ * `storage-unavailable`, worth a resend.
+ */
+async function storing<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    // The store refusing the input is not an outage: only the rest is worth a resend.
+    if (error instanceof HistoryError) throw error;
+    countFailure('append', errorType(error));
+    throw new ChatCommandError('storage-unavailable', error);
   }
 }
 
