@@ -4,6 +4,8 @@
  * See docs/architecture.md, "Errors".
  */
 
+import { CONVERSATION_ERRORS } from '../conversations/index.js';
+
 export const CHAT_ERRORS = {
   malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
   'unknown-command':
@@ -26,8 +28,9 @@ export const CHAT_ERRORS = {
   'not-author': 'Only the author of a message may edit or delete it',
   'not-a-message': 'Edit or delete the message itself, not an edit or delete record',
   'invalid-query': '"query" must be the start of a name',
-  'list-full': 'The list of conversations is full of groups: leave one before joining another',
-  'list-contended': 'The list of conversations changed too often meanwhile to be updated: try again',
+  // The list's own refusals, passed on under the same codes.
+  'list-full': CONVERSATION_ERRORS['list-full'],
+  'list-contended': CONVERSATION_ERRORS['list-contended'],
   'binary-frame': 'Commands are JSON text frames; binary frames are not accepted',
   'storage-unavailable':
     'The message could not be stored (history storage did not answer), so nobody received it: send it again',
