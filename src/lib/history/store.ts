@@ -169,7 +169,12 @@ export class HistoryStore {
     if (position === undefined || segment === undefined) return undefined;
     const blob = segmentClient(this.containerClient, conversation, segment.segment);
     for await (const line of linesForward(blob, position.offset, segment.size, this.#readChunkBytes)) {
-      const message = JSON.parse(line.bytes.toString('utf8')) as ChatMessage;
+      let message: ChatMessage;
+      try {
+        message = JSON.parse(line.bytes.toString('utf8')) as ChatMessage;
+      } catch {
+        throw new HistoryError('corrupt-history', `the line of ${id} in ${conversation} is not JSON`);
+      }
       return message.id === id ? message : undefined;
     }
     return undefined;
