@@ -6,13 +6,7 @@
  * See docs/architecture.md, "The chat protocol".
  */
 
-import {
-  DEFAULT_HISTORY_LIMIT,
-  directConversation,
-  groupConversation,
-  parseConversation,
-  ROOM,
-} from '../conversation.js';
+import { DEFAULT_HISTORY_LIMIT, directConversation, groupConversation, ROOM } from '../conversation.js';
 import {
   appendChange,
   type ConversationListStore,
@@ -27,7 +21,7 @@ import type { ChatCommand } from './commands.js';
 import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
-import type { MembershipStore } from './memberships.js';
+import { type MembershipStore, readRefusal } from './memberships.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence.js';
 import type { PresenceChanges, PresenceDeltas } from './presence-deltas.js';
 import type { ChatEvent, ChatReply, WelcomePayload } from './protocol.js';
@@ -49,7 +43,7 @@ export interface ChatDependencies {
   readonly members: MembershipStore;
   readonly fanout: Fanout;
   /** Each user's list of private conversations and groups. */
-  readonly lists: Pick<ConversationListStore, 'read' | 'add' | 'remove'>;
+  readonly lists: Pick<ConversationListStore, 'read' | 'add' | 'remove' | 'remembers'>;
   /** Everyone who has used the chat, searchable by name. */
   readonly people: Pick<PeopleDirectory, 'seen' | 'find'>;
   /** Display names of signed-in users, for presence lists; without it lists carry ids only. */
@@ -273,7 +267,11 @@ export class ChatHandlers {
     const { message } = stored;
     // Before the delivery: a recipient who is offline finds the conversation in their list when they come,
     // and a failure here is a failed send, whose retry (stored once) lists it again.
-    if (to !== undefined) {
+    const { lists } = this.#deps;
+    if (
+      to !== undefined &&
+      !(lists.remembers(caller.user, conversation) && lists.remembers(to, conversation))
+    ) {
       const toName = to === caller.user ? undefined : (await this.#namesOf([to]))[to];
       const refused = await storing(() =>
         this.#listUpdates().direct(caller, { user: to, name: toName }, conversation, this.#at()),
@@ -331,21 +329,10 @@ export class ChatHandlers {
     return undefined;
   }
 
-  /** An error event when `caller` may not read `id` (a group they have not joined, someone else's DM). */
+  /** The refusal when `caller` may not read `id` (memberships.ts, `readRefusal`), as an error event. */
   async #refuseReader(caller: Caller, command: string, id: string): Promise<ChatEvent | undefined> {
-    const conversation = parseConversation(id);
-    if (conversation === undefined)
-      return { event: 'error', payload: chatError('invalid-conversation', command) };
-    if (
-      conversation.kind === 'group' &&
-      !(await this.#deps.members.isMember(caller.user, conversation.group))
-    ) {
-      return { event: 'error', payload: chatError('not-a-member', command, `group "${conversation.group}"`) };
-    }
-    if (conversation.kind === 'dm' && !conversation.users.includes(caller.user)) {
-      return { event: 'error', payload: chatError('forbidden-conversation', command) };
-    }
-    return undefined;
+    const refusal = await readRefusal(this.#deps.members, caller.user, command, id);
+    return refusal === undefined ? undefined : { event: 'error', payload: refusal };
   }
 
   /** Delivers a stored message or record to its conversation: its group, its two users, or everyone. */

@@ -80,6 +80,11 @@ export class ConversationListStore {
     return change;
   }
 
+  /** Whether this instance saw the private conversation in the user's list (then adding it costs nothing). */
+  remembers(user: string, conversation: string): boolean {
+    return this.#present.has(`${user}\u0000${conversation}`);
+  }
+
   /** Removes the conversation from the list, if it is there. */
   async remove(user: string, conversation: string): Promise<ListChange> {
     this.#present.delete(`${user}\u0000${conversation}`);
