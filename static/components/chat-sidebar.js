@@ -1,6 +1,6 @@
 import { conversationList } from '../chat-state.js';
 import { directConversation, groupConversation, nameProblem, ROOM } from '../conversation.js';
-import { initial, nameHue } from '../format.js';
+import { dayLabel, fullTime, initial, nameHue, timeOfDay } from '../format.js';
 import { computed, defineComponent, ref } from '../vendor/vue.js';
 
 /**
@@ -51,7 +51,10 @@ export const ChatSidebar = defineComponent({
       return answer && answer.query === peopleQuery.value.trim() ? answer : null;
     });
     /** @param {string} iso */
-    const seenLabel = (iso) => `last seen ${new Date(iso).toLocaleString()}`;
+    const seenLabel = (iso) => {
+      const day = dayLabel(iso);
+      return `seen ${day === 'Today' || day === 'Yesterday' ? day.toLowerCase() : day} ${timeOfDay(iso)}`;
+    };
 
     /** @param {string} user */
     const openDirect = (user) => emit('open', directConversation(props.state.me, user));
@@ -75,6 +78,7 @@ export const ChatSidebar = defineComponent({
       peopleQuery,
       found,
       seenLabel,
+      fullTime,
       nameHue,
       initial,
       ROOM,
@@ -148,9 +152,9 @@ export const ChatSidebar = defineComponent({
         <ul class="people" aria-label="People found">
           <li v-for="p in found.people" :key="p.user" class="person">
             <button type="button" class="person-button" @click="openDirect(p.user)"
-              :aria-label="'Message ' + (p.name || p.user) + ' privately'" :title="seenLabel(p.lastSeen)">
+              :aria-label="'Message ' + (p.name || p.user) + ' privately'" :title="'Last seen ' + fullTime(p.lastSeen)">
               <span class="avatar small" :style="{ '--hue': nameHue(p.user) }" aria-hidden="true">{{ initial(p.name || p.user) }}</span>
-              <span class="person-name">{{ p.name || p.user }}</span>
+              <span class="person-name">{{ p.name || p.user }} <span class="subtle person-seen">{{ seenLabel(p.lastSeen) }}</span></span>
               <span class="person-action" aria-hidden="true">Message</span>
             </button>
           </li>

@@ -143,8 +143,28 @@ describe('my conversations and message actions in Chromium', () => {
     await paz.page.locator('.edit-form textarea').fill('on my way, 5 min');
     await paz.page.getByRole('button', { name: 'Save' }).click();
     await delivered(ann, 'on my way, 5 min').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(paz, 'typo msg');
+    const typo = myMessage(paz, 'typo msg');
+    await typo.getByRole('button', { name: 'Delete' }).click();
+    await typo.getByRole('button', { name: 'Delete' }).click();
+    await expect
+      .poll(() => ann.page.locator('.bubble.deleted').count(), { timeout: SHOW_TIMEOUT_MS })
+      .toBe(3);
     await screenshot(paz, 'live-edits');
     await screenshot(ann, 'live-edits');
+  });
+
+  it('keeps the conversation, its edits and its deletes on the phone after a reload', async () => {
+    await paz.page.reload();
+    await waitConnected(paz);
+    await showSidebar(paz);
+    await sidebarButton(paz, /^ann/).click();
+    await myMessage(paz, 'on my way, 5 min').locator('.edited-mark').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await delivered(paz, 'See you at two').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect
+      .poll(() => paz.page.locator('.bubble.deleted').count(), { timeout: SHOW_TIMEOUT_MS })
+      .toBe(3);
+    await screenshot(paz, 'reloaded');
   });
 
   it('ran without page errors, dialogs or Content-Security-Policy violations', () => {
