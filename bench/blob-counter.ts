@@ -10,8 +10,12 @@ import { listenOnLoopback } from './net.js';
 export interface BlobCounter {
   /** A connection string naming the proxy instead of Azurite. */
   connectionString: string;
-  /** Requests counted since the last call, by operation, and their total; resets the counts. */
-  take(): { total: number; byOperation: Record<string, number> };
+  /**
+   * Requests counted since the last call, by operation, their total, and how many of them Blob Storage
+   * refused (status 400 or above: a conditional write that lost, a missing blob; the app's retries follow
+   * such answers); resets the counts.
+   */
+  take(): { total: number; byOperation: Record<string, number>; failed: number };
   close(): Promise<void>;
 }
 
@@ -32,6 +36,7 @@ export async function startBlobCounter(azuriteConnectionString: string): Promise
   const target = new URL(endpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let counts = new Map<string, number>();
+  let failed = 0;
   const server: Server = createServer((req, res) => {
     const key = operationOf(req.method ?? 'GET', req.url ?? '/');
     counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -45,6 +50,7 @@ export async function startBlobCounter(azuriteConnectionString: string): Promise
         agent,
       },
       (answer) => {
+        if ((answer.statusCode ?? 502) >= 400) failed += 1;
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -62,8 +68,10 @@ export async function startBlobCounter(azuriteConnectionString: string): Promise
     take() {
       const byOperation = Object.fromEntries([...counts.entries()].sort((a, b) => b[1] - a[1]));
       const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
+      const refused = failed;
       counts = new Map();
-      return { total, byOperation };
+      failed = 0;
+      return { total, byOperation, failed: refused };
     },
     async close() {
       server.closeAllConnections();

@@ -1,23 +1,24 @@
 /**
- * Lean bench clients for the three kinds of server: the service's websocket dialect (raw frames), its
- * signalr dialect (negotiate + JSON hub protocol, written out here rather than with `@microsoft/signalr`'s
- * HubConnection so that 1 000 clients in one process measure the server, not the client library) and the
- * bare `ws` baseline (raw frames). Used only inside the load-generator children.
+ * Lean bench clients for the three kinds of server: the service's SignalR wing (negotiate + JSON hub protocol,
+ * written out here rather than with `@microsoft/signalr`'s HubConnection so that 1 000 clients in one process
+ * measure the server, not the client library), its Web PubSub wing (bench/webpubsub-client.ts) and the bare
+ * `ws` baseline (raw frames). Used only inside the load-generator children.
  */
 import { Agent, get, type IncomingMessage, request } from 'node:http';
 import { type HubMessage, MessageType, NullLogger } from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import WebSocket from 'ws';
 import { HubMessageType } from '../src/lib/signalr/hub-protocol.js';
-import { clientUrl, createClientToken } from '../src/lib/signalr/tokens.js';
+import { createClientToken } from '../src/lib/signalr/tokens.js';
+import { openWebPubSub, type WebPubSubFraming } from './webpubsub-client.js';
 
 /** Where a load generator connects. */
 export type Target =
   /** The bare `ws` baseline: raw frames on `url` (http://…). */
   | { kind: 'bare'; url: string }
-  /** The local service; `endpoint` is its http:// origin, `accessKey` signs client tokens. */
+  /** The local service's SignalR wing; `endpoint` is its http:// origin, `accessKey` signs client tokens. */
   | {
-      kind: 'websocket' | 'signalr';
+      kind: 'signalr';
       endpoint: string;
       hub: string;
       accessKey: string;
@@ -25,10 +26,12 @@ export type Target =
       protocol?: 'json' | 'messagepack';
       transport?: 'websockets' | 'sse';
     }
+  /** The local service's Web PubSub wing at `/client/hubs/{hub}`; `accessKey` is the wing's key. */
+  | { kind: 'webpubsub'; endpoint: string; hub: string; accessKey: string; framing?: WebPubSubFraming }
   /** The bare baseline's event stream: `GET {url}/events` (Server-Sent Events, one event per message). */
   | { kind: 'bare-sse'; url: string }
-  /** A ready-made client URL (e.g. from the chat's negotiate): raw frames or hub protocol. */
-  | { kind: 'negotiated'; dialect: 'websocket' | 'signalr'; url: string; accessToken: string };
+  /** A ready-made client URL (from the chat's negotiate): SignalR's hub protocol or Web PubSub's reliable JSON. */
+  | { kind: 'negotiated'; service: 'signalr' | 'webpubsub'; url: string; accessToken: string };
 
 /** A frame delivered to a client: raw text, or one hub-protocol invocation/completion. */
 export type Incoming =
@@ -40,9 +43,15 @@ export type Incoming =
 export interface BenchConnection {
   /** The WebSocket, for clients that have one (not Server-Sent Events). */
   readonly socket?: WebSocket;
-  /** Raw dialects: sends `text` as a text frame. signalr: invokes `target` with `text` as its one argument. */
+  /**
+   * Raw: sends `text` as a text frame. signalr: invokes `target` with `text` as its one argument. webpubsub: the
+   * user event `target` (default `message`) with `text` as its data.
+   */
   send(text: string, options?: { target?: string; invocationId?: string }): void;
-  /** Sends a hub-protocol invocation with one object argument (signalr), or `{type: target, ...arg}` (raw). */
+  /**
+   * Sends a hub-protocol invocation with one object argument (signalr), the user event `message` with
+   * `{type: target, ...arg}` as JSON data (webpubsub), or `{type: target, ...arg}` as a frame (raw).
+   */
   command(target: string, argument: Record<string, unknown>): void;
   close(): void;
 }
@@ -59,17 +68,27 @@ export async function connect(
   if (target.kind === 'bare') return openRaw(toWs(target.url), onMessage);
   if (target.kind === 'bare-sse') return openBareSse(target.url, onMessage);
   if (target.kind === 'negotiated') {
-    if (target.dialect === 'websocket') {
+    if (target.service === 'webpubsub') {
+      // The page's link: the reliable subprotocol (static/webpubsub-link.js).
       const url = new URL(target.url);
       if (!url.searchParams.has('access_token')) url.searchParams.set('access_token', target.accessToken);
-      return openRaw(url.toString(), onMessage);
+      return openWebPubSub(url.toString(), 'reliable', onMessage);
     }
     return openSignalR(target.url, target.accessToken, onMessage);
   }
-  const audience = clientUrl(target.endpoint, target.hub, target.kind);
+  if (target.kind === 'webpubsub') {
+    const audience = `${target.endpoint}/client/hubs/${encodeURIComponent(target.hub)}`;
+    // Web PubSub names the user in `sub` (SignalR in `nameid`).
+    const token = await createClientToken(target.accessKey, audience, { claims: { sub: userId } });
+    return openWebPubSub(
+      `${audience}?access_token=${encodeURIComponent(token)}`,
+      target.framing ?? 'json',
+      onMessage,
+    );
+  }
+  // SignalR's client URL and token audience (Azure: `https://<name>.service.signalr.net/client/?hub=…`).
+  const audience = `${target.endpoint.replace(/\/+$/, '')}/client/?hub=${encodeURIComponent(target.hub)}`;
   const token = await createClientToken(target.accessKey, audience, { userId });
-  if (target.kind === 'websocket')
-    return openRaw(`${toWs(audience)}?access_token=${encodeURIComponent(token)}`, onMessage);
   if (target.transport === 'sse') return openSignalRSse(audience, token, onMessage);
   if (target.protocol === 'messagepack') return openSignalRMessagePack(audience, token, onMessage);
   return openSignalR(audience, token, onMessage);
@@ -106,7 +125,7 @@ async function negotiate(address: URL, token: string): Promise<string> {
 }
 
 /**
- * The signalr dialect with the MessagePack hub protocol over WebSockets, parsed by Microsoft's
+ * SignalR with the MessagePack hub protocol over WebSockets, parsed by Microsoft's
  * implementation. The handshake is JSON text; a refusal (`{"error":…}`) rejects with the service's reason.
  */
 async function openSignalRMessagePack(
@@ -221,7 +240,7 @@ function post(url: URL, body: string, headers: Record<string, string> = {}): Pro
 }
 
 /**
- * The signalr dialect over Server-Sent Events (JSON protocol): negotiate, open the event stream at
+ * SignalR over Server-Sent Events (JSON protocol): negotiate, open the event stream at
  * `/client/?hub=…&id=…`, then send the handshake and invocations with POSTs to the same URL.
  */
 async function openSignalRSse(
@@ -314,7 +333,7 @@ async function openRaw(url: string, onMessage: (message: Incoming) => void): Pro
 }
 
 /**
- * The signalr dialect: negotiate at `{endpoint}/client/negotiate?hub=…&negotiateVersion=1` with the token,
+ * SignalR: negotiate at `{endpoint}/client/negotiate?hub=…&negotiateVersion=1` with the token,
  * connect to `/client/?hub=…&id={connectionToken}&access_token=…`, then the JSON protocol handshake.
  */
 async function openSignalR(

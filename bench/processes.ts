@@ -151,3 +151,12 @@ export function cpuMillis(pid: number): number {
   const stime = Number(fields[12]);
   return ((utime + stime) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
+
+/**
+ * CPU time of a bench child in milliseconds with microsecond resolution (its `cpu` probe answers
+ * `process.cpuUsage()`); /proc's 10 ms ticks are too coarse for a short step of a light process.
+ */
+export async function childCpuMillis(child: BenchChild): Promise<number> {
+  const answer = await child.request<BenchMessage & { micros: number }>({ type: 'cpu' }, 'cpu');
+  return answer.micros / 1000;
+}

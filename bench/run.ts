@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs every scenario against the local stack and its bare `ws` baseline, prints each
  * figure with its baseline and ratio, and writes `bench/RESULTS.md` plus one JSON file per scenario under
- * `bench/results/`. `-- --quick` is the smoke run (under a minute; its files go to `bench/results/quick/`
+ * `bench/results/`. `-- --quick` is the smoke run (a few minutes; its files go to `bench/results/quick/`
  * so it never overwrites the committed full results). `-- --only=fanout,echo` picks scenarios (files in
  * `bench/results/partial/`);
  * `-- --profile` records a CPU profile of the service (and Functions host) and summarises it.

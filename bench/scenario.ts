@@ -7,7 +7,7 @@ import type { ScenarioResult } from './report.js';
 export const BENCH_HUB = 'chat';
 
 export interface BenchContext {
-  /** Smoke run: fewer clients, shorter phases, the whole bench under a minute. */
+  /** Smoke run: fewer clients, shorter phases, each scenario within a minute or two. */
   quick: boolean;
   /** Record a CPU profile of the service (and heap profile in the memory scenario). */
   profile: boolean;

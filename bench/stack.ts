@@ -1,13 +1,19 @@
 /**
  * Starts the servers a scenario measures, each in its own process: the bare `ws` baselines, the local
- * SignalR service, the Functions host and Azurite (in memory, through the launcher in src/local/azurite.ts).
+ * service (SignalR and Web PubSub wings), the Functions host(s), the front end in front of several hosts
+ * and Azurite (in memory, through the launcher in src/local/azurite.ts).
  */
 import { createServer } from 'node:net';
 import { type RunningAzurite, startAzurite as startAzuriteProcess } from '../src/local/azurite.js';
-import { DEV_ACCESS_KEY, devSignalRConnectionString } from '../src/local/dev-constants.js';
+import {
+  DEV_ACCESS_KEY,
+  devSignalRConnectionString,
+  devWebPubSubConnectionString,
+} from '../src/local/dev-constants.js';
 import { listenOnLoopback } from './net.js';
 import { type BenchChild, forkChild, trackProcess } from './processes.js';
 import { benchModule } from './scenario.js';
+import type { BenchWebPubSubHandler } from './servers/service.js';
 
 /** A server child and the URL it listens on. */
 export interface RunningServer {
@@ -41,22 +47,33 @@ export async function startRelayPost(upstream: string): Promise<RunningServer> {
 export interface ServiceOptions {
   /** Upstream URL template, e.g. `http://127.0.0.1:7071/api/messages?event={event}`; none: no upstream. */
   upstream?: string;
+  /** The Web PubSub wing's event handler for every hub; none: Web PubSub events go nowhere. */
+  webPubSub?: BenchWebPubSubHandler;
   /** Extra Node flags for the service process (`--cpu-prof`, `--expose-gc`). */
   execArgv?: string[];
 }
 
-/** The local SignalR Serverless service in its own process. */
+/** The local service (SignalR Serverless and Web PubSub) in its own process. */
 export async function startServiceProcess(options: ServiceOptions = {}): Promise<RunningServer> {
   const { child, ready } = await forkChild('local service', benchModule('./servers/service.js'), {
-    args: [JSON.stringify({ upstream: options.upstream ?? null, accessKey: DEV_ACCESS_KEY })],
+    args: [
+      JSON.stringify({
+        upstream: options.upstream ?? null,
+        accessKey: DEV_ACCESS_KEY,
+        ...(options.webPubSub ? { webPubSub: options.webPubSub } : {}),
+      }),
+    ],
     execArgv: options.execArgv ?? [],
   });
   return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
 }
 
-/** The service's connection string for a REST client. */
-export function connectionString(serviceUrl: string): string {
-  return devSignalRConnectionString(serviceUrl);
+/** The service's connection string for a REST client of `service` (the wings have different keys). */
+export function connectionString(serviceUrl: string, service: 'signalr' | 'webpubsub' = 'signalr'): string {
+  if (service === 'signalr') return devSignalRConnectionString(serviceUrl);
+  // The service's own name for itself (`http://localhost:<port>`): the app allows only that host in the
+  // abuse-protection handshake, as it allows only its Web PubSub resource's host on Azure.
+  return devWebPubSubConnectionString(`http://localhost:${new URL(serviceUrl).port}`);
 }
 
 /** The built-in Functions host with the given app settings, in its own process. */
@@ -67,6 +84,14 @@ export async function startFunctionsProcess(
   const { child, ready } = await forkChild('functions host', benchModule('./servers/functions.js'), {
     env: { ...process.env, ...settings },
     execArgv,
+  });
+  return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
+}
+
+/** The front end of several Functions hosts (bench/servers/front-end.ts) in its own process. */
+export async function startFrontEndProcess(backends: string[]): Promise<RunningServer> {
+  const { child, ready } = await forkChild('front end', benchModule('./servers/front-end.js'), {
+    args: [JSON.stringify({ backends })],
   });
   return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
 }

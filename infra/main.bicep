@@ -83,6 +83,10 @@ param historyRetentionDays int = 365
 @minValue(1)
 param markerRetentionDays int = 2
 
+@description('Days a user\'s command-limit bucket (_limits/<user>) is kept after its last write.')
+@minValue(1)
+param limitRetentionDays int = 1
+
 @description('The realtime service: signalr (Azure SignalR Service, Serverless mode: the SignalR chat) or webpubsub (Azure Web PubSub: the raw-WebSocket chat). Exactly one is deployed, with the same private endpoint, diagnostics and role wiring (docs/deploy.md, "SignalR or Web PubSub").')
 @allowed([
   'signalr'
@@ -165,7 +169,7 @@ module entraApp './modules/entra-app.bicep' = if (createRegistration) {
   params: {
     uniqueName: 'serverless-signalr-chat-${resourceToken}'
     displayName: 'Serverless SignalR chat (${environmentName})'
-    functionAppName: functionAppName
+    functionAppHostName: app.outputs.defaultHostName
     appIdentityPrincipalId: identity.outputs.principalId
     signalRIdentityPrincipalId: signalRIdentity.outputs.principalId
     ownerPrincipalId: principalId
@@ -241,6 +245,7 @@ module storage './modules/storage.bicep' = {
     networkIsolation: networkIsolation
     historyRetentionDays: historyRetentionDays
     markerRetentionDays: markerRetentionDays
+    limitRetentionDays: limitRetentionDays
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
@@ -265,7 +270,7 @@ module signalR './modules/signalr.bicep' = if (!useWebPubSub) {
     tags: tags
     sku: effectiveSignalRSku
     capacity: signalRCapacity
-    functionAppName: functionAppName
+    functionAppHostName: app.outputs.defaultHostName
     networkIsolation: networkIsolation
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
     auth: signalRAuth
@@ -284,7 +289,7 @@ module webPubSub './modules/webpubsub.bicep' = if (useWebPubSub) {
     sku: effectiveSignalRSku
     capacity: signalRCapacity
     hubName: hubName
-    functionAppName: functionAppName
+    functionAppHostName: app.outputs.defaultHostName
     networkIsolation: networkIsolation
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
     auth: signalRAuth
@@ -316,6 +321,10 @@ module roles './modules/roles.bicep' = {
   }
 }
 
+// The order that lets every URL use the site's real host (secure unique default hostnames add a hash and the region to
+// it): the site first, then the registration (its redirect URI) and the realtime service (its upstream URL), then the
+// app's settings, which read the realtime service and the registration's client id (docs/deploy.md, "Secure unique
+// default hostnames").
 module app './modules/function-app.bicep' = {
   name: 'app'
   scope: rg
@@ -325,9 +334,20 @@ module app './modules/function-app.bicep' = {
     tags: tags
     planName: '${abbrs.webServerFarms}${resourceToken}'
     identityId: identity.outputs.id
-    identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
     deploymentContainerName: storage.outputs.deploymentContainerName
+    virtualNetworkSubnetId: network.?outputs.appSubnetId ?? ''
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
+  }
+}
+
+module appSettings './modules/function-app-settings.bicep' = {
+  name: 'app-settings'
+  scope: rg
+  params: {
+    name: app.outputs.name
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
     historyContainerName: storage.outputs.historyContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     realtimeService: realtimeService
@@ -339,11 +359,10 @@ module app './modules/function-app.bicep' = {
     upstreamAudience: realtimeUpstreamAudience
     chatAuth: chatAuth
     entraClientId: appClientId
-    virtualNetworkSubnetId: network.?outputs.appSubnetId ?? ''
-    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
-  // The host starts with identity-based storage and telemetry: let the roles exist first, and in isolation mode
-  // the private endpoint its storage calls go to. The realtime service must exist before its keys or host are read.
+  // The host starts with identity-based storage and telemetry once these settings exist: let the roles exist first,
+  // and in isolation mode the private endpoint its storage calls go to. The realtime service must exist before its
+  // keys or host are read.
   dependsOn: [
     roles
     blobPrivateEndpoint
@@ -397,4 +416,8 @@ output AZURE_FUNCTION_APP_ID string = app.outputs.id
 output WORKBOOK_ID string = monitoring.outputs.workbookId
 // Web PubSub carries the raw-WebSocket chat: the page's websocket dialect.
 var chatPageQuery = useWebPubSub ? '?dialect=websocket' : ''
+// Easy Auth's callback on the site's real host: the redirect URI of the registration (set by entra-app.bicep when the
+// template creates it; added by the postprovision hook to an admin-made one the deployer owns, docs/deploy.md "The
+// one-pass admin path").
+output ENTRA_REDIRECT_URI string = chatAuth == 'entra' ? 'https://${app.outputs.defaultHostName}/.auth/login/aad/callback' : ''
 output CHAT_URL string = 'https://${app.outputs.defaultHostName}/api/home${chatPageQuery}'

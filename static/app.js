@@ -9,5 +9,7 @@ import { readConfig } from './config.js';
 import { createApp } from './vendor/vue.js';
 
 const config = readConfig();
-const app = config.user ? createApp(ChatApp, { config }) : createApp(NamePrompt);
+const app = config.user
+  ? createApp(ChatApp, { config })
+  : createApp(NamePrompt, { refused: config.refusedName ?? null });
 app.mount('#app');

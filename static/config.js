@@ -11,7 +11,8 @@ import { MAX_TEXT_LENGTH } from './conversation.js';
  * @typedef {{ user: string | null, name: string | null, auth: 'entra' | 'none', service: 'signalr' | 'webpubsub',
  *   dialect: 'signalr' | 'websocket',
  *   transport: 'websockets' | 'sse' | 'longpolling' | null, protocol: 'json' | 'messagepack', apiBase: string,
- *   maxTextLength: number, hub: string }} ChatConfig
+ *   maxTextLength: number, hub: string,
+ *   refusedName?: { name: string, problem: string } }} ChatConfig
  */
 
 /**
@@ -61,5 +62,7 @@ export function readConfig(doc = document) {
     config.transport = null;
   if (config.auth !== 'entra') config.auth = 'none';
   if (config.protocol !== 'messagepack') config.protocol = 'json';
+  const refused = /** @type {any} */ (config.refusedName);
+  if (typeof refused?.name !== 'string' || typeof refused?.problem !== 'string') delete config.refusedName;
   return /** @type {ChatConfig} */ (config);
 }

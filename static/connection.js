@@ -35,6 +35,16 @@ export const CHAT_EVENTS = Object.freeze([
   'error',
 ]);
 
+/**
+ * The service pings every 15 s: Azure SignalR's Serverless keep-alive default (`serverless.keepAliveIntervalInSeconds`,
+ * 15), as the local service does (src/local/service/limits.ts, `keepAliveIntervalMs`). A connection silent for
+ * 20 s is dead (one ping missed, plus room for a slow network), not the client's default 30 s. Why not less:
+ * docs/architecture.md, "The page", "Connection state".
+ */
+export const SIGNALR_SERVER_TIMEOUT_MS = 20_000;
+/** The page's own pings, so the service hears from an idle page well within its 30 s client timeout. */
+export const SIGNALR_KEEPALIVE_MS = 10_000;
+
 /** Delays of the SignalR client's own automatic reconnect, before this module's retry loop takes over. */
 export const AUTOMATIC_RECONNECT_DELAYS_MS = Object.freeze([0, 1000, 2000, 5000, 10_000]);
 
@@ -78,6 +88,8 @@ function connectSignalR(config, { onEvent, onState }) {
       transport ? { transport: signalR.HttpTransportType[transport] } : {},
     )
     .withAutomaticReconnect([...AUTOMATIC_RECONNECT_DELAYS_MS])
+    .withServerTimeout(SIGNALR_SERVER_TIMEOUT_MS)
+    .withKeepAliveInterval(SIGNALR_KEEPALIVE_MS)
     .configureLogging(signalR.LogLevel.Warning);
   if (config.protocol === 'messagepack') {
     const msgpack = signalR.protocols?.msgpack;

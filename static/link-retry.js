@@ -21,6 +21,23 @@ export function retryDelay(attempt) {
 /** @param {number} ms */
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Waits `ms`, or less: the browser coming back online (the `online` event) ends the wait, since the next try
+ * is then likely to work and the person is looking at "offline".
+ * @param {number} ms
+ */
+export function napUnlessOnline(ms) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      globalThis.removeEventListener?.('online', done);
+      resolve(undefined);
+    };
+    const timer = setTimeout(done, ms);
+    globalThis.addEventListener?.('online', done);
+  });
+}
+
 /** @param {unknown} error */
 export const describe = (error) => (error instanceof Error ? error.message : String(error ?? ''));
 
@@ -44,7 +61,7 @@ export async function openWithRetry(link, open, { attempt, lastError, freeTries 
         error: lastError,
         resumed: false,
       });
-      await sleep(delay);
+      await napUnlessOnline(delay);
       if (link.stopped) return null;
     }
     const status = link.everConnected ? 'reconnecting' : 'connecting';

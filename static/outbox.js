@@ -144,12 +144,17 @@ export function createOutbox(options) {
 
   return {
     /**
-     * Queues a message; returns its entry (a copy).
+     * Queues a message; returns its entry (a copy). A payload that already has a `clientMessageId` (a message
+     * kept across a reload, static/outbox-store.js) keeps it, so the server stores it once however often it
+     * is sent; one already queued is not queued twice.
      * @param {string} conversation
-     * @param {Record<string, unknown>} payload the `sendMessage` payload without `clientMessageId`
+     * @param {Record<string, unknown>} payload the `sendMessage` payload, usually without `clientMessageId`
      */
     add(conversation, payload) {
-      const clientMessageId = newId();
+      const kept = typeof payload.clientMessageId === 'string' ? payload.clientMessageId : null;
+      const queued = kept === null ? undefined : entries.get(kept);
+      if (queued) return { ...queued };
+      const clientMessageId = kept ?? newId();
       /** @type {OutboxEntry} */
       const entry = {
         clientMessageId,

@@ -32,6 +32,13 @@ export const RECOVERY_WINDOW_MS = 30_000;
 export const RECOVERY_RETRY_MS = 1000;
 /** The close code with which the service ends a connection for good: no recovery (as Microsoft's client). */
 export const POLICY_VIOLATION_CLOSE_CODE = 1008;
+/**
+ * How often the link sends the subprotocol's `{"type":"ping"}` (the service answers `pong`), in milliseconds.
+ * The service's own WebSocket pings (every 20 s by default) are invisible to a page, so it asks for itself.
+ */
+export const PING_INTERVAL_MS = 3000;
+/** Silence after which the socket is taken for dead and recovery starts, in milliseconds (two pings unanswered). */
+export const SILENCE_LIMIT_MS = 7000;
 
 /**
  * @typedef {import('./link-retry.js').LinkState} LinkState
@@ -129,8 +136,11 @@ export function connectWebPubSub(config, { onEvent, onState }) {
   function openSocket(url) {
     const ws = new WebSocket(url, RELIABLE_SUBPROTOCOL);
     socket = ws;
+    watchSilence(ws);
     ws.addEventListener('message', (event) => {
-      if (socket !== ws || typeof event.data !== 'string') return;
+      if (socket !== ws) return;
+      heardAt = Date.now();
+      if (typeof event.data !== 'string') return;
       try {
         handle(JSON.parse(event.data));
       } catch {
@@ -140,6 +150,36 @@ export function connectWebPubSub(config, { onEvent, onState }) {
     return whenOpen(ws);
   }
 
+  /** When the service was last heard from on the current socket. */
+  let heardAt = 0;
+
+  /**
+   * Pings the service while `ws` is open and, when it stays silent past {@link SILENCE_LIMIT_MS}, ends the socket
+   * at once (a dead network can hold a socket "open" for minutes): the loop then recovers as after any drop.
+   * Checked every second, so a silence is noticed within a second of the limit.
+   * @param {WebSocket} ws
+   */
+  function watchSilence(ws) {
+    heardAt = Date.now();
+    let pingedAt = Date.now();
+    const timer = setInterval(() => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      const now = Date.now();
+      if (now - heardAt > SILENCE_LIMIT_MS) {
+        clearInterval(timer);
+        // Ended for the link now; the socket's own close may take long on a dead network.
+        declaredDead.get(ws)?.({ code: 1006, reason: 'No answer from the service' });
+        ws.close();
+        return;
+      }
+      if (now - pingedAt >= PING_INTERVAL_MS) {
+        pingedAt = now;
+        ws.send(JSON.stringify({ type: 'ping' }));
+      }
+    }, 1000);
+    ws.addEventListener('close', () => clearInterval(timer), { once: true });
+  }
+
   /** A new connection: a fresh session, negotiated. */
   async function open() {
     const url = await negotiate();
@@ -147,17 +187,27 @@ export function connectWebPubSub(config, { onEvent, onState }) {
     return openSocket(url);
   }
 
-  /** @param {WebSocket} ws @returns {Promise<CloseEvent>} */
-  const closeOf = (ws) =>
-    new Promise((resolve) => ws.addEventListener('close', (event) => resolve(event), { once: true }));
+  /**
+   * How a socket ended for the link: its close, or {@link watchSilence} taking it for dead.
+   * @typedef {{ code: number, reason: string }} Ended
+   */
+  /** @type {WeakMap<WebSocket, (ended: Ended) => void>} */
+  const declaredDead = new WeakMap();
 
-  /** @param {CloseEvent} closed */
+  /** @param {WebSocket} ws @returns {Promise<Ended>} */
+  const closeOf = (ws) =>
+    new Promise((resolve) => {
+      declaredDead.set(ws, resolve);
+      ws.addEventListener('close', (event) => resolve(event), { once: true });
+    });
+
+  /** @param {Ended} closed */
   const closeText = (closed) =>
     `The connection closed (${closed.code}${closed.reason ? `: ${closed.reason}` : ''}).`;
 
   /**
    * Tries to resume the session's connection after its socket dropped; the socket, or null when it cannot be.
-   * @param {CloseEvent} closed
+   * @param {Ended} closed
    */
   async function recover(closed) {
     if (session.ended || closed.code === POLICY_VIOLATION_CLOSE_CODE || !session.reconnectionToken)

@@ -1,41 +1,76 @@
 /**
  * Scenario 3, end-to-end chat: clients in the room through the local service + the built-in Functions
- * host + Azurite (in memory). The send rate steps up until the p99 time from a send until the message has
- * reached every receiver passes the limit (250 ms); the figure is the highest rate that stayed under it,
- * with the CPU time (service + Functions host + Azurite, from /proc/<pid>/stat) per delivered message at
- * that rate. Each message is a room `sendMessage` with a `clientMessageId`, as the page sends it (its marker
- * costs a Blob request of its own). Baseline: a bare `ws` relay (every frame from a client goes to every
- * client), stepped alike.
+ * host(s) + Azurite (in memory, behind the Blob counter), in three set-ups: SignalR with one host, Web PubSub
+ * with one host (clients on the reliable JSON subprotocol, as the page) and SignalR with three hosts behind
+ * the front end of `npm start -- --instances 3`. Each message is a room `sendMessage` with a
+ * `clientMessageId`, as the page sends it. Baseline: a bare `ws` relay (every frame from a client goes to
+ * every client), searched alike.
+ *
+ * Figures, each beside the baseline of the same run:
+ * - **joins**: the time for all clients to negotiate, connect and get their welcome, {@link JOIN_CONCURRENCY}
+ *   at a time, against as many bare connects (target ≤ {@link JOIN_TIME_TARGET}×); and the presence events
+ *   the room received per join;
+ * - **highest rate** with p99 send-to-all-receivers under {@link P99_LIMIT_MS} ms, found by stepping up and
+ *   then bisecting (bench/scenarios/chat-search.ts) (target ≥ {@link CHAT_RATE_TARGET} msg/s);
+ * - **CPU per delivered message** at that rate of our own processes (service + Functions hosts) against the
+ *   relay's at the same rate, measured again once the set-ups are done (target ≤ {@link OWN_CPU_TARGET}×),
+ *   Azurite's beside it;
+ * - **Blob requests per message** at that rate (history appends, exactly-once markers, command limits).
  */
 import { existsSync } from 'node:fs';
 import { messageOf } from '../../src/lib/error-message.js';
-import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
+import { type ChatStack, startChatStack } from '../chat-stack.js';
+import type { BenchChild, BenchMessage } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
 import type { Figure, ScenarioResult, Target } from '../report.js';
 import type { BenchContext, Scenario } from '../scenario.js';
+import { startBare, startGenerator } from '../stack.js';
 import {
-  connectionString,
-  cpuProfileFlags,
-  freePort,
-  startAzurite,
-  startBare,
-  startFunctionsProcess,
-  startGenerator,
-  startServiceProcess,
-} from '../stack.js';
-import { Histogram, type HistogramData } from '../stats.js';
-import { BENCH_NEGOTIATES_PER_MINUTE } from './cost.js';
+  measureRates,
+  P99_LIMIT_MS,
+  type Search,
+  type SearchParams,
+  type Step,
+  searchRates,
+} from './chat-search.js';
+
+export { P99_LIMIT_MS };
 
 /** Clients joining the chat at once. */
 export const JOIN_CONCURRENCY = 10;
 
-/** The latency limit of the step search: p99 from send until every receiver has the message. */
-export const P99_LIMIT_MS = 250;
-
 /** The target: messages/s into a room of {@link FULL}.clients with p99 send-to-all-receivers under the limit. */
 export const CHAT_RATE_TARGET = 500;
 
-/** Full-run defaults. `rates` are total messages/s; the search stops at the first failing step. */
+/** The target: CPU per delivery of the service + Functions hosts over the bare relay's, at most. */
+export const OWN_CPU_TARGET = 1.5;
+
+/** The target: time for the clients to join (negotiate, connect, welcome) over as many bare connects, at most. */
+export const JOIN_TIME_TARGET = 10;
+
+/** One set-up of the chat. */
+interface Variant {
+  id: string;
+  label: string;
+  service: 'signalr' | 'webpubsub';
+  instances: number;
+  /** Whether the targets are judged on this set-up (the scale-out one is a figure only). */
+  judged: boolean;
+}
+
+const VARIANTS: Variant[] = [
+  { id: 'signalr', label: 'SignalR', service: 'signalr', instances: 1, judged: true },
+  { id: 'webpubsub', label: 'Web PubSub', service: 'webpubsub', instances: 1, judged: true },
+  {
+    id: 'signalr-3-hosts',
+    label: 'SignalR, 3 Functions hosts',
+    service: 'signalr',
+    instances: 3,
+    judged: false,
+  },
+];
+
+/** Full-run defaults. `rates` are total messages/s; after the first failing one the search bisects. */
 export const FULL = {
   clients: 200,
   // Every client sends: at the top step (1 600/s) each sends 8 a second, within the app's per-connection
@@ -44,192 +79,100 @@ export const FULL = {
   textBytes: 100,
   stepMs: 5_000,
   drainMs: 3_000,
-  rates: [2, 5, 10, 20, 40, 80, 160, 320, 500, 640, 1280, 1600],
-  dialects: ['signalr', 'websocket'] as Array<'signalr' | 'websocket'>,
+  rates: [2, 5, 10, 20, 40, 80, 160, 320, 640, 1280, 1600],
+  maxBisections: 5,
+  variants: VARIANTS.map((v) => v.id),
 };
-export const QUICK = {
+export const QUICK: typeof FULL = {
   clients: 20,
-  senders: 10,
+  senders: 20,
   textBytes: 100,
   stepMs: 1_500,
   drainMs: 1_000,
-  rates: [10, 40],
-  dialects: ['signalr'] as Array<'signalr' | 'websocket'>,
+  rates: [10, 40, 160],
+  maxBisections: 2,
+  variants: VARIANTS.map((v) => v.id),
 };
 
-interface ChatResult extends BenchMessage {
-  sent: number;
-  delivered: number;
-  completed: number;
-  elapsedMs: number;
-  perDelivery: HistogramData;
-  complete: HistogramData;
+interface Joined {
+  /** Negotiate, connect and (ours) welcome of every client, in ms. */
+  joinedMs: number;
+  /** Chat events all clients received while they joined, by type. */
+  events: Record<string, number>;
 }
 
-interface Step {
-  rate: number;
-  sent: number;
-  delivered: number;
-  completed: number;
-  deliveriesPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  perDeliveryP99Ms: number;
-  cpuMs: number;
-  /** CPU ms of each server process during the step. */
-  cpuByProcess: Record<string, number>;
-  cpuMicrosPerDelivery: number;
-  /** REST calls the Functions app made to the service per message sent, by kind (ours only). */
-  restCallsPerMessage?: Record<string, number>;
-  passed: boolean;
-}
+type Measured = Search & Joined;
 
-interface Search {
-  receiversPerMessage: number;
-  /** REST calls the Functions app made while the clients joined (ours only). */
-  joinRestCalls?: Record<string, number>;
-  steps: Step[];
-  best: Step | undefined;
-}
-
-/** A server process whose CPU time counts. */
-interface Measured {
-  name: string;
-  pid: number;
-}
-
-/** Reads and resets the Functions host's count of REST calls to the service. */
-async function restCalls(functions: BenchChild | undefined): Promise<Record<string, number> | undefined> {
-  if (!functions) return undefined;
-  return (
-    await functions.request<BenchMessage & { calls: Record<string, number> }>({ type: 'calls' }, 'calls')
-  ).calls;
-}
-
-/** Steps the rate up on connected clients, counting the CPU time of `servers`. */
-async function search(
-  generator: BenchChild,
-  servers: Measured[],
-  params: typeof FULL,
-  log: (t: string) => void,
-  functions?: BenchChild,
-) {
-  const joinRestCalls = await restCalls(functions);
-  const probe = await generator.request<BenchMessage & { receipts: number }>(
-    { type: 'chat-probe', seq: 1, waitMs: 1_500, textBytes: params.textBytes },
-    'probed',
-  );
-  if (probe.receipts === 0) throw new Error('a probe message reached no client: the chat does not deliver');
-  const result: Search = {
-    receiversPerMessage: probe.receipts,
-    ...(joinRestCalls ? { joinRestCalls } : {}),
-    steps: [],
-    best: undefined,
-  };
-  for (const [index, rate] of params.rates.entries()) {
-    await restCalls(functions); // drop the probe's and the previous drain's calls
-    const cpuBefore = servers.map((server) => cpuMillis(server.pid));
-    const run = await generator.request<ChatResult>(
-      {
-        type: 'chat',
-        rate,
-        durationMs: params.stepMs,
-        senders: params.senders,
-        textBytes: params.textBytes,
-        drainMs: params.drainMs,
-        receiversPerMessage: probe.receipts,
-        firstSeq: (index + 1) * 1_000_000,
-      },
-      'result',
-      params.stepMs + params.drainMs + 30_000,
-    );
-    const cpuByProcess = Object.fromEntries(
-      servers.map((server, i) => [server.name, cpuMillis(server.pid) - (cpuBefore[i] ?? 0)]),
-    );
-    const cpuMs = Object.values(cpuByProcess).reduce((sum, ms) => sum + ms, 0);
-    const calls = await restCalls(functions);
-    const complete = Histogram.from(run.complete);
-    const perDelivery = Histogram.from(run.perDelivery).summary();
-    // A message that never reached everyone counts as over the limit.
-    const p99Ms = run.completed < run.sent * 0.99 ? Number.POSITIVE_INFINITY : complete.summary().p99Ms;
-    const step: Step = {
-      rate,
-      sent: run.sent,
-      delivered: run.delivered,
-      completed: run.completed,
-      deliveriesPerSecond: run.delivered / (params.stepMs / 1000),
-      p50Ms: complete.summary().p50Ms,
-      p99Ms,
-      perDeliveryP99Ms: perDelivery.p99Ms,
-      cpuMs,
-      cpuByProcess,
-      ...(calls
-        ? {
-            restCallsPerMessage: Object.fromEntries(
-              Object.entries(calls).map(([kind, n]) => [
-                kind,
-                Math.round((n / Math.max(1, run.sent)) * 100) / 100,
-              ]),
-            ),
-          }
-        : {}),
-      cpuMicrosPerDelivery: run.delivered > 0 ? (cpuMs * 1000) / run.delivered : Number.POSITIVE_INFINITY,
-      passed: p99Ms < P99_LIMIT_MS,
-    };
-    log(
-      `  rate ${rate}/s: ${step.completed}/${step.sent} complete, p99 ${step.p99Ms} ms, ${Math.round(step.deliveriesPerSecond)} deliveries/s, ${step.cpuMicrosPerDelivery.toFixed(1)} µs CPU/delivery (${Object.entries(
-        cpuByProcess,
-      )
-        .map(([name, ms]) => `${name} ${ms} ms`)
-        .join(', ')})`,
-    );
-    result.steps.push(step);
-    if (!step.passed) break;
-    result.best = step;
-    // Let queues empty before the next step.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  return result;
-}
-
-async function withClients<T extends object>(
+/** Connects the clients (`connect`), runs `body`, closes them. */
+async function withClients(
   generator: BenchChild,
   connect: BenchMessage,
-  body: () => Promise<T>,
-): Promise<T & { joinMs: number }> {
-  const joined = await generator.request<BenchMessage & { ms: number }>(connect, 'connected', 300_000);
+  body: () => Promise<Search>,
+): Promise<Measured> {
+  const joined = await generator.request<BenchMessage & Joined>(connect, 'connected', 300_000);
   try {
-    return { ...(await body()), joinMs: joined.ms };
+    return { ...(await body()), joinedMs: joined.joinedMs, events: joined.events ?? {} };
   } finally {
     await generator.request({ type: 'close' }, 'closed');
   }
 }
 
-type Joined = Search & { joinMs: number };
+/**
+ * The relay's step at `rate`: the one measured at exactly that rate (the search's or the second pass's), else
+ * the nearest lower passing one, else its best.
+ */
+function relayAt(baseline: Search, reference: Step[], rate: number | undefined): Step | undefined {
+  const all = [...reference, ...baseline.steps];
+  const exact = all.find((s) => s.rate === rate);
+  if (exact) return exact;
+  const passed = all.filter((s) => s.passed && (rate === undefined || s.rate <= rate));
+  return passed.sort((a, b) => b.rate - a.rate)[0] ?? baseline.best;
+}
 
-function figuresFor(label: string, ours: Joined, baseline: Joined, params: typeof FULL): Figure[] {
-  const top = params.rates[params.rates.length - 1];
-  const rate = (s: Search) => s.best?.rate ?? 0;
+/** One set-up's outcome. */
+interface Outcome {
+  variant: Variant;
+  ours: Measured;
+}
+
+function figuresFor(
+  { variant, ours }: Outcome,
+  baseline: Measured,
+  reference: Step[],
+  params: typeof FULL,
+): Figure[] {
+  const label = variant.label;
+  const top = params.rates.at(-1);
+  const relay = relayAt(baseline, reference, ours.best?.rate);
+  const presence = ours.events.presence ?? 0;
+  const failNote = (side: Search, who: string) =>
+    side.firstFail !== undefined
+      ? `${who} first failed at ${side.firstFail}/s`
+      : `${who} passed the top step ${top}/s: its limit is higher`;
   return [
     {
       name: `${label}: time for ${params.clients} clients to join`,
       unit: 's',
-      ours: ours.joinMs / 1000,
-      baseline: baseline.joinMs / 1000,
+      ours: ours.joinedMs / 1000,
+      baseline: baseline.joinedMs / 1000,
       better: 'lower',
-      note: `${JOIN_CONCURRENCY} at a time; ours = negotiate, connect, welcome, room quiet`,
+      note: `${JOIN_CONCURRENCY} at a time; ours = negotiate, connect, welcome; baseline = connect`,
+    },
+    {
+      name: `${label}: presence events received per join`,
+      unit: 'msg',
+      ours: presence / params.clients,
+      baseline: null,
+      better: 'lower',
+      note: `all ${params.clients} clients together, while they joined and the room settled`,
     },
     {
       name: `${label}: highest rate with p99 < ${P99_LIMIT_MS} ms`,
       unit: 'msg/s',
-      ours: rate(ours),
-      baseline: rate(baseline),
+      ours: ours.best?.rate ?? 0,
+      baseline: baseline.best?.rate ?? 0,
       better: 'higher',
-      ...(baseline.best?.rate === top
-        ? { note: `baseline passed the top step ${top}/s: its limit is higher` }
-        : ours.best?.rate === top
-          ? { note: `ours passed the top step ${top}/s: its limit is higher` }
-          : {}),
+      note: `${failNote(ours, 'ours')}, ${failNote(baseline, 'baseline')}`,
     },
     {
       name: `${label}: deliveries/s at that rate`,
@@ -239,147 +182,216 @@ function figuresFor(label: string, ours: Joined, baseline: Joined, params: typeo
       better: 'higher',
     },
     {
-      name: `${label}: CPU per delivered message at that rate`,
+      name: `${label}: CPU of our processes per delivered message`,
       unit: 'µs',
-      ours: ours.best?.cpuMicrosPerDelivery ?? Number.NaN,
-      baseline: baseline.best?.cpuMicrosPerDelivery ?? Number.NaN,
+      ours: ours.best?.ownCpuMicrosPerDelivery ?? Number.NaN,
+      baseline: relay?.ownCpuMicrosPerDelivery ?? null,
       better: 'lower',
-      note: 'all server processes',
+      note: `service + Functions host${variant.instances > 1 ? 's' : ''} at ${ours.best?.rate ?? 0}/s; the relay at ${relay?.rate ?? 0}/s`,
+    },
+    {
+      name: `${label}: Azurite CPU per delivered message`,
+      unit: 'µs',
+      ours: ours.best?.azuriteCpuMicrosPerDelivery ?? Number.NaN,
+      baseline: null,
+      better: 'lower',
+      note: 'the Blob emulator, not part of our CPU figure',
+    },
+    {
+      name: `${label}: Blob requests per message at that rate`,
+      unit: 'req',
+      ours: ours.best?.blobRequestsPerMessage ?? Number.NaN,
+      baseline: 0,
+      better: 'lower',
+      note: 'the relay stores nothing',
     },
   ];
 }
 
+function targetsFor(
+  { variant, ours }: Outcome,
+  baseline: Measured,
+  reference: Step[],
+  params: typeof FULL,
+): Target[] {
+  const relay = relayAt(baseline, reference, ours.best?.rate);
+  return [
+    {
+      name: `end-to-end chat, ${variant.label}: highest rate into ${params.clients} clients with p99 send-to-all < ${P99_LIMIT_MS} ms`,
+      value: ours.best?.rate ?? 0,
+      unit: 'msg/s',
+      comparison: '≥',
+      limit: CHAT_RATE_TARGET,
+      ...(ours.firstFail === undefined && (params.rates.at(-1) ?? 0) < CHAT_RATE_TARGET
+        ? { note: `this run's steps stop at ${params.rates.at(-1)}/s` }
+        : {}),
+    },
+    {
+      name: `end-to-end chat, ${variant.label}: CPU of service + Functions host per delivered message / bare relay`,
+      value:
+        ours.best && relay
+          ? ours.best.ownCpuMicrosPerDelivery / Math.max(1e-9, relay.ownCpuMicrosPerDelivery)
+          : null,
+      unit: '×',
+      comparison: '≤',
+      limit: OWN_CPU_TARGET,
+      note: `ours at ${ours.best?.rate ?? 0}/s, the relay at ${relay?.rate ?? 0}/s; Azurite apart`,
+    },
+    {
+      name: `end-to-end chat, ${variant.label}: time for ${params.clients} joins / ${params.clients} bare connects`,
+      value: ours.joinedMs / Math.max(1, baseline.joinedMs),
+      unit: '×',
+      comparison: '≤',
+      limit: JOIN_TIME_TARGET,
+      note: `${(ours.joinedMs / 1000).toFixed(2)} s against ${(baseline.joinedMs / 1000).toFixed(2)} s, ${JOIN_CONCURRENCY} at a time`,
+    },
+  ];
+}
+
+function notesFor(variant: Variant, ours: Measured): string[] {
+  const label = variant.label;
+  const joinCalls = Object.entries(ours.joinRestCalls ?? {});
+  const totalJoinCalls = joinCalls.reduce((sum, [, n]) => sum + n, 0);
+  const notes = [
+    `${label}: joins made ${totalJoinCalls} REST calls to the service (${joinCalls
+      .slice(0, 4)
+      .map(([kind, n]) => `${kind}: ${n}`)
+      .join(', ')}); events received while joining ${JSON.stringify(ours.events)}`,
+    `${label}: rates tried ${ours.steps.map((s) => `${s.rate}${s.passed ? '✓' : '✗'}`).join(' ')}`,
+  ];
+  const best = ours.best;
+  if (best)
+    notes.push(
+      `${label} at ${best.rate}/s: CPU ms by process ${JSON.stringify(best.cpuByProcess)}; REST calls per message ${JSON.stringify(best.restCallsPerMessage ?? {})}; Blob requests per message by operation ${JSON.stringify(best.blobByOperation ?? {})}, ${best.blobRefused ?? 0} refused`,
+    );
+  const failed = ours.steps.find((s) => !s.passed && s.rate === ours.firstFail);
+  if (failed)
+    notes.push(
+      `${label} failed at ${failed.rate}/s: p50 ${failed.p50Ms} ms, p99 ${failed.p99Ms} ms, ${failed.completed}/${failed.sent} complete; CPU ms by process ${JSON.stringify(failed.cpuByProcess)}`,
+    );
+  return notes;
+}
+
 export const chat: Scenario = {
   id: 'chat',
-  title: 'End-to-end chat: service + Functions host + Azurite, stepped send rate',
+  title: 'End-to-end chat: service + Functions host(s) + Azurite, searched send rate',
   async run(context: BenchContext): Promise<ScenarioResult> {
     const params = context.quick ? QUICK : FULL;
+    const search: SearchParams = params;
     const generator = await startGenerator('chat clients');
     const figures: Figure[] = [];
     const notes: string[] = [];
     const failures: string[] = [];
     const details: Record<string, unknown> = {};
     const targets: Target[] = [];
+    const outcomes: Outcome[] = [];
     try {
       context.log(`chat: bare ws relay baseline, ${params.clients} clients`);
       const bare = await startBare('broadcast');
-      let baseline: Joined;
+      let baseline: Measured;
       try {
         baseline = await withClients(
           generator,
-          { type: 'connect', target: { kind: 'bare', url: bare.url }, clients: params.clients },
-          () => search(generator, [{ name: 'bare ws', pid: bare.pid }], params, context.log),
+          {
+            type: 'connect',
+            target: { kind: 'bare', url: bare.url },
+            clients: params.clients,
+            concurrency: JOIN_CONCURRENCY,
+          },
+          () =>
+            searchRates(
+              generator,
+              [{ name: 'bare ws', pid: bare.pid, role: 'own', child: bare.child }],
+              search,
+              context.log,
+            ),
         );
       } finally {
         await bare.stop();
       }
       details.baseline = baseline;
-      for (const dialect of params.dialects) {
-        context.log(
-          `chat: service + Functions host + Azurite, ${dialect} dialect, ${params.clients} clients`,
-        );
-        const stops: Array<() => Promise<void>> = [];
+      for (const variant of VARIANTS.filter((v) => params.variants.includes(v.id))) {
+        context.log(`chat: ${variant.label}, ${params.clients} clients`);
+        let stack: ChatStack | undefined;
         try {
-          const azurite = await startAzurite();
-          stops.push(azurite.stop);
-          const functionsPort = await freePort();
-          const service = await startServiceProcess({
-            upstream: `http://127.0.0.1:${functionsPort}/api/messages?event={event}`,
-            execArgv: context.profile ? cpuProfileFlags(context.profileDir, `chat-${dialect}-service`) : [],
+          stack = await startChatStack({
+            service: variant.service,
+            instances: variant.instances,
+            ...(context.profile ? { profile: { dir: context.profileDir, name: variant.id } } : {}),
           });
-          // Stopped first, so the others see no more traffic. Its shutdown sends every disconnect upstream;
-          // a profiled run waits for that so the profile gets written.
-          stops.unshift(() => service.stop(context.profile ? 120_000 : undefined));
-          const functions = await startFunctionsProcess(
-            {
-              AzureSignalRConnectionString: connectionString(service.url),
-              CHAT_HISTORY_STORAGE: azurite.connectionString,
-              // Deliver through the measured dialect's REST prefix only, as in Azure (one prefix).
-              CHAT_DIALECTS: dialect,
-              BENCH_FUNCTIONS_PORT: String(functionsPort),
-              // Every bench client negotiates from the one loopback address.
-              CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS: String(BENCH_NEGOTIATES_PER_MINUTE),
-            },
-            context.profile ? cpuProfileFlags(context.profileDir, `chat-${dialect}-functions`) : [],
-          );
-          stops.splice(1, 0, () => functions.stop(context.profile ? 60_000 : undefined));
-          const negotiateUrl = new URL('/api/negotiate', functions.url);
-          if (dialect === 'websocket') negotiateUrl.searchParams.set('dialect', 'websocket');
+          const running = stack;
           const ours = await withClients(
             generator,
             {
               type: 'connect',
-              target: { kind: 'negotiated', dialect, url: '', accessToken: '' },
-              negotiateUrl: negotiateUrl.toString(),
+              target: { kind: 'negotiated', service: variant.service, url: '', accessToken: '' },
+              negotiateUrl: running.negotiateUrl,
               userPrefix: 'user',
               clients: params.clients,
-              // Joins are heavy (presence to everyone, a welcome with history): a storm of them is
-              // not what this scenario measures, so clients join a few at a time and the rate steps
-              // start once every client has its welcome.
+              // Joins are heavy (presence to everyone, a welcome with history): clients join a few at a
+              // time and the rate search starts once every client has its welcome and the room is quiet.
               concurrency: JOIN_CONCURRENCY,
               awaitEvent: 'welcome',
             },
             () =>
-              search(
-                generator,
-                [
-                  { name: 'service', pid: service.pid },
-                  { name: 'functions', pid: functions.pid },
-                  { name: 'azurite', pid: azurite.pid },
-                ],
-                params,
-                context.log,
-                functions.child,
-              ),
+              searchRates(generator, running.processes, search, context.log, {
+                hosts: running.hosts,
+                blobs: running.blobs,
+              }),
           );
-          details[dialect] = ours;
-          targets.push({
-            name: `end-to-end chat, ${dialect} dialect: highest rate into ${params.clients} clients with p99 send-to-all < ${P99_LIMIT_MS} ms`,
-            value: ours.best?.rate ?? 0,
-            unit: 'msg/s',
-            comparison: '≥',
-            limit: CHAT_RATE_TARGET,
-            ...(params.rates.some((rate) => rate >= CHAT_RATE_TARGET)
-              ? {}
-              : { note: `this run's steps stop at ${params.rates.at(-1)}/s` }),
-          });
-          figures.push(...figuresFor(`${dialect} dialect`, ours, baseline, params));
-          const joinCalls = Object.entries(ours.joinRestCalls ?? {});
-          const totalJoinCalls = joinCalls.reduce((sum, [, n]) => sum + n, 0);
-          notes.push(
-            `${dialect}: ${params.clients} clients joined (negotiate, connect, welcome), ${JOIN_CONCURRENCY} at a time, in ${(ours.joinMs / 1000).toFixed(1)} s, making ${totalJoinCalls} REST calls to the service (${joinCalls
-              .slice(0, 4)
-              .map(([kind, n]) => `${kind}: ${n}`)
-              .join(', ')})`,
-          );
-          const best = ours.best;
-          if (best)
-            notes.push(
-              `${dialect} at ${best.rate}/s: CPU ms by process ${JSON.stringify(best.cpuByProcess)}; REST calls per message ${JSON.stringify(best.restCallsPerMessage ?? {})}`,
-            );
-          const failed = ours.steps.at(-1);
-          if (failed && !failed.passed)
-            notes.push(
-              `${dialect} failed at ${failed.rate}/s: p50 ${failed.p50Ms} ms, p99 ${failed.p99Ms} ms, ${failed.completed}/${failed.sent} complete; CPU ms by process ${JSON.stringify(failed.cpuByProcess)}`,
-            );
+          details[variant.id] = ours;
+          outcomes.push({ variant, ours });
         } catch (error) {
-          failures.push(`${dialect} dialect: ${messageOf(error)}`);
+          failures.push(`${variant.label}: ${messageOf(error)}`);
         } finally {
-          for (const stop of stops) await stop();
+          await stack?.stop();
         }
-        for (const part of ['service', 'functions']) {
-          const path = new URL(`chat-${dialect}-${part}.cpuprofile`, context.profileDir).pathname;
+        const parts = ['service', 'functions', 'functions-1', 'functions-2', 'functions-3'];
+        for (const part of parts) {
+          const path = new URL(`chat-${variant.id}-${part}.cpuprofile`, context.profileDir).pathname;
           if (context.profile && existsSync(path))
             notes.push(
               ...describeProfile(summariseCpuProfile(path)).map(
-                (line) => `${dialect} ${part} profile: ${line}`,
+                (line) => `${variant.label} ${part} profile: ${line}`,
               ),
             );
         }
       }
-      const top = baseline.steps.at(-1);
+      // The relay once more at each rate a set-up reached that its search did not step on, so that CPU per
+      // delivery is compared at the same rate (it falls as the rate rises: fixed costs spread thinner).
+      const rates = [...new Set(outcomes.flatMap(({ ours }) => (ours.best ? [ours.best.rate] : [])))].filter(
+        (rate) => !baseline.steps.some((s) => s.rate === rate),
+      );
+      let reference: Step[] = [];
+      if (rates.length > 0) {
+        context.log(`chat: bare ws relay at ${rates.join(', ')}/s`);
+        const relay = await startBare('broadcast');
+        try {
+          await generator.request(
+            { type: 'connect', target: { kind: 'bare', url: relay.url }, clients: params.clients },
+            'connected',
+          );
+          reference = await measureRates(
+            generator,
+            [{ name: 'bare ws', pid: relay.pid, role: 'own', child: relay.child }],
+            search,
+            rates,
+            context.log,
+          );
+        } finally {
+          await generator.request({ type: 'close' }, 'closed');
+          await relay.stop();
+        }
+      }
+      details.baselineAtOurRates = reference;
+      for (const outcome of outcomes) {
+        figures.push(...figuresFor(outcome, baseline, reference, params));
+        if (outcome.variant.judged) targets.push(...targetsFor(outcome, baseline, reference, params));
+        notes.push(...notesFor(outcome.variant, outcome.ours));
+      }
+      const failedAt = baseline.steps.find((s) => !s.passed && s.rate === baseline.firstFail);
       notes.push(
-        `bare ws relay baseline: highest passing rate ${baseline.best?.rate ?? 0}/s (${baseline.receiversPerMessage} receivers per message)${top && !top.passed ? `, failed at ${top.rate}/s with p99 ${top.p99Ms} ms` : ''}`,
+        `bare ws relay baseline: ${params.clients} connects in ${(baseline.joinedMs / 1000).toFixed(2)} s; highest passing rate ${baseline.best?.rate ?? 0}/s (${baseline.receiversPerMessage} receivers per message)${failedAt ? `, failed at ${failedAt.rate}/s with p99 ${failedAt.p99Ms} ms` : ''}; rates tried ${baseline.steps.map((s) => `${s.rate}${s.passed ? '✓' : '✗'}`).join(' ')}`,
       );
     } finally {
       await generator.stop();

@@ -12,6 +12,8 @@
  * - **Per chat message** into the room of N: a `sendMessage` with a `clientMessageId`; billed units to
  *   everyone (the sender's own copy, which is its acknowledgement, included; the client's invocation is
  *   inbound, which Azure does not bill), Blob transactions, Functions CPU-ms and the Functions host's resident memory growth.
+ *   The Blob requests of the smallest room's messages are judged (target ≤ {@link BLOB_REQUESTS_PER_MESSAGE_TARGET}):
+ *   the messages go one at a time, so no group commit shares a request, and refused requests are counted apart.
  *
  * Baseline: a bare `ws` relay in the same run, at the same sizes, doing the least that does the same job: a
  * joining client sends one small join notice that the relay sends to every client (one tiny message per
@@ -20,10 +22,10 @@
  */
 
 import { messageOf } from '../../src/lib/error-message.js';
-import { growthExponent } from '../billing.js';
 import { startBlobCounter } from '../blob-counter.js';
-import { type BenchChild, type BenchMessage, residentBytes } from '../processes.js';
-import type { Figure, ScenarioResult, Target } from '../report.js';
+import { BENCH_NEGOTIATES_PER_MINUTE } from '../chat-stack.js';
+import { type BenchChild, type BenchMessage, childCpuMillis, residentBytes } from '../processes.js';
+import type { ScenarioResult } from '../report.js';
 import type { BenchContext, Scenario } from '../scenario.js';
 import {
   connectionString,
@@ -34,12 +36,9 @@ import {
   startGenerator,
   startServiceProcess,
 } from '../stack.js';
+import { figuresFor, type Meter, type Metered, type Side } from './cost-figures.js';
 
-/** The target of the join cost's growth exponent between the smallest and the largest room measured. */
-export const JOIN_EXPONENT_TARGET = 1.1;
-
-/** The app's negotiate limit per address for the bench, whose clients all share one address. */
-export const BENCH_NEGOTIATES_PER_MINUTE = 1_000_000;
+export { BLOB_REQUESTS_PER_MESSAGE_TARGET, JOIN_EXPONENT_TARGET } from './cost-figures.js';
 
 export const FULL = {
   sizes: [100, 500, 2000],
@@ -67,52 +66,6 @@ export const QUICK = {
 };
 type Params = typeof FULL;
 
-/** Billing view of what a set of clients received. */
-interface Meter {
-  messages: number;
-  bytes: number;
-  units: number;
-}
-interface Metered extends BenchMessage {
-  others: Meter;
-  newcomers: Meter;
-  othersCount: number;
-}
-
-/** The averages per join at one room size. */
-interface JoinCost {
-  size: number;
-  joins: number;
-  toOthers: Meter;
-  toJoiner: Meter;
-  blobTransactions: number;
-  blobByOperation: Record<string, number>;
-  cpuMs: number;
-  serviceCpuMs?: number;
-}
-
-/** The averages per chat message at one room size. */
-interface MessageCost {
-  /** The room's nominal size (it holds the joins measured at that size too: `roomSize`). */
-  size: number;
-  roomSize: number;
-  sent: number;
-  completed: number;
-  receivers: number;
-  toAll: Meter;
-  blobTransactions: number;
-  blobByOperation: Record<string, number>;
-  cpuMs: number;
-  rssBytesPerMessage: number;
-}
-
-interface Side {
-  joins: JoinCost[];
-  messages: MessageCost[];
-  /** Sizes the room could not be grown to within the budget. */
-  notReached: number[];
-}
-
 /** What a scenario side needs from its stack. */
 interface Stack {
   /** The connect request for `clients` more clients, appended to the room; `measured` for a measured join. */
@@ -122,15 +75,12 @@ interface Stack {
   /** CPU of the service, where there is one. */
   serviceCpuMs?(): Promise<number>;
   /** Blob transactions since the last call. */
-  blobs(): { total: number; byOperation: Record<string, number> };
+  blobs(): { total: number; byOperation: Record<string, number>; failed?: number };
   /** Resident memory of the measured server process. */
   rss(): number;
 }
 
-async function cpuOf(child: BenchChild): Promise<number> {
-  const answer = await child.request<BenchMessage & { micros: number }>({ type: 'cpu' }, 'cpu');
-  return answer.micros / 1000;
-}
+const cpuOf = childCpuMillis;
 
 const perJoin = (meter: Meter, joins: number): Meter => ({
   messages: meter.messages / joins,
@@ -261,6 +211,7 @@ async function measureSide(
       toAll: perJoin(metered.others, m),
       blobTransactions: blobs.total / m,
       blobByOperation: Object.fromEntries(Object.entries(blobs.byOperation).map(([k, n]) => [k, n / m])),
+      blobRefused: blobs.failed ?? 0,
       cpuMs: cpu / m,
       rssBytesPerMessage: rss / m,
     });
@@ -270,167 +221,6 @@ async function measureSide(
     );
   }
   return side;
-}
-
-function figuresFor(ours: Side, baseline: Side): { figures: Figure[]; targets: Target[]; notes: string[] } {
-  const figures: Figure[] = [];
-  const notes: string[] = [];
-  for (const join of ours.joins) {
-    const base = baseline.joins.find((b) => b.size === join.size);
-    const n = join.size;
-    figures.push(
-      {
-        name: `join into ${n}: billed units to the others`,
-        unit: 'units',
-        ours: join.toOthers.units,
-        baseline: base?.toOthers.units ?? null,
-        better: 'lower',
-        note: '2 KiB units per recipient',
-      },
-      {
-        name: `join into ${n}: messages to the others`,
-        unit: 'msg',
-        ours: join.toOthers.messages,
-        baseline: base?.toOthers.messages ?? null,
-        better: 'lower',
-      },
-      {
-        name: `join into ${n}: bytes to the others`,
-        unit: 'B',
-        ours: join.toOthers.bytes,
-        baseline: base?.toOthers.bytes ?? null,
-        better: 'lower',
-      },
-      {
-        name: `join into ${n}: billed units to the joiner`,
-        unit: 'units',
-        ours: join.toJoiner.units,
-        baseline: base?.toJoiner.units ?? null,
-        better: 'lower',
-        note: 'its welcome and whatever else reaches it',
-      },
-      {
-        name: `join into ${n}: Blob transactions`,
-        unit: 'tx',
-        ours: join.blobTransactions,
-        baseline: 0,
-        better: 'lower',
-      },
-      {
-        name: `join into ${n}: Functions CPU`,
-        unit: 'ms',
-        ours: join.cpuMs,
-        baseline: base?.cpuMs ?? null,
-        better: 'lower',
-        note: 'baseline: the relay process',
-      },
-    );
-    notes.push(
-      `join into ${n}: Blob transactions by operation ${JSON.stringify(join.blobByOperation)}; service CPU ${join.serviceCpuMs?.toFixed(1)} ms per join`,
-    );
-  }
-  const targets: Target[] = [];
-  const exponents = (side: Side) => {
-    const first = side.joins[0];
-    const last = side.joins.at(-1);
-    if (!first || !last || last === first) return undefined;
-    return {
-      from: first.size,
-      to: last.size,
-      units: growthExponent(first.size, first.toOthers.units, last.size, last.toOthers.units),
-      bytes: growthExponent(first.size, first.toOthers.bytes, last.size, last.toOthers.bytes),
-      blobs: growthExponent(first.size, first.blobTransactions, last.size, last.blobTransactions),
-      cpu: growthExponent(first.size, first.cpuMs, last.size, last.cpuMs),
-    };
-  };
-  const e = exponents(ours);
-  const b = exponents(baseline);
-  if (e) {
-    for (const [key, what] of [
-      ['units', 'billed units to the others'],
-      ['bytes', 'bytes to the others'],
-      ['cpu', 'Functions CPU'],
-    ] as const)
-      figures.push({
-        name: `join cost growth exponent, ${what}, ${e.from}→${e.to}`,
-        unit: '',
-        ours: e[key] ?? Number.NaN,
-        baseline: b?.to === e.to ? (b[key] ?? null) : null,
-        better: 'lower',
-        note: '1.0 = linear in the room',
-      });
-    // Between consecutive sizes too, where there are three or more.
-    for (let i = 1; i < ours.joins.length; i += 1) {
-      const a = ours.joins[i - 1];
-      const c = ours.joins[i];
-      if (!a || !c) continue;
-      const x = growthExponent(a.size, a.toOthers.units, c.size, c.toOthers.units);
-      notes.push(
-        `growth exponent of billed units to the others, ${a.size}→${c.size}: ${x?.toFixed(2) ?? 'n/a'}`,
-      );
-    }
-  }
-  for (const key of ['units', 'bytes'] as const)
-    targets.push({
-      name: `join cost growth exponent (${key === 'units' ? 'billed units' : 'bytes'} to the others)`,
-      value: e?.[key] ?? null,
-      unit: '',
-      comparison: '≤',
-      limit: JOIN_EXPONENT_TARGET,
-      ...(e ? { note: `rooms of ${e.from} and ${e.to}` } : { note: 'fewer than two room sizes measured' }),
-    });
-  for (const message of ours.messages) {
-    const base = baseline.messages.find((m) => m.size === message.size);
-    const n = message.size;
-    figures.push(
-      {
-        name: `message into ${n}: billed units`,
-        unit: 'units',
-        ours: message.toAll.units,
-        baseline: base?.toAll.units ?? null,
-        better: 'lower',
-        note: `outbound to all ${message.receivers} receivers in a room of ${message.roomSize}, the sender's copy too; inbound is not billed`,
-      },
-      {
-        name: `message into ${n}: bytes delivered`,
-        unit: 'B',
-        ours: message.toAll.bytes,
-        baseline: base?.toAll.bytes ?? null,
-        better: 'lower',
-      },
-      {
-        name: `message into ${n}: Blob transactions`,
-        unit: 'tx',
-        ours: message.blobTransactions,
-        baseline: 0,
-        better: 'lower',
-      },
-      {
-        name: `message into ${n}: Functions CPU`,
-        unit: 'ms',
-        ours: message.cpuMs,
-        baseline: base?.cpuMs ?? null,
-        better: 'lower',
-        note: 'baseline: the relay process',
-      },
-      {
-        name: `message into ${n}: Functions resident memory growth`,
-        unit: 'B',
-        ours: message.rssBytesPerMessage,
-        baseline: base?.rssBytesPerMessage ?? null,
-        better: 'lower',
-        note: 'RSS delta / messages',
-      },
-    );
-    notes.push(
-      `message into ${n}: ${message.completed}/${message.sent} reached all ${message.receivers} receivers; Blob transactions by operation ${JSON.stringify(message.blobByOperation)}`,
-    );
-  }
-  if (ours.notReached.length > 0)
-    notes.push(
-      `rooms of ${ours.notReached.join(', ')} not measured: filling the room took longer than the budget`,
-    );
-  return { figures, targets, notes };
 }
 
 export const cost: Scenario = {
@@ -480,7 +270,7 @@ export const cost: Scenario = {
       }
       details.baseline = baseline;
 
-      context.log('cost: service + Functions host + Azurite (signalr dialect)');
+      context.log('cost: service + Functions host + Azurite (SignalR)');
       const azurite = await startAzurite();
       const counter = await startBlobCounter(azurite.connectionString);
       const functionsPort = await freePort();
@@ -490,7 +280,6 @@ export const cost: Scenario = {
       const functions = await startFunctionsProcess({
         AzureSignalRConnectionString: connectionString(service.url),
         CHAT_HISTORY_STORAGE: counter.connectionString,
-        CHAT_DIALECTS: 'signalr',
         BENCH_FUNCTIONS_PORT: String(functionsPort),
         // Every bench client negotiates from the one loopback address; users on Azure come from many.
         CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS: String(BENCH_NEGOTIATES_PER_MINUTE),
@@ -507,7 +296,7 @@ export const cost: Scenario = {
               started = true;
               return {
                 type: 'connect',
-                target: { kind: 'negotiated', dialect: 'signalr', url: '', accessToken: '' },
+                target: { kind: 'negotiated', service: 'signalr', url: '', accessToken: '' },
                 negotiateUrl,
                 userPrefix: 'user',
                 clients,

@@ -1,14 +1,16 @@
 /**
  * Scenario 2, upstream echo: clients send at a fixed rate through the service, which posts each message
  * to an upstream in the bench's own process that answers at once with the payload; the service delivers
- * the answer to the sender (websocket dialect: the response body as a frame; signalr dialect: a
- * Completion of an invocation that carries an invocationId). Figures: round trips/s, p50 and p99.
+ * the answer to the sender, in each service the local service stands in for: SignalR (a Completion of an
+ * invocation that carries an invocationId) and Web PubSub (the CloudEvents user event `echo`, whose 2xx
+ * answer the service sends to the client as a server message; clients with `json.webpubsub.azure.v1`).
+ * Figures: round trips/s, p50 and p99.
  * Baselines: a bare `ws` echo server at the same rate, and the fair baseline (bench/servers/relay-post.ts)
  * that does the service's job in the least code: receive a frame, one keep-alive POST to the same upstream,
  * send the answer back. The service's CPU per round trip over the fair baseline's is the overhead the
  * service adds to the job itself (target ≤ 1.5×).
  *
- * For the signalr dialect Azure writes a 2xx upstream body to the client verbatim, so the upstream answers
+ * For SignalR, Azure writes a 2xx upstream body to the client verbatim, so the upstream answers
  * an invocation with a framed Completion (`{"type":3,"invocationId":…,"result":…}` and the record separator)
  * in the caller's protocol. A service that still wraps the body as the result is detected by a short probe;
  * the upstream then answers raw JSON, and the result says so.
@@ -18,7 +20,8 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { messageOf } from '../../src/lib/error-message.js';
 import { HubMessageType } from '../../src/lib/signalr/hub-protocol.js';
-import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
+import { CLOUD_EVENT_TYPES, WEBHOOK_HEADERS } from '../../src/lib/webpubsub/protocol.js';
+import { DEV_ACCESS_KEY, DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
 import type { Figure, ScenarioResult, Target } from '../report.js';
@@ -61,14 +64,29 @@ export const ECHO_CPU_TARGET = 1.5;
 let answerStyle: 'framed' | 'raw' = 'framed';
 
 /**
- * The upstream: connection events get an empty 200; a message event gets its payload back at once
- * (raw text for the websocket dialect; for the signalr dialect a Completion of the invocation, or the
- * first argument as JSON, see {@link answerStyle}; an invocation without an id gets an empty 200).
+ * The upstream of both wings. Web PubSub: the abuse-protection `OPTIONS` is allowed, a user event gets its
+ * data back at once with its content type, system events an empty 200. SignalR: connection events get an
+ * empty 200; a message event gets its payload back at once (a Completion of the invocation, or the first
+ * argument as JSON, see {@link answerStyle}; an invocation without an id gets an empty 200). The fair
+ * baseline's POSTs look like SignalR's raw messages: their body comes back as it is.
  */
 function upstreamHandler(req: IncomingMessage, res: ServerResponse): void {
+  if (req.method === 'OPTIONS') {
+    res.writeHead(200, { [WEBHOOK_HEADERS.allowedOrigin]: '*' }).end();
+    return;
+  }
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
+    const cloudEventType = req.headers['ce-type'];
+    if (typeof cloudEventType === 'string') {
+      if (!cloudEventType.startsWith(CLOUD_EVENT_TYPES.userPrefix)) res.writeHead(200).end();
+      else
+        res
+          .writeHead(200, { 'content-type': req.headers['content-type'] ?? 'text/plain' })
+          .end(Buffer.concat(chunks));
+      return;
+    }
     if (req.headers['x-asrs-category'] !== 'messages') {
       res.writeHead(200).end();
       return;
@@ -152,7 +170,7 @@ async function probeAnswerStyle(
     const probe = await measure(generator, servicePid, target, PROBE);
     if (probe.answered > 0) return style;
   }
-  throw new Error('the signalr dialect answered no invocation, framed or raw');
+  throw new Error('SignalR answered no invocation, framed or raw');
 }
 
 export const echo: Scenario = {
@@ -192,34 +210,43 @@ export const echo: Scenario = {
       notes.push(
         `fair baseline (relay-post: frame in, one keep-alive POST to the same upstream, answer out): ${Math.round(fair.roundTripsPerSecond)} round trips/s, ${fair.serverCpuMicrosPerRoundTrip.toFixed(1)} µs CPU per round trip, p99 ${fair.latency.p99Ms} ms`,
       );
-      for (const dialect of ['websocket', 'signalr'] as const) {
-        context.log(`echo: service, ${dialect} dialect`);
+      for (const realtime of ['signalr', 'webpubsub'] as const) {
+        const label = realtime === 'signalr' ? 'SignalR' : 'Web PubSub';
+        context.log(`echo: service, ${label}`);
         try {
           const service = await startServiceProcess({
             upstream: upstream.url,
-            execArgv: context.profile ? cpuProfileFlags(context.profileDir, `echo-${dialect}`) : [],
+            webPubSub: { urlTemplate: upstream.url, systemEvents: ['connected', 'disconnected'] },
+            execArgv: context.profile ? cpuProfileFlags(context.profileDir, `echo-${realtime}`) : [],
           });
           let ours: Awaited<ReturnType<typeof measure>>;
           try {
-            if (dialect === 'signalr') {
+            if (realtime === 'signalr') {
               answerStyle = await probeAnswerStyle(generator, service.pid, service.url);
               if (answerStyle === 'raw')
                 notes.push(
-                  'signalr: this service wraps the upstream body as the result (not verbatim as Azure does): the upstream answered raw JSON',
+                  'SignalR: this service wraps the upstream body as the result (not verbatim as Azure does): the upstream answered raw JSON',
                 );
             }
             ours = await measure(
               generator,
               service.pid,
-              { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: DEV_ACCESS_KEY },
+              realtime === 'signalr'
+                ? { kind: 'signalr', endpoint: service.url, hub: BENCH_HUB, accessKey: DEV_ACCESS_KEY }
+                : {
+                    kind: 'webpubsub',
+                    endpoint: service.url,
+                    hub: BENCH_HUB,
+                    accessKey: DEV_WEBPUBSUB_ACCESS_KEY,
+                  },
               params,
             );
           } finally {
             await service.stop();
           }
-          details[dialect] = ours;
+          details[realtime] = ours;
           targets.push({
-            name: `upstream echo, ${dialect} dialect: service CPU per round trip / fair baseline`,
+            name: `upstream echo, ${label}: service CPU per round trip / fair baseline`,
             value: ours.serverCpuMicrosPerRoundTrip / Math.max(1e-9, fair.serverCpuMicrosPerRoundTrip),
             unit: '×',
             comparison: '≤',
@@ -227,14 +254,14 @@ export const echo: Scenario = {
           });
           figures.push(
             {
-              name: `${dialect} dialect: round trips/s`,
+              name: `${label}: round trips/s`,
               unit: 'rt/s',
               ours: ours.roundTripsPerSecond,
               baseline: baseline.roundTripsPerSecond,
               better: 'higher',
             },
             {
-              name: `${dialect} dialect: server CPU per round trip`,
+              name: `${label}: server CPU per round trip`,
               unit: 'µs',
               ours: ours.serverCpuMicrosPerRoundTrip,
               baseline: baseline.serverCpuMicrosPerRoundTrip,
@@ -242,7 +269,7 @@ export const echo: Scenario = {
               note: 'service process only',
             },
             {
-              name: `${dialect} dialect: server CPU per round trip over the fair baseline`,
+              name: `${label}: server CPU per round trip over the fair baseline`,
               unit: 'µs',
               ours: ours.serverCpuMicrosPerRoundTrip,
               baseline: fair.serverCpuMicrosPerRoundTrip,
@@ -250,33 +277,33 @@ export const echo: Scenario = {
               note: 'baseline: relay-post, one keep-alive POST per frame',
             },
             {
-              name: `${dialect} dialect: p50 round trip`,
+              name: `${label}: p50 round trip`,
               unit: 'ms',
               ours: ours.latency.p50Ms,
               baseline: baseline.latency.p50Ms,
               better: 'lower',
             },
             {
-              name: `${dialect} dialect: p99 round trip`,
+              name: `${label}: p99 round trip`,
               unit: 'ms',
               ours: ours.latency.p99Ms,
               baseline: baseline.latency.p99Ms,
               better: 'lower',
             },
           );
-          const profilePath = new URL(`echo-${dialect}.cpuprofile`, context.profileDir).pathname;
+          const profilePath = new URL(`echo-${realtime}.cpuprofile`, context.profileDir).pathname;
           if (context.profile && existsSync(profilePath))
             notes.push(
               ...describeProfile(summariseCpuProfile(profilePath)).map(
-                (line) => `${dialect} service profile: ${line}`,
+                (line) => `${label} service profile: ${line}`,
               ),
             );
           if (ours.answered < ours.sent || ours.errors > 0)
             notes.push(
-              `${dialect}: ${ours.sent - ours.answered} of ${ours.sent} unanswered, ${ours.errors} errors${ours.lastError ? ` (last: ${ours.lastError})` : ''}`,
+              `${label}: ${ours.sent - ours.answered} of ${ours.sent} unanswered, ${ours.errors} errors${ours.lastError ? ` (last: ${ours.lastError})` : ''}`,
             );
         } catch (error) {
-          failures.push(`${dialect} dialect: ${messageOf(error)}`);
+          failures.push(`${label}: ${messageOf(error)}`);
         }
       }
     } finally {

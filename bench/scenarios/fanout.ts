@@ -1,15 +1,17 @@
 /**
  * Scenario 1, fan-out: N clients connected, REST broadcasts of 1 KiB for a fixed time. Figures: delivered
- * messages/s and p50/p99 latency from the REST call to the client's receipt, per dialect of the service,
- * against a bare `ws` server that broadcasts the same payload (on an HTTP POST) to the same N clients.
- * Beside the JSON/WebSocket figures: the signalr dialect with the MessagePack hub protocol (against the same
- * bare `ws` baseline; measured once the service accepts the `messagepack` handshake, skipped with the
- * service's reason before), and the signalr dialect over Server-Sent Events against a bare server that
- * writes the same payload as one event to the same N event streams.
+ * messages/s and p50/p99 latency from the REST call to the client's receipt, for each service the local
+ * service stands in for: SignalR (REST `POST /api/v1/hubs/{hub}`, JSON hub protocol) and Web PubSub (REST
+ * `POST /api/hubs/{hub}/:send?api-version=2024-12-01` through Microsoft's SDK as the app sends it, clients
+ * with `json.webpubsub.azure.v1`), against a bare `ws` server that broadcasts the same payload (on an HTTP
+ * POST) to the same N clients. Beside them: SignalR with the MessagePack hub protocol (against the same bare
+ * `ws` baseline; skipped with the service's reason if it refuses the handshake), and SignalR over
+ * Server-Sent Events against a bare server that writes the same payload as one event to the same N event
+ * streams.
  */
 import { existsSync } from 'node:fs';
 import { messageOf } from '../../src/lib/error-message.js';
-import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
+import { DEV_ACCESS_KEY, DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import { type BenchChild, type BenchMessage, cpuMillis } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
 import type { Figure, ScenarioResult } from '../report.js';
@@ -76,18 +78,18 @@ function describe(result: FanoutResult & { serverCpuMs: number }) {
   };
 }
 
-/** What the fan-out measures on the service: each dialect, then MessagePack and Server-Sent Events. */
+/** What the fan-out measures on the service: SignalR and Web PubSub, then MessagePack and Server-Sent Events. */
 const VARIANTS: Array<{
   id: string;
   label: string;
-  dialect: 'websocket' | 'signalr';
+  service: 'signalr' | 'webpubsub';
   protocol?: 'json' | 'messagepack';
   transport?: 'websockets' | 'sse';
 }> = [
-  { id: 'websocket', label: 'websocket dialect', dialect: 'websocket' },
-  { id: 'signalr', label: 'signalr dialect', dialect: 'signalr' },
-  { id: 'signalr-messagepack', label: 'signalr MessagePack', dialect: 'signalr', protocol: 'messagepack' },
-  { id: 'signalr-sse', label: 'signalr Server-Sent Events', dialect: 'signalr', transport: 'sse' },
+  { id: 'signalr', label: 'SignalR', service: 'signalr' },
+  { id: 'webpubsub', label: 'Web PubSub', service: 'webpubsub' },
+  { id: 'signalr-messagepack', label: 'SignalR MessagePack', service: 'signalr', protocol: 'messagepack' },
+  { id: 'signalr-sse', label: 'SignalR Server-Sent Events', service: 'signalr', transport: 'sse' },
 ];
 
 /** Connects one MessagePack client: undefined when the service accepts it, else the service's reason. */
@@ -145,7 +147,7 @@ export const fanout: Scenario = {
         `bare Server-Sent Events baseline: ${Math.round(sseBaseline.deliveredPerSecond)} msg/s delivered, p50 ${sseBaseline.latency.p50Ms} ms, p99 ${sseBaseline.latency.p99Ms} ms`,
       );
       for (const variant of VARIANTS) {
-        const dialect = variant.dialect;
+        const realtime = variant.service;
         const label = variant.label;
         context.log(`fanout: service, ${label}, ${params.clients} clients`);
         const profileName = `fanout-${variant.id}`;
@@ -156,10 +158,10 @@ export const fanout: Scenario = {
           });
           try {
             const target = {
-              kind: dialect,
+              kind: realtime,
               endpoint: service.url,
               hub: BENCH_HUB,
-              accessKey: DEV_ACCESS_KEY,
+              accessKey: realtime === 'webpubsub' ? DEV_WEBPUBSUB_ACCESS_KEY : DEV_ACCESS_KEY,
               ...(variant.protocol ? { protocol: variant.protocol } : {}),
               ...(variant.transport ? { transport: variant.transport } : {}),
             };
@@ -175,7 +177,12 @@ export const fanout: Scenario = {
                 generator,
                 service.pid,
                 target,
-                { kind: 'service', dialect, connectionString: connectionString(service.url), hub: BENCH_HUB },
+                {
+                  kind: 'service',
+                  service: realtime,
+                  connectionString: connectionString(service.url, realtime),
+                  hub: BENCH_HUB,
+                },
                 params,
               ),
             );

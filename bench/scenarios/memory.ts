@@ -1,12 +1,14 @@
 /**
  * Scenario 4, memory: resident memory (VmRSS from /proc/<pid>/status) of the service per idle connection
- * at 5 000 connections, for each dialect, against a bare `ws` server holding the same connections. The
+ * at 5 000 connections, for SignalR (JSON hub protocol, after its handshake) and Web PubSub
+ * (`json.webpubsub.azure.v1`, after its `connected` message), against a bare `ws` server holding the same
+ * connections. The
  * server runs with `--expose-gc` and is collected before each reading, so the figure is what the
  * connections keep, not garbage waiting for the next GC. The clients live in two generator processes.
  */
 import { existsSync } from 'node:fs';
 import { messageOf } from '../../src/lib/error-message.js';
-import { DEV_ACCESS_KEY } from '../../src/local/dev-constants.js';
+import { DEV_ACCESS_KEY, DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import type { MemoryProbe } from '../ipc.js';
 import type { BenchChild } from '../processes.js';
 import { residentBytes } from '../processes.js';
@@ -103,9 +105,10 @@ export const memory: Scenario = {
         await bare.stop();
       }
       details.baseline = baseline;
-      for (const dialect of ['websocket', 'signalr'] as const) {
-        context.log(`memory: service, ${dialect} dialect, ${params.connections} idle connections`);
-        const heapProfile = `memory-${dialect}.heapprofile`;
+      for (const realtime of ['signalr', 'webpubsub'] as const) {
+        const label = realtime === 'signalr' ? 'SignalR' : 'Web PubSub';
+        context.log(`memory: service, ${label}, ${params.connections} idle connections`);
+        const heapProfile = `memory-${realtime}.heapprofile`;
         try {
           const service = await startServiceProcess({
             execArgv: ['--expose-gc'],
@@ -115,7 +118,12 @@ export const memory: Scenario = {
             ours = await footprint(
               service,
               generators,
-              { kind: dialect, endpoint: service.url, hub: BENCH_HUB, accessKey: DEV_ACCESS_KEY },
+              {
+                kind: realtime,
+                endpoint: service.url,
+                hub: BENCH_HUB,
+                accessKey: realtime === 'signalr' ? DEV_ACCESS_KEY : DEV_WEBPUBSUB_ACCESS_KEY,
+              },
               params,
               context.profile ? new URL(heapProfile, context.profileDir).pathname : undefined,
             );
@@ -123,9 +131,9 @@ export const memory: Scenario = {
             await service.stop();
             await closeAll(generators);
           }
-          details[dialect] = ours;
+          details[realtime] = ours;
           targets.push({
-            name: `resident memory per idle connection, ${dialect} dialect`,
+            name: `resident memory per idle connection, ${label}`,
             value: kib(ours.rssPerConnection),
             unit: 'KiB',
             comparison: '≤',
@@ -134,14 +142,14 @@ export const memory: Scenario = {
           });
           figures.push(
             {
-              name: `${dialect} dialect: RSS per idle connection`,
+              name: `${label}: RSS per idle connection`,
               unit: 'KiB',
               ours: kib(ours.rssPerConnection),
               baseline: kib(baseline.rssPerConnection),
               better: 'lower',
             },
             {
-              name: `${dialect} dialect: JS heap per idle connection`,
+              name: `${label}: JS heap per idle connection`,
               unit: 'KiB',
               ours: kib(ours.heapPerConnection),
               baseline: kib(baseline.heapPerConnection),
@@ -149,15 +157,15 @@ export const memory: Scenario = {
             },
           );
           notes.push(
-            `${dialect}: RSS ${Math.round(ours.rssBefore / 2 ** 20)} → ${Math.round(ours.rssAfter / 2 ** 20)} MiB; per connection ${kib(ours.rssPerConnection)} KiB RSS of which ${kib(ours.heapPerConnection)} KiB JS heap and ${kib(ours.externalPerConnection)} KiB external (Buffers)`,
+            `${label}: RSS ${Math.round(ours.rssBefore / 2 ** 20)} → ${Math.round(ours.rssAfter / 2 ** 20)} MiB; per connection ${kib(ours.rssPerConnection)} KiB RSS of which ${kib(ours.heapPerConnection)} KiB JS heap and ${kib(ours.externalPerConnection)} KiB external (Buffers)`,
           );
           const heapPath = new URL(heapProfile, context.profileDir).pathname;
           if (context.profile && existsSync(heapPath))
             notes.push(
-              `${dialect} service heap allocated while the clients connected and still live with all of them connected, by allocating function: ${summariseHeapProfile(heapPath, 6).join('; ')}`,
+              `${label} service heap allocated while the clients connected and still live with all of them connected, by allocating function: ${summariseHeapProfile(heapPath, 6).join('; ')}`,
             );
         } catch (error) {
-          failures.push(`${dialect} dialect: ${messageOf(error)}`);
+          failures.push(`${label}: ${messageOf(error)}`);
         }
       }
       notes.push(

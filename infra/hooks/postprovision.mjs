@@ -1,8 +1,34 @@
-// azd postprovision hook. NETWORK_ISOLATION: App Service leaves the realtime service's (SignalR's or Web PubSub's)
-// shared private endpoint Pending until the app's owner approves it; the deployer owns the app, so this approves it
-// (ARM, with azd's sign-in).
+// azd postprovision hook, two steps, with azd's sign-in:
+// - the one-pass admin path (ENTRA_APP_UNIQUE_NAME): adds the sign-in redirect URI on the app's real host to the
+//   admin-made registration the deployer owns (Graph; entra-redirect.mjs);
+// - NETWORK_ISOLATION: App Service leaves the realtime service's (SignalR's or Web PubSub's) shared private endpoint
+//   Pending until the app's owner approves it; the deployer owns the app, so this approves it (ARM).
 import { azdToken } from './azd.mjs';
+import { addRedirectUri } from './entra-redirect.mjs';
+import { plannedGraphWrites } from './entra-rights.mjs';
 import { pendingUpstreamLinks } from './upstream-link.mjs';
+
+const redirectUri = process.env.ENTRA_REDIRECT_URI ?? '';
+if (plannedGraphWrites(process.env).kind === 'credential' && redirectUri !== '') {
+  const uniqueName = process.env.ENTRA_APP_UNIQUE_NAME ?? '';
+  const graphToken = azdToken('https://graph.microsoft.com/.default');
+  const graph = (path, init = {}) =>
+    fetch(`https://graph.microsoft.com/v1.0${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${graphToken}`, 'content-type': 'application/json' },
+    });
+  try {
+    if ((await addRedirectUri(graph, uniqueName, redirectUri)) === 'added') {
+      console.log(`Entra ID: added the sign-in redirect URI ${redirectUri} to ${uniqueName}.`);
+    }
+  } catch (error) {
+    console.error(`Entra ID: ${error.message}. As the registration's owner, run:`);
+    console.error(
+      `  az ad app update --id ${process.env.ENTRA_CLIENT_ID} --web-redirect-uris "${redirectUri}"`,
+    );
+    process.exit(1);
+  }
+}
 
 const requestMessage = process.env.UPSTREAM_LINK_REQUEST ?? '';
 const appId = process.env.AZURE_FUNCTION_APP_ID ?? '';

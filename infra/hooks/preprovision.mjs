@@ -11,7 +11,7 @@ if (writes.kind === 'none') {
 }
 if (writes.kind === 'credential') {
   console.log(
-    `Entra ID: adds only the federated credential to ${process.env.ENTRA_APP_UNIQUE_NAME}; you must be an owner of that registration.`,
+    `Entra ID: adds only the federated credential, and after provisioning the sign-in redirect URI, to ${process.env.ENTRA_APP_UNIQUE_NAME}; you must be an owner of that registration.`,
   );
   process.exit(0);
 }

@@ -2,9 +2,11 @@
 // infra/bicepconfig.json). It is both the App Service Authentication (Easy Auth) client and the audience of
 // the tokens SignalR sends upstream. It has NO client secret: a federated identity credential trusts the
 // Function App's user-assigned managed identity, which Easy Auth uses as its client assertion
-// (clientSecretSettingName 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', see function-app.bicep and docs/deploy.md).
+// (clientSecretSettingName 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', see function-app-settings.bicep and docs/deploy.md).
 // main.bicep deploys this module only when ENTRA_CLIENT_ID is empty: once the registration exists, its client id
 // is an azd output (ENTRA_CLIENT_ID), and every later provision, the pipeline's included, writes nothing to Graph.
+// It comes after the Function App's site, whose real host is the redirect URI, and before the realtime service and the
+// app's settings, which need its client id (docs/deploy.md, "Secure unique default hostnames").
 extension microsoftGraphV1
 
 @description('Tenant-unique key of the registration (Graph `uniqueName`); re-deploying with the same key updates it.')
@@ -13,8 +15,8 @@ param uniqueName string
 @description('Display name shown in Entra ID and on the consent page.')
 param displayName string
 
-@description('Name of the Function App: its Easy Auth callback is https://<name>.azurewebsites.net/.auth/login/aad/callback.')
-param functionAppName string
+@description('The Function App\'s real host (its defaultHostName output): its Easy Auth callback is https://<host>/.auth/login/aad/callback. Never derived from the app\'s name: secure unique default hostnames add a hash and the region to it.')
+param functionAppHostName string
 
 @description('Principal (object) id of the Function App\'s user-assigned managed identity: the subject the credential trusts.')
 param appIdentityPrincipalId string
@@ -74,7 +76,7 @@ resource registration 'Microsoft.Graph/applications@v1.0' = {
   }
   web: {
     redirectUris: [
-      'https://${functionAppName}.azurewebsites.net/.auth/login/aad/callback'
+      'https://${functionAppHostName}/.auth/login/aad/callback'
     ]
     implicitGrantSettings: {
       enableIdTokenIssuance: true
@@ -82,7 +84,7 @@ resource registration 'Microsoft.Graph/applications@v1.0' = {
   }
   api: {
     // v2 access tokens: issuer https://login.microsoftonline.com/<tenant>/v2.0, the issuer Easy Auth validates
-    // (openIdIssuer in function-app.bicep) and the app checks upstream (SIGNALR_UPSTREAM_ISSUER).
+    // (openIdIssuer in function-app-settings.bicep) and the app checks upstream (SIGNALR_UPSTREAM_ISSUER).
     // test/infra/contract.test.ts fails if the three disagree.
     requestedAccessTokenVersion: 2
   }

@@ -46,12 +46,12 @@ param networkIsolation bool = false
 @description('Log Analytics workspace the connectivity, messaging and HTTP request logs go to.')
 param logAnalyticsWorkspaceId string
 
-@description('Name of the Function App that receives the upstream calls. Only the name is needed, so the two resources do not depend on each other.')
-param functionAppName string
+@description('The Function App\'s real host (its defaultHostName output), which receives the upstream calls: secure unique default hostnames add a hash and the region to the app\'s name, so the host is never derived from the name.')
+param functionAppHostName string
 
-// The app's host is derived from its name (not from the site resource), which keeps SignalR and the
-// Function App free of a dependency cycle: the app needs SignalR's keys, SignalR needs only this string.
-var functionAppOrigin = 'https://${functionAppName}.azurewebsites.net'
+// The app's origin, from the site's defaultHostName: main.bicep deploys the site first and this service after it;
+// the app's settings, which need this service, come last (function-app-settings.bicep), so there is no cycle.
+var functionAppOrigin = 'https://${functionAppHostName}'
 
 // `/api/messages` is the messages function's route (the contract test in test/infra checks it against
 // src/lib/routes.ts). `{event}` is the service's URL template parameter, not Bicep interpolation (`${...}`).

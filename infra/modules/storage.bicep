@@ -22,6 +22,10 @@ param historyRetentionDays int = 365
 @minValue(1)
 param markerRetentionDays int = 2
 
+@description('Days after its last write that a user\'s command-limit bucket (`_limits/<user>`) is deleted: it refills completely within seconds, and a missing bucket counts as full.')
+@minValue(1)
+param limitRetentionDays int = 1
+
 @description('Log Analytics workspace that Blob\'s read, write and delete logs go to.')
 param logAnalyticsWorkspaceId string
 
@@ -128,6 +132,30 @@ var markerRule = {
   }
 }
 
+// The per-user command-limit buckets (src/lib/chat/command-quota.ts): one small blob per user who ever sent a command.
+var limitRule = {
+  name: 'command-limit-buckets'
+  enabled: true
+  type: 'Lifecycle'
+  definition: {
+    filters: {
+      blobTypes: [
+        'blockBlob'
+      ]
+      prefixMatch: [
+        '${historyContainerName}/_limits/'
+      ]
+    }
+    actions: {
+      baseBlob: {
+        delete: {
+          daysAfterModificationGreaterThan: limitRetentionDays
+        }
+      }
+    }
+  }
+}
+
 var historyRules = [
   historyRule
 ]
@@ -136,12 +164,16 @@ var markerRules = [
   markerRule
 ]
 
+var limitRules = [
+  limitRule
+]
+
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: storage
   name: 'default'
   properties: {
     policy: {
-      rules: concat(historyRetentionDays > 0 ? historyRules : [], markerRules)
+      rules: concat(historyRetentionDays > 0 ? historyRules : [], markerRules, limitRules)
     }
   }
 }

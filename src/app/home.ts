@@ -71,6 +71,11 @@ export interface ChatPageConfig {
   readonly apiBase: string;
   readonly maxTextLength: number;
   readonly hub: string;
+  /**
+   * Only when `?name=` was refused (the printed `?name=<you>` among them): the name given, shown again in the
+   * name prompt with the reason, so the person fixes it there instead of facing a bare error.
+   */
+  readonly refusedName?: { readonly name: string; readonly problem: string };
 }
 
 /**
@@ -118,6 +123,11 @@ export const SIGN_OUT_PATH = '/.auth/logout';
  */
 export async function home(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const identity = identify(req);
+  if (!identity.ok && identity.code === 'invalid-name') {
+    // Still a refusal (400), but as the page that asks for a name, the given one filled in and the reason shown.
+    const refusedName = { name: req.query.get('name') ?? '', problem: identity.message };
+    return renderPage(APP_ERRORS['invalid-name'].status, { ...promptConfig(req), refusedName });
+  }
   if (!identity.ok) {
     return { status: APP_ERRORS[identity.code].status, headers: TEXT_HEADERS, body: identity.message };
   }
@@ -176,7 +186,7 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     const { status, message } = APP_ERRORS['invalid-protocol'];
     return { status, headers: TEXT_HEADERS, body: message };
   }
-  const config: ChatPageConfig = {
+  return renderPage(200, {
     user: identity.user?.id ?? null,
     name: identity.user?.name ?? null,
     auth: identity.mode,
@@ -187,10 +197,31 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     apiBase: '/api',
     maxTextLength: MAX_TEXT_LENGTH,
     hub: readSetting('hubName') ?? 'chat',
+  });
+}
+
+/** The name prompt's configuration when `?name=` was refused: no user, the rest as asked where it is valid. */
+function promptConfig(req: HttpRequest): ChatPageConfig {
+  const service: PageService =
+    req.query.get('service') === 'webpubsub' && webPubSubConfigured() ? 'webpubsub' : 'signalr';
+  return {
+    user: null,
+    name: null,
+    auth: 'none',
+    service,
+    dialect: service === 'webpubsub' ? 'websocket' : 'signalr',
+    transport: null,
+    protocol: JSON_PROTOCOL_NAME,
+    apiBase: '/api',
+    maxTextLength: MAX_TEXT_LENGTH,
+    hub: readSetting('hubName') ?? 'chat',
   };
+}
+
+async function renderPage(status: number, config: ChatPageConfig): Promise<HttpResponseInit> {
   const template = await loadPageTemplate();
   // A function replacement, so `$` sequences in the JSON are not read as replacement patterns.
   const page = template.replace(CONFIG_PLACEHOLDER, () => configScript(config));
   // The CSP, frame-ancestors and X-Frame-Options: the page cannot be framed or run scripts from elsewhere.
-  return { status: 200, headers: { ...HTML_HEADERS, ...pageSecurityHeaders() }, body: page };
+  return { status, headers: { ...HTML_HEADERS, ...pageSecurityHeaders() }, body: page };
 }

@@ -23,7 +23,8 @@ export interface RouteDefinition {
 
 export const ROUTES = {
   /** The chat page with its configuration. */
-  home: { name: 'home', methods: ['GET'], route: 'home', authLevel: 'anonymous', handler: home },
+  // HEAD too: link checkers and uptime probes ask with HEAD (the host sends the headers without the body).
+  home: { name: 'home', methods: ['GET', 'HEAD'], route: 'home', authLevel: 'anonymous', handler: home },
   /** URL + token for the service; the identity is decided here. */
   negotiate: {
     name: 'negotiate',

@@ -1,5 +1,5 @@
 /**
- * The files the chat page is made of: everything under `static/` plus three vendored browser builds from
+ * The files the chat page is made of: everything under `static/` plus the vendored browser builds from
  * `node_modules`. Only names that resolve to a known file are served, so no request can leave these folders.
  * See docs/architecture.md, "The page".
  */
@@ -36,6 +36,10 @@ export const VENDOR_FILES: Readonly<Record<string, string>> = {
   // Sets `signalR.protocols.msgpack` on the global `signalR` of the build above (MessagePack bundled in).
   'vendor/signalr-protocol-msgpack.js':
     'node_modules/@microsoft/signalr-protocol-msgpack/dist/browser/signalr-protocol-msgpack.min.js',
+  // A classic script that sets the global `markdownit` (linkify-it bundled in): the page's message formatting.
+  'vendor/markdown-it.js': 'node_modules/markdown-it/dist/markdown-it.min.js',
+  // DOMPurify's ES module: cleans what markdown-it made down to the tags the page allows.
+  'vendor/purify.js': 'node_modules/dompurify/dist/purify.es.mjs',
 };
 
 /** Content types by extension; a file with any other extension is not served. */

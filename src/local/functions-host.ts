@@ -18,6 +18,7 @@ import { headerRecord, invoke, sendText } from './functions-host-invocation.js';
 import { compileRoutes, hasValidKey, routeRequest } from './functions-host-routing.js';
 import { applyCors, applyEnvironment, corsOf, readSettingsFile } from './functions-host-settings.js';
 import { BodyTooLargeError, cappedBodyStream } from './http-body.js';
+import { fromFunctionsLevel, printed, readLogLevel } from './log-level.js';
 
 /** The route prefix of host.json's default (`extensions.http.routePrefix`). */
 export const DEFAULT_ROUTE_PREFIX = 'api';
@@ -70,9 +71,14 @@ export interface RunningFunctionsHost {
 
 /** Starts the host; resolves once it listens. A busy port rejects with an error that names it. */
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<RunningFunctionsHost> {
+  const threshold = readLogLevel();
   const log =
     options.log ??
-    ((level: LogLevel, line: string) => (level === 'error' ? console.error(line) : console.log(line)));
+    ((level: LogLevel, line: string) => {
+      if (!printed(fromFunctionsLevel(level), threshold)) return;
+      if (level === 'error' || level === 'critical') console.error(line);
+      else console.log(line);
+    });
   const prefix = (options.routePrefix ?? DEFAULT_ROUTE_PREFIX).replace(/^\/+|\/+$/g, '');
   const maxBody = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
   const keys = (options.functionKeys ?? []).filter((k) => k !== '');
@@ -121,6 +127,15 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       const signedIn = await easyAuth.handle(req, res, pathname, headerRecord(req));
       if (signedIn.kind === 'answered') return;
       headers = signedIn.headers;
+    }
+    if (pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      // The site's root is the chat: whoever opens http://localhost:7071/ lands on the page (which asks a name).
+      res.writeHead(302, {
+        location: `${prefix ? `/${prefix}` : ''}/${ROUTES.home.route}`,
+        'cache-control': 'no-store',
+      });
+      res.end();
+      return;
     }
     const outcome = routeRequest(routes, prefix, req.method ?? 'GET', pathname);
     if (outcome.kind === 'rejected') {

@@ -1,13 +1,15 @@
 /**
  * The chat history's retention rules on the local stack. On Azure a Blob lifecycle policy deletes old history
- * segments and clientMessageId markers (infra/modules/storage.bicep); Azurite has no lifecycle management, so
+ * segments, clientMessageId markers and per-user command-limit buckets (infra/modules/storage.bicep); Azurite has no
+ * lifecycle management, so
  * `npm start` runs the same rules itself: one sweep at start, then one every {@link DEFAULT_SWEEP_INTERVAL_MS}.
- * test/infra/contract.test.ts keeps the prefixes and blob types here equal to the Bicep rules.
+ * test/infra/modes.test.ts keeps the prefixes and blob types here equal to the Bicep rules.
  *
  * Environment (the same names as the azd variables): HISTORY_RETENTION_DAYS (365; 0 keeps history forever),
- * MARKER_RETENTION_DAYS (2).
+ * MARKER_RETENTION_DAYS (2), LIMIT_RETENTION_DAYS (1).
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import { LIMITS_PREFIX } from '../lib/chat/index.js';
 
 /** One lifecycle rule: blobs of `blobType` under one of `prefixes` whose last write is older than `days`. */
 export interface RetentionRule {
@@ -23,6 +25,11 @@ export interface RetentionRule {
 export const DEFAULT_HISTORY_RETENTION_DAYS = 365;
 /** Days a clientMessageId marker is kept: a retry comes seconds or minutes after its send. */
 export const DEFAULT_MARKER_RETENTION_DAYS = 2;
+/**
+ * Days a user's command-limit bucket is kept after its last write: a bucket refills completely within seconds, and
+ * a missing one counts as full, so an idle user's bucket is only storage.
+ */
+export const DEFAULT_LIMIT_RETENTION_DAYS = 1;
 /** How often the local sweeper runs. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -34,12 +41,15 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export const HISTORY_PREFIXES: readonly string[] = ['room', 'group%3A', 'dm%3A'];
 export const MARKER_PREFIXES: readonly string[] = ['_client-ids/'];
+/** The per-user command-limit buckets (src/lib/chat/command-quota.ts). */
+export const LIMIT_PREFIXES: readonly string[] = [LIMITS_PREFIX];
 
-/** The two rules, with the retention periods given. */
-export function retentionRules(historyDays: number, markerDays: number): RetentionRule[] {
+/** The three rules, with the retention periods given. */
+export function retentionRules(historyDays: number, markerDays: number, limitDays: number): RetentionRule[] {
   return [
     { name: 'chat-history-age', prefixes: HISTORY_PREFIXES, blobType: 'AppendBlob', days: historyDays },
     { name: 'client-id-markers', prefixes: MARKER_PREFIXES, blobType: 'BlockBlob', days: markerDays },
+    { name: 'command-limit-buckets', prefixes: LIMIT_PREFIXES, blobType: 'BlockBlob', days: limitDays },
   ];
 }
 
@@ -58,6 +68,7 @@ export function readRetentionRules(env: NodeJS.ProcessEnv = process.env): Retent
   return retentionRules(
     readDays(env, 'HISTORY_RETENTION_DAYS', DEFAULT_HISTORY_RETENTION_DAYS, 0),
     readDays(env, 'MARKER_RETENTION_DAYS', DEFAULT_MARKER_RETENTION_DAYS, 1),
+    readDays(env, 'LIMIT_RETENTION_DAYS', DEFAULT_LIMIT_RETENTION_DAYS, 1),
   );
 }
 

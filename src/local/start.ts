@@ -25,6 +25,7 @@ import { readSettingsFile } from './functions-host-settings.js';
 import { readInstanceCount, startInstances } from './functions-instances.js';
 import { startIdentityEndpoint } from './identity/index.js';
 import { identityAppSettings, identityConnectionString, identityServiceOptions } from './identity-wiring.js';
+import { readLogLevel } from './log-level.js';
 import { readRetentionRules, startRetentionSweeper } from './retention.js';
 import { stopProcess } from './stop-process.js';
 
@@ -214,6 +215,8 @@ function hasFuncOnPath(): boolean {
 
 async function main(): Promise<void> {
   const root = appRoot();
+  // Checked first: a mistyped LOG_LEVEL is refused with its values before anything starts.
+  readLogLevel();
   const ports = readPorts();
   const mode = readAuthMode();
   const instances = readInstanceCount();
@@ -231,13 +234,17 @@ async function main(): Promise<void> {
 
   const children: ChildProcess[] = [];
   const closers: (() => Promise<void>)[] = [];
+  /** Stopped before the rest: the local service (see stopAll). */
+  const firstClosers: (() => Promise<void>)[] = [];
   let stopping = false;
   const stopAll = async (exitCode: number) => {
     if (stopping) return;
     stopping = true;
     console.log('Stopping…');
-    // The Functions app first, then the service (its shutdown delivers disconnects), then storage.
-    for (const close of closers.reverse()) await close().catch(() => undefined);
+    // The service first: its shutdown delivers the `disconnected` event of every page still open to the app,
+    // which is still running (so nobody stays "online", and no call meets a closed port); then the Functions
+    // app, then storage.
+    for (const close of [...firstClosers, ...closers.reverse()]) await close().catch(() => undefined);
     process.exit(exitCode);
   };
   process.on('SIGINT', () => void stopAll(0));
@@ -309,6 +316,7 @@ async function main(): Promise<void> {
       { ready: /listening on http/, echo: true },
     );
     watch('The local SignalR service', service);
+    firstClosers.push(closers.pop() as () => Promise<void>);
 
     const values = readSettingsFile(join(root, 'local.settings.json'))?.Values ?? {};
     const env = functionsEnvironment(ports, values);

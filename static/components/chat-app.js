@@ -14,7 +14,7 @@ import { connect } from '../connection.js';
 import { displayName, rememberName } from '../display-names.js';
 import { initial, nameHue } from '../format.js';
 import { awaitOnline } from '../online-list.js';
-import { defineComponent, nextTick, onBeforeUnmount, reactive, ref } from '../vendor/vue.js';
+import { defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
 import { ChatSidebar } from './chat-sidebar.js';
 import { MessageComposer } from './message-composer.js';
 import { MessageList } from './message-list.js';
@@ -36,7 +36,7 @@ export const ChatApp = defineComponent({
     rememberName(state, me, config.name);
     /** @param {string} id */
     const nameOf = (id) => displayName(state, id);
-    const { link, connected, statusText } = useLinkStatus();
+    const { link, connected, shownStatus, statusText, bannerText } = useLinkStatus();
     const view = useConversationView(state, nameOf);
     const { drawerOpen, closeDrawer } = useDrawer();
     const { announcement, announce } = useAnnouncer();
@@ -57,13 +57,25 @@ export const ChatApp = defineComponent({
     });
     const onEvent = serverEventHandler(state, { ...actions, active: view.active, announce, nameOf });
     onBeforeUnmount(() => actions.outbox.stop());
+    // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).
+    /** @param {BeforeUnloadEvent} event */
+    const warnIfUnsent = (event) => {
+      if (!actions.hasUnsent()) return;
+      event.preventDefault();
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', warnIfUnsent);
+    onBeforeUnmount(() => window.removeEventListener('beforeunload', warnIfUnsent));
 
+    /** Whether the next time messages can leave follows a lost connection (the page then catches up). */
+    let catchUp = false;
     /** @param {import('../connection.js').LinkState} next */
     function onState(next) {
       // A socket being resumed as the same connection (Web PubSub's reliable link) loses nothing: the chat stays up.
       const wasConnected = link.status === 'connected' || link.recovering;
-      Object.assign(link, { recovering: false }, next);
       const isConnected = next.status === 'connected' || next.recovering === true;
+      if (isConnected && !wasConnected) catchUp = next.resumed;
+      Object.assign(link, { recovering: false }, next);
       if (wasConnected && !isConnected) {
         // The online list waits for the next welcome; deltas until then are kept for it.
         awaitOnline(state);
@@ -73,9 +85,16 @@ export const ChatApp = defineComponent({
           c.olderBefore = null;
         }
       }
-      if (isConnected && !wasConnected) actions.linkChanged(true, next.resumed);
-      if (wasConnected && !isConnected) actions.linkChanged(false, false);
     }
+    // Messages leave while the link is up and the browser online; the outbox waits otherwise (../outbox.js).
+    watch(
+      connected,
+      (up) => {
+        actions.linkChanged(up, up && catchUp);
+        if (up) catchUp = false;
+      },
+      { flush: 'sync' },
+    );
 
     const transport = connect({ ...config, user: me }, { onEvent, onState });
     onBeforeUnmount(() => void transport.stop());
@@ -86,6 +105,8 @@ export const ChatApp = defineComponent({
       config,
       ...view,
       statusText,
+      shownStatus,
+      bannerText,
       connected,
       announcement,
       drawerOpen,
@@ -125,14 +146,14 @@ export const ChatApp = defineComponent({
           <span v-if="config.service === 'webpubsub'" class="dialect-tag" data-testid="service-tag" title="Azure Web PubSub (reliable JSON subprotocol)">Web PubSub</span>
           <span v-else-if="config.dialect === 'websocket'" class="dialect-tag" title="Raw WebSocket (the 2020 Serverless WebSocket preview)">WebSocket</span>
         </div>
-        <div class="status-pill" :class="'status-' + link.status" role="status" :data-status="link.status"
+        <div class="status-pill" :class="'status-' + shownStatus" role="status" :data-status="shownStatus"
           :title="link.error || statusText">
           <span class="status-dot" aria-hidden="true"></span>
           <span class="status-text">{{ statusText }}</span>
         </div>
         <div class="whoami" :title="(config.auth === 'entra' ? 'Signed in as ' : 'Chatting as ') + nameOf(state.me)">
           <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(nameOf(state.me)) }}</span>
-          <span class="whoami-name" data-testid="whoami"><span class="sr-only">{{ config.auth === 'entra' ? 'Signed in as ' : 'Chatting as ' }}</span>{{ nameOf(state.me) }}</span>
+          <span class="whoami-name" data-testid="whoami"><span class="sr-only">{{ config.auth === 'entra' ? 'Signed in as ' : 'Chatting as ' }}</span><span dir="auto">{{ nameOf(state.me) }}</span></span>
           <a v-if="config.auth === 'entra'" class="sign-out" data-testid="sign-out" :href="signOutUrl">Sign out</a>
           <span v-else class="unverified-tag" data-testid="unverified" title="Anyone can open the chat under any name">Names are not verified</span>
         </div>
@@ -163,7 +184,7 @@ export const ChatApp = defineComponent({
         <div class="conversation-head">
           <div class="conversation-titles">
             <h1 id="conversation-title" class="conversation-title">
-              <span class="title-prefix" aria-hidden="true">{{ activeParsed && activeParsed.kind === 'dm' ? '@' : '#' }}</span>{{ activeTitle }}
+              <span class="title-prefix" aria-hidden="true">{{ activeParsed && activeParsed.kind === 'dm' ? '@' : '#' }}</span><span dir="auto">{{ activeTitle }}</span>
             </h1>
             <p class="conversation-sub">{{ activeSubtitle }}</p>
           </div>
@@ -173,9 +194,8 @@ export const ChatApp = defineComponent({
           </div>
         </div>
 
-        <div v-if="link.status !== 'connected'" class="connection-banner" :class="'status-' + link.status">
-          <strong>{{ statusText }}</strong>
-          <span v-if="link.error" class="banner-detail">{{ link.error }}</span>
+        <div v-if="bannerText" class="connection-banner" :class="'status-' + shownStatus" data-testid="connection-banner">
+          <strong>{{ bannerText }}</strong>
         </div>
         <div v-if="state.globalError" class="inline-error" role="alert">
           <span>{{ state.globalError }}</span>

@@ -104,7 +104,7 @@ export const ChatSidebar = defineComponent({
           <button type="button" class="conv" :class="{ active: state.activeId === g.conversation.id, muted: !g.member, 'has-unread': g.conversation.unread }"
             :aria-current="state.activeId === g.conversation.id ? 'page' : null" @click="$emit('open', g.conversation.id)">
             <span class="conv-icon" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><path d="M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10.5a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.87M15.5 4.6a3 3 0 0 1 0 5.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg></span>
-            <span class="conv-name">{{ g.name }}</span>
+            <span class="conv-name" dir="auto">{{ g.name }}</span>
             <span v-if="!g.member" class="conv-tag">left</span>
             <span v-if="g.conversation.unread" class="badge" :aria-label="unreadLabel(g.conversation.unread)">{{ g.conversation.unread }}</span>
           </button>
@@ -131,7 +131,7 @@ export const ChatSidebar = defineComponent({
             <button type="button" class="conv" :class="{ active: state.activeId === d.conversation.id, 'has-unread': d.conversation.unread }"
               :aria-current="state.activeId === d.conversation.id ? 'page' : null" @click="$emit('open', d.conversation.id)">
               <span class="avatar tiny" :style="{ '--hue': nameHue(d.name) }" aria-hidden="true">{{ initial(nameOf(d.name)) }}</span>
-              <span class="conv-name">{{ nameOf(d.name) }}</span>
+              <span class="conv-name" dir="auto">{{ nameOf(d.name) }}</span>
               <span class="dot" :class="{ on: d.online }" :aria-label="d.online ? 'online' : 'offline'" role="img"></span>
               <span v-if="d.conversation.unread" class="badge" :aria-label="unreadLabel(d.conversation.unread)">{{ d.conversation.unread }}</span>
             </button>
@@ -169,13 +169,13 @@ export const ChatSidebar = defineComponent({
       <ul class="people">
         <li v-if="meOnline" class="person me">
           <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(nameOf(state.me)) }}</span>
-          <span class="person-name">{{ nameOf(state.me) }} <span class="subtle">(you)</span></span>
+          <span class="person-name"><span dir="auto">{{ nameOf(state.me) }}</span> <span class="subtle">(you)</span></span>
         </li>
         <li v-for="user in others" :key="user" class="person">
-          <button type="button" class="person-button" @click="openDirect(user)" :aria-label="'Message ' + nameOf(user) + ' privately'">
+          <button type="button" class="person-button" @click="openDirect(user)">
             <span class="avatar small" :style="{ '--hue': nameHue(user) }" aria-hidden="true">{{ initial(nameOf(user)) }}</span>
-            <span class="person-name">{{ nameOf(user) }}</span>
-            <span class="person-action" aria-hidden="true">Message</span>
+            <span class="person-name" dir="auto">{{ nameOf(user) }}</span>
+            <span class="person-action">Message<span class="sr-only"> privately</span></span>
           </button>
         </li>
       </ul>

@@ -73,7 +73,7 @@ export const MessageComposer = defineComponent({
     <form class="composer" @submit.prevent="send" novalidate>
       <label for="composer-input" class="sr-only">{{ label }}</label>
       <div class="composer-box" :class="{ invalid: tooLong }">
-        <textarea id="composer-input" ref="box" v-model="text" rows="1" :placeholder="disabledReason || label"
+        <textarea id="composer-input" ref="box" dir="auto" v-model="text" rows="1" :placeholder="disabledReason || label"
           :disabled="!!disabledReason" @keydown="onKeydown" aria-describedby="composer-help composer-counter"
           :aria-invalid="tooLong ? 'true' : 'false'"></textarea>
         <button type="submit" class="send-button" :disabled="!canSend" aria-label="Send message">

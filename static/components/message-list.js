@@ -1,5 +1,6 @@
 import { MAX_TEXT_LENGTH } from '../conversation.js';
 import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../format.js';
+import { renderMessage } from '../markdown.js';
 import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
 
 /** Messages from the same person within this many milliseconds are shown as one block. */
@@ -25,7 +26,8 @@ const NOTE_TEXT = {
 /**
  * One conversation's messages, oldest at the top. Keeps the view at the newest message while the reader is
  * there, keeps the reader's place when older messages are added above, and asks for older messages when the
- * reader scrolls near the top. Text is interpolated (`{{ }}`), so it is always shown as text, never parsed as HTML.
+ * reader scrolls near the top. Names are interpolated (`{{ }}`); message text goes through ../markdown.js, whose
+ * output is sanitized against an allow-list before `v-html` puts it in the page.
  */
 export const MessageList = defineComponent({
   name: 'MessageList',
@@ -184,6 +186,7 @@ export const MessageList = defineComponent({
       fullTime,
       nameHue,
       initial,
+      renderMessage,
     };
   },
   template: /* html */ `
@@ -207,7 +210,7 @@ export const MessageList = defineComponent({
         <template v-for="item in timeline" :key="item.key">
           <li v-if="item.type === 'day'" class="day-divider"><span>{{ item.label }}</span></li>
           <li v-else-if="item.type === 'note'" class="note">
-            <span class="note-text"><strong>{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n.kind) }}</span>
+            <span class="note-text"><strong dir="auto">{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n.kind) }}</span>
             <time :datetime="item.at" :title="fullTime(item.at)">{{ timeOfDay(item.at) }}</time>
           </li>
           <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued }" :data-id="item.m.id"
@@ -216,21 +219,21 @@ export const MessageList = defineComponent({
               aria-hidden="true">{{ initial(nameOf(item.m.from)) }}</span>
             <div class="bubble-wrap">
               <div v-if="!item.continued" class="msg-meta">
-                <span class="msg-from" :style="item.mine ? null : { '--hue': nameHue(item.m.from) }">{{ item.mine ? 'You' : nameOf(item.m.from) }}</span>
+                <span class="msg-from" dir="auto" :style="item.mine ? null : { '--hue': nameHue(item.m.from) }">{{ item.mine ? 'You' : nameOf(item.m.from) }}</span>
                 <time :datetime="item.m.sentAt" :title="fullTime(item.m.sentAt)">{{ timeOfDay(item.m.sentAt) }}</time>
               </div>
               <span v-else class="sr-only">{{ item.mine ? 'You' : nameOf(item.m.from) }}, {{ timeOfDay(item.m.sentAt) }}:</span>
               <p v-if="item.m.deleted" class="bubble deleted">Message deleted</p>
               <form v-else-if="editing === item.m.id" class="edit-form" @submit.prevent="saveEdit(item.m)">
                 <label class="sr-only" :for="'edit-' + item.m.id">Edit your message</label>
-                <textarea :id="'edit-' + item.m.id" v-model="draft" rows="2" :maxlength="maxTextLength"
+                <textarea :id="'edit-' + item.m.id" v-model="draft" rows="2" dir="auto" :maxlength="maxTextLength"
                   @keydown.esc.prevent="editing = null" @keydown.enter.exact.prevent="saveEdit(item.m)"></textarea>
                 <span class="edit-actions">
                   <button type="submit" class="button small primary">Save</button>
                   <button type="button" class="button small ghost" @click="editing = null">Cancel</button>
                 </span>
               </form>
-              <p v-else class="bubble">{{ item.m.text }}</p>
+              <div v-else class="bubble" dir="auto" v-html="renderMessage(item.m.text)"></div>
               <span v-if="item.m.editedAt && !item.m.deleted" class="edited-mark" :title="'Edited ' + fullTime(item.m.editedAt)">edited</span>
               <span v-if="item.mine && !item.m.deleted && editing !== item.m.id" class="msg-actions">
                 <template v-if="confirming === item.m.id">
@@ -249,7 +252,7 @@ export const MessageList = defineComponent({
         <li v-for="p in conversation.pending" :key="'p:' + p.clientMessageId" class="msg mine pending"
           :class="{ failed: p.status === 'failed' }" :data-status="p.status">
           <div class="bubble-wrap">
-            <p class="bubble">{{ p.text }}</p>
+            <div class="bubble" dir="auto" v-html="renderMessage(p.text)"></div>
             <div class="pending-status">
               <template v-if="p.status === 'failed'">
                 <span class="failed-text">Not sent: {{ p.error }}</span>

@@ -8,10 +8,21 @@ import { computed, defineComponent, onMounted, ref } from '../vendor/vue.js';
  */
 export const NamePrompt = defineComponent({
   name: 'NamePrompt',
-  setup() {
-    const name = ref('');
-    const touched = ref(false);
-    const problem = computed(() => nameProblem(name.value));
+  props: {
+    /** The name the server refused (the printed `?name=<you>`, say) and why: filled in, with the reason shown. */
+    refused: {
+      type: /** @type {import('vue').PropType<{ name: string, problem: string } | null>} */ (Object),
+      default: null,
+    },
+  },
+  setup(props) {
+    const name = ref(props.refused?.name ?? '');
+    const touched = ref(props.refused !== null);
+    const problem = computed(() =>
+      props.refused !== null && name.value === props.refused.name
+        ? props.refused.problem.replace(/; choose another \?name=$/, '')
+        : nameProblem(name.value),
+    );
     const input = ref(/** @type {HTMLInputElement | null} */ (null));
 
     function submit() {
@@ -26,7 +37,10 @@ export const NamePrompt = defineComponent({
     }
 
     // `autofocus` only applies to elements present when the document loads; this form is rendered later.
-    onMounted(() => input.value?.focus());
+    onMounted(() => {
+      input.value?.focus();
+      if (props.refused !== null) input.value?.select();
+    });
 
     return { name, touched, problem, submit, input, MAX_NAME_LENGTH };
   },

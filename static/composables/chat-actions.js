@@ -3,6 +3,7 @@ import { ensureConversation, HISTORY_PAGE_SIZE, noteCommand, openConversation } 
 import { groupConversation, parseConversation, ROOM } from '../conversation.js';
 import { awaitOnline } from '../online-list.js';
 import { createOutbox } from '../outbox.js';
+import { createOutboxStore } from '../outbox-store.js';
 
 /**
  * What the person can do, as commands to the server: send (through the outbox), retry or discard a message,
@@ -16,10 +17,19 @@ import { createOutbox } from '../outbox.js';
  * }} options `send` delivers a command over the link; `onOpened` runs after a conversation is opened.
  */
 export function useChatActions(state, { active, connected, send, onOpened }) {
-  // Messages go through the outbox: resent until acknowledged, one in flight per conversation (../outbox.js).
+  // Messages go through the outbox: resent until acknowledged, one in flight per conversation (../outbox.js),
+  // and kept in IndexedDB until then, so a reload or a closed tab loses none (../outbox-store.js).
+  const kept = createOutboxStore(state.me);
   const outbox = createOutbox({
     send: (command, payload) => send(command, payload),
-    onChange: (entry) => applyOutboxChange(state, entry),
+    onChange: (entry) => {
+      applyOutboxChange(state, entry);
+      void kept.record(entry);
+    },
+  });
+  // What an earlier visit left unsent leaves again with its own clientMessageId: the server stores it once.
+  const restored = kept.load().then((entries) => {
+    for (const entry of entries) outbox.add(entry.conversation, entry.payload);
   });
 
   /**
@@ -173,8 +183,15 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     if (state.onlineNext !== null && !state.onlineSyncing && connected.value) listOnline(state.onlineNext);
   }
 
+  /** Whether anything written is not stored by the server yet (the page warns before it is closed). */
+  function hasUnsent() {
+    return outbox.pending().length > 0;
+  }
+
   return {
     outbox,
+    restored,
+    hasUnsent,
     loadLatest,
     loadOlder,
     listOnline,

@@ -276,13 +276,13 @@ describe('the chat page in Chromium', () => {
   });
 
   it('sends a private message to a person chosen from the online list', async () => {
-    await sidebarButton(ann, /Message bob privately/).click();
+    await sidebarButton(ann, /bob Message privately/).click();
     await expect(conversationTitle(ann).textContent()).resolves.toContain('bob');
     await send(ann, 'Psst, bring the good map.');
     await screenshot(ann, 'private');
 
     await showSidebar(bob);
-    const fromAnn = bob.page.locator('#sidebar').getByRole('button', { name: /^ann/ });
+    const fromAnn = bob.page.locator('#sidebar').getByRole('button', { name: /^ann(?! Message)/ });
     await fromAnn.locator('.badge').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(bob, 'private-unread');
     await fromAnn.click();

@@ -15,7 +15,6 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
-  sidebarButton,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -35,6 +34,13 @@ async function showSidebar(person: Person): Promise<void> {
   const menu = person.page.locator('#menu-button');
   if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
   await person.page.locator('#sidebar').waitFor({ state: 'visible' });
+}
+
+/** A conversation in the sidebar's list of conversations (not a person of the online list). */
+function conversationButton(person: Person, name: RegExp): Locator {
+  return person.page
+    .locator('#sidebar nav[aria-labelledby="conversations-heading"]')
+    .getByRole('button', { name });
 }
 
 /** One of my delivered messages, as a list item (its actions live beside its bubble). */
@@ -75,7 +81,7 @@ describe('my conversations and message actions in Chromium', () => {
   it('keeps my private conversations after a reload', async () => {
     await ann.page.reload();
     await waitConnected(ann);
-    await sidebarButton(ann, /^paz/).click();
+    await conversationButton(ann, /^paz/).click();
     await delivered(ann, 'See you at noon').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(ann, 'reloaded');
   });
@@ -102,7 +108,7 @@ describe('my conversations and message actions in Chromium', () => {
 
     await ann.page.reload();
     await waitConnected(ann);
-    await sidebarButton(ann, /^paz/).click();
+    await conversationButton(ann, /^paz/).click();
     await myMessage(ann, 'See you at one').locator('.edited-mark').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await ann.page.locator('.bubble.deleted').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect(delivered(ann, 'See you at noon').count()).resolves.toBe(0);
@@ -113,7 +119,7 @@ describe('my conversations and message actions in Chromium', () => {
     await waitConnected(paz);
     await paz.page.locator('[data-testid="service-tag"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await showSidebar(paz);
-    await sidebarButton(paz, /^ann/).click();
+    await conversationButton(paz, /^ann/).click();
     await delivered(paz, 'See you at one').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await paz.page.locator('.bubble.deleted').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(paz, 'arrived');
@@ -158,7 +164,7 @@ describe('my conversations and message actions in Chromium', () => {
     await paz.page.reload();
     await waitConnected(paz);
     await showSidebar(paz);
-    await sidebarButton(paz, /^ann/).click();
+    await conversationButton(paz, /^ann/).click();
     await myMessage(paz, 'on my way, 5 min').locator('.edited-mark').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await delivered(paz, 'See you at two').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect

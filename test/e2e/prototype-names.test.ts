@@ -66,24 +66,24 @@ describe('names an object prototype knows, on the page', () => {
     // Each of the two on another wire: MessagePack maps and raw WebSocket JSON carry their names too.
     const proto = await enter('__proto__', '&protocol=messagepack');
     const ctor = await enter('constructor', '&dialect=websocket');
-    await sidebarButton(ann, /Message __proto__ privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
-    await sidebarButton(ann, /Message constructor privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await sidebarButton(ann, /__proto__ Message privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await sidebarButton(ann, /constructor Message privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
     // Each sees the other in its own list, with its own name as itself.
-    await sidebarButton(proto, /Message constructor privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
-    await sidebarButton(ctor, /Message __proto__ privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await sidebarButton(proto, /constructor Message privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await sidebarButton(ctor, /__proto__ Message privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect(proto.page.locator('.whoami-name').textContent()).resolves.toContain('__proto__');
 
-    await send(proto, 'Hello from __proto__.');
+    await send(proto, 'Hello from proto.');
     await send(ctor, 'Hello from constructor.');
     await send(ann, 'Hello to you both.');
     for (const person of [ann, proto, ctor]) {
-      await delivered(person, 'Hello from __proto__.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      await delivered(person, 'Hello from proto.').waitFor({ timeout: SHOW_TIMEOUT_MS });
       await delivered(person, 'Hello from constructor.').waitFor({ timeout: SHOW_TIMEOUT_MS });
       await delivered(person, 'Hello to you both.').waitFor({ timeout: SHOW_TIMEOUT_MS });
     }
     await expect(shownMessages(ann)).resolves.toEqual([
       'You: Before anyone else.',
-      '__proto__: Hello from __proto__.',
+      '__proto__: Hello from proto.',
       'constructor: Hello from constructor.',
       'You: Hello to you both.',
     ]);
@@ -91,7 +91,7 @@ describe('names an object prototype knows, on the page', () => {
     await expect(onlineCount(ann)).resolves.toBe('3');
 
     // A private conversation between the two: its id is made of both names.
-    await sidebarButton(proto, /Message constructor privately/).click();
+    await sidebarButton(proto, /constructor Message privately/).click();
     await send(proto, 'Just between us.');
     const privateWithProto = ctor.page.locator('#sidebar .conv', { hasText: '__proto__' });
     await privateWithProto.waitFor({ timeout: SHOW_TIMEOUT_MS });
@@ -106,7 +106,7 @@ describe('names an object prototype knows, on the page', () => {
     await send(ann, 'Still here.');
     await expect(shownMessages(ann)).resolves.toEqual([
       'You: Before anyone else.',
-      '__proto__: Hello from __proto__.',
+      '__proto__: Hello from proto.',
       'constructor: Hello from constructor.',
       'You: Hello to you both.',
       'You: Still here.',
@@ -117,7 +117,7 @@ describe('names an object prototype knows, on the page', () => {
     await delivered(carol, 'Still here.').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect(shownMessages(carol)).resolves.toEqual([
       'ann: Before anyone else.',
-      '__proto__: Hello from __proto__.',
+      '__proto__: Hello from proto.',
       'constructor: Hello from constructor.',
       'ann: Hello to you both.',
       'ann: Still here.',

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
   delivered,
+  horizontalOverflow,
   type Person,
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
@@ -143,9 +144,9 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
 
   it('keeps a private conversation and a group to their people: Eve cannot read or receive them by any command, page parameter or reconnect', async () => {
     // Ann writes to Bob privately; Bob and Ann make a group.
-    await sidebarButton(ann, /Message Bob privately/).click();
+    await sidebarButton(ann, /Bob Message privately/).click();
     await send(ann, 'Private: the door code is 4711.');
-    await sidebarButton(bob, /^Ann/).click();
+    await sidebarButton(bob, /^Ann(?! Message)/).click();
     await delivered(bob, 'Private: the door code is 4711.').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await bob.page.locator('#join-group-input').fill('insiders');
     await bob.page.getByRole('button', { name: 'Join', exact: true }).click();
@@ -214,6 +215,15 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     await screenshot(bob, 'two-anns');
     await otherAnn.context.close();
     await note(`Ann (${ids[1]?.slice(0, 6)}) left the chat`).waitFor({ timeout: SHOW_TIMEOUT_MS });
+  });
+
+  it('does not scroll sideways on a 390 px phone, signed in with a long name', async () => {
+    const phone = await chat.open('phil', { phone: true });
+    await signIn(phone, 'Philippa Longname-Longname', 'phil.phone');
+    expect(await horizontalOverflow(phone)).toBe(0);
+    await phone.page.locator('#menu-button').click();
+    expect(await horizontalOverflow(phone)).toBe(0);
+    await phone.context.close();
   });
 
   it('ends the session on sign-out: the page and negotiate need a new sign-in', async () => {

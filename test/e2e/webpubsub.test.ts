@@ -156,10 +156,10 @@ describe('the chat page over Azure Web PubSub, beside the SignalR page', () => {
   });
 
   it('sends private messages both ways between the two services', async () => {
-    await sidebarButton(ann, /Message wes privately/).click();
+    await sidebarButton(ann, /wes Message privately/).click();
     await expect(conversationTitle(ann).textContent()).resolves.toContain('wes');
     await send(ann, 'A word in private, wes.');
-    const fromAnn = wes.page.locator('#sidebar').getByRole('button', { name: /^ann/ });
+    const fromAnn = wes.page.locator('#sidebar').getByRole('button', { name: /^ann(?! Message)/ });
     await fromAnn.locator('.badge').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await fromAnn.click();
     await delivered(wes, 'A word in private, wes.').waitFor({ timeout: SHOW_TIMEOUT_MS });

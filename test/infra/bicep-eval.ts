@@ -3,7 +3,8 @@
  * resources are deployed and with which property values?" offline. It covers literals, parameters, variables,
  * member and index access (`.`, `.?`, `[n]`), `!`, `==`, `!=`, `<`, `>`, `&&`, `||`, `??`, `?:` and the functions
  * the templates call. What only Azure knows at deployment time (a module's outputs, a resource's properties,
- * `uniqueString`, `guid`) evaluates to {@link UNKNOWN}; a condition that depends on it counts as deployed, so an
+ * `uniqueString`, `guid`) evaluates to {@link UNKNOWN} (inside a string, as `⟨expression⟩`, naming the caller's
+ * expression for a module parameter); a condition that depends on it counts as deployed, so an
  * unknown can only make a test stricter. This is a reader for tests, not a Bicep compiler: `az bicep build` in
  * CI remains the compiler check.
  */
@@ -69,14 +70,22 @@ export class Scope {
     readonly params: Readonly<Record<string, Evaluated>>,
     /** The parsed module files by path, so `module.outputs.x` reads what the module's output evaluates to. */
     readonly modules: ReadonlyMap<string, BicepFile> = new Map(),
+    /** For a module's parameters that only Azure knows: the caller's expression, shown as `⟨app.outputs.x⟩`. */
+    readonly origins: Readonly<Record<string, string>> = {},
   ) {}
 
   /** The scope a deployed module of this file runs in, with the parameters this file passes it. */
   moduleScope(module: BicepModule): Scope {
     const file = this.modules.get(module.path);
     if (!file) throw new Error(`${this.file.file}: no parsed file for module ${module.path}`);
-    const passed = this.value((module.body.params as BicepValue) ?? {}) as Record<string, Evaluated>;
-    return new Scope(file, passed);
+    const given = (module.body.params as BicepValue) ?? {};
+    const passed = this.value(given) as Record<string, Evaluated>;
+    const origins: Record<string, string> = {};
+    for (const [name, value] of Object.entries(passed)) {
+      const source = isObject(given) ? given[name] : undefined;
+      if (value === UNKNOWN && source instanceof BicepExpression) origins[name] = source.source;
+    }
+    return new Scope(file, passed, new Map(), origins);
   }
 
   lookup(name: string): Evaluated {
@@ -306,7 +315,7 @@ class ExpressionParser {
         out +=
           typeof part === 'string' || typeof part === 'number' || typeof part === 'boolean'
             ? String(part)
-            : `⟨${inner}⟩`;
+            : `⟨${this.scope.origins[inner.trim()] ?? inner}⟩`;
         index = end;
       } else if (raw[index] === '\\') {
         out += raw[index + 1] ?? '';

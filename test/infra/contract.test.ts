@@ -31,6 +31,7 @@ import { readRoute, readRouteEntry } from './route-table.js';
 const MODULES = {
   main: 'infra/main.bicep',
   app: 'infra/modules/function-app.bicep',
+  appSettings: 'infra/modules/function-app-settings.bicep',
   signalR: 'infra/modules/signalr.bicep',
   storage: 'infra/modules/storage.bicep',
   roles: 'infra/modules/roles.bicep',
@@ -71,13 +72,13 @@ async function upstreamExpectation(): Promise<UpstreamExpectation> {
   };
 }
 
-describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-app.bicep)', () => {
+describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-app-settings.bicep)', () => {
   it('sets every setting the code requires and only settings the code or the host reads', async () => {
-    expect(checkAppSettings(await bicep('app'), catalogue)).toEqual([]);
+    expect(checkAppSettings(await bicep('appSettings'), catalogue)).toEqual([]);
   });
 
   it('sets each required setting of the catalogue in every mode (today: the SignalR connection string and the history store)', async () => {
-    const app = await bicep('app');
+    const app = await bicep('appSettings');
     const settings = (name: string) => Object.keys(app.variables.get(name) as Record<string, unknown>);
     for (const spec of catalogue.filter((s) => s.required)) {
       const everyMode =
@@ -91,7 +92,9 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
   });
 
   it('fails when a required setting is removed from the Bicep app settings', async () => {
-    const app = await brokenCopy('app', (text) => text.replace(/^ {2}CHAT_HISTORY_STORAGE: .*\n/m, ''));
+    const app = await brokenCopy('appSettings', (text) =>
+      text.replace(/^ {2}CHAT_HISTORY_STORAGE: .*\n/m, ''),
+    );
     const problems = checkAppSettings(app, catalogue);
     // Once per realtime service: neither SignalR's nor Web PubSub's settings make up for it.
     expect(problems).toEqual([
@@ -109,14 +112,14 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
       ...catalogue,
       { name: 'CHAT_NEW_SETTING', required: true, description: 'for the test' },
     ];
-    expect(checkAppSettings(await bicep('app'), extended)).toEqual([
+    expect(checkAppSettings(await bicep('appSettings'), extended)).toEqual([
       expect.stringMatching(/requires the app setting CHAT_NEW_SETTING .*signalRKeySettings/),
       expect.stringMatching(/requires the app setting CHAT_NEW_SETTING .*webPubSubKeySettings/),
     ]);
   });
 
   it('fails when Bicep sets an app setting the code never reads', async () => {
-    const app = await brokenCopy('app', (text) =>
+    const app = await brokenCopy('appSettings', (text) =>
       text.replace('  CHAT_HUB_NAME: hubName\n', '  CHAT_HUB_NAME: hubName\n  CHAT_ROOM_NAME: hubName\n'),
     );
     expect(checkAppSettings(app, catalogue)).toEqual([
@@ -125,11 +128,11 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
   });
 
   it('sets CHAT_DIALECTS to the one dialect the deployed service speaks (signalr for SignalR, websocket for Web PubSub)', async () => {
-    const app = await bicep('app');
+    const app = await bicep('appSettings');
     expect(sourceOf((app.variables.get('appSettings') as BicepObject).CHAT_DIALECTS)).toBe(
       "realtimeService == 'webpubsub' ? 'websocket' : 'signalr'",
     );
-    const both = await brokenCopy('app', (text) =>
+    const both = await brokenCopy('appSettings', (text) =>
       text.replace(
         "CHAT_DIALECTS: realtimeService == 'webpubsub' ? 'websocket' : 'signalr'",
         "CHAT_DIALECTS: 'signalr,websocket'",
@@ -140,7 +143,7 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
         /set CHAT_DIALECTS to `realtimeService == 'webpubsub' \? 'websocket' : 'signalr'`/,
       ),
     ]);
-    const fixed = await brokenCopy('app', (text) =>
+    const fixed = await brokenCopy('appSettings', (text) =>
       text.replace('  REALTIME_SERVICE: realtimeService\n', "  REALTIME_SERVICE: 'signalr'\n"),
     );
     expect(checkAppSettings(fixed, catalogue)).toEqual([
@@ -149,7 +152,7 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
   });
 
   it('fails when a host setting is undocumented or one that Flex Consumption forbids', async () => {
-    const app = await brokenCopy('app', (text) =>
+    const app = await brokenCopy('appSettings', (text) =>
       text.replace(
         "  AzureWebJobsStorage__credential: 'managedidentity'\n",
         "  AzureWebJobsStorage__credential: 'managedidentity'\n  FUNCTIONS_WORKER_RUNTIME: 'node'\n",
@@ -162,14 +165,14 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
   });
 
   it('fails when the site does not apply every settings object, or applies the wrong mode', async () => {
-    const app = await brokenCopy('app', (text) =>
+    const app = await brokenCopy('appSettings', (text) =>
       text.replace(
         'union(hostSettings, appSettings, realtimeSettings, authSettingsForMode)',
         'union(hostSettings, appSettings)',
       ),
     );
     expect(checkAppSettings(app, catalogue)).toEqual([expect.stringMatching(/appsettings must be `union\(/)]);
-    const swapped = await brokenCopy('app', (text) =>
+    const swapped = await brokenCopy('appSettings', (text) =>
       text.replace(
         "signalRAuth == 'identity' ? signalRIdentitySettings : signalRKeySettings",
         "signalRAuth == 'key' ? signalRIdentitySettings : signalRKeySettings",
@@ -178,7 +181,7 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
     expect(checkAppSettings(swapped, catalogue)).toEqual([
       expect.stringMatching(/var signalRSettings` must be/),
     ]);
-    const alwaysSignalR = await brokenCopy('app', (text) =>
+    const alwaysSignalR = await brokenCopy('appSettings', (text) =>
       text.replace(
         "realtimeService == 'webpubsub' ? webPubSubSettings : signalRSettings",
         "realtimeService == 'signalr' ? webPubSubSettings : signalRSettings",
@@ -190,11 +193,11 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
   });
 
   it("sets Web PubSub's endpoint (identity) or its listKeys() connection string (key), and the same upstream token check as SignalR's", async () => {
-    const app = await bicep('app');
+    const app = await bicep('appSettings');
     expect(app.variables.get('webPubSubIdentitySettings')).toMatchObject({
       WEBPUBSUB_ENDPOINT: expect.objectContaining({ source: `'https://\${webPubSub.properties.hostName}'` }),
     });
-    const keyless = await brokenCopy('app', (text) =>
+    const keyless = await brokenCopy('appSettings', (text) =>
       text.replace(
         'WebPubSubConnectionString: webPubSub.listKeys().primaryConnectionString',
         `WebPubSubConnectionString: 'Endpoint=https://\${webPubSub.properties.hostName};Version=1.0;'`,
@@ -205,7 +208,7 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
         /WebPubSubConnectionString must be webPubSub\.listKeys\(\)\.primaryConnectionString/,
       ),
     ]);
-    const otherCaller = await brokenCopy('app', (text) =>
+    const otherCaller = await brokenCopy('appSettings', (text) =>
       text.replace(
         `  WEBPUBSUB_ENDPOINT: 'https://\${webPubSub.properties.hostName}'\n  SIGNALR_UPSTREAM_AUDIENCE: upstreamAudience\n`,
         `  WEBPUBSUB_ENDPOINT: 'https://\${webPubSub.properties.hostName}'\n  SIGNALR_UPSTREAM_AUDIENCE: identityClientId\n`,
@@ -214,7 +217,7 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
     expect(checkAppSettings(otherCaller, catalogue)).toEqual([
       expect.stringMatching(/webPubSubIdentitySettings`\.SIGNALR_UPSTREAM_AUDIENCE must be what/),
     ]);
-    const leaky = await brokenCopy('app', (text) =>
+    const leaky = await brokenCopy('appSettings', (text) =>
       text.replace(
         `  WEBPUBSUB_ENDPOINT: 'https://\${webPubSub.properties.hostName}'\n`,
         `  WEBPUBSUB_ENDPOINT: 'https://\${webPubSub.properties.hostName}'\n  WebPubSubConnectionString: webPubSub.listKeys().primaryConnectionString\n`,
@@ -226,13 +229,13 @@ describe('app settings contract (src/lib/settings.ts ↔ infra/modules/function-
   });
 
   it('uses the identity connection string (AuthType=azure.msi with the client id) in identity mode and no key there', async () => {
-    const noClient = await brokenCopy('app', (text) =>
+    const noClient = await brokenCopy('appSettings', (text) =>
       text.replace(`;ClientId=\${identityClientId};Version=1.0;`, ';Version=1.0;'),
     );
     expect(checkAppSettings(noClient, catalogue)).toEqual([
       expect.stringMatching(/AuthType=azure\.msi;ClientId=/),
     ]);
-    const leaky = await brokenCopy('app', (text) =>
+    const leaky = await brokenCopy('appSettings', (text) =>
       text.replace(
         '  SIGNALR_UPSTREAM_AUDIENCE: upstreamAudience\n',
         '  SIGNALR_UPSTREAM_AUDIENCE: upstreamAudience\n  AzureSignalRSecondaryAccessKey: signalR.listKeys().secondaryKey\n',
@@ -322,19 +325,22 @@ describe('SignalR upstream ↔ the messages function route', () => {
     ]);
   });
 
-  it('fails when the upstream host is taken from the site resource instead of the name', async () => {
-    const cyclic = await brokenCopy('signalR', (text) =>
+  it("fails when the upstream host is built from the app's name instead of its real host", async () => {
+    const named = await brokenCopy('signalR', (text) =>
       text.replace(
-        `var functionAppOrigin = 'https://\${functionAppName}.azurewebsites.net'`,
-        `var functionAppOrigin = 'https://\${site.properties.defaultHostName}'`,
+        `var functionAppOrigin = 'https://\${functionAppHostName}'`,
+        `var functionAppOrigin = 'https://\${functionAppHostName}.azurewebsites.net'`,
       ),
     );
-    const problems = checkSignalR(cyclic, await upstreamExpectation());
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/must start with https:\/\/\$\{functionAppName\}\.azurewebsites\.net/),
-      ]),
-    );
+    const problems = checkSignalR(named, await upstreamExpectation());
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /the upstream URL must start with https:\/\/\$\{functionAppHostName\}\/ \(the site's defaultHostName/,
+      ),
+      expect.stringMatching(
+        /cors\.allowedOrigins must include the app's origin https:\/\/\$\{functionAppHostName\}\./,
+      ),
+    ]);
   });
 
   it('keeps the SKU a parameter: Standard_S1 by default, Free_F1 allowed', async () => {
@@ -352,7 +358,7 @@ describe('Web PubSub event handler ↔ the messages function route', () => {
     expect(checkWebPubSub(await bicep('webPubSub'), await upstreamExpectation())).toEqual([]);
     const main = await bicep('main');
     const module = main.modules.find((m) => m.path === './modules/webpubsub.bicep');
-    const app = main.modules.find((m) => m.path === './modules/function-app.bicep');
+    const app = main.modules.find((m) => m.path === './modules/function-app-settings.bicep');
     // The hub the service gets is the hub the app uses (CHAT_HUB_NAME).
     const params = (m: typeof module) => (m?.body.params ?? {}) as BicepObject;
     expect(sourceOf(params(module).hubName)).toBe('hubName');
@@ -409,7 +415,9 @@ describe('Web PubSub event handler ↔ the messages function route', () => {
 describe('API versions', () => {
   it("declares each realtime resource type at the newest stable version of Microsoft's specs", async () => {
     const files = await Promise.all(
-      (['signalR', 'signalRLink', 'webPubSub', 'webPubSubLink', 'roles', 'app'] as const).map(bicep),
+      (['signalR', 'signalRLink', 'webPubSub', 'webPubSubLink', 'roles', 'app', 'appSettings'] as const).map(
+        bicep,
+      ),
     );
     expect(checkApiVersions(files)).toEqual([]);
     const types = new Set(files.flatMap((f) => f.resources.map((r) => r.type)));
@@ -439,7 +447,7 @@ describe('reading the route table', () => {
 
 describe('resource shapes', () => {
   it('runs the app on Flex Consumption (FC1), Node 22, as a user-assigned identity, tagged for azd', async () => {
-    expect(checkFunctionApp(await bicep('app'))).toEqual([]);
+    expect(checkFunctionApp(await bicep('app'), await bicep('appSettings'))).toEqual([]);
   });
 
   it('fails with ftpsState (or another setting Flex rejects) on the site, Node 20, or an instance limit below 40', async () => {
@@ -449,7 +457,7 @@ describe('resource shapes', () => {
         "      minTlsVersion: '1.2'\n      ftpsState: 'Disabled'\n",
       ),
     );
-    expect(checkFunctionApp(ftps)).toEqual([
+    expect(checkFunctionApp(ftps, await bicep('appSettings'))).toEqual([
       expect.stringMatching(/siteConfig\.ftpsState must not be set on Flex Consumption/),
     ]);
     const linuxFx = await brokenCopy('app', (text) =>
@@ -458,26 +466,34 @@ describe('resource shapes', () => {
         "      minTlsVersion: '1.2'\n      linuxFxVersion: 'Node|22'\n",
       ),
     );
-    expect(checkFunctionApp(linuxFx)).toEqual([expect.stringMatching(/siteConfig\.linuxFxVersion/)]);
+    expect(checkFunctionApp(linuxFx, await bicep('appSettings'))).toEqual([
+      expect.stringMatching(/siteConfig\.linuxFxVersion/),
+    ]);
     const node20 = await brokenCopy('app', (text) =>
       text.replace("param nodeVersion string = '22'", "param nodeVersion string = '20'"),
     );
-    expect(checkFunctionApp(node20)).toEqual([expect.stringMatching(/Node 22 or later.*"20"/)]);
+    expect(checkFunctionApp(node20, await bicep('appSettings'))).toEqual([
+      expect.stringMatching(/Node 22 or later.*"20"/),
+    ]);
     const allows20 = await brokenCopy('app', (text) =>
       text.replace("@allowed([\n  '22'\n])", "@allowed([\n  '20'\n  '22'\n])"),
     );
-    expect(checkFunctionApp(allows20)).toEqual([expect.stringMatching(/Node 22 or later/)]);
+    expect(checkFunctionApp(allows20, await bicep('appSettings'))).toEqual([
+      expect.stringMatching(/Node 22 or later/),
+    ]);
     const tooFew = await brokenCopy('app', (text) => text.replace('@minValue(40)', '@minValue(1)'));
-    expect(checkFunctionApp(tooFew)).toEqual([expect.stringMatching(/@minValue\(40\)/)]);
+    expect(checkFunctionApp(tooFew, await bicep('appSettings'))).toEqual([
+      expect.stringMatching(/@minValue\(40\)/),
+    ]);
   });
 
   it('fails when the plan is not FC1 or the identity is system-assigned', async () => {
     const consumption = await brokenCopy('app', (text) => text.replace("name: 'FC1'", "name: 'Y1'"));
-    expect(checkFunctionApp(consumption)).toEqual([expect.stringMatching(/FC1/)]);
+    expect(checkFunctionApp(consumption, await bicep('appSettings'))).toEqual([expect.stringMatching(/FC1/)]);
     const systemAssigned = await brokenCopy('app', (text) =>
       text.replace("type: 'UserAssigned'", "type: 'SystemAssigned'"),
     );
-    expect(checkFunctionApp(systemAssigned)).toEqual([
+    expect(checkFunctionApp(systemAssigned, await bicep('appSettings'))).toEqual([
       expect.stringMatching(/identity\.type must be 'UserAssigned'/),
     ]);
   });
@@ -527,13 +543,15 @@ describe('resource shapes', () => {
       string
     >;
     expect(checkMain(await bicep('main'), abbreviations)).toEqual([]);
-    const mismatched = await brokenCopy('main', (text) =>
+    const named = await brokenCopy('main', (text) =>
       text.replace(
-        '    capacity: signalRCapacity\n    functionAppName: functionAppName\n',
-        "    capacity: signalRCapacity\n    functionAppName: 'func-other'\n",
+        '    capacity: signalRCapacity\n    hubName: hubName\n    functionAppHostName: app.outputs.defaultHostName\n',
+        `    capacity: signalRCapacity\n    hubName: hubName\n    functionAppHostName: '\${functionAppName}.azurewebsites.net'\n`,
       ),
     );
-    expect(checkMain(mismatched, abbreviations)).toEqual([expect.stringMatching(/pass the same variable/)]);
+    expect(checkMain(named, abbreviations)).toEqual([
+      expect.stringMatching(/module webPubSub must get functionAppHostName: app\.outputs\.defaultHostName/),
+    ]);
   });
 
   it('passes every module exactly the parameters it declares and reads only outputs it has', async () => {
@@ -546,6 +564,7 @@ describe('resource shapes', () => {
     expect(main.modules.map((m) => m.path).sort()).toEqual([
       './modules/entra-app.bicep',
       './modules/entra-credential.bicep',
+      './modules/function-app-settings.bicep',
       './modules/function-app.bicep',
       './modules/identity.bicep',
       './modules/identity.bicep',
@@ -575,13 +594,17 @@ describe('resource shapes', () => {
       ),
     );
     expect(checkModuleParameters(renamed, modules)).toEqual([
-      expect.stringMatching(/module app passes hub, which .*function-app\.bicep does not declare/),
+      expect.stringMatching(
+        /module appSettings passes hub, which .*function-app-settings\.bicep does not declare/,
+      ),
     ]);
     const missing = await brokenCopy('main', (text) =>
       text.replace('    webPubSubName: webPubSubName\n    hubName: hubName\n', '    hubName: hubName\n'),
     );
     expect(checkModuleParameters(missing, modules)).toEqual([
-      expect.stringMatching(/module app does not pass webPubSubName, which .*function-app\.bicep requires/),
+      expect.stringMatching(
+        /module appSettings does not pass webPubSubName, which .*function-app-settings\.bicep requires/,
+      ),
     ]);
   });
 
@@ -602,7 +625,7 @@ describe('resource shapes', () => {
 
 describe('keyless by default (signalrAuth: identity)', () => {
   it('reads no access key outside the key-mode settings', async () => {
-    const app = await bicep('app');
+    const app = await bicep('appSettings');
     const sources = new Map(
       await Promise.all(
         (Object.keys(MODULES) as (keyof typeof MODULES)[]).map(
@@ -655,7 +678,7 @@ describe('keyless by default (signalrAuth: identity)', () => {
     const [main, signalR, app, webPubSub] = await Promise.all([
       bicep('main'),
       bicep('signalR'),
-      bicep('app'),
+      bicep('appSettings'),
       bicep('webPubSub'),
     ]);
     expect(checkUpstreamAudienceWiring(main, signalR, app, webPubSub)).toEqual([]);
@@ -720,22 +743,22 @@ describe('sign-in (chatAuth: entra) with App Service Authentication', () => {
 
   it('configures authsettingsV2 in entra mode, redirecting to sign-in, with the upstream route excluded', async () => {
     expect(await easyAuthExpectation()).toEqual({ upstreamPath: '/api/messages' });
-    expect(checkEasyAuth(await bicep('app'), await easyAuthExpectation())).toEqual([]);
+    expect(checkEasyAuth(await bicep('appSettings'), await easyAuthExpectation())).toEqual([]);
   });
 
   it('fails when the excluded path and the route table drift, or when more is opened', async () => {
-    const app = await bicep('app');
+    const app = await bicep('appSettings');
     expect(checkEasyAuth(app, { upstreamPath: '/api/upstream' })).toEqual([
       expect.stringMatching(/excludedPaths must contain the upstream path \/api\/upstream/),
       expect.stringMatching(/excludedPaths opens .*\/api\/messages/),
     ]);
-    const wide = await brokenCopy('app', (text) =>
+    const wide = await brokenCopy('appSettings', (text) =>
       text.replace("  '/api/messages'\n]", "  '/api/messages'\n  '/api/home'\n]"),
     );
     expect(checkEasyAuth(wide, await easyAuthExpectation())).toEqual([
       expect.stringMatching(/opens "\/api\/home"/),
     ]);
-    const open = await brokenCopy('app', (text) =>
+    const open = await brokenCopy('appSettings', (text) =>
       text.replace(
         "unauthenticatedClientAction: 'RedirectToLoginPage'",
         "unauthenticatedClientAction: 'AllowAnonymous'",
@@ -765,7 +788,7 @@ describe('sign-in (chatAuth: entra) with App Service Authentication', () => {
     expect(checkNoClientSecret(sources)).toEqual([
       expect.stringMatching(/^infra\/modules\/entra-app\.bicep:\d+: a client secret/),
     ]);
-    const secretSetting = await brokenCopy('app', (text) =>
+    const secretSetting = await brokenCopy('appSettings', (text) =>
       text.replace(
         "clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'",
         "clientSecretSettingName: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'",

@@ -399,6 +399,15 @@ export function checkNoSecretOutputs(files: readonly BicepFile[]): string[] {
   return problems;
 }
 
+/** The parameter of the realtime and registration modules that carries the site's real host (its defaultHostName). */
+export const APP_HOST_PARAM = 'functionAppHostName';
+
+/** The modules that write a URL of the app: the upstream URL (either realtime service) and the sign-in redirect. */
+export const HOST_READERS: readonly string[] = ['signalr.bicep', 'webpubsub.bicep', 'entra-app.bicep'];
+
+/** The app's origin as those modules write it. */
+const APP_ORIGIN = `https://\${${APP_HOST_PARAM}}`;
+
 /** The route the upstream must call, as the Functions host serves it: `/<routePrefix>/<route>`. */
 export interface UpstreamExpectation {
   /** The messages function's route, e.g. `messages`. */
@@ -409,8 +418,8 @@ export interface UpstreamExpectation {
 
 /**
  * Checks the SignalR module: kind SignalR, Serverless mode, one upstream template for every hub, category
- * and event whose URL is `https://${functionAppName}.azurewebsites.net/<prefix>/<route>?event={event}` built
- * from the name parameter (no reference to the site, so no dependency cycle), CORS for that origin, local
+ * and event whose URL is `https://${functionAppHostName}/<prefix>/<route>?event={event}`, the site's real host
+ * passed in as a parameter (never built from the app's name), CORS for that origin, local
  * auth on, and the SKU a parameter that defaults to Standard_S1 (the tier with an SLA) and allows Free_F1.
  */
 export function checkSignalR(signalR: BicepFile, expected: UpstreamExpectation): string[] {
@@ -438,7 +447,7 @@ export function checkSignalR(signalR: BicepFile, expected: UpstreamExpectation):
     template === undefined ? undefined : resolve(signalR, path(template, 'urlTemplate') ?? null);
   if (typeof urlTemplate !== 'string') {
     problems.push(
-      `${where}: properties.upstream.templates[0].urlTemplate must be a string built from the app name.`,
+      `${where}: properties.upstream.templates[0].urlTemplate must be a string built from the app's host.`,
     );
   } else {
     problems.push(...checkUpstreamUrl(urlTemplate, signalR, expected, where));
@@ -454,10 +463,8 @@ export function checkSignalR(signalR: BicepFile, expected: UpstreamExpectation):
 
   const origins = path(service.body, 'properties', 'cors', 'allowedOrigins');
   const resolvedOrigins = Array.isArray(origins) ? origins.map((origin) => resolve(signalR, origin)) : [];
-  if (!resolvedOrigins.includes(`https://\${functionAppName}.azurewebsites.net`)) {
-    problems.push(
-      `${where}: cors.allowedOrigins must include the app's origin https://\${functionAppName}.azurewebsites.net.`,
-    );
+  if (!resolvedOrigins.includes(APP_ORIGIN)) {
+    problems.push(`${where}: cors.allowedOrigins must include the app's origin ${APP_ORIGIN}.`);
   }
 
   const skuName = path(service.body, 'sku', 'name');
@@ -551,7 +558,7 @@ export function checkUpstreamAudienceWiring(
       );
     }
   }
-  const appModule = main.modules.find((module) => module.path.endsWith('function-app.bicep'));
+  const appModule = main.modules.find((module) => module.path.endsWith('/function-app-settings.bicep'));
   const signalRModule = main.modules.find((module) => module.path.endsWith('signalr.bicep'));
   const webPubSubModule = main.modules.find((module) => module.path.endsWith('webpubsub.bicep'));
   const passed = sourceOf(path(appModule?.body, 'params', 'upstreamAudience'));
@@ -593,18 +600,17 @@ function checkUpstreamUrl(
   where: string,
 ): string[] {
   const problems: string[] = [];
-  const origin = `https://\${functionAppName}.azurewebsites.net`;
-  if (!template.startsWith(origin)) {
+  if (!template.startsWith(`${APP_ORIGIN}/`)) {
     return [
-      `${where}: the upstream URL must start with ${origin} (built from the name parameter), found ${template}.`,
+      `${where}: the upstream URL must start with ${APP_ORIGIN}/ (the site's defaultHostName, passed in; secure unique default hostnames make a name-built host wrong), found ${template}.`,
     ];
   }
-  if (!file.params.has('functionAppName')) {
+  if (!file.params.has(APP_HOST_PARAM)) {
     problems.push(
-      `${where}: functionAppName must be a parameter (a string, not a reference to the site: no dependency cycle).`,
+      `${where}: ${APP_HOST_PARAM} must be a parameter (main.bicep passes the site's defaultHostName output).`,
     );
   }
-  const url = new URL(template.replace(`\${functionAppName}`, 'app'));
+  const url = new URL(template.replace(`\${${APP_HOST_PARAM}}`, 'app.example'));
   const expectedPath = `/${[expected.routePrefix, expected.route].filter((segment) => segment !== '').join('/')}`;
   if (url.pathname !== expectedPath) {
     problems.push(
@@ -624,7 +630,7 @@ function checkUpstreamUrl(
  * `azd-service-name: 'api'`, a user-assigned identity, the deployment container reached with that
  * identity, Node 20, and identity-based host storage.
  */
-export function checkFunctionApp(app: BicepFile): string[] {
+export function checkFunctionApp(app: BicepFile, settings: BicepFile): string[] {
   const problems: string[] = [];
   const [plan] = resourcesOfType(app, 'Microsoft.Web/serverfarms');
   if (!plan) problems.push(`${app.file}: no Microsoft.Web/serverfarms (the Flex Consumption plan).`);
@@ -682,10 +688,10 @@ export function checkFunctionApp(app: BicepFile): string[] {
       `${where}: functionAppConfig.scaleAndConcurrency must set the instance memory and the instance limit.`,
     );
   }
-  const hostSettings = app.variables.get(HOST_SETTINGS_VARIABLE);
+  const hostSettings = settings.variables.get(HOST_SETTINGS_VARIABLE);
   if (path(hostSettings, 'AzureWebJobsStorage__credential') !== 'managedidentity') {
     problems.push(
-      `${app.file}: AzureWebJobsStorage__credential must be 'managedidentity' (identity-based host storage).`,
+      `${settings.file}: AzureWebJobsStorage__credential must be 'managedidentity' (identity-based host storage).`,
     );
   }
   return problems;
@@ -839,8 +845,8 @@ export const REQUIRED_OUTPUTS: readonly string[] = [
 ];
 
 /**
- * Checks main.bicep: subscription scope, resource group `rg-<environmentName>` tagged `azd-env-name`, the
- * same function app name handed to SignalR (for the upstream URL) and to the app module, and the outputs.
+ * Checks main.bicep: subscription scope, resource group `rg-<environmentName>` tagged `azd-env-name`, the site's
+ * `defaultHostName` output handed to every module that writes the app's URL ({@link HOST_READERS}), and the outputs.
  */
 export function checkMain(main: BicepFile, abbreviations: Readonly<Record<string, string>>): string[] {
   const problems: string[] = [];
@@ -859,14 +865,19 @@ export function checkMain(main: BicepFile, abbreviations: Readonly<Record<string
   if (!tagsCarryEnvName(main, group?.body.tags ?? null)) {
     problems.push(`${main.file}: the resource group must be tagged azd-env-name.`);
   }
-  const signalR = main.modules.find((module) => module.path.endsWith('signalr.bicep'));
-  const app = main.modules.find((module) => module.path.endsWith('function-app.bicep'));
-  const upstreamName = sourceOf(path(signalR?.body, 'params', 'functionAppName'));
+  const app = main.modules.find((module) => module.path.endsWith('/function-app.bicep'));
   const appName = sourceOf(path(app?.body, 'params', 'name'));
-  if (!signalR || !app || upstreamName !== appName || !main.variables.has(appName)) {
-    problems.push(
-      `${main.file}: pass the same variable as signalr.bicep's functionAppName and function-app.bicep's name (found ${upstreamName} and ${appName}), computed from strings only so there is no dependency cycle.`,
-    );
+  if (!app || !main.variables.has(appName)) {
+    problems.push(`${main.file}: function-app.bicep's name must be a variable (found ${appName}).`);
+  }
+  const host = `${app?.symbol ?? 'app'}.outputs.defaultHostName`;
+  for (const module of main.modules.filter((m) => HOST_READERS.some((file) => m.path.endsWith(`/${file}`)))) {
+    const passed = sourceOf(path(module.body, 'params', APP_HOST_PARAM));
+    if (passed !== host) {
+      problems.push(
+        `${main.file}: module ${module.symbol} must get ${APP_HOST_PARAM}: ${host} (the site's real host; with secure unique default hostnames a name-built one is wrong), found ${passed}.`,
+      );
+    }
   }
   for (const output of REQUIRED_OUTPUTS) {
     if (!main.outputs.has(output)) problems.push(`${main.file}: output ${output} is missing.`);
@@ -1193,7 +1204,7 @@ export const WEBPUBSUB_SYSTEM_EVENTS: readonly string[] = ['connect', 'connected
 /**
  * Checks the Web PubSub module: kind WebPubSub, the same auth modes as SignalR (disableLocalAuth in identity mode, a
  * user-assigned identity, ManagedIdentity event handler auth for `upstreamAudience`), one hub named by the `hubName`
- * parameter whose one event handler calls `https://${functionAppName}.azurewebsites.net/<prefix>/<route>` for every
+ * parameter whose one event handler calls `https://${functionAppHostName}/<prefix>/<route>` for every
  * user event and the three system events, anonymous connections denied, and the SKU a parameter like SignalR's.
  */
 export function checkWebPubSub(webPubSub: BicepFile, expected: UpstreamExpectation): string[] {
@@ -1248,7 +1259,7 @@ export function checkWebPubSub(webPubSub: BicepFile, expected: UpstreamExpectati
     return [...problems, `${hubWhere}: the hub needs exactly one event handler (the app).`];
   const urlTemplate = resolve(webPubSub, path(handler, 'urlTemplate') ?? null);
   if (typeof urlTemplate !== 'string') {
-    problems.push(`${hubWhere}: the event handler's urlTemplate must be a string built from the app name.`);
+    problems.push(`${hubWhere}: the event handler's urlTemplate must be a string built from the app's host.`);
   } else {
     problems.push(...checkUpstreamUrl(urlTemplate, webPubSub, expected, hubWhere));
   }

@@ -1,4 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   checkDeployedImports,
@@ -135,5 +139,74 @@ describe('deployment package (.funcignore + azure.yaml)', () => {
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.every((problem) => problem.reason.length > 0)).toBe(true);
     expect(patterns).toContain('src/local');
+  });
+});
+
+describe('Core Tools kept out of the remote build (azure.yaml package hooks + .npmrc)', () => {
+  const hook = resolve('infra/hooks/package-npmrc.mjs');
+  const run = (dir: string, ...args: string[]) =>
+    execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
+  /** What npm itself reads as `omit` in `dir` (the project's .npmrc; npm's own defaults otherwise). */
+  const npmOmit = (dir: string) =>
+    execFileSync('npm', ['config', 'get', 'omit'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_omit: undefined, NODE_ENV: undefined },
+    }).trim();
+
+  it('adds omit=optional to .npmrc only while azd packages the api service, on every OS', async () => {
+    const yaml = await readFile('azure.yaml', 'utf8');
+    const service = yaml.slice(yaml.indexOf('services:\n'), yaml.indexOf('\nhooks:') + 1);
+    for (const [event, command] of [
+      ['prepackage', 'add'],
+      ['postpackage', 'remove'],
+    ]) {
+      const block = new RegExp(
+        `\\n {6}${event}:\\n {8}posix:\\n {10}shell: sh\\n {10}run: node infra/hooks/package-npmrc\\.mjs ${command}\\n {8}windows:\\n {10}shell: pwsh\\n {10}run: node infra/hooks/package-npmrc\\.mjs ${command}\\n`,
+      );
+      expect(service, `${event} hook of the api service`).toMatch(block);
+    }
+    // The package carries .npmrc; the repository commits none that would change a local install.
+    expect(isIgnored('.npmrc', ignorePatterns(await readFile('.funcignore', 'utf8')))).toBe(false);
+    expect(existsSync('.npmrc')).toBe(false);
+  });
+
+  it("makes npm omit optional dependencies in the package, then leaves the project's own .npmrc as it was", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'package-npmrc-'));
+    try {
+      await writeFile(join(dir, 'package.json'), '{"name":"p","version":"1.0.0"}\n');
+      expect(npmOmit(dir)).toBe('');
+      run(dir, hook, 'add');
+      expect(npmOmit(dir)).toBe('optional');
+      run(dir, hook, 'add'); // twice (a retried package step) is still one block
+      expect((await readFile(join(dir, '.npmrc'), 'utf8')).match(/omit=optional/g)).toHaveLength(1);
+      run(dir, hook, 'remove');
+      expect(existsSync(join(dir, '.npmrc'))).toBe(false);
+      expect(npmOmit(dir)).toBe('');
+
+      const own = 'fund=false\naudit=false\n';
+      await writeFile(join(dir, '.npmrc'), own);
+      run(dir, hook, 'add');
+      expect(npmOmit(dir)).toBe('optional');
+      expect(await readFile(join(dir, '.npmrc'), 'utf8')).toMatch(/^fund=false\naudit=false\n# >>> /);
+      run(dir, hook, 'remove');
+      expect(await readFile(join(dir, '.npmrc'), 'utf8')).toBe(own);
+      run(dir, hook, 'remove'); // nothing of ours left: unchanged
+      expect(await readFile(join(dir, '.npmrc'), 'utf8')).toBe(own);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an unknown command instead of guessing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'package-npmrc-'));
+    try {
+      expect(() => execFileSync(process.execPath, [hook, 'clean'], { cwd: dir, stdio: 'pipe' })).toThrow(
+        /usage: package-npmrc\.mjs add\|remove \(got clean\)/,
+      );
+      expect(existsSync(join(dir, '.npmrc'))).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -140,7 +140,8 @@ export async function checkVendoredPaths(
  * `npm run build`, then `npm run build:azure` when package.json has it, and ships the result. Pruning
  * devDependencies there, and only there, keeps the test tools out of what Azure runs while `npm run build`
  * stays the same locally. Optional dependencies go too: the only one is Azure Functions Core Tools, a local
- * development binary that the remote build's npm (which ignores `allowScripts`) would otherwise download and ship.
+ * development binary. The package's `.npmrc` (azure.yaml's package hooks) already keeps the remote `npm install` from
+ * downloading it; the prune is the second guard, so it is never shipped either way.
  */
 export function checkRemoteBuildPrunes(scripts: Readonly<Record<string, string>>): string[] {
   const script = scripts['build:azure'];

@@ -14,6 +14,14 @@ interface EntraRights {
   plannedGraphWrites(env: Record<string, string>): GraphWrites;
   checkGraphRights(writes: GraphWrites, claims: object, allowedToCreateApps?: boolean): string[];
 }
+interface EntraRedirect {
+  redirectUrisWith(current: unknown, wanted: string): string[] | undefined;
+  addRedirectUri(
+    graph: (path: string, init?: { method?: string; body?: string }) => Promise<Response>,
+    uniqueName: string,
+    redirectUri: string,
+  ): Promise<'added' | 'present'>;
+}
 interface UpstreamLink {
   pendingUpstreamLinks(connections: object[], requestMessage: string): { name: string }[];
 }
@@ -22,6 +30,7 @@ interface UpstreamLink {
 const hooks = '../../infra/hooks';
 const rights = (await import(`${hooks}/entra-rights.mjs`)) as EntraRights;
 const link = (await import(`${hooks}/upstream-link.mjs`)) as UpstreamLink;
+const redirect = (await import(`${hooks}/entra-redirect.mjs`)) as EntraRedirect;
 
 describe('preprovision: what the deployment writes to Microsoft Graph', () => {
   it('writes nothing once ENTRA_CLIENT_ID is known (the pipeline), and only the credential on the one-pass path', () => {
@@ -92,5 +101,46 @@ describe('postprovision: the shared private endpoint to approve', () => {
     expect(
       link.pendingUpstreamLinks(connections, 'SignalR upstream for func-api-x').map((c) => c.name),
     ).toEqual(['ours']);
+  });
+});
+
+describe("postprovision: the sign-in redirect on the app's real host (one-pass admin path)", () => {
+  const URI = 'https://func-api-abc-h4sh.swedencentral-01.azurewebsites.net/.auth/login/aad/callback';
+
+  /** Microsoft Graph's application by uniqueName, in memory: what the hook reads and writes. */
+  function fakeGraph(redirectUris: string[] | undefined, status = 200) {
+    const calls: { path: string; method: string; body?: unknown }[] = [];
+    const graph = async (path: string, init: { method?: string; body?: string } = {}) => {
+      const method = init.method ?? 'GET';
+      calls.push({ path, method, body: init.body === undefined ? undefined : JSON.parse(init.body) });
+      if (status !== 200) return new Response('denied', { status });
+      if (method === 'PATCH') return new Response(null, { status: 204 });
+      return Response.json({ id: 'obj', web: redirectUris === undefined ? {} : { redirectUris } });
+    };
+    return { graph, calls };
+  }
+
+  it('adds the redirect URI and keeps the others, once', async () => {
+    const { graph, calls } = fakeGraph(['https://old.example/.auth/login/aad/callback']);
+    expect(await redirect.addRedirectUri(graph, "chat-o'brien", URI)).toBe('added');
+    expect(calls).toEqual([
+      { path: "/applications(uniqueName='chat-o''brien')?$select=id,web", method: 'GET', body: undefined },
+      {
+        path: "/applications(uniqueName='chat-o''brien')",
+        method: 'PATCH',
+        body: { web: { redirectUris: ['https://old.example/.auth/login/aad/callback', URI] } },
+      },
+    ]);
+    const present = fakeGraph([URI]);
+    expect(await redirect.addRedirectUri(present.graph, 'chat', URI)).toBe('present');
+    expect(present.calls.map((c) => c.method)).toEqual(['GET']);
+    expect(redirect.redirectUrisWith(undefined, URI)).toEqual([URI]);
+  });
+
+  it('says what failed when Graph refuses (not the owner)', async () => {
+    const { graph } = fakeGraph([], 403);
+    await expect(redirect.addRedirectUri(graph, 'chat', URI)).rejects.toThrow(
+      /Reading the registration chat failed: 403/,
+    );
   });
 });

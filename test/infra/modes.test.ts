@@ -4,7 +4,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { retentionRules } from '../../src/local/retention.js';
+import {
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  DEFAULT_LIMIT_RETENTION_DAYS,
+  DEFAULT_MARKER_RETENTION_DAYS,
+  retentionRules,
+} from '../../src/local/retention.js';
 import { at, deployment, type Evaluated } from './bicep-eval.js';
 import { type BicepFile, type BicepObject, readBicep, sourceOf } from './bicep-model.js';
 import { checkPipelineReachesParameters, ROLE_IDS } from './contract.js';
@@ -279,6 +284,14 @@ describe("the deploy workflow's provision step", () => {
       extraTags: { costCenter: '42' },
     });
     expect(graphWrites(resources)).toEqual([]);
+    // Nor do the provision step's hooks (the postprovision hook writes a redirect URI only on the one-pass path).
+    // Imported through a variable, as in hooks.test.ts: a plain JavaScript module without type declarations.
+    const hooks = '../../infra/hooks';
+    const rights = (await import(`${hooks}/entra-rights.mjs`)) as {
+      plannedGraphWrites(env: Record<string, string>): { kind: string };
+    };
+    expect(rights.plannedGraphWrites(env).kind).toBe('none');
+    expect(rights.plannedGraphWrites({ ...env, ENTRA_APP_UNIQUE_NAME: 'chat' }).kind).toBe('credential');
   });
 
   it('would write the registration when ENTRA_CLIENT_ID is not set (so the check above can fail)', async () => {
@@ -290,7 +303,11 @@ describe("the deploy workflow's provision step", () => {
 
 describe('retention (Blob lifecycle policy ↔ src/local/retention.ts)', () => {
   it("deletes the same prefixes and blob types after the azd variables' days as the local sweeper", async () => {
-    const { resources } = await deploy({ historyRetentionDays: 30, markerRetentionDays: 3 });
+    const { resources } = await deploy({
+      historyRetentionDays: 30,
+      markerRetentionDays: 3,
+      limitRetentionDays: 4,
+    });
     const policy = resources.find(
       (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
     );
@@ -306,14 +323,35 @@ describe('retention (Blob lifecycle policy ↔ src/local/retention.ts)', () => {
       ),
       days: at(rule, 'definition', 'actions', 'baseBlob', 'delete', 'daysAfterModificationGreaterThan'),
     }));
-    expect(fromBicep).toEqual(retentionRules(30, 3));
+    expect(fromBicep).toEqual(retentionRules(30, 3, 4));
     const forever = await deploy({ historyRetentionDays: 0 });
     const kept = forever.resources.find(
       (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
     );
     expect(
       (at(kept?.body, 'properties', 'policy', 'rules') as Evaluated[]).map((rule) => at(rule, 'name')),
-    ).toEqual(['client-id-markers']);
+    ).toEqual(['client-id-markers', 'command-limit-buckets']);
+  });
+
+  it('takes the same default days as the local sweeper when the azd variables are unset', async () => {
+    const { main, modules } = await templates();
+    const params = azdParameters(await readFile('infra/main.parameters.json', 'utf8'), {}, types(main));
+    expect(params).toMatchObject({
+      historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS,
+      markerRetentionDays: DEFAULT_MARKER_RETENTION_DAYS,
+      limitRetentionDays: DEFAULT_LIMIT_RETENTION_DAYS,
+    });
+    const { resources } = deployment(main, modules, { ...BASE, ...params });
+    const policy = resources.find(
+      (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
+    );
+    const limits = (at(policy?.body, 'properties', 'policy', 'rules') as Evaluated[]).find(
+      (rule) => at(rule, 'name') === 'command-limit-buckets',
+    );
+    expect(at(limits, 'definition')).toEqual({
+      filters: { blobTypes: ['blockBlob'], prefixMatch: ['chat-history/_limits/'] },
+      actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: 1 } } },
+    });
   });
 });
 
@@ -420,7 +458,7 @@ describe('REALTIME_SERVICE: which resources each value deploys', () => {
     // The page azd prints opens the raw-WebSocket chat, which Web PubSub carries.
     expect(scope.value(scope.file.outputs.get('CHAT_URL') ?? '')).toMatch(/\/api\/home\?dialect=websocket$/);
     expect(scope.value(scope.file.outputs.get('REALTIME_UPSTREAM_URL_TEMPLATE') ?? '')).toMatch(
-      /^https:\/\/func-api-.*\.azurewebsites\.net\/api\/messages\?event=\{event\}$/,
+      /^https:\/\/⟨app\.outputs\.defaultHostName⟩\/api\/messages\?event=\{event\}$/,
     );
   });
 
@@ -432,7 +470,7 @@ describe('REALTIME_SERVICE: which resources each value deploys', () => {
     expect(at(hub?.body, 'properties', 'eventHandlers')).toEqual([
       {
         urlTemplate: expect.stringMatching(
-          /^https:\/\/func-api-.*\.azurewebsites\.net\/api\/messages\?event=\{event\}$/,
+          /^https:\/\/⟨app\.outputs\.defaultHostName⟩\/api\/messages\?event=\{event\}$/,
         ),
         userEventPattern: '*',
         systemEvents: ['connect', 'connected', 'disconnected'],

@@ -163,12 +163,17 @@ describe('npm start', () => {
     await second.lineMatching(/^Chat ready:/);
     const bob = await connectChat(`http://localhost:${functionsPort}`, 'bob', 'websocket');
     expect(welcomeOf(bob).history.messages.map((m) => m.text)).toEqual(['kept on disk']);
-    await bob.close();
-    // Ctrl-C (SIGINT) stops it as SIGTERM does.
+    const cleo = await connectChat(`http://localhost:${functionsPort}`, 'cleo', 'signalr');
+    // Ctrl-C (SIGINT) stops it as SIGTERM does, and quietly with pages still connected: the service stops
+    // before the app, so their disconnects reach an app that is still there.
     const again = childPids(second.child.pid as number);
     second.child.kill('SIGINT');
     expect((await once(second.child, 'exit'))[0]).toBe(0);
     for (const pid of again) expect(isAlive(pid), `child ${pid}`).toBe(false);
+    await bob.close();
+    await cleo.close();
+    const stopping = second.output().slice(second.output().indexOf('Stopping…'));
+    expect(stopping).not.toMatch(/ECONNREFUSED|unreachable|error/i);
   }, 120_000);
 
   it('runs the keyless mode with SIGNALR_AUTH=identity: the app reaches the service with its managed identity', async () => {

@@ -162,3 +162,20 @@ export async function send(person: Person, text: string): Promise<void> {
 export function sidebarButton(person: Person, name: RegExp): Locator {
   return person.page.locator('#sidebar').getByRole('button', { name });
 }
+
+/**
+ * How far, in CSS pixels, anything in a person's page reaches past its box sideways: the page itself, or any
+ * element that lets its content scroll horizontally. 0 means nothing scrolls sideways.
+ */
+export function horizontalOverflow(person: Person): Promise<number> {
+  return person.page.evaluate(() => {
+    const root = document.scrollingElement ?? document.documentElement;
+    let worst = Math.max(0, root.scrollWidth - window.innerWidth);
+    for (const element of Array.from(document.querySelectorAll('body *'))) {
+      const { overflowX } = getComputedStyle(element);
+      if (overflowX !== 'auto' && overflowX !== 'scroll') continue;
+      worst = Math.max(worst, element.scrollWidth - element.clientWidth);
+    }
+    return worst;
+  });
+}

@@ -127,6 +127,24 @@ describe('Blob transaction counter', () => {
       'GET ?restype=container&comp=list': 1,
     });
     expect(counted.total).toBe(7);
+    expect(counted.failed).toBe(0);
     expect(counter.take().total).toBe(0);
+  });
+
+  it('counts the requests Blob Storage refuses apart, and resets them with the rest', async () => {
+    const container = BlobServiceClient.fromConnectionString(counter.connectionString).getContainerClient(
+      'refusals',
+    );
+    await container.create();
+    const blob = container.getBlockBlobClient('once');
+    await blob.upload('first', 5);
+    // A second create-if-absent is refused (409 BlobAlreadyExists), as a conditional write that lost.
+    await expect(blob.upload('again', 5, { conditions: { ifNoneMatch: '*' } })).rejects.toMatchObject({
+      statusCode: 409,
+    });
+    const counted = counter.take();
+    expect(counted.total).toBe(3);
+    expect(counted.failed).toBe(1);
+    expect(counter.take()).toEqual({ total: 0, byOperation: {}, failed: 0 });
   });
 });

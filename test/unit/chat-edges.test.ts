@@ -55,7 +55,12 @@ describe('names at the edge', () => {
       ctx(),
     );
     expect(page.status).toBe(400);
-    expect(String(page.body)).toMatch(reason);
+    expect(
+      JSON.parse(
+        /<script id="chat-config" type="application\/json">(.*?)<\/script>/s.exec(String(page.body))?.[1] ??
+          '{}',
+      ).refusedName.problem,
+    ).toMatch(reason);
     expect(new Headers(page.headers as Record<string, string>).get('x-content-type-options')).toBe('nosniff');
   });
 });
@@ -86,6 +91,7 @@ describe('the page cannot be framed or run foreign code', () => {
       'id="chat-config" type="application/json"',
       'defer src="/api/assets/vendor/signalr.js"',
       'defer src="/api/assets/vendor/signalr-protocol-msgpack.js"',
+      'defer src="/api/assets/vendor/markdown-it.js"',
       'type="module" src="/api/assets/app.js"',
     ]);
   });

@@ -143,24 +143,33 @@ describe('home', () => {
     }
   });
   it.each([
-    ['<script>', 'may only contain letters'],
+    ['<you>', 'may only contain letters'],
     ['a'.repeat(33), 'longer than 32'],
     [' ann', 'must not start or end with a space'],
-  ])('refuses the invalid name %j with 400 and a clear message', async (name, message) => {
-    const res = await home(get(`/api/home?name=${encodeURIComponent(name)}`), ctx());
-    expect(res.status).toBe(400);
-    expect(res.headers).toMatchObject({
-      'content-type': 'text/plain; charset=utf-8',
-      'x-content-type-options': 'nosniff',
-    });
-    expect(String(res.body)).toContain(message);
-    expect(String(res.body)).not.toContain('at ');
-  });
+  ])(
+    'answers the invalid name %j with 400 and the name prompt, the name filled in and the reason',
+    async (name, message) => {
+      const res = await home(get(`/api/home?name=${encodeURIComponent(name)}`), ctx());
+      expect(res.status).toBe(400);
+      expect(res.headers).toMatchObject({
+        'content-type': 'text/html; charset=utf-8',
+        'x-content-type-options': 'nosniff',
+      });
+      expect(new Headers(res.headers as Record<string, string>).get('content-security-policy')).toContain(
+        "default-src 'none'",
+      );
+      const config = chatConfig(res);
+      expect(config).toMatchObject({ user: null, refusedName: { name } });
+      expect((config.refusedName as { problem: string }).problem).toContain(message);
+      // The name is data in the JSON block, never markup.
+      expect(String(res.body)).not.toContain('<you>');
+    },
+  );
 
   it('refuses an empty name', async () => {
     const res = await home(get('/api/home?name='), ctx());
     expect(res.status).toBe(400);
-    expect(String(res.body)).toContain('empty');
+    expect((chatConfig(res).refusedName as { problem: string }).problem).toContain('empty');
   });
 });
 
@@ -333,6 +342,19 @@ describe('assets', () => {
     expect((vue.headers as Record<string, string>)['cache-control']).toBe('public, max-age=86400');
     const signalr = await asset('vendor/signalr.js');
     expect(signalr.status).toBe(200);
+  });
+
+  it('serves the formatting builds: markdown-it (a classic script) and DOMPurify (an ES module), neither using eval', async () => {
+    const markdownIt = await asset('vendor/markdown-it.js');
+    expect(markdownIt.status).toBe(200);
+    expect(String(markdownIt.body)).toContain('markdownit');
+    const purify = await asset('vendor/purify.js');
+    expect(purify.status).toBe(200);
+    expect((purify.headers as Record<string, string>)['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(String(purify.body)).toMatch(/export \{ \w+ as default \}/);
+    // The page's CSP has no 'unsafe-eval' to spare for them (Vue's compiler has the one allowance).
+    for (const body of [markdownIt.body, purify.body])
+      expect(String(body)).not.toMatch(/\beval\(|new Function\(/);
   });
 
   it('reads and hashes each vendored build once per process', async () => {

@@ -174,6 +174,23 @@ describe('the built-in Functions host', () => {
     expect(lines.some((l) => l.startsWith('[boom]') && l.includes('secret detail'))).toBe(true);
   });
 
+  it('sends the site root to the chat page, and answers HEAD /api/home with its headers and no body', async () => {
+    const h = await startFunctionsHost({
+      port: 0,
+      settingsFile: false,
+      log: (_level, line) => lines.push(line),
+    });
+    host = h;
+    const root = await fetch(`${h.url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/api/home');
+    const head = await fetch(`${h.url}/api/home`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${h.url}/`, { method: 'POST' })).status).toBe(404);
+  });
+
   it('refuses a body over maxRequestBodyBytes with 413 before the handler runs', async () => {
     let called = false;
     const h = await start(

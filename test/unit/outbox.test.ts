@@ -95,6 +95,17 @@ describe('outbox', () => {
     expect(outbox.acknowledge('c-1', { id: 'm1' })).toBe(false);
   });
 
+  it('queues a message kept from an earlier page with its own clientMessageId, once however often it is given', () => {
+    const { outbox, ids } = setup();
+    outbox.add('room', { text: 'kept', clientMessageId: 'kept-1' });
+    outbox.add('room', { text: 'kept', clientMessageId: 'kept-1' });
+    outbox.add('room', { text: 'new' });
+    expect(outbox.pending().map((e) => e.clientMessageId)).toEqual(['kept-1', 'c-1']);
+    expect(ids()).toEqual(['kept-1']);
+    outbox.acknowledge('kept-1', { id: 'm1' });
+    expect(ids()).toEqual(['kept-1', 'c-1']);
+  });
+
   it('resends an unanswered message with the same clientMessageId, then marks it failed and holds the rest', () => {
     const { outbox, timers, sent, ids } = setup();
     outbox.add('room', { text: 'one' });

@@ -79,8 +79,8 @@ afterEach(async () => {
   service = undefined;
 });
 
-const until = async (check: () => boolean, what: string) => {
-  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((r) => setTimeout(r, 25));
+const until = async (check: () => boolean, what: string, ms = 5000) => {
+  for (let i = 0; i < ms / 25 && !check(); i += 1) await new Promise((r) => setTimeout(r, 25));
   if (!check()) throw new Error(`timed out waiting for ${what}`);
 };
 
@@ -205,6 +205,18 @@ describe('the page’s Web PubSub link', () => {
     expect(after[0]).toMatchObject({ status: 'reconnecting', recovering: true });
     expect(after.at(-1)).toMatchObject({ status: 'connected', resumed: false });
   });
+
+  it('pings in the subprotocol and takes a socket that stays silent for a dead one, resuming the connection', async () => {
+    const { service: s, states } = await connected();
+    const since = Date.now();
+    // The scripted service answers nothing, not even `pong`, and keeps the socket open: a network gone silent.
+    await until(() => s.received.some((f) => f.type === 'ping'), 'a ping', 5000);
+    await until(() => s.sockets.length === 2, 'the recovery socket', 10_000);
+    expect(Date.now() - since).toBeLessThan(10_000);
+    expect(s.urls[1]?.searchParams.get('awps_connection_id')).toBe('conn1');
+    expect(states.some((st) => st.status === 'reconnecting' && st.recovering === true)).toBe(true);
+    expect(s.received.filter((f) => f.type === 'ping').length).toBeGreaterThanOrEqual(2);
+  }, 15_000);
 
   it('opens a new connection after the service says disconnected: commands fail back, the page catches up', async () => {
     const { service: s, link: l, states } = await connected();

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEV_ACCESS_KEY, DEV_WEBPUBSUB_ACCESS_KEY } from '../dev-constants.js';
 import type { ManagedIdentitySource } from '../identity/client.js';
+import { logLevelOrDefault, printed } from '../log-level.js';
 import type { RejectionCode } from './errors.js';
 import {
   LIMIT_DEFAULTS,
@@ -144,8 +145,9 @@ export class ServiceOptionsError extends Error {
   readonly code = 'invalid-option' satisfies RejectionCode;
 }
 
-/** The default log: one line per entry; errors and warnings on stderr. */
+/** The default log: one line per entry at or above `LOG_LEVEL` (../log-level.ts); errors and warnings on stderr. */
 export const consoleLog: ServiceLog = (level, message, fields) => {
+  if (!printed(level, logLevelOrDefault())) return;
   const line = `[signalr-local] ${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`;
   if (level === 'info') console.log(line);
   else console.error(line);

@@ -1,0 +1,90 @@
+/**
+ * How a message's text is shown (docs/architecture.md, "The page", "Formatting"): a small Markdown subset, bold,
+ * italic, inline and block code, quotes, lists and links, parsed by markdown-it (the vendored `markdown-it.js`,
+ * a classic script that sets the global `markdownit`) with raw HTML and images off, then cleaned by DOMPurify
+ * against an allow-list of exactly the tags that subset makes. Links open in a new tab without the opener or a
+ * referrer, and only `http:`, `https:` and `mailto:` addresses survive: anything else (`javascript:`, `data:`,
+ * relative paths) leaves a link without an address, inert. The message is stored as typed; this is display only.
+ */
+import DOMPurify from './vendor/purify.js';
+
+/** The tags the subset makes; everything else is dropped by DOMPurify (its text kept). */
+export const ALLOWED_TAGS = Object.freeze([
+  'p',
+  'br',
+  'strong',
+  'em',
+  'code',
+  'pre',
+  'blockquote',
+  'ul',
+  'ol',
+  'li',
+  'a',
+]);
+/** Attributes the subset needs (`start` of a list that begins at another number); links get theirs below. */
+export const ALLOWED_ATTR = Object.freeze(['href', 'start']);
+/** Link addresses that survive; checked by markdown-it before rendering and by DOMPurify's hook after. */
+export const SAFE_LINK = /^(?:https?:|mailto:)/i;
+/** Rendered texts kept, so re-rendering a conversation does not parse every message again. */
+export const RENDER_CACHE_SIZE = 1000;
+
+/** markdown-it's rules outside the subset. */
+const DISABLED_RULES = [
+  'image',
+  'heading',
+  'lheading',
+  'table',
+  'hr',
+  'strikethrough',
+  'html_block',
+  'html_inline',
+];
+
+/** @type {any} */
+let parser = null;
+/** @type {any} */
+let purifier = null;
+/** @type {Map<string, string>} */
+const cache = new Map();
+
+function setUp() {
+  const markdownit = /** @type {any} */ (globalThis).markdownit;
+  if (typeof markdownit !== 'function') throw new Error('The Markdown script did not load.');
+  // Single newlines are line breaks, as people type them (Shift+Enter); typographer off: text stays as typed.
+  parser = markdownit({ html: false, linkify: true, breaks: true, typographer: false });
+  parser.disable(DISABLED_RULES, true);
+  // Bare addresses become links when they start with a scheme or `www.`: without that, file names such as
+  // `main.py` or `notes.md` (.py and .md are country domains) would turn into links to strangers' sites.
+  parser.linkify.set({ fuzzyLink: false });
+  parser.validateLink = (/** @type {string} */ url) => SAFE_LINK.test(url.trim());
+  purifier = DOMPurify(window);
+  purifier.addHook('afterSanitizeAttributes', (/** @type {Element} */ node) => {
+    if (node.tagName !== 'A') return;
+    const href = node.getAttribute('href');
+    if (href === null || !SAFE_LINK.test(href.trim())) node.removeAttribute('href');
+    node.setAttribute('target', '_blank');
+    node.setAttribute('rel', 'noopener noreferrer nofollow');
+  });
+}
+
+/**
+ * The HTML for a message's text: safe to put in the page with `v-html` (sanitized, allow-listed).
+ * @param {string} text
+ * @returns {string}
+ */
+export function renderMessage(text) {
+  const cached = cache.get(text);
+  if (cached !== undefined) return cached;
+  if (parser === null) setUp();
+  const html = String(
+    purifier.sanitize(parser.render(text).trim(), {
+      ALLOWED_TAGS: [...ALLOWED_TAGS],
+      ALLOWED_ATTR: [...ALLOWED_ATTR],
+      ALLOW_DATA_ATTR: false,
+    }),
+  );
+  if (cache.size >= RENDER_CACHE_SIZE) cache.delete(/** @type {string} */ (cache.keys().next().value));
+  cache.set(text, html);
+  return html;
+}
