@@ -6,6 +6,7 @@
  */
 import { ensureConversation, rememberGroup } from './chat-state.js';
 import { rememberName } from './display-names.js';
+import { applyRecord, foldLines } from './message-changes.js';
 
 /**
  * @typedef {import('./chat-state.js').ChatState} ChatState
@@ -35,7 +36,8 @@ export function mergeMessages(existing, incoming) {
  */
 export function applyHistory(state, history) {
   const conversation = ensureConversation(state, history.conversation);
-  const page = [...(history.messages ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const lines = history.messages ?? [];
+  const page = foldLines(state, lines).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const m of page) rememberName(state, m.from, m.fromName);
   const wasOlderPage = conversation.loadingOlder;
   conversation.loadingOlder = false;
@@ -43,7 +45,9 @@ export function applyHistory(state, history) {
 
   if (page.length === 0) {
     // An empty older page means there is nothing before; an empty latest page means the conversation is empty.
-    if (wasOlderPage || conversation.messages.length === 0) conversation.hasMore = false;
+    // (A page of edit and delete records alone holds no message, but older ones may exist.)
+    if (wasOlderPage || conversation.messages.length === 0)
+      conversation.hasMore = lines.length > 0 && Boolean(history.hasMore);
     conversation.loaded = true;
     return;
   }
@@ -76,6 +80,10 @@ export function applyHistory(state, history) {
 export function applyMessage(state, message) {
   const conversation = ensureConversation(state, message.conversation);
   rememberName(state, message.from, message.fromName);
+  if (message.kind) {
+    applyRecord(state, message);
+    return { isNew: false, conversation };
+  }
   const isNew = !conversation.messages.some((m) => m.id === message.id);
   conversation.messages = mergeMessages(conversation.messages, [message]);
   dropConfirmedPending(state, conversation);

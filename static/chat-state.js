@@ -59,6 +59,15 @@ export function createChatState(me) {
     welcomed: false,
     /** Errors that belong to no conversation (e.g. a malformed event). */
     globalError: /** @type {string | null} */ (null),
+    /** The `version` of the last list of my conversations applied (message-changes.js). */
+    listVersion: 0,
+    /** Edit and delete records by target and author (message-changes.js). */
+    changes: /** @type {Map<string, { edit?: ChatMessage, deleted?: boolean }>} */ (new Map()),
+    /** The answer to the last `findPeople`. */
+    people:
+      /** @type {{ query: string, people: { user: string, name?: string, lastSeen: string }[], more: boolean } | null} */ (
+        null
+      ),
     /** Which conversation last issued each command, so an `error` event is shown where it happened. */
     lastCommandConversation: /** @type {Map<string, string>} */ (new Map()),
   };
@@ -66,7 +75,8 @@ export function createChatState(me) {
 
 /**
  * @typedef {{ id: string, conversation: string, from: string, fromName?: string, to?: string, group?: string,
- *   text: string, sentAt: string, clientMessageId?: string }} ChatMessage
+ *   text: string, sentAt: string, clientMessageId?: string, kind?: 'edit' | 'delete', target?: string,
+ *   editedAt?: string, deleted?: true }} ChatMessage
  * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,
  *   attempts: number }} PendingMessage
  * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note

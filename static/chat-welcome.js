@@ -6,6 +6,7 @@ import { applyHistory } from './chat-history.js';
 import { ensureConversation, rememberGroup, sortedUnique } from './chat-state.js';
 import { groupConversation } from './conversation.js';
 import { rememberName, rememberNames } from './display-names.js';
+import { applyConversationList } from './message-changes.js';
 import { applyOnlineSnapshot } from './online-list.js';
 
 /**
@@ -20,6 +21,7 @@ import { applyOnlineSnapshot } from './online-list.js';
  * @param {ChatState} state
  * @param {{ user?: string, name?: string, online?: string[], names?: Record<string, string>,
  *   onlineCount?: number, onlineNext?: string, onlineAt?: number, groups?: string[],
+ *   conversations?: { version?: number, entries?: import('./message-changes.js').ListEntry[] },
  *   history?: { conversation: string, messages: ChatMessage[], hasMore: boolean } }} welcome
  */
 export function applyWelcome(state, welcome) {
@@ -37,6 +39,7 @@ export function applyWelcome(state, welcome) {
     rememberGroup(state, group);
     ensureConversation(state, groupConversation(group));
   }
+  applyConversationList(state, welcome.conversations);
   if (welcome.history) applyHistory(state, welcome.history);
   state.welcomed = true;
 }

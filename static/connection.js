@@ -29,6 +29,8 @@ export const CHAT_EVENTS = Object.freeze([
   'presence',
   'online',
   'system',
+  'conversations',
+  'people',
   'error',
 ]);
 

@@ -15,6 +15,7 @@ import {
   UserDirectory,
   webPubSubChannel,
 } from '../lib/chat/index.js';
+import { ConversationListStore, PeopleDirectory } from '../lib/conversations/index.js';
 import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
 import { readSetting, SETTINGS, type SettingKey } from '../lib/settings.js';
 import {
@@ -49,6 +50,10 @@ export interface ChatServices {
   readonly members: MembershipStore;
   /** Display names of signed-in users (recorded at negotiate). */
   readonly directory: UserDirectory;
+  /** Each user's list of private conversations and groups. */
+  readonly lists: ConversationListStore;
+  /** Everyone who has used the chat, searchable by name. */
+  readonly people: PeopleDirectory;
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
   readonly webPubSubChannel: ChatChannel | undefined;
   /**
@@ -100,6 +105,8 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     onlinePageSize: onlinePageSize(env),
     members: new MembershipStore(containerClient),
     directory: new UserDirectory(containerClient),
+    lists: new ConversationListStore(containerClient),
+    people: new PeopleDirectory(containerClient),
   };
   cached = { key, value };
   return value;

@@ -66,6 +66,8 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       presenceDeltas: services.presenceDeltas,
       onlinePageSize: services.onlinePageSize,
       members: services.members,
+      lists: services.lists,
+      people: services.people,
       fanout,
       ...(authMode() === 'entra' ? { directory: services.directory } : {}),
     });
@@ -190,7 +192,7 @@ async function runCommand(
   annotateActiveSpan({ [ATTRIBUTES.command]: command.type });
   // A refused sendMessage names its clientMessageId, so the sender knows which of its messages to send again.
   const which =
-    command.type === 'sendMessage' && command.clientMessageId !== undefined
+    'clientMessageId' in command && command.clientMessageId !== undefined
       ? { clientMessageId: command.clientMessageId }
       : {};
   if (waitMs > 0) {

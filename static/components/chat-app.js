@@ -119,6 +119,8 @@ export const ChatApp = defineComponent({
       join: actions.join,
       leave: actions.leave,
       loadOlder: actions.loadOlder,
+      change: actions.change,
+      findPeople: actions.findPeople,
       moreOnline: actions.moreOnline,
       nameHue,
       initial,
@@ -173,6 +175,7 @@ export const ChatApp = defineComponent({
           @join="join"
           @leave="leave"
           @more-online="moreOnline"
+          @find-people="findPeople"
         />
       </aside>
 
@@ -199,7 +202,8 @@ export const ChatApp = defineComponent({
         </div>
 
         <MessageList :conversation="active" :me="state.me" :name-of="nameOf" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
-          @load-older="loadOlder" @retry="retry" @discard="discard" />
+          @load-older="loadOlder" @retry="retry" @discard="discard"
+          @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" />
 
         <div v-if="active.error" class="inline-error composer-error" role="alert">
           <span>{{ active.error }}</span>

@@ -1,6 +1,6 @@
 import { conversationList } from '../chat-state.js';
 import { directConversation, groupConversation, nameProblem, ROOM } from '../conversation.js';
-import { initial, nameHue } from '../format.js';
+import { dayLabel, fullTime, initial, nameHue, timeOfDay } from '../format.js';
 import { computed, defineComponent, ref } from '../vendor/vue.js';
 
 /**
@@ -20,7 +20,7 @@ export const ChatSidebar = defineComponent({
       default: (/** @type {string} */ id) => id,
     },
   },
-  emits: ['open', 'join', 'leave', 'more-online'],
+  emits: ['open', 'join', 'leave', 'more-online', 'find-people'],
   setup(props, { emit }) {
     const list = computed(() => conversationList(props.state));
     const room = computed(() => props.state.conversations.get(ROOM));
@@ -45,6 +45,17 @@ export const ChatSidebar = defineComponent({
       newGroup.value = '';
     }
 
+    const peopleQuery = ref('');
+    const found = computed(() => {
+      const answer = props.state.people;
+      return answer && answer.query === peopleQuery.value.trim() ? answer : null;
+    });
+    /** @param {string} iso */
+    const seenLabel = (iso) => {
+      const day = dayLabel(iso);
+      return `seen ${day === 'Today' || day === 'Yesterday' ? day.toLowerCase() : day} ${timeOfDay(iso)}`;
+    };
+
     /** @param {string} user */
     const openDirect = (user) => emit('open', directConversation(props.state.me, user));
     /** @param {string} group */
@@ -64,6 +75,10 @@ export const ChatSidebar = defineComponent({
       openDirect,
       openGroup,
       unreadLabel,
+      peopleQuery,
+      found,
+      seenLabel,
+      fullTime,
       nameHue,
       initial,
       ROOM,
@@ -124,6 +139,30 @@ export const ChatSidebar = defineComponent({
         </ul>
       </template>
     </nav>
+
+    <section class="sidebar-section" aria-labelledby="people-heading">
+      <h2 id="people-heading" class="section-title">People</h2>
+      <form class="join-form" role="search" novalidate @submit.prevent="$emit('find-people', peopleQuery)">
+        <label for="find-people-input" class="sr-only">Find people by name</label>
+        <input id="find-people-input" v-model="peopleQuery" type="search" placeholder="Find people by name"
+          autocomplete="off" maxlength="32">
+        <button type="submit" class="button small">Find</button>
+      </form>
+      <template v-if="found">
+        <ul class="people" aria-label="People found">
+          <li v-for="p in found.people" :key="p.user" class="person">
+            <button type="button" class="person-button" @click="openDirect(p.user)"
+              :aria-label="'Message ' + (p.name || p.user) + ' privately'" :title="'Last seen ' + fullTime(p.lastSeen)">
+              <span class="avatar small" :style="{ '--hue': nameHue(p.user) }" aria-hidden="true">{{ initial(p.name || p.user) }}</span>
+              <span class="person-name">{{ p.name || p.user }} <span class="subtle person-seen">{{ seenLabel(p.lastSeen) }}</span></span>
+              <span class="person-action" aria-hidden="true">Message</span>
+            </button>
+          </li>
+        </ul>
+        <p v-if="!found.people.length" class="empty-note">Nobody by that name yet.</p>
+        <p v-else-if="found.more" class="empty-note">More people match: type more of the name.</p>
+      </template>
+    </section>
 
     <section class="sidebar-section" aria-labelledby="online-heading">
       <h2 id="online-heading" class="section-title">Online <span class="count">{{ state.onlineCount }}</span></h2>

@@ -1,3 +1,4 @@
+import { MAX_TEXT_LENGTH } from '../conversation.js';
 import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../format.js';
 import { renderMessage } from '../markdown.js';
 import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
@@ -43,7 +44,7 @@ export const MessageList = defineComponent({
       default: (/** @type {string} */ id) => id,
     },
   },
-  emits: ['load-older', 'retry', 'discard'],
+  emits: ['load-older', 'retry', 'discard', 'edit', 'delete'],
   setup(props, { emit }) {
     const scroller = ref(/** @type {HTMLElement | null} */ (null));
     const atBottom = ref(true);
@@ -148,6 +149,23 @@ export const MessageList = defineComponent({
     );
     onMounted(() => void nextTick(scrollToBottom));
 
+    // My message being edited (its id and the draft), or being asked "delete?" (its id).
+    const editing = ref(/** @type {string | null} */ (null));
+    const draft = ref('');
+    const confirming = ref(/** @type {string | null} */ (null));
+    /** @param {import('../chat-state.js').ChatMessage} m */
+    function startEdit(m) {
+      confirming.value = null;
+      editing.value = m.id;
+      draft.value = m.text;
+    }
+    /** @param {import('../chat-state.js').ChatMessage} m */
+    function saveEdit(m) {
+      const text = draft.value;
+      editing.value = null;
+      if (text.trim() !== '' && text !== m.text) emit('edit', m, text);
+    }
+
     /** @param {string} kind */
     const noteText = (kind) => NOTE_TEXT[/** @type {keyof typeof NOTE_TEXT} */ (kind)] ?? kind;
 
@@ -158,6 +176,12 @@ export const MessageList = defineComponent({
       onScroll,
       scrollToBottom,
       noteText,
+      editing,
+      draft,
+      maxTextLength: MAX_TEXT_LENGTH,
+      confirming,
+      startEdit,
+      saveEdit,
       timeOfDay,
       fullTime,
       nameHue,
@@ -199,7 +223,29 @@ export const MessageList = defineComponent({
                 <time :datetime="item.m.sentAt" :title="fullTime(item.m.sentAt)">{{ timeOfDay(item.m.sentAt) }}</time>
               </div>
               <span v-else class="sr-only">{{ item.mine ? 'You' : nameOf(item.m.from) }}, {{ timeOfDay(item.m.sentAt) }}:</span>
-              <div class="bubble" dir="auto" v-html="renderMessage(item.m.text)"></div>
+              <p v-if="item.m.deleted" class="bubble deleted">Message deleted</p>
+              <form v-else-if="editing === item.m.id" class="edit-form" @submit.prevent="saveEdit(item.m)">
+                <label class="sr-only" :for="'edit-' + item.m.id">Edit your message</label>
+                <textarea :id="'edit-' + item.m.id" v-model="draft" rows="2" dir="auto" :maxlength="maxTextLength"
+                  @keydown.esc.prevent="editing = null" @keydown.enter.exact.prevent="saveEdit(item.m)"></textarea>
+                <span class="edit-actions">
+                  <button type="submit" class="button small primary">Save</button>
+                  <button type="button" class="button small ghost" @click="editing = null">Cancel</button>
+                </span>
+              </form>
+              <div v-else class="bubble" dir="auto" v-html="renderMessage(item.m.text)"></div>
+              <span v-if="item.m.editedAt && !item.m.deleted" class="edited-mark" :title="'Edited ' + fullTime(item.m.editedAt)">edited</span>
+              <span v-if="item.mine && !item.m.deleted && editing !== item.m.id" class="msg-actions">
+                <template v-if="confirming === item.m.id">
+                  <span>Delete this message?</span>
+                  <button type="button" class="link-button" @click="confirming = null; $emit('delete', item.m)">Delete</button>
+                  <button type="button" class="link-button" @click="confirming = null">Keep</button>
+                </template>
+                <template v-else>
+                  <button type="button" class="link-button" @click="startEdit(item.m)">Edit</button>
+                  <button type="button" class="link-button" @click="confirming = item.m.id">Delete</button>
+                </template>
+              </span>
             </div>
           </li>
         </template>

@@ -108,6 +108,30 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     outbox.discard(pending.clientMessageId);
   }
 
+  /**
+   * Edits or deletes one of my messages (the server checks that it is mine). Not queued: offline, it says so.
+   * @param {import('../chat-state.js').ChatMessage} message @param {string | null} text `null` deletes
+   */
+  function change(message, text) {
+    const payload = {
+      conversation: message.conversation,
+      messageId: message.id,
+      clientMessageId: crypto.randomUUID(),
+      ...(text === null ? {} : { text }),
+    };
+    const name = text === null ? 'deleteMessage' : 'editMessage';
+    void command(name, payload, message.conversation).then((sent) => {
+      if (!sent)
+        ensureConversation(state, message.conversation).error =
+          'Not connected: try again when the connection is back.';
+    });
+  }
+
+  /** Asks for the people whose name starts with `query`. @param {string} query */
+  function findPeople(query) {
+    if (query.trim() !== '') void command('findPeople', { query: query.trim() }, state.activeId);
+  }
+
   /** Whether the server will let me read a conversation (a group only while I am a member). */
   function canRead(/** @type {string} */ id) {
     const parsed = parseConversation(id);
@@ -180,5 +204,7 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     open,
     join,
     leave,
+    change,
+    findPeople,
   };
 }

@@ -2,6 +2,8 @@ import { applyHistory, applyMessage, myAcknowledged } from '../chat-history.js';
 import { applyError, ensureConversation } from '../chat-state.js';
 import { applyWelcome } from '../chat-welcome.js';
 import { groupConversation, ROOM } from '../conversation.js';
+import { rememberName } from '../display-names.js';
+import { applyConversationList } from '../message-changes.js';
 import { applyOnline, applyPresence } from '../online-list.js';
 import { applySystem } from '../system-notes.js';
 import { nextTick, ref } from '../vendor/vue.js';
@@ -86,6 +88,13 @@ export function serverEventHandler(
       case 'online':
         applyOnline(state, payload);
         break;
+      case 'conversations':
+        applyConversationList(state, payload);
+        break;
+      case 'people':
+        for (const p of payload.people ?? []) rememberName(state, p.user, p.name);
+        state.people = payload;
+        break;
       case 'system':
         applySystem(state, payload);
         if (payload.kind === 'groupJoined' && payload.user === state.me && payload.group) {
@@ -96,7 +105,9 @@ export function serverEventHandler(
         }
         break;
       case 'error':
-        if (typeof payload.clientMessageId === 'string') outbox.refuse(payload.clientMessageId, payload);
+        // The outbox holds messages only; a refused edit or delete is shown in its conversation.
+        if (typeof payload.clientMessageId === 'string' && payload.command === 'sendMessage')
+          outbox.refuse(payload.clientMessageId, payload);
         else applyError(state, payload);
         break;
       default:

@@ -81,7 +81,18 @@ class EventLog {
   }
 }
 
-const EVENT_NAMES = ['welcome', 'message', 'ack', 'history', 'presence', 'online', 'system', 'error'];
+const EVENT_NAMES = [
+  'welcome',
+  'message',
+  'ack',
+  'history',
+  'presence',
+  'online',
+  'system',
+  'conversations',
+  'people',
+  'error',
+];
 
 /** Options of the SignalR client. */
 export interface SignalROptions {

@@ -7,12 +7,14 @@
  * - `src/lib/` (domain and protocol) never imports `src/app/`, `src/local/` or `src/functions/`;
  * - `src/local/` (development only) may import `src/lib/` and `src/app/`, but not `src/functions/`.
  *
- * Inside `src/lib/`, whose folders are its packages (`signalr/`, `upstream/`, `chat/`, `history/`) and whose
+ * Inside `src/lib/`, whose folders are its packages (`signalr/`, `upstream/`, `chat/`, `history/`,
+ * `conversations/`) and whose
  * files directly in `src/lib/` are its leaves (`bounded-map.ts`, `conversation.ts`, `settings.ts`, …):
  * - a leaf imports nothing of the project but another leaf (`rate-limit.ts` keeps its keys with
  *   `bounded-map.ts`);
  * - `src/lib/signalr/` (the wire formats and the upstream contract) imports no other package, only leaves;
- * - `src/lib/history/` and `src/lib/upstream/` never import `src/lib/chat/`;
+ * - `src/lib/history/`, `src/lib/upstream/` and `src/lib/conversations/` never import `src/lib/chat/`, and
+ *   `src/lib/history/` never imports `src/lib/conversations/` (the chat builds on both);
  * - a package's `index.ts` (its face) only re-exports (`export … from`);
  * - a package is imported from other packages and from `src/app/` only through its face; files of one package
  *   import each other directly. `src/local/` may reach inside: a face loads its whole package, and the local
@@ -72,6 +74,9 @@ export function importsOf(source: string): string[] {
 /** Where the packages (its folders) and the leaves (its files) of `src/lib/` are. */
 const LIB = 'src/lib/';
 
+/** The packages of `src/lib/` the chat builds on, which never import it. */
+const CHAT_FREE_PACKAGES = ['history', 'upstream', 'conversations'] as const;
+
 /** The shared folders of the local service, and its protocol wings (one folder per service protocol). */
 const SERVICE = 'src/local/service/';
 const SHARED_SERVICE_FOLDERS: readonly string[] = ['transports', 'upstream', 'rest'];
@@ -112,8 +117,11 @@ function innerRules(file: string, resolved: string): string[] {
   if (fromPackage === 'signalr' && toPackage !== undefined && toPackage !== 'signalr') {
     rules.push('src/lib/signalr/ imports no other src/lib/ package, only leaves');
   }
-  if ((fromPackage === 'history' || fromPackage === 'upstream') && toPackage === 'chat') {
+  if ((CHAT_FREE_PACKAGES as readonly (string | undefined)[]).includes(fromPackage) && toPackage === 'chat') {
     rules.push(`src/lib/${fromPackage}/ must not import src/lib/chat/`);
+  }
+  if (fromPackage === 'history' && toPackage === 'conversations') {
+    rules.push('src/lib/history/ must not import src/lib/conversations/');
   }
   if (
     toPackage !== undefined &&

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { APP_ERRORS } from '../../src/app/errors.js';
 import { CHAT_ERRORS } from '../../src/lib/chat/errors.js';
+import { CONVERSATION_ERRORS } from '../../src/lib/conversations/index.js';
 import { UPSTREAM_ERRORS } from '../../src/lib/upstream/errors.js';
 import { WEBPUBSUB_ERRORS } from '../../src/lib/webpubsub/index.js';
 import { Rejection, SERVICE_ERRORS } from '../../src/local/service/errors.js';
@@ -50,6 +51,7 @@ function checkCatalogue(name: string, catalogue: Catalogue): void {
 checkCatalogue('upstream', UPSTREAM_ERRORS);
 checkCatalogue('Web PubSub upstream', WEBPUBSUB_ERRORS);
 checkCatalogue('chat', CHAT_ERRORS);
+checkCatalogue('conversations', CONVERSATION_ERRORS);
 checkCatalogue('app', APP_ERRORS);
 checkCatalogue('local service', SERVICE_ERRORS);
 

@@ -212,6 +212,17 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
       expect(checkLayers(files).map((v) => v.target)).toEqual(['app', 'local']);
     });
 
+    it('keeps the conversations package below the chat and above the history', () => {
+      const files = new Map([
+        ['src/lib/conversations/list-store.ts', `import '../chat/index.js';\nimport '../history/index.js';`],
+        ['src/lib/history/store.ts', `import '../conversations/index.js';`],
+      ]);
+      expect(checkLayers(files).map((v) => v.rule)).toEqual([
+        'src/lib/conversations/ must not import src/lib/chat/',
+        'src/lib/history/ must not import src/lib/conversations/',
+      ]);
+    });
+
     it('does not let src/functions import anything outside src/app, even outside the layers', () => {
       const files = new Map([['src/functions/assets.ts', `import '../../static/config.js';`]]);
       expect(checkLayers(files)).toEqual([

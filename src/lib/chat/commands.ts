@@ -14,11 +14,22 @@ import {
   nameProblem,
   parseConversation,
 } from '../conversation.js';
+import { DEFAULT_PEOPLE_PAGE_SIZE, MAX_PEOPLE_PAGE_SIZE } from '../conversations/index.js';
+import { isMessageId } from '../history/index.js';
 import { isRecord } from '../is-record.js';
 import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence.js';
 
-export const COMMAND_NAMES = ['sendMessage', 'loadHistory', 'joinGroup', 'leaveGroup', 'listOnline'] as const;
+export const COMMAND_NAMES = [
+  'sendMessage',
+  'editMessage',
+  'deleteMessage',
+  'loadHistory',
+  'joinGroup',
+  'leaveGroup',
+  'listOnline',
+  'findPeople',
+] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export type ChatCommand =
@@ -37,7 +48,21 @@ export type ChatCommand =
     }
   | { readonly type: 'joinGroup'; readonly group: string }
   | { readonly type: 'leaveGroup'; readonly group: string }
-  | { readonly type: 'listOnline'; readonly after?: string; readonly limit: number };
+  | { readonly type: 'listOnline'; readonly after?: string; readonly limit: number }
+  | {
+      readonly type: 'editMessage';
+      readonly conversation: string;
+      readonly messageId: string;
+      readonly text: string;
+      readonly clientMessageId?: string;
+    }
+  | {
+      readonly type: 'deleteMessage';
+      readonly conversation: string;
+      readonly messageId: string;
+      readonly clientMessageId?: string;
+    }
+  | { readonly type: 'findPeople'; readonly query: string; readonly limit: number };
 
 export type CommandResult =
   | { readonly ok: true; readonly command: ChatCommand }
@@ -74,7 +99,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   // A refused sendMessage names its clientMessageId (when it has a usable one), so the sender knows which message.
   const { clientMessageId: cid } = payload;
   const refused =
-    name === 'sendMessage' &&
+    (name === 'sendMessage' || name === 'editMessage' || name === 'deleteMessage') &&
     typeof cid === 'string' &&
     cid.length > 0 &&
     cid.length <= MAX_CLIENT_MESSAGE_ID_LENGTH
@@ -100,12 +125,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
       if (to !== undefined && !isValidName(to)) {
         return fail('invalid-user', typeof to === 'string' ? nameProblem(to) : 'not a string');
       }
-      if (
-        clientMessageId !== undefined &&
-        (typeof clientMessageId !== 'string' ||
-          clientMessageId.length === 0 ||
-          clientMessageId.length > MAX_CLIENT_MESSAGE_ID_LENGTH)
-      ) {
+      if (!isOptionalClientMessageId(clientMessageId)) {
         return fail('invalid-client-message-id', `1–${MAX_CLIENT_MESSAGE_ID_LENGTH} characters`);
       }
       return {
@@ -118,6 +138,42 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
           ...(clientMessageId !== undefined ? { clientMessageId } : {}),
         },
       };
+    }
+    case 'editMessage':
+    case 'deleteMessage': {
+      const { conversation, messageId, text, clientMessageId } = payload;
+      if (typeof conversation !== 'string' || parseConversation(conversation) === undefined) {
+        return fail('invalid-conversation');
+      }
+      if (!isMessageId(messageId)) return fail('invalid-message-id');
+      if (name === 'editMessage') {
+        if (typeof text !== 'string' || text.trim() === '') return fail('text-missing');
+        if ([...text].length > MAX_TEXT_LENGTH)
+          return fail('text-too-long', `at most ${MAX_TEXT_LENGTH} characters`);
+      }
+      if (!isOptionalClientMessageId(clientMessageId)) {
+        return fail('invalid-client-message-id', `1–${MAX_CLIENT_MESSAGE_ID_LENGTH} characters`);
+      }
+      const base = {
+        conversation,
+        messageId,
+        ...(clientMessageId !== undefined ? { clientMessageId } : {}),
+      };
+      return {
+        ok: true,
+        command:
+          name === 'editMessage' ? { type: name, ...base, text: text as string } : { type: name, ...base },
+      };
+    }
+    case 'findPeople': {
+      const { query, limit } = payload;
+      if (typeof query !== 'string' || query.trim() === '' || [...query].length > MAX_NAME_LENGTH) {
+        return fail('invalid-query', `1–${MAX_NAME_LENGTH} characters`);
+      }
+      if (!isOptionalCount(limit, MAX_PEOPLE_PAGE_SIZE)) {
+        return fail('invalid-limit', `from 1 to ${MAX_PEOPLE_PAGE_SIZE}`);
+      }
+      return { ok: true, command: { type: name, query, limit: limit ?? DEFAULT_PEOPLE_PAGE_SIZE } };
     }
     case 'loadHistory': {
       const { conversation, before, limit } = payload;
@@ -176,6 +232,14 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
       };
     }
   }
+}
+
+/** Whether a `clientMessageId` is absent or 1 … {@link MAX_CLIENT_MESSAGE_ID_LENGTH} characters. */
+function isOptionalClientMessageId(value: unknown): value is string | undefined {
+  return (
+    value === undefined ||
+    (typeof value === 'string' && value.length > 0 && value.length <= MAX_CLIENT_MESSAGE_ID_LENGTH)
+  );
 }
 
 /** Whether an optional page size is absent or a whole number from 1 to `max`. */

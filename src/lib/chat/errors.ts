@@ -4,9 +4,12 @@
  * See docs/architecture.md, "Errors".
  */
 
+import { CONVERSATION_ERRORS } from '../conversations/index.js';
+
 export const CHAT_ERRORS = {
   malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
-  'unknown-command': 'Unknown command: use sendMessage, loadHistory, joinGroup, leaveGroup or listOnline',
+  'unknown-command':
+    'Unknown command: use sendMessage, editMessage, deleteMessage, loadHistory, joinGroup, leaveGroup, listOnline or findPeople',
   'invalid-payload': 'The command payload must be a JSON object',
   'text-missing': 'sendMessage needs a non-empty "text" string',
   'text-too-long': 'The text is longer than the allowed maximum',
@@ -20,6 +23,14 @@ export const CHAT_ERRORS = {
   'invalid-limit': '"limit" must be a whole number',
   'invalid-before': '"before" must be a message id',
   'invalid-after': '"after" must be a user name (the "next" of the previous page)',
+  'invalid-message-id': '"messageId" must be the id of a stored message (a 26-character ULID)',
+  'message-not-found': 'No message with this id in this conversation: it may not be stored yet',
+  'not-author': 'Only the author of a message may edit or delete it',
+  'not-a-message': 'Edit or delete the message itself, not an edit or delete record',
+  'invalid-query': '"query" must be the start of a name',
+  // The list's own refusals, passed on under the same codes.
+  'list-full': CONVERSATION_ERRORS['list-full'],
+  'list-contended': CONVERSATION_ERRORS['list-contended'],
   'binary-frame': 'Commands are JSON text frames; binary frames are not accepted',
   'storage-unavailable':
     'The message could not be stored (history storage did not answer), so nobody received it: send it again',
@@ -45,6 +56,7 @@ export const TRANSIENT_CHAT_ERRORS: readonly ChatErrorCode[] = [
   'storage-unavailable',
   'rate-limited',
   'internal',
+  'list-contended',
 ];
 
 /** A failure while running a command that the sender should hear about by its code (not as `internal`). */

@@ -6,14 +6,14 @@
  * See docs/architecture.md, "The chat protocol".
  */
 
+import { DEFAULT_HISTORY_LIMIT, directConversation, groupConversation, ROOM } from '../conversation.js';
 import {
-  DEFAULT_HISTORY_LIMIT,
-  directConversation,
-  groupConversation,
-  parseConversation,
-  ROOM,
-} from '../conversation.js';
-import type { AppendResult, HistoryPage, NewMessage } from '../history/index.js';
+  appendChange,
+  type ConversationListStore,
+  ListUpdates,
+  type PeopleDirectory,
+} from '../conversations/index.js';
+import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../history/index.js';
 import { HistoryError } from '../history/index.js';
 import { ATTRIBUTES, chatMetrics, countFailure, errorType, inSpan, SPANS } from '../observability.js';
 import type { Dialect } from '../signalr/index.js';
@@ -21,7 +21,7 @@ import type { ChatCommand } from './commands.js';
 import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
-import type { MembershipStore } from './memberships.js';
+import { type MembershipStore, readRefusal } from './memberships.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence.js';
 import type { PresenceChanges, PresenceDeltas } from './presence-deltas.js';
 import type { ChatEvent, ChatReply, WelcomePayload } from './protocol.js';
@@ -30,6 +30,7 @@ import type { ChatEvent, ChatReply, WelcomePayload } from './protocol.js';
 export interface ChatHistory {
   append(message: NewMessage): Promise<AppendResult>;
   read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
+  find(conversation: string, id: string): Promise<ChatMessage | undefined>;
 }
 
 export interface ChatDependencies {
@@ -41,6 +42,10 @@ export interface ChatDependencies {
   readonly onlinePageSize?: number;
   readonly members: MembershipStore;
   readonly fanout: Fanout;
+  /** Each user's list of private conversations and groups. */
+  readonly lists: Pick<ConversationListStore, 'read' | 'add' | 'remove' | 'remembers'>;
+  /** Everyone who has used the chat, searchable by name. */
+  readonly people: Pick<PeopleDirectory, 'seen' | 'find'>;
   /** Display names of signed-in users, for presence lists; without it lists carry ids only. */
   readonly directory?: Pick<UserDirectory, 'namesOf'>;
   /** The clock, for tests. */
@@ -70,12 +75,14 @@ export class ChatHandlers {
    * count. Resolves once the delta is sent (at most one presence window later).
    */
   async enter(caller: Caller): Promise<WelcomePayload> {
-    const { history, presence, fanout } = this.#deps;
+    const { history, presence, fanout, lists, people } = this.#deps;
     const arrived = this.#nowMs();
     // Independent, so they run at once: a join costs the slowest of them, not their sum.
-    const [groups, page] = await Promise.all([
+    const [groups, page, conversations] = await Promise.all([
       this.#reapplyGroups(caller.user),
       history.read(ROOM, { limit: DEFAULT_HISTORY_LIMIT }),
+      lists.read(caller.user),
+      people.seen(caller.user, caller.name ?? caller.user),
       presence
         .enter(caller.user, caller.connectionId)
         .then(() => this.#announce({ joined: [caller.user], names: namesOf([caller]) })),
@@ -101,6 +108,7 @@ export class ChatHandlers {
       ...(online.next !== undefined ? { onlineNext: online.next } : {}),
       onlineAt: online.at,
       groups,
+      conversations,
       history: page,
     };
   }
@@ -123,7 +131,11 @@ export class ChatHandlers {
   /** A connection left: when it was the user's last, everyone hears it in the next `presence` delta. */
   async leave(caller: Caller): Promise<void> {
     const { lastConnection } = await this.#deps.presence.leave(caller.user, caller.connectionId);
-    if (lastConnection) await this.#announce({ left: [caller.user], names: namesOf([caller]) });
+    if (!lastConnection) return;
+    await Promise.all([
+      this.#announce({ left: [caller.user], names: namesOf([caller]) }),
+      this.#deps.people.seen(caller.user, caller.name ?? caller.user, { force: true }),
+    ]);
   }
 
   /** Adds presence changes to this instance's open batch; resolves once the batch is sent. */
@@ -189,6 +201,11 @@ export class ChatHandlers {
         return this.#leaveGroup(caller, command.group);
       case 'listOnline':
         return this.#listOnline(command);
+      case 'editMessage':
+      case 'deleteMessage':
+        return this.#changeMessage(caller, command);
+      case 'findPeople':
+        return { event: 'people', payload: await this.#deps.people.find(command.query, command.limit) };
     }
   }
 
@@ -211,7 +228,7 @@ export class ChatHandlers {
     caller: Caller,
     command: Extract<ChatCommand, { type: 'sendMessage' }>,
   ): Promise<ChatReply | undefined> {
-    const { history, members, fanout } = this.#deps;
+    const { history, members } = this.#deps;
     const { text, group, to, clientMessageId } = command;
     if (group !== undefined && !(await members.isMember(caller.user, group))) {
       return {
@@ -231,9 +248,8 @@ export class ChatHandlers {
     const kind = {
       [ATTRIBUTES.conversationKind]: group !== undefined ? 'group' : to !== undefined ? 'dm' : 'room',
     };
-    let stored: AppendResult;
-    try {
-      stored = await inSpan(SPANS.historyAppend, kind, async (span) => {
+    const stored: AppendResult = await storing(() =>
+      inSpan(SPANS.historyAppend, kind, async (span) => {
         const result = await history.append({
           conversation,
           from: caller.user,
@@ -245,23 +261,24 @@ export class ChatHandlers {
         });
         span.setAttribute(ATTRIBUTES.duplicate, result.duplicate);
         return result;
-      });
-    } catch (error) {
-      // The store refusing the message (bad input it caught) is not an outage: only the rest is worth a resend.
-      if (error instanceof HistoryError) throw error;
-      countFailure('append', errorType(error));
-      throw new ChatCommandError('storage-unavailable', error);
-    }
+      }),
+    );
     chatMetrics().messages.add(1, { ...kind, [ATTRIBUTES.duplicate]: stored.duplicate });
     const { message } = stored;
-    const event: ChatEvent = { event: 'message', payload: message };
-    if (group !== undefined) await fanout.toGroup(group, event);
-    else if (to !== undefined) {
-      await Promise.all([
-        fanout.toUser(to, event),
-        to !== caller.user ? fanout.toUser(caller.user, event) : undefined,
-      ]);
-    } else await fanout.toAll(event);
+    // Before the delivery: a recipient who is offline finds the conversation in their list when they come,
+    // and a failure here is a failed send, whose retry (stored once) lists it again.
+    const { lists } = this.#deps;
+    if (
+      to !== undefined &&
+      !(lists.remembers(caller.user, conversation) && lists.remembers(to, conversation))
+    ) {
+      const toName = to === caller.user ? undefined : (await this.#namesOf([to]))[to];
+      const refused = await storing(() =>
+        this.#listUpdates().direct(caller, { user: to, name: toName }, conversation, this.#at()),
+      );
+      if (refused !== undefined) throw new ChatCommandError(refused, undefined);
+    }
+    await this.#deliver(caller, message);
     return {
       event: 'ack',
       payload: { ...(clientMessageId !== undefined ? { clientMessageId } : {}), message },
@@ -273,28 +290,19 @@ export class ChatHandlers {
     caller: Caller,
     command: Extract<ChatCommand, { type: 'loadHistory' }>,
   ): Promise<ChatEvent> {
-    const { history, members } = this.#deps;
-    const conversation = parseConversation(command.conversation);
-    if (conversation === undefined)
-      return { event: 'error', payload: chatError('invalid-conversation', command.type) };
-    if (conversation.kind === 'group' && !(await members.isMember(caller.user, conversation.group))) {
-      return {
-        event: 'error',
-        payload: chatError('not-a-member', command.type, `group "${conversation.group}"`),
-      };
-    }
-    if (conversation.kind === 'dm' && !conversation.users.includes(caller.user)) {
-      return { event: 'error', payload: chatError('forbidden-conversation', command.type) };
-    }
-    const page = await history.read(command.conversation, {
+    const refused = await this.#refuseReader(caller, command.type, command.conversation);
+    if (refused !== undefined) return refused;
+    const page = await this.#deps.history.read(command.conversation, {
       limit: command.limit,
       ...(command.before !== undefined ? { before: command.before } : {}),
     });
     return { event: 'history', payload: page };
   }
 
-  async #joinGroup(caller: Caller, group: string): Promise<undefined> {
+  async #joinGroup(caller: Caller, group: string): Promise<ChatEvent | undefined> {
     const { members, fanout } = this.#deps;
+    const listed = await storing(() => this.#listUpdates().joinGroup(caller.user, group, this.#at()));
+    if (listed !== undefined) return { event: 'error', payload: chatError(listed, 'joinGroup') };
     await members.add(caller.user, group);
     await fanout.addUserToGroup(group, caller.user);
     // Sent after the join, so the joiner's own connections (now members) hear it too.
@@ -310,6 +318,7 @@ export class ChatHandlers {
     if (!(await members.isMember(caller.user, group))) return undefined;
     await members.remove(caller.user, group);
     await fanout.removeUserFromGroup(group, caller.user);
+    await storing(() => this.#listUpdates().leaveGroup(caller.user, group));
     // Sent after the leave, to the group and to the leaver's own connections: once a connection has the note,
     // nothing more of the group reaches it.
     const note: ChatEvent = {
@@ -320,12 +329,88 @@ export class ChatHandlers {
     return undefined;
   }
 
+  /** The refusal when `caller` may not read `id` (memberships.ts, `readRefusal`), as an error event. */
+  async #refuseReader(caller: Caller, command: string, id: string): Promise<ChatEvent | undefined> {
+    const refusal = await readRefusal(this.#deps.members, caller.user, command, id);
+    return refusal === undefined ? undefined : { event: 'error', payload: refusal };
+  }
+
+  /** Delivers a stored message or record to its conversation: its group, its two users, or everyone. */
+  async #deliver(caller: Caller, message: ChatMessage): Promise<void> {
+    const { fanout } = this.#deps;
+    const event: ChatEvent = { event: 'message', payload: message };
+    if (message.group !== undefined) await fanout.toGroup(message.group, event);
+    else if (message.to !== undefined) {
+      const other = message.to === caller.user ? message.from : message.to;
+      await Promise.all([
+        fanout.toUser(other, event),
+        other !== caller.user ? fanout.toUser(caller.user, event) : undefined,
+      ]);
+    } else await fanout.toAll(event);
+  }
+
+  /**
+   * `editMessage`, `deleteMessage`: a record appended after the author is checked against the stored message
+   * (docs/architecture.md, "Edit and delete"), delivered and acknowledged as a message is.
+   */
+  async #changeMessage(
+    caller: Caller,
+    command: Extract<ChatCommand, { type: 'editMessage' | 'deleteMessage' }>,
+  ): Promise<ChatReply> {
+    const { clientMessageId } = command;
+    const which = clientMessageId !== undefined ? { clientMessageId } : {};
+    const refused = await this.#refuseReader(caller, command.type, command.conversation);
+    if (refused?.event === 'error') return { event: 'error', payload: { ...refused.payload, ...which } };
+    const outcome = await storing(() =>
+      appendChange(this.#deps.history, {
+        kind: command.type === 'editMessage' ? 'edit' : 'delete',
+        conversation: command.conversation,
+        target: command.messageId,
+        from: caller.user,
+        ...(caller.name !== undefined ? { fromName: caller.name } : {}),
+        ...(command.type === 'editMessage' ? { text: command.text } : {}),
+        ...which,
+      }),
+    );
+    if (!outcome.ok)
+      return { event: 'error', payload: { ...chatError(outcome.code, command.type), ...which } };
+    const { message } = outcome.stored;
+    await this.#deliver(caller, message);
+    return {
+      event: 'ack',
+      payload: { ...which, message },
+      ...(message.group === undefined ? { alreadyDelivered: true as const } : {}),
+    };
+  }
+
+  /** The list changes of this invocation, each sent on to its user's connections. */
+  #listUpdates(): ListUpdates {
+    return new ListUpdates(this.#deps.lists, (user, list) =>
+      this.#deps.fanout.toUser(user, { event: 'conversations', payload: list }),
+    );
+  }
+
   #at(): string {
     return new Date(this.#nowMs()).toISOString();
   }
 
   #nowMs(): number {
     return this.#deps.now?.() ?? Date.now();
+  }
+}
+
+/**
+ * Runs a write to the history or a list; a failure of the store (not a refusal of bad input) is
+ * `storage-unavailable`, worth a resend.
+ */
+async function storing<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    // The store refusing the input is not an outage: only the rest is worth a resend.
+    if (error instanceof HistoryError) throw error;
+    countFailure('append', errorType(error));
+    throw new ChatCommandError('storage-unavailable', error);
   }
 }
 

@@ -6,6 +6,8 @@
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { blobNameSegment } from '../blob-names.js';
+import { parseConversation } from '../conversation.js';
+import { type ChatErrorPayload, chatError } from './errors.js';
 
 /** The blob name prefix of memberships (conversation folders never start with `_`). */
 export const MEMBERS_PREFIX = '_members/';
@@ -64,4 +66,25 @@ export class MembershipStore {
   #blob(name: string) {
     return this.#container.getBlockBlobClient(name);
   }
+}
+
+/**
+ * Why `user` may not read (or change a message of) the conversation `id`, or `undefined` when they may: a group
+ * needs membership, a private conversation must be theirs, the room is everyone's.
+ */
+export async function readRefusal(
+  members: Pick<MembershipStore, 'isMember'>,
+  user: string,
+  command: string,
+  id: string,
+): Promise<ChatErrorPayload | undefined> {
+  const conversation = parseConversation(id);
+  if (conversation === undefined) return chatError('invalid-conversation', command);
+  if (conversation.kind === 'group' && !(await members.isMember(user, conversation.group))) {
+    return chatError('not-a-member', command, `group "${conversation.group}"`);
+  }
+  if (conversation.kind === 'dm' && !conversation.users.includes(user)) {
+    return chatError('forbidden-conversation', command);
+  }
+  return undefined;
 }

@@ -2,6 +2,7 @@
  * The chat's server events (docs/architecture.md, "The chat protocol"); how each dialect carries them is
  * codec.ts.
  */
+import type { ConversationList, PeoplePage } from '../conversations/index.js';
 import type { ChatMessage, HistoryPage } from '../history/index.js';
 import type { ChatErrorPayload } from './errors.js';
 
@@ -21,6 +22,8 @@ export interface WelcomePayload {
   /** When the online page and count were taken (ms since the epoch, server clock). */
   readonly onlineAt: number;
   readonly groups: readonly string[];
+  /** The user's private conversations and groups, as the server keeps them (docs/architecture.md, "My conversations"). */
+  readonly conversations: ConversationList;
   readonly history: HistoryPage;
 }
 
@@ -80,6 +83,10 @@ export interface ChatEvents {
   presence: PresencePayload;
   online: OnlinePayload;
   system: SystemPayload;
+  /** The user's list changed: the whole list, to every connection of the user (keep the highest `version`). */
+  conversations: ConversationList;
+  /** The answer to `findPeople`. */
+  people: PeoplePage;
   error: ChatErrorPayload;
 }
 

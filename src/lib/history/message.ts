@@ -23,7 +23,18 @@ export interface ChatMessage {
   readonly sentAt: string;
   /** The client's own id for the message, used to store a retried send once. */
   readonly clientMessageId?: string;
+  /**
+   * Absent for a message; `edit` or `delete` for a record that changes the earlier message `target` of the
+   * same author. History stays append-only: readers fold these records (fold.ts). A `delete` has empty text.
+   */
+  readonly kind?: RecordKind;
+  /** The id of the message an `edit` or `delete` record changes. */
+  readonly target?: string;
 }
+
+/** The kinds of records that change an earlier message (docs/architecture.md, "Edit and delete"). */
+export const RECORD_KINDS = ['edit', 'delete'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
 
 /** What a caller gives {@link HistoryStore.append}; the store assigns `id` and `sentAt`. */
 export type NewMessage = Omit<ChatMessage, 'id' | 'sentAt'>;

@@ -19,14 +19,15 @@ import { ClientIdMarkers } from './client-id-markers.js';
 import { HistoryError } from './errors.js';
 import { MessageLocator } from './locate.js';
 import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from './message.js';
-import { newMessageId } from './message.js';
+import { isMessageId, newMessageId } from './message.js';
 import {
   containerClientOf,
   type HistoryStoreOptions,
   historyStoreOptionsFromSettings,
   storeLimits,
 } from './options.js';
-import { endOf, type LinePosition, listSegments, messagesBackward } from './segments.js';
+import { linesForward } from './segment-reader.js';
+import { endOf, type LinePosition, listSegments, messagesBackward, segmentClient } from './segments.js';
 import { validateBefore, validateConversation, validateLimit, validateNewMessage } from './validation.js';
 
 export {
@@ -152,6 +153,31 @@ export class HistoryStore {
       }
     }
     return { conversation, messages: newestFirst.reverse(), hasMore };
+  }
+
+  /**
+   * The stored line with id `id` in a conversation (a message or an edit/delete record), or `undefined` when the
+   * conversation holds none: found as `before` paging finds its message, so it costs a search, not a scan.
+   */
+  async find(conversation: string, id: string): Promise<ChatMessage | undefined> {
+    validateConversation(conversation);
+    if (!isMessageId(id)) return undefined;
+    await this.ensureContainer();
+    const segments = await listSegments(this.containerClient, conversation);
+    const position = await this.#locator.locate(conversation, segments, id);
+    const segment = position === undefined ? undefined : segments[position.index];
+    if (position === undefined || segment === undefined) return undefined;
+    const blob = segmentClient(this.containerClient, conversation, segment.segment);
+    for await (const line of linesForward(blob, position.offset, segment.size, this.#readChunkBytes)) {
+      let message: ChatMessage;
+      try {
+        message = JSON.parse(line.bytes.toString('utf8')) as ChatMessage;
+      } catch {
+        throw new HistoryError('corrupt-history', `the line of ${id} in ${conversation} is not JSON`);
+      }
+      return message.id === id ? message : undefined;
+    }
+    return undefined;
   }
 
   /**

@@ -12,7 +12,7 @@ import {
 } from '../conversation.js';
 import { cleanDisplayName, MAX_DISPLAY_NAME_LENGTH } from '../display-name.js';
 import { HistoryError } from './errors.js';
-import { type ChatMessage, isMessageId, type NewMessage } from './message.js';
+import { type ChatMessage, isMessageId, type NewMessage, RECORD_KINDS } from './message.js';
 
 /** The conversation id parsed, or an `invalid-conversation` error. */
 export function validateConversation(
@@ -72,8 +72,21 @@ export function validateNewMessage(
       `fromName must be a display name of 1–${MAX_DISPLAY_NAME_LENGTH} printable characters without outer spaces`,
     );
   }
-  if (typeof input.text !== 'string' || input.text.length === 0) {
-    throw new HistoryError('invalid-message', 'the text is empty: give 1 or more characters');
+  const { kind, target } = input;
+  if (kind !== undefined && !(RECORD_KINDS as readonly unknown[]).includes(kind)) {
+    throw new HistoryError('invalid-message', `kind must be absent or one of ${RECORD_KINDS.join(', ')}`);
+  }
+  if ((kind === undefined) !== (target === undefined) || (target !== undefined && !isMessageId(target))) {
+    throw new HistoryError(
+      'invalid-message',
+      'an edit or delete record names its target message id, nothing else does',
+    );
+  }
+  if (kind === 'delete' ? input.text !== '' : typeof input.text !== 'string' || input.text.length === 0) {
+    throw new HistoryError(
+      'invalid-message',
+      kind === 'delete' ? 'a delete record has empty text' : 'the text is empty: give 1 or more characters',
+    );
   }
   if ([...input.text].length > maxTextLength) {
     throw new HistoryError('invalid-message', `the text is longer than ${maxTextLength} characters`);
@@ -120,5 +133,6 @@ export function validateNewMessage(
     ...(input.group === undefined ? {} : { group: input.group }),
     text: input.text,
     ...(clientMessageId === undefined ? {} : { clientMessageId }),
+    ...(kind === undefined ? {} : { kind, target }),
   };
 }

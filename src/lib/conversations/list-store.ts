@@ -1,0 +1,163 @@
+/**
+ * Each user's list of private conversations and groups: one JSON blob per user, `_lists/<user>`, changed by
+ * conditional writes (`If-Match` its ETag, `If-None-Match: *` for the first), re-read and re-applied on a
+ * conflict, so concurrent changes from any instance all land (docs/architecture.md, "My conversations").
+ */
+import { type ContainerClient, RestError } from '@azure/storage-blob';
+import { blobNameSegment } from '../blob-names.js';
+import { setBounded } from '../bounded-map.js';
+import {
+  type ConversationEntry,
+  type ConversationList,
+  DEFAULT_LIST_WRITE_ATTEMPTS,
+  DEFAULT_MAX_LIST_ENTRIES,
+  DEFAULT_MAX_REMEMBERED_ENTRIES,
+} from './entry.js';
+import { ConversationListError } from './errors.js';
+
+/** The blob name prefix of the lists (conversation folders never start with `_`). */
+export const LISTS_PREFIX = '_lists/';
+
+export interface ListStoreOptions {
+  /** See {@link DEFAULT_MAX_LIST_ENTRIES}. */
+  maxEntries?: number;
+  /** See {@link DEFAULT_LIST_WRITE_ATTEMPTS}. */
+  writeAttempts?: number;
+  /** See {@link DEFAULT_MAX_REMEMBERED_ENTRIES}. */
+  maxRemembered?: number;
+}
+
+/** The outcome of a change: the list after it, and whether it changed (an unchanged list is not written). */
+export interface ListChange {
+  readonly list: ConversationList;
+  readonly changed: boolean;
+}
+
+const EMPTY: ConversationList = { version: 0, entries: [] };
+
+export class ConversationListStore {
+  readonly #container: ContainerClient;
+  readonly #maxEntries: number;
+  readonly #attempts: number;
+  readonly #maxRemembered: number;
+  /** `user\0conversation` of private conversations this instance saw listed: adding them again costs nothing. */
+  readonly #present = new Map<string, true>();
+
+  constructor(container: ContainerClient, options: ListStoreOptions = {}) {
+    this.#container = container;
+    this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_LIST_ENTRIES;
+    this.#attempts = options.writeAttempts ?? DEFAULT_LIST_WRITE_ATTEMPTS;
+    this.#maxRemembered = options.maxRemembered ?? DEFAULT_MAX_REMEMBERED_ENTRIES;
+  }
+
+  /** The user's list (empty when the user has none yet). */
+  async read(user: string): Promise<ConversationList> {
+    return (await this.#load(user)).list;
+  }
+
+  /**
+   * Adds `entry` unless the list has its conversation. Past the list's size the oldest private conversation
+   * leaves it (its history stays); a group past it is refused with `list-full`.
+   */
+  async add(user: string, entry: ConversationEntry): Promise<ListChange> {
+    // Only private conversations are remembered: they never leave a list but by its size, while a group left
+    // on another instance would be remembered wrongly.
+    const key = `${user}\u0000${entry.conversation}`;
+    const remember = entry.kind === 'dm';
+    if (remember && this.#present.has(key)) return { list: EMPTY, changed: false };
+    const change = await this.#change(user, (entries) => {
+      if (entries.some((e) => e.conversation === entry.conversation)) return undefined;
+      const next = [...entries, entry];
+      if (next.length <= this.#maxEntries) return next;
+      const oldestDm = next.findIndex((e) => e.kind === 'dm');
+      if (oldestDm === -1 || entry.kind === 'group') {
+        throw new ConversationListError('list-full', `at most ${this.#maxEntries} conversations`);
+      }
+      next.splice(oldestDm, 1);
+      return next;
+    });
+    if (remember) setBounded(this.#present, key, true, this.#maxRemembered);
+    return change;
+  }
+
+  /** Whether this instance saw the private conversation in the user's list (then adding it costs nothing). */
+  remembers(user: string, conversation: string): boolean {
+    return this.#present.has(`${user}\u0000${conversation}`);
+  }
+
+  /** Removes the conversation from the list, if it is there. */
+  async remove(user: string, conversation: string): Promise<ListChange> {
+    this.#present.delete(`${user}\u0000${conversation}`);
+    return this.#change(user, (entries) =>
+      entries.some((e) => e.conversation === conversation)
+        ? entries.filter((e) => e.conversation !== conversation)
+        : undefined,
+    );
+  }
+
+  /** Applies `edit` (undefined: nothing to change) to the newest list, retrying on every conflict. */
+  async #change(
+    user: string,
+    edit: (entries: readonly ConversationEntry[]) => ConversationEntry[] | undefined,
+  ): Promise<ListChange> {
+    const blob = this.#blob(user);
+    for (let attempt = 1; ; attempt++) {
+      const { list, etag } = await this.#load(user);
+      const entries = edit(list.entries);
+      if (entries === undefined) return { list, changed: false };
+      const next: ConversationList = { version: list.version + 1, entries };
+      const body = JSON.stringify(next);
+      try {
+        await blob.upload(body, Buffer.byteLength(body), {
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+          conditions: etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag },
+        });
+        return { list: next, changed: true };
+      } catch (error) {
+        // 412: changed since it was read; 409: created meanwhile. Both: read it again and re-apply.
+        const status = error instanceof RestError ? error.statusCode : undefined;
+        if (status !== 412 && status !== 409) throw error;
+        if (attempt >= this.#attempts) {
+          throw new ConversationListError('list-contended', `${this.#attempts} attempts`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  async #load(user: string): Promise<{ list: ConversationList; etag?: string }> {
+    try {
+      const response = await this.#blob(user).download();
+      const text = await streamText(response.readableStreamBody);
+      const list = parseList(text);
+      return response.etag === undefined ? { list } : { list, etag: response.etag };
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return { list: EMPTY };
+      throw error;
+    }
+  }
+
+  #blob(user: string) {
+    return this.#container.getBlockBlobClient(`${LISTS_PREFIX}${blobNameSegment(user)}`);
+  }
+}
+
+/** A stored list, or the empty list for a blob that does not hold one (rewritten on the next change). */
+function parseList(text: string): ConversationList {
+  try {
+    const value = JSON.parse(text) as Partial<ConversationList>;
+    if (typeof value.version === 'number' && Array.isArray(value.entries)) {
+      return { version: value.version, entries: value.entries };
+    }
+  } catch {
+    // Falls through: an unreadable list starts again empty rather than locking its user out.
+  }
+  return EMPTY;
+}
+
+async function streamText(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+  if (stream === undefined) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
