@@ -1,7 +1,7 @@
 /**
  * The whole chat for the end-to-end scenario, each server in a process of its own: Azurite (in memory) behind
  * the Blob counter (bench/blob-counter.ts), the local service and one or more built-in Functions hosts; with
- * several hosts, the front end of `npm start -- --instances N` (src/local/front-end.ts) between the service's
+ * several hosts, the front end of `npm start -- --instances N` (src/local/functions-host/front-end.ts) between the service's
  * upstream and the hosts, as the platform's load balancer is on Azure. The app runs with SignalR
  * (REALTIME_SERVICE=signalr) or Web PubSub (REALTIME_SERVICE=webpubsub, the service's Web PubSub wing calling
  * the app's `/api/messages` for every hub and event, as `npm start` wires it).

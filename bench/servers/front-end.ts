@@ -1,9 +1,9 @@
 /**
- * The front end of several Functions hosts (src/local/front-end.ts, what `npm start -- --instances N` runs) in
+ * The front end of several Functions hosts (src/local/functions-host/front-end.ts, what `npm start -- --instances N` runs) in
  * a process of its own: it stands in for the platform's load balancer, so its CPU time is kept apart from the
  * app's. Argument: JSON `{ backends: string[] }`, the hosts' base URLs (they may start after it).
  */
-import { startFrontEnd } from '../../src/local/front-end.js';
+import { startFrontEnd } from '../../src/local/functions-host/front-end.js';
 import { probe, serve, tell } from '../ipc.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as { backends: string[] };

@@ -6,7 +6,7 @@
  */
 import { subscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
-import { startFunctionsHost } from '../../src/local/functions-host.js';
+import { startFunctionsHost } from '../../src/local/functions-host/host.js';
 import { probe, serve, tell } from '../ipc.js';
 
 /**

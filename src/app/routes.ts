@@ -1,6 +1,6 @@
 /**
  * The one table of the app's HTTP functions. `src/functions/*.ts` register its entries with `app.http`, and the
- * built-in local host (`src/local/functions-host.ts`) serves the same entries, so the two cannot drift.
+ * built-in local host (`src/local/functions-host/host.ts`) serves the same entries, so the two cannot drift.
  * See docs/architecture.md, "Decisions".
  */
 import type { HttpHandler, HttpMethod } from '@azure/functions';

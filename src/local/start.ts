@@ -20,9 +20,9 @@ import {
   devSignalRConnectionString,
   devWebPubSubConnectionString,
 } from './dev-constants.js';
-import { startFunctionsHost } from './functions-host.js';
-import { readSettingsFile } from './functions-host-settings.js';
-import { readInstanceCount, startInstances } from './functions-instances.js';
+import { startFunctionsHost } from './functions-host/host.js';
+import { readInstanceCount, startInstances } from './functions-host/instances.js';
+import { readSettingsFile } from './functions-host/settings.js';
 import { startIdentityEndpoint } from './identity/index.js';
 import { identityAppSettings, identityConnectionString, identityServiceOptions } from './identity-wiring.js';
 import { readLogLevel } from './log-level.js';
@@ -357,7 +357,7 @@ async function main(): Promise<void> {
       const scaled = await startInstances({
         count: instances,
         port: ports.FUNCTIONS_PORT,
-        hostScript: fileURLToPath(new URL('./functions-host-process.js', import.meta.url)),
+        hostScript: fileURLToPath(new URL('./functions-host/process.js', import.meta.url)),
         env,
       });
       closers.push(() => scaled.close());

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetChatServices } from '../../src/app/services.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
 import { devSignalRConnectionString } from '../../src/local/dev-constants.js';
-import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
+import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host/host.js';
 import { type ChatClient, connectChat, isMessage } from '../support/chat-clients.js';
 import { compiledCommand } from '../support/compiled.js';
 

@@ -277,7 +277,7 @@ describe('npm start', () => {
       // A stand-in for Core Tools: answers --version, and for `start --port N` serves the app with the built-in host
       // (which, like func, keeps environment variables over local.settings.json Values).
       const bin = mkdtempSync(join(tmpdir(), 'fake-func-'));
-      const host = join(dirname(launcher), 'functions-host.js');
+      const host = join(dirname(launcher), 'functions-host', 'host.js');
       writeFileSync(
         join(bin, 'func'),
         [

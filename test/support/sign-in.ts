@@ -5,7 +5,11 @@
  */
 
 import { userIdOfObjectId } from '../../src/app/identity.js';
-import { LOGIN_STATE_COOKIE, LOGIN_STATE_FIELD, SESSION_COOKIE } from '../../src/local/easy-auth.js';
+import {
+  LOGIN_STATE_COOKIE,
+  LOGIN_STATE_FIELD,
+  SESSION_COOKIE,
+} from '../../src/local/functions-host/easy-auth.js';
 
 export interface SignedIn {
   /** The `Cookie` header value that carries the session. */

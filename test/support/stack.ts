@@ -17,9 +17,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { resetChatServices } from '../../src/app/services.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
 import { devSignalRConnectionString, devWebPubSubConnectionString } from '../../src/local/dev-constants.js';
-import { startFrontEnd } from '../../src/local/front-end.js';
-import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
-import { type RunningInstances, startInstances } from '../../src/local/functions-instances.js';
+import { startFrontEnd } from '../../src/local/functions-host/front-end.js';
+import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host/host.js';
+import { type RunningInstances, startInstances } from '../../src/local/functions-host/instances.js';
 import { type RunningIdentityEndpoint, startIdentityEndpoint } from '../../src/local/identity/index.js';
 import {
   identityAppSettings,
@@ -268,7 +268,7 @@ async function startScaledStack(options: StackOptions): Promise<RunningStack> {
   const identity = options.identity ? await sharedIdentityEndpoint() : undefined;
   const blobOptions = options.blobLocation === undefined ? {} : { location: options.blobLocation };
   let blob = await startAzurite(blobOptions);
-  const hostScript = await compiledCommand(['src/local/functions-host-process.ts'], ['src']);
+  const hostScript = await compiledCommand(['src/local/functions-host/process.ts'], ['src']);
   const frontEnd = await startFrontEnd({ port: 0, log: record });
   const upstream = `${frontEnd.url}/api/messages?event={event}`;
   let service: RunningService | undefined;

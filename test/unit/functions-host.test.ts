@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteDefinition } from '../../src/app/routes.js';
 import { signatureHeader } from '../../src/lib/signalr/signature.js';
 import { createUpstreamHandler } from '../../src/lib/upstream/index.js';
-import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
-import { compileRouteTemplate } from '../../src/local/functions-host-routing.js';
+import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host/host.js';
+import { compileRouteTemplate } from '../../src/local/functions-host/routing.js';
 
 const { HttpResponse } = azureFunctions;
 

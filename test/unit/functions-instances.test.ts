@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readInstanceCount } from '../../src/local/functions-instances.js';
+import { readInstanceCount } from '../../src/local/functions-host/instances.js';
 
 describe('the instance count of npm start', () => {
   it('is 1 by default, FUNCTIONS_INSTANCES when set, and --instances over both', () => {

@@ -1,8 +1,13 @@
 import type { HttpRequest } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteDefinition } from '../../src/app/routes.js';
-import { cookieValue, LOGIN_STATE_COOKIE, localObjectId, SESSION_COOKIE } from '../../src/local/easy-auth.js';
-import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host.js';
+import {
+  cookieValue,
+  LOGIN_STATE_COOKIE,
+  localObjectId,
+  SESSION_COOKIE,
+} from '../../src/local/functions-host/easy-auth.js';
+import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host/host.js';
 import { loginForm } from '../support/sign-in.js';
 
 let host: RunningFunctionsHost | undefined;

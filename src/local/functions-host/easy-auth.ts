@@ -6,8 +6,8 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { cleanDisplayName } from '../lib/display-name.js';
-import { BodyTooLargeError, readCappedBody } from './http-body.js';
+import { cleanDisplayName } from '../../lib/display-name.js';
+import { BodyTooLargeError, readCappedBody } from '../http-body.js';
 
 /** The paths of the platform's endpoints. */
 export const EASY_AUTH_PATHS = {

@@ -14,8 +14,8 @@ import type {
   LogLevel,
 } from '@azure/functions';
 import azureFunctions from '@azure/functions';
-import type { RouteDefinition } from '../app/routes.js';
-import { BodyTooLargeError } from './http-body.js';
+import type { RouteDefinition } from '../../app/routes.js';
+import { BodyTooLargeError } from '../http-body.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
@@ -23,7 +23,7 @@ const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 export interface Invocation {
   readonly definition: RouteDefinition;
   readonly params: Record<string, string>;
-  /** The request body, read only if and when the handler reads it (capped by the host: see http-body.ts). */
+  /** The request body, read only if and when the handler reads it (capped by the host: see ../http-body.ts). */
   readonly body: AsyncIterable<Uint8Array>;
   /** The `Host` to put in the request URL when the client sent none. */
   readonly defaultHost: string;

@@ -53,7 +53,7 @@ export interface InstancesOptions {
   port?: number;
   /** A front end already started (when others must know its address before the hosts start). */
   frontEnd?: RunningFrontEnd;
-  /** The host's compiled entry point (`dist/src/local/functions-host-process.js`). */
+  /** The host's compiled entry point (`dist/src/local/functions-host/process.js`). */
   hostScript: string;
   /** The app settings of every host (added to this process's environment). */
   env: Record<string, string>;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { appRoot } from '../app/static-files.js';
+import { appRoot } from '../../app/static-files.js';
 
 /** The parts of `local.settings.json` the host reads. */
 export interface LocalSettings {

@@ -11,14 +11,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LogLevel } from '@azure/functions';
-import { authMode } from '../app/identity.js';
-import { ROUTE_TABLE, ROUTES, type RouteDefinition } from '../app/routes.js';
+import { authMode } from '../../app/identity.js';
+import { ROUTE_TABLE, ROUTES, type RouteDefinition } from '../../app/routes.js';
+import { BodyTooLargeError, cappedBodyStream } from '../http-body.js';
+import { fromFunctionsLevel, printed, readLogLevel } from '../log-level.js';
 import { LocalEasyAuth } from './easy-auth.js';
-import { headerRecord, invoke, sendText } from './functions-host-invocation.js';
-import { compileRoutes, hasValidKey, routeRequest } from './functions-host-routing.js';
-import { applyCors, applyEnvironment, corsOf, readSettingsFile } from './functions-host-settings.js';
-import { BodyTooLargeError, cappedBodyStream } from './http-body.js';
-import { fromFunctionsLevel, printed, readLogLevel } from './log-level.js';
+import { headerRecord, invoke, sendText } from './invocation.js';
+import { compileRoutes, hasValidKey, routeRequest } from './routing.js';
+import { applyCors, applyEnvironment, corsOf, readSettingsFile } from './settings.js';
 
 /** The route prefix of host.json's default (`extensions.http.routePrefix`). */
 export const DEFAULT_ROUTE_PREFIX = 'api';

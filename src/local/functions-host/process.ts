@@ -4,8 +4,8 @@
  * instances"). App settings come from the environment; the port from `FUNCTIONS_HOST_PORT` (0 picks one).
  * When ready it prints `Functions host listening on http://127.0.0.1:<port>`; SIGTERM stops it gracefully.
  */
-import { startTelemetry } from '../app/telemetry.js';
-import { startFunctionsHost } from './functions-host.js';
+import { startTelemetry } from '../../app/telemetry.js';
+import { startFunctionsHost } from './host.js';
 
 /** How often the host checks that the process that started it is still there. */
 const PARENT_CHECK_INTERVAL_MS = 1_000;

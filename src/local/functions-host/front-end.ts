@@ -12,7 +12,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_MAX_REQUEST_BODY_BYTES } from './functions-host.js';
+import { DEFAULT_MAX_REQUEST_BODY_BYTES } from './host.js';
 
 /** How long a host that refused a connection is left out of the rotation before it is tried again. */
 export const DEFAULT_EJECT_MS = 5_000;

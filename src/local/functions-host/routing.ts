@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { RouteDefinition } from '../app/routes.js';
+import type { RouteDefinition } from '../../app/routes.js';
 
 /** A route definition with its compiled template. */
 export interface CompiledRoute {
