@@ -97,7 +97,10 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       if (req.context.webpubsub) return res.accept();
       // Presence and memberships live in the history container.
       await services.history.ensureContainer();
-      const welcome = await chatFor(req.invocationContext).chat.enter(caller);
+      // Answered without waiting for the entry's delta (`announced`, which never fails once the entry is
+      // written): the connect blocks the client, and the delta goes out with its presence window from this
+      // process (docs/architecture.md, "Presence and group memberships").
+      const { welcome } = await chatFor(req.invocationContext).chat.enter(caller);
       // The response body is the connection's first frame. It was taken before the service had the connection,
       // so presence deltas sent meanwhile missed it: `onlineStale` asks the page to take the list again.
       res.accept({
@@ -163,10 +166,12 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       }
       await services.history.ensureContainer();
       const { chat, fanout } = chatFor(log);
-      const welcome = await chat.enter(caller);
+      const { welcome, announced } = await chat.enter(caller);
+      // The welcome first; the invocation ends once the entry's delta is sent too.
       await fanout
         .channel(caller.dialect)
         .sendToConnection(caller.connectionId, { event: 'welcome', payload: welcome });
+      await announced;
     },
 
     async onDisconnected(req) {

@@ -114,6 +114,8 @@ export class PresenceStore {
   readonly #changesDuringListings = new Set<Change[]>();
   /** Listings in flight and when each started. */
   readonly #listings = new Map<Promise<void>, number>();
+  /** The listing that starts once those in flight end, for callers that need one started after theirs did. */
+  #nextListing: Promise<void> | undefined;
   /** Where the next sweep starts (a user name; sweeps go round the sorted roster). */
   #sweepFrom = '';
 
@@ -242,11 +244,19 @@ export class PresenceStore {
     return listing;
   }
 
-  /** Resolves once the roster comes from a listing that started at `since` or later (one in flight, or a new one). */
+  /**
+   * Resolves once the roster comes from a listing that started at `since` or later: one in flight, or the next
+   * one, which starts when those in flight end and is shared by every caller that asks before it starts (a
+   * storm of joins costs one listing per listing's time, not one per join).
+   */
   async #listedSince(since: number): Promise<void> {
     if (this.#listedAt !== undefined && this.#listedAt >= since) return;
     for (const [listing, startedAt] of this.#listings) if (startedAt >= since) return listing;
-    return this.#list();
+    this.#nextListing ??= Promise.allSettled([...this.#listings.keys()]).then(() => {
+      this.#nextListing = undefined;
+      return this.#list();
+    });
+    return this.#nextListing;
   }
 
   async #listOnce(startedAt: number): Promise<void> {
