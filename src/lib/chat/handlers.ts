@@ -76,11 +76,12 @@ export class ChatHandlers {
    * it in the next `presence` delta. Returns the `welcome`, with the first page of the online list and the
    * count, as soon as it is ready, and `announced`, which resolves once the delta is sent (at most one
    * presence window later): the caller delivers the welcome first and ends only once the delta is out.
+   * `connected`: the service already has the connection (a `connected` event, not a blocking connect).
    */
-  async enter(caller: Caller): Promise<Entry> {
+  async enter(caller: Caller, options: { connected?: boolean } = {}): Promise<Entry> {
     const { history, presence, fanout } = this.#deps;
     const arrived = this.#nowMs();
-    const entered = presence.enter(caller.user, caller.connectionId);
+    const entered = presence.enter(caller.user, caller.connectionId, options);
     const announced = entered.then(() => this.#announce({ joined: [caller.user], names: namesOf([caller]) }));
     // Until the caller takes it, a failed entry must not surface as an unhandled rejection.
     announced.catch(() => undefined);
