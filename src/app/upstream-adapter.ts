@@ -157,10 +157,12 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       }
       await services.history.ensureContainer();
       const { chat, fanout } = chatFor(log);
-      const welcome = await chat.enter(caller);
+      const { welcome, announced } = await chat.enter(caller, { connected: true });
+      // The welcome first; the invocation ends once the entry's delta is sent too.
       await fanout
         .channel(caller.dialect)
         .sendToConnection(caller.connectionId, { event: 'welcome', payload: welcome });
+      await announced;
     },
 
     async onDisconnected(req) {

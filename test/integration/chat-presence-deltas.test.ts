@@ -74,15 +74,24 @@ async function fence(client: ChatClient): Promise<void> {
 const presenceEvents = (client: ChatClient, from: number): ReceivedEvent[] =>
   client.events.slice(from).filter((e) => e.type === 'presence');
 
+/**
+ * Waits until `client` has heard that `user` joined. A welcome arrives before the joiner's own delta is sent
+ * (that goes out with its presence window), so a test that counts the deltas of later joins waits for it.
+ */
+const heardJoin = (client: ChatClient, user: string): Promise<ReceivedEvent> =>
+  client.waitFor((e) => e.type === 'presence' && (e.payload.joined as string[]).includes(user));
+
 describe('presence as deltas', () => {
   it('a joiner gets the first page and the count; each of the others gets one delta; pages fill the rest', async () => {
     const names = ['p1', 'p2', 'p3', 'p4', 'p5'];
     const others: ChatClient[] = [];
     for (const name of names) others.push(await connect(name, 'signalr'));
+    await Promise.all(others.map((c) => heardJoin(c, 'p5')));
     const marks = others.map((c) => c.events.length);
 
     const zed = await connect('p0', 'signalr');
     expect(welcomeOf(zed)).toMatchObject({ online: ['p0', 'p1', 'p2'], onlineCount: 6, onlineNext: 'p2' });
+    await Promise.all(others.map((c) => heardJoin(c, 'p0')));
     await Promise.all(others.map((c) => fence(c)));
     for (const [i, c] of others.entries()) {
       const deltas = presenceEvents(c, marks[i] ?? 0);
@@ -110,11 +119,13 @@ describe('presence as deltas', () => {
 
   it('coalesces a burst of joins into fewer deltas than joins, and every page ends exact', async () => {
     const watcher = await connect('watch', 'signalr');
+    await heardJoin(watcher, 'watch');
     const from = watcher.events.length;
     const burst = Array.from({ length: 8 }, (_, i) => `b${i}`);
     const joined = await Promise.all(
       burst.map((name, i) => connect(name, i % 2 === 0 ? 'signalr' : 'webpubsub')),
     );
+    await Promise.all(burst.map((name) => heardJoin(watcher, name)));
     await fence(watcher);
     const deltas = presenceEvents(watcher, from);
     expect(deltas.length).toBeLessThan(burst.length);

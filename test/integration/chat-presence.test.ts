@@ -197,6 +197,55 @@ describe('presence in Blob, confirmed by the service', () => {
     await presence.leave('fay', 'f1');
   });
 
+  it('takes a connection the service announced as connected as confirmed, and asks about the others', async () => {
+    let now = Date.now();
+    const presence = new PresenceStore(container, {
+      confirmationTtlMs: 10_000,
+      now: () => now,
+      sweepBatch: 0,
+    });
+    await presence.enter('gus', 'g1', { connected: true });
+    await presence.enter('hal', 'h1'); // a blocking connect: the service does not have it yet
+    const asked: string[] = [];
+    const exists = async (user: string) => {
+      asked.push(user);
+      return true;
+    };
+    expect((await presence.page(exists)).users).toEqual(['gus', 'hal']);
+    expect(asked).toEqual(['hal']);
+    // The confirmation lasts as long as an answer of the service would.
+    now += 10_000;
+    asked.length = 0;
+    await presence.page(exists);
+    expect(asked.sort()).toEqual(['gus', 'hal']);
+    await presence.leave('gus', 'g1');
+    await presence.leave('hal', 'h1');
+  });
+
+  it('gives a storm of joins pages from listings started after each join, one listing for all that wait', async () => {
+    const { container: counted, listings } = countingListings(container);
+    const presence = new PresenceStore(counted, { rosterTtlMs: 60_000 });
+    const exists = async () => true;
+    await presence.page(exists); // the roster is fresh: only `listedSince` lists now
+    const before = listings();
+    const users = Array.from({ length: 20 }, (_, i) => `wave${String(i).padStart(2, '0')}`);
+    // Another instance's entry, written before the joins arrive, must be in every page.
+    await new PresenceStore(container).enter('elsewhere', 'x1');
+    const pages = await Promise.all(
+      users.map(async (u) => {
+        const arrived = Date.now();
+        await presence.enter(u, `${u}-c`, { connected: true });
+        return presence.page(exists, { include: u, limit: 100, listedSince: arrived });
+      }),
+    );
+    expect(pages.every((p) => p.users.includes('elsewhere'))).toBe(true);
+    // Joins that arrive while a listing runs share the next one: far fewer listings than joins.
+    expect(listings() - before).toBeGreaterThanOrEqual(1);
+    expect(listings() - before).toBeLessThanOrEqual(2);
+    await Promise.all(users.map((u) => presence.leave(u, `${u}-c`)));
+    await presence.leave('elsewhere', 'x1');
+  });
+
   it('never has more service checks in flight than its concurrency limit', async () => {
     const presence = new PresenceStore(container, { checkConcurrency: 3, sweepBatch: 0 });
     const users = Array.from({ length: 12 }, (_, i) => `user${String(i).padStart(2, '0')}`);

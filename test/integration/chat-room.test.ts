@@ -8,6 +8,8 @@ describe('the room', () => {
   it('two users of different dialects chat in the room', async () => {
     const ann = await connect('ann', 'signalr');
     expect(welcomeOf(ann)).toMatchObject({ user: 'ann', online: ['ann'], groups: [] });
+    // The welcome comes before the joiner's own delta, which goes out with its presence window.
+    await ann.waitFor((e) => e.type === 'presence' && (e.payload.joined as string[]).includes('ann'));
     const bob = await connect('bob', 'webpubsub');
     expect(welcomeOf(bob)).toMatchObject({ user: 'bob', online: ['ann', 'bob'] });
     expect(welcomeOf(bob)).toMatchObject({ onlineCount: 2 });

@@ -2,10 +2,12 @@
  * The shared command limit against a real Azurite: two quotas on one container stand for two Function
  * instances; the clock is fixed per step, so the counts are exact.
  */
-import { ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketName, CommandQuota } from '../../src/lib/chat/command-quota.js';
+import { bucketName, CommandQuota, DEFAULT_COMMAND_LEASE } from '../../src/lib/chat/command-quota.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
+import { azuriteConnectionString } from '../../src/local/dev-constants.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 
 let blob: RunningAzurite;
 let container: ContainerClient;
@@ -62,6 +64,34 @@ describe('the command limit shared by instances', () => {
     expect((await container.getBlockBlobClient(bucketName('dee')).getProperties()).etag).toBe(before);
     now += 150;
     expect(await quota.take('dee')).toBe(0);
+  });
+
+  it('costs a user well under the limit one Blob write per lease of commands, not one per command', async () => {
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.port}`);
+    try {
+      const viaProxy = BlobServiceClient.fromConnectionString(
+        azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
+      ).getContainerClient('quota');
+      let now = 4_000_000;
+      const quotas = [0, 1].map(
+        () => new CommandQuota(viaProxy, { burst: 30, perSecond: 10, now: () => now }),
+      );
+      // One command a second, each to the next instance, for a minute: well under 10 a second.
+      for (let i = 0; i < 60; i++) {
+        expect(await (quotas[i % 2] as CommandQuota).take('eve')).toBe(0);
+        now += 1_000;
+      }
+      const writes = proxy.exchanges.filter((e) => e.method === 'PUT').length;
+      const reads = proxy.exchanges.filter((e) => e.method === 'GET').length;
+      // Each instance takes a lease of tokens per claim and spends it over the next commands it gets; a write
+      // that lost to the other instance's costs a read of the bucket and one write more: at most three
+      // requests per lease, against one per command before.
+      const claims = Math.ceil(60 / DEFAULT_COMMAND_LEASE);
+      expect(writes).toBeLessThanOrEqual(2 * claims);
+      expect(writes + reads).toBeLessThanOrEqual(3 * claims);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('keeps names with a trailing dot apart from those without', () => {

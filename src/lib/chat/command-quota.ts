@@ -1,7 +1,9 @@
 /**
  * The command limit per user, shared by every Function instance: one token bucket per user in a blob
  * (`_limits/<user>`), from which an instance takes a few tokens at a time with a conditional write, and spends
- * them from memory (docs/architecture.md, "Fair sharing").
+ * them from memory for as long as it needs: a user well under the limit costs one write per few commands, not
+ * one per command, and a command is never let through without a token taken from the shared bucket
+ * (docs/architecture.md, "Fair sharing").
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
@@ -10,13 +12,13 @@ import { RateLimiter } from '../rate-limit.js';
 /** The blob name prefix of the per-user buckets (conversation folders never start with `_`). */
 export const LIMITS_PREFIX = '_limits/';
 /**
- * The most tokens an instance takes from a user's bucket at once. It takes as many as the user sent it in the
- * last lease period (at least 1): a user who sends now and then costs one write per command and wastes no
- * token, a busy one one write per up to this many commands.
+ * The most tokens an instance takes from a user's bucket at once. It takes this many while the bucket keeps at
+ * least half of the burst after the take (the user is well under the limit), else one: a user well under the
+ * limit costs one write per this many commands, and one near the limit spends only tokens it takes one by one.
+ * Tokens an instance took and has not spent stay with it (there is no time limit on them: they were paid for),
+ * so another instance can only see fewer tokens than the user has left, never more.
  */
 export const DEFAULT_COMMAND_LEASE = 5;
-/** How long an instance may spend tokens it took; what is left then is forfeited (the limit only gets stricter). */
-export const DEFAULT_COMMAND_LEASE_MS = 1_000;
 /** Conditional writes tried per claim before the command is refused (other instances took tokens meanwhile). */
 export const DEFAULT_QUOTA_WRITE_ATTEMPTS = 4;
 /** Users an instance remembers leases and bucket copies for (the least recent are forgotten first). */
@@ -29,8 +31,6 @@ export interface CommandQuotaOptions {
   readonly perSecond: number;
   /** See {@link DEFAULT_COMMAND_LEASE}. */
   readonly lease?: number;
-  /** See {@link DEFAULT_COMMAND_LEASE_MS}. */
-  readonly leaseMs?: number;
   /** See {@link DEFAULT_QUOTA_WRITE_ATTEMPTS}. */
   readonly attempts?: number;
   /** See {@link DEFAULT_MAX_QUOTA_USERS}. */
@@ -49,15 +49,10 @@ interface Bucket {
 
 /** What one instance knows of one user's bucket. */
 interface Local {
-  /** Tokens taken and not yet spent, spendable until `expires`. */
+  /** Tokens taken from the shared bucket and not yet spent. */
   leased: number;
-  expires: number;
   /** The bucket was empty: refuse without asking Blob until then. */
   blockedUntil: number;
-  /** Commands of this user this instance saw in the current lease period, and in the one before. */
-  seen: number;
-  seenBefore: number;
-  periodStart: number;
   /** The blob as this instance last read or wrote it; a conditional write tells whether it is still current. */
   bucket?: Bucket;
   etag?: string;
@@ -68,7 +63,6 @@ export class CommandQuota {
   readonly perSecond: number;
   readonly #container: ContainerClient;
   readonly #lease: number;
-  readonly #leaseMs: number;
   readonly #attempts: number;
   readonly #maxUsers: number;
   readonly #now: () => number;
@@ -84,7 +78,6 @@ export class CommandQuota {
     this.burst = options.burst;
     this.perSecond = options.perSecond;
     this.#lease = Math.max(1, Math.floor(options.lease ?? DEFAULT_COMMAND_LEASE));
-    this.#leaseMs = options.leaseMs ?? DEFAULT_COMMAND_LEASE_MS;
     this.#attempts = options.attempts ?? DEFAULT_QUOTA_WRITE_ATTEMPTS;
     this.#maxUsers = options.maxUsers ?? DEFAULT_MAX_QUOTA_USERS;
     this.#now = options.now ?? Date.now;
@@ -106,22 +99,9 @@ export class CommandQuota {
 
   async #take(user: string): Promise<number> {
     const now = this.#now();
-    const local = this.#local.get(user) ?? {
-      leased: 0,
-      expires: 0,
-      blockedUntil: 0,
-      seen: 0,
-      seenBefore: 0,
-      periodStart: now,
-    };
+    const local = this.#local.get(user) ?? { leased: 0, blockedUntil: 0 };
     setBounded(this.#local, user, local, this.#maxUsers);
-    if (now - local.periodStart >= this.#leaseMs) {
-      local.seenBefore = now - local.periodStart < 2 * this.#leaseMs ? local.seen : 0;
-      local.seen = 0;
-      local.periodStart = now;
-    }
-    local.seen++;
-    if (local.leased >= 1 && now < local.expires) {
+    if (local.leased >= 1) {
       local.leased--;
       return 0;
     }
@@ -147,8 +127,8 @@ export class CommandQuota {
         bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * this.perSecond,
       );
       if (tokens < 1) return this.#block(local, now, Math.ceil(((1 - tokens) / this.perSecond) * 1000));
-      const wanted = Math.max(1, Math.min(this.#lease, Math.max(local.seen, local.seenBefore)));
-      const taken = Math.min(wanted, Math.floor(tokens));
+      // Well under the limit (half the burst left after a full take): a lease; near it, one token at a time.
+      const taken = tokens - this.#lease >= this.burst / 2 ? this.#lease : 1;
       const next: Bucket = { tokens: tokens - taken, at: now };
       const body = JSON.stringify(next);
       try {
@@ -159,7 +139,6 @@ export class CommandQuota {
         local.bucket = next;
         if (written.etag !== undefined) local.etag = written.etag;
         local.leased = taken - 1;
-        local.expires = now + this.#leaseMs;
         return 0;
       } catch (error) {
         if (!isConflict(error)) throw error;

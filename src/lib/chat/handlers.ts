@@ -52,6 +52,13 @@ export interface ChatDependencies {
   readonly now?: () => number;
 }
 
+/** What {@link ChatHandlers.enter} gives: the welcome, and the send of the entry's presence delta. */
+export interface Entry {
+  readonly welcome: WelcomePayload;
+  /** Resolves once the delta announcing the entry (and any stale users the page found) is sent. */
+  readonly announced: Promise<void>;
+}
+
 /** One connection of one user. */
 export interface Caller {
   /** The user id, as the service names the connection (`X-ASRS-User-Id`). */
@@ -72,34 +79,38 @@ export class ChatHandlers {
   /**
    * A connection enters: its groups are re-applied in the service, its presence recorded, and everyone hears
    * it in the next `presence` delta. Returns the `welcome`, with the first page of the online list and the
-   * count. Resolves once the delta is sent (at most one presence window later).
+   * count, as soon as it is ready, and `announced`, which resolves once the delta is sent (at most one
+   * presence window later): the caller delivers the welcome first and ends only once the delta is out.
+   * `connected`: the service already has the connection (a `connected` event, not a blocking connect).
    */
-  async enter(caller: Caller): Promise<WelcomePayload> {
+  async enter(caller: Caller, options: { connected?: boolean } = {}): Promise<Entry> {
     const { history, presence, fanout, lists, people } = this.#deps;
     const arrived = this.#nowMs();
+    const entered = presence.enter(caller.user, caller.connectionId, options);
+    const announced = entered.then(() => this.#announce({ joined: [caller.user], names: namesOf([caller]) }));
+    // Until the caller takes it, a failed entry must not surface as an unhandled rejection.
+    announced.catch(() => undefined);
     // Independent, so they run at once: a join costs the slowest of them, not their sum.
     const [groups, page, conversations] = await Promise.all([
       this.#reapplyGroups(caller.user),
       history.read(ROOM, { limit: DEFAULT_HISTORY_LIMIT }),
       lists.read(caller.user),
       people.seen(caller.user, caller.name ?? caller.user),
-      presence
-        .enter(caller.user, caller.connectionId)
-        .then(() => this.#announce({ joined: [caller.user], names: namesOf([caller]) })),
+      entered,
     ]);
-    // The page comes after the delta, from the listing its send made of every instance's entries (one listing
-    // for every join of the window), which started after the connection reached the service: a user who
-    // entered anywhere before is in it, and anyone later reaches the caller as a delta newer than the page's
-    // `at` (docs/architecture.md, "Presence and group memberships").
+    // The page comes from a listing of every instance's entries that started after the connection reached the
+    // service (shared by the joins waiting for one): a user who entered anywhere before is in it, and anyone
+    // later reaches the caller as a delta newer than the page's `at` (docs/architecture.md, "Presence and
+    // group memberships"). It does not wait for the caller's own delta, which goes out with its window.
     const online = await presence.page((u) => fanout.userExists(u), {
       include: caller.user,
       limit: this.#deps.onlinePageSize ?? DEFAULT_ONLINE_PAGE_SIZE,
       listedSince: arrived,
     });
-    if (online.gone.length > 0) await this.#announce({ left: online.gone });
+    const gone = online.gone.length > 0 ? this.#announce({ left: online.gone }) : Promise.resolve();
     // The caller's own name comes with the caller; the others' from the directory (bounded by the page).
     const names = { ...(await this.#namesOf(online.users)), ...namesOf([caller]) };
-    return {
+    const welcome: WelcomePayload = {
       user: caller.user,
       ...nameOf(caller),
       online: online.users,
@@ -111,6 +122,7 @@ export class ChatHandlers {
       conversations,
       history: page,
     };
+    return { welcome, announced: Promise.all([announced, gone]).then(() => undefined) };
   }
 
   /** The recorded display names of `users` (signed-in users), by id; empty without a directory. */

@@ -114,6 +114,8 @@ export class PresenceStore {
   readonly #changesDuringListings = new Set<Change[]>();
   /** Listings in flight and when each started. */
   readonly #listings = new Map<Promise<void>, number>();
+  /** The listing that starts once those in flight end, shared by the callers that need one (a storm of joins). */
+  #nextListing: Promise<void> | undefined;
   /** Where the next sweep starts (a user name; sweeps go round the sorted roster). */
   #sweepFrom = '';
 
@@ -131,11 +133,14 @@ export class PresenceStore {
   /**
    * Records a connection of `user`: one blob written, nothing listed. Every entry is announced as `joined`
    * (pages treat the online list as a set), because two first connections entering at once on two instances
-   * could each see the other and neither would announce.
+   * could each see the other and neither would announce. `connected`: the service has the connection (it said
+   * so), so the user counts as confirmed online without asking it.
    */
-  async enter(user: string, connectionId: string): Promise<void> {
+  async enter(user: string, connectionId: string, options: { connected?: boolean } = {}): Promise<void> {
     await this.#container.getBlockBlobClient(entryName(user, connectionId)).upload('', 0);
     this.#change(user, connectionId, true);
+    // The service vouches for a connection it announced as connected, as a `userExists` answer would.
+    if (options.connected) this.#confirm(user, this.#now());
   }
 
   /** Forgets a connection; `lastConnection` is true when the user has no other one left. */
@@ -242,11 +247,15 @@ export class PresenceStore {
     return listing;
   }
 
-  /** Resolves once the roster comes from a listing that started at `since` or later (one in flight, or a new one). */
+  /** Resolves once the roster comes from a listing started at `since` or later (in flight, or the next, shared). */
   async #listedSince(since: number): Promise<void> {
     if (this.#listedAt !== undefined && this.#listedAt >= since) return;
     for (const [listing, startedAt] of this.#listings) if (startedAt >= since) return listing;
-    return this.#list();
+    this.#nextListing ??= Promise.allSettled([...this.#listings.keys()]).then(() => {
+      this.#nextListing = undefined;
+      return this.#list();
+    });
+    return this.#nextListing;
   }
 
   async #listOnce(startedAt: number): Promise<void> {
@@ -287,11 +296,6 @@ export class PresenceStore {
     const joined = users.filter((user) => this.#roster.has(user));
     const left = users.filter((user) => !this.#roster.has(user));
     return { joined, left, count: this.count(), at };
-  }
-
-  /** When the roster was listed (ms), or undefined before the first listing. */
-  get rosterAt(): number | undefined {
-    return this.#listedAt;
   }
 
   /** Checks the next `sweepBatch` users of the roster, round robin; returns those whose stale entries went. */
@@ -387,9 +391,12 @@ export class PresenceStore {
 
   async #ask(user: string, userExists: UserExists, now: number): Promise<boolean> {
     const online = await userExists(user);
-    if (online && this.#confirmationTtlMs > 0)
-      setBounded(this.#confirmedAt, user, now, this.#maxConfirmations);
+    if (online) this.#confirm(user, now);
     return online;
+  }
+
+  #confirm(user: string, at: number): void {
+    if (this.#confirmationTtlMs > 0) setBounded(this.#confirmedAt, user, at, this.#maxConfirmations);
   }
 
   async #connectionsOf(user: string): Promise<string[]> {

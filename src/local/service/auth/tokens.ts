@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { TokenError, verifyToken } from '../../../lib/signalr/tokens.js';
 import { Rejection } from '../errors.js';
+import { rememberedClaims, rememberVerified, tokenDigest } from './verified-tokens.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -54,8 +55,14 @@ export async function authenticate(
   paths: readonly string[],
   audiences: readonly string[] = paths.flatMap((path) => origins.map((origin) => `${origin}${path}`)),
 ): Promise<JWTPayload> {
+  // A token verified before (the app reuses its REST token for minutes) skips the HMAC: see verified-tokens.ts.
+  const digest = token ? tokenDigest(token) : undefined;
+  const remembered = digest && rememberedClaims(digest, accessKeys, audiences);
+  if (remembered) return remembered;
   try {
-    return await verifyToken(token, accessKeys, { audiences });
+    const payload = await verifyToken(token, accessKeys, { audiences });
+    if (digest) rememberVerified(digest, accessKeys, payload);
+    return payload;
   } catch (error) {
     if (error instanceof TokenError) {
       const hint =
