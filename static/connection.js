@@ -30,6 +30,7 @@ export const CHAT_EVENTS = Object.freeze([
   'presence',
   'online',
   'system',
+  'typing',
   'error',
 ]);
 

@@ -80,7 +80,17 @@ class EventLog {
   }
 }
 
-const EVENT_NAMES = ['welcome', 'message', 'ack', 'history', 'presence', 'online', 'system', 'error'];
+const EVENT_NAMES = [
+  'welcome',
+  'message',
+  'ack',
+  'history',
+  'presence',
+  'online',
+  'system',
+  'typing',
+  'error',
+];
 
 /** Options of the signalr dialect's client. */
 export interface SignalROptions {

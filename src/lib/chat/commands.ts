@@ -18,7 +18,14 @@ import { isRecord } from '../is-record.js';
 import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence.js';
 
-export const COMMAND_NAMES = ['sendMessage', 'loadHistory', 'joinGroup', 'leaveGroup', 'listOnline'] as const;
+export const COMMAND_NAMES = [
+  'sendMessage',
+  'loadHistory',
+  'joinGroup',
+  'leaveGroup',
+  'listOnline',
+  'typing',
+] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export type ChatCommand =
@@ -37,7 +44,9 @@ export type ChatCommand =
     }
   | { readonly type: 'joinGroup'; readonly group: string }
   | { readonly type: 'leaveGroup'; readonly group: string }
-  | { readonly type: 'listOnline'; readonly after?: string; readonly limit: number };
+  | { readonly type: 'listOnline'; readonly after?: string; readonly limit: number }
+  /** "I am typing in this conversation": ephemeral, never stored (typing.ts). */
+  | { readonly type: 'typing'; readonly conversation: string };
 
 export type CommandResult =
   | { readonly ok: true; readonly command: ChatCommand }
@@ -153,6 +162,13 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
         );
       }
       return { ok: true, command: { type: name, group } };
+    }
+    case 'typing': {
+      const { conversation } = payload;
+      if (typeof conversation !== 'string' || parseConversation(conversation) === undefined) {
+        return fail('invalid-conversation');
+      }
+      return { ok: true, command: { type: 'typing', conversation } };
     }
     case 'listOnline': {
       const { after, limit } = payload;
