@@ -108,3 +108,12 @@ export function renderMessage(text) {
   cache.set(text, html);
   return html;
 }
+
+/**
+ * Whether a message's text mentions me outside code, as its rendering shows it (a `<span>` can only come from
+ * the mention rule: typed markup is escaped, so its `<` never reaches the HTML as a tag).
+ * @param {string} text
+ */
+export function mentionsMeIn(text) {
+  return renderMessage(text).includes('<span class="mention mention-me">');
+}

@@ -1,8 +1,9 @@
 /**
  * Mentions (docs/architecture.md, "The page", "Mentions"): `@name` in a message's stored text, found by the
  * page alone (the server keeps no mention state). A mention of me is `@` followed by my id or my display name
- * (letter case aside) and then anything but a name character; every `@word` is shown as a mention. One pass
- * over the text, trying at most two names at each `@`.
+ * (letter case aside) and then anything but a name character; every `@word` is shown as a mention. The
+ * markdown-it rule below tries at most two names at each `@` of the text; whether a message mentions me is read
+ * from its rendering (markdown.js, `mentionsMeIn`), so a mention in code is none.
  */
 
 /** What a name may contain besides spaces (src/lib/conversation.ts, "Names"): letters, digits, `_`, `-`, `.`. */
@@ -42,17 +43,6 @@ export function mentionAt(text, at, mine) {
  */
 export function myMentionNames(me, myName) {
   return [...new Set([me, myName ?? ''].filter((n) => n !== ''))].sort((a, b) => b.length - a.length);
-}
-
-/**
- * Whether `text` mentions me.
- * @param {string} text @param {readonly string[]} mine see {@link myMentionNames}
- */
-export function mentionsMe(text, mine) {
-  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
-    if (mentionAt(text, at, mine).isMine) return true;
-  }
-  return false;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { sortedUnique } from '../chat-state.js';
 import { ROOM } from '../conversation.js';
-import { setMentionNames } from '../markdown.js';
-import { mentionsMe, myMentionNames } from '../mentions.js';
+import { mentionsMeIn, setMentionNames } from '../markdown.js';
+import { myMentionNames } from '../mentions.js';
 import { computed } from '../vendor/vue.js';
 import { conversationTitle } from './conversation-view.js';
 import { useNotifications } from './notifications.js';
@@ -32,7 +32,7 @@ export function useMessageAlerts(state, { myName, nameOf, open, send }) {
   function onNewMessage(message, conversation) {
     typing.stopped(conversation.id, message.from);
     if (message.from === state.me) return;
-    const mentioned = mentionsMe(String(message.text ?? ''), mine);
+    const mentioned = mentionsMeIn(String(message.text ?? ''));
     if (mentioned && conversation.id !== state.activeId) conversation.mentions += 1;
     notifications.notify(message, {
       from: nameOf(message.from),
@@ -43,8 +43,8 @@ export function useMessageAlerts(state, { myName, nameOf, open, send }) {
     });
   }
 
-  /** Whether a stored message mentions me (for highlighting it). @param {{ text?: unknown }} message */
-  const mentionsMine = (message) => mentionsMe(String(message.text ?? ''), mine);
+  /** Whether a stored message mentions me outside code (for highlighting it). @param {{ text?: unknown }} message */
+  const mentionsMine = (message) => mentionsMeIn(String(message.text ?? ''));
 
   /** The people `@` offers in the open conversation: who is online and who wrote there, me aside. */
   const mentionPeople = computed(() =>

@@ -145,6 +145,20 @@ describe('mentions', () => {
     await expect(mentioned.locator('.bubble span.mention.mention-me').textContent()).resolves.toBe('@ann');
     await expect(badge.count()).resolves.toBe(0);
   });
+
+  it('keeps a mention in code as code, and a typed span as text', async () => {
+    await composer(bob).fill('in code `@ann` and <span class="mention mention-me">fake</span>');
+    await composer(bob).press('Enter');
+    const bubble = delivered(ann, 'in code');
+    await bubble.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(bubble.locator('code').textContent()).resolves.toBe('@ann');
+    await expect(bubble.locator('span').count()).resolves.toBe(0);
+    await expect(bubble.textContent()).resolves.toContain('<span class="mention mention-me">fake</span>');
+    // A mention in code is not one: the message is not highlighted.
+    await expect(
+      ann.page.locator('.messages .msg.mentions-me', { hasText: 'in code' }).count(),
+    ).resolves.toBe(0);
+  });
 });
 
 describe('notifications', () => {

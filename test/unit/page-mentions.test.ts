@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 
 const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
 const mentions: {
-  mentionsMe(text: string, mine: readonly string[]): boolean;
   myMentionNames(me: string, myName?: string): string[];
   mentionAt(text: string, at: number, mine: readonly string[]): { length: number; isMine: boolean };
   mentionQuery(text: string, caret: number): { start: number; query: string } | null;
@@ -20,13 +19,16 @@ const typing: {
 
 describe('mentions', () => {
   const mine = mentions.myMentionNames('u-1', 'Ann Lee');
+  /** Whether any `@` of the text starts a mention of me (as the markdown-it rule sees them outside code). */
+  const mentionsMe = (text: string) =>
+    text.split('').some((_, at) => text[at] === '@' && mentions.mentionAt(text, at, mine).isMine);
 
   it('finds my id or display name after @, letter case aside, ending at a non-name character', () => {
-    expect(mentions.mentionsMe('hi @ann lee, look', mine)).toBe(true);
-    expect(mentions.mentionsMe('@U-1!', mine)).toBe(true);
-    expect(mentions.mentionsMe('hi @Ann Leewood', mine)).toBe(false);
-    expect(mentions.mentionsMe('mail ann@Ann Lee', mine)).toBe(false);
-    expect(mentions.mentionsMe('Ann Lee without the sign', mine)).toBe(false);
+    expect(mentionsMe('hi @ann lee, look')).toBe(true);
+    expect(mentionsMe('@U-1!')).toBe(true);
+    expect(mentionsMe('hi @Ann Leewood')).toBe(false);
+    expect(mentionsMe('mail ann@Ann Lee')).toBe(false);
+    expect(mentionsMe('Ann Lee without the sign')).toBe(false);
   });
 
   it('marks any other @word as a mention, not ending in punctuation', () => {
@@ -35,9 +37,8 @@ describe('mentions', () => {
     expect(mentions.mentionAt('@ alone', 0, mine)).toEqual({ length: 0, isMine: false });
   });
 
-  it('stays linear on a text of many @ signs', () => {
-    const text = '@'.repeat(200_000);
-    expect(mentions.mentionsMe(text, mine)).toBe(false);
+  it('looks at a bounded stretch after each @, whatever follows', () => {
+    expect(mentions.mentionAt(`@${'a'.repeat(100_000)}`, 0, mine)).toEqual({ length: 40, isMine: false });
   });
 
   it('knows the @prefix before the caret, only at the start of a word', () => {
