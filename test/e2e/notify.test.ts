@@ -2,7 +2,7 @@
  * Mentions, typing indicators and notifications in Debian's Chromium against the whole local stack: bob's
  * typing shows on ann's page and stops when his message arrives; `@` completes names from the keyboard; a
  * mention of ann is highlighted and counted apart; cat's tab is hidden (its `document.visibilityState` is
- * overridden before the page loads) and gets a browser notification for a mention and a private message, with
+ * overridden before the page loads), chats over Web PubSub and gets a browser notification for a mention and a private message, with
  * no message text once the conversation is muted. Notifications are recorded by wrapping the page's
  * `Notification` constructor (headless Chromium shows none a test could observe).
  */
@@ -71,10 +71,12 @@ async function waitForNotifications(person: Person, count: number): Promise<Show
 const typingLine = (person: Person) => person.page.getByTestId('typing');
 
 beforeAll(async () => {
-  chat = await startBrowserStack();
+  chat = await startBrowserStack({ webPubSub: true });
   ann = await chat.open('ann');
   bob = await chat.open('bob');
+  // Cat chats over Web PubSub: typing, mentions and private messages reach it through that service too.
   cat = await chat.open('cat', {
+    query: '?name=cat&service=webpubsub',
     beforeLoad: async (person) => {
       await person.page.addInitScript(HIDDEN_TAB_WITH_RECORDED_NOTIFICATIONS);
     },
@@ -191,6 +193,17 @@ describe('notifications', () => {
     await expect
       .poll(() => cat.page.locator('#conversation-title').textContent(), { timeout: SHOW_TIMEOUT_MS })
       .toContain('bob');
+    // Bob keeps typing (a typing leaves at most every 3 s) until cat, in their conversation now, sees it.
+    await expect
+      .poll(
+        async () => {
+          await composer(bob).fill(`still typing ${Math.random()}`);
+          return typingLine(cat).textContent();
+        },
+        { timeout: SHOW_TIMEOUT_MS, interval: 500 },
+      )
+      .toBe('bob is typing…');
+    await composer(bob).fill('');
   });
 
   it('never shows the text of a muted conversation', async () => {
