@@ -87,7 +87,7 @@ export function createChatState(me) {
  * @typedef {ReturnType<typeof createChatState>} ChatState
  * @typedef {{ id: string, messages: ChatMessage[], pending: PendingMessage[], notes: Note[], hasMore: boolean,
  *   loaded: boolean, loadingOlder: boolean, olderBefore: string | null, unread: number,
- *   error: string | null }} Conversation
+ *   mentions: number, error: string | null }} Conversation
  */
 
 /** @param {string} id @returns {Conversation} */
@@ -102,6 +102,8 @@ function newConversation(id) {
     loadingOlder: false,
     olderBefore: null,
     unread: 0,
+    /** Of the unread, those that mention me (../mentions.js). */
+    mentions: 0,
     error: null,
   };
 }
@@ -176,6 +178,7 @@ export function openConversation(state, id) {
   const conversation = ensureConversation(state, id);
   state.activeId = id;
   conversation.unread = 0;
+  conversation.mentions = 0;
   return conversation;
 }
 

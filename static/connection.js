@@ -31,6 +31,7 @@ export const CHAT_EVENTS = Object.freeze([
   'system',
   'conversations',
   'people',
+  'typing',
   'error',
 ]);
 

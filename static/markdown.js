@@ -6,6 +6,7 @@
  * referrer, and only `http:`, `https:` and `mailto:` addresses survive: anything else (`javascript:`, `data:`,
  * relative paths) leaves a link without an address, inert. The message is stored as typed; this is display only.
  */
+import { mentionPlugin } from './mentions.js';
 import DOMPurify from './vendor/purify.js';
 
 /** The tags the subset makes; everything else is dropped by DOMPurify (its text kept). */
@@ -21,9 +22,12 @@ export const ALLOWED_TAGS = Object.freeze([
   'ol',
   'li',
   'a',
+  'span',
 ]);
 /** Attributes the subset needs (`start` of a list that begins at another number); links get theirs below. */
-export const ALLOWED_ATTR = Object.freeze(['href', 'start']);
+export const ALLOWED_ATTR = Object.freeze(['href', 'start', 'class']);
+/** The only `class` values that survive, on a `span` only: a mention (../mentions.js), mine or not. */
+export const MENTION_CLASSES = Object.freeze(['mention', 'mention mention-me']);
 /** Link addresses that survive; checked by markdown-it before rendering and by DOMPurify's hook after. */
 export const SAFE_LINK = /^(?:https?:|mailto:)/i;
 /** Rendered texts kept, so re-rendering a conversation does not parse every message again. */
@@ -47,6 +51,18 @@ let parser = null;
 let purifier = null;
 /** @type {Map<string, string>} */
 const cache = new Map();
+/** The names a mention of me may use (../mentions.js, `myMentionNames`). @type {readonly string[]} */
+let mine = [];
+
+/**
+ * Sets the names whose mentions are shown as mine; rendered texts are forgotten when they change.
+ * @param {readonly string[]} names
+ */
+export function setMentionNames(names) {
+  if (names.join('\u0000') === mine.join('\u0000')) return;
+  mine = [...names];
+  cache.clear();
+}
 
 function setUp() {
   const markdownit = /** @type {any} */ (globalThis).markdownit;
@@ -58,8 +74,12 @@ function setUp() {
   // `main.py` or `notes.md` (.py and .md are country domains) would turn into links to strangers' sites.
   parser.linkify.set({ fuzzyLink: false });
   parser.validateLink = (/** @type {string} */ url) => SAFE_LINK.test(url.trim());
+  parser.use(mentionPlugin, () => mine);
   purifier = DOMPurify(window);
   purifier.addHook('afterSanitizeAttributes', (/** @type {Element} */ node) => {
+    const cls = node.getAttribute('class');
+    if (cls !== null && !(node.tagName === 'SPAN' && MENTION_CLASSES.includes(cls)))
+      node.removeAttribute('class');
     if (node.tagName !== 'A') return;
     const href = node.getAttribute('href');
     if (href === null || !SAFE_LINK.test(href.trim())) node.removeAttribute('href');
@@ -87,4 +107,13 @@ export function renderMessage(text) {
   if (cache.size >= RENDER_CACHE_SIZE) cache.delete(/** @type {string} */ (cache.keys().next().value));
   cache.set(text, html);
   return html;
+}
+
+/**
+ * Whether a message's text mentions me outside code, as its rendering shows it (a `<span>` can only come from
+ * the mention rule: typed markup is escaped, so its `<` never reaches the HTML as a tag).
+ * @param {string} text
+ */
+export function mentionsMeIn(text) {
+  return renderMessage(text).includes('<span class="mention mention-me">');
 }

@@ -5,7 +5,7 @@
  * user across every connection and instance (a bucket in Blob Storage); negotiates per instance.
  */
 import type { HttpRequest } from '@azure/functions';
-import { CommandQuota } from '../lib/chat/index.js';
+import { CommandQuota, TypingThrottle } from '../lib/chat/index.js';
 import { RateLimiter } from '../lib/rate-limit.js';
 import { readPositiveNumber } from '../lib/settings.js';
 import type { ChatServices } from './services.js';
@@ -29,6 +29,18 @@ export function commandLimiterFor(services: ChatServices): CommandLimiter {
     commandLimiters.set(services, limiter);
   }
   return limiter;
+}
+
+const typingThrottles = new WeakMap<ChatServices, TypingThrottle>();
+
+/** The `typing` throttle of this instance (docs/architecture.md, "The chat protocol"). */
+export function typingThrottleFor(services: ChatServices): TypingThrottle {
+  let throttle = typingThrottles.get(services);
+  if (throttle === undefined) {
+    throttle = new TypingThrottle();
+    typingThrottles.set(services, throttle);
+  }
+  return throttle;
 }
 
 export interface NegotiateLimiters {

@@ -23,7 +23,7 @@ import { HistoryError } from '../lib/history/index.js';
 import { ATTRIBUTES, annotateActiveSpan } from '../lib/observability.js';
 import type { Dialect } from '../lib/signalr/index.js';
 import { createUpstreamHandler, type UpstreamContext, type UpstreamHandlers } from '../lib/upstream/index.js';
-import { type CommandLimiter, commandLimiterFor } from './command-limits.js';
+import { type CommandLimiter, commandLimiterFor, typingThrottleFor } from './command-limits.js';
 import { APP_ERRORS } from './errors.js';
 import { authMode } from './identity.js';
 import { type ChatServices, chatServices } from './services.js';
@@ -69,6 +69,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       lists: services.lists,
       people: services.people,
       fanout,
+      typing: typingThrottleFor(services),
       ...(authMode() === 'entra' ? { directory: services.directory } : {}),
     });
     return { chat, fanout };

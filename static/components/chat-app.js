@@ -9,6 +9,7 @@ import { useChatActions } from '../composables/chat-actions.js';
 import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
 import { useLinkStatus } from '../composables/link-status.js';
+import { useMessageAlerts } from '../composables/message-alerts.js';
 import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
 import { connect } from '../connection.js';
 import { displayName, rememberName } from '../display-names.js';
@@ -55,7 +56,20 @@ export const ChatApp = defineComponent({
         }
       },
     });
-    const onEvent = serverEventHandler(state, { ...actions, active: view.active, announce, nameOf });
+    const alerts = useMessageAlerts(state, {
+      myName: config.name ?? undefined,
+      nameOf,
+      open: actions.open,
+      send: (command, payload) => transport.send(command, payload),
+    });
+    const onEvent = serverEventHandler(state, {
+      ...actions,
+      active: view.active,
+      announce,
+      nameOf,
+      onNewMessage: alerts.onNewMessage,
+      onTyping: alerts.onTyping,
+    });
     onBeforeUnmount(() => actions.outbox.stop());
     // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).
     /** @param {BeforeUnloadEvent} event */
@@ -112,7 +126,13 @@ export const ChatApp = defineComponent({
       drawerOpen,
       closeDrawer,
       composer,
-      sendMessage: actions.sendMessage,
+      sendMessage: (/** @type {string} */ text) => {
+        alerts.sentFrom();
+        actions.sendMessage(text);
+      },
+      alerts,
+      notifications: alerts.notifications,
+      typingLine: alerts.typingLine,
       retry: actions.retry,
       discard: actions.discard,
       open: actions.open,
@@ -187,9 +207,16 @@ export const ChatApp = defineComponent({
             </h1>
             <p class="conversation-sub">{{ activeSubtitle }}</p>
           </div>
-          <div class="conversation-actions" v-if="activeParsed && activeParsed.kind === 'group'">
+          <div class="conversation-actions">
+            <button v-if="notifications.supported && notifications.permission.value === 'default'" type="button"
+              class="button small ghost" data-testid="enable-notifications" @click="notifications.enable()">Turn on notifications</button>
+            <button type="button" class="button small ghost" data-testid="mute"
+              :aria-pressed="notifications.muted.value.includes(state.activeId) ? 'true' : 'false'"
+              @click="notifications.toggleMute(state.activeId)">{{ notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute' }}</button>
+            <template v-if="activeParsed && activeParsed.kind === 'group'">
             <button v-if="activeGroupLeft" type="button" class="button small primary" @click="join(activeParsed.group)">Join group</button>
             <button v-else type="button" class="button small ghost" @click="leave(activeParsed.group)">Leave group</button>
+            </template>
           </div>
         </div>
 
@@ -201,17 +228,19 @@ export const ChatApp = defineComponent({
           <button type="button" class="link-button" @click="state.globalError = null">Dismiss</button>
         </div>
 
-        <MessageList :conversation="active" :me="state.me" :name-of="nameOf" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
+        <MessageList :conversation="active" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           @load-older="loadOlder" @retry="retry" @discard="discard"
           @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" />
 
+        <p class="typing-line" data-testid="typing" aria-live="polite">{{ typingLine }}</p>
         <div v-if="active.error" class="inline-error composer-error" role="alert">
           <span>{{ active.error }}</span>
           <button type="button" class="link-button" @click="active.error = null">Dismiss</button>
         </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :label="composerLabel"
           :max-length="config.maxTextLength" :offline="!connected"
-          :disabled-reason="activeGroupLeft ? 'Join the group to write here' : ''" @send="sendMessage" />
+          :disabled-reason="activeGroupLeft ? 'Join the group to write here' : ''"
+          :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed" />
       </main>
       <div id="announcer" class="sr-only" aria-live="polite" aria-atomic="true">{{ announcement }}</div>
     </div>`,

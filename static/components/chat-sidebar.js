@@ -62,6 +62,8 @@ export const ChatSidebar = defineComponent({
     const openGroup = (group) => emit('open', groupConversation(group));
     /** @param {number} n */
     const unreadLabel = (n) => `${n} unread`;
+    /** @param {number} n */
+    const mentionLabel = (n) => `${n} ${n === 1 ? 'mention' : 'mentions'} of you`;
 
     return {
       list,
@@ -79,6 +81,7 @@ export const ChatSidebar = defineComponent({
       found,
       seenLabel,
       fullTime,
+      mentionLabel,
       nameHue,
       initial,
       ROOM,
@@ -93,7 +96,7 @@ export const ChatSidebar = defineComponent({
             :aria-current="state.activeId === ROOM ? 'page' : null" @click="$emit('open', ROOM)">
             <span class="conv-icon" aria-hidden="true">#</span>
             <span class="conv-name">Room</span>
-            <span v-if="room && room.unread" class="badge" :aria-label="unreadLabel(room.unread)">{{ room.unread }}</span>
+            <span v-if="room && room.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(room.mentions)">@</span><span v-if="room && room.unread" class="badge" :aria-label="unreadLabel(room.unread)">{{ room.unread }}</span>
           </button>
         </li>
       </ul>
@@ -106,7 +109,7 @@ export const ChatSidebar = defineComponent({
             <span class="conv-icon" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><path d="M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10.5a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.87M15.5 4.6a3 3 0 0 1 0 5.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg></span>
             <span class="conv-name" dir="auto">{{ g.name }}</span>
             <span v-if="!g.member" class="conv-tag">left</span>
-            <span v-if="g.conversation.unread" class="badge" :aria-label="unreadLabel(g.conversation.unread)">{{ g.conversation.unread }}</span>
+            <span v-if="g.conversation.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(g.conversation.mentions)">@</span><span v-if="g.conversation.unread" class="badge" :aria-label="unreadLabel(g.conversation.unread)">{{ g.conversation.unread }}</span>
           </button>
         </li>
       </ul>
@@ -133,7 +136,7 @@ export const ChatSidebar = defineComponent({
               <span class="avatar tiny" :style="{ '--hue': nameHue(d.name) }" aria-hidden="true">{{ initial(nameOf(d.name)) }}</span>
               <span class="conv-name" dir="auto">{{ nameOf(d.name) }}</span>
               <span class="dot" :class="{ on: d.online }" :aria-label="d.online ? 'online' : 'offline'" role="img"></span>
-              <span v-if="d.conversation.unread" class="badge" :aria-label="unreadLabel(d.conversation.unread)">{{ d.conversation.unread }}</span>
+              <span v-if="d.conversation.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(d.conversation.mentions)">@</span><span v-if="d.conversation.unread" class="badge" :aria-label="unreadLabel(d.conversation.unread)">{{ d.conversation.unread }}</span>
             </button>
           </li>
         </ul>

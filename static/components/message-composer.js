@@ -1,3 +1,4 @@
+import { useMentionCompletion } from '../composables/mention-completion.js';
 import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
 
 /** The counter appears when this many characters or fewer remain before the limit. */
@@ -8,7 +9,8 @@ export const MAX_COMPOSER_HEIGHT_PX = 180;
 /**
  * The text box: Enter sends, Shift+Enter starts a new line (and Enter while an input method is composing
  * does neither). It grows with its text, shows a counter near the limit and refuses to send past it.
- * The draft is kept per conversation, so switching away and back does not lose it.
+ * The draft is kept per conversation, so switching away and back does not lose it. `@` offers the people of
+ * `people` to mention (../composables/mention-completion.js); each edit that leaves text emits `typing`.
  */
 export const MessageComposer = defineComponent({
   name: 'MessageComposer',
@@ -18,13 +20,24 @@ export const MessageComposer = defineComponent({
     maxLength: { type: Number, required: true },
     disabledReason: { type: String, default: '' },
     offline: { type: Boolean, default: false },
+    /** Ids of the people `@` offers. */
+    people: {
+      type: /** @type {import('vue').PropType<readonly string[]>} */ (Array),
+      default: () => [],
+    },
+    nameOf: {
+      type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
+      default: (/** @type {string} */ id) => id,
+    },
   },
-  emits: ['send'],
+  emits: ['send', 'typing'],
   setup(props, { emit, expose }) {
     /** @type {Map<string, string>} */
     const drafts = new Map();
     const text = ref('');
     const box = ref(/** @type {HTMLTextAreaElement | null} */ (null));
+
+    const mention = useMentionCompletion({ text, box, people: () => props.people, nameOf: props.nameOf });
 
     const length = computed(() => text.value.length);
     const remaining = computed(() => props.maxLength - length.value);
@@ -49,8 +62,14 @@ export const MessageComposer = defineComponent({
       (next, previous) => {
         drafts.set(previous, text.value);
         text.value = drafts.get(next) ?? '';
+        mention.close();
       },
     );
+
+    function onInput() {
+      mention.update();
+      if (text.value.trim() !== '') emit('typing');
+    }
 
     function send() {
       if (!canSend.value) return;
@@ -61,21 +80,43 @@ export const MessageComposer = defineComponent({
 
     /** @param {KeyboardEvent} event */
     function onKeydown(event) {
+      if (mention.onKeydown(event)) return;
       if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
       event.preventDefault();
       send();
     }
 
     expose({ focus: () => box.value?.focus() });
-    return { text, box, remaining, tooLong, showCounter, counterText, canSend, send, onKeydown };
+    return {
+      text,
+      box,
+      remaining,
+      tooLong,
+      showCounter,
+      counterText,
+      canSend,
+      send,
+      onKeydown,
+      onInput,
+      mention,
+    };
   },
   template: /* html */ `
     <form class="composer" @submit.prevent="send" novalidate>
       <label for="composer-input" class="sr-only">{{ label }}</label>
       <div class="composer-box" :class="{ invalid: tooLong }">
         <textarea id="composer-input" ref="box" dir="auto" v-model="text" rows="1" :placeholder="disabledReason || label"
-          :disabled="!!disabledReason" @keydown="onKeydown" aria-describedby="composer-help composer-counter"
-          :aria-invalid="tooLong ? 'true' : 'false'"></textarea>
+          :disabled="!!disabledReason" @keydown="onKeydown" @input="onInput" @click="mention.update" @blur="mention.close"
+          aria-describedby="composer-help composer-counter" :aria-invalid="tooLong ? 'true' : 'false'"
+          role="combobox" aria-autocomplete="list" aria-controls="mention-list"
+          :aria-expanded="mention.open.value ? 'true' : 'false'" :aria-activedescendant="mention.activeOption.value"></textarea>
+        <ul id="mention-list" class="mention-list" role="listbox" aria-label="People to mention" v-show="mention.open.value">
+          <li v-for="(id, i) in mention.options.value" :key="id" :id="'mention-option-' + i" role="option"
+            class="mention-option" :class="{ active: i === mention.index.value }"
+            :aria-selected="i === mention.index.value ? 'true' : 'false'" @mousedown.prevent="mention.accept(i)">
+            <span dir="auto">{{ nameOf(id) }}</span>
+          </li>
+        </ul>
         <button type="submit" class="send-button" :disabled="!canSend" aria-label="Send message">
           <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
             <path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z" fill="currentColor"/>

@@ -43,6 +43,11 @@ export const MessageList = defineComponent({
       type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
       default: (/** @type {string} */ id) => id,
     },
+    /** Whether a message mentions me (it is then highlighted). */
+    mentionsMe: {
+      type: /** @type {import('vue').PropType<(message: { text?: unknown }) => boolean>} */ (Function),
+      default: () => false,
+    },
   },
   emits: ['load-older', 'retry', 'discard', 'edit', 'delete'],
   setup(props, { emit }) {
@@ -213,7 +218,7 @@ export const MessageList = defineComponent({
             <span class="note-text"><strong dir="auto">{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n.kind) }}</span>
             <time :datetime="item.at" :title="fullTime(item.at)">{{ timeOfDay(item.at) }}</time>
           </li>
-          <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued }" :data-id="item.m.id"
+          <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued, 'mentions-me': !item.mine && mentionsMe(item.m) }" :data-id="item.m.id"
             :data-status="item.mine ? 'sent' : null">
             <span v-if="!item.mine && !item.continued" class="avatar" :style="{ '--hue': nameHue(item.m.from) }"
               aria-hidden="true">{{ initial(nameOf(item.m.from)) }}</span>

@@ -38,12 +38,23 @@ export function useAnnouncer() {
  *   announce: (text: string) => void,
  *   outbox: ReturnType<typeof import('../outbox.js').createOutbox>,
  *   nameOf?: (id: string) => string,
+ *   onNewMessage?: (message: any, conversation: import('../chat-state.js').Conversation) => void,
+ *   onTyping?: (payload: any) => void,
  * }} actions
  * @returns {(type: string, payload: any) => void}
  */
 export function serverEventHandler(
   state,
-  { active, loadLatest, canRead, announce, outbox, nameOf = (/** @type {string} */ id) => id },
+  {
+    active,
+    loadLatest,
+    canRead,
+    announce,
+    outbox,
+    nameOf = (/** @type {string} */ id) => id,
+    onNewMessage = () => {},
+    onTyping = () => {},
+  },
 ) {
   /** Stored messages of mine acknowledge the sends they came from. @param {any[]} messages */
   const acknowledge = (messages) => {
@@ -69,9 +80,13 @@ export function serverEventHandler(
             `${nameOf(payload.from)} ${conversation.id.startsWith('dm:') ? 'privately' : where}: ${text}`,
           );
         }
+        if (isNew) onNewMessage(payload, conversation);
         acknowledge([payload]);
         break;
       }
+      case 'typing':
+        onTyping(payload);
+        break;
       case 'ack':
         // My send is stored: the outbox shows it as sent (applyOutboxChange adds the message) and sends the next.
         if (typeof payload.clientMessageId === 'string' && payload.message)

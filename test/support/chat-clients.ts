@@ -91,6 +91,7 @@ const EVENT_NAMES = [
   'system',
   'conversations',
   'people',
+  'typing',
   'error',
 ];
 

@@ -29,6 +29,7 @@ export const COMMAND_NAMES = [
   'leaveGroup',
   'listOnline',
   'findPeople',
+  'typing',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -62,7 +63,9 @@ export type ChatCommand =
       readonly messageId: string;
       readonly clientMessageId?: string;
     }
-  | { readonly type: 'findPeople'; readonly query: string; readonly limit: number };
+  | { readonly type: 'findPeople'; readonly query: string; readonly limit: number }
+  /** "I am typing in this conversation": ephemeral, never stored (typing.ts). */
+  | { readonly type: 'typing'; readonly conversation: string };
 
 export type CommandResult =
   | { readonly ok: true; readonly command: ChatCommand }
@@ -209,6 +212,13 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
         );
       }
       return { ok: true, command: { type: name, group } };
+    }
+    case 'typing': {
+      const { conversation } = payload;
+      if (typeof conversation !== 'string' || parseConversation(conversation) === undefined) {
+        return fail('invalid-conversation');
+      }
+      return { ok: true, command: { type: 'typing', conversation } };
     }
     case 'listOnline': {
       const { after, limit } = payload;

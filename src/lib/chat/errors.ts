@@ -9,7 +9,7 @@ import { CONVERSATION_ERRORS } from '../conversations/index.js';
 export const CHAT_ERRORS = {
   malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
   'unknown-command':
-    'Unknown command: use sendMessage, editMessage, deleteMessage, loadHistory, joinGroup, leaveGroup, listOnline or findPeople',
+    'Unknown command: use sendMessage, editMessage, deleteMessage, loadHistory, joinGroup, leaveGroup, listOnline, findPeople or typing',
   'invalid-payload': 'The command payload must be a JSON object',
   'text-missing': 'sendMessage needs a non-empty "text" string',
   'text-too-long': 'The text is longer than the allowed maximum',
@@ -19,7 +19,7 @@ export const CHAT_ERRORS = {
   'invalid-client-message-id': '"clientMessageId" must be a non-empty string',
   'not-a-member': 'Join the group before sending to it or reading its history',
   'invalid-conversation': '"conversation" must be "room", "group:<name>" or "dm:<a>:<b>"',
-  'forbidden-conversation': 'You can only read private conversations you take part in',
+  'forbidden-conversation': 'You can only read or type in private conversations you take part in',
   'invalid-limit': '"limit" must be a whole number',
   'invalid-before': '"before" must be a message id',
   'invalid-after': '"after" must be a user name (the "next" of the previous page)',

@@ -6,7 +6,13 @@
  * See docs/architecture.md, "The chat protocol".
  */
 
-import { DEFAULT_HISTORY_LIMIT, directConversation, groupConversation, ROOM } from '../conversation.js';
+import {
+  DEFAULT_HISTORY_LIMIT,
+  directConversation,
+  groupConversation,
+  parseConversation,
+  ROOM,
+} from '../conversation.js';
 import {
   appendChange,
   type ConversationListStore,
@@ -25,6 +31,7 @@ import { type MembershipStore, readRefusal } from './memberships.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence.js';
 import type { PresenceChanges, PresenceDeltas } from './presence-deltas.js';
 import type { ChatEvent, ChatReply, WelcomePayload } from './protocol.js';
+import type { TypingThrottle } from './typing.js';
 
 /** What the chat needs of the history store (src/lib/history). */
 export interface ChatHistory {
@@ -48,6 +55,8 @@ export interface ChatDependencies {
   readonly people: Pick<PeopleDirectory, 'seen' | 'find'>;
   /** Display names of signed-in users, for presence lists; without it lists carry ids only. */
   readonly directory?: Pick<UserDirectory, 'namesOf'>;
+  /** This instance's throttle of `typing` events (shared by all invocations); without it none is dropped. */
+  readonly typing?: Pick<TypingThrottle, 'allow'>;
   /** The clock, for tests. */
   readonly now?: () => number;
 }
@@ -218,6 +227,8 @@ export class ChatHandlers {
         return this.#changeMessage(caller, command);
       case 'findPeople':
         return { event: 'people', payload: await this.#deps.people.find(command.query, command.limit) };
+      case 'typing':
+        return this.#typing(caller, command.conversation);
     }
   }
 
@@ -296,6 +307,40 @@ export class ChatHandlers {
       payload: { ...(clientMessageId !== undefined ? { clientMessageId } : {}), message },
       ...(group === undefined ? { alreadyDelivered: true as const } : {}),
     };
+  }
+
+  /**
+   * `typing`: to the conversation's members except the sending connection (the room: every other connection;
+   * a private conversation: the other person; a group: the group, whose pages ignore their own user), only
+   * from someone who may write there, at most once per user and conversation per throttle interval (more are
+   * dropped silently). Nothing is stored and the sender gets no answer.
+   */
+  async #typing(caller: Caller, id: string): Promise<ChatEvent | undefined> {
+    const { members, fanout, typing } = this.#deps;
+    const conversation = parseConversation(id);
+    if (conversation === undefined)
+      return { event: 'error', payload: chatError('invalid-conversation', 'typing') };
+    if (conversation.kind === 'group' && !(await members.isMember(caller.user, conversation.group))) {
+      return {
+        event: 'error',
+        payload: chatError('not-a-member', 'typing', `group "${conversation.group}"`),
+      };
+    }
+    if (conversation.kind === 'dm' && !conversation.users.includes(caller.user)) {
+      return { event: 'error', payload: chatError('forbidden-conversation', 'typing') };
+    }
+    if (typing !== undefined && !typing.allow(caller.user, id)) return undefined;
+    const event: ChatEvent = {
+      event: 'typing',
+      payload: { conversation: id, user: caller.user, ...nameOf(caller) },
+    };
+    if (conversation.kind === 'group') await fanout.toGroup(conversation.group, event);
+    else if (conversation.kind === 'dm') {
+      const other = conversation.users[0] === caller.user ? conversation.users[1] : conversation.users[0];
+      // A note to self has nobody to tell.
+      if (other !== caller.user) await fanout.toUser(other, event);
+    } else await fanout.toAll(event, [caller.connectionId]);
+    return undefined;
   }
 
   async #loadHistory(

@@ -11,5 +11,6 @@ export * from './memberships.js';
 export * from './presence.js';
 export * from './presence-deltas.js';
 export * from './protocol.js';
+export * from './typing.js';
 export * from './user-id.js';
 export * from './webpubsub-channel.js';

@@ -66,6 +66,18 @@ export interface SystemPayload {
 }
 
 /**
+ * Someone is typing in a conversation: ephemeral, never stored; the page shows it for a few seconds after the
+ * last one, or until that person's message arrives.
+ */
+export interface TypingPayload {
+  /** The conversation id (`room`, `group:<name>`, `dm:<a>:<b>`). */
+  readonly conversation: string;
+  readonly user: string;
+  /** The user's display name, when it differs from the id. */
+  readonly name?: string;
+}
+
+/**
  * The answer to a `sendMessage`, for the sender's connection alone: the stored message (the first one stored
  * under this `clientMessageId` when the send was a retry).
  */
@@ -87,6 +99,7 @@ export interface ChatEvents {
   conversations: ConversationList;
   /** The answer to `findPeople`. */
   people: PeoplePage;
+  typing: TypingPayload;
   error: ChatErrorPayload;
 }
 

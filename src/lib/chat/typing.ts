@@ -1,0 +1,54 @@
+/**
+ * Typing indicators (docs/architecture.md, "The chat protocol"): ephemeral, never stored, delivered through
+ * the same fan-out as messages to the conversation's members except the sender, and throttled per user and
+ * conversation on the server so a client that ignores the page's own throttle costs no more than one that
+ * keeps to it.
+ */
+import { setBounded } from '../bounded-map.js';
+
+/**
+ * The least time between two `typing` events one user may send to one conversation; more within it are
+ * dropped (not answered: an error would cost a message of its own). The page sends at most one every
+ * `TYPING_SEND_INTERVAL_MS` (3 s) while typing; this leaves room for jitter.
+ */
+export const DEFAULT_TYPING_MIN_INTERVAL_MS = 2_000;
+/** Users × conversations remembered at most (the least recent are forgotten first, which only lets one through). */
+export const DEFAULT_MAX_TYPING_KEYS = 10_000;
+
+export interface TypingThrottleOptions {
+  /** See {@link DEFAULT_TYPING_MIN_INTERVAL_MS}. */
+  readonly minIntervalMs?: number;
+  /** See {@link DEFAULT_MAX_TYPING_KEYS}. */
+  readonly maxKeys?: number;
+  /** The clock, for tests. */
+  readonly now?: () => number;
+}
+
+/**
+ * Which `typing` events go out: at most one per user and conversation every `minIntervalMs`. Kept in one
+ * instance's memory: with N Function instances a user's events can reach N of them, so the bound is N per
+ * interval (typing is worth no Blob write).
+ */
+export class TypingThrottle {
+  readonly minIntervalMs: number;
+  readonly #maxKeys: number;
+  readonly #now: () => number;
+  readonly #last = new Map<string, number>();
+
+  constructor(options: TypingThrottleOptions = {}) {
+    this.minIntervalMs = options.minIntervalMs ?? DEFAULT_TYPING_MIN_INTERVAL_MS;
+    this.#maxKeys = options.maxKeys ?? DEFAULT_MAX_TYPING_KEYS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Whether `user`'s typing in `conversation` goes out now (and, when it does, starts a new interval). */
+  allow(user: string, conversation: string): boolean {
+    // A NUL cannot occur in a user name or a conversation id, so the key is unambiguous.
+    const key = `${user}\u0000${conversation}`;
+    const now = this.#now();
+    const last = this.#last.get(key);
+    if (last !== undefined && now - last < this.minIntervalMs) return false;
+    setBounded(this.#last, key, now, this.#maxKeys);
+    return true;
+  }
+}

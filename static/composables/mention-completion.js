@@ -1,0 +1,82 @@
+import { mentionQuery, mentionSuggestions } from '../mentions.js';
+import { computed, nextTick, ref } from '../vendor/vue.js';
+
+/**
+ * `@name` completion in the text box (../mentions.js): while the word before the caret starts with `@`, a
+ * listbox offers the people of the conversation; arrows move, Enter or Tab takes the highlighted one, Escape
+ * closes the list (until the next `@`).
+ * @param {{
+ *   text: import('vue').Ref<string>,
+ *   box: import('vue').Ref<HTMLTextAreaElement | null>,
+ *   people: () => readonly string[],
+ *   nameOf: (id: string) => string,
+ * }} options
+ */
+export function useMentionCompletion({ text, box, people, nameOf }) {
+  const query = ref(/** @type {{ start: number, query: string } | null} */ (null));
+  const index = ref(0);
+  const options = computed(() =>
+    query.value ? mentionSuggestions(people(), query.value.query, nameOf) : [],
+  );
+  const open = computed(() => options.value.length > 0);
+  const activeOption = computed(() => (open.value ? `mention-option-${index.value}` : undefined));
+
+  /** Looks at the word before the caret again (after input or a caret move). */
+  function update() {
+    const el = box.value;
+    const next =
+      el && el.selectionStart === el.selectionEnd ? mentionQuery(text.value, el.selectionStart) : null;
+    if (next?.start !== query.value?.start) index.value = 0;
+    query.value = next;
+  }
+
+  function close() {
+    query.value = null;
+  }
+
+  /** Replaces the `@prefix` with the chosen person's shown name. @param {number} i */
+  function accept(i) {
+    const id = options.value[i];
+    const q = query.value;
+    const el = box.value;
+    if (id === undefined || !q || !el) return;
+    const inserted = `@${nameOf(id)} `;
+    const caret = el.selectionStart;
+    text.value = text.value.slice(0, q.start) + inserted + text.value.slice(caret);
+    query.value = null;
+    void nextTick(() => {
+      el.focus();
+      el.setSelectionRange(q.start + inserted.length, q.start + inserted.length);
+    });
+  }
+
+  /**
+   * Handles a key while the list is open; returns whether it did.
+   * @param {KeyboardEvent} event
+   */
+  function onKeydown(event) {
+    if (!open.value || event.isComposing) return false;
+    const n = options.value.length;
+    switch (event.key) {
+      case 'ArrowDown':
+        index.value = (index.value + 1) % n;
+        break;
+      case 'ArrowUp':
+        index.value = (index.value - 1 + n) % n;
+        break;
+      case 'Enter':
+      case 'Tab':
+        accept(index.value);
+        break;
+      case 'Escape':
+        close();
+        break;
+      default:
+        return false;
+    }
+    event.preventDefault();
+    return true;
+  }
+
+  return { options, open, index, activeOption, update, close, accept, onKeydown };
+}

@@ -1,0 +1,69 @@
+import { sortedUnique } from '../chat-state.js';
+import { ROOM } from '../conversation.js';
+import { mentionsMeIn, setMentionNames } from '../markdown.js';
+import { myMentionNames } from '../mentions.js';
+import { computed } from '../vendor/vue.js';
+import { conversationTitle } from './conversation-view.js';
+import { useNotifications } from './notifications.js';
+import { useTypingIndicators } from './typing-indicators.js';
+
+/**
+ * What tells me something happened elsewhere: mentions of me (counted apart from the unread and shown as
+ * mine), who is typing, and browser notifications for private messages and mentions while the tab is hidden.
+ * @param {import('../chat-state.js').ChatState} state
+ * @param {{
+ *   myName: string | undefined,
+ *   nameOf: (id: string) => string,
+ *   open: (conversationId: string) => void,
+ *   send: (command: string, payload: object) => Promise<unknown>,
+ * }} options
+ */
+export function useMessageAlerts(state, { myName, nameOf, open, send }) {
+  const mine = myMentionNames(state.me, myName);
+  setMentionNames(mine);
+  const typing = useTypingIndicators({ me: state.me, activeId: () => state.activeId, nameOf, send });
+  const notifications = useNotifications({ me: state.me, open });
+
+  /**
+   * A message not seen before (mine included) arrived live.
+   * @param {import('../chat-state.js').ChatMessage} message
+   * @param {import('../chat-state.js').Conversation} conversation
+   */
+  function onNewMessage(message, conversation) {
+    typing.stopped(conversation.id, message.from);
+    if (message.from === state.me) return;
+    const mentioned = mentionsMeIn(String(message.text ?? ''));
+    if (mentioned && conversation.id !== state.activeId) conversation.mentions += 1;
+    notifications.notify(message, {
+      from: nameOf(message.from),
+      where:
+        conversation.id === ROOM ? 'in the room' : `in ${conversationTitle(state, conversation.id, nameOf)}`,
+      direct: conversation.id.startsWith('dm:'),
+      mentioned,
+    });
+  }
+
+  /** Whether a stored message mentions me outside code (for highlighting it). @param {{ text?: unknown }} message */
+  const mentionsMine = (message) => mentionsMeIn(String(message.text ?? ''));
+
+  /** The people `@` offers in the open conversation: who is online and who wrote there, me aside. */
+  const mentionPeople = computed(() =>
+    sortedUnique([
+      ...state.online,
+      ...(state.conversations.get(state.activeId)?.messages ?? []).map((m) => m.from),
+    ]).filter((id) => id !== state.me),
+  );
+
+  return {
+    onNewMessage,
+    onTyping: typing.heard,
+    typingLine: typing.typingLine,
+    /** The text box of the open conversation changed. */
+    typed: () => typing.typed(state.activeId),
+    /** A message left the open conversation. */
+    sentFrom: () => typing.sentFrom(state.activeId),
+    mentionsMine,
+    mentionPeople,
+    notifications,
+  };
+}
