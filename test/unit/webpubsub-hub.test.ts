@@ -22,8 +22,8 @@ function member(
     groups: new Set(groups),
     roles: new Set(),
     sent,
-    send: (message) => sent.push(message),
-    close: () => {},
+    sendMessage: (message) => sent.push(message),
+    closeConnection: () => {},
   };
 }
 

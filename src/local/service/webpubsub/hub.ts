@@ -18,10 +18,13 @@ export interface WebPubSubConnection {
   readonly groups: ReadonlySet<string>;
   /** e.g. 'webpubsub.sendToGroup', 'webpubsub.joinLeaveGroup.<group>' (Azure's role strings). */
   readonly roles: ReadonlySet<string>;
-  /** Sends a server message ('text' | 'json' | 'binary' data, as REST delivered it) in this connection's subprotocol framing. */
-  send(message: WebPubSubOutbound): void;
+  /**
+   * Sends a server or group message ('text' | 'json' | 'binary' data, as REST delivered it) in this
+   * connection's subprotocol framing. One message object sent to many connections is framed once.
+   */
+  sendMessage(message: WebPubSubOutbound): void;
   /** Closes the connection (REST close, removal), with Azure's close code/reason. */
-  close(reason?: string): void;
+  closeConnection(reason?: string): void;
 }
 
 /** The two permissions Azure grants per connection, optionally scoped to one group. */
