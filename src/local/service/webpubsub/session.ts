@@ -17,7 +17,13 @@ import { Session, type SessionInit } from '../session.js';
 import type { Transport } from '../transports/transport.js';
 import { succeeded, type UpstreamCall, type UpstreamOutcome } from '../upstream/call.js';
 import { type HandlerEvent, handlerFor, templateOf } from './event-handlers.js';
-import { allows, type MemberConnection, type WebPubSubOutbound, type WebPubSubPermission } from './hub.js';
+import {
+  allows,
+  type MemberConnection,
+  memberSet,
+  type WebPubSubOutbound,
+  type WebPubSubPermission,
+} from './hub.js';
 import {
   type AckErrorName,
   ackMessage,
@@ -93,8 +99,8 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
   };
 
   readonly framing: WebPubSubFraming;
-  readonly groups: Set<string>;
-  readonly roles: Set<string>;
+  groups: ReadonlySet<string>;
+  roles: ReadonlySet<string>;
   readonly #subprotocol: string | undefined;
   #connectionState: string | undefined;
   readonly #outbox: ReliableOutbox | undefined;
@@ -110,8 +116,8 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
   ) {
     super(wing, WebPubSubSession.#leave, init);
     this.framing = start.framing;
-    this.groups = new Set(start.groups);
-    this.roles = new Set(start.roles);
+    this.groups = memberSet(start.groups);
+    this.roles = memberSet(start.roles);
     this.#subprotocol = start.subprotocol;
     this.#connectionState = start.connectionState;
     if (start.framing === 'reliable') {
