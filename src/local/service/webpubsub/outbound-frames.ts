@@ -5,6 +5,7 @@
  * PubSub wing").
  */
 import { isUtf8 } from 'node:buffer';
+import { markShared } from '../transports/shared-frames.js';
 import type { WebPubSubOutbound } from './hub.js';
 import { dataField } from './messages.js';
 
@@ -33,8 +34,9 @@ export function plainFrame(message: WebPubSubOutbound): Buffer {
   const found = framesOf(message);
   if (found.plain === undefined) {
     const { data } = message;
-    found.plain =
-      message.dataType === 'binary' || isUtf8(data) ? data : Buffer.from(data.toString('utf8'), 'utf8');
+    found.plain = markShared(
+      message.dataType === 'binary' || isUtf8(data) ? data : Buffer.from(data.toString('utf8'), 'utf8'),
+    );
   }
   return found.plain;
 }
@@ -53,7 +55,7 @@ export function jsonFrame(message: WebPubSubOutbound): Buffer {
       dataType: message.dataType,
       data: dataField(message.dataType, message.data),
     };
-    found.json = Buffer.from(JSON.stringify(fields), 'utf8');
+    found.json = markShared(Buffer.from(JSON.stringify(fields), 'utf8'));
   }
   return found.json;
 }
