@@ -105,6 +105,56 @@ describe('sends', () => {
     expect(await nextMessage(bob)).toEqual({ dataType: 'text', data: 'm2' });
   });
 
+  it("number each reliable connection's messages by its own sequence, one broadcast to all", async () => {
+    const reliable = async (userId: string) => {
+      const { url } = await sdk.getClientAccessToken({ userId });
+      const client = await connect(url, 'json.reliable.webpubsub.azure.v1');
+      open.push(client);
+      expect(JSON.parse((await client.next()).text)).toMatchObject({ event: 'connected' });
+      return async () => JSON.parse((await client.next()).text);
+    };
+    const ann = await reliable('ann');
+    const bob = await reliable('bob');
+    await sdk.sendToUser('ann', 'ann only', { contentType: 'text/plain' });
+    await sdk.sendToAll({ to: 'all' });
+    await sdk.sendToAll('again', { contentType: 'text/plain' });
+    expect(await ann()).toEqual({
+      type: 'message',
+      from: 'server',
+      dataType: 'text',
+      data: 'ann only',
+      sequenceId: 1,
+    });
+    expect(await ann()).toEqual({
+      type: 'message',
+      from: 'server',
+      dataType: 'json',
+      data: { to: 'all' },
+      sequenceId: 2,
+    });
+    expect(await ann()).toEqual({
+      type: 'message',
+      from: 'server',
+      dataType: 'text',
+      data: 'again',
+      sequenceId: 3,
+    });
+    expect(await bob()).toEqual({
+      type: 'message',
+      from: 'server',
+      dataType: 'json',
+      data: { to: 'all' },
+      sequenceId: 1,
+    });
+    expect(await bob()).toEqual({
+      type: 'message',
+      from: 'server',
+      dataType: 'text',
+      data: 'again',
+      sequenceId: 2,
+    });
+  });
+
   it('reach a plain WebSocket as frames: text as text, binary as binary', async () => {
     const { url } = await sdk.getClientAccessToken({ userId: 'cat' });
     const plain = await connect(url);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   allows,
   type MemberConnection,
+  memberSet,
   WebPubSubHubState,
   type WebPubSubOutbound,
 } from '../../src/local/service/webpubsub/hub.js';
@@ -19,11 +20,11 @@ function member(
     connectionId,
     hub,
     userId,
-    groups: new Set(groups),
-    roles: new Set(),
+    groups: memberSet(groups),
+    roles: memberSet([]),
     sent,
-    send: (message) => sent.push(message),
-    close: () => {},
+    sendMessage: (message) => sent.push(message),
+    closeConnection: () => {},
   };
 }
 
@@ -109,5 +110,26 @@ describe('the Web PubSub hub state', () => {
     expect(state.revoke('chat', 'missing', 'sendToGroup')).toBe(false);
     expect(state.has('chat', 'missing', 'joinLeaveGroup')).toBe(false);
     expect(allows(new Set(['webpubsub.joinLeaveGroup.a.b']), 'joinLeaveGroup', 'a.b')).toBe(true);
+  });
+
+  it('keeps the membership of connections that start with none apart: a change reaches only its connection', () => {
+    const state = new WebPubSubHubState();
+    const a = member('chat', 'a');
+    const b = member('chat', 'b');
+    state.add(a);
+    state.add(b);
+    state.addToGroup('chat', 'a', 'g');
+    state.grant('chat', 'a', 'sendToGroup');
+    expect([...a.groups]).toEqual(['g']);
+    expect([...b.groups]).toEqual([]);
+    expect(state.has('chat', 'b', 'sendToGroup')).toBe(false);
+    state.removeFromGroup('chat', 'a', 'g');
+    state.revoke('chat', 'a', 'sendToGroup');
+    state.addToGroup('chat', 'b', 'h');
+    expect([...a.groups]).toEqual([]);
+    expect([...b.groups]).toEqual(['h']);
+    expect(ids(state.groupConnections('chat', 'h'))).toEqual(['b']);
+    expect(state.has('chat', 'a', 'sendToGroup')).toBe(false);
+    expect(memberSet([]).size).toBe(0);
   });
 });

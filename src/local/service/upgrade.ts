@@ -42,12 +42,15 @@ export function completeUpgrade(
   }
   let upgraded = false;
   // ws answers malformed handshakes itself without calling back; the accepted connect still needs its disconnect.
-  socket.once('close', () => {
+  const onEarlyClose = () => {
     if (!upgraded) void session.abandon('The WebSocket handshake failed');
-  });
+  };
+  socket.once('close', onEarlyClose);
   if (subprotocol !== undefined) ctx.chosenSubprotocols.set(req, subprotocol);
   ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
     upgraded = true;
+    // Not needed from here on; left on the socket it would keep the handshake's request alive as long.
+    socket.off('close', onEarlyClose);
     // One message is one frame here: a turn's frames stay separate messages, written under one cork.
     session.attach(
       new WebSocketTransport(ws, { coalescing: 'frames', maxCoalescedBytes: ctx.options.maxCoalescedBytes }),

@@ -4,6 +4,7 @@
  */
 import type { WebSocket } from 'ws';
 import { flushAtEndOfTurn, type TurnFlushable } from './end-of-turn.js';
+import { sharedFrame } from './shared-frames.js';
 import type { CloseHandler, MessageHandler, Transport } from './transport.js';
 
 /** `ws` send options, shared by every send (ws only reads them). */
@@ -31,6 +32,8 @@ interface Held {
 interface Corkable {
   cork(): void;
   uncork(): void;
+  /** Absent: shared frames go through ws like any other (see `#writesShared`). */
+  write?(chunk: Buffer, callback?: () => void): boolean;
 }
 
 /**
@@ -89,6 +92,12 @@ export class WebSocketTransport implements Transport, TurnFlushable {
   /** `frames`: the corked socket (undefined without one), and the bytes written under the current cork. */
   readonly #corkable: Corkable | undefined;
   #corked = false;
+  /**
+   * Whether a shared frame (shared-frames.ts) may go out as the bytes every recipient gets, written beside
+   * ws's own writes. It keeps their order because without an extension (no compression, fixed at the
+   * handshake) ws writes each frame at once and never queues one.
+   */
+  readonly #writesShared: boolean;
   #corkedBytes = 0;
   /** Listed for the end-of-turn flush. */
   #listed = false;
@@ -100,6 +109,7 @@ export class WebSocketTransport implements Transport, TurnFlushable {
     this.#coalescing = options.coalescing;
     this.#maxCoalescedBytes = options.maxCoalescedBytes;
     this.#corkable = options.coalescing === 'frames' ? corkableSocketOf(socket) : undefined;
+    this.#writesShared = typeof this.#corkable?.write === 'function' && socket.extensions === '';
     const close = socket.close.bind(socket);
     socket.close = (code?: number, data?: string | Buffer) => {
       const explained =
@@ -159,7 +169,9 @@ export class WebSocketTransport implements Transport, TurnFlushable {
         this.#corkable.cork();
         this.#corked = true;
       }
-      this.socket.send(data, binary ? BINARY : TEXT, done);
+      const whole = this.#writesShared && typeof data !== 'string' ? sharedFrame(data, binary) : undefined;
+      if (whole) this.#corkable.write?.(whole, done);
+      else this.socket.send(data, binary ? BINARY : TEXT, done);
       this.#corkedBytes += byteLength(data);
       // A large turn leaves in several writes rather than all in memory at once.
       if (this.#corkedBytes >= this.#maxCoalescedBytes) this.#uncork();

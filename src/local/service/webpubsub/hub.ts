@@ -18,10 +18,13 @@ export interface WebPubSubConnection {
   readonly groups: ReadonlySet<string>;
   /** e.g. 'webpubsub.sendToGroup', 'webpubsub.joinLeaveGroup.<group>' (Azure's role strings). */
   readonly roles: ReadonlySet<string>;
-  /** Sends a server message ('text' | 'json' | 'binary' data, as REST delivered it) in this connection's subprotocol framing. */
-  send(message: WebPubSubOutbound): void;
+  /**
+   * Sends a server or group message ('text' | 'json' | 'binary' data, as REST delivered it) in this
+   * connection's subprotocol framing. One message object sent to many connections is framed once.
+   */
+  sendMessage(message: WebPubSubOutbound): void;
   /** Closes the connection (REST close, removal), with Azure's close code/reason. */
-  close(reason?: string): void;
+  closeConnection(reason?: string): void;
 }
 
 /** The two permissions Azure grants per connection, optionally scoped to one group. */
@@ -48,12 +51,35 @@ export interface WebPubSubHubs {
 }
 
 /**
- * A connection the wing registers: the hub state owns its `groups` and `roles` sets and changes them in
- * place, so the connection always reads its current membership.
+ * A connection the wing registers: the hub state owns its `groups` and `roles` and changes them, so the
+ * connection always reads its current membership. Start them with {@link memberSet}.
  */
 export interface MemberConnection extends WebPubSubConnection {
-  readonly groups: Set<string>;
-  readonly roles: Set<string>;
+  groups: ReadonlySet<string>;
+  roles: ReadonlySet<string>;
+}
+
+/** The groups or roles of a connection that has none: one empty set shared by all of them, never changed. */
+const NONE: ReadonlySet<string> = new Set();
+
+/** The start of a connection's groups or roles: without any, the shared empty set (an idle connection's). */
+export function memberSet(values: readonly string[]): ReadonlySet<string> {
+  return values.length === 0 ? NONE : new Set(values);
+}
+
+/** `set` with `value`: a set of the hub state's own is changed in place, an empty one replaced. */
+function withValue(set: ReadonlySet<string>, value: string): ReadonlySet<string> {
+  if (set.size === 0) return new Set([value]); // never adds to NONE
+  (set as Set<string>).add(value); // not NONE: made here or by memberSet, so a Set
+  return set;
+}
+
+/** `set` without `value` (the shared empty set once nothing is left). */
+function withoutValue(set: ReadonlySet<string>, value: string): ReadonlySet<string> {
+  if (!set.has(value)) return set;
+  if (set.size === 1) return NONE;
+  (set as Set<string>).delete(value);
+  return set;
 }
 
 /** Azure's role string of a permission: `webpubsub.<permission>` or `webpubsub.<permission>.<group>`. */
@@ -77,7 +103,7 @@ class Hub {
   readonly groups = new Map<string, Set<MemberConnection>>();
 
   join(connection: MemberConnection, group: string): void {
-    connection.groups.add(group);
+    connection.groups = withValue(connection.groups, group);
     let members = this.groups.get(group);
     if (!members) {
       members = new Set();
@@ -87,7 +113,7 @@ class Hub {
   }
 
   leave(connection: MemberConnection, group: string): void {
-    connection.groups.delete(group);
+    connection.groups = withoutValue(connection.groups, group);
     const members = this.groups.get(group);
     if (members?.delete(connection) && members.size === 0) this.groups.delete(group);
   }
@@ -186,13 +212,13 @@ export class WebPubSubHubState implements WebPubSubHubs {
 
   grant(hub: string, connectionId: string, permission: WebPubSubPermission, group?: string): boolean {
     const connection = this.connection(hub, connectionId);
-    connection?.roles.add(roleOf(permission, group));
+    if (connection) connection.roles = withValue(connection.roles, roleOf(permission, group));
     return connection !== undefined;
   }
 
   revoke(hub: string, connectionId: string, permission: WebPubSubPermission, group?: string): boolean {
     const connection = this.connection(hub, connectionId);
-    connection?.roles.delete(roleOf(permission, group));
+    if (connection) connection.roles = withoutValue(connection.roles, roleOf(permission, group));
     return connection !== undefined;
   }
 

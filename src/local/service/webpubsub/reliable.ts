@@ -6,46 +6,42 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
-interface Kept {
-  readonly sequenceId: number;
-  readonly frame: string;
-  readonly bytes: number;
-}
-
 export class ReliableOutbox {
-  #next = 1;
-  #kept: Kept[] = [];
+  /** The frames kept, oldest first; the first has sequence id `#firstKept`, the next one more, and so on. */
+  #kept: Buffer[] = [];
+  #firstKept = 1;
   #keptBytes = 0;
 
   constructor(private readonly limitBytes: number) {}
 
+  /** The sequence id the next message kept gets. */
+  get nextSequenceId(): number {
+    return this.#firstKept + this.#kept.length;
+  }
+
   /**
-   * Numbers a message and keeps it: `write` gets its sequence id and returns its frame. Undefined when keeping
-   * it would pass the limit (the client acknowledges too little).
+   * Keeps the frame of the message numbered {@link nextSequenceId}. False when keeping it would pass the
+   * limit (the client acknowledges too little): nothing is kept and the number stays free.
    */
-  keep(write: (sequenceId: number) => string): string | undefined {
-    const frame = write(this.#next);
-    const bytes = Buffer.byteLength(frame);
-    if (this.#keptBytes + bytes > this.limitBytes) return undefined;
-    this.#kept.push({ sequenceId: this.#next, frame, bytes });
-    this.#keptBytes += bytes;
-    this.#next++;
-    return frame;
+  keep(frame: Buffer): boolean {
+    if (this.#keptBytes + frame.length > this.limitBytes) return false;
+    this.#kept.push(frame);
+    this.#keptBytes += frame.length;
+    return true;
   }
 
   /** The client's `sequenceAck`: it has every message up to `sequenceId`. */
   ack(sequenceId: number): void {
-    let drop = 0;
-    while (drop < this.#kept.length && (this.#kept[drop] as Kept).sequenceId <= sequenceId) {
-      this.#keptBytes -= (this.#kept[drop] as Kept).bytes;
-      drop++;
-    }
-    if (drop > 0) this.#kept = this.#kept.slice(drop);
+    const drop = Math.min(this.#kept.length, sequenceId - this.#firstKept + 1);
+    if (drop <= 0) return;
+    for (let i = 0; i < drop; i++) this.#keptBytes -= (this.#kept[i] as Buffer).length;
+    this.#kept.splice(0, drop);
+    this.#firstKept += drop;
   }
 
   /** What a recovered connection is sent again, oldest first. */
-  unacknowledged(): readonly string[] {
-    return this.#kept.map((kept) => kept.frame);
+  unacknowledged(): readonly Buffer[] {
+    return [...this.#kept];
   }
 
   get keptBytes(): number {

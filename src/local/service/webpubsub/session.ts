@@ -11,24 +11,30 @@ import {
   CLOUD_EVENTS_HEADERS,
   type CloudEventDataType,
 } from '../../../lib/webpubsub/protocol.js';
-import type { OutboundMessage } from '../connections.js';
+import type { HubRegistry, OutboundMessage } from '../connections.js';
 import { CloseCode } from '../errors.js';
 import { Session, type SessionInit } from '../session.js';
 import type { Transport } from '../transports/transport.js';
 import { succeeded, type UpstreamCall, type UpstreamOutcome } from '../upstream/call.js';
 import { type HandlerEvent, handlerFor, templateOf } from './event-handlers.js';
-import { allows, type MemberConnection, type WebPubSubOutbound, type WebPubSubPermission } from './hub.js';
+import {
+  allows,
+  type MemberConnection,
+  memberSet,
+  type WebPubSubOutbound,
+  type WebPubSubPermission,
+} from './hub.js';
 import {
   type AckErrorName,
   ackMessage,
   type ClientMessage,
   ClientMessageError,
   connectedMessage,
-  dataField,
   dataTypeOfContentType,
   disconnectedMessage,
   parseClientMessage,
 } from './messages.js';
+import { jsonFrame, plainFrame, sequencedFrame } from './outbound-frames.js';
 import { newReconnectionToken, ReliableOutbox, sameToken } from './reliable.js';
 import type { RecoverableConnection, WebPubSubContext } from './state.js';
 import { SYSTEM_EVENT_NAMES } from './upstream-codec.js';
@@ -80,15 +86,27 @@ export function eventCall(
   };
 }
 
-export class WebPubSubSession extends Session implements RecoverableConnection {
-  readonly member: MemberConnection;
+/**
+ * A Web PubSub connection; it is also its own member of the hub state (groups, roles, sending), so an idle
+ * connection holds no objects besides the ones it needs.
+ */
+export class WebPubSubSession extends Session implements RecoverableConnection, MemberConnection {
+  /** How every session leaves its hub state when it closes: one object for all of them. */
+  static readonly #leave: Pick<HubRegistry, 'remove'> = {
+    remove: (connection) => {
+      if (connection instanceof WebPubSubSession) connection.wing.hubs.remove(connection);
+    },
+  };
+
   readonly framing: WebPubSubFraming;
+  groups: ReadonlySet<string>;
+  roles: ReadonlySet<string>;
   readonly #subprotocol: string | undefined;
   #connectionState: string | undefined;
   readonly #outbox: ReliableOutbox | undefined;
   readonly #reconnectionToken: string | undefined;
-  /** Ack ids handled, so a resent message is answered `Duplicate` instead of handled twice. */
-  readonly #ackIds = new Map<number, true>();
+  /** Ack ids handled, so a resent message is answered `Duplicate` instead of handled twice (from the first). */
+  #ackIds: Map<number, true> | undefined;
   #recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -96,35 +114,35 @@ export class WebPubSubSession extends Session implements RecoverableConnection {
     init: SessionInit,
     start: WebPubSubStart,
   ) {
-    const hubs = wing.hubs;
-    let member: MemberConnection | undefined;
-    super(wing, { remove: () => member && hubs.remove(member) }, init);
+    super(wing, WebPubSubSession.#leave, init);
     this.framing = start.framing;
+    this.groups = memberSet(start.groups);
+    this.roles = memberSet(start.roles);
     this.#subprotocol = start.subprotocol;
     this.#connectionState = start.connectionState;
     if (start.framing === 'reliable') {
       this.#outbox = new ReliableOutbox(wing.options.webPubSubReliableBufferBytes);
       this.#reconnectionToken = newReconnectionToken();
     }
-    member = {
-      connectionId: init.id,
-      hub: init.hub,
-      userId: init.userId,
-      groups: new Set(start.groups),
-      roles: new Set(start.roles),
-      send: (message) => this.sendMessage(message),
-      close: (reason) => this.close(CloseCode.Normal, reason ?? ''),
-    };
-    this.member = member;
+  }
+
+  get connectionId(): string {
+    return this.id;
+  }
+
+  /** A REST close or removal: 1000 with the call's reason. */
+  closeConnection(reason?: string): void {
+    this.close(CloseCode.Normal, reason ?? '');
   }
 
   /** Registers the connection and greets the client (JSON subprotocols: the `connected` system message). */
   open(): void {
-    this.wing.hubs.add(this.member);
-    if (this.#outbox) this.wing.recoverable.set(this.id, this);
+    this.wing.hubs.add(this);
     if (this.framing !== 'none') {
       super.send(connectedMessage(this.id, this.userId, this.#reconnectionToken), false);
     }
+    if (!this.#outbox) return;
+    this.wing.recoverable.set(this.id, this);
     void this.done.then(() => {
       if (this.wing.recoverable.get(this.id) === this) this.wing.recoverable.delete(this.id);
     });
@@ -203,6 +221,7 @@ export class WebPubSubSession extends Session implements RecoverableConnection {
     }
     const ackId = message.ackId;
     if (ackId !== undefined) {
+      this.#ackIds ??= new Map();
       if (this.#ackIds.has(ackId)) {
         this.#ack(ackId, 'Duplicate', `Message with ack-id: ${ackId} has been processed`);
         return;
@@ -229,7 +248,7 @@ export class WebPubSubSession extends Session implements RecoverableConnection {
         };
         for (const member of this.wing.hubs.groupConnections(this.hub, message.group)) {
           if (message.noEcho && member.connectionId === this.id) continue;
-          member.send(outbound);
+          member.sendMessage(outbound);
         }
         if (ackId !== undefined) this.#ack(ackId);
         return;
@@ -242,7 +261,7 @@ export class WebPubSubSession extends Session implements RecoverableConnection {
 
   /** Whether the connection holds the permission for the group; if not, the ack says `Forbidden`. */
   #permitted(permission: WebPubSubPermission, group: string, ackId: number | undefined): boolean {
-    if (allows(this.member.roles, permission, group)) return true;
+    if (allows(this.roles, permission, group)) return true;
     const action = permission === 'joinLeaveGroup' ? 'join or leave' : 'send to';
     const reason = `The connection has no permission to ${action} group '${group}' (role webpubsub.${permission} or webpubsub.${permission}.${group})`;
     if (ackId !== undefined) this.#ack(ackId, 'Forbidden', reason);
@@ -288,31 +307,23 @@ export class WebPubSubSession extends Session implements RecoverableConnection {
     super.send(ackMessage(ackId, error ? { name: error, message: message ?? error } : undefined), false);
   }
 
-  /** Sends a server or group message in this connection's framing (the reliable one numbers and keeps it). */
+  /**
+   * Sends a server or group message in this connection's framing (the reliable one numbers and keeps it).
+   * The frame is written once per message and framing and shared by every recipient (outbound-frames.ts).
+   */
   sendMessage(message: WebPubSubOutbound): void {
     if (this.framing === 'none') {
-      const binary = message.dataType === 'binary';
-      super.send(binary ? message.data : message.data.toString('utf8'), binary);
+      super.send(plainFrame(message), message.dataType === 'binary');
       return;
     }
-    const fields = {
-      type: 'message',
-      from: message.from,
-      ...(message.from === 'group' ? { group: message.group } : {}),
-      ...(message.from === 'group' && message.fromUserId !== undefined
-        ? { fromUserId: message.fromUserId }
-        : {}),
-      dataType: message.dataType,
-      data: dataField(message.dataType, message.data),
-    };
     const outbox = this.#outbox;
     if (!outbox) {
-      super.send(JSON.stringify(fields), false);
+      super.send(jsonFrame(message), false);
       return;
     }
     if (this.closing) return;
-    const frame = outbox.keep((sequenceId) => JSON.stringify({ ...fields, sequenceId }));
-    if (frame === undefined) {
+    const frame = sequencedFrame(message, outbox.nextSequenceId);
+    if (!outbox.keep(frame)) {
       const limit = this.ctx.options.webPubSubReliableBufferBytes;
       this.close(
         CloseCode.PolicyViolation,

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Rejection } from '../../errors.js';
 import { readBody, sendEmpty, sendJson } from '../../http.js';
 import { type ConnectionFilter, parseFilter } from '../../rest/odata-filter.js';
-import type { WebPubSubConnection, WebPubSubHubs, WebPubSubPermission } from '../hub.js';
+import type { WebPubSubConnection, WebPubSubHubs, WebPubSubOutbound, WebPubSubPermission } from '../hub.js';
 import type { OperationName } from './routes.js';
 import { checkGroupName } from './routes.js';
 
@@ -80,13 +80,15 @@ function selection(url: URL): (connection: WebPubSubConnection) => boolean {
     !excluded.has(connection.connectionId) && (filter === undefined || filter(connection));
 }
 
-/** Sends to each chosen connection (a snapshot: a send never changes membership). */
+/**
+ * Sends to each chosen connection (the hub state's listings are snapshots: a send that closes a slow consumer
+ * changes membership). Every recipient gets the same message object, so it is framed once per framing.
+ */
 async function send(call: OperationCall, targets: Iterable<WebPubSubConnection>, res: ServerResponse) {
   const choose = selection(call.url);
   const { dataType, data } = await readMessage(call);
-  for (const connection of [...targets]) {
-    if (choose(connection)) connection.send({ from: 'server', dataType, data });
-  }
+  const message: WebPubSubOutbound = { from: 'server', dataType, data };
+  for (const connection of targets) if (choose(connection)) connection.sendMessage(message);
   sendEmpty(res, 202);
 }
 
@@ -94,7 +96,7 @@ async function send(call: OperationCall, targets: Iterable<WebPubSubConnection>,
 function close(call: OperationCall, targets: Iterable<WebPubSubConnection>, res: ServerResponse) {
   const choose = selection(call.url);
   const reason = call.url.searchParams.get('reason') ?? undefined;
-  for (const connection of [...targets]) if (choose(connection)) connection.close(reason);
+  for (const connection of [...targets]) if (choose(connection)) connection.closeConnection(reason);
   sendEmpty(res, 204);
 }
 

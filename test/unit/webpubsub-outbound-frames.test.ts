@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { WebPubSubOutbound } from '../../src/local/service/webpubsub/hub.js';
+import { jsonFrame, plainFrame, sequencedFrame } from '../../src/local/service/webpubsub/outbound-frames.js';
+import { ReliableOutbox } from '../../src/local/service/webpubsub/reliable.js';
+
+const text = (s: string) => Buffer.from(s, 'utf8');
+
+describe('Web PubSub outbound frames', () => {
+  // The message shapes of Learn's "Azure Web PubSub supported JSON WebSocket subprotocol" (server and group
+  // messages) and "Create reliable WebSocket clients" (the same with `sequenceId`).
+  it('writes the server and group messages Learn shows, for text, JSON and binary data', () => {
+    expect(jsonFrame({ from: 'server', dataType: 'text', data: text('Hello World') }).toString()).toBe(
+      '{"type":"message","from":"server","dataType":"text","data":"Hello World"}',
+    );
+    expect(jsonFrame({ from: 'server', dataType: 'json', data: text('{"hello":"world"}') }).toString()).toBe(
+      '{"type":"message","from":"server","dataType":"json","data":{"hello":"world"}}',
+    );
+    expect(
+      jsonFrame({
+        from: 'group',
+        group: 'g1',
+        fromUserId: 'abc',
+        dataType: 'binary',
+        data: Buffer.from([1, 2, 3]),
+      }).toString(),
+    ).toBe(
+      '{"type":"message","from":"group","group":"g1","fromUserId":"abc","dataType":"binary","data":"AQID"}',
+    );
+  });
+
+  it('ends a reliable frame with its own sequenceId, the rest byte for byte the shared frame', () => {
+    const message: WebPubSubOutbound = {
+      from: 'group',
+      group: 'g',
+      dataType: 'text',
+      data: text('ü "q" 🚀'),
+    };
+    expect(sequencedFrame(message, 1).toString()).toBe(
+      '{"type":"message","from":"group","group":"g","dataType":"text","data":"ü \\"q\\" 🚀","sequenceId":1}',
+    );
+    const big = sequencedFrame(message, Number.MAX_SAFE_INTEGER).toString();
+    expect(JSON.parse(big)).toMatchObject({ data: 'ü "q" 🚀', sequenceId: Number.MAX_SAFE_INTEGER });
+    // Two connections at different points get different numbers on the same message.
+    expect(JSON.parse(sequencedFrame(message, 7).toString()).sequenceId).toBe(7);
+    expect(JSON.parse(sequencedFrame(message, 1).toString()).sequenceId).toBe(1);
+  });
+
+  it('frames a message once per framing, whatever the number of recipients', () => {
+    const message: WebPubSubOutbound = { from: 'server', dataType: 'text', data: text('once') };
+    expect(jsonFrame(message)).toBe(jsonFrame(message));
+    expect(plainFrame(message)).toBe(plainFrame(message));
+    const same: WebPubSubOutbound = { from: 'server', dataType: 'text', data: text('once') };
+    expect(jsonFrame(same)).not.toBe(jsonFrame(message));
+  });
+
+  it('gives a plain client the bytes, with bytes that are not UTF-8 replaced in a text frame', () => {
+    const bytes = Buffer.from([0x68, 0x69, 0xff]);
+    expect(plainFrame({ from: 'server', dataType: 'binary', data: bytes })).toBe(bytes);
+    expect(plainFrame({ from: 'server', dataType: 'text', data: text('hé') }).toString()).toBe('hé');
+    expect(plainFrame({ from: 'server', dataType: 'text', data: bytes }).toString()).toBe('hi\uFFFD');
+  });
+});
+
+describe('the reliable outbox', () => {
+  it('numbers from 1, keeps what is not acknowledged, and refuses what would pass its limit', () => {
+    const outbox = new ReliableOutbox(10);
+    expect(outbox.nextSequenceId).toBe(1);
+    expect(outbox.keep(text('aaaa'))).toBe(true);
+    expect(outbox.nextSequenceId).toBe(2);
+    expect(outbox.keep(text('bbbb'))).toBe(true);
+    expect(outbox.keep(text('ccc'))).toBe(false);
+    expect(outbox.nextSequenceId).toBe(3);
+    expect(outbox.keptBytes).toBe(8);
+    outbox.ack(1);
+    expect(outbox.unacknowledged().map(String)).toEqual(['bbbb']);
+    expect(outbox.keep(text('ccc'))).toBe(true);
+    expect(outbox.nextSequenceId).toBe(4);
+    outbox.ack(1); // an old ack changes nothing
+    expect(outbox.keptBytes).toBe(7);
+    outbox.ack(99);
+    expect(outbox.unacknowledged()).toEqual([]);
+    expect(outbox.keptBytes).toBe(0);
+    expect(outbox.nextSequenceId).toBe(4);
+  });
+});
