@@ -23,8 +23,16 @@ type LinkModule = {
 
 let link: LinkModule;
 beforeAll(async () => {
-  // The page runs in a browser; in Node 20 `ws` stands in for its WebSocket (same events, same readyState).
-  (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+  // The page runs in a browser; in Node 20 `ws` stands in for its WebSocket (same events, same readyState). A
+  // browser's `error` event never throws when nobody listens (closing a socket that is still connecting fires
+  // one); an EventEmitter's does, so the stand-in listens.
+  class BrowserWebSocket extends WebSocket {
+    constructor(...args: ConstructorParameters<typeof WebSocket>) {
+      super(...args);
+      this.on('error', () => undefined);
+    }
+  }
+  (globalThis as { WebSocket?: unknown }).WebSocket ??= BrowserWebSocket;
   link = (await import(new URL('../../static/webpubsub-link.js', import.meta.url).href)) as LinkModule;
 });
 
