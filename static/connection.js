@@ -31,6 +31,8 @@ export const CHAT_EVENTS = Object.freeze([
   'system',
   'conversations',
   'people',
+  'group',
+  'channels',
   'error',
 ]);
 

@@ -91,6 +91,8 @@ const EVENT_NAMES = [
   'system',
   'conversations',
   'people',
+  'group',
+  'channels',
   'error',
 ];
 

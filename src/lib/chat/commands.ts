@@ -18,6 +18,12 @@ import { DEFAULT_PEOPLE_PAGE_SIZE, MAX_PEOPLE_PAGE_SIZE } from '../conversations
 import { isMessageId } from '../history/index.js';
 import { isRecord } from '../is-record.js';
 import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
+import {
+  GROUP_COMMAND_NAMES,
+  type GroupCommand,
+  isGroupCommandName,
+  parseGroupCommand,
+} from './group-commands.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence.js';
 
 export const COMMAND_NAMES = [
@@ -29,6 +35,7 @@ export const COMMAND_NAMES = [
   'leaveGroup',
   'listOnline',
   'findPeople',
+  ...GROUP_COMMAND_NAMES,
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -62,7 +69,8 @@ export type ChatCommand =
       readonly messageId: string;
       readonly clientMessageId?: string;
     }
-  | { readonly type: 'findPeople'; readonly query: string; readonly limit: number };
+  | { readonly type: 'findPeople'; readonly query: string; readonly limit: number }
+  | GroupCommand;
 
 export type CommandResult =
   | { readonly ok: true; readonly command: ChatCommand }
@@ -109,6 +117,10 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
     ok: false,
     error: { ...chatError(code, name, detail), ...refused },
   });
+  if (isGroupCommandName(name)) {
+    const parsed = parseGroupCommand(name, payload);
+    return parsed.ok ? parsed : fail(parsed.code, parsed.detail);
+  }
   switch (name) {
     case 'sendMessage': {
       const { text, group, to, clientMessageId } = payload;
