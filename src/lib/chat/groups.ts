@@ -166,6 +166,11 @@ export class GroupHandlers {
     if (kind === 'channel') await channels.put(record);
     await Promise.all([user, ...invited].map((member) => this.#admit(member, group)));
     await fanout.toGroup(group, { event: 'group', payload: record });
+    // The creator of a channel joined it, as anyone joins one (a private group's record names its members).
+    if (kind === 'channel') {
+      const payload = { kind: 'groupJoined', user, group, at: this.#deps.at() } as const;
+      await fanout.toGroup(group, { event: 'system', payload });
+    }
     return undefined;
   }
 
