@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ChannelDirectory, GroupRecordStore } from '../../src/lib/conversations/index.js';
+import { GroupHandlers, MembershipStore } from '../../src/lib/chat/index.js';
+import {
+  ChannelDirectory,
+  ConversationListStore,
+  GroupRecordStore,
+  ListUpdates,
+} from '../../src/lib/conversations/index.js';
+import { createHistoryStore } from '../../src/lib/history/index.js';
 import { useAzurite } from '../support/fixtures.js';
 
 const blob = useAzurite();
@@ -59,5 +66,53 @@ describe('group records (Blob, ETag-conditional writes)', () => {
     expect(first.channels.map((c) => c.group)).toEqual(['a', 'b']);
     const second = await channels.page(2, first.next);
     expect(second).toEqual({ channels: [{ group: 'c', title: 'C' }] });
+  });
+});
+
+describe('group limits (the rules over real stores; the realtime service left out)', () => {
+  async function groupsWith(limits: { maxMembers?: number; maxGroupsPerUser?: number }) {
+    const container = blob.container();
+    await container.create();
+    const members = new MembershipStore(container);
+    const inRealtimeGroup = new Set<string>();
+    // Only the realtime service is stood in for: it records who is in which group.
+    const fanout = {
+      addUserToGroup: async (group: string, user: string) => void inRealtimeGroup.add(`${group}/${user}`),
+      removeUserFromGroup: async (group: string, user: string) =>
+        void inRealtimeGroup.delete(`${group}/${user}`),
+      toGroup: async () => undefined,
+      toUser: async () => undefined,
+    };
+    const handlers = new GroupHandlers({
+      records: new GroupRecordStore(container),
+      channels: new ChannelDirectory(container),
+      members,
+      fanout,
+      lists: new ListUpdates(new ConversationListStore(container), async () => undefined),
+      history: createHistoryStore({ containerClient: container }),
+      at: () => new Date(0).toISOString(),
+      ...limits,
+    });
+    return { handlers, members, inRealtimeGroup };
+  }
+
+  it('refuses a member past the group size and a group past the user limit, with their codes', async () => {
+    const { handlers, members, inRealtimeGroup } = await groupsWith({ maxMembers: 3, maxGroupsPerUser: 2 });
+    expect(
+      await handlers.run('ann', { type: 'createGroup', group: 'g', kind: 'private', members: ['bob', 'cy'] }),
+    ).toBeUndefined();
+    const full = await handlers.run('ann', { type: 'addMember', group: 'g', user: 'dee', owner: false });
+    expect(full).toMatchObject({ event: 'error', payload: { code: 'group-full', command: 'addMember' } });
+    expect(await members.isMember('dee', 'g')).toBe(false);
+    expect(
+      await handlers.run('ann', { type: 'createGroup', group: 'h', kind: 'channel', members: [] }),
+    ).toBeUndefined();
+    const many = await handlers.run('ann', { type: 'createGroup', group: 'i', kind: 'private', members: [] });
+    expect(many).toMatchObject({ event: 'error', payload: { code: 'too-many-groups' } });
+    expect(await handlers.joinRefusal('ann', 'j')).toMatchObject({ code: 'too-many-groups' });
+    // Removing a member undoes every part of the membership.
+    expect(await handlers.run('ann', { type: 'removeMember', group: 'g', user: 'bob' })).toBeUndefined();
+    expect(await members.isMember('bob', 'g')).toBe(false);
+    expect([...inRealtimeGroup].sort()).toEqual(['g/ann', 'g/cy', 'h/ann']);
   });
 });
