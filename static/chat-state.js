@@ -63,6 +63,12 @@ export function createChatState(me) {
     listVersion: 0,
     /** Edit and delete records by target and author (message-changes.js). */
     changes: /** @type {Map<string, { edit?: ChatMessage, deleted?: boolean }>} */ (new Map()),
+    /** Records of the groups I am in, by name (group-records.js). */
+    groupRecords: /** @type {Map<string, import('./group-records.js').GroupRecord>} */ (new Map()),
+    /** The channel directory pages loaded (group-records.js); `null` until asked for. */
+    channels: /** @type {import('./group-records.js').ChannelPage | null} */ (null),
+    /** The `after` of the directory page asked for last (`null`: the first page). */
+    channelsAfter: /** @type {string | null} */ (null),
     /** The answer to the last `findPeople`. */
     people:
       /** @type {{ query: string, people: { user: string, name?: string, lastSeen: string }[], more: boolean } | null} */ (

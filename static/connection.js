@@ -32,6 +32,8 @@ export const CHAT_EVENTS = Object.freeze([
   'conversations',
   'people',
   'typing',
+  'group',
+  'channels',
   'error',
 ]);
 

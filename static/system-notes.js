@@ -20,15 +20,13 @@ export const MAX_NOTES_PER_CONVERSATION = 50;
 export function applySystem(state, event) {
   rememberName(state, event.user, event.name);
   const at = event.at ?? new Date().toISOString();
-  const inGroup = (event.kind === 'groupJoined' || event.kind === 'groupLeft') && event.group;
+  const joins = event.kind === 'groupJoined' || event.kind === 'memberAdded';
+  const inGroup = (joins || event.kind === 'groupLeft' || event.kind === 'memberRemoved') && event.group;
   if (inGroup) {
     const group = /** @type {string} */ (event.group);
     rememberGroup(state, group);
     if (event.user === state.me) {
-      state.groups =
-        event.kind === 'groupJoined'
-          ? sortedUnique([...state.groups, group])
-          : state.groups.filter((g) => g !== group);
+      state.groups = joins ? sortedUnique([...state.groups, group]) : state.groups.filter((g) => g !== group);
     }
   }
   const conversation = ensureConversation(

@@ -15,7 +15,12 @@ import {
   UserDirectory,
   webPubSubChannel,
 } from '../lib/chat/index.js';
-import { ConversationListStore, PeopleDirectory } from '../lib/conversations/index.js';
+import {
+  ChannelDirectory,
+  ConversationListStore,
+  GroupRecordStore,
+  PeopleDirectory,
+} from '../lib/conversations/index.js';
 import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
 import { readSetting, SETTINGS, type SettingKey } from '../lib/settings.js';
 import {
@@ -54,6 +59,8 @@ export interface ChatServices {
   readonly lists: ConversationListStore;
   /** Everyone who has used the chat, searchable by name. */
   readonly people: PeopleDirectory;
+  /** Private groups' and channels' records, and the channel directory. */
+  readonly groups: { readonly records: GroupRecordStore; readonly channels: ChannelDirectory };
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
   readonly webPubSubChannel: ChatChannel | undefined;
   /**
@@ -107,6 +114,10 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     directory: new UserDirectory(containerClient),
     lists: new ConversationListStore(containerClient),
     people: new PeopleDirectory(containerClient),
+    groups: {
+      records: new GroupRecordStore(containerClient),
+      channels: new ChannelDirectory(containerClient),
+    },
   };
   cached = { key, value };
   return value;

@@ -17,13 +17,15 @@ import { initial, nameHue } from '../format.js';
 import { awaitOnline } from '../online-list.js';
 import { defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
 import { ChatSidebar } from './chat-sidebar.js';
+import { GroupDirectory } from './group-directory.js';
+import { GroupPanel } from './group-panel.js';
 import { MessageComposer } from './message-composer.js';
 import { MessageList } from './message-list.js';
 
 /** The chat for the signed-in person; `config` is what the server decided (see ../config.js). */
 export const ChatApp = defineComponent({
   name: 'ChatApp',
-  components: { ChatSidebar, MessageComposer, MessageList },
+  components: { ChatSidebar, GroupDirectory, GroupPanel, MessageComposer, MessageList },
   props: {
     config: {
       type: /** @type {import('vue').PropType<import('../config.js').ChatConfig>} */ (Object),
@@ -142,6 +144,9 @@ export const ChatApp = defineComponent({
       change: actions.change,
       findPeople: actions.findPeople,
       moreOnline: actions.moreOnline,
+      groupCommand: actions.groupCommand,
+      createGroup: actions.createGroup,
+      listChannels: actions.listChannels,
       nameHue,
       initial,
       nameOf,
@@ -197,6 +202,7 @@ export const ChatApp = defineComponent({
           @more-online="moreOnline"
           @find-people="findPeople"
         />
+        <GroupDirectory :state="state" @create="createGroup" @join="join" @list-channels="listChannels" />
       </aside>
 
       <main class="conversation" aria-labelledby="conversation-title" :inert="drawerOpen">
@@ -220,6 +226,8 @@ export const ChatApp = defineComponent({
           </div>
         </div>
 
+        <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
+          :state="state" :group="activeParsed.group" :name-of="nameOf" @command="groupCommand" />
         <div v-if="bannerText" class="connection-banner" :class="'status-' + shownStatus" data-testid="connection-banner">
           <strong>{{ bannerText }}</strong>
         </div>

@@ -21,6 +21,8 @@ const NOTE_TEXT = {
   left: 'left the chat',
   groupJoined: 'joined the group',
   groupLeft: 'left the group',
+  memberAdded: 'was added to the group',
+  memberRemoved: 'was removed from the group',
 };
 
 /**

@@ -166,6 +166,34 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
   }
 
   /**
+   * A command about a group (createGroup, addMember, removeMember, listMembers, …); its error lands in the
+   * group's conversation. The server checks who may do it.
+   * @param {string} name @param {{ group: string } & Record<string, unknown>} payload
+   */
+  function groupCommand(name, payload) {
+    const id = groupConversation(payload.group);
+    void command(name, payload, id).then((sent) => {
+      if (!sent)
+        ensureConversation(state, id).error = 'Not connected: try again when the connection is back.';
+    });
+  }
+
+  /**
+   * Creates a private group with members (or a channel), then opens it.
+   * @param {{ group: string, kind: 'private' | 'channel', members: string[] }} spec
+   */
+  function createGroup({ group, kind, members }) {
+    open(groupConversation(group));
+    groupCommand('createGroup', { group, kind, ...(kind === 'private' ? { members } : {}) });
+  }
+
+  /** Asks for a page of the channel directory (`after`: the next page). @param {string} [after] */
+  function listChannels(after) {
+    state.channelsAfter = after ?? null;
+    void command('listChannels', after === undefined ? {} : { after }, state.activeId);
+  }
+
+  /**
    * Asks for a page of the online list: the next one (`after` = the list's cursor), or the first one again
    * (a resync). Deltas wait for the answer (see chat-state.js, `awaitOnline`).
    * @param {string} [after]
@@ -206,5 +234,8 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     leave,
     change,
     findPeople,
+    groupCommand,
+    createGroup,
+    listChannels,
   };
 }

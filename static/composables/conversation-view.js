@@ -53,7 +53,11 @@ export function useConversationView(state, nameOf = (user) => user) {
         ? 'Online · private conversation'
         : 'Offline · private conversation';
     if (p?.kind === 'group')
-      return activeGroupLeft.value ? 'You are not in this group' : 'Group · only members see it';
+      return activeGroupLeft.value
+        ? 'You are not in this group'
+        : state.groupRecords.get(p.group)?.kind === 'private'
+          ? 'Private group · only its members can join and read it'
+          : 'Channel · anyone may join';
     return `Everyone · ${state.onlineCount} online`;
   });
 

@@ -3,6 +3,7 @@ import { applyError, ensureConversation } from '../chat-state.js';
 import { applyWelcome } from '../chat-welcome.js';
 import { groupConversation, ROOM } from '../conversation.js';
 import { rememberName } from '../display-names.js';
+import { applyChannels, applyGroupRecord, forgetGroupRecord } from '../group-records.js';
 import { applyConversationList } from '../message-changes.js';
 import { applyOnline, applyPresence } from '../online-list.js';
 import { applySystem } from '../system-notes.js';
@@ -112,12 +113,21 @@ export function serverEventHandler(
         break;
       case 'system':
         applySystem(state, payload);
-        if (payload.kind === 'groupJoined' && payload.user === state.me && payload.group) {
+        if (payload.kind === 'memberRemoved' && payload.user === state.me && payload.group)
+          forgetGroupRecord(state, payload.group);
+        if (/^(groupJoined|memberAdded)$/.test(payload.kind) && payload.user === state.me && payload.group) {
           const id = groupConversation(payload.group);
           ensureConversation(state, id).error = null;
           // Membership is effective now, so the group's history can be read.
           loadLatest(id);
         }
+        break;
+      case 'group':
+        // Created into or added to a private group: its history is readable now.
+        if (applyGroupRecord(state, payload)) loadLatest(groupConversation(payload.group));
+        break;
+      case 'channels':
+        applyChannels(state, payload, state.channelsAfter !== null);
         break;
       case 'error':
         // The outbox holds messages only; a refused edit or delete is shown in its conversation.

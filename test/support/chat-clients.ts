@@ -92,6 +92,8 @@ const EVENT_NAMES = [
   'conversations',
   'people',
   'typing',
+  'group',
+  'channels',
   'error',
 ];
 

@@ -18,6 +18,12 @@ import { DEFAULT_PEOPLE_PAGE_SIZE, MAX_PEOPLE_PAGE_SIZE } from '../conversations
 import { isMessageId } from '../history/index.js';
 import { isRecord } from '../is-record.js';
 import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
+import {
+  GROUP_COMMAND_NAMES,
+  type GroupCommand,
+  isGroupCommandName,
+  parseGroupCommand,
+} from './group-commands.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence.js';
 
 export const COMMAND_NAMES = [
@@ -30,6 +36,7 @@ export const COMMAND_NAMES = [
   'listOnline',
   'findPeople',
   'typing',
+  ...GROUP_COMMAND_NAMES,
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -65,7 +72,8 @@ export type ChatCommand =
     }
   | { readonly type: 'findPeople'; readonly query: string; readonly limit: number }
   /** "I am typing in this conversation": ephemeral, never stored (typing.ts). */
-  | { readonly type: 'typing'; readonly conversation: string };
+  | { readonly type: 'typing'; readonly conversation: string }
+  | GroupCommand;
 
 export type CommandResult =
   | { readonly ok: true; readonly command: ChatCommand }
@@ -112,6 +120,10 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
     ok: false,
     error: { ...chatError(code, name, detail), ...refused },
   });
+  if (isGroupCommandName(name)) {
+    const parsed = parseGroupCommand(name, payload);
+    return parsed.ok ? parsed : fail(parsed.code, parsed.detail);
+  }
   switch (name) {
     case 'sendMessage': {
       const { text, group, to, clientMessageId } = payload;

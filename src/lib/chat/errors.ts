@@ -9,7 +9,7 @@ import { CONVERSATION_ERRORS } from '../conversations/index.js';
 export const CHAT_ERRORS = {
   malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
   'unknown-command':
-    'Unknown command: use sendMessage, editMessage, deleteMessage, loadHistory, joinGroup, leaveGroup, listOnline, findPeople or typing',
+    'Unknown command: use sendMessage, editMessage, deleteMessage, loadHistory, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels or typing',
   'invalid-payload': 'The command payload must be a JSON object',
   'text-missing': 'sendMessage needs a non-empty "text" string',
   'text-too-long': 'The text is longer than the allowed maximum',
@@ -28,6 +28,21 @@ export const CHAT_ERRORS = {
   'not-author': 'Only the author of a message may edit or delete it',
   'not-a-message': 'Edit or delete the message itself, not an edit or delete record',
   'invalid-query': '"query" must be the start of a name',
+  'invalid-kind': '"kind" must be "private" or "channel"',
+  'invalid-members': '"members" must be a list of user ids',
+  'invalid-title': '"title" must be a name to show for the group',
+  'invalid-topic': '"topic" must be a line of text',
+  'invalid-owner': '"owner" must be true or false',
+  // The group records' refusals, passed on under the same codes.
+  'group-exists': CONVERSATION_ERRORS['group-exists'],
+  'unknown-group': CONVERSATION_ERRORS['unknown-group'],
+  'private-group': CONVERSATION_ERRORS['private-group'],
+  'not-private': CONVERSATION_ERRORS['not-private'],
+  'not-an-owner': CONVERSATION_ERRORS['not-an-owner'],
+  'group-full': CONVERSATION_ERRORS['group-full'],
+  'too-many-groups': CONVERSATION_ERRORS['too-many-groups'],
+  'last-owner': CONVERSATION_ERRORS['last-owner'],
+  'group-contended': CONVERSATION_ERRORS['group-contended'],
   // The list's own refusals, passed on under the same codes.
   'list-full': CONVERSATION_ERRORS['list-full'],
   'list-contended': CONVERSATION_ERRORS['list-contended'],
@@ -57,6 +72,7 @@ export const TRANSIENT_CHAT_ERRORS: readonly ChatErrorCode[] = [
   'rate-limited',
   'internal',
   'list-contended',
+  'group-contended',
 ];
 
 /** A failure while running a command that the sender should hear about by its code (not as `internal`). */

@@ -27,6 +27,7 @@ import type { ChatCommand } from './commands.js';
 import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
+import { GroupHandlers, type GroupStores } from './groups.js';
 import { type MembershipStore, readRefusal } from './memberships.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence.js';
 import type { PresenceChanges, PresenceDeltas } from './presence-deltas.js';
@@ -53,6 +54,8 @@ export interface ChatDependencies {
   readonly lists: Pick<ConversationListStore, 'read' | 'add' | 'remove' | 'remembers'>;
   /** Everyone who has used the chat, searchable by name. */
   readonly people: Pick<PeopleDirectory, 'seen' | 'find'>;
+  /** Private groups' and channels' records and the channel directory (groups.ts). */
+  readonly groups: GroupStores;
   /** Display names of signed-in users, for presence lists; without it lists carry ids only. */
   readonly directory?: Pick<UserDirectory, 'namesOf'>;
   /** This instance's throttle of `typing` events (shared by all invocations); without it none is dropped. */
@@ -229,6 +232,8 @@ export class ChatHandlers {
         return { event: 'people', payload: await this.#deps.people.find(command.query, command.limit) };
       case 'typing':
         return this.#typing(caller, command.conversation);
+      default:
+        return this.#groups().run(caller.user, command);
     }
   }
 
@@ -358,6 +363,8 @@ export class ChatHandlers {
 
   async #joinGroup(caller: Caller, group: string): Promise<ChatEvent | undefined> {
     const { members, fanout } = this.#deps;
+    const refused = await this.#groups().joinRefusal(caller.user, group);
+    if (refused !== undefined) return { event: 'error', payload: refused };
     const listed = await storing(() => this.#listUpdates().joinGroup(caller.user, group, this.#at()));
     if (listed !== undefined) return { event: 'error', payload: chatError(listed, 'joinGroup') };
     await members.add(caller.user, group);
@@ -370,8 +377,10 @@ export class ChatHandlers {
     return undefined;
   }
 
-  async #leaveGroup(caller: Caller, group: string): Promise<undefined> {
+  async #leaveGroup(caller: Caller, group: string): Promise<ChatEvent | undefined> {
     const { members, fanout } = this.#deps;
+    const refused = await this.#groups().leaveRefusal(caller.user, group);
+    if (refused !== undefined) return { event: 'error', payload: refused };
     if (!(await members.isMember(caller.user, group))) return undefined;
     await members.remove(caller.user, group);
     await fanout.removeUserFromGroup(group, caller.user);
@@ -445,6 +454,12 @@ export class ChatHandlers {
     return new ListUpdates(this.#deps.lists, (user, list) =>
       this.#deps.fanout.toUser(user, { event: 'conversations', payload: list }),
     );
+  }
+
+  /** Private groups and channels, for this invocation. */
+  #groups(): GroupHandlers {
+    const lists = this.#listUpdates();
+    return new GroupHandlers({ ...this.#deps, ...this.#deps.groups, lists, at: () => this.#at() });
   }
 
   #at(): string {

@@ -6,6 +6,8 @@ export * from './commands.js';
 export * from './directory.js';
 export * from './errors.js';
 export * from './fanout.js';
+export * from './group-commands.js';
+export * from './groups.js';
 export * from './handlers.js';
 export * from './memberships.js';
 export * from './presence.js';

@@ -2,7 +2,7 @@
  * The chat's server events (docs/architecture.md, "The chat protocol"); how each dialect carries them is
  * codec.ts.
  */
-import type { ConversationList, PeoplePage } from '../conversations/index.js';
+import type { ChannelPage, ConversationList, GroupRecord, PeoplePage } from '../conversations/index.js';
 import type { ChatMessage, HistoryPage } from '../history/index.js';
 import type { ChatErrorPayload } from './errors.js';
 
@@ -56,8 +56,11 @@ export interface OnlinePayload {
 }
 
 export interface SystemPayload {
-  readonly kind: 'groupJoined' | 'groupLeft';
+  /** `memberAdded`, `memberRemoved`: an owner (`by`) changed a private group's members. */
+  readonly kind: 'groupJoined' | 'groupLeft' | 'memberAdded' | 'memberRemoved';
   readonly user: string;
+  /** The owner who added or removed `user`. */
+  readonly by?: string;
   /** The user's display name, when it differs from the id. */
   readonly name?: string;
   readonly group?: string;
@@ -100,6 +103,10 @@ export interface ChatEvents {
   /** The answer to `findPeople`. */
   people: PeoplePage;
   typing: TypingPayload;
+  /** A group's record, to its members when it changes and as the answer to `listMembers` (keep the highest `version`). */
+  group: GroupRecord;
+  /** The answer to `listChannels`: one page of the channel directory. */
+  channels: ChannelPage;
   error: ChatErrorPayload;
 }
 

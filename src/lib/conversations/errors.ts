@@ -1,11 +1,20 @@
 /**
- * The conversation list's and people directory's failures, by stable code (docs/architecture.md, "Errors").
+ * The conversation list's, people directory's and group records' failures, by stable code (docs/architecture.md, "Errors").
  * The chat turns each into an `error` event of the same code.
  */
 
 export const CONVERSATION_ERRORS = {
   'list-full': 'The list of conversations is full of groups: leave one before joining another',
   'list-contended': 'The list of conversations changed too often meanwhile to be updated: try again',
+  'group-exists': 'A group or channel of this name exists already: choose another name',
+  'unknown-group': 'No private group or channel of this name was created: create it first',
+  'private-group': 'This group is private: only its owners can add you',
+  'not-private': 'A channel has no member list: anyone may join it, and nobody is added or removed',
+  'not-an-owner': 'Only an owner of the group can do this',
+  'group-full': 'The group has as many members as allowed: remove one before adding another',
+  'too-many-groups': 'This user is in as many groups as allowed: leave one first',
+  'last-owner': 'The last owner cannot leave or be removed: make someone else an owner first',
+  'group-contended': 'The group changed too often meanwhile to be updated: try again',
 } as const satisfies Record<string, string>;
 
 export type ConversationErrorCode = keyof typeof CONVERSATION_ERRORS;

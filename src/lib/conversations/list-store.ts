@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_REMEMBERED_ENTRIES,
 } from './entry.js';
 import { ConversationListError } from './errors.js';
+import { streamText } from './stream-text.js';
 
 /** The blob name prefix of the lists (conversation folders never start with `_`). */
 export const LISTS_PREFIX = '_lists/';
@@ -153,11 +154,4 @@ function parseList(text: string): ConversationList {
     // Falls through: an unreadable list starts again empty rather than locking its user out.
   }
   return EMPTY;
-}
-
-async function streamText(stream: NodeJS.ReadableStream | undefined): Promise<string> {
-  if (stream === undefined) return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,0 +1,148 @@
+/**
+ * Validation of the commands of private groups and public channels (docs/architecture.md, "Private groups and
+ * channels"). commands.ts hands them here; the rules about who may do what are checked by groups.ts on the
+ * server, against the user the service vouches for.
+ */
+import { isValidName, nameProblem } from '../conversation.js';
+import {
+  DEFAULT_CHANNEL_PAGE_SIZE,
+  DEFAULT_MAX_GROUP_MEMBERS,
+  type GroupKind,
+  MAX_CHANNEL_CURSOR_LENGTH,
+  MAX_CHANNEL_PAGE_SIZE,
+  MAX_GROUP_TITLE_LENGTH,
+  MAX_GROUP_TOPIC_LENGTH,
+} from '../conversations/index.js';
+import type { ChatErrorCode } from './errors.js';
+
+export const GROUP_COMMAND_NAMES = [
+  'createGroup',
+  'addMember',
+  'removeMember',
+  'renameGroup',
+  'setTopic',
+  'listMembers',
+  'listChannels',
+] as const;
+export type GroupCommandName = (typeof GROUP_COMMAND_NAMES)[number];
+
+export type GroupCommand =
+  | {
+      readonly type: 'createGroup';
+      readonly group: string;
+      readonly kind: GroupKind;
+      /** The other members of a private group (the creator is its owner and first member). */
+      readonly members: readonly string[];
+      readonly title?: string;
+      readonly topic?: string;
+    }
+  | { readonly type: 'addMember'; readonly group: string; readonly user: string; readonly owner: boolean }
+  | { readonly type: 'removeMember'; readonly group: string; readonly user: string }
+  | { readonly type: 'renameGroup'; readonly group: string; readonly title: string }
+  | { readonly type: 'setTopic'; readonly group: string; readonly topic: string }
+  | { readonly type: 'listMembers'; readonly group: string }
+  | { readonly type: 'listChannels'; readonly after?: string; readonly limit: number };
+
+export function isGroupCommandName(name: string): name is GroupCommandName {
+  return (GROUP_COMMAND_NAMES as readonly string[]).includes(name);
+}
+
+type Parsed = { ok: true; command: GroupCommand } | { ok: false; code: ChatErrorCode; detail?: string };
+
+const refuse = (code: ChatErrorCode, detail?: string): Parsed =>
+  detail === undefined ? { ok: false, code } : { ok: false, code, detail };
+
+/** Validates one group command's payload. */
+export function parseGroupCommand(name: GroupCommandName, payload: Record<string, unknown>): Parsed {
+  if (name === 'listChannels') {
+    const { after, limit } = payload;
+    if (
+      after !== undefined &&
+      (typeof after !== 'string' || after.length === 0 || after.length > MAX_CHANNEL_CURSOR_LENGTH)
+    ) {
+      return refuse('invalid-after', `the "next" of the previous page`);
+    }
+    if (
+      limit !== undefined &&
+      !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= MAX_CHANNEL_PAGE_SIZE)
+    ) {
+      return refuse('invalid-limit', `from 1 to ${MAX_CHANNEL_PAGE_SIZE}`);
+    }
+    const command = {
+      type: name,
+      limit: (limit as number | undefined) ?? DEFAULT_CHANNEL_PAGE_SIZE,
+      ...(after !== undefined ? { after: after as string } : {}),
+    };
+    return { ok: true, command };
+  }
+  const { group } = payload;
+  if (!isValidName(group)) {
+    return refuse('invalid-group', typeof group === 'string' ? nameProblem(group, 'group') : 'give "group"');
+  }
+  switch (name) {
+    case 'createGroup': {
+      const { kind = 'private', members = [], title, topic } = payload;
+      if (kind !== 'private' && kind !== 'channel') return refuse('invalid-kind');
+      if (!Array.isArray(members) || members.length >= DEFAULT_MAX_GROUP_MEMBERS) {
+        return refuse('invalid-members', `a list of at most ${DEFAULT_MAX_GROUP_MEMBERS - 1} user ids`);
+      }
+      const bad = members.find((m) => !isValidName(m));
+      if (bad !== undefined) {
+        return refuse('invalid-user', typeof bad === 'string' ? nameProblem(bad) : 'not a string');
+      }
+      if (kind === 'channel' && members.length > 0) {
+        return refuse('invalid-members', 'a channel has no member list: anyone may join it');
+      }
+      const titled = checkText(title, 'invalid-title', MAX_GROUP_TITLE_LENGTH);
+      if (titled !== undefined) return titled;
+      const topical = checkText(topic, 'invalid-topic', MAX_GROUP_TOPIC_LENGTH);
+      if (topical !== undefined) return topical;
+      return {
+        ok: true,
+        command: {
+          type: name,
+          group,
+          kind,
+          members: [...new Set(members as string[])],
+          ...(title !== undefined ? { title: (title as string).trim() } : {}),
+          ...(topic !== undefined ? { topic: (topic as string).trim() } : {}),
+        },
+      };
+    }
+    case 'addMember':
+    case 'removeMember': {
+      const { user, owner } = payload;
+      if (!isValidName(user)) {
+        return refuse('invalid-user', typeof user === 'string' ? nameProblem(user) : 'give "user"');
+      }
+      if (name === 'removeMember') return { ok: true, command: { type: name, group, user } };
+      if (owner !== undefined && typeof owner !== 'boolean') return refuse('invalid-owner');
+      return { ok: true, command: { type: name, group, user, owner: owner === true } };
+    }
+    case 'renameGroup': {
+      const { title } = payload;
+      const refused = checkText(title ?? '', 'invalid-title', MAX_GROUP_TITLE_LENGTH);
+      if (refused !== undefined) return refused;
+      return { ok: true, command: { type: name, group, title: (title as string).trim() } };
+    }
+    case 'setTopic': {
+      const { topic } = payload;
+      if (typeof topic !== 'string') return refuse('invalid-topic', 'give "topic" (empty to clear it)');
+      const refused =
+        topic.trim() === '' ? undefined : checkText(topic, 'invalid-topic', MAX_GROUP_TOPIC_LENGTH);
+      if (refused !== undefined) return refused;
+      return { ok: true, command: { type: name, group, topic: topic.trim() } };
+    }
+    case 'listMembers':
+      return { ok: true, command: { type: name, group } };
+  }
+}
+
+/** An optional title or topic: absent, or 1 … `max` characters that are not only spaces. */
+function checkText(value: unknown, code: ChatErrorCode, max: number): Parsed | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '' || [...value.trim()].length > max) {
+    return refuse(code, `1–${max} characters`);
+  }
+  return undefined;
+}

@@ -1,0 +1,272 @@
+/**
+ * The rules of private groups and public channels (docs/architecture.md, "Private groups and channels"): who
+ * may create, join, add, remove, rename, set a topic and see the members, each checked against the user the
+ * service vouches for. The group's record (src/lib/conversations/group-records.ts) says who the owners and
+ * members are; each member's membership blob, realtime group and conversation list follow it. Sending and
+ * reading stay one membership check (memberships.ts), whatever the number of members.
+ */
+import { groupConversation } from '../conversation.js';
+import {
+  type ChannelDirectory,
+  ConversationListError,
+  DEFAULT_MAX_GROUP_MEMBERS,
+  DEFAULT_MAX_GROUPS_PER_USER,
+  type GroupRecord,
+  type GroupRecordStore,
+  isGroupMember,
+  type ListUpdates,
+} from '../conversations/index.js';
+import type { HistoryPage } from '../history/index.js';
+import { type ChatErrorPayload, chatError } from './errors.js';
+import type { Fanout } from './fanout.js';
+import type { GroupCommand } from './group-commands.js';
+import type { MembershipStore } from './memberships.js';
+import type { ChatEvent } from './protocol.js';
+
+/** The stores and limits of groups, as the app composes them. */
+export interface GroupStores {
+  readonly records: Pick<GroupRecordStore, 'read' | 'create' | 'change'>;
+  readonly channels: Pick<ChannelDirectory, 'put' | 'page'>;
+  /** See {@link DEFAULT_MAX_GROUP_MEMBERS}. */
+  readonly maxMembers?: number;
+  /** See {@link DEFAULT_MAX_GROUPS_PER_USER}. */
+  readonly maxGroupsPerUser?: number;
+}
+
+export interface GroupDependencies extends GroupStores {
+  readonly members: Pick<MembershipStore, 'groupsOf' | 'isMember' | 'add' | 'remove'>;
+  readonly fanout: Pick<Fanout, 'addUserToGroup' | 'removeUserFromGroup' | 'toGroup' | 'toUser'>;
+  readonly lists: Pick<ListUpdates, 'joinGroup' | 'leaveGroup'>;
+  readonly history: { read(conversation: string, options: { limit: number }): Promise<HistoryPage> };
+  /** The time now, ISO 8601. */
+  readonly at: () => string;
+}
+
+/** Refuses with a code of the catalogue (caught by {@link GroupHandlers.run}). */
+function refuse(code: ConversationListError['code'], detail?: string): never {
+  throw new ConversationListError(code, detail);
+}
+
+export class GroupHandlers {
+  readonly #deps: GroupDependencies;
+
+  constructor(deps: GroupDependencies) {
+    this.#deps = deps;
+  }
+
+  /** Runs a group command for `user`; a refusal is an `error` event of its code. */
+  async run(user: string, command: GroupCommand): Promise<ChatEvent | undefined> {
+    try {
+      return await this.#run(user, command);
+    } catch (error) {
+      if (error instanceof ConversationListError) return refusal(error, command.type);
+      throw error;
+    }
+  }
+
+  /**
+   * Whether `user` may join `group` by its name: a private group only re-admits its members; a name without a
+   * record becomes a public channel with `user` as its owner. `undefined` when they may.
+   */
+  async joinRefusal(user: string, group: string): Promise<ChatErrorPayload | undefined> {
+    const { records, channels, members } = this.#deps;
+    try {
+      const record = await records.read(group);
+      if (record !== undefined && !isGroupMember(record, user)) refuse('private-group', `"${group}"`);
+      if (!(await members.isMember(user, group))) await this.#roomForOneMore(user);
+      if (record === undefined) {
+        const created = await records
+          .create({ group, kind: 'channel', title: group, owners: [user], members: [] })
+          .catch((error: unknown) => {
+            // Created meanwhile by another joiner: theirs stands.
+            if (error instanceof ConversationListError && error.code === 'group-exists') return undefined;
+            throw error;
+          });
+        if (created !== undefined) await channels.put(created);
+      }
+      return undefined;
+    } catch (error) {
+      if (error instanceof ConversationListError) return refusal(error, 'joinGroup').payload;
+      throw error;
+    }
+  }
+
+  /** Takes `user` out of a private group's record before they leave it; the last owner may not leave. */
+  async leaveRefusal(user: string, group: string): Promise<ChatErrorPayload | undefined> {
+    try {
+      const record = await this.#deps.records.read(group);
+      if (record?.kind !== 'private') return undefined;
+      await this.#deps.records.change(group, (r) => without(r, user));
+      return undefined;
+    } catch (error) {
+      if (error instanceof ConversationListError) return refusal(error, 'leaveGroup').payload;
+      throw error;
+    }
+  }
+
+  async #run(user: string, command: GroupCommand): Promise<ChatEvent | undefined> {
+    const { records, channels } = this.#deps;
+    switch (command.type) {
+      case 'createGroup':
+        return this.#create(user, command);
+      case 'addMember':
+        return this.#add(user, command.group, command.user, command.owner);
+      case 'removeMember':
+        return this.#remove(user, command.group, command.user);
+      case 'renameGroup':
+      case 'setTopic': {
+        const { record, changed } = await records.change(command.group, (r) => {
+          if (!r.owners.includes(user)) refuse('not-an-owner', `"${command.group}"`);
+          if (command.type === 'renameGroup')
+            return r.title === command.title ? undefined : { ...r, title: command.title };
+          if ((r.topic ?? '') === command.topic) return undefined;
+          const { topic: _old, ...rest } = r;
+          return command.topic === '' ? rest : { ...rest, topic: command.topic };
+        });
+        if (!changed) return { event: 'group', payload: record };
+        if (record.kind === 'channel') await channels.put(record);
+        await this.#deps.fanout.toGroup(command.group, { event: 'group', payload: record });
+        return undefined;
+      }
+      case 'listMembers': {
+        const record = await records.read(command.group);
+        if (record === undefined) return { event: 'group', payload: legacyChannel(command.group) };
+        if (!isGroupMember(record, user)) {
+          return {
+            event: 'error',
+            payload: chatError('not-a-member', command.type, `group "${command.group}"`),
+          };
+        }
+        return { event: 'group', payload: record };
+      }
+      case 'listChannels':
+        return { event: 'channels', payload: await channels.page(command.limit, command.after) };
+    }
+  }
+
+  async #create(user: string, command: Extract<GroupCommand, { type: 'createGroup' }>): Promise<undefined> {
+    const { records, channels, history, fanout } = this.#deps;
+    const { group, kind } = command;
+    const invited = command.members.filter((m) => m !== user);
+    if (kind === 'private' && invited.length + 1 > this.#maxMembers) {
+      refuse('group-full', `at most ${this.#maxMembers} members`);
+    }
+    await this.#roomForOneMore(user);
+    // A group from before records has no record but may have history: its name is taken.
+    const earlier = await history.read(groupConversation(group), { limit: 1 });
+    if (earlier.messages.length > 0) refuse('group-exists', `"${group}"`);
+    const record = await records.create({
+      group,
+      kind,
+      title: command.title ?? group,
+      ...(command.topic !== undefined ? { topic: command.topic } : {}),
+      owners: [user],
+      members: kind === 'private' ? [user, ...invited] : [],
+    });
+    if (kind === 'channel') await channels.put(record);
+    await Promise.all([user, ...invited].map((member) => this.#admit(member, group)));
+    await fanout.toGroup(group, { event: 'group', payload: record });
+    // The creator of a channel joined it, as anyone joins one (a private group's record names its members).
+    if (kind === 'channel') {
+      const payload = { kind: 'groupJoined', user, group, at: this.#deps.at() } as const;
+      await fanout.toGroup(group, { event: 'system', payload });
+    }
+    return undefined;
+  }
+
+  /** An owner adds `member` (or makes a member an owner): a record change, then the member's own state. */
+  async #add(by: string, group: string, member: string, owner: boolean): Promise<ChatEvent | undefined> {
+    const { records, members, fanout } = this.#deps;
+    if (!(await members.isMember(member, group))) await this.#roomForOneMore(member);
+    const { record, changed } = await records.change(group, (r) => {
+      if (r.kind !== 'private') refuse('not-private', `"${group}"`);
+      if (!r.owners.includes(by)) refuse('not-an-owner', `"${group}"`);
+      const owners = owner && !r.owners.includes(member) ? [...r.owners, member] : r.owners;
+      if (r.members.includes(member)) return owners === r.owners ? undefined : { ...r, owners };
+      if (r.members.length >= this.#maxMembers) refuse('group-full', `at most ${this.#maxMembers} members`);
+      return { ...r, owners, members: [...r.members, member] };
+    });
+    // Also when nothing changed: a retry after a failure half-way completes the member's state.
+    await this.#admit(member, group);
+    if (!changed) return { event: 'group', payload: record };
+    const at = this.#deps.at();
+    await Promise.all([
+      fanout.toGroup(group, { event: 'group', payload: record }),
+      fanout.toGroup(group, {
+        event: 'system',
+        payload: { kind: 'memberAdded', user: member, by, group, at },
+      }),
+    ]);
+    return undefined;
+  }
+
+  /**
+   * An owner removes `member`: out of the record, then out of the membership (reads and sends check it), the
+   * realtime group (every connection of theirs) and their list, at once.
+   */
+  async #remove(by: string, group: string, member: string): Promise<ChatEvent | undefined> {
+    const { records, members, fanout, lists } = this.#deps;
+    const { record, changed } = await records.change(group, (r) => {
+      if (r.kind !== 'private') refuse('not-private', `"${group}"`);
+      if (!r.owners.includes(by)) refuse('not-an-owner', `"${group}"`);
+      return without(r, member);
+    });
+    // Also when nothing changed: a retry after a failure half-way completes the removal.
+    await members.remove(member, group);
+    await fanout.removeUserFromGroup(group, member);
+    await lists.leaveGroup(member, group);
+    if (!changed) return { event: 'group', payload: record };
+    const note: ChatEvent = {
+      event: 'system',
+      payload: { kind: 'memberRemoved', user: member, by, group, at: this.#deps.at() },
+    };
+    await Promise.all([
+      fanout.toGroup(group, { event: 'group', payload: record }),
+      fanout.toGroup(group, note),
+      fanout.toUser(member, note),
+    ]);
+    return undefined;
+  }
+
+  /** A member's own state: the membership blob, every connection in the realtime group, the list entry. */
+  async #admit(member: string, group: string): Promise<void> {
+    const { members, fanout, lists } = this.#deps;
+    await members.add(member, group);
+    await fanout.addUserToGroup(group, member);
+    // A full list leaves the group out of the list only: the membership stands.
+    await lists.joinGroup(member, group, this.#deps.at());
+  }
+
+  /** `too-many-groups` when `user` is in as many groups as allowed: one listing of their memberships. */
+  async #roomForOneMore(user: string): Promise<void> {
+    const max = this.#deps.maxGroupsPerUser ?? DEFAULT_MAX_GROUPS_PER_USER;
+    if ((await this.#deps.members.groupsOf(user)).length >= max) {
+      refuse('too-many-groups', `at most ${max} groups`);
+    }
+  }
+
+  get #maxMembers(): number {
+    return this.#deps.maxMembers ?? DEFAULT_MAX_GROUP_MEMBERS;
+  }
+}
+
+/** The record without `user`; the last owner of a group that keeps other members may not go. */
+function without(record: GroupRecord, user: string): Omit<GroupRecord, 'version'> | undefined {
+  if (!record.members.includes(user) && !record.owners.includes(user)) return undefined;
+  const owners = record.owners.filter((o) => o !== user);
+  const members = record.members.filter((m) => m !== user);
+  if (owners.length === 0 && members.length > 0) {
+    refuse('last-owner', `make another member an owner (addMember with "owner": true) first`);
+  }
+  return { ...record, owners, members };
+}
+
+/** What a group from before records is: a public channel without owners. */
+function legacyChannel(group: string): GroupRecord {
+  return { group, kind: 'channel', title: group, owners: [], members: [], version: 0 };
+}
+
+function refusal(error: ConversationListError, command: string): Extract<ChatEvent, { event: 'error' }> {
+  const payload = chatError(error.code, command);
+  return { event: 'error', payload: { ...payload, message: error.message } };
+}

@@ -1,0 +1,171 @@
+/**
+ * Group records: one blob per group, `_groups/<group>`, holding its kind (private group or public channel), its
+ * title and topic, its owners and, for a private group, its members. Every change is a read and an
+ * ETag-conditional write, retried on a conflict, so two owners changing one group at once lose neither change
+ * (docs/architecture.md, "Private groups and channels"). A group without a record (created before records
+ * existed) is a public channel.
+ */
+import { type ContainerClient, RestError } from '@azure/storage-blob';
+import { blobNameSegment } from '../blob-names.js';
+import { ConversationListError } from './errors.js';
+import { streamText } from './stream-text.js';
+
+/** The blob name prefix of group records. */
+export const GROUPS_PREFIX = '_groups/';
+
+/** Members of a private group, its owners included. */
+export const DEFAULT_MAX_GROUP_MEMBERS = 256;
+/** Groups and channels one user may belong to (checked when a user creates, joins or is added to one). */
+export const DEFAULT_MAX_GROUPS_PER_USER = 100;
+/** Writes of one record change before it is refused with `group-contended`. */
+export const DEFAULT_GROUP_WRITE_ATTEMPTS = 8;
+/** Longest group title, in characters (code points). */
+export const MAX_GROUP_TITLE_LENGTH = 64;
+/** Longest channel topic, in characters (code points). */
+export const MAX_GROUP_TOPIC_LENGTH = 200;
+
+export type GroupKind = 'private' | 'channel';
+
+export interface GroupRecord {
+  /** The group's name: its id in `group:<name>`, which never changes. */
+  readonly group: string;
+  readonly kind: GroupKind;
+  /** The name shown for it; `renameGroup` changes it. */
+  readonly title: string;
+  /** A channel's topic line. */
+  readonly topic?: string;
+  readonly owners: readonly string[];
+  /** A private group's members, its owners included; empty for a channel (anyone may join one). */
+  readonly members: readonly string[];
+  /** Incremented by every change. */
+  readonly version: number;
+}
+
+export interface GroupRecordOptions {
+  /** See {@link DEFAULT_GROUP_WRITE_ATTEMPTS}. */
+  writeAttempts?: number;
+}
+
+/** A change's outcome: the record after it, and whether anything was written. */
+export interface GroupChange {
+  readonly record: GroupRecord;
+  readonly changed: boolean;
+}
+
+export class GroupRecordStore {
+  readonly #container: ContainerClient;
+  readonly #attempts: number;
+
+  constructor(container: ContainerClient, options: GroupRecordOptions = {}) {
+    this.#container = container;
+    this.#attempts = options.writeAttempts ?? DEFAULT_GROUP_WRITE_ATTEMPTS;
+  }
+
+  /** The group's record; `undefined` for a group without one (a public channel from before records). */
+  async read(group: string): Promise<GroupRecord | undefined> {
+    return (await this.#load(group))?.record;
+  }
+
+  /** Writes the record of a new group: one conditional write; `group-exists` when it has one already. */
+  async create(record: Omit<GroupRecord, 'version'>): Promise<GroupRecord> {
+    const created: GroupRecord = { ...record, version: 1 };
+    try {
+      await this.#write(record.group, created, { ifNoneMatch: '*' });
+    } catch (error) {
+      if (isConflict(error)) throw new ConversationListError('group-exists', `"${record.group}"`);
+      throw error;
+    }
+    return created;
+  }
+
+  /**
+   * Applies `edit` to the newest record (returning `undefined`: nothing to change), retrying on every
+   * conflict: a read and a write per attempt. `unknown-group` when the group has no record; `edit` may throw
+   * a {@link ConversationListError} to refuse.
+   */
+  async change(
+    group: string,
+    edit: (record: GroupRecord) => Omit<GroupRecord, 'version'> | undefined,
+  ): Promise<GroupChange> {
+    for (let attempt = 1; ; attempt++) {
+      const loaded = await this.#load(group);
+      if (loaded === undefined) throw new ConversationListError('unknown-group', `"${group}"`);
+      const edited = edit(loaded.record);
+      if (edited === undefined) return { record: loaded.record, changed: false };
+      const next: GroupRecord = { ...edited, version: loaded.record.version + 1 };
+      try {
+        await this.#write(group, next, { ifMatch: loaded.etag });
+        return { record: next, changed: true };
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        if (attempt >= this.#attempts) {
+          throw new ConversationListError('group-contended', `${this.#attempts} attempts`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  async #write(group: string, record: GroupRecord, conditions: { ifMatch?: string; ifNoneMatch?: string }) {
+    const body = JSON.stringify(record);
+    await this.#blob(group).upload(body, Buffer.byteLength(body), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+      conditions,
+    });
+  }
+
+  async #load(group: string): Promise<{ record: GroupRecord; etag: string } | undefined> {
+    try {
+      const response = await this.#blob(group).download();
+      const record = parseRecord(await streamText(response.readableStreamBody), group);
+      return { record, etag: response.etag ?? '*' };
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  #blob(group: string) {
+    return this.#container.getBlockBlobClient(`${GROUPS_PREFIX}${blobNameSegment(group)}`);
+  }
+}
+
+/** Whether `user` may see and write a private group (always true of a channel). */
+export function isGroupMember(record: GroupRecord, user: string): boolean {
+  return record.kind === 'channel' || record.members.includes(user);
+}
+
+/** 412: changed since it was read; 409: created meanwhile. */
+function isConflict(error: unknown): boolean {
+  const status = error instanceof RestError ? error.statusCode : undefined;
+  return status === 412 || status === 409;
+}
+
+/**
+ * A stored record. One that cannot be read is kept private with no members rather than opened to everyone:
+ * an unreadable record must not make a private group public.
+ */
+function parseRecord(text: string, group: string): GroupRecord {
+  try {
+    const value = JSON.parse(text) as Partial<GroupRecord>;
+    if (
+      (value.kind === 'private' || value.kind === 'channel') &&
+      Array.isArray(value.owners) &&
+      Array.isArray(value.members) &&
+      typeof value.version === 'number'
+    ) {
+      return {
+        group,
+        kind: value.kind,
+        title: typeof value.title === 'string' ? value.title : group,
+        ...(typeof value.topic === 'string' ? { topic: value.topic } : {}),
+        owners: value.owners.filter((u): u is string => typeof u === 'string'),
+        members: value.members.filter((u): u is string => typeof u === 'string'),
+        version: value.version,
+      };
+    }
+  } catch {
+    // Falls through to the closed record.
+  }
+  return { group, kind: 'private', title: group, owners: [], members: [], version: 0 };
+}

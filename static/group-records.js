@@ -1,0 +1,62 @@
+/**
+ * Private groups' and channels' records and the channel directory, as the server sends them (`group`,
+ * `channels`; docs/architecture.md, "Private groups and channels"). The server decides who may see and change
+ * what; the page only shows it.
+ */
+
+import { rememberGroup, sortedUnique } from './chat-state.js';
+
+/** @typedef {import('./chat-state.js').ChatState} ChatState */
+/**
+ * @typedef {{ group: string, kind: 'private' | 'channel', title: string, topic?: string, owners: string[],
+ *   members: string[], version: number }} GroupRecord
+ * @typedef {{ channels: { group: string, title: string, topic?: string }[], next?: string }} ChannelPage
+ */
+
+/**
+ * `group`: a group's record; an older version than the one shown changes nothing. A private group's record
+ * that lists me makes me a member (a group I was created into or added to). Returns whether it did.
+ * @param {ChatState} state @param {GroupRecord} record
+ */
+export function applyGroupRecord(state, record) {
+  if (typeof record?.group !== 'string') return false;
+  const known = state.groupRecords.get(record.group);
+  if (known && known.version > record.version) return false;
+  state.groupRecords.set(record.group, record);
+  const joined =
+    record.kind === 'private' && record.members.includes(state.me) && !state.groups.includes(record.group);
+  if (joined) {
+    rememberGroup(state, record.group);
+    state.groups = sortedUnique([...state.groups, record.group]);
+  }
+  return joined;
+}
+
+/**
+ * `channels`: a page of the directory; a page asked for with `after` adds to the shown list.
+ * @param {ChatState} state @param {ChannelPage} page @param {boolean} more
+ */
+export function applyChannels(state, page, more) {
+  const earlier = more && state.channels ? state.channels.channels : [];
+  state.channels = { channels: [...earlier, ...(page.channels ?? [])], next: page.next };
+}
+
+/** I was removed from a group: its record is no longer mine to see. @param {ChatState} state @param {string} group */
+export function forgetGroupRecord(state, group) {
+  state.groupRecords.delete(group);
+}
+
+/**
+ * Splits a typed list of members (commas or new lines) into user ids, without blanks or repeats.
+ * @param {string} text
+ */
+export function typedMembers(text) {
+  return [
+    ...new Set(
+      text
+        .split(/[,\n]/)
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ];
+}

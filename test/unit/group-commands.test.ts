@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../src/lib/chat/commands.js';
+import { MAX_CHANNEL_PAGE_SIZE } from '../../src/lib/conversations/index.js';
+
+const codeOf = (name: string, payload: unknown) => {
+  const result = parseCommand(name, payload);
+  return result.ok ? 'ok' : result.error.code;
+};
+
+describe('group commands', () => {
+  it('accepts a private group with members, deduplicated, and a channel with a topic', () => {
+    expect(parseCommand('createGroup', { group: 'team', members: ['bob', 'bob', 'cy'] })).toEqual({
+      ok: true,
+      command: { type: 'createGroup', group: 'team', kind: 'private', members: ['bob', 'cy'] },
+    });
+    expect(parseCommand('createGroup', { group: 'lobby', kind: 'channel', topic: ' hello ' })).toEqual({
+      ok: true,
+      command: { type: 'createGroup', group: 'lobby', kind: 'channel', members: [], topic: 'hello' },
+    });
+  });
+
+  it('refuses each malformed payload with its own code', () => {
+    expect(codeOf('createGroup', { group: 'a', kind: 'secret' })).toBe('invalid-kind');
+    expect(codeOf('createGroup', { group: 'a', members: 'bob' })).toBe('invalid-members');
+    expect(codeOf('createGroup', { group: 'a', kind: 'channel', members: ['bob'] })).toBe('invalid-members');
+    expect(codeOf('createGroup', { group: 'a', members: ['a\u200bb'] })).toBe('invalid-user');
+    expect(codeOf('createGroup', { group: 'a', title: 'x'.repeat(65) })).toBe('invalid-title');
+    expect(codeOf('createGroup', { group: 'a', topic: 'x'.repeat(201) })).toBe('invalid-topic');
+    expect(codeOf('createGroup', { group: '..' })).toBe('invalid-group');
+    expect(codeOf('addMember', { group: 'a' })).toBe('invalid-user');
+    expect(codeOf('addMember', { group: 'a', user: 'b', owner: 'yes' })).toBe('invalid-owner');
+    expect(codeOf('renameGroup', { group: 'a', title: '   ' })).toBe('invalid-title');
+    expect(codeOf('setTopic', { group: 'a' })).toBe('invalid-topic');
+    expect(codeOf('listChannels', { limit: MAX_CHANNEL_PAGE_SIZE + 1 })).toBe('invalid-limit');
+    expect(codeOf('listChannels', { after: '' })).toBe('invalid-after');
+  });
+
+  it('lets an empty topic clear it and pages the directory by default size', () => {
+    expect(codeOf('setTopic', { group: 'a', topic: '' })).toBe('ok');
+    expect(parseCommand('listChannels', {})).toEqual({
+      ok: true,
+      command: { type: 'listChannels', limit: 20 },
+    });
+  });
+});

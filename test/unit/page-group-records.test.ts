@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+
+// The page is plain JavaScript without declarations: loaded by URL, the parts used here described.
+interface Record_ {
+  group: string;
+  kind: string;
+  title: string;
+  owners: string[];
+  members: string[];
+  version: number;
+}
+interface State {
+  groups: string[];
+  groupRecords: Map<string, Record_>;
+  channels: { channels: { group: string; title: string }[]; next?: string } | null;
+  conversations: Map<string, { notes: { kind: string }[] }>;
+}
+const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
+const { createChatState } = (await page('chat-state.js')) as { createChatState(me: string): State };
+const { applySystem } = (await page('system-notes.js')) as { applySystem(state: State, event: object): void };
+const { applyChannels, applyGroupRecord, forgetGroupRecord, typedMembers } = (await page(
+  'group-records.js',
+)) as {
+  applyGroupRecord(state: State, record: Record_): boolean;
+  applyChannels(state: State, page: object, more: boolean): void;
+  forgetGroupRecord(state: State, group: string): void;
+  typedMembers(text: string): string[];
+};
+
+const record = (version: number, members: string[], kind: 'private' | 'channel' = 'private') => ({
+  group: 'team',
+  kind,
+  title: 'Team',
+  owners: ['ann'],
+  members,
+  version,
+});
+
+describe("the page's group records", () => {
+  it('keeps the newest version and makes me a member when a private record lists me', () => {
+    const state = createChatState('bob');
+    expect(applyGroupRecord(state, record(2, ['ann', 'bob']))).toBe(true);
+    expect(state.groups).toEqual(['team']);
+    expect(applyGroupRecord(state, record(1, ['ann']))).toBe(false);
+    expect(state.groupRecords.get('team')?.version).toBe(2);
+    // A channel's record says nothing of who joined it.
+    const eve = createChatState('eve');
+    expect(applyGroupRecord(eve, { ...record(1, [], 'channel'), group: 'lobby' })).toBe(false);
+    expect(eve.groups).toEqual([]);
+  });
+
+  it('takes the group away when I am removed, with a note in the group', () => {
+    const state = createChatState('bob');
+    applyGroupRecord(state, record(2, ['ann', 'bob']));
+    applySystem(state, { kind: 'memberRemoved', user: 'bob', group: 'team', at: '2026-01-01T00:00:00Z' });
+    forgetGroupRecord(state, 'team');
+    expect(state.groups).toEqual([]);
+    expect(state.groupRecords.has('team')).toBe(false);
+    expect(state.conversations.get('group:team')?.notes.map((n: { kind: string }) => n.kind)).toEqual([
+      'memberRemoved',
+    ]);
+  });
+
+  it('adds a further page of channels to the first, and starts again with a first page', () => {
+    const state = createChatState('bob');
+    applyChannels(state, { channels: [{ group: 'a', title: 'a' }], next: 'x' }, false);
+    applyChannels(state, { channels: [{ group: 'b', title: 'b' }] }, true);
+    expect(state.channels).toEqual({
+      channels: [
+        { group: 'a', title: 'a' },
+        { group: 'b', title: 'b' },
+      ],
+      next: undefined,
+    });
+    applyChannels(state, { channels: [] }, false);
+    expect(state.channels?.channels).toEqual([]);
+  });
+
+  it('reads typed members separated by commas or lines, without blanks or repeats', () => {
+    expect(typedMembers(' ann, bob ,,\ncy\nann ')).toEqual(['ann', 'bob', 'cy']);
+  });
+});
