@@ -7,8 +7,8 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
 import { blobNameSegment } from '../../src/lib/blob-names.js';
 import { UserDirectory } from '../../src/lib/chat/directory.js';
-import { MembershipStore } from '../../src/lib/chat/memberships.js';
-import { PresenceStore } from '../../src/lib/chat/presence.js';
+import { MembershipStore } from '../../src/lib/chat/groups/memberships.js';
+import { PresenceStore } from '../../src/lib/chat/presence/presence.js';
 import { createHistoryStore } from '../../src/lib/history/index.js';
 import { useAzurite } from '../support/fixtures.js';
 

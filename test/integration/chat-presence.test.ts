@@ -1,7 +1,11 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MembershipStore } from '../../src/lib/chat/memberships.js';
-import { CONNECT_ALLOWANCE_MS, PRESENCE_PREFIX, PresenceStore } from '../../src/lib/chat/presence.js';
+import { MembershipStore } from '../../src/lib/chat/groups/memberships.js';
+import {
+  CONNECT_ALLOWANCE_MS,
+  PRESENCE_PREFIX,
+  PresenceStore,
+} from '../../src/lib/chat/presence/presence.js';
 import { useAzurite } from '../support/fixtures.js';
 
 const blob = useAzurite();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type PresenceChanges, PresenceDeltas } from '../../src/lib/chat/presence-deltas.js';
+import { type PresenceChanges, PresenceDeltas } from '../../src/lib/chat/presence/deltas.js';
 
 describe('presence deltas carry the display names the instance had at hand', () => {
   it('sends one batch with the names of the users in it, and none when no one in it has one', async () => {

@@ -23,8 +23,8 @@ import {
   type GroupCommand,
   isGroupCommandName,
   parseGroupCommand,
-} from './group-commands.js';
-import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence.js';
+} from './groups/commands.js';
+import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence/presence.js';
 
 export const COMMAND_NAMES = [
   'sendMessage',

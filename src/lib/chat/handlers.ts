@@ -6,13 +6,7 @@
  * See docs/architecture.md, "The chat protocol".
  */
 
-import {
-  DEFAULT_HISTORY_LIMIT,
-  directConversation,
-  groupConversation,
-  parseConversation,
-  ROOM,
-} from '../conversation.js';
+import { DEFAULT_HISTORY_LIMIT, directConversation, groupConversation, ROOM } from '../conversation.js';
 import {
   appendChange,
   type ConversationListStore,
@@ -22,19 +16,21 @@ import {
 import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../history/index.js';
 import { HistoryError } from '../history/index.js';
 import { ATTRIBUTES, chatMetrics, countFailure, errorType, inSpan, SPANS } from '../observability.js';
-import type { Dialect } from '../signalr/index.js';
+import { type Caller, nameOf, namesOf } from './caller.js';
 import type { ChatCommand } from './commands.js';
 import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
-import { GroupHandlers, type GroupStores } from './groups.js';
-import { type MembershipStore, readRefusal } from './memberships.js';
-import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence.js';
-import type { PresenceChanges, PresenceDeltas } from './presence-deltas.js';
+import { GroupHandlers, type GroupStores } from './groups/groups.js';
+import { type MembershipStore, readRefusal } from './groups/memberships.js';
+import type { PresenceChanges, PresenceDeltas } from './presence/deltas.js';
+import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence/presence.js';
 import type { ChatEvent, ChatReply, WelcomePayload } from './protocol.js';
-import type { TypingThrottle } from './typing.js';
+import { relayTyping, type TypingThrottle } from './typing.js';
 
 /** What the chat needs of the history store (src/lib/history). */
+export type { Caller } from './caller.js';
+
 export interface ChatHistory {
   append(message: NewMessage): Promise<AppendResult>;
   read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
@@ -69,16 +65,6 @@ export interface Entry {
   readonly welcome: WelcomePayload;
   /** Resolves once the delta announcing the entry (and any stale users the page found) is sent. */
   readonly announced: Promise<void>;
-}
-
-/** One connection of one user. */
-export interface Caller {
-  /** The user id, as the service names the connection (`X-ASRS-User-Id`). */
-  readonly user: string;
-  /** The display name, when it differs from the id (signed-in users). */
-  readonly name?: string;
-  readonly connectionId: string;
-  readonly dialect: Dialect;
 }
 
 export class ChatHandlers {
@@ -231,7 +217,7 @@ export class ChatHandlers {
       case 'findPeople':
         return { event: 'people', payload: await this.#deps.people.find(command.query, command.limit) };
       case 'typing':
-        return this.#typing(caller, command.conversation);
+        return relayTyping(this.#deps, caller, command.conversation);
       default:
         return this.#groups().run(caller.user, command);
     }
@@ -312,40 +298,6 @@ export class ChatHandlers {
       payload: { ...(clientMessageId !== undefined ? { clientMessageId } : {}), message },
       ...(group === undefined ? { alreadyDelivered: true as const } : {}),
     };
-  }
-
-  /**
-   * `typing`: to the conversation's members except the sending connection (the room: every other connection;
-   * a private conversation: the other person; a group: the group, whose pages ignore their own user), only
-   * from someone who may write there, at most once per user and conversation per throttle interval (more are
-   * dropped silently). Nothing is stored and the sender gets no answer.
-   */
-  async #typing(caller: Caller, id: string): Promise<ChatEvent | undefined> {
-    const { members, fanout, typing } = this.#deps;
-    const conversation = parseConversation(id);
-    if (conversation === undefined)
-      return { event: 'error', payload: chatError('invalid-conversation', 'typing') };
-    if (conversation.kind === 'group' && !(await members.isMember(caller.user, conversation.group))) {
-      return {
-        event: 'error',
-        payload: chatError('not-a-member', 'typing', `group "${conversation.group}"`),
-      };
-    }
-    if (conversation.kind === 'dm' && !conversation.users.includes(caller.user)) {
-      return { event: 'error', payload: chatError('forbidden-conversation', 'typing') };
-    }
-    if (typing !== undefined && !typing.allow(caller.user, id)) return undefined;
-    const event: ChatEvent = {
-      event: 'typing',
-      payload: { conversation: id, user: caller.user, ...nameOf(caller) },
-    };
-    if (conversation.kind === 'group') await fanout.toGroup(conversation.group, event);
-    else if (conversation.kind === 'dm') {
-      const other = conversation.users[0] === caller.user ? conversation.users[1] : conversation.users[0];
-      // A note to self has nobody to tell.
-      if (other !== caller.user) await fanout.toUser(other, event);
-    } else await fanout.toAll(event, [caller.connectionId]);
-    return undefined;
   }
 
   async #loadHistory(
@@ -484,20 +436,4 @@ async function storing<T>(write: () => Promise<T>): Promise<T> {
     countFailure('append', errorType(error));
     throw new ChatCommandError('storage-unavailable', error);
   }
-}
-
-/** `{ name }` when the caller has a display name other than its id, else nothing. */
-function nameOf(caller: Caller): { name?: string } {
-  return caller.name !== undefined && caller.name !== caller.user ? { name: caller.name } : {};
-}
-
-/** The display names of `callers` that have one other than their id, by id. */
-function namesOf(callers: readonly Caller[]): Record<string, string> {
-  // No prototype: a user may be called `__proto__` or `constructor`.
-  const names: Record<string, string> = Object.create(null);
-  for (const caller of callers) {
-    const { name } = nameOf(caller);
-    if (name !== undefined) names[caller.user] = name;
-  }
-  return names;
 }

@@ -5,6 +5,12 @@
  * keeps to it.
  */
 import { setBounded } from '../bounded-map.js';
+import { parseConversation } from '../conversation.js';
+import { type Caller, nameOf } from './caller.js';
+import { chatError } from './errors.js';
+import type { Fanout } from './fanout.js';
+import type { MembershipStore } from './groups/memberships.js';
+import type { ChatEvent } from './protocol.js';
 
 /**
  * The least time between two `typing` events one user may send to one conversation; more within it are
@@ -51,4 +57,49 @@ export class TypingThrottle {
     setBounded(this.#last, key, now, this.#maxKeys);
     return true;
   }
+}
+
+/** What {@link relayTyping} needs of the chat's dependencies. */
+export interface TypingDependencies {
+  readonly members: Pick<MembershipStore, 'isMember'>;
+  readonly fanout: Pick<Fanout, 'toGroup' | 'toUser' | 'toAll'>;
+  readonly typing?: Pick<TypingThrottle, 'allow'>;
+}
+
+/**
+ * `typing`: to the conversation's members except the sending connection (the room: every other connection;
+ * a private conversation: the other person; a group: the group, whose pages ignore their own user), only
+ * from someone who may write there, at most once per user and conversation per throttle interval (more are
+ * dropped silently). Nothing is stored and the sender gets no answer.
+ */
+export async function relayTyping(
+  deps: TypingDependencies,
+  caller: Caller,
+  id: string,
+): Promise<ChatEvent | undefined> {
+  const { members, fanout, typing } = deps;
+  const conversation = parseConversation(id);
+  if (conversation === undefined)
+    return { event: 'error', payload: chatError('invalid-conversation', 'typing') };
+  if (conversation.kind === 'group' && !(await members.isMember(caller.user, conversation.group))) {
+    return {
+      event: 'error',
+      payload: chatError('not-a-member', 'typing', `group "${conversation.group}"`),
+    };
+  }
+  if (conversation.kind === 'dm' && !conversation.users.includes(caller.user)) {
+    return { event: 'error', payload: chatError('forbidden-conversation', 'typing') };
+  }
+  if (typing !== undefined && !typing.allow(caller.user, id)) return undefined;
+  const event: ChatEvent = {
+    event: 'typing',
+    payload: { conversation: id, user: caller.user, ...nameOf(caller) },
+  };
+  if (conversation.kind === 'group') await fanout.toGroup(conversation.group, event);
+  else if (conversation.kind === 'dm') {
+    const other = conversation.users[0] === caller.user ? conversation.users[1] : conversation.users[0];
+    // A note to self has nobody to tell.
+    if (other !== caller.user) await fanout.toUser(other, event);
+  } else await fanout.toAll(event, [caller.connectionId]);
+  return undefined;
 }

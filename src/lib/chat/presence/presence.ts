@@ -4,8 +4,8 @@
  * (docs/architecture.md, "Presence and group memberships").
  */
 import type { ContainerClient } from '@azure/storage-blob';
-import { blobNameSegment } from '../blob-names.js';
-import { setBounded } from '../bounded-map.js';
+import { blobNameSegment } from '../../blob-names.js';
+import { setBounded } from '../../bounded-map.js';
 import { compare, upperBound } from './sorted-names.js';
 
 /** The blob name prefix of presence entries (conversation folders never start with `_`). */

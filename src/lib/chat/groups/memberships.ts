@@ -5,9 +5,9 @@
  * trailing dot was escaped are still found, and moved to their escaped name when changed.
  */
 import type { ContainerClient } from '@azure/storage-blob';
-import { blobNameSegment } from '../blob-names.js';
-import { parseConversation } from '../conversation.js';
-import { type ChatErrorPayload, chatError } from './errors.js';
+import { blobNameSegment } from '../../blob-names.js';
+import { parseConversation } from '../../conversation.js';
+import { type ChatErrorPayload, chatError } from '../errors.js';
 
 /** The blob name prefix of memberships (conversation folders never start with `_`). */
 export const MEMBERS_PREFIX = '_members/';

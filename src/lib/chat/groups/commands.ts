@@ -3,7 +3,7 @@
  * channels"). commands.ts hands them here; the rules about who may do what are checked by groups.ts on the
  * server, against the user the service vouches for.
  */
-import { isValidName, nameProblem } from '../conversation.js';
+import { isValidName, nameProblem } from '../../conversation.js';
 import {
   DEFAULT_CHANNEL_PAGE_SIZE,
   DEFAULT_MAX_GROUP_MEMBERS,
@@ -12,8 +12,8 @@ import {
   MAX_CHANNEL_PAGE_SIZE,
   MAX_GROUP_TITLE_LENGTH,
   MAX_GROUP_TOPIC_LENGTH,
-} from '../conversations/index.js';
-import type { ChatErrorCode } from './errors.js';
+} from '../../conversations/index.js';
+import type { ChatErrorCode } from '../errors.js';
 
 export const GROUP_COMMAND_NAMES = [
   'createGroup',

@@ -5,7 +5,7 @@
  * members are; each member's membership blob, realtime group and conversation list follow it. Sending and
  * reading stay one membership check (memberships.ts), whatever the number of members.
  */
-import { groupConversation } from '../conversation.js';
+import { groupConversation } from '../../conversation.js';
 import {
   type ChannelDirectory,
   ConversationListError,
@@ -15,13 +15,13 @@ import {
   type GroupRecordStore,
   isGroupMember,
   type ListUpdates,
-} from '../conversations/index.js';
-import type { HistoryPage } from '../history/index.js';
-import { type ChatErrorPayload, chatError } from './errors.js';
-import type { Fanout } from './fanout.js';
-import type { GroupCommand } from './group-commands.js';
+} from '../../conversations/index.js';
+import type { HistoryPage } from '../../history/index.js';
+import { type ChatErrorPayload, chatError } from '../errors.js';
+import type { Fanout } from '../fanout.js';
+import type { ChatEvent } from '../protocol.js';
+import type { GroupCommand } from './commands.js';
 import type { MembershipStore } from './memberships.js';
-import type { ChatEvent } from './protocol.js';
 
 /** The stores and limits of groups, as the app composes them. */
 export interface GroupStores {
