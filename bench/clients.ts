@@ -69,7 +69,7 @@ export async function connect(
   if (target.kind === 'bare-sse') return openBareSse(target.url, onMessage);
   if (target.kind === 'negotiated') {
     if (target.service === 'webpubsub') {
-      // The page's link: the reliable subprotocol (static/webpubsub-link.js).
+      // The page's link: the reliable subprotocol (static/link/webpubsub-link.js).
       const url = new URL(target.url);
       if (!url.searchParams.has('access_token')) url.searchParams.set('access_token', target.accessToken);
       return openWebPubSub(url.toString(), 'reliable', onMessage);

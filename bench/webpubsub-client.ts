@@ -6,7 +6,7 @@
  * - `json.webpubsub.azure.v1` for fan-out, echo and memory: server messages arrive as
  *   `{"type":"message","from":"server","dataType":…,"data":…}`; `send(text)` is the user event `message` (or
  *   `options.target`) with `dataType: text`, whose upstream answer comes back as a server message.
- * - `json.reliable.webpubsub.azure.v1` for the chat, as the page speaks it (static/webpubsub-link.js): every
+ * - `json.reliable.webpubsub.azure.v1` for the chat, as the page speaks it (static/link/webpubsub-link.js): every
  *   command is the user event `message` with `dataType: json` and an `ackId`; the newest `sequenceId` is
  *   acknowledged at most once a second, so the service's resend buffer stays as small as the page keeps it.
  *
@@ -17,7 +17,7 @@ import WebSocket from 'ws';
 import { WEBPUBSUB_SUBPROTOCOLS } from '../src/lib/webpubsub/protocol.js';
 import type { BenchConnection, Incoming } from './clients.js';
 
-/** The user event the chat's commands travel as (static/webpubsub-link.js, `COMMAND_EVENT`). */
+/** The user event the chat's commands travel as (static/link/webpubsub-link.js, `COMMAND_EVENT`). */
 export const COMMAND_EVENT = 'message';
 
 /** Longest wait before the newest `sequenceId` is acknowledged (the page's `SEQUENCE_ACK_DELAY_MS`). */

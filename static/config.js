@@ -25,7 +25,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   name: null,
   /** `entra`: signed in, with a sign-out link; `none`: names are claims, not verified. */
   auth: 'none',
-  /** `webpubsub`: the chat over Azure Web PubSub (static/webpubsub-link.js); `signalr`: over SignalR. */
+  /** `webpubsub`: the chat over Azure Web PubSub (static/link/webpubsub-link.js); `signalr`: over SignalR. */
   service: 'signalr',
   dialect: 'signalr',
   transport: null,

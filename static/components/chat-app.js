@@ -4,17 +4,18 @@
  * (commands to the server), the handling of server events and the phone drawer; `connection.js` keeps the link
  * to the service alive and `chat-state.js` holds the rules of the state.
  */
-import { createChatState } from '../chat-state.js';
+
 import { useChatActions } from '../composables/chat-actions.js';
 import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
 import { useLinkStatus } from '../composables/link-status.js';
 import { useMessageAlerts } from '../composables/message-alerts.js';
 import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
-import { connect } from '../connection.js';
-import { displayName, rememberName } from '../display-names.js';
-import { initial, nameHue } from '../format.js';
-import { awaitOnline } from '../online-list.js';
+import { connect } from '../link/connection.js';
+import { createChatState } from '../state/chat-state.js';
+import { displayName, rememberName } from '../state/display-names.js';
+import { awaitOnline } from '../state/online-list.js';
+import { initial, nameHue } from '../text/format.js';
 import { defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
 import { ChatSidebar } from './chat-sidebar.js';
 import { GroupDirectory } from './group-directory.js';
@@ -85,7 +86,7 @@ export const ChatApp = defineComponent({
 
     /** Whether the next time messages can leave follows a lost connection (the page then catches up). */
     let catchUp = false;
-    /** @param {import('../connection.js').LinkState} next */
+    /** @param {import('../link/connection.js').LinkState} next */
     function onState(next) {
       // A socket being resumed as the same connection (Web PubSub's reliable link) loses nothing: the chat stays up.
       const wasConnected = link.status === 'connected' || link.recovering;

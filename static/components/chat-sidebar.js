@@ -1,6 +1,6 @@
-import { conversationList } from '../chat-state.js';
 import { directConversation, groupConversation, nameProblem, ROOM } from '../conversation.js';
-import { dayLabel, fullTime, initial, nameHue, timeOfDay } from '../format.js';
+import { conversationList } from '../state/chat-state.js';
+import { dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { computed, defineComponent, ref } from '../vendor/vue.js';
 
 /**
@@ -11,7 +11,7 @@ export const ChatSidebar = defineComponent({
   name: 'ChatSidebar',
   props: {
     state: {
-      type: /** @type {import('vue').PropType<import('../chat-state.js').ChatState>} */ (Object),
+      type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatState>} */ (Object),
       required: true,
     },
     /** The name to show for a user id. */

@@ -1,5 +1,5 @@
 import { nameProblem } from '../conversation.js';
-import { typedMembers } from '../group-records.js';
+import { typedMembers } from '../state/group-records.js';
 import { defineComponent, ref } from '../vendor/vue.js';
 
 /**
@@ -10,7 +10,7 @@ export const GroupDirectory = defineComponent({
   name: 'GroupDirectory',
   props: {
     state: {
-      type: /** @type {import('vue').PropType<import('../chat-state.js').ChatState>} */ (Object),
+      type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatState>} */ (Object),
       required: true,
     },
   },

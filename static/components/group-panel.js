@@ -8,7 +8,7 @@ export const GroupPanel = defineComponent({
   name: 'GroupPanel',
   props: {
     state: {
-      type: /** @type {import('vue').PropType<import('../chat-state.js').ChatState>} */ (Object),
+      type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatState>} */ (Object),
       required: true,
     },
     group: { type: String, required: true },

@@ -1,6 +1,6 @@
 import { MAX_TEXT_LENGTH } from '../conversation.js';
-import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../format.js';
-import { renderMessage } from '../markdown.js';
+import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
+import { renderMessage } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
 
 /** Messages from the same person within this many milliseconds are shown as one block. */
@@ -12,8 +12,8 @@ export const LOAD_OLDER_AT_PX = 120;
 
 /**
  * A message or a note, placed in time.
- * @typedef {{ type: 'message', key: string, at: string, m: import('../chat-state.js').ChatMessage }
- *   | { type: 'note', key: string, at: string, n: import('../chat-state.js').Note }} TimelineEntry
+ * @typedef {{ type: 'message', key: string, at: string, m: import('../state/chat-state.js').ChatMessage }
+ *   | { type: 'note', key: string, at: string, n: import('../state/chat-state.js').Note }} TimelineEntry
  */
 
 const NOTE_TEXT = {
@@ -35,7 +35,7 @@ export const MessageList = defineComponent({
   name: 'MessageList',
   props: {
     conversation: {
-      type: /** @type {import('vue').PropType<import('../chat-state.js').Conversation>} */ (Object),
+      type: /** @type {import('vue').PropType<import('../state/chat-state.js').Conversation>} */ (Object),
       required: true,
     },
     me: { type: String, required: true },
@@ -160,13 +160,13 @@ export const MessageList = defineComponent({
     const editing = ref(/** @type {string | null} */ (null));
     const draft = ref('');
     const confirming = ref(/** @type {string | null} */ (null));
-    /** @param {import('../chat-state.js').ChatMessage} m */
+    /** @param {import('../state/chat-state.js').ChatMessage} m */
     function startEdit(m) {
       confirming.value = null;
       editing.value = m.id;
       draft.value = m.text;
     }
-    /** @param {import('../chat-state.js').ChatMessage} m */
+    /** @param {import('../state/chat-state.js').ChatMessage} m */
     function saveEdit(m) {
       const text = draft.value;
       editing.value = null;

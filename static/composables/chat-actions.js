@@ -1,16 +1,16 @@
-import { applyOutboxChange } from '../chat-history.js';
-import { ensureConversation, HISTORY_PAGE_SIZE, noteCommand, openConversation } from '../chat-state.js';
 import { groupConversation, parseConversation, ROOM } from '../conversation.js';
-import { awaitOnline } from '../online-list.js';
-import { createOutbox } from '../outbox.js';
-import { createOutboxStore } from '../outbox-store.js';
+import { createOutbox } from '../link/outbox.js';
+import { createOutboxStore } from '../link/outbox-store.js';
+import { applyOutboxChange } from '../state/chat-history.js';
+import { ensureConversation, HISTORY_PAGE_SIZE, noteCommand, openConversation } from '../state/chat-state.js';
+import { awaitOnline } from '../state/online-list.js';
 
 /**
  * What the person can do, as commands to the server: send (through the outbox), retry or discard a message,
  * open a conversation, load its history, join or leave a group, and catch up after (re)connecting.
- * @param {import('../chat-state.js').ChatState} state
+ * @param {import('../state/chat-state.js').ChatState} state
  * @param {{
- *   active: { readonly value: import('../chat-state.js').Conversation },
+ *   active: { readonly value: import('../state/chat-state.js').Conversation },
  *   connected: { readonly value: boolean },
  *   send: (command: string, payload: object) => Promise<unknown>,
  *   onOpened: () => void,
@@ -110,7 +110,7 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
 
   /**
    * Edits or deletes one of my messages (the server checks that it is mine). Not queued: offline, it says so.
-   * @param {import('../chat-state.js').ChatMessage} message @param {string | null} text `null` deletes
+   * @param {import('../state/chat-state.js').ChatMessage} message @param {string | null} text `null` deletes
    */
   function change(message, text) {
     const payload = {

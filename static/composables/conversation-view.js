@@ -3,7 +3,7 @@ import { computed, watch } from '../vendor/vue.js';
 
 /**
  * The other person of a private conversation (a user id), or `undefined` for any other conversation.
- * @param {import('../chat-state.js').ChatState} state @param {string} id
+ * @param {import('../state/chat-state.js').ChatState} state @param {string} id
  */
 export function otherParty(state, id) {
   const parsed = parseConversation(id);
@@ -13,7 +13,7 @@ export function otherParty(state, id) {
 
 /**
  * The title of a conversation as the page shows it: "Room", the group's name, or the other person's name.
- * @param {import('../chat-state.js').ChatState} state @param {string} id
+ * @param {import('../state/chat-state.js').ChatState} state @param {string} id
  * @param {(id: string) => string} [nameOf] the name to show for a user id
  */
 export function conversationTitle(state, id, nameOf = (user) => user) {
@@ -26,13 +26,14 @@ export function conversationTitle(state, id, nameOf = (user) => user) {
 /**
  * What the page shows about the open conversation (title, subtitle, the composer's label, whether I left its
  * group) and the unread count, which it also keeps in the document title.
- * @param {import('../chat-state.js').ChatState} state
+ * @param {import('../state/chat-state.js').ChatState} state
  * @param {(id: string) => string} [nameOf] the name to show for a user id
  */
 export function useConversationView(state, nameOf = (user) => user) {
   // `openConversation` creates a conversation before making it active, so this is always defined.
   const active = computed(
-    () => /** @type {import('../chat-state.js').Conversation} */ (state.conversations.get(state.activeId)),
+    () =>
+      /** @type {import('../state/chat-state.js').Conversation} */ (state.conversations.get(state.activeId)),
   );
   const activeParsed = computed(() => parseConversation(state.activeId));
   const activeTitle = computed(() => conversationTitle(state, state.activeId, nameOf));

@@ -12,7 +12,7 @@ export function useLinkStatus() {
     attempt: 0,
     retryAt: /** @type {number | null} */ (null),
     error: /** @type {string | null} */ (null),
-    /** True while a dropped socket is resumed as the same connection (static/webpubsub-link.js). */
+    /** True while a dropped socket is resumed as the same connection (static/link/webpubsub-link.js). */
     recovering: false,
   });
   /** What the browser says of the network. */

@@ -1,4 +1,4 @@
-import { mentionQuery, mentionSuggestions } from '../mentions.js';
+import { mentionQuery, mentionSuggestions } from '../text/mentions.js';
 import { computed, nextTick, ref } from '../vendor/vue.js';
 
 /**

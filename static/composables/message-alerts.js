@@ -1,7 +1,7 @@
-import { sortedUnique } from '../chat-state.js';
 import { ROOM } from '../conversation.js';
-import { mentionsMeIn, setMentionNames } from '../markdown.js';
-import { myMentionNames } from '../mentions.js';
+import { sortedUnique } from '../state/chat-state.js';
+import { mentionsMeIn, setMentionNames } from '../text/markdown.js';
+import { myMentionNames } from '../text/mentions.js';
 import { computed } from '../vendor/vue.js';
 import { conversationTitle } from './conversation-view.js';
 import { useNotifications } from './notifications.js';
@@ -10,7 +10,7 @@ import { useTypingIndicators } from './typing-indicators.js';
 /**
  * What tells me something happened elsewhere: mentions of me (counted apart from the unread and shown as
  * mine), who is typing, and browser notifications for private messages and mentions while the tab is hidden.
- * @param {import('../chat-state.js').ChatState} state
+ * @param {import('../state/chat-state.js').ChatState} state
  * @param {{
  *   myName: string | undefined,
  *   nameOf: (id: string) => string,
@@ -26,8 +26,8 @@ export function useMessageAlerts(state, { myName, nameOf, open, send }) {
 
   /**
    * A message not seen before (mine included) arrived live.
-   * @param {import('../chat-state.js').ChatMessage} message
-   * @param {import('../chat-state.js').Conversation} conversation
+   * @param {import('../state/chat-state.js').ChatMessage} message
+   * @param {import('../state/chat-state.js').Conversation} conversation
    */
   function onNewMessage(message, conversation) {
     typing.stopped(conversation.id, message.from);

@@ -1,12 +1,12 @@
-import { applyHistory, applyMessage, myAcknowledged } from '../chat-history.js';
-import { applyError, ensureConversation } from '../chat-state.js';
-import { applyWelcome } from '../chat-welcome.js';
 import { groupConversation, ROOM } from '../conversation.js';
-import { rememberName } from '../display-names.js';
-import { applyChannels, applyGroupRecord, forgetGroupRecord } from '../group-records.js';
-import { applyConversationList } from '../message-changes.js';
-import { applyOnline, applyPresence } from '../online-list.js';
-import { applySystem } from '../system-notes.js';
+import { applyHistory, applyMessage, myAcknowledged } from '../state/chat-history.js';
+import { applyError, ensureConversation } from '../state/chat-state.js';
+import { applyWelcome } from '../state/chat-welcome.js';
+import { rememberName } from '../state/display-names.js';
+import { applyChannels, applyGroupRecord, forgetGroupRecord } from '../state/group-records.js';
+import { applyConversationList } from '../state/message-changes.js';
+import { applyOnline, applyPresence } from '../state/online-list.js';
+import { applySystem } from '../state/system-notes.js';
 import { nextTick, ref } from '../vendor/vue.js';
 import { conversationTitle } from './conversation-view.js';
 
@@ -31,15 +31,15 @@ export function useAnnouncer() {
 /**
  * Turns each server event into state (through chat-state.js) and what follows from it: announcing a new
  * message, loading history a welcome or a joined group makes readable. Unknown events are ignored.
- * @param {import('../chat-state.js').ChatState} state
+ * @param {import('../state/chat-state.js').ChatState} state
  * @param {{
- *   active: { readonly value: import('../chat-state.js').Conversation },
+ *   active: { readonly value: import('../state/chat-state.js').Conversation },
  *   loadLatest: (conversationId: string) => void,
  *   canRead: (conversationId: string) => boolean,
  *   announce: (text: string) => void,
- *   outbox: ReturnType<typeof import('../outbox.js').createOutbox>,
+ *   outbox: ReturnType<typeof import('../link/outbox.js').createOutbox>,
  *   nameOf?: (id: string) => string,
- *   onNewMessage?: (message: any, conversation: import('../chat-state.js').Conversation) => void,
+ *   onNewMessage?: (message: any, conversation: import('../state/chat-state.js').Conversation) => void,
  *   onTyping?: (payload: any) => void,
  * }} actions
  * @returns {(type: string, payload: any) => void}

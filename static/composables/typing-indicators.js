@@ -1,4 +1,4 @@
-import { createTypingSender, TYPING_SHOWN_MS, typingText } from '../typing.js';
+import { createTypingSender, TYPING_SHOWN_MS, typingText } from '../state/typing.js';
 import { computed, onBeforeUnmount, reactive } from '../vendor/vue.js';
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Delivery until acknowledged, under faults (docs/architecture.md, "Delivery until acknowledged"): 20 clients
- * that send the way the page does (its own outbox, static/outbox.js) keep writing while the Functions host is
+ * that send the way the page does (its own outbox, static/link/outbox.js) keep writing while the Functions host is
  * killed and restarted, then the service, then Azurite (gracefully, its data on disk). Afterwards every
  * acknowledged message is stored exactly once and in its sender's order, nothing sent is left unacknowledged,
  * and every client ends with the same history.

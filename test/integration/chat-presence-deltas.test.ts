@@ -1,6 +1,6 @@
 /**
  * Presence through the whole stack: the welcome's first page and count, one coalesced `presence` delta per
- * join for the others, paging with `listOnline`, and the page's online list (static/online-list.js, fed with
+ * join for the others, paging with `listOnline`, and the page's online list (static/state/online-list.js, fed with
  * what a client received) exact after leaves, a crash without disconnect, and reconnects.
  */
 import { describe, expect, it } from 'vitest';
@@ -34,9 +34,9 @@ const pageState: {
   applyOnline(state: PageState, page: object): void;
   awaitOnline(state: PageState): void;
 } = {
-  ...(await import(new URL('../../static/chat-state.js', import.meta.url).href)),
-  ...(await import(new URL('../../static/chat-welcome.js', import.meta.url).href)),
-  ...(await import(new URL('../../static/online-list.js', import.meta.url).href)),
+  ...(await import(new URL('../../static/state/chat-state.js', import.meta.url).href)),
+  ...(await import(new URL('../../static/state/chat-welcome.js', import.meta.url).href)),
+  ...(await import(new URL('../../static/state/online-list.js', import.meta.url).href)),
 };
 
 /** The page's view of the online list after the events `client` received, applied as the page applies them. */

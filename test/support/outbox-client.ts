@@ -1,5 +1,5 @@
 /**
- * A chat client that sends the way the page does: through the page's own outbox (static/outbox.js), resent
+ * A chat client that sends the way the page does: through the page's own outbox (static/link/outbox.js), resent
  * until acknowledged, one message in flight per conversation, reconnecting whenever its connection ends. For
  * fault tests: it records what it was told was sent and every message it received.
  */
@@ -34,7 +34,7 @@ interface Outbox {
   stop(): void;
 }
 
-const { createOutbox } = (await import(new URL('../../static/outbox.js', import.meta.url).href)) as {
+const { createOutbox } = (await import(new URL('../../static/link/outbox.js', import.meta.url).href)) as {
   createOutbox(options: object): Outbox;
 };
 

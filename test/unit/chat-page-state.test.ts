@@ -1,6 +1,6 @@
 /**
- * The chat page's state rules (static/chat-state.js and the modules beside it) and its retry backoff
- * (static/connection.js), run in Node: they are plain ES modules with no browser or Vue dependency. The
+ * The chat page's state rules (static/state/chat-state.js and the modules beside it) and its retry backoff
+ * (static/link/connection.js), run in Node: they are plain ES modules with no browser or Vue dependency. The
  * page's copy of the server's name and conversation rules has its own test (page-conversation-parity.test.ts).
  */
 import { describe, expect, it } from 'vitest';
@@ -62,16 +62,16 @@ const chat: {
     direct: { name: string; online: boolean }[];
   };
 } = {
-  ...(await page('chat-state.js')),
-  ...(await page('chat-history.js')),
-  ...(await page('chat-welcome.js')),
-  ...(await page('online-list.js')),
-  ...(await page('system-notes.js')),
-  ...(await page('display-names.js')),
+  ...(await page('state/chat-state.js')),
+  ...(await page('state/chat-history.js')),
+  ...(await page('state/chat-welcome.js')),
+  ...(await page('state/online-list.js')),
+  ...(await page('state/system-notes.js')),
+  ...(await page('state/display-names.js')),
   ...(await page('conversation.js')),
 };
 const connection: { retryDelay(attempt: number): number; RETRY_BASE_MS: number; RETRY_MAX_MS: number } =
-  await page('connection.js');
+  await page('link/connection.js');
 
 const T0 = Date.parse('2026-11-27T10:00:00Z');
 /** A message with a ULID-like id that sorts by `n`. */

@@ -1,5 +1,5 @@
 /**
- * The page's outbox (static/outbox.js), run in Node with a hand-driven clock: it is a plain ES module, the same
+ * The page's outbox (static/link/outbox.js), run in Node with a hand-driven clock: it is a plain ES module, the same
  * one the page and the fault test's clients use.
  */
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ const outboxModule: {
   createOutbox(options: object): Outbox;
   resendDelay(attempt: number, options?: object): number;
   MAX_UNANSWERED_SENDS: number;
-} = await import(new URL('../../static/outbox.js', import.meta.url).href);
+} = await import(new URL('../../static/link/outbox.js', import.meta.url).href);
 
 /** A clock and timers the test moves by hand. */
 function manualTimers() {

@@ -16,10 +16,12 @@ interface State {
   conversations: Map<string, { notes: { kind: string }[] }>;
 }
 const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
-const { createChatState } = (await page('chat-state.js')) as { createChatState(me: string): State };
-const { applySystem } = (await page('system-notes.js')) as { applySystem(state: State, event: object): void };
+const { createChatState } = (await page('state/chat-state.js')) as { createChatState(me: string): State };
+const { applySystem } = (await page('state/system-notes.js')) as {
+  applySystem(state: State, event: object): void;
+};
 const { applyChannels, applyGroupRecord, forgetGroupRecord, typedMembers } = (await page(
-  'group-records.js',
+  'state/group-records.js',
 )) as {
   applyGroupRecord(state: State, record: Record_): boolean;
   applyChannels(state: State, page: object, more: boolean): void;

@@ -1,4 +1,4 @@
-/** The page's mention finding and completion (static/mentions.js) and its typing throttle (static/typing.js). */
+/** The page's mention finding and completion (static/text/mentions.js) and its typing throttle (static/state/typing.js). */
 import { describe, expect, it } from 'vitest';
 
 const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
@@ -7,7 +7,7 @@ const mentions: {
   mentionAt(text: string, at: number, mine: readonly string[]): { length: number; isMine: boolean };
   mentionQuery(text: string, caret: number): { start: number; query: string } | null;
   mentionSuggestions(people: readonly string[], query: string, nameOf: (id: string) => string): string[];
-} = await page('mentions.js');
+} = await page('text/mentions.js');
 const typing: {
   createTypingSender(
     send: (id: string) => void,
@@ -15,7 +15,7 @@ const typing: {
   ): { typed(id: string): void; sent(id: string): void };
   typingText(names: readonly string[]): string;
   TYPING_SEND_INTERVAL_MS: number;
-} = await page('typing.js');
+} = await page('state/typing.js');
 
 describe('mentions', () => {
   const mine = mentions.myMentionNames('u-1', 'Ann Lee');

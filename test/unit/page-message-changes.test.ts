@@ -1,5 +1,5 @@
 /**
- * The page's fold of edit and delete records (static/message-changes.js, through chat-history.js) and its
+ * The page's fold of edit and delete records (static/state/message-changes.js, through chat-history.js) and its
  * list of my conversations, run in Node, with the server's fold (src/lib/history/fold.ts) as the reference.
  */
 import { describe, expect, it } from 'vitest';
@@ -23,9 +23,9 @@ const chat: {
   applyMessage(state: State, message: ChatMessage): { isNew: boolean };
   applyConversationList(state: State, list: object): void;
 } = {
-  ...(await page('chat-state.js')),
-  ...(await page('chat-history.js')),
-  ...(await page('message-changes.js')),
+  ...(await page('state/chat-state.js')),
+  ...(await page('state/chat-history.js')),
+  ...(await page('state/message-changes.js')),
 };
 
 const C = 'group:crew';

@@ -1,5 +1,5 @@
 /**
- * The page's Web PubSub link (static/webpubsub-link.js) in Node, against a loopback server that answers with the
+ * The page's Web PubSub link (static/link/webpubsub-link.js) in Node, against a loopback server that answers with the
  * frames Learn's "Azure Web PubSub supported reliable JSON WebSocket subprotocol" page gives (the known answers:
  * `connected` with `reconnectionToken`, `message` with `sequenceId`, `ack` with `Duplicate`, recovery by
  * `awps_connection_id` + `awps_reconnection_token`). The service is Azure's, so it is the one part scripted here;
@@ -33,7 +33,7 @@ beforeAll(async () => {
     }
   }
   (globalThis as { WebSocket?: unknown }).WebSocket ??= BrowserWebSocket;
-  link = (await import(new URL('../../static/webpubsub-link.js', import.meta.url).href)) as LinkModule;
+  link = (await import(new URL('../../static/link/webpubsub-link.js', import.meta.url).href)) as LinkModule;
 });
 
 /** A scripted Web PubSub endpoint: negotiate at /api/negotiate, clients at /client/hubs/chat. */

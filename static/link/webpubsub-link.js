@@ -15,7 +15,7 @@
  *   {@link RECOVERY_WINDOW_MS}: the service resends what was not acknowledged, the link writes again the commands
  *   the service had not acknowledged (same `ackId`), and the page keeps its state (`recovering: true`). Unless the
  *   service said `disconnected` or closed with 1008, in which case, as after a failed recovery, the link starts a
- *   new connection with the shared retry loop (static/link-retry.js) and the page catches up (`resumed: true`).
+ *   new connection with the shared retry loop (static/link/link-retry.js) and the page catches up (`resumed: true`).
  */
 import { describe, negotiateUrl, openWithRetry, sleep } from './link-retry.js';
 import { whenOpen } from './socket-open.js';

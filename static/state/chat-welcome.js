@@ -2,9 +2,10 @@
  * The `welcome` that opens every (re)connection: who I am, the first page of who is online, my groups and the
  * room's latest history.
  */
+
+import { groupConversation } from '../conversation.js';
 import { applyHistory } from './chat-history.js';
 import { ensureConversation, rememberGroup, sortedUnique } from './chat-state.js';
-import { groupConversation } from './conversation.js';
 import { rememberName, rememberNames } from './display-names.js';
 import { applyConversationList } from './message-changes.js';
 import { applyOnlineSnapshot } from './online-list.js';

@@ -5,7 +5,7 @@
  * changes it lives beside this file, one concern each: chat-history.js (messages and the outbox's pending
  * ones), online-list.js (who is online), system-notes.js (joins and leaves), display-names.js, chat-welcome.js.
  */
-import { DEFAULT_HISTORY_LIMIT, parseConversation, ROOM } from './conversation.js';
+import { DEFAULT_HISTORY_LIMIT, parseConversation, ROOM } from '../conversation.js';
 
 /** Messages asked for per "load older" page (the server's default page; it allows 1–100). */
 export const HISTORY_PAGE_SIZE = DEFAULT_HISTORY_LIMIT;

@@ -1,6 +1,6 @@
 /**
  * The ways the page talks to the service (docs/architecture.md, "Two services", "The chat protocol" and "The page"):
- * SignalR, and Azure Web PubSub (static/webpubsub-link.js), behind one small interface:
+ * SignalR, and Azure Web PubSub (static/link/webpubsub-link.js), behind one small interface:
  *
  *   const link = connect(config, { onEvent(type, payload), onState(state) });
  *   link.send(command, payload)   // throws when not connected

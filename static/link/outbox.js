@@ -145,7 +145,7 @@ export function createOutbox(options) {
   return {
     /**
      * Queues a message; returns its entry (a copy). A payload that already has a `clientMessageId` (a message
-     * kept across a reload, static/outbox-store.js) keeps it, so the server stores it once however often it
+     * kept across a reload, static/link/outbox-store.js) keeps it, so the server stores it once however often it
      * is sent; one already queued is not queued twice.
      * @param {string} conversation
      * @param {Record<string, unknown>} payload the `sendMessage` payload, usually without `clientMessageId`

@@ -1,5 +1,5 @@
 /**
- * What every link of the page shares (static/connection.js, static/webpubsub-link.js): the retry loop with capped,
+ * What every link of the page shares (static/link/connection.js, static/link/webpubsub-link.js): the retry loop with capped,
  * jittered exponential backoff, its states, and the negotiate request that names the user.
  */
 

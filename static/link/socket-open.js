@@ -1,5 +1,5 @@
 /**
- * Opening a WebSocket, for the page's Web PubSub link (static/webpubsub-link.js): a socket that
+ * Opening a WebSocket, for the page's Web PubSub link (static/link/webpubsub-link.js): a socket that
  * closes before it opens is a refusal, turned into an Error that carries the close code and reason.
  */
 

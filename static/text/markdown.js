@@ -6,8 +6,9 @@
  * referrer, and only `http:`, `https:` and `mailto:` addresses survive: anything else (`javascript:`, `data:`,
  * relative paths) leaves a link without an address, inert. The message is stored as typed; this is display only.
  */
+
+import DOMPurify from '../vendor/purify.js';
 import { mentionPlugin } from './mentions.js';
-import DOMPurify from './vendor/purify.js';
 
 /** The tags the subset makes; everything else is dropped by DOMPurify (its text kept). */
 export const ALLOWED_TAGS = Object.freeze([

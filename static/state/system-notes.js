@@ -2,8 +2,9 @@
  * Joins and leaves, of the chat (noted in the room) and of groups (noted in the group, and for me a change of
  * my groups). Each conversation keeps the latest few notes.
  */
+
+import { groupConversation, ROOM } from '../conversation.js';
 import { ensureConversation, rememberGroup, sortedUnique } from './chat-state.js';
-import { groupConversation, ROOM } from './conversation.js';
 import { rememberName } from './display-names.js';
 
 /** @typedef {import('./chat-state.js').ChatState} ChatState */
