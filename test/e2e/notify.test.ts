@@ -84,7 +84,7 @@ beforeAll(async () => {
   await Promise.all([ann, bob, cat].map((p) => waitConnected(p)));
   // Everyone sees everyone online (the completion offers the online people).
   await sidebarButton(bob, /cat/).waitFor({ timeout: SHOW_TIMEOUT_MS });
-  await sidebarButton(bob, /ann/).waitFor({ timeout: SHOW_TIMEOUT_MS });
+  await sidebarButton(bob, /^ann Message privately/).waitFor({ timeout: SHOW_TIMEOUT_MS });
 });
 
 afterAll(async () => {

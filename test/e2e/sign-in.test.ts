@@ -150,7 +150,7 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     await delivered(bob, 'Private: the door code is 4711.').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await bob.page.locator('#join-group-input').fill('insiders');
     await bob.page.getByRole('button', { name: 'Join', exact: true }).click();
-    await sidebarButton(bob, /insiders/).click();
+    await sidebarButton(bob, /^insiders/).click();
     await send(bob, 'Insiders only: launch is Friday.');
     await screenshot(bob, 'private-and-group');
 
@@ -191,7 +191,7 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     // Once Eve joins the group she reads its history: groups are open to whoever joins; private is private.
     await eve.page.locator('#join-group-input').fill('insiders');
     await eve.page.getByRole('button', { name: 'Join', exact: true }).click();
-    await sidebarButton(eve, /insiders/).click();
+    await sidebarButton(eve, /^insiders/).click();
     await delivered(eve, 'Insiders only: launch is Friday.').waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await evesText()).not.toContain('4711');
   });
