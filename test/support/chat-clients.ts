@@ -81,21 +81,10 @@ class EventLog {
   }
 }
 
-const EVENT_NAMES = [
-  'welcome',
-  'message',
-  'ack',
-  'history',
-  'presence',
-  'online',
-  'system',
-  'conversations',
-  'people',
-  'typing',
-  'group',
-  'channels',
-  'error',
-];
+/** The events the page listens for (a unit test keeps them equal to the server's): a test client hears what a page hears. */
+const { CHAT_EVENTS } = (await import(new URL('../../static/link/connection.js', import.meta.url).href)) as {
+  CHAT_EVENTS: readonly string[];
+};
 
 /** Options of the SignalR client. */
 export interface SignalROptions {
@@ -156,7 +145,7 @@ async function connectSignalR(
     .configureLogging(LogLevel.None);
   if (options.reconnectDelays) builder = builder.withAutomaticReconnect([...options.reconnectDelays]);
   const connection: HubConnection = builder.build();
-  for (const name of EVENT_NAMES) {
+  for (const name of CHAT_EVENTS) {
     connection.on(name, (payload: Record<string, unknown>) => log.push({ type: name, payload }));
   }
   let closedResolve!: () => void;

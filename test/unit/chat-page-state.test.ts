@@ -4,6 +4,7 @@
  * page's copy of the server's name and conversation rules has its own test (page-conversation-parity.test.ts).
  */
 import { describe, expect, it } from 'vitest';
+import type { ChatEventName } from '../../src/lib/chat/index.js';
 
 // The page is plain JavaScript without declarations; load it by URL and describe the parts used here.
 interface Message {
@@ -70,8 +71,35 @@ const chat: {
   ...(await page('state/display-names.js')),
   ...(await page('conversation.js')),
 };
-const connection: { retryDelay(attempt: number): number; RETRY_BASE_MS: number; RETRY_MAX_MS: number } =
-  await page('link/connection.js');
+const connection: {
+  retryDelay(attempt: number): number;
+  RETRY_BASE_MS: number;
+  RETRY_MAX_MS: number;
+  CHAT_EVENTS: readonly string[];
+} = await page('link/connection.js');
+
+/** Every event the server sends, by its protocol's type: the compiler refuses a name missing or extra here. */
+const SERVER_EVENTS: Record<ChatEventName, true> = {
+  welcome: true,
+  message: true,
+  ack: true,
+  history: true,
+  presence: true,
+  online: true,
+  system: true,
+  conversations: true,
+  people: true,
+  typing: true,
+  group: true,
+  channels: true,
+  error: true,
+};
+
+describe('the events the page listens for', () => {
+  it('are exactly the events the server sends', () => {
+    expect([...connection.CHAT_EVENTS].sort()).toEqual(Object.keys(SERVER_EVENTS).sort());
+  });
+});
 
 const T0 = Date.parse('2026-11-27T10:00:00Z');
 /** A message with a ULID-like id that sorts by `n`. */
