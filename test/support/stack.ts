@@ -116,6 +116,23 @@ export interface RunningStack {
 }
 
 /** Starts Azurite, the Functions host and the local service, wired to each other. */
+/** Waits `downMs` (the part stays down that long), then starts it again. */
+async function startAfter<T>(downMs: number, start: () => Promise<T>): Promise<T> {
+  await sleep(downMs);
+  return start();
+}
+
+/** Stops Azurite and starts it again on the same port and data after `downMs`. */
+async function restartAzurite(
+  blob: Awaited<ReturnType<typeof startAzurite>>,
+  blobOptions: Parameters<typeof startAzurite>[0],
+  downMs: number,
+): Promise<Awaited<ReturnType<typeof startAzurite>>> {
+  const port = blob.port;
+  await blob.stop();
+  return startAfter(downMs, () => startAzurite({ ...blobOptions, port }));
+}
+
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   if ((options.instances ?? 1) > 1) return startScaledStack(options);
   const logs: string[] = [];
@@ -228,14 +245,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       async restartService(downMs = 0) {
         await service?.close();
         service = undefined;
-        await sleep(downMs);
-        service = await startSvc(servicePort);
+        service = await startAfter(downMs, () => startSvc(servicePort));
       },
       async restartBlob(downMs = 0) {
-        const port = blob.port;
-        await blob.stop();
-        await sleep(downMs);
-        blob = await startAzurite({ ...blobOptions, port });
+        blob = await restartAzurite(blob, blobOptions, downMs);
       },
       async stop() {
         if (stopped) return;
@@ -332,14 +345,10 @@ async function startScaledStack(options: StackOptions): Promise<RunningStack> {
       async restartService(downMs = 0) {
         await service?.close();
         service = undefined;
-        await sleep(downMs);
-        service = await startSvc(servicePort);
+        service = await startAfter(downMs, () => startSvc(servicePort));
       },
       async restartBlob(downMs = 0) {
-        const port = blob.port;
-        await blob.stop();
-        await sleep(downMs);
-        blob = await startAzurite({ ...blobOptions, port });
+        blob = await restartAzurite(blob, blobOptions, downMs);
       },
       async stop() {
         if (stopped) return;
