@@ -4,7 +4,12 @@
  * retried with the same clientMessageId.
  */
 import { describe, expect, it } from 'vitest';
-import { type ChatMessage, foldHistory, MessageChanges } from '../../src/lib/history/index.js';
+import {
+  type ChatMessage,
+  type FoldedMessage,
+  foldHistory,
+  MessageChanges,
+} from '../../src/lib/history/index.js';
 import type { ChatClient, ChatDialect, ReceivedEvent } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
 
@@ -57,7 +62,7 @@ async function refusal(client: ChatClient, command: string, payload: Record<stri
 /** A whole conversation as a reader shows it, read page by page from the newest. */
 async function reload(client: ChatClient, conversation: string, limit: number) {
   const changes = new MessageChanges();
-  const lines: ChatMessage[][] = [];
+  const lines: FoldedMessage[][] = [];
   const raw: ChatMessage[] = [];
   let before: string | undefined;
   for (;;) {
