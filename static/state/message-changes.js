@@ -6,7 +6,7 @@
  */
 import { ensureConversation, rememberGroup } from './chat-state.js';
 import { rememberName } from './display-names.js';
-import { reactionsOf, takeReaction } from './reactions.js';
+import { excerptOf, reactionsOf, takeReaction } from './reactions.js';
 
 /**
  * @typedef {import('./chat-state.js').ChatState} ChatState
@@ -69,7 +69,7 @@ export function applyRecord(state, record) {
 
 /**
  * A message as the page shows it, after the records seen so far (an edit or delete by anyone but its author
- * counts not; reactions are anyone's), with the quote of a reply to a deleted message emptied.
+ * counts not; reactions are anyone's), with a reply's quote as its message reads now.
  * @param {ChatState} state
  * @param {ChatMessage} message
  * @returns {ChatMessage}
@@ -79,16 +79,27 @@ export function foldMessage(state, message) {
   const change = state.changes.get(keyOf(message.id, message.from));
   if (change?.deleted) return { ...bare, text: '', deleted: true };
   const reactions = reactionsOf(state, message.id);
-  const quote =
-    message.replyTo && message.quote && state.changes.get(keyOf(message.replyTo, message.quote.from))?.deleted
-      ? { ...message.quote, text: '', deleted: /** @type {const} */ (true) }
-      : message.quote;
+  const quote = quoteOf(state, message);
   return {
     ...bare,
     ...(change?.edit ? { text: change.edit.text, editedAt: change.edit.sentAt } : {}),
     ...(reactions.length > 0 ? { reactions } : {}),
     ...(quote ? { quote } : {}),
   };
+}
+
+/**
+ * A reply's quote after the records seen of the message it quotes: emptied once it is deleted, the edited
+ * text's excerpt once it is edited (as src/lib/history/fold.ts).
+ * @param {ChatState} state
+ * @param {ChatMessage} message
+ */
+function quoteOf(state, message) {
+  const { quote, replyTo } = message;
+  if (!quote || !replyTo) return quote;
+  const change = state.changes.get(keyOf(replyTo, quote.from));
+  if (change?.deleted) return { ...quote, text: '', deleted: /** @type {const} */ (true) };
+  return change?.edit ? { ...quote, text: excerptOf(change.edit.text) } : quote;
 }
 
 /**

@@ -21,6 +21,9 @@ export const REACTION_EMOJI = Object.freeze(REACTIONS.map((r) => r.emoji));
 /** Distinct emoji shown per message at most (the most used; the server's default). */
 export const MAX_REACTIONS_PER_MESSAGE = REACTION_EMOJI.length;
 
+/** Characters (code points) a reply's quote keeps (the server's default). */
+export const EXCERPT_LENGTH = 120;
+
 const ORDER = new Map(REACTION_EMOJI.map((emoji, i) => [emoji, i]));
 
 /**
@@ -94,6 +97,23 @@ export function reactionToggle(me, message, emoji) {
       clientMessageId: crypto.randomUUID(),
     },
   };
+}
+
+/**
+ * What a reply quotes of `text`: whitespace runs made one space, cut to `length` code points with an ellipsis
+ * (src/lib/history/reactions.ts, `excerptOf`).
+ * @param {string} text
+ * @param {number} [length]
+ */
+export function excerptOf(text, length = EXCERPT_LENGTH) {
+  const flat = text.replace(/\s+/gu, ' ').trim();
+  const chars = [...flat];
+  return chars.length <= length
+    ? flat
+    : `${chars
+        .slice(0, Math.max(length - 1, 0))
+        .join('')
+        .trimEnd()}…`;
 }
 
 /** The words for an emoji of the set (the emoji itself for any other). @param {string} emoji */

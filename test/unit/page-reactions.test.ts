@@ -53,13 +53,15 @@ const lines = [
   line(1),
   line(2),
   line(3, { from: 'bob', replyTo: id(2), quote: { from: 'ann', text: 'm2' } }),
-  react(4, 'bob', 1, '👍'),
-  react(5, '__proto__', 1, '👍'),
-  react(6, 'bob', 1, '😂'),
-  react(7, 'bob', 1, '👍', 'unreact'),
-  react(8, 'cy', 2, '🎉'),
-  line(9, { kind: 'delete', target: id(2), text: '' }),
-  react(10, 'cy', 1, '🦄'),
+  line(4, { from: 'cy', replyTo: id(1), quote: { from: 'ann', text: 'm1' } }),
+  react(5, 'bob', 1, '👍'),
+  react(6, '__proto__', 1, '👍'),
+  react(7, 'bob', 1, '😂'),
+  react(8, 'bob', 1, '👍', 'unreact'),
+  react(9, 'cy', 2, '🎉'),
+  line(10, { kind: 'delete', target: id(2), text: '' }),
+  react(11, 'cy', 1, '🦄'),
+  line(12, { kind: 'edit', target: id(1), text: 'm1\n\nedited' }),
 ];
 
 describe("the page's fold of reactions", () => {
@@ -71,27 +73,28 @@ describe("the page's fold of reactions", () => {
   it('shows what the server fold shows when the records come on a newer page than their messages', () => {
     const state = chat.createChatState('ann');
     state.groups = ['crew'];
-    chat.applyHistory(state, { conversation: C, messages: lines.slice(3), hasMore: true });
+    chat.applyHistory(state, { conversation: C, messages: lines.slice(4), hasMore: true });
     (state.conversations.get(C) as Conversation).loadingOlder = true;
-    chat.applyHistory(state, { conversation: C, messages: lines.slice(0, 3), hasMore: false });
+    chat.applyHistory(state, { conversation: C, messages: lines.slice(0, 4), hasMore: false });
     const changes = new MessageChanges();
-    const reference = [...foldHistory(lines.slice(3), changes), ...foldHistory(lines.slice(0, 3), changes)];
+    const reference = [...foldHistory(lines.slice(4), changes), ...foldHistory(lines.slice(0, 4), changes)];
     const shown = messagesOf(state);
-    expect(shown.map((m) => [m.id, m.reactions ?? []])).toEqual(
-      reference.map((m) => [m.id, m.reactions ?? []]),
-    );
+    const seen = (m: Shown) => [m.id, m.text, m.reactions ?? [], m.quote ?? null];
+    expect(shown.map(seen)).toEqual(reference.map(seen));
     expect(shown[0]?.reactions).toEqual([
       { emoji: '👍', users: ['__proto__'] },
       { emoji: '😂', users: ['bob'] },
     ]);
     // The reply to the deleted message keeps its place, its quote emptied.
     expect(shown[2]?.quote).toEqual({ from: 'ann', text: '', deleted: true });
+    // The reply to the edited message quotes its new text.
+    expect(shown[3]?.quote).toEqual({ from: 'ann', text: 'm1 edited' });
   });
 
   it('applies live records to shown messages in any order, never as new messages', () => {
     const state = chat.createChatState('bob');
-    for (const m of lines.slice(0, 3)) chat.applyMessage(state, m);
-    for (const record of [...lines.slice(3)].reverse())
+    for (const m of lines.slice(0, 4)) chat.applyMessage(state, m);
+    for (const record of [...lines.slice(4)].reverse())
       expect(chat.applyMessage(state, record).isNew).toBe(false);
     expect(messagesOf(state).map((m) => m.reactions ?? [])).toEqual([
       [
@@ -100,7 +103,9 @@ describe("the page's fold of reactions", () => {
       ],
       [],
       [],
+      [],
     ]);
+    expect(messagesOf(state)[3]?.quote?.text).toBe('m1 edited');
     // A copy of a message delivered again keeps its reactions.
     chat.applyMessage(state, line(1));
     expect(messagesOf(state)[0]?.reactions).toHaveLength(2);
@@ -108,7 +113,7 @@ describe("the page's fold of reactions", () => {
 
   it('toggles: react when I have not, unreact when I have', () => {
     const state = chat.createChatState('bob');
-    for (const m of lines.slice(0, 7)) chat.applyMessage(state, m);
+    for (const m of lines.slice(0, 10)) chat.applyMessage(state, m);
     const first = messagesOf(state)[0] as Shown;
     expect(chat.reactionToggle('bob', first, '😂')).toMatchObject({
       command: 'unreact',

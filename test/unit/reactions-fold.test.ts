@@ -139,6 +139,30 @@ describe('folding reactions', () => {
     ]);
   });
 
+  it("shows a reply's quote as its message reads now: edited, or deleted", () => {
+    const reply = (n: number, target: string, text: string): ChatMessage => ({
+      ...message(n, 'bob', `re ${n}`),
+      replyTo: target,
+      quote: { from: 'ann', text },
+    });
+    const lines = [
+      message(1, 'ann', 'first'),
+      message(2, 'ann', 'second'),
+      reply(3, M1, 'first'),
+      reply(4, M2, 'second'),
+      { ...message(80, 'ann', 'first,  better'), kind: 'edit' as const, target: M1 },
+      { ...message(81, 'ann', ''), kind: 'delete' as const, target: M2 },
+      // Someone else's record changes nobody's quote.
+      { ...message(82, 'eve', 'hijacked'), kind: 'edit' as const, target: M2 },
+    ];
+    expect(foldHistory(lines).map((m) => m.quote ?? null)).toEqual([
+      null,
+      null,
+      { from: 'ann', text: 'first, better' },
+      { from: 'ann', text: '', deleted: true },
+    ]);
+  });
+
   it('offers the fixed set of six', () => {
     expect(REACTION_EMOJI).toEqual(['👍', '❤️', '😂', '🎉', '😮', '😢']);
   });

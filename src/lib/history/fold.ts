@@ -5,8 +5,14 @@
  * A record counts only when its author is the target's author; a deleted message stays deleted. Reactions,
  * which anyone who reads the conversation may add, are folded by reactions.ts.
  */
-import type { ChatMessage } from './message.js';
-import { type ReactionCount, type ReactionOptions, Reactions } from './reactions.js';
+import type { ChatMessage, ReplyQuote } from './message.js';
+import {
+  excerptOf,
+  REACTION_DEFAULTS,
+  type ReactionCount,
+  type ReactionOptions,
+  Reactions,
+} from './reactions.js';
 
 /** A message as a reader shows it: its latest text, and whether it was edited or deleted. */
 export type FoldedMessage = ChatMessage & {
@@ -16,6 +22,8 @@ export type FoldedMessage = ChatMessage & {
   readonly deleted?: true;
   /** Its reactions, when it has any and is not deleted (reactions.ts). */
   readonly reactions?: readonly ReactionCount[];
+  /** A reply's quote, as its target reads now: edited, or emptied and `deleted` (docs/architecture.md, "Reactions and replies"). */
+  readonly quote?: ReplyQuote & { readonly deleted?: true };
 };
 
 /**
@@ -26,9 +34,11 @@ export class MessageChanges {
   readonly #edits = new Map<string, ChatMessage>();
   readonly #deletes = new Map<string, ChatMessage>();
   readonly #reactions: Reactions;
+  readonly #excerptLength: number;
 
   constructor(options: Partial<ReactionOptions> = {}) {
     this.#reactions = new Reactions(options);
+    this.#excerptLength = options.excerptLength ?? REACTION_DEFAULTS.excerptLength;
   }
 
   /** Takes in the records among `lines` (messages are ignored); returns whether any was new. */
@@ -58,11 +68,23 @@ export class MessageChanges {
     if (this.#deletes.has(key)) return { ...message, text: '', deleted: true };
     const edit = this.#edits.get(key);
     const reactions = this.#reactions.of(message.id);
+    const quote = this.#quoteOf(message);
     return {
       ...message,
       ...(edit === undefined ? {} : { text: edit.text, editedAt: edit.sentAt }),
       ...(reactions.length > 0 ? { reactions } : {}),
+      ...(quote === undefined ? {} : { quote }),
     };
+  }
+
+  /** A reply's quote after the records seen so far of the message it quotes. */
+  #quoteOf(message: ChatMessage): FoldedMessage['quote'] {
+    const { quote, replyTo } = message;
+    if (quote === undefined || replyTo === undefined) return quote;
+    const key = keyOf(replyTo, quote.from);
+    if (this.#deletes.has(key)) return { ...quote, text: '', deleted: true };
+    const edit = this.#edits.get(key);
+    return edit === undefined ? quote : { ...quote, text: excerptOf(edit.text, this.#excerptLength) };
   }
 }
 
