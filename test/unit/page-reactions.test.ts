@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type ChatMessage,
+  type FoldedMessage,
   foldHistory,
   MessageChanges,
   REACTION_DEFAULTS,
@@ -79,7 +80,7 @@ describe("the page's fold of reactions", () => {
     const changes = new MessageChanges();
     const reference = [...foldHistory(lines.slice(4), changes), ...foldHistory(lines.slice(0, 4), changes)];
     const shown = messagesOf(state);
-    const seen = (m: Shown) => [m.id, m.text, m.reactions ?? [], m.quote ?? null];
+    const seen = (m: Shown | FoldedMessage) => [m.id, m.text, m.reactions ?? [], m.quote ?? null];
     expect(shown.map(seen)).toEqual(reference.map(seen));
     expect(shown[0]?.reactions).toEqual([
       { emoji: '👍', users: ['__proto__'] },
