@@ -1,6 +1,9 @@
 import { REACTIONS, reactionName } from '../state/reactions.js';
 import { defineComponent, nextTick, ref } from '../vendor/vue.js';
 
+/** Names a reaction's button lists at most (then "and N more"). */
+export const MAX_NAMES_IN_LABEL = 12;
+
 /**
  * Under a message: its reactions, one button per emoji with its count (who reacted in the button's name and
  * title, mine pressed; a click toggles mine), an "Add reaction" picker and "Reply" (docs/architecture.md,
@@ -30,7 +33,11 @@ export const ReactionBar = defineComponent({
     const isMine = (r) => r.users.includes(props.me);
     /** @param {{ emoji: string, users: string[] }} r */
     function label(r) {
-      const who = r.users.map((u) => (u === props.me ? 'you' : props.nameOf(u))).join(', ');
+      const shown = r.users.slice(0, MAX_NAMES_IN_LABEL);
+      const others = r.users.length - shown.length;
+      const who =
+        shown.map((u) => (u === props.me ? 'you' : props.nameOf(u))).join(', ') +
+        (others > 0 ? ` and ${others} more` : '');
       const count = `${r.users.length} ${r.users.length === 1 ? 'reaction' : 'reactions'}`;
       return `${reactionName(r.emoji)} ${r.emoji}, ${count}: ${who}${isMine(r) ? ' (press to take yours back)' : ''}`;
     }
