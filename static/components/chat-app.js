@@ -45,6 +45,14 @@ export const ChatApp = defineComponent({
     const { drawerOpen, closeDrawer } = useDrawer();
     const { announcement, announce } = useAnnouncer();
     const composer = ref(/** @type {any} */ (null));
+    /** The message the next one I send answers (the composer shows it quoted); cleared with another conversation. */
+    const replying = ref(/** @type {import('../state/chat-state.js').ChatMessage | null} */ (null));
+    watch(
+      () => state.activeId,
+      () => {
+        replying.value = null;
+      },
+    );
 
     const actions = useChatActions(state, {
       active: view.active,
@@ -131,8 +139,15 @@ export const ChatApp = defineComponent({
       composer,
       sendMessage: (/** @type {string} */ text) => {
         alerts.sentFrom();
-        actions.sendMessage(text);
+        actions.sendMessage(text, replying.value?.id);
+        replying.value = null;
       },
+      replying,
+      startReply: (/** @type {import('../state/chat-state.js').ChatMessage} */ message) => {
+        replying.value = message;
+        void nextTick(() => composer.value?.focus());
+      },
+      react: actions.react,
       alerts,
       notifications: alerts.notifications,
       typingLine: alerts.typingLine,
@@ -239,7 +254,7 @@ export const ChatApp = defineComponent({
 
         <MessageList :conversation="active" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           @load-older="loadOlder" @retry="retry" @discard="discard"
-          @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" />
+          @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" @react="react" @reply="startReply" />
 
         <p class="typing-line" data-testid="typing" aria-live="polite">{{ typingLine }}</p>
         <div v-if="active.error" class="inline-error composer-error" role="alert">
@@ -249,7 +264,8 @@ export const ChatApp = defineComponent({
         <MessageComposer ref="composer" :conversation-id="state.activeId" :label="composerLabel"
           :max-length="config.maxTextLength" :offline="!connected"
           :disabled-reason="activeGroupLeft ? 'Join the group to write here' : ''"
-          :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed" />
+          :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
+          :replying-to="replying" @cancel-reply="replying = null" />
       </main>
       <div id="announcer" class="sr-only" aria-live="polite" aria-atomic="true">{{ announcement }}</div>
     </div>`,

@@ -29,8 +29,15 @@ export const MessageComposer = defineComponent({
       type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
       default: (/** @type {string} */ id) => id,
     },
+    /** The message the next one answers, shown quoted above the box (Escape cancels). */
+    replyingTo: {
+      type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatMessage | null>} */ (
+        Object
+      ),
+      default: null,
+    },
   },
-  emits: ['send', 'typing'],
+  emits: ['send', 'typing', 'cancel-reply'],
   setup(props, { emit, expose }) {
     /** @type {Map<string, string>} */
     const drafts = new Map();
@@ -81,6 +88,11 @@ export const MessageComposer = defineComponent({
     /** @param {KeyboardEvent} event */
     function onKeydown(event) {
       if (mention.onKeydown(event)) return;
+      if (event.key === 'Escape' && props.replyingTo) {
+        event.preventDefault();
+        emit('cancel-reply');
+        return;
+      }
       if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
       event.preventDefault();
       send();
@@ -104,10 +116,15 @@ export const MessageComposer = defineComponent({
   template: /* html */ `
     <form class="composer" @submit.prevent="send" novalidate>
       <label for="composer-input" class="sr-only">{{ label }}</label>
+      <div v-if="replyingTo" id="reply-draft" class="reply-draft" data-testid="reply-draft">
+        <span class="reply-draft-text">Replying to <strong dir="auto">{{ nameOf(replyingTo.from) }}</strong>:
+          <span class="reply-draft-quote" dir="auto">{{ replyingTo.text }}</span></span>
+        <button type="button" class="link-button" @click="$emit('cancel-reply'); box && box.focus()">Cancel reply<span class="sr-only"> (Escape)</span></button>
+      </div>
       <div class="composer-box" :class="{ invalid: tooLong }">
         <textarea id="composer-input" ref="box" dir="auto" v-model="text" rows="1" :placeholder="disabledReason || label"
           :disabled="!!disabledReason" @keydown="onKeydown" @input="onInput" @click="mention.update" @blur="mention.close"
-          aria-describedby="composer-help composer-counter" :aria-invalid="tooLong ? 'true' : 'false'"
+          :aria-describedby="(replyingTo ? 'reply-draft ' : '') + 'composer-help composer-counter'" :aria-invalid="tooLong ? 'true' : 'false'"
           role="combobox" aria-autocomplete="list" aria-controls="mention-list"
           :aria-expanded="mention.open.value ? 'true' : 'false'" :aria-activedescendant="mention.activeOption.value"></textarea>
         <ul id="mention-list" class="mention-list" role="listbox" aria-label="People to mention" v-show="mention.open.value">

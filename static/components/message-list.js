@@ -1,7 +1,10 @@
+import { useReplyJump } from '../composables/reply-jump.js';
 import { MAX_TEXT_LENGTH } from '../conversation.js';
 import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { renderMessage } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
+import { ReactionBar } from './reaction-bar.js';
+import { ReplyQuote } from './reply-quote.js';
 
 /** Messages from the same person within this many milliseconds are shown as one block. */
 export const GROUPING_WINDOW_MS = 5 * 60_000;
@@ -33,6 +36,7 @@ const NOTE_TEXT = {
  */
 export const MessageList = defineComponent({
   name: 'MessageList',
+  components: { ReactionBar, ReplyQuote },
   props: {
     conversation: {
       type: /** @type {import('vue').PropType<import('../state/chat-state.js').Conversation>} */ (Object),
@@ -51,7 +55,7 @@ export const MessageList = defineComponent({
       default: () => false,
     },
   },
-  emits: ['load-older', 'retry', 'discard', 'edit', 'delete'],
+  emits: ['load-older', 'retry', 'discard', 'edit', 'delete', 'react', 'reply'],
   setup(props, { emit }) {
     const scroller = ref(/** @type {HTMLElement | null} */ (null));
     const atBottom = ref(true);
@@ -173,6 +177,13 @@ export const MessageList = defineComponent({
       if (text.trim() !== '' && text !== m.text) emit('edit', m, text);
     }
 
+    // Reactions and replies (reaction-bar.js, reply-quote.js): a quote's click goes to the message it quotes.
+    const { highlighted, jumpTo } = useReplyJump({
+      conversation: () => props.conversation,
+      scroller,
+      loadOlder: () => emit('load-older'),
+    });
+
     /** @param {string} kind */
     const noteText = (kind) => NOTE_TEXT[/** @type {keyof typeof NOTE_TEXT} */ (kind)] ?? kind;
 
@@ -194,6 +205,8 @@ export const MessageList = defineComponent({
       nameHue,
       initial,
       renderMessage,
+      highlighted,
+      jumpTo,
     };
   },
   template: /* html */ `
@@ -220,7 +233,7 @@ export const MessageList = defineComponent({
             <span class="note-text"><strong dir="auto">{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n.kind) }}</span>
             <time :datetime="item.at" :title="fullTime(item.at)">{{ timeOfDay(item.at) }}</time>
           </li>
-          <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued, 'mentions-me': !item.mine && mentionsMe(item.m) }" :data-id="item.m.id"
+          <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued, 'mentions-me': !item.mine && mentionsMe(item.m), 'jump-target': highlighted === item.m.id }" :data-id="item.m.id"
             :data-status="item.mine ? 'sent' : null">
             <span v-if="!item.mine && !item.continued" class="avatar" :style="{ '--hue': nameHue(item.m.from) }"
               aria-hidden="true">{{ initial(nameOf(item.m.from)) }}</span>
@@ -230,6 +243,8 @@ export const MessageList = defineComponent({
                 <time :datetime="item.m.sentAt" :title="fullTime(item.m.sentAt)">{{ timeOfDay(item.m.sentAt) }}</time>
               </div>
               <span v-else class="sr-only">{{ item.mine ? 'You' : nameOf(item.m.from) }}, {{ timeOfDay(item.m.sentAt) }}:</span>
+              <ReplyQuote v-if="item.m.quote && item.m.replyTo && !item.m.deleted" :quote="item.m.quote" :me="me"
+                :name-of="nameOf" @jump="jumpTo(item.m.replyTo)" />
               <p v-if="item.m.deleted" class="bubble deleted">Message deleted</p>
               <form v-else-if="editing === item.m.id" class="edit-form" @submit.prevent="saveEdit(item.m)">
                 <label class="sr-only" :for="'edit-' + item.m.id">Edit your message</label>
@@ -253,6 +268,8 @@ export const MessageList = defineComponent({
                   <button type="button" class="link-button" @click="confirming = item.m.id">Delete</button>
                 </template>
               </span>
+              <ReactionBar v-if="!item.m.deleted && editing !== item.m.id" :message="item.m" :me="me" :name-of="nameOf"
+                @react="(m, emoji) => $emit('react', m, emoji)" @reply="(m) => $emit('reply', m)" />
             </div>
           </li>
         </template>

@@ -4,6 +4,7 @@ import { createOutboxStore } from '../link/outbox-store.js';
 import { applyOutboxChange } from '../state/chat-history.js';
 import { ensureConversation, HISTORY_PAGE_SIZE, noteCommand, openConversation } from '../state/chat-state.js';
 import { awaitOnline } from '../state/online-list.js';
+import { reactionToggle } from '../state/reactions.js';
 
 /**
  * What the person can do, as commands to the server: send (through the outbox), retry or discard a message,
@@ -90,12 +91,26 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     return { text };
   }
 
-  /** @param {string} text */
-  function sendMessage(text) {
+  /** @param {string} text @param {string} [replyTo] the id of the message it answers */
+  function sendMessage(text, replyTo) {
     const c = active.value;
     c.error = null;
     // Offline, it waits in the outbox and leaves (with its clientMessageId) when the link is back.
-    outbox.add(c.id, messagePayload(c.id, text));
+    outbox.add(c.id, { ...messagePayload(c.id, text), ...(replyTo ? { replyTo } : {}) });
+  }
+
+  /**
+   * Toggles my reaction `emoji` on a message (the server checks that I may read its conversation). Not
+   * queued: offline, it says so.
+   * @param {import('../state/chat-state.js').ChatMessage} message @param {string} emoji
+   */
+  function react(message, emoji) {
+    const { command: name, payload } = reactionToggle(state.me, message, emoji);
+    void command(name, payload, message.conversation).then((sent) => {
+      if (!sent)
+        ensureConversation(state, message.conversation).error =
+          'Not connected: try again when the connection is back.';
+    });
   }
 
   /** @param {{ clientMessageId: string }} pending */
@@ -233,6 +248,7 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     join,
     leave,
     change,
+    react,
     findPeople,
     groupCommand,
     createGroup,

@@ -6,7 +6,7 @@
  */
 import { ensureConversation, rememberGroup } from './chat-state.js';
 import { rememberName } from './display-names.js';
-import { applyRecord, foldLines } from './message-changes.js';
+import { applyRecord, foldLines, foldMessage } from './message-changes.js';
 
 /**
  * @typedef {import('./chat-state.js').ChatState} ChatState
@@ -85,7 +85,8 @@ export function applyMessage(state, message) {
     return { isNew: false, conversation };
   }
   const isNew = !conversation.messages.some((m) => m.id === message.id);
-  conversation.messages = mergeMessages(conversation.messages, [message]);
+  // Folded as a page is: a copy delivered again keeps the edits and reactions already applied to it.
+  conversation.messages = mergeMessages(conversation.messages, [foldMessage(state, message)]);
   dropConfirmedPending(state, conversation);
   if (message.group) rememberGroup(state, message.group);
   if (isNew && message.from !== state.me && conversation.id !== state.activeId) conversation.unread += 1;

@@ -63,6 +63,8 @@ export function createChatState(me) {
     listVersion: 0,
     /** Edit and delete records by target and author (message-changes.js). */
     changes: /** @type {Map<string, { edit?: ChatMessage, deleted?: boolean }>} */ (new Map()),
+    /** Reaction records by target, emoji and user (reactions.js). */
+    reactions: /** @type {Map<string, Map<string, Map<string, ChatMessage>>>} */ (new Map()),
     /** Records of the groups I am in, by name (group-records.js). */
     groupRecords: /** @type {Map<string, import('./group-records.js').GroupRecord>} */ (new Map()),
     /** The channel directory pages loaded (group-records.js); `null` until asked for. */
@@ -81,8 +83,10 @@ export function createChatState(me) {
 
 /**
  * @typedef {{ id: string, conversation: string, from: string, fromName?: string, to?: string, group?: string,
- *   text: string, sentAt: string, clientMessageId?: string, kind?: 'edit' | 'delete', target?: string,
- *   editedAt?: string, deleted?: true }} ChatMessage
+ *   text: string, sentAt: string, clientMessageId?: string,
+ *   kind?: 'edit' | 'delete' | 'react' | 'unreact', target?: string, editedAt?: string, deleted?: true,
+ *   replyTo?: string, quote?: { from: string, fromName?: string, text: string, deleted?: true },
+ *   reactions?: { emoji: string, users: string[] }[] }} ChatMessage
  * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,
  *   attempts: number }} PendingMessage
  * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note

@@ -1,11 +1,12 @@
 /**
- * My conversations, the people found, and edited or deleted messages, on the page (docs/architecture.md,
- * "My conversations", "Edit and delete"). Edit and delete records are kept per target and author (the same
+ * My conversations, the people found, and edited, deleted or reacted-to messages, on the page
+ * (docs/architecture.md, "My conversations", "Edit and delete", "Reactions and replies"). Edit and delete records are kept per target and author (the same
  * fold as src/lib/history/fold.ts): a message shows its latest text with `editedAt`, or `deleted`, whether the
  * record came before it (live, or on a newer history page) or after it.
  */
 import { ensureConversation, rememberGroup } from './chat-state.js';
 import { rememberName } from './display-names.js';
+import { excerptOf, reactionsOf, takeReaction } from './reactions.js';
 
 /**
  * @typedef {import('./chat-state.js').ChatState} ChatState
@@ -17,45 +18,106 @@ import { rememberName } from './display-names.js';
 const keyOf = (target, from) => `${target}\u0000${from}`;
 
 /**
- * Takes in an edit or delete record: kept for messages still to come, applied at once to its message if shown.
+ * Keeps a record for the messages it changes (an edit or delete by target and author, a reaction by
+ * target, emoji and user: reactions.js).
  * @param {ChatState} state
  * @param {ChatMessage} record
  */
-export function applyRecord(state, record) {
+function takeRecord(state, record) {
   if (!record.target) return;
+  if (record.kind === 'react' || record.kind === 'unreact') {
+    takeReaction(state, record);
+    return;
+  }
   const key = keyOf(record.target, record.from);
   const known = state.changes.get(key);
   if (record.kind === 'delete') state.changes.set(key, { ...known, deleted: true });
   else if (record.kind === 'edit' && (!known?.edit || known.edit.id < record.id))
     state.changes.set(key, { ...known, edit: record });
-  const conversation = state.conversations.get(record.conversation);
-  if (!conversation) return;
-  const at = conversation.messages.findIndex((m) => m.id === record.target);
-  if (at !== -1) {
-    conversation.messages = conversation.messages.map((m, i) => (i === at ? foldMessage(state, m) : m));
-  }
 }
 
 /**
- * A message as the page shows it, after the records seen so far (a record by anyone but its author counts not).
+ * Folds again, in one pass over a conversation's shown messages, those that `targets` name and the replies
+ * that quote them (a deleted message's quote says so).
+ * @param {ChatState} state
+ * @param {string} conversationId
+ * @param {Set<string>} targets
+ */
+function refold(state, conversationId, targets) {
+  const conversation = state.conversations.get(conversationId);
+  if (!conversation || targets.size === 0) return;
+  let changed = false;
+  const messages = conversation.messages.map((m) => {
+    if (!targets.has(m.id) && !(m.replyTo && targets.has(m.replyTo))) return m;
+    changed = true;
+    return foldMessage(state, m);
+  });
+  if (changed) conversation.messages = messages;
+}
+
+/**
+ * Takes in an edit, delete or reaction record: kept for messages still to come, applied at once to its
+ * message if shown.
+ * @param {ChatState} state
+ * @param {ChatMessage} record
+ */
+export function applyRecord(state, record) {
+  if (!record.target) return;
+  takeRecord(state, record);
+  refold(state, record.conversation, new Set([record.target]));
+}
+
+/**
+ * A message as the page shows it, after the records seen so far (an edit or delete by anyone but its author
+ * counts not; reactions are anyone's), with a reply's quote as its message reads now.
  * @param {ChatState} state
  * @param {ChatMessage} message
  * @returns {ChatMessage}
  */
 export function foldMessage(state, message) {
+  const { reactions: _, ...bare } = message;
   const change = state.changes.get(keyOf(message.id, message.from));
-  if (!change) return message;
-  if (change.deleted) return { ...message, text: '', deleted: true };
-  return change.edit ? { ...message, text: change.edit.text, editedAt: change.edit.sentAt } : message;
+  if (change?.deleted) return { ...bare, text: '', deleted: true };
+  const reactions = reactionsOf(state, message.id);
+  const quote = quoteOf(state, message);
+  return {
+    ...bare,
+    ...(change?.edit ? { text: change.edit.text, editedAt: change.edit.sentAt } : {}),
+    ...(reactions.length > 0 ? { reactions } : {}),
+    ...(quote ? { quote } : {}),
+  };
 }
 
 /**
- * The messages of a page or a live batch, folded, with its records taken in (and left out).
+ * A reply's quote after the records seen of the message it quotes: emptied once it is deleted, the edited
+ * text's excerpt once it is edited (as src/lib/history/fold.ts).
+ * @param {ChatState} state
+ * @param {ChatMessage} message
+ */
+function quoteOf(state, message) {
+  const { quote, replyTo } = message;
+  if (!quote || !replyTo) return quote;
+  const change = state.changes.get(keyOf(replyTo, quote.from));
+  if (change?.deleted) return { ...quote, text: '', deleted: /** @type {const} */ (true) };
+  return change?.edit ? { ...quote, text: excerptOf(change.edit.text) } : quote;
+}
+
+/**
+ * The messages of a page or a live batch, folded, with its records taken in (and left out): one pass over
+ * the lines, and one over the messages already shown that they change.
  * @param {ChatState} state
  * @param {ChatMessage[]} lines
  */
 export function foldLines(state, lines) {
-  for (const line of lines) if (line.kind) applyRecord(state, line);
+  /** @type {Map<string, Set<string>>} */
+  const targets = new Map();
+  for (const line of lines) {
+    if (!line.kind || !line.target) continue;
+    takeRecord(state, line);
+    const set = targets.get(line.conversation) ?? new Set();
+    targets.set(line.conversation, set.add(line.target));
+  }
+  for (const [conversation, set] of targets) refold(state, conversation, set);
   return lines.filter((line) => !line.kind).map((m) => foldMessage(state, m));
 }
 

@@ -1,8 +1,9 @@
 /**
  * An accessibility check of the chat page with axe-core (Deque's rules engine, the one browsers' own audits
  * build on), in Chromium against the whole local stack: the room, a private conversation, a group with its
- * member panel, and the people search, on a desktop and on a 390 px phone. No violation of serious or critical
- * impact may remain; lesser ones are printed so they can be seen.
+ * member panel, reactions, a reply and the reaction picker, and the people search, on a desktop and on a
+ * 390 px phone. No violation of serious or critical impact may remain; lesser ones are printed so they can be
+ * seen.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -94,5 +95,21 @@ describe('the chat page passes axe-core with no serious or critical violation', 
     await ann.page.getByLabel('Group name to join or create').press('Enter');
     await send(ann, 'In the group.');
     expect(await seriousOf(ann, 'group, desktop')).toEqual([]);
+  });
+
+  it('with a reaction, a reply and the reaction picker open', async () => {
+    const message = ann.page.locator('.messages .msg', {
+      has: ann.page.locator('.bubble', { hasText: 'In the group.' }),
+    });
+    await message.getByRole('button', { name: 'Add reaction' }).click();
+    await message.getByRole('button', { name: 'heart' }).click();
+    await message.locator('.reaction.mine').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await message.getByRole('button', { name: 'Reply' }).click();
+    await send(ann, 'A reply.');
+    await ann.page.locator('.reply-quote').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await message.getByRole('button', { name: 'Reply' }).click();
+    await message.getByRole('button', { name: 'Add reaction' }).click();
+    await message.getByRole('group', { name: 'Choose a reaction' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await seriousOf(ann, 'reactions and replies, desktop')).toEqual([]);
   });
 });

@@ -30,6 +30,8 @@ export const COMMAND_NAMES = [
   'sendMessage',
   'editMessage',
   'deleteMessage',
+  'react',
+  'unreact',
   'loadHistory',
   'joinGroup',
   'leaveGroup',
@@ -47,6 +49,8 @@ export type ChatCommand =
       readonly group?: string;
       readonly to?: string;
       readonly clientMessageId?: string;
+      /** The id of the message of the same conversation this one replies to. */
+      readonly replyTo?: string;
     }
   | {
       readonly type: 'loadHistory';
@@ -68,6 +72,13 @@ export type ChatCommand =
       readonly type: 'deleteMessage';
       readonly conversation: string;
       readonly messageId: string;
+      readonly clientMessageId?: string;
+    }
+  | {
+      readonly type: 'react' | 'unreact';
+      readonly conversation: string;
+      readonly messageId: string;
+      readonly emoji: string;
       readonly clientMessageId?: string;
     }
   | { readonly type: 'findPeople'; readonly query: string; readonly limit: number }
@@ -110,7 +121,11 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   // A refused sendMessage names its clientMessageId (when it has a usable one), so the sender knows which message.
   const { clientMessageId: cid } = payload;
   const refused =
-    (name === 'sendMessage' || name === 'editMessage' || name === 'deleteMessage') &&
+    (name === 'sendMessage' ||
+      name === 'editMessage' ||
+      name === 'deleteMessage' ||
+      name === 'react' ||
+      name === 'unreact') &&
     typeof cid === 'string' &&
     cid.length > 0 &&
     cid.length <= MAX_CLIENT_MESSAGE_ID_LENGTH
@@ -126,7 +141,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   }
   switch (name) {
     case 'sendMessage': {
-      const { text, group, to, clientMessageId } = payload;
+      const { text, group, to, clientMessageId, replyTo } = payload;
       if (typeof text !== 'string' || text.trim() === '') return fail('text-missing');
       if ([...text].length > MAX_TEXT_LENGTH)
         return fail('text-too-long', `at most ${MAX_TEXT_LENGTH} characters`);
@@ -143,6 +158,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
       if (!isOptionalClientMessageId(clientMessageId)) {
         return fail('invalid-client-message-id', `1–${MAX_CLIENT_MESSAGE_ID_LENGTH} characters`);
       }
+      if (replyTo !== undefined && !isMessageId(replyTo)) return fail('invalid-reply-to');
       return {
         ok: true,
         command: {
@@ -151,6 +167,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
           ...(group !== undefined ? { group } : {}),
           ...(to !== undefined ? { to } : {}),
           ...(clientMessageId !== undefined ? { clientMessageId } : {}),
+          ...(replyTo !== undefined ? { replyTo } : {}),
         },
       };
     }
@@ -179,6 +196,23 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
         command:
           name === 'editMessage' ? { type: name, ...base, text: text as string } : { type: name, ...base },
       };
+    }
+    case 'react':
+    case 'unreact': {
+      const { conversation, messageId, emoji, clientMessageId } = payload;
+      if (typeof conversation !== 'string' || parseConversation(conversation) === undefined) {
+        return fail('invalid-conversation');
+      }
+      if (!isMessageId(messageId)) return fail('invalid-message-id');
+      // Which emoji the chat offers is the server's option (checked when the reaction is stored).
+      if (typeof emoji !== 'string' || emoji.length === 0 || emoji.length > MAX_EMOJI_LENGTH) {
+        return fail('invalid-emoji');
+      }
+      if (!isOptionalClientMessageId(clientMessageId)) {
+        return fail('invalid-client-message-id', `1–${MAX_CLIENT_MESSAGE_ID_LENGTH} characters`);
+      }
+      const which = clientMessageId !== undefined ? { clientMessageId } : {};
+      return { ok: true, command: { type: name, conversation, messageId, emoji, ...which } };
     }
     case 'findPeople': {
       const { query, limit } = payload;
@@ -255,6 +289,9 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
     }
   }
 }
+
+/** Longest `emoji` of a reaction, in UTF-16 units (an emoji with its modifiers and joiners fits). */
+const MAX_EMOJI_LENGTH = 32;
 
 /** Whether a `clientMessageId` is absent or 1 … {@link MAX_CLIENT_MESSAGE_ID_LENGTH} characters. */
 function isOptionalClientMessageId(value: unknown): value is string | undefined {

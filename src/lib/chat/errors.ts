@@ -9,7 +9,7 @@ import { CONVERSATION_ERRORS } from '../conversations/index.js';
 export const CHAT_ERRORS = {
   malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
   'unknown-command':
-    'Unknown command: use sendMessage, editMessage, deleteMessage, loadHistory, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels or typing',
+    'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels or typing',
   'invalid-payload': 'The command payload must be a JSON object',
   'text-missing': 'sendMessage needs a non-empty "text" string',
   'text-too-long': 'The text is longer than the allowed maximum',
@@ -27,6 +27,8 @@ export const CHAT_ERRORS = {
   'message-not-found': 'No message with this id in this conversation: it may not be stored yet',
   'not-author': 'Only the author of a message may edit or delete it',
   'not-a-message': 'Edit or delete the message itself, not an edit or delete record',
+  'invalid-emoji': '"emoji" must be one of the reactions the chat offers (👍 ❤️ 😂 🎉 😮 😢 by default)',
+  'invalid-reply-to': '"replyTo" must be the id of a message in the same conversation (a 26-character ULID)',
   'invalid-query': '"query" must be the start of a name',
   'invalid-kind': '"kind" must be "private" or "channel"',
   'invalid-members': '"members" must be a list of user ids',

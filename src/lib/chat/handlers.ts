@@ -8,10 +8,13 @@
 
 import { DEFAULT_HISTORY_LIMIT, directConversation, groupConversation, ROOM } from '../conversation.js';
 import {
-  appendChange,
+  appendRecord,
   type ConversationListStore,
+  changeOf,
   ListUpdates,
   type PeopleDirectory,
+  type ReactionOptions,
+  replyFields,
 } from '../conversations/index.js';
 import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../history/index.js';
 import { HistoryError } from '../history/index.js';
@@ -56,6 +59,8 @@ export interface ChatDependencies {
   readonly directory?: Pick<UserDirectory, 'namesOf'>;
   /** This instance's throttle of `typing` events (shared by all invocations); without it none is dropped. */
   readonly typing?: Pick<TypingThrottle, 'allow'>;
+  /** The emoji offered, distinct reactions folded, a reply's excerpt (default `REACTION_DEFAULTS`). */
+  readonly reactions?: Partial<ReactionOptions>;
   /** The clock, for tests. */
   readonly now?: () => number;
 }
@@ -213,6 +218,8 @@ export class ChatHandlers {
         return this.#listOnline(command);
       case 'editMessage':
       case 'deleteMessage':
+      case 'react':
+      case 'unreact':
         return this.#changeMessage(caller, command);
       case 'findPeople':
         return { event: 'people', payload: await this.#deps.people.find(command.query, command.limit) };
@@ -243,14 +250,12 @@ export class ChatHandlers {
     command: Extract<ChatCommand, { type: 'sendMessage' }>,
   ): Promise<ChatReply | undefined> {
     const { history, members } = this.#deps;
-    const { text, group, to, clientMessageId } = command;
+    const { text, group, to, clientMessageId, replyTo } = command;
+    const which = clientMessageId !== undefined ? { clientMessageId } : {};
     if (group !== undefined && !(await members.isMember(caller.user, group))) {
       return {
         event: 'error',
-        payload: {
-          ...chatError('not-a-member', command.type, `group "${group}"`),
-          ...(clientMessageId !== undefined ? { clientMessageId } : {}),
-        },
+        payload: { ...chatError('not-a-member', command.type, `group "${group}"`), ...which },
       };
     }
     const conversation =
@@ -259,6 +264,8 @@ export class ChatHandlers {
         : to !== undefined
           ? directConversation(caller.user, to)
           : ROOM;
+    const reply = await storing(() => replyFields(history, conversation, replyTo, this.#deps.reactions));
+    if (!reply.ok) return { event: 'error', payload: { ...chatError(reply.code, command.type), ...which } };
     const kind = {
       [ATTRIBUTES.conversationKind]: group !== undefined ? 'group' : to !== undefined ? 'dm' : 'room',
     };
@@ -271,7 +278,8 @@ export class ChatHandlers {
           text,
           ...(group !== undefined ? { group } : {}),
           ...(to !== undefined ? { to } : {}),
-          ...(clientMessageId !== undefined ? { clientMessageId } : {}),
+          ...which,
+          ...reply.fields,
         });
         span.setAttribute(ATTRIBUTES.duplicate, result.duplicate);
         return result;
@@ -373,22 +381,14 @@ export class ChatHandlers {
    */
   async #changeMessage(
     caller: Caller,
-    command: Extract<ChatCommand, { type: 'editMessage' | 'deleteMessage' }>,
+    command: Extract<ChatCommand, { type: 'editMessage' | 'deleteMessage' | 'react' | 'unreact' }>,
   ): Promise<ChatReply> {
     const { clientMessageId } = command;
     const which = clientMessageId !== undefined ? { clientMessageId } : {};
     const refused = await this.#refuseReader(caller, command.type, command.conversation);
     if (refused?.event === 'error') return { event: 'error', payload: { ...refused.payload, ...which } };
     const outcome = await storing(() =>
-      appendChange(this.#deps.history, {
-        kind: command.type === 'editMessage' ? 'edit' : 'delete',
-        conversation: command.conversation,
-        target: command.messageId,
-        from: caller.user,
-        ...(caller.name !== undefined ? { fromName: caller.name } : {}),
-        ...(command.type === 'editMessage' ? { text: command.text } : {}),
-        ...which,
-      }),
+      appendRecord(this.#deps.history, changeOf(caller, command), this.#deps.reactions),
     );
     if (!outcome.ok)
       return { event: 'error', payload: { ...chatError(outcome.code, command.type), ...which } };

@@ -11,3 +11,4 @@ export * from './list-store.js';
 export * from './list-updates.js';
 export * from './message-changes.js';
 export * from './people.js';
+export * from './reactions.js';

@@ -2,9 +2,17 @@
  * Folding edit and delete records into the messages they change, for any reader of the history
  * (docs/architecture.md, "Edit and delete"). History stays append-only: an edit is a later line naming its
  * target, so a reader applies it wherever the target is, on the same page or on an older one read later.
- * A record counts only when its author is the target's author; a deleted message stays deleted.
+ * A record counts only when its author is the target's author; a deleted message stays deleted. Reactions,
+ * which anyone who reads the conversation may add, are folded by reactions.ts.
  */
-import type { ChatMessage } from './message.js';
+import type { ChatMessage, ReplyQuote } from './message.js';
+import {
+  excerptOf,
+  REACTION_DEFAULTS,
+  type ReactionCount,
+  type ReactionOptions,
+  Reactions,
+} from './reactions.js';
 
 /** A message as a reader shows it: its latest text, and whether it was edited or deleted. */
 export type FoldedMessage = ChatMessage & {
@@ -12,6 +20,10 @@ export type FoldedMessage = ChatMessage & {
   readonly editedAt?: string;
   /** Set when its author deleted it: the text is then empty. */
   readonly deleted?: true;
+  /** Its reactions, when it has any and is not deleted (reactions.ts). */
+  readonly reactions?: readonly ReactionCount[];
+  /** A reply's quote, as its target reads now: edited, or emptied and `deleted` (docs/architecture.md, "Reactions and replies"). */
+  readonly quote?: ReplyQuote & { readonly deleted?: true };
 };
 
 /**
@@ -21,12 +33,19 @@ export type FoldedMessage = ChatMessage & {
 export class MessageChanges {
   readonly #edits = new Map<string, ChatMessage>();
   readonly #deletes = new Map<string, ChatMessage>();
+  readonly #reactions: Reactions;
+  readonly #excerptLength: number;
+
+  constructor(options: Partial<ReactionOptions> = {}) {
+    this.#reactions = new Reactions(options);
+    this.#excerptLength = options.excerptLength ?? REACTION_DEFAULTS.excerptLength;
+  }
 
   /** Takes in the records among `lines` (messages are ignored); returns whether any was new. */
   add(lines: readonly ChatMessage[]): boolean {
-    let added = false;
+    let added = this.#reactions.add(lines);
     for (const line of lines) {
-      if (line.target === undefined) continue;
+      if (line.target === undefined || line.kind === 'react' || line.kind === 'unreact') continue;
       const key = keyOf(line.target, line.from);
       if (line.kind === 'delete') {
         if (!this.#deletes.has(key)) added = true;
@@ -48,7 +67,24 @@ export class MessageChanges {
     const key = keyOf(message.id, message.from);
     if (this.#deletes.has(key)) return { ...message, text: '', deleted: true };
     const edit = this.#edits.get(key);
-    return edit === undefined ? message : { ...message, text: edit.text, editedAt: edit.sentAt };
+    const reactions = this.#reactions.of(message.id);
+    const quote = this.#quoteOf(message);
+    return {
+      ...message,
+      ...(edit === undefined ? {} : { text: edit.text, editedAt: edit.sentAt }),
+      ...(reactions.length > 0 ? { reactions } : {}),
+      ...(quote === undefined ? {} : { quote }),
+    };
+  }
+
+  /** A reply's quote after the records seen so far of the message it quotes. */
+  #quoteOf(message: ChatMessage): FoldedMessage['quote'] {
+    const { quote, replyTo } = message;
+    if (quote === undefined || replyTo === undefined) return quote;
+    const key = keyOf(replyTo, quote.from);
+    if (this.#deletes.has(key)) return { ...quote, text: '', deleted: true };
+    const edit = this.#edits.get(key);
+    return edit === undefined ? quote : { ...quote, text: excerptOf(edit.text, this.#excerptLength) };
   }
 }
 

@@ -25,15 +25,33 @@ export interface ChatMessage {
   readonly clientMessageId?: string;
   /**
    * Absent for a message; `edit` or `delete` for a record that changes the earlier message `target` of the
-   * same author. History stays append-only: readers fold these records (fold.ts). A `delete` has empty text.
+   * same author; `react` or `unreact` for a reaction of `from` to `target`, the emoji as `text`
+   * (reactions.ts). History stays append-only: readers fold these records (fold.ts). A `delete` has empty text.
    */
   readonly kind?: RecordKind;
-  /** The id of the message an `edit` or `delete` record changes. */
+  /** The id of the message a record changes or reacts to. */
   readonly target?: string;
+  /** The id of the earlier message of the same conversation this message replies to. */
+  readonly replyTo?: string;
+  /** What the reply quotes of `replyTo`, captured when the reply was sent (absent when `replyTo` is). */
+  readonly quote?: ReplyQuote;
 }
 
-/** The kinds of records that change an earlier message (docs/architecture.md, "Edit and delete"). */
-export const RECORD_KINDS = ['edit', 'delete'] as const;
+/** The excerpt and author of the message a reply answers (docs/architecture.md, "Reactions and replies"). */
+export interface ReplyQuote {
+  /** The quoted message's author (user id). */
+  readonly from: string;
+  /** The author's display name, when it differs from `from`. */
+  readonly fromName?: string;
+  /** The start of the quoted text, at most the excerpt length (reactions.ts, `REACTION_DEFAULTS`). */
+  readonly text: string;
+}
+
+/**
+ * The kinds of records about an earlier message (docs/architecture.md, "Edit and delete", "Reactions and
+ * replies").
+ */
+export const RECORD_KINDS = ['edit', 'delete', 'react', 'unreact'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
 /** What a caller gives {@link HistoryStore.append}; the store assigns `id` and `sentAt`. */

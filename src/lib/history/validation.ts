@@ -79,9 +79,10 @@ export function validateNewMessage(
   if ((kind === undefined) !== (target === undefined) || (target !== undefined && !isMessageId(target))) {
     throw new HistoryError(
       'invalid-message',
-      'an edit or delete record names its target message id, nothing else does',
+      'a record (edit, delete, react, unreact) names its target message id, nothing else does',
     );
   }
+  const reply = validateReply(input, maxTextLength);
   if (kind === 'delete' ? input.text !== '' : typeof input.text !== 'string' || input.text.length === 0) {
     throw new HistoryError(
       'invalid-message',
@@ -134,5 +135,27 @@ export function validateNewMessage(
     text: input.text,
     ...(clientMessageId === undefined ? {} : { clientMessageId }),
     ...(kind === undefined ? {} : { kind, target }),
+    ...reply,
   };
+}
+
+/** A reply's `replyTo` and `quote`, both or neither, on a message (not a record); `{}` when absent. */
+function validateReply(input: NewMessage, maxTextLength: number): Pick<ChatMessage, 'replyTo' | 'quote'> {
+  const { replyTo, quote } = input;
+  if (replyTo === undefined && quote === undefined) return {};
+  const fix = 'a reply has kind absent, `replyTo` a message id and `quote` { from, fromName?, text }';
+  if (input.kind !== undefined || !isMessageId(replyTo) || typeof quote !== 'object' || quote === null) {
+    throw new HistoryError('invalid-message', fix);
+  }
+  const { from, fromName, text } = quote;
+  if (
+    typeof from !== 'string' ||
+    nameProblem(from) !== undefined ||
+    (fromName !== undefined && (typeof fromName !== 'string' || cleanDisplayName(fromName) !== fromName)) ||
+    typeof text !== 'string' ||
+    [...text].length > maxTextLength
+  ) {
+    throw new HistoryError('invalid-message', `quote: ${fix}`);
+  }
+  return { replyTo, quote: { from, ...(fromName === undefined ? {} : { fromName }), text } };
 }
