@@ -2,6 +2,6 @@
 
 export * from './errors.js';
 export * from './fold.js';
-export { clientIdMarkerName, conversationFolder, segmentBlobName } from './layout.js';
+export { conversationFolder, segmentBlobName } from './layout.js';
 export * from './message.js';
 export * from './store.js';
