@@ -70,15 +70,14 @@ export class ConversationTails {
         size === 0 && index === segments.length - 1
           ? Buffer.alloc(0)
           : await this.#from(conversation, segment, start);
-      // Read from inside a line: the bytes up to its end are not a whole line.
+      // Read from inside a line: the bytes up to its end are not a whole line (no line break: none is).
       const first = start === 0 ? 0 : data.indexOf(0x0a) + 1;
       const end = data.lastIndexOf(0x0a) + 1;
       if (index === segments.length - 1) position = start + end;
-      const whole = first > 0 && first <= end ? data.subarray(first, end) : data.subarray(0, end);
-      reads.push({ segment, start: start + (first > 0 ? first : 0), data: whole });
+      reads.push({ segment, start: start + first, data: data.subarray(first, Math.max(first, end)) });
       budget -= data.length;
       if (start > 0 || budget <= 0) break;
-      const oldest = wholeLines(whole, 0).next();
+      const oldest = wholeLines((reads.at(-1) as (typeof reads)[number]).data, 0).next();
       if (!oldest.done && timeOf(oldest.value.bytes) < cutoff) break;
     }
     const tail = this.index.start(conversation, newest.segment, position);
