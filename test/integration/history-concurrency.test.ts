@@ -226,6 +226,42 @@ describe('clientMessageId across instances, crashes and stalls', () => {
     }
   });
 
+  it('keeps its index across a roll: a retry on an instance that knew the full segment finds lines written before and after the roll', async () => {
+    const { container, stores } = instances(2, { segmentBlockLimit: 3 });
+    const [a, b] = stores as [HistoryStore, HistoryStore];
+    // b knows segment 1 up to its own first line; a then fills segment 1 (and rolls) and writes into segment 2.
+    await b.append({ conversation: 'room', from: 'bob', text: 'b0' });
+    const sent: ChatMessage[] = [];
+    for (let i = 0; i < 4; i++) sent.push((await retrySend(a, `c${i}`)).message);
+    const segments = await rawSegments(container, 'room');
+    expect(segments.map((s) => s.lines.length)).toEqual([3, 2]);
+    // c1 lies in segment 1 after what b read (b meets the seal, reads segment 1 to its end, moves on); c3 in 2.
+    expect(await retrySend(b, 'c1')).toEqual({ message: sent[1], duplicate: true });
+    expect(await retrySend(b, 'c3')).toEqual({ message: sent[3], duplicate: true });
+    expect(await retrySend(b, 'c0')).toEqual({ message: sent[0], duplicate: true });
+    expect((await rawSegments(container, 'room')).flatMap((s) => s.lines)).toHaveLength(5);
+  });
+
+  it('seals an older segment a dead roll left open before reading the conversation, so no stale writer appends behind what it read', async () => {
+    const { container, stores } = instances(2);
+    const [stale, fresh] = stores as [HistoryStore, HistoryStore];
+    await stale.append({ conversation: 'room', from: 'bob', text: 'in segment 1' });
+    // A roll that created segment 2 and died before sealing segment 1.
+    await container.getAppendBlobClient(segmentBlobName('room', 2)).create();
+    await retrySend(fresh, 'c-fresh');
+    expect((await container.getAppendBlobClient(segmentBlobName('room', 1)).getProperties()).isSealed).toBe(
+      true,
+    );
+    // The writer that still knew segment 1 meets the seal, reads segment 1 to its end and appends to segment 2.
+    const late = await retrySend(stale, 'c-late');
+    expect(late.duplicate).toBe(false);
+    const segments = await rawSegments(container, 'room');
+    expect(segments.map((seg) => seg.lines.map((m) => m.clientMessageId ?? m.text))).toEqual([
+      ['in segment 1'],
+      ['c-fresh', 'c-late'],
+    ]);
+  });
+
   it('a refused append (4xx) stores nothing and leaves nothing behind, so a retry stores the message afresh', async () => {
     const { container, stores } = instances(1);
     const store = stores[0] as HistoryStore;
