@@ -5,6 +5,7 @@
  * without depending on Azurite's log format. The app is given the proxy's address in its connection string.
  */
 import { Agent, createServer, request, type Server } from 'node:http';
+import { LIMITS_PREFIX } from '../src/lib/chat/command-quota.js';
 import { listenOnLoopback } from './net.js';
 
 export interface BlobCounter {
@@ -13,9 +14,10 @@ export interface BlobCounter {
   /**
    * Requests counted since the last call, by operation, their total, and how many of them Blob Storage
    * refused (status 400 or above: a conditional write that lost, a missing blob; the app's retries follow
-   * such answers); resets the counts.
+   * such answers), and how many were for the per-user command-limit buckets (`_limits/`, the command limit's
+   * share rather than the message's); resets the counts.
    */
-  take(): { total: number; byOperation: Record<string, number>; failed: number };
+  take(): { total: number; byOperation: Record<string, number>; failed: number; commandLimit: number };
   close(): Promise<void>;
 }
 
@@ -37,9 +39,11 @@ export async function startBlobCounter(azuriteConnectionString: string): Promise
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let counts = new Map<string, number>();
   let failed = 0;
+  let commandLimit = 0;
   const server: Server = createServer((req, res) => {
     const key = operationOf(req.method ?? 'GET', req.url ?? '/');
     counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (new URL(req.url ?? '/', 'http://x').pathname.includes(`/${LIMITS_PREFIX}`)) commandLimit += 1;
     const upstream = request(
       {
         host: target.hostname,
@@ -69,9 +73,11 @@ export async function startBlobCounter(azuriteConnectionString: string): Promise
       const byOperation = Object.fromEntries([...counts.entries()].sort((a, b) => b[1] - a[1]));
       const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
       const refused = failed;
+      const limits = commandLimit;
       counts = new Map();
       failed = 0;
-      return { total, byOperation, failed: refused };
+      commandLimit = 0;
+      return { total, byOperation, failed: refused, commandLimit: limits };
     },
     async close() {
       server.closeAllConnections();

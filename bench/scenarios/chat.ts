@@ -15,7 +15,7 @@
  * - **CPU per delivered message** at that rate of our own processes (service + Functions hosts) against the
  *   relay's at the same rate, measured again once the set-ups are done (target ≤ {@link OWN_CPU_TARGET}×),
  *   Azurite's beside it;
- * - **Blob requests per message** at that rate (history appends, exactly-once markers, command limits).
+ * - **Blob requests per message** at that rate (history appends with their exactly-once reads, command limits).
  */
 import { existsSync } from 'node:fs';
 import { messageOf } from '../../src/lib/error-message.js';

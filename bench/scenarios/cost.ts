@@ -12,8 +12,10 @@
  * - **Per chat message** into the room of N: a `sendMessage` with a `clientMessageId`; billed units to
  *   everyone (the sender's own copy, which is its acknowledgement, included; the client's invocation is
  *   inbound, which Azure does not bill), Blob transactions, Functions CPU-ms and the Functions host's resident memory growth.
- *   The Blob requests of the smallest room's messages are judged (target ≤ {@link BLOB_REQUESTS_PER_MESSAGE_TARGET}):
- *   the messages go one at a time, so no group commit shares a request, and refused requests are counted apart.
+ *   The Blob requests of the smallest room's messages are judged in two parts: the message path (the append with its
+ *   exactly-once check, target ≤ {@link BLOB_REQUESTS_PER_MESSAGE_TARGET}) and the command limit's share (its
+ *   bucket writes, target ≤ {@link COMMAND_LIMIT_SHARE_TARGET}); the messages go one at a time, so no group commit
+ *   shares a request, and refused requests are counted apart.
  *
  * Baseline: a bare `ws` relay in the same run, at the same sizes, doing the least that does the same job: a
  * joining client sends one small join notice that the relay sends to every client (one tiny message per
@@ -38,7 +40,11 @@ import {
 } from '../stack.js';
 import { figuresFor, type Meter, type Metered, type Side } from './cost-figures.js';
 
-export { BLOB_REQUESTS_PER_MESSAGE_TARGET, JOIN_EXPONENT_TARGET } from './cost-figures.js';
+export {
+  BLOB_REQUESTS_PER_MESSAGE_TARGET,
+  COMMAND_LIMIT_SHARE_TARGET,
+  JOIN_EXPONENT_TARGET,
+} from './cost-figures.js';
 
 export const FULL = {
   sizes: [100, 500, 2000],
@@ -75,7 +81,7 @@ interface Stack {
   /** CPU of the service, where there is one. */
   serviceCpuMs?(): Promise<number>;
   /** Blob transactions since the last call. */
-  blobs(): { total: number; byOperation: Record<string, number>; failed?: number };
+  blobs(): { total: number; byOperation: Record<string, number>; failed?: number; commandLimit?: number };
   /** Resident memory of the measured server process. */
   rss(): number;
 }
@@ -212,6 +218,7 @@ async function measureSide(
       blobTransactions: blobs.total / m,
       blobByOperation: Object.fromEntries(Object.entries(blobs.byOperation).map(([k, n]) => [k, n / m])),
       blobRefused: blobs.failed ?? 0,
+      blobCommandLimit: (blobs.commandLimit ?? 0) / m,
       cpuMs: cpu / m,
       rssBytesPerMessage: rss / m,
     });

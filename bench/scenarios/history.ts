@@ -193,7 +193,7 @@ export const history: Scenario = {
           note: 'baseline: raw appendBlock',
         },
         {
-          name: 'append throughput with clientMessageId (dedupe marker)',
+          name: 'append throughput with clientMessageId (exactly-once check)',
           unit: 'msg/s',
           ours: withIds,
           baseline: raw,

@@ -4,7 +4,13 @@
  */
 import { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketName, CommandQuota, DEFAULT_COMMAND_LEASE } from '../../src/lib/chat/command-quota.js';
+import {
+  bucketName,
+  CommandQuota,
+  DEFAULT_COMMAND_LEASE,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_MAX_COMMAND_LEASE,
+} from '../../src/lib/chat/command-quota.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
 import { azuriteConnectionString } from '../../src/local/dev-constants.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
@@ -92,6 +98,62 @@ describe('the command limit shared by instances', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('grows the lease of a user who keeps sending on one instance: one write per up to 15 commands', async () => {
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.port}`);
+    try {
+      const viaProxy = BlobServiceClient.fromConnectionString(
+        azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
+      ).getContainerClient('quota');
+      let now = 5_000_000;
+      const quota = new CommandQuota(viaProxy, { burst: 30, perSecond: 10, now: () => now });
+      for (let i = 0; i < 100; i++) {
+        expect(await quota.take('fay')).toBe(0);
+        now += 200;
+      }
+      // Leases of 5, 10, then 15 each: 1 + 1 + ceil(85 / 15) = 8 writes for 100 commands.
+      const writes = proxy.exchanges.filter((e) => e.method === 'PUT').length;
+      expect(writes).toBe(2 + Math.ceil((100 - 15) / DEFAULT_MAX_COMMAND_LEASE));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('keeps the tokens all instances hold unspent within half the burst: a flood gets at most one and a half bursts at once', async () => {
+    let now = 6_000_000;
+    const quotas = Array.from(
+      { length: 6 },
+      () => new CommandQuota(container, { burst: 30, perSecond: 10, now: () => now }),
+    );
+    // Slow commands spread over six instances: each would take a lease of its own.
+    for (let i = 0; i < 60; i++) {
+      expect(await (quotas[i % 6] as CommandQuota).take('gus')).toBe(0);
+      now += 1_000;
+    }
+    // Then a flood at one instant: what the bucket holds (the burst, refilled) plus what the instances hold.
+    const allowed = await takeRoundRobin(quotas, 'gus', 600);
+    expect(allowed).toBeGreaterThanOrEqual(30);
+    expect(allowed).toBeLessThanOrEqual(30 + 15);
+  });
+
+  it('forfeits a lease not spent within its time, and the next command takes tokens afresh', async () => {
+    let now = 7_000_000;
+    const quotas = [0, 1].map(
+      () => new CommandQuota(container, { burst: 30, perSecond: 10, now: () => now }),
+    );
+    const [a, b] = quotas as [CommandQuota, CommandQuota];
+    expect(await a.take('hal')).toBe(0);
+    const bucket = container.getBlockBlobClient(bucketName('hal'));
+    const declared = JSON.parse((await bucket.downloadToBuffer()).toString('utf8'));
+    expect(declared.leases).toHaveLength(1);
+    expect(declared.leases[0].slice(1)).toEqual([DEFAULT_COMMAND_LEASE - 1, now + DEFAULT_LEASE_TTL_MS]);
+    now += DEFAULT_LEASE_TTL_MS;
+    const etag = (await bucket.getProperties()).etag;
+    expect(await a.take('hal')).toBe(0);
+    // Forfeited: the instance wrote the bucket again rather than spending a token it no longer holds.
+    expect((await bucket.getProperties()).etag).not.toBe(etag);
+    expect(await b.take('hal')).toBe(0);
   });
 
   it('keeps names with a trailing dot apart from those without', () => {

@@ -3,7 +3,6 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { describe, expect, it, vi } from 'vitest';
 import {
   type ChatMessage,
-  clientIdMarkerName,
   createHistoryStore,
   type HistoryStore,
   newMessageId,
@@ -17,10 +16,7 @@ import { startRecordingProxy } from '../support/recording-proxy.js';
 const blob = useAzurite();
 
 /** Separate clients for one container: what separate Function instances have. */
-function instances(
-  count: number,
-  options: { segmentBlockLimit?: number; pendingClaimTimeoutMs?: number } = {},
-) {
+function instances(count: number, options: { segmentBlockLimit?: number; dedupeTailBytes?: number } = {}) {
   const name = `t-${randomUUID()}`;
   const client = () => blob.container(name);
   return {
@@ -143,69 +139,130 @@ describe('history under concurrency', () => {
   });
 });
 
-describe('clientMessageId crash recovery', () => {
-  /** Leaves the state a send leaves when its process dies after claiming the id (and maybe after appending). */
-  async function crashedSend(container: ContainerClient, appended: boolean): Promise<ChatMessage> {
-    await container.createIfNotExists();
-    const message: ChatMessage = {
-      ...newMessageId(),
-      conversation: 'room',
-      from: 'ann',
-      text: 'accepted before the crash',
-      clientMessageId: 'c-crash',
-    };
-    const body = JSON.stringify(message);
-    await container
-      .getBlockBlobClient(clientIdMarkerName('room', 'ann', 'c-crash'))
-      .upload(body, Buffer.byteLength(body), { metadata: { state: 'pending' } });
-    if (appended) await appendLine(container, message);
-    return message;
-  }
-
-  /** Appends a message as the first send would, creating the segment if needed. */
+describe('clientMessageId across instances, crashes and stalls', () => {
+  /** Appends a message as a send on another instance would, creating the segment if needed. */
   async function appendLine(container: ContainerClient, message: ChatMessage): Promise<void> {
+    await container.createIfNotExists();
     const segment = container.getAppendBlobClient(segmentBlobName('room', 1));
     await segment.createIfNotExists();
     const line = `${JSON.stringify(message)}\n`;
     await segment.appendBlock(line, Buffer.byteLength(line));
   }
 
-  /** The sender's retry of the crashed send: same sender, same clientMessageId. */
-  const retrySend = (store: HistoryStore) =>
-    store.append({ conversation: 'room', from: 'ann', text: 'retry', clientMessageId: 'c-crash' });
+  const stored = (text: string, clientMessageId: string): ChatMessage => ({
+    ...newMessageId(),
+    conversation: 'room',
+    from: 'ann',
+    text,
+    clientMessageId,
+  });
 
-  it('appends the claimed message, with a fresh id, when the first send died before appending it', async () => {
-    const { container, stores } = instances(1, { pendingClaimTimeoutMs: 0 });
+  /** The sender's retry: same sender, same clientMessageId. */
+  const retrySend = (store: HistoryStore, clientMessageId = 'c-crash') =>
+    store.append({ conversation: 'room', from: 'ann', text: 'retry', clientMessageId });
+
+  it('a retry on an instance that never saw the conversation finds the message its first send stored (the answer was lost)', async () => {
+    const { container, stores } = instances(1);
+    const first = stored('accepted before the crash', 'c-crash');
+    await appendLine(container, first);
+    const retry = await retrySend(stores[0] as HistoryStore);
+    expect(retry).toEqual({ message: first, duplicate: true });
+    expect((await rawSegments(container, 'room')).flatMap((s) => s.lines)).toEqual([first]);
+  });
+
+  it('a retry on an instance that knows the conversation finds a message another instance stored since', async () => {
+    const { container, stores } = instances(1);
     const store = stores[0] as HistoryStore;
     const earlier = await store.append({ conversation: 'room', from: 'bob', text: 'earlier' });
-    const claimed = await crashedSend(container, false);
+    const first = stored('stored elsewhere', 'c-crash');
+    await appendLine(container, first);
     const retry = await retrySend(store);
-    // Nobody ever saw the claimed id (it was never stored), so it is re-issued to sort where it is appended.
-    expect(retry.duplicate).toBe(true);
-    const { id, sentAt, ...content } = retry.message;
-    const { id: claimedId, sentAt: _claimedAt, ...claimedContent } = claimed;
-    expect(content).toEqual(claimedContent);
-    expect(id > claimedId).toBe(true);
-    const again = await retrySend(store);
-    expect(again).toEqual({ message: retry.message, duplicate: true });
-    expect((await store.read('room')).messages).toEqual([earlier.message, retry.message]);
-    expect((await rawSegments(container, 'room')).flatMap((s) => s.lines)).toEqual([
-      earlier.message,
-      retry.message,
+    expect(retry).toEqual({ message: first, duplicate: true });
+    expect((await rawSegments(container, 'room')).flatMap((s) => s.lines)).toEqual([earlier.message, first]);
+  });
+
+  it('a first send stalled until its retry was stored elsewhere stores nothing: its append is refused and it answers with the stored one', async () => {
+    const name = `t-${randomUUID()}`;
+    const container = blob.container(name);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let stalled = false;
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`, {
+      intercept: async ({ method, url }) => {
+        if (!stalled && method === 'PUT' && url.includes('comp=appendblock')) {
+          stalled = true;
+          await held;
+        }
+        return undefined;
+      },
+    });
+    try {
+      const slow = createHistoryStore({
+        containerClient: blob.container(name, azuriteConnectionString(`${proxy.url}/devstoreaccount1`)),
+      });
+      const other = createHistoryStore({ containerClient: container });
+      await other.append({ conversation: 'room', from: 'bob', text: 'before' });
+      const first = slow.append({ conversation: 'room', from: 'ann', text: 'x', clientMessageId: 'c-stall' });
+      await vi.waitFor(() => expect(stalled).toBe(true), { timeout: 10_000, interval: 5 });
+      const retry = await other.append({
+        conversation: 'room',
+        from: 'ann',
+        text: 'x',
+        clientMessageId: 'c-stall',
+      });
+      expect(retry.duplicate).toBe(false);
+      release();
+      expect(await first).toEqual({ message: retry.message, duplicate: true });
+      const lines = (await rawSegments(container, 'room')).flatMap((s) => s.lines);
+      expect(lines.filter((m) => m.clientMessageId === 'c-stall')).toEqual([retry.message]);
+      // Refused at the position it had read, then a read of the new bytes only: no second append.
+      const appends = proxy.exchanges.filter((e) => e.url.includes('comp=appendblock'));
+      expect(appends.map((e) => e.status)).toEqual([412]);
+    } finally {
+      release();
+      await proxy.close();
+    }
+  });
+
+  it('keeps its index across a roll: a retry on an instance that knew the full segment finds lines written before and after the roll', async () => {
+    const { container, stores } = instances(2, { segmentBlockLimit: 3 });
+    const [a, b] = stores as [HistoryStore, HistoryStore];
+    // b knows segment 1 up to its own first line; a then fills segment 1 (and rolls) and writes into segment 2.
+    await b.append({ conversation: 'room', from: 'bob', text: 'b0' });
+    const sent: ChatMessage[] = [];
+    for (let i = 0; i < 4; i++) sent.push((await retrySend(a, `c${i}`)).message);
+    const segments = await rawSegments(container, 'room');
+    expect(segments.map((s) => s.lines.length)).toEqual([3, 2]);
+    // c1 lies in segment 1 after what b read (b meets the seal, reads segment 1 to its end, moves on); c3 in 2.
+    expect(await retrySend(b, 'c1')).toEqual({ message: sent[1], duplicate: true });
+    expect(await retrySend(b, 'c3')).toEqual({ message: sent[3], duplicate: true });
+    expect(await retrySend(b, 'c0')).toEqual({ message: sent[0], duplicate: true });
+    expect((await rawSegments(container, 'room')).flatMap((s) => s.lines)).toHaveLength(5);
+  });
+
+  it('seals an older segment a dead roll left open before reading the conversation, so no stale writer appends behind what it read', async () => {
+    const { container, stores } = instances(2);
+    const [stale, fresh] = stores as [HistoryStore, HistoryStore];
+    await stale.append({ conversation: 'room', from: 'bob', text: 'in segment 1' });
+    // A roll that created segment 2 and died before sealing segment 1.
+    await container.getAppendBlobClient(segmentBlobName('room', 2)).create();
+    await retrySend(fresh, 'c-fresh');
+    expect((await container.getAppendBlobClient(segmentBlobName('room', 1)).getProperties()).isSealed).toBe(
+      true,
+    );
+    // The writer that still knew segment 1 meets the seal, reads segment 1 to its end and appends to segment 2.
+    const late = await retrySend(stale, 'c-late');
+    expect(late.duplicate).toBe(false);
+    const segments = await rawSegments(container, 'room');
+    expect(segments.map((seg) => seg.lines.map((m) => m.clientMessageId ?? m.text))).toEqual([
+      ['in segment 1'],
+      ['c-fresh', 'c-late'],
     ]);
   });
 
-  it('does not append again when the first send appended (its marker still pending), even past the claim timeout', async () => {
-    const { container, stores } = instances(1, { pendingClaimTimeoutMs: 0 });
-    const store = stores[0] as HistoryStore;
-    const claimed = await crashedSend(container, true);
-    const retry = await retrySend(store);
-    expect(retry).toEqual({ message: claimed, duplicate: true });
-    const lines = (await rawSegments(container, 'room')).flatMap((s) => s.lines);
-    expect(lines).toEqual([claimed]);
-  });
-
-  it('releases the claim when the service refuses the append, so a retry is not told it is a duplicate', async () => {
+  it('a refused append (4xx) stores nothing and leaves nothing behind, so a retry stores the message afresh', async () => {
     const { container, stores } = instances(1);
     const store = stores[0] as HistoryStore;
     await container.createIfNotExists();
@@ -214,9 +271,6 @@ describe('clientMessageId crash recovery', () => {
     const send = () =>
       store.append({ conversation: 'room', from: 'ann', text: 'x', clientMessageId: 'c-refused' });
     await expect(send()).rejects.toMatchObject({ statusCode: 409 });
-    expect(await container.getBlobClient(clientIdMarkerName('room', 'ann', 'c-refused')).exists()).toBe(
-      false,
-    );
 
     await container.getBlobClient(segmentBlobName('room', 1)).delete();
     const retry = await send();
@@ -224,44 +278,33 @@ describe('clientMessageId crash recovery', () => {
     expect((await store.read('room')).messages).toEqual([retry.message]);
   });
 
-  it('waits for a send in flight (claimed, not yet appended) instead of taking it over, then answers with its message', async () => {
-    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`);
-    try {
-      const name = `t-${randomUUID()}`;
-      const container = blob.container(name);
-      const viaProxy = blob.container(name, azuriteConnectionString(`${proxy.url}/devstoreaccount1`));
-      const store = createHistoryStore({ containerClient: viaProxy, pendingClaimTimeoutMs: 60_000 });
-      const claimed = await crashedSend(container, false);
-      const retry = retrySend(store);
-      // Once the retry has seen the marker pending and the message not stored, the "first send" appends it; the
-      // retry must then answer with that message and append nothing.
-      const markerReads = () =>
-        proxy.exchanges.filter((e) => e.method === 'GET' && e.url.includes('client-ids'));
-      // The retry has read the marker and then looked in the history and found nothing (the exchange is recorded
-      // once Azurite has answered): only then does the "first send" append, so the retry must read the marker again.
-      const lookedInHistory = () => {
-        const first = proxy.exchanges.findIndex((e) => e.method === 'GET' && e.url.includes('client-ids'));
-        return first >= 0 && proxy.exchanges.slice(first + 1).some((e) => !e.url.includes('client-ids'));
-      };
-      await vi.waitFor(() => expect(lookedInHistory()).toBe(true), { timeout: 10_000, interval: 5 });
-      await appendLine(container, claimed);
-      expect(await retry).toEqual({ message: claimed, duplicate: true });
-      expect(markerReads().length).toBeGreaterThan(1);
-      expect((await rawSegments(container, 'room')).flatMap((s) => s.lines)).toEqual([claimed]);
-    } finally {
-      await proxy.close();
-    }
+  it('reads back at most dedupeTailBytes for a conversation it does not know: an older first send is stored again, and readers show it once', async () => {
+    const { container, stores } = instances(1, { dedupeTailBytes: 2_000 });
+    const old = stored('long ago', 'c-old');
+    await appendLine(container, old);
+    for (let i = 0; i < 20; i++)
+      await appendLine(container, stored(`filler ${i} ${'x'.repeat(100)}`, `f${i}`));
+    const recent = stored('recent', 'c-recent');
+    await appendLine(container, recent);
+    const store = stores[0] as HistoryStore;
+    // Within the bytes read back: found.
+    expect(await retrySend(store, 'c-recent')).toEqual({ message: recent, duplicate: true });
+    // Beyond them (the stated window): stored again, and the reader drops the repeat.
+    const again = await retrySend(store, 'c-old');
+    expect(again.duplicate).toBe(false);
+    const read = await readAll(store, 'room');
+    expect(read.filter((m) => m.clientMessageId === 'c-old')).toHaveLength(1);
   });
 });
 
 describe('Blob requests per message', () => {
-  it('a send costs one append, two requests with a clientMessageId; a retry costs reads only', async () => {
+  it('a send costs one append, with or without a clientMessageId; a retry costs none', async () => {
     const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`);
     try {
       const name = `t-${randomUUID()}`;
       const viaProxy = blob.container(name, azuriteConnectionString(`${proxy.url}/devstoreaccount1`));
       const store = createHistoryStore({ containerClient: viaProxy });
-      // The first send of an instance creates the container and the segment and finds the current segment.
+      // The first send of an instance creates the container and the segment and reads the conversation's tail.
       await store.append({ conversation: 'room', from: 'ann', text: 'warm', clientMessageId: 'w' });
       const requests = async (send: () => Promise<unknown>) => {
         const from = proxy.exchanges.length;
@@ -271,19 +314,19 @@ describe('Blob requests per message', () => {
       const withId = await requests(() =>
         store.append({ conversation: 'room', from: 'ann', text: 'one', clientMessageId: 'c1' }),
       );
-      // The marker's create (If-None-Match: *) and the append: nothing else.
-      expect(withId).toHaveLength(2);
-      expect(withId.filter((r) => r.includes('comp=appendblock'))).toHaveLength(1);
+      // The conditional append: nothing else.
+      expect(withId).toHaveLength(1);
+      expect(withId[0]).toContain('comp=appendblock');
       const withoutId = await requests(() =>
         store.append({ conversation: 'room', from: 'ann', text: 'two' }),
       );
       expect(withoutId).toHaveLength(1);
       expect(withoutId[0]).toContain('comp=appendblock');
-      // A retry writes no message: it reads the marker, finds the message, and marks the marker stored.
+      // A retry on the instance that stored it: found in its index, answered from one ranged read, nothing written.
       const retry = await requests(() =>
         store.append({ conversation: 'room', from: 'ann', text: 'one', clientMessageId: 'c1' }),
       );
-      expect(retry.filter((r) => r.includes('comp=appendblock'))).toEqual([]);
+      expect(retry.filter((r) => r.startsWith('PUT'))).toEqual([]);
       expect((await store.read('room')).messages.map((m) => m.text)).toEqual(['warm', 'one', 'two']);
     } finally {
       await proxy.close();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AppendResult,
   createHistoryStore,
@@ -27,8 +27,9 @@ afterEach(async () => {
 
 const isAppendBlock = (e: { method: string; url: string }) =>
   e.method === 'PUT' && e.url.includes('comp=appendblock');
-const isMarkerCreate = (e: { method: string; url: string }) =>
-  e.method === 'PUT' && e.url.includes('_client-ids') && !e.url.includes('comp=');
+/** Any request for a blob outside the conversation's segments (there is none: no per-message marker). */
+const isOutsideSegments = (e: { method: string; url: string }) =>
+  !new URL(e.url, 'http://x').pathname.includes('/room/') && !e.url.includes('restype=container');
 
 /**
  * A store whose Blob requests go through a recording proxy that may inject faults, and a direct client for the
@@ -97,8 +98,8 @@ describe('group commit of appends', () => {
       }),
     );
     const total = senders * perSender;
-    // One marker per message (the claim stays per message); the appends are shared.
-    expect(proxy.exchanges.filter(isMarkerCreate)).toHaveLength(total);
+    // No blob per message beside the history: the appends, shared, are all there is.
+    expect(proxy.exchanges.filter(isOutsideSegments)).toEqual([]);
     expect(appendBlocks().reduce((sum, b) => sum + b.requestLines, 0)).toBe(total);
     expect(appendBlocks().length).toBeLessThan(total);
     const read = await readAll(store, 'room');
@@ -215,26 +216,14 @@ describe('group commit of appends', () => {
       });
 
     /**
-     * Sends from `senders` senders at once. The proxy holds the first append until every marker is created, so
-     * the other messages all queue behind it and go out as one batch, the second append, which gets `fault`.
+     * Sends from `senders` senders at once: the first goes out alone, the others queue behind it and go out as
+     * one batch, the second append, which gets `fault`.
      */
-    async function sendWithFailingBatch(
-      fault: { status: number; code: string; afterForwarding?: boolean },
-      options: Partial<HistoryStoreOptions> = {},
-    ) {
+    async function sendWithFailingBatch(fault: { status: number; code: string; afterForwarding?: boolean }) {
       let appends = 0;
-      const context = await setup({ pendingClaimTimeoutMs: 0, ...options }, async (request) => {
+      const context = await setup({}, (request) => {
         if (!isAppendBlock(request)) return undefined;
         appends++;
-        if (appends === 1) {
-          await vi.waitFor(
-            () => expect(context.proxy.exchanges.filter(isMarkerCreate)).toHaveLength(senders),
-            { timeout: 10_000, interval: 5 },
-          );
-          // The last marker's answer is on its way to the store; give it a moment to queue its append.
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          return undefined;
-        }
         return appends === 2 ? fault : undefined;
       });
       const { store } = context;
@@ -278,32 +267,26 @@ describe('group commit of appends', () => {
       const written = (await rawSegments(direct, 'room')).flatMap((s) => s.lines);
       expect(written).toHaveLength(senders);
       const retries = await retryAll(store, direct);
-      // The retries found the messages the failed batch had written: the same ids, all duplicates.
+      // The retries found the messages the failed batch had written: the same ids, all duplicates. Their
+      // append was refused at the position read before the batch, and the new bytes read answered them.
       for (const r of retries) expect(r.duplicate).toBe(true);
       expect(new Set(retries.map((r) => r.message.id))).toEqual(new Set(written.map((m) => m.id)));
     });
 
-    it('refused outright (4xx): every member releases its claim and its retry stores it afresh', async () => {
-      const { store, direct } = await sendWithFailingBatch(
-        { status: 409, code: 'InvalidBlobType' },
-        // A long claim timeout: a retry must not need the takeover, the claims are gone.
-        { pendingClaimTimeoutMs: 60_000 },
-      );
+    it('refused outright (4xx): nothing of it is stored, and every retry stores its message afresh', async () => {
+      const { store, direct } = await sendWithFailingBatch({ status: 409, code: 'InvalidBlobType' });
       const retries = await retryAll(store, direct);
       const fresh = retries.filter((r) => !r.duplicate);
       expect(fresh).toHaveLength(senders - 1);
     });
   });
 
-  it('a lone message still costs two requests with a clientMessageId, one without', async () => {
+  it('a lone message costs one request, with a clientMessageId or without', async () => {
     const { proxy, store } = await setup();
     await store.append({ conversation: 'room', from: 'ann', text: 'warm', clientMessageId: 'w' });
     let from = proxy.exchanges.length;
     await store.append({ conversation: 'room', from: 'ann', text: 'one', clientMessageId: 'c1' });
-    expect(proxy.exchanges.slice(from).map((e) => isAppendBlock(e) || isMarkerCreate(e))).toEqual([
-      true,
-      true,
-    ]);
+    expect(proxy.exchanges.slice(from).map((e) => [isAppendBlock(e), e.status])).toEqual([[true, 201]]);
     from = proxy.exchanges.length;
     await store.append({ conversation: 'room', from: 'ann', text: 'two' });
     expect(
@@ -313,5 +296,36 @@ describe('group commit of appends', () => {
         .map((e) => e.requestLines),
     ).toEqual([1]);
     expect(proxy.exchanges.length - from).toBe(1);
+  });
+
+  it("an append whose answer was lost is found by its id when the client's retry is refused: stored once, answered", async () => {
+    let appends = 0;
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`, {
+      intercept: (request) =>
+        isAppendBlock(request) && ++appends === 2
+          ? { status: 500, code: 'InternalError', afterForwarding: true }
+          : undefined,
+    });
+    proxies.push(proxy);
+    const name = `t-${randomUUID()}`;
+    const direct = blob.container(name);
+    // A client that retries, as the app's does (BLOB_RETRY_OPTIONS): its retry meets the position the lost try moved.
+    const viaProxy = BlobServiceClient.fromConnectionString(
+      azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
+      { retryOptions: { maxTries: 2, retryDelayInMs: 10 } },
+    ).getContainerClient(name);
+    const store = createHistoryStore({ containerClient: viaProxy });
+    await store.ensureContainer();
+    await direct.getAppendBlobClient(segmentBlobName('room', 1)).create();
+    const one = await store.append({ conversation: 'room', from: 'ann', text: 'one' });
+    const two = await store.append({ conversation: 'room', from: 'ann', text: 'two' });
+    const three = await store.append({ conversation: 'room', from: 'ann', text: 'three' });
+    expect([one, two, three].map((r) => r.duplicate)).toEqual([false, false, false]);
+    expect(proxy.exchanges.filter(isAppendBlock).map((e) => e.status)).toEqual([201, 500, 412, 201]);
+    expect((await rawSegments(direct, 'room')).flatMap((s) => s.lines)).toEqual([
+      one.message,
+      two.message,
+      three.message,
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import { billedMessages, billedUnits, growthExponent } from '../../bench/billing
 import { type BlobCounter, startBlobCounter } from '../../bench/blob-counter.js';
 import { blobClass, SIGNALR } from '../../bench/capacity/prices.js';
 import { ASSUMPTIONS, type Inputs, model } from '../../bench/capacity.js';
+import { bucketName } from '../../src/lib/chat/command-quota.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
 
 describe('billing arithmetic (Azure SignalR: 2 KB units per outbound message, Pings free)', () => {
@@ -145,6 +146,18 @@ describe('Blob transaction counter', () => {
     const counted = counter.take();
     expect(counted.total).toBe(3);
     expect(counted.failed).toBe(1);
-    expect(counter.take()).toEqual({ total: 0, byOperation: {}, failed: 0 });
+    expect(counter.take()).toEqual({ total: 0, byOperation: {}, failed: 0, commandLimit: 0 });
+  });
+
+  it("counts the command limit's bucket requests apart from the rest (the message path)", async () => {
+    const container = BlobServiceClient.fromConnectionString(counter.connectionString).getContainerClient(
+      'limits',
+    );
+    await container.create();
+    await container.getBlockBlobClient(bucketName('ann')).upload('{}', 2);
+    await container.getAppendBlobClient('room/0000000001.jsonl').create();
+    const counted = counter.take();
+    expect(counted.total).toBe(3);
+    expect(counted.commandLimit).toBe(1);
   });
 });

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CLIENT_IDS_PREFIX,
-  clientIdMarkerName,
-  conversationFolder,
-  segmentBlobName,
-  segmentNumber,
-} from '../../src/lib/history/layout.js';
+import { conversationFolder, segmentBlobName, segmentNumber } from '../../src/lib/history/layout.js';
 import { isMessageId, newMessageId } from '../../src/lib/history/message.js';
 
 describe('history blob names', () => {
@@ -38,15 +32,6 @@ describe('history blob names', () => {
     expect(segmentNumber('room', 'rooms/0000000003.jsonl')).toBeUndefined();
     expect(segmentNumber('room', 'room/3.jsonl')).toBeUndefined();
     expect(segmentNumber('room', 'room/0000000003.json')).toBeUndefined();
-  });
-
-  it('names a clientMessageId marker by the SHA-256 of sender, NUL, client id (known answer)', () => {
-    // printf 'ann\0c-1' | sha256sum
-    expect(clientIdMarkerName('room', 'ann', 'c-1')).toBe(
-      `${CLIENT_IDS_PREFIX}room/a107a2d025909469cf315bccdf12262a4983ef5d8607e9dfda8a53b941946baa.json`,
-    );
-    expect(clientIdMarkerName('room', 'ann', 'c-1')).not.toBe(clientIdMarkerName('room', 'bob', 'c-1'));
-    expect(clientIdMarkerName('room', 'ann', 'c-1')).not.toBe(clientIdMarkerName('group:g', 'ann', 'c-1'));
   });
 });
 

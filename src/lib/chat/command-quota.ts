@@ -1,10 +1,11 @@
 /**
  * The command limit per user, shared by every Function instance: one token bucket per user in a blob
- * (`_limits/<user>`), from which an instance takes a few tokens at a time with a conditional write, and spends
- * them from memory for as long as it needs: a user well under the limit costs one write per few commands, not
- * one per command, and a command is never let through without a token taken from the shared bucket
+ * (`_limits/<user>`), from which an instance takes a few tokens at a time with a conditional write (more each time
+ * while the user keeps well under the limit), and spends them from memory for as long as it needs: a user well
+ * under the limit costs one write per up to 15 commands, not one per command, and a command is never let through without a token taken from the shared bucket
  * (docs/architecture.md, "Fair sharing").
  */
+import { randomUUID } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
 import { RateLimiter } from '../rate-limit.js';
@@ -12,13 +13,26 @@ import { RateLimiter } from '../rate-limit.js';
 /** The blob name prefix of the per-user buckets (conversation folders never start with `_`). */
 export const LIMITS_PREFIX = '_limits/';
 /**
- * The most tokens an instance takes from a user's bucket at once. It takes this many while the bucket keeps at
+ * The tokens an instance first takes from a user's bucket at once. It takes a lease while the bucket keeps at
  * least half of the burst after the take (the user is well under the limit), else one: a user well under the
- * limit costs one write per this many commands, and one near the limit spends only tokens it takes one by one.
+ * limit costs one write per lease of commands, and one near the limit spends only tokens it takes one by one.
  * Tokens an instance took and has not spent stay with it (there is no time limit on them: they were paid for),
  * so another instance can only see fewer tokens than the user has left, never more.
  */
 export const DEFAULT_COMMAND_LEASE = 5;
+/**
+ * The largest lease: each lease an instance spent whole within {@link DEFAULT_LEASE_TTL_MS} lets its next one for
+ * that user be twice as large, up to this (a user who keeps sending on one instance costs one write per this many
+ * commands); a lease not spent in time, or a take near the limit, goes back to {@link DEFAULT_COMMAND_LEASE}.
+ */
+export const DEFAULT_MAX_COMMAND_LEASE = 15;
+/**
+ * How long the tokens of a lease may be spent. Each instance declares what it holds, and until when, in the
+ * bucket with its take, and a take leaves the tokens held unspent by all instances together within half the
+ * burst: so however many instances there are, a user can never spend more at once than the burst plus half of
+ * it. A declaration past this time counts for nothing, and its tokens are forfeited by their holder.
+ */
+export const DEFAULT_LEASE_TTL_MS = 60_000;
 /** Conditional writes tried per claim before the command is refused (other instances took tokens meanwhile). */
 export const DEFAULT_QUOTA_WRITE_ATTEMPTS = 4;
 /** Users an instance remembers leases and bucket copies for (the least recent are forgotten first). */
@@ -31,6 +45,10 @@ export interface CommandQuotaOptions {
   readonly perSecond: number;
   /** See {@link DEFAULT_COMMAND_LEASE}. */
   readonly lease?: number;
+  /** See {@link DEFAULT_MAX_COMMAND_LEASE} (never below `lease`). */
+  readonly maxLease?: number;
+  /** See {@link DEFAULT_LEASE_TTL_MS}. */
+  readonly leaseTtlMs?: number;
   /** See {@link DEFAULT_QUOTA_WRITE_ATTEMPTS}. */
   readonly attempts?: number;
   /** See {@link DEFAULT_MAX_QUOTA_USERS}. */
@@ -41,16 +59,24 @@ export interface CommandQuotaOptions {
   readonly now?: () => number;
 }
 
-/** What the blob holds: the tokens left at a time (ms since the epoch). */
+/**
+ * What the blob holds: the tokens left at a time (ms since the epoch), and the leases instances hold unspent:
+ * `[instance, tokens, until]` each (an array, so no instance id is ever an object key).
+ */
 interface Bucket {
   readonly tokens: number;
   readonly at: number;
+  readonly leases?: readonly (readonly [string, number, number])[];
 }
 
 /** What one instance knows of one user's bucket. */
 interface Local {
   /** Tokens taken from the shared bucket and not yet spent. */
   leased: number;
+  /** Until when `leased` may be spent (then it is forfeited). */
+  leaseUntil: number;
+  /** The lease the next claim asks for: it doubles after each full lease, back to the first near the limit. */
+  nextLease: number;
   /** The bucket was empty: refuse without asking Blob until then. */
   blockedUntil: number;
   /** The blob as this instance last read or wrote it; a conditional write tells whether it is still current. */
@@ -63,6 +89,10 @@ export class CommandQuota {
   readonly perSecond: number;
   readonly #container: ContainerClient;
   readonly #lease: number;
+  readonly #maxLease: number;
+  readonly #leaseTtlMs: number;
+  /** This instance's name in the buckets' lease declarations. */
+  readonly #instance = randomUUID();
   readonly #attempts: number;
   readonly #maxUsers: number;
   readonly #now: () => number;
@@ -78,6 +108,8 @@ export class CommandQuota {
     this.burst = options.burst;
     this.perSecond = options.perSecond;
     this.#lease = Math.max(1, Math.floor(options.lease ?? DEFAULT_COMMAND_LEASE));
+    this.#maxLease = Math.max(this.#lease, Math.floor(options.maxLease ?? DEFAULT_MAX_COMMAND_LEASE));
+    this.#leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.#attempts = options.attempts ?? DEFAULT_QUOTA_WRITE_ATTEMPTS;
     this.#maxUsers = options.maxUsers ?? DEFAULT_MAX_QUOTA_USERS;
     this.#now = options.now ?? Date.now;
@@ -99,11 +131,21 @@ export class CommandQuota {
 
   async #take(user: string): Promise<number> {
     const now = this.#now();
-    const local = this.#local.get(user) ?? { leased: 0, blockedUntil: 0 };
+    const local = this.#local.get(user) ?? {
+      leased: 0,
+      leaseUntil: 0,
+      nextLease: this.#lease,
+      blockedUntil: 0,
+    };
     setBounded(this.#local, user, local, this.#maxUsers);
     if (local.leased >= 1) {
-      local.leased--;
-      return 0;
+      if (now < local.leaseUntil) {
+        local.leased--;
+        return 0;
+      }
+      // Not spent in time: forfeited (other instances no longer count it either), and the next lease starts small.
+      local.leased = 0;
+      local.nextLease = this.#lease;
     }
     if (now < local.blockedUntil) return local.blockedUntil - now;
     try {
@@ -127,9 +169,16 @@ export class CommandQuota {
         bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * this.perSecond,
       );
       if (tokens < 1) return this.#block(local, now, Math.ceil(((1 - tokens) / this.perSecond) * 1000));
-      // Well under the limit (half the burst left after a full take): a lease; near it, one token at a time.
-      const taken = tokens - this.#lease >= this.burst / 2 ? this.#lease : 1;
-      const next: Bucket = { tokens: tokens - taken, at: now };
+      // Well under the limit (half the burst left after the take, and room beside the leases other instances
+      // hold): the lease this instance has grown to, or the first one; near the limit, one token at a time.
+      const half = this.burst / 2;
+      const others = (bucket.leases ?? []).filter(([id, , until]) => id !== this.#instance && until > now);
+      const room = Math.floor(half) - others.reduce((sum, [, held]) => sum + held, 0);
+      const fits = (lease: number) => lease > 1 && tokens - lease >= half && lease - 1 <= room;
+      const taken = fits(local.nextLease) ? local.nextLease : fits(this.#lease) ? this.#lease : 1;
+      const until = now + this.#leaseTtlMs;
+      const leases = taken > 1 ? [...others, [this.#instance, taken - 1, until] as const] : others;
+      const next: Bucket = { tokens: tokens - taken, at: now, ...(leases.length > 0 ? { leases } : {}) };
       const body = JSON.stringify(next);
       try {
         const written = await blob.upload(body, Buffer.byteLength(body), {
@@ -139,6 +188,9 @@ export class CommandQuota {
         local.bucket = next;
         if (written.etag !== undefined) local.etag = written.etag;
         local.leased = taken - 1;
+        local.leaseUntil = until;
+        local.nextLease =
+          taken === local.nextLease ? Math.min(this.#maxLease, taken * 2) : Math.max(this.#lease, taken);
         return 0;
       } catch (error) {
         if (!isConflict(error)) throw error;
@@ -152,6 +204,7 @@ export class CommandQuota {
 
   #block(local: Local, now: number, waitMs: number): number {
     local.leased = 0;
+    local.nextLease = this.#lease;
     local.blockedUntil = now + waitMs;
     return waitMs;
   }
@@ -179,8 +232,18 @@ export function bucketName(user: string): string {
 function parseBucket(text: string): Bucket | undefined {
   try {
     const value = JSON.parse(text) as Partial<Bucket>;
-    if (typeof value.tokens === 'number' && typeof value.at === 'number')
-      return { tokens: value.tokens, at: value.at };
+    if (typeof value.tokens === 'number' && typeof value.at === 'number') {
+      const leases = Array.isArray(value.leases)
+        ? value.leases.filter(
+            (l): l is [string, number, number] =>
+              Array.isArray(l) &&
+              typeof l[0] === 'string' &&
+              typeof l[1] === 'number' &&
+              typeof l[2] === 'number',
+          )
+        : [];
+      return { tokens: value.tokens, at: value.at, ...(leases.length > 0 ? { leases } : {}) };
+    }
   } catch {
     // A bucket that is not ours is replaced by a full one (the write is still conditional).
   }

@@ -1,22 +1,31 @@
 /**
- * The append path: whole JSON lines into the conversation's current segment by `appendBlock`, the lines queued
- * meanwhile sent together as one block (group commit), and full segments rolled and sealed
- * (docs/architecture.md, "History in Blob Storage").
+ * The append path: whole JSON lines into the conversation's current segment by `appendBlock`, each block
+ * conditional on the length this instance has read up to, so a (sender, clientMessageId) already stored is found
+ * before it could be stored again; the lines queued meanwhile are sent together as one block (group commit), and
+ * full segments are rolled and sealed (docs/architecture.md, "History in Blob Storage").
  */
-import { type AppendBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';
-import { setBounded } from '../bounded-map.js';
-import { FIRST_SEGMENT } from './layout.js';
-import type { ChatMessage } from './message.js';
-import { listSegments, segmentClient } from './segments.js';
+import { type ContainerClient, RestError } from '@azure/storage-blob';
+import { Fifo } from './fifo.js';
+import type { AppendResult, ChatMessage } from './message.js';
+import { DEFAULT_DEDUPE_TAIL_BYTES, DEFAULT_DEDUPE_WINDOW_MS, DEFAULT_MAX_DEDUPE_IDS } from './options.js';
+import { type KnownTail, pairKey } from './recent-ids.js';
+import { ConversationTails, type Watch } from './tails.js';
+
+export { isAlreadyExists } from './tails.js';
 
 /** Attempts of one append across rollovers and segment creation before it gives up. */
 export const MAX_APPEND_ATTEMPTS = 10;
+/**
+ * Appends of one block refused because other instances appended first, before it gives up: each refusal means
+ * someone else's block was stored (progress), and each instance has one block of a conversation in flight.
+ */
+export const MAX_POSITION_CONFLICTS = 50;
 
 /** What a {@link SegmentAppender} needs to know. */
 export interface AppenderOptions {
   /** Blocks per segment before writers move to the next one. */
   readonly segmentBlockLimit: number;
-  /** Conversations whose current segment number is remembered. */
+  /** Conversations known at most (segment, position, recent clientMessageIds). */
   readonly maxCachedConversations: number;
   /** Lines per block at most when queued appends go out together. */
   readonly maxMessagesPerBlock: number;
@@ -24,12 +33,17 @@ export interface AppenderOptions {
   readonly maxBlockBytes: number;
   /** Lines queued per conversation at most; further appends wait for room. */
   readonly maxQueuedAppends: number;
+  /** The dedupe window and its bounds (`options.ts`); their defaults when absent. */
+  readonly dedupeWindowMs?: number;
+  readonly dedupeTailBytes?: number;
+  readonly maxDedupeIds?: number;
 }
 
 /** One queued line and its caller. */
 interface QueuedLine {
+  readonly message: ChatMessage;
   readonly line: Buffer;
-  readonly resolve: () => void;
+  readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -45,29 +59,62 @@ interface ConversationQueue {
   writing: boolean;
 }
 
-/** Appends messages to the conversations of one container, rolling segments as they fill. */
+/**
+ * Appends messages to the conversations of one container, each (conversation, sender, clientMessageId) once,
+ * rolling segments as they fill.
+ */
 export class SegmentAppender {
-  /** The segment this instance appends to, per conversation. A hint only: the service's answers correct it. */
-  readonly #current = new Map<string, number>();
-  /** The blob client of the segment last appended to, per conversation: built once, not per message. */
-  readonly #clients = new Map<string, { segment: number; blob: AppendBlobClient }>();
   /** The conversations with appends under way (queued or in flight); an entry goes when its queue empties. */
   readonly #queues = new Map<string, ConversationQueue>();
-
-  readonly #container: ContainerClient;
+  /** Sends with a clientMessageId under way on this instance, by conversation, sender and clientMessageId. */
+  readonly #sending = new Map<string, Promise<AppendResult>>();
+  readonly #tails: ConversationTails;
   readonly #options: AppenderOptions;
 
   constructor(container: ContainerClient, options: AppenderOptions) {
-    this.#container = container;
     this.#options = options;
+    this.#tails = new ConversationTails(container, {
+      dedupeWindowMs: options.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS,
+      dedupeTailBytes: options.dedupeTailBytes ?? DEFAULT_DEDUPE_TAIL_BYTES,
+      maxDedupeIds: options.maxDedupeIds ?? DEFAULT_MAX_DEDUPE_IDS,
+      maxCachedConversations: options.maxCachedConversations,
+    });
   }
 
   /**
    * Appends one message as one line, alone in a block when nothing else of its conversation is in flight on this
    * instance, else with the others queued meanwhile. Resolves once its block is appended; rejects with its block's
-   * error, as a lone append would (a refusal, 4xx, means none of the block's lines was written).
+   * error, as a lone append would (a refusal, 4xx, means none of the block's lines was written). A message whose
+   * sender's clientMessageId is stored already (or being stored on this instance) is not stored again: the stored
+   * one comes back with `duplicate: true`.
    */
-  async append(message: ChatMessage): Promise<void> {
+  async append(message: ChatMessage): Promise<AppendResult> {
+    if (message.clientMessageId === undefined) return this.#enqueue(message);
+    const key = `${message.conversation}\u0000${pairKey(message.from, message.clientMessageId)}`;
+    for (;;) {
+      const earlier = this.#sending.get(key);
+      if (earlier === undefined) break;
+      try {
+        return { message: (await earlier).message, duplicate: true };
+      } catch {
+        // That send failed, and may not have stored anything: this one tries (the index finds it if it did).
+      }
+    }
+    const sent = this.#enqueue(message);
+    this.#sending.set(key, sent);
+    const done = () => {
+      if (this.#sending.get(key) === sent) this.#sending.delete(key);
+    };
+    sent.then(done, done);
+    return sent;
+  }
+
+  /** Conversations with appends queued or in flight on this instance (the others keep no queue). */
+  get conversationsUnderWay(): number {
+    return this.#queues.size;
+  }
+
+  async #enqueue(message: ChatMessage): Promise<AppendResult> {
     const queue = this.#queueOf(message.conversation);
     // Behind callers already waiting or let in (they came first), or when the queue is full: wait for room.
     if (
@@ -79,14 +126,11 @@ export class SegmentAppender {
       queue.admitted--;
     }
     const line = Buffer.from(`${JSON.stringify(message)}\n`, 'utf8');
-    const stored = new Promise<void>((resolve, reject) => queue.lines.push({ line, resolve, reject }));
+    const stored = new Promise<AppendResult>((resolve, reject) =>
+      queue.lines.push({ message, line, resolve, reject }),
+    );
     if (!queue.writing) void this.#drain(message.conversation, queue);
     return stored;
-  }
-
-  /** Conversations with appends queued or in flight on this instance (the others keep no queue). */
-  get conversationsUnderWay(): number {
-    return this.#queues.size;
   }
 
   #queueOf(conversation: string): ConversationQueue {
@@ -111,20 +155,18 @@ export class SegmentAppender {
         queue.admitted++;
         (queue.waiting.shift() as () => void)();
       }
-      let written: { segment: number; full: boolean };
+      let written: { tail: KnownTail; full: boolean };
       try {
-        const body =
-          batch.length === 1 ? (batch[0] as QueuedLine).line : Buffer.concat(batch.map((e) => e.line));
-        written = await this.#write(conversation, body);
+        written = await this.#write(conversation, batch);
       } catch (error) {
+        // Lines already answered (found stored) keep their answer: a settled promise ignores this.
         for (const entry of batch) entry.reject(error);
         continue;
       }
-      for (const entry of batch) entry.resolve();
       if (written.full) {
         // This block filled the segment: move on now, so the next block goes to the new one. A failure here
-        // changes nothing stored; the next append sees the count at the limit and rolls again.
-        await this.#roll(conversation, written.segment).catch(() => undefined);
+        // changes nothing stored; the next append is refused by the count or the seal and rolls again.
+        await this.#tails.roll(conversation, written.tail).catch(() => undefined);
       }
     }
     queue.writing = false;
@@ -148,129 +190,106 @@ export class SegmentAppender {
   }
 
   /**
-   * Appends one block of whole lines to the conversation's current segment, moving on past sealed or full
-   * segments and creating a missing one; says where it went and whether that segment is now full.
+   * Appends one block of whole lines at the position this instance has read the conversation's current segment
+   * up to. Refused because someone appended meanwhile: reads the new lines, answers the lines already stored
+   * (its own, when an earlier try landed and its answer was lost; a clientMessageId stored by another send) and
+   * tries again with the rest. Moves on past sealed or full segments and creates a missing one.
    */
-  async #write(conversation: string, body: Buffer): Promise<{ segment: number; full: boolean }> {
-    let segment = this.#current.get(conversation) ?? (await this.#discoverSegment(conversation));
-    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-      const blob = this.#client(conversation, segment);
+  async #write(conversation: string, batch: QueuedLine[]): Promise<{ tail: KnownTail; full: boolean }> {
+    const watch: Watch = { ids: new Set(batch.map((entry) => entry.message.id)), found: new Map() };
+    let tail = await this.#tails.known(conversation, watch);
+    let open = batch;
+    let rolls = 0;
+    let conflicts = 0;
+    for (;;) {
+      open = await this.#settleStored(conversation, tail, open, watch);
+      if (open.length === 0) return { tail, full: false };
+      const body = open.length === 1 ? (open[0] as QueuedLine).line : Buffer.concat(open.map((e) => e.line));
       try {
-        const response = await blob.appendBlock(body, body.length);
-        this.#rememberSegment(conversation, segment);
-        return {
-          segment,
-          full: (response.blobCommittedBlockCount ?? 0) >= this.#options.segmentBlockLimit,
-        };
+        const response = await this.#tails
+          .client(conversation, tail.segment)
+          .appendBlock(body, body.length, { conditions: { appendPosition: tail.position } });
+        let offset = tail.position;
+        for (const { message, line } of open) {
+          this.#tails.index.add(tail, message, {
+            id: message.id,
+            segment: tail.segment,
+            offset,
+            length: line.length - 1,
+          });
+          offset += line.length;
+        }
+        tail.position = offset;
+        for (const entry of open) entry.resolve({ message: entry.message, duplicate: false });
+        const full = (response.blobCommittedBlockCount ?? 0) >= this.#options.segmentBlockLimit;
+        return { tail, full };
       } catch (error) {
         const code = errorCode(error);
-        if (code === 'BlobNotFound') {
-          await this.#createSegment(conversation, segment);
+        if (code === 'AppendPositionConditionNotMet') {
+          if (++conflicts > MAX_POSITION_CONFLICTS)
+            throw tooManyTries(conversation, conflicts, 'others kept appending');
+          // Nothing new where the service says the blob has grown: what this instance knew is wrong (the segment
+          // was deleted and made again): read the conversation afresh.
+          if (!(await this.#tails.catchUp(conversation, tail, watch))) {
+            tail = await this.#tails.load(conversation, watch);
+          }
+        } else if (code === 'BlobNotFound') {
+          if (++rolls > MAX_APPEND_ATTEMPTS)
+            throw tooManyTries(conversation, rolls, 'segments kept vanishing');
+          if (tail.position > 0) tail = await this.#tails.load(conversation, watch);
+          else await this.#tails.createSegment(conversation, tail.segment);
         } else if (code === 'BlockCountExceedsLimit' || code === 'BlobIsSealed') {
-          segment = await this.#roll(conversation, segment);
+          if (++rolls > MAX_APPEND_ATTEMPTS)
+            throw tooManyTries(conversation, rolls, 'segments kept filling or sealed');
+          tail = await this.#tails.roll(conversation, tail, watch);
         } else {
           throw error;
         }
       }
     }
-    throw new Error(
-      `Could not append to conversation ${conversation} after ${MAX_APPEND_ATTEMPTS} attempts (segments kept filling or vanishing)`,
-    );
-  }
-
-  /** The append blob client of a segment, reused while the conversation stays on that segment. */
-  #client(conversation: string, segment: number): AppendBlobClient {
-    const cached = this.#clients.get(conversation);
-    if (cached?.segment === segment) return cached.blob;
-    const blob = segmentClient(this.#container, conversation, segment);
-    setBounded(this.#clients, conversation, { segment, blob }, this.#options.maxCachedConversations);
-    return blob;
   }
 
   /**
-   * Moves past a full segment: to the next one, or further if other writers already rolled past it. Creates the
-   * next segment first and then seals the full one, so a writer refused by the seal always finds a successor.
+   * Answers the lines of a block that are stored already, by what the index and the reads since the block was
+   * taken say; returns the others, in order.
    */
-  async #roll(conversation: string, full: number): Promise<number> {
-    const latest = await this.#discoverSegment(conversation);
-    const next = Math.max(full + 1, latest);
-    await this.#createSegment(conversation, next);
-    this.#rememberSegment(conversation, next);
-    try {
-      await segmentClient(this.#container, conversation, full).seal();
-    } catch (error) {
-      // Sealed already, or gone: either way nothing more can be appended to it.
-      if (!(error instanceof RestError && (error.statusCode === 409 || error.statusCode === 404)))
-        throw error;
+  async #settleStored(
+    conversation: string,
+    tail: KnownTail,
+    open: QueuedLine[],
+    watch: Watch,
+  ): Promise<QueuedLine[]> {
+    const left: QueuedLine[] = [];
+    for (const entry of open) {
+      const { message } = entry;
+      // Its own line, written by an earlier try whose answer was lost.
+      const landed = watch.found.get(message.id);
+      if (landed !== undefined) {
+        entry.resolve({ message: landed, duplicate: false });
+        continue;
+      }
+      const stored =
+        message.clientMessageId === undefined
+          ? undefined
+          : this.#tails.index.find(tail, message.from, message.clientMessageId);
+      if (stored === undefined) {
+        left.push(entry);
+      } else if (stored.id === message.id) {
+        entry.resolve({ message, duplicate: false });
+      } else {
+        const original = watch.found.get(stored.id) ?? (await this.#tails.readLine(conversation, stored));
+        entry.resolve({ message: original, duplicate: true });
+      }
     }
-    return next;
-  }
-
-  /** Creates a segment unless it exists. `If-None-Match: *` — a plain create would truncate a segment in use. */
-  async #createSegment(conversation: string, segment: number): Promise<void> {
-    try {
-      await segmentClient(this.#container, conversation, segment).create({
-        conditions: { ifNoneMatch: '*' },
-        blobHTTPHeaders: { blobContentType: 'application/x-ndjson; charset=utf-8' },
-      });
-    } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
-    }
-  }
-
-  /** The newest segment number of a conversation, from a listing ({@link FIRST_SEGMENT} when there is none yet). */
-  async #discoverSegment(conversation: string): Promise<number> {
-    const segments = await listSegments(this.#container, conversation);
-    const newest = segments.at(-1)?.segment ?? FIRST_SEGMENT;
-    this.#rememberSegment(conversation, newest);
-    return newest;
-  }
-
-  #rememberSegment(conversation: string, segment: number): void {
-    const known = this.#current.get(conversation) ?? segment;
-    setBounded(this.#current, conversation, Math.max(segment, known), this.#options.maxCachedConversations);
+    return left;
   }
 }
 
-/** A create with `If-None-Match: *` on an existing blob: 409 BlobAlreadyExists (Azure) or 412 (some emulators). */
-export function isAlreadyExists(error: unknown): boolean {
-  return error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412);
+function tooManyTries(conversation: string, tries: number, why: string): Error {
+  return new Error(`Could not append to conversation ${conversation} after ${tries} attempts (${why})`);
 }
 
 function errorCode(error: unknown): string | undefined {
   if (!(error instanceof RestError)) return undefined;
   return error.code ?? (error.details as { errorCode?: string } | undefined)?.errorCode;
-}
-
-/** A first-in first-out queue whose `shift` is O(1) amortised (an array's `shift` moves every element). */
-class Fifo<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  peek(): T | undefined {
-    return this.#items[this.#head];
-  }
-
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      // Drop the consumed half: each element is moved at most once per halving, so O(1) amortised.
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
 }

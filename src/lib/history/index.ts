@@ -2,7 +2,7 @@
 
 export * from './errors.js';
 export * from './fold.js';
-export { clientIdMarkerName, conversationFolder, segmentBlobName } from './layout.js';
+export { conversationFolder, segmentBlobName } from './layout.js';
 export * from './message.js';
 export * from './reactions.js';
 export * from './store.js';

@@ -1,18 +1,13 @@
 /**
- * Where things live in the history container: segments `<folder>/0000000001.jsonl`, markers
- * `_client-ids/<folder>/<sha256>.json`, and the percent-encoding of a conversation id into its folder
- * (docs/architecture.md, "History in Blob Storage").
+ * Where things live in the history container: segments `<folder>/0000000001.jsonl`, and the percent-encoding of
+ * a conversation id into its folder (docs/architecture.md, "History in Blob Storage").
  */
-import { createHash } from 'node:crypto';
 import { blobNameSegment } from '../blob-names.js';
 
 /** Segment numbers are zero-padded to this many digits so names sort in segment order. */
 export const SEGMENT_DIGITS = 10;
 /** The first segment of every conversation. */
 export const FIRST_SEGMENT = 1;
-
-/** The prefix of every clientMessageId marker. */
-export const CLIENT_IDS_PREFIX = '_client-ids/';
 
 const SEGMENT_FILE = /^(\d{10})\.jsonl$/;
 
@@ -32,11 +27,4 @@ export function segmentNumber(conversation: string, blobName: string): number | 
   if (!blobName.startsWith(prefix)) return undefined;
   const match = SEGMENT_FILE.exec(blobName.slice(prefix.length));
   return match?.[1] === undefined ? undefined : Number(match[1]);
-}
-
-/** The blob name of the marker that records which message a sender's `clientMessageId` became. */
-export function clientIdMarkerName(conversation: string, from: string, clientMessageId: string): string {
-  // NUL cannot occur in a user name, so (from, clientMessageId) pairs cannot collide by concatenation.
-  const digest = createHash('sha256').update(`${from}\u0000${clientMessageId}`, 'utf8').digest('hex');
-  return `${CLIENT_IDS_PREFIX}${conversationFolder(conversation)}/${digest}.json`;
 }

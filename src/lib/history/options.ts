@@ -36,17 +36,26 @@ export const HISTORY_LIMITS = {
   readChunkBytes: { default: 64 * 1024, min: 1 },
   /** Longest text in characters: the chat's. */
   maxTextLength: { default: MAX_TEXT_LENGTH, min: 1 },
-  /** How old a `pending` marker must be (service clock) before another send may take it over. */
-  pendingClaimTimeoutMs: { default: 15_000, min: 0 },
-  /** How often a duplicate send re-reads a `pending` marker while it waits for the first send to finish. */
-  pendingPollMs: { default: 100, min: 1 },
+  /**
+   * The dedupe window: a send repeating a (sender, clientMessageId) whose first copy was stored less than this
+   * long ago is not stored again. Each instance keeps the clientMessageIds of this window of each conversation it
+   * appends to in memory, and reads it back (within `dedupeTailBytes`) for a conversation it does not know yet.
+   */
+  dedupeWindowMs: { default: 60 * 60_000, min: 0 },
+  /** Bytes read back at most for a conversation an instance does not know yet: the window's bound in bytes. */
+  dedupeTailBytes: { default: 1024 * 1024, min: 0 },
+  /**
+   * clientMessageIds an instance keeps in memory across all conversations (the least recently used conversations
+   * are forgotten first, and read again when next appended to).
+   */
+  maxDedupeIds: { default: 100_000, min: 1 },
   /**
    * The most a message's id time and the moment it lands in storage may differ (clock skew between instances
    * plus append latency). `before` searches and crash recovery use it to bound what they read; a message outside
    * it is still found, by a slower full scan.
    */
   reorderWindowMs: { default: 5 * 60_000, min: 0 },
-  /** Conversations whose current segment number is remembered (oldest forgotten first; rediscovered by listing). */
+  /** Conversations an instance knows the tail of (oldest forgotten first; read again when next appended to). */
   maxCachedConversations: { default: 10_000, min: 1 },
   /**
    * Messages per block at most when appends queued behind one in flight go out together (group commit, see
@@ -70,8 +79,9 @@ export type StoreLimits = { readonly [K in HistoryLimitName]: number };
 // The defaults under the names the store's modules import.
 export const DEFAULT_SEGMENT_BLOCK_LIMIT = HISTORY_LIMITS.segmentBlockLimit.default;
 export const DEFAULT_READ_CHUNK_BYTES = HISTORY_LIMITS.readChunkBytes.default;
-export const DEFAULT_PENDING_CLAIM_TIMEOUT_MS = HISTORY_LIMITS.pendingClaimTimeoutMs.default;
-export const DEFAULT_PENDING_POLL_MS = HISTORY_LIMITS.pendingPollMs.default;
+export const DEFAULT_DEDUPE_WINDOW_MS = HISTORY_LIMITS.dedupeWindowMs.default;
+export const DEFAULT_DEDUPE_TAIL_BYTES = HISTORY_LIMITS.dedupeTailBytes.default;
+export const DEFAULT_MAX_DEDUPE_IDS = HISTORY_LIMITS.maxDedupeIds.default;
 export const DEFAULT_REORDER_WINDOW_MS = HISTORY_LIMITS.reorderWindowMs.default;
 export const DEFAULT_MAX_CACHED_CONVERSATIONS = HISTORY_LIMITS.maxCachedConversations.default;
 export const DEFAULT_MAX_MESSAGES_PER_BLOCK = HISTORY_LIMITS.maxMessagesPerBlock.default;

@@ -129,6 +129,34 @@ export function idOfLine(line: Buffer): string | undefined {
   return isMessageId(id) ? id : undefined;
 }
 
+/**
+ * The whole lines of `data`, which starts at a line boundary at byte `base` of its segment: each without its `\n`,
+ * with its offset. Bytes after the last `\n` are not a whole line and are left out.
+ */
+export function* wholeLines(data: Buffer, base: number): Generator<SegmentLine, void, undefined> {
+  let start = 0;
+  for (;;) {
+    const lineBreak = data.indexOf(NEWLINE, start);
+    if (lineBreak === -1) return;
+    if (lineBreak > start) yield { bytes: data.subarray(start, lineBreak), offset: base + start };
+    start = lineBreak + 1;
+  }
+}
+
+/**
+ * Everything of a blob from byte `offset` to its end (one ranged GET, however much that is); empty when nothing
+ * lies past `offset` (Azure answers 416 for a range that starts at the end).
+ */
+export async function downloadFrom(blob: BlobClient, offset: number): Promise<Buffer> {
+  try {
+    const response = await blob.download(offset);
+    return readStream(response.readableStreamBody);
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 416) return Buffer.alloc(0);
+    throw error;
+  }
+}
+
 /** Downloads `count` bytes from `offset` (one ranged GET). */
 export async function downloadRange(blob: BlobClient, offset: number, count: number): Promise<Buffer> {
   if (count <= 0) return Buffer.alloc(0);

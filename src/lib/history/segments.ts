@@ -10,10 +10,11 @@ import { conversationFolder, segmentBlobName, segmentNumber } from './layout.js'
 import { type ChatMessage, isMessageId } from './message.js';
 import { linesBackward } from './segment-reader.js';
 
-/** One listed segment: its number and its size in bytes when listed. */
+/** One listed segment: its number, its size in bytes when listed, and whether it was sealed then. */
 export interface SegmentInfo {
   readonly segment: number;
   readonly size: number;
+  readonly sealed?: boolean;
 }
 
 /** A line in a listed conversation: the index into its segment list and the line's byte offset. */
@@ -38,7 +39,10 @@ export async function listSegments(container: ContainerClient, conversation: str
   for await (const item of container.listBlobsByHierarchy('/', { prefix })) {
     if (item.kind !== 'blob') continue;
     const segment = segmentNumber(conversation, item.name);
-    if (segment !== undefined) segments.push({ segment, size: item.properties.contentLength ?? 0 });
+    if (segment !== undefined) {
+      const size = item.properties.contentLength ?? 0;
+      segments.push({ segment, size, sealed: item.properties.isSealed === true });
+    }
   }
   return segments.sort((a, b) => a.segment - b.segment);
 }
@@ -74,7 +78,8 @@ export async function* messagesBackward(
   }
 }
 
-function parseLine(bytes: Buffer, conversation: string, segment: number, offset: number): ChatMessage {
+/** A stored line as a message; a line that is not one is corrupt history, reported with where it is. */
+export function parseLine(bytes: Buffer, conversation: string, segment: number, offset: number): ChatMessage {
   try {
     const value = JSON.parse(bytes.toString('utf8')) as ChatMessage;
     if (isMessageId(value.id)) return value;

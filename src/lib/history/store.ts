@@ -6,7 +6,8 @@
  * - `validation.ts`: input is refused before anything is read or written;
  * - `append.ts`: one line per message, one `appendBlock` per message when idle and per batch of the messages
  *   queued meanwhile when busy (group commit), rolling and sealing full segments;
- * - `client-id-markers.ts`: a retried send (same `clientMessageId`) is stored once, for two requests per send;
+ * - `tails.ts`, `recent-ids.ts`: a retried send (same `clientMessageId`) is stored once, at no request beyond the
+ *   append: every append is conditional on the length this instance has read, and its index of recent ids;
  * - `segments.ts`, `segment-reader.ts`: the newest messages come from the tail of the newest segment(s) by ranged
  *   downloads, so a page costs the size of the page, not of the history;
  * - `locate.ts`: `before` finds its message by a search on id times, then the page is read backwards from there
@@ -15,7 +16,6 @@
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { SegmentAppender } from './append.js';
-import { ClientIdMarkers } from './client-id-markers.js';
 import { HistoryError } from './errors.js';
 import { MessageLocator } from './locate.js';
 import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from './message.js';
@@ -31,12 +31,13 @@ import { endOf, type LinePosition, listSegments, messagesBackward, segmentClient
 import { validateBefore, validateConversation, validateLimit, validateNewMessage } from './validation.js';
 
 export {
+  DEFAULT_DEDUPE_TAIL_BYTES,
+  DEFAULT_DEDUPE_WINDOW_MS,
   DEFAULT_MAX_BLOCK_BYTES,
   DEFAULT_MAX_CACHED_CONVERSATIONS,
+  DEFAULT_MAX_DEDUPE_IDS,
   DEFAULT_MAX_MESSAGES_PER_BLOCK,
   DEFAULT_MAX_QUEUED_APPENDS,
-  DEFAULT_PENDING_CLAIM_TIMEOUT_MS,
-  DEFAULT_PENDING_POLL_MS,
   DEFAULT_READ_CHUNK_BYTES,
   DEFAULT_REORDER_WINDOW_MS,
   DEFAULT_SEGMENT_BLOCK_LIMIT,
@@ -76,7 +77,6 @@ export class HistoryStore {
   readonly #maxTextLength: number;
   readonly #readChunkBytes: number;
   readonly #appender: SegmentAppender;
-  readonly #markers: ClientIdMarkers;
   readonly #locator: MessageLocator;
   #containerReady: Promise<void> | undefined;
 
@@ -91,7 +91,6 @@ export class HistoryStore {
       readChunkBytes: limits.readChunkBytes,
       maxCachedHeads: limits.maxCachedConversations,
     });
-    this.#markers = new ClientIdMarkers(this.containerClient, this.#appender, this.#locator, limits);
   }
 
   /**
@@ -104,11 +103,7 @@ export class HistoryStore {
     await this.ensureContainer();
     const { id, sentAt } = newMessageId();
     const message: ChatMessage = { id, ...draft, sentAt };
-    if (message.clientMessageId === undefined) {
-      await this.#appender.append(message);
-      return { message, duplicate: false };
-    }
-    return this.#markers.appendOnce(message, message.clientMessageId);
+    return this.#appender.append(message);
   }
 
   /**
@@ -141,7 +136,7 @@ export class HistoryStore {
         this.#readChunkBytes,
       );
       for await (const { message } of stored) {
-        // A message written twice (see `client-id-markers.ts`) is shown once.
+        // A message written twice (a resend later than the dedupe window, see `append.ts`) is shown once.
         const keys = identityKeys(message);
         if (keys.some((key) => seen.has(key))) continue;
         for (const key of keys) seen.add(key);
