@@ -109,7 +109,9 @@ export class ReadingHandlers {
   async welcome(user: string, list: ConversationList, groups: readonly string[]): Promise<ReadMark[]> {
     const positions = await this.#deps.reads.positions(user);
     const since = new Map<string, string | undefined>([[ROOM, undefined]]);
-    for (const entry of [...list.entries].reverse()) since.set(entry.conversation, entry.addedAt);
+    for (const entry of [...list.entries].reverse()) {
+      since.set(entry.conversation, entry.kind === 'dm' ? undefined : entry.addedAt);
+    }
     for (const group of groups) {
       const id = groupConversation(group);
       if (!since.has(id)) since.set(id, undefined);
