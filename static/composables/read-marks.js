@@ -48,7 +48,7 @@ export function useReadMarks(state, { active, connected, canRead, send }) {
   function markActive() {
     const c = active.value;
     if (!visible.value || !connected.value || !c.loaded || !canRead(c.id)) return;
-    const id = readToNewest(state, c);
+    const id = readToNewest(c);
     if (id === null) return;
     // A mark of another conversation waiting in the throttle leaves first.
     if (waiting !== undefined && waiting.conversation !== c.id) flush();

@@ -80,9 +80,9 @@ export function applySeen(state, payload, type) {
 /**
  * Marks the open conversation read up to its newest message, here at once (the server hears it from the
  * caller). Returns that message's id when the position moved, else `null`.
- * @param {ChatState} state @param {Conversation} c
+ * @param {Conversation} c
  */
-export function readToNewest(state, c) {
+export function readToNewest(c) {
   const newest = c.messages.at(-1)?.id;
   if (newest === undefined || (c.lastReadId !== null && newest <= c.lastReadId)) return null;
   c.lastReadId = newest;
