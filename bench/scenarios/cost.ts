@@ -270,7 +270,9 @@ async function measureReadState(
   );
   const typingMeter = await generator.request<Metered>({ type: 'meter-stop' }, 'metered');
   const typingBlobs = stack.blobs();
-  (side.marks ??= []).push({
+  side.marks ??= [];
+  side.typing ??= [];
+  side.marks.push({
     size,
     sent: marked.sent,
     reads: marked.reads,
@@ -279,7 +281,7 @@ async function measureReadState(
     blobTransactions: markBlobs.total,
     blobByOperation: markBlobs.byOperation,
   });
-  (side.typing ??= []).push({
+  side.typing.push({
     size,
     sent: typed.sent,
     receipts: typed.receipts,

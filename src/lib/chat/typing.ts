@@ -21,8 +21,8 @@ import type { ChatEvent } from './protocol.js';
  */
 export const DEFAULT_TYPING_MIN_INTERVAL_MS = 2_000;
 /**
- * Typing is not relayed in a conversation with more online members than this (docs/architecture.md, "The chat
- * protocol"): in a crowd it says nothing useful and costs one message per recipient.
+ * Typing is not relayed in a conversation with more online members than this (docs/architecture.md, "Typing
+ * indicators"): in a crowd it says nothing useful and costs one message per recipient.
  */
 export const DEFAULT_MAX_TYPING_AUDIENCE = 100;
 /** Users × conversations remembered at most (the least recent are forgotten first, which only lets one through). */

@@ -11,7 +11,6 @@
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { blobNameSegment } from '../../blob-names.js';
-import { streamText } from '../../conversations/stream-text.js';
 
 /** The blob name prefix of read positions (conversation folders never start with `_`). */
 export const READS_PREFIX = '_reads/';
@@ -173,7 +172,11 @@ export class ReadPositionStore {
   async #read(user: string): Promise<StoredReads & { etag?: string }> {
     try {
       const response = await this.#blob(user).download();
-      const parsed = parseReads(await streamText(response.readableStreamBody));
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) {
+        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+      }
+      const parsed = parseReads(Buffer.concat(chunks).toString('utf8'));
       return response.etag === undefined ? parsed : { ...parsed, etag: response.etag };
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404) return { version: 0, positions: [] };
