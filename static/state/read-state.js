@@ -40,9 +40,11 @@ export function applyWelcomeReads(state, reads) {
   for (const mark of Array.isArray(reads) ? reads : []) {
     if (typeof mark?.conversation !== 'string') continue;
     const c = ensureConversation(state, mark.conversation);
+    // This page may know a later position than the instance that answered (another's write is up to 5 s away).
+    const behind = c.lastReadId !== null && (mark.lastReadId === undefined || mark.lastReadId < c.lastReadId);
     c.lastReadId = later(c.lastReadId, mark.lastReadId);
-    c.unread = Number.isInteger(mark.unread) ? Number(mark.unread) : 0;
-    c.unreadMore = mark.more === true;
+    c.unread = behind ? unreadLoaded(state, c) : Number.isInteger(mark.unread) ? Number(mark.unread) : 0;
+    c.unreadMore = !behind && mark.more === true;
     if (c.readLine === null || c.id !== state.activeId) c.readLine = c.lastReadId;
   }
 }

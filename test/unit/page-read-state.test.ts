@@ -64,10 +64,13 @@ describe('the page read state', () => {
     expect([c.lastReadId, c.unread, c.readLine]).toEqual([id(2), 2, id(2)]);
     expect(reads.firstUnreadId(c, 'ann')).toBe(id(3));
     expect(reads.unreadText(c)).toBe('2');
-    reads.applyWelcomeReads(state, [{ conversation: DM, unread: 140, more: true }]);
+    reads.applyWelcomeReads(state, [{ conversation: DM, lastReadId: id(2), unread: 140, more: true }]);
     expect(reads.unreadText(c)).toBe('99+');
-    // A welcome without a position never moves it back.
-    expect(c.lastReadId).toBe(id(2));
+    // A welcome behind what this page read (another instance not written yet) never moves it back, and what
+    // is unread is what this page has after its own position.
+    c.lastReadId = id(3);
+    reads.applyWelcomeReads(state, [{ conversation: DM, lastReadId: id(1), unread: 3 }]);
+    expect([c.lastReadId, c.unread, reads.unreadText(c)]).toEqual([id(3), 1, '1']);
   });
 
   it('clears what a read covers, and only moves forward', () => {

@@ -110,15 +110,22 @@ export class ReadPositionStore {
     if (!state.loaded) await this.#load(user, state);
     if (!mergeForward(state.known, [[conversation, id]])) return false;
     state.pending.set(conversation, id);
-    if (state.timer === undefined) {
-      state.timer = setTimeout(() => {
-        state.timer = undefined;
-        this.#write(user, state).catch(this.#onWriteError);
-      }, this.writeIntervalMs);
-      // A pending write does not keep a process alive; a disconnect writes at once (flush).
-      state.timer.unref?.();
-    }
+    this.#schedule(user, state);
     return true;
+  }
+
+  /** Writes the user's pending marks at the end of an interval (again an interval later if that write fails). */
+  #schedule(user: string, state: UserReads): void {
+    if (state.timer !== undefined) return;
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      this.#write(user, state).catch((error: unknown) => {
+        this.#onWriteError(error);
+        if (this.#users.get(user) === state) this.#schedule(user, state);
+      });
+    }, this.writeIntervalMs);
+    // A pending write does not keep a process alive; a disconnect writes at once (flush).
+    state.timer.unref?.();
   }
 
   /** Writes the user's pending marks now (a disconnect); resolves once they are stored. */
