@@ -119,6 +119,21 @@ export async function chatProbe(request: ChatProbeRequest): Promise<BenchMessage
   return { type: 'probed', receipts };
 }
 
+/** The ids of the messages the last cost sends stored, as client 0 received them (read-runs.ts marks them read). */
+export const sentIds: string[] = [];
+
+/** The stored id of a chat `message` event. */
+function messageId(message: Incoming): string | undefined {
+  const event =
+    message.kind === 'invocation'
+      ? message.argument
+      : message.kind === 'text'
+        ? JSON.parse(message.text)
+        : undefined;
+  const id = (event as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
 export interface CostSendRequest extends BenchMessage {
   count: number;
   textBytes: number;
@@ -134,10 +149,14 @@ export interface CostSendRequest extends BenchMessage {
 export async function costSend(request: CostSendRequest): Promise<BenchMessage> {
   let receipts = 0;
   let lastEvent = Date.now();
-  room.listen((_client, message) => {
+  sentIds.length = 0;
+  room.listen((client, message) => {
     lastEvent = Date.now();
     const text = chatText(message);
-    if (text !== undefined && (readPayload(text)?.seq ?? -1) >= request.firstSeq) receipts += 1;
+    if (text === undefined || (readPayload(text)?.seq ?? -1) < request.firstSeq) return;
+    receipts += 1;
+    const id = client === 0 ? messageId(message) : undefined;
+    if (id !== undefined) sentIds.push(id);
   });
   let completed = 0;
   for (let i = 0; i < request.count; i += 1) {

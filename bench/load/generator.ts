@@ -23,6 +23,7 @@ import {
   chatProbe,
   costSend,
 } from './chat-runs.js';
+import { type CostMarksRequest, type CostTypingRequest, costMarks, costTyping } from './read-runs.js';
 import { room, sleep } from './room.js';
 
 /** Handshakes in flight while connecting. */
@@ -179,6 +180,10 @@ serve(
         };
       case 'cost-send':
         return costSend(message as CostSendRequest);
+      case 'cost-marks':
+        return costMarks(message as CostMarksRequest);
+      case 'cost-typing':
+        return costTyping(message as CostTypingRequest);
       case 'connect':
         return openAll(message as ConnectRequest);
       case 'fanout':

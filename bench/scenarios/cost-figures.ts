@@ -65,9 +65,41 @@ export interface MessageCost {
   rssBytesPerMessage: number;
 }
 
+/** A run of read-marker updates in the room of `size` (within one write interval of the server). */
+export interface MarkCost {
+  size: number;
+  sent: number;
+  /** `read` events that came back to the marking user (one per mark that moved the position). */
+  reads: number;
+  /** Writes of the user's `_reads` blob during the run (its stored `version` grew by this). */
+  writes: number;
+  /** Per mark. */
+  toAll: Meter;
+  /** For the whole run, the coalesced write included. */
+  blobTransactions: number;
+  blobByOperation: Record<string, number>;
+}
+
+/** Typing events in the room of `size`. */
+export interface TypingCost {
+  size: number;
+  sent: number;
+  /** `typing` events received by everyone, in all. */
+  receipts: number;
+  /** Per typing event. */
+  toAll: Meter;
+  blobTransactions: number;
+}
+
+/** Blob writes (`PUT` of a block blob) of one interval of read marks, however many marks it holds. */
+export const READ_MARK_WRITES_PER_INTERVAL_TARGET = 1;
+
 export interface Side {
   joins: JoinCost[];
   messages: MessageCost[];
+  /** Ours only: read-marker updates and typing events by room size. */
+  marks?: MarkCost[];
+  typing?: TypingCost[];
   /** Sizes the room could not be grown to within the budget. */
   notReached: number[];
 }
@@ -253,9 +285,85 @@ export function figuresFor(
         : 'no message measured',
     },
   );
+  readStateFigures(ours, figures, targets, notes);
   if (ours.notReached.length > 0)
     notes.push(
       `rooms of ${ours.notReached.join(', ')} not measured: filling the room took longer than the budget`,
     );
   return { figures, targets, notes };
+}
+
+/**
+ * Read-marker updates (N marks within one write interval: one coalesced Blob write) and typing events (per
+ * recipient, and none past the online bound of the typing relay).
+ */
+function readStateFigures(ours: Side, figures: Figure[], targets: Target[], notes: string[]): void {
+  for (const mark of ours.marks ?? []) {
+    const n = mark.size;
+    figures.push(
+      {
+        name: `read mark in ${n}: Blob transactions per marker update`,
+        unit: 'tx',
+        ours: mark.blobTransactions / Math.max(1, mark.sent),
+        baseline: null,
+        better: 'lower',
+        note: `${mark.sent} marks in one write interval: ${mark.writes} write of the positions, the rest the command quota's`,
+      },
+      {
+        name: `read mark in ${n}: billed units per marker update`,
+        unit: 'units',
+        ours: mark.toAll.units,
+        baseline: null,
+        better: 'lower',
+        note: "the `read` event to the user's own connection(s); nobody else",
+      },
+    );
+    notes.push(
+      `read marks in ${n}: ${mark.sent} marks, ${mark.reads} \`read\` events back, ${mark.writes} write(s) of _reads/<user>; Blob transactions by operation ${JSON.stringify(mark.blobByOperation)} (the other PUTs: the command quota's bucket, one write per 5 commands, as for any command)`,
+    );
+  }
+  const message = ours.messages[0];
+  if (message && ours.marks?.length)
+    notes.push(
+      `read state unused, a message costs what it did: sendMessage does no read-state work (message into ${message.size}: Blob transactions by operation ${JSON.stringify(message.blobByOperation)}, ${message.toAll.units.toFixed(1)} units); a join reads the joiner's _reads blob once (one GET, a 404 for someone who never marked) and counts unread only where a position or a listed conversation exists`,
+    );
+  const first = ours.marks?.[0];
+  targets.push({
+    name: 'Blob writes per write interval of read marks (coalesced)',
+    value: first ? first.writes : null,
+    unit: 'req',
+    comparison: '≤',
+    limit: READ_MARK_WRITES_PER_INTERVAL_TARGET,
+    note: first
+      ? `${first.sent} marks in a room of ${first.size}: writes of the marker's _reads blob (its version)`
+      : 'no marks measured',
+  });
+  for (const typing of ours.typing ?? []) {
+    const n = typing.size;
+    const perEvent = typing.receipts / Math.max(1, typing.sent);
+    figures.push(
+      {
+        name: `typing in ${n}: recipients per typing event`,
+        unit: 'recipients',
+        ours: perEvent,
+        baseline: null,
+        better: 'lower',
+        note: 'none once the room has more online than the typing bound (100 by default)',
+      },
+      {
+        name: `typing in ${n}: billed units per typing event per recipient`,
+        unit: 'units',
+        ours: perEvent > 0 ? typing.toAll.units / perEvent : 0,
+        baseline: null,
+        better: 'lower',
+      },
+      {
+        name: `typing in ${n}: Blob transactions per typing event`,
+        unit: 'tx',
+        ours: typing.blobTransactions,
+        baseline: null,
+        better: 'lower',
+      },
+    );
+  }
 }

@@ -23,6 +23,12 @@
  * client. The relay stores nothing, so its Blob transactions are 0 (shown; no ratio).
  */
 
+import { BlobServiceClient } from '@azure/storage-blob';
+import {
+  DEFAULT_READ_WRITE_INTERVAL_MS,
+  parseReads,
+  READS_PREFIX,
+} from '../../src/lib/chat/reading/positions.js';
 import { messageOf } from '../../src/lib/error-message.js';
 import { startBlobCounter } from '../blob-counter.js';
 import { BENCH_NEGOTIATES_PER_MINUTE } from '../chat-stack.js';
@@ -50,6 +56,10 @@ export const FULL = {
   sizes: [100, 500, 2000],
   joinsPerSize: 5,
   messagesPerSize: 20,
+  /** Read-marker updates per size (client 0 marks the room read up to each of the last messages sent). */
+  marksPerSize: 20,
+  /** Typing events per size (one each from clients 1…n). */
+  typingPerSize: 5,
   textBytes: 100,
   /** Clients joining at once while the room fills (not measured). */
   fillConcurrency: 10,
@@ -64,6 +74,8 @@ export const QUICK = {
   sizes: [10, 40],
   joinsPerSize: 3,
   messagesPerSize: 10,
+  marksPerSize: 10,
+  typingPerSize: 3,
   textBytes: 100,
   fillConcurrency: 10,
   fillChunk: 50,
@@ -84,6 +96,8 @@ interface Stack {
   blobs(): { total: number; byOperation: Record<string, number>; failed?: number; commandLimit?: number };
   /** Resident memory of the measured server process. */
   rss(): number;
+  /** The chat's read state (ours only): measure read-marker updates and typing, waiting `settleMs` for the write. */
+  readState?: { settleMs: number; writesOfMarker: () => Promise<number> };
 }
 
 const cpuOf = childCpuMillis;
@@ -222,12 +236,65 @@ async function measureSide(
       cpuMs: cpu / m,
       rssBytesPerMessage: rss / m,
     });
+    if (stack.readState) await measureReadState(generator, stack, params, side, size, stack.readState);
     const last = side.joins.at(-1);
     log(
       `  ${label}: join into ${size}: ${last?.toOthers.units.toFixed(1)} units / ${Math.round(last?.toOthers.bytes ?? 0)} B to the others, ${last?.blobTransactions.toFixed(1)} blob tx, ${last?.cpuMs.toFixed(1)} ms CPU; message: ${side.messages.at(-1)?.toAll.units.toFixed(1)} units, ${side.messages.at(-1)?.blobTransactions.toFixed(1)} blob tx`,
     );
   }
   return side;
+}
+
+/**
+ * Read-marker updates and typing events in the room of `size`: `marksPerSize` marks in a row (within one
+ * write interval of the server, so one coalesced write), then `typingPerSize` typing events; billed units,
+ * Blob transactions (the marks' window waits out the interval) and recipients.
+ */
+async function measureReadState(
+  generator: BenchChild,
+  stack: Stack,
+  params: Params,
+  side: Side,
+  size: number,
+  { settleMs, writesOfMarker }: NonNullable<Stack['readState']>,
+): Promise<void> {
+  const writesBefore = await writesOfMarker();
+  stack.blobs();
+  await generator.request({ type: 'meter-start' }, 'metering');
+  const marked = await generator.request<BenchMessage & { sent: number; reads: number }>(
+    { type: 'cost-marks', count: params.marksPerSize, settleMs, quietMs: params.quietMs },
+    'marked',
+    params.marksPerSize * 6_000 + settleMs + 30_000,
+  );
+  const markMeter = await generator.request<Metered>({ type: 'meter-stop' }, 'metered');
+  const markBlobs = stack.blobs();
+  const writes = (await writesOfMarker()) - writesBefore;
+  await generator.request({ type: 'meter-start' }, 'metering');
+  const typed = await generator.request<BenchMessage & { sent: number; receipts: number }>(
+    { type: 'cost-typing', count: params.typingPerSize, quietMs: params.quietMs },
+    'typed',
+    60_000,
+  );
+  const typingMeter = await generator.request<Metered>({ type: 'meter-stop' }, 'metered');
+  const typingBlobs = stack.blobs();
+  side.marks ??= [];
+  side.typing ??= [];
+  side.marks.push({
+    size,
+    sent: marked.sent,
+    reads: marked.reads,
+    writes,
+    toAll: perJoin(markMeter.others, Math.max(1, marked.sent)),
+    blobTransactions: markBlobs.total,
+    blobByOperation: markBlobs.byOperation,
+  });
+  side.typing.push({
+    size,
+    sent: typed.sent,
+    receipts: typed.receipts,
+    toAll: perJoin(typingMeter.others, Math.max(1, typed.sent)),
+    blobTransactions: typingBlobs.total / Math.max(1, typed.sent),
+  });
 }
 
 export const cost: Scenario = {
@@ -318,6 +385,17 @@ export const cost: Scenario = {
             serviceCpuMs: () => cpuOf(service.child),
             blobs: () => counter.take(),
             rss: () => residentBytes(functions.pid),
+            readState: {
+              settleMs: DEFAULT_READ_WRITE_INTERVAL_MS + 1_500,
+              // The marking user's `_reads` blob counts its writes in `version`.
+              writesOfMarker: async () => {
+                const blob = BlobServiceClient.fromConnectionString(azurite.connectionString)
+                  .getContainerClient('chat-history')
+                  .getBlockBlobClient(`${READS_PREFIX}user0`);
+                if (!(await blob.exists())) return 0;
+                return parseReads((await blob.downloadToBuffer()).toString('utf8')).version;
+              },
+            },
           },
           params,
           context.log,

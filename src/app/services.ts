@@ -12,6 +12,7 @@ import {
   MembershipStore,
   PresenceDeltas,
   PresenceStore,
+  ReadPositionStore,
   UserDirectory,
   webPubSubChannel,
 } from '../lib/chat/index.js';
@@ -59,6 +60,8 @@ export interface ChatServices {
   readonly lists: ConversationListStore;
   /** Everyone who has used the chat, searchable by name. */
   readonly people: PeopleDirectory;
+  /** Each user's last-read positions, their writes coalesced in this process (docs/architecture.md, "Read state"). */
+  readonly reads: ReadPositionStore;
   /** Private groups' and channels' records, and the channel directory. */
   readonly groups: { readonly records: GroupRecordStore; readonly channels: ChannelDirectory };
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
@@ -114,6 +117,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     directory: new UserDirectory(containerClient),
     lists: new ConversationListStore(containerClient),
     people: new PeopleDirectory(containerClient),
+    reads: new ReadPositionStore(containerClient),
     groups: {
       records: new GroupRecordStore(containerClient),
       channels: new ChannelDirectory(containerClient),

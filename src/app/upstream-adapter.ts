@@ -68,6 +68,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       members: services.members,
       lists: services.lists,
       people: services.people,
+      reads: services.reads,
       groups: services.groups,
       fanout,
       typing: typingThrottleFor(services),

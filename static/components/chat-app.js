@@ -10,6 +10,7 @@ import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
 import { useLinkStatus } from '../composables/link-status.js';
 import { useMessageAlerts } from '../composables/message-alerts.js';
+import { useReadMarks } from '../composables/read-marks.js';
 import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
 import { connect } from '../link/connection.js';
 import { createChatState } from '../state/chat-state.js';
@@ -80,6 +81,12 @@ export const ChatApp = defineComponent({
       nameOf,
       onNewMessage: alerts.onNewMessage,
       onTyping: alerts.onTyping,
+    });
+    useReadMarks(state, {
+      active: view.active,
+      connected,
+      canRead: actions.canRead,
+      send: (command, payload) => transport.send(command, payload),
     });
     onBeforeUnmount(() => actions.outbox.stop());
     // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).

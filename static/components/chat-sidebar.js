@@ -1,5 +1,6 @@
 import { directConversation, groupConversation, nameProblem, ROOM } from '../conversation.js';
 import { conversationList } from '../state/chat-state.js';
+import { unreadText } from '../state/read-state.js';
 import { dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { computed, defineComponent, ref } from '../vendor/vue.js';
 
@@ -60,8 +61,8 @@ export const ChatSidebar = defineComponent({
     const openDirect = (user) => emit('open', directConversation(props.state.me, user));
     /** @param {string} group */
     const openGroup = (group) => emit('open', groupConversation(group));
-    /** @param {number} n */
-    const unreadLabel = (n) => `${n} unread`;
+    /** @param {import('../state/chat-state.js').Conversation} c */
+    const unreadLabel = (c) => `${unreadText(c)} unread`;
     /** @param {number} n */
     const mentionLabel = (n) => `${n} ${n === 1 ? 'mention' : 'mentions'} of you`;
 
@@ -77,6 +78,7 @@ export const ChatSidebar = defineComponent({
       openDirect,
       openGroup,
       unreadLabel,
+      unreadText,
       peopleQuery,
       found,
       seenLabel,
@@ -96,7 +98,7 @@ export const ChatSidebar = defineComponent({
             :aria-current="state.activeId === ROOM ? 'page' : null" @click="$emit('open', ROOM)">
             <span class="conv-icon" aria-hidden="true">#</span>
             <span class="conv-name">Room</span>
-            <span v-if="room && room.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(room.mentions)">@</span><span v-if="room && room.unread" class="badge" :aria-label="unreadLabel(room.unread)">{{ room.unread }}</span>
+            <span v-if="room && room.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(room.mentions)">@</span><span v-if="room && room.unread" class="badge" :aria-label="unreadLabel(room)">{{ unreadText(room) }}</span>
           </button>
         </li>
       </ul>
@@ -109,7 +111,7 @@ export const ChatSidebar = defineComponent({
             <span class="conv-icon" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><path d="M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10.5a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.87M15.5 4.6a3 3 0 0 1 0 5.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg></span>
             <span class="conv-name" dir="auto">{{ g.name }}</span>
             <span v-if="!g.member" class="conv-tag">left</span>
-            <span v-if="g.conversation.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(g.conversation.mentions)">@</span><span v-if="g.conversation.unread" class="badge" :aria-label="unreadLabel(g.conversation.unread)">{{ g.conversation.unread }}</span>
+            <span v-if="g.conversation.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(g.conversation.mentions)">@</span><span v-if="g.conversation.unread" class="badge" :aria-label="unreadLabel(g.conversation)">{{ unreadText(g.conversation) }}</span>
           </button>
         </li>
       </ul>
@@ -136,7 +138,7 @@ export const ChatSidebar = defineComponent({
               <span class="avatar tiny" :style="{ '--hue': nameHue(d.name) }" aria-hidden="true">{{ initial(nameOf(d.name)) }}</span>
               <span class="conv-name" dir="auto">{{ nameOf(d.name) }}</span>
               <span class="dot" :class="{ on: d.online }" :aria-label="d.online ? 'online' : 'offline'" role="img"></span>
-              <span v-if="d.conversation.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(d.conversation.mentions)">@</span><span v-if="d.conversation.unread" class="badge" :aria-label="unreadLabel(d.conversation.unread)">{{ d.conversation.unread }}</span>
+              <span v-if="d.conversation.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(d.conversation.mentions)">@</span><span v-if="d.conversation.unread" class="badge" :aria-label="unreadLabel(d.conversation)">{{ unreadText(d.conversation) }}</span>
             </button>
           </li>
         </ul>

@@ -1,5 +1,6 @@
 import { useReplyJump } from '../composables/reply-jump.js';
 import { MAX_TEXT_LENGTH } from '../conversation.js';
+import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
 import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { renderMessage } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
@@ -79,18 +80,25 @@ export const MessageList = defineComponent({
       const out = [];
       /** @type {any} */
       let previous = null;
+      // The "new messages" line, and "Seen" under my last message the other person read (read-state.js).
+      const unreadFrom = firstUnreadId(c, props.me);
+      const seenMine = lastSeenMineId(c, props.me);
       for (const entry of entries) {
         const day = dayKey(entry.at);
         if (!previous || dayKey(previous.at) !== day) {
           out.push({ type: 'day', key: `d:${day}:${entry.key}`, label: dayLabel(entry.at) });
           previous = null;
         }
+        const firstUnread = entry.type === 'message' && entry.m.id === unreadFrom;
+        if (firstUnread) out.push({ type: 'unread-line', key: 'unread-line' });
         const continued =
+          !firstUnread &&
           entry.type === 'message' &&
           previous?.type === 'message' &&
           previous.m.from === entry.m.from &&
           Date.parse(entry.at) - Date.parse(previous.at) < GROUPING_WINDOW_MS;
-        out.push({ ...entry, continued, mine: entry.type === 'message' && entry.m.from === props.me });
+        const mine = entry.type === 'message' && entry.m.from === props.me;
+        out.push({ ...entry, continued, mine, seen: mine && entry.m.id === seenMine });
         previous = entry;
       }
       return out;
@@ -229,6 +237,7 @@ export const MessageList = defineComponent({
       <ol class="messages" aria-label="Messages">
         <template v-for="item in timeline" :key="item.key">
           <li v-if="item.type === 'day'" class="day-divider"><span>{{ item.label }}</span></li>
+          <li v-else-if="item.type === 'unread-line'" class="unread-line" data-testid="unread-line"><span>New messages</span></li>
           <li v-else-if="item.type === 'note'" class="note">
             <span class="note-text"><strong dir="auto">{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n.kind) }}</span>
             <time :datetime="item.at" :title="fullTime(item.at)">{{ timeOfDay(item.at) }}</time>
@@ -257,6 +266,7 @@ export const MessageList = defineComponent({
               </form>
               <div v-else class="bubble" dir="auto" v-html="renderMessage(item.m.text)"></div>
               <span v-if="item.m.editedAt && !item.m.deleted" class="edited-mark" :title="'Edited ' + fullTime(item.m.editedAt)">edited</span>
+              <span v-if="item.seen" class="seen-mark" data-testid="seen">Seen</span>
               <span v-if="item.mine && !item.m.deleted && editing !== item.m.id" class="msg-actions">
                 <template v-if="confirming === item.m.id">
                   <span>Delete this message?</span>

@@ -6,6 +6,7 @@ import { rememberName } from '../state/display-names.js';
 import { applyChannels, applyGroupRecord, forgetGroupRecord } from '../state/group-records.js';
 import { applyConversationList } from '../state/message-changes.js';
 import { applyOnline, applyPresence } from '../state/online-list.js';
+import { applyRead, applySeen } from '../state/read-state.js';
 import { applySystem } from '../state/system-notes.js';
 import { nextTick, ref } from '../vendor/vue.js';
 import { conversationTitle } from './conversation-view.js';
@@ -128,6 +129,13 @@ export function serverEventHandler(
         break;
       case 'channels':
         applyChannels(state, payload, state.channelsAfter !== null);
+        break;
+      case 'read':
+        applyRead(state, payload);
+        break;
+      case 'seen':
+      case 'readState':
+        applySeen(state, payload, type);
         break;
       case 'error':
         // The outbox holds messages only; a refused edit or delete is shown in its conversation.

@@ -35,6 +35,9 @@ export const CHAT_EVENTS = Object.freeze([
   'group',
   'channels',
   'error',
+  'read',
+  'seen',
+  'readState',
 ]);
 
 /**

@@ -97,7 +97,8 @@ export function createChatState(me) {
  * @typedef {ReturnType<typeof createChatState>} ChatState
  * @typedef {{ id: string, messages: ChatMessage[], pending: PendingMessage[], notes: Note[], hasMore: boolean,
  *   loaded: boolean, loadingOlder: boolean, olderBefore: string | null, unread: number,
- *   mentions: number, error: string | null }} Conversation
+ *   mentions: number, error: string | null, lastReadId: string | null, readLine: string | null,
+ *   seenId: string | null, unreadMore: boolean }} Conversation
  */
 
 /** @param {string} id @returns {Conversation} */
@@ -115,6 +116,14 @@ function newConversation(id) {
     /** Of the unread, those that mention me (../mentions.js). */
     mentions: 0,
     error: null,
+    /** My last-read position as the server keeps it (read-state.js). */
+    lastReadId: null,
+    /** Where the "new messages" line sits: my position when I opened the conversation (read-state.js). */
+    readLine: null,
+    /** The other person's last-read position in a private conversation ("Seen"). */
+    seenId: null,
+    /** True when the server stopped counting the unread (the badge shows "40+"). */
+    unreadMore: false,
   };
 }
 

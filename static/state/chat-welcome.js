@@ -9,6 +9,7 @@ import { ensureConversation, rememberGroup, sortedUnique } from './chat-state.js
 import { rememberName, rememberNames } from './display-names.js';
 import { applyConversationList } from './message-changes.js';
 import { applyOnlineSnapshot } from './online-list.js';
+import { applyWelcomeReads } from './read-state.js';
 
 /**
  * @typedef {import('./chat-state.js').ChatState} ChatState
@@ -23,7 +24,8 @@ import { applyOnlineSnapshot } from './online-list.js';
  * @param {{ user?: string, name?: string, online?: string[], names?: Record<string, string>,
  *   onlineCount?: number, onlineNext?: string, onlineAt?: number, groups?: string[],
  *   conversations?: { version?: number, entries?: import('./message-changes.js').ListEntry[] },
- *   history?: { conversation: string, messages: ChatMessage[], hasMore: boolean } }} welcome
+ *   history?: { conversation: string, messages: ChatMessage[], hasMore: boolean },
+ *   reads?: import('./read-state.js').ReadMark[] }} welcome
  */
 export function applyWelcome(state, welcome) {
   if (typeof welcome.user === 'string') state.me = welcome.user;
@@ -42,5 +44,6 @@ export function applyWelcome(state, welcome) {
   }
   applyConversationList(state, welcome.conversations);
   if (welcome.history) applyHistory(state, welcome.history);
+  applyWelcomeReads(state, welcome.reads);
   state.welcomed = true;
 }

@@ -93,6 +93,9 @@ const SERVER_EVENTS: Record<ChatEventName, true> = {
   group: true,
   channels: true,
   error: true,
+  read: true,
+  seen: true,
+  readState: true,
 };
 
 describe('the events the page listens for', () => {

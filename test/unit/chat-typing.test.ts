@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TYPING_MIN_INTERVAL_MS, parseCommand, TypingThrottle } from '../../src/lib/chat/index.js';
+import {
+  DEFAULT_MAX_TYPING_AUDIENCE,
+  DEFAULT_TYPING_MIN_INTERVAL_MS,
+  parseCommand,
+  relayTyping,
+  TypingThrottle,
+} from '../../src/lib/chat/index.js';
 
 describe('TypingThrottle', () => {
   it('lets one typing per user and conversation through per interval', () => {
@@ -38,5 +44,66 @@ describe('the typing command', () => {
     const result = parseCommand('typing', payload);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatchObject({ code: 'invalid-conversation', command: 'typing' });
+  });
+});
+
+describe('typing in a crowd', () => {
+  /** Where each relayed typing went, as the fan-out was asked to deliver it. */
+  function relay(online: number, privateMembers?: number) {
+    const delivered: string[] = [];
+    const deps = {
+      members: { isMember: async () => true },
+      fanout: {
+        toAll: async () => void delivered.push('everyone'),
+        toGroup: async (group: string) => void delivered.push(`group ${group}`),
+        toUser: async (user: string) => void delivered.push(`user ${user}`),
+      },
+      presence: { count: () => online },
+      groups: {
+        records: {
+          read: async (group: string) =>
+            privateMembers === undefined
+              ? { group, kind: 'channel' as const, title: group, owners: [], members: [], version: 1 }
+              : {
+                  group,
+                  kind: 'private' as const,
+                  title: group,
+                  owners: ['ann'],
+                  members: Array.from({ length: privateMembers }, (_, n) => `u${n}`),
+                  version: 1,
+                },
+        },
+      },
+      maxTypingAudience: 3,
+    };
+    const caller = { user: 'ann', connectionId: 'c1', dialect: 'signalr' as const };
+    return {
+      delivered,
+      send: (conversation: string) => relayTyping(deps, caller, conversation),
+    };
+  }
+
+  it('is relayed while the conversation has at most the bound online', async () => {
+    const { delivered, send } = relay(3);
+    await send('room');
+    await send('group:crew');
+    expect(delivered).toEqual(['everyone', 'group crew']);
+  });
+
+  it('is not relayed in the room or a channel with more online than the bound, always in a private conversation', async () => {
+    const { delivered, send } = relay(DEFAULT_MAX_TYPING_AUDIENCE);
+    await send('room');
+    await send('group:lobby');
+    await send('dm:ann:bob');
+    expect(delivered).toEqual(['user bob']);
+  });
+
+  it('is relayed in a small private group however many are online', async () => {
+    const small = relay(500, 3);
+    await small.send('group:crew');
+    expect(small.delivered).toEqual(['group crew']);
+    const large = relay(500, 4);
+    await large.send('group:crew');
+    expect(large.delivered).toEqual([]);
   });
 });

@@ -25,6 +25,12 @@ import {
   parseGroupCommand,
 } from './groups/commands.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence/presence.js';
+import {
+  isReadingCommandName,
+  parseReadingCommand,
+  READING_COMMAND_NAMES,
+  type ReadingCommand,
+} from './reading/commands.js';
 
 export const COMMAND_NAMES = [
   'sendMessage',
@@ -39,6 +45,7 @@ export const COMMAND_NAMES = [
   'findPeople',
   'typing',
   ...GROUP_COMMAND_NAMES,
+  ...READING_COMMAND_NAMES,
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -84,7 +91,8 @@ export type ChatCommand =
   | { readonly type: 'findPeople'; readonly query: string; readonly limit: number }
   /** "I am typing in this conversation": ephemeral, never stored (typing.ts). */
   | { readonly type: 'typing'; readonly conversation: string }
-  | GroupCommand;
+  | GroupCommand
+  | ReadingCommand;
 
 export type CommandResult =
   | { readonly ok: true; readonly command: ChatCommand }
@@ -138,6 +146,10 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   if (isGroupCommandName(name)) {
     const parsed = parseGroupCommand(name, payload);
     return parsed.ok ? parsed : fail(parsed.code, parsed.detail);
+  }
+  if (isReadingCommandName(name)) {
+    const parsed = parseReadingCommand(name, payload);
+    return parsed.ok ? parsed : fail(parsed.code);
   }
   switch (name) {
     case 'sendMessage': {

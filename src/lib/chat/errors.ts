@@ -9,7 +9,7 @@ import { CONVERSATION_ERRORS } from '../conversations/index.js';
 export const CHAT_ERRORS = {
   malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
   'unknown-command':
-    'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels or typing',
+    'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels, typing, markRead or loadReadState',
   'invalid-payload': 'The command payload must be a JSON object',
   'text-missing': 'sendMessage needs a non-empty "text" string',
   'text-too-long': 'The text is longer than the allowed maximum',

@@ -29,6 +29,8 @@ import { type MembershipStore, readRefusal } from './groups/memberships.js';
 import type { PresenceChanges, PresenceDeltas } from './presence/deltas.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence/presence.js';
 import type { ChatEvent, ChatReply, WelcomePayload } from './protocol.js';
+import type { ReadPositionStore } from './reading/positions.js';
+import { ReadingHandlers, welcomeReads } from './reading/reading.js';
 import { relayTyping, type TypingThrottle } from './typing.js';
 
 /** What the chat needs of the history store (src/lib/history). */
@@ -61,6 +63,8 @@ export interface ChatDependencies {
   readonly typing?: Pick<TypingThrottle, 'allow'>;
   /** The emoji offered, distinct reactions folded, a reply's excerpt (default `REACTION_DEFAULTS`). */
   readonly reactions?: Partial<ReactionOptions>;
+  /** Each user's last-read positions (docs/architecture.md, "Read state"), shared by all invocations. */
+  readonly reads: Pick<ReadPositionStore, 'positions' | 'mark' | 'flush'>;
   /** The clock, for tests. */
   readonly now?: () => number;
 }
@@ -101,6 +105,7 @@ export class ChatHandlers {
       people.seen(caller.user, caller.name ?? caller.user),
       entered,
     ]);
+    const reading = welcomeReads(this.#deps, caller.user, conversations, groups);
     // The page comes from a listing of every instance's entries that started after the connection reached the
     // service (shared by the joins waiting for one): a user who entered anywhere before is in it, and anyone
     // later reaches the caller as a delta newer than the page's `at` (docs/architecture.md, "Presence and
@@ -124,6 +129,7 @@ export class ChatHandlers {
       groups,
       conversations,
       history: page,
+      ...(await reading),
     };
     return { welcome, announced: Promise.all([announced, gone]).then(() => undefined) };
   }
@@ -143,9 +149,11 @@ export class ChatHandlers {
     return groups;
   }
 
-  /** A connection left: when it was the user's last, everyone hears it in the next `presence` delta. */
+  /** A connection left: its user's read marks are written; if it was their last, everyone hears it in a delta. */
   async leave(caller: Caller): Promise<void> {
+    const flushed = this.#deps.reads.flush(caller.user).catch(() => undefined);
     const { lastConnection } = await this.#deps.presence.leave(caller.user, caller.connectionId);
+    await flushed;
     if (!lastConnection) return;
     await Promise.all([
       this.#announce({ left: [caller.user], names: namesOf([caller]) }),
@@ -225,6 +233,9 @@ export class ChatHandlers {
         return { event: 'people', payload: await this.#deps.people.find(command.query, command.limit) };
       case 'typing':
         return relayTyping(this.#deps, caller, command.conversation);
+      case 'markRead':
+      case 'loadReadState':
+        return new ReadingHandlers(this.#deps).run(caller, command);
       default:
         return this.#groups().run(caller.user, command);
     }

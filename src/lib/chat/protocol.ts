@@ -25,6 +25,37 @@ export interface WelcomePayload {
   /** The user's private conversations and groups, as the server keeps them (docs/architecture.md, "My conversations"). */
   readonly conversations: ConversationList;
   readonly history: HistoryPage;
+  /** Last-read positions and unread counts (docs/architecture.md, "Read state"); absent when there are none. */
+  readonly reads?: readonly ReadMark[];
+}
+
+/** A conversation's read state in the welcome. */
+export interface ReadMark {
+  readonly conversation: string;
+  /** The id of the last message the user read there. */
+  readonly lastReadId?: string;
+  /** Messages of others after it, counted up to a bound (reading.ts). */
+  readonly unread: number;
+  /** True when there are more unread than `unread` (the page shows "99+"). */
+  readonly more?: true;
+}
+
+/** `read`: the user read a conversation up to `lastReadId` (to every connection of the user). */
+export interface ReadPayload {
+  readonly conversation: string;
+  readonly lastReadId: string;
+}
+
+/** `seen`: the other person of a private conversation read it up to `lastReadId`. */
+export interface SeenPayload extends ReadPayload {
+  readonly user: string;
+}
+
+/** The answer to `loadReadState`: my position and, in a private conversation, the other person's. */
+export interface ReadStatePayload {
+  readonly conversation: string;
+  readonly lastReadId?: string;
+  readonly seen?: { readonly user: string; readonly lastReadId: string };
 }
 
 /** A presence delta: who came and who went since the last one (coalesced per instance, see presence-deltas.ts). */
@@ -108,6 +139,9 @@ export interface ChatEvents {
   /** The answer to `listChannels`: one page of the channel directory. */
   channels: ChannelPage;
   error: ChatErrorPayload;
+  read: ReadPayload;
+  seen: SeenPayload;
+  readState: ReadStatePayload;
 }
 
 export type ChatEventName = keyof ChatEvents;

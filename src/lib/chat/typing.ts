@@ -6,10 +6,12 @@
  */
 import { setBounded } from '../bounded-map.js';
 import { parseConversation } from '../conversation.js';
+import type { GroupRecordStore } from '../conversations/index.js';
 import { type Caller, nameOf } from './caller.js';
 import { chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
 import type { MembershipStore } from './groups/memberships.js';
+import type { PresenceStore } from './presence/presence.js';
 import type { ChatEvent } from './protocol.js';
 
 /**
@@ -18,6 +20,11 @@ import type { ChatEvent } from './protocol.js';
  * `TYPING_SEND_INTERVAL_MS` (3 s) while typing; this leaves room for jitter.
  */
 export const DEFAULT_TYPING_MIN_INTERVAL_MS = 2_000;
+/**
+ * Typing is not relayed in a conversation with more online members than this (docs/architecture.md, "Typing
+ * indicators"): in a crowd it says nothing useful and costs one message per recipient.
+ */
+export const DEFAULT_MAX_TYPING_AUDIENCE = 100;
 /** Users × conversations remembered at most (the least recent are forgotten first, which only lets one through). */
 export const DEFAULT_MAX_TYPING_KEYS = 10_000;
 
@@ -64,13 +71,30 @@ export interface TypingDependencies {
   readonly members: Pick<MembershipStore, 'isMember'>;
   readonly fanout: Pick<Fanout, 'toGroup' | 'toUser' | 'toAll'>;
   readonly typing?: Pick<TypingThrottle, 'allow'>;
+  /** Who is online (its count bounds every conversation's online members). */
+  readonly presence?: Pick<PresenceStore, 'count'>;
+  /** A private group's record, read only when more than the bound are online at all. */
+  readonly groups?: { readonly records: Pick<GroupRecordStore, 'read'> };
+  /** See {@link DEFAULT_MAX_TYPING_AUDIENCE}. */
+  readonly maxTypingAudience?: number;
+}
+
+/**
+ * How many online members `conversation` has, at most: everyone online for the room and a channel, and no more
+ * than its members for a private group (its record is read only when the online count alone is too many).
+ */
+async function onlineAudience(deps: TypingDependencies, group: string | undefined, max: number) {
+  const online = deps.presence?.count() ?? 0;
+  if (online <= max || group === undefined || deps.groups === undefined) return online;
+  const record = await deps.groups.records.read(group);
+  return record?.kind === 'private' ? Math.min(online, record.members.length) : online;
 }
 
 /**
  * `typing`: to the conversation's members except the sending connection (the room: every other connection;
  * a private conversation: the other person; a group: the group, whose pages ignore their own user), only
  * from someone who may write there, at most once per user and conversation per throttle interval (more are
- * dropped silently). Nothing is stored and the sender gets no answer.
+ * dropped silently), and not at all where more than `maxTypingAudience` members are online. Nothing is stored and the sender gets no answer.
  */
 export async function relayTyping(
   deps: TypingDependencies,
@@ -91,6 +115,9 @@ export async function relayTyping(
     return { event: 'error', payload: chatError('forbidden-conversation', 'typing') };
   }
   if (typing !== undefined && !typing.allow(caller.user, id)) return undefined;
+  const max = deps.maxTypingAudience ?? DEFAULT_MAX_TYPING_AUDIENCE;
+  const group = conversation.kind === 'group' ? conversation.group : undefined;
+  if (conversation.kind !== 'dm' && (await onlineAudience(deps, group, max)) > max) return undefined;
   const event: ChatEvent = {
     event: 'typing',
     payload: { conversation: id, user: caller.user, ...nameOf(caller) },
