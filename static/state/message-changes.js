@@ -23,9 +23,11 @@ const keyOf = (target, from) => `${target}\u0000${from}`;
  */
 export function applyRecord(state, record) {
   if (!record.target) return;
-  const key = keyOf(record.target, record.from);
+  // A moderator's removal (written only by the server's moderator path) counts whoever wrote it.
+  const key = record.kind === 'remove' ? record.target : keyOf(record.target, record.from);
   const known = state.changes.get(key);
   if (record.kind === 'delete') state.changes.set(key, { ...known, deleted: true });
+  else if (record.kind === 'remove') state.changes.set(key, { deleted: true, removed: true });
   else if (record.kind === 'edit' && (!known?.edit || known.edit.id < record.id))
     state.changes.set(key, { ...known, edit: record });
   const conversation = state.conversations.get(record.conversation);
@@ -43,6 +45,7 @@ export function applyRecord(state, record) {
  * @returns {ChatMessage}
  */
 export function foldMessage(state, message) {
+  if (state.changes.get(message.id)?.removed) return { ...message, text: '', deleted: true, removed: true };
   const change = state.changes.get(keyOf(message.id, message.from));
   if (!change) return message;
   if (change.deleted) return { ...message, text: '', deleted: true };

@@ -24,6 +24,12 @@ import {
   isGroupCommandName,
   parseGroupCommand,
 } from './groups/commands.js';
+import {
+  isModerationCommandName,
+  MODERATION_COMMAND_NAMES,
+  type ModerationCommand,
+  parseModerationCommand,
+} from './moderation/commands.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence/presence.js';
 
 export const COMMAND_NAMES = [
@@ -37,6 +43,7 @@ export const COMMAND_NAMES = [
   'findPeople',
   'typing',
   ...GROUP_COMMAND_NAMES,
+  ...MODERATION_COMMAND_NAMES,
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -73,7 +80,8 @@ export type ChatCommand =
   | { readonly type: 'findPeople'; readonly query: string; readonly limit: number }
   /** "I am typing in this conversation": ephemeral, never stored (typing.ts). */
   | { readonly type: 'typing'; readonly conversation: string }
-  | GroupCommand;
+  | GroupCommand
+  | ModerationCommand;
 
 export type CommandResult =
   | { readonly ok: true; readonly command: ChatCommand }
@@ -122,6 +130,10 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   });
   if (isGroupCommandName(name)) {
     const parsed = parseGroupCommand(name, payload);
+    return parsed.ok ? parsed : fail(parsed.code, parsed.detail);
+  }
+  if (isModerationCommandName(name)) {
+    const parsed = parseModerationCommand(name, payload);
     return parsed.ok ? parsed : fail(parsed.code, parsed.detail);
   }
   switch (name) {

@@ -5,6 +5,14 @@
 import type { ChannelPage, ConversationList, GroupRecord, PeoplePage } from '../conversations/index.js';
 import type { ChatMessage, HistoryPage } from '../history/index.js';
 import type { ChatErrorPayload } from './errors.js';
+import type {
+  AuditPage,
+  MessageReport,
+  ModerationNotice,
+  ModerationStatus,
+  ReportResolvedPayload,
+  ReportsPayload,
+} from './moderation/protocol.js';
 
 export interface WelcomePayload {
   /** The user id. */
@@ -25,6 +33,8 @@ export interface WelcomePayload {
   /** The user's private conversations and groups, as the server keeps them (docs/architecture.md, "My conversations"). */
   readonly conversations: ConversationList;
   readonly history: HistoryPage;
+  /** Whether moderation is on and the user's roles (docs/architecture.md, "Moderation"). */
+  readonly moderation?: ModerationStatus;
 }
 
 /** A presence delta: who came and who went since the last one (coalesced per instance, see presence-deltas.ts). */
@@ -108,6 +118,15 @@ export interface ChatEvents {
   /** The answer to `listChannels`: one page of the channel directory. */
   channels: ChannelPage;
   error: ChatErrorPayload;
+  /** A moderator's action: the answer to it, and a note to the user it concerns. */
+  moderation: ModerationNotice;
+  /** Open reports: the answer to `listReports`, and to a moderator on arrival. */
+  reports: ReportsPayload;
+  /** A new report, live to connected moderators. */
+  report: MessageReport;
+  reportResolved: ReportResolvedPayload;
+  /** The answer to `listAudit`: a page of the audit log, newest first. */
+  audit: AuditPage;
 }
 
 export type ChatEventName = keyof ChatEvents;

@@ -2,7 +2,8 @@
  * Folding edit and delete records into the messages they change, for any reader of the history
  * (docs/architecture.md, "Edit and delete"). History stays append-only: an edit is a later line naming its
  * target, so a reader applies it wherever the target is, on the same page or on an older one read later.
- * A record counts only when its author is the target's author; a deleted message stays deleted.
+ * A record counts only when its author is the target's author; a deleted message stays deleted. A `remove`
+ * record (a moderator's delete, written only by the server's moderator path) counts whoever wrote it.
  */
 import type { ChatMessage } from './message.js';
 
@@ -12,6 +13,8 @@ export type FoldedMessage = ChatMessage & {
   readonly editedAt?: string;
   /** Set when its author deleted it: the text is then empty. */
   readonly deleted?: true;
+  /** Set when a moderator removed it (with `deleted`). */
+  readonly removed?: true;
 };
 
 /**
@@ -21,12 +24,19 @@ export type FoldedMessage = ChatMessage & {
 export class MessageChanges {
   readonly #edits = new Map<string, ChatMessage>();
   readonly #deletes = new Map<string, ChatMessage>();
+  /** Targets a moderator removed (by target alone: the record's author is the moderator). */
+  readonly #removed = new Set<string>();
 
   /** Takes in the records among `lines` (messages are ignored); returns whether any was new. */
   add(lines: readonly ChatMessage[]): boolean {
     let added = false;
     for (const line of lines) {
       if (line.target === undefined) continue;
+      if (line.kind === 'remove') {
+        if (!this.#removed.has(line.target)) added = true;
+        this.#removed.add(line.target);
+        continue;
+      }
       const key = keyOf(line.target, line.from);
       if (line.kind === 'delete') {
         if (!this.#deletes.has(key)) added = true;
@@ -45,6 +55,7 @@ export class MessageChanges {
 
   /** `message` as it reads after the records seen so far (a record by anyone but its author is ignored). */
   apply(message: ChatMessage): FoldedMessage {
+    if (this.#removed.has(message.id)) return { ...message, text: '', deleted: true, removed: true };
     const key = keyOf(message.id, message.from);
     if (this.#deletes.has(key)) return { ...message, text: '', deleted: true };
     const edit = this.#edits.get(key);

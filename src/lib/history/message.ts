@@ -26,6 +26,9 @@ export interface ChatMessage {
   /**
    * Absent for a message; `edit` or `delete` for a record that changes the earlier message `target` of the
    * same author. History stays append-only: readers fold these records (fold.ts). A `delete` has empty text.
+   * `remove` is a moderator's delete of anyone's message: the chat writes it only on its moderator path, after
+   * checking the role (docs/architecture.md, "Moderation"); its `from` is the moderator. No client command
+   * can set a kind.
    */
   readonly kind?: RecordKind;
   /** The id of the message an `edit` or `delete` record changes. */
@@ -33,7 +36,7 @@ export interface ChatMessage {
 }
 
 /** The kinds of records that change an earlier message (docs/architecture.md, "Edit and delete"). */
-export const RECORD_KINDS = ['edit', 'delete'] as const;
+export const RECORD_KINDS = ['edit', 'delete', 'remove'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
 /** What a caller gives {@link HistoryStore.append}; the store assigns `id` and `sentAt`. */
