@@ -35,6 +35,11 @@ export const CHAT_EVENTS = Object.freeze([
   'group',
   'channels',
   'error',
+  'moderation',
+  'reports',
+  'report',
+  'reportResolved',
+  'audit',
 ]);
 
 /**

@@ -93,6 +93,11 @@ const SERVER_EVENTS: Record<ChatEventName, true> = {
   group: true,
   channels: true,
   error: true,
+  moderation: true,
+  reports: true,
+  report: true,
+  reportResolved: true,
+  audit: true,
 };
 
 describe('the events the page listens for', () => {
