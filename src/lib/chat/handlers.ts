@@ -205,7 +205,7 @@ export class ChatHandlers {
    */
   async run(caller: Caller, command: ChatCommand): Promise<ChatReply | undefined> {
     const { moderation, groups, ...deps } = this.#deps;
-    const sanctioned = moderation && (await sanctionRefusal(moderation.store, caller, command));
+    const sanctioned = moderation?.enabled && (await sanctionRefusal(moderation.store, caller, command));
     if (sanctioned) return { event: 'error', payload: sanctioned };
     if (isModerationCommand(command)) {
       const context = { ...deps, records: groups.records, lists: this.#listUpdates(), at: () => this.#at() };
