@@ -62,7 +62,9 @@ export function createChatState(me) {
     /** The `version` of the last list of my conversations applied (message-changes.js). */
     listVersion: 0,
     /** Edit and delete records by target and author (message-changes.js). */
-    changes: /** @type {Map<string, { edit?: ChatMessage, deleted?: boolean }>} */ (new Map()),
+    changes: /** @type {Map<string, { edit?: ChatMessage, deleted?: boolean, removed?: boolean }>} */ (
+      new Map()
+    ),
     /** Records of the groups I am in, by name (group-records.js). */
     groupRecords: /** @type {Map<string, import('./group-records.js').GroupRecord>} */ (new Map()),
     /** The channel directory pages loaded (group-records.js); `null` until asked for. */
@@ -81,8 +83,8 @@ export function createChatState(me) {
 
 /**
  * @typedef {{ id: string, conversation: string, from: string, fromName?: string, to?: string, group?: string,
- *   text: string, sentAt: string, clientMessageId?: string, kind?: 'edit' | 'delete', target?: string,
- *   editedAt?: string, deleted?: true }} ChatMessage
+ *   text: string, sentAt: string, clientMessageId?: string, kind?: 'edit' | 'delete' | 'remove', target?: string,
+ *   editedAt?: string, deleted?: true, removed?: true }} ChatMessage
  * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,
  *   attempts: number }} PendingMessage
  * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note
