@@ -281,7 +281,7 @@ export const MessageList = defineComponent({
                   <button type="button" class="link-button" data-testid="report"
                     @click="$emit('moderate', 'reportMessage', { conversation: item.m.conversation, messageId: item.m.id })">Report</button>
                   <template v-if="canModerate()">
-                    <button type="button" class="link-button" data-testid="remove" :aria-label="'Delete ' + nameOf(item.m.from) + ''s message'" @click="confirming = item.m.id">Delete</button>
+                    <button type="button" class="link-button" data-testid="remove" :aria-label="'Delete the message of ' + nameOf(item.m.from)" @click="confirming = item.m.id">Delete</button>
                     <button type="button" class="link-button" :aria-label="'Mute ' + nameOf(item.m.from) + ' for an hour'"
                       @click="$emit('moderate', 'muteUser', { user: item.m.from, minutes: muteMinutes })">Mute 1 h</button>
                     <button type="button" class="link-button" :aria-label="'Ban ' + nameOf(item.m.from)" @click="confirming = 'ban:' + item.m.id">Ban</button>
