@@ -6,7 +6,6 @@
 import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { blobNameSegment } from '../../blob-names.js';
 import { setBounded } from '../../bounded-map.js';
-import { streamText } from '../../conversations/stream-text.js';
 
 /** The blob name prefix of moderation state (conversation folders never start with `_`). */
 export const MODERATION_PREFIX = '_moderation/';
@@ -94,7 +93,7 @@ export class ModerationStore {
     let loaded: { state: UserSanctions; etag?: string };
     try {
       const response = await this.#blob(user).download();
-      const state = parseSanctions(await streamText(response.readableStreamBody));
+      const state = parseSanctions(await readText(response.readableStreamBody));
       loaded = response.etag === undefined ? { state } : { state, etag: response.etag };
     } catch (error) {
       if (!(error instanceof RestError && error.statusCode === 404)) throw error;
@@ -116,4 +115,10 @@ function parseSanctions(text: string): UserSanctions {
   } catch {
     return {};
   }
+}
+
+async function readText(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+  const chunks: Buffer[] = [];
+  if (stream) for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }
