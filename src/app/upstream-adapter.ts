@@ -26,9 +26,8 @@ import { createUpstreamHandler, type UpstreamContext, type UpstreamHandlers } fr
 import { type CommandLimiter, commandLimiterFor, typingThrottleFor } from './command-limits.js';
 import { APP_ERRORS } from './errors.js';
 import { authMode } from './identity.js';
-import { moderationFor } from './moderation.js';
+import { admitModerator, moderationFor, withRoles } from './moderation.js';
 import { type ChatServices, chatServices } from './services.js';
-import { admitModerator, withRoles } from './upstream-roles.js';
 
 /** Sent as text: a refused connect's reason and a close reason reach the client as they are. */
 const NO_USER = APP_ERRORS['no-valid-user'];
