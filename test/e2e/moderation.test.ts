@@ -54,7 +54,7 @@ describe('moderation with sign-in', () => {
     const bob = await chat.open('bob', { query: '', phone: true });
     await signIn(mona, 'Mona', ['Moderator']);
     await signIn(bob, 'Bob');
-    await expect(mona.page.getByTestId('moderate').isVisible()).resolves.toBe(true);
+    await mona.page.getByTestId('moderate').waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await bob.page.getByTestId('moderate').count()).toBe(0);
 
     await send(bob, 'buy cheap watches here');
@@ -96,6 +96,22 @@ describe('moderation with sign-in', () => {
     await bob.page
       .locator('.messages .bubble.deleted', { hasText: 'Message deleted by a moderator' })
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // Mona mutes Bob from his message's menu: Bob reads until when, and what he sends is refused.
+    await send(bob, 'one more thing');
+    const last = messageItem(mona, 'one more thing');
+    await last.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await last.hover();
+    await last.getByRole('button', { name: 'Mute Bob for an hour' }).click();
+    const muted = bob.page.getByTestId('muted');
+    await muted.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await muted.textContent()).toContain('muted you until');
+    await bob.page.locator('#composer-input').fill('can I still talk?');
+    await bob.page.locator('#composer-input').press('Enter');
+    await bob.page
+      .locator('.messages .msg.pending.failed', { hasText: 'can I still talk?' })
+      .filter({ hasText: 'muted' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(bob, 'muted');
     expect(await horizontalOverflow(bob)).toBe(0);
     for (const person of [mona, bob])
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });

@@ -7,7 +7,7 @@ export const MODERATION_ERRORS = {
     'Moderation is off: the chat runs without sign-in (CHAT_AUTH=none), so nobody has a moderator role and nothing can be reported',
   'not-a-moderator':
     'Only a moderator or an admin may do this: ask an admin of the app registration to assign you the Chat.Moderator role, then sign in again',
-  muted: 'A moderator has muted you: you can read, but not send, until the time given',
+  muted: 'A moderator has muted you: you can read, but not send, until the mute ends',
   banned: 'A moderator has banned you from the chat',
   'invalid-reason': '"reason" must be a line of text',
   'invalid-duration': '"minutes" must be a whole number of minutes',

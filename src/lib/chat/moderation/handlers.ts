@@ -69,7 +69,7 @@ export async function sanctionRefusal(
       : {};
   if (ban !== undefined) return { ...chatError('banned', command.type, ban.reason), ...which };
   if (mute === undefined) return undefined;
-  const detail = `until ${mute.until}${mute.reason ? ` (${mute.reason})` : ''}`;
+  const detail = `it ends at ${mute.until}${mute.reason ? ` (${mute.reason})` : ''}`;
   return { ...chatError('muted', command.type, detail), ...which, until: mute.until };
 }
 
