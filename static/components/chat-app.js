@@ -251,7 +251,7 @@ export const ChatApp = defineComponent({
           </div>
           <div class="conversation-actions">
             <button v-if="isModerator()" type="button" class="button small ghost" data-testid="moderate"
-              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" :aria-label="moderation.reports.length + ' open reports'">{{ moderation.reports.length }}</span></button>
+              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open reports</span></button>
             <button v-if="notifications.supported && notifications.permission.value === 'default'" type="button"
               class="button small ghost" data-testid="enable-notifications" @click="notifications.enable()">Turn on notifications</button>
             <button type="button" class="button small ghost" data-testid="mute"

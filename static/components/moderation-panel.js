@@ -60,6 +60,7 @@ export const ModerationPanel = defineComponent({
       </ul>
       <button v-if="moderation.reportsMore" type="button" class="button small ghost" @click="command('listReports', {})">More reports</button>
       <h3>Lift a mute or a ban</h3>
+      <p class="empty-note">By user id, or with "Unmute" and "Unban" in the audit log below.</p>
       <form class="join-form" novalidate @submit.prevent="lift('unmuteUser')">
         <label for="lift-user" class="sr-only">User id</label>
         <input id="lift-user" v-model="who" type="text" placeholder="User id" autocomplete="off" maxlength="32">
@@ -71,7 +72,10 @@ export const ModerationPanel = defineComponent({
       <ol v-else class="audit" aria-label="Audit log, newest first" data-testid="audit-log">
         <li v-for="(e, i) in moderation.audit" :key="e.at + i">
           <time :datetime="e.at">{{ fullTime(e.at) }}</time>:
-          <span dir="auto">{{ e.byName || nameOf(e.by) }}</span> {{ e.action }} <span dir="auto">{{ e.target }}</span><template v-if="e.until"> until {{ fullTime(e.until) }}</template><template v-if="e.reason"> (<span dir="auto">{{ e.reason }}</span>)</template>
+          <span dir="auto">{{ e.byName || nameOf(e.by) }}</span> {{ e.action }} <span dir="auto">{{ nameOf(e.target) }}</span><template v-if="e.until"> until {{ fullTime(e.until) }}</template><template v-if="e.reason"> (<span dir="auto">{{ e.reason }}</span>)</template>
+          <button v-if="e.action === 'muteUser' || e.action === 'banUser'" type="button" class="link-button"
+            :aria-label="(e.action === 'muteUser' ? 'Unmute ' : 'Unban ') + nameOf(e.target)"
+            @click="command(e.action === 'muteUser' ? 'unmuteUser' : 'unbanUser', { user: e.target })">{{ e.action === 'muteUser' ? 'Unmute' : 'Unban' }}</button>
         </li>
         <li v-if="!moderation.audit.length" class="empty-note">Nothing yet.</li>
       </ol>

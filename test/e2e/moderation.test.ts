@@ -4,6 +4,8 @@
  * a message, which reaches the moderator's panel. Without sign-in the page says plainly that moderation is
  * off. Desktop and phone widths; screenshots go to test-results/e2e/.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,6 +25,21 @@ async function screenshot(person: Person, what: string): Promise<void> {
   await person.page.screenshot({
     path: join(SCREENSHOTS, `moderation-${what}-${person.name}.png`),
     animations: 'disabled',
+  });
+}
+
+/** axe-core's browser build (as test/e2e/accessibility.test.ts runs it). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** The serious and critical axe-core violations of the page as it is now. */
+async function seriousViolations(person: Person): Promise<string[]> {
+  if (!(await person.page.evaluate(() => 'axe' in window))) await person.page.evaluate(AXE_SOURCE);
+  return person.page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
+    const { violations } = await axe.run();
+    return (violations as Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>)
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
 }
 
@@ -112,6 +129,15 @@ describe('moderation with sign-in', () => {
       .filter({ hasText: 'muted' })
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(bob, 'muted');
+    // The audit log in Mona's panel lists the mute, and lifts it: Bob's note goes away.
+    await mona.page.getByTestId('load-audit').click();
+    const log = mona.page.getByTestId('audit-log');
+    await log.filter({ hasText: 'removeMessage' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(mona, 'audit');
+    expect(await seriousViolations(mona)).toEqual([]);
+    expect(await seriousViolations(bob)).toEqual([]);
+    await log.getByRole('button', { name: 'Unmute Bob' }).click();
+    await muted.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
     expect(await horizontalOverflow(bob)).toBe(0);
     for (const person of [mona, bob])
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
