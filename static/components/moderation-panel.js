@@ -1,3 +1,4 @@
+import { MENU_MUTE_MINUTES } from '../state/moderation.js';
 import { fullTime } from '../text/format.js';
 import { defineComponent, ref } from '../vendor/vue.js';
 
@@ -23,10 +24,13 @@ export const ModerationPanel = defineComponent({
     const who = ref('');
     /** @param {string} name @param {Record<string, unknown>} payload */
     const command = (name, payload) => emit('command', name, payload);
-    /** @param {'unmuteUser' | 'unbanUser'} name */
+    /** @param {'muteUser' | 'unmuteUser' | 'banUser' | 'unbanUser'} name */
     function lift(name) {
       if (who.value.trim() === '') return;
-      command(name, { user: who.value.trim() });
+      command(name, {
+        user: who.value.trim(),
+        ...(name === 'muteUser' ? { minutes: MENU_MUTE_MINUTES } : {}),
+      });
       who.value = '';
     }
     const loadAudit = (/** @type {boolean} */ older) =>
@@ -59,11 +63,13 @@ export const ModerationPanel = defineComponent({
         </li>
       </ul>
       <button v-if="moderation.reportsMore" type="button" class="button small ghost" @click="command('listReports', {})">More reports</button>
-      <h3>Lift a mute or a ban</h3>
-      <p class="empty-note">By user id, or with "Unmute" and "Unban" in the audit log below.</p>
+      <h3>Mute or ban by user id</h3>
+      <p class="empty-note">Or from a person's message; "Unmute" and "Unban" are also in the audit log below.</p>
       <form class="join-form" novalidate @submit.prevent="lift('unmuteUser')">
         <label for="lift-user" class="sr-only">User id</label>
         <input id="lift-user" v-model="who" type="text" placeholder="User id" autocomplete="off" maxlength="32">
+        <button type="button" class="button small ghost" @click="lift('muteUser')">Mute 1 h</button>
+        <button type="button" class="button small ghost" @click="lift('banUser')">Ban</button>
         <button type="submit" class="button small">Unmute</button>
         <button type="button" class="button small ghost" @click="lift('unbanUser')">Unban</button>
       </form>

@@ -139,7 +139,15 @@ describe('moderation with sign-in', () => {
     await log.getByRole('button', { name: 'Unmute Bob' }).click();
     await muted.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
     expect(await horizontalOverflow(bob)).toBe(0);
-    for (const person of [mona, bob])
+    // An admin on a phone: the panel fits the width, with the open report in it.
+    const ada = await chat.open('ada', { query: '', phone: true });
+    await signIn(ada, 'Ada', ['Admin']);
+    await ada.page.getByTestId('moderate').click();
+    await ada.page.getByTestId('report-item').first().waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await horizontalOverflow(ada)).toBe(0);
+    expect(await seriousViolations(ada)).toEqual([]);
+    await screenshot(ada, 'panel');
+    for (const person of [mona, bob, ada])
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
   });
 });
