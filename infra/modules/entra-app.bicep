@@ -60,6 +60,10 @@ var signInScopes = [
 
 var chatUserRoleId = guid(uniqueName, 'Chat.User')
 var upstreamRoleId = guid(uniqueName, 'Upstream.Invoke')
+// Moderation (docs/architecture.md, "Moderation"): stable ids, derived as the others are, so a re-deploy keeps
+// every assignment. Easy Auth lists the signed-in user's app roles as `roles` claims; negotiate reads them.
+var chatModeratorRoleId = guid(uniqueName, 'Chat.Moderator')
+var chatAdminRoleId = guid(uniqueName, 'Chat.Admin')
 
 var owners = empty(ownerPrincipalId)
   ? []
@@ -100,6 +104,26 @@ resource registration 'Microsoft.Graph/applications@v1.0' = {
       value: 'Chat.User'
       displayName: 'Chat user'
       description: 'May sign in to the chat.'
+      allowedMemberTypes: [
+        'User'
+      ]
+      isEnabled: true
+    }
+    {
+      id: chatModeratorRoleId
+      value: 'Chat.Moderator'
+      displayName: 'Chat moderator'
+      description: 'May delete anyone\'s message, mute, ban and remove people from channels, and read reports and the audit log.'
+      allowedMemberTypes: [
+        'User'
+      ]
+      isEnabled: true
+    }
+    {
+      id: chatAdminRoleId
+      value: 'Chat.Admin'
+      displayName: 'Chat admin'
+      description: 'Everything a moderator may do.'
       allowedMemberTypes: [
         'User'
       ]

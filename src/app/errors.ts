@@ -57,6 +57,11 @@ export const APP_ERRORS = {
     status: 429,
     message: 'Too many connection attempts: wait for the time in Retry-After, then connect again',
   },
+  banned: {
+    status: 403,
+    message:
+      'A moderator has banned you from the chat: you cannot connect until an admin or moderator lifts the ban',
+  },
   'no-valid-user': {
     status: 401,
     message:

@@ -4,6 +4,7 @@
  * (docs/architecture.md, "Tokens and identity").
  */
 import type { HttpRequest } from '@azure/functions';
+import { type ChatRole, chatRolesOf } from '../lib/chat/index.js';
 import { nameProblem } from '../lib/conversation.js';
 import { cleanDisplayName } from '../lib/display-name.js';
 import { readSetting, SETTINGS } from '../lib/settings.js';
@@ -44,6 +45,8 @@ export function authMode(env: NodeJS.ProcessEnv = process.env): AuthMode {
 export interface ChatIdentity {
   readonly id: string;
   readonly name: string;
+  /** The chat roles among the principal's app roles (docs/architecture.md, "Moderation"); none without sign-in. */
+  readonly roles?: readonly ChatRole[];
 }
 
 export type IdentityResult =
@@ -113,7 +116,33 @@ function identifyPrincipal(req: HttpRequest): IdentityResult {
     cleanDisplayName(claim(CLAIM_TYPES.preferredUsername)) ??
     cleanDisplayName(req.headers.get(PRINCIPAL_HEADERS.name)) ??
     `User ${id.slice(0, 8)}`;
-  return { ok: true, mode: 'entra', user: { id, name } };
+  const roles = encoded ? chatRolesOf(principalRoles(encoded)) : [];
+  return { ok: true, mode: 'entra', user: { id, name, ...(roles.length > 0 ? { roles } : {}) } };
+}
+
+/**
+ * Every app role of an `x-ms-client-principal` header: the values of its claims of type `roles` (as Easy
+ * Auth lists Entra's app roles) or of the type its `role_typ` names. Only the platform writes this header.
+ */
+export function principalRoles(encoded: string): string[] {
+  if (encoded.length > MAX_PRINCIPAL_HEADER_LENGTH) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+  } catch {
+    return [];
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  const { claims, role_typ: roleType } = value as { claims?: unknown; role_typ?: unknown };
+  if (!Array.isArray(claims)) return [];
+  const types = new Set(['roles', ...(typeof roleType === 'string' ? [roleType] : [])]);
+  const roles: string[] = [];
+  for (const entry of claims) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { typ, val } = entry as { typ?: unknown; val?: unknown };
+    if (typeof typ === 'string' && types.has(typ) && typeof val === 'string') roles.push(val);
+  }
+  return roles;
 }
 
 /** The claims of an `x-ms-client-principal` header (first value per type), or `undefined` when malformed. */

@@ -10,11 +10,12 @@
  *   `:generateToken`); refused when the app has no Web PubSub service.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { toServiceUserId } from '../lib/chat/index.js';
+import { encodeRolesClaim, ROLES_CLAIM, toServiceUserId } from '../lib/chat/index.js';
 import { DISPLAY_NAME_CLAIM, encodeDisplayNameClaim } from '../lib/display-name.js';
 import { clientAddress, negotiateLimitersFor } from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';
+import { moderationFor } from './moderation.js';
 import { NOSNIFF } from './page-security.js';
 import { chatServices } from './services.js';
 
@@ -49,13 +50,20 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
     );
     return { ...refusal, headers: { ...JSON_HEADERS, 'retry-after': String(seconds) } };
   }
-  const { id, name } = identity.user;
-  // A signed-in user's display name differs from the id: record it where listings find it, and put it in
-  // the token where the app signs tokens (key mode), so the upstream names the sender without a read.
+  const { id, name, roles = [] } = identity.user;
+  // A signed-in user's display name differs from the id: record it (and the roles of the sign-in) where
+  // listings and the upstream find them, and put both in the token where the app signs tokens (key mode),
+  // so the upstream names the sender and knows a moderator without a read.
   const named = name !== id;
   if (named) {
     await services.history.ensureContainer();
-    await services.directory.record(id, name);
+    const moderation = moderationFor(services);
+    const { ban } = moderation.enabled ? await moderation.store.sanctionsOf(id) : {};
+    if (ban !== undefined) {
+      const why = ban.reason ? ` (${ban.reason})` : '';
+      return refuse('banned', `${APP_ERRORS.banned.message}${why}`);
+    }
+    await services.directory.record(id, name, roles);
   }
   const webPubSub = services.webPubSub.client;
   if (service === 'webpubsub' && webPubSub) {
@@ -71,7 +79,12 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
     userId: toServiceUserId(id),
     ttlSeconds: CLIENT_TOKEN_TTL_SECONDS,
     ...(named && client.clientTokensCarryClaims
-      ? { claims: { [DISPLAY_NAME_CLAIM]: encodeDisplayNameClaim(name) } }
+      ? {
+          claims: {
+            [DISPLAY_NAME_CLAIM]: encodeDisplayNameClaim(name),
+            ...(roles.length > 0 ? { [ROLES_CLAIM]: encodeRolesClaim(roles) } : {}),
+          },
+        }
       : {}),
   });
   return { status: 200, headers: JSON_HEADERS, jsonBody: access };

@@ -26,6 +26,7 @@ import { createUpstreamHandler, type UpstreamContext, type UpstreamHandlers } fr
 import { type CommandLimiter, commandLimiterFor, typingThrottleFor } from './command-limits.js';
 import { APP_ERRORS } from './errors.js';
 import { authMode } from './identity.js';
+import { admitModerator, moderationFor, withRoles } from './moderation.js';
 import { type ChatServices, chatServices } from './services.js';
 
 /** Sent as text: a refused connect's reason and a close reason reach the client as they are. */
@@ -72,6 +73,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       groups: services.groups,
       fanout,
       typing: typingThrottleFor(services),
+      moderation: moderationFor(services),
       ...(authMode() === 'entra' ? { directory: services.directory } : {}),
     });
     return { chat, fanout };
@@ -98,8 +100,12 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
     async handleConnect(req, res) {
       const caller = await callerOf(req.context, websocketCodec.dialect);
       if (caller === undefined) return res.fail(NO_USER.status, NO_USER_REASON);
+      // Roles go into the connection state, which only this answer sets (docs/architecture.md, "Moderation").
+      const admitted = await admitModerator(services, caller, req.context);
+      if (!admitted.ok) return res.fail(403, admitted.reason);
+      if (admitted.state !== undefined) res.setState(admitted.state.name, admitted.state.value);
       // Web PubSub's connect answer carries no message: the chat is entered at `connected`, as in the signalr dialect.
-      res.accept();
+      res.accept(admitted.groups.length > 0 ? { groups: admitted.groups } : {});
     },
 
     async handleMessage(req, res) {
@@ -112,7 +118,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
           : parseCommandFrame(message.data);
       const reply = await runCommand(
         chatFor(req.invocationContext).chat,
-        caller,
+        await withRoles(services, caller, parsed, req.context),
         parsed,
         req.invocationContext,
         commandLimiterFor(services),
@@ -134,7 +140,8 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
             };
       const log = req.invocationContext;
       const { chat, fanout } = chatFor(log);
-      const reply = await runCommand(chat, caller, parsed, log, commandLimiterFor(services));
+      const asker = await withRoles(services, caller, parsed, req.context);
+      const reply = await runCommand(chat, asker, parsed, log, commandLimiterFor(services));
       if (invocationId !== undefined) {
         // The client waits for a Completion: the reply is its result (or its error), nothing else is sent.
         if (reply?.event === 'error') return res.fail(400, reply.payload.message);
@@ -159,12 +166,26 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         return;
       }
       await services.history.ensureContainer();
+      const moderation = await admitModerator(services, caller, req.context);
+      if (!moderation.ok) {
+        log.warn(`closing connection ${req.context.connectionId}: ${caller.user} is banned`);
+        await moderation.close();
+        return;
+      }
       const { chat, fanout } = chatFor(log);
       const { welcome, announced } = await chat.enter(caller, { connected: true });
       // The welcome first; the invocation ends once the entry's delta is sent too.
-      await fanout
-        .channel(caller.dialect)
-        .sendToConnection(caller.connectionId, { event: 'welcome', payload: welcome });
+      const channel = fanout.channel(caller.dialect);
+      await channel.sendToConnection(caller.connectionId, {
+        event: 'welcome',
+        payload: { ...welcome, moderation: moderation.status },
+      });
+      // A moderator arriving finds the open reports (docs/architecture.md, "Moderation").
+      if (moderation.reports !== undefined)
+        await channel.sendToConnection(caller.connectionId, {
+          event: 'reports',
+          payload: await moderation.reports(),
+        });
       await announced;
     },
 

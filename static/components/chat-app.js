@@ -15,6 +15,8 @@ import { serverEventHandler, useAnnouncer } from '../composables/server-events.j
 import { connect } from '../link/connection.js';
 import { createChatState } from '../state/chat-state.js';
 import { displayName, rememberName } from '../state/display-names.js';
+import { applyRecord } from '../state/message-changes.js';
+import { applyModerationEvent, createModerationState, isModerator, isMuted } from '../state/moderation.js';
 import { awaitOnline } from '../state/online-list.js';
 import { initial, nameHue } from '../text/format.js';
 import { defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
@@ -23,11 +25,16 @@ import { GroupDirectory } from './group-directory.js';
 import { GroupPanel } from './group-panel.js';
 import { MessageComposer } from './message-composer.js';
 import { MessageList } from './message-list.js';
+import { ModerationPanel } from './moderation-panel.js';
+
+/** Commands whose refusals the moderation panel shows (not the conversation). */
+const MODERATION_COMMANDS =
+  /^(reportMessage|removeMessage|muteUser|unmuteUser|banUser|unbanUser|removeFromChannel|listReports|resolveReport|listAudit)$/;
 
 /** The chat for the signed-in person; `config` is what the server decided (see ../config.js). */
 export const ChatApp = defineComponent({
   name: 'ChatApp',
-  components: { ChatSidebar, GroupDirectory, GroupPanel, MessageComposer, MessageList },
+  components: { ChatSidebar, GroupDirectory, GroupPanel, MessageComposer, MessageList, ModerationPanel },
   props: {
     config: {
       type: /** @type {import('vue').PropType<import('../config.js').ChatConfig>} */ (Object),
@@ -74,7 +81,9 @@ export const ChatApp = defineComponent({
       open: actions.open,
       send: (command, payload) => transport.send(command, payload),
     });
-    const onEvent = serverEventHandler(state, {
+    const moderation = reactive(createModerationState());
+    const showModeration = ref(false);
+    const handleEvent = serverEventHandler(state, {
       ...actions,
       active: view.active,
       announce,
@@ -88,6 +97,24 @@ export const ChatApp = defineComponent({
       canRead: actions.canRead,
       send: (command, payload) => transport.send(command, payload),
     });
+    /** @param {string} type @param {any} payload */
+    const onEvent = (type, payload) => {
+      applyModerationEvent(moderation, me, type, payload);
+      // A moderator's delete answered to the moderator: the record alone, not a conversation of others to list.
+      if (type === 'ack' && payload?.message?.kind === 'remove') return applyRecord(state, payload.message);
+      if (type === 'error' && MODERATION_COMMANDS.test(payload?.command ?? '')) return;
+      handleEvent(type, payload);
+    };
+    /** Runs a moderation command (the server checks the roles). @param {string} command @param {object} payload */
+    const moderate = (command, payload) => {
+      moderation.notice = '';
+      void transport.send(command, payload);
+    };
+    /** The line a muted person reads above the composer. */
+    const mutedLine = () =>
+      isMuted(moderation, Date.now())
+        ? `A moderator has muted you until ${new Date(/** @type {string} */ (moderation.mutedUntil)).toLocaleString()}: you can read, but your messages are not sent.`
+        : '';
     onBeforeUnmount(() => actions.outbox.stop());
     // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).
     /** @param {BeforeUnloadEvent} event */
@@ -173,6 +200,11 @@ export const ChatApp = defineComponent({
       nameHue,
       initial,
       nameOf,
+      moderation,
+      showModeration,
+      isModerator: () => isModerator(moderation),
+      moderate,
+      mutedLine,
       signOutUrl: '/.auth/logout',
     };
   },
@@ -226,6 +258,9 @@ export const ChatApp = defineComponent({
           @find-people="findPeople"
         />
         <GroupDirectory :state="state" @create="createGroup" @join="join" @list-channels="listChannels" />
+        <p v-if="moderation.known && !moderation.enabled" class="empty-note moderation-off" data-testid="moderation-off">
+          Moderation is off: this chat runs without sign-in, so nobody is a moderator and messages cannot be reported.
+        </p>
       </aside>
 
       <main class="conversation" aria-labelledby="conversation-title" :inert="drawerOpen">
@@ -237,6 +272,8 @@ export const ChatApp = defineComponent({
             <p class="conversation-sub">{{ activeSubtitle }}</p>
           </div>
           <div class="conversation-actions">
+            <button v-if="isModerator()" type="button" class="button small ghost" data-testid="moderate"
+              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open reports</span></button>
             <button v-if="notifications.supported && notifications.permission.value === 'default'" type="button"
               class="button small ghost" data-testid="enable-notifications" @click="notifications.enable()">Turn on notifications</button>
             <button type="button" class="button small ghost" data-testid="mute"
@@ -249,6 +286,9 @@ export const ChatApp = defineComponent({
           </div>
         </div>
 
+        <ModerationPanel v-if="showModeration && isModerator()" :moderation="moderation" :name-of="nameOf"
+          @command="moderate" @close="showModeration = false" />
+        <p v-if="moderation.notice && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
           :state="state" :group="activeParsed.group" :name-of="nameOf" @command="groupCommand" />
         <div v-if="bannerText" class="connection-banner" :class="'status-' + shownStatus" data-testid="connection-banner">
@@ -261,9 +301,11 @@ export const ChatApp = defineComponent({
 
         <MessageList :conversation="active" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           @load-older="loadOlder" @retry="retry" @discard="discard"
+          :moderation="moderation" @moderate="moderate"
           @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" @react="react" @reply="startReply" />
 
         <p class="typing-line" data-testid="typing" aria-live="polite">{{ typingLine }}</p>
+        <p v-if="mutedLine()" class="inline-error composer-error" role="status" data-testid="muted">{{ mutedLine() }}</p>
         <div v-if="active.error" class="inline-error composer-error" role="alert">
           <span>{{ active.error }}</span>
           <button type="button" class="link-button" @click="active.error = null">Dismiss</button>

@@ -1,5 +1,6 @@
 import { useReplyJump } from '../composables/reply-jump.js';
-import { MAX_TEXT_LENGTH } from '../conversation.js';
+import { MAX_TEXT_LENGTH, parseConversation } from '../conversation.js';
+import { isModerator, MENU_MUTE_MINUTES } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
 import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { renderMessage } from '../text/markdown.js';
@@ -55,8 +56,15 @@ export const MessageList = defineComponent({
       type: /** @type {import('vue').PropType<(message: { text?: unknown }) => boolean>} */ (Function),
       default: () => false,
     },
+    /** Moderation (../state/moderation.js): "Report" on others' messages, and a moderator's menu. */
+    moderation: {
+      type: /** @type {import('vue').PropType<import('../state/moderation.js').ModerationState | null>} */ (
+        Object
+      ),
+      default: null,
+    },
   },
-  emits: ['load-older', 'retry', 'discard', 'edit', 'delete', 'react', 'reply'],
+  emits: ['load-older', 'retry', 'discard', 'edit', 'delete', 'react', 'reply', 'moderate'],
   setup(props, { emit }) {
     const scroller = ref(/** @type {HTMLElement | null} */ (null));
     const atBottom = ref(true);
@@ -206,6 +214,10 @@ export const MessageList = defineComponent({
       draft,
       maxTextLength: MAX_TEXT_LENGTH,
       confirming,
+      canModerate: () => props.moderation !== null && isModerator(props.moderation),
+      canReport: () => props.moderation?.enabled === true,
+      inChannel: () => parseConversation(props.conversation.id)?.kind === 'group',
+      muteMinutes: MENU_MUTE_MINUTES,
       startEdit,
       saveEdit,
       timeOfDay,
@@ -254,7 +266,7 @@ export const MessageList = defineComponent({
               <span v-else class="sr-only">{{ item.mine ? 'You' : nameOf(item.m.from) }}, {{ timeOfDay(item.m.sentAt) }}:</span>
               <ReplyQuote v-if="item.m.quote && item.m.replyTo && !item.m.deleted" :quote="item.m.quote" :me="me"
                 :name-of="nameOf" @jump="jumpTo(item.m.replyTo)" />
-              <p v-if="item.m.deleted" class="bubble deleted">Message deleted</p>
+              <p v-if="item.m.deleted" class="bubble deleted">{{ item.m.removed ? 'Message deleted by a moderator' : 'Message deleted' }}</p>
               <form v-else-if="editing === item.m.id" class="edit-form" @submit.prevent="saveEdit(item.m)">
                 <label class="sr-only" :for="'edit-' + item.m.id">Edit your message</label>
                 <textarea :id="'edit-' + item.m.id" v-model="draft" rows="2" dir="auto" :maxlength="maxTextLength"
@@ -280,6 +292,31 @@ export const MessageList = defineComponent({
               </span>
               <ReactionBar v-if="!item.m.deleted && editing !== item.m.id" :message="item.m" :me="me" :name-of="nameOf"
                 @react="(m, emoji) => $emit('react', m, emoji)" @reply="(m) => $emit('reply', m)" />
+              <span v-if="!item.mine && !item.m.deleted && canReport()" class="msg-actions" data-testid="others-actions">
+                <template v-if="confirming === item.m.id">
+                  <span>Delete {{ nameOf(item.m.from) }}'s message for everyone?</span>
+                  <button type="button" class="link-button" data-testid="confirm-remove"
+                    @click="confirming = null; $emit('moderate', 'removeMessage', { conversation: item.m.conversation, messageId: item.m.id })">Delete</button>
+                  <button type="button" class="link-button" @click="confirming = null">Keep</button>
+                </template>
+                <template v-else-if="confirming === 'ban:' + item.m.id">
+                  <span>Ban {{ nameOf(item.m.from) }} from the chat?</span>
+                  <button type="button" class="link-button" @click="confirming = null; $emit('moderate', 'banUser', { user: item.m.from })">Ban</button>
+                  <button type="button" class="link-button" @click="confirming = null">Cancel</button>
+                </template>
+                <template v-else>
+                  <button type="button" class="link-button" data-testid="report"
+                    @click="$emit('moderate', 'reportMessage', { conversation: item.m.conversation, messageId: item.m.id })">Report</button>
+                  <template v-if="canModerate()">
+                    <button type="button" class="link-button" data-testid="remove" :aria-label="'Delete the message of ' + nameOf(item.m.from)" @click="confirming = item.m.id">Delete</button>
+                    <button type="button" class="link-button" :aria-label="'Mute ' + nameOf(item.m.from) + ' for an hour'"
+                      @click="$emit('moderate', 'muteUser', { user: item.m.from, minutes: muteMinutes })">Mute 1 h</button>
+                    <button type="button" class="link-button" :aria-label="'Ban ' + nameOf(item.m.from)" @click="confirming = 'ban:' + item.m.id">Ban</button>
+                    <button v-if="inChannel()" type="button" class="link-button" :aria-label="'Remove ' + nameOf(item.m.from) + ' from the channel'"
+                      @click="$emit('moderate', 'removeFromChannel', { group: item.m.group, user: item.m.from })">Remove from channel</button>
+                  </template>
+                </template>
+              </span>
             </div>
           </li>
         </template>

@@ -38,6 +38,11 @@ export const CHAT_EVENTS = Object.freeze([
   'read',
   'seen',
   'readState',
+  'moderation',
+  'reports',
+  'report',
+  'reportResolved',
+  'audit',
 ]);
 
 /**

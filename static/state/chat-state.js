@@ -62,7 +62,9 @@ export function createChatState(me) {
     /** The `version` of the last list of my conversations applied (message-changes.js). */
     listVersion: 0,
     /** Edit and delete records by target and author (message-changes.js). */
-    changes: /** @type {Map<string, { edit?: ChatMessage, deleted?: boolean }>} */ (new Map()),
+    changes: /** @type {Map<string, { edit?: ChatMessage, deleted?: boolean, removed?: boolean }>} */ (
+      new Map()
+    ),
     /** Reaction records by target, emoji and user (reactions.js). */
     reactions: /** @type {Map<string, Map<string, Map<string, ChatMessage>>>} */ (new Map()),
     /** Records of the groups I am in, by name (group-records.js). */
@@ -84,7 +86,7 @@ export function createChatState(me) {
 /**
  * @typedef {{ id: string, conversation: string, from: string, fromName?: string, to?: string, group?: string,
  *   text: string, sentAt: string, clientMessageId?: string,
- *   kind?: 'edit' | 'delete' | 'react' | 'unreact', target?: string, editedAt?: string, deleted?: true,
+ *   kind?: 'edit' | 'delete' | 'react' | 'unreact' | 'remove', target?: string, editedAt?: string, deleted?: true, removed?: true,
  *   replyTo?: string, quote?: { from: string, fromName?: string, text: string, deleted?: true },
  *   reactions?: { emoji: string, users: string[] }[] }} ChatMessage
  * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,

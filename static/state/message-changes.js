@@ -29,9 +29,11 @@ function takeRecord(state, record) {
     takeReaction(state, record);
     return;
   }
-  const key = keyOf(record.target, record.from);
+  // A moderator's removal (written only by the server's moderator path) counts whoever wrote it.
+  const key = record.kind === 'remove' ? record.target : keyOf(record.target, record.from);
   const known = state.changes.get(key);
   if (record.kind === 'delete') state.changes.set(key, { ...known, deleted: true });
+  else if (record.kind === 'remove') state.changes.set(key, { deleted: true, removed: true });
   else if (record.kind === 'edit' && (!known?.edit || known.edit.id < record.id))
     state.changes.set(key, { ...known, edit: record });
 }
@@ -76,6 +78,7 @@ export function applyRecord(state, record) {
  */
 export function foldMessage(state, message) {
   const { reactions: _, ...bare } = message;
+  if (state.changes.get(message.id)?.removed) return { ...bare, text: '', deleted: true, removed: true };
   const change = state.changes.get(keyOf(message.id, message.from));
   if (change?.deleted) return { ...bare, text: '', deleted: true };
   const reactions = reactionsOf(state, message.id);
@@ -98,7 +101,8 @@ function quoteOf(state, message) {
   const { quote, replyTo } = message;
   if (!quote || !replyTo) return quote;
   const change = state.changes.get(keyOf(replyTo, quote.from));
-  if (change?.deleted) return { ...quote, text: '', deleted: /** @type {const} */ (true) };
+  if (change?.deleted || state.changes.get(replyTo)?.removed)
+    return { ...quote, text: '', deleted: /** @type {const} */ (true) };
   return change?.edit ? { ...quote, text: excerptOf(change.edit.text) } : quote;
 }
 

@@ -25,3 +25,30 @@ describe('sign-in with keyless SignalR', () => {
     expect(seen.payload).toMatchObject({ from: annId.userId, fromName: 'Ann Lee', to: bobId.userId });
   });
 });
+
+describe('moderation with keyless SignalR', () => {
+  it('knows a moderator by the roles negotiate recorded (the token cannot carry them), and nobody else', async () => {
+    const url = chat.stack.functionsUrl;
+    const [modId, userId] = await Promise.all([
+      signIn(url, 'Mona', 'mona', ['Chat.Moderator']),
+      signIn(url, 'Ulf', 'ulf'),
+    ]);
+    const mod = await chat.connect('x', 'signalr', { headers: { cookie: modId.cookie } });
+    const user = await chat.connect('x', 'signalr', { headers: { cookie: userId.cookie } });
+    const welcome = (c: typeof mod) => c.events.find((e) => e.type === 'welcome')?.payload;
+    expect(welcome(mod)?.moderation).toEqual({ enabled: true, roles: ['moderator'] });
+    expect(welcome(user)?.moderation).toEqual({ enabled: true, roles: [] });
+    await user.send('sendMessage', { text: 'keyless rude words' });
+    const sent = await mod.waitFor(isMessage('keyless rude words'));
+    const at = user.events.length;
+    await user.send('removeMessage', { conversation: 'room', messageId: sent.payload.id });
+    const refused = await user.waitFor(
+      (e) => e.type === 'error' && e.payload.command === 'removeMessage',
+      at,
+    );
+    expect(refused.payload.code).toBe('not-a-moderator');
+    await mod.send('removeMessage', { conversation: 'room', messageId: sent.payload.id });
+    const removed = await user.waitFor((e) => e.type === 'message' && e.payload.kind === 'remove');
+    expect(removed.payload).toMatchObject({ target: sent.payload.id, from: modId.userId });
+  });
+});

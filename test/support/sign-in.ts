@@ -36,10 +36,19 @@ export async function loginForm(
   return { stateCookie, state };
 }
 
-/** Signs in as `name` (and `account`, which decides the object id when given). */
-export async function signIn(functionsUrl: string, name: string, account?: string): Promise<SignedIn> {
+/**
+ * Signs in as `name` (and `account`, which decides the object id when given), with the app `roles` ticked on
+ * the sign-in page (`Chat.Moderator`, `Chat.Admin`).
+ */
+export async function signIn(
+  functionsUrl: string,
+  name: string,
+  account?: string,
+  roles: readonly string[] = [],
+): Promise<SignedIn> {
   const { stateCookie, state } = await loginForm(functionsUrl);
   const form = new URLSearchParams({ name, state, ...(account !== undefined ? { account } : {}) });
+  for (const role of roles) form.append('role', role);
   const res = await fetch(`${functionsUrl}/.auth/login/aad`, {
     method: 'POST',
     body: form,

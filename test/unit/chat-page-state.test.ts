@@ -96,6 +96,11 @@ const SERVER_EVENTS: Record<ChatEventName, true> = {
   read: true,
   seen: true,
   readState: true,
+  moderation: true,
+  reports: true,
+  report: true,
+  reportResolved: true,
+  audit: true,
 };
 
 describe('the events the page listens for', () => {

@@ -1,5 +1,6 @@
 /** One connection of one user, as the chat handlers see it, and its display name. */
 import type { Dialect } from '../signalr/index.js';
+import type { ChatRole } from './moderation/roles.js';
 
 /** One connection of one user. */
 export interface Caller {
@@ -9,6 +10,11 @@ export interface Caller {
   readonly name?: string;
   readonly connectionId: string;
   readonly dialect: Dialect;
+  /**
+   * The roles the service vouches for (docs/architecture.md, "Moderation"): set by the upstream adapter for
+   * the commands that need them; absent means none.
+   */
+  readonly roles?: readonly ChatRole[];
 }
 
 /** `{ name }` when the caller has a display name other than its id, else nothing. */

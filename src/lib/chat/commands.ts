@@ -24,6 +24,12 @@ import {
   isGroupCommandName,
   parseGroupCommand,
 } from './groups/commands.js';
+import {
+  isModerationCommandName,
+  MODERATION_COMMAND_NAMES,
+  type ModerationCommand,
+  parseModerationCommand,
+} from './moderation/commands.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, MAX_ONLINE_PAGE_SIZE } from './presence/presence.js';
 import {
   isReadingCommandName,
@@ -46,6 +52,7 @@ export const COMMAND_NAMES = [
   'typing',
   ...GROUP_COMMAND_NAMES,
   ...READING_COMMAND_NAMES,
+  ...MODERATION_COMMAND_NAMES,
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -92,7 +99,8 @@ export type ChatCommand =
   /** "I am typing in this conversation": ephemeral, never stored (typing.ts). */
   | { readonly type: 'typing'; readonly conversation: string }
   | GroupCommand
-  | ReadingCommand;
+  | ReadingCommand
+  | ModerationCommand;
 
 export type CommandResult =
   | { readonly ok: true; readonly command: ChatCommand }
@@ -150,6 +158,10 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   if (isReadingCommandName(name)) {
     const parsed = parseReadingCommand(name, payload);
     return parsed.ok ? parsed : fail(parsed.code);
+  }
+  if (isModerationCommandName(name)) {
+    const parsed = parseModerationCommand(name, payload);
+    return parsed.ok ? parsed : fail(parsed.code, parsed.detail);
   }
   switch (name) {
     case 'sendMessage': {

@@ -6,6 +6,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { blobNameSegment } from '../blob-names.js';
 import { setBounded } from '../bounded-map.js';
 import { cleanDisplayName } from '../display-name.js';
+import { type ChatRole, decodeRoles } from './moderation/roles.js';
 
 /** The blob name prefix of display names (conversation folders never start with `_`). */
 export const USERS_PREFIX = '_users/';
@@ -27,7 +28,7 @@ export class UserDirectory {
   readonly #ttl: number;
   readonly #max: number;
   readonly #now: () => number;
-  readonly #cache = new Map<string, { name: string | undefined; at: number }>();
+  readonly #cache = new Map<string, { name: string | undefined; roles: readonly ChatRole[]; at: number }>();
 
   constructor(container: ContainerClient, options: DirectoryOptions = {}) {
     this.#container = container;
@@ -36,32 +37,49 @@ export class UserDirectory {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Records `name` as the display name of `id` (written only when it differs from what this instance knows). */
-  async record(id: string, name: string): Promise<void> {
+  /**
+   * Records `name` as the display name of `id`, with the chat roles its sign-in carried (docs/architecture.md,
+   * "Moderation"); written only when they differ from what this instance knows.
+   */
+  async record(id: string, name: string, roles: readonly ChatRole[] = []): Promise<void> {
     const known = this.#cache.get(id);
-    if (known?.name === name && this.#now() - known.at < this.#ttl) return;
-    const body = JSON.stringify({ name });
+    const same = known?.name === name && known.roles.join(' ') === roles.join(' ');
+    if (same && known !== undefined && this.#now() - known.at < this.#ttl) return;
+    const body = JSON.stringify(roles.length > 0 ? { name, roles } : { name });
     await this.#blob(id).upload(body, Buffer.byteLength(body), {
       blobHTTPHeaders: { blobContentType: 'application/json' },
     });
-    setBounded(this.#cache, id, { name, at: this.#now() }, this.#max);
+    setBounded(this.#cache, id, { name, roles, at: this.#now() }, this.#max);
   }
 
   /** The display name of `id`, or `undefined` when none is recorded. */
   async nameOf(id: string): Promise<string | undefined> {
+    return (await this.#entry(id)).name;
+  }
+
+  /** The chat roles negotiate recorded for `id` at its last sign-in (none when nothing is recorded). */
+  async rolesOf(id: string): Promise<readonly ChatRole[]> {
+    return (await this.#entry(id)).roles;
+  }
+
+  async #entry(id: string): Promise<{ name: string | undefined; roles: readonly ChatRole[] }> {
     const known = this.#cache.get(id);
-    if (known && this.#now() - known.at < this.#ttl) return known.name;
+    if (known && this.#now() - known.at < this.#ttl) return known;
     let name: string | undefined;
+    let roles: readonly ChatRole[] = [];
     try {
       const buffer = await this.#blob(id).downloadToBuffer();
-      name = cleanDisplayName((JSON.parse(buffer.toString('utf8')) as { name?: unknown }).name);
+      const record = JSON.parse(buffer.toString('utf8')) as { name?: unknown; roles?: unknown };
+      name = cleanDisplayName(record.name);
+      roles = decodeRoles(record.roles);
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404 && !(error instanceof SyntaxError))
         throw error;
       name = undefined;
     }
-    setBounded(this.#cache, id, { name, at: this.#now() }, this.#max);
-    return name;
+    const entry = { name, roles, at: this.#now() };
+    setBounded(this.#cache, id, entry, this.#max);
+    return entry;
   }
 
   /** The recorded names of `ids`, as an object; ids without one are left out. */

@@ -5,11 +5,12 @@
  */
 
 import { CONVERSATION_ERRORS } from '../conversations/index.js';
+import { MODERATION_ERRORS } from './moderation/errors.js';
 
 export const CHAT_ERRORS = {
   malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
   'unknown-command':
-    'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels, typing, markRead or loadReadState',
+    'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels, typing, markRead, loadReadState, reportMessage, removeMessage, muteUser, unmuteUser, banUser, unbanUser, removeFromChannel, listReports, resolveReport or listAudit',
   'invalid-payload': 'The command payload must be a JSON object',
   'text-missing': 'sendMessage needs a non-empty "text" string',
   'text-too-long': 'The text is longer than the allowed maximum',
@@ -53,6 +54,7 @@ export const CHAT_ERRORS = {
     'The message could not be stored (history storage did not answer), so nobody received it: send it again',
   'rate-limited': 'Too many commands from this user: wait, then send again',
   internal: 'The server could not complete the command; try again',
+  ...MODERATION_ERRORS,
 } as const satisfies Record<string, string>;
 
 export type ChatErrorCode = keyof typeof CHAT_ERRORS;
@@ -66,6 +68,8 @@ export interface ChatErrorPayload {
   readonly clientMessageId?: string;
   /** For `rate-limited`: how long to wait before sending again, in milliseconds. */
   readonly retryAfterMs?: number;
+  /** For `muted`: when the mute ends (ISO 8601). */
+  readonly until?: string;
 }
 
 /** Codes that say "not now" rather than "never": the same command may succeed when sent again later. */

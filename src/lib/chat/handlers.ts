@@ -26,6 +26,8 @@ import { ChatCommandError, chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
 import { GroupHandlers, type GroupStores } from './groups/groups.js';
 import { type MembershipStore, readRefusal } from './groups/memberships.js';
+import { isModerationCommand } from './moderation/commands.js';
+import { type ModerationDependencies, ModerationHandlers, sanctionRefusal } from './moderation/handlers.js';
 import type { PresenceChanges, PresenceDeltas } from './presence/deltas.js';
 import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence/presence.js';
 import type { ChatEvent, ChatReply, WelcomePayload } from './protocol.js';
@@ -65,6 +67,8 @@ export interface ChatDependencies {
   readonly reactions?: Partial<ReactionOptions>;
   /** Each user's last-read positions (docs/architecture.md, "Read state"), shared by all invocations. */
   readonly reads: Pick<ReadPositionStore, 'positions' | 'mark' | 'flush'>;
+  /** Mutes, bans, reports and the audit log (docs/architecture.md, "Moderation"); without it moderation is off. */
+  readonly moderation?: ModerationDependencies;
   /** The clock, for tests. */
   readonly now?: () => number;
 }
@@ -213,6 +217,13 @@ export class ChatHandlers {
    * should hear by its code, anything else for an unexpected one.
    */
   async run(caller: Caller, command: ChatCommand): Promise<ChatReply | undefined> {
+    const { moderation, groups, ...deps } = this.#deps;
+    const sanctioned = moderation?.enabled && (await sanctionRefusal(moderation.store, caller, command));
+    if (sanctioned) return { event: 'error', payload: sanctioned };
+    if (isModerationCommand(command)) {
+      const context = { ...deps, records: groups.records, lists: this.#listUpdates(), at: () => this.#at() };
+      return new ModerationHandlers({ enabled: false, ...moderation, ...context }).run(caller, command);
+    }
     switch (command.type) {
       case 'sendMessage':
         return this.#sendMessage(caller, command);

@@ -10,6 +10,7 @@ export * from './groups/commands.js';
 export * from './groups/groups.js';
 export * from './groups/memberships.js';
 export * from './handlers.js';
+export * from './moderation/index.js';
 export * from './presence/deltas.js';
 export * from './presence/presence.js';
 export * from './protocol.js';

@@ -5,6 +5,14 @@
 import type { ChannelPage, ConversationList, GroupRecord, PeoplePage } from '../conversations/index.js';
 import type { ChatMessage, HistoryPage } from '../history/index.js';
 import type { ChatErrorPayload } from './errors.js';
+import type {
+  AuditPage,
+  MessageReport,
+  ModerationNotice,
+  ModerationStatus,
+  ReportResolvedPayload,
+  ReportsPayload,
+} from './moderation/protocol.js';
 
 export interface WelcomePayload {
   /** The user id. */
@@ -27,6 +35,8 @@ export interface WelcomePayload {
   readonly history: HistoryPage;
   /** Last-read positions and unread counts (docs/architecture.md, "Read state"); absent when there are none. */
   readonly reads?: readonly ReadMark[];
+  /** Whether moderation is on and the user's roles (docs/architecture.md, "Moderation"). */
+  readonly moderation?: ModerationStatus;
 }
 
 /** A conversation's read state in the welcome. */
@@ -142,6 +152,15 @@ export interface ChatEvents {
   read: ReadPayload;
   seen: SeenPayload;
   readState: ReadStatePayload;
+  /** A moderator's action: the answer to it, and a note to the user it concerns. */
+  moderation: ModerationNotice;
+  /** Open reports: the answer to `listReports`, and to a moderator on arrival. */
+  reports: ReportsPayload;
+  /** A new report, live to connected moderators. */
+  report: MessageReport;
+  reportResolved: ReportResolvedPayload;
+  /** The answer to `listAudit`: a page of the audit log, newest first. */
+  audit: AuditPage;
 }
 
 export type ChatEventName = keyof ChatEvents;

@@ -2,8 +2,9 @@
  * Folding edit and delete records into the messages they change, for any reader of the history
  * (docs/architecture.md, "Edit and delete"). History stays append-only: an edit is a later line naming its
  * target, so a reader applies it wherever the target is, on the same page or on an older one read later.
- * A record counts only when its author is the target's author; a deleted message stays deleted. Reactions,
- * which anyone who reads the conversation may add, are folded by reactions.ts.
+ * A record counts only when its author is the target's author; a deleted message stays deleted. A `remove`
+ * record (a moderator's delete, written only by the server's moderator path) counts whoever wrote it.
+ * Reactions, which anyone who reads the conversation may add, are folded by reactions.ts.
  */
 import type { ChatMessage, ReplyQuote } from './message.js';
 import {
@@ -24,6 +25,8 @@ export type FoldedMessage = ChatMessage & {
   readonly reactions?: readonly ReactionCount[];
   /** A reply's quote, as its target reads now: edited, or emptied and `deleted` (docs/architecture.md, "Reactions and replies"). */
   readonly quote?: ReplyQuote & { readonly deleted?: true };
+  /** Set when a moderator removed it (with `deleted`). */
+  readonly removed?: true;
 };
 
 /**
@@ -33,6 +36,8 @@ export type FoldedMessage = ChatMessage & {
 export class MessageChanges {
   readonly #edits = new Map<string, ChatMessage>();
   readonly #deletes = new Map<string, ChatMessage>();
+  /** Targets a moderator removed (by target alone: the record's author is the moderator). */
+  readonly #removed = new Set<string>();
   readonly #reactions: Reactions;
   readonly #excerptLength: number;
 
@@ -46,6 +51,11 @@ export class MessageChanges {
     let added = this.#reactions.add(lines);
     for (const line of lines) {
       if (line.target === undefined || line.kind === 'react' || line.kind === 'unreact') continue;
+      if (line.kind === 'remove') {
+        if (!this.#removed.has(line.target)) added = true;
+        this.#removed.add(line.target);
+        continue;
+      }
       const key = keyOf(line.target, line.from);
       if (line.kind === 'delete') {
         if (!this.#deletes.has(key)) added = true;
@@ -64,6 +74,7 @@ export class MessageChanges {
 
   /** `message` as it reads after the records seen so far (a record by anyone but its author is ignored). */
   apply(message: ChatMessage): FoldedMessage {
+    if (this.#removed.has(message.id)) return { ...message, text: '', deleted: true, removed: true };
     const key = keyOf(message.id, message.from);
     if (this.#deletes.has(key)) return { ...message, text: '', deleted: true };
     const edit = this.#edits.get(key);
@@ -82,7 +93,7 @@ export class MessageChanges {
     const { quote, replyTo } = message;
     if (quote === undefined || replyTo === undefined) return quote;
     const key = keyOf(replyTo, quote.from);
-    if (this.#deletes.has(key)) return { ...quote, text: '', deleted: true };
+    if (this.#deletes.has(key) || this.#removed.has(replyTo)) return { ...quote, text: '', deleted: true };
     const edit = this.#edits.get(key);
     return edit === undefined ? quote : { ...quote, text: excerptOf(edit.text, this.#excerptLength) };
   }

@@ -27,6 +27,9 @@ export interface ChatMessage {
    * Absent for a message; `edit` or `delete` for a record that changes the earlier message `target` of the
    * same author; `react` or `unreact` for a reaction of `from` to `target`, the emoji as `text`
    * (reactions.ts). History stays append-only: readers fold these records (fold.ts). A `delete` has empty text.
+   * `remove` is a moderator's delete of anyone's message: the chat writes it only on its moderator path, after
+   * checking the role (docs/architecture.md, "Moderation"); its `from` is the moderator. No client command
+   * can set a kind.
    */
   readonly kind?: RecordKind;
   /** The id of the message a record changes or reacts to. */
@@ -51,7 +54,7 @@ export interface ReplyQuote {
  * The kinds of records about an earlier message (docs/architecture.md, "Edit and delete", "Reactions and
  * replies").
  */
-export const RECORD_KINDS = ['edit', 'delete', 'react', 'unreact'] as const;
+export const RECORD_KINDS = ['edit', 'delete', 'react', 'unreact', 'remove'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
 /** What a caller gives {@link HistoryStore.append}; the store assigns `id` and `sentAt`. */

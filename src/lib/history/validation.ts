@@ -83,10 +83,11 @@ export function validateNewMessage(
     );
   }
   const reply = validateReply(input, maxTextLength);
-  if (kind === 'delete' ? input.text !== '' : typeof input.text !== 'string' || input.text.length === 0) {
+  const empty = kind === 'delete' || kind === 'remove';
+  if (empty ? input.text !== '' : typeof input.text !== 'string' || input.text.length === 0) {
     throw new HistoryError(
       'invalid-message',
-      kind === 'delete' ? 'a delete record has empty text' : 'the text is empty: give 1 or more characters',
+      empty ? 'a delete or remove record has empty text' : 'the text is empty: give 1 or more characters',
     );
   }
   if ([...input.text].length > maxTextLength) {

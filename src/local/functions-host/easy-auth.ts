@@ -68,7 +68,12 @@ export interface LocalUser {
   readonly name: string;
   /** The sign-in name (`preferred_username` claim, `x-ms-client-principal-name`): ASCII. */
   readonly upn: string;
+  /** App roles granted at sign-in (`roles` claims), as an admin would assign them in Entra. */
+  readonly roles?: readonly string[];
 }
+
+/** The app roles the local sign-in page offers (infra/modules/entra-app.bicep declares them). */
+export const LOCAL_APP_ROLES = ['Chat.Moderator', 'Chat.Admin'] as const;
 
 /** The object id for an account: a UUID (version 8, from SHA-256 of the account in lower case), so it is stable. */
 export function localObjectId(account: string): string {
@@ -88,6 +93,8 @@ export function claimsOf(user: LocalUser): Array<{ typ: string; val: string }> {
     { typ: ENTRA_CLAIM_TYPES.name, val: user.name },
     { typ: ENTRA_CLAIM_TYPES.preferredUsername, val: user.upn },
     { typ: ENTRA_CLAIM_TYPES.tenantId, val: LOCAL_TENANT_ID },
+    // Easy Auth lists each app role of the token's `roles` claim as its own claim of type `roles`.
+    ...(user.roles ?? []).map((val) => ({ typ: 'roles', val })),
   ];
 }
 
@@ -242,7 +249,8 @@ export class LocalEasyAuth {
         : lower.includes('@')
           ? lower
           : `${lower}@localhost`;
-    const user: LocalUser = { oid, name, upn };
+    const roles = LOCAL_APP_ROLES.filter((r) => form.getAll('role').includes(r));
+    const user: LocalUser = { oid, name, upn, ...(roles.length > 0 ? { roles } : {}) };
     res.writeHead(302, {
       location: target,
       'set-cookie': [this.#cookie(this.#seal(user), this.#ttl), this.#stateCookie('', 0)],
@@ -311,7 +319,8 @@ export class LocalEasyAuth {
         exp: number;
       };
       if (typeof data.exp !== 'number' || data.exp * 1000 <= this.#now()) return undefined;
-      return { oid: data.oid, name: data.name, upn: data.upn };
+      const roles = Array.isArray(data.roles) ? LOCAL_APP_ROLES.filter((r) => data.roles?.includes(r)) : [];
+      return { oid: data.oid, name: data.name, upn: data.upn, ...(roles.length > 0 ? { roles } : {}) };
     } catch {
       return undefined;
     }
@@ -387,7 +396,8 @@ main{background:#fff;padding:2rem;border-radius:12px;box-shadow:0 2px 12px #0001
 h1{font-size:1.3rem;margin:0 0 .25rem}p{margin:.25rem 0 1rem;color:#4b5563}label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input{width:100%;box-sizing:border-box;padding:.55rem;border:1px solid #9ca3af;border-radius:8px;font:inherit}
 button,a.button{margin-top:1.25rem;width:100%;padding:.6rem;border:0;border-radius:8px;background:#4f46e5;color:#fff;font:inherit;font-weight:600;cursor:pointer;display:block;text-align:center;text-decoration:none}
-.hint{font-size:.85rem;color:#6b7280;margin:.25rem 0 0}.error{color:#b91c1c;font-weight:600}`;
+.hint{font-size:.85rem;color:#6b7280;margin:.25rem 0 0}fieldset{border:0;margin:1rem 0 0;padding:0}legend{font-weight:600}
+label.check{display:flex;gap:.5rem;align-items:center;font-weight:400;margin:.35rem 0}label.check input{width:auto}.error{color:#b91c1c;font-weight:600}`;
 
 /** The development sign-in page: a name, an optional account, and where to go afterwards. */
 function loginPage(returnTo: string, state: string, problem?: string, name = '', account = ''): string {
@@ -406,6 +416,9 @@ ${problem ? `<p class="error" role="alert">${escapeHtml(problem)}</p>` : ''}
 <label for="account">Account (optional)</label>
 <input id="account" name="account" maxlength="${MAX_ACCOUNT_LENGTH}" autocomplete="username" value="${escapeHtml(account)}" aria-describedby="account-hint">
 <p id="account-hint" class="hint">Who you are, as a short account name or an email address: the same account is the same person next time. Without one, the name decides. Two people with the same name need different accounts.</p>
+<fieldset><legend>App roles (as an admin would assign them)</legend>
+<label class="check"><input type="checkbox" name="role" value="Chat.Moderator"> Moderator</label>
+<label class="check"><input type="checkbox" name="role" value="Chat.Admin"> Admin</label></fieldset>
 <button type="submit">Sign in</button>
 </form>
 </main></body></html>`;

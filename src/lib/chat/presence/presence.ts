@@ -147,7 +147,7 @@ export class PresenceStore {
   async leave(user: string, connectionId: string): Promise<{ lastConnection: boolean }> {
     await this.#container.getBlockBlobClient(entryName(user, connectionId)).deleteIfExists();
     this.#change(user, connectionId, false);
-    const ids = await this.#connectionsOf(user);
+    const ids = await this.connectionsOf(user);
     // What the user's own listing shows is the truth for this user: keep the roster in step with it.
     if (ids.length > 0) {
       for (const id of ids) this.#change(user, id, true);
@@ -399,7 +399,8 @@ export class PresenceStore {
     if (this.#confirmationTtlMs > 0) setBounded(this.#confirmedAt, user, at, this.#maxConfirmations);
   }
 
-  async #connectionsOf(user: string): Promise<string[]> {
+  /** The connection ids of `user`'s presence entries (one listing of their own entries). */
+  async connectionsOf(user: string): Promise<string[]> {
     const ids: string[] = [];
     const prefix = `${PRESENCE_PREFIX}${blobNameSegment(user)}/`;
     for await (const blob of this.#container.listBlobsFlat({ prefix })) {

@@ -1,0 +1,19 @@
+/**
+ * The moderation refusals of the chat's error catalogue (spread into `CHAT_ERRORS`, errors.ts), each with a
+ * message that says what to do (docs/architecture.md, "Moderation").
+ */
+export const MODERATION_ERRORS = {
+  'moderation-off':
+    'Moderation is off: the chat runs without sign-in (CHAT_AUTH=none), so nobody has a moderator role and nothing can be reported',
+  'not-a-moderator':
+    'Only a moderator or an admin may do this: ask an admin of the app registration to assign you the Chat.Moderator role, then sign in again',
+  muted: 'A moderator has muted you: you can read, but not send, until the mute ends',
+  banned: 'A moderator has banned you from the chat',
+  'invalid-reason': '"reason" must be a line of text',
+  'invalid-duration': '"minutes" must be a whole number of minutes',
+  'invalid-report': '"report" must be the id of an open report',
+  'report-not-found': 'No open report with this id: another moderator may have resolved it',
+  'not-a-channel':
+    "Only people in a public channel can be removed by a moderator; private groups are their owners'",
+  'invalid-cursor': '"before" must be the "next" of the previous page',
+} as const satisfies Record<string, string>;

@@ -1,0 +1,293 @@
+/**
+ * The rules of moderation (docs/architecture.md, "Moderation"): every command but `reportMessage` needs a
+ * moderator's or admin's role, as the service vouches for it (never as the client says); every action is
+ * appended to the audit log. Mutes and bans are checked before a send, from the per-instance cache.
+ */
+import { parseConversation } from '../../conversation.js';
+import type { GroupRecordStore, ListUpdates } from '../../conversations/index.js';
+import type { AppendResult, ChatMessage, NewMessage } from '../../history/index.js';
+import { type Caller, nameOf } from '../caller.js';
+import type { ChatCommand } from '../commands.js';
+import { ChatCommandError, type ChatErrorCode, type ChatErrorPayload, chatError } from '../errors.js';
+import type { Fanout } from '../fanout.js';
+import { type MembershipStore, readRefusal } from '../groups/memberships.js';
+import type { ChatEvent, ChatReply } from '../protocol.js';
+import type { AuditEntry, AuditLog } from './audit.js';
+import type { ModerationCommand } from './commands.js';
+import type { ModerationNotice } from './protocol.js';
+import type { ReportStore } from './reports.js';
+import { canModerate, MODERATORS_GROUP } from './roles.js';
+import type { ModerationStore } from './store.js';
+
+export interface ModerationDependencies {
+  /** `false` without sign-in: nobody has a role, and every moderation command is refused. */
+  readonly enabled: boolean;
+  readonly store: Pick<ModerationStore, 'sanctionsOf' | 'change'>;
+  readonly reports: Pick<ReportStore, 'add' | 'open' | 'resolve'>;
+  readonly audit: Pick<AuditLog, 'append' | 'page'>;
+  /** Closes every open connection of `user` (both services' REST APIs), with `reason`. */
+  readonly disconnect: (user: string, reason: string) => Promise<void>;
+}
+
+/** What the handlers need of the chat around them; without the dependencies above, moderation is off. */
+export interface ModerationContext extends Partial<ModerationDependencies> {
+  readonly history: {
+    find(conversation: string, id: string): Promise<ChatMessage | undefined>;
+    append(message: NewMessage): Promise<AppendResult>;
+  };
+  readonly members: Pick<MembershipStore, 'isMember' | 'remove'>;
+  readonly records: Pick<GroupRecordStore, 'read'>;
+  readonly fanout: Pick<Fanout, 'toAll' | 'toGroup' | 'toUser' | 'removeUserFromGroup'>;
+  readonly lists: Pick<ListUpdates, 'leaveGroup'>;
+  /** The time now, ISO 8601. */
+  readonly at: () => string;
+  readonly now?: () => number;
+}
+
+type Refusal = Extract<ChatEvent, { event: 'error' }>;
+
+const error = (code: ChatErrorCode, command: string, detail?: string): Refusal => ({
+  event: 'error',
+  payload: chatError(code, command, detail),
+});
+
+/**
+ * The refusal of a send (or edit, or report) by a banned or muted user, from the cached state; `undefined`
+ * when they may. A mute's refusal says when it ends.
+ */
+export async function sanctionRefusal(
+  store: Pick<ModerationStore, 'sanctionsOf'>,
+  caller: Caller,
+  command: ChatCommand,
+): Promise<ChatErrorPayload | undefined> {
+  if (command.type !== 'sendMessage' && command.type !== 'editMessage' && command.type !== 'reportMessage')
+    return undefined;
+  const { mute, ban } = await store.sanctionsOf(caller.user);
+  const which =
+    'clientMessageId' in command && command.clientMessageId !== undefined
+      ? { clientMessageId: command.clientMessageId }
+      : {};
+  if (ban !== undefined) return { ...chatError('banned', command.type, ban.reason), ...which };
+  if (mute === undefined) return undefined;
+  const detail = `it ends at ${mute.until}${mute.reason ? ` (${mute.reason})` : ''}`;
+  return { ...chatError('muted', command.type, detail), ...which, until: mute.until };
+}
+
+export class ModerationHandlers {
+  readonly #deps: ModerationContext;
+
+  readonly #on: ModerationDependencies | undefined;
+
+  constructor(deps: ModerationContext) {
+    this.#deps = deps;
+    const { enabled, store, reports, audit, disconnect } = deps;
+    this.#on =
+      enabled && store && reports && audit && disconnect
+        ? { enabled, store, reports, audit, disconnect }
+        : undefined;
+  }
+
+  /** The dependencies, once {@link run} has found moderation on. */
+  get #active(): ModerationDependencies {
+    if (this.#on === undefined) throw new Error('moderation is off');
+    return this.#on;
+  }
+
+  async run(caller: Caller, command: ModerationCommand): Promise<ChatReply | undefined> {
+    const on = this.#on;
+    if (on === undefined) return error('moderation-off', command.type);
+    return this.#run(on, caller, command);
+  }
+
+  async #run(
+    on: ModerationDependencies,
+    caller: Caller,
+    command: ModerationCommand,
+  ): Promise<ChatReply | undefined> {
+    if (command.type === 'reportMessage') return this.#report(caller, command);
+    if (!canModerate(caller.roles)) return error('not-a-moderator', command.type);
+    switch (command.type) {
+      case 'removeMessage':
+        return this.#remove(caller, command);
+      case 'muteUser': {
+        const until = new Date((this.#deps.now?.() ?? Date.now()) + command.minutes * 60_000).toISOString();
+        const mute = { by: caller.user, at: this.#deps.at(), until, ...why(command) };
+        await on.store.change(command.user, (s) => ({ ...s, mute }));
+        return this.#acted(caller, command, command.user, { until, tell: command.user });
+      }
+      case 'unmuteUser':
+        await on.store.change(command.user, ({ mute: _lifted, ...rest }) => rest);
+        return this.#acted(caller, command, command.user, { tell: command.user });
+      case 'banUser': {
+        const ban = { by: caller.user, at: this.#deps.at(), ...why(command) };
+        await on.store.change(command.user, (s) => ({ ...s, ban }));
+        const reply = await this.#acted(caller, command, command.user);
+        const reason = `${chatError('banned').message}${command.reason ? `: ${command.reason}` : ''}`;
+        await on.disconnect(command.user, reason);
+        return reply;
+      }
+      case 'unbanUser':
+        await on.store.change(command.user, ({ ban: _lifted, ...rest }) => rest);
+        return this.#acted(caller, command, command.user);
+      case 'removeFromChannel':
+        return this.#removeFromChannel(caller, command);
+      case 'listReports': {
+        const { reports, more } = await on.reports.open(command.limit);
+        return { event: 'reports', payload: { reports, more } };
+      }
+      case 'resolveReport': {
+        if (!(await on.reports.resolve(command.report))) return error('report-not-found', command.type);
+        const reply = await this.#acted(caller, command, command.report);
+        await this.#deps.fanout.toGroup(MODERATORS_GROUP, {
+          event: 'reportResolved',
+          payload: { id: command.report, by: caller.user, at: this.#deps.at() },
+        });
+        return reply;
+      }
+      case 'listAudit': {
+        try {
+          return { event: 'audit', payload: await on.audit.page(command.limit, command.before) };
+        } catch (e) {
+          if (e instanceof RangeError) return error('invalid-cursor', command.type);
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Anyone who may read the conversation reports a stored message: kept open, and sent to connected moderators. */
+  async #report(
+    caller: Caller,
+    command: Extract<ModerationCommand, { type: 'reportMessage' }>,
+  ): Promise<ChatReply> {
+    const refused = await readRefusal(this.#deps.members, caller.user, command.type, command.conversation);
+    if (refused !== undefined) return { event: 'error', payload: refused };
+    const message = await this.#deps.history.find(command.conversation, command.messageId);
+    if (message === undefined) return error('message-not-found', command.type);
+    if (message.kind !== undefined) return error('not-a-message', command.type);
+    const report = await this.#active.reports.add({
+      conversation: command.conversation,
+      messageId: command.messageId,
+      author: message.from,
+      ...(message.fromName !== undefined ? { authorName: message.fromName } : {}),
+      text: message.text,
+      reporter: caller.user,
+      ...(caller.name !== undefined && caller.name !== caller.user ? { reporterName: caller.name } : {}),
+      ...why(command),
+    });
+    await this.#deps.fanout.toGroup(MODERATORS_GROUP, { event: 'report', payload: report });
+    return {
+      event: 'moderation',
+      payload: {
+        action: 'reported',
+        target: `${command.conversation} ${command.messageId}`,
+        by: caller.user,
+        at: report.at,
+      },
+    };
+  }
+
+  /** A moderator's delete of anyone's message: a `remove` record, delivered where the message was. */
+  async #remove(
+    caller: Caller,
+    command: Extract<ModerationCommand, { type: 'removeMessage' }>,
+  ): Promise<ChatReply> {
+    const { history, fanout } = this.#deps;
+    const original = await history.find(command.conversation, command.messageId);
+    if (original === undefined) return error('message-not-found', command.type);
+    if (original.kind !== undefined) return error('not-a-message', command.type);
+    let stored: AppendResult;
+    try {
+      stored = await history.append({
+        conversation: command.conversation,
+        from: caller.user,
+        ...(caller.name !== undefined && caller.name !== caller.user ? { fromName: caller.name } : {}),
+        ...(original.to !== undefined ? { to: original.to } : {}),
+        ...(original.group !== undefined ? { group: original.group } : {}),
+        text: '',
+        kind: 'remove',
+        target: command.messageId,
+      });
+    } catch (e) {
+      throw new ChatCommandError('storage-unavailable', e);
+    }
+    const { message } = stored;
+    const event: ChatEvent = { event: 'message', payload: message };
+    const where = parseConversation(command.conversation);
+    if (where?.kind === 'group') await fanout.toGroup(where.group, event);
+    else if (where?.kind === 'dm') await Promise.all(where.users.map((u) => fanout.toUser(u, event)));
+    else await fanout.toAll(event);
+    await this.#audit(caller, command, `${command.conversation} ${command.messageId}`);
+    // The moderator may not be in the conversation: the record is their answer too.
+    return { event: 'ack', payload: { message } };
+  }
+
+  /** Takes `user` out of a public channel: membership, realtime group and list, with a note to both. */
+  async #removeFromChannel(
+    caller: Caller,
+    command: Extract<ModerationCommand, { type: 'removeFromChannel' }>,
+  ): Promise<ChatReply | undefined> {
+    const { records, members, fanout, lists } = this.#deps;
+    const { group, user } = command;
+    const record = await records.read(group);
+    if (record !== undefined && record.kind !== 'channel')
+      return error('not-a-channel', command.type, `"${group}"`);
+    if (!(await members.isMember(user, group)))
+      return error('not-a-member', command.type, `"${user}" is not in "${group}"`);
+    await members.remove(user, group);
+    await fanout.removeUserFromGroup(group, user);
+    await lists.leaveGroup(user, group);
+    const note: ChatEvent = {
+      event: 'system',
+      payload: { kind: 'memberRemoved', user, by: caller.user, group, at: this.#deps.at() },
+    };
+    await Promise.all([fanout.toGroup(group, note), fanout.toUser(user, note)]);
+    return this.#acted(caller, command, user, { group });
+  }
+
+  /** Audits an action and answers the moderator (and tells `tell`, the user it concerns). */
+  async #acted(
+    caller: Caller,
+    command: ModerationCommand,
+    target: string,
+    extra: { until?: string; tell?: string; group?: string } = {},
+  ): Promise<ChatReply> {
+    const entry = await this.#audit(caller, command, target, extra.until);
+    const notice: ModerationNotice = {
+      action: command.type as ModerationNotice['action'],
+      target,
+      by: caller.user,
+      at: entry.at,
+      ...(extra.until !== undefined ? { until: extra.until } : {}),
+      ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
+      ...(extra.group !== undefined ? { group: extra.group } : {}),
+    };
+    if (extra.tell !== undefined && extra.tell !== caller.user) {
+      await this.#deps.fanout.toUser(extra.tell, { event: 'moderation', payload: notice });
+    }
+    return { event: 'moderation', payload: notice };
+  }
+
+  async #audit(
+    caller: Caller,
+    command: ModerationCommand,
+    target: string,
+    until?: string,
+  ): Promise<AuditEntry> {
+    const entry: AuditEntry = {
+      at: this.#deps.at(),
+      by: caller.user,
+      ...(nameOf(caller).name !== undefined ? { byName: nameOf(caller).name } : {}),
+      action: command.type,
+      target,
+      ...why(command),
+      ...(until !== undefined ? { until } : {}),
+    };
+    await this.#active.audit.append(entry);
+    return entry;
+  }
+}
+
+function why(command: ModerationCommand): { reason?: string } {
+  return 'reason' in command && command.reason !== undefined ? { reason: command.reason } : {};
+}

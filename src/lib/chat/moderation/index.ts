@@ -1,0 +1,9 @@
+/** Moderation (docs/architecture.md, "Moderation"): roles, commands, state, reports, audit log and rules. */
+export * from './audit.js';
+export * from './commands.js';
+export * from './errors.js';
+export * from './handlers.js';
+export * from './protocol.js';
+export * from './reports.js';
+export * from './roles.js';
+export * from './store.js';

@@ -1,0 +1,49 @@
+/** The moderation events' payloads (docs/architecture.md, "Moderation"); protocol.ts lists them among the chat's events. */
+import type { AuditPage } from './audit.js';
+import type { MessageReport } from './reports.js';
+import type { ChatRole } from './roles.js';
+
+/** What the welcome says of moderation: whether it is on (sign-in) and the caller's roles. */
+export interface ModerationStatus {
+  /** `false` without sign-in (`CHAT_AUTH=none`): no roles exist, moderation commands are refused. */
+  readonly enabled: boolean;
+  readonly roles: readonly ChatRole[];
+  /** The caller's mute, while it lasts: when it ends (ISO 8601). */
+  readonly mutedUntil?: string;
+}
+
+/** A moderator's action, as the moderator (the answer) and the user it concerns (mute, unmute, removal) hear it. */
+export interface ModerationNotice {
+  readonly action:
+    | 'reported'
+    | 'removeMessage'
+    | 'muteUser'
+    | 'unmuteUser'
+    | 'banUser'
+    | 'unbanUser'
+    | 'removeFromChannel'
+    | 'resolveReport';
+  /** The user, `<conversation> <message id>`, or report id acted on. */
+  readonly target: string;
+  readonly by: string;
+  readonly at: string;
+  readonly until?: string;
+  readonly reason?: string;
+  readonly group?: string;
+}
+
+/** Open reports, oldest first: the answer to `listReports`, and what a moderator gets on arrival. */
+export interface ReportsPayload {
+  readonly reports: readonly MessageReport[];
+  /** More are open than this page holds. */
+  readonly more: boolean;
+}
+
+/** A report was resolved: to every connected moderator. */
+export interface ReportResolvedPayload {
+  readonly id: string;
+  readonly by: string;
+  readonly at: string;
+}
+
+export type { AuditPage, MessageReport };

@@ -1,0 +1,101 @@
+/**
+ * Moderation on the page (docs/architecture.md, "Moderation"): whether it is on and my roles (from the
+ * `welcome`), my mute, and for moderators the open reports and the audit log. The server checks every
+ * action against the roles it vouches for; this only decides what the page offers.
+ */
+
+/** How long a moderator's mute from a message's menu lasts, in minutes. */
+export const MENU_MUTE_MINUTES = 60;
+
+/** A fresh moderation state. */
+export function createModerationState() {
+  return {
+    /** True once a `welcome` said whether moderation is on. */
+    known: false,
+    /** False without sign-in: no roles exist, and nothing can be reported. */
+    enabled: false,
+    /** @type {string[]} */
+    roles: [],
+    /** When my mute ends (ISO 8601), while I am muted. */
+    mutedUntil: /** @type {string | null} */ (null),
+    /** Open reports, oldest first (moderators). @type {any[]} */
+    reports: [],
+    reportsMore: false,
+    /** The audit log pages loaded so far, newest first, and the cursor of the next. @type {any[]} */
+    audit: [],
+    auditNext: /** @type {string | null} */ (null),
+    auditLoaded: false,
+    /** The last answer to an action of mine, for a status line. */
+    notice: '',
+  };
+}
+
+/** @typedef {ReturnType<typeof createModerationState>} ModerationState */
+
+/** @param {ModerationState} mod */
+export const isModerator = (mod) => mod.enabled && mod.roles.length > 0;
+
+const DONE = {
+  reported: 'Reported: the moderators will look at it.',
+  removeMessage: 'Message deleted.',
+  muteUser: 'Muted.',
+  unmuteUser: 'Mute lifted.',
+  banUser: 'Banned: their connections are closed.',
+  unbanUser: 'Ban lifted.',
+  removeFromChannel: 'Removed from the channel.',
+  resolveReport: 'Report resolved.',
+};
+
+/**
+ * Takes in a server event for moderation: the `welcome`'s status, reports, the audit log, notices and the
+ * refusals that concern it. Other events pass by.
+ * @param {ModerationState} mod @param {string} me @param {string} type @param {any} payload
+ */
+export function applyModerationEvent(mod, me, type, payload) {
+  switch (type) {
+    case 'welcome': {
+      const status = payload?.moderation;
+      mod.known = true;
+      mod.enabled = status?.enabled === true;
+      mod.roles = Array.isArray(status?.roles)
+        ? status.roles.filter((/** @type {unknown} */ r) => typeof r === 'string')
+        : [];
+      mod.mutedUntil = typeof status?.mutedUntil === 'string' ? status.mutedUntil : null;
+      break;
+    }
+    case 'reports':
+      mod.reports = Array.isArray(payload.reports) ? payload.reports : [];
+      mod.reportsMore = payload.more === true;
+      break;
+    case 'report':
+      if (!mod.reports.some((r) => r.id === payload.id)) mod.reports = [...mod.reports, payload];
+      break;
+    case 'reportResolved':
+      mod.reports = mod.reports.filter((r) => r.id !== payload.id);
+      break;
+    case 'audit':
+      mod.audit =
+        mod.auditLoaded && mod.auditNext !== null ? [...mod.audit, ...payload.entries] : payload.entries;
+      mod.auditNext = typeof payload.next === 'string' ? payload.next : null;
+      mod.auditLoaded = true;
+      break;
+    case 'moderation':
+      if (payload.target === me && payload.by !== me) {
+        if (payload.action === 'muteUser') mod.mutedUntil = payload.until ?? null;
+        if (payload.action === 'unmuteUser') mod.mutedUntil = null;
+        break;
+      }
+      mod.notice = DONE[/** @type {keyof typeof DONE} */ (payload.action)] ?? '';
+      break;
+    case 'error':
+      if (payload.code === 'muted' && typeof payload.until === 'string') mod.mutedUntil = payload.until;
+      else if (/^(not-a-moderator|moderation-off|report-not-found|not-a-channel|banned)$/.test(payload.code))
+        mod.notice = String(payload.message ?? '');
+      break;
+    default:
+      break;
+  }
+}
+
+/** Whether my mute still lasts at `now`. @param {ModerationState} mod @param {number} now */
+export const isMuted = (mod, now) => mod.mutedUntil !== null && Date.parse(mod.mutedUntil) > now;

@@ -1,0 +1,179 @@
+/**
+ * Moderation in Chromium: with sign-in (`CHAT_AUTH=entra`), a moderator (the "Moderator" box ticked on the
+ * development sign-in page) deletes someone else's message, which both see deleted; the other person reports
+ * a message, which reaches the moderator's panel. Without sign-in the page says plainly that moderation is
+ * off. Desktop and phone widths; screenshots go to test-results/e2e/.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserStack,
+  delivered,
+  horizontalOverflow,
+  type Person,
+  problemsOf,
+  SCREENSHOTS,
+  SHOW_TIMEOUT_MS,
+  send,
+  startBrowserStack,
+  waitConnected,
+} from '../support/browser.js';
+
+async function screenshot(person: Person, what: string): Promise<void> {
+  await person.page.screenshot({
+    path: join(SCREENSHOTS, `moderation-${what}-${person.name}.png`),
+    animations: 'disabled',
+  });
+}
+
+/** axe-core's browser build (as test/e2e/accessibility.test.ts runs it). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** The serious and critical axe-core violations of the page as it is now. */
+async function seriousViolations(person: Person): Promise<string[]> {
+  if (!(await person.page.evaluate(() => 'axe' in window))) await person.page.evaluate(AXE_SOURCE);
+  return person.page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
+    const { violations } = await axe.run();
+    return (violations as Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>)
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
+
+/** Fills the development sign-in page, ticking `roles`, and waits for the chat to connect. */
+async function signIn(person: Person, name: string, roles: string[] = []): Promise<void> {
+  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
+  await person.page.getByLabel('Name to show').fill(name);
+  await person.page.getByLabel('Account (optional)').fill(name.toLowerCase());
+  for (const role of roles) await person.page.getByLabel(role).check();
+  await person.page.getByRole('button', { name: 'Sign in' }).click();
+  await waitConnected(person);
+}
+
+/** The message bubble's list item of `text`. */
+const messageItem = (person: Person, text: string) =>
+  person.page.locator('.messages .msg:not(.pending)', { hasText: text });
+
+describe('moderation with sign-in', () => {
+  let chat: BrowserStack;
+  beforeAll(async () => {
+    chat = await startBrowserStack({ env: { CHAT_AUTH: 'entra' } });
+  });
+  afterAll(async () => {
+    await chat?.stop();
+  });
+
+  it("a moderator deletes someone else's message, and a report reaches the moderator (desktop and phone)", async () => {
+    const mona = await chat.open('mona', { query: '' });
+    const bob = await chat.open('bob', { query: '', phone: true });
+    await signIn(mona, 'Mona', ['Moderator']);
+    await signIn(bob, 'Bob');
+    await mona.page.getByTestId('moderate').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await bob.page.getByTestId('moderate').count()).toBe(0);
+
+    await send(bob, 'buy cheap watches here');
+    await delivered(mona, 'buy cheap watches here').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // Bob has no moderator's menu on Mona's messages, only "Report".
+    await send(mona, 'please keep it friendly');
+    const onBob = messageItem(bob, 'please keep it friendly');
+    await onBob.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await onBob.getByTestId('remove').count()).toBe(0);
+    await onBob.getByTestId('report').click();
+    await bob.page
+      .getByTestId('moderation-notice')
+      .filter({ hasText: 'Reported' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    // The report reaches Mona live; her panel lists it.
+    await mona.page.getByTestId('moderate').filter({ hasText: '1' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await mona.page.getByTestId('moderate').click();
+    await mona.page
+      .getByTestId('report-item')
+      .filter({ hasText: 'please keep it friendly' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(mona, 'panel');
+
+    const spam = messageItem(mona, 'buy cheap watches here');
+    await spam.hover();
+    await spam.getByTestId('remove').click();
+    await spam.getByTestId('confirm-remove').click();
+    for (const person of [mona, bob]) {
+      await person.page
+        .locator('.messages .bubble.deleted', { hasText: 'Message deleted by a moderator' })
+        .waitFor({ timeout: SHOW_TIMEOUT_MS });
+      expect(await delivered(person, 'buy cheap watches here').count()).toBe(0);
+      await screenshot(person, 'deleted');
+    }
+    // After a reload it stays deleted.
+    await bob.page.reload();
+    await waitConnected(bob);
+    await bob.page
+      .locator('.messages .bubble.deleted', { hasText: 'Message deleted by a moderator' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // Mona mutes Bob from his message's menu: Bob reads until when, and what he sends is refused.
+    await send(bob, 'one more thing');
+    const last = messageItem(mona, 'one more thing');
+    await last.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await last.hover();
+    await last.getByRole('button', { name: 'Mute Bob for an hour' }).click();
+    const muted = bob.page.getByTestId('muted');
+    await muted.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await muted.textContent()).toContain('muted you until');
+    await bob.page.locator('#composer-input').fill('can I still talk?');
+    await bob.page.locator('#composer-input').press('Enter');
+    await bob.page
+      .locator('.messages .msg.pending.failed', { hasText: 'can I still talk?' })
+      .filter({ hasText: 'muted' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(bob, 'muted');
+    // The audit log in Mona's panel lists the mute, and lifts it: Bob's note goes away.
+    await mona.page.getByTestId('load-audit').click();
+    const log = mona.page.getByTestId('audit-log');
+    await log.filter({ hasText: 'removeMessage' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(mona, 'audit');
+    expect(await seriousViolations(mona)).toEqual([]);
+    expect(await seriousViolations(bob)).toEqual([]);
+    await log.getByRole('button', { name: 'Unmute Bob' }).click();
+    await muted.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    expect(await horizontalOverflow(bob)).toBe(0);
+    // An admin on a phone: the panel fits the width, with the open report in it.
+    const ada = await chat.open('ada', { query: '', phone: true });
+    await signIn(ada, 'Ada', ['Admin']);
+    await ada.page.getByTestId('moderate').click();
+    await ada.page.getByTestId('report-item').first().waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await horizontalOverflow(ada)).toBe(0);
+    expect(await seriousViolations(ada)).toEqual([]);
+    await screenshot(ada, 'panel');
+    for (const person of [mona, bob, ada])
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+  });
+});
+
+describe('moderation without sign-in', () => {
+  let chat: BrowserStack;
+  beforeAll(async () => {
+    chat = await startBrowserStack();
+  });
+  afterAll(async () => {
+    await chat?.stop();
+  });
+
+  it('says plainly that moderation is off (desktop and phone)', async () => {
+    for (const phone of [false, true]) {
+      const ann = await chat.open(phone ? 'ann-phone' : 'ann', { phone });
+      await waitConnected(ann);
+      if (phone) await ann.page.locator('#menu-button').click();
+      const note = ann.page.getByTestId('moderation-off');
+      await note.waitFor({ timeout: SHOW_TIMEOUT_MS });
+      expect(await note.textContent()).toContain('Moderation is off');
+      expect(await ann.page.getByTestId('moderate').count()).toBe(0);
+      expect(await ann.page.getByTestId('report').count()).toBe(0);
+      expect(await horizontalOverflow(ann)).toBe(0);
+      await screenshot(ann, 'off');
+      expect(problemsOf(ann)).toEqual({ name: ann.name, errors: [], dialogs: [], csp: [] });
+    }
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Moderation's pure parts (docs/architecture.md, "Moderation"): command validation, the roles read from a
+ * principal and carried in a claim, and the fold of a moderator's `remove` record by the server and the page.
+ */
+import { describe, expect, it } from 'vitest';
+import { principalRoles } from '../../src/app/identity.js';
+import {
+  chatRolesOf,
+  decodeRoles,
+  encodeRolesClaim,
+  MAX_MUTE_MINUTES,
+  MAX_REASON_LENGTH,
+  parseCommand,
+} from '../../src/lib/chat/index.js';
+import { type ChatMessage, foldHistory } from '../../src/lib/history/index.js';
+import { claimsOf, principalHeadersOf } from '../../src/local/functions-host/easy-auth.js';
+
+const ID = '01J00000000000000000000001';
+const message = (n: number, extra: Partial<ChatMessage> = {}): ChatMessage => ({
+  id: `01J${String(n).padStart(23, '0')}`,
+  conversation: 'room',
+  from: 'ann',
+  text: `m${n}`,
+  sentAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+  ...extra,
+});
+
+describe('moderation commands', () => {
+  it('take what they need and nothing that could name a role or a record kind', () => {
+    const parsed = parseCommand('removeMessage', {
+      conversation: 'room',
+      messageId: ID,
+      reason: ' spam ',
+      roles: ['admin'],
+      kind: 'remove',
+    });
+    expect(parsed).toEqual({
+      ok: true,
+      command: { type: 'removeMessage', conversation: 'room', messageId: ID, reason: 'spam' },
+    });
+    const send = parseCommand('sendMessage', { text: 'hi', kind: 'remove', target: ID });
+    expect(send).toEqual({ ok: true, command: { type: 'sendMessage', text: 'hi' } });
+  });
+
+  it('refuse bad durations, reasons, users and cursors with codes that say what to fix', () => {
+    const code = (name: string, payload: object) => {
+      const parsed = parseCommand(name, payload);
+      return parsed.ok ? 'ok' : parsed.error.code;
+    };
+    expect(code('muteUser', { user: 'bob', minutes: 0 })).toBe('invalid-duration');
+    expect(code('muteUser', { user: 'bob', minutes: MAX_MUTE_MINUTES + 1 })).toBe('invalid-duration');
+    expect(code('muteUser', { user: 'bob', minutes: 1.5 })).toBe('invalid-duration');
+    expect(code('muteUser', { user: 'bob', minutes: MAX_MUTE_MINUTES })).toBe('ok');
+    expect(code('banUser', { user: 'bob', reason: 'x'.repeat(MAX_REASON_LENGTH + 1) })).toBe(
+      'invalid-reason',
+    );
+    expect(code('banUser', { user: 'bob', reason: 'two\nlines' })).toBe('invalid-reason');
+    expect(code('banUser', { user: 'a:b' })).toBe('invalid-user');
+    expect(code('removeFromChannel', { user: 'bob', group: '' })).toBe('invalid-group');
+    expect(code('resolveReport', { report: 'nope' })).toBe('invalid-report');
+    expect(code('listAudit', { before: '' })).toBe('invalid-cursor');
+    expect(code('listAudit', { limit: 0 })).toBe('invalid-limit');
+    expect(code('reportMessage', { conversation: 'nowhere', messageId: ID })).toBe('invalid-conversation');
+  });
+});
+
+describe('roles', () => {
+  it('are read from the principal as Easy Auth lists them, unknown values dropped', () => {
+    const user = {
+      oid: '00000000-0000-8000-8000-000000000001',
+      name: 'Mona',
+      upn: 'mona@localhost',
+      roles: ['Chat.Moderator'],
+    };
+    expect(claimsOf(user)).toContainEqual({ typ: 'roles', val: 'Chat.Moderator' });
+    const header = principalHeadersOf(user)['x-ms-client-principal'] as string;
+    expect(chatRolesOf(principalRoles(header))).toEqual(['moderator']);
+    const withRoleType = Buffer.from(
+      JSON.stringify({
+        role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+        claims: [
+          { typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', val: 'Chat.Admin' },
+          { typ: 'roles', val: 'Chat.Moderator' },
+          { typ: 'roles', val: 'constructor' },
+          { typ: 'roles', val: '__proto__' },
+        ],
+      }),
+    ).toString('base64');
+    expect(chatRolesOf(principalRoles(withRoleType))).toEqual(['moderator', 'admin']);
+    expect(principalRoles('not base64 json')).toEqual([]);
+  });
+
+  it('travel in a claim without commas and come back as they went', () => {
+    const claim = encodeRolesClaim(['moderator', 'admin']);
+    expect(claim).not.toContain(',');
+    expect(decodeRoles(claim)).toEqual(['moderator', 'admin']);
+    expect(decodeRoles('superuser moderator')).toEqual(['moderator']);
+    expect(decodeRoles(undefined)).toEqual([]);
+  });
+});
+
+describe("a moderator's remove record", () => {
+  const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
+
+  it('deletes the message whoever wrote the record, while a delete by someone else stays ignored', async () => {
+    const target = message(1);
+    const other = message(2);
+    const lines = [
+      target,
+      other,
+      message(3, { from: 'mona', text: '', kind: 'remove', target: target.id }),
+      message(4, { from: 'eve', text: '', kind: 'delete', target: other.id }),
+    ];
+    const folded = foldHistory(lines);
+    expect(folded).toEqual([{ ...target, text: '', deleted: true, removed: true }, other]);
+    // The page folds them the same way.
+    const state = { ...(await page('state/chat-state.js')).createChatState('bob') };
+    const { foldLines } = await page('state/message-changes.js');
+    expect(foldLines(state, lines)).toEqual(folded);
+  });
+});
