@@ -13,6 +13,10 @@ export interface BenchContext {
   profile: boolean;
   /** Where `.cpuprofile` / `.heapprofile` files go. */
   profileDir: URL;
+  /** `--variants=signalr,webpubsub`: the chat scenario's set-ups to run (all when absent). */
+  variants?: readonly string[];
+  /** `--clients=N`: the chat scenario's number of clients (its mode's default when absent). */
+  clients?: number;
   log(text: string): void;
 }
 

@@ -276,7 +276,14 @@ export const chat: Scenario = {
   id: 'chat',
   title: 'End-to-end chat: service + Functions host(s) + Azurite, searched send rate',
   async run(context: BenchContext): Promise<ScenarioResult> {
-    const params = context.quick ? QUICK : FULL;
+    const mode = context.quick ? QUICK : FULL;
+    const clients = context.clients ?? mode.clients;
+    const params: typeof FULL = {
+      ...mode,
+      clients,
+      senders: Math.min(mode.senders, clients),
+      variants: context.variants ? [...context.variants] : mode.variants,
+    };
     const search: SearchParams = params;
     const generator = await startGenerator('chat clients');
     const figures: Figure[] = [];

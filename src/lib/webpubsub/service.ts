@@ -5,9 +5,9 @@
  *
  * Why the SDK and not a client of our own (as src/lib/signalr/rest/client.ts is for SignalR): it covers every
  * operation of the 2024-12-01 spec (test/unit/spec-fixtures.test.ts checks that), takes a `TokenCredential` for
- * keyless access and mints `:generateToken` / client tokens. Its cost per call (a JWT signed per request with a
- * key, a cached Entra token otherwise, kept-alive connections) is to be measured in `npm run bench` beside ours
- * once the local service speaks Web PubSub. Its dependencies (`@azure/core-*`, `jsonwebtoken`) are already in the app's tree through `@azure/identity` and
+ * keyless access and mints `:generateToken` / client tokens. Its cost per call: kept-alive connections, a cached
+ * Entra token, and with a key a JWT it signs per request, which `reuseRestTokens` (rest-token.ts) replaces with
+ * the same token signed once per URL and reused. Its dependencies (`@azure/core-*`, `jsonwebtoken`) are already in the app's tree through `@azure/identity` and
  * `@azure/storage-blob`.
  *
  * One difference from our SignalR client: the SDK's retry policy also retries a send that failed with a 5xx or
@@ -16,6 +16,7 @@
  */
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { WebPubSubServiceClient, type WebPubSubServiceClientOptions } from '@azure/web-pubsub';
+import { reuseRestTokens } from './rest-token.js';
 
 /** Default of {@link WebPubSubServiceOptions.maxRetries}: a fan-out call retried at most twice (the SDK's default is 3). */
 export const DEFAULT_WEBPUBSUB_MAX_RETRIES = 2;
@@ -94,6 +95,8 @@ export function webPubSubService(
       ...clientOptions,
       ...(insecure ? { allowInsecureConnection: true } : {}),
     });
+    // The same tokens, each signed once and reused for its lifetime instead of once per request (rest-token.ts).
+    reuseRestTokens(client, key);
     return { client, endpoint: url.toString(), accessKeys: [key], hosts: [url.host] };
   }
   const url = new URL(access.endpoint);
