@@ -15,6 +15,9 @@
  *   The Blob requests of the smallest room's messages are judged (target ≤ {@link BLOB_REQUESTS_PER_MESSAGE_TARGET}):
  *   the messages go one at a time, so no group commit shares a request, and refused requests are counted apart.
  *
+ * - **Per membership change** in the room of N: an `addMember` to a private group (the owner adds one more
+ *   user each time): billed units to every client, Blob transactions, Functions CPU; the relay has no groups.
+ *
  * Baseline: a bare `ws` relay in the same run, at the same sizes, doing the least that does the same job: a
  * joining client sends one small join notice that the relay sends to every client (one tiny message per
  * recipient, the theoretical minimum of telling the others), and a chat message is relayed once to every
@@ -36,7 +39,7 @@ import {
   startGenerator,
   startServiceProcess,
 } from '../stack.js';
-import { figuresFor, type Meter, type Metered, type Side } from './cost-figures.js';
+import { figuresFor, type MembershipCost, type Meter, type Metered, type Side } from './cost-figures.js';
 
 export { BLOB_REQUESTS_PER_MESSAGE_TARGET, JOIN_EXPONENT_TARGET } from './cost-figures.js';
 
@@ -78,6 +81,8 @@ interface Stack {
   blobs(): { total: number; byOperation: Record<string, number>; failed?: number };
   /** Resident memory of the measured server process. */
   rss(): number;
+  /** Whether membership changes are measured (the chat's `addMember`; the relay has no groups). */
+  groups?: boolean;
 }
 
 const cpuOf = childCpuMillis;
@@ -96,7 +101,7 @@ async function measureSide(
   log: (text: string) => void,
   label: string,
 ): Promise<Side> {
-  const side: Side = { joins: [], messages: [], notReached: [] };
+  const side: Side = { joins: [], messages: [], memberships: [], notReached: [] };
   let inRoom = 0;
   let fillMs = 0;
   for (const [sizeIndex, size] of params.sizes.entries()) {
@@ -215,12 +220,60 @@ async function measureSide(
       cpuMs: cpu / m,
       rssBytesPerMessage: rss / m,
     });
+    if (stack.groups) side.memberships.push(await measureMemberships(generator, stack, params, size));
+
     const last = side.joins.at(-1);
     log(
       `  ${label}: join into ${size}: ${last?.toOthers.units.toFixed(1)} units / ${Math.round(last?.toOthers.bytes ?? 0)} B to the others, ${last?.blobTransactions.toFixed(1)} blob tx, ${last?.cpuMs.toFixed(1)} ms CPU; message: ${side.messages.at(-1)?.toAll.units.toFixed(1)} units, ${side.messages.at(-1)?.blobTransactions.toFixed(1)} blob tx`,
     );
   }
   return side;
+}
+
+/**
+ * Membership changes in a room of `size`: client 0 (`user0`) creates a private group (not measured), then adds
+ * `user1`, `user2`, … one `addMember` at a time, each measured until the room is quiet: billed units to every
+ * client, Blob transactions and Functions CPU.
+ */
+async function measureMemberships(
+  generator: BenchChild,
+  stack: Stack,
+  params: Params,
+  size: number,
+): Promise<MembershipCost> {
+  const group = `cost${size}`;
+  const command = (target: string, argument: Record<string, unknown>) =>
+    generator.request<BenchMessage & { events: number }>(
+      { type: 'cost-command', target, argument, quietMs: params.quietMs, timeoutMs: 5_000 },
+      'commanded',
+      60_000,
+    );
+  await command('createGroup', { group, kind: 'private', members: [] });
+  const toAll: Meter = { messages: 0, bytes: 0, units: 0 };
+  const byOperation: Record<string, number> = {};
+  let blobTransactions = 0;
+  let cpuMs = 0;
+  const changes = params.joinsPerSize;
+  for (let k = 1; k <= changes; k += 1) {
+    stack.blobs();
+    const cpuBefore = await stack.cpuMs();
+    await generator.request({ type: 'meter-start' }, 'metering');
+    await command('addMember', { group, user: `user${k}` });
+    const metered = await generator.request<Metered>({ type: 'meter-stop' }, 'metered');
+    cpuMs += (await stack.cpuMs()) - cpuBefore;
+    const blobs = stack.blobs();
+    blobTransactions += blobs.total;
+    for (const [op, n] of Object.entries(blobs.byOperation)) byOperation[op] = (byOperation[op] ?? 0) + n;
+    for (const key of ['messages', 'bytes', 'units'] as const) toAll[key] += metered.others[key];
+  }
+  return {
+    size,
+    changes,
+    toAll: perJoin(toAll, changes),
+    blobTransactions: blobTransactions / changes,
+    blobByOperation: Object.fromEntries(Object.entries(byOperation).map(([k, n]) => [k, n / changes])),
+    cpuMs: cpuMs / changes,
+  };
 }
 
 export const cost: Scenario = {
@@ -311,6 +364,7 @@ export const cost: Scenario = {
             serviceCpuMs: () => cpuOf(service.child),
             blobs: () => counter.take(),
             rss: () => residentBytes(functions.pid),
+            groups: true,
           },
           params,
           context.log,
