@@ -17,6 +17,8 @@ export interface BenchContext {
   variants?: readonly string[];
   /** `--clients=N`: the chat scenario's number of clients (its mode's default when absent). */
   clients?: number;
+  /** `--rates=40,80`: the chat scenario's rates (messages/s), each measured, no bisection (comparisons). */
+  rates?: readonly number[];
   log(text: string): void;
 }
 
