@@ -10,12 +10,14 @@
  * the same token signed once per URL and reused. Its dependencies (`@azure/core-*`, `jsonwebtoken`) are already in the app's tree through `@azure/identity` and
  * `@azure/storage-blob`.
  *
- * One difference from our SignalR client: the SDK's retry policy also retries a send that failed with a 5xx or
- * timed out, so a message can reach clients twice (at least once); ours never retries a send that may have been
- * delivered. The chat's messages carry ids the page de-duplicates by; `maxRetries: 0` makes it at most once.
+ * With an access key, the chat's four sends leave the SDK for a lean client (`sender`, rest-sender.ts) that
+ * retries like our SignalR client, never a send that may have been delivered. The SDK's retry policy, which the
+ * other calls and identity mode keep, also retries a send that failed with a 5xx or timed out, so a message can
+ * reach clients twice (at least once); the chat's messages carry ids the page de-duplicates by.
  */
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { WebPubSubServiceClient, type WebPubSubServiceClientOptions } from '@azure/web-pubsub';
+import { WebPubSubRestSender } from './rest-sender.js';
 import { reuseRestTokens } from './rest-token.js';
 
 /** Default of {@link WebPubSubServiceOptions.maxRetries}: a fan-out call retried at most twice (the SDK's default is 3). */
@@ -46,6 +48,8 @@ export interface WebPubSubServiceOptions {
 /** The app's view of its Web PubSub service. */
 export interface WebPubSubService {
   readonly client: WebPubSubServiceClient;
+  /** With an access key: the chat's sends on a lean pipeline (rest-sender.ts); with an identity, none. */
+  readonly sender?: WebPubSubRestSender;
   /** The service endpoint, e.g. `https://x.webpubsub.azure.com/`. */
   readonly endpoint: string;
   /** The keys that verify `ce-signature` (none in identity mode, where the bearer token is checked instead). */
@@ -97,7 +101,11 @@ export function webPubSubService(
     });
     // The same tokens, each signed once and reused for its lifetime instead of once per request (rest-token.ts).
     reuseRestTokens(client, key);
-    return { client, endpoint: url.toString(), accessKeys: [key], hosts: [url.host] };
+    const sender = new WebPubSubRestSender(url, options.hub, key, {
+      maxAttempts: (options.maxRetries ?? DEFAULT_WEBPUBSUB_MAX_RETRIES) + 1,
+      retryDelayMs: options.retryDelayMs ?? DEFAULT_WEBPUBSUB_RETRY_DELAY_MS,
+    });
+    return { client, sender, endpoint: url.toString(), accessKeys: [key], hosts: [url.host] };
   }
   const url = new URL(access.endpoint);
   const credential =

@@ -1,25 +1,40 @@
 /**
- * Web PubSub REST tokens with an access key: Microsoft's client, as the app builds it, sends one token per
- * request URL, reused across calls and valid for that URL, instead of a fresh JWT per request. Checked on the
- * wire, against a plain HTTP server that records what arrives.
+ * Web PubSub REST calls with an access key, checked on the wire against a plain HTTP server that records what
+ * arrives: Microsoft's client, as the app builds it, sends one token per request URL, reused across calls and
+ * valid for that URL, instead of a fresh JWT per request; the chat's lean sender sends exactly the requests
+ * the SDK sends, with tokens valid for their URL.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachedRestTokens, webPubSubService } from '../../src/lib/webpubsub/index.js';
+import { cachedRestTokens, WebPubSubRestSender, webPubSubService } from '../../src/lib/webpubsub/index.js';
 
 const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 
 let server: Server;
 let origin: string;
-const seen: Array<{ url: string; authorization: string }> = [];
+interface Seen {
+  method: string;
+  url: string;
+  authorization: string;
+  contentType: string;
+  body: string;
+}
+const seen: Seen[] = [];
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res) => {
-    seen.push({ url: req.url ?? '', authorization: req.headers.authorization ?? '' });
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization ?? '',
+        contentType: req.headers['content-type'] ?? '',
+        body: Buffer.concat(chunks).toString(),
+      });
       res.writeHead(202);
       res.end();
     });
@@ -56,7 +71,7 @@ describe('Web PubSub REST tokens', () => {
     await client.sendToConnection('c1', 'three', { contentType: 'text/plain' });
 
     expect(seen).toHaveLength(3);
-    const [first, second, third] = seen as [(typeof seen)[0], (typeof seen)[0], (typeof seen)[0]];
+    const [first, second, third] = seen as [Seen, Seen, Seen];
     expect(first.url).toBe(second.url);
     expect(second.authorization).toBe(first.authorization);
     expect(third.authorization).not.toBe(first.authorization);
@@ -89,5 +104,35 @@ describe('Web PubSub REST tokens', () => {
       currentDate: new Date(now),
     });
     expect(payload.payload.exp).toBe(Math.floor(now / 1000) + 600);
+  });
+});
+
+describe('the lean sender', () => {
+  it('sends what the SDK sends, for names that need escaping too, each with a token for its URL', async () => {
+    const { client } = webPubSubService(
+      { kind: 'key', connectionString: `Endpoint=${origin};AccessKey=${KEY};Version=1.0;` },
+      { hub: 'chat', maxRetries: 0 },
+    );
+    const text = { contentType: 'text/plain' } as const;
+    const excluded = ['c1', 'c 2/é'];
+    seen.length = 0;
+    await client.sendToAll('{"type":"a"}', { ...text, excludedConnections: excluded });
+    await client.sendToAll('{"type":"b"}', text);
+    await client.group('crew x/ü?').sendToAll('{"type":"c"}', text);
+    await client.sendToUser('u:ann smith', '{"type":"d"}', text);
+    await client.sendToConnection('conn/1 +', '{"type":"e"}', text);
+    const bySdk = seen.splice(0);
+
+    const sender = new WebPubSubRestSender(new URL(origin), 'chat', KEY, { maxAttempts: 1, retryDelayMs: 0 });
+    await sender.sendToAll('{"type":"a"}', excluded);
+    await sender.sendToAll('{"type":"b"}');
+    await sender.sendToGroup('crew x/ü?', '{"type":"c"}');
+    await sender.sendToUser('u:ann smith', '{"type":"d"}');
+    await sender.sendToConnection('conn/1 +', '{"type":"e"}');
+    const byUs = seen.splice(0);
+
+    const request = ({ method, url, contentType, body }: Seen) => ({ method, url, contentType, body });
+    expect(byUs.map(request)).toEqual(bySdk.map(request));
+    for (const call of byUs) await verify(call.authorization, `${origin}${call.url}`);
   });
 });
