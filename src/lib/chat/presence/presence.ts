@@ -243,10 +243,11 @@ export class PresenceStore {
     return listing;
   }
 
-  /** Resolves once the roster comes from a listing started at `since` or later (in flight, or the next, shared). */
-  async #listedSince(since: number): Promise<void> {
+  /** Once the roster is from a listing started at `since` or later: done, in flight, the next or (`now`) a new one. */
+  async #listedSince(since: number, now = false): Promise<void> {
     if (this.#listedAt !== undefined && this.#listedAt >= since) return;
     for (const [listing, startedAt] of this.#listings) if (startedAt >= since) return listing;
+    if (now) return this.#list();
     this.#nextListing ??= Promise.allSettled([...this.#listings.keys()]).then(() => {
       this.#nextListing = undefined;
       return this.#list();
@@ -284,16 +285,15 @@ export class PresenceStore {
 
   /**
    * Who of `users` is online, by a listing of `_presence/` (which also becomes the roster) that started after
-   * this instance's last change of each of them, with the count and the time the listing started: what a
-   * `presence` delta says, as of `at`. A listing that qualifies is shared (the one a join's page just made,
-   * one in flight, or the next), so a delta never carries a state older than the blobs and a lone join costs
-   * one listing, not two (docs/architecture.md, "Presence and group memberships").
+   * this instance's last change of each of them, with the count and the time it started: what a `presence`
+   * delta says, as of `at`. One already made or in flight (a join's page) serves, else a fresh one: a delta is
+   * never older than the blobs, and a lone join lists once (docs/architecture.md, "Presence and group memberships").
    */
   async settle(users: readonly string[]): Promise<SettledPresence> {
     // Strictly after each change (a listing started in the same millisecond may have been sent before it).
     let since = 0;
     for (const user of users) since = Math.max(since, (this.#changedAt.get(user) ?? -1) + 1);
-    await this.#listedSince(since);
+    await this.#listedSince(since, true);
     const at = this.#listedAt ?? this.#now();
     const joined = users.filter((user) => this.#roster.has(user));
     const left = users.filter((user) => !this.#roster.has(user));
