@@ -4,6 +4,8 @@
  * `bench/results/`. `-- --quick` is the smoke run (a few minutes; its files go to `bench/results/quick/`
  * so it never overwrites the committed full results). `-- --only=fanout,echo` picks scenarios (files in
  * `bench/results/partial/`);
+ * `-- --variants=webpubsub`, `-- --clients=200` and `-- --rates=40,80` pick the chat scenario's set-ups, its number
+ * of clients and fixed rates to measure (no search: to compare two builds at the same rates);
  * `-- --profile` records a CPU profile of the service (and Functions host) and summarises it.
  */
 import { mkdirSync } from 'node:fs';
@@ -36,6 +38,9 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     only: { type: 'string' },
+    variants: { type: 'string' },
+    clients: { type: 'string' },
+    rates: { type: 'string' },
   },
 });
 
@@ -60,6 +65,9 @@ const context: BenchContext = {
   quick,
   profile: values.profile ?? false,
   profileDir,
+  ...(values.variants ? { variants: values.variants.split(',').map((id) => id.trim()) } : {}),
+  ...(values.clients ? { clients: Number(values.clients) } : {}),
+  ...(values.rates ? { rates: values.rates.split(',').map(Number) } : {}),
   log: (text) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${text}`),
 };
 

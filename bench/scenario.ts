@@ -13,6 +13,12 @@ export interface BenchContext {
   profile: boolean;
   /** Where `.cpuprofile` / `.heapprofile` files go. */
   profileDir: URL;
+  /** `--variants=signalr,webpubsub`: the chat scenario's set-ups to run (all when absent). */
+  variants?: readonly string[];
+  /** `--clients=N`: the chat scenario's number of clients (its mode's default when absent). */
+  clients?: number;
+  /** `--rates=40,80`: the chat scenario's rates (messages/s), each measured, no bisection (comparisons). */
+  rates?: readonly number[];
   log(text: string): void;
 }
 

@@ -174,3 +174,31 @@ export async function costSend(request: CostSendRequest): Promise<BenchMessage> 
   room.stop();
   return { type: 'sent', sent: request.count, completed, receipts };
 }
+
+export interface CostCommandRequest extends BenchMessage {
+  /** The command client 0 sends (e.g. `addMember`) and its argument. */
+  target: string;
+  argument: Record<string, unknown>;
+  quietMs: number;
+  /** How long to wait for the first event the command causes. */
+  timeoutMs: number;
+}
+
+/**
+ * One command's cost (a membership change): client 0 sends it; the room settles once the first event it causes
+ * has arrived (or `timeoutMs` passed) and none has for `quietMs`. Answers how many events arrived.
+ */
+export async function costCommand(request: CostCommandRequest): Promise<BenchMessage> {
+  let events = 0;
+  let lastEvent = Date.now();
+  room.listen(() => {
+    events += 1;
+    lastEvent = Date.now();
+  });
+  room.connections[0]?.command(request.target, request.argument);
+  const deadline = Date.now() + request.timeoutMs;
+  while (events === 0 && Date.now() < deadline) await sleep(5);
+  while (Date.now() - lastEvent < request.quietMs) await sleep(20);
+  room.stop();
+  return { type: 'commanded', events };
+}

@@ -5,7 +5,7 @@
  * time written into a payload by one process can be compared with the receipt time in another).
  *
  * Requests: `connect` → `connected`; `fanout` / `echo` / `chat` → `result`; `chat-probe` → `probed`;
- * `cost-send` → `sent`; `meter-start` / `meter-stop` → `metering` / `metered`; `close` → `closed`. The runs
+ * `cost-send` → `sent`; `cost-command` → `commanded`; `meter-start` / `meter-stop` → `metering` / `metered`; `close` → `closed`. The runs
  * live in bench/load/broadcast-runs.ts and bench/load/chat-runs.ts, the clients they share in
  * bench/load/room.ts.
  */
@@ -18,9 +18,11 @@ import { type EchoRequest, echo, type FanoutRequest, fanout } from './broadcast-
 import {
   type ChatProbeRequest,
   type ChatRequest,
+  type CostCommandRequest,
   type CostSendRequest,
   chat,
   chatProbe,
+  costCommand,
   costSend,
 } from './chat-runs.js';
 import { type CostMarksRequest, type CostTypingRequest, costMarks, costTyping } from './read-runs.js';
@@ -184,6 +186,8 @@ serve(
         return costMarks(message as CostMarksRequest);
       case 'cost-typing':
         return costTyping(message as CostTypingRequest);
+      case 'cost-command':
+        return costCommand(message as CostCommandRequest);
       case 'connect':
         return openAll(message as ConnectRequest);
       case 'fanout':

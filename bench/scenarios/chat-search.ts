@@ -95,7 +95,7 @@ const perMessage = (counts: Record<string, number>, sent: number) =>
   );
 
 /** CPU ms of a measured process: a bench child's own count (µs resolution), else /proc's (10 ms ticks). */
-function cpuOfProcess(process: MeasuredProcess): Promise<number> {
+export function cpuOfProcess(process: MeasuredProcess): Promise<number> {
   return process.child ? childCpuMillis(process.child) : Promise.resolve(cpuMillis(process.pid));
 }
 

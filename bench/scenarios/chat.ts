@@ -19,13 +19,14 @@
  */
 import { existsSync } from 'node:fs';
 import { messageOf } from '../../src/lib/error-message.js';
-import { type ChatStack, startChatStack } from '../chat-stack.js';
+import { type ChatStack, type MeasuredProcess, startChatStack } from '../chat-stack.js';
 import type { BenchChild, BenchMessage } from '../processes.js';
 import { describeProfile, summariseCpuProfile } from '../profile.js';
 import type { Figure, ScenarioResult, Target } from '../report.js';
 import type { BenchContext, Scenario } from '../scenario.js';
 import { startBare, startGenerator } from '../stack.js';
 import {
+  cpuOfProcess,
   measureRates,
   P99_LIMIT_MS,
   type Search,
@@ -97,6 +98,8 @@ export const QUICK: typeof FULL = {
 interface Joined {
   /** Negotiate, connect and (ours) welcome of every client, in ms. */
   joinedMs: number;
+  /** CPU ms of our own processes (service + Functions hosts, or the relay) while the clients joined. */
+  joinCpuMs: number;
   /** Chat events all clients received while they joined, by type. */
   events: Record<string, number>;
 }
@@ -107,11 +110,19 @@ type Measured = Search & Joined;
 async function withClients(
   generator: BenchChild,
   connect: BenchMessage,
+  own: MeasuredProcess[],
   body: () => Promise<Search>,
 ): Promise<Measured> {
+  const ownCpu = async () => {
+    let sum = 0;
+    for (const process of own.filter((p) => p.role === 'own')) sum += await cpuOfProcess(process);
+    return sum;
+  };
+  const before = await ownCpu();
   const joined = await generator.request<BenchMessage & Joined>(connect, 'connected', 300_000);
+  const joinCpuMs = (await ownCpu()) - before;
   try {
-    return { ...(await body()), joinedMs: joined.joinedMs, events: joined.events ?? {} };
+    return { ...(await body()), joinedMs: joined.joinedMs, joinCpuMs, events: joined.events ?? {} };
   } finally {
     await generator.request({ type: 'close' }, 'closed');
   }
@@ -157,6 +168,14 @@ function figuresFor(
       baseline: baseline.joinedMs / 1000,
       better: 'lower',
       note: `${JOIN_CONCURRENCY} at a time; ours = negotiate, connect, welcome; baseline = connect`,
+    },
+    {
+      name: `${label}: CPU of our processes per join`,
+      unit: 'ms',
+      ours: ours.joinCpuMs / params.clients,
+      baseline: baseline.joinCpuMs / params.clients,
+      better: 'lower',
+      note: `service + Functions host${variant.instances > 1 ? 's' : ''} while all joined (Azurite apart); baseline: the relay per connect`,
     },
     {
       name: `${label}: presence events received per join`,
@@ -276,7 +295,15 @@ export const chat: Scenario = {
   id: 'chat',
   title: 'End-to-end chat: service + Functions host(s) + Azurite, searched send rate',
   async run(context: BenchContext): Promise<ScenarioResult> {
-    const params = context.quick ? QUICK : FULL;
+    const mode = context.quick ? QUICK : FULL;
+    const clients = context.clients ?? mode.clients;
+    const params: typeof FULL = {
+      ...mode,
+      clients,
+      senders: Math.min(mode.senders, clients),
+      variants: context.variants ? [...context.variants] : mode.variants,
+      ...(context.rates ? { rates: [...context.rates], maxBisections: 0 } : {}),
+    };
     const search: SearchParams = params;
     const generator = await startGenerator('chat clients');
     const figures: Figure[] = [];
@@ -288,6 +315,9 @@ export const chat: Scenario = {
     try {
       context.log(`chat: bare ws relay baseline, ${params.clients} clients`);
       const bare = await startBare('broadcast');
+      const relayProcess: MeasuredProcess[] = [
+        { name: 'bare ws', pid: bare.pid, role: 'own', child: bare.child },
+      ];
       let baseline: Measured;
       try {
         baseline = await withClients(
@@ -298,18 +328,16 @@ export const chat: Scenario = {
             clients: params.clients,
             concurrency: JOIN_CONCURRENCY,
           },
-          () =>
-            searchRates(
-              generator,
-              [{ name: 'bare ws', pid: bare.pid, role: 'own', child: bare.child }],
-              search,
-              context.log,
-            ),
+          relayProcess,
+          () => searchRates(generator, relayProcess, search, context.log),
         );
       } finally {
         await bare.stop();
       }
       details.baseline = baseline;
+      context.log(
+        `  bare relay: ${params.clients} connects in ${(baseline.joinedMs / 1000).toFixed(2)} s, ${(baseline.joinCpuMs / params.clients).toFixed(2)} ms CPU per connect`,
+      );
       for (const variant of VARIANTS.filter((v) => params.variants.includes(v.id))) {
         context.log(`chat: ${variant.label}, ${params.clients} clients`);
         let stack: ChatStack | undefined;
@@ -333,6 +361,7 @@ export const chat: Scenario = {
               concurrency: JOIN_CONCURRENCY,
               awaitEvent: 'welcome',
             },
+            running.processes,
             () =>
               searchRates(generator, running.processes, search, context.log, {
                 hosts: running.hosts,
@@ -340,6 +369,9 @@ export const chat: Scenario = {
               }),
           );
           details[variant.id] = ours;
+          context.log(
+            `  ${variant.label}: ${params.clients} joins in ${(ours.joinedMs / 1000).toFixed(2)} s, ${(ours.joinCpuMs / params.clients).toFixed(2)} ms CPU of our processes per join`,
+          );
           outcomes.push({ variant, ours });
         } catch (error) {
           failures.push(`${variant.label}: ${messageOf(error)}`);

@@ -94,9 +94,22 @@ export interface TypingCost {
 /** Blob writes (`PUT` of a block blob) of one interval of read marks, however many marks it holds. */
 export const READ_MARK_WRITES_PER_INTERVAL_TARGET = 1;
 
+/** The averages per membership change (`addMember` to a private group) at one room size. */
+export interface MembershipCost {
+  size: number;
+  changes: number;
+  /** What every client received (the owner, the added member, everyone else). */
+  toAll: Meter;
+  blobTransactions: number;
+  blobByOperation: Record<string, number>;
+  cpuMs: number;
+}
+
 export interface Side {
   joins: JoinCost[];
   messages: MessageCost[];
+  /** Membership changes, where the side has groups (not the relay). */
+  memberships: MembershipCost[];
   /** Ours only: read-marker updates and typing events by room size. */
   marks?: MarkCost[];
   typing?: TypingCost[];
@@ -259,6 +272,36 @@ export function figuresFor(
     );
     notes.push(
       `message into ${n}: ${message.completed}/${message.sent} reached all ${message.receivers} receivers; Blob transactions by operation ${JSON.stringify(message.blobByOperation)}`,
+    );
+  }
+  for (const change of ours.memberships) {
+    const n = change.size;
+    figures.push(
+      {
+        name: `membership change (addMember) in a room of ${n}: billed units`,
+        unit: 'units',
+        ours: change.toAll.units,
+        baseline: null,
+        better: 'lower',
+        note: 'to every client: the owner, the added member, the others; the relay has no groups',
+      },
+      {
+        name: `membership change (addMember) in a room of ${n}: Blob transactions`,
+        unit: 'tx',
+        ours: change.blobTransactions,
+        baseline: 0,
+        better: 'lower',
+      },
+      {
+        name: `membership change (addMember) in a room of ${n}: Functions CPU`,
+        unit: 'ms',
+        ours: change.cpuMs,
+        baseline: null,
+        better: 'lower',
+      },
+    );
+    notes.push(
+      `membership change in a room of ${n}: ${change.changes} addMember, ${change.toAll.messages.toFixed(1)} messages each; Blob transactions by operation ${JSON.stringify(change.blobByOperation)}`,
     );
   }
   const first = ours.messages[0];

@@ -17,6 +17,9 @@
  *   bucket writes, target ≤ {@link COMMAND_LIMIT_SHARE_TARGET}); the messages go one at a time, so no group commit
  *   shares a request, and refused requests are counted apart.
  *
+ * - **Per membership change** in the room of N: an `addMember` to a private group (the owner adds one more
+ *   user each time): billed units to every client, Blob transactions, Functions CPU; the relay has no groups.
+ *
  * Baseline: a bare `ws` relay in the same run, at the same sizes, doing the least that does the same job: a
  * joining client sends one small join notice that the relay sends to every client (one tiny message per
  * recipient, the theoretical minimum of telling the others), and a chat message is relayed once to every
@@ -44,7 +47,7 @@ import {
   startGenerator,
   startServiceProcess,
 } from '../stack.js';
-import { figuresFor, type Meter, type Metered, type Side } from './cost-figures.js';
+import { figuresFor, type MembershipCost, type Meter, type Metered, type Side } from './cost-figures.js';
 
 export {
   BLOB_REQUESTS_PER_MESSAGE_TARGET,
@@ -98,6 +101,8 @@ interface Stack {
   rss(): number;
   /** The chat's read state (ours only): measure read-marker updates and typing, waiting `settleMs` for the write. */
   readState?: { settleMs: number; writesOfMarker: () => Promise<number> };
+  /** Whether membership changes are measured (the chat's `addMember`; the relay has no groups). */
+  groups?: boolean;
 }
 
 const cpuOf = childCpuMillis;
@@ -116,7 +121,7 @@ async function measureSide(
   log: (text: string) => void,
   label: string,
 ): Promise<Side> {
-  const side: Side = { joins: [], messages: [], notReached: [] };
+  const side: Side = { joins: [], messages: [], memberships: [], notReached: [] };
   let inRoom = 0;
   let fillMs = 0;
   for (const [sizeIndex, size] of params.sizes.entries()) {
@@ -237,6 +242,8 @@ async function measureSide(
       rssBytesPerMessage: rss / m,
     });
     if (stack.readState) await measureReadState(generator, stack, params, side, size, stack.readState);
+    if (stack.groups) side.memberships.push(await measureMemberships(generator, stack, params, size));
+
     const last = side.joins.at(-1);
     log(
       `  ${label}: join into ${size}: ${last?.toOthers.units.toFixed(1)} units / ${Math.round(last?.toOthers.bytes ?? 0)} B to the others, ${last?.blobTransactions.toFixed(1)} blob tx, ${last?.cpuMs.toFixed(1)} ms CPU; message: ${side.messages.at(-1)?.toAll.units.toFixed(1)} units, ${side.messages.at(-1)?.blobTransactions.toFixed(1)} blob tx`,
@@ -295,6 +302,52 @@ async function measureReadState(
     toAll: perJoin(typingMeter.others, Math.max(1, typed.sent)),
     blobTransactions: typingBlobs.total / Math.max(1, typed.sent),
   });
+}
+
+/**
+ * Membership changes in a room of `size`: client 0 (`user0`) creates a private group (not measured), then adds
+ * `user1`, `user2`, … one `addMember` at a time, each measured until the room is quiet: billed units to every
+ * client, Blob transactions and Functions CPU.
+ */
+async function measureMemberships(
+  generator: BenchChild,
+  stack: Stack,
+  params: Params,
+  size: number,
+): Promise<MembershipCost> {
+  const group = `cost${size}`;
+  const command = (target: string, argument: Record<string, unknown>) =>
+    generator.request<BenchMessage & { events: number }>(
+      { type: 'cost-command', target, argument, quietMs: params.quietMs, timeoutMs: 5_000 },
+      'commanded',
+      60_000,
+    );
+  await command('createGroup', { group, kind: 'private', members: [] });
+  const toAll: Meter = { messages: 0, bytes: 0, units: 0 };
+  const byOperation: Record<string, number> = {};
+  let blobTransactions = 0;
+  let cpuMs = 0;
+  const changes = params.joinsPerSize;
+  for (let k = 1; k <= changes; k += 1) {
+    stack.blobs();
+    const cpuBefore = await stack.cpuMs();
+    await generator.request({ type: 'meter-start' }, 'metering');
+    await command('addMember', { group, user: `user${k}` });
+    const metered = await generator.request<Metered>({ type: 'meter-stop' }, 'metered');
+    cpuMs += (await stack.cpuMs()) - cpuBefore;
+    const blobs = stack.blobs();
+    blobTransactions += blobs.total;
+    for (const [op, n] of Object.entries(blobs.byOperation)) byOperation[op] = (byOperation[op] ?? 0) + n;
+    for (const key of ['messages', 'bytes', 'units'] as const) toAll[key] += metered.others[key];
+  }
+  return {
+    size,
+    changes,
+    toAll: perJoin(toAll, changes),
+    blobTransactions: blobTransactions / changes,
+    blobByOperation: Object.fromEntries(Object.entries(byOperation).map(([k, n]) => [k, n / changes])),
+    cpuMs: cpuMs / changes,
+  };
 }
 
 export const cost: Scenario = {
@@ -396,6 +449,7 @@ export const cost: Scenario = {
                 return parseReads((await blob.downloadToBuffer()).toString('utf8')).version;
               },
             },
+            groups: true,
           },
           params,
           context.log,

@@ -94,7 +94,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
   const upstream = config ?? upstreamAuthFromSettings(env, webPubSub?.accessKeys.length ? 'key' : 'identity');
   const signalr = config ? hubClientFromSettings(env) : undefined;
   const value: ChatServices = {
-    webPubSubChannel: webPubSub ? webPubSubChannel(webPubSub.client) : undefined,
+    webPubSubChannel: webPubSub ? webPubSubChannel(webPubSub.client, webPubSub.sender) : undefined,
     webPubSub: {
       accessKeys: webPubSub?.accessKeys ?? [],
       hosts: webPubSub?.hosts ?? [],

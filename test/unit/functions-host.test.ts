@@ -127,6 +127,48 @@ describe('the built-in Functions host', () => {
     expect((await fetch(`${h.url}/api/none`)).status).toBe(204);
   });
 
+  it('writes a plain answer (status, headers, typed body) exactly as the same answer as an HttpResponse', async () => {
+    const answers: HttpResponseInit[] = [
+      { status: 200 },
+      { status: 204 },
+      { status: 401, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'no valid user: é' },
+      {
+        status: 200,
+        headers: { 'Content-Type': 'application/json', 'X-Extra': ' padded ' },
+        body: '{"a":1}',
+      },
+      { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array([7, 8]) },
+    ];
+    const h = await start(
+      answers.flatMap((answer, i) => [
+        route(`plain${i}`, `plain${i}`, () => answer),
+        route(`full${i}`, `full${i}`, () => new HttpResponse(answer)),
+      ]),
+    );
+    const read = async (path: string) => {
+      const { request } = await import('node:http');
+      return new Promise<{ status: number; headers: string[]; body: string }>((resolve, reject) => {
+        request(`${h.url}/api/${path}`, (res) => {
+          const headers: string[] = [];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) {
+            const name = res.rawHeaders[i]!.toLowerCase();
+            if (name !== 'date') headers.push(`${name}: ${res.rawHeaders[i + 1]}`);
+          }
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('hex') }),
+          );
+        })
+          .on('error', reject)
+          .end();
+      });
+    };
+    for (let i = 0; i < answers.length; i += 1) {
+      expect(await read(`plain${i}`)).toEqual(await read(`full${i}`));
+    }
+  });
+
   it('keeps repeated headers as separate lines and writes cookies', async () => {
     const h = await start([
       route(

@@ -15,6 +15,8 @@ export {
   DEFAULT_MAX_RETRY_DELAY_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRY_DELAY_MS,
+  type RequestAuthorization,
+  RestPipeline,
 } from './rest/pipeline.js';
 export * from './signature.js';
 export * from './tokens.js';

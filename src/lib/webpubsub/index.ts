@@ -3,5 +3,7 @@ export * from './answer.js';
 export * from './errors.js';
 export * from './parse.js';
 export * from './protocol.js';
+export * from './rest-sender.js';
+export * from './rest-token.js';
 export * from './service.js';
 export * from './verify.js';

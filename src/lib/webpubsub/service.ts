@@ -5,17 +5,20 @@
  *
  * Why the SDK and not a client of our own (as src/lib/signalr/rest/client.ts is for SignalR): it covers every
  * operation of the 2024-12-01 spec (test/unit/spec-fixtures.test.ts checks that), takes a `TokenCredential` for
- * keyless access and mints `:generateToken` / client tokens. Its cost per call (a JWT signed per request with a
- * key, a cached Entra token otherwise, kept-alive connections) is to be measured in `npm run bench` beside ours
- * once the local service speaks Web PubSub. Its dependencies (`@azure/core-*`, `jsonwebtoken`) are already in the app's tree through `@azure/identity` and
+ * keyless access and mints `:generateToken` / client tokens. Its cost per call: kept-alive connections, a cached
+ * Entra token, and with a key a JWT it signs per request, which `reuseRestTokens` (rest-token.ts) replaces with
+ * the same token signed once per URL and reused. Its dependencies (`@azure/core-*`, `jsonwebtoken`) are already in the app's tree through `@azure/identity` and
  * `@azure/storage-blob`.
  *
- * One difference from our SignalR client: the SDK's retry policy also retries a send that failed with a 5xx or
- * timed out, so a message can reach clients twice (at least once); ours never retries a send that may have been
- * delivered. The chat's messages carry ids the page de-duplicates by; `maxRetries: 0` makes it at most once.
+ * With an access key, the chat's four sends leave the SDK for a lean client (`sender`, rest-sender.ts) that
+ * retries like our SignalR client, never a send that may have been delivered. The SDK's retry policy, which the
+ * other calls and identity mode keep, also retries a send that failed with a 5xx or timed out, so a message can
+ * reach clients twice (at least once); the chat's messages carry ids the page de-duplicates by.
  */
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { WebPubSubServiceClient, type WebPubSubServiceClientOptions } from '@azure/web-pubsub';
+import { WebPubSubRestSender } from './rest-sender.js';
+import { reuseRestTokens } from './rest-token.js';
 
 /** Default of {@link WebPubSubServiceOptions.maxRetries}: a fan-out call retried at most twice (the SDK's default is 3). */
 export const DEFAULT_WEBPUBSUB_MAX_RETRIES = 2;
@@ -45,6 +48,8 @@ export interface WebPubSubServiceOptions {
 /** The app's view of its Web PubSub service. */
 export interface WebPubSubService {
   readonly client: WebPubSubServiceClient;
+  /** With an access key: the chat's sends on a lean pipeline (rest-sender.ts); with an identity, none. */
+  readonly sender?: WebPubSubRestSender;
   /** The service endpoint, e.g. `https://x.webpubsub.azure.com/`. */
   readonly endpoint: string;
   /** The keys that verify `ce-signature` (none in identity mode, where the bearer token is checked instead). */
@@ -94,7 +99,13 @@ export function webPubSubService(
       ...clientOptions,
       ...(insecure ? { allowInsecureConnection: true } : {}),
     });
-    return { client, endpoint: url.toString(), accessKeys: [key], hosts: [url.host] };
+    // The same tokens, each signed once and reused for its lifetime instead of once per request (rest-token.ts).
+    reuseRestTokens(client, key);
+    const sender = new WebPubSubRestSender(url, options.hub, key, {
+      maxAttempts: (options.maxRetries ?? DEFAULT_WEBPUBSUB_MAX_RETRIES) + 1,
+      retryDelayMs: options.retryDelayMs ?? DEFAULT_WEBPUBSUB_RETRY_DELAY_MS,
+    });
+    return { client, sender, endpoint: url.toString(), accessKeys: [key], hosts: [url.host] };
   }
   const url = new URL(access.endpoint);
   const credential =

@@ -116,6 +116,7 @@ async function writeResult(res: ServerResponse, isHead: boolean, result: unknown
     res.end();
     return;
   }
+  if (writePlain(res, isHead, result)) return;
   const init = result instanceof HttpResponse ? undefined : (result as HttpResponseInit);
   const response = result instanceof HttpResponse ? result : new HttpResponse(init);
   const headers = new Map<string, string[]>();
@@ -143,6 +144,39 @@ async function writeResult(res: ServerResponse, isHead: boolean, result: unknown
   for (const [name, values] of headers) res.setHeader(name, values.length === 1 ? values[0]! : values);
   res.statusCode = response.status;
   res.end(isHead ? undefined : body);
+}
+
+/**
+ * The answer most calls get (every upstream call: a status, maybe a body with its content type), written
+ * directly: what an `HttpResponse` of it would write, without building a fetch `Response` and reading its
+ * body stream back. Anything else (cookies, `jsonBody`, a body without a content type, header pairs) returns
+ * false and takes the general path.
+ */
+function writePlain(res: ServerResponse, isHead: boolean, result: unknown): boolean {
+  if (result instanceof HttpResponse || typeof result !== 'object') return false;
+  const { status = 200, headers, body, ...rest } = result as HttpResponseInit;
+  // What `Response` would refuse (a status out of range, a body on a null-body status) takes the general path.
+  if (Object.keys(rest).length > 0 || typeof status !== 'number' || !(status >= 200 && status <= 599))
+    return false;
+  const empty = body === undefined || body === null;
+  if (!empty && (status === 204 || status === 205 || status === 304)) return false;
+  if (
+    headers !== undefined &&
+    (Array.isArray(headers) || Object.getPrototypeOf(headers) !== Object.prototype)
+  )
+    return false;
+  const record = (headers ?? {}) as Record<string, unknown>;
+  if (Object.values(record).some((value) => typeof value !== 'string')) return false;
+  const names = Object.keys(record).map((name) => name.toLowerCase());
+  if (new Set(names).size < names.length) return false; // `Headers` would join the values
+  const typed = names.includes('content-type');
+  if (!empty && !(typed && (typeof body === 'string' || body instanceof Uint8Array))) return false;
+  // As `Headers` has them: lower-case names, values without surrounding white space.
+  for (const [name, value] of Object.entries(record))
+    res.setHeader(name.toLowerCase(), (value as string).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ''));
+  res.statusCode = status;
+  res.end(isHead ? undefined : empty ? Buffer.alloc(0) : (body as string | Uint8Array));
+  return true;
 }
 
 /** `Set-Cookie` per RFC 6265, from the `Cookie` objects of `@azure/functions`. */

@@ -118,6 +118,8 @@ export class PresenceStore {
   #nextListing: Promise<void> | undefined;
   /** Where the next sweep starts (a user name; sweeps go round the sorted roster). */
   #sweepFrom = '';
+  /** When this instance last changed each user's entries (ms), until a listing starts after it (`settle`). */
+  readonly #changedAt = new Map<string, number>();
 
   constructor(container: ContainerClient, options: PresenceOptions = {}) {
     this.#container = container;
@@ -149,17 +151,14 @@ export class PresenceStore {
     this.#change(user, connectionId, false);
     const ids = await this.connectionsOf(user);
     // What the user's own listing shows is the truth for this user: keep the roster in step with it.
-    if (ids.length > 0) {
-      for (const id of ids) this.#change(user, id, true);
-    }
+    for (const id of ids) this.#change(user, id, true);
     return { lastConnection: ids.length === 0 };
   }
 
   /**
    * Users online in all, as this instance's roster counts them (no request): those with an entry, less those
-   * whose last check the service did not confirm and whose newest entry is older than
-   * {@link CONNECT_ALLOWANCE_MS} (a younger one may be a connect in progress, which the count must not drop for
-   * the next delta to carry).
+   * whose last check the service did not confirm and whose newest entry is older than {@link CONNECT_ALLOWANCE_MS}
+   * (a younger one may be a connect in progress, which the count must not drop for the next delta to carry).
    */
   count(): number {
     const cutoff = this.#now() - CONNECT_ALLOWANCE_MS;
@@ -236,10 +235,7 @@ export class PresenceStore {
     return this.#sweep(userExists);
   }
 
-  /**
-   * Lists `_presence/` and makes the result the roster, with this instance's changes made meanwhile applied on
-   * top; a listing that started before the roster's own is dropped (the roster is newer).
-   */
+  /** Lists `_presence/` into the roster, this instance's changes meanwhile on top; an older listing is dropped. */
   #list(): Promise<void> {
     const startedAt = this.#now();
     const listing = this.#listOnce(startedAt).finally(() => this.#listings.delete(listing));
@@ -247,10 +243,11 @@ export class PresenceStore {
     return listing;
   }
 
-  /** Resolves once the roster comes from a listing started at `since` or later (in flight, or the next, shared). */
-  async #listedSince(since: number): Promise<void> {
+  /** Once the roster is from a listing started at `since` or later: done, in flight, the next or (`now`) a new one. */
+  async #listedSince(since: number, now = false): Promise<void> {
     if (this.#listedAt !== undefined && this.#listedAt >= since) return;
     for (const [listing, startedAt] of this.#listings) if (startedAt >= since) return listing;
+    if (now) return this.#list();
     this.#nextListing ??= Promise.allSettled([...this.#listings.keys()]).then(() => {
       this.#nextListing = undefined;
       return this.#list();
@@ -277,6 +274,8 @@ export class PresenceStore {
       this.#changesDuringListings.delete(changes);
     }
     if (this.#listedAt !== undefined && startedAt < this.#listedAt) return;
+    // Changes made before this listing started are in it: no delta needs a newer listing on their account.
+    for (const [user, at] of this.#changedAt) if (at < startedAt) this.#changedAt.delete(user);
     this.#roster = roster;
     this.#sorted = undefined;
     for (const user of this.#unconfirmed) if (!roster.has(user)) this.#unconfirmed.delete(user);
@@ -285,13 +284,16 @@ export class PresenceStore {
   }
 
   /**
-   * Who of `users` is online now, by a fresh listing of `_presence/` (which also becomes the roster), with the
-   * count and the time the listing started: what a `presence` delta says, as of `at`. Taken when a delta is
-   * sent, not when its changes were collected, so a delta never carries a state older than the blobs
-   * (docs/architecture.md, "Presence and group memberships").
+   * Who of `users` is online, by a listing of `_presence/` (which also becomes the roster) that started after
+   * this instance's last change of each of them, with the count and the time it started: what a `presence`
+   * delta says, as of `at`. One already made or in flight (a join's page) serves, else a fresh one: a delta is
+   * never older than the blobs, and a lone join lists once (docs/architecture.md, "Presence and group memberships").
    */
   async settle(users: readonly string[]): Promise<SettledPresence> {
-    await this.#list();
+    // Strictly after each change (a listing started in the same millisecond may have been sent before it).
+    let since = 0;
+    for (const user of users) since = Math.max(since, (this.#changedAt.get(user) ?? -1) + 1);
+    await this.#listedSince(since, true);
     const at = this.#listedAt ?? this.#now();
     const joined = users.filter((user) => this.#roster.has(user));
     const left = users.filter((user) => !this.#roster.has(user));
@@ -343,6 +345,7 @@ export class PresenceStore {
   /** Records this instance's change in the roster (and for a listing in flight, to apply to its result). */
   #change(user: string, connectionId: string, entered: boolean): void {
     const at = this.#now();
+    this.#changedAt.set(user, at);
     for (const changes of this.#changesDuringListings) changes.push({ user, connectionId, entered, at });
     this.#apply(user, connectionId, entered, at);
   }

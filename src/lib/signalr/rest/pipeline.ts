@@ -6,7 +6,6 @@
  */
 
 import { messageOf } from '../../error-message.js';
-import type { RestAuthorization } from './auth.js';
 import { SignalRRestError, truncateServiceMessage } from './error.js';
 import type { EncodedBody } from './messages.js';
 import { type ExchangeResponse, exchange } from './transport.js';
@@ -54,12 +53,17 @@ export interface PipelineOptions {
   readonly maxRetryDelayMs: number;
 }
 
+/** The `Authorization` header of a request to `url` (`RestAuthorization` in auth.ts, or Web PubSub's key tokens). */
+export interface RequestAuthorization {
+  header(url: URL): Promise<string> | string;
+}
+
 /** Sends REST calls to one service. */
 export class RestPipeline {
-  readonly #authorization: RestAuthorization;
+  readonly #authorization: RequestAuthorization;
   readonly #options: PipelineOptions;
 
-  constructor(authorization: RestAuthorization, options: PipelineOptions) {
+  constructor(authorization: RequestAuthorization, options: PipelineOptions) {
     this.#authorization = authorization;
     this.#options = options;
   }
