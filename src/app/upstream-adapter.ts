@@ -71,6 +71,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       groups: services.groups,
       fanout,
       typing: typingThrottleFor(services),
+      ...(services.attachments !== undefined ? { attachments: services.attachments } : {}),
       ...(authMode() === 'entra' ? { directory: services.directory } : {}),
     });
     return { chat, fanout };

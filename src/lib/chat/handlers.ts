@@ -16,6 +16,7 @@ import {
 import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../history/index.js';
 import { HistoryError } from '../history/index.js';
 import { ATTRIBUTES, chatMetrics, countFailure, errorType, inSpan, SPANS } from '../observability.js';
+import { type AttachmentCheck, checkAttachment } from './attachment-check.js';
 import { type Caller, nameOf, namesOf } from './caller.js';
 import type { ChatCommand } from './commands.js';
 import type { UserDirectory } from './directory.js';
@@ -56,6 +57,8 @@ export interface ChatDependencies {
   readonly directory?: Pick<UserDirectory, 'namesOf'>;
   /** This instance's throttle of `typing` events (shared by all invocations); without it none is dropped. */
   readonly typing?: Pick<TypingThrottle, 'allow'>;
+  /** The attachment store a message's attachment is checked against; without it attachments are refused. */
+  readonly attachments?: AttachmentCheck;
   /** The clock, for tests. */
   readonly now?: () => number;
 }
@@ -259,6 +262,9 @@ export class ChatHandlers {
         : to !== undefined
           ? directConversation(caller.user, to)
           : ROOM;
+    const attached = await storing(() => checkAttachment(this.#deps.attachments, conversation, command));
+    if (!attached.ok) return { event: 'error', payload: attached.error };
+    const { attachment } = attached;
     const kind = {
       [ATTRIBUTES.conversationKind]: group !== undefined ? 'group' : to !== undefined ? 'dm' : 'room',
     };
@@ -269,6 +275,7 @@ export class ChatHandlers {
           from: caller.user,
           ...(caller.name !== undefined ? { fromName: caller.name } : {}),
           text,
+          ...(attachment !== undefined ? { attachment } : {}),
           ...(group !== undefined ? { group } : {}),
           ...(to !== undefined ? { to } : {}),
           ...(clientMessageId !== undefined ? { clientMessageId } : {}),

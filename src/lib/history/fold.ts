@@ -46,7 +46,11 @@ export class MessageChanges {
   /** `message` as it reads after the records seen so far (a record by anyone but its author is ignored). */
   apply(message: ChatMessage): FoldedMessage {
     const key = keyOf(message.id, message.from);
-    if (this.#deletes.has(key)) return { ...message, text: '', deleted: true };
+    if (this.#deletes.has(key)) {
+      // A deleted message shows nothing of what it carried, its attachment included.
+      const { attachment: _dropped, ...rest } = message;
+      return { ...rest, text: '', deleted: true };
+    }
     const edit = this.#edits.get(key);
     return edit === undefined ? message : { ...message, text: edit.text, editedAt: edit.sentAt };
   }

@@ -11,6 +11,7 @@ import {
   parseConversation,
 } from '../conversation.js';
 import { cleanDisplayName, MAX_DISPLAY_NAME_LENGTH } from '../display-name.js';
+import { isRecord } from '../is-record.js';
 import { HistoryError } from './errors.js';
 import { type ChatMessage, isMessageId, type NewMessage, RECORD_KINDS } from './message.js';
 
@@ -82,7 +83,12 @@ export function validateNewMessage(
       'an edit or delete record names its target message id, nothing else does',
     );
   }
-  if (kind === 'delete' ? input.text !== '' : typeof input.text !== 'string' || input.text.length === 0) {
+  const { attachment } = input;
+  if (attachment !== undefined && (kind !== undefined || !isRecord(attachment))) {
+    throw new HistoryError('invalid-message', 'an attachment is an object, on a message only');
+  }
+  const empty = attachment === undefined && input.text === '';
+  if (kind === 'delete' ? input.text !== '' : typeof input.text !== 'string' || empty) {
     throw new HistoryError(
       'invalid-message',
       kind === 'delete' ? 'a delete record has empty text' : 'the text is empty: give 1 or more characters',
@@ -132,6 +138,7 @@ export function validateNewMessage(
     ...(input.to === undefined ? {} : { to: input.to }),
     ...(input.group === undefined ? {} : { group: input.group }),
     text: input.text,
+    ...(attachment === undefined ? {} : { attachment }),
     ...(clientMessageId === undefined ? {} : { clientMessageId }),
     ...(kind === undefined ? {} : { kind, target }),
   };
