@@ -12,6 +12,7 @@ import { useLinkStatus } from '../composables/link-status.js';
 import { useMessageAlerts } from '../composables/message-alerts.js';
 import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
 import { connect } from '../link/connection.js';
+import { createUploader } from '../link/uploads.js';
 import { createChatState } from '../state/chat-state.js';
 import { displayName, rememberName } from '../state/display-names.js';
 import { awaitOnline } from '../state/online-list.js';
@@ -59,6 +60,7 @@ export const ChatApp = defineComponent({
         }
       },
     });
+    const uploads = createUploader({ ...config, user: me }, actions.sendAttachment);
     const alerts = useMessageAlerts(state, {
       myName: config.name ?? undefined,
       nameOf,
@@ -134,6 +136,7 @@ export const ChatApp = defineComponent({
         actions.sendMessage(text);
       },
       alerts,
+      uploads,
       notifications: alerts.notifications,
       typingLine: alerts.typingLine,
       retry: actions.retry,
@@ -246,10 +249,19 @@ export const ChatApp = defineComponent({
           <span>{{ active.error }}</span>
           <button type="button" class="link-button" @click="active.error = null">Dismiss</button>
         </div>
+        <div v-if="uploads.current.value" class="upload-status" role="status" data-testid="upload-status">
+          <span>Uploading <span dir="auto">{{ uploads.current.value.name }}</span>…</span>
+          <progress max="1" :value="uploads.current.value.progress" aria-label="Upload progress"></progress>
+        </div>
+        <div v-if="uploads.error.value" class="inline-error composer-error" role="alert" data-testid="upload-error">
+          <span>{{ uploads.error.value }}</span>
+          <button type="button" class="link-button" @click="uploads.error.value = null">Dismiss</button>
+        </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :label="composerLabel"
           :max-length="config.maxTextLength" :offline="!connected"
           :disabled-reason="activeGroupLeft ? 'Join the group to write here' : ''"
-          :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed" />
+          :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
+          @attach="(file) => uploads.attach(state.activeId, file)" />
       </main>
       <div id="announcer" class="sr-only" aria-live="polite" aria-atomic="true">{{ announcement }}</div>
     </div>`,

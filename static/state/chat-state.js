@@ -82,9 +82,9 @@ export function createChatState(me) {
 /**
  * @typedef {{ id: string, conversation: string, from: string, fromName?: string, to?: string, group?: string,
  *   text: string, sentAt: string, clientMessageId?: string, kind?: 'edit' | 'delete', target?: string,
- *   editedAt?: string, deleted?: true }} ChatMessage
+ *   editedAt?: string, deleted?: true, attachment?: import('../link/uploads.js').Attachment }} ChatMessage
  * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,
- *   attempts: number }} PendingMessage
+ *   attempts: number, attachment?: import('../link/uploads.js').Attachment }} PendingMessage
  * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note
  * @typedef {{ joined?: string[], left?: string[], names?: Record<string, string>, count?: number,
  *   at?: number }} PresenceDelta
