@@ -12,7 +12,7 @@ import {
   RestError,
   type UserDelegationKey,
 } from '@azure/storage-blob';
-import { BLOB_RETRY_OPTIONS } from '../history/options.js';
+import { BLOB_RETRY_OPTIONS } from '../history/index.js';
 import { readSetting, SETTINGS } from '../settings.js';
 import { ATTACHMENT_LIMITS, type Attachment, contentDisposition } from './rules.js';
 

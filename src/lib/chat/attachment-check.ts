@@ -3,7 +3,7 @@
  * "Attachments"): its shape and blob name for the conversation it is sent to (rules.ts), then one HEAD of the
  * blob: it must exist in that conversation's folder with the size and type the reference declares.
  */
-import { type Attachment, checkAttachmentRef } from '../attachments/rules.js';
+import { type Attachment, checkAttachmentRef } from '../attachments/index.js';
 import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
 
 /** What the chat needs of the attachment store (src/lib/attachments/store.ts). */

@@ -3,7 +3,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { decodeTime, monotonicFactory } from 'ulid';
-import type { Attachment } from '../attachments/rules.js';
+import type { Attachment } from '../attachments/index.js';
 
 /** One chat message as stored in history and delivered to clients. */
 export interface ChatMessage {

@@ -31,6 +31,7 @@ import { endOf, type LinePosition, listSegments, messagesBackward, segmentClient
 import { validateBefore, validateConversation, validateLimit, validateNewMessage } from './validation.js';
 
 export {
+  BLOB_RETRY_OPTIONS,
   DEFAULT_MAX_BLOCK_BYTES,
   DEFAULT_MAX_CACHED_CONVERSATIONS,
   DEFAULT_MAX_MESSAGES_PER_BLOCK,
