@@ -90,8 +90,8 @@ async function loaded(locator: Locator) {
     })
     .toBeGreaterThan(0);
   return locator.evaluate((img: HTMLImageElement) => ({
-    natural: [img.naturalWidth, img.naturalHeight],
-    drawn: [img.getBoundingClientRect().width, img.getBoundingClientRect().height],
+    natural: [img.naturalWidth, img.naturalHeight] as const,
+    drawn: [img.getBoundingClientRect().width, img.getBoundingClientRect().height] as const,
   }));
 }
 

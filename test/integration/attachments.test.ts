@@ -39,7 +39,11 @@ async function upload(name: string, conversation: string, file: string, type: st
   const res = await askUpload(name, { conversation, name: file, type, size: bytes.length });
   expect(res.status, await res.clone().text()).toBe(200);
   const answer = (await res.json()) as UploadAnswer;
-  const put = await fetch(answer.uploadUrl, { method: 'PUT', headers: answer.headers, body: bytes });
+  const put = await fetch(answer.uploadUrl, {
+    method: 'PUT',
+    headers: answer.headers,
+    body: new Uint8Array(bytes),
+  });
   expect(put.status, await put.clone().text()).toBe(201);
   return answer;
 }
@@ -141,12 +145,20 @@ describe('upload URLs', () => {
     // Read with it: refused.
     expect((await fetch(answer.uploadUrl)).status).toBe(403);
     // Overwrite the uploaded blob with it: refused, and the blob is unchanged.
-    const again = await fetch(answer.uploadUrl, { method: 'PUT', headers: answer.headers, body: PDF });
+    const again = await fetch(answer.uploadUrl, {
+      method: 'PUT',
+      headers: answer.headers,
+      body: new Uint8Array(PDF),
+    });
     expect(again.status).not.toBe(201);
     // Another blob's name with the same signature: refused, and nothing is created.
     const other = new URL(answer.uploadUrl);
     other.pathname = other.pathname.replace(/[^/]+$/, 'other.png');
-    const elsewhere = await fetch(other, { method: 'PUT', headers: answer.headers, body: PNG });
+    const elsewhere = await fetch(other, {
+      method: 'PUT',
+      headers: answer.headers,
+      body: new Uint8Array(PNG),
+    });
     expect(elsewhere.status).toBe(403);
     const stored = chat.stack.env.CHAT_HISTORY_STORAGE as string;
     const { BlobServiceClient } = await import('@azure/storage-blob');
