@@ -151,6 +151,30 @@ describe('attachments in Chromium', () => {
     expect(await ann.page.locator('.messages').textContent()).not.toContain('page.html');
   });
 
+  it('sends an image pasted into the message box, and one dropped on it', async () => {
+    const bytes = [...png(120, 90)];
+    for (const [how, name] of [
+      ['paste', 'pasted.png'],
+      ['drop', 'dropped.png'],
+    ] as const) {
+      await ann.page.locator('#composer-input').evaluate(
+        (box, { how, name, bytes }) => {
+          const data = new DataTransfer();
+          data.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
+          const init = { bubbles: true, cancelable: true };
+          box.dispatchEvent(
+            how === 'paste'
+              ? new ClipboardEvent('paste', { ...init, clipboardData: data })
+              : new DragEvent('drop', { ...init, dataTransfer: data }),
+          );
+        },
+        { how, name, bytes },
+      );
+      expect((await loaded(image(ann, name))).natural).toEqual([120, 90]);
+      expect((await loaded(image(bob, name))).natural).toEqual([120, 90]);
+    }
+  });
+
   it('refuses the image to a non-member: no read URL, no image', async () => {
     const src = (await image(ann, 'sunset.png').getAttribute('src')) as string;
     // The same address with eve's name, from eve's page (as her browser would ask for it).
