@@ -23,6 +23,7 @@ import {
 import { readStreamWithin } from '../lib/capped-read.js';
 import { type ChatErrorPayload, readRefusal } from '../lib/chat/index.js';
 import { parseConversation } from '../lib/conversation.js';
+import { uploadLimiterFor } from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';
 import { NOSNIFF } from './page-security.js';
@@ -66,6 +67,12 @@ export async function uploads(req: HttpRequest, _context: InvocationContext): Pr
   const services = chatServices();
   const store = services.attachments;
   if (store === undefined) return refuse('attachments-off');
+  const waitMs = uploadLimiterFor(services).take(caller.user);
+  if (waitMs > 0) {
+    const seconds = Math.ceil(waitMs / 1000);
+    const refusal = refuse('too-many-uploads', `${seconds} s`);
+    return { ...refusal, headers: { ...JSON_HEADERS, 'retry-after': String(seconds) } };
+  }
   const body = await readStreamWithin(req.body, MAX_UPLOAD_REQUEST_BYTES);
   if (body === undefined) return refuse('invalid-attachment', `at most ${MAX_UPLOAD_REQUEST_BYTES} bytes`);
   let value: unknown;

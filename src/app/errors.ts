@@ -75,6 +75,10 @@ export const APP_ERRORS = {
     message:
       'This type of file cannot be attached: send an image (PNG, JPEG, GIF, WebP) or a document, archive, audio or video file; never HTML, SVG or scripts',
   },
+  'too-many-uploads': {
+    status: 429,
+    message: 'Too many files at once: wait for the time in Retry-After, then attach again',
+  },
   'not-a-member': {
     status: 403,
     message: 'Join the group before sending files to it or opening its files',

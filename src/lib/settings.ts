@@ -115,6 +115,13 @@ export const SETTINGS = {
     default: '10485760',
     description: 'The largest attachment accepted, in bytes (default 10 MiB; at most 256 MiB, one Put Blob).',
   },
+  uploadsPerMinutePerUser: {
+    name: 'CHAT_UPLOADS_PER_MINUTE_PER_USER',
+    required: false,
+    default: '30',
+    description:
+      'Upload URLs a minute for one user (that many at once, then refilled over the minute); more are answered 429 with Retry-After. Per Function instance.',
+  },
   chatDialects: {
     name: 'CHAT_DIALECTS',
     required: false,

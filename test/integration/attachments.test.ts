@@ -134,6 +134,16 @@ describe('upload URLs', () => {
     expect(((await anonymous.json()) as { code: string }).code).toBe('no-user');
   });
 
+  it('are limited per user and minute (429 with Retry-After), one user at a time', async () => {
+    const body = { conversation: 'room', name: 'a.png', type: 'image/png', size: 10 };
+    for (let i = 0; i < 30; i += 1) expect((await askUpload('flood', body)).status).toBe(200);
+    const refused = await askUpload('flood', body);
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { code: string }).code).toBe('too-many-uploads');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await askUpload('calm', body)).status).toBe(200);
+  });
+
   it('work for a member, and the create-only SAS cannot read, overwrite or reach another blob', async () => {
     const answer = await upload('ann', 'room', '../../etc/passwd?x=1#.png', 'image/png', PNG);
     // The server names the blob: the conversation, a ULID, the file name made safe (no folder part, no query).
