@@ -258,7 +258,7 @@ export const ChatApp = defineComponent({
           <button type="button" class="link-button" @click="uploads.error.value = null">Dismiss</button>
         </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :label="composerLabel"
-          :max-length="config.maxTextLength" :offline="!connected"
+          :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments"
           :disabled-reason="activeGroupLeft ? 'Join the group to write here' : ''"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
           @attach="(file) => uploads.attach(state.activeId, file)" />

@@ -20,6 +20,8 @@ export const MessageComposer = defineComponent({
     maxLength: { type: Number, required: true },
     disabledReason: { type: String, default: '' },
     offline: { type: Boolean, default: false },
+    /** Whether the attach button is offered (the server takes files). */
+    canAttach: { type: Boolean, default: false },
     /** Ids of the people `@` offers. */
     people: {
       type: /** @type {import('vue').PropType<readonly string[]>} */ (Array),
@@ -91,7 +93,7 @@ export const MessageComposer = defineComponent({
     /** @param {Iterable<File> | null | undefined} files */
     function attachFirst(files) {
       const file = files ? [...files][0] : undefined;
-      if (file && !props.disabledReason) emit('attach', file);
+      if (file && props.canAttach && !props.disabledReason) emit('attach', file);
       return file !== undefined;
     }
     function onPicked() {
@@ -144,8 +146,8 @@ export const MessageComposer = defineComponent({
             <span dir="auto">{{ nameOf(id) }}</span>
           </li>
         </ul>
-        <input ref="picker" type="file" class="sr-only" tabindex="-1" aria-hidden="true" data-testid="attach-input" @change="onPicked">
-        <button type="button" class="attach-button" :disabled="!!disabledReason" aria-label="Attach a file or image"
+        <input v-if="canAttach" ref="picker" type="file" class="sr-only" tabindex="-1" aria-hidden="true" data-testid="attach-input" @change="onPicked">
+        <button v-if="canAttach" type="button" class="attach-button" :disabled="!!disabledReason" aria-label="Attach a file or image"
           title="Attach a file or image (or paste or drop an image)" @click="picker && picker.click()">
           <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
             <path d="M16.5 6.5 8.6 14.4a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8 8a6 6 0 0 0 8.5 8.5l6.2-6.2" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>
