@@ -146,7 +146,8 @@ export const MessageComposer = defineComponent({
             <span dir="auto">{{ nameOf(id) }}</span>
           </li>
         </ul>
-        <input v-if="canAttach" ref="picker" type="file" class="sr-only" tabindex="-1" aria-hidden="true" data-testid="attach-input" @change="onPicked">
+        <input v-if="canAttach" ref="picker" type="file" class="sr-only" tabindex="-1" aria-hidden="true"
+          aria-label="File to attach" data-testid="attach-input" @change="onPicked">
         <button v-if="canAttach" type="button" class="attach-button" :disabled="!!disabledReason" aria-label="Attach a file or image"
           title="Attach a file or image (or paste or drop an image)" @click="picker && picker.click()">
           <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
