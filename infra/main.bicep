@@ -100,6 +100,9 @@ param hubName string = 'chat'
 @description('Blob container for the chat history (CHAT_HISTORY_CONTAINER).')
 param historyContainerName string = 'chat-history'
 
+@description('Blob container that holds attachments (files and images; docs/architecture.md, "Attachments").')
+param attachmentsContainerName string = 'chat-attachments'
+
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 // azd finds its resources by azd-env-name, so a tag in extraTags cannot override it.
@@ -242,6 +245,7 @@ module storage './modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentContainerName
     historyContainerName: historyContainerName
+    attachmentsContainerName: attachmentsContainerName
     networkIsolation: networkIsolation
     historyRetentionDays: historyRetentionDays
     markerRetentionDays: markerRetentionDays
@@ -349,6 +353,9 @@ module appSettings './modules/function-app-settings.bicep' = {
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
     historyContainerName: storage.outputs.historyContainerName
+    attachmentsContainerName: storage.outputs.attachmentsContainerName
+    // With network isolation the account has no public endpoint: browsers could not upload (docs/deploy.md).
+    attachmentsEnabled: !networkIsolation
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     realtimeService: realtimeService
     signalRName: signalRName
@@ -369,6 +376,19 @@ module appSettings './modules/function-app-settings.bicep' = {
     signalR
     webPubSub
   ]
+}
+
+// The page uploads and reads attachments straight from Blob Storage: CORS for its origin, once the site's real host
+// is known. Not with network isolation, where attachments are off.
+module storageCors './modules/storage-cors.bicep' = if (!networkIsolation) {
+  name: 'storage-cors'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    allowedOrigins: [
+      'https://${app.outputs.defaultHostName}'
+    ]
+  }
 }
 
 // The text the postprovision hook approves the shared private endpoint by.

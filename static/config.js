@@ -11,7 +11,7 @@ import { MAX_TEXT_LENGTH } from './conversation.js';
  * @typedef {{ user: string | null, name: string | null, auth: 'entra' | 'none', service: 'signalr' | 'webpubsub',
  *   dialect: 'signalr' | 'websocket',
  *   transport: 'websockets' | 'sse' | 'longpolling' | null, protocol: 'json' | 'messagepack', apiBase: string,
- *   maxTextLength: number, hub: string,
+ *   maxTextLength: number, hub: string, attachments: boolean,
  *   refusedName?: { name: string, problem: string } }} ChatConfig
  */
 
@@ -33,6 +33,8 @@ export const DEFAULT_CONFIG = Object.freeze({
   apiBase: '/api',
   maxTextLength: MAX_TEXT_LENGTH,
   hub: 'chat',
+  /** Whether the server takes files and images (the attach button shows only then). */
+  attachments: false,
 });
 
 /**
@@ -62,6 +64,7 @@ export function readConfig(doc = document) {
     config.transport = null;
   if (config.auth !== 'entra') config.auth = 'none';
   if (config.protocol !== 'messagepack') config.protocol = 'json';
+  config.attachments = config.attachments === true;
   const refused = /** @type {any} */ (config.refusedName);
   if (typeof refused?.name !== 'string' || typeof refused?.problem !== 'string') delete config.refusedName;
   return /** @type {ChatConfig} */ (config);

@@ -20,6 +20,9 @@
  * - **Per membership change** in the room of N: an `addMember` to a private group (the owner adds one more
  *   user each time): billed units to every client, Blob transactions, Functions CPU; the relay has no groups.
  *
+ * - **Per attachment** (cost-attachments.ts): the Blob transactions of issuing the upload SAS, the browser's
+ *   PUT, the HEAD check when the message with it is sent, issuing the read SAS and the read.
+ *
  * Baseline: a bare `ws` relay in the same run, at the same sizes, doing the least that does the same job: a
  * joining client sends one small join notice that the relay sends to every client (one tiny message per
  * recipient, the theoretical minimum of telling the others), and a chat message is relayed once to every
@@ -47,6 +50,7 @@ import {
   startGenerator,
   startServiceProcess,
 } from '../stack.js';
+import { type AttachmentCost, attachmentFigures, measureAttachments } from './cost-attachments.js';
 import { figuresFor, type MembershipCost, type Meter, type Metered, type Side } from './cost-figures.js';
 
 export {
@@ -72,6 +76,9 @@ export const FULL = {
   fillBudgetMs: 180_000,
   /** No event for this long after a join means its fan-out is over. */
   quietMs: 1_000,
+  /** Attachments sent to the room, one at a time, and the size of each (bench/scenarios/cost-attachments.ts). */
+  attachments: 20,
+  attachmentBytes: 100_000,
 };
 export const QUICK = {
   sizes: [10, 40],
@@ -84,6 +91,8 @@ export const QUICK = {
   fillChunk: 50,
   fillBudgetMs: 45_000,
   quietMs: 600,
+  attachments: 5,
+  attachmentBytes: 100_000,
 };
 type Params = typeof FULL;
 
@@ -412,6 +421,7 @@ export const cost: Scenario = {
         CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS: String(BENCH_NEGOTIATES_PER_MINUTE),
       });
       let ours: Side;
+      let attachments: AttachmentCost;
       try {
         const negotiateUrl = new URL('/api/negotiate', functions.url).toString();
         let started = false;
@@ -455,6 +465,14 @@ export const cost: Scenario = {
           context.log,
           'ours',
         );
+        context.log(`cost: ${params.attachments} attachments of ${params.attachmentBytes} B to the room`);
+        attachments = await measureAttachments(
+          functions.url,
+          counter,
+          params.attachments,
+          params.attachmentBytes,
+        );
+        context.log(`  attachments: ${JSON.stringify(attachments)}`);
       } finally {
         await generator.request({ type: 'close' }, 'closed').catch(() => {});
         await service.stop();
@@ -463,7 +481,9 @@ export const cost: Scenario = {
         await azurite.stop();
       }
       details.ours = ours;
+      details.attachments = attachments;
       const { figures, targets, notes } = figuresFor(ours, baseline);
+      figures.push(...attachmentFigures(attachments));
       return {
         id: this.id,
         title: this.title,

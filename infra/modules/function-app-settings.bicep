@@ -12,7 +12,11 @@ param identityClientId string
 
 param storageAccountName string
 param historyContainerName string
+param attachmentsContainerName string
 param applicationInsightsName string
+
+@description('false: attachments are off (CHAT_ATTACHMENTS_STORAGE=off), as with network isolation, where browsers cannot reach the storage account (docs/deploy.md, "Attachments").')
+param attachmentsEnabled bool = true
 
 @description('The realtime service (REALTIME_SERVICE): signalr (Azure SignalR Service) or webpubsub (Azure Web PubSub).')
 @allowed([
@@ -93,6 +97,9 @@ var appSettings = {
   CHAT_DIALECTS: realtimeService == 'webpubsub' ? 'websocket' : 'signalr'
   CHAT_HISTORY_STORAGE: storage.properties.primaryEndpoints.blob
   CHAT_HISTORY_CONTAINER: historyContainerName
+  // Browsers upload and read attachments straight from Blob Storage with user-delegation SAS URLs.
+  CHAT_ATTACHMENTS_STORAGE: attachmentsEnabled ? storage.properties.primaryEndpoints.blob : 'off'
+  CHAT_ATTACHMENTS_CONTAINER: attachmentsContainerName
   AZURE_CLIENT_ID: identityClientId
   // Whether App Service Authentication is in front of the app: only then are x-ms-client-principal* headers
   // an identity (the platform strips client-sent copies).

@@ -39,6 +39,7 @@ param userPrincipalType string = 'User'
 var roleIds = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   signalRServiceOwner: '7e4f1700-ea5a-4f59-8f37-079cfe29dce3'
   webPubSubServiceOwner: '12cf5a90-567b-43ae-8102-96cf46c7d9b4'
@@ -113,6 +114,20 @@ resource appHistoryContributor 'Microsoft.Authorization/roleAssignments@2022-04-
   scope: storage::blobServices::historyContainer
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Attachments (docs/architecture.md, "Attachments"): the app signs the browser's upload and read URLs as
+// user-delegation SAS, whose key only the account hands out (Storage Blob Delegator: `generateUserDelegationKey`;
+// the account has no shared keys to sign with). Reading and checking the blobs needs no more than the Blob Data
+// Owner above. A SAS grants at most what its signer may do, so the signer needs its data role as well.
+resource appBlobDelegator 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appPrincipalId, roleIds.storageBlobDelegator)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDelegator)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

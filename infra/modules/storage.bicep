@@ -11,6 +11,9 @@ param deploymentContainerName string
 @description('Blob container that holds the chat history (append blobs, one series per conversation).')
 param historyContainerName string
 
+@description('Blob container that holds attachments: files and images the browser uploads with a user-delegation SAS (docs/architecture.md, "Attachments").')
+param attachmentsContainerName string
+
 @description('true: no public endpoint; the app reaches Blob through its VNet integration and the private endpoint.')
 param networkIsolation bool = false
 
@@ -73,6 +76,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 
     resource historyContainer 'containers' = {
       name: historyContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+
+    // Private too: every read goes through the app's membership check, then a read SAS for one blob.
+    resource attachmentsContainer 'containers' = {
+      name: attachmentsContainerName
       properties: {
         publicAccess: 'None'
       }
@@ -197,3 +208,4 @@ output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output deploymentContainerName string = storage::blobServices::deploymentContainer.name
 output historyContainerName string = storage::blobServices::historyContainer.name
+output attachmentsContainerName string = storage::blobServices::attachmentsContainer.name

@@ -1,8 +1,9 @@
 /**
  * The app's command and negotiate rate limits (docs/architecture.md, "Fair sharing"), built once per set of
  * services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`,
- * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER` and `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS`. Commands are counted per
- * user across every connection and instance (a bucket in Blob Storage); negotiates per instance.
+ * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER`, `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS` and
+ * `CHAT_UPLOADS_PER_MINUTE_PER_USER`. Commands are counted per user across every connection and instance (a
+ * bucket in Blob Storage); negotiates and upload URLs per instance.
  */
 import type { HttpRequest } from '@azure/functions';
 import { CommandQuota, TypingThrottle } from '../lib/chat/index.js';
@@ -61,6 +62,19 @@ export function negotiateLimitersFor(services: ChatServices): NegotiateLimiters 
     negotiateLimiters.set(services, limiters);
   }
   return limiters;
+}
+
+const uploadLimiters = new WeakMap<ChatServices, RateLimiter>();
+
+/** Upload URLs per user and minute, on this instance (`CHAT_UPLOADS_PER_MINUTE_PER_USER`; docs/architecture.md, "Attachments"). */
+export function uploadLimiterFor(services: ChatServices): RateLimiter {
+  let limiter = uploadLimiters.get(services);
+  if (limiter === undefined) {
+    const n = readPositiveNumber('uploadsPerMinutePerUser');
+    limiter = new RateLimiter({ burst: n, perSecond: n / 60 });
+    uploadLimiters.set(services, limiter);
+  }
+  return limiter;
 }
 
 /**

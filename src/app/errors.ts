@@ -62,6 +62,40 @@ export const APP_ERRORS = {
     message:
       'A moderator has banned you from the chat: you cannot connect until an admin or moderator lifts the ban',
   },
+  'attachments-off': {
+    status: 404,
+    message: 'Attachments are off on this server (CHAT_ATTACHMENTS_STORAGE=off): send text only',
+  },
+  'invalid-attachment': {
+    status: 400,
+    message:
+      'Ask with JSON { conversation, name, type, size } (uploads) or ?conversation=…&blob=… (attachments), as the page does',
+  },
+  'attachment-too-large': {
+    status: 413,
+    message: 'The file is larger than this server accepts (CHAT_ATTACHMENT_MAX_BYTES): send a smaller one',
+  },
+  'attachment-type-refused': {
+    status: 415,
+    message:
+      'This type of file cannot be attached: send an image (PNG, JPEG, GIF, WebP) or a document, archive, audio or video file; never HTML, SVG or scripts',
+  },
+  'too-many-uploads': {
+    status: 429,
+    message: 'Too many files at once: wait for the time in Retry-After, then attach again',
+  },
+  'not-a-member': {
+    status: 403,
+    message: 'Join the group before sending files to it or opening its files',
+  },
+  'forbidden-conversation': {
+    status: 403,
+    message: 'You can only send or open files of private conversations you take part in',
+  },
+  'attachment-not-found': {
+    status: 404,
+    message: 'No such attachment in this conversation: it may not be uploaded yet',
+  },
   'no-valid-user': {
     status: 401,
     message:

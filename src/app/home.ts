@@ -14,7 +14,7 @@ import {
 } from '../lib/signalr/index.js';
 import { APP_ERRORS } from './errors.js';
 import { type AuthMode, identify } from './identity.js';
-import { pageSecurityHeaders } from './page-security.js';
+import { attachmentsOrigin, pageSecurityHeaders } from './page-security.js';
 import { loadPageTemplate } from './static-files.js';
 
 /** The marker in `static/index.html` that the configuration replaces. */
@@ -71,6 +71,8 @@ export interface ChatPageConfig {
   readonly apiBase: string;
   readonly maxTextLength: number;
   readonly hub: string;
+  /** Whether the page offers attachments (off with `CHAT_ATTACHMENTS_STORAGE=off`; docs/architecture.md, "Attachments"). */
+  readonly attachments?: boolean;
   /**
    * Only when `?name=` was refused (the printed `?name=<you>` among them): the name given, shown again in the
    * name prompt with the reason, so the person fixes it there instead of facing a bare error.
@@ -194,6 +196,7 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     apiBase: '/api',
     maxTextLength: MAX_TEXT_LENGTH,
     hub: readSetting('hubName') ?? 'chat',
+    attachments: attachmentsOrigin() !== undefined,
   });
 }
 

@@ -77,17 +77,49 @@ function webPubSubEndpoint(env: NodeJS.ProcessEnv): URL | undefined {
 }
 
 /**
+ * The Blob endpoint's origin the page uploads attachments to and reads them from (docs/architecture.md,
+ * "Attachments"): from `CHAT_ATTACHMENTS_STORAGE` (else `CHAT_HISTORY_STORAGE`), a Blob service URI or a
+ * connection string (`BlobEndpoint=`, or `AccountName=` with `EndpointSuffix=`, or Azurite's well-known
+ * development storage). `undefined` when attachments are off or the setting names no endpoint.
+ */
+export function attachmentsOrigin(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const storage = readSetting('attachmentsStorage', env) ?? readSetting('historyStorage', env);
+  if (storage === undefined || storage.toLowerCase() === 'off') return undefined;
+  const members = new Map<string, string>();
+  for (const part of storage.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) members.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  const account = members.get('accountname');
+  const raw = /^https?:\/\//i.test(storage)
+    ? storage
+    : (members.get('blobendpoint') ??
+      (members.get('usedevelopmentstorage') === 'true'
+        ? 'http://127.0.0.1:10000'
+        : account !== undefined
+          ? `${members.get('defaultendpointsprotocol') ?? 'https'}://${account}.blob.${members.get('endpointsuffix') ?? 'core.windows.net'}`
+          : undefined));
+  try {
+    return raw === undefined ? undefined : new URL(raw).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * `Content-Security-Policy` of the page. `'unsafe-eval'` is the one allowance: Vue's in-browser template
  * compiler turns each component's template into a function with `new Function`; it lets no script in that
  * does not come from the app.
  */
 export function pageContentSecurityPolicy(env: NodeJS.ProcessEnv = process.env): string {
+  // The attachments' Blob origin, for uploads (connect) and images (img) only: never for scripts or frames.
+  const blob = attachmentsOrigin(env);
   return [
     "default-src 'none'",
     "script-src 'self' 'unsafe-eval'",
     "style-src 'self'",
-    "img-src 'self' data:",
-    `connect-src 'self' ${serviceOrigins(env).join(' ')}`.trim(),
+    `img-src 'self' data:${blob ? ` ${blob}` : ''}`,
+    `connect-src 'self' ${[...serviceOrigins(env), ...(blob ? [blob] : [])].join(' ')}`.trim(),
     "base-uri 'none'",
     "form-action 'none'",
     "object-src 'none'",

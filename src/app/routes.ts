@@ -5,6 +5,7 @@
  */
 import type { HttpHandler, HttpMethod } from '@azure/functions';
 import { assets } from './assets.js';
+import { attachments, uploads } from './attachments.js';
 import { home } from './home.js';
 import { negotiate } from './negotiate.js';
 import { messages } from './upstream-adapter.js';
@@ -44,6 +45,16 @@ export const ROUTES = {
     route: 'messages',
     authLevel: 'anonymous',
     handler: messages,
+  },
+  /** A create-only upload URL for one file (docs/architecture.md, "Attachments"). */
+  uploads: { name: 'uploads', methods: ['POST'], route: 'uploads', authLevel: 'anonymous', handler: uploads },
+  /** A redirect to a short-lived read URL of one file, after the membership check. */
+  attachments: {
+    name: 'attachments',
+    methods: ['GET'],
+    route: 'attachments',
+    authLevel: 'anonymous',
+    handler: attachments,
   },
   /** The page's static files and vendored browser builds. */
   assets: {

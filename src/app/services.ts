@@ -6,6 +6,7 @@
  */
 
 import type { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { type AttachmentStore, attachmentStoreFromSettings } from '../lib/attachments/index.js';
 import {
   type ChatChannel,
   MAX_ONLINE_PAGE_SIZE,
@@ -48,6 +49,8 @@ export interface ChatServices {
   readonly upstreamBearer: UpstreamBearerCheck | undefined;
   readonly hub: string;
   readonly history: HistoryStore;
+  /** Files and images (docs/architecture.md, "Attachments"); `undefined` with CHAT_ATTACHMENTS_STORAGE=off. */
+  readonly attachments: AttachmentStore | undefined;
   readonly presence: PresenceStore;
   /** Coalesces this process's presence changes into one `presence` delta per window. */
   readonly presenceDeltas: PresenceDeltas;
@@ -108,6 +111,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     upstreamBearer: upstream.auth === 'identity' ? bearerCheck(upstream.upstreamToken) : undefined,
     hub,
     history,
+    attachments: attachmentStoreFromSettings(env),
     presence: new PresenceStore(containerClient, {
       staleGraceMs: numberSetting('presenceStaleGraceMs', env),
     }),

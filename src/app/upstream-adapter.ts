@@ -74,6 +74,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       fanout,
       typing: typingThrottleFor(services),
       moderation: moderationFor(services),
+      ...(services.attachments !== undefined ? { attachments: services.attachments } : {}),
       ...(authMode() === 'entra' ? { directory: services.directory } : {}),
     });
     return { chat, fanout };

@@ -97,6 +97,31 @@ export const SETTINGS = {
     description:
       'Appends per history segment (append blob) before rolling to the next; at most 50000. Lowered only in tests.',
   },
+  attachmentsStorage: {
+    name: 'CHAT_ATTACHMENTS_STORAGE',
+    required: false,
+    description:
+      'Where attachments are stored: a Blob service URI (https://<account>.blob.core.windows.net: user-delegation SAS with the managed identity), a connection string (Azurite locally: account-key SAS), or `off` (no attachments). Unset: CHAT_HISTORY_STORAGE.',
+  },
+  attachmentsContainer: {
+    name: 'CHAT_ATTACHMENTS_CONTAINER',
+    required: false,
+    default: 'chat-attachments',
+    description: 'The Blob container that holds attachments (files and images the browser uploads).',
+  },
+  attachmentMaxBytes: {
+    name: 'CHAT_ATTACHMENT_MAX_BYTES',
+    required: false,
+    default: '10485760',
+    description: 'The largest attachment accepted, in bytes (default 10 MiB; at most 256 MiB, one Put Blob).',
+  },
+  uploadsPerMinutePerUser: {
+    name: 'CHAT_UPLOADS_PER_MINUTE_PER_USER',
+    required: false,
+    default: '30',
+    description:
+      'Upload URLs a minute for one user (that many at once, then refilled over the minute); more are answered 429 with Retry-After. Per Function instance.',
+  },
   chatDialects: {
     name: 'CHAT_DIALECTS',
     required: false,

@@ -14,6 +14,7 @@ import { type AuthMode, authMode } from '../app/identity.js';
 import { appRoot } from '../app/static-files.js';
 import { startTelemetry } from '../app/telemetry.js';
 import { startAzurite } from './azurite.js';
+import { allowPageOrigins } from './blob-cors.js';
 import {
   azuriteBlobEndpoint,
   azuriteConnectionString,
@@ -277,6 +278,11 @@ async function main(): Promise<void> {
       startTimeoutMs: STARTUP_TIMEOUT_MS,
     });
     watch('Azurite', azurite.child, () => azurite.stop());
+    // The page uploads and reads attachments straight from Blob Storage, as in Azure (CORS in storage.bicep).
+    await allowPageOrigins(azurite.connectionString, [
+      `http://localhost:${ports.FUNCTIONS_PORT}`,
+      `http://127.0.0.1:${ports.FUNCTIONS_PORT}`,
+    ]);
     // Azurite has no Blob lifecycle management: apply the rules Azure's lifecycle policy applies.
     const historyContainer = process.env.CHAT_HISTORY_CONTAINER || 'chat-history';
     const sweeper = startRetentionSweeper(

@@ -13,6 +13,7 @@ import { useMessageAlerts } from '../composables/message-alerts.js';
 import { useReadMarks } from '../composables/read-marks.js';
 import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
 import { connect } from '../link/connection.js';
+import { createUploader } from '../link/uploads.js';
 import { createChatState } from '../state/chat-state.js';
 import { displayName, rememberName } from '../state/display-names.js';
 import { applyRecord } from '../state/message-changes.js';
@@ -75,6 +76,7 @@ export const ChatApp = defineComponent({
         }
       },
     });
+    const uploads = createUploader({ ...config, user: me }, actions.sendAttachment);
     const alerts = useMessageAlerts(state, {
       myName: config.name ?? undefined,
       nameOf,
@@ -183,6 +185,7 @@ export const ChatApp = defineComponent({
       },
       react: actions.react,
       alerts,
+      uploads,
       notifications: alerts.notifications,
       typingLine: alerts.typingLine,
       retry: actions.retry,
@@ -310,11 +313,20 @@ export const ChatApp = defineComponent({
           <span>{{ active.error }}</span>
           <button type="button" class="link-button" @click="active.error = null">Dismiss</button>
         </div>
+        <div v-if="uploads.current.value" class="upload-status" role="status" data-testid="upload-status">
+          <span>Uploading <span dir="auto">{{ uploads.current.value.name }}</span>…</span>
+          <progress max="1" :value="uploads.current.value.progress" aria-label="Upload progress"></progress>
+        </div>
+        <div v-if="uploads.error.value" class="inline-error composer-error" role="alert" data-testid="upload-error">
+          <span>{{ uploads.error.value }}</span>
+          <button type="button" class="link-button" @click="uploads.error.value = null">Dismiss</button>
+        </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :label="composerLabel"
-          :max-length="config.maxTextLength" :offline="!connected"
+          :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments"
           :disabled-reason="activeGroupLeft ? 'Join the group to write here' : ''"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
-          :replying-to="replying" @cancel-reply="replying = null" />
+          :replying-to="replying" @cancel-reply="replying = null"
+          @attach="(file) => uploads.attach(state.activeId, file)" />
       </main>
       <div id="announcer" class="sr-only" aria-live="polite" aria-atomic="true">{{ announcement }}</div>
     </div>`,

@@ -20,6 +20,8 @@ export const MessageComposer = defineComponent({
     maxLength: { type: Number, required: true },
     disabledReason: { type: String, default: '' },
     offline: { type: Boolean, default: false },
+    /** Whether the attach button is offered (the server takes files). */
+    canAttach: { type: Boolean, default: false },
     /** Ids of the people `@` offers. */
     people: {
       type: /** @type {import('vue').PropType<readonly string[]>} */ (Array),
@@ -37,7 +39,7 @@ export const MessageComposer = defineComponent({
       default: null,
     },
   },
-  emits: ['send', 'typing', 'cancel-reply'],
+  emits: ['send', 'typing', 'cancel-reply', 'attach'],
   setup(props, { emit, expose }) {
     /** @type {Map<string, string>} */
     const drafts = new Map();
@@ -98,6 +100,28 @@ export const MessageComposer = defineComponent({
       send();
     }
 
+    // Attachments (../link/uploads.js): the file picker, or an image pasted or dropped into the box.
+    const picker = ref(/** @type {HTMLInputElement | null} */ (null));
+    /** @param {Iterable<File> | null | undefined} files */
+    function attachFirst(files) {
+      const file = files ? [...files][0] : undefined;
+      if (file && props.canAttach && !props.disabledReason) emit('attach', file);
+      return file !== undefined;
+    }
+    function onPicked() {
+      attachFirst(picker.value?.files);
+      if (picker.value) picker.value.value = '';
+    }
+    /** @param {ClipboardEvent} event */
+    function onPaste(event) {
+      const files = [...(event.clipboardData?.files ?? [])].filter((f) => f.type.startsWith('image/'));
+      if (attachFirst(files)) event.preventDefault();
+    }
+    /** @param {DragEvent} event */
+    function onDrop(event) {
+      if (attachFirst(event.dataTransfer?.files)) event.preventDefault();
+    }
+
     expose({ focus: () => box.value?.focus() });
     return {
       text,
@@ -111,6 +135,10 @@ export const MessageComposer = defineComponent({
       onKeydown,
       onInput,
       mention,
+      picker,
+      onPicked,
+      onPaste,
+      onDrop,
     };
   },
   template: /* html */ `
@@ -124,6 +152,7 @@ export const MessageComposer = defineComponent({
       <div class="composer-box" :class="{ invalid: tooLong }">
         <textarea id="composer-input" ref="box" dir="auto" v-model="text" rows="1" :placeholder="disabledReason || label"
           :disabled="!!disabledReason" @keydown="onKeydown" @input="onInput" @click="mention.update" @blur="mention.close"
+          @paste="onPaste" @dragover.prevent @drop="onDrop"
           :aria-describedby="(replyingTo ? 'reply-draft ' : '') + 'composer-help composer-counter'" :aria-invalid="tooLong ? 'true' : 'false'"
           role="combobox" aria-autocomplete="list" aria-controls="mention-list"
           :aria-expanded="mention.open.value ? 'true' : 'false'" :aria-activedescendant="mention.activeOption.value"></textarea>
@@ -134,6 +163,14 @@ export const MessageComposer = defineComponent({
             <span dir="auto">{{ nameOf(id) }}</span>
           </li>
         </ul>
+        <input v-if="canAttach" ref="picker" type="file" class="sr-only" tabindex="-1" aria-hidden="true"
+          aria-label="File to attach" data-testid="attach-input" @change="onPicked">
+        <button v-if="canAttach" type="button" class="attach-button" :disabled="!!disabledReason" aria-label="Attach a file or image"
+          title="Attach a file or image (or paste or drop an image)" @click="picker && picker.click()">
+          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+            <path d="M16.5 6.5 8.6 14.4a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8 8a6 6 0 0 0 8.5 8.5l6.2-6.2" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>
+          </svg>
+        </button>
         <button type="submit" class="send-button" :disabled="!canSend" aria-label="Send message">
           <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
             <path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z" fill="currentColor"/>

@@ -5,6 +5,7 @@ import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
 import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { renderMessage } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
+import { AttachmentView } from './attachment-view.js';
 import { ReactionBar } from './reaction-bar.js';
 import { ReplyQuote } from './reply-quote.js';
 
@@ -38,7 +39,7 @@ const NOTE_TEXT = {
  */
 export const MessageList = defineComponent({
   name: 'MessageList',
-  components: { ReactionBar, ReplyQuote },
+  components: { AttachmentView, ReactionBar, ReplyQuote },
   props: {
     conversation: {
       type: /** @type {import('vue').PropType<import('../state/chat-state.js').Conversation>} */ (Object),
@@ -276,7 +277,8 @@ export const MessageList = defineComponent({
                   <button type="button" class="button small ghost" @click="editing = null">Cancel</button>
                 </span>
               </form>
-              <div v-else class="bubble" dir="auto" v-html="renderMessage(item.m.text)"></div>
+              <div v-else-if="item.m.text || !item.m.attachment" class="bubble" dir="auto" v-html="renderMessage(item.m.text)"></div>
+              <AttachmentView v-if="item.m.attachment && !item.m.deleted" :attachment="item.m.attachment" :conversation="item.m.conversation" />
               <span v-if="item.m.editedAt && !item.m.deleted" class="edited-mark" :title="'Edited ' + fullTime(item.m.editedAt)">edited</span>
               <span v-if="item.seen" class="seen-mark" data-testid="seen">Seen</span>
               <span v-if="item.mine && !item.m.deleted && editing !== item.m.id" class="msg-actions">
@@ -323,7 +325,8 @@ export const MessageList = defineComponent({
         <li v-for="p in conversation.pending" :key="'p:' + p.clientMessageId" class="msg mine pending"
           :class="{ failed: p.status === 'failed' }" :data-status="p.status">
           <div class="bubble-wrap">
-            <div class="bubble" dir="auto" v-html="renderMessage(p.text)"></div>
+            <div v-if="p.text || !p.attachment" class="bubble" dir="auto" v-html="renderMessage(p.text)"></div>
+            <AttachmentView v-if="p.attachment" :attachment="p.attachment" :conversation="conversation.id" />
             <div class="pending-status">
               <template v-if="p.status === 'failed'">
                 <span class="failed-text">Not sent: {{ p.error }}</span>

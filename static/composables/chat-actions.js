@@ -113,6 +113,14 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     });
   }
 
+  /**
+   * Sends an uploaded file as a message of its own (../link/uploads.js); queued like any message.
+   * @param {string} conversationId @param {import('../link/uploads.js').Attachment} attachment
+   */
+  function sendAttachment(conversationId, attachment) {
+    outbox.add(conversationId, { ...messagePayload(conversationId, ''), attachment });
+  }
+
   /** @param {{ clientMessageId: string }} pending */
   function retry(pending) {
     outbox.retry(pending.clientMessageId);
@@ -242,6 +250,7 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     linkChanged,
     canRead,
     sendMessage,
+    sendAttachment,
     retry,
     discard,
     open,

@@ -77,7 +77,8 @@ export function serverEventHandler(
             conversation.id === ROOM
               ? 'in the room'
               : `in ${conversationTitle(state, conversation.id, nameOf)}`;
-          const text = String(payload.text ?? '').slice(0, ANNOUNCE_MAX_CHARS);
+          const file = payload.attachment ? ` (file: ${String(payload.attachment.name)})` : '';
+          const text = `${String(payload.text ?? '').slice(0, ANNOUNCE_MAX_CHARS)}${file}`;
           announce(
             `${nameOf(payload.from)} ${conversation.id.startsWith('dm:') ? 'privately' : where}: ${text}`,
           );

@@ -127,6 +127,7 @@ export function applyOutboxChange(state, entry) {
   const shown = {
     clientMessageId: entry.clientMessageId,
     text: String(entry.payload.text ?? ''),
+    ...(entry.payload.attachment ? { attachment: /** @type {any} */ (entry.payload.attachment) } : {}),
     status: entry.status === 'failed' ? 'failed' : 'sending',
     ...(entry.error ? { error: entry.error } : {}),
     attempts: entry.attempts,

@@ -88,9 +88,9 @@ export function createChatState(me) {
  *   text: string, sentAt: string, clientMessageId?: string,
  *   kind?: 'edit' | 'delete' | 'react' | 'unreact' | 'remove', target?: string, editedAt?: string, deleted?: true, removed?: true,
  *   replyTo?: string, quote?: { from: string, fromName?: string, text: string, deleted?: true },
- *   reactions?: { emoji: string, users: string[] }[] }} ChatMessage
+ *   reactions?: { emoji: string, users: string[] }[], attachment?: import('../link/uploads.js').Attachment }} ChatMessage
  * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,
- *   attempts: number }} PendingMessage
+ *   attempts: number, attachment?: import('../link/uploads.js').Attachment }} PendingMessage
  * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note
  * @typedef {{ joined?: string[], left?: string[], names?: Record<string, string>, count?: number,
  *   at?: number }} PresenceDelta

@@ -522,6 +522,18 @@ describe('resource shapes', () => {
     ]);
   });
 
+  it('fails when the app may not get a user-delegation key (attachments)', async () => {
+    const roles = await brokenCopy('roles', (text) => {
+      const start = text.indexOf('resource appBlobDelegator');
+      return text.slice(0, start) + text.slice(text.indexOf('\n}\n', start) + 3);
+    });
+    expect(checkRoleAssignments(roles)).toEqual([
+      expect.stringMatching(
+        /appPrincipalId the role storageBlobDelegator .* on a Microsoft\.Storage\/storageAccounts\./,
+      ),
+    ]);
+  });
+
   it('declares the user-assigned identity', async () => {
     const identity = await bicep('identity');
     expect(identity.resources.map((r) => r.type)).toEqual([
@@ -575,6 +587,7 @@ describe('resource shapes', () => {
       './modules/roles.bicep',
       './modules/signalr-upstream-link.bicep',
       './modules/signalr.bicep',
+      './modules/storage-cors.bicep',
       './modules/storage.bicep',
       './modules/webpubsub-upstream-link.bicep',
       './modules/webpubsub.bicep',

@@ -86,6 +86,7 @@ export const FLEX_CONSUMPTION_FORBIDDEN_SETTINGS: readonly string[] = [
 export const ROLE_IDS = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+  storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a',
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
@@ -744,7 +745,7 @@ export interface RequiredRole {
   readonly scopeType: string;
 }
 
-/** What the deployment needs: the host's storage, the history container, telemetry, and the user's access. */
+/** What the deployment needs: the host's storage, the history container, attachments' SAS, telemetry, and the user's access. */
 export const REQUIRED_ROLES: readonly RequiredRole[] = [
   {
     role: 'storageBlobDataOwner',
@@ -755,6 +756,12 @@ export const REQUIRED_ROLES: readonly RequiredRole[] = [
     role: 'storageBlobDataContributor',
     principal: 'appPrincipalId',
     scopeType: 'Microsoft.Storage/storageAccounts/blobServices/containers',
+  },
+  // Attachments: the user-delegation key that signs upload and read SAS URLs (the account has no shared keys).
+  {
+    role: 'storageBlobDelegator',
+    principal: 'appPrincipalId',
+    scopeType: 'Microsoft.Storage/storageAccounts',
   },
   {
     role: 'monitoringMetricsPublisher',

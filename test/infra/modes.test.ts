@@ -617,3 +617,46 @@ describe('REALTIME_SERVICE: which resources each value deploys', () => {
     ).toEqual([expect.stringMatching(/realtimeService reads \$\{REALTIME_SERVICE\}/)]);
   });
 });
+
+describe('attachments (docs/deploy.md, "Attachments")', () => {
+  const appSettingsOf = (resources: Awaited<ReturnType<typeof deploy>>['resources']) =>
+    at(
+      resources.find((r) => r.resource.type === 'Microsoft.Web/sites/config' && r.body.name === 'appsettings')
+        ?.body,
+      'properties',
+    ) as Record<string, Evaluated>;
+
+  it('creates a private container and lets only the page origin PUT and GET blobs from the browser', async () => {
+    const { resources } = await deploy({});
+    const containers = resources
+      .filter((r) => r.resource.type === 'Microsoft.Storage/storageAccounts/blobServices/containers')
+      .map((r) => ({ name: r.body.name, access: at(r.body, 'properties', 'publicAccess') }));
+    expect(containers).toContainEqual({ name: 'chat-attachments', access: 'None' });
+    const cors = resources.filter(
+      (r) =>
+        r.resource.type === 'Microsoft.Storage/storageAccounts/blobServices' && r.module === 'storageCors',
+    );
+    expect(cors).toHaveLength(1);
+    const rules = at(cors[0]?.body, 'properties', 'cors', 'corsRules') as Evaluated[];
+    expect(rules).toHaveLength(1);
+    const origins = at(rules[0], 'allowedOrigins') as string[];
+    expect(origins).toHaveLength(1);
+    expect(origins[0]).toMatch(/^https:\/\/\S+$/);
+    expect(origins[0]).not.toContain('*');
+    expect(at(rules[0], 'allowedMethods')).toEqual(['GET', 'HEAD', 'PUT', 'OPTIONS']);
+    const settings = appSettingsOf(resources);
+    expect(String(settings.CHAT_ATTACHMENTS_STORAGE)).not.toBe('off');
+    const delegator = resources.filter(
+      (r) =>
+        r.resource.type === 'Microsoft.Authorization/roleAssignments' &&
+        String(at(r.body, 'properties', 'roleDefinitionId')).includes(ROLE_IDS.storageBlobDelegator),
+    );
+    expect(delegator).toHaveLength(1);
+  });
+
+  it('turns attachments off with network isolation, where browsers cannot reach the account (no CORS either)', async () => {
+    const { resources } = await deploy({ networkIsolation: true });
+    expect(appSettingsOf(resources).CHAT_ATTACHMENTS_STORAGE).toBe('off');
+    expect(resources.filter((r) => r.module === 'storageCors')).toEqual([]);
+  });
+});

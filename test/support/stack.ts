@@ -16,6 +16,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resetChatServices } from '../../src/app/services.js';
 import { type RunningAzurite, startAzurite } from '../../src/local/azurite.js';
+import { allowPageOrigins } from '../../src/local/blob-cors.js';
 import { devSignalRConnectionString, devWebPubSubConnectionString } from '../../src/local/dev-constants.js';
 import { startFrontEnd } from '../../src/local/functions-host/front-end.js';
 import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host/host.js';
@@ -174,6 +175,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       });
     functions = await startHost(0);
     const functionsPort = functions.port;
+    // The page uploads and reads attachments straight from Azurite, as npm start allows it.
+    await allowPageOrigins(blob.connectionString, [functions.url]);
     const upstream = `http://127.0.0.1:${functionsPort}/api/messages?event={event}`;
     const startSvc = (port: number) =>
       startService({

@@ -76,8 +76,9 @@ describe('the page cannot be framed or run foreign code', () => {
       "default-src 'none'",
       "script-src 'self' 'unsafe-eval'",
       "style-src 'self'",
-      "img-src 'self' data:",
-      "connect-src 'self' https://chat.service.signalr.net wss://chat.service.signalr.net",
+      // The attachments' Blob origin (CHAT_HISTORY_STORAGE here) for images and uploads, nowhere else.
+      "img-src 'self' data: http://127.0.0.1:10000",
+      "connect-src 'self' https://chat.service.signalr.net wss://chat.service.signalr.net http://127.0.0.1:10000",
       "base-uri 'none'",
       "form-action 'none'",
       "object-src 'none'",

@@ -108,6 +108,7 @@ describe('with Web PubSub configured (REALTIME_SERVICE=webpubsub)', () => {
       'ws://localhost:8080',
       'http://localhost:18080',
       'ws://localhost:18080',
+      'http://127.0.0.1:10000',
     ]);
   });
 });

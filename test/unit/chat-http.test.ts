@@ -92,7 +92,21 @@ describe('home', () => {
       apiBase: '/api',
       maxTextLength: 4000,
       hub: 'chat',
+      attachments: true,
     });
+  });
+
+  it('offers no attachments, and names no Blob origin in its CSP, with CHAT_ATTACHMENTS_STORAGE=off', async () => {
+    process.env.CHAT_ATTACHMENTS_STORAGE = 'off';
+    try {
+      const res = await home(get('/api/home?name=ann'), ctx());
+      expect(chatConfig(res).attachments).toBe(false);
+      const csp = new Headers(res.headers as Record<string, string>).get('content-security-policy') ?? '';
+      expect(csp).toContain("img-src 'self' data:;");
+      expect(csp).not.toContain('10000');
+    } finally {
+      delete process.env.CHAT_ATTACHMENTS_STORAGE;
+    }
   });
 
   it('holds the page to one SignalR transport with ?transport=, and refuses an unknown one as text', async () => {

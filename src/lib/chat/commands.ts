@@ -59,7 +59,10 @@ export type CommandName = (typeof COMMAND_NAMES)[number];
 export type ChatCommand =
   | {
       readonly type: 'sendMessage';
+      /** Empty when the message is its attachment alone. */
       readonly text: string;
+      /** An attachment reference, checked against the conversation and its blob by the handler. */
+      readonly attachment?: Record<string, unknown>;
       readonly group?: string;
       readonly to?: string;
       readonly clientMessageId?: string;
@@ -165,8 +168,12 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   }
   switch (name) {
     case 'sendMessage': {
-      const { text, group, to, clientMessageId, replyTo } = payload;
-      if (typeof text !== 'string' || text.trim() === '') return fail('text-missing');
+      const { group, to, clientMessageId, replyTo, attachment } = payload;
+      const text = payload.text === undefined && attachment !== undefined ? '' : payload.text;
+      if (attachment !== undefined && !isRecord(attachment)) return fail('invalid-attachment');
+      if (typeof text !== 'string' || (text.trim() === '' && attachment === undefined)) {
+        return fail('text-missing');
+      }
       if ([...text].length > MAX_TEXT_LENGTH)
         return fail('text-too-long', `at most ${MAX_TEXT_LENGTH} characters`);
       if (group !== undefined && to !== undefined) return fail('group-and-to');
@@ -192,6 +199,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
           ...(to !== undefined ? { to } : {}),
           ...(clientMessageId !== undefined ? { clientMessageId } : {}),
           ...(replyTo !== undefined ? { replyTo } : {}),
+          ...(attachment !== undefined ? { attachment } : {}),
         },
       };
     }

@@ -12,7 +12,12 @@ export const CHAT_ERRORS = {
   'unknown-command':
     'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels, typing, markRead, loadReadState, reportMessage, removeMessage, muteUser, unmuteUser, banUser, unbanUser, removeFromChannel, listReports, resolveReport or listAudit',
   'invalid-payload': 'The command payload must be a JSON object',
-  'text-missing': 'sendMessage needs a non-empty "text" string',
+  'text-missing': 'sendMessage needs a non-empty "text" string (or an "attachment")',
+  'invalid-attachment':
+    '"attachment" must be { blob, name, type, size, width?, height? } as the upload URL gave it, for this conversation',
+  'attachment-not-stored':
+    'The attachment is not stored as declared (no such blob, or another size or type): upload the file, then send',
+  'attachments-off': 'Attachments are off on this server (CHAT_ATTACHMENTS_STORAGE=off): send text only',
   'text-too-long': 'The text is longer than the allowed maximum',
   'group-and-to': 'Give "group" or "to" (or neither, for the room), not both',
   'invalid-group': 'The group name is not valid',

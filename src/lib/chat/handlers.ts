@@ -19,6 +19,7 @@ import {
 import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../history/index.js';
 import { HistoryError } from '../history/index.js';
 import { ATTRIBUTES, chatMetrics, countFailure, errorType, inSpan, SPANS } from '../observability.js';
+import { type AttachmentCheck, checkAttachment } from './attachment-check.js';
 import { type Caller, nameOf, namesOf } from './caller.js';
 import type { ChatCommand } from './commands.js';
 import type { UserDirectory } from './directory.js';
@@ -69,6 +70,8 @@ export interface ChatDependencies {
   readonly reads: Pick<ReadPositionStore, 'positions' | 'mark' | 'flush'>;
   /** Mutes, bans, reports and the audit log (docs/architecture.md, "Moderation"); without it moderation is off. */
   readonly moderation?: ModerationDependencies;
+  /** The attachment store a message's attachment is checked against; without it attachments are refused. */
+  readonly attachments?: AttachmentCheck;
   /** The clock, for tests. */
   readonly now?: () => number;
 }
@@ -288,6 +291,9 @@ export class ChatHandlers {
           : ROOM;
     const reply = await storing(() => replyFields(history, conversation, replyTo, this.#deps.reactions));
     if (!reply.ok) return { event: 'error', payload: { ...chatError(reply.code, command.type), ...which } };
+    const attached = await storing(() => checkAttachment(this.#deps.attachments, conversation, command));
+    if (!attached.ok) return { event: 'error', payload: attached.error };
+    const { attachment } = attached;
     const kind = {
       [ATTRIBUTES.conversationKind]: group !== undefined ? 'group' : to !== undefined ? 'dm' : 'room',
     };
@@ -298,6 +304,7 @@ export class ChatHandlers {
           from: caller.user,
           ...(caller.name !== undefined ? { fromName: caller.name } : {}),
           text,
+          ...(attachment !== undefined ? { attachment } : {}),
           ...(group !== undefined ? { group } : {}),
           ...(to !== undefined ? { to } : {}),
           ...which,

@@ -1,5 +1,6 @@
 /** The chat (docs/architecture.md, "The chat protocol"): commands, events, handlers, presence, memberships, fan-out and service user ids. */
 
+export * from './attachment-check.js';
 export * from './codec.js';
 export * from './command-quota.js';
 export * from './commands.js';

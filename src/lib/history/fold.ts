@@ -76,7 +76,11 @@ export class MessageChanges {
   apply(message: ChatMessage): FoldedMessage {
     if (this.#removed.has(message.id)) return { ...message, text: '', deleted: true, removed: true };
     const key = keyOf(message.id, message.from);
-    if (this.#deletes.has(key)) return { ...message, text: '', deleted: true };
+    if (this.#deletes.has(key)) {
+      // A deleted message shows nothing of what it carried, its attachment included.
+      const { attachment: _dropped, ...rest } = message;
+      return { ...rest, text: '', deleted: true };
+    }
     const edit = this.#edits.get(key);
     const reactions = this.#reactions.of(message.id);
     const quote = this.#quoteOf(message);

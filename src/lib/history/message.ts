@@ -3,6 +3,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { decodeTime, monotonicFactory } from 'ulid';
+import type { Attachment } from '../attachments/index.js';
 
 /** One chat message as stored in history and delivered to clients. */
 export interface ChatMessage {
@@ -18,7 +19,10 @@ export interface ChatMessage {
   readonly to?: string;
   /** The group of a group message. */
   readonly group?: string;
+  /** May be empty when the message carries an attachment. */
   readonly text: string;
+  /** A file or image, checked against its blob before the message was stored (docs/architecture.md, "Attachments"). */
+  readonly attachment?: Attachment;
   /** When the server accepted it, ISO 8601 (UTC). */
   readonly sentAt: string;
   /** The client's own id for the message, used to store a retried send once. */

@@ -31,6 +31,7 @@ import { endOf, type LinePosition, listSegments, messagesBackward, segmentClient
 import { validateBefore, validateConversation, validateLimit, validateNewMessage } from './validation.js';
 
 export {
+  BLOB_RETRY_OPTIONS,
   DEFAULT_DEDUPE_TAIL_BYTES,
   DEFAULT_DEDUPE_WINDOW_MS,
   DEFAULT_MAX_BLOCK_BYTES,

@@ -11,6 +11,7 @@ import {
   parseConversation,
 } from '../conversation.js';
 import { cleanDisplayName, MAX_DISPLAY_NAME_LENGTH } from '../display-name.js';
+import { isRecord } from '../is-record.js';
 import { HistoryError } from './errors.js';
 import { type ChatMessage, isMessageId, type NewMessage, RECORD_KINDS } from './message.js';
 
@@ -83,8 +84,13 @@ export function validateNewMessage(
     );
   }
   const reply = validateReply(input, maxTextLength);
+  const { attachment } = input;
+  if (attachment !== undefined && (kind !== undefined || !isRecord(attachment))) {
+    throw new HistoryError('invalid-message', 'an attachment is an object, on a message only');
+  }
   const empty = kind === 'delete' || kind === 'remove';
-  if (empty ? input.text !== '' : typeof input.text !== 'string' || input.text.length === 0) {
+  const noText = attachment === undefined && input.text === '';
+  if (empty ? input.text !== '' : typeof input.text !== 'string' || noText) {
     throw new HistoryError(
       'invalid-message',
       empty ? 'a delete or remove record has empty text' : 'the text is empty: give 1 or more characters',
@@ -134,6 +140,7 @@ export function validateNewMessage(
     ...(input.to === undefined ? {} : { to: input.to }),
     ...(input.group === undefined ? {} : { group: input.group }),
     text: input.text,
+    ...(attachment === undefined ? {} : { attachment }),
     ...(clientMessageId === undefined ? {} : { clientMessageId }),
     ...(kind === undefined ? {} : { kind, target }),
     ...reply,

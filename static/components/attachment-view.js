@@ -1,0 +1,64 @@
+import { readConfig } from '../config.js';
+import { attachmentUrl, isInlineImage, sizeLabel } from '../link/uploads.js';
+import { computed, defineComponent } from '../vendor/vue.js';
+
+/** Widest an inline image is drawn, in CSS pixels (narrower when the column is: see `.attachment-image`). */
+export const MAX_IMAGE_WIDTH_PX = 360;
+/** Tallest an inline image is drawn, in CSS pixels. */
+export const MAX_IMAGE_HEIGHT_PX = 320;
+
+/** The page's API settings, read once (the same block the app was started with). */
+let apiConfig = /** @type {import('../config.js').ChatConfig | null} */ (null);
+
+/**
+ * One message's attachment (docs/architecture.md, "Attachments"): an image inline, at its size bounded by the
+ * column and keeping its aspect ratio, with `width`/`height` set so the list does not jump when it loads; any
+ * other file as a download chip with its name and size. Both point at the app's attachments route, which checks
+ * that the reader may read the conversation before it redirects to a short-lived Blob URL.
+ */
+export const AttachmentView = defineComponent({
+  name: 'AttachmentView',
+  props: {
+    attachment: {
+      type: /** @type {import('vue').PropType<import('../link/uploads.js').Attachment>} */ (Object),
+      required: true,
+    },
+    conversation: { type: String, required: true },
+  },
+  setup(props) {
+    apiConfig ??= readConfig();
+    const config = apiConfig;
+    const url = computed(() =>
+      attachmentUrl(
+        { apiBase: config.apiBase, user: config.user ?? '', auth: config.auth },
+        props.conversation,
+        props.attachment,
+      ),
+    );
+    const inline = computed(() => isInlineImage(props.attachment.type));
+    /** The drawn size: the image's own, scaled down to fit the bounds, aspect ratio kept. */
+    const box = computed(() => {
+      const { width, height } = props.attachment;
+      if (!width || !height) return null;
+      const scale = Math.min(1, MAX_IMAGE_WIDTH_PX / width, MAX_IMAGE_HEIGHT_PX / height);
+      return { width: Math.round(width * scale), height: Math.round(height * scale) };
+    });
+    const size = computed(() => sizeLabel(props.attachment.size));
+    return { url, inline, box, size };
+  },
+  template: /* html */ `
+    <a v-if="inline" class="attachment-image-link" :href="url" target="_blank" rel="noopener noreferrer"
+      :title="attachment.name + ' (' + size + '), opens in a new tab'">
+      <img class="attachment-image" :src="url" :alt="attachment.name" loading="lazy" decoding="async"
+        :width="box ? box.width : null" :height="box ? box.height : null"
+        :style="box ? { aspectRatio: box.width + ' / ' + box.height } : null" />
+    </a>
+    <a v-else class="attachment-chip" :href="url" rel="noopener noreferrer" download>
+      <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
+        <path d="M6 2h9l5 5v15H6zM14 3v5h5" fill="none" stroke="currentColor" stroke-width="1.6"/>
+      </svg>
+      <span class="attachment-name" dir="auto">{{ attachment.name }}</span>
+      <span class="attachment-size">{{ size }}</span>
+      <span class="sr-only">, download</span>
+    </a>`,
+});
