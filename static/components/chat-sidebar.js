@@ -163,7 +163,8 @@ export const ChatSidebar = defineComponent({
           </li>
         </ul>
         <p v-if="!found.people.length" class="empty-note">Nobody by that name yet.</p>
-        <p v-else-if="found.more" class="empty-note">More people match: type more of the name.</p>
+        <button v-else-if="found.next" type="button" class="button small" data-testid="more-people"
+          @click="$emit('find-people', found.query, found.next)">More</button>
       </template>
     </section>
 
