@@ -122,6 +122,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       }),
       channels: new ChannelDirectory(containerClient),
       maxMembers: countSetting('maxGroupMembers', GROUP_LIMIT_CEILINGS.maxMembers, env),
+      maxOwners: countSetting('maxGroupOwners', GROUP_LIMIT_CEILINGS.maxOwners, env),
       maxGroupsPerUser: countSetting('maxGroupsPerUser', GROUP_LIMIT_CEILINGS.maxGroupsPerUser, env),
       maxTitleLength: countSetting('maxGroupTitleLength', GROUP_LIMIT_CEILINGS.maxTitleLength, env),
       maxTopicLength: countSetting('maxGroupTopicLength', GROUP_LIMIT_CEILINGS.maxTopicLength, env),
@@ -198,6 +199,7 @@ function onlinePageSize(env: NodeJS.ProcessEnv): number {
 function countSetting(
   key:
     | 'maxGroupMembers'
+    | 'maxGroupOwners'
     | 'maxGroupsPerUser'
     | 'maxGroupTitleLength'
     | 'maxGroupTopicLength'

@@ -173,6 +173,13 @@ export const SETTINGS = {
     description:
       'Members of one private group, its owners included (owners are members), at most 5000; one more is refused with group-full.',
   },
+  maxGroupOwners: {
+    name: 'CHAT_MAX_GROUP_OWNERS',
+    required: false,
+    default: '32',
+    description:
+      'Owners of one group (each is a member too), at most 5000; making one more an owner is refused with too-many-owners.',
+  },
   maxGroupsPerUser: {
     name: 'CHAT_MAX_GROUPS_PER_USER',
     required: false,

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_GROUP_WRITE_ATTEMPTS,
   DEFAULT_MAX_GROUP_MEMBERS,
+  DEFAULT_MAX_GROUP_OWNERS,
   DEFAULT_MAX_GROUP_TITLE_LENGTH,
   DEFAULT_MAX_GROUP_TOPIC_LENGTH,
   DEFAULT_MAX_GROUPS_PER_USER,
@@ -17,6 +18,7 @@ import { useChatStack } from '../support/fixtures.js';
 const chat = useChatStack({
   env: {
     CHAT_MAX_GROUP_MEMBERS: '3',
+    CHAT_MAX_GROUP_OWNERS: '2',
     CHAT_MAX_GROUPS_PER_USER: '2',
     CHAT_MAX_GROUP_TITLE_LENGTH: '10',
     CHAT_MAX_GROUP_TOPIC_LENGTH: '12',
@@ -29,6 +31,7 @@ const answered = (e: { type: string }) => e.type === 'group' || e.type === 'syst
 describe('group limits from app settings', () => {
   it('has the code’s defaults as the catalogue’s defaults', () => {
     expect(Number(SETTINGS.maxGroupMembers.default)).toBe(DEFAULT_MAX_GROUP_MEMBERS);
+    expect(Number(SETTINGS.maxGroupOwners.default)).toBe(DEFAULT_MAX_GROUP_OWNERS);
     expect(Number(SETTINGS.maxGroupsPerUser.default)).toBe(DEFAULT_MAX_GROUPS_PER_USER);
     expect(Number(SETTINGS.maxGroupTitleLength.default)).toBe(DEFAULT_MAX_GROUP_TITLE_LENGTH);
     expect(Number(SETTINGS.maxGroupTopicLength.default)).toBe(DEFAULT_MAX_GROUP_TOPIC_LENGTH);
@@ -60,6 +63,12 @@ describe('group limits from app settings', () => {
         isGroupRecord(group),
       );
       expect(await errorCodeOf(owner, 'addMember', { group, user: invited[2] }, answered)).toBe('group-full');
+      // Owners: the creator and one more; a third is refused, and the group stays as it was.
+      const makeOwner = (user: string | undefined) => ({ group, user, owner: true });
+      expect(await errorCodeOf(owner, 'addMember', makeOwner(invited[0]), answered)).toBe('answered');
+      expect(await errorCodeOf(owner, 'addMember', makeOwner(invited[1]), answered)).toBe('too-many-owners');
+      const listed = await ask(owner, 'listMembers', { group }, isGroupRecord(group));
+      expect(listed.payload.owners).toEqual([owner.user, invited[0]]);
       expect(await errorCodeOf(owner, 'renameGroup', { group, title: 'y'.repeat(11) }, answered)).toBe(
         'invalid-title',
       );

@@ -19,6 +19,8 @@ export const GROUPS_PREFIX = '_groups/';
  * src/app/services.ts and handed to the group handlers as {@link GroupLimits}.
  */
 export const DEFAULT_MAX_GROUP_MEMBERS = 256;
+/** Owners of one group (each is a member too); making one more is refused with `too-many-owners`. */
+export const DEFAULT_MAX_GROUP_OWNERS = 32;
 /** Groups and channels one user may belong to (checked when a user creates, joins or is added to one). */
 export const DEFAULT_MAX_GROUPS_PER_USER = 100;
 /** Writes of one record change before it is refused with `group-contended`. */
@@ -34,6 +36,7 @@ export const DEFAULT_MAX_GROUP_TOPIC_LENGTH = 200;
  */
 export const GROUP_LIMIT_CEILINGS = {
   maxMembers: 5_000,
+  maxOwners: 5_000,
   maxGroupsPerUser: 1_000,
   maxTitleLength: 256,
   maxTopicLength: 2_000,
@@ -44,6 +47,8 @@ export const GROUP_LIMIT_CEILINGS = {
 export interface GroupLimits {
   /** See {@link DEFAULT_MAX_GROUP_MEMBERS}. */
   readonly maxMembers?: number;
+  /** See {@link DEFAULT_MAX_GROUP_OWNERS}. */
+  readonly maxOwners?: number;
   /** See {@link DEFAULT_MAX_GROUPS_PER_USER}. */
   readonly maxGroupsPerUser?: number;
   /** See {@link DEFAULT_MAX_GROUP_TITLE_LENGTH}. */

@@ -10,6 +10,7 @@ import {
   type ChannelDirectory,
   ConversationListError,
   DEFAULT_MAX_GROUP_MEMBERS,
+  DEFAULT_MAX_GROUP_OWNERS,
   DEFAULT_MAX_GROUP_TITLE_LENGTH,
   DEFAULT_MAX_GROUP_TOPIC_LENGTH,
   DEFAULT_MAX_GROUPS_PER_USER,
@@ -183,6 +184,8 @@ export class GroupHandlers {
       if (r.kind !== 'private') refuse('not-private', `"${group}"`);
       if (!r.owners.includes(by)) refuse('not-an-owner', `"${group}"`);
       const owners = owner && !r.owners.includes(member) ? [...r.owners, member] : r.owners;
+      const maxOwners = this.#deps.maxOwners ?? DEFAULT_MAX_GROUP_OWNERS;
+      if (owners.length > maxOwners) refuse('too-many-owners', `at most ${maxOwners} owners`);
       if (r.members.includes(member)) return owners === r.owners ? undefined : { ...r, owners };
       if (r.members.length >= this.#maxMembers) refuse('group-full', `at most ${this.#maxMembers} members`);
       return { ...r, owners, members: [...r.members, member] };
