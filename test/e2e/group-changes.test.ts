@@ -136,6 +136,32 @@ describe('renaming groups and setting topics in Chromium', () => {
     await shot(bob, 'channel-topic');
     await shot(ann, 'channel-topic');
   });
+  it('an owner on a 390 px phone renames a group; the form fits and the other member sees it', async () => {
+    await showSidebar(bob);
+    await bob.page.locator('#new-group-name').fill('picnic');
+    await bob.page.locator('#new-group-members').fill('ann');
+    await bob.page.getByRole('button', { name: 'Create private group' }).click();
+    await bob.page
+      .locator('.conversation-titles .conversation-sub', { hasText: 'Private group' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await bob.page.getByRole('button', { name: 'Rename or set topic' }).click();
+    await bob.page.getByLabel('Title', { exact: true }).fill('Sunday picnic');
+    await bob.page.getByLabel('Topic', { exact: true }).fill('Bring something to share, and a blanket');
+    expect(await horizontalOverflow(bob)).toBe(0);
+    expect(await bob.page.evaluate(() => window.innerWidth)).toBe(390);
+    await shot(bob, 'editing');
+    await bob.page.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(() => title(bob).textContent(), { timeout: SHOW_TIMEOUT_MS })
+      .toContain('Sunday picnic');
+
+    await sidebarButton(ann, /^Sunday picnic/).click();
+    await expect
+      .poll(() => title(ann).textContent(), { timeout: SHOW_TIMEOUT_MS })
+      .toContain('Sunday picnic');
+    await expect.poll(() => topic(ann).textContent(), { timeout: SHOW_TIMEOUT_MS }).toContain('a blanket');
+    await shot(ann, 'renamed-by-phone');
+  });
 });
 
 describe('the people search in Chromium', () => {
