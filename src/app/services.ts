@@ -20,6 +20,8 @@ import {
 import {
   ChannelDirectory,
   ConversationListStore,
+  GROUP_LIMIT_CEILINGS,
+  type GroupLimits,
   GroupRecordStore,
   PeopleDirectory,
 } from '../lib/conversations/index.js';
@@ -65,8 +67,8 @@ export interface ChatServices {
   readonly people: PeopleDirectory;
   /** Each user's last-read positions, their writes coalesced in this process (docs/architecture.md, "Read state"). */
   readonly reads: ReadPositionStore;
-  /** Private groups' and channels' records, and the channel directory. */
-  readonly groups: { readonly records: GroupRecordStore; readonly channels: ChannelDirectory };
+  /** Private groups' and channels' records, the channel directory, and their limits (`CHAT_MAX_GROUP_…`). */
+  readonly groups: GroupLimits & { readonly records: GroupRecordStore; readonly channels: ChannelDirectory };
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
   readonly webPubSubChannel: ChatChannel | undefined;
   /**
@@ -123,8 +125,15 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     people: new PeopleDirectory(containerClient),
     reads: new ReadPositionStore(containerClient),
     groups: {
-      records: new GroupRecordStore(containerClient),
+      records: new GroupRecordStore(containerClient, {
+        writeAttempts: countSetting('groupWriteAttempts', GROUP_LIMIT_CEILINGS.writeAttempts, env),
+      }),
       channels: new ChannelDirectory(containerClient),
+      maxMembers: countSetting('maxGroupMembers', GROUP_LIMIT_CEILINGS.maxMembers, env),
+      maxOwners: countSetting('maxGroupOwners', GROUP_LIMIT_CEILINGS.maxOwners, env),
+      maxGroupsPerUser: countSetting('maxGroupsPerUser', GROUP_LIMIT_CEILINGS.maxGroupsPerUser, env),
+      maxTitleLength: countSetting('maxGroupTitleLength', GROUP_LIMIT_CEILINGS.maxTitleLength, env),
+      maxTopicLength: countSetting('maxGroupTopicLength', GROUP_LIMIT_CEILINGS.maxTopicLength, env),
     },
   };
   cached = { key, value };
@@ -189,6 +198,28 @@ function onlinePageSize(env: NodeJS.ProcessEnv): number {
   if (!/^\d+$/.test(raw) || value < 1 || value > MAX_ONLINE_PAGE_SIZE) {
     throw new Error(
       `The app setting ${SETTINGS.onlinePageSize.name} must be a whole number from 1 to ${MAX_ONLINE_PAGE_SIZE}, not "${raw}"`,
+    );
+  }
+  return value;
+}
+
+/** A whole number from 1 to `max` from a setting (its catalogue default when absent). */
+function countSetting(
+  key:
+    | 'maxGroupMembers'
+    | 'maxGroupOwners'
+    | 'maxGroupsPerUser'
+    | 'maxGroupTitleLength'
+    | 'maxGroupTopicLength'
+    | 'groupWriteAttempts',
+  max: number,
+  env: NodeJS.ProcessEnv,
+): number {
+  const raw = readSetting(key, env) ?? '';
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > max) {
+    throw new Error(
+      `The app setting ${SETTINGS[key].name} must be a whole number from 1 to ${max}, not "${raw}"`,
     );
   }
   return value;

@@ -191,6 +191,48 @@ export const SETTINGS = {
     description:
       'Milliseconds before a presence entry the service does not confirm (a connection that died without disconnect) is deleted and announced as left.',
   },
+  maxGroupMembers: {
+    name: 'CHAT_MAX_GROUP_MEMBERS',
+    required: false,
+    default: '256',
+    description:
+      'Members of one private group, its owners included (owners are members), at most 5000; one more is refused with group-full.',
+  },
+  maxGroupOwners: {
+    name: 'CHAT_MAX_GROUP_OWNERS',
+    required: false,
+    default: '32',
+    description:
+      'Owners of one group (each is a member too), at most 5000; making one more an owner is refused with too-many-owners.',
+  },
+  maxGroupsPerUser: {
+    name: 'CHAT_MAX_GROUPS_PER_USER',
+    required: false,
+    default: '100',
+    description:
+      'Private groups and channels one user may belong to, at most 1000 (every connect re-applies each one); one more is refused with too-many-groups.',
+  },
+  maxGroupTitleLength: {
+    name: 'CHAT_MAX_GROUP_TITLE_LENGTH',
+    required: false,
+    default: '64',
+    description:
+      'Longest group or channel title, in characters, at most 256; longer is refused with invalid-title.',
+  },
+  maxGroupTopicLength: {
+    name: 'CHAT_MAX_GROUP_TOPIC_LENGTH',
+    required: false,
+    default: '200',
+    description:
+      'Longest channel or group topic, in characters, at most 2000; longer is refused with invalid-topic.',
+  },
+  groupWriteAttempts: {
+    name: 'CHAT_GROUP_WRITE_ATTEMPTS',
+    required: false,
+    default: '8',
+    description:
+      "Conditional writes one change of a group's record tries (each conflict with another owner's change re-reads it), at most 50, before it is refused with group-contended.",
+  },
   realtimeService: {
     name: 'REALTIME_SERVICE',
     required: false,

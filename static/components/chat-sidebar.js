@@ -2,7 +2,7 @@ import { directConversation, groupConversation, nameProblem, ROOM } from '../con
 import { conversationList } from '../state/chat-state.js';
 import { unreadText } from '../state/read-state.js';
 import { dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
-import { computed, defineComponent, ref } from '../vendor/vue.js';
+import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
 
 /**
  * The navigation column: conversations (room, groups, private) with unread marks, a form to join a group,
@@ -51,6 +51,24 @@ export const ChatSidebar = defineComponent({
       const answer = props.state.people;
       return answer && answer.query === peopleQuery.value.trim() ? answer : null;
     });
+    // "More": the next page is asked for, and focus moves to the first person it brings (the button may go).
+    const peopleList = ref(/** @type {HTMLElement | null} */ (null));
+    let focusFrom = -1;
+    function morePeople() {
+      const shown = found.value;
+      if (!shown?.next) return;
+      focusFrom = shown.people.length;
+      emit('find-people', shown.query, shown.next);
+    }
+    watch(
+      () => found.value?.people.length ?? 0,
+      (length) => {
+        if (focusFrom < 0 || length <= focusFrom) return;
+        const index = focusFrom;
+        focusFrom = -1;
+        void nextTick(() => peopleList.value?.querySelectorAll('button')[index]?.focus());
+      },
+    );
     /** @param {string} iso */
     const seenLabel = (iso) => {
       const day = dayLabel(iso);
@@ -81,6 +99,8 @@ export const ChatSidebar = defineComponent({
       unreadText,
       peopleQuery,
       found,
+      peopleList,
+      morePeople,
       seenLabel,
       fullTime,
       mentionLabel,
@@ -154,7 +174,7 @@ export const ChatSidebar = defineComponent({
         <button type="submit" class="button small">Find</button>
       </form>
       <template v-if="found">
-        <ul class="people" aria-label="People found">
+        <ul ref="peopleList" class="people" aria-label="People found">
           <li v-for="p in found.people" :key="p.user" class="person">
             <button type="button" class="person-button" @click="openDirect(p.user)"
               :aria-label="'Message ' + (p.name || p.user) + ' privately'" :title="'Last seen ' + fullTime(p.lastSeen)">
@@ -165,7 +185,8 @@ export const ChatSidebar = defineComponent({
           </li>
         </ul>
         <p v-if="!found.people.length" class="empty-note">Nobody by that name yet.</p>
-        <p v-else-if="found.more" class="empty-note">More people match: type more of the name.</p>
+        <button v-else-if="found.next" type="button" class="button small" data-testid="more-people"
+          @click="morePeople">More</button>
       </template>
     </section>
 

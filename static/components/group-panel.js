@@ -1,8 +1,9 @@
-import { defineComponent, ref } from '../vendor/vue.js';
+import { defineComponent, nextTick, onMounted, ref } from '../vendor/vue.js';
 
 /**
  * The open group's record: its kind and topic, and on request its members; an owner of a private group adds
- * and removes members here. The server refuses whatever the person may not do.
+ * and removes members here, and an owner of either kind renames it and sets its topic. Everyone in the group
+ * sees a change as the `group` event brings it. The server refuses whatever the person may not do.
  */
 export const GroupPanel = defineComponent({
   name: 'GroupPanel',
@@ -27,6 +28,42 @@ export const GroupPanel = defineComponent({
       shown.value = !shown.value;
       if (shown.value) emit('command', 'listMembers', { group: props.group });
     }
+    // After a reload the page knows the group's name only: its record brings the title, kind and topic.
+    onMounted(() => {
+      if (!record()) emit('command', 'listMembers', { group: props.group });
+    });
+
+    const editing = ref(false);
+    const title = ref('');
+    const topic = ref('');
+    const editProblem = ref(/** @type {string | null} */ (null));
+    const titleInput = ref(/** @type {HTMLInputElement | null} */ (null));
+    const editToggle = ref(/** @type {HTMLButtonElement | null} */ (null));
+    /** Opens the form with the record's title and topic, or closes it (focus back on its button). */
+    function toggleEdit() {
+      const r = record();
+      editing.value = !editing.value && r !== null;
+      editProblem.value = null;
+      if (editing.value && r) {
+        title.value = r.title;
+        topic.value = r.topic ?? '';
+        void nextTick(() => titleInput.value?.focus());
+      } else void nextTick(() => editToggle.value?.focus());
+    }
+    /** Sends what changed: `renameGroup`, `setTopic` (an empty topic clears it). */
+    function save() {
+      const r = record();
+      if (!r) return;
+      const newTitle = title.value.trim();
+      if (newTitle === '') {
+        editProblem.value = 'Give the group a title.';
+        return;
+      }
+      if (newTitle !== r.title) emit('command', 'renameGroup', { group: props.group, title: newTitle });
+      const newTopic = topic.value.trim();
+      if (newTopic !== (r.topic ?? '')) emit('command', 'setTopic', { group: props.group, topic: newTopic });
+      toggleEdit();
+    }
     function add() {
       if (newMember.value.trim() === '') return;
       emit('command', 'addMember', { group: props.group, user: newMember.value.trim() });
@@ -34,15 +71,46 @@ export const GroupPanel = defineComponent({
     }
     /** @param {string} user */
     const remove = (user) => emit('command', 'removeMember', { group: props.group, user });
-    return { shown, newMember, record, isOwner, toggle, add, remove };
+    return {
+      shown,
+      newMember,
+      record,
+      isOwner,
+      toggle,
+      add,
+      remove,
+      editing,
+      title,
+      topic,
+      editProblem,
+      titleInput,
+      editToggle,
+      toggleEdit,
+      save,
+    };
   },
   template: /* html */ `
     <div class="group-panel" data-testid="group-panel">
       <p v-if="record()" class="group-kind">
         <span class="conv-tag">{{ record().kind === 'private' ? 'private group' : 'channel' }}</span>
-        <span v-if="record().topic" dir="auto"> {{ record().topic }}</span>
+        <span v-if="record().topic" class="group-topic" data-testid="group-topic" dir="auto"> {{ record().topic }}</span>
       </p>
       <button type="button" class="button small ghost" :aria-expanded="shown ? 'true' : 'false'" @click="toggle">Members</button>
+      <button v-if="isOwner()" ref="editToggle" type="button" class="button small ghost" aria-controls="group-edit-form"
+        :aria-expanded="editing ? 'true' : 'false'" @click="toggleEdit">Rename or set topic</button>
+      <form v-if="editing && record()" id="group-edit-form" class="group-edit" novalidate aria-label="Rename or set topic"
+        @submit.prevent="save" @keydown.esc.prevent="toggleEdit">
+        <label for="group-title-input">Title</label>
+        <input id="group-title-input" ref="titleInput" v-model="title" type="text" autocomplete="off" dir="auto"
+          :aria-invalid="editProblem ? 'true' : 'false'" aria-describedby="group-edit-error">
+        <label for="group-topic-input">Topic</label>
+        <input id="group-topic-input" v-model="topic" type="text" autocomplete="off" dir="auto" placeholder="No topic">
+        <p id="group-edit-error" class="field-error" role="alert" v-if="editProblem">{{ editProblem }}</p>
+        <div class="group-edit-actions">
+          <button type="submit" class="button small">Save</button>
+          <button type="button" class="button small ghost" @click="toggleEdit">Cancel</button>
+        </div>
+      </form>
       <div v-if="shown && record()" class="group-members">
         <ul class="people" aria-label="Group members">
           <li v-for="m in record().members" :key="m" class="person">

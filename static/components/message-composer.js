@@ -154,8 +154,8 @@ export const MessageComposer = defineComponent({
           :disabled="!!disabledReason" @keydown="onKeydown" @input="onInput" @click="mention.update" @blur="mention.close"
           @paste="onPaste" @dragover.prevent @drop="onDrop"
           :aria-describedby="(replyingTo ? 'reply-draft ' : '') + 'composer-help composer-counter'" :aria-invalid="tooLong ? 'true' : 'false'"
-          role="combobox" aria-autocomplete="list" aria-controls="mention-list"
-          :aria-expanded="mention.open.value ? 'true' : 'false'" :aria-activedescendant="mention.activeOption.value"></textarea>
+          aria-haspopup="listbox" aria-autocomplete="list" aria-controls="mention-list"
+          :aria-activedescendant="mention.activeOption.value"></textarea>
         <ul id="mention-list" class="mention-list" role="listbox" aria-label="People to mention" v-show="mention.open.value">
           <li v-for="(id, i) in mention.options.value" :key="id" :id="'mention-option-' + i" role="option"
             class="mention-option" :class="{ active: i === mention.index.value }"
@@ -185,6 +185,7 @@ export const MessageComposer = defineComponent({
         <span id="composer-counter" class="counter" :class="{ over: tooLong }" v-if="showCounter" aria-live="polite">
           {{ counterText }}
         </span>
+        <span class="sr-only" aria-live="polite" data-testid="mention-status">{{ mention.status.value }}</span>
       </div>
     </form>`,
 });

@@ -150,9 +150,14 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     });
   }
 
-  /** Asks for the people whose name starts with `query`. @param {string} query */
-  function findPeople(query) {
-    if (query.trim() !== '') void command('findPeople', { query: query.trim() }, state.activeId);
+  /**
+   * Asks for the people whose name starts with `query`; with `after` (the shown page's `next`), the next page.
+   * @param {string} query @param {string} [after]
+   */
+  function findPeople(query, after) {
+    if (query.trim() === '') return;
+    const payload = { query: query.trim(), ...(typeof after === 'string' ? { after } : {}) };
+    void command('findPeople', payload, state.activeId);
   }
 
   /** Whether the server will let me read a conversation (a group only while I am a member). */

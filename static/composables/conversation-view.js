@@ -12,14 +12,15 @@ export function otherParty(state, id) {
 }
 
 /**
- * The title of a conversation as the page shows it: "Room", the group's name, or the other person's name.
+ * The title of a conversation as the page shows it: "Room", the group's title (its name until its record is
+ * known), or the other person's name.
  * @param {import('../state/chat-state.js').ChatState} state @param {string} id
  * @param {(id: string) => string} [nameOf] the name to show for a user id
  */
 export function conversationTitle(state, id, nameOf = (user) => user) {
   const parsed = parseConversation(id);
   if (!parsed || parsed.kind === 'room') return 'Room';
-  if (parsed.kind === 'group') return parsed.group;
+  if (parsed.kind === 'group') return state.groupRecords.get(parsed.group)?.title ?? parsed.group;
   return nameOf(/** @type {string} */ (otherParty(state, id)));
 }
 

@@ -20,6 +20,18 @@ export function useMentionCompletion({ text, box, people, nameOf }) {
   );
   const open = computed(() => options.value.length > 0);
   const activeOption = computed(() => (open.value ? `mention-option-${index.value}` : undefined));
+  /**
+   * What a screen reader hears as the list opens, changes or closes: a multi-line text box may not carry the
+   * combobox role (nor `aria-expanded`), so the list's state is spoken from a live region instead, and the
+   * highlighted option through `aria-activedescendant`, which a text box does carry.
+   */
+  const status = computed(() => {
+    const n = options.value.length;
+    if (n === 0) return '';
+    const first = options.value[index.value];
+    const people = n === 1 ? '1 person' : `${n} people`;
+    return `${people} to mention: ${first === undefined ? '' : nameOf(first)}. Arrows to choose, Enter or Tab to take.`;
+  });
 
   /** Looks at the word before the caret again (after input or a caret move). */
   function update() {
@@ -78,5 +90,5 @@ export function useMentionCompletion({ text, box, people, nameOf }) {
     return true;
   }
 
-  return { options, open, index, activeOption, update, close, accept, onKeydown };
+  return { options, open, index, activeOption, status, update, close, accept, onKeydown };
 }

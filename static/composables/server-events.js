@@ -6,6 +6,7 @@ import { rememberName } from '../state/display-names.js';
 import { applyChannels, applyGroupRecord, forgetGroupRecord } from '../state/group-records.js';
 import { applyConversationList } from '../state/message-changes.js';
 import { applyOnline, applyPresence } from '../state/online-list.js';
+import { withPeoplePage } from '../state/people.js';
 import { applyRead, applySeen } from '../state/read-state.js';
 import { applySystem } from '../state/system-notes.js';
 import { nextTick, ref } from '../vendor/vue.js';
@@ -111,7 +112,7 @@ export function serverEventHandler(
         break;
       case 'people':
         for (const p of payload.people ?? []) rememberName(state, p.user, p.name);
-        state.people = payload;
+        state.people = withPeoplePage(state.people, payload);
         break;
       case 'system':
         applySystem(state, payload);

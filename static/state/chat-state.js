@@ -73,11 +73,8 @@ export function createChatState(me) {
     channels: /** @type {import('./group-records.js').ChannelPage | null} */ (null),
     /** The `after` of the directory page asked for last (`null`: the first page). */
     channelsAfter: /** @type {string | null} */ (null),
-    /** The answer to the last `findPeople`. */
-    people:
-      /** @type {{ query: string, people: { user: string, name?: string, lastSeen: string }[], more: boolean } | null} */ (
-        null
-      ),
+    /** The answers to the last `findPeople`, its pages joined (people.js). */
+    people: /** @type {import('./people.js').PeoplePage | null} */ (null),
     /** Which conversation last issued each command, so an `error` event is shown where it happened. */
     lastCommandConversation: /** @type {Map<string, string>} */ (new Map()),
   };
@@ -214,7 +211,11 @@ export function conversationList(state) {
   for (const conversation of state.conversations.values()) {
     const parsed = parseConversation(conversation.id);
     if (parsed?.kind === 'group')
-      groups.push({ conversation, name: parsed.group, member: state.groups.includes(parsed.group) });
+      groups.push({
+        conversation,
+        name: state.groupRecords.get(parsed.group)?.title ?? parsed.group,
+        member: state.groups.includes(parsed.group),
+      });
     if (parsed?.kind === 'dm') {
       const other = parsed.users[0] === state.me ? parsed.users[1] : parsed.users[0];
       direct.push({ conversation, name: other, online: state.online.includes(other) });

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  composer,
   type Person,
   SHOW_TIMEOUT_MS,
   send,
@@ -111,5 +112,22 @@ describe('the chat page passes axe-core with no serious or critical violation', 
     await message.getByRole('button', { name: 'Add reaction' }).click();
     await message.getByRole('group', { name: 'Choose a reaction' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await seriousOf(ann, 'reactions and replies, desktop')).toEqual([]);
+  });
+
+  it('with the mention list open in the text box and the group’s rename form open: nothing at all there', async () => {
+    await ann.page.getByRole('button', { name: 'Rename or set topic' }).click();
+    await ann.page.getByLabel('Title').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await composer(ann).pressSequentially('@b');
+    const options = ann.page.getByRole('listbox', { name: 'People to mention' }).getByRole('option');
+    await options.first().waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const all = await violationsOf(ann);
+    // Not even a minor finding on the text box, its list or the form.
+    const here = all.filter((v) =>
+      v.targets.some((t) => /composer-input|mention|group-edit|group-title|group-topic/.test(t)),
+    );
+    expect(here).toEqual([]);
+    expect(all.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    await composer(ann).press('Escape');
+    await composer(ann).fill('');
   });
 });

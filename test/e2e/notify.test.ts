@@ -113,14 +113,19 @@ describe('mentions', () => {
     const options = bob.page.getByRole('listbox', { name: 'People to mention' }).getByRole('option');
     // "ann" starts with "a"; "cat" contains it.
     await expect.poll(() => options.allTextContents()).toEqual(['ann', 'cat']);
-    await expect(box.getAttribute('aria-expanded')).resolves.toBe('true');
+    // A text box may not be a combobox: the open list is spoken from a live region, the option it highlights
+    // through aria-activedescendant.
+    const spoken = bob.page.getByTestId('mention-status');
+    await expect(spoken.textContent()).resolves.toContain('2 people to mention: ann.');
     await expect(options.nth(0).getAttribute('aria-selected')).resolves.toBe('true');
     await box.press('ArrowDown');
     await expect(options.nth(1).getAttribute('aria-selected')).resolves.toBe('true');
     await expect(box.getAttribute('aria-activedescendant')).resolves.toBe('mention-option-1');
+    await expect(spoken.textContent()).resolves.toContain('2 people to mention: cat.');
     await box.press('ArrowUp');
     await box.press('Escape');
-    await expect(box.getAttribute('aria-expanded')).resolves.toBe('false');
+    await expect(box.getAttribute('aria-activedescendant')).resolves.toBeNull();
+    await expect(spoken.textContent()).resolves.toBe('');
     await expect(box.inputValue()).resolves.toBe('@a');
     await box.pressSequentially('n');
     await box.press('Tab');

@@ -237,3 +237,44 @@ export function welcomeOf(client: ChatClient): {
   if (!welcome) throw new Error(`${client.user} has no welcome`);
   return welcome.payload as ReturnType<typeof welcomeOf>;
 }
+
+/** Sends a command and waits for the first event after it that `match`es. */
+export async function ask(
+  client: ChatClient,
+  command: string,
+  payload: unknown,
+  match: (e: ReceivedEvent) => boolean,
+): Promise<ReceivedEvent> {
+  const from = client.events.length;
+  await client.send(command, payload);
+  return client.waitFor(match, from);
+}
+
+/** The code of the `error` a command gets, or `answered` when an event of `answer` comes first. */
+export async function errorCodeOf(
+  client: ChatClient,
+  command: string,
+  payload: unknown,
+  answer: (e: ReceivedEvent) => boolean,
+): Promise<unknown> {
+  const event = await ask(
+    client,
+    command,
+    payload,
+    (e) => (e.type === 'error' && e.payload.command === command) || answer(e),
+  );
+  return event.type === 'error' ? event.payload.code : 'answered';
+}
+
+/** Matches a `group` event (a group's record) of `group` whose fields `has` accepts. */
+export const isGroupRecord =
+  (group: string, has: (record: Record<string, unknown>) => boolean = () => true) =>
+  (e: ReceivedEvent): boolean =>
+    e.type === 'group' && e.payload.group === group && has(e.payload);
+
+/** Once every receiver has `sender`'s marker in the room, the deliveries sent before it have arrived. */
+export async function roomBarrier(sender: ChatClient, ...receivers: ChatClient[]): Promise<void> {
+  const marker = `barrier ${Math.random()}`;
+  await sender.send('sendMessage', { text: marker });
+  await Promise.all(receivers.map((r) => r.waitFor(isMessage(marker))));
+}

@@ -1,7 +1,8 @@
 /**
  * A transparent HTTP reverse proxy that records each request and the bytes of each response body, so a test can
  * assert what a client actually fetched (ranged downloads, request counts) without reaching into SDK internals,
- * and that can inject faults (an error instead of the service's answer, before or after the request took effect).
+ * that can inject faults (an error instead of the service's answer, before or after the request took effect), and
+ * that can hold an answer back (the request took effect as things were then; the client learns it later).
  * Shared Key signatures cover the path, not the host, so Blob clients work through it unchanged.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -47,6 +48,13 @@ export type Interceptor = (request: {
   index: number;
 }) => InjectedFault | undefined | Promise<InjectedFault | undefined>;
 
+/**
+ * Decides, per request that reached the target, whether to hold its answer back: the request has taken effect
+ * (a listing has been answered as things were then), but the client gets the answer only once the returned
+ * promise settles. `undefined`: pass the answer on at once.
+ */
+export type AnswerHold = (request: { method: string; url: string }) => Promise<void> | undefined;
+
 export interface RecordingProxy {
   /** `http://127.0.0.1:<port>` */
   url: string;
@@ -60,7 +68,7 @@ export interface RecordingProxy {
  */
 export async function startRecordingProxy(
   target: string,
-  { intercept }: { intercept?: Interceptor } = {},
+  { intercept, holdAnswer }: { intercept?: Interceptor; holdAnswer?: AnswerHold } = {},
 ): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const exchanges: RecordedExchange[] = [];
@@ -96,7 +104,12 @@ export async function startRecordingProxy(
         path: url,
         headers: { ...req.headers, host: upstream.host },
       },
-      (answer) => {
+      async (answer) => {
+        const hold = fault === undefined ? holdAnswer?.({ method, url }) : undefined;
+        if (hold !== undefined) {
+          answer.pause();
+          await hold.catch(() => undefined);
+        }
         exchange.status = fault?.status ?? answer.statusCode ?? 0;
         exchanges.push(exchange);
         if (fault !== undefined) {

@@ -46,6 +46,10 @@ describe('findPeople at the edge', () => {
       ok: true,
       command: { type: 'findPeople', query: 'an', limit: 20 },
     });
+    expect(parseCommand('findPeople', { query: 'an', limit: 2, after: 'token' })).toEqual({
+      ok: true,
+      command: { type: 'findPeople', query: 'an', limit: 2, after: 'token' },
+    });
   });
 
   it.each([
@@ -53,6 +57,9 @@ describe('findPeople at the edge', () => {
     ['a blank query', { query: ' ' }, 'invalid-query'],
     ['a query longer than a name', { query: 'x'.repeat(33) }, 'invalid-query'],
     ['a limit over the maximum', { query: 'a', limit: MAX_PEOPLE_PAGE_SIZE + 1 }, 'invalid-limit'],
+    ['an empty cursor', { query: 'a', after: '' }, 'invalid-after'],
+    ['a cursor that is not text', { query: 'a', after: 3 }, 'invalid-after'],
+    ['a cursor longer than any next', { query: 'a', after: 'x'.repeat(1025) }, 'invalid-after'],
   ])('refuses %s', (_, payload, code) => {
     expect(parseCommand('findPeople', payload)).toMatchObject({ ok: false, error: { code } });
   });

@@ -82,3 +82,39 @@ describe("the page's group records", () => {
     expect(typedMembers(' ann, bob ,,\ncy\nann ')).toEqual(['ann', 'bob', 'cy']);
   });
 });
+
+describe('the people search pages (state/people.js)', async () => {
+  interface Page {
+    query: string;
+    people: { user: string }[];
+    more: boolean;
+    next?: string;
+    after?: string;
+  }
+  const { withPeoplePage } = (await page('state/people.js')) as {
+    withPeoplePage(shown: Page | null, page: Page): Page;
+  };
+  const person = (user: string) => ({ user, lastSeen: '2026-01-01T00:00:00.000Z' });
+
+  it('adds a next page to the people shown for the same query, and starts over for another', () => {
+    const first = withPeoplePage(null, {
+      query: 'an',
+      people: [person('ann'), person('anna')],
+      more: true,
+      next: 'n1',
+    });
+    const second = withPeoplePage(first, {
+      query: 'an',
+      people: [person('anna'), person('anne')],
+      more: false,
+      after: 'n1',
+    });
+    expect(second.people.map((p) => p.user)).toEqual(['ann', 'anna', 'anne']);
+    expect(second.next).toBeUndefined();
+    const other = withPeoplePage(second, { query: 'bo', people: [person('bob')], more: false });
+    expect(other.people.map((p) => p.user)).toEqual(['bob']);
+    // A later page of another query does not join the shown one.
+    const stray = withPeoplePage(first, { query: 'x', people: [person('xi')], more: false, after: 'n9' });
+    expect(stray.people.map((p) => p.user)).toEqual(['xi']);
+  });
+});

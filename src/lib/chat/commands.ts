@@ -14,7 +14,11 @@ import {
   nameProblem,
   parseConversation,
 } from '../conversation.js';
-import { DEFAULT_PEOPLE_PAGE_SIZE, MAX_PEOPLE_PAGE_SIZE } from '../conversations/index.js';
+import {
+  DEFAULT_PEOPLE_PAGE_SIZE,
+  MAX_PEOPLE_CURSOR_LENGTH,
+  MAX_PEOPLE_PAGE_SIZE,
+} from '../conversations/index.js';
 import { isMessageId } from '../history/index.js';
 import { isRecord } from '../is-record.js';
 import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
@@ -98,7 +102,7 @@ export type ChatCommand =
       readonly emoji: string;
       readonly clientMessageId?: string;
     }
-  | { readonly type: 'findPeople'; readonly query: string; readonly limit: number }
+  | { readonly type: 'findPeople'; readonly query: string; readonly limit: number; readonly after?: string }
   /** "I am typing in this conversation": ephemeral, never stored (typing.ts). */
   | { readonly type: 'typing'; readonly conversation: string }
   | GroupCommand
@@ -247,14 +251,21 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
       return { ok: true, command: { type: name, conversation, messageId, emoji, ...which } };
     }
     case 'findPeople': {
-      const { query, limit } = payload;
+      const { query, limit, after } = payload;
       if (typeof query !== 'string' || query.trim() === '' || [...query].length > MAX_NAME_LENGTH) {
         return fail('invalid-query', `1–${MAX_NAME_LENGTH} characters`);
       }
       if (!isOptionalCount(limit, MAX_PEOPLE_PAGE_SIZE)) {
         return fail('invalid-limit', `from 1 to ${MAX_PEOPLE_PAGE_SIZE}`);
       }
-      return { ok: true, command: { type: name, query, limit: limit ?? DEFAULT_PEOPLE_PAGE_SIZE } };
+      if (
+        after !== undefined &&
+        (typeof after !== 'string' || after.length === 0 || after.length > MAX_PEOPLE_CURSOR_LENGTH)
+      ) {
+        return fail('invalid-after', 'the "next" of the previous page');
+      }
+      const page = { query, limit: limit ?? DEFAULT_PEOPLE_PAGE_SIZE };
+      return { ok: true, command: { type: name, ...page, ...(after !== undefined ? { after } : {}) } };
     }
     case 'loadHistory': {
       const { conversation, before, limit } = payload;

@@ -49,6 +49,7 @@ export const CHAT_ERRORS = {
   'not-an-owner': CONVERSATION_ERRORS['not-an-owner'],
   'group-full': CONVERSATION_ERRORS['group-full'],
   'too-many-groups': CONVERSATION_ERRORS['too-many-groups'],
+  'too-many-owners': CONVERSATION_ERRORS['too-many-owners'],
   'last-owner': CONVERSATION_ERRORS['last-owner'],
   'group-contended': CONVERSATION_ERRORS['group-contended'],
   // The list's own refusals, passed on under the same codes.

@@ -26,7 +26,7 @@ import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
 import { GroupHandlers, type GroupStores } from './groups/groups.js';
-import { type MembershipStore, readRefusal } from './groups/memberships.js';
+import { applyMemberships, type MembershipStore, readRefusal } from './groups/memberships.js';
 import { isModerationCommand } from './moderation/commands.js';
 import { type ModerationDependencies, ModerationHandlers, sanctionRefusal } from './moderation/handlers.js';
 import type { PresenceChanges, PresenceDeltas } from './presence/deltas.js';
@@ -148,12 +148,12 @@ export class ChatHandlers {
     return directory.namesOf(users);
   }
 
-  /** The user's groups, each re-applied in the service (it forgets memberships when it restarts; this heals that). */
-  async #reapplyGroups(user: string): Promise<string[]> {
-    const { members, fanout } = this.#deps;
-    const groups = await members.groupsOf(user);
-    await Promise.all(groups.map((group) => fanout.addUserToGroup(group, user)));
-    return groups;
+  /**
+   * The user's groups, each re-applied in the service (it forgets memberships when it restarts; this heals
+   * that), without undoing a removal that runs meanwhile (memberships.ts, `applyMemberships`).
+   */
+  #reapplyGroups(user: string): Promise<string[]> {
+    return applyMemberships(this.#deps.members, this.#deps.fanout, user);
   }
 
   /** A connection left: its user's read marks are written; if it was their last, everyone hears it in a delta. */
@@ -244,7 +244,10 @@ export class ChatHandlers {
       case 'unreact':
         return this.#changeMessage(caller, command);
       case 'findPeople':
-        return { event: 'people', payload: await this.#deps.people.find(command.query, command.limit) };
+        return {
+          event: 'people',
+          payload: await this.#deps.people.find(command.query, command.limit, command.after),
+        };
       case 'typing':
         return relayTyping(this.#deps, caller, command.conversation);
       case 'markRead':

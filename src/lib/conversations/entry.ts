@@ -48,8 +48,12 @@ export interface PeoplePage {
   readonly query: string;
   /** Sorted by name; at most the `limit` asked for. */
   readonly people: readonly Person[];
-  /** True when more people match than were returned: a longer query narrows them. */
+  /** True when more people match than were returned: {@link next} pages on to them. */
   readonly more: boolean;
+  /** The `after` of the next page (the storage listing's continuation); absent on the last. */
+  readonly next?: string;
+  /** The `after` this page was asked with, if any (so an answer says which page it is). */
+  readonly after?: string;
 }
 
 /** Conversations a list holds at most; past it the oldest private conversation leaves the list. */
@@ -61,5 +65,7 @@ export const DEFAULT_MAX_REMEMBERED_ENTRIES = 10_000;
 /** People per `findPeople` when `limit` is absent, and the largest `limit` accepted. */
 export const DEFAULT_PEOPLE_PAGE_SIZE = 20;
 export const MAX_PEOPLE_PAGE_SIZE = 50;
+/** Longest `after` cursor of a `findPeople` page accepted (the storage service's continuation token). */
+export const MAX_PEOPLE_CURSOR_LENGTH = 1024;
 /** How long an instance skips writing a person's last-seen time again after it wrote it. */
 export const DEFAULT_LAST_SEEN_RESOLUTION_MS = 60_000;

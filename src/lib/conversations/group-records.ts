@@ -13,16 +13,49 @@ import { streamText } from './stream-text.js';
 /** The blob name prefix of group records. */
 export const GROUPS_PREFIX = '_groups/';
 
-/** Members of a private group, its owners included. */
+/**
+ * Members of a private group, its owners included (owners are members, so this bounds them too). The limits
+ * below are the defaults of app settings (src/lib/settings.ts, `CHAT_MAX_GROUP_MEMBERS` and the rest), read in
+ * src/app/services.ts and handed to the group handlers as {@link GroupLimits}.
+ */
 export const DEFAULT_MAX_GROUP_MEMBERS = 256;
+/** Owners of one group (each is a member too); making one more is refused with `too-many-owners`. */
+export const DEFAULT_MAX_GROUP_OWNERS = 32;
 /** Groups and channels one user may belong to (checked when a user creates, joins or is added to one). */
 export const DEFAULT_MAX_GROUPS_PER_USER = 100;
 /** Writes of one record change before it is refused with `group-contended`. */
 export const DEFAULT_GROUP_WRITE_ATTEMPTS = 8;
 /** Longest group title, in characters (code points). */
-export const MAX_GROUP_TITLE_LENGTH = 64;
+export const DEFAULT_MAX_GROUP_TITLE_LENGTH = 64;
 /** Longest channel topic, in characters (code points). */
-export const MAX_GROUP_TOPIC_LENGTH = 200;
+export const DEFAULT_MAX_GROUP_TOPIC_LENGTH = 200;
+
+/**
+ * The largest value each group limit may be set to. A command is checked against these before any work (its
+ * size stays bounded whatever the settings say), then against the configured limit.
+ */
+export const GROUP_LIMIT_CEILINGS = {
+  maxMembers: 5_000,
+  maxOwners: 5_000,
+  maxGroupsPerUser: 1_000,
+  maxTitleLength: 256,
+  maxTopicLength: 2_000,
+  writeAttempts: 50,
+} as const;
+
+/** The configured limits of groups (each defaults to its `DEFAULT_…` above). */
+export interface GroupLimits {
+  /** See {@link DEFAULT_MAX_GROUP_MEMBERS}. */
+  readonly maxMembers?: number;
+  /** See {@link DEFAULT_MAX_GROUP_OWNERS}. */
+  readonly maxOwners?: number;
+  /** See {@link DEFAULT_MAX_GROUPS_PER_USER}. */
+  readonly maxGroupsPerUser?: number;
+  /** See {@link DEFAULT_MAX_GROUP_TITLE_LENGTH}. */
+  readonly maxTitleLength?: number;
+  /** See {@link DEFAULT_MAX_GROUP_TOPIC_LENGTH}. */
+  readonly maxTopicLength?: number;
+}
 
 export type GroupKind = 'private' | 'channel';
 

@@ -66,28 +66,37 @@ export class PeopleDirectory {
 
   /**
    * The people whose name starts with `query` (case-insensitively), sorted by name: one listing call of at
-   * most `limit` entries. `more` says whether others match.
+   * most `limit` entries, from `after` (a previous page's `next`) on. `next` is there while others match, so
+   * every match can be paged to. A cursor the storage service does not recognise ends the listing.
    */
-  async find(query: string, limit: number): Promise<PeoplePage> {
+  async find(query: string, limit: number, after?: string): Promise<PeoplePage> {
     const prefix = `${PEOPLE_PREFIX}${keyOf(query)}`;
     const people: Person[] = [];
-    let more = false;
+    let next: string | undefined;
     try {
       const pages = this.#container
         .listBlobsFlat({ prefix, includeMetadata: true })
-        .byPage({ maxPageSize: limit });
+        .byPage({ maxPageSize: limit, ...(after !== undefined ? { continuationToken: after } : {}) });
       const first = await pages.next();
       if (!first.done) {
         for (const item of first.value.segment.blobItems) {
           const person = personOf(item.metadata);
           if (person !== undefined) people.push(person);
         }
-        more = Boolean(first.value.continuationToken);
+        next = first.value.continuationToken || undefined;
       }
     } catch (error) {
-      if (!(error instanceof RestError && error.statusCode === 404)) throw error;
+      // 404: no container yet; 400: a cursor the service does not recognise.
+      const status = error instanceof RestError ? error.statusCode : undefined;
+      if (!(status === 404 || (status === 400 && after !== undefined))) throw error;
     }
-    return { query, people, more };
+    return {
+      query,
+      people,
+      more: next !== undefined,
+      ...(next !== undefined ? { next } : {}),
+      ...(after !== undefined ? { after } : {}),
+    };
   }
 
   #blob(name: string, user: string) {

@@ -6,12 +6,10 @@
 import { isValidName, nameProblem } from '../../conversation.js';
 import {
   DEFAULT_CHANNEL_PAGE_SIZE,
-  DEFAULT_MAX_GROUP_MEMBERS,
+  GROUP_LIMIT_CEILINGS,
   type GroupKind,
   MAX_CHANNEL_CURSOR_LENGTH,
   MAX_CHANNEL_PAGE_SIZE,
-  MAX_GROUP_TITLE_LENGTH,
-  MAX_GROUP_TOPIC_LENGTH,
 } from '../../conversations/index.js';
 import type { ChatErrorCode } from '../errors.js';
 
@@ -52,6 +50,11 @@ type Parsed = { ok: true; command: GroupCommand } | { ok: false; code: ChatError
 const refuse = (code: ChatErrorCode, detail?: string): Parsed =>
   detail === undefined ? { ok: false, code } : { ok: false, code, detail };
 
+// The shape of a payload and the ceilings of the settings; the configured limits are groups.ts's to check.
+const MAX_MEMBERS = GROUP_LIMIT_CEILINGS.maxMembers;
+const MAX_TITLE_LENGTH = GROUP_LIMIT_CEILINGS.maxTitleLength;
+const MAX_TOPIC_LENGTH = GROUP_LIMIT_CEILINGS.maxTopicLength;
+
 /** Validates one group command's payload. */
 export function parseGroupCommand(name: GroupCommandName, payload: Record<string, unknown>): Parsed {
   if (name === 'listChannels') {
@@ -83,8 +86,8 @@ export function parseGroupCommand(name: GroupCommandName, payload: Record<string
     case 'createGroup': {
       const { kind = 'private', members = [], title, topic } = payload;
       if (kind !== 'private' && kind !== 'channel') return refuse('invalid-kind');
-      if (!Array.isArray(members) || members.length >= DEFAULT_MAX_GROUP_MEMBERS) {
-        return refuse('invalid-members', `a list of at most ${DEFAULT_MAX_GROUP_MEMBERS - 1} user ids`);
+      if (!Array.isArray(members) || members.length >= MAX_MEMBERS) {
+        return refuse('invalid-members', `a list of at most ${MAX_MEMBERS - 1} user ids`);
       }
       const bad = members.find((m) => !isValidName(m));
       if (bad !== undefined) {
@@ -93,9 +96,9 @@ export function parseGroupCommand(name: GroupCommandName, payload: Record<string
       if (kind === 'channel' && members.length > 0) {
         return refuse('invalid-members', 'a channel has no member list: anyone may join it');
       }
-      const titled = checkText(title, 'invalid-title', MAX_GROUP_TITLE_LENGTH);
+      const titled = checkText(title, 'invalid-title', MAX_TITLE_LENGTH);
       if (titled !== undefined) return titled;
-      const topical = checkText(topic, 'invalid-topic', MAX_GROUP_TOPIC_LENGTH);
+      const topical = checkText(topic, 'invalid-topic', MAX_TOPIC_LENGTH);
       if (topical !== undefined) return topical;
       return {
         ok: true,
@@ -121,15 +124,14 @@ export function parseGroupCommand(name: GroupCommandName, payload: Record<string
     }
     case 'renameGroup': {
       const { title } = payload;
-      const refused = checkText(title ?? '', 'invalid-title', MAX_GROUP_TITLE_LENGTH);
+      const refused = checkText(title ?? '', 'invalid-title', MAX_TITLE_LENGTH);
       if (refused !== undefined) return refused;
       return { ok: true, command: { type: name, group, title: (title as string).trim() } };
     }
     case 'setTopic': {
       const { topic } = payload;
       if (typeof topic !== 'string') return refuse('invalid-topic', 'give "topic" (empty to clear it)');
-      const refused =
-        topic.trim() === '' ? undefined : checkText(topic, 'invalid-topic', MAX_GROUP_TOPIC_LENGTH);
+      const refused = topic.trim() === '' ? undefined : checkText(topic, 'invalid-topic', MAX_TOPIC_LENGTH);
       if (refused !== undefined) return refused;
       return { ok: true, command: { type: name, group, topic: topic.trim() } };
     }

@@ -10,7 +10,11 @@ import {
   type ChannelDirectory,
   ConversationListError,
   DEFAULT_MAX_GROUP_MEMBERS,
+  DEFAULT_MAX_GROUP_OWNERS,
+  DEFAULT_MAX_GROUP_TITLE_LENGTH,
+  DEFAULT_MAX_GROUP_TOPIC_LENGTH,
   DEFAULT_MAX_GROUPS_PER_USER,
+  type GroupLimits,
   type GroupRecord,
   type GroupRecordStore,
   isGroupMember,
@@ -23,14 +27,10 @@ import type { ChatEvent } from '../protocol.js';
 import type { GroupCommand } from './commands.js';
 import type { MembershipStore } from './memberships.js';
 
-/** The stores and limits of groups, as the app composes them. */
-export interface GroupStores {
+/** The stores and limits of groups, as the app composes them (the limits from app settings). */
+export interface GroupStores extends GroupLimits {
   readonly records: Pick<GroupRecordStore, 'read' | 'create' | 'change'>;
   readonly channels: Pick<ChannelDirectory, 'put' | 'page'>;
-  /** See {@link DEFAULT_MAX_GROUP_MEMBERS}. */
-  readonly maxMembers?: number;
-  /** See {@link DEFAULT_MAX_GROUPS_PER_USER}. */
-  readonly maxGroupsPerUser?: number;
 }
 
 export interface GroupDependencies extends GroupStores {
@@ -106,6 +106,8 @@ export class GroupHandlers {
 
   async #run(user: string, command: GroupCommand): Promise<ChatEvent | undefined> {
     const { records, channels } = this.#deps;
+    const tooLong = this.#tooLong(command);
+    if (tooLong !== undefined) return tooLong;
     switch (command.type) {
       case 'createGroup':
         return this.#create(user, command);
@@ -182,6 +184,8 @@ export class GroupHandlers {
       if (r.kind !== 'private') refuse('not-private', `"${group}"`);
       if (!r.owners.includes(by)) refuse('not-an-owner', `"${group}"`);
       const owners = owner && !r.owners.includes(member) ? [...r.owners, member] : r.owners;
+      const maxOwners = this.#deps.maxOwners ?? DEFAULT_MAX_GROUP_OWNERS;
+      if (owners.length > maxOwners) refuse('too-many-owners', `at most ${maxOwners} owners`);
       if (r.members.includes(member)) return owners === r.owners ? undefined : { ...r, owners };
       if (r.members.length >= this.#maxMembers) refuse('group-full', `at most ${this.#maxMembers} members`);
       return { ...r, owners, members: [...r.members, member] };
@@ -235,6 +239,23 @@ export class GroupHandlers {
     await fanout.addUserToGroup(group, member);
     // A full list leaves the group out of the list only: the membership stands.
     await lists.joinGroup(member, group, this.#deps.at());
+  }
+
+  /** `invalid-title` or `invalid-topic` when a title or topic is longer than the configured limit. */
+  #tooLong(command: GroupCommand): ChatEvent | undefined {
+    const maxTitle = this.#deps.maxTitleLength ?? DEFAULT_MAX_GROUP_TITLE_LENGTH;
+    const maxTopic = this.#deps.maxTopicLength ?? DEFAULT_MAX_GROUP_TOPIC_LENGTH;
+    const title = 'title' in command ? command.title : undefined;
+    const topic = 'topic' in command ? command.topic : undefined;
+    const code =
+      title !== undefined && [...title].length > maxTitle
+        ? 'invalid-title'
+        : topic !== undefined && [...topic].length > maxTopic
+          ? 'invalid-topic'
+          : undefined;
+    if (code === undefined) return undefined;
+    const max = code === 'invalid-title' ? maxTitle : maxTopic;
+    return { event: 'error', payload: chatError(code, command.type, `1–${max} characters`) };
   }
 
   /** `too-many-groups` when `user` is in as many groups as allowed: one listing of their memberships. */

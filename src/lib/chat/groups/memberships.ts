@@ -8,6 +8,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { blobNameSegment } from '../../blob-names.js';
 import { parseConversation } from '../../conversation.js';
 import { type ChatErrorPayload, chatError } from '../errors.js';
+import type { Fanout } from '../fanout.js';
 
 /** The blob name prefix of memberships (conversation folders never start with `_`). */
 export const MEMBERS_PREFIX = '_members/';
@@ -87,4 +88,29 @@ export async function readRefusal(
     return chatError('forbidden-conversation', command);
   }
   return undefined;
+}
+
+/**
+ * Puts `user` in the realtime group of each group they belong to, as their memberships say once it is done
+ * (docs/architecture.md, "Private groups and channels"), and returns those groups. A removal that runs
+ * meanwhile deletes the membership and then takes the user out of the realtime group; the memberships are
+ * listed once more after the adds, and any group that is gone from them is taken out again. Either the
+ * listing sees the removal, or the removal's own "remove user from group" comes after the add: the user is
+ * never left in a group they were removed from. A group added meanwhile is applied too.
+ */
+export async function applyMemberships(
+  members: Pick<MembershipStore, 'groupsOf'>,
+  fanout: Pick<Fanout, 'addUserToGroup' | 'removeUserFromGroup'>,
+  user: string,
+): Promise<string[]> {
+  const listed = await members.groupsOf(user);
+  await Promise.all(listed.map((group) => fanout.addUserToGroup(group, user)));
+  const now = await members.groupsOf(user);
+  const kept = new Set(now);
+  const before = new Set(listed);
+  await Promise.all([
+    ...listed.filter((g) => !kept.has(g)).map((group) => fanout.removeUserFromGroup(group, user)),
+    ...now.filter((g) => !before.has(g)).map((group) => fanout.addUserToGroup(group, user)),
+  ]);
+  return now;
 }

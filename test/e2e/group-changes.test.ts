@@ -1,0 +1,202 @@
+/**
+ * Renaming a group, setting a channel's topic and paging the people search, in Chromium against the whole
+ * local stack: ann (desktop, Web PubSub) owns the groups and changes them from the keyboard; bob (a 390 px
+ * phone, SignalR) sees each change at once and after a reload; both page through more people than one answer
+ * holds. Every wait is for something the page shows.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserStack,
+  horizontalOverflow,
+  type Person,
+  problemsOf,
+  SCREENSHOTS,
+  SHOW_TIMEOUT_MS,
+  sidebarButton,
+  startBrowserStack,
+  waitConnected,
+} from '../support/browser.js';
+import { connectChat } from '../support/chat-clients.js';
+
+let chat: BrowserStack;
+let ann: Person;
+let bob: Person;
+
+const shot = (person: Person, what: string) =>
+  person.page.screenshot({
+    path: join(SCREENSHOTS, `group-changes-${what}-${person.name}-${person.phone ? 'phone' : 'desktop'}.png`),
+    animations: 'disabled',
+  });
+
+/** Opens the phone drawer when the person is on a phone (the sidebar is always visible on a desktop). */
+async function showSidebar(person: Person): Promise<void> {
+  if (!person.phone) return;
+  const menu = person.page.locator('#menu-button');
+  if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
+  await person.page.locator('#sidebar').waitFor({ state: 'visible' });
+}
+
+const title = (person: Person) => person.page.locator('#conversation-title');
+const topic = (person: Person) => person.page.getByTestId('group-topic');
+
+/** The owner renames the open group and sets its topic, from the keyboard alone. */
+async function renameFromKeyboard(person: Person, newTitle: string, newTopic: string): Promise<void> {
+  const toggle = person.page.getByRole('button', { name: 'Rename or set topic' });
+  await toggle.focus();
+  await person.page.keyboard.press('Enter');
+  // The form opens with the title focused and filled in.
+  const titleBox = person.page.getByLabel('Title', { exact: true });
+  await expect.poll(() => titleBox.evaluate((el) => el === document.activeElement)).toBe(true);
+  await person.page.keyboard.press('ControlOrMeta+A');
+  await person.page.keyboard.type(newTitle);
+  await person.page.keyboard.press('Tab');
+  await person.page.keyboard.press('ControlOrMeta+A');
+  await person.page.keyboard.type(newTopic);
+  await shot(person, `editing-${newTitle.replace(/\W+/g, '-')}`);
+  await person.page.keyboard.press('Enter');
+  // Saved: the form is gone and focus is back on its button.
+  await titleBox.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+  await expect.poll(() => toggle.evaluate((el) => el === document.activeElement)).toBe(true);
+}
+
+beforeAll(async () => {
+  chat = await startBrowserStack({ webPubSub: true });
+  ann = await chat.open('ann', { query: '?name=ann&service=webpubsub' });
+  bob = await chat.open('bob', { phone: true });
+  await Promise.all([waitConnected(ann), waitConnected(bob)]);
+});
+
+afterAll(async () => {
+  await chat?.stop();
+});
+
+describe('renaming groups and setting topics in Chromium', () => {
+  it('an owner renames a private group and sets its topic; a member sees it at once and after a reload', async () => {
+    await ann.page.locator('#new-group-name').fill('trip');
+    await ann.page.locator('#new-group-members').fill('bob');
+    await ann.page.getByRole('button', { name: 'Create private group' }).click();
+    await ann.page
+      .locator('.conversation-titles .conversation-sub', { hasText: 'Private group' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await showSidebar(bob);
+    await sidebarButton(bob, /^trip/).click();
+    await bob.page
+      .locator('.conversation-titles .conversation-sub', { hasText: 'Private group' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // Only owners get the form.
+    expect(await bob.page.getByRole('button', { name: 'Rename or set topic' }).count()).toBe(0);
+
+    await renameFromKeyboard(ann, 'Road trip', 'Leaving Friday at eight');
+    await shot(ann, 'renamed');
+    await expect.poll(() => title(bob).textContent(), { timeout: SHOW_TIMEOUT_MS }).toContain('Road trip');
+    await expect
+      .poll(() => topic(bob).textContent(), { timeout: SHOW_TIMEOUT_MS })
+      .toContain('Leaving Friday');
+    await shot(bob, 'renamed-live');
+
+    await bob.page.reload();
+    await waitConnected(bob);
+    await showSidebar(bob);
+    await sidebarButton(bob, /^(trip|Road trip)/).click();
+    await expect.poll(() => title(bob).textContent(), { timeout: SHOW_TIMEOUT_MS }).toContain('Road trip');
+    await expect
+      .poll(() => topic(bob).textContent(), { timeout: SHOW_TIMEOUT_MS })
+      .toContain('Leaving Friday');
+    expect(await horizontalOverflow(bob)).toBe(0);
+    // Nothing widened the page past the phone's width (the browser would then zoom out to fit it).
+    expect(await bob.page.evaluate(() => window.innerWidth)).toBe(390);
+    await shot(bob, 'renamed-after-reload');
+  });
+
+  it('an owner sets a channel’s topic; a member who joined it sees it at once', async () => {
+    await ann.page.locator('#new-group-name').fill('news');
+    await ann.page.locator('#new-group-channel').check();
+    await ann.page.getByRole('button', { name: 'Create channel' }).click();
+    await ann.page
+      .locator('.conversation-titles .conversation-sub', { hasText: 'Channel' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    await showSidebar(bob);
+    await bob.page.getByRole('button', { name: 'Browse channels' }).click();
+    await bob.page
+      .getByRole('list', { name: 'Channel directory' })
+      .getByRole('button', { name: 'Join channel news' })
+      .click();
+    await bob.page
+      .locator('.conversation-titles .conversation-sub', { hasText: 'Channel' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    await renameFromKeyboard(ann, 'News', 'Only what happened today');
+    await expect
+      .poll(() => topic(bob).textContent(), { timeout: SHOW_TIMEOUT_MS })
+      .toContain('Only what happened today');
+    await expect.poll(() => title(bob).textContent(), { timeout: SHOW_TIMEOUT_MS }).toContain('News');
+    expect(await horizontalOverflow(bob)).toBe(0);
+    await shot(bob, 'channel-topic');
+    await shot(ann, 'channel-topic');
+  });
+  it('an owner on a 390 px phone renames a group; the form fits and the other member sees it', async () => {
+    await showSidebar(bob);
+    await bob.page.locator('#new-group-name').fill('picnic');
+    await bob.page.locator('#new-group-members').fill('ann');
+    await bob.page.getByRole('button', { name: 'Create private group' }).click();
+    await bob.page
+      .locator('.conversation-titles .conversation-sub', { hasText: 'Private group' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await bob.page.getByRole('button', { name: 'Rename or set topic' }).click();
+    await bob.page.getByLabel('Title', { exact: true }).fill('Sunday picnic');
+    await bob.page.getByLabel('Topic', { exact: true }).fill('Bring something to share, and a blanket');
+    expect(await horizontalOverflow(bob)).toBe(0);
+    expect(await bob.page.evaluate(() => window.innerWidth)).toBe(390);
+    await shot(bob, 'editing');
+    await bob.page.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(() => title(bob).textContent(), { timeout: SHOW_TIMEOUT_MS })
+      .toContain('Sunday picnic');
+
+    await sidebarButton(ann, /^Sunday picnic/).click();
+    await expect
+      .poll(() => title(ann).textContent(), { timeout: SHOW_TIMEOUT_MS })
+      .toContain('Sunday picnic');
+    await expect.poll(() => topic(ann).textContent(), { timeout: SHOW_TIMEOUT_MS }).toContain('a blanket');
+    await shot(ann, 'renamed-by-phone');
+  });
+});
+
+describe('the people search in Chromium', () => {
+  it('pages past the first answer with "More", on a desktop and on a phone', async () => {
+    // More people than one answer holds (20): each has used the chat once.
+    const names = Array.from({ length: 23 }, (_, i) => `zed-${String(i).padStart(2, '0')}`);
+    for (const name of names) {
+      const client = await connectChat(chat.stack.functionsUrl, name, 'signalr');
+      await client.close();
+    }
+    for (const person of [ann, bob]) {
+      await showSidebar(person);
+      const search = person.page.locator('#find-people-input');
+      await search.fill('zed');
+      await search.press('Enter');
+      const found = person.page.getByRole('list', { name: 'People found' }).getByRole('listitem');
+      await expect.poll(() => found.count(), { timeout: SHOW_TIMEOUT_MS }).toBe(20);
+      const more = person.page.getByRole('button', { name: 'More', exact: true });
+      if (person.phone) await more.click();
+      else {
+        await more.focus();
+        await person.page.keyboard.press('Enter');
+      }
+      await expect.poll(() => found.count(), { timeout: SHOW_TIMEOUT_MS }).toBe(names.length);
+      // Focus moves to the first person the page brought.
+      await expect
+        .poll(() => person.page.evaluate(() => document.activeElement?.getAttribute('aria-label')))
+        .toBe(`Message ${names[20]} privately`);
+      await more.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+      const shown = await found.allTextContents();
+      expect(shown.map((t) => t.match(/zed-\d\d/)?.[0])).toEqual(names);
+      if (person.phone) expect(await horizontalOverflow(person)).toBe(0);
+      await shot(person, 'people-more');
+    }
+    for (const person of [ann, bob])
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+  });
+});
