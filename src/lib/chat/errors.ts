@@ -5,6 +5,8 @@
  */
 
 import { CONVERSATION_ERRORS } from '../conversations/index.js';
+import { HistoryError } from '../history/index.js';
+import { countFailure, errorType } from '../observability.js';
 import { MODERATION_ERRORS } from './moderation/errors.js';
 
 export const CHAT_ERRORS = {
@@ -102,4 +104,19 @@ export class ChatCommandError extends Error {
 export function chatError(code: ChatErrorCode, command?: string, detail?: string): ChatErrorPayload {
   const message = detail ? `${CHAT_ERRORS[code]}: ${detail}` : CHAT_ERRORS[code];
   return command === undefined ? { code, message } : { code, message, command };
+}
+
+/**
+ * Runs a write to the history or a list; a failure of the store (not a refusal of bad input) is
+ * `storage-unavailable`, worth a resend.
+ */
+export async function storing<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    // The store refusing the input is not an outage: only the rest is worth a resend.
+    if (error instanceof HistoryError) throw error;
+    countFailure('append', errorType(error));
+    throw new ChatCommandError('storage-unavailable', error);
+  }
 }

@@ -3,6 +3,8 @@
  * SignalR for `signalr`, Azure Web PubSub for `websocket`), so each client gets one copy in its own framing
  * (docs/architecture.md, "Two services").
  */
+
+import type { ChatMessage } from '../history/index.js';
 import {
   ATTRIBUTES,
   chatMetrics,
@@ -13,6 +15,7 @@ import {
   SPANS,
 } from '../observability.js';
 import type { Dialect, HubClient } from '../signalr/index.js';
+import type { Caller } from './caller.js';
 import { type ChatChannel, signalrChannel } from './codec.js';
 import type { ChatEvent } from './protocol.js';
 import { toServiceUserId } from './user-id.js';
@@ -124,4 +127,17 @@ export class Fanout {
       },
     );
   }
+}
+
+/** Delivers a stored message or record to its conversation: its group, its two users, or everyone. */
+export async function deliverMessage(fanout: Fanout, caller: Caller, message: ChatMessage): Promise<void> {
+  const event: ChatEvent = { event: 'message', payload: message };
+  if (message.group !== undefined) await fanout.toGroup(message.group, event);
+  else if (message.to !== undefined) {
+    const other = message.to === caller.user ? message.from : message.to;
+    await Promise.all([
+      fanout.toUser(other, event),
+      other !== caller.user ? fanout.toUser(caller.user, event) : undefined,
+    ]);
+  } else await fanout.toAll(event);
 }

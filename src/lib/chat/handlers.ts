@@ -17,14 +17,13 @@ import {
   replyFields,
 } from '../conversations/index.js';
 import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../history/index.js';
-import { HistoryError } from '../history/index.js';
-import { ATTRIBUTES, chatMetrics, countFailure, errorType, inSpan, SPANS } from '../observability.js';
+import { ATTRIBUTES, chatMetrics, inSpan, SPANS } from '../observability.js';
 import { type AttachmentCheck, checkAttachment } from './attachment-check.js';
 import { type Caller, nameOf, namesOf } from './caller.js';
 import type { ChatCommand } from './commands.js';
 import type { UserDirectory } from './directory.js';
-import { ChatCommandError, chatError } from './errors.js';
-import type { Fanout } from './fanout.js';
+import { ChatCommandError, chatError, storing } from './errors.js';
+import { deliverMessage, type Fanout } from './fanout.js';
 import { GroupHandlers, type GroupStores } from './groups/groups.js';
 import { applyMemberships, type MembershipStore, readRefusal } from './groups/memberships.js';
 import { isModerationCommand } from './moderation/commands.js';
@@ -332,7 +331,7 @@ export class ChatHandlers {
       );
       if (refused !== undefined) throw new ChatCommandError(refused, undefined);
     }
-    await this.#deliver(caller, message);
+    await deliverMessage(this.#deps.fanout, caller, message);
     return {
       event: 'ack',
       payload: { ...(clientMessageId !== undefined ? { clientMessageId } : {}), message },
@@ -393,20 +392,6 @@ export class ChatHandlers {
     return refusal === undefined ? undefined : { event: 'error', payload: refusal };
   }
 
-  /** Delivers a stored message or record to its conversation: its group, its two users, or everyone. */
-  async #deliver(caller: Caller, message: ChatMessage): Promise<void> {
-    const { fanout } = this.#deps;
-    const event: ChatEvent = { event: 'message', payload: message };
-    if (message.group !== undefined) await fanout.toGroup(message.group, event);
-    else if (message.to !== undefined) {
-      const other = message.to === caller.user ? message.from : message.to;
-      await Promise.all([
-        fanout.toUser(other, event),
-        other !== caller.user ? fanout.toUser(caller.user, event) : undefined,
-      ]);
-    } else await fanout.toAll(event);
-  }
-
   /**
    * `editMessage`, `deleteMessage`: a record appended after the author is checked against the stored message
    * (docs/architecture.md, "Edit and delete"), delivered and acknowledged as a message is.
@@ -425,7 +410,7 @@ export class ChatHandlers {
     if (!outcome.ok)
       return { event: 'error', payload: { ...chatError(outcome.code, command.type), ...which } };
     const { message } = outcome.stored;
-    await this.#deliver(caller, message);
+    await deliverMessage(this.#deps.fanout, caller, message);
     return {
       event: 'ack',
       payload: { ...which, message },
@@ -452,20 +437,5 @@ export class ChatHandlers {
 
   #nowMs(): number {
     return this.#deps.now?.() ?? Date.now();
-  }
-}
-
-/**
- * Runs a write to the history or a list; a failure of the store (not a refusal of bad input) is
- * `storage-unavailable`, worth a resend.
- */
-async function storing<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    // The store refusing the input is not an outage: only the rest is worth a resend.
-    if (error instanceof HistoryError) throw error;
-    countFailure('append', errorType(error));
-    throw new ChatCommandError('storage-unavailable', error);
   }
 }
