@@ -10,6 +10,7 @@ import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  createGroup,
   delivered,
   horizontalOverflow,
   type Person,
@@ -109,12 +110,7 @@ afterAll(async () => {
 
 describe('attachments in Chromium', () => {
   it('uploads an image that shows inline for a member on desktop and phone, at its aspect ratio', async () => {
-    await ann.page.locator('#new-group-name').fill('Photos');
-    await ann.page.locator('#new-group-members').fill('bob');
-    await ann.page.getByRole('button', { name: 'Create private group' }).click();
-    await ann.page
-      .locator('.conversation-titles .conversation-sub', { hasText: 'Private group' })
-      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await createGroup(ann, 'Photos', 'bob');
     await send(ann, 'a picture follows');
     await attach(ann, 'sunset.png', 'image/png', png(800, 400));
     const atAnn = await loaded(image(ann, 'sunset.png'));

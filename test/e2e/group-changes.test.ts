@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  createGroup,
   horizontalOverflow,
   type Person,
   problemsOf,
@@ -73,12 +74,7 @@ afterAll(async () => {
 
 describe('renaming groups and setting topics in Chromium', () => {
   it('an owner renames a private group and sets its topic; a member sees it at once and after a reload', async () => {
-    await ann.page.locator('#new-group-name').fill('trip');
-    await ann.page.locator('#new-group-members').fill('bob');
-    await ann.page.getByRole('button', { name: 'Create private group' }).click();
-    await ann.page
-      .locator('.conversation-titles .conversation-sub', { hasText: 'Private group' })
-      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await createGroup(ann, 'trip', 'bob');
     await showSidebar(bob);
     await sidebarButton(bob, /^trip/).click();
     await bob.page
@@ -110,12 +106,7 @@ describe('renaming groups and setting topics in Chromium', () => {
   });
 
   it('an owner sets a channel’s topic; a member who joined it sees it at once', async () => {
-    await ann.page.locator('#new-group-name').fill('news');
-    await ann.page.locator('#new-group-channel').check();
-    await ann.page.getByRole('button', { name: 'Create channel' }).click();
-    await ann.page
-      .locator('.conversation-titles .conversation-sub', { hasText: 'Channel' })
-      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await createGroup(ann, 'news');
 
     await showSidebar(bob);
     await bob.page.getByRole('button', { name: 'Browse channels' }).click();
@@ -138,12 +129,7 @@ describe('renaming groups and setting topics in Chromium', () => {
   });
   it('an owner on a 390 px phone renames a group; the form fits and the other member sees it', async () => {
     await showSidebar(bob);
-    await bob.page.locator('#new-group-name').fill('picnic');
-    await bob.page.locator('#new-group-members').fill('ann');
-    await bob.page.getByRole('button', { name: 'Create private group' }).click();
-    await bob.page
-      .locator('.conversation-titles .conversation-sub', { hasText: 'Private group' })
-      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await createGroup(bob, 'picnic', 'ann');
     await bob.page.getByRole('button', { name: 'Rename or set topic' }).click();
     await bob.page.getByLabel('Title', { exact: true }).fill('Sunday picnic');
     await bob.page.getByLabel('Topic', { exact: true }).fill('Bring something to share, and a blanket');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  createGroup,
   delivered,
   type Person,
   problemsOf,
@@ -41,12 +42,7 @@ afterAll(async () => {
 
 describe('private groups and channels in Chromium', () => {
   it('creates a private group with a member, who reads and writes in it; nobody else joins by its name', async () => {
-    await ann.page.locator('#new-group-name').fill('Team');
-    await ann.page.locator('#new-group-members').fill('bob');
-    await ann.page.getByRole('button', { name: 'Create private group' }).click();
-    await ann.page
-      .locator('.conversation-titles .conversation-sub', { hasText: 'Private group' })
-      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await createGroup(ann, 'Team', 'bob');
     await send(ann, 'hello team');
 
     await sidebarButton(bob, /^Team/).click();
@@ -92,12 +88,7 @@ describe('private groups and channels in Chromium', () => {
   });
 
   it('lists a channel in the directory, where anyone joins it', async () => {
-    await ann.page.locator('#new-group-name').fill('lobby');
-    await ann.page.locator('#new-group-channel').check();
-    await ann.page.getByRole('button', { name: 'Create channel' }).click();
-    await ann.page
-      .locator('.conversation-titles .conversation-sub', { hasText: 'Channel' })
-      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await createGroup(ann, 'lobby');
 
     await eve.page.getByRole('button', { name: 'Browse channels' }).click();
     const directory = eve.page.getByRole('list', { name: 'Channel directory' });

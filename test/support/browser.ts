@@ -179,3 +179,19 @@ export function horizontalOverflow(person: Person): Promise<number> {
     return worst;
   });
 }
+
+/**
+ * Creates a private group with `members` (comma-separated ids) or, without them, a public channel, from the
+ * sidebar's form, and waits until the page shows it open.
+ */
+export async function createGroup(person: Person, name: string, members?: string): Promise<void> {
+  const { page } = person;
+  const channel = members === undefined;
+  await page.locator('#new-group-name').fill(name);
+  if (channel) await page.locator('#new-group-channel').check();
+  else await page.locator('#new-group-members').fill(members);
+  await page.getByRole('button', { name: channel ? 'Create channel' : 'Create private group' }).click();
+  await page
+    .locator('.conversation-titles .conversation-sub', { hasText: channel ? 'Channel' : 'Private group' })
+    .waitFor({ timeout: SHOW_TIMEOUT_MS });
+}
