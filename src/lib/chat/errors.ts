@@ -30,7 +30,7 @@ export const CHAT_ERRORS = {
   'forbidden-conversation': 'You can only read or type in private conversations you take part in',
   'invalid-limit': '"limit" must be a whole number',
   'invalid-before': '"before" must be a message id',
-  'invalid-after': '"after" must be a user name (the "next" of the previous page)',
+  'invalid-after': '"after" must be the "next" of the previous page, as it came',
   'invalid-message-id': '"messageId" must be the id of a stored message (a 26-character ULID)',
   'message-not-found': 'No message with this id in this conversation: it may not be stored yet',
   'not-author': 'Only the author of a message may edit or delete it',
