@@ -6,6 +6,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { blobNameSegment } from '../../blob-names.js';
 import { setBounded } from '../../bounded-map.js';
+import { mapLimited } from '../../map-limited.js';
 import { compare, upperBound } from './sorted-names.js';
 
 /** The blob name prefix of presence entries (conversation folders never start with `_`). */
@@ -411,24 +412,6 @@ export class PresenceStore {
     }
     return ids;
   }
-}
-
-/** `map` with at most `limit` calls in flight, results in input order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 function entryName(user: string, connectionId: string): string {

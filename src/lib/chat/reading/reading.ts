@@ -6,10 +6,12 @@
  * Every rule is checked against the user the service names: nobody marks or learns the read state of a
  * conversation they cannot read.
  */
+
 import { decodeTime } from 'ulid';
 import { groupConversation, parseConversation, ROOM } from '../../conversation.js';
 import type { ConversationList } from '../../conversations/index.js';
 import type { ChatMessage, HistoryPage } from '../../history/index.js';
+import { mapLimited } from '../../map-limited.js';
 import type { Caller } from '../caller.js';
 import { chatError } from '../errors.js';
 import type { Fanout } from '../fanout.js';
@@ -121,7 +123,7 @@ export class ReadingHandlers {
       this.#deps.maxUnreadConversations ?? DEFAULT_MAX_UNREAD_CONVERSATIONS,
     );
     const marks: ReadMark[] = [];
-    await eachAtMost(DEFAULT_UNREAD_CONCURRENCY, counted, async ([conversation, addedAt]) => {
+    await mapLimited(counted, DEFAULT_UNREAD_CONCURRENCY, async ([conversation, addedAt]) => {
       const lastReadId = positions.get(conversation);
       if (lastReadId === undefined && conversation === ROOM) return;
       // A history that cannot be read now costs this conversation its count, not the user their welcome.
@@ -175,13 +177,4 @@ function otherOf(conversation: string, user: string): string | undefined {
   const [a, b] = parsed.users;
   const other = a === user ? b : a;
   return other === user ? undefined : other;
-}
-
-/** Runs `work` on every item, at most `limit` at once. */
-async function eachAtMost<T>(limit: number, items: readonly T[], work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
