@@ -22,6 +22,7 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showSidebar,
   sidebarButton,
   startBrowserStack,
   status,
@@ -96,14 +97,6 @@ async function recordStatus(person: Person): Promise<void> {
 
 function conversationTitle(person: Person): Locator {
   return person.page.locator('#conversation-title');
-}
-
-/** Opens the phone drawer when the person is on a phone (the sidebar is always visible on a desktop). */
-async function showSidebar(person: Person): Promise<void> {
-  if (!person.phone) return;
-  const menu = person.page.locator('#menu-button');
-  if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
-  await person.page.locator('#sidebar').waitFor({ state: 'visible' });
 }
 
 beforeAll(async () => {

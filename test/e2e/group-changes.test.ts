@@ -14,6 +14,7 @@ import {
   problemsOf,
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
+  showSidebar,
   sidebarButton,
   startBrowserStack,
   waitConnected,
@@ -29,14 +30,6 @@ const shot = (person: Person, what: string) =>
     path: join(SCREENSHOTS, `group-changes-${what}-${person.name}-${person.phone ? 'phone' : 'desktop'}.png`),
     animations: 'disabled',
   });
-
-/** Opens the phone drawer when the person is on a phone (the sidebar is always visible on a desktop). */
-async function showSidebar(person: Person): Promise<void> {
-  if (!person.phone) return;
-  const menu = person.page.locator('#menu-button');
-  if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
-  await person.page.locator('#sidebar').waitFor({ state: 'visible' });
-}
 
 const title = (person: Person) => person.page.locator('#conversation-title');
 const topic = (person: Person) => person.page.getByTestId('group-topic');

@@ -9,12 +9,14 @@ import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  conversationButton,
   delivered,
   type Person,
   problemsOf,
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showSidebar,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -26,21 +28,6 @@ let paz: Person;
 async function screenshot(person: Person, what: string): Promise<void> {
   const file = `my-conversations-${what}-${person.name}-${person.phone ? 'phone' : 'desktop'}.png`;
   await person.page.screenshot({ path: join(SCREENSHOTS, file), animations: 'disabled' });
-}
-
-/** Opens the phone drawer when the person is on a phone (the sidebar is always visible on a desktop). */
-async function showSidebar(person: Person): Promise<void> {
-  if (!person.phone) return;
-  const menu = person.page.locator('#menu-button');
-  if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
-  await person.page.locator('#sidebar').waitFor({ state: 'visible' });
-}
-
-/** A conversation in the sidebar's list of conversations (not a person of the online list). */
-function conversationButton(person: Person, name: RegExp): Locator {
-  return person.page
-    .locator('#sidebar nav[aria-labelledby="conversations-heading"]')
-    .getByRole('button', { name });
 }
 
 /** One of my delivered messages, as a list item (its actions live beside its bubble). */

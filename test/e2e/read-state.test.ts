@@ -6,10 +6,10 @@
  * test-results/e2e/. Every wait is for something the page shows.
  */
 import { join } from 'node:path';
-import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  conversationButton,
   delivered,
   horizontalOverflow,
   type Person,
@@ -17,6 +17,7 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showSidebar,
   sidebarButton,
   startBrowserStack,
   waitConnected,
@@ -30,21 +31,6 @@ let annPhone: Person;
 async function screenshot(person: Person, what: string): Promise<void> {
   const file = `read-state-${what}-${person.name}-${person.phone ? 'phone' : 'desktop'}.png`;
   await person.page.screenshot({ path: join(SCREENSHOTS, file), animations: 'disabled' });
-}
-
-/** Opens the phone drawer when the person is on a phone (the sidebar is always visible on a desktop). */
-async function showSidebar(person: Person): Promise<void> {
-  if (!person.phone) return;
-  const menu = person.page.locator('#menu-button');
-  if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
-  await person.page.locator('#sidebar').waitFor({ state: 'visible' });
-}
-
-/** A conversation in the sidebar's list of conversations. */
-function conversationButton(person: Person, name: RegExp): Locator {
-  return person.page
-    .locator('#sidebar nav[aria-labelledby="conversations-heading"]')
-    .getByRole('button', { name });
 }
 
 /** The unread badge of the private conversation with bob, once it says `count`. */

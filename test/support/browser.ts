@@ -195,3 +195,18 @@ export async function createGroup(person: Person, name: string, members?: string
     .locator('.conversation-titles .conversation-sub', { hasText: channel ? 'Channel' : 'Private group' })
     .waitFor({ timeout: SHOW_TIMEOUT_MS });
 }
+
+/** Opens the phone drawer when the person is on a phone (the sidebar is always visible on a desktop). */
+export async function showSidebar(person: Person): Promise<void> {
+  if (!person.phone) return;
+  const menu = person.page.locator('#menu-button');
+  if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
+  await person.page.locator('#sidebar').waitFor({ state: 'visible' });
+}
+
+/** A conversation in the sidebar's list of conversations (not a person of the online list). */
+export function conversationButton(person: Person, name: RegExp): Locator {
+  return person.page
+    .locator('#sidebar nav[aria-labelledby="conversations-heading"]')
+    .getByRole('button', { name });
+}
