@@ -75,7 +75,7 @@ param networkIsolation bool = false
 @description('Tags merged into every resource\'s tags (e.g. mandatory cost-center or owner tags of a landing zone), from the EXTRA_TAGS azd variable as JSON: {"costCenter":"1234"}.')
 param extraTags object = {}
 
-@description('Days a chat history segment is kept after its last append; 0 keeps history forever.')
+@description('Days a chat history segment is kept after its last append, and an attachment after its upload; 0 keeps both forever.')
 @minValue(0)
 param historyRetentionDays int = 365
 

@@ -17,7 +17,7 @@ param attachmentsContainerName string
 @description('true: no public endpoint; the app reaches Blob through its VNet integration and the private endpoint.')
 param networkIsolation bool = false
 
-@description('Days after its last append that a history segment is deleted (0: keep history forever).')
+@description('Days after its last append that a history segment is deleted, and after its upload that an attachment is (0: keep both forever).')
 @minValue(0)
 param historyRetentionDays int = 365
 
@@ -143,6 +143,31 @@ var markerRule = {
   }
 }
 
+// Attachments (their own container) go as many days after their upload as history segments after their last
+// append: a file lives as long as the history around it, and an upload that was never sent does not stay forever.
+var attachmentsRule = {
+  name: 'attachments-age'
+  enabled: true
+  type: 'Lifecycle'
+  definition: {
+    filters: {
+      blobTypes: [
+        'blockBlob'
+      ]
+      prefixMatch: [
+        '${attachmentsContainerName}/'
+      ]
+    }
+    actions: {
+      baseBlob: {
+        delete: {
+          daysAfterModificationGreaterThan: historyRetentionDays
+        }
+      }
+    }
+  }
+}
+
 // The per-user command-limit buckets (src/lib/chat/command-quota.ts): one small blob per user who ever sent a command.
 var limitRule = {
   name: 'command-limit-buckets'
@@ -169,6 +194,7 @@ var limitRule = {
 
 var historyRules = [
   historyRule
+  attachmentsRule
 ]
 
 var markerRules = [

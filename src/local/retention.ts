@@ -1,12 +1,12 @@
 /**
- * The chat history's retention rules on the local stack. On Azure a Blob lifecycle policy deletes old history
- * segments, clientMessageId markers and per-user command-limit buckets (infra/modules/storage.bicep); Azurite has no
- * lifecycle management, so
+ * The chat's retention rules on the local stack. On Azure a Blob lifecycle policy deletes old history segments and
+ * attachments, clientMessageId markers and per-user command-limit buckets (infra/modules/storage.bicep); Azurite has
+ * no lifecycle management, so
  * `npm start` runs the same rules itself: one sweep at start, then one every {@link DEFAULT_SWEEP_INTERVAL_MS}.
  * test/infra/modes.test.ts keeps the prefixes and blob types here equal to the Bicep rules.
  *
- * Environment (the same names as the azd variables): HISTORY_RETENTION_DAYS (365; 0 keeps history forever),
- * MARKER_RETENTION_DAYS (2), LIMIT_RETENTION_DAYS (1).
+ * Environment (the same names as the azd variables): HISTORY_RETENTION_DAYS (365; 0 keeps history forever; also the
+ * days an attachment is kept after its upload), MARKER_RETENTION_DAYS (2), LIMIT_RETENTION_DAYS (1).
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { LIMITS_PREFIX } from '../lib/chat/index.js';
@@ -14,7 +14,9 @@ import { LIMITS_PREFIX } from '../lib/chat/index.js';
 /** One lifecycle rule: blobs of `blobType` under one of `prefixes` whose last write is older than `days`. */
 export interface RetentionRule {
   readonly name: string;
-  /** Blob name prefixes inside the history container. */
+  /** The container the rule applies to: the history's or the attachments'. */
+  readonly container: 'history' | 'attachments';
+  /** Blob name prefixes inside that container (`''`: all of it). */
   readonly prefixes: readonly string[];
   readonly blobType: 'AppendBlob' | 'BlockBlob';
   /** Days after the last modification; 0 disables the rule. */
@@ -44,13 +46,48 @@ export const MARKER_PREFIXES: readonly string[] = ['_client-ids/'];
 /** The per-user command-limit buckets (src/lib/chat/command-quota.ts). */
 export const LIMIT_PREFIXES: readonly string[] = [LIMITS_PREFIX];
 
-/** The three rules, with the retention periods given. */
+/**
+ * The four rules, with the retention periods given. Attachments (their own container) go `historyDays` after their
+ * upload, sent or not: a file lives as long as the history around it would, and an upload that was never sent
+ * does not stay forever.
+ */
 export function retentionRules(historyDays: number, markerDays: number, limitDays: number): RetentionRule[] {
   return [
-    { name: 'chat-history-age', prefixes: HISTORY_PREFIXES, blobType: 'AppendBlob', days: historyDays },
-    { name: 'client-id-markers', prefixes: MARKER_PREFIXES, blobType: 'BlockBlob', days: markerDays },
-    { name: 'command-limit-buckets', prefixes: LIMIT_PREFIXES, blobType: 'BlockBlob', days: limitDays },
+    {
+      name: 'chat-history-age',
+      container: 'history',
+      prefixes: HISTORY_PREFIXES,
+      blobType: 'AppendBlob',
+      days: historyDays,
+    },
+    {
+      name: 'attachments-age',
+      container: 'attachments',
+      prefixes: [''],
+      blobType: 'BlockBlob',
+      days: historyDays,
+    },
+    {
+      name: 'client-id-markers',
+      container: 'history',
+      prefixes: MARKER_PREFIXES,
+      blobType: 'BlockBlob',
+      days: markerDays,
+    },
+    {
+      name: 'command-limit-buckets',
+      container: 'history',
+      prefixes: LIMIT_PREFIXES,
+      blobType: 'BlockBlob',
+      days: limitDays,
+    },
   ];
+}
+
+/** The containers the rules apply to; without `attachments` (attachments off) its rule is skipped. */
+export interface RetentionContainers {
+  readonly history: ContainerClient;
+  readonly attachments?: ContainerClient;
 }
 
 function readDays(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -74,17 +111,23 @@ export function readRetentionRules(env: NodeJS.ProcessEnv = process.env): Retent
 
 /**
  * Deletes what the rules say is too old at `now`, and returns the deleted names. A missing container is empty.
- * As on Azure, "older than N days" compares the blob's last-modified time with `now`.
+ * As on Azure, "older than N days" compares the blob's last-modified time with `now`. A lone container is the
+ * history's.
  */
 export async function sweepOnce(
-  container: ContainerClient,
+  containers: ContainerClient | RetentionContainers,
   rules: readonly RetentionRule[],
   now: number = Date.now(),
 ): Promise<string[]> {
   const deleted: string[] = [];
-  if (!(await container.exists())) return deleted;
+  const known: RetentionContainers = 'history' in containers ? containers : { history: containers };
+  const present = new Map<ContainerClient, boolean>();
   for (const rule of rules) {
     if (rule.days <= 0) continue;
+    const container = known[rule.container];
+    if (container === undefined) continue;
+    if (!present.has(container)) present.set(container, await container.exists());
+    if (!present.get(container)) continue;
     const cutoff = now - rule.days * DAY_MS;
     for (const prefix of rule.prefixes) {
       for await (const blob of container.listBlobsFlat({ prefix })) {
@@ -112,13 +155,13 @@ export interface RetentionSweeper {
  * stack keeps running: retention is housekeeping).
  */
 export function startRetentionSweeper(
-  container: ContainerClient,
+  containers: ContainerClient | RetentionContainers,
   rules: readonly RetentionRule[],
   intervalMs: number = DEFAULT_SWEEP_INTERVAL_MS,
   log: (line: string) => void = console.log,
 ): RetentionSweeper {
   const sweep = () => {
-    sweepOnce(container, rules)
+    sweepOnce(containers, rules)
       .then((deleted) => {
         if (deleted.length > 0) log(`[retention] deleted ${deleted.length} expired blob(s)`);
       })

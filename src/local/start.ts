@@ -13,6 +13,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { type AuthMode, authMode } from '../app/identity.js';
 import { appRoot } from '../app/static-files.js';
 import { startTelemetry } from '../app/telemetry.js';
+import { SETTINGS } from '../lib/settings.js';
 import { startAzurite } from './azurite.js';
 import { allowPageOrigins } from './blob-cors.js';
 import {
@@ -284,9 +285,19 @@ async function main(): Promise<void> {
       `http://127.0.0.1:${ports.FUNCTIONS_PORT}`,
     ]);
     // Azurite has no Blob lifecycle management: apply the rules Azure's lifecycle policy applies.
-    const historyContainer = process.env.CHAT_HISTORY_CONTAINER || 'chat-history';
+    const blob = BlobServiceClient.fromConnectionString(azurite.connectionString);
+    const attachmentsOff = process.env.CHAT_ATTACHMENTS_STORAGE?.trim().toLowerCase() === 'off';
     const sweeper = startRetentionSweeper(
-      BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(historyContainer),
+      {
+        history: blob.getContainerClient(process.env.CHAT_HISTORY_CONTAINER || 'chat-history'),
+        ...(attachmentsOff
+          ? {}
+          : {
+              attachments: blob.getContainerClient(
+                process.env.CHAT_ATTACHMENTS_CONTAINER || SETTINGS.attachmentsContainer.default,
+              ),
+            }),
+      },
       readRetentionRules(),
     );
     closers.push(async () => sweeper.stop());

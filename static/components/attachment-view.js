@@ -1,6 +1,6 @@
 import { readConfig } from '../config.js';
 import { attachmentUrl, isInlineImage, sizeLabel } from '../link/uploads.js';
-import { computed, defineComponent } from '../vendor/vue.js';
+import { computed, defineComponent, ref } from '../vendor/vue.js';
 
 /** Widest an inline image is drawn, in CSS pixels (narrower when the column is: see `.attachment-image`). */
 export const MAX_IMAGE_WIDTH_PX = 360;
@@ -14,7 +14,8 @@ let apiConfig = /** @type {import('../config.js').ChatConfig | null} */ (null);
  * One message's attachment (docs/architecture.md, "Attachments"): an image inline, at its size bounded by the
  * column and keeping its aspect ratio, with `width`/`height` set so the list does not jump when it loads; any
  * other file as a download chip with its name and size. Both point at the app's attachments route, which checks
- * that the reader may read the conversation before it redirects to a short-lived Blob URL.
+ * that the reader may read the conversation before it redirects to a short-lived Blob URL. An image that does not
+ * load (deleted by retention) says so in words instead of a broken picture.
  */
 export const AttachmentView = defineComponent({
   name: 'AttachmentView',
@@ -44,14 +45,17 @@ export const AttachmentView = defineComponent({
       return { width: Math.round(width * scale), height: Math.round(height * scale) };
     });
     const size = computed(() => sizeLabel(props.attachment.size));
-    return { url, inline, box, size };
+    /** Whether the image failed to load: gone after retention, or the Blob service unreachable. */
+    const failed = ref(false);
+    return { url, inline, box, size, failed };
   },
   template: /* html */ `
-    <a v-if="inline" class="attachment-image-link" :href="url" target="_blank" rel="noopener noreferrer"
+    <span v-if="inline && failed" class="attachment-gone" dir="auto">{{ attachment.name }}: this image is no longer available</span>
+    <a v-else-if="inline" class="attachment-image-link" :href="url" target="_blank" rel="noopener noreferrer"
       :title="attachment.name + ' (' + size + '), opens in a new tab'">
       <img class="attachment-image" :src="url" :alt="attachment.name" loading="lazy" decoding="async"
         :width="box ? box.width : null" :height="box ? box.height : null"
-        :style="box ? { aspectRatio: box.width + ' / ' + box.height } : null" />
+        :style="box ? { aspectRatio: box.width + ' / ' + box.height } : null" @error="failed = true" />
     </a>
     <a v-else class="attachment-chip" :href="url" rel="noopener noreferrer" download>
       <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">

@@ -2,10 +2,12 @@
  * Attachments in Chromium against the whole local stack (Azurite with CORS for the page, as npm start sets it):
  * ann (desktop) attaches an image in a private group, which uploads straight to Blob Storage and shows inline
  * for bob (phone, over Web PubSub), at its size and inside the column; a file shows as a download chip; a
- * refused type says why; eve, not a member, gets no image: the app refuses her the read URL.
+ * refused type says why; eve, not a member, gets no image: the app refuses her the read URL; an image deleted by
+ * retention says so in words.
  */
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { BlobServiceClient } from '@azure/storage-blob';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -195,5 +197,26 @@ describe('attachments in Chromium', () => {
     expect(await eve.page.locator('img.attachment-image').count()).toBe(0);
     await shot(eve, 'not-a-member');
     for (const person of [ann, bob, eve]) expect(problemsOf(person)).toMatchObject({ errors: [], csp: [] });
+  });
+
+  it('says in words that an image is gone once retention deleted it', async () => {
+    const src = (await image(ann, 'sunset.png').getAttribute('src')) as string;
+    const blob = new URL(src, ann.page.url()).searchParams.get('blob') as string;
+    // What the lifecycle rule (or the local sweeper) does after HISTORY_RETENTION_DAYS.
+    await BlobServiceClient.fromConnectionString(chat.stack.blob.connectionString)
+      .getContainerClient('chat-attachments')
+      .deleteBlob(blob);
+    // A fresh browser (nothing cached), as a reader coming back long after.
+    const later = await chat.open('ann');
+    await waitConnected(later);
+    await sidebarButton(later, /^Photos/).click();
+    const before = delivered(later, 'a picture follows');
+    await before.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await before.scrollIntoViewIfNeeded(); // the image loads lazily, once near the view
+    const gone = later.page.locator('.messages .attachment-gone', { hasText: 'sunset.png' });
+    await gone.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await gone.textContent()).toContain('sunset.png: this image is no longer available');
+    expect(await image(later, 'sunset.png').count()).toBe(0);
+    await shot(later, 'gone');
   });
 });

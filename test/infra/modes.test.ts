@@ -312,17 +312,22 @@ describe('retention (Blob lifecycle policy ↔ src/local/retention.ts)', () => {
       (r) => r.resource.type === 'Microsoft.Storage/storageAccounts/managementPolicies',
     );
     const rules = (at(policy?.body, 'properties', 'policy', 'rules') ?? []) as Evaluated[];
-    const container = 'chat-history';
-    const fromBicep = rules.map((rule) => ({
-      name: at(rule, 'name'),
-      prefixes: (at(rule, 'definition', 'filters', 'prefixMatch') as string[]).map((p) =>
-        p.slice(container.length + 1),
-      ),
-      blobType: (at(rule, 'definition', 'filters', 'blobTypes', 0) as string).replace(/^./, (c) =>
-        c.toUpperCase(),
-      ),
-      days: at(rule, 'definition', 'actions', 'baseBlob', 'delete', 'daysAfterModificationGreaterThan'),
-    }));
+    const containers = { history: 'chat-history', attachments: 'chat-attachments' };
+    const fromBicep = rules.map((rule) => {
+      const prefixes = at(rule, 'definition', 'filters', 'prefixMatch') as string[];
+      const container = (Object.keys(containers) as (keyof typeof containers)[]).find((key) =>
+        prefixes.every((p) => p.startsWith(`${containers[key]}/`)),
+      );
+      return {
+        name: at(rule, 'name'),
+        container,
+        prefixes: prefixes.map((p) => p.slice(p.indexOf('/') + 1)),
+        blobType: (at(rule, 'definition', 'filters', 'blobTypes', 0) as string).replace(/^./, (c) =>
+          c.toUpperCase(),
+        ),
+        days: at(rule, 'definition', 'actions', 'baseBlob', 'delete', 'daysAfterModificationGreaterThan'),
+      };
+    });
     expect(fromBicep).toEqual(retentionRules(30, 3, 4));
     const forever = await deploy({ historyRetentionDays: 0 });
     const kept = forever.resources.find(

@@ -101,6 +101,41 @@ describe('local retention (what the Blob lifecycle policy does on Azure)', () =>
     ]);
   });
 
+  it('deletes attachments, sent or never sent, as many days after their upload as history, and keeps them with 0', async () => {
+    const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
+    const attachments = service.getContainerClient('retention-attachments');
+    await attachments.create();
+    const history = service.getContainerClient('retention-history');
+    await history.create();
+    const files = [
+      'room/01J0000000000000000000000A/photo.png',
+      'group%3Ateam/01J0000000000000000000000B/notes.pdf',
+    ];
+    for (const name of files) await attachments.getBlockBlobClient(name).upload('x', 1);
+    await history.getAppendBlobClient('room/0000000001.jsonl').createIfNotExists();
+    const containers = { history, attachments };
+    const listed = async () => {
+      const found: string[] = [];
+      for await (const blob of attachments.listBlobsFlat()) found.push(blob.name);
+      return found.sort();
+    };
+
+    expect(
+      await sweepOnce(
+        containers,
+        readRetentionRules({ HISTORY_RETENTION_DAYS: '0' }),
+        Date.now() + 10_000 * DAY,
+      ),
+    ).toEqual([]);
+    const rules = readRetentionRules({ HISTORY_RETENTION_DAYS: '30' });
+    expect(await sweepOnce(containers, rules, Date.now() + 29 * DAY)).toEqual([]);
+    // Only the history container given (attachments off): the attachments rule has nothing to apply to.
+    expect(await sweepOnce(history, rules, Date.now() + 31 * DAY)).toEqual(['room/0000000001.jsonl']);
+    expect(await listed()).toEqual([...files].sort());
+    expect((await sweepOnce(containers, rules, Date.now() + 31 * DAY)).sort()).toEqual([...files].sort());
+    expect(await listed()).toEqual([]);
+  });
+
   it('treats a missing container as empty', async () => {
     const missing = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
       'none',
