@@ -409,7 +409,7 @@ function readStateFigures(ours: Side, figures: Figure[], targets: Target[], note
         ours: typing.blobTransactions,
         baseline: null,
         better: 'lower',
-        note: `typists who have sent a command before (each typist's first command on the instance, a typing event too: ${typing.firstBlobTransactions.toFixed(2)} tx, the read of its bucket and the write of its first lease)`,
+        note: `typists who have sent a command before; their typing just before (the first command of each on the instance, or the first once its lease ran out): ${typing.firstBlobTransactions.toFixed(2)} tx, a read of the bucket the first time and the write of a lease`,
       },
     );
   }
