@@ -15,7 +15,8 @@ export const LIMITS_PREFIX = '_limits/';
 /**
  * The tokens an instance first takes from a user's bucket at once. A lease leaves the bucket at least as many
  * tokens as all instances then hold unspent, so it shrinks as the bucket empties: a user well under the limit
- * costs one write per lease of commands, and one near the limit (two tokens left) spends tokens taken one by one.
+ * costs one write per lease of commands, and one near the limit (fewer than three tokens in the bucket beside
+ * those held) spends tokens taken one by one.
  * Tokens an instance took and has not spent stay with it (there is no time limit on them: they were paid for),
  * so another instance can only see fewer tokens than the user has left, never more.
  */
