@@ -5,13 +5,14 @@
  * transport to use (if the URL held the page to one), where the API is and the text limit.
  */
 import { MAX_TEXT_LENGTH } from './conversation.js';
+import { EXCERPT_LENGTH, MAX_REACTIONS_PER_MESSAGE } from './state/reactions.js';
 
 /**
  * What the server decided for this page.
  * @typedef {{ user: string | null, name: string | null, auth: 'entra' | 'none', service: 'signalr' | 'webpubsub',
  *   dialect: 'signalr' | 'websocket',
  *   transport: 'websockets' | 'sse' | 'longpolling' | null, protocol: 'json' | 'messagepack', apiBase: string,
- *   maxTextLength: number, hub: string, attachments: boolean,
+ *   maxTextLength: number, maxReactionsPerMessage: number, replyExcerptLength: number, hub: string, attachments: boolean,
  *   refusedName?: { name: string, problem: string } }} ChatConfig
  */
 
@@ -32,6 +33,9 @@ export const DEFAULT_CONFIG = Object.freeze({
   protocol: 'json',
   apiBase: '/api',
   maxTextLength: MAX_TEXT_LENGTH,
+  /** Distinct reactions shown per message, and the characters a reply's quote keeps (the server's settings). */
+  maxReactionsPerMessage: MAX_REACTIONS_PER_MESSAGE,
+  replyExcerptLength: EXCERPT_LENGTH,
   hub: 'chat',
   /** Whether the server takes files and images (the attach button shows only then). */
   attachments: false,
@@ -65,6 +69,13 @@ export function readConfig(doc = document) {
   if (config.auth !== 'entra') config.auth = 'none';
   if (config.protocol !== 'messagepack') config.protocol = 'json';
   config.attachments = config.attachments === true;
+  for (const [key, fallback] of /** @type {const} */ ([
+    ['maxReactionsPerMessage', MAX_REACTIONS_PER_MESSAGE],
+    ['replyExcerptLength', EXCERPT_LENGTH],
+  ])) {
+    const value = config[key];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) config[key] = fallback;
+  }
   const refused = /** @type {any} */ (config.refusedName);
   if (typeof refused?.name !== 'string' || typeof refused?.problem !== 'string') delete config.refusedName;
   return /** @type {ChatConfig} */ (config);

@@ -15,6 +15,7 @@ import {
 import { APP_ERRORS } from './errors.js';
 import { type AuthMode, identify } from './identity.js';
 import { attachmentsOrigin, pageSecurityHeaders } from './page-security.js';
+import { reactionLimitsFromSettings } from './services.js';
 import { loadPageTemplate } from './static-files.js';
 
 /** The marker in `static/index.html` that the configuration replaces. */
@@ -70,6 +71,10 @@ export interface ChatPageConfig {
   readonly protocol: HubProtocolName;
   readonly apiBase: string;
   readonly maxTextLength: number;
+  /** Distinct reactions shown per message (`CHAT_MAX_REACTIONS_PER_MESSAGE`). */
+  readonly maxReactionsPerMessage: number;
+  /** Characters a reply's quote keeps (`CHAT_REPLY_EXCERPT_LENGTH`): the page cuts an edited quote to it. */
+  readonly replyExcerptLength: number;
   readonly hub: string;
   /** Whether the page offers attachments (off with `CHAT_ATTACHMENTS_STORAGE=off`; docs/architecture.md, "Attachments"). */
   readonly attachments?: boolean;
@@ -195,6 +200,7 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     protocol: protocolParam ?? JSON_PROTOCOL_NAME,
     apiBase: '/api',
     maxTextLength: MAX_TEXT_LENGTH,
+    ...pageReactionLimits(),
     hub: readSetting('hubName') ?? 'chat',
     attachments: attachmentsOrigin() !== undefined,
   });
@@ -214,8 +220,15 @@ function promptConfig(req: HttpRequest): ChatPageConfig {
     protocol: JSON_PROTOCOL_NAME,
     apiBase: '/api',
     maxTextLength: MAX_TEXT_LENGTH,
+    ...pageReactionLimits(),
     hub: readSetting('hubName') ?? 'chat',
   };
+}
+
+/** The reaction limits as the page's configuration names them. */
+function pageReactionLimits(): Pick<ChatPageConfig, 'maxReactionsPerMessage' | 'replyExcerptLength'> {
+  const limits = reactionLimitsFromSettings();
+  return { maxReactionsPerMessage: limits.maxReactionsPerMessage, replyExcerptLength: limits.excerptLength };
 }
 
 async function renderPage(status: number, config: ChatPageConfig): Promise<HttpResponseInit> {

@@ -25,7 +25,12 @@ import {
   GroupRecordStore,
   PeopleDirectory,
 } from '../lib/conversations/index.js';
-import { createHistoryStoreFromSettings, type HistoryStore } from '../lib/history/index.js';
+import {
+  createHistoryStoreFromSettings,
+  type HistoryStore,
+  REACTION_LIMIT_CEILINGS,
+  type ReactionOptions,
+} from '../lib/history/index.js';
 import { readSetting, SETTINGS, type SettingKey } from '../lib/settings.js';
 import {
   type Dialect,
@@ -69,6 +74,8 @@ export interface ChatServices {
   readonly reads: ReadPositionStore;
   /** Private groups' and channels' records, the channel directory, and their limits (`CHAT_MAX_GROUP_…`). */
   readonly groups: GroupLimits & { readonly records: GroupRecordStore; readonly channels: ChannelDirectory };
+  /** Distinct reactions shown per message and a reply's quote length (`CHAT_MAX_REACTIONS_PER_MESSAGE`, …). */
+  readonly reactions: ReactionLimits;
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
   readonly webPubSubChannel: ChatChannel | undefined;
   /**
@@ -135,6 +142,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       maxTitleLength: countSetting('maxGroupTitleLength', GROUP_LIMIT_CEILINGS.maxTitleLength, env),
       maxTopicLength: countSetting('maxGroupTopicLength', GROUP_LIMIT_CEILINGS.maxTopicLength, env),
     },
+    reactions: reactionLimitsFromSettings(env),
   };
   cached = { key, value };
   return value;
@@ -203,6 +211,21 @@ function onlinePageSize(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
+/** The numbers of reactions and replies the chat and its page apply (docs/architecture.md, "Reactions and replies"). */
+export type ReactionLimits = Pick<ReactionOptions, 'maxReactionsPerMessage' | 'excerptLength'>;
+
+/** `CHAT_MAX_REACTIONS_PER_MESSAGE` and `CHAT_REPLY_EXCERPT_LENGTH`, checked against their ceilings. */
+export function reactionLimitsFromSettings(env: NodeJS.ProcessEnv = process.env): ReactionLimits {
+  return {
+    maxReactionsPerMessage: countSetting(
+      'maxReactionsPerMessage',
+      REACTION_LIMIT_CEILINGS.maxReactionsPerMessage,
+      env,
+    ),
+    excerptLength: countSetting('replyExcerptLength', REACTION_LIMIT_CEILINGS.excerptLength, env),
+  };
+}
+
 /** A whole number from 1 to `max` from a setting (its catalogue default when absent). */
 function countSetting(
   key:
@@ -211,7 +234,9 @@ function countSetting(
     | 'maxGroupsPerUser'
     | 'maxGroupTitleLength'
     | 'maxGroupTopicLength'
-    | 'groupWriteAttempts',
+    | 'groupWriteAttempts'
+    | 'maxReactionsPerMessage'
+    | 'replyExcerptLength',
   max: number,
   env: NodeJS.ProcessEnv,
 ): number {

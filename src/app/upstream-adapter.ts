@@ -73,6 +73,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       groups: services.groups,
       fanout,
       typing: typingThrottleFor(services),
+      reactions: services.reactions,
       moderation: moderationFor(services),
       ...(services.attachments !== undefined ? { attachments: services.attachments } : {}),
       ...(authMode() === 'entra' ? { directory: services.directory } : {}),

@@ -233,6 +233,20 @@ export const SETTINGS = {
     description:
       "Conditional writes one change of a group's record tries (each conflict with another owner's change re-reads it), at most 50, before it is refused with group-contended.",
   },
+  maxReactionsPerMessage: {
+    name: 'CHAT_MAX_REACTIONS_PER_MESSAGE',
+    required: false,
+    default: '6',
+    description:
+      'Distinct emoji shown under one message at most (the most used are kept), from 1 to 6 (the emoji offered).',
+  },
+  replyExcerptLength: {
+    name: 'CHAT_REPLY_EXCERPT_LENGTH',
+    required: false,
+    default: '120',
+    description:
+      'Characters of the quoted message a reply keeps (longer is cut with an ellipsis), at most 1000.',
+  },
   realtimeService: {
     name: 'REALTIME_SERVICE',
     required: false,

@@ -45,7 +45,7 @@ export const ChatApp = defineComponent({
   setup(props) {
     const config = props.config;
     const me = /** @type {string} */ (config.user);
-    const state = reactive(createChatState(me));
+    const state = reactive(createChatState(me, config));
     rememberName(state, me, config.name);
     /** @param {string} id */
     const nameOf = (id) => displayName(state, id);

@@ -6,17 +6,25 @@
  * ones), online-list.js (who is online), system-notes.js (joins and leaves), display-names.js, chat-welcome.js.
  */
 import { DEFAULT_HISTORY_LIMIT, parseConversation, ROOM } from '../conversation.js';
+import { EXCERPT_LENGTH, MAX_REACTIONS_PER_MESSAGE } from './reactions.js';
 
 /** Messages asked for per "load older" page (the server's default page; it allows 1–100). */
 export const HISTORY_PAGE_SIZE = DEFAULT_HISTORY_LIMIT;
 
 /**
- * A fresh state for `me`.
+ * A fresh state for `me`, with the server's reaction limits (the page's configuration; the server's defaults
+ * without it).
  * @param {string} me
+ * @param {{ maxReactionsPerMessage?: number, replyExcerptLength?: number }} [limits]
  */
-export function createChatState(me) {
+export function createChatState(me, limits = {}) {
   return {
     me,
+    /** Distinct reactions shown per message, and the length a reply's quote keeps (`CHAT_…` app settings). */
+    reactionLimits: {
+      maxPerMessage: limits.maxReactionsPerMessage ?? MAX_REACTIONS_PER_MESSAGE,
+      excerptLength: limits.replyExcerptLength ?? EXCERPT_LENGTH,
+    },
     /**
      * Who is online, sorted: the pages of the online list loaded so far (the `welcome` carries the first,
      * `listOnline` fetches the next), kept exact by `presence` deltas.

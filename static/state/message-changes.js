@@ -103,7 +103,9 @@ function quoteOf(state, message) {
   const change = state.changes.get(keyOf(replyTo, quote.from));
   if (change?.deleted || state.changes.get(replyTo)?.removed)
     return { ...quote, text: '', deleted: /** @type {const} */ (true) };
-  return change?.edit ? { ...quote, text: excerptOf(change.edit.text) } : quote;
+  return change?.edit
+    ? { ...quote, text: excerptOf(change.edit.text, state.reactionLimits.excerptLength) }
+    : quote;
 }
 
 /**

@@ -57,7 +57,8 @@ export function takeReaction(state, record) {
 }
 
 /**
- * The reactions to the message `id`, in the order of the emoji set (the most used kept when over the limit).
+ * The reactions to the message `id`, in the order of the emoji set (the most used kept when over the state's
+ * limit of distinct reactions).
  * @param {ChatState} state
  * @param {string} id
  * @returns {ReactionCount[]}
@@ -76,7 +77,7 @@ export function reactionsOf(state, id) {
   const rank = (/** @type {string} */ emoji) => ORDER.get(emoji) ?? 0;
   return counts
     .sort((a, b) => b.users.length - a.users.length || rank(a.emoji) - rank(b.emoji))
-    .slice(0, MAX_REACTIONS_PER_MESSAGE)
+    .slice(0, state.reactionLimits.maxPerMessage)
     .sort((a, b) => rank(a.emoji) - rank(b.emoji));
 }
 

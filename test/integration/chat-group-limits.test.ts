@@ -1,6 +1,7 @@
 /**
- * The limits of groups are app settings (src/lib/settings.ts): a stack started with small ones refuses past
- * them, over SignalR and over Web PubSub, with the codes of the error catalogue.
+ * The limits of groups and of replies are app settings (src/lib/settings.ts): a stack started with small ones
+ * refuses past them, over SignalR and over Web PubSub, with the codes of the error catalogue, and cuts a reply's
+ * quote to the configured length.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,8 +12,9 @@ import {
   DEFAULT_MAX_GROUP_TOPIC_LENGTH,
   DEFAULT_MAX_GROUPS_PER_USER,
 } from '../../src/lib/conversations/index.js';
+import { REACTION_DEFAULTS } from '../../src/lib/history/index.js';
 import { SETTINGS } from '../../src/lib/settings.js';
-import { ask, type ChatDialect, errorCodeOf, isGroupRecord } from '../support/chat-clients.js';
+import { ask, type ChatDialect, errorCodeOf, isGroupRecord, isMessage } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
 
 const chat = useChatStack({
@@ -22,6 +24,7 @@ const chat = useChatStack({
     CHAT_MAX_GROUPS_PER_USER: '2',
     CHAT_MAX_GROUP_TITLE_LENGTH: '10',
     CHAT_MAX_GROUP_TOPIC_LENGTH: '12',
+    CHAT_REPLY_EXCERPT_LENGTH: '10',
   },
 });
 const { connect } = chat;
@@ -36,10 +39,30 @@ describe('group limits from app settings', () => {
     expect(Number(SETTINGS.maxGroupTitleLength.default)).toBe(DEFAULT_MAX_GROUP_TITLE_LENGTH);
     expect(Number(SETTINGS.maxGroupTopicLength.default)).toBe(DEFAULT_MAX_GROUP_TOPIC_LENGTH);
     expect(Number(SETTINGS.groupWriteAttempts.default)).toBe(DEFAULT_GROUP_WRITE_ATTEMPTS);
+    expect(Number(SETTINGS.maxReactionsPerMessage.default)).toBe(REACTION_DEFAULTS.maxReactionsPerMessage);
+    expect(Number(SETTINGS.replyExcerptLength.default)).toBe(REACTION_DEFAULTS.excerptLength);
   });
 
   describe.each(['signalr', 'webpubsub'] as ChatDialect[])('over %s', (service) => {
     const s = service === 'signalr' ? 'sr' : 'wps';
+
+    it('quotes the configured length of the message a reply answers', async () => {
+      const author = await connect(`quote-${s}`, service);
+      const original = await ask(
+        author,
+        'sendMessage',
+        { text: 'a long message to quote' },
+        isMessage('a long message to quote'),
+      );
+      const reply = await ask(
+        author,
+        'sendMessage',
+        { text: `reply ${s}`, replyTo: original.payload.id },
+        isMessage(`reply ${s}`),
+      );
+      // Ten code points: nine of the text and the ellipsis (the default keeps 120).
+      expect(reply.payload.quote).toEqual({ from: author.user, text: 'a long me…' });
+    });
 
     it('refuses past the configured members, groups, title and topic lengths', async () => {
       const owner = await connect(`lim-owner-${s}`, service);

@@ -120,6 +120,45 @@ describe('the command limit shared by instances', () => {
     }
   });
 
+  it('costs a user who sends 21 commands at one instant three writes: leases of 5, 10, then what the bucket leaves', async () => {
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.port}`);
+    try {
+      const viaProxy = BlobServiceClient.fromConnectionString(
+        azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
+      ).getContainerClient('quota');
+      const quota = new CommandQuota(viaProxy, { burst: 30, perSecond: 10, now: () => 5_500_000 });
+      for (let i = 0; i < 21; i++) expect(await quota.take('fio')).toBe(0);
+      // No refill: 5 (25 left), 10 (15 left), then 8 of the 15, which leaves the bucket 7 for the 7 the
+      // instance then holds: 23 commands' worth from three writes.
+      const writes = proxy.exchanges.filter((e) => e.method === 'PUT').length;
+      expect(writes).toBe(3);
+      const bucket = JSON.parse(
+        (await container.getBlockBlobClient(bucketName('fio')).downloadToBuffer()).toString(),
+      );
+      expect(bucket.tokens).toBe(7);
+      expect(bucket.leases.map((l: [string, number, number]) => l[1])).toEqual([7]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('shrinks the lease as the bucket empties: a flood at one instant on one instance gets exactly the burst', async () => {
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.port}`);
+    try {
+      const viaProxy = BlobServiceClient.fromConnectionString(
+        azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
+      ).getContainerClient('quota');
+      const quota = new CommandQuota(viaProxy, { burst: 30, perSecond: 10, now: () => 5_600_000 });
+      let allowed = 0;
+      for (let i = 0; i < 100; i++) if ((await quota.take('gil')) === 0) allowed++;
+      expect(allowed).toBe(30);
+      // Leases 5, 10, 8, 4, 2 (each leaving the bucket what the instance then holds), then 1 token at a time.
+      expect(proxy.exchanges.filter((e) => e.method === 'PUT').length).toBe(5 + 1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('keeps the tokens all instances hold unspent within half the burst: a flood gets at most one and a half bursts at once', async () => {
     let now = 6_000_000;
     const quotas = Array.from(

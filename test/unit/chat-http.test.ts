@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assets } from '../../src/app/assets.js';
 import { configScript, home, jsonForHtml } from '../../src/app/home.js';
 import { CLIENT_TOKEN_TTL_SECONDS, negotiate } from '../../src/app/negotiate.js';
-import { resetChatServices } from '../../src/app/services.js';
+import { reactionLimitsFromSettings, resetChatServices } from '../../src/app/services.js';
 import { MAX_CLIENT_TOKEN_TTL_SECONDS, verifyToken } from '../../src/lib/signalr/tokens.js';
 import { DEV_ACCESS_KEY as KEY } from '../../src/local/dev-constants.js';
 
@@ -72,6 +72,8 @@ describe('home', () => {
       protocol: 'json',
       apiBase: '/api',
       maxTextLength: 4000,
+      maxReactionsPerMessage: 6,
+      replyExcerptLength: 120,
       hub: 'chat',
     });
     expect(script.match(/<\/script>/g)).toHaveLength(1);
@@ -91,9 +93,34 @@ describe('home', () => {
       protocol: 'json',
       apiBase: '/api',
       maxTextLength: 4000,
+      maxReactionsPerMessage: 6,
+      replyExcerptLength: 120,
       hub: 'chat',
       attachments: true,
     });
+  });
+
+  it('gives the page the reaction limits of the app settings, and refuses one out of its range', async () => {
+    process.env.CHAT_MAX_REACTIONS_PER_MESSAGE = '3';
+    process.env.CHAT_REPLY_EXCERPT_LENGTH = '40';
+    try {
+      const res = await home(get('/api/home?name=ann'), ctx());
+      expect(chatConfig(res)).toMatchObject({ maxReactionsPerMessage: 3, replyExcerptLength: 40 });
+      for (const [name, value] of [
+        ['CHAT_MAX_REACTIONS_PER_MESSAGE', '7'],
+        ['CHAT_MAX_REACTIONS_PER_MESSAGE', '0'],
+        ['CHAT_REPLY_EXCERPT_LENGTH', '1001'],
+        ['CHAT_REPLY_EXCERPT_LENGTH', '12.5'],
+      ] as const) {
+        const env = { ...process.env, [name]: value };
+        expect(() => reactionLimitsFromSettings(env), `${name}=${value}`).toThrow(
+          new RegExp(`${name} must be a whole number from 1 to`),
+        );
+      }
+    } finally {
+      delete process.env.CHAT_MAX_REACTIONS_PER_MESSAGE;
+      delete process.env.CHAT_REPLY_EXCERPT_LENGTH;
+    }
   });
 
   it('offers no attachments, and names no Blob origin in its CSP, with CHAT_ATTACHMENTS_STORAGE=off', async () => {

@@ -23,7 +23,10 @@ interface State {
 }
 const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
 const chat: {
-  createChatState(me: string): State;
+  createChatState(
+    me: string,
+    limits?: { maxReactionsPerMessage?: number; replyExcerptLength?: number },
+  ): State;
   applyHistory(state: State, history: object): void;
   applyMessage(state: State, message: ChatMessage): { isNew: boolean };
   reactionToggle(me: string, message: Shown, emoji: string): { command: string; payload: object };
@@ -110,6 +113,18 @@ describe("the page's fold of reactions", () => {
     // A copy of a message delivered again keeps its reactions.
     chat.applyMessage(state, line(1));
     expect(messagesOf(state)[0]?.reactions).toHaveLength(2);
+  });
+
+  it('folds with the limits of the page configuration: fewer distinct reactions, shorter edited quotes', () => {
+    const state = chat.createChatState('bob', { maxReactionsPerMessage: 1, replyExcerptLength: 4 });
+    for (const m of lines) chat.applyMessage(state, m);
+    const changes = new MessageChanges({ maxReactionsPerMessage: 1, excerptLength: 4 });
+    const reference = foldHistory(lines, changes);
+    const seen = (m: Shown | FoldedMessage) => [m.id, m.reactions ?? [], m.quote ?? null];
+    expect(messagesOf(state).map(seen)).toEqual(reference.map(seen));
+    // One of the two emoji on the first message (tied at one user each: the first of the set), and "m1 e…".
+    expect(messagesOf(state)[0]?.reactions).toEqual([{ emoji: '👍', users: ['__proto__'] }]);
+    expect(messagesOf(state)[3]?.quote?.text).toBe('m1…');
   });
 
   it('toggles: react when I have not, unreact when I have', () => {

@@ -13,9 +13,10 @@ import { RateLimiter } from '../rate-limit.js';
 /** The blob name prefix of the per-user buckets (conversation folders never start with `_`). */
 export const LIMITS_PREFIX = '_limits/';
 /**
- * The tokens an instance first takes from a user's bucket at once. It takes a lease while the bucket keeps at
- * least half of the burst after the take (the user is well under the limit), else one: a user well under the
- * limit costs one write per lease of commands, and one near the limit spends only tokens it takes one by one.
+ * The tokens an instance first takes from a user's bucket at once. A lease leaves the bucket at least as many
+ * tokens as all instances then hold unspent, so it shrinks as the bucket empties: a user well under the limit
+ * costs one write per lease of commands, and one near the limit (fewer than three tokens in the bucket beside
+ * those held) spends tokens taken one by one.
  * Tokens an instance took and has not spent stay with it (there is no time limit on them: they were paid for),
  * so another instance can only see fewer tokens than the user has left, never more.
  */
@@ -23,7 +24,8 @@ export const DEFAULT_COMMAND_LEASE = 5;
 /**
  * The largest lease: each lease an instance spent whole within {@link DEFAULT_LEASE_TTL_MS} lets its next one for
  * that user be twice as large, up to this (a user who keeps sending on one instance costs one write per this many
- * commands); a lease not spent in time, or a take near the limit, goes back to {@link DEFAULT_COMMAND_LEASE}.
+ * commands); a lease not spent in time, or a take near the limit, goes back to {@link DEFAULT_COMMAND_LEASE}, and
+ * after a lease the bucket kept smaller than asked the next asks for that many (at least the first).
  */
 export const DEFAULT_MAX_COMMAND_LEASE = 15;
 /**
@@ -169,13 +171,14 @@ export class CommandQuota {
         bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * this.perSecond,
       );
       if (tokens < 1) return this.#block(local, now, Math.ceil(((1 - tokens) / this.perSecond) * 1000));
-      // Well under the limit (half the burst left after the take, and room beside the leases other instances
-      // hold): the lease this instance has grown to, or the first one; near the limit, one token at a time.
-      const half = this.burst / 2;
+      // The largest lease up to the one this instance has grown to that leaves the bucket at least what all
+      // instances then hold unspent (so the bucket never holds fewer of the user's tokens than sit in leases)
+      // and keeps what they hold within half the burst (the bound, whatever the number of instances): as the
+      // bucket empties the leases shrink, and near the limit the tokens go one at a time.
       const others = (bucket.leases ?? []).filter(([id, , until]) => id !== this.#instance && until > now);
-      const room = Math.floor(half) - others.reduce((sum, [, held]) => sum + held, 0);
-      const fits = (lease: number) => lease > 1 && tokens - lease >= half && lease - 1 <= room;
-      const taken = fits(local.nextLease) ? local.nextLease : fits(this.#lease) ? this.#lease : 1;
+      const held = others.reduce((sum, [, count]) => sum + count, 0);
+      const room = Math.floor(this.burst / 2) - held;
+      const taken = Math.max(1, Math.min(local.nextLease, room + 1, Math.floor((tokens - held + 1) / 2)));
       const until = now + this.#leaseTtlMs;
       const leases = taken > 1 ? [...others, [this.#instance, taken - 1, until] as const] : others;
       const next: Bucket = { tokens: tokens - taken, at: now, ...(leases.length > 0 ? { leases } : {}) };

@@ -9,7 +9,11 @@ import type { ChatMessage } from './message.js';
 /** The reactions offered, in the order the page shows them. */
 export const REACTION_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢'] as const;
 
-/** The limits of reactions and replies; {@link REACTION_DEFAULTS} gives each its default. */
+/**
+ * The limits of reactions and replies; {@link REACTION_DEFAULTS} gives each its default. The two numbers are
+ * the defaults of app settings (src/lib/settings.ts, `CHAT_MAX_REACTIONS_PER_MESSAGE`, `CHAT_REPLY_EXCERPT_LENGTH`),
+ * read in src/app/services.ts, checked against {@link REACTION_LIMIT_CEILINGS}, and handed to the page too.
+ */
 export interface ReactionOptions {
   /** The emoji a user may react with (any other is refused, and ignored when folded). */
   readonly emoji: readonly string[];
@@ -24,6 +28,14 @@ export const REACTION_DEFAULTS: ReactionOptions = {
   maxReactionsPerMessage: REACTION_EMOJI.length,
   excerptLength: 120,
 };
+
+/** The largest value each number of {@link ReactionOptions} may be set to. */
+export const REACTION_LIMIT_CEILINGS = {
+  /** More distinct reactions than there are emoji to react with would change nothing. */
+  maxReactionsPerMessage: REACTION_EMOJI.length,
+  /** A quote is stored in every reply: kept well under a message's own limit (4000). */
+  excerptLength: 1_000,
+} as const;
 
 /** One emoji's reactions to a message: who reacted, in the order they did. */
 export interface ReactionCount {
