@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { unmaskedFrame } from '../../src/local/service/transports/shared-frames.js';
 import type { WebPubSubOutbound } from '../../src/local/service/webpubsub/hub.js';
-import { jsonFrame, plainFrame, sequencedFrame } from '../../src/local/service/webpubsub/outbound-frames.js';
+import {
+  jsonFrame,
+  plainBytes,
+  plainFrame,
+  sequencedFrame,
+  soleJsonFrame,
+} from '../../src/local/service/webpubsub/outbound-frames.js';
 import { ReliableOutbox } from '../../src/local/service/webpubsub/reliable.js';
 
 const text = (s: string) => Buffer.from(s, 'utf8');
@@ -35,14 +42,49 @@ describe('Web PubSub outbound frames', () => {
       dataType: 'text',
       data: text('ü "q" 🚀'),
     };
-    expect(sequencedFrame(message, 1).toString()).toBe(
+    expect(sequencedFrame(message, 1).payload.toString()).toBe(
       '{"type":"message","from":"group","group":"g","dataType":"text","data":"ü \\"q\\" 🚀","sequenceId":1}',
     );
-    const big = sequencedFrame(message, Number.MAX_SAFE_INTEGER).toString();
+    const big = sequencedFrame(message, Number.MAX_SAFE_INTEGER).payload.toString();
     expect(JSON.parse(big)).toMatchObject({ data: 'ü "q" 🚀', sequenceId: Number.MAX_SAFE_INTEGER });
     // Two connections at different points get different numbers on the same message.
-    expect(JSON.parse(sequencedFrame(message, 7).toString()).sequenceId).toBe(7);
-    expect(JSON.parse(sequencedFrame(message, 1).toString()).sequenceId).toBe(1);
+    expect(JSON.parse(sequencedFrame(message, 7).payload.toString()).sequenceId).toBe(7);
+    expect(JSON.parse(sequencedFrame(message, 1).payload.toString()).sequenceId).toBe(1);
+  });
+
+  it('puts a reliable frame behind its own WebSocket header: one buffer a receiver reads as the message', () => {
+    // Payloads under 126 bytes, under 64 KiB and above it: the three length forms of RFC 6455, 5.2.
+    for (const size of [10, 200, 70_000]) {
+      const message: WebPubSubOutbound = { from: 'server', dataType: 'text', data: text('x'.repeat(size)) };
+      const { payload, whole } = sequencedFrame(message, 42);
+      const header = whole.length - payload.length;
+      expect(whole.subarray(header).equals(payload)).toBe(true);
+      expect(whole.equals(unmaskedFrame(payload, false))).toBe(true);
+      expect(whole[0]).toBe(0x81); // FIN, text
+      expect(JSON.parse(payload.toString())).toEqual({
+        type: 'message',
+        from: 'server',
+        dataType: 'text',
+        data: 'x'.repeat(size),
+        sequenceId: 42,
+      });
+    }
+  });
+
+  it("writes a sole recipient's frame byte for byte as the shared one, behind its WebSocket header", () => {
+    const messages: WebPubSubOutbound[] = [
+      { from: 'server', dataType: 'text', data: text('ü "q" 🚀'.repeat(20)) },
+      { from: 'server', dataType: 'json', data: text('{"a":[1,2]}') },
+      { from: 'group', group: 'g', fromUserId: 'u', dataType: 'binary', data: Buffer.from([0, 255]) },
+    ];
+    for (const message of messages) {
+      const { payload, whole } = soleJsonFrame(message);
+      expect(payload.equals(jsonFrame({ ...message }))).toBe(true);
+      expect(whole.equals(unmaskedFrame(payload, false))).toBe(true);
+    }
+    const bytes = Buffer.from([0x68, 0x69, 0xff]);
+    expect(plainBytes({ from: 'server', dataType: 'text', data: bytes }).toString()).toBe('hi\uFFFD');
+    expect(plainBytes({ from: 'server', dataType: 'binary', data: bytes })).toBe(bytes);
   });
 
   it('frames a message once per framing, whatever the number of recipients', () => {

@@ -200,9 +200,9 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
 
   /**
    * Sends a frame unless the client is a slow consumer: more than `maxOutboundMessages` unwritten messages
-   * or `maxOutboundBytes` buffered closes it with 1008 instead of buffering without bound.
-   */
-  protected send(data: string | Buffer, binary: boolean, force = false): void {
+   * or `maxOutboundBytes` buffered closes it with 1008 instead of buffering without bound. `whole`: the
+   * WebSocket frame of `data`, written as it is where the transport can (shared-frames.ts). */
+  protected send(data: string | Buffer, binary: boolean, force = false, whole?: Buffer): void {
     const transport = this.transport;
     if (!transport?.open) return;
     if (!force) {
@@ -225,7 +225,7 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
       }
     }
     this.#pendingSends++;
-    transport.send(data, binary, this.#sent);
+    if (!(whole && transport.sendWhole?.(whole, this.#sent))) transport.send(data, binary, this.#sent);
   }
 
   /** A frame counted in `#pendingSends` was written (or dropped with its transport). */

@@ -179,6 +179,25 @@ export class WebSocketTransport implements Transport, TurnFlushable {
       this.socket.send(data, binary ? BINARY : TEXT, done);
       return;
     }
+    this.#listForFlush();
+  }
+
+  /** A whole frame goes out as it is under the turn's cork, where shared frames may (see `#writesShared`). */
+  sendWhole(frame: Buffer, done?: () => void): boolean {
+    const corkable = this.#corkable;
+    if (!this.#writesShared || !corkable?.write || !this.open) return false;
+    if (!this.#corked) {
+      corkable.cork();
+      this.#corked = true;
+    }
+    corkable.write(frame, done);
+    this.#corkedBytes += frame.length;
+    if (this.#corkedBytes >= this.#maxCoalescedBytes) this.#uncork();
+    this.#listForFlush();
+    return true;
+  }
+
+  #listForFlush(): void {
     if (!this.#listed) {
       this.#listed = true;
       flushAtEndOfTurn(this);

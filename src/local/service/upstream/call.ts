@@ -53,9 +53,10 @@ export interface UpstreamCodec {
   isOpeningCall(call: UpstreamCall): boolean;
   /**
    * Whether calls may go to the URL at all (Web PubSub's abuse-protection handshake, made once per host);
-   * refused, the call is not sent and its outcome is `invalid-call`. Unset: every URL.
+   * refused, the call is not sent and its outcome is `invalid-call`. Unset: every URL. `true` itself when it is
+   * already known, so an admitted call does not wait a turn for it.
    */
-  admits?(url: URL): Promise<boolean>;
+  admits?(url: URL): Promise<boolean> | true;
   /**
    * The keys this wing's calls are signed with, when they are not the service's `accessKeys` (Web PubSub has a
    * key set of its own, as a second Azure resource does). Identity mode signs nothing either way.

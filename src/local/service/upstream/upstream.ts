@@ -164,6 +164,30 @@ export class Upstream {
     setBounded(this.#routes, key, route, MAX_CACHED_ROUTES);
     return route;
   }
+  /**
+   * The URLs a wing's own templates give each hub, category and event, per template object (a wing keeps one
+   * object per template while the service runs, Web PubSub's event-handlers.ts).
+   */
+  readonly #templateRoutes = new WeakMap<UpstreamTemplate, Map<string, Route>>();
+
+  #templateRoute(template: UpstreamTemplate, call: UpstreamCall): Route {
+    let routes = this.#templateRoutes.get(template);
+    if (routes === undefined) {
+      routes = new Map();
+      this.#templateRoutes.set(template, routes);
+    }
+    const key = `${call.hub}\n${call.category}\n${call.event}`;
+    let route = routes.get(key);
+    if (route === undefined) {
+      route = {
+        template,
+        url: new URL(expandUrl(template.urlTemplate, call.hub, call.category, call.event)),
+      };
+      setBounded(routes, key, route, MAX_CACHED_ROUTES);
+    }
+    return route;
+  }
+
   /** Shares the upstream fairly between users (see fair-scheduler.ts). */
   readonly scheduler: FairScheduler;
   /** Client messages waiting per user, bounded (see user-backlog.ts). */
@@ -261,15 +285,11 @@ export class Upstream {
 
   async #attempt(call: UpstreamCall): Promise<UpstreamOutcome> {
     if (call.template === null) return { kind: 'no-template' };
-    const route = call.template
-      ? {
-          template: call.template,
-          url: new URL(expandUrl(call.template.urlTemplate, call.hub, call.category, call.event)),
-        }
-      : this.#route(call);
+    const route = call.template ? this.#templateRoute(call.template, call) : this.#route(call);
     if (!route) return { kind: 'no-template' };
     const { template, url } = route;
-    if (call.codec.admits && !(await call.codec.admits(url))) {
+    const admitted = call.codec.admits?.(url) ?? true;
+    if (admitted !== true && !(await admitted)) {
       return {
         kind: 'invalid-call',
         message: `the host ${url.host} did not accept the abuse-protection handshake (WebHook-Allowed-Origin)`,

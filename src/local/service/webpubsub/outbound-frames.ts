@@ -5,7 +5,7 @@
  * PubSub wing").
  */
 import { isUtf8 } from 'node:buffer';
-import { markShared } from '../transports/shared-frames.js';
+import { frameHeaderBytes, markShared, writeFrameHeader } from '../transports/shared-frames.js';
 import type { WebPubSubOutbound } from './hub.js';
 import { dataField } from './messages.js';
 
@@ -32,45 +32,75 @@ function framesOf(message: WebPubSubOutbound): Frames {
  */
 export function plainFrame(message: WebPubSubOutbound): Buffer {
   const found = framesOf(message);
-  if (found.plain === undefined) {
-    const { data } = message;
-    found.plain = markShared(
-      message.dataType === 'binary' || isUtf8(data) ? data : Buffer.from(data.toString('utf8'), 'utf8'),
-    );
-  }
+  found.plain ??= markShared(plainBytes(message));
   return found.plain;
+}
+
+/** What {@link plainFrame} sends, for a message only one connection receives (not remembered). */
+export function plainBytes({ dataType, data }: WebPubSubOutbound): Buffer {
+  return dataType === 'binary' || isUtf8(data) ? data : Buffer.from(data.toString('utf8'), 'utf8');
 }
 
 /** The message as a JSON subprotocol client receives it: `{"type":"message","from",…,"data"}`. */
 export function jsonFrame(message: WebPubSubOutbound): Buffer {
   const found = framesOf(message);
-  if (found.json === undefined) {
-    const fields = {
-      type: 'message',
-      from: message.from,
-      ...(message.from === 'group' ? { group: message.group } : {}),
-      ...(message.from === 'group' && message.fromUserId !== undefined
-        ? { fromUserId: message.fromUserId }
-        : {}),
-      dataType: message.dataType,
-      data: dataField(message.dataType, message.data),
-    };
-    found.json = markShared(Buffer.from(JSON.stringify(fields), 'utf8'));
-  }
+  found.json ??= markShared(Buffer.from(jsonText(message), 'utf8'));
   return found.json;
+}
+
+function jsonText(message: WebPubSubOutbound): string {
+  const fields = {
+    type: 'message',
+    from: message.from,
+    ...(message.from === 'group' ? { group: message.group } : {}),
+    ...(message.from === 'group' && message.fromUserId !== undefined
+      ? { fromUserId: message.fromUserId }
+      : {}),
+    dataType: message.dataType,
+    data: dataField(message.dataType, message.data),
+  };
+  return JSON.stringify(fields);
+}
+
+/** A frame of one connection's own: its payload, and the whole WebSocket frame around it. */
+export interface OwnFrame {
+  /** The JSON message, as a reliable connection keeps it for a recovery (a view into `whole`). */
+  readonly payload: Buffer;
+  /** The unmasked text frame of `payload`, header included, written as it is where the socket allows. */
+  readonly whole: Buffer;
+}
+
+/** `length` bytes of payload behind a text frame's header, in one buffer; `write` puts them at `offset`. */
+function ownFrame(length: number, write: (frame: Buffer, offset: number) => void): OwnFrame {
+  const header = frameHeaderBytes(length);
+  const whole = Buffer.allocUnsafe(header + length);
+  writeFrameHeader(whole, length, false);
+  write(whole, header);
+  return { payload: whole.subarray(header), whole };
+}
+
+/**
+ * The JSON frame of a message that only one connection receives (an event handler's answer to its client):
+ * written straight behind its WebSocket header, without the bookkeeping that shares a frame between recipients.
+ */
+export function soleJsonFrame(message: WebPubSubOutbound): OwnFrame {
+  const text = jsonText(message);
+  return ownFrame(Buffer.byteLength(text), (frame, offset) => frame.write(text, offset, 'utf8'));
 }
 
 /**
  * The message as a reliable subprotocol client receives it: the JSON frame with `"sequenceId":n` as its last
  * field, as `JSON.stringify({...fields, sequenceId})` writes it. The shared frame is copied once into the
- * connection's own, with the number in place of the closing brace.
+ * connection's own, with the number in place of the closing brace, behind the WebSocket header, so the
+ * socket gets one buffer and nothing is copied again.
  */
-export function sequencedFrame(message: WebPubSubOutbound, sequenceId: number): Buffer {
+export function sequencedFrame(message: WebPubSubOutbound, sequenceId: number): OwnFrame {
   const json = jsonFrame(message);
   const head = json.length - 1; // without the closing brace
   const tail = `,"sequenceId":${sequenceId}}`;
-  const frame = Buffer.allocUnsafe(head + tail.length);
-  json.copy(frame, 0, 0, head);
-  frame.write(tail, head, 'latin1');
-  return frame;
+  // The tail is ASCII: one byte a character.
+  return ownFrame(head + tail.length, (frame, offset) => {
+    json.copy(frame, offset, 0, head);
+    frame.write(tail, offset + head, 'latin1');
+  });
 }
