@@ -69,3 +69,21 @@ export function unmaskedFrame(payload: Buffer, binary: boolean): Buffer {
   payload.copy(frame, header);
   return frame;
 }
+
+/**
+ * A frame a wing put together in parts, for a transport that writes whole WebSocket frames as they are: `parts`
+ * one after the other are the frame, header first (parts may be shared with other frames, such as the
+ * message every recipient gets, while one part is the connection's own). `length` is the payload's size.
+ */
+export class FrameParts {
+  constructor(
+    readonly parts: readonly Buffer[],
+    readonly length: number,
+  ) {}
+
+  /** The payload alone, for a transport that frames messages itself. */
+  payload(): Buffer {
+    const whole = Buffer.concat(this.parts);
+    return whole.subarray(whole.length - this.length);
+  }
+}

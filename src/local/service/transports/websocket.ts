@@ -183,15 +183,17 @@ export class WebSocketTransport implements Transport, TurnFlushable {
   }
 
   /** A whole frame goes out as it is under the turn's cork, where shared frames may (see `#writesShared`). */
-  sendWhole(frame: Buffer, done?: () => void): boolean {
+  sendWhole(parts: readonly Buffer[], done?: () => void): boolean {
     const corkable = this.#corkable;
     if (!this.#writesShared || !corkable?.write || !this.open) return false;
     if (!this.#corked) {
       corkable.cork();
       this.#corked = true;
     }
-    corkable.write(frame, done);
-    this.#corkedBytes += frame.length;
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) corkable.write(parts[i] as Buffer);
+    corkable.write(parts[last] as Buffer, done);
+    for (const part of parts) this.#corkedBytes += part.length;
     if (this.#corkedBytes >= this.#maxCoalescedBytes) this.#uncork();
     this.#listForFlush();
     return true;

@@ -5,7 +5,7 @@
  * PubSub wing").
  */
 import { isUtf8 } from 'node:buffer';
-import { frameHeaderBytes, markShared, writeFrameHeader } from '../transports/shared-frames.js';
+import { FrameParts, frameHeaderBytes, markShared, writeFrameHeader } from '../transports/shared-frames.js';
 import type { WebPubSubOutbound } from './hub.js';
 import { dataField } from './messages.js';
 
@@ -13,6 +13,8 @@ import { dataField } from './messages.js';
 interface Frames {
   plain?: Buffer;
   json?: Buffer;
+  /** The first parts of reliable frames, by their payload's length (see {@link reliableFrame}). */
+  heads?: Map<number, Buffer>;
 }
 
 const frames = new WeakMap<WebPubSubOutbound, Frames>();
@@ -62,45 +64,69 @@ function jsonText(message: WebPubSubOutbound): string {
   return JSON.stringify(fields);
 }
 
-/** A frame of one connection's own: its payload, and the whole WebSocket frame around it. */
-export interface OwnFrame {
-  /** The JSON message, as a reliable connection keeps it for a recovery (a view into `whole`). */
-  readonly payload: Buffer;
-  /** The unmasked text frame of `payload`, header included, written as it is where the socket allows. */
-  readonly whole: Buffer;
-}
-
-/** `length` bytes of payload behind a text frame's header, in one buffer; `write` puts them at `offset`. */
-function ownFrame(length: number, write: (frame: Buffer, offset: number) => void): OwnFrame {
+/** The whole WebSocket frame of a payload of `length` bytes, in one buffer; `write` puts the payload at `offset`. */
+function framed(length: number, write: (frame: Buffer, offset: number) => void): FrameParts {
   const header = frameHeaderBytes(length);
   const whole = Buffer.allocUnsafe(header + length);
   writeFrameHeader(whole, length, false);
   write(whole, header);
-  return { payload: whole.subarray(header), whole };
+  return new FrameParts([whole], length);
 }
 
 /**
  * The JSON frame of a message that only one connection receives (an event handler's answer to its client):
  * written straight behind its WebSocket header, without the bookkeeping that shares a frame between recipients.
  */
-export function soleJsonFrame(message: WebPubSubOutbound): OwnFrame {
+export function soleJsonFrame(message: WebPubSubOutbound): FrameParts {
   const text = jsonText(message);
-  return ownFrame(Buffer.byteLength(text), (frame, offset) => frame.write(text, offset, 'utf8'));
+  return framed(Buffer.byteLength(text), (frame, offset) => frame.write(text, offset, 'utf8'));
+}
+
+/** The end of a reliable frame: `,"sequenceId":n}` in place of the JSON frame's closing brace. */
+function sequenceTail(sequenceId: number): string {
+  return `,"sequenceId":${sequenceId}}`;
+}
+
+/** The bytes of the reliable frame of `json` (a shared JSON frame) numbered `sequenceId`. */
+export function sequencedBytes(json: Buffer, sequenceId: number): number {
+  return json.length - 1 + sequenceTail(sequenceId).length; // the tail is ASCII: a byte a character
 }
 
 /**
  * The message as a reliable subprotocol client receives it: the JSON frame with `"sequenceId":n` as its last
- * field, as `JSON.stringify({...fields, sequenceId})` writes it. The shared frame is copied once into the
- * connection's own, with the number in place of the closing brace, behind the WebSocket header, so the
- * socket gets one buffer and nothing is copied again.
+ * field, as `JSON.stringify({...fields, sequenceId})` writes it (from `json`, a shared JSON frame).
  */
-export function sequencedFrame(message: WebPubSubOutbound, sequenceId: number): OwnFrame {
+export function sequencedPayload(json: Buffer, sequenceId: number): Buffer {
+  const tail = sequenceTail(sequenceId);
+  const frame = Buffer.allocUnsafe(json.length - 1 + tail.length);
+  json.copy(frame, 0, 0, json.length - 1);
+  frame.write(tail, json.length - 1, 'latin1');
+  return frame;
+}
+
+/** {@link sequencedPayload} of a message, for one connection. */
+export function sequencedFrame(message: WebPubSubOutbound, sequenceId: number): Buffer {
+  return sequencedPayload(jsonFrame(message), sequenceId);
+}
+
+/**
+ * The reliable frame of a message in two parts: the WebSocket header and the JSON frame without its closing
+ * brace, shared by every recipient whose frame has the same length (their sequence ids have as many digits),
+ * then the connection's own `,"sequenceId":n}`. No recipient copies the message.
+ */
+export function reliableFrame(message: WebPubSubOutbound, sequenceId: number): FrameParts {
   const json = jsonFrame(message);
-  const head = json.length - 1; // without the closing brace
-  const tail = `,"sequenceId":${sequenceId}}`;
-  // The tail is ASCII: one byte a character.
-  return ownFrame(head + tail.length, (frame, offset) => {
-    json.copy(frame, offset, 0, head);
-    frame.write(tail, offset + head, 'latin1');
-  });
+  const tail = Buffer.from(sequenceTail(sequenceId), 'latin1');
+  const length = json.length - 1 + tail.length;
+  const found = framesOf(message);
+  found.heads ??= new Map();
+  let head = found.heads.get(length);
+  if (head === undefined) {
+    const header = frameHeaderBytes(length);
+    head = Buffer.allocUnsafe(header + json.length - 1);
+    writeFrameHeader(head, length, false);
+    json.copy(head, header, 0, json.length - 1);
+    found.heads.set(length, head);
+  }
+  return new FrameParts([head, tail], length);
 }

@@ -34,7 +34,7 @@ import {
   disconnectedMessage,
   parseClientMessage,
 } from './messages.js';
-import { jsonFrame, plainBytes, plainFrame, sequencedFrame, soleJsonFrame } from './outbound-frames.js';
+import { jsonFrame, plainBytes, plainFrame, reliableFrame, soleJsonFrame } from './outbound-frames.js';
 import { newReconnectionToken, ReliableOutbox, sameToken } from './reliable.js';
 import type { RecoverableConnection, WebPubSubContext } from './state.js';
 import { SYSTEM_EVENT_NAMES } from './upstream-codec.js';
@@ -318,16 +318,12 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
     }
     const outbox = this.#outbox;
     if (!outbox) {
-      if (!sole) super.send(jsonFrame(message), false);
-      else {
-        const frame = soleJsonFrame(message);
-        super.send(frame.payload, false, false, frame.whole);
-      }
+      super.send(sole ? soleJsonFrame(message) : jsonFrame(message), false);
       return;
     }
     if (this.closing) return;
-    const frame = sequencedFrame(message, outbox.nextSequenceId);
-    if (!outbox.keep(frame.payload)) {
+    const sequenceId = outbox.nextSequenceId;
+    if (!outbox.keep(jsonFrame(message))) {
       const limit = this.ctx.options.webPubSubReliableBufferBytes;
       this.close(
         CloseCode.PolicyViolation,
@@ -335,7 +331,7 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
       );
       return;
     }
-    if (!this.detached) super.send(frame.payload, false, false, frame.whole);
+    if (!this.detached) super.send(reliableFrame(message, sequenceId), false);
   }
 
   deliver(message: OutboundMessage): void {
