@@ -4,8 +4,14 @@
  * CPU than everything else the service does per message (bench/RESULTS.md, echo; docs/local-service.md,
  * "Upstream calls").
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type RequestOptions,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 
 /** Response headers, read by lower-case or any-case name (the subset of `Headers` the service uses). */
 export interface ResponseHeaders {
@@ -39,6 +45,15 @@ export interface TransportOptions {
   readonly maxSockets: number;
   /** Idle time after which a pooled connection is closed. Default {@link DEFAULT_IDLE_SOCKET_MS}. */
   readonly idleSocketMs?: number;
+}
+
+/** A URL as a request's options, its `Host` header, and whether it is https. */
+interface Target {
+  readonly options: RequestOptions;
+  readonly host: string;
+  readonly secure: boolean;
+  /** The `Authorization` of a URL with a user and password. */
+  readonly basic?: string;
 }
 
 /** Wraps Node's lower-case header record as {@link ResponseHeaders}. */
@@ -75,16 +90,23 @@ export class UpstreamTransport {
    */
   post(
     url: URL,
-    headers: Record<string, string>,
+    headers: Readonly<Record<string, string>>,
     body: Buffer | string,
     timeoutMs: number,
     maxResponseBytes: number,
   ): Promise<TransportResult> {
+    const { options, host, secure, basic } = this.#target(url);
+    // The headers as a list: Node writes them as they are (each name and value still checked), instead of
+    // storing each one by its lower-cased name first; so `Host` is the transport's to add, as Node would.
+    const list: string[] = [];
+    for (const name of Object.keys(headers)) list.push(name, headers[name] as string);
+    list.push('Content-Length', String(Buffer.byteLength(body)), 'Host', host);
+    if (basic !== undefined && headers.Authorization === undefined) list.push('Authorization', basic);
     return new Promise((resolve) => {
-      const secure = url.protocol === 'https:';
-      const req = (secure ? httpsRequest : httpRequest)(url, {
+      const req = (secure ? httpsRequest : httpRequest)({
+        ...options,
         method: 'POST',
-        headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
+        headers: list,
         agent: secure ? this.#https : this.#http,
       });
       let settled = false;
@@ -148,6 +170,26 @@ export class UpstreamTransport {
       });
       req.end(body);
     });
+  }
+
+  /** Where each URL goes, read once per URL object (the caller keeps one per route). */
+  readonly #targets = new WeakMap<URL, Target>();
+
+  #target(url: URL): Target {
+    let target = this.#targets.get(url);
+    if (target === undefined) {
+      // As Node reads a URL it is given; the Host header as Node writes it (the port unless the default).
+      const options = urlToHttpOptions(url);
+      target = {
+        options,
+        host: url.host,
+        secure: url.protocol === 'https:',
+        // A URL's user and password, as Node sends them (Basic) when no Authorization is given.
+        ...(options.auth ? { basic: `Basic ${Buffer.from(options.auth).toString('base64')}` } : {}),
+      };
+      this.#targets.set(url, target);
+    }
+    return target;
   }
 
   /** Closes every pooled connection; calls in flight fail as unreachable. */
