@@ -75,10 +75,23 @@ describe('upstream transport (node:http through a keep-alive agent)', () => {
     // A URL's user and password go as Basic credentials, decoded, as Node sends them.
     const basic = `Basic ${Buffer.from('us er:p@ss').toString('base64')}`;
     expect(seen[2]?.raw).toEqual([...expected, 'Authorization', basic, 'Connection', 'keep-alive']);
-    // A call's own Authorization (a managed identity's token) wins.
+    // A call's own Authorization (a managed identity's token) wins, given by name or in a list.
     await t.post(withUser, { Authorization: 'Bearer t' }, '', 10_000, 64);
     expect(seen[3]?.raw).toContain('Bearer t');
     expect(seen[3]?.raw).not.toContain(basic);
+    await t.post(withUser, ['ce-Type', 'a', 'authorization', 'Bearer u'], '', 10_000, 64);
+    expect(seen[4]?.raw).toEqual([
+      'ce-Type',
+      'a',
+      'authorization',
+      'Bearer u',
+      'Content-Length',
+      '0',
+      'Host',
+      host,
+      'Connection',
+      'keep-alive',
+    ]);
   });
 
   it('sends calls one after another over one kept-alive connection', async () => {

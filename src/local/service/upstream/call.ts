@@ -45,7 +45,7 @@ export interface UpstreamCall {
 export interface UpstreamCodec {
   /** The headers that name the connection, the same on every call of it (`signature`: when the service signs). */
   connectionHeaders(call: UpstreamCall, signature: string | undefined): Record<string, string>;
-  /** The headers of one call: its category and event, and what describes its request. */
+  /** The headers of one call: its category and event, and what describes its request (none of them a connection header). */
   callHeaders(call: UpstreamCall): Record<string, string>;
   /** A notification after which nothing about its connection follows (its disconnect). */
   isLastCall(call: UpstreamCall): boolean;

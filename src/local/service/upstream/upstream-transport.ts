@@ -56,6 +56,12 @@ interface Target {
   readonly basic?: string;
 }
 
+/** Whether a list of header names and values has an `Authorization`. */
+function hasAuthorization(list: readonly string[]): boolean {
+  for (let i = 0; i < list.length; i += 2) if (list[i]?.toLowerCase() === 'authorization') return true;
+  return false;
+}
+
 /** Wraps Node's lower-case header record as {@link ResponseHeaders}. */
 function headersOf(headers: IncomingHttpHeaders): ResponseHeaders {
   return {
@@ -87,10 +93,12 @@ export class UpstreamTransport {
   /**
    * POSTs `body` to `url`. The timeout covers waiting for a socket, the request and the whole response body;
    * a body over `maxResponseBytes` (declared or counted as it streams) ends the call and its connection.
+   * `headers`: by name, or as a list of names and values (`[name, value, name, value, …]`), which the transport
+   * takes over and appends `Content-Length` and `Host` to.
    */
   post(
     url: URL,
-    headers: Readonly<Record<string, string>>,
+    headers: Readonly<Record<string, string>> | string[],
     body: Buffer | string,
     timeoutMs: number,
     maxResponseBytes: number,
@@ -98,10 +106,10 @@ export class UpstreamTransport {
     const { options, host, secure, basic } = this.#target(url);
     // The headers as a list: Node writes them as they are (each name and value still checked), instead of
     // storing each one by its lower-cased name first; so `Host` is the transport's to add, as Node would.
-    const list: string[] = [];
-    for (const name of Object.keys(headers)) list.push(name, headers[name] as string);
+    // A list of names and values is the transport's from here on (it appends to it).
+    const list = Array.isArray(headers) ? headers : Object.entries(headers).flat();
     list.push('Content-Length', String(Buffer.byteLength(body)), 'Host', host);
-    if (basic !== undefined && headers.Authorization === undefined) list.push('Authorization', basic);
+    if (basic !== undefined && !hasAuthorization(list)) list.push('Authorization', basic);
     return new Promise((resolve) => {
       const req = (secure ? httpsRequest : httpRequest)({
         ...options,

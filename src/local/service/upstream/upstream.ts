@@ -51,6 +51,8 @@ interface ConnectionHeaders {
   readonly clientQuery: string | undefined;
   readonly signature: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  /** The same as a list of names and values, as the transport takes them. */
+  readonly list: readonly string[];
   /** The first of these headers Node would refuse to send, if any. */
   readonly invalid: string | undefined;
 }
@@ -144,6 +146,7 @@ export class Upstream {
       clientQuery: call.clientQuery,
       signature,
       headers,
+      list: Object.entries(headers).flat(),
       invalid: invalidHeader(headers),
     };
     setBounded(this.#connections, call.connectionId, entry, MAX_CACHED_SIGNATURES);
@@ -299,7 +302,10 @@ export class Upstream {
     const max = this.#options.maxMessageBytes;
     const connection = this.#connectionHeaders(call);
     const own = call.codec.callHeaders(call);
-    const headers: Record<string, string> = { ...connection.headers, ...own };
+    // A list, not one object of both: the codec never names a header in both (call.ts), and a list is what
+    // the transport gives Node.
+    const headers = [...connection.list];
+    for (const name of Object.keys(own)) headers.push(name, own[name] as string);
     // A value Node cannot put in a header (CR, LF, NUL, non-Latin-1) would throw inside the request; wings
     // check client-chosen names first (signalr/upstream-codec.ts), this keeps any other value from failing
     // the connection. The connection's own headers were checked once, when they were built.
@@ -314,7 +320,7 @@ export class Upstream {
       const resource = template.auth.managedIdentity.resource;
       try {
         const token = await (this.#identity as ManagedIdentityTokens).token(resource);
-        headers.Authorization = `Bearer ${token}`;
+        headers.push('Authorization', `Bearer ${token}`);
       } catch (error) {
         return {
           kind: 'unreachable',
@@ -324,7 +330,7 @@ export class Upstream {
     }
     // Without a type, a text body (or none) goes as text/plain and bytes untyped, as fetch sent them before.
     if (!call.contentType && !Buffer.isBuffer(call.body))
-      headers['Content-Type'] = 'text/plain;charset=UTF-8';
+      headers.push('Content-Type', 'text/plain;charset=UTF-8');
     const result = await this.#transport.post(url, headers, call.body ?? '', timeoutMs, max);
     switch (result.kind) {
       case 'response':
