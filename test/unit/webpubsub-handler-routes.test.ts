@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { WebPubSubHubSettings } from '../../src/local/service/webpubsub/event-handler-options.js';
 import {
   HandlerRoutes,
+  MAX_CACHED_EVENT_NAME_LENGTH,
   MAX_CACHED_HANDLER_ROUTES,
 } from '../../src/local/service/webpubsub/event-handlers.js';
 
@@ -42,5 +43,14 @@ describe('the handler routes of the Web PubSub wing', () => {
     for (let i = 0; i <= MAX_CACHED_HANDLER_ROUTES; i++) routes.templateFor('lobby', { user: `e${i}` });
     expect(routes.templateFor('chat', { user: 'echo' })).toBe(echo);
     expect(routes.templateFor('lobby', { user: 'e0' })).toBeNull();
+  });
+
+  it('routes an event name too long to remember as any other, every time', () => {
+    const routes = new HandlerRoutes(hubs);
+    const long = 'e'.repeat(MAX_CACHED_EVENT_NAME_LENGTH + 1);
+    const template = routes.templateFor('chat', { user: long });
+    expect(template?.urlTemplate).toBe('http://b.example/{event}');
+    expect(routes.templateFor('chat', { user: long })).toBe(template);
+    expect(routes.templateFor('lobby', { user: long })).toBeNull();
   });
 });

@@ -66,6 +66,9 @@ interface Route {
 /** Routes remembered (hub, category and event to template and URL; the oldest are forgotten first beyond this). */
 export const MAX_CACHED_ROUTES = 4_096;
 
+/** The longest hub, category and event (together) whose route a wing's template remembers. */
+export const MAX_CACHED_ROUTE_KEY_LENGTH = 512;
+
 /** What the caller reads of the service options. */
 type UpstreamOptions = Pick<
   ResolvedServiceOptions,
@@ -186,7 +189,8 @@ export class Upstream {
         template,
         url: new URL(expandUrl(template.urlTemplate, call.hub, call.category, call.event)),
       };
-      setBounded(routes, key, route, MAX_CACHED_ROUTES);
+      // A long client-chosen event name is not remembered: 4 096 of them could hold a lot of memory.
+      if (key.length <= MAX_CACHED_ROUTE_KEY_LENGTH) setBounded(routes, key, route, MAX_CACHED_ROUTES);
     }
     return route;
   }

@@ -48,6 +48,9 @@ export function templateOf(handler: WebPubSubEventHandler): UpstreamTemplate {
  */
 export const MAX_CACHED_HANDLER_ROUTES = 4_096;
 
+/** User event names up to this length are remembered; a longer one is looked up every time (memory stays small). */
+export const MAX_CACHED_EVENT_NAME_LENGTH = 256;
+
 /**
  * Which template each event of a hub goes to, looked up once per hub and event rather than once per message:
  * the handler settings are fixed while the service runs. Each handler has one template object, so the upstream
@@ -61,12 +64,13 @@ export class HandlerRoutes {
 
   /** The template of the hub's first handler that takes the event; `null` when none does. */
   templateFor(hub: string, event: HandlerEvent): UpstreamTemplate | null {
+    const remembered = 'system' in event || event.user.length <= MAX_CACHED_EVENT_NAME_LENGTH;
     const key = 'system' in event ? `${hub}\n\n${event.system}` : `${hub}\nuser\n${event.user}`;
-    let template = this.#routes.get(key);
+    let template = remembered ? this.#routes.get(key) : undefined;
     if (template === undefined) {
       const handler = handlerFor(this.hubs, hub, event);
       template = handler ? this.#templateOf(handler) : null;
-      setBounded(this.#routes, key, template, MAX_CACHED_HANDLER_ROUTES);
+      if (remembered) setBounded(this.#routes, key, template, MAX_CACHED_HANDLER_ROUTES);
     }
     return template;
   }
