@@ -200,9 +200,9 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
   }
 
   /**
-   * Sends a frame (or one in parts, written whole where the transport can: shared-frames.ts) unless the client
-   * is a slow consumer: more than `maxOutboundMessages` unwritten messages or `maxOutboundBytes` buffered
-   * closes it with 1008 instead of buffering without bound. */
+   * Sends a frame (one in parts goes whole where the transport can: shared-frames.ts), but closes a slow
+   * consumer with 1008: more than `maxOutboundMessages` unwritten messages or `maxOutboundBytes` buffered.
+   */
   protected send(data: string | Buffer | FrameParts, binary: boolean, force = false): void {
     const transport = this.transport;
     if (!transport?.open) return;
