@@ -49,6 +49,51 @@ function echo(req: IncomingMessage, res: ServerResponse): void {
 }
 
 describe('upstream transport (node:http through a keep-alive agent)', () => {
+  it('writes the request as Node writes one from a URL: path and query, Host, length, the headers as given', async () => {
+    const seen: Array<{ url?: string; raw: string[] }> = [];
+    const up = await countingServer((req, res) => {
+      seen.push({ url: req.url, raw: req.rawHeaders });
+      echo(req, res);
+    });
+    const t = transport();
+    const url = new URL(`${up.url}/up/x?event=a%20b`);
+    const withUser = new URL(`${up.url.replace('http://', 'http://us%20er:p%40ss@')}/u`);
+    for (const target of [url, url, withUser]) {
+      const result = await t.post(
+        target,
+        { 'ce-Type': 'a', 'Content-Type': 'text/plain' },
+        'héllo',
+        10_000,
+        64,
+      );
+      expect(result.kind === 'response' && result.body.toString()).toBe('héllo');
+    }
+    const host = new URL(up.url).host;
+    const expected = ['ce-Type', 'a', 'Content-Type', 'text/plain', 'Content-Length', '6', 'Host', host];
+    expect(seen[0]).toEqual({ url: '/up/x?event=a%20b', raw: [...expected, 'Connection', 'keep-alive'] });
+    expect(seen[1]).toEqual(seen[0]);
+    // A URL's user and password go as Basic credentials, decoded, as Node sends them.
+    const basic = `Basic ${Buffer.from('us er:p@ss').toString('base64')}`;
+    expect(seen[2]?.raw).toEqual([...expected, 'Authorization', basic, 'Connection', 'keep-alive']);
+    // A call's own Authorization (a managed identity's token) wins, given by name or in a list.
+    await t.post(withUser, { Authorization: 'Bearer t' }, '', 10_000, 64);
+    expect(seen[3]?.raw).toContain('Bearer t');
+    expect(seen[3]?.raw).not.toContain(basic);
+    await t.post(withUser, ['ce-Type', 'a', 'authorization', 'Bearer u'], '', 10_000, 64);
+    expect(seen[4]?.raw).toEqual([
+      'ce-Type',
+      'a',
+      'authorization',
+      'Bearer u',
+      'Content-Length',
+      '0',
+      'Host',
+      host,
+      'Connection',
+      'keep-alive',
+    ]);
+  });
+
   it('sends calls one after another over one kept-alive connection', async () => {
     const up = await countingServer(echo);
     const t = transport();

@@ -9,6 +9,7 @@ import { forwardedClaims, tokenUserId } from './auth/tokens.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { LiveSession, ServiceContext } from './context.js';
 import { CloseCode } from './errors.js';
+import { FrameParts } from './transports/shared-frames.js';
 import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket.js';
 import type { UpstreamCall, UpstreamCodec } from './upstream/call.js';
@@ -199,10 +200,10 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
   }
 
   /**
-   * Sends a frame unless the client is a slow consumer: more than `maxOutboundMessages` unwritten messages
-   * or `maxOutboundBytes` buffered closes it with 1008 instead of buffering without bound.
+   * Sends a frame (one in parts goes whole where the transport can: shared-frames.ts), but closes a slow
+   * consumer with 1008: more than `maxOutboundMessages` unwritten messages or `maxOutboundBytes` buffered.
    */
-  protected send(data: string | Buffer, binary: boolean, force = false): void {
+  protected send(data: string | Buffer | FrameParts, binary: boolean, force = false): void {
     const transport = this.transport;
     if (!transport?.open) return;
     if (!force) {
@@ -225,13 +226,12 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
       }
     }
     this.#pendingSends++;
-    transport.send(data, binary, this.#sent);
+    if (data instanceof FrameParts && transport.sendWhole?.(data.parts, this.#sent)) return;
+    transport.send(data instanceof FrameParts ? data.payload() : data, binary, this.#sent);
   }
 
   /** A frame counted in `#pendingSends` was written (or dropped with its transport). */
-  readonly #sent = (): void => {
-    this.#pendingSends--;
-  };
+  readonly #sent = (): number => this.#pendingSends--;
 
   /**
    * Closes the connection from the service side with a code and a reason the client sees; the client may

@@ -36,11 +36,17 @@ export function sharedFrame(payload: Buffer, binary: boolean): Buffer | undefine
   return frame;
 }
 
-/** A final, unmasked, uncompressed frame: FIN and the opcode, the payload length, the payload. */
-export function unmaskedFrame(payload: Buffer, binary: boolean): Buffer {
-  const length = payload.length;
-  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + length);
+/** The bytes of the header of an unmasked frame with a payload of `length` bytes (RFC 6455, 5.2). */
+export function frameHeaderBytes(length: number): number {
+  return length < 126 ? 2 : length < 65_536 ? 4 : 10;
+}
+
+/**
+ * Writes the header of a final, unmasked, uncompressed frame at the start of `frame` (FIN and the opcode, the
+ * payload length), which holds {@link frameHeaderBytes} and `length` bytes of payload after them.
+ */
+export function writeFrameHeader(frame: Buffer, length: number, binary: boolean): void {
+  const header = frameHeaderBytes(length);
   frame[0] = binary ? 0x82 : 0x81;
   if (header === 2) {
     frame[1] = length;
@@ -52,6 +58,32 @@ export function unmaskedFrame(payload: Buffer, binary: boolean): Buffer {
     frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
     frame.writeUInt32BE(length >>> 0, 6);
   }
+}
+
+/** A final, unmasked, uncompressed frame: FIN and the opcode, the payload length, the payload. */
+export function unmaskedFrame(payload: Buffer, binary: boolean): Buffer {
+  const length = payload.length;
+  const header = frameHeaderBytes(length);
+  const frame = Buffer.allocUnsafe(header + length);
+  writeFrameHeader(frame, length, binary);
   payload.copy(frame, header);
   return frame;
+}
+
+/**
+ * A frame a wing put together in parts, for a transport that writes whole WebSocket frames as they are: `parts`
+ * one after the other are the frame, header first (parts may be shared with other frames, such as the
+ * message every recipient gets, while one part is the connection's own). `length` is the payload's size.
+ */
+export class FrameParts {
+  constructor(
+    readonly parts: readonly Buffer[],
+    readonly length: number,
+  ) {}
+
+  /** The payload alone, for a transport that frames messages itself. */
+  payload(): Buffer {
+    const whole = Buffer.concat(this.parts);
+    return whole.subarray(whole.length - this.length);
+  }
 }

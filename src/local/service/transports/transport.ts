@@ -30,6 +30,11 @@ export interface Transport {
   readonly closed: Promise<void>;
   /** Sends one message; `done` runs once it has been written out (or dropped because the transport ended). */
   send(data: string | Buffer, binary: boolean, done?: () => void): void;
+  /**
+   * Sends a whole unmasked WebSocket frame (header and payload, shared-frames.ts) as it is, from its parts; false
+   * when this transport cannot (not a WebSocket, or one with an extension) and nothing was sent.
+   */
+  sendWhole?(parts: readonly Buffer[], done?: () => void): boolean;
   /** Ends the transport from the service side, after what was sent before it (a WebSocket close frame carries the code and reason). */
   close(code: number, reason: string): void;
   /** Ends the transport at once, dropping what was not sent. */

@@ -179,6 +179,27 @@ export class WebSocketTransport implements Transport, TurnFlushable {
       this.socket.send(data, binary ? BINARY : TEXT, done);
       return;
     }
+    this.#listForFlush();
+  }
+
+  /** A whole frame goes out as it is under the turn's cork, where shared frames may (see `#writesShared`). */
+  sendWhole(parts: readonly Buffer[], done?: () => void): boolean {
+    const corkable = this.#corkable;
+    if (!this.#writesShared || !corkable?.write || !this.open) return false;
+    if (!this.#corked) {
+      corkable.cork();
+      this.#corked = true;
+    }
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) corkable.write(parts[i] as Buffer);
+    corkable.write(parts[last] as Buffer, done);
+    for (const part of parts) this.#corkedBytes += part.length;
+    if (this.#corkedBytes >= this.#maxCoalescedBytes) this.#uncork();
+    this.#listForFlush();
+    return true;
+  }
+
+  #listForFlush(): void {
     if (!this.#listed) {
       this.#listed = true;
       flushAtEndOfTurn(this);

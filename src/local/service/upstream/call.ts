@@ -45,7 +45,7 @@ export interface UpstreamCall {
 export interface UpstreamCodec {
   /** The headers that name the connection, the same on every call of it (`signature`: when the service signs). */
   connectionHeaders(call: UpstreamCall, signature: string | undefined): Record<string, string>;
-  /** The headers of one call: its category and event, and what describes its request. */
+  /** The headers of one call: its category and event, and what describes its request (none of them a connection header). */
   callHeaders(call: UpstreamCall): Record<string, string>;
   /** A notification after which nothing about its connection follows (its disconnect). */
   isLastCall(call: UpstreamCall): boolean;
@@ -53,9 +53,10 @@ export interface UpstreamCodec {
   isOpeningCall(call: UpstreamCall): boolean;
   /**
    * Whether calls may go to the URL at all (Web PubSub's abuse-protection handshake, made once per host);
-   * refused, the call is not sent and its outcome is `invalid-call`. Unset: every URL.
+   * refused, the call is not sent and its outcome is `invalid-call`. Unset: every URL. `true` itself when it is
+   * already known, so an admitted call does not wait a turn for it.
    */
-  admits?(url: URL): Promise<boolean>;
+  admits?(url: URL): Promise<boolean> | true;
   /**
    * The keys this wing's calls are signed with, when they are not the service's `accessKeys` (Web PubSub has a
    * key set of its own, as a second Azure resource does). Identity mode signs nothing either way.

@@ -4,8 +4,14 @@
  * CPU than everything else the service does per message (bench/RESULTS.md, echo; docs/local-service.md,
  * "Upstream calls").
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type RequestOptions,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 
 /** Response headers, read by lower-case or any-case name (the subset of `Headers` the service uses). */
 export interface ResponseHeaders {
@@ -41,6 +47,21 @@ export interface TransportOptions {
   readonly idleSocketMs?: number;
 }
 
+/** A URL as a request's options, its `Host` header, and whether it is https. */
+interface Target {
+  readonly options: RequestOptions;
+  readonly host: string;
+  readonly secure: boolean;
+  /** The `Authorization` of a URL with a user and password. */
+  readonly basic?: string;
+}
+
+/** Whether a list of header names and values has an `Authorization`. */
+function hasAuthorization(list: readonly string[]): boolean {
+  for (let i = 0; i < list.length; i += 2) if (list[i]?.toLowerCase() === 'authorization') return true;
+  return false;
+}
+
 /** Wraps Node's lower-case header record as {@link ResponseHeaders}. */
 function headersOf(headers: IncomingHttpHeaders): ResponseHeaders {
   return {
@@ -72,19 +93,28 @@ export class UpstreamTransport {
   /**
    * POSTs `body` to `url`. The timeout covers waiting for a socket, the request and the whole response body;
    * a body over `maxResponseBytes` (declared or counted as it streams) ends the call and its connection.
+   * `headers`: by name, or as a list of names and values (`[name, value, name, value, …]`), which the transport
+   * takes over and appends `Content-Length` and `Host` to.
    */
   post(
     url: URL,
-    headers: Record<string, string>,
+    headers: Readonly<Record<string, string>> | string[],
     body: Buffer | string,
     timeoutMs: number,
     maxResponseBytes: number,
   ): Promise<TransportResult> {
+    const { options, host, secure, basic } = this.#target(url);
+    // The headers as a list: Node writes them as they are (each name and value still checked), instead of
+    // storing each one by its lower-cased name first; so `Host` is the transport's to add, as Node would.
+    // A list of names and values is the transport's from here on (it appends to it).
+    const list = Array.isArray(headers) ? headers : Object.entries(headers).flat();
+    list.push('Content-Length', String(Buffer.byteLength(body)), 'Host', host);
+    if (basic !== undefined && !hasAuthorization(list)) list.push('Authorization', basic);
     return new Promise((resolve) => {
-      const secure = url.protocol === 'https:';
-      const req = (secure ? httpsRequest : httpRequest)(url, {
+      const req = (secure ? httpsRequest : httpRequest)({
+        ...options,
         method: 'POST',
-        headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
+        headers: list,
         agent: secure ? this.#https : this.#http,
       });
       let settled = false;
@@ -148,6 +178,26 @@ export class UpstreamTransport {
       });
       req.end(body);
     });
+  }
+
+  /** Where each URL goes, read once per URL object (the caller keeps one per route). */
+  readonly #targets = new WeakMap<URL, Target>();
+
+  #target(url: URL): Target {
+    let target = this.#targets.get(url);
+    if (target === undefined) {
+      // As Node reads a URL it is given; the Host header as Node writes it (the port unless the default).
+      const options = urlToHttpOptions(url);
+      target = {
+        options,
+        host: url.host,
+        secure: url.protocol === 'https:',
+        // A URL's user and password, as Node sends them (Basic) when no Authorization is given.
+        ...(options.auth ? { basic: `Basic ${Buffer.from(options.auth).toString('base64')}` } : {}),
+      };
+      this.#targets.set(url, target);
+    }
+    return target;
   }
 
   /** Closes every pooled connection; calls in flight fail as unreachable. */

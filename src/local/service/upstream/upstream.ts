@@ -51,6 +51,8 @@ interface ConnectionHeaders {
   readonly clientQuery: string | undefined;
   readonly signature: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  /** The same as a list of names and values, as the transport takes them. */
+  readonly list: readonly string[];
   /** The first of these headers Node would refuse to send, if any. */
   readonly invalid: string | undefined;
 }
@@ -63,6 +65,9 @@ interface Route {
 
 /** Routes remembered (hub, category and event to template and URL; the oldest are forgotten first beyond this). */
 export const MAX_CACHED_ROUTES = 4_096;
+
+/** The longest hub, category and event (together) whose route a wing's template remembers. */
+export const MAX_CACHED_ROUTE_KEY_LENGTH = 512;
 
 /** What the caller reads of the service options. */
 type UpstreamOptions = Pick<
@@ -144,6 +149,7 @@ export class Upstream {
       clientQuery: call.clientQuery,
       signature,
       headers,
+      list: Object.entries(headers).flat(),
       invalid: invalidHeader(headers),
     };
     setBounded(this.#connections, call.connectionId, entry, MAX_CACHED_SIGNATURES);
@@ -164,6 +170,31 @@ export class Upstream {
     setBounded(this.#routes, key, route, MAX_CACHED_ROUTES);
     return route;
   }
+  /**
+   * The URLs a wing's own templates give each hub, category and event, per template object (a wing keeps one
+   * object per template while the service runs, Web PubSub's event-handlers.ts).
+   */
+  readonly #templateRoutes = new WeakMap<UpstreamTemplate, Map<string, Route>>();
+
+  #templateRoute(template: UpstreamTemplate, call: UpstreamCall): Route {
+    let routes = this.#templateRoutes.get(template);
+    if (routes === undefined) {
+      routes = new Map();
+      this.#templateRoutes.set(template, routes);
+    }
+    const key = `${call.hub}\n${call.category}\n${call.event}`;
+    let route = routes.get(key);
+    if (route === undefined) {
+      route = {
+        template,
+        url: new URL(expandUrl(template.urlTemplate, call.hub, call.category, call.event)),
+      };
+      // A long client-chosen event name is not remembered: 4 096 of them could hold a lot of memory.
+      if (key.length <= MAX_CACHED_ROUTE_KEY_LENGTH) setBounded(routes, key, route, MAX_CACHED_ROUTES);
+    }
+    return route;
+  }
+
   /** Shares the upstream fairly between users (see fair-scheduler.ts). */
   readonly scheduler: FairScheduler;
   /** Client messages waiting per user, bounded (see user-backlog.ts). */
@@ -261,15 +292,11 @@ export class Upstream {
 
   async #attempt(call: UpstreamCall): Promise<UpstreamOutcome> {
     if (call.template === null) return { kind: 'no-template' };
-    const route = call.template
-      ? {
-          template: call.template,
-          url: new URL(expandUrl(call.template.urlTemplate, call.hub, call.category, call.event)),
-        }
-      : this.#route(call);
+    const route = call.template ? this.#templateRoute(call.template, call) : this.#route(call);
     if (!route) return { kind: 'no-template' };
     const { template, url } = route;
-    if (call.codec.admits && !(await call.codec.admits(url))) {
+    const admitted = call.codec.admits?.(url) ?? true;
+    if (admitted !== true && !(await admitted)) {
       return {
         kind: 'invalid-call',
         message: `the host ${url.host} did not accept the abuse-protection handshake (WebHook-Allowed-Origin)`,
@@ -279,7 +306,10 @@ export class Upstream {
     const max = this.#options.maxMessageBytes;
     const connection = this.#connectionHeaders(call);
     const own = call.codec.callHeaders(call);
-    const headers: Record<string, string> = { ...connection.headers, ...own };
+    // A list, not one object of both: the codec never names a header in both (call.ts), and a list is what
+    // the transport gives Node.
+    const headers = [...connection.list];
+    for (const name of Object.keys(own)) headers.push(name, own[name] as string);
     // A value Node cannot put in a header (CR, LF, NUL, non-Latin-1) would throw inside the request; wings
     // check client-chosen names first (signalr/upstream-codec.ts), this keeps any other value from failing
     // the connection. The connection's own headers were checked once, when they were built.
@@ -294,7 +324,7 @@ export class Upstream {
       const resource = template.auth.managedIdentity.resource;
       try {
         const token = await (this.#identity as ManagedIdentityTokens).token(resource);
-        headers.Authorization = `Bearer ${token}`;
+        headers.push('Authorization', `Bearer ${token}`);
       } catch (error) {
         return {
           kind: 'unreachable',
@@ -304,7 +334,7 @@ export class Upstream {
     }
     // Without a type, a text body (or none) goes as text/plain and bytes untyped, as fetch sent them before.
     if (!call.contentType && !Buffer.isBuffer(call.body))
-      headers['Content-Type'] = 'text/plain;charset=UTF-8';
+      headers.push('Content-Type', 'text/plain;charset=UTF-8');
     const result = await this.#transport.post(url, headers, call.body ?? '', timeoutMs, max);
     switch (result.kind) {
       case 'response':

@@ -5,7 +5,7 @@
  * PubSub wing").
  */
 import { isUtf8 } from 'node:buffer';
-import { markShared } from '../transports/shared-frames.js';
+import { FrameParts, frameHeaderBytes, markShared, writeFrameHeader } from '../transports/shared-frames.js';
 import type { WebPubSubOutbound } from './hub.js';
 import { dataField } from './messages.js';
 
@@ -13,6 +13,8 @@ import { dataField } from './messages.js';
 interface Frames {
   plain?: Buffer;
   json?: Buffer;
+  /** The first parts of reliable frames, by their payload's length (see {@link reliableFrame}). */
+  heads?: Map<number, Buffer>;
 }
 
 const frames = new WeakMap<WebPubSubOutbound, Frames>();
@@ -32,45 +34,99 @@ function framesOf(message: WebPubSubOutbound): Frames {
  */
 export function plainFrame(message: WebPubSubOutbound): Buffer {
   const found = framesOf(message);
-  if (found.plain === undefined) {
-    const { data } = message;
-    found.plain = markShared(
-      message.dataType === 'binary' || isUtf8(data) ? data : Buffer.from(data.toString('utf8'), 'utf8'),
-    );
-  }
+  found.plain ??= markShared(plainBytes(message));
   return found.plain;
+}
+
+/** What {@link plainFrame} sends, for a message only one connection receives (not remembered). */
+export function plainBytes({ dataType, data }: WebPubSubOutbound): Buffer {
+  return dataType === 'binary' || isUtf8(data) ? data : Buffer.from(data.toString('utf8'), 'utf8');
 }
 
 /** The message as a JSON subprotocol client receives it: `{"type":"message","from",…,"data"}`. */
 export function jsonFrame(message: WebPubSubOutbound): Buffer {
   const found = framesOf(message);
-  if (found.json === undefined) {
-    const fields = {
-      type: 'message',
-      from: message.from,
-      ...(message.from === 'group' ? { group: message.group } : {}),
-      ...(message.from === 'group' && message.fromUserId !== undefined
-        ? { fromUserId: message.fromUserId }
-        : {}),
-      dataType: message.dataType,
-      data: dataField(message.dataType, message.data),
-    };
-    found.json = markShared(Buffer.from(JSON.stringify(fields), 'utf8'));
-  }
+  found.json ??= markShared(Buffer.from(jsonText(message), 'utf8'));
   return found.json;
+}
+
+function jsonText(message: WebPubSubOutbound): string {
+  const fields = {
+    type: 'message',
+    from: message.from,
+    ...(message.from === 'group' ? { group: message.group } : {}),
+    ...(message.from === 'group' && message.fromUserId !== undefined
+      ? { fromUserId: message.fromUserId }
+      : {}),
+    dataType: message.dataType,
+    data: dataField(message.dataType, message.data),
+  };
+  return JSON.stringify(fields);
+}
+
+/** The whole WebSocket frame of a payload of `length` bytes, in one buffer; `write` puts the payload at `offset`. */
+function framed(length: number, write: (frame: Buffer, offset: number) => void): FrameParts {
+  const header = frameHeaderBytes(length);
+  const whole = Buffer.allocUnsafe(header + length);
+  writeFrameHeader(whole, length, false);
+  write(whole, header);
+  return new FrameParts([whole], length);
+}
+
+/**
+ * The JSON frame of a message that only one connection receives (an event handler's answer to its client):
+ * written straight behind its WebSocket header, without the bookkeeping that shares a frame between recipients.
+ */
+export function soleJsonFrame(message: WebPubSubOutbound): FrameParts {
+  const text = jsonText(message);
+  return framed(Buffer.byteLength(text), (frame, offset) => frame.write(text, offset, 'utf8'));
+}
+
+/** The end of a reliable frame: `,"sequenceId":n}` in place of the JSON frame's closing brace. */
+function sequenceTail(sequenceId: number): string {
+  return `,"sequenceId":${sequenceId}}`;
+}
+
+/** The bytes of the reliable frame of `json` (a shared JSON frame) numbered `sequenceId`. */
+export function sequencedBytes(json: Buffer, sequenceId: number): number {
+  return json.length - 1 + sequenceTail(sequenceId).length; // the tail is ASCII: a byte a character
 }
 
 /**
  * The message as a reliable subprotocol client receives it: the JSON frame with `"sequenceId":n` as its last
- * field, as `JSON.stringify({...fields, sequenceId})` writes it. The shared frame is copied once into the
- * connection's own, with the number in place of the closing brace.
+ * field, as `JSON.stringify({...fields, sequenceId})` writes it (from `json`, a shared JSON frame).
  */
-export function sequencedFrame(message: WebPubSubOutbound, sequenceId: number): Buffer {
-  const json = jsonFrame(message);
-  const head = json.length - 1; // without the closing brace
-  const tail = `,"sequenceId":${sequenceId}}`;
-  const frame = Buffer.allocUnsafe(head + tail.length);
-  json.copy(frame, 0, 0, head);
-  frame.write(tail, head, 'latin1');
+export function sequencedPayload(json: Buffer, sequenceId: number): Buffer {
+  const tail = sequenceTail(sequenceId);
+  const frame = Buffer.allocUnsafe(json.length - 1 + tail.length);
+  json.copy(frame, 0, 0, json.length - 1);
+  frame.write(tail, json.length - 1, 'latin1');
   return frame;
+}
+
+/** {@link sequencedPayload} of a message, for one connection. */
+export function sequencedFrame(message: WebPubSubOutbound, sequenceId: number): Buffer {
+  return sequencedPayload(jsonFrame(message), sequenceId);
+}
+
+/**
+ * The reliable frame of a message in two parts: the WebSocket header and the JSON frame without its closing
+ * brace, shared by every recipient whose frame has the same length (their sequence ids have as many digits),
+ * then the connection's own `,"sequenceId":n}`. No recipient copies the message.
+ */
+export function reliableFrame(message: WebPubSubOutbound, sequenceId: number): FrameParts {
+  const json = jsonFrame(message);
+  const tail = Buffer.from(sequenceTail(sequenceId), 'latin1');
+  const length = json.length - 1 + tail.length;
+  const found = framesOf(message);
+  found.heads ??= new Map();
+  let head = found.heads.get(length);
+  if (head === undefined) {
+    const header = frameHeaderBytes(length);
+    head = Buffer.allocUnsafe(header + json.length - 1);
+    writeFrameHeader(head, length, false);
+    json.copy(head, header, 0, json.length - 1);
+    found.heads.set(length, head);
+  }
+  return new FrameParts([head, tail], length);
 }

@@ -5,9 +5,14 @@
  * (Learn, "Create reliable WebSocket clients"; docs/local-service.md, "The Web PubSub wing").
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sequencedBytes, sequencedPayload } from './outbound-frames.js';
 
 export class ReliableOutbox {
-  /** The frames kept, oldest first; the first has sequence id `#firstKept`, the next one more, and so on. */
+  /**
+   * The messages kept, as their shared JSON frames (outbound-frames.ts), oldest first: the first has sequence id
+   * `#firstKept`, the next one more, and so on. A connection's own frame is written again from these on a
+   * recovery, so keeping a message costs a reference, not a copy.
+   */
   #kept: Buffer[] = [];
   #firstKept = 1;
   #keptBytes = 0;
@@ -20,13 +25,14 @@ export class ReliableOutbox {
   }
 
   /**
-   * Keeps the frame of the message numbered {@link nextSequenceId}. False when keeping it would pass the
-   * limit (the client acknowledges too little): nothing is kept and the number stays free.
+   * Keeps the message (its shared JSON frame) numbered {@link nextSequenceId}. False when keeping its frame
+   * would pass the limit (the client acknowledges too little): nothing is kept and the number stays free.
    */
-  keep(frame: Buffer): boolean {
-    if (this.#keptBytes + frame.length > this.limitBytes) return false;
-    this.#kept.push(frame);
-    this.#keptBytes += frame.length;
+  keep(json: Buffer): boolean {
+    const bytes = sequencedBytes(json, this.nextSequenceId);
+    if (this.#keptBytes + bytes > this.limitBytes) return false;
+    this.#kept.push(json);
+    this.#keptBytes += bytes;
     return true;
   }
 
@@ -34,16 +40,19 @@ export class ReliableOutbox {
   ack(sequenceId: number): void {
     const drop = Math.min(this.#kept.length, sequenceId - this.#firstKept + 1);
     if (drop <= 0) return;
-    for (let i = 0; i < drop; i++) this.#keptBytes -= (this.#kept[i] as Buffer).length;
+    for (let i = 0; i < drop; i++) {
+      this.#keptBytes -= sequencedBytes(this.#kept[i] as Buffer, this.#firstKept + i);
+    }
     this.#kept.splice(0, drop);
     this.#firstKept += drop;
   }
 
-  /** What a recovered connection is sent again, oldest first. */
-  unacknowledged(): readonly Buffer[] {
-    return [...this.#kept];
+  /** The frames a recovered connection is sent again, oldest first. */
+  unacknowledged(): Buffer[] {
+    return this.#kept.map((json, i) => sequencedPayload(json, this.#firstKept + i));
   }
 
+  /** The bytes of the frames kept. */
   get keptBytes(): number {
     return this.#keptBytes;
   }

@@ -16,7 +16,7 @@ import { CloseCode } from '../errors.js';
 import { Session, type SessionInit } from '../session.js';
 import type { Transport } from '../transports/transport.js';
 import { succeeded, type UpstreamCall, type UpstreamOutcome } from '../upstream/call.js';
-import { type HandlerEvent, handlerFor, templateOf } from './event-handlers.js';
+import type { HandlerEvent } from './event-handlers.js';
 import {
   allows,
   type MemberConnection,
@@ -34,7 +34,7 @@ import {
   disconnectedMessage,
   parseClientMessage,
 } from './messages.js';
-import { jsonFrame, plainFrame, sequencedFrame } from './outbound-frames.js';
+import { jsonFrame, plainBytes, plainFrame, reliableFrame, soleJsonFrame } from './outbound-frames.js';
 import { newReconnectionToken, ReliableOutbox, sameToken } from './reliable.js';
 import type { RecoverableConnection, WebPubSubContext } from './state.js';
 import { SYSTEM_EVENT_NAMES } from './upstream-codec.js';
@@ -68,7 +68,6 @@ export function eventCall(
   body: Buffer | string,
   contentType: string,
 ): UpstreamCall {
-  const handler = handlerFor(wing.options.webPubSubHubs, connection.hub, event);
   const headers: Record<string, string> = {};
   if (subprotocol !== undefined) headers[CLOUD_EVENTS_HEADERS.subprotocol] = subprotocol;
   if (connectionState !== undefined) headers[CLOUD_EVENTS_HEADERS.connectionState] = connectionState;
@@ -79,7 +78,7 @@ export function eventCall(
     event: 'system' in event ? event.system : event.user,
     connectionId: connection.id,
     ...(connection.userId !== undefined ? { userId: connection.userId } : {}),
-    template: handler ? templateOf(handler) : null,
+    template: wing.handlers.templateFor(connection.hub, event),
     headers,
     body,
     contentType,
@@ -206,7 +205,7 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
     }
     if (outcome.body.length > 0) {
       const dataType = dataTypeOfContentType(outcome.headers.get('content-type'));
-      this.sendMessage({ from: 'server', dataType, data: outcome.body });
+      this.sendMessage({ from: 'server', dataType, data: outcome.body }, true);
     }
   }
 
@@ -289,7 +288,7 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
     if (outcome.kind === 'response' && succeeded(outcome)) {
       if (outcome.body.length > 0) {
         const answered = dataTypeOfContentType(outcome.headers.get('content-type'));
-        this.sendMessage({ from: 'server', dataType: answered, data: outcome.body });
+        this.sendMessage({ from: 'server', dataType: answered, data: outcome.body }, true);
       }
       if (ackId !== undefined) this.#ack(ackId);
       return;
@@ -309,21 +308,22 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
 
   /**
    * Sends a server or group message in this connection's framing (the reliable one numbers and keeps it).
-   * The frame is written once per message and framing and shared by every recipient (outbound-frames.ts).
+   * The frame is written once per message and framing and shared by every recipient (outbound-frames.ts);
+   * `sole`: this connection is the only recipient (an answer to its own event), so nothing is shared.
    */
-  sendMessage(message: WebPubSubOutbound): void {
+  sendMessage(message: WebPubSubOutbound, sole = false): void {
     if (this.framing === 'none') {
-      super.send(plainFrame(message), message.dataType === 'binary');
+      super.send(sole ? plainBytes(message) : plainFrame(message), message.dataType === 'binary');
       return;
     }
     const outbox = this.#outbox;
     if (!outbox) {
-      super.send(jsonFrame(message), false);
+      super.send(sole ? soleJsonFrame(message) : jsonFrame(message), false);
       return;
     }
     if (this.closing) return;
-    const frame = sequencedFrame(message, outbox.nextSequenceId);
-    if (!outbox.keep(frame)) {
+    const sequenceId = outbox.nextSequenceId;
+    if (!outbox.keep(jsonFrame(message))) {
       const limit = this.ctx.options.webPubSubReliableBufferBytes;
       this.close(
         CloseCode.PolicyViolation,
@@ -331,7 +331,7 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
       );
       return;
     }
-    if (!this.detached) super.send(frame, false);
+    if (!this.detached) super.send(reliableFrame(message, sequenceId), false);
   }
 
   deliver(message: OutboundMessage): void {

@@ -5,7 +5,7 @@
 import type { ServiceContext } from '../context.js';
 import type { Transport } from '../transports/transport.js';
 import type { UpstreamCodec } from '../upstream/call.js';
-import { AbuseProtection } from './event-handlers.js';
+import { AbuseProtection, HandlerRoutes } from './event-handlers.js';
 import { WebPubSubHubState } from './hub.js';
 import { webPubSubUpstream } from './upstream-codec.js';
 
@@ -24,6 +24,8 @@ export interface WebPubSubContext extends ServiceContext {
   /** Reliable connections by id, from their connect until they end. */
   readonly recoverable: Map<string, RecoverableConnection>;
   readonly codec: UpstreamCodec;
+  /** Which handler template each event of a hub goes to. */
+  readonly handlers: HandlerRoutes;
 }
 
 /** The service's host as `WebHook-Request-Origin` names it (Azure: `<name>.webpubsub.azure.com`). */
@@ -37,6 +39,7 @@ export function webPubSubContext(ctx: ServiceContext): WebPubSubContext {
     ...ctx,
     hubs: new WebPubSubHubState(),
     recoverable: new Map(),
+    handlers: new HandlerRoutes(ctx.options.webPubSubHubs),
     codec: webPubSubUpstream(
       () => originOf(ctx),
       (url) => protection.allowed(url),

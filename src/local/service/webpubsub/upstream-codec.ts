@@ -42,7 +42,7 @@ export function cloudEventType(call: Pick<UpstreamCall, 'category' | 'event'>): 
  */
 export function webPubSubUpstream(
   origin: () => string,
-  admits: (url: URL) => Promise<boolean>,
+  admits: (url: URL) => Promise<boolean> | true,
   signingKeys: readonly string[],
 ): UpstreamCodec {
   return {
