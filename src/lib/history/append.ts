@@ -288,7 +288,8 @@ export class SegmentAppender {
             tail = await this.#tails.load(conversation, watch);
           }
           // Someone else's block landed first: this instance lingers before its next blocks for a while (#drain),
-          // but not before this retry, so that it goes ahead of the block that has just won.
+          // but not before this retry, so that it lands ahead of the next block of the instance that has just won
+          // (which lingers too, once it has lost one).
           tail.contendedAt = Date.now();
           // The lines queued meanwhile go with the retry: one bigger block rather than a chase with the same one.
           const start = open.length;
