@@ -7,7 +7,12 @@
 import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { Fifo } from './fifo.js';
 import type { AppendResult, ChatMessage } from './message.js';
-import { DEFAULT_DEDUPE_TAIL_BYTES, DEFAULT_DEDUPE_WINDOW_MS, DEFAULT_MAX_DEDUPE_IDS } from './options.js';
+import {
+  DEFAULT_CONTENTION_LINGER_MS,
+  DEFAULT_DEDUPE_TAIL_BYTES,
+  DEFAULT_DEDUPE_WINDOW_MS,
+  DEFAULT_MAX_DEDUPE_IDS,
+} from './options.js';
 import { type KnownTail, pairKey } from './recent-ids.js';
 import { ConversationTails, type Watch } from './tails.js';
 
@@ -20,6 +25,16 @@ export const MAX_APPEND_ATTEMPTS = 10;
  * someone else's block was stored (progress), and each instance has one block of a conversation in flight.
  */
 export const MAX_POSITION_CONFLICTS = 50;
+/**
+ * How long after losing a conditional append of a conversation to another instance this instance counts the
+ * conversation as contended, and lingers before each of its blocks (`contentionLingerMs`).
+ */
+export const CONTENTION_WINDOW_MS = 1_000;
+/**
+ * The linger under contention in append round trips (this instance's recent average): long enough that an
+ * instance that just lost reads the new lines and lands its retry before this one's next block.
+ */
+export const LINGER_ROUND_TRIPS = 2;
 
 /** What a {@link SegmentAppender} needs to know. */
 export interface AppenderOptions {
@@ -33,6 +48,12 @@ export interface AppenderOptions {
   readonly maxBlockBytes: number;
   /** Lines queued per conversation at most; further appends wait for room. */
   readonly maxQueuedAppends: number;
+  /**
+   * The longest wait in ms before a conversation's next block while other instances append to it too (the wait is
+   * {@link LINGER_ROUND_TRIPS} append round trips, at most this, jittered from half to one and a half times); 0
+   * never waits. Its default when absent.
+   */
+  readonly contentionLingerMs?: number;
   /** The dedupe window and its bounds (`options.ts`); their defaults when absent. */
   readonly dedupeWindowMs?: number;
   readonly dedupeTailBytes?: number;
@@ -70,9 +91,13 @@ export class SegmentAppender {
   readonly #sending = new Map<string, Promise<AppendResult>>();
   readonly #tails: ConversationTails;
   readonly #options: AppenderOptions;
+  readonly #lingerMs: number;
+  /** The recent average time of an Append Block in ms (a moving average over about the last eight). */
+  #roundTripMs = 0;
 
   constructor(container: ContainerClient, options: AppenderOptions) {
     this.#options = options;
+    this.#lingerMs = options.contentionLingerMs ?? DEFAULT_CONTENTION_LINGER_MS;
     this.#tails = new ConversationTails(container, {
       dedupeWindowMs: options.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS,
       dedupeTailBytes: options.dedupeTailBytes ?? DEFAULT_DEDUPE_TAIL_BYTES,
@@ -142,22 +167,37 @@ export class SegmentAppender {
     return queue;
   }
 
+  /** Whether this instance lost a conditional append of the conversation within {@link CONTENTION_WINDOW_MS}. */
+  #contended(conversation: string): boolean {
+    if (this.#lingerMs <= 0) return false;
+    const tail = this.#tails.index.get(conversation);
+    return tail !== undefined && Date.now() - tail.contendedAt < CONTENTION_WINDOW_MS;
+  }
+
+  /**
+   * The wait before a block under contention: {@link LINGER_ROUND_TRIPS} round trips, at most `contentionLingerMs`,
+   * times a random factor from 0.5 to 1.5 (so that instances that lingered alike do not collide again).
+   */
+  #linger(): number {
+    return Math.min(this.#lingerMs, LINGER_ROUND_TRIPS * this.#roundTripMs) * (0.5 + Math.random());
+  }
+
+  #noteRoundTrip(ms: number): void {
+    this.#roundTripMs += (ms - this.#roundTripMs) / 8;
+  }
+
   /** Writes the queued lines of a conversation, block after block, until none is left. Never rejects. */
   async #drain(conversation: string, queue: ConversationQueue): Promise<void> {
     queue.writing = true;
     while (queue.lines.length > 0) {
-      const batch = this.#takeBatch(queue);
-      // Room freed: let waiting callers queue for the next block while this one is written.
-      while (
-        queue.waiting.length > 0 &&
-        queue.lines.length + queue.admitted < this.#options.maxQueuedAppends
-      ) {
-        queue.admitted++;
-        (queue.waiting.shift() as () => void)();
-      }
+      // Others are appending to this conversation: wait a little, so that the ones that just lost to this
+      // instance's last block land theirs, and the lines queued meanwhile go out in one bigger block.
+      if (this.#contended(conversation)) await sleep(this.#linger());
+      const batch = this.#takeBatch(queue, [], 0);
+      this.#admit(queue);
       let written: { tail: KnownTail; full: boolean };
       try {
-        written = await this.#write(conversation, batch);
+        written = await this.#write(conversation, batch, queue);
       } catch (error) {
         // Lines already answered (found stored) keep their answer: a settled promise ignores this.
         for (const entry of batch) entry.reject(error);
@@ -174,19 +214,27 @@ export class SegmentAppender {
     if (queue.admitted === 0 && queue.waiting.length === 0) this.#queues.delete(conversation);
   }
 
-  /** The next block's lines: the oldest queued ones, within `maxMessagesPerBlock` and `maxBlockBytes`. */
-  #takeBatch(queue: ConversationQueue): QueuedLine[] {
-    const first = queue.lines.shift() as QueuedLine;
-    const batch = [first];
-    let bytes = first.line.length;
+  /**
+   * Adds the oldest queued lines to a block of `bytes` bytes so far, within `maxMessagesPerBlock` and
+   * `maxBlockBytes` (an empty block takes its first line whatever its size); returns the block.
+   */
+  #takeBatch(queue: ConversationQueue, batch: QueuedLine[], bytes: number): QueuedLine[] {
     for (;;) {
       const next = queue.lines.peek();
       if (next === undefined || batch.length >= this.#options.maxMessagesPerBlock) break;
-      if (bytes + next.line.length > this.#options.maxBlockBytes) break;
+      if (batch.length > 0 && bytes + next.line.length > this.#options.maxBlockBytes) break;
       batch.push(queue.lines.shift() as QueuedLine);
       bytes += next.line.length;
     }
     return batch;
+  }
+
+  /** Room freed in the queue: lets waiting callers queue for the next block, in the order they came. */
+  #admit(queue: ConversationQueue): void {
+    while (queue.waiting.length > 0 && queue.lines.length + queue.admitted < this.#options.maxQueuedAppends) {
+      queue.admitted++;
+      (queue.waiting.shift() as () => void)();
+    }
   }
 
   /**
@@ -195,8 +243,12 @@ export class SegmentAppender {
    * (its own, when an earlier try landed and its answer was lost; a clientMessageId stored by another send) and
    * tries again with the rest. Moves on past sealed or full segments and creates a missing one.
    */
-  async #write(conversation: string, batch: QueuedLine[]): Promise<{ tail: KnownTail; full: boolean }> {
-    const watch: Watch = { ids: new Set(batch.map((entry) => entry.message.id)), found: new Map() };
+  async #write(
+    conversation: string,
+    batch: QueuedLine[],
+    queue: ConversationQueue,
+  ): Promise<{ tail: KnownTail; full: boolean }> {
+    const watch: Watch = { ids: new Set<string>(batch.map((entry) => entry.message.id)), found: new Map() };
     let tail = await this.#tails.known(conversation, watch);
     let open = batch;
     let rolls = 0;
@@ -206,9 +258,11 @@ export class SegmentAppender {
       if (open.length === 0) return { tail, full: false };
       const body = open.length === 1 ? (open[0] as QueuedLine).line : Buffer.concat(open.map((e) => e.line));
       try {
+        const sentAt = performance.now();
         const response = await this.#tails
           .client(conversation, tail.segment)
-          .appendBlock(body, body.length, { conditions: { appendPosition: tail.position } });
+          .appendBlock(body, body.length, { conditions: { appendPosition: tail.position } })
+          .finally(() => this.#noteRoundTrip(performance.now() - sentAt));
         let offset = tail.position;
         for (const { message, line } of open) {
           this.#tails.index.add(tail, message, {
@@ -233,6 +287,22 @@ export class SegmentAppender {
           if (!(await this.#tails.catchUp(conversation, tail, watch))) {
             tail = await this.#tails.load(conversation, watch);
           }
+          // Someone else's block landed first: this instance lingers before its next blocks for a while (#drain),
+          // but not before this retry, so that it lands ahead of the next block of the instance that has just won
+          // (which lingers too, once it has lost one).
+          tail.contendedAt = Date.now();
+          // The lines queued meanwhile go with the retry: one bigger block rather than a chase with the same one.
+          const start = open.length;
+          this.#takeBatch(
+            queue,
+            open,
+            open.reduce((sum, entry) => sum + entry.line.length, 0),
+          );
+          for (const entry of open.slice(start)) {
+            batch.push(entry);
+            watch.ids.add(entry.message.id);
+          }
+          this.#admit(queue);
         } else if (code === 'BlobNotFound') {
           if (++rolls > MAX_APPEND_ATTEMPTS)
             throw tooManyTries(conversation, rolls, 'segments kept vanishing');
@@ -283,6 +353,10 @@ export class SegmentAppender {
     }
     return left;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function tooManyTries(conversation: string, tries: number, why: string): Error {

@@ -69,6 +69,13 @@ export const HISTORY_LIMITS = {
    * further appends wait for room, in the order they came, so a burst cannot queue without bound.
    */
   maxQueuedAppends: { default: 1_000, min: 1 },
+  /**
+   * The longest wait in ms before an instance's next block of a conversation that other instances append to at
+   * the same time (it lost a conditional append to them within the last second): two of its recent append round
+   * trips, at most this, jittered. The ones that just lost land their retries meanwhile, and the lines queued
+   * meanwhile go out as one bigger block, so blocks grow with contention. 0 never waits (see `append.ts`).
+   */
+  contentionLingerMs: { default: 50, min: 0, max: 1_000 },
 } as const satisfies Record<string, HistoryLimitSpec>;
 
 export type HistoryLimitName = keyof typeof HISTORY_LIMITS;
@@ -87,6 +94,7 @@ export const DEFAULT_MAX_CACHED_CONVERSATIONS = HISTORY_LIMITS.maxCachedConversa
 export const DEFAULT_MAX_MESSAGES_PER_BLOCK = HISTORY_LIMITS.maxMessagesPerBlock.default;
 export const DEFAULT_MAX_BLOCK_BYTES = HISTORY_LIMITS.maxBlockBytes.default;
 export const DEFAULT_MAX_QUEUED_APPENDS = HISTORY_LIMITS.maxQueuedAppends.default;
+export const DEFAULT_CONTENTION_LINGER_MS = HISTORY_LIMITS.contentionLingerMs.default;
 
 /** The limits as options: each optional. */
 export type HistoryLimitOptions = { [K in HistoryLimitName]?: number };

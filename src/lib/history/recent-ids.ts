@@ -27,6 +27,8 @@ export interface KnownTail {
   readonly ids: Map<string, StoredLine>;
   /** The same lines in storage order, oldest first, with their id time: what the window drops first. */
   readonly order: Fifo<{ readonly key: string; readonly time: number; readonly line: StoredLine }>;
+  /** When this instance last lost a conditional append to another writer (ms since the epoch; 0: never). */
+  contendedAt: number;
   /** Forgotten to keep within the index's bounds (a write under way may still hold it: it then counts nothing). */
   forgotten: boolean;
 }
@@ -68,7 +70,14 @@ export class RecentClientIds {
   /** Starts a conversation afresh at a segment and position (its earlier knowledge, if any, is dropped). */
   start(conversation: string, segment: number, position: number): KnownTail {
     this.forget(conversation);
-    const tail: KnownTail = { segment, position, ids: new Map(), order: new Fifo(), forgotten: false };
+    const tail: KnownTail = {
+      segment,
+      position,
+      ids: new Map(),
+      order: new Fifo(),
+      contendedAt: 0,
+      forgotten: false,
+    };
     this.#tails.set(conversation, tail);
     for (const oldest of this.#tails.keys()) {
       if (this.#tails.size <= this.#options.maxCachedConversations) break;

@@ -22,7 +22,7 @@ export interface TailOptions extends RecentIdsOptions {
 
 /** The lines of a block being written, looked out for while reading (its own lines, should they have landed). */
 export interface Watch {
-  readonly ids: ReadonlySet<string>;
+  readonly ids: Set<string>;
   readonly found: Map<string, ChatMessage>;
 }
 
