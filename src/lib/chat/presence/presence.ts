@@ -113,13 +113,17 @@ export class PresenceStore {
   #listing: Promise<string[]> | undefined;
   /** This instance's entries and exits while listings run: applied to each one's result. */
   readonly #changesDuringListings = new Set<Change[]>();
-  /** Listings in flight and when each started. */
-  readonly #listings = new Map<Promise<void>, number>();
+  /** Listings in flight: when each started, and how many of this instance's changes it follows. */
+  readonly #listings = new Map<Promise<void>, { startedAt: number; changes: number }>();
+  /** This instance's changes of entries so far: a listing started after the nth one's write includes it. */
+  #changes = 0;
+  /** The changes the roster's listing followed. */
+  #listedChanges = 0;
   /** The listing that starts once those in flight end, shared by the callers that need one (a storm of joins). */
   #nextListing: Promise<void> | undefined;
   /** Where the next sweep starts (a user name; sweeps go round the sorted roster). */
   #sweepFrom = '';
-  /** When this instance last changed each user's entries (ms), until a listing starts after it (`settle`). */
+  /** The number of this instance's last change of each user's entries, until a listing follows it (`settle`). */
   readonly #changedAt = new Map<string, number>();
 
   constructor(container: ContainerClient, options: PresenceOptions = {}) {
@@ -238,17 +242,16 @@ export class PresenceStore {
 
   /** Lists `_presence/` into the roster, this instance's changes meanwhile on top; an older listing is dropped. */
   #list(): Promise<void> {
-    const startedAt = this.#now();
-    const listing = this.#listOnce(startedAt).finally(() => this.#listings.delete(listing));
-    this.#listings.set(listing, startedAt);
+    const started = { startedAt: this.#now(), changes: this.#changes };
+    const listing = this.#listOnce(started).finally(() => this.#listings.delete(listing));
+    this.#listings.set(listing, started);
     return listing;
   }
 
-  /** Once the roster is from a listing started at `since` or later: done, in flight, the next or (`now`) a new one. */
-  async #listedSince(since: number, now = false): Promise<void> {
+  /** Once the roster is from a listing started at `since` or later: done, in flight, or the next one. */
+  async #listedSince(since: number): Promise<void> {
     if (this.#listedAt !== undefined && this.#listedAt >= since) return;
-    for (const [listing, startedAt] of this.#listings) if (startedAt >= since) return listing;
-    if (now) return this.#list();
+    for (const [listing, { startedAt }] of this.#listings) if (startedAt >= since) return listing;
     this.#nextListing ??= Promise.allSettled([...this.#listings.keys()]).then(() => {
       this.#nextListing = undefined;
       return this.#list();
@@ -256,7 +259,14 @@ export class PresenceStore {
     return this.#nextListing;
   }
 
-  async #listOnce(startedAt: number): Promise<void> {
+  /** Once the roster is from a listing that followed this instance's `change`th change: done, in flight or new. */
+  async #listedAfter(change: number): Promise<void> {
+    if (this.#listedAt !== undefined && this.#listedChanges >= change) return;
+    for (const [listing, { changes }] of this.#listings) if (changes >= change) return listing;
+    return this.#list();
+  }
+
+  async #listOnce({ startedAt, changes: followed }: { startedAt: number; changes: number }): Promise<void> {
     const changes: Change[] = [];
     this.#changesDuringListings.add(changes);
     const roster = new Map<string, Entries>();
@@ -274,14 +284,16 @@ export class PresenceStore {
     } finally {
       this.#changesDuringListings.delete(changes);
     }
-    if (this.#listedAt !== undefined && startedAt < this.#listedAt) return;
+    if (this.#listedAt !== undefined && (startedAt < this.#listedAt || followed < this.#listedChanges))
+      return;
     // Changes made before this listing started are in it: no delta needs a newer listing on their account.
-    for (const [user, at] of this.#changedAt) if (at < startedAt) this.#changedAt.delete(user);
+    for (const [user, change] of this.#changedAt) if (change <= followed) this.#changedAt.delete(user);
     this.#roster = roster;
     this.#sorted = undefined;
     for (const user of this.#unconfirmed) if (!roster.has(user)) this.#unconfirmed.delete(user);
     for (const change of changes) this.#apply(change.user, change.connectionId, change.entered, change.at);
     this.#listedAt = startedAt;
+    this.#listedChanges = followed;
   }
 
   /**
@@ -291,10 +303,11 @@ export class PresenceStore {
    * never older than the blobs, and a lone join lists once (docs/architecture.md, "Presence and group memberships").
    */
   async settle(users: readonly string[]): Promise<SettledPresence> {
-    // Strictly after each change (a listing started in the same millisecond may have been sent before it).
-    let since = 0;
-    for (const user of users) since = Math.max(since, (this.#changedAt.get(user) ?? -1) + 1);
-    await this.#listedSince(since, true);
+    // After each change, counted rather than timed: a listing started in the same millisecond as a change's
+    // write ended follows it, and a join's page listing serves its own delta.
+    let change = 0;
+    for (const user of users) change = Math.max(change, this.#changedAt.get(user) ?? 0);
+    await this.#listedAfter(change);
     const at = this.#listedAt ?? this.#now();
     const joined = users.filter((user) => this.#roster.has(user));
     const left = users.filter((user) => !this.#roster.has(user));
@@ -346,7 +359,8 @@ export class PresenceStore {
   /** Records this instance's change in the roster (and for a listing in flight, to apply to its result). */
   #change(user: string, connectionId: string, entered: boolean): void {
     const at = this.#now();
-    this.#changedAt.set(user, at);
+    this.#changes += 1;
+    this.#changedAt.set(user, this.#changes);
     for (const changes of this.#changesDuringListings) changes.push({ user, connectionId, entered, at });
     this.#apply(user, connectionId, entered, at);
   }
