@@ -9,6 +9,7 @@ import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { type AttachmentStore, attachmentStoreFromSettings } from '../lib/attachments/index.js';
 import {
   type ChatChannel,
+  JoinReads,
   MAX_ONLINE_PAGE_SIZE,
   MembershipStore,
   PresenceDeltas,
@@ -67,6 +68,8 @@ export interface ChatServices {
   readonly people: PeopleDirectory;
   /** Each user's last-read positions, their writes coalesced in this process (docs/architecture.md, "Read state"). */
   readonly reads: ReadPositionStore;
+  /** History reads of concurrent joins, shared (src/lib/chat/reading/join-reads.ts). */
+  readonly joinReads: JoinReads;
   /** Private groups' and channels' records, the channel directory, and their limits (`CHAT_MAX_GROUP_…`). */
   readonly groups: GroupLimits & { readonly records: GroupRecordStore; readonly channels: ChannelDirectory };
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
@@ -124,6 +127,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     lists: new ConversationListStore(containerClient),
     people: new PeopleDirectory(containerClient),
     reads: new ReadPositionStore(containerClient),
+    joinReads: new JoinReads(history),
     groups: {
       records: new GroupRecordStore(containerClient, {
         writeAttempts: countSetting('groupWriteAttempts', GROUP_LIMIT_CEILINGS.writeAttempts, env),
