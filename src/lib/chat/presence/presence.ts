@@ -1,21 +1,25 @@
 /**
- * Who is online: one empty blob per connection (`_presence/<user>/<connection id>`), the instance's roster of
+ * Who is online: one blob per connection (`_presence/<user>/<connection id>`, holding `1` when the service had
+ * announced the connection, else empty), the instance's roster of
  * users with an entry, pages of the online list confirmed by the service, and stale entries swept
  * (docs/architecture.md, "Presence and group memberships").
  */
 import type { ContainerClient } from '@azure/storage-blob';
-import { blobNameSegment } from '../../blob-names.js';
 import { setBounded } from '../../bounded-map.js';
 import { mapLimited } from '../../map-limited.js';
+import { entryName, PRESENCE_PREFIX, parseEntryName, userPrefix } from './entry-names.js';
 import { compare, upperBound } from './sorted-names.js';
 
-/** The blob name prefix of presence entries (conversation folders never start with `_`). */
-export const PRESENCE_PREFIX = '_presence/';
+export { PRESENCE_PREFIX };
+
 /**
  * How old an entry whose user the service does not know must be before it is deleted as stale. It must be
  * longer than a connect takes, so an entry is never taken for a leftover while its connection is coming up.
  */
 export const DEFAULT_STALE_PRESENCE_GRACE_MS = 5 * 60_000;
+
+/** What an entry holds when the service announced its connection (`connected`): see {@link PresenceStore.enter}. */
+export const CONNECTED_MARK = '1';
 
 /** How long a connect may take: an entry this young counts as online before the service confirms it. */
 export const CONNECT_ALLOWANCE_MS = 15_000;
@@ -144,7 +148,9 @@ export class PresenceStore {
    * so), so the user counts as confirmed online without asking it.
    */
   async enter(user: string, connectionId: string, options: { connected?: boolean } = {}): Promise<void> {
-    await this.#container.getBlockBlobClient(entryName(user, connectionId)).upload('', 0);
+    // A connection the service announced is marked, so every instance that lists it takes it as confirmed.
+    const mark = options.connected ? CONNECTED_MARK : '';
+    await this.#container.getBlockBlobClient(entryName(user, connectionId)).upload(mark, mark.length);
     this.#change(user, connectionId, true);
     // The service vouches for a connection it announced as connected, as a `userExists` answer would.
     if (options.connected) this.#confirm(user, this.#now());
@@ -278,8 +284,10 @@ export class PresenceStore {
         // Blob times are whole seconds: an entry this instance wrote keeps its own, finer time, so it is not
         // judged up to a second older than it is.
         const known = this.#roster.get(parsed.user)?.get(parsed.connectionId) ?? 0;
-        entries.set(parsed.connectionId, Math.max(known, blob.properties.lastModified?.getTime() ?? 0));
+        const modified = blob.properties.lastModified?.getTime() ?? 0;
+        entries.set(parsed.connectionId, Math.max(known, modified));
         roster.set(parsed.user, entries);
+        if ((blob.properties.contentLength ?? 0) > 0) this.#vouched(parsed.user, modified);
       }
     } finally {
       this.#changesDuringListings.delete(changes);
@@ -413,6 +421,16 @@ export class PresenceStore {
     return online;
   }
 
+  /**
+   * An entry written when the service announced its connection, at `modified` (the storage's time, in whole
+   * seconds, so never later than it was): as good as the service's answer then.
+   */
+  #vouched(user: string, modified: number): void {
+    const at = Math.min(modified, this.#now());
+    if (this.#now() - at < this.#confirmationTtlMs && at > (this.#confirmedAt.get(user) ?? 0))
+      this.#confirm(user, at);
+  }
+
   #confirm(user: string, at: number): void {
     if (this.#confirmationTtlMs > 0) setBounded(this.#confirmedAt, user, at, this.#maxConfirmations);
   }
@@ -420,29 +438,10 @@ export class PresenceStore {
   /** The connection ids of `user`'s presence entries (one listing of their own entries). */
   async connectionsOf(user: string): Promise<string[]> {
     const ids: string[] = [];
-    const prefix = `${PRESENCE_PREFIX}${blobNameSegment(user)}/`;
+    const prefix = userPrefix(user);
     for await (const blob of this.#container.listBlobsFlat({ prefix })) {
       ids.push(decodeURIComponent(blob.name.slice(prefix.length)));
     }
     return ids;
-  }
-}
-
-function entryName(user: string, connectionId: string): string {
-  // Blob-name segments, so names with spaces, a trailing dot or any script make plain, reversible blob names.
-  return `${PRESENCE_PREFIX}${blobNameSegment(user)}/${blobNameSegment(connectionId)}`;
-}
-
-function parseEntryName(blobName: string): { user: string; connectionId: string } | undefined {
-  const rest = blobName.slice(PRESENCE_PREFIX.length);
-  const slash = rest.indexOf('/');
-  if (slash <= 0) return undefined;
-  try {
-    return {
-      user: decodeURIComponent(rest.slice(0, slash)),
-      connectionId: decodeURIComponent(rest.slice(slash + 1)),
-    };
-  } catch {
-    return undefined;
   }
 }
