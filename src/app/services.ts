@@ -78,7 +78,7 @@ export interface ChatServices {
    * Keys that verify `ce-signature`, the hosts whose abuse-protection handshake is answered, and with
    * REALTIME_SERVICE=webpubsub the service's client (client tokens for negotiate).
    */
-  readonly webPubSub: Pick<WebPubSubService, 'accessKeys' | 'hosts'> & {
+  readonly webPubSub: Pick<WebPubSubService, 'accessKeys' | 'hosts' | 'clientToken'> & {
     readonly client: WebPubSubServiceClient | undefined;
   };
 }
@@ -107,6 +107,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       accessKeys: webPubSub?.accessKeys ?? [],
       hosts: webPubSub?.hosts ?? [],
       client: webPubSub?.client,
+      ...(webPubSub?.clientToken !== undefined ? { clientToken: webPubSub.clientToken } : {}),
     },
     get signalr() {
       return signalr ?? hubClientFromSettings(env);

@@ -98,7 +98,10 @@ describe.each(['signalr', 'webpubsub'] as const)('a join over %s', (service) => 
       { conversation: 'room', messageId: read.payload.id },
       (e) => e.type === 'read',
     );
+    const from = owner.events.length;
     await before.close(); // writes the read position
+    // The leave's own delta (and its listing) is out before the join is counted.
+    await owner.waitFor((e) => e.type === 'presence' && (e.payload.left as string[]).includes(member), from);
     for (const text of [`missed in the room ${s}`, `missed in the group ${s}`]) {
       await owner.send('sendMessage', text.includes('group') ? { text, group } : { text });
       await owner.waitFor(isMessage(text));
