@@ -423,10 +423,12 @@ export class PresenceStore {
 
   /**
    * An entry written when the service announced its connection, at `modified` (the storage's time, in whole
-   * seconds, so never later than it was): as good as the service's answer then.
+   * seconds, so never later than it was): as good as the service's answer then, for the confirmation time or
+   * the stale grace period, whichever is shorter (an entry past the grace must be asked about to be swept).
    */
   #vouched(user: string, modified: number): void {
-    const at = Math.min(modified, this.#now());
+    const lasts = Math.min(this.#confirmationTtlMs, this.#staleGraceMs);
+    const at = Math.min(modified, this.#now()) - (this.#confirmationTtlMs - lasts);
     if (this.#now() - at < this.#confirmationTtlMs && at > (this.#confirmedAt.get(user) ?? 0))
       this.#confirm(user, at);
   }
