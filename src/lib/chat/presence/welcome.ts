@@ -74,6 +74,11 @@ export async function enterChat(
       listedSince: arrived,
     }),
   );
+  // Stale users the page swept are announced whether or not the rest of the welcome can be made.
+  const gone = online.then((page) =>
+    page.gone.length > 0 ? context.announce({ left: page.gone }) : undefined,
+  );
+  gone.catch(() => undefined);
   // The others' names from the directory (bounded by the page), the caller's own from the caller.
   const names = online.then(async (page) => ({
     ...(await context.namesOf(page.users)),
@@ -88,7 +93,6 @@ export async function enterChat(
     reading,
     people.seen(caller.user, caller.name ?? caller.user),
   ]);
-  const gone = listed.gone.length > 0 ? context.announce({ left: listed.gone }) : Promise.resolve();
   const welcome: WelcomePayload = {
     user: caller.user,
     ...nameOf(caller),
