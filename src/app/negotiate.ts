@@ -67,11 +67,11 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
   }
   const webPubSub = services.webPubSub.client;
   if (service === 'webpubsub' && webPubSub) {
-    // Web PubSub tokens carry no custom claims: the upstream finds a display name in the directory.
-    const { url, token } = await webPubSub.getClientAccessToken({
-      userId: toServiceUserId(id),
-      expirationTimeInMinutes: CLIENT_TOKEN_TTL_SECONDS / 60,
-    });
+    // Web PubSub tokens carry no custom claims: the upstream finds a display name in the directory. With a
+    // key the app signs them as the SDK would (src/lib/webpubsub/rest-token.ts), keyless the service does.
+    const request = { userId: toServiceUserId(id), expirationTimeInMinutes: CLIENT_TOKEN_TTL_SECONDS / 60 };
+    const { clientToken } = services.webPubSub;
+    const { url, token } = clientToken?.(request) ?? (await webPubSub.getClientAccessToken(request));
     return { status: 200, headers: JSON_HEADERS, jsonBody: { url, accessToken: token } };
   }
   const client = services.signalr;

@@ -9,6 +9,7 @@ import type { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { type AttachmentStore, attachmentStoreFromSettings } from '../lib/attachments/index.js';
 import {
   type ChatChannel,
+  JoinReads,
   MAX_ONLINE_PAGE_SIZE,
   MembershipStore,
   PresenceDeltas,
@@ -72,6 +73,8 @@ export interface ChatServices {
   readonly people: PeopleDirectory;
   /** Each user's last-read positions, their writes coalesced in this process (docs/architecture.md, "Read state"). */
   readonly reads: ReadPositionStore;
+  /** History reads of concurrent joins, shared (src/lib/chat/reading/join-reads.ts). */
+  readonly joinReads: JoinReads;
   /** Private groups' and channels' records, the channel directory, and their limits (`CHAT_MAX_GROUP_…`). */
   readonly groups: GroupLimits & { readonly records: GroupRecordStore; readonly channels: ChannelDirectory };
   /** Distinct reactions shown per message and a reply's quote length (`CHAT_MAX_REACTIONS_PER_MESSAGE`, …). */
@@ -82,7 +85,7 @@ export interface ChatServices {
    * Keys that verify `ce-signature`, the hosts whose abuse-protection handshake is answered, and with
    * REALTIME_SERVICE=webpubsub the service's client (client tokens for negotiate).
    */
-  readonly webPubSub: Pick<WebPubSubService, 'accessKeys' | 'hosts'> & {
+  readonly webPubSub: Pick<WebPubSubService, 'accessKeys' | 'hosts' | 'clientToken'> & {
     readonly client: WebPubSubServiceClient | undefined;
   };
 }
@@ -111,6 +114,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       accessKeys: webPubSub?.accessKeys ?? [],
       hosts: webPubSub?.hosts ?? [],
       client: webPubSub?.client,
+      ...(webPubSub?.clientToken !== undefined ? { clientToken: webPubSub.clientToken } : {}),
     },
     get signalr() {
       return signalr ?? hubClientFromSettings(env);
@@ -131,6 +135,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     lists: new ConversationListStore(containerClient),
     people: new PeopleDirectory(containerClient),
     reads: new ReadPositionStore(containerClient),
+    joinReads: new JoinReads(history),
     groups: {
       records: new GroupRecordStore(containerClient, {
         writeAttempts: countSetting('groupWriteAttempts', GROUP_LIMIT_CEILINGS.writeAttempts, env),

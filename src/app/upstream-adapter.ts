@@ -70,6 +70,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       lists: services.lists,
       people: services.people,
       reads: services.reads,
+      joinReads: services.joinReads,
       groups: services.groups,
       fanout,
       typing: typingThrottleFor(services),

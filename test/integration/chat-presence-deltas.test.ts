@@ -147,6 +147,8 @@ describe('presence as deltas', () => {
     const ann = await connect('ann', 'webpubsub');
     const bob = await connect('bob', 'signalr');
     const cat = await connect('cat', 'signalr');
+    // The joins' deltas go out with their presence window, after the welcomes.
+    await heardJoin(watcher, 'cat');
     await fence(watcher);
     await loadAll(watcher);
     expect(viewOf(watcher).online).toEqual(['ann', 'bob', 'cat', 'w']);

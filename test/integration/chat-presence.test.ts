@@ -226,6 +226,33 @@ describe('presence in Blob, confirmed by the service', () => {
     await presence.leave('hal', 'h1');
   });
 
+  it("takes another instance's entry of an announced connection as confirmed for the confirmation time", async () => {
+    let now = Date.now();
+    const presence = new PresenceStore(container, {
+      confirmationTtlMs: 10_000,
+      now: () => now,
+      sweepBatch: 0,
+    });
+    // Entered on another instance: ivy announced by the service (`connected`), jon by a blocking connect.
+    const elsewhere = new PresenceStore(container);
+    await elsewhere.enter('ivy', 'i1', { connected: true });
+    await elsewhere.enter('jon', 'j1');
+    const asked: string[] = [];
+    const exists = async (user: string) => {
+      asked.push(user);
+      return true;
+    };
+    expect((await presence.page(exists)).users).toEqual(['ivy', 'jon']);
+    expect(asked).toEqual(['jon']);
+    // The entry vouches for its connection as long as an answer of the service would, counted from its write.
+    now += 11_000;
+    asked.length = 0;
+    await presence.page(exists);
+    expect(asked.sort()).toEqual(['ivy', 'jon']);
+    await elsewhere.leave('ivy', 'i1');
+    await elsewhere.leave('jon', 'j1');
+  });
+
   it('gives a storm of joins pages from listings started after each join, one listing for all that wait', async () => {
     const { container: counted, listings } = countingListings(container);
     const presence = new PresenceStore(counted, { rosterTtlMs: 60_000 });

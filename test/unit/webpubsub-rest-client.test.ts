@@ -2,7 +2,7 @@
  * Web PubSub REST calls with an access key, checked on the wire against a plain HTTP server that records what
  * arrives: Microsoft's client, as the app builds it, sends one token per request URL, reused across calls and
  * valid for that URL, instead of a fresh JWT per request; the chat's lean sender sends exactly the requests
- * the SDK sends, with tokens valid for their URL.
+ * the SDK sends, with tokens valid for their URL; client tokens are the SDK's, signed without it.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -104,6 +104,32 @@ describe('Web PubSub REST tokens', () => {
       currentDate: new Date(now),
     });
     expect(payload.payload.exp).toBe(Math.floor(now / 1000) + 600);
+  });
+});
+
+describe('Web PubSub client tokens', () => {
+  it('are the tokens the SDK makes: the same URL and claims, signed with the key', async () => {
+    const service = webPubSubService(
+      { kind: 'key', connectionString: `Endpoint=${origin};AccessKey=${KEY};Version=1.0;` },
+      { hub: 'chat' },
+    );
+    const request = { userId: 'u:ann', expirationTimeInMinutes: 60 };
+    const ours = service.clientToken?.(request);
+    const sdk = await service.client.getClientAccessToken(request);
+    if (ours === undefined) throw new Error('a service with a key signs client tokens');
+    expect(ours.url.split('?')[0]).toBe(sdk.baseUrl);
+    const claims = async (token: string) => {
+      const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY), { algorithms: ['HS256'] });
+      const { iat, exp, ...rest } = payload;
+      return { ...rest, lifetime: (exp ?? 0) - (iat ?? 0) };
+    };
+    expect(await claims(ours.token)).toEqual(await claims(sdk.token));
+    expect(await claims(ours.token)).toEqual({
+      aud: `${origin}/client/hubs/chat`,
+      sub: 'u:ann',
+      lifetime: 3600,
+    });
+    expect(ours.url).toBe(`${sdk.baseUrl}?access_token=${ours.token}`);
   });
 });
 

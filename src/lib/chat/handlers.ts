@@ -6,7 +6,7 @@
  * See docs/architecture.md, "The chat protocol".
  */
 
-import { DEFAULT_HISTORY_LIMIT, directConversation, groupConversation, ROOM } from '../conversation.js';
+import { directConversation, groupConversation, ROOM } from '../conversation.js';
 import {
   appendRecord,
   type ConversationListStore,
@@ -25,14 +25,16 @@ import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError, storing } from './errors.js';
 import { deliverMessage, type Fanout } from './fanout.js';
 import { GroupHandlers, type GroupStores } from './groups/groups.js';
-import { applyMemberships, type MembershipStore, readRefusal } from './groups/memberships.js';
+import { type MembershipStore, readRefusal } from './groups/memberships.js';
 import { isModerationCommand } from './moderation/commands.js';
 import { type ModerationDependencies, ModerationHandlers, sanctionRefusal } from './moderation/handlers.js';
 import type { PresenceChanges, PresenceDeltas } from './presence/deltas.js';
-import { DEFAULT_ONLINE_PAGE_SIZE, type PresenceStore } from './presence/presence.js';
-import type { ChatEvent, ChatReply, WelcomePayload } from './protocol.js';
+import type { PresenceStore } from './presence/presence.js';
+import { type Entry, enterChat } from './presence/welcome.js';
+import type { ChatEvent, ChatReply } from './protocol.js';
+import type { JoinReads } from './reading/join-reads.js';
 import type { ReadPositionStore } from './reading/positions.js';
-import { ReadingHandlers, welcomeReads } from './reading/reading.js';
+import { ReadingHandlers } from './reading/reading.js';
 import { relayTyping, type TypingThrottle } from './typing.js';
 
 /** What the chat needs of the history store (src/lib/history). */
@@ -65,6 +67,8 @@ export interface ChatDependencies {
   readonly typing?: Pick<TypingThrottle, 'allow'>;
   /** The emoji offered, distinct reactions folded, a reply's excerpt (default `REACTION_DEFAULTS`). */
   readonly reactions?: Partial<ReactionOptions>;
+  /** This instance's sharing of the history reads of joins (one per process); without it each join reads alone. */
+  readonly joinReads?: JoinReads;
   /** Each user's last-read positions (docs/architecture.md, "Read state"), shared by all invocations. */
   readonly reads: Pick<ReadPositionStore, 'positions' | 'mark' | 'flush'>;
   /** Mutes, bans, reports and the audit log (docs/architecture.md, "Moderation"); without it moderation is off. */
@@ -75,12 +79,7 @@ export interface ChatDependencies {
   readonly now?: () => number;
 }
 
-/** What {@link ChatHandlers.enter} gives: the welcome, and the send of the entry's presence delta. */
-export interface Entry {
-  readonly welcome: WelcomePayload;
-  /** Resolves once the delta announcing the entry (and any stale users the page found) is sent. */
-  readonly announced: Promise<void>;
-}
+export type { Entry } from './presence/welcome.js';
 
 export class ChatHandlers {
   readonly #deps: ChatDependencies;
@@ -97,47 +96,11 @@ export class ChatHandlers {
    * `connected`: the service already has the connection (a `connected` event, not a blocking connect).
    */
   async enter(caller: Caller, options: { connected?: boolean } = {}): Promise<Entry> {
-    const { history, presence, fanout, lists, people } = this.#deps;
-    const arrived = this.#nowMs();
-    const entered = presence.enter(caller.user, caller.connectionId, options);
-    const announced = entered.then(() => this.#announce({ joined: [caller.user], names: namesOf([caller]) }));
-    // Until the caller takes it, a failed entry must not surface as an unhandled rejection.
-    announced.catch(() => undefined);
-    // Independent, so they run at once: a join costs the slowest of them, not their sum.
-    const [groups, page, conversations] = await Promise.all([
-      this.#reapplyGroups(caller.user),
-      history.read(ROOM, { limit: DEFAULT_HISTORY_LIMIT }),
-      lists.read(caller.user),
-      people.seen(caller.user, caller.name ?? caller.user),
-      entered,
-    ]);
-    const reading = welcomeReads(this.#deps, caller.user, conversations, groups);
-    // The page comes from a listing of every instance's entries that started after the connection reached the
-    // service (shared by the joins waiting for one): a user who entered anywhere before is in it, and anyone
-    // later reaches the caller as a delta newer than the page's `at` (docs/architecture.md, "Presence and
-    // group memberships"). It does not wait for the caller's own delta, which goes out with its window.
-    const online = await presence.page((u) => fanout.userExists(u), {
-      include: caller.user,
-      limit: this.#deps.onlinePageSize ?? DEFAULT_ONLINE_PAGE_SIZE,
-      listedSince: arrived,
+    return enterChat(this.#deps, caller, options, {
+      announce: (changes) => this.#announce(changes),
+      namesOf: (users) => this.#namesOf(users),
+      now: () => this.#nowMs(),
     });
-    const gone = online.gone.length > 0 ? this.#announce({ left: online.gone }) : Promise.resolve();
-    // The caller's own name comes with the caller; the others' from the directory (bounded by the page).
-    const names = { ...(await this.#namesOf(online.users)), ...namesOf([caller]) };
-    const welcome: WelcomePayload = {
-      user: caller.user,
-      ...nameOf(caller),
-      online: online.users,
-      ...(Object.keys(names).length > 0 ? { names } : {}),
-      onlineCount: online.count,
-      ...(online.next !== undefined ? { onlineNext: online.next } : {}),
-      onlineAt: online.at,
-      groups,
-      conversations,
-      history: page,
-      ...(await reading),
-    };
-    return { welcome, announced: Promise.all([announced, gone]).then(() => undefined) };
   }
 
   /** The recorded display names of `users` (signed-in users), by id; empty without a directory. */
@@ -145,14 +108,6 @@ export class ChatHandlers {
     const { directory } = this.#deps;
     if (directory === undefined || users.length === 0) return {};
     return directory.namesOf(users);
-  }
-
-  /**
-   * The user's groups, each re-applied in the service (it forgets memberships when it restarts; this heals
-   * that), without undoing a removal that runs meanwhile (memberships.ts, `applyMemberships`).
-   */
-  #reapplyGroups(user: string): Promise<string[]> {
-    return applyMemberships(this.#deps.members, this.#deps.fanout, user);
   }
 
   /** A connection left: its user's read marks are written; if it was their last, everyone hears it in a delta. */

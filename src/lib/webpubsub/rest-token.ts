@@ -102,3 +102,33 @@ export function reuseRestTokens(client: object, accessKey: string, options: Rest
   pipeline.addPolicy(cachedKeyCredentialPolicy(accessKey, options));
   return true;
 }
+
+/** What negotiate asks of a client token: the user, and its lifetime in minutes (default an hour). */
+export interface ClientTokenRequest {
+  readonly userId: string;
+  readonly expirationTimeInMinutes?: number;
+}
+
+/**
+ * A client's URL and access token, as `WebPubSubServiceClient.getClientAccessToken` makes them with an access
+ * key (the same claims: `iat`, `exp`, `aud` the client endpoint `…/client/hubs/<hub>`, `sub` the user; HS256
+ * with the key's UTF-8 bytes), signed with `node:crypto` instead of `jsonwebtoken`, whose key check builds and
+ * throws away a private key on every call: a negotiate's largest cost.
+ */
+export function clientAccessTokens(
+  endpoint: string,
+  hub: string,
+  accessKey: string,
+  now: () => number = Date.now,
+): (request: ClientTokenRequest) => { token: string; baseUrl: string; url: string } {
+  const base = endpoint.endsWith('/') ? endpoint : `${endpoint}/`;
+  const audience = `${base}client/hubs/${hub}`;
+  const baseUrl = audience.replace(/^http(s?):\/\//i, 'ws$1://');
+  return ({ userId, expirationTimeInMinutes = 60 }) => {
+    const iat = Math.floor(now() / 1000);
+    const claims = { iat, exp: iat + expirationTimeInMinutes * 60, aud: audience, sub: userId };
+    const unsigned = `${HEADER}.${base64url(JSON.stringify(claims))}`;
+    const token = `${unsigned}.${createHmac('sha256', accessKey).update(unsigned).digest('base64url')}`;
+    return { token, baseUrl, url: `${baseUrl}?access_token=${token}` };
+  };
+}

@@ -18,7 +18,7 @@
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { WebPubSubServiceClient, type WebPubSubServiceClientOptions } from '@azure/web-pubsub';
 import { WebPubSubRestSender } from './rest-sender.js';
-import { reuseRestTokens } from './rest-token.js';
+import { type ClientTokenRequest, clientAccessTokens, reuseRestTokens } from './rest-token.js';
 
 /** Default of {@link WebPubSubServiceOptions.maxRetries}: a fan-out call retried at most twice (the SDK's default is 3). */
 export const DEFAULT_WEBPUBSUB_MAX_RETRIES = 2;
@@ -50,6 +50,11 @@ export interface WebPubSubService {
   readonly client: WebPubSubServiceClient;
   /** With an access key: the chat's sends on a lean pipeline (rest-sender.ts); with an identity, none. */
   readonly sender?: WebPubSubRestSender;
+  /**
+   * With an access key: client tokens as the SDK's `getClientAccessToken` makes them, without its per-call
+   * key import (rest-token.ts); with an identity, none (the SDK asks the service's `:generateToken`).
+   */
+  readonly clientToken?: (request: ClientTokenRequest) => { token: string; url: string };
   /** The service endpoint, e.g. `https://x.webpubsub.azure.com/`. */
   readonly endpoint: string;
   /** The keys that verify `ce-signature` (none in identity mode, where the bearer token is checked instead). */
@@ -105,7 +110,8 @@ export function webPubSubService(
       maxAttempts: (options.maxRetries ?? DEFAULT_WEBPUBSUB_MAX_RETRIES) + 1,
       retryDelayMs: options.retryDelayMs ?? DEFAULT_WEBPUBSUB_RETRY_DELAY_MS,
     });
-    return { client, sender, endpoint: url.toString(), accessKeys: [key], hosts: [url.host] };
+    const clientToken = clientAccessTokens(url.toString(), options.hub, key);
+    return { client, sender, clientToken, endpoint: url.toString(), accessKeys: [key], hosts: [url.host] };
   }
   const url = new URL(access.endpoint);
   const credential =

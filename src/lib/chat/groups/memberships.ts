@@ -96,7 +96,10 @@ export async function readRefusal(
  * meanwhile deletes the membership and then takes the user out of the realtime group; the memberships are
  * listed once more after the adds, and any group that is gone from them is taken out again. Either the
  * listing sees the removal, or the removal's own "remove user from group" comes after the add: the user is
- * never left in a group they were removed from. A group added meanwhile is applied too.
+ * never left in a group they were removed from. A group added meanwhile is applied too. A user listed with
+ * no group was added to none, so there is nothing to take back and no second listing: a group added
+ * meanwhile was put in the service by its adder, after the membership was written, and reaches the
+ * connection by its own note.
  */
 export async function applyMemberships(
   members: Pick<MembershipStore, 'groupsOf'>,
@@ -104,6 +107,7 @@ export async function applyMemberships(
   user: string,
 ): Promise<string[]> {
   const listed = await members.groupsOf(user);
+  if (listed.length === 0) return listed;
   await Promise.all(listed.map((group) => fanout.addUserToGroup(group, user)));
   const now = await members.groupsOf(user);
   const kept = new Set(now);

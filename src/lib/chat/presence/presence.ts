@@ -1,21 +1,25 @@
 /**
- * Who is online: one empty blob per connection (`_presence/<user>/<connection id>`), the instance's roster of
+ * Who is online: one blob per connection (`_presence/<user>/<connection id>`, holding `1` when the service had
+ * announced the connection, else empty), the instance's roster of
  * users with an entry, pages of the online list confirmed by the service, and stale entries swept
  * (docs/architecture.md, "Presence and group memberships").
  */
 import type { ContainerClient } from '@azure/storage-blob';
-import { blobNameSegment } from '../../blob-names.js';
 import { setBounded } from '../../bounded-map.js';
 import { mapLimited } from '../../map-limited.js';
+import { entryName, PRESENCE_PREFIX, parseEntryName, userPrefix } from './entry-names.js';
 import { compare, upperBound } from './sorted-names.js';
 
-/** The blob name prefix of presence entries (conversation folders never start with `_`). */
-export const PRESENCE_PREFIX = '_presence/';
+export { PRESENCE_PREFIX };
+
 /**
  * How old an entry whose user the service does not know must be before it is deleted as stale. It must be
  * longer than a connect takes, so an entry is never taken for a leftover while its connection is coming up.
  */
 export const DEFAULT_STALE_PRESENCE_GRACE_MS = 5 * 60_000;
+
+/** What an entry holds when the service announced its connection (`connected`): see {@link PresenceStore.enter}. */
+export const CONNECTED_MARK = '1';
 
 /** How long a connect may take: an entry this young counts as online before the service confirms it. */
 export const CONNECT_ALLOWANCE_MS = 15_000;
@@ -113,13 +117,17 @@ export class PresenceStore {
   #listing: Promise<string[]> | undefined;
   /** This instance's entries and exits while listings run: applied to each one's result. */
   readonly #changesDuringListings = new Set<Change[]>();
-  /** Listings in flight and when each started. */
-  readonly #listings = new Map<Promise<void>, number>();
+  /** Listings in flight: when each started, and how many of this instance's changes it follows. */
+  readonly #listings = new Map<Promise<void>, { startedAt: number; changes: number }>();
+  /** This instance's changes of entries so far: a listing started after the nth one's write includes it. */
+  #changes = 0;
+  /** The changes the roster's listing followed. */
+  #listedChanges = 0;
   /** The listing that starts once those in flight end, shared by the callers that need one (a storm of joins). */
   #nextListing: Promise<void> | undefined;
   /** Where the next sweep starts (a user name; sweeps go round the sorted roster). */
   #sweepFrom = '';
-  /** When this instance last changed each user's entries (ms), until a listing starts after it (`settle`). */
+  /** The number of this instance's last change of each user's entries, until a listing follows it (`settle`). */
   readonly #changedAt = new Map<string, number>();
 
   constructor(container: ContainerClient, options: PresenceOptions = {}) {
@@ -140,7 +148,9 @@ export class PresenceStore {
    * so), so the user counts as confirmed online without asking it.
    */
   async enter(user: string, connectionId: string, options: { connected?: boolean } = {}): Promise<void> {
-    await this.#container.getBlockBlobClient(entryName(user, connectionId)).upload('', 0);
+    // A connection the service announced is marked, so every instance that lists it takes it as confirmed.
+    const mark = options.connected ? CONNECTED_MARK : '';
+    await this.#container.getBlockBlobClient(entryName(user, connectionId)).upload(mark, mark.length);
     this.#change(user, connectionId, true);
     // The service vouches for a connection it announced as connected, as a `userExists` answer would.
     if (options.connected) this.#confirm(user, this.#now());
@@ -238,17 +248,16 @@ export class PresenceStore {
 
   /** Lists `_presence/` into the roster, this instance's changes meanwhile on top; an older listing is dropped. */
   #list(): Promise<void> {
-    const startedAt = this.#now();
-    const listing = this.#listOnce(startedAt).finally(() => this.#listings.delete(listing));
-    this.#listings.set(listing, startedAt);
+    const started = { startedAt: this.#now(), changes: this.#changes };
+    const listing = this.#listOnce(started).finally(() => this.#listings.delete(listing));
+    this.#listings.set(listing, started);
     return listing;
   }
 
-  /** Once the roster is from a listing started at `since` or later: done, in flight, the next or (`now`) a new one. */
-  async #listedSince(since: number, now = false): Promise<void> {
+  /** Once the roster is from a listing started at `since` or later: done, in flight, or the next one. */
+  async #listedSince(since: number): Promise<void> {
     if (this.#listedAt !== undefined && this.#listedAt >= since) return;
-    for (const [listing, startedAt] of this.#listings) if (startedAt >= since) return listing;
-    if (now) return this.#list();
+    for (const [listing, { startedAt }] of this.#listings) if (startedAt >= since) return listing;
     this.#nextListing ??= Promise.allSettled([...this.#listings.keys()]).then(() => {
       this.#nextListing = undefined;
       return this.#list();
@@ -256,7 +265,14 @@ export class PresenceStore {
     return this.#nextListing;
   }
 
-  async #listOnce(startedAt: number): Promise<void> {
+  /** Once the roster is from a listing that followed this instance's `change`th change: done, in flight or new. */
+  async #listedAfter(change: number): Promise<void> {
+    if (this.#listedAt !== undefined && this.#listedChanges >= change) return;
+    for (const [listing, { changes }] of this.#listings) if (changes >= change) return listing;
+    return this.#list();
+  }
+
+  async #listOnce({ startedAt, changes: followed }: { startedAt: number; changes: number }): Promise<void> {
     const changes: Change[] = [];
     this.#changesDuringListings.add(changes);
     const roster = new Map<string, Entries>();
@@ -268,20 +284,24 @@ export class PresenceStore {
         // Blob times are whole seconds: an entry this instance wrote keeps its own, finer time, so it is not
         // judged up to a second older than it is.
         const known = this.#roster.get(parsed.user)?.get(parsed.connectionId) ?? 0;
-        entries.set(parsed.connectionId, Math.max(known, blob.properties.lastModified?.getTime() ?? 0));
+        const modified = blob.properties.lastModified?.getTime() ?? 0;
+        entries.set(parsed.connectionId, Math.max(known, modified));
         roster.set(parsed.user, entries);
+        if ((blob.properties.contentLength ?? 0) > 0) this.#vouched(parsed.user, modified);
       }
     } finally {
       this.#changesDuringListings.delete(changes);
     }
-    if (this.#listedAt !== undefined && startedAt < this.#listedAt) return;
+    if (this.#listedAt !== undefined && (startedAt < this.#listedAt || followed < this.#listedChanges))
+      return;
     // Changes made before this listing started are in it: no delta needs a newer listing on their account.
-    for (const [user, at] of this.#changedAt) if (at < startedAt) this.#changedAt.delete(user);
+    for (const [user, change] of this.#changedAt) if (change <= followed) this.#changedAt.delete(user);
     this.#roster = roster;
     this.#sorted = undefined;
     for (const user of this.#unconfirmed) if (!roster.has(user)) this.#unconfirmed.delete(user);
     for (const change of changes) this.#apply(change.user, change.connectionId, change.entered, change.at);
     this.#listedAt = startedAt;
+    this.#listedChanges = followed;
   }
 
   /**
@@ -291,10 +311,11 @@ export class PresenceStore {
    * never older than the blobs, and a lone join lists once (docs/architecture.md, "Presence and group memberships").
    */
   async settle(users: readonly string[]): Promise<SettledPresence> {
-    // Strictly after each change (a listing started in the same millisecond may have been sent before it).
-    let since = 0;
-    for (const user of users) since = Math.max(since, (this.#changedAt.get(user) ?? -1) + 1);
-    await this.#listedSince(since, true);
+    // After each change, counted rather than timed: a listing started in the same millisecond as a change's
+    // write ended follows it, and a join's page listing serves its own delta.
+    let change = 0;
+    for (const user of users) change = Math.max(change, this.#changedAt.get(user) ?? 0);
+    await this.#listedAfter(change);
     const at = this.#listedAt ?? this.#now();
     const joined = users.filter((user) => this.#roster.has(user));
     const left = users.filter((user) => !this.#roster.has(user));
@@ -346,7 +367,8 @@ export class PresenceStore {
   /** Records this instance's change in the roster (and for a listing in flight, to apply to its result). */
   #change(user: string, connectionId: string, entered: boolean): void {
     const at = this.#now();
-    this.#changedAt.set(user, at);
+    this.#changes += 1;
+    this.#changedAt.set(user, this.#changes);
     for (const changes of this.#changesDuringListings) changes.push({ user, connectionId, entered, at });
     this.#apply(user, connectionId, entered, at);
   }
@@ -399,6 +421,18 @@ export class PresenceStore {
     return online;
   }
 
+  /**
+   * An entry written when the service announced its connection, at `modified` (the storage's time, in whole
+   * seconds, so never later than it was): as good as the service's answer then, for the confirmation time or
+   * the stale grace period, whichever is shorter (an entry past the grace must be asked about to be swept).
+   */
+  #vouched(user: string, modified: number): void {
+    const lasts = Math.min(this.#confirmationTtlMs, this.#staleGraceMs);
+    const at = Math.min(modified, this.#now()) - (this.#confirmationTtlMs - lasts);
+    if (this.#now() - at < this.#confirmationTtlMs && at > (this.#confirmedAt.get(user) ?? 0))
+      this.#confirm(user, at);
+  }
+
   #confirm(user: string, at: number): void {
     if (this.#confirmationTtlMs > 0) setBounded(this.#confirmedAt, user, at, this.#maxConfirmations);
   }
@@ -406,29 +440,10 @@ export class PresenceStore {
   /** The connection ids of `user`'s presence entries (one listing of their own entries). */
   async connectionsOf(user: string): Promise<string[]> {
     const ids: string[] = [];
-    const prefix = `${PRESENCE_PREFIX}${blobNameSegment(user)}/`;
+    const prefix = userPrefix(user);
     for await (const blob of this.#container.listBlobsFlat({ prefix })) {
       ids.push(decodeURIComponent(blob.name.slice(prefix.length)));
     }
     return ids;
-  }
-}
-
-function entryName(user: string, connectionId: string): string {
-  // Blob-name segments, so names with spaces, a trailing dot or any script make plain, reversible blob names.
-  return `${PRESENCE_PREFIX}${blobNameSegment(user)}/${blobNameSegment(connectionId)}`;
-}
-
-function parseEntryName(blobName: string): { user: string; connectionId: string } | undefined {
-  const rest = blobName.slice(PRESENCE_PREFIX.length);
-  const slash = rest.indexOf('/');
-  if (slash <= 0) return undefined;
-  try {
-    return {
-      user: decodeURIComponent(rest.slice(0, slash)),
-      connectionId: decodeURIComponent(rest.slice(slash + 1)),
-    };
-  } catch {
-    return undefined;
   }
 }

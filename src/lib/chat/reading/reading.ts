@@ -29,6 +29,10 @@ export const DEFAULT_MAX_UNREAD_COUNT = 99;
 export const DEFAULT_MAX_UNREAD_CONVERSATIONS = 50;
 /** Conversations counted at once at a join. */
 export const DEFAULT_UNREAD_CONCURRENCY = 8;
+/** The messages a count reads: the newest lines past the bound (a history page holds at most 100). */
+export function unreadPageLimit(maxUnreadCount = DEFAULT_MAX_UNREAD_COUNT): number {
+  return Math.min(maxUnreadCount + 1, 100);
+}
 /** How far in the future a marked message id's time may be (clock skew between instances). */
 export const MARK_FUTURE_ALLOWANCE_MS = 60_000;
 
@@ -108,8 +112,13 @@ export class ReadingHandlers {
    * A conversation without a position counts from when it entered the list (a private conversation: all the
    * other person's messages); the room without one counts nothing (a newcomer has missed nothing).
    */
-  async welcome(user: string, list: ConversationList, groups: readonly string[]): Promise<ReadMark[]> {
-    const positions = await this.#deps.reads.positions(user);
+  async welcome(
+    user: string,
+    list: ConversationList,
+    groups: readonly string[],
+    read: Promise<ReadonlyMap<string, string>> = this.#deps.reads.positions(user),
+  ): Promise<ReadMark[]> {
+    const positions = await read;
     const since = new Map<string, string | undefined>([[ROOM, undefined]]);
     for (const entry of [...list.entries].reverse()) {
       since.set(entry.conversation, entry.kind === 'dm' ? undefined : entry.addedAt);
@@ -143,7 +152,7 @@ export class ReadingHandlers {
     addedAt: string | undefined,
   ): Promise<{ unread: number; more?: true }> {
     const max = this.#deps.maxUnreadCount ?? DEFAULT_MAX_UNREAD_COUNT;
-    const page = await this.#deps.history.read(conversation, { limit: Math.min(max + 1, 100) });
+    const page = await this.#deps.history.read(conversation, { limit: unreadPageLimit(max) });
     const after = (m: ChatMessage) =>
       lastReadId !== undefined ? m.id > lastReadId : addedAt === undefined || m.sentAt >= addedAt;
     let unread = 0;
@@ -165,8 +174,9 @@ export async function welcomeReads(
   user: string,
   list: ConversationList,
   groups: readonly string[],
+  positions?: Promise<ReadonlyMap<string, string>>,
 ): Promise<{ reads?: ReadMark[] }> {
-  const reads = await new ReadingHandlers(deps).welcome(user, list, groups).catch(() => []);
+  const reads = await new ReadingHandlers(deps).welcome(user, list, groups, positions).catch(() => []);
   return reads.length > 0 ? { reads } : {};
 }
 
