@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserDirectory } from '../../src/lib/chat/directory.js';
+import { UserDirectory } from '../../src/lib/chat/people/directory.js';
 import { useAzurite } from '../support/fixtures.js';
 
 const blob = useAzurite();

@@ -2,7 +2,7 @@
  * What one join costs in Blob Storage, through the whole local stack over SignalR and over Web PubSub: the app
  * reaches Blob through a recording proxy, and the requests between the connect and the joiner's own presence
  * delta (the last thing a join does) are counted by operation. Each request is a billed transaction and, when
- * in series, a round trip the joiner waits for (docs/capacity.md, "Joins").
+ * in series, a round trip the joiner waits for (docs/capacity.md, "What one join, message and membership change cost, and the CPU behind them").
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

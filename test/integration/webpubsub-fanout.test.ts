@@ -8,10 +8,10 @@ import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { negotiate } from '../../src/app/negotiate.js';
 import { chatServices, resetChatServices } from '../../src/app/services.js';
-import { websocketCodec } from '../../src/lib/chat/codec.js';
+import { websocketCodec } from '../../src/lib/chat/wire/codec.js';
 import { Fanout } from '../../src/lib/chat/fanout.js';
-import type { ChatEvent } from '../../src/lib/chat/protocol.js';
-import { webPubSubChannel } from '../../src/lib/chat/webpubsub-channel.js';
+import type { ChatEvent } from '../../src/lib/chat/wire/protocol.js';
+import { webPubSubChannel } from '../../src/lib/chat/wire/webpubsub-channel.js';
 import { webPubSubService } from '../../src/lib/webpubsub/index.js';
 import { startWebPubSubRest, type WebPubSubRestStandIn } from '../support/webpubsub-rest.js';
 

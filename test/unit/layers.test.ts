@@ -64,7 +64,10 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
       await writeFile(face, `${await readFile(face, 'utf8')}\nexport const PAGE = 50;\n`);
       // The Functions layer reaches past the chat's face into one of its files.
       const negotiate = join(copy, 'src/app/negotiate.ts');
-      await writeFile(negotiate, `import '../lib/chat/user-id.js';\n${await readFile(negotiate, 'utf8')}`);
+      await writeFile(
+        negotiate,
+        `import '../lib/chat/people/user-id.js';\n${await readFile(negotiate, 'utf8')}`,
+      );
       // A shared folder of the local service reaches into a protocol wing (the folders need not exist yet).
       await mkdir(join(copy, 'src/local/service/transports'), { recursive: true });
       await writeFile(
@@ -82,7 +85,7 @@ describe('the layers of src/ (docs/architecture.md, "Layers")', () => {
       expect(violations.map(({ file, specifier, rule }) => ({ file, specifier, rule }))).toEqual([
         {
           file: 'src/app/negotiate.ts',
-          specifier: '../lib/chat/user-id.js',
+          specifier: '../lib/chat/people/user-id.js',
           rule: 'src/lib/chat/ is imported from outside it only through its index.ts',
         },
         {

@@ -15,10 +15,10 @@ import {
   SPANS,
 } from '../observability.js';
 import type { Dialect, HubClient } from '../signalr/index.js';
-import type { Caller } from './caller.js';
-import { type ChatChannel, signalrChannel } from './codec.js';
-import type { ChatEvent } from './protocol.js';
-import { toServiceUserId } from './user-id.js';
+import type { Caller } from './people/caller.js';
+import { toServiceUserId } from './people/user-id.js';
+import { type ChatChannel, signalrChannel } from './wire/codec.js';
+import type { ChatEvent } from './wire/protocol.js';
 
 /**
  * Azure SignalR's REST client (the signalr dialect), and with `REALTIME_SERVICE=webpubsub` the Web PubSub

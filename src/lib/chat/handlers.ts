@@ -19,26 +19,26 @@ import {
 import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../history/index.js';
 import { ATTRIBUTES, chatMetrics, inSpan, SPANS } from '../observability.js';
 import { type AttachmentCheck, checkAttachment } from './attachment-check.js';
-import { type Caller, nameOf, namesOf } from './caller.js';
 import type { ChatCommand } from './commands.js';
-import type { UserDirectory } from './directory.js';
 import { ChatCommandError, chatError, storing } from './errors.js';
 import { deliverMessage, type Fanout } from './fanout.js';
 import { GroupHandlers, type GroupStores } from './groups/groups.js';
 import { type MembershipStore, readRefusal } from './groups/memberships.js';
 import { isModerationCommand } from './moderation/commands.js';
 import { type ModerationDependencies, ModerationHandlers, sanctionRefusal } from './moderation/handlers.js';
+import { type Caller, nameOf, namesOf } from './people/caller.js';
+import type { UserDirectory } from './people/directory.js';
 import type { PresenceChanges, PresenceDeltas } from './presence/deltas.js';
 import type { PresenceStore } from './presence/presence.js';
 import { type Entry, enterChat } from './presence/welcome.js';
-import type { ChatEvent, ChatReply } from './protocol.js';
 import type { JoinReads } from './reading/join-reads.js';
 import type { ReadPositionStore } from './reading/positions.js';
 import { ReadingHandlers } from './reading/reading.js';
 import { relayTyping, type TypingThrottle } from './typing.js';
+import type { ChatEvent, ChatReply } from './wire/protocol.js';
 
 /** What the chat needs of the history store (src/lib/history). */
-export type { Caller } from './caller.js';
+export type { Caller } from './people/caller.js';
 
 export interface ChatHistory {
   append(message: NewMessage): Promise<AppendResult>;

@@ -7,12 +7,12 @@
 import { setBounded } from '../bounded-map.js';
 import { parseConversation } from '../conversation.js';
 import type { GroupRecordStore } from '../conversations/index.js';
-import { type Caller, nameOf } from './caller.js';
 import { chatError } from './errors.js';
 import type { Fanout } from './fanout.js';
 import type { MembershipStore } from './groups/memberships.js';
+import { type Caller, nameOf } from './people/caller.js';
 import type { PresenceStore } from './presence/presence.js';
-import type { ChatEvent } from './protocol.js';
+import type { ChatEvent } from './wire/protocol.js';
 
 /**
  * The least time between two `typing` events one user may send to one conversation; more within it are

@@ -23,7 +23,7 @@ import {
 import type { HistoryPage } from '../../history/index.js';
 import { type ChatErrorPayload, chatError } from '../errors.js';
 import type { Fanout } from '../fanout.js';
-import type { ChatEvent } from '../protocol.js';
+import type { ChatEvent } from '../wire/protocol.js';
 import type { GroupCommand } from './commands.js';
 import type { MembershipStore } from './memberships.js';
 

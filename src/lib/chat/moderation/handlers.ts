@@ -6,12 +6,12 @@
 import { parseConversation } from '../../conversation.js';
 import type { GroupRecordStore, ListUpdates } from '../../conversations/index.js';
 import type { AppendResult, ChatMessage, NewMessage } from '../../history/index.js';
-import { type Caller, nameOf } from '../caller.js';
 import type { ChatCommand } from '../commands.js';
 import { ChatCommandError, type ChatErrorCode, type ChatErrorPayload, chatError } from '../errors.js';
 import type { Fanout } from '../fanout.js';
 import { type MembershipStore, readRefusal } from '../groups/memberships.js';
-import type { ChatEvent, ChatReply } from '../protocol.js';
+import { type Caller, nameOf } from '../people/caller.js';
+import type { ChatEvent, ChatReply } from '../wire/protocol.js';
 import type { AuditEntry, AuditLog } from './audit.js';
 import type { ModerationCommand } from './commands.js';
 import type { ModerationNotice } from './protocol.js';

@@ -2,15 +2,15 @@
  * A connection enters the chat: its presence entry, its groups re-applied in the service, and the `welcome`
  * (docs/architecture.md, "The chat protocol"). Every read a welcome needs starts at once, each waiting only
  * for what it needs, so a join costs its slowest chain of requests rather than their sum
- * (docs/capacity.md, "Joins").
+ * (docs/capacity.md, "What one join, message and membership change cost, and the CPU behind them").
  */
 import { DEFAULT_HISTORY_LIMIT, ROOM } from '../../conversation.js';
-import { type Caller, nameOf, namesOf } from '../caller.js';
 import { applyMemberships } from '../groups/memberships.js';
 import type { ChatDependencies } from '../handlers.js';
-import type { WelcomePayload } from '../protocol.js';
+import { type Caller, nameOf, namesOf } from '../people/caller.js';
 import { newestOf, type PageReader, withPage } from '../reading/join-reads.js';
 import { unreadPageLimit, welcomeReads } from '../reading/reading.js';
+import type { WelcomePayload } from '../wire/protocol.js';
 import type { PresenceChanges } from './deltas.js';
 import { DEFAULT_ONLINE_PAGE_SIZE } from './presence.js';
 

@@ -12,11 +12,11 @@ import { groupConversation, parseConversation, ROOM } from '../../conversation.j
 import type { ConversationList } from '../../conversations/index.js';
 import type { ChatMessage, HistoryPage } from '../../history/index.js';
 import { mapLimited } from '../../map-limited.js';
-import type { Caller } from '../caller.js';
 import { chatError } from '../errors.js';
 import type { Fanout } from '../fanout.js';
 import { type MembershipStore, readRefusal } from '../groups/memberships.js';
-import type { ChatEvent, ReadMark } from '../protocol.js';
+import type { Caller } from '../people/caller.js';
+import type { ChatEvent, ReadMark } from '../wire/protocol.js';
 import type { ReadingCommand } from './commands.js';
 import type { ReadPositionStore } from './positions.js';
 

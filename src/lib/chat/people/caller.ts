@@ -1,6 +1,6 @@
 /** One connection of one user, as the chat handlers see it, and its display name. */
-import type { Dialect } from '../signalr/index.js';
-import type { ChatRole } from './moderation/roles.js';
+import type { Dialect } from '../../signalr/index.js';
+import type { ChatRole } from '../moderation/roles.js';
 
 /** One connection of one user. */
 export interface Caller {

@@ -2,9 +2,9 @@
  * The chat's server events (docs/architecture.md, "The chat protocol"); how each dialect carries them is
  * codec.ts.
  */
-import type { ChannelPage, ConversationList, GroupRecord, PeoplePage } from '../conversations/index.js';
-import type { ChatMessage, HistoryPage } from '../history/index.js';
-import type { ChatErrorPayload } from './errors.js';
+import type { ChannelPage, ConversationList, GroupRecord, PeoplePage } from '../../conversations/index.js';
+import type { ChatMessage, HistoryPage } from '../../history/index.js';
+import type { ChatErrorPayload } from '../errors.js';
 import type {
   AuditPage,
   MessageReport,
@@ -12,7 +12,7 @@ import type {
   ModerationStatus,
   ReportResolvedPayload,
   ReportsPayload,
-} from './moderation/protocol.js';
+} from '../moderation/protocol.js';
 
 export interface WelcomePayload {
   /** The user id. */

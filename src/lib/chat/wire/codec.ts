@@ -6,7 +6,7 @@
  * - signalr: an Invocation whose target is the event name and whose one argument is the payload.
  * - websocket: a text frame `{"type": "<event>", …payload}` (Azure Web PubSub's channel, webpubsub-channel.ts).
  */
-import type { Dialect, HubClient, InvocationPayload, SendToAllOptions } from '../signalr/index.js';
+import type { Dialect, HubClient, InvocationPayload, SendToAllOptions } from '../../signalr/index.js';
 import type { ChatEvent } from './protocol.js';
 
 /** Turns a chat event into the message one dialect sends. */

@@ -5,7 +5,7 @@
  * percent-encoded (UTF-8) in the id the token carries, and decoded again when the service names the user.
  * ASCII names are their own id. `%` cannot occur in a name, so the mapping is reversible and unambiguous.
  */
-import { isValidName } from '../conversation.js';
+import { isValidName } from '../../conversation.js';
 
 /** The id the service knows `user` by. */
 export function toServiceUserId(user: string): string {

@@ -3,10 +3,10 @@
  * listings, cached for {@link DEFAULT_NAME_CACHE_TTL_MS} (docs/architecture.md, "Tokens and identity").
  */
 import type { ContainerClient } from '@azure/storage-blob';
-import { blobNameSegment } from '../blob-names.js';
-import { setBounded } from '../bounded-map.js';
-import { cleanDisplayName } from '../display-name.js';
-import { type ChatRole, decodeRoles } from './moderation/roles.js';
+import { blobNameSegment } from '../../blob-names.js';
+import { setBounded } from '../../bounded-map.js';
+import { cleanDisplayName } from '../../display-name.js';
+import { type ChatRole, decodeRoles } from '../moderation/roles.js';
 
 /** The blob name prefix of display names (conversation folders never start with `_`). */
 export const USERS_PREFIX = '_users/';
