@@ -6,8 +6,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
 import { blobNameSegment } from '../../src/lib/blob-names.js';
-import { UserDirectory } from '../../src/lib/chat/people/directory.js';
 import { MembershipStore } from '../../src/lib/chat/groups/memberships.js';
+import { UserDirectory } from '../../src/lib/chat/people/directory.js';
 import { PresenceStore } from '../../src/lib/chat/presence/presence.js';
 import { createHistoryStore } from '../../src/lib/history/index.js';
 import { useAzurite } from '../support/fixtures.js';

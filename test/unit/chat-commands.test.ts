@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { signalrCodec, websocketCodec } from '../../src/lib/chat/wire/codec.js';
 import { parseCommand, parseCommandFrame } from '../../src/lib/chat/commands.js';
 import { CHAT_ERRORS } from '../../src/lib/chat/errors.js';
 import { fromServiceUserId, toServiceUserId } from '../../src/lib/chat/people/user-id.js';
+import { signalrCodec, websocketCodec } from '../../src/lib/chat/wire/codec.js';
 import {
   directConversation,
   MAX_TEXT_LENGTH,
