@@ -68,6 +68,8 @@ export interface Search {
   receiversPerMessage: number;
   /** REST calls the Functions app made while the clients joined (ours only). */
   joinRestCalls?: Record<string, number>;
+  /** Blob requests from the stack's start until the clients had joined, by operation (ours only). */
+  joinBlobByOperation?: Record<string, number>;
   steps: Step[];
   /** The highest passing step. */
   best: Step | undefined;
@@ -215,11 +217,13 @@ export async function searchRates(
   side: { hosts?: BenchChild[]; blobs?: BlobCounter } = {},
 ): Promise<Search> {
   const joinRestCalls = await restCalls(side.hosts ?? []);
+  const joinBlobs = side.blobs?.take();
   const receivers = await probeRoom(generator, params.textBytes);
   const context: StepContext = { generator, processes, params, receivers, ...side };
   const result: Search = {
     receiversPerMessage: receivers,
     ...(joinRestCalls ? { joinRestCalls } : {}),
+    ...(joinBlobs ? { joinBlobByOperation: joinBlobs.byOperation } : {}),
     steps: [],
     best: undefined,
     firstFail: undefined,

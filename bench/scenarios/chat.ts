@@ -100,6 +100,8 @@ interface Joined {
   joinedMs: number;
   /** CPU ms of our own processes (service + Functions hosts, or the relay) while the clients joined. */
   joinCpuMs: number;
+  /** CPU ms of every measured process (Azurite too) while the clients joined, by process. */
+  joinCpuByProcess: Record<string, number>;
   /** Chat events all clients received while they joined, by type. */
   events: Record<string, number>;
 }
@@ -110,19 +112,26 @@ type Measured = Search & Joined;
 async function withClients(
   generator: BenchChild,
   connect: BenchMessage,
-  own: MeasuredProcess[],
+  processes: MeasuredProcess[],
   body: () => Promise<Search>,
 ): Promise<Measured> {
-  const ownCpu = async () => {
-    let sum = 0;
-    for (const process of own.filter((p) => p.role === 'own')) sum += await cpuOfProcess(process);
-    return sum;
-  };
-  const before = await ownCpu();
+  const before = await Promise.all(processes.map(cpuOfProcess));
   const joined = await generator.request<BenchMessage & Joined>(connect, 'connected', 300_000);
-  const joinCpuMs = (await ownCpu()) - before;
+  const after = await Promise.all(processes.map(cpuOfProcess));
+  const joinCpuByProcess = Object.fromEntries(
+    processes.map((p, i) => [p.name, Math.round(((after[i] ?? 0) - (before[i] ?? 0)) * 10) / 10]),
+  );
+  const joinCpuMs = processes
+    .filter((p) => p.role === 'own')
+    .reduce((sum, p) => sum + (joinCpuByProcess[p.name] ?? 0), 0);
   try {
-    return { ...(await body()), joinedMs: joined.joinedMs, joinCpuMs, events: joined.events ?? {} };
+    return {
+      ...(await body()),
+      joinedMs: joined.joinedMs,
+      joinCpuMs,
+      joinCpuByProcess,
+      events: joined.events ?? {},
+    };
   } finally {
     await generator.request({ type: 'close' }, 'closed');
   }
@@ -276,6 +285,7 @@ function notesFor(variant: Variant, ours: Measured): string[] {
       .slice(0, 4)
       .map(([kind, n]) => `${kind}: ${n}`)
       .join(', ')}); events received while joining ${JSON.stringify(ours.events)}`,
+    `${label}: while joining, CPU ms by process ${JSON.stringify(ours.joinCpuByProcess)}; Blob requests by operation ${JSON.stringify(ours.joinBlobByOperation ?? {})}`,
     `${label}: rates tried ${ours.steps.map((s) => `${s.rate}${s.passed ? '✓' : '✗'}`).join(' ')}`,
   ];
   const best = ours.best;

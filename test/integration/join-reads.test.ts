@@ -1,7 +1,8 @@
 /**
  * The history reads of joins, shared (src/lib/chat/reading/join-reads.ts), over a real history store on
  * Azurite: joins that arrived before a read started share it, a join that arrives later gets a read of its own
- * that holds what was stored meanwhile, and a page read with a larger limit gives what a smaller read would.
+ * that holds what was stored meanwhile, joins arriving while a read is in flight share the one after it, and a
+ * page read with a larger limit gives what a smaller read would.
  */
 import { describe, expect, it } from 'vitest';
 import { JoinReads, newestOf, type PageReader } from '../../src/lib/chat/reading/join-reads.js';
@@ -50,6 +51,41 @@ describe('the history reads of joins', () => {
     // Another limit or conversation is another read.
     await Promise.all([shared.read(later, 'room', 10), shared.read(later, 'dm:ann:bob', 50)]);
     expect(reads()).toBe(5);
+  });
+
+  it('are one read at a time in a storm: joins arriving while a read is in flight share the next one', async () => {
+    const { store, reads } = await countedStore();
+    await store.append({ conversation: 'room', from: 'ann', text: 'first' });
+    // The first read is held in flight until the later joins have asked.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let first = true;
+    const gated: PageReader = {
+      read: async (conversation, options) => {
+        const page = store.read(conversation, options);
+        if (first) {
+          first = false;
+          await held;
+        }
+        return page;
+      },
+    };
+    const shared = new JoinReads(gated);
+    const early = shared.read(shared.arrive(), 'room', 50);
+    // Stored before the later joins arrive: their page must hold it, though the read in flight may not.
+    await store.append({ conversation: 'room', from: 'bob', text: 'second' });
+    const later = Array.from({ length: 5 }, () => shared.arrive());
+    const pages = Promise.all(later.map((a) => shared.read(a, 'room', 50)));
+    expect(reads()).toBe(1);
+    release();
+    await early;
+    for (const page of await pages) expect(texts(page)).toEqual(['first', 'second']);
+    expect(reads()).toBe(2);
+    // Once nothing is in flight, the next join reads at once.
+    expect(texts(await shared.read(shared.arrive(), 'room', 50))).toEqual(['first', 'second']);
+    expect(reads()).toBe(3);
   });
 
   it('give the newest messages of a larger page as a smaller read would', async () => {

@@ -1,4 +1,5 @@
-import { decodeJwt, SignJWT } from 'jose';
+import { createHmac } from 'node:crypto';
+import { decodeJwt, jwtVerify, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
   clientUrl,
@@ -116,5 +117,83 @@ describe('client tokens', () => {
     const payload = await verifyToken(token, [KEY], { audiences: [signalrUrl] });
     expect(payload).toMatchObject({ aud: signalrUrl, nameid: 'ann', role: 'admin' });
     expect(await codeOf(verifyToken(token, [KEY], { audiences: [otherHub] }))).toBe('token-audience');
+  });
+});
+
+describe('against jose (the tokens are signed and checked with node:crypto)', () => {
+  const key = new TextEncoder().encode(KEY);
+  const at = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+  it('signs byte for byte what jose signs with the same claims', async () => {
+    const seconds = at / 1000;
+    const jose = (payload: Record<string, unknown>, ttl: number) =>
+      new SignJWT(payload)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuedAt(seconds)
+        .setNotBefore(seconds)
+        .setExpirationTime(seconds + ttl)
+        .sign(key);
+    expect(await createRestToken(KEY, WS_USER_URL, { now: () => at, ttlSeconds: 300 })).toBe(
+      await jose({ aud: WS_USER_AUD }, 300),
+    );
+    const client = clientUrl('http://localhost:8080', 'chat');
+    expect(
+      await createClientToken(KEY, client, { userId: 'änn', claims: { role: ['a', 'b'] }, now: () => at }),
+    ).toBe(await jose({ role: ['a', 'b'], aud: client, nameid: 'änn' }, 3600));
+  });
+
+  it('accepts and refuses what jose does', async () => {
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const sign = (header: string, body: string, k = KEY) =>
+      `${header}.${body}.${createHmac('sha256', k).update(`${header}.${body}`).digest('base64url')}`;
+    const hs256 = encode({ alg: 'HS256', typ: 'JWT' });
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { aud: HUB_AUD, exp: now + 600 };
+    const cases: Array<[string, string, string]> = [
+      ['good', sign(hs256, encode(claims)), 'ok'],
+      ['no typ', sign(encode({ alg: 'HS256' }), encode(claims)), 'ok'],
+      ['other key', sign(hs256, encode(claims), OTHER_KEY), 'token-signature'],
+      ['alg none', `${encode({ alg: 'none' })}.${encode(claims)}.`, 'token-malformed'],
+      ['alg HS512', sign(encode({ alg: 'HS512' }), encode(claims)), 'token-malformed'],
+      ['crit', sign(encode({ alg: 'HS256', crit: ['x'], x: 1 }), encode(claims)), 'token-malformed'],
+      [
+        'b64 false',
+        sign(encode({ alg: 'HS256', b64: false, crit: ['b64'] }), encode(claims)),
+        'token-malformed',
+      ],
+      ['array claims', sign(hs256, encode([claims])), 'token-malformed'],
+      ['not UTF-8', sign(hs256, Buffer.from([0x7b, 0xff, 0x7d]).toString('base64url')), 'token-malformed'],
+      ['iat a string', sign(hs256, encode({ ...claims, iat: 'now' })), 'token-malformed'],
+      ['exp a string', sign(hs256, encode({ ...claims, exp: String(now + 600) })), 'token-no-expiry'],
+      ['no exp', sign(hs256, encode({ aud: HUB_AUD })), 'token-no-expiry'],
+      ['expired', sign(hs256, encode({ ...claims, exp: now - 400 })), 'token-expired'],
+      ['expired within the skew', sign(hs256, encode({ ...claims, exp: now - 200 })), 'ok'],
+      ['nbf later', sign(hs256, encode({ ...claims, nbf: now + 400 })), 'token-not-yet-valid'],
+      ['nbf a string', sign(hs256, encode({ ...claims, nbf: 'x' })), 'token-not-yet-valid'],
+      ['two parts', `${hs256}.${encode(claims)}`, 'token-malformed'],
+      ['other audience', sign(hs256, encode({ ...claims, aud: `${HUB_AUD}/x` })), 'token-audience'],
+    ];
+    for (const [name, token, expected] of cases) {
+      const ours = await verifyToken(token, [KEY], { audiences: [HUB_AUD] }).then(
+        () => 'ok',
+        (e: unknown) => (e as TokenError).code,
+      );
+      expect(ours, name).toBe(expected);
+      // jose, with the options the service checks with, agrees on whether the token passes.
+      const theirs = await jwtVerify(token, key, {
+        algorithms: ['HS256'],
+        clockTolerance: 300,
+        requiredClaims: ['exp'],
+        audience: HUB_AUD,
+      }).then(
+        () => 'ok',
+        () => 'refused',
+      );
+      expect(theirs, name).toBe(expected === 'ok' ? 'ok' : 'refused');
+    }
+    // Stricter than jose in one thing: a part in any form but base64url without padding (which jose tolerates).
+    const padded = `${sign(hs256, encode(claims))}=`;
+    await expect(jwtVerify(padded, key, { audience: HUB_AUD })).resolves.toBeDefined();
+    expect(await codeOf(verifyToken(padded, [KEY], { audiences: [HUB_AUD] }))).toBe('token-malformed');
   });
 });

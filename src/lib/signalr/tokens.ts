@@ -1,10 +1,13 @@
 /**
- * JWTs of the service, signed with `jose`: HS256 with the AccessKey string's UTF-8 bytes as the key.
- * REST tokens carry `aud` = the request URL without query and trailing slash; client tokens carry
- * `aud` = the client URL, `nameid` = the user id and any extra claims.
+ * JWTs of the service: HS256 with the AccessKey string's UTF-8 bytes as the key, signed and verified with
+ * `node:crypto` (the same compact JWS as `jose` makes and checks, a test holds them equal; `jose` goes through
+ * WebCrypto, whose asynchronous HMAC cost about a millisecond of CPU per token, one to sign and one to verify
+ * at every negotiate, connect and new REST audience). REST tokens carry `aud` = the request URL without query
+ * and trailing slash; client tokens carry `aud` = the client URL, `nameid` = the user id and any extra claims.
  * See docs/architecture.md, "Tokens and identity".
  */
-import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { JWTPayload } from 'jose';
 import { type SIGNALR_ERRORS, SignalRError, type SignalRErrorCode } from './errors.js';
 
 /** Default lifetime of tokens this app issues (the SignalR SDKs' default `AccessTokenLifetime`, one hour). */
@@ -20,28 +23,14 @@ export const MAX_CLIENT_TOKEN_TTL_SECONDS = 24 * 3600;
 /** Clock skew the service allows when checking `exp` (and `nbf`). */
 export const CLOCK_SKEW_SECONDS = 300;
 
-const encoder = new TextEncoder();
+/** The protected header of every token: `{"alg":"HS256","typ":"JWT"}`, base64url-encoded. */
+const HS256_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+/** One part of a compact JWS: base64url without padding. */
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-/**
- * HMAC keys, imported once per AccessKey: given raw bytes, jose imports a WebCrypto key on every sign and
- * verify, which is about a third of their cost, and both run once per REST call on either side. The map holds
- * only configured keys (a primary and a secondary), so it stays small.
- */
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(accessKey: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(accessKey);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      'raw',
-      encoder.encode(accessKey),
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['sign', 'verify'],
-    );
-    hmacKeys.set(accessKey, key);
-  }
-  return key;
+/** The HS256 signature of `input` with `accessKey`'s UTF-8 bytes, base64url-encoded. */
+function hs256(accessKey: string, input: string): string {
+  return createHmac('sha256', accessKey).update(input).digest('base64url');
 }
 
 /**
@@ -106,12 +95,10 @@ export function checkClientTokenTtl(ttlSeconds: number): void {
 async function sign(accessKey: string, payload: JWTPayload, options: TokenOptions): Promise<string> {
   const nowSeconds = Math.floor((options.now?.() ?? Date.now()) / 1000);
   const ttl = options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt(nowSeconds)
-    .setNotBefore(nowSeconds)
-    .setExpirationTime(nowSeconds + ttl)
-    .sign(await hmacKey(accessKey));
+  // The claims in the order `jose`'s SignJWT writes them: the payload's, then iat, nbf and exp.
+  const claims = { ...payload, iat: nowSeconds, nbf: nowSeconds, exp: nowSeconds + ttl };
+  const input = `${HS256_HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${input}.${hs256(accessKey, input)}`;
 }
 
 /** Why a token is refused: the `token-…` codes of {@link SIGNALR_ERRORS}. */
@@ -132,7 +119,9 @@ export interface VerifyOptions {
 }
 
 /**
- * Verifies an HS256 token against any of the keys: signature, `aud` and a required `exp`.
+ * Verifies an HS256 token against any of the keys: signature, `aud` and a required `exp`, as `jose`'s
+ * `jwtVerify` with `algorithms: ['HS256']` and `requiredClaims: ['exp']` does (the header names HS256 and no
+ * `crit`; `iat`, `nbf` and `exp` are numbers; `nbf` and `exp` hold within the clock tolerance).
  * Throws {@link TokenError} with the first failure.
  */
 export async function verifyToken(
@@ -146,48 +135,66 @@ export async function verifyToken(
       'No access token: send Authorization: Bearer <JWT> or ?access_token=',
     );
   const tolerance = options.clockToleranceSeconds ?? CLOCK_SKEW_SECONDS;
-  const currentDate = options.now ? new Date(options.now()) : undefined;
-  let lastError: unknown;
-  for (const key of accessKeys) {
-    try {
-      const { payload } = await jwtVerify(token, await hmacKey(key), {
-        algorithms: ['HS256'],
-        clockTolerance: tolerance,
-        requiredClaims: ['exp'],
-        ...(currentDate ? { currentDate } : {}),
-      });
-      const aud = payload.aud;
-      const audList = Array.isArray(aud) ? aud : aud === undefined ? [] : [aud];
-      if (!audList.some((a) => options.audiences.includes(a))) {
-        throw new TokenError(
-          'token-audience',
-          `The token's audience does not match ${options.audiences[0] ?? 'this URL'}`,
-        );
-      }
-      return payload;
-    } catch (error) {
-      if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-        lastError = error;
-        continue; // try the next key
-      }
-      throw toTokenError(error);
-    }
+  const now = Math.floor((options.now?.() ?? Date.now()) / 1000);
+  const parts = token.split('.');
+  const [header, body, signature] = parts;
+  if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part))) throw malformed();
+  const protectedHeader = jsonObjectOf(header as string);
+  if (
+    protectedHeader?.alg !== 'HS256' ||
+    protectedHeader.crit !== undefined ||
+    (protectedHeader.b64 !== undefined && protectedHeader.b64 !== true)
+  )
+    throw malformed();
+  const input = `${header}.${body}`;
+  const given = Buffer.from(signature as string);
+  const signed = accessKeys.some((key) => {
+    const expected = Buffer.from(hs256(key, input));
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+  if (!signed)
+    throw new TokenError('token-signature', 'The access token is not signed with a key of this service');
+  const payload = jsonObjectOf(body as string) as JWTPayload | undefined;
+  if (payload === undefined) throw malformed();
+  // In the order jose checks them.
+  if (payload.exp === undefined) throw new TokenError('token-no-expiry', 'The access token has no exp claim');
+  if (payload.iat !== undefined && typeof payload.iat !== 'number') throw malformed('iat');
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + tolerance))
+    throw new TokenError('token-not-yet-valid', 'The access token is not valid yet (nbf)');
+  if (typeof payload.exp !== 'number')
+    throw new TokenError('token-no-expiry', 'The access token has no exp claim');
+  if (payload.exp <= now - tolerance) throw new TokenError('token-expired', 'The access token has expired');
+  const aud = payload.aud;
+  const audList = Array.isArray(aud) ? aud : aud === undefined ? [] : [aud];
+  if (!audList.some((a) => options.audiences.includes(a))) {
+    throw new TokenError(
+      'token-audience',
+      `The token's audience does not match ${options.audiences[0] ?? 'this URL'}`,
+    );
   }
-  throw toTokenError(lastError ?? new joseErrors.JWSSignatureVerificationFailed());
+  return payload;
 }
 
-function toTokenError(error: unknown): TokenError {
-  if (error instanceof TokenError) return error;
-  if (error instanceof joseErrors.JWTExpired)
-    return new TokenError('token-expired', 'The access token has expired');
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new TokenError('token-signature', 'The access token is not signed with a key of this service');
+/** Refuses bytes that are not UTF-8, as `jose` does, rather than replacing them. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The JSON object a base64url part holds, or undefined when it holds anything else. */
+function jsonObjectOf(part: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(utf8.decode(Buffer.from(part, 'base64url')));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === 'exp') return new TokenError('token-no-expiry', 'The access token has no exp claim');
-    if (error.claim === 'nbf')
-      return new TokenError('token-not-yet-valid', 'The access token is not valid yet (nbf)');
-    return new TokenError('token-malformed', `The access token's ${error.claim} claim is invalid`);
-  }
-  return new TokenError('token-malformed', 'The access token is not a valid HS256 JWT');
+}
+
+function malformed(claim?: string): TokenError {
+  return new TokenError(
+    'token-malformed',
+    claim !== undefined
+      ? `The access token's ${claim} claim is invalid`
+      : 'The access token is not a valid HS256 JWT',
+  );
 }

@@ -3,7 +3,9 @@
  * group its page), so a read one join started serves every join that arrived before it started. A read that
  * started after a connection arrived holds every message stored before then, and anything stored later is
  * delivered to the connection, which the service had by then: sharing changes no welcome
- * (docs/architecture.md, "Presence and group memberships"). Nothing is kept once a read ends.
+ * (docs/architecture.md, "Presence and group memberships"). A join that arrives while a read it cannot use is in
+ * flight waits for the next read, which starts when that one ends and serves every join that arrived meanwhile:
+ * a storm makes one read of a page at a time, not one per join. Nothing is kept once a read ends.
  */
 import type { HistoryPage } from '../../history/index.js';
 
@@ -15,12 +17,18 @@ export interface PageReader {
 /** A join's place in the order of arrivals: reads started after it serve it. */
 export type Arrival = number;
 
+/** The reads of one page: the one in flight (serving the arrivals up to `after`) and the one queued after it. */
+interface Reads {
+  current?: { readonly after: Arrival; readonly page: Promise<HistoryPage> };
+  next?: Promise<HistoryPage>;
+}
+
 export class JoinReads {
   readonly #history: PageReader;
   /** Arrivals so far: a read records how many there were when it started. */
   #arrivals = 0;
-  /** The read in flight per conversation and limit, and the arrivals it serves (those up to `after`). */
-  readonly #inFlight = new Map<string, { after: Arrival; page: Promise<HistoryPage> }>();
+  /** Per conversation and limit: the read in flight and the arrivals it serves, and the read queued after it. */
+  readonly #reads = new Map<string, Reads>();
 
   constructor(history: PageReader) {
     this.#history = history;
@@ -32,16 +40,37 @@ export class JoinReads {
     return this.#arrivals;
   }
 
-  /** The newest `limit` messages of `conversation`, from a read that started after `arrival`. */
+  /**
+   * The newest `limit` messages of `conversation`, from a read that started after `arrival`: the one in flight
+   * if it did, else the next one, started once the one in flight ends (now when none is).
+   */
   read(arrival: Arrival, conversation: string, limit: number): Promise<HistoryPage> {
     const key = `${limit}\u0000${conversation}`;
-    const current = this.#inFlight.get(key);
-    if (current !== undefined && current.after >= arrival) return current.page;
+    const reads = this.#reads.get(key) ?? {};
+    const current = reads.current;
+    if (current === undefined) return this.#start(key, reads, conversation, limit);
+    if (current.after >= arrival) return current.page;
+    reads.next ??= current.page
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        reads.next = undefined;
+        return this.#start(key, reads, conversation, limit);
+      });
+    return reads.next;
+  }
+
+  #start(key: string, reads: Reads, conversation: string, limit: number): Promise<HistoryPage> {
     const page = this.#history.read(conversation, { limit });
-    const entry = { after: this.#arrivals, page };
-    this.#inFlight.set(key, entry);
+    const current = { after: this.#arrivals, page };
+    reads.current = current;
+    this.#reads.set(key, reads);
     const done = () => {
-      if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
+      if (reads.current !== current) return;
+      reads.current = undefined;
+      if (reads.next === undefined) this.#reads.delete(key);
     };
     page.then(done, done);
     return page;
