@@ -77,9 +77,10 @@ export async function startChatStack(options: ChatStackOptions): Promise<ChatSta
     const hostPorts = await Promise.all(Array.from({ length: options.instances }, () => freePort()));
     const hostUrls = hostPorts.map((port) => `http://127.0.0.1:${port}`);
     let appUrl = hostUrls[0] ?? '';
-    const frontEnd = options.instances > 1 ? await startFrontEndProcess(hostUrls) : undefined;
+    const frontEnd =
+      options.instances > 1 ? await startFrontEndProcess(hostUrls, profiled('front-end')) : undefined;
     if (frontEnd) {
-      slots.frontEnd.push(() => frontEnd.stop());
+      slots.frontEnd.push(() => frontEnd.stop(grace(60_000)));
       appUrl = frontEnd.url;
     }
     const upstream = `${appUrl}/api/messages?event={event}`;

@@ -89,9 +89,13 @@ export async function startFunctionsProcess(
 }
 
 /** The front end of several Functions hosts (bench/servers/front-end.ts) in its own process. */
-export async function startFrontEndProcess(backends: string[]): Promise<RunningServer> {
+export async function startFrontEndProcess(
+  backends: string[],
+  execArgv: string[] = [],
+): Promise<RunningServer> {
   const { child, ready } = await forkChild('front end', benchModule('./servers/front-end.js'), {
     args: [JSON.stringify({ backends })],
+    execArgv,
   });
   return { child, url: String(ready.url), pid: child.pid, stop: (graceMs?: number) => child.stop(graceMs) };
 }

@@ -388,7 +388,7 @@ export const chat: Scenario = {
         } finally {
           await stack?.stop();
         }
-        const parts = ['service', 'functions', 'functions-1', 'functions-2', 'functions-3'];
+        const parts = ['service', 'functions', 'functions-1', 'functions-2', 'functions-3', 'front-end'];
         for (const part of parts) {
           const path = new URL(`chat-${variant.id}-${part}.cpuprofile`, context.profileDir).pathname;
           if (context.profile && existsSync(path))

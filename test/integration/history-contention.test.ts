@@ -3,8 +3,8 @@
  * Function instance (its own client, appender and index), the senders' messages go to them in turn as a
  * round-robin front end sends them. Exactly-once and each sender's order hold however the conditional appends
  * race, and the Blob requests stay bounded per message: a retry after a lost append takes the lines queued
- * meanwhile, and an instance that lost lingers before its next block, so the one that won cannot starve the
- * others (docs/architecture.md, "History in Blob Storage").
+ * meanwhile, and an instance that found others' lines ahead of its own reads the new ones just before each of its
+ * next blocks, spaced out, rather than losing them again (docs/architecture.md, "History in Blob Storage").
  */
 import { randomUUID } from 'node:crypto';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -121,6 +121,30 @@ describe('a hot conversation appended to by three instances', () => {
     ]);
     const stored = (await rawSegments(direct, 'room')).flatMap((segment) => segment.lines);
     expect(stored.map((m) => m.text)).toEqual(['a0', 'b0', 'a1', 'a2', 'a3', 'a4']);
+  });
+
+  it('once it has lost to another instance, reads the new lines before its next block instead of losing again', async () => {
+    const { instances, direct, stores } = await threeInstances();
+    const [a, b] = stores as [HistoryStore, HistoryStore];
+    const send = (store: HistoryStore, text: string) =>
+      store.append({ conversation: 'room', from: 'ann', text, clientMessageId: text });
+    // Taking turns: each block after the first finds the other instance's line ahead of its own.
+    for (const [store, text] of [
+      [a, 'a0'],
+      [b, 'b0'],
+      [a, 'a1'],
+      [b, 'b1'],
+      [a, 'a2'],
+    ] as const)
+      await send(store, text);
+
+    // The first instance lost once (a1), and read b1 before its next block (a2), which went out at once.
+    const seen = (instances[0]?.proxy.exchanges ?? [])
+      .filter((e) => isAppendBlock(e) || (e.method === 'GET' && !e.url.includes('comp=')))
+      .map((e) => `${isAppendBlock(e) ? 'append' : 'read'} ${e.status}`);
+    expect(seen.slice(-5)).toEqual(['append 412', 'read 206', 'append 201', 'read 206', 'append 201']);
+    const stored = (await rawSegments(direct, 'room')).flatMap((segment) => segment.lines);
+    expect(stored.map((m) => m.text)).toEqual(['a0', 'b0', 'a1', 'b1', 'a2']);
   });
 
   it('stores every message once and in each sender order, in fewer Blob requests than messages', async () => {

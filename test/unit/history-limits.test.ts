@@ -27,7 +27,7 @@ describe('history store limits, declared once', () => {
       maxMessagesPerBlock: 100,
       maxBlockBytes: 1024 * 1024,
       maxQueuedAppends: 1_000,
-      contentionLingerMs: 50,
+      contendedBlockIntervalMs: 100,
     });
     expect([DEFAULT_SEGMENT_BLOCK_LIMIT, DEFAULT_READ_CHUNK_BYTES, DEFAULT_MAX_BLOCK_BYTES]).toEqual([
       49_000, 65_536, 1_048_576,

@@ -1,14 +1,15 @@
 /**
  * The append path: whole JSON lines into the conversation's current segment by `appendBlock`, each block
  * conditional on the length this instance has read up to, so a (sender, clientMessageId) already stored is found
- * before it could be stored again; the lines queued meanwhile are sent together as one block (group commit), and
- * full segments are rolled and sealed (docs/architecture.md, "History in Blob Storage").
+ * before it could be stored again; the lines queued meanwhile are sent together as one block (group commit), spaced
+ * out while other instances append to the same conversation, and full segments are rolled and sealed
+ * (docs/architecture.md, "History in Blob Storage").
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { Fifo } from './fifo.js';
 import type { AppendResult, ChatMessage } from './message.js';
 import {
-  DEFAULT_CONTENTION_LINGER_MS,
+  DEFAULT_CONTENDED_BLOCK_INTERVAL_MS,
   DEFAULT_DEDUPE_TAIL_BYTES,
   DEFAULT_DEDUPE_WINDOW_MS,
   DEFAULT_MAX_DEDUPE_IDS,
@@ -26,15 +27,11 @@ export const MAX_APPEND_ATTEMPTS = 10;
  */
 export const MAX_POSITION_CONFLICTS = 50;
 /**
- * How long after losing a conditional append of a conversation to another instance this instance counts the
- * conversation as contended, and lingers before each of its blocks (`contentionLingerMs`).
+ * How long after it last found another instance's lines ahead of its own (an append refused for them, or the read
+ * before a spaced-out block) this instance counts the conversation as contended, and spaces its blocks of it
+ * (`contendedBlockIntervalMs`).
  */
 export const CONTENTION_WINDOW_MS = 1_000;
-/**
- * The linger under contention in append round trips (this instance's recent average): long enough that an
- * instance that just lost reads the new lines and lands its retry before this one's next block.
- */
-export const LINGER_ROUND_TRIPS = 2;
 
 /** What a {@link SegmentAppender} needs to know. */
 export interface AppenderOptions {
@@ -49,11 +46,10 @@ export interface AppenderOptions {
   /** Lines queued per conversation at most; further appends wait for room. */
   readonly maxQueuedAppends: number;
   /**
-   * The longest wait in ms before a conversation's next block while other instances append to it too (the wait is
-   * {@link LINGER_ROUND_TRIPS} append round trips, at most this, jittered from half to one and a half times); 0
-   * never waits. Its default when absent.
+   * The spacing in ms of this instance's blocks of a conversation other instances append to too (from one block's
+   * start to the next, jittered from three quarters to five quarters); 0 never waits. Its default when absent.
    */
-  readonly contentionLingerMs?: number;
+  readonly contendedBlockIntervalMs?: number;
   /** The dedupe window and its bounds (`options.ts`); their defaults when absent. */
   readonly dedupeWindowMs?: number;
   readonly dedupeTailBytes?: number;
@@ -91,13 +87,11 @@ export class SegmentAppender {
   readonly #sending = new Map<string, Promise<AppendResult>>();
   readonly #tails: ConversationTails;
   readonly #options: AppenderOptions;
-  readonly #lingerMs: number;
-  /** The recent average time of an Append Block in ms (a moving average over about the last eight). */
-  #roundTripMs = 0;
+  readonly #intervalMs: number;
 
   constructor(container: ContainerClient, options: AppenderOptions) {
     this.#options = options;
-    this.#lingerMs = options.contentionLingerMs ?? DEFAULT_CONTENTION_LINGER_MS;
+    this.#intervalMs = options.contendedBlockIntervalMs ?? DEFAULT_CONTENDED_BLOCK_INTERVAL_MS;
     this.#tails = new ConversationTails(container, {
       dedupeWindowMs: options.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS,
       dedupeTailBytes: options.dedupeTailBytes ?? DEFAULT_DEDUPE_TAIL_BYTES,
@@ -167,37 +161,40 @@ export class SegmentAppender {
     return queue;
   }
 
-  /** Whether this instance lost a conditional append of the conversation within {@link CONTENTION_WINDOW_MS}. */
+  /**
+   * Whether this instance found another instance's lines ahead of its own in the conversation within
+   * {@link CONTENTION_WINDOW_MS} (never when `contendedBlockIntervalMs` is 0).
+   */
   #contended(conversation: string): boolean {
-    if (this.#lingerMs <= 0) return false;
+    if (this.#intervalMs <= 0) return false;
     const tail = this.#tails.index.get(conversation);
     return tail !== undefined && Date.now() - tail.contendedAt < CONTENTION_WINDOW_MS;
   }
 
   /**
-   * The wait before a block under contention: {@link LINGER_ROUND_TRIPS} round trips, at most `contentionLingerMs`,
-   * times a random factor from 0.5 to 1.5 (so that instances that lingered alike do not collide again).
+   * Waits until `contendedBlockIntervalMs` after the start of this instance's previous block of the conversation,
+   * times a random factor from 0.75 to 1.25 (so that instances that started alike drift apart).
    */
-  #linger(): number {
-    return Math.min(this.#lingerMs, LINGER_ROUND_TRIPS * this.#roundTripMs) * (0.5 + Math.random());
-  }
-
-  #noteRoundTrip(ms: number): void {
-    this.#roundTripMs += (ms - this.#roundTripMs) / 8;
+  async #spaceOut(conversation: string): Promise<void> {
+    const tail = this.#tails.index.get(conversation);
+    if (tail === undefined) return;
+    const wait = tail.blockStartedAt + this.#intervalMs * (0.75 + Math.random() / 2) - Date.now();
+    if (wait > 0) await sleep(wait);
   }
 
   /** Writes the queued lines of a conversation, block after block, until none is left. Never rejects. */
   async #drain(conversation: string, queue: ConversationQueue): Promise<void> {
     queue.writing = true;
     while (queue.lines.length > 0) {
-      // Others are appending to this conversation: wait a little, so that the ones that just lost to this
-      // instance's last block land theirs, and the lines queued meanwhile go out in one bigger block.
-      if (this.#contended(conversation)) await sleep(this.#linger());
+      // Others are appending to this conversation: one block per interval, so the lines queued meanwhile go out
+      // together, and the position is read just before it rather than learnt from a refusal.
+      const contended = this.#contended(conversation);
+      if (contended) await this.#spaceOut(conversation);
       const batch = this.#takeBatch(queue, [], 0);
       this.#admit(queue);
       let written: { tail: KnownTail; full: boolean };
       try {
-        written = await this.#write(conversation, batch, queue);
+        written = await this.#write(conversation, batch, queue, contended);
       } catch (error) {
         // Lines already answered (found stored) keep their answer: a settled promise ignores this.
         for (const entry of batch) entry.reject(error);
@@ -239,7 +236,8 @@ export class SegmentAppender {
 
   /**
    * Appends one block of whole lines at the position this instance has read the conversation's current segment
-   * up to. Refused because someone appended meanwhile: reads the new lines, answers the lines already stored
+   * up to; under contention (`refresh`) it reads what others appended since first. Refused because someone
+   * appended meanwhile: reads the new lines, answers the lines already stored
    * (its own, when an earlier try landed and its answer was lost; a clientMessageId stored by another send) and
    * tries again with the rest. Moves on past sealed or full segments and creates a missing one.
    */
@@ -247,9 +245,16 @@ export class SegmentAppender {
     conversation: string,
     batch: QueuedLine[],
     queue: ConversationQueue,
+    refresh: boolean,
   ): Promise<{ tail: KnownTail; full: boolean }> {
     const watch: Watch = { ids: new Set<string>(batch.map((entry) => entry.message.id)), found: new Map() };
     let tail = await this.#tails.known(conversation, watch);
+    tail.blockStartedAt = Date.now();
+    // Others append here too: their lines are most likely ahead of the known position, so one ranged read now
+    // rather than a refused append and the same read after it. Only a saving: the append stays conditional,
+    // so a failed read changes nothing but that.
+    if (refresh && (await this.#tails.catchUp(conversation, tail, watch).catch(() => false)))
+      tail.contendedAt = Date.now();
     let open = batch;
     let rolls = 0;
     let conflicts = 0;
@@ -258,11 +263,9 @@ export class SegmentAppender {
       if (open.length === 0) return { tail, full: false };
       const body = open.length === 1 ? (open[0] as QueuedLine).line : Buffer.concat(open.map((e) => e.line));
       try {
-        const sentAt = performance.now();
         const response = await this.#tails
           .client(conversation, tail.segment)
-          .appendBlock(body, body.length, { conditions: { appendPosition: tail.position } })
-          .finally(() => this.#noteRoundTrip(performance.now() - sentAt));
+          .appendBlock(body, body.length, { conditions: { appendPosition: tail.position } });
         let offset = tail.position;
         for (const { message, line } of open) {
           this.#tails.index.add(tail, message, {
@@ -287,9 +290,8 @@ export class SegmentAppender {
           if (!(await this.#tails.catchUp(conversation, tail, watch))) {
             tail = await this.#tails.load(conversation, watch);
           }
-          // Someone else's block landed first: this instance lingers before its next blocks for a while (#drain),
-          // but not before this retry, so that it lands ahead of the next block of the instance that has just won
-          // (which lingers too, once it has lost one).
+          // Someone else's block landed first: this instance spaces its next blocks out for a while (#drain),
+          // but not this retry, which goes at once with what was just read.
           tail.contendedAt = Date.now();
           // The lines queued meanwhile go with the retry: one bigger block rather than a chase with the same one.
           const start = open.length;

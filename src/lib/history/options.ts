@@ -70,12 +70,13 @@ export const HISTORY_LIMITS = {
    */
   maxQueuedAppends: { default: 1_000, min: 1 },
   /**
-   * The longest wait in ms before an instance's next block of a conversation that other instances append to at
-   * the same time (it lost a conditional append to them within the last second): two of its recent append round
-   * trips, at most this, jittered. The ones that just lost land their retries meanwhile, and the lines queued
-   * meanwhile go out as one bigger block, so blocks grow with contention. 0 never waits (see `append.ts`).
+   * The spacing in ms of an instance's blocks of a conversation that other instances append to at the same time
+   * (it found their lines before its own within the last second): each block starts this long after its previous
+   * one at the earliest, jittered from three quarters to five quarters, and reads what the others appended just
+   * before it goes out. The lines queued meanwhile go out together, so a hot conversation on N instances costs
+   * about N blocks per interval whatever the rate. 0 never waits (see `append.ts`).
    */
-  contentionLingerMs: { default: 50, min: 0, max: 1_000 },
+  contendedBlockIntervalMs: { default: 100, min: 0, max: 1_000 },
 } as const satisfies Record<string, HistoryLimitSpec>;
 
 export type HistoryLimitName = keyof typeof HISTORY_LIMITS;
@@ -94,7 +95,7 @@ export const DEFAULT_MAX_CACHED_CONVERSATIONS = HISTORY_LIMITS.maxCachedConversa
 export const DEFAULT_MAX_MESSAGES_PER_BLOCK = HISTORY_LIMITS.maxMessagesPerBlock.default;
 export const DEFAULT_MAX_BLOCK_BYTES = HISTORY_LIMITS.maxBlockBytes.default;
 export const DEFAULT_MAX_QUEUED_APPENDS = HISTORY_LIMITS.maxQueuedAppends.default;
-export const DEFAULT_CONTENTION_LINGER_MS = HISTORY_LIMITS.contentionLingerMs.default;
+export const DEFAULT_CONTENDED_BLOCK_INTERVAL_MS = HISTORY_LIMITS.contendedBlockIntervalMs.default;
 
 /** The limits as options: each optional. */
 export type HistoryLimitOptions = { [K in HistoryLimitName]?: number };

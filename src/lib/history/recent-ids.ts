@@ -27,8 +27,13 @@ export interface KnownTail {
   readonly ids: Map<string, StoredLine>;
   /** The same lines in storage order, oldest first, with their id time: what the window drops first. */
   readonly order: Fifo<{ readonly key: string; readonly time: number; readonly line: StoredLine }>;
-  /** When this instance last lost a conditional append to another writer (ms since the epoch; 0: never). */
+  /**
+   * When this instance last found another writer's lines ahead of its own: an append refused for them, or the
+   * read before a spaced-out block (ms since the epoch; 0: never).
+   */
   contendedAt: number;
+  /** When this instance last started a block of the conversation (ms since the epoch; 0: never). */
+  blockStartedAt: number;
   /** Forgotten to keep within the index's bounds (a write under way may still hold it: it then counts nothing). */
   forgotten: boolean;
 }
@@ -76,6 +81,7 @@ export class RecentClientIds {
       ids: new Map(),
       order: new Fifo(),
       contendedAt: 0,
+      blockStartedAt: 0,
       forgotten: false,
     };
     this.#tails.set(conversation, tail);

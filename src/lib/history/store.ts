@@ -32,7 +32,7 @@ import { validateBefore, validateConversation, validateLimit, validateNewMessage
 
 export {
   BLOB_RETRY_OPTIONS,
-  DEFAULT_CONTENTION_LINGER_MS,
+  DEFAULT_CONTENDED_BLOCK_INTERVAL_MS,
   DEFAULT_DEDUPE_TAIL_BYTES,
   DEFAULT_DEDUPE_WINDOW_MS,
   DEFAULT_MAX_BLOCK_BYTES,

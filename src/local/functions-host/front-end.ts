@@ -18,6 +18,13 @@ import { DEFAULT_MAX_REQUEST_BODY_BYTES } from './host.js';
 export const DEFAULT_EJECT_MS = 5_000;
 /** Connections kept open to each host. */
 export const DEFAULT_FRONT_END_SOCKETS_PER_HOST = 256;
+/**
+ * How long a kept-alive connection to a host may sit idle before the front end closes it: under the hosts' 5 s
+ * `keepAliveTimeout` (Node's default), so the front end, not the host, ends an idle connection, and a request is
+ * never written to a connection the host is closing (which would answer the caller 502 for a request no host
+ * ran). Node's agent keeps idle sockets with no limit unless told.
+ */
+export const DEFAULT_FRONT_END_IDLE_SOCKET_MS = 4_000;
 /** The interface the front end binds to unless told otherwise: local development only. */
 export const DEFAULT_FRONT_END_HOST = '127.0.0.1';
 
@@ -47,6 +54,8 @@ export interface FrontEndOptions {
   maxRequestBodyBytes?: number;
   /** See {@link DEFAULT_FRONT_END_SOCKETS_PER_HOST}. */
   socketsPerHost?: number;
+  /** See {@link DEFAULT_FRONT_END_IDLE_SOCKET_MS}. */
+  idleSocketMs?: number;
   /** Where a refused host or a failed request is reported. */
   log?: (line: string) => void;
 }
@@ -72,6 +81,8 @@ export async function startFrontEnd(options: FrontEndOptions): Promise<RunningFr
   const agent = new Agent({
     keepAlive: true,
     maxSockets: options.socketsPerHost ?? DEFAULT_FRONT_END_SOCKETS_PER_HOST,
+    // Closes free (pooled) sockets only; a request in flight is the host's to answer.
+    timeout: options.idleSocketMs ?? DEFAULT_FRONT_END_IDLE_SOCKET_MS,
   });
   /** When each refused host may be tried again. */
   const ejectedUntil = new Map<string, number>();
