@@ -7,8 +7,7 @@
  * next blocks, spaced out, rather than losing them again (docs/architecture.md, "History in Blob Storage").
  */
 import { randomUUID } from 'node:crypto';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type ChatMessage,
   createHistoryStore,
@@ -16,22 +15,12 @@ import {
   type HistoryStoreOptions,
   segmentBlobName,
 } from '../../src/lib/history/index.js';
-import { azuriteConnectionString } from '../../src/local/dev-constants.js';
 import { useAzurite } from '../support/fixtures.js';
 import { rawSegments, readAll } from '../support/history-blobs.js';
-import {
-  type Interceptor,
-  type RecordedExchange,
-  type RecordingProxy,
-  startRecordingProxy,
-} from '../support/recording-proxy.js';
+import { type Interceptor, type RecordedExchange, useProxiedContainers } from '../support/recording-proxy.js';
 
 const blob = useAzurite();
-const proxies: RecordingProxy[] = [];
-
-afterEach(async () => {
-  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-});
+const proxied = useProxiedContainers(() => blob.azurite.port);
 
 /** Three instances on one container, each store's Blob requests recorded (one try each: no hidden retries). */
 async function threeInstances(options: Partial<HistoryStoreOptions> = {}, intercept?: Interceptor) {
@@ -41,14 +30,10 @@ async function threeInstances(options: Partial<HistoryStoreOptions> = {}, interc
   await direct.getAppendBlobClient(segmentBlobName('room', 1)).create();
   const instances = await Promise.all(
     Array.from({ length: 3 }, async (_, index) => {
-      const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`, {
-        ...(index === 0 && intercept !== undefined ? { intercept } : {}),
-      });
-      proxies.push(proxy);
-      const client = BlobServiceClient.fromConnectionString(
-        azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
-        { retryOptions: { maxTries: 1 } },
-      ).getContainerClient(name);
+      const { proxy, client } = await proxied.container(
+        name,
+        index === 0 && intercept !== undefined ? { intercept } : {},
+      );
       return { proxy, store: createHistoryStore({ containerClient: client, ...options }) };
     }),
   );

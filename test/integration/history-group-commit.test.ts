@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { ContainerClient } from '@azure/storage-blob';
+import { describe, expect, it } from 'vitest';
 import {
   type AppendResult,
   createHistoryStore,
@@ -8,22 +8,12 @@ import {
   type HistoryStoreOptions,
   segmentBlobName,
 } from '../../src/lib/history/index.js';
-import { azuriteConnectionString } from '../../src/local/dev-constants.js';
 import { useAzurite } from '../support/fixtures.js';
 import { rawSegments, readAll } from '../support/history-blobs.js';
-import {
-  type Interceptor,
-  type RecordedExchange,
-  type RecordingProxy,
-  startRecordingProxy,
-} from '../support/recording-proxy.js';
+import { type Interceptor, type RecordedExchange, useProxiedContainers } from '../support/recording-proxy.js';
 
 const blob = useAzurite();
-const proxies: RecordingProxy[] = [];
-
-afterEach(async () => {
-  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-});
+const proxied = useProxiedContainers(() => blob.azurite.port);
 
 const isAppendBlock = (e: { method: string; url: string }) =>
   e.method === 'PUT' && e.url.includes('comp=appendblock');
@@ -40,13 +30,8 @@ async function setup(
   intercept?: Interceptor,
   name = `t-${randomUUID()}`,
 ) {
-  const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`, { intercept });
-  proxies.push(proxy);
+  const { proxy, client: viaProxy } = await proxied.container(name, intercept ? { intercept } : {});
   const direct = blob.container(name);
-  const viaProxy = BlobServiceClient.fromConnectionString(
-    azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
-    { retryOptions: { maxTries: 1 } },
-  ).getContainerClient(name);
   const store = createHistoryStore({ containerClient: viaProxy, ...options });
   await store.ensureContainer();
   // The room's first segment exists, so the first append is not refused (BlobNotFound) and sent again.
@@ -300,20 +285,16 @@ describe('group commit of appends', () => {
 
   it("an append whose answer was lost is found by its id when the client's retry is refused: stored once, answered", async () => {
     let appends = 0;
-    const proxy = await startRecordingProxy(`http://127.0.0.1:${blob.azurite.port}`, {
+    const name = `t-${randomUUID()}`;
+    const direct = blob.container(name);
+    // A client that retries, as the app's does (BLOB_RETRY_OPTIONS): its retry meets the position the lost try moved.
+    const { proxy, client: viaProxy } = await proxied.container(name, {
       intercept: (request) =>
         isAppendBlock(request) && ++appends === 2
           ? { status: 500, code: 'InternalError', afterForwarding: true }
           : undefined,
+      retryOptions: { maxTries: 2, retryDelayInMs: 10 },
     });
-    proxies.push(proxy);
-    const name = `t-${randomUUID()}`;
-    const direct = blob.container(name);
-    // A client that retries, as the app's does (BLOB_RETRY_OPTIONS): its retry meets the position the lost try moved.
-    const viaProxy = BlobServiceClient.fromConnectionString(
-      azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
-      { retryOptions: { maxTries: 2, retryDelayInMs: 10 } },
-    ).getContainerClient(name);
     const store = createHistoryStore({ containerClient: viaProxy });
     await store.ensureContainer();
     await direct.getAppendBlobClient(segmentBlobName('room', 1)).create();

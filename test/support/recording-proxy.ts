@@ -7,6 +7,9 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BlobServiceClient, type ContainerClient, type StorageRetryOptions } from '@azure/storage-blob';
+import { afterEach } from 'vitest';
+import { azuriteConnectionString } from '../../src/local/dev-constants.js';
 
 export interface RecordedExchange {
   method: string;
@@ -157,4 +160,33 @@ function answerFault(res: ServerResponse, fault: InjectedFault): void {
     'x-ms-error-code': fault.code,
   });
   res.end(body);
+}
+
+/**
+ * Recording proxies in front of the suite's Azurite, closed after each test: `container` gives a container
+ * client whose requests go through a new proxy (one try each unless `retryOptions` says otherwise, so an
+ * injected fault reaches the caller as it is) and the proxy that records them.
+ */
+export function useProxiedContainers(azuritePort: () => number) {
+  const proxies: RecordingProxy[] = [];
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+  });
+  return {
+    async container(
+      name: string,
+      options: { intercept?: Interceptor; retryOptions?: StorageRetryOptions } = {},
+    ): Promise<{ proxy: RecordingProxy; client: ContainerClient }> {
+      const proxy = await startRecordingProxy(
+        `http://127.0.0.1:${azuritePort()}`,
+        options.intercept ? { intercept: options.intercept } : {},
+      );
+      proxies.push(proxy);
+      const client = BlobServiceClient.fromConnectionString(
+        azuriteConnectionString(`${proxy.url}/devstoreaccount1`),
+        { retryOptions: options.retryOptions ?? { maxTries: 1 } },
+      ).getContainerClient(name);
+      return { proxy, client };
+    },
+  };
 }
