@@ -27,11 +27,17 @@ function countingListings(target: ContainerClient): { container: ContainerClient
   let listings = 0;
   const container = new Proxy(target, {
     get(t, key, receiver) {
-      if (key !== 'listBlobsFlat') return Reflect.get(t, key, receiver);
-      return (...args: Parameters<ContainerClient['listBlobsFlat']>) => {
-        if (args[0]?.prefix === PRESENCE_PREFIX) listings++;
-        return t.listBlobsFlat(...args);
-      };
+      if (key === 'listBlobsFlat')
+        return (...args: Parameters<ContainerClient['listBlobsFlat']>) => {
+          if (args[0]?.prefix === PRESENCE_PREFIX) listings++;
+          return t.listBlobsFlat(...args);
+        };
+      if (key === 'listBlobsByHierarchy')
+        return (...args: Parameters<ContainerClient['listBlobsByHierarchy']>) => {
+          if (args[1]?.prefix === PRESENCE_PREFIX) listings++;
+          return t.listBlobsByHierarchy(...args);
+        };
+      return Reflect.get(t, key, receiver);
     },
   });
   return { container, listings: () => listings };
