@@ -7,7 +7,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../../bounded-map.js';
 import { mapLimited } from '../../map-limited.js';
-import { entryName, PRESENCE_PREFIX, parseUserPrefix, userPrefix } from './entry-names.js';
+import { entryName, PRESENCE_PREFIX, parseEntryName, parseUserPrefix, userPrefix } from './entry-names.js';
 import { compare, upperBound } from './sorted-names.js';
 
 export { PRESENCE_PREFIX };
@@ -393,7 +393,9 @@ export class PresenceStore {
     const read = new Map<string, number>();
     const entries = this.#roster.get(user);
     for await (const blob of this.#container.listBlobsFlat({ prefix })) {
-      const id = decodeURIComponent(blob.name.slice(prefix.length));
+      const parsed = parseEntryName(blob.name);
+      if (parsed === undefined || parsed.user !== user) continue;
+      const id = parsed.connectionId;
       const modified = blob.properties.lastModified?.getTime() ?? 0;
       read.set(id, Math.max(entries?.get(id) ?? 0, modified));
       if ((blob.properties.contentLength ?? 0) > 0) this.#vouched(user, modified);
