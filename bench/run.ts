@@ -6,6 +6,7 @@
  * `bench/results/partial/`);
  * `-- --variants=webpubsub`, `-- --clients=200` and `-- --rates=40,80` pick the chat scenario's set-ups, its number
  * of clients and fixed rates to measure (no search: to compare two builds at the same rates);
+ * `-- --sizes=2000` picks the cost scenario's room sizes (one size alone: a join into a big room without the smaller ones);
  * `-- --profile` records a CPU profile of the service (and Functions host) and summarises it.
  */
 import { mkdirSync } from 'node:fs';
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     variants: { type: 'string' },
     clients: { type: 'string' },
     rates: { type: 'string' },
+    sizes: { type: 'string' },
   },
 });
 
@@ -68,6 +70,7 @@ const context: BenchContext = {
   ...(values.variants ? { variants: values.variants.split(',').map((id) => id.trim()) } : {}),
   ...(values.clients ? { clients: Number(values.clients) } : {}),
   ...(values.rates ? { rates: values.rates.split(',').map(Number) } : {}),
+  ...(values.sizes ? { sizes: values.sizes.split(',').map(Number) } : {}),
   log: (text) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${text}`),
 };
 

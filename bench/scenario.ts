@@ -19,6 +19,8 @@ export interface BenchContext {
   clients?: number;
   /** `--rates=40,80`: the chat scenario's rates (messages/s), each measured, no bisection (comparisons). */
   rates?: readonly number[];
+  /** `--sizes=500,2000`: the cost scenario's room sizes (its mode's when absent). */
+  sizes?: readonly number[];
   log(text: string): void;
 }
 

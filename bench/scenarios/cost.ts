@@ -373,7 +373,8 @@ export const cost: Scenario = {
   id: 'cost',
   title: "Cost in Azure's billing units: join cost by room size and per chat message",
   async run(context: BenchContext): Promise<ScenarioResult> {
-    const params = context.quick ? QUICK : FULL;
+    const mode = context.quick ? QUICK : FULL;
+    const params: Params = context.sizes ? { ...mode, sizes: [...context.sizes] } : mode;
     const generator = await startGenerator('cost clients');
     const details: Record<string, unknown> = {};
     try {

@@ -27,14 +27,54 @@ function countingListings(target: ContainerClient): { container: ContainerClient
   let listings = 0;
   const container = new Proxy(target, {
     get(t, key, receiver) {
-      if (key !== 'listBlobsFlat') return Reflect.get(t, key, receiver);
-      return (...args: Parameters<ContainerClient['listBlobsFlat']>) => {
-        if (args[0]?.prefix === PRESENCE_PREFIX) listings++;
-        return t.listBlobsFlat(...args);
-      };
+      if (key === 'listBlobsFlat')
+        return (...args: Parameters<ContainerClient['listBlobsFlat']>) => {
+          if (args[0]?.prefix === PRESENCE_PREFIX) listings++;
+          return t.listBlobsFlat(...args);
+        };
+      if (key === 'listBlobsByHierarchy')
+        return (...args: Parameters<ContainerClient['listBlobsByHierarchy']>) => {
+          if (args[1]?.prefix === PRESENCE_PREFIX) listings++;
+          return t.listBlobsByHierarchy(...args);
+        };
+      return Reflect.get(t, key, receiver);
     },
   });
   return { container, listings: () => listings };
+}
+
+/**
+ * A container that counts what listings under the presence prefix return: entries (each parsed with its
+ * properties) and prefixes (one per user, a name alone).
+ */
+function countingItems(target: ContainerClient): {
+  container: ContainerClient;
+  items: () => { entries: number; prefixes: number };
+} {
+  const counts = { entries: 0, prefixes: 0 };
+  async function* counted<T extends object>(listing: AsyncIterable<T>): AsyncGenerator<T> {
+    for await (const item of listing) {
+      if ('kind' in item && item.kind === 'prefix') counts.prefixes++;
+      else counts.entries++;
+      yield item;
+    }
+  }
+  const container = new Proxy(target, {
+    get(t, key, receiver) {
+      if (key === 'listBlobsFlat')
+        return (...args: Parameters<ContainerClient['listBlobsFlat']>) =>
+          args[0]?.prefix?.startsWith(PRESENCE_PREFIX)
+            ? counted(t.listBlobsFlat(...args))
+            : t.listBlobsFlat(...args);
+      if (key === 'listBlobsByHierarchy')
+        return (...args: Parameters<ContainerClient['listBlobsByHierarchy']>) =>
+          args[1]?.prefix?.startsWith(PRESENCE_PREFIX)
+            ? counted(t.listBlobsByHierarchy(...args))
+            : t.listBlobsByHierarchy(...args);
+      return Reflect.get(t, key, receiver);
+    },
+  });
+  return { container, items: () => ({ ...counts }) };
 }
 
 describe('presence in Blob, confirmed by the service', () => {
@@ -281,6 +321,50 @@ describe('presence in Blob, confirmed by the service', () => {
     expect(listings() - before).toBeLessThanOrEqual(2);
     await Promise.all(users.map((u) => presence.leave(u, `${u}-c`)));
     await presence.leave('elsewhere', 'x1');
+  });
+
+  it('lists one prefix per user for the roster, and reads entries only of users a check needs', async () => {
+    let now = Date.now();
+    // Entered on another instance, announced by the service (`connected`); 150 users, a page of 100.
+    const elsewhere = new PresenceStore(container);
+    const users = Array.from({ length: 150 }, (_, i) => `many${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < users.length; i += 25)
+      await Promise.all(users.slice(i, i + 25).map((u) => elsewhere.enter(u, `${u}-c`, { connected: true })));
+    const { container: counted, items } = countingItems(container);
+    const presence = new PresenceStore(counted, { rosterTtlMs: 0, sweepBatch: 0, now: () => now });
+    const asked: string[] = [];
+    const exists = async (user: string) => {
+      asked.push(user);
+      return true;
+    };
+    // Listed just now, the page's users are read once: their marked entries vouch for them, nobody is asked.
+    const first = await presence.page(exists, { limit: 100 });
+    expect(first.count).toBe(150);
+    expect(first.users).toEqual(users.slice(0, 100));
+    expect(items()).toEqual({ prefixes: 150, entries: 100 });
+    expect(asked).toEqual([]);
+    // Later listings parse no entry: a user's prefix, and what the instance read of their entries, serve.
+    now += 11_000;
+    const second = await presence.page(exists, { limit: 100 });
+    expect(second.users).toEqual(users.slice(0, 100));
+    expect(items()).toEqual({ prefixes: 300, entries: 100 });
+    // Past the confirmation time an entry no longer vouches: the service is asked, as it would have been.
+    expect(asked).toHaveLength(100);
+    await Promise.all(users.map((u) => elsewhere.leave(u, `${u}-c`)));
+  });
+
+  it("deletes another instance's stale entries after the grace period, read before they are judged", async () => {
+    let now = Date.now();
+    const elsewhere = new PresenceStore(container);
+    await elsewhere.enter('ghost', 'g1'); // its service crashed: no disconnect ever came
+    await elsewhere.enter('kim', 'k1', { connected: true });
+    const presence = new PresenceStore(container, { staleGraceMs: 60_000, now: () => now, sweepBatch: 0 });
+    const exists = async (user: string) => user === 'kim';
+    expect(await presence.page(exists)).toMatchObject({ users: ['kim'], count: 2, gone: [] });
+    now += 60_000 + 5_000;
+    expect(await presence.page(exists)).toMatchObject({ users: ['kim'], count: 1, gone: ['ghost'] });
+    expect(await presenceNames()).toEqual([`${PRESENCE_PREFIX}kim/k1`]);
+    await elsewhere.leave('kim', 'k1');
   });
 
   it('never has more service checks in flight than its concurrency limit', async () => {

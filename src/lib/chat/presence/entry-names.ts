@@ -32,3 +32,15 @@ export function parseEntryName(blobName: string): { user: string; connectionId: 
     return undefined;
   }
 }
+
+/** The user of a listing's prefix of one user's entries (`_presence/<user>/`), or `undefined` for another name. */
+export function parseUserPrefix(prefix: string): string | undefined {
+  if (!prefix.startsWith(PRESENCE_PREFIX) || !prefix.endsWith('/')) return undefined;
+  const segment = prefix.slice(PRESENCE_PREFIX.length, -1);
+  if (segment.length === 0 || segment.includes('/')) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

@@ -7,7 +7,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../../bounded-map.js';
 import { mapLimited } from '../../map-limited.js';
-import { entryName, PRESENCE_PREFIX, parseEntryName, userPrefix } from './entry-names.js';
+import { entryName, PRESENCE_PREFIX, parseEntryName, parseUserPrefix, userPrefix } from './entry-names.js';
 import { compare, upperBound } from './sorted-names.js';
 
 export { PRESENCE_PREFIX };
@@ -108,6 +108,8 @@ export class PresenceStore {
   readonly #unconfirmed = new Set<string>();
   /** The check in flight per user, shared by concurrent pages. */
   readonly #checking = new Map<string, Promise<boolean>>();
+  /** When the listing that first showed each roster user started (ms): their entries were written before. */
+  #firstListed = new Map<string, number>();
 
   /** The roster: every user with an entry, and the entries. */
   #roster = new Map<string, Entries>();
@@ -277,17 +279,13 @@ export class PresenceStore {
     this.#changesDuringListings.add(changes);
     const roster = new Map<string, Entries>();
     try {
-      for await (const blob of this.#container.listBlobsFlat({ prefix: PRESENCE_PREFIX })) {
-        const parsed = parseEntryName(blob.name);
-        if (parsed === undefined) continue;
-        const entries = roster.get(parsed.user) ?? new Map<string, number>();
-        // Blob times are whole seconds: an entry this instance wrote keeps its own, finer time, so it is not
-        // judged up to a second older than it is.
-        const known = this.#roster.get(parsed.user)?.get(parsed.connectionId) ?? 0;
-        const modified = blob.properties.lastModified?.getTime() ?? 0;
-        entries.set(parsed.connectionId, Math.max(known, modified));
-        roster.set(parsed.user, entries);
-        if ((blob.properties.contentLength ?? 0) > 0) this.#vouched(parsed.user, modified);
+      // One prefix per user (a delimiter listing), not every entry with its properties: the roster needs who
+      // has an entry, and parsing a prefix costs a fraction of an entry's properties. A user's entries (their
+      // times and marks) are read where a check needs them (`#details`); what the instance knows of them stays.
+      for await (const item of this.#container.listBlobsByHierarchy('/', { prefix: PRESENCE_PREFIX })) {
+        if (item.kind !== 'prefix') continue;
+        const user = parseUserPrefix(item.name);
+        if (user !== undefined) roster.set(user, this.#roster.get(user) ?? new Map<string, number>());
       }
     } finally {
       this.#changesDuringListings.delete(changes);
@@ -296,6 +294,9 @@ export class PresenceStore {
       return;
     // Changes made before this listing started are in it: no delta needs a newer listing on their account.
     for (const [user, change] of this.#changedAt) if (change <= followed) this.#changedAt.delete(user);
+    const firstListed = new Map<string, number>();
+    for (const user of roster.keys()) firstListed.set(user, this.#firstListed.get(user) ?? startedAt);
+    this.#firstListed = firstListed;
     this.#roster = roster;
     this.#sorted = undefined;
     for (const user of this.#unconfirmed) if (!roster.has(user)) this.#unconfirmed.delete(user);
@@ -335,12 +336,33 @@ export class PresenceStore {
     return (await this.#check(unique, userExists)).gone;
   }
 
-  /** Which of `users` the service confirms; unconfirmed users' entries past the grace period are deleted. */
+  /**
+   * Which of `users` the service confirms; unconfirmed users' entries past the grace period are deleted. A user
+   * whose entries the instance has not read yet (written by another instance) and who was first listed within
+   * the confirmation time has them read first: a marked entry that recent confirms them without asking the
+   * service (`#vouched`); an older one could not, so they are asked. An unconfirmed user's entries are read
+   * again before they are judged, so only entries that exist and are old go.
+   */
   async #check(users: string[], userExists: UserExists): Promise<{ online: string[]; gone: string[] }> {
+    const recent = this.#now() - this.#confirmationTtlMs;
+    const unread = users.filter(
+      (user) =>
+        !this.#freshlyConfirmed(user) &&
+        this.#roster.get(user)?.size === 0 &&
+        (this.#firstListed.get(user) ?? 0) > recent,
+    );
+    await mapLimited(unread, this.#checkConcurrency, (user) => this.#details(user));
     const confirmed = await mapLimited(users, this.#checkConcurrency, (user) =>
       this.#isOnline(user, userExists),
     );
     const online = users.filter((_, i) => confirmed[i]);
+    const doubtful = users.filter((user, i) => !confirmed[i] && this.#roster.has(user));
+    const justRead = new Set(unread);
+    await mapLimited(
+      doubtful.filter((user) => !justRead.has(user)),
+      this.#checkConcurrency,
+      (user) => this.#details(user),
+    );
     users.forEach((user, i) => {
       if (confirmed[i]) this.#unconfirmed.delete(user);
       else if (this.#roster.has(user)) this.#unconfirmed.add(user);
@@ -348,20 +370,48 @@ export class PresenceStore {
     const cutoff = this.#now() - this.#staleGraceMs;
     const gone: string[] = [];
     await Promise.all(
-      users
-        .filter((_, i) => !confirmed[i])
-        .map(async (user) => {
-          const entries = [...(this.#roster.get(user) ?? new Map<string, number>())];
-          const stale = entries.filter(([, modified]) => modified < cutoff);
-          if (stale.length === 0) return;
-          await Promise.all(
-            stale.map(([id]) => this.#container.getBlockBlobClient(entryName(user, id)).deleteIfExists()),
-          );
-          for (const [id] of stale) this.#change(user, id, false);
-          if (!this.#roster.has(user)) gone.push(user);
-        }),
+      doubtful.map(async (user) => {
+        const entries = [...(this.#roster.get(user) ?? new Map<string, number>())];
+        const stale = entries.filter(([, modified]) => modified < cutoff);
+        if (stale.length === 0) return;
+        await Promise.all(
+          stale.map(([id]) => this.#container.getBlockBlobClient(entryName(user, id)).deleteIfExists()),
+        );
+        for (const [id] of stale) this.#change(user, id, false);
+        if (!this.#roster.has(user)) gone.push(user);
+      }),
     );
     return { online, gone };
+  }
+
+  /**
+   * Reads `user`'s entries (one listing of their own prefix) into the roster: each one's time (the finer one
+   * this instance knows, where it wrote it) and whether the service had announced it (`#vouched`).
+   */
+  async #details(user: string): Promise<void> {
+    const prefix = userPrefix(user);
+    const read = new Map<string, number>();
+    const entries = this.#roster.get(user);
+    for await (const blob of this.#container.listBlobsFlat({ prefix })) {
+      const parsed = parseEntryName(blob.name);
+      if (parsed === undefined || parsed.user !== user) continue;
+      const id = parsed.connectionId;
+      const modified = blob.properties.lastModified?.getTime() ?? 0;
+      read.set(id, Math.max(entries?.get(id) ?? 0, modified));
+      if ((blob.properties.contentLength ?? 0) > 0) this.#vouched(user, modified);
+    }
+    // Into the roster's current entry (a listing may have replaced it meanwhile; a user who left has none). An
+    // entry known but not read stays: this instance may have written it while the read ran, and deleting one
+    // that is already gone changes nothing.
+    const current = this.#roster.get(user);
+    if (current === undefined) return;
+    for (const [id, at] of read) current.set(id, Math.max(current.get(id) ?? 0, at));
+  }
+
+  /** Whether the service (or an entry vouching for it) confirmed `user` within the confirmation time. */
+  #freshlyConfirmed(user: string): boolean {
+    const confirmedAt = this.#confirmedAt.get(user);
+    return confirmedAt !== undefined && this.#now() - confirmedAt < this.#confirmationTtlMs;
   }
 
   /** Records this instance's change in the roster (and for a listing in flight, to apply to its result). */
