@@ -323,6 +323,55 @@ describe('presence in Blob, confirmed by the service', () => {
     await presence.leave('elsewhere', 'x1');
   });
 
+  it("reads each user's entries at most once per instance in a join storm across three instances", async () => {
+    // Per instance: listings of the whole prefix (the roster) and of each user's own entries.
+    const instances = Array.from({ length: 3 }, () => {
+      const reads = new Map<string, number>();
+      let rosters = 0;
+      const counted = new Proxy(container, {
+        get(t, key, receiver) {
+          if (key === 'listBlobsFlat')
+            return (...args: Parameters<ContainerClient['listBlobsFlat']>) => {
+              const prefix = args[0]?.prefix ?? '';
+              if (prefix.startsWith(PRESENCE_PREFIX) && prefix !== PRESENCE_PREFIX)
+                reads.set(prefix, (reads.get(prefix) ?? 0) + 1);
+              return t.listBlobsFlat(...args);
+            };
+          if (key === 'listBlobsByHierarchy')
+            return (...args: Parameters<ContainerClient['listBlobsByHierarchy']>) => {
+              if (args[1]?.prefix === PRESENCE_PREFIX) rosters++;
+              return t.listBlobsByHierarchy(...args);
+            };
+          return Reflect.get(t, key, receiver);
+        },
+      });
+      return { presence: new PresenceStore(counted), reads, rosters: () => rosters };
+    });
+    const exists = async () => true;
+    const users = Array.from({ length: 60 }, (_, i) => `storm${String(i).padStart(2, '0')}`);
+    const instanceOf = (i: number) =>
+      (instances[i % instances.length] as (typeof instances)[number]).presence;
+    // Every join at once, round robin over the instances: all entries written, then every joiner's page at once
+    // (an instance's pages wait for one listing and check the same users together), then every delta.
+    const arrived = Date.now();
+    await Promise.all(users.map((u, i) => instanceOf(i).enter(u, `${u}-c`, { connected: true })));
+    const pages = await Promise.all(
+      users.map((u, i) => instanceOf(i).page(exists, { include: u, limit: 100, listedSince: arrived })),
+    );
+    await Promise.all(users.map((u, i) => instanceOf(i).settle([u])));
+    // Each joiner sees itself, and once the storm is over every instance lists everyone.
+    for (const [i, page] of pages.entries()) expect(page.users).toContain(users[i]);
+    for (const { presence } of instances) expect((await presence.page(exists)).users).toEqual(users);
+    for (const { reads, rosters } of instances) {
+      // A user's entries are read at most once by an instance (never its own joiners'), whatever the storm.
+      expect(Math.max(0, ...reads.values())).toBeLessThanOrEqual(1);
+      expect(reads.size).toBeLessThanOrEqual(users.length - users.length / instances.length);
+      // Roster listings are shared by the joins waiting for one: at most one per join, plus the last page's.
+      expect(rosters()).toBeLessThanOrEqual(users.length / instances.length + 1);
+    }
+    await Promise.all(users.map((u, i) => instanceOf(i).leave(u, `${u}-c`)));
+  });
+
   it('lists one prefix per user for the roster, and reads entries only of users a check needs', async () => {
     let now = Date.now();
     // Entered on another instance, announced by the service (`connected`); 150 users, a page of 100.

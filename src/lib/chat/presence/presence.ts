@@ -108,6 +108,10 @@ export class PresenceStore {
   readonly #unconfirmed = new Set<string>();
   /** The check in flight per user, shared by concurrent pages. */
   readonly #checking = new Map<string, Promise<boolean>>();
+  /** The read of a user's entries in flight (`#details`), shared by concurrent checks, and when it started. */
+  readonly #reading = new Map<string, { read: Promise<void>; started: number }>();
+  /** How many reads of entries this instance has started: orders them against a check's service answers. */
+  #reads = 0;
   /** When the listing that first showed each roster user started (ms): their entries were written before. */
   #firstListed = new Map<string, number>();
 
@@ -277,7 +281,7 @@ export class PresenceStore {
   async #listOnce({ startedAt, changes: followed }: { startedAt: number; changes: number }): Promise<void> {
     const changes: Change[] = [];
     this.#changesDuringListings.add(changes);
-    const roster = new Map<string, Entries>();
+    const users: string[] = [];
     try {
       // One prefix per user (a delimiter listing), not every entry with its properties: the roster needs who
       // has an entry, and parsing a prefix costs a fraction of an entry's properties. A user's entries (their
@@ -285,13 +289,17 @@ export class PresenceStore {
       for await (const item of this.#container.listBlobsByHierarchy('/', { prefix: PRESENCE_PREFIX })) {
         if (item.kind !== 'prefix') continue;
         const user = parseUserPrefix(item.name);
-        if (user !== undefined) roster.set(user, this.#roster.get(user) ?? new Map<string, number>());
+        if (user !== undefined) users.push(user);
       }
     } finally {
       this.#changesDuringListings.delete(changes);
     }
     if (this.#listedAt !== undefined && (startedAt < this.#listedAt || followed < this.#listedChanges))
       return;
+    // What the instance knows of each user's entries is taken as the listing lands, not as it ran: a read of
+    // their entries (`#details`) that ended meanwhile, or a listing that landed meanwhile, stays known.
+    const roster = new Map<string, Entries>();
+    for (const user of users) roster.set(user, this.#roster.get(user) ?? new Map<string, number>());
     // Changes made before this listing started are in it: no delta needs a newer listing on their account.
     for (const [user, change] of this.#changedAt) if (change <= followed) this.#changedAt.delete(user);
     const firstListed = new Map<string, number>();
@@ -355,13 +363,15 @@ export class PresenceStore {
     const confirmed = await mapLimited(users, this.#checkConcurrency, (user) =>
       this.#isOnline(user, userExists),
     );
+    // A doubtful user's entries are read after the service's answers: a read in flight from before does not serve.
+    const answered = this.#reads;
     const online = users.filter((_, i) => confirmed[i]);
     const doubtful = users.filter((user, i) => !confirmed[i] && this.#roster.has(user));
     const justRead = new Set(unread);
     await mapLimited(
       doubtful.filter((user) => !justRead.has(user)),
       this.#checkConcurrency,
-      (user) => this.#details(user),
+      (user) => this.#details(user, answered),
     );
     users.forEach((user, i) => {
       if (confirmed[i]) this.#unconfirmed.delete(user);
@@ -388,7 +398,19 @@ export class PresenceStore {
    * Reads `user`'s entries (one listing of their own prefix) into the roster: each one's time (the finer one
    * this instance knows, where it wrote it) and whether the service had announced it (`#vouched`).
    */
-  async #details(user: string): Promise<void> {
+  #details(user: string, startedAfter = 0): Promise<void> {
+    // Concurrent checks of one user (a storm of joins pages the same users at once) share one read.
+    const inFlight = this.#reading.get(user);
+    if (inFlight !== undefined && inFlight.started > startedAfter) return inFlight.read;
+    this.#reads += 1;
+    const read = this.#readEntries(user).finally(() => {
+      if (this.#reading.get(user)?.read === read) this.#reading.delete(user);
+    });
+    this.#reading.set(user, { read, started: this.#reads });
+    return read;
+  }
+
+  async #readEntries(user: string): Promise<void> {
     const prefix = userPrefix(user);
     const read = new Map<string, number>();
     const entries = this.#roster.get(user);
