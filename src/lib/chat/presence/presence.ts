@@ -5,11 +5,13 @@
  * (docs/architecture.md, "Presence and group memberships").
  */
 import type { ContainerClient } from '@azure/storage-blob';
-import { setBounded } from '../../bounded-map.js';
 import { mapLimited } from '../../map-limited.js';
-import { entryName, PRESENCE_PREFIX, parseEntryName, parseUserPrefix, userPrefix } from './entry-names.js';
-import { compare, upperBound } from './sorted-names.js';
+import { Confirmations, type UserExists } from './confirmations.js';
+import { listUsers, readEntries } from './entries.js';
+import { entryName, PRESENCE_PREFIX } from './entry-names.js';
+import { compare, pageOf, upperBound } from './sorted-names.js';
 
+export type { UserExists };
 export { PRESENCE_PREFIX };
 
 /**
@@ -23,9 +25,6 @@ export const CONNECTED_MARK = '1';
 
 /** How long a connect may take: an entry this young counts as online before the service confirms it. */
 export const CONNECT_ALLOWANCE_MS = 15_000;
-
-/** Answers whether the service has at least one connection of `user`. */
-export type UserExists = (user: string) => Promise<boolean>;
 
 /** How many `userExists` checks run at once for one page or sweep. */
 export const DEFAULT_PRESENCE_CHECK_CONCURRENCY = 16;
@@ -99,15 +98,12 @@ export class PresenceStore {
   readonly #now: () => number;
   readonly #checkConcurrency: number;
   readonly #confirmationTtlMs: number;
-  readonly #maxConfirmations: number;
   readonly #rosterTtlMs: number;
   readonly #sweepBatch: number;
-  /** When the service last confirmed each user as online, oldest first. */
-  readonly #confirmedAt = new Map<string, number>();
+  /** Who the service (or an entry vouching for them) confirmed lately. */
+  readonly #confirmations: Confirmations;
   /** Roster users whose last check the service did not confirm (a crash leftover, or a connect in progress). */
   readonly #unconfirmed = new Set<string>();
-  /** The check in flight per user, shared by concurrent pages. */
-  readonly #checking = new Map<string, Promise<boolean>>();
   /** The read of a user's entries in flight (`#details`), shared by concurrent checks, and when it started. */
   readonly #reading = new Map<string, { read: Promise<void>; started: number }>();
   /** How many reads of entries this instance has started: orders them against a check's service answers. */
@@ -142,7 +138,12 @@ export class PresenceStore {
     this.#now = options.now ?? Date.now;
     this.#checkConcurrency = options.checkConcurrency ?? DEFAULT_PRESENCE_CHECK_CONCURRENCY;
     this.#confirmationTtlMs = options.confirmationTtlMs ?? DEFAULT_PRESENCE_CONFIRMATION_TTL_MS;
-    this.#maxConfirmations = options.maxRememberedConfirmations ?? DEFAULT_MAX_REMEMBERED_CONFIRMATIONS;
+    this.#confirmations = new Confirmations({
+      ttlMs: this.#confirmationTtlMs,
+      max: options.maxRememberedConfirmations ?? DEFAULT_MAX_REMEMBERED_CONFIRMATIONS,
+      staleGraceMs: this.#staleGraceMs,
+      now: this.#now,
+    });
     this.#rosterTtlMs = options.rosterTtlMs ?? DEFAULT_ROSTER_TTL_MS;
     this.#sweepBatch = options.sweepBatch ?? DEFAULT_PRESENCE_SWEEP_BATCH;
   }
@@ -159,7 +160,7 @@ export class PresenceStore {
     await this.#container.getBlockBlobClient(entryName(user, connectionId)).upload(mark, mark.length);
     this.#change(user, connectionId, true);
     // The service vouches for a connection it announced as connected, as a `userExists` answer would.
-    if (options.connected) this.#confirm(user, this.#now());
+    if (options.connected) this.#confirmations.confirm(user, this.#now());
   }
 
   /** Forgets a connection; `lastConnection` is true when the user has no other one left. */
@@ -200,22 +201,8 @@ export class PresenceStore {
     const swept = await this.#refresh(userExists);
     if (options.listedSince !== undefined) await this.#listedSince(options.listedSince);
     const sorted = this.#sortedUsers();
-    // The page's candidates: the roster after the cursor, with `include` where it sorts (without copying the roster).
     const extra = include !== undefined && !this.#roster.has(include) ? include : undefined;
-    let index = after === undefined ? 0 : upperBound(sorted, after);
-    let extraPending = extra !== undefined && (after === undefined || extra > after);
-    const candidates: string[] = [];
-    while (candidates.length < limit) {
-      const fromRoster = sorted[index];
-      if (extraPending && (fromRoster === undefined || (extra as string) < fromRoster)) {
-        candidates.push(extra as string);
-        extraPending = false;
-      } else if (fromRoster !== undefined) {
-        candidates.push(fromRoster);
-        index++;
-      } else break;
-    }
-    const more = index < sorted.length || extraPending;
+    const { candidates, more } = pageOf(sorted, { after, extra, limit });
     const { online, gone } = await this.#check(
       candidates.filter((u) => u !== include),
       userExists,
@@ -281,16 +268,12 @@ export class PresenceStore {
   async #listOnce({ startedAt, changes: followed }: { startedAt: number; changes: number }): Promise<void> {
     const changes: Change[] = [];
     this.#changesDuringListings.add(changes);
-    const users: string[] = [];
+    let users: string[];
     try {
       // One prefix per user (a delimiter listing), not every entry with its properties: the roster needs who
       // has an entry, and parsing a prefix costs a fraction of an entry's properties. A user's entries (their
       // times and marks) are read where a check needs them (`#details`); what the instance knows of them stays.
-      for await (const item of this.#container.listBlobsByHierarchy('/', { prefix: PRESENCE_PREFIX })) {
-        if (item.kind !== 'prefix') continue;
-        const user = parseUserPrefix(item.name);
-        if (user !== undefined) users.push(user);
-      }
+      users = await listUsers(this.#container);
     } finally {
       this.#changesDuringListings.delete(changes);
     }
@@ -348,20 +331,20 @@ export class PresenceStore {
    * Which of `users` the service confirms; unconfirmed users' entries past the grace period are deleted. A user
    * whose entries the instance has not read yet (written by another instance) and who was first listed within
    * the confirmation time has them read first: a marked entry that recent confirms them without asking the
-   * service (`#vouched`); an older one could not, so they are asked. An unconfirmed user's entries are read
+   * service (`Confirmations.vouched`); an older one could not, so they are asked. An unconfirmed user's entries are read
    * again before they are judged, so only entries that exist and are old go.
    */
   async #check(users: string[], userExists: UserExists): Promise<{ online: string[]; gone: string[] }> {
     const recent = this.#now() - this.#confirmationTtlMs;
     const unread = users.filter(
       (user) =>
-        !this.#freshlyConfirmed(user) &&
+        !this.#confirmations.fresh(user) &&
         this.#roster.get(user)?.size === 0 &&
         (this.#firstListed.get(user) ?? 0) > recent,
     );
     await mapLimited(unread, this.#checkConcurrency, (user) => this.#details(user));
     const confirmed = await mapLimited(users, this.#checkConcurrency, (user) =>
-      this.#isOnline(user, userExists),
+      this.#confirmations.isOnline(user, userExists),
     );
     // A doubtful user's entries are read after the service's answers: a read in flight from before does not serve.
     const answered = this.#reads;
@@ -396,7 +379,7 @@ export class PresenceStore {
 
   /**
    * Reads `user`'s entries (one listing of their own prefix) into the roster: each one's time (the finer one
-   * this instance knows, where it wrote it) and whether the service had announced it (`#vouched`).
+   * this instance knows, where it wrote it) and whether the service had announced it (`Confirmations.vouched`).
    */
   #details(user: string, startedAfter = 0): Promise<void> {
     // Concurrent checks of one user (a storm of joins pages the same users at once) share one read.
@@ -411,16 +394,11 @@ export class PresenceStore {
   }
 
   async #readEntries(user: string): Promise<void> {
-    const prefix = userPrefix(user);
     const read = new Map<string, number>();
     const entries = this.#roster.get(user);
-    for await (const blob of this.#container.listBlobsFlat({ prefix })) {
-      const parsed = parseEntryName(blob.name);
-      if (parsed === undefined || parsed.user !== user) continue;
-      const id = parsed.connectionId;
-      const modified = blob.properties.lastModified?.getTime() ?? 0;
-      read.set(id, Math.max(entries?.get(id) ?? 0, modified));
-      if ((blob.properties.contentLength ?? 0) > 0) this.#vouched(user, modified);
+    for (const { connectionId, modified, marked } of await readEntries(this.#container, user)) {
+      read.set(connectionId, Math.max(entries?.get(connectionId) ?? 0, modified));
+      if (marked) this.#confirmations.vouched(user, modified);
     }
     // Into the roster's current entry (a listing may have replaced it meanwhile; a user who left has none). An
     // entry known but not read stays: this instance may have written it while the read ran, and deleting one
@@ -428,12 +406,6 @@ export class PresenceStore {
     const current = this.#roster.get(user);
     if (current === undefined) return;
     for (const [id, at] of read) current.set(id, Math.max(current.get(id) ?? 0, at));
-  }
-
-  /** Whether the service (or an entry vouching for it) confirmed `user` within the confirmation time. */
-  #freshlyConfirmed(user: string): boolean {
-    const confirmedAt = this.#confirmedAt.get(user);
-    return confirmedAt !== undefined && this.#now() - confirmedAt < this.#confirmationTtlMs;
   }
 
   /** Records this instance's change in the roster (and for a listing in flight, to apply to its result). */
@@ -470,52 +442,8 @@ export class PresenceStore {
     return this.#sorted;
   }
 
-  /** The service's answer for `user`, or a recent "online" remembered from it. */
-  async #isOnline(user: string, userExists: UserExists): Promise<boolean> {
-    const now = this.#now();
-    const confirmedAt = this.#confirmedAt.get(user);
-    if (confirmedAt !== undefined && now - confirmedAt < this.#confirmationTtlMs) return true;
-    this.#confirmedAt.delete(user);
-    const pending = this.#checking.get(user);
-    if (pending !== undefined) return pending;
-    const check = this.#ask(user, userExists, now);
-    this.#checking.set(user, check);
-    try {
-      return await check;
-    } finally {
-      this.#checking.delete(user);
-    }
-  }
-
-  async #ask(user: string, userExists: UserExists, now: number): Promise<boolean> {
-    const online = await userExists(user);
-    if (online) this.#confirm(user, now);
-    return online;
-  }
-
-  /**
-   * An entry written when the service announced its connection, at `modified` (the storage's time, in whole
-   * seconds, so never later than it was): as good as the service's answer then, for the confirmation time or
-   * the stale grace period, whichever is shorter (an entry past the grace must be asked about to be swept).
-   */
-  #vouched(user: string, modified: number): void {
-    const lasts = Math.min(this.#confirmationTtlMs, this.#staleGraceMs);
-    const at = Math.min(modified, this.#now()) - (this.#confirmationTtlMs - lasts);
-    if (this.#now() - at < this.#confirmationTtlMs && at > (this.#confirmedAt.get(user) ?? 0))
-      this.#confirm(user, at);
-  }
-
-  #confirm(user: string, at: number): void {
-    if (this.#confirmationTtlMs > 0) setBounded(this.#confirmedAt, user, at, this.#maxConfirmations);
-  }
-
   /** The connection ids of `user`'s presence entries (one listing of their own entries). */
   async connectionsOf(user: string): Promise<string[]> {
-    const ids: string[] = [];
-    const prefix = userPrefix(user);
-    for await (const blob of this.#container.listBlobsFlat({ prefix })) {
-      ids.push(decodeURIComponent(blob.name.slice(prefix.length)));
-    }
-    return ids;
+    return (await readEntries(this.#container, user)).map((entry) => entry.connectionId);
   }
 }
