@@ -22,23 +22,33 @@ async function presenceNames(): Promise<string[]> {
   return names.sort();
 }
 
-/** A container whose `listBlobsFlat` calls of the whole presence prefix are counted. */
-function countingListings(target: ContainerClient): { container: ContainerClient; listings: () => number } {
-  let listings = 0;
-  const container = new Proxy(target, {
+/** `target` with each listing it is asked for (its kind and prefix) told to `seen` before it runs. */
+function watchListings(
+  target: ContainerClient,
+  seen: (kind: 'flat' | 'hierarchy', prefix: string) => void,
+): ContainerClient {
+  return new Proxy(target, {
     get(t, key, receiver) {
       if (key === 'listBlobsFlat')
         return (...args: Parameters<ContainerClient['listBlobsFlat']>) => {
-          if (args[0]?.prefix === PRESENCE_PREFIX) listings++;
+          seen('flat', args[0]?.prefix ?? '');
           return t.listBlobsFlat(...args);
         };
       if (key === 'listBlobsByHierarchy')
         return (...args: Parameters<ContainerClient['listBlobsByHierarchy']>) => {
-          if (args[1]?.prefix === PRESENCE_PREFIX) listings++;
+          seen('hierarchy', args[1]?.prefix ?? '');
           return t.listBlobsByHierarchy(...args);
         };
       return Reflect.get(t, key, receiver);
     },
+  });
+}
+
+/** A container whose listings of the whole presence prefix (the roster's) are counted. */
+function countingListings(target: ContainerClient): { container: ContainerClient; listings: () => number } {
+  let listings = 0;
+  const container = watchListings(target, (_, prefix) => {
+    if (prefix === PRESENCE_PREFIX) listings++;
   });
   return { container, listings: () => listings };
 }
@@ -328,22 +338,10 @@ describe('presence in Blob, confirmed by the service', () => {
     const instances = Array.from({ length: 3 }, () => {
       const reads = new Map<string, number>();
       let rosters = 0;
-      const counted = new Proxy(container, {
-        get(t, key, receiver) {
-          if (key === 'listBlobsFlat')
-            return (...args: Parameters<ContainerClient['listBlobsFlat']>) => {
-              const prefix = args[0]?.prefix ?? '';
-              if (prefix.startsWith(PRESENCE_PREFIX) && prefix !== PRESENCE_PREFIX)
-                reads.set(prefix, (reads.get(prefix) ?? 0) + 1);
-              return t.listBlobsFlat(...args);
-            };
-          if (key === 'listBlobsByHierarchy')
-            return (...args: Parameters<ContainerClient['listBlobsByHierarchy']>) => {
-              if (args[1]?.prefix === PRESENCE_PREFIX) rosters++;
-              return t.listBlobsByHierarchy(...args);
-            };
-          return Reflect.get(t, key, receiver);
-        },
+      const counted = watchListings(container, (kind, prefix) => {
+        if (kind === 'hierarchy' && prefix === PRESENCE_PREFIX) rosters++;
+        else if (kind === 'flat' && prefix.startsWith(PRESENCE_PREFIX) && prefix !== PRESENCE_PREFIX)
+          reads.set(prefix, (reads.get(prefix) ?? 0) + 1);
       });
       return { presence: new PresenceStore(counted), reads, rosters: () => rosters };
     });
