@@ -1,5 +1,5 @@
 import { directConversation, groupConversation, nameProblem, ROOM } from '../conversation.js';
-import { conversationList } from '../state/chat-state.js';
+import { conversationList, isJoining } from '../state/chat-state.js';
 import { unreadText } from '../state/read-state.js';
 import { dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
@@ -30,7 +30,9 @@ export const ChatSidebar = defineComponent({
     );
     const meOnline = computed(() => props.state.online.includes(props.state.me));
     const suggestedGroups = computed(() =>
-      props.state.knownGroups.filter((/** @type {string} */ g) => !props.state.groups.includes(g)),
+      props.state.knownGroups.filter(
+        (/** @type {string} */ g) => !props.state.groups.includes(g) && !isJoining(props.state, g),
+      ),
     );
 
     const newGroup = ref('');
@@ -130,7 +132,8 @@ export const ChatSidebar = defineComponent({
             :aria-current="state.activeId === g.conversation.id ? 'page' : null" @click="$emit('open', g.conversation.id)">
             <span class="conv-icon" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><path d="M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10.5a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.87M15.5 4.6a3 3 0 0 1 0 5.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg></span>
             <span class="conv-name" dir="auto">{{ g.name }}</span>
-            <span v-if="!g.member" class="conv-tag">left</span>
+            <span v-if="g.joining" class="conv-tag">joining…</span>
+            <span v-else-if="!g.member" class="conv-tag">left</span>
             <span v-if="g.conversation.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(g.conversation.mentions)">@</span><span v-if="g.conversation.unread" class="badge" :aria-label="unreadLabel(g.conversation)">{{ unreadText(g.conversation) }}</span>
           </button>
         </li>

@@ -2,7 +2,14 @@ import { groupConversation, parseConversation, ROOM } from '../conversation.js';
 import { createOutbox } from '../link/outbox.js';
 import { createOutboxStore } from '../link/outbox-store.js';
 import { applyOutboxChange } from '../state/chat-history.js';
-import { ensureConversation, HISTORY_PAGE_SIZE, noteCommand, openConversation } from '../state/chat-state.js';
+import {
+  ensureConversation,
+  HISTORY_PAGE_SIZE,
+  noteCommand,
+  openConversation,
+  startJoining,
+  stopJoining,
+} from '../state/chat-state.js';
 import { awaitOnline } from '../state/online-list.js';
 import { reactionToggle } from '../state/reactions.js';
 
@@ -177,16 +184,19 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
   function join(group) {
     const id = groupConversation(group);
     ensureConversation(state, id).error = null;
+    startJoining(state, group);
     open(id);
     void command('joinGroup', { group }, id).then((sent) => {
-      if (!sent)
-        ensureConversation(state, id).error = 'Not connected: join again when the connection is back.';
+      if (sent) return;
+      stopJoining(state, group);
+      ensureConversation(state, id).error = 'Not connected: join again when the connection is back.';
     });
   }
 
   /** @param {string} group */
   function leave(group) {
     const id = groupConversation(group);
+    stopJoining(state, group);
     void command('leaveGroup', { group }, id).then((sent) => {
       if (!sent)
         ensureConversation(state, id).error = 'Not connected: leave again when the connection is back.';
@@ -201,8 +211,9 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
   function groupCommand(name, payload) {
     const id = groupConversation(payload.group);
     void command(name, payload, id).then((sent) => {
-      if (!sent)
-        ensureConversation(state, id).error = 'Not connected: try again when the connection is back.';
+      if (sent) return;
+      if (name === 'createGroup') stopJoining(state, payload.group);
+      ensureConversation(state, id).error = 'Not connected: try again when the connection is back.';
     });
   }
 
@@ -211,6 +222,7 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
    * @param {{ group: string, kind: 'private' | 'channel', members: string[] }} spec
    */
   function createGroup({ group, kind, members }) {
+    startJoining(state, group);
     open(groupConversation(group));
     groupCommand('createGroup', { group, kind, ...(kind === 'private' ? { members } : {}) });
   }

@@ -1,4 +1,5 @@
 import { parseConversation } from '../conversation.js';
+import { isJoining } from '../state/chat-state.js';
 import { computed, watch } from '../vendor/vue.js';
 
 /**
@@ -26,7 +27,7 @@ export function conversationTitle(state, id, nameOf = (user) => user) {
 
 /**
  * What the page shows about the open conversation (title, subtitle, the composer's label, whether I left its
- * group) and the unread count, which it also keeps in the document title.
+ * group or am joining it) and the unread count, which it also keeps in the document title.
  * @param {import('../state/chat-state.js').ChatState} state
  * @param {(id: string) => string} [nameOf] the name to show for a user id
  */
@@ -42,6 +43,9 @@ export function useConversationView(state, nameOf = (user) => user) {
   const activeGroupLeft = computed(
     () => activeParsed.value?.kind === 'group' && !state.groups.includes(activeParsed.value.group),
   );
+  const activeGroupJoining = computed(
+    () => activeParsed.value?.kind === 'group' && isJoining(state, activeParsed.value.group),
+  );
   const composerLabel = computed(() => {
     const p = activeParsed.value;
     if (p?.kind === 'dm') return `Message ${activeTitle.value} privately`;
@@ -55,11 +59,13 @@ export function useConversationView(state, nameOf = (user) => user) {
         ? 'Online · private conversation'
         : 'Offline · private conversation';
     if (p?.kind === 'group')
-      return activeGroupLeft.value
-        ? 'You are not in this group'
-        : state.groupRecords.get(p.group)?.kind === 'private'
-          ? 'Private group · only its members can join and read it'
-          : 'Channel · anyone may join';
+      return activeGroupJoining.value
+        ? 'Joining the group…'
+        : activeGroupLeft.value
+          ? 'You are not in this group'
+          : state.groupRecords.get(p.group)?.kind === 'private'
+            ? 'Private group · only its members can join and read it'
+            : 'Channel · anyone may join';
     return `Everyone · ${state.onlineCount} online`;
   });
 
@@ -71,5 +77,14 @@ export function useConversationView(state, nameOf = (user) => user) {
     { immediate: true },
   );
 
-  return { active, activeParsed, activeTitle, activeSubtitle, activeGroupLeft, composerLabel, totalUnread };
+  return {
+    active,
+    activeParsed,
+    activeTitle,
+    activeSubtitle,
+    activeGroupLeft,
+    activeGroupJoining,
+    composerLabel,
+    totalUnread,
+  };
 }

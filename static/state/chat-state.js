@@ -60,6 +60,11 @@ export function createChatState(me, limits = {}) {
     groups: /** @type {string[]} */ ([]),
     /** Every group this page has heard of (so a left group can be joined again with one click). */
     knownGroups: /** @type {string[]} */ ([]),
+    /**
+     * Groups I asked to join or create whose answer has not come yet: listed as joining, not as left, and not
+     * offered to join again (see `startJoining`).
+     */
+    joining: /** @type {string[]} */ ([]),
     /** Conversations by id (a Map: ids come from other people, and no id may reach `Object.prototype`). */
     conversations: new Map([[ROOM, newConversation(ROOM)]]),
     activeId: ROOM,
@@ -183,6 +188,33 @@ export function applyError(state, error) {
   }
   conversation.error = text;
   if (error.command === 'loadHistory') conversation.loadingOlder = false;
+  // A join that ends in an error is no longer under way.
+  const parsed = parseConversation(conversation.id);
+  if (parsed?.kind === 'group') stopJoining(state, parsed.group);
+}
+
+/**
+ * Notes that I asked to join (or create) `group`: until the server answers, the group is listed as joining.
+ * @param {ChatState} state @param {string} group
+ */
+export function startJoining(state, group) {
+  if (!state.joining.includes(group)) state.joining = [...state.joining, group];
+}
+
+/**
+ * The join of `group` got its answer (membership, or an error).
+ * @param {ChatState} state @param {string} group
+ */
+export function stopJoining(state, group) {
+  if (state.joining.includes(group)) state.joining = state.joining.filter((g) => g !== group);
+}
+
+/**
+ * Whether my join of `group` is under way: asked for, and neither a member yet nor refused.
+ * @param {ChatState} state @param {string} group
+ */
+export function isJoining(state, group) {
+  return state.joining.includes(group) && !state.groups.includes(group);
 }
 
 /**
@@ -223,6 +255,7 @@ export function conversationList(state) {
         conversation,
         name: state.groupRecords.get(parsed.group)?.title ?? parsed.group,
         member: state.groups.includes(parsed.group),
+        joining: isJoining(state, parsed.group),
       });
     if (parsed?.kind === 'dm') {
       const other = parsed.users[0] === state.me ? parsed.users[1] : parsed.users[0];

@@ -4,7 +4,7 @@
  * what; the page only shows it.
  */
 
-import { rememberGroup, sortedUnique } from './chat-state.js';
+import { rememberGroup, sortedUnique, stopJoining } from './chat-state.js';
 
 /** @typedef {import('./chat-state.js').ChatState} ChatState */
 /**
@@ -26,6 +26,7 @@ export function applyGroupRecord(state, record) {
   const joined =
     record.kind === 'private' && record.members.includes(state.me) && !state.groups.includes(record.group);
   if (joined) {
+    stopJoining(state, record.group);
     rememberGroup(state, record.group);
     state.groups = sortedUnique([...state.groups, record.group]);
   }

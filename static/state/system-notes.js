@@ -4,7 +4,7 @@
  */
 
 import { groupConversation, ROOM } from '../conversation.js';
-import { ensureConversation, rememberGroup, sortedUnique } from './chat-state.js';
+import { ensureConversation, rememberGroup, sortedUnique, stopJoining } from './chat-state.js';
 import { rememberName } from './display-names.js';
 
 /** @typedef {import('./chat-state.js').ChatState} ChatState */
@@ -27,6 +27,7 @@ export function applySystem(state, event) {
     const group = /** @type {string} */ (event.group);
     rememberGroup(state, group);
     if (event.user === state.me) {
+      stopJoining(state, group);
       state.groups = joins ? sortedUnique([...state.groups, group]) : state.groups.filter((g) => g !== group);
     }
   }

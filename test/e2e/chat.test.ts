@@ -15,6 +15,7 @@ import { chatServices } from '../../src/app/services.js';
 import {
   type BrowserStack,
   composer,
+  conversationButton,
   DESKTOP,
   delivered,
   type Person,
@@ -237,7 +238,7 @@ describe('the chat page in Chromium', () => {
     await ann.page.getByLabel('Group name to join or create').fill('hikers');
     await ann.page.getByLabel('Group name to join or create').press('Enter');
     await expect(conversationTitle(ann).textContent()).resolves.toContain('hikers');
-    await sidebarButton(ann, /hikers/).waitFor();
+    await conversationButton(ann, /hikers/).waitFor();
 
     // bob joins from the phone drawer, then goes back to the room.
     await showSidebar(bob);
@@ -256,7 +257,7 @@ describe('the chat page in Chromium', () => {
     await screenshot(ann, 'group');
     // bob is in the room: the group gets an unread mark, and the message is in the group, not the room.
     await showSidebar(bob);
-    const bobsGroup = sidebarButton(bob, /hikers/);
+    const bobsGroup = conversationButton(bob, /hikers/);
     await bobsGroup.locator('.badge').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect(bobsGroup.locator('.badge').textContent()).resolves.toBe('1');
     await screenshot(bob, 'group-unread');
@@ -293,7 +294,7 @@ describe('the chat page in Chromium', () => {
     await delivered(bob, '<img src=x onerror=alert(1)>').waitFor({ timeout: SHOW_TIMEOUT_MS });
     // Groups come back with the welcome too, and their history loads when opened.
     await showSidebar(bob);
-    await sidebarButton(bob, /hikers/).click();
+    await conversationButton(bob, /hikers/).click();
     await delivered(bob, 'Count me in.').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(bob, 'reloaded');
     await showSidebar(bob);
@@ -513,14 +514,11 @@ describe('the chat page in Chromium', () => {
 
   it('leaves a group (read-only afterwards) and joins it again', async () => {
     await showSidebar(bob);
-    await sidebarButton(bob, /hikers/).click();
+    await conversationButton(bob, /hikers/).click();
     await bob.page.getByRole('button', { name: 'Leave group' }).click();
     await bob.page.getByRole('button', { name: 'Join group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect(composer(bob).isDisabled()).resolves.toBe(true);
-    await ann.page
-      .locator('#sidebar')
-      .getByRole('button', { name: /hikers/ })
-      .click();
+    await conversationButton(ann, /hikers/).click();
     await ann.page.locator('.note', { hasText: 'left the group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(bob, 'left-group');
     await bob.page.getByRole('button', { name: 'Join group' }).click();

@@ -58,8 +58,9 @@ const chat: {
   openConversation(state: State, id: string): Conversation;
   displayName(state: State, id: string): string;
   directConversation(a: string, b: string): string;
+  startJoining(state: State, group: string): void;
   conversationList(state: State): {
-    groups: { name: string; member: boolean }[];
+    groups: { name: string; member: boolean; joining: boolean }[];
     direct: { name: string; online: boolean }[];
   };
 } = {
@@ -264,6 +265,38 @@ describe('live events', () => {
     expect(state.conversations.get('room')?.notes).toMatchObject([{ kind: 'joined', user: 'carol' }]);
     chat.applyPresence(state, { online: ['carol', 'ann'] });
     expect(state.online).toEqual(['ann', 'carol']);
+  });
+});
+
+describe('a join under way', () => {
+  const listed = (state: State) =>
+    chat.conversationList(state).groups.map(({ name, member, joining }) => ({ name, member, joining }));
+
+  it('lists the group as joining, not as left, until my join arrives', () => {
+    const state = chat.createChatState('ann');
+    chat.startJoining(state, 'hikers');
+    chat.openConversation(state, 'group:hikers');
+    expect(listed(state)).toEqual([{ name: 'hikers', member: false, joining: true }]);
+    chat.applySystem(state, {
+      kind: 'groupJoined',
+      user: 'ann',
+      group: 'hikers',
+      at: '2026-12-07T10:00:00Z',
+    });
+    expect(listed(state)).toEqual([{ name: 'hikers', member: true, joining: false }]);
+    // Leaving afterwards shows the group as left, not as a join still under way.
+    chat.applySystem(state, { kind: 'groupLeft', user: 'ann', group: 'hikers', at: '2026-12-07T10:00:01Z' });
+    expect(listed(state)).toEqual([{ name: 'hikers', member: false, joining: false }]);
+  });
+
+  it('ends with a refusal, which shows as the group’s error', () => {
+    const state = chat.createChatState('ann');
+    chat.startJoining(state, 'secret');
+    chat.noteCommand(state, 'joinGroup', 'group:secret');
+    chat.openConversation(state, 'group:secret');
+    chat.applyError(state, { command: 'joinGroup', code: 'forbidden', message: 'This group is private.' });
+    expect(listed(state)).toEqual([{ name: 'secret', member: false, joining: false }]);
+    expect(state.conversations.get('group:secret')?.error).toBe('This group is private.');
   });
 });
 
