@@ -29,13 +29,18 @@ import { BENCH_HUB, type BenchContext, type Scenario } from '../scenario.js';
 import { cpuProfileFlags, startBare, startGenerator, startRelayPost, startServiceProcess } from '../stack.js';
 import { Histogram, type HistogramData } from '../stats.js';
 
-/** Full-run defaults: 1 000 round trips/s in all (one Azure SignalR unit's rated echo load). */
+/**
+ * Full-run defaults: 1 000 round trips/s in all (one Azure SignalR unit's rated echo load), measured in
+ * `rounds` rounds of `durationMs` each; a round measures the fair baseline and both services back to back
+ * (in an order that turns from round to round), so a ratio compares measurements a few seconds apart.
+ */
 export const FULL = {
   clients: 100,
   ratePerClient: 10,
-  durationMs: 10_000,
+  durationMs: 5_000,
   payloadBytes: 1024,
-  drainMs: 5_000,
+  drainMs: 3_000,
+  rounds: 3,
 };
 export const QUICK = {
   clients: 50,
@@ -43,7 +48,11 @@ export const QUICK = {
   durationMs: 2_000,
   payloadBytes: 1024,
   drainMs: 2_000,
+  rounds: 1,
 };
+
+/** The load of one measurement. */
+type Load = Omit<typeof FULL, 'rounds'>;
 
 interface EchoResult extends BenchMessage {
   sent: number;
@@ -52,6 +61,14 @@ interface EchoResult extends BenchMessage {
   lastError: string;
   roundTripsPerSecond: number;
   latency: HistogramData;
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+/** The middle value (the lower middle of an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
 }
 
 /** The target of the fair baseline's upper limit on the service's CPU per round trip. */
@@ -130,7 +147,7 @@ async function measure(
   generator: BenchChild,
   serverPid: number,
   target: Record<string, unknown>,
-  params: typeof FULL,
+  params: Load,
 ) {
   await generator.request({ type: 'connect', target, clients: params.clients }, 'connected');
   try {
@@ -177,7 +194,7 @@ export const echo: Scenario = {
   id: 'echo',
   title: 'Upstream echo: fixed-rate client messages answered by an in-process upstream',
   async run(context: BenchContext): Promise<ScenarioResult> {
-    const params = context.quick ? QUICK : FULL;
+    const { rounds, ...load } = context.quick ? QUICK : FULL;
     const generator = await startGenerator();
     const upstream = await startUpstream();
     const figures: Figure[] = [];
@@ -185,12 +202,13 @@ export const echo: Scenario = {
     const failures: string[] = [];
     const details: Record<string, unknown> = {};
     const targets: Target[] = [];
+    const stops: Array<() => Promise<void>> = [];
     try {
-      context.log(`echo: bare ws baseline, ${params.clients} clients × ${params.ratePerClient}/s`);
+      context.log(`echo: bare ws baseline, ${load.clients} clients × ${load.ratePerClient}/s`);
       const bare = await startBare('echo');
-      let baseline: Awaited<ReturnType<typeof measure>>;
+      let baseline: Measured;
       try {
-        baseline = await measure(generator, bare.pid, { kind: 'bare', url: bare.url }, params);
+        baseline = await measure(generator, bare.pid, { kind: 'bare', url: bare.url }, load);
       } finally {
         await bare.stop();
       }
@@ -198,39 +216,34 @@ export const echo: Scenario = {
       notes.push(
         `bare ws baseline: ${Math.round(baseline.roundTripsPerSecond)} round trips/s, p50 ${baseline.latency.p50Ms} ms, p99 ${baseline.latency.p99Ms} ms`,
       );
-      context.log('echo: fair baseline (one keep-alive POST per frame to the same upstream)');
+
+      // The fair baseline and both services run side by side, each idle while another is measured.
       const relay = await startRelayPost(upstream.url.replace('{event}', 'message'));
-      let fair: Awaited<ReturnType<typeof measure>>;
-      try {
-        fair = await measure(generator, relay.pid, { kind: 'bare', url: relay.url }, params);
-      } finally {
-        await relay.stop();
-      }
-      details.fairBaseline = fair;
-      notes.push(
-        `fair baseline (relay-post: frame in, one keep-alive POST to the same upstream, answer out): ${Math.round(fair.roundTripsPerSecond)} round trips/s, ${fair.serverCpuMicrosPerRoundTrip.toFixed(1)} µs CPU per round trip, p99 ${fair.latency.p99Ms} ms`,
-      );
+      stops.push(() => relay.stop());
+      const sides: Side[] = [
+        { key: 'fair', label: 'fair baseline', pid: relay.pid, target: { kind: 'bare', url: relay.url } },
+      ];
       for (const realtime of ['signalr', 'webpubsub'] as const) {
         const label = realtime === 'signalr' ? 'SignalR' : 'Web PubSub';
-        context.log(`echo: service, ${label}`);
         try {
           const service = await startServiceProcess({
             upstream: upstream.url,
             webPubSub: { urlTemplate: upstream.url, systemEvents: ['connected', 'disconnected'] },
             execArgv: context.profile ? cpuProfileFlags(context.profileDir, `echo-${realtime}`) : [],
           });
-          let ours: Awaited<ReturnType<typeof measure>>;
-          try {
-            if (realtime === 'signalr') {
-              answerStyle = await probeAnswerStyle(generator, service.pid, service.url);
-              if (answerStyle === 'raw')
-                notes.push(
-                  'SignalR: this service wraps the upstream body as the result (not verbatim as Azure does): the upstream answered raw JSON',
-                );
-            }
-            ours = await measure(
-              generator,
-              service.pid,
+          stops.push(() => service.stop());
+          if (realtime === 'signalr') {
+            answerStyle = await probeAnswerStyle(generator, service.pid, service.url);
+            if (answerStyle === 'raw')
+              notes.push(
+                'SignalR: this service wraps the upstream body as the result (not verbatim as Azure does): the upstream answered raw JSON',
+              );
+          }
+          sides.push({
+            key: realtime,
+            label,
+            pid: service.pid,
+            target:
               realtime === 'signalr'
                 ? { kind: 'signalr', endpoint: service.url, hub: BENCH_HUB, accessKey: DEV_ACCESS_KEY }
                 : {
@@ -239,77 +252,84 @@ export const echo: Scenario = {
                     hub: BENCH_HUB,
                     accessKey: DEV_WEBPUBSUB_ACCESS_KEY,
                   },
-              params,
-            );
-          } finally {
-            await service.stop();
-          }
-          details[realtime] = ours;
-          targets.push({
-            name: `upstream echo, ${label}: service CPU per round trip / fair baseline`,
-            value: ours.serverCpuMicrosPerRoundTrip / Math.max(1e-9, fair.serverCpuMicrosPerRoundTrip),
-            unit: '×',
-            comparison: '≤',
-            limit: ECHO_CPU_TARGET,
           });
-          figures.push(
-            {
-              name: `${label}: round trips/s`,
-              unit: 'rt/s',
-              ours: ours.roundTripsPerSecond,
-              baseline: baseline.roundTripsPerSecond,
-              better: 'higher',
-            },
-            {
-              name: `${label}: server CPU per round trip`,
-              unit: 'µs',
-              ours: ours.serverCpuMicrosPerRoundTrip,
-              baseline: baseline.serverCpuMicrosPerRoundTrip,
-              better: 'lower',
-              note: 'service process only',
-            },
-            {
-              name: `${label}: server CPU per round trip over the fair baseline`,
-              unit: 'µs',
-              ours: ours.serverCpuMicrosPerRoundTrip,
-              baseline: fair.serverCpuMicrosPerRoundTrip,
-              better: 'lower',
-              note: 'baseline: relay-post, one keep-alive POST per frame',
-            },
-            {
-              name: `${label}: p50 round trip`,
-              unit: 'ms',
-              ours: ours.latency.p50Ms,
-              baseline: baseline.latency.p50Ms,
-              better: 'lower',
-            },
-            {
-              name: `${label}: p99 round trip`,
-              unit: 'ms',
-              ours: ours.latency.p99Ms,
-              baseline: baseline.latency.p99Ms,
-              better: 'lower',
-            },
-          );
-          const profilePath = new URL(`echo-${realtime}.cpuprofile`, context.profileDir).pathname;
-          if (context.profile && existsSync(profilePath))
-            notes.push(
-              ...describeProfile(summariseCpuProfile(profilePath)).map(
-                (line) => `${label} service profile: ${line}`,
-              ),
-            );
-          if (ours.answered < ours.sent || ours.errors > 0)
-            notes.push(
-              `${label}: ${ours.sent - ours.answered} of ${ours.sent} unanswered, ${ours.errors} errors${ours.lastError ? ` (last: ${ours.lastError})` : ''}`,
-            );
         } catch (error) {
           failures.push(`${label}: ${messageOf(error)}`);
         }
       }
+
+      // By side, by round (a round whose measurement failed has none).
+      const measured = new Map<string, Array<Measured | undefined>>(sides.map((side) => [side.key, []]));
+      for (let round = 0; round < rounds; round += 1) {
+        // The order turns each round, so no side is always measured right after another.
+        const order = sides.map((_, i) => sides[(i + round) % sides.length] as Side);
+        for (const side of order) {
+          context.log(`echo: round ${round + 1} of ${rounds}, ${side.label}`);
+          try {
+            const ofSide = measured.get(side.key) ?? [];
+            ofSide[round] = await measure(generator, side.pid, side.target, load);
+          } catch (error) {
+            failures.push(`${side.label}, round ${round + 1}: ${messageOf(error)}`);
+          }
+        }
+      }
+
+      const fairRounds = measured.get('fair') ?? [];
+      const fairMeasured = fairRounds.filter((m) => m !== undefined);
+      const fair = middleRound(
+        fairMeasured,
+        fairMeasured.map((m) => m.serverCpuMicrosPerRoundTrip),
+      );
+      if (fair === undefined) throw new Error('the fair baseline was not measured');
+      details.fairBaseline = fair;
+      notes.push(
+        `fair baseline (relay-post: frame in, one keep-alive POST to the same upstream, answer out): ${Math.round(fair.roundTripsPerSecond)} round trips/s, ${fair.serverCpuMicrosPerRoundTrip.toFixed(1)} µs CPU per round trip (median of ${fairMeasured.length} rounds), p99 ${fair.latency.p99Ms} ms`,
+      );
+      for (const side of sides) {
+        if (side.key === 'fair') continue;
+        // Each round's ratio is against the fair baseline measured in the same round.
+        const all: Measured[] = [];
+        const ratios: number[] = [];
+        (measured.get(side.key) ?? []).forEach((m, round) => {
+          const against = fairRounds[round];
+          if (m === undefined || against === undefined) return;
+          all.push(m);
+          ratios.push(m.serverCpuMicrosPerRoundTrip / Math.max(1e-9, against.serverCpuMicrosPerRoundTrip));
+        });
+        const ours = middleRound(all, ratios);
+        if (ours === undefined) continue;
+        details[side.key] = { ...ours, rounds: all, ratios };
+        reportSide(side.label, ours, median(ratios), { baseline, fair, figures, targets });
+        if (all.length > 1)
+          notes.push(
+            `${side.label}: service CPU per round trip over the fair baseline by round: ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')} (the target takes the median; the figures are of its round)`,
+          );
+        for (const m of all) {
+          if (m.answered < m.sent || m.errors > 0)
+            notes.push(
+              `${side.label}: ${m.sent - m.answered} of ${m.sent} unanswered, ${m.errors} errors${m.lastError ? ` (last: ${m.lastError})` : ''}`,
+            );
+        }
+      }
     } finally {
+      for (const stop of stops.reverse()) await stop().catch(() => undefined);
       await generator.stop();
       upstream.server.closeAllConnections();
       upstream.server.close();
+    }
+    if (context.profile) {
+      for (const [key, label] of [
+        ['signalr', 'SignalR'],
+        ['webpubsub', 'Web PubSub'],
+      ] as const) {
+        const profilePath = new URL(`echo-${key}.cpuprofile`, context.profileDir).pathname;
+        if (existsSync(profilePath))
+          notes.push(
+            ...describeProfile(summariseCpuProfile(profilePath)).map(
+              (line) => `${label} service profile: ${line}`,
+            ),
+          );
+      }
     }
     return {
       id: this.id,
@@ -317,7 +337,7 @@ export const echo: Scenario = {
       baselineLabel: 'bare `ws` echo server',
       status: failures.length === 0 ? 'ok' : 'failed',
       ...(failures.length > 0 ? { reason: failures.join('; ') } : {}),
-      parameters: { ...params, offeredPerSecond: params.clients * params.ratePerClient },
+      parameters: { ...load, rounds, offeredPerSecond: load.clients * load.ratePerClient },
       figures,
       details,
       notes,
@@ -325,3 +345,73 @@ export const echo: Scenario = {
     };
   },
 };
+
+/** One server the echo is measured through: the fair baseline or a wing of the service. */
+interface Side {
+  key: 'fair' | 'signalr' | 'webpubsub';
+  label: string;
+  pid: number;
+  target: Record<string, unknown>;
+}
+
+/** The round whose `by` value is the median of the rounds' (the lower middle of an even count). */
+function middleRound(rounds: readonly Measured[], by: readonly number[]): Measured | undefined {
+  const middle = median(by);
+  return rounds[by.indexOf(middle)];
+}
+
+/** The target and figures of one wing, from its median round. */
+function reportSide(
+  label: string,
+  ours: Measured,
+  ratio: number,
+  into: { baseline: Measured; fair: Measured; figures: Figure[]; targets: Target[] },
+): void {
+  const { baseline, fair, figures, targets } = into;
+  targets.push({
+    name: `upstream echo, ${label}: service CPU per round trip / fair baseline`,
+    value: ratio,
+    unit: '×',
+    comparison: '≤',
+    limit: ECHO_CPU_TARGET,
+  });
+  figures.push(
+    {
+      name: `${label}: round trips/s`,
+      unit: 'rt/s',
+      ours: ours.roundTripsPerSecond,
+      baseline: baseline.roundTripsPerSecond,
+      better: 'higher',
+    },
+    {
+      name: `${label}: server CPU per round trip`,
+      unit: 'µs',
+      ours: ours.serverCpuMicrosPerRoundTrip,
+      baseline: baseline.serverCpuMicrosPerRoundTrip,
+      better: 'lower',
+      note: 'service process only',
+    },
+    {
+      name: `${label}: server CPU per round trip over the fair baseline`,
+      unit: 'µs',
+      ours: ours.serverCpuMicrosPerRoundTrip,
+      baseline: fair.serverCpuMicrosPerRoundTrip,
+      better: 'lower',
+      note: 'baseline: relay-post, one keep-alive POST per frame, median round',
+    },
+    {
+      name: `${label}: p50 round trip`,
+      unit: 'ms',
+      ours: ours.latency.p50Ms,
+      baseline: baseline.latency.p50Ms,
+      better: 'lower',
+    },
+    {
+      name: `${label}: p99 round trip`,
+      unit: 'ms',
+      ours: ours.latency.p99Ms,
+      baseline: baseline.latency.p99Ms,
+      better: 'lower',
+    },
+  );
+}
