@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FULL } from '../../bench/scenarios/chat.js';
-import { BISECT_RESOLUTION, nextBisection } from '../../bench/scenarios/chat-search.js';
+import {
+  BISECT_RESOLUTION,
+  nextBisection,
+  TRIES_PER_RATE,
+  tryRate,
+} from '../../bench/scenarios/chat-search.js';
 
 /** The rates a bisection tries when every rate up to `limit` passes and every one above fails. */
 function bisect(low: number, high: number, limit: number, budget = 10): number[] {
@@ -34,5 +39,20 @@ describe('the chat rate search', () => {
     const passed = Math.max(...tried.filter((r) => r <= 437));
     const failed = Math.min(...tried.filter((r) => r > 437));
     expect(failed - passed).toBeLessThanOrEqual(BISECT_RESOLUTION * failed);
+  });
+
+  it('tries a failing rate again, and fails it only when every try fails', async () => {
+    const runs = async (outcomes: boolean[]) => {
+      const tried: number[] = [];
+      const passed = await tryRate(async (attempt) => {
+        tried.push(attempt);
+        return outcomes[attempt - 1] ?? false;
+      });
+      return { passed, tried };
+    };
+    expect(TRIES_PER_RATE).toBe(2);
+    expect(await runs([true])).toEqual({ passed: true, tried: [1] });
+    expect(await runs([false, true])).toEqual({ passed: true, tried: [1, 2] });
+    expect(await runs([false, false, true])).toEqual({ passed: false, tried: [1, 2] });
   });
 });
