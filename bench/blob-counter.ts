@@ -59,9 +59,12 @@ export async function startBlobCounter(azuriteConnectionString: string): Promise
         answer.pipe(res);
       },
     );
-    upstream.on('error', (error) => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end(error.message);
+    // Azurite dropped the connection (a reused keep-alive socket it had closed, say): drop the app's too, so
+    // the app sees the network error it would see from Blob Storage and retries it, rather than an answer in
+    // a shape Blob Storage never gives.
+    upstream.on('error', () => {
+      failed += 1;
+      res.destroy();
     });
     req.pipe(upstream);
   });

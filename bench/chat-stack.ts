@@ -31,12 +31,13 @@ export interface ChatStackOptions {
 
 /**
  * A server process whose CPU time the scenario reads (through `child`'s probe when it is a bench child, else
- * from /proc); `own` marks the app's and the service's.
+ * from /proc); `own` marks the app's and the service's, `load` the clients' (to tell a step the clients could not
+ * keep up with from one the stack could not).
  */
 export interface MeasuredProcess {
   name: string;
   pid: number;
-  role: 'own' | 'azurite' | 'front end';
+  role: 'own' | 'azurite' | 'front end' | 'load';
   child?: BenchChild;
 }
 

@@ -316,6 +316,8 @@ export const chat: Scenario = {
     };
     const search: SearchParams = params;
     const generator = await startGenerator('chat clients');
+    // The clients' process, read from /proc so that asking costs it nothing while it is busy.
+    const clientsProcess: MeasuredProcess = { name: 'clients', pid: generator.pid, role: 'load' };
     const figures: Figure[] = [];
     const notes: string[] = [];
     const failures: string[] = [];
@@ -327,6 +329,7 @@ export const chat: Scenario = {
       const bare = await startBare('broadcast');
       const relayProcess: MeasuredProcess[] = [
         { name: 'bare ws', pid: bare.pid, role: 'own', child: bare.child },
+        clientsProcess,
       ];
       let baseline: Measured;
       try {
@@ -357,7 +360,7 @@ export const chat: Scenario = {
             instances: variant.instances,
             ...(context.profile ? { profile: { dir: context.profileDir, name: variant.id } } : {}),
           });
-          const running = stack;
+          const running = { ...stack, processes: [...stack.processes, clientsProcess] };
           const ours = await withClients(
             generator,
             {
@@ -415,7 +418,7 @@ export const chat: Scenario = {
           );
           reference = await measureRates(
             generator,
-            [{ name: 'bare ws', pid: relay.pid, role: 'own', child: relay.child }],
+            [{ name: 'bare ws', pid: relay.pid, role: 'own', child: relay.child }, clientsProcess],
             search,
             rates,
             context.log,
