@@ -3,10 +3,13 @@ import { unmaskedFrame } from '../../src/local/service/transports/shared-frames.
 import type { WebPubSubOutbound } from '../../src/local/service/webpubsub/hub.js';
 import {
   jsonFrame,
+  MAX_WHOLE_RELIABLE_FRAME_BYTES,
   plainBytes,
   plainFrame,
   reliableFrame,
+  sequencedBytes,
   sequencedFrame,
+  sequencedPayload,
   soleJsonFrame,
 } from '../../src/local/service/webpubsub/outbound-frames.js';
 import { ReliableOutbox } from '../../src/local/service/webpubsub/reliable.js';
@@ -53,7 +56,7 @@ describe('Web PubSub outbound frames', () => {
     expect(JSON.parse(sequencedFrame(message, 1).toString()).sequenceId).toBe(1);
   });
 
-  it('writes a reliable frame as a head shared by the recipients and a tail of its own, the frame a receiver reads', () => {
+  it('writes a reliable frame whole per sequence id (small) or as a shared head and a tail of its own (large), the frame a receiver reads', () => {
     // Payloads under 126 bytes, under 64 KiB and above it: the three length forms of RFC 6455, 5.2.
     for (const size of [10, 200, 70_000]) {
       const message: WebPubSubOutbound = { from: 'server', dataType: 'text', data: text('x'.repeat(size)) };
@@ -71,9 +74,24 @@ describe('Web PubSub outbound frames', () => {
           sequenceId,
         });
       }
-      // Recipients whose numbers have as many digits share the head; only the tail is their own.
-      expect(reliableFrame(message, 42).parts[0]).toBe(reliableFrame(message, 43).parts[0]);
-      expect(reliableFrame(message, 42).parts[0]).not.toBe(reliableFrame(message, 100).parts[0]);
+      if (size + 60 <= MAX_WHOLE_RELIABLE_FRAME_BYTES) {
+        // A small message: one buffer per sequence id, shared by the recipients at that id.
+        expect(reliableFrame(message, 42).parts).toHaveLength(1);
+        expect(reliableFrame(message, 42)).toBe(reliableFrame(message, 42));
+        expect(reliableFrame(message, 42).parts[0]).not.toBe(reliableFrame(message, 43).parts[0]);
+      } else {
+        // A large one: recipients whose numbers have as many digits share the head; only the tail is their own.
+        expect(reliableFrame(message, 42).parts).toHaveLength(2);
+        expect(reliableFrame(message, 42).parts[0]).toBe(reliableFrame(message, 43).parts[0]);
+        expect(reliableFrame(message, 42).parts[0]).not.toBe(reliableFrame(message, 100).parts[0]);
+      }
+    }
+  });
+
+  it('counts the bytes of a reliable frame as many as it has, for every number of digits', () => {
+    const json = jsonFrame({ from: 'server', dataType: 'text', data: text('ü') });
+    for (const sequenceId of [0, 1, 9, 10, 99, 100, 999_999, 1_000_000, 10 ** 15, Number.MAX_SAFE_INTEGER]) {
+      expect(sequencedBytes(json, sequenceId)).toBe(sequencedPayload(json, sequenceId).length);
     }
   });
 

@@ -1,8 +1,8 @@
 /**
  * Server and group messages framed once per framing for all their recipients, not once per recipient: the
- * plain WebSocket's frame, the JSON subprotocol's frame, and the reliable subprotocol's frame without its
- * closing brace, to which each connection appends its own `sequenceId` (docs/local-service.md, "The Web
- * PubSub wing").
+ * plain WebSocket's frame, the JSON subprotocol's frame, and the reliable subprotocol's frame: small, whole
+ * once per `sequenceId`; large, without its closing brace, to which each connection appends its own
+ * `sequenceId` (docs/local-service.md, "The Web PubSub wing").
  */
 import { isUtf8 } from 'node:buffer';
 import { FrameParts, frameHeaderBytes, markShared, writeFrameHeader } from '../transports/shared-frames.js';
@@ -15,7 +15,16 @@ interface Frames {
   json?: Buffer;
   /** The first parts of reliable frames, by their payload's length (see {@link reliableFrame}). */
   heads?: Map<number, Buffer>;
+  /** Whole reliable frames of a small message, by sequence id (see {@link reliableFrame}). */
+  numbered?: Map<number, FrameParts>;
 }
+
+/**
+ * A reliable frame whose JSON frame has at most this many bytes goes out as one buffer, written once per
+ * sequence id and shared by the recipients at that id; a larger one as the shared head and the connection's
+ * own tail, so no recipient copies it.
+ */
+export const MAX_WHOLE_RELIABLE_FRAME_BYTES = 4096;
 
 const frames = new WeakMap<WebPubSubOutbound, Frames>();
 
@@ -87,9 +96,22 @@ function sequenceTail(sequenceId: number): string {
   return `,"sequenceId":${sequenceId}}`;
 }
 
-/** The bytes of the reliable frame of `json` (a shared JSON frame) numbered `sequenceId`. */
+/** The bytes of `,"sequenceId":}` around the number. */
+const SEQUENCE_TAIL_BYTES = sequenceTail(0).length - 1;
+
+/** The decimal digits of a non-negative safe integer. */
+function digits(n: number): number {
+  let count = 1;
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) count++;
+  return count;
+}
+
+/**
+ * The bytes of the reliable frame of `json` (a shared JSON frame) numbered `sequenceId`: counted, not written
+ * (a reliable connection counts each message it keeps and each one acknowledged).
+ */
 export function sequencedBytes(json: Buffer, sequenceId: number): number {
-  return json.length - 1 + sequenceTail(sequenceId).length; // the tail is ASCII: a byte a character
+  return json.length - 1 + SEQUENCE_TAIL_BYTES + digits(sequenceId); // the tail is ASCII: a byte a character
 }
 
 /**
@@ -110,15 +132,30 @@ export function sequencedFrame(message: WebPubSubOutbound, sequenceId: number): 
 }
 
 /**
- * The reliable frame of a message in two parts: the WebSocket header and the JSON frame without its closing
- * brace, shared by every recipient whose frame has the same length (their sequence ids have as many digits),
- * then the connection's own `,"sequenceId":n}`. No recipient copies the message.
+ * The reliable frame of a message. Up to {@link MAX_WHOLE_RELIABLE_FRAME_BYTES}: one buffer (header, JSON frame
+ * without its closing brace, `,"sequenceId":n}`), written once per sequence id, so the recipients at the same
+ * point of the stream share it and each costs one write. Larger: two parts, the WebSocket header and the JSON
+ * frame without its closing brace, shared by every recipient whose frame has the same length (their sequence
+ * ids have as many digits), then the connection's own `,"sequenceId":n}`; no recipient copies the message.
  */
 export function reliableFrame(message: WebPubSubOutbound, sequenceId: number): FrameParts {
-  const json = jsonFrame(message);
-  const tail = Buffer.from(sequenceTail(sequenceId), 'latin1');
-  const length = json.length - 1 + tail.length;
   const found = framesOf(message);
+  found.json ??= markShared(Buffer.from(jsonText(message), 'utf8'));
+  const json = found.json;
+  const tail = sequenceTail(sequenceId);
+  const length = json.length - 1 + tail.length; // the tail is ASCII: a byte a character
+  if (json.length <= MAX_WHOLE_RELIABLE_FRAME_BYTES) {
+    found.numbered ??= new Map();
+    let whole = found.numbered.get(sequenceId);
+    if (whole === undefined) {
+      whole = framed(length, (frame, offset) => {
+        json.copy(frame, offset, 0, json.length - 1);
+        frame.write(tail, offset + json.length - 1, 'latin1');
+      });
+      found.numbered.set(sequenceId, whole);
+    }
+    return whole;
+  }
   found.heads ??= new Map();
   let head = found.heads.get(length);
   if (head === undefined) {
@@ -128,5 +165,5 @@ export function reliableFrame(message: WebPubSubOutbound, sequenceId: number): F
     json.copy(head, header, 0, json.length - 1);
     found.heads.set(length, head);
   }
-  return new FrameParts([head, tail], length);
+  return new FrameParts([head, Buffer.from(tail, 'latin1')], length);
 }
