@@ -38,6 +38,9 @@ export function applyWelcome(state, welcome) {
     at: welcome.onlineAt,
   });
   state.groups = sortedUnique(welcome.groups ?? []);
+  // A join asked for before the link dropped may have been lost with it: the welcome's groups are what holds,
+  // and a group not among them can be joined again.
+  state.joining = [];
   for (const group of state.groups) {
     rememberGroup(state, group);
     ensureConversation(state, groupConversation(group));

@@ -298,6 +298,25 @@ describe('a join under way', () => {
     expect(listed(state)).toEqual([{ name: 'secret', member: false, joining: false }]);
     expect(state.conversations.get('group:secret')?.error).toBe('This group is private.');
   });
+
+  it('ends with a welcome, whose groups hold: a join lost with the link can be asked for again', () => {
+    const state = chat.createChatState('ann');
+    chat.startJoining(state, 'hikers');
+    chat.startJoining(state, 'climbers');
+    chat.openConversation(state, 'group:hikers');
+    chat.openConversation(state, 'group:climbers');
+    chat.applyWelcome(state, {
+      user: 'ann',
+      groups: ['climbers'],
+      online: ['ann'],
+      onlineCount: 1,
+      onlineAt: 1,
+    });
+    expect(listed(state)).toEqual([
+      { name: 'climbers', member: true, joining: false },
+      { name: 'hikers', member: false, joining: false },
+    ]);
+  });
 });
 
 describe('the online list', () => {
