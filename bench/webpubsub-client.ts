@@ -76,8 +76,12 @@ export async function openWebPubSub(
       ackTimer ??= setTimeout(acknowledge, SEQUENCE_ACK_DELAY_MS);
     }
     if (frame.type === 'message') {
-      const text = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data);
-      onMessage({ kind: 'text', text });
+      const data = frame.data as { type?: unknown } | string | null | undefined;
+      // A chat event (JSON data with its `type`) reaches the bench as a SignalR invocation does, parsed once:
+      // its type as the target and the event as the argument, not turned back into text to be parsed again.
+      if (typeof data === 'object' && data !== null && typeof data.type === 'string')
+        onMessage({ kind: 'invocation', target: data.type, argument: data });
+      else onMessage({ kind: 'text', text: typeof data === 'string' ? data : JSON.stringify(data) });
     } else if (frame.type === 'system' && frame.event === 'connected') {
       connected?.();
     } else if (frame.type === 'ack' && frame.success === false && frame.error?.name !== 'Duplicate')
