@@ -196,7 +196,6 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
   /** @param {string} group */
   function leave(group) {
     const id = groupConversation(group);
-    stopJoining(state, group);
     void command('leaveGroup', { group }, id).then((sent) => {
       if (!sent)
         ensureConversation(state, id).error = 'Not connected: leave again when the connection is back.';

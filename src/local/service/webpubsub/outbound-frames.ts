@@ -139,9 +139,8 @@ export function sequencedFrame(message: WebPubSubOutbound, sequenceId: number): 
  * ids have as many digits), then the connection's own `,"sequenceId":n}`; no recipient copies the message.
  */
 export function reliableFrame(message: WebPubSubOutbound, sequenceId: number): FrameParts {
+  const json = jsonFrame(message);
   const found = framesOf(message);
-  found.json ??= markShared(Buffer.from(jsonText(message), 'utf8'));
-  const json = found.json;
   const tail = sequenceTail(sequenceId);
   const length = json.length - 1 + tail.length; // the tail is ASCII: a byte a character
   if (json.length <= MAX_WHOLE_RELIABLE_FRAME_BYTES) {
