@@ -11,6 +11,7 @@ import {
   ChatHandlers,
   type CommandResult,
   chatError,
+  commandConversation,
   Fanout,
   fromServiceUserId,
   parseCommand,
@@ -205,8 +206,25 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
  * Runs a parsed command and returns the event for the sender, if any. An unexpected failure (Blob or the
  * service unreachable) is logged with `context.error` and becomes an `internal` error event for the sender:
  * failing the upstream call instead would fail the caller's invocation (SignalR) or drop its answer (Web PubSub).
+ * Every error names the conversation its command concerned, when the command named a valid one, so the client
+ * shows it there and not in another conversation with a command of the same kind in flight.
  */
 async function runCommand(
+  chat: ChatHandlers,
+  caller: Caller,
+  parsed: CommandResult,
+  log: InvocationContext,
+  limits: CommandLimiter,
+): Promise<ChatReply | undefined> {
+  const reply = await runParsedCommand(chat, caller, parsed, log, limits);
+  if (reply?.event !== 'error' || reply.payload.conversation !== undefined) return reply;
+  const about = parsed.ok ? { type: parsed.command.type, fields: parsed.command } : parsed.input;
+  const conversation = about && commandConversation(about.type, about.fields, caller.user);
+  return conversation === undefined ? reply : { ...reply, payload: { ...reply.payload, conversation } };
+}
+
+/** {@link runCommand} before the error names its conversation. */
+async function runParsedCommand(
   chat: ChatHandlers,
   caller: Caller,
   parsed: CommandResult,

@@ -171,16 +171,31 @@ export function rememberGroup(state, group) {
   if (!state.knownGroups.includes(group)) state.knownGroups = sortedUnique([...state.knownGroups, group]);
 }
 
+/** The commands that start a join of their group (see `startJoining`). */
+const JOINING_COMMANDS = ['joinGroup', 'createGroup'];
+
 /**
- * `error`: shown in the conversation that issued the failing command (or page-wide when none did). A refused
- * `sendMessage` names its `clientMessageId` and goes to the outbox instead (../outbox.js), which shows it on
- * the message.
+ * `error`: shown in the conversation the failing command concerned: the one the error names (`conversation`),
+ * when this page has it, else the one that last issued a command of its kind (an older server names none), else
+ * page-wide. A refused `sendMessage` names its `clientMessageId` and goes to the outbox instead (../outbox.js),
+ * which shows it on the message.
  * @param {ChatState} state
- * @param {{ code?: string, message?: string, command?: string }} error
+ * @param {{ code?: string, message?: string, command?: string, conversation?: string }} error
  */
 export function applyError(state, error) {
   const text = error.message || error.code || 'Something went wrong.';
-  const where = error.command ? state.lastCommandConversation.get(error.command) : undefined;
+  const named = typeof error.conversation === 'string' ? error.conversation : undefined;
+  const where =
+    named !== undefined && state.conversations.has(named)
+      ? named
+      : error.command
+        ? state.lastCommandConversation.get(error.command)
+        : undefined;
+  // A join or creation that ends in an error is no longer under way: that of the group the error names (without
+  // a name, from an older server, any error shown in a group's conversation ends its join, as a guess).
+  const about = parseConversation(named ?? where ?? '');
+  if (about?.kind === 'group' && (named === undefined || JOINING_COMMANDS.includes(error.command ?? '')))
+    stopJoining(state, about.group);
   const conversation = where ? state.conversations.get(where) : undefined;
   if (!conversation) {
     state.globalError = text;
@@ -188,9 +203,6 @@ export function applyError(state, error) {
   }
   conversation.error = text;
   if (error.command === 'loadHistory') conversation.loadingOlder = false;
-  // A join that ends in an error is no longer under way.
-  const parsed = parseConversation(conversation.id);
-  if (parsed?.kind === 'group') stopJoining(state, parsed.group);
 }
 
 /**

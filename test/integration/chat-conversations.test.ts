@@ -100,6 +100,66 @@ describe('conversations through the whole local stack', () => {
     await ann2.close();
   });
 
+  it('a refusal names the conversation its command concerned, never one from an invalid name', async () => {
+    // ann's private group, which cat may not join.
+    const from = ann.events.length;
+    await ann.send('createGroup', { group: 'inner', members: [] });
+    await ann.waitFor((e) => e.type === 'group' && e.payload.group === 'inner', from);
+    const missing = '01ARZ3NDEKTSV4RRFFQ69G5FAV'; // a message id no conversation has
+    const refusalOf = async (client: ChatClient, command: string, payload: Record<string, unknown>) => {
+      const start = client.events.length;
+      await client.send(command, payload);
+      const answer = await client.waitFor((e) => e.type === 'error' && e.payload.command === command, start);
+      return answer.payload;
+    };
+    // Refused by the handlers, by the group records, and while parsing (the text is too long).
+    expect(await refusalOf(cat, 'joinGroup', { group: 'inner' })).toMatchObject({
+      code: 'private-group',
+      conversation: 'group:inner',
+    });
+    expect(await refusalOf(cat, 'listMembers', { group: 'inner' })).toMatchObject({
+      code: 'not-a-member',
+      conversation: 'group:inner',
+    });
+    expect(
+      await refusalOf(cat, 'sendMessage', { text: 'let me in', group: 'inner', clientMessageId: 'c-1' }),
+    ).toMatchObject({ code: 'not-a-member', clientMessageId: 'c-1', conversation: 'group:inner' });
+    expect(await refusalOf(cat, 'sendMessage', { text: 'hi', to: 'ann', replyTo: missing })).toMatchObject({
+      command: 'sendMessage',
+      conversation: 'dm:ann:cat',
+    });
+    expect(await refusalOf(cat, 'sendMessage', { text: 'x'.repeat(4001), to: 'ann' })).toMatchObject({
+      code: 'text-too-long',
+      conversation: 'dm:ann:cat',
+    });
+    expect(await refusalOf(dan, 'sendMessage', { text: 'hi', replyTo: missing })).toMatchObject({
+      command: 'sendMessage',
+      conversation: 'room',
+    });
+    expect(await refusalOf(dan, 'loadHistory', { conversation: 'dm:ann:cat' })).toMatchObject({
+      code: 'forbidden-conversation',
+      conversation: 'dm:ann:cat',
+    });
+    // An invalid name names no conversation, nor do a send with both `group` and `to` or a command about none.
+    const unnamed = [
+      await refusalOf(cat, 'joinGroup', { group: '..' }),
+      await refusalOf(cat, 'sendMessage', { text: 'hi', group: ' inner' }),
+      await refusalOf(cat, 'sendMessage', { text: 'hi', to: '..' }),
+      await refusalOf(cat, 'sendMessage', { text: 'hi', group: 'inner', to: 'ann' }),
+      await refusalOf(cat, 'loadHistory', { conversation: 'group:..' }),
+      await refusalOf(cat, 'listOnline', { limit: -1 }),
+    ];
+    expect(unnamed.map((e) => e.code)).toEqual([
+      'invalid-group',
+      'invalid-group',
+      'invalid-user',
+      'group-and-to',
+      'invalid-conversation',
+      'invalid-limit',
+    ]);
+    for (const payload of unnamed) expect(payload).not.toHaveProperty('conversation');
+  });
+
   it('names and groups in any script work in both dialects (ids beyond ASCII are percent-encoded for the service)', async () => {
     const zhang = await connect('张伟', 'webpubsub');
     const zoe = await connect('Zoë', 'signalr');

@@ -58,6 +58,9 @@ describe('delivery, refusals and limits', () => {
         await eve.send('sendMessage', { text: 'hi', group: name, clientMessageId: `group ${name}` });
         const grouped = await eve.waitFor(errorFor(`group ${name}`), from);
         expect(grouped.payload).toMatchObject({ code: 'invalid-group' });
+        // An invalid name names no conversation.
+        for (const refused of [joined, sent, grouped])
+          expect(refused.payload).not.toHaveProperty('conversation');
       }
     },
   );
@@ -112,7 +115,12 @@ describe('delivery, refusals and limits', () => {
     try {
       await ann.send('sendMessage', { text: 'while storage is down', clientMessageId: 'down-1' });
       const refused = await ann.waitFor(errorFor('down-1'), annFrom);
-      expect(refused.payload).toMatchObject({ code: 'storage-unavailable', command: 'sendMessage' });
+      // Thrown while storing, and still named with the conversation it was for.
+      expect(refused.payload).toMatchObject({
+        code: 'storage-unavailable',
+        command: 'sendMessage',
+        conversation: 'room',
+      });
       expect(refused.payload.message).toMatch(/not.*stored|could not be stored/);
     } finally {
       await stack.restartBlob();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, parseCommandFrame } from '../../src/lib/chat/commands.js';
+import { commandConversation, parseCommand, parseCommandFrame } from '../../src/lib/chat/commands.js';
 import { CHAT_ERRORS } from '../../src/lib/chat/errors.js';
 import { fromServiceUserId, toServiceUserId } from '../../src/lib/chat/people/user-id.js';
 import { signalrCodec, websocketCodec } from '../../src/lib/chat/wire/codec.js';
@@ -127,6 +127,36 @@ describe('commands', () => {
       ok: false,
       error: { code: 'invalid-limit' },
     });
+  });
+});
+
+describe('the conversation a command concerns', () => {
+  it.each([
+    ['sendMessage', { text: 'hi' }, 'room'],
+    ['sendMessage', { text: 'hi', group: 'hikers' }, 'group:hikers'],
+    ['sendMessage', { text: 'hi', to: 'ann' }, 'dm:ann:zed'],
+    ['joinGroup', { group: 'hikers' }, 'group:hikers'],
+    ['createGroup', { group: 'hikers', kind: 'nope' }, 'group:hikers'],
+    ['removeFromChannel', { group: 'hikers', user: 'bob' }, 'group:hikers'],
+    ['loadHistory', { conversation: 'dm:ann:bob' }, 'dm:ann:bob'],
+    ['reportMessage', { conversation: 'room' }, 'room'],
+  ])('%s %j: %s', (type, fields, conversation) => {
+    expect(commandConversation(type, fields, 'zed')).toBe(conversation);
+  });
+
+  it.each([
+    ['sendMessage', { text: 'hi', group: '..' }],
+    ['sendMessage', { text: 'hi', group: null }],
+    ['sendMessage', { text: 'hi', to: ' ann' }],
+    ['sendMessage', { text: 'hi', group: 'hikers', to: 'ann' }],
+    ['joinGroup', {}],
+    ['joinGroup', { group: 'a\u200bb' }],
+    ['loadHistory', { conversation: 'dm:bob:ann' }],
+    ['typing', { conversation: 7 }],
+    ['listChannels', { group: 'hikers' }],
+    ['muteUser', { user: 'bob', conversation: 'room' }],
+  ])('%s %j: none', (type, fields) => {
+    expect(commandConversation(type, fields, 'zed')).toBeUndefined();
   });
 });
 

@@ -299,6 +299,47 @@ describe('a join under way', () => {
     expect(state.conversations.get('group:secret')?.error).toBe('This group is private.');
   });
 
+  it('with two joins under way, a refusal of the first shows on the first, and the second is still joining', () => {
+    const state = chat.createChatState('ann');
+    for (const group of ['hikers', 'climbers']) {
+      chat.startJoining(state, group);
+      chat.openConversation(state, `group:${group}`);
+      chat.noteCommand(state, 'joinGroup', `group:${group}`);
+    }
+    chat.applyError(state, {
+      command: 'joinGroup',
+      code: 'private-group',
+      message: 'This group is private.',
+      conversation: 'group:hikers',
+    });
+    expect(state.conversations.get('group:hikers')?.error).toBe('This group is private.');
+    expect(state.conversations.get('group:climbers')?.error).toBeNull();
+    expect(listed(state)).toEqual([
+      { name: 'climbers', member: false, joining: true },
+      { name: 'hikers', member: false, joining: false },
+    ]);
+    // An error about another command in a group being joined leaves the join under way.
+    chat.noteCommand(state, 'listMembers', 'group:hikers');
+    chat.applyError(state, {
+      command: 'listMembers',
+      code: 'not-a-member',
+      message: 'Join first.',
+      conversation: 'group:climbers',
+    });
+    expect(state.conversations.get('group:climbers')?.error).toBe('Join first.');
+    expect(listed(state)).toContainEqual({ name: 'climbers', member: false, joining: true });
+  });
+
+  it('falls back to the conversation that issued the command when it does not have the one named', () => {
+    const state = chat.createChatState('ann');
+    chat.openConversation(state, 'group:hikers');
+    chat.noteCommand(state, 'sendMessage', 'group:hikers');
+    chat.applyError(state, { command: 'sendMessage', message: 'refused', conversation: 'dm:ann:zed' });
+    expect(state.conversations.get('group:hikers')?.error).toBe('refused');
+    expect(state.conversations.has('dm:ann:zed')).toBe(false);
+    expect(state.globalError).toBeNull();
+  });
+
   it('ends with a welcome, whose groups hold: a join lost with the link can be asked for again', () => {
     const state = chat.createChatState('ann');
     chat.startJoining(state, 'hikers');

@@ -5,6 +5,8 @@
 
 import {
   DEFAULT_HISTORY_LIMIT,
+  directConversation,
+  groupConversation,
   isValidName,
   MAX_CLIENT_MESSAGE_ID_LENGTH,
   MAX_HISTORY_LIMIT,
@@ -13,6 +15,7 @@ import {
   MAX_TEXT_LENGTH,
   nameProblem,
   parseConversation,
+  ROOM,
 } from '../conversation.js';
 import {
   DEFAULT_PEOPLE_PAGE_SIZE,
@@ -111,7 +114,82 @@ export type ChatCommand =
 
 export type CommandResult =
   | { readonly ok: true; readonly command: ChatCommand }
-  | { readonly ok: false; readonly error: ChatErrorPayload };
+  | {
+      readonly ok: false;
+      readonly error: ChatErrorPayload;
+      /**
+       * The refused command as it came, when it had a known name and an object payload: what it was about
+       * may still be read from it (see {@link commandConversation}).
+       */
+      readonly input?: { readonly type: CommandName; readonly fields: Readonly<Record<string, unknown>> };
+    };
+
+/** Commands about one group, named by their `group` field. */
+const GROUP_FIELD_COMMANDS = [
+  'joinGroup',
+  'leaveGroup',
+  'createGroup',
+  'addMember',
+  'removeMember',
+  'renameGroup',
+  'setTopic',
+  'listMembers',
+  'removeFromChannel',
+] as const satisfies readonly Extract<ChatCommand, { readonly group: string }>['type'][];
+
+/** Commands about one conversation, named by their `conversation` field. */
+const CONVERSATION_FIELD_COMMANDS = [
+  'loadHistory',
+  'editMessage',
+  'deleteMessage',
+  'react',
+  'unreact',
+  'typing',
+  'markRead',
+  'loadReadState',
+  'reportMessage',
+  'removeMessage',
+] as const satisfies readonly Extract<ChatCommand, { readonly conversation: string }>['type'][];
+
+// Every command with a `group` or `conversation` field is in its list: a new one that is not fails to compile.
+type Unlisted =
+  | Exclude<Extract<ChatCommand, { readonly group: string }>['type'], (typeof GROUP_FIELD_COMMANDS)[number]>
+  | Exclude<
+      Extract<ChatCommand, { readonly conversation: string }>['type'],
+      (typeof CONVERSATION_FIELD_COMMANDS)[number]
+    >;
+const allListed: [Unlisted] extends [never] ? true : never = true;
+void allListed;
+
+const isOneOf = <T extends string>(list: readonly T[], name: string): name is T =>
+  (list as readonly string[]).includes(name);
+
+/**
+ * The id of the conversation a command concerns, as the server names it, for `user` who sent it: a group
+ * command's `group:<name>`, a `sendMessage`'s group, private conversation (`to`) or the room, a command's
+ * `conversation`. `undefined` when the command concerns none, or names it invalidly (an invalid group name
+ * names no conversation). Reads the fields as they came, so it serves a refused command's raw payload too.
+ */
+export function commandConversation(
+  type: string,
+  fields: Readonly<Record<string, unknown>>,
+  user: string,
+): string | undefined {
+  const { group, to, conversation } = fields;
+  if (type === 'sendMessage') {
+    if (group !== undefined && to !== undefined) return undefined;
+    if (group !== undefined) return isValidName(group) ? groupConversation(group) : undefined;
+    if (to !== undefined) return isValidName(to) ? directConversation(user, to) : undefined;
+    return ROOM;
+  }
+  if (isOneOf(GROUP_FIELD_COMMANDS, type)) return isValidName(group) ? groupConversation(group) : undefined;
+  if (isOneOf(CONVERSATION_FIELD_COMMANDS, type)) {
+    return typeof conversation === 'string' && parseConversation(conversation) !== undefined
+      ? conversation
+      : undefined;
+  }
+  return undefined;
+}
 
 function isCommandName(name: unknown): name is CommandName {
   return typeof name === 'string' && (COMMAND_NAMES as readonly string[]).includes(name);
@@ -157,6 +235,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   const fail = (code: ChatErrorCode, detail?: string): CommandResult => ({
     ok: false,
     error: { ...chatError(code, name, detail), ...refused },
+    input: { type: name, fields: payload },
   });
   if (isGroupCommandName(name)) {
     const parsed = parseGroupCommand(name, payload);

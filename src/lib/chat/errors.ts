@@ -74,6 +74,11 @@ export interface ChatErrorPayload {
   readonly command?: string;
   /** The `clientMessageId` of the refused `sendMessage`, when it had one, so the sender knows which message. */
   readonly clientMessageId?: string;
+  /**
+   * The id of the conversation the refused command concerned, when it concerned one by a valid name (see
+   * `commandConversation`), so the client shows the error there even with several such commands in flight.
+   */
+  readonly conversation?: string;
   /** For `rate-limited`: how long to wait before sending again, in milliseconds. */
   readonly retryAfterMs?: number;
   /** For `muted`: when the mute ends (ISO 8601). */
