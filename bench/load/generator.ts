@@ -11,7 +11,7 @@
  */
 
 import { billedMessages, billedUnits } from '../billing.js';
-import { connect, connectMany, type Incoming, type Target } from '../clients.js';
+import { connect, connectMany, type Target } from '../clients.js';
 import { serve, tell } from '../ipc.js';
 import type { BenchMessage } from '../processes.js';
 import { type EchoRequest, echo, type FanoutRequest, fanout } from './broadcast-runs.js';
@@ -26,7 +26,7 @@ import {
   costSend,
 } from './chat-runs.js';
 import { type CostMarksRequest, type CostTypingRequest, costMarks, costTyping } from './read-runs.js';
-import { room, sleep } from './room.js';
+import { eventOf, room, sleep } from './room.js';
 
 /** Handshakes in flight while connecting. */
 const CONNECT_CONCURRENCY = 50;
@@ -82,18 +82,6 @@ function meterSum(from: number, to: number): Meter {
     sum.units += meter.units;
   }
   return sum;
-}
-
-/** The chat event a message is (SignalR: the invocation's target; raw frames and Web PubSub: `type`). */
-function eventOf(message: Incoming): string | undefined {
-  if (message.kind === 'invocation') return message.target;
-  if (message.kind !== 'text' || !message.text.startsWith('{')) return undefined;
-  try {
-    const type = (JSON.parse(message.text) as { type?: unknown }).type;
-    return typeof type === 'string' ? type : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** After the joins, how long no event may arrive before the room counts as settled. */
