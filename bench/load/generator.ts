@@ -13,6 +13,7 @@
 import { billedMessages, billedUnits } from '../billing.js';
 import { connect, connectMany, type Target } from '../clients.js';
 import { serve, tell } from '../ipc.js';
+import { httpPost } from '../net.js';
 import type { BenchMessage } from '../processes.js';
 import { type EchoRequest, echo, type FanoutRequest, fanout } from './broadcast-runs.js';
 import {
@@ -114,10 +115,8 @@ async function openAll(request: ConnectRequest): Promise<BenchMessage> {
       if (request.negotiateUrl && target.kind === 'negotiated') {
         const url = new URL(request.negotiateUrl);
         url.searchParams.set('name', userId);
-        const response = await fetch(url, { method: 'POST' });
-        if (!response.ok)
-          throw new Error(`negotiate for ${userId}: HTTP ${response.status} ${await response.text()}`);
-        const access = (await response.json()) as { url: string; accessToken: string };
+        const answer = await httpPost(url, `negotiate for ${userId}`);
+        const access = JSON.parse(answer) as { url: string; accessToken: string };
         target = { ...target, url: access.url, accessToken: access.accessToken };
       }
       meters[index] = { messages: 0, bytes: 0, units: 0 };
