@@ -10,6 +10,7 @@ import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import WebSocket from 'ws';
 import { HubMessageType } from '../src/lib/signalr/hub-protocol.js';
 import { createClientToken } from '../src/lib/signalr/tokens.js';
+import { httpPost } from './net.js';
 import { openWebPubSub, type WebPubSubFraming } from './webpubsub-client.js';
 
 /** Where a load generator connects. */
@@ -115,12 +116,10 @@ async function negotiate(address: URL, token: string): Promise<string> {
   const negotiateUrl = new URL(address);
   negotiateUrl.pathname = `${address.pathname.replace(/\/+$/, '')}/negotiate`;
   negotiateUrl.searchParams.set('negotiateVersion', '1');
-  const response = await fetch(negotiateUrl, {
-    method: 'POST',
+  const answer = await httpPost(negotiateUrl, 'negotiate failed', {
     headers: { authorization: `Bearer ${token}` },
   });
-  if (!response.ok) throw new Error(`negotiate failed: HTTP ${response.status} ${await response.text()}`);
-  const negotiated = (await response.json()) as { connectionToken?: string; connectionId?: string };
+  const negotiated = JSON.parse(answer) as { connectionToken?: string; connectionId?: string };
   return negotiated.connectionToken ?? negotiated.connectionId ?? '';
 }
 

@@ -7,6 +7,7 @@ import { messageOf } from '../../src/lib/error-message.js';
 import { parseConnectionString } from '../../src/lib/signalr/connection-string.js';
 import { HubClient } from '../../src/lib/signalr/rest/client.js';
 import { webPubSubService } from '../../src/lib/webpubsub/service.js';
+import { httpPost } from '../net.js';
 import { makePayload, readPayload } from '../payload.js';
 import type { BenchMessage } from '../processes.js';
 import { Histogram, monotonicMicros } from '../stats.js';
@@ -30,9 +31,7 @@ function broadcaster(spec: Broadcast): (text: string) => Promise<void> {
   if (spec.kind === 'bare') {
     const url = `${spec.url}/broadcast`;
     return async (text) => {
-      const response = await fetch(url, { method: 'POST', body: text });
-      await response.arrayBuffer();
-      if (!response.ok) throw new Error(`bare broadcast: HTTP ${response.status}`);
+      await httpPost(url, 'bare broadcast', { body: text });
     };
   }
   if (spec.service === 'webpubsub') {

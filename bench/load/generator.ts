@@ -11,8 +11,9 @@
  */
 
 import { billedMessages, billedUnits } from '../billing.js';
-import { connect, connectMany, type Incoming, type Target } from '../clients.js';
+import { connect, connectMany, type Target } from '../clients.js';
 import { serve, tell } from '../ipc.js';
+import { httpPost } from '../net.js';
 import type { BenchMessage } from '../processes.js';
 import { type EchoRequest, echo, type FanoutRequest, fanout } from './broadcast-runs.js';
 import {
@@ -26,7 +27,7 @@ import {
   costSend,
 } from './chat-runs.js';
 import { type CostMarksRequest, type CostTypingRequest, costMarks, costTyping } from './read-runs.js';
-import { room, sleep } from './room.js';
+import { eventOf, room, sleep } from './room.js';
 
 /** Handshakes in flight while connecting. */
 const CONNECT_CONCURRENCY = 50;
@@ -84,18 +85,6 @@ function meterSum(from: number, to: number): Meter {
   return sum;
 }
 
-/** The chat event a message is (SignalR: the invocation's target; raw frames and Web PubSub: `type`). */
-function eventOf(message: Incoming): string | undefined {
-  if (message.kind === 'invocation') return message.target;
-  if (message.kind !== 'text' || !message.text.startsWith('{')) return undefined;
-  try {
-    const type = (JSON.parse(message.text) as { type?: unknown }).type;
-    return typeof type === 'string' ? type : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** After the joins, how long no event may arrive before the room counts as settled. */
 const QUIET_MS = 1_000;
 
@@ -126,10 +115,8 @@ async function openAll(request: ConnectRequest): Promise<BenchMessage> {
       if (request.negotiateUrl && target.kind === 'negotiated') {
         const url = new URL(request.negotiateUrl);
         url.searchParams.set('name', userId);
-        const response = await fetch(url, { method: 'POST' });
-        if (!response.ok)
-          throw new Error(`negotiate for ${userId}: HTTP ${response.status} ${await response.text()}`);
-        const access = (await response.json()) as { url: string; accessToken: string };
+        const answer = await httpPost(url, `negotiate for ${userId}`);
+        const access = JSON.parse(answer) as { url: string; accessToken: string };
         target = { ...target, url: access.url, accessToken: access.accessToken };
       }
       meters[index] = { messages: 0, bytes: 0, units: 0 };

@@ -3,22 +3,9 @@
  * read up to each message the cost sends stored, one after another, then waits out the server's write
  * interval so the coalesced Blob write is counted) and typing events (clients 1…n each type once in the room).
  */
-import type { Incoming } from '../clients.js';
 import type { BenchMessage } from '../processes.js';
 import { sentIds } from './chat-runs.js';
-import { room, sleep } from './room.js';
-
-/** The chat event a message is (SignalR: the invocation's target; raw frames and Web PubSub: `type`). */
-function eventOf(message: Incoming): string | undefined {
-  if (message.kind === 'invocation') return message.target;
-  if (message.kind !== 'text' || !message.text.startsWith('{')) return undefined;
-  try {
-    const type = (JSON.parse(message.text) as { type?: unknown }).type;
-    return typeof type === 'string' ? type : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { eventOf, room, sleep } from './room.js';
 
 export interface CostMarksRequest extends BenchMessage {
   /** Marks to send (at most the messages the last cost sends stored). */

@@ -36,3 +36,15 @@ export function payloadText(message: Incoming): string | undefined {
   if (message.kind === 'invocation' && typeof message.argument === 'string') return message.argument;
   return undefined;
 }
+
+/** The chat event a message is (SignalR: the invocation's target; raw frames and Web PubSub: `type`). */
+export function eventOf(message: Incoming): string | undefined {
+  if (message.kind === 'invocation') return message.target;
+  if (message.kind !== 'text' || !message.text.startsWith('{')) return undefined;
+  try {
+    const type = (JSON.parse(message.text) as { type?: unknown }).type;
+    return typeof type === 'string' ? type : undefined;
+  } catch {
+    return undefined;
+  }
+}
