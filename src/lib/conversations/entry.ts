@@ -1,5 +1,5 @@
 /**
- * The shapes of a user's list of conversations (the `conversations` event, the `_lists/<user>` blob) and of
+ * The shapes of a user's list of conversations (the `conversations` event, the `_members/<user>/$list` blob) and of
  * the people directory's answers, with their limits (docs/architecture.md, "My conversations").
  */
 

@@ -1,11 +1,13 @@
 /**
- * Each user's list of private conversations and groups: one JSON blob per user, `_lists/<user>`, changed by
- * conditional writes (`If-Match` its ETag, `If-None-Match: *` for the first), re-read and re-applied on a
- * conflict, so concurrent changes from any instance all land (docs/architecture.md, "My conversations").
+ * Each user's list of private conversations and groups: one JSON blob per user in their folder,
+ * `_members/<user>/$list` (user-folder.ts), changed by conditional writes (`If-Match` its ETag,
+ * `If-None-Match: *` for the first), re-read and re-applied on a conflict, so concurrent changes from any
+ * instance all land (docs/architecture.md, "My conversations"). A list still at its old name, `_lists/<user>`,
+ * is read from there until the user's next change moves it.
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
-import { blobNameSegment } from '../blob-names.js';
 import { setBounded } from '../bounded-map.js';
+import { LIST_BLOB, UserBlob, type UserBlobOptions, type UserFolder } from '../user-folder.js';
 import {
   type ConversationEntry,
   type ConversationList,
@@ -14,12 +16,11 @@ import {
   DEFAULT_MAX_REMEMBERED_ENTRIES,
 } from './entry.js';
 import { ConversationListError } from './errors.js';
-import { streamText } from './stream-text.js';
 
-/** The blob name prefix of the lists (conversation folders never start with `_`). */
+/** The blob name prefix the lists had before they moved into the users' folders. */
 export const LISTS_PREFIX = '_lists/';
 
-export interface ListStoreOptions {
+export interface ListStoreOptions extends UserBlobOptions {
   /** See {@link DEFAULT_MAX_LIST_ENTRIES}. */
   maxEntries?: number;
   /** See {@link DEFAULT_LIST_WRITE_ATTEMPTS}. */
@@ -37,7 +38,7 @@ export interface ListChange {
 const EMPTY: ConversationList = { version: 0, entries: [] };
 
 export class ConversationListStore {
-  readonly #container: ContainerClient;
+  readonly #blobs: UserBlob;
   readonly #maxEntries: number;
   readonly #attempts: number;
   readonly #maxRemembered: number;
@@ -45,15 +46,18 @@ export class ConversationListStore {
   readonly #present = new Map<string, true>();
 
   constructor(container: ContainerClient, options: ListStoreOptions = {}) {
-    this.#container = container;
+    this.#blobs = new UserBlob(container, LIST_BLOB, LISTS_PREFIX, options);
     this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_LIST_ENTRIES;
     this.#attempts = options.writeAttempts ?? DEFAULT_LIST_WRITE_ATTEMPTS;
     this.#maxRemembered = options.maxRemembered ?? DEFAULT_MAX_REMEMBERED_ENTRIES;
   }
 
-  /** The user's list (empty when the user has none yet). */
-  async read(user: string): Promise<ConversationList> {
-    return (await this.#load(user)).list;
+  /**
+   * The user's list (empty when the user has none yet). `folder`: a listing of the user's folder, which
+   * spares the read when it found no list.
+   */
+  async read(user: string, folder?: UserFolder): Promise<ConversationList> {
+    return (await this.#load(user, folder === undefined ? undefined : (folder.list ?? null))).list;
   }
 
   /**
@@ -101,9 +105,9 @@ export class ConversationListStore {
     user: string,
     edit: (entries: readonly ConversationEntry[]) => ConversationEntry[] | undefined,
   ): Promise<ListChange> {
-    const blob = this.#blob(user);
+    const blob = this.#blobs.blob(user);
     for (let attempt = 1; ; attempt++) {
-      const { list, etag } = await this.#load(user);
+      const { list, etag, legacy } = await this.#load(user);
       const entries = edit(list.entries);
       if (entries === undefined) return { list, changed: false };
       const next: ConversationList = { version: list.version + 1, entries };
@@ -113,6 +117,7 @@ export class ConversationListStore {
           blobHTTPHeaders: { blobContentType: 'application/json' },
           conditions: etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag },
         });
+        if (legacy) await this.#blobs.dropLegacy(user);
         return { list: next, changed: true };
       } catch (error) {
         // 412: changed since it was read; 409: created meanwhile. Both: read it again and re-apply.
@@ -126,20 +131,13 @@ export class ConversationListStore {
     }
   }
 
-  async #load(user: string): Promise<{ list: ConversationList; etag?: string }> {
-    try {
-      const response = await this.#blob(user).download();
-      const text = await streamText(response.readableStreamBody);
-      const list = parseList(text);
-      return response.etag === undefined ? { list } : { list, etag: response.etag };
-    } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) return { list: EMPTY };
-      throw error;
-    }
-  }
-
-  #blob(user: string) {
-    return this.#container.getBlockBlobClient(`${LISTS_PREFIX}${blobNameSegment(user)}`);
+  async #load(
+    user: string,
+    listed?: UserFolder['list'] | null,
+  ): Promise<{ list: ConversationList; etag?: string; legacy: boolean }> {
+    const { text, etag, legacy } = await this.#blobs.read(user, listed);
+    const list = text === undefined ? EMPTY : parseList(text);
+    return etag === undefined ? { list, legacy } : { list, etag, legacy };
   }
 }
 
