@@ -95,9 +95,15 @@ export class UserBlob {
     return { text: old?.text, legacy: old !== undefined };
   }
 
-  /** After the first write at the new name of a user read from the old one: the old one goes. */
+  /**
+   * After the first write at the new name of a user read from the old one: the old one goes. A delete that
+   * fails does not fail the write: the old blob is never read again once the new one exists (it only keeps
+   * the probe finding old names).
+   */
   async dropLegacy(user: string): Promise<void> {
-    await this.#legacyBlob(user).deleteIfExists();
+    await this.#legacyBlob(user)
+      .deleteIfExists()
+      .catch(() => undefined);
   }
 
   #legacyBlob(user: string): BlockBlobClient {
