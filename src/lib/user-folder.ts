@@ -36,6 +36,14 @@ export interface UserFolder {
   readonly reads?: ListedBlob;
 }
 
+/**
+ * Whether two ETags name the same version of a blob (a listing may give an ETag without the quotes a
+ * response's header has).
+ */
+export function sameEtag(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a.replace(/^"|"$/g, '') === b.replace(/^"|"$/g, '');
+}
+
 /** The folder of `user`, with the trailing slash. */
 export function userFolderPrefix(user: string): string {
   return `${MEMBERS_PREFIX}${blobNameSegment(user)}/`;

@@ -85,7 +85,7 @@ describe.each(['signalr', 'webpubsub'] as const)('a join over %s', (service) => 
     expect(counts).toEqual({ PUT: 2, GET: 1, 'GET ?restype=container&comp=list': 3 });
   });
 
-  it('costs a returning member of a group 10 Blob requests, with the unread counts of the room and the group', async () => {
+  it('costs a returning member of a group 8 Blob requests, with the unread counts of the room and the group', async () => {
     const owner = await connectChat(chat.stack.functionsUrl, `cost-owner-${s}`, service);
     clients.push(owner);
     const member = `cost-member-${s}`;
@@ -119,9 +119,10 @@ describe.each(['signalr', 'webpubsub'] as const)('a join over %s', (service) => 
     }[];
     expect(reads.find((r) => r.conversation === 'room')?.unread).toBe(1);
     expect(reads.find((r) => r.conversation === `group:${group}`)?.unread).toBe(1);
-    // As a newcomer's, with its list and read state read (its folder's listing found them), its memberships
-    // listed again after they are re-applied (a removal meanwhile is taken back) and the group's newest page
-    // for its count (listing and tail); one read of the room serves its page and count. Its name is known.
-    expect(counts).toEqual({ PUT: 1, GET: 4, 'GET ?restype=container&comp=list': 5 });
+    // As a newcomer's, with its memberships listed again after they are re-applied (a removal meanwhile is
+    // taken back) and the group's newest page for its count (listing and tail); one read of the room serves
+    // its page and count. Its name is known. Its list and read state are not read: the folder's listing shows
+    // them at the ETags this instance last wrote (another instance would read them: two GETs more).
+    expect(counts).toEqual({ PUT: 1, GET: 2, 'GET ?restype=container&comp=list': 5 });
   });
 });

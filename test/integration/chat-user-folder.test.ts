@@ -2,17 +2,20 @@
  * Lists and read positions moved into the users' folders (`_members/<user>/$list`, `$reads`): those still at
  * their old names (`_lists/<user>`, `_reads/<user>`) are shown at a join and moved by the user's next write,
  * through the whole local stack; and the stores alone, against the same Azurite: an old name is read only
- * while blobs at old names exist, the probe for them is made again after its interval, and two instances
- * moving one user's list both land.
+ * while blobs at old names exist, the probe for them is made again after its interval, a list or positions
+ * at the ETag an instance last read or wrote are not read again, and two instances moving one user's list
+ * both land.
  */
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
+import { MembershipStore } from '../../src/lib/chat/groups/memberships.js';
 import { ReadPositionStore } from '../../src/lib/chat/reading/positions.js';
 import type { ConversationEntry } from '../../src/lib/conversations/entry.js';
 import { ConversationListStore } from '../../src/lib/conversations/list-store.js';
 import { LIST_BLOB, READS_BLOB, userFolderPrefix } from '../../src/lib/user-folder.js';
 import { ask, type ChatClient, isGroupRecord, isMessage } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 
 const chat = useChatStack();
 
@@ -129,6 +132,40 @@ describe('the stores alone', () => {
     expect((await lists.read('ann', none)).entries).toEqual([dm('ann', 'bob')]);
     expect((await lists.read('ann')).entries).toEqual([dm('ann', 'bob')]);
     expect((await reads.positions('ann', none)).get('room')).toBe('01ARZ3NDEKTSV4RRFFQ69G5FAV');
+  });
+
+  it('serve a list and positions at the ETag they last read or wrote without a read, and read a newer one', async () => {
+    const direct = await fresh('folder-etags');
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${chat.stack.blob.port}`);
+    try {
+      const container = BlobServiceClient.fromConnectionString(
+        chat.stack.blob.connectionString.replace(
+          /BlobEndpoint=[^;]+/,
+          `BlobEndpoint=${proxy.url}/devstoreaccount1`,
+        ),
+      ).getContainerClient('folder-etags');
+      const members = new MembershipStore(direct);
+      const [lists, reads] = [new ConversationListStore(container), new ReadPositionStore(container)];
+      await lists.add('gus', dm('gus', 'hal'));
+      await reads.mark('gus', 'room', '01ARZ3NDEKTSV4RRFFQ69G5FAV');
+      await reads.flush('gus');
+      const from = proxy.exchanges.length;
+      const folder = await members.folderOf('gus');
+      expect((await lists.read('gus', folder)).entries).toEqual([dm('gus', 'hal')]);
+      expect((await reads.positions('gus', folder)).get('room')).toBe('01ARZ3NDEKTSV4RRFFQ69G5FAV');
+      expect(proxy.exchanges.slice(from).map((e) => e.method)).toEqual([]);
+      // Written by another instance: the listing shows new ETags, and both are read.
+      await new ConversationListStore(direct).add('gus', dm('gus', 'ida'));
+      const elsewhere = new ReadPositionStore(direct);
+      await elsewhere.mark('gus', 'room', '01ARZ3NDEKTSV4RRFFQ69G5FAW');
+      await elsewhere.flush('gus');
+      const newer = await members.folderOf('gus');
+      expect((await lists.read('gus', newer)).entries).toEqual([dm('gus', 'hal'), dm('gus', 'ida')]);
+      expect((await reads.positions('gus', newer)).get('room')).toBe('01ARZ3NDEKTSV4RRFFQ69G5FAW');
+      expect(proxy.exchanges.slice(from).map((e) => e.method)).toEqual(['GET', 'GET']);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('two instances moving one list both land, and the old name goes', async () => {

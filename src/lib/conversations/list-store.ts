@@ -7,11 +7,12 @@
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
-import { LIST_BLOB, UserBlob, type UserBlobOptions, type UserFolder } from '../user-folder.js';
+import { LIST_BLOB, sameEtag, UserBlob, type UserBlobOptions, type UserFolder } from '../user-folder.js';
 import {
   type ConversationEntry,
   type ConversationList,
   DEFAULT_LIST_WRITE_ATTEMPTS,
+  DEFAULT_MAX_CACHED_LISTS,
   DEFAULT_MAX_LIST_ENTRIES,
   DEFAULT_MAX_REMEMBERED_ENTRIES,
 } from './entry.js';
@@ -27,6 +28,8 @@ export interface ListStoreOptions extends UserBlobOptions {
   writeAttempts?: number;
   /** See {@link DEFAULT_MAX_REMEMBERED_ENTRIES}. */
   maxRemembered?: number;
+  /** See {@link DEFAULT_MAX_CACHED_LISTS}. */
+  maxCachedLists?: number;
 }
 
 /** The outcome of a change: the list after it, and whether it changed (an unchanged list is not written). */
@@ -44,19 +47,28 @@ export class ConversationListStore {
   readonly #maxRemembered: number;
   /** `user\0conversation` of private conversations this instance saw listed: adding them again costs nothing. */
   readonly #present = new Map<string, true>();
+  readonly #maxCached: number;
+  /** Lists this instance last read or wrote, by user, with their ETag (a list at that ETag needs no read). */
+  readonly #cached = new Map<string, { readonly etag: string; readonly list: ConversationList }>();
 
   constructor(container: ContainerClient, options: ListStoreOptions = {}) {
     this.#blobs = new UserBlob(container, LIST_BLOB, LISTS_PREFIX, options);
     this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_LIST_ENTRIES;
     this.#attempts = options.writeAttempts ?? DEFAULT_LIST_WRITE_ATTEMPTS;
     this.#maxRemembered = options.maxRemembered ?? DEFAULT_MAX_REMEMBERED_ENTRIES;
+    this.#maxCached = options.maxCachedLists ?? DEFAULT_MAX_CACHED_LISTS;
   }
 
   /**
    * The user's list (empty when the user has none yet). `folder`: a listing of the user's folder, which
-   * spares the read when it found no list.
+   * spares the read when it found no list, or the list at the ETag this instance last read or wrote.
    */
   async read(user: string, folder?: UserFolder): Promise<ConversationList> {
+    const cached = this.#cached.get(user);
+    if (folder?.list !== undefined && cached !== undefined && sameEtag(cached.etag, folder.list.etag)) {
+      setBounded(this.#cached, user, cached, this.#maxCached);
+      return cached.list;
+    }
     return (await this.#load(user, folder === undefined ? undefined : (folder.list ?? null))).list;
   }
 
@@ -113,10 +125,11 @@ export class ConversationListStore {
       const next: ConversationList = { version: list.version + 1, entries };
       const body = JSON.stringify(next);
       try {
-        await blob.upload(body, Buffer.byteLength(body), {
+        const written = await blob.upload(body, Buffer.byteLength(body), {
           blobHTTPHeaders: { blobContentType: 'application/json' },
           conditions: etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag },
         });
+        this.#keep(user, written.etag, next);
         if (legacy) await this.#blobs.dropLegacy(user);
         return { list: next, changed: true };
       } catch (error) {
@@ -137,7 +150,14 @@ export class ConversationListStore {
   ): Promise<{ list: ConversationList; etag?: string; legacy: boolean }> {
     const { text, etag, legacy } = await this.#blobs.read(user, listed);
     const list = text === undefined ? EMPTY : parseList(text);
+    this.#keep(user, etag, list);
     return etag === undefined ? { list, legacy } : { list, etag, legacy };
+  }
+
+  /** Keeps the list at its ETag (a list with none, not stored at the new name, is not kept). */
+  #keep(user: string, etag: string | undefined, list: ConversationList): void {
+    if (etag === undefined) this.#cached.delete(user);
+    else setBounded(this.#cached, user, { etag, list }, this.#maxCached);
   }
 }
 

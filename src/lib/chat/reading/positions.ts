@@ -12,7 +12,7 @@
  * so marks from several tabs and instances land in any order.
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
-import { READS_BLOB, UserBlob, type UserBlobOptions, type UserFolder } from '../../user-folder.js';
+import { READS_BLOB, sameEtag, UserBlob, type UserBlobOptions, type UserFolder } from '../../user-folder.js';
 
 /** The blob name prefix read positions had before they moved into the users' folders. */
 export const READS_PREFIX = '_reads/';
@@ -98,11 +98,13 @@ export class ReadPositionStore {
   /**
    * The user's positions, fresh from the blob (one read) and merged with this instance's marks not yet
    * written: what a welcome shows, whichever instance wrote last. `folder`: a listing of the user's folder,
-   * which spares the read when it found no positions.
+   * which spares the read when it found no positions, or the blob at the ETag this instance last read or
+   * wrote (its positions are all known here already).
    */
   async positions(user: string, folder?: UserFolder): Promise<ReadonlyMap<string, string>> {
     const state = this.#state(user);
-    await this.#load(user, state, folder === undefined ? undefined : (folder.reads ?? null));
+    const current = state.loaded && folder?.reads !== undefined && sameEtag(state.etag, folder.reads.etag);
+    if (!current) await this.#load(user, state, folder === undefined ? undefined : (folder.reads ?? null));
     return new Map(state.known);
   }
 
