@@ -365,7 +365,7 @@ function readStateFigures(ours: Side, figures: Figure[], targets: Target[], note
       },
     );
     notes.push(
-      `read marks in ${n}: ${mark.sent} marks, ${mark.reads} \`read\` events back, ${mark.writes} write(s) of _reads/<user>; Blob transactions by operation ${JSON.stringify(mark.blobByOperation)} (the other PUTs: the command quota's bucket, one write per 5 commands, as for any command)`,
+      `read marks in ${n}: ${mark.sent} marks, ${mark.reads} \`read\` events back, ${mark.writes} write(s) of _members/<user>/$reads; Blob transactions by operation ${JSON.stringify(mark.blobByOperation)} (the other PUTs: the command quota's bucket, one write per 5 commands, as for any command)`,
     );
   }
   const message = ours.messages[0];

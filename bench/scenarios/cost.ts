@@ -30,13 +30,10 @@
  */
 
 import { BlobServiceClient } from '@azure/storage-blob';
-import {
-  DEFAULT_READ_WRITE_INTERVAL_MS,
-  parseReads,
-  READS_PREFIX,
-} from '../../src/lib/chat/reading/positions.js';
+import { DEFAULT_READ_WRITE_INTERVAL_MS, parseReads } from '../../src/lib/chat/reading/positions.js';
 import { DEFAULT_TYPING_MIN_INTERVAL_MS } from '../../src/lib/chat/typing.js';
 import { messageOf } from '../../src/lib/error-message.js';
+import { READS_BLOB, userFolderPrefix } from '../../src/lib/user-folder.js';
 import { startBlobCounter } from '../blob-counter.js';
 import { BENCH_NEGOTIATES_PER_MINUTE } from '../chat-stack.js';
 import { type BenchChild, type BenchMessage, childCpuMillis, residentBytes } from '../processes.js';
@@ -461,11 +458,11 @@ export const cost: Scenario = {
             rss: () => residentBytes(functions.pid),
             readState: {
               settleMs: DEFAULT_READ_WRITE_INTERVAL_MS + 1_500,
-              // The marking user's `_reads` blob counts its writes in `version`.
+              // The marking user's `$reads` blob counts its writes in `version`.
               writesOfMarker: async () => {
                 const blob = BlobServiceClient.fromConnectionString(azurite.connectionString)
                   .getContainerClient('chat-history')
-                  .getBlockBlobClient(`${READS_PREFIX}user0`);
+                  .getBlockBlobClient(`${userFolderPrefix('user0')}${READS_BLOB}`);
                 if (!(await blob.exists())) return 0;
                 return parseReads((await blob.downloadToBuffer()).toString('utf8')).version;
               },

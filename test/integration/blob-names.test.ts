@@ -9,6 +9,8 @@ import { blobNameSegment } from '../../src/lib/blob-names.js';
 import { MembershipStore } from '../../src/lib/chat/groups/memberships.js';
 import { UserDirectory } from '../../src/lib/chat/people/directory.js';
 import { PresenceStore } from '../../src/lib/chat/presence/presence.js';
+import { ReadPositionStore } from '../../src/lib/chat/reading/positions.js';
+import { ConversationListStore } from '../../src/lib/conversations/list-store.js';
 import { createHistoryStore } from '../../src/lib/history/index.js';
 import { useAzurite } from '../support/fixtures.js';
 
@@ -93,6 +95,48 @@ describe('names ending in a dot in every layout (Azurite)', () => {
     await store.remove('bob', 'team.');
     expect(await store.isMember('bob', 'team.')).toBe(false);
     expect(await blobNames(container)).toEqual(['_members/ann%2E/team%2E']);
+  });
+
+  it("the user's folder: $list and $reads beside the memberships, never a group's name", async () => {
+    const container = await created();
+    const store = new MembershipStore(container);
+    // A group's segment never starts with `$`, whatever the group is called.
+    for (const group of ['$list', '$reads', '$', 'a$b'])
+      expect(blobNameSegment(group).includes('$')).toBe(false);
+    const users = ['ann', ...DOTTED, ...DOT_SEGMENTS];
+    for (const user of users) {
+      await store.add(user, '$list');
+      await store.add(user, 'team.');
+      await new ConversationListStore(container).add(user, {
+        conversation: 'group:team.',
+        kind: 'group',
+        addedAt: '2024-01-01T00:00:00.000Z',
+      });
+      const reads = new ReadPositionStore(container);
+      await reads.mark(user, 'room', '01HZZZZZZZZZZZZZZZZZZZZZZZ');
+      await reads.flush(user);
+    }
+    const names = await blobNames(container);
+    expect(names).toHaveLength(users.length * 4);
+    expect(names.every((name) => name.startsWith('_members/'))).toBe(true);
+    expectNoDottedSegment(names);
+    expect(names.filter((name) => name.startsWith('_members/ann%2E/'))).toEqual([
+      '_members/ann%2E/$list',
+      '_members/ann%2E/$reads',
+      '_members/ann%2E/%24list',
+      '_members/ann%2E/team%2E',
+    ]);
+    for (const user of users) {
+      expect(await store.groupsOf(user)).toEqual(['$list', 'team.']);
+      const folder = await store.folderOf(user);
+      expect(folder.groups).toEqual(['$list', 'team.']);
+      expect(folder.list?.etag).toBeTruthy();
+      expect(folder.reads?.etag).toBeTruthy();
+      const list = await new ConversationListStore(container).read(user, folder);
+      expect(list.entries.map((e) => e.conversation)).toEqual(['group:team.']);
+      const positions = await new ReadPositionStore(container).positions(user, folder);
+      expect(positions.get('room')).toBe('01HZZZZZZZZZZZZZZZZZZZZZZZ');
+    }
   });
 
   it('presence: _presence/<user>/<connection> with escaped segments, and the online page names the user', async () => {

@@ -7,7 +7,8 @@
  */
 import { BlobServiceClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
-import { parseReads, READS_PREFIX, type StoredReads } from '../../src/lib/chat/index.js';
+import { parseReads, type StoredReads } from '../../src/lib/chat/index.js';
+import { READS_BLOB, userFolderPrefix } from '../../src/lib/user-folder.js';
 import { type ChatClient, type ChatDialect, isMessage, type ReceivedEvent } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
 
@@ -23,11 +24,11 @@ interface ReadMark {
 const readsOf = (client: ChatClient): ReadMark[] =>
   ((client.events.find((e) => e.type === 'welcome')?.payload.reads as ReadMark[] | undefined) ?? []).slice();
 
-/** The user's `_reads/<user>` blob as stored (undefined until the first write). */
+/** The user's `_members/<user>/$reads` blob as stored (undefined until the first write). */
 async function storedReads(user: string): Promise<StoredReads | undefined> {
   const blob = BlobServiceClient.fromConnectionString(chat.stack.blob.connectionString)
     .getContainerClient('chat-history')
-    .getBlockBlobClient(`${READS_PREFIX}${encodeURIComponent(user)}`);
+    .getBlockBlobClient(`${userFolderPrefix(user)}${READS_BLOB}`);
   if (!(await blob.exists())) return undefined;
   return parseReads((await blob.downloadToBuffer()).toString('utf8'));
 }

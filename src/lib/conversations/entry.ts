@@ -1,5 +1,5 @@
 /**
- * The shapes of a user's list of conversations (the `conversations` event, the `_lists/<user>` blob) and of
+ * The shapes of a user's list of conversations (the `conversations` event, the `_members/<user>/$list` blob) and of
  * the people directory's answers, with their limits (docs/architecture.md, "My conversations").
  */
 
@@ -58,6 +58,12 @@ export interface PeoplePage {
 
 /** Conversations a list holds at most; past it the oldest private conversation leaves the list. */
 export const DEFAULT_MAX_LIST_ENTRIES = 500;
+/**
+ * Users whose list an instance keeps at most, by its ETag, so a returning user whose folder's listing shows the
+ * same ETag is served without a read (the least recent are forgotten). Fewer than the other per-instance
+ * memories: a list can hold {@link DEFAULT_MAX_LIST_ENTRIES} entries.
+ */
+export const DEFAULT_MAX_CACHED_LISTS = 1_000;
 /** Conditional writes of one list change before it gives up (each conflict re-reads the list). */
 export const DEFAULT_LIST_WRITE_ATTEMPTS = 10;
 /** List entries an instance remembers as present, so a private message costs no list read once known. */

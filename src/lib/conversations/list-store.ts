@@ -1,31 +1,35 @@
 /**
- * Each user's list of private conversations and groups: one JSON blob per user, `_lists/<user>`, changed by
- * conditional writes (`If-Match` its ETag, `If-None-Match: *` for the first), re-read and re-applied on a
- * conflict, so concurrent changes from any instance all land (docs/architecture.md, "My conversations").
+ * Each user's list of private conversations and groups: one JSON blob per user in their folder,
+ * `_members/<user>/$list` (user-folder.ts), changed by conditional writes (`If-Match` its ETag,
+ * `If-None-Match: *` for the first), re-read and re-applied on a conflict, so concurrent changes from any
+ * instance all land (docs/architecture.md, "My conversations"). A list still at its old name, `_lists/<user>`,
+ * is read from there until the user's next change moves it.
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
-import { blobNameSegment } from '../blob-names.js';
 import { setBounded } from '../bounded-map.js';
+import { LIST_BLOB, sameEtag, UserBlob, type UserBlobOptions, type UserFolder } from '../user-folder.js';
 import {
   type ConversationEntry,
   type ConversationList,
   DEFAULT_LIST_WRITE_ATTEMPTS,
+  DEFAULT_MAX_CACHED_LISTS,
   DEFAULT_MAX_LIST_ENTRIES,
   DEFAULT_MAX_REMEMBERED_ENTRIES,
 } from './entry.js';
 import { ConversationListError } from './errors.js';
-import { streamText } from './stream-text.js';
 
-/** The blob name prefix of the lists (conversation folders never start with `_`). */
+/** The blob name prefix the lists had before they moved into the users' folders. */
 export const LISTS_PREFIX = '_lists/';
 
-export interface ListStoreOptions {
+export interface ListStoreOptions extends UserBlobOptions {
   /** See {@link DEFAULT_MAX_LIST_ENTRIES}. */
   maxEntries?: number;
   /** See {@link DEFAULT_LIST_WRITE_ATTEMPTS}. */
   writeAttempts?: number;
   /** See {@link DEFAULT_MAX_REMEMBERED_ENTRIES}. */
   maxRemembered?: number;
+  /** See {@link DEFAULT_MAX_CACHED_LISTS}. */
+  maxCachedLists?: number;
 }
 
 /** The outcome of a change: the list after it, and whether it changed (an unchanged list is not written). */
@@ -37,23 +41,35 @@ export interface ListChange {
 const EMPTY: ConversationList = { version: 0, entries: [] };
 
 export class ConversationListStore {
-  readonly #container: ContainerClient;
+  readonly #blobs: UserBlob;
   readonly #maxEntries: number;
   readonly #attempts: number;
   readonly #maxRemembered: number;
   /** `user\0conversation` of private conversations this instance saw listed: adding them again costs nothing. */
   readonly #present = new Map<string, true>();
+  readonly #maxCached: number;
+  /** Lists this instance last read or wrote, by user, with their ETag (a list at that ETag needs no read). */
+  readonly #cached = new Map<string, { readonly etag: string; readonly list: ConversationList }>();
 
   constructor(container: ContainerClient, options: ListStoreOptions = {}) {
-    this.#container = container;
+    this.#blobs = new UserBlob(container, LIST_BLOB, LISTS_PREFIX, options);
     this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_LIST_ENTRIES;
     this.#attempts = options.writeAttempts ?? DEFAULT_LIST_WRITE_ATTEMPTS;
     this.#maxRemembered = options.maxRemembered ?? DEFAULT_MAX_REMEMBERED_ENTRIES;
+    this.#maxCached = options.maxCachedLists ?? DEFAULT_MAX_CACHED_LISTS;
   }
 
-  /** The user's list (empty when the user has none yet). */
-  async read(user: string): Promise<ConversationList> {
-    return (await this.#load(user)).list;
+  /**
+   * The user's list (empty when the user has none yet). `folder`: a listing of the user's folder, which
+   * spares the read when it found no list, or the list at the ETag this instance last read or wrote.
+   */
+  async read(user: string, folder?: UserFolder): Promise<ConversationList> {
+    const cached = this.#cached.get(user);
+    if (folder?.list !== undefined && cached !== undefined && sameEtag(cached.etag, folder.list.etag)) {
+      setBounded(this.#cached, user, cached, this.#maxCached);
+      return cached.list;
+    }
+    return (await this.#load(user, folder === undefined ? undefined : (folder.list ?? null))).list;
   }
 
   /**
@@ -101,18 +117,20 @@ export class ConversationListStore {
     user: string,
     edit: (entries: readonly ConversationEntry[]) => ConversationEntry[] | undefined,
   ): Promise<ListChange> {
-    const blob = this.#blob(user);
+    const blob = this.#blobs.blob(user);
     for (let attempt = 1; ; attempt++) {
-      const { list, etag } = await this.#load(user);
+      const { list, etag, legacy } = await this.#load(user);
       const entries = edit(list.entries);
       if (entries === undefined) return { list, changed: false };
       const next: ConversationList = { version: list.version + 1, entries };
       const body = JSON.stringify(next);
       try {
-        await blob.upload(body, Buffer.byteLength(body), {
+        const written = await blob.upload(body, Buffer.byteLength(body), {
           blobHTTPHeaders: { blobContentType: 'application/json' },
           conditions: etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag },
         });
+        this.#keep(user, written.etag, next);
+        if (legacy) await this.#blobs.dropLegacy(user);
         return { list: next, changed: true };
       } catch (error) {
         // 412: changed since it was read; 409: created meanwhile. Both: read it again and re-apply.
@@ -126,20 +144,20 @@ export class ConversationListStore {
     }
   }
 
-  async #load(user: string): Promise<{ list: ConversationList; etag?: string }> {
-    try {
-      const response = await this.#blob(user).download();
-      const text = await streamText(response.readableStreamBody);
-      const list = parseList(text);
-      return response.etag === undefined ? { list } : { list, etag: response.etag };
-    } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) return { list: EMPTY };
-      throw error;
-    }
+  async #load(
+    user: string,
+    listed?: UserFolder['list'] | null,
+  ): Promise<{ list: ConversationList; etag?: string; legacy: boolean }> {
+    const { text, etag, legacy } = await this.#blobs.read(user, listed);
+    const list = text === undefined ? EMPTY : parseList(text);
+    this.#keep(user, etag, list);
+    return etag === undefined ? { list, legacy } : { list, etag, legacy };
   }
 
-  #blob(user: string) {
-    return this.#container.getBlockBlobClient(`${LISTS_PREFIX}${blobNameSegment(user)}`);
+  /** Keeps the list at its ETag (a list with none, not stored at the new name, is not kept). */
+  #keep(user: string, etag: string | undefined, list: ConversationList): void {
+    if (etag === undefined) this.#cached.delete(user);
+    else setBounded(this.#cached, user, { etag, list }, this.#maxCached);
   }
 }
 

@@ -1,17 +1,26 @@
 /**
  * Which groups each user has joined: one empty blob per membership, `_members/<user>/<group>`, the source of
  * truth that every entry re-applies to the service (docs/architecture.md, "Presence and group memberships").
+ * The same folder holds the user's list and read positions under names no membership can have (`$list`,
+ * `$reads`: user-folder.ts), so one listing of it serves a join ({@link MembershipStore.folderOf}).
  * Names are blob-name segments (docs/architecture.md, "History in Blob Storage"); memberships written before a
  * trailing dot was escaped are still found, and moved to their escaped name when changed.
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { blobNameSegment } from '../../blob-names.js';
 import { parseConversation } from '../../conversation.js';
+import {
+  LIST_BLOB,
+  type ListedBlob,
+  MEMBERS_PREFIX,
+  READS_BLOB,
+  type UserFolder,
+  userFolderPrefix,
+} from '../../user-folder.js';
 import { type ChatErrorPayload, chatError } from '../errors.js';
 import type { Fanout } from '../fanout.js';
 
-/** The blob name prefix of memberships (conversation folders never start with `_`). */
-export const MEMBERS_PREFIX = '_members/';
+export { MEMBERS_PREFIX };
 
 /** The blob name of one membership. */
 export function membershipBlobName(user: string, group: string): string {
@@ -35,15 +44,40 @@ export class MembershipStore {
 
   /** The groups `user` belongs to, sorted. */
   async groupsOf(user: string): Promise<string[]> {
-    const prefixes = new Set([`${MEMBERS_PREFIX}${blobNameSegment(user)}/`]);
+    return (await this.folderOf(user)).groups;
+  }
+
+  /**
+   * One listing of the user's folder: their groups, sorted, and their list and read positions if stored,
+   * with their ETags. (A user whose memberships predate the escaping of a trailing dot has that old folder
+   * listed too; it holds memberships only.)
+   */
+  async folderOf(user: string): Promise<UserFolder> {
+    const folder = userFolderPrefix(user);
+    const prefixes = new Set([folder]);
     if (user !== '.' && user !== '..') prefixes.add(`${MEMBERS_PREFIX}${encodeURIComponent(user)}/`);
     const groups = new Set<string>();
+    let list: ListedBlob | undefined;
+    let reads: ListedBlob | undefined;
     for (const prefix of prefixes) {
       for await (const blob of this.#container.listBlobsFlat({ prefix })) {
-        groups.add(decodeURIComponent(blob.name.slice(prefix.length)));
+        const name = blob.name.slice(prefix.length);
+        // A group's segment is percent-encoded: `$` starts only the user's own blobs.
+        if (name.startsWith('$')) {
+          if (prefix !== folder) continue;
+          const etag = blob.properties.etag ?? '';
+          if (name === LIST_BLOB) list = { etag };
+          else if (name === READS_BLOB) reads = { etag };
+          continue;
+        }
+        groups.add(decodeURIComponent(name));
       }
     }
-    return [...groups].sort();
+    return {
+      groups: [...groups].sort(),
+      ...(list !== undefined ? { list } : {}),
+      ...(reads !== undefined ? { reads } : {}),
+    };
   }
 
   async isMember(user: string, group: string): Promise<boolean> {
@@ -99,21 +133,23 @@ export async function readRefusal(
  * never left in a group they were removed from. A group added meanwhile is applied too. A user listed with
  * no group was added to none, so there is nothing to take back and no second listing: a group added
  * meanwhile was put in the service by its adder, after the membership was written, and reaches the
- * connection by its own note.
+ * connection by its own note. `listed`: the groups a listing just found (a join's
+ * {@link MembershipStore.folderOf}), which then stands for the first listing.
  */
 export async function applyMemberships(
   members: Pick<MembershipStore, 'groupsOf'>,
   fanout: Pick<Fanout, 'addUserToGroup' | 'removeUserFromGroup'>,
   user: string,
+  listed?: readonly string[],
 ): Promise<string[]> {
-  const listed = await members.groupsOf(user);
-  if (listed.length === 0) return listed;
-  await Promise.all(listed.map((group) => fanout.addUserToGroup(group, user)));
+  const first = listed !== undefined ? [...listed] : await members.groupsOf(user);
+  if (first.length === 0) return first;
+  await Promise.all(first.map((group) => fanout.addUserToGroup(group, user)));
   const now = await members.groupsOf(user);
   const kept = new Set(now);
-  const before = new Set(listed);
+  const before = new Set(first);
   await Promise.all([
-    ...listed.filter((g) => !kept.has(g)).map((group) => fanout.removeUserFromGroup(group, user)),
+    ...first.filter((g) => !kept.has(g)).map((group) => fanout.removeUserFromGroup(group, user)),
     ...now.filter((g) => !before.has(g)).map((group) => fanout.addUserToGroup(group, user)),
   ]);
   return now;

@@ -51,15 +51,18 @@ export async function enterChat(
   const announced = entered.then(() => context.announce({ joined: [caller.user], names: namesOf([caller]) }));
   // Until the caller takes it, a failed entry must not surface as an unhandled rejection.
   announced.catch(() => undefined);
+  // One listing of the caller's folder tells their groups and whether they have a list and read positions
+  // (user-folder.ts): a newcomer's are not read at all.
+  const folder = members.folderOf(caller.user);
   // Read state never costs a user their welcome (reading.ts): its failure is handled there.
-  const positions = reads.positions(caller.user);
+  const positions = folder.then((found) => reads.positions(caller.user, found));
   positions.catch(() => undefined);
   // One read of the room serves the welcome's page and the room's unread count.
   const room = reader.read(ROOM, { limit: Math.max(DEFAULT_HISTORY_LIMIT, unreadPageLimit()) });
   // The groups, re-applied in the service (it forgets memberships when it restarts; this heals that)
   // without undoing a removal that runs meanwhile (memberships.ts).
-  const groups = applyMemberships(members, fanout, caller.user);
-  const conversations = lists.read(caller.user);
+  const groups = folder.then((found) => applyMemberships(members, fanout, caller.user, found.groups));
+  const conversations = folder.then((found) => lists.read(caller.user, found));
   const reading = Promise.all([conversations, groups]).then(([list, joined]) =>
     welcomeReads({ ...deps, history: withPage(reader, ROOM, room) }, caller.user, list, joined, positions),
   );

@@ -1,7 +1,9 @@
 /**
- * Each user's last-read positions (docs/architecture.md, "Read state"): one JSON blob per user,
- * `_reads/<user>`, holding the id of the last message read in every conversation the user has read, changed by
- * conditional writes (`If-Match` its ETag, `If-None-Match: *` for the first) and merged on a conflict.
+ * Each user's last-read positions (docs/architecture.md, "Read state"): one JSON blob per user in their folder,
+ * `_members/<user>/$reads` (user-folder.ts), holding the id of the last message read in every conversation the
+ * user has read, changed by conditional writes (`If-Match` its ETag, `If-None-Match: *` for the first) and
+ * merged on a conflict. Positions still at their old name, `_reads/<user>`, are read from there until the
+ * user's next write moves them.
  *
  * Marks are coalesced: a mark changes this instance's memory at once and the blob at most once per
  * `writeIntervalMs` per user (the first mark of a quiet user starts the interval, every mark within it rides
@@ -10,9 +12,9 @@
  * so marks from several tabs and instances land in any order.
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
-import { blobNameSegment } from '../../blob-names.js';
+import { READS_BLOB, sameEtag, UserBlob, type UserBlobOptions, type UserFolder } from '../../user-folder.js';
 
-/** The blob name prefix of read positions (conversation folders never start with `_`). */
+/** The blob name prefix read positions had before they moved into the users' folders. */
 export const READS_PREFIX = '_reads/';
 /** The least time between two writes of one user's positions; marks in between are coalesced into one write. */
 export const DEFAULT_READ_WRITE_INTERVAL_MS = 5_000;
@@ -23,7 +25,7 @@ export const DEFAULT_MAX_READ_USERS = 10_000;
 /** Conditional writes of one user's positions before a flush gives up (each conflict re-reads the blob). */
 export const DEFAULT_READ_WRITE_ATTEMPTS = 10;
 
-export interface ReadPositionOptions {
+export interface ReadPositionOptions extends UserBlobOptions {
   /** See {@link DEFAULT_READ_WRITE_INTERVAL_MS}. */
   readonly writeIntervalMs?: number;
   /** See {@link DEFAULT_MAX_READ_POSITIONS}. */
@@ -52,6 +54,8 @@ interface UserReads {
   /** Whether `known` holds the blob (read once per user per instance, then kept by the writes). */
   loaded: boolean;
   etag: string | undefined;
+  /** Whether `known` was read from the old name (the next write at the new name deletes it there). */
+  legacy: boolean;
   version: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** The write in progress: the next one waits for it. */
@@ -73,7 +77,7 @@ function mergeForward(into: Map<string, string>, from: Iterable<readonly [string
 
 export class ReadPositionStore {
   readonly writeIntervalMs: number;
-  readonly #container: ContainerClient;
+  readonly #blobs: UserBlob;
   readonly #maxPositions: number;
   readonly #maxUsers: number;
   readonly #attempts: number;
@@ -81,7 +85,7 @@ export class ReadPositionStore {
   readonly #users = new Map<string, UserReads>();
 
   constructor(container: ContainerClient, options: ReadPositionOptions = {}) {
-    this.#container = container;
+    this.#blobs = new UserBlob(container, READS_BLOB, READS_PREFIX, options);
     this.writeIntervalMs = options.writeIntervalMs ?? DEFAULT_READ_WRITE_INTERVAL_MS;
     this.#maxPositions = options.maxPositions ?? DEFAULT_MAX_READ_POSITIONS;
     this.#maxUsers = options.maxUsers ?? DEFAULT_MAX_READ_USERS;
@@ -93,11 +97,14 @@ export class ReadPositionStore {
 
   /**
    * The user's positions, fresh from the blob (one read) and merged with this instance's marks not yet
-   * written: what a welcome shows, whichever instance wrote last.
+   * written: what a welcome shows, whichever instance wrote last. `folder`: a listing of the user's folder,
+   * which spares the read when it found no positions, or the blob at the ETag this instance last read or
+   * wrote (its positions are all known here already).
    */
-  async positions(user: string): Promise<ReadonlyMap<string, string>> {
+  async positions(user: string, folder?: UserFolder): Promise<ReadonlyMap<string, string>> {
     const state = this.#state(user);
-    await this.#load(user, state);
+    const current = state.loaded && folder?.reads !== undefined && sameEtag(state.etag, folder.reads.etag);
+    if (!current) await this.#load(user, state, folder === undefined ? undefined : (folder.reads ?? null));
     return new Map(state.known);
   }
 
@@ -150,6 +157,7 @@ export class ReadPositionStore {
       pending: new Map(),
       loaded: false,
       etag: undefined,
+      legacy: false,
       version: 0,
       timer: undefined,
       writing: Promise.resolve(),
@@ -168,27 +176,14 @@ export class ReadPositionStore {
   }
 
   /** Reads the blob into `state` (keeping every newer position this instance knows). */
-  async #load(user: string, state: UserReads): Promise<void> {
-    const stored = await this.#read(user);
+  async #load(user: string, state: UserReads, listed?: UserFolder['reads'] | null): Promise<void> {
+    const { text, etag, legacy } = await this.#blobs.read(user, listed);
+    const stored = text === undefined ? { version: 0, positions: [] } : parseReads(text);
     mergeForward(state.known, stored.positions);
-    state.etag = stored.etag;
+    state.etag = etag;
+    state.legacy = legacy;
     state.version = stored.version;
     state.loaded = true;
-  }
-
-  async #read(user: string): Promise<StoredReads & { etag?: string }> {
-    try {
-      const response = await this.#blob(user).download();
-      const chunks: Buffer[] = [];
-      for await (const chunk of response.readableStreamBody ?? []) {
-        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-      }
-      const parsed = parseReads(Buffer.concat(chunks).toString('utf8'));
-      return response.etag === undefined ? parsed : { ...parsed, etag: response.etag };
-    } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) return { version: 0, positions: [] };
-      throw error;
-    }
   }
 
   /** Writes the pending marks after any write in progress: one conditional write, re-read on a conflict. */
@@ -210,7 +205,7 @@ export class ReadPositionStore {
   }
 
   async #upload(user: string, state: UserReads): Promise<void> {
-    const blob = this.#blob(user);
+    const blob = this.#blobs.blob(user);
     for (let attempt = 1; ; attempt++) {
       const positions = [...state.known]
         .sort((a, b) => (a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0))
@@ -223,6 +218,10 @@ export class ReadPositionStore {
         });
         state.etag = response.etag;
         state.version += 1;
+        if (state.legacy) {
+          state.legacy = false;
+          await this.#blobs.dropLegacy(user);
+        }
         return;
       } catch (error) {
         // 412: written elsewhere since it was read; 409: created meanwhile. Both: merge the blob and try again.
@@ -231,10 +230,6 @@ export class ReadPositionStore {
         await this.#load(user, state);
       }
     }
-  }
-
-  #blob(user: string) {
-    return this.#container.getBlockBlobClient(`${READS_PREFIX}${blobNameSegment(user)}`);
   }
 }
 
