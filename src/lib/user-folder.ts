@@ -13,7 +13,7 @@
  */
 import { type BlockBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';
 import { blobNameSegment } from './blob-names.js';
-import { streamText } from './conversations/stream-text.js';
+import { streamText } from './stream-text.js';
 
 /** The blob name prefix of users' folders (conversation folders never start with `_`). */
 export const MEMBERS_PREFIX = '_members/';

@@ -7,8 +7,8 @@
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { blobNameSegment } from '../blob-names.js';
+import { streamText } from '../stream-text.js';
 import { ConversationListError } from './errors.js';
-import { streamText } from './stream-text.js';
 
 /** The blob name prefix of group records. */
 export const GROUPS_PREFIX = '_groups/';
