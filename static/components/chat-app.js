@@ -303,7 +303,7 @@ export const ChatApp = defineComponent({
           <button type="button" class="link-button" @click="state.globalError = null">Dismiss</button>
         </div>
 
-        <MessageList :conversation="active" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
+        <MessageList :conversation="active" :readable="!activeGroupLeft || activeGroupJoining" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           @load-older="loadOlder" @retry="retry" @discard="discard"
           :moderation="moderation" @moderate="moderate"
           @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" @react="react" @reply="startReply" />

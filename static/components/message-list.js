@@ -47,6 +47,8 @@ export const MessageList = defineComponent({
     },
     me: { type: String, required: true },
     label: { type: String, required: true },
+    /** Whether I may read the conversation (a group I am not in: no history is asked for). */
+    readable: { type: Boolean, default: true },
     /** The name to show for a user id. */
     nameOf: {
       type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
@@ -240,7 +242,8 @@ export const MessageList = defineComponent({
         <p v-else-if="conversation.loaded && (conversation.messages.length || conversation.notes.length)" class="history-start">
           This is the start of the conversation.
         </p>
-        <p v-else-if="!conversation.loaded" class="history-start">Loading history…</p>
+        <p v-else-if="!conversation.loaded && readable" class="history-start">Loading history…</p>
+        <p v-else-if="!conversation.loaded" class="history-start">Only the group's members can read its messages.</p>
       </div>
 
       <p v-if="conversation.loaded && !conversation.messages.length && !conversation.pending.length" class="empty-conversation">

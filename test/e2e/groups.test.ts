@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  conversationButton,
   createGroup,
   delivered,
   type Person,
@@ -54,6 +55,12 @@ describe('private groups and channels in Chromium', () => {
     await eve.page.locator('#join-group-input').press('Enter');
     await eve.page.getByRole('alert').filter({ hasText: 'private' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await eve.page.locator('.messages').textContent()).not.toContain('hello team');
+    // No history is asked for a group eve is not in: the page says so rather than waiting for it, and her
+    // list does not claim she left a group she was never in.
+    await eve.page
+      .getByText("Only the group's members can read its messages.")
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await conversationButton(eve, /^Team/).textContent()).toContain('not a member');
     await shot(eve, 'refused');
   });
 
