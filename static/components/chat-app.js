@@ -284,7 +284,7 @@ export const ChatApp = defineComponent({
               @click="notifications.toggleMute(state.activeId)">{{ notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute' }}</button>
             <template v-if="activeParsed && activeParsed.kind === 'group'">
             <button v-if="activeGroupJoining" type="button" class="button small primary" disabled>Joining…</button>
-            <button v-else-if="activeGroupLeft" type="button" class="button small primary" @click="join(activeParsed.group)">Join group</button>
+            <button v-else-if="activeGroupLeft && !active.closed" type="button" class="button small primary" @click="join(activeParsed.group)">Join group</button>
             <button v-else type="button" class="button small ghost" @click="leave(activeParsed.group)">Leave group</button>
             </template>
           </div>
