@@ -63,6 +63,7 @@ describe('private groups and channels in Chromium', () => {
     expect(await conversationButton(eve, /^Team/).textContent()).toContain('not a member');
     // Asking again would change nothing: the page no longer offers it.
     expect(await eve.page.getByRole('button', { name: 'Join group' }).count()).toBe(0);
+    expect(await eve.page.getByRole('button', { name: 'Leave group' }).count()).toBe(0);
     await shot(eve, 'refused');
   });
 
