@@ -284,8 +284,8 @@ export const ChatApp = defineComponent({
               @click="notifications.toggleMute(state.activeId)">{{ notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute' }}</button>
             <template v-if="activeParsed && activeParsed.kind === 'group'">
             <button v-if="activeGroupJoining" type="button" class="button small primary" disabled>Joining…</button>
-            <button v-else-if="activeGroupLeft" type="button" class="button small primary" @click="join(activeParsed.group)">Join group</button>
-            <button v-else type="button" class="button small ghost" @click="leave(activeParsed.group)">Leave group</button>
+            <button v-else-if="activeGroupLeft && !active.closed" type="button" class="button small primary" @click="join(activeParsed.group)">Join group</button>
+            <button v-else-if="!activeGroupLeft" type="button" class="button small ghost" @click="leave(activeParsed.group)">Leave group</button>
             </template>
           </div>
         </div>
@@ -324,7 +324,7 @@ export const ChatApp = defineComponent({
         </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :label="composerLabel"
           :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments"
-          :disabled-reason="activeGroupJoining ? 'Joining the group…' : activeGroupLeft ? 'Join the group to write here' : ''"
+          :disabled-reason="activeGroupJoining ? 'Joining the group…' : activeGroupLeft ? (active.closed ? 'Only members of the group can write here' : 'Join the group to write here') : ''"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
           :replying-to="replying" @cancel-reply="replying = null"
           @attach="(file) => uploads.attach(state.activeId, file)" />

@@ -110,7 +110,7 @@ export function createChatState(me, limits = {}) {
  * @typedef {{ id: string, messages: ChatMessage[], pending: PendingMessage[], notes: Note[], hasMore: boolean,
  *   loaded: boolean, loadingOlder: boolean, olderBefore: string | null, unread: number,
  *   mentions: number, error: string | null, lastReadId: string | null, readLine: string | null,
- *   seenId: string | null, unreadMore: boolean }} Conversation
+ *   seenId: string | null, unreadMore: boolean, closed: boolean }} Conversation
  */
 
 /** @param {string} id @returns {Conversation} */
@@ -128,6 +128,8 @@ function newConversation(id) {
     /** Of the unread, those that mention me (../mentions.js). */
     mentions: 0,
     error: null,
+    /** A private group that refused me: asking to join again changes nothing until an owner adds me. */
+    closed: false,
     /** My last-read position as the server keeps it (read-state.js). */
     lastReadId: null,
     /** Where the "new messages" line sits: my position when I opened the conversation (read-state.js). */
@@ -203,6 +205,7 @@ export function applyError(state, error) {
   }
   conversation.error = text;
   if (error.command === 'loadHistory') conversation.loadingOlder = false;
+  if (error.code === 'private-group' && named === conversation.id) conversation.closed = true;
 }
 
 /**

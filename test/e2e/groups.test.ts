@@ -61,6 +61,9 @@ describe('private groups and channels in Chromium', () => {
       .getByText("Only the group's members can read its messages.")
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await conversationButton(eve, /^Team/).textContent()).toContain('not a member');
+    // Asking again would change nothing: the page no longer offers it.
+    expect(await eve.page.getByRole('button', { name: 'Join group' }).count()).toBe(0);
+    expect(await eve.page.getByRole('button', { name: 'Leave group' }).count()).toBe(0);
     await shot(eve, 'refused');
   });
 

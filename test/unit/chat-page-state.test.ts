@@ -27,6 +27,7 @@ interface Conversation {
   loadingOlder: boolean;
   unread: number;
   error: string | null;
+  closed: boolean;
 }
 interface State {
   me: string;
@@ -234,6 +235,28 @@ describe('live events', () => {
 
     chat.applyError(state, { code: 'invalidPayload', message: 'Unknown command' });
     expect(state.globalError).toBe('Unknown command');
+  });
+
+  it('marks a private group that refused me closed, so the page stops offering to join it', () => {
+    const state = chat.createChatState('eve');
+    chat.openConversation(state, 'group:team');
+    chat.openConversation(state, 'group:crew');
+    chat.applyError(state, {
+      code: 'private-group',
+      message: 'This group is private: only its owners can add you: "team"',
+      command: 'joinGroup',
+      conversation: 'group:team',
+    });
+    expect(state.conversations.get('group:team')?.closed).toBe(true);
+    // Another refusal, or one that names no conversation, closes nothing.
+    chat.applyError(state, {
+      code: 'invalid-group',
+      message: 'The group name is not valid',
+      command: 'joinGroup',
+    });
+    chat.noteCommand(state, 'joinGroup', 'group:crew');
+    chat.applyError(state, { code: 'private-group', message: 'private', command: 'joinGroup' });
+    expect(state.conversations.get('group:crew')?.closed).toBe(false);
   });
 
   it('follows my own group joins and leaves, and notes everyone else’s', () => {
