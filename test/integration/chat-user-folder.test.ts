@@ -3,8 +3,8 @@
  * their old names (`_lists/<user>`, `_reads/<user>`) are shown at a join and moved by the user's next write,
  * through the whole local stack; and the stores alone, against the same Azurite: an old name is read only
  * while blobs at old names exist, the probe for them is made again after its interval, a list or positions
- * at the ETag an instance last read or wrote are not read again, and two instances moving one user's list
- * both land.
+ * at the ETag an instance last read or wrote are not read again, two instances moving one user's list both
+ * land, and each probe moves a batch of old names until none is left, around users' own writes.
  */
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
@@ -12,10 +12,16 @@ import { MembershipStore } from '../../src/lib/chat/groups/memberships.js';
 import { ReadPositionStore } from '../../src/lib/chat/reading/positions.js';
 import type { ConversationEntry } from '../../src/lib/conversations/entry.js';
 import { ConversationListStore } from '../../src/lib/conversations/list-store.js';
-import { LIST_BLOB, READS_BLOB, userFolderPrefix } from '../../src/lib/user-folder.js';
+import {
+  type LegacyBatchOutcome,
+  LIST_BLOB,
+  READS_BLOB,
+  type UserBlobOptions,
+  userFolderPrefix,
+} from '../../src/lib/user-folder.js';
 import { ask, type ChatClient, isGroupRecord, isMessage } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
-import { startRecordingProxy } from '../support/recording-proxy.js';
+import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy.js';
 
 const chat = useChatStack();
 
@@ -25,6 +31,41 @@ const containerOf = (name: string): ContainerClient =>
 async function putJson(container: ContainerClient, name: string, value: unknown): Promise<void> {
   const body = JSON.stringify(value);
   await container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body));
+}
+
+async function getText(container: ContainerClient, name: string): Promise<string | undefined> {
+  const blob = container.getBlockBlobClient(name);
+  if (!(await blob.exists())) return undefined;
+  return (await blob.downloadToBuffer()).toString('utf8');
+}
+
+async function namesUnder(container: ContainerClient, prefix: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const item of container.listBlobsFlat({ prefix })) names.push(item.name);
+  return names;
+}
+
+/** A container client whose requests go through `proxy`. */
+function throughProxy(proxy: RecordingProxy, name: string): ContainerClient {
+  return BlobServiceClient.fromConnectionString(
+    chat.stack.blob.connectionString.replace(
+      /BlobEndpoint=[^;]+/,
+      `BlobEndpoint=${proxy.url}/devstoreaccount1`,
+    ),
+  ).getContainerClient(name);
+}
+
+/** Options whose batches of moves can be awaited: `next()` resolves with the end of the next batch. */
+function batches(): Required<Pick<UserBlobOptions, 'onLegacyBatch'>> & {
+  next(): Promise<LegacyBatchOutcome>;
+} {
+  const waiting: ((outcome: LegacyBatchOutcome) => void)[] = [];
+  return {
+    onLegacyBatch: (outcome) => {
+      for (const resolve of waiting.splice(0)) resolve(outcome);
+    },
+    next: () => new Promise((resolve) => waiting.push(resolve)),
+  };
 }
 
 async function getJson(container: ContainerClient, name: string): Promise<unknown> {
@@ -49,7 +90,9 @@ const dm = (a: string, b: string): ConversationEntry => ({
 });
 
 describe('lists and read positions at their old names', () => {
-  // First in the file: the Functions instance probes for old names at its first join, and finds these.
+  // First in the file: the Functions instance probes for old names at its first join, and finds these. The
+  // probe also moves them in the background: whichever of the move and the user's write comes first, the
+  // outcome is the same.
   it('are shown at a join, and moved by the next list change and read mark', async () => {
     const container = containerOf('chat-history');
     await container.createIfNotExists();
@@ -180,5 +223,194 @@ describe('the stores alone', () => {
     expect(stored.version).toBe(9);
     expect(stored.entries.map((e) => e.conversation).sort()).toEqual(['dm:cy:dee', 'dm:cy:eve', 'dm:cy:fay']);
     expect(await container.getBlockBlobClient('_lists/cy').exists()).toBe(false);
+  });
+
+  it('move a batch of old names per probe until none is left, and then read none', async () => {
+    const direct = await fresh('folder-moves');
+    const users = ['u1', 'u2', 'u3', 'u4', 'u5'];
+    const seeded = new Map<string, string>();
+    for (const [i, user] of users.entries()) {
+      const list = { version: i + 1, entries: [dm(user, 'zed')] };
+      const reads = { version: i + 2, positions: [[`group:g${i}`, '01ARZ3NDEKTSV4RRFFQ69G5FAV']] };
+      seeded.set(user, JSON.stringify([list, reads]));
+      await putJson(direct, `_lists/${user}`, list);
+      await putJson(direct, `_reads/${user}`, reads);
+    }
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${chat.stack.blob.port}`);
+    try {
+      const container = throughProxy(proxy, 'folder-moves');
+      let now = 0;
+      const [listBatches, readBatches] = [batches(), batches()];
+      const options = { legacyProbeIntervalMs: 1_000, legacyMovesPerProbe: 2, now: () => now };
+      const lists = new ConversationListStore(container, { ...options, ...listBatches });
+      const reads = new ReadPositionStore(container, { ...options, ...readBatches });
+      const none = { groups: [] };
+      // A newcomer's read probes, once per interval: each probe moves two, and the third the last one.
+      for (const [round, left] of [3, 1, 0].entries()) {
+        now = round * 1_000;
+        const ended = Promise.all([listBatches.next(), readBatches.next()]);
+        expect((await lists.read('newcomer', none)).entries).toEqual([]);
+        expect((await reads.positions('newcomer', none)).size).toBe(0);
+        await ended;
+        expect(await namesUnder(direct, '_lists/')).toHaveLength(left);
+        expect(await namesUnder(direct, '_reads/')).toHaveLength(left);
+      }
+      for (const user of users) {
+        const moved = [
+          await getText(direct, `${userFolderPrefix(user)}${LIST_BLOB}`),
+          await getText(direct, `${userFolderPrefix(user)}${READS_BLOB}`),
+        ];
+        expect(JSON.stringify(moved.map((text) => JSON.parse(text ?? 'null')))).toBe(seeded.get(user));
+      }
+      const oldNameRequests = (from: number) =>
+        proxy.exchanges
+          .slice(from)
+          .filter(({ url }) => /_(lists|reads)(\/|%2F)/i.test(url))
+          .map(
+            ({ method, url }) => `${method} ${new URL(url, 'http://proxy').searchParams.get('comp') ?? ''}`,
+          );
+      // The last batch emptied the whole listing: no old name is read until the next probe is due...
+      let from = proxy.exchanges.length;
+      await lists.read('second', none);
+      await reads.positions('second', none);
+      expect(oldNameRequests(from)).toEqual([]);
+      // ...which finds none: it lists each old prefix once, and nothing more is read there.
+      now = 3_000;
+      from = proxy.exchanges.length;
+      await lists.read('third', none);
+      await reads.positions('third', none);
+      await lists.read('fourth', none);
+      await reads.positions('fourth', none);
+      expect(oldNameRequests(from)).toEqual(['GET list', 'GET list']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('delete an old name whose new name exists, and leave the new one as it is', async () => {
+    const container = await fresh('folder-obsolete');
+    await putJson(container, '_lists/ned', { version: 1, entries: [dm('ned', 'old')] });
+    const name = `${userFolderPrefix('ned')}${LIST_BLOB}`;
+    await putJson(container, name, { version: 6, entries: [dm('ned', 'new')] });
+    const before = await container.getBlockBlobClient(name).getProperties();
+    const moves = batches();
+    const lists = new ConversationListStore(container, moves);
+    const ended = moves.next();
+    await lists.read('newcomer', { groups: [] });
+    expect(await ended).toEqual({ moved: 1, left: 0 });
+    expect(await container.getBlockBlobClient('_lists/ned').exists()).toBe(false);
+    expect((await container.getBlockBlobClient(name).getProperties()).etag).toBe(before.etag);
+    expect(await getJson(container, name)).toEqual({ version: 6, entries: [dm('ned', 'new')] });
+    expect((await lists.read('ned')).entries).toEqual([dm('ned', 'new')]);
+  });
+
+  it('leave an old name rewritten while it moved for a later probe', async () => {
+    const direct = await fresh('folder-move-rewritten');
+    await putJson(direct, '_reads/ola', { version: 1, positions: [['room', '01ARZ3NDEKTSV4RRFFQ69G5FAV']] });
+    const rewritten = { version: 2, positions: [['room', '01ARZ3NDEKTSV4RRFFQ69G5FAW']] };
+    // An instance of the older version writes the old name again while the first copy is under way.
+    let copies = 0;
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${chat.stack.blob.port}`, {
+      intercept: async ({ method, url }) => {
+        if (method === 'PUT' && /(\$|%24)reads/.test(url) && copies++ === 0) {
+          await putJson(direct, '_reads/ola', rewritten);
+        }
+        return undefined;
+      },
+    });
+    try {
+      let now = 0;
+      const moves = batches();
+      const reads = new ReadPositionStore(throughProxy(proxy, 'folder-move-rewritten'), {
+        legacyProbeIntervalMs: 1_000,
+        now: () => now,
+        ...moves,
+      });
+      let ended = moves.next();
+      await reads.positions('newcomer', { groups: [] });
+      expect(await ended).toEqual({ moved: 0, left: 1 });
+      expect(await getJson(direct, '_reads/ola')).toEqual(rewritten);
+      // The next probe finds the new name there: the old one is obsolete, and goes.
+      now = 1_000;
+      ended = moves.next();
+      await reads.positions('newcomer', { groups: [] });
+      expect(await ended).toEqual({ moved: 1, left: 0 });
+      expect(await namesUnder(direct, '_reads/')).toEqual([]);
+      expect(await getJson(direct, `${userFolderPrefix('ola')}${READS_BLOB}`)).toEqual({
+        version: 1,
+        positions: [['room', '01ARZ3NDEKTSV4RRFFQ69G5FAV']],
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("keep a user's changes read from the old names and written after another instance moved them", async () => {
+    const direct = await fresh('folder-move-race');
+    const oldRead = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+    const newRead = '01ARZ3NDEKTSV4RRFFQ69G5FAW';
+    await putJson(direct, '_lists/pat', { version: 3, entries: [dm('pat', 'quinn')] });
+    await putJson(direct, '_reads/pat', { version: 2, positions: [['room', oldRead]] });
+    const moved = {
+      list: `${userFolderPrefix('pat')}${LIST_BLOB}`,
+      reads: `${userFolderPrefix('pat')}${READS_BLOB}`,
+    };
+    // Another instance's probe moves both of pat's blobs.
+    const [listMoves, readMoves] = [batches(), batches()];
+    const elsewhere = {
+      lists: new ConversationListStore(direct, listMoves),
+      reads: new ReadPositionStore(direct, readMoves),
+    };
+    const moveElsewhere = async () => {
+      const ended = Promise.all([listMoves.next(), readMoves.next()]);
+      await elsewhere.lists.read('newcomer', { groups: [] });
+      await elsewhere.reads.positions('newcomer', { groups: [] });
+      await ended;
+    };
+    // The user's instance (which moves nothing itself) holds its first write of the list until then.
+    let held = false;
+    let movedBeforeWrite: unknown;
+    const proxy = await startRecordingProxy(`http://127.0.0.1:${chat.stack.blob.port}`, {
+      intercept: async ({ method, url }) => {
+        if (method === 'PUT' && /(\$|%24)list/.test(url) && !held) {
+          held = true;
+          await moveElsewhere();
+          movedBeforeWrite = await getJson(direct, moved.list);
+        }
+        return undefined;
+      },
+    });
+    try {
+      const container = throughProxy(proxy, 'folder-move-race');
+      const options = { legacyMovesPerProbe: 0 };
+      const [lists, reads] = [
+        new ConversationListStore(container, options),
+        new ReadPositionStore(container, options),
+      ];
+      // Read from the old names...
+      expect((await reads.positions('pat', { groups: [] })).get('room')).toBe(oldRead);
+      await lists.add('pat', dm('pat', 'rae'));
+      // ...moved before the list's write (and so the positions' too)...
+      expect(movedBeforeWrite).toEqual({ version: 3, entries: [dm('pat', 'quinn')] });
+      expect(await getJson(direct, moved.reads)).toEqual({ version: 2, positions: [['room', oldRead]] });
+      await reads.mark('pat', 'group:g', newRead);
+      await reads.flush('pat');
+      // ...and both changes land on the moved blobs, with nothing left at the old names.
+      expect(await getJson(direct, moved.list)).toEqual({
+        version: 4,
+        entries: [dm('pat', 'quinn'), dm('pat', 'rae')],
+      });
+      expect(await getJson(direct, moved.reads)).toEqual({
+        version: 3,
+        positions: [
+          ['group:g', newRead],
+          ['room', oldRead],
+        ],
+      });
+      expect(await namesUnder(direct, '_lists/')).toEqual([]);
+      expect(await namesUnder(direct, '_reads/')).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 });

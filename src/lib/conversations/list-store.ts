@@ -3,7 +3,7 @@
  * `_members/<user>/$list` (user-folder.ts), changed by conditional writes (`If-Match` its ETag,
  * `If-None-Match: *` for the first), re-read and re-applied on a conflict, so concurrent changes from any
  * instance all land (docs/architecture.md, "My conversations"). A list still at its old name, `_lists/<user>`,
- * is read from there until the user's next change moves it.
+ * is read from there until the user's next change or an instance's probe moves it (user-folder.ts).
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
@@ -133,7 +133,8 @@ export class ConversationListStore {
         if (legacy) await this.#blobs.dropLegacy(user);
         return { list: next, changed: true };
       } catch (error) {
-        // 412: changed since it was read; 409: created meanwhile. Both: read it again and re-apply.
+        // 412: changed since it was read; 409: created meanwhile (by a change, or by the move of a list read from
+        // its old name). Both: read it again and re-apply.
         const status = error instanceof RestError ? error.statusCode : undefined;
         if (status !== 412 && status !== 409) throw error;
         if (attempt >= this.#attempts) {

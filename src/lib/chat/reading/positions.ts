@@ -3,7 +3,7 @@
  * `_members/<user>/$reads` (user-folder.ts), holding the id of the last message read in every conversation the
  * user has read, changed by conditional writes (`If-Match` its ETag, `If-None-Match: *` for the first) and
  * merged on a conflict. Positions still at their old name, `_reads/<user>`, are read from there until the
- * user's next write moves them.
+ * user's next write or an instance's probe moves them (user-folder.ts).
  *
  * Marks are coalesced: a mark changes this instance's memory at once and the blob at most once per
  * `writeIntervalMs` per user (the first mark of a quiet user starts the interval, every mark within it rides
@@ -224,7 +224,8 @@ export class ReadPositionStore {
         }
         return;
       } catch (error) {
-        // 412: written elsewhere since it was read; 409: created meanwhile. Both: merge the blob and try again.
+        // 412: written elsewhere since it was read; 409: created meanwhile (by a write, or by the move of
+        // positions read from their old name). Both: merge the blob and try again.
         const status = error instanceof RestError ? error.statusCode : undefined;
         if ((status !== 412 && status !== 409) || attempt >= this.#attempts) throw error;
         await this.#load(user, state);
