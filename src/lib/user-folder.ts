@@ -22,9 +22,11 @@
  * the blob for a later probe: no old blob is deleted whose content was neither copied nor superseded at the new
  * name. The stores' writes stay right around a move: a user read from the old name is written
  * `If-None-Match: *`, which a moved blob makes fail, and the store reads the new name and applies the change
- * there. A batch that empties the whole listing ends the mode until the next probe is due. A join that reads a
- * user's old name just as it moves may find neither name (the folder listed before the move, the old name read
- * after): it shows no list or positions that once, and the next write, which reads the new name, loses nothing.
+ * there. A batch that empties the whole listing ends the mode until the next probe is due. A read that finds
+ * neither name (the new one absent when listed or read, the old one gone when read) reads the new one again,
+ * since a move may have passed between the two: a join racing its user's move (the probe its own read made
+ * moves the old names it finds at once) still shows their list and positions, at the cost of one more read
+ * per newcomer while old names are left.
  */
 import { type BlockBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';
 import { blobNameSegment } from './blob-names.js';
@@ -155,7 +157,11 @@ export class UserBlob {
     }
     if (!(await this.#legacyExists())) return { text: undefined, legacy: false };
     const old = await this.#download(this.#legacyBlob(user));
-    return { text: old?.text, legacy: old !== undefined };
+    if (old !== undefined) return { text: old.text, legacy: true };
+    // Neither name had it when looked at: a move (this instance's or another's) may have gone from the old name
+    // to the new one in between, so the new name is read again rather than the user shown nothing.
+    const moved = await this.#download(this.blob(user));
+    return moved !== undefined ? { ...moved, legacy: false } : { text: undefined, legacy: false };
   }
 
   /**

@@ -287,6 +287,32 @@ describe('the stores alone', () => {
     }
   });
 
+  it('read the new name again when a move passed between the listing and the old name', async () => {
+    const container = await fresh('folder-move-gap');
+    // Another old name keeps the mode on; pia's blobs were moved after her folder was listed without them.
+    await putJson(container, '_lists/zoe', { version: 1, entries: [dm('zoe', 'zed')] });
+    await putJson(container, '_reads/zoe', {
+      version: 1,
+      positions: [['room', '01ARZ3NDEKTSV4RRFFQ69G5FAV']],
+    });
+    await putJson(container, `${userFolderPrefix('pia')}${LIST_BLOB}`, {
+      version: 3,
+      entries: [dm('pia', 'quin')],
+    });
+    await putJson(container, `${userFolderPrefix('pia')}${READS_BLOB}`, {
+      version: 2,
+      positions: [['room', '01ARZ3NDEKTSV4RRFFQ69G5FAW']],
+    });
+    const options = { legacyMovesPerProbe: 0 };
+    const listedBeforeTheMove = { groups: [] };
+    const lists = new ConversationListStore(container, options);
+    const reads = new ReadPositionStore(container, options);
+    expect((await lists.read('pia', listedBeforeTheMove)).entries).toEqual([dm('pia', 'quin')]);
+    expect((await reads.positions('pia', listedBeforeTheMove)).get('room')).toBe(
+      '01ARZ3NDEKTSV4RRFFQ69G5FAW',
+    );
+  });
+
   it('delete an old name whose new name exists, and leave the new one as it is', async () => {
     const container = await fresh('folder-obsolete');
     await putJson(container, '_lists/ned', { version: 1, entries: [dm('ned', 'old')] });
