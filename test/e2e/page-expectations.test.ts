@@ -240,6 +240,32 @@ describe('no sideways scrolling on a 390 px phone', () => {
     await bob.page.locator('#conversation-title', { hasText: 'Room' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
   });
 
+  it("shows a group's whole name above its buttons", async () => {
+    await bob.page.locator('#menu-button').click();
+    await bob.page.getByLabel('Group name to join or create').fill('Quarterly planning 2027');
+    await bob.page.getByLabel('Group name to join or create').press('Enter');
+    const title = bob.page.locator('#conversation-title', { hasText: 'Quarterly planning 2027' });
+    await title.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await bob.page.getByRole('button', { name: 'Leave group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // Not cut to an ellipsis (beside the buttons it showed "# Quarterl…"), and the buttons on one row below it.
+    expect(await title.evaluate((el) => el.scrollWidth - el.clientWidth)).toBe(0);
+    const titleBox = await title.boundingBox();
+    const buttons = await bob.page.locator('.conversation-actions button').all();
+    const tops = new Set<number>();
+    for (const button of buttons) {
+      const box = await button.boundingBox();
+      expect(box?.y ?? 0).toBeGreaterThanOrEqual((titleBox?.y ?? 0) + (titleBox?.height ?? 0));
+      tops.add(Math.round(box?.y ?? 0));
+    }
+    expect(buttons.length).toBeGreaterThanOrEqual(2);
+    expect(tops.size).toBe(1);
+    expect(await horizontalOverflow(bob)).toBe(0);
+    await bob.page.screenshot({ path: join(SCREENSHOTS, 'narrow-group-head-phone.png') });
+    await bob.page.locator('#menu-button').click();
+    await sidebarButton(bob, /^Room/).click();
+    await bob.page.locator('#conversation-title', { hasText: 'Room' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+  });
+
   it('over Web PubSub and on the name prompt', async () => {
     const wes = await chat.open('wes', { phone: true, query: '?name=wes&service=webpubsub' });
     await waitConnected(wes);
