@@ -143,6 +143,26 @@ describe('renaming groups and setting topics in Chromium', () => {
   });
 });
 
+describe('the members of a group on a phone', () => {
+  it("shows every Remove and the Add button whole, whatever the length of a member's name", async () => {
+    const long = 'Bartholomew-Longname_1234567890a';
+    const client = await connectChat(chat.stack.functionsUrl, long, 'signalr');
+    await client.close();
+    await showSidebar(bob);
+    await createGroup(bob, 'lunch', `ann, ${long}`);
+    await bob.page.getByRole('button', { name: 'Members' }).click();
+    const remove = bob.page.getByRole('button', { name: `Remove ${long}` });
+    await remove.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // A flex item as wide as its widest line pushed both past the edge, clipped ("Remov", "Ad").
+    for (const button of [remove, bob.page.getByRole('button', { name: 'Add', exact: true })]) {
+      const box = await button.boundingBox();
+      expect((box?.x ?? 0) + (box?.width ?? Number.POSITIVE_INFINITY)).toBeLessThanOrEqual(390);
+    }
+    expect(await horizontalOverflow(bob)).toBe(0);
+    await shot(bob, 'members-long-name');
+  });
+});
+
 describe('the people search in Chromium', () => {
   it('pages past the first answer with "More", on a desktop and on a phone', async () => {
     // More people than one answer holds (20): each has used the chat once.

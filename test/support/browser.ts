@@ -164,8 +164,10 @@ export function sidebarButton(person: Person, name: RegExp): Locator {
 }
 
 /**
- * How far, in CSS pixels, anything in a person's page reaches past its box sideways: the page itself, or any
- * element that lets its content scroll horizontally. 0 means nothing scrolls sideways.
+ * How far, in CSS pixels, anything in a person's page reaches past its box sideways: the page itself, any
+ * element that lets its content scroll horizontally, or a control (button, field, link) that reaches past the
+ * window's right edge, where a container that hides its overflow would clip it without any scrolling. 0 means
+ * nothing scrolls sideways and every control is whole.
  */
 export function horizontalOverflow(person: Person): Promise<number> {
   return person.page.evaluate(() => {
@@ -175,6 +177,12 @@ export function horizontalOverflow(person: Person): Promise<number> {
       const { overflowX } = getComputedStyle(element);
       if (overflowX !== 'auto' && overflowX !== 'scroll') continue;
       worst = Math.max(worst, element.scrollWidth - element.clientWidth);
+    }
+    for (const control of Array.from(document.querySelectorAll('button, input, select, textarea, a[href]'))) {
+      if (!control.checkVisibility()) continue;
+      const box = control.getBoundingClientRect();
+      if (box.width > 0 && box.left < window.innerWidth)
+        worst = Math.max(worst, box.right - window.innerWidth);
     }
     return worst;
   });
