@@ -193,6 +193,10 @@ describe('the people search in Chromium', () => {
       const shown = await found.allTextContents();
       expect(shown.map((t) => t.match(/zed-\d\d/)?.[0])).toEqual(names);
       if (person.phone) expect(await horizontalOverflow(person)).toBe(0);
+      // What a tap does, on a phone, where nothing hovers: "Message" beside each person found (the first has
+      // lost the focus to the page's new ones), and on a desktop only under the pointer or the focus.
+      const action = found.first().locator('.person-action');
+      expect(await action.evaluate((el) => getComputedStyle(el).opacity)).toBe(person.phone ? '1' : '0');
       await shot(person, 'people-more');
     }
     for (const person of [ann, bob])
