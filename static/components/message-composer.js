@@ -1,5 +1,6 @@
 import { useMentionCompletion } from '../composables/mention-completion.js';
 import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
+import { quoteText } from './reply-quote.js';
 
 /** The counter appears when this many characters or fewer remain before the limit. */
 export const COUNTER_THRESHOLD = 500;
@@ -123,8 +124,11 @@ export const MessageComposer = defineComponent({
     }
 
     expose({ focus: () => box.value?.focus() });
+    /** The message answered, as its quote will read (reply-quote.js). */
+    const replyQuote = computed(() => (props.replyingTo ? quoteText(props.replyingTo.text) : ''));
     return {
       text,
+      replyQuote,
       box,
       remaining,
       tooLong,
@@ -146,7 +150,7 @@ export const MessageComposer = defineComponent({
       <label for="composer-input" class="sr-only">{{ label }}</label>
       <div v-if="replyingTo" id="reply-draft" class="reply-draft" data-testid="reply-draft">
         <span class="reply-draft-text">Replying to <strong dir="auto">{{ nameOf(replyingTo.from) }}</strong>:
-          <span class="reply-draft-quote" dir="auto">{{ replyingTo.text }}</span></span>
+          <span class="reply-draft-quote" dir="auto">{{ replyQuote }}</span></span>
         <button type="button" class="link-button" @click="$emit('cancel-reply'); box && box.focus()">Cancel reply<span class="sr-only"> (Escape)</span></button>
       </div>
       <div class="composer-box" :class="{ invalid: tooLong }">

@@ -1,9 +1,21 @@
-import { defineComponent } from '../vendor/vue.js';
+import { renderMessage } from '../text/markdown.js';
+import { computed, defineComponent } from '../vendor/vue.js';
+
+/**
+ * A quoted text as it reads, without its Markdown marks (`**`, backticks, a link's address in brackets): its
+ * rendering's text, which is still shown as text. A mark the excerpt cut in half stays as typed.
+ * @param {string} text
+ */
+export function quoteText(text) {
+  const rendered = new DOMParser().parseFromString(renderMessage(text), 'text/html');
+  return (rendered.body.textContent ?? '').replace(/\s+/gu, ' ').trim();
+}
 
 /**
  * The quote above a reply: who wrote the message answered and the start of its text, as it was when the
  * reply was sent ("Message deleted" once its author deleted it). A click goes to that message
- * (docs/architecture.md, "Reactions and replies"). The text is shown as text, never as Markdown.
+ * (docs/architecture.md, "Reactions and replies"). The text is shown as text, never as Markdown, and without
+ * the Markdown's marks ({@link quoteText}).
  */
 export const ReplyQuote = defineComponent({
   name: 'ReplyQuote',
@@ -19,10 +31,13 @@ export const ReplyQuote = defineComponent({
     },
   },
   emits: ['jump'],
+  setup(props) {
+    return { text: computed(() => quoteText(props.quote.text)) };
+  },
   template: /* html */ `
     <button type="button" class="reply-quote" title="Go to the message replied to" @click="$emit('jump')">
       <span class="sr-only">In reply to </span><strong class="reply-quote-from" dir="auto">{{ quote.from === me ? 'You' : nameOf(quote.from) }}</strong>
       <span v-if="quote.deleted" class="reply-quote-text deleted">Message deleted</span>
-      <span v-else class="reply-quote-text" dir="auto">{{ quote.text }}</span>
+      <span v-else class="reply-quote-text" dir="auto">{{ text }}</span>
     </button>`,
 });

@@ -162,6 +162,22 @@ describe('reactions and replies in Chromium', () => {
     await expect(horizontalOverflow(bob)).resolves.toBe(0);
   });
 
+  it("quotes a message as it reads, without its Markdown's marks, in the draft and in the reply", async () => {
+    const typed = 'Meet at **the café**, see [the map](https://example.com/map) and `room 4`';
+    const reads = 'Meet at the café, see the map and room 4';
+    await composer(ann).fill(typed);
+    await composer(ann).press('Enter');
+    await delivered(bob, 'Meet at the café').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await messageItem(bob, 'Meet at the café').getByRole('button', { name: 'Reply' }).click();
+    const draft = bob.page.locator('[data-testid="reply-draft"] .reply-draft-quote');
+    await expect.poll(() => draft.textContent(), { timeout: SHOW_TIMEOUT_MS }).toBe(reads);
+    await send(bob, 'On my way');
+    const quote = messageItem(ann, 'On my way').locator('.reply-quote-text');
+    await expect.poll(() => quote.textContent(), { timeout: SHOW_TIMEOUT_MS }).toBe(reads);
+    // Still text: the quote holds no link, bold or code of its own.
+    expect(await quote.locator('a, strong, code').count()).toBe(0);
+  });
+
   it('ran without page errors, dialogs or Content-Security-Policy violations', () => {
     for (const person of chat.people) {
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
