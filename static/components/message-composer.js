@@ -1,6 +1,6 @@
 import { useMentionCompletion } from '../composables/mention-completion.js';
+import { plainText } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
-import { quoteText } from './reply-quote.js';
 
 /** The counter appears when this many characters or fewer remain before the limit. */
 export const COUNTER_THRESHOLD = 500;
@@ -125,7 +125,7 @@ export const MessageComposer = defineComponent({
 
     expose({ focus: () => box.value?.focus() });
     /** The message answered, as its quote will read (reply-quote.js). */
-    const replyQuote = computed(() => (props.replyingTo ? quoteText(props.replyingTo.text) : ''));
+    const replyQuote = computed(() => (props.replyingTo ? plainText(props.replyingTo.text) : ''));
     return {
       text,
       replyQuote,

@@ -1,21 +1,11 @@
-import { renderMessage } from '../text/markdown.js';
+import { plainText } from '../text/markdown.js';
 import { computed, defineComponent } from '../vendor/vue.js';
-
-/**
- * A quoted text as it reads, without its Markdown marks (`**`, backticks, a link's address in brackets): its
- * rendering's text, which is still shown as text. A mark the excerpt cut in half stays as typed.
- * @param {string} text
- */
-export function quoteText(text) {
-  const rendered = new DOMParser().parseFromString(renderMessage(text), 'text/html');
-  return (rendered.body.textContent ?? '').replace(/\s+/gu, ' ').trim();
-}
 
 /**
  * The quote above a reply: who wrote the message answered and the start of its text, as it was when the
  * reply was sent ("Message deleted" once its author deleted it). A click goes to that message
  * (docs/architecture.md, "Reactions and replies"). The text is shown as text, never as Markdown, and without
- * the Markdown's marks ({@link quoteText}).
+ * the Markdown's marks (`plainText`).
  */
 export const ReplyQuote = defineComponent({
   name: 'ReplyQuote',
@@ -32,7 +22,7 @@ export const ReplyQuote = defineComponent({
   },
   emits: ['jump'],
   setup(props) {
-    return { text: computed(() => quoteText(props.quote.text)) };
+    return { text: computed(() => plainText(props.quote.text)) };
   },
   template: /* html */ `
     <button type="button" class="reply-quote" title="Go to the message replied to" @click="$emit('jump')">

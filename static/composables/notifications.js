@@ -1,3 +1,4 @@
+import { plainText } from '../text/markdown.js';
 import { ref } from '../vendor/vue.js';
 
 /** Longest excerpt of a message a notification shows. */
@@ -46,7 +47,7 @@ export function useNotifications({ me, open }) {
     const isMuted = muted.value.includes(message.conversation);
     if (isMuted && !mentioned) return;
     const title = mentioned ? `${from} mentioned you ${where}` : `${from} (private message)`;
-    const body = isMuted ? '' : String(message.text).slice(0, NOTIFICATION_MAX_CHARS);
+    const body = isMuted ? '' : plainText(String(message.text)).slice(0, NOTIFICATION_MAX_CHARS);
     const shown = new window.Notification(title, { body, tag: message.conversation });
     shown.onclick = () => {
       window.focus();

@@ -111,6 +111,17 @@ export function renderMessage(text) {
 }
 
 /**
+ * A message's text as it reads, without its Markdown marks (`**`, backticks, a link's address in brackets),
+ * whitespace runs made one space: its rendering's text, for places that show text only (a reply's quote, a
+ * notification). A mark cut in half (an excerpt's end) stays as typed.
+ * @param {string} text
+ */
+export function plainText(text) {
+  const rendered = new DOMParser().parseFromString(renderMessage(text), 'text/html');
+  return (rendered.body.textContent ?? '').replace(/\s+/gu, ' ').trim();
+}
+
+/**
  * Whether a message's text mentions me outside code, as its rendering shows it (a `<span>` can only come from
  * the mention rule: typed markup is escaped, so its `<` never reaches the HTML as a tag).
  * @param {string} text

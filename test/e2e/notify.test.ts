@@ -188,7 +188,10 @@ describe('notifications', () => {
     // A room message that mentions nobody raises none; the private one that follows does.
     await send(bob, 'just chatting');
     await sidebarButton(bob, /cat/).first().click();
-    await send(bob, 'a private word');
+    // Its body reads as the message does, without the Markdown's marks.
+    await composer(bob).fill('a **private** word');
+    await composer(bob).press('Enter');
+    await delivered(bob, 'a private word').waitFor({ timeout: SHOW_TIMEOUT_MS });
     const shown = await waitForNotifications(cat, 2);
     expect(shown).toEqual([mention, { title: 'bob (private message)', body: 'a private word' }]);
     await cat.page.evaluate(() => {
