@@ -322,7 +322,7 @@ export const ChatApp = defineComponent({
           <span>{{ uploads.error.value }}</span>
           <button type="button" class="link-button" @click="uploads.error.value = null">Dismiss</button>
         </div>
-        <MessageComposer ref="composer" :conversation-id="state.activeId" :label="composerLabel"
+        <MessageComposer ref="composer" :conversation-id="state.activeId" :draft-key="'chat.drafts.' + state.me" :label="composerLabel"
           :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments"
           :disabled-reason="activeGroupJoining ? 'Joining the group…' : activeGroupLeft ? (active.closed ? 'Only members of the group can write here' : 'Join the group to write here') : ''"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"

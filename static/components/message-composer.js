@@ -1,6 +1,7 @@
 import { useMentionCompletion } from '../composables/mention-completion.js';
+import { savedDrafts } from '../state/saved-drafts.js';
 import { plainText } from '../text/markdown.js';
-import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
+import { computed, defineComponent, nextTick, onBeforeUnmount, ref, watch } from '../vendor/vue.js';
 
 /** The counter appears when this many characters or fewer remain before the limit. */
 export const COUNTER_THRESHOLD = 500;
@@ -10,13 +11,16 @@ export const MAX_COMPOSER_HEIGHT_PX = 180;
 /**
  * The text box: Enter sends, Shift+Enter starts a new line (and Enter while an input method is composing
  * does neither). It grows with its text, shows a counter near the limit and refuses to send past it.
- * The draft is kept per conversation, so switching away and back does not lose it. `@` offers the people of
+ * The draft is kept per conversation, so switching away and back does not lose it, and with `draftKey` on this
+ * browser too (../state/saved-drafts.js), so a reload does not lose it either. `@` offers the people of
  * `people` to mention (../composables/mention-completion.js); each edit that leaves text emits `typing`.
  */
 export const MessageComposer = defineComponent({
   name: 'MessageComposer',
   props: {
     conversationId: { type: String, required: true },
+    /** Where this user's drafts are kept on this browser (`''`: for the page's life only). */
+    draftKey: { type: String, default: '' },
     label: { type: String, required: true },
     maxLength: { type: Number, required: true },
     disabledReason: { type: String, default: '' },
@@ -42,9 +46,14 @@ export const MessageComposer = defineComponent({
   },
   emits: ['send', 'typing', 'cancel-reply', 'attach'],
   setup(props, { emit, expose }) {
-    /** @type {Map<string, string>} */
-    const drafts = new Map();
-    const text = ref('');
+    const drafts = savedDrafts(props.draftKey);
+    const text = ref(drafts.get(props.conversationId));
+    // Hidden or closed: what waits is written at once.
+    window.addEventListener('pagehide', drafts.flush);
+    onBeforeUnmount(() => {
+      window.removeEventListener('pagehide', drafts.flush);
+      drafts.flush();
+    });
     const box = ref(/** @type {HTMLTextAreaElement | null} */ (null));
 
     const mention = useMentionCompletion({ text, box, people: () => props.people, nameOf: props.nameOf });
@@ -66,12 +75,14 @@ export const MessageComposer = defineComponent({
       el.style.height = 'auto';
       el.style.height = `${Math.min(el.scrollHeight, MAX_COMPOSER_HEIGHT_PX)}px`;
     }
-    watch(text, () => void nextTick(resize));
+    watch(text, (value) => {
+      drafts.set(props.conversationId, value);
+      void nextTick(resize);
+    });
     watch(
       () => props.conversationId,
-      (next, previous) => {
-        drafts.set(previous, text.value);
-        text.value = drafts.get(next) ?? '';
+      (next) => {
+        text.value = drafts.get(next);
         mention.close();
       },
     );

@@ -402,4 +402,57 @@ describe('the outbox survives a reload', () => {
     await expect(page.locator('.msg.pending').count()).resolves.toBe(0);
     await context.close();
   });
+
+  it('keeps what is typed and not sent, per conversation, across a reload, and forgets it once sent', async () => {
+    const context = await chat.browser.newContext(DESKTOP);
+    const page = await context.newPage();
+    page.on('dialog', (dialog: Dialog) => void dialog.accept());
+    await page.goto(`${chat.stack.homeUrl}?name=pia`);
+    await page.locator('.status-pill[data-status="connected"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const box = page.locator('#composer-input');
+    const title = (name: string) => page.locator('#conversation-title', { hasText: name });
+    await page.getByLabel('Group name to join or create').fill('drafts');
+    await page.getByLabel('Group name to join or create').press('Enter');
+    await title('drafts').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await box.fill('Half a thought for the group,\nwith a second line');
+    await page.locator('#sidebar').getByRole('button', { name: /^Room/ }).click();
+    await title('Room').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await box.fill('Half a thought for the room');
+    await page.reload();
+    await page.locator('.status-pill[data-status="connected"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect
+      .poll(() => box.inputValue(), { timeout: SHOW_TIMEOUT_MS })
+      .toBe('Half a thought for the room');
+    await page
+      .locator('#sidebar')
+      .getByRole('button', { name: /^drafts/ })
+      .click();
+    await title('drafts').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await box.inputValue()).toBe('Half a thought for the group,\nwith a second line');
+    // Sent, it is no draft any more: another reload leaves the group's box empty.
+    await box.press('Enter');
+    await page
+      .locator('.messages .msg:not(.pending) .bubble', { hasText: 'Half a thought for the group' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await page.reload();
+    await page.locator('.status-pill[data-status="connected"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await page
+      .locator('#sidebar')
+      .getByRole('button', { name: /^drafts/ })
+      .click();
+    await title('drafts').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await box.inputValue()).toBe('');
+    // At most MAX_SAVED_DRAFTS conversations' drafts are kept, the most recently written.
+    // (A string, so that the test runner leaves the page's own `import()` alone.)
+    const kept = (await page.evaluate(`(async () => {
+      const drafts = await import('/api/assets/state/saved-drafts.js');
+      const store = drafts.savedDrafts('chat.drafts.cap-test');
+      for (let i = 0; i < drafts.MAX_SAVED_DRAFTS + 10; i++) store.set('group:g' + i, 'draft ' + i);
+      store.flush();
+      const stored = JSON.parse(localStorage.getItem('chat.drafts.cap-test') ?? '[]');
+      return { max: drafts.MAX_SAVED_DRAFTS, first: stored[0], count: stored.length };
+    })()`)) as { max: number; first: [string, string]; count: number };
+    expect(kept).toEqual({ max: kept.max, first: ['group:g10', 'draft 10'], count: kept.max });
+    await context.close();
+  });
 });
