@@ -6,6 +6,7 @@
  */
 
 import { useChatActions } from '../composables/chat-actions.js';
+import { useConversationAddress } from '../composables/conversation-address.js';
 import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
 import { useLinkStatus } from '../composables/link-status.js';
@@ -76,6 +77,7 @@ export const ChatApp = defineComponent({
         }
       },
     });
+    useConversationAddress(state, actions.open);
     const uploads = createUploader({ ...config, user: me }, actions.sendAttachment);
     const alerts = useMessageAlerts(state, {
       myName: config.name ?? undefined,

@@ -286,10 +286,15 @@ describe('the chat page in Chromium', () => {
     await screenshot(bob, 'private');
   });
 
-  it('shows the history after a reload', async () => {
+  it('shows the history after a reload, in the conversation that was open', async () => {
     await bob.page.reload();
     await waitConnected(bob);
-    // The room's history comes with the welcome.
+    // The private conversation bob had open is open again, with its history.
+    await delivered(bob, 'Psst, bring the good map.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await delivered(bob, 'Will do.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // The room's history came with the welcome.
+    await showSidebar(bob);
+    await sidebarButton(bob, /^Room/).click();
     await delivered(bob, 'Hello bob, welcome to the room!').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await delivered(bob, '<img src=x onerror=alert(1)>').waitFor({ timeout: SHOW_TIMEOUT_MS });
     // Groups come back with the welcome too, and their history loads when opened.

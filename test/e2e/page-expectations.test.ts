@@ -457,4 +457,53 @@ describe('the outbox survives a reload', () => {
     expect(kept.first).toEqual(['group:g10', 'draft 10']);
     await context.close();
   });
+  it('keeps the open conversation in the address: a reload, Back and Forward, and a copied link open it', async () => {
+    const context = await chat.browser.newContext(DESKTOP);
+    const errors: string[] = [];
+    context.on('weberror', (error) => errors.push(String(error.error())));
+    const page = await context.newPage();
+    await page.goto(`${chat.stack.homeUrl}?name=quinn`);
+    await page.locator('.status-pill[data-status="connected"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const title = (p: Page, name: string) => p.locator('#conversation-title', { hasText: name });
+    const fragment = (p: Page) => p.evaluate(() => window.location.hash);
+    await page.getByLabel('Group name to join or create').fill('Café plans');
+    await page.getByLabel('Group name to join or create').press('Enter');
+    await title(page, 'Café plans').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect.poll(() => fragment(page)).toBe('#group:Caf%C3%A9%20plans');
+    await page.locator('#composer-input').fill('Kept where it was said');
+    await page.locator('#composer-input').press('Enter');
+    const said = (p: Page) =>
+      p.locator('.messages .msg:not(.pending) .bubble', { hasText: 'Kept where it was said' });
+    await said(page).waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    // A reload opens the group again, with its history.
+    await page.reload();
+    await title(page, 'Café plans').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await said(page).waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    // Back and Forward go between the conversations opened; the room has no fragment.
+    await page.locator('#sidebar').getByRole('button', { name: /^Room/ }).click();
+    await title(page, 'Room').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await fragment(page)).toBe('');
+    await page.goBack();
+    await title(page, 'Café plans').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await page.goForward();
+    await title(page, 'Room').waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    // The address, copied to someone not in the group, opens it with its "Join group"; joined, the history shows.
+    const other = await context.newPage();
+    await other.goto(`${chat.stack.homeUrl}?name=rae#group:Caf%C3%A9%20plans`);
+    await title(other, 'Café plans').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await other.getByRole('button', { name: 'Join group' }).click();
+    await said(other).waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    // A private conversation between two others, or a fragment that is no conversation, opens the room.
+    for (const address of ['#dm:pia:quinn', '#group:..', '#nonsense', '#%E0%A4%A']) {
+      await other.goto(`${chat.stack.homeUrl}?name=rae${address}`);
+      await title(other, 'Room').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      await expect.poll(() => fragment(other)).toBe('');
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
