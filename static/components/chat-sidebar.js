@@ -31,7 +31,11 @@ export const ChatSidebar = defineComponent({
     const meOnline = computed(() => props.state.online.includes(props.state.me));
     const suggestedGroups = computed(() =>
       props.state.knownGroups.filter(
-        (/** @type {string} */ g) => !props.state.groups.includes(g) && !isJoining(props.state, g),
+        (/** @type {string} */ g) =>
+          !props.state.groups.includes(g) &&
+          !isJoining(props.state, g) &&
+          // A private group that I left or that refused me: only its owners can add me.
+          !props.state.conversations.get(groupConversation(g))?.closed,
       ),
     );
 

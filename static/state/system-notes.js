@@ -23,22 +23,41 @@ export function applySystem(state, event) {
   const at = event.at ?? new Date().toISOString();
   const joins = event.kind === 'groupJoined' || event.kind === 'memberAdded';
   const inGroup = (joins || event.kind === 'groupLeft' || event.kind === 'memberRemoved') && event.group;
+  const conversation = ensureConversation(
+    state,
+    inGroup ? groupConversation(/** @type {string} */ (event.group)) : ROOM,
+  );
   if (inGroup) {
     const group = /** @type {string} */ (event.group);
     rememberGroup(state, group);
     if (event.user === state.me) {
       stopJoining(state, group);
       state.groups = joins ? sortedUnique([...state.groups, group]) : state.groups.filter((g) => g !== group);
+      if (joins) conversation.closed = false;
+      else if (state.groupRecords.get(group)?.kind === 'private') closePrivateGroup(conversation);
     }
   }
-  const conversation = ensureConversation(
-    state,
-    inGroup ? groupConversation(/** @type {string} */ (event.group)) : ROOM,
-  );
   const key = `${event.kind}:${event.user}:${at}`;
   if (conversation.notes.some((n) => n.key === key)) return;
   conversation.notes = [
     ...conversation.notes,
     { key, kind: event.kind, user: event.user, group: event.group, at },
   ].slice(-MAX_NOTES_PER_CONVERSATION);
+}
+
+/**
+ * I left or was removed from a private group: the server no longer lets me read it, so its messages leave the
+ * page at once (a reload would not show them either), and nothing offers to join it again: only its owners
+ * can add me. Its notes stay, so the person sees what happened.
+ * @param {import('./chat-state.js').Conversation} conversation
+ */
+function closePrivateGroup(conversation) {
+  conversation.closed = true;
+  conversation.messages = [];
+  conversation.hasMore = false;
+  conversation.loaded = false;
+  conversation.loadingOlder = false;
+  conversation.olderBefore = null;
+  conversation.unread = 0;
+  conversation.mentions = 0;
 }

@@ -94,6 +94,15 @@ describe('private groups and channels in Chromium', () => {
       .getByRole('button', { name: /ann/ })
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await bob.page.locator('.messages').textContent()).not.toContain('after bob left');
+    // What bob had on screen goes too (the server would not give it to him again), and nothing invites him
+    // to join: only an owner can add him back.
+    await sidebarButton(bob, /^Team/).click();
+    await bob.page
+      .getByText("Only the group's members can read its messages.")
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await bob.page.locator('.messages').textContent()).not.toContain('hello team');
+    expect(await bob.page.getByRole('button', { name: 'Join group' }).count()).toBe(0);
+    expect(await bob.page.getByRole('button', { name: 'Join group Team' }).count()).toBe(0);
     await shot(bob, 'removed');
   });
 
