@@ -71,6 +71,8 @@ export const GroupPanel = defineComponent({
     }
     /** @param {string} user */
     const remove = (user) => emit('command', 'removeMember', { group: props.group, user });
+    /** Makes a member an owner too (the server's `addMember` with `owner`), so that the last owner can leave. @param {string} user */
+    const makeOwner = (user) => emit('command', 'addMember', { group: props.group, user, owner: true });
     return {
       shown,
       newMember,
@@ -79,6 +81,7 @@ export const GroupPanel = defineComponent({
       toggle,
       add,
       remove,
+      makeOwner,
       editing,
       title,
       topic,
@@ -115,6 +118,8 @@ export const GroupPanel = defineComponent({
         <ul class="people" aria-label="Group members">
           <li v-for="m in record().members" :key="m" class="person">
             <span class="person-name" dir="auto">{{ nameOf(m) }}<span v-if="record().owners.includes(m)" class="subtle"> (owner)</span></span>
+            <button v-if="isOwner() && record().kind === 'private' && !record().owners.includes(m)" type="button"
+              class="button small ghost" :aria-label="'Make ' + nameOf(m) + ' an owner'" @click="makeOwner(m)">Make owner</button>
             <button v-if="isOwner() && m !== state.me" type="button" class="button small ghost"
               :aria-label="'Remove ' + nameOf(m)" @click="remove(m)">Remove</button>
           </li>

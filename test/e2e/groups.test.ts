@@ -106,6 +106,29 @@ describe('private groups and channels in Chromium', () => {
     await shot(bob, 'removed');
   });
 
+  it('lets the last owner make a member an owner, then leave the group to them', async () => {
+    await createGroup(ann, 'Crew', 'eve');
+    await ann.page.getByRole('button', { name: 'Leave group' }).click();
+    await ann.page.getByRole('alert').filter({ hasText: 'last owner' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    await ann.page.getByRole('button', { name: 'Members' }).click();
+    const members = ann.page.getByRole('list', { name: 'Group members' });
+    // Only members who are not owners yet can be made one.
+    expect(await members.getByRole('button', { name: 'Make ann an owner' }).count()).toBe(0);
+    await members.getByRole('button', { name: 'Make eve an owner' }).click();
+    await members.getByText('eve (owner)').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await shot(ann, 'made-owner');
+
+    await ann.page.getByRole('button', { name: 'Leave group' }).click();
+    await ann.page
+      .getByText("Only the group's members can read its messages.")
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // eve, the owner now, sees ann go and may rename the group.
+    await sidebarButton(eve, /^Crew/).click();
+    await eve.page.locator('.note-text', { hasText: 'left the group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await eve.page.getByRole('button', { name: 'Rename or set topic' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+  });
+
   it('lists a channel in the directory, where anyone joins it', async () => {
     await createGroup(ann, 'lobby');
 
