@@ -30,6 +30,8 @@ export const GroupDirectory = defineComponent({
       emit('create', { group: name.value, kind: channel.value ? 'channel' : 'private', members: list });
       name.value = '';
       members.value = '';
+      // The next group is private again unless chosen otherwise: a channel is open to anyone.
+      channel.value = false;
     }
     return { name, members, channel, problem, create };
   },

@@ -23,6 +23,17 @@ export function applyGroupRecord(state, record) {
   const known = state.groupRecords.get(record.group);
   if (known && known.version > record.version) return false;
   state.groupRecords.set(record.group, record);
+  // A channel shown in the directory shows its new title and topic at once.
+  if (state.channels?.channels.some((c) => c.group === record.group)) {
+    state.channels = {
+      ...state.channels,
+      channels: state.channels.channels.map((c) =>
+        c.group === record.group
+          ? { group: c.group, title: record.title, ...(record.topic ? { topic: record.topic } : {}) }
+          : c,
+      ),
+    };
+  }
   const joined =
     record.kind === 'private' && record.members.includes(state.me) && !state.groups.includes(record.group);
   if (joined) {

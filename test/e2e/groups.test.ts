@@ -131,6 +131,8 @@ describe('private groups and channels in Chromium', () => {
 
   it('lists a channel in the directory, where anyone joins it', async () => {
     await createGroup(ann, 'lobby');
+    // The next group is private again unless chosen otherwise.
+    expect(await ann.page.locator('#new-group-channel').isChecked()).toBe(false);
 
     await eve.page.getByRole('button', { name: 'Browse channels' }).click();
     const directory = eve.page.getByRole('list', { name: 'Channel directory' });

@@ -78,6 +78,50 @@ describe("the page's group records", () => {
     expect(state.channels?.channels).toEqual([]);
   });
 
+  it('shows a listed channel with the title and topic of its newest record', () => {
+    const state = createChatState('ann');
+    applyChannels(
+      state,
+      {
+        channels: [
+          { group: 'team', title: 'Team' },
+          { group: 'b', title: 'b' },
+        ],
+      },
+      false,
+    );
+    applyGroupRecord(state, {
+      ...record(3, [], 'channel'),
+      title: 'The team',
+      topic: 'Standup at 9',
+    } as Record_);
+    expect(state.channels?.channels).toEqual([
+      { group: 'team', title: 'The team', topic: 'Standup at 9' },
+      { group: 'b', title: 'b' },
+    ]);
+  });
+
+  it('closes a private group I leave: its messages go, and it is not offered to join again', () => {
+    const state = createChatState('bob');
+    type Shown = { messages: unknown[]; closed: boolean; loaded: boolean };
+    applyGroupRecord(state, record(2, ['ann', 'bob']));
+    applySystem(state, { kind: 'memberAdded', user: 'bob', group: 'team', at: '2025-12-31T00:00:00Z' });
+    const group = state.conversations.get('group:team') as Shown | undefined;
+    if (!group) throw new Error('no conversation for the group');
+    group.messages = [{ id: '01', text: 'secret' }];
+    group.loaded = true;
+    applySystem(state, { kind: 'groupLeft', user: 'bob', group: 'team', at: '2026-01-01T00:00:00Z' });
+    expect(group).toMatchObject({ messages: [], loaded: false, closed: true });
+    // A channel I leave stays readable.
+    applyGroupRecord(state, { ...record(1, [], 'channel'), group: 'lobby' });
+    applySystem(state, { kind: 'groupJoined', user: 'bob', group: 'lobby', at: '2026-01-01T00:00:01Z' });
+    const lobby = state.conversations.get('group:lobby') as Shown | undefined;
+    if (!lobby) throw new Error('no conversation for the channel');
+    lobby.messages = [{ id: '02', text: 'open' }];
+    applySystem(state, { kind: 'groupLeft', user: 'bob', group: 'lobby', at: '2026-01-01T00:00:02Z' });
+    expect(lobby).toMatchObject({ messages: [{ id: '02', text: 'open' }], closed: false });
+  });
+
   it('reads typed members separated by commas or lines, without blanks or repeats', () => {
     expect(typedMembers(' ann, bob ,,\ncy\nann ')).toEqual(['ann', 'bob', 'cy']);
   });
