@@ -349,7 +349,9 @@ export class ChatHandlers {
 
   /**
    * `editMessage`, `deleteMessage`: a record appended after the author is checked against the stored message
-   * (docs/architecture.md, "Edit and delete"), delivered and acknowledged as a message is.
+   * (docs/architecture.md, "Edit and delete"), delivered and acknowledged as a message is. `react`, `unreact`:
+   * the same, except that one which changes nothing is acknowledged `unchanged` and neither stored nor
+   * delivered (docs/architecture.md, "Reactions and replies").
    */
   async #changeMessage(
     caller: Caller,
@@ -364,6 +366,8 @@ export class ChatHandlers {
     );
     if (!outcome.ok)
       return { event: 'error', payload: { ...chatError(outcome.code, command.type), ...which } };
+    // A reaction that changes nothing: answered as done, with nothing stored or delivered.
+    if ('unchanged' in outcome) return { event: 'ack', payload: { ...which, unchanged: true } };
     const { message } = outcome.stored;
     await deliverMessage(this.#deps.fanout, caller, message);
     return {
