@@ -11,6 +11,7 @@ import {
   type ChatChannel,
   JoinReads,
   MAX_ONLINE_PAGE_SIZE,
+  MarkedIds,
   MembershipStore,
   PresenceDeltas,
   PresenceStore,
@@ -75,6 +76,8 @@ export interface ChatServices {
   readonly reads: ReadPositionStore;
   /** History reads of concurrent joins, shared (src/lib/chat/reading/join-reads.ts). */
   readonly joinReads: JoinReads;
+  /** The ids `markRead` found stored, remembered (src/lib/chat/reading/marked-ids.ts). */
+  readonly markedIds: MarkedIds;
   /** Private groups' and channels' records, the channel directory, and their limits (`CHAT_MAX_GROUP_…`). */
   readonly groups: GroupLimits & { readonly records: GroupRecordStore; readonly channels: ChannelDirectory };
   /** Distinct reactions shown per message and a reply's quote length (`CHAT_MAX_REACTIONS_PER_MESSAGE`, …). */
@@ -136,6 +139,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     people: new PeopleDirectory(containerClient),
     reads: new ReadPositionStore(containerClient),
     joinReads: new JoinReads(history),
+    markedIds: new MarkedIds(history),
     groups: {
       records: new GroupRecordStore(containerClient, {
         writeAttempts: countSetting('groupWriteAttempts', GROUP_LIMIT_CEILINGS.writeAttempts, env),

@@ -72,6 +72,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       people: services.people,
       reads: services.reads,
       joinReads: services.joinReads,
+      markedIds: services.markedIds,
       groups: services.groups,
       fanout,
       typing: typingThrottleFor(services),

@@ -1,7 +1,7 @@
 /**
  * Reactions and replies through the whole local stack, over SignalR and Web PubSub: live to the other person,
  * folded on reload, refused outside a private group and for a target of another conversation, stored once when
- * retried with the same clientMessageId.
+ * retried with the same clientMessageId, not stored at all when they change nothing.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -153,6 +153,51 @@ describe.each(['signalr', 'webpubsub'] as const)('reactions and replies from %s'
       ['just us', [{ emoji: '❤️', users: [bob.user] }]],
     ]);
     await Promise.all([ann.close(), bob.close(), reader.close()]);
+  });
+
+  it('stores a reaction only when it changes one: an unreact of nothing and a repeated react are acknowledged unchanged', async () => {
+    const ann = await connect(`ann-noop-${dialect}`, OTHER[dialect]);
+    const bob = await connect(`bob-noop-${dialect}`, dialect);
+    const group = `noop-${dialect}`;
+    const conversation = `group:${group}`;
+    for (const user of [ann, bob]) {
+      await user.send('joinGroup', { group });
+      await user.waitFor(
+        (e) => e.type === 'system' && e.payload.user === user.user && e.payload.group === group,
+      );
+    }
+    const target = await stored(ann, 'sendMessage', { text: 'react to me', group, clientMessageId: 'n-1' });
+    /** The answer to a reaction by its clientMessageId: the ack, and the record it carries if any. */
+    const answer = async (command: string, emoji: string, cid: string) => {
+      const payload = { conversation, messageId: target.id, emoji, clientMessageId: cid };
+      const event = await ask(
+        bob,
+        command,
+        payload,
+        (e) => (e.type === 'ack' || e.type === 'error') && e.payload.clientMessageId === cid,
+      );
+      expect(event.type, JSON.stringify(event.payload)).toBe('ack');
+      return event.payload;
+    };
+    const unchanged = { clientMessageId: 'u-0', unchanged: true };
+    expect(await answer('unreact', '👍', 'u-0')).toEqual(unchanged);
+    expect((await answer('react', '👍', 'r-1')).message).toMatchObject({ kind: 'react', text: '👍' });
+    expect(await answer('react', '👍', 'r-2')).toEqual({ ...unchanged, clientMessageId: 'r-2' });
+    // Another emoji is another reaction.
+    expect(await answer('unreact', '🎉', 'u-1')).toEqual({ ...unchanged, clientMessageId: 'u-1' });
+    expect((await answer('unreact', '👍', 'u-2')).message).toMatchObject({ kind: 'unreact', text: '👍' });
+    expect(await answer('unreact', '👍', 'u-3')).toEqual({ ...unchanged, clientMessageId: 'u-3' });
+    await ann.waitFor(liveRecord('unreact', target.id));
+
+    // Two records stored, and ann heard those two only: nothing else pushes a message off a history page.
+    const { raw, shown } = await reload(ann, conversation, 10);
+    expect(raw.filter((m) => m.target === target.id).map((m) => [m.kind, m.clientMessageId])).toEqual([
+      ['react', 'r-1'],
+      ['unreact', 'u-2'],
+    ]);
+    expect(ann.events.filter((e) => e.type === 'message' && e.payload.target === target.id)).toHaveLength(2);
+    expect(shown.map((m) => [m.text, m.reactions ?? []])).toEqual([['react to me', []]]);
+    await Promise.all([ann.close(), bob.close()]);
   });
 
   it('refuses a non-member of a private group, a target of another conversation and an emoji not offered', async () => {

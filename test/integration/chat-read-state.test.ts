@@ -2,10 +2,11 @@
  * Read state through the whole local stack, over SignalR and over Web PubSub: marks coalesce into one Blob
  * write per interval (and one at a disconnect), the position survives a restart of the Functions host, the
  * welcome counts the unread messages after it, the user's other connections hear `read`, a private
- * conversation's other person hears `seen`, and nobody marks or learns the read state of a conversation they
- * cannot read.
+ * conversation's other person hears `seen`, nobody marks or learns the read state of a conversation they
+ * cannot read, and nobody marks an id that no message of the conversation has.
  */
 import { BlobServiceClient } from '@azure/storage-blob';
+import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { parseReads, type StoredReads } from '../../src/lib/chat/index.js';
 import { READS_BLOB, userFolderPrefix } from '../../src/lib/user-folder.js';
@@ -142,6 +143,40 @@ for (const dialect of ['signalr', 'webpubsub'] as const satisfies readonly ChatD
       const gus = await chat.connect(`gus${p}`, dialect);
       expect(readsOf(gus)).toEqual([{ conversation: `dm:fay${p}:gus${p}`, unread: 2 }]);
       await Promise.all([fay.close(), gus.close()]);
+    });
+
+    it('refuses a mark of an id no message of the conversation has, and keeps the position', async () => {
+      const kim = await chat.connect(`kim${p}`, dialect);
+      const bob = await chat.connect(`bob${p}`, other);
+      const [id] = await roomMessages(bob, kim, `${dialect} for kim`, 1);
+      await kim.send('markRead', { conversation: 'room', messageId: id });
+      await kim.waitFor((e) => e.type === 'read' && e.payload.lastReadId === id);
+      await bob.send('sendMessage', { to: kim.user, text: `${dialect} aside` });
+      const aside = String((await kim.waitFor(isMessage(`${dialect} aside`))).payload.id);
+
+      const notStored: [string, string][] = [
+        // The probe's: a well-formed id of a time before now, which no message has.
+        ['an id of the past that no line has', '01KZZZZZZZZZZZZZZZZZZZZZZZ'],
+        ['an id of now that no line has', ulid()],
+        ['the id of a message of another conversation', aside],
+      ];
+      for (const [what, messageId] of notStored) {
+        const from = kim.events.length;
+        await kim.send('markRead', { conversation: 'room', messageId });
+        const refused = (await errorFor(kim, 'markRead', from)).payload;
+        expect(refused, what).toMatchObject({ code: 'message-not-found', conversation: 'room' });
+      }
+      // Later than any clock: refused before any read.
+      const from = kim.events.length;
+      await kim.send('markRead', { conversation: 'room', messageId: '7ZZZZZZZZZZZZZZZZZZZZZZZZZ' });
+      expect((await errorFor(kim, 'markRead', from)).payload.code).toBe('invalid-message-id');
+
+      // None moved the position: kim heard no `read` for any, and the blob keeps the message marked.
+      expect(kim.events.filter((e) => e.type === 'read').map((e) => e.payload.lastReadId)).toEqual([id]);
+      await kim.close();
+      const stored = await storedUntil(kim.user, (r) => positionIn(r, 'room') !== undefined);
+      expect(positionIn(stored, 'room')).toBe(id);
+      await bob.close();
     });
 
     it('refuses to mark or tell the read state of a conversation the user cannot read', async () => {

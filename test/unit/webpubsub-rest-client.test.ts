@@ -78,6 +78,8 @@ describe('Web PubSub REST tokens', () => {
     for (const call of seen) {
       const payload = await verify(call.authorization, `${origin}${call.url}`);
       expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
+      // Every token the app signs has `nbf` (docs/architecture.md, "Tokens and identity").
+      expect(payload.nbf).toBe(payload.iat);
     }
     // A token for one URL is no good for another.
     await expect(verify(first.authorization, `${origin}${third.url}`)).rejects.toThrow();
@@ -108,7 +110,7 @@ describe('Web PubSub REST tokens', () => {
 });
 
 describe('Web PubSub client tokens', () => {
-  it('are the tokens the SDK makes: the same URL and claims, signed with the key', async () => {
+  it('are the tokens the SDK makes (the same URL and claims, signed with the key), with nbf besides', async () => {
     const service = webPubSubService(
       { kind: 'key', connectionString: `Endpoint=${origin};AccessKey=${KEY};Version=1.0;` },
       { hub: 'chat' },
@@ -120,15 +122,18 @@ describe('Web PubSub client tokens', () => {
     expect(ours.url.split('?')[0]).toBe(sdk.baseUrl);
     const claims = async (token: string) => {
       const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY), { algorithms: ['HS256'] });
-      const { iat, exp, ...rest } = payload;
-      return { ...rest, lifetime: (exp ?? 0) - (iat ?? 0) };
+      const { iat, exp, nbf, ...rest } = payload;
+      return {
+        ...rest,
+        lifetime: (exp ?? 0) - (iat ?? 0),
+        ...(nbf !== undefined ? { nbf: nbf - (iat ?? 0) } : {}),
+      };
     };
-    expect(await claims(ours.token)).toEqual(await claims(sdk.token));
-    expect(await claims(ours.token)).toEqual({
-      aud: `${origin}/client/hubs/chat`,
-      sub: 'u:ann',
-      lifetime: 3600,
-    });
+    // The SDK (1.2.0) signs no `nbf`; ours has one, equal to `iat`: every token the app signs has it.
+    const { nbf, ...same } = await claims(ours.token);
+    expect(nbf).toBe(0);
+    expect(same).toEqual(await claims(sdk.token));
+    expect(same).toEqual({ aud: `${origin}/client/hubs/chat`, sub: 'u:ann', lifetime: 3600 });
     expect(ours.url).toBe(`${sdk.baseUrl}?access_token=${ours.token}`);
   });
 });

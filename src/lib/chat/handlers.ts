@@ -32,6 +32,7 @@ import type { PresenceChanges, PresenceDeltas } from './presence/deltas.js';
 import type { PresenceStore } from './presence/presence.js';
 import { type Entry, enterChat } from './presence/welcome.js';
 import type { JoinReads } from './reading/join-reads.js';
+import { MarkedIds } from './reading/marked-ids.js';
 import type { ReadPositionStore } from './reading/positions.js';
 import { ReadingHandlers } from './reading/reading.js';
 import { relayTyping, type TypingThrottle } from './typing.js';
@@ -43,7 +44,11 @@ export type { Caller } from './people/caller.js';
 export interface ChatHistory {
   append(message: NewMessage): Promise<AppendResult>;
   read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
-  find(conversation: string, id: string): Promise<ChatMessage | undefined>;
+  find(
+    conversation: string,
+    id: string,
+    options?: { exhaustive?: boolean },
+  ): Promise<ChatMessage | undefined>;
 }
 
 export interface ChatDependencies {
@@ -71,6 +76,11 @@ export interface ChatDependencies {
   readonly joinReads?: JoinReads;
   /** Each user's last-read positions (docs/architecture.md, "Read state"), shared by all invocations. */
   readonly reads: Pick<ReadPositionStore, 'positions' | 'mark' | 'flush'>;
+  /**
+   * This instance's check that a `markRead` names a stored line (one per process), which learns the messages
+   * this instance stores; without it each mark checks anew.
+   */
+  readonly markedIds?: MarkedIds;
   /** Mutes, bans, reports and the audit log (docs/architecture.md, "Moderation"); without it moderation is off. */
   readonly moderation?: ModerationDependencies;
   /** The attachment store a message's attachment is checked against; without it attachments are refused. */
@@ -206,7 +216,11 @@ export class ChatHandlers {
         return relayTyping(this.#deps, caller, command.conversation);
       case 'markRead':
       case 'loadReadState':
-        return new ReadingHandlers(this.#deps).run(caller, command);
+        return new ReadingHandlers(this.#deps).run(
+          caller,
+          command,
+          this.#deps.markedIds ?? new MarkedIds(this.#deps.history),
+        );
       default:
         return this.#groups().run(caller.user, command);
     }
@@ -273,6 +287,8 @@ export class ChatHandlers {
     );
     chatMetrics().messages.add(1, { ...kind, [ATTRIBUTES.duplicate]: stored.duplicate });
     const { message } = stored;
+    // Its readers will mark it read: this instance knows it is stored.
+    this.#deps.markedIds?.remember(conversation, message.id);
     // Before the delivery: a recipient who is offline finds the conversation in their list when they come,
     // and a failure here is a failed send, whose retry (stored once) lists it again.
     const { lists } = this.#deps;
@@ -349,7 +365,9 @@ export class ChatHandlers {
 
   /**
    * `editMessage`, `deleteMessage`: a record appended after the author is checked against the stored message
-   * (docs/architecture.md, "Edit and delete"), delivered and acknowledged as a message is.
+   * (docs/architecture.md, "Edit and delete"), delivered and acknowledged as a message is. `react`, `unreact`:
+   * the same, except that one which changes nothing is acknowledged `unchanged` and neither stored nor
+   * delivered (docs/architecture.md, "Reactions and replies").
    */
   async #changeMessage(
     caller: Caller,
@@ -364,6 +382,8 @@ export class ChatHandlers {
     );
     if (!outcome.ok)
       return { event: 'error', payload: { ...chatError(outcome.code, command.type), ...which } };
+    // A reaction that changes nothing: answered as done, with nothing stored or delivered.
+    if ('unchanged' in outcome) return { event: 'ack', payload: { ...which, unchanged: true } };
     const { message } = outcome.stored;
     await deliverMessage(this.#deps.fanout, caller, message);
     return {

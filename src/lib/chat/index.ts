@@ -16,6 +16,7 @@ export * from './presence/deltas.js';
 export * from './presence/presence.js';
 export * from './reading/commands.js';
 export * from './reading/join-reads.js';
+export * from './reading/marked-ids.js';
 export * from './reading/positions.js';
 export * from './reading/reading.js';
 export * from './typing.js';

@@ -77,6 +77,14 @@ export class Reactions {
     return added;
   }
 
+  /**
+   * The newest `react` or `unreact` record seen of `user` with `emoji` on the message `target`: whether that
+   * user's reaction stands (`react`) or not (`unreact`, or none). Not cut by `maxReactionsPerMessage`.
+   */
+  latest(target: string, emoji: string, user: string): ChatMessage | undefined {
+    return this.#byTarget.get(target)?.get(emoji)?.get(user);
+  }
+
   /** The reactions to the message `id` after the records seen so far, in the order of the emoji set. */
   of(id: string): ReactionCount[] {
     const byEmoji = this.#byTarget.get(id);

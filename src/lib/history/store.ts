@@ -155,13 +155,19 @@ export class HistoryStore {
   /**
    * The stored line with id `id` in a conversation (a message or an edit/delete record), or `undefined` when the
    * conversation holds none: found as `before` paging finds its message, so it costs a search, not a scan.
+   * `exhaustive: false` keeps to the reorder window (`MessageLocator.locate`): an id that is not there costs a
+   * search too, never the full scan.
    */
-  async find(conversation: string, id: string): Promise<ChatMessage | undefined> {
+  async find(
+    conversation: string,
+    id: string,
+    options: { exhaustive?: boolean } = {},
+  ): Promise<ChatMessage | undefined> {
     validateConversation(conversation);
     if (!isMessageId(id)) return undefined;
     await this.ensureContainer();
     const segments = await listSegments(this.containerClient, conversation);
-    const position = await this.#locator.locate(conversation, segments, id);
+    const position = await this.#locator.locate(conversation, segments, id, options);
     const segment = position === undefined ? undefined : segments[position.index];
     if (position === undefined || segment === undefined) return undefined;
     const blob = segmentClient(this.containerClient, conversation, segment.segment);

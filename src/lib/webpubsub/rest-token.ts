@@ -2,10 +2,11 @@
  * The access-key token of Web PubSub REST calls, reused for its lifetime. Microsoft's client signs a fresh JWT
  * per request (`jsonwebtoken`, whose key check builds a private key and throws before it takes the HMAC key:
  * the largest single cost of a call in the bench's profile). This policy takes its place in the client's
- * pipeline: the same token (HS256, `aud` the request's URL, as Learn's REST reference wants it), signed once
- * per URL with `node:crypto` and reused until shortly before it expires. The URLs a busy chat calls are few (the
- * hub's broadcast, its groups and users); one per connection for welcomes, so at most
- * {@link DEFAULT_MAX_CACHED_WEBPUBSUB_TOKENS} are remembered, the least recently used forgotten first.
+ * pipeline: the same token (HS256, `aud` the request's URL, as Learn's REST reference wants it; with `nbf` too,
+ * as every token the app signs), signed once per URL with `node:crypto` and reused until shortly before it
+ * expires. The URLs a busy chat calls are few (the hub's broadcast, its groups and users); one per connection
+ * for welcomes, so at most {@link DEFAULT_MAX_CACHED_WEBPUBSUB_TOKENS} are remembered, the least recently used
+ * forgotten first.
  * See docs/architecture.md, "Tokens and identity".
  */
 import { createHmac } from 'node:crypto';
@@ -60,7 +61,8 @@ export function cachedRestTokens(accessKey: string, options: RestTokenOptions = 
       return cached.header;
     }
     const iat = Math.floor(at / 1000);
-    const unsigned = `${HEADER}.${base64url(JSON.stringify({ aud: url, iat, exp: iat + ttl }))}`;
+    const claims = { aud: url, iat, nbf: iat, exp: iat + ttl };
+    const unsigned = `${HEADER}.${base64url(JSON.stringify(claims))}`;
     const signature = createHmac('sha256', accessKey).update(unsigned).digest('base64url');
     const entry = { header: `Bearer ${unsigned}.${signature}`, renewAt: at + (ttl - margin) * 1000 };
     setBounded(tokens, url, entry, max);
@@ -113,7 +115,9 @@ export interface ClientTokenRequest {
  * A client's URL and access token, as `WebPubSubServiceClient.getClientAccessToken` makes them with an access
  * key (the same claims: `iat`, `exp`, `aud` the client endpoint `…/client/hubs/<hub>`, `sub` the user; HS256
  * with the key's UTF-8 bytes), signed with `node:crypto` instead of `jsonwebtoken`, whose key check builds and
- * throws away a private key on every call: a negotiate's largest cost.
+ * throws away a private key on every call: a negotiate's largest cost. One claim more than the SDK's (1.2.0
+ * signs no `nbf`): `nbf`, equal to `iat`, as every token the app signs has (docs/architecture.md, "Tokens and
+ * identity").
  */
 export function clientAccessTokens(
   endpoint: string,
@@ -126,7 +130,7 @@ export function clientAccessTokens(
   const baseUrl = audience.replace(/^http(s?):\/\//i, 'ws$1://');
   return ({ userId, expirationTimeInMinutes = 60 }) => {
     const iat = Math.floor(now() / 1000);
-    const claims = { iat, exp: iat + expirationTimeInMinutes * 60, aud: audience, sub: userId };
+    const claims = { iat, nbf: iat, exp: iat + expirationTimeInMinutes * 60, aud: audience, sub: userId };
     const unsigned = `${HEADER}.${base64url(JSON.stringify(claims))}`;
     const token = `${unsigned}.${createHmac('sha256', accessKey).update(unsigned).digest('base64url')}`;
     return { token, baseUrl, url: `${baseUrl}?access_token=${token}` };

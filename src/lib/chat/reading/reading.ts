@@ -1,8 +1,9 @@
 /**
  * Read state (docs/architecture.md, "Read state"): `markRead` moves the user's last-read position of a
- * conversation forward (positions.ts coalesces the Blob writes), tells the user's other connections (`read`)
- * and, in a private conversation, the other person (`seen`); `loadReadState` answers the user's position and
- * the other person's; the welcome carries the unread counts, bounded so a join never reads whole histories.
+ * conversation forward to a line stored in it (marked-ids.ts checks it; positions.ts coalesces the Blob writes),
+ * tells the user's other connections (`read`) and, in a private conversation, the other person (`seen`);
+ * `loadReadState` answers the user's position and the other person's; the welcome carries the unread counts,
+ * bounded so a join never reads whole histories.
  * Every rule is checked against the user the service names: nobody marks or learns the read state of a
  * conversation they cannot read.
  */
@@ -18,6 +19,7 @@ import { type MembershipStore, readRefusal } from '../groups/memberships.js';
 import type { Caller } from '../people/caller.js';
 import type { ChatEvent, ReadMark } from '../wire/protocol.js';
 import type { ReadingCommand } from './commands.js';
+import type { MarkedIds } from './marked-ids.js';
 import type { ReadPositionStore } from './positions.js';
 
 /**
@@ -55,22 +57,46 @@ export class ReadingHandlers {
     this.#deps = deps;
   }
 
-  async run(caller: Caller, command: ReadingCommand): Promise<ChatEvent | undefined> {
+  /** Runs a read-state command; `marked` tells whether a `markRead`'s id is stored (marked-ids.ts). */
+  async run(
+    caller: Caller,
+    command: ReadingCommand,
+    marked: Pick<MarkedIds, 'stored'>,
+  ): Promise<ChatEvent | undefined> {
     const refusal = await readRefusal(this.#deps.members, caller.user, command.type, command.conversation);
     if (refusal !== undefined) return { event: 'error', payload: refusal };
     return command.type === 'markRead'
-      ? this.#markRead(caller, command.conversation, command.messageId)
+      ? this.#markRead(caller, command.conversation, command.messageId, marked)
       : this.#readState(caller, command.conversation);
   }
 
-  /** Moves the position forward; when it moved, the user's connections and a private conversation's other person hear it. */
-  async #markRead(caller: Caller, conversation: string, id: string): Promise<ChatEvent | undefined> {
+  /**
+   * Moves the position forward to a line stored in the conversation; when it moved, the user's connections and
+   * a private conversation's other person hear it.
+   */
+  async #markRead(
+    caller: Caller,
+    conversation: string,
+    id: string,
+    marked: Pick<MarkedIds, 'stored'>,
+  ): Promise<ChatEvent | undefined> {
     const { reads, fanout } = this.#deps;
     const now = this.#deps.now?.() ?? Date.now();
+    // A time ahead of every clock cannot be stored yet: refused without a read.
     if (decodeTime(id) > now + MARK_FUTURE_ALLOWANCE_MS) {
       return {
         event: 'error',
-        payload: chatError('invalid-message-id', 'markRead', 'the id of a stored message, not a later time'),
+        payload: chatError(
+          'invalid-message-id',
+          'markRead',
+          `its time is more than ${MARK_FUTURE_ALLOWANCE_MS / 1000} s ahead of the server's clock`,
+        ),
+      };
+    }
+    if (!(await marked.stored(conversation, id))) {
+      return {
+        event: 'error',
+        payload: chatError('message-not-found', 'markRead', 'mark a message stored in this conversation'),
       };
     }
     if (!(await reads.mark(caller.user, conversation, id))) return undefined;

@@ -122,13 +122,13 @@ export interface TypingPayload {
 }
 
 /**
- * The answer to a `sendMessage`, for the sender's connection alone: the stored message (the first one stored
- * under this `clientMessageId` when the send was a retry).
+ * The answer to a `sendMessage` (and an edit, delete or reaction), for the sender's connection alone: the stored
+ * message (the first one stored under this `clientMessageId` when the send was a retry); or, for a `react` of a
+ * reaction that stands or an `unreact` of one that does not, `unchanged` and no message: nothing was stored.
  */
-export interface AckPayload {
-  readonly clientMessageId?: string;
-  readonly message: ChatMessage;
-}
+export type AckPayload =
+  | { readonly clientMessageId?: string; readonly message: ChatMessage }
+  | { readonly clientMessageId?: string; readonly unchanged: true };
 
 /** Every server event and its payload. */
 export interface ChatEvents {
