@@ -6,10 +6,12 @@
  *
  * - `POST /api/uploads` `{ conversation, name, type, size }`: the caller may write to the conversation (the room;
  *   a group they are a member of; a private conversation they take part in), the size and type are within the
- *   rules; answers `{ blob, uploadUrl, expiresOn, headers }`: a create-only SAS for one blob the server names.
- * - `GET /api/attachments?conversation=…&blob=…&type=…`: the caller may read the conversation and the blob is one of
- *   its uploads; answers 302 to a read SAS of that blob that fixes the response's type (`rsct`) and, for files,
- *   `Content-Disposition: attachment` (`rscd`). No Blob call: the SAS is signed locally.
+ *   rules; answers `{ blob, uploadUrl, expiresOn, headers }`: a create-only SAS for the pending blob of one blob
+ *   the server names, which the message that sends it claims (store.ts).
+ * - `GET /api/attachments?conversation=…&blob=…&type=…`: the caller may read the conversation, the blob is one of
+ *   its files and is stored within the limit with that type (one HEAD: no SAS can cap what was PUT, so a blob
+ *   larger than the limit is refused and deleted); answers 302 to a read SAS of that blob that fixes the
+ *   response's type (`rsct`) and, for files, `Content-Disposition: attachment` (`rscd`).
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import {
@@ -152,6 +154,17 @@ export async function attachments(req: HttpRequest, _context: InvocationContext)
   // response say (`rsct`), whatever the blob was uploaded with: no read can turn a file into a page.
   const type = req.query.get('type') ?? '';
   if (!isAllowedType(type)) return refuse('attachment-type-refused', `type "${type.slice(0, 80)}"`);
+  // What is stored, not what was declared: a SAS cannot cap the length of a PUT, so the limit is checked here
+  // before anyone can read a byte, and a blob over it is deleted.
+  const stored = await store.head(blob);
+  if (stored === undefined) return refuse('attachment-not-found');
+  if (stored.size > store.maxBytes) {
+    await store.remove(blob);
+    return refuse('attachment-removed', `${stored.size} bytes; at most ${store.maxBytes}`);
+  }
+  if (stored.type !== type) {
+    return refuse('invalid-attachment', `type must be the file's own, as its message says, not "${type}"`);
+  }
   const { url } = await store.readUrl({ blob, name, type });
   return {
     status: 302,

@@ -101,6 +101,11 @@ export const APP_ERRORS = {
     status: 404,
     message: 'No such attachment in this conversation: it may not be uploaded yet',
   },
+  'attachment-removed': {
+    status: 410,
+    message:
+      'This file was larger than the server accepts (CHAT_ATTACHMENT_MAX_BYTES) and has been deleted: ask its sender to attach a smaller one',
+  },
   'no-valid-user': {
     status: 401,
     message:

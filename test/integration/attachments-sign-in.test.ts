@@ -73,6 +73,12 @@ describe('attachments with sign-in (CHAT_AUTH=entra)', () => {
       body: new Uint8Array(PNG),
     });
     expect(put.status).toBe(201);
+    // Nobody reads an upload before a message claims it.
+    expect((await readRedirect({ cookie: ann.cookie }, answer.blob)).status).toBe(404);
+    const annChat = await chat.connect('whoever', 'signalr', { headers: { cookie: ann.cookie } });
+    const attachment = { blob: answer.blob, name: 'plan.png', type: 'image/png', size: PNG.length };
+    await annChat.send('sendMessage', { text: '', group: 'atelier', attachment, clientMessageId: 'plan' });
+    await annChat.waitFor((e: ReceivedEvent) => e.type === 'message' && e.payload.clientMessageId === 'plan');
     for (const member of [ann, bob]) {
       const redirect = await readRedirect({ cookie: member.cookie }, answer.blob);
       expect(redirect.status).toBe(302);
