@@ -2,9 +2,9 @@
  * The cost scenario's attachment part (docs/architecture.md, "Attachments"): the Blob transactions of one
  * attachment, step by step, counted by the proxy in front of Azurite (bench/blob-counter.ts) while one SignalR
  * client of the chat sends files to the room: issuing the upload SAS (`POST /api/uploads`), the browser's PUT,
- * the message with its attachment (its HEAD check beside a plain message's requests) and issuing the read SAS
- * (`GET /api/attachments`) with the read it leads to. A group would add one membership HEAD to the upload and to
- * each read; the room, which everyone may write, has none.
+ * the message with its attachment (its HEAD check and the claim's copy and delete beside a plain message's
+ * requests) and issuing the read SAS (`GET /api/attachments`, one HEAD) with the read it leads to. A group would
+ * add one membership HEAD to the upload and to each read; the room, which everyone may write, has none.
  */
 import { HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import type { BlobCounter } from '../blob-counter.js';
@@ -132,7 +132,7 @@ export function attachmentFigures(cost: AttachmentCost): Figure[] {
     figure(
       'Blob transactions of the HEAD check',
       cost.headCheck,
-      'when the message with the attachment is sent',
+      'when the message with the attachment is sent; its claim of the upload adds one copy and one delete',
     ),
     figure(
       'Blob transactions of the message beyond a plain one',
@@ -142,7 +142,7 @@ export function attachmentFigures(cost: AttachmentCost): Figure[] {
     figure(
       'Blob transactions to issue the read SAS',
       cost.issueRead,
-      'signed locally after the membership check',
+      'signed locally after the membership check and one HEAD of the blob (its size and type)',
     ),
     figure('Blob transactions of the read', cost.read, 'one Get Blob per view'),
   ];

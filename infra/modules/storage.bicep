@@ -29,6 +29,10 @@ param markerRetentionDays int = 2
 @minValue(1)
 param limitRetentionDays int = 1
 
+@description('Days after its upload that a file no message claimed (`_pending/…` in the attachments container) is deleted: a send comes seconds after its upload (src/local/retention.ts, DEFAULT_PENDING_UPLOAD_RETENTION_DAYS).')
+@minValue(1)
+param pendingUploadRetentionDays int = 1
+
 @description('Log Analytics workspace that Blob\'s read, write and delete logs go to.')
 param logAnalyticsWorkspaceId string
 
@@ -143,8 +147,8 @@ var markerRule = {
   }
 }
 
-// Attachments (their own container) go as many days after their upload as history segments after their last
-// append: a file lives as long as the history around it, and an upload that was never sent does not stay forever.
+// Attachments (their own container) go as many days after they were sent (the send copies the upload to the file's
+// name) as history segments after their last append: a file lives as long as the history around it.
 var attachmentsRule = {
   name: 'attachments-age'
   enabled: true
@@ -192,6 +196,32 @@ var limitRule = {
   }
 }
 
+// Uploads no message claimed (docs/architecture.md, "Attachments"): the browser PUTs to `_pending/<name>`, a send
+// copies that to `<name>` and deletes it, so what is still there after a day was never sent. Kept even when history
+// is kept forever: nobody can read these, and no SAS caps their size.
+var pendingUploadRule = {
+  name: 'attachments-pending'
+  enabled: true
+  type: 'Lifecycle'
+  definition: {
+    filters: {
+      blobTypes: [
+        'blockBlob'
+      ]
+      prefixMatch: [
+        '${attachmentsContainerName}/_pending/'
+      ]
+    }
+    actions: {
+      baseBlob: {
+        delete: {
+          daysAfterModificationGreaterThan: pendingUploadRetentionDays
+        }
+      }
+    }
+  }
+}
+
 var historyRules = [
   historyRule
   attachmentsRule
@@ -205,12 +235,16 @@ var limitRules = [
   limitRule
 ]
 
+var pendingUploadRules = [
+  pendingUploadRule
+]
+
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: storage
   name: 'default'
   properties: {
     policy: {
-      rules: concat(historyRetentionDays > 0 ? historyRules : [], markerRules, limitRules)
+      rules: concat(historyRetentionDays > 0 ? historyRules : [], markerRules, limitRules, pendingUploadRules)
     }
   }
 }

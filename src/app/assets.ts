@@ -7,9 +7,18 @@ import { APP_ERRORS } from './errors.js';
 import { NOSNIFF } from './page-security.js';
 import { loadAsset } from './static-files.js';
 
+/**
+ * Whether the request's own path names the file exactly: hosts drop empty segments when they match `{*path}`, so
+ * `vendor/signalr.js/` or `vendor//signalr.js` would otherwise be served as `vendor/signalr.js`.
+ */
+function namesOneFile(url: string): boolean {
+  const { pathname } = new URL(url);
+  return !pathname.endsWith('/') && !pathname.includes('//');
+}
+
 export async function assets(req: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const path = req.params.path ?? '';
-  const file = await loadAsset(path);
+  const file = namesOneFile(req.url) ? await loadAsset(path) : undefined;
   if (!file) {
     // Plain text, not `{code, message}` JSON: the page's own <script> and <link> requests are the callers,
     // and a browser shows the body as it is to whoever opens the URL.

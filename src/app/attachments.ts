@@ -1,14 +1,17 @@
 /**
  * The two routes of attachments (docs/architecture.md, "Attachments"). Neither carries a file: the browser
  * uploads to Blob Storage and reads from it with short-lived SAS URLs these routes issue after checking the
- * caller, who is decided as negotiate decides it (identity.ts), never by what the request says.
+ * caller, who is decided as negotiate decides it (identity.ts), never by what the request says, and who must not
+ * be banned (nor, to upload, muted).
  *
  * - `POST /api/uploads` `{ conversation, name, type, size }`: the caller may write to the conversation (the room;
  *   a group they are a member of; a private conversation they take part in), the size and type are within the
- *   rules; answers `{ blob, uploadUrl, expiresOn, headers }`: a create-only SAS for one blob the server names.
- * - `GET /api/attachments?conversation=…&blob=…&type=…`: the caller may read the conversation and the blob is one of
- *   its uploads; answers 302 to a read SAS of that blob that fixes the response's type (`rsct`) and, for files,
- *   `Content-Disposition: attachment` (`rscd`). No Blob call: the SAS is signed locally.
+ *   rules; answers `{ blob, uploadUrl, expiresOn, headers }`: a create-only SAS for the pending blob of one blob
+ *   the server names, which the message that sends it claims (store.ts).
+ * - `GET /api/attachments?conversation=…&blob=…&type=…`: the caller may read the conversation, the blob is one of
+ *   its files and is stored within the limit with that type (one HEAD: no SAS can cap what was PUT, so a blob
+ *   larger than the limit is refused and deleted); answers 302 to a read SAS of that blob that fixes the
+ *   response's type (`rsct`) and, for files, `Content-Disposition: attachment` (`rscd`).
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import {
@@ -26,8 +29,9 @@ import { parseConversation } from '../lib/conversation.js';
 import { uploadLimiterFor } from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';
+import { moderationFor } from './moderation.js';
 import { NOSNIFF } from './page-security.js';
-import { chatServices } from './services.js';
+import { type ChatServices, chatServices } from './services.js';
 
 /** The largest request body `POST /api/uploads` reads: a few short fields. */
 export const MAX_UPLOAD_REQUEST_BYTES = 4096;
@@ -57,6 +61,25 @@ function fromChatRefusal(refusal: ChatErrorPayload): HttpResponseInit {
   return refuse('invalid-attachment', refusal.message);
 }
 
+/**
+ * A ban refuses both routes and a mute refuses uploads (a muted user cannot send the file), as negotiate and
+ * `sendMessage` refuse them (docs/architecture.md, "Moderation"); from the per-instance cache of the user's state.
+ */
+async function sanctionRefusal(
+  services: ChatServices,
+  user: string,
+  action: 'upload' | 'read',
+): Promise<HttpResponseInit | undefined> {
+  const moderation = moderationFor(services);
+  if (!moderation.enabled) return undefined;
+  const { ban, mute } = await moderation.store.sanctionsOf(user);
+  if (ban !== undefined) return refuse('banned', ban.reason);
+  if (mute !== undefined && action === 'upload') {
+    return refuse('muted', `it ends at ${mute.until}${mute.reason ? `: ${mute.reason}` : ''}`);
+  }
+  return undefined;
+}
+
 function fromProblem(problem: AttachmentProblem): HttpResponseInit {
   return refuse(problem.code, problem.detail);
 }
@@ -83,6 +106,8 @@ export async function uploads(req: HttpRequest, _context: InvocationContext): Pr
   }
   const checked = checkUploadRequest(value, store.maxBytes);
   if (!checked.ok) return fromProblem(checked.problem);
+  const sanctioned = await sanctionRefusal(services, caller.user, 'upload');
+  if (sanctioned !== undefined) return sanctioned;
   const { conversation, name, type, size } = checked.request;
   const refusal = await readRefusal(services.members, caller.user, 'upload', conversation);
   if (refusal !== undefined) return fromChatRefusal(refusal);
@@ -118,6 +143,8 @@ export async function attachments(req: HttpRequest, _context: InvocationContext)
   const conversation = req.query.get('conversation') ?? '';
   const blob = req.query.get('blob') ?? '';
   if (parseConversation(conversation) === undefined) return refuse('invalid-attachment', 'conversation');
+  const sanctioned = await sanctionRefusal(services, caller.user, 'read');
+  if (sanctioned !== undefined) return sanctioned;
   // Membership first: a non-member learns nothing about what the conversation holds.
   const refusal = await readRefusal(services.members, caller.user, 'attachment', conversation);
   if (refusal !== undefined) return fromChatRefusal(refusal);
@@ -127,6 +154,17 @@ export async function attachments(req: HttpRequest, _context: InvocationContext)
   // response say (`rsct`), whatever the blob was uploaded with: no read can turn a file into a page.
   const type = req.query.get('type') ?? '';
   if (!isAllowedType(type)) return refuse('attachment-type-refused', `type "${type.slice(0, 80)}"`);
+  // What is stored, not what was declared: a SAS cannot cap the length of a PUT, so the limit is checked here
+  // before anyone can read a byte, and a blob over it is deleted.
+  const stored = await store.head(blob);
+  if (stored === undefined) return refuse('attachment-not-found');
+  if (stored.size > store.maxBytes) {
+    await store.remove(blob);
+    return refuse('attachment-removed', `${stored.size} bytes; at most ${store.maxBytes}`);
+  }
+  if (stored.type !== type) {
+    return refuse('invalid-attachment', `type must be the file's own, as its message says, not "${type}"`);
+  }
   const { url } = await store.readUrl({ blob, name, type });
   return {
     status: 302,

@@ -62,6 +62,11 @@ export const APP_ERRORS = {
     message:
       'A moderator has banned you from the chat: you cannot connect until an admin or moderator lifts the ban',
   },
+  muted: {
+    status: 403,
+    message:
+      'A moderator has muted you: you can read, but not send messages or attach files, until the mute ends',
+  },
   'attachments-off': {
     status: 404,
     message: 'Attachments are off on this server (CHAT_ATTACHMENTS_STORAGE=off): send text only',
@@ -95,6 +100,11 @@ export const APP_ERRORS = {
   'attachment-not-found': {
     status: 404,
     message: 'No such attachment in this conversation: it may not be uploaded yet',
+  },
+  'attachment-removed': {
+    status: 410,
+    message:
+      'This file was larger than the server accepts (CHAT_ATTACHMENT_MAX_BYTES) and has been deleted: ask its sender to attach a smaller one',
   },
   'no-valid-user': {
     status: 401,

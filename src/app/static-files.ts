@@ -29,22 +29,30 @@ export function appRoot(): string {
 }
 let cachedRoot: string | undefined;
 
-/** Vendored browser builds, served under `assets/vendor/…`. */
-export const VENDOR_FILES: Readonly<Record<string, string>> = {
-  'vendor/vue.js': 'node_modules/vue/dist/vue.esm-browser.prod.js',
-  'vendor/signalr.js': 'node_modules/@microsoft/signalr/dist/browser/signalr.min.js',
+/**
+ * Vendored browser builds, served under `assets/vendor/…`. A Map, so a request for `__proto__` or `constructor`
+ * finds nothing rather than `Object.prototype`'s own.
+ */
+export const VENDOR_FILES: ReadonlyMap<string, string> = new Map([
+  ['vendor/vue.js', 'node_modules/vue/dist/vue.esm-browser.prod.js'],
+  ['vendor/signalr.js', 'node_modules/@microsoft/signalr/dist/browser/signalr.min.js'],
   // Sets `signalR.protocols.msgpack` on the global `signalR` of the build above (MessagePack bundled in).
-  'vendor/signalr-protocol-msgpack.js':
+  [
+    'vendor/signalr-protocol-msgpack.js',
     'node_modules/@microsoft/signalr-protocol-msgpack/dist/browser/signalr-protocol-msgpack.min.js',
+  ],
   // A classic script that sets the global `markdownit` (linkify-it bundled in): the page's message formatting.
-  'vendor/markdown-it.js': 'node_modules/markdown-it/dist/markdown-it.min.js',
+  ['vendor/markdown-it.js', 'node_modules/markdown-it/dist/markdown-it.min.js'],
   // DOMPurify's ES module: cleans what markdown-it made down to the tags the page allows.
-  'vendor/purify.js': 'node_modules/dompurify/dist/purify.es.mjs',
-};
+  ['vendor/purify.js', 'node_modules/dompurify/dist/purify.es.mjs'],
+]);
 
-/** Content types by extension; a file with any other extension is not served. */
+/**
+ * Content types by extension; a file with any other extension is not served. No `.html`: the page template
+ * (`static/index.html`) is served by `GET /api/home` alone, filled in and with the page's Content-Security-Policy
+ * and framing headers (home.ts, page-security.ts); as an asset it would have neither.
+ */
 export const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -79,7 +87,7 @@ const vendorFiles = new Map<string, Promise<StaticFile | undefined>>();
  * Loads the asset named by `path` (relative to `assets/`), or `undefined` when it is not a known file.
  */
 export async function loadAsset(path: string): Promise<StaticFile | undefined> {
-  const vendor = VENDOR_FILES[path];
+  const vendor = VENDOR_FILES.get(path);
   if (vendor !== undefined) {
     // Installed dependencies do not change while the app runs: read and hash each build once per process.
     let cached = vendorFiles.get(path);
@@ -106,7 +114,8 @@ export async function loadPageTemplate(): Promise<string> {
 
 async function loadFile(file: string, cacheControl: string): Promise<StaticFile | undefined> {
   const dot = file.lastIndexOf('.');
-  const contentType = dot < 0 ? undefined : CONTENT_TYPES[file.slice(dot).toLowerCase()];
+  const extension = dot < 0 ? '' : file.slice(dot).toLowerCase();
+  const contentType = Object.hasOwn(CONTENT_TYPES, extension) ? CONTENT_TYPES[extension] : undefined;
   if (contentType === undefined) return undefined;
   try {
     const info = await stat(file);

@@ -6,9 +6,11 @@
  * test/infra/modes.test.ts keeps the prefixes and blob types here equal to the Bicep rules.
  *
  * Environment (the same names as the azd variables): HISTORY_RETENTION_DAYS (365; 0 keeps history forever; also the
- * days an attachment is kept after its upload), MARKER_RETENTION_DAYS (2), LIMIT_RETENTION_DAYS (1).
+ * days an attachment is kept after its upload), MARKER_RETENTION_DAYS (2), LIMIT_RETENTION_DAYS (1). An upload no
+ * message claimed goes after {@link DEFAULT_PENDING_UPLOAD_RETENTION_DAYS} (not a variable).
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import { PENDING_UPLOADS_FOLDER } from '../lib/attachments/rules.js';
 import { LIMITS_PREFIX } from '../lib/chat/index.js';
 
 /** One lifecycle rule: blobs of `blobType` under one of `prefixes` whose last write is older than `days`. */
@@ -32,6 +34,11 @@ export const DEFAULT_MARKER_RETENTION_DAYS = 2;
  * a missing one counts as full, so an idle user's bucket is only storage.
  */
 export const DEFAULT_LIMIT_RETENTION_DAYS = 1;
+/**
+ * Days an upload that no message claimed is kept (`_pending/…` in the attachments container): a send comes seconds
+ * after its upload, so what is still there a day later was never sent. The lifecycle policy counts whole days.
+ */
+export const DEFAULT_PENDING_UPLOAD_RETENTION_DAYS = 1;
 /** How often the local sweeper runs. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -45,13 +52,20 @@ export const HISTORY_PREFIXES: readonly string[] = ['room', 'group%3A', 'dm%3A']
 export const MARKER_PREFIXES: readonly string[] = ['_client-ids/'];
 /** The per-user command-limit buckets (src/lib/chat/command-quota.ts). */
 export const LIMIT_PREFIXES: readonly string[] = [LIMITS_PREFIX];
+/** Uploads no message has claimed yet (src/lib/attachments/rules.ts), in the attachments container. */
+export const PENDING_UPLOAD_PREFIXES: readonly string[] = [PENDING_UPLOADS_FOLDER];
 
 /**
- * The four rules, with the retention periods given. Attachments (their own container) go `historyDays` after their
- * upload, sent or not: a file lives as long as the history around it would, and an upload that was never sent
- * does not stay forever.
+ * The five rules, with the retention periods given. Attachments (their own container) go `historyDays` after they
+ * were sent: a file lives as long as the history around it would. An upload never sent goes `pendingDays` after
+ * it, whatever `historyDays` says.
  */
-export function retentionRules(historyDays: number, markerDays: number, limitDays: number): RetentionRule[] {
+export function retentionRules(
+  historyDays: number,
+  markerDays: number,
+  limitDays: number,
+  pendingDays: number = DEFAULT_PENDING_UPLOAD_RETENTION_DAYS,
+): RetentionRule[] {
   return [
     {
       name: 'chat-history-age',
@@ -80,6 +94,13 @@ export function retentionRules(historyDays: number, markerDays: number, limitDay
       prefixes: LIMIT_PREFIXES,
       blobType: 'BlockBlob',
       days: limitDays,
+    },
+    {
+      name: 'attachments-pending',
+      container: 'attachments',
+      prefixes: PENDING_UPLOAD_PREFIXES,
+      blobType: 'BlockBlob',
+      days: pendingDays,
     },
   ];
 }

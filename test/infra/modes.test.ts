@@ -335,7 +335,7 @@ describe('retention (Blob lifecycle policy ↔ src/local/retention.ts)', () => {
     );
     expect(
       (at(kept?.body, 'properties', 'policy', 'rules') as Evaluated[]).map((rule) => at(rule, 'name')),
-    ).toEqual(['client-id-markers', 'command-limit-buckets']);
+    ).toEqual(['client-id-markers', 'command-limit-buckets', 'attachments-pending']);
   });
 
   it('takes the same default days as the local sweeper when the azd variables are unset', async () => {

@@ -2,14 +2,15 @@
  * The attachment routes with sign-in (`CHAT_AUTH=entra`) through the whole local stack: the built-in host
  * stands in for App Service Authentication, so the caller of `/api/uploads` and `/api/attachments` is the user
  * the platform's principal names (from the session), never a principal header or `?name=` the client wrote;
- * and the app itself refuses a request that reaches it with no principal at all.
+ * the app itself refuses a request that reaches it with no principal at all; and a ban refuses both routes, a
+ * mute the upload.
  */
 import azureFunctions from '@azure/functions';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { attachments, uploads } from '../../src/app/attachments.js';
 import { fileNameOfBlob } from '../../src/lib/attachments/index.js';
 import { principalHeadersOf } from '../../src/local/functions-host/easy-auth.js';
-import type { ReceivedEvent } from '../support/chat-clients.js';
+import type { ChatClient, ReceivedEvent } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
 import { type SignedIn, signIn } from '../support/sign-in.js';
 
@@ -72,6 +73,12 @@ describe('attachments with sign-in (CHAT_AUTH=entra)', () => {
       body: new Uint8Array(PNG),
     });
     expect(put.status).toBe(201);
+    // Nobody reads an upload before a message claims it.
+    expect((await readRedirect({ cookie: ann.cookie }, answer.blob)).status).toBe(404);
+    const annChat = await chat.connect('whoever', 'signalr', { headers: { cookie: ann.cookie } });
+    const attachment = { blob: answer.blob, name: 'plan.png', type: 'image/png', size: PNG.length };
+    await annChat.send('sendMessage', { text: '', group: 'atelier', attachment, clientMessageId: 'plan' });
+    await annChat.waitFor((e: ReceivedEvent) => e.type === 'message' && e.payload.clientMessageId === 'plan');
     for (const member of [ann, bob]) {
       const redirect = await readRedirect({ cookie: member.cookie }, answer.blob);
       expect(redirect.status).toBe(302);
@@ -107,6 +114,70 @@ describe('attachments with sign-in (CHAT_AUTH=entra)', () => {
     const { blob } = (await own.json()) as { blob: string };
     const read = await readRedirect({ ...annForged(), cookie: eve.cookie }, blob);
     expect([read.status, read.headers.get('location')]).toEqual([403, null]);
+  });
+});
+
+describe('attachments and moderation', () => {
+  /** Sends `command` and waits for its answer of type `type` (or the error that answers it). */
+  async function ask(client: ChatClient, command: string, payload: unknown, type: string) {
+    const from = client.events.length;
+    await client.send(command, payload);
+    const answer = await client.waitFor(
+      (e) => e.type === type || (e.type === 'error' && e.payload.command === command),
+      from,
+    );
+    expect(answer.type, JSON.stringify(answer.payload)).toBe(type);
+    return answer;
+  }
+
+  it('refuse a banned user both routes and a muted user the upload, as negotiate and sendMessage do', async () => {
+    const url = chat.stack.functionsUrl;
+    const [mod, zed] = await Promise.all([
+      signIn(url, 'Mod', 'mod', ['Chat.Moderator']),
+      signIn(url, 'Zed', 'zed'),
+    ]);
+    const room = { conversation: 'room', name: 'note.png', type: 'image/png', size: PNG.length };
+    const codeOf = async (res: Response) => [res.status, ((await res.json()) as { code: string }).code];
+    const readRoom = (who: SignedIn, blob: string) =>
+      readRedirect({ cookie: who.cookie }, blob, { conversation: 'room' });
+    // Zed sends a file to the room: it is the room's, readable by everyone there.
+    const zedChat = await chat.connect('whoever', 'signalr', { headers: { cookie: zed.cookie } });
+    const granted = await askUpload({ cookie: zed.cookie }, room);
+    expect(granted.status).toBe(200);
+    const grant = (await granted.json()) as {
+      blob: string;
+      uploadUrl: string;
+      headers: Record<string, string>;
+    };
+    const put = await fetch(grant.uploadUrl, {
+      method: 'PUT',
+      headers: grant.headers,
+      body: new Uint8Array(PNG),
+    });
+    expect(put.status).toBe(201);
+    const attachment = { blob: grant.blob, name: 'note.png', type: 'image/png', size: PNG.length };
+    await ask(zedChat, 'sendMessage', { text: '', attachment, clientMessageId: 'zed-file' }, 'message');
+    expect((await readRoom(zed, grant.blob)).status).toBe(302);
+
+    const modChat = await chat.connect('whoever', 'signalr', { headers: { cookie: mod.cookie } });
+    await ask(modChat, 'muteUser', { user: zed.userId, minutes: 5, reason: 'cool down' }, 'moderation');
+    const muted = await askUpload({ cookie: zed.cookie }, room);
+    expect(await codeOf(muted.clone())).toEqual([403, 'muted']);
+    expect(((await muted.json()) as { message: string }).message).toMatch(/it ends at .*cool down/);
+    // A muted user still reads.
+    expect((await readRoom(zed, grant.blob)).status).toBe(302);
+
+    await ask(modChat, 'banUser', { user: zed.userId, reason: 'spam' }, 'moderation');
+    expect(await codeOf(await askUpload({ cookie: zed.cookie }, room))).toEqual([403, 'banned']);
+    const read = await readRoom(zed, grant.blob);
+    expect(read.headers.get('location')).toBeNull();
+    expect(await codeOf(read)).toEqual([403, 'banned']);
+    // Others are not concerned, and a lifted ban gives Zed back both.
+    expect((await readRoom(mod, grant.blob)).status).toBe(302);
+    await ask(modChat, 'unbanUser', { user: zed.userId }, 'moderation');
+    await ask(modChat, 'unmuteUser', { user: zed.userId }, 'moderation');
+    expect((await askUpload({ cookie: zed.cookie }, room)).status).toBe(200);
+    expect((await readRoom(zed, grant.blob)).status).toBe(302);
   });
 });
 

@@ -2,10 +2,14 @@
  * Attachments through the whole local stack (real Azurite, the built-in host, the local service, both realtime
  * services): upload URLs refused to whoever may not write the conversation and for files too large or of a
  * refused type; the browser's PUT with the create-only SAS, which can neither read nor overwrite nor reach
- * another blob; the message with its attachment delivered over SignalR and Web PubSub and kept in history; the
- * read redirect refused to a non-member of a private group, working for a member, a file read as a download.
+ * another blob, and lands under `_pending/` where nobody reads it; the message with its attachment, which claims
+ * the upload, delivered over SignalR and Web PubSub and kept in history; the read redirect refused to a non-member
+ * of a private group, working for a member, a file read as a download; and the size limit holding for what is
+ * stored, whatever was declared, since no SAS caps what a PUT writes.
  */
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
+import { ATTACHMENT_LIMITS, pendingBlobName } from '../../src/lib/attachments/index.js';
 import type { ChatClient, ChatDialect, ReceivedEvent } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
 
@@ -52,6 +56,25 @@ async function upload(name: string, conversation: string, file: string, type: st
 function readRedirect(name: string, conversation: string, blob: string, type: string): Promise<Response> {
   const query = new URLSearchParams({ name, conversation, blob, type });
   return fetch(`${chat.stack.functionsUrl}/api/attachments?${query}`, { redirect: 'manual' });
+}
+
+/** The attachments container of the stack's Azurite, as the app uses it. */
+function attachmentsContainer(): ContainerClient {
+  const storage = chat.stack.env.CHAT_HISTORY_STORAGE as string;
+  return BlobServiceClient.fromConnectionString(storage).getContainerClient('chat-attachments');
+}
+
+/** Sends `up` as a message of `client` to `conversation` (`where`: `{ group }` or `{ to }`), which claims it. */
+async function sendFile(client: ChatClient, up: UploadAnswer, where: Record<string, string> = {}) {
+  const attachment = { blob: up.blob, name: up.name, type: up.type, size: up.size };
+  const cid = `send-${up.blob}`;
+  const answer = await ask(
+    client,
+    'sendMessage',
+    { text: '', attachment, clientMessageId: cid, ...where },
+    (e) => errorFor(cid)(e) || messageWith(cid)(e),
+  );
+  expect(answer.type, JSON.stringify(answer.payload)).toBe('message');
 }
 
 async function ask(
@@ -170,12 +193,16 @@ describe('upload URLs', () => {
       body: new Uint8Array(PNG),
     });
     expect(elsewhere.status).toBe(403);
-    const stored = chat.stack.env.CHAT_HISTORY_STORAGE as string;
-    const { BlobServiceClient } = await import('@azure/storage-blob');
-    const container = BlobServiceClient.fromConnectionString(stored).getContainerClient('chat-attachments');
-    const props = await container.getBlobClient(answer.blob).getProperties();
+    const container = attachmentsContainer();
+    // The upload waits under `_pending/` for the message that claims it; nothing is at its name yet.
+    expect(url.pathname).toContain('/chat-attachments/_pending/room/');
+    const props = await container.getBlobClient(pendingBlobName(answer.blob)).getProperties();
     expect([props.contentLength, props.contentType]).toEqual([PNG.length, 'image/png']);
+    expect(await container.getBlobClient(answer.blob).exists()).toBe(false);
     expect(await container.getBlobClient(answer.blob.replace(/[^/]+$/, 'other.png')).exists()).toBe(false);
+    expect(
+      await container.getBlobClient(pendingBlobName(answer.blob).replace(/[^/]+$/, 'other.png')).exists(),
+    ).toBe(false);
   });
 });
 
@@ -246,6 +273,9 @@ describe('reading an attachment', () => {
     const cy = await chat.connect('cy', 'signalr');
     await ask(cy, 'createGroup', { group: 'vault', members: ['dee'] }, (e) => e.type === 'group');
     const image = await upload('cy', 'group:vault', 'map.png', 'image/png', PNG);
+    // Until a message claims it, the upload is nobody's to read, not even its sender's.
+    expect((await readRedirect('cy', 'group:vault', image.blob, 'image/png')).status).toBe(404);
+    await sendFile(cy, image, { group: 'vault' });
     const eve = await readRedirect('eve', 'group:vault', image.blob, 'image/png');
     expect(eve.status).toBe(403);
     expect(((await eve.json()) as { code: string }).code).toBe('not-a-member');
@@ -268,11 +298,13 @@ describe('reading an attachment', () => {
     expect((await fetch(other)).status).toBe(403);
     // A blob of another conversation, named under this one's query: not found, no URL.
     const roomFile = await upload('cy', 'room', 'r.png', 'image/png', PNG);
+    await sendFile(cy, roomFile);
     expect((await readRedirect('cy', 'group:vault', roomFile.blob, 'image/png')).status).toBe(404);
   });
 
   it('serves a file as a download (Content-Disposition: attachment) with the declared type', async () => {
     const file = await upload('ann', 'room', 'Quarterly "report" é.pdf', 'application/pdf', PDF);
+    await sendFile(await chat.connect('ann', 'webpubsub'), file);
     const res = await readRedirect('bob', 'room', file.blob, 'application/pdf');
     expect(res.status).toBe(302);
     const read = await fetch(res.headers.get('location') as string);
@@ -283,5 +315,97 @@ describe('reading an attachment', () => {
     expect(decodeURIComponent(disposition.split("''")[1] as string)).toBe('Quarterly _report_ é.pdf');
     // An HTML type asked for at read time is refused: no read URL makes a file a page.
     expect((await readRedirect('bob', 'room', file.blob, 'text/html')).status).toBe(415);
+    // Nor is another allowed type than the file's own.
+    const other = await readRedirect('bob', 'room', file.blob, 'text/plain');
+    expect([other.status, ((await other.json()) as { code: string }).code]).toEqual([
+      400,
+      'invalid-attachment',
+    ]);
+  });
+});
+
+describe('the size limit', () => {
+  const max = ATTACHMENT_LIMITS.maxBytes;
+
+  it('holds for what is stored: a file PUT larger than declared is never sent, never read, and deleted', async () => {
+    const mallory = await chat.connect('mallory', 'signalr');
+    // Declared 5 bytes; no SAS can cap what the PUT writes, so storage takes more than the limit.
+    const res = await askUpload('mallory', {
+      conversation: 'room',
+      name: 'big.zip',
+      type: 'application/zip',
+      size: 5,
+    });
+    expect(res.status).toBe(200);
+    const grant = (await res.json()) as UploadAnswer;
+    const big = Buffer.alloc(max + 1, 1);
+    const put = await fetch(grant.uploadUrl, {
+      method: 'PUT',
+      headers: grant.headers,
+      body: new Uint8Array(big),
+    });
+    expect(put.status).toBe(201);
+    const container = attachmentsContainer();
+    const pending = container.getBlobClient(pendingBlobName(grant.blob));
+    expect((await pending.getProperties()).contentLength).toBe(max + 1);
+    // Nobody can read it: it is no file of the room until a message claims it.
+    const read = await readRedirect('bob', 'room', grant.blob, 'application/zip');
+    expect([read.status, read.headers.get('location')]).toEqual([404, null]);
+    // A message cannot claim it, neither with the size it declared nor with its real one; the first try deletes it.
+    const ref = { blob: grant.blob, name: grant.name, type: grant.type };
+    const refusals: [number, string][] = [
+      [5, 'attachment-not-stored'],
+      [max + 1, 'invalid-attachment'],
+    ];
+    for (const [size, code] of refusals) {
+      const cid = `big-${size}`;
+      const answer = await ask(
+        mallory,
+        'sendMessage',
+        { text: '', attachment: { ...ref, size }, clientMessageId: cid },
+        (e) => errorFor(cid)(e) || messageWith(cid)(e),
+      );
+      expect([size, answer.type, answer.payload.code]).toEqual([size, 'error', code]);
+    }
+    expect(await pending.exists()).toBe(false);
+    expect(await container.getBlobClient(grant.blob).exists()).toBe(false);
+  });
+
+  it('holds at the read route for a file stored under its name larger than the limit: 410, and it is deleted', async () => {
+    // As an earlier version let an upload land: straight under the file's name, larger than declared.
+    const res = await askUpload('ann', {
+      conversation: 'room',
+      name: 'old.zip',
+      type: 'application/zip',
+      size: 5,
+    });
+    const { blob } = (await res.json()) as UploadAnswer;
+    const stored = attachmentsContainer().getBlockBlobClient(blob);
+    await stored.uploadData(Buffer.alloc(max + 1, 2), {
+      blobHTTPHeaders: { blobContentType: 'application/zip' },
+    });
+    const read = await readRedirect('bob', 'room', blob, 'application/zip');
+    expect(read.headers.get('location')).toBeNull();
+    const body = (await read.json()) as { code: string; message: string };
+    expect([read.status, body.code]).toEqual([410, 'attachment-removed']);
+    expect(body.message).toContain(`${max + 1} bytes; at most ${max}`);
+    expect(await stored.exists()).toBe(false);
+    expect((await readRedirect('bob', 'room', blob, 'application/zip')).status).toBe(404);
+  });
+
+  it('lets the same file be sent again (a retried send) once claimed', async () => {
+    const sender = await chat.connect('sam', 'webpubsub');
+    const up = await upload('sam', 'room', 'twice.pdf', 'application/pdf', PDF);
+    await sendFile(sender, up);
+    const attachment = { blob: up.blob, name: up.name, type: up.type, size: up.size };
+    const again = await ask(
+      sender,
+      'sendMessage',
+      { text: 'again', attachment, clientMessageId: 'twice-again' },
+      (e) => errorFor('twice-again')(e) || messageWith('twice-again')(e),
+    );
+    expect(again.type).toBe('message');
+    expect(await attachmentsContainer().getBlobClient(pendingBlobName(up.blob)).exists()).toBe(false);
+    expect((await readRedirect('bob', 'room', up.blob, 'application/pdf')).status).toBe(302);
   });
 });

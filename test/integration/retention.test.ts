@@ -101,7 +101,7 @@ describe('local retention (what the Blob lifecycle policy does on Azure)', () =>
     ]);
   });
 
-  it('deletes attachments, sent or never sent, as many days after their upload as history, and keeps them with 0', async () => {
+  it('deletes sent attachments as many days after their send as history (never with 0), and uploads never sent after a day', async () => {
     const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
     const attachments = service.getContainerClient('retention-attachments');
     await attachments.create();
@@ -111,7 +111,9 @@ describe('local retention (what the Blob lifecycle policy does on Azure)', () =>
       'room/01J0000000000000000000000A/photo.png',
       'group%3Ateam/01J0000000000000000000000B/notes.pdf',
     ];
-    for (const name of files) await attachments.getBlockBlobClient(name).upload('x', 1);
+    // An upload no message claimed stays under `_pending/` (src/lib/attachments/rules.ts).
+    const unsent = '_pending/room/01J0000000000000000000000C/big.zip';
+    for (const name of [...files, unsent]) await attachments.getBlockBlobClient(name).upload('x', 1);
     await history.getAppendBlobClient('room/0000000001.jsonl').createIfNotExists();
     const containers = { history, attachments };
     const listed = async () => {
@@ -120,13 +122,11 @@ describe('local retention (what the Blob lifecycle policy does on Azure)', () =>
       return found.sort();
     };
 
-    expect(
-      await sweepOnce(
-        containers,
-        readRetentionRules({ HISTORY_RETENTION_DAYS: '0' }),
-        Date.now() + 10_000 * DAY,
-      ),
-    ).toEqual([]);
+    const forever = readRetentionRules({ HISTORY_RETENTION_DAYS: '0' });
+    expect(forever.find((rule) => rule.name === 'attachments-pending')?.days).toBe(1);
+    expect(await sweepOnce(containers, forever, Date.now() + DAY / 2)).toEqual([]);
+    expect(await sweepOnce(containers, forever, Date.now() + 2 * DAY)).toEqual([unsent]);
+    expect(await sweepOnce(containers, forever, Date.now() + 10_000 * DAY)).toEqual([]);
     const rules = readRetentionRules({ HISTORY_RETENTION_DAYS: '30' });
     expect(await sweepOnce(containers, rules, Date.now() + 29 * DAY)).toEqual([]);
     // Only the history container given (attachments off): the attachments rule has nothing to apply to.

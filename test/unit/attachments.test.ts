@@ -117,6 +117,10 @@ describe('signing', () => {
     const upload = new URL((await store.uploadUrl(blob)).url);
     expect(upload.searchParams.get('sp')).toBe('c');
     expect(upload.searchParams.get('sr')).toBe('b');
+    // The upload lands under `_pending/` until a message claims it; reads go to the file's own name.
+    expect(upload.pathname).toBe(
+      `/chat-attachments/_pending/${blob.split('/').map(encodeURIComponent).join('/')}`,
+    );
     expect(upload.searchParams.get('skoid')).toBe('00000000-0000-0000-0000-0000000000aa');
     const read = new URL((await store.readUrl({ blob, name: 'notes.pdf', type: 'application/pdf' })).url);
     const again = new URL((await store.readUrl({ blob, name: 'notes.pdf', type: 'application/pdf' })).url);

@@ -4,9 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assets } from '../../src/app/assets.js';
 import { configScript, home, jsonForHtml } from '../../src/app/home.js';
 import { CLIENT_TOKEN_TTL_SECONDS, negotiate } from '../../src/app/negotiate.js';
+import { ROUTES } from '../../src/app/routes.js';
 import { reactionLimitsFromSettings, resetChatServices } from '../../src/app/services.js';
+import { CONTENT_TYPES } from '../../src/app/static-files.js';
 import { MAX_CLIENT_TOKEN_TTL_SECONDS, verifyToken } from '../../src/lib/signalr/tokens.js';
 import { DEV_ACCESS_KEY as KEY } from '../../src/local/dev-constants.js';
+import { startFunctionsHost } from '../../src/local/functions-host/host.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
 const ctx = () => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
@@ -417,5 +420,63 @@ describe('assets', () => {
     'a.exe',
   ])('does not serve %j', async (path) => {
     expect((await asset(path)).status).toBe(404);
+  });
+
+  it.each(Object.getOwnPropertyNames(Object.prototype))(
+    'answers 404, not 500, to the prototype name %j (and under vendor/)',
+    async (name) => {
+      for (const path of [name, `vendor/${name}`]) {
+        const res = await asset(path);
+        expect([path, res.status]).toEqual([path, 404]);
+        expect(String(res.body)).toBe(`No asset named "${path}"`);
+      }
+    },
+  );
+
+  it('does not serve the page template: only /api/home serves the page, with its CSP and framing headers', async () => {
+    for (const path of ['index.html', 'INDEX.HTML', 'index.htm'])
+      expect((await asset(path)).status).toBe(404);
+    expect(Object.keys(CONTENT_TYPES)).not.toContain('.html');
+  });
+
+  it('serves a file only under its exact name: no trailing slash, no empty segment', async () => {
+    // The host drops empty segments when it matches `{*path}`: the handler is given `vendor/signalr.js` for each.
+    for (const url of ['vendor/signalr.js/', 'vendor//signalr.js', 'vendor/signalr.js//']) {
+      const res = await assets(
+        new HttpRequest({
+          method: 'GET',
+          url: `http://localhost/api/assets/${url}`,
+          params: { path: 'vendor/signalr.js' },
+        }),
+        ctx(),
+      );
+      expect([url, res.status]).toEqual([url, 404]);
+    }
+    expect((await asset('vendor/signalr.js')).status).toBe(200);
+  });
+
+  it('answers 404 through the built-in host to prototype names, the page template and a trailing slash', async () => {
+    const host = await startFunctionsHost({
+      port: 0,
+      settingsFile: false,
+      routes: [ROUTES.assets],
+      log: () => undefined,
+    });
+    try {
+      const paths = [
+        ...Object.getOwnPropertyNames(Object.prototype),
+        'index.html',
+        'vendor/signalr.js/',
+        'vendor//signalr.js',
+      ];
+      for (const path of paths) {
+        const res = await fetch(`${host.url}/api/assets/${path}`);
+        expect([path, res.status]).toEqual([path, 404]);
+        expect(await res.text()).toMatch(/^No asset named "/);
+      }
+      expect((await fetch(`${host.url}/api/assets/vendor/signalr.js`)).status).toBe(200);
+    } finally {
+      await host.close();
+    }
   });
 });

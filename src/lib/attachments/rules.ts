@@ -2,7 +2,8 @@
  * What an attachment may be and where it lives (docs/architecture.md, "Attachments"): the allowed types (images
  * shown inline, other files only as downloads), the size limit, the file name made safe, the blob name the server
  * chooses (`<conversation>/<ULID>/<file name>`, each part a blob-name segment so no name can change the URL's
- * meaning), and the checks of an upload request and of the attachment reference a message carries.
+ * meaning; uploaded under {@link PENDING_UPLOADS_FOLDER} until a message claims it), and the checks of an upload
+ * request and of the attachment reference a message carries.
  */
 import { ulid } from 'ulid';
 import { blobNameSegment } from '../blob-names.js';
@@ -115,6 +116,18 @@ export function safeFileName(raw: string): string {
     name = [...chars.slice(0, max - ext.length), ...ext].join('');
   }
   return name === '' ? 'file' : name;
+}
+
+/**
+ * Where the browser uploads a file (`_pending/<the blob name>`) until a message claims it: the send copies it to
+ * its blob name and deletes this one, and a lifecycle rule deletes what is left here (an upload never sent) after
+ * a day (docs/architecture.md, "Attachments"). Conversation folders never start with `_`.
+ */
+export const PENDING_UPLOADS_FOLDER = '_pending/';
+
+/** The name `blob` is uploaded under, before a message claims it. */
+export function pendingBlobName(blob: string): string {
+  return `${PENDING_UPLOADS_FOLDER}${blob}`;
 }
 
 /** The folder of a conversation's attachments (a blob-name prefix, with its trailing `/`). */

@@ -1,8 +1,10 @@
 /**
  * The attachments container and its short-lived SAS URLs (docs/architecture.md, "Attachments"): a create-only
- * SAS for one blob to upload, a read SAS for one blob to show or download (`rscd` for files), and one HEAD to
- * check what a message refers to. In Azure the SAS is a user-delegation SAS signed with a key the app's managed
- * identity asks for (the account has no shared keys); with a connection string (Azurite) it is an account-key SAS.
+ * SAS for one pending blob to upload, the claim of an upload by the message that sends it (one HEAD, then a copy to
+ * its blob name and the pending blob deleted), a read SAS for one blob to show or download (`rscd` for files), and
+ * the HEAD and delete the read route checks a blob with. In Azure the SAS is a user-delegation SAS signed with a key
+ * the app's managed identity asks for (the account has no shared keys); with a connection string (Azurite) it is an
+ * account-key SAS.
  */
 import { DefaultAzureCredential } from '@azure/identity';
 import {
@@ -14,7 +16,13 @@ import {
 } from '@azure/storage-blob';
 import { BLOB_RETRY_OPTIONS } from '../history/index.js';
 import { readSetting, SETTINGS } from '../settings.js';
-import { ATTACHMENT_LIMITS, type Attachment, contentDisposition } from './rules.js';
+import {
+  ATTACHMENT_LIMITS,
+  type Attachment,
+  contentDisposition,
+  isAllowedType,
+  pendingBlobName,
+} from './rules.js';
 
 /** How the SAS URLs are signed. */
 export type SasSigning = 'account-key' | 'user-delegation';
@@ -42,6 +50,7 @@ export interface SignedUrl {
 export interface StoredBlob {
   readonly size: number;
   readonly type: string | undefined;
+  readonly etag: string | undefined;
 }
 
 /** Started this long before now, so a client clock a little behind the service's still accepts the SAS. */
@@ -81,12 +90,13 @@ export class AttachmentStore {
   }
 
   /**
-   * A SAS URL that can create `blob` once (permissions `c`: no read, no overwrite, no other blob), valid a few
-   * minutes. The browser PUTs the file to it.
+   * A SAS URL that can create the pending blob of `blob` once (permissions `c`: no read, no overwrite, no other
+   * blob), valid a few minutes. The browser PUTs the file to it; nobody can read it until a message claims it.
+   * Nothing in a SAS caps the length of what is PUT: {@link claim} and the read route check it.
    */
   async uploadUrl(blob: string): Promise<SignedUrl> {
     await this.ensureContainer();
-    return this.#sign(blob, BlobSASPermissions.parse('c'), this.#uploadMs, {});
+    return this.#sign(pendingBlobName(blob), BlobSASPermissions.parse('c'), this.#uploadMs, {});
   }
 
   /** A SAS URL that reads `attachment`'s blob, valid a few minutes; files are served as downloads (`rscd`). */
@@ -103,7 +113,7 @@ export class AttachmentStore {
   async head(blob: string): Promise<StoredBlob | undefined> {
     try {
       const props = await this.container.getBlobClient(blob).getProperties();
-      return { size: props.contentLength ?? 0, type: props.contentType };
+      return { size: props.contentLength ?? 0, type: props.contentType, etag: props.etag };
     } catch (error) {
       if (error instanceof RestError && (error.statusCode === 404 || error.code === 'BlobNotFound')) {
         return undefined;
@@ -114,8 +124,46 @@ export class AttachmentStore {
 
   /** Whether `attachment` is stored as declared: the blob exists with that size and content type. */
   async matches(attachment: Attachment): Promise<boolean> {
-    const stored = await this.head(attachment.blob);
-    return stored !== undefined && stored.size === attachment.size && stored.type === attachment.type;
+    return isAsDeclared(await this.head(attachment.blob), attachment);
+  }
+
+  /**
+   * Makes the upload of `attachment` a file of its conversation when it is stored as declared (its size, at most
+   * {@link maxBytes}, and its type): copies the pending blob to the attachment's blob name (Copy Blob From URL,
+   * within the account, up to 256 MiB) and deletes the pending one. Already claimed (a retried send, or a second
+   * message with the same file): whether the claimed blob is as declared. A pending blob that is too large or of a
+   * refused type is deleted. One HEAD, then one copy and one delete.
+   */
+  async claim(attachment: Attachment): Promise<boolean> {
+    const pendingName = pendingBlobName(attachment.blob);
+    const pending = await this.head(pendingName);
+    if (pending === undefined) return this.matches(attachment);
+    if (pending.size > this.maxBytes || !isAllowedType(pending.type ?? '')) {
+      await this.remove(pendingName);
+      return false;
+    }
+    if (!isAsDeclared(pending, attachment)) return false;
+    const source = await this.#sign(pendingName, BlobSASPermissions.parse('r'), this.#readMs, {});
+    try {
+      await this.container.getBlobClient(attachment.blob).syncCopyFromURL(source.url, {
+        // Never over a claimed file; only the very upload that was checked.
+        conditions: { ifNoneMatch: '*' },
+        ...(pending.etag !== undefined ? { sourceConditions: { ifMatch: pending.etag } } : {}),
+      });
+    } catch (error) {
+      const status = error instanceof RestError ? error.statusCode : undefined;
+      // 409 or 412: another send claimed it meanwhile (the file is there), or the upload changed since the HEAD
+      // (nothing is): whatever is under the file's name decides.
+      if (status === 409 || status === 412) return this.matches(attachment);
+      throw error;
+    }
+    await this.remove(pendingName);
+    return true;
+  }
+
+  /** Deletes `blob` if it exists. */
+  async remove(blob: string): Promise<void> {
+    await this.container.getBlobClient(blob).deleteIfExists();
   }
 
   async #sign(
@@ -150,6 +198,10 @@ export class AttachmentStore {
     }
     return this.#key;
   }
+}
+
+function isAsDeclared(stored: StoredBlob | undefined, attachment: Attachment): boolean {
+  return stored !== undefined && stored.size === attachment.size && stored.type === attachment.type;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The check of a `sendMessage`'s attachment reference before the message is stored (docs/architecture.md,
- * "Attachments"): its shape and blob name for the conversation it is sent to (rules.ts), then one HEAD of the
- * blob: it must exist in that conversation's folder with the size and type the reference declares.
+ * "Attachments"): its shape and blob name for the conversation it is sent to (rules.ts), then the store claims the
+ * upload: it must be stored with the size and type the reference declares, and becomes the conversation's file.
  */
 import { type Attachment, checkAttachmentRef } from '../attachments/index.js';
 import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.js';
@@ -9,7 +9,8 @@ import { type ChatErrorCode, type ChatErrorPayload, chatError } from './errors.j
 /** What the chat needs of the attachment store (src/lib/attachments/store.ts). */
 export interface AttachmentCheck {
   readonly maxBytes: number;
-  matches(attachment: Attachment): Promise<boolean>;
+  /** Whether the upload is stored as declared, after making it the conversation's file (store.ts `claim`). */
+  claim(attachment: Attachment): Promise<boolean>;
 }
 
 export type AttachmentOutcome =
@@ -37,6 +38,6 @@ export async function checkAttachment(
   if (store === undefined) return fail('attachments-off');
   const checked = checkAttachmentRef(attachment, conversation, store.maxBytes);
   if (!checked.ok) return fail('invalid-attachment', checked.problem.detail);
-  if (!(await store.matches(checked.attachment))) return fail('attachment-not-stored');
+  if (!(await store.claim(checked.attachment))) return fail('attachment-not-stored');
   return { ok: true, attachment: checked.attachment };
 }
