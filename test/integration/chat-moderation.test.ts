@@ -361,6 +361,9 @@ describe('moderation with sign-in (CHAT_AUTH=entra)', () => {
       entries.push(...(page.payload.entries as []));
       next = page.payload.next;
     }
+    // A cursor that names no day of the calendar is refused, not read as one.
+    const junk = await ask(mods.signalr, 'listAudit', { before: '9999-99-99:1' }, ['audit', 'error']);
+    expect(junk.payload.code).toBe('invalid-cursor');
     const actions = entries.map((e) => e.action);
     for (const action of [
       'removeMessage',

@@ -62,6 +62,10 @@ describe('moderation commands', () => {
     expect(code('removeFromChannel', { user: 'bob', group: '' })).toBe('invalid-group');
     expect(code('resolveReport', { report: 'nope' })).toBe('invalid-report');
     expect(code('listAudit', { before: '' })).toBe('invalid-cursor');
+    expect(code('listAudit', { before: '9999-99-99:1' })).toBe('invalid-cursor');
+    expect(code('listAudit', { before: '2023-02-29:0' })).toBe('invalid-cursor');
+    expect(code('listAudit', { before: '2026-01-01' })).toBe('invalid-cursor');
+    expect(code('listAudit', { before: '2024-02-29:3' })).toBe('ok');
     expect(code('listAudit', { limit: 0 })).toBe('invalid-limit');
     expect(code('reportMessage', { conversation: 'nowhere', messageId: ID })).toBe('invalid-conversation');
   });

@@ -340,7 +340,16 @@ export class ChatHandlers {
     const { members, fanout } = this.#deps;
     const refused = await this.#groups().leaveRefusal(caller.user, group);
     if (refused !== undefined) return { event: 'error', payload: refused };
-    if (!(await members.isMember(caller.user, group))) return undefined;
+    if (!(await members.isMember(caller.user, group))) {
+      return {
+        event: 'error',
+        payload: chatError(
+          'not-a-member',
+          'leaveGroup',
+          `you are not in "${group}", so there is nothing to leave`,
+        ),
+      };
+    }
     await members.remove(caller.user, group);
     await fanout.removeUserFromGroup(group, caller.user);
     await storing(() => this.#listUpdates().leaveGroup(caller.user, group));
