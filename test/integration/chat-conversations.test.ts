@@ -275,6 +275,43 @@ describe('conversations through the whole local stack', () => {
     expect(after).toEqual([before[0]! + 1, before[1], before[2]]);
   });
 
+  it('a text that is blank once invisible characters are left out, or broken, is refused in both dialects and stored nowhere', async () => {
+    for (const [sender, reader] of [
+      [ann, bob],
+      [bob, ann],
+    ] as const) {
+      const tag = Math.random().toString(36).slice(2, 7);
+      for (const [text, code] of [
+        ['\u200b\u200b', 'text-missing'],
+        [`a\ud800b ${tag}`, 'invalid-text'],
+        [`a\u0000b ${tag}`, 'invalid-text'],
+      ] as const) {
+        const from = sender.events.length;
+        await sender.send('sendMessage', { text, clientMessageId: `bad-${tag}` });
+        const refused = await sender.waitFor(
+          (e) => e.type === 'error' && e.payload.command === 'sendMessage',
+          from,
+        );
+        expect(refused.payload, JSON.stringify(text)).toMatchObject({ code, clientMessageId: `bad-${tag}` });
+      }
+      // Line ends arrive as newlines; an edit follows the same rules.
+      await sender.send('sendMessage', { text: `two\r\nlines ${tag}` });
+      const sent = await reader.waitFor(isMessage(`two\nlines ${tag}`));
+      const edit = { conversation: 'room', messageId: sent.payload.id };
+      const from = sender.events.length;
+      await sender.send('editMessage', { ...edit, text: '\u2060\ufeff' });
+      const refused = await sender.waitFor(
+        (e) => e.type === 'error' && e.payload.command === 'editMessage',
+        from,
+      );
+      expect(refused.payload.code).toBe('text-missing');
+      await barrier(sender, reader);
+      const stored = JSON.stringify(await history(reader, 'room'));
+      expect(stored).not.toContain(`b ${tag}`);
+      expect(stored).not.toContain('\u2060');
+    }
+  });
+
   it('an upstream call with a forged signature gets 401 and stores nothing', async () => {
     const forged = computeSignature('ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvuts', 'forged-conn');
     expect(computeSignature(DEV_ACCESS_KEY, 'forged-conn')).not.toBe(forged);

@@ -3,7 +3,7 @@
  * sign-in page reach the upstream as Easy Auth and the service carry them (a token claim on SignalR, the
  * connection state on Web PubSub), and every action is checked against them, never against a command.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { ChatMessage } from '../../src/lib/history/index.js';
 import { foldHistory } from '../../src/lib/history/index.js';
 import { type ChatClient, type ChatDialect, isMessage } from '../support/chat-clients.js';
@@ -34,6 +34,7 @@ async function ask(client: ChatClient, command: string, payload: unknown, types:
   if (!types.includes('error')) expect(answer.payload).not.toHaveProperty('code');
   return answer;
 }
+const dm = (a: string, b: string) => `dm:${[a, b].sort().join(':')}`;
 const negotiate = (who: SignedIn, service = '') =>
   fetch(`${chat.stack.functionsUrl}/api/negotiate?negotiateVersion=1${service}`, {
     method: 'POST',
@@ -190,6 +191,92 @@ describe('moderation with sign-in (CHAT_AUTH=entra)', () => {
     }
   });
 
+  it('lets a muted user read, leave and take back their own, but publish nothing others see', async () => {
+    for (const dialect of DIALECTS) {
+      const muted = users[dialect];
+      const other = users[dialect === 'signalr' ? 'webpubsub' : 'signalr'];
+      const me = String(welcomeOf(muted).user);
+      const them = String(welcomeOf(other).user);
+      const tag = `${dialect}${Math.random().toString(36).slice(2, 7)}`;
+      // Before the mute: a message of theirs with their reaction, a private group they own, and one of the other's.
+      await muted.send('sendMessage', { text: `mine ${tag}` });
+      const mineId = String((await muted.waitFor(isMessage(`mine ${tag}`))).payload.id);
+      await muted.send('react', { conversation: 'room', messageId: mineId, emoji: '👍' });
+      await muted.waitFor(
+        (e) => e.type === 'message' && e.payload.kind === 'react' && e.payload.target === mineId,
+      );
+      const group = `own-${tag}`;
+      await ask(muted, 'createGroup', { group, title: 'Before' }, ['group']);
+      const open = `open-${tag}`;
+      await ask(other, 'joinGroup', { group: open }, ['system']);
+      await other.send('sendMessage', { text: `theirs ${tag}` });
+      const theirs = String((await muted.waitFor(isMessage(`theirs ${tag}`))).payload.id);
+      const done = await ask(mods.signalr, 'muteUser', { user: me, minutes: 5 }, ['moderation']);
+      const until = done.payload.until;
+      // A failure half-way leaves nobody muted for the tests after this one.
+      onTestFailed(() => mods.webpubsub.send('unmuteUser', { user: me }));
+
+      const refused: [string, object][] = [
+        ['editMessage', { conversation: 'room', messageId: mineId, text: 'edited while muted' }],
+        ['react', { conversation: 'room', messageId: theirs, emoji: '😂' }],
+        ['reportMessage', { conversation: 'room', messageId: theirs }],
+        [
+          'createGroup',
+          { group: `loud-${tag}`, kind: 'channel', title: 'Muted but loud', topic: 'seen by all' },
+        ],
+        ['renameGroup', { group, title: 'Muted title' }],
+        ['setTopic', { group, topic: 'muted topic' }],
+        ['addMember', { group, user: them }],
+        // A name without a group: joining it would list a new channel to everyone.
+        ['joinGroup', { group: `new-${tag}` }],
+      ];
+      for (const [command, payload] of refused) {
+        const at = muted.events.length;
+        await muted.send(command, payload);
+        expect((await errorOf(muted, command, at)).payload, command).toMatchObject({ code: 'muted', until });
+      }
+      // Typing is dropped without an answer: the other person hears none until the mute is lifted.
+      await muted.send('typing', { conversation: 'room' });
+
+      // What stays allowed: reading, leaving, joining what exists, and taking back one's own.
+      await ask(muted, 'loadHistory', { conversation: 'room' }, ['history']);
+      await ask(muted, 'joinGroup', { group: open }, ['system']);
+      await ask(muted, 'leaveGroup', { group: open }, ['system']);
+      for (const [command, kind, extra] of [
+        ['unreact', 'unreact', { emoji: '👍' }],
+        ['deleteMessage', 'delete', {}],
+      ] as const) {
+        const at = muted.events.length;
+        await muted.send(command, { conversation: 'room', messageId: mineId, ...extra });
+        const record = await muted.waitFor(
+          (e) =>
+            (e.type === 'error' && e.payload.command === command) ||
+            (e.type === 'message' && e.payload.kind === kind && e.payload.target === mineId),
+          at,
+        );
+        expect(record.payload, command).not.toHaveProperty('code');
+      }
+
+      // Nothing of the refused ones reached anyone.
+      const channels = await ask(other, 'listChannels', { limit: 100 }, ['channels']);
+      expect(JSON.stringify(channels.payload)).not.toMatch(/Muted but loud|new-/);
+      const record = await ask(muted, 'listMembers', { group }, ['group']);
+      expect(record.payload).toMatchObject({ title: 'Before' });
+      expect(record.payload.topic).toBeUndefined();
+      expect(record.payload.members).not.toContain(them);
+      const history = await ask(other, 'loadHistory', { conversation: 'room' }, ['history']);
+      const lines = (history.payload as { messages: ChatMessage[] }).messages;
+      expect(JSON.stringify(lines)).not.toContain('edited while muted');
+      expect(foldHistory(lines).find((m) => m.id === theirs)?.reactions).toBeUndefined();
+
+      await ask(mods.webpubsub, 'unmuteUser', { user: me }, ['moderation']);
+      await muted.send('typing', { conversation: dm(me, them) });
+      const heard = await other.waitFor((e) => e.type === 'typing' && e.payload.user === me);
+      expect(other.events.filter((e) => e.type === 'typing' && e.payload.user === me)).toEqual([heard]);
+      await ask(muted, 'setTopic', { group, topic: 'after the mute' }, ['group']);
+    }
+  });
+
   it('removes someone from a public channel', async () => {
     const ann = users.signalr;
     await ann.send('joinGroup', { group: 'lobby' });
@@ -274,6 +361,9 @@ describe('moderation with sign-in (CHAT_AUTH=entra)', () => {
       entries.push(...(page.payload.entries as []));
       next = page.payload.next;
     }
+    // A cursor that names no day of the calendar is refused, not read as one.
+    const junk = await ask(mods.signalr, 'listAudit', { before: '9999-99-99:1' }, ['audit', 'error']);
+    expect(junk.payload.code).toBe('invalid-cursor');
     const actions = entries.map((e) => e.action);
     for (const action of [
       'removeMessage',

@@ -154,8 +154,16 @@ describe('sign-in through the whole local stack (CHAT_AUTH=entra)', () => {
     const at = eve.events.length;
     await eve.send('sendMessage', { text: 'let me in', group: 'secret' });
     expect((await errorOf(eve, 'sendMessage', at)).payload.code).toBe('not-a-member');
-    // Leaving a group one never joined grants nothing either.
-    await eve.send('leaveGroup', { group: 'secret' });
+    // Leaving a group one never joined grants nothing either, and is answered as such (a private group, and a
+    // name with no group at all).
+    for (const group of ['secret', 'nobody-here']) {
+      const left = eve.events.length;
+      await eve.send('leaveGroup', { group });
+      expect((await errorOf(eve, 'leaveGroup', left)).payload).toMatchObject({
+        code: 'not-a-member',
+        conversation: `group:${group}`,
+      });
+    }
     await barrier(ann, eve);
     expect(everything(eve)).not.toContain('secret plan');
   });

@@ -90,6 +90,67 @@ describe('commands', () => {
     if (!result.ok) expect(result.error.code).toBe(code);
   });
 
+  describe('message text', () => {
+    const refusal = (name: string, payload: object) => {
+      const result = parseCommand(name, payload);
+      return result.ok ? 'ok' : { code: result.error.code, message: result.error.message };
+    };
+    const edit = { conversation: 'room', messageId: '01JDZ5Q8W3C0M6T5V4P2N1K9XH' };
+
+    it.each([
+      ['zero-width spaces only', '\u200b\u200b', 'text-missing', 'invisible'],
+      ['a word joiner, a BOM and a Hangul filler', '\u2060\ufeff\u3164 ', 'text-missing', 'invisible'],
+      [
+        'a lone high surrogate',
+        'a\ud800b',
+        'invalid-text',
+        'U+D800 (half of a surrogate pair, alone) at character 2',
+      ],
+      [
+        'a lone low surrogate at the end',
+        '😀\udc00',
+        'invalid-text',
+        'U+DC00 (half of a surrogate pair, alone) at character 2',
+      ],
+      ['a NUL', 'a\u0000b', 'invalid-text', 'U+0000 (a control character) at character 2'],
+      ['an escape', 'red\u001b[31m', 'invalid-text', 'U+001B'],
+      ['DEL', 'a\u007f', 'invalid-text', 'U+007F'],
+      ['a C1 control', 'a\u0085', 'invalid-text', 'U+0085'],
+    ])('refuses %s in a send and an edit', (_, text, code, said) => {
+      for (const [name, payload] of [
+        ['sendMessage', { text }],
+        ['editMessage', { ...edit, text }],
+      ] as const) {
+        const refused = refusal(name, payload);
+        expect(refused, name).toMatchObject({ code });
+        expect((refused as { message: string }).message, name).toContain(said);
+      }
+    });
+
+    it('keeps newlines, tabs, joiners inside emoji and right-to-left marks, and makes CRLF and CR newlines', () => {
+      for (const text of ['a\n\tb', '👩\u200d💻', 'שלום\u200f!', '❤\ufe0f']) {
+        expect(parseCommand('sendMessage', { text })).toEqual({
+          ok: true,
+          command: { type: 'sendMessage', text },
+        });
+      }
+      expect(parseCommand('sendMessage', { text: 'a\r\nb\rc' })).toEqual({
+        ok: true,
+        command: { type: 'sendMessage', text: 'a\nb\nc' },
+      });
+      expect(parseCommand('editMessage', { ...edit, text: 'x\r\ny' })).toEqual({
+        ok: true,
+        command: { type: 'editMessage', ...edit, text: 'x\ny' },
+      });
+    });
+
+    it('lets a message with an attachment have no visible text, but not a broken one', () => {
+      const attachment = { blob: 'b', name: 'a.png', type: 'image/png', size: 1 };
+      expect(refusal('sendMessage', { text: '\u200b', attachment })).toBe('ok');
+      expect(refusal('sendMessage', { text: '\u0000', attachment })).toMatchObject({ code: 'invalid-text' });
+    });
+  });
+
   it('accepts a text of exactly the maximum length in characters, not UTF-16 units', () => {
     expect(parseCommand('sendMessage', { text: '😀'.repeat(MAX_TEXT_LENGTH) }).ok).toBe(true);
   });

@@ -4,6 +4,7 @@ import {
   DEFAULT_TYPING_MIN_INTERVAL_MS,
   parseCommand,
   relayTyping,
+  type TypingDependencies,
   TypingThrottle,
 } from '../../src/lib/chat/index.js';
 
@@ -49,7 +50,7 @@ describe('the typing command', () => {
 
 describe('typing in a crowd', () => {
   /** Where each relayed typing went, as the fan-out was asked to deliver it. */
-  function relay(online: number, privateMembers?: number) {
+  function relay(online: number, privateMembers?: number, extra: Partial<TypingDependencies> = {}) {
     const delivered: string[] = [];
     const deps = {
       members: { isMember: async () => true },
@@ -75,6 +76,7 @@ describe('typing in a crowd', () => {
         },
       },
       maxTypingAudience: 3,
+      ...extra,
     };
     const caller = { user: 'ann', connectionId: 'c1', dialect: 'signalr' as const };
     return {
@@ -105,5 +107,23 @@ describe('typing in a crowd', () => {
     const large = relay(500, 4);
     await large.send('group:crew');
     expect(large.delivered).toEqual([]);
+  });
+
+  it('is dropped without an answer from a muted or banned user, asked about only once the throttle lets it through', async () => {
+    const asked: string[] = [];
+    const silenced = async (user: string) => {
+      asked.push(user);
+      return true;
+    };
+    const muted = relay(1, undefined, { silenced, typing: new TypingThrottle({ now: () => 0 }) });
+    expect(await muted.send('room')).toBeUndefined();
+    expect(await muted.send('room')).toBeUndefined();
+    expect(await muted.send('dm:ann:bob')).toBeUndefined();
+    expect(muted.delivered).toEqual([]);
+    // The second `room` one was throttled before the question.
+    expect(asked).toEqual(['ann', 'ann']);
+    const free = relay(1, undefined, { silenced: async () => false });
+    await free.send('room');
+    expect(free.delivered).toEqual(['everyone']);
   });
 });

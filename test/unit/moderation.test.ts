@@ -11,6 +11,9 @@ import {
   MAX_MUTE_MINUTES,
   MAX_REASON_LENGTH,
   parseCommand,
+  SANCTIONED_COMMANDS,
+  sanctionRefusal,
+  type UserSanctions,
 } from '../../src/lib/chat/index.js';
 import { type ChatMessage, foldHistory } from '../../src/lib/history/index.js';
 import { claimsOf, principalHeadersOf } from '../../src/local/functions-host/easy-auth.js';
@@ -59,8 +62,76 @@ describe('moderation commands', () => {
     expect(code('removeFromChannel', { user: 'bob', group: '' })).toBe('invalid-group');
     expect(code('resolveReport', { report: 'nope' })).toBe('invalid-report');
     expect(code('listAudit', { before: '' })).toBe('invalid-cursor');
+    expect(code('listAudit', { before: '9999-99-99:1' })).toBe('invalid-cursor');
+    expect(code('listAudit', { before: '2023-02-29:0' })).toBe('invalid-cursor');
+    expect(code('listAudit', { before: '2026-01-01' })).toBe('invalid-cursor');
+    expect(code('listAudit', { before: '2024-02-29:3' })).toBe('ok');
     expect(code('listAudit', { limit: 0 })).toBe('invalid-limit');
     expect(code('reportMessage', { conversation: 'nowhere', messageId: ID })).toBe('invalid-conversation');
+  });
+});
+
+describe('what a muted or banned user may not do', () => {
+  const caller = { user: 'eve', connectionId: 'c1', dialect: 'signalr' as const };
+  const until = '2999-01-01T00:00:00.000Z';
+  const storeOf = (state: UserSanctions) => {
+    let reads = 0;
+    return {
+      store: {
+        sanctionsOf: async () => {
+          reads++;
+          return state;
+        },
+      },
+      reads: () => reads,
+    };
+  };
+  const commands = {
+    sendMessage: { type: 'sendMessage', text: 'hi', clientMessageId: 'c9' },
+    editMessage: { type: 'editMessage', conversation: 'room', messageId: ID, text: 'x' },
+    react: { type: 'react', conversation: 'room', messageId: ID, emoji: '👍' },
+    reportMessage: { type: 'reportMessage', conversation: 'room', messageId: ID },
+    createGroup: { type: 'createGroup', group: 'g', kind: 'channel', members: [], title: 'Loud' },
+    addMember: { type: 'addMember', group: 'g', user: 'bob', owner: false },
+    renameGroup: { type: 'renameGroup', group: 'g', title: 'Loud' },
+    setTopic: { type: 'setTopic', group: 'g', topic: 'loud' },
+  } as const;
+  const allowed = [
+    { type: 'deleteMessage', conversation: 'room', messageId: ID },
+    { type: 'unreact', conversation: 'room', messageId: ID, emoji: '👍' },
+    { type: 'removeMember', group: 'g', user: 'bob' },
+    { type: 'leaveGroup', group: 'g' },
+    { type: 'joinGroup', group: 'g' },
+    { type: 'typing', conversation: 'room' },
+    { type: 'loadHistory', conversation: 'room', limit: 50 },
+    { type: 'markRead', conversation: 'room', messageId: ID },
+    { type: 'listChannels', limit: 20 },
+    { type: 'listMembers', group: 'g' },
+  ] as const;
+
+  it('refuses everything that adds to what others see, with the mute’s end or the ban', async () => {
+    expect(Object.keys(commands).sort()).toEqual([...SANCTIONED_COMMANDS].sort());
+    const muted = storeOf({ mute: { by: 'mona', at: until, until, reason: 'cool down' } }).store;
+    const banned = storeOf({ ban: { by: 'mona', at: until, reason: 'spam' } }).store;
+    for (const command of Object.values(commands)) {
+      const mute = await sanctionRefusal(muted, caller, command);
+      expect(mute, command.type).toMatchObject({ code: 'muted', command: command.type, until });
+      expect(mute?.message).toContain(`it ends at ${until} (cool down)`);
+      const ban = await sanctionRefusal(banned, caller, command);
+      expect(ban, command.type).toMatchObject({ code: 'banned', command: command.type });
+      expect(ban?.message).toContain('spam');
+    }
+    expect(await sanctionRefusal(muted, caller, commands.sendMessage)).toMatchObject({
+      clientMessageId: 'c9',
+    });
+    expect(await sanctionRefusal(storeOf({}).store, caller, commands.react)).toBeUndefined();
+  });
+
+  it('lets them read, leave and take back their own, without a look-up of their state', async () => {
+    const { store, reads } = storeOf({ mute: { by: 'mona', at: until, until } });
+    for (const command of allowed)
+      expect(await sanctionRefusal(store, caller, command), command.type).toBeUndefined();
+    expect(reads()).toBe(0);
   });
 });
 

@@ -12,7 +12,6 @@ import {
   MAX_HISTORY_LIMIT,
   MAX_MESSAGE_ID_LENGTH,
   MAX_NAME_LENGTH,
-  MAX_TEXT_LENGTH,
   nameProblem,
   parseConversation,
   ROOM,
@@ -31,6 +30,7 @@ import {
   isGroupCommandName,
   parseGroupCommand,
 } from './groups/commands.js';
+import { checkMessageText } from './message-text.js';
 import {
   isModerationCommandName,
   MODERATION_COMMAND_NAMES,
@@ -252,13 +252,13 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   switch (name) {
     case 'sendMessage': {
       const { group, to, clientMessageId, replyTo, attachment } = payload;
-      const text = payload.text === undefined && attachment !== undefined ? '' : payload.text;
       if (attachment !== undefined && !isRecord(attachment)) return fail('invalid-attachment');
-      if (typeof text !== 'string' || (text.trim() === '' && attachment === undefined)) {
-        return fail('text-missing');
-      }
-      if ([...text].length > MAX_TEXT_LENGTH)
-        return fail('text-too-long', `at most ${MAX_TEXT_LENGTH} characters`);
+      const checked = checkMessageText(
+        payload.text === undefined && attachment !== undefined ? '' : payload.text,
+        attachment !== undefined,
+      );
+      if (!checked.ok) return fail(checked.code, checked.detail);
+      const { text } = checked;
       if (group !== undefined && to !== undefined) return fail('group-and-to');
       if (group !== undefined && !isValidName(group)) {
         return fail(
@@ -293,10 +293,11 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
         return fail('invalid-conversation');
       }
       if (!isMessageId(messageId)) return fail('invalid-message-id');
+      let edited: string | undefined;
       if (name === 'editMessage') {
-        if (typeof text !== 'string' || text.trim() === '') return fail('text-missing');
-        if ([...text].length > MAX_TEXT_LENGTH)
-          return fail('text-too-long', `at most ${MAX_TEXT_LENGTH} characters`);
+        const checked = checkMessageText(text);
+        if (!checked.ok) return fail(checked.code, checked.detail);
+        edited = checked.text;
       }
       if (!isOptionalClientMessageId(clientMessageId)) {
         return fail('invalid-client-message-id', `1–${MAX_CLIENT_MESSAGE_ID_LENGTH} characters`);
@@ -309,7 +310,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
       return {
         ok: true,
         command:
-          name === 'editMessage' ? { type: name, ...base, text: text as string } : { type: name, ...base },
+          name === 'editMessage' ? { type: name, ...base, text: edited as string } : { type: name, ...base },
       };
     }
     case 'react':

@@ -14,7 +14,10 @@ export const CHAT_ERRORS = {
   'unknown-command':
     'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels, typing, markRead, loadReadState, reportMessage, removeMessage, muteUser, unmuteUser, banUser, unbanUser, removeFromChannel, listReports, resolveReport or listAudit',
   'invalid-payload': 'The command payload must be a JSON object',
-  'text-missing': 'sendMessage needs a non-empty "text" string (or an "attachment")',
+  'text-missing':
+    'sendMessage and editMessage need a "text" string with something visible in it (sendMessage may have an "attachment" instead)',
+  'invalid-text':
+    '"text" must be well-formed Unicode without control characters (newline and tab are fine): remove the character named',
   'invalid-attachment':
     '"attachment" must be { blob, name, type, size, width?, height? } as the upload URL gave it, for this conversation',
   'attachment-not-stored':

@@ -20,12 +20,17 @@ import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../hist
 import { ATTRIBUTES, chatMetrics, inSpan, SPANS } from '../observability.js';
 import { type AttachmentCheck, checkAttachment } from './attachment-check.js';
 import type { ChatCommand } from './commands.js';
-import { ChatCommandError, chatError, storing } from './errors.js';
+import { ChatCommandError, type ChatErrorPayload, chatError, storing } from './errors.js';
 import { deliverMessage, type Fanout } from './fanout.js';
 import { GroupHandlers, type GroupStores } from './groups/groups.js';
 import { type MembershipStore, readRefusal } from './groups/memberships.js';
 import { isModerationCommand } from './moderation/commands.js';
-import { type ModerationDependencies, ModerationHandlers, sanctionRefusal } from './moderation/handlers.js';
+import {
+  type ModerationDependencies,
+  ModerationHandlers,
+  sanctionOf,
+  sanctionRefusal,
+} from './moderation/handlers.js';
 import { type Caller, nameOf, namesOf } from './people/caller.js';
 import type { UserDirectory } from './people/directory.js';
 import type { PresenceChanges, PresenceDeltas } from './presence/deltas.js';
@@ -212,8 +217,14 @@ export class ChatHandlers {
           event: 'people',
           payload: await this.#deps.people.find(command.query, command.limit, command.after),
         };
-      case 'typing':
-        return relayTyping(this.#deps, caller, command.conversation);
+      case 'typing': {
+        const store = moderation?.enabled ? moderation.store : undefined;
+        const silenced =
+          store === undefined
+            ? {}
+            : { silenced: async () => (await sanctionOf(store, caller, command.type)) !== undefined };
+        return relayTyping({ ...this.#deps, ...silenced }, caller, command.conversation);
+      }
       case 'markRead':
       case 'loadReadState':
         return new ReadingHandlers(this.#deps).run(
@@ -325,6 +336,8 @@ export class ChatHandlers {
 
   async #joinGroup(caller: Caller, group: string): Promise<ChatEvent | undefined> {
     const { members, fanout } = this.#deps;
+    const sanctioned = await this.#channelCreationRefusal(caller, group);
+    if (sanctioned !== undefined) return { event: 'error', payload: sanctioned };
     const refused = await this.#groups().joinRefusal(caller.user, group);
     if (refused !== undefined) return { event: 'error', payload: refused };
     const listed = await storing(() => this.#listUpdates().joinGroup(caller.user, group, this.#at()));
@@ -343,7 +356,16 @@ export class ChatHandlers {
     const { members, fanout } = this.#deps;
     const refused = await this.#groups().leaveRefusal(caller.user, group);
     if (refused !== undefined) return { event: 'error', payload: refused };
-    if (!(await members.isMember(caller.user, group))) return undefined;
+    if (!(await members.isMember(caller.user, group))) {
+      return {
+        event: 'error',
+        payload: chatError(
+          'not-a-member',
+          'leaveGroup',
+          `you are not in "${group}", so there is nothing to leave`,
+        ),
+      };
+    }
     await members.remove(caller.user, group);
     await fanout.removeUserFromGroup(group, caller.user);
     await storing(() => this.#listUpdates().leaveGroup(caller.user, group));
@@ -355,6 +377,20 @@ export class ChatHandlers {
     };
     await Promise.all([fanout.toGroup(group, note), fanout.toUser(caller.user, note)]);
     return undefined;
+  }
+
+  /**
+   * A muted or banned user may join what exists, but not create a channel by joining a name that has none (its
+   * name would be listed to everyone): the refusal then, `undefined` otherwise. Reads the group's record only
+   * for a sanctioned user.
+   */
+  async #channelCreationRefusal(caller: Caller, group: string): Promise<ChatErrorPayload | undefined> {
+    const { moderation, groups } = this.#deps;
+    if (!moderation?.enabled) return undefined;
+    const why = `"${group}" has no group or channel yet, and joining it would create a channel`;
+    const sanctioned = await sanctionOf(moderation.store, caller, 'joinGroup', why);
+    if (sanctioned === undefined || (await groups.records.read(group)) !== undefined) return undefined;
+    return sanctioned;
   }
 
   /** The refusal when `caller` may not read `id` (memberships.ts, `readRefusal`), as an error event. */

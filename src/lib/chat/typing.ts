@@ -77,6 +77,8 @@ export interface TypingDependencies {
   readonly groups?: { readonly records: Pick<GroupRecordStore, 'read'> };
   /** See {@link DEFAULT_MAX_TYPING_AUDIENCE}. */
   readonly maxTypingAudience?: number;
+  /** Whether `user` is muted or banned now (moderation); their typing is dropped. Without it nobody is. */
+  readonly silenced?: (user: string) => Promise<boolean>;
 }
 
 /**
@@ -94,7 +96,8 @@ async function onlineAudience(deps: TypingDependencies, group: string | undefine
  * `typing`: to the conversation's members except the sending connection (the room: every other connection;
  * a private conversation: the other person; a group: the group, whose pages ignore their own user), only
  * from someone who may write there, at most once per user and conversation per throttle interval (more are
- * dropped silently), and not at all where more than `maxTypingAudience` members are online. Nothing is stored and the sender gets no answer.
+ * dropped silently), never from a muted or banned user (dropped too), and not at all where more than
+ * `maxTypingAudience` members are online. Nothing is stored and the sender gets no answer.
  */
 export async function relayTyping(
   deps: TypingDependencies,
@@ -115,6 +118,8 @@ export async function relayTyping(
     return { event: 'error', payload: chatError('forbidden-conversation', 'typing') };
   }
   if (typing !== undefined && !typing.allow(caller.user, id)) return undefined;
+  // After the throttle, so a dropped event costs no look-up of the sender's sanctions.
+  if (deps.silenced !== undefined && (await deps.silenced(caller.user))) return undefined;
   const max = deps.maxTypingAudience ?? DEFAULT_MAX_TYPING_AUDIENCE;
   const group = conversation.kind === 'group' ? conversation.group : undefined;
   if (conversation.kind !== 'dm' && (await onlineAudience(deps, group, max)) > max) return undefined;

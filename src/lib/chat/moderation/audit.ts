@@ -3,6 +3,7 @@
  * line per action, read newest first a page at a time (docs/architecture.md, "Moderation").
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
+import { parseAuditCursor } from './commands.js';
 
 /** The blob name prefix of the audit log. */
 export const AUDIT_PREFIX = '_audit/';
@@ -58,7 +59,7 @@ export class AuditLog {
    * needs, each whole: a page costs the size of the days it spans.
    */
   async page(limit: number, before?: string): Promise<AuditPage> {
-    const cursor = before === undefined ? undefined : parseCursor(before);
+    const cursor = before === undefined ? undefined : parseAuditCursor(before);
     if (before !== undefined && cursor === undefined) throw new RangeError('invalid cursor');
     const days: string[] = [];
     for await (const item of this.#container.listBlobsFlat({ prefix: AUDIT_PREFIX })) {
@@ -104,10 +105,4 @@ export class AuditLog {
       throw error;
     }
   }
-}
-
-function parseCursor(value: string): { day: string; index: number } | undefined {
-  const match = /^(\d{4}-\d{2}-\d{2}):(\d{1,9})$/.exec(value);
-  if (!match) return undefined;
-  return { day: match[1] as string, index: Number(match[2]) };
 }

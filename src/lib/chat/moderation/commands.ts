@@ -59,6 +59,26 @@ type Parsed = { ok: true; command: ModerationCommand } | { ok: false; code: Chat
 const refuse = (code: ChatErrorCode, detail?: string): Parsed =>
   detail === undefined ? { ok: false, code } : { ok: false, code, detail };
 
+/**
+ * The audit log's page cursor, `<yyyy-mm-dd>:<line>` (the day a real one of the calendar, UTC), as the `next` of
+ * a page gives it; `undefined` when it is not one.
+ */
+export function parseAuditCursor(value: string): { day: string; index: number } | undefined {
+  const match = /^((\d{4})-(\d{2})-(\d{2})):(\d{1,9})$/.exec(value);
+  if (!match) return undefined;
+  const [, day, year, month, date, line] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const at = new Date(Date.UTC(Number(year), Number(month) - 1, Number(date)));
+  if (Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== day) return undefined;
+  return { day, index: Number(line) };
+}
+
 /** A report id: a ULID, as the store names reports. */
 const REPORT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -103,9 +123,9 @@ export function parseModerationCommand(
       if (name === 'listReports') return { ok: true, command: { type: name, limit: size } };
       if (
         before !== undefined &&
-        (typeof before !== 'string' || before.length === 0 || before.length > MAX_CURSOR_LENGTH)
+        (typeof before !== 'string' || before.length > MAX_CURSOR_LENGTH || !parseAuditCursor(before))
       ) {
-        return refuse('invalid-cursor');
+        return refuse('invalid-cursor', '"<yyyy-mm-dd>:<line>", a day of the calendar');
       }
       return {
         ok: true,

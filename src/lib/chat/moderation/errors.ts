@@ -7,7 +7,8 @@ export const MODERATION_ERRORS = {
     'Moderation is off: the chat runs without sign-in (CHAT_AUTH=none), so nobody has a moderator role and nothing can be reported',
   'not-a-moderator':
     'Only a moderator or an admin may do this: ask an admin of the app registration to assign you the Chat.Moderator role, then sign in again',
-  muted: 'A moderator has muted you: you can read, but not send, until the mute ends',
+  muted:
+    'A moderator has muted you: until the mute ends you can read and leave, but not send, edit, react, report, or create or change a group',
   banned: 'A moderator has banned you from the chat',
   'invalid-reason': '"reason" must be a line of text',
   'invalid-duration': '"minutes" must be a whole number of minutes',

@@ -1,7 +1,8 @@
 /**
  * The rules of moderation (docs/architecture.md, "Moderation"): every command but `reportMessage` needs a
  * moderator's or admin's role, as the service vouches for it (never as the client says); every action is
- * appended to the audit log. Mutes and bans are checked before a send, from the per-instance cache.
+ * appended to the audit log. Mutes and bans are checked before anything that others would see
+ * ({@link SANCTIONED_COMMANDS}), from the per-instance cache.
  */
 import { parseConversation } from '../../conversation.js';
 import type { GroupRecordStore, ListUpdates } from '../../conversations/index.js';
@@ -52,25 +53,61 @@ const error = (code: ChatErrorCode, command: string, detail?: string): Refusal =
 });
 
 /**
- * The refusal of a send (or edit, or report) by a banned or muted user, from the cached state; `undefined`
- * when they may. A mute's refusal says when it ends.
+ * What a muted or banned user may not do: everything that adds to or changes what others see (a message, an
+ * edit, a reaction, a report, a group or channel with its title and topic, a member added, a new title or topic).
+ * Reading, leaving, marking read, listing, and taking back what is one's own (`deleteMessage`, `unreact`,
+ * `removeMember` from a group one owns) stay allowed. `typing` is dropped without an answer instead
+ * (`relayTyping`'s `silenced`), and a `joinGroup` is refused only when it would create a channel
+ * (docs/architecture.md, "Moderation").
+ */
+export const SANCTIONED_COMMANDS = [
+  'sendMessage',
+  'editMessage',
+  'react',
+  'reportMessage',
+  'createGroup',
+  'addMember',
+  'renameGroup',
+  'setTopic',
+] as const satisfies readonly ChatCommand['type'][];
+
+const isSanctioned = (type: string): boolean => (SANCTIONED_COMMANDS as readonly string[]).includes(type);
+
+/**
+ * The refusal of a command of {@link SANCTIONED_COMMANDS} by a banned or muted user, from the cached state;
+ * `undefined` when they may (and, without a store read, for every other command). A mute's refusal says when it
+ * ends.
  */
 export async function sanctionRefusal(
   store: Pick<ModerationStore, 'sanctionsOf'>,
   caller: Caller,
   command: ChatCommand,
 ): Promise<ChatErrorPayload | undefined> {
-  if (command.type !== 'sendMessage' && command.type !== 'editMessage' && command.type !== 'reportMessage')
-    return undefined;
-  const { mute, ban } = await store.sanctionsOf(caller.user);
+  if (!isSanctioned(command.type)) return undefined;
   const which =
     'clientMessageId' in command && command.clientMessageId !== undefined
       ? { clientMessageId: command.clientMessageId }
       : {};
-  if (ban !== undefined) return { ...chatError('banned', command.type, ban.reason), ...which };
+  const refusal = await sanctionOf(store, caller, command.type);
+  return refusal === undefined ? undefined : { ...refusal, ...which };
+}
+
+/**
+ * The `banned` or `muted` refusal of `command` when `caller` is banned or muted now, whatever the command;
+ * `undefined` when they are neither. `why` says what the command would have done, before the mute's end.
+ */
+export async function sanctionOf(
+  store: Pick<ModerationStore, 'sanctionsOf'>,
+  caller: Caller,
+  command: string,
+  why?: string,
+): Promise<ChatErrorPayload | undefined> {
+  const { mute, ban } = await store.sanctionsOf(caller.user);
+  const detail = (...parts: (string | undefined)[]) => parts.filter((p) => p).join('; ') || undefined;
+  if (ban !== undefined) return chatError('banned', command, detail(why, ban.reason));
   if (mute === undefined) return undefined;
-  const detail = `it ends at ${mute.until}${mute.reason ? ` (${mute.reason})` : ''}`;
-  return { ...chatError('muted', command.type, detail), ...which, until: mute.until };
+  const ends = `it ends at ${mute.until}${mute.reason ? ` (${mute.reason})` : ''}`;
+  return { ...chatError('muted', command, detail(why, ends)), until: mute.until };
 }
 
 export class ModerationHandlers {
