@@ -36,6 +36,25 @@ describe('group commands', () => {
     expect(codeOf('listChannels', { after: '' })).toBe('invalid-after');
   });
 
+  it('cleans titles and topics as display names: one line, no controls or invisible format characters', () => {
+    const created = parseCommand('createGroup', {
+      group: 'team',
+      title: ' abc\u202edef ',
+      topic: 'line one\nline\u200b two\u0007',
+    });
+    expect(created).toMatchObject({ ok: true, command: { title: 'abcdef', topic: 'line one line two' } });
+    expect(parseCommand('renameGroup', { group: 'team', title: 'e\u0301\r\n\u2066x' })).toMatchObject({
+      ok: true,
+      command: { title: '\u00e9 x' },
+    });
+    // Nothing printable left: refused, never stored empty.
+    expect(codeOf('createGroup', { group: 'a', title: '\u202e\u200b' })).toBe('invalid-title');
+    expect(codeOf('renameGroup', { group: 'a', title: '\u0000' })).toBe('invalid-title');
+    expect(codeOf('setTopic', { group: 'a', topic: '\u202e' })).toBe('invalid-topic');
+    // The ceilings count what is left once cleaned.
+    expect(codeOf('createGroup', { group: 'a', title: `${'x'.repeat(256)}\u200b\u200b` })).toBe('ok');
+  });
+
   it('lets an empty topic clear it and pages the directory by default size', () => {
     expect(codeOf('setTopic', { group: 'a', topic: '' })).toBe('ok');
     expect(parseCommand('listChannels', {})).toEqual({
