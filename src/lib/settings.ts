@@ -210,7 +210,21 @@ export const SETTINGS = {
     required: false,
     default: '100',
     description:
-      'Private groups and channels one user may belong to, at most 1000 (every connect re-applies each one); one more is refused with too-many-groups.',
+      'Private groups and channels one user created or joined themselves, at most 1000 (every connect re-applies each one); one more is refused with too-many-groups. Groups others added them to count apart (CHAT_MAX_ADDED_GROUPS_PER_USER).',
+  },
+  maxAddedGroupsPerUser: {
+    name: 'CHAT_MAX_ADDED_GROUPS_PER_USER',
+    required: false,
+    default: '100',
+    description:
+      'Private groups others may add one user to, apart from those the user created or joined, at most 1000; adding them to one more is refused with too-many-added-groups.',
+  },
+  maxGroupsAddedByOneUser: {
+    name: 'CHAT_MAX_GROUPS_ADDED_BY_ONE_USER',
+    required: false,
+    default: '20',
+    description:
+      'Groups one user may have added a given other user to (of those the other is still in), at most 1000; one more is refused with too-many-adds.',
   },
   maxGroupTitleLength: {
     name: 'CHAT_MAX_GROUP_TITLE_LENGTH',

@@ -6,10 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_GROUP_WRITE_ATTEMPTS,
+  DEFAULT_MAX_ADDED_GROUPS_PER_USER,
   DEFAULT_MAX_GROUP_MEMBERS,
   DEFAULT_MAX_GROUP_OWNERS,
   DEFAULT_MAX_GROUP_TITLE_LENGTH,
   DEFAULT_MAX_GROUP_TOPIC_LENGTH,
+  DEFAULT_MAX_GROUPS_ADDED_BY_ONE_USER,
   DEFAULT_MAX_GROUPS_PER_USER,
 } from '../../src/lib/conversations/index.js';
 import { REACTION_DEFAULTS } from '../../src/lib/history/index.js';
@@ -36,6 +38,8 @@ describe('group limits from app settings', () => {
     expect(Number(SETTINGS.maxGroupMembers.default)).toBe(DEFAULT_MAX_GROUP_MEMBERS);
     expect(Number(SETTINGS.maxGroupOwners.default)).toBe(DEFAULT_MAX_GROUP_OWNERS);
     expect(Number(SETTINGS.maxGroupsPerUser.default)).toBe(DEFAULT_MAX_GROUPS_PER_USER);
+    expect(Number(SETTINGS.maxAddedGroupsPerUser.default)).toBe(DEFAULT_MAX_ADDED_GROUPS_PER_USER);
+    expect(Number(SETTINGS.maxGroupsAddedByOneUser.default)).toBe(DEFAULT_MAX_GROUPS_ADDED_BY_ONE_USER);
     expect(Number(SETTINGS.maxGroupTitleLength.default)).toBe(DEFAULT_MAX_GROUP_TITLE_LENGTH);
     expect(Number(SETTINGS.maxGroupTopicLength.default)).toBe(DEFAULT_MAX_GROUP_TOPIC_LENGTH);
     expect(Number(SETTINGS.groupWriteAttempts.default)).toBe(DEFAULT_GROUP_WRITE_ATTEMPTS);
