@@ -143,6 +143,13 @@ export const SETTINGS = {
     description:
       'Commands a second one user may send after the burst, across all of their connections and every Function instance.',
   },
+  groupMembersPerCommand: {
+    name: 'CHAT_GROUP_MEMBERS_PER_COMMAND',
+    required: false,
+    default: '10',
+    description:
+      'Members of a new group one command pays for: a createGroup counts as one command per started this many members, its creator included (at most the burst), against the command limit.',
+  },
   negotiatePerMinutePerUser: {
     name: 'CHAT_NEGOTIATE_PER_MINUTE_PER_USER',
     required: false,

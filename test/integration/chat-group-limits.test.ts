@@ -4,6 +4,7 @@
  * quote to the configured length.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_GROUP_MEMBERS_PER_COMMAND } from '../../src/lib/chat/index.js';
 import {
   DEFAULT_GROUP_WRITE_ATTEMPTS,
   DEFAULT_MAX_ADDED_GROUPS_PER_USER,
@@ -40,6 +41,7 @@ describe('group limits from app settings', () => {
     expect(Number(SETTINGS.maxGroupsPerUser.default)).toBe(DEFAULT_MAX_GROUPS_PER_USER);
     expect(Number(SETTINGS.maxAddedGroupsPerUser.default)).toBe(DEFAULT_MAX_ADDED_GROUPS_PER_USER);
     expect(Number(SETTINGS.maxGroupsAddedByOneUser.default)).toBe(DEFAULT_MAX_GROUPS_ADDED_BY_ONE_USER);
+    expect(Number(SETTINGS.groupMembersPerCommand.default)).toBe(DEFAULT_GROUP_MEMBERS_PER_COMMAND);
     expect(Number(SETTINGS.maxGroupTitleLength.default)).toBe(DEFAULT_MAX_GROUP_TITLE_LENGTH);
     expect(Number(SETTINGS.maxGroupTopicLength.default)).toBe(DEFAULT_MAX_GROUP_TOPIC_LENGTH);
     expect(Number(SETTINGS.groupWriteAttempts.default)).toBe(DEFAULT_GROUP_WRITE_ATTEMPTS);

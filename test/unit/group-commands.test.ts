@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { commandCost } from '../../src/lib/chat/command-quota.js';
 import { parseCommand } from '../../src/lib/chat/commands.js';
 import { MAX_CHANNEL_PAGE_SIZE } from '../../src/lib/conversations/index.js';
 
@@ -53,6 +54,23 @@ describe('group commands', () => {
     expect(codeOf('setTopic', { group: 'a', topic: '\u202e' })).toBe('invalid-topic');
     // The ceilings count what is left once cleaned.
     expect(codeOf('createGroup', { group: 'a', title: `${'x'.repeat(256)}\u200b\u200b` })).toBe('ok');
+  });
+
+  it('charges a createGroup one command per started ten members, its creator included', () => {
+    const cost = (payload: unknown, per?: number) => {
+      const parsed = parseCommand('createGroup', payload);
+      if (!parsed.ok) throw new Error(parsed.error.message);
+      return commandCost(parsed.command, 'ann', per);
+    };
+    const members = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
+    expect(cost({ group: 'a' })).toBe(1);
+    expect(cost({ group: 'a', members: members(9) })).toBe(1);
+    expect(cost({ group: 'a', members: [...members(9), 'ann'] })).toBe(1);
+    expect(cost({ group: 'a', members: members(10) })).toBe(2);
+    expect(cost({ group: 'a', members: members(255) })).toBe(26);
+    expect(cost({ group: 'a', members: members(5) }, 2)).toBe(3);
+    const join = parseCommand('joinGroup', { group: 'a' });
+    expect(join.ok && commandCost(join.command, 'ann')).toBe(1);
   });
 
   it('lets an empty topic clear it and pages the directory by default size', () => {
