@@ -1,25 +1,32 @@
 /**
  * The app's command and negotiate rate limits (docs/architecture.md, "Fair sharing"), built once per set of
- * services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`,
+ * services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`, `CHAT_GROUP_MEMBERS_PER_COMMAND`,
  * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER`, `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS` and
  * `CHAT_UPLOADS_PER_MINUTE_PER_USER`. Commands are counted per user across every connection and instance (a
  * bucket in Blob Storage); negotiates and upload URLs per instance.
  */
 import type { HttpRequest } from '@azure/functions';
-import { CommandQuota, TypingThrottle } from '../lib/chat/index.js';
+import { type ChatCommand, CommandQuota, commandCost, TypingThrottle } from '../lib/chat/index.js';
 import { RateLimiter } from '../lib/rate-limit.js';
 import { readPositiveNumber } from '../lib/settings.js';
 import type { ChatServices } from './services.js';
 
-/** Commands per user: `take(user)` resolves to 0 when allowed, else the wait in milliseconds. */
-export type CommandLimiter = Pick<CommandQuota, 'take' | 'burst' | 'perSecond'>;
+/**
+ * Commands per user: `take(user, cost)` resolves to 0 when allowed, else the wait in milliseconds; `cost` says
+ * how many commands one counts as (a `createGroup`, one per `CHAT_GROUP_MEMBERS_PER_COMMAND` members).
+ */
+export interface CommandLimiter extends Pick<CommandQuota, 'take' | 'burst' | 'perSecond'> {
+  cost(command: ChatCommand, user: string): number;
+  /** Members of a new group one command pays for. */
+  readonly membersPerCommand: number;
+}
 
 const commandLimiters = new WeakMap<ChatServices, CommandLimiter>();
 
 export function commandLimiterFor(services: ChatServices): CommandLimiter {
   let limiter = commandLimiters.get(services);
   if (limiter === undefined) {
-    limiter = new CommandQuota(services.history.containerClient, {
+    const quota = new CommandQuota(services.history.containerClient, {
       burst: readPositiveNumber('commandBurst'),
       perSecond: readPositiveNumber('commandsPerSecond'),
       onStorageError: (error) =>
@@ -27,6 +34,14 @@ export function commandLimiterFor(services: ChatServices): CommandLimiter {
           `The shared command limit could not reach Blob Storage (${(error as Error).message}); counting on this instance alone`,
         ),
     });
+    const membersPerCommand = readPositiveNumber('groupMembersPerCommand');
+    limiter = {
+      burst: quota.burst,
+      perSecond: quota.perSecond,
+      membersPerCommand,
+      take: (user, cost) => quota.take(user, cost),
+      cost: (command, user) => commandCost(command, user, membersPerCommand),
+    };
     commandLimiters.set(services, limiter);
   }
   return limiter;

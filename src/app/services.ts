@@ -148,6 +148,16 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       maxMembers: countSetting('maxGroupMembers', GROUP_LIMIT_CEILINGS.maxMembers, env),
       maxOwners: countSetting('maxGroupOwners', GROUP_LIMIT_CEILINGS.maxOwners, env),
       maxGroupsPerUser: countSetting('maxGroupsPerUser', GROUP_LIMIT_CEILINGS.maxGroupsPerUser, env),
+      maxAddedGroupsPerUser: countSetting(
+        'maxAddedGroupsPerUser',
+        GROUP_LIMIT_CEILINGS.maxAddedGroupsPerUser,
+        env,
+      ),
+      maxGroupsAddedByOneUser: countSetting(
+        'maxGroupsAddedByOneUser',
+        GROUP_LIMIT_CEILINGS.maxGroupsAddedByOneUser,
+        env,
+      ),
       maxTitleLength: countSetting('maxGroupTitleLength', GROUP_LIMIT_CEILINGS.maxTitleLength, env),
       maxTopicLength: countSetting('maxGroupTopicLength', GROUP_LIMIT_CEILINGS.maxTopicLength, env),
     },
@@ -241,6 +251,8 @@ function countSetting(
     | 'maxGroupMembers'
     | 'maxGroupOwners'
     | 'maxGroupsPerUser'
+    | 'maxAddedGroupsPerUser'
+    | 'maxGroupsAddedByOneUser'
     | 'maxGroupTitleLength'
     | 'maxGroupTopicLength'
     | 'groupWriteAttempts'

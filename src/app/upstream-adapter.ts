@@ -232,9 +232,10 @@ async function runParsedCommand(
   log: InvocationContext,
   limits: CommandLimiter,
 ): Promise<ChatReply | undefined> {
-  // Every command counts, valid or not: each one costs an upstream call. Counted per user, across their
-  // connections and every instance.
-  const waitMs = await limits.take(caller.user);
+  // Every command counts, valid or not: each one costs an upstream call (a createGroup, by its members).
+  // Counted per user, across their connections and every instance.
+  const cost = parsed.ok ? limits.cost(parsed.command, caller.user) : 1;
+  const waitMs = await limits.take(caller.user, cost);
   if (!parsed.ok) return { event: 'error', payload: parsed.error };
   const { command } = parsed;
   annotateActiveSpan({ [ATTRIBUTES.command]: command.type });
@@ -244,7 +245,11 @@ async function runParsedCommand(
       ? { clientMessageId: command.clientMessageId }
       : {};
   if (waitMs > 0) {
-    const detail = `at most ${limits.burst} commands at once and ${limits.perSecond} a second per user, across all of their connections; try again in ${Math.ceil(waitMs / 1000)} s`;
+    const weight =
+      cost > 1
+        ? `this ${command.type} counts as ${cost} commands, one per ${limits.membersPerCommand} members; `
+        : '';
+    const detail = `${weight}at most ${limits.burst} commands at once and ${limits.perSecond} a second per user, across all of their connections; try again in ${Math.ceil(waitMs / 1000)} s`;
     return {
       event: 'error',
       payload: { ...chatError('rate-limited', command.type, detail), ...which, retryAfterMs: waitMs },

@@ -13,15 +13,24 @@ export const MAX_DISPLAY_NAME_LENGTH = 64;
  */
 export const DISPLAY_NAME_CLAIM = 'chat.name';
 
-/** The display name cleaned as described above; `undefined` when nothing printable is left. */
-export function cleanDisplayName(raw: unknown): string | undefined {
-  if (typeof raw !== 'string') return undefined;
-  const cleaned = raw
+/**
+ * One line of text to show as a name (a display name, a group's title or topic): NFC, every run of white space
+ * one space, controls, invisible format characters (bidirectional overrides, zero-width ones), private-use and
+ * unassigned code points removed, trimmed. Possibly empty; not cut to any length.
+ */
+export function cleanLine(raw: string): string {
+  return raw
     .normalize('NFC')
     .replace(/\s+/gu, ' ')
     .replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}]/gu, '')
     .replace(/ {2,}/g, ' ')
     .trim();
+}
+
+/** The display name cleaned as described above; `undefined` when nothing printable is left. */
+export function cleanDisplayName(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const cleaned = cleanLine(raw);
   if (cleaned === '') return undefined;
   const chars = [...cleaned];
   return chars.length > MAX_DISPLAY_NAME_LENGTH

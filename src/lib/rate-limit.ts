@@ -37,16 +37,20 @@ export class RateLimiter {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Takes a token for `key`: 0 when allowed, else the milliseconds until a token is free (nothing is taken). */
-  take(key: string): number {
+  /**
+   * Takes `cost` tokens for `key` (1 unless said; more than the burst counts as the burst): 0 when allowed, else
+   * the milliseconds until that many are free (nothing is taken).
+   */
+  take(key: string, cost = 1): number {
+    const need = Math.min(Math.max(1, cost), this.burst);
     const now = this.#now();
     const bucket = this.#buckets.get(key) ?? { tokens: this.burst, at: now };
     const tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
-    if (tokens >= 1) {
-      setBounded(this.#buckets, key, { tokens: tokens - 1, at: now }, this.#maxKeys);
+    if (tokens >= need) {
+      setBounded(this.#buckets, key, { tokens: tokens - need, at: now }, this.#maxKeys);
       return 0;
     }
     setBounded(this.#buckets, key, { tokens, at: now }, this.#maxKeys);
-    return Math.max(1, Math.ceil(((1 - tokens) / this.perSecond) * 1000));
+    return Math.max(1, Math.ceil(((need - tokens) / this.perSecond) * 1000));
   }
 }

@@ -143,6 +143,13 @@ export const SETTINGS = {
     description:
       'Commands a second one user may send after the burst, across all of their connections and every Function instance.',
   },
+  groupMembersPerCommand: {
+    name: 'CHAT_GROUP_MEMBERS_PER_COMMAND',
+    required: false,
+    default: '10',
+    description:
+      'Members of a new group one command pays for: a createGroup counts as one command per started this many members, its creator included (at most the burst), against the command limit.',
+  },
   negotiatePerMinutePerUser: {
     name: 'CHAT_NEGOTIATE_PER_MINUTE_PER_USER',
     required: false,
@@ -210,7 +217,21 @@ export const SETTINGS = {
     required: false,
     default: '100',
     description:
-      'Private groups and channels one user may belong to, at most 1000 (every connect re-applies each one); one more is refused with too-many-groups.',
+      'Private groups and channels one user created or joined themselves, at most 1000 (every connect re-applies each one); one more is refused with too-many-groups. Groups others added them to count apart (CHAT_MAX_ADDED_GROUPS_PER_USER).',
+  },
+  maxAddedGroupsPerUser: {
+    name: 'CHAT_MAX_ADDED_GROUPS_PER_USER',
+    required: false,
+    default: '100',
+    description:
+      'Private groups others may add one user to, apart from those the user created or joined, at most 1000; adding them to one more is refused with too-many-added-groups.',
+  },
+  maxGroupsAddedByOneUser: {
+    name: 'CHAT_MAX_GROUPS_ADDED_BY_ONE_USER',
+    required: false,
+    default: '20',
+    description:
+      'Groups one user may have added a given other user to (of those the other is still in), at most 1000; one more is refused with too-many-adds.',
   },
   maxGroupTitleLength: {
     name: 'CHAT_MAX_GROUP_TITLE_LENGTH',

@@ -195,6 +195,42 @@ describe('the command limit shared by instances', () => {
     expect(await b.take('hal')).toBe(0);
   });
 
+  it('charges a command of several tokens all of them, spending what the instance holds first', async () => {
+    let now = 8_000_000;
+    const quota = new CommandQuota(container, { burst: 10, perSecond: 1, now: () => now });
+    // Four and four of ten: the instance holds one of the second lease and the bucket keeps one.
+    expect([await quota.take('ida', 4), await quota.take('ida', 4)]).toEqual([0, 0]);
+    // Four more need three from the bucket, which holds one: two seconds; nothing is taken meanwhile.
+    expect(await quota.take('ida', 4)).toBe(2_000);
+    // A command of one token still passes: the one held, then the bucket's last.
+    expect([await quota.take('ida'), await quota.take('ida')]).toEqual([0, 0]);
+    expect(await quota.take('ida')).toBe(1_000);
+    // While the bucket is empty: the first token in a second, three more after it.
+    expect(await quota.take('ida', 4)).toBe(4_000);
+    now += 4_000;
+    expect(await quota.take('ida', 4)).toBe(0);
+    expect(await quota.take('ida')).toBe(1_000);
+  });
+
+  it('never asks more than the burst of one command, and counts costly commands on several instances once', async () => {
+    let now = 9_000_000;
+    const one = new CommandQuota(container, { burst: 10, perSecond: 1, now: () => now });
+    expect(await one.take('jo', 50)).toBe(0);
+    expect(await one.take('jo')).toBe(1_000);
+    now += 10_000;
+    expect(await one.take('jo', 50)).toBe(0);
+
+    const quotas = [0, 1].map(
+      () => new CommandQuota(container, { burst: 30, perSecond: 10, now: () => now }),
+    );
+    const waits = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (quotas[i % 2] as CommandQuota).take('kit', 3)),
+    );
+    const allowed = waits.filter((w) => w === 0).length;
+    expect(allowed * 3).toBeLessThanOrEqual(30);
+    expect(allowed).toBeGreaterThan(0);
+  });
+
   it('keeps names with a trailing dot apart from those without', () => {
     expect(bucketName('ann.')).not.toBe(bucketName('ann'));
     expect(bucketName('ann.')).toBe('_limits/ann%2E');

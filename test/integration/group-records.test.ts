@@ -3,6 +3,7 @@ import { GroupHandlers, MembershipStore } from '../../src/lib/chat/index.js';
 import {
   ChannelDirectory,
   ConversationListStore,
+  type GroupLimits,
   GroupRecordStore,
   ListUpdates,
 } from '../../src/lib/conversations/index.js';
@@ -70,7 +71,7 @@ describe('group records (Blob, ETag-conditional writes)', () => {
 });
 
 describe('group limits (the rules over real stores; the realtime service left out)', () => {
-  async function groupsWith(limits: { maxMembers?: number; maxGroupsPerUser?: number }) {
+  async function groupsWith(limits: GroupLimits) {
     const container = blob.container();
     await container.create();
     const members = new MembershipStore(container);
@@ -114,5 +115,48 @@ describe('group limits (the rules over real stores; the realtime service left ou
     expect(await handlers.run('ann', { type: 'removeMember', group: 'g', user: 'bob' })).toBeUndefined();
     expect(await members.isMember('bob', 'g')).toBe(false);
     expect([...inRealtimeGroup].sort()).toEqual(['g/ann', 'g/cy', 'h/ann']);
+  });
+
+  it('counts the groups others added a user to apart from their own, and keeps who added them', async () => {
+    const { handlers, members } = await groupsWith({
+      maxGroupsPerUser: 2,
+      maxAddedGroupsPerUser: 2,
+      maxGroupsAddedByOneUser: 1,
+    });
+    const create = (by: string, group: string, invited: string[] = []) =>
+      handlers.run(by, { type: 'createGroup', group, kind: 'private', members: invited });
+    const add = (by: string, group: string, user: string, owner = false) =>
+      handlers.run(by, { type: 'addMember', group, user, owner });
+    const code = (code: string) => ({ event: 'error', payload: { code } });
+    // One adder adds a given user to one group (the setting), by createGroup or addMember.
+    expect(await create('eve', 'e1', ['vic'])).toBeUndefined();
+    expect(await create('eve', 'e2', ['vic'])).toMatchObject(code('too-many-adds'));
+    expect(await create('eve', 'e2')).toBeUndefined();
+    expect(await add('eve', 'e2', 'vic')).toMatchObject(code('too-many-adds'));
+    // Others added the user to two groups: a third adder is refused, and the refused group was not created.
+    expect(await create('max', 'm1', ['vic'])).toBeUndefined();
+    expect(await create('ozz', 'o1', ['vic'])).toMatchObject(code('too-many-added-groups'));
+    expect(await handlers.run('ozz', { type: 'listMembers', group: 'o1' })).toMatchObject({
+      payload: { group: 'o1', kind: 'channel', owners: [] },
+    });
+    // The user's own room is whole: two groups of their own.
+    expect(await create('vic', 'v1')).toBeUndefined();
+    expect(await handlers.joinRefusal('vic', 'c1')).toBeUndefined();
+    expect(await members.origins('vic')).toEqual(
+      new Map([
+        ['e1', 'eve'],
+        ['m1', 'max'],
+        ['v1', undefined],
+      ]),
+    );
+    // Making a member an owner writes the membership again: it keeps who added them.
+    expect(await add('eve', 'e1', 'vic', true)).toBeUndefined();
+    expect((await members.origins('vic')).get('e1')).toBe('eve');
+    // Only an owner learns how many groups the member is in.
+    expect(await create('ozz', 'o2')).toBeUndefined();
+    expect(await add('max', 'o2', 'vic')).toMatchObject(code('not-an-owner'));
+    // A removal frees the adder's count for that user.
+    expect(await handlers.run('eve', { type: 'removeMember', group: 'e1', user: 'vic' })).toBeUndefined();
+    expect(await add('eve', 'e2', 'vic')).toBeUndefined();
   });
 });

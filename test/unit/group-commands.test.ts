@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { commandCost } from '../../src/lib/chat/command-quota.js';
 import { parseCommand } from '../../src/lib/chat/commands.js';
 import { MAX_CHANNEL_PAGE_SIZE } from '../../src/lib/conversations/index.js';
 
@@ -34,6 +35,42 @@ describe('group commands', () => {
     expect(codeOf('setTopic', { group: 'a' })).toBe('invalid-topic');
     expect(codeOf('listChannels', { limit: MAX_CHANNEL_PAGE_SIZE + 1 })).toBe('invalid-limit');
     expect(codeOf('listChannels', { after: '' })).toBe('invalid-after');
+  });
+
+  it('cleans titles and topics as display names: one line, no controls or invisible format characters', () => {
+    const created = parseCommand('createGroup', {
+      group: 'team',
+      title: ' abc\u202edef ',
+      topic: 'line one\nline\u200b two\u0007',
+    });
+    expect(created).toMatchObject({ ok: true, command: { title: 'abcdef', topic: 'line one line two' } });
+    expect(parseCommand('renameGroup', { group: 'team', title: 'e\u0301\r\n\u2066x' })).toMatchObject({
+      ok: true,
+      command: { title: '\u00e9 x' },
+    });
+    // Nothing printable left: refused, never stored empty.
+    expect(codeOf('createGroup', { group: 'a', title: '\u202e\u200b' })).toBe('invalid-title');
+    expect(codeOf('renameGroup', { group: 'a', title: '\u0000' })).toBe('invalid-title');
+    expect(codeOf('setTopic', { group: 'a', topic: '\u202e' })).toBe('invalid-topic');
+    // The ceilings count what is left once cleaned.
+    expect(codeOf('createGroup', { group: 'a', title: `${'x'.repeat(256)}\u200b\u200b` })).toBe('ok');
+  });
+
+  it('charges a createGroup one command per started ten members, its creator included', () => {
+    const cost = (payload: unknown, per?: number) => {
+      const parsed = parseCommand('createGroup', payload);
+      if (!parsed.ok) throw new Error(parsed.error.message);
+      return commandCost(parsed.command, 'ann', per);
+    };
+    const members = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
+    expect(cost({ group: 'a' })).toBe(1);
+    expect(cost({ group: 'a', members: members(9) })).toBe(1);
+    expect(cost({ group: 'a', members: [...members(9), 'ann'] })).toBe(1);
+    expect(cost({ group: 'a', members: members(10) })).toBe(2);
+    expect(cost({ group: 'a', members: members(255) })).toBe(26);
+    expect(cost({ group: 'a', members: members(5) }, 2)).toBe(3);
+    const join = parseCommand('joinGroup', { group: 'a' });
+    expect(join.ok && commandCost(join.command, 'ann')).toBe(1);
   });
 
   it('lets an empty topic clear it and pages the directory by default size', () => {

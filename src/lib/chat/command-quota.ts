@@ -3,12 +3,14 @@
  * (`_limits/<user>`), from which an instance takes a few tokens at a time with a conditional write (more each time
  * while the user keeps well under the limit), and spends them from memory for as long as it needs: a user well
  * under the limit costs one write per up to 15 commands, not one per command, and a command is never let through without a token taken from the shared bucket
- * (docs/architecture.md, "Fair sharing").
+ * (docs/architecture.md, "Fair sharing"). A command whose work grows with its size costs more tokens
+ * ({@link commandCost}).
  */
 import { randomUUID } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
 import { RateLimiter } from '../rate-limit.js';
+import type { ChatCommand } from './commands.js';
 
 /** The blob name prefix of the per-user buckets (conversation folders never start with `_`). */
 export const LIMITS_PREFIX = '_limits/';
@@ -39,6 +41,27 @@ export const DEFAULT_LEASE_TTL_MS = 60_000;
 export const DEFAULT_QUOTA_WRITE_ATTEMPTS = 4;
 /** Users an instance remembers leases and bucket copies for (the least recent are forgotten first). */
 export const DEFAULT_MAX_QUOTA_USERS = 10_000;
+/**
+ * Members of a new group one command pays for: a `createGroup` costs one token per started ten of its members,
+ * its creator included (a group of 256 costs 26), since each member is a few Blob writes and a service call.
+ * The app setting `CHAT_GROUP_MEMBERS_PER_COMMAND`.
+ */
+export const DEFAULT_GROUP_MEMBERS_PER_COMMAND = 10;
+
+/**
+ * The tokens `command` from `user` costs: one, and for a `createGroup` one per started `membersPerCommand` of
+ * its members ({@link DEFAULT_GROUP_MEMBERS_PER_COMMAND}). {@link CommandQuota.take} never asks more than the
+ * burst, so every command can pass once the bucket is full.
+ */
+export function commandCost(
+  command: ChatCommand,
+  user: string,
+  membersPerCommand = DEFAULT_GROUP_MEMBERS_PER_COMMAND,
+): number {
+  if (command.type !== 'createGroup') return 1;
+  const members = new Set([user, ...command.members]).size;
+  return Math.max(1, Math.ceil(members / Math.max(1, membersPerCommand)));
+}
 
 export interface CommandQuotaOptions {
   /** Commands at once (the bucket's size). */
@@ -119,10 +142,14 @@ export class CommandQuota {
     this.#fallback = new RateLimiter({ burst: options.burst, perSecond: options.perSecond, now: this.#now });
   }
 
-  /** Takes a token for `user`: 0 when the command may run, else the milliseconds until one is free. */
-  take(user: string): Promise<number> {
+  /**
+   * Takes `cost` tokens for `user` (one unless said; more than the burst counts as the burst): 0 when the
+   * command may run, else the milliseconds until that many are free (nothing is taken then).
+   */
+  take(user: string, cost = 1): Promise<number> {
+    const need = Math.max(1, Math.min(Math.floor(cost), Math.floor(this.burst)));
     const previous = this.#turns.get(user) ?? Promise.resolve();
-    const result = previous.then(() => this.#take(user));
+    const result = previous.then(() => this.#take(user, need));
     const turn = result.catch(() => undefined);
     this.#turns.set(user, turn);
     void turn.then(() => {
@@ -131,7 +158,7 @@ export class CommandQuota {
     return result;
   }
 
-  async #take(user: string): Promise<number> {
+  async #take(user: string, need: number): Promise<number> {
     const now = this.#now();
     const local = this.#local.get(user) ?? {
       leased: 0,
@@ -140,26 +167,37 @@ export class CommandQuota {
       blockedUntil: 0,
     };
     setBounded(this.#local, user, local, this.#maxUsers);
-    if (local.leased >= 1) {
-      if (now < local.leaseUntil) {
-        local.leased--;
-        return 0;
-      }
+    if (local.leased >= 1 && now >= local.leaseUntil) {
       // Not spent in time: forfeited (other instances no longer count it either), and the next lease starts small.
       local.leased = 0;
       local.nextLease = this.#lease;
     }
-    if (now < local.blockedUntil) return local.blockedUntil - now;
+    if (local.leased >= need) {
+      local.leased -= need;
+      return 0;
+    }
+    // The bucket held less than one token: the first is due then, and any more the command needs after it.
+    if (now < local.blockedUntil) return local.blockedUntil - now + this.#waitFor(need - local.leased - 1, 0);
     try {
-      return await this.#claim(user, local, now);
+      return await this.#claim(user, local, now, need);
     } catch (error) {
       this.#onStorageError(error);
-      return this.#fallback.take(user);
+      return this.#fallback.take(user, need);
     }
   }
 
-  /** Takes up to `lease` tokens from the shared bucket with a conditional write; spends one of them now. */
-  async #claim(user: string, local: Local, now: number): Promise<number> {
+  /** The milliseconds until a bucket holding `tokens` holds `need`. */
+  #waitFor(need: number, tokens: number): number {
+    return Math.ceil(((need - tokens) / this.perSecond) * 1000);
+  }
+
+  /**
+   * Takes up to `lease` tokens beyond what the command needs from the shared bucket with a conditional write;
+   * spends `need` of them (those the instance holds first) now.
+   */
+  async #claim(user: string, local: Local, now: number, need: number): Promise<number> {
+    // What the bucket must give: the instance's unspent tokens (fewer than `need`) are spent first.
+    const spend = need - local.leased;
     const blob = this.#container.getBlockBlobClient(bucketName(user));
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       if (local.bucket === undefined) await this.#read(user, local, now);
@@ -170,17 +208,25 @@ export class CommandQuota {
         this.burst,
         bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * this.perSecond,
       );
-      if (tokens < 1) return this.#block(local, now, Math.ceil(((1 - tokens) / this.perSecond) * 1000));
+      if (tokens < spend) {
+        // Below one token nothing can pass: refuse without asking Blob until one is due. A costly command that
+        // waits for more leaves the others free to pass meanwhile.
+        if (tokens < 1) this.#block(local, now, this.#waitFor(1, tokens));
+        return this.#waitFor(spend, tokens);
+      }
       // The largest lease up to the one this instance has grown to that leaves the bucket at least what all
       // instances then hold unspent (so the bucket never holds fewer of the user's tokens than sit in leases)
       // and keeps what they hold within half the burst (the bound, whatever the number of instances): as the
-      // bucket empties the leases shrink, and near the limit the tokens go one at a time.
+      // bucket empties the leases shrink, and near the limit the tokens go one at a time. A command of several
+      // tokens takes all but the last of them first, and the rule sizes the lease on what is left.
       const others = (bucket.leases ?? []).filter(([id, , until]) => id !== this.#instance && until > now);
       const held = others.reduce((sum, [, count]) => sum + count, 0);
       const room = Math.floor(this.burst / 2) - held;
-      const taken = Math.max(1, Math.min(local.nextLease, room + 1, Math.floor((tokens - held + 1) / 2)));
+      const left = tokens - (spend - 1);
+      const lease = Math.max(1, Math.min(local.nextLease, room + 1, Math.floor((left - held + 1) / 2)));
+      const taken = spend - 1 + lease;
       const until = now + this.#leaseTtlMs;
-      const leases = taken > 1 ? [...others, [this.#instance, taken - 1, until] as const] : others;
+      const leases = lease > 1 ? [...others, [this.#instance, lease - 1, until] as const] : others;
       const next: Bucket = { tokens: tokens - taken, at: now, ...(leases.length > 0 ? { leases } : {}) };
       const body = JSON.stringify(next);
       try {
@@ -190,10 +236,10 @@ export class CommandQuota {
         });
         local.bucket = next;
         if (written.etag !== undefined) local.etag = written.etag;
-        local.leased = taken - 1;
+        local.leased = lease - 1;
         local.leaseUntil = until;
         local.nextLease =
-          taken === local.nextLease ? Math.min(this.#maxLease, taken * 2) : Math.max(this.#lease, taken);
+          lease === local.nextLease ? Math.min(this.#maxLease, lease * 2) : Math.max(this.#lease, lease);
         return 0;
       } catch (error) {
         if (!isConflict(error)) throw error;
@@ -205,8 +251,8 @@ export class CommandQuota {
     return this.#block(local, now, Math.ceil(1000 / this.perSecond));
   }
 
+  /** Refuses without asking Blob for `waitMs`; tokens the instance holds stay spendable meanwhile. */
   #block(local: Local, now: number, waitMs: number): number {
-    local.leased = 0;
     local.nextLease = this.#lease;
     local.blockedUntil = now + waitMs;
     return waitMs;

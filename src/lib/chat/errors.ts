@@ -54,6 +54,8 @@ export const CHAT_ERRORS = {
   'not-an-owner': CONVERSATION_ERRORS['not-an-owner'],
   'group-full': CONVERSATION_ERRORS['group-full'],
   'too-many-groups': CONVERSATION_ERRORS['too-many-groups'],
+  'too-many-added-groups': CONVERSATION_ERRORS['too-many-added-groups'],
+  'too-many-adds': CONVERSATION_ERRORS['too-many-adds'],
   'too-many-owners': CONVERSATION_ERRORS['too-many-owners'],
   'last-owner': CONVERSATION_ERRORS['last-owner'],
   'group-contended': CONVERSATION_ERRORS['group-contended'],

@@ -13,6 +13,10 @@ export const CONVERSATION_ERRORS = {
   'not-an-owner': 'Only an owner of the group can do this',
   'group-full': 'The group has as many members as allowed: remove one before adding another',
   'too-many-groups': 'This user is in as many groups as allowed: leave one first',
+  'too-many-added-groups':
+    'Others have added this user to as many groups as allowed: they must leave one before anyone adds them to another',
+  'too-many-adds':
+    'You have added this user to as many groups as allowed: remove them from one of those first',
   'too-many-owners': 'The group has as many owners as allowed: remove an owner before making another one',
   'last-owner': 'The last owner cannot leave or be removed: make someone else an owner first',
   'group-contended': 'The group changed too often meanwhile to be updated: try again',

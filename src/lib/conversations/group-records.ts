@@ -21,8 +21,24 @@ export const GROUPS_PREFIX = '_groups/';
 export const DEFAULT_MAX_GROUP_MEMBERS = 256;
 /** Owners of one group (each is a member too); making one more is refused with `too-many-owners`. */
 export const DEFAULT_MAX_GROUP_OWNERS = 32;
-/** Groups and channels one user may belong to (checked when a user creates, joins or is added to one). */
+/**
+ * Groups and channels one user chose to be in: those they created or joined themselves (checked when they create
+ * or join one; `too-many-groups`). Groups others added them to count apart, against
+ * {@link DEFAULT_MAX_ADDED_GROUPS_PER_USER}, so nobody can fill another user's room to create and join.
+ */
 export const DEFAULT_MAX_GROUPS_PER_USER = 100;
+/**
+ * Private groups others added one user to (by `createGroup` or `addMember`), apart from their own; one more is
+ * refused to the adder with `too-many-added-groups`. A user is in at most this plus
+ * {@link DEFAULT_MAX_GROUPS_PER_USER} groups, which bounds what each of their connects re-applies (200).
+ */
+export const DEFAULT_MAX_ADDED_GROUPS_PER_USER = 100;
+/**
+ * Groups one user may have added a given other user to (counted over the memberships the other user still has);
+ * one more is refused to the adder with `too-many-adds`. One account alone can fill neither bound above, and
+ * sends that user at most this many "added to a group" list updates while they stay in those groups.
+ */
+export const DEFAULT_MAX_GROUPS_ADDED_BY_ONE_USER = 20;
 /** Writes of one record change before it is refused with `group-contended`. */
 export const DEFAULT_GROUP_WRITE_ATTEMPTS = 8;
 /** Longest group title, in characters (code points). */
@@ -38,6 +54,8 @@ export const GROUP_LIMIT_CEILINGS = {
   maxMembers: 5_000,
   maxOwners: 5_000,
   maxGroupsPerUser: 1_000,
+  maxAddedGroupsPerUser: 1_000,
+  maxGroupsAddedByOneUser: 1_000,
   maxTitleLength: 256,
   maxTopicLength: 2_000,
   writeAttempts: 50,
@@ -51,6 +69,10 @@ export interface GroupLimits {
   readonly maxOwners?: number;
   /** See {@link DEFAULT_MAX_GROUPS_PER_USER}. */
   readonly maxGroupsPerUser?: number;
+  /** See {@link DEFAULT_MAX_ADDED_GROUPS_PER_USER}. */
+  readonly maxAddedGroupsPerUser?: number;
+  /** See {@link DEFAULT_MAX_GROUPS_ADDED_BY_ONE_USER}. */
+  readonly maxGroupsAddedByOneUser?: number;
   /** See {@link DEFAULT_MAX_GROUP_TITLE_LENGTH}. */
   readonly maxTitleLength?: number;
   /** See {@link DEFAULT_MAX_GROUP_TOPIC_LENGTH}. */

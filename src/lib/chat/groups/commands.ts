@@ -11,6 +11,7 @@ import {
   MAX_CHANNEL_CURSOR_LENGTH,
   MAX_CHANNEL_PAGE_SIZE,
 } from '../../conversations/index.js';
+import { cleanLine } from '../../display-name.js';
 import type { ChatErrorCode } from '../errors.js';
 
 export const GROUP_COMMAND_NAMES = [
@@ -96,10 +97,10 @@ export function parseGroupCommand(name: GroupCommandName, payload: Record<string
       if (kind === 'channel' && members.length > 0) {
         return refuse('invalid-members', 'a channel has no member list: anyone may join it');
       }
-      const titled = checkText(title, 'invalid-title', MAX_TITLE_LENGTH);
-      if (titled !== undefined) return titled;
-      const topical = checkText(topic, 'invalid-topic', MAX_TOPIC_LENGTH);
-      if (topical !== undefined) return topical;
+      const titled = title === undefined ? undefined : cleanText(title, 'invalid-title', MAX_TITLE_LENGTH);
+      if (typeof titled === 'object') return titled;
+      const topical = topic === undefined ? undefined : cleanText(topic, 'invalid-topic', MAX_TOPIC_LENGTH);
+      if (typeof topical === 'object') return topical;
       return {
         ok: true,
         command: {
@@ -107,8 +108,8 @@ export function parseGroupCommand(name: GroupCommandName, payload: Record<string
           group,
           kind,
           members: [...new Set(members as string[])],
-          ...(title !== undefined ? { title: (title as string).trim() } : {}),
-          ...(topic !== undefined ? { topic: (topic as string).trim() } : {}),
+          ...(titled !== undefined ? { title: titled } : {}),
+          ...(topical !== undefined ? { topic: topical } : {}),
         },
       };
     }
@@ -123,28 +124,31 @@ export function parseGroupCommand(name: GroupCommandName, payload: Record<string
       return { ok: true, command: { type: name, group, user, owner: owner === true } };
     }
     case 'renameGroup': {
-      const { title } = payload;
-      const refused = checkText(title ?? '', 'invalid-title', MAX_TITLE_LENGTH);
-      if (refused !== undefined) return refused;
-      return { ok: true, command: { type: name, group, title: (title as string).trim() } };
+      const title = cleanText(payload.title ?? '', 'invalid-title', MAX_TITLE_LENGTH);
+      if (typeof title !== 'string') return title;
+      return { ok: true, command: { type: name, group, title } };
     }
     case 'setTopic': {
       const { topic } = payload;
       if (typeof topic !== 'string') return refuse('invalid-topic', 'give "topic" (empty to clear it)');
-      const refused = topic.trim() === '' ? undefined : checkText(topic, 'invalid-topic', MAX_TOPIC_LENGTH);
-      if (refused !== undefined) return refused;
-      return { ok: true, command: { type: name, group, topic: topic.trim() } };
+      if (topic.trim() === '') return { ok: true, command: { type: name, group, topic: '' } };
+      const cleaned = cleanText(topic, 'invalid-topic', MAX_TOPIC_LENGTH);
+      if (typeof cleaned !== 'string') return cleaned;
+      return { ok: true, command: { type: name, group, topic: cleaned } };
     }
     case 'listMembers':
       return { ok: true, command: { type: name, group } };
   }
 }
 
-/** An optional title or topic: absent, or 1 … `max` characters that are not only spaces. */
-function checkText(value: unknown, code: ChatErrorCode, max: number): Parsed | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.trim() === '' || [...value.trim()].length > max) {
-    return refuse(code, `1–${max} characters`);
-  }
-  return undefined;
+/**
+ * A title or topic cleaned as a display name is (`cleanLine`, src/lib/display-name.ts: one line, no controls or
+ * invisible format characters such as a right-to-left override): the cleaned text when it keeps 1 … `max`
+ * characters, else the refusal. A topic keeps no line breaks either: the page shows it as one line of text
+ * beside the title, and edits it in a one-line input.
+ */
+function cleanText(value: unknown, code: ChatErrorCode, max: number): string | Parsed {
+  const cleaned = typeof value === 'string' ? cleanLine(value) : '';
+  if (cleaned === '' || [...cleaned].length > max) return refuse(code, `1–${max} printable characters`);
+  return cleaned;
 }

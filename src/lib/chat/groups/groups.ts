@@ -9,10 +9,12 @@ import { groupConversation } from '../../conversation.js';
 import {
   type ChannelDirectory,
   ConversationListError,
+  DEFAULT_MAX_ADDED_GROUPS_PER_USER,
   DEFAULT_MAX_GROUP_MEMBERS,
   DEFAULT_MAX_GROUP_OWNERS,
   DEFAULT_MAX_GROUP_TITLE_LENGTH,
   DEFAULT_MAX_GROUP_TOPIC_LENGTH,
+  DEFAULT_MAX_GROUPS_ADDED_BY_ONE_USER,
   DEFAULT_MAX_GROUPS_PER_USER,
   type GroupLimits,
   type GroupRecord,
@@ -21,20 +23,29 @@ import {
   type ListUpdates,
 } from '../../conversations/index.js';
 import type { HistoryPage } from '../../history/index.js';
+import { mapLimited } from '../../map-limited.js';
 import { type ChatErrorPayload, chatError } from '../errors.js';
 import type { Fanout } from '../fanout.js';
 import type { ChatEvent } from '../wire/protocol.js';
 import type { GroupCommand } from './commands.js';
-import type { MembershipStore } from './memberships.js';
+import type { MembershipOrigins, MembershipStore } from './memberships.js';
+
+/**
+ * The members whose checks and state one `createGroup` works on at once: a group of 256 is 16 at a time, so
+ * one command never puts hundreds of Blob requests in flight together.
+ */
+export const DEFAULT_MEMBER_WORK_CONCURRENCY = 16;
 
 /** The stores and limits of groups, as the app composes them (the limits from app settings). */
 export interface GroupStores extends GroupLimits {
   readonly records: Pick<GroupRecordStore, 'read' | 'create' | 'change'>;
   readonly channels: Pick<ChannelDirectory, 'put' | 'page'>;
+  /** See {@link DEFAULT_MEMBER_WORK_CONCURRENCY}. */
+  readonly memberWorkConcurrency?: number;
 }
 
 export interface GroupDependencies extends GroupStores {
-  readonly members: Pick<MembershipStore, 'groupsOf' | 'isMember' | 'add' | 'remove'>;
+  readonly members: Pick<MembershipStore, 'origins' | 'isMember' | 'add' | 'remove'>;
   readonly fanout: Pick<Fanout, 'addUserToGroup' | 'removeUserFromGroup' | 'toGroup' | 'toUser'>;
   readonly lists: Pick<ListUpdates, 'joinGroup' | 'leaveGroup'>;
   readonly history: { read(conversation: string, options: { limit: number }): Promise<HistoryPage> };
@@ -69,11 +80,11 @@ export class GroupHandlers {
    * record becomes a public channel with `user` as its owner. `undefined` when they may.
    */
   async joinRefusal(user: string, group: string): Promise<ChatErrorPayload | undefined> {
-    const { records, channels, members } = this.#deps;
+    const { records, channels } = this.#deps;
     try {
       const record = await records.read(group);
       if (record !== undefined && !isGroupMember(record, user)) refuse('private-group', `"${group}"`);
-      if (!(await members.isMember(user, group))) await this.#roomForOneMore(user);
+      await this.#roomForOneMore(user, group);
       if (record === undefined) {
         const created = await records
           .create({ group, kind: 'channel', title: group, owners: [user], members: [] })
@@ -153,7 +164,9 @@ export class GroupHandlers {
     if (kind === 'private' && invited.length + 1 > this.#maxMembers) {
       refuse('group-full', `at most ${this.#maxMembers} members`);
     }
-    await this.#roomForOneMore(user);
+    await this.#roomForOneMore(user, group);
+    // Nobody can fill another user's groups: those others add them to count apart, and one adder adds few.
+    await mapLimited(invited, this.#concurrency, (member) => this.#roomToAdd(user, member, group));
     // A group from before records has no record but may have history: its name is taken.
     const earlier = await history.read(groupConversation(group), { limit: 1 });
     if (earlier.messages.length > 0) refuse('group-exists', `"${group}"`);
@@ -166,7 +179,8 @@ export class GroupHandlers {
       members: kind === 'private' ? [user, ...invited] : [],
     });
     if (kind === 'channel') await channels.put(record);
-    await Promise.all([user, ...invited].map((member) => this.#admit(member, group)));
+    await this.#admit(user, group);
+    await mapLimited(invited, this.#concurrency, (member) => this.#admit(member, group, user));
     await fanout.toGroup(group, { event: 'group', payload: record });
     // The creator of a channel joined it, as anyone joins one (a private group's record names its members).
     if (kind === 'channel') {
@@ -178,11 +192,16 @@ export class GroupHandlers {
 
   /** An owner adds `member` (or makes a member an owner): a record change, then the member's own state. */
   async #add(by: string, group: string, member: string, owner: boolean): Promise<ChatEvent | undefined> {
-    const { records, members, fanout } = this.#deps;
-    if (!(await members.isMember(member, group))) await this.#roomForOneMore(member);
+    const { records, fanout } = this.#deps;
+    await this.#roomToAdd(by, member, group).catch(async (error: unknown) => {
+      // Only an owner hears how many groups the member is in: anyone else hears why they may not add at all.
+      const r = await records.read(group);
+      if (r === undefined) refuse('unknown-group', `"${group}"`);
+      mayAdd(r, by);
+      throw error;
+    });
     const { record, changed } = await records.change(group, (r) => {
-      if (r.kind !== 'private') refuse('not-private', `"${group}"`);
-      if (!r.owners.includes(by)) refuse('not-an-owner', `"${group}"`);
+      mayAdd(r, by);
       const owners = owner && !r.owners.includes(member) ? [...r.owners, member] : r.owners;
       const maxOwners = this.#deps.maxOwners ?? DEFAULT_MAX_GROUP_OWNERS;
       if (owners.length > maxOwners) refuse('too-many-owners', `at most ${maxOwners} owners`);
@@ -191,7 +210,7 @@ export class GroupHandlers {
       return { ...r, owners, members: [...r.members, member] };
     });
     // Also when nothing changed: a retry after a failure half-way completes the member's state.
-    await this.#admit(member, group);
+    await this.#admit(member, group, by);
     if (!changed) return { event: 'group', payload: record };
     const at = this.#deps.at();
     await Promise.all([
@@ -232,10 +251,13 @@ export class GroupHandlers {
     return undefined;
   }
 
-  /** A member's own state: the membership blob, every connection in the realtime group, the list entry. */
-  async #admit(member: string, group: string): Promise<void> {
+  /**
+   * A member's own state: the membership blob (naming `by`, who added them, when that is someone else), every
+   * connection in the realtime group, the list entry.
+   */
+  async #admit(member: string, group: string, by?: string): Promise<void> {
     const { members, fanout, lists } = this.#deps;
-    await members.add(member, group);
+    await members.add(member, group, by);
     await fanout.addUserToGroup(group, member);
     // A full list leaves the group out of the list only: the membership stands.
     await lists.joinGroup(member, group, this.#deps.at());
@@ -258,17 +280,61 @@ export class GroupHandlers {
     return { event: 'error', payload: chatError(code, command.type, `1–${max} characters`) };
   }
 
-  /** `too-many-groups` when `user` is in as many groups as allowed: one listing of their memberships. */
-  async #roomForOneMore(user: string): Promise<void> {
+  /**
+   * `too-many-groups` when `user`, not yet in `group`, is in as many groups they created or joined as allowed
+   * (those others added them to count apart): one listing of their memberships.
+   */
+  async #roomForOneMore(user: string, group: string): Promise<void> {
+    const origins = await this.#deps.members.origins(user);
+    if (origins.has(group)) return;
     const max = this.#deps.maxGroupsPerUser ?? DEFAULT_MAX_GROUPS_PER_USER;
-    if ((await this.#deps.members.groupsOf(user)).length >= max) {
-      refuse('too-many-groups', `at most ${max} groups`);
+    if (count(origins, (by) => by === undefined) >= max) {
+      refuse(
+        'too-many-groups',
+        `at most ${max} groups you created or joined; groups others added you to count apart`,
+      );
     }
+  }
+
+  /**
+   * Whether `by` may add `member`, not yet in `group`, to it: `too-many-added-groups` when others have added
+   * `member` to as many groups as allowed, `too-many-adds` when `by` has added them to as many as one user may
+   * (of the groups they are still in). One listing of their memberships.
+   */
+  async #roomToAdd(by: string, member: string, group: string): Promise<void> {
+    if (member === by) return this.#roomForOneMore(member, group);
+    const origins = await this.#deps.members.origins(member);
+    if (origins.has(group)) return;
+    const maxAdded = this.#deps.maxAddedGroupsPerUser ?? DEFAULT_MAX_ADDED_GROUPS_PER_USER;
+    if (count(origins, (adder) => adder !== undefined) >= maxAdded) {
+      refuse('too-many-added-groups', `"${member}": at most ${maxAdded} groups others added them to`);
+    }
+    const maxByOne = this.#deps.maxGroupsAddedByOneUser ?? DEFAULT_MAX_GROUPS_ADDED_BY_ONE_USER;
+    if (count(origins, (adder) => adder === by) >= maxByOne) {
+      refuse('too-many-adds', `"${member}": at most ${maxByOne} groups added by one user`);
+    }
+  }
+
+  get #concurrency(): number {
+    return Math.max(1, this.#deps.memberWorkConcurrency ?? DEFAULT_MEMBER_WORK_CONCURRENCY);
   }
 
   get #maxMembers(): number {
     return this.#deps.maxMembers ?? DEFAULT_MAX_GROUP_MEMBERS;
   }
+}
+
+/** Refuses unless `by` may add members to the group of `record`: a private group they own. */
+function mayAdd(record: GroupRecord, by: string): void {
+  if (record.kind !== 'private') refuse('not-private', `"${record.group}"`);
+  if (!record.owners.includes(by)) refuse('not-an-owner', `"${record.group}"`);
+}
+
+/** How many of a user's memberships have an adder that `test` accepts. */
+function count(origins: MembershipOrigins, test: (adder: string | undefined) => boolean): number {
+  let n = 0;
+  for (const adder of origins.values()) if (test(adder)) n++;
+  return n;
 }
 
 /** The record without `user`; the last owner of a group that keeps other members may not go. */

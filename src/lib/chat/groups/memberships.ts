@@ -1,12 +1,15 @@
 /**
  * Which groups each user has joined: one empty blob per membership, `_members/<user>/<group>`, the source of
  * truth that every entry re-applies to the service (docs/architecture.md, "Presence and group memberships").
+ * A membership someone else wrote (an owner added the user) names them in its metadata, `addedby`, so the
+ * groups a user chose and those others put them in count against separate limits ({@link MembershipStore.origins};
+ * docs/architecture.md, "Private groups and channels").
  * The same folder holds the user's list and read positions under names no membership can have (`$list`,
  * `$reads`: user-folder.ts), so one listing of it serves a join ({@link MembershipStore.folderOf}).
  * Names are blob-name segments (docs/architecture.md, "History in Blob Storage"); memberships written before a
  * trailing dot was escaped are still found, and moved to their escaped name when changed.
  */
-import type { ContainerClient } from '@azure/storage-blob';
+import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { blobNameSegment } from '../../blob-names.js';
 import { parseConversation } from '../../conversation.js';
 import {
@@ -21,6 +24,12 @@ import { type ChatErrorPayload, chatError } from '../errors.js';
 import type { Fanout } from '../fanout.js';
 
 export { MEMBERS_PREFIX };
+
+/** The metadata key of a membership blob that names who added the user (percent-encoded). */
+const ADDED_BY = 'addedby';
+
+/** A user's groups, each with who added them to it (`undefined`: they created or joined it themselves). */
+export type MembershipOrigins = ReadonlyMap<string, string | undefined>;
 
 /** The blob name of one membership. */
 export function membershipBlobName(user: string, group: string): string {
@@ -53,14 +62,31 @@ export class MembershipStore {
    * listed too; it holds memberships only.)
    */
   async folderOf(user: string): Promise<UserFolder> {
+    const { groups, list, reads } = await this.#list(user, false);
+    return {
+      groups: [...groups.keys()].sort(),
+      ...(list !== undefined ? { list } : {}),
+      ...(reads !== undefined ? { reads } : {}),
+    };
+  }
+
+  /**
+   * The groups `user` belongs to, each with who added them (`undefined` for one they created or joined, and
+   * for a membership written before adders were recorded): one listing of their folder, with metadata.
+   */
+  async origins(user: string): Promise<MembershipOrigins> {
+    return (await this.#list(user, true)).groups;
+  }
+
+  async #list(user: string, withAdders: boolean) {
     const folder = userFolderPrefix(user);
     const prefixes = new Set([folder]);
     if (user !== '.' && user !== '..') prefixes.add(`${MEMBERS_PREFIX}${encodeURIComponent(user)}/`);
-    const groups = new Set<string>();
+    const groups = new Map<string, string | undefined>();
     let list: ListedBlob | undefined;
     let reads: ListedBlob | undefined;
     for (const prefix of prefixes) {
-      for await (const blob of this.#container.listBlobsFlat({ prefix })) {
+      for await (const blob of this.#container.listBlobsFlat({ prefix, includeMetadata: withAdders })) {
         const name = blob.name.slice(prefix.length);
         // A group's segment is percent-encoded: `$` starts only the user's own blobs.
         if (name.startsWith('$')) {
@@ -70,14 +96,12 @@ export class MembershipStore {
           else if (name === READS_BLOB) reads = { etag };
           continue;
         }
-        groups.add(decodeURIComponent(name));
+        const group = decodeURIComponent(name);
+        // The folder comes first: a membership there stands for its old name's.
+        if (!groups.has(group)) groups.set(group, adderOf(blob.metadata?.[ADDED_BY]));
       }
     }
-    return {
-      groups: [...groups].sort(),
-      ...(list !== undefined ? { list } : {}),
-      ...(reads !== undefined ? { reads } : {}),
-    };
+    return { groups, list, reads };
   }
 
   async isMember(user: string, group: string): Promise<boolean> {
@@ -86,8 +110,22 @@ export class MembershipStore {
     return legacy !== undefined && (await this.#blob(legacy).exists());
   }
 
-  async add(user: string, group: string): Promise<void> {
-    await this.#blob(membershipBlobName(user, group)).upload('', 0);
+  /**
+   * Writes the membership, naming `addedBy` when that is someone else. A membership that exists already is kept
+   * as it is (`If-None-Match: *`): it keeps the origin it was first written with, whoever writes it again.
+   */
+  async add(user: string, group: string, addedBy?: string): Promise<void> {
+    const by: Record<string, string> =
+      addedBy !== undefined && addedBy !== user ? { [ADDED_BY]: encodeURIComponent(addedBy) } : {};
+    try {
+      await this.#blob(membershipBlobName(user, group)).upload('', 0, {
+        metadata: by,
+        conditions: { ifNoneMatch: '*' },
+      });
+    } catch (error) {
+      if (!(error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)))
+        throw error;
+    }
     const legacy = legacyMembershipBlobName(user, group);
     if (legacy !== undefined) await this.#blob(legacy).deleteIfExists();
   }
@@ -100,6 +138,16 @@ export class MembershipStore {
 
   #blob(name: string) {
     return this.#container.getBlockBlobClient(name);
+  }
+}
+
+/** The adder a membership's metadata names; `undefined` when none (or one this app did not write). */
+function adderOf(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
   }
 }
 
