@@ -109,7 +109,11 @@ describe('private groups and channels in Chromium', () => {
   it('lets the last owner make a member an owner, then leave the group to them', async () => {
     await createGroup(ann, 'Crew', 'eve');
     await ann.page.getByRole('button', { name: 'Leave group' }).click();
-    await ann.page.getByRole('alert').filter({ hasText: 'last owner' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const refusal = ann.page.getByRole('alert').filter({ hasText: 'last owner' });
+    await refusal.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // It says what to do on the page, and about which group.
+    expect(await refusal.textContent()).toContain('"Make owner" under Members');
+    expect(await refusal.textContent()).toContain('"Crew" keeps 1 other member');
 
     await ann.page.getByRole('button', { name: 'Members' }).click();
     const members = ann.page.getByRole('list', { name: 'Group members' });

@@ -343,7 +343,11 @@ function without(record: GroupRecord, user: string): Omit<GroupRecord, 'version'
   const owners = record.owners.filter((o) => o !== user);
   const members = record.members.filter((m) => m !== user);
   if (owners.length === 0 && members.length > 0) {
-    refuse('last-owner', `make another member an owner (addMember with "owner": true) first`);
+    // The catalogue's message says what to do; the detail says which group, with how many others in it.
+    refuse(
+      'last-owner',
+      `"${record.group}" keeps ${members.length} other member${members.length === 1 ? '' : 's'}`,
+    );
   }
   return { ...record, owners, members };
 }
