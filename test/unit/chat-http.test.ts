@@ -97,6 +97,7 @@ describe('home', () => {
       replyExcerptLength: 120,
       hub: 'chat',
       attachments: true,
+      maxAttachmentBytes: 10485760,
     });
   });
 
