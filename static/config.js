@@ -13,7 +13,7 @@ import { EXCERPT_LENGTH, MAX_REACTIONS_PER_MESSAGE } from './state/reactions.js'
  *   dialect: 'signalr' | 'websocket',
  *   transport: 'websockets' | 'sse' | 'longpolling' | null, protocol: 'json' | 'messagepack', apiBase: string,
  *   maxTextLength: number, maxReactionsPerMessage: number, replyExcerptLength: number, hub: string, attachments: boolean,
- *   refusedName?: { name: string, problem: string } }} ChatConfig
+ *   maxAttachmentBytes: number | null, refusedName?: { name: string, problem: string } }} ChatConfig
  */
 
 /**
@@ -39,6 +39,8 @@ export const DEFAULT_CONFIG = Object.freeze({
   hub: 'chat',
   /** Whether the server takes files and images (the attach button shows only then). */
   attachments: false,
+  /** The largest file the server takes, in bytes (`CHAT_ATTACHMENT_MAX_BYTES`); `null`: not said, the server checks. */
+  maxAttachmentBytes: null,
 });
 
 /**
@@ -76,6 +78,9 @@ export function readConfig(doc = document) {
     const value = config[key];
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) config[key] = fallback;
   }
+  const maxBytes = config.maxAttachmentBytes;
+  if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes < 1)
+    config.maxAttachmentBytes = null;
   const refused = /** @type {any} */ (config.refusedName);
   if (typeof refused?.name !== 'string' || typeof refused?.problem !== 'string') delete config.refusedName;
   return /** @type {ChatConfig} */ (config);

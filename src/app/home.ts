@@ -78,6 +78,8 @@ export interface ChatPageConfig {
   readonly hub: string;
   /** Whether the page offers attachments (off with `CHAT_ATTACHMENTS_STORAGE=off`; docs/architecture.md, "Attachments"). */
   readonly attachments?: boolean;
+  /** With attachments, the largest file in bytes (`CHAT_ATTACHMENT_MAX_BYTES`): the page refuses a larger one itself. */
+  readonly maxAttachmentBytes?: number;
   /**
    * Only when `?name=` was refused (the printed `?name=<you>` among them): the name given, shown again in the
    * name prompt with the reason, so the person fixes it there instead of facing a bare error.
@@ -202,8 +204,17 @@ export async function home(req: HttpRequest, _context: InvocationContext): Promi
     maxTextLength: MAX_TEXT_LENGTH,
     ...pageReactionLimits(),
     hub: readSetting('hubName') ?? 'chat',
-    attachments: attachmentsOrigin() !== undefined,
+    ...pageAttachments(),
   });
+}
+
+/** Whether the page offers attachments and, if so, the largest file (as the upload check reads the setting). */
+function pageAttachments(): Pick<ChatPageConfig, 'attachments' | 'maxAttachmentBytes'> {
+  if (attachmentsOrigin() === undefined) return { attachments: false };
+  const maxBytes = Number(readSetting('attachmentMaxBytes'));
+  return Number.isSafeInteger(maxBytes) && maxBytes >= 1
+    ? { attachments: true, maxAttachmentBytes: maxBytes }
+    : { attachments: true };
 }
 
 /** The name prompt's configuration when `?name=` was refused: no user, the rest as asked where it is valid. */

@@ -239,7 +239,7 @@ export const ChatApp = defineComponent({
           <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(nameOf(state.me)) }}</span>
           <span class="whoami-name" data-testid="whoami"><span class="sr-only">{{ config.auth === 'entra' ? 'Signed in as ' : 'Chatting as ' }}</span><span dir="auto">{{ nameOf(state.me) }}</span></span>
           <a v-if="config.auth === 'entra'" class="sign-out" data-testid="sign-out" :href="signOutUrl">Sign out</a>
-          <span v-else class="unverified-tag" data-testid="unverified" title="Anyone can open the chat under any name">Names are not verified</span>
+          <span v-else class="unverified-tag" data-testid="unverified" title="Names are not verified: anyone can open the chat under any name"><span class="unverified-long">Names are not verified</span><span class="unverified-short" aria-hidden="true">Unverified</span></span>
         </div>
       </header>
 
@@ -305,7 +305,8 @@ export const ChatApp = defineComponent({
           <button type="button" class="link-button" @click="state.globalError = null">Dismiss</button>
         </div>
 
-        <MessageList :conversation="active" :readable="!activeGroupLeft || activeGroupJoining" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
+        <MessageList :conversation="active" :known-names="alerts.knownNames.value" :offline="!connected"
+          :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           @load-older="loadOlder" @retry="retry" @discard="discard"
           :moderation="moderation" @moderate="moderate"
           @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" @react="react" @reply="startReply" />

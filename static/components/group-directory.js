@@ -42,13 +42,13 @@ export const GroupDirectory = defineComponent({
         <label for="new-group-name" class="sr-only">Group name</label>
         <input id="new-group-name" v-model.trim="name" type="text" placeholder="Group name" autocomplete="off"
           maxlength="32" :aria-invalid="problem ? 'true' : 'false'" aria-describedby="new-group-error">
+        <p id="new-group-error" class="field-error" role="alert" v-if="problem">{{ problem }}</p>
         <label for="new-group-members" class="sr-only">Members, separated by commas</label>
         <input id="new-group-members" v-model="members" type="text" placeholder="Members: ann, bob"
           autocomplete="off" :disabled="channel">
         <label class="check"><input id="new-group-channel" v-model="channel" type="checkbox"> Public channel (anyone may join)</label>
         <button type="submit" class="button small">{{ channel ? 'Create channel' : 'Create private group' }}</button>
       </form>
-      <p id="new-group-error" class="field-error" role="alert" v-if="problem">{{ problem }}</p>
     </section>
 
     <section class="sidebar-section" aria-labelledby="channels-heading">

@@ -1,5 +1,6 @@
 import { useMentionCompletion } from '../composables/mention-completion.js';
 import { savedDrafts } from '../state/saved-drafts.js';
+import { counterText } from '../text/format.js';
 import { plainText } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, onBeforeUnmount, ref, watch } from '../vendor/vue.js';
 
@@ -62,11 +63,7 @@ export const MessageComposer = defineComponent({
     const remaining = computed(() => props.maxLength - length.value);
     const tooLong = computed(() => remaining.value < 0);
     const showCounter = computed(() => remaining.value <= COUNTER_THRESHOLD);
-    const counterText = computed(() => {
-      const n = Math.abs(remaining.value);
-      const characters = n === 1 ? 'character' : 'characters';
-      return tooLong.value ? `${n} ${characters} too many` : `${n} ${characters} left`;
-    });
+    const counter = computed(() => counterText(remaining.value));
     const canSend = computed(() => !props.disabledReason && text.value.trim().length > 0 && !tooLong.value);
 
     function resize() {
@@ -144,7 +141,7 @@ export const MessageComposer = defineComponent({
       remaining,
       tooLong,
       showCounter,
-      counterText,
+      counterText: counter,
       canSend,
       send,
       onKeydown,

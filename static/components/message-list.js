@@ -2,15 +2,20 @@ import { useReplyJump } from '../composables/reply-jump.js';
 import { MAX_TEXT_LENGTH, parseConversation } from '../conversation.js';
 import { isModerator, MENU_MUTE_MINUTES } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
-import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
-import { renderMessage } from '../text/markdown.js';
+import { counterText, dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
+import { renderMessage, setKnownNames } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
 import { AttachmentView } from './attachment-view.js';
+import { COUNTER_THRESHOLD } from './message-composer.js';
 import { ReactionBar } from './reaction-bar.js';
 import { ReplyQuote } from './reply-quote.js';
 
 /** Messages from the same person within this many milliseconds are shown as one block. */
 export const GROUPING_WINDOW_MS = 5 * 60_000;
+/** What the edit box says when its text is emptied: an edit cannot delete. */
+export const EMPTY_EDIT_HINT = 'A message cannot be empty: use Delete to remove it';
+/** What the edit box says when Save is pressed offline: the text stays in the box. */
+export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it when the connection is back';
 /** Distance from the bottom, in pixels, that still counts as "reading the newest messages". */
 export const STICK_TO_BOTTOM_PX = 80;
 /** Distance from the top, in pixels, at which scrolling up asks for older messages. */
@@ -59,6 +64,15 @@ export const MessageList = defineComponent({
       type: /** @type {import('vue').PropType<(message: { text?: unknown }) => boolean>} */ (Function),
       default: () => false,
     },
+    /** The names of the people the page knows: `@Mary Jane` shows as one mention (../text/mentions.js). */
+    knownNames: {
+      type: /** @type {import('vue').PropType<readonly string[]>} */ (Array),
+      default: () => [],
+    },
+    /** Whether commands cannot leave now: an edit is then kept in its box, not sent. */
+    offline: { type: Boolean, default: false },
+    /** The most characters a message may have (an edit is held to it, with a counter). */
+    maxTextLength: { type: Number, default: MAX_TEXT_LENGTH },
     /** Moderation (../state/moderation.js): "Report" on others' messages, and a moderator's menu. */
     moderation: {
       type: /** @type {import('vue').PropType<import('../state/moderation.js').ModerationState | null>} */ (
@@ -182,18 +196,55 @@ export const MessageList = defineComponent({
     // My message being edited (its id and the draft), or being asked "delete?" (its id).
     const editing = ref(/** @type {string | null} */ (null));
     const draft = ref('');
+    /** Why Save did not close the edit box (empty, or offline), until the text changes. */
+    const editHint = ref('');
     const confirming = ref(/** @type {string | null} */ (null));
+    // The edit box is held to the message limit as the message box is: a counter near it, no Save past it.
+    const editRemaining = computed(() => props.maxTextLength - draft.value.length);
+    const editTooLong = computed(() => editRemaining.value < 0);
+    const editCounter = computed(() =>
+      editRemaining.value <= COUNTER_THRESHOLD ? counterText(editRemaining.value) : '',
+    );
+    watch(draft, () => {
+      editHint.value = '';
+    });
+    watch(
+      () => props.offline,
+      (offline) => {
+        if (!offline && editHint.value === OFFLINE_EDIT_HINT) editHint.value = '';
+      },
+    );
     /** @param {import('../state/chat-state.js').ChatMessage} m */
     function startEdit(m) {
       confirming.value = null;
       editing.value = m.id;
       draft.value = m.text;
+      editHint.value = '';
+    }
+    function stopEdit() {
+      editing.value = null;
+      editHint.value = '';
     }
     /** @param {import('../state/chat-state.js').ChatMessage} m */
     function saveEdit(m) {
       const text = draft.value;
-      editing.value = null;
-      if (text.trim() !== '' && text !== m.text) emit('edit', m, text);
+      if (editTooLong.value) return;
+      if (text.trim() === '') {
+        editHint.value = EMPTY_EDIT_HINT;
+        return;
+      }
+      if (text === m.text) return stopEdit();
+      if (props.offline) {
+        editHint.value = OFFLINE_EDIT_HINT;
+        return;
+      }
+      stopEdit();
+      emit('edit', m, text);
+    }
+    /** A message's text as HTML; reads the known names, so a newly known name shows whole. @param {string} text */
+    function render(text) {
+      setKnownNames(props.knownNames);
+      return renderMessage(text);
     }
 
     // Reactions and replies (reaction-bar.js, reply-quote.js): a quote's click goes to the message it quotes.
@@ -215,7 +266,11 @@ export const MessageList = defineComponent({
       noteText,
       editing,
       draft,
-      maxTextLength: MAX_TEXT_LENGTH,
+      editHint,
+      EMPTY_EDIT_HINT,
+      editTooLong,
+      editCounter,
+      stopEdit,
       confirming,
       canModerate: () => props.moderation !== null && isModerator(props.moderation),
       canReport: () => props.moderation?.enabled === true,
@@ -227,7 +282,7 @@ export const MessageList = defineComponent({
       fullTime,
       nameHue,
       initial,
-      renderMessage,
+      render,
       highlighted,
       jumpTo,
     };
@@ -246,7 +301,7 @@ export const MessageList = defineComponent({
         <p v-else-if="!conversation.loaded" class="history-start">Only the group's members can read its messages.</p>
       </div>
 
-      <p v-if="conversation.loaded && !conversation.messages.length && !conversation.pending.length" class="empty-conversation">
+      <p v-if="conversation.loaded && !conversation.messages.length && !conversation.notes.length && !conversation.pending.length" class="empty-conversation">
         No messages yet. Say hello!
       </p>
 
@@ -271,20 +326,26 @@ export const MessageList = defineComponent({
               <ReplyQuote v-if="item.m.quote && item.m.replyTo && !item.m.deleted" :quote="item.m.quote" :me="me"
                 :name-of="nameOf" @jump="jumpTo(item.m.replyTo)" />
               <p v-if="item.m.deleted" class="bubble deleted">{{ item.m.removed ? 'Message deleted by a moderator' : 'Message deleted' }}</p>
-              <form v-else-if="editing === item.m.id" class="edit-form" @submit.prevent="saveEdit(item.m)">
+              <form v-else-if="editing === item.m.id" class="edit-form" novalidate @submit.prevent="saveEdit(item.m)">
                 <label class="sr-only" :for="'edit-' + item.m.id">Edit your message</label>
-                <textarea :id="'edit-' + item.m.id" v-model="draft" rows="2" dir="auto" :maxlength="maxTextLength"
-                  @keydown.esc.prevent="editing = null" @keydown.enter.exact.prevent="saveEdit(item.m)"></textarea>
+                <textarea :id="'edit-' + item.m.id" v-model="draft" rows="2" dir="auto"
+                  :aria-invalid="editTooLong || editHint === EMPTY_EDIT_HINT ? 'true' : 'false'"
+                  :aria-describedby="'edit-hint-' + item.m.id + ' edit-counter-' + item.m.id"
+                  @keydown.esc.prevent="stopEdit()" @keydown.enter.exact.prevent="saveEdit(item.m)"></textarea>
                 <span class="edit-actions">
-                  <button type="submit" class="button small primary">Save</button>
-                  <button type="button" class="button small ghost" @click="editing = null">Cancel</button>
+                  <button type="submit" class="button small primary" :disabled="editTooLong">Save</button>
+                  <button type="button" class="button small ghost" @click="stopEdit()">Cancel</button>
+                  <span :id="'edit-counter-' + item.m.id" class="counter" :class="{ over: editTooLong }" aria-live="polite"
+                    data-testid="edit-counter">{{ editCounter }}</span>
                 </span>
+                <span :id="'edit-hint-' + item.m.id" class="edit-hint" role="status" data-testid="edit-hint">{{ editHint }}</span>
               </form>
-              <div v-else-if="item.m.text || !item.m.attachment" class="bubble" dir="auto" v-html="renderMessage(item.m.text)"></div>
+              <div v-else-if="item.m.text || !item.m.attachment" class="bubble" dir="auto" v-html="render(item.m.text)"></div>
               <AttachmentView v-if="item.m.attachment && !item.m.deleted" :attachment="item.m.attachment" :conversation="item.m.conversation" />
               <span v-if="item.m.editedAt && !item.m.deleted" class="edited-mark" :title="'Edited ' + fullTime(item.m.editedAt)">edited</span>
               <span v-if="item.seen" class="seen-mark" data-testid="seen">Seen</span>
-              <span v-if="item.mine && !item.m.deleted && editing !== item.m.id" class="msg-actions">
+              <div v-if="item.mine && !item.m.deleted && editing !== item.m.id" class="msg-foot">
+              <span class="msg-actions">
                 <template v-if="confirming === item.m.id">
                   <span>Delete this message?</span>
                   <button type="button" class="link-button" @click="confirming = null; $emit('delete', item.m)">Delete</button>
@@ -295,7 +356,10 @@ export const MessageList = defineComponent({
                   <button type="button" class="link-button" @click="confirming = item.m.id">Delete</button>
                 </template>
               </span>
-              <ReactionBar v-if="!item.m.deleted && editing !== item.m.id" :message="item.m" :me="me" :name-of="nameOf"
+              <ReactionBar :message="item.m" :me="me" :name-of="nameOf" list-last
+                @react="(m, emoji) => $emit('react', m, emoji)" @reply="(m) => $emit('reply', m)" />
+              </div>
+              <ReactionBar v-else-if="!item.mine && !item.m.deleted" :message="item.m" :me="me" :name-of="nameOf"
                 @react="(m, emoji) => $emit('react', m, emoji)" @reply="(m) => $emit('reply', m)" />
               <span v-if="!item.mine && !item.m.deleted && canReport()" class="msg-actions" data-testid="others-actions">
                 <template v-if="confirming === item.m.id">
@@ -328,7 +392,7 @@ export const MessageList = defineComponent({
         <li v-for="p in conversation.pending" :key="'p:' + p.clientMessageId" class="msg mine pending"
           :class="{ failed: p.status === 'failed' }" :data-status="p.status">
           <div class="bubble-wrap">
-            <div v-if="p.text || !p.attachment" class="bubble" dir="auto" v-html="renderMessage(p.text)"></div>
+            <div v-if="p.text || !p.attachment" class="bubble" dir="auto" v-html="render(p.text)"></div>
             <AttachmentView v-if="p.attachment" :attachment="p.attachment" :conversation="conversation.id" />
             <div class="pending-status">
               <template v-if="p.status === 'failed'">

@@ -22,6 +22,11 @@ export const ReactionBar = defineComponent({
       type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
       default: (/** @type {string} */ id) => id,
     },
+    /**
+     * The reactions after "Add reaction" and "Reply" (under my own messages, on the right): then the buttons
+     * that show only on hover leave no gap at the bubble's edge.
+     */
+    listLast: { type: Boolean, default: false },
   },
   emits: ['react', 'reply'],
   setup(props, { emit }) {
@@ -103,7 +108,7 @@ export const ReactionBar = defineComponent({
   },
   template: /* html */ `
     <div class="reaction-bar">
-      <ul v-if="message.reactions && message.reactions.length" class="reaction-list" aria-label="Reactions">
+      <ul v-if="!listLast && message.reactions && message.reactions.length" class="reaction-list" aria-label="Reactions">
         <li v-for="r in message.reactions" :key="r.emoji">
           <button type="button" class="reaction" :class="{ mine: isMine(r) }" :aria-pressed="isMine(r) ? 'true' : 'false'"
             :aria-label="label(r)" :title="label(r)" @click="$emit('react', message, r.emoji)">
@@ -122,5 +127,13 @@ export const ReactionBar = defineComponent({
         </span>
         <button type="button" class="link-button" @click="$emit('reply', message)">Reply</button>
       </span>
+      <ul v-if="listLast && message.reactions && message.reactions.length" class="reaction-list" aria-label="Reactions">
+        <li v-for="r in message.reactions" :key="r.emoji">
+          <button type="button" class="reaction" :class="{ mine: isMine(r) }" :aria-pressed="isMine(r) ? 'true' : 'false'"
+            :aria-label="label(r)" :title="label(r)" @click="$emit('react', message, r.emoji)">
+            <span aria-hidden="true">{{ r.emoji }}</span><span class="reaction-count" aria-hidden="true">{{ r.users.length }}</span>
+          </button>
+        </li>
+      </ul>
     </div>`,
 });

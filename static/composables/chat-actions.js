@@ -107,11 +107,24 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
   }
 
   /**
+   * Offline (the browser or the link says so), a command that is not queued is not sent, and the
+   * conversation says so at once: what it asked for has not happened, and the person does it again later.
+   * @param {string} conversationId @param {string} what "react", "delete", …
+   */
+  function refusedOffline(conversationId, what) {
+    if (connected.value) return false;
+    ensureConversation(state, conversationId).error =
+      `Not connected: nothing was changed; ${what} again when the connection is back.`;
+    return true;
+  }
+
+  /**
    * Toggles my reaction `emoji` on a message (the server checks that I may read its conversation). Not
    * queued: offline, it says so.
    * @param {import('../state/chat-state.js').ChatMessage} message @param {string} emoji
    */
   function react(message, emoji) {
+    if (refusedOffline(message.conversation, 'react')) return;
     const { command: name, payload } = reactionToggle(state.me, message, emoji);
     void command(name, payload, message.conversation).then((sent) => {
       if (!sent)
@@ -143,6 +156,7 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
    * @param {import('../state/chat-state.js').ChatMessage} message @param {string | null} text `null` deletes
    */
   function change(message, text) {
+    if (refusedOffline(message.conversation, text === null ? 'delete' : 'edit')) return;
     const payload = {
       conversation: message.conversation,
       messageId: message.id,

@@ -54,6 +54,21 @@ export function useMessageAlerts(state, { myName, nameOf, open, send }) {
     ]).filter((id) => id !== state.me),
   );
 
+  /**
+   * The names of the people the page knows (online, named, or who wrote in the open conversation), so a
+   * mention of "Mary Jane" shows whole (../text/mentions.js); the same list while nobody new is known.
+   */
+  const knownNames = computed(() =>
+    sortedUnique(
+      [
+        state.me,
+        ...state.online,
+        ...state.names.keys(),
+        ...(state.conversations.get(state.activeId)?.messages ?? []).map((m) => m.from),
+      ].flatMap((id) => [id, nameOf(id)]),
+    ),
+  );
+
   return {
     onNewMessage,
     onTyping: typing.heard,
@@ -64,6 +79,7 @@ export function useMessageAlerts(state, { myName, nameOf, open, send }) {
     sentFrom: () => typing.sentFrom(state.activeId),
     mentionsMine,
     mentionPeople,
+    knownNames,
     notifications,
   };
 }

@@ -5,6 +5,8 @@
  * server checks against the stored blob. Reading goes through `{apiBase}/attachments`, which checks membership
  * and redirects to a short-lived read URL.
  */
+
+import { fileProblem, refusalInWords } from '../text/file-words.js';
 import { ref } from '../vendor/vue.js';
 import { nameQuery } from './link-retry.js';
 
@@ -48,6 +50,9 @@ export function sizeLabel(bytes) {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
+/** A refusal whose message is already a whole sentence about the file (no "was not sent:" before it). */
+class FileRefused extends Error {}
+
 /**
  * An image's size in pixels, so the list can reserve its space; `undefined` when it cannot be decoded.
  * @param {Blob} file
@@ -89,8 +94,9 @@ function put(grant, file, onProgress) {
 
 /**
  * Uploads one file for `conversation` and resolves with the attachment reference to send; a refusal (too
- * large, wrong type, not a member) rejects with the app's message, which says what to fix.
- * @param {ApiConfig} config @param {string} conversation @param {File} file
+ * large, wrong type, not a member) rejects with the app's message, which says what to fix (an empty or too
+ * large file in plain words, {@link refusalInWords}).
+ * @param {ApiConfig & { maxAttachmentBytes?: number | null }} config @param {string} conversation @param {File} file
  * @param {(fraction: number) => void} [onProgress]
  * @returns {Promise<Attachment>}
  */
@@ -106,7 +112,12 @@ export async function uploadFile(config, conversation, file, onProgress = () => 
     }),
   });
   const grant = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(grant?.message ?? `The upload was refused (${response.status})`);
+  if (!response.ok) {
+    const name = file.name || 'The pasted image';
+    const words = refusalInWords(grant ?? {}, name, file.size, config.maxAttachmentBytes);
+    if (words !== null) throw new FileRefused(words);
+    throw new Error(grant?.message ?? `The upload was refused (${response.status})`);
+  }
   await put(grant, file, onProgress);
   const size = isInlineImage(grant.type) ? await imageSize(file) : undefined;
   return { blob: grant.blob, name: grant.name, type: grant.type, size: grant.size, ...(size ?? {}) };
@@ -114,8 +125,9 @@ export async function uploadFile(config, conversation, file, onProgress = () => 
 
 /**
  * The page's uploads: one at a time, its progress for the page to show, its error until dismissed or the next
- * upload. `send(conversation, attachment)` sends the message once the file is stored.
- * @param {ApiConfig} config
+ * upload. `send(conversation, attachment)` sends the message once the file is stored. An empty file, or one
+ * larger than the server's limit (`maxAttachmentBytes`, when the page was told it), is refused before uploading.
+ * @param {ApiConfig & { maxAttachmentBytes?: number | null }} config
  * @param {(conversation: string, attachment: Attachment) => void} send
  */
 export function createUploader(config, send) {
@@ -125,7 +137,8 @@ export function createUploader(config, send) {
   /** @param {string} conversation @param {File} file */
   async function attach(conversation, file) {
     if (current.value) return;
-    error.value = null;
+    error.value = fileProblem(file.name || 'The pasted image', file.size, config.maxAttachmentBytes);
+    if (error.value !== null) return;
     current.value = { name: file.name || 'pasted image', progress: 0 };
     try {
       const attachment = await uploadFile(config, conversation, file, (progress) => {
@@ -133,7 +146,10 @@ export function createUploader(config, send) {
       });
       send(conversation, attachment);
     } catch (failure) {
-      error.value = `${file.name || 'The file'} was not sent: ${failure instanceof Error ? failure.message : String(failure)}`;
+      error.value =
+        failure instanceof FileRefused
+          ? failure.message
+          : `${file.name || 'The file'} was not sent: ${failure instanceof Error ? failure.message : String(failure)}`;
     } finally {
       current.value = null;
     }

@@ -55,3 +55,14 @@ export function initial(name) {
   const first = [...name.trim()][0] ?? '?';
   return first.toLocaleUpperCase();
 }
+
+/**
+ * What a text box's counter says with `remaining` characters left (negative: over the limit): "12 characters
+ * left", "1 character too many". The message box and the edit box say it alike.
+ * @param {number} remaining
+ */
+export function counterText(remaining) {
+  const n = Math.abs(remaining);
+  const characters = n === 1 ? 'character' : 'characters';
+  return remaining < 0 ? `${n} ${characters} too many` : `${n} ${characters} left`;
+}

@@ -54,6 +54,10 @@ let purifier = null;
 const cache = new Map();
 /** The names a mention of me may use (../mentions.js, `myMentionNames`). @type {readonly string[]} */
 let mine = [];
+/** The names of the people the page knows, shown whole after `@` (../mentions.js). @type {readonly string[]} */
+let known = [];
+/** The list last given to `setKnownNames` (the same list again costs nothing). @type {readonly string[] | null} */
+let knownGiven = null;
 
 /**
  * Sets the names whose mentions are shown as mine; rendered texts are forgotten when they change.
@@ -62,6 +66,19 @@ let mine = [];
 export function setMentionNames(names) {
   if (names.join('\u0000') === mine.join('\u0000')) return;
   mine = [...names];
+  cache.clear();
+}
+
+/**
+ * Sets the names of the people the page knows, so `@Mary Jane` shows as one mention; rendered texts are
+ * forgotten when they change.
+ * @param {readonly string[]} names
+ */
+export function setKnownNames(names) {
+  if (names === knownGiven) return;
+  knownGiven = names;
+  if (names.join('\u0000') === known.join('\u0000')) return;
+  known = [...names];
   cache.clear();
 }
 
@@ -75,7 +92,11 @@ function setUp() {
   // `main.py` or `notes.md` (.py and .md are country domains) would turn into links to strangers' sites.
   parser.linkify.set({ fuzzyLink: false });
   parser.validateLink = (/** @type {string} */ url) => SAFE_LINK.test(url.trim());
-  parser.use(mentionPlugin, () => mine);
+  parser.use(
+    mentionPlugin,
+    () => mine,
+    () => known,
+  );
   purifier = DOMPurify(window);
   purifier.addHook('afterSanitizeAttributes', (/** @type {Element} */ node) => {
     const cls = node.getAttribute('class');

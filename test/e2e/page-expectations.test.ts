@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
   composer,
+  contrastOf,
   DESKTOP,
   delivered,
   horizontalOverflow,
@@ -71,35 +72,6 @@ async function noticedAfter(page: Page, since: number): Promise<number> {
     NOTICE_WITHIN_MS + 5000,
   );
   return Date.now() - since;
-}
-
-/** The WCAG contrast ratio of an element's text against the first opaque background behind it. */
-function contrastOf(page: Page, selector: string): Promise<number> {
-  return page.evaluate((sel) => {
-    const element = document.querySelector(sel);
-    if (!element) throw new Error(`nothing matches ${sel}`);
-    const rgb = (value: string) => (value.match(/[\d.]+/g) ?? []).map(Number);
-    const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
-      const channel = (c: number) => {
-        const s = c / 255;
-        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-      };
-      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-    };
-    let behind: Element | null = element;
-    let background = [255, 255, 255];
-    while (behind) {
-      const parts = rgb(getComputedStyle(behind).backgroundColor);
-      if (parts.length === 3 || (parts[3] ?? 0) === 1) {
-        background = parts.slice(0, 3);
-        break;
-      }
-      behind = behind.parentElement;
-    }
-    const fore = luminance(rgb(getComputedStyle(element).color));
-    const back = luminance(background);
-    return (Math.max(fore, back) + 0.05) / (Math.min(fore, back) + 0.05);
-  }, selector);
 }
 
 describe('formatting', () => {

@@ -165,9 +165,11 @@ export function sidebarButton(person: Person, name: RegExp): Locator {
 
 /**
  * How far, in CSS pixels, anything in a person's page reaches past its box sideways: the page itself, any
- * element that lets its content scroll horizontally, or a control (button, field, link) that reaches past the
- * window's right edge, where a container that hides its overflow would clip it without any scrolling. 0 means
- * nothing scrolls sideways and every control is whole.
+ * element that lets its content scroll horizontally, a control (button, field, link) that reaches past the
+ * window's right edge, where a container that hides its overflow would clip it without any scrolling, or a
+ * part of the top bar whose content spills out of its box or into the bar's padding at the edge (nothing
+ * scrolls then, but it runs into its neighbour or the edge of the screen). 0 means nothing scrolls sideways,
+ * every control is whole and the top bar fits.
  */
 export function horizontalOverflow(person: Person): Promise<number> {
   return person.page.evaluate(() => {
@@ -184,8 +186,65 @@ export function horizontalOverflow(person: Person): Promise<number> {
       if (box.width > 0 && box.left < window.innerWidth)
         worst = Math.max(worst, box.right - window.innerWidth);
     }
+    const bar = document.querySelector('.topbar');
+    if (bar) {
+      const inner = bar.getBoundingClientRect().right - Number.parseFloat(getComputedStyle(bar).paddingRight);
+      for (const part of Array.from(bar.querySelectorAll('*'))) {
+        if (!part.checkVisibility() || part.closest('.sr-only')) continue;
+        const box = part.getBoundingClientRect();
+        if (box.width === 0) continue;
+        worst = Math.max(worst, Math.round(box.right - inner));
+        if (getComputedStyle(part).overflowX === 'visible' && part.clientWidth > 0)
+          worst = Math.max(worst, part.scrollWidth - part.clientWidth);
+      }
+    }
     return worst;
   });
+}
+
+/**
+ * The WCAG contrast ratio of an element's text against what is behind it: the first opaque background colour
+ * up its ancestors, or a gradient's colour stops (the worst of them: my own bubble is a gradient, whose
+ * `background-color` is transparent).
+ */
+export function contrastOf(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    const element = document.querySelector(sel);
+    if (!element) throw new Error(`nothing matches ${sel}`);
+    const rgb = (value: string) => (value.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
+      const channel = (c: number) => {
+        const s = c / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    let behind: Element | null = element;
+    let backgrounds = [[255, 255, 255]];
+    while (behind) {
+      const style = getComputedStyle(behind);
+      const stops = style.backgroundImage.includes('gradient')
+        ? (style.backgroundImage.match(/rgba?\([^)]*\)/g) ?? []).map(rgb)
+        : [];
+      if (stops.length > 0) {
+        backgrounds = stops.map((stop) => stop.slice(0, 3));
+        break;
+      }
+      const parts = rgb(style.backgroundColor);
+      if (parts.length === 3 || (parts[3] ?? 0) === 1) {
+        backgrounds = [parts.slice(0, 3)];
+        break;
+      }
+      behind = behind.parentElement;
+    }
+    const fore = luminance(rgb(getComputedStyle(element).color));
+    return Math.min(
+      ...backgrounds.map((background) => {
+        const back = luminance(background);
+        return (Math.max(fore, back) + 0.05) / (Math.min(fore, back) + 0.05);
+      }),
+    );
+  }, selector);
 }
 
 /**

@@ -100,6 +100,7 @@ describe('home', () => {
       replyExcerptLength: 120,
       hub: 'chat',
       attachments: true,
+      maxAttachmentBytes: 10485760,
     });
   });
 

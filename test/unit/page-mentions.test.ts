@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
 const mentions: {
   myMentionNames(me: string, myName?: string): string[];
-  mentionAt(text: string, at: number, mine: readonly string[]): { length: number; isMine: boolean };
+  mentionAt(
+    text: string,
+    at: number,
+    mine: readonly string[],
+    known?: readonly string[],
+  ): { length: number; isMine: boolean };
+  MAX_MENTION_NAME_CHARS: number;
   mentionQuery(text: string, caret: number): { start: number; query: string } | null;
   mentionSuggestions(people: readonly string[], query: string, nameOf: (id: string) => string): string[];
 } = await page('text/mentions.js');
@@ -39,6 +45,39 @@ describe('mentions', () => {
 
   it('looks at a bounded stretch after each @, whatever follows', () => {
     expect(mentions.mentionAt(`@${'a'.repeat(100_000)}`, 0, mine)).toEqual({ length: 40, isMine: false });
+  });
+
+  it('shows the longest known name after @ whole, spaces and all, letter case aside', () => {
+    const known = ['Mary', 'Mary Jane', 'Mary Jane Smith', 'bob'];
+    const at = (text: string, names: readonly string[] = known) => mentions.mentionAt(text, 0, mine, names);
+    expect(at('@Mary Jane see this')).toEqual({ length: 10, isMine: false });
+    expect(at('@mary jane smith!')).toEqual({ length: 16, isMine: false });
+    expect(at('@Mary Jane.')).toEqual({ length: 10, isMine: false });
+    // "Mary Janet" is nobody: the longest name that is someone, else the word.
+    expect(at('@Mary Janet')).toEqual({ length: 5, isMine: false });
+    expect(at('@Mary Janet', ['Mary Jane'])).toEqual({ length: 5, isMine: false });
+    expect(at('@Mary Jane', [])).toEqual({ length: 5, isMine: false });
+    // A name ends where a name character does not follow.
+    expect(at('@Mary Janes', ['Mary Jane'])).toEqual({ length: 5, isMine: false });
+    // Mine first.
+    expect(mentions.mentionAt('@Ann Lee', 0, mine, ['Ann'])).toEqual({ length: 8, isMine: true });
+  });
+
+  it('reads a bounded stretch after each @ however many names are known: linear in the text', () => {
+    const known = Array.from({ length: 1000 }, (_, i) => `a ${'a '.repeat(i % 20)}x${i}`);
+    const text = `@${'a '.repeat(100_000)}`;
+    // The walk stops after MAX_MENTION_NAME_CHARS characters: it returns the word it had.
+    expect(mentions.mentionAt(text, 0, mine, known)).toEqual({ length: 2, isMine: false });
+    const names = ['Mary Jane'];
+    const many = '@Mary Jane, '.repeat(10_000);
+    let found = 0;
+    for (let i = 0; i < many.length; i++) {
+      const { length } = mentions.mentionAt(many, i, mine, names);
+      if (length > 0) found++;
+      if (length === 10) i += length - 1;
+    }
+    expect(found).toBe(10_000);
+    expect(mentions.MAX_MENTION_NAME_CHARS).toBeGreaterThanOrEqual(32);
   });
 
   it('knows the @prefix before the caret, only at the start of a word', () => {
