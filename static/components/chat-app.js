@@ -117,7 +117,7 @@ export const ChatApp = defineComponent({
     /** The line a muted person reads above the composer. */
     const mutedLine = () =>
       isMuted(moderation, Date.now())
-        ? `A moderator has muted you until ${new Date(/** @type {string} */ (moderation.mutedUntil)).toLocaleString()}: you can read, but your messages are not sent.`
+        ? `A moderator has muted you until ${new Date(/** @type {string} */ (moderation.mutedUntil)).toLocaleString()}: you can read, but not write, react, or create or change groups.`
         : '';
     onBeforeUnmount(() => actions.outbox.stop());
     // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).

@@ -122,6 +122,8 @@ describe('moderation with sign-in', () => {
     const muted = bob.page.getByTestId('muted');
     await muted.waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await muted.textContent()).toContain('muted you until');
+    // It says what a mute stops: the server refuses reactions and group changes too.
+    expect(await muted.textContent()).toContain('not write, react, or create or change groups');
     await bob.page.locator('#composer-input').fill('can I still talk?');
     await bob.page.locator('#composer-input').press('Enter');
     await bob.page
