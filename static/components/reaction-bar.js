@@ -4,6 +4,39 @@ import { defineComponent, nextTick, ref } from '../vendor/vue.js';
 /** Names a reaction's button lists at most (then "and N more"). */
 export const MAX_NAMES_IN_LABEL = 12;
 
+/** A message's reactions, one button per emoji with its count; a click toggles mine. */
+const ReactionList = defineComponent({
+  name: 'ReactionList',
+  props: {
+    message: {
+      type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatMessage>} */ (Object),
+      required: true,
+    },
+    isMine: {
+      type: /** @type {import('vue').PropType<(r: { emoji: string, users: string[] }) => boolean>} */ (
+        Function
+      ),
+      required: true,
+    },
+    label: {
+      type: /** @type {import('vue').PropType<(r: { emoji: string, users: string[] }) => string>} */ (
+        Function
+      ),
+      required: true,
+    },
+  },
+  emits: ['react'],
+  template: /* html */ `
+    <ul v-if="message.reactions && message.reactions.length" class="reaction-list" aria-label="Reactions">
+      <li v-for="r in message.reactions" :key="r.emoji">
+        <button type="button" class="reaction" :class="{ mine: isMine(r) }" :aria-pressed="isMine(r) ? 'true' : 'false'"
+          :aria-label="label(r)" :title="label(r)" @click="$emit('react', message, r.emoji)">
+          <span aria-hidden="true">{{ r.emoji }}</span><span class="reaction-count" aria-hidden="true">{{ r.users.length }}</span>
+        </button>
+      </li>
+    </ul>`,
+});
+
 /**
  * Under a message: its reactions, one button per emoji with its count (who reacted in the button's name and
  * title, mine pressed; a click toggles mine), an "Add reaction" picker and "Reply" (docs/architecture.md,
@@ -12,6 +45,7 @@ export const MAX_NAMES_IN_LABEL = 12;
  */
 export const ReactionBar = defineComponent({
   name: 'ReactionBar',
+  components: { ReactionList },
   props: {
     message: {
       type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatMessage>} */ (Object),
@@ -108,14 +142,7 @@ export const ReactionBar = defineComponent({
   },
   template: /* html */ `
     <div class="reaction-bar">
-      <ul v-if="!listLast && message.reactions && message.reactions.length" class="reaction-list" aria-label="Reactions">
-        <li v-for="r in message.reactions" :key="r.emoji">
-          <button type="button" class="reaction" :class="{ mine: isMine(r) }" :aria-pressed="isMine(r) ? 'true' : 'false'"
-            :aria-label="label(r)" :title="label(r)" @click="$emit('react', message, r.emoji)">
-            <span aria-hidden="true">{{ r.emoji }}</span><span class="reaction-count" aria-hidden="true">{{ r.users.length }}</span>
-          </button>
-        </li>
-      </ul>
+      <ReactionList v-if="!listLast" :message="message" :is-mine="isMine" :label="label" @react="(m, e) => $emit('react', m, e)" />
       <span class="reaction-actions" @focusout="onFocusOut">
         <button ref="opener" type="button" class="link-button add-reaction" title="Add reaction" aria-haspopup="true"
           :aria-expanded="picking ? 'true' : 'false'" @click="picking ? close(false) : open()">
@@ -127,13 +154,6 @@ export const ReactionBar = defineComponent({
         </span>
         <button type="button" class="link-button" @click="$emit('reply', message)">Reply</button>
       </span>
-      <ul v-if="listLast && message.reactions && message.reactions.length" class="reaction-list" aria-label="Reactions">
-        <li v-for="r in message.reactions" :key="r.emoji">
-          <button type="button" class="reaction" :class="{ mine: isMine(r) }" :aria-pressed="isMine(r) ? 'true' : 'false'"
-            :aria-label="label(r)" :title="label(r)" @click="$emit('react', message, r.emoji)">
-            <span aria-hidden="true">{{ r.emoji }}</span><span class="reaction-count" aria-hidden="true">{{ r.users.length }}</span>
-          </button>
-        </li>
-      </ul>
+      <ReactionList v-if="listLast" :message="message" :is-mine="isMine" :label="label" @react="(m, e) => $emit('react', m, e)" />
     </div>`,
 });
