@@ -30,6 +30,7 @@ import {
   ModerationHandlers,
   sanctionOf,
   sanctionRefusal,
+  typingSilencer,
 } from './moderation/handlers.js';
 import { type Caller, nameOf, namesOf } from './people/caller.js';
 import type { UserDirectory } from './people/directory.js';
@@ -217,14 +218,12 @@ export class ChatHandlers {
           event: 'people',
           payload: await this.#deps.people.find(command.query, command.limit, command.after),
         };
-      case 'typing': {
-        const store = moderation?.enabled ? moderation.store : undefined;
-        const silenced =
-          store === undefined
-            ? {}
-            : { silenced: async () => (await sanctionOf(store, caller, command.type)) !== undefined };
-        return relayTyping({ ...this.#deps, ...silenced }, caller, command.conversation);
-      }
+      case 'typing':
+        return relayTyping(
+          { ...this.#deps, ...typingSilencer(moderation, caller) },
+          caller,
+          command.conversation,
+        );
       case 'markRead':
       case 'loadReadState':
         return new ReadingHandlers(this.#deps).run(
@@ -357,14 +356,8 @@ export class ChatHandlers {
     const refused = await this.#groups().leaveRefusal(caller.user, group);
     if (refused !== undefined) return { event: 'error', payload: refused };
     if (!(await members.isMember(caller.user, group))) {
-      return {
-        event: 'error',
-        payload: chatError(
-          'not-a-member',
-          'leaveGroup',
-          `you are not in "${group}", so there is nothing to leave`,
-        ),
-      };
+      const detail = `you are not in "${group}", so there is nothing to leave`;
+      return { event: 'error', payload: chatError('not-a-member', 'leaveGroup', detail) };
     }
     await members.remove(caller.user, group);
     await fanout.removeUserFromGroup(group, caller.user);

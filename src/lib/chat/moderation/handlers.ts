@@ -110,6 +110,19 @@ export async function sanctionOf(
   return { ...chatError('muted', command, detail(why, ends)), until: mute.until };
 }
 
+/**
+ * What `relayTyping` needs to drop the `typing` of a muted or banned user: nothing while moderation is off, so
+ * no lookup is made then.
+ */
+export function typingSilencer(
+  moderation: Pick<ModerationDependencies, 'enabled' | 'store'> | undefined,
+  caller: Caller,
+): { silenced?: () => Promise<boolean> } {
+  const store = moderation?.enabled ? moderation.store : undefined;
+  if (store === undefined) return {};
+  return { silenced: async () => (await sanctionOf(store, caller, 'typing')) !== undefined };
+}
+
 export class ModerationHandlers {
   readonly #deps: ModerationContext;
 
