@@ -1,5 +1,5 @@
 /**
- * The two routes of attachments (docs/architecture.md, "Attachments"). Neither carries a file: the browser
+ * The two routes of attachments (docs/architecture.md, "Attachments"), each limited per user and minute. Neither carries a file: the browser
  * uploads to Blob Storage and reads from it with short-lived SAS URLs these routes issue after checking the
  * caller, who is decided as negotiate decides it (identity.ts), never by what the request says, and who must not
  * be banned (nor, to upload, muted).
@@ -26,7 +26,7 @@ import {
 import { readStreamWithin } from '../lib/capped-read.js';
 import { type ChatErrorPayload, readRefusal } from '../lib/chat/index.js';
 import { parseConversation } from '../lib/conversation.js';
-import { uploadLimiterFor } from './command-limits.js';
+import { attachmentReadLimiterFor, uploadLimiterFor } from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';
 import { moderationFor } from './moderation.js';
@@ -43,6 +43,14 @@ const JSON_HEADERS = { 'cache-control': 'no-store', ...NOSNIFF };
 function refuse(code: AppErrorCode, detail?: string): HttpResponseInit {
   const message = detail ? `${APP_ERRORS[code].message} (${detail})` : undefined;
   return { status: APP_ERRORS[code].status, headers: JSON_HEADERS, jsonBody: errorBody(code, message) };
+}
+
+/** A 429 with `Retry-After` when a limiter asks to wait `waitMs` (> 0), else nothing. */
+function tooMany(waitMs: number, code: AppErrorCode): HttpResponseInit | undefined {
+  if (waitMs <= 0) return undefined;
+  const seconds = Math.ceil(waitMs / 1000);
+  const refusal = refuse(code, `${seconds} s`);
+  return { ...refusal, headers: { ...JSON_HEADERS, 'retry-after': String(seconds) } };
 }
 
 /** The caller's user id, or the refusal negotiate would give. */
@@ -90,12 +98,8 @@ export async function uploads(req: HttpRequest, _context: InvocationContext): Pr
   const services = chatServices();
   const store = services.attachments;
   if (store === undefined) return refuse('attachments-off');
-  const waitMs = uploadLimiterFor(services).take(caller.user);
-  if (waitMs > 0) {
-    const seconds = Math.ceil(waitMs / 1000);
-    const refusal = refuse('too-many-uploads', `${seconds} s`);
-    return { ...refusal, headers: { ...JSON_HEADERS, 'retry-after': String(seconds) } };
-  }
+  const limited = tooMany(uploadLimiterFor(services).take(caller.user), 'too-many-uploads');
+  if (limited !== undefined) return limited;
   const body = await readStreamWithin(req.body, MAX_UPLOAD_REQUEST_BYTES);
   if (body === undefined) return refuse('invalid-attachment', `at most ${MAX_UPLOAD_REQUEST_BYTES} bytes`);
   let value: unknown;
@@ -140,6 +144,9 @@ export async function attachments(req: HttpRequest, _context: InvocationContext)
   const services = chatServices();
   const store = services.attachments;
   if (store === undefined) return refuse('attachments-off');
+  // Before any request of its own: each read costs a membership check and a Blob HEAD.
+  const limited = tooMany(attachmentReadLimiterFor(services).take(caller.user), 'too-many-attachment-reads');
+  if (limited !== undefined) return limited;
   const conversation = req.query.get('conversation') ?? '';
   const blob = req.query.get('blob') ?? '';
   if (parseConversation(conversation) === undefined) return refuse('invalid-attachment', 'conversation');

@@ -2,8 +2,9 @@
  * The app's command and negotiate rate limits (docs/architecture.md, "Fair sharing"), built once per set of
  * services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`, `CHAT_GROUP_MEMBERS_PER_COMMAND`,
  * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER`, `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS` and
- * `CHAT_UPLOADS_PER_MINUTE_PER_USER`. Commands are counted per user across every connection and instance (a
- * bucket in Blob Storage); negotiates and upload URLs per instance.
+ * `CHAT_UPLOADS_PER_MINUTE_PER_USER` and `CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER`. Commands are counted per
+ * user across every connection and instance (a bucket in Blob Storage); negotiates, upload URLs and attachment
+ * reads per instance.
  */
 import type { HttpRequest } from '@azure/functions';
 import { type ChatCommand, CommandQuota, commandCost, TypingThrottle } from '../lib/chat/index.js';
@@ -105,4 +106,20 @@ export function clientAddress(req: HttpRequest): string {
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(last);
   if (bracketed) return bracketed[1] as string;
   return /^[^:]+:\d+$/.test(last) ? (last.split(':')[0] as string) : last;
+}
+
+const attachmentReadLimiters = new WeakMap<ChatServices, RateLimiter>();
+
+/**
+ * Attachment reads per user and minute, on this instance (`CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER`;
+ * docs/architecture.md, "Attachments"): each costs a membership check and a Blob HEAD.
+ */
+export function attachmentReadLimiterFor(services: ChatServices): RateLimiter {
+  let limiter = attachmentReadLimiters.get(services);
+  if (limiter === undefined) {
+    const n = readPositiveNumber('attachmentReadsPerMinutePerUser');
+    limiter = new RateLimiter({ burst: n, perSecond: n / 60 });
+    attachmentReadLimiters.set(services, limiter);
+  }
+  return limiter;
 }

@@ -89,6 +89,10 @@ export const APP_ERRORS = {
     status: 429,
     message: 'Too many files at once: wait for the time in Retry-After, then attach again',
   },
+  'too-many-attachment-reads': {
+    status: 429,
+    message: 'Too many files opened at once: wait for the time in Retry-After, then open them again',
+  },
   'not-a-member': {
     status: 403,
     message: 'Join the group before sending files to it or opening its files',

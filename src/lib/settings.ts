@@ -122,6 +122,13 @@ export const SETTINGS = {
     description:
       'Upload URLs a minute for one user (that many at once, then refilled over the minute); more are answered 429 with Retry-After. Per Function instance.',
   },
+  attachmentReadsPerMinutePerUser: {
+    name: 'CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER',
+    required: false,
+    default: '300',
+    description:
+      'Attachment reads (GET /api/attachments, each a membership check and a Blob HEAD) a minute for one user (that many at once, then refilled over the minute); more are answered 429 with Retry-After. Per Function instance.',
+  },
   chatDialects: {
     name: 'CHAT_DIALECTS',
     required: false,
