@@ -23,6 +23,7 @@ import {
   ChannelDirectory,
   ConversationListStore,
   GROUP_LIMIT_CEILINGS,
+  GroupCreationStore,
   type GroupLimits,
   GroupRecordStore,
   PeopleDirectory,
@@ -79,7 +80,11 @@ export interface ChatServices {
   /** The ids `markRead` found stored, remembered (src/lib/chat/reading/marked-ids.ts). */
   readonly markedIds: MarkedIds;
   /** Private groups' and channels' records, the channel directory, and their limits (`CHAT_MAX_GROUP_…`). */
-  readonly groups: GroupLimits & { readonly records: GroupRecordStore; readonly channels: ChannelDirectory };
+  readonly groups: GroupLimits & {
+    readonly records: GroupRecordStore;
+    readonly channels: ChannelDirectory;
+    readonly creations: GroupCreationStore;
+  };
   /** Distinct reactions shown per message and a reply's quote length (`CHAT_MAX_REACTIONS_PER_MESSAGE`, …). */
   readonly reactions: ReactionLimits;
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
@@ -145,6 +150,9 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
         writeAttempts: countSetting('groupWriteAttempts', GROUP_LIMIT_CEILINGS.writeAttempts, env),
       }),
       channels: new ChannelDirectory(containerClient),
+      creations: new GroupCreationStore(containerClient, {
+        writeAttempts: countSetting('groupWriteAttempts', GROUP_LIMIT_CEILINGS.writeAttempts, env),
+      }),
       maxMembers: countSetting('maxGroupMembers', GROUP_LIMIT_CEILINGS.maxMembers, env),
       maxOwners: countSetting('maxGroupOwners', GROUP_LIMIT_CEILINGS.maxOwners, env),
       maxGroupsPerUser: countSetting('maxGroupsPerUser', GROUP_LIMIT_CEILINGS.maxGroupsPerUser, env),
@@ -156,6 +164,11 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       maxGroupsAddedByOneUser: countSetting(
         'maxGroupsAddedByOneUser',
         GROUP_LIMIT_CEILINGS.maxGroupsAddedByOneUser,
+        env,
+      ),
+      maxGroupsCreatedPerDay: countSetting(
+        'maxGroupsCreatedPerDay',
+        GROUP_LIMIT_CEILINGS.maxGroupsCreatedPerDay,
         env,
       ),
       maxTitleLength: countSetting('maxGroupTitleLength', GROUP_LIMIT_CEILINGS.maxTitleLength, env),
@@ -253,6 +266,7 @@ function countSetting(
     | 'maxGroupsPerUser'
     | 'maxAddedGroupsPerUser'
     | 'maxGroupsAddedByOneUser'
+    | 'maxGroupsCreatedPerDay'
     | 'maxGroupTitleLength'
     | 'maxGroupTopicLength'
     | 'groupWriteAttempts'

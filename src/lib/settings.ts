@@ -224,14 +224,14 @@ export const SETTINGS = {
     required: false,
     default: '100',
     description:
-      'Private groups and channels one user created or joined themselves, at most 1000 (every connect re-applies each one); one more is refused with too-many-groups. Groups others added them to count apart (CHAT_MAX_ADDED_GROUPS_PER_USER).',
+      'Private groups and channels one user is in by their own doing (created or joined, and not left), at most 1000 (every connect re-applies each one); one more is refused with too-many-groups. Leaving one makes room again: creating is bounded by CHAT_MAX_GROUPS_CREATED_PER_DAY. Groups others added them to count apart (CHAT_MAX_ADDED_GROUPS_PER_USER).',
   },
   maxAddedGroupsPerUser: {
     name: 'CHAT_MAX_ADDED_GROUPS_PER_USER',
     required: false,
     default: '100',
     description:
-      'Private groups others may add one user to, apart from those the user created or joined, at most 1000; adding them to one more is refused with too-many-added-groups.',
+      'Private groups others may add one user to (of those they are still in), apart from their own, at most 1000; adding them to one more is refused with too-many-added-groups.',
   },
   maxGroupsAddedByOneUser: {
     name: 'CHAT_MAX_GROUPS_ADDED_BY_ONE_USER',
@@ -239,6 +239,13 @@ export const SETTINGS = {
     default: '20',
     description:
       'Groups one user may have added a given other user to (of those the other is still in), at most 1000; one more is refused with too-many-adds.',
+  },
+  maxGroupsCreatedPerDay: {
+    name: 'CHAT_MAX_GROUPS_CREATED_PER_DAY',
+    required: false,
+    default: '20',
+    description:
+      'Private groups and channels one user may create in any 24 hours (joining a name nobody uses creates a channel), at most 1000, across every Function instance; one more is refused with too-many-groups-created, which says when the next is possible. Leaving a group does not give its creation back: its name stays taken.',
   },
   maxGroupTitleLength: {
     name: 'CHAT_MAX_GROUP_TITLE_LENGTH',

@@ -235,6 +235,7 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
    * @param {{ group: string, kind: 'private' | 'channel', members: string[] }} spec
    */
   function createGroup({ group, kind, members }) {
+    state.createRefusal = null;
     startJoining(state, group);
     open(groupConversation(group));
     groupCommand('createGroup', { group, kind, ...(kind === 'private' ? { members } : {}) });

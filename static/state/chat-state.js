@@ -72,6 +72,11 @@ export function createChatState(me, limits = {}) {
     welcomed: false,
     /** Errors that belong to no conversation (e.g. a malformed event). */
     globalError: /** @type {string | null} */ (null),
+    /**
+     * Why the server refused my last `createGroup`, and the group it named: the form that created it shows it
+     * under the name, which it keeps (see `applyError`).
+     */
+    createRefusal: /** @type {{ group: string, text: string } | null} */ (null),
     /** The `version` of the last list of my conversations applied (message-changes.js). */
     listVersion: 0,
     /** Edit and delete records by target and author (message-changes.js). */
@@ -177,15 +182,28 @@ export function rememberGroup(state, group) {
 const JOINING_COMMANDS = ['joinGroup', 'createGroup'];
 
 /**
+ * What the page says for an error: the server's message, except that a creation past the daily bound says when
+ * the next one is possible in the reader's own time (the server's message gives it in UTC).
+ * @param {{ code?: string, message?: string, until?: string }} error
+ */
+export function errorText(error) {
+  const until = typeof error.until === 'string' ? Date.parse(error.until) : Number.NaN;
+  if (error.code === 'too-many-groups-created' && Number.isFinite(until)) {
+    return `You have created as many groups and channels as allowed in 24 hours (leaving one does not give it back): you can create the next one from ${new Date(until).toLocaleString()}.`;
+  }
+  return error.message || error.code || 'Something went wrong.';
+}
+
+/**
  * `error`: shown in the conversation the failing command concerned: the one the error names (`conversation`),
  * when this page has it, else the one that last issued a command of its kind (an older server names none), else
  * page-wide. A refused `sendMessage` names its `clientMessageId` and goes to the outbox instead (../outbox.js),
- * which shows it on the message.
+ * which shows it on the message. A refused `createGroup` is also kept for the form that sent it.
  * @param {ChatState} state
- * @param {{ code?: string, message?: string, command?: string, conversation?: string }} error
+ * @param {{ code?: string, message?: string, command?: string, conversation?: string, until?: string }} error
  */
 export function applyError(state, error) {
-  const text = error.message || error.code || 'Something went wrong.';
+  const text = errorText(error);
   const named = typeof error.conversation === 'string' ? error.conversation : undefined;
   const where =
     named !== undefined && state.conversations.has(named)
@@ -198,6 +216,8 @@ export function applyError(state, error) {
   const about = parseConversation(named ?? where ?? '');
   if (about?.kind === 'group' && (named === undefined || JOINING_COMMANDS.includes(error.command ?? '')))
     stopJoining(state, about.group);
+  if (about?.kind === 'group' && error.command === 'createGroup')
+    state.createRefusal = { group: about.group, text };
   const conversation = where ? state.conversations.get(where) : undefined;
   if (!conversation) {
     state.globalError = text;

@@ -10,6 +10,7 @@ import { MembershipStore } from '../../src/lib/chat/groups/memberships.js';
 import { UserDirectory } from '../../src/lib/chat/people/directory.js';
 import { PresenceStore } from '../../src/lib/chat/presence/presence.js';
 import { ReadPositionStore } from '../../src/lib/chat/reading/positions.js';
+import { GroupCreationStore } from '../../src/lib/conversations/group-creations.js';
 import { ConversationListStore } from '../../src/lib/conversations/list-store.js';
 import { createHistoryStore } from '../../src/lib/history/index.js';
 import { useAzurite } from '../support/fixtures.js';
@@ -165,6 +166,21 @@ describe('names ending in a dot in every layout (Azurite)', () => {
     expectNoDottedSegment(names);
     const reader = new UserDirectory(container);
     for (const id of ids) expect(await reader.nameOf(id)).toBe(`Name of ${id}`);
+  });
+
+  it('creations: _creations/<user> with an escaped segment, one count per user', async () => {
+    const container = await created();
+    const users = [...DOTTED, ...DOT_SEGMENTS];
+    const at = Date.parse('2026-12-08T10:00:00.000Z');
+    for (const [i, user] of users.entries()) {
+      for (let k = 0; k <= i; k++) await new GroupCreationStore(container).take(user, at + k, 20);
+    }
+    const names = await blobNames(container);
+    expect(names).toHaveLength(users.length);
+    expect(names.every((name) => name.startsWith('_creations/'))).toBe(true);
+    expectNoDottedSegment(names);
+    const reader = new GroupCreationStore(container);
+    for (const [i, user] of users.entries()) expect(await reader.created(user, at)).toHaveLength(i + 1);
   });
 
   it('history: conversation folders and client-id markers with escaped segments', async () => {

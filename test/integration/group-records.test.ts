@@ -3,6 +3,7 @@ import { GroupHandlers, MembershipStore } from '../../src/lib/chat/index.js';
 import {
   ChannelDirectory,
   ConversationListStore,
+  GroupCreationStore,
   type GroupLimits,
   GroupRecordStore,
   ListUpdates,
@@ -87,6 +88,7 @@ describe('group limits (the rules over real stores; the realtime service left ou
     const handlers = new GroupHandlers({
       records: new GroupRecordStore(container),
       channels: new ChannelDirectory(container),
+      creations: new GroupCreationStore(container),
       members,
       fanout,
       lists: new ListUpdates(new ConversationListStore(container), async () => undefined),

@@ -41,6 +41,7 @@ interface State {
   conversations: Map<string, Conversation>;
   activeId: string;
   globalError: string | null;
+  createRefusal: { group: string; text: string } | null;
 }
 const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
 const chat: {
@@ -320,6 +321,34 @@ describe('a join under way', () => {
     chat.applyError(state, { command: 'joinGroup', code: 'forbidden', message: 'This group is private.' });
     expect(listed(state)).toEqual([{ name: 'secret', member: false, joining: false }]);
     expect(state.conversations.get('group:secret')?.error).toBe('This group is private.');
+  });
+
+  it('keeps a refused creation for the form that sent it, saying in local time when the next is possible', () => {
+    const state = chat.createChatState('ann');
+    chat.startJoining(state, 'spam21');
+    chat.openConversation(state, 'group:spam21');
+    chat.noteCommand(state, 'createGroup', 'group:spam21');
+    const until = '2026-12-09T10:00:00.000Z';
+    chat.applyError(state, {
+      command: 'createGroup',
+      code: 'too-many-groups-created',
+      message: `You have created as many groups …: the next one is possible at ${until}`,
+      conversation: 'group:spam21',
+      until,
+    });
+    const shown = state.conversations.get('group:spam21')?.error;
+    expect(shown).toContain('as many groups and channels as allowed in 24 hours');
+    expect(shown).toContain(`from ${new Date(until).toLocaleString()}`);
+    expect(state.createRefusal).toEqual({ group: 'spam21', text: shown });
+    expect(listed(state)).toEqual([{ name: 'spam21', member: false, joining: false }]);
+    // Any other refusal of a creation is kept as the server says it.
+    chat.applyError(state, {
+      command: 'createGroup',
+      code: 'group-exists',
+      message: 'Taken',
+      conversation: 'group:spam21',
+    });
+    expect(state.createRefusal).toEqual({ group: 'spam21', text: 'Taken' });
   });
 
   it('with two joins under way, a refusal of the first shows on the first, and the second is still joining', () => {

@@ -54,6 +54,7 @@ export const CHAT_ERRORS = {
   'not-an-owner': CONVERSATION_ERRORS['not-an-owner'],
   'group-full': CONVERSATION_ERRORS['group-full'],
   'too-many-groups': CONVERSATION_ERRORS['too-many-groups'],
+  'too-many-groups-created': CONVERSATION_ERRORS['too-many-groups-created'],
   'too-many-added-groups': CONVERSATION_ERRORS['too-many-added-groups'],
   'too-many-adds': CONVERSATION_ERRORS['too-many-adds'],
   'too-many-owners': CONVERSATION_ERRORS['too-many-owners'],
@@ -86,7 +87,10 @@ export interface ChatErrorPayload {
   readonly conversation?: string;
   /** For `rate-limited`: how long to wait before sending again, in milliseconds. */
   readonly retryAfterMs?: number;
-  /** For `muted`: when the mute ends (ISO 8601). */
+  /**
+   * For `muted`: when the mute ends; for `too-many-groups-created`: when the next creation is possible (ISO
+   * 8601).
+   */
   readonly until?: string;
 }
 

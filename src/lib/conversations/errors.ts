@@ -13,6 +13,8 @@ export const CONVERSATION_ERRORS = {
   'not-an-owner': 'Only an owner of the group can do this',
   'group-full': 'The group has as many members as allowed: remove one before adding another',
   'too-many-groups': 'This user is in as many groups as allowed: leave one first',
+  'too-many-groups-created':
+    'You have created as many groups and channels as allowed in 24 hours (leaving one does not give it back): create the next one after the time given',
   'too-many-added-groups':
     'Others have added this user to as many groups as allowed: they must leave one before anyone adds them to another',
   'too-many-adds':
@@ -30,6 +32,8 @@ export class ConversationListError extends Error {
   constructor(
     readonly code: ConversationErrorCode,
     detail?: string,
+    /** For `too-many-groups-created`: when the next creation is possible (ISO 8601). */
+    readonly until?: string,
   ) {
     super(detail ? `${CONVERSATION_ERRORS[code]}: ${detail}` : CONVERSATION_ERRORS[code]);
   }

@@ -22,14 +22,16 @@ export const DEFAULT_MAX_GROUP_MEMBERS = 256;
 /** Owners of one group (each is a member too); making one more is refused with `too-many-owners`. */
 export const DEFAULT_MAX_GROUP_OWNERS = 32;
 /**
- * Groups and channels one user chose to be in: those they created or joined themselves (checked when they create
- * or join one; `too-many-groups`). Groups others added them to count apart, against
+ * Groups and channels one user is in by their own doing: those they created or joined themselves and have not
+ * left (checked when they create or join one; `too-many-groups`). It counts what they are in now, not what they
+ * ever created: leaving one makes room again, so what bounds creating is the daily count of
+ * `DEFAULT_MAX_GROUPS_CREATED_PER_DAY` (group-creations.ts). Groups others added them to count apart, against
  * {@link DEFAULT_MAX_ADDED_GROUPS_PER_USER}, so nobody can fill another user's room to create and join.
  */
 export const DEFAULT_MAX_GROUPS_PER_USER = 100;
 /**
- * Private groups others added one user to (by `createGroup` or `addMember`), apart from their own; one more is
- * refused to the adder with `too-many-added-groups`. A user is in at most this plus
+ * Private groups others added one user to (by `createGroup` or `addMember`) that they are still in, apart from
+ * their own; one more is refused to the adder with `too-many-added-groups`. A user is in at most this plus
  * {@link DEFAULT_MAX_GROUPS_PER_USER} groups, which bounds what each of their connects re-applies (200).
  */
 export const DEFAULT_MAX_ADDED_GROUPS_PER_USER = 100;
@@ -56,6 +58,7 @@ export const GROUP_LIMIT_CEILINGS = {
   maxGroupsPerUser: 1_000,
   maxAddedGroupsPerUser: 1_000,
   maxGroupsAddedByOneUser: 1_000,
+  maxGroupsCreatedPerDay: 1_000,
   maxTitleLength: 256,
   maxTopicLength: 2_000,
   writeAttempts: 50,
@@ -73,6 +76,8 @@ export interface GroupLimits {
   readonly maxAddedGroupsPerUser?: number;
   /** See {@link DEFAULT_MAX_GROUPS_ADDED_BY_ONE_USER}. */
   readonly maxGroupsAddedByOneUser?: number;
+  /** See `DEFAULT_MAX_GROUPS_CREATED_PER_DAY` (group-creations.ts). */
+  readonly maxGroupsCreatedPerDay?: number;
   /** See {@link DEFAULT_MAX_GROUP_TITLE_LENGTH}. */
   readonly maxTitleLength?: number;
   /** See {@link DEFAULT_MAX_GROUP_TOPIC_LENGTH}. */

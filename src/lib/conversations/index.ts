@@ -6,6 +6,7 @@
 export * from './channels.js';
 export * from './entry.js';
 export * from './errors.js';
+export * from './group-creations.js';
 export * from './group-records.js';
 export * from './list-store.js';
 export * from './list-updates.js';

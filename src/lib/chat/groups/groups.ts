@@ -15,7 +15,9 @@ import {
   DEFAULT_MAX_GROUP_TITLE_LENGTH,
   DEFAULT_MAX_GROUP_TOPIC_LENGTH,
   DEFAULT_MAX_GROUPS_ADDED_BY_ONE_USER,
+  DEFAULT_MAX_GROUPS_CREATED_PER_DAY,
   DEFAULT_MAX_GROUPS_PER_USER,
+  type GroupCreationStore,
   type GroupLimits,
   type GroupRecord,
   type GroupRecordStore,
@@ -40,6 +42,8 @@ export const DEFAULT_MEMBER_WORK_CONCURRENCY = 16;
 export interface GroupStores extends GroupLimits {
   readonly records: Pick<GroupRecordStore, 'read' | 'create' | 'change'>;
   readonly channels: Pick<ChannelDirectory, 'put' | 'page'>;
+  /** Each user's recent creations (`CHAT_MAX_GROUPS_CREATED_PER_DAY`). */
+  readonly creations: Pick<GroupCreationStore, 'take' | 'giveBack'>;
   /** See {@link DEFAULT_MEMBER_WORK_CONCURRENCY}. */
   readonly memberWorkConcurrency?: number;
 }
@@ -86,13 +90,17 @@ export class GroupHandlers {
       if (record !== undefined && !isGroupMember(record, user)) refuse('private-group', `"${group}"`);
       await this.#roomForOneMore(user, group);
       if (record === undefined) {
-        const created = await records
-          .create({ group, kind: 'channel', title: group, owners: [user], members: [] })
-          .catch((error: unknown) => {
-            // Created meanwhile by another joiner: theirs stands.
-            if (error instanceof ConversationListError && error.code === 'group-exists') return undefined;
-            throw error;
-          });
+        const created = await this.#createCounted(user, {
+          group,
+          kind: 'channel',
+          title: group,
+          owners: [user],
+          members: [],
+        }).catch((error: unknown) => {
+          // Created meanwhile by another joiner: theirs stands.
+          if (error instanceof ConversationListError && error.code === 'group-exists') return undefined;
+          throw error;
+        });
         if (created !== undefined) await channels.put(created);
       }
       return undefined;
@@ -158,7 +166,7 @@ export class GroupHandlers {
   }
 
   async #create(user: string, command: Extract<GroupCommand, { type: 'createGroup' }>): Promise<undefined> {
-    const { records, channels, history, fanout } = this.#deps;
+    const { channels, history, fanout } = this.#deps;
     const { group, kind } = command;
     const invited = command.members.filter((m) => m !== user);
     if (kind === 'private' && invited.length + 1 > this.#maxMembers) {
@@ -170,7 +178,7 @@ export class GroupHandlers {
     // A group from before records has no record but may have history: its name is taken.
     const earlier = await history.read(groupConversation(group), { limit: 1 });
     if (earlier.messages.length > 0) refuse('group-exists', `"${group}"`);
-    const record = await records.create({
+    const record = await this.#createCounted(user, {
       group,
       kind,
       title: command.title ?? group,
@@ -188,6 +196,27 @@ export class GroupHandlers {
       await fanout.toGroup(group, { event: 'system', payload });
     }
     return undefined;
+  }
+
+  /**
+   * Writes the record of a group `user` creates, once the creation is counted against their daily bound
+   * (`too-many-groups-created` past it; an extra read and write of their creation record). Last of the
+   * checks, so no other refusal counts; a name taken meanwhile (`group-exists`) gives the creation back. A
+   * failure of the record's write itself leaves it counted: it may have been written.
+   */
+  async #createCounted(user: string, record: Omit<GroupRecord, 'version'>): Promise<GroupRecord> {
+    const { records, creations } = this.#deps;
+    const max = this.#deps.maxGroupsCreatedPerDay ?? DEFAULT_MAX_GROUPS_CREATED_PER_DAY;
+    const counted = await creations.take(user, Date.parse(this.#deps.at()), max);
+    try {
+      return await records.create(record);
+    } catch (error) {
+      if (error instanceof ConversationListError && error.code === 'group-exists') {
+        // The refusal is what the user hears: a give-back that fails leaves one creation too many counted.
+        await creations.giveBack(user, counted, Date.parse(this.#deps.at())).catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   /** An owner adds `member` (or makes a member an owner): a record change, then the member's own state. */
@@ -281,8 +310,8 @@ export class GroupHandlers {
   }
 
   /**
-   * `too-many-groups` when `user`, not yet in `group`, is in as many groups they created or joined as allowed
-   * (those others added them to count apart): one listing of their memberships.
+   * `too-many-groups` when `user`, not yet in `group`, is in as many groups they created or joined (and have
+   * not left) as allowed (those others added them to count apart): one listing of their memberships.
    */
   async #roomForOneMore(user: string, group: string): Promise<void> {
     const origins = await this.#deps.members.origins(user);
@@ -291,7 +320,7 @@ export class GroupHandlers {
     if (count(origins, (by) => by === undefined) >= max) {
       refuse(
         'too-many-groups',
-        `at most ${max} groups you created or joined; groups others added you to count apart`,
+        `at most ${max} groups you created or joined and are still in; groups others added you to count apart`,
       );
     }
   }
@@ -359,5 +388,6 @@ function legacyChannel(group: string): GroupRecord {
 
 function refusal(error: ConversationListError, command: string): Extract<ChatEvent, { event: 'error' }> {
   const payload = chatError(error.code, command);
-  return { event: 'error', payload: { ...payload, message: error.message } };
+  const until = error.until === undefined ? {} : { until: error.until };
+  return { event: 'error', payload: { ...payload, message: error.message, ...until } };
 }
