@@ -1,23 +1,33 @@
 /**
  * The app's command and negotiate rate limits (docs/architecture.md, "Fair sharing"), built once per set of
  * services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`, `CHAT_GROUP_MEMBERS_PER_COMMAND`,
+ * `CHAT_SEARCH_SCAN_MESSAGES`,
  * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER`, `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS` and
  * `CHAT_UPLOADS_PER_MINUTE_PER_USER` and `CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER`. Commands are counted per
  * user across every connection and instance (a bucket in Blob Storage); negotiates, upload URLs and attachment
  * reads per instance.
  */
 import type { HttpRequest } from '@azure/functions';
-import { type ChatCommand, CommandQuota, commandCost, TypingThrottle } from '../lib/chat/index.js';
+import {
+  type ChatCommand,
+  CommandQuota,
+  commandCost,
+  DEFAULT_SEARCH_MESSAGES_PER_COMMAND,
+  TypingThrottle,
+} from '../lib/chat/index.js';
 import { RateLimiter } from '../lib/rate-limit.js';
 import { readPositiveNumber } from '../lib/settings.js';
 import type { ChatServices } from './services.js';
 
 /**
  * Commands per user: `take(user, cost)` resolves to 0 when allowed, else the wait in milliseconds; `cost` says
- * how many commands one counts as (a `createGroup`, one per `CHAT_GROUP_MEMBERS_PER_COMMAND` members).
+ * how many commands one counts as (a `createGroup`, one per `CHAT_GROUP_MEMBERS_PER_COMMAND` members; a
+ * `searchMessages`, one per `DEFAULT_SEARCH_MESSAGES_PER_COMMAND` lines of `CHAT_SEARCH_SCAN_MESSAGES`).
  */
 export interface CommandLimiter extends Pick<CommandQuota, 'take' | 'burst' | 'perSecond'> {
   cost(command: ChatCommand, user: string): number;
+  /** Why a command costs more than one, for the `rate-limited` message (`undefined` when it costs one). */
+  weight(command: ChatCommand): string | undefined;
   /** Members of a new group one command pays for. */
   readonly membersPerCommand: number;
 }
@@ -36,12 +46,19 @@ export function commandLimiterFor(services: ChatServices): CommandLimiter {
         ),
     });
     const membersPerCommand = readPositiveNumber('groupMembersPerCommand');
+    const scanMessages = services.search.scanMessages;
     limiter = {
       burst: quota.burst,
       perSecond: quota.perSecond,
       membersPerCommand,
       take: (user, cost) => quota.take(user, cost),
-      cost: (command, user) => commandCost(command, user, membersPerCommand),
+      cost: (command, user) => commandCost(command, user, membersPerCommand, scanMessages),
+      weight: (command) =>
+        command.type === 'createGroup'
+          ? `one per ${membersPerCommand} members`
+          : command.type === 'searchMessages'
+            ? `one per ${DEFAULT_SEARCH_MESSAGES_PER_COMMAND} of the ${scanMessages} messages it may read`
+            : undefined,
     };
     commandLimiters.set(services, limiter);
   }

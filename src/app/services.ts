@@ -11,6 +11,7 @@ import {
   type ChatChannel,
   JoinReads,
   MAX_ONLINE_PAGE_SIZE,
+  MAX_SEARCH_SCAN_MESSAGES,
   MarkedIds,
   MembershipStore,
   PresenceDeltas,
@@ -87,6 +88,8 @@ export interface ChatServices {
   };
   /** Distinct reactions shown per message and a reply's quote length (`CHAT_MAX_REACTIONS_PER_MESSAGE`, …). */
   readonly reactions: ReactionLimits;
+  /** Lines one `searchMessages` reads at most (`CHAT_SEARCH_SCAN_MESSAGES`; docs/architecture.md, "Message search"). */
+  readonly search: { readonly scanMessages: number };
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
   readonly webPubSubChannel: ChatChannel | undefined;
   /**
@@ -175,6 +178,7 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       maxTopicLength: countSetting('maxGroupTopicLength', GROUP_LIMIT_CEILINGS.maxTopicLength, env),
     },
     reactions: reactionLimitsFromSettings(env),
+    search: { scanMessages: countSetting('searchScanMessages', MAX_SEARCH_SCAN_MESSAGES, env) },
   };
   cached = { key, value };
   return value;
@@ -271,7 +275,8 @@ function countSetting(
     | 'maxGroupTopicLength'
     | 'groupWriteAttempts'
     | 'maxReactionsPerMessage'
-    | 'replyExcerptLength',
+    | 'replyExcerptLength'
+    | 'searchScanMessages',
   max: number,
   env: NodeJS.ProcessEnv,
 ): number {

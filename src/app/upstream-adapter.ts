@@ -77,6 +77,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       fanout,
       typing: typingThrottleFor(services),
       reactions: services.reactions,
+      search: services.search,
       moderation: moderationFor(services),
       ...(services.attachments !== undefined ? { attachments: services.attachments } : {}),
       ...(authMode() === 'entra' ? { directory: services.directory } : {}),
@@ -232,7 +233,8 @@ async function runParsedCommand(
   log: InvocationContext,
   limits: CommandLimiter,
 ): Promise<ChatReply | undefined> {
-  // Every command counts, valid or not: each one costs an upstream call (a createGroup, by its members).
+  // Every command counts, valid or not: each one costs an upstream call (a createGroup by its members, a
+  // searchMessages by the messages it may read).
   // Counted per user, across their connections and every instance.
   const cost = parsed.ok ? limits.cost(parsed.command, caller.user) : 1;
   const waitMs = await limits.take(caller.user, cost);
@@ -245,10 +247,8 @@ async function runParsedCommand(
       ? { clientMessageId: command.clientMessageId }
       : {};
   if (waitMs > 0) {
-    const weight =
-      cost > 1
-        ? `this ${command.type} counts as ${cost} commands, one per ${limits.membersPerCommand} members; `
-        : '';
+    const why = cost > 1 ? limits.weight(command) : undefined;
+    const weight = why !== undefined ? `this ${command.type} counts as ${cost} commands, ${why}; ` : '';
     const detail = `${weight}at most ${limits.burst} commands at once and ${limits.perSecond} a second per user, across all of their connections; try again in ${Math.ceil(waitMs / 1000)} s`;
     return {
       event: 'error',

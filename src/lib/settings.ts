@@ -282,6 +282,13 @@ export const SETTINGS = {
     description:
       'Characters of the quoted message a reply keeps (longer is cut with an ellipsis), at most 1000.',
   },
+  searchScanMessages: {
+    name: 'CHAT_SEARCH_SCAN_MESSAGES',
+    required: false,
+    default: '2000',
+    description:
+      'History lines (messages and records) one searchMessages reads at most, newest first, from 1 to 100000; past it the answer says where to search older. It counts as one command per started 500 of them against the command limit (4 by default).',
+  },
   realtimeService: {
     name: 'REALTIME_SERVICE',
     required: false,

@@ -12,12 +12,13 @@ import { useDrawer } from '../composables/drawer.js';
 import { useLinkStatus } from '../composables/link-status.js';
 import { useMessageAlerts } from '../composables/message-alerts.js';
 import { useReadMarks } from '../composables/read-marks.js';
+import { MAX_SEARCH_JUMP_PAGES } from '../composables/reply-jump.js';
 import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
 import { connect } from '../link/connection.js';
 import { createUploader } from '../link/uploads.js';
 import { createChatState } from '../state/chat-state.js';
 import { displayName, rememberName } from '../state/display-names.js';
-import { applyRecord } from '../state/message-changes.js';
+import { applyRecord, foldMessage } from '../state/message-changes.js';
 import { applyModerationEvent, createModerationState, isModerator, isMuted } from '../state/moderation.js';
 import { awaitOnline } from '../state/online-list.js';
 import { initial, nameHue } from '../text/format.js';
@@ -27,6 +28,7 @@ import { GroupDirectory } from './group-directory.js';
 import { GroupPanel } from './group-panel.js';
 import { MessageComposer } from './message-composer.js';
 import { MessageList } from './message-list.js';
+import { MessageSearch } from './message-search.js';
 import { ModerationPanel } from './moderation-panel.js';
 
 /** Commands whose refusals the moderation panel shows (not the conversation). */
@@ -36,7 +38,15 @@ const MODERATION_COMMANDS =
 /** The chat for the signed-in person; `config` is what the server decided (see ../config.js). */
 export const ChatApp = defineComponent({
   name: 'ChatApp',
-  components: { ChatSidebar, GroupDirectory, GroupPanel, MessageComposer, MessageList, ModerationPanel },
+  components: {
+    ChatSidebar,
+    GroupDirectory,
+    GroupPanel,
+    MessageComposer,
+    MessageList,
+    MessageSearch,
+    ModerationPanel,
+  },
   props: {
     config: {
       type: /** @type {import('vue').PropType<import('../config.js').ChatConfig>} */ (Object),
@@ -55,6 +65,14 @@ export const ChatApp = defineComponent({
     const { drawerOpen, closeDrawer } = useDrawer();
     const { announcement, announce } = useAnnouncer();
     const composer = ref(/** @type {any} */ (null));
+    // Message search (message-search.js) takes its own answers; a result's click goes to it as a quote's does.
+    const search = ref(/** @type {any} */ (null));
+    const messageList = ref(/** @type {any} */ (null));
+    const jumpToResult = (/** @type {string} */ id) =>
+      messageList.value?.jumpTo(id, {
+        maxPages: MAX_SEARCH_JUMP_PAGES,
+        notFound: 'That message is too old to show here: scroll up to look for it.',
+      });
     /** The message the next one I send answers (the composer shows it quoted); cleared with another conversation. */
     const replying = ref(/** @type {import('../state/chat-state.js').ChatMessage | null} */ (null));
     watch(
@@ -104,6 +122,7 @@ export const ChatApp = defineComponent({
     /** @param {string} type @param {any} payload */
     const onEvent = (type, payload) => {
       applyModerationEvent(moderation, me, type, payload);
+      if (search.value?.take(type, payload)) return;
       // A moderator's delete answered to the moderator: the record alone, not a conversation of others to list.
       if (type === 'ack' && payload?.message?.kind === 'remove') return applyRecord(state, payload.message);
       if (type === 'error' && MODERATION_COMMANDS.test(payload?.command ?? '')) return;
@@ -175,6 +194,12 @@ export const ChatApp = defineComponent({
       drawerOpen,
       closeDrawer,
       composer,
+      search,
+      messageList,
+      jumpToResult,
+      foldShown: (/** @type {any} */ m) => foldMessage(state, m),
+      sendSearch: (/** @type {string} */ command, /** @type {object} */ payload) =>
+        void transport.send(command, payload),
       sendMessage: (/** @type {string} */ text) => {
         alerts.sentFrom();
         actions.sendMessage(text, replying.value?.id);
@@ -277,6 +302,8 @@ export const ChatApp = defineComponent({
             <p class="conversation-sub">{{ activeSubtitle }}</p>
           </div>
           <div class="conversation-actions">
+            <MessageSearch ref="search" :conversation="state.activeId" :name-of="nameOf" :fold="foldShown" :offline="!connected"
+              @send="sendSearch" @jump="jumpToResult" />
             <button v-if="isModerator()" type="button" class="button small ghost" data-testid="moderate"
               :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open reports</span></button>
             <button v-if="notifications.supported && notifications.permission.value === 'default'" type="button"
@@ -305,7 +332,7 @@ export const ChatApp = defineComponent({
           <button type="button" class="link-button" @click="state.globalError = null">Dismiss</button>
         </div>
 
-        <MessageList :conversation="active" :known-names="alerts.knownNames.value" :offline="!connected"
+        <MessageList ref="messageList" :conversation="active" :known-names="alerts.knownNames.value" :offline="!connected"
           :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           @load-older="loadOlder" @retry="retry" @discard="discard"
           :moderation="moderation" @moderate="moderate"

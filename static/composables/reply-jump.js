@@ -2,6 +2,13 @@ import { nextTick, ref, watch } from '../vendor/vue.js';
 
 /** Older history pages loaded at most to reach the message a quote points to. */
 export const MAX_JUMP_PAGES = 10;
+/**
+ * Older history pages loaded at most to reach a search result (docs/architecture.md, "Message search"): 2 500
+ * lines, past the 2 000 a first search reads.
+ */
+export const MAX_SEARCH_JUMP_PAGES = 50;
+/** What the conversation says when a quote's message is not reached. */
+const QUOTE_NOT_LOADED = 'The message replied to is not among those loaded: scroll up to look for it.';
 /** How long the message jumped to stays highlighted, in milliseconds. */
 export const JUMP_HIGHLIGHT_MS = 2500;
 
@@ -36,15 +43,20 @@ export function useReplyJump({ conversation, scroller, loadOlder }) {
     });
   }
 
-  /** @param {string} id */
-  async function jumpTo(id) {
+  /**
+   * Goes to message `id`, loading at most `maxPages` older pages; `notFound` is what the conversation says when
+   * it is not reached.
+   * @param {string} id
+   * @param {{ maxPages?: number, notFound?: string }} [options]
+   */
+  async function jumpTo(id, { maxPages = MAX_JUMP_PAGES, notFound = QUOTE_NOT_LOADED } = {}) {
     const jump = ++current;
     const c = conversation();
     for (let pages = 0; !c.messages.some((m) => m.id === id); pages += 1) {
       const oldest = c.messages[0];
       // Ids sort by time: a target newer than the oldest shown message and not among them is not in this list.
-      if (!oldest || oldest.id < id || !c.hasMore || pages >= MAX_JUMP_PAGES) {
-        c.error = 'The message replied to is not among those loaded: scroll up to look for it.';
+      if (!oldest || oldest.id < id || !c.hasMore || pages >= maxPages) {
+        c.error = notFound;
         return;
       }
       loadOlder();

@@ -26,6 +26,7 @@ export const CHAT_EVENTS = Object.freeze([
   'message',
   'ack',
   'history',
+  'searchResults',
   'presence',
   'online',
   'system',

@@ -87,6 +87,7 @@ const SERVER_EVENTS: Record<ChatEventName, true> = {
   message: true,
   ack: true,
   history: true,
+  searchResults: true,
   presence: true,
   online: true,
   system: true,

@@ -11,6 +11,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { ChatCommand } from './commands.js';
+import { DEFAULT_SEARCH_SCAN_MESSAGES, searchCost } from './reading/search.js';
 
 /** The blob name prefix of the per-user buckets (conversation folders never start with `_`). */
 export const LIMITS_PREFIX = '_limits/';
@@ -49,15 +50,18 @@ export const DEFAULT_MAX_QUOTA_USERS = 10_000;
 export const DEFAULT_GROUP_MEMBERS_PER_COMMAND = 10;
 
 /**
- * The tokens `command` from `user` costs: one, and for a `createGroup` one per started `membersPerCommand` of
- * its members ({@link DEFAULT_GROUP_MEMBERS_PER_COMMAND}). {@link CommandQuota.take} never asks more than the
- * burst, so every command can pass once the bucket is full.
+ * The tokens `command` from `user` costs: one; for a `createGroup` one per started `membersPerCommand` of its
+ * members ({@link DEFAULT_GROUP_MEMBERS_PER_COMMAND}); for a `searchMessages` one per started
+ * `DEFAULT_SEARCH_MESSAGES_PER_COMMAND` lines of `searchScanMessages`, its bound (search.ts). {@link CommandQuota.take}
+ * never asks more than the burst, so every command can pass once the bucket is full.
  */
 export function commandCost(
   command: ChatCommand,
   user: string,
   membersPerCommand = DEFAULT_GROUP_MEMBERS_PER_COMMAND,
+  searchScanMessages = DEFAULT_SEARCH_SCAN_MESSAGES,
 ): number {
+  if (command.type === 'searchMessages') return searchCost(searchScanMessages);
   if (command.type !== 'createGroup') return 1;
   const members = new Set([user, ...command.members]).size;
   return Math.max(1, Math.ceil(members / Math.max(1, membersPerCommand)));

@@ -147,6 +147,7 @@ const CONVERSATION_FIELD_COMMANDS = [
   'typing',
   'markRead',
   'loadReadState',
+  'searchMessages',
   'reportMessage',
   'removeMessage',
 ] as const satisfies readonly Extract<ChatCommand, { readonly conversation: string }>['type'][];
@@ -243,7 +244,7 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
   }
   if (isReadingCommandName(name)) {
     const parsed = parseReadingCommand(name, payload);
-    return parsed.ok ? parsed : fail(parsed.code);
+    return parsed.ok ? parsed : fail(parsed.code, parsed.detail);
   }
   if (isModerationCommandName(name)) {
     const parsed = parseModerationCommand(name, payload);

@@ -12,7 +12,7 @@ import { MODERATION_ERRORS } from './moderation/errors.js';
 export const CHAT_ERRORS = {
   malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
   'unknown-command':
-    'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels, typing, markRead, loadReadState, reportMessage, removeMessage, muteUser, unmuteUser, banUser, unbanUser, removeFromChannel, listReports, resolveReport or listAudit',
+    'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, searchMessages, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels, typing, markRead, loadReadState, reportMessage, removeMessage, muteUser, unmuteUser, banUser, unbanUser, removeFromChannel, listReports, resolveReport or listAudit',
   'invalid-payload': 'The command payload must be a JSON object',
   'text-missing':
     'sendMessage and editMessage need a "text" string with something visible in it (sendMessage may have an "attachment" instead)',
@@ -40,7 +40,8 @@ export const CHAT_ERRORS = {
   'not-a-message': 'Edit or delete the message itself, not an edit or delete record',
   'invalid-emoji': '"emoji" must be one of the reactions the chat offers (👍 ❤️ 😂 🎉 😮 😢 by default)',
   'invalid-reply-to': '"replyTo" must be the id of a message in the same conversation (a 26-character ULID)',
-  'invalid-query': '"query" must be the start of a name',
+  'invalid-query':
+    '"query" must be text to look for: the start of a name (findPeople), words of the messages (searchMessages)',
   'invalid-kind': '"kind" must be "private" or "channel"',
   'invalid-members': '"members" must be a list of user ids',
   'invalid-title': '"title" must be a name to show for the group',

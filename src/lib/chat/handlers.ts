@@ -41,6 +41,7 @@ import type { JoinReads } from './reading/join-reads.js';
 import { MarkedIds } from './reading/marked-ids.js';
 import type { ReadPositionStore } from './reading/positions.js';
 import { ReadingHandlers } from './reading/reading.js';
+import type { SearchOptions } from './reading/search.js';
 import { relayTyping, type TypingThrottle } from './typing.js';
 import type { ChatEvent, ChatReply } from './wire/protocol.js';
 
@@ -87,6 +88,8 @@ export interface ChatDependencies {
    * this instance stores; without it each mark checks anew.
    */
   readonly markedIds?: MarkedIds;
+  /** The scan bound of `searchMessages` (default `DEFAULT_SEARCH_SCAN_MESSAGES`). */
+  readonly search?: SearchOptions;
   /** Mutes, bans, reports and the audit log (docs/architecture.md, "Moderation"); without it moderation is off. */
   readonly moderation?: ModerationDependencies;
   /** The attachment store a message's attachment is checked against; without it attachments are refused. */
@@ -226,6 +229,7 @@ export class ChatHandlers {
         );
       case 'markRead':
       case 'loadReadState':
+      case 'searchMessages':
         return new ReadingHandlers(this.#deps).run(
           caller,
           command,

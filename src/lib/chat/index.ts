@@ -20,6 +20,8 @@ export * from './reading/join-reads.js';
 export * from './reading/marked-ids.js';
 export * from './reading/positions.js';
 export * from './reading/reading.js';
+export * from './reading/search.js';
+export * from './reading/search-match.js';
 export * from './typing.js';
 export * from './wire/codec.js';
 export * from './wire/protocol.js';

@@ -21,6 +21,7 @@ import type { ChatEvent, ReadMark } from '../wire/protocol.js';
 import type { ReadingCommand } from './commands.js';
 import type { MarkedIds } from './marked-ids.js';
 import type { ReadPositionStore } from './positions.js';
+import { type SearchDependencies, searchMessages } from './search.js';
 
 /**
  * Unread messages counted exactly per conversation at a join; past it the count says "more" (the page shows
@@ -38,9 +39,11 @@ export function unreadPageLimit(maxUnreadCount = DEFAULT_MAX_UNREAD_COUNT): numb
 /** How far in the future a marked message id's time may be (clock skew between instances). */
 export const MARK_FUTURE_ALLOWANCE_MS = 60_000;
 
-export interface ReadingDependencies {
+export interface ReadingDependencies extends Omit<SearchDependencies, 'history'> {
   readonly reads: Pick<ReadPositionStore, 'positions' | 'mark'>;
-  readonly history: { read(conversation: string, options: { limit: number }): Promise<HistoryPage> };
+  readonly history: {
+    read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
+  };
   readonly members: Pick<MembershipStore, 'isMember'>;
   readonly fanout: Pick<Fanout, 'toUser'>;
   /** See {@link DEFAULT_MAX_UNREAD_COUNT}. */
@@ -57,7 +60,10 @@ export class ReadingHandlers {
     this.#deps = deps;
   }
 
-  /** Runs a read-state command; `marked` tells whether a `markRead`'s id is stored (marked-ids.ts). */
+  /**
+   * Runs a read-state or search command, once its conversation is checked readable; `marked` tells whether a
+   * `markRead`'s id is stored (marked-ids.ts).
+   */
   async run(
     caller: Caller,
     command: ReadingCommand,
@@ -65,6 +71,7 @@ export class ReadingHandlers {
   ): Promise<ChatEvent | undefined> {
     const refusal = await readRefusal(this.#deps.members, caller.user, command.type, command.conversation);
     if (refusal !== undefined) return { event: 'error', payload: refusal };
+    if (command.type === 'searchMessages') return searchMessages(this.#deps, command);
     return command.type === 'markRead'
       ? this.#markRead(caller, command.conversation, command.messageId, marked)
       : this.#readState(caller, command.conversation);

@@ -3,7 +3,7 @@
  * codec.ts.
  */
 import type { ChannelPage, ConversationList, GroupRecord, PeoplePage } from '../../conversations/index.js';
-import type { ChatMessage, HistoryPage } from '../../history/index.js';
+import type { ChatMessage, FoldedMessage, HistoryPage } from '../../history/index.js';
 import type { ChatErrorPayload } from '../errors.js';
 import type {
   AuditPage,
@@ -66,6 +66,21 @@ export interface ReadStatePayload {
   readonly conversation: string;
   readonly lastReadId?: string;
   readonly seen?: { readonly user: string; readonly lastReadId: string };
+}
+
+/** The answer to `searchMessages` (docs/architecture.md, "Message search"). */
+export interface SearchResultsPayload {
+  readonly conversation: string;
+  /** The query as searched (trimmed). */
+  readonly query: string;
+  /** The messages that match, newest first, as they read now (edits applied; deleted ones never match). */
+  readonly messages: readonly FoldedMessage[];
+  /** Where the scan stopped: the `before` that searches older. Absent when `complete`. */
+  readonly before?: string;
+  /** True when the scan reached the conversation's first line. */
+  readonly complete: boolean;
+  /** Lines (messages and records) this scan read. */
+  readonly scanned: number;
 }
 
 /** A presence delta: who came and who went since the last one (coalesced per instance, see presence-deltas.ts). */
@@ -136,6 +151,7 @@ export interface ChatEvents {
   message: ChatMessage;
   ack: AckPayload;
   history: HistoryPage;
+  searchResults: SearchResultsPayload;
   presence: PresencePayload;
   online: OnlinePayload;
   system: SystemPayload;

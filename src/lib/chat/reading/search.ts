@@ -1,0 +1,179 @@
+/**
+ * Searching one conversation's messages (docs/architecture.md, "Message search"): `searchMessages` reads the
+ * conversation newest first through the history store, the pages `loadHistory` reads, folding edits and deletes as
+ * a reader does, and answers the messages that match (search-match.ts), newest first, with where the scan stopped.
+ * Bounded per command: at most the scan bound of lines read, at most `limit` matches; the command costs its
+ * bound against the per-user command limit, paid before it runs (command-quota.ts, `commandCost`).
+ */
+import { MAX_HISTORY_LIMIT, parseConversation } from '../../conversation.js';
+import {
+  type FoldedMessage,
+  HistoryError,
+  type HistoryPage,
+  isMessageId,
+  MessageChanges,
+  type ReactionOptions,
+} from '../../history/index.js';
+import { type ChatErrorCode, chatError } from '../errors.js';
+import type { ChatEvent, SearchResultsPayload } from '../wire/protocol.js';
+import { matchesWords, queryWords } from './search-match.js';
+
+/** Shortest query, in characters once trimmed (one letter would match nearly every message). */
+export const MIN_SEARCH_QUERY_LENGTH = 2;
+/** Longest query, in characters once trimmed. */
+export const MAX_SEARCH_QUERY_LENGTH = 100;
+/** Matches one `searchMessages` answers when it gives no `limit`. */
+export const DEFAULT_SEARCH_LIMIT = 20;
+/** The largest `limit` of a `searchMessages`. */
+export const MAX_SEARCH_LIMIT = 50;
+/**
+ * Lines (messages and records) one `searchMessages` reads at most, newest first; past it the answer is not
+ * `complete` and its `before` continues the scan. The app setting `CHAT_SEARCH_SCAN_MESSAGES`.
+ */
+export const DEFAULT_SEARCH_SCAN_MESSAGES = 2000;
+/** The largest value `CHAT_SEARCH_SCAN_MESSAGES` may be set to. */
+export const MAX_SEARCH_SCAN_MESSAGES = 100_000;
+/**
+ * Lines of its scan bound one command pays for: a `searchMessages` costs one command per started this many lines
+ * it may read (four with the default bound), charged before it runs, whatever it then finds.
+ */
+export const DEFAULT_SEARCH_MESSAGES_PER_COMMAND = 500;
+
+/** Search options of the chat. */
+export interface SearchOptions {
+  /** See {@link DEFAULT_SEARCH_SCAN_MESSAGES}. */
+  readonly scanMessages: number;
+}
+
+// A type literal, not an interface: a command's fields are read as a record (commands.ts, `commandConversation`).
+export type SearchCommand = {
+  readonly type: 'searchMessages';
+  readonly conversation: string;
+  /** Trimmed. */
+  readonly query: string;
+  /** Scan the lines stored before this one (the `before` of the previous answer). */
+  readonly before?: string;
+  readonly limit: number;
+};
+
+type Parsed =
+  | { readonly ok: true; readonly command: SearchCommand }
+  | { readonly ok: false; readonly code: ChatErrorCode; readonly detail?: string };
+
+/** Validates a `searchMessages` payload. */
+export function parseSearchCommand(payload: Readonly<Record<string, unknown>>): Parsed {
+  const { conversation, query, before, limit } = payload;
+  if (typeof conversation !== 'string' || parseConversation(conversation) === undefined) {
+    return { ok: false, code: 'invalid-conversation' };
+  }
+  const trimmed = typeof query === 'string' ? query.trim() : '';
+  const length = [...trimmed].length;
+  if (length < MIN_SEARCH_QUERY_LENGTH || length > MAX_SEARCH_QUERY_LENGTH) {
+    const detail = `searchMessages needs ${MIN_SEARCH_QUERY_LENGTH}–${MAX_SEARCH_QUERY_LENGTH} characters once trimmed`;
+    return { ok: false, code: 'invalid-query', detail };
+  }
+  if (before !== undefined && !isMessageId(before)) {
+    return { ok: false, code: 'invalid-before', detail: 'the "before" of the previous searchResults' };
+  }
+  if (
+    limit !== undefined &&
+    !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= MAX_SEARCH_LIMIT)
+  ) {
+    return { ok: false, code: 'invalid-limit', detail: `from 1 to ${MAX_SEARCH_LIMIT}` };
+  }
+  return {
+    ok: true,
+    command: {
+      type: 'searchMessages',
+      conversation,
+      query: trimmed,
+      limit: limit ?? DEFAULT_SEARCH_LIMIT,
+      ...(before !== undefined ? { before } : {}),
+    },
+  };
+}
+
+/** The tokens a `searchMessages` costs against the command limit: one per started `perCommand` lines of its bound. */
+export function searchCost(
+  scanMessages = DEFAULT_SEARCH_SCAN_MESSAGES,
+  perCommand = DEFAULT_SEARCH_MESSAGES_PER_COMMAND,
+): number {
+  return Math.max(1, Math.ceil(scanMessages / Math.max(1, perCommand)));
+}
+
+export interface SearchDependencies {
+  readonly history: {
+    read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
+  };
+  /** How readers fold reactions and quotes (the chat's `reactions` option). */
+  readonly reactions?: Partial<ReactionOptions>;
+  readonly search?: Partial<SearchOptions>;
+}
+
+/**
+ * Runs a `searchMessages` whose reader the caller has checked (`readRefusal`). A `before` that names no line of
+ * the conversation is `invalid-before`.
+ */
+export async function searchMessages(deps: SearchDependencies, command: SearchCommand): Promise<ChatEvent> {
+  try {
+    return { event: 'searchResults', payload: await scan(deps, command) };
+  } catch (error) {
+    if (!(error instanceof HistoryError) || error.code !== 'invalid-before') throw error;
+    const detail = 'give the "before" of the previous searchResults of this conversation';
+    return { event: 'error', payload: chatError('invalid-before', command.type, detail) };
+  }
+}
+
+/**
+ * Reads the conversation newest first from `before` (or its end), a history page at a time, until the scan
+ * bound or `limit` matches. Records are folded across pages as readers fold them (fold.ts): a record is stored
+ * after its message, so the records of what was read apply to the older messages read after them.
+ */
+async function scan(deps: SearchDependencies, command: SearchCommand): Promise<SearchResultsPayload> {
+  const { conversation, query, limit } = command;
+  const max = deps.search?.scanMessages ?? DEFAULT_SEARCH_SCAN_MESSAGES;
+  const words = queryWords(query);
+  const changes = new MessageChanges(deps.reactions);
+  const messages: FoldedMessage[] = [];
+  const seen = new Set<string>();
+  let cursor = command.before;
+  let scanned = 0;
+  let complete = false;
+  while (scanned < max && messages.length < limit) {
+    const page = await deps.history.read(conversation, {
+      limit: Math.min(MAX_HISTORY_LIMIT, max - scanned),
+      ...(cursor !== undefined ? { before: cursor } : {}),
+    });
+    changes.add(page.messages);
+    let index = page.messages.length - 1;
+    for (; index >= 0 && messages.length < limit; index--) {
+      const line = page.messages[index] as FoldedMessage;
+      scanned++;
+      cursor = line.id;
+      // Records (edits, deletes, reactions, removals) are never results; a deleted message matches nothing.
+      if (line.kind !== undefined) continue;
+      const shown = changes.apply(line);
+      if (shown.deleted) continue;
+      // A message stored twice (a resend past the dedupe window) on two pages is one result.
+      const keys =
+        shown.clientMessageId === undefined
+          ? [shown.id]
+          : [shown.id, `${shown.from}\u0000${shown.clientMessageId}`];
+      if (keys.some((key) => seen.has(key))) continue;
+      for (const key of keys) seen.add(key);
+      if (matchesWords(shown, words)) messages.push(shown);
+    }
+    if (index < 0 && !page.hasMore) {
+      complete = true;
+      break;
+    }
+  }
+  return {
+    conversation,
+    query,
+    messages,
+    ...(complete || cursor === undefined ? {} : { before: cursor }),
+    complete,
+    scanned,
+  };
+}
