@@ -1,9 +1,11 @@
 import { nameProblem } from '../conversation.js';
 import { typedMembers } from '../state/group-records.js';
-import { defineComponent, ref } from '../vendor/vue.js';
+import { computed, defineComponent, ref, watch } from '../vendor/vue.js';
 
 /**
- * Creating a private group with its members (or a public channel), and the directory of public channels with
+ * Creating a private group with its members (or a public channel): the form keeps what was typed until the server
+ * has created the group (which then opens), and shows its refusal (a name that is taken) beside the name. And the
+ * directory of public channels with
  * a button to join each (docs/architecture.md, "Private groups and channels").
  */
 export const GroupDirectory = defineComponent({
@@ -15,7 +17,7 @@ export const GroupDirectory = defineComponent({
     },
   },
   emits: ['create', 'join', 'list-channels'],
-  setup(_props, { emit }) {
+  setup(props, { emit }) {
     const name = ref('');
     const members = ref('');
     const channel = ref(false);
@@ -28,12 +30,24 @@ export const GroupDirectory = defineComponent({
         null;
       if (problem.value) return;
       emit('create', { group: name.value, kind: channel.value ? 'channel' : 'private', members: list });
-      name.value = '';
-      members.value = '';
-      // The next group is private again unless chosen otherwise: a channel is open to anyone.
-      channel.value = false;
     }
-    return { name, members, channel, problem, create };
+    // The server's refusal of the name being created (taken, or any other), shown as the form's problem.
+    const refused = computed(() =>
+      props.state.creating?.group === name.value ? props.state.creating.error : null,
+    );
+    watch(
+      () => props.state.creating,
+      (now, before) => {
+        // Created (and opened: only then is it cleared): the form is empty again, and the next group private
+        // unless chosen otherwise.
+        if (before && !now) {
+          name.value = '';
+          members.value = '';
+          channel.value = false;
+        }
+      },
+    );
+    return { name, members, channel, problem, refused, create };
   },
   template: /* html */ `
     <section class="sidebar-section" aria-labelledby="new-group-heading">
@@ -41,8 +55,8 @@ export const GroupDirectory = defineComponent({
       <form class="group-form" novalidate @submit.prevent="create">
         <label for="new-group-name" class="sr-only">Group name</label>
         <input id="new-group-name" v-model.trim="name" type="text" placeholder="Group name" autocomplete="off"
-          maxlength="32" :aria-invalid="problem ? 'true' : 'false'" aria-describedby="new-group-error">
-        <p id="new-group-error" class="field-error" role="alert" v-if="problem">{{ problem }}</p>
+          maxlength="32" :aria-invalid="problem || refused ? 'true' : 'false'" aria-describedby="new-group-error">
+        <p id="new-group-error" class="field-error" role="alert" v-if="problem || refused">{{ problem || refused }}</p>
         <label for="new-group-members" class="sr-only">Members, separated by commas</label>
         <input id="new-group-members" v-model="members" type="text" placeholder="Members: ann, bob"
           autocomplete="off" :disabled="channel">

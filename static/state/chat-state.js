@@ -80,6 +80,16 @@ export function createChatState(me, limits = {}) {
     ),
     /** Reaction records by target, emoji and user (reactions.js). */
     reactions: /** @type {Map<string, Map<string, Map<string, ChatMessage>>>} */ (new Map()),
+    /**
+     * Titles of my groups as my list gives them (message-changes.js), shown until a group's record is known: a
+     * reload shows a renamed group's new title without opening it.
+     */
+    listedTitles: /** @type {Map<string, string>} */ (new Map()),
+    /**
+     * The group I asked to create, until the server answers: its record opens it (`created`), a refusal stays in
+     * the create form (`error`), and nothing opens.
+     */
+    creating: /** @type {{ group: string, created: boolean, error: string | null } | null} */ (null),
     /** Records of the groups I am in, by name (group-records.js). */
     groupRecords: /** @type {Map<string, import('./group-records.js').GroupRecord>} */ (new Map()),
     /** The channel directory pages loaded (group-records.js); `null` until asked for. */
@@ -101,7 +111,8 @@ export function createChatState(me, limits = {}) {
  *   reactions?: { emoji: string, users: string[] }[], attachment?: import('../link/uploads.js').Attachment }} ChatMessage
  * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,
  *   attempts: number, attachment?: import('../link/uploads.js').Attachment }} PendingMessage
- * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note
+ * @typedef {{ key: string, kind: string, user: string, group?: string, at: string, member?: string,
+ *   members?: string[], title?: string, topic?: string }} Note
  * @typedef {{ joined?: string[], left?: string[], names?: Record<string, string>, count?: number,
  *   at?: number }} PresenceDelta
  * @typedef {{ users?: string[], names?: Record<string, string>, count?: number, after?: string, next?: string,
@@ -186,6 +197,11 @@ const JOINING_COMMANDS = ['joinGroup', 'createGroup'];
  */
 export function applyError(state, error) {
   const text = error.message || error.code || 'Something went wrong.';
+  // A refused creation is the create form's to show: no conversation of the name was opened.
+  if (error.command === 'createGroup' && state.creating && !state.creating.created) {
+    state.creating = { ...state.creating, error: text };
+    return;
+  }
   const named = typeof error.conversation === 'string' ? error.conversation : undefined;
   const where =
     named !== undefined && state.conversations.has(named)
@@ -256,6 +272,14 @@ export function openConversation(state, id) {
 }
 
 /**
+ * The title shown for a group: its record's, else my list's, else its name.
+ * @param {ChatState} state @param {string} group
+ */
+export function groupTitle(state, group) {
+  return state.groupRecords.get(group)?.title ?? state.listedTitles.get(group) ?? group;
+}
+
+/**
  * The conversations to list, room first, then groups (mine and those I have messages from), then private
  * conversations, each group sorted by name.
  * @param {ChatState} state
@@ -268,7 +292,8 @@ export function conversationList(state) {
     if (parsed?.kind === 'group')
       groups.push({
         conversation,
-        name: state.groupRecords.get(parsed.group)?.title ?? parsed.group,
+        group: parsed.group,
+        name: groupTitle(state, parsed.group),
         member: state.groups.includes(parsed.group),
         joining: isJoining(state, parsed.group),
       });
@@ -279,5 +304,11 @@ export function conversationList(state) {
   }
   const byName = (/** @type {{ name: string }} */ a, /** @type {{ name: string }} */ b) =>
     a.name.localeCompare(b.name);
-  return { groups: groups.sort(byName), direct: direct.sort(byName) };
+  // Titles are display only and may repeat: a repeated one is told apart by the group's name, which is unique.
+  const titles = groups.map((g) => g.name);
+  const told = groups.map((g) => ({
+    ...g,
+    repeated: titles.indexOf(g.name) !== titles.lastIndexOf(g.name),
+  }));
+  return { groups: told.sort(byName), direct: direct.sort(byName) };
 }
