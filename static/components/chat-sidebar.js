@@ -136,6 +136,7 @@ export const ChatSidebar = defineComponent({
             :aria-current="state.activeId === g.conversation.id ? 'page' : null" @click="$emit('open', g.conversation.id)">
             <span class="conv-icon" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><path d="M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10.5a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.87M15.5 4.6a3 3 0 0 1 0 5.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg></span>
             <span class="conv-name" dir="auto">{{ g.name }}</span>
+            <span v-if="g.repeated" class="conv-tag" data-testid="group-name">{{ g.group }}</span>
             <span v-if="g.joining" class="conv-tag">joining…</span>
             <span v-else-if="!g.member" class="conv-tag">not a member</span>
             <span v-if="g.conversation.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(g.conversation.mentions)">@</span><span v-if="g.conversation.unread" class="badge" :aria-label="unreadLabel(g.conversation)">{{ unreadText(g.conversation) }}</span>

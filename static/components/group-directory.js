@@ -3,10 +3,10 @@ import { typedMembers } from '../state/group-records.js';
 import { computed, defineComponent, ref, watch } from '../vendor/vue.js';
 
 /**
- * Creating a private group with its members (or a public channel), and the directory of public channels with
- * a button to join each (docs/architecture.md, "Private groups and channels"). What was typed stays until the
- * group is created: a refusal (a taken name, the daily bound on creations) shows under the name, with the name
- * and members still there to change or send again.
+ * Creating a private group with its members (or a public channel): the form keeps what was typed until the server
+ * has created the group (which then opens), and shows its refusal (a taken name, the daily bound on creations)
+ * under the name. And the directory of public channels with a button to join each (docs/architecture.md,
+ * "Private groups and channels").
  */
 export const GroupDirectory = defineComponent({
   name: 'GroupDirectory',
@@ -22,16 +22,6 @@ export const GroupDirectory = defineComponent({
     const members = ref('');
     const channel = ref(false);
     const problem = ref(/** @type {string | null} */ (null));
-    /** The group sent to be created, until I am in it. */
-    const sent = ref(/** @type {string | null} */ (null));
-    /**
-     * The server's refusal of the group named in the field, if it refused it. Shown without a live role: the
-     * conversation the creation opened announces it (its error bar is an alert).
-     */
-    const refusal = computed(() => {
-      const refused = props.state.createRefusal;
-      return refused && refused.group === name.value ? refused.text : null;
-    });
     function create() {
       const list = typedMembers(members.value);
       problem.value =
@@ -39,25 +29,25 @@ export const GroupDirectory = defineComponent({
         list.map((m) => nameProblem(m)).find((p) => p !== undefined) ??
         null;
       if (problem.value) return;
-      // A group I am in already is refused as taken: nothing to wait for.
-      sent.value = props.state.groups.includes(name.value) ? null : name.value;
       emit('create', { group: name.value, kind: channel.value ? 'channel' : 'private', members: list });
     }
-    // Created (I am in it): the form empties, unless another name was typed meanwhile.
+    // The server's refusal of the name being created (taken, or any other), shown as the form's problem.
+    const refused = computed(() =>
+      props.state.creating?.group === name.value ? props.state.creating.error : null,
+    );
     watch(
-      () => sent.value !== null && props.state.groups.includes(sent.value),
-      (created) => {
-        if (!created) return;
-        if (name.value === sent.value) {
+      () => props.state.creating,
+      (now, before) => {
+        // Created (and opened: only then is it cleared): the form is empty again, and the next group private
+        // unless chosen otherwise.
+        if (before && !now) {
           name.value = '';
           members.value = '';
-          // The next group is private again unless chosen otherwise: a channel is open to anyone.
           channel.value = false;
         }
-        sent.value = null;
       },
     );
-    return { name, members, channel, problem, refusal, create };
+    return { name, members, channel, problem, refused, create };
   },
   template: /* html */ `
     <section class="sidebar-section" aria-labelledby="new-group-heading">
@@ -65,10 +55,10 @@ export const GroupDirectory = defineComponent({
       <form class="group-form" novalidate @submit.prevent="create">
         <label for="new-group-name" class="sr-only">Group name</label>
         <input id="new-group-name" v-model.trim="name" type="text" placeholder="Group name" autocomplete="off"
-          maxlength="32" :aria-invalid="problem || refusal ? 'true' : 'false'"
+          maxlength="32" :aria-invalid="problem || refused ? 'true' : 'false'"
           aria-describedby="new-group-error new-group-refusal">
         <p id="new-group-error" class="field-error" role="alert" v-if="problem">{{ problem }}</p>
-        <p id="new-group-refusal" class="field-error" data-testid="create-refusal" v-else-if="refusal">{{ refusal }}</p>
+        <p id="new-group-refusal" class="field-error" role="alert" data-testid="create-refusal" v-else-if="refused">{{ refused }}</p>
         <label for="new-group-members" class="sr-only">Members, separated by commas</label>
         <input id="new-group-members" v-model="members" type="text" placeholder="Members: ann, bob"
           autocomplete="off" :disabled="channel">

@@ -2,6 +2,7 @@ import { useReplyJump } from '../composables/reply-jump.js';
 import { MAX_TEXT_LENGTH, parseConversation } from '../conversation.js';
 import { isModerator, MENU_MUTE_MINUTES } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
+import { noteText as describeNote } from '../state/system-notes.js';
 import { counterText, dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { renderMessage, setKnownNames } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
@@ -26,15 +27,6 @@ export const LOAD_OLDER_AT_PX = 120;
  * @typedef {{ type: 'message', key: string, at: string, m: import('../state/chat-state.js').ChatMessage }
  *   | { type: 'note', key: string, at: string, n: import('../state/chat-state.js').Note }} TimelineEntry
  */
-
-const NOTE_TEXT = {
-  joined: 'joined the chat',
-  left: 'left the chat',
-  groupJoined: 'joined the group',
-  groupLeft: 'left the group',
-  memberAdded: 'was added to the group',
-  memberRemoved: 'was removed from the group',
-};
 
 /**
  * One conversation's messages, oldest at the top. Keeps the view at the newest message while the reader is
@@ -254,8 +246,8 @@ export const MessageList = defineComponent({
       loadOlder: () => emit('load-older'),
     });
 
-    /** @param {string} kind */
-    const noteText = (kind) => NOTE_TEXT[/** @type {keyof typeof NOTE_TEXT} */ (kind)] ?? kind;
+    /** @param {import('../state/chat-state.js').Note} n */
+    const noteText = (n) => describeNote(n, props.nameOf);
 
     return {
       scroller,
@@ -310,7 +302,7 @@ export const MessageList = defineComponent({
           <li v-if="item.type === 'day'" class="day-divider"><span>{{ item.label }}</span></li>
           <li v-else-if="item.type === 'unread-line'" class="unread-line" data-testid="unread-line"><span>New messages</span></li>
           <li v-else-if="item.type === 'note'" class="note">
-            <span class="note-text"><strong dir="auto">{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n.kind) }}</span>
+            <span class="note-text"><strong dir="auto">{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n) }}</span>
             <time :datetime="item.at" :title="fullTime(item.at)">{{ timeOfDay(item.at) }}</time>
           </li>
           <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued, 'mentions-me': !item.mine && mentionsMe(item.m), 'jump-target': highlighted === item.m.id }" :data-id="item.m.id"

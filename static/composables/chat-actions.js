@@ -12,6 +12,7 @@ import {
 } from '../state/chat-state.js';
 import { awaitOnline } from '../state/online-list.js';
 import { reactionToggle } from '../state/reactions.js';
+import { watch } from '../vendor/vue.js';
 
 /**
  * What the person can do, as commands to the server: send (through the outbox), retry or discard a message,
@@ -231,15 +232,31 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
   }
 
   /**
-   * Creates a private group with members (or a channel), then opens it.
+   * Creates a private group with members (or a channel), and opens it once the server has created it; a refusal
+   * (a name that is taken) stays in the create form and opens nothing.
    * @param {{ group: string, kind: 'private' | 'channel', members: string[] }} spec
    */
   function createGroup({ group, kind, members }) {
-    state.createRefusal = null;
-    startJoining(state, group);
-    open(groupConversation(group));
-    groupCommand('createGroup', { group, kind, ...(kind === 'private' ? { members } : {}) });
+    state.creating = { group, created: false, error: null };
+    const payload = { group, kind, ...(kind === 'private' ? { members } : {}) };
+    void command('createGroup', payload, groupConversation(group)).then((sent) => {
+      if (!sent && state.creating?.group === group)
+        state.creating = {
+          group,
+          created: false,
+          error: 'Not connected: try again when the connection is back.',
+        };
+    });
   }
+  watch(
+    () => state.creating?.created,
+    (created) => {
+      if (!created || !state.creating) return;
+      const id = groupConversation(state.creating.group);
+      state.creating = null;
+      open(id);
+    },
+  );
 
   /** Asks for a page of the channel directory (`after`: the next page). @param {string} [after] */
   function listChannels(after) {

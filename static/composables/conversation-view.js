@@ -1,5 +1,5 @@
 import { parseConversation } from '../conversation.js';
-import { isJoining } from '../state/chat-state.js';
+import { groupTitle, isJoining } from '../state/chat-state.js';
 import { computed, watch } from '../vendor/vue.js';
 
 /**
@@ -21,7 +21,7 @@ export function otherParty(state, id) {
 export function conversationTitle(state, id, nameOf = (user) => user) {
   const parsed = parseConversation(id);
   if (!parsed || parsed.kind === 'room') return 'Room';
-  if (parsed.kind === 'group') return state.groupRecords.get(parsed.group)?.title ?? parsed.group;
+  if (parsed.kind === 'group') return groupTitle(state, parsed.group);
   return nameOf(/** @type {string} */ (otherParty(state, id)));
 }
 

@@ -72,11 +72,6 @@ export function createChatState(me, limits = {}) {
     welcomed: false,
     /** Errors that belong to no conversation (e.g. a malformed event). */
     globalError: /** @type {string | null} */ (null),
-    /**
-     * Why the server refused my last `createGroup`, and the group it named: the form that created it shows it
-     * under the name, which it keeps (see `applyError`).
-     */
-    createRefusal: /** @type {{ group: string, text: string } | null} */ (null),
     /** The `version` of the last list of my conversations applied (message-changes.js). */
     listVersion: 0,
     /** Edit and delete records by target and author (message-changes.js). */
@@ -85,6 +80,16 @@ export function createChatState(me, limits = {}) {
     ),
     /** Reaction records by target, emoji and user (reactions.js). */
     reactions: /** @type {Map<string, Map<string, Map<string, ChatMessage>>>} */ (new Map()),
+    /**
+     * Titles of my groups as my list gives them (message-changes.js), shown until a group's record is known: a
+     * reload shows a renamed group's new title without opening it.
+     */
+    listedTitles: /** @type {Map<string, string>} */ (new Map()),
+    /**
+     * The group I asked to create, until the server answers: its record opens it (`created`), a refusal stays in
+     * the create form (`error`), and nothing opens.
+     */
+    creating: /** @type {{ group: string, created: boolean, error: string | null } | null} */ (null),
     /** Records of the groups I am in, by name (group-records.js). */
     groupRecords: /** @type {Map<string, import('./group-records.js').GroupRecord>} */ (new Map()),
     /** The channel directory pages loaded (group-records.js); `null` until asked for. */
@@ -106,7 +111,8 @@ export function createChatState(me, limits = {}) {
  *   reactions?: { emoji: string, users: string[] }[], attachment?: import('../link/uploads.js').Attachment }} ChatMessage
  * @typedef {{ clientMessageId: string, text: string, status: 'sending' | 'failed', error?: string,
  *   attempts: number, attachment?: import('../link/uploads.js').Attachment }} PendingMessage
- * @typedef {{ key: string, kind: string, user: string, group?: string, at: string }} Note
+ * @typedef {{ key: string, kind: string, user: string, group?: string, at: string, member?: string,
+ *   members?: string[], title?: string, topic?: string }} Note
  * @typedef {{ joined?: string[], left?: string[], names?: Record<string, string>, count?: number,
  *   at?: number }} PresenceDelta
  * @typedef {{ users?: string[], names?: Record<string, string>, count?: number, after?: string, next?: string,
@@ -198,12 +204,17 @@ export function errorText(error) {
  * `error`: shown in the conversation the failing command concerned: the one the error names (`conversation`),
  * when this page has it, else the one that last issued a command of its kind (an older server names none), else
  * page-wide. A refused `sendMessage` names its `clientMessageId` and goes to the outbox instead (../outbox.js),
- * which shows it on the message. A refused `createGroup` is also kept for the form that sent it.
+ * which shows it on the message. A refused `createGroup` goes to the create form (`creating`) instead.
  * @param {ChatState} state
  * @param {{ code?: string, message?: string, command?: string, conversation?: string, until?: string }} error
  */
 export function applyError(state, error) {
   const text = errorText(error);
+  // A refused creation is the create form's to show: no conversation of the name was opened.
+  if (error.command === 'createGroup' && state.creating && !state.creating.created) {
+    state.creating = { ...state.creating, error: text };
+    return;
+  }
   const named = typeof error.conversation === 'string' ? error.conversation : undefined;
   const where =
     named !== undefined && state.conversations.has(named)
@@ -216,8 +227,6 @@ export function applyError(state, error) {
   const about = parseConversation(named ?? where ?? '');
   if (about?.kind === 'group' && (named === undefined || JOINING_COMMANDS.includes(error.command ?? '')))
     stopJoining(state, about.group);
-  if (about?.kind === 'group' && error.command === 'createGroup')
-    state.createRefusal = { group: about.group, text };
   const conversation = where ? state.conversations.get(where) : undefined;
   if (!conversation) {
     state.globalError = text;
@@ -276,6 +285,14 @@ export function openConversation(state, id) {
 }
 
 /**
+ * The title shown for a group: its record's, else my list's, else its name.
+ * @param {ChatState} state @param {string} group
+ */
+export function groupTitle(state, group) {
+  return state.groupRecords.get(group)?.title ?? state.listedTitles.get(group) ?? group;
+}
+
+/**
  * The conversations to list, room first, then groups (mine and those I have messages from), then private
  * conversations, each group sorted by name.
  * @param {ChatState} state
@@ -288,7 +305,8 @@ export function conversationList(state) {
     if (parsed?.kind === 'group')
       groups.push({
         conversation,
-        name: state.groupRecords.get(parsed.group)?.title ?? parsed.group,
+        group: parsed.group,
+        name: groupTitle(state, parsed.group),
         member: state.groups.includes(parsed.group),
         joining: isJoining(state, parsed.group),
       });
@@ -299,5 +317,11 @@ export function conversationList(state) {
   }
   const byName = (/** @type {{ name: string }} */ a, /** @type {{ name: string }} */ b) =>
     a.name.localeCompare(b.name);
-  return { groups: groups.sort(byName), direct: direct.sort(byName) };
+  // Titles are display only and may repeat: a repeated one is told apart by the group's name, which is unique.
+  const titles = groups.map((g) => g.name);
+  const told = groups.map((g) => ({
+    ...g,
+    repeated: titles.indexOf(g.name) !== titles.lastIndexOf(g.name),
+  }));
+  return { groups: told.sort(byName), direct: direct.sort(byName) };
 }

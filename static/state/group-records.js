@@ -23,6 +23,9 @@ export function applyGroupRecord(state, record) {
   const known = state.groupRecords.get(record.group);
   if (known && known.version > record.version) return false;
   state.groupRecords.set(record.group, record);
+  // The group I asked to create exists, mine: the creation succeeded (a taken name brings no record of mine).
+  if (state.creating?.group === record.group && record.owners.includes(state.me))
+    state.creating = { ...state.creating, created: true, error: null };
   // A channel shown in the directory shows its new title and topic at once.
   if (state.channels?.channels.some((c) => c.group === record.group)) {
     state.channels = {

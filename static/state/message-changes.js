@@ -11,7 +11,8 @@ import { excerptOf, reactionsOf, takeReaction } from './reactions.js';
 /**
  * @typedef {import('./chat-state.js').ChatState} ChatState
  * @typedef {import('./chat-state.js').ChatMessage} ChatMessage
- * @typedef {{ conversation: string, kind: string, with?: string, withName?: string, group?: string }} ListEntry
+ * @typedef {{ conversation: string, kind: string, with?: string, withName?: string, group?: string,
+ *   title?: string }} ListEntry
  */
 
 /** @param {string} target @param {string} from */
@@ -139,6 +140,8 @@ export function applyConversationList(state, list) {
   for (const entry of list.entries ?? []) {
     if (entry.kind === 'dm' && entry.with) rememberName(state, entry.with, entry.withName);
     if (entry.kind === 'group' && entry.group) rememberGroup(state, entry.group);
+    if (entry.kind === 'group' && entry.group && typeof entry.title === 'string')
+      state.listedTitles.set(entry.group, entry.title);
     if (entry.kind === 'dm' || entry.kind === 'group') ensureConversation(state, entry.conversation);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Joins and leaves, of the chat (noted in the room) and of groups (noted in the group, and for me a change of
- * my groups). Each conversation keeps the latest few notes.
+ * my groups), and the changes of a group's record (its creation, title, topic and owners, noted in the group).
+ * Each conversation keeps the latest few notes.
  */
 
 import { groupConversation, ROOM } from '../conversation.js';
@@ -11,23 +12,30 @@ import { rememberName } from './display-names.js';
 
 /** How many `system` notes (joined, left, …) each conversation keeps; older ones are dropped. */
 export const MAX_NOTES_PER_CONVERSATION = 50;
+/** Members a creation's note names; the others are counted ("and 3 others"). */
+export const MAX_NOTED_MEMBERS = 5;
+
+/** The notes that change no membership: `user` is who changed the group. */
+const RECORD_NOTES = ['groupCreated', 'groupRenamed', 'topicSet', 'ownerAdded'];
 
 /**
  * `system`: someone joined or left the chat or a group. Joins and leaves of the chat are noted in the room,
- * those of a group in the group; my own group joins and leaves also change my membership.
+ * those of a group in the group; my own group joins and leaves also change my membership. A change of a
+ * group's record (created, renamed, topic, new owner) is noted in the group.
  * @param {ChatState} state
- * @param {{ kind: string, user: string, name?: string, group?: string, at?: string }} event
+ * @param {{ kind: string, user: string, name?: string, group?: string, at?: string } & Record<string, unknown>} event
  */
 export function applySystem(state, event) {
   rememberName(state, event.user, event.name);
   const at = event.at ?? new Date().toISOString();
   const joins = event.kind === 'groupJoined' || event.kind === 'memberAdded';
-  const inGroup = (joins || event.kind === 'groupLeft' || event.kind === 'memberRemoved') && event.group;
+  const moves = joins || event.kind === 'groupLeft' || event.kind === 'memberRemoved';
+  const inGroup = (moves || RECORD_NOTES.includes(event.kind)) && event.group;
   const conversation = ensureConversation(
     state,
     inGroup ? groupConversation(/** @type {string} */ (event.group)) : ROOM,
   );
-  if (inGroup) {
+  if (inGroup && moves) {
     const group = /** @type {string} */ (event.group);
     rememberGroup(state, group);
     if (event.user === state.me) {
@@ -41,8 +49,54 @@ export function applySystem(state, event) {
   if (conversation.notes.some((n) => n.key === key)) return;
   conversation.notes = [
     ...conversation.notes,
-    { key, kind: event.kind, user: event.user, group: event.group, at },
+    { key, kind: event.kind, user: event.user, group: event.group, at, ...details(event) },
   ].slice(-MAX_NOTES_PER_CONVERSATION);
+}
+
+/**
+ * What a record's note says beyond who and when (strings only: the page shows them as text).
+ * @param {Record<string, unknown>} event
+ */
+function details(event) {
+  const text = (/** @type {unknown} */ v) => (typeof v === 'string' ? v : undefined);
+  const members = Array.isArray(event.members)
+    ? event.members.filter((m) => typeof m === 'string')
+    : undefined;
+  const found = { member: text(event.member), title: text(event.title), topic: text(event.topic), members };
+  return Object.fromEntries(Object.entries(found).filter(([, v]) => v !== undefined));
+}
+
+const NOTE_TEXT = {
+  joined: 'joined the chat',
+  left: 'left the chat',
+  groupJoined: 'joined the group',
+  groupLeft: 'left the group',
+  memberAdded: 'was added to the group',
+  memberRemoved: 'was removed from the group',
+};
+
+/**
+ * What a note says after the name of its `user`: "renamed the group to Design Crew", "made bob an owner".
+ * @param {import('./chat-state.js').Note} note @param {(id: string) => string} nameOf
+ */
+export function noteText(note, nameOf) {
+  switch (note.kind) {
+    case 'groupRenamed':
+      return `renamed the group to ${note.title ?? ''}`;
+    case 'topicSet':
+      return note.topic ? `set the topic: ${note.topic}` : 'cleared the topic';
+    case 'ownerAdded':
+      return `made ${nameOf(note.member ?? '')} an owner`;
+    case 'groupCreated': {
+      const members = note.members ?? [];
+      if (members.length === 0) return 'created the group';
+      const named = members.slice(0, MAX_NOTED_MEMBERS).map(nameOf).join(', ');
+      const more = members.length - MAX_NOTED_MEMBERS;
+      return `created the group with ${named}${more > 0 ? ` and ${more} other${more === 1 ? '' : 's'}` : ''}`;
+    }
+    default:
+      return NOTE_TEXT[/** @type {keyof typeof NOTE_TEXT} */ (note.kind)] ?? note.kind;
+  }
 }
 
 /**

@@ -203,3 +203,69 @@ describe('the people search in Chromium', () => {
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
   });
 });
+
+describe('group changes as members see them', () => {
+  const notes = (person: Person) => person.page.locator('.note').allTextContents();
+
+  it('notes a creation, a rename and a new owner, and lists the new title after a reload before it is opened', async () => {
+    await createGroup(ann, 'design', 'bob');
+    await showSidebar(bob);
+    await sidebarButton(bob, /^design/).click();
+    await renameFromKeyboard(ann, 'Design Crew', 'Sketches first');
+    await expect.poll(() => title(bob).textContent(), { timeout: SHOW_TIMEOUT_MS }).toContain('Design Crew');
+    await ann.page.getByRole('button', { name: 'Members' }).click();
+    await ann.page.getByRole('button', { name: 'Make bob an owner' }).click();
+    const said = [
+      'ann created the group with bob',
+      'ann renamed the group to Design Crew',
+      'ann set the topic: Sketches first',
+      'ann made bob an owner',
+    ];
+    for (const text of said) {
+      await expect
+        .poll(async () => (await notes(bob)).some((n) => n.replace(/\s+/g, ' ').includes(text)), {
+          timeout: SHOW_TIMEOUT_MS,
+        })
+        .toBe(true);
+    }
+    expect((await notes(bob)).join('|')).not.toContain('added');
+    await shot(bob, 'notes');
+
+    // The room is open after the reload: the list's title is the list's, not the record's of an opened group.
+    await bob.page.reload();
+    await waitConnected(bob);
+    await showSidebar(bob);
+    await sidebarButton(bob, /^Design Crew/).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await sidebarButton(bob, /^design\b/).count()).toBe(0);
+  });
+
+  it('tells two groups of one title apart by their names', async () => {
+    await createGroup(ann, 'design2', 'bob');
+    await expect.poll(() => title(ann).textContent(), { timeout: SHOW_TIMEOUT_MS }).toContain('design2');
+    await renameFromKeyboard(ann, 'Design Crew', 'The other one');
+    await showSidebar(bob);
+    const names = bob.page.locator('#sidebar').getByTestId('group-name');
+    await expect
+      .poll(async () => (await names.allTextContents()).sort(), { timeout: SHOW_TIMEOUT_MS })
+      .toEqual(['design', 'design2']);
+    await shot(bob, 'repeated-titles');
+  });
+
+  it('keeps the create form open with the typed name when the name is taken, and opens nothing', async () => {
+    // Someone else's private group, ann not in it (zed-00 used the chat in the people search above).
+    await createGroup(bob, 'secret', 'zed-00');
+    await showSidebar(ann);
+    const before = await ann.page.locator('#conversation-title').textContent();
+    await ann.page.locator('#new-group-name').fill('secret');
+    await ann.page.locator('#new-group-members').fill('bob');
+    await ann.page.getByRole('button', { name: 'Create private group' }).click();
+    await expect
+      .poll(() => ann.page.locator('#new-group-error').textContent(), { timeout: SHOW_TIMEOUT_MS })
+      .toContain('choose another');
+    expect(await ann.page.locator('#new-group-name').inputValue()).toBe('secret');
+    expect(await ann.page.locator('#conversation-title').textContent()).toBe(before);
+    expect(await sidebarButton(ann, /^secret/).count()).toBe(0);
+    expect(await ann.page.getByRole('button', { name: /Join group/ }).count()).toBe(0);
+    await shot(ann, 'name-taken');
+  });
+});

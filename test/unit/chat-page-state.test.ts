@@ -41,7 +41,7 @@ interface State {
   conversations: Map<string, Conversation>;
   activeId: string;
   globalError: string | null;
-  createRefusal: { group: string; text: string } | null;
+  creating: { group: string; created: boolean; error: string | null } | null;
 }
 const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
 const chat: {
@@ -326,9 +326,7 @@ describe('a join under way', () => {
 
   it('keeps a refused creation for the form that sent it, saying in local time when the next is possible', () => {
     const state = chat.createChatState('ann');
-    chat.startJoining(state, 'spam21');
-    chat.openConversation(state, 'group:spam21');
-    chat.noteCommand(state, 'createGroup', 'group:spam21');
+    state.creating = { group: 'spam21', created: false, error: null };
     const until = '2026-12-09T10:00:00.000Z';
     chat.applyError(state, {
       command: 'createGroup',
@@ -337,11 +335,12 @@ describe('a join under way', () => {
       conversation: 'group:spam21',
       until,
     });
-    const shown = state.conversations.get('group:spam21')?.error;
+    const shown = state.creating?.error ?? '';
     expect(shown).toContain('as many groups and channels as allowed in 24 hours');
     expect(shown).toContain(`from ${new Date(until).toLocaleString()}`);
-    expect(state.createRefusal).toEqual({ group: 'spam21', text: shown });
-    expect(listed(state)).toEqual([{ name: 'spam21', member: false, joining: false }]);
+    // Nothing was opened for it, and nothing else shows the refusal.
+    expect(state.conversations.has('group:spam21')).toBe(false);
+    expect(state.globalError).toBeNull();
     // Any other refusal of a creation is kept as the server says it.
     chat.applyError(state, {
       command: 'createGroup',
@@ -349,7 +348,7 @@ describe('a join under way', () => {
       message: 'Taken',
       conversation: 'group:spam21',
     });
-    expect(state.createRefusal).toEqual({ group: 'spam21', text: 'Taken' });
+    expect(state.creating?.error).toBe('Taken');
   });
 
   it('with two joins under way, a refusal of the first shows on the first, and the second is still joining', () => {

@@ -68,7 +68,7 @@ export interface ChatDependencies {
   readonly members: MembershipStore;
   readonly fanout: Fanout;
   /** Each user's list of private conversations and groups. */
-  readonly lists: Pick<ConversationListStore, 'read' | 'add' | 'remove' | 'remembers'>;
+  readonly lists: Pick<ConversationListStore, 'read' | 'add' | 'remove' | 'retitle' | 'remembers'>;
   /** Everyone who has used the chat, searchable by name. */
   readonly people: Pick<PeopleDirectory, 'seen' | 'find'>;
   /** Private groups' and channels' records and the channel directory (groups.ts). */

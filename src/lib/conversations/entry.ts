@@ -20,6 +20,12 @@ export interface ConversationEntry {
   readonly withName?: string;
   /** A group's name. */
   readonly group?: string;
+  /**
+   * A private group's title as its members' lists keep it: written when the member is listed and by every
+   * rename. A channel's entry has none (anyone joins a channel, so a rename cannot reach its members' lists):
+   * the `welcome` reads the titles of the group entries without one (docs/architecture.md, "My conversations").
+   */
+  readonly title?: string;
   /** When it entered the list (ISO 8601). */
   readonly addedAt: string;
   /** The id of the last message the user read (not kept yet). */

@@ -112,6 +112,15 @@ export class ConversationListStore {
     );
   }
 
+  /** Sets the title of the conversation's entry, if the list has it and it shows another title. */
+  async retitle(user: string, conversation: string, title: string): Promise<ListChange> {
+    return this.#change(user, (entries) =>
+      entries.some((e) => e.conversation === conversation && e.title !== title)
+        ? entries.map((e) => (e.conversation === conversation ? { ...e, title } : e))
+        : undefined,
+    );
+  }
+
   /** Applies `edit` (undefined: nothing to change) to the newest list, retrying on every conflict. */
   async #change(
     user: string,

@@ -14,12 +14,12 @@ export interface ListedUser {
 }
 
 export class ListUpdates {
-  readonly #lists: Pick<ConversationListStore, 'add' | 'remove'>;
+  readonly #lists: Pick<ConversationListStore, 'add' | 'remove' | 'retitle'>;
   readonly #notify: (user: string, list: ConversationList) => Promise<void>;
 
   /** `notify` sends a changed list to the user's connections. */
   constructor(
-    lists: Pick<ConversationListStore, 'add' | 'remove'>,
+    lists: Pick<ConversationListStore, 'add' | 'remove' | 'retitle'>,
     notify: (user: string, list: ConversationList) => Promise<void>,
   ) {
     this.#lists = lists;
@@ -50,15 +50,29 @@ export class ListUpdates {
     return refused.find((code) => code !== undefined);
   }
 
-  /** Lists a group for `user`; `list-full` when the list holds only groups and no room is left. */
-  joinGroup(user: string, group: string, addedAt: string): Promise<ConversationErrorCode | undefined> {
+  /**
+   * Lists a group for `user` (with `title`, a private group's, which its renames keep current); `list-full` when
+   * the list holds only groups and no room is left.
+   */
+  joinGroup(
+    user: string,
+    group: string,
+    addedAt: string,
+    title?: string,
+  ): Promise<ConversationErrorCode | undefined> {
     const entry: ConversationEntry = {
       conversation: groupConversation(group),
       kind: 'group',
       group,
+      ...(title !== undefined ? { title } : {}),
       addedAt,
     };
     return this.change(user, () => this.#lists.add(user, entry));
+  }
+
+  /** Shows a private group's new title in `user`'s list (a list without the group is left as it is). */
+  retitleGroup(user: string, group: string, title: string): Promise<ConversationErrorCode | undefined> {
+    return this.change(user, () => this.#lists.retitle(user, groupConversation(group), title));
   }
 
   leaveGroup(user: string, group: string): Promise<ConversationErrorCode | undefined> {

@@ -28,7 +28,7 @@ import type { HistoryPage } from '../../history/index.js';
 import { mapLimited } from '../../map-limited.js';
 import { type ChatErrorPayload, chatError } from '../errors.js';
 import type { Fanout } from '../fanout.js';
-import type { ChatEvent } from '../wire/protocol.js';
+import type { ChatEvent, SystemPayload } from '../wire/protocol.js';
 import type { GroupCommand } from './commands.js';
 import type { MembershipOrigins, MembershipStore } from './memberships.js';
 
@@ -51,7 +51,7 @@ export interface GroupStores extends GroupLimits {
 export interface GroupDependencies extends GroupStores {
   readonly members: Pick<MembershipStore, 'origins' | 'isMember' | 'add' | 'remove'>;
   readonly fanout: Pick<Fanout, 'addUserToGroup' | 'removeUserFromGroup' | 'toGroup' | 'toUser'>;
-  readonly lists: Pick<ListUpdates, 'joinGroup' | 'leaveGroup'>;
+  readonly lists: Pick<ListUpdates, 'joinGroup' | 'leaveGroup' | 'retitleGroup'>;
   readonly history: { read(conversation: string, options: { limit: number }): Promise<HistoryPage> };
   /** The time now, ISO 8601. */
   readonly at: () => string;
@@ -144,9 +144,17 @@ export class GroupHandlers {
           const { topic: _old, ...rest } = r;
           return command.topic === '' ? rest : { ...rest, topic: command.topic };
         });
+        // Also when nothing changed: a retry after a failure half-way completes the members' lists.
+        if (command.type === 'renameGroup') await this.#retitle(record);
         if (!changed) return { event: 'group', payload: record };
         if (record.kind === 'channel') await channels.put(record);
+        const at = this.#deps.at();
+        const note: SystemPayload =
+          command.type === 'renameGroup'
+            ? { kind: 'groupRenamed', user, group: command.group, title: command.title, at }
+            : { kind: 'topicSet', user, group: command.group, topic: command.topic, at };
         await this.#deps.fanout.toGroup(command.group, { event: 'group', payload: record });
+        await this.#deps.fanout.toGroup(command.group, { event: 'system', payload: note });
         return undefined;
       }
       case 'listMembers': {
@@ -187,9 +195,14 @@ export class GroupHandlers {
       members: kind === 'private' ? [user, ...invited] : [],
     });
     if (kind === 'channel') await channels.put(record);
-    await this.#admit(user, group);
-    await mapLimited(invited, this.#concurrency, (member) => this.#admit(member, group, user));
+    const title = listedTitle(record);
+    await this.#admit(user, group, undefined, title);
+    await mapLimited(invited, this.#concurrency, (member) => this.#admit(member, group, user, title));
     await fanout.toGroup(group, { event: 'group', payload: record });
+    if (kind === 'private') {
+      const payload = { kind: 'groupCreated', user, group, members: invited, at: this.#deps.at() } as const;
+      await fanout.toGroup(group, { event: 'system', payload });
+    }
     // The creator of a channel joined it, as anyone joins one (a private group's record names its members).
     if (kind === 'channel') {
       const payload = { kind: 'groupJoined', user, group, at: this.#deps.at() } as const;
@@ -229,8 +242,10 @@ export class GroupHandlers {
       mayAdd(r, by);
       throw error;
     });
+    let wasMember = false;
     const { record, changed } = await records.change(group, (r) => {
       mayAdd(r, by);
+      wasMember = r.members.includes(member);
       const owners = owner && !r.owners.includes(member) ? [...r.owners, member] : r.owners;
       const maxOwners = this.#deps.maxOwners ?? DEFAULT_MAX_GROUP_OWNERS;
       if (owners.length > maxOwners) refuse('too-many-owners', `at most ${maxOwners} owners`);
@@ -239,15 +254,16 @@ export class GroupHandlers {
       return { ...r, owners, members: [...r.members, member] };
     });
     // Also when nothing changed: a retry after a failure half-way completes the member's state.
-    await this.#admit(member, group, by);
+    await this.#admit(member, group, by, listedTitle(record));
     if (!changed) return { event: 'group', payload: record };
     const at = this.#deps.at();
+    // A member made an owner was not added: the note says who made whom an owner.
+    const payload: SystemPayload = wasMember
+      ? { kind: 'ownerAdded', user: by, member, group, at }
+      : { kind: 'memberAdded', user: member, by, group, at };
     await Promise.all([
       fanout.toGroup(group, { event: 'group', payload: record }),
-      fanout.toGroup(group, {
-        event: 'system',
-        payload: { kind: 'memberAdded', user: member, by, group, at },
-      }),
+      fanout.toGroup(group, { event: 'system', payload }),
     ]);
     return undefined;
   }
@@ -284,12 +300,25 @@ export class GroupHandlers {
    * A member's own state: the membership blob (naming `by`, who added them, when that is someone else), every
    * connection in the realtime group, the list entry.
    */
-  async #admit(member: string, group: string, by?: string): Promise<void> {
+  async #admit(member: string, group: string, by?: string, title?: string): Promise<void> {
     const { members, fanout, lists } = this.#deps;
     await members.add(member, group, by);
     await fanout.addUserToGroup(group, member);
     // A full list leaves the group out of the list only: the membership stands.
-    await lists.joinGroup(member, group, this.#deps.at());
+    await lists.joinGroup(member, group, this.#deps.at(), title);
+  }
+
+  /**
+   * A private group's title into each member's list, so a reload shows it at no cost to the welcome: one list
+   * read and write per member whose entry shows another title, 16 members at a time. A channel's members are
+   * not known (anyone joins one): its entries have no title, and the welcome reads it.
+   */
+  async #retitle(record: GroupRecord): Promise<void> {
+    const title = listedTitle(record);
+    if (title === undefined) return;
+    await mapLimited(record.members, this.#concurrency, (member) =>
+      this.#deps.lists.retitleGroup(member, record.group, title),
+    );
   }
 
   /** `invalid-title` or `invalid-topic` when a title or topic is longer than the configured limit. */
@@ -351,6 +380,11 @@ export class GroupHandlers {
   get #maxMembers(): number {
     return this.#deps.maxMembers ?? DEFAULT_MAX_GROUP_MEMBERS;
   }
+}
+
+/** The title a member's list keeps of a group: a private group's; none for a channel (see `#retitle`). */
+function listedTitle(record: GroupRecord): string | undefined {
+  return record.kind === 'private' ? record.title : undefined;
 }
 
 /** Refuses unless `by` may add members to the group of `record`: a private group they own. */

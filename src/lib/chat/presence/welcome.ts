@@ -5,6 +5,7 @@
  * (docs/capacity.md, "What one join, message and membership change cost, and the CPU behind them").
  */
 import { DEFAULT_HISTORY_LIMIT, ROOM } from '../../conversation.js';
+import { withListedTitles } from '../groups/listed-titles.js';
 import { applyMemberships } from '../groups/memberships.js';
 import type { ChatDependencies } from '../handlers.js';
 import { type Caller, nameOf, namesOf } from '../people/caller.js';
@@ -63,6 +64,8 @@ export async function enterChat(
   // without undoing a removal that runs meanwhile (memberships.ts).
   const groups = folder.then((found) => applyMemberships(members, fanout, caller.user, found.groups));
   const conversations = folder.then((found) => lists.read(caller.user, found));
+  // The titles of the groups whose entries keep none (channels): a read of each of their records.
+  const titled = conversations.then((list) => withListedTitles(deps.groups.records, list));
   const reading = Promise.all([conversations, groups]).then(([list, joined]) =>
     welcomeReads({ ...deps, history: withPage(reader, ROOM, room) }, caller.user, list, joined, positions),
   );
@@ -89,7 +92,7 @@ export async function enterChat(
   }));
   const [page, list, joined, listed, known, readState] = await Promise.all([
     room,
-    conversations,
+    titled,
     groups,
     online,
     names,

@@ -111,15 +111,37 @@ export interface OnlinePayload {
   readonly at: number;
 }
 
+/**
+ * A note in a group (or the room): a join or leave, a member change, or a change of the group's record.
+ * `memberAdded`, `memberRemoved`: an owner (`by`) changed a private group's members (`user`). In the kinds below
+ * `user` is who made the change: `groupCreated` (a private group, with the `members` it was created with),
+ * `groupRenamed` (its new `title`), `topicSet` (the new `topic`, empty when cleared), `ownerAdded` (`member`, who
+ * became an owner).
+ */
 export interface SystemPayload {
-  /** `memberAdded`, `memberRemoved`: an owner (`by`) changed a private group's members. */
-  readonly kind: 'groupJoined' | 'groupLeft' | 'memberAdded' | 'memberRemoved';
+  readonly kind:
+    | 'groupJoined'
+    | 'groupLeft'
+    | 'memberAdded'
+    | 'memberRemoved'
+    | 'groupCreated'
+    | 'groupRenamed'
+    | 'topicSet'
+    | 'ownerAdded';
   readonly user: string;
   /** The owner who added or removed `user`. */
   readonly by?: string;
   /** The user's display name, when it differs from the id. */
   readonly name?: string;
   readonly group?: string;
+  /** `ownerAdded`: the member made an owner. */
+  readonly member?: string;
+  /** `groupCreated`: the members named at creation, the creator aside. */
+  readonly members?: readonly string[];
+  /** `groupRenamed`: the new title. */
+  readonly title?: string;
+  /** `topicSet`: the new topic; empty when it was cleared. */
+  readonly topic?: string;
   /** ISO 8601. */
   readonly at: string;
 }
