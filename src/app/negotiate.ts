@@ -61,7 +61,9 @@ export async function negotiate(req: HttpRequest, _context: InvocationContext): 
     const { ban } = moderation.enabled ? await moderation.store.sanctionsOf(id) : {};
     if (ban !== undefined) {
       const why = ban.reason ? ` (${ban.reason})` : '';
-      return refuse('banned', `${APP_ERRORS.banned.message}${why}`);
+      const refusal = refuse('banned', `${APP_ERRORS.banned.message}${why}`);
+      // The moderator's reason on its own too, for the page to show (static/link/refusal.js).
+      return ban.reason ? { ...refusal, jsonBody: { ...refusal.jsonBody, reason: ban.reason } } : refusal;
     }
     await services.directory.record(id, name, roles);
   }

@@ -11,6 +11,7 @@ import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
 import { useLinkStatus } from '../composables/link-status.js';
 import { useMessageAlerts } from '../composables/message-alerts.js';
+import { forgetMutes } from '../composables/notifications.js';
 import { useReadMarks } from '../composables/read-marks.js';
 import { MAX_SEARCH_JUMP_PAGES } from '../composables/reply-jump.js';
 import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
@@ -18,11 +19,13 @@ import { connect } from '../link/connection.js';
 import { createUploader } from '../link/uploads.js';
 import { createChatState } from '../state/chat-state.js';
 import { displayName, rememberName } from '../state/display-names.js';
+import { SIGN_OUT_PATH, signInUrl } from '../state/link-words.js';
 import { applyRecord, foldMessage } from '../state/message-changes.js';
 import { applyModerationEvent, createModerationState, isModerator, isMuted } from '../state/moderation.js';
 import { awaitOnline } from '../state/online-list.js';
+import { forgetDrafts } from '../state/saved-drafts.js';
 import { initial, nameHue } from '../text/format.js';
-import { defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
+import { computed, defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
 import { ChatSidebar } from './chat-sidebar.js';
 import { GroupDirectory } from './group-directory.js';
 import { GroupPanel } from './group-panel.js';
@@ -60,7 +63,15 @@ export const ChatApp = defineComponent({
     rememberName(state, me, config.name);
     /** @param {string} id */
     const nameOf = (id) => displayName(state, id);
-    const { link, connected, shownStatus, statusText, bannerText } = useLinkStatus();
+    /** Messages written and not stored by the server yet, in every conversation. */
+    const unsent = computed(() => {
+      let count = 0;
+      for (const c of state.conversations.values()) count += c.pending.length;
+      return count;
+    });
+    const { link, connected, shownStatus, statusText, shortStatusText, bannerText } = useLinkStatus({
+      unsent: () => unsent.value,
+    });
     const view = useConversationView(state, nameOf);
     const { drawerOpen, closeDrawer } = useDrawer();
     const { announcement, announce } = useAnnouncer();
@@ -157,7 +168,7 @@ export const ChatApp = defineComponent({
       const wasConnected = link.status === 'connected' || link.recovering;
       const isConnected = next.status === 'connected' || next.recovering === true;
       if (isConnected && !wasConnected) catchUp = next.resumed;
-      Object.assign(link, { recovering: false }, next);
+      Object.assign(link, { recovering: false, refusal: null }, next);
       if (wasConnected && !isConnected) {
         // The online list waits for the next welcome; deltas until then are kept for it.
         awaitOnline(state);
@@ -181,12 +192,41 @@ export const ChatApp = defineComponent({
     const transport = connect({ ...config, user: me }, { onEvent, onState });
     onBeforeUnmount(() => void transport.stop());
 
+    /** Where the message box keeps this user's drafts on this browser (../state/saved-drafts.js). */
+    const draftKey = `chat.drafts.${me}`;
+    /** With messages not sent yet, how many the sign-out asks about before discarding them (0: not asking). */
+    const signOutAsk = ref(0);
+    const signingOut = ref(false);
+    /**
+     * Signs out of a shared browser without leaving this user's data behind: drafts, mutes and the outbox are
+     * forgotten here before the browser goes to the sign-out. Messages not sent yet are discarded only once the
+     * person said so (asked in the page).
+     * @param {{ discard?: boolean }} [options]
+     */
+    async function signOut({ discard = false } = {}) {
+      if (signingOut.value) return;
+      await actions.restored;
+      const waiting = actions.outbox.pending().length;
+      if (waiting > 0 && !discard) {
+        signOutAsk.value = waiting;
+        return;
+      }
+      signingOut.value = true;
+      signOutAsk.value = 0;
+      await actions.forgetUnsent();
+      forgetDrafts(draftKey);
+      forgetMutes(me);
+      window.removeEventListener('beforeunload', warnIfUnsent);
+      window.location.assign(SIGN_OUT_PATH);
+    }
+
     return {
       state,
       link,
       config,
       ...view,
       statusText,
+      shortStatusText,
       shownStatus,
       bannerText,
       connected,
@@ -235,7 +275,11 @@ export const ChatApp = defineComponent({
       isModerator: () => isModerator(moderation),
       moderate,
       mutedLine,
-      signOutUrl: '/.auth/logout',
+      signOutUrl: SIGN_OUT_PATH,
+      signOut,
+      signOutAsk,
+      draftKey,
+      signInAgainUrl: () => signInUrl(`${window.location.pathname}${window.location.search}`),
     };
   },
   template: /* html */ `
@@ -258,12 +302,12 @@ export const ChatApp = defineComponent({
         <div class="status-pill" :class="'status-' + shownStatus" role="status" :data-status="shownStatus"
           :title="link.error || statusText">
           <span class="status-dot" aria-hidden="true"></span>
-          <span class="status-text">{{ statusText }}</span>
+          <span class="status-text"><span class="status-long">{{ statusText }}</span><span class="status-short" aria-hidden="true">{{ shortStatusText }}</span></span>
         </div>
         <div class="whoami" :title="(config.auth === 'entra' ? 'Signed in as ' : 'Chatting as ') + nameOf(state.me)">
           <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(nameOf(state.me)) }}</span>
           <span class="whoami-name" data-testid="whoami"><span class="sr-only">{{ config.auth === 'entra' ? 'Signed in as ' : 'Chatting as ' }}</span><span dir="auto">{{ nameOf(state.me) }}</span></span>
-          <a v-if="config.auth === 'entra'" class="sign-out" data-testid="sign-out" :href="signOutUrl">Sign out</a>
+          <a v-if="config.auth === 'entra'" class="sign-out" data-testid="sign-out" :href="signOutUrl" @click.prevent="signOut()">Sign out</a>
           <span v-else class="unverified-tag" data-testid="unverified" title="Names are not verified: anyone can open the chat under any name"><span class="unverified-long">Names are not verified</span><span class="unverified-short" aria-hidden="true">Unverified</span></span>
         </div>
       </header>
@@ -324,8 +368,16 @@ export const ChatApp = defineComponent({
         <p v-if="moderation.notice && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
           :state="state" :group="activeParsed.group" :name-of="nameOf" @command="groupCommand" />
+        <div v-if="signOutAsk" class="connection-banner sign-out-ask" role="alert" data-testid="sign-out-ask">
+          <strong>{{ signOutAsk === 1 ? '1 message is' : signOutAsk + ' messages are' }} not sent yet. Sign out and discard {{ signOutAsk === 1 ? 'it' : 'them' }}?</strong>
+          <span class="banner-actions">
+            <button type="button" class="button small" data-testid="sign-out-discard" @click="signOut({ discard: true })">Sign out and discard</button>
+            <button type="button" class="button small ghost" @click="signOutAsk = 0">Keep {{ signOutAsk === 1 ? 'it' : 'them' }}</button>
+          </span>
+        </div>
         <div v-if="bannerText" class="connection-banner" :class="'status-' + shownStatus" data-testid="connection-banner">
           <strong>{{ bannerText }}</strong>
+          <a v-if="link.refusal && link.refusal.kind === 'signed-out'" class="sign-in-again" data-testid="sign-in-again" :href="signInAgainUrl()">Sign in again</a>
         </div>
         <div v-if="state.globalError" class="inline-error" role="alert">
           <span>{{ state.globalError }}</span>
@@ -352,7 +404,7 @@ export const ChatApp = defineComponent({
           <span>{{ uploads.error.value }}</span>
           <button type="button" class="link-button" @click="uploads.error.value = null">Dismiss</button>
         </div>
-        <MessageComposer ref="composer" :conversation-id="state.activeId" :draft-key="'chat.drafts.' + state.me" :label="composerLabel"
+        <MessageComposer ref="composer" :conversation-id="state.activeId" :draft-key="draftKey" :label="composerLabel"
           :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments"
           :disabled-reason="activeGroupJoining ? 'Joining the group…' : activeGroupLeft ? (active.closed ? 'Only members of the group can write here' : 'Join the group to write here') : ''"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"

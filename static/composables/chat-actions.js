@@ -282,6 +282,17 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     if (state.onlineNext !== null && !state.onlineSyncing && connected.value) listOnline(state.onlineNext);
   }
 
+  /**
+   * Forgets every message not sent yet, in the page and on this browser (signing out of a shared browser), once
+   * what an earlier visit left is loaded; nothing is kept for this page's life after it.
+   */
+  async function forgetUnsent() {
+    await restored;
+    for (const entry of outbox.pending()) outbox.discard(entry.clientMessageId);
+    outbox.stop();
+    await kept.clear();
+  }
+
   /** Whether anything written is not stored by the server yet (the page warns before it is closed). */
   function hasUnsent() {
     return outbox.pending().length > 0;
@@ -291,6 +302,7 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     outbox,
     restored,
     hasUnsent,
+    forgetUnsent,
     loadLatest,
     loadOlder,
     listOnline,

@@ -15,7 +15,7 @@ export const NOTIFICATION_MAX_CHARS = 140;
 export function useNotifications({ me, open }) {
   const supported = typeof window.Notification === 'function';
   const permission = ref(supported ? window.Notification.permission : 'denied');
-  const storageKey = `chat.muted.${me}`;
+  const storageKey = mutedKey(me);
   const muted = ref(/** @type {string[]} */ (readMuted(storageKey)));
 
   async function enable() {
@@ -57,6 +57,21 @@ export function useNotifications({ me, open }) {
   }
 
   return { supported, permission, muted, enable, toggleMute, notify };
+}
+
+/** Where the mutes of user `me` are kept on this browser. @param {string} me */
+const mutedKey = (me) => `chat.muted.${me}`;
+
+/**
+ * Forgets the mutes of user `me` on this browser (signing out of a shared browser: docs/architecture.md, "The page").
+ * @param {string} me
+ */
+export function forgetMutes(me) {
+  try {
+    localStorage.removeItem(mutedKey(me));
+  } catch {
+    // Storage off: nothing was kept.
+  }
 }
 
 /** @param {string} key @returns {string[]} */

@@ -12,10 +12,12 @@
  * PubSub's reliable link only) is true while a dropped socket is being resumed as the same connection: nothing is
  * lost meanwhile, so the page keeps its state and its outbox.
  * Every link retries for ever with capped exponential backoff: a page left open survives the service
- * restarting, however long that takes.
+ * restarting, however long that takes; only a refusal no retry can change (a ban, a session signed out:
+ * static/link/refusal.js) stops it, with `status: 'refused'` and the `refusal`.
  */
 
-import { describe, nameQuery, openWithRetry } from './link-retry.js';
+import { describe, nameQuery, openWithRetry, stopRefused } from './link-retry.js';
+import { LinkRefused, refusalOfHttpError } from './refusal.js';
 import { connectWebPubSub } from './webpubsub-link.js';
 
 export { RETRY_BASE_MS, RETRY_MAX_MS, retryDelay } from './link-retry.js';
@@ -91,12 +93,21 @@ function connectSignalR(config, { onEvent, onState }) {
   const signalR = /** @type {any} */ (globalThis).signalR;
   if (!signalR) throw new Error('The SignalR client script did not load.');
   const transport = config.transport ? TRANSPORT_TYPES[config.transport] : undefined;
+  /** The app's negotiate refused for good on the latest try. @type {import('./refusal.js').Refusal | null} */
+  let refusal = null;
+  const httpClient = watchNegotiate(signalR, `${config.apiBase}/negotiate`, (found) => {
+    refusal = found;
+  });
   const builder = new signalR.HubConnectionBuilder()
-    .withUrl(
-      nameQuery(config) ? `${config.apiBase}?${nameQuery(config)}` : config.apiBase,
-      transport ? { transport: signalR.HttpTransportType[transport] } : {},
-    )
-    .withAutomaticReconnect([...AUTOMATIC_RECONNECT_DELAYS_MS])
+    .withUrl(nameQuery(config) ? `${config.apiBase}?${nameQuery(config)}` : config.apiBase, {
+      httpClient,
+      ...(transport ? { transport: signalR.HttpTransportType[transport] } : {}),
+    })
+    // The client's own reconnect gives up at once on a refusal (a ban closes the connection with leave to reconnect).
+    .withAutomaticReconnect({
+      nextRetryDelayInMilliseconds: (/** @type {{ previousRetryCount: number }} */ context) =>
+        refusal ? null : (AUTOMATIC_RECONNECT_DELAYS_MS[context.previousRetryCount] ?? null),
+    })
     .withServerTimeout(SIGNALR_SERVER_TIMEOUT_MS)
     .withKeepAliveInterval(SIGNALR_KEEPALIVE_MS)
     .configureLogging(signalR.LogLevel.Warning);
@@ -126,8 +137,19 @@ function connectSignalR(config, { onEvent, onState }) {
   // Automatic reconnect gives up after its last delay (or never started because the first start failed):
   // from here this module's own loop keeps trying.
   connection.onclose((/** @type {unknown} */ error) => {
-    if (!link.stopped) void startLoop(describe(error) || 'The connection closed.');
+    if (link.stopped) return;
+    if (refusal) stopRefused(link, refusal);
+    else void startLoop(describe(error) || 'The connection closed.');
   });
+
+  async function start() {
+    refusal = null;
+    try {
+      await connection.start();
+    } catch (error) {
+      throw refusal ? new LinkRefused(refusal) : error;
+    }
+  }
 
   let looping = false;
   /** @param {string | null} firstError why the last connection ended; `null` for the first start */
@@ -136,7 +158,7 @@ function connectSignalR(config, { onEvent, onState }) {
     looping = true;
     try {
       // The first start tries at once; after a lost connection (automatic reconnect gave up) back off.
-      await openWithRetry(link, () => connection.start(), {
+      await openWithRetry(link, start, {
         attempt: firstError ? 1 : 0,
         lastError: firstError,
         freeTries: 1,
@@ -159,4 +181,34 @@ function connectSignalR(config, { onEvent, onState }) {
       await connection.stop();
     },
   };
+}
+
+/**
+ * The SignalR client's HTTP client, which tells `onRefusal` when the app's negotiate (`negotiateUrl`) refuses for
+ * good: the client itself keeps only the text of a failed negotiate, wrapped in its own error.
+ * @param {any} signalR the client's global
+ * @param {string} negotiateUrl
+ * @param {(refusal: import('./refusal.js').Refusal) => void} onRefusal
+ */
+function watchNegotiate(signalR, negotiateUrl, onRefusal) {
+  const negotiatePath = new URL(negotiateUrl, location.href).pathname;
+  const inner = new signalR.DefaultHttpClient(signalR.NullLogger.instance);
+  class NegotiateWatcher extends signalR.HttpClient {
+    /** @param {any} request */
+    async send(request) {
+      try {
+        return await inner.send(request);
+      } catch (error) {
+        const refusal =
+          new URL(request.url, location.href).pathname === negotiatePath && refusalOfHttpError(error);
+        if (refusal) onRefusal(refusal);
+        throw error;
+      }
+    }
+    /** @param {string} url */
+    getCookieString(url) {
+      return inner.getCookieString(url);
+    }
+  }
+  return new NegotiateWatcher();
 }

@@ -1,7 +1,9 @@
 /**
  * What every link of the page shares (static/link/connection.js, static/link/webpubsub-link.js): the retry loop with capped,
- * jittered exponential backoff, its states, and the negotiate request that names the user.
+ * jittered exponential backoff, its states, and the negotiate request that names the user. A refusal no retry can
+ * change (static/link/refusal.js) ends the loop for good.
  */
+import { LinkRefused, refusalOf } from './refusal.js';
 
 /** First retry delay after a connection is lost for good, in milliseconds; doubled per failed try. */
 export const RETRY_BASE_MS = 1000;
@@ -42,10 +44,32 @@ export function napUnlessOnline(ms) {
 export const describe = (error) => (error instanceof Error ? error.message : String(error ?? ''));
 
 /**
+ * @typedef {{ stopped: boolean, everConnected: boolean, onState: (state: LinkState) => void }} RetryingLink
+ */
+
+/**
+ * Stops `link` for good on a refusal and announces it (`status: 'refused'`): the page says why and tries no more.
+ * @param {RetryingLink} link
+ * @param {import('./refusal.js').Refusal} refusal
+ */
+export function stopRefused(link, refusal) {
+  link.stopped = true;
+  link.onState({
+    status: 'refused',
+    attempt: 0,
+    retryAt: null,
+    error: refusal.message,
+    resumed: false,
+    refusal,
+  });
+}
+
+/**
  * The retry loop both links share: tries `open` until it resolves or the link is stopped, announcing each
- * state. The first `freeTries` tries go at once, later ones wait {@link retryDelay}.
+ * state. The first `freeTries` tries go at once, later ones wait {@link retryDelay}. An `open` that throws
+ * {@link LinkRefused} stops the link ({@link stopRefused}).
  * @template T
- * @param {{ stopped: boolean, everConnected: boolean, onState: (state: LinkState) => void }} link
+ * @param {RetryingLink} link
  * @param {() => Promise<T>} open
  * @param {{ attempt: number, lastError: string | null, freeTries: number }} from
  * @returns {Promise<T | null>} what `open` resolved to, or `null` when the link was stopped first
@@ -73,6 +97,10 @@ export async function openWithRetry(link, open, { attempt, lastError, freeTries 
       link.onState({ status: 'connected', attempt: 0, retryAt: null, error: null, resumed });
       return opened;
     } catch (error) {
+      if (error instanceof LinkRefused) {
+        stopRefused(link, error.refusal);
+        return null;
+      }
       lastError = describe(error);
       attempt += 1;
     }
@@ -91,7 +119,9 @@ export function nameQuery(config) {
 
 /**
  * Negotiates a link: POSTs to the app's negotiate endpoint with the name query and `query` (the link's kind),
- * and resolves with the service URL it answers; a refusal or an answer without a url is an Error.
+ * and resolves with the service URL it answers; a refusal for good is {@link LinkRefused}, any other refusal or
+ * an answer without a url an Error. `X-Requested-With` (as the SignalR client sends it) makes App Service
+ * Authentication answer a signed-out request with 401 instead of redirecting it to its sign-in page.
  * @param {{ apiBase: string, user: string, auth?: string }} config
  * @param {string} query
  * @returns {Promise<string>}
@@ -100,9 +130,13 @@ export async function negotiateUrl(config, query) {
   const name = nameQuery(config);
   const response = await fetch(`${config.apiBase}/negotiate?${name ? `${name}&` : ''}${query}`, {
     method: 'POST',
+    headers: { 'X-Requested-With': 'XMLHttpRequest' },
   });
   if (!response.ok) {
-    const detail = (await response.text()).slice(0, 200);
+    const text = await response.text();
+    const refusal = refusalOf(response.status, text);
+    if (refusal) throw new LinkRefused(refusal);
+    const detail = text.slice(0, 200);
     throw new Error(`Negotiate failed (${response.status})${detail ? `: ${detail}` : ''}`);
   }
   const body = await response.json();
@@ -111,6 +145,8 @@ export async function negotiateUrl(config, query) {
 }
 
 /**
- * @typedef {{ status: 'connecting' | 'connected' | 'reconnecting' | 'offline', attempt: number,
- *   retryAt: number | null, error: string | null, resumed: boolean, recovering?: boolean }} LinkState
+ * `refused`: negotiate refused for good (`refusal` says why); the link has stopped.
+ * @typedef {{ status: 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'refused', attempt: number,
+ *   retryAt: number | null, error: string | null, resumed: boolean, recovering?: boolean,
+ *   refusal?: import('./refusal.js').Refusal }} LinkState
  */

@@ -64,6 +64,8 @@ export function createOutboxStore(user, { now = Date.now } = {}) {
   let writes = Promise.resolve();
   /** Orders entries saved in the same millisecond. */
   let seq = 0;
+  /** Set by {@link clear}: nothing is kept any more for this page's life. */
+  let cleared = false;
 
   /** @param {(store: IDBObjectStore) => void} change */
   function write(change) {
@@ -87,6 +89,7 @@ export function createOutboxStore(user, { now = Date.now } = {}) {
      * @param {Readonly<import('./outbox.js').OutboxEntry>} entry
      */
     record(entry) {
+      if (cleared) return writes;
       const key = `${user}\n${entry.clientMessageId}`;
       if (entry.status === 'sent' || entry.status === 'discarded') return write((s) => s.delete(key));
       // Only the first write counts: a resend keeps the entry where it was in the writer's order.
@@ -133,9 +136,31 @@ export function createOutboxStore(user, { now = Date.now } = {}) {
       }
     },
 
+    /**
+     * Forgets every unsent message of this user on this browser, after the writes before it, and keeps nothing
+     * more for this page's life (signing out of a shared browser: docs/architecture.md, "The page").
+     * Resolves once they are gone.
+     */
+    clear() {
+      cleared = true;
+      return write((s) => deleteEntriesOf(s, user));
+    },
+
     /** Resolves when every write so far is done. */
     flushed() {
       return writes;
     },
+  };
+}
+
+/**
+ * Deletes every entry of `user` in `store` (in the store's transaction).
+ * @param {IDBObjectStore} store
+ * @param {string} user
+ */
+function deleteEntriesOf(store, user) {
+  const keys = store.index('user').getAllKeys(user);
+  keys.onsuccess = () => {
+    for (const key of keys.result) store.delete(key);
   };
 }

@@ -10,6 +10,23 @@ export const MAX_SAVED_DRAFTS = 50;
 /** How long typing rests before the drafts are written to storage (and at once when the page is hidden). */
 export const DRAFT_SAVE_DELAY_MS = 400;
 
+/** Storage keys whose drafts were forgotten ({@link forgetDrafts}): nothing is written to them again. */
+const forgotten = new Set();
+
+/**
+ * Forgets the drafts kept under `storageKey` on this browser, and writes none there again for this page's life,
+ * whatever a message box still holds (signing out of a shared browser: docs/architecture.md, "The page").
+ * @param {string} storageKey
+ */
+export function forgetDrafts(storageKey) {
+  forgotten.add(storageKey);
+  try {
+    localStorage.removeItem(storageKey);
+  } catch {
+    // Storage off: nothing was kept.
+  }
+}
+
 /**
  * The drafts of the user whose storage key is `storageKey` (`''`: kept for the page's life only).
  * @param {string} storageKey
@@ -23,7 +40,7 @@ export function savedDrafts(storageKey) {
   function flush() {
     clearTimeout(pending);
     pending = undefined;
-    if (!storageKey) return;
+    if (!storageKey || forgotten.has(storageKey)) return;
     try {
       if (drafts.size === 0) localStorage.removeItem(storageKey);
       else localStorage.setItem(storageKey, JSON.stringify([...drafts]));

@@ -346,7 +346,7 @@ describe('moderation with sign-in (CHAT_AUTH=entra)', () => {
       await eve.closed;
       const refused = await negotiate(who, dialect === 'webpubsub' ? '&service=webpubsub' : '');
       expect(refused.status).toBe(403);
-      expect(await refused.json()).toMatchObject({ code: 'banned' });
+      expect(await refused.json()).toMatchObject({ code: 'banned', reason: 'spam bot' });
       await ask(mods.signalr, 'unbanUser', { user: who.userId }, ['moderation']);
       expect((await negotiate(who, dialect === 'webpubsub' ? '&service=webpubsub' : '')).status).toBe(200);
     }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket as ServerSocket, WebSocket, WebSocketServer } from 'ws';
 
-type LinkState = { status: string; resumed: boolean; recovering?: boolean };
+type LinkState = { status: string; resumed: boolean; recovering?: boolean; refusal?: unknown };
 type Link = { send(command: string, payload: object): Promise<void>; stop(): Promise<void> };
 type LinkModule = {
   connectWebPubSub(
@@ -43,9 +43,18 @@ async function startService() {
   const received: Array<Record<string, unknown>> = [];
   let negotiates = 0;
   const negotiated: string[] = [];
+  const requestedWith: Array<string | undefined> = [];
+  /** While set, negotiate answers this refusal instead of a URL. */
+  let refusal: { status: number; type: string; body: string } | null = null;
   const http: Server = createServer((req, res) => {
     negotiates += 1;
     negotiated.push(`${req.method} ${req.url}`);
+    requestedWith.push(req.headers['x-requested-with'] as string | undefined);
+    if (refusal) {
+      res.writeHead(refusal.status, { 'content-type': refusal.type });
+      res.end(refusal.body);
+      return;
+    }
     const { port } = http.address() as AddressInfo;
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ url: `ws://127.0.0.1:${port}/client/hubs/chat?access_token=t${negotiates}` }));
@@ -69,6 +78,10 @@ async function startService() {
     received,
     negotiates: () => negotiates,
     negotiated,
+    requestedWith,
+    refuse(next: typeof refusal) {
+      refusal = next;
+    },
     async close() {
       for (const socket of wss.clients) socket.terminate();
       wss.close();
@@ -240,5 +253,47 @@ describe('the page’s Web PubSub link', () => {
     expect(s.negotiates()).toBe(2);
     await until(() => states.at(-1)?.status === 'connected', 'connected again');
     expect(states.at(-1)).toMatchObject({ status: 'connected', resumed: true });
+  });
+
+  it('stops for good when negotiate refuses a ban after the service disconnects it: no retry, the reason said', async () => {
+    const { service: s, states } = await connected();
+    s.refuse({
+      status: 403,
+      type: 'application/json',
+      body: JSON.stringify({ code: 'banned', message: 'A moderator has banned you (spam)', reason: 'spam' }),
+    });
+    const before = states.length;
+    s.sockets[0]?.send(JSON.stringify({ type: 'system', event: 'disconnected', message: 'banned' }));
+    s.sockets[0]?.close(1000);
+    await until(() => states.at(-1)?.status === 'refused', 'refused');
+    expect(states.at(-1)?.refusal).toEqual({
+      kind: 'banned',
+      reason: 'spam',
+      message: 'A moderator has banned you (spam)',
+    });
+    // The first try after the loss was refused: no countdown to another one.
+    expect(states.slice(before).map((st) => st.status)).toEqual(['reconnecting', 'refused']);
+    expect(s.negotiates()).toBe(2);
+  });
+
+  it('stops when negotiate answers 401 (signed out), asking as XMLHttpRequest so the platform does not redirect', async () => {
+    service = await startService();
+    service.refuse({
+      status: 401,
+      type: 'text/plain',
+      body: 'Not signed in: open /.auth/login/aad, then try again',
+    });
+    const states: LinkState[] = [];
+    open = link.connectWebPubSub(
+      { user: 'wes', apiBase: service.apiBase },
+      { onEvent: () => undefined, onState: (st) => states.push(st) },
+    );
+    await until(() => states.at(-1)?.status === 'refused', 'refused');
+    expect(states.map((st) => st.status)).toEqual(['connecting', 'refused']);
+    expect(states.at(-1)?.refusal).toEqual({
+      kind: 'signed-out',
+      message: 'Not signed in: open /.auth/login/aad, then try again',
+    });
+    expect(service.requestedWith).toEqual(['XMLHttpRequest']);
   });
 });

@@ -1,0 +1,99 @@
+/**
+ * What the page says of its link to the service (docs/architecture.md, "The page", "Connection state"): the status
+ * pill, in full and in the phone's shorter words, and the banner in plain words whenever messages cannot leave,
+ * with what becomes of what the person wrote. Plain functions of {@link LinkView}; ../composables/link-status.js
+ * keeps the view up to date.
+ */
+
+/** Where App Service Authentication signs people in and out (as src/app/home.ts, `SIGN_IN_PATH`, `SIGN_OUT_PATH`). */
+export const SIGN_IN_PATH = '/.auth/login/aad';
+export const SIGN_OUT_PATH = '/.auth/logout';
+
+/**
+ * @typedef {{ online: boolean, status: import('../link/link-retry.js').LinkState['status'], retrySeconds: number,
+ *   refusal: import('../link/refusal.js').Refusal | null, unsent: number }} LinkView
+ * `online`: what the browser says of the network; `retrySeconds`: left before the next try (0: none planned);
+ * `unsent`: messages written and not stored by the server yet.
+ */
+
+/**
+ * The status the pill shows (its colour and `data-status`): a refusal wins, since no network can change it; then
+ * the browser's own view of the network.
+ * @param {LinkView} view
+ */
+export function shownStatus(view) {
+  if (view.status === 'refused') return 'refused';
+  return view.online ? view.status : 'offline';
+}
+
+/** @param {LinkView} view */
+export function statusText(view) {
+  if (view.status === 'refused') return view.refusal?.kind === 'banned' ? 'Banned' : 'Signed out';
+  if (!view.online) return 'Offline';
+  switch (view.status) {
+    case 'connected':
+      return 'Connected';
+    case 'connecting':
+      return 'Connecting…';
+    case 'reconnecting':
+      return 'Reconnecting…';
+    default:
+      return view.retrySeconds > 0 ? `Offline · retrying in ${view.retrySeconds}s` : 'Offline · retrying…';
+  }
+}
+
+/**
+ * The pill's words on a phone, where the bar is 390 px wide: the countdown without "retrying in".
+ * @param {LinkView} view
+ */
+export function shortStatusText(view) {
+  if (view.online && view.status === 'offline')
+    return view.retrySeconds > 0 ? `Offline · ${view.retrySeconds}s` : 'Offline';
+  return statusText(view);
+}
+
+/**
+ * What becomes of the messages not sent yet when the link has stopped for good: they stay in this browser's outbox.
+ * @param {number} unsent
+ */
+export function unsentLine(unsent) {
+  if (unsent <= 0) return '';
+  const messages = unsent === 1 ? '1 message you wrote was' : `${unsent} messages you wrote were`;
+  return ` ${messages} not sent: ${unsent === 1 ? 'it stays' : 'they stay'} on this browser.`;
+}
+
+/**
+ * The banner, or '' when all is well: what happened and what becomes of what the person writes.
+ * @param {LinkView} view
+ */
+export function bannerText(view) {
+  if (view.status === 'refused') {
+    const { refusal } = view;
+    if (refusal?.kind === 'banned') {
+      const why = refusal.reason ? ` (reason: ${refusal.reason})` : '';
+      return `This account is banned from the chat${why}, so the page has stopped connecting.${unsentLine(view.unsent)}`;
+    }
+    return `You are signed out: sign in again to keep chatting.${unsentLine(view.unsent)}`;
+  }
+  if (!view.online) return 'You are offline — messages will be sent when you reconnect.';
+  switch (view.status) {
+    case 'connected':
+      return '';
+    case 'connecting':
+      return 'Connecting to the chat…';
+    case 'reconnecting':
+      return 'The connection was lost. Reconnecting — messages will be sent when it is back.';
+    default: {
+      const when = view.retrySeconds > 0 ? `trying again in ${view.retrySeconds} s` : 'trying again';
+      return `Cannot reach the chat — ${when}. Messages will be sent when it is back.`;
+    }
+  }
+}
+
+/**
+ * The sign-in address that comes back to `returnTo` (the page's path and query) once signed in.
+ * @param {string} returnTo
+ */
+export function signInUrl(returnTo) {
+  return `${SIGN_IN_PATH}?post_login_redirect_uri=${encodeURIComponent(returnTo)}`;
+}

@@ -1,0 +1,239 @@
+/**
+ * The page's link, header and sign-out with sign-in (`CHAT_AUTH=entra`) in Chromium, on both services: a banned
+ * person is told so and the page stops trying (their unsent message stays); a session signed out elsewhere asks
+ * to sign in again, with a link that works; the phone's top bar fits 390 px in every status; and "Sign out" leaves
+ * none of the person's drafts, mutes or unsent messages on the browser, asking first when messages are unsent.
+ * Screenshots go to test-results/e2e/.
+ */
+import { join } from 'node:path';
+import type { Route } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserStack,
+  composer,
+  horizontalOverflow,
+  type Person,
+  problemsOf,
+  SCREENSHOTS,
+  SHOW_TIMEOUT_MS,
+  startBrowserStack,
+  waitConnected,
+} from '../support/browser.js';
+
+let chat: BrowserStack;
+beforeAll(async () => {
+  chat = await startBrowserStack({ env: { CHAT_AUTH: 'entra' } });
+});
+afterAll(async () => {
+  await chat?.stop();
+});
+
+async function screenshot(person: Person, what: string): Promise<void> {
+  await person.page.screenshot({ path: join(SCREENSHOTS, `page-link-${what}-${person.name}.png`) });
+}
+
+/** Fills the development sign-in page (ticking `roles`); the chat then loads. */
+async function fillSignIn(person: Person, name: string, roles: string[] = []): Promise<void> {
+  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
+  await person.page.getByLabel('Name to show').fill(name);
+  await person.page.getByLabel('Account (optional)').fill(name.toLowerCase().replaceAll(' ', '.'));
+  for (const role of roles) await person.page.getByLabel(role).check();
+  await person.page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function signIn(person: Person, name: string, roles: string[] = []): Promise<void> {
+  await fillSignIn(person, name, roles);
+  await waitConnected(person);
+}
+
+async function userIdOf(person: Person): Promise<string> {
+  return JSON.parse((await person.page.locator('#chat-config').textContent()) ?? '{}').user;
+}
+
+const pill = (person: Person, status: string) => person.page.locator(`.status-pill[data-status="${status}"]`);
+const banner = (person: Person) => person.page.getByTestId('connection-banner');
+
+/** The page is as wide as the phone, and nothing in it (the top bar above all) reaches past its edge. */
+async function expectFits(person: Person, what: string): Promise<void> {
+  const width = await person.page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width, `${person.name}: page width while ${what}`).toBeLessThanOrEqual(390);
+  expect(await horizontalOverflow(person), `${person.name}: overflow while ${what}`).toBe(0);
+}
+
+/** Mona, a moderator, mutes or bans `user` by id from her panel. */
+async function moderate(mona: Person, action: 'Ban' | 'Mute 1 h', user: string): Promise<void> {
+  const panel = mona.page.getByTestId('moderation-panel');
+  if (!(await panel.isVisible())) await mona.page.getByTestId('moderate').click();
+  await panel.locator('#lift-user').fill(user);
+  await panel.getByRole('button', { name: action, exact: true }).click();
+  await panel.getByRole('status').waitFor({ timeout: SHOW_TIMEOUT_MS });
+}
+
+/** How many unsent messages of `user` the browser keeps in IndexedDB (static/link/outbox-store.js). */
+function storedOutbox(person: Person, user: string): Promise<number> {
+  return person.page.evaluate(
+    (who) =>
+      new Promise<number>((resolve, reject) => {
+        const request = indexedDB.open('chat-outbox', 1);
+        request.onupgradeneeded = () =>
+          request.result.createObjectStore('pending', { keyPath: 'key' }).createIndex('user', 'user');
+        request.onerror = () => reject(request.error);
+        request.onsuccess = () => {
+          const db = request.result;
+          const count = db.transaction('pending').objectStore('pending').index('user').count(who);
+          count.onsuccess = () => {
+            db.close();
+            resolve(count.result);
+          };
+          count.onerror = () => reject(count.error);
+        };
+      }),
+    user,
+  );
+}
+
+const stored = (person: Person, key: string) => person.page.evaluate((k) => localStorage.getItem(k), key);
+
+/** Polls `read` until it gives `expected` (the page writes storage in the background). */
+async function until<T>(read: () => Promise<T>, expected: T, what: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    if ((await read()) === expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(await read(), what).toBe(expected);
+}
+
+let mona: Person;
+
+describe('the page’s link with sign-in (both services)', () => {
+  it('tells a banned person they are banned and stops trying; what they write waits, unsent (phone)', async () => {
+    mona = await chat.open('mona', { query: '' });
+    await signIn(mona, 'Mona', ['Moderator']);
+    const bob = await chat.open('bob', { query: '', phone: true });
+    await signIn(bob, 'Bob');
+    const cy = await chat.open('cy', { query: '?service=webpubsub', phone: true });
+    await signIn(cy, 'Cy');
+    for (const person of [bob, cy]) {
+      await moderate(mona, 'Ban', await userIdOf(person));
+      await pill(person, 'refused').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      expect(await banner(person).textContent()).toContain('This account is banned from the chat');
+      await composer(person).fill(`still here, ${person.name}`);
+      await composer(person).press('Enter');
+      await person.page
+        .locator('.messages .msg.pending', { hasText: `still here, ${person.name}` })
+        .waitFor({ timeout: SHOW_TIMEOUT_MS });
+      await banner(person)
+        .filter({ hasText: '1 message you wrote was not sent: it stays on this browser.' })
+        .waitFor({ timeout: SHOW_TIMEOUT_MS });
+      // Still refused: the page did not go back to counting down to another try.
+      expect(await pill(person, 'refused').textContent()).toContain('Banned');
+      await expectFits(person, 'banned');
+      await screenshot(person, 'banned');
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+    }
+  });
+
+  it('fits the phone’s top bar in every status: connecting, offline with its countdown, browser offline, connected', async () => {
+    for (const query of ['', '?service=webpubsub']) {
+      /** Negotiate held (connecting), failing (offline, counting down), or let through. */
+      let mode: 'hold' | 'fail' | 'pass' = 'hold';
+      const held: Route[] = [];
+      const fail = (route: Route) => route.fulfill({ status: 503, body: 'down for the test' });
+      const name = query ? 'wes' : 'sam';
+      const person = await chat.open(name, {
+        query,
+        phone: true,
+        beforeLoad: async ({ page }) => {
+          await page.route('**/api/negotiate**', (route) => {
+            if (mode === 'hold') held.push(route);
+            else if (mode === 'fail') void fail(route);
+            else void route.continue();
+          });
+        },
+      });
+      await fillSignIn(person, `${name === 'wes' ? 'Wesley' : 'Samantha'} Longname`);
+      await pill(person, 'connecting').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      await expectFits(person, 'connecting');
+      mode = 'fail';
+      for (const route of held.splice(0)) await fail(route);
+      await person.page
+        .locator('.status-pill[data-status="offline"]', { hasText: /retrying in \d+s/ })
+        .waitFor({ timeout: SHOW_TIMEOUT_MS });
+      await expectFits(person, 'offline, retrying');
+      await screenshot(person, 'retrying');
+      await person.context.setOffline(true);
+      await banner(person).filter({ hasText: 'You are offline' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+      await expectFits(person, 'the browser is offline');
+      await person.context.setOffline(false);
+      mode = 'pass';
+      await waitConnected(person);
+      await expectFits(person, 'connected');
+      await person.context.close();
+    }
+  });
+
+  it('signs out without leaving drafts, mutes or unsent messages behind, asking first about the unsent', async () => {
+    const dee = await chat.open('dee', { query: '' });
+    await signIn(dee, 'Dee');
+    const id = await userIdOf(dee);
+    // A message that cannot leave: Dee is muted, so it is refused and waits in the outbox.
+    await moderate(mona, 'Mute 1 h', id);
+    await dee.page.getByTestId('muted').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await composer(dee).fill('this one is refused');
+    await composer(dee).press('Enter');
+    await dee.page
+      .locator('.messages .msg.pending.failed', { hasText: 'this one is refused' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await dee.page.getByTestId('mute').click();
+    await composer(dee).fill('half a thought');
+    await until(() => storedOutbox(dee, id), 1, 'the unsent message kept');
+    await until(async () => (await stored(dee, `chat.drafts.${id}`)) !== null, true, 'the draft kept');
+    expect(await stored(dee, `chat.muted.${id}`)).toContain('room');
+
+    // Asked first; keeping the message keeps everything.
+    await dee.page.getByTestId('sign-out').click();
+    const ask = dee.page.getByTestId('sign-out-ask');
+    await ask.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await ask.textContent()).toContain('1 message is not sent yet. Sign out and discard it?');
+    await screenshot(dee, 'sign-out-ask');
+    await ask.getByRole('button', { name: 'Keep it' }).click();
+    await ask.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    expect(await storedOutbox(dee, id)).toBe(1);
+    expect(dee.page.url()).toContain('/api/home');
+
+    await dee.page.getByTestId('sign-out').click();
+    await ask.getByTestId('sign-out-discard').click();
+    await dee.page.getByRole('heading', { name: 'Signed out' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // Same origin: the browser's storage as the next person at it would find it.
+    expect(await storedOutbox(dee, id)).toBe(0);
+    expect(await stored(dee, `chat.drafts.${id}`)).toBeNull();
+    expect(await stored(dee, `chat.muted.${id}`)).toBeNull();
+    expect(problemsOf(dee)).toEqual({ name: dee.name, errors: [], dialogs: [], csp: [] });
+  });
+
+  it('asks a session signed out elsewhere to sign in again, on both services, and the link signs in', async () => {
+    const ann = await chat.open('ann', { query: '', phone: true });
+    await signIn(ann, 'Ann');
+    const wesPage = await ann.context.newPage();
+    const annWps: Person = { ...ann, name: 'ann-webpubsub', page: wesPage };
+    await wesPage.goto(`${chat.stack.homeUrl}?service=webpubsub`);
+    await waitConnected(annWps);
+    // The session ends (as when signed out in another tab), and both connections are lost.
+    await ann.context.clearCookies();
+    await chat.stack.restartService();
+    for (const person of [ann, annWps]) {
+      await pill(person, 'refused').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      expect(await banner(person).textContent()).toContain('You are signed out: sign in again');
+      await expectFits(person, 'signed out');
+      await screenshot(person, 'signed-out');
+    }
+    const again = annWps.page.getByTestId('sign-in-again');
+    expect(await again.getAttribute('href')).toBe(
+      `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent('/api/home?service=webpubsub')}`,
+    );
+    await again.click();
+    await signIn(annWps, 'Ann');
+    expect(await annWps.page.locator('[data-testid="service-tag"]').count()).toBe(1);
+    expect(problemsOf(ann)).toEqual({ name: ann.name, errors: [], dialogs: [], csp: [] });
+  });
+});

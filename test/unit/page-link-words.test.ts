@@ -1,0 +1,132 @@
+/**
+ * What the page says of its link (static/state/link-words.js) and which negotiate answers stop it for good
+ * (static/link/refusal.js): plain modules, imported as the page does.
+ */
+import { describe, expect, it } from 'vitest';
+
+type Refusal =
+  | { kind: 'banned'; reason: string | null; message: string }
+  | { kind: 'signed-out'; message: string };
+interface LinkView {
+  online: boolean;
+  status: string;
+  retrySeconds: number;
+  refusal: Refusal | null;
+  unsent: number;
+}
+const words: {
+  shownStatus(view: LinkView): string;
+  statusText(view: LinkView): string;
+  shortStatusText(view: LinkView): string;
+  bannerText(view: LinkView): string;
+  signInUrl(returnTo: string): string;
+} = await import(new URL('../../static/state/link-words.js', import.meta.url).href);
+const refusals: {
+  refusalOf(status: number, body: string): Refusal | null;
+  refusalOfHttpError(error: unknown): Refusal | null;
+} = await import(new URL('../../static/link/refusal.js', import.meta.url).href);
+
+const view = (over: Partial<LinkView>): LinkView => ({
+  online: true,
+  status: 'connected',
+  retrySeconds: 0,
+  refusal: null,
+  unsent: 0,
+  ...over,
+});
+const banned = (reason: string | null): Refusal => ({
+  kind: 'banned',
+  reason,
+  message: 'A moderator has banned you',
+});
+
+describe('negotiate refusals that stop the link', () => {
+  it('takes a 403 banned (with its reason) and any 401 for good, and nothing else', () => {
+    const body = JSON.stringify({
+      code: 'banned',
+      message: 'A moderator has banned you (spam)',
+      reason: 'spam',
+    });
+    expect(refusals.refusalOf(403, body)).toEqual({
+      kind: 'banned',
+      reason: 'spam',
+      message: 'A moderator has banned you (spam)',
+    });
+    expect(refusals.refusalOf(403, JSON.stringify({ code: 'banned', message: 'm' }))).toEqual({
+      kind: 'banned',
+      reason: null,
+      message: 'm',
+    });
+    expect(
+      refusals.refusalOf(401, JSON.stringify({ code: 'not-signed-in', message: 'Not signed in' })),
+    ).toEqual({
+      kind: 'signed-out',
+      message: 'Not signed in',
+    });
+    expect(refusals.refusalOf(401, 'Not signed in: open /.auth/login/aad')).toEqual({
+      kind: 'signed-out',
+      message: 'Not signed in: open /.auth/login/aad',
+    });
+    // Worth another try: overload, a server error, a 403 that is not a ban, a 400 of a page out of date.
+    expect(
+      refusals.refusalOf(429, JSON.stringify({ code: 'too-many-negotiates', message: 'wait' })),
+    ).toBeNull();
+    expect(refusals.refusalOf(503, '')).toBeNull();
+    expect(refusals.refusalOf(403, JSON.stringify({ code: 'other', message: 'no' }))).toBeNull();
+    expect(refusals.refusalOf(403, '<html>banned</html>')).toBeNull();
+  });
+
+  it("reads the SignalR client's HttpError: the answer's text, then its status", () => {
+    const body = JSON.stringify({ code: 'banned', message: 'A moderator has banned you', reason: 'spam' });
+    const error = Object.assign(new Error(`${body}: Status code '403'`), { statusCode: 403 });
+    expect(refusals.refusalOfHttpError(error)).toEqual({
+      kind: 'banned',
+      reason: 'spam',
+      message: 'A moderator has banned you',
+    });
+    const signedOut = Object.assign(new Error("Not signed in: Status code '401'"), { statusCode: 401 });
+    expect(refusals.refusalOfHttpError(signedOut)).toEqual({ kind: 'signed-out', message: 'Not signed in' });
+    expect(refusals.refusalOfHttpError(new Error('Failed to fetch'))).toBeNull();
+  });
+});
+
+describe('what the page says of its link', () => {
+  it('says a ban plainly, with the reason, and that unsent messages stay on this browser', () => {
+    const v = view({ status: 'refused', refusal: banned('spam'), unsent: 2 });
+    expect(words.shownStatus(v)).toBe('refused');
+    expect(words.statusText(v)).toBe('Banned');
+    expect(words.bannerText(v)).toBe(
+      'This account is banned from the chat (reason: spam), so the page has stopped connecting. 2 messages you wrote were not sent: they stay on this browser.',
+    );
+    expect(words.bannerText(view({ status: 'refused', refusal: banned(null), unsent: 1 }))).toBe(
+      'This account is banned from the chat, so the page has stopped connecting. 1 message you wrote was not sent: it stays on this browser.',
+    );
+    // Offline too: the refusal still wins, no network changes it.
+    expect(words.shownStatus({ ...v, online: false })).toBe('refused');
+    expect(words.bannerText({ ...v, online: false, unsent: 0 })).toBe(
+      'This account is banned from the chat (reason: spam), so the page has stopped connecting.',
+    );
+  });
+
+  it('asks a signed-out person to sign in again, coming back to the same page', () => {
+    const v = view({ status: 'refused', refusal: { kind: 'signed-out', message: 'Not signed in' } });
+    expect(words.statusText(v)).toBe('Signed out');
+    expect(words.bannerText(v)).toBe('You are signed out: sign in again to keep chatting.');
+    expect(words.signInUrl('/api/home?service=webpubsub')).toBe(
+      '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fhome%3Fservice%3Dwebpubsub',
+    );
+  });
+
+  it('counts down to the next try, in fewer words on a phone', () => {
+    const v = view({ status: 'offline', retrySeconds: 11 });
+    expect(words.statusText(v)).toBe('Offline · retrying in 11s');
+    expect(words.shortStatusText(v)).toBe('Offline · 11s');
+    expect(words.bannerText(v)).toBe(
+      'Cannot reach the chat — trying again in 11 s. Messages will be sent when it is back.',
+    );
+    expect(words.shortStatusText(view({ status: 'offline' }))).toBe('Offline');
+    expect(words.shortStatusText(view({ status: 'reconnecting' }))).toBe('Reconnecting…');
+    expect(words.statusText(view({ online: false, status: 'connected' }))).toBe('Offline');
+    expect(words.bannerText(view({}))).toBe('');
+  });
+});
