@@ -260,7 +260,7 @@ describe('group changes as members see them', () => {
     await ann.page.locator('#new-group-members').fill('bob');
     await ann.page.getByRole('button', { name: 'Create private group' }).click();
     await expect
-      .poll(() => ann.page.locator('#new-group-error').textContent(), { timeout: SHOW_TIMEOUT_MS })
+      .poll(() => ann.page.getByTestId('create-refusal').textContent(), { timeout: SHOW_TIMEOUT_MS })
       .toContain('choose another');
     expect(await ann.page.locator('#new-group-name').inputValue()).toBe('secret');
     expect(await ann.page.locator('#conversation-title').textContent()).toBe(before);
