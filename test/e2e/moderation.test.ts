@@ -17,6 +17,8 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showSidebar,
+  sidebarButton,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -141,6 +143,25 @@ describe('moderation with sign-in', () => {
     await log.getByRole('button', { name: 'Unmute Bob' }).click();
     await muted.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
     expect(await horizontalOverflow(bob)).toBe(0);
+    // In a private conversation too: Bob writes to Mona, she deletes it, and both see it deleted.
+    await sidebarButton(mona, /Bob Message privately/).click();
+    await send(mona, 'a word in private');
+    await showSidebar(bob);
+    await sidebarButton(bob, /^Mona(?! Message)/).click();
+    await send(bob, 'a rude private reply');
+    const reply = messageItem(mona, 'a rude private reply');
+    await reply.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await reply.hover();
+    await reply.getByTestId('remove').click();
+    await reply.getByTestId('confirm-remove').click();
+    for (const person of [mona, bob]) {
+      await person.page
+        .locator('.messages .bubble.deleted', { hasText: 'Message deleted by a moderator' })
+        .waitFor({ timeout: SHOW_TIMEOUT_MS });
+      expect(await delivered(person, 'a rude private reply').count()).toBe(0);
+      await delivered(person, 'a word in private').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    }
+    await screenshot(bob, 'private-deleted');
     // An admin on a phone: the panel fits the width, with the open report in it.
     const ada = await chat.open('ada', { query: '', phone: true });
     await signIn(ada, 'Ada', ['Admin']);

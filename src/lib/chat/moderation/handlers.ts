@@ -237,7 +237,11 @@ export class ModerationHandlers {
     };
   }
 
-  /** A moderator's delete of anyone's message: a `remove` record, delivered where the message was. */
+  /**
+   * A moderator's delete of anyone's message: a `remove` record addressed as the message (its author's `from`,
+   * its `to` or `group`, so it is filed in a private conversation of two others as their lines are) and naming
+   * the moderator in `by`, delivered where the message was.
+   */
   async #remove(
     caller: Caller,
     command: Extract<ModerationCommand, { type: 'removeMessage' }>,
@@ -250,13 +254,14 @@ export class ModerationHandlers {
     try {
       stored = await history.append({
         conversation: command.conversation,
-        from: caller.user,
-        ...(caller.name !== undefined && caller.name !== caller.user ? { fromName: caller.name } : {}),
+        from: original.from,
+        ...(original.fromName !== undefined ? { fromName: original.fromName } : {}),
         ...(original.to !== undefined ? { to: original.to } : {}),
         ...(original.group !== undefined ? { group: original.group } : {}),
         text: '',
         kind: 'remove',
         target: command.messageId,
+        by: caller.user,
       });
     } catch (e) {
       throw new ChatCommandError('storage-unavailable', e);
