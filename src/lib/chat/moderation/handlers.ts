@@ -8,7 +8,7 @@ import { parseConversation } from '../../conversation.js';
 import type { GroupRecordStore, ListUpdates } from '../../conversations/index.js';
 import type { AppendResult, ChatMessage, NewMessage } from '../../history/index.js';
 import type { ChatCommand } from '../commands.js';
-import { ChatCommandError, type ChatErrorCode, type ChatErrorPayload, chatError } from '../errors.js';
+import { type ChatErrorCode, type ChatErrorPayload, chatError, storing } from '../errors.js';
 import type { Fanout } from '../fanout.js';
 import { type MembershipStore, readRefusal } from '../groups/memberships.js';
 import { type Caller, nameOf } from '../people/caller.js';
@@ -250,9 +250,8 @@ export class ModerationHandlers {
     const original = await history.find(command.conversation, command.messageId);
     if (original === undefined) return error('message-not-found', command.type);
     if (original.kind !== undefined) return error('not-a-message', command.type);
-    let stored: AppendResult;
-    try {
-      stored = await history.append({
+    const { message } = await storing(() =>
+      history.append({
         conversation: command.conversation,
         from: original.from,
         ...(original.fromName !== undefined ? { fromName: original.fromName } : {}),
@@ -262,11 +261,8 @@ export class ModerationHandlers {
         kind: 'remove',
         target: command.messageId,
         by: caller.user,
-      });
-    } catch (e) {
-      throw new ChatCommandError('storage-unavailable', e);
-    }
-    const { message } = stored;
+      }),
+    );
     const event: ChatEvent = { event: 'message', payload: message };
     const where = parseConversation(command.conversation);
     if (where?.kind === 'group') await fanout.toGroup(where.group, event);
