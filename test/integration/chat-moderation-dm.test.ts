@@ -1,7 +1,8 @@
 /**
  * Moderation where the moderator is not one of the people (docs/architecture.md, "Moderation"), through the
  * whole local stack with sign-in: a moderator removes a message of a private conversation, theirs or two
- * others', and both people see it removed, live and after a reload, on either service.
+ * others', and both people see it removed, live and after a reload, on either service; a message reported
+ * again by the same person, or by several people, stays one open report.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ChatMessage, foldHistory } from '../../src/lib/history/index.js';
@@ -100,4 +101,53 @@ describe('a moderator removes a private message', () => {
       }
     });
   }
+});
+
+describe('reports', () => {
+  it('are one per message: a repeat is refused and tells the moderators nothing, another reporter joins it', async () => {
+    const text = `report me ${Math.random()}`;
+    const message = await sendPrivately('bob', 'ann', text);
+    const report = { conversation: message.conversation, messageId: message.id };
+    const marks = [client('mona').events.length, client('ada').events.length];
+    const isReport = (e: ReceivedEvent) => e.type === 'report' && e.payload.messageId === message.id;
+
+    const first = await ask(
+      client('ann'),
+      'reportMessage',
+      { ...report, reason: 'spam' },
+      answerTo('reportMessage', 'moderation'),
+    );
+    expect(first.payload).toMatchObject({ action: 'reported' });
+    const again = await ask(client('ann'), 'reportMessage', report, answerTo('reportMessage', 'moderation'));
+    expect(again.payload).toMatchObject({ code: 'already-reported', command: 'reportMessage' });
+    expect(String(again.payload.message)).toContain('already');
+    // Bob reports his own conversation's message too: the moderators hear the same report again, joined.
+    const joined = await ask(
+      client('bob'),
+      'reportMessage',
+      { ...report, reason: 'regret' },
+      answerTo('reportMessage', 'moderation'),
+    );
+    expect(joined.payload).toMatchObject({ action: 'reported' });
+    for (const [i, who] of ['mona', 'ada'].entries()) {
+      const events = [
+        await client(who).waitFor(isReport, marks[i]),
+        await client(who).waitFor((e) => isReport(e) && Array.isArray(e.payload.alsoReportedBy), marks[i]),
+      ];
+      // The repeat came between the two, and sent nothing: two report events, one report id.
+      const seen = client(who).events.slice(marks[i]).filter(isReport);
+      expect(seen).toEqual(events);
+      expect(events[1]?.payload).toMatchObject({
+        id: events[0]?.payload.id,
+        reporter: idOf('ann'),
+        reason: 'spam',
+        alsoReportedBy: [expect.objectContaining({ user: idOf('bob'), reason: 'regret' })],
+      });
+    }
+    const listed = await ask(client('mona'), 'listReports', {}, answerTo('listReports', 'reports'));
+    const open = (listed.payload.reports as { messageId: string }[]).filter(
+      (r) => r.messageId === message.id,
+    );
+    expect(open).toHaveLength(1);
+  });
 });

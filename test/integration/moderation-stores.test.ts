@@ -1,6 +1,7 @@
 /**
- * Moderation's handlers on a real Azurite (docs/architecture.md, "Moderation"): what the sender of a
- * `removeMessage` hears when the history store refuses the record or cannot be reached.
+ * Moderation's handlers and report store on a real Azurite (docs/architecture.md, "Moderation"): what the sender
+ * of a `removeMessage` hears when the history store refuses the record or cannot be reached, and how reports of
+ * one message by several people, or by one person again, become one open report at a few Blob requests.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import {
   commandErrorCode,
   ModerationHandlers,
   ModerationStore,
+  type NewReport,
   ReportStore,
 } from '../../src/lib/chat/index.js';
 import { createHistoryStore, type NewMessage } from '../../src/lib/history/index.js';
@@ -100,5 +102,64 @@ describe('a moderator removing a message when the store fails', () => {
     const reply = await remove();
     expect(reply).toMatchObject({ event: 'ack', payload: { message: { kind: 'remove', by: 'mona' } } });
     expect(delivered).toHaveLength(2);
+  });
+});
+
+describe('reports of one message', () => {
+  const reportOf = (reporter: string, reason?: string): NewReport => ({
+    conversation: 'room',
+    messageId: '01J00000000000000000000042',
+    author: 'eve',
+    text: 'spam',
+    reporter,
+    ...(reason !== undefined ? { reason } : {}),
+  });
+
+  it('make one open report that later reporters join, and a repeat changes nothing', async () => {
+    const { client, proxy } = await proxied.container(`t-${randomUUID()}`);
+    await client.create();
+    const reports = new ReportStore(client, { maxReporters: 3 });
+    const requests = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
+      const before = proxy.exchanges.length;
+      const result = await run();
+      return [result, proxy.exchanges.length - before];
+    };
+
+    const [first, firstCost] = await requests(() => reports.add(reportOf('ann', 'spam')));
+    expect(first).toMatchObject({ status: 'opened', report: { reporter: 'ann', reason: 'spam' } });
+    expect(firstCost).toBe(1);
+    const [again, againCost] = await requests(() => reports.add(reportOf('ann', 'still spam')));
+    expect(again).toMatchObject({ status: 'repeat' });
+    expect(againCost).toBe(2);
+    const [joined, joinCost] = await requests(() => reports.add(reportOf('bob', 'ads')));
+    expect(joined).toMatchObject({ status: 'joined' });
+    expect(joinCost).toBe(3);
+    await reports.add(reportOf('cat'));
+    expect(await reports.add(reportOf('dan'))).toMatchObject({ status: 'full' });
+    expect(await reports.add(reportOf('bob'))).toMatchObject({ status: 'repeat' });
+
+    const { reports: open } = await reports.open(10);
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatchObject({ reporter: 'ann', reason: 'spam' });
+    expect(open[0]?.alsoReportedBy?.map((r) => [r.user, r.reason])).toEqual([
+      ['bob', 'ads'],
+      ['cat', undefined],
+    ]);
+    // Resolved, it can be reported again, as a new report.
+    expect(await reports.resolve(String(open[0]?.id))).toBe(true);
+    expect(await reports.add(reportOf('ann'))).toMatchObject({ status: 'opened' });
+  });
+
+  it('keeps every one of several people reporting at the same moment', async () => {
+    const { client } = await proxied.container(`t-${randomUUID()}`);
+    await client.create();
+    const reports = new ReportStore(client);
+    const people = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    const outcomes = await Promise.all(people.map((p) => reports.add(reportOf(p))));
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['joined', 'joined', 'joined', 'joined', 'opened']);
+    const { reports: open } = await reports.open(10);
+    expect(open).toHaveLength(1);
+    const everyone = [open[0]?.reporter, ...(open[0]?.alsoReportedBy ?? []).map((r) => r.user)];
+    expect(everyone.sort()).toEqual(people);
   });
 });

@@ -190,3 +190,22 @@ describe("a moderator's remove record", () => {
     expect(foldLines(state, lines)).toEqual(folded);
   });
 });
+
+describe('open reports on the page', () => {
+  it('show a report another person joined once, with its reporters, in the place it had', async () => {
+    const { applyModerationEvent, createModerationState } = await import(
+      new URL('../../static/state/moderation.js', import.meta.url).href
+    );
+    const mod = createModerationState();
+    const first = { id: ID, messageId: ID, conversation: 'room', reporter: 'ann', text: 'spam' };
+    const other = { ...first, id: '01J00000000000000000000002', messageId: '01J00000000000000000000002' };
+    applyModerationEvent(mod, 'mona', 'report', first);
+    applyModerationEvent(mod, 'mona', 'report', other);
+    const joined = { ...first, alsoReportedBy: [{ user: 'bob', at: '2026-01-01T00:00:00.000Z' }] };
+    applyModerationEvent(mod, 'mona', 'report', joined);
+    expect(mod.reports).toEqual([joined, other]);
+    // A repeat is refused with a notice the reporter reads.
+    applyModerationEvent(mod, 'ann', 'error', { code: 'already-reported', message: 'You have reported it' });
+    expect(mod.notice).toBe('You have reported it');
+  });
+});

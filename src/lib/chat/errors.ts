@@ -97,6 +97,7 @@ export const TRANSIENT_CHAT_ERRORS: readonly ChatErrorCode[] = [
   'internal',
   'list-contended',
   'group-contended',
+  'report-contended',
 ];
 
 /** A failure while running a command that the sender should hear about by its code (not as `internal`). */

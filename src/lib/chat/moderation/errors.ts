@@ -13,6 +13,10 @@ export const MODERATION_ERRORS = {
   'invalid-reason': '"reason" must be a line of text',
   'invalid-duration': '"minutes" must be a whole number of minutes',
   'invalid-report': '"report" must be the id of an open report',
+  'already-reported':
+    'You have reported this message already: your report stays open until a moderator resolves it, so there is nothing to send again',
+  'report-contended':
+    'Many people reported this message at the same moment and yours could not be added: report it again',
   'report-not-found': 'No open report with this id: another moderator may have resolved it',
   'not-a-channel':
     "Only people in a public channel can be removed by a moderator; private groups are their owners'",

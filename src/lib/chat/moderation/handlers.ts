@@ -205,7 +205,11 @@ export class ModerationHandlers {
     }
   }
 
-  /** Anyone who may read the conversation reports a stored message: kept open, and sent to connected moderators. */
+  /**
+   * Anyone who may read the conversation reports a stored message: one open report per message, which later
+   * reporters join, sent to connected moderators each time it changes. A repeat by the same reporter is
+   * refused (`already-reported`) and tells the moderators nothing.
+   */
   async #report(
     caller: Caller,
     command: Extract<ModerationCommand, { type: 'reportMessage' }>,
@@ -215,7 +219,7 @@ export class ModerationHandlers {
     const message = await this.#deps.history.find(command.conversation, command.messageId);
     if (message === undefined) return error('message-not-found', command.type);
     if (message.kind !== undefined) return error('not-a-message', command.type);
-    const report = await this.#active.reports.add({
+    const outcome = await this.#active.reports.add({
       conversation: command.conversation,
       messageId: command.messageId,
       author: message.from,
@@ -225,14 +229,21 @@ export class ModerationHandlers {
       ...(caller.name !== undefined && caller.name !== caller.user ? { reporterName: caller.name } : {}),
       ...why(command),
     });
-    await this.#deps.fanout.toGroup(MODERATORS_GROUP, { event: 'report', payload: report });
+    if (outcome.status === 'contended') return error('report-contended', command.type);
+    if (outcome.status === 'repeat') {
+      return error('already-reported', command.type, `you reported it at ${outcome.at}`);
+    }
+    // A report that keeps no more reporters is answered as done: the moderators have it already.
+    if (outcome.status !== 'full') {
+      await this.#deps.fanout.toGroup(MODERATORS_GROUP, { event: 'report', payload: outcome.report });
+    }
     return {
       event: 'moderation',
       payload: {
         action: 'reported',
         target: `${command.conversation} ${command.messageId}`,
         by: caller.user,
-        at: report.at,
+        at: outcome.at,
       },
     };
   }
