@@ -117,6 +117,8 @@ describe('what a muted or banned user may not do', () => {
       const mute = await sanctionRefusal(muted, caller, command);
       expect(mute, command.type).toMatchObject({ code: 'muted', command: command.type, until });
       expect(mute?.message).toContain(`it ends at ${until} (cool down)`);
+      // What a mute leaves is what the server lets through: removing a member is taking back one's own.
+      expect(mute?.message).toContain('remove members from a group you own, but not send');
       const ban = await sanctionRefusal(banned, caller, command);
       expect(ban, command.type).toMatchObject({ code: 'banned', command: command.type });
       expect(ban?.message).toContain('spam');
