@@ -7,11 +7,11 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import type { ChatReply } from '../lib/chat/index.js';
 import {
   type Caller,
-  ChatCommandError,
   ChatHandlers,
   type CommandResult,
   chatError,
   commandConversation,
+  commandErrorCode,
   Fanout,
   fromServiceUserId,
   parseCommand,
@@ -262,7 +262,7 @@ async function runParsedCommand(
       return { event: 'error', payload: chatError('invalid-before', command.type, error.message) };
     }
     log.error(`${command.type} from ${caller.user} (${caller.connectionId}) failed:`, error);
-    const code = error instanceof ChatCommandError ? error.code : 'internal';
+    const code = commandErrorCode(error);
     return { event: 'error', payload: { ...chatError(code, command.type), ...which } };
   }
 }

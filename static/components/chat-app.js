@@ -147,7 +147,7 @@ export const ChatApp = defineComponent({
     /** The line a muted person reads above the composer. */
     const mutedLine = () =>
       isMuted(moderation, Date.now())
-        ? `A moderator has muted you until ${new Date(/** @type {string} */ (moderation.mutedUntil)).toLocaleString()}: you can read, but not write, react, or create or change groups.`
+        ? `A moderator has muted you until ${new Date(/** @type {string} */ (moderation.mutedUntil)).toLocaleString()}: you can read, leave, and remove your messages, your reactions or members of the groups you own, but not write, edit, react, report, create a group or channel, add members, or change a group's title or topic.`
         : '';
     onBeforeUnmount(() => actions.outbox.stop());
     // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).

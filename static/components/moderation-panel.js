@@ -56,6 +56,7 @@ export const ModerationPanel = defineComponent({
           <p><strong dir="auto">{{ r.authorName || nameOf(r.author) }}</strong> in {{ r.conversation }}:
             <span class="report-text" dir="auto">{{ r.text }}</span></p>
           <p class="subtle">Reported by <span dir="auto">{{ r.reporterName || nameOf(r.reporter) }}</span>, {{ fullTime(r.at) }}<template v-if="r.reason">: <span dir="auto">{{ r.reason }}</span></template></p>
+          <p v-if="r.alsoReportedBy && r.alsoReportedBy.length" class="subtle" data-testid="also-reported">{{ r.alsoReportedBy.length + 1 }} people reported it; also <template v-for="(o, i) in r.alsoReportedBy" :key="o.user + o.at"><template v-if="i">, </template><span dir="auto">{{ o.name || nameOf(o.user) }}</span><template v-if="o.reason"> (<span dir="auto">{{ o.reason }}</span>)</template></template></p>
           <span class="edit-actions">
             <button type="button" class="button small" @click="removeReported(r)">Delete message</button>
             <button type="button" class="button small ghost" @click="command('resolveReport', { report: r.id })">Resolve</button>

@@ -68,7 +68,10 @@ export function applyModerationEvent(mod, me, type, payload) {
       mod.reportsMore = payload.more === true;
       break;
     case 'report':
-      if (!mod.reports.some((r) => r.id === payload.id)) mod.reports = [...mod.reports, payload];
+      // A report someone else joined comes again under its id: it replaces the copy shown.
+      mod.reports = mod.reports.some((r) => r.id === payload.id)
+        ? mod.reports.map((r) => (r.id === payload.id ? payload : r))
+        : [...mod.reports, payload];
       break;
     case 'reportResolved':
       mod.reports = mod.reports.filter((r) => r.id !== payload.id);
@@ -89,7 +92,11 @@ export function applyModerationEvent(mod, me, type, payload) {
       break;
     case 'error':
       if (payload.code === 'muted' && typeof payload.until === 'string') mod.mutedUntil = payload.until;
-      else if (/^(not-a-moderator|moderation-off|report-not-found|not-a-channel|banned)$/.test(payload.code))
+      else if (
+        /^(not-a-moderator|moderation-off|already-reported|report-contended|report-not-found|not-a-channel|banned)$/.test(
+          payload.code,
+        )
+      )
         mod.notice = String(payload.message ?? '');
       break;
     default:

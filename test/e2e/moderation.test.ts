@@ -17,6 +17,8 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showSidebar,
+  sidebarButton,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -122,8 +124,10 @@ describe('moderation with sign-in', () => {
     const muted = bob.page.getByTestId('muted');
     await muted.waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await muted.textContent()).toContain('muted you until');
-    // It says what a mute stops: the server refuses reactions and group changes too.
-    expect(await muted.textContent()).toContain('not write, react, or create or change groups');
+    // It says what a mute stops, and what it leaves, as the server decides: removing a member stays allowed.
+    expect(await muted.textContent()).toContain(
+      'members of the groups you own, but not write, edit, react, report, create a group or channel, add members',
+    );
     await bob.page.locator('#composer-input').fill('can I still talk?');
     await bob.page.locator('#composer-input').press('Enter');
     await bob.page
@@ -141,6 +145,25 @@ describe('moderation with sign-in', () => {
     await log.getByRole('button', { name: 'Unmute Bob' }).click();
     await muted.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
     expect(await horizontalOverflow(bob)).toBe(0);
+    // In a private conversation too: Bob writes to Mona, she deletes it, and both see it deleted.
+    await sidebarButton(mona, /Bob Message privately/).click();
+    await send(mona, 'a word in private');
+    await showSidebar(bob);
+    await sidebarButton(bob, /^Mona(?! Message)/).click();
+    await send(bob, 'a rude private reply');
+    const reply = messageItem(mona, 'a rude private reply');
+    await reply.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await reply.hover();
+    await reply.getByTestId('remove').click();
+    await reply.getByTestId('confirm-remove').click();
+    for (const person of [mona, bob]) {
+      await person.page
+        .locator('.messages .bubble.deleted', { hasText: 'Message deleted by a moderator' })
+        .waitFor({ timeout: SHOW_TIMEOUT_MS });
+      expect(await delivered(person, 'a rude private reply').count()).toBe(0);
+      await delivered(person, 'a word in private').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    }
+    await screenshot(bob, 'private-deleted');
     // An admin on a phone: the panel fits the width, with the open report in it.
     const ada = await chat.open('ada', { query: '', phone: true });
     await signIn(ada, 'Ada', ['Admin']);

@@ -16,6 +16,8 @@ import { useAzurite } from '../support/fixtures.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 
 const blob = useAzurite();
+/** A message id, for records that name a target. */
+const ID = '01J00000000000000000000001';
 const freshContainer = (connectionString?: string): ContainerClient =>
   blob.container(undefined, connectionString);
 
@@ -289,6 +291,28 @@ describe('history store input checks', () => {
     [{ conversation: 'room', from: 'ann', text: 'x', to: 'bob' }, /room message has neither/],
     [{ conversation: 'group:g', from: 'ann', text: 'x' }, /has group "g"/],
     [{ conversation: 'dm:ann:bob', from: 'carl', to: 'ann', text: 'x' }, /goes from one of its two users/],
+    // A remove record is addressed as the lines of its conversation too, and names its moderator.
+    [
+      {
+        conversation: 'dm:ann:bob',
+        from: 'mona',
+        to: 'ann',
+        text: '',
+        kind: 'remove',
+        target: ID,
+        by: 'mona',
+      },
+      /goes from one of its two users/,
+    ],
+    [
+      { conversation: 'dm:ann:bob', from: 'ann', to: 'bob', text: '', kind: 'remove', target: ID },
+      /names its moderator in `by`/,
+    ],
+    [{ conversation: 'room', from: 'ann', text: 'x', by: 'mona' }, /nothing else has `by`/],
+    [
+      { conversation: 'room', from: 'ann', text: '', kind: 'delete', target: ID, by: 'mona' },
+      /nothing else has `by`/,
+    ],
     [
       { conversation: 'room', from: 'ann', text: 'x', clientMessageId: '' },
       /clientMessageId must be a string of 1–100/,
@@ -298,8 +322,18 @@ describe('history store input checks', () => {
       { conversation: 'room', from: 'ann', fromName: 'A\u202eB', text: 'x' },
       /fromName must be a display name/,
     ],
-  ])('rejects the message %j', async (input, message) => {
+  ] as [NewMessage, RegExp][])('rejects the message %j', async (input, message) => {
     await rejects(store.append(input), 'invalid-message', message);
+  });
+
+  it("stores a moderator's remove record in a private conversation of two others, addressed as its lines", async () => {
+    const store = createHistoryStore({ containerClient: freshContainer() });
+    const conversation = 'dm:ann:bob';
+    const { message } = await store.append({ conversation, from: 'ann', to: 'bob', text: 'rude' });
+    const record = { conversation, from: 'ann', to: 'bob', text: '', kind: 'remove', target: message.id };
+    const { message: stored } = await store.append({ ...record, kind: 'remove', by: 'mona' });
+    expect(stored).toMatchObject({ ...record, by: 'mona' });
+    expect((await store.read(conversation)).messages).toEqual([message, stored]);
   });
 
   it('rejects out-of-range options when the store is created', () => {

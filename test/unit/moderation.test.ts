@@ -117,6 +117,8 @@ describe('what a muted or banned user may not do', () => {
       const mute = await sanctionRefusal(muted, caller, command);
       expect(mute, command.type).toMatchObject({ code: 'muted', command: command.type, until });
       expect(mute?.message).toContain(`it ends at ${until} (cool down)`);
+      // What a mute leaves is what the server lets through: removing a member is taking back one's own.
+      expect(mute?.message).toContain('remove members from a group you own, but not send');
       const ban = await sanctionRefusal(banned, caller, command);
       expect(ban, command.type).toMatchObject({ code: 'banned', command: command.type });
       expect(ban?.message).toContain('spam');
@@ -188,5 +190,24 @@ describe("a moderator's remove record", () => {
     const state = { ...(await page('state/chat-state.js')).createChatState('bob') };
     const { foldLines } = await page('state/message-changes.js');
     expect(foldLines(state, lines)).toEqual(folded);
+  });
+});
+
+describe('open reports on the page', () => {
+  it('show a report another person joined once, with its reporters, in the place it had', async () => {
+    const { applyModerationEvent, createModerationState } = await import(
+      new URL('../../static/state/moderation.js', import.meta.url).href
+    );
+    const mod = createModerationState();
+    const first = { id: ID, messageId: ID, conversation: 'room', reporter: 'ann', text: 'spam' };
+    const other = { ...first, id: '01J00000000000000000000002', messageId: '01J00000000000000000000002' };
+    applyModerationEvent(mod, 'mona', 'report', first);
+    applyModerationEvent(mod, 'mona', 'report', other);
+    const joined = { ...first, alsoReportedBy: [{ user: 'bob', at: '2026-01-01T00:00:00.000Z' }] };
+    applyModerationEvent(mod, 'mona', 'report', joined);
+    expect(mod.reports).toEqual([joined, other]);
+    // A repeat is refused with a notice the reporter reads.
+    applyModerationEvent(mod, 'ann', 'error', { code: 'already-reported', message: 'You have reported it' });
+    expect(mod.notice).toBe('You have reported it');
   });
 });

@@ -102,6 +102,7 @@ export const TRANSIENT_CHAT_ERRORS: readonly ChatErrorCode[] = [
   'internal',
   'list-contended',
   'group-contended',
+  'report-contended',
 ];
 
 /** A failure while running a command that the sender should hear about by its code (not as `internal`). */
@@ -122,16 +123,38 @@ export function chatError(code: ChatErrorCode, command?: string, detail?: string
 }
 
 /**
- * Runs a write to the history or a list; a failure of the store (not a refusal of bad input) is
- * `storage-unavailable`, worth a resend.
+ * Runs a write to the history or a list; a failure of the store (it did not answer, or answered with a
+ * failure) is `storage-unavailable`, worth a resend. What is not an outage passes through unchanged: the
+ * store refusing the line ({@link HistoryError}, a line the server built wrongly), a refusal already coded
+ * ({@link ChatCommandError}), and a programming error (a `TypeError` and its kin). Sent again, they would fail
+ * again, so the sender hears `internal` ({@link commandErrorCode}), not "send it again".
  */
 export async function storing<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
-    // The store refusing the input is not an outage: only the rest is worth a resend.
-    if (error instanceof HistoryError) throw error;
+    if (!isOutage(error)) throw error;
     countFailure('append', errorType(error));
     throw new ChatCommandError('storage-unavailable', error);
   }
+}
+
+/** Whether a failure while storing may be the store's (an outage), rather than the server's own bug. */
+function isOutage(error: unknown): boolean {
+  return !(
+    error instanceof HistoryError ||
+    error instanceof ChatCommandError ||
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError ||
+    error instanceof SyntaxError
+  );
+}
+
+/**
+ * The code the sender hears for a command that threw: a {@link ChatCommandError}'s own, `internal` for
+ * anything else (a bug, or a refusal by the history store of a line the server built), which is logged.
+ */
+export function commandErrorCode(error: unknown): ChatErrorCode {
+  return error instanceof ChatCommandError ? error.code : 'internal';
 }

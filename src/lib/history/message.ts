@@ -32,12 +32,15 @@ export interface ChatMessage {
    * same author; `react` or `unreact` for a reaction of `from` to `target`, the emoji as `text`
    * (reactions.ts). History stays append-only: readers fold these records (fold.ts). A `delete` has empty text.
    * `remove` is a moderator's delete of anyone's message: the chat writes it only on its moderator path, after
-   * checking the role (docs/architecture.md, "Moderation"); its `from` is the moderator. No client command
-   * can set a kind.
+   * checking the role (docs/architecture.md, "Moderation"); it is addressed as the message it removes (`from`,
+   * `to`, `group` copied, so it fits a private conversation of two other people) and names the moderator in
+   * `by`. No client command can set a kind.
    */
   readonly kind?: RecordKind;
   /** The id of the message a record changes or reacts to. */
   readonly target?: string;
+  /** The moderator who wrote a `remove` record (on no other line). */
+  readonly by?: string;
   /** The id of the earlier message of the same conversation this message replies to. */
   readonly replyTo?: string;
   /** What the reply quotes of `replyTo`, captured when the reply was sent (absent when `replyTo` is). */

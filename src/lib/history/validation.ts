@@ -83,6 +83,14 @@ export function validateNewMessage(
       'a record (edit, delete, react, unreact) names its target message id, nothing else does',
     );
   }
+  // A moderator's removal names its moderator, as the line's `from` is the removed message's author.
+  const { by } = input;
+  if ((kind === 'remove') !== (by !== undefined) || (by !== undefined && !isUserName(by))) {
+    throw new HistoryError(
+      'invalid-message',
+      'a remove record names its moderator in `by` (a user name), nothing else has `by`',
+    );
+  }
   const reply = validateReply(input, maxTextLength);
   const { attachment } = input;
   if (attachment !== undefined && (kind !== undefined || !isRecord(attachment))) {
@@ -143,9 +151,13 @@ export function validateNewMessage(
     ...(attachment === undefined ? {} : { attachment }),
     ...(clientMessageId === undefined ? {} : { clientMessageId }),
     ...(kind === undefined ? {} : { kind, target }),
+    ...(by === undefined ? {} : { by }),
     ...reply,
   };
 }
+
+const isUserName = (value: unknown): value is string =>
+  typeof value === 'string' && nameProblem(value) === undefined;
 
 /** A reply's `replyTo` and `quote`, both or neither, on a message (not a record); `{}` when absent. */
 function validateReply(input: NewMessage, maxTextLength: number): Pick<ChatMessage, 'replyTo' | 'quote'> {

@@ -8,11 +8,15 @@ export const MODERATION_ERRORS = {
   'not-a-moderator':
     'Only a moderator or an admin may do this: ask an admin of the app registration to assign you the Chat.Moderator role, then sign in again',
   muted:
-    'A moderator has muted you: until the mute ends you can read and leave, but not send, edit, react, report, or create or change a group',
+    "A moderator has muted you: until the mute ends you can read, leave, delete your messages, take back your reactions and remove members from a group you own, but not send, edit, react, report, create a group or channel, add members, or change a group's title or topic",
   banned: 'A moderator has banned you from the chat',
   'invalid-reason': '"reason" must be a line of text',
   'invalid-duration': '"minutes" must be a whole number of minutes',
   'invalid-report': '"report" must be the id of an open report',
+  'already-reported':
+    'You have reported this message already: your report stays open until a moderator resolves it, so there is nothing to send again',
+  'report-contended':
+    'Many people reported this message at the same moment and yours could not be added: report it again',
   'report-not-found': 'No open report with this id: another moderator may have resolved it',
   'not-a-channel':
     "Only people in a public channel can be removed by a moderator; private groups are their owners'",

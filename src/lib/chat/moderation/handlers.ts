@@ -8,7 +8,7 @@ import { parseConversation } from '../../conversation.js';
 import type { GroupRecordStore, ListUpdates } from '../../conversations/index.js';
 import type { AppendResult, ChatMessage, NewMessage } from '../../history/index.js';
 import type { ChatCommand } from '../commands.js';
-import { ChatCommandError, type ChatErrorCode, type ChatErrorPayload, chatError } from '../errors.js';
+import { type ChatErrorCode, type ChatErrorPayload, chatError, storing } from '../errors.js';
 import type { Fanout } from '../fanout.js';
 import { type MembershipStore, readRefusal } from '../groups/memberships.js';
 import { type Caller, nameOf } from '../people/caller.js';
@@ -205,7 +205,11 @@ export class ModerationHandlers {
     }
   }
 
-  /** Anyone who may read the conversation reports a stored message: kept open, and sent to connected moderators. */
+  /**
+   * Anyone who may read the conversation reports a stored message: one open report per message, which later
+   * reporters join, sent to connected moderators each time it changes. A repeat by the same reporter is
+   * refused (`already-reported`) and tells the moderators nothing.
+   */
   async #report(
     caller: Caller,
     command: Extract<ModerationCommand, { type: 'reportMessage' }>,
@@ -215,7 +219,7 @@ export class ModerationHandlers {
     const message = await this.#deps.history.find(command.conversation, command.messageId);
     if (message === undefined) return error('message-not-found', command.type);
     if (message.kind !== undefined) return error('not-a-message', command.type);
-    const report = await this.#active.reports.add({
+    const outcome = await this.#active.reports.add({
       conversation: command.conversation,
       messageId: command.messageId,
       author: message.from,
@@ -225,19 +229,30 @@ export class ModerationHandlers {
       ...(caller.name !== undefined && caller.name !== caller.user ? { reporterName: caller.name } : {}),
       ...why(command),
     });
-    await this.#deps.fanout.toGroup(MODERATORS_GROUP, { event: 'report', payload: report });
+    if (outcome.status === 'contended') return error('report-contended', command.type);
+    if (outcome.status === 'repeat') {
+      return error('already-reported', command.type, `you reported it at ${outcome.at}`);
+    }
+    // A report that keeps no more reporters is answered as done: the moderators have it already.
+    if (outcome.status !== 'full') {
+      await this.#deps.fanout.toGroup(MODERATORS_GROUP, { event: 'report', payload: outcome.report });
+    }
     return {
       event: 'moderation',
       payload: {
         action: 'reported',
         target: `${command.conversation} ${command.messageId}`,
         by: caller.user,
-        at: report.at,
+        at: outcome.at,
       },
     };
   }
 
-  /** A moderator's delete of anyone's message: a `remove` record, delivered where the message was. */
+  /**
+   * A moderator's delete of anyone's message: a `remove` record addressed as the message (its author's `from`,
+   * its `to` or `group`, so it is filed in a private conversation of two others as their lines are) and naming
+   * the moderator in `by`, delivered where the message was.
+   */
   async #remove(
     caller: Caller,
     command: Extract<ModerationCommand, { type: 'removeMessage' }>,
@@ -246,22 +261,19 @@ export class ModerationHandlers {
     const original = await history.find(command.conversation, command.messageId);
     if (original === undefined) return error('message-not-found', command.type);
     if (original.kind !== undefined) return error('not-a-message', command.type);
-    let stored: AppendResult;
-    try {
-      stored = await history.append({
+    const { message } = await storing(() =>
+      history.append({
         conversation: command.conversation,
-        from: caller.user,
-        ...(caller.name !== undefined && caller.name !== caller.user ? { fromName: caller.name } : {}),
+        from: original.from,
+        ...(original.fromName !== undefined ? { fromName: original.fromName } : {}),
         ...(original.to !== undefined ? { to: original.to } : {}),
         ...(original.group !== undefined ? { group: original.group } : {}),
         text: '',
         kind: 'remove',
         target: command.messageId,
-      });
-    } catch (e) {
-      throw new ChatCommandError('storage-unavailable', e);
-    }
-    const { message } = stored;
+        by: caller.user,
+      }),
+    );
     const event: ChatEvent = { event: 'message', payload: message };
     const where = parseConversation(command.conversation);
     if (where?.kind === 'group') await fanout.toGroup(where.group, event);
