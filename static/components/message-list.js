@@ -1,10 +1,11 @@
+import { useListScroll } from '../composables/list-scroll.js';
 import { useReplyJump } from '../composables/reply-jump.js';
 import { MAX_TEXT_LENGTH, parseConversation } from '../conversation.js';
 import { isModerator, MENU_MUTE_MINUTES } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
 import { counterText, dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { renderMessage, setKnownNames } from '../text/markdown.js';
-import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
+import { computed, defineComponent, ref, watch } from '../vendor/vue.js';
 import { AttachmentView } from './attachment-view.js';
 import { COUNTER_THRESHOLD } from './message-composer.js';
 import { ReactionBar } from './reaction-bar.js';
@@ -16,10 +17,6 @@ export const GROUPING_WINDOW_MS = 5 * 60_000;
 export const EMPTY_EDIT_HINT = 'A message cannot be empty: use Delete to remove it';
 /** What the edit box says when Save is pressed offline: the text stays in the box. */
 export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it when the connection is back';
-/** Distance from the bottom, in pixels, that still counts as "reading the newest messages". */
-export const STICK_TO_BOTTOM_PX = 80;
-/** Distance from the top, in pixels, at which scrolling up asks for older messages. */
-export const LOAD_OLDER_AT_PX = 120;
 
 /**
  * A message or a note, placed in time.
@@ -37,9 +34,8 @@ const NOTE_TEXT = {
 };
 
 /**
- * One conversation's messages, oldest at the top. Keeps the view at the newest message while the reader is
- * there, keeps the reader's place when older messages are added above, and asks for older messages when the
- * reader scrolls near the top. Names are interpolated (`{{ }}`); message text goes through ../markdown.js, whose
+ * One conversation's messages, oldest at the top, placed by ../composables/list-scroll.js (opened at the first
+ * unread, then kept at the newest while the reader is there). Names are interpolated (`{{ }}`); message text goes through ../markdown.js, whose
  * output is sanitized against an allow-list before `v-html` puts it in the page.
  */
 export const MessageList = defineComponent({
@@ -84,8 +80,12 @@ export const MessageList = defineComponent({
   emits: ['load-older', 'retry', 'discard', 'edit', 'delete', 'react', 'reply', 'moderate'],
   setup(props, { emit }) {
     const scroller = ref(/** @type {HTMLElement | null} */ (null));
-    const atBottom = ref(true);
-    const newBelow = ref(false);
+    const { newBelow, onScroll, scrollToBottom } = useListScroll({
+      scroller,
+      conversation: () => props.conversation,
+      me: () => props.me,
+      loadOlder: () => emit('load-older'),
+    });
 
     const timeline = computed(() => {
       const c = props.conversation;
@@ -128,70 +128,6 @@ export const MessageList = defineComponent({
       }
       return out;
     });
-
-    const firstKey = computed(() => props.conversation.messages[0]?.id ?? '');
-    const lastKey = computed(() => {
-      const c = props.conversation;
-      return `${c.messages.at(-1)?.id ?? ''}|${c.notes.length}|${c.pending.length}`;
-    });
-
-    function measure() {
-      const el = scroller.value;
-      if (!el) return;
-      atBottom.value = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_TO_BOTTOM_PX;
-      if (atBottom.value) newBelow.value = false;
-    }
-
-    function scrollToBottom() {
-      const el = scroller.value;
-      if (!el) return;
-      el.scrollTop = el.scrollHeight;
-      atBottom.value = true;
-      newBelow.value = false;
-    }
-
-    function maybeLoadOlder() {
-      const el = scroller.value;
-      const c = props.conversation;
-      if (!el || !c.loaded || !c.hasMore || c.loadingOlder) return;
-      if (el.scrollTop < LOAD_OLDER_AT_PX) emit('load-older');
-    }
-
-    function onScroll() {
-      measure();
-      maybeLoadOlder();
-    }
-
-    // Watchers run before the DOM updates ('pre'), so the old scroll height can be read here and the
-    // reader's place restored after the update.
-    watch([firstKey, lastKey], ([first, last], [oldFirst, oldLast]) => {
-      const el = scroller.value;
-      if (!el) return;
-      const beforeHeight = el.scrollHeight;
-      const beforeTop = el.scrollTop;
-      const lastMessage = props.conversation.messages.at(-1);
-      const ownNewest =
-        last !== oldLast && (lastMessage?.from === props.me || props.conversation.pending.length > 0);
-      const stick = atBottom.value || ownNewest;
-      void nextTick(() => {
-        if (last !== oldLast && stick) {
-          scrollToBottom();
-        } else if (first !== oldFirst && oldFirst !== '') {
-          // Older messages were added above: keep the same message under the reader's eyes.
-          el.scrollTop = beforeTop + (el.scrollHeight - beforeHeight);
-        } else if (last !== oldLast) {
-          newBelow.value = true;
-        }
-        if (first !== oldFirst && oldFirst === '') scrollToBottom();
-        maybeLoadOlder();
-      });
-    });
-
-    watch(
-      () => props.conversation.id,
-      () => void nextTick(scrollToBottom),
-    );
-    onMounted(() => void nextTick(scrollToBottom));
 
     // My message being edited (its id and the draft), or being asked "delete?" (its id).
     const editing = ref(/** @type {string | null} */ (null));
