@@ -5,7 +5,7 @@ import { isModerator, MENU_MUTE_MINUTES } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
 import { counterText, dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { renderMessage, setKnownNames } from '../text/markdown.js';
-import { computed, defineComponent, ref, watch } from '../vendor/vue.js';
+import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
 import { AttachmentView } from './attachment-view.js';
 import { COUNTER_THRESHOLD } from './message-composer.js';
 import { ReactionBar } from './reaction-bar.js';
@@ -156,10 +156,26 @@ export const MessageList = defineComponent({
       editing.value = m.id;
       draft.value = m.text;
       editHint.value = '';
+      // Typing, Enter and Escape go to the edit box at once, the caret after the text.
+      void nextTick(() => {
+        const box = scroller.value?.querySelector(`#edit-${CSS.escape(m.id)}`);
+        if (!(box instanceof HTMLTextAreaElement)) return;
+        box.focus();
+        box.setSelectionRange(box.value.length, box.value.length);
+      });
     }
+    /** Closes the edit box; the focus goes back to the message's Edit button (the list, if the message went). */
     function stopEdit() {
+      const id = editing.value;
       editing.value = null;
       editHint.value = '';
+      if (id === null) return;
+      void nextTick(() => {
+        const el = scroller.value;
+        const button = el?.querySelector(`.msg[data-id="${CSS.escape(id)}"] [data-action="edit"]`);
+        if (button instanceof HTMLElement) button.focus();
+        else el?.focus();
+      });
     }
     /** @param {import('../state/chat-state.js').ChatMessage} m */
     function saveEdit(m) {
@@ -288,7 +304,7 @@ export const MessageList = defineComponent({
                   <button type="button" class="link-button" @click="confirming = null">Keep</button>
                 </template>
                 <template v-else>
-                  <button type="button" class="link-button" @click="startEdit(item.m)">Edit</button>
+                  <button type="button" class="link-button" data-action="edit" @click="startEdit(item.m)">Edit</button>
                   <button type="button" class="link-button" @click="confirming = item.m.id">Delete</button>
                 </template>
               </span>
