@@ -18,7 +18,13 @@ import { createUploader } from '../link/uploads.js';
 import { createChatState } from '../state/chat-state.js';
 import { displayName, rememberName } from '../state/display-names.js';
 import { applyRecord } from '../state/message-changes.js';
-import { applyModerationEvent, createModerationState, isModerator, isMuted } from '../state/moderation.js';
+import {
+  applyModerationEvent,
+  createModerationState,
+  isModerator,
+  isMuted,
+  NOTICE_SHOWN_MS,
+} from '../state/moderation.js';
 import { awaitOnline } from '../state/online-list.js';
 import { initial, nameHue } from '../text/format.js';
 import { defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
@@ -61,6 +67,9 @@ export const ChatApp = defineComponent({
       () => state.activeId,
       () => {
         replying.value = null;
+        // A banner is about the conversation it came from: another one opens without it.
+        uploads.error.value = null;
+        moderation.notice = '';
       },
     );
 
@@ -87,6 +96,17 @@ export const ChatApp = defineComponent({
     });
     const moderation = reactive(createModerationState());
     const showModeration = ref(false);
+    // The answer to an action ("Reported: …") goes after a while, or with the next action.
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let noticeTimer;
+    watch(
+      () => moderation.notice,
+      (notice) => {
+        clearTimeout(noticeTimer);
+        if (notice) noticeTimer = setTimeout(() => (moderation.notice = ''), NOTICE_SHOWN_MS);
+      },
+    );
+    onBeforeUnmount(() => clearTimeout(noticeTimer));
     const handleEvent = serverEventHandler(state, {
       ...actions,
       active: view.active,
@@ -177,6 +197,7 @@ export const ChatApp = defineComponent({
       composer,
       sendMessage: (/** @type {string} */ text) => {
         alerts.sentFrom();
+        moderation.notice = '';
         actions.sendMessage(text, replying.value?.id);
         replying.value = null;
       },

@@ -140,3 +140,17 @@ describe('opening a conversation with unread messages', () => {
     await expect(composer(ann).isVisible()).resolves.toBe(true);
   });
 });
+
+describe('banners', () => {
+  it('keeps a refusal with the conversation it was about', async () => {
+    await conversationButton(ann, /^room/i).click();
+    await ann.page
+      .getByTestId('attach-input')
+      .setInputFiles({ name: 'empty.txt', mimeType: 'text/plain', buffer: Buffer.alloc(0) });
+    const refusal = ann.page.getByTestId('upload-error');
+    await refusal.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await conversationButton(ann, /^elsewhere/).click();
+    await ann.page.locator('#conversation-title', { hasText: 'elsewhere' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await refusal.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+  });
+});

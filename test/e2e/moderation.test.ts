@@ -86,6 +86,8 @@ describe('moderation with sign-in', () => {
       .getByTestId('moderation-notice')
       .filter({ hasText: 'Reported' })
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // The answer to the report goes after a while.
+    await bob.page.getByTestId('moderation-notice').waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
 
     // The report reaches Mona live; her panel lists it.
     await mona.page.getByTestId('moderate').filter({ hasText: '1' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
