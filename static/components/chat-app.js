@@ -11,6 +11,7 @@ import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
 import { useLinkStatus } from '../composables/link-status.js';
 import { useMessageAlerts } from '../composables/message-alerts.js';
+import { useMuteClock } from '../composables/mute-clock.js';
 import { useReadMarks } from '../composables/read-marks.js';
 import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
 import { connect } from '../link/connection.js';
@@ -22,7 +23,6 @@ import {
   applyModerationEvent,
   createModerationState,
   isModerator,
-  isMuted,
   NOTICE_SHOWN_MS,
 } from '../state/moderation.js';
 import { awaitOnline } from '../state/online-list.js';
@@ -135,9 +135,10 @@ export const ChatApp = defineComponent({
       void transport.send(command, payload);
     };
     /** The line a muted person reads above the composer. */
+    const mute = useMuteClock(() => moderation);
     const mutedLine = () =>
-      isMuted(moderation, Date.now())
-        ? `A moderator has muted you until ${new Date(/** @type {string} */ (moderation.mutedUntil)).toLocaleString()}: you can read, but not write, react, or create or change groups.`
+      mute.muted.value
+        ? `A moderator has muted you until ${mute.until.value}: you can read, but not write, react, or create or change groups.`
         : '';
     onBeforeUnmount(() => actions.outbox.stop());
     // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).
@@ -231,6 +232,8 @@ export const ChatApp = defineComponent({
       isModerator: () => isModerator(moderation),
       moderate,
       mutedLine,
+      sendOff: () =>
+        mute.muted.value ? `Sending is off until ${mute.until.value}: your draft is kept.` : '',
       signOutUrl: '/.auth/logout',
     };
   },
@@ -347,7 +350,7 @@ export const ChatApp = defineComponent({
           <button type="button" class="link-button" @click="uploads.error.value = null">Dismiss</button>
         </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :draft-key="'chat.drafts.' + state.me" :label="composerLabel"
-          :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments"
+          :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments" :send-off="sendOff()"
           :disabled-reason="activeGroupJoining ? 'Joining the group…' : activeGroupLeft ? (active.closed ? 'Only members of the group can write here' : 'Join the group to write here') : ''"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
           :replying-to="replying" @cancel-reply="replying = null"

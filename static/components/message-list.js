@@ -1,9 +1,19 @@
 import { useListScroll } from '../composables/list-scroll.js';
+import { useMuteClock } from '../composables/mute-clock.js';
 import { useReplyJump } from '../composables/reply-jump.js';
 import { MAX_TEXT_LENGTH, parseConversation } from '../conversation.js';
 import { isModerator, MENU_MUTE_MINUTES } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
-import { counterText, dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
+import {
+  counterText,
+  dayKey,
+  dayLabel,
+  fullTime,
+  initial,
+  nameHue,
+  timeOfDay,
+  withLocalTimes,
+} from '../text/format.js';
 import { renderMessage, setKnownNames } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
 import { AttachmentView } from './attachment-view.js';
@@ -210,6 +220,8 @@ export const MessageList = defineComponent({
     const noteText = (kind) => NOTE_TEXT[/** @type {keyof typeof NOTE_TEXT} */ (kind)] ?? kind;
 
     return {
+      mute: useMuteClock(() => props.moderation),
+      withLocalTimes,
       scroller,
       timeline,
       newBelow,
@@ -348,8 +360,9 @@ export const MessageList = defineComponent({
             <AttachmentView v-if="p.attachment" :attachment="p.attachment" :conversation="conversation.id" />
             <div class="pending-status">
               <template v-if="p.status === 'failed'">
-                <span class="failed-text">Not sent: {{ p.error }}</span>
-                <button type="button" class="link-button" @click="$emit('retry', p)">Try again</button>
+                <span class="failed-text">Not sent: {{ withLocalTimes(p.error || '') }}</span>
+                <span v-if="mute.muted.value" class="retry-later" data-testid="retry-later">You can try again after {{ mute.until.value }}.</span>
+                <button v-else type="button" class="link-button" @click="$emit('retry', p)">Try again</button>
                 <button type="button" class="link-button" @click="$emit('discard', p)">Remove</button>
               </template>
               <span v-else :title="p.error || null">{{ p.attempts > 1 ? 'Sending… (trying again)' : 'Sending…' }}</span>

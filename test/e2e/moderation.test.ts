@@ -126,12 +126,18 @@ describe('moderation with sign-in', () => {
     expect(await muted.textContent()).toContain('muted you until');
     // It says what a mute stops: the server refuses reactions and group changes too.
     expect(await muted.textContent()).toContain('not write, react, or create or change groups');
+    // The box stays typable, but sending is off, saying until when (local time, as the line above), and the
+    // draft stays.
+    await bob.page
+      .getByTestId('send-off')
+      .filter({ hasText: 'Sending is off until' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
     await bob.page.locator('#composer-input').fill('can I still talk?');
     await bob.page.locator('#composer-input').press('Enter');
-    await bob.page
-      .locator('.messages .msg.pending.failed', { hasText: 'can I still talk?' })
-      .filter({ hasText: 'muted' })
-      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(bob.page.getByRole('button', { name: 'Send message' }).isDisabled()).resolves.toBe(true);
+    await expect(bob.page.locator('#composer-input').inputValue()).resolves.toBe('can I still talk?');
+    expect(await bob.page.getByTestId('send-off').textContent()).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+    expect(await bob.page.locator('.messages .msg.pending').count()).toBe(0);
     await screenshot(bob, 'muted');
     // The audit log in Mona's panel lists the mute, and lifts it: Bob's note goes away.
     await mona.page.getByTestId('load-audit').click();
@@ -142,6 +148,9 @@ describe('moderation with sign-in', () => {
     expect(await seriousViolations(bob)).toEqual([]);
     await log.getByRole('button', { name: 'Unmute Bob' }).click();
     await muted.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    // Lifted: the draft leaves.
+    await bob.page.locator('#composer-input').press('Enter');
+    await delivered(bob, 'can I still talk?').waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await horizontalOverflow(bob)).toBe(0);
     // An admin on a phone: the panel fits the width, with the open report in it.
     const ada = await chat.open('ada', { query: '', phone: true });
