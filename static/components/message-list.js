@@ -35,8 +35,6 @@ export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it w
  */
 
 const NOTE_TEXT = {
-  joined: 'joined the chat',
-  left: 'left the chat',
   groupJoined: 'joined the group',
   groupLeft: 'left the group',
   memberAdded: 'was added to the group',

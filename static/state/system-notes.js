@@ -1,9 +1,9 @@
 /**
- * Joins and leaves, of the chat (noted in the room) and of groups (noted in the group, and for me a change of
- * my groups). Each conversation keeps the latest few notes.
+ * Joins and leaves of groups, noted in the group (and for me a change of my groups). Each conversation keeps
+ * the latest few notes. Joins and leaves of the chat are not noted: the online list shows who is here.
  */
 
-import { groupConversation, ROOM } from '../conversation.js';
+import { groupConversation } from '../conversation.js';
 import { ensureConversation, rememberGroup, sortedUnique, stopJoining } from './chat-state.js';
 import { rememberName } from './display-names.js';
 
@@ -13,29 +13,24 @@ import { rememberName } from './display-names.js';
 export const MAX_NOTES_PER_CONVERSATION = 50;
 
 /**
- * `system`: someone joined or left the chat or a group. Joins and leaves of the chat are noted in the room,
- * those of a group in the group; my own group joins and leaves also change my membership.
+ * `system`: someone joined or left a group, or was added to or removed from it: noted in the group; my own
+ * joins and leaves also change my membership. Anything else (no group) is not noted.
  * @param {ChatState} state
  * @param {{ kind: string, user: string, name?: string, group?: string, at?: string }} event
  */
 export function applySystem(state, event) {
   rememberName(state, event.user, event.name);
-  const at = event.at ?? new Date().toISOString();
   const joins = event.kind === 'groupJoined' || event.kind === 'memberAdded';
-  const inGroup = (joins || event.kind === 'groupLeft' || event.kind === 'memberRemoved') && event.group;
-  const conversation = ensureConversation(
-    state,
-    inGroup ? groupConversation(/** @type {string} */ (event.group)) : ROOM,
-  );
-  if (inGroup) {
-    const group = /** @type {string} */ (event.group);
-    rememberGroup(state, group);
-    if (event.user === state.me) {
-      stopJoining(state, group);
-      state.groups = joins ? sortedUnique([...state.groups, group]) : state.groups.filter((g) => g !== group);
-      if (joins) conversation.closed = false;
-      else if (state.groupRecords.get(group)?.kind === 'private') closePrivateGroup(conversation);
-    }
+  if (!(joins || event.kind === 'groupLeft' || event.kind === 'memberRemoved') || !event.group) return;
+  const at = event.at ?? new Date().toISOString();
+  const group = event.group;
+  const conversation = ensureConversation(state, groupConversation(group));
+  rememberGroup(state, group);
+  if (event.user === state.me) {
+    stopJoining(state, group);
+    state.groups = joins ? sortedUnique([...state.groups, group]) : state.groups.filter((g) => g !== group);
+    if (joins) conversation.closed = false;
+    else if (state.groupRecords.get(group)?.kind === 'private') closePrivateGroup(conversation);
   }
   const key = `${event.kind}:${event.user}:${at}`;
   if (conversation.notes.some((n) => n.key === key)) return;

@@ -150,7 +150,22 @@ describe('banners', () => {
     const refusal = ann.page.getByTestId('upload-error');
     await refusal.waitFor({ timeout: SHOW_TIMEOUT_MS });
     await conversationButton(ann, /^elsewhere/).click();
-    await ann.page.locator('#conversation-title', { hasText: 'elsewhere' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await ann.page
+      .locator('#conversation-title', { hasText: 'elsewhere' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
     await refusal.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+  });
+});
+
+describe('the room', () => {
+  it("notes nobody's arrival or departure: the online list shows who is here", async () => {
+    await conversationButton(ann, /^room/i).click();
+    const cy = await chat.open('cy');
+    await waitConnected(cy);
+    const online = ann.page.locator('#sidebar').getByRole('button', { name: /^cy/ });
+    await online.first().waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await cy.context.close();
+    await online.first().waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await expect(ann.page.locator('.messages .note').count()).resolves.toBe(0);
   });
 });
