@@ -302,7 +302,7 @@ export const ChatApp = defineComponent({
           </div>
           <div class="conversation-actions">
             <button v-if="isModerator()" type="button" class="button small ghost" data-testid="moderate"
-              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open reports</span></button>
+              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open {{ moderation.reports.length === 1 ? 'report' : 'reports' }}</span></button>
             <button v-if="notifications.supported && notifications.permission.value === 'default'" type="button"
               class="button small ghost" data-testid="enable-notifications" @click="notifications.enable()">Turn on notifications</button>
             <button type="button" class="button small ghost" data-testid="mute"
@@ -330,7 +330,7 @@ export const ChatApp = defineComponent({
         </div>
 
         <MessageList :conversation="active" :known-names="alerts.knownNames.value" :offline="!connected"
-          :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
+          :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :channel="!!activeParsed && activeParsed.kind === 'group' && state.groupRecords.get(activeParsed.group)?.kind === 'channel'" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           @load-older="loadOlder" @retry="retry" @discard="discard"
           :moderation="moderation" @moderate="moderate"
           @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" @react="react" @reply="startReply" />

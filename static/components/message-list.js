@@ -34,11 +34,12 @@ export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it w
  *   | { type: 'note', key: string, at: string, n: import('../state/chat-state.js').Note }} TimelineEntry
  */
 
+/** What a note says, of a group or (the `channel` prop) of a public channel. */
 const NOTE_TEXT = {
-  groupJoined: 'joined the group',
-  groupLeft: 'left the group',
-  memberAdded: 'was added to the group',
-  memberRemoved: 'was removed from the group',
+  groupJoined: 'joined the',
+  groupLeft: 'left the',
+  memberAdded: 'was added to the',
+  memberRemoved: 'was removed from the',
 };
 
 /**
@@ -56,6 +57,8 @@ export const MessageList = defineComponent({
     },
     me: { type: String, required: true },
     label: { type: String, required: true },
+    /** Whether the conversation is a public channel (its notes say "channel"). */
+    channel: { type: Boolean, default: false },
     /** Whether I may read the conversation (a group I am not in: no history is asked for). */
     readable: { type: Boolean, default: true },
     /** The name to show for a user id. */
@@ -214,8 +217,11 @@ export const MessageList = defineComponent({
       loadOlder: () => emit('load-older'),
     });
 
-    /** @param {string} kind */
-    const noteText = (kind) => NOTE_TEXT[/** @type {keyof typeof NOTE_TEXT} */ (kind)] ?? kind;
+    /** @param {import('../state/chat-state.js').Note} n */
+    const noteText = (n) => {
+      const words = NOTE_TEXT[/** @type {keyof typeof NOTE_TEXT} */ (n.kind)];
+      return words ? `${words} ${props.channel ? 'channel' : 'group'}` : n.kind;
+    };
 
     return {
       mute: useMuteClock(() => props.moderation),
@@ -260,7 +266,8 @@ export const MessageList = defineComponent({
           This is the start of the conversation.
         </p>
         <p v-else-if="!conversation.loaded && readable" class="history-start">Loading history…</p>
-        <p v-else-if="!conversation.loaded" class="history-start">Only the group's members can read its messages.</p>
+        <p v-else-if="!conversation.loaded && conversation.closed" class="history-start">Only the group's members can read its messages.</p>
+        <p v-else-if="!conversation.loaded" class="history-start">Join to read its messages and write here.</p>
       </div>
 
       <p v-if="conversation.loaded && !conversation.messages.length && !conversation.notes.length && !conversation.pending.length" class="empty-conversation">
@@ -272,7 +279,7 @@ export const MessageList = defineComponent({
           <li v-if="item.type === 'day'" class="day-divider"><span>{{ item.label }}</span></li>
           <li v-else-if="item.type === 'unread-line'" class="unread-line" data-testid="unread-line"><span>New messages</span></li>
           <li v-else-if="item.type === 'note'" class="note">
-            <span class="note-text"><strong dir="auto">{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n.kind) }}</span>
+            <span class="note-text"><strong dir="auto">{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n) }}</span>
             <time :datetime="item.at" :title="fullTime(item.at)">{{ timeOfDay(item.at) }}</time>
           </li>
           <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued, 'mentions-me': !item.mine && mentionsMe(item.m), 'jump-target': highlighted === item.m.id }" :data-id="item.m.id"

@@ -169,3 +169,26 @@ describe('the room', () => {
     await expect(ann.page.locator('.messages .note').count()).resolves.toBe(0);
   });
 });
+
+describe('channels', () => {
+  it('says "channel" in their notes, and invites to join one not joined yet', async () => {
+    await conversationButton(ann, /^elsewhere/).click();
+    await bob.send('joinGroup', { group: 'elsewhere' });
+    await ann.page
+      .locator('.messages .note', { hasText: 'joined the channel' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(ann.page.locator('.messages .note', { hasText: 'the group' }).count()).resolves.toBe(0);
+
+    await bob.send('createGroup', { group: 'bobs-corner', kind: 'channel' });
+    await bob.waitFor((e) => e.type === 'group' && e.payload.group === 'bobs-corner');
+    await ann.page.evaluate(() => {
+      window.location.hash = '#group:bobs-corner';
+    });
+    await ann.page
+      .getByText('Join to read its messages and write here.')
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(ann.page.getByText("Only the group's members can read its messages.").count()).resolves.toBe(
+      0,
+    );
+  });
+});
