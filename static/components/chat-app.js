@@ -11,6 +11,7 @@ import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
 import { useLinkStatus } from '../composables/link-status.js';
 import { useMessageAlerts } from '../composables/message-alerts.js';
+import { useMuteClock } from '../composables/mute-clock.js';
 import { forgetMutes } from '../composables/notifications.js';
 import { useReadMarks } from '../composables/read-marks.js';
 import { MAX_SEARCH_JUMP_PAGES } from '../composables/reply-jump.js';
@@ -21,7 +22,12 @@ import { createChatState } from '../state/chat-state.js';
 import { displayName, rememberName } from '../state/display-names.js';
 import { SIGN_OUT_PATH, signInUrl } from '../state/link-words.js';
 import { applyRecord, foldMessage } from '../state/message-changes.js';
-import { applyModerationEvent, createModerationState, isModerator, isMuted } from '../state/moderation.js';
+import {
+  applyModerationEvent,
+  createModerationState,
+  isModerator,
+  NOTICE_SHOWN_MS,
+} from '../state/moderation.js';
 import { awaitOnline } from '../state/online-list.js';
 import { forgetDrafts } from '../state/saved-drafts.js';
 import { initial, nameHue } from '../text/format.js';
@@ -90,6 +96,9 @@ export const ChatApp = defineComponent({
       () => state.activeId,
       () => {
         replying.value = null;
+        // A banner is about the conversation it came from: another one opens without it.
+        uploads.error.value = null;
+        moderation.notice = '';
       },
     );
 
@@ -116,6 +125,17 @@ export const ChatApp = defineComponent({
     });
     const moderation = reactive(createModerationState());
     const showModeration = ref(false);
+    // The answer to an action ("Reported: …") goes after a while, or with the next action.
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let noticeTimer;
+    watch(
+      () => moderation.notice,
+      (notice) => {
+        clearTimeout(noticeTimer);
+        if (notice) noticeTimer = setTimeout(() => (moderation.notice = ''), NOTICE_SHOWN_MS);
+      },
+    );
+    onBeforeUnmount(() => clearTimeout(noticeTimer));
     const handleEvent = serverEventHandler(state, {
       ...actions,
       active: view.active,
@@ -145,9 +165,10 @@ export const ChatApp = defineComponent({
       void transport.send(command, payload);
     };
     /** The line a muted person reads above the composer. */
+    const mute = useMuteClock(() => moderation);
     const mutedLine = () =>
-      isMuted(moderation, Date.now())
-        ? `A moderator has muted you until ${new Date(/** @type {string} */ (moderation.mutedUntil)).toLocaleString()}: you can read, leave, and remove your messages, your reactions or members of the groups you own, but not write, edit, react, report, create a group or channel, add members, or change a group's title or topic.`
+      mute.muted.value
+        ? `A moderator has muted you until ${mute.until.value}: you can read, leave, and remove your messages, your reactions or members of the groups you own, but not write, edit, react, report, create a group or channel, add members, or change a group's title or topic.`
         : '';
     onBeforeUnmount(() => actions.outbox.stop());
     // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).
@@ -242,6 +263,7 @@ export const ChatApp = defineComponent({
         void transport.send(command, payload),
       sendMessage: (/** @type {string} */ text) => {
         alerts.sentFrom();
+        moderation.notice = '';
         actions.sendMessage(text, replying.value?.id);
         replying.value = null;
       },
@@ -280,6 +302,8 @@ export const ChatApp = defineComponent({
       signOutAsk,
       draftKey,
       signInAgainUrl: () => signInUrl(`${window.location.pathname}${window.location.search}`),
+      sendOff: () =>
+        mute.muted.value ? `Sending is off until ${mute.until.value}: your draft is kept.` : '',
     };
   },
   template: /* html */ `
@@ -349,7 +373,7 @@ export const ChatApp = defineComponent({
             <MessageSearch ref="search" :conversation="state.activeId" :name-of="nameOf" :fold="foldShown" :offline="!connected"
               @send="sendSearch" @jump="jumpToResult" />
             <button v-if="isModerator()" type="button" class="button small ghost" data-testid="moderate"
-              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open reports</span></button>
+              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open {{ moderation.reports.length === 1 ? 'report' : 'reports' }}</span></button>
             <button v-if="notifications.supported && notifications.permission.value === 'default'" type="button"
               class="button small ghost" data-testid="enable-notifications" @click="notifications.enable()">Turn on notifications</button>
             <button type="button" class="button small ghost" data-testid="mute"
@@ -385,7 +409,7 @@ export const ChatApp = defineComponent({
         </div>
 
         <MessageList ref="messageList" :conversation="active" :known-names="alerts.knownNames.value" :offline="!connected"
-          :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
+          :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :channel="!!activeParsed && activeParsed.kind === 'group' && state.groupRecords.get(activeParsed.group)?.kind === 'channel'" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           @load-older="loadOlder" @retry="retry" @discard="discard"
           :moderation="moderation" @moderate="moderate"
           @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" @react="react" @reply="startReply" />
@@ -405,7 +429,7 @@ export const ChatApp = defineComponent({
           <button type="button" class="link-button" @click="uploads.error.value = null">Dismiss</button>
         </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :draft-key="draftKey" :label="composerLabel"
-          :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments"
+          :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments" :send-off="sendOff()"
           :disabled-reason="activeGroupJoining ? 'Joining the group…' : activeGroupLeft ? (active.closed ? 'Only members of the group can write here' : 'Join the group to write here') : ''"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
           :replying-to="replying" @cancel-reply="replying = null"

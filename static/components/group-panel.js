@@ -95,7 +95,7 @@ export const GroupPanel = defineComponent({
   template: /* html */ `
     <div class="group-panel" data-testid="group-panel">
       <p v-if="record()" class="group-kind">
-        <span class="conv-tag">{{ record().kind === 'private' ? 'private group' : 'channel' }}</span>
+        <span class="conv-tag">{{ record().kind === 'private' ? 'private group' : 'channel' }}</span><span v-if="record().topic" class="sr-only">: </span>
         <span v-if="record().topic" class="group-topic" data-testid="group-topic" dir="auto"> {{ record().topic }}</span>
       </p>
       <button type="button" class="button small ghost" :aria-expanded="shown ? 'true' : 'false'" @click="toggle">Members</button>

@@ -25,6 +25,8 @@ export const MessageComposer = defineComponent({
     label: { type: String, required: true },
     maxLength: { type: Number, required: true },
     disabledReason: { type: String, default: '' },
+    /** Why nothing can be sent now, though the box stays typable (a mute, with its end): Send is off, the draft kept. */
+    sendOff: { type: String, default: '' },
     offline: { type: Boolean, default: false },
     /** Whether the attach button is offered (the server takes files). */
     canAttach: { type: Boolean, default: false },
@@ -64,7 +66,9 @@ export const MessageComposer = defineComponent({
     const tooLong = computed(() => remaining.value < 0);
     const showCounter = computed(() => remaining.value <= COUNTER_THRESHOLD);
     const counter = computed(() => counterText(remaining.value));
-    const canSend = computed(() => !props.disabledReason && text.value.trim().length > 0 && !tooLong.value);
+    const canSend = computed(
+      () => !props.disabledReason && !props.sendOff && text.value.trim().length > 0 && !tooLong.value,
+    );
 
     function resize() {
       const el = box.value;
@@ -114,7 +118,7 @@ export const MessageComposer = defineComponent({
     /** @param {Iterable<File> | null | undefined} files */
     function attachFirst(files) {
       const file = files ? [...files][0] : undefined;
-      if (file && props.canAttach && !props.disabledReason) emit('attach', file);
+      if (file && props.canAttach && !props.disabledReason && !props.sendOff) emit('attach', file);
       return file !== undefined;
     }
     function onPicked() {
@@ -177,7 +181,7 @@ export const MessageComposer = defineComponent({
         </ul>
         <input v-if="canAttach" ref="picker" type="file" class="sr-only" tabindex="-1" aria-hidden="true"
           aria-label="File to attach" data-testid="attach-input" @change="onPicked">
-        <button v-if="canAttach" type="button" class="attach-button" :disabled="!!disabledReason" aria-label="Attach a file or image"
+        <button v-if="canAttach" type="button" class="attach-button" :disabled="!!disabledReason || !!sendOff" aria-label="Attach a file or image"
           title="Attach a file or image (or paste or drop an image)" @click="picker && picker.click()">
           <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
             <path d="M16.5 6.5 8.6 14.4a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8 8a6 6 0 0 0 8.5 8.5l6.2-6.2" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>
@@ -190,7 +194,8 @@ export const MessageComposer = defineComponent({
         </button>
       </div>
       <div class="composer-foot">
-        <span id="composer-help" class="hint">
+        <span v-if="sendOff" id="composer-help" class="hint send-off" data-testid="send-off">{{ sendOff }}</span>
+        <span v-else id="composer-help" class="hint">
           <template v-if="offline">Offline: messages are sent when the connection is back.</template>
           <template v-else><kbd>Enter</kbd> to send, <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line</template>
         </span>

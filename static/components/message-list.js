@@ -1,11 +1,22 @@
+import { useListScroll } from '../composables/list-scroll.js';
+import { useMuteClock } from '../composables/mute-clock.js';
 import { useReplyJump } from '../composables/reply-jump.js';
 import { MAX_TEXT_LENGTH, parseConversation } from '../conversation.js';
 import { isModerator, MENU_MUTE_MINUTES } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
 import { noteText as describeNote } from '../state/system-notes.js';
-import { counterText, dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
+import {
+  counterText,
+  dayKey,
+  dayLabel,
+  fullTime,
+  initial,
+  nameHue,
+  timeOfDay,
+  withLocalTimes,
+} from '../text/format.js';
 import { renderMessage, setKnownNames } from '../text/markdown.js';
-import { computed, defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
+import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
 import { AttachmentView } from './attachment-view.js';
 import { COUNTER_THRESHOLD } from './message-composer.js';
 import { ReactionBar } from './reaction-bar.js';
@@ -17,10 +28,6 @@ export const GROUPING_WINDOW_MS = 5 * 60_000;
 export const EMPTY_EDIT_HINT = 'A message cannot be empty: use Delete to remove it';
 /** What the edit box says when Save is pressed offline: the text stays in the box. */
 export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it when the connection is back';
-/** Distance from the bottom, in pixels, that still counts as "reading the newest messages". */
-export const STICK_TO_BOTTOM_PX = 80;
-/** Distance from the top, in pixels, at which scrolling up asks for older messages. */
-export const LOAD_OLDER_AT_PX = 120;
 
 /**
  * A message or a note, placed in time.
@@ -29,9 +36,8 @@ export const LOAD_OLDER_AT_PX = 120;
  */
 
 /**
- * One conversation's messages, oldest at the top. Keeps the view at the newest message while the reader is
- * there, keeps the reader's place when older messages are added above, and asks for older messages when the
- * reader scrolls near the top. Names are interpolated (`{{ }}`); message text goes through ../markdown.js, whose
+ * One conversation's messages, oldest at the top, placed by ../composables/list-scroll.js (opened at the first
+ * unread, then kept at the newest while the reader is there). Names are interpolated (`{{ }}`); message text goes through ../markdown.js, whose
  * output is sanitized against an allow-list before `v-html` puts it in the page.
  */
 export const MessageList = defineComponent({
@@ -44,6 +50,8 @@ export const MessageList = defineComponent({
     },
     me: { type: String, required: true },
     label: { type: String, required: true },
+    /** Whether the conversation is a public channel (its notes say "channel"). */
+    channel: { type: Boolean, default: false },
     /** Whether I may read the conversation (a group I am not in: no history is asked for). */
     readable: { type: Boolean, default: true },
     /** The name to show for a user id. */
@@ -76,8 +84,12 @@ export const MessageList = defineComponent({
   emits: ['load-older', 'retry', 'discard', 'edit', 'delete', 'react', 'reply', 'moderate'],
   setup(props, { emit }) {
     const scroller = ref(/** @type {HTMLElement | null} */ (null));
-    const atBottom = ref(true);
-    const newBelow = ref(false);
+    const { newBelow, onScroll, scrollToBottom } = useListScroll({
+      scroller,
+      conversation: () => props.conversation,
+      me: () => props.me,
+      loadOlder: () => emit('load-older'),
+    });
 
     const timeline = computed(() => {
       const c = props.conversation;
@@ -121,70 +133,6 @@ export const MessageList = defineComponent({
       return out;
     });
 
-    const firstKey = computed(() => props.conversation.messages[0]?.id ?? '');
-    const lastKey = computed(() => {
-      const c = props.conversation;
-      return `${c.messages.at(-1)?.id ?? ''}|${c.notes.length}|${c.pending.length}`;
-    });
-
-    function measure() {
-      const el = scroller.value;
-      if (!el) return;
-      atBottom.value = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_TO_BOTTOM_PX;
-      if (atBottom.value) newBelow.value = false;
-    }
-
-    function scrollToBottom() {
-      const el = scroller.value;
-      if (!el) return;
-      el.scrollTop = el.scrollHeight;
-      atBottom.value = true;
-      newBelow.value = false;
-    }
-
-    function maybeLoadOlder() {
-      const el = scroller.value;
-      const c = props.conversation;
-      if (!el || !c.loaded || !c.hasMore || c.loadingOlder) return;
-      if (el.scrollTop < LOAD_OLDER_AT_PX) emit('load-older');
-    }
-
-    function onScroll() {
-      measure();
-      maybeLoadOlder();
-    }
-
-    // Watchers run before the DOM updates ('pre'), so the old scroll height can be read here and the
-    // reader's place restored after the update.
-    watch([firstKey, lastKey], ([first, last], [oldFirst, oldLast]) => {
-      const el = scroller.value;
-      if (!el) return;
-      const beforeHeight = el.scrollHeight;
-      const beforeTop = el.scrollTop;
-      const lastMessage = props.conversation.messages.at(-1);
-      const ownNewest =
-        last !== oldLast && (lastMessage?.from === props.me || props.conversation.pending.length > 0);
-      const stick = atBottom.value || ownNewest;
-      void nextTick(() => {
-        if (last !== oldLast && stick) {
-          scrollToBottom();
-        } else if (first !== oldFirst && oldFirst !== '') {
-          // Older messages were added above: keep the same message under the reader's eyes.
-          el.scrollTop = beforeTop + (el.scrollHeight - beforeHeight);
-        } else if (last !== oldLast) {
-          newBelow.value = true;
-        }
-        if (first !== oldFirst && oldFirst === '') scrollToBottom();
-        maybeLoadOlder();
-      });
-    });
-
-    watch(
-      () => props.conversation.id,
-      () => void nextTick(scrollToBottom),
-    );
-    onMounted(() => void nextTick(scrollToBottom));
-
     // My message being edited (its id and the draft), or being asked "delete?" (its id).
     const editing = ref(/** @type {string | null} */ (null));
     const draft = ref('');
@@ -212,10 +160,26 @@ export const MessageList = defineComponent({
       editing.value = m.id;
       draft.value = m.text;
       editHint.value = '';
+      // Typing, Enter and Escape go to the edit box at once, the caret after the text.
+      void nextTick(() => {
+        const box = scroller.value?.querySelector(`#edit-${CSS.escape(m.id)}`);
+        if (!(box instanceof HTMLTextAreaElement)) return;
+        box.focus();
+        box.setSelectionRange(box.value.length, box.value.length);
+      });
     }
+    /** Closes the edit box; the focus goes back to the message's Edit button (the list, if the message went). */
     function stopEdit() {
+      const id = editing.value;
       editing.value = null;
       editHint.value = '';
+      if (id === null) return;
+      void nextTick(() => {
+        const el = scroller.value;
+        const button = el?.querySelector(`.msg[data-id="${CSS.escape(id)}"] [data-action="edit"]`);
+        if (button instanceof HTMLElement) button.focus();
+        else el?.focus();
+      });
     }
     /** @param {import('../state/chat-state.js').ChatMessage} m */
     function saveEdit(m) {
@@ -247,9 +211,11 @@ export const MessageList = defineComponent({
     });
 
     /** @param {import('../state/chat-state.js').Note} n */
-    const noteText = (n) => describeNote(n, props.nameOf);
+    const noteText = (n) => describeNote(n, props.nameOf, props.channel);
 
     return {
+      mute: useMuteClock(() => props.moderation),
+      withLocalTimes,
       scroller,
       timeline,
       newBelow,
@@ -290,7 +256,8 @@ export const MessageList = defineComponent({
           This is the start of the conversation.
         </p>
         <p v-else-if="!conversation.loaded && readable" class="history-start">Loading history…</p>
-        <p v-else-if="!conversation.loaded" class="history-start">Only the group's members can read its messages.</p>
+        <p v-else-if="!conversation.loaded && conversation.closed" class="history-start">Only the group's members can read its messages.</p>
+        <p v-else-if="!conversation.loaded" class="history-start">Join to read its messages and write here.</p>
       </div>
 
       <p v-if="conversation.loaded && !conversation.messages.length && !conversation.notes.length && !conversation.pending.length" class="empty-conversation">
@@ -344,7 +311,7 @@ export const MessageList = defineComponent({
                   <button type="button" class="link-button" @click="confirming = null">Keep</button>
                 </template>
                 <template v-else>
-                  <button type="button" class="link-button" @click="startEdit(item.m)">Edit</button>
+                  <button type="button" class="link-button" data-action="edit" @click="startEdit(item.m)">Edit</button>
                   <button type="button" class="link-button" @click="confirming = item.m.id">Delete</button>
                 </template>
               </span>
@@ -388,8 +355,9 @@ export const MessageList = defineComponent({
             <AttachmentView v-if="p.attachment" :attachment="p.attachment" :conversation="conversation.id" />
             <div class="pending-status">
               <template v-if="p.status === 'failed'">
-                <span class="failed-text">Not sent: {{ p.error }}</span>
-                <button type="button" class="link-button" @click="$emit('retry', p)">Try again</button>
+                <span class="failed-text">Not sent: {{ withLocalTimes(p.error || '') }}</span>
+                <span v-if="mute.muted.value" class="retry-later" data-testid="retry-later">You can try again after {{ mute.until.value }}.</span>
+                <button v-else type="button" class="link-button" @click="$emit('retry', p)">Try again</button>
                 <button type="button" class="link-button" @click="$emit('discard', p)">Remove</button>
               </template>
               <span v-else :title="p.error || null">{{ p.attempts > 1 ? 'Sending… (trying again)' : 'Sending…' }}</span>

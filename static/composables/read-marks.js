@@ -1,5 +1,5 @@
 import { parseConversation } from '../conversation.js';
-import { readToNewest } from '../state/read-state.js';
+import { readToNewest, settleReadLine } from '../state/read-state.js';
 import { onBeforeUnmount, ref, watch } from '../vendor/vue.js';
 
 /**
@@ -47,6 +47,7 @@ export function useReadMarks(state, { active, connected, canRead, send }) {
 
   function markActive() {
     const c = active.value;
+    settleReadLine(c, state.me);
     if (!visible.value || !connected.value || !c.loaded || !canRead(c.id)) return;
     const id = readToNewest(c);
     if (id === null) return;

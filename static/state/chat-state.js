@@ -121,7 +121,7 @@ export function createChatState(me, limits = {}) {
  * @typedef {{ id: string, messages: ChatMessage[], pending: PendingMessage[], notes: Note[], hasMore: boolean,
  *   loaded: boolean, loadingOlder: boolean, olderBefore: string | null, unread: number,
  *   mentions: number, error: string | null, lastReadId: string | null, readLine: string | null,
- *   seenId: string | null, unreadMore: boolean, closed: boolean }} Conversation
+ *   seenId: string | null, unreadMore: boolean, closed: boolean, unreadAtOpen: number }} Conversation
  */
 
 /** @param {string} id @returns {Conversation} */
@@ -145,6 +145,8 @@ function newConversation(id) {
     lastReadId: null,
     /** Where the "new messages" line sits: my position when I opened the conversation (read-state.js). */
     readLine: null,
+    /** Without a position: how many were unread when I opened it, to place the line by (read-state.js). */
+    unreadAtOpen: 0,
     /** The other person's last-read position in a private conversation ("Seen"). */
     seenId: null,
     /** True when the server stopped counting the unread (the badge shows "40+"). */
@@ -279,6 +281,8 @@ export function noteCommand(state, command, conversationId) {
 export function openConversation(state, id) {
   const conversation = ensureConversation(state, id);
   state.activeId = id;
+  // Without a read position, the count places the "new messages" line once the messages are in (read-state.js).
+  conversation.unreadAtOpen = conversation.lastReadId === null ? conversation.unread : 0;
   conversation.unread = 0;
   conversation.mentions = 0;
   return conversation;

@@ -7,6 +7,9 @@
 /** How long a moderator's mute from a message's menu lasts, in minutes. */
 export const MENU_MUTE_MINUTES = 60;
 
+/** How long the answer to an action of mine ("Reported: …") stays shown, in milliseconds. */
+export const NOTICE_SHOWN_MS = 10_000;
+
 /** A fresh moderation state. */
 export function createModerationState() {
   return {

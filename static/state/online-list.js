@@ -4,7 +4,6 @@
  */
 import { sortedUnique } from './chat-state.js';
 import { rememberNames } from './display-names.js';
-import { applySystem } from './system-notes.js';
 
 /**
  * @typedef {import('./chat-state.js').ChatState} ChatState
@@ -30,7 +29,7 @@ export function applyOnlineSnapshot(state, page) {
   state.onlineSyncing = false;
   const buffered = state.onlineBuffer;
   state.onlineBuffer = [];
-  for (const delta of buffered) applyPresence(state, delta, { quiet: true });
+  for (const delta of buffered) applyPresence(state, delta);
 }
 
 /**
@@ -52,7 +51,7 @@ export function applyOnline(state, page) {
   state.onlineSyncing = false;
   const buffered = state.onlineBuffer;
   state.onlineBuffer = [];
-  for (const delta of buffered) applyPresence(state, delta, { quiet: true });
+  for (const delta of buffered) applyPresence(state, delta);
 }
 
 /**
@@ -76,14 +75,13 @@ function takeCount(state, source) {
 
 /**
  * `presence`: who came and who went. Applied as set operations to the loaded part of the list (a user who
- * sorts after the next page's cursor arrives with that page); the room notes each arrival and departure
- * that changes what is shown. While a snapshot is on its way the delta is kept for it (see `awaitOnline`).
+ * sorts after the next page's cursor arrives with that page). The room notes none of them: the online list
+ * shows who is here, and notes only this page saw would differ from page to page. While a snapshot is on its way the delta is kept for it (see `awaitOnline`).
  * @param {ChatState} state
  * @param {PresenceDelta & { online?: string[] }} delta
- * @param {{ quiet?: boolean }} [options] `quiet`: no notes (a delta applied again after a snapshot)
  */
-export function applyPresence(state, delta, options = {}) {
-  // Names first, so the notes below show them (a name for a user who left stays known for older messages).
+export function applyPresence(state, delta) {
+  // Names first (a name for a user who left stays known for older messages).
   rememberNames(state, delta.names);
   if (Array.isArray(delta.online)) {
     // A whole list (an older server): take it as it is.
@@ -92,8 +90,6 @@ export function applyPresence(state, delta, options = {}) {
   }
   if (state.onlineSyncing) {
     state.onlineBuffer = [...state.onlineBuffer, delta];
-    // The notes are made now; the list changes once the snapshot is there.
-    if (!options.quiet) notePresence(state, delta, () => true);
     return;
   }
   const inRange = (/** @type {string} */ user) => state.onlineNext === null || user <= state.onlineNext;
@@ -107,35 +103,14 @@ export function applyPresence(state, delta, options = {}) {
   const joined = (delta.joined ?? []).filter(current);
   const left = (delta.left ?? []).filter(current);
   if (at !== undefined) for (const user of [...joined, ...left]) state.presenceAt.set(user, at);
-  const changed = new Set();
-  for (const user of left) {
-    if (online.delete(user)) changed.add(user);
-  }
+  let changed = false;
+  for (const user of left) changed = online.delete(user) || changed;
   for (const user of joined) {
     if (inRange(user) && !online.has(user)) {
       online.add(user);
-      changed.add(user);
+      changed = true;
     }
   }
-  if (changed.size > 0) state.online = sortedUnique([...online]);
+  if (changed) state.online = sortedUnique([...online]);
   takeCount(state, delta);
-  if (!options.quiet) notePresence(state, delta, (user) => changed.has(user) || !inRange(user));
-}
-
-/**
- * Notes in the room who joined and who left (never myself), for the users `shows` accepts.
- * @param {ChatState} state
- * @param {PresenceDelta} delta
- * @param {(user: string) => boolean} shows
- */
-function notePresence(state, delta, shows) {
-  const at = new Date(typeof delta.at === 'number' ? delta.at : Date.now()).toISOString();
-  for (const [kind, users] of /** @type {const} */ ([
-    ['joined', delta.joined ?? []],
-    ['left', delta.left ?? []],
-  ])) {
-    for (const user of users) {
-      if (user !== state.me && shows(user)) applySystem(state, { kind, user, at });
-    }
-  }
 }

@@ -45,7 +45,10 @@ export function applyWelcomeReads(state, reads) {
     c.lastReadId = later(c.lastReadId, mark.lastReadId);
     c.unread = behind ? unreadLoaded(state, c) : Number.isInteger(mark.unread) ? Number(mark.unread) : 0;
     c.unreadMore = !behind && mark.more === true;
-    if (c.readLine === null || c.id !== state.activeId) c.readLine = c.lastReadId;
+    if (c.readLine === null || c.id !== state.activeId) {
+      c.readLine = c.lastReadId;
+      c.unreadAtOpen = c.lastReadId === null ? c.unread : 0;
+    }
   }
 }
 
@@ -119,4 +122,38 @@ export function lastSeenMineId(c, me) {
   if (c.seenId === null) return null;
   const seen = /** @type {string} */ (c.seenId);
   return c.messages.findLast((m) => m.from === me && m.id <= seen)?.id ?? null;
+}
+
+/** The alphabet of ULIDs (Crockford's base 32), in sort order. */
+const ULID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The greatest id that sorts before `id` (ids are ULIDs, which sort as strings): every message older than `id`
+ * is at or before it. An id that is all zeros, or not a ULID, gives `''`, before every id.
+ * @param {string} id
+ */
+export function idBefore(id) {
+  for (let i = id.length - 1; i >= 0; i -= 1) {
+    const digit = ULID_ALPHABET.indexOf(id[i] ?? '');
+    if (digit < 0) return '';
+    if (digit > 0) return id.slice(0, i) + ULID_ALPHABET[digit - 1] + 'Z'.repeat(id.length - i - 1);
+  }
+  return '';
+}
+
+/**
+ * Places the "new messages" line of a conversation opened without a read position of mine (never opened: a
+ * group I was added to, a private conversation someone started), once its messages are loaded: before the last
+ * `unreadAtOpen` messages of others, the server's count of what came since the conversation entered my list
+ * (docs/architecture.md, "Read state"), so before the oldest loaded one when all of them are unread, and
+ * nowhere when the server counted none (messages written before I was a member were never mine to read).
+ * @param {Conversation} c @param {string} me
+ */
+export function settleReadLine(c, me) {
+  if (c.readLine !== null || c.unreadAtOpen <= 0 || !c.loaded) return;
+  const others = c.messages.filter((m) => m.from !== me && !m.deleted);
+  const first = others.at(-Math.min(c.unreadAtOpen, others.length));
+  if (first === undefined) return;
+  c.unreadAtOpen = 0;
+  c.readLine = idBefore(first.id);
 }

@@ -1,10 +1,10 @@
 /**
- * Joins and leaves, of the chat (noted in the room) and of groups (noted in the group, and for me a change of
- * my groups), and the changes of a group's record (its creation, title, topic and owners, noted in the group).
- * Each conversation keeps the latest few notes.
+ * Joins and leaves of groups, and the changes of a group's record (its creation, title, topic and owners), noted
+ * in the group (and for me a change of my groups). Each conversation keeps the latest few notes. Joins and
+ * leaves of the chat are not noted: the online list shows who is here.
  */
 
-import { groupConversation, ROOM } from '../conversation.js';
+import { groupConversation } from '../conversation.js';
 import { ensureConversation, rememberGroup, sortedUnique, stopJoining } from './chat-state.js';
 import { rememberName } from './display-names.js';
 
@@ -19,24 +19,21 @@ export const MAX_NOTED_MEMBERS = 5;
 const RECORD_NOTES = ['groupCreated', 'groupRenamed', 'topicSet', 'ownerAdded'];
 
 /**
- * `system`: someone joined or left the chat or a group. Joins and leaves of the chat are noted in the room,
- * those of a group in the group; my own group joins and leaves also change my membership. A change of a
- * group's record (created, renamed, topic, new owner) is noted in the group.
+ * `system`: someone joined or left a group, or was added to or removed from it, or changed its record (created,
+ * renamed, topic, new owner): noted in the group; my own joins and leaves also change my membership. Anything
+ * else (no group) is not noted.
  * @param {ChatState} state
  * @param {{ kind: string, user: string, name?: string, group?: string, at?: string } & Record<string, unknown>} event
  */
 export function applySystem(state, event) {
   rememberName(state, event.user, event.name);
-  const at = event.at ?? new Date().toISOString();
   const joins = event.kind === 'groupJoined' || event.kind === 'memberAdded';
   const moves = joins || event.kind === 'groupLeft' || event.kind === 'memberRemoved';
-  const inGroup = (moves || RECORD_NOTES.includes(event.kind)) && event.group;
-  const conversation = ensureConversation(
-    state,
-    inGroup ? groupConversation(/** @type {string} */ (event.group)) : ROOM,
-  );
-  if (inGroup && moves) {
-    const group = /** @type {string} */ (event.group);
+  if (!(moves || RECORD_NOTES.includes(event.kind)) || !event.group) return;
+  const at = event.at ?? new Date().toISOString();
+  const group = event.group;
+  const conversation = ensureConversation(state, groupConversation(group));
+  if (moves) {
     rememberGroup(state, group);
     if (event.user === state.me) {
       stopJoining(state, group);
@@ -66,36 +63,39 @@ function details(event) {
   return Object.fromEntries(Object.entries(found).filter(([, v]) => v !== undefined));
 }
 
+/** What a membership note says before the word `group` or `channel`. */
 const NOTE_TEXT = {
-  joined: 'joined the chat',
-  left: 'left the chat',
-  groupJoined: 'joined the group',
-  groupLeft: 'left the group',
-  memberAdded: 'was added to the group',
-  memberRemoved: 'was removed from the group',
+  groupJoined: 'joined the',
+  groupLeft: 'left the',
+  memberAdded: 'was added to the',
+  memberRemoved: 'was removed from the',
 };
 
 /**
- * What a note says after the name of its `user`: "renamed the group to Design Crew", "made bob an owner".
- * @param {import('./chat-state.js').Note} note @param {(id: string) => string} nameOf
+ * What a note says after the name of its `user`: "renamed the group to Design Crew", "made bob an owner";
+ * `channel`: the note is of a public channel, and says so.
+ * @param {import('./chat-state.js').Note} note @param {(id: string) => string} nameOf @param {boolean} [channel]
  */
-export function noteText(note, nameOf) {
+export function noteText(note, nameOf, channel = false) {
+  const word = channel ? 'channel' : 'group';
   switch (note.kind) {
     case 'groupRenamed':
-      return `renamed the group to ${note.title ?? ''}`;
+      return `renamed the ${word} to ${note.title ?? ''}`;
     case 'topicSet':
       return note.topic ? `set the topic: ${note.topic}` : 'cleared the topic';
     case 'ownerAdded':
       return `made ${nameOf(note.member ?? '')} an owner`;
     case 'groupCreated': {
       const members = note.members ?? [];
-      if (members.length === 0) return 'created the group';
+      if (members.length === 0) return `created the ${word}`;
       const named = members.slice(0, MAX_NOTED_MEMBERS).map(nameOf).join(', ');
       const more = members.length - MAX_NOTED_MEMBERS;
-      return `created the group with ${named}${more > 0 ? ` and ${more} other${more === 1 ? '' : 's'}` : ''}`;
+      return `created the ${word} with ${named}${more > 0 ? ` and ${more} other${more === 1 ? '' : 's'}` : ''}`;
     }
-    default:
-      return NOTE_TEXT[/** @type {keyof typeof NOTE_TEXT} */ (note.kind)] ?? note.kind;
+    default: {
+      const words = NOTE_TEXT[/** @type {keyof typeof NOTE_TEXT} */ (note.kind)];
+      return words ? `${words} ${word}` : note.kind;
+    }
   }
 }
 

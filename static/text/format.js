@@ -66,3 +66,17 @@ export function counterText(remaining) {
   const characters = n === 1 ? 'character' : 'characters';
   return remaining < 0 ? `${n} ${characters} too many` : `${n} ${characters} left`;
 }
+
+/** Times as the server writes them in its messages ("… until 2026-12-08T02:19:46.938Z"). */
+const ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/** A moment as the reader's local date and time ("08/12/2026, 03:19:46"). @param {string} iso */
+export function localTime(iso) {
+  const date = toDate(iso);
+  return date ? date.toLocaleString() : iso;
+}
+
+/** A server's text with every time in it written as the reader's local time. @param {string} text */
+export function withLocalTimes(text) {
+  return text.replace(ISO_TIME, (iso) => localTime(iso));
+}

@@ -245,7 +245,7 @@ describe('the chat page in Chromium', () => {
     await bob.page.getByLabel('Group name to join or create').fill('hikers');
     await bob.page.getByRole('button', { name: 'Join', exact: true }).click();
     await bob.page
-      .locator('.note', { hasText: 'joined the group' })
+      .locator('.note', { hasText: 'joined the channel' })
       .first()
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect(conversationTitle(bob).textContent()).resolves.toContain('hikers');
@@ -524,7 +524,7 @@ describe('the chat page in Chromium', () => {
     await bob.page.getByRole('button', { name: 'Join group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect(composer(bob).isDisabled()).resolves.toBe(true);
     await conversationButton(ann, /hikers/).click();
-    await ann.page.locator('.note', { hasText: 'left the group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await ann.page.locator('.note', { hasText: 'left the channel' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(bob, 'left-group');
     await bob.page.getByRole('button', { name: 'Join group' }).click();
     await bob.page.getByRole('button', { name: 'Leave group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });

@@ -88,6 +88,8 @@ describe('moderation with sign-in', () => {
       .getByTestId('moderation-notice')
       .filter({ hasText: 'Reported' })
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // The answer to the report goes after a while.
+    await bob.page.getByTestId('moderation-notice').waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
 
     // The report reaches Mona live; her panel lists it.
     await mona.page.getByTestId('moderate').filter({ hasText: '1' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
@@ -128,12 +130,18 @@ describe('moderation with sign-in', () => {
     expect(await muted.textContent()).toContain(
       'members of the groups you own, but not write, edit, react, report, create a group or channel, add members',
     );
+    // The box stays typable, but sending is off, saying until when (local time, as the line above), and the
+    // draft stays.
+    await bob.page
+      .getByTestId('send-off')
+      .filter({ hasText: 'Sending is off until' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
     await bob.page.locator('#composer-input').fill('can I still talk?');
     await bob.page.locator('#composer-input').press('Enter');
-    await bob.page
-      .locator('.messages .msg.pending.failed', { hasText: 'can I still talk?' })
-      .filter({ hasText: 'muted' })
-      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(bob.page.getByRole('button', { name: 'Send message' }).isDisabled()).resolves.toBe(true);
+    await expect(bob.page.locator('#composer-input').inputValue()).resolves.toBe('can I still talk?');
+    expect(await bob.page.getByTestId('send-off').textContent()).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+    expect(await bob.page.locator('.messages .msg.pending').count()).toBe(0);
     await screenshot(bob, 'muted');
     // The audit log in Mona's panel lists the mute, and lifts it: Bob's note goes away.
     await mona.page.getByTestId('load-audit').click();
@@ -144,6 +152,9 @@ describe('moderation with sign-in', () => {
     expect(await seriousViolations(bob)).toEqual([]);
     await log.getByRole('button', { name: 'Unmute Bob' }).click();
     await muted.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    // Lifted: the draft leaves.
+    await bob.page.locator('#composer-input').press('Enter');
+    await delivered(bob, 'can I still talk?').waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await horizontalOverflow(bob)).toBe(0);
     // In a private conversation too: Bob writes to Mona, she deletes it, and both see it deleted.
     await sidebarButton(mona, /Bob Message privately/).click();

@@ -269,7 +269,7 @@ describe('a conversation with notes and no messages', () => {
     await bob.page
       .locator('#conversation-title', { hasText: 'quiet corner' })
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
-    await ann.page.locator('.messages .note', { hasText: 'joined the group' }).first().waitFor({
+    await ann.page.locator('.messages .note', { hasText: 'joined the channel' }).first().waitFor({
       timeout: SHOW_TIMEOUT_MS,
     });
     await expect(empty(ann).count()).resolves.toBe(0);

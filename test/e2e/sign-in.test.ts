@@ -209,12 +209,8 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     await expect(fromOther.locator('.msg-from').textContent()).resolves.toBe(`Ann (${ids[1]?.slice(0, 6)})`);
     const fromFirst = bob.page.locator('.msg', { hasText: 'Hello, signed in.' });
     await expect(fromFirst.locator('.msg-from').textContent()).resolves.toBe(`Ann (${ids[0]?.slice(0, 6)})`);
-    // The join and leave notes the page derives from presence deltas name her the same way.
-    const note = (text: string) => bob.page.locator('.messages .note', { hasText: text });
-    await note(`Ann (${ids[1]?.slice(0, 6)}) joined the chat`).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(bob, 'two-anns');
     await otherAnn.context.close();
-    await note(`Ann (${ids[1]?.slice(0, 6)}) left the chat`).waitFor({ timeout: SHOW_TIMEOUT_MS });
   });
 
   it('does not scroll sideways on a 390 px phone, signed in with a long name', async () => {

@@ -286,8 +286,9 @@ describe('live events', () => {
     chat.applySystem(state, { kind: 'groupLeft', user: 'ann', group: 'hikers', at: '2026-11-27T10:00:02Z' });
     expect(state.groups).toEqual([]);
     expect(state.knownGroups).toEqual(['hikers']);
+    // The chat's own joins and leaves are not noted in the room (the online list shows them).
     chat.applySystem(state, { kind: 'joined', user: 'carol', at: '2026-11-27T10:00:03Z' });
-    expect(state.conversations.get('room')?.notes).toMatchObject([{ kind: 'joined', user: 'carol' }]);
+    expect(state.conversations.get('room')?.notes).toEqual([]);
     chat.applyPresence(state, { online: ['carol', 'ann'] });
     expect(state.online).toEqual(['ann', 'carol']);
   });
@@ -423,7 +424,7 @@ describe('the online list', () => {
     chat.applyWelcome(state, { user: 'ann', online: ['ann', 'bob'], onlineCount: 2, onlineAt: 10 });
     expect(state.online).toEqual(['ann', 'bob', 'dan']);
     expect(state.onlineCount).toBe(3); // the delta's count is newer than the welcome's
-    expect(notes(state)).toEqual(['joined dan']); // never a note about myself
+    expect(notes(state)).toEqual([]); // the room notes no joins: the online list shows them
   });
 
   it('applies joins and leaves as set operations, and only to the part of the list loaded so far', () => {
@@ -443,8 +444,7 @@ describe('the online list', () => {
     chat.applyPresence(state, { joined: ['bea'], left: ['cat'], count: 4, at: 9 });
     expect(state.online).toEqual(['ann', 'bea', 'bob']);
     expect(state.onlineCount).toBe(6);
-    // Beyond the loaded part the server's word is all there is: its arrivals and departures are noted.
-    expect(notes(state)).toEqual(['joined bea', 'joined zed', 'left cat', 'left nobody']);
+    expect(notes(state)).toEqual([]);
   });
 
   it('pages further on demand and keeps deltas that arrive while a page is on its way', () => {
@@ -554,7 +554,7 @@ describe('display names (with sign-in, users are ids)', () => {
     expect(chat.displayName(state, 'x')).toBe('x');
   });
 
-  it('notes joins and leaves from presence deltas by display name, the name known before for a leave', () => {
+  it('learns names from presence deltas and notes none of their joins and leaves in the room', () => {
     const state = chat.createChatState(ann1);
     chat.applyWelcome(state, {
       user: ann1,
@@ -566,10 +566,11 @@ describe('display names (with sign-in, users are ids)', () => {
     });
     chat.applyPresence(state, { joined: ['c0de'], left: [bob], names: { c0de: 'Cody' }, count: 2, at: 2 });
     expect(state.online).toEqual([ann1, 'c0de'].sort());
-    expect(notes(state)).toEqual(['joined Cody', 'left Bob']);
+    expect(notes(state)).toEqual([]);
+    expect([chat.displayName(state, 'c0de'), chat.displayName(state, bob)]).toEqual(['Cody', 'Bob']);
   });
 
-  it('tells two people with the same name apart by the start of their ids, in the list and in join notes', () => {
+  it('tells two people with the same name apart by the start of their ids', () => {
     const state = chat.createChatState(ann1);
     chat.applyWelcome(state, { user: ann1, name: 'Ann', online: [ann1], onlineCount: 1, onlineAt: 1 });
     expect(chat.displayName(state, ann1)).toBe('Ann');
@@ -577,7 +578,7 @@ describe('display names (with sign-in, users are ids)', () => {
     expect(state.online).toEqual([ann1, ann2]);
     expect(chat.displayName(state, ann1)).toBe('Ann (0f8fad)');
     expect(chat.displayName(state, ann2)).toBe('Ann (7c9e66)');
-    expect(notes(state)).toEqual(['joined Ann (7c9e66)']);
+    expect(notes(state)).toEqual([]);
   });
 });
 

@@ -20,6 +20,8 @@ interface Conversation {
   lastReadId: string | null;
   readLine: string | null;
   seenId: string | null;
+  loaded: boolean;
+  unreadAtOpen: number;
 }
 interface State {
   me: string;
@@ -37,6 +39,9 @@ const reads: {
   unreadText(c: Conversation): string;
   firstUnreadId(c: Conversation, me: string): string | null;
   lastSeenMineId(c: Conversation, me: string): string | null;
+  openConversation(state: State, id: string): Conversation;
+  settleReadLine(c: Conversation, me: string): void;
+  idBefore(id: string): string;
 } = { ...(await page('state/chat-state.js')), ...(await page('state/read-state.js')) };
 
 const DM = 'dm:ann:bob';
@@ -93,5 +98,44 @@ describe('the page read state', () => {
     expect(reads.lastSeenMineId(c, 'ann')).toBe(id(2));
     reads.applySeen(state, { conversation: DM, seen: { user: 'bob', lastReadId: id(1) } }, 'readState');
     expect(c.seenId).toBe(id(3));
+  });
+
+  it('gives the greatest ULID before an id, borrowing over zeros', () => {
+    expect(reads.idBefore('01J0000000000000000000000B')).toBe('01J0000000000000000000000A');
+    expect(reads.idBefore('01J00000000000000000000010')).toBe('01J0000000000000000000000Z');
+    expect(reads.idBefore('01J00000000000000000000J00')).toBe('01J00000000000000000000HZZ');
+    expect(reads.idBefore('00000')).toBe('');
+    expect(reads.idBefore('not-a-ulid')).toBe('');
+  });
+
+  it('places the line of a conversation never opened by the count it had: before the unread of others', () => {
+    const { state, c } = withMessages();
+    // Never opened: the server counted 2 (bob's #3 and #4 came since I was in it), and no position.
+    reads.applyWelcomeReads(state, [{ conversation: DM, unread: 2 }]);
+    reads.openConversation(state, DM);
+    expect([c.unread, c.unreadAtOpen, c.readLine]).toEqual([0, 2, null]);
+    // Not before its messages are in: then once, and a mark of mine does not move it.
+    reads.settleReadLine(c, 'ann');
+    expect(c.readLine).toBeNull();
+    c.loaded = true;
+    reads.settleReadLine(c, 'ann');
+    expect(reads.firstUnreadId(c, 'ann')).toBe(id(3));
+    reads.readToNewest(c);
+    reads.settleReadLine(c, 'ann');
+    expect(reads.firstUnreadId(c, 'ann')).toBe(id(3));
+  });
+
+  it('puts the line before the oldest loaded when all are unread, and nowhere when none were', () => {
+    const { state, c } = withMessages();
+    c.loaded = true;
+    c.unread = 40;
+    reads.openConversation(state, DM);
+    reads.settleReadLine(c, 'ann');
+    expect(reads.firstUnreadId(c, 'ann')).toBe(id(1));
+    const other = withMessages();
+    other.c.loaded = true;
+    reads.openConversation(other.state, DM);
+    reads.settleReadLine(other.c, 'ann');
+    expect([other.c.readLine, reads.firstUnreadId(other.c, 'ann')]).toEqual([null, null]);
   });
 });
