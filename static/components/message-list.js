@@ -141,7 +141,7 @@ export const MessageList = defineComponent({
     const draft = ref('');
     /** Why Save did not close the edit box (empty, or offline), until the text changes. */
     const editHint = ref('');
-    /** The question under a message before a deletion or a ban: `<id>` or `ban:<id>`. */
+    /** The question under a message before a deletion, a ban or a mute: `<id>`, `ban:<id>` or `mute:<id>`. */
     const confirming = ref(/** @type {string | null} */ (null));
     // The edit box is held to the message limit as the message box is: a counter near it, no Save past it.
     const editRemaining = computed(() => props.maxTextLength - draft.value.length);
@@ -236,7 +236,7 @@ export const MessageList = defineComponent({
           const safe = scroller.value?.querySelector('[data-safe-answer]');
           if (safe instanceof HTMLElement) safe.focus();
         } else if (before !== null && !scroller.value?.contains(document.activeElement)) {
-          rove.focusKey(`m:${before.replace(/^ban:/, '')}`);
+          rove.focusKey(`m:${before.replace(/^(ban|mute):/, '')}`);
         }
       });
     });
@@ -387,13 +387,19 @@ export const MessageList = defineComponent({
                   <button type="button" class="link-button" @click="confirming = null; $emit('moderate', 'banUser', { user: item.m.from })">Ban</button>
                   <button type="button" class="link-button" data-safe-answer @click="confirming = null">Cancel</button>
                 </span>
+                <span v-else-if="confirming === 'mute:' + item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
+                  <span :id="'ask-' + item.m.id">Mute {{ nameOf(item.m.from) }} for an hour?</span>
+                  <button type="button" class="link-button" data-testid="confirm-mute"
+                    @click="confirming = null; $emit('moderate', 'muteUser', { user: item.m.from, minutes: muteMinutes })">Mute</button>
+                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Cancel</button>
+                </span>
                 <template v-else>
                   <button type="button" class="link-button" data-testid="report"
                     @click="$emit('moderate', 'reportMessage', { conversation: item.m.conversation, messageId: item.m.id })">Report</button>
                   <template v-if="canModerate()">
                     <button type="button" class="link-button" data-testid="remove" :aria-label="'Delete the message of ' + nameOf(item.m.from)" @click="confirming = item.m.id">Delete</button>
                     <button type="button" class="link-button" :aria-label="'Mute ' + nameOf(item.m.from) + ' for an hour'"
-                      @click="$emit('moderate', 'muteUser', { user: item.m.from, minutes: muteMinutes })">Mute 1 h</button>
+                      :title="'Mute ' + nameOf(item.m.from) + ' for an hour'" @click="confirming = 'mute:' + item.m.id">Mute</button>
                     <button type="button" class="link-button" :aria-label="'Ban ' + nameOf(item.m.from)" @click="confirming = 'ban:' + item.m.id">Ban</button>
                     <button v-if="inChannel()" type="button" class="link-button" :aria-label="'Remove ' + nameOf(item.m.from) + ' from the channel'"
                       @click="$emit('moderate', 'removeFromChannel', { group: item.m.group, user: item.m.from })">Remove from channel</button>
