@@ -1,6 +1,7 @@
 import { useListScroll } from '../composables/list-scroll.js';
 import { useMuteClock } from '../composables/mute-clock.js';
 import { useReplyJump } from '../composables/reply-jump.js';
+import { useRovingFocus } from '../composables/roving-focus.js';
 import { MAX_TEXT_LENGTH, parseConversation } from '../conversation.js';
 import { isModerator, MENU_MUTE_MINUTES } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
@@ -38,7 +39,8 @@ export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it w
 /**
  * One conversation's messages, oldest at the top, placed by ../composables/list-scroll.js (opened at the first
  * unread, then kept at the newest while the reader is there). Names are interpolated (`{{ }}`); message text goes through ../markdown.js, whose
- * output is sanitized against an allow-list before `v-html` puts it in the page.
+ * output is sanitized against an allow-list before `v-html` puts it in the page. With a keyboard the list is one
+ * stop of the Tab key, moved through with the arrows (docs/architecture.md, "Keyboard in the message list").
  */
 export const MessageList = defineComponent({
   name: 'MessageList',
@@ -84,6 +86,7 @@ export const MessageList = defineComponent({
   emits: ['load-older', 'retry', 'discard', 'edit', 'delete', 'react', 'reply', 'moderate'],
   setup(props, { emit }) {
     const scroller = ref(/** @type {HTMLElement | null} */ (null));
+    const list = ref(/** @type {HTMLElement | null} */ (null));
     const { newBelow, onScroll, scrollToBottom } = useListScroll({
       scroller,
       conversation: () => props.conversation,
@@ -138,6 +141,7 @@ export const MessageList = defineComponent({
     const draft = ref('');
     /** Why Save did not close the edit box (empty, or offline), until the text changes. */
     const editHint = ref('');
+    /** The question under a message before a deletion, a ban or a mute: `<id>`, `ban:<id>` or `mute:<id>`. */
     const confirming = ref(/** @type {string | null} */ (null));
     // The edit box is held to the message limit as the message box is: a counter near it, no Save past it.
     const editRemaining = computed(() => props.maxTextLength - draft.value.length);
@@ -178,7 +182,7 @@ export const MessageList = defineComponent({
         const el = scroller.value;
         const button = el?.querySelector(`.msg[data-id="${CSS.escape(id)}"] [data-action="edit"]`);
         if (button instanceof HTMLElement) button.focus();
-        else el?.focus();
+        else if (!rove.focusKey(`m:${id}`)) rove.focusCurrent();
       });
     }
     /** @param {import('../state/chat-state.js').ChatMessage} m */
@@ -197,6 +201,46 @@ export const MessageList = defineComponent({
       stopEdit();
       emit('edit', m, text);
     }
+    // The list is one stop of the Tab key (../composables/roving-focus.js): its articles, in the page's order.
+    const articleKeys = computed(() => [
+      ...timeline.value
+        .filter((item) => item.type === 'message' || item.type === 'note')
+        .map((item) => item.key),
+      ...props.conversation.pending.map((p) => `p:${p.clientMessageId}`),
+    ]);
+    const positions = computed(() => new Map(articleKeys.value.map((key, at) => [key, at + 1])));
+    const rove = useRovingFocus({
+      list,
+      scroller,
+      keys: () => articleKeys.value,
+      conversationId: () => props.conversation.id,
+      hasOlder: () => props.conversation.loaded && props.conversation.hasMore,
+      loadOlder: () => emit('load-older'),
+      // Escape from a question's buttons answers no, as Keep and Cancel do.
+      onEscape: () => {
+        confirming.value = null;
+      },
+    });
+    /** What describes a message's article: its text (or "deleted") and its attachment. @param {any} m */
+    function describedBy(m) {
+      const ids = [];
+      if (m.deleted || (editing.value !== m.id && (m.text || !m.attachment))) ids.push(`msg-body-${m.id}`);
+      if (m.attachment && !m.deleted) ids.push(`msg-file-${m.id}`);
+      return ids.join(' ') || null;
+    }
+    // A question takes the focus on its safe answer (a keyboard's Enter does not confirm at once); once
+    // answered, the focus goes back to the message if it was left nowhere.
+    watch(confirming, (now, before) => {
+      void nextTick(() => {
+        if (now !== null) {
+          const safe = scroller.value?.querySelector('[data-safe-answer]');
+          if (safe instanceof HTMLElement) safe.focus();
+        } else if (before !== null && !scroller.value?.contains(document.activeElement)) {
+          rove.focusKey(`m:${before.replace(/^(ban|mute):/, '')}`);
+        }
+      });
+    });
+
     /** A message's text as HTML; reads the known names, so a newly known name shows whole. @param {string} text */
     function render(text) {
       setKnownNames(props.knownNames);
@@ -217,7 +261,13 @@ export const MessageList = defineComponent({
       mute: useMuteClock(() => props.moderation),
       withLocalTimes,
       scroller,
+      list,
       timeline,
+      articleKeys,
+      positions,
+      setSize: () => (props.conversation.hasMore ? -1 : articleKeys.value.length),
+      rove,
+      describedBy,
       newBelow,
       onScroll,
       scrollToBottom,
@@ -246,7 +296,8 @@ export const MessageList = defineComponent({
     };
   },
   template: /* html */ `
-    <div class="scroller" ref="scroller" @scroll.passive="onScroll" tabindex="0" role="region" :aria-label="label">
+    <div class="scroller" ref="scroller" @scroll.passive="onScroll" :tabindex="articleKeys.length ? null : 0" role="region"
+      :aria-label="label">
       <div class="history-top">
         <button v-if="conversation.loaded && conversation.hasMore" type="button" class="button ghost small"
           :disabled="conversation.loadingOlder" @click="$emit('load-older')">
@@ -264,27 +315,31 @@ export const MessageList = defineComponent({
         No messages yet. Say hello!
       </p>
 
-      <ol class="messages" aria-label="Messages">
+      <div ref="list" class="messages" role="feed" aria-label="Messages" :aria-busy="conversation.loadingOlder ? 'true' : 'false'"
+        @focusin="rove.onFocusIn" @focusout="rove.onFocusOut" @keydown="rove.onKeyDown">
         <template v-for="item in timeline" :key="item.key">
-          <li v-if="item.type === 'day'" class="day-divider"><span>{{ item.label }}</span></li>
-          <li v-else-if="item.type === 'unread-line'" class="unread-line" data-testid="unread-line"><span>New messages</span></li>
-          <li v-else-if="item.type === 'note'" class="note">
-            <span class="note-text"><strong dir="auto">{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n) }}</span>
+          <div v-if="item.type === 'day'" class="day-divider"><span>{{ item.label }}</span></div>
+          <div v-else-if="item.type === 'unread-line'" class="unread-line" data-testid="unread-line"><span>New messages</span></div>
+          <article v-else-if="item.type === 'note'" class="note" :data-key="item.key" :tabindex="rove.tabIndexOf(item.key)"
+            :aria-posinset="positions.get(item.key)" :aria-setsize="setSize()" :aria-labelledby="'note-' + item.key">
+            <span :id="'note-' + item.key" class="note-text"><strong dir="auto">{{ nameOf(item.n.user) }}</strong> {{ noteText(item.n) }}</span>
             <time :datetime="item.at" :title="fullTime(item.at)">{{ timeOfDay(item.at) }}</time>
-          </li>
-          <li v-else class="msg" :class="{ mine: item.mine, continued: item.continued, 'mentions-me': !item.mine && mentionsMe(item.m), 'jump-target': highlighted === item.m.id }" :data-id="item.m.id"
-            :data-status="item.mine ? 'sent' : null">
+          </article>
+          <article v-else class="msg" :class="{ mine: item.mine, continued: item.continued, 'mentions-me': !item.mine && mentionsMe(item.m), 'jump-target': highlighted === item.m.id }" :data-id="item.m.id"
+            :data-status="item.mine ? 'sent' : null" :data-key="item.key" :tabindex="rove.tabIndexOf(item.key)"
+            :aria-posinset="positions.get(item.key)" :aria-setsize="setSize()" :aria-labelledby="'msg-head-' + item.m.id"
+            :aria-describedby="describedBy(item.m)">
             <span v-if="!item.mine && !item.continued" class="avatar" :style="{ '--hue': nameHue(item.m.from) }"
               aria-hidden="true">{{ initial(nameOf(item.m.from)) }}</span>
             <div class="bubble-wrap">
-              <div v-if="!item.continued" class="msg-meta">
+              <div v-if="!item.continued" :id="'msg-head-' + item.m.id" class="msg-meta">
                 <span class="msg-from" dir="auto" :style="item.mine ? null : { '--hue': nameHue(item.m.from) }">{{ item.mine ? 'You' : nameOf(item.m.from) }}</span>
                 <time :datetime="item.m.sentAt" :title="fullTime(item.m.sentAt)">{{ timeOfDay(item.m.sentAt) }}</time>
               </div>
-              <span v-else class="sr-only">{{ item.mine ? 'You' : nameOf(item.m.from) }}, {{ timeOfDay(item.m.sentAt) }}:</span>
+              <span v-else :id="'msg-head-' + item.m.id" class="sr-only">{{ item.mine ? 'You' : nameOf(item.m.from) }}, {{ timeOfDay(item.m.sentAt) }}:</span>
               <ReplyQuote v-if="item.m.quote && item.m.replyTo && !item.m.deleted" :quote="item.m.quote" :me="me"
                 :name-of="nameOf" @jump="jumpTo(item.m.replyTo)" />
-              <p v-if="item.m.deleted" class="bubble deleted">{{ item.m.removed ? 'Message deleted by a moderator' : 'Message deleted' }}</p>
+              <p v-if="item.m.deleted" :id="'msg-body-' + item.m.id" class="bubble deleted">{{ item.m.removed ? 'Message deleted by a moderator' : 'Message deleted' }}</p>
               <form v-else-if="editing === item.m.id" class="edit-form" novalidate @submit.prevent="saveEdit(item.m)">
                 <label class="sr-only" :for="'edit-' + item.m.id">Edit your message</label>
                 <textarea :id="'edit-' + item.m.id" v-model="draft" rows="2" dir="auto"
@@ -299,17 +354,17 @@ export const MessageList = defineComponent({
                 </span>
                 <span :id="'edit-hint-' + item.m.id" class="edit-hint" role="status" data-testid="edit-hint">{{ editHint }}</span>
               </form>
-              <div v-else-if="item.m.text || !item.m.attachment" class="bubble" dir="auto" v-html="render(item.m.text)"></div>
-              <AttachmentView v-if="item.m.attachment && !item.m.deleted" :attachment="item.m.attachment" :conversation="item.m.conversation" />
+              <div v-else-if="item.m.text || !item.m.attachment" :id="'msg-body-' + item.m.id" class="bubble" dir="auto" v-html="render(item.m.text)"></div>
+              <AttachmentView v-if="item.m.attachment && !item.m.deleted" :id="'msg-file-' + item.m.id" :attachment="item.m.attachment" :conversation="item.m.conversation" />
               <span v-if="item.m.editedAt && !item.m.deleted" class="edited-mark" :title="'Edited ' + fullTime(item.m.editedAt)">edited</span>
               <span v-if="item.seen" class="seen-mark" data-testid="seen">Seen</span>
               <div v-if="item.mine && !item.m.deleted && editing !== item.m.id" class="msg-foot">
               <span class="msg-actions">
-                <template v-if="confirming === item.m.id">
-                  <span>Delete this message?</span>
+                <span v-if="confirming === item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
+                  <span :id="'ask-' + item.m.id">Delete this message?</span>
                   <button type="button" class="link-button" @click="confirming = null; $emit('delete', item.m)">Delete</button>
-                  <button type="button" class="link-button" @click="confirming = null">Keep</button>
-                </template>
+                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Keep</button>
+                </span>
                 <template v-else>
                   <button type="button" class="link-button" data-action="edit" @click="startEdit(item.m)">Edit</button>
                   <button type="button" class="link-button" @click="confirming = item.m.id">Delete</button>
@@ -321,24 +376,30 @@ export const MessageList = defineComponent({
               <ReactionBar v-else-if="!item.mine && !item.m.deleted" :message="item.m" :me="me" :name-of="nameOf"
                 @react="(m, emoji) => $emit('react', m, emoji)" @reply="(m) => $emit('reply', m)" />
               <span v-if="!item.mine && !item.m.deleted && canReport()" class="msg-actions" data-testid="others-actions">
-                <template v-if="confirming === item.m.id">
-                  <span>Delete {{ nameOf(item.m.from) }}'s message for everyone?</span>
+                <span v-if="confirming === item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
+                  <span :id="'ask-' + item.m.id">Delete {{ nameOf(item.m.from) }}'s message for everyone?</span>
                   <button type="button" class="link-button" data-testid="confirm-remove"
                     @click="confirming = null; $emit('moderate', 'removeMessage', { conversation: item.m.conversation, messageId: item.m.id })">Delete</button>
-                  <button type="button" class="link-button" @click="confirming = null">Keep</button>
-                </template>
-                <template v-else-if="confirming === 'ban:' + item.m.id">
-                  <span>Ban {{ nameOf(item.m.from) }} from the chat?</span>
+                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Keep</button>
+                </span>
+                <span v-else-if="confirming === 'ban:' + item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
+                  <span :id="'ask-' + item.m.id">Ban {{ nameOf(item.m.from) }} from the chat?</span>
                   <button type="button" class="link-button" @click="confirming = null; $emit('moderate', 'banUser', { user: item.m.from })">Ban</button>
-                  <button type="button" class="link-button" @click="confirming = null">Cancel</button>
-                </template>
+                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Cancel</button>
+                </span>
+                <span v-else-if="confirming === 'mute:' + item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
+                  <span :id="'ask-' + item.m.id">Mute {{ nameOf(item.m.from) }} for an hour?</span>
+                  <button type="button" class="link-button" data-testid="confirm-mute"
+                    @click="confirming = null; $emit('moderate', 'muteUser', { user: item.m.from, minutes: muteMinutes })">Mute</button>
+                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Cancel</button>
+                </span>
                 <template v-else>
                   <button type="button" class="link-button" data-testid="report"
                     @click="$emit('moderate', 'reportMessage', { conversation: item.m.conversation, messageId: item.m.id })">Report</button>
                   <template v-if="canModerate()">
                     <button type="button" class="link-button" data-testid="remove" :aria-label="'Delete the message of ' + nameOf(item.m.from)" @click="confirming = item.m.id">Delete</button>
                     <button type="button" class="link-button" :aria-label="'Mute ' + nameOf(item.m.from) + ' for an hour'"
-                      @click="$emit('moderate', 'muteUser', { user: item.m.from, minutes: muteMinutes })">Mute 1 h</button>
+                      :title="'Mute ' + nameOf(item.m.from) + ' for an hour'" @click="confirming = 'mute:' + item.m.id">Mute</button>
                     <button type="button" class="link-button" :aria-label="'Ban ' + nameOf(item.m.from)" @click="confirming = 'ban:' + item.m.id">Ban</button>
                     <button v-if="inChannel()" type="button" class="link-button" :aria-label="'Remove ' + nameOf(item.m.from) + ' from the channel'"
                       @click="$emit('moderate', 'removeFromChannel', { group: item.m.group, user: item.m.from })">Remove from channel</button>
@@ -346,14 +407,17 @@ export const MessageList = defineComponent({
                 </template>
               </span>
             </div>
-          </li>
+          </article>
         </template>
-        <li v-for="p in conversation.pending" :key="'p:' + p.clientMessageId" class="msg mine pending"
-          :class="{ failed: p.status === 'failed' }" :data-status="p.status">
+        <article v-for="p in conversation.pending" :key="'p:' + p.clientMessageId" class="msg mine pending"
+          :class="{ failed: p.status === 'failed' }" :data-status="p.status" :data-key="'p:' + p.clientMessageId"
+          :tabindex="rove.tabIndexOf('p:' + p.clientMessageId)" :aria-posinset="positions.get('p:' + p.clientMessageId)"
+          :aria-setsize="setSize()" :aria-label="p.status === 'failed' ? 'Your message, not sent' : 'Your message, sending'"
+          :aria-describedby="(p.text || !p.attachment ? 'pending-body-' + p.clientMessageId + ' ' : '') + 'pending-status-' + p.clientMessageId">
           <div class="bubble-wrap">
-            <div v-if="p.text || !p.attachment" class="bubble" dir="auto" v-html="render(p.text)"></div>
+            <div v-if="p.text || !p.attachment" :id="'pending-body-' + p.clientMessageId" class="bubble" dir="auto" v-html="render(p.text)"></div>
             <AttachmentView v-if="p.attachment" :attachment="p.attachment" :conversation="conversation.id" />
-            <div class="pending-status">
+            <div :id="'pending-status-' + p.clientMessageId" class="pending-status">
               <template v-if="p.status === 'failed'">
                 <span class="failed-text">Not sent: {{ withLocalTimes(p.error || '') }}</span>
                 <span v-if="mute.muted.value" class="retry-later" data-testid="retry-later">You can try again after {{ mute.until.value }}.</span>
@@ -363,8 +427,8 @@ export const MessageList = defineComponent({
               <span v-else :title="p.error || null">{{ p.attempts > 1 ? 'Sending… (trying again)' : 'Sending…' }}</span>
             </div>
           </div>
-        </li>
-      </ol>
+        </article>
+      </div>
       <button v-if="newBelow" type="button" class="new-below" @click="scrollToBottom">New messages ↓</button>
     </div>`,
 });

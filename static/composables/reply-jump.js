@@ -70,7 +70,7 @@ export function useReplyJump({ conversation, scroller, loadOlder }) {
     await nextTick();
     const element = scroller.value?.querySelector(`[data-id="${CSS.escape(id)}"]`);
     if (!(element instanceof HTMLElement)) return;
-    element.setAttribute('tabindex', '-1');
+    // Every message can take the focus (../composables/roving-focus.js); focused, it is the list's Tab stop.
     element.scrollIntoView({ block: 'center' });
     element.focus({ preventScroll: true });
     highlighted.value = id;

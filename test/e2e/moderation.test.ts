@@ -117,12 +117,23 @@ describe('moderation with sign-in', () => {
     await bob.page
       .locator('.messages .bubble.deleted', { hasText: 'Message deleted by a moderator' })
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
-    // Mona mutes Bob from his message's menu: Bob reads until when, and what he sends is refused.
+    // Mona mutes Bob from his message's menu, which asks first, as Ban does: cancelled, Bob still writes.
     await send(bob, 'one more thing');
     const last = messageItem(mona, 'one more thing');
     await last.waitFor({ timeout: SHOW_TIMEOUT_MS });
     await last.hover();
     await last.getByRole('button', { name: 'Mute Bob for an hour' }).click();
+    const ask = last.getByRole('group', { name: 'Mute Bob for an hour?' });
+    await ask.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await ask.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await send(bob, 'still here');
+    await delivered(mona, 'still here').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await bob.page.getByTestId('muted').count()).toBe(0);
+    // Confirmed: Bob reads until when, and what he sends is refused.
+    await last.hover();
+    await last.getByRole('button', { name: 'Mute Bob for an hour' }).click();
+    await last.getByTestId('confirm-mute').click();
     const muted = bob.page.getByTestId('muted');
     await muted.waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await muted.textContent()).toContain('muted you until');
