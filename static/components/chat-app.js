@@ -79,6 +79,8 @@ export const ChatApp = defineComponent({
       unsent: () => unsent.value,
     });
     const view = useConversationView(state, nameOf);
+    // Notifications and muting are about conversations I get messages from: not a group I am not in.
+    const alertsApply = computed(() => !view.activeGroupLeft.value || view.activeGroupJoining.value);
     const { drawerOpen, closeDrawer } = useDrawer();
     const { announcement, announce } = useAnnouncer();
     const composer = ref(/** @type {any} */ (null));
@@ -246,6 +248,7 @@ export const ChatApp = defineComponent({
       link,
       config,
       ...view,
+      alertsApply,
       statusText,
       shortStatusText,
       shownStatus,
@@ -355,7 +358,7 @@ export const ChatApp = defineComponent({
           @more-online="moreOnline"
           @find-people="findPeople"
         />
-        <GroupDirectory :state="state" @create="createGroup" @join="join" @list-channels="listChannels" />
+        <GroupDirectory :state="state" :sign-in="config.auth === 'entra'" @create="createGroup" @join="join" @list-channels="listChannels" />
         <p v-if="moderation.known && !moderation.enabled" class="empty-note moderation-off" data-testid="moderation-off">
           Moderation is off: this chat runs without sign-in, so nobody is a moderator and messages cannot be reported.
         </p>
@@ -365,7 +368,7 @@ export const ChatApp = defineComponent({
         <div class="conversation-head">
           <div class="conversation-titles">
             <h1 id="conversation-title" class="conversation-title">
-              <span class="title-prefix" aria-hidden="true">{{ activeParsed && activeParsed.kind === 'dm' ? '@' : '#' }}</span><span dir="auto">{{ activeTitle }}</span>
+              <span v-if="activeGroupKind === 'private'" class="title-prefix" data-testid="title-lock" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><rect x="5" y="11" width="14" height="10" rx="2" fill="none" stroke="currentColor" stroke-width="2"/><path d="M8 11V8a4 4 0 0 1 8 0v3" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg></span><span v-else class="title-prefix" aria-hidden="true">{{ activeParsed && activeParsed.kind === 'dm' ? '@' : '#' }}</span><span dir="auto">{{ activeTitle }}</span>
             </h1>
             <p class="conversation-sub">{{ activeSubtitle }}</p>
           </div>
@@ -374,15 +377,15 @@ export const ChatApp = defineComponent({
               @send="sendSearch" @jump="jumpToResult" />
             <button v-if="isModerator()" type="button" class="button small ghost" data-testid="moderate"
               :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open {{ moderation.reports.length === 1 ? 'report' : 'reports' }}</span></button>
-            <button v-if="notifications.supported && notifications.permission.value === 'default'" type="button"
-              class="button small ghost" data-testid="enable-notifications" @click="notifications.enable()">Turn on notifications</button>
-            <button type="button" class="button small ghost" data-testid="mute"
+            <button v-if="alertsApply && notifications.supported && notifications.permission.value === 'default'" type="button"
+              class="button small ghost" data-testid="enable-notifications" @click="notifications.enable()"><span class="notify-long">Turn on notifications</span><span class="notify-short" aria-hidden="true">Notify me</span></button>
+            <button v-if="alertsApply" type="button" class="button small ghost" data-testid="mute"
               :aria-pressed="notifications.muted.value.includes(state.activeId) ? 'true' : 'false'"
               @click="notifications.toggleMute(state.activeId)">{{ notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute' }}</button>
             <template v-if="activeParsed && activeParsed.kind === 'group'">
             <button v-if="activeGroupJoining" type="button" class="button small primary" disabled>Joining…</button>
-            <button v-else-if="activeGroupLeft && !active.closed" type="button" class="button small primary" @click="join(activeParsed.group)">Join group</button>
-            <button v-else-if="!activeGroupLeft" type="button" class="button small ghost" @click="leave(activeParsed.group)">Leave group</button>
+            <button v-else-if="activeGroupLeft && !active.closed" type="button" class="button small primary" @click="join(activeParsed.group)">Join {{ groupWord }}</button>
+            <button v-else-if="!activeGroupLeft" type="button" class="button small ghost" @click="leave(activeParsed.group)">Leave {{ groupWord }}</button>
             </template>
           </div>
         </div>
@@ -391,7 +394,8 @@ export const ChatApp = defineComponent({
           @command="moderate" @close="showModeration = false" />
         <p v-if="moderation.notice && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
-          :state="state" :group="activeParsed.group" :name-of="nameOf" @command="groupCommand" />
+          :state="state" :group="activeParsed.group" :name-of="nameOf" :sign-in="config.auth === 'entra'"
+          @command="groupCommand" />
         <div v-if="signOutAsk" class="connection-banner sign-out-ask" role="alert" data-testid="sign-out-ask">
           <strong>{{ signOutAsk === 1 ? '1 message is' : signOutAsk + ' messages are' }} not sent yet. Sign out and discard {{ signOutAsk === 1 ? 'it' : 'them' }}?</strong>
           <span class="banner-actions">
@@ -430,7 +434,7 @@ export const ChatApp = defineComponent({
         </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :draft-key="draftKey" :label="composerLabel"
           :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments" :send-off="sendOff()"
-          :disabled-reason="activeGroupJoining ? 'Joining the group…' : activeGroupLeft ? (active.closed ? 'Only members of the group can write here' : 'Join the group to write here') : ''"
+          :disabled-reason="activeGroupJoining ? 'Joining the ' + groupWord + '…' : activeGroupLeft ? (active.closed ? 'Only members of the ' + groupWord + ' can write here' : 'Join the ' + groupWord + ' to write here') : ''"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
           :replying-to="replying" @cancel-reply="replying = null"
           @attach="(file) => uploads.attach(state.activeId, file)" />

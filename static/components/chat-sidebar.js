@@ -1,5 +1,6 @@
 import { directConversation, groupConversation, nameProblem, ROOM } from '../conversation.js';
 import { conversationList, isJoining } from '../state/chat-state.js';
+import { groupKind } from '../state/group-records.js';
 import { unreadText } from '../state/read-state.js';
 import { dayLabel, fullTime, initial, nameHue, timeOfDay } from '../text/format.js';
 import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
@@ -85,6 +86,8 @@ export const ChatSidebar = defineComponent({
     const openDirect = (user) => emit('open', directConversation(props.state.me, user));
     /** @param {string} group */
     const openGroup = (group) => emit('open', groupConversation(group));
+    /** A private group is marked with a lock, here and in the conversation's header. @param {string} group */
+    const isPrivate = (group) => groupKind(props.state, group) === 'private';
     /** @param {import('../state/chat-state.js').Conversation} c */
     const unreadLabel = (c) => `${unreadText(c)} unread`;
     /** @param {number} n */
@@ -101,6 +104,7 @@ export const ChatSidebar = defineComponent({
       joinNew,
       openDirect,
       openGroup,
+      isPrivate,
       unreadLabel,
       unreadText,
       peopleQuery,
@@ -134,7 +138,8 @@ export const ChatSidebar = defineComponent({
         <li v-for="g in list.groups" :key="g.conversation.id">
           <button type="button" class="conv" :class="{ active: state.activeId === g.conversation.id, muted: !g.member, 'has-unread': g.conversation.unread }"
             :aria-current="state.activeId === g.conversation.id ? 'page' : null" @click="$emit('open', g.conversation.id)">
-            <span class="conv-icon" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><path d="M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10.5a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.87M15.5 4.6a3 3 0 0 1 0 5.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg></span>
+            <span v-if="isPrivate(g.group)" class="conv-icon" data-testid="private-icon" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><rect x="5" y="11" width="14" height="10" rx="2" fill="none" stroke="currentColor" stroke-width="2"/><path d="M8 11V8a4 4 0 0 1 8 0v3" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg></span>
+            <span v-else class="conv-icon" aria-hidden="true"><svg viewBox="0 0 24 24" width="18" height="18" focusable="false"><path d="M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10.5a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.87M15.5 4.6a3 3 0 0 1 0 5.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg></span>
             <span class="conv-name" dir="auto">{{ g.name }}</span>
             <span v-if="g.repeated" class="conv-tag" data-testid="group-name">{{ g.group }}</span>
             <span v-if="g.joining" class="conv-tag">joining…</span>

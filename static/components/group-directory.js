@@ -15,6 +15,11 @@ export const GroupDirectory = defineComponent({
       type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatState>} */ (Object),
       required: true,
     },
+    /**
+     * Sign-in mode (`CHAT_AUTH=entra`): members are user ids that the page never shows (object ids), and a
+     * display name typed here is taken as a user id of nobody, so the field says ids, not names.
+     */
+    signIn: { type: Boolean, default: false },
   },
   emits: ['create', 'join', 'list-channels'],
   setup(props, { emit }) {
@@ -59,9 +64,10 @@ export const GroupDirectory = defineComponent({
           aria-describedby="new-group-error new-group-refusal">
         <p id="new-group-error" class="field-error" role="alert" v-if="problem">{{ problem }}</p>
         <p id="new-group-refusal" class="field-error" role="alert" data-testid="create-refusal" v-else-if="refused">{{ refused }}</p>
-        <label for="new-group-members" class="sr-only">Members, separated by commas</label>
-        <input id="new-group-members" v-model="members" type="text" placeholder="Members: ann, bob"
-          autocomplete="off" :disabled="channel">
+        <label for="new-group-members" class="sr-only">{{ signIn ? 'Members: user ids, separated by commas' : 'Members, separated by commas' }}</label>
+        <input id="new-group-members" v-model="members" type="text" :placeholder="signIn ? 'Members: user ids, comma-separated' : 'Members: ann, bob'"
+          autocomplete="off" :disabled="channel" :aria-describedby="signIn ? 'new-group-members-hint' : null">
+        <p v-if="signIn && !channel" id="new-group-members-hint" class="field-hint" data-testid="members-hint">Members are added by user id, not by name: a name adds nobody.</p>
         <label class="check"><input id="new-group-channel" v-model="channel" type="checkbox"> Public channel (anyone may join)</label>
         <button type="submit" class="button small">{{ channel ? 'Create channel' : 'Create private group' }}</button>
       </form>

@@ -17,6 +17,8 @@ export const GroupPanel = defineComponent({
       type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
       default: (/** @type {string} */ id) => id,
     },
+    /** Sign-in mode: a member is added by user id, not by name (as in group-directory.js). */
+    signIn: { type: Boolean, default: false },
   },
   emits: ['command'],
   setup(props, { emit }) {
@@ -69,8 +71,13 @@ export const GroupPanel = defineComponent({
       emit('command', 'addMember', { group: props.group, user: newMember.value.trim() });
       newMember.value = '';
     }
+    /** The member whose removal waits for the owner's "Remove" a second time (asked inline, naming them). */
+    const confirmingRemove = ref(/** @type {string | null} */ (null));
     /** @param {string} user */
-    const remove = (user) => emit('command', 'removeMember', { group: props.group, user });
+    function remove(user) {
+      confirmingRemove.value = null;
+      emit('command', 'removeMember', { group: props.group, user });
+    }
     /** Makes a member an owner too (the server's `addMember` with `owner`), so that the last owner can leave. @param {string} user */
     const makeOwner = (user) => emit('command', 'addMember', { group: props.group, user, owner: true });
     return {
@@ -81,6 +88,7 @@ export const GroupPanel = defineComponent({
       toggle,
       add,
       remove,
+      confirmingRemove,
       makeOwner,
       editing,
       title,
@@ -120,14 +128,21 @@ export const GroupPanel = defineComponent({
             <span class="person-name" dir="auto">{{ nameOf(m) }}<span v-if="record().owners.includes(m)" class="subtle"> (owner)</span></span>
             <button v-if="isOwner() && record().kind === 'private' && !record().owners.includes(m)" type="button"
               class="button small ghost" :aria-label="'Make ' + nameOf(m) + ' an owner'" @click="makeOwner(m)">Make owner</button>
-            <button v-if="isOwner() && m !== state.me" type="button" class="button small ghost"
-              :aria-label="'Remove ' + nameOf(m)" @click="remove(m)">Remove</button>
+            <template v-if="isOwner() && m !== state.me">
+              <span v-if="confirmingRemove === m" class="confirm-remove" data-testid="confirm-remove">
+                <span>Remove <span dir="auto">{{ nameOf(m) }}</span> from the {{ record().kind === 'channel' ? 'channel' : 'group' }}?</span>
+                <button type="button" class="button small" :aria-label="'Yes, remove ' + nameOf(m)" @click="remove(m)">Remove</button>
+                <button type="button" class="button small ghost" @click="confirmingRemove = null">Cancel</button>
+              </span>
+              <button v-else type="button" class="button small ghost"
+                :aria-label="'Remove ' + nameOf(m)" @click="confirmingRemove = m">Remove</button>
+            </template>
           </li>
         </ul>
         <p v-if="record().kind === 'channel'" class="empty-note">Anyone may join a channel.</p>
         <form v-if="isOwner() && record().kind === 'private'" class="join-form" novalidate @submit.prevent="add">
-          <label for="add-member-input" class="sr-only">User to add</label>
-          <input id="add-member-input" v-model="newMember" type="text" placeholder="Add a member" autocomplete="off" maxlength="32">
+          <label for="add-member-input" class="sr-only">{{ signIn ? 'User id to add' : 'User to add' }}</label>
+          <input id="add-member-input" v-model="newMember" type="text" :placeholder="signIn ? 'Add a member by user id' : 'Add a member'" autocomplete="off" maxlength="32">
           <button type="submit" class="button small">Add</button>
         </form>
       </div>

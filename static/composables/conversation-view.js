@@ -1,5 +1,6 @@
 import { parseConversation } from '../conversation.js';
 import { groupTitle, isJoining } from '../state/chat-state.js';
+import { groupKind } from '../state/group-records.js';
 import { computed, watch } from '../vendor/vue.js';
 
 /**
@@ -46,10 +47,16 @@ export function useConversationView(state, nameOf = (user) => user) {
   const activeGroupJoining = computed(
     () => activeParsed.value?.kind === 'group' && isJoining(state, activeParsed.value.group),
   );
+  /** The open group's kind as far as known (null: not a group, or its record has not come). */
+  const activeGroupKind = computed(() =>
+    activeParsed.value?.kind === 'group' ? groupKind(state, activeParsed.value.group) : null,
+  );
+  /** What the page calls the open group: a public one is a channel, any other a group. */
+  const groupWord = computed(() => (activeGroupKind.value === 'channel' ? 'channel' : 'group'));
   const composerLabel = computed(() => {
     const p = activeParsed.value;
     if (p?.kind === 'dm') return `Message ${activeTitle.value} privately`;
-    if (p?.kind === 'group') return `Message group ${activeTitle.value}`;
+    if (p?.kind === 'group') return `Message ${groupWord.value} ${activeTitle.value}`;
     return 'Message the room';
   });
   const activeSubtitle = computed(() => {
@@ -60,9 +67,9 @@ export function useConversationView(state, nameOf = (user) => user) {
         : 'Offline · private conversation';
     if (p?.kind === 'group')
       return activeGroupJoining.value
-        ? 'Joining the group…'
+        ? `Joining the ${groupWord.value}…`
         : activeGroupLeft.value
-          ? 'You are not in this group'
+          ? `You are not in this ${groupWord.value}`
           : state.groupRecords.get(p.group)?.kind === 'private'
             ? 'Private group · only its members can join and read it'
             : 'Channel · anyone may join';
@@ -84,6 +91,8 @@ export function useConversationView(state, nameOf = (user) => user) {
     activeSubtitle,
     activeGroupLeft,
     activeGroupJoining,
+    activeGroupKind,
+    groupWord,
     composerLabel,
     totalUnread,
   };

@@ -56,6 +56,18 @@ export function applyChannels(state, page, more) {
   state.channels = { channels: [...earlier, ...(page.channels ?? [])], next: page.next };
 }
 
+/**
+ * What kind of group `group` is, as far as the page knows: its record's kind, else `channel` when the channel
+ * directory lists it, else null (a group opened by its name or address, whose record has not come).
+ * @param {ChatState} state @param {string} group
+ * @returns {'private' | 'channel' | null}
+ */
+export function groupKind(state, group) {
+  const kind = state.groupRecords.get(group)?.kind;
+  if (kind) return kind;
+  return state.channels?.channels.some((c) => c.group === group) ? 'channel' : null;
+}
+
 /** I was removed from a group: its record is no longer mine to see. @param {ChatState} state @param {string} group */
 export function forgetGroupRecord(state, group) {
   state.groupRecords.delete(group);

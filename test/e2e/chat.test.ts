@@ -520,14 +520,14 @@ describe('the chat page in Chromium', () => {
   it('leaves a group (read-only afterwards) and joins it again', async () => {
     await showSidebar(bob);
     await conversationButton(bob, /hikers/).click();
-    await bob.page.getByRole('button', { name: 'Leave group' }).click();
-    await bob.page.getByRole('button', { name: 'Join group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await bob.page.getByRole('button', { name: 'Leave channel' }).click();
+    await bob.page.getByRole('button', { name: 'Join channel' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect(composer(bob).isDisabled()).resolves.toBe(true);
     await conversationButton(ann, /hikers/).click();
     await ann.page.locator('.note', { hasText: 'left the channel' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(bob, 'left-group');
-    await bob.page.getByRole('button', { name: 'Join group' }).click();
-    await bob.page.getByRole('button', { name: 'Leave group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await bob.page.getByRole('button', { name: 'Join channel' }).click();
+    await bob.page.getByRole('button', { name: 'Leave channel' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await send(bob, 'Back in the group.');
     await delivered(ann, 'Back in the group.').waitFor({ timeout: SHOW_TIMEOUT_MS });
   });

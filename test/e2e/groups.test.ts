@@ -73,6 +73,7 @@ describe('private groups and channels in Chromium', () => {
     await members.getByText('bob').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await shot(ann, 'members');
     await members.getByRole('button', { name: 'Remove bob' }).click();
+    await members.getByRole('button', { name: 'Yes, remove bob' }).click();
     await members.getByText('bob').waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
 
     await bob.page

@@ -218,7 +218,7 @@ describe('no sideways scrolling on a 390 px phone', () => {
     await bob.page.getByLabel('Group name to join or create').press('Enter');
     const title = bob.page.locator('#conversation-title', { hasText: 'Quarterly planning 2027' });
     await title.waitFor({ timeout: SHOW_TIMEOUT_MS });
-    await bob.page.getByRole('button', { name: 'Leave group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await bob.page.getByRole('button', { name: 'Leave channel' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     // Not cut to an ellipsis (beside the buttons it showed "# Quarterl…"), and the buttons on one row below it.
     expect(await title.evaluate((el) => el.scrollWidth - el.clientWidth)).toBe(0);
     const titleBox = await title.boundingBox();
