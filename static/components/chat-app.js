@@ -75,9 +75,11 @@ export const ChatApp = defineComponent({
       for (const c of state.conversations.values()) count += c.pending.length;
       return count;
     });
-    const { link, connected, shownStatus, statusText, shortStatusText, bannerText } = useLinkStatus({
-      unsent: () => unsent.value,
-    });
+    const { link, connected, shownStatus, statusText, shortStatusText, bannerText, heldText } = useLinkStatus(
+      {
+        unsent: () => unsent.value,
+      },
+    );
     const view = useConversationView(state, nameOf);
     // Notifications and muting are about conversations I get messages from: not a group I am not in.
     const alertsApply = computed(() => !view.activeGroupLeft.value || view.activeGroupJoining.value);
@@ -253,6 +255,7 @@ export const ChatApp = defineComponent({
       shortStatusText,
       shownStatus,
       bannerText,
+      heldText,
       connected,
       announcement,
       drawerOpen,
@@ -414,7 +417,7 @@ export const ChatApp = defineComponent({
 
         <MessageList ref="messageList" :conversation="active" :known-names="alerts.knownNames.value" :offline="!connected"
           :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :channel="!!activeParsed && activeParsed.kind === 'group' && state.groupRecords.get(activeParsed.group)?.kind === 'channel'" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
-          @load-older="loadOlder" @retry="retry" @discard="discard"
+          :held="heldText" @load-older="loadOlder" @retry="retry" @discard="discard"
           :moderation="moderation" @moderate="moderate"
           @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" @react="react" @reply="startReply" />
 

@@ -54,6 +54,8 @@ export const MessageList = defineComponent({
     label: { type: String, required: true },
     /** Whether the conversation is a public channel (its notes say "channel"). */
     channel: { type: Boolean, default: false },
+    /** What a message waiting to be sent says instead of "Sending…" while the page has stopped trying. */
+    held: { type: String, default: '' },
     /** Whether I may read the conversation (a group I am not in: no history is asked for). */
     readable: { type: Boolean, default: true },
     /** The name to show for a user id. */
@@ -424,6 +426,7 @@ export const MessageList = defineComponent({
                 <button v-else type="button" class="link-button" @click="$emit('retry', p)">Try again</button>
                 <button type="button" class="link-button" @click="$emit('discard', p)">Remove</button>
               </template>
+              <span v-else-if="held" class="failed-text" data-testid="held">{{ held }}</span>
               <span v-else :title="p.error || null">{{ p.attempts > 1 ? 'Sending… (trying again)' : 'Sending…' }}</span>
             </div>
           </div>

@@ -1,5 +1,6 @@
 import {
   bannerText as bannerOf,
+  heldText as heldOf,
   shortStatusText as shortStatusOf,
   shownStatus as shownStatusOf,
   statusText as statusOf,
@@ -43,6 +44,7 @@ export function useLinkStatus({ unsent = () => 0 } = {}) {
   const shortStatusText = computed(() => shortStatusOf(view.value));
   /** The banner, or '' when all is well. */
   const bannerText = computed(() => bannerOf(view.value));
+  const heldText = computed(() => heldOf(view.value));
 
   const wentOffline = () => (online.value = false);
   const cameOnline = () => (online.value = true);
@@ -67,5 +69,5 @@ export function useLinkStatus({ unsent = () => 0 } = {}) {
     window.removeEventListener('online', cameOnline);
   });
 
-  return { link, online, connected, shownStatus, statusText, shortStatusText, bannerText };
+  return { link, online, connected, shownStatus, statusText, shortStatusText, bannerText, heldText };
 }

@@ -63,6 +63,18 @@ export function unsentLine(unsent) {
 }
 
 /**
+ * What a message waiting to be sent says while the link is refused for good, or '' (it says "Sending…"): the
+ * page no longer tries, so "Sending…" would not be true.
+ * @param {LinkView} view
+ */
+export function heldText(view) {
+  if (view.status !== 'refused') return '';
+  return view.refusal?.kind === 'banned'
+    ? 'Not sent: this account is banned from the chat'
+    : 'Not sent yet: sign in again to send it';
+}
+
+/**
  * The banner, or '' when all is well: what happened and what becomes of what the person writes.
  * @param {LinkView} view
  */

@@ -119,9 +119,14 @@ describe('the page’s link with sign-in (both services)', () => {
       expect(await banner(person).textContent()).toContain('This account is banned from the chat');
       await composer(person).fill(`still here, ${person.name}`);
       await composer(person).press('Enter');
-      await person.page
-        .locator('.messages .msg.pending', { hasText: `still here, ${person.name}` })
-        .waitFor({ timeout: SHOW_TIMEOUT_MS });
+      const waiting = person.page.locator('.messages .msg.pending', {
+        hasText: `still here, ${person.name}`,
+      });
+      await waiting.waitFor({ timeout: SHOW_TIMEOUT_MS });
+      // Not "Sending…": the page has stopped trying, and the message says why.
+      expect(await waiting.getByTestId('held').textContent()).toBe(
+        'Not sent: this account is banned from the chat',
+      );
       await banner(person)
         .filter({ hasText: '1 message you wrote was not sent: it stays on this browser.' })
         .waitFor({ timeout: SHOW_TIMEOUT_MS });
@@ -176,11 +181,14 @@ describe('the page’s link with sign-in (both services)', () => {
     const dee = await chat.open('dee', { query: '' });
     await signIn(dee, 'Dee');
     const id = await userIdOf(dee);
-    // A message that cannot leave: Dee is muted, so it is refused and waits in the outbox.
-    await moderate(mona, 'Mute 1 h', id);
-    await dee.page.getByTestId('muted').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // A message that cannot leave: written offline, then refused once Dee is muted, it waits in the outbox (a
+    // muted page does not send what is typed, so it is written before the mute).
+    await dee.context.setOffline(true);
     await composer(dee).fill('this one is refused');
     await composer(dee).press('Enter');
+    await moderate(mona, 'Mute 1 h', id);
+    await dee.context.setOffline(false);
+    await dee.page.getByTestId('muted').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await dee.page
       .locator('.messages .msg.pending.failed', { hasText: 'this one is refused' })
       .waitFor({ timeout: SHOW_TIMEOUT_MS });

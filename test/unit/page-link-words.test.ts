@@ -19,6 +19,7 @@ const words: {
   statusText(view: LinkView): string;
   shortStatusText(view: LinkView): string;
   bannerText(view: LinkView): string;
+  heldText(view: LinkView): string;
   signInUrl(returnTo: string): string;
 } = await import(new URL('../../static/state/link-words.js', import.meta.url).href);
 const refusals: {
@@ -112,6 +113,13 @@ describe('what the page says of its link', () => {
     const v = view({ status: 'refused', refusal: { kind: 'signed-out', message: 'Not signed in' } });
     expect(words.statusText(v)).toBe('Signed out');
     expect(words.bannerText(v)).toBe('You are signed out: sign in again to keep chatting.');
+    // A message waiting says why it waits, not "Sending…"; while the page still tries, it says nothing else.
+    expect(words.heldText(v)).toBe('Not sent yet: sign in again to send it');
+    expect(words.heldText(view({ status: 'refused', refusal: banned(null) }))).toBe(
+      'Not sent: this account is banned from the chat',
+    );
+    expect(words.heldText(view({ status: 'reconnecting' }))).toBe('');
+    expect(words.heldText(view({ online: false }))).toBe('');
     expect(words.signInUrl('/api/home?service=webpubsub')).toBe(
       '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fhome%3Fservice%3Dwebpubsub',
     );
