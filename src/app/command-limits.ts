@@ -22,10 +22,12 @@ import type { ChatServices } from './services.js';
 /**
  * Commands per user: `take(user, cost)` resolves to 0 when allowed, else the wait in milliseconds; `cost` says
  * how many commands one counts as (a `createGroup`, one per `CHAT_GROUP_MEMBERS_PER_COMMAND` members; a
- * `searchMessages`, one per `DEFAULT_SEARCH_MESSAGES_PER_COMMAND` lines of `CHAT_SEARCH_SCAN_MESSAGES`).
+ * `renameGroup` of a private group to another title, one per as many members whose lists it rewrites, from the
+ * group's record: one Blob read before the command is counted; a `searchMessages`, one per
+ * `DEFAULT_SEARCH_MESSAGES_PER_COMMAND` lines of `CHAT_SEARCH_SCAN_MESSAGES`).
  */
 export interface CommandLimiter extends Pick<CommandQuota, 'take' | 'burst' | 'perSecond'> {
-  cost(command: ChatCommand, user: string): number;
+  cost(command: ChatCommand, user: string): Promise<number>;
   /** Why a command costs more than one, for the `rate-limited` message (`undefined` when it costs one). */
   weight(command: ChatCommand): string | undefined;
   /** Members of a new group one command pays for. */
@@ -52,17 +54,32 @@ export function commandLimiterFor(services: ChatServices): CommandLimiter {
       perSecond: quota.perSecond,
       membersPerCommand,
       take: (user, cost) => quota.take(user, cost),
-      cost: (command, user) => commandCost(command, user, membersPerCommand, scanMessages),
+      cost: async (command, user) =>
+        commandCost(command, user, membersPerCommand, scanMessages, await renamedMembers(services, command)),
       weight: (command) =>
         command.type === 'createGroup'
           ? `one per ${membersPerCommand} members`
-          : command.type === 'searchMessages'
-            ? `one per ${DEFAULT_SEARCH_MESSAGES_PER_COMMAND} of the ${scanMessages} messages it may read`
-            : undefined,
+          : command.type === 'renameGroup'
+            ? `one per ${membersPerCommand} members whose lists it retitles`
+            : command.type === 'searchMessages'
+              ? `one per ${DEFAULT_SEARCH_MESSAGES_PER_COMMAND} of the ${scanMessages} messages it may read`
+              : undefined,
     };
     commandLimiters.set(services, limiter);
   }
   return limiter;
+}
+
+/**
+ * The members whose lists a `renameGroup` would rewrite: a private group's members when the title is another
+ * (channel entries carry no title; a rename to the current title changes nothing); 0 for any other command, or
+ * when the record cannot be read (the command then fails on it by itself).
+ */
+async function renamedMembers(services: ChatServices, command: ChatCommand): Promise<number> {
+  if (command.type !== 'renameGroup') return 0;
+  const record = await services.groups.records.read(command.group).catch(() => undefined);
+  if (record?.kind !== 'private' || record.title === command.title) return 0;
+  return record.members.length;
 }
 
 const typingThrottles = new WeakMap<ChatServices, TypingThrottle>();

@@ -234,9 +234,9 @@ async function runParsedCommand(
   limits: CommandLimiter,
 ): Promise<ChatReply | undefined> {
   // Every command counts, valid or not: each one costs an upstream call (a createGroup by its members, a
-  // searchMessages by the messages it may read).
+  // renameGroup by the members whose lists it rewrites, a searchMessages by the messages it may read).
   // Counted per user, across their connections and every instance.
-  const cost = parsed.ok ? limits.cost(parsed.command, caller.user) : 1;
+  const cost = parsed.ok ? await limits.cost(parsed.command, caller.user) : 1;
   const waitMs = await limits.take(caller.user, cost);
   if (!parsed.ok) return { event: 'error', payload: parsed.error };
   const { command } = parsed;

@@ -1,8 +1,9 @@
 /**
  * The attachments container and its short-lived SAS URLs (docs/architecture.md, "Attachments"): a create-only
  * SAS for one pending blob to upload, the claim of an upload by the message that sends it (one HEAD, then a copy to
- * its blob name and the pending blob deleted), a read SAS for one blob to show or download (`rscd` for files), and
- * the HEAD and delete the read route checks a blob with. In Azure the SAS is a user-delegation SAS signed with a key
+ * its blob name and the pending blob deleted, the sender kept in its metadata), a read SAS for one blob to show or
+ * download (`rscd` for files), the HEAD and delete the read route checks a blob with, and the delete of the file of a
+ * message deleted or removed. In Azure the SAS is a user-delegation SAS signed with a key
  * the app's managed identity asks for (the account has no shared keys); with a connection string (Azurite) it is an
  * account-key SAS.
  */
@@ -51,7 +52,12 @@ export interface StoredBlob {
   readonly size: number;
   readonly type: string | undefined;
   readonly etag: string | undefined;
+  /** Who sent the message that claimed it; `undefined` for a pending upload or a file claimed before this was kept. */
+  readonly sender: string | undefined;
 }
+
+/** The metadata key of the user whose message claimed a file (URI-encoded: metadata values are header values). */
+const SENDER_METADATA = 'sender';
 
 /** Started this long before now, so a client clock a little behind the service's still accepts the SAS. */
 const CLOCK_SKEW_MS = 60_000;
@@ -113,7 +119,13 @@ export class AttachmentStore {
   async head(blob: string): Promise<StoredBlob | undefined> {
     try {
       const props = await this.container.getBlobClient(blob).getProperties();
-      return { size: props.contentLength ?? 0, type: props.contentType, etag: props.etag };
+      const sender = props.metadata?.[SENDER_METADATA];
+      return {
+        size: props.contentLength ?? 0,
+        type: props.contentType,
+        etag: props.etag,
+        sender: sender === undefined ? undefined : decodeURIComponent(sender),
+      };
     } catch (error) {
       if (error instanceof RestError && (error.statusCode === 404 || error.code === 'BlobNotFound')) {
         return undefined;
@@ -122,22 +134,28 @@ export class AttachmentStore {
     }
   }
 
-  /** Whether `attachment` is stored as declared: the blob exists with that size and content type. */
-  async matches(attachment: Attachment): Promise<boolean> {
-    return isAsDeclared(await this.head(attachment.blob), attachment);
+  /**
+   * Whether `attachment` is stored as declared (the blob exists with that size and content type) and is a file of
+   * `sender`'s (claimed by a message of theirs, or before senders were kept).
+   */
+  async matches(attachment: Attachment, sender: string): Promise<boolean> {
+    const stored = await this.head(attachment.blob);
+    return isAsDeclared(stored, attachment) && (stored?.sender === undefined || stored.sender === sender);
   }
 
   /**
    * Makes the upload of `attachment` a file of its conversation when it is stored as declared (its size, at most
    * {@link maxBytes}, and its type): copies the pending blob to the attachment's blob name (Copy Blob From URL,
-   * within the account, up to 256 MiB) and deletes the pending one. Already claimed (a retried send, or a second
-   * message with the same file): whether the claimed blob is as declared. A pending blob that is too large or of a
-   * refused type is deleted. One HEAD, then one copy and one delete.
+   * within the account, up to 256 MiB), with `sender` in its metadata, and deletes the pending one. Already claimed
+   * (a retried send, or a second message with the same file): whether the claimed blob is as declared and the
+   * sender's: deleting a message deletes its file, so nobody may send another's file again and delete it with their
+   * own message. A pending blob that is too large or of a refused type is deleted. One HEAD, then one copy and one
+   * delete.
    */
-  async claim(attachment: Attachment): Promise<boolean> {
+  async claim(attachment: Attachment, sender: string): Promise<boolean> {
     const pendingName = pendingBlobName(attachment.blob);
     const pending = await this.head(pendingName);
-    if (pending === undefined) return this.matches(attachment);
+    if (pending === undefined) return this.matches(attachment, sender);
     if (pending.size > this.maxBytes || !isAllowedType(pending.type ?? '')) {
       await this.remove(pendingName);
       return false;
@@ -148,20 +166,21 @@ export class AttachmentStore {
       await this.container.getBlobClient(attachment.blob).syncCopyFromURL(source.url, {
         // Never over a claimed file; only the very upload that was checked.
         conditions: { ifNoneMatch: '*' },
+        metadata: { [SENDER_METADATA]: encodeURIComponent(sender) },
         ...(pending.etag !== undefined ? { sourceConditions: { ifMatch: pending.etag } } : {}),
       });
     } catch (error) {
       const status = error instanceof RestError ? error.statusCode : undefined;
       // 409 or 412: another send claimed it meanwhile (the file is there), or the upload changed since the HEAD
       // (nothing is): whatever is under the file's name decides.
-      if (status === 409 || status === 412) return this.matches(attachment);
+      if (status === 409 || status === 412) return this.matches(attachment, sender);
       throw error;
     }
     await this.remove(pendingName);
     return true;
   }
 
-  /** Deletes `blob` if it exists. */
+  /** Deletes `blob` if it exists (a file of a message deleted or removed, or an upload refused). */
   async remove(blob: string): Promise<void> {
     await this.container.getBlobClient(blob).deleteIfExists();
   }

@@ -51,7 +51,9 @@ export const DEFAULT_GROUP_MEMBERS_PER_COMMAND = 10;
 
 /**
  * The tokens `command` from `user` costs: one; for a `createGroup` one per started `membersPerCommand` of its
- * members ({@link DEFAULT_GROUP_MEMBERS_PER_COMMAND}); for a `searchMessages` one per started
+ * members ({@link DEFAULT_GROUP_MEMBERS_PER_COMMAND}); for a `renameGroup` one per started `membersPerCommand` of
+ * the `renamedMembers` whose lists it rewrites (a private group's members when the title changes, as its record
+ * says before the command runs; none otherwise); for a `searchMessages` one per started
  * `DEFAULT_SEARCH_MESSAGES_PER_COMMAND` lines of `searchScanMessages`, its bound (search.ts). {@link CommandQuota.take}
  * never asks more than the burst, so every command can pass once the bucket is full.
  */
@@ -60,10 +62,15 @@ export function commandCost(
   user: string,
   membersPerCommand = DEFAULT_GROUP_MEMBERS_PER_COMMAND,
   searchScanMessages = DEFAULT_SEARCH_SCAN_MESSAGES,
+  renamedMembers = 0,
 ): number {
   if (command.type === 'searchMessages') return searchCost(searchScanMessages);
-  if (command.type !== 'createGroup') return 1;
-  const members = new Set([user, ...command.members]).size;
+  const members =
+    command.type === 'createGroup'
+      ? new Set([user, ...command.members]).size
+      : command.type === 'renameGroup'
+        ? renamedMembers
+        : 1;
   return Math.max(1, Math.ceil(members / Math.max(1, membersPerCommand)));
 }
 

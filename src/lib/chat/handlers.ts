@@ -18,7 +18,7 @@ import {
 } from '../conversations/index.js';
 import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../history/index.js';
 import { ATTRIBUTES, chatMetrics, inSpan, SPANS } from '../observability.js';
-import { type AttachmentCheck, checkAttachment } from './attachment-check.js';
+import { type AttachmentCheck, checkAttachment, removeAttachmentOf } from './attachment-check.js';
 import type { ChatCommand } from './commands.js';
 import { ChatCommandError, type ChatErrorPayload, chatError, storing } from './errors.js';
 import { deliverMessage, type Fanout } from './fanout.js';
@@ -45,9 +45,8 @@ import type { SearchOptions } from './reading/search.js';
 import { relayTyping, type TypingThrottle } from './typing.js';
 import type { ChatEvent, ChatReply } from './wire/protocol.js';
 
-/** What the chat needs of the history store (src/lib/history). */
 export type { Caller } from './people/caller.js';
-
+/** What the chat needs of the history store (src/lib/history). */
 export interface ChatHistory {
   append(message: NewMessage): Promise<AppendResult>;
   read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
@@ -259,7 +258,7 @@ export class ChatHandlers {
     caller: Caller,
     command: Extract<ChatCommand, { type: 'sendMessage' }>,
   ): Promise<ChatReply | undefined> {
-    const { history, members } = this.#deps;
+    const { history, members, attachments } = this.#deps;
     const { text, group, to, clientMessageId, replyTo } = command;
     const which = clientMessageId !== undefined ? { clientMessageId } : {};
     if (group !== undefined && !(await members.isMember(caller.user, group))) {
@@ -276,7 +275,7 @@ export class ChatHandlers {
           : ROOM;
     const reply = await storing(() => replyFields(history, conversation, replyTo, this.#deps.reactions));
     if (!reply.ok) return { event: 'error', payload: { ...chatError(reply.code, command.type), ...which } };
-    const attached = await storing(() => checkAttachment(this.#deps.attachments, conversation, command));
+    const attached = await storing(() => checkAttachment(attachments, conversation, caller.user, command));
     if (!attached.ok) return { event: 'error', payload: attached.error };
     const { attachment } = attached;
     const kind = {
@@ -398,9 +397,9 @@ export class ChatHandlers {
 
   /**
    * `editMessage`, `deleteMessage`: a record appended after the author is checked against the stored message
-   * (docs/architecture.md, "Edit and delete"), delivered and acknowledged as a message is. `react`, `unreact`:
-   * the same, except that one which changes nothing is acknowledged `unchanged` and neither stored nor
-   * delivered (docs/architecture.md, "Reactions and replies").
+   * (docs/architecture.md, "Edit and delete"; a delete takes its file too), delivered and acknowledged as usual.
+   * `react`, `unreact`: the same, except that one which changes nothing is acknowledged `unchanged` and neither
+   * stored nor delivered (docs/architecture.md, "Reactions and replies").
    */
   async #changeMessage(
     caller: Caller,
@@ -418,6 +417,7 @@ export class ChatHandlers {
     // A reaction that changes nothing: answered as done, with nothing stored or delivered.
     if ('unchanged' in outcome) return { event: 'ack', payload: { ...which, unchanged: true } };
     const { message } = outcome.stored;
+    await storing(() => removeAttachmentOf(this.#deps.attachments, message, outcome.original));
     await deliverMessage(this.#deps.fanout, caller, message);
     return {
       event: 'ack',

@@ -29,7 +29,8 @@ export interface MessageChange {
 export type ChangeRefusal = 'message-not-found' | 'not-author' | 'not-a-message';
 
 export type ChangeOutcome =
-  | { readonly ok: true; readonly stored: AppendResult }
+  /** `original`: the message changed (for a delete, what it carried, such as its attachment). */
+  | { readonly ok: true; readonly stored: AppendResult; readonly original?: ChatMessage }
   | { readonly ok: false; readonly code: ChangeRefusal };
 
 /**
@@ -52,5 +53,5 @@ export async function appendChange(history: ChangeHistory, change: MessageChange
     target: change.target,
     ...(change.clientMessageId !== undefined ? { clientMessageId: change.clientMessageId } : {}),
   });
-  return { ok: true, stored };
+  return { ok: true, stored, original };
 }

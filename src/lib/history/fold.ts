@@ -74,7 +74,10 @@ export class MessageChanges {
 
   /** `message` as it reads after the records seen so far (a record by anyone but its author is ignored). */
   apply(message: ChatMessage): FoldedMessage {
-    if (this.#removed.has(message.id)) return { ...message, text: '', deleted: true, removed: true };
+    if (this.#removed.has(message.id)) {
+      const { attachment: _dropped, ...rest } = message;
+      return { ...rest, text: '', deleted: true, removed: true };
+    }
     const key = keyOf(message.id, message.from);
     if (this.#deletes.has(key)) {
       // A deleted message shows nothing of what it carried, its attachment included.

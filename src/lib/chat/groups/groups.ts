@@ -144,9 +144,9 @@ export class GroupHandlers {
           const { topic: _old, ...rest } = r;
           return command.topic === '' ? rest : { ...rest, topic: command.topic };
         });
-        // Also when nothing changed: a retry after a failure half-way completes the members' lists.
-        if (command.type === 'renameGroup') await this.#retitle(record);
+        // A change to what it is: answered with the record, and nothing written or sent to anyone else.
         if (!changed) return { event: 'group', payload: record };
+        if (command.type === 'renameGroup') await this.#retitle(record);
         if (record.kind === 'channel') await channels.put(record);
         const at = this.#deps.at();
         const note: SystemPayload =

@@ -7,6 +7,7 @@
 import { parseConversation } from '../../conversation.js';
 import type { GroupRecordStore, ListUpdates } from '../../conversations/index.js';
 import type { AppendResult, ChatMessage, NewMessage } from '../../history/index.js';
+import { type AttachmentCheck, removeAttachmentOf } from '../attachment-check.js';
 import type { ChatCommand } from '../commands.js';
 import { type ChatErrorCode, type ChatErrorPayload, chatError, storing } from '../errors.js';
 import type { Fanout } from '../fanout.js';
@@ -40,6 +41,8 @@ export interface ModerationContext extends Partial<ModerationDependencies> {
   readonly records: Pick<GroupRecordStore, 'read'>;
   readonly fanout: Pick<Fanout, 'toAll' | 'toGroup' | 'toUser' | 'removeUserFromGroup'>;
   readonly lists: Pick<ListUpdates, 'leaveGroup'>;
+  /** Where a removed message's file is deleted; without it there are no files. */
+  readonly attachments?: Pick<AttachmentCheck, 'remove'>;
   /** The time now, ISO 8601. */
   readonly at: () => string;
   readonly now?: () => number;
@@ -274,6 +277,8 @@ export class ModerationHandlers {
         by: caller.user,
       }),
     );
+    // Only now that the record is stored: the file goes with its message.
+    await storing(() => removeAttachmentOf(this.#deps.attachments, message, original));
     const event: ChatEvent = { event: 'message', payload: message };
     const where = parseConversation(command.conversation);
     if (where?.kind === 'group') await fanout.toGroup(where.group, event);
