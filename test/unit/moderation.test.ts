@@ -61,6 +61,16 @@ describe('moderation commands', () => {
       'invalid-reason',
     );
     expect(code('banUser', { user: 'bob', reason: 'two\nlines' })).toBe('invalid-reason');
+    // Control and format characters are taken out, as from a title: nothing reorders what moderators read.
+    const reason = (name: string, payload: Record<string, unknown>) => {
+      const parsed = parseCommand(name, payload);
+      return parsed.ok && 'reason' in parsed.command ? parsed.command.reason : undefined;
+    };
+    expect(reason('banUser', { user: 'bob', reason: 'spam \u202Egnp.exe' })).toBe('spam gnp.exe');
+    expect(reason('muteUser', { user: 'bob', minutes: 5, reason: 'a\u0000b\u001B[31mc' })).toBe('ab[31mc');
+    expect(
+      reason('reportMessage', { conversation: 'room', messageId: ID, reason: ' \u200B\u2066 ' }),
+    ).toBeUndefined();
     expect(code('banUser', { user: 'a:b' })).toBe('invalid-user');
     expect(code('removeFromChannel', { user: 'bob', group: '' })).toBe('invalid-group');
     expect(code('resolveReport', { report: 'nope' })).toBe('invalid-report');

@@ -4,6 +4,7 @@
  * payload.
  */
 import { isValidName, nameProblem, parseConversation } from '../../conversation.js';
+import { cleanLine } from '../../display-name.js';
 import { isMessageId } from '../../history/index.js';
 import type { ChatErrorCode } from '../errors.js';
 
@@ -96,7 +97,10 @@ export function parseModerationCommand(
   ) {
     return refuse('invalid-reason', `one line of at most ${MAX_REASON_LENGTH} characters`);
   }
-  const why = typeof reason === 'string' && reason.trim() !== '' ? { reason: reason.trim() } : {};
+  // Cleaned as a title is: control and format characters (NUL, ESC, a right-to-left override) would reorder
+  // or hide what moderators and a banned person's refusal show.
+  const cleaned = typeof reason === 'string' ? cleanLine(reason) : '';
+  const why = cleaned !== '' ? { reason: cleaned } : {};
   switch (name) {
     case 'reportMessage':
     case 'removeMessage': {
