@@ -27,7 +27,7 @@ import {
 import type { UpstreamContext } from '../lib/upstream/index.js';
 import { APP_ERRORS } from './errors.js';
 import { authMode } from './identity.js';
-import type { ChatServices } from './services.js';
+import { type ChatServices, maxOpenReportsFromSettings } from './services.js';
 
 const built = new WeakMap<ChatServices, ModerationDependencies>();
 
@@ -39,7 +39,7 @@ export function moderationFor(services: ChatServices): ModerationDependencies {
     deps = {
       enabled: authMode() === 'entra',
       store: new ModerationStore(container),
-      reports: new ReportStore(container),
+      reports: new ReportStore(container, { maxOpenPerUser: maxOpenReportsFromSettings() }),
       audit: new AuditLog(container),
       disconnect: (user, reason) => closeUserConnections(services, user, reason),
     };

@@ -262,6 +262,14 @@ export function reactionLimitsFromSettings(env: NodeJS.ProcessEnv = process.env)
   };
 }
 
+/** The most open reports `CHAT_MAX_OPEN_REPORTS_PER_USER` may allow one user. */
+export const MAX_OPEN_REPORTS_CEILING = 1000;
+
+/** `CHAT_MAX_OPEN_REPORTS_PER_USER`, checked against its ceiling (docs/architecture.md, "Moderation"). */
+export function maxOpenReportsFromSettings(env: NodeJS.ProcessEnv = process.env): number {
+  return countSetting('maxOpenReportsPerUser', MAX_OPEN_REPORTS_CEILING, env);
+}
+
 /** A whole number from 1 to `max` from a setting (its catalogue default when absent). */
 function countSetting(
   key:
@@ -276,6 +284,7 @@ function countSetting(
     | 'groupWriteAttempts'
     | 'maxReactionsPerMessage'
     | 'replyExcerptLength'
+    | 'maxOpenReportsPerUser'
     | 'searchScanMessages',
   max: number,
   env: NodeJS.ProcessEnv,

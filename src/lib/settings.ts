@@ -282,6 +282,13 @@ export const SETTINGS = {
     description:
       'Characters of the quoted message a reply keeps (longer is cut with an ellipsis), at most 1000.',
   },
+  maxOpenReportsPerUser: {
+    name: 'CHAT_MAX_OPEN_REPORTS_PER_USER',
+    required: false,
+    default: '20',
+    description:
+      'Open reports one user may have made (opened or joined), at most 1000; one more is refused with too-many-reports until moderators resolve some of them.',
+  },
   searchScanMessages: {
     name: 'CHAT_SEARCH_SCAN_MESSAGES',
     required: false,

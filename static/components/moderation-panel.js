@@ -1,4 +1,4 @@
-import { MENU_MUTE_MINUTES } from '../state/moderation.js';
+import { MENU_MUTE_MINUTES, moreReportsPayload } from '../state/moderation.js';
 import { fullTime } from '../text/format.js';
 import { defineComponent, ref } from '../vendor/vue.js';
 
@@ -33,6 +33,10 @@ export const ModerationPanel = defineComponent({
       });
       who.value = '';
     }
+    function moreReports() {
+      const payload = moreReportsPayload(props.moderation);
+      if (payload !== null) command('listReports', payload);
+    }
     const loadAudit = (/** @type {boolean} */ older) =>
       command('listAudit', older && props.moderation.auditNext ? { before: props.moderation.auditNext } : {});
     /** @param {any} report */
@@ -40,7 +44,7 @@ export const ModerationPanel = defineComponent({
       command('removeMessage', { conversation: report.conversation, messageId: report.messageId });
       command('resolveReport', { report: report.id, reason: 'message deleted' });
     }
-    return { who, command, lift, loadAudit, removeReported, fullTime };
+    return { who, command, lift, loadAudit, moreReports, removeReported, fullTime };
   },
   template: /* html */ `
     <section class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title">
@@ -54,7 +58,7 @@ export const ModerationPanel = defineComponent({
       <ul v-else class="reports" aria-label="Open reports">
         <li v-for="r in moderation.reports" :key="r.id" class="report" data-testid="report-item">
           <p><strong dir="auto">{{ r.authorName || nameOf(r.author) }}</strong> in {{ r.conversation }}:
-            <span class="report-text" dir="auto">{{ r.text }}</span></p>
+            <span class="report-text" dir="auto">{{ r.text }}</span><template v-if="r.originalText !== undefined"> <span class="subtle">(edited; first sent as “<span class="report-text" dir="auto">{{ r.originalText }}</span>”)</span></template></p>
           <p class="subtle">Reported by <span dir="auto">{{ r.reporterName || nameOf(r.reporter) }}</span>, {{ fullTime(r.at) }}<template v-if="r.reason">: <span dir="auto">{{ r.reason }}</span></template></p>
           <p v-if="r.alsoReportedBy && r.alsoReportedBy.length" class="subtle" data-testid="also-reported">{{ r.alsoReportedBy.length + 1 }} people reported it; also <template v-for="(o, i) in r.alsoReportedBy" :key="o.user + o.at"><template v-if="i">, </template><span dir="auto">{{ o.name || nameOf(o.user) }}</span><template v-if="o.reason"> (<span dir="auto">{{ o.reason }}</span>)</template></template></p>
           <span class="edit-actions">
@@ -63,7 +67,7 @@ export const ModerationPanel = defineComponent({
           </span>
         </li>
       </ul>
-      <button v-if="moderation.reportsMore" type="button" class="button small ghost" @click="command('listReports', {})">More reports</button>
+      <button v-if="moderation.reportsMore && moderation.reportsNext !== null" type="button" class="button small ghost" data-testid="more-reports" @click="moreReports">More reports</button>
       <h3>Mute or ban by user id</h3>
       <p class="empty-note">Or from a person's message; "Unmute" and "Unban" are also in the audit log below.</p>
       <form class="join-form" novalidate @submit.prevent="lift('unmuteUser')">

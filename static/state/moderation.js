@@ -21,9 +21,11 @@ export function createModerationState() {
     roles: [],
     /** When my mute ends (ISO 8601), while I am muted. */
     mutedUntil: /** @type {string | null} */ (null),
-    /** Open reports, oldest first (moderators). @type {any[]} */
+    /** Open reports, newest message first (moderators), the pages loaded so far. @type {any[]} */
     reports: [],
     reportsMore: false,
+    /** The `after` of the next page of open reports, while there are more. */
+    reportsNext: /** @type {string | null} */ (null),
     /** The audit log pages loaded so far, newest first, and the cursor of the next. @type {any[]} */
     audit: [],
     auditNext: /** @type {string | null} */ (null),
@@ -66,15 +68,25 @@ export function applyModerationEvent(mod, me, type, payload) {
       mod.mutedUntil = typeof status?.mutedUntil === 'string' ? status.mutedUntil : null;
       break;
     }
-    case 'reports':
-      mod.reports = Array.isArray(payload.reports) ? payload.reports : [];
+    case 'reports': {
+      const page = Array.isArray(payload.reports) ? payload.reports : [];
+      // A later page ("More reports") adds to what is shown; a first page (arrival, a reload) replaces it.
+      if (typeof payload.after === 'string') {
+        const shown = new Set(mod.reports.map((r) => r.id));
+        mod.reports = [...mod.reports, ...page.filter((/** @type {any} */ r) => !shown.has(r.id))];
+      } else {
+        mod.reports = page;
+      }
       mod.reportsMore = payload.more === true;
+      mod.reportsNext = payload.more === true && typeof payload.next === 'string' ? payload.next : null;
       break;
+    }
     case 'report':
-      // A report someone else joined comes again under its id: it replaces the copy shown.
+      // A report someone else joined comes again under its id: it replaces the copy shown. A new one is the
+      // newest: it goes first.
       mod.reports = mod.reports.some((r) => r.id === payload.id)
         ? mod.reports.map((r) => (r.id === payload.id ? payload : r))
-        : [...mod.reports, payload];
+        : [payload, ...mod.reports];
       break;
     case 'reportResolved':
       mod.reports = mod.reports.filter((r) => r.id !== payload.id);
@@ -96,7 +108,7 @@ export function applyModerationEvent(mod, me, type, payload) {
     case 'error':
       if (payload.code === 'muted' && typeof payload.until === 'string') mod.mutedUntil = payload.until;
       else if (
-        /^(not-a-moderator|moderation-off|already-reported|report-contended|report-not-found|not-a-channel|banned)$/.test(
+        /^(not-a-moderator|moderation-off|already-reported|report-contended|report-not-found|not-a-channel|banned|message-deleted|too-many-reports)$/.test(
           payload.code,
         )
       )
@@ -106,6 +118,13 @@ export function applyModerationEvent(mod, me, type, payload) {
       break;
   }
 }
+
+/**
+ * The `listReports` payload of "More reports": the page after the last one shown; `null` when none is left.
+ * @param {ModerationState} mod
+ */
+export const moreReportsPayload = (mod) =>
+  mod.reportsMore && mod.reportsNext !== null ? { after: mod.reportsNext } : null;
 
 /** Whether my mute still lasts at `now`. @param {ModerationState} mod @param {number} now */
 export const isMuted = (mod, now) => mod.mutedUntil !== null && Date.parse(mod.mutedUntil) > now;

@@ -4,12 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { principalRoles } from '../../src/app/identity.js';
+import { maxOpenReportsFromSettings } from '../../src/app/services.js';
 import {
   chatRolesOf,
+  DEFAULT_MAX_OPEN_REPORTS_PER_USER,
   decodeRoles,
   encodeRolesClaim,
   MAX_MUTE_MINUTES,
   MAX_REASON_LENGTH,
+  MAX_REPORTS_CURSOR_LENGTH,
   parseCommand,
   SANCTIONED_COMMANDS,
   sanctionRefusal,
@@ -58,6 +61,16 @@ describe('moderation commands', () => {
       'invalid-reason',
     );
     expect(code('banUser', { user: 'bob', reason: 'two\nlines' })).toBe('invalid-reason');
+    // Control and format characters are taken out, as from a title: nothing reorders what moderators read.
+    const reason = (name: string, payload: Record<string, unknown>) => {
+      const parsed = parseCommand(name, payload);
+      return parsed.ok && 'reason' in parsed.command ? parsed.command.reason : undefined;
+    };
+    expect(reason('banUser', { user: 'bob', reason: 'spam \u202Egnp.exe' })).toBe('spam gnp.exe');
+    expect(reason('muteUser', { user: 'bob', minutes: 5, reason: 'a\u0000b\u001B[31mc' })).toBe('ab[31mc');
+    expect(
+      reason('reportMessage', { conversation: 'room', messageId: ID, reason: ' \u200B\u2066 ' }),
+    ).toBeUndefined();
     expect(code('banUser', { user: 'a:b' })).toBe('invalid-user');
     expect(code('removeFromChannel', { user: 'bob', group: '' })).toBe('invalid-group');
     expect(code('resolveReport', { report: 'nope' })).toBe('invalid-report');
@@ -67,6 +80,16 @@ describe('moderation commands', () => {
     expect(code('listAudit', { before: '2026-01-01' })).toBe('invalid-cursor');
     expect(code('listAudit', { before: '2024-02-29:3' })).toBe('ok');
     expect(code('listAudit', { limit: 0 })).toBe('invalid-limit');
+    expect(code('listReports', { after: '' })).toBe('invalid-cursor');
+    expect(code('listReports', { after: 7 })).toBe('invalid-cursor');
+    expect(code('listReports', { after: 'x'.repeat(MAX_REPORTS_CURSOR_LENGTH + 1) })).toBe('invalid-cursor');
+    expect(code('listReports', { after: 'a token', limit: 2 })).toBe('ok');
+    // The bound on one person's open reports: its setting's default is the store's.
+    expect(maxOpenReportsFromSettings({})).toBe(DEFAULT_MAX_OPEN_REPORTS_PER_USER);
+    expect(maxOpenReportsFromSettings({ CHAT_MAX_OPEN_REPORTS_PER_USER: '5' })).toBe(5);
+    expect(() => maxOpenReportsFromSettings({ CHAT_MAX_OPEN_REPORTS_PER_USER: '0' })).toThrow(
+      /CHAT_MAX_OPEN_REPORTS_PER_USER must be a whole number from 1 to 1000/,
+    );
     expect(code('reportMessage', { conversation: 'nowhere', messageId: ID })).toBe('invalid-conversation');
   });
 });
@@ -194,7 +217,7 @@ describe("a moderator's remove record", () => {
 });
 
 describe('open reports on the page', () => {
-  it('show a report another person joined once, with its reporters, in the place it had', async () => {
+  it('show a new report first, and one another person joined once, with its reporters, in the place it had', async () => {
     const { applyModerationEvent, createModerationState } = await import(
       new URL('../../static/state/moderation.js', import.meta.url).href
     );
@@ -205,9 +228,31 @@ describe('open reports on the page', () => {
     applyModerationEvent(mod, 'mona', 'report', other);
     const joined = { ...first, alsoReportedBy: [{ user: 'bob', at: '2026-01-01T00:00:00.000Z' }] };
     applyModerationEvent(mod, 'mona', 'report', joined);
-    expect(mod.reports).toEqual([joined, other]);
+    expect(mod.reports).toEqual([other, joined]);
     // A repeat is refused with a notice the reporter reads.
     applyModerationEvent(mod, 'ann', 'error', { code: 'already-reported', message: 'You have reported it' });
     expect(mod.notice).toBe('You have reported it');
+  });
+
+  it('"More reports" asks for the page after the last one and adds it; a first page replaces them', async () => {
+    const { applyModerationEvent, createModerationState, moreReportsPayload } = await import(
+      new URL('../../static/state/moderation.js', import.meta.url).href
+    );
+    const report = (n: number) => ({
+      id: `01J${String(n).padStart(23, '0')}`,
+      reporter: 'ann',
+      text: `r${n}`,
+    });
+    const mod = createModerationState();
+    applyModerationEvent(mod, 'mona', 'reports', { reports: [report(9), report(8)], more: true, next: 'p2' });
+    expect(moreReportsPayload(mod)).toEqual({ after: 'p2' });
+    // The answer names the cursor it continues: its reports come after those shown.
+    applyModerationEvent(mod, 'mona', 'reports', { reports: [report(7)], more: false, after: 'p2' });
+    expect(mod.reports.map((r: { text: string }) => r.text)).toEqual(['r9', 'r8', 'r7']);
+    expect(mod.reportsMore).toBe(false);
+    expect(moreReportsPayload(mod)).toBe(null);
+    // A first page (a moderator's arrival after a reload) replaces what was shown.
+    applyModerationEvent(mod, 'mona', 'reports', { reports: [report(6)], more: false });
+    expect(mod.reports.map((r: { text: string }) => r.text)).toEqual(['r6']);
   });
 });

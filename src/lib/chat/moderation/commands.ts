@@ -4,6 +4,7 @@
  * payload.
  */
 import { isValidName, nameProblem, parseConversation } from '../../conversation.js';
+import { cleanLine } from '../../display-name.js';
 import { isMessageId } from '../../history/index.js';
 import type { ChatErrorCode } from '../errors.js';
 
@@ -29,8 +30,10 @@ export const MAX_MUTE_MINUTES = 7 * 24 * 60;
 export const DEFAULT_MODERATION_PAGE_SIZE = 50;
 /** The most entries one page of the audit log or of open reports may hold. */
 export const MAX_MODERATION_PAGE_SIZE = 200;
-/** Longest page cursor (`before`). */
+/** Longest page cursor of the audit log (`before`). */
 export const MAX_CURSOR_LENGTH = 64;
+/** Longest page cursor of the open reports (`after`: a Blob listing's continuation token). */
+export const MAX_REPORTS_CURSOR_LENGTH = 1024;
 
 type Reason = { readonly reason?: string };
 export type ModerationCommand =
@@ -39,7 +42,7 @@ export type ModerationCommand =
   | ({ readonly type: 'muteUser'; readonly user: string; readonly minutes: number } & Reason)
   | ({ readonly type: 'unmuteUser' | 'banUser' | 'unbanUser'; readonly user: string } & Reason)
   | ({ readonly type: 'removeFromChannel'; readonly group: string; readonly user: string } & Reason)
-  | { readonly type: 'listReports'; readonly limit: number }
+  | { readonly type: 'listReports'; readonly limit: number; readonly after?: string }
   | ({ readonly type: 'resolveReport'; readonly report: string } & Reason)
   | { readonly type: 'listAudit'; readonly before?: string; readonly limit: number };
 
@@ -94,7 +97,10 @@ export function parseModerationCommand(
   ) {
     return refuse('invalid-reason', `one line of at most ${MAX_REASON_LENGTH} characters`);
   }
-  const why = typeof reason === 'string' && reason.trim() !== '' ? { reason: reason.trim() } : {};
+  // Cleaned as a title is: control and format characters (NUL, ESC, a right-to-left override) would reorder
+  // or hide what moderators and a banned person's refusal show.
+  const cleaned = typeof reason === 'string' ? cleanLine(reason) : '';
+  const why = cleaned !== '' ? { reason: cleaned } : {};
   switch (name) {
     case 'reportMessage':
     case 'removeMessage': {
@@ -107,7 +113,7 @@ export function parseModerationCommand(
     }
     case 'listReports':
     case 'listAudit': {
-      const { limit, before } = payload;
+      const { limit, before, after } = payload;
       if (
         limit !== undefined &&
         !(
@@ -120,7 +126,13 @@ export function parseModerationCommand(
         return refuse('invalid-limit', `from 1 to ${MAX_MODERATION_PAGE_SIZE}`);
       }
       const size = (limit as number | undefined) ?? DEFAULT_MODERATION_PAGE_SIZE;
-      if (name === 'listReports') return { ok: true, command: { type: name, limit: size } };
+      if (name === 'listReports') {
+        if (after === undefined) return { ok: true, command: { type: name, limit: size } };
+        if (typeof after !== 'string' || after === '' || after.length > MAX_REPORTS_CURSOR_LENGTH) {
+          return refuse('invalid-cursor', 'give the "next" of the previous reports page as "after"');
+        }
+        return { ok: true, command: { type: name, limit: size, after } };
+      }
       if (
         before !== undefined &&
         (typeof before !== 'string' || before.length > MAX_CURSOR_LENGTH || !parseAuditCursor(before))

@@ -17,8 +17,12 @@ export const MODERATION_ERRORS = {
     'You have reported this message already: your report stays open until a moderator resolves it, so there is nothing to send again',
   'report-contended':
     'Many people reported this message at the same moment and yours could not be added: report it again',
+  'message-deleted':
+    'This message was deleted, by its author or by a moderator: nobody sees it any more, so there is nothing to report',
+  'too-many-reports':
+    'You have as many open reports as one person may have: report more once moderators have resolved some of yours',
   'report-not-found': 'No open report with this id: another moderator may have resolved it',
   'not-a-channel':
     "Only people in a public channel can be removed by a moderator; private groups are their owners'",
-  'invalid-cursor': '"before" must be the "next" of the previous page',
+  'invalid-cursor': '"before" (listAudit) or "after" (listReports) must be the "next" of the previous page',
 } as const satisfies Record<string, string>;

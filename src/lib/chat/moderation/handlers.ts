@@ -17,6 +17,7 @@ import type { ChatEvent, ChatReply } from '../wire/protocol.js';
 import type { AuditEntry, AuditLog } from './audit.js';
 import type { ModerationCommand } from './commands.js';
 import type { ModerationNotice } from './protocol.js';
+import { type ReportedHistory, reportedMessage } from './reported.js';
 import type { ReportStore } from './reports.js';
 import { canModerate, MODERATORS_GROUP } from './roles.js';
 import type { ModerationStore } from './store.js';
@@ -33,10 +34,12 @@ export interface ModerationDependencies {
 
 /** What the handlers need of the chat around them; without the dependencies above, moderation is off. */
 export interface ModerationContext extends Partial<ModerationDependencies> {
-  readonly history: {
+  readonly history: ReportedHistory & {
     find(conversation: string, id: string): Promise<ChatMessage | undefined>;
     append(message: NewMessage): Promise<AppendResult>;
   };
+  /** See `DEFAULT_REPORT_CHANGE_LINES` (reported.ts). */
+  readonly reportChangeLines?: number;
   readonly members: Pick<MembershipStore, 'isMember' | 'remove'>;
   readonly records: Pick<GroupRecordStore, 'read'>;
   readonly fanout: Pick<Fanout, 'toAll' | 'toGroup' | 'toUser' | 'removeUserFromGroup'>;
@@ -185,8 +188,17 @@ export class ModerationHandlers {
       case 'removeFromChannel':
         return this.#removeFromChannel(caller, command);
       case 'listReports': {
-        const { reports, more } = await on.reports.open(command.limit);
-        return { event: 'reports', payload: { reports, more } };
+        try {
+          const page = await on.reports.open(command.limit, command.after);
+          return {
+            event: 'reports',
+            payload: { ...page, ...(command.after ? { after: command.after } : {}) },
+          };
+        } catch (e) {
+          if (e instanceof RangeError)
+            return error('invalid-cursor', command.type, 'give the "next" of the previous page as "after"');
+          throw e;
+        }
       }
       case 'resolveReport': {
         if (!(await on.reports.resolve(command.report))) return error('report-not-found', command.type);
@@ -211,7 +223,9 @@ export class ModerationHandlers {
   /**
    * Anyone who may read the conversation reports a stored message: one open report per message, which later
    * reporters join, sent to connected moderators each time it changes. A repeat by the same reporter is
-   * refused (`already-reported`) and tells the moderators nothing.
+   * refused (`already-reported`) and tells the moderators nothing. The report copies the message as readers see
+   * it (edits folded, the first text too when edited: reported.ts); a deleted or removed one is refused
+   * (`message-deleted`), and so is a report past the reporter's bound of open ones (`too-many-reports`).
    */
   async #report(
     caller: Caller,
@@ -219,20 +233,27 @@ export class ModerationHandlers {
   ): Promise<ChatReply> {
     const refused = await readRefusal(this.#deps.members, caller.user, command.type, command.conversation);
     if (refused !== undefined) return { event: 'error', payload: refused };
-    const message = await this.#deps.history.find(command.conversation, command.messageId);
-    if (message === undefined) return error('message-not-found', command.type);
-    if (message.kind !== undefined) return error('not-a-message', command.type);
+    const { history, reportChangeLines } = this.#deps;
+    const found = await reportedMessage(history, command.conversation, command.messageId, reportChangeLines);
+    if (!found.ok) return error(found.code, command.type, found.detail);
+    const { message, originalText } = found;
     const outcome = await this.#active.reports.add({
       conversation: command.conversation,
       messageId: command.messageId,
       author: message.from,
       ...(message.fromName !== undefined ? { authorName: message.fromName } : {}),
       text: message.text,
+      ...(originalText !== undefined && message.editedAt !== undefined
+        ? { originalText, editedAt: message.editedAt }
+        : {}),
       reporter: caller.user,
       ...(caller.name !== undefined && caller.name !== caller.user ? { reporterName: caller.name } : {}),
       ...why(command),
     });
     if (outcome.status === 'contended') return error('report-contended', command.type);
+    if (outcome.status === 'too-many') {
+      return error('too-many-reports', command.type, `you have ${outcome.limit} open reports`);
+    }
     if (outcome.status === 'repeat') {
       return error('already-reported', command.type, `you reported it at ${outcome.at}`);
     }

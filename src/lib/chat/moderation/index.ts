@@ -4,6 +4,7 @@ export * from './commands.js';
 export * from './errors.js';
 export * from './handlers.js';
 export * from './protocol.js';
+export * from './reported.js';
 export * from './reports.js';
 export * from './roles.js';
 export * from './store.js';

@@ -32,11 +32,18 @@ export interface ModerationNotice {
   readonly group?: string;
 }
 
-/** Open reports, oldest first: the answer to `listReports`, and what a moderator gets on arrival. */
+/**
+ * A page of open reports, newest message first: the answer to `listReports`, and what a moderator gets on
+ * arrival (the first page).
+ */
 export interface ReportsPayload {
   readonly reports: readonly MessageReport[];
   /** More are open than this page holds. */
   readonly more: boolean;
+  /** The `after` of the next page, while `more`. */
+  readonly next?: string;
+  /** The `after` this page answers: absent on a first page. */
+  readonly after?: string;
 }
 
 /** A report was resolved: to every connected moderator. */
