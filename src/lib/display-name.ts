@@ -14,15 +14,26 @@ export const MAX_DISPLAY_NAME_LENGTH = 64;
 export const DISPLAY_NAME_CLAIM = 'chat.name';
 
 /**
- * One line of text to show as a name (a display name, a group's title or topic): NFC, every run of white space
- * one space, controls, invisible format characters (bidirectional overrides, zero-width ones), private-use and
- * unassigned code points removed, trimmed. Possibly empty; not cut to any length.
+ * Combining marks kept in a row after one character: enough for the accents, vowel signs and tone marks of
+ * written languages (Vietnamese stacks two, Devanagari three), not for marks piled up to spill over the lines
+ * around a name.
+ */
+export const MAX_COMBINING_MARKS_IN_A_ROW = 4;
+
+const MARK_PILE = new RegExp(`(\\p{M}{${MAX_COMBINING_MARKS_IN_A_ROW}})\\p{M}+`, 'gu');
+
+/**
+ * One line of text to show as a name (a display name, a group's title or topic, a moderator's reason): NFC,
+ * every run of white space one space, controls, invisible format characters (bidirectional overrides,
+ * zero-width ones), private-use and unassigned code points removed, combining marks beyond
+ * {@link MAX_COMBINING_MARKS_IN_A_ROW} in a row removed, trimmed. Possibly empty; not cut to any length.
  */
 export function cleanLine(raw: string): string {
   return raw
     .normalize('NFC')
     .replace(/\s+/gu, ' ')
     .replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}]/gu, '')
+    .replace(MARK_PILE, '$1')
     .replace(/ {2,}/g, ' ')
     .trim();
 }

@@ -149,6 +149,10 @@ export function parseGroupCommand(name: GroupCommandName, payload: Record<string
  */
 function cleanText(value: unknown, code: ChatErrorCode, max: number): string | Parsed {
   const cleaned = typeof value === 'string' ? cleanLine(value) : '';
-  if (cleaned === '' || [...cleaned].length > max) return refuse(code, `1–${max} printable characters`);
+  if (cleaned === '') {
+    return refuse(code, 'nothing printable is left once controls and invisible characters are removed');
+  }
+  // The configured limit, at most this ceiling, is the handlers' to check (and to name in its refusal).
+  if ([...cleaned].length > max) return refuse(code, `at most ${max} characters`);
   return cleaned;
 }
