@@ -5,11 +5,11 @@
  * Bounded per command: at most the scan bound of lines read, at most `limit` matches; the command costs its
  * bound against the per-user command limit, paid before it runs (command-quota.ts, `commandCost`).
  */
-import { MAX_HISTORY_LIMIT, parseConversation } from '../../conversation.js';
+import { parseConversation } from '../../conversation.js';
 import {
+  type ChatMessage,
   type FoldedMessage,
   HistoryError,
-  type HistoryPage,
   isMessageId,
   MessageChanges,
   type ReactionOptions,
@@ -103,7 +103,8 @@ export function searchCost(
 
 export interface SearchDependencies {
   readonly history: {
-    read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
+    /** The conversation's stored lines before `before` (or from its end), newest first (`HistoryStore.linesBefore`). */
+    linesBefore(conversation: string, options: { before?: string }): AsyncIterable<ChatMessage>;
   };
   /** How readers fold reactions and quotes (the chat's `reactions` option). */
   readonly reactions?: Partial<ReactionOptions>;
@@ -125,9 +126,10 @@ export async function searchMessages(deps: SearchDependencies, command: SearchCo
 }
 
 /**
- * Reads the conversation newest first from `before` (or its end), a history page at a time, until the scan
- * bound or `limit` matches. Records are folded across pages as readers fold them (fold.ts): a record is stored
- * after its message, so the records of what was read apply to the older messages read after them.
+ * Reads the conversation newest first from `before` (or its end) in one continuous backward read, until the scan
+ * bound or `limit` matches: `before` is found once, and no byte is read twice however many lines the scan goes
+ * through. Records are folded as readers fold them (fold.ts): a record is stored after its message, so the records
+ * read so far apply to the older messages read after them.
  */
 async function scan(deps: SearchDependencies, command: SearchCommand): Promise<SearchResultsPayload> {
   const { conversation, query, limit } = command;
@@ -138,35 +140,34 @@ async function scan(deps: SearchDependencies, command: SearchCommand): Promise<S
   const seen = new Set<string>();
   let cursor = command.before;
   let scanned = 0;
-  let complete = false;
-  while (scanned < max && messages.length < limit) {
-    const page = await deps.history.read(conversation, {
-      limit: Math.min(MAX_HISTORY_LIMIT, max - scanned),
-      ...(cursor !== undefined ? { before: cursor } : {}),
-    });
-    changes.add(page.messages);
-    let index = page.messages.length - 1;
-    for (; index >= 0 && messages.length < limit; index--) {
-      const line = page.messages[index] as FoldedMessage;
-      scanned++;
-      cursor = line.id;
-      // Records (edits, deletes, reactions, removals) are never results; a deleted message matches nothing.
-      if (line.kind !== undefined) continue;
-      const shown = changes.apply(line);
-      if (shown.deleted) continue;
-      // A message stored twice (a resend past the dedupe window) on two pages is one result.
-      const keys =
-        shown.clientMessageId === undefined
-          ? [shown.id]
-          : [shown.id, `${shown.from}\u0000${shown.clientMessageId}`];
-      if (keys.some((key) => seen.has(key))) continue;
-      for (const key of keys) seen.add(key);
-      if (matchesWords(shown, words)) messages.push(shown);
-    }
-    if (index < 0 && !page.hasMore) {
-      complete = true;
+  let complete = true;
+  const lines = deps.history.linesBefore(
+    conversation,
+    command.before !== undefined ? { before: command.before } : {},
+  );
+  for await (const line of lines) {
+    // One line past the bound (or the last match) tells whether the scan is complete; it is not scanned.
+    if (scanned === max || messages.length === limit) {
+      complete = false;
       break;
     }
+    scanned++;
+    cursor = line.id;
+    // Records (edits, deletes, reactions, removals) are never results; a deleted message matches nothing.
+    if (line.kind !== undefined) {
+      changes.add([line]);
+      continue;
+    }
+    const shown = changes.apply(line);
+    if (shown.deleted) continue;
+    // A message stored twice (a resend past the dedupe window) is one result.
+    const keys =
+      shown.clientMessageId === undefined
+        ? [shown.id]
+        : [shown.id, `${shown.from}\u0000${shown.clientMessageId}`];
+    if (keys.some((key) => seen.has(key))) continue;
+    for (const key of keys) seen.add(key);
+    if (matchesWords(shown, words)) messages.push(shown);
   }
   return {
     conversation,
