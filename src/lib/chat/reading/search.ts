@@ -18,9 +18,12 @@ import { type ChatErrorCode, chatError } from '../errors.js';
 import type { ChatEvent, SearchResultsPayload } from '../wire/protocol.js';
 import { matchesWords, queryWords } from './search-match.js';
 
-/** Shortest query, in characters once trimmed (one letter would match nearly every message). */
+/**
+ * Shortest query, in characters of its folded words (search-match.ts, `queryWords`): one letter would match nearly
+ * every message, and `a\u0301` is the letter `a`.
+ */
 export const MIN_SEARCH_QUERY_LENGTH = 2;
-/** Longest query, in characters once trimmed. */
+/** Longest query, in characters of its folded words. */
 export const MAX_SEARCH_QUERY_LENGTH = 100;
 /** Matches one `searchMessages` answers when it gives no `limit`. */
 export const DEFAULT_SEARCH_LIMIT = 20;
@@ -49,7 +52,7 @@ export interface SearchOptions {
 export type SearchCommand = {
   readonly type: 'searchMessages';
   readonly conversation: string;
-  /** Trimmed. */
+  /** Trimmed, as the user typed it (searched for as its folded words). */
   readonly query: string;
   /** Scan the lines stored before this one (the `before` of the previous answer). */
   readonly before?: string;
@@ -67,13 +70,18 @@ export function parseSearchCommand(payload: Readonly<Record<string, unknown>>): 
     return { ok: false, code: 'invalid-conversation' };
   }
   const trimmed = typeof query === 'string' ? query.trim() : '';
-  const length = [...trimmed].length;
+  // Counted as it is searched for: folded (case, accents and combining marks set aside) into its words, so a
+  // query that folds to nothing or to one letter is refused before it reads the conversation. Folding is bounded
+  // (search-match.ts, `MAX_SEARCH_FOLD_UNITS`), so even a long query costs little to measure.
+  const length = [...queryWords(trimmed).join(' ')].length;
   if (length < MIN_SEARCH_QUERY_LENGTH || length > MAX_SEARCH_QUERY_LENGTH) {
-    const detail = `searchMessages needs ${MIN_SEARCH_QUERY_LENGTH}–${MAX_SEARCH_QUERY_LENGTH} characters once trimmed`;
+    const detail = `searchMessages needs ${MIN_SEARCH_QUERY_LENGTH}–${MAX_SEARCH_QUERY_LENGTH} characters once trimmed, counted after folding (case, accents and punctuation around words set aside); this one has ${length}`;
     return { ok: false, code: 'invalid-query', detail };
   }
   if (before !== undefined && !isMessageId(before)) {
-    return { ok: false, code: 'invalid-before', detail: 'the "before" of the previous searchResults' };
+    const given = typeof before === 'string' ? `"${before.slice(0, 64)}"` : `a ${typeof before}`;
+    const detail = `${given} is not a message id (a 26-character ULID): give the "before" of the previous searchResults`;
+    return { ok: false, code: 'invalid-before', detail };
   }
   if (
     limit !== undefined &&
@@ -120,7 +128,8 @@ export async function searchMessages(deps: SearchDependencies, command: SearchCo
     return { event: 'searchResults', payload: await scan(deps, command) };
   } catch (error) {
     if (!(error instanceof HistoryError) || error.code !== 'invalid-before') throw error;
-    const detail = 'give the "before" of the previous searchResults of this conversation';
+    // A well-formed id (parseSearchCommand checked it) that names no line here: one of another conversation.
+    const detail = `no message ${command.before} in ${command.conversation}: give the "before" of the previous searchResults of this conversation`;
     return { event: 'error', payload: chatError('invalid-before', command.type, detail) };
   }
 }
