@@ -259,7 +259,7 @@ async function runParsedCommand(
     return await chat.run(caller, command);
   } catch (error) {
     if (error instanceof HistoryError && command.type === 'loadHistory' && error.code === 'invalid-before') {
-      return { event: 'error', payload: chatError('invalid-before', command.type, error.message) };
+      return { event: 'error', payload: chatError('invalid-before', command.type, error.detail) };
     }
     log.error(`${command.type} from ${caller.user} (${caller.connectionId}) failed:`, error);
     const code = commandErrorCode(error);

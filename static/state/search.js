@@ -3,22 +3,33 @@
  * rules (twin of src/lib/chat/reading/search-match.ts; test/unit/search-match.test.ts holds them equal), the words
  * found marked in a result's text, and the panel's state as answers arrive.
  */
+import { MAX_TEXT_LENGTH } from '../conversation.js';
 
 /** Shortest query, in characters once trimmed (the server's `MIN_SEARCH_QUERY_LENGTH`). */
 export const MIN_SEARCH_QUERY_LENGTH = 2;
 /** Longest query, in characters once trimmed (the server's `MAX_SEARCH_QUERY_LENGTH`). */
 export const MAX_SEARCH_QUERY_LENGTH = 100;
 
+/** UTF-16 units of a text's NFKD form that are folded and searched (the server's `MAX_SEARCH_FOLD_UNITS`). */
+export const MAX_SEARCH_FOLD_UNITS = 3 * MAX_TEXT_LENGTH;
+
 const MARKS = /\p{M}/gu;
 const FINAL_SIGMA = /ς/g;
 const EDGE_PUNCTUATION = /^[.,;:!?¡¿"'()[\]{}«»‹›“”„‘’‚…]+|[.,;:!?¡¿"'()[\]{}«»‹›“”„‘’‚…]+$/gu;
 
 /**
- * `text` as a search compares it: NFKD, combining marks left out, lower case, a final sigma as any sigma.
+ * `text` as a search compares it: NFKD (its first `MAX_SEARCH_FOLD_UNITS` units, cut between characters),
+ * combining marks left out, lower case, a final sigma as any sigma.
  * @param {string} text
  */
 export function foldForSearch(text) {
-  return text.normalize('NFKD').toLowerCase().replace(MARKS, '').replace(FINAL_SIGMA, 'σ');
+  let decomposed = text.normalize('NFKD');
+  if (decomposed.length > MAX_SEARCH_FOLD_UNITS) {
+    const unit = decomposed.charCodeAt(MAX_SEARCH_FOLD_UNITS - 1);
+    const highSurrogate = unit >= 0xd800 && unit <= 0xdbff;
+    decomposed = decomposed.slice(0, highSurrogate ? MAX_SEARCH_FOLD_UNITS - 1 : MAX_SEARCH_FOLD_UNITS);
+  }
+  return decomposed.toLowerCase().replace(MARKS, '').replace(FINAL_SIGMA, 'σ');
 }
 
 /**
@@ -42,7 +53,8 @@ export function queryWords(query) {
 export function matchesWords(message, words) {
   if (words.length === 0) return false;
   const name = message.attachment?.name;
-  const haystack = foldForSearch(name === undefined ? message.text : `${message.text}\n${name}`);
+  const text = foldForSearch(message.text);
+  const haystack = name === undefined ? text : `${text}\n${foldForSearch(name)}`;
   return words.every((word) => haystack.includes(word));
 }
 
@@ -51,7 +63,8 @@ export function matchesWords(message, words) {
  * @param {string} query
  */
 export function queryProblem(query) {
-  const length = [...query.trim()].length;
+  // Counted as the server counts it: folded, in words (a lone combining mark or punctuation is nothing to look for).
+  const length = [...queryWords(query.trim()).join(' ')].length;
   if (length < MIN_SEARCH_QUERY_LENGTH) return `Type at least ${MIN_SEARCH_QUERY_LENGTH} characters.`;
   if (length > MAX_SEARCH_QUERY_LENGTH) return `At most ${MAX_SEARCH_QUERY_LENGTH} characters.`;
   return null;

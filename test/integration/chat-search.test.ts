@@ -164,5 +164,17 @@ describe('searchMessages through the whole local stack', () => {
     const lunch = await results(ann, { conversation: dm, query: 'lunch' });
     const foreign = await codeOf(ann, { conversation, query: 'deploy', before: lunch.messages[0]?.id });
     expect(foreign.code).toBe('invalid-before');
+    // Said as what it is: an id, but of no message here.
+    expect(String(foreign.message)).toContain(`no message ${lunch.messages[0]?.id} in ${conversation}`);
+    // loadHistory says the same of it, and what a malformed one is.
+    const page = (payload: Record<string, unknown>) =>
+      ask(ann, 'loadHistory', payload, (e) => e.type === 'error' && e.payload.command === 'loadHistory');
+    const foreignPage = await page({ conversation, before: lunch.messages[0]?.id });
+    expect(foreignPage.payload).toMatchObject({ code: 'invalid-before' });
+    expect(String(foreignPage.payload.message)).toContain(
+      `no message ${lunch.messages[0]?.id} in conversation ${conversation}`,
+    );
+    const malformed = await page({ conversation, before: 'nope' });
+    expect(String(malformed.payload.message)).toContain('"nope" is not a message id');
   });
 });

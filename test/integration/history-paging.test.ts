@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { ContainerClient } from '@azure/storage-blob';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatMessage, createHistoryStore, segmentBlobName } from '../../src/lib/history/index.js';
+import { type ChatMessage, createHistoryStore } from '../../src/lib/history/index.js';
 import { azuriteConnectionString } from '../../src/local/dev-constants.js';
 import { useAzurite } from '../support/fixtures.js';
+import { writeSegments } from '../support/history-blobs.js';
 import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy.js';
 
 const blob = useAzurite();
@@ -19,32 +19,6 @@ afterAll(async () => {
 });
 
 const BASE_TIME = Date.UTC(2026, 0, 1);
-
-/**
- * Writes a conversation's segments directly (many lines per block, to build a long history quickly), in the
- * exact line format the store writes. `times[s][i]` is the id time of line i of segment s+1.
- */
-async function writeHistory(container: ContainerClient, conversation: string, times: number[][]) {
-  await container.createIfNotExists();
-  const segments: ChatMessage[][] = [];
-  for (const [index, segmentTimes] of times.entries()) {
-    const messages = segmentTimes.map(
-      (time, i): ChatMessage => ({
-        id: ulid(time),
-        conversation,
-        from: 'ann',
-        text: `s${index + 1}-${i} ${'x'.repeat(150)}`,
-        sentAt: new Date(time).toISOString(),
-      }),
-    );
-    const blob = container.getAppendBlobClient(segmentBlobName(conversation, index + 1));
-    await blob.create();
-    const body = messages.map((m) => `${JSON.stringify(m)}\n`).join('');
-    await blob.appendBlock(body, Buffer.byteLength(body));
-    segments.push(messages);
-  }
-  return segments;
-}
 
 function containers() {
   const name = `t-${randomUUID()}`;
@@ -67,7 +41,7 @@ describe('paging with `before`', () => {
     const times = Array.from({ length: 4 }, (_, s) =>
       Array.from({ length: 1500 }, (_, i) => BASE_TIME + (s * 1500 + i) * 10_000),
     );
-    const segments = await writeHistory(direct, 'room', times);
+    const segments = await writeSegments(direct, 'room', times);
     const all = segments.flat();
     const totalBytes = all.reduce((sum, m) => sum + Buffer.byteLength(JSON.stringify(m)) + 1, 0);
     const store = createHistoryStore({ containerClient: viaProxy, readChunkBytes: 8192 });
@@ -90,7 +64,7 @@ describe('paging with `before`', () => {
     const { viaProxy, direct } = containers();
     // Two instances' clocks 3 s apart, interleaved in one segment, then a second segment.
     const skewed = Array.from({ length: 200 }, (_, i) => BASE_TIME + i * 1000 + (i % 2 === 0 ? 3000 : 0));
-    const segments = await writeHistory(direct, 'group:g', [skewed, skewed.map((t) => t + 200_000)]);
+    const segments = await writeSegments(direct, 'group:g', [skewed, skewed.map((t) => t + 200_000)]);
     const all = segments.flat();
     const store = createHistoryStore({ containerClient: viaProxy, readChunkBytes: 1024 });
 
@@ -108,7 +82,7 @@ describe('paging with `before`', () => {
     const { viaProxy, direct } = containers();
     const times = [Array.from({ length: 300 }, (_, i) => BASE_TIME + i * 1000)];
     (times[0] as number[])[150] = BASE_TIME + 3 * 3600_000;
-    const all = (await writeHistory(direct, 'room', times)).flat();
+    const all = (await writeSegments(direct, 'room', times)).flat();
     const store = createHistoryStore({ containerClient: viaProxy, readChunkBytes: 1024 });
     const page = await store.read('room', { before: (all[150] as ChatMessage).id, limit: 5 });
     expect(page.messages).toEqual(all.slice(145, 150));
@@ -117,7 +91,7 @@ describe('paging with `before`', () => {
   it('refuses, without scanning the history, a `before` id from before the conversation began or from the future', async () => {
     const { viaProxy, direct } = containers();
     const times = [Array.from({ length: 3000 }, (_, i) => BASE_TIME + i * 1000)];
-    await writeHistory(direct, 'room', times);
+    await writeSegments(direct, 'room', times);
     const store = createHistoryStore({ containerClient: viaProxy, readChunkBytes: 1024 });
     for (const time of [BASE_TIME - 3600_000, Date.now() + 3600_000]) {
       proxy.exchanges.length = 0;

@@ -3,6 +3,7 @@
  * segment blobs (every stored line and each segment's block count), so a test can see what was written.
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import { ulid } from 'ulid';
 import { type ChatMessage, type HistoryStore, segmentBlobName } from '../../src/lib/history/index.js';
 
 /** The whole conversation, paged backwards through the public API. */
@@ -30,6 +31,43 @@ export async function rawSegments(container: ContainerClient, conversation: stri
       .filter((line) => line !== '')
       .map((line) => JSON.parse(line) as ChatMessage);
     segments.push({ name: blob.name, blocks: properties.blobCommittedBlockCount ?? 0, lines });
+  }
+  return segments;
+}
+
+/**
+ * Writes a conversation's segments directly (many lines per block, to build a long history quickly), in the
+ * exact line format the store writes. `times[s][i]` is the id time of line i of segment s+1; `textOf` its text.
+ */
+export async function writeSegments(
+  container: ContainerClient,
+  conversation: string,
+  times: number[][],
+  textOf: (segment: number, line: number) => string = (s, i) => `s${s + 1}-${i} ${'x'.repeat(150)}`,
+): Promise<ChatMessage[][]> {
+  await container.createIfNotExists();
+  const segments: ChatMessage[][] = [];
+  for (const [index, segmentTimes] of times.entries()) {
+    const messages = segmentTimes.map(
+      (time, i): ChatMessage => ({
+        id: ulid(time),
+        conversation,
+        from: 'ann',
+        text: textOf(index, i),
+        sentAt: new Date(time).toISOString(),
+      }),
+    );
+    const blob = container.getAppendBlobClient(segmentBlobName(conversation, index + 1));
+    await blob.create();
+    // Blocks of at most 100 lines (an append block holds at most 4 MiB).
+    for (let start = 0; start < messages.length; start += 100) {
+      const body = messages
+        .slice(start, start + 100)
+        .map((m) => `${JSON.stringify(m)}\n`)
+        .join('');
+      await blob.appendBlock(body, Buffer.byteLength(body));
+    }
+    segments.push(messages);
   }
   return segments;
 }

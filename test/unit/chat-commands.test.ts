@@ -90,6 +90,13 @@ describe('commands', () => {
     if (!result.ok) expect(result.error.code).toBe(code);
   });
 
+  it('says what is wrong with a `before` that is no message id', () => {
+    const result = parseCommandFrame('{"type":"loadHistory","conversation":"room","before":7}');
+    expect(result.ok ? undefined : result.error.message).toBe(
+      '"before" must be the id of a message of this conversation, as the previous page or searchResults gave it: a number is not a string of 1 to 64 characters',
+    );
+  });
+
   describe('message text', () => {
     const refusal = (name: string, payload: object) => {
       const result = parseCommand(name, payload);

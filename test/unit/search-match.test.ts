@@ -8,6 +8,7 @@ import {
   DEFAULT_SEARCH_LIMIT,
   DEFAULT_SEARCH_SCAN_MESSAGES,
   foldForSearch,
+  MAX_SEARCH_FOLD_UNITS,
   MAX_SEARCH_LIMIT,
   MAX_SEARCH_QUERY_LENGTH,
   MIN_SEARCH_QUERY_LENGTH,
@@ -23,6 +24,7 @@ interface Matcher {
   matchesWords(message: { text: string; attachment?: { name: string } }, words: readonly string[]): boolean;
 }
 const page = (await import(new URL('../../static/state/search.js', import.meta.url).href)) as Matcher & {
+  MAX_SEARCH_FOLD_UNITS: number;
   MIN_SEARCH_QUERY_LENGTH: number;
   MAX_SEARCH_QUERY_LENGTH: number;
   markedParts(text: string, words: readonly string[]): { text: string; marked: boolean }[];
@@ -85,6 +87,21 @@ describe.each([
   it('matches nothing with no words', () => {
     expect(m.matchesWords({ text: 'anything' }, [])).toBe(false);
   });
+
+  it('folds at most the first MAX_SEARCH_FOLD_UNITS units of the decomposition, cut between characters', () => {
+    expect(m).toHaveProperty('foldForSearch');
+    // U+FDFA decomposes to 18 units: the longest text would fold to 72 000.
+    const long = '\uFDFA'.repeat(4000);
+    expect(m.foldForSearch(long).length).toBeLessThanOrEqual(MAX_SEARCH_FOLD_UNITS);
+    expect(m.matchesWords({ text: `${long} needle` }, ['needle'])).toBe(false);
+    // The file name is folded apart: a long text never cuts it off.
+    expect(m.matchesWords({ text: long, attachment: { name: 'Budget.xlsx' } }, ['budget'])).toBe(true);
+    // The longest Hangul text (three letters a syllable) is searched whole.
+    expect(m.matchesWords({ text: `${'가'.repeat(3999)}나` }, m.queryWords('나'))).toBe(true);
+    // A character of two units is not cut in half.
+    const folded = m.foldForSearch(`${'x'.repeat(MAX_SEARCH_FOLD_UNITS - 1)}😀`);
+    expect(folded).toBe('x'.repeat(MAX_SEARCH_FOLD_UNITS - 1));
+  });
 });
 
 describe('marking the words found (the page)', () => {
@@ -134,6 +151,12 @@ describe('searchMessages, as commands.ts validates it', () => {
 
   it.each([
     [{ conversation: 'room', query: ' a ' }, 'invalid-query'],
+    // Counted once folded: the letter "a" with a combining accent, marks alone, a letter and punctuation.
+    [{ conversation: 'room', query: 'a\u0301' }, 'invalid-query'],
+    [{ conversation: 'room', query: '\u0301\u0301' }, 'invalid-query'],
+    [{ conversation: 'room', query: 'a,' }, 'invalid-query'],
+    // 34 characters that fold to 102 ("ﬃ" is "ffi").
+    [{ conversation: 'room', query: 'ﬃ'.repeat(34) }, 'invalid-query'],
     [{ conversation: 'room', query: 'x'.repeat(MAX_SEARCH_QUERY_LENGTH + 1) }, 'invalid-query'],
     [{ conversation: 'room', query: 42 }, 'invalid-query'],
     [{ conversation: 'room' }, 'invalid-query'],
@@ -148,13 +171,23 @@ describe('searchMessages, as commands.ts validates it', () => {
     expect(parsed.error.code).toBe(code);
     expect(parsed.error.command).toBe('searchMessages');
     if (code === 'invalid-query') expect(parsed.error.message).toContain('2–100 characters once trimmed');
+    if (code === 'invalid-before') expect(parsed.error.message).toContain('"not-an-id" is not a message id');
+  });
+
+  it('accepts a query of two letters once folded, however it was typed', () => {
+    expect(parse({ conversation: 'room', query: 'e\u0301t\u0301' }).ok).toBe(true);
+    expect(parse({ conversation: 'room', query: 'ﬁ' }).ok).toBe(true);
   });
 
   it('holds the page bounds equal to the server ones', () => {
     expect(page.MIN_SEARCH_QUERY_LENGTH).toBe(MIN_SEARCH_QUERY_LENGTH);
     expect(page.MAX_SEARCH_QUERY_LENGTH).toBe(MAX_SEARCH_QUERY_LENGTH);
+    expect(page.MAX_SEARCH_FOLD_UNITS).toBe(MAX_SEARCH_FOLD_UNITS);
     expect(page.queryProblem(' a ')).not.toBeNull();
+    expect(page.queryProblem('a\u0301')).not.toBeNull();
+    expect(page.queryProblem('\u0301\u0301')).not.toBeNull();
     expect(page.queryProblem('ab')).toBeNull();
+    expect(page.queryProblem('e\u0301t')).toBeNull();
   });
 
   it('costs one command per started 500 lines of its scan bound, charged whatever it finds', () => {

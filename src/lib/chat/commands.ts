@@ -357,7 +357,10 @@ export function parseCommand(name: unknown, payload: unknown): CommandResult {
         before !== undefined &&
         (typeof before !== 'string' || before.length === 0 || before.length > MAX_MESSAGE_ID_LENGTH)
       ) {
-        return fail('invalid-before', `a message id of at most ${MAX_MESSAGE_ID_LENGTH} characters`);
+        return fail(
+          'invalid-before',
+          `${typeof before === 'string' ? 'this one' : `a ${typeof before}`} is not a string of 1 to ${MAX_MESSAGE_ID_LENGTH} characters`,
+        );
       }
       if (!isOptionalCount(limit, MAX_HISTORY_LIMIT)) {
         return fail('invalid-limit', `from 1 to ${MAX_HISTORY_LIMIT}`);

@@ -32,7 +32,8 @@ export const CHAT_ERRORS = {
   'invalid-conversation': '"conversation" must be "room", "group:<name>" or "dm:<a>:<b>"',
   'forbidden-conversation': 'You can only read or type in private conversations you take part in',
   'invalid-limit': '"limit" must be a whole number',
-  'invalid-before': '"before" must be a message id',
+  'invalid-before':
+    '"before" must be the id of a message of this conversation, as the previous page or searchResults gave it',
   'invalid-after': '"after" must be the "next" of the previous page, as it came',
   'invalid-message-id': '"messageId" must be the id of a stored message (a 26-character ULID)',
   'message-not-found': 'No message with this id in this conversation: it may not be stored yet',

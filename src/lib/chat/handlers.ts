@@ -50,6 +50,7 @@ export type { Caller } from './people/caller.js';
 export interface ChatHistory {
   append(message: NewMessage): Promise<AppendResult>;
   read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
+  linesBefore(conversation: string, options: { before?: string }): AsyncIterable<ChatMessage>;
   find(
     conversation: string,
     id: string,

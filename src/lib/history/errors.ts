@@ -16,7 +16,7 @@ export interface HistoryErrorEntry {
 export const HISTORY_ERRORS = {
   'invalid-conversation': { message: 'The conversation id is not valid', status: 400 },
   'invalid-limit': { message: 'The limit is not valid', status: 400 },
-  'invalid-before': { message: 'The `before` message id is not valid', status: 400 },
+  'invalid-before': { message: '`before` must be the id of a message of the conversation read', status: 400 },
   'invalid-message': { message: 'The message is not valid', status: 400 },
   'corrupt-history': { message: 'A history blob holds a line that is not a stored message', status: 500 },
 } as const satisfies Record<string, HistoryErrorEntry>;
@@ -28,7 +28,8 @@ export class HistoryError extends Error {
   override readonly name = 'HistoryError';
   constructor(
     readonly code: HistoryErrorCode,
-    detail: string,
+    /** What is wrong with this request, without the code's general message. */
+    readonly detail: string,
   ) {
     super(`${HISTORY_ERRORS[code].message}: ${detail}`);
   }

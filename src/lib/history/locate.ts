@@ -1,13 +1,20 @@
 /**
  * Finds where a message is stored (`before` paging, crash recovery) without reading the conversation: the
  * segment by a binary search on the id time of each segment's first line, then the line by a bisection on byte
- * offsets guided by id times (docs/architecture.md, "History in Blob Storage").
+ * offsets guided by ids, falling back on id times (docs/architecture.md, "History in Blob Storage").
  */
 import type { BlobClient, ContainerClient } from '@azure/storage-blob';
 import { decodeTime } from 'ulid';
 import { setBounded } from '../bounded-map.js';
 import { segmentBlobName } from './layout.js';
-import { downloadRange, ID_HEAD_BYTES, idOfLine, idOfNextLine, linesForward } from './segment-reader.js';
+import {
+  downloadRange,
+  ID_HEAD_BYTES,
+  idOfLine,
+  idOfNextLine,
+  linesBackward,
+  linesForward,
+} from './segment-reader.js';
 import { endOf, type LinePosition, messagesBackward, type SegmentInfo, segmentClient } from './segments.js';
 
 /** Bytes read per bisection probe: enough to reach the next line start and its id in most cases. */
@@ -103,7 +110,18 @@ export class MessageLocator {
   }
 }
 
-/** The byte offset of the line with id `target` in a segment of `size` bytes, or `undefined` if it is not there. */
+/**
+ * The byte offset of the line with id `target` in a segment of `size` bytes, or `undefined` if it is not there.
+ *
+ * Lines are stored nearly in id order (an instance assigns ids in the order it appends; instances interleave only
+ * within the reorder window), so a bisection on ids finds most lines with a few small probes and one chunk. When
+ * it misses (the line was stored out of id order, or is not there), the search falls back on what the window
+ * guarantees: a line whose id time is more than `windowMs` after the target's was stored after it, one more than
+ * `windowMs` before it was stored before it. The fallback finds the end of that stretch by a bisection on id times
+ * (within what the first bisection's probes already ruled out) and reads backwards from it to the line, so what it
+ * reads is what was written after the line within the window, once, and never what was written before it: a page
+ * of an older part of a busy conversation costs its own page, not everything written since.
+ */
 export async function findLine(
   blob: BlobClient,
   size: number,
@@ -112,25 +130,88 @@ export async function findLine(
   chunkBytes: number,
 ): Promise<number | undefined> {
   const time = decodeTime(target);
+  const window = { earliest: time - windowMs, latest: time + windowMs };
+  const near = await findInOrder(blob, size, target, window, chunkBytes);
+  if (typeof near === 'number') return near;
+  const end = await windowEnd(blob, near, window.latest, chunkBytes);
+  for await (const line of linesBackward(blob, end, chunkBytes)) {
+    const id = idOfLine(line.bytes);
+    if (id === target) return line.offset;
+    if (line.offset <= near.after) return undefined;
+    if (id !== undefined && decodeTime(id) < window.earliest) return undefined;
+  }
+  return undefined;
+}
+
+/** Where a line is not: it starts after byte `after` and before byte `before` (both line starts, or 0 and the size). */
+interface Bounds {
+  readonly after: number;
+  readonly before: number;
+}
+
+/**
+ * The offset of `target` found by a bisection on ids, as if the segment were in id order (a probe per halving
+ * and about one chunk); when it is not where that order puts it, the bounds the probes' id times set on where it
+ * can be: a probe older than the window's `earliest` was stored before it, one newer than its `latest` after it.
+ */
+async function findInOrder(
+  blob: BlobClient,
+  size: number,
+  target: string,
+  window: { readonly earliest: number; readonly latest: number },
+  chunkBytes: number,
+): Promise<number | Bounds> {
+  let after = -1;
+  let before = size;
+  // If lines are in id order, `target` starts in [low, high].
   let low = 0;
   let high = size;
   while (high - low > chunkBytes) {
     const middle = low + Math.floor((high - low) / 2);
     const probe = await idOfNextLine(blob, middle, high, PROBE_BYTES);
-    if (probe === undefined) {
+    if (probe?.id === target) return probe.offset;
+    if (probe !== undefined) {
+      const time = decodeTime(probe.id);
+      if (time < window.earliest) after = Math.max(after, probe.offset);
+      if (time > window.latest) before = Math.min(before, probe.offset);
+    }
+    if (probe === undefined || probe.id > target) {
       high = middle;
-    } else if (probe.id === target) {
-      return probe.offset;
-    } else if (decodeTime(probe.id) < time - windowMs) {
-      low = probe.offset;
     } else {
-      high = middle;
+      low = probe.offset;
     }
   }
   for await (const line of linesForward(blob, low, size, chunkBytes)) {
-    const id = idOfLine(line.bytes);
-    if (id === target) return line.offset;
-    if (id !== undefined && decodeTime(id) > time + windowMs) return undefined;
+    if (line.offset > high) break;
+    if (idOfLine(line.bytes) === target) return line.offset;
   }
-  return undefined;
+  return { after, before };
+}
+
+/**
+ * A line boundary no line stored before one of id time `latest` or earlier lies past, at most `bounds.before`: the
+ * start of a line whose id time is later than `latest` (found by a bisection on id times), or `bounds.before`.
+ */
+async function windowEnd(
+  blob: BlobClient,
+  bounds: Bounds,
+  latest: number,
+  chunkBytes: number,
+): Promise<number> {
+  let low = Math.max(0, bounds.after);
+  let high = bounds.before;
+  let end = bounds.before;
+  while (high - low > chunkBytes) {
+    const middle = low + Math.floor((high - low) / 2);
+    const probe = await idOfNextLine(blob, middle, high, PROBE_BYTES);
+    if (probe === undefined) {
+      high = middle;
+    } else if (decodeTime(probe.id) > latest) {
+      end = probe.offset;
+      high = middle;
+    } else {
+      low = probe.offset;
+    }
+  }
+  return end;
 }

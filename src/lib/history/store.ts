@@ -116,6 +116,35 @@ export class HistoryStore {
   async read(conversation: string, options: ReadOptions = {}): Promise<HistoryPage> {
     validateConversation(conversation);
     const limit = validateLimit(options.limit);
+    const newestFirst: ChatMessage[] = [];
+    const seen = new Set<string>();
+    let hasMore = false;
+    for await (const message of this.linesBefore(conversation, options)) {
+      // A message written twice (a resend later than the dedupe window, see `append.ts`) is shown once.
+      const keys = identityKeys(message);
+      if (keys.some((key) => seen.has(key))) continue;
+      for (const key of keys) seen.add(key);
+      if (newestFirst.length === limit) {
+        hasMore = true;
+        break;
+      }
+      newestFirst.push(message);
+    }
+    return { conversation, messages: newestFirst.reverse(), hasMore };
+  }
+
+  /**
+   * Every stored line of a conversation (messages and edit, delete and reaction records) before the line
+   * `before`, or from its end, newest first, read backwards on demand as the caller asks for more: `before` is
+   * found once, and every byte is read at most once however far the caller goes, so a long scan (a search) costs
+   * what it reads. Lines are as stored: a message written twice comes twice. Throws {@link HistoryError} as
+   * {@link read} does, on the first step.
+   */
+  async *linesBefore(
+    conversation: string,
+    options: { before?: string } = {},
+  ): AsyncGenerator<ChatMessage, void, undefined> {
+    validateConversation(conversation);
     const before = validateBefore(options.before);
     await this.ensureContainer();
     const segments = await listSegments(this.containerClient, conversation);
@@ -123,33 +152,21 @@ export class HistoryStore {
     if (before !== undefined) {
       start = await this.#locator.locate(conversation, segments, before);
       if (start === undefined) {
-        throw new HistoryError('invalid-before', `no message ${before} in conversation ${conversation}`);
+        throw new HistoryError(
+          'invalid-before',
+          `no message ${before} in conversation ${conversation} (the id of another conversation's message, or of none)`,
+        );
       }
     }
-    const newestFirst: ChatMessage[] = [];
-    const seen = new Set<string>();
-    let hasMore = false;
-    if (start !== undefined) {
-      const stored = messagesBackward(
-        this.containerClient,
-        conversation,
-        segments,
-        start,
-        this.#readChunkBytes,
-      );
-      for await (const { message } of stored) {
-        // A message written twice (a resend later than the dedupe window, see `append.ts`) is shown once.
-        const keys = identityKeys(message);
-        if (keys.some((key) => seen.has(key))) continue;
-        for (const key of keys) seen.add(key);
-        if (newestFirst.length === limit) {
-          hasMore = true;
-          break;
-        }
-        newestFirst.push(message);
-      }
-    }
-    return { conversation, messages: newestFirst.reverse(), hasMore };
+    if (start === undefined) return;
+    const stored = messagesBackward(
+      this.containerClient,
+      conversation,
+      segments,
+      start,
+      this.#readChunkBytes,
+    );
+    for await (const { message } of stored) yield message;
   }
 
   /**

@@ -67,7 +67,20 @@ export async function enterChat(
   // The titles of the groups whose entries keep none (channels): a read of each of their records.
   const titled = conversations.then((list) => withListedTitles(deps.groups.records, list));
   const reading = Promise.all([conversations, groups]).then(([list, joined]) =>
-    welcomeReads({ ...deps, history: withPage(reader, ROOM, room) }, caller.user, list, joined, positions),
+    welcomeReads(
+      {
+        ...deps,
+        history: {
+          ...withPage(reader, ROOM, room),
+          // The welcome reads pages; a search would read the store itself.
+          linesBefore: (conversation, options) => deps.history.linesBefore(conversation, options),
+        },
+      },
+      caller.user,
+      list,
+      joined,
+      positions,
+    ),
   );
   // From a listing started after the connection reached the service and the caller's entry was written
   // (shared by the joins waiting for one, and by the caller's own delta): a user who entered anywhere before

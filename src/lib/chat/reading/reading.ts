@@ -41,7 +41,7 @@ export const MARK_FUTURE_ALLOWANCE_MS = 60_000;
 
 export interface ReadingDependencies extends Omit<SearchDependencies, 'history'> {
   readonly reads: Pick<ReadPositionStore, 'positions' | 'mark'>;
-  readonly history: {
+  readonly history: SearchDependencies['history'] & {
     read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
   };
   readonly members: Pick<MembershipStore, 'isMember'>;

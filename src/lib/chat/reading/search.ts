@@ -5,11 +5,11 @@
  * Bounded per command: at most the scan bound of lines read, at most `limit` matches; the command costs its
  * bound against the per-user command limit, paid before it runs (command-quota.ts, `commandCost`).
  */
-import { MAX_HISTORY_LIMIT, parseConversation } from '../../conversation.js';
+import { parseConversation } from '../../conversation.js';
 import {
+  type ChatMessage,
   type FoldedMessage,
   HistoryError,
-  type HistoryPage,
   isMessageId,
   MessageChanges,
   type ReactionOptions,
@@ -18,9 +18,12 @@ import { type ChatErrorCode, chatError } from '../errors.js';
 import type { ChatEvent, SearchResultsPayload } from '../wire/protocol.js';
 import { matchesWords, queryWords } from './search-match.js';
 
-/** Shortest query, in characters once trimmed (one letter would match nearly every message). */
+/**
+ * Shortest query, in characters of its folded words (search-match.ts, `queryWords`): one letter would match nearly
+ * every message, and `a\u0301` is the letter `a`.
+ */
 export const MIN_SEARCH_QUERY_LENGTH = 2;
-/** Longest query, in characters once trimmed. */
+/** Longest query, in characters of its folded words. */
 export const MAX_SEARCH_QUERY_LENGTH = 100;
 /** Matches one `searchMessages` answers when it gives no `limit`. */
 export const DEFAULT_SEARCH_LIMIT = 20;
@@ -49,7 +52,7 @@ export interface SearchOptions {
 export type SearchCommand = {
   readonly type: 'searchMessages';
   readonly conversation: string;
-  /** Trimmed. */
+  /** Trimmed, as the user typed it (searched for as its folded words). */
   readonly query: string;
   /** Scan the lines stored before this one (the `before` of the previous answer). */
   readonly before?: string;
@@ -67,13 +70,18 @@ export function parseSearchCommand(payload: Readonly<Record<string, unknown>>): 
     return { ok: false, code: 'invalid-conversation' };
   }
   const trimmed = typeof query === 'string' ? query.trim() : '';
-  const length = [...trimmed].length;
+  // Counted as it is searched for: folded (case, accents and combining marks set aside) into its words, so a
+  // query that folds to nothing or to one letter is refused before it reads the conversation. Folding is bounded
+  // (search-match.ts, `MAX_SEARCH_FOLD_UNITS`), so even a long query costs little to measure.
+  const length = [...queryWords(trimmed).join(' ')].length;
   if (length < MIN_SEARCH_QUERY_LENGTH || length > MAX_SEARCH_QUERY_LENGTH) {
-    const detail = `searchMessages needs ${MIN_SEARCH_QUERY_LENGTH}–${MAX_SEARCH_QUERY_LENGTH} characters once trimmed`;
+    const detail = `searchMessages needs ${MIN_SEARCH_QUERY_LENGTH}–${MAX_SEARCH_QUERY_LENGTH} characters once trimmed, counted after folding (case, accents and punctuation around words set aside); this one has ${length}`;
     return { ok: false, code: 'invalid-query', detail };
   }
   if (before !== undefined && !isMessageId(before)) {
-    return { ok: false, code: 'invalid-before', detail: 'the "before" of the previous searchResults' };
+    const given = typeof before === 'string' ? `"${before.slice(0, 64)}"` : `a ${typeof before}`;
+    const detail = `${given} is not a message id (a 26-character ULID): give the "before" of the previous searchResults`;
+    return { ok: false, code: 'invalid-before', detail };
   }
   if (
     limit !== undefined &&
@@ -103,7 +111,8 @@ export function searchCost(
 
 export interface SearchDependencies {
   readonly history: {
-    read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
+    /** The conversation's stored lines before `before` (or from its end), newest first (`HistoryStore.linesBefore`). */
+    linesBefore(conversation: string, options: { before?: string }): AsyncIterable<ChatMessage>;
   };
   /** How readers fold reactions and quotes (the chat's `reactions` option). */
   readonly reactions?: Partial<ReactionOptions>;
@@ -119,15 +128,17 @@ export async function searchMessages(deps: SearchDependencies, command: SearchCo
     return { event: 'searchResults', payload: await scan(deps, command) };
   } catch (error) {
     if (!(error instanceof HistoryError) || error.code !== 'invalid-before') throw error;
-    const detail = 'give the "before" of the previous searchResults of this conversation';
+    // A well-formed id (parseSearchCommand checked it) that names no line here: one of another conversation.
+    const detail = `no message ${command.before} in ${command.conversation}: give the "before" of the previous searchResults of this conversation`;
     return { event: 'error', payload: chatError('invalid-before', command.type, detail) };
   }
 }
 
 /**
- * Reads the conversation newest first from `before` (or its end), a history page at a time, until the scan
- * bound or `limit` matches. Records are folded across pages as readers fold them (fold.ts): a record is stored
- * after its message, so the records of what was read apply to the older messages read after them.
+ * Reads the conversation newest first from `before` (or its end) in one continuous backward read, until the scan
+ * bound or `limit` matches: `before` is found once, and no byte is read twice however many lines the scan goes
+ * through. Records are folded as readers fold them (fold.ts): a record is stored after its message, so the records
+ * read so far apply to the older messages read after them.
  */
 async function scan(deps: SearchDependencies, command: SearchCommand): Promise<SearchResultsPayload> {
   const { conversation, query, limit } = command;
@@ -138,35 +149,34 @@ async function scan(deps: SearchDependencies, command: SearchCommand): Promise<S
   const seen = new Set<string>();
   let cursor = command.before;
   let scanned = 0;
-  let complete = false;
-  while (scanned < max && messages.length < limit) {
-    const page = await deps.history.read(conversation, {
-      limit: Math.min(MAX_HISTORY_LIMIT, max - scanned),
-      ...(cursor !== undefined ? { before: cursor } : {}),
-    });
-    changes.add(page.messages);
-    let index = page.messages.length - 1;
-    for (; index >= 0 && messages.length < limit; index--) {
-      const line = page.messages[index] as FoldedMessage;
-      scanned++;
-      cursor = line.id;
-      // Records (edits, deletes, reactions, removals) are never results; a deleted message matches nothing.
-      if (line.kind !== undefined) continue;
-      const shown = changes.apply(line);
-      if (shown.deleted) continue;
-      // A message stored twice (a resend past the dedupe window) on two pages is one result.
-      const keys =
-        shown.clientMessageId === undefined
-          ? [shown.id]
-          : [shown.id, `${shown.from}\u0000${shown.clientMessageId}`];
-      if (keys.some((key) => seen.has(key))) continue;
-      for (const key of keys) seen.add(key);
-      if (matchesWords(shown, words)) messages.push(shown);
-    }
-    if (index < 0 && !page.hasMore) {
-      complete = true;
+  let complete = true;
+  const lines = deps.history.linesBefore(
+    conversation,
+    command.before !== undefined ? { before: command.before } : {},
+  );
+  for await (const line of lines) {
+    // One line past the bound (or the last match) tells whether the scan is complete; it is not scanned.
+    if (scanned === max || messages.length === limit) {
+      complete = false;
       break;
     }
+    scanned++;
+    cursor = line.id;
+    // Records (edits, deletes, reactions, removals) are never results; a deleted message matches nothing.
+    if (line.kind !== undefined) {
+      changes.add([line]);
+      continue;
+    }
+    const shown = changes.apply(line);
+    if (shown.deleted) continue;
+    // A message stored twice (a resend past the dedupe window) is one result.
+    const keys =
+      shown.clientMessageId === undefined
+        ? [shown.id]
+        : [shown.id, `${shown.from}\u0000${shown.clientMessageId}`];
+    if (keys.some((key) => seen.has(key))) continue;
+    for (const key of keys) seen.add(key);
+    if (matchesWords(shown, words)) messages.push(shown);
   }
   return {
     conversation,
