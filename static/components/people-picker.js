@@ -50,7 +50,9 @@ export const PeoplePicker = defineComponent({
       () => new Set([...props.exclude.map(String), ...props.modelValue.map((c) => c.user)]),
     );
     const options = computed(() =>
-      dismissed.value ? [] : suggestionsFor(props.state.suggestions, props.text, excluded.value),
+      dismissed.value || props.disabled
+        ? []
+        : suggestionsFor(props.state.suggestions, props.text, excluded.value),
     );
     const hints = computed(() => idHints([...options.value]));
     const chipHints = computed(() => idHints(props.modelValue));
@@ -111,6 +113,8 @@ export const PeoplePicker = defineComponent({
     /** @param {KeyboardEvent} event */
     function onKeydown(event) {
       if (list.onKeydown(event)) return;
+      // Escape before the answer came: it must not open the list over the form afterwards.
+      if (event.key === 'Escape') close();
       if (event.key === 'Backspace' && props.text === '' && props.modelValue.length > 0) {
         event.preventDefault();
         removeChip(props.modelValue.length - 1);

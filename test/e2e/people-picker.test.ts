@@ -121,6 +121,7 @@ describe('the people picker, signed in', () => {
     await field.pressSequentially('c');
     const cyOption = pickerOptions(ann, ADD).filter({ hasText: 'Cy' });
     await cyOption.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await shot(ann, 'panel-suggestions');
     // A click chooses too.
     await cyOption.click();
     await pickerChips(ann, ADD).filter({ hasText: 'Cy' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
@@ -155,6 +156,10 @@ describe('the people picker, signed in', () => {
     const box = await page.locator(`#${NEW}-list`).boundingBox();
     expect((box?.x ?? 0) + (box?.width ?? Number.POSITIVE_INFINITY)).toBeLessThanOrEqual(390);
     await shot(cy, 'same-names');
+    // Escape closes the list, not the phone's drawer around it.
+    await field.press('Escape');
+    await page.locator(`#${NEW}-list`).waitFor({ state: 'hidden' });
+    expect(await page.locator('#sidebar').isVisible()).toBe(true);
     await field.fill('');
     await pickPerson(cy, NEW, 'dee', options.nth(mine));
     // The other Dee too: both chips say which is which; × takes one off.

@@ -254,9 +254,10 @@ export function contrastOf(page: Page, selector: string): Promise<number> {
 export async function createGroup(person: Person, name: string, members?: string): Promise<void> {
   const { page } = person;
   const channel = members === undefined;
-  await page.locator('#new-group-name').fill(name);
+  // Members first: leaving their field for the name closes its suggestions, which would cover the button.
   if (channel) await page.locator('#new-group-channel').check();
   else await page.locator('#new-group-members').fill(members);
+  await page.locator('#new-group-name').fill(name);
   await page.getByRole('button', { name: channel ? 'Create channel' : 'Create private group' }).click();
   await page
     .locator('.conversation-titles .conversation-sub', { hasText: channel ? 'Channel' : 'Private group' })
