@@ -291,6 +291,7 @@ export const ChatApp = defineComponent({
       loadOlder: actions.loadOlder,
       change: actions.change,
       findPeople: actions.findPeople,
+      suggestPeople: actions.suggestPeople,
       moreOnline: actions.moreOnline,
       groupCommand: actions.groupCommand,
       createGroup: actions.createGroup,
@@ -361,7 +362,7 @@ export const ChatApp = defineComponent({
           @more-online="moreOnline"
           @find-people="findPeople"
         />
-        <GroupDirectory :state="state" :sign-in="config.auth === 'entra'" @create="createGroup" @join="join" @list-channels="listChannels" />
+        <GroupDirectory :state="state" :sign-in="config.auth === 'entra'" @suggest="suggestPeople" @create="createGroup" @join="join" @list-channels="listChannels" />
         <p v-if="moderation.known && !moderation.enabled" class="empty-note moderation-off" data-testid="moderation-off">
           Moderation is off: this chat runs without sign-in, so nobody is a moderator and messages cannot be reported.
         </p>
@@ -398,7 +399,7 @@ export const ChatApp = defineComponent({
         <p v-if="moderation.notice && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
           :state="state" :group="activeParsed.group" :name-of="nameOf" :sign-in="config.auth === 'entra'"
-          @command="groupCommand" />
+          @command="groupCommand" @suggest="suggestPeople" />
         <div v-if="signOutAsk" class="connection-banner sign-out-ask" role="alert" data-testid="sign-out-ask">
           <strong>{{ signOutAsk === 1 ? '1 message is' : signOutAsk + ' messages are' }} not sent yet. Sign out and discard {{ signOutAsk === 1 ? 'it' : 'them' }}?</strong>
           <span class="banner-actions">

@@ -1,40 +1,53 @@
 import { nameProblem } from '../conversation.js';
-import { typedMembers } from '../state/group-records.js';
+import { membersToSend } from '../state/people-picker.js';
 import { computed, defineComponent, ref, watch } from '../vendor/vue.js';
+import { PeoplePicker } from './people-picker.js';
 
 /**
  * Creating a private group with its members (or a public channel): the form keeps what was typed until the server
  * has created the group (which then opens), and shows its refusal (a taken name, the daily bound on creations)
- * under the name. And the directory of public channels with a button to join each (docs/architecture.md,
+ * under the name. Members are added by name with the people picker (people-picker.js). And the directory of public channels with a button to join each (docs/architecture.md,
  * "Private groups and channels").
  */
 export const GroupDirectory = defineComponent({
   name: 'GroupDirectory',
+  components: { PeoplePicker },
   props: {
     state: {
       type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatState>} */ (Object),
       required: true,
     },
     /**
-     * Sign-in mode (`CHAT_AUTH=entra`): members are user ids that the page never shows (object ids), and a
-     * display name typed here is taken as a user id of nobody, so the field says ids, not names.
+     * Sign-in mode (`CHAT_AUTH=entra`): members are user ids that the page never shows (object ids), so they
+     * are chosen by name from the suggestions; typed text is not an id.
      */
     signIn: { type: Boolean, default: false },
   },
-  emits: ['create', 'join', 'list-channels'],
+  emits: ['create', 'join', 'list-channels', 'suggest'],
   setup(props, { emit }) {
     const name = ref('');
-    const members = ref('');
+    /** The chosen members (chips) and the name being typed. */
+    const members = ref(/** @type {import('../state/people-picker.js').Chip[]} */ ([]));
+    const typing = ref('');
     const channel = ref(false);
     const problem = ref(/** @type {string | null} */ (null));
+    const membersProblem = ref(/** @type {string | null} */ (null));
     function create() {
-      const list = typedMembers(members.value);
-      problem.value =
-        nameProblem(name.value, 'group') ??
-        list.map((m) => nameProblem(m)).find((p) => p !== undefined) ??
+      const chosen = channel.value
+        ? { members: [], problem: null }
+        : membersToSend(members.value, typing.value, props.signIn);
+      problem.value = nameProblem(name.value, 'group') ?? null;
+      // Without sign-in a member is a typed name, held to the rules of names; with sign-in an id chosen.
+      membersProblem.value =
+        chosen.problem ??
+        (props.signIn ? null : chosen.members.map((m) => nameProblem(m)).find((p) => p !== undefined)) ??
         null;
-      if (problem.value) return;
-      emit('create', { group: name.value, kind: channel.value ? 'channel' : 'private', members: list });
+      if (problem.value || membersProblem.value) return;
+      emit('create', {
+        group: name.value,
+        kind: channel.value ? 'channel' : 'private',
+        members: chosen.members,
+      });
     }
     // The server's refusal of the name being created (taken, or any other), shown as the form's problem.
     const refused = computed(() =>
@@ -47,12 +60,17 @@ export const GroupDirectory = defineComponent({
         // unless chosen otherwise.
         if (before && !now) {
           name.value = '';
-          members.value = '';
+          members.value = [];
+          typing.value = '';
+          membersProblem.value = null;
           channel.value = false;
         }
       },
     );
-    return { name, members, channel, problem, refused, create };
+    watch([members, typing], () => {
+      membersProblem.value = null;
+    });
+    return { name, members, typing, channel, problem, membersProblem, refused, create };
   },
   template: /* html */ `
     <section class="sidebar-section" aria-labelledby="new-group-heading">
@@ -64,10 +82,11 @@ export const GroupDirectory = defineComponent({
           aria-describedby="new-group-error new-group-refusal">
         <p id="new-group-error" class="field-error" role="alert" v-if="problem">{{ problem }}</p>
         <p id="new-group-refusal" class="field-error" role="alert" data-testid="create-refusal" v-else-if="refused">{{ refused }}</p>
-        <label for="new-group-members" class="sr-only">{{ signIn ? 'Members: user ids, separated by commas' : 'Members, separated by commas' }}</label>
-        <input id="new-group-members" v-model="members" type="text" :placeholder="signIn ? 'Members: user ids, comma-separated' : 'Members: ann, bob'"
-          autocomplete="off" :disabled="channel" :aria-describedby="signIn ? 'new-group-members-hint' : null">
-        <p v-if="signIn && !channel" id="new-group-members-hint" class="field-hint" data-testid="members-hint">Members are added by user id, not by name: a name adds nobody.</p>
+        <PeoplePicker v-model="members" v-model:text="typing" :state="state" input-id="new-group-members"
+          :label="signIn ? 'Members: type a name, then choose the person' : 'Members: names, separated by commas'"
+          :placeholder="signIn ? 'Members: type a name' : 'Members: ann, bob'" :sign-in="signIn" :disabled="channel"
+          :exclude="[state.me]" described-by="new-group-members-error" @suggest="$emit('suggest', $event)" />
+        <p id="new-group-members-error" class="field-error" role="alert" data-testid="members-problem" v-if="membersProblem">{{ membersProblem }}</p>
         <label class="check"><input id="new-group-channel" v-model="channel" type="checkbox"> Public channel (anyone may join)</label>
         <button type="submit" class="button small">{{ channel ? 'Create channel' : 'Create private group' }}</button>
       </form>

@@ -1,12 +1,15 @@
-import { defineComponent, nextTick, onMounted, ref } from '../vendor/vue.js';
+import { membersToSend } from '../state/people-picker.js';
+import { defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
+import { PeoplePicker } from './people-picker.js';
 
 /**
  * The open group's record: its kind and topic, and on request its members; an owner of a private group adds
- * and removes members here, and an owner of either kind renames it and sets its topic. Everyone in the group
+ * (chosen by name with the people picker, people-picker.js) and removes members here, and an owner of either kind renames it and sets its topic. Everyone in the group
  * sees a change as the `group` event brings it. The server refuses whatever the person may not do.
  */
 export const GroupPanel = defineComponent({
   name: 'GroupPanel',
+  components: { PeoplePicker },
   props: {
     state: {
       type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatState>} */ (Object),
@@ -17,13 +20,19 @@ export const GroupPanel = defineComponent({
       type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
       default: (/** @type {string} */ id) => id,
     },
-    /** Sign-in mode: a member is added by user id, not by name (as in group-directory.js). */
+    /** Sign-in mode: a member is chosen by name, never typed as an id (as in group-directory.js). */
     signIn: { type: Boolean, default: false },
   },
-  emits: ['command'],
+  emits: ['command', 'suggest'],
   setup(props, { emit }) {
     const shown = ref(false);
-    const newMember = ref('');
+    /** The people chosen to add (chips) and the name being typed. */
+    const newMembers = ref(/** @type {import('../state/people-picker.js').Chip[]} */ ([]));
+    const typing = ref('');
+    const addProblem = ref(/** @type {string | null} */ (null));
+    watch([newMembers, typing], () => {
+      addProblem.value = null;
+    });
     const record = () => props.state.groupRecords.get(props.group) ?? null;
     const isOwner = () => record()?.owners.includes(props.state.me) ?? false;
     function toggle() {
@@ -66,10 +75,14 @@ export const GroupPanel = defineComponent({
       if (newTopic !== (r.topic ?? '')) emit('command', 'setTopic', { group: props.group, topic: newTopic });
       toggleEdit();
     }
+    /** Sends one `addMember` per chosen person (and, without sign-in, per name still typed). */
     function add() {
-      if (newMember.value.trim() === '') return;
-      emit('command', 'addMember', { group: props.group, user: newMember.value.trim() });
-      newMember.value = '';
+      const { members, problem } = membersToSend(newMembers.value, typing.value, props.signIn);
+      addProblem.value = problem;
+      if (problem) return;
+      for (const user of members) emit('command', 'addMember', { group: props.group, user });
+      newMembers.value = [];
+      typing.value = '';
     }
     /** The member whose removal waits for the owner's "Remove" a second time (asked inline, naming them). */
     const confirmingRemove = ref(/** @type {string | null} */ (null));
@@ -82,7 +95,9 @@ export const GroupPanel = defineComponent({
     const makeOwner = (user) => emit('command', 'addMember', { group: props.group, user, owner: true });
     return {
       shown,
-      newMember,
+      newMembers,
+      typing,
+      addProblem,
       record,
       isOwner,
       toggle,
@@ -140,11 +155,14 @@ export const GroupPanel = defineComponent({
           </li>
         </ul>
         <p v-if="record().kind === 'channel'" class="empty-note">Anyone may join a channel.</p>
-        <form v-if="isOwner() && record().kind === 'private'" class="join-form" novalidate @submit.prevent="add">
-          <label for="add-member-input" class="sr-only">{{ signIn ? 'User id to add' : 'User to add' }}</label>
-          <input id="add-member-input" v-model="newMember" type="text" :placeholder="signIn ? 'Add a member by user id' : 'Add a member'" autocomplete="off" maxlength="32">
+        <form v-if="isOwner() && record().kind === 'private'" class="join-form add-member-form" novalidate @submit.prevent="add">
+          <PeoplePicker v-model="newMembers" v-model:text="typing" :state="state" input-id="add-member-input"
+            :label="signIn ? 'Add a member: type a name, then choose the person' : 'Add a member by name'"
+            placeholder="Add a member" :sign-in="signIn" :exclude="record().members"
+            described-by="add-member-error" @suggest="$emit('suggest', $event)" />
           <button type="submit" class="button small">Add</button>
         </form>
+        <p v-if="addProblem" id="add-member-error" class="field-error" role="alert" data-testid="add-member-problem">{{ addProblem }}</p>
       </div>
     </div>`,
 });

@@ -11,6 +11,7 @@ import {
   stopJoining,
 } from '../state/chat-state.js';
 import { awaitOnline } from '../state/online-list.js';
+import { DEFAULT_MAX_SUGGESTIONS, notePendingSuggestion } from '../state/people-picker.js';
 import { reactionToggle } from '../state/reactions.js';
 import { watch } from '../vendor/vue.js';
 
@@ -182,6 +183,17 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     void command('findPeople', payload, state.activeId);
   }
 
+  /**
+   * Asks for the people the picker suggests for `query` (../state/people-picker.js): the first
+   * {@link DEFAULT_MAX_SUGGESTIONS}, answered apart from the people search's.
+   * @param {string} query
+   */
+  function suggestPeople(query) {
+    if (query.trim() === '') return;
+    notePendingSuggestion(state.suggestionsPending, query.trim());
+    void command('findPeople', { query: query.trim(), limit: DEFAULT_MAX_SUGGESTIONS }, state.activeId);
+  }
+
   /** Whether the server will let me read a conversation (a group only while I am a member). */
   function canRead(/** @type {string} */ id) {
     const parsed = parseConversation(id);
@@ -319,6 +331,7 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     change,
     react,
     findPeople,
+    suggestPeople,
     groupCommand,
     createGroup,
     listChannels,

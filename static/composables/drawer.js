@@ -14,7 +14,8 @@ export function useDrawer() {
 
   /** @param {KeyboardEvent} event */
   function onKeydown(event) {
-    if (event.key === 'Escape' && drawerOpen.value) closeDrawer();
+    // An Escape that closed a list inside the drawer (a people picker's suggestions) was that list's.
+    if (event.key === 'Escape' && drawerOpen.value && !event.defaultPrevented) closeDrawer();
   }
   watch(drawerOpen, (isOpen) => {
     if (isOpen)

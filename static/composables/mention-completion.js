@@ -1,10 +1,11 @@
 import { mentionQuery, mentionSuggestions } from '../text/mentions.js';
 import { computed, nextTick, ref } from '../vendor/vue.js';
+import { useSuggestionList } from './suggestion-list.js';
 
 /**
  * `@name` completion in the text box (../mentions.js): while the word before the caret starts with `@`, a
  * listbox offers the people of the conversation; arrows move, Enter or Tab takes the highlighted one, Escape
- * closes the list (until the next `@`).
+ * closes the list (until the next `@`): the keys of suggestion-list.js, which the people picker shares.
  * @param {{
  *   text: import('vue').Ref<string>,
  *   box: import('vue').Ref<HTMLTextAreaElement | null>,
@@ -14,12 +15,9 @@ import { computed, nextTick, ref } from '../vendor/vue.js';
  */
 export function useMentionCompletion({ text, box, people, nameOf }) {
   const query = ref(/** @type {{ start: number, query: string } | null} */ (null));
-  const index = ref(0);
   const options = computed(() =>
     query.value ? mentionSuggestions(people(), query.value.query, nameOf) : [],
   );
-  const open = computed(() => options.value.length > 0);
-  const activeOption = computed(() => (open.value ? `mention-option-${index.value}` : undefined));
   /**
    * What a screen reader hears as the list opens, changes or closes: a multi-line text box may not carry the
    * combobox role (nor `aria-expanded`), so the list's state is spoken from a live region instead, and the
@@ -62,33 +60,12 @@ export function useMentionCompletion({ text, box, people, nameOf }) {
     });
   }
 
-  /**
-   * Handles a key while the list is open; returns whether it did.
-   * @param {KeyboardEvent} event
-   */
-  function onKeydown(event) {
-    if (!open.value || event.isComposing) return false;
-    const n = options.value.length;
-    switch (event.key) {
-      case 'ArrowDown':
-        index.value = (index.value + 1) % n;
-        break;
-      case 'ArrowUp':
-        index.value = (index.value - 1 + n) % n;
-        break;
-      case 'Enter':
-      case 'Tab':
-        accept(index.value);
-        break;
-      case 'Escape':
-        close();
-        break;
-      default:
-        return false;
-    }
-    event.preventDefault();
-    return true;
-  }
+  const { index, open, activeOption, onKeydown } = useSuggestionList({
+    options,
+    idPrefix: 'mention-option',
+    accept,
+    close,
+  });
 
   return { options, open, index, activeOption, status, update, close, accept, onKeydown };
 }

@@ -7,6 +7,7 @@ import { applyChannels, applyGroupRecord, forgetGroupRecord } from '../state/gro
 import { applyConversationList } from '../state/message-changes.js';
 import { applyOnline, applyPresence } from '../state/online-list.js';
 import { withPeoplePage } from '../state/people.js';
+import { takeSuggestionAnswer } from '../state/people-picker.js';
 import { applyRead, applySeen } from '../state/read-state.js';
 import { applySystem } from '../state/system-notes.js';
 import { nextTick, ref } from '../vendor/vue.js';
@@ -112,7 +113,8 @@ export function serverEventHandler(
         break;
       case 'people':
         for (const p of payload.people ?? []) rememberName(state, p.user, p.name);
-        state.people = withPeoplePage(state.people, payload);
+        if (takeSuggestionAnswer(state.suggestionsPending, payload)) state.suggestions = payload;
+        else state.people = withPeoplePage(state.people, payload);
         break;
       case 'system':
         applySystem(state, payload);

@@ -98,6 +98,10 @@ export function createChatState(me, limits = {}) {
     channelsAfter: /** @type {string | null} */ (null),
     /** The answers to the last `findPeople`, its pages joined (people.js). */
     people: /** @type {import('./people.js').PeoplePage | null} */ (null),
+    /** The last answer to the people picker's `findPeople` (people-picker.js), kept apart from the search's. */
+    suggestions: /** @type {import('./people-picker.js').Suggestions | null} */ (null),
+    /** The queries the picker asked whose answers have not come yet. */
+    suggestionsPending: /** @type {Set<string>} */ (new Set()),
     /** Which conversation last issued each command, so an `error` event is shown where it happened. */
     lastCommandConversation: /** @type {Map<string, string>} */ (new Map()),
   };

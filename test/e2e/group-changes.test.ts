@@ -256,8 +256,9 @@ describe('group changes as members see them', () => {
     await createGroup(bob, 'secret', 'zed-00');
     await showSidebar(ann);
     const before = await ann.page.locator('#conversation-title').textContent();
-    await ann.page.locator('#new-group-name').fill('secret');
+    // Members first: leaving their field closes its suggestions, which would cover the button.
     await ann.page.locator('#new-group-members').fill('bob');
+    await ann.page.locator('#new-group-name').fill('secret');
     await ann.page.getByRole('button', { name: 'Create private group' }).click();
     await expect
       .poll(() => ann.page.getByTestId('create-refusal').textContent(), { timeout: SHOW_TIMEOUT_MS })

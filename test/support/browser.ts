@@ -254,9 +254,10 @@ export function contrastOf(page: Page, selector: string): Promise<number> {
 export async function createGroup(person: Person, name: string, members?: string): Promise<void> {
   const { page } = person;
   const channel = members === undefined;
-  await page.locator('#new-group-name').fill(name);
+  // Members first: leaving their field for the name closes its suggestions, which would cover the button.
   if (channel) await page.locator('#new-group-channel').check();
   else await page.locator('#new-group-members').fill(members);
+  await page.locator('#new-group-name').fill(name);
   await page.getByRole('button', { name: channel ? 'Create channel' : 'Create private group' }).click();
   await page
     .locator('.conversation-titles .conversation-sub', { hasText: channel ? 'Channel' : 'Private group' })
@@ -276,4 +277,38 @@ export function conversationButton(person: Person, name: RegExp): Locator {
   return person.page
     .locator('#sidebar nav[aria-labelledby="conversations-heading"]')
     .getByRole('button', { name });
+}
+
+/** The chips (chosen people) of the people picker whose field has the id `inputId` (components/people-picker.js). */
+export function pickerChips(person: Person, inputId: string): Locator {
+  const { page } = person;
+  return page.locator('.people-picker', { has: page.locator(`#${inputId}`) }).getByTestId('picker-chip');
+}
+
+/** The suggestions the people picker whose field has the id `inputId` shows. */
+export function pickerOptions(person: Person, inputId: string): Locator {
+  return person.page.locator(`#${inputId}-list [role="option"]`);
+}
+
+/**
+ * Types `typed` key by key into a people picker, waits for the suggestion that `choose` picks out and takes it
+ * with the keyboard (arrows to it, then Enter), as a person would; resolves once its chip shows.
+ */
+export async function pickPerson(
+  person: Person,
+  inputId: string,
+  typed: string,
+  choose: Locator,
+): Promise<void> {
+  const field = person.page.locator(`#${inputId}`);
+  const chips = await pickerChips(person, inputId).count();
+  await field.click();
+  await field.pressSequentially(typed);
+  await choose.waitFor({ timeout: SHOW_TIMEOUT_MS });
+  const options = await pickerOptions(person, inputId).count();
+  for (let i = 0; i < options && (await choose.getAttribute('aria-selected')) !== 'true'; i++) {
+    await field.press('ArrowDown');
+  }
+  await field.press('Enter');
+  await pickerChips(person, inputId).nth(chips).waitFor({ timeout: SHOW_TIMEOUT_MS });
 }
