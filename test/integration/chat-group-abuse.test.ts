@@ -10,6 +10,7 @@ import {
   type ChatClient,
   type ChatDialect,
   errorCodeOf,
+  isGroupAnswer,
   isGroupRecord,
   type ReceivedEvent,
 } from '../support/chat-clients.js';
@@ -28,16 +29,8 @@ const chat = useChatStack({
 });
 const { connect } = chat;
 
-/** Notes that follow a record already sent as a command's answer (a creation, a rename, a topic). */
-const AFTER_THE_RECORD = ['groupCreated', 'groupRenamed', 'topicSet'];
-
-/**
- * The answer about `group` (its record, or a membership note), not one about another group arriving late, nor
- * the note that follows the previous command's record.
- */
-const about = (group: string) => (e: ReceivedEvent) =>
-  (e.type === 'group' || (e.type === 'system' && !AFTER_THE_RECORD.includes(String(e.payload.kind)))) &&
-  e.payload.group === group;
+/** The answer about `group` (its record, or a membership note), not one about another group arriving late. */
+const about = (group: string) => (e: ReceivedEvent) => isGroupAnswer(e) && e.payload.group === group;
 
 /** The code of the error a command about `payload.group` gets, or `answered`. */
 const codeOf = (client: ChatClient, command: string, payload: { group: string; [field: string]: unknown }) =>

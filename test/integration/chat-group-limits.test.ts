@@ -17,7 +17,14 @@ import {
 } from '../../src/lib/conversations/index.js';
 import { REACTION_DEFAULTS } from '../../src/lib/history/index.js';
 import { SETTINGS } from '../../src/lib/settings.js';
-import { ask, type ChatDialect, errorCodeOf, isGroupRecord, isMessage } from '../support/chat-clients.js';
+import {
+  ask,
+  type ChatDialect,
+  errorCodeOf,
+  isGroupAnswer,
+  isGroupRecord,
+  isMessage,
+} from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
 
 const chat = useChatStack({
@@ -32,7 +39,7 @@ const chat = useChatStack({
 });
 const { connect } = chat;
 
-const answered = (e: { type: string }) => e.type === 'group' || e.type === 'system';
+const answered = isGroupAnswer;
 
 describe('group limits from app settings', () => {
   it('has the code’s defaults as the catalogue’s defaults', () => {
@@ -99,7 +106,7 @@ describe('group limits from app settings', () => {
       const from = owner.events.length;
       await owner.send('addMember', makeOwner(invited[0]));
       await owner.waitFor(isGroupRecord(group), from);
-      await owner.waitFor((e) => e.type === 'system' && e.payload.kind === 'memberAdded', from);
+      await owner.waitFor((e) => e.type === 'system' && e.payload.kind === 'ownerAdded', from);
       expect(await errorCodeOf(owner, 'addMember', makeOwner(invited[1]), answered)).toBe('too-many-owners');
       const listed = await ask(owner, 'listMembers', { group }, isGroupRecord(group));
       expect(listed.payload.owners).toEqual([owner.user, invited[0]]);

@@ -49,6 +49,6 @@ describe('moderation with keyless SignalR', () => {
     expect(refused.payload.code).toBe('not-a-moderator');
     await mod.send('removeMessage', { conversation: 'room', messageId: sent.payload.id });
     const removed = await user.waitFor((e) => e.type === 'message' && e.payload.kind === 'remove');
-    expect(removed.payload).toMatchObject({ target: sent.payload.id, from: modId.userId });
+    expect(removed.payload).toMatchObject({ target: sent.payload.id, by: modId.userId });
   });
 });

@@ -266,6 +266,21 @@ export async function errorCodeOf(
   return event.type === 'error' ? event.payload.code : 'answered';
 }
 
+/** Notes that follow a record already sent as a group command's answer (a creation, a rename, a topic, an owner). */
+export const NOTES_AFTER_THE_RECORD: readonly string[] = [
+  'groupCreated',
+  'groupRenamed',
+  'topicSet',
+  'ownerAdded',
+];
+
+/**
+ * A group command's answer: a `group` record, or a `system` note of a membership change; not a note that follows
+ * a record (it may arrive after the next command was sent, and would pass for its answer).
+ */
+export const isGroupAnswer = (e: ReceivedEvent): boolean =>
+  e.type === 'group' || (e.type === 'system' && !NOTES_AFTER_THE_RECORD.includes(String(e.payload.kind)));
+
 /** Matches a `group` event (a group's record) of `group` whose fields `has` accepts. */
 export const isGroupRecord =
   (group: string, has: (record: Record<string, unknown>) => boolean = () => true) =>
