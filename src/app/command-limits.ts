@@ -20,14 +20,15 @@ import { readPositiveNumber } from '../lib/settings.js';
 import type { ChatServices } from './services.js';
 
 /**
- * Commands per user: `take(user, cost)` resolves to 0 when allowed, else the wait in milliseconds; `cost` says
- * how many commands one counts as (a `createGroup`, one per `CHAT_GROUP_MEMBERS_PER_COMMAND` members; a
- * `renameGroup` of a private group to another title, one per as many members whose lists it rewrites, from the
- * group's record: one Blob read before the command is counted; a `searchMessages`, one per
- * `DEFAULT_SEARCH_MESSAGES_PER_COMMAND` lines of `CHAT_SEARCH_SCAN_MESSAGES`).
+ * Commands per user: `charge(command, user)` counts a command (`undefined`: one that did not parse) and resolves
+ * to what it counted as and the wait in milliseconds (0 when allowed). A command counts as one, a `createGroup`
+ * as one per `CHAT_GROUP_MEMBERS_PER_COMMAND` members, a `searchMessages` as one per
+ * `DEFAULT_SEARCH_MESSAGES_PER_COMMAND` lines of `CHAT_SEARCH_SCAN_MESSAGES`, and a `renameGroup` of a private
+ * group to another title as one per as many members whose lists it rewrites: it pays one before the group's
+ * record is read (a user out of commands costs no Blob read), then the rest.
  */
-export interface CommandLimiter extends Pick<CommandQuota, 'take' | 'burst' | 'perSecond'> {
-  cost(command: ChatCommand, user: string): Promise<number>;
+export interface CommandLimiter extends Pick<CommandQuota, 'burst' | 'perSecond'> {
+  charge(command: ChatCommand | undefined, user: string): Promise<{ cost: number; waitMs: number }>;
   /** Why a command costs more than one, for the `rate-limited` message (`undefined` when it costs one). */
   weight(command: ChatCommand): string | undefined;
   /** Members of a new group one command pays for. */
@@ -53,9 +54,18 @@ export function commandLimiterFor(services: ChatServices): CommandLimiter {
       burst: quota.burst,
       perSecond: quota.perSecond,
       membersPerCommand,
-      take: (user, cost) => quota.take(user, cost),
-      cost: async (command, user) =>
-        commandCost(command, user, membersPerCommand, scanMessages, await renamedMembers(services, command)),
+      charge: async (command, user) => {
+        if (command?.type !== 'renameGroup') {
+          const cost =
+            command === undefined ? 1 : commandCost(command, user, membersPerCommand, scanMessages);
+          return { cost, waitMs: await quota.take(user, cost) };
+        }
+        const first = await quota.take(user, 1);
+        if (first > 0) return { cost: 1, waitMs: first };
+        const members = await renamedMembers(services, command);
+        const cost = commandCost(command, user, membersPerCommand, scanMessages, members);
+        return { cost, waitMs: cost > 1 ? await quota.take(user, cost - 1) : 0 };
+      },
       weight: (command) =>
         command.type === 'createGroup'
           ? `one per ${membersPerCommand} members`
@@ -72,11 +82,13 @@ export function commandLimiterFor(services: ChatServices): CommandLimiter {
 
 /**
  * The members whose lists a `renameGroup` would rewrite: a private group's members when the title is another
- * (channel entries carry no title; a rename to the current title changes nothing); 0 for any other command, or
- * when the record cannot be read (the command then fails on it by itself).
+ * (channel entries carry no title; a rename to the current title changes nothing); 0 when the record cannot be
+ * read (the command then fails on it by itself).
  */
-async function renamedMembers(services: ChatServices, command: ChatCommand): Promise<number> {
-  if (command.type !== 'renameGroup') return 0;
+async function renamedMembers(
+  services: ChatServices,
+  command: Extract<ChatCommand, { type: 'renameGroup' }>,
+): Promise<number> {
   const record = await services.groups.records.read(command.group).catch(() => undefined);
   if (record?.kind !== 'private' || record.title === command.title) return 0;
   return record.members.length;

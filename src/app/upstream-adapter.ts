@@ -236,8 +236,7 @@ async function runParsedCommand(
   // Every command counts, valid or not: each one costs an upstream call (a createGroup by its members, a
   // renameGroup by the members whose lists it rewrites, a searchMessages by the messages it may read).
   // Counted per user, across their connections and every instance.
-  const cost = parsed.ok ? await limits.cost(parsed.command, caller.user) : 1;
-  const waitMs = await limits.take(caller.user, cost);
+  const { cost, waitMs } = await limits.charge(parsed.ok ? parsed.command : undefined, caller.user);
   if (!parsed.ok) return { event: 'error', payload: parsed.error };
   const { command } = parsed;
   annotateActiveSpan({ [ATTRIBUTES.command]: command.type });

@@ -41,11 +41,16 @@ describe('renaming a private group', () => {
       );
       expect(same.type, JSON.stringify(same.payload)).toBe('group');
     }
-    // Two renames to another title: 3 each (3 left, then none).
-    for (const title of ['Bigger', 'Big']) {
-      const renamed = await ask(owner, 'renameGroup', { group: 'big', title }, isRenameAnswer('big', title));
-      expect(renamed.type, JSON.stringify(renamed.payload)).toBe('group');
-    }
+    // A rename to another title: 3 (6 left, then 3); one more to the title it has (2 left).
+    const renamed = await ask(
+      owner,
+      'renameGroup',
+      { group: 'big', title: 'Bigger' },
+      isRenameAnswer('big', 'Bigger'),
+    );
+    expect(renamed.type, JSON.stringify(renamed.payload)).toBe('group');
+    await ask(owner, 'renameGroup', { group: 'big', title: 'Bigger' }, isRenameAnswer('big', 'Bigger'));
+    // With 2 left, a rename to another title pays its first command, then is refused for the other two.
     const refused = await ask(
       owner,
       'renameGroup',
@@ -56,14 +61,31 @@ describe('renaming a private group', () => {
     expect(refused.payload.message).toContain(
       `this renameGroup counts as 3 commands, one per ${MEMBERS_PER_COMMAND} members whose lists it retitles`,
     );
-    // Bob heard the two renames that changed the title, and nothing of the others.
+    // That first command stays paid (1 left), and a rename to the title it has spends the last one.
+    const last = await ask(
+      owner,
+      'renameGroup',
+      { group: 'big', title: 'Bigger' },
+      isRenameAnswer('big', 'Bigger'),
+    );
+    expect(last.type, JSON.stringify(last.payload)).toBe('group');
+    // With none left, it is refused as any command is, before the group's record is read.
+    const empty = await ask(
+      owner,
+      'renameGroup',
+      { group: 'big', title: 'Biggest' },
+      isRenameAnswer('big', 'Biggest'),
+    );
+    expect(empty.payload.code).toBe('rate-limited');
+    expect(empty.payload.message).not.toContain('counts as');
+    // Bob heard the one rename that changed the title, and nothing of the others.
     const notes = () =>
       bob.events
         .filter((e) => e.type === 'system' && e.payload.kind === 'groupRenamed')
         .map((e) => e.payload.title);
-    await expect.poll(notes).toEqual(['Bigger', 'Big']);
+    await expect.poll(notes).toEqual(['Bigger']);
     const record = await ask(bob, 'listMembers', { group: 'big' }, isGroupRecord('big'));
-    expect(record.payload.title).toBe('Big');
-    expect(notes()).toEqual(['Bigger', 'Big']);
+    expect(record.payload.title).toBe('Bigger');
+    expect(notes()).toEqual(['Bigger']);
   });
 });
