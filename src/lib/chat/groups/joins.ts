@@ -17,7 +17,7 @@ export interface JoinDependencies {
   readonly fanout: Pick<Fanout, 'addUserToGroup' | 'removeUserFromGroup' | 'toGroup' | 'toUser'>;
   readonly records: Pick<GroupRecordStore, 'read'>;
   readonly groups: Pick<GroupHandlers, 'joinRefusal' | 'leaveRefusal'>;
-  readonly lists: Pick<ListUpdates, 'joinGroup' | 'leaveGroup'>;
+  readonly lists: Pick<ListUpdates, 'holding' | 'leaveGroup'>;
   readonly moderation?: Pick<ModerationDependencies, 'enabled' | 'store'> | undefined;
   readonly at: () => string;
 }
@@ -33,10 +33,14 @@ export async function joinGroup(
   if (sanctioned !== undefined) return { event: 'error', payload: sanctioned };
   const refused = await groups.joinRefusal(caller.user, group);
   if (refused !== undefined) return { event: 'error', payload: refused };
-  const listed = await storing(() => lists.joinGroup(caller.user, group, at()));
+  // The list is written first (a full one refuses the join) but sent only once the membership is in effect,
+  // as an owner's add sends it (groups.ts): a page takes a group new to its list as joined.
+  const { updates, send } = lists.holding();
+  const listed = await storing(() => updates.joinGroup(caller.user, group, at()));
   if (listed !== undefined) return { event: 'error', payload: chatError(listed, 'joinGroup') };
   await members.add(caller.user, group);
   await fanout.addUserToGroup(group, caller.user);
+  await send();
   // Sent after the join, so the joiner's own connections (now members) hear it too.
   await fanout.toGroup(group, {
     event: 'system',
