@@ -197,6 +197,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
         }
       }
       login: {
+        // A link to a conversation (`/#group:team`) opens it once signed in: the fragment never reaches the server.
+        preserveUrlFragmentsForLogins: true
         tokenStore: {
           enabled: false
         }

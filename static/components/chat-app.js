@@ -308,7 +308,7 @@ export const ChatApp = defineComponent({
       signOut,
       signOutAsk,
       draftKey,
-      signInAgainUrl: () => signInUrl(`${window.location.pathname}${window.location.search}`),
+      signInAgainUrl: () => signInUrl(`${window.location.pathname}${window.location.search}`, state.activeId),
       sendOff: () =>
         mute.muted.value ? `Sending is off until ${mute.until.value}: your draft is kept.` : '',
     };

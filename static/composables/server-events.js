@@ -64,6 +64,18 @@ export function serverEventHandler(
   const acknowledge = (messages) => {
     for (const m of myAcknowledged(state, messages)) outbox.acknowledge(m.clientMessageId, m);
   };
+  /**
+   * I became a member of these groups: the membership is in effect, so their history can be read. Said once,
+   * by whichever event came first (my list, the group's record, a note).
+   * @param {string[]} groups
+   */
+  const admitted = (groups) => {
+    for (const group of groups) {
+      const id = groupConversation(group);
+      ensureConversation(state, id).error = null;
+      loadLatest(id);
+    }
+  };
   return (type, payload) => {
     switch (type) {
       case 'welcome':
@@ -109,27 +121,26 @@ export function serverEventHandler(
         applyOnline(state, payload);
         break;
       case 'conversations':
-        applyConversationList(state, payload);
+        // Added to a group (or joined on another connection): its list comes before its record and note.
+        admitted(applyConversationList(state, payload));
         break;
       case 'people':
         for (const p of payload.people ?? []) rememberName(state, p.user, p.name);
         if (takeSuggestionAnswer(state.suggestionsPending, payload)) state.suggestions = payload;
         else state.people = withPeoplePage(state.people, payload);
         break;
-      case 'system':
+      case 'system': {
+        const wasMember = state.groups.includes(payload.group);
         applySystem(state, payload);
         if (payload.kind === 'memberRemoved' && payload.user === state.me && payload.group)
           forgetGroupRecord(state, payload.group);
-        if (/^(groupJoined|memberAdded)$/.test(payload.kind) && payload.user === state.me && payload.group) {
-          const id = groupConversation(payload.group);
-          ensureConversation(state, id).error = null;
-          // Membership is effective now, so the group's history can be read.
-          loadLatest(id);
-        }
+        if (/^(groupJoined|memberAdded)$/.test(payload.kind) && payload.user === state.me && !wasMember)
+          admitted(typeof payload.group === 'string' ? [payload.group] : []);
         break;
+      }
       case 'group':
-        // Created into or added to a private group: its history is readable now.
-        if (applyGroupRecord(state, payload)) loadLatest(groupConversation(payload.group));
+        // Created into or added to a private group, before my list said so.
+        if (applyGroupRecord(state, payload)) admitted([payload.group]);
         break;
       case 'channels':
         applyChannels(state, payload, state.channelsAfter !== null);

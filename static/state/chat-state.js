@@ -5,7 +5,7 @@
  * changes it lives beside this file, one concern each: chat-history.js (messages and the outbox's pending
  * ones), online-list.js (who is online), system-notes.js (joins and leaves), display-names.js, chat-welcome.js.
  */
-import { DEFAULT_HISTORY_LIMIT, parseConversation, ROOM } from '../conversation.js';
+import { DEFAULT_HISTORY_LIMIT, groupConversation, parseConversation, ROOM } from '../conversation.js';
 import { EXCERPT_LENGTH, MAX_REACTIONS_PER_MESSAGE } from './reactions.js';
 
 /** Messages asked for per "load older" page (the server's default page; it allows 1–100). */
@@ -74,6 +74,8 @@ export function createChatState(me, limits = {}) {
     globalError: /** @type {string | null} */ (null),
     /** The `version` of the last list of my conversations applied (message-changes.js). */
     listVersion: 0,
+    /** The groups that list holds: a group new to the next list is one I was just made a member of. */
+    listedGroups: /** @type {Set<string>} */ (new Set()),
     /** Edit and delete records by target and author (message-changes.js). */
     changes: /** @type {Map<string, { edit?: ChatMessage, deleted?: boolean, removed?: boolean }>} */ (
       new Map()
@@ -188,6 +190,19 @@ export function sortedUnique(list) {
  */
 export function rememberGroup(state, group) {
   if (!state.knownGroups.includes(group)) state.knownGroups = sortedUnique([...state.knownGroups, group]);
+}
+
+/**
+ * I am a member of `group` now (whichever event said so first: my list, the group's record or a note): it is
+ * listed as mine, no longer as joining, and no longer closed to me.
+ * @param {ChatState} state @param {string} group
+ */
+export function becomeMember(state, group) {
+  stopJoining(state, group);
+  rememberGroup(state, group);
+  if (!state.groups.includes(group)) state.groups = sortedUnique([...state.groups, group]);
+  const conversation = state.conversations.get(groupConversation(group));
+  if (conversation) conversation.closed = false;
 }
 
 /** The commands that start a join of their group (see `startJoining`). */

@@ -45,7 +45,8 @@ export function applyWelcome(state, welcome) {
     rememberGroup(state, group);
     ensureConversation(state, groupConversation(group));
   }
-  applyConversationList(state, welcome.conversations);
+  // The welcome's groups are my memberships: its list adds none (a live list's new groups do, message-changes.js).
+  applyConversationList(state, welcome.conversations, false);
   if (welcome.history) applyHistory(state, welcome.history);
   applyWelcomeReads(state, welcome.reads);
   state.welcomed = true;

@@ -4,7 +4,7 @@
  * what; the page only shows it.
  */
 
-import { rememberGroup, sortedUnique, stopJoining } from './chat-state.js';
+import { becomeMember } from './chat-state.js';
 
 /** @typedef {import('./chat-state.js').ChatState} ChatState */
 /**
@@ -39,11 +39,7 @@ export function applyGroupRecord(state, record) {
   }
   const joined =
     record.kind === 'private' && record.members.includes(state.me) && !state.groups.includes(record.group);
-  if (joined) {
-    stopJoining(state, record.group);
-    rememberGroup(state, record.group);
-    state.groups = sortedUnique([...state.groups, record.group]);
-  }
+  if (joined) becomeMember(state, record.group);
   return joined;
 }
 

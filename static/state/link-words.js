@@ -5,6 +5,9 @@
  * keeps the view up to date.
  */
 
+import { ROOM } from '../conversation.js';
+import { fragmentOf } from './address.js';
+
 /** Where App Service Authentication signs people in and out (as src/app/home.ts, `SIGN_IN_PATH`, `SIGN_OUT_PATH`). */
 export const SIGN_IN_PATH = '/.auth/login/aad';
 export const SIGN_OUT_PATH = '/.auth/logout';
@@ -103,9 +106,12 @@ export function bannerText(view) {
 }
 
 /**
- * The sign-in address that comes back to `returnTo` (the page's path and query) once signed in.
+ * The sign-in address that comes back to `returnTo` (the page's path and query) once signed in, with the open
+ * conversation in its fragment (none for the room): only a conversation's fragment, made from its id, is added,
+ * and the redirect stays the page's own path.
  * @param {string} returnTo
+ * @param {string} [conversationId]
  */
-export function signInUrl(returnTo) {
-  return `${SIGN_IN_PATH}?post_login_redirect_uri=${encodeURIComponent(returnTo)}`;
+export function signInUrl(returnTo, conversationId = ROOM) {
+  return `${SIGN_IN_PATH}?post_login_redirect_uri=${encodeURIComponent(`${returnTo}${fragmentOf(conversationId)}`)}`;
 }

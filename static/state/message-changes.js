@@ -4,7 +4,7 @@
  * fold as src/lib/history/fold.ts): a message shows its latest text with `editedAt`, or `deleted`, whether the
  * record came before it (live, or on a newer history page) or after it.
  */
-import { ensureConversation, rememberGroup } from './chat-state.js';
+import { becomeMember, ensureConversation, rememberGroup } from './chat-state.js';
 import { rememberName } from './display-names.js';
 import { excerptOf, reactionsOf, takeReaction } from './reactions.js';
 
@@ -131,17 +131,38 @@ export function foldLines(state, lines) {
 /**
  * `conversations` (and the `welcome`'s list): my private conversations and groups as the server keeps them;
  * each gets its place in the sidebar. An older list than one already applied changes nothing.
+ *
+ * A group new to a live list (not in the list applied before) is one the server has just made me a member of:
+ * it lists a group for me only once the membership is in effect, and the group's record and note may arrive
+ * after the list (docs/architecture.md, "My conversations"), so the list makes me a member at once and the
+ * group never shows as one I am not in. The welcome's list does not: its `groups` say which groups I am in
+ * (a group kept in the list after a membership that failed half-way stays a group I am not in). Returns the
+ * groups it made me a member of.
  * @param {ChatState} state
  * @param {{ version?: number, entries?: ListEntry[] } | undefined} list
+ * @param {boolean} [live] false for the welcome's list
+ * @returns {string[]}
  */
-export function applyConversationList(state, list) {
-  if (!list || typeof list.version !== 'number' || list.version < state.listVersion) return;
+export function applyConversationList(state, list, live = true) {
+  if (!list || typeof list.version !== 'number' || list.version < state.listVersion) return [];
   state.listVersion = list.version;
+  /** @type {Set<string>} */
+  const listed = new Set();
+  const admitted = [];
   for (const entry of list.entries ?? []) {
     if (entry.kind === 'dm' && entry.with) rememberName(state, entry.with, entry.withName);
-    if (entry.kind === 'group' && entry.group) rememberGroup(state, entry.group);
-    if (entry.kind === 'group' && entry.group && typeof entry.title === 'string')
-      state.listedTitles.set(entry.group, entry.title);
     if (entry.kind === 'dm' || entry.kind === 'group') ensureConversation(state, entry.conversation);
+    if (entry.kind !== 'group' || !entry.group) continue;
+    listed.add(entry.group);
+    rememberGroup(state, entry.group);
+    if (typeof entry.title === 'string') state.listedTitles.set(entry.group, entry.title);
+    // Before the first welcome there is no list to tell a new group from, nor groups to add to.
+    const isNew = live && state.welcomed && !state.listedGroups.has(entry.group);
+    if (isNew && !state.groups.includes(entry.group)) {
+      becomeMember(state, entry.group);
+      admitted.push(entry.group);
+    }
   }
+  state.listedGroups = listed;
+  return admitted;
 }

@@ -5,7 +5,7 @@
  */
 
 import { groupConversation } from '../conversation.js';
-import { ensureConversation, rememberGroup, sortedUnique, stopJoining } from './chat-state.js';
+import { becomeMember, ensureConversation, rememberGroup, stopJoining } from './chat-state.js';
 import { rememberName } from './display-names.js';
 
 /** @typedef {import('./chat-state.js').ChatState} ChatState */
@@ -35,11 +35,11 @@ export function applySystem(state, event) {
   const conversation = ensureConversation(state, groupConversation(group));
   if (moves) {
     rememberGroup(state, group);
-    if (event.user === state.me) {
+    if (event.user === state.me && joins) becomeMember(state, group);
+    else if (event.user === state.me) {
       stopJoining(state, group);
-      state.groups = joins ? sortedUnique([...state.groups, group]) : state.groups.filter((g) => g !== group);
-      if (joins) conversation.closed = false;
-      else if (state.groupRecords.get(group)?.kind === 'private') closePrivateGroup(conversation);
+      state.groups = state.groups.filter((g) => g !== group);
+      if (state.groupRecords.get(group)?.kind === 'private') closePrivateGroup(conversation);
     }
   }
   const key = `${event.kind}:${event.user}:${at}`;

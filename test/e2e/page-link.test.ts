@@ -224,7 +224,8 @@ describe('the page’s link with sign-in (both services)', () => {
     await signIn(ann, 'Ann');
     const wesPage = await ann.context.newPage();
     const annWps: Person = { ...ann, name: 'ann-webpubsub', page: wesPage };
-    await wesPage.goto(`${chat.stack.homeUrl}?service=webpubsub`);
+    // A group is open there: signing in again comes back to it.
+    await wesPage.goto(`${chat.stack.homeUrl}?service=webpubsub#group:crew`);
     await waitConnected(annWps);
     // The session ends (as when signed out in another tab), and both connections are lost.
     await ann.context.clearCookies();
@@ -237,11 +238,13 @@ describe('the page’s link with sign-in (both services)', () => {
     }
     const again = annWps.page.getByTestId('sign-in-again');
     expect(await again.getAttribute('href')).toBe(
-      `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent('/api/home?service=webpubsub')}`,
+      `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent('/api/home?service=webpubsub#group:crew')}`,
     );
     await again.click();
     await signIn(annWps, 'Ann');
     expect(await annWps.page.locator('[data-testid="service-tag"]').count()).toBe(1);
+    expect(new URL(annWps.page.url()).hash).toBe('#group:crew');
+    await expect(annWps.page.locator('#conversation-title').textContent()).resolves.toContain('crew');
     expect(problemsOf(ann)).toEqual({ name: ann.name, errors: [], dialogs: [], csp: [] });
   });
 });

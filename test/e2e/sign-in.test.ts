@@ -196,6 +196,23 @@ describe('sign-in in Chromium (CHAT_AUTH=entra)', () => {
     expect(await evesText()).not.toContain('4711');
   });
 
+  it('opens the conversation a shared link names once a signed-out browser has signed in', async () => {
+    // Bob, on another browser and signed out, opens a link to the group, at the site's root and at the page.
+    for (const [name, address] of [
+      ['bob-root', `${chat.stack.functionsUrl}/#group:insiders`],
+      ['bob-page', `${chat.stack.homeUrl}#group:insiders`],
+    ] as const) {
+      const person = await open(name);
+      await person.page.goto(address);
+      await person.page.waitForURL(/\/\.auth\/login\/aad/);
+      await signIn(person, 'Bob', 'bob');
+      await delivered(person, 'Insiders only: launch is Friday.').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      expect(new URL(person.page.url()).hash).toBe('#group:insiders');
+      await expect(person.page.locator('#conversation-title').textContent()).resolves.toContain('insiders');
+      await person.context.close();
+    }
+  });
+
   it('shows two people called Ann apart, by the start of their ids', async () => {
     const otherAnn = await open('ann2');
     await signIn(otherAnn, 'Ann', 'ann.two');

@@ -780,6 +780,12 @@ describe('sign-in (chatAuth: entra) with App Service Authentication', () => {
     expect(checkEasyAuth(open, await easyAuthExpectation())).toEqual([
       expect.stringMatching(/RedirectToLoginPage/),
     ]);
+    const fragmentLost = await brokenCopy('appSettings', (text) =>
+      text.replace('preserveUrlFragmentsForLogins: true', 'preserveUrlFragmentsForLogins: false'),
+    );
+    expect(checkEasyAuth(fragmentLost, await easyAuthExpectation())).toEqual([
+      expect.stringMatching(/preserveUrlFragmentsForLogins must be true/),
+    ]);
   });
 
   it('uses the managed identity, not a secret, and no file holds a client secret', async () => {

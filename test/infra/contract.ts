@@ -960,9 +960,9 @@ export const MI_CLIENT_ASSERTION_SETTING = 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENT
 
 /**
  * entra mode: an `authsettingsV2` config on the site, deployed only when chatAuth == 'entra', requiring
- * authentication and redirecting browsers to sign-in, excluding the upstream path, with the Entra provider
- * using the managed identity as its credential (clientSecretSettingName = OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID,
- * set in easyAuthSettings to the app identity's client id).
+ * authentication and redirecting browsers to sign-in (keeping the address's fragment through it), excluding the
+ * upstream path, with the Entra provider using the managed identity as its credential (clientSecretSettingName =
+ * OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID, set in easyAuthSettings to the app identity's client id).
  */
 export function checkEasyAuth(app: BicepFile, expected: EasyAuthExpectation): string[] {
   const problems: string[] = [];
@@ -993,6 +993,11 @@ export function checkEasyAuth(app: BicepFile, expected: EasyAuthExpectation): st
   if (path(validation, 'unauthenticatedClientAction') !== 'RedirectToLoginPage') {
     problems.push(
       `${where}: unauthenticated browsers must be sent to sign-in (unauthenticatedClientAction 'RedirectToLoginPage').`,
+    );
+  }
+  if (path(properties, 'login', 'preserveUrlFragmentsForLogins') !== true) {
+    problems.push(
+      `${where}: login.preserveUrlFragmentsForLogins must be true, so a link to a conversation (/#group:team) opens it after sign-in.`,
     );
   }
   const excluded = resolve(app, path(validation, 'excludedPaths') ?? null);

@@ -20,7 +20,7 @@ const words: {
   shortStatusText(view: LinkView): string;
   bannerText(view: LinkView): string;
   heldText(view: LinkView): string;
-  signInUrl(returnTo: string): string;
+  signInUrl(returnTo: string, conversationId?: string): string;
 } = await import(new URL('../../static/state/link-words.js', import.meta.url).href);
 const refusals: {
   refusalOf(status: number, body: string): Refusal | null;
@@ -122,6 +122,16 @@ describe('what the page says of its link', () => {
     expect(words.heldText(view({ online: false }))).toBe('');
     expect(words.signInUrl('/api/home?service=webpubsub')).toBe(
       '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fhome%3Fservice%3Dwebpubsub',
+    );
+    // The open conversation comes back too, as the page's own fragment (the room has none).
+    expect(words.signInUrl('/api/home', 'group:team')).toBe(
+      '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fhome%23group%3Ateam',
+    );
+    expect(words.signInUrl('/api/home', 'room')).toBe(
+      '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fhome',
+    );
+    expect(decodeURIComponent(words.signInUrl('/', 'group:a#b?c').split('=')[1] ?? '')).toBe(
+      '/#group:a%23b%3Fc',
     );
   });
 

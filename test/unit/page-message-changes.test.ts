@@ -14,6 +14,7 @@ interface Conversation {
 interface State {
   conversations: Map<string, Conversation>;
   groups: string[];
+  joining: string[];
   listVersion: number;
 }
 const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
@@ -21,11 +22,13 @@ const chat: {
   createChatState(me: string): State;
   applyHistory(state: State, history: object): void;
   applyMessage(state: State, message: ChatMessage): { isNew: boolean };
-  applyConversationList(state: State, list: object): void;
+  applyConversationList(state: State, list: object): string[];
+  applyWelcome(state: State, welcome: object): void;
 } = {
   ...(await page('state/chat-state.js')),
   ...(await page('state/chat-history.js')),
   ...(await page('state/message-changes.js')),
+  ...(await page('state/chat-welcome.js')),
 };
 
 const C = 'group:crew';
@@ -97,5 +100,34 @@ describe("the page's list of my conversations", () => {
     });
     expect([...state.conversations.keys()].sort()).toEqual(['dm:ann:bob', 'room']);
     expect(state.listVersion).toBe(2);
+  });
+
+  it('makes me a member of a group new to a live list, not of one the welcome listed without me in it', () => {
+    const state = chat.createChatState('bob');
+    const group = (name: string) => ({ conversation: `group:${name}`, kind: 'group', group: name });
+    // The welcome: the list still holds "old" (a membership that failed half-way), the memberships do not.
+    chat.applyWelcome(state, {
+      user: 'bob',
+      groups: ['crew'],
+      conversations: { version: 3, entries: [group('crew'), group('old')] },
+    });
+    expect(state.groups).toEqual(['crew']);
+    state.joining = ['news'];
+    // Added to "plans", joined "news" elsewhere: their list comes before their records and notes.
+    const admitted = chat.applyConversationList(state, {
+      version: 5,
+      entries: [group('crew'), group('old'), group('plans'), group('news')],
+    });
+    expect(admitted).toEqual(['plans', 'news']);
+    expect(state.groups).toEqual(['crew', 'news', 'plans']);
+    expect(state.joining).toEqual([]);
+    // A list that changes something else leaves "old" as it was; one that takes "plans" off and puts it back
+    // (removed, then added again) makes me a member again.
+    chat.applyConversationList(state, { version: 6, entries: [group('crew'), group('old'), group('news')] });
+    state.groups = state.groups.filter((g) => g !== 'plans');
+    expect(
+      chat.applyConversationList(state, { version: 7, entries: [group('old'), group('plans')] }),
+    ).toEqual(['plans']);
+    expect(state.groups).toEqual(['crew', 'news', 'plans']);
   });
 });

@@ -20,19 +20,19 @@ import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../hist
 import { ATTRIBUTES, chatMetrics, inSpan, SPANS } from '../observability.js';
 import { type AttachmentCheck, checkAttachment, removeAttachmentOf } from './attachment-check.js';
 import type { ChatCommand } from './commands.js';
-import { ChatCommandError, type ChatErrorPayload, chatError, storing } from './errors.js';
+import { ChatCommandError, chatError, storing } from './errors.js';
 import { deliverMessage, type Fanout } from './fanout.js';
 import { GroupHandlers, type GroupStores } from './groups/groups.js';
+import { type JoinDependencies, joinGroup, leaveGroup } from './groups/joins.js';
 import { type MembershipStore, readRefusal } from './groups/memberships.js';
 import { isModerationCommand } from './moderation/commands.js';
 import {
   type ModerationDependencies,
   ModerationHandlers,
-  sanctionOf,
   sanctionRefusal,
   typingSilencer,
 } from './moderation/handlers.js';
-import { type Caller, nameOf, namesOf } from './people/caller.js';
+import { type Caller, namesOf } from './people/caller.js';
 import type { UserDirectory } from './people/directory.js';
 import type { PresenceChanges, PresenceDeltas } from './presence/deltas.js';
 import type { PresenceStore } from './presence/presence.js';
@@ -206,9 +206,9 @@ export class ChatHandlers {
       case 'loadHistory':
         return this.#loadHistory(caller, command);
       case 'joinGroup':
-        return this.#joinGroup(caller, command.group);
+        return joinGroup(this.#joins(), caller, command.group);
       case 'leaveGroup':
-        return this.#leaveGroup(caller, command.group);
+        return leaveGroup(this.#joins(), caller, command.group);
       case 'listOnline':
         return this.#listOnline(command);
       case 'editMessage':
@@ -337,59 +337,6 @@ export class ChatHandlers {
     return { event: 'history', payload: page };
   }
 
-  async #joinGroup(caller: Caller, group: string): Promise<ChatEvent | undefined> {
-    const { members, fanout } = this.#deps;
-    const sanctioned = await this.#channelCreationRefusal(caller, group);
-    if (sanctioned !== undefined) return { event: 'error', payload: sanctioned };
-    const refused = await this.#groups().joinRefusal(caller.user, group);
-    if (refused !== undefined) return { event: 'error', payload: refused };
-    const listed = await storing(() => this.#listUpdates().joinGroup(caller.user, group, this.#at()));
-    if (listed !== undefined) return { event: 'error', payload: chatError(listed, 'joinGroup') };
-    await members.add(caller.user, group);
-    await fanout.addUserToGroup(group, caller.user);
-    // Sent after the join, so the joiner's own connections (now members) hear it too.
-    await fanout.toGroup(group, {
-      event: 'system',
-      payload: { kind: 'groupJoined', user: caller.user, ...nameOf(caller), group, at: this.#at() },
-    });
-    return undefined;
-  }
-
-  async #leaveGroup(caller: Caller, group: string): Promise<ChatEvent | undefined> {
-    const { members, fanout } = this.#deps;
-    const refused = await this.#groups().leaveRefusal(caller.user, group);
-    if (refused !== undefined) return { event: 'error', payload: refused };
-    if (!(await members.isMember(caller.user, group))) {
-      const detail = `you are not in "${group}", so there is nothing to leave`;
-      return { event: 'error', payload: chatError('not-a-member', 'leaveGroup', detail) };
-    }
-    await members.remove(caller.user, group);
-    await fanout.removeUserFromGroup(group, caller.user);
-    await storing(() => this.#listUpdates().leaveGroup(caller.user, group));
-    // Sent after the leave, to the group and to the leaver's own connections: once a connection has the note,
-    // nothing more of the group reaches it.
-    const note: ChatEvent = {
-      event: 'system',
-      payload: { kind: 'groupLeft', user: caller.user, ...nameOf(caller), group, at: this.#at() },
-    };
-    await Promise.all([fanout.toGroup(group, note), fanout.toUser(caller.user, note)]);
-    return undefined;
-  }
-
-  /**
-   * A muted or banned user may join what exists, but not create a channel by joining a name that has none (its
-   * name would be listed to everyone): the refusal then, `undefined` otherwise. Reads the group's record only
-   * for a sanctioned user.
-   */
-  async #channelCreationRefusal(caller: Caller, group: string): Promise<ChatErrorPayload | undefined> {
-    const { moderation, groups } = this.#deps;
-    if (!moderation?.enabled) return undefined;
-    const why = `"${group}" has no group or channel yet, and joining it would create a channel`;
-    const sanctioned = await sanctionOf(moderation.store, caller, 'joinGroup', why);
-    if (sanctioned === undefined || (await groups.records.read(group)) !== undefined) return undefined;
-    return sanctioned;
-  }
-
   /** The refusal when `caller` may not read `id` (memberships.ts, `readRefusal`), as an error event. */
   async #refuseReader(caller: Caller, command: string, id: string): Promise<ChatEvent | undefined> {
     const refusal = await readRefusal(this.#deps.members, caller.user, command, id);
@@ -438,6 +385,20 @@ export class ChatHandlers {
   #groups(): GroupHandlers {
     const lists = this.#listUpdates();
     return new GroupHandlers({ ...this.#deps, ...this.#deps.groups, lists, at: () => this.#at() });
+  }
+
+  /** The caller's own joins and leaves, for this invocation. */
+  #joins(): JoinDependencies {
+    const { moderation, groups } = this.#deps;
+    const lists = this.#listUpdates();
+    return {
+      ...this.#deps,
+      records: groups.records,
+      groups: this.#groups(),
+      lists,
+      moderation,
+      at: () => this.#at(),
+    };
   }
 
   #at(): string {

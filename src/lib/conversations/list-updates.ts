@@ -79,6 +79,24 @@ export class ListUpdates {
     return this.change(user, () => this.#lists.remove(user, groupConversation(group)));
   }
 
+  /**
+   * The same changes, with each changed list held until `send` (in the order they were made): for a change
+   * that the list must not announce before what it stands for is in effect (a join's membership: a page takes
+   * a group new to its list as joined, docs/architecture.md, "My conversations").
+   */
+  holding(): { readonly updates: ListUpdates; send(): Promise<void> } {
+    const held: [string, ConversationList][] = [];
+    const updates = new ListUpdates(this.#lists, async (user, list) => {
+      held.push([user, list]);
+    });
+    return {
+      updates,
+      send: async () => {
+        for (const [user, list] of held.splice(0)) await this.#notify(user, list);
+      },
+    };
+  }
+
   /** Runs one change of `user`'s list and sends the list on when it changed; returns a refusal's code. */
   async change(user: string, run: () => Promise<ListChange>): Promise<ConversationErrorCode | undefined> {
     let result: ListChange;

@@ -399,7 +399,14 @@ button,a.button{margin-top:1.25rem;width:100%;padding:.6rem;border:0;border-radi
 .hint{font-size:.85rem;color:#6b7280;margin:.25rem 0 0}fieldset{border:0;margin:1rem 0 0;padding:0}legend{font-weight:600}
 label.check{display:flex;gap:.5rem;align-items:center;font-weight:400;margin:.35rem 0}label.check input{width:auto}.error{color:#b91c1c;font-weight:600}`;
 
-/** The development sign-in page: a name, an optional account, and where to go afterwards. */
+/**
+ * The development sign-in page: a name, an optional account, and where to go afterwards. Its form has no
+ * `action`, so it posts to the page's own address, fragment included, and the browser keeps that fragment
+ * through the redirects that follow (a redirect whose `Location` has none inherits it): a link to a
+ * conversation (`/#group:team`) opens it once signed in, as App Service does with
+ * `preserveUrlFragmentsForLogins`. The fragment never reaches the server, and the redirect stays a same-site
+ * path (`safeReturnPath`).
+ */
 function loginPage(returnTo: string, state: string, problem?: string, name = '', account = ''): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -408,7 +415,7 @@ function loginPage(returnTo: string, state: string, problem?: string, name = '',
 <h1>Sign in</h1>
 <p>Local development sign-in: it stands in for Microsoft Entra ID and checks no password.</p>
 ${problem ? `<p class="error" role="alert">${escapeHtml(problem)}</p>` : ''}
-<form method="post" action="${EASY_AUTH_PATHS.login}">
+<form method="post">
 <input type="hidden" name="post_login_redirect_uri" value="${escapeHtml(returnTo)}">
 <input type="hidden" name="${LOGIN_STATE_FIELD}" value="${escapeHtml(state)}">
 <label for="name">Name to show</label>

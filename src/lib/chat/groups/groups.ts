@@ -298,7 +298,8 @@ export class GroupHandlers {
 
   /**
    * A member's own state: the membership blob (naming `by`, who added them, when that is someone else), every
-   * connection in the realtime group, the list entry.
+   * connection in the realtime group, the list entry, in this order: the list reaches the member's pages before
+   * the group's record and note, and a page takes a group new to its list as joined, so it comes last.
    */
   async #admit(member: string, group: string, by?: string, title?: string): Promise<void> {
     const { members, fanout, lists } = this.#deps;
