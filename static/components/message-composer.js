@@ -135,7 +135,15 @@ export const MessageComposer = defineComponent({
       if (attachFirst(event.dataTransfer?.files)) event.preventDefault();
     }
 
-    expose({ focus: () => box.value?.focus() });
+    expose({
+      focus: () => box.value?.focus(),
+      /** Empties the box and every conversation's draft in it (the person signed out), writing nothing. */
+      discard() {
+        drafts.clear();
+        text.value = '';
+        mention.close();
+      },
+    });
     /** The message answered, as its quote will read (reply-quote.js). */
     const replyQuote = computed(() => (props.replyingTo ? plainText(props.replyingTo.text) : ''));
     return {

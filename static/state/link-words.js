@@ -74,6 +74,13 @@ export function heldText(view) {
     : 'Not sent yet: sign in again to send it';
 }
 
+/** How the banner says a session ended: at negotiate (`here`), or in another tab of the browser. */
+const signedOutWords = Object.freeze({
+  here: 'You are signed out',
+  'sign-out': 'You signed out in another tab',
+  'other-account': 'Another account is signed in on this browser now, so this page has stopped',
+});
+
 /**
  * The banner, or '' when all is well: what happened and what becomes of what the person writes.
  * @param {LinkView} view
@@ -85,7 +92,7 @@ export function bannerText(view) {
       const why = refusal.reason ? ` (reason: ${refusal.reason})` : '';
       return `This account is banned from the chat${why}, so the page has stopped connecting.${unsentLine(view.unsent)}`;
     }
-    return `You are signed out: sign in again to keep chatting.${unsentLine(view.unsent)}`;
+    return `${signedOutWords[refusal?.elsewhere ?? 'here']}: sign in again to keep chatting.${unsentLine(view.unsent)}`;
   }
   if (!view.online) return 'You are offline — messages will be sent when you reconnect.';
   switch (view.status) {

@@ -1,12 +1,13 @@
 /**
- * What the page says of its link (static/state/link-words.js) and which negotiate answers stop it for good
- * (static/link/refusal.js): plain modules, imported as the page does.
+ * What the page says of its link (static/state/link-words.js), which negotiate answers stop it for good
+ * (static/link/refusal.js) and which records of the browser's session end a tab's (static/state/browser-session.js):
+ * plain modules, imported as the page does.
  */
 import { describe, expect, it } from 'vitest';
 
 type Refusal =
   | { kind: 'banned'; reason: string | null; message: string }
-  | { kind: 'signed-out'; message: string };
+  | { kind: 'signed-out'; message: string; elsewhere?: 'sign-out' | 'other-account' };
 interface LinkView {
   online: boolean;
   status: string;
@@ -25,7 +26,11 @@ const words: {
 const refusals: {
   refusalOf(status: number, body: string): Refusal | null;
   refusalOfHttpError(error: unknown): Refusal | null;
+  endedElsewhere(end: 'sign-out' | 'other-account'): Refusal;
 } = await import(new URL('../../static/link/refusal.js', import.meta.url).href);
+const session: {
+  sessionEndFor(me: string, record: unknown): 'sign-out' | 'other-account' | null;
+} = await import(new URL('../../static/state/browser-session.js', import.meta.url).href);
 
 const view = (over: Partial<LinkView>): LinkView => ({
   online: true,
@@ -122,6 +127,30 @@ describe('what the page says of its link', () => {
     expect(words.heldText(view({ online: false }))).toBe('');
     expect(words.signInUrl('/api/home?service=webpubsub')).toBe(
       '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fhome%3Fservice%3Dwebpubsub',
+    );
+  });
+
+  it('says a session ended in another tab as such: a sign-out there, or another account signed in', () => {
+    expect(session.sessionEndFor('bob', { user: 'bob' })).toBeNull();
+    expect(session.sessionEndFor('bob', { user: null })).toBe('sign-out');
+    expect(session.sessionEndFor('bob', { user: 'eve' })).toBe('other-account');
+    // Nothing known (no record, storage off, something else under the key): the tab goes on.
+    for (const unknown of [null, undefined, 'bob', {}, { user: 7 }]) {
+      expect(session.sessionEndFor('bob', unknown)).toBeNull();
+    }
+    const signedOut = refusals.endedElsewhere('sign-out');
+    expect(signedOut).toEqual({
+      kind: 'signed-out',
+      message: 'Signed out in another tab.',
+      elsewhere: 'sign-out',
+    });
+    const v = view({ status: 'refused', refusal: signedOut });
+    expect(words.statusText(v)).toBe('Signed out');
+    expect(words.bannerText(v)).toBe('You signed out in another tab: sign in again to keep chatting.');
+    const other = view({ status: 'refused', refusal: refusals.endedElsewhere('other-account'), unsent: 1 });
+    expect(words.statusText(other)).toBe('Signed out');
+    expect(words.bannerText(other)).toBe(
+      'Another account is signed in on this browser now, so this page has stopped: sign in again to keep chatting. 1 message you wrote was not sent: it stays on this browser.',
     );
   });
 
