@@ -28,7 +28,7 @@ import {
   isModerator,
   NOTICE_SHOWN_MS,
 } from '../state/moderation.js';
-import { awaitOnline } from '../state/online-list.js';
+import { awaitOnline, forgetOnline } from '../state/online-list.js';
 import { initial, nameHue } from '../text/format.js';
 import { computed, defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
 import { ChatSidebar } from './chat-sidebar.js';
@@ -74,11 +74,8 @@ export const ChatApp = defineComponent({
       for (const c of state.conversations.values()) count += c.pending.length;
       return count;
     });
-    const { link, connected, shownStatus, statusText, shortStatusText, bannerText, heldText } = useLinkStatus(
-      {
-        unsent: () => unsent.value,
-      },
-    );
+    const linkStatus = useLinkStatus({ unsent: () => unsent.value });
+    const { link, connected } = linkStatus;
     const view = useConversationView(state, nameOf);
     // Notifications and muting are about conversations I get messages from: not a group I am not in.
     const alertsApply = computed(() => !view.activeGroupLeft.value || view.activeGroupJoining.value);
@@ -199,6 +196,8 @@ export const ChatApp = defineComponent({
       const isConnected = next.status === 'connected' || next.recovering === true;
       if (isConnected && !wasConnected) catchUp = next.resumed;
       Object.assign(link, { recovering: false, refusal: null }, next);
+      // Stopped for good: nothing keeps the online list true any more.
+      if (next.status === 'refused') forgetOnline(state);
       if (wasConnected && !isConnected) {
         // The online list waits for the next welcome; deltas until then are kept for it.
         awaitOnline(state);
@@ -247,16 +246,10 @@ export const ChatApp = defineComponent({
 
     return {
       state,
-      link,
       config,
       ...view,
       alertsApply,
-      statusText,
-      shortStatusText,
-      shownStatus,
-      bannerText,
-      heldText,
-      connected,
+      ...linkStatus,
       announcement,
       drawerOpen,
       closeDrawer,
@@ -361,6 +354,7 @@ export const ChatApp = defineComponent({
           @leave="leave"
           @more-online="moreOnline"
           @find-people="findPeople"
+          :online-off="onlineOff"
         />
         <GroupDirectory :state="state" :sign-in="config.auth === 'entra'" @suggest="suggestPeople" @create="createGroup" @join="join" @list-channels="listChannels" />
         <p v-if="moderation.known && !moderation.enabled" class="empty-note moderation-off" data-testid="moderation-off">
@@ -437,8 +431,8 @@ export const ChatApp = defineComponent({
           <button type="button" class="link-button" @click="uploads.error.value = null">Dismiss</button>
         </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :draft-key="draftKey" :label="composerLabel"
-          :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments" :send-off="sendOff()"
-          :disabled-reason="activeGroupJoining ? 'Joining the ' + groupWord + '…' : activeGroupLeft ? (active.closed ? 'Only members of the ' + groupWord + ' can write here' : 'Join the ' + groupWord + ' to write here') : ''"
+          :max-length="config.maxTextLength" :offline-hint="composerHint" :can-attach="config.attachments" :send-off="sendOff()"
+          :disabled-reason="composerOff || (activeGroupJoining ? 'Joining the ' + groupWord + '…' : activeGroupLeft ? (active.closed ? 'Only members of the ' + groupWord + ' can write here' : 'Join the ' + groupWord + ' to write here') : '')"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
           :replying-to="replying" @cancel-reply="replying = null"
           @attach="(file) => uploads.attach(state.activeId, file)" />

@@ -110,6 +110,41 @@ export function bannerText(view) {
 }
 
 /**
+ * Why the message box is off, or '' (it is on): signed out, nothing written could be sent as the person.
+ * @param {LinkView} view
+ */
+export function composerOffText(view) {
+  return view.status === 'refused' && view.refusal?.kind === 'signed-out'
+    ? 'You are signed out: sign in again to write.'
+    : '';
+}
+
+/**
+ * What the hint under the message box says while messages cannot leave right now, or '' (they can; it says how
+ * to send): a promise that they leave later only while the page still tries.
+ * @param {LinkView & { connected: boolean }} view `connected`: messages can leave now
+ */
+export function composerHintText(view) {
+  if (view.connected) return '';
+  if (view.status !== 'refused') return 'Offline: messages are sent when the connection is back.';
+  return view.refusal?.kind === 'banned'
+    ? 'Banned: what you write is not sent; it stays on this browser.'
+    : '';
+}
+
+/**
+ * What the online list says instead of its people once the link has stopped for good, or '' (it shows them):
+ * nothing would keep it true any more.
+ * @param {LinkView} view
+ */
+export function onlineListText(view) {
+  if (view.status !== 'refused') return '';
+  return view.refusal?.kind === 'banned'
+    ? 'Who is online is not shown while this account is banned.'
+    : 'Sign in again to see who is online.';
+}
+
+/**
  * The sign-in address that comes back to `returnTo` (the page's path and query) once signed in.
  * @param {string} returnTo
  */

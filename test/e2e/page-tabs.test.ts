@@ -102,12 +102,16 @@ const browserSays = (person: Person, event: 'offline' | 'online') =>
   person.page.evaluate((name) => window.dispatchEvent(new Event(name)), event);
 
 let cy: Person;
+/** Signed out by a sign-out in his other tab. */
+let bob: Person;
+/** Stopped by another account signing in in his other tab. */
+let dan: Person;
 
 describe('tabs of one browser with sign-in', () => {
   it('signs out every tab when one signs out: the other stops at once, keeps nothing and sends nothing queued', async () => {
     cy = await chat.open('cy', { query: '' });
     await signIn(cy, 'Cy');
-    const bob = await chat.open('bob', { query: '' });
+    bob = await chat.open('bob', { query: '' });
     await signIn(bob, 'Bob');
     const id = await userIdOf(bob);
     const two = await secondTab(bob);
@@ -158,7 +162,7 @@ describe('tabs of one browser with sign-in', () => {
   });
 
   it('stops a tab whose person is no longer the one signed in on the browser, and a blip does not bring it back', async () => {
-    const dan = await chat.open('dan', { query: '?service=webpubsub' });
+    dan = await chat.open('dan', { query: '?service=webpubsub' });
     await signIn(dan, 'Dan');
     const two = await secondTab(dan);
     await online(cy, 'Dan').waitFor({ timeout: SHOW_TIMEOUT_MS });
@@ -183,5 +187,33 @@ describe('tabs of one browser with sign-in', () => {
     expect(await online(cy, 'Dan').count()).toBe(0);
     expect(problemsOf(dan)).toEqual({ name: dan.name, errors: [], dialogs: [], csp: [] });
     expect(two.pageErrors).toEqual([]);
+  });
+
+  it('says one thing while signed out: no promise to send later, the message box off with why, no online list', async () => {
+    // A session ended where the page could not hear it: the cookie gone, then the connection lost (401).
+    const fay = await chat.open('fay', { query: '' });
+    await signIn(fay, 'Fay');
+    await fay.context.clearCookies();
+    await chat.stack.restartService();
+    await pill(fay, 'refused').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    for (const person of [bob, dan, fay]) {
+      expect(await pill(person, 'refused').textContent()).toContain('Signed out');
+      const help = person.page.locator('#composer-help');
+      expect(await help.textContent()).toBe('You are signed out: sign in again to write.');
+      expect(await composer(person).isDisabled()).toBe(true);
+      expect(await composer(person).getAttribute('placeholder')).toBe(
+        'You are signed out: sign in again to write.',
+      );
+      expect(await person.page.locator('main').textContent()).not.toMatch(
+        /sent when|when (the connection|it) is back/,
+      );
+      expect(await person.page.getByTestId('online-off').textContent()).toBe(
+        'Sign in again to see who is online.',
+      );
+      expect(await person.page.locator('section[aria-labelledby="online-heading"] .person').count()).toBe(0);
+      expect(await person.page.locator('.conversation-sub').textContent()).toBe('Everyone');
+      await screenshot(person, 'signed-out-page');
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+    }
   });
 });

@@ -21,6 +21,9 @@ const words: {
   shortStatusText(view: LinkView): string;
   bannerText(view: LinkView): string;
   heldText(view: LinkView): string;
+  composerOffText(view: LinkView): string;
+  composerHintText(view: LinkView & { connected: boolean }): string;
+  onlineListText(view: LinkView): string;
   signInUrl(returnTo: string): string;
 } = await import(new URL('../../static/state/link-words.js', import.meta.url).href);
 const refusals: {
@@ -152,6 +155,36 @@ describe('what the page says of its link', () => {
     expect(words.bannerText(other)).toBe(
       'Another account is signed in on this browser now, so this page has stopped: sign in again to keep chatting. 1 message you wrote was not sent: it stays on this browser.',
     );
+  });
+
+  it('promises that messages leave later only while the page still tries, and turns the box off when signed out', () => {
+    const signedOut = view({ status: 'refused', refusal: { kind: 'signed-out', message: 'Not signed in' } });
+    const elsewhere = view({ status: 'refused', refusal: refusals.endedElsewhere('other-account') });
+    const isBanned = view({ status: 'refused', refusal: banned(null) });
+    for (const v of [signedOut, elsewhere]) {
+      expect(words.composerOffText(v)).toBe('You are signed out: sign in again to write.');
+      expect(words.composerHintText({ ...v, connected: false })).toBe('');
+      expect(words.onlineListText(v)).toBe('Sign in again to see who is online.');
+    }
+    // Banned: the box stays on (what is written waits on this browser), with no promise.
+    expect(words.composerOffText(isBanned)).toBe('');
+    expect(words.composerHintText({ ...isBanned, connected: false })).toBe(
+      'Banned: what you write is not sent; it stays on this browser.',
+    );
+    expect(words.onlineListText(isBanned)).toBe('Who is online is not shown while this account is banned.');
+    // Still trying: the promise holds, and the list waits for the next welcome.
+    for (const v of [
+      view({ status: 'offline' }),
+      view({ online: false }),
+      view({ status: 'reconnecting' }),
+    ]) {
+      expect(words.composerOffText(v)).toBe('');
+      expect(words.composerHintText({ ...v, connected: false })).toBe(
+        'Offline: messages are sent when the connection is back.',
+      );
+      expect(words.onlineListText(v)).toBe('');
+    }
+    expect(words.composerHintText({ ...view({}), connected: true })).toBe('');
   });
 
   it('counts down to the next try, in fewer words on a phone', () => {
