@@ -12,10 +12,10 @@ import { useDrawer } from '../composables/drawer.js';
 import { useLinkStatus } from '../composables/link-status.js';
 import { useMessageAlerts } from '../composables/message-alerts.js';
 import { useMuteClock } from '../composables/mute-clock.js';
-import { forgetMutes } from '../composables/notifications.js';
 import { useReadMarks } from '../composables/read-marks.js';
 import { MAX_SEARCH_JUMP_PAGES } from '../composables/reply-jump.js';
 import { serverEventHandler, useAnnouncer } from '../composables/server-events.js';
+import { useSignOut } from '../composables/sign-out.js';
 import { connect } from '../link/connection.js';
 import { createUploader } from '../link/uploads.js';
 import { createChatState } from '../state/chat-state.js';
@@ -28,8 +28,7 @@ import {
   isModerator,
   NOTICE_SHOWN_MS,
 } from '../state/moderation.js';
-import { awaitOnline } from '../state/online-list.js';
-import { forgetDrafts } from '../state/saved-drafts.js';
+import { awaitOnline, forgetOnline } from '../state/online-list.js';
 import { initial, nameHue } from '../text/format.js';
 import { computed, defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
 import { ChatSidebar } from './chat-sidebar.js';
@@ -75,11 +74,8 @@ export const ChatApp = defineComponent({
       for (const c of state.conversations.values()) count += c.pending.length;
       return count;
     });
-    const { link, connected, shownStatus, statusText, shortStatusText, bannerText, heldText } = useLinkStatus(
-      {
-        unsent: () => unsent.value,
-      },
-    );
+    const linkStatus = useLinkStatus({ unsent: () => unsent.value });
+    const { link, connected } = linkStatus;
     const view = useConversationView(state, nameOf);
     // Notifications and muting are about conversations I get messages from: not a group I am not in.
     const alertsApply = computed(() => !view.activeGroupLeft.value || view.activeGroupJoining.value);
@@ -187,13 +183,21 @@ export const ChatApp = defineComponent({
 
     /** Whether the next time messages can leave follows a lost connection (the page then catches up). */
     let catchUp = false;
+    /** Set once the session ended in another tab: the link is stopped, whatever it still reports. */
+    let ended = false;
     /** @param {import('../link/connection.js').LinkState} next */
     function onState(next) {
+      if (!ended) showState(next);
+    }
+    /** @param {import('../link/connection.js').LinkState} next */
+    function showState(next) {
       // A socket being resumed as the same connection (Web PubSub's reliable link) loses nothing: the chat stays up.
       const wasConnected = link.status === 'connected' || link.recovering;
       const isConnected = next.status === 'connected' || next.recovering === true;
       if (isConnected && !wasConnected) catchUp = next.resumed;
       Object.assign(link, { recovering: false, refusal: null }, next);
+      // Stopped for good: nothing keeps the online list true any more.
+      if (next.status === 'refused') forgetOnline(state);
       if (wasConnected && !isConnected) {
         // The online list waits for the next welcome; deltas until then are kept for it.
         awaitOnline(state);
@@ -219,44 +223,33 @@ export const ChatApp = defineComponent({
 
     /** Where the message box keeps this user's drafts on this browser (../state/saved-drafts.js). */
     const draftKey = `chat.drafts.${me}`;
-    /** With messages not sent yet, how many the sign-out asks about before discarding them (0: not asking). */
-    const signOutAsk = ref(0);
-    const signingOut = ref(false);
-    /**
-     * Signs out of a shared browser without leaving this user's data behind: drafts, mutes and the outbox are
-     * forgotten here before the browser goes to the sign-out. Messages not sent yet are discarded only once the
-     * person said so (asked in the page).
-     * @param {{ discard?: boolean }} [options]
-     */
-    async function signOut({ discard = false } = {}) {
-      if (signingOut.value) return;
-      await actions.restored;
-      const waiting = actions.outbox.pending().length;
-      if (waiting > 0 && !discard) {
-        signOutAsk.value = waiting;
-        return;
-      }
-      signingOut.value = true;
-      signOutAsk.value = 0;
-      await actions.forgetUnsent();
-      forgetDrafts(draftKey);
-      forgetMutes(me);
-      window.removeEventListener('beforeunload', warnIfUnsent);
-      window.location.assign(SIGN_OUT_PATH);
-    }
+    const { signOut, signOutAsk } = useSignOut({
+      me,
+      draftKey,
+      signIn: config.auth === 'entra',
+      actions,
+      composer,
+      stopWarning: () => window.removeEventListener('beforeunload', warnIfUnsent),
+      endLink: (refusal) => {
+        ended = true;
+        void transport.stop();
+        showState({
+          status: 'refused',
+          attempt: 0,
+          retryAt: null,
+          error: refusal.message,
+          resumed: false,
+          refusal,
+        });
+      },
+    });
 
     return {
       state,
-      link,
       config,
       ...view,
       alertsApply,
-      statusText,
-      shortStatusText,
-      shownStatus,
-      bannerText,
-      heldText,
-      connected,
+      ...linkStatus,
       announcement,
       drawerOpen,
       closeDrawer,
@@ -361,6 +354,7 @@ export const ChatApp = defineComponent({
           @leave="leave"
           @more-online="moreOnline"
           @find-people="findPeople"
+          :online-off="onlineOff"
         />
         <GroupDirectory :state="state" :sign-in="config.auth === 'entra'" @suggest="suggestPeople" @create="createGroup" @join="join" @list-channels="listChannels" />
         <p v-if="moderation.known && !moderation.enabled" class="empty-note moderation-off" data-testid="moderation-off">
@@ -437,8 +431,8 @@ export const ChatApp = defineComponent({
           <button type="button" class="link-button" @click="uploads.error.value = null">Dismiss</button>
         </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :draft-key="draftKey" :label="composerLabel"
-          :max-length="config.maxTextLength" :offline="!connected" :can-attach="config.attachments" :send-off="sendOff()"
-          :disabled-reason="activeGroupJoining ? 'Joining the ' + groupWord + '…' : activeGroupLeft ? (active.closed ? 'Only members of the ' + groupWord + ' can write here' : 'Join the ' + groupWord + ' to write here') : ''"
+          :max-length="config.maxTextLength" :offline-hint="composerHint" :can-attach="config.attachments" :send-off="sendOff()"
+          :disabled-reason="composerOff || (activeGroupJoining ? 'Joining the ' + groupWord + '…' : activeGroupLeft ? (active.closed ? 'Only members of the ' + groupWord + ' can write here' : 'Join the ' + groupWord + ' to write here') : '')"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
           :replying-to="replying" @cancel-reply="replying = null"
           @attach="(file) => uploads.attach(state.activeId, file)" />

@@ -21,6 +21,8 @@ export const ChatSidebar = defineComponent({
       type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
       default: (/** @type {string} */ id) => id,
     },
+    /** What the online list says instead of its people (`''`: it shows them). */
+    onlineOff: { type: String, default: '' },
   },
   emits: ['open', 'join', 'leave', 'more-online', 'find-people'],
   setup(props, { emit }) {
@@ -170,7 +172,7 @@ export const ChatSidebar = defineComponent({
               :aria-current="state.activeId === d.conversation.id ? 'page' : null" @click="$emit('open', d.conversation.id)">
               <span class="avatar tiny" :style="{ '--hue': nameHue(d.name) }" aria-hidden="true">{{ initial(nameOf(d.name)) }}</span>
               <span class="conv-name" dir="auto">{{ nameOf(d.name) }}</span>
-              <span class="dot" :class="{ on: d.online }" :aria-label="d.online ? 'online' : 'offline'" role="img"></span>
+              <span v-if="!state.onlineStopped" class="dot" :class="{ on: d.online }" :aria-label="d.online ? 'online' : 'offline'" role="img"></span>
               <span v-if="d.conversation.mentions" class="badge mention-badge" data-testid="mention-badge" :aria-label="mentionLabel(d.conversation.mentions)">@</span><span v-if="d.conversation.unread" class="badge" :aria-label="unreadLabel(d.conversation)">{{ unreadText(d.conversation) }}</span>
             </button>
           </li>
@@ -204,7 +206,9 @@ export const ChatSidebar = defineComponent({
     </section>
 
     <section class="sidebar-section" aria-labelledby="online-heading">
-      <h2 id="online-heading" class="section-title">Online <span class="count">{{ state.onlineCount }}</span></h2>
+      <h2 id="online-heading" class="section-title">Online <span v-if="!onlineOff" class="count">{{ state.onlineCount }}</span></h2>
+      <p v-if="onlineOff" class="empty-note" data-testid="online-off">{{ onlineOff }}</p>
+      <template v-else>
       <ul class="people">
         <li v-if="meOnline" class="person me">
           <span class="avatar small" :style="{ '--hue': nameHue(state.me) }" aria-hidden="true">{{ initial(nameOf(state.me)) }}</span>
@@ -221,5 +225,6 @@ export const ChatSidebar = defineComponent({
       <button v-if="state.onlineNext !== null" type="button" class="button small" :disabled="state.onlineSyncing"
         @click="$emit('more-online')">Show more people</button>
       <p v-else-if="!others.length" class="empty-note">Nobody else is here yet.</p>
+      </template>
     </section>`,
 });

@@ -24,10 +24,12 @@ export const MessageComposer = defineComponent({
     draftKey: { type: String, default: '' },
     label: { type: String, required: true },
     maxLength: { type: Number, required: true },
+    /** Why the box is off (`''`: it is on), shown in it and as its hint. */
     disabledReason: { type: String, default: '' },
     /** Why nothing can be sent now, though the box stays typable (a mute, with its end): Send is off, the draft kept. */
     sendOff: { type: String, default: '' },
-    offline: { type: Boolean, default: false },
+    /** What the hint says while messages cannot leave now (`''`: they can, it says how to send). */
+    offlineHint: { type: String, default: '' },
     /** Whether the attach button is offered (the server takes files). */
     canAttach: { type: Boolean, default: false },
     /** Ids of the people `@` offers. */
@@ -135,7 +137,15 @@ export const MessageComposer = defineComponent({
       if (attachFirst(event.dataTransfer?.files)) event.preventDefault();
     }
 
-    expose({ focus: () => box.value?.focus() });
+    expose({
+      focus: () => box.value?.focus(),
+      /** Empties the box and every conversation's draft in it (the person signed out), writing nothing. */
+      discard() {
+        drafts.clear();
+        text.value = '';
+        mention.close();
+      },
+    });
     /** The message answered, as its quote will read (reply-quote.js). */
     const replyQuote = computed(() => (props.replyingTo ? plainText(props.replyingTo.text) : ''));
     return {
@@ -195,8 +205,9 @@ export const MessageComposer = defineComponent({
       </div>
       <div class="composer-foot">
         <span v-if="sendOff" id="composer-help" class="hint send-off" data-testid="send-off">{{ sendOff }}</span>
+        <span v-else-if="disabledReason" id="composer-help" class="hint" data-testid="composer-off">{{ disabledReason }}</span>
         <span v-else id="composer-help" class="hint">
-          <template v-if="offline">Offline: messages are sent when the connection is back.</template>
+          <template v-if="offlineHint">{{ offlineHint }}</template>
           <template v-else><kbd>Enter</kbd> to send, <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line</template>
         </span>
         <span id="composer-counter" class="counter" :class="{ over: tooLong }" v-if="showCounter" aria-live="polite">

@@ -305,6 +305,26 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     await kept.clear();
   }
 
+  /**
+   * Stops sending and keeping for this page's life, leaving on this browser what waits for this user's next
+   * visit (the page is no longer for the browser's signed-in person).
+   */
+  function stopUnsent() {
+    outbox.stop();
+    kept.close();
+  }
+
+  /**
+   * How many messages of this user are not stored by the server yet, in this page or kept on this browser by
+   * another tab of it (a sign-out forgets them all).
+   */
+  async function unsentOnBrowser() {
+    await restored;
+    const ids = new Set(outbox.pending().map((entry) => entry.clientMessageId));
+    for (const entry of await kept.load()) ids.add(entry.clientMessageId);
+    return ids.size;
+  }
+
   /** Whether anything written is not stored by the server yet (the page warns before it is closed). */
   function hasUnsent() {
     return outbox.pending().length > 0;
@@ -315,6 +335,8 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     restored,
     hasUnsent,
     forgetUnsent,
+    stopUnsent,
+    unsentOnBrowser,
     loadLatest,
     loadOlder,
     listOnline,

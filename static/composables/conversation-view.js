@@ -61,6 +61,7 @@ export function useConversationView(state, nameOf = (user) => user) {
   });
   const activeSubtitle = computed(() => {
     const p = activeParsed.value;
+    if (p?.kind === 'dm' && state.onlineStopped) return 'Private conversation';
     if (p?.kind === 'dm')
       return state.online.includes(otherParty(state, state.activeId) ?? '')
         ? 'Online · private conversation'
@@ -73,7 +74,7 @@ export function useConversationView(state, nameOf = (user) => user) {
           : state.groupRecords.get(p.group)?.kind === 'private'
             ? 'Private group · only its members can join and read it'
             : 'Channel · anyone may join';
-    return `Everyone · ${state.onlineCount} online`;
+    return state.onlineStopped ? 'Everyone' : `Everyone · ${state.onlineCount} online`;
   });
 
   watch(

@@ -1,6 +1,9 @@
 import {
   bannerText as bannerOf,
+  composerHintText,
+  composerOffText,
   heldText as heldOf,
+  onlineListText,
   shortStatusText as shortStatusOf,
   shownStatus as shownStatusOf,
   statusText as statusOf,
@@ -12,7 +15,9 @@ import { computed, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.j
  * state"): the status pill, and a banner in plain words whenever messages cannot leave right now (the words:
  * ../state/link-words.js). The browser's own view counts too: when it says it is offline (`navigator.onLine`, the
  * `offline` event) the page says so at once, whatever the socket still claims, and sends nothing until it is back
- * online. A refusal for good (a ban, a session signed out) is said as such: the link has stopped trying.
+ * online. A refusal for good (a ban, a session signed out) is said as such: the link has stopped trying, so
+ * nothing promises that messages leave later, a signed-out page's message box is off and the online list,
+ * which nothing keeps true any more, is not shown.
  * @param {{ unsent?: () => number }} [options] `unsent`: how many messages are not stored by the server yet
  */
 export function useLinkStatus({ unsent = () => 0 } = {}) {
@@ -45,6 +50,10 @@ export function useLinkStatus({ unsent = () => 0 } = {}) {
   /** The banner, or '' when all is well. */
   const bannerText = computed(() => bannerOf(view.value));
   const heldText = computed(() => heldOf(view.value));
+  /** Why the message box is off, what its hint says while nothing can leave, and the online list's words. */
+  const composerOff = computed(() => composerOffText(view.value));
+  const composerHint = computed(() => composerHintText({ ...view.value, connected: connected.value }));
+  const onlineOff = computed(() => onlineListText(view.value));
 
   const wentOffline = () => (online.value = false);
   const cameOnline = () => (online.value = true);
@@ -69,5 +78,17 @@ export function useLinkStatus({ unsent = () => 0 } = {}) {
     window.removeEventListener('online', cameOnline);
   });
 
-  return { link, online, connected, shownStatus, statusText, shortStatusText, bannerText, heldText };
+  return {
+    link,
+    online,
+    connected,
+    shownStatus,
+    statusText,
+    shortStatusText,
+    bannerText,
+    heldText,
+    composerOff,
+    composerHint,
+    onlineOff,
+  };
 }

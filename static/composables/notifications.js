@@ -29,6 +29,7 @@ export function useNotifications({ me, open }) {
       ? muted.value.filter((id) => id !== conversationId)
       : [...muted.value, conversationId];
     muted.value = next;
+    if (stoppedMutes.has(storageKey)) return;
     try {
       localStorage.setItem(storageKey, JSON.stringify(next));
     } catch {
@@ -62,11 +63,25 @@ export function useNotifications({ me, open }) {
 /** Where the mutes of user `me` are kept on this browser. @param {string} me */
 const mutedKey = (me) => `chat.muted.${me}`;
 
+/** Storage keys no mute is written to again ({@link stopSavingMutes}, {@link forgetMutes}). */
+const stoppedMutes = new Set();
+
 /**
- * Forgets the mutes of user `me` on this browser (signing out of a shared browser: docs/architecture.md, "The page").
+ * Writes no mute of user `me` again for this page's life, leaving what is kept as it is (the page is no longer
+ * for the browser's signed-in person: docs/architecture.md, "The page", "Sign-out across tabs").
+ * @param {string} me
+ */
+export function stopSavingMutes(me) {
+  stoppedMutes.add(mutedKey(me));
+}
+
+/**
+ * Forgets the mutes of user `me` on this browser, and writes none again for this page's life (signing out of a
+ * shared browser: docs/architecture.md, "The page").
  * @param {string} me
  */
 export function forgetMutes(me) {
+  stopSavingMutes(me);
   try {
     localStorage.removeItem(mutedKey(me));
   } catch {

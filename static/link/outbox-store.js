@@ -64,8 +64,8 @@ export function createOutboxStore(user, { now = Date.now } = {}) {
   let writes = Promise.resolve();
   /** Orders entries saved in the same millisecond. */
   let seq = 0;
-  /** Set by {@link clear}: nothing is kept any more for this page's life. */
-  let cleared = false;
+  /** Set by {@link close} and {@link clear}: nothing is written any more for this page's life. */
+  let closed = false;
 
   /** @param {(store: IDBObjectStore) => void} change */
   function write(change) {
@@ -89,7 +89,7 @@ export function createOutboxStore(user, { now = Date.now } = {}) {
      * @param {Readonly<import('./outbox.js').OutboxEntry>} entry
      */
     record(entry) {
-      if (cleared) return writes;
+      if (closed) return writes;
       const key = `${user}\n${entry.clientMessageId}`;
       if (entry.status === 'sent' || entry.status === 'discarded') return write((s) => s.delete(key));
       // Only the first write counts: a resend keeps the entry where it was in the writer's order.
@@ -142,8 +142,17 @@ export function createOutboxStore(user, { now = Date.now } = {}) {
      * Resolves once they are gone.
      */
     clear() {
-      cleared = true;
+      closed = true;
       return write((s) => deleteEntriesOf(s, user));
+    },
+
+    /**
+     * Writes nothing more for this page's life and leaves what is kept as it is, for this user's next visit (the
+     * page is no longer for the browser's signed-in person: docs/architecture.md, "The page", "Sign-out across
+     * tabs").
+     */
+    close() {
+      closed = true;
     },
 
     /** Resolves when every write so far is done. */

@@ -6,8 +6,9 @@
  */
 
 /**
+ * `elsewhere`: the session ended in another tab of the browser, not at negotiate (see {@link endedElsewhere}).
  * @typedef {{ kind: 'banned', reason: string | null, message: string }
- *   | { kind: 'signed-out', message: string }} Refusal
+ *   | { kind: 'signed-out', message: string, elsewhere?: import('../state/browser-session.js').SessionEnd }} Refusal
  */
 
 /** The longest part of a refusal's body kept as its message. */
@@ -49,6 +50,19 @@ export function refusalOfHttpError(error) {
   const { statusCode, message } = /** @type {{ statusCode?: unknown, message?: unknown }} */ (error ?? {});
   if (typeof statusCode !== 'number') return null;
   return refusalOf(statusCode, String(message ?? '').replace(/: Status code '\d+'$/, ''));
+}
+
+/**
+ * What stops a tab whose session ended in another tab of the browser (static/state/browser-session.js): a
+ * sign-out there, or another account signed in. No negotiate is asked: the tab stops before it sends anything
+ * more as its person.
+ * @param {import('../state/browser-session.js').SessionEnd} end
+ * @returns {Refusal}
+ */
+export function endedElsewhere(end) {
+  const message =
+    end === 'sign-out' ? 'Signed out in another tab.' : 'Another account signed in on this browser.';
+  return { kind: 'signed-out', message, elsewhere: end };
 }
 
 /** A negotiate refused for good: the link stops with {@link LinkRefused.refusal}. */

@@ -180,11 +180,24 @@ export function connectWebPubSub(config, { onEvent, onState }) {
     ws.addEventListener('close', () => clearInterval(timer), { once: true });
   }
 
+  /**
+   * A socket that opened after the page stopped the link is closed at once: nothing may leave over it (the
+   * page stops its link when its person is signed out in another tab).
+   * @param {WebSocket} ws
+   */
+  function closedIfStopped(ws) {
+    if (!link.stopped) return false;
+    ws.close(1000, 'page closed');
+    return true;
+  }
+
   /** A new connection: a fresh session, negotiated. */
   async function open() {
     const url = await negotiate();
     session = { url, connectionId: '', reconnectionToken: '', received: 0, acked: 0, ended: false };
-    return openSocket(url);
+    const ws = await openSocket(url);
+    if (closedIfStopped(ws)) throw new Error('The page closed the link.');
+    return ws;
   }
 
   /**
@@ -223,6 +236,7 @@ export function connectWebPubSub(config, { onEvent, onState }) {
         onState({ status: 'reconnecting', attempt, retryAt: null, error, resumed: false, recovering: true });
         try {
           const ws = await openSocket(url.toString());
+          if (closedIfStopped(ws)) return null;
           // The service resends what it sent after the last sequenceAck; we resend what it has not acknowledged.
           session.acked = 0;
           for (const command of pending.values()) ws.send(command.frame);
@@ -277,7 +291,7 @@ export function connectWebPubSub(config, { onEvent, onState }) {
      */
     send(command, payload) {
       const open = socket?.readyState === WebSocket.OPEN;
-      if (!open && !recovering) return Promise.reject(new Error('Not connected.'));
+      if (link.stopped || (!open && !recovering)) return Promise.reject(new Error('Not connected.'));
       const ackId = nextAckId++;
       const frame = JSON.stringify({
         type: 'event',

@@ -41,6 +41,8 @@ export function createChatState(me, limits = {}) {
      * deltas that arrive meanwhile are kept in `onlineBuffer` and applied on top of the snapshot.
      */
     onlineSyncing: true,
+    /** True once the link stopped for good: the list is forgotten and nobody is said online or offline. */
+    onlineStopped: false,
     /** @type {PresenceDelta[]} */
     onlineBuffer: [],
     /**

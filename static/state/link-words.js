@@ -77,6 +77,13 @@ export function heldText(view) {
     : 'Not sent yet: sign in again to send it';
 }
 
+/** How the banner says a session ended: at negotiate (`here`), or in another tab of the browser. */
+const signedOutWords = Object.freeze({
+  here: 'You are signed out',
+  'sign-out': 'You signed out in another tab',
+  'other-account': 'Another account is signed in on this browser now, so this page has stopped',
+});
+
 /**
  * The banner, or '' when all is well: what happened and what becomes of what the person writes.
  * @param {LinkView} view
@@ -88,7 +95,7 @@ export function bannerText(view) {
       const why = refusal.reason ? ` (reason: ${refusal.reason})` : '';
       return `This account is banned from the chat${why}, so the page has stopped connecting.${unsentLine(view.unsent)}`;
     }
-    return `You are signed out: sign in again to keep chatting.${unsentLine(view.unsent)}`;
+    return `${signedOutWords[refusal?.elsewhere ?? 'here']}: sign in again to keep chatting.${unsentLine(view.unsent)}`;
   }
   if (!view.online) return 'You are offline — messages will be sent when you reconnect.';
   switch (view.status) {
@@ -103,6 +110,41 @@ export function bannerText(view) {
       return `Cannot reach the chat — ${when}. Messages will be sent when it is back.`;
     }
   }
+}
+
+/**
+ * Why the message box is off, or '' (it is on): signed out, nothing written could be sent as the person.
+ * @param {LinkView} view
+ */
+export function composerOffText(view) {
+  return view.status === 'refused' && view.refusal?.kind === 'signed-out'
+    ? 'You are signed out: sign in again to write.'
+    : '';
+}
+
+/**
+ * What the hint under the message box says while messages cannot leave right now, or '' (they can; it says how
+ * to send): a promise that they leave later only while the page still tries.
+ * @param {LinkView & { connected: boolean }} view `connected`: messages can leave now
+ */
+export function composerHintText(view) {
+  if (view.connected) return '';
+  if (view.status !== 'refused') return 'Offline: messages are sent when the connection is back.';
+  return view.refusal?.kind === 'banned'
+    ? 'Banned: what you write is not sent; it stays on this browser.'
+    : '';
+}
+
+/**
+ * What the online list says instead of its people once the link has stopped for good, or '' (it shows them):
+ * nothing would keep it true any more.
+ * @param {LinkView} view
+ */
+export function onlineListText(view) {
+  if (view.status !== 'refused') return '';
+  return view.refusal?.kind === 'banned'
+    ? 'Who is online is not shown while this account is banned.'
+    : 'Sign in again to see who is online.';
 }
 
 /**

@@ -27,6 +27,7 @@ export function applyOnlineSnapshot(state, page) {
   state.onlineSnapshotAt = state.onlineAt;
   state.presenceAt = new Map();
   state.onlineSyncing = false;
+  state.onlineStopped = false;
   const buffered = state.onlineBuffer;
   state.onlineBuffer = [];
   for (const delta of buffered) applyPresence(state, delta);
@@ -52,6 +53,19 @@ export function applyOnline(state, page) {
   const buffered = state.onlineBuffer;
   state.onlineBuffer = [];
   for (const delta of buffered) applyPresence(state, delta);
+}
+
+/**
+ * Forgets the online list (the link has stopped for good: nothing keeps it true); a `welcome` would take it again.
+ * @param {ChatState} state
+ */
+export function forgetOnline(state) {
+  state.online = [];
+  state.onlineCount = 0;
+  state.onlineNext = null;
+  state.onlineBuffer = [];
+  state.onlineSyncing = true;
+  state.onlineStopped = true;
 }
 
 /**

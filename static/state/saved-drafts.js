@@ -10,8 +10,18 @@ export const MAX_SAVED_DRAFTS = 50;
 /** How long typing rests before the drafts are written to storage (and at once when the page is hidden). */
 export const DRAFT_SAVE_DELAY_MS = 400;
 
-/** Storage keys whose drafts were forgotten ({@link forgetDrafts}): nothing is written to them again. */
-const forgotten = new Set();
+/** Storage keys no draft is written to again ({@link stopSavingDrafts}, {@link forgetDrafts}). */
+const stopped = new Set();
+
+/**
+ * Writes no draft under `storageKey` again for this page's life, whatever a message box still holds, and leaves
+ * what is kept there as it is (the page is no longer for the browser's signed-in person:
+ * docs/architecture.md, "The page", "Sign-out across tabs").
+ * @param {string} storageKey
+ */
+export function stopSavingDrafts(storageKey) {
+  stopped.add(storageKey);
+}
 
 /**
  * Forgets the drafts kept under `storageKey` on this browser, and writes none there again for this page's life,
@@ -19,7 +29,7 @@ const forgotten = new Set();
  * @param {string} storageKey
  */
 export function forgetDrafts(storageKey) {
-  forgotten.add(storageKey);
+  stopSavingDrafts(storageKey);
   try {
     localStorage.removeItem(storageKey);
   } catch {
@@ -40,7 +50,7 @@ export function savedDrafts(storageKey) {
   function flush() {
     clearTimeout(pending);
     pending = undefined;
-    if (!storageKey || forgotten.has(storageKey)) return;
+    if (!storageKey || stopped.has(storageKey)) return;
     try {
       if (drafts.size === 0) localStorage.removeItem(storageKey);
       else localStorage.setItem(storageKey, JSON.stringify([...drafts]));
@@ -70,6 +80,12 @@ export function savedDrafts(storageKey) {
     },
     /** Writes what waits at once (the page is being hidden or closed). */
     flush,
+    /** Drops every draft of this page (the person signed out), writing nothing. */
+    clear() {
+      clearTimeout(pending);
+      pending = undefined;
+      drafts.clear();
+    },
   };
 }
 

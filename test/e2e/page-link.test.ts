@@ -132,6 +132,13 @@ describe('the page’s link with sign-in (both services)', () => {
         .waitFor({ timeout: SHOW_TIMEOUT_MS });
       // Still refused: the page did not go back to counting down to another try.
       expect(await pill(person, 'refused').textContent()).toContain('Banned');
+      // Nothing promises that it leaves later, and the online list, which nothing keeps true now, is gone.
+      expect(await person.page.locator('#composer-help').textContent()).toBe(
+        'Banned: what you write is not sent; it stays on this browser.',
+      );
+      expect(await person.page.getByTestId('online-off').textContent()).toBe(
+        'Who is online is not shown while this account is banned.',
+      );
       await expectFits(person, 'banned');
       await screenshot(person, 'banned');
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });

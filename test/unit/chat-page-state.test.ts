@@ -35,6 +35,7 @@ interface State {
   onlineCount: number;
   onlineNext: string | null;
   onlineSyncing: boolean;
+  onlineStopped: boolean;
   groups: string[];
   knownGroups: string[];
   names: Map<string, string>;
@@ -53,6 +54,7 @@ const chat: {
   applyPresence(state: State, presence: object): void;
   applyOnline(state: State, page: object): void;
   awaitOnline(state: State): void;
+  forgetOnline(state: State): void;
   applySystem(state: State, event: object): void;
   applyError(state: State, error: object): void;
   noteCommand(state: State, command: string, conversation: string): void;
@@ -486,6 +488,23 @@ describe('the online list', () => {
     expect(state.online).toEqual(['ann', 'cat']);
     chat.applyPresence(state, { joined: ['dan'], left: [], count: 3, at: 45 });
     expect(state.online).toEqual(['ann', 'cat', 'dan']);
+  });
+
+  it('forgets the list once the link has stopped for good, ignoring deltas, until a welcome takes it again', () => {
+    const state = chat.createChatState('ann');
+    chat.applyWelcome(state, {
+      user: 'ann',
+      online: ['ann', 'bob'],
+      onlineCount: 2,
+      onlineNext: 'bob',
+      onlineAt: 5,
+    });
+    chat.forgetOnline(state);
+    expect(state).toMatchObject({ online: [], onlineCount: 0, onlineNext: null, onlineStopped: true });
+    chat.applyPresence(state, { joined: ['cat'], left: [], count: 3, at: 6 });
+    expect(state.online).toEqual([]);
+    chat.applyWelcome(state, { user: 'ann', online: ['ann', 'dan'], onlineCount: 2, onlineAt: 9 });
+    expect(state).toMatchObject({ online: ['ann', 'dan'], onlineCount: 2, onlineStopped: false });
   });
 
   it('never counts fewer than it lists', () => {

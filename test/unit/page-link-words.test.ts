@@ -1,12 +1,13 @@
 /**
- * What the page says of its link (static/state/link-words.js) and which negotiate answers stop it for good
- * (static/link/refusal.js): plain modules, imported as the page does.
+ * What the page says of its link (static/state/link-words.js), which negotiate answers stop it for good
+ * (static/link/refusal.js) and which records of the browser's session end a tab's (static/state/browser-session.js):
+ * plain modules, imported as the page does.
  */
 import { describe, expect, it } from 'vitest';
 
 type Refusal =
   | { kind: 'banned'; reason: string | null; message: string }
-  | { kind: 'signed-out'; message: string };
+  | { kind: 'signed-out'; message: string; elsewhere?: 'sign-out' | 'other-account' };
 interface LinkView {
   online: boolean;
   status: string;
@@ -20,12 +21,19 @@ const words: {
   shortStatusText(view: LinkView): string;
   bannerText(view: LinkView): string;
   heldText(view: LinkView): string;
+  composerOffText(view: LinkView): string;
+  composerHintText(view: LinkView & { connected: boolean }): string;
+  onlineListText(view: LinkView): string;
   signInUrl(returnTo: string, conversationId?: string): string;
 } = await import(new URL('../../static/state/link-words.js', import.meta.url).href);
 const refusals: {
   refusalOf(status: number, body: string): Refusal | null;
   refusalOfHttpError(error: unknown): Refusal | null;
+  endedElsewhere(end: 'sign-out' | 'other-account'): Refusal;
 } = await import(new URL('../../static/link/refusal.js', import.meta.url).href);
+const session: {
+  sessionEndFor(me: string, record: unknown): 'sign-out' | 'other-account' | null;
+} = await import(new URL('../../static/state/browser-session.js', import.meta.url).href);
 
 const view = (over: Partial<LinkView>): LinkView => ({
   online: true,
@@ -133,6 +141,60 @@ describe('what the page says of its link', () => {
     expect(decodeURIComponent(words.signInUrl('/', 'group:a#b?c').split('=')[1] ?? '')).toBe(
       '/#group:a%23b%3Fc',
     );
+  });
+
+  it('says a session ended in another tab as such: a sign-out there, or another account signed in', () => {
+    expect(session.sessionEndFor('bob', { user: 'bob' })).toBeNull();
+    expect(session.sessionEndFor('bob', { user: null })).toBe('sign-out');
+    expect(session.sessionEndFor('bob', { user: 'eve' })).toBe('other-account');
+    // Nothing known (no record, storage off, something else under the key): the tab goes on.
+    for (const unknown of [null, undefined, 'bob', {}, { user: 7 }]) {
+      expect(session.sessionEndFor('bob', unknown)).toBeNull();
+    }
+    const signedOut = refusals.endedElsewhere('sign-out');
+    expect(signedOut).toEqual({
+      kind: 'signed-out',
+      message: 'Signed out in another tab.',
+      elsewhere: 'sign-out',
+    });
+    const v = view({ status: 'refused', refusal: signedOut });
+    expect(words.statusText(v)).toBe('Signed out');
+    expect(words.bannerText(v)).toBe('You signed out in another tab: sign in again to keep chatting.');
+    const other = view({ status: 'refused', refusal: refusals.endedElsewhere('other-account'), unsent: 1 });
+    expect(words.statusText(other)).toBe('Signed out');
+    expect(words.bannerText(other)).toBe(
+      'Another account is signed in on this browser now, so this page has stopped: sign in again to keep chatting. 1 message you wrote was not sent: it stays on this browser.',
+    );
+  });
+
+  it('promises that messages leave later only while the page still tries, and turns the box off when signed out', () => {
+    const signedOut = view({ status: 'refused', refusal: { kind: 'signed-out', message: 'Not signed in' } });
+    const elsewhere = view({ status: 'refused', refusal: refusals.endedElsewhere('other-account') });
+    const isBanned = view({ status: 'refused', refusal: banned(null) });
+    for (const v of [signedOut, elsewhere]) {
+      expect(words.composerOffText(v)).toBe('You are signed out: sign in again to write.');
+      expect(words.composerHintText({ ...v, connected: false })).toBe('');
+      expect(words.onlineListText(v)).toBe('Sign in again to see who is online.');
+    }
+    // Banned: the box stays on (what is written waits on this browser), with no promise.
+    expect(words.composerOffText(isBanned)).toBe('');
+    expect(words.composerHintText({ ...isBanned, connected: false })).toBe(
+      'Banned: what you write is not sent; it stays on this browser.',
+    );
+    expect(words.onlineListText(isBanned)).toBe('Who is online is not shown while this account is banned.');
+    // Still trying: the promise holds, and the list waits for the next welcome.
+    for (const v of [
+      view({ status: 'offline' }),
+      view({ online: false }),
+      view({ status: 'reconnecting' }),
+    ]) {
+      expect(words.composerOffText(v)).toBe('');
+      expect(words.composerHintText({ ...v, connected: false })).toBe(
+        'Offline: messages are sent when the connection is back.',
+      );
+      expect(words.onlineListText(v)).toBe('');
+    }
+    expect(words.composerHintText({ ...view({}), connected: true })).toBe('');
   });
 
   it('counts down to the next try, in fewer words on a phone', () => {

@@ -46,6 +46,8 @@ async function startService() {
   const requestedWith: Array<string | undefined> = [];
   /** While set, negotiate answers this refusal instead of a URL. */
   let refusal: { status: number; type: string; body: string } | null = null;
+  /** While set, a socket's upgrade waits for it. */
+  let held: { until: Promise<void>; release: () => void } | null = null;
   const http: Server = createServer((req, res) => {
     negotiates += 1;
     negotiated.push(`${req.method} ${req.url}`);
@@ -61,6 +63,10 @@ async function startService() {
   });
   const wss = new WebSocketServer({
     server: http,
+    verifyClient: (_info, done) => {
+      if (held) void held.until.then(() => done(true));
+      else done(true);
+    },
     handleProtocols: (protocols) =>
       protocols.has(link.RELIABLE_SUBPROTOCOL) ? link.RELIABLE_SUBPROTOCOL : false,
   });
@@ -81,6 +87,18 @@ async function startService() {
     requestedWith,
     refuse(next: typeof refusal) {
       refusal = next;
+    },
+    /** Holds every socket's upgrade until {@link release}. */
+    hold() {
+      let release: () => void = () => undefined;
+      const until = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      held = { until, release };
+    },
+    release() {
+      held?.release();
+      held = null;
     },
     async close() {
       for (const socket of wss.clients) socket.terminate();
@@ -238,6 +256,22 @@ describe('the page’s Web PubSub link', () => {
     expect(states.some((st) => st.status === 'reconnecting' && st.recovering === true)).toBe(true);
     expect(s.received.filter((f) => f.type === 'ping').length).toBeGreaterThanOrEqual(2);
   }, 15_000);
+
+  it('sends nothing once stopped, not even over a socket that was being resumed when it stopped', async () => {
+    const { service: s, link: l, states } = await connected();
+    s.hold();
+    s.sockets[0]?.terminate();
+    await until(() => states.at(-1)?.recovering === true, 'the recovery under way');
+    await l.stop();
+    await expect(
+      l.send('sendMessage', { text: 'as whoever was signed in', clientMessageId: 'c7' }),
+    ).rejects.toThrow('Not connected');
+    s.release();
+    await until(() => s.sockets.length === 2, 'the held socket');
+    await until(() => s.sockets[1]?.readyState === WebSocket.CLOSED, 'the held socket closed by the page');
+    expect(s.received.filter((f) => f.type === 'event')).toEqual([]);
+    expect(states.at(-1)).toMatchObject({ status: 'reconnecting', recovering: true });
+  });
 
   it('opens a new connection after the service says disconnected: commands fail back, the page catches up', async () => {
     const { service: s, link: l, states } = await connected();
