@@ -12,7 +12,7 @@ import { excerptOf, reactionsOf, takeReaction } from './reactions.js';
  * @typedef {import('./chat-state.js').ChatState} ChatState
  * @typedef {import('./chat-state.js').ChatMessage} ChatMessage
  * @typedef {{ conversation: string, kind: string, with?: string, withName?: string, group?: string,
- *   title?: string }} ListEntry
+ *   title?: string, groupKind?: 'private' | 'channel' }} ListEntry
  */
 
 /** @param {string} target @param {string} from */
@@ -142,6 +142,12 @@ export function applyConversationList(state, list) {
     if (entry.kind === 'group' && entry.group) rememberGroup(state, entry.group);
     if (entry.kind === 'group' && entry.group && typeof entry.title === 'string')
       state.listedTitles.set(entry.group, entry.title);
+    if (
+      entry.kind === 'group' &&
+      entry.group &&
+      (entry.groupKind === 'private' || entry.groupKind === 'channel')
+    )
+      state.listedKinds.set(entry.group, entry.groupKind);
     if (entry.kind === 'dm' || entry.kind === 'group') ensureConversation(state, entry.conversation);
   }
 }
