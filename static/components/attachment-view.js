@@ -1,4 +1,5 @@
 import { readConfig } from '../config.js';
+import { dropPreview, keptPreview } from '../link/upload-previews.js';
 import { attachmentUrl, isInlineImage, sizeLabel } from '../link/uploads.js';
 import { computed, defineComponent, ref } from '../vendor/vue.js';
 
@@ -15,7 +16,10 @@ let apiConfig = /** @type {import('../config.js').ChatConfig | null} */ (null);
  * column and keeping its aspect ratio, with `width`/`height` set so the list does not jump when it loads; any
  * other file as a download chip with its name and size. Both point at the app's attachments route, which checks
  * that the reader may read the conversation before it redirects to a short-lived Blob URL. An image that does not
- * load (deleted by retention) says so in words instead of a broken picture.
+ * load (deleted by retention) says so in words instead of a broken picture. A message still on its way (`pending`)
+ * asks for nothing, since the app serves a file only once its message is stored: an image shows its preview from
+ * the sender's file (upload-previews.js), kept behind the stored image until that has loaded; a file (or an image
+ * without a preview) shows its name and size, not yet a link.
  */
 export const AttachmentView = defineComponent({
   name: 'AttachmentView',
@@ -25,6 +29,8 @@ export const AttachmentView = defineComponent({
       required: true,
     },
     conversation: { type: String, required: true },
+    /** The message is not stored yet: its file cannot be read from the app. */
+    pending: { type: Boolean, default: false },
   },
   setup(props) {
     apiConfig ??= readConfig();
@@ -47,17 +53,35 @@ export const AttachmentView = defineComponent({
     const size = computed(() => sizeLabel(props.attachment.size));
     /** Whether the image failed to load: gone after retention, or the Blob service unreachable. */
     const failed = ref(false);
-    return { url, inline, box, size, failed };
+    /** The sender's preview (this page sent the image), shown until the stored image has loaded. */
+    const preview = ref(keptPreview(props.attachment.blob));
+    /** The drawn image's style: its aspect ratio, and the preview behind it while it loads. */
+    const imageStyle = computed(() => ({
+      ...(box.value ? { aspectRatio: `${box.value.width} / ${box.value.height}` } : {}),
+      ...(preview.value && !props.pending
+        ? { backgroundImage: `url("${preview.value}")`, backgroundSize: '100% 100%' }
+        : {}),
+    }));
+    function loaded() {
+      if (props.pending || !preview.value) return;
+      dropPreview(props.attachment.blob);
+      preview.value = undefined;
+    }
+    return { url, inline, box, size, failed, preview, imageStyle, loaded };
   },
   template: /* html */ `
     <span v-if="inline && failed" class="attachment-gone" dir="auto">{{ attachment.name }}: this image is no longer available</span>
-    <a v-else-if="inline" class="attachment-image-link" :href="url" target="_blank" rel="noopener noreferrer"
+    <span v-else-if="inline && pending && preview" class="attachment-image-link">
+      <img class="attachment-image" :src="preview" :alt="attachment.name" decoding="async"
+        :width="box ? box.width : null" :height="box ? box.height : null" :style="imageStyle" />
+    </span>
+    <a v-else-if="inline && !pending" class="attachment-image-link" :href="url" target="_blank" rel="noopener noreferrer"
       :title="attachment.name + ' (' + size + '), opens in a new tab'">
       <img class="attachment-image" :src="url" :alt="attachment.name" loading="lazy" decoding="async"
         :width="box ? box.width : null" :height="box ? box.height : null"
-        :style="box ? { aspectRatio: box.width + ' / ' + box.height } : null" @error="failed = true" />
+        :style="imageStyle" @load="loaded" @error="failed = true" />
     </a>
-    <a v-else class="attachment-chip" :href="url" rel="noopener noreferrer" download>
+    <a v-else class="attachment-chip" :href="pending ? null : url" rel="noopener noreferrer" :download="pending ? null : ''">
       <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
         <path d="M6 2h9l5 5v15H6zM14 3v5h5" fill="none" stroke="currentColor" stroke-width="1.6"/>
       </svg>

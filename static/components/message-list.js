@@ -418,7 +418,7 @@ export const MessageList = defineComponent({
           :aria-describedby="(p.text || !p.attachment ? 'pending-body-' + p.clientMessageId + ' ' : '') + 'pending-status-' + p.clientMessageId">
           <div class="bubble-wrap">
             <div v-if="p.text || !p.attachment" :id="'pending-body-' + p.clientMessageId" class="bubble" dir="auto" v-html="render(p.text)"></div>
-            <AttachmentView v-if="p.attachment" :attachment="p.attachment" :conversation="conversation.id" />
+            <AttachmentView v-if="p.attachment" :attachment="p.attachment" :conversation="conversation.id" pending />
             <div :id="'pending-status-' + p.clientMessageId" class="pending-status">
               <template v-if="p.status === 'failed'">
                 <span class="failed-text">Not sent: {{ withLocalTimes(p.error || '') }}</span>

@@ -1,18 +1,20 @@
 /**
  * Searching the open conversation (docs/architecture.md, "Message search"): a button in the conversation's
- * header opens a field; Enter sends `searchMessages`, the answers list newest first with the words found marked
- * (as text), "Search older" goes on from where the server's scan stopped, Escape closes, and a click on a result
- * asks the conversation to go to it. The rules and the state are static/state/search.js.
+ * header opens a field; Enter sends `searchMessages`, the answers list newest first with how many there are and
+ * the words found marked (as text), "Search older" goes on from where the server's scan stopped, Escape closes,
+ * and a click on a result asks the conversation to go to it. Opening another conversation closes the search:
+ * its query and results were of the one left. The rules and the state are static/state/search.js.
  */
 import {
   markedParts,
   matchesWords,
   queryProblem,
   queryWords,
+  resultCountText,
   startSearch,
   withSearchResults,
 } from '../state/search.js';
-import { fullTime, timeOfDay } from '../text/format.js';
+import { compactTime, fullTime } from '../text/format.js';
 import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
 
 /** Matches asked for per answer (the server's default). */
@@ -47,10 +49,14 @@ export const MessageSearch = defineComponent({
       open.value = true;
       void nextTick(() => field.value?.focus());
     }
-    // Another conversation: its own search, not this one's answers.
+    // Another conversation closes the search, query and all: what it found was of the one left, and searching
+    // the new one unasked would cost a scan per conversation passed through. The focus stays where the reader
+    // chose the conversation.
     watch(
       () => props.conversation,
       () => {
+        open.value = false;
+        query.value = '';
         search.value = null;
         problem.value = '';
       },
@@ -115,6 +121,11 @@ export const MessageSearch = defineComponent({
         }));
     });
 
+    /** "12 results", or "20+ results, …" while older messages are left to search. */
+    const countText = computed(() =>
+      search.value ? resultCountText(results.value.length, search.value.complete) : '',
+    );
+
     /** @param {any} m */
     function jump(m) {
       emit('jump', m.id);
@@ -126,6 +137,7 @@ export const MessageSearch = defineComponent({
       problem,
       search,
       results,
+      countText,
       field,
       toggle,
       show,
@@ -134,7 +146,7 @@ export const MessageSearch = defineComponent({
       take,
       jump,
       fullTime,
-      timeOfDay,
+      compactTime,
     };
   },
   template: /* html */ `
@@ -164,12 +176,13 @@ export const MessageSearch = defineComponent({
         <p v-else-if="search && !search.pending && results.length === 0" class="empty-note" role="status" data-testid="search-empty">
           No messages match “<span dir="auto">{{ search.query }}</span>”{{ search.complete ? '.' : ' among the latest ' + search.scanned + '.' }}
         </p>
+        <p v-if="search && search.pending !== 'new' && results.length" class="search-count" role="status" data-testid="search-count">{{ countText }}</p>
         <ol v-if="results.length" class="search-results" data-testid="search-results" aria-label="Messages found">
           <li v-for="r in results" :key="r.m.id">
             <button type="button" class="search-result" data-testid="search-result" @click="jump(r.m)">
               <span class="search-result-head">
                 <strong dir="auto">{{ r.m.fromName || nameOf(r.m.from) }}</strong>
-                <time :datetime="r.m.sentAt" :title="fullTime(r.m.sentAt)">{{ fullTime(r.m.sentAt) }}</time>
+                <time :datetime="r.m.sentAt" :title="fullTime(r.m.sentAt)">{{ compactTime(r.m.sentAt) }}</time>
               </span>
               <span class="search-result-text" dir="auto"><template v-for="(p, i) in r.parts" :key="i"><mark v-if="p.marked">{{ p.text }}</mark><template v-else>{{ p.text }}</template></template></span>
               <span v-if="r.file" class="search-result-file" dir="auto">📎 <template v-for="(p, i) in r.file" :key="i"><mark v-if="p.marked">{{ p.text }}</mark><template v-else>{{ p.text }}</template></template></span>

@@ -3,12 +3,14 @@
  * create-only upload URL for one blob (`POST {apiBase}/uploads`), the browser PUTs the file straight to Blob
  * Storage with it (progress from XMLHttpRequest), then the message carries the attachment reference, which the
  * server checks against the stored blob. Reading goes through `{apiBase}/attachments`, which checks membership
- * and redirects to a short-lived read URL.
+ * and redirects to a short-lived read URL; until the message is stored, the sender's page shows an image from
+ * the file itself (upload-previews.js).
  */
 
 import { fileProblem, refusalInWords } from '../text/file-words.js';
 import { ref } from '../vendor/vue.js';
 import { nameQuery } from './link-retry.js';
+import { keepPreview, previewOf } from './upload-previews.js';
 
 /** Types shown inline (the server's list: src/lib/attachments/rules.ts). */
 export const INLINE_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
@@ -54,16 +56,21 @@ export function sizeLabel(bytes) {
 class FileRefused extends Error {}
 
 /**
- * An image's size in pixels, so the list can reserve its space; `undefined` when it cannot be decoded.
+ * An image's size in pixels, so the list can reserve its space, and its preview for the sender until its message
+ * is stored (upload-previews.js); `undefined` when it cannot be decoded.
  * @param {Blob} file
- * @returns {Promise<{ width: number, height: number } | undefined>}
+ * @returns {Promise<{ width: number, height: number, preview?: string } | undefined>}
  */
-async function imageSize(file) {
+async function imageLook(file) {
   try {
     const bitmap = await createImageBitmap(file);
-    const size = { width: bitmap.width, height: bitmap.height };
-    bitmap.close();
-    return size.width > 0 && size.height > 0 ? size : undefined;
+    try {
+      if (bitmap.width <= 0 || bitmap.height <= 0) return undefined;
+      const preview = previewOf(bitmap);
+      return { width: bitmap.width, height: bitmap.height, ...(preview ? { preview } : {}) };
+    } finally {
+      bitmap.close();
+    }
   } catch {
     return undefined;
   }
@@ -119,8 +126,10 @@ export async function uploadFile(config, conversation, file, onProgress = () => 
     throw new Error(grant?.message ?? `The upload was refused (${response.status})`);
   }
   await put(grant, file, onProgress);
-  const size = isInlineImage(grant.type) ? await imageSize(file) : undefined;
-  return { blob: grant.blob, name: grant.name, type: grant.type, size: grant.size, ...(size ?? {}) };
+  const look = isInlineImage(grant.type) ? await imageLook(file) : undefined;
+  if (look?.preview) keepPreview(grant.blob, look.preview);
+  const size = look ? { width: look.width, height: look.height } : {};
+  return { blob: grant.blob, name: grant.name, type: grant.type, size: grant.size, ...size };
 }
 
 /**

@@ -90,6 +90,11 @@ export function createChatState(me, limits = {}) {
      */
     listedTitles: /** @type {Map<string, string>} */ (new Map()),
     /**
+     * Kinds of my groups as my list gives them (message-changes.js), so the list marks a private group with its
+     * lock after a reload, before its record is known (group-records.js, `groupKind`).
+     */
+    listedKinds: /** @type {Map<string, 'private' | 'channel'>} */ (new Map()),
+    /**
      * The group I asked to create, until the server answers: its record opens it (`created`), a refusal stays in
      * the create form (`error`), and nothing opens.
      */

@@ -53,13 +53,13 @@ export function applyChannels(state, page, more) {
 }
 
 /**
- * What kind of group `group` is, as far as the page knows: its record's kind, else `channel` when the channel
- * directory lists it, else null (a group opened by its name or address, whose record has not come).
+ * What kind of group `group` is, as far as the page knows: its record's kind, else my list's, else `channel` when
+ * the channel directory lists it, else null (a group opened by its name or address, whose record has not come).
  * @param {ChatState} state @param {string} group
  * @returns {'private' | 'channel' | null}
  */
 export function groupKind(state, group) {
-  const kind = state.groupRecords.get(group)?.kind;
+  const kind = state.groupRecords.get(group)?.kind ?? state.listedKinds.get(group);
   if (kind) return kind;
   return state.channels?.channels.some((c) => c.group === group) ? 'channel' : null;
 }

@@ -12,7 +12,7 @@ import { excerptOf, reactionsOf, takeReaction } from './reactions.js';
  * @typedef {import('./chat-state.js').ChatState} ChatState
  * @typedef {import('./chat-state.js').ChatMessage} ChatMessage
  * @typedef {{ conversation: string, kind: string, with?: string, withName?: string, group?: string,
- *   title?: string }} ListEntry
+ *   title?: string, groupKind?: 'private' | 'channel' }} ListEntry
  */
 
 /** @param {string} target @param {string} from */
@@ -156,6 +156,8 @@ export function applyConversationList(state, list, live = true) {
     listed.add(entry.group);
     rememberGroup(state, entry.group);
     if (typeof entry.title === 'string') state.listedTitles.set(entry.group, entry.title);
+    if (entry.groupKind === 'private' || entry.groupKind === 'channel')
+      state.listedKinds.set(entry.group, entry.groupKind);
     // Before the first welcome there is no list to tell a new group from, nor groups to add to.
     const isNew = live && state.welcomed && !state.listedGroups.has(entry.group);
     if (isNew && !state.groups.includes(entry.group)) {

@@ -170,3 +170,13 @@ export function withSearchResults(search, payload) {
     pending: null,
   };
 }
+
+/**
+ * What the panel says of its results: "1 result", "12 results" once the whole conversation was searched, else
+ * "20+ results, search older for more" (the scan stopped at its bound or at the answer's limit).
+ * @param {number} count the results shown @param {boolean} complete
+ */
+export function resultCountText(count, complete) {
+  if (complete) return `${count} ${count === 1 ? 'result' : 'results'}`;
+  return `${count}+ results, search older for more`;
+}

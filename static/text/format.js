@@ -7,6 +7,12 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute:
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
 const yearDayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
+const shortDayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const shortYearDayFormat = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+});
 
 /** @param {string} iso */
 function toDate(iso) {
@@ -41,6 +47,20 @@ export function dayLabel(iso, now = new Date()) {
   if (days === 0) return 'Today';
   if (days === 1) return 'Yesterday';
   return date.getFullYear() === now.getFullYear() ? dayFormat.format(date) : yearDayFormat.format(date);
+}
+
+/**
+ * When a message was sent, in few words, for a line that stands outside the message list (a search result): the
+ * time of day today ("14:05"), the day and month this year ("3 Mar"), with the year before ("3 Mar 2025").
+ * @param {string} iso
+ */
+export function compactTime(iso, now = new Date()) {
+  const date = toDate(iso);
+  if (!date) return '';
+  const thisYear = date.getFullYear() === now.getFullYear();
+  if (thisYear && date.getMonth() === now.getMonth() && date.getDate() === now.getDate())
+    return timeFormat.format(date);
+  return thisYear ? shortDayFormat.format(date) : shortYearDayFormat.format(date);
 }
 
 /** A hue (0–359) derived from a name, so each person keeps one colour. @param {string} name */

@@ -3,7 +3,8 @@
  * ann (desktop) attaches an image in a private group, which uploads straight to Blob Storage and shows inline
  * for bob (phone, over Web PubSub), at its size and inside the column; a file shows as a download chip; a
  * refused type says why; eve, not a member, gets no image: the app refuses her the read URL; an image deleted by
- * retention says so in words.
+ * retention says so in words. The sender sees the image from the file itself until the message is stored, and the
+ * page asks the app for it only then.
  */
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -171,6 +172,51 @@ describe('attachments in Chromium', () => {
       expect((await loaded(image(ann, name))).natural).toEqual([120, 90]);
       expect((await loaded(image(bob, name))).natural).toEqual([120, 90]);
     }
+  });
+
+  it('shows the sender the image from the file until it is stored, and asks for it only then', async () => {
+    // Another tab of ann's whose messages with a file wait on their way to the service until released.
+    let holding = true;
+    const held: (string | Buffer)[] = [];
+    let toService: ((frame: string | Buffer) => void) | undefined;
+    const tab = await chat.open('ann', {
+      beforeLoad: ({ page }) =>
+        page.routeWebSocket(/.*/, (socket) => {
+          const service = socket.connectToServer();
+          toService = (frame) => service.send(frame);
+          socket.onMessage((frame) => {
+            if (holding && String(frame).includes('"attachment"')) held.push(frame);
+            else service.send(frame);
+          });
+          service.onMessage((frame) => socket.send(frame));
+        }),
+    });
+    const reads: number[] = [];
+    tab.page.on('response', (response) => {
+      if (new URL(response.url()).pathname.endsWith('/attachments')) reads.push(response.status());
+    });
+    await waitConnected(tab);
+    await sidebarButton(tab, /^Photos/).click();
+    await delivered(tab, 'a picture follows').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const readsBefore = reads.length;
+
+    await attach(tab, 'held.png', 'image/png', png(300, 200));
+    const pending = tab.page.locator('.messages .msg.pending img.attachment-image[alt="held.png"]');
+    expect((await loaded(pending)).natural).toEqual([300, 200]);
+    expect(await pending.getAttribute('src')).toMatch(/^data:image\//);
+    expect(held.length).toBeGreaterThan(0);
+    await shot(tab, 'pending-preview');
+
+    holding = false;
+    for (const frame of held.splice(0)) toService?.(frame);
+    const stored = image(tab, 'held.png');
+    expect((await loaded(stored)).natural).toEqual([300, 200]);
+    expect(await stored.getAttribute('src')).toContain('/attachments?');
+    // Asked for once it was stored, and found: never a 404 of a file not stored yet.
+    const after = reads.slice(readsBefore);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.filter((status) => status !== 302)).toEqual([]);
+    expect((await loaded(image(ann, 'held.png'))).natural).toEqual([300, 200]);
   });
 
   it('refuses the image to a non-member: no read URL, no image', async () => {

@@ -1,6 +1,7 @@
 /**
  * Details of the conversation's header and the group forms in Chromium, with sign-in (`CHAT_AUTH=entra`): a
- * channel's header says "channel", a private group is marked with a lock (header and list) and not "#", an
+ * channel's header says "channel", a private group is marked with a lock (header and list, the list's also after
+ * a reload, before the group is opened) and not "#", an
  * owner's "Remove" asks first, naming the member, notifications and muting are not offered for a group the
  * person is not in, and the new group's members field says that members are user ids, since a display name
  * adds nobody. Screenshots go to test-results/e2e/.
@@ -17,6 +18,7 @@ import {
   problemsOf,
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
+  sidebarButton,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -86,6 +88,19 @@ describe('the header and group forms, signed in', () => {
         .locator('.conv-icon')
         .textContent(),
     ).toBe('#');
+  });
+
+  it('marks a private group with its lock in the list after a reload, before it is opened', async () => {
+    await sidebarButton(ann, /^Room/).click();
+    await ann.page.waitForURL((url) => url.hash === '', { timeout: SHOW_TIMEOUT_MS });
+    await ann.page.reload();
+    await waitConnected(ann);
+    // Nothing of the group has come but the welcome's list: not its record, not its messages.
+    await conversationButton(ann, /Byid/).getByTestId('private-icon').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(ann.page.getByTestId('title-lock').count()).resolves.toBe(0);
+    await shot(ann, 'lock-after-reload');
+    await conversationButton(ann, /Byid/).click();
+    await ann.page.getByTestId('title-lock').waitFor({ timeout: SHOW_TIMEOUT_MS });
   });
 
   it('asks an owner before removing a member, naming them; then the member loses the group', async () => {

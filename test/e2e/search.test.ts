@@ -2,6 +2,7 @@
  * Message search in Chromium against the whole local stack with Web PubSub on: ann over SignalR on a desktop
  * viewport, bob over Azure Web PubSub on a 390 px phone. A plain client, cy, writes the message to find and then
  * enough to push it off the first history page: a click on the result loads the older page and highlights it.
+ * The panel counts its results, dates them as the message list does, and closes when another conversation opens.
  * Screenshots go to test-results/e2e/. Every wait is for something the page shows.
  */
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_HISTORY_LIMIT } from '../../src/lib/conversation.js';
 import {
   type BrowserStack,
+  createGroup,
   delivered,
   horizontalOverflow,
   type Person,
@@ -92,6 +94,8 @@ describe('message search in Chromium', () => {
       await expect(result.locator('.search-result-text').textContent()).resolves.toBe(TARGET);
       await expect(result.locator('b').count()).resolves.toBe(0);
       await expect(result.textContent()).resolves.toContain('cy');
+      await expect(page.getByTestId('search-count').textContent()).resolves.toBe('1 result');
+      const found = await result.locator('time').textContent();
       await screenshot(person, 'results');
       if (phone) await expect(horizontalOverflow(person)).resolves.toBe(0);
 
@@ -99,6 +103,8 @@ describe('message search in Chromium', () => {
       const target = page.locator('.messages .msg.jump-target', { hasText: 'Le Café de Zoë' });
       await target.waitFor({ timeout: SHOW_TIMEOUT_MS });
       await expect(target.isVisible()).resolves.toBe(true);
+      // Sent today: the result says the time only, as the message list does.
+      await expect(target.locator('.msg-meta time').textContent()).resolves.toBe(found);
       await screenshot(person, 'jumped');
 
       // Escape closes the panel and gives the focus back to its button.
@@ -110,6 +116,36 @@ describe('message search in Chromium', () => {
       ).resolves.toBe(true);
     },
   );
+
+  it('says how many results there are, and closes when another conversation opens', async () => {
+    const { page } = ann;
+    await page.getByTestId('search-toggle').click();
+    const field = page.getByTestId('search-input');
+    await field.fill('filler');
+    await field.press('Enter');
+    const count = page.getByTestId('search-count');
+    const fillers = DEFAULT_HISTORY_LIMIT + 5;
+    // 20 an answer, newest first: more are left until the scan reaches the first message.
+    for (const shown of [20, 40]) {
+      await expect
+        .poll(() => page.getByTestId('search-result').count(), { timeout: SHOW_TIMEOUT_MS })
+        .toBe(shown);
+      await expect(count.textContent()).resolves.toBe(`${shown}+ results, search older for more`);
+      await page.getByTestId('search-older').click();
+    }
+    await expect.poll(() => count.textContent(), { timeout: SHOW_TIMEOUT_MS }).toBe(`${fillers} results`);
+    await expect(page.getByTestId('search-result').count()).resolves.toBe(fillers);
+    await screenshot(ann, 'count');
+
+    // Another conversation: the search of the room closes, its query with it.
+    await createGroup(ann, 'Elsewhere');
+    await expect.poll(() => page.getByTestId('search-panel').count(), { timeout: SHOW_TIMEOUT_MS }).toBe(0);
+    await expect(page.getByTestId('search-toggle').getAttribute('aria-expanded')).resolves.toBe('false');
+    await page.getByTestId('search-toggle').click();
+    await expect(field.inputValue()).resolves.toBe('');
+    await expect(page.getByTestId('search-result').count()).resolves.toBe(0);
+    await page.keyboard.press('Escape');
+  });
 
   it('says when nothing matches, and left the pages without problems', async () => {
     const { page } = ann;

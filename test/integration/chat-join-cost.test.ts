@@ -112,6 +112,13 @@ describe.each(['signalr', 'webpubsub'] as const)('a join over %s', (service) => 
     const counts = await joinCost(member, service);
     const back = clients.at(-1) as ChatClient;
     expect(welcomeOf(back).groups).toContain(group);
+    // Its list says the group is private, from its entry: no read of the group's record.
+    const { entries } = (
+      welcomeOf(back) as unknown as {
+        conversations: { entries: { conversation: string; groupKind?: string }[] };
+      }
+    ).conversations;
+    expect(entries.find((e) => e.conversation === `group:${group}`)?.groupKind).toBe('private');
     expect(welcomeOf(back).history.messages.map((m) => m.text)).toContain(`missed in the room ${s}`);
     const reads = (back.events.find((e) => e.type === 'welcome')?.payload.reads ?? []) as {
       conversation: string;

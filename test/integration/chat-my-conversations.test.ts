@@ -1,6 +1,8 @@
+import { BlobServiceClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
 import { type ChatMessage, foldHistory, MessageChanges } from '../../src/lib/history/index.js';
-import { type ChatClient, isMessage, welcomeOf } from '../support/chat-clients.js';
+import { LIST_BLOB, userFolderPrefix } from '../../src/lib/user-folder.js';
+import { type ChatClient, isGroupRecord, isMessage, welcomeOf } from '../support/chat-clients.js';
 import { useChatStack } from '../support/fixtures.js';
 
 const chat = useChatStack();
@@ -11,6 +13,8 @@ interface Entry {
   kind: string;
   with?: string;
   group?: string;
+  title?: string;
+  groupKind?: string;
 }
 
 /** The conversations of a client's welcome. */
@@ -95,6 +99,45 @@ describe('my conversations, over SignalR and Web PubSub', () => {
     );
     expect((left.payload as { entries: Entry[] }).entries.map((e) => e.conversation)).toEqual(['dm:bea:cy']);
     await again.close();
+  });
+
+  it('says in the welcome which of my groups are private, also of a list kept before entries said so', async () => {
+    const [kit, lou] = await Promise.all([connect('kit', 'signalr'), connect('lou', 'webpubsub')]);
+    await kit.send('createGroup', { group: 'vault', members: ['lou'], title: 'The vault' });
+    await kit.waitFor(isGroupRecord('vault'));
+    await lou.send('joinGroup', { group: 'square' });
+    await lou.waitFor(
+      (e) => e.type === 'conversations' && JSON.stringify(e.payload).includes('group:square'),
+    );
+    await lou.close();
+    const kinds = (client: ChatClient) =>
+      Object.fromEntries(listed(client).map((e) => [e.conversation, [e.groupKind, e.title]]));
+
+    const back = await connect('lou', 'webpubsub');
+    expect(kinds(back)).toEqual({
+      'group:vault': ['private', 'The vault'],
+      'group:square': ['channel', 'square'],
+    });
+    await back.close();
+
+    // A list written before entries kept kinds: a private group's entry has its title, a channel's nothing.
+    const container = BlobServiceClient.fromConnectionString(
+      chat.stack.blob.connectionString,
+    ).getContainerClient('chat-history');
+    const name = `${userFolderPrefix('lou')}${LIST_BLOB}`;
+    const stored = JSON.parse((await container.getBlockBlobClient(name).downloadToBuffer()).toString()) as {
+      version: number;
+      entries: Entry[];
+    };
+    const older = { ...stored, entries: stored.entries.map(({ groupKind: _kind, ...entry }) => entry) };
+    const body = JSON.stringify(older);
+    await container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body));
+    const again = await connect('lou', 'signalr');
+    expect(kinds(again)).toEqual({
+      'group:vault': ['private', 'The vault'],
+      'group:square': ['channel', 'square'],
+    });
+    await Promise.all([kit.close(), again.close()]);
   });
 
   it('lists a conversation two people start with one user at once, losing neither', async () => {

@@ -2,13 +2,14 @@
  * The shapes of a user's list of conversations (the `conversations` event, the `_members/<user>/$list` blob) and of
  * the people directory's answers, with their limits (docs/architecture.md, "My conversations").
  */
+import type { GroupKind } from './group-records.js';
 
 /** The kinds of conversation a list holds (the room is everyone's and is never listed). */
 export type EntryKind = 'dm' | 'group';
 
 /**
  * One conversation in a user's list. Room is left for what comes later, each as an optional field an older
- * reader ignores: the last message read and the unread count, a group's visibility and the user's role in it.
+ * reader ignores: the last message read and the unread count, the user's role in a group.
  */
 export interface ConversationEntry {
   /** `dm:<a>:<b>` or `group:<name>`. */
@@ -26,6 +27,13 @@ export interface ConversationEntry {
    * the `welcome` reads the titles of the group entries without one (docs/architecture.md, "My conversations").
    */
   readonly title?: string;
+  /**
+   * A group's kind, so the list can mark a private group before its record is read. Written when the member is
+   * listed by a change of the record (a creation, an addition); the `welcome` gives every group entry one at no
+   * extra read: from the record it reads for an entry without a title, else `private`, since only private
+   * groups' entries keep a title (docs/architecture.md, "My conversations").
+   */
+  readonly groupKind?: GroupKind;
   /** When it entered the list (ISO 8601). */
   readonly addedAt: string;
   /** The id of the last message the user read (not kept yet). */

@@ -5,12 +5,20 @@
 import { groupConversation } from '../conversation.js';
 import type { ConversationEntry, ConversationList } from './entry.js';
 import { type ConversationErrorCode, ConversationListError } from './errors.js';
+import type { GroupKind } from './group-records.js';
 import type { ConversationListStore, ListChange } from './list-store.js';
 
 /** A user as a list entry names them: the id, and the display name when it differs. */
 export interface ListedUser {
   readonly user: string;
   readonly name?: string | undefined;
+}
+
+/** What a group's entry says of it beside its name, when the record is at hand (entry.ts). */
+export interface ListedGroup {
+  readonly groupKind?: GroupKind;
+  /** A private group's title (a channel's entry keeps none). */
+  readonly title?: string;
 }
 
 export class ListUpdates {
@@ -51,20 +59,21 @@ export class ListUpdates {
   }
 
   /**
-   * Lists a group for `user` (with `title`, a private group's, which its renames keep current); `list-full` when
-   * the list holds only groups and no room is left.
+   * Lists a group for `user`, with what `listed` knows of it: its kind, and a private group's title, which its
+   * renames keep current. `list-full` when the list holds only groups and no room is left.
    */
   joinGroup(
     user: string,
     group: string,
     addedAt: string,
-    title?: string,
+    listed: ListedGroup = {},
   ): Promise<ConversationErrorCode | undefined> {
     const entry: ConversationEntry = {
       conversation: groupConversation(group),
       kind: 'group',
       group,
-      ...(title !== undefined ? { title } : {}),
+      ...(listed.title !== undefined ? { title: listed.title } : {}),
+      ...(listed.groupKind !== undefined ? { groupKind: listed.groupKind } : {}),
       addedAt,
     };
     return this.change(user, () => this.#lists.add(user, entry));

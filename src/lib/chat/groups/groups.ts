@@ -195,9 +195,8 @@ export class GroupHandlers {
       members: kind === 'private' ? [user, ...invited] : [],
     });
     if (kind === 'channel') await channels.put(record);
-    const title = listedTitle(record);
-    await this.#admit(user, group, undefined, title);
-    await mapLimited(invited, this.#concurrency, (member) => this.#admit(member, group, user, title));
+    await this.#admit(user, record);
+    await mapLimited(invited, this.#concurrency, (member) => this.#admit(member, record, user));
     await fanout.toGroup(group, { event: 'group', payload: record });
     if (kind === 'private') {
       const payload = { kind: 'groupCreated', user, group, members: invited, at: this.#deps.at() } as const;
@@ -254,7 +253,7 @@ export class GroupHandlers {
       return { ...r, owners, members: [...r.members, member] };
     });
     // Also when nothing changed: a retry after a failure half-way completes the member's state.
-    await this.#admit(member, group, by, listedTitle(record));
+    await this.#admit(member, record, by);
     if (!changed) return { event: 'group', payload: record };
     const at = this.#deps.at();
     // A member made an owner was not added: the note says who made whom an owner.
@@ -301,12 +300,17 @@ export class GroupHandlers {
    * connection in the realtime group, the list entry, in this order: the list reaches the member's pages before
    * the group's record and note, and a page takes a group new to its list as joined, so it comes last.
    */
-  async #admit(member: string, group: string, by?: string, title?: string): Promise<void> {
+  async #admit(member: string, record: GroupRecord, by?: string): Promise<void> {
     const { members, fanout, lists } = this.#deps;
+    const { group } = record;
     await members.add(member, group, by);
     await fanout.addUserToGroup(group, member);
     // A full list leaves the group out of the list only: the membership stands.
-    await lists.joinGroup(member, group, this.#deps.at(), title);
+    const title = listedTitle(record);
+    await lists.joinGroup(member, group, this.#deps.at(), {
+      groupKind: record.kind,
+      ...(title !== undefined ? { title } : {}),
+    });
   }
 
   /**
