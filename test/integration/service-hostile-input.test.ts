@@ -1,17 +1,20 @@
 /**
  * Input a hostile or careless client sends the local service: invocation targets that cannot travel upstream,
- * and records split into thousands of tiny frames.
+ * records split into thousands of tiny frames, and MessagePack that declares more than it holds.
  */
 import { once } from 'node:events';
 import { type IncomingMessage, request } from 'node:http';
 import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { HubMessageType } from '../../src/lib/signalr/hub-protocol.js';
+import { withLengthPrefix } from '../../src/lib/signalr/messagepack.js';
 import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
 import {
   acceptEveryEvent,
   PRIMARY_KEY,
   recordingLog,
+  type TestUpstream,
   useServiceTest,
   webPubSubClientUrl,
   webPubSubEventsTo,
@@ -131,6 +134,81 @@ describe('a record split into tiny frames', () => {
     expect(closed.reason).toContain('maxMessageBytes');
     const [disconnected] = await up.waitFor((c) => c.event === 'disconnected');
     expect(JSON.parse(disconnected?.text ?? '{}').error).toContain('maxMessageBytes');
+  });
+});
+
+describe('a MessagePack message that declares more than it holds, or nests too deep', () => {
+  async function twoClients(svc: { url: string }) {
+    const open = (user: string) => SignalRRawClient.open(svc.url, 'chat', user, { protocol: 'messagepack' });
+    const [bob, eve] = await Promise.all([open('bob'), open('eve')]);
+    defer(() => bob.close());
+    defer(() => eve.close());
+    return { bob, eve };
+  }
+
+  /** The Close message, the WebSocket close and the `disconnected` upstream `eve` gets for a refused message. */
+  async function refusalOf(eve: SignalRRawClient, up: TestUpstream) {
+    const close = (await eve.next((m) => m.type === HubMessageType.Close)) as { error?: string };
+    const closed = await eve.closed;
+    const [disconnected] = await up.waitFor(
+      (c) => c.event === 'disconnected' && c.connectionId === eve.connectionId,
+    );
+    return {
+      error: close.error,
+      closed,
+      upstreamError: JSON.parse(disconnected?.text ?? '{}').error as string,
+    };
+  }
+
+  it('closes the connection of 8 000 nested array32 headers declaring 99 999 elements each; the service and others carry on', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/api/{event}` });
+    const { bob, eve } = await twoClients(svc);
+    const header = [0xdd, 0x00, 0x01, 0x86, 0x9f];
+    eve.ws.send(withLengthPrefix(Uint8Array.from(new Array<number[]>(8000).fill(header).flat())));
+
+    const refused = await refusalOf(eve, up);
+    const reason =
+      'Invalid MessagePack hub message: the array at byte 0 declares 99999 elements but only 39995 bytes follow (an element takes at least one)';
+    expect(refused.error).toBe(reason);
+    expect(refused.closed.code).toBe(1002);
+    // The close reason is the same text, cut to the 123 bytes a WebSocket close frame holds.
+    expect(refused.closed.reason).toBe(reason.slice(0, 123));
+    expect(refused.upstreamError).toBe(reason);
+
+    bob.send({ type: 1, invocationId: '1', target: 'send', arguments: [{ text: 'still here' }] });
+    const answer = (await bob.next((m) => m.type === 3 && m.invocationId === '1')) as { error?: string };
+    expect(answer).toMatchObject({ type: 3, invocationId: '1' });
+    expect(answer.error).toBeUndefined();
+    expect(bob.ws.readyState).toBe(WebSocket.OPEN);
+    expect(up.calls.filter((c) => c.event === 'send').map((c) => c.connectionId)).toEqual([bob.connectionId]);
+  });
+
+  it('sends 500 nested arrays in an argument upstream unchanged and closes a connection that sends 501 (maxMessagePackDepth)', async () => {
+    const up = await upstream();
+    const svc = await service({ upstream: `${up.url}/api/{event}` });
+    const { bob, eve } = await twoClients(svc);
+    // [1, {}, "1", "send", [argument]] with an argument of `levels` nested arrays around 42.
+    const invocation = (levels: number) =>
+      Uint8Array.from([
+        ...[0x95, 0x01, 0x80, 0xa1, 0x31, 0xa4, ...Buffer.from('send'), 0x91],
+        ...new Array<number>(levels).fill(0x91),
+        0x2a,
+      ]);
+    bob.ws.send(withLengthPrefix(invocation(500)));
+    await bob.next((m) => m.type === 3 && m.invocationId === '1');
+    const [sent] = await up.waitFor((c) => c.event === 'send');
+    expect(sent?.headers['content-type']).toBe('application/x-msgpack');
+    expect(sent?.body.equals(invocation(500))).toBe(true);
+
+    eve.ws.send(withLengthPrefix(invocation(501)));
+    const refused = await refusalOf(eve, up);
+    expect(refused.error).toBe(
+      'Invalid MessagePack hub message: the array at byte 511 nests more than 500 arrays and maps deep in one value (maxMessagePackDepth)',
+    );
+    expect(refused.closed.code).toBe(1002);
+    expect(up.calls.filter((c) => c.event === 'send')).toHaveLength(1);
+    expect(bob.ws.readyState).toBe(WebSocket.OPEN);
   });
 });
 

@@ -89,6 +89,7 @@ describe('limits derived from the table', () => {
   it('takes whole numbers only where the table says so, and any positive number elsewhere', () => {
     expect(LIMIT_NAMES.filter((name) => limitSpec(name).integer)).toEqual([
       'maxMessageFragments',
+      'maxMessagePackDepth',
       'maxCoalescedBytes',
       'connectBurstPerAddress',
       'connectBurstPerUser',

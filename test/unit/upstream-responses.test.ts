@@ -1,7 +1,11 @@
 import { JsonHubProtocol, NullLogger } from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { describe, expect, it } from 'vitest';
-import { createUpstreamHandler, type UpstreamHandlers } from '../../src/lib/upstream/index.js';
+import {
+  createUpstreamHandler,
+  type UpstreamHandlerOptions,
+  type UpstreamHandlers,
+} from '../../src/lib/upstream/index.js';
 import {
   capturingContext,
   PRIMARY_KEY,
@@ -11,9 +15,13 @@ import {
   upstreamRequest,
 } from '../support/upstream.js';
 
-async function call(handlers: UpstreamHandlers, init: UpstreamRequestInit) {
+async function call(
+  handlers: UpstreamHandlers,
+  init: UpstreamRequestInit,
+  options: Partial<UpstreamHandlerOptions> = {},
+) {
   const { context, logs } = capturingContext();
-  const response = await createUpstreamHandler(handlers, { accessKeys: [PRIMARY_KEY] })(
+  const response = await createUpstreamHandler(handlers, { accessKeys: [PRIMARY_KEY], ...options })(
     upstreamRequest(init),
     context,
   );
@@ -178,6 +186,53 @@ describe('answering invocations', () => {
     );
     expect(response.status).toBe(400);
     expect(text).toContain('without length prefix');
+  });
+
+  it('refuses a MessagePack body that declares more than it holds, or nests deeper than maxMessagePackDepth, with 400', async () => {
+    const handled: unknown[] = [];
+    const handlers: UpstreamHandlers = {
+      handleInvocation: (req, res) => {
+        handled.push(req.event);
+        res.success();
+      },
+    };
+    const msgpack = (body: Uint8Array) => ({
+      ...invocation,
+      event: 'm',
+      headers: { 'Content-Type': 'application/x-msgpack' },
+      body,
+    });
+    // 8 000 nested array32 headers declaring 99 999 elements each.
+    const declared = new Uint8Array(8000 * 5);
+    for (let at = 0; at < declared.length; at += 5) declared.set([0xdd, 0x00, 0x01, 0x86, 0x9f], at);
+    const huge = await call(handlers, msgpack(declared));
+    expect(huge.response.status).toBe(400);
+    expect(huge.text).toContain('the array at byte 0 declares 99999 elements but only 39995 bytes follow');
+
+    // [1, {}, nil, "m", [argument]] with an argument of 501 nested arrays around 42.
+    const deep = Uint8Array.from([
+      0x95,
+      0x01,
+      0x80,
+      0xc0,
+      0xa1,
+      0x6d,
+      0x91,
+      ...new Array(501).fill(0x91),
+      0x2a,
+    ]);
+    const refused = await call(handlers, msgpack(deep));
+    expect(refused.response.status).toBe(400);
+    expect(refused.text).toContain(
+      'nests more than 500 arrays and maps deep in one value (maxMessagePackDepth)',
+    );
+    expect(handled).toEqual([]);
+    const taken = await call(handlers, msgpack(deep), { maxMessagePackDepth: 501 });
+    expect(taken.response.status).toBe(200);
+    expect(handled).toHaveLength(1);
+    expect(() =>
+      createUpstreamHandler(handlers, { accessKeys: [PRIMARY_KEY], maxMessagePackDepth: 0 }),
+    ).toThrow('maxMessagePackDepth must be a positive integer; got 0');
   });
 });
 

@@ -6,7 +6,8 @@
  * Encoding and decoding are `@microsoft/signalr-protocol-msgpack`'s `MessagePackHubProtocol` (the
  * implementation the official clients use); this module only adds the length prefix handling Azure needs on
  * the upstream side, where an invocation travels as the array alone, without its prefix
- * (`Content-Type: application/x-msgpack`), and turns every failure into a {@link HubProtocolError}.
+ * (`Content-Type: application/x-msgpack`), checks what each message declares before the package decodes it
+ * (messagepack-bounds.ts), and turns every failure into a {@link HubProtocolError}.
  */
 
 import { type HubMessage as LibraryHubMessage, NullLogger } from '@microsoft/signalr';
@@ -19,8 +20,18 @@ import {
   HubProtocolError,
   MESSAGEPACK_PROTOCOL_NAME,
 } from './hub-protocol.js';
+import { checkMessagePackBounds, DEFAULT_MAX_MESSAGEPACK_DEPTH } from './messagepack-bounds.js';
 
-export { MESSAGEPACK_PROTOCOL_NAME };
+export { DEFAULT_MAX_MESSAGEPACK_DEPTH, MESSAGEPACK_PROTOCOL_NAME };
+
+/** Options of {@link parseMessagePackMessages}. */
+export interface MessagePackReadOptions {
+  /**
+   * How deep arrays and maps may nest within one argument, result or stream item; deeper messages are refused.
+   * Default {@link DEFAULT_MAX_MESSAGEPACK_DEPTH}.
+   */
+  readonly maxDepth?: number;
+}
 
 /** The media type of a MessagePack upstream body (an invocation array without length prefix). */
 export const MESSAGEPACK_CONTENT_TYPE = 'application/x-msgpack';
@@ -47,10 +58,17 @@ export function writeMessagePackMessage(message: HubMessage): Uint8Array {
 
 /**
  * Parses one or more complete framed messages. Unknown message types are skipped, as the protocol requires.
- * Throws {@link HubProtocolError} on anything malformed (a truncated frame, bad MessagePack, a message whose
- * fields have the wrong types).
+ * Throws {@link HubProtocolError} on anything malformed (a truncated frame, bad MessagePack, a message that
+ * declares more than it holds or nests too deep, a message whose fields have the wrong types).
  */
-export function parseMessagePackMessages(bytes: Uint8Array): HubMessage[] {
+export function parseMessagePackMessages(
+  bytes: Uint8Array,
+  options: MessagePackReadOptions = {},
+): HubMessage[] {
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_MESSAGEPACK_DEPTH;
+  // Each complete message is checked before any is decoded; a cut-off one at the end is refused by the package
+  // as incomplete before it decodes anything.
+  for (const frame of splitFrames(bytes).frames) checkMessagePackBounds(withoutLengthPrefix(frame), maxDepth);
   let parsed: LibraryHubMessage[];
   try {
     // The library wants an ArrayBuffer of exactly the input. (A Buffer's slice() is a view into a shared

@@ -18,7 +18,7 @@ import {
   SPANS,
   SpanKind,
 } from '../observability.js';
-import { UPSTREAM_HEADERS } from '../signalr/index.js';
+import { DEFAULT_MAX_MESSAGEPACK_DEPTH, UPSTREAM_HEADERS } from '../signalr/index.js';
 import { CLOUD_EVENTS_HEADERS, isCloudEventsRequest, WebPubSubError } from '../webpubsub/index.js';
 import {
   abuseProtectionResponse,
@@ -51,7 +51,7 @@ export type UpstreamHttpHandler = (
  * catalogued status (see `errors.ts`) and logged as warnings; a handler that throws, or returns without
  * answering a blocking event, is logged with `context.error` and answered 500 without details.
  *
- * @throws RangeError when `maxBodyBytes` is not a positive integer or `hub` is empty.
+ * @throws RangeError when `maxBodyBytes` or `maxMessagePackDepth` is not a positive integer or `hub` is empty.
  */
 export function createUpstreamHandler(
   handlers: UpstreamHandlers,
@@ -60,6 +60,12 @@ export function createUpstreamHandler(
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new RangeError(`maxBodyBytes must be a positive integer; got ${String(options.maxBodyBytes)}`);
+  }
+  const maxMessagePackDepth = options.maxMessagePackDepth ?? DEFAULT_MAX_MESSAGEPACK_DEPTH;
+  if (!Number.isSafeInteger(maxMessagePackDepth) || maxMessagePackDepth <= 0) {
+    throw new RangeError(
+      `maxMessagePackDepth must be a positive integer; got ${String(options.maxMessagePackDepth)}`,
+    );
   }
   const expectedHub = options.hub;
   if (expectedHub !== undefined && expectedHub.trim() === '') {
@@ -110,7 +116,7 @@ export function createUpstreamHandler(
             checkDeclaredLength(request, maxBodyBytes);
             const body = await readBodyWithin(request, maxBodyBytes);
             return {
-              event: parseEvent(route, body, request),
+              event: parseEvent(route, body, request, maxMessagePackDepth),
               context: parseContext(request, route, verified),
             };
           });

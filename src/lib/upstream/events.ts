@@ -224,6 +224,11 @@ export interface UpstreamHandlerOptions {
   readonly bearer?: UpstreamBearerCheck;
   /** The largest body accepted, in bytes; larger ones are answered 413. Default {@link DEFAULT_MAX_BODY_BYTES}. */
   readonly maxBodyBytes?: number;
+  /**
+   * How deep arrays and maps may nest in one argument of a MessagePack invocation body; deeper ones are
+   * answered 400. Default `DEFAULT_MAX_MESSAGEPACK_DEPTH` (500, what Azure SignalR's MessagePack reader allows).
+   */
+  readonly maxMessagePackDepth?: number;
   /** When set, calls for any other hub are answered 400 (hub names compare case-insensitively). */
   readonly hub?: string;
   /**

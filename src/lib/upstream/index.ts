@@ -15,6 +15,7 @@
  * See docs/architecture.md, "The upstream contract".
  */
 
+export { DEFAULT_MAX_MESSAGEPACK_DEPTH } from '../signalr/index.js';
 export {
   acceptedIssuers,
   DEFAULT_METADATA_TIMEOUT_MS,

@@ -9,6 +9,7 @@ import { decodeJson, type Refusal } from '../decode-body.js';
 import { isRecord } from '../is-record.js';
 import {
   type CloseConnectionBody,
+  DEFAULT_MAX_MESSAGEPACK_DEPTH,
   HubProtocolError,
   type HubProtocolName,
   type InvocationBody,
@@ -213,11 +214,11 @@ function invocationEvent(value: unknown, route: UpstreamRoute, protocol: HubProt
  * A MessagePack invocation body, as Azure sends it for a MessagePack client: the hub protocol's Invocation
  * array without the length prefix it has on the connection (`application/x-msgpack`).
  */
-function decodeMessagePackInvocation(body: Uint8Array): unknown {
+function decodeMessagePackInvocation(body: Uint8Array, maxDepth: number): unknown {
   if (body.byteLength === 0)
     throw new UpstreamError('malformed-body', 'the MessagePack invocation body is empty');
   try {
-    const messages = parseMessagePackMessages(withLengthPrefix(body));
+    const messages = parseMessagePackMessages(withLengthPrefix(body), { maxDepth });
     if (messages.length !== 1) throw new HubProtocolError('invalid-message', 'not exactly one message');
     return messages[0];
   } catch (error) {
@@ -230,9 +231,15 @@ function decodeMessagePackInvocation(body: Uint8Array): unknown {
 }
 
 /** The invocation a body carries, read as JSON or MessagePack by its `Content-Type`. */
-function decodeInvocation(body: Uint8Array, request: HttpRequest, route: UpstreamRoute): InvocationEvent {
+function decodeInvocation(
+  body: Uint8Array,
+  request: HttpRequest,
+  route: UpstreamRoute,
+  maxMessagePackDepth: number,
+): InvocationEvent {
   if (mediaType(request.headers.get('content-type')) === MESSAGEPACK_CONTENT_TYPE) {
-    return invocationEvent(decodeMessagePackInvocation(body), route, MESSAGEPACK_PROTOCOL_NAME);
+    const message = decodeMessagePackInvocation(body, maxMessagePackDepth);
+    return invocationEvent(message, route, MESSAGEPACK_PROTOCOL_NAME);
   }
   return invocationEvent(
     normalizeMembers(decodeJson(body, 'the invocation body', malformed)),
@@ -262,12 +269,14 @@ function disconnectedEvent(body: Uint8Array): DisconnectedEvent {
 
 /**
  * Parses the body of a call whose route is known: the typed event. An invocation is MessagePack when its
- * `Content-Type` is `application/x-msgpack`, else JSON (member names in any case).
+ * `Content-Type` is `application/x-msgpack` (its arrays and maps nested at most `maxMessagePackDepth` deep in
+ * one argument), else JSON (member names in any case).
  */
 export function parseEvent(
   route: UpstreamRoute,
   body: Uint8Array,
   request: HttpRequest,
+  maxMessagePackDepth = DEFAULT_MAX_MESSAGEPACK_DEPTH,
 ): ConnectedEvent | DisconnectedEvent | InvocationEvent {
   switch (route.shape) {
     case 'connected':
@@ -275,6 +284,6 @@ export function parseEvent(
     case 'disconnected':
       return disconnectedEvent(body);
     case 'invocation':
-      return decodeInvocation(body, request, route);
+      return decodeInvocation(body, request, route, maxMessagePackDepth);
   }
 }

@@ -4,6 +4,8 @@
  * "Limits" are all derived from {@link LIMITS}.
  */
 
+import { DEFAULT_MAX_MESSAGEPACK_DEPTH } from '../../lib/signalr/messagepack.js';
+
 /** What the number of a limit counts. */
 export type LimitUnit = 'bytes' | 'count' | 'ms' | 'per second';
 
@@ -50,6 +52,15 @@ export const LIMITS = {
     integer: true,
     doc: 'frames one WebSocket message may be split into (→ 1008)',
     azure: 'not documented',
+  },
+  // MessagePack-CSharp's MessagePackSecurity.UntrustedData.MaximumObjectGraphDepth, which ASP.NET Core SignalR
+  // reads a client's MessagePack with; src/lib/signalr/messagepack-bounds.ts says how it is counted.
+  maxMessagePackDepth: {
+    default: DEFAULT_MAX_MESSAGEPACK_DEPTH,
+    unit: 'count',
+    integer: true,
+    doc: 'arrays and maps nested in one argument of a MessagePack hub message (→ Close message, 1002)',
+    azure: 'yes: 500 (MessagePack-CSharp `MessagePackSecurity.UntrustedData`, read by ASP.NET Core SignalR)',
   },
   // ASP.NET Core SignalR joins what its pipe holds (ApplicationMaxBufferSize, 64 KB); a larger message goes alone.
   // Unset, it is also capped at maxMessageBytes.

@@ -256,10 +256,11 @@ export class SignalRSession extends Session {
     const pending = rest.length > 0 ? (announced ?? rest.length) : 0;
     if (this.#tooLarge(Math.max(pending, ...frames.map((frame) => frame.length)))) return;
     this.#pending.keep(Buffer.from(rest), announced ?? rest.length + 1);
+    const read = { maxDepth: this.ctx.options.maxMessagePackDepth };
     for (const frame of frames) {
       if (this.closing) return;
       // Azure sends the invocation upstream as the MessagePack array alone, without its length prefix.
-      for (const message of parseMessagePackMessages(frame)) {
+      for (const message of parseMessagePackMessages(frame, read)) {
         if (!this.#onMessage(message, withoutLengthPrefix(frame))) return;
       }
     }
