@@ -38,7 +38,7 @@ import { GroupPanel } from './group-panel.js';
 import { MessageComposer } from './message-composer.js';
 import { MessageList } from './message-list.js';
 import { MessageSearch } from './message-search.js';
-import { ModerationPanel } from './moderation-panel.js';
+import { ModerationPanel, useReportJump } from './moderation-panel.js';
 
 /** Commands whose refusals the moderation panel shows (not the conversation). */
 const MODERATION_COMMANDS =
@@ -301,6 +301,7 @@ export const ChatApp = defineComponent({
       nameOf,
       moderation,
       showModeration,
+      goToReported: useReportJump(state, { open: actions.open, jumpTo: jumpToResult }),
       isModerator: () => isModerator(moderation),
       moderate,
       mutedLine,
@@ -394,8 +395,8 @@ export const ChatApp = defineComponent({
           </div>
         </div>
 
-        <ModerationPanel v-if="showModeration && isModerator()" :moderation="moderation" :name-of="nameOf"
-          @command="moderate" @close="showModeration = false" />
+        <ModerationPanel v-if="showModeration && isModerator()" :moderation="moderation" :state="state" :name-of="nameOf"
+          @command="moderate" @close="showModeration = false" @go="goToReported" />
         <p v-if="moderation.notice && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
           :state="state" :group="activeParsed.group" :name-of="nameOf" :sign-in="config.auth === 'entra'"

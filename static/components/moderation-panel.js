@@ -1,11 +1,17 @@
 import { MENU_MUTE_MINUTES, moreReportsPayload } from '../state/moderation.js';
+import { reportPlace } from '../state/report-place.js';
 import { fullTime } from '../text/format.js';
-import { defineComponent, ref } from '../vendor/vue.js';
+import { defineComponent, nextTick, ref } from '../vendor/vue.js';
+
+/** What the page around the panel runs for its "Go to message". */
+export { useReportJump } from '../composables/report-jump.js';
 
 /**
- * The moderators' panel (docs/architecture.md, "Moderation"): open reports (delete the message, or resolve
- * the report), lifting a mute or a ban, and the audit log. The server refuses all of it to anyone without a
- * moderator's or admin's role. Reported text is shown as text.
+ * The moderators' panel (docs/architecture.md, "Moderation"): open reports, each named by where it was as
+ * people see it (../state/report-place.js), with "Go to message" where the moderator can open it, deleting the
+ * message, muting or banning its author (each asked first) and resolving the report; lifting a mute or a ban,
+ * and the audit log. The server refuses all of it to anyone without a moderator's or admin's role. Reported
+ * text is shown as text.
  */
 export const ModerationPanel = defineComponent({
   name: 'ModerationPanel',
@@ -14,14 +20,20 @@ export const ModerationPanel = defineComponent({
       type: /** @type {import('vue').PropType<import('../state/moderation.js').ModerationState>} */ (Object),
       required: true,
     },
+    state: {
+      type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatState>} */ (Object),
+      required: true,
+    },
     nameOf: {
       type: /** @type {import('vue').PropType<(id: string) => string>} */ (Function),
       default: (/** @type {string} */ id) => id,
     },
   },
-  emits: ['command', 'close'],
+  /** `go`: (conversation, message id), to show the reported message where it was. */
+  emits: ['command', 'close', 'go'],
   setup(props, { emit }) {
     const who = ref('');
+    const panel = ref(/** @type {HTMLElement | null} */ (null));
     /** @param {string} name @param {Record<string, unknown>} payload */
     const command = (name, payload) => emit('command', name, payload);
     /** @param {'muteUser' | 'unmuteUser' | 'banUser' | 'unbanUser'} name */
@@ -44,12 +56,87 @@ export const ModerationPanel = defineComponent({
       command('removeMessage', { conversation: report.conversation, messageId: report.messageId });
       command('resolveReport', { report: report.id, reason: 'message deleted' });
     }
-    return { who, command, lift, loadAudit, moreReports, removeReported, fullTime };
+    /** @param {any} report */
+    const authorOf = (report) => report.authorName || props.nameOf(report.author);
+    /** @param {any} report */
+    const placeOf = (report) => reportPlace(props.state, report, props.nameOf);
+
+    /**
+     * The question asked before an action that cannot be taken back at once, in place of the buttons of `key`
+     * (a report's id), with the focus on its safe answer; once answered, the button that asked (`data-ask`,
+     * `<key>:<what>`) gets the focus back.
+     * @typedef {{ key: string, what: string, question: string, answer: string, run: () => void }} Question
+     */
+    const asking = ref(/** @type {Question | null} */ (null));
+    /** @param {Question} question */
+    function ask(question) {
+      asking.value = question;
+      void nextTick(() =>
+        panel.value?.querySelector(/** @type {'button'} */ ('[data-safe-answer]'))?.focus(),
+      );
+    }
+    /** @param {boolean} yes */
+    function answer(yes) {
+      const question = asking.value;
+      if (question === null) return;
+      asking.value = null;
+      if (yes) question.run();
+      void nextTick(() => {
+        const asked = `[data-ask="${question.key}:${question.what}"]`;
+        // Gone with its report (deleted and resolved): the panel's title takes the focus.
+        const back =
+          panel.value?.querySelector(/** @type {'button'} */ (asked)) ?? panel.value?.querySelector('h2');
+        back?.focus();
+      });
+    }
+    /** @param {any} report @param {'delete' | 'mute' | 'ban'} what */
+    function askAbout(report, what) {
+      const name = authorOf(report);
+      if (what === 'delete') {
+        ask({
+          key: report.id,
+          what,
+          question: `Delete ${name}'s message for everyone and resolve the report?`,
+          answer: 'Delete',
+          run: () => removeReported(report),
+        });
+      } else if (what === 'mute') {
+        ask({
+          key: report.id,
+          what,
+          question: `Mute ${name} for an hour?`,
+          answer: 'Mute',
+          run: () => command('muteUser', { user: report.author, minutes: MENU_MUTE_MINUTES }),
+        });
+      } else {
+        ask({
+          key: report.id,
+          what,
+          question: `Ban ${name} from the chat?`,
+          answer: 'Ban',
+          run: () => command('banUser', { user: report.author }),
+        });
+      }
+    }
+    return {
+      who,
+      panel,
+      command,
+      lift,
+      loadAudit,
+      moreReports,
+      authorOf,
+      placeOf,
+      asking,
+      answer,
+      askAbout,
+      fullTime,
+    };
   },
   template: /* html */ `
-    <section class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title">
+    <section ref="panel" class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title">
       <div class="moderation-head">
-        <h2 id="moderation-title">Moderate</h2>
+        <h2 id="moderation-title" tabindex="-1">Moderate</h2>
         <button type="button" class="button small ghost" @click="$emit('close')">Close</button>
       </div>
       <p v-if="moderation.notice" class="empty-note" role="status">{{ moderation.notice }}</p>
@@ -57,12 +144,21 @@ export const ModerationPanel = defineComponent({
       <p v-if="!moderation.reports.length" class="empty-note">No open reports.</p>
       <ul v-else class="reports" aria-label="Open reports">
         <li v-for="r in moderation.reports" :key="r.id" class="report" data-testid="report-item">
-          <p><strong dir="auto">{{ r.authorName || nameOf(r.author) }}</strong> in {{ r.conversation }}:
+          <p><strong dir="auto">{{ authorOf(r) }}</strong> in <span dir="auto" data-testid="report-place">{{ placeOf(r).label }}</span>:
             <span class="report-text" dir="auto">{{ r.text }}</span><template v-if="r.originalText !== undefined"> <span class="subtle">(edited; first sent as “<span class="report-text" dir="auto">{{ r.originalText }}</span>”)</span></template></p>
           <p class="subtle">Reported by <span dir="auto">{{ r.reporterName || nameOf(r.reporter) }}</span>, {{ fullTime(r.at) }}<template v-if="r.reason">: <span dir="auto">{{ r.reason }}</span></template></p>
           <p v-if="r.alsoReportedBy && r.alsoReportedBy.length" class="subtle" data-testid="also-reported">{{ r.alsoReportedBy.length + 1 }} people reported it; also <template v-for="(o, i) in r.alsoReportedBy" :key="o.user + o.at"><template v-if="i">, </template><span dir="auto">{{ o.name || nameOf(o.user) }}</span><template v-if="o.reason"> (<span dir="auto">{{ o.reason }}</span>)</template></template></p>
-          <span class="edit-actions">
-            <button type="button" class="button small" @click="removeReported(r)">Delete message</button>
+          <span v-if="asking && asking.key === r.id" class="confirm report-actions" role="group" :aria-labelledby="'ask-' + r.id">
+            <span :id="'ask-' + r.id" dir="auto">{{ asking.question }}</span>
+            <button type="button" class="button small" data-testid="confirm-report-action" @click="answer(true)">{{ asking.answer }}</button>
+            <button type="button" class="button small ghost" data-safe-answer @click="answer(false)">Cancel</button>
+          </span>
+          <span v-else class="edit-actions report-actions">
+            <button v-if="placeOf(r).open" type="button" class="button small ghost" @click="$emit('go', r.conversation, r.messageId)">Go to message</button>
+            <span v-else class="subtle" data-testid="report-closed">{{ placeOf(r).why }}</span>
+            <button type="button" class="button small" @click="askAbout(r, 'delete')" :data-ask="r.id + ':delete'">Delete message…</button>
+            <button type="button" class="button small ghost" :aria-label="'Mute author ' + authorOf(r) + ' for an hour…'" @click="askAbout(r, 'mute')" :data-ask="r.id + ':mute'">Mute author…</button>
+            <button type="button" class="button small ghost" :aria-label="'Ban author ' + authorOf(r) + '…'" @click="askAbout(r, 'ban')" :data-ask="r.id + ':ban'">Ban author…</button>
             <button type="button" class="button small ghost" @click="command('resolveReport', { report: r.id })">Resolve</button>
           </span>
         </li>
