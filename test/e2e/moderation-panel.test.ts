@@ -145,6 +145,12 @@ describe("the moderators' panel, signed in", () => {
       .locator('.messages .msg.jump-target', { hasText: 'buy my pills' })
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect.poll(() => focused(mona), { timeout: SHOW_TIMEOUT_MS }).toContain('buy my pills');
+    // Only the messages scrolled: the page stays where it was, its top bar in view (the panel leaves the list
+    // short, with messages below what it shows).
+    expect(await mona.page.evaluate(() => document.documentElement.scrollTop)).toBe(0);
+    expect(
+      await mona.page.evaluate(() => document.querySelector('.topbar')?.getBoundingClientRect().top),
+    ).toBe(0);
 
     // Deleting asks first; yes deletes it for its readers and resolves the report.
     await group.getByRole('button', { name: 'Delete message…' }).click();
