@@ -396,7 +396,7 @@ export const ChatApp = defineComponent({
         </div>
 
         <ModerationPanel v-if="showModeration && isModerator()" :moderation="moderation" :state="state" :name-of="nameOf"
-          @command="moderate" @close="showModeration = false" @go="goToReported" />
+          @command="moderate" @close="showModeration = false" @go="goToReported" @suggest="suggestPeople" />
         <p v-if="moderation.notice && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
           :state="state" :group="activeParsed.group" :name-of="nameOf" :sign-in="config.auth === 'entra'"

@@ -2,6 +2,7 @@ import { MENU_MUTE_MINUTES, moreReportsPayload } from '../state/moderation.js';
 import { reportPlace } from '../state/report-place.js';
 import { fullTime } from '../text/format.js';
 import { defineComponent, nextTick, ref } from '../vendor/vue.js';
+import { PeoplePicker } from './people-picker.js';
 
 /** What the page around the panel runs for its "Go to message". */
 export { useReportJump } from '../composables/report-jump.js';
@@ -9,12 +10,14 @@ export { useReportJump } from '../composables/report-jump.js';
 /**
  * The moderators' panel (docs/architecture.md, "Moderation"): open reports, each named by where it was as
  * people see it (../state/report-place.js), with "Go to message" where the moderator can open it, deleting the
- * message, muting or banning its author (each asked first) and resolving the report; lifting a mute or a ban,
- * and the audit log. The server refuses all of it to anyone without a moderator's or admin's role. Reported
+ * message, muting or banning its author (each asked first) and resolving the report; a person chosen by name
+ * (the people picker: user ids are object ids nobody knows), shown with their id, to mute or ban (asked first)
+ * or to lift either; and the audit log. The server refuses all of it to anyone without a moderator's or admin's role. Reported
  * text is shown as text.
  */
 export const ModerationPanel = defineComponent({
   name: 'ModerationPanel',
+  components: { PeoplePicker },
   props: {
     moderation: {
       type: /** @type {import('vue').PropType<import('../state/moderation.js').ModerationState>} */ (Object),
@@ -29,21 +32,25 @@ export const ModerationPanel = defineComponent({
       default: (/** @type {string} */ id) => id,
     },
   },
-  /** `go`: (conversation, message id), to show the reported message where it was. */
-  emits: ['command', 'close', 'go'],
+  /**
+   * `go`: (conversation, message id), to show the reported message where it was; `suggest`: a name typed in the
+   * people picker, to ask the people search for.
+   */
+  emits: ['command', 'close', 'go', 'suggest'],
   setup(props, { emit }) {
-    const who = ref('');
     const panel = ref(/** @type {HTMLElement | null} */ (null));
     /** @param {string} name @param {Record<string, unknown>} payload */
     const command = (name, payload) => emit('command', name, payload);
-    /** @param {'muteUser' | 'unmuteUser' | 'banUser' | 'unbanUser'} name */
+    /** The name being typed in the people picker, and the person chosen from its suggestions. */
+    const typed = ref('');
+    const chosen = ref(/** @type {import('../state/people-picker.js').Chip | null} */ (null));
+    /** The picker's chips after a choice: the one chosen (the panel acts on one person at a time). */
+    const choose = (/** @type {import('../state/people-picker.js').Chip[]} */ chips) => {
+      chosen.value = chips.at(-1) ?? null;
+    };
+    /** @param {'unmuteUser' | 'unbanUser'} name */
     function lift(name) {
-      if (who.value.trim() === '') return;
-      command(name, {
-        user: who.value.trim(),
-        ...(name === 'muteUser' ? { minutes: MENU_MUTE_MINUTES } : {}),
-      });
-      who.value = '';
+      if (chosen.value) command(name, { user: chosen.value.user });
     }
     function moreReports() {
       const payload = moreReportsPayload(props.moderation);
@@ -89,6 +96,28 @@ export const ModerationPanel = defineComponent({
         back?.focus();
       });
     }
+    /** @param {'mute' | 'ban'} what */
+    function askAboutChosen(what) {
+      const person = chosen.value;
+      if (person === null) return;
+      ask(
+        what === 'mute'
+          ? {
+              key: 'chosen',
+              what,
+              question: `Mute ${person.name} for an hour?`,
+              answer: 'Mute',
+              run: () => command('muteUser', { user: person.user, minutes: MENU_MUTE_MINUTES }),
+            }
+          : {
+              key: 'chosen',
+              what,
+              question: `Ban ${person.name} from the chat?`,
+              answer: 'Ban',
+              run: () => command('banUser', { user: person.user }),
+            },
+      );
+    }
     /** @param {any} report @param {'delete' | 'mute' | 'ban'} what */
     function askAbout(report, what) {
       const name = authorOf(report);
@@ -119,10 +148,13 @@ export const ModerationPanel = defineComponent({
       }
     }
     return {
-      who,
       panel,
       command,
+      typed,
+      chosen,
+      choose,
       lift,
+      askAboutChosen,
       loadAudit,
       moreReports,
       authorOf,
@@ -164,16 +196,26 @@ export const ModerationPanel = defineComponent({
         </li>
       </ul>
       <button v-if="moderation.reportsMore && moderation.reportsNext !== null" type="button" class="button small ghost" data-testid="more-reports" @click="moreReports">More reports</button>
-      <h3>Mute or ban by user id</h3>
-      <p class="empty-note">Or from a person's message; "Unmute" and "Unban" are also in the audit log below.</p>
-      <form class="join-form" novalidate @submit.prevent="lift('unmuteUser')">
-        <label for="lift-user" class="sr-only">User id</label>
-        <input id="lift-user" v-model="who" type="text" placeholder="User id" autocomplete="off" maxlength="32">
-        <button type="button" class="button small ghost" @click="lift('muteUser')">Mute 1 h</button>
-        <button type="button" class="button small ghost" @click="lift('banUser')">Ban</button>
-        <button type="submit" class="button small">Unmute</button>
-        <button type="button" class="button small ghost" @click="lift('unbanUser')">Unban</button>
-      </form>
+      <h3>Mute or ban a person</h3>
+      <p id="pick-person-hint" class="empty-note">Type their name and choose them; or act from one of their messages. "Unmute" and "Unban" are also in the audit log below.</p>
+      <PeoplePicker :model-value="[]" v-model:text="typed" :state="state" input-id="moderate-person"
+        label="Person to mute or ban: type a name, then choose the person" placeholder="Name" sign-in
+        :exclude="[state.me]" described-by="pick-person-hint" @update:model-value="choose" @suggest="$emit('suggest', $event)" />
+      <div v-if="chosen" class="chosen-person" data-testid="chosen-person">
+        <p><strong dir="auto">{{ chosen.name }}</strong> <span class="subtle">· user id <code class="user-id">{{ chosen.user }}</code></span></p>
+        <span v-if="asking && asking.key === 'chosen'" class="confirm report-actions" role="group" aria-labelledby="ask-chosen">
+          <span id="ask-chosen" dir="auto">{{ asking.question }}</span>
+          <button type="button" class="button small" @click="answer(true)">{{ asking.answer }}</button>
+          <button type="button" class="button small ghost" data-safe-answer @click="answer(false)">Cancel</button>
+        </span>
+        <span v-else class="report-actions">
+          <button type="button" class="button small ghost" data-ask="chosen:mute" :aria-label="'Mute ' + chosen.name + ' for an hour…'" @click="askAboutChosen('mute')">Mute for an hour…</button>
+          <button type="button" class="button small ghost" :aria-label="'Unmute ' + chosen.name" @click="lift('unmuteUser')">Unmute</button>
+          <button type="button" class="button small ghost" data-ask="chosen:ban" :aria-label="'Ban ' + chosen.name + '…'" @click="askAboutChosen('ban')">Ban…</button>
+          <button type="button" class="button small ghost" :aria-label="'Unban ' + chosen.name" @click="lift('unbanUser')">Unban</button>
+          <button type="button" class="link-button" @click="chosen = null">Clear</button>
+        </span>
+      </div>
       <h3>Audit log</h3>
       <button v-if="!moderation.auditLoaded" type="button" class="button small ghost" data-testid="load-audit" @click="loadAudit(false)">Show the audit log</button>
       <ol v-else class="audit" aria-label="Audit log, newest first" data-testid="audit-log">

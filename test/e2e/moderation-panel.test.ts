@@ -2,13 +2,14 @@
  * The moderators' panel in Chromium, with sign-in (`CHAT_AUTH=entra`), where user ids are object ids the page
  * never shows: reports are named by where they were as people see it (a group's title, a private conversation's
  * two people), with "Go to message" where the moderator can open it, and muting, banning and deleting asked
- * first. Screenshots go to test-results/e2e/.
+ * first; a person to mute or ban is chosen by name and shown with their id. Screenshots go to test-results/e2e/.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
   delivered,
+  horizontalOverflow,
   type Person,
   pickerOptions,
   pickPerson,
@@ -194,6 +195,76 @@ describe("the moderators' panel, signed in", () => {
     await room.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
     expect(await delivered(mona, 'buy my pills').count()).toBe(1);
     for (const person of [mona, ann, bob])
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+  });
+
+  it('mutes and bans a person chosen by name, shown with their id first, and lifts both; two of one name are told apart', async () => {
+    const dee1 = await chat.open('dee1', { query: '' });
+    const dee2 = await chat.open('dee2', { query: '' });
+    await signIn(dee1, 'Dee');
+    await signIn(dee2, 'Dee');
+    const id2 = await userIdOf(dee2);
+    const panel = mona.page.getByTestId('moderation-panel');
+    if (!(await panel.isVisible())) await mona.page.getByTestId('moderate').click();
+    // No field takes a user id: nobody knows them with sign-in.
+    expect(await panel.getByPlaceholder('User id').count()).toBe(0);
+    const field = panel.getByRole('combobox', {
+      name: 'Person to mute or ban: type a name, then choose the person',
+    });
+    await field.click();
+    await field.pressSequentially('dee');
+    const options = pickerOptions(mona, 'moderate-person');
+    await expect.poll(() => options.count(), { timeout: SHOW_TIMEOUT_MS }).toBe(2);
+    // The second Dee, told apart by the start of the id, chosen with the keyboard.
+    const second = options.filter({ hasText: id2.slice(0, 6) });
+    for (let i = 0; i < 2 && (await second.getAttribute('aria-selected')) !== 'true'; i++)
+      await field.press('ArrowDown');
+    await field.press('Enter');
+    const chosen = panel.getByTestId('chosen-person');
+    await chosen.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await chosen.textContent()).toContain('Dee');
+    expect(await chosen.locator('.user-id').textContent()).toBe(id2);
+    await screenshot(mona, 'chosen');
+
+    // Muting asks first; cancelled, nothing happens and the focus is back on the button.
+    await chosen.getByRole('button', { name: 'Mute Dee for an hour…' }).click();
+    const askMute = chosen.getByRole('group', { name: 'Mute Dee for an hour?' });
+    await expect.poll(() => focused(mona)).toBe('Cancel');
+    await askMute.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => focused(mona)).toBe('Mute for an hour…');
+    await chosen.getByRole('button', { name: 'Mute Dee for an hour…' }).click();
+    await askMute.getByRole('button', { name: 'Mute', exact: true }).click();
+    await dee2.page.getByTestId('muted').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // The other Dee is not touched.
+    await send(dee1, 'the other Dee still writes');
+    expect(await dee1.page.getByTestId('muted').count()).toBe(0);
+    await chosen.getByRole('button', { name: 'Unmute Dee' }).click();
+    await dee2.page.getByTestId('muted').waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+
+    // Banning asks first too; lifted, the person comes back.
+    await chosen.getByRole('button', { name: 'Ban Dee…' }).click();
+    await chosen
+      .getByRole('group', { name: 'Ban Dee from the chat?' })
+      .getByRole('button', { name: 'Ban', exact: true })
+      .click();
+    await dee2.page.locator('.status-pill[data-status="refused"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect.poll(() => dee1.page.locator('.status-pill').getAttribute('data-status')).toBe('connected');
+    await chosen.getByRole('button', { name: 'Unban Dee' }).click();
+    await panel.getByRole('status').filter({ hasText: 'Ban lifted.' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await dee2.page.reload();
+    await waitConnected(dee2);
+
+    // On a phone the panel, its picker and the id fit the width.
+    const ada = await chat.open('ada', { query: '', phone: true });
+    await signIn(ada, 'Ada', ['Admin']);
+    await ada.page.getByTestId('moderate').click();
+    const adaField = ada.page.locator('#moderate-person');
+    await adaField.pressSequentially('dee');
+    await pickerOptions(ada, 'moderate-person').first().click();
+    await ada.page.getByTestId('chosen-person').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await horizontalOverflow(ada)).toBe(0);
+    await screenshot(ada, 'chosen');
+    for (const person of [mona, dee1, dee2, ada])
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
   });
 });
