@@ -2,7 +2,8 @@
  * The moderators' panel in Chromium, with sign-in (`CHAT_AUTH=entra`), where user ids are object ids the page
  * never shows: reports are named by where they were as people see it (a group's title, a private conversation's
  * two people), with "Go to message" where the moderator can open it, and muting, banning and deleting asked
- * first; a person to mute or ban is chosen by name and shown with their id. Screenshots go to test-results/e2e/.
+ * first; a person to mute or ban is chosen by name and shown with their id; the conversation's "Mute
+ * notifications" and a moderator's "Mute user…" are named apart. Screenshots go to test-results/e2e/.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -265,6 +266,41 @@ describe("the moderators' panel, signed in", () => {
     expect(await horizontalOverflow(ada)).toBe(0);
     await screenshot(ada, 'chosen');
     for (const person of [mona, dee1, dee2, ada])
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+  });
+
+  it("names the conversation's mute and a moderator's mute of a person apart, on a desktop and on a phone", async () => {
+    const max = await chat.open('max', { query: '', phone: true });
+    await signIn(max, 'Max', ['Moderator']);
+    const eve = await chat.open('eve', { query: '' });
+    await signIn(eve, 'Eve');
+    await send(eve, 'a word from Eve');
+    for (const person of [mona, max]) {
+      const { page } = person;
+      if (person === mona)
+        await page.getByTestId('moderation-panel').getByRole('button', { name: 'Close' }).click();
+      const message = messageItem(person, 'a word from Eve');
+      await message.waitFor({ timeout: SHOW_TIMEOUT_MS });
+      // The header's mute is the conversation's notifications, by name and for screen readers alike.
+      const header = page.getByTestId('mute');
+      expect(await header.getAttribute('aria-pressed')).toBe('false');
+      expect(await page.getByRole('button', { name: 'Mute notifications', exact: true }).count()).toBe(1);
+      // The message's is a moderator's mute of its author, asked first.
+      await message.hover();
+      const muteEve = message.getByRole('button', { name: 'Mute user Eve for an hour…' });
+      expect(await muteEve.textContent()).toBe('Mute user…');
+      // No button is a bare "Mute" any more.
+      expect(await page.getByRole('button', { name: 'Mute', exact: true }).count()).toBe(0);
+      expect(await page.getByText('Mute', { exact: true }).count()).toBe(0);
+      await header.click();
+      expect(await header.getAttribute('aria-pressed')).toBe('true');
+      expect(await page.getByRole('button', { name: 'Unmute notifications', exact: true }).count()).toBe(1);
+      await screenshot(person, 'mutes');
+      expect(await horizontalOverflow(person)).toBe(0);
+      await header.click();
+      expect(await header.getAttribute('aria-pressed')).toBe('false');
+    }
+    for (const person of [max, eve])
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
   });
 });
