@@ -37,7 +37,7 @@ import { GroupPanel } from './group-panel.js';
 import { MessageComposer } from './message-composer.js';
 import { MessageList } from './message-list.js';
 import { MessageSearch } from './message-search.js';
-import { ModerationPanel } from './moderation-panel.js';
+import { ModerationPanel, useReportJump } from './moderation-panel.js';
 
 /** Commands whose refusals the moderation panel shows (not the conversation). */
 const MODERATION_COMMANDS =
@@ -294,6 +294,7 @@ export const ChatApp = defineComponent({
       nameOf,
       moderation,
       showModeration,
+      goToReported: useReportJump(state, { open: actions.open, jumpTo: jumpToResult }),
       isModerator: () => isModerator(moderation),
       moderate,
       mutedLine,
@@ -377,9 +378,9 @@ export const ChatApp = defineComponent({
               :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open {{ moderation.reports.length === 1 ? 'report' : 'reports' }}</span></button>
             <button v-if="alertsApply && notifications.supported && notifications.permission.value === 'default'" type="button"
               class="button small ghost" data-testid="enable-notifications" @click="notifications.enable()"><span class="notify-long">Turn on notifications</span><span class="notify-short" aria-hidden="true">Notify me</span></button>
-            <button v-if="alertsApply" type="button" class="button small ghost" data-testid="mute"
-              :aria-pressed="notifications.muted.value.includes(state.activeId) ? 'true' : 'false'"
-              @click="notifications.toggleMute(state.activeId)">{{ notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute' }}</button>
+            <button v-if="alertsApply" type="button" class="button small ghost" data-testid="mute" :aria-pressed="notifications.muted.value.includes(state.activeId) ? 'true' : 'false'"
+              :title="(notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute') + ' notifications of this conversation on this browser'"
+              @click="notifications.toggleMute(state.activeId)"><span class="notify-long">{{ notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute' }} notifications</span><svg class="notify-short" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"><path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15zM10 20.5a2 2 0 0 0 4 0" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/><path v-if="notifications.muted.value.includes(state.activeId)" d="M4 4l16 16" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg></button>
             <template v-if="activeParsed && activeParsed.kind === 'group'">
             <button v-if="activeGroupJoining" type="button" class="button small primary" disabled>Joining…</button>
             <button v-else-if="activeGroupLeft && !active.closed" type="button" class="button small primary" @click="join(activeParsed.group)">Join {{ groupWord }}</button>
@@ -388,8 +389,8 @@ export const ChatApp = defineComponent({
           </div>
         </div>
 
-        <ModerationPanel v-if="showModeration && isModerator()" :moderation="moderation" :name-of="nameOf"
-          @command="moderate" @close="showModeration = false" />
+        <ModerationPanel v-if="showModeration && isModerator()" :moderation="moderation" :state="state" :name-of="nameOf"
+          @command="moderate" @close="showModeration = false" @go="goToReported" @suggest="suggestPeople" />
         <p v-if="moderation.notice && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
           :state="state" :group="activeParsed.group" :name-of="nameOf" :sign-in="config.auth === 'entra'"

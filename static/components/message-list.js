@@ -400,8 +400,8 @@ export const MessageList = defineComponent({
                     @click="$emit('moderate', 'reportMessage', { conversation: item.m.conversation, messageId: item.m.id })">Report</button>
                   <template v-if="canModerate()">
                     <button type="button" class="link-button" data-testid="remove" :aria-label="'Delete the message of ' + nameOf(item.m.from)" @click="confirming = item.m.id">Delete</button>
-                    <button type="button" class="link-button" :aria-label="'Mute ' + nameOf(item.m.from) + ' for an hour'"
-                      :title="'Mute ' + nameOf(item.m.from) + ' for an hour'" @click="confirming = 'mute:' + item.m.id">Mute</button>
+                    <button type="button" class="link-button" :aria-label="'Mute user ' + nameOf(item.m.from) + ' for an hour…'"
+                      :title="'Mute ' + nameOf(item.m.from) + ' for an hour'" @click="confirming = 'mute:' + item.m.id">Mute user…</button>
                     <button type="button" class="link-button" :aria-label="'Ban ' + nameOf(item.m.from)" @click="confirming = 'ban:' + item.m.id">Ban</button>
                     <button v-if="inChannel()" type="button" class="link-button" :aria-label="'Remove ' + nameOf(item.m.from) + ' from the channel'"
                       @click="$emit('moderate', 'removeFromChannel', { group: item.m.group, user: item.m.from })">Remove from channel</button>

@@ -1,17 +1,30 @@
 import { MENU_MUTE_MINUTES, moreReportsPayload } from '../state/moderation.js';
+import { reportPlace } from '../state/report-place.js';
 import { fullTime } from '../text/format.js';
-import { defineComponent, ref } from '../vendor/vue.js';
+import { defineComponent, nextTick, ref } from '../vendor/vue.js';
+import { PeoplePicker } from './people-picker.js';
+
+/** What the page around the panel runs for its "Go to message". */
+export { useReportJump } from '../composables/report-jump.js';
 
 /**
- * The moderators' panel (docs/architecture.md, "Moderation"): open reports (delete the message, or resolve
- * the report), lifting a mute or a ban, and the audit log. The server refuses all of it to anyone without a
- * moderator's or admin's role. Reported text is shown as text.
+ * The moderators' panel (docs/architecture.md, "Moderation"): open reports, each named by where it was as
+ * people see it (../state/report-place.js), with "Go to message" where the moderator can open it, deleting the
+ * message, muting or banning its author (each asked first) and resolving the report; a person chosen by name
+ * (the people picker: user ids are object ids nobody knows), shown with their id, to mute or ban (asked first)
+ * or to lift either; and the audit log. The server refuses all of it to anyone without a moderator's or admin's role. Reported
+ * text is shown as text.
  */
 export const ModerationPanel = defineComponent({
   name: 'ModerationPanel',
+  components: { PeoplePicker },
   props: {
     moderation: {
       type: /** @type {import('vue').PropType<import('../state/moderation.js').ModerationState>} */ (Object),
+      required: true,
+    },
+    state: {
+      type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatState>} */ (Object),
       required: true,
     },
     nameOf: {
@@ -19,19 +32,25 @@ export const ModerationPanel = defineComponent({
       default: (/** @type {string} */ id) => id,
     },
   },
-  emits: ['command', 'close'],
+  /**
+   * `go`: (conversation, message id), to show the reported message where it was; `suggest`: a name typed in the
+   * people picker, to ask the people search for.
+   */
+  emits: ['command', 'close', 'go', 'suggest'],
   setup(props, { emit }) {
-    const who = ref('');
+    const panel = ref(/** @type {HTMLElement | null} */ (null));
     /** @param {string} name @param {Record<string, unknown>} payload */
     const command = (name, payload) => emit('command', name, payload);
-    /** @param {'muteUser' | 'unmuteUser' | 'banUser' | 'unbanUser'} name */
+    /** The name being typed in the people picker, and the person chosen from its suggestions. */
+    const typed = ref('');
+    const chosen = ref(/** @type {import('../state/people-picker.js').Chip | null} */ (null));
+    /** The picker's chips after a choice: the one chosen (the panel acts on one person at a time). */
+    const choose = (/** @type {import('../state/people-picker.js').Chip[]} */ chips) => {
+      chosen.value = chips.at(-1) ?? null;
+    };
+    /** @param {'unmuteUser' | 'unbanUser'} name */
     function lift(name) {
-      if (who.value.trim() === '') return;
-      command(name, {
-        user: who.value.trim(),
-        ...(name === 'muteUser' ? { minutes: MENU_MUTE_MINUTES } : {}),
-      });
-      who.value = '';
+      if (chosen.value) command(name, { user: chosen.value.user });
     }
     function moreReports() {
       const payload = moreReportsPayload(props.moderation);
@@ -44,12 +63,112 @@ export const ModerationPanel = defineComponent({
       command('removeMessage', { conversation: report.conversation, messageId: report.messageId });
       command('resolveReport', { report: report.id, reason: 'message deleted' });
     }
-    return { who, command, lift, loadAudit, moreReports, removeReported, fullTime };
+    /** @param {any} report */
+    const authorOf = (report) => report.authorName || props.nameOf(report.author);
+    /** @param {any} report */
+    const placeOf = (report) => reportPlace(props.state, report, props.nameOf);
+
+    /**
+     * The question asked before an action that cannot be taken back at once, in place of the buttons of `key`
+     * (a report's id), with the focus on its safe answer; once answered, the button that asked (`data-ask`,
+     * `<key>:<what>`) gets the focus back.
+     * @typedef {{ key: string, what: string, question: string, answer: string, run: () => void }} Question
+     */
+    const asking = ref(/** @type {Question | null} */ (null));
+    /** @param {Question} question */
+    function ask(question) {
+      asking.value = question;
+      void nextTick(() =>
+        panel.value?.querySelector(/** @type {'button'} */ ('[data-safe-answer]'))?.focus(),
+      );
+    }
+    /** @param {boolean} yes */
+    function answer(yes) {
+      const question = asking.value;
+      if (question === null) return;
+      asking.value = null;
+      if (yes) question.run();
+      void nextTick(() => {
+        const asked = `[data-ask="${question.key}:${question.what}"]`;
+        // Gone with its report (deleted and resolved): the panel's title takes the focus.
+        const back =
+          panel.value?.querySelector(/** @type {'button'} */ (asked)) ?? panel.value?.querySelector('h2');
+        back?.focus();
+      });
+    }
+    /** @param {'mute' | 'ban'} what */
+    function askAboutChosen(what) {
+      const person = chosen.value;
+      if (person === null) return;
+      ask(
+        what === 'mute'
+          ? {
+              key: 'chosen',
+              what,
+              question: `Mute ${person.name} for an hour?`,
+              answer: 'Mute',
+              run: () => command('muteUser', { user: person.user, minutes: MENU_MUTE_MINUTES }),
+            }
+          : {
+              key: 'chosen',
+              what,
+              question: `Ban ${person.name} from the chat?`,
+              answer: 'Ban',
+              run: () => command('banUser', { user: person.user }),
+            },
+      );
+    }
+    /** @param {any} report @param {'delete' | 'mute' | 'ban'} what */
+    function askAbout(report, what) {
+      const name = authorOf(report);
+      if (what === 'delete') {
+        ask({
+          key: report.id,
+          what,
+          question: `Delete ${name}'s message for everyone and resolve the report?`,
+          answer: 'Delete',
+          run: () => removeReported(report),
+        });
+      } else if (what === 'mute') {
+        ask({
+          key: report.id,
+          what,
+          question: `Mute ${name} for an hour?`,
+          answer: 'Mute',
+          run: () => command('muteUser', { user: report.author, minutes: MENU_MUTE_MINUTES }),
+        });
+      } else {
+        ask({
+          key: report.id,
+          what,
+          question: `Ban ${name} from the chat?`,
+          answer: 'Ban',
+          run: () => command('banUser', { user: report.author }),
+        });
+      }
+    }
+    return {
+      panel,
+      command,
+      typed,
+      chosen,
+      choose,
+      lift,
+      askAboutChosen,
+      loadAudit,
+      moreReports,
+      authorOf,
+      placeOf,
+      asking,
+      answer,
+      askAbout,
+      fullTime,
+    };
   },
   template: /* html */ `
-    <section class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title">
+    <section ref="panel" class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title">
       <div class="moderation-head">
-        <h2 id="moderation-title">Moderate</h2>
+        <h2 id="moderation-title" tabindex="-1">Moderate</h2>
         <button type="button" class="button small ghost" @click="$emit('close')">Close</button>
       </div>
       <p v-if="moderation.notice" class="empty-note" role="status">{{ moderation.notice }}</p>
@@ -57,27 +176,46 @@ export const ModerationPanel = defineComponent({
       <p v-if="!moderation.reports.length" class="empty-note">No open reports.</p>
       <ul v-else class="reports" aria-label="Open reports">
         <li v-for="r in moderation.reports" :key="r.id" class="report" data-testid="report-item">
-          <p><strong dir="auto">{{ r.authorName || nameOf(r.author) }}</strong> in {{ r.conversation }}:
+          <p><strong dir="auto">{{ authorOf(r) }}</strong> in <span dir="auto" data-testid="report-place">{{ placeOf(r).label }}</span>:
             <span class="report-text" dir="auto">{{ r.text }}</span><template v-if="r.originalText !== undefined"> <span class="subtle">(edited; first sent as “<span class="report-text" dir="auto">{{ r.originalText }}</span>”)</span></template></p>
           <p class="subtle">Reported by <span dir="auto">{{ r.reporterName || nameOf(r.reporter) }}</span>, {{ fullTime(r.at) }}<template v-if="r.reason">: <span dir="auto">{{ r.reason }}</span></template></p>
           <p v-if="r.alsoReportedBy && r.alsoReportedBy.length" class="subtle" data-testid="also-reported">{{ r.alsoReportedBy.length + 1 }} people reported it; also <template v-for="(o, i) in r.alsoReportedBy" :key="o.user + o.at"><template v-if="i">, </template><span dir="auto">{{ o.name || nameOf(o.user) }}</span><template v-if="o.reason"> (<span dir="auto">{{ o.reason }}</span>)</template></template></p>
-          <span class="edit-actions">
-            <button type="button" class="button small" @click="removeReported(r)">Delete message</button>
+          <span v-if="asking && asking.key === r.id" class="confirm report-actions" role="group" :aria-labelledby="'ask-' + r.id">
+            <span :id="'ask-' + r.id" dir="auto">{{ asking.question }}</span>
+            <button type="button" class="button small" data-testid="confirm-report-action" @click="answer(true)">{{ asking.answer }}</button>
+            <button type="button" class="button small ghost" data-safe-answer @click="answer(false)">Cancel</button>
+          </span>
+          <span v-else class="edit-actions report-actions">
+            <button v-if="placeOf(r).open" type="button" class="button small ghost" @click="$emit('go', r.conversation, r.messageId)">Go to message</button>
+            <span v-else class="subtle" data-testid="report-closed">{{ placeOf(r).why }}</span>
+            <button type="button" class="button small" @click="askAbout(r, 'delete')" :data-ask="r.id + ':delete'">Delete message…</button>
+            <button type="button" class="button small ghost" :aria-label="'Mute author ' + authorOf(r) + ' for an hour…'" @click="askAbout(r, 'mute')" :data-ask="r.id + ':mute'">Mute author…</button>
+            <button type="button" class="button small ghost" :aria-label="'Ban author ' + authorOf(r) + '…'" @click="askAbout(r, 'ban')" :data-ask="r.id + ':ban'">Ban author…</button>
             <button type="button" class="button small ghost" @click="command('resolveReport', { report: r.id })">Resolve</button>
           </span>
         </li>
       </ul>
       <button v-if="moderation.reportsMore && moderation.reportsNext !== null" type="button" class="button small ghost" data-testid="more-reports" @click="moreReports">More reports</button>
-      <h3>Mute or ban by user id</h3>
-      <p class="empty-note">Or from a person's message; "Unmute" and "Unban" are also in the audit log below.</p>
-      <form class="join-form" novalidate @submit.prevent="lift('unmuteUser')">
-        <label for="lift-user" class="sr-only">User id</label>
-        <input id="lift-user" v-model="who" type="text" placeholder="User id" autocomplete="off" maxlength="32">
-        <button type="button" class="button small ghost" @click="lift('muteUser')">Mute 1 h</button>
-        <button type="button" class="button small ghost" @click="lift('banUser')">Ban</button>
-        <button type="submit" class="button small">Unmute</button>
-        <button type="button" class="button small ghost" @click="lift('unbanUser')">Unban</button>
-      </form>
+      <h3>Mute or ban a person</h3>
+      <p id="pick-person-hint" class="empty-note">Type their name and choose them; or act from one of their messages. "Unmute" and "Unban" are also in the audit log below.</p>
+      <PeoplePicker :model-value="[]" v-model:text="typed" :state="state" input-id="moderate-person"
+        label="Person to mute or ban: type a name, then choose the person" placeholder="Name" sign-in
+        :exclude="[state.me]" described-by="pick-person-hint" @update:model-value="choose" @suggest="$emit('suggest', $event)" />
+      <div v-if="chosen" class="chosen-person" data-testid="chosen-person">
+        <p><strong dir="auto">{{ chosen.name }}</strong> <span class="subtle">· user id <code class="user-id">{{ chosen.user }}</code></span></p>
+        <span v-if="asking && asking.key === 'chosen'" class="confirm report-actions" role="group" aria-labelledby="ask-chosen">
+          <span id="ask-chosen" dir="auto">{{ asking.question }}</span>
+          <button type="button" class="button small" @click="answer(true)">{{ asking.answer }}</button>
+          <button type="button" class="button small ghost" data-safe-answer @click="answer(false)">Cancel</button>
+        </span>
+        <span v-else class="report-actions">
+          <button type="button" class="button small ghost" data-ask="chosen:mute" :aria-label="'Mute ' + chosen.name + ' for an hour…'" @click="askAboutChosen('mute')">Mute for an hour…</button>
+          <button type="button" class="button small ghost" :aria-label="'Unmute ' + chosen.name" @click="lift('unmuteUser')">Unmute</button>
+          <button type="button" class="button small ghost" data-ask="chosen:ban" :aria-label="'Ban ' + chosen.name + '…'" @click="askAboutChosen('ban')">Ban…</button>
+          <button type="button" class="button small ghost" :aria-label="'Unban ' + chosen.name" @click="lift('unbanUser')">Unban</button>
+          <button type="button" class="link-button" @click="chosen = null">Clear</button>
+        </span>
+      </div>
       <h3>Audit log</h3>
       <button v-if="!moderation.auditLoaded" type="button" class="button small ghost" data-testid="load-audit" @click="loadAudit(false)">Show the audit log</button>
       <ol v-else class="audit" aria-label="Audit log, newest first" data-testid="audit-log">

@@ -122,7 +122,7 @@ describe('moderation with sign-in', () => {
     const last = messageItem(mona, 'one more thing');
     await last.waitFor({ timeout: SHOW_TIMEOUT_MS });
     await last.hover();
-    await last.getByRole('button', { name: 'Mute Bob for an hour' }).click();
+    await last.getByRole('button', { name: 'Mute user Bob for an hour…' }).click();
     const ask = last.getByRole('group', { name: 'Mute Bob for an hour?' });
     await ask.waitFor({ timeout: SHOW_TIMEOUT_MS });
     await ask.getByRole('button', { name: 'Cancel' }).click();
@@ -132,7 +132,7 @@ describe('moderation with sign-in', () => {
     expect(await bob.page.getByTestId('muted').count()).toBe(0);
     // Confirmed: Bob reads until when, and what he sends is refused.
     await last.hover();
-    await last.getByRole('button', { name: 'Mute Bob for an hour' }).click();
+    await last.getByRole('button', { name: 'Mute user Bob for an hour…' }).click();
     await last.getByTestId('confirm-mute').click();
     const muted = bob.page.getByTestId('muted');
     await muted.waitFor({ timeout: SHOW_TIMEOUT_MS });

@@ -60,11 +60,22 @@ async function expectFits(person: Person, what: string): Promise<void> {
   expect(await horizontalOverflow(person), `${person.name}: overflow while ${what}`).toBe(0);
 }
 
-/** Mona, a moderator, mutes or bans `user` by id from her panel. */
-async function moderate(mona: Person, action: 'Ban' | 'Mute 1 h', user: string): Promise<void> {
+/**
+ * Mona, a moderator, mutes (for an hour) or bans `person` from her panel: chosen by their name, `shown`, and
+ * checked by their id before she answers the question.
+ */
+async function moderate(mona: Person, action: 'Ban' | 'Mute', person: Person, shown: string): Promise<void> {
   const panel = mona.page.getByTestId('moderation-panel');
   if (!(await panel.isVisible())) await mona.page.getByTestId('moderate').click();
-  await panel.locator('#lift-user').fill(user);
+  await panel.locator('#moderate-person').pressSequentially(shown);
+  await mona.page.locator('#moderate-person-list [role="option"]', { hasText: shown }).click();
+  await panel
+    .getByTestId('chosen-person')
+    .filter({ hasText: await userIdOf(person) })
+    .waitFor();
+  await panel
+    .getByRole('button', { name: action === 'Ban' ? `Ban ${shown}…` : `Mute ${shown} for an hour…` })
+    .click();
   await panel.getByRole('button', { name: action, exact: true }).click();
   await panel.getByRole('status').waitFor({ timeout: SHOW_TIMEOUT_MS });
 }
@@ -114,7 +125,7 @@ describe('the page’s link with sign-in (both services)', () => {
     const cy = await chat.open('cy', { query: '?service=webpubsub', phone: true });
     await signIn(cy, 'Cy');
     for (const person of [bob, cy]) {
-      await moderate(mona, 'Ban', await userIdOf(person));
+      await moderate(mona, 'Ban', person, person === bob ? 'Bob' : 'Cy');
       await pill(person, 'refused').waitFor({ timeout: SHOW_TIMEOUT_MS });
       expect(await banner(person).textContent()).toContain('This account is banned from the chat');
       await composer(person).fill(`still here, ${person.name}`);
@@ -193,7 +204,7 @@ describe('the page’s link with sign-in (both services)', () => {
     await dee.context.setOffline(true);
     await composer(dee).fill('this one is refused');
     await composer(dee).press('Enter');
-    await moderate(mona, 'Mute 1 h', id);
+    await moderate(mona, 'Mute', dee, 'Dee');
     await dee.context.setOffline(false);
     await dee.page.getByTestId('muted').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await dee.page

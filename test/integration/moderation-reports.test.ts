@@ -14,6 +14,7 @@ import {
   ModerationStore,
   ReportStore,
 } from '../../src/lib/chat/index.js';
+import { GroupRecordStore } from '../../src/lib/conversations/index.js';
 import { createHistoryStore } from '../../src/lib/history/index.js';
 import { useAzurite } from '../support/fixtures.js';
 
@@ -34,6 +35,7 @@ async function setUp(options: { maxOpenPerUser?: number } = {}) {
   const client = blob.container();
   await client.create();
   const history = createHistoryStore({ containerClient: client });
+  const records = new GroupRecordStore(client);
   const toModerators: ChatEvent[] = [];
   const handlers = new ModerationHandlers({
     enabled: true,
@@ -42,8 +44,9 @@ async function setUp(options: { maxOpenPerUser?: number } = {}) {
     audit: new AuditLog(client),
     disconnect: async () => undefined,
     history,
-    members: { isMember: unused, remove: unused },
-    records: { read: unused },
+    // Everyone is in every group here: reading a group is checked elsewhere (chat-moderation tests).
+    members: { isMember: async () => true, remove: unused },
+    records,
     fanout: {
       toAll: async () => undefined,
       toGroup: async (_group, event) => {
@@ -63,7 +66,7 @@ async function setUp(options: { maxOpenPerUser?: number } = {}) {
     const reply = await handlers.run(mona, { type: 'listReports', limit, ...(after ? { after } : {}) });
     return reply as ChatReply & { payload: { reports: MessageReport[]; more: boolean; next?: string } };
   };
-  return { history, handlers, send, report, list, toModerators };
+  return { history, records, handlers, send, report, list, toModerators };
 }
 
 describe('a report of a message', () => {
@@ -99,6 +102,40 @@ describe('a report of a message', () => {
     const plain = toModerators.filter((e) => e.event === 'report').at(-1)?.payload as MessageReport;
     expect(plain.text).toBe('fine words');
     expect(plain).not.toHaveProperty('originalText');
+  });
+
+  it("names a group's title and kind as its members saw them, which moderators outside it cannot read", async () => {
+    const { history, records, handlers, send, toModerators } = await setUp();
+    await records.create({
+      group: 'standup',
+      kind: 'private',
+      title: 'Daily standup',
+      owners: ['ann'],
+      members: ['ann', 'bob'],
+    });
+    const inGroup = await history.append({
+      conversation: 'group:standup',
+      from: 'ann',
+      group: 'standup',
+      text: 'rude words',
+    });
+    const inRoom = await send('ann', 'rude words in the room');
+    for (const message of [inGroup.message, inRoom]) {
+      const reply = await handlers.run(caller('bob'), {
+        type: 'reportMessage',
+        conversation: message.conversation,
+        messageId: message.id,
+      });
+      expect(reply).toMatchObject({ event: 'moderation' });
+    }
+    const sent = toModerators.filter((e) => e.event === 'report').map((e) => e.payload as MessageReport);
+    expect(sent[0]).toMatchObject({
+      conversation: 'group:standup',
+      groupTitle: 'Daily standup',
+      groupKind: 'private',
+    });
+    expect(sent[1]?.conversation).toBe('room');
+    expect(sent[1]).not.toHaveProperty('groupTitle');
   });
 
   it('is refused for a message its author deleted or a moderator removed, and tells the moderators nothing', async () => {

@@ -256,3 +256,51 @@ describe('open reports on the page', () => {
     expect(mod.reports.map((r: { text: string }) => r.text)).toEqual(['r6']);
   });
 });
+
+describe("a report's place on the page", () => {
+  const load = async () => {
+    const { createChatState } = await import(
+      new URL('../../static/state/chat-state.js', import.meta.url).href
+    );
+    const { reportPlace } = await import(new URL('../../static/state/report-place.js', import.meta.url).href);
+    const state = createChatState('mona', {});
+    const names: Record<string, string> = { ann: 'Ann', bob: 'Bob', mona: 'Mona' };
+    const place = (report: Record<string, unknown>) =>
+      reportPlace(state, { author: 'ann', reporter: 'bob', ...report }, (id: string) => names[id] ?? id);
+    return { state, place };
+  };
+
+  it('names a group by the title the page knows, else the one its members saw, else its name; never its id', async () => {
+    const { state, place } = await load();
+    expect(place({ conversation: 'group:standup' })).toMatchObject({ label: '#standup', open: false });
+    expect(place({ conversation: 'group:standup', groupTitle: 'Daily', groupKind: 'private' })).toEqual({
+      label: 'the private group Daily',
+      open: false,
+      why: 'Only the group’s members can open it.',
+    });
+    state.groupRecords.set('standup', { group: 'standup', kind: 'channel', title: 'Standup', version: 2 });
+    expect(place({ conversation: 'group:standup', groupTitle: 'Daily', groupKind: 'private' })).toEqual({
+      label: '#Standup',
+      open: false,
+      why: 'Join the channel to see it in place.',
+    });
+    state.groups.push('standup');
+    expect(place({ conversation: 'group:standup' })).toMatchObject({ open: true, why: '' });
+  });
+
+  it('names a private conversation by its two people, and opens it only for one of them', async () => {
+    const { place } = await load();
+    // Its people are the report's author and reporter, named as the report names them.
+    expect(place({ conversation: 'dm:ann:bob', authorName: 'Ann A.', reporterName: 'Bob B.' })).toEqual({
+      label: 'the private conversation of Ann A. and Bob B.',
+      open: false,
+      why: 'Only its two people can open a private conversation.',
+    });
+    expect(place({ conversation: 'dm:ann:mona', reporter: 'mona' })).toEqual({
+      label: 'your private conversation with Ann',
+      open: true,
+      why: '',
+    });
+    expect(place({ conversation: 'room' })).toEqual({ label: 'the room', open: true, why: '' });
+  });
+});

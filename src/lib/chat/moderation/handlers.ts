@@ -224,7 +224,8 @@ export class ModerationHandlers {
    * Anyone who may read the conversation reports a stored message: one open report per message, which later
    * reporters join, sent to connected moderators each time it changes. A repeat by the same reporter is
    * refused (`already-reported`) and tells the moderators nothing. The report copies the message as readers see
-   * it (edits folded, the first text too when edited: reported.ts); a deleted or removed one is refused
+   * it (edits folded, the first text too when edited: reported.ts) and, in a group, the group's title and kind
+   * (one read of its record); a deleted or removed one is refused
    * (`message-deleted`), and so is a report past the reporter's bound of open ones (`too-many-reports`).
    */
   async #report(
@@ -237,8 +238,11 @@ export class ModerationHandlers {
     const found = await reportedMessage(history, command.conversation, command.messageId, reportChangeLines);
     if (!found.ok) return error(found.code, command.type, found.detail);
     const { message, originalText } = found;
+    const where = parseConversation(command.conversation);
+    const record = where?.kind === 'group' ? await this.#deps.records.read(where.group) : undefined;
     const outcome = await this.#active.reports.add({
       conversation: command.conversation,
+      ...(record !== undefined ? { groupTitle: record.title, groupKind: record.kind } : {}),
       messageId: command.messageId,
       author: message.from,
       ...(message.fromName !== undefined ? { authorName: message.fromName } : {}),

@@ -9,6 +9,7 @@
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { blobNameSegment } from '../../blob-names.js';
+import type { GroupKind } from '../../conversations/index.js';
 import { streamText } from '../../stream-text.js';
 import { MODERATION_PREFIX } from './store.js';
 
@@ -39,6 +40,12 @@ export interface MessageReport {
   /** The report's id, for `resolveReport`: the reported message's id. */
   readonly id: string;
   readonly conversation: string;
+  /**
+   * A group's message: the group's title and kind when it was first reported, as its members saw them, for
+   * moderators who are not in it (they cannot read its record).
+   */
+  readonly groupTitle?: string;
+  readonly groupKind?: GroupKind;
   readonly messageId: string;
   /** The message's author, and its text as readers saw it when it was first reported (edits folded in). */
   readonly author: string;
