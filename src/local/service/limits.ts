@@ -4,6 +4,14 @@
  * "Limits" are all derived from {@link LIMITS}.
  */
 
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_SOCKETS,
+  DEFAULT_MAX_SOCKETS_PER_ADDRESS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from '../socket-guard.js';
+
 /** What the number of a limit counts. */
 export type LimitUnit = 'bytes' | 'count' | 'ms' | 'per second';
 
@@ -103,6 +111,47 @@ export const LIMITS = {
     integer: false,
     doc: 'sustained connects per user',
     azure: 'no (ours)',
+  },
+  // The TCP connection bounds (../socket-guard.ts): one address that opens sockets and drips a header now and
+  // then must not hold every file descriptor of the service.
+  headersTimeoutMs: {
+    default: DEFAULT_HEADERS_TIMEOUT_MS,
+    unit: 'ms',
+    integer: false,
+    atMost: 'requestTimeoutMs',
+    doc: "time a client has to send a request's headers after its connection opens or its last request ended (→ 408, closed)",
+    azure:
+      'not published; Kestrel, which ASP.NET Core SignalR runs on, allows 30 s (`RequestHeadersTimeout`)',
+  },
+  requestTimeoutMs: {
+    default: DEFAULT_REQUEST_TIMEOUT_MS,
+    unit: 'ms',
+    integer: false,
+    doc: 'time a client has to send a whole request, body included (→ 408, closed); not the answer, nor a WebSocket',
+    azure:
+      'not published; Kestrel has no total, only a minimum of 240 bytes/s after 5 s (`MinRequestBodyDataRate`)',
+  },
+  // Above the 4 s after which the app's REST client drops an idle pooled connection.
+  httpKeepAliveTimeoutMs: {
+    default: DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    unit: 'ms',
+    integer: false,
+    doc: 'how long an idle HTTP connection stays open for its next request',
+    azure: 'not published; Kestrel keeps one 130 s (`KeepAliveTimeout`)',
+  },
+  maxSocketsPerAddress: {
+    default: DEFAULT_MAX_SOCKETS_PER_ADDRESS,
+    unit: 'count',
+    integer: true,
+    doc: 'TCP connections one client address holds open at once, WebSockets included; more are closed at once (logged)',
+    azure: 'not published',
+  },
+  maxSockets: {
+    default: DEFAULT_MAX_SOCKETS,
+    unit: 'count',
+    integer: true,
+    doc: "TCP connections open at once from all addresses; more are closed at once (logged). Keep it under the process's file limit",
+    azure: 'connections per unit: 1 000 on Standard and Premium, 20 on Free',
   },
   maxPendingNegotiations: {
     default: 10_000,
