@@ -4,9 +4,18 @@
  * negotiates and connects. The attacks come from 127.0.0.2..4, the honest client from 127.0.0.1. Every
  * assertion waits for states (sockets closed, clients connected), never for a time.
  */
+import { once } from 'node:events';
+import { type IncomingMessage, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
 import type { RunningService } from '../../src/local/service/index.js';
-import { recordingLog, useServiceTest } from '../support/local-service.js';
+import {
+  type HttpResult,
+  http,
+  PRIMARY_KEY,
+  recordingLog,
+  useServiceTest,
+} from '../support/local-service.js';
 import { SignalRRawClient } from '../support/signalr-raw-client.js';
 import { SlowSockets } from '../support/slow-sockets.js';
 
@@ -112,5 +121,113 @@ describe('sockets of the local service under a slowloris attack', () => {
     let honest: SignalRRawClient | undefined;
     while (honest === undefined) honest = await honestClient(svc, 'ann').catch(() => undefined);
     expect(honest.connectionId).toMatch(/\S/);
+  });
+});
+
+/** A Long Polling connection past its first poll and its handshake: what its POSTs need. */
+async function longPolling(svc: RunningService, user: string) {
+  const token = await createClientToken(PRIMARY_KEY, clientUrl(svc.url, 'chat'), { userId: user });
+  const auth = { Authorization: `Bearer ${token}` };
+  const negotiated = await http('POST', `${svc.url}/client/negotiate?hub=chat&negotiateVersion=1`, {
+    headers: auth,
+  });
+  const { connectionToken } = JSON.parse(negotiated.text) as { connectionToken: string };
+  const url = `${svc.url}/client/?hub=chat&id=${connectionToken}`;
+  expect((await http('GET', url, { headers: auth })).status).toBe(200);
+  expect((await post(url, auth, '{"protocol":"json","version":1}\x1e').finish()).status).toBe(200);
+  return { url, auth };
+}
+
+/**
+ * A POST on its own socket (from `localAddress`, default 127.0.0.1) whose body is sent up to `sent` bytes;
+ * `finish` sends the rest and resolves with the answer (an answer that comes first resolves it too).
+ */
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: { sent?: number; localAddress?: string } = {},
+) {
+  const bytes = Buffer.from(body, 'utf8');
+  const req = request(url, {
+    method: 'POST',
+    agent: false,
+    localAddress: options.localAddress ?? '127.0.0.1',
+    headers: { ...headers, 'Content-Length': String(bytes.length) },
+  });
+  req.on('error', () => {});
+  defer(() => req.destroy());
+  const answer = (async (): Promise<HttpResult> => {
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    return {
+      status: res.statusCode ?? 0,
+      headers: res.headers,
+      text: Buffer.concat(chunks).toString('utf8'),
+    };
+  })();
+  req.write(bytes.subarray(0, options.sent ?? bytes.length));
+  return {
+    answer,
+    finish(): Promise<HttpResult> {
+      if (!req.writableEnded) req.end(bytes.subarray(options.sent ?? bytes.length));
+      return answer;
+    },
+  };
+}
+
+const PING = '{"type":6}\x1e';
+const invocation = (target: string) => `${JSON.stringify({ type: 1, target, arguments: [] })}\x1e`;
+
+describe('sends on Server-Sent Events and Long Polling', () => {
+  it('refuses a POST with 429 past maxConcurrentSendsPerAddress bodies in flight from its address, and takes one from another address', async () => {
+    const svc = await service({ maxConcurrentSendsPerAddress: 2, shutdownGraceMs: 50 });
+    const [x, y, z] = [
+      await longPolling(svc, 'ann'),
+      await longPolling(svc, 'bob'),
+      await longPolling(svc, 'cy'),
+    ];
+    // Two bodies that never finish, each holding a slot while it is read.
+    const held = [
+      post(x.url, x.auth, invocation('x'), { sent: 5 }),
+      post(y.url, y.auth, invocation('y'), { sent: 5 }),
+    ];
+    // Once both are being read, a third send from the same address is refused before its body is read.
+    let refused: HttpResult | undefined;
+    while (refused === undefined) {
+      const answer = await post(z.url, z.auth, PING).finish();
+      if (answer.status !== 200) refused = answer;
+    }
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(JSON.parse(refused.text)).toEqual({
+      code: 'too-many-sends',
+      message: expect.stringContaining('2 sends in flight (maxConcurrentSendsPerAddress)'),
+    });
+    // The same connection's send from another address is taken.
+    expect((await post(z.url, z.auth, PING, { localAddress: '127.0.0.2' }).finish()).status).toBe(200);
+    // Once the held bodies end, their address sends again.
+    for (const send of held) expect((await send.finish()).status).toBe(200);
+    expect((await post(z.url, z.auth, PING).finish()).status).toBe(200);
+  });
+
+  it('refuses a second POST of one connection with 409 while its first is in flight, from any address', async () => {
+    const svc = await service({ maxConcurrentSendsPerAddress: 1, shutdownGraceMs: 50 });
+    const x = await longPolling(svc, 'ann');
+    const y = await longPolling(svc, 'bob');
+    const first = post(x.url, x.auth, invocation('first'), { sent: 5 });
+    // Once the first body is being read it holds the address's one slot: another connection's send is refused.
+    while ((await post(y.url, y.auth, PING).finish()).status !== 429);
+    for (const localAddress of ['127.0.0.1', '127.0.0.2']) {
+      const second = await post(x.url, x.auth, PING, { localAddress }).finish();
+      expect(second.status).toBe(409);
+      expect(JSON.parse(second.text)).toEqual({
+        code: 'send-in-progress',
+        message: expect.stringContaining('already has a POST in flight'),
+      });
+    }
+    expect((await first.finish()).status).toBe(200);
+    expect((await post(x.url, x.auth, PING).finish()).status).toBe(200);
   });
 });

@@ -94,6 +94,7 @@ describe('limits derived from the table', () => {
       'connectBurstPerUser',
       'maxSocketsPerAddress',
       'maxSockets',
+      'maxConcurrentSendsPerAddress',
       'maxConcurrentUpstreamCalls',
       'maxConcurrentUpstreamCallsPerUser',
       'maxQueuedUpstreamCallsPerUser',

@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_SOCKETS_PER_ADDRESS,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from '../socket-guard.js';
+import { DEFAULT_MAX_CONCURRENT_SENDS_PER_ADDRESS } from './transports/send-slots.js';
 
 /** What the number of a limit counts. */
 export type LimitUnit = 'bytes' | 'count' | 'ms' | 'per second';
@@ -152,6 +153,15 @@ export const LIMITS = {
     integer: true,
     doc: "TCP connections open at once from all addresses; more are closed at once (logged). Keep it under the process's file limit",
     azure: 'connections per unit: 1 000 on Standard and Premium, 20 on Free',
+  },
+  // Besides, one connection has one POST in flight at most (a second is 409), as ASP.NET Core reads them one at a
+  // time (`HttpConnectionDispatcher`, under its `WriteLock`).
+  maxConcurrentSendsPerAddress: {
+    default: DEFAULT_MAX_CONCURRENT_SENDS_PER_ADDRESS,
+    unit: 'count',
+    integer: true,
+    doc: 'Server-Sent Events and Long Polling POST bodies one address has in flight (→ 429); one per connection (→ 409)',
+    azure: "not published; ASP.NET Core reads one connection's POSTs one at a time",
   },
   maxPendingNegotiations: {
     default: 10_000,
