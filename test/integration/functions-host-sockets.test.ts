@@ -7,6 +7,7 @@
 import type { HttpRequest } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteDefinition } from '../../src/app/routes.js';
+import { startFrontEnd } from '../../src/local/functions-host/front-end.js';
 import {
   type FunctionsHostOptions,
   type RunningFunctionsHost,
@@ -104,6 +105,29 @@ describe('sockets of the built-in Functions host', () => {
         /^\[host\] Closed 1 new connection\(s\) from 127\.0\.0\.4 at once: The server already holds 10 /,
       ),
     ]);
+  });
+});
+
+describe('sockets of the front end of several hosts', () => {
+  it('closes connections past maxSocketsPerAddress and ones that drip headers, and still passes an honest request on', async () => {
+    const h = await host({});
+    const lines: string[] = [];
+    const frontEnd = await startFrontEnd({
+      port: 0,
+      backends: [h.url],
+      maxSocketsPerAddress: 5,
+      headersTimeoutMs: 300,
+      requestTimeoutMs: 600,
+      log: (line) => lines.push(line),
+    });
+    cleanups.push(() => frontEnd.close());
+    const attacker = attack(frontEnd.port, 20, '127.0.0.2');
+    // Five are let in, the rest closed at once; the five are cut once their headers are late.
+    await attacker.until((a) => a.closed === 20);
+    expect(lines.filter((line) => line.includes('(maxSocketsPerAddress)'))).toEqual([
+      expect.stringMatching(/^\[front-end\] Closed 1 new connection\(s\) from 127\.0\.0\.2 at once/),
+    ]);
+    expect(await http('GET', `${frontEnd.url}/api/hello`)).toMatchObject({ status: 200, text: 'hello' });
   });
 });
 
