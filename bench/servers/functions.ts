@@ -26,6 +26,9 @@ subscribe('http.client.request.start', (message) => {
 const host = await startFunctionsHost({
   port: Number(process.env.BENCH_FUNCTIONS_PORT ?? 0),
   settingsFile: false,
+  // The bench's clients and the service's upstream calls all come from 127.0.0.1: the per-address socket cap
+  // is for abuse, not for measuring (maxSockets stays).
+  maxSocketsPerAddress: 1_000_000,
   // One line per request would make the bench measure its own console; errors still show.
   log: (level, line) => {
     if (level === 'error') console.error(line);

@@ -28,6 +28,7 @@ import {
   identityServiceOptions,
 } from '../../src/local/identity-wiring.js';
 import { type RunningService, startService } from '../../src/local/service/index.js';
+import type { SocketLimits } from '../../src/local/socket-guard.js';
 import { compiledCommand } from './compiled.js';
 
 let sharedIdentity: Promise<RunningIdentityEndpoint> | undefined;
@@ -59,6 +60,8 @@ export interface StackOptions {
    * host would (the host's default is graceful).
    */
   functionsShutdownGraceMs?: number;
+  /** The one in-process Functions host's TCP connection bounds (default the host's). */
+  functionsSocketLimits?: Partial<SocketLimits>;
   /** Extra options for the local service (`upstream`, `port` and `log` are set by the stack). */
   serviceOptions?: Omit<Parameters<typeof startService>[0] & object, 'upstream' | 'port' | 'log'>;
   /** Keyless mode (SIGNALR_AUTH=identity): managed identity, Entra-only service, bearer-token upstream. */
@@ -167,6 +170,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       startFunctionsHost({
         port,
         env,
+        ...options.functionsSocketLimits,
         ...(options.functionsShutdownGraceMs !== undefined
           ? { shutdownGraceMs: options.functionsShutdownGraceMs }
           : {}),

@@ -93,6 +93,9 @@ describe('limits derived from the table', () => {
       'maxCoalescedBytes',
       'connectBurstPerAddress',
       'connectBurstPerUser',
+      'maxSocketsPerAddress',
+      'maxSockets',
+      'maxConcurrentSendsPerAddress',
       'maxConcurrentUpstreamCalls',
       'maxConcurrentUpstreamCallsPerUser',
       'maxQueuedUpstreamCallsPerUser',
@@ -114,7 +117,13 @@ describe('limits derived from the table', () => {
     const durations = LIMIT_NAMES.filter((name) => limitSpec(name).unit === 'ms');
     expect(durations).toContain('handshakeTimeoutMs');
     for (const name of durations) {
-      expect(resolveOptions({ [name]: MAX_DURATION_MS })[name], name).toBe(2_147_483_647);
+      // A limit bounded by another (headersTimeoutMs by requestTimeoutMs) gets its bound raised alongside.
+      const bound = limitSpec(name).atMost;
+      const longest = {
+        [name]: MAX_DURATION_MS,
+        ...(bound === undefined ? {} : { [bound]: MAX_DURATION_MS }),
+      };
+      expect(resolveOptions(longest)[name], name).toBe(2_147_483_647);
       expect(() => resolveOptions({ [name]: 3e9 }), name).toThrow(
         `${name} must be at most 2147483647 ms (about 24.8 days, the longest a timer waits), not 3000000000`,
       );

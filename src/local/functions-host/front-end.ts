@@ -12,6 +12,13 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  guardConnections,
+  refusalMessage,
+  resolveSocketLimits,
+  type SocketLimits,
+  serverOptions,
+} from '../socket-guard.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES } from './host.js';
 
 /** How long a host that refused a connection is left out of the rotation before it is tried again. */
@@ -41,7 +48,8 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-export interface FrontEndOptions {
+/** Options of the front end; its TCP connection bounds are the hosts' own (../socket-guard.ts). */
+export interface FrontEndOptions extends Partial<SocketLimits> {
   /** The port; 0 picks a free one. */
   port: number;
   /** The interface to bind; default {@link DEFAULT_FRONT_END_HOST}. */
@@ -78,6 +86,7 @@ export async function startFrontEnd(options: FrontEndOptions): Promise<RunningFr
   const ejectMs = options.ejectMs ?? DEFAULT_EJECT_MS;
   const maxBody = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
   const log = options.log ?? ((line: string) => console.error(line));
+  const socketLimits = resolveSocketLimits(options);
   const agent = new Agent({
     keepAlive: true,
     maxSockets: options.socketsPerHost ?? DEFAULT_FRONT_END_SOCKETS_PER_HOST,
@@ -98,13 +107,17 @@ export async function startFrontEnd(options: FrontEndOptions): Promise<RunningFr
     return [...live, ...order.filter((b) => !live.includes(b))];
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(serverOptions(socketLimits), (req, res) => {
     void handle(req, res).catch((error: unknown) => {
       log(`[front-end] ${req.method} ${pathOf(req)}: ${(error as Error).message}`);
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('Bad Gateway: the Functions host failed while answering');
     });
   });
+
+  // It holds each body until a host takes it: one address must not hold every socket (or much memory) with
+  // requests it never finishes (docs/local-service.md, "Connections").
+  guardConnections(server, socketLimits, (refusal) => log(`[front-end] ${refusalMessage(refusal)}`));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req, maxBody);

@@ -15,6 +15,13 @@ import { authMode } from '../../app/identity.js';
 import { ROUTE_TABLE, ROUTES, type RouteDefinition } from '../../app/routes.js';
 import { BodyTooLargeError, cappedBodyStream } from '../http-body.js';
 import { fromFunctionsLevel, printed, readLogLevel } from '../log-level.js';
+import {
+  guardConnections,
+  refusalMessage,
+  resolveSocketLimits,
+  type SocketLimits,
+  serverOptions,
+} from '../socket-guard.js';
 import { LocalEasyAuth } from './easy-auth.js';
 import { headerRecord, invoke, sendText } from './invocation.js';
 import { compileRoutes, hasValidKey, routeRequest } from './routing.js';
@@ -32,7 +39,11 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** The interface the host binds to unless told otherwise: local development only. */
 export const DEFAULT_HOST = '127.0.0.1';
 
-export interface FunctionsHostOptions {
+/**
+ * Options of the host. Its TCP connection bounds (`headersTimeoutMs`, `requestTimeoutMs`, `httpKeepAliveTimeoutMs`,
+ * `maxSocketsPerAddress`, `maxSockets`) are the local service's, with the same defaults (../socket-guard.ts).
+ */
+export interface FunctionsHostOptions extends Partial<SocketLimits> {
   /** The port; 0 picks a free one. */
   port: number;
   /** The interface to bind; default {@link DEFAULT_HOST}. */
@@ -81,6 +92,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     });
   const prefix = (options.routePrefix ?? DEFAULT_ROUTE_PREFIX).replace(/^\/+|\/+$/g, '');
   const maxBody = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
+  const socketLimits = resolveSocketLimits(options);
   const keys = (options.functionKeys ?? []).filter((k) => k !== '');
   const routes = compileRoutes(options.routes ?? ROUTE_TABLE);
 
@@ -101,7 +113,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   let closing = false;
   const inFlight = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
+  const server = createServer(serverOptions(socketLimits), (req, res) => {
     const started = performance.now();
     if (closing) res.shouldKeepAlive = false;
     inFlight.add(res);
@@ -119,6 +131,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         log('information', `[host] ${req.method} ${pathname} ${res.statusCode} ${ms}ms`);
       });
   });
+
+  // One address must not hold every socket with requests it never finishes (docs/local-service.md, "Connections").
+  guardConnections(server, socketLimits, (refusal) => log('warning', `[host] ${refusalMessage(refusal)}`));
 
   async function handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     if (applyCors(cors, req, res)) return;

@@ -84,6 +84,11 @@ export const SERVICE_ERRORS = {
     message:
       'That connection already has its transport: one WebSocket or event stream per connection (only stateful reconnect may replace a lost WebSocket)',
   },
+  'send-in-progress': {
+    status: 409,
+    message:
+      'This connection already has a POST in flight: send the next one once it is answered (one at a time, as the SignalR clients do)',
+  },
   'method-not-allowed': {
     status: 405,
     message: 'That method is not allowed here; the Allow header lists the ones that are',
@@ -99,6 +104,11 @@ export const SERVICE_ERRORS = {
   'too-many-requests': {
     status: 429,
     message: 'Too many connects from this address or user; wait for the time Retry-After gives, then retry',
+  },
+  'too-many-sends': {
+    status: 429,
+    message:
+      'Too many sends from this address at once (maxConcurrentSendsPerAddress); wait for their answers, then send again',
   },
   'internal-error': {
     status: 500,

@@ -5,6 +5,14 @@
  */
 
 import { DEFAULT_MAX_MESSAGEPACK_DEPTH } from '../../lib/signalr/messagepack.js';
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_SOCKETS,
+  DEFAULT_MAX_SOCKETS_PER_ADDRESS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from '../socket-guard.js';
+import { DEFAULT_MAX_CONCURRENT_SENDS_PER_ADDRESS } from './transports/send-slots.js';
 
 /** What the number of a limit counts. */
 export type LimitUnit = 'bytes' | 'count' | 'ms' | 'per second';
@@ -114,6 +122,56 @@ export const LIMITS = {
     integer: false,
     doc: 'sustained connects per user',
     azure: 'no (ours)',
+  },
+  // The TCP connection bounds (../socket-guard.ts): one address that opens sockets and drips a header now and
+  // then must not hold every file descriptor of the service.
+  headersTimeoutMs: {
+    default: DEFAULT_HEADERS_TIMEOUT_MS,
+    unit: 'ms',
+    integer: false,
+    atMost: 'requestTimeoutMs',
+    doc: "time a client has to send a request's headers after its connection opens or its last request ended (→ 408, closed)",
+    azure:
+      'not published; Kestrel, which ASP.NET Core SignalR runs on, allows 30 s (`RequestHeadersTimeout`)',
+  },
+  requestTimeoutMs: {
+    default: DEFAULT_REQUEST_TIMEOUT_MS,
+    unit: 'ms',
+    integer: false,
+    doc: 'time a client has to send a whole request, body included (→ 408, closed); not the answer, nor a WebSocket',
+    azure:
+      'not published; Kestrel has no total, only a minimum of 240 bytes/s after 5 s (`MinRequestBodyDataRate`)',
+  },
+  // Above the 4 s after which the app's REST client drops an idle pooled connection.
+  httpKeepAliveTimeoutMs: {
+    default: DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    unit: 'ms',
+    integer: false,
+    doc: 'how long an idle HTTP connection stays open for its next request',
+    azure: 'not published; Kestrel keeps one 130 s (`KeepAliveTimeout`)',
+  },
+  maxSocketsPerAddress: {
+    default: DEFAULT_MAX_SOCKETS_PER_ADDRESS,
+    unit: 'count',
+    integer: true,
+    doc: 'TCP connections one client address holds open at once, WebSockets included; more are closed at once (logged)',
+    azure: 'not published',
+  },
+  maxSockets: {
+    default: DEFAULT_MAX_SOCKETS,
+    unit: 'count',
+    integer: true,
+    doc: "TCP connections open at once from all addresses; more are closed at once (logged). Keep it under the process's file limit",
+    azure: 'connections per unit: 1 000 on Standard and Premium, 20 on Free',
+  },
+  // Besides, one connection has one POST in flight at most (a second is 409), as ASP.NET Core reads them one at a
+  // time (`HttpConnectionDispatcher`, under its `WriteLock`).
+  maxConcurrentSendsPerAddress: {
+    default: DEFAULT_MAX_CONCURRENT_SENDS_PER_ADDRESS,
+    unit: 'count',
+    integer: true,
+    doc: 'Server-Sent Events and Long Polling POST bodies one address has in flight (→ 429); one per connection (→ 409)',
+    azure: "not published; ASP.NET Core reads one connection's POSTs one at a time",
   },
   maxPendingNegotiations: {
     default: 10_000,

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { guardConnections, refusalMessage, serverOptions } from '../socket-guard.js';
 import { EntraTokenVerifier } from './auth/entra.js';
 import type { LiveSession, ServiceContext } from './context.js';
 import { Rejection } from './errors.js';
@@ -74,8 +75,13 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const wings = WINGS.map((wing) => wing(ctx));
   const restApis = wings.map((wing) => wing.rest);
 
-  const server = createServer((req, res) => {
+  const server = createServer(serverOptions(resolved), (req, res) => {
     void onRequest(req, res);
+  });
+  // Before any request: unfinished requests and idle connections time out, and the open connections of one
+  // address and of all are capped (docs/local-service.md, "Connections").
+  guardConnections(server, resolved, (refusal) => {
+    log('warn', refusalMessage(refusal), { ...refusal });
   });
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -120,16 +120,25 @@ async function onLiveConnection(
       sendText(res, 405, TRANSPORT_TEXTS.postOnWebSocket, cors);
       return;
     }
-    const body = await readBody(req, ctx.options.maxMessageBytes);
-    const contentType = (req.headers['content-type'] ?? '').toLowerCase();
     if (!(transport instanceof ServerSentEventsTransport || transport instanceof LongPollingTransport))
       return;
-    if (transport.ended) {
-      sendText(res, 404, '', cors);
-      return;
-    }
-    await transport.receive(body, contentType.startsWith('application/octet-stream'));
-    sendText(res, 200, '', cors);
+    const contentType = (req.headers['content-type'] ?? '').toLowerCase();
+    // One POST of a connection at a time, and a bounded number per address, each refused before its body is read.
+    const handled = await transport.exclusively(async () => {
+      const release = ctx.sendSlots.take(req.socket.remoteAddress ?? 'unknown', cors);
+      try {
+        const body = await readBody(req, ctx.options.maxMessageBytes);
+        if (transport.ended) {
+          sendText(res, 404, '', cors);
+          return;
+        }
+        await transport.receive(body, contentType.startsWith('application/octet-stream'));
+        sendText(res, 200, '', cors);
+      } finally {
+        release();
+      }
+    });
+    if (!handled) throw new Rejection('send-in-progress', undefined, cors);
     return;
   }
   if (method === 'DELETE') {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectionRegistry } from '../connections.js';
 import type { ServiceContext } from '../context.js';
+import { SendSlots } from '../transports/send-slots.js';
 import type { SignalRSession } from './session.js';
 
 /** A SignalR negotiate whose transport has not arrived yet. */
@@ -30,6 +31,8 @@ export interface SignalRContext extends ServiceContext {
   readonly connectionsByToken: Map<string, SignalRSession>;
   /** The id `/api/auth/accessKey` gives the primary access key (Microsoft's SDKs sign with it as `kid`). */
   readonly accessKeyId: string;
+  /** Server-Sent Events and Long Polling POSTs in flight per client address (`maxConcurrentSendsPerAddress`). */
+  readonly sendSlots: SendSlots;
 }
 
 /** The wing's state beside the service's context. */
@@ -40,5 +43,6 @@ export function signalRContext(ctx: ServiceContext): SignalRContext {
     negotiations: new Map(),
     connectionsByToken: new Map(),
     accessKeyId: randomUUID(),
+    sendSlots: new SendSlots(ctx.options.maxConcurrentSendsPerAddress),
   };
 }

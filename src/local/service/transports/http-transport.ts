@@ -23,6 +23,8 @@ export abstract class HttpTransport implements Transport {
   #ended = false;
   #paused = false;
   #resumed: Array<() => void> = [];
+  /** A POST of this connection is being handled. */
+  #posting = false;
 
   constructor() {
     this.closed = new Promise((resolve) => {
@@ -56,6 +58,22 @@ export abstract class HttpTransport implements Transport {
 
   ping(): boolean {
     return false;
+  }
+
+  /**
+   * Handles one POST of this connection with `post`, or returns false without calling it while another is still
+   * in flight: one POST body at a time, as ASP.NET Core's dispatcher reads them (under its `WriteLock`), and as
+   * every SignalR client sends them.
+   */
+  async exclusively(post: () => Promise<void>): Promise<boolean> {
+    if (this.#posting) return false;
+    this.#posting = true;
+    try {
+      await post();
+      return true;
+    } finally {
+      this.#posting = false;
+    }
   }
 
   /** A POST body from the client: waits while reading is paused, then hands it to the session. */
