@@ -1,9 +1,9 @@
-import { useListScroll } from '../composables/list-scroll.js';
+import { scrollWithinList, useListScroll } from '../composables/list-scroll.js';
 import { useMuteClock } from '../composables/mute-clock.js';
 import { useReplyJump } from '../composables/reply-jump.js';
 import { useRovingFocus } from '../composables/roving-focus.js';
 import { MAX_TEXT_LENGTH, parseConversation } from '../conversation.js';
-import { isModerator, MENU_MUTE_MINUTES } from '../state/moderation.js';
+import { isModerator } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
 import { noteText as describeNote } from '../state/system-notes.js';
 import {
@@ -19,6 +19,7 @@ import {
 import { renderMessage, setKnownNames } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
 import { AttachmentView } from './attachment-view.js';
+import { MessageActions } from './message-actions.js';
 import { COUNTER_THRESHOLD } from './message-composer.js';
 import { ReactionBar } from './reaction-bar.js';
 import { ReplyQuote } from './reply-quote.js';
@@ -27,6 +28,8 @@ import { ReplyQuote } from './reply-quote.js';
 export const GROUPING_WINDOW_MS = 5 * 60_000;
 /** What the edit box says when its text is emptied: an edit cannot delete. */
 export const EMPTY_EDIT_HINT = 'A message cannot be empty: use Delete to remove it';
+/** Where there is no hover: the message actions show for the message tapped (../message-actions.css). */
+const TOUCH = '(hover: none)';
 /** What the edit box says when Save is pressed offline: the text stays in the box. */
 export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it when the connection is back';
 
@@ -44,7 +47,7 @@ export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it w
  */
 export const MessageList = defineComponent({
   name: 'MessageList',
-  components: { AttachmentView, ReactionBar, ReplyQuote },
+  components: { AttachmentView, MessageActions, ReactionBar, ReplyQuote },
   props: {
     conversation: {
       type: /** @type {import('vue').PropType<import('../state/chat-state.js').Conversation>} */ (Object),
@@ -143,8 +146,12 @@ export const MessageList = defineComponent({
     const draft = ref('');
     /** Why Save did not close the edit box (empty, or offline), until the text changes. */
     const editHint = ref('');
-    /** The question under a message before a deletion, a ban or a mute: `<id>`, `ban:<id>` or `mute:<id>`. */
-    const confirming = ref(/** @type {string | null} */ (null));
+    /** The question under a message before a deletion, a ban or a mute (message-actions.js), and its message. */
+    const confirming = ref(
+      /** @type {{ id: string, question: import('./message-actions.js').Question } | null} */ (null),
+    );
+    /** The message whose row of "More actions" is open. */
+    const moreOf = ref(/** @type {string | null} */ (null));
     // The edit box is held to the message limit as the message box is: a counter near it, no Save past it.
     const editRemaining = computed(() => props.maxTextLength - draft.value.length);
     const editTooLong = computed(() => editRemaining.value < 0);
@@ -218,11 +225,43 @@ export const MessageList = defineComponent({
       conversationId: () => props.conversation.id,
       hasOlder: () => props.conversation.loaded && props.conversation.hasMore,
       loadOlder: () => emit('load-older'),
-      // Escape from a question's buttons answers no, as Keep and Cancel do.
+      // Escape from a question's buttons answers no, as Keep and Cancel do; from "More actions", closes them.
       onEscape: () => {
         confirming.value = null;
+        moreOf.value = null;
       },
     });
+    /**
+     * On a touch screen the message tapped shows its actions under it (message-actions.js): they are brought into
+     * the list's view. Only when the message itself took the focus: a tap on one of its buttons must not move it.
+     * @param {FocusEvent} event
+     */
+    function onFocusIn(event) {
+      rove.onFocusIn(event);
+      const article = event.target;
+      if (!(article instanceof HTMLElement) || !article.matches('.msg') || !window.matchMedia(TOUCH).matches)
+        return;
+      void nextTick(() => {
+        const tools = article.querySelector('.msg-tools');
+        if (tools && scroller.value) scrollWithinList(scroller.value, tools);
+      });
+    }
+    /**
+     * Asks `question` under message `m` (null: the question is answered or dropped); "More actions" close.
+     * @param {import('../state/chat-state.js').ChatMessage} m
+     * @param {import('./message-actions.js').Question | null} question
+     */
+    function ask(m, question) {
+      moreOf.value = null;
+      confirming.value = question ? { id: m.id, question } : null;
+    }
+    /** Leaving a message closes its "More actions" (a question stays until answered). @param {FocusEvent} event */
+    function onFocusOut(event) {
+      rove.onFocusOut(event);
+      const from = event.target instanceof Element ? event.target.closest('[data-key]') : null;
+      const into = event.relatedTarget;
+      if (from && !(into instanceof Node && from.contains(into))) moreOf.value = null;
+    }
     /** What describes a message's article: its text (or "deleted") and its attachment. @param {any} m */
     function describedBy(m) {
       const ids = [];
@@ -238,7 +277,7 @@ export const MessageList = defineComponent({
           const safe = scroller.value?.querySelector('[data-safe-answer]');
           if (safe instanceof HTMLElement) safe.focus();
         } else if (before !== null && !scroller.value?.contains(document.activeElement)) {
-          rove.focusKey(`m:${before.replace(/^(ban|mute):/, '')}`);
+          rove.focusKey(`m:${before.id}`);
         }
       });
     });
@@ -269,6 +308,9 @@ export const MessageList = defineComponent({
       positions,
       setSize: () => (props.conversation.hasMore ? -1 : articleKeys.value.length),
       rove,
+      onFocusIn,
+      onFocusOut,
+      ask,
       describedBy,
       newBelow,
       onScroll,
@@ -282,10 +324,10 @@ export const MessageList = defineComponent({
       editCounter,
       stopEdit,
       confirming,
+      moreOf,
       canModerate: () => props.moderation !== null && isModerator(props.moderation),
       canReport: () => props.moderation?.enabled === true,
       inChannel: () => parseConversation(props.conversation.id)?.kind === 'group',
-      muteMinutes: MENU_MUTE_MINUTES,
       startEdit,
       saveEdit,
       timeOfDay,
@@ -318,7 +360,7 @@ export const MessageList = defineComponent({
       </p>
 
       <div ref="list" class="messages" role="feed" aria-label="Messages" :aria-busy="conversation.loadingOlder ? 'true' : 'false'"
-        @focusin="rove.onFocusIn" @focusout="rove.onFocusOut" @keydown="rove.onKeyDown">
+        @focusin="onFocusIn" @focusout="onFocusOut" @keydown="rove.onKeyDown">
         <template v-for="item in timeline" :key="item.key">
           <div v-if="item.type === 'day'" class="day-divider"><span>{{ item.label }}</span></div>
           <div v-else-if="item.type === 'unread-line'" class="unread-line" data-testid="unread-line"><span>New messages</span></div>
@@ -360,54 +402,15 @@ export const MessageList = defineComponent({
               <AttachmentView v-if="item.m.attachment && !item.m.deleted" :id="'msg-file-' + item.m.id" :attachment="item.m.attachment" :conversation="item.m.conversation" />
               <span v-if="item.m.editedAt && !item.m.deleted" class="edited-mark" :title="'Edited ' + fullTime(item.m.editedAt)">edited</span>
               <span v-if="item.seen" class="seen-mark" data-testid="seen">Seen</span>
-              <div v-if="item.mine && !item.m.deleted && editing !== item.m.id" class="msg-foot">
-              <span class="msg-actions">
-                <span v-if="confirming === item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
-                  <span :id="'ask-' + item.m.id">Delete this message?</span>
-                  <button type="button" class="link-button" @click="confirming = null; $emit('delete', item.m)">Delete</button>
-                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Keep</button>
-                </span>
-                <template v-else>
-                  <button type="button" class="link-button" data-action="edit" @click="startEdit(item.m)">Edit</button>
-                  <button type="button" class="link-button" @click="confirming = item.m.id">Delete</button>
-                </template>
-              </span>
-              <ReactionBar :message="item.m" :me="me" :name-of="nameOf" list-last
-                @react="(m, emoji) => $emit('react', m, emoji)" @reply="(m) => $emit('reply', m)" />
-              </div>
-              <ReactionBar v-else-if="!item.mine && !item.m.deleted" :message="item.m" :me="me" :name-of="nameOf"
-                @react="(m, emoji) => $emit('react', m, emoji)" @reply="(m) => $emit('reply', m)" />
-              <span v-if="!item.mine && !item.m.deleted && canReport()" class="msg-actions" data-testid="others-actions">
-                <span v-if="confirming === item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
-                  <span :id="'ask-' + item.m.id">Delete {{ nameOf(item.m.from) }}'s message for everyone?</span>
-                  <button type="button" class="link-button" data-testid="confirm-remove"
-                    @click="confirming = null; $emit('moderate', 'removeMessage', { conversation: item.m.conversation, messageId: item.m.id })">Delete</button>
-                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Keep</button>
-                </span>
-                <span v-else-if="confirming === 'ban:' + item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
-                  <span :id="'ask-' + item.m.id">Ban {{ nameOf(item.m.from) }} from the chat?</span>
-                  <button type="button" class="link-button" @click="confirming = null; $emit('moderate', 'banUser', { user: item.m.from })">Ban</button>
-                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Cancel</button>
-                </span>
-                <span v-else-if="confirming === 'mute:' + item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
-                  <span :id="'ask-' + item.m.id">Mute {{ nameOf(item.m.from) }} for an hour?</span>
-                  <button type="button" class="link-button" data-testid="confirm-mute"
-                    @click="confirming = null; $emit('moderate', 'muteUser', { user: item.m.from, minutes: muteMinutes })">Mute</button>
-                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Cancel</button>
-                </span>
-                <template v-else>
-                  <button type="button" class="link-button" data-testid="report"
-                    @click="$emit('moderate', 'reportMessage', { conversation: item.m.conversation, messageId: item.m.id })">Report</button>
-                  <template v-if="canModerate()">
-                    <button type="button" class="link-button" data-testid="remove" :aria-label="'Delete the message of ' + nameOf(item.m.from)" @click="confirming = item.m.id">Delete</button>
-                    <button type="button" class="link-button" :aria-label="'Mute ' + nameOf(item.m.from) + ' for an hour'"
-                      :title="'Mute ' + nameOf(item.m.from) + ' for an hour'" @click="confirming = 'mute:' + item.m.id">Mute</button>
-                    <button type="button" class="link-button" :aria-label="'Ban ' + nameOf(item.m.from)" @click="confirming = 'ban:' + item.m.id">Ban</button>
-                    <button v-if="inChannel()" type="button" class="link-button" :aria-label="'Remove ' + nameOf(item.m.from) + ' from the channel'"
-                      @click="$emit('moderate', 'removeFromChannel', { group: item.m.group, user: item.m.from })">Remove from channel</button>
-                  </template>
-                </template>
-              </span>
+              <ReactionBar v-if="!item.m.deleted" :message="item.m" :me="me" :name-of="nameOf"
+                @react="(m, emoji) => $emit('react', m, emoji)" />
+              <MessageActions v-if="!item.m.deleted && editing !== item.m.id" :message="item.m" :mine="item.mine" :name-of="nameOf"
+                :more="moreOf === item.m.id" :asking="confirming && confirming.id === item.m.id ? confirming.question : null"
+                :can-report="canReport()" :can-moderate="canModerate()" :in-channel="inChannel()"
+                @react="(emoji) => $emit('react', item.m, emoji)" @reply="$emit('reply', item.m)" @edit="startEdit(item.m)"
+                @delete="$emit('delete', item.m)" @moderate="(command, payload) => $emit('moderate', command, payload)"
+                @more="(open) => (moreOf = open ? item.m.id : null)"
+                @ask="(question) => ask(item.m, question)" />
             </div>
           </article>
         </template>

@@ -1,18 +1,23 @@
 /**
  * The message list's layout in Chromium against the whole local stack, at 1280 and 390 px: a jump to a quoted
  * message scrolls the list alone, never the page (its top bar stays in view, nothing shows under the message
- * box). Screenshots go to test-results/e2e/layout-*.png.
+ * box); a message's actions take no room in the list, show on one line beside the bubble on hover or with the
+ * keyboard's focus (Tab goes through them) and under the message tapped on a phone. Screenshots go to
+ * test-results/e2e/layout-*.png.
  */
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  composer,
   delivered,
   type Person,
   problemsOf,
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
+  send,
+  showActions,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -39,6 +44,49 @@ const pagePlace = (person: Person) =>
       window.innerHeight - (document.querySelector('.composer')?.getBoundingClientRect().bottom ?? 0),
     ),
   }));
+
+/** What has the focus: a message (its text), a control of the list (its name), or what else (its id). */
+const focused = (person: Person) =>
+  person.page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el) return 'nothing';
+    if (el.matches('.messages .msg')) return `message: ${el.querySelector('.bubble')?.textContent?.trim()}`;
+    if (el.closest('.messages')) return `list: ${el.getAttribute('aria-label') || el.textContent?.trim()}`;
+    return el.id || el.tagName;
+  });
+
+/** Where a message's parts are on the screen (null for a part it does not show), and the window's width. */
+const placeOf = (item: Locator) =>
+  item.evaluate((article) => {
+    const box = (selector: string | null) => {
+      const el = selector === null ? article : article.querySelector(selector);
+      if (!el?.checkVisibility({ opacityProperty: true })) return null;
+      const { top, bottom, left, right } = el.getBoundingClientRect();
+      return { top, bottom, left, right };
+    };
+    const tops = Array.from(article.querySelectorAll('.msg-tools button')).map(
+      (b) => b.getBoundingClientRect().top,
+    );
+    return {
+      article: box(null),
+      bubble: box('.bubble'),
+      tools: box('.msg-tools'),
+      toolRows: new Set(tops.map(Math.round)).size,
+      width: window.innerWidth,
+    };
+  });
+
+/** The names of the actions Tab goes through from the focused message, until the focus leaves the list. */
+async function tabThroughActions(person: Person): Promise<string[]> {
+  const names: string[] = [];
+  for (let i = 0; i < 12; i += 1) {
+    await person.page.keyboard.press('Tab');
+    const stop = await focused(person);
+    if (!stop.startsWith('list: ')) return names;
+    names.push(stop.slice('list: '.length));
+  }
+  throw new Error(`the focus did not leave the list: ${names.join(' | ')}`);
+}
 
 describe('the message list without sign-in', () => {
   let chat: BrowserStack;
@@ -81,5 +129,95 @@ describe('the message list without sign-in', () => {
       await shot(person, 'jump');
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
     }
+  });
+
+  it('keeps the actions out of the list until hovered or focused, then shows them beside the bubble on one line', async () => {
+    await send(ann, 'mine to act on');
+    await bob.send('sendMessage', { text: 'theirs to act on' });
+    await delivered(ann, 'theirs to act on').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const mine = messageItem(ann, 'mine to act on');
+    const theirs = messageItem(ann, 'theirs to act on');
+    await ann.page.locator('#conversation-title').hover();
+    for (const item of [mine, theirs]) {
+      const place = await placeOf(item);
+      // Nothing under the bubble: the hidden actions leave no gap.
+      expect(place.tools).toBeNull();
+      expect(Math.abs((place.article?.bottom ?? 0) - (place.bubble?.bottom ?? 0))).toBeLessThan(1);
+    }
+    // Hovered: one row beside the bubble, never over it; mine on its left, another's on its right.
+    await showActions(ann, theirs);
+    const shown = await placeOf(theirs);
+    expect(shown.toolRows).toBe(1);
+    expect(shown.tools?.left).toBeGreaterThanOrEqual(shown.bubble?.right ?? Number.POSITIVE_INFINITY);
+    expect(shown.tools?.right).toBeLessThanOrEqual(shown.width);
+    await shot(ann, 'actions-hover');
+    await showActions(ann, mine);
+    const mineShown = await placeOf(mine);
+    expect(mineShown.toolRows).toBe(1);
+    expect(mineShown.tools?.right).toBeLessThanOrEqual(mineShown.bubble?.left ?? 0);
+    await ann.page.locator('#conversation-title').hover();
+
+    // With the keyboard: the message reached with the arrows shows them, and Tab goes through them by name.
+    await composer(ann).focus();
+    await ann.page.keyboard.press('Shift+Tab');
+    await ann.page.keyboard.press('End');
+    await expect.poll(() => focused(ann)).toBe('message: theirs to act on');
+    expect(await tabThroughActions(ann)).toEqual(['Add reaction', 'Reply']);
+    await ann.page.keyboard.press('Shift+Tab');
+    await ann.page.keyboard.press('ArrowUp');
+    await expect.poll(() => focused(ann)).toBe('message: mine to act on');
+    expect((await placeOf(mine)).tools).not.toBeNull();
+    expect(await tabThroughActions(ann)).toEqual(['Add reaction', 'Reply', 'Edit', 'Delete']);
+    // Back to the message; Delete asks first, on the answer that changes nothing.
+    await ann.page.keyboard.press('Shift+Tab');
+    await expect.poll(() => focused(ann)).toBe('message: mine to act on');
+    for (let i = 0; i < 4; i += 1) await ann.page.keyboard.press('Tab');
+    await expect.poll(() => focused(ann)).toBe('list: Delete');
+    await ann.page.keyboard.press('Enter');
+    await expect.poll(() => focused(ann)).toBe('list: Keep');
+    await ann.page.keyboard.press('Enter');
+    await expect.poll(() => focused(ann)).toBe('message: mine to act on');
+    expect(problemsOf(ann)).toEqual({ name: 'ann', errors: [], dialogs: [], csp: [] });
+  });
+
+  it('shows the actions of the message tapped on a phone, under it, on one line, and only those', async () => {
+    const theirs = messageItem(dee, 'theirs to act on');
+    await theirs.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // A tap outside the list: no message is chosen, none shows its actions.
+    await dee.page.locator('#conversation-title').tap();
+    await expect(dee.page.locator('.msg-tools:visible').count()).resolves.toBe(0);
+    const before = await placeOf(theirs);
+    expect(Math.abs((before.article?.bottom ?? 0) - (before.bubble?.bottom ?? 0))).toBeLessThan(1);
+
+    await showActions(dee, theirs);
+    await expect.poll(() => placeOf(theirs).then((p) => p.tools !== null)).toBe(true);
+    const shown = await placeOf(theirs);
+    expect(shown.toolRows).toBe(1);
+    expect(shown.tools?.top).toBeGreaterThanOrEqual(shown.bubble?.bottom ?? Number.POSITIVE_INFINITY);
+    expect(shown.tools?.right).toBeLessThanOrEqual(shown.width);
+    await expect(dee.page.locator('.msg-tools:visible').count()).resolves.toBe(1);
+    await shot(dee, 'actions-tapped');
+    await theirs.getByRole('button', { name: 'Reply' }).tap();
+    await dee.page
+      .getByTestId('reply-draft')
+      .getByText('theirs to act on')
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await composer(dee).press('Escape');
+
+    // My own message, tapped: Edit and Delete too; another message tapped takes them away from it.
+    await send(dee, 'from the phone');
+    const mine = messageItem(dee, 'from the phone');
+    await showActions(dee, mine);
+    await mine.getByRole('button', { name: 'Edit' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await showActions(dee, theirs);
+    await expect.poll(() => placeOf(mine).then((p) => p.tools)).toBeNull();
+    await showActions(dee, mine);
+    await mine.getByRole('button', { name: 'Delete' }).tap();
+    await mine
+      .getByRole('group', { name: 'Delete this message?' })
+      .getByRole('button', { name: 'Delete' })
+      .tap();
+    await dee.page.locator('.messages .bubble.deleted').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(problemsOf(dee)).toEqual({ name: 'dee', errors: [], dialogs: [], csp: [] });
   });
 });
