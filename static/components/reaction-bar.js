@@ -1,3 +1,4 @@
+import { scrollWithinList } from '../composables/list-scroll.js';
 import { REACTIONS, reactionName } from '../state/reactions.js';
 import { defineComponent, nextTick, ref } from '../vendor/vue.js';
 
@@ -49,8 +50,10 @@ export const ReactionBar = defineComponent({
 });
 
 /**
- * "Add reaction" (☺+) and its picker, a row of buttons: arrow keys, Home and End move along it, Enter picks,
- * Escape closes it and gives the focus back to the button, as does leaving it.
+ * "Add reaction" (☺+) and its picker, buttons in rows: Left and Right move along them, Up and Down a row up or
+ * down (along a single row, as Left and Right), Home and End to the ends, Enter picks, Escape closes it and gives
+ * the focus back to the button, as does leaving it. It opens away from its message's bubble
+ * (../message-actions.css), brought into the message list's view.
  */
 export const ReactionPicker = defineComponent({
   name: 'ReactionPicker',
@@ -65,7 +68,11 @@ export const ReactionPicker = defineComponent({
     }
     function open() {
       picking.value = true;
-      void nextTick(() => choices()[0]?.focus());
+      void nextTick(() => {
+        choices()[0]?.focus({ preventScroll: true });
+        const list = picker.value?.closest('.scroller');
+        if (list instanceof HTMLElement && picker.value) scrollWithinList(list, picker.value);
+      });
     }
     /** @param {boolean} refocus */
     function close(refocus) {
@@ -81,11 +88,14 @@ export const ReactionPicker = defineComponent({
     function onPickerKey(event) {
       const buttons = choices();
       const at = buttons.indexOf(/** @type {HTMLButtonElement} */ (document.activeElement));
+      const top = buttons[0]?.offsetTop;
+      const row = buttons.filter((b) => b.offsetTop === top).length;
+      const down = row < buttons.length ? row : 1;
       const moves = {
         ArrowRight: at + 1,
-        ArrowDown: at + 1,
+        ArrowDown: at + down,
         ArrowLeft: at - 1,
-        ArrowUp: at - 1,
+        ArrowUp: at - down,
         Home: 0,
         End: buttons.length - 1,
       };

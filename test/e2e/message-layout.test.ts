@@ -220,4 +220,32 @@ describe('the message list without sign-in', () => {
     await dee.page.locator('.messages .bubble.deleted').waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(problemsOf(dee)).toEqual({ name: 'dee', errors: [], dialogs: [], csp: [] });
   });
+
+  it('opens the reaction picker away from the bubble, which stays readable, inside the screen', async () => {
+    await send(ann, 'pick for me');
+    for (const person of [ann, dee]) {
+      for (const text of ['theirs to act on', 'pick for me']) {
+        const item = messageItem(person, text);
+        await showActions(person, item);
+        await item.getByRole('button', { name: 'Add reaction' }).click();
+        const picker = item.getByRole('group', { name: 'Choose a reaction' });
+        await picker.getByRole('button', { name: 'thumbs up' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+        const bubble = await item.locator('.bubble').boundingBox();
+        const shown = await picker.boundingBox();
+        if (!bubble || !shown) throw new Error('no bubble or no picker');
+        const apart =
+          shown.x >= bubble.x + bubble.width ||
+          shown.x + shown.width <= bubble.x ||
+          shown.y >= bubble.y + bubble.height ||
+          shown.y + shown.height <= bubble.y;
+        expect(apart, `${person.name}: picker over "${text}"`).toBe(true);
+        expect(shown.x).toBeGreaterThanOrEqual(0);
+        expect(shown.x + shown.width).toBeLessThanOrEqual(person.phone ? 390 : 1280);
+        await expect(picker.evaluate((el) => el.contains(document.activeElement))).resolves.toBe(true);
+        await shot(person, `picker-${text === 'pick for me' ? 'mine' : 'theirs'}`);
+        await person.page.keyboard.press('Escape');
+        await expect(picker.count()).resolves.toBe(0);
+      }
+    }
+  });
 });
