@@ -1,4 +1,5 @@
 import { scrollWithinList, useListScroll } from '../composables/list-scroll.js';
+import { useMessageEdit } from '../composables/message-edit.js';
 import { useMuteClock } from '../composables/mute-clock.js';
 import { useReplyJump } from '../composables/reply-jump.js';
 import { useRovingFocus } from '../composables/roving-focus.js';
@@ -6,32 +7,18 @@ import { MAX_TEXT_LENGTH, parseConversation } from '../conversation.js';
 import { isModerator } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
 import { noteText as describeNote } from '../state/system-notes.js';
-import {
-  counterText,
-  dayKey,
-  dayLabel,
-  fullTime,
-  initial,
-  nameHue,
-  timeOfDay,
-  withLocalTimes,
-} from '../text/format.js';
+import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay, withLocalTimes } from '../text/format.js';
 import { renderMessage, setKnownNames } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
 import { AttachmentView } from './attachment-view.js';
 import { MessageActions } from './message-actions.js';
-import { COUNTER_THRESHOLD } from './message-composer.js';
 import { ReactionBar } from './reaction-bar.js';
 import { ReplyQuote } from './reply-quote.js';
 
 /** Messages from the same person within this many milliseconds are shown as one block. */
 export const GROUPING_WINDOW_MS = 5 * 60_000;
-/** What the edit box says when its text is emptied: an edit cannot delete. */
-export const EMPTY_EDIT_HINT = 'A message cannot be empty: use Delete to remove it';
 /** Where there is no hover: the message actions show for the message tapped (../message-actions.css). */
 const TOUCH = '(hover: none)';
-/** What the edit box says when Save is pressed offline: the text stays in the box. */
-export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it when the connection is back';
 
 /**
  * A message or a note, placed in time.
@@ -141,74 +128,26 @@ export const MessageList = defineComponent({
       return out;
     });
 
-    // My message being edited (its id and the draft), or being asked "delete?" (its id).
-    const editing = ref(/** @type {string | null} */ (null));
-    const draft = ref('');
-    /** Why Save did not close the edit box (empty, or offline), until the text changes. */
-    const editHint = ref('');
     /** The question under a message before a deletion, a ban or a mute (message-actions.js), and its message. */
     const confirming = ref(
       /** @type {{ id: string, question: import('./message-actions.js').Question } | null} */ (null),
     );
     /** The message whose row of "More actions" is open. */
     const moreOf = ref(/** @type {string | null} */ (null));
-    // The edit box is held to the message limit as the message box is: a counter near it, no Save past it.
-    const editRemaining = computed(() => props.maxTextLength - draft.value.length);
-    const editTooLong = computed(() => editRemaining.value < 0);
-    const editCounter = computed(() =>
-      editRemaining.value <= COUNTER_THRESHOLD ? counterText(editRemaining.value) : '',
-    );
-    watch(draft, () => {
-      editHint.value = '';
-    });
-    watch(
-      () => props.offline,
-      (offline) => {
-        if (!offline && editHint.value === OFFLINE_EDIT_HINT) editHint.value = '';
+    // My message's edit box (../composables/message-edit.js); an edit started drops a question.
+    const edit = useMessageEdit({
+      scroller,
+      maxTextLength: () => props.maxTextLength,
+      offline: () => props.offline,
+      save: (m, text) => emit('edit', m, text),
+      focusMessage: (id) => {
+        if (!rove.focusKey(`m:${id}`)) rove.focusCurrent();
       },
-    );
+    });
     /** @param {import('../state/chat-state.js').ChatMessage} m */
     function startEdit(m) {
       confirming.value = null;
-      editing.value = m.id;
-      draft.value = m.text;
-      editHint.value = '';
-      // Typing, Enter and Escape go to the edit box at once, the caret after the text.
-      void nextTick(() => {
-        const box = scroller.value?.querySelector(`#edit-${CSS.escape(m.id)}`);
-        if (!(box instanceof HTMLTextAreaElement)) return;
-        box.focus();
-        box.setSelectionRange(box.value.length, box.value.length);
-      });
-    }
-    /** Closes the edit box; the focus goes back to the message's Edit button (the list, if the message went). */
-    function stopEdit() {
-      const id = editing.value;
-      editing.value = null;
-      editHint.value = '';
-      if (id === null) return;
-      void nextTick(() => {
-        const el = scroller.value;
-        const button = el?.querySelector(`.msg[data-id="${CSS.escape(id)}"] [data-action="edit"]`);
-        if (button instanceof HTMLElement) button.focus();
-        else if (!rove.focusKey(`m:${id}`)) rove.focusCurrent();
-      });
-    }
-    /** @param {import('../state/chat-state.js').ChatMessage} m */
-    function saveEdit(m) {
-      const text = draft.value;
-      if (editTooLong.value) return;
-      if (text.trim() === '') {
-        editHint.value = EMPTY_EDIT_HINT;
-        return;
-      }
-      if (text === m.text) return stopEdit();
-      if (props.offline) {
-        editHint.value = OFFLINE_EDIT_HINT;
-        return;
-      }
-      stopEdit();
-      emit('edit', m, text);
+      edit.startEdit(m);
     }
     // The list is one stop of the Tab key (../composables/roving-focus.js): its articles, in the page's order.
     const articleKeys = computed(() => [
@@ -265,7 +204,8 @@ export const MessageList = defineComponent({
     /** What describes a message's article: its text (or "deleted") and its attachment. @param {any} m */
     function describedBy(m) {
       const ids = [];
-      if (m.deleted || (editing.value !== m.id && (m.text || !m.attachment))) ids.push(`msg-body-${m.id}`);
+      if (m.deleted || (edit.editing.value !== m.id && (m.text || !m.attachment)))
+        ids.push(`msg-body-${m.id}`);
       if (m.attachment && !m.deleted) ids.push(`msg-file-${m.id}`);
       return ids.join(' ') || null;
     }
@@ -316,20 +256,13 @@ export const MessageList = defineComponent({
       onScroll,
       scrollToBottom,
       noteText,
-      editing,
-      draft,
-      editHint,
-      EMPTY_EDIT_HINT,
-      editTooLong,
-      editCounter,
-      stopEdit,
+      ...edit,
       confirming,
       moreOf,
       canModerate: () => props.moderation !== null && isModerator(props.moderation),
       canReport: () => props.moderation?.enabled === true,
       inChannel: () => parseConversation(props.conversation.id)?.kind === 'group',
       startEdit,
-      saveEdit,
       timeOfDay,
       fullTime,
       nameHue,
