@@ -168,12 +168,8 @@ export const ChatApp = defineComponent({
       moderation.notice = '';
       void transport.send(command, payload);
     };
-    /** The line a muted person reads above the composer. */
+    /** What a muted person reads above the composer, and under it. */
     const mute = useMuteClock(() => moderation);
-    const mutedLine = () =>
-      mute.muted.value
-        ? `A moderator has muted you until ${mute.until.value}: you can read, leave, and remove your messages, your reactions or members of the groups you own, but not write, edit, react, report, create a group or channel, add members, or change a group's title or topic.`
-        : '';
     onBeforeUnmount(() => actions.outbox.stop());
     // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).
     /** @param {BeforeUnloadEvent} event */
@@ -303,14 +299,13 @@ export const ChatApp = defineComponent({
       showModeration,
       isModerator: () => isModerator(moderation),
       moderate,
-      mutedLine,
+      mutedLine: () => mute.line.value,
       signOutUrl: SIGN_OUT_PATH,
       signOut,
       signOutAsk,
       draftKey,
       signInAgainUrl: () => signInUrl(`${window.location.pathname}${window.location.search}`),
-      sendOff: () =>
-        mute.muted.value ? `Sending is off until ${mute.until.value}: your draft is kept.` : '',
+      sendOff: () => mute.sendOff.value,
     };
   },
   template: /* html */ `
