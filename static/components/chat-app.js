@@ -163,9 +163,14 @@ export const ChatApp = defineComponent({
       if (type === 'error' && MODERATION_COMMANDS.test(payload?.command ?? '')) return;
       handleEvent(type, payload);
     };
-    /** Runs a moderation command (the server checks the roles). @param {string} command @param {object} payload */
-    const moderate = (command, payload) => {
+    /**
+     * Runs a moderation command (the server checks the roles); its answer shows at message `at`, the one it was
+     * taken from (message-list.js), rather than above the list.
+     * @param {string} command @param {object} payload @param {string | null} [at]
+     */
+    const moderate = (command, payload, at = null) => {
       moderation.notice = '';
+      moderation.noticeAt = at;
       void transport.send(command, payload);
     };
     /** What a muted person reads above the composer, and under it. */
@@ -391,7 +396,7 @@ export const ChatApp = defineComponent({
 
         <ModerationPanel v-if="showModeration && isModerator()" :moderation="moderation" :name-of="nameOf"
           @command="moderate" @close="showModeration = false" />
-        <p v-if="moderation.notice && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
+        <p v-if="moderation.notice && !moderation.noticeAt && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
           :state="state" :group="activeParsed.group" :name-of="nameOf" :sign-in="config.auth === 'entra'"
           @command="groupCommand" @suggest="suggestPeople" />

@@ -235,6 +235,12 @@ export const MessageList = defineComponent({
       loadOlder: () => emit('load-older'),
     });
 
+    /**
+     * The answer to a moderation action taken from a message ("Reported: …"), shown under that message and said
+     * by the list's status line; an action taken elsewhere is answered elsewhere (chat-app.js).
+     */
+    const notice = computed(() => (props.moderation?.noticeAt ? props.moderation.notice : ''));
+
     /** @param {import('../state/chat-state.js').Note} n */
     const noteText = (n) => describeNote(n, props.nameOf, props.channel);
 
@@ -261,6 +267,8 @@ export const MessageList = defineComponent({
       moreOf,
       canModerate: () => props.moderation !== null && isModerator(props.moderation),
       canReport: () => props.moderation?.enabled === true,
+      notice,
+      noticeAt: (/** @type {string} */ id) => notice.value !== '' && props.moderation?.noticeAt === id,
       inChannel: () => parseConversation(props.conversation.id)?.kind === 'group',
       startEdit,
       timeOfDay,
@@ -292,6 +300,7 @@ export const MessageList = defineComponent({
         No messages yet. Say hello!
       </p>
 
+      <p class="sr-only" role="status" data-testid="list-status">{{ notice }}</p>
       <div ref="list" class="messages" role="feed" aria-label="Messages" :aria-busy="conversation.loadingOlder ? 'true' : 'false'"
         @focusin="onFocusIn" @focusout="onFocusOut" @keydown="rove.onKeyDown">
         <template v-for="item in timeline" :key="item.key">
@@ -341,9 +350,10 @@ export const MessageList = defineComponent({
                 :more="moreOf === item.m.id" :asking="confirming && confirming.id === item.m.id ? confirming.question : null"
                 :can-report="canReport()" :can-moderate="canModerate()" :in-channel="inChannel()"
                 @react="(emoji) => $emit('react', item.m, emoji)" @reply="$emit('reply', item.m)" @edit="startEdit(item.m)"
-                @delete="$emit('delete', item.m)" @moderate="(command, payload) => $emit('moderate', command, payload)"
+                @delete="$emit('delete', item.m)" @moderate="(command, payload) => $emit('moderate', command, payload, item.m.id)"
                 @more="(open) => (moreOf = open ? item.m.id : null)"
                 @ask="(question) => ask(item.m, question)" />
+              <p v-if="noticeAt(item.m.id)" class="msg-notice" data-testid="moderation-notice">{{ notice }}</p>
             </div>
           </article>
         </template>

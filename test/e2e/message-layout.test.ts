@@ -2,8 +2,9 @@
  * The message list's layout in Chromium against the whole local stack, at 1280 and 390 px: a jump to a quoted
  * message scrolls the list alone, never the page (its top bar stays in view, nothing shows under the message
  * box); a message's actions take no room in the list, show on one line beside the bubble on hover or with the
- * keyboard's focus (Tab goes through them) and under the message tapped on a phone. Screenshots go to
- * test-results/e2e/layout-*.png.
+ * keyboard's focus (Tab goes through them) and under the message tapped on a phone; with sign-in "More actions"
+ * opens Report (and a moderator's actions) by keyboard and by touch, and "Reported" shows under the message
+ * reported and is said by a status line. Screenshots go to test-results/e2e/layout-*.png.
  */
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
@@ -247,5 +248,97 @@ describe('the message list without sign-in', () => {
         await expect(picker.count()).resolves.toBe(0);
       }
     }
+  });
+});
+
+/** Fills the development sign-in page, ticking `roles`, and waits for the chat to connect. */
+async function signIn(person: Person, name: string, roles: string[] = []): Promise<void> {
+  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
+  await person.page.getByLabel('Name to show').fill(name);
+  await person.page.getByLabel('Account (optional)').fill(name.toLowerCase());
+  for (const role of roles) await person.page.getByLabel(role).check();
+  await person.page.getByRole('button', { name: 'Sign in' }).click();
+  await waitConnected(person);
+}
+
+/** Whether the answer to a report shows under that message, in the list's view, and only there. */
+async function expectReportedAt(person: Person, item: Locator): Promise<void> {
+  const notice = item.getByTestId('moderation-notice');
+  await notice.filter({ hasText: 'Reported' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+  await expect(person.page.getByTestId('moderation-notice').count()).resolves.toBe(1);
+  // Said to screen readers by the list's status line.
+  await expect(
+    person.page.getByRole('status').filter({ hasText: 'Reported: the moderators will look at it.' }).count(),
+  ).resolves.toBeGreaterThan(0);
+  const inView = await notice.evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    const list = el.closest('.scroller')?.getBoundingClientRect();
+    return !!list && box.top >= list.top && box.bottom <= list.bottom;
+  });
+  expect(inView).toBe(true);
+}
+
+describe('the message list with sign-in', () => {
+  let chat: BrowserStack;
+  let mona: Person;
+  let bob: Person;
+
+  beforeAll(async () => {
+    chat = await startBrowserStack({ env: { CHAT_AUTH: 'entra' } });
+    mona = await chat.open('mona', { query: '' });
+    bob = await chat.open('bob', { query: '', phone: true });
+    await signIn(mona, 'Mona', ['Moderator']);
+    await signIn(bob, 'Bob');
+  });
+
+  afterAll(async () => {
+    await chat?.stop();
+  });
+
+  it('opens "More actions" by keyboard on a desktop; a report is answered under the message reported', async () => {
+    await send(bob, 'a message to report');
+    await send(bob, 'and one after it');
+    const item = messageItem(mona, 'a message to report');
+    await item.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await delivered(mona, 'and one after it').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await composer(mona).focus();
+    await mona.page.keyboard.press('Shift+Tab');
+    await mona.page.keyboard.press('End');
+    await mona.page.keyboard.press('ArrowUp');
+    await expect.poll(() => focused(mona)).toBe('message: a message to report');
+    expect(await tabThroughActions(mona)).toEqual(['Add reaction', 'Reply', 'More actions']);
+    // Back to the message, on to "More actions": Enter opens them, Tab goes through them.
+    await mona.page.keyboard.press('Shift+Tab');
+    for (let i = 0; i < 3; i += 1) await mona.page.keyboard.press('Tab');
+    await expect.poll(() => focused(mona)).toBe('list: More actions');
+    await mona.page.keyboard.press('Enter');
+    await expect(
+      item.getByRole('button', { name: 'More actions' }).getAttribute('aria-expanded'),
+    ).resolves.toBe('true');
+    const more = await tabThroughActions(mona);
+    expect(more).toEqual(['Report', 'Delete the message of Bob', 'Mute Bob for an hour', 'Ban Bob']);
+    // Leaving the message closed them; once more, and Report.
+    await expect(item.getByTestId('report').count()).resolves.toBe(0);
+    await mona.page.keyboard.press('Shift+Tab');
+    for (let i = 0; i < 3; i += 1) await mona.page.keyboard.press('Tab');
+    await mona.page.keyboard.press('Enter');
+    await mona.page.keyboard.press('Tab');
+    await expect.poll(() => focused(mona)).toBe('list: Report');
+    await mona.page.keyboard.press('Enter');
+    await expectReportedAt(mona, item);
+    await shot(mona, 'reported');
+    expect(problemsOf(mona)).toEqual({ name: 'mona', errors: [], dialogs: [], csp: [] });
+  });
+
+  it('opens "More actions" by touch on a phone; the report is answered under the message, in view', async () => {
+    await send(mona, 'a message from Mona');
+    const item = messageItem(bob, 'a message from Mona');
+    await item.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await showActions(bob, item);
+    await item.getByRole('button', { name: 'More actions' }).tap();
+    await item.getByTestId('report').tap();
+    await expectReportedAt(bob, item);
+    await shot(bob, 'reported');
+    expect(problemsOf(bob)).toEqual({ name: 'bob', errors: [], dialogs: [], csp: [] });
   });
 });
