@@ -10,7 +10,8 @@ import { ReactionPicker } from './reaction-bar.js';
 
 /**
  * The actions on one delivered message (docs/architecture.md, "Message actions"): a small toolbar, "Add
- * reaction" (☺+) and "Reply", then "Edit" and "Delete" on my own message, or "More
+ * reaction" (☺+) and "Reply", then "Edit" (where there is text: a file alone has none to edit) and "Delete" on
+ * my own message, or "More
  * actions" on another's when there is more to offer (Report, and a moderator's Delete, Mute, Ban and Remove from
  * the channel), which opens a row of them under the message. The toolbar takes no room in the list: with a
  * mouse it floats beside the bubble while the message is hovered or holds the keyboard's focus; on a touch
@@ -74,7 +75,7 @@ export const MessageActions = defineComponent({
         <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false"><path d="M9.5 6 4 11.5 9.5 17M4.5 11.5H14a6 6 0 0 1 6 6v1" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/></svg>
       </button>
       <template v-if="mine">
-        <button type="button" class="tool" data-action="edit" title="Edit" aria-label="Edit" @click="$emit('edit')">
+        <button v-if="message.text" type="button" class="tool" data-action="edit" title="Edit" aria-label="Edit" @click="$emit('edit')">
           <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false"><path d="M4.5 19.5h4l10-10a2.8 2.8 0 0 0-4-4l-10 10v4zM13 7l4 4" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/></svg>
         </button>
         <button type="button" class="tool" data-action="delete" title="Delete" aria-label="Delete" @click="$emit('ask', 'delete')">

@@ -330,8 +330,9 @@ export const MessageList = defineComponent({
                 <label class="sr-only" :for="'edit-' + item.m.id">Edit your message</label>
                 <textarea :id="'edit-' + item.m.id" v-model="draft" rows="2" dir="auto"
                   :aria-invalid="editTooLong || editHint === EMPTY_EDIT_HINT ? 'true' : 'false'"
-                  :aria-describedby="'edit-hint-' + item.m.id + ' edit-counter-' + item.m.id"
+                  :aria-describedby="(item.m.attachment ? 'edit-file-' + item.m.id + ' ' : '') + 'edit-hint-' + item.m.id + ' edit-counter-' + item.m.id"
                   @keydown.esc.prevent="stopEdit()" @keydown.enter.exact.prevent="saveEdit(item.m)"></textarea>
+                <span v-if="item.m.attachment" :id="'edit-file-' + item.m.id" class="edit-file" data-testid="edit-file">The file stays as it is: an edit changes the text only.</span>
                 <span class="edit-actions">
                   <button type="submit" class="button small primary" :disabled="editTooLong">Save</button>
                   <button type="button" class="button small ghost" @click="stopEdit()">Cancel</button>

@@ -2,9 +2,10 @@
  * The message list's layout in Chromium against the whole local stack, at 1280 and 390 px: a jump to a quoted
  * message scrolls the list alone, never the page (its top bar stays in view, nothing shows under the message
  * box); a message's actions take no room in the list, show on one line beside the bubble on hover or with the
- * keyboard's focus (Tab goes through them) and under the message tapped on a phone; with sign-in "More actions"
- * opens Report (and a moderator's actions) by keyboard and by touch, and "Reported" shows under the message
- * reported and is said by a status line. Screenshots go to test-results/e2e/layout-*.png.
+ * keyboard's focus (Tab goes through them) and under the message tapped on a phone; the reaction picker leaves
+ * its bubble readable; Edit is offered only where there is text (a file with a text keeps its file); with
+ * sign-in "More actions" opens Report (and a moderator's actions) by keyboard and by touch, and "Reported" shows
+ * under the message reported and is said by a status line. Screenshots go to test-results/e2e/layout-*.png.
  */
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
@@ -247,6 +248,50 @@ describe('the message list without sign-in', () => {
         await person.page.keyboard.press('Escape');
         await expect(picker.count()).resolves.toBe(0);
       }
+    }
+  });
+
+  it('offers Edit only on a message with text: not on a file alone; a file with text keeps its file when edited', async () => {
+    await ann.page.getByTestId('attach-input').setInputFiles({
+      name: 'notes.pdf',
+      mimeType: 'application/pdf',
+      buffer: Buffer.from('%PDF-1.4\n%small\n'),
+    });
+    const fileAlone = ann.page.locator('.messages .msg:not(.pending)', {
+      has: ann.page.locator('a.attachment-chip', { hasText: 'notes.pdf' }),
+    });
+    await fileAlone.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await showActions(ann, fileAlone);
+    await fileAlone.getByRole('button', { name: 'Delete' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect(fileAlone.getByRole('button', { name: 'Edit' }).count()).resolves.toBe(0);
+
+    // The same file sent again by ann with a text, as another client of the protocol may.
+    const sent = await bob.waitFor(
+      (e) =>
+        e.type === 'message' && (e.payload.attachment as { name?: string } | undefined)?.name === 'notes.pdf',
+    );
+    const annClient = await connectChat(chat.stack.functionsUrl, 'ann', 'signalr');
+    try {
+      await annClient.send('sendMessage', {
+        text: 'the notes, with a word',
+        attachment: sent.payload.attachment,
+      });
+      const withText = messageItem(ann, 'the notes, with a word');
+      await withText.waitFor({ timeout: SHOW_TIMEOUT_MS });
+      // Found by its id: its text goes into the edit box.
+      const item = ann.page.locator(`.messages .msg[data-id="${await withText.getAttribute('data-id')}"]`);
+      await showActions(ann, item);
+      await item.getByRole('button', { name: 'Edit' }).click();
+      await expect(item.getByTestId('edit-file').textContent()).resolves.toContain('The file stays');
+      await shot(ann, 'file-with-text-editing');
+      await ann.page.keyboard.press('ControlOrMeta+a');
+      await ann.page.keyboard.type('the notes, corrected');
+      await ann.page.keyboard.press('Enter');
+      await delivered(ann, 'the notes, corrected').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      await expect(item.locator('a.attachment-chip', { hasText: 'notes.pdf' }).count()).resolves.toBe(1);
+      await shot(ann, 'file-with-text-edited');
+    } finally {
+      await annClient.close();
     }
   });
 });
