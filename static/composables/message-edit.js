@@ -1,6 +1,7 @@
 import { COUNTER_THRESHOLD } from '../components/message-composer.js';
 import { counterText } from '../text/format.js';
 import { computed, nextTick, ref, watch } from '../vendor/vue.js';
+import { scrollWithinList } from './list-scroll.js';
 
 /** What the edit box says when its text is emptied: an edit cannot delete. */
 export const EMPTY_EDIT_HINT = 'A message cannot be empty: use Delete to remove it';
@@ -42,12 +43,15 @@ export function useMessageEdit({ scroller, maxTextLength, offline, save, focusMe
     editing.value = m.id;
     draft.value = m.text;
     editHint.value = '';
-    // Typing, Enter and Escape go to the edit box at once, the caret after the text.
+    // Typing, Enter and Escape go to the edit box at once, the caret after the text; the whole form, Save
+    // included, is brought into the list's view (the list alone scrolls).
     void nextTick(() => {
-      const box = scroller.value?.querySelector(`#edit-${CSS.escape(m.id)}`);
-      if (!(box instanceof HTMLTextAreaElement)) return;
-      box.focus();
+      const list = scroller.value;
+      const box = list?.querySelector(`#edit-${CSS.escape(m.id)}`);
+      if (!list || !(box instanceof HTMLTextAreaElement)) return;
+      box.focus({ preventScroll: true });
       box.setSelectionRange(box.value.length, box.value.length);
+      scrollWithinList(list, box.closest('form') ?? box);
     });
   }
   /** Closes the edit box; the focus goes back to the message's Edit button (the list, if the message went). */

@@ -283,6 +283,13 @@ describe('the message list without sign-in', () => {
       await showActions(ann, item);
       await item.getByRole('button', { name: 'Edit' }).click();
       await expect(item.getByTestId('edit-file').textContent()).resolves.toContain('The file stays');
+      // Opened near the end of the list, the edit box shows whole, Save included.
+      const saveInView = await item.getByRole('button', { name: 'Save' }).evaluate((el) => {
+        const box = el.getBoundingClientRect();
+        const list = el.closest('.scroller')?.getBoundingClientRect();
+        return !!list && box.top >= list.top - 1 && box.bottom <= list.bottom + 1;
+      });
+      expect(saveInView).toBe(true);
       await shot(ann, 'file-with-text-editing');
       await ann.page.keyboard.press('ControlOrMeta+a');
       await ann.page.keyboard.type('the notes, corrected');
