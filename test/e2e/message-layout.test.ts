@@ -14,6 +14,7 @@ import {
   type BrowserStack,
   composer,
   delivered,
+  horizontalOverflow,
   type Person,
   problemsOf,
   SCREENSHOTS,
@@ -198,6 +199,7 @@ describe('the message list without sign-in', () => {
     expect(shown.tools?.top).toBeGreaterThanOrEqual(shown.bubble?.bottom ?? Number.POSITIVE_INFINITY);
     expect(shown.tools?.right).toBeLessThanOrEqual(shown.width);
     await expect(dee.page.locator('.msg-tools:visible').count()).resolves.toBe(1);
+    expect(await horizontalOverflow(dee)).toBe(0);
     await shot(dee, 'actions-tapped');
     await theirs.getByRole('button', { name: 'Reply' }).tap();
     await dee.page
@@ -244,6 +246,7 @@ describe('the message list without sign-in', () => {
         expect(shown.x).toBeGreaterThanOrEqual(0);
         expect(shown.x + shown.width).toBeLessThanOrEqual(person.phone ? 390 : 1280);
         await expect(picker.evaluate((el) => el.contains(document.activeElement))).resolves.toBe(true);
+        expect(await horizontalOverflow(person)).toBe(0);
         await shot(person, `picker-${text === 'pick for me' ? 'mine' : 'theirs'}`);
         await person.page.keyboard.press('Escape');
         await expect(picker.count()).resolves.toBe(0);
