@@ -159,17 +159,18 @@ export const ChatApp = defineComponent({
       if (type === 'error' && MODERATION_COMMANDS.test(payload?.command ?? '')) return;
       handleEvent(type, payload);
     };
-    /** Runs a moderation command (the server checks the roles). @param {string} command @param {object} payload */
-    const moderate = (command, payload) => {
+    /**
+     * Runs a moderation command (the server checks the roles); its answer shows at message `at`, the one it was
+     * taken from (message-list.js), rather than above the list.
+     * @param {string} command @param {object} payload @param {string | null} [at]
+     */
+    const moderate = (command, payload, at = null) => {
       moderation.notice = '';
+      moderation.noticeAt = at;
       void transport.send(command, payload);
     };
-    /** The line a muted person reads above the composer. */
+    /** What a muted person reads above the composer, and under it. */
     const mute = useMuteClock(() => moderation);
-    const mutedLine = () =>
-      mute.muted.value
-        ? `A moderator has muted you until ${mute.until.value}: you can read, leave, and remove your messages, your reactions or members of the groups you own, but not write, edit, react, report, create a group or channel, add members, or change a group's title or topic.`
-        : '';
     onBeforeUnmount(() => actions.outbox.stop());
     // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).
     /** @param {BeforeUnloadEvent} event */
@@ -297,14 +298,13 @@ export const ChatApp = defineComponent({
       goToReported: useReportJump(state, { open: actions.open, jumpTo: jumpToResult }),
       isModerator: () => isModerator(moderation),
       moderate,
-      mutedLine,
+      mutedLine: () => mute.line.value,
       signOutUrl: SIGN_OUT_PATH,
       signOut,
       signOutAsk,
       draftKey,
       signInAgainUrl: () => signInUrl(`${window.location.pathname}${window.location.search}`, state.activeId),
-      sendOff: () =>
-        mute.muted.value ? `Sending is off until ${mute.until.value}: your draft is kept.` : '',
+      sendOff: () => mute.sendOff.value,
     };
   },
   template: /* html */ `
@@ -391,7 +391,7 @@ export const ChatApp = defineComponent({
 
         <ModerationPanel v-if="showModeration && isModerator()" :moderation="moderation" :state="state" :name-of="nameOf"
           @command="moderate" @close="showModeration = false" @go="goToReported" @suggest="suggestPeople" />
-        <p v-if="moderation.notice && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
+        <p v-if="moderation.notice && !moderation.noticeAt && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
           :state="state" :group="activeParsed.group" :name-of="nameOf" :sign-in="config.auth === 'entra'"
           @command="groupCommand" @suggest="suggestPeople" />

@@ -1,34 +1,24 @@
-import { useListScroll } from '../composables/list-scroll.js';
+import { scrollWithinList, useListScroll } from '../composables/list-scroll.js';
+import { useMessageEdit } from '../composables/message-edit.js';
 import { useMuteClock } from '../composables/mute-clock.js';
 import { useReplyJump } from '../composables/reply-jump.js';
 import { useRovingFocus } from '../composables/roving-focus.js';
 import { MAX_TEXT_LENGTH, parseConversation } from '../conversation.js';
-import { isModerator, MENU_MUTE_MINUTES } from '../state/moderation.js';
+import { isModerator } from '../state/moderation.js';
 import { firstUnreadId, lastSeenMineId } from '../state/read-state.js';
 import { noteText as describeNote } from '../state/system-notes.js';
-import {
-  counterText,
-  dayKey,
-  dayLabel,
-  fullTime,
-  initial,
-  nameHue,
-  timeOfDay,
-  withLocalTimes,
-} from '../text/format.js';
+import { dayKey, dayLabel, fullTime, initial, nameHue, timeOfDay, withLocalTimes } from '../text/format.js';
 import { renderMessage, setKnownNames } from '../text/markdown.js';
 import { computed, defineComponent, nextTick, ref, watch } from '../vendor/vue.js';
 import { AttachmentView } from './attachment-view.js';
-import { COUNTER_THRESHOLD } from './message-composer.js';
+import { MessageActions } from './message-actions.js';
 import { ReactionBar } from './reaction-bar.js';
 import { ReplyQuote } from './reply-quote.js';
 
 /** Messages from the same person within this many milliseconds are shown as one block. */
 export const GROUPING_WINDOW_MS = 5 * 60_000;
-/** What the edit box says when its text is emptied: an edit cannot delete. */
-export const EMPTY_EDIT_HINT = 'A message cannot be empty: use Delete to remove it';
-/** What the edit box says when Save is pressed offline: the text stays in the box. */
-export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it when the connection is back';
+/** Where there is no hover: the message actions show for the message tapped (../message-actions.css). */
+const TOUCH = '(hover: none)';
 
 /**
  * A message or a note, placed in time.
@@ -44,7 +34,7 @@ export const OFFLINE_EDIT_HINT = 'Not connected: your edit stays here; save it w
  */
 export const MessageList = defineComponent({
   name: 'MessageList',
-  components: { AttachmentView, ReactionBar, ReplyQuote },
+  components: { AttachmentView, MessageActions, ReactionBar, ReplyQuote },
   props: {
     conversation: {
       type: /** @type {import('vue').PropType<import('../state/chat-state.js').Conversation>} */ (Object),
@@ -138,70 +128,26 @@ export const MessageList = defineComponent({
       return out;
     });
 
-    // My message being edited (its id and the draft), or being asked "delete?" (its id).
-    const editing = ref(/** @type {string | null} */ (null));
-    const draft = ref('');
-    /** Why Save did not close the edit box (empty, or offline), until the text changes. */
-    const editHint = ref('');
-    /** The question under a message before a deletion, a ban or a mute: `<id>`, `ban:<id>` or `mute:<id>`. */
-    const confirming = ref(/** @type {string | null} */ (null));
-    // The edit box is held to the message limit as the message box is: a counter near it, no Save past it.
-    const editRemaining = computed(() => props.maxTextLength - draft.value.length);
-    const editTooLong = computed(() => editRemaining.value < 0);
-    const editCounter = computed(() =>
-      editRemaining.value <= COUNTER_THRESHOLD ? counterText(editRemaining.value) : '',
+    /** The question under a message before a deletion, a ban or a mute (message-actions.js), and its message. */
+    const confirming = ref(
+      /** @type {{ id: string, question: import('./message-actions.js').Question } | null} */ (null),
     );
-    watch(draft, () => {
-      editHint.value = '';
-    });
-    watch(
-      () => props.offline,
-      (offline) => {
-        if (!offline && editHint.value === OFFLINE_EDIT_HINT) editHint.value = '';
+    /** The message whose row of "More actions" is open. */
+    const moreOf = ref(/** @type {string | null} */ (null));
+    // My message's edit box (../composables/message-edit.js); an edit started drops a question.
+    const edit = useMessageEdit({
+      scroller,
+      maxTextLength: () => props.maxTextLength,
+      offline: () => props.offline,
+      save: (m, text) => emit('edit', m, text),
+      focusMessage: (id) => {
+        if (!rove.focusKey(`m:${id}`)) rove.focusCurrent();
       },
-    );
+    });
     /** @param {import('../state/chat-state.js').ChatMessage} m */
     function startEdit(m) {
       confirming.value = null;
-      editing.value = m.id;
-      draft.value = m.text;
-      editHint.value = '';
-      // Typing, Enter and Escape go to the edit box at once, the caret after the text.
-      void nextTick(() => {
-        const box = scroller.value?.querySelector(`#edit-${CSS.escape(m.id)}`);
-        if (!(box instanceof HTMLTextAreaElement)) return;
-        box.focus();
-        box.setSelectionRange(box.value.length, box.value.length);
-      });
-    }
-    /** Closes the edit box; the focus goes back to the message's Edit button (the list, if the message went). */
-    function stopEdit() {
-      const id = editing.value;
-      editing.value = null;
-      editHint.value = '';
-      if (id === null) return;
-      void nextTick(() => {
-        const el = scroller.value;
-        const button = el?.querySelector(`.msg[data-id="${CSS.escape(id)}"] [data-action="edit"]`);
-        if (button instanceof HTMLElement) button.focus();
-        else if (!rove.focusKey(`m:${id}`)) rove.focusCurrent();
-      });
-    }
-    /** @param {import('../state/chat-state.js').ChatMessage} m */
-    function saveEdit(m) {
-      const text = draft.value;
-      if (editTooLong.value) return;
-      if (text.trim() === '') {
-        editHint.value = EMPTY_EDIT_HINT;
-        return;
-      }
-      if (text === m.text) return stopEdit();
-      if (props.offline) {
-        editHint.value = OFFLINE_EDIT_HINT;
-        return;
-      }
-      stopEdit();
-      emit('edit', m, text);
+      edit.startEdit(m);
     }
     // The list is one stop of the Tab key (../composables/roving-focus.js): its articles, in the page's order.
     const articleKeys = computed(() => [
@@ -218,15 +164,48 @@ export const MessageList = defineComponent({
       conversationId: () => props.conversation.id,
       hasOlder: () => props.conversation.loaded && props.conversation.hasMore,
       loadOlder: () => emit('load-older'),
-      // Escape from a question's buttons answers no, as Keep and Cancel do.
+      // Escape from a question's buttons answers no, as Keep and Cancel do; from "More actions", closes them.
       onEscape: () => {
         confirming.value = null;
+        moreOf.value = null;
       },
     });
+    /**
+     * On a touch screen the message tapped shows its actions under it (message-actions.js): they are brought into
+     * the list's view. Only when the message itself took the focus: a tap on one of its buttons must not move it.
+     * @param {FocusEvent} event
+     */
+    function onFocusIn(event) {
+      rove.onFocusIn(event);
+      const article = event.target;
+      if (!(article instanceof HTMLElement) || !article.matches('.msg') || !window.matchMedia(TOUCH).matches)
+        return;
+      void nextTick(() => {
+        const tools = article.querySelector('.msg-tools');
+        if (tools && scroller.value) scrollWithinList(scroller.value, tools);
+      });
+    }
+    /**
+     * Asks `question` under message `m` (null: the question is answered or dropped); "More actions" close.
+     * @param {import('../state/chat-state.js').ChatMessage} m
+     * @param {import('./message-actions.js').Question | null} question
+     */
+    function ask(m, question) {
+      moreOf.value = null;
+      confirming.value = question ? { id: m.id, question } : null;
+    }
+    /** Leaving a message closes its "More actions" (a question stays until answered). @param {FocusEvent} event */
+    function onFocusOut(event) {
+      rove.onFocusOut(event);
+      const from = event.target instanceof Element ? event.target.closest('[data-key]') : null;
+      const into = event.relatedTarget;
+      if (from && !(into instanceof Node && from.contains(into))) moreOf.value = null;
+    }
     /** What describes a message's article: its text (or "deleted") and its attachment. @param {any} m */
     function describedBy(m) {
       const ids = [];
-      if (m.deleted || (editing.value !== m.id && (m.text || !m.attachment))) ids.push(`msg-body-${m.id}`);
+      if (m.deleted || (edit.editing.value !== m.id && (m.text || !m.attachment)))
+        ids.push(`msg-body-${m.id}`);
       if (m.attachment && !m.deleted) ids.push(`msg-file-${m.id}`);
       return ids.join(' ') || null;
     }
@@ -238,7 +217,7 @@ export const MessageList = defineComponent({
           const safe = scroller.value?.querySelector('[data-safe-answer]');
           if (safe instanceof HTMLElement) safe.focus();
         } else if (before !== null && !scroller.value?.contains(document.activeElement)) {
-          rove.focusKey(`m:${before.replace(/^(ban|mute):/, '')}`);
+          rove.focusKey(`m:${before.id}`);
         }
       });
     });
@@ -256,6 +235,12 @@ export const MessageList = defineComponent({
       loadOlder: () => emit('load-older'),
     });
 
+    /**
+     * The answer to a moderation action taken from a message ("Reported: …"), shown under that message and said
+     * by the list's status line; an action taken elsewhere is answered elsewhere (chat-app.js).
+     */
+    const notice = computed(() => (props.moderation?.noticeAt ? props.moderation.notice : ''));
+
     /** @param {import('../state/chat-state.js').Note} n */
     const noteText = (n) => describeNote(n, props.nameOf, props.channel);
 
@@ -269,25 +254,23 @@ export const MessageList = defineComponent({
       positions,
       setSize: () => (props.conversation.hasMore ? -1 : articleKeys.value.length),
       rove,
+      onFocusIn,
+      onFocusOut,
+      ask,
       describedBy,
       newBelow,
       onScroll,
       scrollToBottom,
       noteText,
-      editing,
-      draft,
-      editHint,
-      EMPTY_EDIT_HINT,
-      editTooLong,
-      editCounter,
-      stopEdit,
+      ...edit,
       confirming,
+      moreOf,
       canModerate: () => props.moderation !== null && isModerator(props.moderation),
       canReport: () => props.moderation?.enabled === true,
+      notice,
+      noticeAt: (/** @type {string} */ id) => notice.value !== '' && props.moderation?.noticeAt === id,
       inChannel: () => parseConversation(props.conversation.id)?.kind === 'group',
-      muteMinutes: MENU_MUTE_MINUTES,
       startEdit,
-      saveEdit,
       timeOfDay,
       fullTime,
       nameHue,
@@ -317,8 +300,9 @@ export const MessageList = defineComponent({
         No messages yet. Say hello!
       </p>
 
+      <p class="sr-only" role="status" data-testid="list-status">{{ notice }}</p>
       <div ref="list" class="messages" role="feed" aria-label="Messages" :aria-busy="conversation.loadingOlder ? 'true' : 'false'"
-        @focusin="rove.onFocusIn" @focusout="rove.onFocusOut" @keydown="rove.onKeyDown">
+        @focusin="onFocusIn" @focusout="onFocusOut" @keydown="rove.onKeyDown">
         <template v-for="item in timeline" :key="item.key">
           <div v-if="item.type === 'day'" class="day-divider"><span>{{ item.label }}</span></div>
           <div v-else-if="item.type === 'unread-line'" class="unread-line" data-testid="unread-line"><span>New messages</span></div>
@@ -346,8 +330,9 @@ export const MessageList = defineComponent({
                 <label class="sr-only" :for="'edit-' + item.m.id">Edit your message</label>
                 <textarea :id="'edit-' + item.m.id" v-model="draft" rows="2" dir="auto"
                   :aria-invalid="editTooLong || editHint === EMPTY_EDIT_HINT ? 'true' : 'false'"
-                  :aria-describedby="'edit-hint-' + item.m.id + ' edit-counter-' + item.m.id"
+                  :aria-describedby="(item.m.attachment ? 'edit-file-' + item.m.id + ' ' : '') + 'edit-hint-' + item.m.id + ' edit-counter-' + item.m.id"
                   @keydown.esc.prevent="stopEdit()" @keydown.enter.exact.prevent="saveEdit(item.m)"></textarea>
+                <span v-if="item.m.attachment" :id="'edit-file-' + item.m.id" class="edit-file" data-testid="edit-file">The file stays as it is: an edit changes the text only.</span>
                 <span class="edit-actions">
                   <button type="submit" class="button small primary" :disabled="editTooLong">Save</button>
                   <button type="button" class="button small ghost" @click="stopEdit()">Cancel</button>
@@ -360,54 +345,16 @@ export const MessageList = defineComponent({
               <AttachmentView v-if="item.m.attachment && !item.m.deleted" :id="'msg-file-' + item.m.id" :attachment="item.m.attachment" :conversation="item.m.conversation" />
               <span v-if="item.m.editedAt && !item.m.deleted" class="edited-mark" :title="'Edited ' + fullTime(item.m.editedAt)">edited</span>
               <span v-if="item.seen" class="seen-mark" data-testid="seen">Seen</span>
-              <div v-if="item.mine && !item.m.deleted && editing !== item.m.id" class="msg-foot">
-              <span class="msg-actions">
-                <span v-if="confirming === item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
-                  <span :id="'ask-' + item.m.id">Delete this message?</span>
-                  <button type="button" class="link-button" @click="confirming = null; $emit('delete', item.m)">Delete</button>
-                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Keep</button>
-                </span>
-                <template v-else>
-                  <button type="button" class="link-button" data-action="edit" @click="startEdit(item.m)">Edit</button>
-                  <button type="button" class="link-button" @click="confirming = item.m.id">Delete</button>
-                </template>
-              </span>
-              <ReactionBar :message="item.m" :me="me" :name-of="nameOf" list-last
-                @react="(m, emoji) => $emit('react', m, emoji)" @reply="(m) => $emit('reply', m)" />
-              </div>
-              <ReactionBar v-else-if="!item.mine && !item.m.deleted" :message="item.m" :me="me" :name-of="nameOf"
-                @react="(m, emoji) => $emit('react', m, emoji)" @reply="(m) => $emit('reply', m)" />
-              <span v-if="!item.mine && !item.m.deleted && canReport()" class="msg-actions" data-testid="others-actions">
-                <span v-if="confirming === item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
-                  <span :id="'ask-' + item.m.id">Delete {{ nameOf(item.m.from) }}'s message for everyone?</span>
-                  <button type="button" class="link-button" data-testid="confirm-remove"
-                    @click="confirming = null; $emit('moderate', 'removeMessage', { conversation: item.m.conversation, messageId: item.m.id })">Delete</button>
-                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Keep</button>
-                </span>
-                <span v-else-if="confirming === 'ban:' + item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
-                  <span :id="'ask-' + item.m.id">Ban {{ nameOf(item.m.from) }} from the chat?</span>
-                  <button type="button" class="link-button" @click="confirming = null; $emit('moderate', 'banUser', { user: item.m.from })">Ban</button>
-                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Cancel</button>
-                </span>
-                <span v-else-if="confirming === 'mute:' + item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
-                  <span :id="'ask-' + item.m.id">Mute {{ nameOf(item.m.from) }} for an hour?</span>
-                  <button type="button" class="link-button" data-testid="confirm-mute"
-                    @click="confirming = null; $emit('moderate', 'muteUser', { user: item.m.from, minutes: muteMinutes })">Mute</button>
-                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Cancel</button>
-                </span>
-                <template v-else>
-                  <button type="button" class="link-button" data-testid="report"
-                    @click="$emit('moderate', 'reportMessage', { conversation: item.m.conversation, messageId: item.m.id })">Report</button>
-                  <template v-if="canModerate()">
-                    <button type="button" class="link-button" data-testid="remove" :aria-label="'Delete the message of ' + nameOf(item.m.from)" @click="confirming = item.m.id">Delete</button>
-                    <button type="button" class="link-button" :aria-label="'Mute user ' + nameOf(item.m.from) + ' for an hour…'"
-                      :title="'Mute ' + nameOf(item.m.from) + ' for an hour'" @click="confirming = 'mute:' + item.m.id">Mute user…</button>
-                    <button type="button" class="link-button" :aria-label="'Ban ' + nameOf(item.m.from)" @click="confirming = 'ban:' + item.m.id">Ban</button>
-                    <button v-if="inChannel()" type="button" class="link-button" :aria-label="'Remove ' + nameOf(item.m.from) + ' from the channel'"
-                      @click="$emit('moderate', 'removeFromChannel', { group: item.m.group, user: item.m.from })">Remove from channel</button>
-                  </template>
-                </template>
-              </span>
+              <ReactionBar v-if="!item.m.deleted" :message="item.m" :me="me" :name-of="nameOf"
+                @react="(m, emoji) => $emit('react', m, emoji)" />
+              <MessageActions v-if="!item.m.deleted && editing !== item.m.id" :message="item.m" :mine="item.mine" :name-of="nameOf"
+                :more="moreOf === item.m.id" :asking="confirming && confirming.id === item.m.id ? confirming.question : null"
+                :can-report="canReport()" :can-moderate="canModerate()" :in-channel="inChannel()"
+                @react="(emoji) => $emit('react', item.m, emoji)" @reply="$emit('reply', item.m)" @edit="startEdit(item.m)"
+                @delete="$emit('delete', item.m)" @moderate="(command, payload) => $emit('moderate', command, payload, item.m.id)"
+                @more="(open) => (moreOf = open ? item.m.id : null)"
+                @ask="(question) => ask(item.m, question)" />
+              <p v-if="noticeAt(item.m.id)" class="msg-notice" data-testid="moderation-notice">{{ notice }}</p>
             </div>
           </article>
         </template>

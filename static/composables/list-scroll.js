@@ -10,6 +10,26 @@ export const UNREAD_LINE_MARGIN_PX = 16;
 export const MAX_LANDING_PAGES = 3;
 
 /**
+ * Scrolls the list's own window, and nothing else, so that `element` (inside it) shows: `center` puts it in the
+ * middle, as far as the list can scroll; `nearest` scrolls the least that shows it, its top first when it is
+ * taller than the window. `element.scrollIntoView` would also scroll every scrollable ancestor, the page
+ * included, sliding the top bar off the screen.
+ * @param {HTMLElement} scroller @param {Element} element @param {'center' | 'nearest'} [block]
+ */
+export function scrollWithinList(scroller, element, block = 'nearest') {
+  const view = scroller.getBoundingClientRect();
+  const box = element.getBoundingClientRect();
+  const top = box.top - view.top - scroller.clientTop;
+  const bottom = top + box.height;
+  const height = scroller.clientHeight;
+  let by = 0;
+  if (block === 'center') by = top + box.height / 2 - height / 2;
+  else if (top < 0) by = top;
+  else if (bottom > height) by = Math.min(bottom - height, top);
+  if (by !== 0) scroller.scrollTop += by;
+}
+
+/**
  * Where the message list stands (docs/architecture.md, "The page"). A conversation opens at its first unread
  * message, the "New messages" line near the top, when the unread ones do not all fit (older pages are loaded
  * to reach it, at most {@link MAX_LANDING_PAGES}); at the newest message otherwise. Then the list stays at the

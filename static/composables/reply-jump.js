@@ -1,4 +1,5 @@
 import { nextTick, ref, watch } from '../vendor/vue.js';
+import { scrollWithinList } from './list-scroll.js';
 
 /** Older history pages loaded at most to reach the message a quote points to. */
 export const MAX_JUMP_PAGES = 10;
@@ -68,10 +69,12 @@ export function useReplyJump({ conversation, scroller, loadOlder }) {
     // After the list keeps the reader's place for the page added above.
     await nextTick();
     await nextTick();
-    const element = scroller.value?.querySelector(`[data-id="${CSS.escape(id)}"]`);
-    if (!(element instanceof HTMLElement)) return;
+    const list = scroller.value;
+    const element = list?.querySelector(`[data-id="${CSS.escape(id)}"]`);
+    if (!list || !(element instanceof HTMLElement)) return;
     // Every message can take the focus (../composables/roving-focus.js); focused, it is the list's Tab stop.
-    element.scrollIntoView({ block: 'center' });
+    // Only the list scrolls: the page itself stays put, its top bar in view.
+    scrollWithinList(list, element, 'center');
     element.focus({ preventScroll: true });
     highlighted.value = id;
     clearTimeout(fade);

@@ -1,4 +1,5 @@
 import { computed, onBeforeUnmount, onMounted, ref, watch } from '../vendor/vue.js';
+import { scrollWithinList } from './list-scroll.js';
 
 /** An article of the list: a message, a note or a message being sent, named by its key. */
 const ARTICLE = '[data-key]';
@@ -98,13 +99,13 @@ export function useRovingFocus({ list, scroller, keys, conversationId, hasOlder,
     const el = list.value?.querySelector(`[data-key="${CSS.escape(key)}"]`);
     return el instanceof HTMLElement ? el : null;
   }
-  /** Focuses article `key` and brings it into view. @param {string} key */
+  /** Focuses article `key` and brings it into the list's view (the page does not scroll). @param {string} key */
   function focusKey(key) {
     const el = articleFor(key);
     if (!el) return false;
     chosen.value = key;
     el.focus({ preventScroll: true });
-    el.scrollIntoView({ block: 'nearest' });
+    if (scroller.value) scrollWithinList(scroller.value, el);
     return true;
   }
   /** Focuses the article in the Tab order (after its message went, say). */

@@ -32,6 +32,8 @@ export function createModerationState() {
     auditLoaded: false,
     /** The last answer to an action of mine, for a status line. */
     notice: '',
+    /** The message the action was taken from, where the answer shows (null: the action was not a message's). */
+    noticeAt: /** @type {string | null} */ (null),
   };
 }
 

@@ -13,6 +13,12 @@ const shortYearDayFormat = new Intl.DateTimeFormat(undefined, {
   month: 'short',
   year: 'numeric',
 });
+const dayTimeFormat = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 
 /** @param {string} iso */
 function toDate(iso) {
@@ -61,6 +67,20 @@ export function compactTime(iso, now = new Date()) {
   if (thisYear && date.getMonth() === now.getMonth() && date.getDate() === now.getDate())
     return timeFormat.format(date);
   return thisYear ? shortDayFormat.format(date) : shortYearDayFormat.format(date);
+}
+
+/**
+ * A moment of the coming days in few words, for "until …": "14:05" today, "tomorrow 14:05", else "8 Dec, 14:05"
+ * (in the reader's locale and time zone); the text as it was when it is no time.
+ * @param {string} iso
+ */
+export function shortMoment(iso, now = new Date()) {
+  const date = toDate(iso);
+  if (!date) return iso;
+  const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+  if (dayKey(iso) === dayKey(now.toISOString())) return timeOfDay(iso);
+  if (dayKey(iso) === dayKey(tomorrow.toISOString())) return `tomorrow ${timeOfDay(iso)}`;
+  return dayTimeFormat.format(date);
 }
 
 /** A hue (0–359) derived from a name, so each person keeps one colour. @param {string} name */

@@ -113,9 +113,9 @@ describe('the message list with a keyboard', () => {
     const item = ann.page.locator('.messages .msg', {
       has: ann.page.locator('.bubble', { hasText: target }),
     });
-    await expect(
-      item.locator('.reaction-actions').evaluate((el) => getComputedStyle(el).opacity),
-    ).resolves.toBe('1');
+    await expect(item.locator('.msg-tools').evaluate((el) => getComputedStyle(el).opacity)).resolves.toBe(
+      '1',
+    );
 
     // Tab: that message's actions, then out of the list; Shift+Tab comes back to the same message.
     const actions: string[] = [];

@@ -18,6 +18,7 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showActions,
   sidebarButton,
   startBrowserStack,
   waitConnected,
@@ -59,7 +60,8 @@ const focused = (person: Person) => person.page.evaluate(() => document.activeEl
 async function report(person: Person, text: string): Promise<void> {
   const message = messageItem(person, text);
   await message.waitFor({ timeout: SHOW_TIMEOUT_MS });
-  await message.hover();
+  await showActions(person, message);
+  await message.getByRole('button', { name: 'More actions' }).click();
   await message.getByTestId('report').click();
   await person.page
     .getByTestId('moderation-notice')
@@ -286,7 +288,8 @@ describe("the moderators' panel, signed in", () => {
       expect(await header.getAttribute('aria-pressed')).toBe('false');
       expect(await page.getByRole('button', { name: 'Mute notifications', exact: true }).count()).toBe(1);
       // The message's is a moderator's mute of its author, asked first.
-      await message.hover();
+      await showActions(person, message);
+      await message.getByRole('button', { name: 'More actions' }).click();
       const muteEve = message.getByRole('button', { name: 'Mute user Eve for an hour…' });
       expect(await muteEve.textContent()).toBe('Mute user…');
       // No button is a bare "Mute" any more.

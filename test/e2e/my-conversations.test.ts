@@ -16,6 +16,7 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showActions,
   showSidebar,
   startBrowserStack,
   waitConnected,
@@ -129,15 +130,17 @@ describe('my conversations and message actions in Chromium', () => {
       .toBe(2);
     await expect(delivered(paz, 'bring snacks').count()).resolves.toBe(0);
 
-    // On the phone, paz edits a message of their own (the actions show without hovering).
+    // On the phone, paz edits a message of their own (its actions show once it is tapped).
     await send(paz, 'on my way');
     const mine = myMessage(paz, 'on my way');
+    await showActions(paz, mine);
     await mine.getByRole('button', { name: 'Edit' }).click();
     await paz.page.locator('.edit-form textarea').fill('on my way, 5 min');
     await paz.page.getByRole('button', { name: 'Save' }).click();
     await delivered(ann, 'on my way, 5 min').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await send(paz, 'typo msg');
     const typo = myMessage(paz, 'typo msg');
+    await showActions(paz, typo);
     await typo.getByRole('button', { name: 'Delete' }).click();
     await typo.getByRole('button', { name: 'Delete' }).click();
     await expect

@@ -22,6 +22,7 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showActions,
   sidebarButton,
   startBrowserStack,
   waitConnected,
@@ -198,6 +199,7 @@ describe('editing my messages', () => {
       const text = `Edit me, ${person.name}`;
       await send(person, text);
       const item = await editable(person, text);
+      await showActions(person, item);
       await item.getByRole('button', { name: 'Edit' }).click();
       const editBox = item.getByLabel('Edit your message');
       await editBox.fill('');
@@ -227,6 +229,7 @@ describe('editing my messages', () => {
       await person.context.setOffline(true);
       await person.page.locator('.status-pill[data-status="offline"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
       const item = await editable(person, text);
+      await showActions(person, item);
       await item.getByRole('button', { name: 'Edit' }).click();
       const editBox = item.getByLabel('Edit your message');
       await editBox.fill(`Edited offline, ${person.name}`);
@@ -235,6 +238,7 @@ describe('editing my messages', () => {
       await expect(editBox.inputValue()).resolves.toBe(`Edited offline, ${person.name}`);
       // A reaction on another message: the conversation says it was not sent.
       const other = messageItem(person, '@Mary Jane and @ann, see this');
+      await showActions(person, other);
       await other.getByRole('button', { name: 'Add reaction' }).click();
       await other.getByRole('button', { name: 'thumbs up' }).click();
       await person.page
@@ -339,7 +343,7 @@ describe('reactions under my own message', () => {
       const text = `React to me, ${person.name}`;
       await send(person, text);
       const item = messageItem(person, text);
-      await item.hover();
+      await showActions(person, item);
       await item.getByRole('button', { name: 'Add reaction' }).click();
       await item.getByRole('button', { name: 'thumbs up' }).click();
       const reaction = item.locator('.reaction');

@@ -21,6 +21,7 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showActions,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -69,6 +70,7 @@ describe('reactions and replies in Chromium', () => {
 
     // Bob picks 👍 with the keyboard: the picker opens on its first choice; arrows move, Enter picks.
     const lunch = messageItem(bob, LUNCH);
+    await showActions(bob, lunch);
     await lunch.getByRole('button', { name: 'Add reaction' }).click();
     const picker = lunch.getByRole('group', { name: 'Choose a reaction' });
     await picker.getByRole('button', { name: 'thumbs up' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
@@ -98,12 +100,14 @@ describe('reactions and replies in Chromium', () => {
 
   it('sends a reply with its quote from the phone, cancelled once with Escape', async () => {
     const lunch = messageItem(bob, LUNCH);
+    await showActions(bob, lunch);
     await lunch.getByRole('button', { name: 'Reply' }).click();
     const draft = bob.page.locator('[data-testid="reply-draft"]');
     await draft.getByText(LUNCH).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await composer(bob).press('Escape');
     await expect(draft.count()).resolves.toBe(0);
 
+    await showActions(bob, lunch);
     await lunch.getByRole('button', { name: 'Reply' }).click();
     await draft.waitFor({ timeout: SHOW_TIMEOUT_MS });
     await send(bob, 'Yes, see you there');
@@ -168,6 +172,7 @@ describe('reactions and replies in Chromium', () => {
     await composer(ann).fill(typed);
     await composer(ann).press('Enter');
     await delivered(bob, 'Meet at the café').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await showActions(bob, messageItem(bob, 'Meet at the café'));
     await messageItem(bob, 'Meet at the café').getByRole('button', { name: 'Reply' }).click();
     const draft = bob.page.locator('[data-testid="reply-draft"] .reply-draft-quote');
     await expect.poll(() => draft.textContent(), { timeout: SHOW_TIMEOUT_MS }).toBe(reads);

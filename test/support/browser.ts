@@ -158,6 +158,15 @@ export async function send(person: Person, text: string): Promise<void> {
   await delivered(person, text).waitFor({ timeout: SHOW_TIMEOUT_MS });
 }
 
+/**
+ * Shows a message's actions (static/components/message-actions.js) as a person reaches them: the pointer over the
+ * message on a desktop, a tap on it on a phone (its top left corner: the avatar or the margin, no link of its text).
+ */
+export async function showActions(person: Person, item: Locator): Promise<void> {
+  if (person.phone) await item.tap({ position: { x: 1, y: 1 } });
+  else await item.hover();
+}
+
 /** A button in the sidebar (a conversation, a person online, a group to join). */
 export function sidebarButton(person: Person, name: RegExp): Locator {
   return person.page.locator('#sidebar').getByRole('button', { name });

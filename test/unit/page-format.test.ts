@@ -10,6 +10,7 @@ const format = (await import(new URL('../../static/text/format.js', import.meta.
   withLocalTimes(text: string): string;
   timeOfDay(iso: string): string;
   compactTime(iso: string, now?: Date): string;
+  shortMoment(iso: string, now?: Date): string;
 };
 
 describe('times in the page', () => {
@@ -43,5 +44,16 @@ describe('times in the page', () => {
     expect(earlier).toMatch(/31/);
     expect(earlier).toMatch(/2025/);
     expect(format.compactTime('not a time', now)).toBe('');
+  });
+
+  it('says when a mute ends in few words: the time today, "tomorrow" and the time, else day, month and time', () => {
+    const now = new Date(2026, 11, 8, 9, 30);
+    const at = (day: number, hour: number) => new Date(2026, 11, day, hour, 5).toISOString();
+    expect(format.shortMoment(at(8, 14), now)).toBe(format.timeOfDay(at(8, 14)));
+    expect(format.shortMoment(at(9, 1), now)).toBe(`tomorrow ${format.timeOfDay(at(9, 1))}`);
+    const later = format.shortMoment(at(12, 14), now);
+    expect(later).toContain('12');
+    expect(later).not.toContain('2026');
+    expect(format.shortMoment('not a time', now)).toBe('not a time');
   });
 });
