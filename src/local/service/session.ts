@@ -2,67 +2,16 @@
  * What both wings share about one client connection, whatever its transport: bounded sending, the upstream
  * queue, liveness, closes, one disconnect upstream, shutdown (docs/local-service.md, "Connections").
  */
-import type { JWTPayload } from 'jose';
 import { messageOf } from '../../lib/error-message.js';
-import type { UpstreamCategory } from '../../lib/signalr/upstream-contract.js';
-import { forwardedClaims, tokenUserId } from './auth/tokens.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { LiveSession, ServiceContext } from './context.js';
 import { CloseCode } from './errors.js';
+import type { SessionInit } from './session-init.js';
 import { FrameParts } from './transports/shared-frames.js';
 import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket.js';
-import type { UpstreamCall, UpstreamCodec } from './upstream/call.js';
+import type { UpstreamCall } from './upstream/call.js';
 import { SerialQueue } from './upstream/serial-queue.js';
-
-/** Identity and request details of a connection, fixed when it is accepted. */
-export interface SessionInit {
-  readonly id: string;
-  readonly hub: string;
-  readonly userId: string | undefined;
-  readonly claims: ReadonlyArray<readonly [string, string]>;
-  readonly clientQuery: string;
-}
-
-/** The client's query string for `X-ASRS-Client-Query`: everything but the token (and SignalR's `id`). */
-function forwardedQuery(url: URL): string {
-  const params = new URLSearchParams(url.search);
-  params.delete('access_token');
-  params.delete('id');
-  return params.size > 0 ? `?${params}` : '';
-}
-
-/** What a connection is known by upstream: its id, hub, the token's user and claims, and the client's query. */
-export function sessionInit(id: string, hub: string, token: JWTPayload | undefined, url: URL): SessionInit {
-  return {
-    id,
-    hub,
-    userId: tokenUserId(token),
-    claims: forwardedClaims(token),
-    clientQuery: forwardedQuery(url),
-  };
-}
-
-/** An upstream call about a connection: its identity travels in the `X-ASRS-*` headers of every call. */
-export function upstreamCallOf(
-  connection: SessionInit,
-  codec: UpstreamCodec,
-  category: UpstreamCategory,
-  event: string,
-  extra: Pick<UpstreamCall, 'body' | 'contentType' | 'subprotocols' | 'lane'> = {},
-): UpstreamCall {
-  return {
-    codec,
-    hub: connection.hub,
-    category,
-    event,
-    connectionId: connection.id,
-    ...(connection.userId !== undefined ? { userId: connection.userId } : {}),
-    claims: connection.claims,
-    clientQuery: connection.clientQuery,
-    ...extra,
-  };
-}
 
 /** Reasons for the closes ws makes by itself when a frame breaks the rules. */
 const RECEIVER_CLOSE_REASONS: Readonly<Record<number, (maxMessageBytes: number) => string>> = {

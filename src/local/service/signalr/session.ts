@@ -28,7 +28,8 @@ import {
 import type { HubRegistry, OutboundMessage } from '../connections.js';
 import type { ServiceContext } from '../context.js';
 import { CloseCode } from '../errors.js';
-import { Session, type SessionInit, upstreamCallOf } from '../session.js';
+import { Session } from '../session.js';
+import { type SessionInit, upstreamCallOf } from '../session-init.js';
 import type { Transport } from '../transports/transport.js';
 import type { UpstreamCall, UpstreamOutcome } from '../upstream/call.js';
 import { ClientResults } from './client-results.js';
@@ -441,10 +442,7 @@ export class SignalRSession extends Session {
     body: string | Buffer,
     contentType = 'application/json',
   ): UpstreamCall {
-    return upstreamCallOf(this, SIGNALR_UPSTREAM, category, event, {
-      body,
-      contentType,
-      ...(this.lane === undefined ? {} : { lane: this.lane }),
-    });
+    const lane = this.lane === undefined ? {} : { lane: this.lane };
+    return upstreamCallOf(this, SIGNALR_UPSTREAM, category, event, { body, contentType, ...lane });
   }
 }

@@ -13,7 +13,8 @@ import {
 } from '../../../lib/webpubsub/protocol.js';
 import type { HubRegistry, OutboundMessage } from '../connections.js';
 import { CloseCode } from '../errors.js';
-import { Session, type SessionInit } from '../session.js';
+import { Session } from '../session.js';
+import type { SessionInit } from '../session-init.js';
 import type { Transport } from '../transports/transport.js';
 import { succeeded, type UpstreamCall, type UpstreamOutcome } from '../upstream/call.js';
 import type { HandlerEvent } from './event-handlers.js';
