@@ -14,7 +14,10 @@ import {
   type RecordedCall,
   recordingLog,
   refusedHandshake,
+  TestClient,
   useServiceTest,
+  webPubSubClientUrl,
+  webPubSubEventsTo,
 } from '../support/local-service.js';
 import { SignalRRawClient } from '../support/signalr-raw-client.js';
 
@@ -188,5 +191,39 @@ describe('fair sharing under one abusive client', () => {
     expect(
       up.calls.filter((c) => c.connectionId === second.connectionId && c.event === 'connected'),
     ).toHaveLength(1);
+  });
+
+  it("counts a Web PubSub user's events in the same per-user backlog: past it an event is refused at once with its ack", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    defer(() => release());
+    const up = await upstream(async (call) => {
+      if (call.method === 'OPTIONS') return { headers: { 'WebHook-Allowed-Origin': '*' } };
+      if (call.event === 'message') await gate;
+      return { status: 204 };
+    });
+    const svc = await service({ ...webPubSubEventsTo(up), maxQueuedUpstreamCallsPerUser: 2 });
+    const client = new TestClient(await webPubSubClientUrl(svc, 'ann'), 'json.webpubsub.azure.v1');
+    defer(() => client.close());
+    await client.opened;
+    await client.next(); // the `connected` system message
+    for (let ackId = 1; ackId <= 4; ackId++) {
+      client.ws.send(JSON.stringify({ type: 'event', event: 'message', dataType: 'text', data: 'x', ackId }));
+    }
+    // The first is at the upstream, the second waits behind it: the third and fourth are refused at once.
+    const refused = [JSON.parse((await client.next()).text), JSON.parse((await client.next()).text)];
+    expect(refused.map((ack) => [ack.ackId, ack.success, ack.error?.name])).toEqual([
+      [3, false, 'InternalServerError'],
+      [4, false, 'InternalServerError'],
+    ]);
+    expect(refused[0].error.message).toContain('maxQueuedUpstreamCallsPerUser');
+    release();
+    const done = [JSON.parse((await client.next()).text), JSON.parse((await client.next()).text)];
+    expect(done.map((ack) => [ack.ackId, ack.success])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
   });
 });

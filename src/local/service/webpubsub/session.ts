@@ -171,7 +171,11 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
 
   protected onFrame(data: Buffer, isBinary: boolean): void {
     if (this.framing === 'none') {
-      void this.enqueue(() => this.#plainMessage(data, isBinary));
+      // Refused past the user's backlog: dropped (counted in the backlog's log line), as a SignalR send is.
+      this.enqueueMessage(
+        () => this.#plainMessage(data, isBinary),
+        () => undefined,
+      );
       return;
     }
     let message: ClientMessage;
@@ -254,7 +258,15 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
         return;
       }
       case 'event':
-        void this.enqueue(() => this.#userEvent(message.event, message.dataType, message.data, ackId));
+        this.enqueueMessage(
+          () => this.#userEvent(message.event, message.dataType, message.data, ackId),
+          (reason) => {
+            if (ackId === undefined) return;
+            // Never handled, so the same ackId may come again.
+            this.#ackIds?.delete(ackId);
+            this.#ack(ackId, 'InternalServerError', `The event was refused: ${reason}`);
+          },
+        );
         return;
     }
   }
