@@ -223,10 +223,22 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
     return result;
   }
 
+  /** Client messages in this connection's queue whose upstream call has not started. */
+  #queuedMessages = 0;
+  /** Client messages skipped because the connection closed before their turn. */
+  #droppedMessages = 0;
+
+  /**
+   * Whether the upstream call of a client message is still wanted: not once the connection is closing. Passed
+   * as the call's `wanted`, so a call still waiting for its lane's turn is skipped too.
+   */
+  protected readonly wanted = (): boolean => !this.#serverClose;
+
   /**
    * Queues a client message's upstream call, unless the user already has `maxQueuedUpstreamCallsPerUser`
    * messages waiting across their connections: then `refuse` answers the client (or drops it) at once and
-   * nothing is queued, so nothing of a flood reaches the app after the client stopped sending.
+   * nothing is queued. A message whose turn comes after the connection closed is dropped, never sent: so
+   * nothing of a flood reaches the app after the client stopped (docs/local-service.md, "Upstream calls").
    */
   protected enqueueMessage(task: () => Promise<void>, refuse: (reason: string) => void): void {
     const backlog = this.ctx.upstream.backlog;
@@ -247,13 +259,33 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
       refuse(reason);
       return;
     }
+    this.#queuedMessages++;
     void this.enqueue(async () => {
+      this.#queuedMessages--;
       try {
-        await task();
+        // Azure's server SDK likewise stops handing a client's messages to the hub once it has closed.
+        if (this.#serverClose) this.#droppedMessages++;
+        else await task();
       } finally {
         backlog.release(key);
       }
     });
+  }
+
+  /** Logs the client messages this connection drops because it closed before their turn (their count only). */
+  #logDropped(): void {
+    const dropped = this.#droppedMessages + this.#queuedMessages;
+    if (dropped === 0) return;
+    this.ctx.options.log(
+      'info',
+      'Dropped client messages queued for the upstream: the connection closed first',
+      {
+        hub: this.hub,
+        connectionId: this.id,
+        ...(this.userId !== undefined ? { userId: this.userId } : {}),
+        dropped,
+      },
+    );
   }
 
   #fail(error: unknown): void {
@@ -303,6 +335,8 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
     if (!this.#finished) {
       this.#serverClose ??= { code: CloseCode.Abnormal, reason: error ?? '' };
       this.registry.remove(this);
+      // Every message still queued is dropped when its turn comes (enqueueMessage): counted now, once.
+      this.#logDropped();
       this.#finished = this.queue
         .run(async () => {
           // Asked when the calls queued before have run: a `connected` shed while it waited announced nothing.

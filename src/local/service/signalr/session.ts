@@ -328,7 +328,7 @@ export class SignalRSession extends Session {
         };
         const call = this.#call(UPSTREAM_CATEGORIES.messages, target, upstreamBody, contentType);
         this.enqueueMessage(
-          async () => answer(await this.ctx.upstream.call(call)),
+          async () => answer(await this.ctx.upstream.call(call, { wanted: this.wanted })),
           (message) => answer({ kind: 'shed', message, attempted: false }),
         );
         break;

@@ -198,7 +198,9 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
   /** A plain WebSocket's frame: the `message` user event; a non-empty answer goes back as one frame. */
   async #plainMessage(data: Buffer, isBinary: boolean): Promise<void> {
     const type = isBinary ? CLOUD_EVENT_CONTENT_TYPES.binary : CLOUD_EVENT_CONTENT_TYPES.text;
-    const outcome = await this.ctx.upstream.call(this.call({ user: 'message' }, data, type));
+    const outcome = await this.ctx.upstream.call(this.call({ user: 'message' }, data, type), {
+      wanted: this.wanted,
+    });
     this.#keepState(outcome);
     if (outcome.kind === 'no-template' || outcome.kind === 'shed') return;
     if (!succeeded(outcome) || outcome.kind !== 'response') {
@@ -296,6 +298,7 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
   ): Promise<void> {
     const outcome = await this.ctx.upstream.call(
       this.call({ user: event }, data, CLOUD_EVENT_CONTENT_TYPES[dataType]),
+      { wanted: this.wanted },
     );
     this.#keepState(outcome);
     if (outcome.kind === 'response' && succeeded(outcome)) {
