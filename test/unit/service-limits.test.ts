@@ -95,6 +95,7 @@ describe('limits derived from the table', () => {
       'maxConcurrentUpstreamCalls',
       'maxConcurrentUpstreamCallsPerUser',
       'maxQueuedUpstreamCallsPerUser',
+      'maxQueuedUpstreamCallsTotal',
       'upstreamMaxSockets',
       'notificationAttempts',
       'maxPendingRetries',

@@ -12,6 +12,7 @@ import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket.js';
 import type { UpstreamCall } from './upstream/call.js';
 import { SerialQueue } from './upstream/serial-queue.js';
+import { backlogRefusal } from './upstream/user-backlog.js';
 
 /** Reasons for the closes ws makes by itself when a frame breaks the rules. */
 const RECEIVER_CLOSE_REASONS: Readonly<Record<number, (maxMessageBytes: number) => string>> = {
@@ -236,8 +237,8 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
 
   /**
    * Queues a client message's upstream call, unless the user already has `maxQueuedUpstreamCallsPerUser`
-   * messages waiting across their connections: then `refuse` answers the client (or drops it) at once and
-   * nothing is queued. A message whose turn comes after the connection closed is dropped, never sent: so
+   * messages waiting across their connections, or has one while `maxQueuedUpstreamCallsTotal` wait in all: then
+   * `refuse` answers the client (or drops it) at once and nothing is queued. A message whose turn comes after the connection closed is dropped, never sent: so
    * nothing of a flood reaches the app after the client stopped (docs/local-service.md, "Upstream calls").
    */
   protected enqueueMessage(task: () => Promise<void>, refuse: (reason: string) => void): void {
@@ -245,18 +246,17 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
     const key = this.userId !== undefined ? `user:${this.userId}` : `connection:${this.id}`;
     const admission = backlog.admit(key);
     if (!admission.admitted) {
-      const max = this.ctx.options.maxQueuedUpstreamCallsPerUser;
-      const reason = `the user has ${max} messages waiting for the upstream (maxQueuedUpstreamCallsPerUser); send again once they are answered`;
+      const refusal = backlogRefusal(admission.bound, backlog.bounds);
       if (admission.toLog > 0) {
-        this.ctx.options.log('warn', 'Refused client messages: too many of this user wait for the upstream', {
+        this.ctx.options.log('warn', refusal.log, {
           hub: this.hub,
           connectionId: this.id,
           ...(this.userId !== undefined ? { userId: this.userId } : {}),
           refused: admission.toLog,
-          maxQueuedUpstreamCallsPerUser: max,
+          [refusal.option]: refusal.max,
         });
       }
-      refuse(reason);
+      refuse(refusal.reason);
       return;
     }
     this.#queuedMessages++;
