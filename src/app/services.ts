@@ -11,12 +11,14 @@ import {
   type ChatChannel,
   JoinReads,
   MAX_ONLINE_PAGE_SIZE,
+  MAX_SEARCH_SCAN_BYTES,
   MAX_SEARCH_SCAN_MESSAGES,
   MarkedIds,
   MembershipStore,
   PresenceDeltas,
   PresenceStore,
   ReadPositionStore,
+  type SearchOptions,
   UserDirectory,
   webPubSubChannel,
 } from '../lib/chat/index.js';
@@ -88,8 +90,11 @@ export interface ChatServices {
   };
   /** Distinct reactions shown per message and a reply's quote length (`CHAT_MAX_REACTIONS_PER_MESSAGE`, …). */
   readonly reactions: ReactionLimits;
-  /** Lines one `searchMessages` reads at most (`CHAT_SEARCH_SCAN_MESSAGES`; docs/architecture.md, "Message search"). */
-  readonly search: { readonly scanMessages: number };
+  /**
+   * Lines and bytes one `searchMessages` reads at most (`CHAT_SEARCH_SCAN_MESSAGES`, `CHAT_SEARCH_SCAN_BYTES`;
+   * docs/architecture.md, "Message search").
+   */
+  readonly search: SearchOptions;
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
   readonly webPubSubChannel: ChatChannel | undefined;
   /**
@@ -178,7 +183,10 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       maxTopicLength: countSetting('maxGroupTopicLength', GROUP_LIMIT_CEILINGS.maxTopicLength, env),
     },
     reactions: reactionLimitsFromSettings(env),
-    search: { scanMessages: countSetting('searchScanMessages', MAX_SEARCH_SCAN_MESSAGES, env) },
+    search: {
+      scanMessages: countSetting('searchScanMessages', MAX_SEARCH_SCAN_MESSAGES, env),
+      scanBytes: countSetting('searchScanBytes', MAX_SEARCH_SCAN_BYTES, env),
+    },
   };
   cached = { key, value };
   return value;
@@ -285,7 +293,8 @@ function countSetting(
     | 'maxReactionsPerMessage'
     | 'replyExcerptLength'
     | 'maxOpenReportsPerUser'
-    | 'searchScanMessages',
+    | 'searchScanMessages'
+    | 'searchScanBytes',
   max: number,
   env: NodeJS.ProcessEnv,
 ): number {
