@@ -3,7 +3,8 @@
  * services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`, `CHAT_GROUP_MEMBERS_PER_COMMAND`,
  * `CHAT_SEARCH_SCAN_MESSAGES`, `CHAT_SEARCH_SCAN_BYTES`,
  * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER`, `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS` and
- * `CHAT_UPLOADS_PER_MINUTE_PER_USER` and `CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER`. Commands are counted per
+ * `CHAT_UPLOADS_PER_MINUTE_PER_USER` and `CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER`, and the searches and
+ * history pages one instance reads at once (`CHAT_MAX_CONCURRENT_HISTORY_READS`). Commands are counted per
  * user across every connection and instance (a bucket in Blob Storage); negotiates, upload URLs and attachment
  * reads per instance.
  */
@@ -17,6 +18,7 @@ import {
   type SearchOptions,
   TypingThrottle,
 } from '../lib/chat/index.js';
+import { ConcurrencyLimit } from '../lib/concurrency-limit.js';
 import { RateLimiter } from '../lib/rate-limit.js';
 import { readPositiveNumber } from '../lib/settings.js';
 import type { ChatServices } from './services.js';
@@ -103,6 +105,31 @@ async function renamedMembers(
   const record = await services.groups.records.read(command.group).catch(() => undefined);
   if (record?.kind !== 'private' || record.title === command.title) return 0;
   return record.members.length;
+}
+
+const historyReads = new WeakMap<ChatServices, ConcurrencyLimit>();
+
+/**
+ * The searches and history pages this instance reads at once (`CHAT_MAX_CONCURRENT_HISTORY_READS`;
+ * src/lib/chat/history-reads.ts): past it such a command is answered `busy` at once.
+ */
+export function historyReadsFor(services: ChatServices): ConcurrencyLimit {
+  let limit = historyReads.get(services);
+  if (limit === undefined) {
+    limit = new ConcurrencyLimit(services.maxConcurrentHistoryReads);
+    historyReads.set(services, limit);
+  }
+  return limit;
+}
+
+/** What a command is checked against before it runs: the user's command limit, the instance's history reads. */
+export interface CommandLimits {
+  readonly commands: CommandLimiter;
+  readonly historyReads: ConcurrencyLimit;
+}
+
+export function commandLimitsFor(services: ChatServices): CommandLimits {
+  return { commands: commandLimiterFor(services), historyReads: historyReadsFor(services) };
 }
 
 const typingThrottles = new WeakMap<ChatServices, TypingThrottle>();

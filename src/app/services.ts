@@ -10,6 +10,7 @@ import { type AttachmentStore, attachmentStoreFromSettings } from '../lib/attach
 import {
   type ChatChannel,
   JoinReads,
+  MAX_CONCURRENT_HISTORY_READS_CEILING,
   MAX_ONLINE_PAGE_SIZE,
   MAX_SEARCH_SCAN_BYTES,
   MAX_SEARCH_SCAN_MESSAGES,
@@ -95,6 +96,8 @@ export interface ChatServices {
    * docs/architecture.md, "Message search").
    */
   readonly search: SearchOptions;
+  /** Searches and history pages one instance reads at once (`CHAT_MAX_CONCURRENT_HISTORY_READS`). */
+  readonly maxConcurrentHistoryReads: number;
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
   readonly webPubSubChannel: ChatChannel | undefined;
   /**
@@ -187,6 +190,11 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       scanMessages: countSetting('searchScanMessages', MAX_SEARCH_SCAN_MESSAGES, env),
       scanBytes: countSetting('searchScanBytes', MAX_SEARCH_SCAN_BYTES, env),
     },
+    maxConcurrentHistoryReads: countSetting(
+      'maxConcurrentHistoryReads',
+      MAX_CONCURRENT_HISTORY_READS_CEILING,
+      env,
+    ),
   };
   cached = { key, value };
   return value;
@@ -294,7 +302,8 @@ function countSetting(
     | 'replyExcerptLength'
     | 'maxOpenReportsPerUser'
     | 'searchScanMessages'
-    | 'searchScanBytes',
+    | 'searchScanBytes'
+    | 'maxConcurrentHistoryReads',
   max: number,
   env: NodeJS.ProcessEnv,
 ): number {

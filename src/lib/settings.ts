@@ -303,6 +303,13 @@ export const SETTINGS = {
     description:
       'Bytes of history lines (as stored) one searchMessages reads at most, from 1 to 268435456 (256 MiB), default 4 MiB; past it the answer says where to search older, as past CHAT_SEARCH_SCAN_MESSAGES. It counts as one command per started MiB against the command limit (4 by default), or per started 500 lines of CHAT_SEARCH_SCAN_MESSAGES where that makes more.',
   },
+  maxConcurrentHistoryReads: {
+    name: 'CHAT_MAX_CONCURRENT_HISTORY_READS',
+    required: false,
+    default: '8',
+    description:
+      'Searches and history pages (searchMessages, loadHistory) one Function instance reads at once, from 1 to 1000; past it such a command is answered busy at once, with retryAfterMs, instead of queueing.',
+  },
   realtimeService: {
     name: 'REALTIME_SERVICE',
     required: false,
