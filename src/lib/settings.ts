@@ -306,7 +306,7 @@ export const SETTINGS = {
   maxConcurrentHistoryReads: {
     name: 'CHAT_MAX_CONCURRENT_HISTORY_READS',
     required: false,
-    default: '8',
+    default: '4',
     description:
       'Searches and history pages (searchMessages, loadHistory) one Function instance reads at once, from 1 to 1000; past it such a command is answered busy at once, with retryAfterMs, instead of queueing.',
   },

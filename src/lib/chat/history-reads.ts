@@ -7,8 +7,11 @@
 import type { ChatCommand } from './commands.js';
 import { type ChatErrorPayload, chatError } from './errors.js';
 
-/** Searches and history pages at once per instance (the app setting `CHAT_MAX_CONCURRENT_HISTORY_READS`). */
-export const DEFAULT_MAX_CONCURRENT_HISTORY_READS = 8;
+/**
+ * Searches and history pages at once per instance (the app setting `CHAT_MAX_CONCURRENT_HISTORY_READS`). A search
+ * of long lines is mostly CPU (folding and matching), so more at once on one instance only makes each slower.
+ */
+export const DEFAULT_MAX_CONCURRENT_HISTORY_READS = 4;
 /** The largest value `CHAT_MAX_CONCURRENT_HISTORY_READS` may be set to. */
 export const MAX_CONCURRENT_HISTORY_READS_CEILING = 1000;
 /** How long a `busy` answer asks the sender to wait before sending again. */
