@@ -1,9 +1,10 @@
 /**
  * The app's command and negotiate rate limits (docs/architecture.md, "Fair sharing"), built once per set of
  * services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`, `CHAT_GROUP_MEMBERS_PER_COMMAND`,
- * `CHAT_SEARCH_SCAN_MESSAGES`,
+ * `CHAT_SEARCH_SCAN_MESSAGES`, `CHAT_SEARCH_SCAN_BYTES`,
  * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER`, `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS` and
- * `CHAT_UPLOADS_PER_MINUTE_PER_USER` and `CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER`. Commands are counted per
+ * `CHAT_UPLOADS_PER_MINUTE_PER_USER` and `CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER`, and the searches and
+ * history pages one instance reads at once (`CHAT_MAX_CONCURRENT_HISTORY_READS`). Commands are counted per
  * user across every connection and instance (a bucket in Blob Storage); negotiates, upload URLs and attachment
  * reads per instance.
  */
@@ -12,9 +13,12 @@ import {
   type ChatCommand,
   CommandQuota,
   commandCost,
+  DEFAULT_SEARCH_BYTES_PER_COMMAND,
   DEFAULT_SEARCH_MESSAGES_PER_COMMAND,
+  type SearchOptions,
   TypingThrottle,
 } from '../lib/chat/index.js';
+import { ConcurrencyLimit } from '../lib/concurrency-limit.js';
 import { RateLimiter } from '../lib/rate-limit.js';
 import { readPositiveNumber } from '../lib/settings.js';
 import type { ChatServices } from './services.js';
@@ -23,7 +27,8 @@ import type { ChatServices } from './services.js';
  * Commands per user: `charge(command, user)` counts a command (`undefined`: one that did not parse) and resolves
  * to what it counted as and the wait in milliseconds (0 when allowed). A command counts as one, a `createGroup`
  * as one per `CHAT_GROUP_MEMBERS_PER_COMMAND` members, a `searchMessages` as one per
- * `DEFAULT_SEARCH_MESSAGES_PER_COMMAND` lines of `CHAT_SEARCH_SCAN_MESSAGES`, and a `renameGroup` of a private
+ * `DEFAULT_SEARCH_MESSAGES_PER_COMMAND` lines of `CHAT_SEARCH_SCAN_MESSAGES` or per MiB of `CHAT_SEARCH_SCAN_BYTES`
+ * (whichever makes more), and a `renameGroup` of a private
  * group to another title as one per as many members whose lists it rewrites: it pays one before the group's
  * record is read (a user out of commands costs no Blob read), then the rest.
  */
@@ -49,21 +54,20 @@ export function commandLimiterFor(services: ChatServices): CommandLimiter {
         ),
     });
     const membersPerCommand = readPositiveNumber('groupMembersPerCommand');
-    const scanMessages = services.search.scanMessages;
+    const { search } = services;
     limiter = {
       burst: quota.burst,
       perSecond: quota.perSecond,
       membersPerCommand,
       charge: async (command, user) => {
         if (command?.type !== 'renameGroup') {
-          const cost =
-            command === undefined ? 1 : commandCost(command, user, membersPerCommand, scanMessages);
+          const cost = command === undefined ? 1 : commandCost(command, user, membersPerCommand, search);
           return { cost, waitMs: await quota.take(user, cost) };
         }
         const first = await quota.take(user, 1);
         if (first > 0) return { cost: 1, waitMs: first };
         const members = await renamedMembers(services, command);
-        const cost = commandCost(command, user, membersPerCommand, scanMessages, members);
+        const cost = commandCost(command, user, membersPerCommand, search, members);
         return { cost, waitMs: cost > 1 ? await quota.take(user, cost - 1) : 0 };
       },
       weight: (command) =>
@@ -72,12 +76,21 @@ export function commandLimiterFor(services: ChatServices): CommandLimiter {
           : command.type === 'renameGroup'
             ? `one per ${membersPerCommand} members whose lists it retitles`
             : command.type === 'searchMessages'
-              ? `one per ${DEFAULT_SEARCH_MESSAGES_PER_COMMAND} of the ${scanMessages} messages it may read`
+              ? searchWeight(search)
               : undefined,
     };
     commandLimiters.set(services, limiter);
   }
   return limiter;
+}
+
+/** Why a search costs what it does: the scan bound that makes its price (search.ts, `searchCost`). */
+function searchWeight({ scanMessages, scanBytes }: SearchOptions): string {
+  const byLines = Math.ceil(scanMessages / DEFAULT_SEARCH_MESSAGES_PER_COMMAND);
+  const mib = DEFAULT_SEARCH_BYTES_PER_COMMAND / (1024 * 1024);
+  return byLines >= Math.ceil(scanBytes / DEFAULT_SEARCH_BYTES_PER_COMMAND)
+    ? `one per ${DEFAULT_SEARCH_MESSAGES_PER_COMMAND} of the ${scanMessages} messages it may read`
+    : `one per ${mib} MiB of the ${scanBytes} bytes it may read`;
 }
 
 /**
@@ -92,6 +105,31 @@ async function renamedMembers(
   const record = await services.groups.records.read(command.group).catch(() => undefined);
   if (record?.kind !== 'private' || record.title === command.title) return 0;
   return record.members.length;
+}
+
+const historyReads = new WeakMap<ChatServices, ConcurrencyLimit>();
+
+/**
+ * The searches and history pages this instance reads at once (`CHAT_MAX_CONCURRENT_HISTORY_READS`;
+ * src/lib/chat/history-reads.ts): past it such a command is answered `busy` at once.
+ */
+export function historyReadsFor(services: ChatServices): ConcurrencyLimit {
+  let limit = historyReads.get(services);
+  if (limit === undefined) {
+    limit = new ConcurrencyLimit(services.maxConcurrentHistoryReads);
+    historyReads.set(services, limit);
+  }
+  return limit;
+}
+
+/** What a command is checked against before it runs: the user's command limit, the instance's history reads. */
+export interface CommandLimits {
+  readonly commands: CommandLimiter;
+  readonly historyReads: ConcurrencyLimit;
+}
+
+export function commandLimitsFor(services: ChatServices): CommandLimits {
+  return { commands: commandLimiterFor(services), historyReads: historyReadsFor(services) };
 }
 
 const typingThrottles = new WeakMap<ChatServices, TypingThrottle>();

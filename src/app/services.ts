@@ -10,13 +10,16 @@ import { type AttachmentStore, attachmentStoreFromSettings } from '../lib/attach
 import {
   type ChatChannel,
   JoinReads,
+  MAX_CONCURRENT_HISTORY_READS_CEILING,
   MAX_ONLINE_PAGE_SIZE,
+  MAX_SEARCH_SCAN_BYTES,
   MAX_SEARCH_SCAN_MESSAGES,
   MarkedIds,
   MembershipStore,
   PresenceDeltas,
   PresenceStore,
   ReadPositionStore,
+  type SearchOptions,
   UserDirectory,
   webPubSubChannel,
 } from '../lib/chat/index.js';
@@ -88,8 +91,13 @@ export interface ChatServices {
   };
   /** Distinct reactions shown per message and a reply's quote length (`CHAT_MAX_REACTIONS_PER_MESSAGE`, …). */
   readonly reactions: ReactionLimits;
-  /** Lines one `searchMessages` reads at most (`CHAT_SEARCH_SCAN_MESSAGES`; docs/architecture.md, "Message search"). */
-  readonly search: { readonly scanMessages: number };
+  /**
+   * Lines and bytes one `searchMessages` reads at most (`CHAT_SEARCH_SCAN_MESSAGES`, `CHAT_SEARCH_SCAN_BYTES`;
+   * docs/architecture.md, "Message search").
+   */
+  readonly search: SearchOptions;
+  /** Searches and history pages one instance reads at once (`CHAT_MAX_CONCURRENT_HISTORY_READS`). */
+  readonly maxConcurrentHistoryReads: number;
   /** REALTIME_SERVICE=webpubsub: the Web PubSub channel, which then carries the websocket dialect. */
   readonly webPubSubChannel: ChatChannel | undefined;
   /**
@@ -178,7 +186,15 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
       maxTopicLength: countSetting('maxGroupTopicLength', GROUP_LIMIT_CEILINGS.maxTopicLength, env),
     },
     reactions: reactionLimitsFromSettings(env),
-    search: { scanMessages: countSetting('searchScanMessages', MAX_SEARCH_SCAN_MESSAGES, env) },
+    search: {
+      scanMessages: countSetting('searchScanMessages', MAX_SEARCH_SCAN_MESSAGES, env),
+      scanBytes: countSetting('searchScanBytes', MAX_SEARCH_SCAN_BYTES, env),
+    },
+    maxConcurrentHistoryReads: countSetting(
+      'maxConcurrentHistoryReads',
+      MAX_CONCURRENT_HISTORY_READS_CEILING,
+      env,
+    ),
   };
   cached = { key, value };
   return value;
@@ -285,7 +301,9 @@ function countSetting(
     | 'maxReactionsPerMessage'
     | 'replyExcerptLength'
     | 'maxOpenReportsPerUser'
-    | 'searchScanMessages',
+    | 'searchScanMessages'
+    | 'searchScanBytes'
+    | 'maxConcurrentHistoryReads',
   max: number,
   env: NodeJS.ProcessEnv,
 ): number {

@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { ChatReply } from '../lib/chat/index.js';
 import {
+  busyError,
   type Caller,
   ChatHandlers,
   type CommandResult,
@@ -14,6 +15,7 @@ import {
   commandErrorCode,
   Fanout,
   fromServiceUserId,
+  isHistoryRead,
   parseCommand,
   parseCommandFrame,
   signalrCodec,
@@ -24,7 +26,7 @@ import { HistoryError } from '../lib/history/index.js';
 import { ATTRIBUTES, annotateActiveSpan } from '../lib/observability.js';
 import type { Dialect } from '../lib/signalr/index.js';
 import { createUpstreamHandler, type UpstreamContext, type UpstreamHandlers } from '../lib/upstream/index.js';
-import { type CommandLimiter, commandLimiterFor, typingThrottleFor } from './command-limits.js';
+import { type CommandLimits, commandLimitsFor, typingThrottleFor } from './command-limits.js';
 import { APP_ERRORS } from './errors.js';
 import { authMode } from './identity.js';
 import { admitModerator, moderationFor, withRoles } from './moderation.js';
@@ -127,7 +129,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
         await withRoles(services, caller, parsed, req.context),
         parsed,
         req.invocationContext,
-        commandLimiterFor(services),
+        commandLimitsFor(services),
       );
       // The response body goes back to the sender only, as its next frame.
       res.success(reply && !reply.alreadyDelivered ? websocketCodec.encode(reply) : undefined);
@@ -147,7 +149,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       const log = req.invocationContext;
       const { chat, fanout } = chatFor(log);
       const asker = await withRoles(services, caller, parsed, req.context);
-      const reply = await runCommand(chat, asker, parsed, log, commandLimiterFor(services));
+      const reply = await runCommand(chat, asker, parsed, log, commandLimitsFor(services));
       if (invocationId !== undefined) {
         // The client waits for a Completion: the reply is its result (or its error), nothing else is sent.
         if (reply?.event === 'error') return res.fail(400, reply.payload.message);
@@ -216,7 +218,7 @@ async function runCommand(
   caller: Caller,
   parsed: CommandResult,
   log: InvocationContext,
-  limits: CommandLimiter,
+  limits: CommandLimits,
 ): Promise<ChatReply | undefined> {
   const reply = await runParsedCommand(chat, caller, parsed, log, limits);
   if (reply?.event !== 'error' || reply.payload.conversation !== undefined) return reply;
@@ -231,7 +233,7 @@ async function runParsedCommand(
   caller: Caller,
   parsed: CommandResult,
   log: InvocationContext,
-  limits: CommandLimiter,
+  { commands: limits, historyReads }: CommandLimits,
 ): Promise<ChatReply | undefined> {
   // Every command counts, valid or not: each one costs an upstream call (a createGroup by its members, a
   // renameGroup by the members whose lists it rewrites, a searchMessages by the messages it may read).
@@ -254,6 +256,9 @@ async function runParsedCommand(
       payload: { ...chatError('rate-limited', command.type, detail), ...which, retryAfterMs: waitMs },
     };
   }
+  // A search or history page past what this instance reads at once is answered at once, not queued (it has paid).
+  const end = isHistoryRead(command) ? historyReads.tryStart() : () => undefined;
+  if (end === undefined) return { event: 'error', payload: busyError(command.type, historyReads.max) };
   try {
     return await chat.run(caller, command);
   } catch (error) {
@@ -263,5 +268,7 @@ async function runParsedCommand(
     log.error(`${command.type} from ${caller.user} (${caller.connectionId}) failed:`, error);
     const code = commandErrorCode(error);
     return { event: 'error', payload: { ...chatError(code, command.type), ...which } };
+  } finally {
+    end();
   }
 }

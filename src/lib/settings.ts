@@ -294,7 +294,21 @@ export const SETTINGS = {
     required: false,
     default: '2000',
     description:
-      'History lines (messages and records) one searchMessages reads at most, newest first, from 1 to 100000; past it the answer says where to search older. It counts as one command per started 500 of them against the command limit (4 by default).',
+      'History lines (messages and records) one searchMessages reads at most, newest first, from 1 to 100000; past it the answer says where to search older. It counts as one command per started 500 of them against the command limit (4 by default), or per started MiB of CHAT_SEARCH_SCAN_BYTES where that makes more.',
+  },
+  searchScanBytes: {
+    name: 'CHAT_SEARCH_SCAN_BYTES',
+    required: false,
+    default: '4194304',
+    description:
+      'Bytes of history lines (as stored) one searchMessages reads at most, from 1 to 268435456 (256 MiB), default 4 MiB; past it the answer says where to search older, as past CHAT_SEARCH_SCAN_MESSAGES. It counts as one command per started MiB against the command limit (4 by default), or per started 500 lines of CHAT_SEARCH_SCAN_MESSAGES where that makes more.',
+  },
+  maxConcurrentHistoryReads: {
+    name: 'CHAT_MAX_CONCURRENT_HISTORY_READS',
+    required: false,
+    default: '4',
+    description:
+      'Searches and history pages (searchMessages, loadHistory) one Function instance reads at once, from 1 to 1000; past it such a command is answered busy at once, with retryAfterMs, instead of queueing.',
   },
   realtimeService: {
     name: 'REALTIME_SERVICE',

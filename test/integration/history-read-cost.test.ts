@@ -57,7 +57,7 @@ async function burst(times = Array.from({ length: LINES }, (_, i) => BURST_START
 describe('a search over many pages of a burst', () => {
   it('reads each byte of the history once, not once per page', async () => {
     const { store, lines } = await burst();
-    const deps = { history: store, search: { scanMessages: LINES } };
+    const deps = { history: store, search: { scanMessages: LINES, scanBytes: 64 * 1024 * 1024 } };
     const all = await searchMessages(deps, {
       type: 'searchMessages',
       conversation: 'room',
@@ -93,6 +93,25 @@ describe('a search over many pages of a burst', () => {
       'w12',
     ]);
     expect(reads().bytes).toBeLessThanOrEqual(lineBytes(lines.slice(0, LINES / 2)) + 4 * CHUNK);
+  });
+});
+
+describe('a search bounded by bytes', () => {
+  it('stops at its byte bound, long before its line bound, says where, and reads little more than the bound', async () => {
+    const { store, lines } = await burst();
+    // The byte bound is exactly the newest 100 lines as stored (without their line breaks).
+    const newestFirst = [...lines].reverse();
+    const stored = (slice: readonly ChatMessage[]) => lineBytes(slice) - slice.length;
+    const bound = stored(newestFirst.slice(0, 100));
+    const deps = { history: store, search: { scanMessages: LINES, scanBytes: bound } };
+    const command = { type: 'searchMessages', conversation: 'room', query: 'zzz', limit: 20 } as const;
+    const first = await searchMessages(deps, command);
+    expect(first.payload).toMatchObject({ complete: false, scanned: 100, before: newestFirst[99]?.id });
+    expect(reads().bytes).toBeLessThanOrEqual(lineBytes(newestFirst.slice(0, 101)) + 2 * CHUNK);
+    // The next search goes on from there, with the same bound.
+    const next = await searchMessages(deps, { ...command, before: newestFirst[99]?.id as string });
+    expect((next.payload as { scanned: number }).scanned).toBeLessThanOrEqual(100);
+    expect(next.payload).toMatchObject({ complete: false });
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { describe, expect, it } from 'vitest';
+import { type HubMessage, HubMessageType } from '../../src/lib/signalr/hub-protocol.js';
 import { clientUrl, createClientToken } from '../../src/lib/signalr/tokens.js';
 import { DEV_WEBPUBSUB_ACCESS_KEY } from '../../src/local/dev-constants.js';
 import type { RunningService } from '../../src/local/service/index.js';
@@ -14,7 +15,10 @@ import {
   type RecordedCall,
   recordingLog,
   refusedHandshake,
+  TestClient,
   useServiceTest,
+  webPubSubClientUrl,
+  webPubSubEventsTo,
 } from '../support/local-service.js';
 import { SignalRRawClient } from '../support/signalr-raw-client.js';
 
@@ -57,6 +61,7 @@ async function gatedUpstream() {
 }
 
 const userOf = (call: RecordedCall) => String(call.headers['x-asrs-user-id']);
+const isCompletion = (m: HubMessage) => m.type === HubMessageType.Completion;
 
 describe('fair sharing under one abusive client', () => {
   it('answers a user over the connect limit 429 with Retry-After, and serves a fresh user before the flood drains', async () => {
@@ -188,5 +193,72 @@ describe('fair sharing under one abusive client', () => {
     expect(
       up.calls.filter((c) => c.connectionId === second.connectionId && c.event === 'connected'),
     ).toHaveLength(1);
+  });
+
+  it("counts a Web PubSub user's events in the same per-user backlog: past it an event is refused at once with its ack", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    defer(() => release());
+    const up = await upstream(async (call) => {
+      if (call.method === 'OPTIONS') return { headers: { 'WebHook-Allowed-Origin': '*' } };
+      if (call.event === 'message') await gate;
+      return { status: 204 };
+    });
+    const svc = await service({ ...webPubSubEventsTo(up), maxQueuedUpstreamCallsPerUser: 2 });
+    const client = new TestClient(await webPubSubClientUrl(svc, 'ann'), 'json.webpubsub.azure.v1');
+    defer(() => client.close());
+    await client.opened;
+    await client.next(); // the `connected` system message
+    for (let ackId = 1; ackId <= 4; ackId++) {
+      client.ws.send(JSON.stringify({ type: 'event', event: 'message', dataType: 'text', data: 'x', ackId }));
+    }
+    // The first is at the upstream, the second waits behind it: the third and fourth are refused at once.
+    const refused = [JSON.parse((await client.next()).text), JSON.parse((await client.next()).text)];
+    expect(refused.map((ack) => [ack.ackId, ack.success, ack.error?.name])).toEqual([
+      [3, false, 'InternalServerError'],
+      [4, false, 'InternalServerError'],
+    ]);
+    expect(refused[0].error.message).toContain('maxQueuedUpstreamCallsPerUser');
+    release();
+    const done = [JSON.parse((await client.next()).text), JSON.parse((await client.next()).text)];
+    expect(done.map((ack) => [ack.ackId, ack.success])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+  });
+
+  it('bounds what all users queue together: past maxQueuedUpstreamCallsTotal only a user with nothing waiting gets a message in', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    defer(() => release());
+    const up = await upstream(async (call) => {
+      if (call.event === 'search') await gate;
+      return undefined;
+    });
+    const svc = await service({ upstream: `${up.url}/api/{event}`, maxQueuedUpstreamCallsTotal: 3 });
+    const [first, second, calm] = [await open(svc, 'f1'), await open(svc, 'f2'), await open(svc, 'calm')];
+    const search = (client: SignalRRawClient, id: string) =>
+      client.send({ type: HubMessageType.Invocation, target: 'search', arguments: [], invocationId: id });
+    for (const id of ['1', '2', '3']) search(first, id);
+    await up.waitFor((call) => call.event === 'search');
+    // The total is reached: the second flooder's first message still gets in, its next ones do not.
+    for (const id of ['1', '2', '3']) search(second, id);
+    const refused = [await second.next(isCompletion), await second.next(isCompletion)];
+    expect(refused.map((m) => (m as { invocationId: string }).invocationId)).toEqual(['2', '3']);
+    expect(refused[0]).toMatchObject({ error: expect.stringContaining('maxQueuedUpstreamCallsTotal') });
+    // Someone with nothing waiting is answered while the flood is held.
+    calm.send({ type: HubMessageType.Invocation, target: 'hello', arguments: [], invocationId: 'c1' });
+    expect(await calm.next(isCompletion)).toMatchObject({ invocationId: 'c1' });
+    release();
+    // Every message that got in is answered: the first flooder's three and the second's one.
+    const answered = [];
+    for (let i = 0; i < 3; i++) answered.push(await first.next(isCompletion));
+    answered.push(await second.next(isCompletion));
+    expect(answered.map((m) => (m as { invocationId: string }).invocationId)).toEqual(['1', '2', '3', '1']);
+    expect(up.calls.filter((call) => call.event === 'search')).toHaveLength(4);
   });
 });

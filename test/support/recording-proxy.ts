@@ -49,6 +49,8 @@ export type Interceptor = (request: {
   method: string;
   url: string;
   index: number;
+  /** The request's body, read whole before the interceptor is asked. */
+  body: Buffer;
 }) => InjectedFault | undefined | Promise<InjectedFault | undefined>;
 
 /**
@@ -82,7 +84,7 @@ export async function startRecordingProxy(
     const body = Buffer.concat(chunks);
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const fault = await intercept?.({ method, url, index: seen++ });
+    const fault = await intercept?.({ method, url, index: seen++, body });
     const exchange: RecordedExchange = {
       method,
       url,

@@ -62,6 +62,11 @@ export interface StackOptions {
   functionsShutdownGraceMs?: number;
   /** The one in-process Functions host's TCP connection bounds (default the host's). */
   functionsSocketLimits?: Partial<SocketLimits>;
+  /**
+   * Puts something between the service and the app (a test's proxy): given the origin of the Functions host (or
+   * of the front end of several), resolves to the origin the service's upstream and event handlers call instead.
+   */
+  upstreamVia?: (functionsOrigin: string) => Promise<string>;
   /** Extra options for the local service (`upstream`, `port` and `log` are set by the stack). */
   serviceOptions?: Omit<Parameters<typeof startService>[0] & object, 'upstream' | 'port' | 'log'>;
   /** Keyless mode (SIGNALR_AUTH=identity): managed identity, Entra-only service, bearer-token upstream. */
@@ -181,7 +186,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const functionsPort = functions.port;
     // The page uploads and reads attachments straight from Azurite, as npm start allows it.
     await allowPageOrigins(blob.connectionString, [functions.url]);
-    const upstream = `http://127.0.0.1:${functionsPort}/api/messages?event={event}`;
+    const functionsOrigin = `http://127.0.0.1:${functionsPort}`;
+    const upstreamOrigin = (await options.upstreamVia?.(functionsOrigin)) ?? functionsOrigin;
+    const upstream = `${upstreamOrigin}/api/messages?event={event}`;
     const startSvc = (port: number) =>
       startService({
         ...options.serviceOptions,
@@ -290,7 +297,7 @@ async function startScaledStack(options: StackOptions): Promise<RunningStack> {
   let blob = await startAzurite(blobOptions);
   const hostScript = await compiledCommand(['src/local/functions-host/process.ts'], ['src']);
   const frontEnd = await startFrontEnd({ port: 0, log: record });
-  const upstream = `${frontEnd.url}/api/messages?event={event}`;
+  const upstream = `${(await options.upstreamVia?.(frontEnd.url)) ?? frontEnd.url}/api/messages?event={event}`;
   let service: RunningService | undefined;
   let instances: RunningInstances | undefined;
   try {

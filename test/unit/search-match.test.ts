@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   commandCost,
   DEFAULT_SEARCH_LIMIT,
+  DEFAULT_SEARCH_SCAN_BYTES,
   DEFAULT_SEARCH_SCAN_MESSAGES,
   foldForSearch,
   MAX_SEARCH_FOLD_UNITS,
@@ -190,12 +191,16 @@ describe('searchMessages, as commands.ts validates it', () => {
     expect(page.queryProblem('e\u0301t')).toBeNull();
   });
 
-  it('costs one command per started 500 lines of its scan bound, charged whatever it finds', () => {
+  it('costs one command per started 500 lines or MiB of its scan bounds, whichever makes more, whatever it finds', () => {
     const parsed = parse({ conversation: 'room', query: 'hello' });
     if (!parsed.ok) throw new Error('refused');
     expect(Number(SETTINGS.searchScanMessages.default)).toBe(DEFAULT_SEARCH_SCAN_MESSAGES);
+    expect(Number(SETTINGS.searchScanBytes.default)).toBe(DEFAULT_SEARCH_SCAN_BYTES);
     expect(commandCost(parsed.command, 'ann')).toBe(4);
-    expect(commandCost(parsed.command, 'ann', 10, 100)).toBe(1);
-    expect(commandCost(parsed.command, 'ann', 10, 501)).toBe(2);
+    const MiB = 1024 * 1024;
+    expect(commandCost(parsed.command, 'ann', 10, { scanMessages: 100, scanBytes: MiB })).toBe(1);
+    expect(commandCost(parsed.command, 'ann', 10, { scanMessages: 501, scanBytes: MiB })).toBe(2);
+    // Long lines reach the byte bound first: it sets the price.
+    expect(commandCost(parsed.command, 'ann', 10, { scanMessages: 100, scanBytes: 2 * MiB + 1 })).toBe(3);
   });
 });

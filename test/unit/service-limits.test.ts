@@ -99,6 +99,7 @@ describe('limits derived from the table', () => {
       'maxConcurrentUpstreamCalls',
       'maxConcurrentUpstreamCallsPerUser',
       'maxQueuedUpstreamCallsPerUser',
+      'maxQueuedUpstreamCallsTotal',
       'upstreamMaxSockets',
       'notificationAttempts',
       'maxPendingRetries',

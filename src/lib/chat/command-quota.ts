@@ -11,7 +11,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { setBounded } from '../bounded-map.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { ChatCommand } from './commands.js';
-import { DEFAULT_SEARCH_SCAN_MESSAGES, searchCost } from './reading/search.js';
+import { type SearchOptions, searchCost } from './reading/search.js';
 
 /** The blob name prefix of the per-user buckets (conversation folders never start with `_`). */
 export const LIMITS_PREFIX = '_limits/';
@@ -53,18 +53,18 @@ export const DEFAULT_GROUP_MEMBERS_PER_COMMAND = 10;
  * The tokens `command` from `user` costs: one; for a `createGroup` one per started `membersPerCommand` of its
  * members ({@link DEFAULT_GROUP_MEMBERS_PER_COMMAND}); for a `renameGroup` one per started `membersPerCommand` of
  * the `renamedMembers` whose lists it rewrites (a private group's members when the title changes, as its record
- * says before the command runs; none otherwise); for a `searchMessages` one per started
- * `DEFAULT_SEARCH_MESSAGES_PER_COMMAND` lines of `searchScanMessages`, its bound (search.ts). {@link CommandQuota.take}
+ * says before the command runs; none otherwise); for a `searchMessages` what its scan bounds `search` may read
+ * (search.ts, `searchCost`). {@link CommandQuota.take}
  * never asks more than the burst, so every command can pass once the bucket is full.
  */
 export function commandCost(
   command: ChatCommand,
   user: string,
   membersPerCommand = DEFAULT_GROUP_MEMBERS_PER_COMMAND,
-  searchScanMessages = DEFAULT_SEARCH_SCAN_MESSAGES,
+  search: Partial<SearchOptions> = {},
   renamedMembers = 0,
 ): number {
-  if (command.type === 'searchMessages') return searchCost(searchScanMessages);
+  if (command.type === 'searchMessages') return searchCost(search);
   const members =
     command.type === 'createGroup'
       ? new Set([user, ...command.members]).size

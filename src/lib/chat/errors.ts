@@ -69,6 +69,7 @@ export const CHAT_ERRORS = {
   'storage-unavailable':
     'The message could not be stored (history storage did not answer), so nobody received it: send it again',
   'rate-limited': 'Too many commands from this user: wait, then send again',
+  busy: 'The server is busy with other searches and history reads: wait a moment, then try again',
   internal: 'The server could not complete the command; try again',
   ...MODERATION_ERRORS,
 } as const satisfies Record<string, string>;
@@ -87,7 +88,7 @@ export interface ChatErrorPayload {
    * `commandConversation`), so the client shows the error there even with several such commands in flight.
    */
   readonly conversation?: string;
-  /** For `rate-limited`: how long to wait before sending again, in milliseconds. */
+  /** For `rate-limited` and `busy`: how long to wait before sending again, in milliseconds. */
   readonly retryAfterMs?: number;
   /**
    * For `muted`: when the mute ends; for `too-many-groups-created`: when the next creation is possible (ISO
@@ -100,6 +101,7 @@ export interface ChatErrorPayload {
 export const TRANSIENT_CHAT_ERRORS: readonly ChatErrorCode[] = [
   'storage-unavailable',
   'rate-limited',
+  'busy',
   'internal',
   'list-contended',
   'group-contended',

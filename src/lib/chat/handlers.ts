@@ -16,7 +16,7 @@ import {
   type ReactionOptions,
   replyFields,
 } from '../conversations/index.js';
-import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from '../history/index.js';
+import type { AppendResult, ChatMessage, HistoryPage, NewMessage, SizedLine } from '../history/index.js';
 import { ATTRIBUTES, chatMetrics, inSpan, SPANS } from '../observability.js';
 import { type AttachmentCheck, checkAttachment, removeAttachmentOf } from './attachment-check.js';
 import type { ChatCommand } from './commands.js';
@@ -50,7 +50,7 @@ export type { Caller } from './people/caller.js';
 export interface ChatHistory {
   append(message: NewMessage): Promise<AppendResult>;
   read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
-  linesBefore(conversation: string, options: { before?: string }): AsyncIterable<ChatMessage>;
+  sizedLinesBefore(conversation: string, options: { before?: string }): AsyncIterable<SizedLine>;
   find(
     conversation: string,
     id: string,
@@ -88,7 +88,7 @@ export interface ChatDependencies {
    * this instance stores; without it each mark checks anew.
    */
   readonly markedIds?: MarkedIds;
-  /** The scan bound of `searchMessages` (default `DEFAULT_SEARCH_SCAN_MESSAGES`). */
+  /** The scan bounds of `searchMessages` (default `DEFAULT_SEARCH_SCAN_MESSAGES`, `DEFAULT_SEARCH_SCAN_BYTES`). */
   readonly search?: SearchOptions;
   /** Mutes, bans, reports and the audit log (docs/architecture.md, "Moderation"); without it moderation is off. */
   readonly moderation?: ModerationDependencies;

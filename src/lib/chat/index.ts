@@ -9,6 +9,7 @@ export * from './groups/commands.js';
 export * from './groups/groups.js';
 export * from './groups/memberships.js';
 export * from './handlers.js';
+export * from './history-reads.js';
 export * from './message-text.js';
 export * from './moderation/index.js';
 export * from './people/directory.js';

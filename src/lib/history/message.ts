@@ -74,6 +74,12 @@ export interface AppendResult {
   readonly duplicate: boolean;
 }
 
+/** A stored line (a message or a record) with its size as stored, in bytes without its line break. */
+export interface SizedLine {
+  readonly line: ChatMessage;
+  readonly bytes: number;
+}
+
 /** One page of a conversation's history. */
 export interface HistoryPage {
   readonly conversation: string;

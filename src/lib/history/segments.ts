@@ -64,7 +64,7 @@ export async function* messagesBackward(
   segments: readonly SegmentInfo[],
   start: LinePosition,
   chunkBytes: number,
-): AsyncGenerator<{ message: ChatMessage; position: LinePosition }, void, undefined> {
+): AsyncGenerator<{ message: ChatMessage; position: LinePosition; bytes: number }, void, undefined> {
   for (let index = start.index; index >= 0; index--) {
     const { segment, size } = segments[index] as SegmentInfo;
     const end = index === start.index ? start.offset : size;
@@ -73,6 +73,7 @@ export async function* messagesBackward(
       yield {
         message: parseLine(line.bytes, conversation, segment, line.offset),
         position: { index, offset: line.offset },
+        bytes: line.bytes.length,
       };
     }
   }

@@ -18,7 +18,7 @@ import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { SegmentAppender } from './append.js';
 import { HistoryError } from './errors.js';
 import { MessageLocator } from './locate.js';
-import type { AppendResult, ChatMessage, HistoryPage, NewMessage } from './message.js';
+import type { AppendResult, ChatMessage, HistoryPage, NewMessage, SizedLine } from './message.js';
 import { isMessageId, newMessageId } from './message.js';
 import {
   containerClientOf,
@@ -144,6 +144,17 @@ export class HistoryStore {
     conversation: string,
     options: { before?: string } = {},
   ): AsyncGenerator<ChatMessage, void, undefined> {
+    for await (const { line } of this.sizedLinesBefore(conversation, options)) yield line;
+  }
+
+  /**
+   * {@link linesBefore}, each line with its size as stored (bytes, without its line break): what a reader that
+   * bounds its scan by bytes (a search) counts.
+   */
+  async *sizedLinesBefore(
+    conversation: string,
+    options: { before?: string } = {},
+  ): AsyncGenerator<SizedLine, void, undefined> {
     validateConversation(conversation);
     const before = validateBefore(options.before);
     await this.ensureContainer();
@@ -166,7 +177,7 @@ export class HistoryStore {
       start,
       this.#readChunkBytes,
     );
-    for await (const { message } of stored) yield message;
+    for await (const { message, bytes } of stored) yield { line: message, bytes };
   }
 
   /**

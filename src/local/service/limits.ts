@@ -218,6 +218,15 @@ export const LIMITS = {
     doc: "one user's client messages waiting for or in an upstream call, across their connections; more are refused at once",
     azure: 'not documented: invocations get a Completion error, sends are dropped and logged',
   },
+  // Names cost nothing without sign-in: this bounds what many users queue together. A user with nothing
+  // waiting still gets one message in, so the others' floods never starve them.
+  maxQueuedUpstreamCallsTotal: {
+    default: 1024,
+    unit: 'count',
+    integer: true,
+    doc: 'client messages of all users waiting for or in an upstream call; past it only a user with none gets one in',
+    azure: 'not documented; a unit bounds connections (1 000 on Standard)',
+  },
   upstreamTimeoutMs: {
     default: 20_000,
     unit: 'ms',

@@ -2,67 +2,17 @@
  * What both wings share about one client connection, whatever its transport: bounded sending, the upstream
  * queue, liveness, closes, one disconnect upstream, shutdown (docs/local-service.md, "Connections").
  */
-import type { JWTPayload } from 'jose';
 import { messageOf } from '../../lib/error-message.js';
-import type { UpstreamCategory } from '../../lib/signalr/upstream-contract.js';
-import { forwardedClaims, tokenUserId } from './auth/tokens.js';
 import type { HubRegistry, OutboundMessage, RegisteredConnection } from './connections.js';
 import type { LiveSession, ServiceContext } from './context.js';
 import { CloseCode } from './errors.js';
+import type { SessionInit } from './session-init.js';
 import { FrameParts } from './transports/shared-frames.js';
 import type { Transport } from './transports/transport.js';
 import { WebSocketTransport } from './transports/websocket.js';
-import type { UpstreamCall, UpstreamCodec } from './upstream/call.js';
+import type { UpstreamCall } from './upstream/call.js';
 import { SerialQueue } from './upstream/serial-queue.js';
-
-/** Identity and request details of a connection, fixed when it is accepted. */
-export interface SessionInit {
-  readonly id: string;
-  readonly hub: string;
-  readonly userId: string | undefined;
-  readonly claims: ReadonlyArray<readonly [string, string]>;
-  readonly clientQuery: string;
-}
-
-/** The client's query string for `X-ASRS-Client-Query`: everything but the token (and SignalR's `id`). */
-function forwardedQuery(url: URL): string {
-  const params = new URLSearchParams(url.search);
-  params.delete('access_token');
-  params.delete('id');
-  return params.size > 0 ? `?${params}` : '';
-}
-
-/** What a connection is known by upstream: its id, hub, the token's user and claims, and the client's query. */
-export function sessionInit(id: string, hub: string, token: JWTPayload | undefined, url: URL): SessionInit {
-  return {
-    id,
-    hub,
-    userId: tokenUserId(token),
-    claims: forwardedClaims(token),
-    clientQuery: forwardedQuery(url),
-  };
-}
-
-/** An upstream call about a connection: its identity travels in the `X-ASRS-*` headers of every call. */
-export function upstreamCallOf(
-  connection: SessionInit,
-  codec: UpstreamCodec,
-  category: UpstreamCategory,
-  event: string,
-  extra: Pick<UpstreamCall, 'body' | 'contentType' | 'subprotocols' | 'lane'> = {},
-): UpstreamCall {
-  return {
-    codec,
-    hub: connection.hub,
-    category,
-    event,
-    connectionId: connection.id,
-    ...(connection.userId !== undefined ? { userId: connection.userId } : {}),
-    claims: connection.claims,
-    clientQuery: connection.clientQuery,
-    ...extra,
-  };
-}
+import { backlogRefusal } from './upstream/user-backlog.js';
 
 /** Reasons for the closes ws makes by itself when a frame breaks the rules. */
 const RECEIVER_CLOSE_REASONS: Readonly<Record<number, (maxMessageBytes: number) => string>> = {
@@ -274,37 +224,68 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
     return result;
   }
 
+  /** Client messages in this connection's queue whose upstream call has not started. */
+  #queuedMessages = 0;
+  /** Client messages skipped because the connection closed before their turn. */
+  #droppedMessages = 0;
+
+  /**
+   * Whether the upstream call of a client message is still wanted: not once the connection is closing. Passed
+   * as the call's `wanted`, so a call still waiting for its lane's turn is skipped too.
+   */
+  protected readonly wanted = (): boolean => !this.#serverClose;
+
   /**
    * Queues a client message's upstream call, unless the user already has `maxQueuedUpstreamCallsPerUser`
-   * messages waiting across their connections: then `refuse` answers the client (or drops it) at once and
-   * nothing is queued, so nothing of a flood reaches the app after the client stopped sending.
+   * messages waiting across their connections, or has one while `maxQueuedUpstreamCallsTotal` wait in all: then
+   * `refuse` answers the client (or drops it) at once and nothing is queued. A message whose turn comes after the connection closed is dropped, never sent: so
+   * nothing of a flood reaches the app after the client stopped (docs/local-service.md, "Upstream calls").
    */
   protected enqueueMessage(task: () => Promise<void>, refuse: (reason: string) => void): void {
     const backlog = this.ctx.upstream.backlog;
     const key = this.userId !== undefined ? `user:${this.userId}` : `connection:${this.id}`;
     const admission = backlog.admit(key);
     if (!admission.admitted) {
-      const max = this.ctx.options.maxQueuedUpstreamCallsPerUser;
-      const reason = `the user has ${max} messages waiting for the upstream (maxQueuedUpstreamCallsPerUser); send again once they are answered`;
+      const refusal = backlogRefusal(admission.bound, backlog.bounds);
       if (admission.toLog > 0) {
-        this.ctx.options.log('warn', 'Refused client messages: too many of this user wait for the upstream', {
+        this.ctx.options.log('warn', refusal.log, {
           hub: this.hub,
           connectionId: this.id,
           ...(this.userId !== undefined ? { userId: this.userId } : {}),
           refused: admission.toLog,
-          maxQueuedUpstreamCallsPerUser: max,
+          [refusal.option]: refusal.max,
         });
       }
-      refuse(reason);
+      refuse(refusal.reason);
       return;
     }
+    this.#queuedMessages++;
     void this.enqueue(async () => {
+      this.#queuedMessages--;
       try {
-        await task();
+        // Azure's server SDK likewise stops handing a client's messages to the hub once it has closed.
+        if (this.#serverClose) this.#droppedMessages++;
+        else await task();
       } finally {
         backlog.release(key);
       }
     });
+  }
+
+  /** Logs the client messages this connection drops because it closed before their turn (their count only). */
+  #logDropped(): void {
+    const dropped = this.#droppedMessages + this.#queuedMessages;
+    if (dropped === 0) return;
+    this.ctx.options.log(
+      'info',
+      'Dropped client messages queued for the upstream: the connection closed first',
+      {
+        hub: this.hub,
+        connectionId: this.id,
+        ...(this.userId !== undefined ? { userId: this.userId } : {}),
+        dropped,
+      },
+    );
   }
 
   #fail(error: unknown): void {
@@ -354,6 +335,8 @@ export abstract class Session implements RegisteredConnection, SessionInit, Live
     if (!this.#finished) {
       this.#serverClose ??= { code: CloseCode.Abnormal, reason: error ?? '' };
       this.registry.remove(this);
+      // Every message still queued is dropped when its turn comes (enqueueMessage): counted now, once.
+      this.#logDropped();
       this.#finished = this.queue
         .run(async () => {
           // Asked when the calls queued before have run: a `connected` shed while it waited announced nothing.

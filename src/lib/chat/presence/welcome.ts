@@ -73,7 +73,7 @@ export async function enterChat(
         history: {
           ...withPage(reader, ROOM, room),
           // The welcome reads pages; a search would read the store itself.
-          linesBefore: (conversation, options) => deps.history.linesBefore(conversation, options),
+          sizedLinesBefore: (conversation, options) => deps.history.sizedLinesBefore(conversation, options),
         },
       },
       caller.user,

@@ -2,17 +2,17 @@
  * Searching one conversation's messages (docs/architecture.md, "Message search"): `searchMessages` reads the
  * conversation newest first through the history store, the pages `loadHistory` reads, folding edits and deletes as
  * a reader does, and answers the messages that match (search-match.ts), newest first, with where the scan stopped.
- * Bounded per command: at most the scan bound of lines read, at most `limit` matches; the command costs its
- * bound against the per-user command limit, paid before it runs (command-quota.ts, `commandCost`).
+ * Bounded per command: at most the scan bounds of lines and bytes read, at most `limit` matches; the command costs
+ * its bounds against the per-user command limit, paid before it runs (command-quota.ts, `commandCost`).
  */
 import { parseConversation } from '../../conversation.js';
 import {
-  type ChatMessage,
   type FoldedMessage,
   HistoryError,
   isMessageId,
   MessageChanges,
   type ReactionOptions,
+  type SizedLine,
 } from '../../history/index.js';
 import { type ChatErrorCode, chatError } from '../errors.js';
 import type { ChatEvent, SearchResultsPayload } from '../wire/protocol.js';
@@ -30,22 +30,35 @@ export const DEFAULT_SEARCH_LIMIT = 20;
 /** The largest `limit` of a `searchMessages`. */
 export const MAX_SEARCH_LIMIT = 50;
 /**
- * Lines (messages and records) one `searchMessages` reads at most, newest first; past it the answer is not
- * `complete` and its `before` continues the scan. The app setting `CHAT_SEARCH_SCAN_MESSAGES`.
+ * Lines (messages and records) one `searchMessages` reads at most, newest first; past it (or past
+ * {@link DEFAULT_SEARCH_SCAN_BYTES}) the answer is not `complete` and its `before` continues the scan. The app
+ * setting `CHAT_SEARCH_SCAN_MESSAGES`.
  */
 export const DEFAULT_SEARCH_SCAN_MESSAGES = 2000;
 /** The largest value `CHAT_SEARCH_SCAN_MESSAGES` may be set to. */
 export const MAX_SEARCH_SCAN_MESSAGES = 100_000;
 /**
+ * Bytes of stored lines one `searchMessages` reads at most (each line's size as stored): past it the answer is not
+ * `complete` and its `before` continues the scan, as past the line bound. Lines of 16 KB make 2 000 lines 32 MB;
+ * this keeps one search to a few MiB whatever the lines hold. The app setting `CHAT_SEARCH_SCAN_BYTES`.
+ */
+export const DEFAULT_SEARCH_SCAN_BYTES = 4 * 1024 * 1024;
+/** The largest value `CHAT_SEARCH_SCAN_BYTES` may be set to (256 MiB). */
+export const MAX_SEARCH_SCAN_BYTES = 256 * 1024 * 1024;
+/**
  * Lines of its scan bound one command pays for: a `searchMessages` costs one command per started this many lines
  * it may read (four with the default bound), charged before it runs, whatever it then finds.
  */
 export const DEFAULT_SEARCH_MESSAGES_PER_COMMAND = 500;
+/** Bytes of its byte bound one command pays for, as it pays per {@link DEFAULT_SEARCH_MESSAGES_PER_COMMAND} lines. */
+export const DEFAULT_SEARCH_BYTES_PER_COMMAND = 1024 * 1024;
 
 /** Search options of the chat. */
 export interface SearchOptions {
   /** See {@link DEFAULT_SEARCH_SCAN_MESSAGES}. */
   readonly scanMessages: number;
+  /** See {@link DEFAULT_SEARCH_SCAN_BYTES}. */
+  readonly scanBytes: number;
 }
 
 // A type literal, not an interface: a command's fields are read as a record (commands.ts, `commandConversation`).
@@ -101,18 +114,30 @@ export function parseSearchCommand(payload: Readonly<Record<string, unknown>>): 
   };
 }
 
-/** The tokens a `searchMessages` costs against the command limit: one per started `perCommand` lines of its bound. */
-export function searchCost(
-  scanMessages = DEFAULT_SEARCH_SCAN_MESSAGES,
-  perCommand = DEFAULT_SEARCH_MESSAGES_PER_COMMAND,
-): number {
-  return Math.max(1, Math.ceil(scanMessages / Math.max(1, perCommand)));
+/**
+ * The tokens a `searchMessages` costs against the command limit: one per started
+ * {@link DEFAULT_SEARCH_MESSAGES_PER_COMMAND} lines of its line bound or per started
+ * {@link DEFAULT_SEARCH_BYTES_PER_COMMAND} bytes of its byte bound, whichever makes more. Either bound may be the
+ * one that stops a scan (small lines reach the line bound, long ones the byte bound), so the price covers the one
+ * that binds: each command paid for reads at most 500 lines and at most 1 MiB.
+ */
+export function searchCost(search: Partial<SearchOptions> = {}): number {
+  const lines = search.scanMessages ?? DEFAULT_SEARCH_SCAN_MESSAGES;
+  const bytes = search.scanBytes ?? DEFAULT_SEARCH_SCAN_BYTES;
+  return Math.max(
+    1,
+    Math.ceil(lines / DEFAULT_SEARCH_MESSAGES_PER_COMMAND),
+    Math.ceil(bytes / DEFAULT_SEARCH_BYTES_PER_COMMAND),
+  );
 }
 
 export interface SearchDependencies {
   readonly history: {
-    /** The conversation's stored lines before `before` (or from its end), newest first (`HistoryStore.linesBefore`). */
-    linesBefore(conversation: string, options: { before?: string }): AsyncIterable<ChatMessage>;
+    /**
+     * The conversation's stored lines before `before` (or from its end), newest first, with their sizes
+     * (`HistoryStore.sizedLinesBefore`).
+     */
+    sizedLinesBefore(conversation: string, options: { before?: string }): AsyncIterable<SizedLine>;
   };
   /** How readers fold reactions and quotes (the chat's `reactions` option). */
   readonly reactions?: Partial<ReactionOptions>;
@@ -135,32 +160,37 @@ export async function searchMessages(deps: SearchDependencies, command: SearchCo
 }
 
 /**
- * Reads the conversation newest first from `before` (or its end) in one continuous backward read, until the scan
- * bound or `limit` matches: `before` is found once, and no byte is read twice however many lines the scan goes
+ * Reads the conversation newest first from `before` (or its end) in one continuous backward read, until a scan
+ * bound (lines or bytes) or `limit` matches: `before` is found once, and no byte is read twice however many lines the scan goes
  * through. Records are folded as readers fold them (fold.ts): a record is stored after its message, so the records
  * read so far apply to the older messages read after them.
  */
 async function scan(deps: SearchDependencies, command: SearchCommand): Promise<SearchResultsPayload> {
   const { conversation, query, limit } = command;
   const max = deps.search?.scanMessages ?? DEFAULT_SEARCH_SCAN_MESSAGES;
+  const maxBytes = deps.search?.scanBytes ?? DEFAULT_SEARCH_SCAN_BYTES;
   const words = queryWords(query);
   const changes = new MessageChanges(deps.reactions);
   const messages: FoldedMessage[] = [];
   const seen = new Set<string>();
   let cursor = command.before;
   let scanned = 0;
+  let scannedBytes = 0;
   let complete = true;
-  const lines = deps.history.linesBefore(
+  const lines = deps.history.sizedLinesBefore(
     conversation,
     command.before !== undefined ? { before: command.before } : {},
   );
-  for await (const line of lines) {
-    // One line past the bound (or the last match) tells whether the scan is complete; it is not scanned.
-    if (scanned === max || messages.length === limit) {
+  for await (const { line, bytes } of lines) {
+    // One line past a bound (or the last match) tells whether the scan is complete; it is not scanned. The byte
+    // bound lets a first line larger than itself through, so every scan moves on.
+    const pastBytes = scanned > 0 && scannedBytes + bytes > maxBytes;
+    if (scanned === max || pastBytes || messages.length === limit) {
       complete = false;
       break;
     }
     scanned++;
+    scannedBytes += bytes;
     cursor = line.id;
     // Records (edits, deletes, reactions, removals) are never results; a deleted message matches nothing.
     if (line.kind !== undefined) {

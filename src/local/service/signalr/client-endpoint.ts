@@ -8,7 +8,7 @@ import type { JWTPayload } from 'jose';
 import type { WebSocket } from 'ws';
 import { tokenUserId } from '../auth/tokens.js';
 import { Rejection } from '../errors.js';
-import { sessionInit } from '../session.js';
+import { sessionInit } from '../session-init.js';
 import type { Transport } from '../transports/transport.js';
 import { WebSocketTransport, type WebSocketTransportOptions } from '../transports/websocket.js';
 import { authenticateClient, hubOf, takeNegotiation } from './negotiate.js';

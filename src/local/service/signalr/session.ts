@@ -28,7 +28,8 @@ import {
 import type { HubRegistry, OutboundMessage } from '../connections.js';
 import type { ServiceContext } from '../context.js';
 import { CloseCode } from '../errors.js';
-import { Session, type SessionInit, upstreamCallOf } from '../session.js';
+import { Session } from '../session.js';
+import { type SessionInit, upstreamCallOf } from '../session-init.js';
 import type { Transport } from '../transports/transport.js';
 import type { UpstreamCall, UpstreamOutcome } from '../upstream/call.js';
 import { ClientResults } from './client-results.js';
@@ -328,7 +329,7 @@ export class SignalRSession extends Session {
         };
         const call = this.#call(UPSTREAM_CATEGORIES.messages, target, upstreamBody, contentType);
         this.enqueueMessage(
-          async () => answer(await this.ctx.upstream.call(call)),
+          async () => answer(await this.ctx.upstream.call(call, { wanted: this.wanted })),
           (message) => answer({ kind: 'shed', message, attempted: false }),
         );
         break;
@@ -442,10 +443,7 @@ export class SignalRSession extends Session {
     body: string | Buffer,
     contentType = 'application/json',
   ): UpstreamCall {
-    return upstreamCallOf(this, SIGNALR_UPSTREAM, category, event, {
-      body,
-      contentType,
-      ...(this.lane === undefined ? {} : { lane: this.lane }),
-    });
+    const lane = this.lane === undefined ? {} : { lane: this.lane };
+    return upstreamCallOf(this, SIGNALR_UPSTREAM, category, event, { body, contentType, ...lane });
   }
 }

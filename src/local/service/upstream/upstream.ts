@@ -82,6 +82,7 @@ type UpstreamOptions = Pick<
   | 'maxPendingRetries'
   | 'maxConcurrentUpstreamCalls'
   | 'maxQueuedUpstreamCallsPerUser'
+  | 'maxQueuedUpstreamCallsTotal'
   | 'maxConcurrentUpstreamCallsPerUser'
 > &
   Partial<Pick<ResolvedServiceOptions, 'auth' | 'managedIdentity'>> & {
@@ -103,7 +104,10 @@ export class Upstream {
       options.maxConcurrentUpstreamCalls,
       options.maxConcurrentUpstreamCallsPerUser,
     );
-    this.backlog = new UserBacklog(options.maxQueuedUpstreamCallsPerUser);
+    this.backlog = new UserBacklog({
+      perUser: options.maxQueuedUpstreamCallsPerUser,
+      total: options.maxQueuedUpstreamCallsTotal,
+    });
     this.#signingKeys = options.auth === 'identity' ? [] : options.accessKeys;
     this.#identity = options.managedIdentity ? new ManagedIdentityTokens(options.managedIdentity) : undefined;
   }

@@ -18,7 +18,7 @@ import { acceptedOrigins, authenticate, requestToken } from '../auth/tokens.js';
 import { checkHubName } from '../connections.js';
 import { CloseCode, Rejection } from '../errors.js';
 import { rejectUpgrade } from '../http.js';
-import { type SessionInit, sessionInit } from '../session.js';
+import { type SessionInit, sessionInit } from '../session-init.js';
 import { WebSocketTransport } from '../transports/websocket.js';
 import { completeUpgrade } from '../upgrade.js';
 import { describeFailure } from '../upstream/call.js';

@@ -13,7 +13,8 @@ import {
 } from '../../../lib/webpubsub/protocol.js';
 import type { HubRegistry, OutboundMessage } from '../connections.js';
 import { CloseCode } from '../errors.js';
-import { Session, type SessionInit } from '../session.js';
+import { Session } from '../session.js';
+import type { SessionInit } from '../session-init.js';
 import type { Transport } from '../transports/transport.js';
 import { succeeded, type UpstreamCall, type UpstreamOutcome } from '../upstream/call.js';
 import type { HandlerEvent } from './event-handlers.js';
@@ -170,7 +171,11 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
 
   protected onFrame(data: Buffer, isBinary: boolean): void {
     if (this.framing === 'none') {
-      void this.enqueue(() => this.#plainMessage(data, isBinary));
+      // Refused past the user's backlog: dropped (counted in the backlog's log line), as a SignalR send is.
+      this.enqueueMessage(
+        () => this.#plainMessage(data, isBinary),
+        () => undefined,
+      );
       return;
     }
     let message: ClientMessage;
@@ -193,7 +198,9 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
   /** A plain WebSocket's frame: the `message` user event; a non-empty answer goes back as one frame. */
   async #plainMessage(data: Buffer, isBinary: boolean): Promise<void> {
     const type = isBinary ? CLOUD_EVENT_CONTENT_TYPES.binary : CLOUD_EVENT_CONTENT_TYPES.text;
-    const outcome = await this.ctx.upstream.call(this.call({ user: 'message' }, data, type));
+    const outcome = await this.ctx.upstream.call(this.call({ user: 'message' }, data, type), {
+      wanted: this.wanted,
+    });
     this.#keepState(outcome);
     if (outcome.kind === 'no-template' || outcome.kind === 'shed') return;
     if (!succeeded(outcome) || outcome.kind !== 'response') {
@@ -253,7 +260,15 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
         return;
       }
       case 'event':
-        void this.enqueue(() => this.#userEvent(message.event, message.dataType, message.data, ackId));
+        this.enqueueMessage(
+          () => this.#userEvent(message.event, message.dataType, message.data, ackId),
+          (reason) => {
+            if (ackId === undefined) return;
+            // Never handled, so the same ackId may come again.
+            this.#ackIds?.delete(ackId);
+            this.#ack(ackId, 'InternalServerError', `The event was refused: ${reason}`);
+          },
+        );
         return;
     }
   }
@@ -283,6 +298,7 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
   ): Promise<void> {
     const outcome = await this.ctx.upstream.call(
       this.call({ user: event }, data, CLOUD_EVENT_CONTENT_TYPES[dataType]),
+      { wanted: this.wanted },
     );
     this.#keepState(outcome);
     if (outcome.kind === 'response' && succeeded(outcome)) {
