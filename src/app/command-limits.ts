@@ -12,6 +12,7 @@ import {
   type ChatCommand,
   CommandQuota,
   commandCost,
+  commandCostReason,
   DEFAULT_SEARCH_MESSAGES_PER_COMMAND,
   TypingThrottle,
 } from '../lib/chat/index.js';
@@ -73,7 +74,7 @@ export function commandLimiterFor(services: ChatServices): CommandLimiter {
             ? `one per ${membersPerCommand} members whose lists it retitles`
             : command.type === 'searchMessages'
               ? `one per ${DEFAULT_SEARCH_MESSAGES_PER_COMMAND} of the ${scanMessages} messages it may read`
-              : undefined,
+              : commandCostReason(command),
     };
     commandLimiters.set(services, limiter);
   }

@@ -4,7 +4,7 @@
  * chat and answer in the caller's dialect (docs/architecture.md, "Two services").
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import type { ChatReply } from '../lib/chat/index.js';
+import type { ChatErrorPayload, ChatReply } from '../lib/chat/index.js';
 import {
   type Caller,
   ChatHandlers,
@@ -233,11 +233,17 @@ async function runParsedCommand(
   log: InvocationContext,
   limits: CommandLimiter,
 ): Promise<ChatReply | undefined> {
-  // Every command counts, valid or not: each one costs an upstream call (a createGroup by its members, a
-  // renameGroup by the members whose lists it rewrites, a searchMessages by the messages it may read).
-  // Counted per user, across their connections and every instance.
+  // Every command counts, valid or not, known or not: each one costs an upstream call (a createGroup by its
+  // members, a renameGroup by the members whose lists it rewrites, a searchMessages by the messages it may read,
+  // a loadHistory and a findPeople by their page). Counted per user, across their connections and every instance.
   const { cost, waitMs } = await limits.charge(parsed.ok ? parsed.command : undefined, caller.user);
-  if (!parsed.ok) return { event: 'error', payload: parsed.error };
+  // Past the limit a command that is not valid is refused as rate-limited too, so a client sending unknown
+  // commands hears the wait as any other does.
+  if (!parsed.ok)
+    return {
+      event: 'error',
+      payload: waitMs > 0 ? rateLimited(limits, waitMs, parsed.error.command) : parsed.error,
+    };
   const { command } = parsed;
   annotateActiveSpan({ [ATTRIBUTES.command]: command.type });
   // A refused sendMessage names its clientMessageId, so the sender knows which of its messages to send again.
@@ -248,11 +254,7 @@ async function runParsedCommand(
   if (waitMs > 0) {
     const why = cost > 1 ? limits.weight(command) : undefined;
     const weight = why !== undefined ? `this ${command.type} counts as ${cost} commands, ${why}; ` : '';
-    const detail = `${weight}at most ${limits.burst} commands at once and ${limits.perSecond} a second per user, across all of their connections; try again in ${Math.ceil(waitMs / 1000)} s`;
-    return {
-      event: 'error',
-      payload: { ...chatError('rate-limited', command.type, detail), ...which, retryAfterMs: waitMs },
-    };
+    return { event: 'error', payload: { ...rateLimited(limits, waitMs, command.type, weight), ...which } };
   }
   try {
     return await chat.run(caller, command);
@@ -264,4 +266,15 @@ async function runParsedCommand(
     const code = commandErrorCode(error);
     return { event: 'error', payload: { ...chatError(code, command.type), ...which } };
   }
+}
+
+/** The `rate-limited` error of a command refused for `waitMs`; `weight` says first why it cost more than one. */
+function rateLimited(
+  limits: CommandLimiter,
+  waitMs: number,
+  command: string | undefined,
+  weight = '',
+): ChatErrorPayload {
+  const detail = `${weight}at most ${limits.burst} commands at once and ${limits.perSecond} a second per user, across all of their connections; try again in ${Math.ceil(waitMs / 1000)} s`;
+  return { ...chatError('rate-limited', command, detail), retryAfterMs: waitMs };
 }
