@@ -26,7 +26,12 @@ import {
 import { readStreamWithin } from '../lib/capped-read.js';
 import { type ChatErrorPayload, readRefusal } from '../lib/chat/index.js';
 import { parseConversation } from '../lib/conversation.js';
-import { attachmentReadLimiterFor, uploadLimiterFor } from './command-limits.js';
+import {
+  attachmentReadLimiterFor,
+  clientAddress,
+  uploadAddressLimiterFor,
+  uploadLimiterFor,
+} from './command-limits.js';
 import { APP_ERRORS, type AppErrorCode, errorBody } from './errors.js';
 import { identify } from './identity.js';
 import { moderationFor } from './moderation.js';
@@ -98,7 +103,12 @@ export async function uploads(req: HttpRequest, _context: InvocationContext): Pr
   const services = chatServices();
   const store = services.attachments;
   if (store === undefined) return refuse('attachments-off');
-  const limited = tooMany(uploadLimiterFor(services).take(caller.user), 'too-many-uploads');
+  // Per user and per address: names are free without sign-in, and each upload can store a file for a day.
+  const waitMs = Math.max(
+    uploadLimiterFor(services).take(caller.user),
+    uploadAddressLimiterFor(services).take(clientAddress(req)),
+  );
+  const limited = tooMany(waitMs, 'too-many-uploads');
   if (limited !== undefined) return limited;
   const body = await readStreamWithin(req.body, MAX_UPLOAD_REQUEST_BYTES);
   if (body === undefined) return refuse('invalid-attachment', `at most ${MAX_UPLOAD_REQUEST_BYTES} bytes`);

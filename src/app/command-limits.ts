@@ -2,8 +2,8 @@
  * The app's command and negotiate rate limits (docs/architecture.md, "Fair sharing"), built once per set of
  * services from the settings `CHAT_COMMAND_BURST`, `CHAT_COMMANDS_PER_SECOND`, `CHAT_GROUP_MEMBERS_PER_COMMAND`,
  * `CHAT_SEARCH_SCAN_MESSAGES`, `CHAT_SEARCH_SCAN_BYTES`,
- * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER`, `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS` and
- * `CHAT_UPLOADS_PER_MINUTE_PER_USER` and `CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER`, and the searches and
+ * `CHAT_NEGOTIATE_PER_MINUTE_PER_USER`, `CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS`,
+ * `CHAT_UPLOADS_PER_MINUTE_PER_USER`, `CHAT_UPLOADS_PER_MINUTE_PER_ADDRESS` and `CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER`, and the searches and
  * history pages one instance reads at once (`CHAT_MAX_CONCURRENT_HISTORY_READS`). Commands are counted per
  * user across every connection and instance (a bucket in Blob Storage); negotiates, upload URLs and attachment
  * reads per instance.
@@ -13,6 +13,7 @@ import {
   type ChatCommand,
   CommandQuota,
   commandCost,
+  commandCostReason,
   DEFAULT_SEARCH_BYTES_PER_COMMAND,
   DEFAULT_SEARCH_MESSAGES_PER_COMMAND,
   type SearchOptions,
@@ -77,7 +78,7 @@ export function commandLimiterFor(services: ChatServices): CommandLimiter {
             ? `one per ${membersPerCommand} members whose lists it retitles`
             : command.type === 'searchMessages'
               ? searchWeight(search)
-              : undefined,
+              : commandCostReason(command),
     };
     commandLimiters.set(services, limiter);
   }
@@ -173,6 +174,22 @@ export function uploadLimiterFor(services: ChatServices): RateLimiter {
     const n = readPositiveNumber('uploadsPerMinutePerUser');
     limiter = new RateLimiter({ burst: n, perSecond: n / 60 });
     uploadLimiters.set(services, limiter);
+  }
+  return limiter;
+}
+
+const uploadAddressLimiters = new WeakMap<ChatServices, RateLimiter>();
+
+/**
+ * Upload URLs per client address and minute, on this instance (`CHAT_UPLOADS_PER_MINUTE_PER_ADDRESS`, the address as
+ * {@link clientAddress} tells it; docs/architecture.md, "Attachments"): names cost nothing without sign-in.
+ */
+export function uploadAddressLimiterFor(services: ChatServices): RateLimiter {
+  let limiter = uploadAddressLimiters.get(services);
+  if (limiter === undefined) {
+    const n = readPositiveNumber('uploadsPerMinutePerAddress');
+    limiter = new RateLimiter({ burst: n, perSecond: n / 60 });
+    uploadAddressLimiters.set(services, limiter);
   }
   return limiter;
 }

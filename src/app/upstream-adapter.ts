@@ -4,7 +4,7 @@
  * chat and answer in the caller's dialect (docs/architecture.md, "Two services").
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import type { ChatReply } from '../lib/chat/index.js';
+import type { ChatErrorPayload, ChatReply } from '../lib/chat/index.js';
 import {
   busyError,
   type Caller,
@@ -26,7 +26,7 @@ import { HistoryError } from '../lib/history/index.js';
 import { ATTRIBUTES, annotateActiveSpan } from '../lib/observability.js';
 import type { Dialect } from '../lib/signalr/index.js';
 import { createUpstreamHandler, type UpstreamContext, type UpstreamHandlers } from '../lib/upstream/index.js';
-import { type CommandLimits, commandLimitsFor, typingThrottleFor } from './command-limits.js';
+import { type CommandLimiter, type CommandLimits, commandLimitsFor, typingThrottleFor } from './command-limits.js';
 import { APP_ERRORS } from './errors.js';
 import { authMode } from './identity.js';
 import { admitModerator, moderationFor, withRoles } from './moderation.js';
@@ -235,11 +235,17 @@ async function runParsedCommand(
   log: InvocationContext,
   { commands: limits, historyReads }: CommandLimits,
 ): Promise<ChatReply | undefined> {
-  // Every command counts, valid or not: each one costs an upstream call (a createGroup by its members, a
-  // renameGroup by the members whose lists it rewrites, a searchMessages by the messages it may read).
-  // Counted per user, across their connections and every instance.
+  // Every command counts, valid or not, known or not: each one costs an upstream call (a createGroup by its
+  // members, a renameGroup by the members whose lists it rewrites, a searchMessages by the messages it may read,
+  // a loadHistory and a findPeople by their page). Counted per user, across their connections and every instance.
   const { cost, waitMs } = await limits.charge(parsed.ok ? parsed.command : undefined, caller.user);
-  if (!parsed.ok) return { event: 'error', payload: parsed.error };
+  // Past the limit a command that is not valid is refused as rate-limited too, so a client sending unknown
+  // commands hears the wait as any other does.
+  if (!parsed.ok)
+    return {
+      event: 'error',
+      payload: waitMs > 0 ? rateLimited(limits, waitMs, parsed.error.command) : parsed.error,
+    };
   const { command } = parsed;
   annotateActiveSpan({ [ATTRIBUTES.command]: command.type });
   // A refused sendMessage names its clientMessageId, so the sender knows which of its messages to send again.
@@ -250,11 +256,7 @@ async function runParsedCommand(
   if (waitMs > 0) {
     const why = cost > 1 ? limits.weight(command) : undefined;
     const weight = why !== undefined ? `this ${command.type} counts as ${cost} commands, ${why}; ` : '';
-    const detail = `${weight}at most ${limits.burst} commands at once and ${limits.perSecond} a second per user, across all of their connections; try again in ${Math.ceil(waitMs / 1000)} s`;
-    return {
-      event: 'error',
-      payload: { ...chatError('rate-limited', command.type, detail), ...which, retryAfterMs: waitMs },
-    };
+    return { event: 'error', payload: { ...rateLimited(limits, waitMs, command.type, weight), ...which } };
   }
   // A search or history page past what this instance reads at once is answered at once, not queued (it has paid).
   const end = isHistoryRead(command) ? historyReads.tryStart() : () => undefined;
@@ -271,4 +273,15 @@ async function runParsedCommand(
   } finally {
     end();
   }
+}
+
+/** The `rate-limited` error of a command refused for `waitMs`; `weight` says first why it cost more than one. */
+function rateLimited(
+  limits: CommandLimiter,
+  waitMs: number,
+  command: string | undefined,
+  weight = '',
+): ChatErrorPayload {
+  const detail = `${weight}at most ${limits.burst} commands at once and ${limits.perSecond} a second per user, across all of their connections; try again in ${Math.ceil(waitMs / 1000)} s`;
+  return { ...chatError('rate-limited', command, detail), retryAfterMs: waitMs };
 }

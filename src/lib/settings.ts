@@ -15,6 +15,13 @@ export interface SettingSpec {
   readonly description: string;
 }
 
+/**
+ * Upload URLs a minute from one client address (`CHAT_UPLOADS_PER_MINUTE_PER_ADDRESS`): user names are free
+ * without sign-in, so the per-user limit alone bounds nothing, and each URL can store a file for a day. Twice the
+ * per-user limit: one address is often several people behind one router (docs/capacity.md, "Unclaimed uploads").
+ */
+export const DEFAULT_UPLOADS_PER_MINUTE_PER_ADDRESS = 60;
+
 export const SETTINGS = {
   signalRConnectionString: {
     name: 'AzureSignalRConnectionString',
@@ -121,6 +128,13 @@ export const SETTINGS = {
     default: '30',
     description:
       'Upload URLs a minute for one user (that many at once, then refilled over the minute); more are answered 429 with Retry-After. Per Function instance.',
+  },
+  uploadsPerMinutePerAddress: {
+    name: 'CHAT_UPLOADS_PER_MINUTE_PER_ADDRESS',
+    required: false,
+    default: String(DEFAULT_UPLOADS_PER_MINUTE_PER_ADDRESS),
+    description:
+      'Upload URLs a minute from one client address (the last X-Forwarded-For entry the platform adds), whatever the user names: each can store a file until retention removes it, and a SAS cannot cap the size of what is PUT. More are answered 429 with Retry-After. Per Function instance.',
   },
   attachmentReadsPerMinutePerUser: {
     name: 'CHAT_ATTACHMENT_READS_PER_MINUTE_PER_USER',

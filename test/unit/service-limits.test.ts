@@ -103,6 +103,7 @@ describe('limits derived from the table', () => {
       'upstreamMaxSockets',
       'notificationAttempts',
       'maxPendingRetries',
+      'webPubSubMaxRememberedAckIds',
     ]);
     for (const name of LIMIT_NAMES) {
       const call = () => resolveOptions({ [name]: 1.5 });

@@ -50,7 +50,35 @@ export const DEFAULT_MAX_QUOTA_USERS = 10_000;
 export const DEFAULT_GROUP_MEMBERS_PER_COMMAND = 10;
 
 /**
- * The tokens `command` from `user` costs: one; for a `createGroup` one per started `membersPerCommand` of its
+ * Messages of a history page one command pays for: a `loadHistory` costs one command per started this many of its
+ * `limit` (the page's ranged downloads grow with it: one for the page the client shows, two for the largest), and
+ * one more with a `before`, whose message is found by a search (a listing and a few probes of each segment it
+ * bisects) before the page is read.
+ */
+export const DEFAULT_HISTORY_MESSAGES_PER_COMMAND = 50;
+/**
+ * People of a `findPeople` page one command pays for: one command per started this many of its `limit` (the
+ * page's listing returns each match with its metadata, and a listing is billed by Azure Storage at the rate of a
+ * write): one for the default page of 20, three for the largest of 50.
+ */
+export const DEFAULT_PEOPLE_PER_COMMAND = 20;
+
+/**
+ * Why a command costs what {@link commandCost} charges for it beside the members of a group and the scan of a
+ * search (which the app's limiter words with its settings), for the `rate-limited` message; `undefined` when
+ * it costs one per command whatever its fields.
+ */
+export function commandCostReason(command: ChatCommand): string | undefined {
+  if (command.type === 'loadHistory')
+    return `one per ${DEFAULT_HISTORY_MESSAGES_PER_COMMAND} messages of its limit, and one more with "before" (finding that message is a search)`;
+  if (command.type === 'findPeople') return `one per ${DEFAULT_PEOPLE_PER_COMMAND} people of its limit`;
+  return undefined;
+}
+
+/**
+ * The tokens `command` from `user` costs: one; for a `loadHistory` one per started
+ * {@link DEFAULT_HISTORY_MESSAGES_PER_COMMAND} of its limit and one more with `before`; for a `findPeople` one per
+ * started {@link DEFAULT_PEOPLE_PER_COMMAND} of its limit; for a `createGroup` one per started `membersPerCommand` of its
  * members ({@link DEFAULT_GROUP_MEMBERS_PER_COMMAND}); for a `renameGroup` one per started `membersPerCommand` of
  * the `renamedMembers` whose lists it rewrites (a private group's members when the title changes, as its record
  * says before the command runs; none otherwise); for a `searchMessages` what its scan bounds `search` may read
@@ -65,6 +93,11 @@ export function commandCost(
   renamedMembers = 0,
 ): number {
   if (command.type === 'searchMessages') return searchCost(search);
+  if (command.type === 'loadHistory')
+    return (
+      Math.ceil(command.limit / DEFAULT_HISTORY_MESSAGES_PER_COMMAND) + (command.before !== undefined ? 1 : 0)
+    );
+  if (command.type === 'findPeople') return Math.ceil(command.limit / DEFAULT_PEOPLE_PER_COMMAND);
   const members =
     command.type === 'createGroup'
       ? new Set([user, ...command.members]).size

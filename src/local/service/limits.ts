@@ -14,6 +14,13 @@ import {
 } from '../socket-guard.js';
 import { DEFAULT_MAX_CONCURRENT_SENDS_PER_ADDRESS } from './transports/send-slots.js';
 
+/**
+ * Ack ids a Web PubSub connection remembers to answer a message sent again with `Duplicate` (the oldest are
+ * forgotten first): the option `webPubSubMaxRememberedAckIds`. Each is a few dozen bytes of one connection's
+ * memory; a client resends within seconds, so a thousand covers any resend it makes in time.
+ */
+export const DEFAULT_WEBPUBSUB_MAX_REMEMBERED_ACK_IDS = 1_024;
+
 /** What the number of a limit counts. */
 export type LimitUnit = 'bytes' | 'count' | 'ms' | 'per second';
 
@@ -344,6 +351,13 @@ export const LIMITS = {
     integer: false,
     doc: 'messages kept for a reliable Web PubSub client until its sequenceAck; more closes it (1008)',
     azure: 'yes: unacknowledged messages are held "with limit" (size not documented)',
+  },
+  webPubSubMaxRememberedAckIds: {
+    default: DEFAULT_WEBPUBSUB_MAX_REMEMBERED_ACK_IDS,
+    unit: 'count',
+    integer: true,
+    doc: 'ack ids one Web PubSub connection remembers to answer a resent message `Duplicate` (the oldest are forgotten)',
+    azure: 'not documented: a repeated ackId is answered `Duplicate`, for how many ids is not published',
   },
   shutdownGraceMs: {
     default: 5_000,

@@ -43,9 +43,6 @@ import { SYSTEM_EVENT_NAMES } from './upstream-codec.js';
 /** How a connection frames its messages: none (plain WebSocket), or one of the JSON subprotocols. */
 export type WebPubSubFraming = 'none' | 'json' | 'reliable';
 
-/** Ack ids remembered per connection to answer a resent message with `Duplicate` (the oldest are forgotten). */
-export const MAX_REMEMBERED_ACK_IDS = 1_024;
-
 /** What a connection starts with, from its token and its `connect` answer. */
 export interface WebPubSubStart {
   readonly framing: WebPubSubFraming;
@@ -232,7 +229,7 @@ export class WebPubSubSession extends Session implements RecoverableConnection, 
         this.#ack(ackId, 'Duplicate', `Message with ack-id: ${ackId} has been processed`);
         return;
       }
-      setBounded(this.#ackIds, ackId, true, MAX_REMEMBERED_ACK_IDS);
+      setBounded(this.#ackIds, ackId, true, this.wing.options.webPubSubMaxRememberedAckIds);
     }
     switch (message.type) {
       case 'joinGroup':
