@@ -1,3 +1,4 @@
+import { useFocusKeeper } from '../composables/focus-moves.js';
 import { MENU_MUTE_MINUTES, moreReportsPayload } from '../state/moderation.js';
 import { fullTime } from '../text/format.js';
 import { defineComponent, ref } from '../vendor/vue.js';
@@ -44,16 +45,31 @@ export const ModerationPanel = defineComponent({
       command('removeMessage', { conversation: report.conversation, messageId: report.messageId });
       command('resolveReport', { report: report.id, reason: 'message deleted' });
     }
-    return { who, command, lift, loadAudit, moreReports, removeReported, fullTime };
+    // A report dealt with leaves the list with the server's answer: the focus goes on to the next one (to the
+    // list's heading once none is left).
+    const root = ref(/** @type {HTMLElement | null} */ (null));
+    const reportsTitle = ref(/** @type {HTMLElement | null} */ (null));
+    useFocusKeeper(root, reportsTitle);
+    return {
+      who,
+      command,
+      lift,
+      loadAudit,
+      moreReports,
+      removeReported,
+      fullTime,
+      root,
+      reportsTitle,
+    };
   },
   template: /* html */ `
-    <section class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title">
+    <section ref="root" class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title">
       <div class="moderation-head">
         <h2 id="moderation-title">Moderate</h2>
         <button type="button" class="button small ghost" @click="$emit('close')">Close</button>
       </div>
       <p v-if="moderation.notice" class="empty-note" role="status">{{ moderation.notice }}</p>
-      <h3>Open reports</h3>
+      <h3 ref="reportsTitle" tabindex="-1">Open reports</h3>
       <p v-if="!moderation.reports.length" class="empty-note">No open reports.</p>
       <ul v-else class="reports" aria-label="Open reports">
         <li v-for="r in moderation.reports" :key="r.id" class="report" data-testid="report-item">
