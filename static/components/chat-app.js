@@ -226,7 +226,7 @@ export const ChatApp = defineComponent({
 
     /** Where the message box keeps this user's drafts on this browser (../state/saved-drafts.js). */
     const draftKey = `chat.drafts.${me}`;
-    const { signOut, signOutAsk } = useSignOut({
+    const { signOut, signOutAsk, keepUnsent } = useSignOut({
       me,
       draftKey,
       signIn: config.auth === 'entra',
@@ -305,6 +305,7 @@ export const ChatApp = defineComponent({
       signOutUrl: SIGN_OUT_PATH,
       signOut,
       signOutAsk,
+      keepUnsent,
       draftKey,
       signInAgainUrl: () => signInUrl(`${window.location.pathname}${window.location.search}`, state.activeId),
       sendOff: () =>
@@ -379,7 +380,7 @@ export const ChatApp = defineComponent({
             <MessageSearch ref="search" :conversation="state.activeId" :name-of="nameOf" :fold="foldShown" :offline="!connected"
               @send="sendSearch" @jump="jumpToResult" />
             <button v-if="isModerator()" ref="moderateButton" type="button" class="button small ghost" data-testid="moderate"
-              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open {{ moderation.reports.length === 1 ? 'report' : 'reports' }}</span></button>
+              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration" @keydown.esc="showModeration = false">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open {{ moderation.reports.length === 1 ? 'report' : 'reports' }}</span></button>
             <button v-if="alertsApply && notifications.supported && notifications.permission.value === 'default'" type="button"
               class="button small ghost" data-testid="enable-notifications" @click="notifications.enable()"><span class="notify-long">Turn on notifications</span><span class="notify-short" aria-hidden="true">Notify me</span></button>
             <button v-if="alertsApply" type="button" class="button small ghost" data-testid="mute"
@@ -399,11 +400,11 @@ export const ChatApp = defineComponent({
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
           :state="state" :group="activeParsed.group" :name-of="nameOf" :sign-in="config.auth === 'entra'"
           @command="groupCommand" @suggest="suggestPeople" />
-        <div v-if="signOutAsk" class="connection-banner sign-out-ask" role="alert" data-testid="sign-out-ask">
+        <div v-if="signOutAsk" class="connection-banner sign-out-ask" role="alert" data-testid="sign-out-ask" @keydown.esc.prevent="keepUnsent">
           <strong>{{ signOutAsk === 1 ? '1 message is' : signOutAsk + ' messages are' }} not sent yet. Sign out and discard {{ signOutAsk === 1 ? 'it' : 'them' }}?</strong>
           <span class="banner-actions">
             <button type="button" class="button small" data-testid="sign-out-discard" @click="signOut({ discard: true })">Sign out and discard</button>
-            <button type="button" class="button small ghost" @click="signOutAsk = 0">Keep {{ signOutAsk === 1 ? 'it' : 'them' }}</button>
+            <button type="button" class="button small ghost" data-safe-answer @click="keepUnsent">Keep {{ signOutAsk === 1 ? 'it' : 'them' }}</button>
           </span>
         </div>
         <div v-if="bannerText" class="connection-banner" :class="'status-' + shownStatus" data-testid="connection-banner">

@@ -111,6 +111,14 @@ export const GroupPanel = defineComponent({
     // The control acted on may go with the server's answer (the member removed, "Make owner" once they are
     // one): the focus goes on to what took its place.
     useFocusKeeper(root, membersToggle);
+    /** Escape closes the innermost thing open: the question about a removal, else the members list. @param {KeyboardEvent} event */
+    function onEscape(event) {
+      if (event.defaultPrevented || (confirmingRemove.value === null && !shown.value)) return;
+      event.preventDefault();
+      if (confirmingRemove.value !== null) return keepMember();
+      shown.value = false;
+      void focusAfterRender(membersToggle);
+    }
     /** Makes a member an owner too (the server's `addMember` with `owner`), so that the last owner can leave. @param {string} user */
     const makeOwner = (user) => emit('command', 'addMember', { group: props.group, user, owner: true });
     return {
@@ -128,6 +136,7 @@ export const GroupPanel = defineComponent({
       keepMember,
       root,
       membersToggle,
+      onEscape,
       makeOwner,
       editing,
       title,
@@ -140,7 +149,7 @@ export const GroupPanel = defineComponent({
     };
   },
   template: /* html */ `
-    <div ref="root" class="group-panel" data-testid="group-panel">
+    <div ref="root" class="group-panel" data-testid="group-panel" @keydown.esc="onEscape">
       <p v-if="record()" class="group-kind">
         <span class="conv-tag">{{ record().kind === 'private' ? 'private group' : 'channel' }}</span><span v-if="record().topic" class="sr-only">: </span>
         <span v-if="record().topic" class="group-topic" data-testid="group-topic" dir="auto"> {{ record().topic }}</span>

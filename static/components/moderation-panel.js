@@ -50,6 +50,12 @@ export const ModerationPanel = defineComponent({
     const root = ref(/** @type {HTMLElement | null} */ (null));
     const reportsTitle = ref(/** @type {HTMLElement | null} */ (null));
     useFocusKeeper(root, reportsTitle);
+    /** Escape closes the panel, unless something inside it took the key. @param {KeyboardEvent} event */
+    function onEscape(event) {
+      if (event.defaultPrevented) return;
+      event.preventDefault();
+      emit('close');
+    }
     return {
       who,
       command,
@@ -60,10 +66,12 @@ export const ModerationPanel = defineComponent({
       fullTime,
       root,
       reportsTitle,
+      onEscape,
     };
   },
   template: /* html */ `
-    <section ref="root" class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title">
+    <section ref="root" class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title"
+      @keydown.esc="onEscape">
       <div class="moderation-head">
         <h2 id="moderation-title">Moderate</h2>
         <button type="button" class="button small ghost" @click="$emit('close')">Close</button>

@@ -3,13 +3,15 @@
  * only (`page.keyboard`, `document.activeElement`): it never drops to the page's body, which would send a
  * keyboard user back to "Skip to the message box". An owner's Members list (the question before a removal,
  * "Yes, remove", "Make owner"), "Join" in the channel directory on a desktop and on a phone, a conversation
- * opened from the phone's drawer, and a moderator's "Resolve"; closing a question or the Moderate panel gives
- * the focus back to what opened it.
+ * opened from the phone's drawer, and a moderator's "Resolve"; Escape closes the innermost thing open (a
+ * question, the Members list, the Moderate panel, the question before signing out with messages not sent) and
+ * gives the focus back to what opened it.
  */
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  composer,
   conversationButton,
   createGroup,
   delivered,
@@ -61,7 +63,7 @@ describe('the focus after an action, without sign-in', () => {
     await chat?.stop();
   });
 
-  it("follows an owner's Members list: the question before a removal, Yes, Make owner", async () => {
+  it("follows an owner's Members list: Escape, the question before a removal, Yes, Make owner", async () => {
     await createGroup(ann, 'team', 'bob, cy, dee');
     const panel = ann.page.getByTestId('group-panel');
     const membersButton = panel.getByRole('button', { name: 'Members', exact: true });
@@ -69,12 +71,19 @@ describe('the focus after an action, without sign-in', () => {
     await pressOn(ann, membersButton);
     await list.getByText('dee').waitFor({ timeout: SHOW_TIMEOUT_MS });
 
-    // "Remove" asks first, the focus on Cancel; Cancel puts the focus back on "Remove".
+    // Escape from inside the list closes it; the focus is back on "Members".
+    await pressOn(ann, list.getByRole('button', { name: 'Remove cy' }), 'Escape');
+    await list.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await expect.poll(() => focused(ann)).toBe('Members');
+    await ann.page.keyboard.press('Enter');
+    await list.getByText('dee').waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    // "Remove" asks first, the focus on Cancel; Escape answers no, the focus back on "Remove".
     await pressOn(ann, list.getByRole('button', { name: 'Remove cy' }));
     const question = list.getByTestId('confirm-remove');
     await question.waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect.poll(() => focused(ann)).toBe('Cancel');
-    await ann.page.keyboard.press('Enter');
+    await ann.page.keyboard.press('Escape');
     await question.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
     await expect.poll(() => focused(ann)).toBe('Remove cy');
     await expect(list.isVisible()).resolves.toBe(true);
@@ -92,6 +101,11 @@ describe('the focus after an action, without sign-in', () => {
     await pressOn(ann, list.getByRole('button', { name: 'Make bob an owner' }));
     await list.getByText('bob (owner)').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect.poll(() => focused(ann)).toBe('Remove bob');
+
+    // The list closes with Escape from where the focus went.
+    await ann.page.keyboard.press('Escape');
+    await list.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await expect.poll(() => focused(ann)).toBe('Members');
     expect(problemsOf(ann)).toEqual({ name: 'ann', errors: [], dialogs: [], csp: [] });
   });
 
@@ -155,7 +169,7 @@ describe('the focus in the Moderate panel, with sign-in', () => {
     await chat?.stop();
   });
 
-  it('"Resolve" goes on to the next report, then to the list\'s heading; Close gives the focus back', async () => {
+  it('"Resolve" goes on to the next report, then to the list\'s heading; Escape or Close closes the panel', async () => {
     const mona = await chat.open('mona', { query: '' });
     const bob = await chat.open('bob', { query: '' });
     await signIn(mona, 'Mona', ['Moderator']);
@@ -169,8 +183,14 @@ describe('the focus in the Moderate panel, with sign-in', () => {
     const moderate = mona.page.getByTestId('moderate');
     await moderate.filter({ hasText: '2' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
 
+    // Opened and closed with the keyboard: Escape on its button, then from inside the panel.
     const panel = mona.page.getByTestId('moderation-panel');
     await pressOn(mona, moderate);
+    await panel.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await mona.page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await expect.poll(() => focused(mona)).toBe('moderate');
+    await mona.page.keyboard.press('Enter');
     const reports = panel.getByTestId('report-item');
     await expect.poll(() => reports.count(), { timeout: SHOW_TIMEOUT_MS }).toBe(2);
 
@@ -186,11 +206,36 @@ describe('the focus in the Moderate panel, with sign-in', () => {
     await panel.getByText('No open reports.').waitFor({ timeout: SHOW_TIMEOUT_MS });
     await expect.poll(() => focused(mona)).toBe('Open reports');
 
-    // Close: the focus is back on the button that opened the panel.
+    await mona.page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await expect.poll(() => focused(mona)).toBe('moderate');
+    // Close does the same.
+    await mona.page.keyboard.press('Enter');
     await pressOn(mona, panel.getByRole('button', { name: 'Close' }));
     await panel.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
     await expect.poll(() => focused(mona)).toBe('moderate');
     for (const person of [mona, bob])
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+  });
+
+  it('asks before signing out with a message not sent, the focus on Keep; Escape keeps it', async () => {
+    const cy = await chat.open('cy', { query: '' });
+    await signIn(cy, 'Cy');
+    await cy.context.setOffline(true);
+    await composer(cy).fill('still on its way');
+    await composer(cy).press('Enter');
+    await cy.page.locator('.messages .msg.pending', { hasText: 'still on its way' }).waitFor();
+    const signOut = cy.page.getByTestId('sign-out');
+    await pressOn(cy, signOut);
+    const ask = cy.page.getByTestId('sign-out-ask');
+    await ask.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect.poll(() => focused(cy)).toBe('Keep it');
+    await cy.page.keyboard.press('Escape');
+    await ask.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await expect.poll(() => focused(cy)).toBe('sign-out');
+    // Nothing was discarded: back online, the message leaves.
+    await cy.context.setOffline(false);
+    await delivered(cy, 'still on its way').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(problemsOf(cy)).toEqual({ name: 'cy', errors: [], dialogs: [], csp: [] });
   });
 });
