@@ -70,6 +70,11 @@ export function createChatState(me, limits = {}) {
     /** Conversations by id (a Map: ids come from other people, and no id may reach `Object.prototype`). */
     conversations: new Map([[ROOM, newConversation(ROOM)]]),
     activeId: ROOM,
+    /**
+     * Whether the page is in view (its tab shown): a hidden tab reads nothing, so a message that arrives there,
+     * in the open conversation too, is unread until seen (read-state.js).
+     */
+    pageVisible: true,
     /** True once the first `welcome` arrived. */
     welcomed: false,
     /** Errors that belong to no conversation (e.g. a malformed event). */
@@ -298,6 +303,13 @@ export function isJoining(state, group) {
 export function noteCommand(state, command, conversationId) {
   state.lastCommandConversation.set(command, conversationId);
 }
+
+/**
+ * Whether the person sees conversation `id` now: it is open, and the page in view. A message of someone else
+ * that arrives anywhere else counts as unread.
+ * @param {ChatState} state @param {string} id
+ */
+export const isSeen = (state, id) => id === state.activeId && state.pageVisible;
 
 /**
  * Makes a conversation the open one and clears its unread mark.
