@@ -9,6 +9,7 @@ import { useChatActions } from '../composables/chat-actions.js';
 import { useConversationAddress } from '../composables/conversation-address.js';
 import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
+import { focusAfterRender, usingKeyboard } from '../composables/focus-moves.js';
 import { useLinkStatus } from '../composables/link-status.js';
 import { useMessageAlerts } from '../composables/message-alerts.js';
 import { useMuteClock } from '../composables/mute-clock.js';
@@ -109,8 +110,8 @@ export const ChatApp = defineComponent({
       onOpened: () => {
         drawerOpen.value = false;
         // With a keyboard, typing can start at once; on a touch screen focusing would pop the on-screen
-        // keyboard over the messages the person came to read.
-        if (window.matchMedia('(hover: hover) and (pointer: fine)').matches) {
+        // keyboard over the messages the person came to read (unless they got there with keys).
+        if (usingKeyboard() || window.matchMedia('(hover: hover) and (pointer: fine)').matches) {
           void nextTick(() => composer.value?.focus());
         }
       },
@@ -125,6 +126,8 @@ export const ChatApp = defineComponent({
     });
     const moderation = reactive(createModerationState());
     const showModeration = ref(false);
+    /** The button that opens the moderators' panel: closing the panel gives it the focus back. */
+    const moderateButton = ref(/** @type {HTMLButtonElement | null} */ (null));
     // The answer to an action ("Reported: …") goes after a while, or with the next action.
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let noticeTimer;
@@ -224,7 +227,7 @@ export const ChatApp = defineComponent({
 
     /** Where the message box keeps this user's drafts on this browser (../state/saved-drafts.js). */
     const draftKey = `chat.drafts.${me}`;
-    const { signOut, signOutAsk } = useSignOut({
+    const { signOut, signOutAsk, keepUnsent } = useSignOut({
       me,
       draftKey,
       signIn: config.auth === 'entra',
@@ -296,12 +299,15 @@ export const ChatApp = defineComponent({
       moderation,
       showModeration,
       goToReported: useReportJump(state, { open: actions.open, jumpTo: jumpToResult }),
+      moderateButton,
+      focusAfterRender,
       isModerator: () => isModerator(moderation),
       moderate,
       mutedLine: () => mute.line.value,
       signOutUrl: SIGN_OUT_PATH,
       signOut,
       signOutAsk,
+      keepUnsent,
       draftKey,
       signInAgainUrl: () => signInUrl(`${window.location.pathname}${window.location.search}`, state.activeId),
       sendOff: () => mute.sendOff.value,
@@ -374,8 +380,8 @@ export const ChatApp = defineComponent({
           <div class="conversation-actions">
             <MessageSearch ref="search" :conversation="state.activeId" :name-of="nameOf" :fold="foldShown" :offline="!connected"
               @send="sendSearch" @jump="jumpToResult" />
-            <button v-if="isModerator()" type="button" class="button small ghost" data-testid="moderate"
-              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open {{ moderation.reports.length === 1 ? 'report' : 'reports' }}</span></button>
+            <button v-if="isModerator()" ref="moderateButton" type="button" class="button small ghost" data-testid="moderate"
+              :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration" @keydown.esc="showModeration = false">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open {{ moderation.reports.length === 1 ? 'report' : 'reports' }}</span></button>
             <button v-if="alertsApply && notifications.supported && notifications.permission.value === 'default'" type="button"
               class="button small ghost" data-testid="enable-notifications" @click="notifications.enable()"><span class="notify-long">Turn on notifications</span><span class="notify-short" aria-hidden="true">Notify me</span></button>
             <button v-if="alertsApply" type="button" class="button small ghost" data-testid="mute" :aria-pressed="notifications.muted.value.includes(state.activeId) ? 'true' : 'false'"
@@ -390,16 +396,16 @@ export const ChatApp = defineComponent({
         </div>
 
         <ModerationPanel v-if="showModeration && isModerator()" :moderation="moderation" :state="state" :name-of="nameOf"
-          @command="moderate" @close="showModeration = false" @go="goToReported" @suggest="suggestPeople" />
+          @command="moderate" @close="showModeration = false; focusAfterRender(moderateButton)" @go="goToReported" @suggest="suggestPeople" />
         <p v-if="moderation.notice && !moderation.noticeAt && !showModeration" class="empty-note" role="status" data-testid="moderation-notice">{{ moderation.notice }}</p>
         <GroupPanel v-if="activeParsed && activeParsed.kind === 'group' && !activeGroupLeft" :key="activeParsed.group"
           :state="state" :group="activeParsed.group" :name-of="nameOf" :sign-in="config.auth === 'entra'"
           @command="groupCommand" @suggest="suggestPeople" />
-        <div v-if="signOutAsk" class="connection-banner sign-out-ask" role="alert" data-testid="sign-out-ask">
+        <div v-if="signOutAsk" class="connection-banner sign-out-ask" role="alert" data-testid="sign-out-ask" @keydown.esc.prevent="keepUnsent">
           <strong>{{ signOutAsk === 1 ? '1 message is' : signOutAsk + ' messages are' }} not sent yet. Sign out and discard {{ signOutAsk === 1 ? 'it' : 'them' }}?</strong>
           <span class="banner-actions">
             <button type="button" class="button small" data-testid="sign-out-discard" @click="signOut({ discard: true })">Sign out and discard</button>
-            <button type="button" class="button small ghost" @click="signOutAsk = 0">Keep {{ signOutAsk === 1 ? 'it' : 'them' }}</button>
+            <button type="button" class="button small ghost" data-safe-answer @click="keepUnsent">Keep {{ signOutAsk === 1 ? 'it' : 'them' }}</button>
           </span>
         </div>
         <div v-if="bannerText" class="connection-banner" :class="'status-' + shownStatus" data-testid="connection-banner">

@@ -1,3 +1,4 @@
+import { focusAfterRender, useFocusKeeper } from '../composables/focus-moves.js';
 import { membersToSend } from '../state/people-picker.js';
 import { defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
 import { PeoplePicker } from './people-picker.js';
@@ -86,10 +87,37 @@ export const GroupPanel = defineComponent({
     }
     /** The member whose removal waits for the owner's "Remove" a second time (asked inline, naming them). */
     const confirmingRemove = ref(/** @type {string | null} */ (null));
+    const root = ref(/** @type {HTMLElement | null} */ (null));
+    const membersToggle = ref(/** @type {HTMLButtonElement | null} */ (null));
+    /** A member's "Remove" button, or the answer "Cancel" while asked. @param {string} user @param {string} [inside] */
+    const removeButton = (user, inside = '') =>
+      root.value?.querySelector(`[data-remove="${CSS.escape(user)}"]${inside}`) ?? null;
+    /** Asks first, the focus on the answer that changes nothing (a second Enter does not remove at once). @param {string} user */
+    function askRemove(user) {
+      confirmingRemove.value = user;
+      void focusAfterRender(() => removeButton(user, ' [data-safe-answer]'));
+    }
+    /** Answers no: the focus goes back to the member's "Remove". */
+    function keepMember() {
+      const user = confirmingRemove.value;
+      confirmingRemove.value = null;
+      if (user !== null) void focusAfterRender(() => removeButton(user));
+    }
     /** @param {string} user */
     function remove(user) {
       confirmingRemove.value = null;
       emit('command', 'removeMember', { group: props.group, user });
+    }
+    // The control acted on may go with the server's answer (the member removed, "Make owner" once they are
+    // one): the focus goes on to what took its place.
+    useFocusKeeper(root, membersToggle);
+    /** Escape closes the innermost thing open: the question about a removal, else the members list. @param {KeyboardEvent} event */
+    function onEscape(event) {
+      if (event.defaultPrevented || (confirmingRemove.value === null && !shown.value)) return;
+      event.preventDefault();
+      if (confirmingRemove.value !== null) return keepMember();
+      shown.value = false;
+      void focusAfterRender(membersToggle);
     }
     /** Makes a member an owner too (the server's `addMember` with `owner`), so that the last owner can leave. @param {string} user */
     const makeOwner = (user) => emit('command', 'addMember', { group: props.group, user, owner: true });
@@ -104,6 +132,11 @@ export const GroupPanel = defineComponent({
       add,
       remove,
       confirmingRemove,
+      askRemove,
+      keepMember,
+      root,
+      membersToggle,
+      onEscape,
       makeOwner,
       editing,
       title,
@@ -116,12 +149,12 @@ export const GroupPanel = defineComponent({
     };
   },
   template: /* html */ `
-    <div class="group-panel" data-testid="group-panel">
+    <div ref="root" class="group-panel" data-testid="group-panel" @keydown.esc="onEscape">
       <p v-if="record()" class="group-kind">
         <span class="conv-tag">{{ record().kind === 'private' ? 'private group' : 'channel' }}</span><span v-if="record().topic" class="sr-only">: </span>
         <span v-if="record().topic" class="group-topic" data-testid="group-topic" dir="auto"> {{ record().topic }}</span>
       </p>
-      <button type="button" class="button small ghost" :aria-expanded="shown ? 'true' : 'false'" @click="toggle">Members</button>
+      <button ref="membersToggle" type="button" class="button small ghost" :aria-expanded="shown ? 'true' : 'false'" @click="toggle">Members</button>
       <button v-if="isOwner()" ref="editToggle" type="button" class="button small ghost" aria-controls="group-edit-form"
         :aria-expanded="editing ? 'true' : 'false'" @click="toggleEdit">Rename or set topic</button>
       <form v-if="editing && record()" id="group-edit-form" class="group-edit" novalidate aria-label="Rename or set topic"
@@ -144,13 +177,13 @@ export const GroupPanel = defineComponent({
             <button v-if="isOwner() && record().kind === 'private' && !record().owners.includes(m)" type="button"
               class="button small ghost" :aria-label="'Make ' + nameOf(m) + ' an owner'" @click="makeOwner(m)">Make owner</button>
             <template v-if="isOwner() && m !== state.me">
-              <span v-if="confirmingRemove === m" class="confirm-remove" data-testid="confirm-remove">
+              <span v-if="confirmingRemove === m" class="confirm-remove" data-testid="confirm-remove" :data-remove="m">
                 <span>Remove <span dir="auto">{{ nameOf(m) }}</span> from the {{ record().kind === 'channel' ? 'channel' : 'group' }}?</span>
                 <button type="button" class="button small" :aria-label="'Yes, remove ' + nameOf(m)" @click="remove(m)">Remove</button>
-                <button type="button" class="button small ghost" @click="confirmingRemove = null">Cancel</button>
+                <button type="button" class="button small ghost" data-safe-answer @click="keepMember">Cancel</button>
               </span>
-              <button v-else type="button" class="button small ghost"
-                :aria-label="'Remove ' + nameOf(m)" @click="confirmingRemove = m">Remove</button>
+              <button v-else type="button" class="button small ghost" :data-remove="m"
+                :aria-label="'Remove ' + nameOf(m)" @click="askRemove(m)">Remove</button>
             </template>
           </li>
         </ul>

@@ -1,3 +1,4 @@
+import { focusIsLost } from '../composables/focus-moves.js';
 import { useMentionCompletion } from '../composables/mention-completion.js';
 import { savedDrafts } from '../state/saved-drafts.js';
 import { counterText } from '../text/format.js';
@@ -137,8 +138,28 @@ export const MessageComposer = defineComponent({
       if (attachFirst(event.dataTransfer?.files)) event.preventDefault();
     }
 
+    // Asked for while the box is off (a group being joined), the focus comes once it is on, unless the person
+    // went somewhere else meanwhile or to another conversation.
+    let focusWhenOn = false;
+    watch(
+      () => props.conversationId,
+      () => {
+        focusWhenOn = false;
+      },
+    );
+    watch(
+      () => props.disabledReason,
+      (off) => {
+        if (off || !focusWhenOn) return;
+        focusWhenOn = false;
+        void nextTick(() => focusIsLost() && box.value?.focus());
+      },
+    );
     expose({
-      focus: () => box.value?.focus(),
+      focus() {
+        if (props.disabledReason) focusWhenOn = true;
+        else box.value?.focus();
+      },
       /** Empties the box and every conversation's draft in it (the person signed out), writing nothing. */
       discard() {
         drafts.clear();

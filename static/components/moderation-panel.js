@@ -1,3 +1,4 @@
+import { useFocusKeeper } from '../composables/focus-moves.js';
 import { MENU_MUTE_MINUTES, moreReportsPayload } from '../state/moderation.js';
 import { reportPlace } from '../state/report-place.js';
 import { fullTime } from '../text/format.js';
@@ -147,8 +148,25 @@ export const ModerationPanel = defineComponent({
         });
       }
     }
+    // A report dealt with leaves the list with the server's answer: the focus goes on to the next one (to the
+    // list's heading once none is left).
+    const reportsTitle = ref(/** @type {HTMLElement | null} */ (null));
+    useFocusKeeper(panel, reportsTitle);
+    /**
+     * Escape closes the innermost open thing: a question asked (its safe answer), else the panel, unless something
+     * inside it took the key.
+     * @param {KeyboardEvent} event
+     */
+    function onEscape(event) {
+      if (event.defaultPrevented) return;
+      event.preventDefault();
+      if (asking.value !== null) answer(false);
+      else emit('close');
+    }
     return {
       panel,
+      reportsTitle,
+      onEscape,
       command,
       typed,
       chosen,
@@ -166,13 +184,14 @@ export const ModerationPanel = defineComponent({
     };
   },
   template: /* html */ `
-    <section ref="panel" class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title">
+    <section ref="panel" class="moderation-panel" data-testid="moderation-panel" aria-labelledby="moderation-title"
+      @keydown.esc="onEscape">
       <div class="moderation-head">
         <h2 id="moderation-title" tabindex="-1">Moderate</h2>
         <button type="button" class="button small ghost" @click="$emit('close')">Close</button>
       </div>
       <p v-if="moderation.notice" class="empty-note" role="status">{{ moderation.notice }}</p>
-      <h3>Open reports</h3>
+      <h3 ref="reportsTitle" tabindex="-1">Open reports</h3>
       <p v-if="!moderation.reports.length" class="empty-note">No open reports.</p>
       <ul v-else class="reports" aria-label="Open reports">
         <li v-for="r in moderation.reports" :key="r.id" class="report" data-testid="report-item">

@@ -1,5 +1,5 @@
 import { ROOM } from '../conversation.js';
-import { sortedUnique } from '../state/chat-state.js';
+import { isSeen, sortedUnique } from '../state/chat-state.js';
 import { mentionsMeIn, setMentionNames } from '../text/markdown.js';
 import { myMentionNames } from '../text/mentions.js';
 import { computed } from '../vendor/vue.js';
@@ -33,7 +33,7 @@ export function useMessageAlerts(state, { myName, nameOf, open, send }) {
     typing.stopped(conversation.id, message.from);
     if (message.from === state.me) return;
     const mentioned = mentionsMeIn(String(message.text ?? ''));
-    if (mentioned && conversation.id !== state.activeId) conversation.mentions += 1;
+    if (mentioned && !isSeen(state, conversation.id)) conversation.mentions += 1;
     notifications.notify(message, {
       from: nameOf(message.from),
       where:

@@ -1,6 +1,6 @@
 import { parseConversation } from '../conversation.js';
 import { readToNewest, settleReadLine } from '../state/read-state.js';
-import { onBeforeUnmount, ref, watch } from '../vendor/vue.js';
+import { onBeforeUnmount, watch } from '../vendor/vue.js';
 
 /**
  * The least time between two `markRead` this page sends (a busy conversation read live would otherwise send one
@@ -23,9 +23,13 @@ export const MARK_READ_MIN_INTERVAL_MS = 1_000;
  * }} options
  */
 export function useReadMarks(state, { active, connected, canRead, send }) {
-  const visible = ref(document.visibilityState === 'visible');
+  state.pageVisible = document.visibilityState === 'visible';
   const onVisibility = () => {
-    visible.value = document.visibilityState === 'visible';
+    const shown = document.visibilityState === 'visible';
+    // Back in view: the "new messages" line goes before what came while the tab was hidden.
+    const c = active.value;
+    if (shown && !state.pageVisible && c.unread > 0) c.readLine = c.lastReadId;
+    state.pageVisible = shown;
   };
   document.addEventListener('visibilitychange', onVisibility);
   onBeforeUnmount(() => document.removeEventListener('visibilitychange', onVisibility));
@@ -48,7 +52,7 @@ export function useReadMarks(state, { active, connected, canRead, send }) {
   function markActive() {
     const c = active.value;
     settleReadLine(c, state.me);
-    if (!visible.value || !connected.value || !c.loaded || !canRead(c.id)) return;
+    if (!state.pageVisible || !connected.value || !c.loaded || !canRead(c.id)) return;
     const id = readToNewest(c);
     if (id === null) return;
     // A mark of another conversation waiting in the throttle leaves first.
@@ -73,7 +77,7 @@ export function useReadMarks(state, { active, connected, canRead, send }) {
       () => state.activeId,
       () => active.value.messages.at(-1)?.id,
       () => active.value.loaded,
-      visible,
+      () => state.pageVisible,
       connected,
     ],
     markActive,

@@ -3,6 +3,7 @@ import { watchBrowserSession } from '../state/browser-session.js';
 import { SIGN_OUT_PATH } from '../state/link-words.js';
 import { forgetDrafts, stopSavingDrafts } from '../state/saved-drafts.js';
 import { onBeforeUnmount, ref } from '../vendor/vue.js';
+import { focusAfterRender } from './focus-moves.js';
 import { forgetMutes, stopSavingMutes } from './notifications.js';
 
 /**
@@ -51,6 +52,8 @@ export function useSignOut({ me, draftKey, signIn, actions, composer, stopWarnin
     const waiting = await actions.unsentOnBrowser();
     if (waiting > 0 && !discard) {
       signOutAsk.value = waiting;
+      // The focus on the answer that changes nothing, as every question of the page.
+      void focusAfterRender('.sign-out-ask [data-safe-answer]');
       return;
     }
     signingOut.value = true;
@@ -59,6 +62,12 @@ export function useSignOut({ me, draftKey, signIn, actions, composer, stopWarnin
     await forgetEverything();
     stopWarning();
     window.location.assign(SIGN_OUT_PATH);
+  }
+
+  /** "Keep" (or Escape): nothing is discarded, and the focus goes back to "Sign out". */
+  function keepUnsent() {
+    signOutAsk.value = 0;
+    void focusAfterRender('a.sign-out');
   }
 
   /** @param {import('../state/browser-session.js').SessionEnd} end */
@@ -76,5 +85,5 @@ export function useSignOut({ me, draftKey, signIn, actions, composer, stopWarnin
     actions.stopUnsent();
   }
 
-  return { signOut, signOutAsk };
+  return { signOut, signOutAsk, keepUnsent };
 }

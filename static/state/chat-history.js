@@ -4,7 +4,7 @@
  * sorts by time) and merged by id, so history that arrives twice (after a reconnect, or a "load older"
  * overlapping a live message) is shown once.
  */
-import { ensureConversation, rememberGroup } from './chat-state.js';
+import { ensureConversation, isSeen, rememberGroup } from './chat-state.js';
 import { rememberName } from './display-names.js';
 import { applyRecord, foldLines, foldMessage } from './message-changes.js';
 
@@ -89,7 +89,7 @@ export function applyMessage(state, message) {
   conversation.messages = mergeMessages(conversation.messages, [foldMessage(state, message)]);
   dropConfirmedPending(state, conversation);
   if (message.group) rememberGroup(state, message.group);
-  if (isNew && message.from !== state.me && conversation.id !== state.activeId) conversation.unread += 1;
+  if (isNew && message.from !== state.me && !isSeen(state, conversation.id)) conversation.unread += 1;
   return { isNew, conversation };
 }
 

@@ -6,6 +6,7 @@
  * ones), online-list.js (who is online), system-notes.js (joins and leaves), display-names.js, chat-welcome.js.
  */
 import { DEFAULT_HISTORY_LIMIT, groupConversation, parseConversation, ROOM } from '../conversation.js';
+import { withLocalTimes } from '../text/format.js';
 import { EXCERPT_LENGTH, MAX_REACTIONS_PER_MESSAGE } from './reactions.js';
 
 /** Messages asked for per "load older" page (the server's default page; it allows 1–100). */
@@ -70,6 +71,11 @@ export function createChatState(me, limits = {}) {
     /** Conversations by id (a Map: ids come from other people, and no id may reach `Object.prototype`). */
     conversations: new Map([[ROOM, newConversation(ROOM)]]),
     activeId: ROOM,
+    /**
+     * Whether the page is in view (its tab shown): a hidden tab reads nothing, so a message that arrives there,
+     * in the open conversation too, is unread until seen (read-state.js).
+     */
+    pageVisible: true,
     /** True once the first `welcome` arrived. */
     welcomed: false,
     /** Errors that belong to no conversation (e.g. a malformed event). */
@@ -216,8 +222,8 @@ export function becomeMember(state, group) {
 const JOINING_COMMANDS = ['joinGroup', 'createGroup'];
 
 /**
- * What the page says for an error: the server's message, except that a creation past the daily bound says when
- * the next one is possible in the reader's own time (the server's message gives it in UTC).
+ * What the page says for an error: the server's message with its times in the reader's own time (the server
+ * writes them in UTC), except that a creation past the daily bound says plainly when the next one is possible.
  * @param {{ code?: string, message?: string, until?: string }} error
  */
 export function errorText(error) {
@@ -225,14 +231,23 @@ export function errorText(error) {
   if (error.code === 'too-many-groups-created' && Number.isFinite(until)) {
     return `You have created as many groups and channels as allowed in 24 hours (leaving one does not give it back): you can create the next one from ${new Date(until).toLocaleString()}.`;
   }
-  return error.message || error.code || 'Something went wrong.';
+  return withLocalTimes(error.message || error.code || 'Something went wrong.');
 }
+
+/**
+ * Whether an error is the refusal of a command for my mute while it lasts: the page's line about the mute says
+ * so already, with its end (moderation.js takes the end from this very error), so it is not said twice.
+ * @param {{ code?: string, until?: string }} error
+ */
+const refusedForMute = (error) =>
+  error.code === 'muted' && typeof error.until === 'string' && Date.parse(error.until) > Date.now();
 
 /**
  * `error`: shown in the conversation the failing command concerned: the one the error names (`conversation`),
  * when this page has it, else the one that last issued a command of its kind (an older server names none), else
  * page-wide. A refused `sendMessage` names its `clientMessageId` and goes to the outbox instead (../outbox.js),
- * which shows it on the message. A refused `createGroup` goes to the create form (`creating`) instead.
+ * which shows it on the message. A refused `createGroup` goes to the create form (`creating`) instead. Any other
+ * refusal for my mute is not shown again: the page's line about the mute says it.
  * @param {ChatState} state
  * @param {{ code?: string, message?: string, command?: string, conversation?: string, until?: string }} error
  */
@@ -255,6 +270,7 @@ export function applyError(state, error) {
   const about = parseConversation(named ?? where ?? '');
   if (about?.kind === 'group' && (named === undefined || JOINING_COMMANDS.includes(error.command ?? '')))
     stopJoining(state, about.group);
+  if (refusedForMute(error)) return;
   const conversation = where ? state.conversations.get(where) : undefined;
   if (!conversation) {
     state.globalError = text;
@@ -298,6 +314,13 @@ export function isJoining(state, group) {
 export function noteCommand(state, command, conversationId) {
   state.lastCommandConversation.set(command, conversationId);
 }
+
+/**
+ * Whether the person sees conversation `id` now: it is open, and the page in view. A message of someone else
+ * that arrives anywhere else counts as unread.
+ * @param {ChatState} state @param {string} id
+ */
+export const isSeen = (state, id) => id === state.activeId && state.pageVisible;
 
 /**
  * Makes a conversation the open one and clears its unread mark.

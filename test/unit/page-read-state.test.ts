@@ -1,6 +1,7 @@
 /**
  * The page's read state (static/state/read-state.js), run in Node: positions only move forward, the welcome's
- * counts are the server's, `read` clears what it covers, and where the "new messages" line and "Seen" go.
+ * counts are the server's, `read` clears what it covers, a message that arrives where it is not seen (another
+ * conversation, or the open one in a hidden tab) is unread, and where the "new messages" line and "Seen" go.
  */
 import { describe, expect, it } from 'vitest';
 
@@ -26,6 +27,7 @@ interface Conversation {
 interface State {
   me: string;
   activeId: string;
+  pageVisible: boolean;
   conversations: Map<string, Conversation>;
 }
 const page = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
@@ -42,7 +44,12 @@ const reads: {
   openConversation(state: State, id: string): Conversation;
   settleReadLine(c: Conversation, me: string): void;
   idBefore(id: string): string;
-} = { ...(await page('state/chat-state.js')), ...(await page('state/read-state.js')) };
+  applyMessage(state: State, message: Message): { isNew: boolean };
+} = {
+  ...(await page('state/chat-state.js')),
+  ...(await page('state/read-state.js')),
+  ...(await page('state/chat-history.js')),
+};
 
 const DM = 'dm:ann:bob';
 /** Message ids that sort by `n`, as ULIDs do by time. */
@@ -137,5 +144,21 @@ describe('the page read state', () => {
     reads.openConversation(other.state, DM);
     reads.settleReadLine(other.c, 'ann');
     expect([other.c.readLine, reads.firstUnreadId(other.c, 'ann')]).toEqual([null, null]);
+  });
+
+  it('counts a message of someone else as unread where it is not seen: the open conversation of a hidden tab too', () => {
+    const { state, c } = withMessages();
+    reads.openConversation(state, DM);
+    reads.applyMessage(state, message(5, 'bob'));
+    expect(c.unread).toBe(0);
+    state.pageVisible = false;
+    reads.applyMessage(state, message(6, 'bob'));
+    reads.applyMessage(state, message(7, 'ann'));
+    reads.applyMessage(state, message(6, 'bob'));
+    expect(c.unread).toBe(1);
+    // Seen once the page is in view again: the mark of the newest clears it.
+    state.pageVisible = true;
+    expect(reads.readToNewest(c)).toBe(id(7));
+    expect(c.unread).toBe(0);
   });
 });
