@@ -26,7 +26,12 @@ import { HistoryError } from '../lib/history/index.js';
 import { ATTRIBUTES, annotateActiveSpan } from '../lib/observability.js';
 import type { Dialect } from '../lib/signalr/index.js';
 import { createUpstreamHandler, type UpstreamContext, type UpstreamHandlers } from '../lib/upstream/index.js';
-import { type CommandLimiter, type CommandLimits, commandLimitsFor, typingThrottleFor } from './command-limits.js';
+import {
+  type CommandLimiter,
+  type CommandLimits,
+  commandLimitsFor,
+  typingThrottleFor,
+} from './command-limits.js';
 import { APP_ERRORS } from './errors.js';
 import { authMode } from './identity.js';
 import { admitModerator, moderationFor, withRoles } from './moderation.js';
