@@ -19,7 +19,7 @@ import { useSignOut } from '../composables/sign-out.js';
 import { connect } from '../link/connection.js';
 import { createUploader } from '../link/uploads.js';
 import { createChatState } from '../state/chat-state.js';
-import { displayName, rememberName } from '../state/display-names.js';
+import { displayName, rememberName, rememberNames } from '../state/display-names.js';
 import { SIGN_OUT_PATH, signInUrl } from '../state/link-words.js';
 import { applyRecord, foldMessage } from '../state/message-changes.js';
 import {
@@ -41,7 +41,7 @@ import { ModerationPanel, useReportJump } from './moderation-panel.js';
 
 /** Commands whose refusals the moderation panel shows (not the conversation). */
 const MODERATION_COMMANDS =
-  /^(reportMessage|removeMessage|muteUser|unmuteUser|banUser|unbanUser|removeFromChannel|listReports|resolveReport|listAudit)$/;
+  /^(reportMessage|removeMessage|muteUser|unmuteUser|banUser|unbanUser|removeFromChannel|listReports|resolveReport|listAudit|listSanctions)$/;
 
 /** The chat for the signed-in person; `config` is what the server decided (see ../config.js). */
 export const ChatApp = defineComponent({
@@ -153,6 +153,7 @@ export const ChatApp = defineComponent({
     /** @param {string} type @param {any} payload */
     const onEvent = (type, payload) => {
       applyModerationEvent(moderation, me, type, payload);
+      if (/^(audit|audited|sanctions)$/.test(type)) rememberNames(state, payload?.names); // people not met yet
       if (search.value?.take(type, payload)) return;
       // A moderator's delete answered to the moderator: the record alone, not a conversation of others to list.
       if (type === 'ack' && payload?.message?.kind === 'remove') return applyRecord(state, payload.message);

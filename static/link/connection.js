@@ -46,6 +46,8 @@ export const CHAT_EVENTS = Object.freeze([
   'report',
   'reportResolved',
   'audit',
+  'audited',
+  'sanctions',
 ]);
 
 /**
