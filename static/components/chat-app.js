@@ -5,6 +5,7 @@
  * to the service alive and `chat-state.js` holds the rules of the state.
  */
 
+import { useBanRetry } from '../composables/ban-retry.js';
 import { useChatActions } from '../composables/chat-actions.js';
 import { useConversationAddress } from '../composables/conversation-address.js';
 import { useConversationView } from '../composables/conversation-view.js';
@@ -172,10 +173,10 @@ export const ChatApp = defineComponent({
         ? `A moderator has muted you until ${mute.until.value}: you can read, leave, and remove your messages, your reactions or members of the groups you own, but not write, edit, react, report, create a group or channel, add members, or change a group's title or topic.`
         : '';
     onBeforeUnmount(() => actions.outbox.stop());
-    // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).
+    // Only leaving that would lose a message (neither stored nor kept on this browser yet) asks first.
     /** @param {BeforeUnloadEvent} event */
     const warnIfUnsent = (event) => {
-      if (!actions.hasUnsent()) return;
+      if (!actions.wouldLoseUnsent()) return;
       event.preventDefault();
       event.returnValue = '';
     };
@@ -196,7 +197,7 @@ export const ChatApp = defineComponent({
       const wasConnected = link.status === 'connected' || link.recovering;
       const isConnected = next.status === 'connected' || next.recovering === true;
       if (isConnected && !wasConnected) catchUp = next.resumed;
-      Object.assign(link, { recovering: false, refusal: null }, next);
+      Object.assign(link, { recovering: false, refusal: null, refusedAt: null }, next);
       // Stopped for good: nothing keeps the online list true any more.
       if (next.status === 'refused') forgetOnline(state);
       if (wasConnected && !isConnected) {
@@ -221,6 +222,8 @@ export const ChatApp = defineComponent({
 
     const transport = connect({ ...config, user: me }, { onEvent, onState });
     onBeforeUnmount(() => void transport.stop());
+    // Banned: the page asks again now and then, and on "Try again"; a lifted ban lets it back in.
+    const retryBanned = useBanRetry(link, () => void transport.retry());
 
     /** Where the message box keeps this user's drafts on this browser (../state/saved-drafts.js). */
     const draftKey = `chat.drafts.${me}`;
@@ -298,6 +301,7 @@ export const ChatApp = defineComponent({
       goToReported: useReportJump(state, { open: actions.open, jumpTo: jumpToResult }),
       isModerator: () => isModerator(moderation),
       moderate,
+      retryBanned,
       mutedLine,
       signOutUrl: SIGN_OUT_PATH,
       signOut,
@@ -406,6 +410,7 @@ export const ChatApp = defineComponent({
         <div v-if="bannerText" class="connection-banner" :class="'status-' + shownStatus" data-testid="connection-banner">
           <strong>{{ bannerText }}</strong>
           <a v-if="link.refusal && link.refusal.kind === 'signed-out'" class="sign-in-again" data-testid="sign-in-again" :href="signInAgainUrl()">Sign in again</a>
+          <button v-if="link.refusal && link.refusal.kind === 'banned'" type="button" class="button small" data-testid="ban-retry" @click="retryBanned">Try again</button>
         </div>
         <div v-if="state.globalError" class="inline-error" role="alert">
           <span>{{ state.globalError }}</span>

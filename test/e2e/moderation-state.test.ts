@@ -1,12 +1,16 @@
 /**
  * The moderators' panel as the state of things, in Chromium with sign-in (`CHAT_AUTH=entra`): who is muted
  * (until when) and banned now, offering only what applies, and the audit log in words, both fresh after every
- * action and whenever the panel opens or the page reloads. Screenshots go to test-results/e2e/.
+ * action and whenever the panel opens or the page reloads; and a banned person's page, which keeps what they
+ * wrote without asking before a reload, and comes back once the ban is lifted. Screenshots go to
+ * test-results/e2e/.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  composer,
+  delivered,
   type Person,
   pickerOptions,
   problemsOf,
@@ -62,6 +66,26 @@ async function confirmChosen(person: Person, button: string, answer: string): Pr
   const chosen = panelOf(person).getByTestId('chosen-person');
   await chosen.getByRole('button', { name: button }).click();
   await chosen.getByRole('button', { name: answer, exact: true }).click();
+}
+
+/** How often a banned page asks again whether its ban is lifted (static/link/refusal.js). */
+const { BANNED_RETRY_MS } = (await import(new URL('../../static/link/refusal.js', import.meta.url).href)) as {
+  BANNED_RETRY_MS: number;
+};
+
+/** Mona bans `name` from her panel, and waits until their page says so. */
+async function ban(mona: Person, person: Person, name: string): Promise<void> {
+  await openPanel(mona);
+  await choose(mona, name);
+  await confirmChosen(mona, `Ban ${name}…`, 'Ban');
+  await person.page.locator('.status-pill[data-status="refused"]').waitFor({ timeout: SHOW_TIMEOUT_MS });
+}
+
+/** Mona lifts the ban of `name` from the list of who is banned now. */
+async function unban(mona: Person, name: string): Promise<void> {
+  const sanctions = panelOf(mona).getByTestId('sanctions');
+  await sanctions.getByRole('button', { name: `Unban ${name}` }).click();
+  await expect.poll(() => sanctions.getByRole('button', { name: `Unban ${name}` }).count()).toBe(0);
 }
 
 /** The audit log's lines, newest first. */
@@ -150,6 +174,71 @@ describe("the moderators' panel shows the state of things", () => {
     await cy.page.reload();
     await waitConnected(cy);
     for (const person of [mona, bob, cy])
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+  });
+
+  it('gives a banned page its way back: the box is off, nothing asks before a reload, "Try again" asks at once, and the page asks by itself every few minutes', async () => {
+    // Eve's clock can be moved on, to see the page ask again by itself.
+    const eve = await chat.open('eve', { query: '', beforeLoad: (person) => person.page.clock.install() });
+    await signIn(eve, 'Eve');
+    let negotiates = 0;
+    eve.page.on('request', (request) => {
+      if (new URL(request.url()).pathname.endsWith('/negotiate')) negotiates++;
+    });
+    // Written while the network is gone, then banned: the message waits in the outbox, on this browser.
+    await eve.context.setOffline(true);
+    await composer(eve).fill('written before the ban');
+    await composer(eve).press('Enter');
+    await eve.page
+      .locator('.msg.pending', { hasText: 'written before the ban' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await openPanel(mona);
+    await choose(mona, 'Eve');
+    await confirmChosen(mona, 'Ban Eve…', 'Ban');
+    await eve.context.setOffline(false);
+    const refused = eve.page.locator('.status-pill[data-status="refused"]');
+    await refused.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const banner = eve.page.getByTestId('connection-banner');
+    expect(await banner.textContent()).toContain('The page asks every 5 minutes whether the ban is lifted');
+    // Nothing can be sent: the box is off and says why.
+    expect(await composer(eve).isDisabled()).toBe(true);
+    expect(await eve.page.getByTestId('composer-off').textContent()).toContain('Banned');
+    await screenshot(eve, 'banned');
+
+    // A reload asks nothing: the message is kept on this browser, and still waits after it.
+    await eve.page.reload();
+    await refused.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await eve.page
+      .locator('.msg.pending', { hasText: 'written before the ban' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(eve.dialogs).toEqual([]);
+
+    // "Try again" while still banned: one more negotiate, refused again.
+    const tryAgain = banner.getByRole('button', { name: 'Try again' });
+    const before = negotiates;
+    await tryAgain.click();
+    await expect.poll(() => negotiates).toBeGreaterThan(before);
+    await tryAgain.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await eve.page.locator('.status-pill').getAttribute('data-status')).toBe('refused');
+
+    // Lifted: "Try again" brings the page back, and what waited leaves.
+    await unban(mona, 'Eve');
+    await tryAgain.click();
+    await waitConnected(eve);
+    expect(await composer(eve).isDisabled()).toBe(false);
+    await delivered(mona, 'written before the ban').waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    // Banned and lifted again, nobody at the page: it asks again by itself, a few minutes later.
+    await ban(mona, eve, 'Eve');
+    await unban(mona, 'Eve');
+    const waiting = negotiates;
+    await eve.page.clock.fastForward(BANNED_RETRY_MS);
+    await waitConnected(eve);
+    expect(negotiates).toBeGreaterThan(waiting);
+    await composer(eve).fill('back by itself');
+    await composer(eve).press('Enter');
+    await delivered(mona, 'back by itself').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    for (const person of [mona, eve])
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
   });
 });
