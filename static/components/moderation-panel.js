@@ -5,6 +5,9 @@ import { fullTime, localTime } from '../text/format.js';
 import { computed, defineComponent, nextTick, onMounted, ref } from '../vendor/vue.js';
 import { PeoplePicker } from './people-picker.js';
 
+/** Where the panel is a sheet over the conversation (style.css, "Moderation"). */
+const PHONE_WIDTH = '(max-width: 760px)';
+
 /** What the page around the panel runs for its "Go to message". */
 export { useReportJump } from '../composables/report-jump.js';
 
@@ -84,6 +87,15 @@ export const ModerationPanel = defineComponent({
     function removeReported(report) {
       command('removeMessage', { conversation: report.conversation, messageId: report.messageId });
       command('resolveReport', { report: report.id, reason: 'message deleted' });
+    }
+    /**
+     * "Go to message": on a phone, where the panel covers the conversation (style.css), it closes first, so the
+     * message shows.
+     * @param {any} report
+     */
+    function goTo(report) {
+      emit('go', report.conversation, report.messageId);
+      if (window.matchMedia(PHONE_WIDTH).matches) emit('close');
     }
     /** @param {any} report */
     const authorOf = (report) => report.authorName || props.nameOf(report.author);
@@ -181,6 +193,7 @@ export const ModerationPanel = defineComponent({
       moreReports,
       authorOf,
       placeOf,
+      goTo,
       sanctioned,
       chosenState,
       wordsOf: (/** @type {any} */ entry) => auditWords(props.state, entry, props.nameOf),
@@ -212,7 +225,7 @@ export const ModerationPanel = defineComponent({
             <button type="button" class="button small ghost" data-safe-answer @click="answer(false)">Cancel</button>
           </span>
           <span v-else class="edit-actions report-actions">
-            <button v-if="placeOf(r).open" type="button" class="button small ghost" @click="$emit('go', r.conversation, r.messageId)">Go to message</button>
+            <button v-if="placeOf(r).open" type="button" class="button small ghost" @click="goTo(r)">Go to message</button>
             <span v-else class="subtle" data-testid="report-closed">{{ placeOf(r).why }}</span>
             <button type="button" class="button small" @click="askAbout(r, 'delete')" :data-ask="r.id + ':delete'">Delete message…</button>
             <button type="button" class="button small ghost" :aria-label="'Mute author ' + authorOf(r) + ' for an hour…'" @click="askAbout(r, 'mute')" :data-ask="r.id + ':mute'">Mute author…</button>

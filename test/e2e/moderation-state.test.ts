@@ -2,8 +2,8 @@
  * The moderators' panel as the state of things, in Chromium with sign-in (`CHAT_AUTH=entra`): who is muted
  * (until when) and banned now, offering only what applies, and the audit log in words, both fresh after every
  * action and whenever the panel opens or the page reloads; and a banned person's page, which keeps what they
- * wrote without asking before a reload, and comes back once the ban is lifted. Screenshots go to
- * test-results/e2e/.
+ * wrote without asking before a reload, and comes back once the ban is lifted; the panel on a phone; and a
+ * moderator's "Remove from channel", asked first. Screenshots go to test-results/e2e/.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +11,13 @@ import {
   type BrowserStack,
   composer,
   delivered,
+  horizontalOverflow,
   type Person,
   pickerOptions,
   problemsOf,
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
+  send,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -240,5 +242,74 @@ describe("the moderators' panel shows the state of things", () => {
     await delivered(mona, 'back by itself').waitFor({ timeout: SHOW_TIMEOUT_MS });
     for (const person of [mona, eve])
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+  });
+
+  it('is a sheet on a phone (390x844) that scrolls inside itself under a Close in reach, leaving the messages whole', async () => {
+    const ada = await chat.open('ada', { query: '', phone: true });
+    await ada.page.setViewportSize({ width: 390, height: 844 });
+    await signIn(ada, 'Ada', ['Admin']);
+    // Reports enough to fill more than a phone's height.
+    for (const word of ['a word to report', 'another to report', 'a third to report']) {
+      await send(cy, word);
+      const reported = bob.page.locator('.messages .msg:not(.pending)', { hasText: word });
+      await reported.hover();
+      await reported.getByTestId('report').click();
+      await bob.page
+        .getByTestId('moderation-notice')
+        .filter({ hasText: 'Reported' })
+        .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    }
+    await send(bob, 'the last word on the phone');
+    const last = ada.page.locator('.messages .msg:not(.pending)', { hasText: 'the last word on the phone' });
+    await last.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const messages = ada.page.locator('.messages');
+    const before = await last.boundingBox();
+
+    await ada.page.getByTestId('moderate').click();
+    const panel = panelOf(ada);
+    await panel.getByTestId('report-item').nth(2).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await panel.getByTestId('audit-log').locator('li').first().waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await screenshot(ada, 'phone-panel');
+    // Within the window, below the top bar; the page itself does not scroll, the panel does.
+    const box = await panel.boundingBox();
+    const top = await ada.page.locator('.topbar').boundingBox();
+    expect(box && top && box.y >= top.y + top.height - 1 && box.y + box.height <= 844).toBe(true);
+    expect(await ada.page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(844);
+    expect(await panel.evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+    expect(await horizontalOverflow(ada)).toBe(0);
+    // Nothing of the conversation shows half under it.
+    expect(await last.isVisible()).toBe(false);
+    expect(await composer(ada).isVisible()).toBe(false);
+    // Scrolled to its end, "Close" is still in view, a thumb's size.
+    await panel.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await panel.getByTestId('audit-log').locator('li').last().scrollIntoViewIfNeeded();
+    const close = panel.getByRole('button', { name: 'Close' });
+    const closeBox = await close.boundingBox();
+    const after = await panel.boundingBox();
+    expect(
+      closeBox && after && closeBox.y >= after.y && closeBox.y + closeBox.height <= after.y + after.height,
+    ).toBe(true);
+    expect(closeBox?.height).toBeGreaterThanOrEqual(44);
+    await screenshot(ada, 'phone-panel-end');
+    await close.click();
+    await panel.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    // The messages are where they were, the last one whole with its actions.
+    expect(await last.boundingBox()).toEqual(before);
+    const list = await messages.boundingBox();
+    expect(before && list && before.y + before.height <= list.y + list.height).toBe(true);
+
+    // "Go to message" closes the sheet, so the message shows.
+    await ada.page.getByTestId('moderate').click();
+    await panel
+      .getByTestId('report-item')
+      .filter({ hasText: 'a word to report' })
+      .getByRole('button', { name: 'Go to message' })
+      .click();
+    await panel.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await ada.page
+      .locator('.messages .msg.jump-target', { hasText: 'a word to report' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await ada.page.locator('.messages .msg', { hasText: 'a word to report' }).isVisible()).toBe(true);
+    expect(problemsOf(ada)).toEqual({ name: ada.name, errors: [], dialogs: [], csp: [] });
   });
 });
