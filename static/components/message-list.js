@@ -238,7 +238,7 @@ export const MessageList = defineComponent({
           const safe = scroller.value?.querySelector('[data-safe-answer]');
           if (safe instanceof HTMLElement) safe.focus();
         } else if (before !== null && !scroller.value?.contains(document.activeElement)) {
-          rove.focusKey(`m:${before.replace(/^(ban|mute):/, '')}`);
+          rove.focusKey(`m:${before.replace(/^(ban|mute|unchannel):/, '')}`);
         }
       });
     });
@@ -395,6 +395,12 @@ export const MessageList = defineComponent({
                     @click="confirming = null; $emit('moderate', 'muteUser', { user: item.m.from, minutes: muteMinutes })">Mute</button>
                   <button type="button" class="link-button" data-safe-answer @click="confirming = null">Cancel</button>
                 </span>
+                <span v-else-if="confirming === 'unchannel:' + item.m.id" class="confirm" role="group" :aria-labelledby="'ask-' + item.m.id">
+                  <span :id="'ask-' + item.m.id">Remove {{ nameOf(item.m.from) }} from this channel? They can join it again at once; to keep them out, ban them.</span>
+                  <button type="button" class="link-button" data-testid="confirm-unchannel"
+                    @click="confirming = null; $emit('moderate', 'removeFromChannel', { group: item.m.group, user: item.m.from })">Remove</button>
+                  <button type="button" class="link-button" data-safe-answer @click="confirming = null">Cancel</button>
+                </span>
                 <template v-else>
                   <button type="button" class="link-button" data-testid="report"
                     @click="$emit('moderate', 'reportMessage', { conversation: item.m.conversation, messageId: item.m.id })">Report</button>
@@ -403,8 +409,8 @@ export const MessageList = defineComponent({
                     <button type="button" class="link-button" :aria-label="'Mute user ' + nameOf(item.m.from) + ' for an hour…'"
                       :title="'Mute ' + nameOf(item.m.from) + ' for an hour'" @click="confirming = 'mute:' + item.m.id">Mute user…</button>
                     <button type="button" class="link-button" :aria-label="'Ban ' + nameOf(item.m.from)" @click="confirming = 'ban:' + item.m.id">Ban</button>
-                    <button v-if="inChannel()" type="button" class="link-button" :aria-label="'Remove ' + nameOf(item.m.from) + ' from the channel'"
-                      @click="$emit('moderate', 'removeFromChannel', { group: item.m.group, user: item.m.from })">Remove from channel</button>
+                    <button v-if="inChannel()" type="button" class="link-button" :aria-label="'Remove ' + nameOf(item.m.from) + ' from the channel…'"
+                      @click="confirming = 'unchannel:' + item.m.id">Remove from channel…</button>
                   </template>
                 </template>
               </span>

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
   composer,
+  createGroup,
   delivered,
   horizontalOverflow,
   type Person,
@@ -311,5 +312,51 @@ describe("the moderators' panel shows the state of things", () => {
       .waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await ada.page.locator('.messages .msg', { hasText: 'a word to report' }).isVisible()).toBe(true);
     expect(problemsOf(ada)).toEqual({ name: ada.name, errors: [], dialogs: [], csp: [] });
+  });
+
+  it('asks before removing someone from a channel, saying they can join again', async () => {
+    await createGroup(mona, 'lobby');
+    await cy.page.getByRole('button', { name: 'Browse channels' }).click();
+    await cy.page
+      .getByRole('list', { name: 'Channel directory' })
+      .getByRole('button', { name: 'Join channel lobby' })
+      .click();
+    await cy.page
+      .locator('.conversation-titles .conversation-sub', { hasText: 'Channel' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await send(cy, 'hello lobby');
+    const message = mona.page.locator('.messages .msg:not(.pending)', { hasText: 'hello lobby' });
+    await message.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const remove = message.getByRole('button', { name: 'Remove Cy from the channel…' });
+    const ask = message.getByRole('group', {
+      name: 'Remove Cy from this channel? They can join it again at once; to keep them out, ban them.',
+    });
+
+    // Asked first, with the focus on Cancel; cancelled, Cy is still in.
+    await message.hover();
+    await remove.click();
+    await ask.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await expect.poll(() => mona.page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await screenshot(mona, 'ask-remove');
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await ask.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await send(cy, 'still in the lobby');
+    await delivered(mona, 'still in the lobby').waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    // Confirmed: Cy is out, and the log says where from.
+    await message.hover();
+    await remove.click();
+    await ask.getByRole('button', { name: 'Remove', exact: true }).click();
+    await cy.page
+      .getByRole('button', { name: 'Join channel', exact: true })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await openPanel(mona);
+    await expect.poll(async () => (await auditLines(mona))[0]).toMatch(/: Mona removed Cy from #lobby$/);
+    // As the question said, Cy can join again.
+    await cy.page.getByRole('button', { name: 'Join channel', exact: true }).click();
+    await send(cy, 'back in the lobby');
+    await delivered(mona, 'back in the lobby').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    for (const person of [mona, cy])
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
   });
 });
