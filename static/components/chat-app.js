@@ -5,11 +5,13 @@
  * to the service alive and `chat-state.js` holds the rules of the state.
  */
 
+import { useBanRetry } from '../composables/ban-retry.js';
 import { useChatActions } from '../composables/chat-actions.js';
 import { useConversationAddress } from '../composables/conversation-address.js';
 import { useConversationView } from '../composables/conversation-view.js';
 import { useDrawer } from '../composables/drawer.js';
 import { focusAfterRender, usingKeyboard } from '../composables/focus-moves.js';
+import { useLeaveGuard } from '../composables/leave-guard.js';
 import { useLinkStatus } from '../composables/link-status.js';
 import { useMessageAlerts } from '../composables/message-alerts.js';
 import { useMuteClock } from '../composables/mute-clock.js';
@@ -20,7 +22,7 @@ import { useSignOut } from '../composables/sign-out.js';
 import { connect } from '../link/connection.js';
 import { createUploader } from '../link/uploads.js';
 import { createChatState } from '../state/chat-state.js';
-import { displayName, rememberName } from '../state/display-names.js';
+import { displayName, rememberName, rememberNames } from '../state/display-names.js';
 import { SIGN_OUT_PATH, signInUrl } from '../state/link-words.js';
 import { applyRecord, foldMessage } from '../state/message-changes.js';
 import {
@@ -42,7 +44,7 @@ import { ModerationPanel, useReportJump } from './moderation-panel.js';
 
 /** Commands whose refusals the moderation panel shows (not the conversation). */
 const MODERATION_COMMANDS =
-  /^(reportMessage|removeMessage|muteUser|unmuteUser|banUser|unbanUser|removeFromChannel|listReports|resolveReport|listAudit)$/;
+  /^(reportMessage|removeMessage|muteUser|unmuteUser|banUser|unbanUser|removeFromChannel|listReports|resolveReport|listAudit|listSanctions)$/;
 
 /** The chat for the signed-in person; `config` is what the server decided (see ../config.js). */
 export const ChatApp = defineComponent({
@@ -156,6 +158,7 @@ export const ChatApp = defineComponent({
     /** @param {string} type @param {any} payload */
     const onEvent = (type, payload) => {
       applyModerationEvent(moderation, me, type, payload);
+      if (/^(audit|audited|sanctions)$/.test(type)) rememberNames(state, payload?.names); // people not met yet
       if (search.value?.take(type, payload)) return;
       // A moderator's delete answered to the moderator: the record alone, not a conversation of others to list.
       if (type === 'ack' && payload?.message?.kind === 'remove') return applyRecord(state, payload.message);
@@ -175,15 +178,7 @@ export const ChatApp = defineComponent({
     /** What a muted person reads above the composer, and under it. */
     const mute = useMuteClock(() => moderation);
     onBeforeUnmount(() => actions.outbox.stop());
-    // Leaving with a message not yet stored: the browser asks first (the message also waits in IndexedDB).
-    /** @param {BeforeUnloadEvent} event */
-    const warnIfUnsent = (event) => {
-      if (!actions.hasUnsent()) return;
-      event.preventDefault();
-      event.returnValue = '';
-    };
-    window.addEventListener('beforeunload', warnIfUnsent);
-    onBeforeUnmount(() => window.removeEventListener('beforeunload', warnIfUnsent));
+    const stopLeaveGuard = useLeaveGuard(() => actions.wouldLoseUnsent());
 
     /** Whether the next time messages can leave follows a lost connection (the page then catches up). */
     let catchUp = false;
@@ -199,7 +194,7 @@ export const ChatApp = defineComponent({
       const wasConnected = link.status === 'connected' || link.recovering;
       const isConnected = next.status === 'connected' || next.recovering === true;
       if (isConnected && !wasConnected) catchUp = next.resumed;
-      Object.assign(link, { recovering: false, refusal: null }, next);
+      Object.assign(link, { recovering: false, refusal: null, refusedAt: null }, next);
       // Stopped for good: nothing keeps the online list true any more.
       if (next.status === 'refused') forgetOnline(state);
       if (wasConnected && !isConnected) {
@@ -224,6 +219,8 @@ export const ChatApp = defineComponent({
 
     const transport = connect({ ...config, user: me }, { onEvent, onState });
     onBeforeUnmount(() => void transport.stop());
+    // Banned: the page asks again now and then, and on "Try again"; a lifted ban lets it back in.
+    const retryBanned = useBanRetry(link, () => void transport.retry());
 
     /** Where the message box keeps this user's drafts on this browser (../state/saved-drafts.js). */
     const draftKey = `chat.drafts.${me}`;
@@ -233,7 +230,7 @@ export const ChatApp = defineComponent({
       signIn: config.auth === 'entra',
       actions,
       composer,
-      stopWarning: () => window.removeEventListener('beforeunload', warnIfUnsent),
+      stopWarning: stopLeaveGuard,
       endLink: (refusal) => {
         ended = true;
         void transport.stop();
@@ -303,6 +300,7 @@ export const ChatApp = defineComponent({
       focusAfterRender,
       isModerator: () => isModerator(moderation),
       moderate,
+      retryBanned,
       mutedLine: () => mute.line.value,
       signOutUrl: SIGN_OUT_PATH,
       signOut,
@@ -411,6 +409,7 @@ export const ChatApp = defineComponent({
         <div v-if="bannerText" class="connection-banner" :class="'status-' + shownStatus" data-testid="connection-banner">
           <strong>{{ bannerText }}</strong>
           <a v-if="link.refusal && link.refusal.kind === 'signed-out'" class="sign-in-again" data-testid="sign-in-again" :href="signInAgainUrl()">Sign in again</a>
+          <button v-if="link.refusal && link.refusal.kind === 'banned'" type="button" class="button small" data-testid="ban-retry" @click="retryBanned">Try again</button>
         </div>
         <div v-if="state.globalError" class="inline-error" role="alert">
           <span>{{ state.globalError }}</span>

@@ -4,8 +4,8 @@ import { ReactionPicker } from './reaction-bar.js';
 
 /**
  * What a question under a message asks before it acts: `delete` (my message, or a moderator's delete of
- * another's), `ban` or `mute` (its author).
- * @typedef {'delete' | 'ban' | 'mute'} Question
+ * another's), `ban` or `mute` (its author), `unchannel` (a moderator's removal of its author from the channel).
+ * @typedef {'delete' | 'ban' | 'mute' | 'unchannel'} Question
  */
 
 /**
@@ -56,6 +56,8 @@ export const MessageActions = defineComponent({
       if (question === 'delete' && props.mine) emit('delete');
       else if (question === 'delete') emit('moderate', 'removeMessage', target());
       else if (question === 'ban') emit('moderate', 'banUser', { user: props.message.from });
+      else if (question === 'unchannel')
+        emit('moderate', 'removeFromChannel', { group: props.message.group, user: props.message.from });
       else if (question === 'mute')
         emit('moderate', 'muteUser', { user: props.message.from, minutes: MENU_MUTE_MINUTES });
     }
@@ -63,8 +65,6 @@ export const MessageActions = defineComponent({
       author,
       confirm,
       report: () => emit('moderate', 'reportMessage', target()),
-      removeFromChannel: () =>
-        emit('moderate', 'removeFromChannel', { group: props.message.group, user: props.message.from }),
       hasMore: () => !props.mine && props.canReport,
     };
   },
@@ -94,17 +94,18 @@ export const MessageActions = defineComponent({
         <button type="button" class="link-button" :aria-label="'Mute user ' + author() + ' for an hour…'" :title="'Mute ' + author() + ' for an hour'"
           @click="$emit('ask', 'mute')">Mute user…</button>
         <button type="button" class="link-button" :aria-label="'Ban ' + author()" @click="$emit('ask', 'ban')">Ban</button>
-        <button v-if="inChannel" type="button" class="link-button" :aria-label="'Remove ' + author() + ' from the channel'"
-          @click="removeFromChannel()">Remove from channel</button>
+        <button v-if="inChannel" type="button" class="link-button" :aria-label="'Remove ' + author() + ' from the channel…'"
+          @click="$emit('ask', 'unchannel')">Remove from channel…</button>
       </template>
     </div>
     <div v-if="asking" class="msg-ask confirm" role="group" :aria-labelledby="'ask-' + message.id">
       <span :id="'ask-' + message.id">{{
         asking === 'ban' ? 'Ban ' + author() + ' from the chat?'
+        : asking === 'unchannel' ? 'Remove ' + author() + ' from this channel? They can join it again at once; to keep them out, ban them.'
         : asking === 'mute' ? 'Mute ' + author() + ' for an hour?'
         : mine ? 'Delete this message?' : 'Delete ' + author() + "'s message for everyone?" }}</span>
-      <button type="button" class="link-button" :data-testid="mine ? null : asking === 'delete' ? 'confirm-remove' : asking === 'mute' ? 'confirm-mute' : null"
-        @click="confirm()">{{ asking === 'ban' ? 'Ban' : asking === 'mute' ? 'Mute' : 'Delete' }}</button>
+      <button type="button" class="link-button" :data-testid="mine ? null : asking === 'delete' ? 'confirm-remove' : asking === 'mute' ? 'confirm-mute' : asking === 'unchannel' ? 'confirm-unchannel' : null"
+        @click="confirm()">{{ asking === 'ban' ? 'Ban' : asking === 'mute' ? 'Mute' : asking === 'unchannel' ? 'Remove' : 'Delete' }}</button>
       <button type="button" class="link-button" data-safe-answer @click="$emit('ask', null)">{{ asking === 'delete' ? 'Keep' : 'Cancel' }}</button>
     </div>`,
 });

@@ -1,9 +1,13 @@
 import { useFocusKeeper } from '../composables/focus-moves.js';
-import { MENU_MUTE_MINUTES, moreReportsPayload } from '../state/moderation.js';
+import { auditWords } from '../state/audit-words.js';
+import { MENU_MUTE_MINUTES, moreReportsPayload, sanctionedAt } from '../state/moderation.js';
 import { reportPlace } from '../state/report-place.js';
-import { fullTime } from '../text/format.js';
-import { defineComponent, nextTick, ref } from '../vendor/vue.js';
+import { fullTime, localTime } from '../text/format.js';
+import { computed, defineComponent, nextTick, onMounted, ref } from '../vendor/vue.js';
 import { PeoplePicker } from './people-picker.js';
+
+/** Where the panel is a sheet over the conversation (style.css, "Moderation"). */
+const PHONE_WIDTH = '(max-width: 760px)';
 
 /** What the page around the panel runs for its "Go to message". */
 export { useReportJump } from '../composables/report-jump.js';
@@ -13,7 +17,9 @@ export { useReportJump } from '../composables/report-jump.js';
  * people see it (../state/report-place.js), with "Go to message" where the moderator can open it, deleting the
  * message, muting or banning its author (each asked first) and resolving the report; a person chosen by name
  * (the people picker: user ids are object ids nobody knows), shown with their id, to mute or ban (asked first)
- * or to lift either; and the audit log. The server refuses all of it to anyone without a moderator's or admin's role. Reported
+ * or to lift what applies to them; who is muted (until when) or banned now, with "Unmute" and "Unban"; and the
+ * audit log in words. Both lists are asked for each time the panel opens and follow every moderator's action
+ * live (`audited`). The server refuses all of it to anyone without a moderator's or admin's role. Reported
  * text is shown as text.
  */
 export const ModerationPanel = defineComponent({
@@ -59,10 +65,38 @@ export const ModerationPanel = defineComponent({
     }
     const loadAudit = (/** @type {boolean} */ older) =>
       command('listAudit', older && props.moderation.auditNext ? { before: props.moderation.auditNext } : {});
+    // What was shown when the panel was last open may be old: both lists are asked for again.
+    onMounted(() => {
+      loadAudit(false);
+      command('listSanctions', {});
+    });
+    /** Who is muted or banned now (a mute that has ended since the list came is left out). */
+    const sanctioned = computed(() => sanctionedAt(props.moderation.sanctions, Date.now()));
+    /**
+     * What the chosen person is now: `muted`/`banned` true or false when the list says, or `null` for unknown (a
+     * list cut short that does not name them), where both actions are offered.
+     */
+    const chosenState = computed(() => {
+      const person = chosen.value;
+      if (person === null) return null;
+      const found = sanctioned.value.find((s) => s.user === person.user);
+      if (found === undefined && (props.moderation.sanctionsMore || !props.moderation.sanctionsLoaded))
+        return { muted: null, banned: null, until: '' };
+      return { muted: !!found?.mute, banned: !!found?.ban, until: found?.mute?.until ?? '' };
+    });
     /** @param {any} report */
     function removeReported(report) {
       command('removeMessage', { conversation: report.conversation, messageId: report.messageId });
       command('resolveReport', { report: report.id, reason: 'message deleted' });
+    }
+    /**
+     * "Go to message": on a phone, where the panel covers the conversation (style.css), it closes first, so the
+     * message shows.
+     * @param {any} report
+     */
+    function goTo(report) {
+      emit('go', report.conversation, report.messageId);
+      if (window.matchMedia(PHONE_WIDTH).matches) emit('close');
     }
     /** @param {any} report */
     const authorOf = (report) => report.authorName || props.nameOf(report.author);
@@ -177,10 +211,15 @@ export const ModerationPanel = defineComponent({
       moreReports,
       authorOf,
       placeOf,
+      goTo,
+      sanctioned,
+      chosenState,
+      wordsOf: (/** @type {any} */ entry) => auditWords(props.state, entry, props.nameOf),
       asking,
       answer,
       askAbout,
       fullTime,
+      localTime,
     };
   },
   template: /* html */ `
@@ -205,7 +244,7 @@ export const ModerationPanel = defineComponent({
             <button type="button" class="button small ghost" data-safe-answer @click="answer(false)">Cancel</button>
           </span>
           <span v-else class="edit-actions report-actions">
-            <button v-if="placeOf(r).open" type="button" class="button small ghost" @click="$emit('go', r.conversation, r.messageId)">Go to message</button>
+            <button v-if="placeOf(r).open" type="button" class="button small ghost" @click="goTo(r)">Go to message</button>
             <span v-else class="subtle" data-testid="report-closed">{{ placeOf(r).why }}</span>
             <button type="button" class="button small" @click="askAbout(r, 'delete')" :data-ask="r.id + ':delete'">Delete message…</button>
             <button type="button" class="button small ghost" :aria-label="'Mute author ' + authorOf(r) + ' for an hour…'" @click="askAbout(r, 'mute')" :data-ask="r.id + ':mute'">Mute author…</button>
@@ -216,7 +255,7 @@ export const ModerationPanel = defineComponent({
       </ul>
       <button v-if="moderation.reportsMore && moderation.reportsNext !== null" type="button" class="button small ghost" data-testid="more-reports" @click="moreReports">More reports</button>
       <h3>Mute or ban a person</h3>
-      <p id="pick-person-hint" class="empty-note">Type their name and choose them; or act from one of their messages. "Unmute" and "Unban" are also in the audit log below.</p>
+      <p id="pick-person-hint" class="empty-note">Type their name and choose them; or act from one of their messages. Who is muted or banned now is listed below, with "Unmute" and "Unban".</p>
       <PeoplePicker :model-value="[]" v-model:text="typed" :state="state" input-id="moderate-person"
         label="Person to mute or ban: type a name, then choose the person" placeholder="Name" sign-in
         :exclude="[state.me]" described-by="pick-person-hint" @update:model-value="choose" @suggest="$emit('suggest', $event)" />
@@ -227,25 +266,33 @@ export const ModerationPanel = defineComponent({
           <button type="button" class="button small" @click="answer(true)">{{ asking.answer }}</button>
           <button type="button" class="button small ghost" data-safe-answer @click="answer(false)">Cancel</button>
         </span>
-        <span v-else class="report-actions">
-          <button type="button" class="button small ghost" data-ask="chosen:mute" :aria-label="'Mute ' + chosen.name + ' for an hour…'" @click="askAboutChosen('mute')">Mute for an hour…</button>
-          <button type="button" class="button small ghost" :aria-label="'Unmute ' + chosen.name" @click="lift('unmuteUser')">Unmute</button>
-          <button type="button" class="button small ghost" data-ask="chosen:ban" :aria-label="'Ban ' + chosen.name + '…'" @click="askAboutChosen('ban')">Ban…</button>
-          <button type="button" class="button small ghost" :aria-label="'Unban ' + chosen.name" @click="lift('unbanUser')">Unban</button>
+        <p v-if="chosenState.muted" class="subtle" data-testid="chosen-state">Muted until {{ localTime(chosenState.until) }}<template v-if="chosenState.banned">, and banned</template>.</p>
+        <p v-else-if="chosenState.banned" class="subtle" data-testid="chosen-state">Banned.</p>
+        <span v-if="!(asking && asking.key === 'chosen')" class="report-actions">
+          <button v-if="chosenState.muted !== true" type="button" class="button small ghost" data-ask="chosen:mute" :aria-label="'Mute ' + chosen.name + ' for an hour…'" @click="askAboutChosen('mute')">Mute for an hour…</button>
+          <button v-if="chosenState.muted !== false" type="button" class="button small ghost" :aria-label="'Unmute ' + chosen.name" @click="lift('unmuteUser')">Unmute</button>
+          <button v-if="chosenState.banned !== true" type="button" class="button small ghost" data-ask="chosen:ban" :aria-label="'Ban ' + chosen.name + '…'" @click="askAboutChosen('ban')">Ban…</button>
+          <button v-if="chosenState.banned !== false" type="button" class="button small ghost" :aria-label="'Unban ' + chosen.name" @click="lift('unbanUser')">Unban</button>
           <button type="button" class="link-button" @click="chosen = null">Clear</button>
         </span>
       </div>
-      <h3>Audit log</h3>
-      <button v-if="!moderation.auditLoaded" type="button" class="button small ghost" data-testid="load-audit" @click="loadAudit(false)">Show the audit log</button>
-      <ol v-else class="audit" aria-label="Audit log, newest first" data-testid="audit-log">
-        <li v-for="(e, i) in moderation.audit" :key="e.at + i">
-          <time :datetime="e.at">{{ fullTime(e.at) }}</time>:
-          <span dir="auto">{{ e.byName || nameOf(e.by) }}</span> {{ e.action }} <span dir="auto">{{ nameOf(e.target) }}</span><template v-if="e.until"> until {{ fullTime(e.until) }}</template><template v-if="e.reason"> (<span dir="auto">{{ e.reason }}</span>)</template>
-          <button v-if="e.action === 'muteUser' || e.action === 'banUser'" type="button" class="link-button"
-            :aria-label="(e.action === 'muteUser' ? 'Unmute ' : 'Unban ') + nameOf(e.target)"
-            @click="command(e.action === 'muteUser' ? 'unmuteUser' : 'unbanUser', { user: e.target })">{{ e.action === 'muteUser' ? 'Unmute' : 'Unban' }}</button>
+      <h3>Muted or banned now</h3>
+      <ul class="sanctions" aria-label="Muted or banned now" data-testid="sanctions">
+        <li v-for="s in sanctioned" :key="s.user">
+          <span dir="auto">{{ nameOf(s.user) }}</span>: <template v-if="s.mute">muted until {{ localTime(s.mute.until) }}</template><template v-if="s.mute && s.ban">, and </template><template v-if="s.ban">banned</template>
+          <button v-if="s.mute" type="button" class="link-button" :aria-label="'Unmute ' + nameOf(s.user)" @click="command('unmuteUser', { user: s.user })">Unmute</button>
+          <button v-if="s.ban" type="button" class="link-button" :aria-label="'Unban ' + nameOf(s.user)" @click="command('unbanUser', { user: s.user })">Unban</button>
         </li>
-        <li v-if="!moderation.audit.length" class="empty-note">Nothing yet.</li>
+        <li v-if="moderation.sanctionsLoaded && !sanctioned.length" class="empty-note">Nobody is muted or banned.</li>
+        <li v-if="moderation.sanctionsMore" class="empty-note">The latest are listed; more people are muted or banned.</li>
+      </ul>
+      <h3>Audit log</h3>
+      <ol class="audit" aria-label="Audit log, newest first" data-testid="audit-log">
+        <li v-for="(e, i) in moderation.audit" :key="e.at + i">
+          <time :datetime="e.at" :title="fullTime(e.at)">{{ localTime(e.at) }}</time>:
+          <template v-for="(p, j) in wordsOf(e)" :key="j"><span v-if="p.isolate" dir="auto">{{ p.text }}</span><template v-else>{{ p.text }}</template></template>
+        </li>
+        <li v-if="moderation.auditLoaded && !moderation.audit.length" class="empty-note">Nothing yet.</li>
       </ol>
       <button v-if="moderation.auditLoaded && moderation.auditNext" type="button" class="button small ghost" @click="loadAudit(true)">Older entries</button>
     </section>`,

@@ -325,15 +325,19 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
     return ids.size;
   }
 
-  /** Whether anything written is not stored by the server yet (the page warns before it is closed). */
-  function hasUnsent() {
-    return outbox.pending().length > 0;
+  /**
+   * Whether leaving the page now would lose something written: a message not stored by the server yet and not
+   * kept on this browser either (without IndexedDB, or in the moment before its write); the page warns before it
+   * is closed then. One kept on this browser leaves on the next visit, so leaving loses nothing.
+   */
+  function wouldLoseUnsent() {
+    return outbox.pending().some((entry) => !kept.isKept(entry.clientMessageId));
   }
 
   return {
     outbox,
     restored,
-    hasUnsent,
+    wouldLoseUnsent,
     forgetUnsent,
     stopUnsent,
     unsentOnBrowser,

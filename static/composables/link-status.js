@@ -15,9 +15,9 @@ import { computed, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.j
  * state"): the status pill, and a banner in plain words whenever messages cannot leave right now (the words:
  * ../state/link-words.js). The browser's own view counts too: when it says it is offline (`navigator.onLine`, the
  * `offline` event) the page says so at once, whatever the socket still claims, and sends nothing until it is back
- * online. A refusal for good (a ban, a session signed out) is said as such: the link has stopped trying, so
- * nothing promises that messages leave later, a signed-out page's message box is off and the online list,
- * which nothing keeps true any more, is not shown.
+ * online. A refusal (a ban, a session signed out) is said as such: the link has stopped trying (a banned page
+ * asks again now and then: ./ban-retry.js), so nothing promises that messages leave later, the message box is off
+ * and the online list, which nothing keeps true any more, is not shown.
  * @param {{ unsent?: () => number }} [options] `unsent`: how many messages are not stored by the server yet
  */
 export function useLinkStatus({ unsent = () => 0 } = {}) {
@@ -30,6 +30,8 @@ export function useLinkStatus({ unsent = () => 0 } = {}) {
     recovering: false,
     /** Why negotiate refused for good (with `status: 'refused'`). @type {import('../link/refusal.js').Refusal | null} */
     refusal: /** @type {import('../link/refusal.js').Refusal | null} */ (null),
+    /** When it refused (ms since the epoch), with `refusal`. */
+    refusedAt: /** @type {number | null} */ (null),
   });
   /** What the browser says of the network. */
   const online = ref(typeof navigator === 'undefined' ? true : navigator.onLine !== false);
@@ -41,6 +43,7 @@ export function useLinkStatus({ unsent = () => 0 } = {}) {
     status: link.status,
     retrySeconds: link.retryAt ? Math.max(0, Math.ceil((link.retryAt - now.value) / 1000)) : 0,
     refusal: link.refusal,
+    refusedAt: link.refusedAt,
     unsent: unsent(),
   }));
   /** What the pill says (in full, and on a phone), and which colour it takes. */

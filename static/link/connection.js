@@ -4,6 +4,7 @@
  *
  *   const link = connect(config, { onEvent(type, payload), onState(state) });
  *   link.send(command, payload)   // throws when not connected
+ *   link.retry()                  // after a refusal: negotiate again now (a ban may have been lifted)
  *   link.stop()
  *
  * `state` is `{ status, attempt, retryAt, error, resumed }` with `status` one of `connecting`, `connected`,
@@ -13,10 +14,10 @@
  * lost meanwhile, so the page keeps its state and its outbox.
  * Every link retries for ever with capped exponential backoff: a page left open survives the service
  * restarting, however long that takes; only a refusal no retry can change (a ban, a session signed out:
- * static/link/refusal.js) stops it, with `status: 'refused'` and the `refusal`.
+ * static/link/refusal.js) stops it, with `status: 'refused'` and the `refusal`, until the page calls `retry()`.
  */
 
-import { describe, nameQuery, openWithRetry, stopRefused } from './link-retry.js';
+import { describe, nameQuery, openWithRetry, restartRefused, stopRefused } from './link-retry.js';
 import { LinkRefused, refusalOfHttpError } from './refusal.js';
 import { connectWebPubSub } from './webpubsub-link.js';
 
@@ -46,6 +47,8 @@ export const CHAT_EVENTS = Object.freeze([
   'report',
   'reportResolved',
   'audit',
+  'audited',
+  'sanctions',
 ]);
 
 /**
@@ -65,7 +68,7 @@ export const AUTOMATIC_RECONNECT_DELAYS_MS = Object.freeze([0, 1000, 2000, 5000,
  * Opens the link the configuration asks for: Azure Web PubSub (`service: 'webpubsub'`) or SignalR.
  * @param {{ user: string, auth?: string, dialect: string, service?: string, apiBase: string, hub?: string, transport?: 'websockets' | 'sse' | 'longpolling' | null }} config
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
- * @returns {{ send: (command: string, payload: object) => Promise<void>, stop: () => Promise<void>, dialect: string }}
+ * @returns {{ send: (command: string, payload: object) => Promise<void>, retry: () => boolean, stop: () => Promise<void>, dialect: string }}
  * @typedef {import('./link-retry.js').LinkState} LinkState
  */
 export function connect(config, handlers) {
@@ -120,6 +123,7 @@ function connectSignalR(config, { onEvent, onState }) {
   for (const type of CHAT_EVENTS)
     connection.on(type, (/** @type {any} */ payload) => onEvent(type, payload ?? {}));
 
+  /** @type {import('./link-retry.js').RetryingLink} */
   const link = { stopped: false, everConnected: false, onState };
 
   connection.onreconnecting((/** @type {unknown} */ error) => {
@@ -176,8 +180,13 @@ function connectSignalR(config, { onEvent, onState }) {
       if (connection.state !== signalR.HubConnectionState.Connected) throw new Error('Not connected.');
       await connection.send(command, payload);
     },
+    /** After a refusal, negotiates again now; `false` when the link was not refused. */
+    retry() {
+      return restartRefused(link, () => void startLoop(null));
+    },
     async stop() {
       link.stopped = true;
+      link.refused = false;
       await connection.stop();
     },
   };

@@ -44,16 +44,20 @@ export function napUnlessOnline(ms) {
 export const describe = (error) => (error instanceof Error ? error.message : String(error ?? ''));
 
 /**
- * @typedef {{ stopped: boolean, everConnected: boolean, onState: (state: LinkState) => void }} RetryingLink
+ * `refused`: stopped by a refusal (not by the page), so {@link restartRefused} may try again.
+ * @typedef {{ stopped: boolean, everConnected: boolean, refused?: boolean, onState: (state: LinkState) => void }} RetryingLink
  */
 
 /**
- * Stops `link` for good on a refusal and announces it (`status: 'refused'`): the page says why and tries no more.
+ * Stops `link` on a refusal and announces it (`status: 'refused'`, with when): the page says why, and its loop
+ * tries no more until the page asks it to ({@link restartRefused}: a banned page asks now and then, and when
+ * its person says "Try again").
  * @param {RetryingLink} link
  * @param {import('./refusal.js').Refusal} refusal
  */
 export function stopRefused(link, refusal) {
   link.stopped = true;
+  link.refused = true;
   link.onState({
     status: 'refused',
     attempt: 0,
@@ -61,7 +65,22 @@ export function stopRefused(link, refusal) {
     error: refusal.message,
     resumed: false,
     refusal,
+    refusedAt: Date.now(),
   });
+}
+
+/**
+ * Starts a link that a refusal stopped once more (`start` runs its loop, whose first try goes at once); `false`,
+ * and nothing done, when it was not stopped by a refusal (still trying, or stopped by the page).
+ * @param {RetryingLink} link
+ * @param {() => void} start
+ */
+export function restartRefused(link, start) {
+  if (!link.refused) return false;
+  link.refused = false;
+  link.stopped = false;
+  start();
+  return true;
 }
 
 /**
@@ -145,8 +164,8 @@ export async function negotiateUrl(config, query) {
 }
 
 /**
- * `refused`: negotiate refused for good (`refusal` says why); the link has stopped.
+ * `refused`: negotiate refused for good (`refusal` says why, `refusedAt` when); the link has stopped.
  * @typedef {{ status: 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'refused', attempt: number,
  *   retryAt: number | null, error: string | null, resumed: boolean, recovering?: boolean,
- *   refusal?: import('./refusal.js').Refusal }} LinkState
+ *   refusal?: import('./refusal.js').Refusal, refusedAt?: number }} LinkState
  */

@@ -66,9 +66,14 @@ export function createOutboxStore(user, { now = Date.now } = {}) {
   let seq = 0;
   /** Set by {@link close} and {@link clear}: nothing is written any more for this page's life. */
   let closed = false;
+  /** The clientMessageIds whose entry is written on this browser: a reload or a closed tab loses none of them. */
+  const kept = new Set();
 
-  /** @param {(store: IDBObjectStore) => void} change */
-  function write(change) {
+  /**
+   * @param {(store: IDBObjectStore) => void} change
+   * @param {() => void} [done] runs once the change is written (never when it could not be)
+   */
+  function write(change, done) {
     writes = writes
       .then(async () => {
         const db = await database;
@@ -76,6 +81,7 @@ export function createOutboxStore(user, { now = Date.now } = {}) {
         const tx = db.transaction(OUTBOX_STORE, 'readwrite');
         change(tx.objectStore(OUTBOX_STORE));
         await settled(tx);
+        done?.();
       })
       .catch(() => {
         // Storage full or refused: the message still waits in the page; only the copy is lost.
@@ -90,26 +96,48 @@ export function createOutboxStore(user, { now = Date.now } = {}) {
      */
     record(entry) {
       if (closed) return writes;
-      const key = `${user}\n${entry.clientMessageId}`;
-      if (entry.status === 'sent' || entry.status === 'discarded') return write((s) => s.delete(key));
+      const id = entry.clientMessageId;
+      const key = `${user}\n${id}`;
+      if (entry.status === 'sent' || entry.status === 'discarded') {
+        kept.delete(id);
+        // Also once written: a write of the entry queued before this one may mark it kept meanwhile.
+        return write(
+          (s) => s.delete(key),
+          () => kept.delete(id),
+        );
+      }
       // Only the first write counts: a resend keeps the entry where it was in the writer's order.
       const order = { savedAt: now(), seq: seq++ };
-      return write((s) => {
-        const found = s.get(key);
-        found.onsuccess = () => {
-          if (found.result) return;
-          /** @type {StoredEntry} */
-          const stored = {
-            key,
-            user,
-            clientMessageId: entry.clientMessageId,
-            conversation: entry.conversation,
-            payload: entry.payload,
-            ...order,
+      return write(
+        (s) => {
+          const found = s.get(key);
+          found.onsuccess = () => {
+            if (found.result) return;
+            /** @type {StoredEntry} */
+            const stored = {
+              key,
+              user,
+              clientMessageId: entry.clientMessageId,
+              conversation: entry.conversation,
+              payload: entry.payload,
+              ...order,
+            };
+            s.put(stored);
           };
-          s.put(stored);
-        };
-      });
+        },
+        () => {
+          if (!closed) kept.add(id);
+        },
+      );
+    },
+
+    /**
+     * Whether the message `clientMessageId` is written on this browser, so leaving the page loses nothing: it
+     * leaves on the next visit (false without IndexedDB, or before its write is done).
+     * @param {string} clientMessageId
+     */
+    isKept(clientMessageId) {
+      return kept.has(clientMessageId);
     },
 
     /**
@@ -143,6 +171,7 @@ export function createOutboxStore(user, { now = Date.now } = {}) {
      */
     clear() {
       closed = true;
+      kept.clear();
       return write((s) => deleteEntriesOf(s, user));
     },
 

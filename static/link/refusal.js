@@ -2,7 +2,8 @@
  * Negotiate's refusals that no retry can change (docs/architecture.md, "The page", "Connection state"): a ban
  * (403 `{"code":"banned",…}`) and a session that is not signed in any more (401, from the app or from the
  * platform's sign-in in front of it). On them a link stops and the page says why, instead of retrying for ever;
- * any other failure (the service down, 429, a network error) is retried as before.
+ * any other failure (the service down, 429, a network error) is retried as before. Only a moderator can lift a
+ * ban: a banned page asks again every {@link BANNED_RETRY_MS}, and when its person says "Try again".
  */
 
 /**
@@ -10,6 +11,12 @@
  * @typedef {{ kind: 'banned', reason: string | null, message: string }
  *   | { kind: 'signed-out', message: string, elsewhere?: import('../state/browser-session.js').SessionEnd }} Refusal
  */
+
+/**
+ * How often a banned page asks again whether its ban is lifted, in milliseconds (5 minutes): rarely, since a ban
+ * is seldom lifted within minutes and each ask is a negotiate; "Try again" asks at once.
+ */
+export const BANNED_RETRY_MS = 5 * 60_000;
 
 /** The longest part of a refusal's body kept as its message. */
 export const REFUSAL_MESSAGE_MAX_CHARS = 300;

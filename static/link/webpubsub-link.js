@@ -17,7 +17,7 @@
  *   service said `disconnected` or closed with 1008, in which case, as after a failed recovery, the link starts a
  *   new connection with the shared retry loop (static/link/link-retry.js) and the page catches up (`resumed: true`).
  */
-import { describe, negotiateUrl, openWithRetry, sleep } from './link-retry.js';
+import { describe, negotiateUrl, openWithRetry, restartRefused, sleep } from './link-retry.js';
 import { whenOpen } from './socket-open.js';
 
 /** The subprotocol the link speaks (Learn: "Azure Web PubSub supported reliable JSON WebSocket subprotocol"). */
@@ -70,6 +70,7 @@ export function chatEventOf(data) {
  * @param {{ onEvent: (type: string, payload: any) => void, onState: (state: LinkState) => void }} handlers
  */
 export function connectWebPubSub(config, { onEvent, onState }) {
+  /** @type {import('./link-retry.js').RetryingLink} */
   const link = { stopped: false, everConnected: false, onState };
   /** @type {WebSocket | null} */
   let socket = null;
@@ -305,8 +306,13 @@ export function connectWebPubSub(config, { onEvent, onState }) {
         if (open) socket?.send(frame);
       });
     },
+    /** After a refusal, negotiates again now; `false` when the link was not refused. */
+    retry() {
+      return restartRefused(link, () => void loop());
+    },
     async stop() {
       link.stopped = true;
+      link.refused = false;
       clearTimeout(ackTimer);
       failPending('The page closed the link.');
       socket?.close(1000, 'page closed');

@@ -6,6 +6,8 @@
  */
 
 import { ROOM } from '../conversation.js';
+import { BANNED_RETRY_MS } from '../link/refusal.js';
+import { timeOfDay } from '../text/format.js';
 import { fragmentOf } from './address.js';
 
 /** Where App Service Authentication signs people in and out (as src/app/home.ts, `SIGN_IN_PATH`, `SIGN_OUT_PATH`). */
@@ -14,9 +16,9 @@ export const SIGN_OUT_PATH = '/.auth/logout';
 
 /**
  * @typedef {{ online: boolean, status: import('../link/link-retry.js').LinkState['status'], retrySeconds: number,
- *   refusal: import('../link/refusal.js').Refusal | null, unsent: number }} LinkView
+ *   refusal: import('../link/refusal.js').Refusal | null, refusedAt?: number | null, unsent: number }} LinkView
  * `online`: what the browser says of the network; `retrySeconds`: left before the next try (0: none planned);
- * `unsent`: messages written and not stored by the server yet.
+ * `refusedAt`: when the refusal came (ms); `unsent`: messages written and not stored by the server yet.
  */
 
 /**
@@ -93,7 +95,9 @@ export function bannerText(view) {
     const { refusal } = view;
     if (refusal?.kind === 'banned') {
       const why = refusal.reason ? ` (reason: ${refusal.reason})` : '';
-      return `This account is banned from the chat${why}, so the page has stopped connecting.${unsentLine(view.unsent)}`;
+      const asked = view.refusedAt ? ` (last at ${timeOfDay(new Date(view.refusedAt).toISOString())})` : '';
+      const every = Math.round(BANNED_RETRY_MS / 60_000);
+      return `This account is banned from the chat${why}. The page asks every ${every} minutes whether the ban is lifted${asked}; "Try again" asks now.${unsentLine(view.unsent)}`;
     }
     return `${signedOutWords[refusal?.elsewhere ?? 'here']}: sign in again to keep chatting.${unsentLine(view.unsent)}`;
   }
@@ -113,26 +117,26 @@ export function bannerText(view) {
 }
 
 /**
- * Why the message box is off, or '' (it is on): signed out, nothing written could be sent as the person.
+ * Why the message box is off, or '' (it is on): signed out, nothing written could be sent as the person; banned,
+ * nothing written could be sent at all until a moderator lifts the ban.
  * @param {LinkView} view
  */
 export function composerOffText(view) {
-  return view.status === 'refused' && view.refusal?.kind === 'signed-out'
-    ? 'You are signed out: sign in again to write.'
-    : '';
+  if (view.status !== 'refused') return '';
+  return view.refusal?.kind === 'banned'
+    ? 'Banned: you can write once the ban is lifted.'
+    : 'You are signed out: sign in again to write.';
 }
 
 /**
  * What the hint under the message box says while messages cannot leave right now, or '' (they can; it says how
- * to send): a promise that they leave later only while the page still tries.
+ * to send): a promise that they leave later only while the page still tries (refused, the box is off and says
+ * why: {@link composerOffText}).
  * @param {LinkView & { connected: boolean }} view `connected`: messages can leave now
  */
 export function composerHintText(view) {
-  if (view.connected) return '';
-  if (view.status !== 'refused') return 'Offline: messages are sent when the connection is back.';
-  return view.refusal?.kind === 'banned'
-    ? 'Banned: what you write is not sent; it stays on this browser.'
-    : '';
+  if (view.connected || view.status === 'refused') return '';
+  return 'Offline: messages are sent when the connection is back.';
 }
 
 /**

@@ -30,6 +30,11 @@ export function createModerationState() {
     audit: [],
     auditNext: /** @type {string | null} */ (null),
     auditLoaded: false,
+    /** Who is muted or banned now, latest first (`listSanctions`, kept up to date by `audited`). @type {Sanctioned[]} */
+    sanctions: [],
+    sanctionsLoaded: false,
+    /** More are muted or banned than the list holds. */
+    sanctionsMore: false,
     /** The last answer to an action of mine, for a status line. */
     notice: '',
     /** The message the action was taken from, where the answer shows (null: the action was not a message's). */
@@ -37,7 +42,11 @@ export function createModerationState() {
   };
 }
 
-/** @typedef {ReturnType<typeof createModerationState>} ModerationState */
+/**
+ * @typedef {{ user: string, mute?: { until: string, at: string }, ban?: { at: string } }} Sanctioned A person
+ *   muted or banned now: when each began, and when the mute ends.
+ * @typedef {ReturnType<typeof createModerationState>} ModerationState
+ */
 
 /** @param {ModerationState} mod */
 export const isModerator = (mod) => mod.enabled && mod.roles.length > 0;
@@ -93,11 +102,23 @@ export function applyModerationEvent(mod, me, type, payload) {
     case 'reportResolved':
       mod.reports = mod.reports.filter((r) => r.id !== payload.id);
       break;
-    case 'audit':
-      mod.audit =
-        mod.auditLoaded && mod.auditNext !== null ? [...mod.audit, ...payload.entries] : payload.entries;
+    case 'audit': {
+      const entries = Array.isArray(payload.entries) ? payload.entries : [];
+      // An older page ("Older entries") adds to what is shown; a first page (the panel opened) replaces it.
+      mod.audit = typeof payload.before === 'string' ? [...mod.audit, ...entries] : entries;
       mod.auditNext = typeof payload.next === 'string' ? payload.next : null;
       mod.auditLoaded = true;
+      break;
+    }
+    case 'audited':
+      // Any moderator's action, as it is logged: first in the log, and in who is muted or banned now.
+      if (mod.auditLoaded) mod.audit = [payload.entry, ...mod.audit];
+      mod.sanctions = sanctionsAfter(mod.sanctions, payload.entry);
+      break;
+    case 'sanctions':
+      mod.sanctions = Array.isArray(payload.sanctions) ? payload.sanctions : [];
+      mod.sanctionsMore = payload.more === true;
+      mod.sanctionsLoaded = true;
       break;
     case 'moderation':
       if (payload.target === me && payload.by !== me) {
@@ -119,6 +140,39 @@ export function applyModerationEvent(mod, me, type, payload) {
     default:
       break;
   }
+}
+
+/**
+ * Who is muted or banned after the logged action `entry` (a mute, a ban or a lift; anything else changes
+ * nothing): the person changed goes first, and leaves the list once neither is left.
+ * @param {Sanctioned[]} list @param {any} entry
+ * @returns {Sanctioned[]}
+ */
+export function sanctionsAfter(list, entry) {
+  const { action, target: user, at, until } = entry ?? {};
+  if (!/^(mute|unmute|ban|unban)User$/.test(action)) return list;
+  const { mute, ban } = list.find((s) => s.user === user) ?? {};
+  /** @type {Sanctioned} */
+  const next = { user };
+  const muted = action === 'muteUser' ? { until, at } : action === 'unmuteUser' ? undefined : mute;
+  const banned = action === 'banUser' ? { at } : action === 'unbanUser' ? undefined : ban;
+  if (muted) next.mute = muted;
+  if (banned) next.ban = banned;
+  const others = list.filter((s) => s.user !== user);
+  return next.mute || next.ban ? [next, ...others] : others;
+}
+
+/**
+ * Who of `list` is muted or banned at `now`: a mute that has ended is left out.
+ * @param {Sanctioned[]} list @param {number} now
+ * @returns {Sanctioned[]}
+ */
+export function sanctionedAt(list, now) {
+  return list.flatMap((s) => {
+    const muted = s.mute !== undefined && Date.parse(s.mute.until) > now;
+    if (!muted && !s.ban) return [];
+    return [muted ? s : { user: s.user, ...(s.ban ? { ban: s.ban } : {}) }];
+  });
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   problemsOf,
   SHOW_TIMEOUT_MS,
   send,
+  showActions,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -177,7 +178,8 @@ describe('the focus in the Moderate panel, with sign-in', () => {
     for (const text of ['first thing', 'second thing']) {
       await send(mona, text);
       const item = bob.page.locator('.messages .msg:not(.pending)', { hasText: text });
-      await item.hover();
+      await showActions(bob, item);
+      await item.getByRole('button', { name: 'More actions' }).click();
       await item.getByTestId('report').click();
     }
     const moderate = mona.page.getByTestId('moderate');

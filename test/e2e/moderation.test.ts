@@ -161,14 +161,17 @@ describe('moderation with sign-in', () => {
     expect(await bob.page.getByTestId('send-off').textContent()).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
     expect(await bob.page.locator('.messages .msg.pending').count()).toBe(0);
     await screenshot(bob, 'muted');
-    // The audit log in Mona's panel lists the mute, and lifts it: Bob's note goes away.
-    await mona.page.getByTestId('load-audit').click();
+    // Mona's open panel follows her actions: the audit log says them in words, and the list of who is muted
+    // now has Bob, whose mute it lifts: Bob's note goes away.
     const log = mona.page.getByTestId('audit-log');
-    await log.filter({ hasText: 'removeMessage' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await log
+      .filter({ hasText: 'Mona deleted a message of Bob in the room' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await log.filter({ hasText: 'Mona muted Bob for an hour' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
     await screenshot(mona, 'audit');
     expect(await seriousViolations(mona)).toEqual([]);
     expect(await seriousViolations(bob)).toEqual([]);
-    await log.getByRole('button', { name: 'Unmute Bob' }).click();
+    await mona.page.getByTestId('sanctions').getByRole('button', { name: 'Unmute Bob' }).click();
     await muted.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
     // Lifted: the draft leaves.
     await bob.page.locator('#composer-input').press('Enter');

@@ -12,6 +12,7 @@ import {
   problemsOf,
   SHOW_TIMEOUT_MS,
   send,
+  showActions,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -64,14 +65,15 @@ describe('a muted person', () => {
     await send(mona, 'react to this if you can');
     await send(bob, 'something to mute me for');
     const bobs = messageItem(mona, 'something to mute me for');
-    await bobs.hover();
-    await bobs.getByRole('button', { name: 'Mute Bob for an hour' }).click();
+    await showActions(mona, bobs);
+    await bobs.getByRole('button', { name: 'More actions' }).click();
+    await bobs.getByRole('button', { name: 'Mute user Bob for an hour…' }).click();
     await bobs.getByTestId('confirm-mute').click();
     const muted = bob.page.getByTestId('muted');
     await muted.waitFor({ timeout: SHOW_TIMEOUT_MS });
 
     const monas = messageItem(bob, 'react to this if you can');
-    await monas.hover();
+    await showActions(bob, monas);
     await monas.getByRole('button', { name: 'Add reaction' }).click();
     await monas.getByRole('button', { name: 'thumbs up' }).click();
     await expect

@@ -4,6 +4,7 @@
  * connection state on Web PubSub), and every action is checked against them, never against a command.
  */
 import { beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { AuditedPayload, SanctionsPayload } from '../../src/lib/chat/index.js';
 import type { ChatMessage } from '../../src/lib/history/index.js';
 import { foldHistory } from '../../src/lib/history/index.js';
 import { type ChatClient, type ChatDialect, isMessage } from '../support/chat-clients.js';
@@ -353,7 +354,21 @@ describe('moderation with sign-in (CHAT_AUTH=entra)', () => {
       const refused = await negotiate(who, dialect === 'webpubsub' ? '&service=webpubsub' : '');
       expect(refused.status).toBe(403);
       expect(await refused.json()).toMatchObject({ code: 'banned', reason: 'spam bot' });
+      // Every connected moderator, on either service, hears the ban as it is logged, and lists Eve as banned
+      // now, by her name.
+      for (const mod of Object.values(mods)) {
+        await mod.waitFor(
+          (e) => e.type === 'audited' && (e.payload as unknown as AuditedPayload).entry.target === who.userId,
+        );
+        const now = (await ask(mod, 'listSanctions', {}, ['sanctions']))
+          .payload as unknown as SanctionsPayload;
+        expect(now.sanctions).toContainEqual({ user: who.userId, ban: { at: expect.any(String) } });
+        expect(now.names?.[who.userId]).toBe(`Eve ${dialect}`);
+      }
       await ask(mods.signalr, 'unbanUser', { user: who.userId }, ['moderation']);
+      const lifted = (await ask(mods.webpubsub, 'listSanctions', {}, ['sanctions']))
+        .payload as unknown as SanctionsPayload;
+      expect(lifted.sanctions.map((s) => s.user)).not.toContain(who.userId);
       expect((await negotiate(who, dialect === 'webpubsub' ? '&service=webpubsub' : '')).status).toBe(200);
     }
   });

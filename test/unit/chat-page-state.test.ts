@@ -107,6 +107,8 @@ const SERVER_EVENTS: Record<ChatEventName, true> = {
   report: true,
   reportResolved: true,
   audit: true,
+  audited: true,
+  sanctions: true,
 };
 
 describe('the events the page listens for', () => {

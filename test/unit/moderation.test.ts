@@ -304,3 +304,99 @@ describe("a report's place on the page", () => {
     expect(place({ conversation: 'room' })).toEqual({ label: 'the room', open: true, why: '' });
   });
 });
+
+describe('the audit log and who is muted or banned, on the page', () => {
+  const staticModule = (path: string) => import(new URL(`../../static/${path}`, import.meta.url).href);
+
+  it('says each action in words, with the place and the names, never a command or an id', async () => {
+    const { createChatState } = await staticModule('state/chat-state.js');
+    const { auditWords, durationWords } = await staticModule('state/audit-words.js');
+    const state = createChatState('mona', {});
+    const names: Record<string, string> = { ann: 'Ann', bob: 'Bob', cy: 'Cy', mona: 'Mona' };
+    const line = (entry: Record<string, unknown>) =>
+      auditWords(
+        state,
+        { at: '2026-12-08T04:00:00.000Z', by: 'mona', ...entry },
+        (id: string) => names[id] ?? id,
+      )
+        .map((p: { text: string }) => p.text)
+        .join('');
+    const until = '2026-12-08T05:00:00.000Z';
+    expect(line({ action: 'muteUser', target: 'bob', until })).toMatch(
+      /^Mona muted Bob for an hour \(until .+\)$/,
+    );
+    expect(line({ action: 'unmuteUser', target: 'bob' })).toBe('Mona lifted the mute of Bob');
+    expect(line({ action: 'banUser', target: 'cy', reason: 'spam' })).toBe(
+      'Mona banned Cy from the chat (spam)',
+    );
+    expect(line({ action: 'unbanUser', target: 'cy' })).toBe('Mona lifted the ban of Cy');
+    expect(line({ action: 'removeFromChannel', target: 'cy', group: 'lobby' })).toBe(
+      'Mona removed Cy from #lobby',
+    );
+    expect(line({ action: 'removeMessage', target: `dm:ann:bob ${ID}`, author: 'ann' })).toBe(
+      'Mona deleted a message of Ann in the private conversation of Ann and Bob',
+    );
+    expect(line({ action: 'removeMessage', target: `room ${ID}` })).toBe(
+      'Mona deleted a message in the room',
+    );
+    expect(line({ action: 'resolveReport', target: ID, reason: 'message deleted' })).toBe(
+      'Mona resolved a report (message deleted)',
+    );
+    // Someone the page has no name for is named as the entry recorded them.
+    expect(line({ by: 'dee', byName: 'Dee', action: 'unbanUser', target: 'cy' })).toBe(
+      'Dee lifted the ban of Cy',
+    );
+    expect([1, 30, 120, 1440, 4320, 10_080].map(durationWords)).toEqual([
+      'for a minute',
+      'for 30 minutes',
+      'for 2 hours',
+      'for a day',
+      'for 3 days',
+      'for a week',
+    ]);
+  });
+
+  it('keeps who is muted or banned up to date from each logged action, and leaves out a mute that has ended', async () => {
+    const { applyModerationEvent, createModerationState, sanctionedAt } =
+      await staticModule('state/moderation.js');
+    const mod = createModerationState();
+    applyModerationEvent(mod, 'mona', 'sanctions', {
+      sanctions: [
+        { user: 'bob', mute: { until: '2026-12-08T05:00:00.000Z', at: '2026-12-08T04:00:00.000Z' } },
+      ],
+      more: false,
+    });
+    const audited = (action: string, target: string, extra = {}) =>
+      applyModerationEvent(mod, 'mona', 'audited', {
+        entry: { at: '2026-12-08T04:10:00.000Z', by: 'dee', action, target, ...extra },
+      });
+    audited('banUser', 'cy');
+    audited('banUser', 'bob');
+    expect(mod.sanctions).toEqual([
+      {
+        user: 'bob',
+        mute: { until: '2026-12-08T05:00:00.000Z', at: '2026-12-08T04:00:00.000Z' },
+        ban: { at: '2026-12-08T04:10:00.000Z' },
+      },
+      { user: 'cy', ban: { at: '2026-12-08T04:10:00.000Z' } },
+    ]);
+    audited('unmuteUser', 'bob');
+    audited('unbanUser', 'cy');
+    audited('resolveReport', ID);
+    expect(mod.sanctions).toEqual([{ user: 'bob', ban: { at: '2026-12-08T04:10:00.000Z' } }]);
+    audited('muteUser', 'ann', { until: '2026-12-08T04:15:00.000Z' });
+    expect(
+      sanctionedAt(mod.sanctions, Date.parse('2026-12-08T04:20:00.000Z')).map(
+        (s: { user: string }) => s.user,
+      ),
+    ).toEqual(['bob']);
+    // The log shows a logged action first once loaded; a first page replaces it, an older page adds to it.
+    applyModerationEvent(mod, 'mona', 'audit', { entries: [{ action: 'banUser' }], next: '2026-12-08:3' });
+    audited('unbanUser', 'bob');
+    expect(mod.audit.map((e: { action: string }) => e.action)).toEqual(['unbanUser', 'banUser']);
+    applyModerationEvent(mod, 'mona', 'audit', { entries: [{ action: 'muteUser' }], before: '2026-12-08:3' });
+    expect(mod.audit.map((e: { action: string }) => e.action)).toEqual(['unbanUser', 'banUser', 'muteUser']);
+    applyModerationEvent(mod, 'mona', 'audit', { entries: [{ action: 'unbanUser' }] });
+    expect(mod.audit.map((e: { action: string }) => e.action)).toEqual(['unbanUser']);
+  });
+});

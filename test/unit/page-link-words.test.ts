@@ -13,6 +13,7 @@ interface LinkView {
   status: string;
   retrySeconds: number;
   refusal: Refusal | null;
+  refusedAt?: number | null;
   unsent: number;
 }
 const words: {
@@ -100,20 +101,25 @@ describe('negotiate refusals that stop the link', () => {
 });
 
 describe('what the page says of its link', () => {
-  it('says a ban plainly, with the reason, and that unsent messages stay on this browser', () => {
+  it('says a ban plainly, with the reason, when the page asks again, and that unsent messages stay on this browser', () => {
     const v = view({ status: 'refused', refusal: banned('spam'), unsent: 2 });
     expect(words.shownStatus(v)).toBe('refused');
     expect(words.statusText(v)).toBe('Banned');
     expect(words.bannerText(v)).toBe(
-      'This account is banned from the chat (reason: spam), so the page has stopped connecting. 2 messages you wrote were not sent: they stay on this browser.',
+      'This account is banned from the chat (reason: spam). The page asks every 5 minutes whether the ban is lifted; "Try again" asks now. 2 messages you wrote were not sent: they stay on this browser.',
     );
     expect(words.bannerText(view({ status: 'refused', refusal: banned(null), unsent: 1 }))).toBe(
-      'This account is banned from the chat, so the page has stopped connecting. 1 message you wrote was not sent: it stays on this browser.',
+      'This account is banned from the chat. The page asks every 5 minutes whether the ban is lifted; "Try again" asks now. 1 message you wrote was not sent: it stays on this browser.',
+    );
+    // When it last asked, as the time of day.
+    const asked = words.bannerText({ ...v, refusedAt: Date.UTC(2026, 11, 8, 4, 50), unsent: 0 });
+    expect(asked).toMatch(
+      /^This account is banned from the chat \(reason: spam\)\. The page asks every 5 minutes whether the ban is lifted \(last at .+\); "Try again" asks now\.$/,
     );
     // Offline too: the refusal still wins, no network changes it.
     expect(words.shownStatus({ ...v, online: false })).toBe('refused');
     expect(words.bannerText({ ...v, online: false, unsent: 0 })).toBe(
-      'This account is banned from the chat (reason: spam), so the page has stopped connecting.',
+      'This account is banned from the chat (reason: spam). The page asks every 5 minutes whether the ban is lifted; "Try again" asks now.',
     );
   });
 
@@ -167,7 +173,7 @@ describe('what the page says of its link', () => {
     );
   });
 
-  it('promises that messages leave later only while the page still tries, and turns the box off when signed out', () => {
+  it('promises that messages leave later only while the page still tries, and turns the box off when refused', () => {
     const signedOut = view({ status: 'refused', refusal: { kind: 'signed-out', message: 'Not signed in' } });
     const elsewhere = view({ status: 'refused', refusal: refusals.endedElsewhere('other-account') });
     const isBanned = view({ status: 'refused', refusal: banned(null) });
@@ -176,11 +182,9 @@ describe('what the page says of its link', () => {
       expect(words.composerHintText({ ...v, connected: false })).toBe('');
       expect(words.onlineListText(v)).toBe('Sign in again to see who is online.');
     }
-    // Banned: the box stays on (what is written waits on this browser), with no promise.
-    expect(words.composerOffText(isBanned)).toBe('');
-    expect(words.composerHintText({ ...isBanned, connected: false })).toBe(
-      'Banned: what you write is not sent; it stays on this browser.',
-    );
+    // Banned: nothing written could be sent, so the box is off until the ban is lifted, with no promise.
+    expect(words.composerOffText(isBanned)).toBe('Banned: you can write once the ban is lifted.');
+    expect(words.composerHintText({ ...isBanned, connected: false })).toBe('');
     expect(words.onlineListText(isBanned)).toBe('Who is online is not shown while this account is banned.');
     // Still trying: the promise holds, and the list waits for the next welcome.
     for (const v of [

@@ -3,6 +3,7 @@
  * line per action, read newest first a page at a time (docs/architecture.md, "Moderation").
  */
 import { type ContainerClient, RestError } from '@azure/storage-blob';
+import { parseConversation } from '../../conversation.js';
 import { parseAuditCursor } from './commands.js';
 
 /** The blob name prefix of the audit log. */
@@ -21,6 +22,10 @@ export interface AuditEntry {
   readonly reason?: string;
   /** For a mute: when it ends. */
   readonly until?: string;
+  /** For a removal from a channel: the channel's group name. */
+  readonly group?: string;
+  /** For a deleted message: its author. */
+  readonly author?: string;
 }
 
 export interface AuditPage {
@@ -29,6 +34,35 @@ export interface AuditPage {
   /** The `before` of the next (older) page; absent on the last one. */
   readonly next?: string;
 }
+
+/**
+ * The answer to `listAudit`: a page, the `before` it answers (absent on a first page, which replaces what the
+ * page shows), and the recorded display names of the people its entries name.
+ */
+export interface AuditPayload extends AuditPage {
+  readonly before?: string;
+  readonly names?: Readonly<Record<string, string>>;
+}
+
+/** One action, live to every connected moderator as it is logged, with the names of the people it names. */
+export interface AuditedPayload {
+  readonly entry: AuditEntry;
+  readonly names?: Readonly<Record<string, string>>;
+}
+
+/** The people an entry names: who acted, the person acted on, a deleted message's author and a private conversation's two people. */
+export function peopleOf(entry: AuditEntry): string[] {
+  const ids = new Set([entry.by]);
+  if (entry.author !== undefined) ids.add(entry.author);
+  if (ON_A_PERSON.has(entry.action)) ids.add(entry.target);
+  const where =
+    entry.action === 'removeMessage' ? parseConversation(entry.target.split(' ')[0] ?? '') : undefined;
+  if (where?.kind === 'dm') for (const id of where.users) ids.add(id);
+  return [...ids];
+}
+
+/** The actions whose `target` is a user id. */
+const ON_A_PERSON = new Set(['muteUser', 'unmuteUser', 'banUser', 'unbanUser', 'removeFromChannel']);
 
 const DAY_BLOB = /^_audit\/(\d{4}-\d{2}-\d{2})\.jsonl$/;
 

@@ -19,6 +19,7 @@ export const MODERATION_COMMAND_NAMES = [
   'listReports',
   'resolveReport',
   'listAudit',
+  'listSanctions',
 ] as const;
 export type ModerationCommandName = (typeof MODERATION_COMMAND_NAMES)[number];
 
@@ -26,9 +27,9 @@ export type ModerationCommandName = (typeof MODERATION_COMMAND_NAMES)[number];
 export const MAX_REASON_LENGTH = 500;
 /** Longest mute, in minutes (a week). */
 export const MAX_MUTE_MINUTES = 7 * 24 * 60;
-/** Entries of the audit log or open reports per page when the client does not say. */
+/** Entries of the audit log, open reports or people muted or banned now per page when the client does not say. */
 export const DEFAULT_MODERATION_PAGE_SIZE = 50;
-/** The most entries one page of the audit log or of open reports may hold. */
+/** The most entries one page of the audit log, of open reports or of people muted or banned may hold. */
 export const MAX_MODERATION_PAGE_SIZE = 200;
 /** Longest page cursor of the audit log (`before`). */
 export const MAX_CURSOR_LENGTH = 64;
@@ -44,7 +45,8 @@ export type ModerationCommand =
   | ({ readonly type: 'removeFromChannel'; readonly group: string; readonly user: string } & Reason)
   | { readonly type: 'listReports'; readonly limit: number; readonly after?: string }
   | ({ readonly type: 'resolveReport'; readonly report: string } & Reason)
-  | { readonly type: 'listAudit'; readonly before?: string; readonly limit: number };
+  | { readonly type: 'listAudit'; readonly before?: string; readonly limit: number }
+  | { readonly type: 'listSanctions'; readonly limit: number };
 
 export function isModerationCommandName(name: string): name is ModerationCommandName {
   return (MODERATION_COMMAND_NAMES as readonly string[]).includes(name);
@@ -112,7 +114,8 @@ export function parseModerationCommand(
       return { ok: true, command: { type: name, conversation, messageId, ...why } };
     }
     case 'listReports':
-    case 'listAudit': {
+    case 'listAudit':
+    case 'listSanctions': {
       const { limit, before, after } = payload;
       if (
         limit !== undefined &&
@@ -126,6 +129,7 @@ export function parseModerationCommand(
         return refuse('invalid-limit', `from 1 to ${MAX_MODERATION_PAGE_SIZE}`);
       }
       const size = (limit as number | undefined) ?? DEFAULT_MODERATION_PAGE_SIZE;
+      if (name === 'listSanctions') return { ok: true, command: { type: name, limit: size } };
       if (name === 'listReports') {
         if (after === undefined) return { ok: true, command: { type: name, limit: size } };
         if (typeof after !== 'string' || after === '' || after.length > MAX_REPORTS_CURSOR_LENGTH) {

@@ -13,9 +13,11 @@ import { type ChatErrorCode, type ChatErrorPayload, chatError, storing } from '.
 import type { Fanout } from '../fanout.js';
 import { type MembershipStore, readRefusal } from '../groups/memberships.js';
 import { type Caller, nameOf } from '../people/caller.js';
+import type { UserDirectory } from '../people/directory.js';
 import type { ChatEvent, ChatReply } from '../wire/protocol.js';
 import type { AuditEntry, AuditLog } from './audit.js';
 import type { ModerationCommand } from './commands.js';
+import { auditedEvent, list } from './listings.js';
 import type { ModerationNotice } from './protocol.js';
 import { type ReportedHistory, reportedMessage } from './reported.js';
 import type { ReportStore } from './reports.js';
@@ -25,7 +27,7 @@ import type { ModerationStore } from './store.js';
 export interface ModerationDependencies {
   /** `false` without sign-in: nobody has a role, and every moderation command is refused. */
   readonly enabled: boolean;
-  readonly store: Pick<ModerationStore, 'sanctionsOf' | 'change'>;
+  readonly store: Pick<ModerationStore, 'sanctionsOf' | 'change' | 'current'>;
   readonly reports: Pick<ReportStore, 'add' | 'open' | 'resolve'>;
   readonly audit: Pick<AuditLog, 'append' | 'page'>;
   /** Closes every open connection of `user` (both services' REST APIs), with `reason`. */
@@ -44,6 +46,8 @@ export interface ModerationContext extends Partial<ModerationDependencies> {
   readonly records: Pick<GroupRecordStore, 'read'>;
   readonly fanout: Pick<Fanout, 'toAll' | 'toGroup' | 'toUser' | 'removeUserFromGroup'>;
   readonly lists: Pick<ListUpdates, 'leaveGroup'>;
+  /** Display names of signed-in users, for the audit log and who is muted or banned; without it ids only. */
+  readonly directory?: Pick<UserDirectory, 'namesOf'>;
   /** Where a removed message's file is deleted; without it there are no files. */
   readonly attachments?: Pick<AttachmentCheck, 'remove'>;
   /** The time now, ISO 8601. */
@@ -187,19 +191,10 @@ export class ModerationHandlers {
         return this.#acted(caller, command, command.user);
       case 'removeFromChannel':
         return this.#removeFromChannel(caller, command);
-      case 'listReports': {
-        try {
-          const page = await on.reports.open(command.limit, command.after);
-          return {
-            event: 'reports',
-            payload: { ...page, ...(command.after ? { after: command.after } : {}) },
-          };
-        } catch (e) {
-          if (e instanceof RangeError)
-            return error('invalid-cursor', command.type, 'give the "next" of the previous page as "after"');
-          throw e;
-        }
-      }
+      case 'listReports':
+      case 'listAudit':
+      case 'listSanctions':
+        return list({ ...on, directory: this.#deps.directory }, command);
       case 'resolveReport': {
         if (!(await on.reports.resolve(command.report))) return error('report-not-found', command.type);
         const reply = await this.#acted(caller, command, command.report);
@@ -208,14 +203,6 @@ export class ModerationHandlers {
           payload: { id: command.report, by: caller.user, at: this.#deps.at() },
         });
         return reply;
-      }
-      case 'listAudit': {
-        try {
-          return { event: 'audit', payload: await on.audit.page(command.limit, command.before) };
-        } catch (e) {
-          if (e instanceof RangeError) return error('invalid-cursor', command.type);
-          throw e;
-        }
       }
     }
   }
@@ -309,7 +296,9 @@ export class ModerationHandlers {
     if (where?.kind === 'group') await fanout.toGroup(where.group, event);
     else if (where?.kind === 'dm') await Promise.all(where.users.map((u) => fanout.toUser(u, event)));
     else await fanout.toAll(event);
-    await this.#audit(caller, command, `${command.conversation} ${command.messageId}`);
+    await this.#audit(caller, command, `${command.conversation} ${command.messageId}`, {
+      author: original.from,
+    });
     // The moderator may not be in the conversation: the record is their answer too.
     return { event: 'ack', payload: { message } };
   }
@@ -344,7 +333,11 @@ export class ModerationHandlers {
     target: string,
     extra: { until?: string; tell?: string; group?: string } = {},
   ): Promise<ChatReply> {
-    const entry = await this.#audit(caller, command, target, extra.until);
+    const { until, group } = extra;
+    const entry = await this.#audit(caller, command, target, {
+      ...(until !== undefined ? { until } : {}),
+      ...(group !== undefined ? { group } : {}),
+    });
     const notice: ModerationNotice = {
       action: command.type as ModerationNotice['action'],
       target,
@@ -360,11 +353,15 @@ export class ModerationHandlers {
     return { event: 'moderation', payload: notice };
   }
 
+  /**
+   * Appends an action to the audit log and tells the connected moderators (`audited`), so every open panel
+   * shows it and who is muted or banned now without asking again.
+   */
   async #audit(
     caller: Caller,
     command: ModerationCommand,
     target: string,
-    until?: string,
+    extra: Pick<AuditEntry, 'until' | 'group' | 'author'> = {},
   ): Promise<AuditEntry> {
     const entry: AuditEntry = {
       at: this.#deps.at(),
@@ -373,9 +370,10 @@ export class ModerationHandlers {
       action: command.type,
       target,
       ...why(command),
-      ...(until !== undefined ? { until } : {}),
+      ...extra,
     };
     await this.#active.audit.append(entry);
+    await this.#deps.fanout.toGroup(MODERATORS_GROUP, await auditedEvent(this.#deps, entry));
     return entry;
   }
 }

@@ -1,7 +1,8 @@
 /** The moderation events' payloads (docs/architecture.md, "Moderation"); protocol.ts lists them among the chat's events. */
-import type { AuditPage } from './audit.js';
+import type { AuditedPayload, AuditPage, AuditPayload } from './audit.js';
 import type { MessageReport } from './reports.js';
 import type { ChatRole } from './roles.js';
+import type { SanctionsPage } from './store.js';
 
 /** What the welcome says of moderation: whether it is on (sign-in) and the caller's roles. */
 export interface ModerationStatus {
@@ -53,4 +54,9 @@ export interface ReportResolvedPayload {
   readonly at: string;
 }
 
-export type { AuditPage, MessageReport };
+/** The answer to `listSanctions`: who is muted or banned now, with their recorded display names. */
+export interface SanctionsPayload extends SanctionsPage {
+  readonly names?: Readonly<Record<string, string>>;
+}
+
+export type { AuditedPayload, AuditPage, AuditPayload, MessageReport };

@@ -15,6 +15,11 @@ export const DEFAULT_MODERATION_CACHE_TTL_MS = 10_000;
 export const DEFAULT_MAX_REMEMBERED_STATES = 10_000;
 /** Tries of one change against concurrent changes of the same user's state. */
 const ATTEMPTS = 5;
+/**
+ * The most state blobs one listing of who is muted or banned now reads the names of (one listing page): every
+ * person ever muted or banned has one, so the listing stops there and says it may have missed some.
+ */
+export const DEFAULT_MAX_SANCTIONS_SCANNED = 5000;
 
 /** Who did it, when (ISO 8601), and why. */
 export interface Sanction {
@@ -31,11 +36,27 @@ export interface UserSanctions {
   readonly ban?: Sanction;
 }
 
+/** A person muted or banned now, as the listing gives them: when each began, and when the mute ends. */
+export interface CurrentSanctions {
+  readonly user: string;
+  readonly mute?: { readonly until: string; readonly at: string };
+  readonly ban?: { readonly at: string };
+}
+
+/** Who is muted or banned now, the latest sanction first. */
+export interface SanctionsPage {
+  readonly sanctions: readonly CurrentSanctions[];
+  /** More are muted or banned than the page holds (or more state blobs exist than one listing reads). */
+  readonly more: boolean;
+}
+
 export interface ModerationStoreOptions {
   /** See {@link DEFAULT_MODERATION_CACHE_TTL_MS}. */
   cacheTtlMs?: number;
   /** See {@link DEFAULT_MAX_REMEMBERED_STATES}. */
   maxRemembered?: number;
+  /** See {@link DEFAULT_MAX_SANCTIONS_SCANNED}. */
+  maxScanned?: number;
   now?: () => number;
 }
 
@@ -43,6 +64,7 @@ export class ModerationStore {
   readonly #container: ContainerClient;
   readonly #ttl: number;
   readonly #max: number;
+  readonly #maxScanned: number;
   readonly #now: () => number;
   readonly #cache = new Map<string, { state: UserSanctions; at: number }>();
 
@@ -50,6 +72,7 @@ export class ModerationStore {
     this.#container = container;
     this.#ttl = options.cacheTtlMs ?? DEFAULT_MODERATION_CACHE_TTL_MS;
     this.#max = options.maxRemembered ?? DEFAULT_MAX_REMEMBERED_STATES;
+    this.#maxScanned = options.maxScanned ?? DEFAULT_MAX_SANCTIONS_SCANNED;
     this.#now = options.now ?? Date.now;
   }
 
@@ -70,6 +93,7 @@ export class ModerationStore {
       try {
         await blob.upload(body, Buffer.byteLength(body), {
           blobHTTPHeaders: { blobContentType: 'application/json' },
+          metadata: summaryOf(next),
           conditions: etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag },
         });
         setBounded(this.#cache, user, { state: next, at: this.#now() }, this.#max);
@@ -80,6 +104,30 @@ export class ModerationStore {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
+  }
+
+  /**
+   * Who is muted or banned now, the latest sanction first, at most `limit`: one listing of the state blobs with
+   * their metadata (each write keeps a summary there), so a blob is read only when it was written without one.
+   */
+  async current(limit: number): Promise<SanctionsPage> {
+    const found: CurrentSanctions[] = [];
+    let scanned = 0;
+    let cut = false;
+    const prefix = `${MODERATION_PREFIX}users/`;
+    for await (const item of this.#container.listBlobsFlat({ prefix, includeMetadata: true })) {
+      if (scanned++ >= this.#maxScanned) {
+        cut = true;
+        break;
+      }
+      const user = decodeURIComponent(item.name.slice(prefix.length));
+      const summary = item.metadata?.[LISTED] === '1' ? fromSummary(item.metadata) : undefined;
+      const state = this.#current(summary ?? (await this.#load(user)).state);
+      const entry = currentOf(user, state);
+      if (entry !== undefined) found.push(entry);
+    }
+    found.sort((a, b) => latestOf(b).localeCompare(latestOf(a)));
+    return { sanctions: found.slice(0, limit), more: cut || found.length > limit };
   }
 
   /** The state without a mute that has ended. */
@@ -107,6 +155,38 @@ export class ModerationStore {
     return this.#container.getBlockBlobClient(`${MODERATION_PREFIX}users/${blobNameSegment(user)}`);
   }
 }
+
+/** The metadata key that says a blob carries its summary (blobs written before it are read instead). */
+const LISTED = 'listed';
+
+/** What a listing needs of a state, as blob metadata (ASCII only: no user id, no reason). */
+function summaryOf(state: UserSanctions): Record<string, string> {
+  return {
+    [LISTED]: '1',
+    ...(state.mute ? { muteuntil: state.mute.until, muteat: state.mute.at } : {}),
+    ...(state.ban ? { banat: state.ban.at } : {}),
+  };
+}
+
+/** The state a summary stands for, enough to list it (`by` and `reason` are the audit log's). */
+function fromSummary(metadata: Record<string, string>): UserSanctions {
+  const { muteuntil, muteat, banat } = metadata;
+  return {
+    ...(muteuntil && muteat ? { mute: { until: muteuntil, at: muteat, by: '' } } : {}),
+    ...(banat ? { ban: { at: banat, by: '' } } : {}),
+  };
+}
+
+function currentOf(user: string, state: UserSanctions): CurrentSanctions | undefined {
+  if (state.mute === undefined && state.ban === undefined) return undefined;
+  return {
+    user,
+    ...(state.mute ? { mute: { until: state.mute.until, at: state.mute.at } } : {}),
+    ...(state.ban ? { ban: { at: state.ban.at } } : {}),
+  };
+}
+
+const latestOf = (s: CurrentSanctions): string => [s.mute?.at ?? '', s.ban?.at ?? ''].sort().at(-1) ?? '';
 
 function parseSanctions(text: string): UserSanctions {
   try {

@@ -6,12 +6,14 @@ import type { ChannelPage, ConversationList, GroupRecord, PeoplePage } from '../
 import type { ChatMessage, FoldedMessage, HistoryPage } from '../../history/index.js';
 import type { ChatErrorPayload } from '../errors.js';
 import type {
-  AuditPage,
+  AuditedPayload,
+  AuditPayload,
   MessageReport,
   ModerationNotice,
   ModerationStatus,
   ReportResolvedPayload,
   ReportsPayload,
+  SanctionsPayload,
 } from '../moderation/protocol.js';
 
 export interface WelcomePayload {
@@ -198,7 +200,11 @@ export interface ChatEvents {
   report: MessageReport;
   reportResolved: ReportResolvedPayload;
   /** The answer to `listAudit`: a page of the audit log, newest first. */
-  audit: AuditPage;
+  audit: AuditPayload;
+  /** A moderator's action as it is logged, live to connected moderators. */
+  audited: AuditedPayload;
+  /** The answer to `listSanctions`: who is muted or banned now. */
+  sanctions: SanctionsPayload;
 }
 
 export type ChatEventName = keyof ChatEvents;
