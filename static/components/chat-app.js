@@ -371,7 +371,7 @@ export const ChatApp = defineComponent({
             <p class="conversation-sub">{{ activeSubtitle }}</p>
           </div>
           <div class="conversation-actions">
-            <MessageSearch ref="search" :conversation="state.activeId" :name-of="nameOf" :fold="foldShown" :offline="!connected"
+            <MessageSearch v-if="!activeGroupLeft" ref="search" :conversation="state.activeId" :name-of="nameOf" :fold="foldShown" :offline="!connected"
               @send="sendSearch" @jump="jumpToResult" />
             <button v-if="isModerator()" type="button" class="button small ghost" data-testid="moderate"
               :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open {{ moderation.reports.length === 1 ? 'report' : 'reports' }}</span></button>

@@ -28,7 +28,8 @@ export const CHAT_ERRORS = {
   'invalid-group': 'The group name is not valid',
   'invalid-user': 'The user name in "to" is not valid',
   'invalid-client-message-id': '"clientMessageId" must be a non-empty string',
-  'not-a-member': 'Join the group before sending to it or reading its history',
+  'not-a-member':
+    'You are not a member of this group: join it if it is a channel, or ask one of its owners to add you if it is private',
   'invalid-conversation': '"conversation" must be "room", "group:<name>" or "dm:<a>:<b>"',
   'forbidden-conversation': 'You can only read or type in private conversations you take part in',
   'invalid-limit': '"limit" must be a whole number',

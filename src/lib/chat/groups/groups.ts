@@ -31,6 +31,7 @@ import type { Fanout } from '../fanout.js';
 import type { ChatEvent, SystemPayload } from '../wire/protocol.js';
 import type { GroupCommand } from './commands.js';
 import type { MembershipOrigins, MembershipStore } from './memberships.js';
+import { notAMemberOf } from './refusals.js';
 
 /**
  * The members whose checks and state one `createGroup` works on at once: a group of 256 is 16 at a time, so
@@ -160,12 +161,8 @@ export class GroupHandlers {
       case 'listMembers': {
         const record = await records.read(command.group);
         if (record === undefined) return { event: 'group', payload: legacyChannel(command.group) };
-        if (!isGroupMember(record, user)) {
-          return {
-            event: 'error',
-            payload: chatError('not-a-member', command.type, `group "${command.group}"`),
-          };
-        }
+        if (!isGroupMember(record, user))
+          return { event: 'error', payload: notAMemberOf(record, command.type, command.group) };
         return { event: 'group', payload: record };
       }
       case 'listChannels':

@@ -11,6 +11,7 @@ import { type Caller, nameOf } from '../people/caller.js';
 import type { ChatEvent } from '../wire/protocol.js';
 import type { GroupHandlers } from './groups.js';
 import type { MembershipStore } from './memberships.js';
+import { recordToName } from './refusals.js';
 
 export interface JoinDependencies {
   readonly members: Pick<MembershipStore, 'isMember' | 'add' | 'remove'>;
@@ -59,8 +60,9 @@ export async function leaveGroup(
   const refused = await groups.leaveRefusal(caller.user, group);
   if (refused !== undefined) return { event: 'error', payload: refused };
   if (!(await members.isMember(caller.user, group))) {
-    const detail = `you are not in "${group}", so there is nothing to leave`;
-    return { event: 'error', payload: chatError('not-a-member', 'leaveGroup', detail) };
+    const record = await recordToName(deps.records, group);
+    const message = `You are not in "${record?.title ?? group}", so there is nothing to leave`;
+    return { event: 'error', payload: { ...chatError('not-a-member', 'leaveGroup'), message } };
   }
   await members.remove(caller.user, group);
   await fanout.removeUserFromGroup(group, caller.user);

@@ -1,0 +1,86 @@
+/**
+ * Leaving and losing groups in Chromium against the whole local stack: what a page offers someone removed from
+ * a private group, the last owner's way out, the questions before leaving, and every open page's list after a
+ * leave or a removal. Every wait is for something the page shows.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserStack,
+  createGroup,
+  type Person,
+  problemsOf,
+  SCREENSHOTS,
+  SHOW_TIMEOUT_MS,
+  send,
+  sidebarButton,
+  startBrowserStack,
+  waitConnected,
+} from '../support/browser.js';
+
+let chat: BrowserStack;
+let ann: Person;
+let bob: Person;
+let cy: Person;
+
+const shot = (person: Person, what: string) =>
+  person.page.screenshot({
+    path: join(SCREENSHOTS, `group-exits-${what}-${person.name}.png`),
+    animations: 'disabled',
+  });
+
+/** The open conversation's subtitle, once it reads `text`. */
+const subtitle = (person: Person, text: string) =>
+  person.page
+    .locator('.conversation-titles .conversation-sub', { hasText: text })
+    .waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+/** Removes `member` from the open group through its Members panel, answering the question. */
+async function removeMember(owner: Person, member: string): Promise<void> {
+  const panel = owner.page.getByTestId('group-panel');
+  const toggle = panel.getByRole('button', { name: 'Members' });
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  const members = owner.page.getByRole('list', { name: 'Group members' });
+  await members.getByRole('button', { name: `Remove ${member}` }).click();
+  await members.getByRole('button', { name: `Yes, remove ${member}` }).click();
+  await members.getByText(member, { exact: true }).waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+}
+
+beforeAll(async () => {
+  chat = await startBrowserStack({ webPubSub: true });
+  [ann, bob, cy] = await Promise.all([
+    chat.open('ann'),
+    chat.open('bob', { query: '?name=bob&service=webpubsub' }),
+    chat.open('cy'),
+  ]);
+  await Promise.all([ann, bob, cy].map((p) => waitConnected(p)));
+});
+
+afterAll(async () => {
+  await chat?.stop();
+});
+
+describe('leaving and losing groups in Chromium', () => {
+  it('offers someone removed from a private group no search there, and nothing else they cannot do', async () => {
+    await createGroup(ann, 'proj', 'cy');
+    await send(ann, 'hello proj');
+    await sidebarButton(cy, /^proj/).click();
+    await subtitle(cy, 'Private group');
+    await cy.page.getByTestId('search-toggle').click();
+    await cy.page.getByTestId('search-input').fill('hello');
+
+    await removeMember(ann, 'cy');
+    await subtitle(cy, 'You are not in this group');
+    await cy.page.getByTestId('search-toggle').waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    expect(await cy.page.getByTestId('search-panel').count()).toBe(0);
+    expect(await cy.page.getByRole('button', { name: /^Join group/ }).count()).toBe(0);
+    expect(await cy.page.getByRole('button', { name: 'Members' }).count()).toBe(0);
+    await shot(cy, 'removed');
+  });
+
+  it('ran without page errors, dialogs or Content-Security-Policy violations', () => {
+    for (const person of [ann, bob, cy]) {
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
+    }
+  });
+});
