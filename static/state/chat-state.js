@@ -133,7 +133,8 @@ export function createChatState(me, limits = {}) {
  * @typedef {ReturnType<typeof createChatState>} ChatState
  * @typedef {{ id: string, messages: ChatMessage[], pending: PendingMessage[], notes: Note[], hasMore: boolean,
  *   loaded: boolean, loadingOlder: boolean, olderBefore: string | null, unread: number,
- *   mentions: number, error: string | null, lastReadId: string | null, readLine: string | null,
+ *   mentions: number, error: string | null,
+ *   refusal: { command: string, text: string } | null, lastReadId: string | null, readLine: string | null,
  *   seenId: string | null, unreadMore: boolean, closed: boolean, unreadAtOpen: number }} Conversation
  */
 
@@ -152,6 +153,11 @@ function newConversation(id) {
     /** Of the unread, those that mention me (../mentions.js). */
     mentions: 0,
     error: null,
+    /**
+     * The refusal `error` shows, with its command, so a change of the group can take it away (`clearGroupError`);
+     * an error the page set itself has none.
+     */
+    refusal: /** @type {{ command: string, text: string } | null} */ (null),
     /** A private group that refused me: asking to join again changes nothing until an owner adds me. */
     closed: false,
     /** My last-read position as the server keeps it (read-state.js). */
@@ -216,8 +222,18 @@ export function becomeMember(state, group) {
 const JOINING_COMMANDS = ['joinGroup', 'createGroup'];
 
 /**
- * What the page says for an error: the server's message, except that a creation past the daily bound says when
- * the next one is possible in the reader's own time (the server's message gives it in UTC).
+ * What the page says for a refusal whose way out is on the page, in the page's words (the server's message is
+ * for every client, and names no button).
+ */
+const PAGE_WORDS = /** @type {Record<string, string>} */ ({
+  'last-owner':
+    'You are the last owner of this group: make someone else an owner first (Members, then “Make owner”).',
+});
+
+/**
+ * What the page says for an error: the server's message, except where the page has words of its own
+ * (`PAGE_WORDS`), and that a creation past the daily bound says when the next one is possible in the reader's own
+ * time (the server's message gives it in UTC).
  * @param {{ code?: string, message?: string, until?: string }} error
  */
 export function errorText(error) {
@@ -225,7 +241,34 @@ export function errorText(error) {
   if (error.code === 'too-many-groups-created' && Number.isFinite(until)) {
     return `You have created as many groups and channels as allowed in 24 hours (leaving one does not give it back): you can create the next one from ${new Date(until).toLocaleString()}.`;
   }
-  return error.message || error.code || 'Something went wrong.';
+  const own =
+    error.code !== undefined && Object.hasOwn(PAGE_WORDS, error.code) ? PAGE_WORDS[error.code] : undefined;
+  return own ?? (error.message || error.code || 'Something went wrong.');
+}
+
+/** The commands about a group whose refusals a change of the group answers (`clearGroupError`). */
+const GROUP_ACTIONS = [
+  'joinGroup',
+  'leaveGroup',
+  'addMember',
+  'removeMember',
+  'renameGroup',
+  'setTopic',
+  'listMembers',
+];
+
+/**
+ * The group changed (its record, or my membership): a refusal of an action about it no longer says how things
+ * stand (the last owner was refused a leave, and has made someone else an owner since), so it goes.
+ * @param {ChatState} state @param {string} group
+ */
+export function clearGroupError(state, group) {
+  const conversation = state.conversations.get(groupConversation(group));
+  const refusal = conversation?.refusal;
+  if (!conversation || !refusal) return;
+  conversation.refusal = null;
+  if (GROUP_ACTIONS.includes(refusal.command) && conversation.error === refusal.text)
+    conversation.error = null;
 }
 
 /**
@@ -261,6 +304,7 @@ export function applyError(state, error) {
     return;
   }
   conversation.error = text;
+  conversation.refusal = error.command ? { command: error.command, text } : null;
   if (error.command === 'loadHistory') conversation.loadingOlder = false;
   if (error.code === 'private-group' && named === conversation.id) conversation.closed = true;
 }

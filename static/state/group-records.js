@@ -4,7 +4,7 @@
  * what; the page only shows it.
  */
 
-import { becomeMember } from './chat-state.js';
+import { becomeMember, clearGroupError } from './chat-state.js';
 
 /** @typedef {import('./chat-state.js').ChatState} ChatState */
 /**
@@ -22,6 +22,7 @@ export function applyGroupRecord(state, record) {
   if (typeof record?.group !== 'string') return false;
   const known = state.groupRecords.get(record.group);
   if (known && known.version > record.version) return false;
+  if (known && known.version < record.version) clearGroupError(state, record.group);
   state.groupRecords.set(record.group, record);
   // The group I asked to create exists, mine: the creation succeeded (a taken name brings no record of mine).
   if (state.creating?.group === record.group && record.owners.includes(state.me))

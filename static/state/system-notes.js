@@ -5,7 +5,13 @@
  */
 
 import { groupConversation } from '../conversation.js';
-import { becomeMember, ensureConversation, rememberGroup, stopJoining } from './chat-state.js';
+import {
+  becomeMember,
+  clearGroupError,
+  ensureConversation,
+  rememberGroup,
+  stopJoining,
+} from './chat-state.js';
 import { rememberName } from './display-names.js';
 
 /** @typedef {import('./chat-state.js').ChatState} ChatState */
@@ -35,6 +41,7 @@ export function applySystem(state, event) {
   const conversation = ensureConversation(state, groupConversation(group));
   if (moves) {
     rememberGroup(state, group);
+    if (event.user === state.me) clearGroupError(state, group);
     if (event.user === state.me && joins) becomeMember(state, group);
     else if (event.user === state.me) {
       stopJoining(state, group);

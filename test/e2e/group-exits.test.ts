@@ -78,6 +78,25 @@ describe('leaving and losing groups in Chromium', () => {
     await shot(cy, 'removed');
   });
 
+  it("tells the last owner what to do in the page's words, and takes it away once it is done", async () => {
+    await createGroup(ann, 'Crew', 'bob');
+    await ann.page.getByRole('button', { name: 'Leave group' }).click();
+    const refusal = ann.page.locator('.composer-error[role="alert"]');
+    await refusal.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await refusal.textContent()).toContain(
+      'make someone else an owner first (Members, then “Make owner”)',
+    );
+    expect(await refusal.textContent()).not.toMatch(/addMember|"owner"/);
+    await shot(ann, 'last-owner');
+
+    await ann.page.getByRole('button', { name: 'Members' }).click();
+    const members = ann.page.getByRole('list', { name: 'Group members' });
+    await members.getByRole('button', { name: 'Make bob an owner' }).click();
+    await members.getByText('bob (owner)').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    // Bob is an owner now: what the refusal said no longer holds, and it is gone.
+    await refusal.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+  });
+
   it('ran without page errors, dialogs or Content-Security-Policy violations', () => {
     for (const person of [ann, bob, cy]) {
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });

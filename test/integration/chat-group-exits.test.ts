@@ -81,3 +81,24 @@ describe('refusals of a group one is not in', () => {
     expect(refused.message).not.toMatch(PROTOCOL_WORDS);
   });
 });
+
+describe('the last owner', () => {
+  it('hears what to do, about the group as people see it, without the protocol', async () => {
+    const ann = await connect('ann4', 'webpubsub');
+    const bob = await connect('bob4', 'signalr');
+    await ask(
+      ann,
+      'createGroup',
+      { group: 'crew4', members: ['bob4'], title: 'Design Crew' },
+      isGroupRecord('crew4'),
+    );
+    await bob.waitFor(isGroupRecord('crew4'));
+    const refused = await refusalOf(ann, 'leaveGroup', { group: 'crew4' });
+    expect(refused).toMatchObject({
+      code: 'last-owner',
+      message:
+        'The last owner cannot leave or be removed while the group has other members: make someone else an owner first: "Design Crew" keeps 1 other member',
+    });
+    expect(refused.message).not.toMatch(PROTOCOL_WORDS);
+  });
+});

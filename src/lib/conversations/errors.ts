@@ -21,7 +21,7 @@ export const CONVERSATION_ERRORS = {
     'You have added this user to as many groups as allowed: remove them from one of those first',
   'too-many-owners': 'The group has as many owners as allowed: remove an owner before making another one',
   'last-owner':
-    'The last owner cannot leave or be removed: first make another member an owner (addMember with "owner": true; on the page, "Make owner" under Members)',
+    'The last owner cannot leave or be removed while the group has other members: make someone else an owner first',
   'group-contended': 'The group changed too often meanwhile to be updated: try again',
 } as const satisfies Record<string, string>;
 

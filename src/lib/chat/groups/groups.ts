@@ -408,10 +408,10 @@ function without(record: GroupRecord, user: string): Omit<GroupRecord, 'version'
   const owners = record.owners.filter((o) => o !== user);
   const members = record.members.filter((m) => m !== user);
   if (owners.length === 0 && members.length > 0) {
-    // The catalogue's message says what to do; the detail says which group, with how many others in it.
+    // The catalogue's message says what to do; the detail which group (as people see it), with how many others.
     refuse(
       'last-owner',
-      `"${record.group}" keeps ${members.length} other member${members.length === 1 ? '' : 's'}`,
+      `"${record.title}" keeps ${members.length} other member${members.length === 1 ? '' : 's'}`,
     );
   }
   return { ...record, owners, members };
