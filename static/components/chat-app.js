@@ -411,7 +411,7 @@ export const ChatApp = defineComponent({
         </div>
 
         <MessageList ref="messageList" :conversation="active" :known-names="alerts.knownNames.value" :offline="!connected"
-          :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :channel="!!activeParsed && activeParsed.kind === 'group' && state.groupRecords.get(activeParsed.group)?.kind === 'channel'" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
+          :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :channel="activeGroupKind === 'channel'" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           :held="heldText" @load-older="loadOlder" @retry="retry" @discard="discard"
           :moderation="moderation" @moderate="moderate"
           @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" @react="react" @reply="startReply" />

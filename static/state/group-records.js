@@ -65,9 +65,13 @@ export function groupKind(state, group) {
   return state.channels?.channels.some((c) => c.group === group) ? 'channel' : null;
 }
 
-/** I was removed from a group: its record is no longer mine to see. @param {ChatState} state @param {string} group */
+/**
+ * I was removed from a group: a private group's record is no longer mine to see. A channel's is anyone's, and
+ * keeps telling the page that the group is a channel (its notes and buttons say "channel").
+ * @param {ChatState} state @param {string} group
+ */
 export function forgetGroupRecord(state, group) {
-  state.groupRecords.delete(group);
+  if (state.groupRecords.get(group)?.kind === 'private') state.groupRecords.delete(group);
 }
 
 /**

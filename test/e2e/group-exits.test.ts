@@ -13,6 +13,7 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showSidebar,
   sidebarButton,
   startBrowserStack,
   waitConnected,
@@ -35,6 +36,13 @@ const subtitle = (person: Person, text: string) =>
     .locator('.conversation-titles .conversation-sub', { hasText: text })
     .waitFor({ timeout: SHOW_TIMEOUT_MS });
 
+/** Creates a private group (`members`) or a channel from the sidebar, and waits until the page shows it open. */
+async function create(person: Person, name: string, members?: string): Promise<void> {
+  await createGroup(person, name, members);
+  // The subtitle createGroup waits for may still be the group open before.
+  await person.page.locator('#conversation-title', { hasText: name }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+}
+
 /** Removes `member` from the open group through its Members panel, answering the question. */
 async function removeMember(owner: Person, member: string): Promise<void> {
   const panel = owner.page.getByTestId('group-panel');
@@ -46,23 +54,22 @@ async function removeMember(owner: Person, member: string): Promise<void> {
   await members.getByText(member, { exact: true }).waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
 }
 
-beforeAll(async () => {
-  chat = await startBrowserStack({ webPubSub: true });
-  [ann, bob, cy] = await Promise.all([
-    chat.open('ann'),
-    chat.open('bob', { query: '?name=bob&service=webpubsub' }),
-    chat.open('cy'),
-  ]);
-  await Promise.all([ann, bob, cy].map((p) => waitConnected(p)));
-});
-
-afterAll(async () => {
-  await chat?.stop();
-});
-
 describe('leaving and losing groups in Chromium', () => {
+  beforeAll(async () => {
+    chat = await startBrowserStack({ webPubSub: true });
+    [ann, bob, cy] = await Promise.all([
+      chat.open('ann'),
+      chat.open('bob', { query: '?name=bob&service=webpubsub' }),
+      chat.open('cy'),
+    ]);
+    await Promise.all([ann, bob, cy].map((p) => waitConnected(p)));
+  });
+  afterAll(async () => {
+    await chat?.stop();
+  });
+
   it('offers someone removed from a private group no search there, and nothing else they cannot do', async () => {
-    await createGroup(ann, 'proj', 'cy');
+    await create(ann, 'proj', 'cy');
     await send(ann, 'hello proj');
     await sidebarButton(cy, /^proj/).click();
     await subtitle(cy, 'Private group');
@@ -79,7 +86,7 @@ describe('leaving and losing groups in Chromium', () => {
   });
 
   it("tells the last owner what to do in the page's words, and takes it away once it is done", async () => {
-    await createGroup(ann, 'Crew', 'bob');
+    await create(ann, 'Crew', 'bob');
     await ann.page.getByRole('button', { name: 'Leave group' }).click();
     const refusal = ann.page.locator('.composer-error[role="alert"]');
     await refusal.waitFor({ timeout: SHOW_TIMEOUT_MS });
@@ -101,5 +108,53 @@ describe('leaving and losing groups in Chromium', () => {
     for (const person of [ann, bob, cy]) {
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
     }
+  });
+});
+
+/** Fills the development sign-in page, ticking `roles`, and waits for the chat to connect. */
+async function signIn(person: Person, name: string, roles: string[] = []): Promise<void> {
+  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
+  await person.page.getByLabel('Name to show').fill(name);
+  await person.page.getByLabel('Account (optional)').fill(name.toLowerCase());
+  for (const role of roles) await person.page.getByLabel(role).check();
+  await person.page.getByRole('button', { name: 'Sign in' }).click();
+  await waitConnected(person);
+}
+
+describe('a channel a moderator removes someone from, in Chromium with sign-in', () => {
+  let signedIn: BrowserStack;
+  beforeAll(async () => {
+    signedIn = await startBrowserStack({ env: { CHAT_AUTH: 'entra' } });
+  });
+  afterAll(async () => {
+    await signedIn?.stop();
+  });
+
+  it('calls it a channel in every note the removed person reads', async () => {
+    const mona = await signedIn.open('mona', { query: '' });
+    const cyan = await signedIn.open('cyan', { query: '', phone: true });
+    await signIn(mona, 'Mona', ['Moderator']);
+    await signIn(cyan, 'Cyan');
+    await create(mona, 'lobby');
+    await showSidebar(cyan);
+    await cyan.page.locator('#join-group-input').fill('lobby');
+    await cyan.page.locator('#join-group-input').press('Enter');
+    await subtitle(cyan, 'Channel');
+    await send(cyan, 'cheap pills here');
+
+    const message = mona.page.locator('.messages .msg:not(.pending)', { hasText: 'cheap pills here' });
+    await message.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await message.hover();
+    await message.getByRole('button', { name: 'Remove Cyan from the channel' }).click();
+
+    await subtitle(cyan, 'You are not in this channel');
+    const removed = cyan.page.locator('.note-text', { hasText: 'was removed from the channel' });
+    await removed.waitFor({ timeout: SHOW_TIMEOUT_MS });
+    const notes = await cyan.page.locator('.note-text').allTextContents();
+    expect(notes.some((n) => n.includes('joined the channel'))).toBe(true);
+    expect(notes.filter((n) => /\bgroup\b/.test(n))).toEqual([]);
+    await shot(cyan, 'removed-from-channel');
+    for (const person of [mona, cyan])
+      expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
   });
 });
