@@ -135,7 +135,8 @@ export function createChatState(me, limits = {}) {
  *   loaded: boolean, loadingOlder: boolean, olderBefore: string | null, unread: number,
  *   mentions: number, error: string | null,
  *   refusal: { command: string, text: string } | null, lastReadId: string | null, readLine: string | null,
- *   seenId: string | null, unreadMore: boolean, closed: boolean, unreadAtOpen: number }} Conversation
+ *   seenId: string | null, unreadMore: boolean, closed: boolean, ended: boolean,
+ *   unreadAtOpen: number }} Conversation
  */
 
 /** @param {string} id @returns {Conversation} */
@@ -160,6 +161,11 @@ function newConversation(id) {
     refusal: /** @type {{ command: string, text: string } | null} */ (null),
     /** A private group that refused me: asking to join again changes nothing until an owner adds me. */
     closed: false,
+    /**
+     * A group I left or was removed from: no longer mine, nor in my list, so it is listed only while open (a
+     * reload would not list it at all); joining it again lists it again.
+     */
+    ended: false,
     /** My last-read position as the server keeps it (read-state.js). */
     lastReadId: null,
     /** Where the "new messages" line sits: my position when I opened the conversation (read-state.js). */
@@ -215,7 +221,20 @@ export function becomeMember(state, group) {
   rememberGroup(state, group);
   if (!state.groups.includes(group)) state.groups = sortedUnique([...state.groups, group]);
   const conversation = state.conversations.get(groupConversation(group));
-  if (conversation) conversation.closed = false;
+  if (conversation) {
+    conversation.closed = false;
+    conversation.ended = false;
+  }
+}
+
+/**
+ * My membership of `group` ended (I left, or was removed, here or on another page): the group leaves the list of
+ * conversations, as after a reload, once it is not the open one.
+ * @param {ChatState} state @param {string} group
+ */
+export function endMembership(state, group) {
+  const conversation = state.conversations.get(groupConversation(group));
+  if (conversation) conversation.ended = true;
 }
 
 /** The commands that start a join of their group (see `startJoining`). */
@@ -315,6 +334,8 @@ export function applyError(state, error) {
  */
 export function startJoining(state, group) {
   if (!state.joining.includes(group)) state.joining = [...state.joining, group];
+  const conversation = state.conversations.get(groupConversation(group));
+  if (conversation) conversation.ended = false;
 }
 
 /**
@@ -368,7 +389,8 @@ export function groupTitle(state, group) {
 
 /**
  * The conversations to list, room first, then groups (mine and those I have messages from), then private
- * conversations, each group sorted by name.
+ * conversations, each group sorted by name. A group I left or was removed from is listed only while it is open:
+ * every page open at the time lists it no more, as a reload would not.
  * @param {ChatState} state
  */
 export function conversationList(state) {
@@ -376,7 +398,7 @@ export function conversationList(state) {
   const direct = [];
   for (const conversation of state.conversations.values()) {
     const parsed = parseConversation(conversation.id);
-    if (parsed?.kind === 'group')
+    if (parsed?.kind === 'group' && (!conversation.ended || conversation.id === state.activeId))
       groups.push({
         conversation,
         group: parsed.group,

@@ -8,6 +8,7 @@ import { groupConversation } from '../conversation.js';
 import {
   becomeMember,
   clearGroupError,
+  endMembership,
   ensureConversation,
   rememberGroup,
   stopJoining,
@@ -45,6 +46,7 @@ export function applySystem(state, event) {
     if (event.user === state.me && joins) becomeMember(state, group);
     else if (event.user === state.me) {
       stopJoining(state, group);
+      endMembership(state, group);
       state.groups = state.groups.filter((g) => g !== group);
       if (state.groupRecords.get(group)?.kind === 'private') closePrivateGroup(conversation);
     }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  conversationButton,
   createGroup,
   type Person,
   problemsOf,
@@ -104,8 +105,34 @@ describe('leaving and losing groups in Chromium', () => {
     await refusal.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
   });
 
+  it('takes a group left or lost off the list of every page open at the time, as a reload would', async () => {
+    const annElsewhere = await chat.open('ann');
+    await waitConnected(annElsewhere);
+    await create(bob, 'Falcon', 'ann, cy');
+    for (const page of [ann, annElsewhere, cy])
+      await conversationButton(page, /^Falcon/).waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    await conversationButton(ann, /^Falcon/).click();
+    await subtitle(ann, 'Private group');
+    await ann.page.getByRole('button', { name: 'Leave group' }).click();
+    // Her other page, with the room open, lists it no more; nor would a reload.
+    await conversationButton(annElsewhere, /^Falcon/).waitFor({
+      state: 'detached',
+      timeout: SHOW_TIMEOUT_MS,
+    });
+    // The page she left it on keeps it while it is open, then lists it no more.
+    await subtitle(ann, 'You are not in this group');
+    await ann.page.locator('.conv', { hasText: 'Room' }).first().click();
+    await conversationButton(ann, /^Falcon/).waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+
+    // A removal too, on the removed person's page with another conversation open.
+    await removeMember(bob, 'cy');
+    await conversationButton(cy, /^Falcon/).waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await shot(annElsewhere, 'left-elsewhere');
+  });
+
   it('ran without page errors, dialogs or Content-Security-Policy violations', () => {
-    for (const person of [ann, bob, cy]) {
+    for (const person of chat.people) {
       expect(problemsOf(person)).toEqual({ name: person.name, errors: [], dialogs: [], csp: [] });
     }
   });
