@@ -33,6 +33,7 @@ import { initial, nameHue } from '../text/format.js';
 import { computed, defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
 import { ChatSidebar } from './chat-sidebar.js';
 import { GroupDirectory } from './group-directory.js';
+import { GroupExit } from './group-exit.js';
 import { GroupPanel } from './group-panel.js';
 import { MessageComposer } from './message-composer.js';
 import { MessageList } from './message-list.js';
@@ -49,6 +50,7 @@ export const ChatApp = defineComponent({
   components: {
     ChatSidebar,
     GroupDirectory,
+    GroupExit,
     GroupPanel,
     MessageComposer,
     MessageList,
@@ -380,11 +382,9 @@ export const ChatApp = defineComponent({
             <button v-if="alertsApply" type="button" class="button small ghost" data-testid="mute"
               :aria-pressed="notifications.muted.value.includes(state.activeId) ? 'true' : 'false'"
               @click="notifications.toggleMute(state.activeId)">{{ notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute' }}</button>
-            <template v-if="activeParsed && activeParsed.kind === 'group'">
-            <button v-if="activeGroupJoining" type="button" class="button small primary" disabled>Joining…</button>
-            <button v-else-if="activeGroupLeft && !active.closed" type="button" class="button small primary" @click="join(activeParsed.group)">Join {{ groupWord }}</button>
-            <button v-else-if="!activeGroupLeft" type="button" class="button small ghost" @click="leave(activeParsed.group)">Leave {{ groupWord }}</button>
-            </template>
+            <GroupExit v-if="activeParsed && activeParsed.kind === 'group'" :key="activeParsed.group" :group="activeParsed.group"
+              :title="activeTitle" :kind="activeGroupKind" :word="groupWord" :left="activeGroupLeft" :joining="activeGroupJoining"
+              :closed="active.closed" @join="join" @leave="leave" />
           </div>
         </div>
 

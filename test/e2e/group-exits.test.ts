@@ -89,6 +89,7 @@ describe('leaving and losing groups in Chromium', () => {
   it("tells the last owner what to do in the page's words, and takes it away once it is done", async () => {
     await create(ann, 'Crew', 'bob');
     await ann.page.getByRole('button', { name: 'Leave group' }).click();
+    await ann.page.getByRole('button', { name: 'Yes, leave Crew' }).click();
     const refusal = ann.page.locator('.composer-error[role="alert"]');
     await refusal.waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await refusal.textContent()).toContain(
@@ -114,7 +115,17 @@ describe('leaving and losing groups in Chromium', () => {
 
     await conversationButton(ann, /^Falcon/).click();
     await subtitle(ann, 'Private group');
+    // Only its owners could add her back: the page asks first, naming it, with the focus on staying.
     await ann.page.getByRole('button', { name: 'Leave group' }).click();
+    const question = ann.page.getByTestId('leave-question');
+    expect(await question.textContent()).toContain('Leave Falcon? Only its owners can add you back.');
+    expect(await ann.page.evaluate(() => document.activeElement?.textContent)).toBe('Stay');
+    await shot(ann, 'leave-question');
+    await ann.page.keyboard.press('Escape');
+    await question.waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await subtitle(ann, 'Private group');
+    await ann.page.getByRole('button', { name: 'Leave group' }).click();
+    await ann.page.getByRole('button', { name: 'Yes, leave Falcon' }).click();
     // Her other page, with the room open, lists it no more; nor would a reload.
     await conversationButton(annElsewhere, /^Falcon/).waitFor({
       state: 'detached',
