@@ -384,7 +384,8 @@ export const ChatApp = defineComponent({
               @click="notifications.toggleMute(state.activeId)">{{ notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute' }}</button>
             <GroupExit v-if="activeParsed && activeParsed.kind === 'group'" :key="activeParsed.group" :group="activeParsed.group"
               :title="activeTitle" :kind="activeGroupKind" :word="groupWord" :left="activeGroupLeft" :joining="activeGroupJoining"
-              :closed="active.closed" @join="join" @leave="leave" />
+              :closed="active.closed" :last="activeIsLastMember" @join="join" @leave="leave"
+              @delete="(group) => groupCommand('deleteGroup', { group })" />
           </div>
         </div>
 
@@ -432,7 +433,7 @@ export const ChatApp = defineComponent({
         </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :draft-key="draftKey" :label="composerLabel"
           :max-length="config.maxTextLength" :offline-hint="composerHint" :can-attach="config.attachments" :send-off="sendOff()"
-          :disabled-reason="composerOff || (activeGroupJoining ? 'Joining the ' + groupWord + '…' : activeGroupLeft ? (active.closed ? 'Only members of the ' + groupWord + ' can write here' : 'Join the ' + groupWord + ' to write here') : '')"
+          :disabled-reason="composerOff || (activeGroupJoining ? 'Joining the ' + groupWord + '…' : activeGroupDeleted ? 'This group was deleted' : activeGroupLeft ? (active.closed ? 'Only members of the ' + groupWord + ' can write here' : 'Join the ' + groupWord + ' to write here') : '')"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
           :replying-to="replying" @cancel-reply="replying = null"
           @attach="(file) => uploads.attach(state.activeId, file)" />

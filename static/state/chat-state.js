@@ -246,7 +246,9 @@ const JOINING_COMMANDS = ['joinGroup', 'createGroup'];
  */
 const PAGE_WORDS = /** @type {Record<string, string>} */ ({
   'last-owner':
-    'You are the last owner of this group: make someone else an owner first (Members, then “Make owner”).',
+    'You are the last owner of this group: make someone else an owner first (Members, then “Make owner”), or delete the group.',
+  'last-member':
+    'You are the last member of this group, which nobody could join once you left: delete it instead (“Delete group”).',
 });
 
 /**
@@ -274,6 +276,7 @@ const GROUP_ACTIONS = [
   'renameGroup',
   'setTopic',
   'listMembers',
+  'deleteGroup',
 ];
 
 /**

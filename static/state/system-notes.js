@@ -23,7 +23,7 @@ export const MAX_NOTES_PER_CONVERSATION = 50;
 export const MAX_NOTED_MEMBERS = 5;
 
 /** The notes that change no membership: `user` is who changed the group. */
-const RECORD_NOTES = ['groupCreated', 'groupRenamed', 'topicSet', 'ownerAdded'];
+const RECORD_NOTES = ['groupCreated', 'groupRenamed', 'topicSet', 'ownerAdded', 'groupDeleted'];
 
 /**
  * `system`: someone joined or left a group, or was added to or removed from it, or changed its record (created,
@@ -94,6 +94,8 @@ export function noteText(note, nameOf, channel = false) {
       return note.topic ? `set the topic: ${note.topic}` : 'cleared the topic';
     case 'ownerAdded':
       return `made ${nameOf(note.member ?? '')} an owner`;
+    case 'groupDeleted':
+      return `deleted the ${word}`;
     case 'groupCreated': {
       const members = note.members ?? [];
       if (members.length === 0) return `created the ${word}`;
@@ -109,12 +111,12 @@ export function noteText(note, nameOf, channel = false) {
 }
 
 /**
- * I left or was removed from a private group: the server no longer lets me read it, so its messages leave the
+ * I left, was removed from or lost by its deletion a private group: the server no longer lets me read it, so its messages leave the
  * page at once (a reload would not show them either), and nothing offers to join it again: only its owners
  * can add me. Its notes stay, so the person sees what happened.
  * @param {import('./chat-state.js').Conversation} conversation
  */
-function closePrivateGroup(conversation) {
+export function closePrivateGroup(conversation) {
   conversation.closed = true;
   conversation.messages = [];
   conversation.hasMore = false;

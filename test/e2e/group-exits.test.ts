@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserStack,
+  composer,
   conversationButton,
   createGroup,
+  delivered,
   type Person,
   problemsOf,
   SCREENSHOTS,
@@ -140,6 +142,66 @@ describe('leaving and losing groups in Chromium', () => {
     await removeMember(bob, 'cy');
     await conversationButton(cy, /^Falcon/).waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
     await shot(annElsewhere, 'left-elsewhere');
+  });
+
+  it('lets the last member delete the group rather than leave it, asking first', async () => {
+    await create(ann, 'orbit', 'bob');
+    await sidebarButton(bob, /^orbit/).click();
+    await subtitle(bob, 'Private group');
+    await ann.page.getByRole('button', { name: 'Members' }).click();
+    await ann.page.getByRole('button', { name: 'Make bob an owner' }).click();
+    await ann.page.getByText('bob (owner)').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await ann.page.getByRole('button', { name: 'Leave group' }).click();
+    await ann.page.getByRole('button', { name: 'Yes, leave orbit' }).click();
+
+    // Bob is its last member: nobody could join it once he left, so the header offers to delete it instead.
+    const head = bob.page.locator('.conversation-actions');
+    await head.getByRole('button', { name: 'Delete group' }).waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await head.getByRole('button', { name: 'Leave group' }).count()).toBe(0);
+    await head.getByRole('button', { name: 'Delete group' }).click();
+    const question = bob.page.getByTestId('delete-question');
+    expect(await question.textContent()).toContain(
+      'Delete orbit for everyone? Its messages and files are deleted for good.',
+    );
+    expect(await bob.page.evaluate(() => document.activeElement?.textContent)).toBe('Keep it');
+    await shot(bob, 'delete-question');
+    await bob.page.getByRole('button', { name: 'Yes, delete orbit' }).click();
+    await subtitle(bob, 'This group was deleted');
+    await bob.page
+      .locator('.note-text', { hasText: 'deleted the group' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await bob.page.locator('#conversation-title').textContent()).toContain('orbit');
+    expect(await composer(bob).getAttribute('placeholder')).toBe('This group was deleted');
+  });
+
+  it('lets an owner delete a group at any time: its members lose it at once, and its name stays taken', async () => {
+    await create(ann, 'tide', 'bob, cy');
+    await send(ann, 'a tide secret');
+    await sidebarButton(bob, /^tide/).click();
+    await delivered(bob, 'a tide secret').waitFor({ timeout: SHOW_TIMEOUT_MS });
+    await conversationButton(cy, /^tide/).waitFor({ timeout: SHOW_TIMEOUT_MS });
+
+    const panel = ann.page.getByTestId('group-panel');
+    await panel.getByRole('button', { name: 'Delete group' }).click();
+    await ann.page.getByRole('button', { name: 'Yes, delete tide' }).click();
+    await subtitle(ann, 'This group was deleted');
+    // Bob, reading it, sees it go with its messages; Cy, elsewhere, no longer finds it in his list.
+    await subtitle(bob, 'This group was deleted');
+    await bob.page
+      .locator('.note-text', { hasText: 'deleted the group' })
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
+    expect(await bob.page.locator('.messages').textContent()).not.toContain('a tide secret');
+    expect(await bob.page.getByRole('button', { name: /^Join group/ }).count()).toBe(0);
+    await conversationButton(cy, /^tide/).waitFor({ state: 'detached', timeout: SHOW_TIMEOUT_MS });
+    await shot(bob, 'deleted');
+
+    // Nobody makes a new group of the name, whose members could read what the old one left.
+    await cy.page.locator('#new-group-members').fill('ann');
+    await cy.page.locator('#new-group-name').fill('tide');
+    await cy.page.getByRole('button', { name: 'Create private group' }).click();
+    await cy.page
+      .getByText(/was deleted \(a name is never used twice\)/)
+      .waitFor({ timeout: SHOW_TIMEOUT_MS });
   });
 
   it('ran without page errors, dialogs or Content-Security-Policy violations', () => {

@@ -57,6 +57,8 @@ export interface ChatHistory {
     id: string,
     options?: { exhaustive?: boolean },
   ): Promise<ChatMessage | undefined>;
+  /** Deletes a conversation's whole history (a deleted group's). */
+  deleteConversation(conversation: string): Promise<number>;
 }
 
 export interface ChatDependencies {
