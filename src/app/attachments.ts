@@ -123,7 +123,13 @@ export async function uploads(req: HttpRequest, _context: InvocationContext): Pr
   const sanctioned = await sanctionRefusal(services, caller.user, 'upload');
   if (sanctioned !== undefined) return sanctioned;
   const { conversation, name, type, size } = checked.request;
-  const refusal = await readRefusal(services.members, caller.user, 'upload', conversation);
+  const refusal = await readRefusal(
+    services.members,
+    caller.user,
+    'upload',
+    conversation,
+    services.groups.records,
+  );
   if (refusal !== undefined) return fromChatRefusal(refusal);
   const blob = newAttachmentBlobName(conversation, name);
   const { url, expiresOn } = await store.uploadUrl(blob);
@@ -163,7 +169,13 @@ export async function attachments(req: HttpRequest, _context: InvocationContext)
   const sanctioned = await sanctionRefusal(services, caller.user, 'read');
   if (sanctioned !== undefined) return sanctioned;
   // Membership first: a non-member learns nothing about what the conversation holds.
-  const refusal = await readRefusal(services.members, caller.user, 'attachment', conversation);
+  const refusal = await readRefusal(
+    services.members,
+    caller.user,
+    'attachment',
+    conversation,
+    services.groups.records,
+  );
   if (refusal !== undefined) return fromChatRefusal(refusal);
   const name = fileNameOfBlob(conversation, blob);
   if (name === undefined) return refuse('attachment-not-found');

@@ -36,6 +36,7 @@ import { initial, nameHue } from '../text/format.js';
 import { computed, defineComponent, nextTick, onBeforeUnmount, reactive, ref, watch } from '../vendor/vue.js';
 import { ChatSidebar } from './chat-sidebar.js';
 import { GroupDirectory } from './group-directory.js';
+import { GroupExit } from './group-exit.js';
 import { GroupPanel } from './group-panel.js';
 import { MessageComposer } from './message-composer.js';
 import { MessageList } from './message-list.js';
@@ -52,6 +53,7 @@ export const ChatApp = defineComponent({
   components: {
     ChatSidebar,
     GroupDirectory,
+    GroupExit,
     GroupPanel,
     MessageComposer,
     MessageList,
@@ -376,7 +378,7 @@ export const ChatApp = defineComponent({
             <p class="conversation-sub">{{ activeSubtitle }}</p>
           </div>
           <div class="conversation-actions">
-            <MessageSearch ref="search" :conversation="state.activeId" :name-of="nameOf" :fold="foldShown" :offline="!connected"
+            <MessageSearch v-if="!activeGroupLeft" ref="search" :conversation="state.activeId" :name-of="nameOf" :fold="foldShown" :offline="!connected"
               @send="sendSearch" @jump="jumpToResult" />
             <button v-if="isModerator()" ref="moderateButton" type="button" class="button small ghost" data-testid="moderate"
               :aria-expanded="showModeration ? 'true' : 'false'" @click="showModeration = !showModeration" @keydown.esc="showModeration = false">Moderate<span v-if="moderation.reports.length" class="badge" aria-hidden="true">{{ moderation.reports.length }}</span><span v-if="moderation.reports.length" class="sr-only">, {{ moderation.reports.length }} open {{ moderation.reports.length === 1 ? 'report' : 'reports' }}</span></button>
@@ -385,11 +387,10 @@ export const ChatApp = defineComponent({
             <button v-if="alertsApply" type="button" class="button small ghost" data-testid="mute" :aria-pressed="notifications.muted.value.includes(state.activeId) ? 'true' : 'false'"
               :title="(notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute') + ' notifications of this conversation on this browser'"
               @click="notifications.toggleMute(state.activeId)"><span class="notify-long">{{ notifications.muted.value.includes(state.activeId) ? 'Unmute' : 'Mute' }} notifications</span><svg class="notify-short" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"><path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15zM10 20.5a2 2 0 0 0 4 0" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/><path v-if="notifications.muted.value.includes(state.activeId)" d="M4 4l16 16" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg></button>
-            <template v-if="activeParsed && activeParsed.kind === 'group'">
-            <button v-if="activeGroupJoining" type="button" class="button small primary" disabled>Joining…</button>
-            <button v-else-if="activeGroupLeft && !active.closed" type="button" class="button small primary" @click="join(activeParsed.group)">Join {{ groupWord }}</button>
-            <button v-else-if="!activeGroupLeft" type="button" class="button small ghost" @click="leave(activeParsed.group)">Leave {{ groupWord }}</button>
-            </template>
+            <GroupExit v-if="activeParsed && activeParsed.kind === 'group'" :key="activeParsed.group" :group="activeParsed.group"
+              :title="activeTitle" :kind="activeGroupKind" :word="groupWord" :left="activeGroupLeft" :joining="activeGroupJoining"
+              :closed="active.closed" :last="activeIsLastMember" @join="join" @leave="leave"
+              @delete="(group) => groupCommand('deleteGroup', { group })" />
           </div>
         </div>
 
@@ -417,7 +418,7 @@ export const ChatApp = defineComponent({
         </div>
 
         <MessageList ref="messageList" :conversation="active" :known-names="alerts.knownNames.value" :offline="!connected"
-          :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :channel="!!activeParsed && activeParsed.kind === 'group' && state.groupRecords.get(activeParsed.group)?.kind === 'channel'" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
+          :max-text-length="config.maxTextLength" :readable="!activeGroupLeft || activeGroupJoining" :channel="activeGroupKind === 'channel'" :me="state.me" :name-of="nameOf" :mentions-me="alerts.mentionsMine" :label="'Messages, ' + (activeParsed && activeParsed.kind === 'room' ? 'room' : activeTitle)"
           :held="heldText" @load-older="loadOlder" @retry="retry" @discard="discard"
           :moderation="moderation" @moderate="moderate"
           @edit="(m, text) => change(m, text)" @delete="(m) => change(m, null)" @react="react" @reply="startReply" />
@@ -438,7 +439,7 @@ export const ChatApp = defineComponent({
         </div>
         <MessageComposer ref="composer" :conversation-id="state.activeId" :draft-key="draftKey" :label="composerLabel"
           :max-length="config.maxTextLength" :offline-hint="composerHint" :can-attach="config.attachments" :send-off="sendOff()"
-          :disabled-reason="composerOff || (activeGroupJoining ? 'Joining the ' + groupWord + '…' : activeGroupLeft ? (active.closed ? 'Only members of the ' + groupWord + ' can write here' : 'Join the ' + groupWord + ' to write here') : '')"
+          :disabled-reason="composerOff || (activeGroupJoining ? 'Joining the ' + groupWord + '…' : activeGroupDeleted ? 'This group was deleted' : activeGroupLeft ? (active.closed ? 'Only members of the ' + groupWord + ' can write here' : 'Join the ' + groupWord + ' to write here') : '')"
           :people="alerts.mentionPeople.value" :name-of="nameOf" @send="sendMessage" @typing="alerts.typed"
           :replying-to="replying" @cancel-reply="replying = null"
           @attach="(file) => uploads.attach(state.activeId, file)" />

@@ -1,16 +1,19 @@
 import { focusAfterRender, useFocusKeeper } from '../composables/focus-moves.js';
 import { membersToSend } from '../state/people-picker.js';
 import { defineComponent, nextTick, onMounted, ref, watch } from '../vendor/vue.js';
+import { AskFirst } from './ask-first.js';
+import { deleteQuestion } from './group-exit.js';
 import { PeoplePicker } from './people-picker.js';
 
 /**
  * The open group's record: its kind and topic, and on request its members; an owner of a private group adds
  * (chosen by name with the people picker, people-picker.js) and removes members here, and an owner of either kind renames it and sets its topic. Everyone in the group
- * sees a change as the `group` event brings it. The server refuses whatever the person may not do.
+ * sees a change as the `group` event brings it. An owner of a private group may delete it here, asked first (its
+ * last member deletes it from the header instead, group-exit.js). The server refuses whatever the person may not do.
  */
 export const GroupPanel = defineComponent({
   name: 'GroupPanel',
-  components: { PeoplePicker },
+  components: { AskFirst, PeoplePicker },
   props: {
     state: {
       type: /** @type {import('vue').PropType<import('../state/chat-state.js').ChatState>} */ (Object),
@@ -122,6 +125,7 @@ export const GroupPanel = defineComponent({
     /** Makes a member an owner too (the server's `addMember` with `owner`), so that the last owner can leave. @param {string} user */
     const makeOwner = (user) => emit('command', 'addMember', { group: props.group, user, owner: true });
     return {
+      deleteQuestion,
       shown,
       newMembers,
       typing,
@@ -157,6 +161,9 @@ export const GroupPanel = defineComponent({
       <button ref="membersToggle" type="button" class="button small ghost" :aria-expanded="shown ? 'true' : 'false'" @click="toggle">Members</button>
       <button v-if="isOwner()" ref="editToggle" type="button" class="button small ghost" aria-controls="group-edit-form"
         :aria-expanded="editing ? 'true' : 'false'" @click="toggleEdit">Rename or set topic</button>
+      <AskFirst v-if="isOwner() && record().kind === 'private' && record().members.length > 1" label="Delete group"
+        :question="deleteQuestion(record().title)" :confirm-label="'Yes, delete ' + record().title" safe="Keep it"
+        test-id="delete-question" @confirm="$emit('command', 'deleteGroup', { group })" />
       <form v-if="editing && record()" id="group-edit-form" class="group-edit" novalidate aria-label="Rename or set topic"
         @submit.prevent="save" @keydown.esc.prevent="toggleEdit">
         <label for="group-title-input">Title</label>

@@ -99,7 +99,9 @@ export const MessageSearch = defineComponent({
         return true;
       }
       if (type === 'error' && payload?.command === 'searchMessages') {
-        if (search.value) search.value = { ...search.value, pending: null };
+        // A refused search found nothing to count: only its older results, if it was asked for more, stay.
+        const s = search.value;
+        search.value = s && s.pending !== 'new' ? { ...s, pending: null } : null;
         problem.value = String(payload.message ?? 'The search was refused.');
         return true;
       }

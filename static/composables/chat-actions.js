@@ -223,6 +223,8 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
   /** @param {string} group */
   function leave(group) {
     const id = groupConversation(group);
+    // The next action: what the last one was refused for is no longer the news.
+    ensureConversation(state, id).error = null;
     void command('leaveGroup', { group }, id).then((sent) => {
       if (!sent)
         ensureConversation(state, id).error = 'Not connected: leave again when the connection is back.';
@@ -236,6 +238,8 @@ export function useChatActions(state, { active, connected, send, onOpened }) {
    */
   function groupCommand(name, payload) {
     const id = groupConversation(payload.group);
+    // A person's next action about the group takes the last one's refusal away (not the page's own listMembers).
+    if (name !== 'listMembers') ensureConversation(state, id).error = null;
     void command(name, payload, id).then((sent) => {
       if (sent) return;
       if (name === 'createGroup') stopJoining(state, payload.group);

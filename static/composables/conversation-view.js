@@ -51,6 +51,17 @@ export function useConversationView(state, nameOf = (user) => user) {
   const activeGroupKind = computed(() =>
     activeParsed.value?.kind === 'group' ? groupKind(state, activeParsed.value.group) : null,
   );
+  /** The open group's record, when the page has it. */
+  const activeRecord = computed(() =>
+    activeParsed.value?.kind === 'group' ? state.groupRecords.get(activeParsed.value.group) : undefined,
+  );
+  /** The open group was deleted (its record is a tombstone). */
+  const activeGroupDeleted = computed(() => activeRecord.value?.deleted === true);
+  /** I am the last member of the open private group: it cannot be left, only deleted. */
+  const activeIsLastMember = computed(() => {
+    const r = activeRecord.value;
+    return r?.kind === 'private' && !r.deleted && r.members.length === 1 && r.members[0] === state.me;
+  });
   /** What the page calls the open group: a public one is a channel, any other a group. */
   const groupWord = computed(() => (activeGroupKind.value === 'channel' ? 'channel' : 'group'));
   const composerLabel = computed(() => {
@@ -69,11 +80,13 @@ export function useConversationView(state, nameOf = (user) => user) {
     if (p?.kind === 'group')
       return activeGroupJoining.value
         ? `Joining the ${groupWord.value}…`
-        : activeGroupLeft.value
-          ? `You are not in this ${groupWord.value}`
-          : state.groupRecords.get(p.group)?.kind === 'private'
-            ? 'Private group · only its members can join and read it'
-            : 'Channel · anyone may join';
+        : activeGroupDeleted.value
+          ? 'This group was deleted'
+          : activeGroupLeft.value
+            ? `You are not in this ${groupWord.value}`
+            : state.groupRecords.get(p.group)?.kind === 'private'
+              ? 'Private group · only its members can join and read it'
+              : 'Channel · anyone may join';
     return state.onlineStopped ? 'Everyone' : `Everyone · ${state.onlineCount} online`;
   });
 
@@ -93,6 +106,8 @@ export function useConversationView(state, nameOf = (user) => user) {
     activeGroupLeft,
     activeGroupJoining,
     activeGroupKind,
+    activeGroupDeleted,
+    activeIsLastMember,
     groupWord,
     composerLabel,
     totalUnread,

@@ -139,8 +139,10 @@ export function createChatState(me, limits = {}) {
  * @typedef {ReturnType<typeof createChatState>} ChatState
  * @typedef {{ id: string, messages: ChatMessage[], pending: PendingMessage[], notes: Note[], hasMore: boolean,
  *   loaded: boolean, loadingOlder: boolean, olderBefore: string | null, unread: number,
- *   mentions: number, error: string | null, lastReadId: string | null, readLine: string | null,
- *   seenId: string | null, unreadMore: boolean, closed: boolean, unreadAtOpen: number }} Conversation
+ *   mentions: number, error: string | null,
+ *   refusal: { command: string, text: string } | null, lastReadId: string | null, readLine: string | null,
+ *   seenId: string | null, unreadMore: boolean, closed: boolean, ended: boolean,
+ *   unreadAtOpen: number }} Conversation
  */
 
 /** @param {string} id @returns {Conversation} */
@@ -158,8 +160,18 @@ function newConversation(id) {
     /** Of the unread, those that mention me (../mentions.js). */
     mentions: 0,
     error: null,
+    /**
+     * The refusal `error` shows, with its command, so a change of the group can take it away (`clearGroupError`);
+     * an error the page set itself has none.
+     */
+    refusal: /** @type {{ command: string, text: string } | null} */ (null),
     /** A private group that refused me: asking to join again changes nothing until an owner adds me. */
     closed: false,
+    /**
+     * A group I left or was removed from: no longer mine, nor in my list, so it is listed only while open (a
+     * reload would not list it at all); joining it again lists it again.
+     */
+    ended: false,
     /** My last-read position as the server keeps it (read-state.js). */
     lastReadId: null,
     /** Where the "new messages" line sits: my position when I opened the conversation (read-state.js). */
@@ -215,15 +227,40 @@ export function becomeMember(state, group) {
   rememberGroup(state, group);
   if (!state.groups.includes(group)) state.groups = sortedUnique([...state.groups, group]);
   const conversation = state.conversations.get(groupConversation(group));
-  if (conversation) conversation.closed = false;
+  if (conversation) {
+    conversation.closed = false;
+    conversation.ended = false;
+  }
+}
+
+/**
+ * My membership of `group` ended (I left, or was removed, here or on another page): the group leaves the list of
+ * conversations, as after a reload, once it is not the open one.
+ * @param {ChatState} state @param {string} group
+ */
+export function endMembership(state, group) {
+  const conversation = state.conversations.get(groupConversation(group));
+  if (conversation) conversation.ended = true;
 }
 
 /** The commands that start a join of their group (see `startJoining`). */
 const JOINING_COMMANDS = ['joinGroup', 'createGroup'];
 
 /**
+ * What the page says for a refusal whose way out is on the page, in the page's words (the server's message is
+ * for every client, and names no button).
+ */
+const PAGE_WORDS = /** @type {Record<string, string>} */ ({
+  'last-owner':
+    'You are the last owner of this group: make someone else an owner first (Members, then “Make owner”), or delete the group.',
+  'last-member':
+    'You are the last member of this group, which nobody could join once you left: delete it instead (“Delete group”).',
+});
+
+/**
  * What the page says for an error: the server's message with its times in the reader's own time (the server
- * writes them in UTC), except that a creation past the daily bound says plainly when the next one is possible.
+ * writes them in UTC), except where the page has words of its own (`PAGE_WORDS`), and that a creation past the
+ * daily bound says plainly when the next one is possible.
  * @param {{ code?: string, message?: string, until?: string }} error
  */
 export function errorText(error) {
@@ -231,7 +268,35 @@ export function errorText(error) {
   if (error.code === 'too-many-groups-created' && Number.isFinite(until)) {
     return `You have created as many groups and channels as allowed in 24 hours (leaving one does not give it back): you can create the next one from ${new Date(until).toLocaleString()}.`;
   }
-  return withLocalTimes(error.message || error.code || 'Something went wrong.');
+  const own =
+    error.code !== undefined && Object.hasOwn(PAGE_WORDS, error.code) ? PAGE_WORDS[error.code] : undefined;
+  return own ?? withLocalTimes(error.message || error.code || 'Something went wrong.');
+}
+
+/** The commands about a group whose refusals a change of the group answers (`clearGroupError`). */
+const GROUP_ACTIONS = [
+  'joinGroup',
+  'leaveGroup',
+  'addMember',
+  'removeMember',
+  'renameGroup',
+  'setTopic',
+  'listMembers',
+  'deleteGroup',
+];
+
+/**
+ * The group changed (its record, or my membership): a refusal of an action about it no longer says how things
+ * stand (the last owner was refused a leave, and has made someone else an owner since), so it goes.
+ * @param {ChatState} state @param {string} group
+ */
+export function clearGroupError(state, group) {
+  const conversation = state.conversations.get(groupConversation(group));
+  const refusal = conversation?.refusal;
+  if (!conversation || !refusal) return;
+  conversation.refusal = null;
+  if (GROUP_ACTIONS.includes(refusal.command) && conversation.error === refusal.text)
+    conversation.error = null;
 }
 
 /**
@@ -277,6 +342,7 @@ export function applyError(state, error) {
     return;
   }
   conversation.error = text;
+  conversation.refusal = error.command ? { command: error.command, text } : null;
   if (error.command === 'loadHistory') conversation.loadingOlder = false;
   if (error.code === 'private-group' && named === conversation.id) conversation.closed = true;
 }
@@ -287,6 +353,8 @@ export function applyError(state, error) {
  */
 export function startJoining(state, group) {
   if (!state.joining.includes(group)) state.joining = [...state.joining, group];
+  const conversation = state.conversations.get(groupConversation(group));
+  if (conversation) conversation.ended = false;
 }
 
 /**
@@ -347,7 +415,8 @@ export function groupTitle(state, group) {
 
 /**
  * The conversations to list, room first, then groups (mine and those I have messages from), then private
- * conversations, each group sorted by name.
+ * conversations, each group sorted by name. A group I left or was removed from is listed only while it is open:
+ * every page open at the time lists it no more, as a reload would not.
  * @param {ChatState} state
  */
 export function conversationList(state) {
@@ -355,7 +424,7 @@ export function conversationList(state) {
   const direct = [];
   for (const conversation of state.conversations.values()) {
     const parsed = parseConversation(conversation.id);
-    if (parsed?.kind === 'group')
+    if (parsed?.kind === 'group' && (!conversation.ended || conversation.id === state.activeId))
       groups.push({
         conversation,
         group: parsed.group,

@@ -4,7 +4,7 @@
  * fold as src/lib/history/fold.ts): a message shows its latest text with `editedAt`, or `deleted`, whether the
  * record came before it (live, or on a newer history page) or after it.
  */
-import { becomeMember, ensureConversation, rememberGroup } from './chat-state.js';
+import { becomeMember, endMembership, ensureConversation, rememberGroup } from './chat-state.js';
 import { rememberName } from './display-names.js';
 import { excerptOf, reactionsOf, takeReaction } from './reactions.js';
 
@@ -165,6 +165,9 @@ export function applyConversationList(state, list, live = true) {
       admitted.push(entry.group);
     }
   }
+  // A group my list held and holds no more, and that I am not in: left or lost, maybe while this page was away.
+  for (const group of state.listedGroups)
+    if (!listed.has(group) && !state.groups.includes(group)) endMembership(state, group);
   state.listedGroups = listed;
   return admitted;
 }

@@ -5,7 +5,14 @@
  */
 
 import { groupConversation } from '../conversation.js';
-import { becomeMember, ensureConversation, rememberGroup, stopJoining } from './chat-state.js';
+import {
+  becomeMember,
+  clearGroupError,
+  endMembership,
+  ensureConversation,
+  rememberGroup,
+  stopJoining,
+} from './chat-state.js';
 import { rememberName } from './display-names.js';
 
 /** @typedef {import('./chat-state.js').ChatState} ChatState */
@@ -16,7 +23,7 @@ export const MAX_NOTES_PER_CONVERSATION = 50;
 export const MAX_NOTED_MEMBERS = 5;
 
 /** The notes that change no membership: `user` is who changed the group. */
-const RECORD_NOTES = ['groupCreated', 'groupRenamed', 'topicSet', 'ownerAdded'];
+const RECORD_NOTES = ['groupCreated', 'groupRenamed', 'topicSet', 'ownerAdded', 'groupDeleted'];
 
 /**
  * `system`: someone joined or left a group, or was added to or removed from it, or changed its record (created,
@@ -35,9 +42,11 @@ export function applySystem(state, event) {
   const conversation = ensureConversation(state, groupConversation(group));
   if (moves) {
     rememberGroup(state, group);
+    if (event.user === state.me) clearGroupError(state, group);
     if (event.user === state.me && joins) becomeMember(state, group);
     else if (event.user === state.me) {
       stopJoining(state, group);
+      endMembership(state, group);
       state.groups = state.groups.filter((g) => g !== group);
       if (state.groupRecords.get(group)?.kind === 'private') closePrivateGroup(conversation);
     }
@@ -85,6 +94,8 @@ export function noteText(note, nameOf, channel = false) {
       return note.topic ? `set the topic: ${note.topic}` : 'cleared the topic';
     case 'ownerAdded':
       return `made ${nameOf(note.member ?? '')} an owner`;
+    case 'groupDeleted':
+      return `deleted the ${word}`;
     case 'groupCreated': {
       const members = note.members ?? [];
       if (members.length === 0) return `created the ${word}`;
@@ -100,12 +111,12 @@ export function noteText(note, nameOf, channel = false) {
 }
 
 /**
- * I left or was removed from a private group: the server no longer lets me read it, so its messages leave the
+ * I left, was removed from or lost by its deletion a private group: the server no longer lets me read it, so its messages leave the
  * page at once (a reload would not show them either), and nothing offers to join it again: only its owners
  * can add me. Its notes stay, so the person sees what happened.
  * @param {import('./chat-state.js').Conversation} conversation
  */
-function closePrivateGroup(conversation) {
+export function closePrivateGroup(conversation) {
   conversation.closed = true;
   conversation.messages = [];
   conversation.hasMore = false;

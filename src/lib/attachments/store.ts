@@ -20,6 +20,7 @@ import { readSetting, SETTINGS } from '../settings.js';
 import {
   ATTACHMENT_LIMITS,
   type Attachment,
+  attachmentFolder,
   contentDisposition,
   isAllowedType,
   pendingBlobName,
@@ -183,6 +184,27 @@ export class AttachmentStore {
   /** Deletes `blob` if it exists (a file of a message deleted or removed, or an upload refused). */
   async remove(blob: string): Promise<void> {
     await this.container.getBlobClient(blob).deleteIfExists();
+  }
+
+  /**
+   * Deletes every file of `conversation` and its uploads not sent yet (a deleted group's): one listing call per
+   * 5 000 blobs of each of the two folders and one delete per blob. Returns how many it deleted.
+   */
+  async removeConversation(conversation: string): Promise<number> {
+    const folder = attachmentFolder(conversation);
+    let deleted = 0;
+    for (const prefix of [folder, pendingBlobName(folder)]) {
+      try {
+        for await (const blob of this.container.listBlobsFlat({ prefix })) {
+          await this.container.getBlobClient(blob.name).deleteIfExists();
+          deleted++;
+        }
+      } catch (error) {
+        // No container yet: no file was ever stored.
+        if (!(error instanceof RestError && error.statusCode === 404)) throw error;
+      }
+    }
+    return deleted;
   }
 
   async #sign(

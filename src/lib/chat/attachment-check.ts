@@ -18,6 +18,8 @@ export interface AttachmentCheck {
   claim(attachment: Attachment, sender: string): Promise<boolean>;
   /** Deletes a file if it exists. */
   remove(blob: string): Promise<void>;
+  /** Deletes every file of a conversation, and its uploads not sent yet (a deleted group's). */
+  removeConversation?(conversation: string): Promise<number>;
 }
 
 export type AttachmentOutcome =

@@ -134,6 +134,7 @@ const GROUP_FIELD_COMMANDS = [
   'renameGroup',
   'setTopic',
   'listMembers',
+  'deleteGroup',
   'removeFromChannel',
 ] as const satisfies readonly Extract<ChatCommand, { readonly group: string }>['type'][];
 

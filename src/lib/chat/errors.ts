@@ -12,7 +12,7 @@ import { MODERATION_ERRORS } from './moderation/errors.js';
 export const CHAT_ERRORS = {
   malformed: 'The command is not valid JSON of the form {"type": "<command>", …}',
   'unknown-command':
-    'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, searchMessages, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, listChannels, typing, markRead, loadReadState, reportMessage, removeMessage, muteUser, unmuteUser, banUser, unbanUser, removeFromChannel, listReports, resolveReport or listAudit',
+    'Unknown command: use sendMessage, editMessage, deleteMessage, react, unreact, loadHistory, searchMessages, joinGroup, leaveGroup, listOnline, findPeople, createGroup, addMember, removeMember, renameGroup, setTopic, listMembers, deleteGroup, listChannels, typing, markRead, loadReadState, reportMessage, removeMessage, muteUser, unmuteUser, banUser, unbanUser, removeFromChannel, listReports, resolveReport or listAudit',
   'invalid-payload': 'The command payload must be a JSON object',
   'text-missing':
     'sendMessage and editMessage need a "text" string with something visible in it (sendMessage may have an "attachment" instead)',
@@ -28,7 +28,8 @@ export const CHAT_ERRORS = {
   'invalid-group': 'The group name is not valid',
   'invalid-user': 'The user name in "to" is not valid',
   'invalid-client-message-id': '"clientMessageId" must be a non-empty string',
-  'not-a-member': 'Join the group before sending to it or reading its history',
+  'not-a-member':
+    'You are not a member of this group: join it if it is a channel, or ask one of its owners to add you if it is private',
   'invalid-conversation': '"conversation" must be "room", "group:<name>" or "dm:<a>:<b>"',
   'forbidden-conversation': 'You can only read or type in private conversations you take part in',
   'invalid-limit': '"limit" must be a whole number',
@@ -50,6 +51,7 @@ export const CHAT_ERRORS = {
   'invalid-owner': '"owner" must be true or false',
   // The group records' refusals, passed on under the same codes.
   'group-exists': CONVERSATION_ERRORS['group-exists'],
+  'group-deleted': CONVERSATION_ERRORS['group-deleted'],
   'unknown-group': CONVERSATION_ERRORS['unknown-group'],
   'private-group': CONVERSATION_ERRORS['private-group'],
   'not-private': CONVERSATION_ERRORS['not-private'],
@@ -61,6 +63,8 @@ export const CHAT_ERRORS = {
   'too-many-adds': CONVERSATION_ERRORS['too-many-adds'],
   'too-many-owners': CONVERSATION_ERRORS['too-many-owners'],
   'last-owner': CONVERSATION_ERRORS['last-owner'],
+  'last-member': CONVERSATION_ERRORS['last-member'],
+  'not-deletable': CONVERSATION_ERRORS['not-deletable'],
   'group-contended': CONVERSATION_ERRORS['group-contended'],
   // The list's own refusals, passed on under the same codes.
   'list-full': CONVERSATION_ERRORS['list-full'],

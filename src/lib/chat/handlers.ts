@@ -25,6 +25,7 @@ import { deliverMessage, type Fanout } from './fanout.js';
 import { GroupHandlers, type GroupStores } from './groups/groups.js';
 import { type JoinDependencies, joinGroup, leaveGroup } from './groups/joins.js';
 import { type MembershipStore, readRefusal } from './groups/memberships.js';
+import { notAMember } from './groups/refusals.js';
 import { isModerationCommand } from './moderation/commands.js';
 import {
   type ModerationDependencies,
@@ -56,6 +57,8 @@ export interface ChatHistory {
     id: string,
     options?: { exhaustive?: boolean },
   ): Promise<ChatMessage | undefined>;
+  /** Deletes a conversation's whole history (a deleted group's). */
+  deleteConversation(conversation: string): Promise<number>;
 }
 
 export interface ChatDependencies {
@@ -263,10 +266,8 @@ export class ChatHandlers {
     const { text, group, to, clientMessageId, replyTo } = command;
     const which = clientMessageId !== undefined ? { clientMessageId } : {};
     if (group !== undefined && !(await members.isMember(caller.user, group))) {
-      return {
-        event: 'error',
-        payload: { ...chatError('not-a-member', command.type, `group "${group}"`), ...which },
-      };
+      const refused = await notAMember(this.#deps.groups.records, command.type, group);
+      return { event: 'error', payload: { ...refused, ...which } };
     }
     const conversation =
       group !== undefined
@@ -339,7 +340,13 @@ export class ChatHandlers {
 
   /** The refusal when `caller` may not read `id` (memberships.ts, `readRefusal`), as an error event. */
   async #refuseReader(caller: Caller, command: string, id: string): Promise<ChatEvent | undefined> {
-    const refusal = await readRefusal(this.#deps.members, caller.user, command, id);
+    const refusal = await readRefusal(
+      this.#deps.members,
+      caller.user,
+      command,
+      id,
+      this.#deps.groups.records,
+    );
     return refusal === undefined ? undefined : { event: 'error', payload: refusal };
   }
 

@@ -109,10 +109,7 @@ export async function relayTyping(
   if (conversation === undefined)
     return { event: 'error', payload: chatError('invalid-conversation', 'typing') };
   if (conversation.kind === 'group' && !(await members.isMember(caller.user, conversation.group))) {
-    return {
-      event: 'error',
-      payload: chatError('not-a-member', 'typing', `group "${conversation.group}"`),
-    };
+    return { event: 'error', payload: chatError('not-a-member', 'typing') };
   }
   if (conversation.kind === 'dm' && !conversation.users.includes(caller.user)) {
     return { event: 'error', payload: chatError('forbidden-conversation', 'typing') };

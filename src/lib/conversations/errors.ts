@@ -6,7 +6,10 @@
 export const CONVERSATION_ERRORS = {
   'list-full': 'The list of conversations is full of groups: leave one before joining another',
   'list-contended': 'The list of conversations changed too often meanwhile to be updated: try again',
-  'group-exists': 'A group or channel of this name exists already: choose another name',
+  'group-exists':
+    'A group or channel of this name exists already, or did and was deleted (a name is never used twice): choose another name',
+  'group-deleted':
+    'This group was deleted, with its messages and files: nobody can join it, and its name is not used again',
   'unknown-group': 'No private group or channel of this name was created: create it first',
   'private-group': 'This group is private: only its owners can add you',
   'not-private': 'A channel has no member list: anyone may join it, and nobody is added or removed',
@@ -20,8 +23,11 @@ export const CONVERSATION_ERRORS = {
   'too-many-adds':
     'You have added this user to as many groups as allowed: remove them from one of those first',
   'too-many-owners': 'The group has as many owners as allowed: remove an owner before making another one',
+  'last-member':
+    'The last member cannot leave a private group, which nobody could then join again: delete the group instead (its messages and files go with it), or add someone first',
+  'not-deletable': 'Only a private group can be deleted: a channel stays open to anyone who joins it',
   'last-owner':
-    'The last owner cannot leave or be removed: first make another member an owner (addMember with "owner": true; on the page, "Make owner" under Members)',
+    'The last owner cannot leave or be removed while the group has other members: make someone else an owner first',
   'group-contended': 'The group changed too often meanwhile to be updated: try again',
 } as const satisfies Record<string, string>;
 

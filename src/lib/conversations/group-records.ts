@@ -99,6 +99,11 @@ export interface GroupRecord {
   readonly members: readonly string[];
   /** Incremented by every change. */
   readonly version: number;
+  /**
+   * The group was deleted (a private group only): its record stays as a tombstone, so nobody joins it, nobody is
+   * added, and its name is never used again (docs/architecture.md, "Deleting a group").
+   */
+  readonly deleted?: true;
 }
 
 export interface GroupRecordOptions {
@@ -190,8 +195,9 @@ export class GroupRecordStore {
   }
 }
 
-/** Whether `user` may see and write a private group (always true of a channel). */
+/** Whether `user` may see and write a private group (always true of a channel; never of a deleted group). */
 export function isGroupMember(record: GroupRecord, user: string): boolean {
+  if (record.deleted === true) return false;
   return record.kind === 'channel' || record.members.includes(user);
 }
 
@@ -222,6 +228,7 @@ function parseRecord(text: string, group: string): GroupRecord {
         owners: value.owners.filter((u): u is string => typeof u === 'string'),
         members: value.members.filter((u): u is string => typeof u === 'string'),
         version: value.version,
+        ...(value.deleted === true ? { deleted: true as const } : {}),
       };
     }
   } catch {

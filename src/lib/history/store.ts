@@ -212,6 +212,23 @@ export class HistoryStore {
   }
 
   /**
+   * Deletes every segment of a conversation (a deleted group's, docs/architecture.md, "Private groups and
+   * channels"): one listing, then one delete per segment; returns how many it deleted. Segments already gone
+   * count as deleted, so a deletion that stopped half-way completes when run again. A send still in flight may
+   * append to the conversation afterwards (the appender makes a missing segment again): the caller makes sure
+   * nobody can read the conversation from then on.
+   */
+  async deleteConversation(conversation: string): Promise<number> {
+    validateConversation(conversation);
+    await this.ensureContainer();
+    const segments = await listSegments(this.containerClient, conversation);
+    for (const { segment } of segments) {
+      await segmentClient(this.containerClient, conversation, segment).deleteIfExists();
+    }
+    return segments.length;
+  }
+
+  /**
    * Resolves once the container exists: created on first use, once per store; a failure is not remembered, so
    * the next call tries again. The chat awaits it before presence and memberships list the container.
    */

@@ -21,6 +21,7 @@ export const GROUP_COMMAND_NAMES = [
   'renameGroup',
   'setTopic',
   'listMembers',
+  'deleteGroup',
   'listChannels',
 ] as const;
 export type GroupCommandName = (typeof GROUP_COMMAND_NAMES)[number];
@@ -40,6 +41,7 @@ export type GroupCommand =
   | { readonly type: 'renameGroup'; readonly group: string; readonly title: string }
   | { readonly type: 'setTopic'; readonly group: string; readonly topic: string }
   | { readonly type: 'listMembers'; readonly group: string }
+  | { readonly type: 'deleteGroup'; readonly group: string }
   | { readonly type: 'listChannels'; readonly after?: string; readonly limit: number };
 
 export function isGroupCommandName(name: string): name is GroupCommandName {
@@ -137,6 +139,7 @@ export function parseGroupCommand(name: GroupCommandName, payload: Record<string
       return { ok: true, command: { type: name, group, topic: cleaned } };
     }
     case 'listMembers':
+    case 'deleteGroup':
       return { ok: true, command: { type: name, group } };
   }
 }

@@ -30,7 +30,19 @@ import { type ChatErrorPayload, chatError } from '../errors.js';
 import type { Fanout } from '../fanout.js';
 import type { ChatEvent, SystemPayload } from '../wire/protocol.js';
 import type { GroupCommand } from './commands.js';
+import { deleteGroup, type GroupDeletion } from './deletion.js';
+import {
+  legacyChannel,
+  listedTitle,
+  mayAdd,
+  named,
+  notDeleted,
+  refusal,
+  refuse,
+  without,
+} from './group-rules.js';
 import type { MembershipOrigins, MembershipStore } from './memberships.js';
+import { notAMemberOf } from './refusals.js';
 
 /**
  * The members whose checks and state one `createGroup` works on at once: a group of 256 is 16 at a time, so
@@ -48,18 +60,15 @@ export interface GroupStores extends GroupLimits {
   readonly memberWorkConcurrency?: number;
 }
 
-export interface GroupDependencies extends GroupStores {
+export interface GroupDependencies extends GroupStores, Omit<GroupDeletion, 'records' | 'concurrency'> {
   readonly members: Pick<MembershipStore, 'origins' | 'isMember' | 'add' | 'remove'>;
   readonly fanout: Pick<Fanout, 'addUserToGroup' | 'removeUserFromGroup' | 'toGroup' | 'toUser'>;
   readonly lists: Pick<ListUpdates, 'joinGroup' | 'leaveGroup' | 'retitleGroup'>;
-  readonly history: { read(conversation: string, options: { limit: number }): Promise<HistoryPage> };
+  readonly history: GroupDeletion['history'] & {
+    read(conversation: string, options: { limit: number }): Promise<HistoryPage>;
+  };
   /** The time now, ISO 8601. */
   readonly at: () => string;
-}
-
-/** Refuses with a code of the catalogue (caught by {@link GroupHandlers.run}). */
-function refuse(code: ConversationListError['code'], detail?: string): never {
-  throw new ConversationListError(code, detail);
 }
 
 export class GroupHandlers {
@@ -87,7 +96,8 @@ export class GroupHandlers {
     const { records, channels } = this.#deps;
     try {
       const record = await records.read(group);
-      if (record !== undefined && !isGroupMember(record, user)) refuse('private-group', `"${group}"`);
+      if (record !== undefined) notDeleted(record);
+      if (record !== undefined && !isGroupMember(record, user)) refuse('private-group', named(record));
       await this.#roomForOneMore(user, group);
       if (record === undefined) {
         const created = await this.#createCounted(user, {
@@ -110,15 +120,25 @@ export class GroupHandlers {
     }
   }
 
-  /** Takes `user` out of a private group's record before they leave it; the last owner may not leave. */
+  /** Whether `user` may leave `group` (see {@link leaving}): the refusal, or `undefined`. */
   async leaveRefusal(user: string, group: string): Promise<ChatErrorPayload | undefined> {
+    return (await this.leaving(user, group)).refusal;
+  }
+
+  /**
+   * Takes `user` out of a private group's record before they leave it: the record as it changed (for the
+   * members to see), or the refusal: the last owner of a group that keeps members may not leave, nor its last
+   * member (who deletes it instead).
+   */
+  async leaving(user: string, group: string): Promise<{ refusal?: ChatErrorPayload; record?: GroupRecord }> {
     try {
       const record = await this.#deps.records.read(group);
-      if (record?.kind !== 'private') return undefined;
-      await this.#deps.records.change(group, (r) => without(r, user));
-      return undefined;
+      // A deleted group is left with its deletion (deletion.ts), which takes every membership away.
+      if (record?.kind !== 'private' || record.deleted === true) return {};
+      const change = await this.#deps.records.change(group, (r) => without(r, user));
+      return change.changed ? { record: change.record } : {};
     } catch (error) {
-      if (error instanceof ConversationListError) return refusal(error, 'leaveGroup').payload;
+      if (error instanceof ConversationListError) return { refusal: refusal(error, 'leaveGroup').payload };
       throw error;
     }
   }
@@ -137,7 +157,8 @@ export class GroupHandlers {
       case 'renameGroup':
       case 'setTopic': {
         const { record, changed } = await records.change(command.group, (r) => {
-          if (!r.owners.includes(user)) refuse('not-an-owner', `"${command.group}"`);
+          notDeleted(r);
+          if (!r.owners.includes(user)) refuse('not-an-owner', named(r));
           if (command.type === 'renameGroup')
             return r.title === command.title ? undefined : { ...r, title: command.title };
           if ((r.topic ?? '') === command.topic) return undefined;
@@ -160,16 +181,15 @@ export class GroupHandlers {
       case 'listMembers': {
         const record = await records.read(command.group);
         if (record === undefined) return { event: 'group', payload: legacyChannel(command.group) };
-        if (!isGroupMember(record, user)) {
-          return {
-            event: 'error',
-            payload: chatError('not-a-member', command.type, `group "${command.group}"`),
-          };
-        }
+        notDeleted(record);
+        if (!isGroupMember(record, user))
+          return { event: 'error', payload: notAMemberOf(record, command.type, command.group) };
         return { event: 'group', payload: record };
       }
       case 'listChannels':
         return { event: 'channels', payload: await channels.page(command.limit, command.after) };
+      case 'deleteGroup':
+        return deleteGroup({ ...this.#deps, concurrency: this.#concurrency }, user, command.group);
     }
   }
 
@@ -274,8 +294,9 @@ export class GroupHandlers {
   async #remove(by: string, group: string, member: string): Promise<ChatEvent | undefined> {
     const { records, members, fanout, lists } = this.#deps;
     const { record, changed } = await records.change(group, (r) => {
-      if (r.kind !== 'private') refuse('not-private', `"${group}"`);
-      if (!r.owners.includes(by)) refuse('not-an-owner', `"${group}"`);
+      notDeleted(r);
+      if (r.kind !== 'private') refuse('not-private', named(r));
+      if (!r.owners.includes(by)) refuse('not-an-owner', named(r));
       return without(r, member);
     });
     // Also when nothing changed: a retry after a failure half-way completes the removal.
@@ -387,46 +408,9 @@ export class GroupHandlers {
   }
 }
 
-/** The title a member's list keeps of a group: a private group's; none for a channel (see `#retitle`). */
-function listedTitle(record: GroupRecord): string | undefined {
-  return record.kind === 'private' ? record.title : undefined;
-}
-
-/** Refuses unless `by` may add members to the group of `record`: a private group they own. */
-function mayAdd(record: GroupRecord, by: string): void {
-  if (record.kind !== 'private') refuse('not-private', `"${record.group}"`);
-  if (!record.owners.includes(by)) refuse('not-an-owner', `"${record.group}"`);
-}
-
 /** How many of a user's memberships have an adder that `test` accepts. */
 function count(origins: MembershipOrigins, test: (adder: string | undefined) => boolean): number {
   let n = 0;
   for (const adder of origins.values()) if (test(adder)) n++;
   return n;
-}
-
-/** The record without `user`; the last owner of a group that keeps other members may not go. */
-function without(record: GroupRecord, user: string): Omit<GroupRecord, 'version'> | undefined {
-  if (!record.members.includes(user) && !record.owners.includes(user)) return undefined;
-  const owners = record.owners.filter((o) => o !== user);
-  const members = record.members.filter((m) => m !== user);
-  if (owners.length === 0 && members.length > 0) {
-    // The catalogue's message says what to do; the detail says which group, with how many others in it.
-    refuse(
-      'last-owner',
-      `"${record.group}" keeps ${members.length} other member${members.length === 1 ? '' : 's'}`,
-    );
-  }
-  return { ...record, owners, members };
-}
-
-/** What a group from before records is: a public channel without owners. */
-function legacyChannel(group: string): GroupRecord {
-  return { group, kind: 'channel', title: group, owners: [], members: [], version: 0 };
-}
-
-function refusal(error: ConversationListError, command: string): Extract<ChatEvent, { event: 'error' }> {
-  const payload = chatError(error.code, command);
-  const until = error.until === undefined ? {} : { until: error.until };
-  return { event: 'error', payload: { ...payload, message: error.message, ...until } };
 }

@@ -11,12 +11,13 @@ import { type Caller, nameOf } from '../people/caller.js';
 import type { ChatEvent } from '../wire/protocol.js';
 import type { GroupHandlers } from './groups.js';
 import type { MembershipStore } from './memberships.js';
+import { recordToName } from './refusals.js';
 
 export interface JoinDependencies {
   readonly members: Pick<MembershipStore, 'isMember' | 'add' | 'remove'>;
   readonly fanout: Pick<Fanout, 'addUserToGroup' | 'removeUserFromGroup' | 'toGroup' | 'toUser'>;
   readonly records: Pick<GroupRecordStore, 'read'>;
-  readonly groups: Pick<GroupHandlers, 'joinRefusal' | 'leaveRefusal'>;
+  readonly groups: Pick<GroupHandlers, 'joinRefusal' | 'leaving'>;
   readonly lists: Pick<ListUpdates, 'holding' | 'leaveGroup'>;
   readonly moderation?: Pick<ModerationDependencies, 'enabled' | 'store'> | undefined;
   readonly at: () => string;
@@ -56,11 +57,12 @@ export async function leaveGroup(
   group: string,
 ): Promise<ChatEvent | undefined> {
   const { members, fanout, groups, lists, at } = deps;
-  const refused = await groups.leaveRefusal(caller.user, group);
-  if (refused !== undefined) return { event: 'error', payload: refused };
+  const { refusal, record: changed } = await groups.leaving(caller.user, group);
+  if (refusal !== undefined) return { event: 'error', payload: refusal };
   if (!(await members.isMember(caller.user, group))) {
-    const detail = `you are not in "${group}", so there is nothing to leave`;
-    return { event: 'error', payload: chatError('not-a-member', 'leaveGroup', detail) };
+    const record = await recordToName(deps.records, group);
+    const message = `You are not in "${record?.title ?? group}", so there is nothing to leave`;
+    return { event: 'error', payload: { ...chatError('not-a-member', 'leaveGroup'), message } };
   }
   await members.remove(caller.user, group);
   await fanout.removeUserFromGroup(group, caller.user);
@@ -72,6 +74,8 @@ export async function leaveGroup(
     payload: { kind: 'groupLeft', user: caller.user, ...nameOf(caller), group, at: at() },
   };
   await Promise.all([fanout.toGroup(group, note), fanout.toUser(caller.user, note)]);
+  // A private group's members see its record change, as for a removal: who is left, and who owns it.
+  if (changed !== undefined) await fanout.toGroup(group, { event: 'group', payload: changed });
   return undefined;
 }
 

@@ -22,6 +22,7 @@ import {
 } from '../../user-folder.js';
 import { type ChatErrorPayload, chatError } from '../errors.js';
 import type { Fanout } from '../fanout.js';
+import { notAMember, type RecordsToName } from './refusals.js';
 
 export { MEMBERS_PREFIX };
 
@@ -153,18 +154,20 @@ function adderOf(value: string | undefined): string | undefined {
 
 /**
  * Why `user` may not read (or change a message of) the conversation `id`, or `undefined` when they may: a group
- * needs membership, a private conversation must be theirs, the room is everyone's.
+ * needs membership, a private conversation must be theirs, the room is everyone's. A group's refusal names it
+ * by its title when `records` are given (refusals.ts: one record read, only when refusing).
  */
 export async function readRefusal(
   members: Pick<MembershipStore, 'isMember'>,
   user: string,
   command: string,
   id: string,
+  records?: RecordsToName,
 ): Promise<ChatErrorPayload | undefined> {
   const conversation = parseConversation(id);
   if (conversation === undefined) return chatError('invalid-conversation', command);
   if (conversation.kind === 'group' && !(await members.isMember(user, conversation.group))) {
-    return chatError('not-a-member', command, `group "${conversation.group}"`);
+    return notAMember(records, command, conversation.group);
   }
   if (conversation.kind === 'dm' && !conversation.users.includes(user)) {
     return chatError('forbidden-conversation', command);

@@ -219,7 +219,8 @@ export class ModerationHandlers {
     caller: Caller,
     command: Extract<ModerationCommand, { type: 'reportMessage' }>,
   ): Promise<ChatReply> {
-    const refused = await readRefusal(this.#deps.members, caller.user, command.type, command.conversation);
+    const { members, records } = this.#deps;
+    const refused = await readRefusal(members, caller.user, command.type, command.conversation, records);
     if (refused !== undefined) return { event: 'error', payload: refused };
     const { history, reportChangeLines } = this.#deps;
     const found = await reportedMessage(history, command.conversation, command.messageId, reportChangeLines);

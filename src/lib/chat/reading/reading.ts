@@ -10,7 +10,7 @@
 
 import { decodeTime } from 'ulid';
 import { groupConversation, parseConversation, ROOM } from '../../conversation.js';
-import type { ConversationList } from '../../conversations/index.js';
+import type { ConversationList, GroupRecordStore } from '../../conversations/index.js';
 import type { ChatMessage, HistoryPage } from '../../history/index.js';
 import { mapLimited } from '../../map-limited.js';
 import { chatError } from '../errors.js';
@@ -45,6 +45,8 @@ export interface ReadingDependencies extends Omit<SearchDependencies, 'history'>
     read(conversation: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
   };
   readonly members: Pick<MembershipStore, 'isMember'>;
+  /** The records a refusal names its group by (refusals.ts). */
+  readonly groups?: { readonly records: Pick<GroupRecordStore, 'read'> };
   readonly fanout: Pick<Fanout, 'toUser'>;
   /** See {@link DEFAULT_MAX_UNREAD_COUNT}. */
   readonly maxUnreadCount?: number;
@@ -69,7 +71,14 @@ export class ReadingHandlers {
     command: ReadingCommand,
     marked: Pick<MarkedIds, 'stored'>,
   ): Promise<ChatEvent | undefined> {
-    const refusal = await readRefusal(this.#deps.members, caller.user, command.type, command.conversation);
+    const { members, groups } = this.#deps;
+    const refusal = await readRefusal(
+      members,
+      caller.user,
+      command.type,
+      command.conversation,
+      groups?.records,
+    );
     if (refusal !== undefined) return { event: 'error', payload: refusal };
     if (command.type === 'searchMessages') return searchMessages(this.#deps, command);
     return command.type === 'markRead'

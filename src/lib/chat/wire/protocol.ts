@@ -129,7 +129,8 @@ export interface SystemPayload {
     | 'groupCreated'
     | 'groupRenamed'
     | 'topicSet'
-    | 'ownerAdded';
+    | 'ownerAdded'
+    | 'groupDeleted';
   readonly user: string;
   /** The owner who added or removed `user`. */
   readonly by?: string;
