@@ -10,6 +10,7 @@ import { type AttachmentStore, attachmentStoreFromSettings } from '../lib/attach
 import {
   type ChatChannel,
   JoinReads,
+  type ListedTitles,
   MAX_CONCURRENT_HISTORY_READS_CEILING,
   MAX_ONLINE_PAGE_SIZE,
   MAX_SEARCH_SCAN_BYTES,
@@ -20,6 +21,7 @@ import {
   PresenceStore,
   ReadPositionStore,
   type SearchOptions,
+  TitledGroupRecordStore,
   UserDirectory,
   webPubSubChannel,
 } from '../lib/chat/index.js';
@@ -29,7 +31,7 @@ import {
   GROUP_LIMIT_CEILINGS,
   GroupCreationStore,
   type GroupLimits,
-  GroupRecordStore,
+  type GroupRecordStore,
   PeopleDirectory,
 } from '../lib/conversations/index.js';
 import {
@@ -83,6 +85,8 @@ export interface ChatServices {
   readonly joinReads: JoinReads;
   /** The ids `markRead` found stored, remembered (src/lib/chat/reading/marked-ids.ts). */
   readonly markedIds: MarkedIds;
+  /** The titles and kinds of group records the welcome shows, kept a short while (src/lib/chat/groups/listed-titles.ts). */
+  readonly titles: ListedTitles;
   /** Private groups' and channels' records, the channel directory, and their limits (`CHAT_MAX_GROUP_…`). */
   readonly groups: GroupLimits & {
     readonly records: GroupRecordStore;
@@ -127,6 +131,10 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
   const webPubSub = webPubSubFromSettings(env, hub);
   const upstream = config ?? upstreamAuthFromSettings(env, webPubSub?.accessKeys.length ? 'key' : 'identity');
   const signalr = config ? hubClientFromSettings(env) : undefined;
+  const records = new TitledGroupRecordStore(containerClient, {
+    writeAttempts: countSetting('groupWriteAttempts', GROUP_LIMIT_CEILINGS.writeAttempts, env),
+    titles: { ttlMs: numberSetting('listedTitleTtlMs', env) },
+  });
   const value: ChatServices = {
     webPubSubChannel: webPubSub ? webPubSubChannel(webPubSub.client, webPubSub.sender) : undefined,
     webPubSub: {
@@ -156,10 +164,9 @@ export function chatServices(env: NodeJS.ProcessEnv = process.env): ChatServices
     reads: new ReadPositionStore(containerClient),
     joinReads: new JoinReads(history),
     markedIds: new MarkedIds(history),
+    titles: records.titles,
     groups: {
-      records: new GroupRecordStore(containerClient, {
-        writeAttempts: countSetting('groupWriteAttempts', GROUP_LIMIT_CEILINGS.writeAttempts, env),
-      }),
+      records,
       channels: new ChannelDirectory(containerClient),
       creations: new GroupCreationStore(containerClient, {
         writeAttempts: countSetting('groupWriteAttempts', GROUP_LIMIT_CEILINGS.writeAttempts, env),
@@ -318,7 +325,10 @@ function countSetting(
 }
 
 /** A whole number of milliseconds ≥ 0 from a setting (its catalogue default when absent). */
-function numberSetting(key: 'presenceWindowMs' | 'presenceStaleGraceMs', env: NodeJS.ProcessEnv): number {
+function numberSetting(
+  key: 'presenceWindowMs' | 'presenceStaleGraceMs' | 'listedTitleTtlMs',
+  env: NodeJS.ProcessEnv,
+): number {
   const raw = readSetting(key, env) ?? '';
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {

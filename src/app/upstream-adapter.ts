@@ -81,6 +81,7 @@ function chatUpstreamHandlers(services: ChatServices): UpstreamHandlers {
       joinReads: services.joinReads,
       markedIds: services.markedIds,
       groups: services.groups,
+      titles: services.titles,
       fanout,
       typing: typingThrottleFor(services),
       reactions: services.reactions,

@@ -219,6 +219,13 @@ export const SETTINGS = {
     description:
       'Milliseconds before a presence entry the service does not confirm (a connection that died without disconnect) is deleted and announced as left.',
   },
+  listedTitleTtlMs: {
+    name: 'CHAT_LISTED_TITLE_TTL_MS',
+    required: false,
+    default: '30000',
+    description:
+      "Milliseconds an instance shows a channel's title it read for a welcome before reading the channel's record again (0: read it for every welcome). A rename reaches connected members at once; a page loaded within this time of it may list the old title.",
+  },
   maxGroupMembers: {
     name: 'CHAT_MAX_GROUP_MEMBERS',
     required: false,

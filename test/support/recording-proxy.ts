@@ -6,7 +6,8 @@
  * Shared Key signatures cover the path, not the host, so Blob clients work through it unchanged.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { BlobServiceClient, type ContainerClient, type StorageRetryOptions } from '@azure/storage-blob';
 import { afterEach } from 'vitest';
 import { azuriteConnectionString } from '../../src/local/dev-constants.js';
@@ -68,17 +69,19 @@ export interface RecordingProxy {
 }
 
 /**
- * Starts a proxy on a free port that forwards every request to `target` (an `http://host:port` origin), unless
- * `intercept` injects a fault.
+ * Starts a proxy on a free port that forwards every request to `target` (an `http://host:port` origin, or a
+ * function that names it when a request comes, for a target that starts after the proxy), unless `intercept`
+ * injects a fault. A WebSocket upgrade is passed through as it is and recorded with the method `UPGRADE`.
  */
 export async function startRecordingProxy(
-  target: string,
+  target: string | (() => string),
   { intercept, holdAnswer }: { intercept?: Interceptor; holdAnswer?: AnswerHold } = {},
 ): Promise<RecordingProxy> {
-  const upstream = new URL(target);
+  const targetUrl = () => new URL(typeof target === 'string' ? target : target());
   const exchanges: RecordedExchange[] = [];
   let seen = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const upstream = targetUrl();
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
@@ -141,6 +144,42 @@ export async function startRecordingProxy(
       res.end(String(error));
     });
   });
+  /** The upgraded connections, cut when the proxy closes. */
+  const upgraded = new Set<() => void>();
+  server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => {
+    const upstream = targetUrl();
+    exchanges.push({
+      method: 'UPGRADE',
+      url: req.url ?? '/',
+      range: undefined,
+      status: 101,
+      responseBytes: 0,
+      requestBytes: 0,
+      requestLines: 0,
+      forwarded: true,
+    });
+    const to = connect(Number(upstream.port), upstream.hostname, () => {
+      const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i] as string;
+        lines.push(`${name}: ${name.toLowerCase() === 'host' ? upstream.host : req.rawHeaders[i + 1]}`);
+      }
+      to.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length > 0) to.write(head);
+      to.pipe(client);
+      client.pipe(to);
+    });
+    const cut = () => {
+      to.destroy();
+      client.destroy();
+      upgraded.delete(cut);
+    };
+    upgraded.add(cut);
+    to.on('error', cut);
+    client.on('error', cut);
+    to.on('close', cut);
+    client.on('close', cut);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -149,6 +188,7 @@ export async function startRecordingProxy(
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
+        for (const cut of [...upgraded]) cut();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };

@@ -31,7 +31,7 @@ describe('local service options', () => {
       notificationAttempts: 3,
       maxPendingRetries: 32,
       maxConcurrentUpstreamCalls: 64,
-      connectsPerSecondPerAddress: 20,
+      connectsPerSecondPerAddress: 10,
       connectBurstPerAddress: 200,
       connectsPerSecondPerUser: 2,
       connectBurstPerUser: 20,

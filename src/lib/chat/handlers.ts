@@ -24,6 +24,7 @@ import { ChatCommandError, chatError, storing } from './errors.js';
 import { deliverMessage, type Fanout } from './fanout.js';
 import { GroupHandlers, type GroupStores } from './groups/groups.js';
 import { type JoinDependencies, joinGroup, leaveGroup } from './groups/joins.js';
+import type { ListedTitleSource } from './groups/listed-titles.js';
 import { type MembershipStore, readRefusal } from './groups/memberships.js';
 import { notAMember } from './groups/refusals.js';
 import { isModerationCommand } from './moderation/commands.js';
@@ -97,6 +98,17 @@ export interface ChatDependencies {
   readonly moderation?: ModerationDependencies;
   /** The attachment store a message's attachment is checked against; without it attachments are refused. */
   readonly attachments?: AttachmentCheck;
+  /**
+   * How long a SignalR service's mark of a user's applied memberships lasts, in seconds (default
+   * `DEFAULT_MEMBERSHIP_RECHECK_SECONDS`): an entry applies them all again at most this often while the service
+   * keeps them (groups/memberships.ts).
+   */
+  readonly membershipRecheckSeconds?: number;
+  /**
+   * This instance's short-lived copy of the titles and kinds of group records the welcome shows (one per
+   * process, groups/listed-titles.ts); without it each welcome reads the records.
+   */
+  readonly titles?: ListedTitleSource;
   /** The clock, for tests. */
   readonly now?: () => number;
 }
@@ -111,7 +123,7 @@ export class ChatHandlers {
   }
 
   /**
-   * A connection enters: its groups are re-applied in the service, its presence recorded, and everyone hears
+   * A connection enters: it is put in its groups in the service, its presence recorded, and everyone hears
    * it in the next `presence` delta. Returns the `welcome`, with the first page of the online list and the
    * count, as soon as it is ready, and `announced`, which resolves once the delta is sent (at most one
    * presence window later): the caller delivers the welcome first and ends only once the delta is out.

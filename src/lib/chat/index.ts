@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './fanout.js';
 export * from './groups/commands.js';
 export * from './groups/groups.js';
+export * from './groups/listed-titles.js';
 export * from './groups/memberships.js';
 export * from './handlers.js';
 export * from './history-reads.js';

@@ -105,11 +105,14 @@ export const LIMITS = {
     default: 200,
     unit: 'count',
     integer: true,
-    doc: 'connects (negotiates, un-negotiated WebSockets) one address makes at once',
+    doc: 'connects (negotiates, un-negotiated WebSockets, Web PubSub connects and recoveries) one address makes at once',
     azure: 'no (ours): 429 with `Retry-After`',
   },
+  // Every transport's connect is counted, with a token used again and again too; 10 a second is what the app's
+  // negotiate allows one address (CHAT_NEGOTIATE_PER_MINUTE_PER_ADDRESS, 600 a minute), and what one address
+  // can make the app welcome (docs/local-service.md, "Connections").
   connectsPerSecondPerAddress: {
-    default: 20,
+    default: 10,
     unit: 'per second',
     integer: false,
     doc: 'sustained connects per address',

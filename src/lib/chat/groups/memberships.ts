@@ -21,7 +21,7 @@ import {
   userFolderPrefix,
 } from '../../user-folder.js';
 import { type ChatErrorPayload, chatError } from '../errors.js';
-import type { Fanout } from '../fanout.js';
+import type { EntryGroups } from '../fanout.js';
 import { notAMember, type RecordsToName } from './refusals.js';
 
 export { MEMBERS_PREFIX };
@@ -176,32 +176,111 @@ export async function readRefusal(
 }
 
 /**
- * Puts `user` in the realtime group of each group they belong to, as their memberships say once it is done
- * (docs/architecture.md, "Private groups and channels"), and returns those groups. A removal that runs
- * meanwhile deletes the membership and then takes the user out of the realtime group; the memberships are
- * listed once more after the adds, and any group that is gone from them is taken out again. Either the
- * listing sees the removal, or the removal's own "remove user from group" comes after the add: the user is
- * never left in a group they were removed from. A group added meanwhile is applied too. A user listed with
- * no group was added to none, so there is nothing to take back and no second listing: a group added
- * meanwhile was put in the service by its adder, after the membership was written, and reaches the
- * connection by its own note. `listed`: the groups a listing just found (a join's
- * {@link MembershipStore.folderOf}), which then stands for the first listing.
+ * The realtime group whose membership marks a user whose groups are all in a service that keeps memberships
+ * for later connections (SignalR): no message is ever sent to it, and `:` is in no chat group's name. It is
+ * added before the groups and taken out again if they could not all be added, so a service that restarted
+ * since (and forgot everything) has no mark either.
  */
-export async function applyMemberships(
+export const APPLIED_MARK_GROUP = 'chat:memberships-applied';
+
+/**
+ * How long the mark lasts (its `ttl`, in seconds): past it, the user's next entry applies their groups again,
+ * which also repairs a membership whose "add user to group" failed elsewhere.
+ */
+export const DEFAULT_MEMBERSHIP_RECHECK_SECONDS = 600;
+
+/**
+ * Puts a connection that enters in the realtime groups of its user's memberships (docs/architecture.md,
+ * "Presence and group memberships") and returns them, as listed once more after the entry's calls. `listed`: the
+ * groups the listing of the user's folder found. Nothing the entry does grows with the groups but a re-application:
+ *
+ * - Where the service keeps a user's memberships for the user's later connections (`user`: SignalR), one call
+ *   checks the mark ({@link APPLIED_MARK_GROUP}). Only when it is missing (the service restarted, the mark expired,
+ *   or an add failed) are the mark and then every group added: at most once per user per
+ *   {@link DEFAULT_MEMBERSHIP_RECHECK_SECONDS} while the service keeps them.
+ * - Where it does not (`connection`: Web PubSub), the connection is put in every group with one call.
+ *
+ * Then the memberships are listed once more, and a group that is gone from them is taken out again: a removal
+ * that ran meanwhile deleted the membership and then took the user out of the realtime group, and either that
+ * listing sees the deletion or the removal's own "remove" came after this entry's add. A group added meanwhile
+ * is applied too, and the welcome shows the groups of that listing. A user listed with no group is added to
+ * none and listed once. A failed call (logged by `groups`) does not fail the entry: the mark is taken out again,
+ * so the next entry applies the groups again.
+ */
+export async function enterGroups(
   members: Pick<MembershipStore, 'groupsOf'>,
-  fanout: Pick<Fanout, 'addUserToGroup' | 'removeUserFromGroup'>,
+  groups: EntryGroups | undefined,
   user: string,
-  listed?: readonly string[],
+  listed: readonly string[],
+  options: { recheckSeconds?: number } = {},
 ): Promise<string[]> {
-  const first = listed !== undefined ? [...listed] : await members.groupsOf(user);
-  if (first.length === 0) return first;
-  await Promise.all(first.map((group) => fanout.addUserToGroup(group, user)));
+  const first = [...listed];
+  if (first.length === 0 || groups === undefined) return first;
+  let complete = true;
+  const quietly = (call: Promise<void>) =>
+    call.catch(() => {
+      complete = false;
+    });
+  if (groups.kind === 'connection') {
+    await quietly(groups.add(first));
+    return correct(
+      members,
+      user,
+      first,
+      (gone) => quietly(groups.remove(gone)),
+      (added) => quietly(groups.add(added)),
+    );
+  }
+  const each = (call: (group: string) => Promise<void>) => async (some: readonly string[]) => {
+    await Promise.all(some.map((group) => quietly(call(group))));
+  };
+  const takeMarkBack = () => groups.remove(APPLIED_MARK_GROUP).catch(() => undefined);
+  const applied = await groups.has(APPLIED_MARK_GROUP).catch(() => false);
+  let now: string[];
+  try {
+    if (!applied) {
+      await quietly(
+        groups.add(APPLIED_MARK_GROUP, {
+          ttlSeconds: options.recheckSeconds ?? DEFAULT_MEMBERSHIP_RECHECK_SECONDS,
+        }),
+      );
+      await each((group) => groups.add(group))(first);
+    }
+    now = await correct(
+      members,
+      user,
+      first,
+      each(groups.remove),
+      each((group) => groups.add(group)),
+    );
+  } catch (error) {
+    // The memberships could not be listed again: without the mark, a retry of the entry applies them again.
+    await takeMarkBack();
+    throw error;
+  }
+  if (!complete) await takeMarkBack();
+  return now;
+}
+
+/**
+ * Lists the memberships again after `first` was added, takes out what is gone from them and adds what is new;
+ * returns the new listing.
+ */
+async function correct(
+  members: Pick<MembershipStore, 'groupsOf'>,
+  user: string,
+  first: readonly string[],
+  remove: (groups: readonly string[]) => Promise<void>,
+  add: (groups: readonly string[]) => Promise<void>,
+): Promise<string[]> {
   const now = await members.groupsOf(user);
   const kept = new Set(now);
   const before = new Set(first);
+  const removed = first.filter((g) => !kept.has(g));
+  const added = now.filter((g) => !before.has(g));
   await Promise.all([
-    ...first.filter((g) => !kept.has(g)).map((group) => fanout.removeUserFromGroup(group, user)),
-    ...now.filter((g) => !before.has(g)).map((group) => fanout.addUserToGroup(group, user)),
+    removed.length > 0 ? remove(removed) : undefined,
+    added.length > 0 ? add(added) : undefined,
   ]);
   return now;
 }

@@ -1,12 +1,12 @@
 /**
- * A connection enters the chat: its presence entry, its groups re-applied in the service, and the `welcome`
+ * A connection enters the chat: its presence entry, its groups in the service, and the `welcome`
  * (docs/architecture.md, "The chat protocol"). Every read a welcome needs starts at once, each waiting only
  * for what it needs, so a join costs its slowest chain of requests rather than their sum
  * (docs/capacity.md, "What one join, message and membership change cost, and the CPU behind them").
  */
 import { DEFAULT_HISTORY_LIMIT, ROOM } from '../../conversation.js';
 import { withListedTitles } from '../groups/listed-titles.js';
-import { applyMemberships } from '../groups/memberships.js';
+import { enterGroups } from '../groups/memberships.js';
 import type { ChatDependencies } from '../handlers.js';
 import { type Caller, nameOf, namesOf } from '../people/caller.js';
 import { newestOf, type PageReader, withPage } from '../reading/join-reads.js';
@@ -32,7 +32,7 @@ export interface EntryContext {
 }
 
 /**
- * A connection enters: its groups are re-applied in the service, its presence recorded, and everyone hears
+ * A connection enters: it is put in its groups in the service, its presence recorded, and everyone hears
  * it in the next `presence` delta. Returns the `welcome`, with the first page of the online list and the
  * count, as soon as it is ready, and `announced`, which resolves once the delta is sent (at most one
  * presence window later): the caller delivers the welcome first and ends only once the delta is out.
@@ -60,12 +60,20 @@ export async function enterChat(
   positions.catch(() => undefined);
   // One read of the room serves the welcome's page and the room's unread count.
   const room = reader.read(ROOM, { limit: Math.max(DEFAULT_HISTORY_LIMIT, unreadPageLimit()) });
-  // The groups, re-applied in the service (it forgets memberships when it restarts; this heals that)
-  // without undoing a removal that runs meanwhile (memberships.ts).
-  const groups = folder.then((found) => applyMemberships(members, fanout, caller.user, found.groups));
+  // The connection in its groups: a check that the service still has the user's (SignalR, which keeps them
+  // for later connections and forgets them only when it restarts) or one call putting the connection in all
+  // of them (Web PubSub), without undoing a removal that runs meanwhile (memberships.ts).
+  const groups = folder.then((found) =>
+    enterGroups(members, fanout.entryGroups(caller), caller.user, found.groups, {
+      ...(deps.membershipRecheckSeconds !== undefined
+        ? { recheckSeconds: deps.membershipRecheckSeconds }
+        : {}),
+    }),
+  );
   const conversations = folder.then((found) => lists.read(caller.user, found));
-  // The titles of the groups whose entries keep none (channels): a read of each of their records.
-  const titled = conversations.then((list) => withListedTitles(deps.groups.records, list));
+  // The titles of the groups whose entries keep none (channels): their records, as this instance keeps them
+  // for a short while (listed-titles.ts).
+  const titled = conversations.then((list) => withListedTitles(deps.titles ?? deps.groups.records, list));
   const reading = Promise.all([conversations, groups]).then(([list, joined]) =>
     welcomeReads(
       {

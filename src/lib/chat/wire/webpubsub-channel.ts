@@ -51,5 +51,20 @@ export function webPubSubChannel(client: WebPubSubServiceClient, sender?: TextSe
       await client.group(group).removeUser(userId);
     },
     userExists: (userId) => client.userExists(userId),
+    memberships: {
+      kind: 'connection',
+      addConnectionToGroups: (groups, connectionId) =>
+        client.addConnectionsToGroups([...groups], connectionFilter(connectionId)),
+      removeConnectionFromGroups: (groups, connectionId) =>
+        client.removeConnectionsFromGroups([...groups], connectionFilter(connectionId)),
+    },
   };
+}
+
+/**
+ * The OData filter that selects one connection (Learn's "OData filter syntax in Azure Web PubSub service": a
+ * string literal in single quotes, a quote in it doubled).
+ */
+export function connectionFilter(connectionId: string): string {
+  return `connectionId eq '${connectionId.replaceAll("'", "''")}'`;
 }

@@ -272,6 +272,14 @@ export class HubClient {
     return this.#exists('userExists', ['users', id('userId', userId)]);
   }
 
+  /**
+   * Whether the user is in the group (404 → `false`): `GET /groups/{group}/users/{user}`, Azure's "check whether
+   * a user exists in the target group".
+   */
+  async isUserInGroup(group: string, userId: string): Promise<boolean> {
+    return this.#exists('isUserInGroup', ['groups', groupName(group), 'users', id('userId', userId)]);
+  }
+
   /** Whether the group has at least one connection (404 → `false`). */
   async groupExists(group: string): Promise<boolean> {
     return this.#exists('groupExists', ['groups', groupName(group)]);

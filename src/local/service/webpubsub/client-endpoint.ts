@@ -228,7 +228,8 @@ export async function handleWebPubSubUpgrade(
 /**
  * A reliable client recovering its connection: the same connection takes the new socket. An unknown or
  * ended connection, or a wrong token, is closed with 1008 after the upgrade, which tells the client to stop
- * recovering and connect anew (Learn, "Create reliable WebSocket clients").
+ * recovering and connect anew (Learn, "Create reliable WebSocket clients"). It counts against the connect
+ * limits as a connect does (429 past them, before the upgrade).
  */
 function recover(
   ctx: WebPubSubContext,
@@ -240,6 +241,9 @@ function recover(
   connectionId: string,
   offered: readonly string[],
 ): void {
+  // A recovery is an upgrade like a connect: its address pays before anything is looked up (an unknown id too,
+  // which is answered after the upgrade), and the user of a connection it takes over pays as well.
+  ctx.connectLimits.address(req.socket.remoteAddress);
   const presented = url.searchParams.get(RECOVERY_QUERY.token) ?? '';
   const connection = ctx.recoverable.get(connectionId);
   const valid =
@@ -247,6 +251,7 @@ function recover(
     connection.hub.toLowerCase() === hub.toLowerCase() &&
     connection.matches(presented) &&
     connection.canResume;
+  if (valid) ctx.connectLimits.user(connection.userId);
   const reliable = WEBPUBSUB_SUBPROTOCOLS.reliableJson;
   if (offered.includes(reliable)) ctx.chosenSubprotocols.set(req, reliable);
   ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {

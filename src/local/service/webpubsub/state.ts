@@ -12,6 +12,8 @@ import { webPubSubUpstream } from './upstream-codec.js';
 /** A connection that a client may recover (the reliable subprotocol), as the client endpoint sees it. */
 export interface RecoverableConnection {
   readonly hub: string;
+  /** The connection's user, who pays for a recovery as for a connect. */
+  readonly userId: string | undefined;
   /** Whether the presented token is this connection's (constant time). */
   matches(reconnectionToken: string): boolean;
   readonly canResume: boolean;
