@@ -3,16 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import azureFunctions from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteDefinition } from '../../src/app/routes.js';
 import { signatureHeader } from '../../src/lib/signalr/signature.js';
 import { createUpstreamHandler } from '../../src/lib/upstream/index.js';
 import { type RunningFunctionsHost, startFunctionsHost } from '../../src/local/functions-host/host.js';
 import { compileRouteTemplate } from '../../src/local/functions-host/routing.js';
-
-const { HttpResponse } = azureFunctions;
 
 let host: RunningFunctionsHost | undefined;
 const lines: string[] = [];
@@ -98,104 +95,6 @@ describe('the built-in Functions host', () => {
       functionName: 'echo',
     });
     expect(lines).toContain('[echo] handled');
-  });
-
-  it('writes string, Buffer, Uint8Array, jsonBody and HttpResponse bodies with their content types', async () => {
-    const h = await start([
-      route('s', 's', () => ({ body: 'text' })),
-      route('b', 'b', () => ({
-        body: Buffer.from([1, 2, 3]),
-        headers: { 'content-type': 'application/octet-stream' },
-      })),
-      route('u', 'u', () => ({ body: new Uint8Array([4, 5]) })),
-      route('j', 'j', () => ({ jsonBody: { a: '<b>' } })),
-      route('r', 'r', () => new HttpResponse({ status: 202, body: 'resp' })),
-      route('none', 'none', () => undefined),
-    ]);
-    const s = await fetch(`${h.url}/api/s`);
-    expect(s.status).toBe(200);
-    expect(s.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(await s.text()).toBe('text');
-    expect([...new Uint8Array(await (await fetch(`${h.url}/api/b`)).arrayBuffer())]).toEqual([1, 2, 3]);
-    expect([...new Uint8Array(await (await fetch(`${h.url}/api/u`)).arrayBuffer())]).toEqual([4, 5]);
-    const j = await fetch(`${h.url}/api/j`);
-    expect(j.headers.get('content-type')).toBe('application/json');
-    expect(await j.json()).toEqual({ a: '<b>' });
-    const r = await fetch(`${h.url}/api/r`);
-    expect(r.status).toBe(202);
-    expect(await r.text()).toBe('resp');
-    expect((await fetch(`${h.url}/api/none`)).status).toBe(204);
-  });
-
-  it('writes a plain answer (status, headers, typed body) exactly as the same answer as an HttpResponse', async () => {
-    const answers: HttpResponseInit[] = [
-      { status: 200 },
-      { status: 204 },
-      { status: 401, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'no valid user: é' },
-      {
-        status: 200,
-        headers: { 'Content-Type': 'application/json', 'X-Extra': ' padded ' },
-        body: '{"a":1}',
-      },
-      { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array([7, 8]) },
-    ];
-    const h = await start(
-      answers.flatMap((answer, i) => [
-        route(`plain${i}`, `plain${i}`, () => answer),
-        route(`full${i}`, `full${i}`, () => new HttpResponse(answer)),
-      ]),
-    );
-    const read = async (path: string) => {
-      const { request } = await import('node:http');
-      return new Promise<{ status: number; headers: string[]; body: string }>((resolve, reject) => {
-        request(`${h.url}/api/${path}`, (res) => {
-          const headers: string[] = [];
-          for (let i = 0; i < res.rawHeaders.length; i += 2) {
-            const name = res.rawHeaders[i]!.toLowerCase();
-            if (name !== 'date') headers.push(`${name}: ${res.rawHeaders[i + 1]}`);
-          }
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('hex') }),
-          );
-        })
-          .on('error', reject)
-          .end();
-      });
-    };
-    for (let i = 0; i < answers.length; i += 1) {
-      expect(await read(`plain${i}`)).toEqual(await read(`full${i}`));
-    }
-  });
-
-  it('keeps repeated headers as separate lines and writes cookies', async () => {
-    const h = await start([
-      route(
-        'h',
-        'h',
-        (): HttpResponseInit => ({
-          headers: [
-            ['x-multi', 'one'],
-            ['x-multi', 'two'],
-            ['set-cookie', 'a=1'],
-            ['set-cookie', 'b=2'],
-          ],
-          cookies: [{ name: 'c', value: '3', httpOnly: true, path: '/' }],
-          body: '',
-        }),
-      ),
-    ]);
-    const raw = await rawGet(`${h.url}/api/h`);
-    expect(raw.filter((l) => l.toLowerCase().startsWith('x-multi:'))).toEqual([
-      'x-multi: one',
-      'x-multi: two',
-    ]);
-    expect(raw.filter((l) => l.toLowerCase().startsWith('set-cookie:'))).toEqual([
-      'set-cookie: a=1',
-      'set-cookie: b=2',
-      'set-cookie: c=3; Path=/; HttpOnly',
-    ]);
   });
 
   it('answers 404 for unknown routes, 405 for a wrong method, 500 without details when a handler throws', async () => {
@@ -374,18 +273,3 @@ describe('the built-in Functions host', () => {
 });
 
 /** The raw header lines of a GET (fetch folds repeated headers, so read the wire). */
-async function rawGet(url: string): Promise<string[]> {
-  const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request(url, (res) => {
-      const lines: string[] = [];
-      for (let i = 0; i < res.rawHeaders.length; i += 2) {
-        lines.push(`${res.rawHeaders[i]!.toLowerCase()}: ${res.rawHeaders[i + 1]}`);
-      }
-      res.resume();
-      res.on('end', () => resolve(lines));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}

@@ -16,6 +16,7 @@ import type {
 import azureFunctions from '@azure/functions';
 import type { RouteDefinition } from '../../app/routes.js';
 import { BodyTooLargeError } from '../http-body.js';
+import { DeferredRequest } from './deferred-request.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
@@ -43,15 +44,17 @@ export async function invoke(
 ): Promise<void> {
   const { definition, log } = invocation;
   const method = req.method ?? 'GET';
-  // The request the Functions library itself builds when HTTP streams are enabled: a fetch `Request` over the
-  // body stream (GET and HEAD carry none), wrapped by `HttpRequest` with the route parameters. The headers are
-  // the platform's when it stands in for App Service Authentication (`invocation.headers`).
+  // What the Functions library itself builds when HTTP streams are enabled: a fetch `Request` over the body
+  // stream (GET and HEAD carry none), wrapped by `HttpRequest` with the route parameters. The headers are the
+  // platform's when it stands in for App Service Authentication (`invocation.headers`).
   const hasBody = method !== 'GET' && method !== 'HEAD';
-  const nativeRequest = new Request(`http://${req.headers.host ?? invocation.defaultHost}${req.url ?? '/'}`, {
+  // A `Request` itself is made only if the handler reads the body as a whole (deferred-request.ts).
+  const nativeRequest = new DeferredRequest(
+    `http://${req.headers.host ?? invocation.defaultHost}${req.url ?? '/'}`,
     method,
-    headers: invocation.headers ?? headerRecord(req),
-    ...(hasBody ? { body: invocation.body, duplex: 'half' } : {}),
-  } as RequestInit);
+    new Headers(invocation.headers ?? headerRecord(req)),
+    hasBody ? invocation.body : undefined,
+  );
   const request = new HttpRequest({
     nativeRequest,
     params: invocation.params,
@@ -147,35 +150,48 @@ async function writeResult(res: ServerResponse, isHead: boolean, result: unknown
 }
 
 /**
- * The answer most calls get (every upstream call: a status, maybe a body with its content type), written
- * directly: what an `HttpResponse` of it would write, without building a fetch `Response` and reading its
- * body stream back. Anything else (cookies, `jsonBody`, a body without a content type, header pairs) returns
- * false and takes the general path.
+ * The answers most calls get (every upstream call: a status, maybe a body with its content type; negotiate: a
+ * `jsonBody`), written directly: what an `HttpResponse` of them would write, without building a fetch
+ * `Response` and reading its body stream back. Anything else (cookies, a body without a content type, header
+ * pairs, a body and a `jsonBody` together) returns false and takes the general path.
  */
 function writePlain(res: ServerResponse, isHead: boolean, result: unknown): boolean {
   if (result instanceof HttpResponse || typeof result !== 'object') return false;
-  const { status = 200, headers, body, ...rest } = result as HttpResponseInit;
+  const { status = 200, headers, body, jsonBody, ...rest } = result as HttpResponseInit;
   // What `Response` would refuse (a status out of range, a body on a null-body status) takes the general path.
   if (Object.keys(rest).length > 0 || typeof status !== 'number' || !(status >= 200 && status <= 599))
     return false;
   const empty = body === undefined || body === null;
-  if (!empty && (status === 204 || status === 205 || status === 304)) return false;
+  const json = jsonBody !== undefined && jsonBody !== null;
+  const nullBodyStatus = status === 204 || status === 205 || status === 304;
+  if ((!empty || json) && nullBodyStatus) return false;
+  if (json && !empty) return false;
   if (
     headers !== undefined &&
     (Array.isArray(headers) || Object.getPrototypeOf(headers) !== Object.prototype)
   )
     return false;
   const record = (headers ?? {}) as Record<string, unknown>;
-  if (Object.values(record).some((value) => typeof value !== 'string')) return false;
-  const names = Object.keys(record).map((name) => name.toLowerCase());
-  if (new Set(names).size < names.length) return false; // `Headers` would join the values
-  const typed = names.includes('content-type');
-  if (!empty && !(typed && (typeof body === 'string' || body instanceof Uint8Array))) return false;
-  // As `Headers` has them: lower-case names, values without surrounding white space.
-  for (const [name, value] of Object.entries(record))
-    res.setHeader(name.toLowerCase(), (value as string).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ''));
+  // As `Headers` has them: lower-case names, values without surrounding white space, sorted by name.
+  const lines = new Map<string, string>();
+  for (const [name, value] of Object.entries(record)) {
+    if (typeof value !== 'string') return false;
+    const key = name.toLowerCase();
+    if (lines.has(key)) return false; // `Headers` would join the values
+    lines.set(key, value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ''));
+  }
+  let payload: string | Uint8Array;
+  if (json) {
+    // As `HttpResponse` does: the JSON text (none for what JSON cannot say), typed unless the handler typed it.
+    payload = JSON.stringify(jsonBody) ?? '';
+    if (!lines.has('content-type')) lines.set('content-type', 'application/json');
+  } else if (empty) payload = Buffer.alloc(0);
+  else if (lines.has('content-type') && (typeof body === 'string' || body instanceof Uint8Array))
+    payload = body;
+  else return false;
+  for (const name of [...lines.keys()].sort()) res.setHeader(name, lines.get(name) as string);
   res.statusCode = status;
-  res.end(isHead ? undefined : empty ? Buffer.alloc(0) : (body as string | Uint8Array));
+  res.end(isHead ? undefined : payload);
   return true;
 }
 

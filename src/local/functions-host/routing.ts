@@ -26,27 +26,34 @@ export type RouteOutcome =
 export function compileRouteTemplate(
   template: string,
 ): (segments: readonly string[]) => Record<string, string> | undefined {
-  const parts = template.split('/').filter((p) => p !== '');
+  // Parsed once per route, not per request: a literal (matched case-insensitively) or a parameter.
+  const parts = template
+    .split('/')
+    .filter((p) => p !== '')
+    .map((part) => {
+      const param = /^\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]*)?(\??)\}$/.exec(part);
+      if (!param) return { literal: part.toLowerCase() } as const;
+      const [, star, name, optional] = param as unknown as [string, string, string, string];
+      return { name, catchAll: star !== '', optional: optional !== '' } as const;
+    });
   return (segments) => {
     const params: Record<string, string> = {};
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
-      const param = /^\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]*)?(\??)\}$/.exec(part);
-      if (!param) {
-        if (segments[i]?.toLowerCase() !== part.toLowerCase()) return undefined;
+      if ('literal' in part) {
+        if (segments[i]?.toLowerCase() !== part.literal) return undefined;
         continue;
       }
-      const [, star, name, optional] = param as unknown as [string, string, string, string];
-      if (star) {
-        params[name] = segments.slice(i).join('/');
+      if (part.catchAll) {
+        params[part.name] = segments.slice(i).join('/');
         return params;
       }
       const value = segments[i];
       if (value === undefined) {
-        if (optional) continue;
+        if (part.optional) continue;
         return undefined;
       }
-      params[name] = value;
+      params[part.name] = value;
     }
     // Missing segments were checked above (only optional ones may be absent); extra ones do not match.
     return segments.length > parts.length ? undefined : params;
