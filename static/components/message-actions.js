@@ -64,7 +64,11 @@ export const MessageActions = defineComponent({
     return {
       author,
       confirm,
-      report: () => emit('moderate', 'reportMessage', target()),
+      // A menu closes once an item is chosen: left open, it would float over the next message's actions.
+      report: () => {
+        emit('more', false);
+        emit('moderate', 'reportMessage', target());
+      },
       hasMore: () => !props.mine && props.canReport,
     };
   },

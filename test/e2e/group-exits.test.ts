@@ -16,6 +16,7 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   send,
+  showActions,
   showSidebar,
   sidebarButton,
   startBrowserStack,
@@ -244,8 +245,10 @@ describe('a channel a moderator removes someone from, in Chromium with sign-in',
 
     const message = mona.page.locator('.messages .msg:not(.pending)', { hasText: 'cheap pills here' });
     await message.waitFor({ timeout: SHOW_TIMEOUT_MS });
-    await message.hover();
-    await message.getByRole('button', { name: 'Remove Cyan from the channel' }).click();
+    await showActions(mona, message);
+    await message.getByRole('button', { name: 'More actions' }).click();
+    await message.getByRole('button', { name: 'Remove Cyan from the channel…' }).click();
+    await message.getByTestId('confirm-unchannel').click();
 
     await subtitle(cyan, 'You are not in this channel');
     const removed = cyan.page.locator('.note-text', { hasText: 'was removed from the channel' });
