@@ -11,7 +11,11 @@ import { useChatStack } from '../support/fixtures.js';
 
 /** Small enough that the group's eight lines take two scans. */
 const SCAN_BOUND = 6;
-const chat = useChatStack({ env: { CHAT_SEARCH_SCAN_MESSAGES: String(SCAN_BOUND) } });
+// One MiB of bytes too, so that a search costs one command (the cost is its larger bound's) and the file's
+// searches stay within one user's command burst.
+const chat = useChatStack({
+  env: { CHAT_SEARCH_SCAN_MESSAGES: String(SCAN_BOUND), CHAT_SEARCH_SCAN_BYTES: String(1024 * 1024) },
+});
 
 let ann: ChatClient; // signalr
 let bob: ChatClient; // websocket (Web PubSub)
