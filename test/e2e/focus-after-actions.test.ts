@@ -20,6 +20,7 @@ import {
   SHOW_TIMEOUT_MS,
   send,
   showActions,
+  signInOnPage,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -151,16 +152,6 @@ describe('the focus after an action, without sign-in', () => {
   });
 });
 
-/** Fills the development sign-in page, ticking `roles`, and waits for the chat to connect. */
-async function signIn(person: Person, name: string, roles: string[] = []): Promise<void> {
-  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
-  await person.page.getByLabel('Name to show').fill(name);
-  await person.page.getByLabel('Account (optional)').fill(name.toLowerCase());
-  for (const role of roles) await person.page.getByLabel(role).check();
-  await person.page.getByRole('button', { name: 'Sign in' }).click();
-  await waitConnected(person);
-}
-
 describe('the focus in the Moderate panel, with sign-in', () => {
   let chat: BrowserStack;
   beforeAll(async () => {
@@ -173,8 +164,8 @@ describe('the focus in the Moderate panel, with sign-in', () => {
   it('"Resolve" goes on to the next report, then to the list\'s heading; Escape or Close closes the panel', async () => {
     const mona = await chat.open('mona', { query: '' });
     const bob = await chat.open('bob', { query: '' });
-    await signIn(mona, 'Mona', ['Moderator']);
-    await signIn(bob, 'Bob');
+    await signInOnPage(mona, 'Mona', ['Moderator']);
+    await signInOnPage(bob, 'Bob');
     for (const text of ['first thing', 'second thing']) {
       await send(mona, text);
       const item = bob.page.locator('.messages .msg:not(.pending)', { hasText: text });
@@ -222,7 +213,7 @@ describe('the focus in the Moderate panel, with sign-in', () => {
 
   it('asks before signing out with a message not sent, the focus on Keep; Escape keeps it', async () => {
     const cy = await chat.open('cy', { query: '' });
-    await signIn(cy, 'Cy');
+    await signInOnPage(cy, 'Cy');
     await cy.context.setOffline(true);
     await composer(cy).fill('still on its way');
     await composer(cy).press('Enter');

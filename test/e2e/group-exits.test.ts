@@ -19,6 +19,7 @@ import {
   showActions,
   showSidebar,
   sidebarButton,
+  signInOnPage,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -212,16 +213,6 @@ describe('leaving and losing groups in Chromium', () => {
   });
 });
 
-/** Fills the development sign-in page, ticking `roles`, and waits for the chat to connect. */
-async function signIn(person: Person, name: string, roles: string[] = []): Promise<void> {
-  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
-  await person.page.getByLabel('Name to show').fill(name);
-  await person.page.getByLabel('Account (optional)').fill(name.toLowerCase());
-  for (const role of roles) await person.page.getByLabel(role).check();
-  await person.page.getByRole('button', { name: 'Sign in' }).click();
-  await waitConnected(person);
-}
-
 describe('a channel a moderator removes someone from, in Chromium with sign-in', () => {
   let signedIn: BrowserStack;
   beforeAll(async () => {
@@ -234,8 +225,8 @@ describe('a channel a moderator removes someone from, in Chromium with sign-in',
   it('calls it a channel in every note the removed person reads', async () => {
     const mona = await signedIn.open('mona', { query: '' });
     const cyan = await signedIn.open('cyan', { query: '', phone: true });
-    await signIn(mona, 'Mona', ['Moderator']);
-    await signIn(cyan, 'Cyan');
+    await signInOnPage(mona, 'Mona', ['Moderator']);
+    await signInOnPage(cyan, 'Cyan');
     await create(mona, 'lobby');
     await showSidebar(cyan);
     await cyan.page.locator('#join-group-input').fill('lobby');

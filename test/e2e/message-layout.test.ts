@@ -21,6 +21,7 @@ import {
   SHOW_TIMEOUT_MS,
   send,
   showActions,
+  signInOnPage,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -306,16 +307,6 @@ describe('the message list without sign-in', () => {
   });
 });
 
-/** Fills the development sign-in page, ticking `roles`, and waits for the chat to connect. */
-async function signIn(person: Person, name: string, roles: string[] = []): Promise<void> {
-  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
-  await person.page.getByLabel('Name to show').fill(name);
-  await person.page.getByLabel('Account (optional)').fill(name.toLowerCase());
-  for (const role of roles) await person.page.getByLabel(role).check();
-  await person.page.getByRole('button', { name: 'Sign in' }).click();
-  await waitConnected(person);
-}
-
 /** Whether the answer to a report shows under that message, in the list's view, and only there. */
 async function expectReportedAt(person: Person, item: Locator): Promise<void> {
   const notice = item.getByTestId('moderation-notice');
@@ -342,8 +333,8 @@ describe('the message list with sign-in', () => {
     chat = await startBrowserStack({ env: { CHAT_AUTH: 'entra' } });
     mona = await chat.open('mona', { query: '' });
     bob = await chat.open('bob', { query: '', phone: true });
-    await signIn(mona, 'Mona', ['Moderator']);
-    await signIn(bob, 'Bob');
+    await signInOnPage(mona, 'Mona', ['Moderator']);
+    await signInOnPage(bob, 'Bob');
   });
 
   afterAll(async () => {

@@ -20,6 +20,7 @@ import {
   SHOW_TIMEOUT_MS,
   send,
   showActions,
+  signInOnPage,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -31,15 +32,9 @@ async function screenshot(person: Person, what: string): Promise<void> {
   });
 }
 
-/** Fills the development sign-in page as `name` (account: the person's name), ticking `roles`. */
-async function signIn(person: Person, name: string, roles: string[] = []): Promise<void> {
-  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
-  await person.page.getByLabel('Name to show').fill(name);
-  await person.page.getByLabel('Account (optional)').fill(person.name);
-  for (const role of roles) await person.page.getByLabel(role).check();
-  await person.page.getByRole('button', { name: 'Sign in' }).click();
-  await waitConnected(person);
-}
+/** Signs in on the development page with the person's own name as the account. */
+const signIn = (person: Person, name: string, roles: string[] = []) =>
+  signInOnPage(person, name, roles, person.name);
 
 async function userIdOf(person: Person): Promise<string> {
   return JSON.parse((await person.page.locator('#chat-config').textContent()) ?? '{}').user;

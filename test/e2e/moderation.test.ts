@@ -20,6 +20,7 @@ import {
   showActions,
   showSidebar,
   sidebarButton,
+  signInOnPage,
   startBrowserStack,
   waitConnected,
 } from '../support/browser.js';
@@ -46,16 +47,6 @@ async function seriousViolations(person: Person): Promise<string[]> {
   });
 }
 
-/** Fills the development sign-in page, ticking `roles`, and waits for the chat to connect. */
-async function signIn(person: Person, name: string, roles: string[] = []): Promise<void> {
-  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
-  await person.page.getByLabel('Name to show').fill(name);
-  await person.page.getByLabel('Account (optional)').fill(name.toLowerCase());
-  for (const role of roles) await person.page.getByLabel(role).check();
-  await person.page.getByRole('button', { name: 'Sign in' }).click();
-  await waitConnected(person);
-}
-
 /** The message bubble's list item of `text`. */
 const messageItem = (person: Person, text: string) =>
   person.page.locator('.messages .msg:not(.pending)', { hasText: text });
@@ -72,8 +63,8 @@ describe('moderation with sign-in', () => {
   it("a moderator deletes someone else's message, and a report reaches the moderator (desktop and phone)", async () => {
     const mona = await chat.open('mona', { query: '' });
     const bob = await chat.open('bob', { query: '', phone: true });
-    await signIn(mona, 'Mona', ['Moderator']);
-    await signIn(bob, 'Bob');
+    await signInOnPage(mona, 'Mona', ['Moderator']);
+    await signInOnPage(bob, 'Bob');
     await mona.page.getByTestId('moderate').waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await bob.page.getByTestId('moderate').count()).toBe(0);
 
@@ -199,7 +190,7 @@ describe('moderation with sign-in', () => {
     await screenshot(bob, 'private-deleted');
     // An admin on a phone: the panel fits the width, with the open report in it.
     const ada = await chat.open('ada', { query: '', phone: true });
-    await signIn(ada, 'Ada', ['Admin']);
+    await signInOnPage(ada, 'Ada', ['Admin']);
     await ada.page.getByTestId('moderate').click();
     await ada.page.getByTestId('report-item').first().waitFor({ timeout: SHOW_TIMEOUT_MS });
     expect(await horizontalOverflow(ada)).toBe(0);

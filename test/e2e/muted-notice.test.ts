@@ -13,22 +13,12 @@ import {
   SHOW_TIMEOUT_MS,
   send,
   showActions,
+  signInOnPage,
   startBrowserStack,
-  waitConnected,
 } from '../support/browser.js';
 
 /** A time as the server writes it. */
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
-
-/** Fills the development sign-in page, ticking `roles`, and waits for the chat to connect. */
-async function signIn(person: Person, name: string, roles: string[] = []): Promise<void> {
-  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
-  await person.page.getByLabel('Name to show').fill(name);
-  await person.page.getByLabel('Account (optional)').fill(name.toLowerCase());
-  for (const role of roles) await person.page.getByLabel(role).check();
-  await person.page.getByRole('button', { name: 'Sign in' }).click();
-  await waitConnected(person);
-}
 
 const messageItem = (person: Person, text: string) =>
   person.page.locator('.messages .msg:not(.pending)', { hasText: text });
@@ -52,8 +42,8 @@ beforeAll(async () => {
       );
     },
   });
-  await signIn(mona, 'Mona', ['Moderator']);
-  await signIn(bob, 'Bob');
+  await signInOnPage(mona, 'Mona', ['Moderator']);
+  await signInOnPage(bob, 'Bob');
 });
 
 afterAll(async () => {

@@ -321,3 +321,21 @@ export async function pickPerson(
   await field.press('Enter');
   await pickerChips(person, inputId).nth(chips).waitFor({ timeout: SHOW_TIMEOUT_MS });
 }
+
+/**
+ * Fills the development sign-in page (CHAT_AUTH=entra) as `name`, with `account` (by default the name in lower
+ * case), ticking `roles` ("Moderator", "Admin"), and waits until the chat is connected.
+ */
+export async function signInOnPage(
+  person: Person,
+  name: string,
+  roles: string[] = [],
+  account = name.toLowerCase(),
+): Promise<void> {
+  await person.page.getByLabel('Name to show').waitFor({ timeout: SHOW_TIMEOUT_MS });
+  await person.page.getByLabel('Name to show').fill(name);
+  await person.page.getByLabel('Account (optional)').fill(account);
+  for (const role of roles) await person.page.getByLabel(role).check();
+  await person.page.getByRole('button', { name: 'Sign in' }).click();
+  await waitConnected(person);
+}
