@@ -18,6 +18,7 @@ import {
   SCREENSHOTS,
   SHOW_TIMEOUT_MS,
   startBrowserStack,
+  storedOutbox,
   waitConnected,
 } from '../support/browser.js';
 
@@ -79,29 +80,6 @@ async function moderate(mona: Person, action: 'Ban' | 'Mute', person: Person, sh
     .click();
   await panel.getByRole('button', { name: action, exact: true }).click();
   await panel.getByRole('status').waitFor({ timeout: SHOW_TIMEOUT_MS });
-}
-
-/** How many unsent messages of `user` the browser keeps in IndexedDB (static/link/outbox-store.js). */
-function storedOutbox(person: Person, user: string): Promise<number> {
-  return person.page.evaluate(
-    (who) =>
-      new Promise<number>((resolve, reject) => {
-        const request = indexedDB.open('chat-outbox', 1);
-        request.onupgradeneeded = () =>
-          request.result.createObjectStore('pending', { keyPath: 'key' }).createIndex('user', 'user');
-        request.onerror = () => reject(request.error);
-        request.onsuccess = () => {
-          const db = request.result;
-          const count = db.transaction('pending').objectStore('pending').index('user').count(who);
-          count.onsuccess = () => {
-            db.close();
-            resolve(count.result);
-          };
-          count.onerror = () => reject(count.error);
-        };
-      }),
-    user,
-  );
 }
 
 const stored = (person: Person, key: string) => person.page.evaluate((k) => localStorage.getItem(k), key);

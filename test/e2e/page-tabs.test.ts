@@ -18,6 +18,7 @@ import {
   SHOW_TIMEOUT_MS,
   send,
   startBrowserStack,
+  storedOutbox,
   waitConnected,
 } from '../support/browser.js';
 
@@ -64,29 +65,6 @@ const online = (person: Person, name: string): Locator =>
 const pending = (person: Person, text: string) =>
   person.page.locator('.messages .msg.pending', { hasText: text });
 const stored = (person: Person, key: string) => person.page.evaluate((k) => localStorage.getItem(k), key);
-
-/** How many unsent messages of `user` the browser keeps in IndexedDB (static/link/outbox-store.js). */
-function storedOutbox(person: Person, user: string): Promise<number> {
-  return person.page.evaluate(
-    (who) =>
-      new Promise<number>((resolve, reject) => {
-        const request = indexedDB.open('chat-outbox', 1);
-        request.onupgradeneeded = () =>
-          request.result.createObjectStore('pending', { keyPath: 'key' }).createIndex('user', 'user');
-        request.onerror = () => reject(request.error);
-        request.onsuccess = () => {
-          const db = request.result;
-          const count = db.transaction('pending').objectStore('pending').index('user').count(who);
-          count.onsuccess = () => {
-            db.close();
-            resolve(count.result);
-          };
-          count.onerror = () => reject(count.error);
-        };
-      }),
-    user,
-  );
-}
 
 /** Polls `read` until it gives `expected` (the page writes storage in the background). */
 async function until<T>(read: () => Promise<T>, expected: T, what: string): Promise<void> {

@@ -339,3 +339,26 @@ export async function signInOnPage(
   await person.page.getByRole('button', { name: 'Sign in' }).click();
   await waitConnected(person);
 }
+
+/** How many unsent messages of `user` the browser keeps in IndexedDB (static/link/outbox-store.js). */
+export function storedOutbox(person: Person, user: string): Promise<number> {
+  return person.page.evaluate(
+    (who) =>
+      new Promise<number>((resolve, reject) => {
+        const request = indexedDB.open('chat-outbox', 1);
+        request.onupgradeneeded = () =>
+          request.result.createObjectStore('pending', { keyPath: 'key' }).createIndex('user', 'user');
+        request.onerror = () => reject(request.error);
+        request.onsuccess = () => {
+          const db = request.result;
+          const count = db.transaction('pending').objectStore('pending').index('user').count(who);
+          count.onsuccess = () => {
+            db.close();
+            resolve(count.result);
+          };
+          count.onerror = () => reject(count.error);
+        };
+      }),
+    user,
+  );
+}
